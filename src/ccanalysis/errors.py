@@ -1,0 +1,33 @@
+"""The project's own error for bad input: one clear message naming file, record, field and value."""
+
+from __future__ import annotations
+
+
+class ValidationError(ValueError):
+    """Bad input, located: the file, the record, the field and the offending value.
+
+    Every reader of the project raises this (never a traceback from deep inside pandas), so that a
+    user sees at once what to fix and where.
+    """
+
+    def __init__(
+        self,
+        file: str,
+        record: str | None,
+        field: str | None,
+        value: object,
+        problem: str,
+    ) -> None:
+        self.file = file
+        self.record = record
+        self.field = field
+        self.value = value
+        self.problem = problem
+        parts = [f"file {file}"]
+        if record is not None:
+            parts.append(f"record {record}")
+        if field is not None:
+            parts.append(f"field {field}")
+        if value is not None:
+            parts.append(f"value {value!r}")
+        super().__init__(f"{problem} ({', '.join(parts)})")

@@ -1,0 +1,69 @@
+"""Atomic file output and the project's file locations.
+
+Every output of the pipeline is written to a temporary file in the destination directory and then
+renamed into place (``os.replace`` is atomic on POSIX), so a run killed half-way leaves the previous
+output intact and never a truncated file.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pandas as pd
+
+#: Marker written into every artifact built from the synthetic stand-in.
+SYNTHETIC_LABEL = "SYNTHETIC DATA: calibrated stand-in for the confidential survey export, not real responses"
+
+
+@contextmanager
+def atomic_path(path: str | Path) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; on success rename it to ``path``, else delete it."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        yield tmp_path
+        os.chmod(tmp_path, 0o644)
+        os.replace(tmp_path, path)
+    except BaseException:
+        tmp_path.unlink(missing_ok=True)
+        raise
+
+
+def write_text(path: str | Path, text: str) -> Path:
+    """Write ``text`` (UTF-8, ``\\n`` line ends) atomically."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(text, encoding="utf-8", newline="\n")
+    return Path(path)
+
+
+def write_bytes(path: str | Path, data: bytes) -> Path:
+    """Write ``data`` atomically."""
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(data)
+    return Path(path)
+
+
+def write_with(path: str | Path, writer: Callable[[Path], object]) -> Path:
+    """Call ``writer(tmp_path)`` and move the result into place atomically."""
+    with atomic_path(path) as tmp:
+        writer(tmp)
+    return Path(path)
+
+
+def write_csv(frame: pd.DataFrame, path: str | Path, **kwargs: object) -> Path:
+    """Write a CSV atomically, without the index, with ``\\n`` line ends (byte-reproducible)."""
+    kwargs.setdefault("index", False)
+    kwargs.setdefault("lineterminator", "\n")
+    return write_text(path, frame.to_csv(**kwargs))
+
+
+def write_parquet(frame: pd.DataFrame, path: str | Path) -> Path:
+    """Write a parquet file atomically (no index, no pandas metadata timestamps)."""
+    return write_with(path, lambda tmp: frame.to_parquet(tmp, index=False, engine="pyarrow"))
