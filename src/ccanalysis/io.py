@@ -2,11 +2,13 @@
 
 Every output of the pipeline is written to a temporary file in the destination directory and then
 renamed into place (``os.replace`` is atomic on POSIX), so a run killed half-way leaves the previous
-output intact and never a truncated file.
+output intact and never a truncated file. An output whose bytes did not change is left untouched
+(its modification time too), so that re-running a stage does not make ``make`` rebuild what follows.
 """
 
 from __future__ import annotations
 
+import filecmp
 import os
 import tempfile
 from collections.abc import Callable, Iterator
@@ -21,7 +23,10 @@ SYNTHETIC_LABEL = "SYNTHETIC DATA: calibrated stand-in for the confidential surv
 
 @contextmanager
 def atomic_path(path: str | Path) -> Iterator[Path]:
-    """Yield a temporary path beside ``path``; on success rename it to ``path``, else delete it."""
+    """Yield a temporary path beside ``path``; on success rename it to ``path``, else delete it.
+
+    When the new content equals the existing file byte for byte, the existing file is kept as is.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -29,6 +34,9 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     tmp_path = Path(tmp)
     try:
         yield tmp_path
+        if path.is_file() and filecmp.cmp(tmp_path, path, shallow=False):
+            tmp_path.unlink()
+            return
         os.chmod(tmp_path, 0o644)
         os.replace(tmp_path, path)
     except BaseException:

@@ -1,0 +1,146 @@
+# ccanalysis: the care coordinator survey of Solberg et al. 2024, reproduced.
+#
+#   make all     set up .venv (first time), run the notebooks 00 -> 06, render reports/index.html
+#   make test    everything `make all` does, then unit tests, nbval on the executed notebooks, e2e
+#   make lint | make clean | make bench
+#
+# On the real export (kept on your machine only, ignored by git):
+#   make all DATA=redcap EXPORT=path/to/export.csv DICTIONARY=path/to/dictionary.csv FRAME=path/to/frame.csv
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DELETE_ON_ERROR:
+.SUFFIXES:
+MAKEFLAGS += --no-builtin-rules
+
+# ---- parameters (passed to every notebook through papermill) ---------------------------------
+DATA       ?= synthetic
+SEED       ?= 20240325
+SCALE      ?= 1
+DICTIONARY ?= data/raw/cc_survey_dictionary.csv
+ifeq ($(DATA),synthetic)
+EXPORT     ?= data/raw/synthetic/cc_survey_export.csv
+FRAME      ?= data/raw/synthetic/clinic_frame.csv
+PRIVACY    ?= False
+else ifeq ($(DATA),redcap)
+PRIVACY    ?= True
+ifndef EXPORT
+$(error DATA=redcap needs EXPORT=path/to/the REDCap raw export)
+endif
+ifndef FRAME
+$(error DATA=redcap needs FRAME=path/to/the clinic frame (clinic_id,care_system_id,ruca))
+endif
+else
+$(error DATA must be synthetic or redcap, not '$(DATA)')
+endif
+MIN_CELL   ?= 11
+
+# ---- environment -------------------------------------------------------------------------------
+VENV   := .venv
+PY     := $(VENV)/bin/python
+READY  := $(VENV)/.ready
+KERNEL := ccanalysis
+UV     := $(shell command -v uv 2>/dev/null)
+
+# Every parameter, as the notebooks receive it; the file changes only when a value does, so that
+# switching DATA or SEED re-runs what depends on it and nothing else.
+PARAMS := DATA=$(DATA) SEED=$(SEED) SCALE=$(SCALE) EXPORT=$(EXPORT) DICTIONARY=$(DICTIONARY) FRAME=$(FRAME) PRIVACY=$(PRIVACY) MIN_CELL=$(MIN_CELL)
+$(shell mkdir -p .make; rm -f .make/last-run.tsv; \
+  [ "$$(cat .make/params 2>/dev/null)" = "$(PARAMS)" ] || echo "$(PARAMS)" > .make/params)
+
+PAPERMILL = $(PY) -m ccanalysis.pipeline run $< $@ -k $(KERNEL) \
+  -p data_mode $(DATA) -p seed $(SEED) -p scale $(SCALE) -p export $(EXPORT) \
+  -p dictionary $(DICTIONARY) -p frame $(FRAME) -p privacy $(PRIVACY) -p min_cell $(MIN_CELL)
+
+LIB := src/ccanalysis
+COMMON := $(READY) .make/params $(LIB)/io.py $(LIB)/instrument.py $(LIB)/errors.py
+
+# ---- the notebooks and what each one uses -------------------------------------------------------
+NOTEBOOKS := 00_synthesize 01_clean 02_classify 03_tables
+ifeq ($(DATA),redcap)
+STAGES := $(filter-out 00_synthesize,$(NOTEBOOKS))
+INPUT  := $(EXPORT) $(DICTIONARY) $(FRAME)
+else
+STAGES := $(NOTEBOOKS)
+INPUT  := reports/00_synthesize.ipynb
+endif
+EXECUTED := $(STAGES:%=reports/%.ipynb)
+HTML     := $(STAGES:%=reports/%.html)
+
+.PHONY: all test unit nbval e2e lint clean distclean bench setup lock
+all: reports/index.html
+	@$(PY) -m ccanalysis.pipeline times
+
+reports/00_synthesize.ipynb: notebooks/00_synthesize.ipynb $(COMMON) $(LIB)/synth.py $(wildcard data/published/*.csv)
+	$(PAPERMILL)
+
+reports/01_clean.ipynb: notebooks/01_clean.ipynb $(COMMON) $(LIB)/redcap.py $(LIB)/clean.py $(INPUT)
+	$(PAPERMILL)
+
+reports/02_classify.ipynb: notebooks/02_classify.ipynb $(COMMON) $(LIB)/classify.py reports/01_clean.ipynb
+	$(PAPERMILL)
+
+reports/03_tables.ipynb: notebooks/03_tables.ipynb $(COMMON) $(LIB)/tables.py $(LIB)/stats.py $(LIB)/specs/tables.csv reports/02_classify.ipynb
+	$(PAPERMILL)
+
+reports/%.html: reports/%.ipynb
+	$(PY) -m ccanalysis.pipeline html $<
+
+reports/index.html: $(HTML) $(LIB)/pipeline.py
+	$(PY) -m ccanalysis.pipeline index $(if $(filter synthetic,$(DATA)),--synthetic)
+
+# ---- environment: .venv from the lock, the package, and the venv's own Jupyter kernel ------------
+setup: $(READY)
+$(READY): requirements.lock pyproject.toml
+	@echo "Setting up $(VENV) from requirements.lock"
+	@uv="$(UV)"; \
+	if [ -z "$$uv" ]; then \
+	  python3 -m pip install --quiet --disable-pip-version-check --target .tools/uv uv >/dev/null 2>&1 \
+	    && uv=.tools/uv/bin/uv || true; \
+	fi; \
+	if [ -n "$$uv" ]; then \
+	  [ -x "$(PY)" ] || "$$uv" venv --quiet --python python3.11 $(VENV); \
+	  "$$uv" pip sync --quiet --python $(PY) requirements.lock; \
+	  "$$uv" pip install --quiet --python $(PY) --no-deps -e .; \
+	else \
+	  echo "uv unavailable: falling back to pip (slower)"; \
+	  [ -x "$(PY)" ] || python3 -m venv $(VENV); \
+	  $(PY) -m pip install --quiet -r requirements.lock; \
+	  $(PY) -m pip install --quiet --no-deps -e .; \
+	fi
+	$(PY) -m ipykernel install --prefix $(VENV) --name $(KERNEL) --display-name "ccanalysis (.venv)" >/dev/null
+	@touch $@
+
+# Regenerate the pins (needs uv; see README), then environment.yml with the same versions.
+lock:
+	uv pip compile pyproject.toml --extra dev --python-version 3.11 -o requirements.lock
+	python3 tools/write_environment.py
+
+# ---- tests ----------------------------------------------------------------------------------------
+PYTEST := $(PY) -m pytest -p no:cacheprovider
+test: unit nbval e2e
+
+unit: $(READY)
+	$(PYTEST) -q tests -m "not e2e"
+
+nbval: reports/index.html
+	$(PYTEST) -q --nbval $(EXECUTED) --nbval-kernel-name $(KERNEL) \
+	  --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout 300
+
+e2e: reports/index.html
+	$(PYTEST) -q tests -m e2e
+
+lint: $(READY)
+	$(VENV)/bin/ruff check src tests benchmarks
+	$(VENV)/bin/ruff format --check src tests benchmarks
+
+bench: $(READY)
+	@echo "make bench: the benchmark arrives with the performance issue (benchmarks/)."
+
+clean:
+	rm -rf reports/*.ipynb reports/*.html data/processed/*.parquet data/processed/*.csv \
+	  tables/* figures/* .make
+	@touch tables/.gitkeep figures/.gitkeep
+
+distclean: clean
+	rm -rf $(VENV)
