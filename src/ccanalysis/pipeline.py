@@ -55,9 +55,18 @@ def _coerce(value: str) -> object:
 
 
 def _failure_report(nb_path: Path, stage: str) -> str:
-    """The first failed cell of an executed notebook: its number, source head and error."""
+    """The first failed cell of an executed notebook: its number, source head and error.
+
+    Cells are numbered as code cells of the source notebook (papermill's injected parameters cell
+    is not counted), so that "cell 4" is the fourth code cell a reader sees in ``notebooks/``.
+    """
     nb = json.loads(nb_path.read_text(encoding="utf-8"))
-    code_cells = [c for c in nb["cells"] if c["cell_type"] == "code"]
+    code_cells = [
+        c
+        for c in nb["cells"]
+        if c["cell_type"] == "code"
+        and "injected-parameters" not in c.get("metadata", {}).get("tags", [])
+    ]
     for i, cell in enumerate(code_cells, start=1):
         for out in cell.get("outputs", []):
             if out.get("output_type") == "error":
@@ -70,8 +79,14 @@ def _failure_report(nb_path: Path, stage: str) -> str:
     return f"\n*** {stage}: the notebook failed outside a cell (see above)\n"
 
 
-def run(src: Path, dst: Path, params: dict[str, object], kernel: str = KERNEL) -> float:
-    """Execute ``src`` into ``dst`` atomically; return the seconds taken."""
+def run(
+    src: Path,
+    dst: Path,
+    params: dict[str, object],
+    kernel: str = KERNEL,
+    times: Path = TIMES,
+) -> float:
+    """Execute ``src`` into ``dst`` atomically; return the seconds taken (also appended to ``times``)."""
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
 
@@ -104,8 +119,8 @@ def run(src: Path, dst: Path, params: dict[str, object], kernel: str = KERNEL) -
     os.replace(tmp, dst)
     failed.unlink(missing_ok=True)
     seconds = time.perf_counter() - start
-    TIMES.parent.mkdir(parents=True, exist_ok=True)
-    with TIMES.open("a", encoding="utf-8") as fh:
+    times.parent.mkdir(parents=True, exist_ok=True)
+    with times.open("a", encoding="utf-8") as fh:
         fh.write(f"{stage}\t{seconds:.1f}\n")
     return seconds
 
