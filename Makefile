@@ -42,11 +42,25 @@ READY  := $(VENV)/.ready
 KERNEL := ccanalysis
 UV     := $(shell command -v uv 2>/dev/null)
 
-# Every parameter, as the notebooks receive it; the file changes only when a value does, so that
-# switching DATA or SEED re-runs what depends on it and nothing else.
+# Every parameter, as the notebooks receive it. .make/params changes only when a value does, so that
+# switching DATA or SEED re-runs what depends on it and nothing else. A dry run (-n) or question (-q)
+# writes nothing: it marks the file out of date instead, to show what would run.
 PARAMS := DATA=$(DATA) SEED=$(SEED) SCALE=$(SCALE) EXPORT=$(EXPORT) DICTIONARY=$(DICTIONARY) FRAME=$(FRAME) PRIVACY=$(PRIVACY) MIN_CELL=$(MIN_CELL)
-$(shell mkdir -p .make; rm -f .make/last-run.tsv; \
-  [ "$$(cat .make/params 2>/dev/null)" = "$(PARAMS)" ] || echo "$(PARAMS)" > .make/params)
+DRY_RUN := $(findstring n,$(filter-out --%,$(firstword $(MAKEFLAGS))))$(findstring q,$(filter-out --%,$(firstword $(MAKEFLAGS))))
+ifneq ($(PARAMS),$(shell cat .make/params 2>/dev/null))
+ifeq ($(DRY_RUN),)
+$(shell mkdir -p .make && echo "$(PARAMS)" > .make/params)
+else
+.make/params: FORCE
+endif
+endif
+ifeq ($(DRY_RUN),)
+$(shell mkdir -p .make && rm -f .make/last-run.tsv)
+endif
+.make/params:
+	@mkdir -p .make && echo "$(PARAMS)" > $@
+.PHONY: FORCE
+FORCE:
 
 PAPERMILL = $(PY) -m ccanalysis.pipeline run $< $@ -k $(KERNEL) \
   -p data_mode $(DATA) -p seed $(SEED) -p scale $(SCALE) -p export $(EXPORT) \

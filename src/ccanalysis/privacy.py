@@ -1,0 +1,88 @@
+"""Privacy checks for runs on the real export: no record-level data leave ``data/``.
+
+In privacy mode (``DATA=redcap``) the notebooks display aggregates only and small cells are
+suppressed in rendered tables. This module is the last line of defence: after a run it scans every
+file under ``reports/`` and ``tables/`` for the export's record ids (and coordinator ids) and fails
+the run if one appears.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+
+import pandas as pd
+
+#: Text files worth scanning (binary figures carry no ids; .docx is a zip of XML, scanned inside).
+TEXT_SUFFIXES = frozenset({".csv", ".html", ".md", ".tex", ".ipynb", ".txt", ".json", ".svg"})
+
+
+def checkable_ids(ids: Iterable[str], min_length: int = 3) -> list[str]:
+    """Ids distinctive enough to search for.
+
+    A purely numeric id shorter than ``min_length`` ("7") cannot be told apart from a count in a
+    table, so it is left out (and reported by :func:`scan`); every other id is searched as a token.
+    """
+    return sorted({i for i in map(str, ids) if i and not (i.isdigit() and len(i) < min_length)})
+
+
+def _texts(path: Path) -> Iterable[str]:
+    if path.suffix == ".docx":
+        import zipfile
+
+        with zipfile.ZipFile(path) as z:
+            for name in z.namelist():
+                if name.endswith(".xml"):
+                    yield z.read(name).decode("utf-8", errors="replace")
+    elif path.suffix in TEXT_SUFFIXES:
+        yield path.read_text(encoding="utf-8", errors="replace")
+
+
+def find_ids(ids: Iterable[str], paths: Iterable[Path]) -> list[tuple[Path, str]]:
+    """Every (file, id) where an id occurs as a whole token in a file under ``paths``."""
+    wanted = checkable_ids(ids)
+    if not wanted:
+        return []
+    pattern = re.compile(
+        r"(?<![\w.-])(" + "|".join(re.escape(i) for i in sorted(wanted, key=len, reverse=True)) + r")(?![\w-])"
+    )
+    hits: list[tuple[Path, str]] = []
+    for root in paths:
+        files = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file())
+        for f in files:
+            found = {m.group(1) for text in _texts(f) for m in pattern.finditer(text)}
+            hits += [(f, i) for i in sorted(found)]
+    return hits
+
+
+def export_ids(export: Path) -> list[str]:
+    """Record ids and coordinator ids of a raw export (first column and ``coordinator_id``)."""
+    frame = pd.read_csv(export, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    ids = list(frame.iloc[:, 0])
+    if "coordinator_id" in frame.columns:
+        ids += list(frame["coordinator_id"])
+    return ids
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m ccanalysis.privacy EXPORT DIR...``: exit 1 if an id of EXPORT is in a DIR."""
+    args = sys.argv[1:] if argv is None else argv
+    export, dirs = Path(args[0]), [Path(a) for a in args[1:]]
+    ids = export_ids(export)
+    hits = find_ids(ids, [d for d in dirs if d.exists()])
+    skipped = len(set(ids)) - len(checkable_ids(ids))
+    if hits:
+        for f, i in hits[:20]:
+            print(f"privacy check: record id {i!r} of {export} appears in {f}", file=sys.stderr)
+        print(f"privacy check FAILED: {len(hits)} occurrence(s); remove them before sharing.",
+              file=sys.stderr)
+        return 1
+    note = f" ({skipped} short numeric ids not checkable)" if skipped else ""
+    print(f"privacy check passed: no record id of the export in {', '.join(map(str, dirs))}{note}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,854 @@
+"""Statistical tests used to reproduce Solberg et al. 2024 (J Am Board Fam Med).
+
+The paper compared continuous measures with t tests / one-way ANOVA and
+categorical answers with Fisher's exact test (R 4.1.3).  This module provides
+those tests with results that agree with R, plus a few extras (Newcombe
+interval, t interval for a mean difference, Benjamini-Hochberg q-values).
+
+Fisher's exact test for r x c tables
+------------------------------------
+``scipy.stats.fisher_exact`` is exact only for 2 x 2 tables; for larger tables
+recent SciPy offers only a Monte Carlo / permutation approach, so it cannot
+reproduce R's ``fisher.test``.  We therefore implement an exact test based on
+the network algorithm of Mehta & Patel (1983, 1986):
+
+* columns are processed one at a time; a node is the multiset (sorted tuple)
+  of the remaining row sums, so paths reaching permuted row sums merge;
+* every node carries the distinct "past" path values (log of prod 1/n_ij!)
+  with their multiplicities;
+* for each node a valid upper bound on the largest and a valid lower bound on
+  the smallest achievable remaining value let whole sub-trees be settled at
+  once: if every completion is at or below the threshold the node's total
+  mass (closed form M!/(prod r! prod c!)) is added; if none is, it is pruned;
+* when two columns remain the undecided completions are enumerated exactly
+  (vectorised), sorted, and each past value is resolved with a binary search.
+
+Everything is in log space (``scipy.special.gammaln``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from numpy.typing import ArrayLike, NDArray
+from scipy import stats as sps
+from scipy.special import gammaln
+
+__all__ = [
+    "ExactTestBudgetError",
+    "TestResult",
+    "anova",
+    "anova_from_summary",
+    "bh_qvalues",
+    "chisq",
+    "compare_categorical",
+    "compare_continuous",
+    "fisher_exact",
+    "mean_diff_ci",
+    "newcombe_diff",
+    "t_test",
+    "t_test_from_summary",
+    "welch_anova",
+]
+
+FISHER_NAME = "Fisher's exact test"
+FISHER_MC_NAME = "Fisher's exact test (Monte Carlo p-value)"
+
+
+@dataclass(frozen=True)
+class TestResult:
+    """Result of a hypothesis test.
+
+    Attributes
+    ----------
+    test : short id ("fisher", "fisher_mc", "student_t", "welch_t", "anova",
+        "welch_anova", "chisq", "chisq_yates").
+    name : human-readable name of the test.
+    statistic : test statistic (None for Fisher's test).
+    df : degrees of freedom (numerator df for F tests), None if not applicable.
+    p : p-value.
+    n : number of observations used.
+    mc_samples, mc_se : number of Monte Carlo tables and the standard error of
+        the Monte Carlo p-value (None unless ``test == "fisher_mc"``).
+    df2 : denominator degrees of freedom of F tests (None otherwise).
+    """
+
+    __test__ = False  # not a pytest test class despite the name
+
+    test: str
+    name: str
+    statistic: float | None
+    df: float | None
+    p: float
+    n: int
+    mc_samples: int | None = None
+    mc_se: float | None = None
+    df2: float | None = None
+
+
+class ExactTestBudgetError(RuntimeError):
+    """Raised when exact enumeration would exceed the node budget."""
+
+
+# ---------------------------------------------------------------------------
+# Fisher's exact test
+# ---------------------------------------------------------------------------
+
+_MERGE_SCALE = 1e9  # past values equal to ~1e-9 (log scale) are merged
+_SAFETY = 1e-9  # margin (log scale) before a bound settles a whole sub-tree
+_MAX_CODE = 2**62
+_CHUNK = 256  # nodes enumerated together
+
+
+def _as_count_table(table: ArrayLike) -> NDArray[np.int64]:
+    """Validate a 2-D table of non-negative integer counts and return it as int64."""
+    arr = np.asarray(table, dtype=float)
+    if arr.ndim != 2:
+        raise ValueError("table must be two-dimensional")
+    if not np.all(np.isfinite(arr)) or np.any(arr < 0):
+        raise ValueError("table must contain non-negative finite counts")
+    if np.any(arr != np.round(arr)):
+        raise ValueError("table must contain integer counts")
+    return arr.astype(np.int64)
+
+
+def _drop_empty(t: NDArray[np.int64]) -> NDArray[np.int64]:
+    """Remove all-zero rows and columns."""
+    t = t[t.sum(axis=1) > 0]
+    return t[:, t.sum(axis=0) > 0] if t.size else t
+
+
+def _compositions_batch(
+    total: int, caps: NDArray[np.int64]
+) -> tuple[NDArray[np.intp], NDArray[np.int64]]:
+    """All vectors x with sum(x) == total and 0 <= x <= caps[k], for every row k of ``caps``.
+
+    Returns ``(owner, x)``: ``x[m]`` is a composition for ``caps[owner[m]]``.
+    """
+    nb, r = caps.shape
+    tail = np.concatenate(
+        [np.cumsum(caps[:, ::-1], axis=1)[:, ::-1][:, 1:], np.zeros((nb, 1), np.int64)], axis=1
+    )
+    owner = np.arange(nb)
+    parts = np.zeros((nb, 0), dtype=np.int64)
+    rem = np.full(nb, total, dtype=np.int64)
+    for i in range(r - 1):
+        lo = np.maximum(0, rem - tail[owner, i])
+        hi = np.minimum(caps[owner, i], rem)
+        cnt = np.maximum(hi - lo + 1, 0)
+        m = int(cnt.sum())
+        idx = np.repeat(np.arange(len(rem)), cnt)
+        start = np.cumsum(cnt) - cnt
+        xi = lo[idx] + (np.arange(m) - start[idx])
+        parts = np.column_stack([parts[idx], xi])
+        rem = rem[idx] - xi
+        owner = owner[idx]
+    ok = rem <= caps[owner, r - 1]
+    return owner[ok], np.column_stack([parts[ok], rem[ok]])
+
+
+def _compositions(total: int, caps: NDArray[np.int64]) -> NDArray[np.int64]:
+    """All integer vectors x with sum(x) == total and 0 <= x_i <= caps_i."""
+    return _compositions_batch(total, np.asarray(caps, dtype=np.int64)[None, :])[1]
+
+
+def _pairs(
+    owner: NDArray[np.intp], qstart: NDArray[np.intp], qcount: NDArray[np.intp]
+) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
+    """Cross every item with the queries of its owner.
+
+    Item m belongs to group ``owner[m]`` whose queries are
+    ``qstart[g] : qstart[g] + qcount[g]``; returns (item index, query index).
+    """
+    rep = qcount[owner]
+    item = np.repeat(np.arange(len(owner)), rep)
+    off = np.cumsum(rep) - rep
+    query = qstart[owner][item] + (np.arange(int(rep.sum())) - off[item])
+    return item, query
+
+
+class _Network:
+    """Exact two-sided Fisher p-value of an r x c table (rows <= columns)."""
+
+    def __init__(self, t: NDArray[np.int64], log_tol: float, max_nodes: int) -> None:
+        if t.shape[0] > t.shape[1]:
+            t = t.T
+        cols = t.sum(axis=0)
+        order = np.argsort(cols, kind="stable")  # small columns first, large ones last
+        self.t = t[:, order]
+        self.rows = self.t.sum(axis=1)
+        self.cols = self.t.sum(axis=0)
+        self.n = int(self.rows.sum())
+        self.R = self.t.shape[0]
+        self.max_nodes = max_nodes
+        self.used = 0
+        base = self.n + 1
+        if base**self.R >= _MAX_CODE:
+            raise ExactTestBudgetError("table too large for the exact network algorithm")
+        self.powers = base ** np.arange(self.R, dtype=np.int64)
+        self.lf = gammaln(np.arange(self.n + 2, dtype=float) + 1.0)  # log k!
+        lf = self.lf
+        self.const = float(lf[self.rows].sum() + lf[self.cols].sum() - lf[self.n])
+        # path value of a table = -sum log n_ij!; P(table) = exp(const + value)
+        self.thr = float(-lf[self.t].sum()) + log_tol
+        self.terms: list[NDArray[np.float64]] = []
+
+    # -- bookkeeping ------------------------------------------------------
+    def _charge(self, k: int) -> None:
+        self.used += k
+        if self.used > self.max_nodes:
+            raise ExactTestBudgetError(
+                f"exact enumeration exceeds the node budget (max_nodes={self.max_nodes})"
+            )
+
+    def _decode(self, codes: NDArray[np.int64]) -> NDArray[np.int64]:
+        base = self.n + 1
+        return (codes[:, None] // self.powers[None, :]) % base
+
+    # -- bounds -------------------------------------------------------------
+    def _bounds(
+        self, rm: NDArray[np.int64], cs: NDArray[np.int64]
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+        """Log total mass, upper bound of max and lower bound of min remaining value.
+
+        ``rm`` holds the remaining row sums of each node (nodes x R), ``cs`` the
+        remaining column sums.  The value of a completion is -sum log n_ij!.
+        """
+        lf = self.lf
+        m_tot = int(cs.sum())
+        log_total = lf[m_tot] - lf[rm].sum(axis=1) - lf[cs].sum()
+        k = len(cs)
+        r = self.R
+        rf = rm.astype(float)
+        cf = cs.astype(float)
+        # Upper bound of the max (most probable completion): Lagrangian dual.
+        # For any multipliers a_i, b_j: max_table <= sum_i a_i r_i + sum_j b_j c_j
+        #   + sum_ij max_{0<=n<=min(r_i,c_j)} (-log n! - (a_i + b_j) n),
+        # the inner max attained at n = floor(exp(-(a_i + b_j))).  The multipliers
+        # exp(-a_i) = u_i, exp(-b_j) = v_j come from a few IPF steps on n+1/2.
+        cap = np.minimum(rm[:, :, None], cs[None, None, :])
+        v = np.broadcast_to(cf / max(m_tot, 1), (len(rm), k)).copy()
+        best = np.full(len(rm), np.inf)
+        for _ in range(4):
+            u = (rf + 0.5 * k) / v.sum(axis=1, keepdims=True)
+            v = (cf[None, :] + 0.5 * r) / u.sum(axis=1, keepdims=True)
+            mu = u[:, :, None] * v[:, None, :]
+            nstar = np.minimum(np.floor(mu), cap).astype(np.int64)
+            tij = -np.log(mu)
+            inner = (-lf[nstar] - tij * nstar).sum(axis=(1, 2))
+            bound = inner - (np.log(u) * rf).sum(axis=1) - (np.log(v) * cf[None, :]).sum(axis=1)
+            best = np.minimum(best, bound)
+        # Lower bound of the min (least probable completion): relax to rows only
+        # (or columns only).  Under a sum constraint with caps the convex
+        # sum log n! is maximised by filling the largest caps first (that vector
+        # majorises every feasible one).
+        cdesc = np.sort(cs)[::-1]
+        cprev = np.concatenate([[0], np.cumsum(cdesc)[:-1]])
+        fill = np.clip(rm[:, :, None] - cprev[None, None, :], 0, cdesc[None, None, :])
+        row_relax = -lf[fill].sum(axis=(1, 2))
+        rdesc = -np.sort(-rm, axis=1)
+        rprev = np.concatenate([np.zeros((len(rm), 1), np.int64), np.cumsum(rdesc, 1)[:, :-1]], 1)
+        fill = np.clip(cs[None, :, None] - rprev[:, None, :], 0, rdesc[:, None, :])
+        col_relax = -lf[fill].sum(axis=(1, 2))
+        sp = np.maximum(row_relax, col_relax)
+        if k == 2 and r <= 8:
+            sp = np.maximum(sp, self._two_column_min(rm, int(cs[0])))
+        return log_total, best, sp
+
+    def _two_column_min(self, rm: NDArray[np.int64], ca: int) -> NDArray[np.float64]:
+        """Exact least probable completion when two columns remain.
+
+        The completion is fixed by the first remaining column x (sum ca,
+        0 <= x_i <= r_i); its value -sum(log x_i! + log (r_i - x_i)!) is concave,
+        so its minimum lies at a vertex of that polytope: all coordinates but
+        one (f) at a bound, 0 or r_i.  Enumerate all (f, set at r_i) pairs.
+        """
+        lf = self.lf
+        r = self.R
+        combos = []
+        for f in range(r):
+            others = [i for i in range(r) if i != f]
+            for mask in range(2 ** (r - 1)):
+                u = np.zeros(r, dtype=np.int64)
+                for b, i in enumerate(others):
+                    u[i] = (mask >> b) & 1
+                combos.append((f, u))
+        fs = np.array([c[0] for c in combos])
+        us = np.array([c[1] for c in combos])  # V x R indicators of x_i = r_i
+        x = us[None, :, :] * rm[:, None, :]  # nodes x V x R
+        xf = ca - x.sum(axis=2)  # value of the free coordinate
+        rf = rm[:, fs]  # nodes x V
+        valid = (xf >= 0) & (xf <= rf)
+        x[:, np.arange(len(fs)), fs] = np.clip(xf, 0, rf)
+        vals = -(lf[x] + lf[rm[:, None, :] - x]).sum(axis=2)
+        return np.where(valid, vals, np.inf).min(axis=1)
+
+    def _settle(
+        self,
+        node: NDArray[np.intp],
+        past: NDArray[np.float64],
+        count: NDArray[np.float64],
+        rm: NDArray[np.int64],
+        cs: NDArray[np.int64],
+    ) -> NDArray[np.bool_]:
+        """Add sub-trees entirely below the threshold; return mask of undecided entries."""
+        log_total, lp, sp = self._bounds(rm, cs)
+        lim = self.thr - past
+        all_below = lp[node] <= lim - _SAFETY
+        none_below = sp[node] > lim + _SAFETY
+        if np.any(all_below):
+            self.terms.append(count[all_below] * np.exp(self.const + past[all_below]
+                                                        + log_total[node[all_below]]))
+        return ~(all_below | none_below)
+
+    # -- exact last two columns --------------------------------------------
+    @staticmethod
+    def _groups(
+        node: NDArray[np.intp], past: NDArray[np.float64], count: NDArray[np.float64]
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.intp], NDArray[np.intp],
+               NDArray[np.intp]]:
+        """Sort entries by node; return past, count, unique nodes, group starts and sizes."""
+        order = np.argsort(node, kind="stable")
+        node, past, count = node[order], past[order], count[order]
+        starts = np.flatnonzero(np.r_[True, node[1:] != node[:-1]])
+        sizes = np.diff(np.r_[starts, len(node)])
+        return past, count, node[starts], starts, sizes
+
+    def _finish_two(
+        self,
+        node: NDArray[np.intp],
+        past: NDArray[np.float64],
+        count: NDArray[np.float64],
+        rm: NDArray[np.int64],
+    ) -> None:
+        """Resolve nodes with two columns left by enumerating their completions."""
+        lf = self.lf
+        ca = int(self.cols[-2])  # the smaller of the two remaining columns
+        past, count, un, qstart, qsize = self._groups(node, past, count)
+        few = np.flatnonzero(qsize <= 8)
+        many = np.flatnonzero(qsize > 8)
+        # nodes reached by few past values: see _finish_few
+        for c0 in range(0, len(few), _CHUNK):
+            g = few[c0:c0 + _CHUNK]
+            self._finish_few(ca, rm[un[g]], qstart[g], qsize[g], past, count)
+        # nodes with many past values: sort completions once, binary search
+        for gi in many:
+            r = rm[un[gi]]
+            x = _compositions(ca, r)
+            self._charge(len(x))
+            vals = np.sort(-(lf[x] + lf[r[None, :] - x]).sum(axis=1))
+            vmax = vals[-1]
+            cum = np.cumsum(np.exp(vals - vmax))  # ascending: small terms first
+            sl = slice(qstart[gi], qstart[gi] + qsize[gi])
+            p = past[sl]
+            idx = np.searchsorted(vals, self.thr - p, side="right")
+            ok = idx > 0
+            if np.any(ok):
+                self.terms.append(
+                    count[sl][ok] * np.exp(self.const + p[ok] + vmax) * cum[idx[ok] - 1]
+                )
+
+    def _finish_few(
+        self,
+        ca: int,
+        r: NDArray[np.int64],
+        qstart: NDArray[np.intp],
+        qsize: NDArray[np.intp],
+        past: NDArray[np.float64],
+        count: NDArray[np.float64],
+    ) -> None:
+        """Two columns left, few past values per node: split off the last two rows.
+
+        The completion is the first remaining column x (sum ca, x_i <= r_i).  The
+        first R-2 coordinates are enumerated; for each such prefix the last two
+        rows (totals a, b) receive s = ca - sum(prefix) and only y = x_{R-1} is
+        free.  As a function of y the value is a hypergeometric log-pmf (up to a
+        constant): concave with mode floor((s+1)(a+1)/(a+b+2)), minimum at an
+        end, and total mass C(a+b, s)/(a! b!) (Vandermonde).  So most prefixes
+        are settled at once and only the undecided ones are enumerated in y.
+        """
+        lf = self.lf
+        nr = r.shape[1]
+        a_tot = r[:, nr - 2]
+        b_tot = r[:, nr - 1]
+        caps = np.column_stack([r[:, : nr - 2], a_tot + b_tot])
+        owner, xo = _compositions_batch(ca, caps)
+        self._charge(len(owner))
+        pre = xo[:, : nr - 2]
+        sv = xo[:, nr - 2]
+        a = a_tot[owner]
+        b = b_tot[owner]
+        ro = r[owner, : nr - 2]
+        outer = -(lf[pre] + lf[ro - pre]).sum(axis=1)
+        lo = np.maximum(0, sv - b)
+        hi = np.minimum(a, sv)
+
+        def h(y: NDArray[np.int64], i: NDArray[np.intp] | slice = slice(None)) -> NDArray[np.float64]:
+            aa, bb, ss = a[i], b[i], sv[i]
+            return -(lf[y] + lf[aa - y] + lf[ss - y] + lf[bb - ss + y])
+
+        mode = ((sv + 1) * (a + 1)) // (a + b + 2)
+        hmax = np.maximum.reduce([h(np.clip(mode + d, lo, hi)) for d in (-1, 0, 1)])
+        hmin = np.minimum(h(lo), h(hi))
+        logtot = lf[a + b] - lf[sv] - lf[a + b - sv] - lf[a] - lf[b]
+        item, q = _pairs(owner, qstart, qsize)
+        self._charge(len(item))
+        lim = self.thr - past[q] - outer[item]
+        all_below = hmax[item] <= lim - _SAFETY
+        mixed = ~all_below & (hmin[item] <= lim + _SAFETY)
+        if np.any(all_below):
+            i, qq = item[all_below], q[all_below]
+            self.terms.append(np.array([np.sum(
+                count[qq] * np.exp(self.const + past[qq] + outer[i] + logtot[i])
+            )]))
+        if np.any(mixed):
+            i, qq, lm = item[mixed], q[mixed], lim[mixed]
+            self._charge(len(i))
+            lo_i, hi_i = lo[i], hi[i]
+            # exact mode among the candidates around the closed-form one
+            cand = np.stack([np.clip(mode[i] + d, lo_i, hi_i) for d in (-1, 0, 1)])
+            hv = np.stack([h(c, i) for c in cand])
+            m = cand[np.argmax(hv, axis=0), np.arange(len(i))]
+            # h rises on [lo, m] and falls on [m, hi]: the qualifying y form a lower
+            # tail [lo, y1] and an upper tail [y2, hi]; find both by bisection.
+            y1 = self._bisect(lambda y: h(y, i) <= lm, lo_i - 1, m + 1)
+            y2 = self._bisect(lambda y: h(y, i) > lm, m, hi_i + 1) + 1
+            big_m, n_succ, n_draw = a[i] + b[i], a[i], sv[i]
+            tail = np.zeros(len(i))
+            low = y1 >= lo_i
+            tail[low] = sps.hypergeom.cdf(y1[low], big_m[low], n_succ[low], n_draw[low])
+            up = y2 <= hi_i
+            tail[up] += sps.hypergeom.sf(y2[up] - 1, big_m[up], n_succ[up], n_draw[up])
+            self.terms.append(np.array([np.sum(
+                count[qq] * np.exp(self.const + past[qq] + outer[i] + logtot[i]) * tail
+            )]))
+
+    @staticmethod
+    def _bisect(
+        pred: Callable[[NDArray[np.int64]], NDArray[np.bool_]],
+        left: NDArray[np.int64],
+        right: NDArray[np.int64],
+    ) -> NDArray[np.int64]:
+        """Largest y in (left, right) with pred(y) true, pred true-then-false; else left."""
+        left, right = left.copy(), right.copy()
+        while True:
+            act = right - left > 1
+            if not np.any(act):
+                return left
+            mid = np.where(act, (left + right) // 2, left)
+            ok = pred(np.maximum(mid, 0))
+            left = np.where(act & ok, mid, left)
+            right = np.where(act & ~ok, mid, right)
+
+    # -- main loop ----------------------------------------------------------
+    def pvalue(self) -> float:
+        ncol = len(self.cols)
+        rm = np.sort(self.rows)[None, :]
+        node = np.zeros(1, dtype=np.intp)
+        past = np.zeros(1)
+        count = np.ones(1)
+        for j in range(ncol):
+            cs = self.cols[j:]
+            undecided = self._settle(node, past, count, rm, cs)
+            node, past, count = node[undecided], past[undecided], count[undecided]
+            if len(node) == 0:
+                break
+            if len(cs) == 2:
+                self._finish_two(node, past, count, rm)
+                break
+            node, past, count, rm = self._expand(node, past, count, rm, int(cs[0]))
+        if not self.terms:
+            return 0.0
+        return float(np.sum(np.concatenate(self.terms)))
+
+    def _expand(
+        self,
+        node: NDArray[np.intp],
+        past: NDArray[np.float64],
+        count: NDArray[np.float64],
+        rm: NDArray[np.int64],
+        c: int,
+    ) -> tuple[NDArray[np.intp], NDArray[np.float64], NDArray[np.float64], NDArray[np.int64]]:
+        """Distribute column total ``c`` over the rows of every node; merge children."""
+        lf = self.lf
+        past, count, un, qstart, qsize = self._groups(node, past, count)
+        codes_l: list[NDArray[np.int64]] = []
+        vals_l: list[NDArray[np.float64]] = []
+        cnts_l: list[NDArray[np.float64]] = []
+        for c0 in range(0, len(un), _CHUNK):
+            g = np.arange(c0, min(c0 + _CHUNK, len(un)))
+            r = rm[un[g]]
+            owner, x = _compositions_batch(c, r)
+            self._charge(int(qsize[g][owner].sum()))
+            codes = np.sort(r[owner] - x, axis=1) @ self.powers
+            delta = -lf[x].sum(axis=1)
+            item, q = _pairs(owner, qstart[g], qsize[g])
+            codes_l.append(codes[item])
+            vals_l.append(delta[item] + past[q])
+            cnts_l.append(count[q])
+        codes = np.concatenate(codes_l)
+        vals = np.concatenate(vals_l)
+        cnts = np.concatenate(cnts_l)
+        vkey = np.rint(vals * _MERGE_SCALE).astype(np.int64)
+        o = np.lexsort((vkey, codes))
+        codes, vals, cnts, vkey = codes[o], vals[o], cnts[o], vkey[o]
+        first = np.r_[True, (codes[1:] != codes[:-1]) | (vkey[1:] != vkey[:-1])]
+        grp = np.flatnonzero(first)
+        cnts = np.add.reduceat(cnts, grp)
+        vals = vals[grp]
+        codes = codes[grp]
+        ucodes, new_node = np.unique(codes, return_inverse=True)
+        return new_node.astype(np.intp), vals, cnts, self._decode(ucodes)
+
+
+def _fisher_log_stat(t: NDArray[np.int64]) -> float:
+    """-sum log n_ij!, the part of log P(table) that varies with the table."""
+    return float(-gammaln(t + 1.0).sum())
+
+
+def _fisher_monte_carlo(
+    t: NDArray[np.int64], log_tol: float, mc_samples: int, seed: int | np.random.Generator | None
+) -> TestResult:
+    """Monte Carlo p-value as R's ``fisher.test(simulate.p.value=TRUE)``.
+
+    Random tables with the observed margins (``scipy.stats.random_table``);
+    p = (1 + #{P(table) <= P(obs)(1 + rel_tol)}) / (B + 1).
+    """
+    rows = t.sum(axis=1)
+    cols = t.sum(axis=0)
+    rng = np.random.default_rng(seed)
+    sims = sps.random_table(rows, cols, seed=rng).rvs(size=mc_samples)
+    sim_stat = -gammaln(sims + 1.0).sum(axis=(1, 2))
+    hits = int(np.count_nonzero(sim_stat <= _fisher_log_stat(t) + log_tol))
+    p = (1 + hits) / (mc_samples + 1)
+    phat = hits / mc_samples
+    se = math.sqrt(max(phat * (1 - phat), 1.0 / mc_samples) / mc_samples)
+    return TestResult(
+        test="fisher_mc", name=FISHER_MC_NAME, statistic=None, df=None, p=p,
+        n=int(t.sum()), mc_samples=mc_samples, mc_se=se,
+    )
+
+
+def fisher_exact(
+    table: ArrayLike,
+    *,
+    method: Literal["auto", "exact", "monte_carlo"] = "auto",
+    rel_tol: float = 1e-7,
+    max_nodes: int = 20_000_000,
+    mc_samples: int = 100_000,
+    seed: int | np.random.Generator | None = None,
+) -> TestResult:
+    """Two-sided Fisher's exact test for an r x c table of counts, as R's ``fisher.test``.
+
+    The p-value is the total probability of all tables with the observed margins
+    whose probability is <= P(observed) * (1 + rel_tol) (R: relErr = 1 + 1e-7).
+    All-zero rows/columns are dropped; a table with fewer than two non-empty rows
+    or columns has p = 1.
+
+    Parameters
+    ----------
+    table : 2-D array of non-negative integer counts.
+    method : "exact" (network algorithm; raises :class:`ExactTestBudgetError`
+        when it exceeds ``max_nodes``), "monte_carlo", or "auto" (exact, and a
+        seeded Monte Carlo p-value only when the exact budget is exceeded; the
+        result then says ``test == "fisher_mc"``).
+    rel_tol : relative tolerance for ties with the observed probability.
+    max_nodes : budget of enumerated (node, past value) pairs for the exact method.
+    mc_samples : number of random tables for the Monte Carlo p-value.
+    seed : seed or Generator for the Monte Carlo p-value.
+
+    Notes
+    -----
+    ``scipy.stats.fisher_exact`` is not used: it is exact only for 2 x 2 tables
+    (for r x c it offers only a permutation / Monte Carlo p-value), whereas the
+    paper used R's exact r x c test.
+    """
+    if method not in ("auto", "exact", "monte_carlo"):
+        raise ValueError(f"unknown method {method!r}")
+    t = _drop_empty(_as_count_table(table))
+    n = int(t.sum())
+    log_tol = math.log1p(rel_tol)
+    if t.ndim != 2 or t.shape[0] < 2 or t.shape[1] < 2:
+        return TestResult("fisher", FISHER_NAME, None, None, 1.0, n)
+    if method == "monte_carlo":
+        return _fisher_monte_carlo(t, log_tol, mc_samples, seed)
+    try:
+        p = _Network(t, log_tol, max_nodes).pvalue()
+    except ExactTestBudgetError:
+        if method == "exact":
+            raise
+        return _fisher_monte_carlo(t, log_tol, mc_samples, seed)
+    return TestResult("fisher", FISHER_NAME, None, None, min(1.0, max(0.0, p)), n)
+
+
+# ---------------------------------------------------------------------------
+# Chi-squared test
+# ---------------------------------------------------------------------------
+
+
+def chisq(table: ArrayLike, *, correct: bool = False) -> TestResult:
+    """Pearson's chi-squared test of independence, as R's ``chisq.test``.
+
+    All-zero rows/columns are dropped (R would return NaN).  With
+    ``correct=True`` Yates' continuity correction is applied only to 2 x 2
+    tables, exactly as R: the statistic is sum((|O - E| - Y)^2 / E) with
+    Y = min(0.5, min |O - E|).  (SciPy's ``chi2_contingency`` corrects each
+    cell by min(0.5, |O - E|) when dof == 1, which is the same for 2 x 2
+    because |O - E| is equal in all four cells; we compute it directly.)
+    """
+    t = _drop_empty(_as_count_table(table)).astype(float)
+    n = int(t.sum())
+    if t.shape[0] < 2 or t.shape[1] < 2:
+        raise ValueError("chi-squared test needs at least 2 non-empty rows and columns")
+    e = np.outer(t.sum(axis=1), t.sum(axis=0)) / t.sum()
+    yates = correct and t.shape == (2, 2)
+    y = min(0.5, float(np.abs(t - e).min())) if yates else 0.0
+    stat = float((((np.abs(t - e) - y) ** 2) / e).sum())
+    df = float((t.shape[0] - 1) * (t.shape[1] - 1))
+    if yates:
+        return TestResult("chisq_yates",
+                          "Pearson's chi-squared test with Yates' continuity correction",
+                          stat, df, float(sps.chi2.sf(stat, df)), n)
+    return TestResult("chisq", "Pearson's chi-squared test", stat, df,
+                      float(sps.chi2.sf(stat, df)), n)
+
+
+# ---------------------------------------------------------------------------
+# t tests and ANOVA
+# ---------------------------------------------------------------------------
+
+
+def _clean(x: ArrayLike) -> NDArray[np.float64]:
+    arr = np.asarray(x, dtype=float).ravel()
+    return arr[~np.isnan(arr)]
+
+
+def _summary(x: NDArray[np.float64]) -> tuple[float, float, int]:
+    n = len(x)
+    return float(x.mean()) if n else math.nan, float(x.std(ddof=1)) if n > 1 else math.nan, n
+
+
+def t_test_from_summary(
+    m1: float, s1: float, n1: int, m2: float, s2: float, n2: int, *, equal_var: bool = True
+) -> TestResult:
+    """Two-sample t test from means, SDs and sizes (Student by default, else Welch).
+
+    Used to check tests printed in tables that report only summary statistics.
+    """
+    if n1 < 2 or n2 < 2:
+        raise ValueError("each group needs at least two observations")
+    v1, v2 = s1**2 / n1, s2**2 / n2
+    if equal_var:
+        df = float(n1 + n2 - 2)
+        sp2 = ((n1 - 1) * s1**2 + (n2 - 1) * s2**2) / df
+        se = math.sqrt(sp2 * (1 / n1 + 1 / n2))
+        test, name = "student_t", "Student's t-test"
+    else:
+        se = math.sqrt(v1 + v2)
+        df = (v1 + v2) ** 2 / (v1**2 / (n1 - 1) + v2**2 / (n2 - 1))
+        test, name = "welch_t", "Welch's t-test"
+    stat = (m1 - m2) / se
+    return TestResult(test, name, stat, df, float(2 * sps.t.sf(abs(stat), df)), int(n1 + n2))
+
+
+def t_test(x: ArrayLike, y: ArrayLike, *, equal_var: bool = True) -> TestResult:
+    """Two-sample t test of mean(x) vs mean(y), as R's ``t.test`` (NaN dropped).
+
+    ``equal_var=True`` (default) is Student's pooled test (R ``var.equal=TRUE``),
+    otherwise Welch's test.
+    """
+    a, b = _clean(x), _clean(y)
+    return t_test_from_summary(*_summary(a), *_summary(b), equal_var=equal_var)
+
+
+def anova_from_summary(
+    means: Sequence[float], sds: Sequence[float], ns: Sequence[int]
+) -> TestResult:
+    """One-way ANOVA F test from group means, SDs and sizes."""
+    m = np.asarray(means, dtype=float)
+    s = np.asarray(sds, dtype=float)
+    k_n = np.asarray(ns, dtype=float)
+    k = len(m)
+    big_n = k_n.sum()
+    if k < 2 or big_n - k < 1:
+        raise ValueError("ANOVA needs at least two groups and N > k")
+    grand = float((k_n * m).sum() / big_n)
+    ssb = float((k_n * (m - grand) ** 2).sum())
+    ssw = float(((k_n - 1) * s**2).sum())
+    df1, df2 = float(k - 1), float(big_n - k)
+    stat = (ssb / df1) / (ssw / df2)
+    return TestResult("anova", "One-way ANOVA", stat, df1, float(sps.f.sf(stat, df1, df2)),
+                      int(big_n), df2=df2)
+
+
+def anova(*groups: ArrayLike) -> TestResult:
+    """One-way ANOVA F test (equal variances), as R's ``aov`` / ``oneway.test(var.equal=TRUE)``."""
+    gs = [_clean(g) for g in groups]
+    gs = [g for g in gs if len(g) > 0]
+    summ = [_summary(g) for g in gs]
+    sds = [s if n > 1 else 0.0 for _, s, n in summ]
+    return anova_from_summary([m for m, _, _ in summ], sds, [n for _, _, n in summ])
+
+
+def welch_anova(*groups: ArrayLike) -> TestResult:
+    """Welch's heteroscedastic one-way ANOVA, as R's ``oneway.test(var.equal=FALSE)``."""
+    gs = [g for g in (_clean(g) for g in groups) if len(g) > 0]
+    k = len(gs)
+    if k < 2 or any(len(g) < 2 for g in gs):
+        raise ValueError("Welch ANOVA needs at least two groups of size >= 2")
+    n = np.array([len(g) for g in gs], dtype=float)
+    m = np.array([g.mean() for g in gs])
+    v = np.array([g.var(ddof=1) for g in gs])
+    w = n / v
+    sw = w.sum()
+    mw = (w * m).sum() / sw
+    tmp = (((1 - w / sw) ** 2) / (n - 1)).sum() / (k**2 - 1)
+    stat = float(((w * (m - mw) ** 2).sum() / (k - 1)) / (1 + 2 * (k - 2) * tmp))
+    df1, df2 = float(k - 1), float(1 / (3 * tmp))
+    return TestResult("welch_anova", "Welch's one-way ANOVA", stat, df1,
+                      float(sps.f.sf(stat, df1, df2)), int(n.sum()), df2=df2)
+
+
+# ---------------------------------------------------------------------------
+# DataFrame convenience
+# ---------------------------------------------------------------------------
+
+
+def compare_categorical(
+    values: pd.Series,
+    groups: pd.Series,
+    *,
+    test: Literal["fisher", "chisq", "chisq_yates"] = "fisher",
+    seed: int | None = None,
+) -> TestResult:
+    """Compare a categorical answer between groups.
+
+    Builds the crosstab of rows where both the answer and the group are
+    non-missing (answer levels / groups with zero count are dropped) and runs
+    Fisher's exact test (default) or Pearson's chi-squared test.
+    """
+    df = pd.DataFrame({"v": values, "g": groups}).dropna()
+    tab = pd.crosstab(df["v"], df["g"]).to_numpy()
+    if test == "fisher":
+        return fisher_exact(tab, seed=seed)
+    if test == "chisq":
+        return chisq(tab)
+    if test == "chisq_yates":
+        return chisq(tab, correct=True)
+    raise ValueError(f"unknown test {test!r}")
+
+
+def compare_continuous(
+    values: pd.Series,
+    groups: pd.Series,
+    *,
+    test: Literal["auto", "student_t", "welch_t", "anova", "welch_anova"] = "auto",
+) -> TestResult:
+    """Compare a continuous measure between groups (rows with NaN dropped).
+
+    "auto" uses Student's t test for two groups and one-way ANOVA for more.
+    Groups are taken in sorted order (the t statistic is first minus second).
+    """
+    df = pd.DataFrame({"v": pd.to_numeric(values), "g": groups}).dropna()
+    samples = [grp["v"].to_numpy(dtype=float) for _, grp in df.groupby("g", sort=True)]
+    if len(samples) < 2:
+        raise ValueError("need at least two groups with data")
+    if test == "auto":
+        test = "student_t" if len(samples) == 2 else "anova"
+    if test in ("student_t", "welch_t"):
+        if len(samples) != 2:
+            raise ValueError("a t test needs exactly two groups")
+        return t_test(samples[0], samples[1], equal_var=test == "student_t")
+    if test == "anova":
+        return anova(*samples)
+    if test == "welch_anova":
+        return welch_anova(*samples)
+    raise ValueError(f"unknown test {test!r}")
+
+
+# ---------------------------------------------------------------------------
+# Beyond the paper: intervals and multiplicity
+# ---------------------------------------------------------------------------
+
+
+def _wilson(k: int, n: int, z: float) -> tuple[float, float]:
+    """Wilson score interval without continuity correction."""
+    p = k / n
+    denom = 1 + z**2 / n
+    centre = (p + z**2 / (2 * n)) / denom
+    half = z * math.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / denom
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def newcombe_diff(
+    k1: int, n1: int, k2: int, n2: int, conf: float = 0.95
+) -> tuple[float, float, float]:
+    """Difference p1 - p2 with Newcombe's hybrid score interval.
+
+    Method 10 of Newcombe (1998, Stat Med 17:873-890): combines the Wilson
+    score intervals (l_i, u_i) of both proportions without continuity
+    correction: lo = d - sqrt((p1 - l1)^2 + (u2 - p2)^2),
+    hi = d + sqrt((u1 - p1)^2 + (p2 - l2)^2).
+    """
+    if n1 <= 0 or n2 <= 0 or not (0 <= k1 <= n1) or not (0 <= k2 <= n2):
+        raise ValueError("need 0 <= k <= n and n > 0")
+    z = float(sps.norm.ppf(1 - (1 - conf) / 2))
+    p1, p2 = k1 / n1, k2 / n2
+    l1, u1 = _wilson(k1, n1, z)
+    l2, u2 = _wilson(k2, n2, z)
+    d = p1 - p2
+    lo = d - math.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2)
+    hi = d + math.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2)
+    return d, lo, hi
+
+
+def mean_diff_ci(
+    x: ArrayLike, y: ArrayLike, conf: float = 0.95, equal_var: bool = True
+) -> tuple[float, float, float]:
+    """Mean difference mean(x) - mean(y) with its t confidence interval (NaN dropped).
+
+    Pooled-variance (Student) interval by default, Welch interval otherwise;
+    matches R's ``t.test(x, y, var.equal=...)$conf.int``.
+    """
+    a, b = _clean(x), _clean(y)
+    m1, s1, n1 = _summary(a)
+    m2, s2, n2 = _summary(b)
+    res = t_test_from_summary(m1, s1, n1, m2, s2, n2, equal_var=equal_var)
+    d = m1 - m2
+    se = d / res.statistic if res.statistic else _se_direct(s1, n1, s2, n2, equal_var)
+    q = float(sps.t.ppf(1 - (1 - conf) / 2, res.df))
+    return d, d - q * abs(se), d + q * abs(se)
+
+
+def _se_direct(s1: float, n1: int, s2: float, n2: int, equal_var: bool) -> float:
+    if equal_var:
+        sp2 = ((n1 - 1) * s1**2 + (n2 - 1) * s2**2) / (n1 + n2 - 2)
+        return math.sqrt(sp2 * (1 / n1 + 1 / n2))
+    return math.sqrt(s1**2 / n1 + s2**2 / n2)
+
+
+def bh_qvalues(p: ArrayLike) -> NDArray[np.float64]:
+    """Benjamini-Hochberg adjusted p-values, as R's ``p.adjust(p, "BH")``.
+
+    NaN entries stay NaN and do not count towards the number of tests
+    (R's default ``n = length(p[!is.na(p)])``).
+    """
+    arr = np.asarray(p, dtype=float).ravel()
+    out = np.full(arr.shape, np.nan)
+    ok = ~np.isnan(arr)
+    pv = arr[ok]
+    m = len(pv)
+    if m == 0:
+        return out
+    order = np.argsort(pv)[::-1]  # decreasing
+    ranks = np.arange(m, 0, -1)
+    adj = np.minimum.accumulate(pv[order] * m / ranks)
+    q = np.empty(m)
+    q[order] = np.minimum(adj, 1.0)
+    out[ok] = q
+    return out

@@ -1,0 +1,306 @@
+"""Tests of stage 01: the clinic frame, the join, the derivations, the log and the writer."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from fixtures.cc_exports import DICTIONARY, FIXTURES, FRAME_ROWS, export_text, frame_text
+
+from ccanalysis import clean as clean_mod
+from ccanalysis.clean import (
+    OUTPUT_FILES,
+    clean,
+    clean_files,
+    format_log,
+    read_frame,
+    run,
+    size_category,
+    system_sizes,
+    urban_from_ruca,
+)
+from ccanalysis.errors import ValidationError
+from ccanalysis.instrument import Instrument, read_dictionary
+from ccanalysis.redcap import read_export
+
+RAW = FIXTURES / "export_raw.csv"
+FRAME = FIXTURES / "clinic_frame.csv"
+
+
+@pytest.fixture(scope="module")
+def inst() -> Instrument:
+    return read_dictionary(DICTIONARY)
+
+
+@pytest.fixture(scope="module")
+def cleaned(inst: Instrument) -> clean_mod.Cleaned:
+    return clean_files(RAW, DICTIONARY, FRAME)
+
+
+def write(tmp_path: Path, text: str, name: str) -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8", newline="")
+    return path
+
+
+def frame_with(tmp_path: Path, rows: list[tuple[str, str, str]]) -> Path:
+    return write(tmp_path, frame_text(rows), "frame.csv")
+
+
+def checksums(*paths: Path) -> dict[Path, str]:
+    return {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in paths}
+
+
+# ----------------------------------------------------------------------------------------------
+# The clinic frame
+
+
+def test_read_frame(tmp_path: Path) -> None:
+    frame = read_frame(FRAME)
+    assert list(frame.columns) == ["clinic_id", "care_system_id", "ruca"]
+    assert frame["ruca"].dtype == np.int64 and frame["clinic_id"].dtype == "str"
+    assert frame["clinic_id"].iloc[:3].tolist() == ["001", "002", "007"]
+    crlf = tmp_path / "crlf.csv"
+    crlf.write_bytes(b"\xef\xbb\xbf" + frame_text().replace("\n", "\r\n").encode())
+    pd.testing.assert_frame_equal(read_frame(crlf), frame)
+
+
+def test_read_frame_ignores_extra_columns(tmp_path: Path) -> None:
+    path = write(tmp_path, "clinic_id,name,care_system_id,ruca\n01,A,S1,2\n", "f.csv")
+    assert read_frame(path).to_dict("list") == {"clinic_id": ["01"], "care_system_id": ["S1"],
+                                                "ruca": [2]}
+
+
+def _frame_error(path: Path) -> ValidationError:
+    with pytest.raises(ValidationError) as exc:
+        read_frame(path)
+    return exc.value
+
+
+def test_frame_missing_column(tmp_path: Path) -> None:
+    path = write(tmp_path, "clinic_id,care_system_id\n001,S1\n", "f.csv")
+    err = _frame_error(path)
+    assert err.file == str(path) and err.field == "ruca" and "lacks the column" in err.problem
+
+
+def test_frame_ruca_not_integer(tmp_path: Path) -> None:
+    for bad in ("4.5", "rural", ""):
+        path = frame_with(tmp_path, [("001", "S1", "1"), ("002", "S1", bad)])
+        err = _frame_error(path)
+        assert (err.file, err.record, err.field, err.value) == (str(path), "002", "ruca", bad)
+        assert "not an integer" in err.problem and "line 3" in err.problem
+        assert repr(bad) in str(err)
+
+
+@pytest.mark.parametrize("bad", ["0", "11", "-1"])
+def test_frame_ruca_out_of_range(tmp_path: Path, bad: str) -> None:
+    path = frame_with(tmp_path, [("001", "S1", bad), ("002", "S1", "12")])
+    err = _frame_error(path)
+    assert (err.file, err.record, err.field, err.value) == (str(path), "001", "ruca", bad)
+    assert "outside 1-10" in err.problem and "1 other row" in err.problem
+
+
+def test_frame_duplicate_clinic(tmp_path: Path) -> None:
+    path = frame_with(tmp_path, [("001", "S1", "1"), ("002", "S1", "2"), ("001", "S1", "3")])
+    err = _frame_error(path)
+    assert (err.file, err.record, err.field, err.value) == (str(path), "001", "clinic_id", "001")
+    assert "twice" in err.problem and "line 4" in err.problem
+
+
+def test_frame_empty_clinic_id(tmp_path: Path) -> None:
+    err = _frame_error(frame_with(tmp_path, [("001", "S1", "1"), ("", "S1", "2")]))
+    assert err.field == "clinic_id" and "empty clinic id" in err.problem
+
+
+def test_frame_empty_file(tmp_path: Path) -> None:
+    assert "empty" in _frame_error(write(tmp_path, "", "f.csv")).problem
+
+
+# ----------------------------------------------------------------------------------------------
+# Derivations
+
+
+def test_urban_boundary_ruca_3_vs_4() -> None:
+    ruca = pd.Series([1, 2, 3, 4, 5, 10])
+    assert urban_from_ruca(ruca).tolist() == [True, True, True, False, False, False]
+    assert urban_from_ruca(ruca).dtype == bool
+
+
+def test_urban_in_clean_output(cleaned: clean_mod.Cleaned) -> None:
+    c = cleaned.clinics.set_index("clinic_id")
+    assert c.at["002", "ruca"] == 3 and bool(c.at["002", "urban"]) is True
+    assert c.at["007", "ruca"] == 4 and bool(c.at["007", "urban"]) is False
+
+
+def test_size_category_boundaries() -> None:
+    sizes = size_category(pd.Series([1, 2, 3, 9, 10, 40]))
+    assert sizes.tolist() == ["small", "small", "medium", "medium", "large", "large"]
+    assert sizes.dtype == pd.CategoricalDtype(["small", "medium", "large"], ordered=True)
+
+
+def test_system_size_counts_clinics_in_frame(cleaned: clean_mod.Cleaned) -> None:
+    # S1 has 2 clinics in the frame, S2 3 (one did not answer), S3 10 (nine did not answer)
+    size = cleaned.clinics.set_index("clinic_id")["system_size"]
+    assert size.astype(object).to_dict() == {"001": "small", "002": "small", "007": "medium",
+                                             "010": "medium", "011": "large"}
+    frame = pd.DataFrame({"clinic_id": [f"c{i}" for i in range(9 + 10)],
+                          "care_system_id": ["A"] * 9 + ["B"] * 10, "ruca": 1})
+    assert system_sizes(frame).astype(object).to_dict() == {"A": "medium", "B": "large"}
+
+
+# ----------------------------------------------------------------------------------------------
+# The join and the output frames
+
+
+def test_clinic_frame_columns(cleaned: clean_mod.Cleaned, inst: Instrument) -> None:
+    c = cleaned.clinics
+    items = [i for i, f in inst.analysis_items().items() if f.form != "coordinator"]
+    assert list(c.columns) == ["clinic_id", "coordinator_id", "care_system_id", "ruca", "urban",
+                               "system_size", *items]
+    assert c["clinic_id"].tolist() == ["001", "002", "007", "010", "011"]
+    assert c["ruca"].dtype == np.int64 and c["urban"].dtype == bool
+    assert c["system_size"].cat.ordered
+    assert c["sw_on_team"].astype(object).tolist()[:2] == ["yes", "no"]
+    assert c["coordinator_id"].tolist()[2] == "NA"
+
+
+def test_coordinator_frame(cleaned: clean_mod.Cleaned, inst: Instrument) -> None:
+    k = cleaned.coordinators
+    assert list(k.columns) == ["coordinator_id", "care_system_id", "n_clinics",
+                               *inst.items_of_form("coordinator")]
+    assert k["coordinator_id"].tolist() == ["C01", "NA", "C03", "C04"]
+    assert k["n_clinics"].tolist() == [2, 1, 1, 1]
+    assert k.set_index("coordinator_id").at["C01", "years_cc_role"] == 3.5
+
+
+def test_clinic_missing_from_frame(tmp_path: Path) -> None:
+    rows = [r for r in FRAME_ROWS if r[0] != "010"]
+    frame = frame_with(tmp_path, rows)
+    with pytest.raises(ValidationError) as exc:
+        clean_files(RAW, DICTIONARY, frame)
+    err = exc.value
+    assert (err.file, err.record, err.field, err.value) == (str(RAW), "010", "record_id", "010")
+    assert "not in the clinic frame" in err.problem and str(frame) in str(err)
+
+
+def test_care_system_mismatch(tmp_path: Path) -> None:
+    rows = [(c, "S9" if c == "007" else s, r) for c, s, r in FRAME_ROWS]
+    frame = frame_with(tmp_path, rows)
+    with pytest.raises(ValidationError) as exc:
+        clean_files(RAW, DICTIONARY, frame)
+    err = exc.value
+    assert (err.file, err.record, err.field, err.value) == (str(RAW), "007", "care_system_id",
+                                                            "S2")
+    assert "'S9'" in err.problem and "disagrees" in err.problem
+
+
+def test_clean_is_pure(inst: Instrument) -> None:
+    records = read_export(RAW, inst)
+    frame = read_frame(FRAME)
+    before = (records.copy(), frame.copy())
+    out = clean(records, frame, inst)
+    pd.testing.assert_frame_equal(records, before[0])
+    pd.testing.assert_frame_equal(frame, before[1])
+    pd.testing.assert_frame_equal(out.clinics, clean(records, frame, inst).clinics)
+
+
+# ----------------------------------------------------------------------------------------------
+# The cleaning log
+
+
+def _log_value(log: pd.DataFrame, section: str, item: str, measure: str) -> int:
+    hit = log[(log.section == section) & (log.item == item) & (log.measure == measure)]
+    assert len(hit) == 1, (section, item, measure)
+    return int(hit["value"].iloc[0])
+
+
+def test_cleaning_log(cleaned: clean_mod.Cleaned) -> None:
+    log = cleaned.log
+    assert list(log.columns) == ["section", "item", "measure", "value"]
+    assert log["value"].dtype == np.int64
+    assert _log_value(log, "counts", "", "records_read") == 5
+    assert _log_value(log, "counts", "", "clinics") == 5
+    assert _log_value(log, "counts", "", "coordinators") == 4
+    assert _log_value(log, "counts", "", "care_systems") == 3
+    assert _log_value(log, "counts", "", "frame_clinics") == len(FRAME_ROWS)
+    assert _log_value(log, "missing_answers", "sw_on_team", "missing") == 1
+    assert _log_value(log, "missing_answers", "degree", "missing") == 1  # of 4 coordinators
+    assert _log_value(log, "missing_answers", "svc_education", "missing") == 3
+    assert _log_value(log, "checkbox_blank", "services", "records") == 3
+    assert _log_value(log, "checkbox_blank", "connect", "records") == 3
+    assert _log_value(log, "checkbox_blank", "degree", "records") == 1
+    assert _log_value(log, "coordinator_disagreement", "years_cc_role", "coordinators") == 1
+    assert _log_value(log, "coordinator_disagreement", "work_onsite", "coordinators") == 0
+    assert _log_value(log, "validation", "", "values_rejected") == 0
+    assert _log_value(log, "validation", "", "missing_codes_read_as_missing") == 0
+
+
+def test_format_log(cleaned: clean_mod.Cleaned) -> None:
+    text = format_log(cleaned.log)
+    assert text.startswith("counts:")
+    assert "records_read" in text and "coordinator_disagreement:" in text
+    assert "years_cc_role coordinators" in text
+
+
+# ----------------------------------------------------------------------------------------------
+# run: all or nothing, inputs untouched
+
+
+def test_run_writes_outputs(tmp_path: Path, cleaned: clean_mod.Cleaned) -> None:
+    before = checksums(RAW, DICTIONARY, FRAME)
+    out = run(RAW, DICTIONARY, FRAME, tmp_path / "out")
+    assert checksums(RAW, DICTIONARY, FRAME) == before
+    assert {k: p.name for k, p in out.items()} == OUTPUT_FILES
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(OUTPUT_FILES.values())
+    pd.testing.assert_frame_equal(pd.read_parquet(out["clinics"]), cleaned.clinics)
+    pd.testing.assert_frame_equal(pd.read_parquet(out["coordinators"]), cleaned.coordinators)
+    log = pd.read_csv(out["log"], dtype={"item": str}, keep_default_na=False)
+    assert log["value"].tolist() == cleaned.log["value"].tolist()
+
+
+def test_run_with_labels_export_and_missing_codes(tmp_path: Path) -> None:
+    text = export_text(labels=True).replace(",40,", ",-999,", 1)
+    export = write(tmp_path, text, "labels.csv")
+    result = clean_files(export, DICTIONARY, FRAME, missing_codes=("-999",))
+    assert _log_value(result.log, "validation", "", "missing_codes_read_as_missing") == 1
+
+
+@pytest.mark.parametrize("damage", ["export", "frame", "mismatch"])
+def test_run_failure_writes_nothing(tmp_path: Path, damage: str) -> None:
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    export = inputs / "export.csv"
+    frame = inputs / "frame.csv"
+    shutil.copy(RAW, export)
+    shutil.copy(FRAME, frame)
+    if damage == "export":
+        export.write_text(export_text().replace("3.5", "355"), encoding="utf-8")
+    elif damage == "frame":
+        frame.write_text(frame_text().replace("S3,7", "S3,77"), encoding="utf-8")
+    else:
+        frame.write_text(frame_text().replace("007,S2", "007,S1"), encoding="utf-8")
+    before = checksums(export, frame, DICTIONARY)
+    outdir = tmp_path / "out"
+    with pytest.raises(ValidationError):
+        run(export, DICTIONARY, frame, outdir)
+    assert not outdir.exists() or list(outdir.iterdir()) == []
+    assert checksums(export, frame, DICTIONARY) == before
+
+
+def test_run_failure_while_writing_leaves_no_partial_file(tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    outdir = tmp_path / "out"
+    real = pd.DataFrame.to_csv
+
+    def broken(self: pd.DataFrame, *args: object, **kwargs: object) -> None:
+        real(self, *args, **kwargs)  # type: ignore[call-overload]
+        raise OSError("disk full")
+
+    monkeypatch.setattr(pd.DataFrame, "to_csv", broken)
+    with pytest.raises(OSError):
+        run(RAW, DICTIONARY, FRAME, outdir)
+    assert list(outdir.iterdir()) == []

@@ -1,0 +1,427 @@
+"""Figures: each runs, returns a Figure, saves PNG + PDF byte-reproducibly, and draws its input.
+
+Inputs are small hand-made frames in the long formats of DESIGN.md; what is drawn is read back from
+the figure's artists (bar widths/heights, interval segments, texts).
+"""
+
+from __future__ import annotations
+
+import matplotlib as mpl
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.figure import Figure
+from PIL import Image
+
+from ccanalysis import figures as F
+from ccanalysis.io import SYNTHETIC_LABEL
+
+# ---------------------------------------------------------------------------------------------
+# Hand-made inputs
+# ---------------------------------------------------------------------------------------------
+
+SPEC = pd.DataFrame(
+    [
+        # table, section, item, level, label, stat, shown
+        ("table1", "Degree", "degree", "rn", "RN", "n_pct", "full"),
+        ("table1", "Degree", "degree", "msw_bsw", "MSW or BSW", "n_pct", "full"),
+        ("table1", "Degree", "degree", "other_none", "Other or None", "n_pct", "full"),
+        ("table1", "", "certified_cc", "yes", "Certified in care coordination, yes", "n_pct",
+         "binary"),
+        ("table1", "", "years_cc_role", "", "Years practicing as a care coordinator mean (SD)",
+         "mean_sd", "mean_sd"),
+        ("table3", "", "hours_cc_week", "", "Hours/week devoted to CC – Mean (SD)", "mean_sd",
+         "full"),
+        ("table3", "Patient panel seems:", "panel_judgement", "about_right", "about right", "pct",
+         "full"),
+        ("table3", "Patient panel seems:", "panel_judgement", "too_many", "too many", "pct",
+         "full"),
+        ("table3", "Services provided:", "svc_disease_mgmt", "yes", "Disease management", "pct",
+         "binary"),
+        ("table3", "Services provided:", "svc_social_needs", "yes",
+         "Social needs assessment/referral", "pct", "binary"),
+        ("table3", "Services provided:", "svc_spiritual", "yes",
+         "Spiritual needs assessment/referral", "pct", "binary"),
+        ("table4", "Clinic supports for CC:", "support_space", "yes",
+         "Dedicated space to see patients", "pct", "binary"),
+        ("table4", "", "community_available", "most_of_the_time",
+         "Community services are readily available most of the time", "pct", "collapsed"),
+    ],
+    columns=["table", "section", "item", "level", "label", "stat", "shown"],
+)
+
+# svc item -> (total, mn, isw) percentages; sorted by total: social, disease, spiritual
+SERVICES = {
+    "svc_disease_mgmt": (80.0, 78.5, 82.0),
+    "svc_social_needs": (81.5, 70.2, 95.1),
+    "svc_spiritual": (40.0, 30.3, 52.6),
+}
+
+
+def long_rows(table: str, rows: list[tuple]) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=["table", "item", "level", "group", "measure", "value"]).assign(
+        table=table
+    )
+
+
+def make_table3() -> pd.DataFrame:
+    rows = [("table3", "n", "", g, "n", n) for g, n in (("total", 317), ("mn", 178), ("isw", 139))]
+    for item, vals in SERVICES.items():
+        for g, v in zip(("total", "mn", "isw"), vals, strict=True):
+            rows.append(("table3", item, "yes", g, "pct", v))
+            rows.append(("table3", item, "yes", g, "denom", 100.0))
+            rows.append(("table3", item, "yes", g, "n", v))
+        rows.append(("table3", item, "", "all", "p", 0.0004))
+    return long_rows("table3", rows)
+
+
+def make_table1() -> pd.DataFrame:
+    groups = ("total", "mn_only", "isw_only", "both")
+    rows = [("table1", "n", "", g, "n", n) for g, n in zip(groups, (213, 117, 88, 8), strict=True)]
+    degree = {"rn": (41.3, 43.6, 39.8, 25.0), "msw_bsw": (6.6, 0.0, 12.5, 37.5),
+              "other_none": (52.1, 56.4, 47.7, 37.5)}
+    for level, vals in degree.items():
+        rows += [("table1", "degree", level, g, "pct", v) for g, v in zip(groups, vals, strict=True)]
+    rows += [("table1", "certified_cc", "yes", g, "pct", v)
+             for g, v in zip(groups, (15.8, 11.4, 21.8, 12.5), strict=True)]
+    for g, m, s in zip(groups, (4.8, 4.2, 5.7, 5.2), (4.4, 3.9, 5.0, 2.1), strict=True):
+        rows += [("table1", "years_cc_role", "", g, "mean", m),
+                 ("table1", "years_cc_role", "", g, "sd", s)]
+    return long_rows("table1", rows)
+
+
+def make_sensitivity() -> pd.DataFrame:
+    cols = ["table", "item", "level", "analysis", "measure", "estimate", "ci_low", "ci_high", "p",
+            "note"]
+    rows = [
+        ("table3", "panel_judgement", "about_right", "unadjusted", "pp_diff", 5.0, -3.0, 13.0, .2, ""),
+        ("table3", "panel_judgement", "about_right", "standardized_isw", "pp_diff", 4.0, -5.0, 12.0,
+         .3, ""),
+        ("table3", "panel_judgement", "about_right", "gee_care_system", "risk_diff", 0.06, -0.02,
+         0.14, .1, ""),
+        ("table3", "panel_judgement", "about_right", "gee_care_system", "odds_ratio", 1.3, 0.9, 1.8,
+         .1, ""),
+        ("table3", "panel_judgement", "too_many", "unadjusted", "pp_diff", -2.0, -9.0, 5.0, .5, ""),
+        ("table3", "svc_social_needs", "yes", "unadjusted", "pp_diff", 24.9, 15.0, 33.0, .001, ""),
+        ("table3", "svc_social_needs", "yes", "gee_coordinator", "risk_diff", 0.22, 0.10, 0.35,
+         .01, ""),
+        ("table3", "hours_cc_week", "", "unadjusted", "mean_diff", 10.2, 5.1, 15.3, .001, ""),
+        ("table3", "hours_cc_week", "", "standardized_isw", "mean_diff", 9.0, 3.0, 15.0, .01, ""),
+        ("table4", "support_space", "yes", "unadjusted", "pp_diff", -8.0, -18.0, 2.0, .1, ""),
+        ("table4", "community_available", "most_of_the_time", "unadjusted", "pp_diff", 3.0,
+         np.nan, np.nan, np.nan, "no interval"),
+    ]
+    return pd.DataFrame(rows, columns=cols)
+
+
+def make_clinics(n_isw: int = 139, n_mn: int = 178, n_coordinators: int = 213) -> pd.DataFrame:
+    """Clinics whose criteria agree with their care model; the MN clinics miss criteria in turn."""
+    n = n_isw + n_mn
+    crit = {c: ["yes"] * n for c in F.CRITERIA_LABELS}
+    for i in range(n_isw, n):
+        k = (i - n_isw) % 5  # 0: no SW on the team (rest not asked), 1-3: one criterion no, 4: missing
+        if k == 0:
+            crit["sw_on_team"][i] = "no"
+            for c in ("sw_responsible", "sw_interacts_patients", "sw_interacts_clinicians"):
+                crit[c][i] = None
+        elif k == 4:
+            crit["sw_interacts_clinicians"][i] = None
+        else:
+            crit[list(F.CRITERIA_LABELS)[k]][i] = "no"
+    frame = pd.DataFrame({
+        "clinic_id": [f"C{i:04d}" for i in range(n)],
+        "coordinator_id": [f"K{i % n_coordinators:03d}" for i in range(n)],
+        "care_system_id": [f"S{i % 42:02d}" for i in range(n)],
+        "care_model": pd.Categorical(["integrated_sw"] * n_isw + ["medical_nursing"] * n_mn,
+                                     categories=["medical_nursing", "integrated_sw"]),
+        **{c: pd.Categorical(v, categories=["yes", "no"]) for c, v in crit.items()},
+    })
+    return frame
+
+
+FACTS = {
+    "mn_primary_care_clinics_approx": 700,
+    "mn_certified_clinics_2020": 415,
+    "ineligible_clinics": 35,
+    "eligible_clinics": "380",  # the facts file is read as text
+}
+
+
+@pytest.fixture
+def clinics() -> pd.DataFrame:
+    return make_clinics()
+
+
+@pytest.fixture
+def table1_long() -> pd.DataFrame:
+    return make_table1()
+
+
+@pytest.fixture
+def table3_long() -> pd.DataFrame:
+    return make_table3()
+
+
+@pytest.fixture
+def sensitivity_long() -> pd.DataFrame:
+    return make_sensitivity()
+
+
+@pytest.fixture
+def coordinators() -> pd.DataFrame:
+    return pd.DataFrame({"coordinator_id": [f"K{i:03d}" for i in range(213)]})
+
+
+STEMS = ("flow", "services", "differences", "coordinators", "criteria")
+
+
+def build_figures(synthetic: bool) -> dict[str, Figure]:
+    clinics = make_clinics()
+    coordinators = pd.DataFrame({"coordinator_id": [f"K{i:03d}" for i in range(213)]})
+    return {
+        "flow": F.flow_diagram(FACTS, clinics, coordinators, synthetic=synthetic),
+        "services": F.services_by_model(make_table3(), SPEC, synthetic=synthetic),
+        "differences": F.difference_plot(make_sensitivity(), SPEC, synthetic=synthetic),
+        "coordinators": F.coordinator_characteristics(make_table1(), SPEC, synthetic=synthetic),
+        "criteria": F.criteria_chart(clinics, synthetic=synthetic),
+    }
+
+
+@pytest.fixture(scope="module")
+def saved(tmp_path_factory):
+    """Every figure built twice (synthetic) and saved once per build; two also without the label;
+    one figure with a constrained layout saved a second time from the same Figure."""
+    root = tmp_path_factory.mktemp("figures")
+    out: dict[str, dict[str, list]] = {"a": {}, "b": {}, "plain": {}, "again": {}}
+    first = build_figures(synthetic=True)
+    for stem, fig in first.items():
+        out["a"][stem] = F.save(fig, stem, root / "a")
+    for stem, fig in build_figures(synthetic=True).items():
+        out["b"][stem] = F.save(fig, stem, root / "b")
+    plain = build_figures(synthetic=False)
+    for stem in ("services", "criteria"):
+        out["plain"][stem] = F.save(plain[stem], stem, root / "plain")
+    for stem in ("coordinators",):  # constrained layout: frozen after the first draw
+        out["again"][stem] = F.save(first[stem], stem, root / "again")
+    out["figures"] = {"synthetic": first, "plain": plain}
+    out["root"] = root
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Smoke, label, saving
+# ---------------------------------------------------------------------------------------------
+
+
+def test_every_figure_runs_and_saves_png_and_pdf(saved) -> None:
+    for stem in STEMS:
+        assert isinstance(saved["figures"]["synthetic"][stem], Figure)
+        assert isinstance(saved["figures"]["plain"][stem], Figure)
+        png, pdf = saved["a"][stem]
+        assert (png.name, pdf.name) == (f"{stem}.png", f"{stem}.pdf")
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        assert pdf.read_bytes()[:5] == b"%PDF-"
+        with Image.open(png) as im:
+            assert round(im.info["dpi"][0]) == F.DPI
+    assert sorted(p.name for p in (saved["root"] / "a").iterdir()) == sorted(
+        f"{s}.{e}" for s in STEMS for e in ("png", "pdf")
+    )
+
+
+def test_synthetic_label_visible_and_in_metadata_only_when_synthetic(saved) -> None:
+    for synthetic, figs in ((True, saved["figures"]["synthetic"]),
+                            (False, saved["figures"]["plain"])):
+        for stem, fig in figs.items():
+            assert F.has_synthetic_label(fig) is synthetic, stem
+            assert (F.SYNTHETIC_TEXT in F.figure_texts(fig)) is synthetic, stem
+    for synthetic, key in ((True, "a"), (False, "plain")):
+        for stem, (png, pdf) in saved[key].items():
+            with Image.open(png) as im:
+                assert (im.info.get("Description") == SYNTHETIC_LABEL) is synthetic, stem
+                assert "Software" not in im.info
+                assert im.info["Title"]
+            assert (b"SYNTHETIC DATA" in pdf.read_bytes()) is synthetic, stem
+
+
+def test_saves_are_byte_identical_and_undated(saved) -> None:
+    for stem in STEMS:
+        for pa, pb in zip(saved["a"][stem], saved["b"][stem], strict=True):
+            assert pa.read_bytes() == pb.read_bytes(), pa.name  # rebuilt from scratch
+        pdf = saved["a"][stem][1].read_bytes()
+        assert b"/CreationDate" not in pdf and b"/Producer" not in pdf
+        assert b"Matplotlib" not in pdf
+    for stem, paths in saved["again"].items():  # the same Figure saved twice
+        for pa, pc in zip(saved["a"][stem], paths, strict=True):
+            assert pa.read_bytes() == pc.read_bytes(), pa.name
+
+
+def test_style_is_shared_and_restored() -> None:
+    before = mpl.rcParams["font.size"]
+    with F.style():
+        assert mpl.rcParams["font.family"] == ["DejaVu Sans"]
+        assert mpl.rcParams["pdf.fonttype"] == 42
+    assert mpl.rcParams["font.size"] == before
+    assert F.GROUP_COLORS["mn"] == F.OKABE_ITO["orange"]
+    assert F.GROUP_COLORS["isw"] == F.OKABE_ITO["blue"]
+
+
+# ---------------------------------------------------------------------------------------------
+# What each figure draws
+# ---------------------------------------------------------------------------------------------
+
+
+def test_flow_diagram_counts_come_from_the_data_and_facts(clinics, coordinators) -> None:
+    fig = F.flow_diagram(FACTS, clinics, coordinators, synthetic=False)
+    text = "\n".join(F.figure_texts(fig))
+    for s in ("~700", "415", "35 ineligible", "380 eligible", "317 clinics recruited", "83%",
+              "317 clinic surveys", "(100%)", "213 care coordinators", "139 clinics (44%)",
+              "178 clinics (56%)", "42 care systems"):
+        assert s in text, s
+    assert len(F.artists_with_gid(fig, "box:")) == 8  # 5 steps, the ineligible, 2 models
+
+
+def test_flow_diagram_percentages_are_computed_not_typed() -> None:
+    small = make_clinics(n_isw=4, n_mn=8, n_coordinators=5)
+    facts = {"mn_primary_care_clinics_approx": 100, "mn_certified_clinics_2020": 40,
+             "ineligible_clinics": 10}
+    c = F.flow_counts(facts, small, 5)
+    assert c["eligible"] == 30 and c["recruited"] == 12
+    assert c["recruited_pct"] == pytest.approx(40.0)
+    text = "\n".join(F.figure_texts(F.flow_diagram(facts, small, 5, synthetic=False)))
+    assert "12 clinics recruited" in text and "(40% of eligible clinics)" in text
+    assert "4 clinics (33%)" in text and "8 clinics (67%)" in text
+    assert "by 5 care coordinators" in text
+
+
+def test_flow_diagram_rejects_inconsistent_facts(clinics, coordinators) -> None:
+    with pytest.raises(ValueError, match="eligible"):
+        F.flow_counts({**FACTS, "eligible_clinics": 381}, clinics, coordinators)
+    with pytest.raises(KeyError, match="ineligible_clinics"):
+        F.flow_counts({k: v for k, v in FACTS.items() if k != "ineligible_clinics"}, clinics, 1)
+
+
+def test_services_bars_are_the_percentages_sorted_by_total(table3_long) -> None:
+    data = F.services_data(table3_long, SPEC)
+    assert list(data["item"]) == ["svc_social_needs", "svc_disease_mgmt", "svc_spiritual"]
+    fig = F.services_by_model(table3_long, SPEC, synthetic=False)
+    ax = fig.axes[0]
+    for g, col in (("mn", 1), ("isw", 2)):
+        bars = sorted(F.artists_with_gid(fig, f"bar:{g}:"), key=lambda b: b.get_y())
+        widths = [b.get_width() for b in bars]
+        expected = [SERVICES[i][col] for i in data["item"]]
+        assert widths == pytest.approx(expected)
+        assert [b.get_gid() for b in bars] == [f"bar:{g}:{i}" for i in data["item"]]
+        assert bars[0].get_facecolor()[:3] == pytest.approx(mpl.colors.to_rgb(F.GROUP_COLORS[g]))
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert labels == ["Social needs assessment/referral", "Disease management",
+                      "Spiritual needs assessment/referral"]
+    assert "P<0.001" in F.figure_texts(fig)
+    assert "Medical/nursing model (n=178)" in [t.get_text() for t in ax.get_legend().get_texts()]
+
+
+def test_services_total_is_computed_when_the_table_has_none(table3_long) -> None:
+    no_total = table3_long[table3_long["group"] != "total"]
+    data = F.services_data(no_total, SPEC)
+    # n and denom: (70.2 + 95.1) / 200 > (78.5 + 82.0) / 200 > (30.3 + 52.6) / 200
+    assert list(data["item"]) == ["svc_social_needs", "svc_disease_mgmt", "svc_spiritual"]
+    assert data["total"].iloc[0] == pytest.approx((70.2 + 95.1) / 2)
+
+
+def test_difference_plot_draws_every_interval_on_the_percentage_point_scale(sensitivity_long) -> None:
+    data = F.difference_data(sensitivity_long, SPEC)
+    assert "odds_ratio" not in set(data["measure"])
+    gee = data[(data["analysis"] == "gee_care_system")]
+    assert gee[["estimate", "ci_low", "ci_high"]].to_numpy().tolist() == [
+        pytest.approx([6.0, -2.0, 14.0])
+    ]
+    fig = F.difference_plot(sensitivity_long, SPEC, synthetic=False)
+    drawn = []
+    for coll in F.artists_with_gid(fig, "ci:"):
+        _, table, panel, analysis = coll.get_gid().split(":")
+        for seg in coll.get_segments():
+            (x0, y0), (x1, y1) = seg
+            assert y0 == y1
+            drawn.append((table, panel, analysis, x0, x1))
+    expected = data[data["ci_low"].notna()]
+    assert len(drawn) == len(expected) == 9
+    got = sorted((t, p, a, round(lo, 9), round(hi, 9)) for t, p, a, lo, hi in drawn)
+    want = sorted((r.table, r.panel, r.analysis, round(r.ci_low, 9), round(r.ci_high, 9))
+                  for r in expected.itertuples())
+    assert got == want
+    # the row without an interval still shows its estimate
+    est = [x for a in F.artists_with_gid(fig, "est:table4:pp:unadjusted") for x in a.get_xdata()]
+    assert sorted(est) == [-8.0, 3.0]
+    # mean differences on a panel of their own, in the item's units
+    means = F.artists_with_gid(fig, "ci:table3:mean:")
+    assert sorted(seg[1][0] for c in means for seg in c.get_segments()) == [15.0, 15.3]
+    text = F.figure_texts(fig)
+    assert "Patient panel seems" in text and "about right" in text
+    assert "Hours/week devoted to CC" in text
+    assert any("Odds ratios are not shown (another scale; 1 rows)" in t for t in text)
+
+
+def test_difference_data_contract(sensitivity_long) -> None:
+    bad = sensitivity_long.copy()
+    bad.loc[bad["measure"] == "risk_diff", ["estimate", "ci_low", "ci_high"]] *= 100
+    with pytest.raises(ValueError, match="risk_diff must be a difference of proportions"):
+        F.difference_data(bad, SPEC)
+    odd = sensitivity_long.assign(measure="hazard_ratio")
+    with pytest.raises(ValueError, match="unknown measures"):
+        F.difference_data(odd, SPEC)
+    # without table and measure columns, both come from the specification
+    bare = sensitivity_long[sensitivity_long["measure"].isin(["pp_diff", "mean_diff"])]
+    data = F.difference_data(bare.drop(columns=["table", "measure"]), SPEC)
+    assert set(data.loc[data["item"] == "hours_cc_week", "panel"]) == {"mean"}
+    assert set(data.loc[data["item"] == "support_space", "table"]) == {"table4"}
+
+
+def test_coordinator_characteristics_draws_table1(table1_long) -> None:
+    fig = F.coordinator_characteristics(table1_long, SPEC, synthetic=False)
+    for g, rn, msw in (("mn_only", 43.6, 0.0), ("both", 25.0, 37.5)):
+        (bar_rn,) = F.artists_with_gid(fig, f"degree:{g}:rn")
+        (bar_msw,) = F.artists_with_gid(fig, f"degree:{g}:msw_bsw")
+        assert bar_rn.get_width() == pytest.approx(rn)
+        assert bar_msw.get_width() == pytest.approx(msw)
+        assert bar_msw.get_x() == pytest.approx(rn)  # stacked
+    (cert,) = F.artists_with_gid(fig, "pct:certified_cc:isw_only")
+    assert cert.get_width() == pytest.approx(21.8)
+    (mean,) = F.artists_with_gid(fig, "mean:years_cc_role:isw_only")
+    assert list(mean.get_xdata()) == [5.7]
+    (sd,) = F.artists_with_gid(fig, "sd:years_cc_role:isw_only")
+    assert sd.get_segments()[0][:, 0].tolist() == pytest.approx([0.7, 10.7])
+    assert any("(n=88)" in t for t in F.figure_texts(fig))
+
+
+def test_criteria_chart_counts_combinations_missing_as_not_met() -> None:
+    clinics = make_clinics(n_isw=6, n_mn=10, n_coordinators=4)
+    data = F.criteria_data(clinics)
+    assert data["n"].sum() == 16
+    top = data.iloc[0]
+    assert top["n_met"] == 4 and top["n"] == 6 and top["isw"] == 6 and top["mn"] == 0
+    # MN clinics: 2 without a SW (others not asked), 2 each with one criterion no; a missing
+    # answer to criterion 4 falls in the same combination as a no (4 clinics)
+    assert sorted(data["n"].iloc[1:]) == [2, 2, 2, 4]
+    none_met = data[data["n_met"] == 0]
+    assert none_met["n"].tolist() == [2] and not none_met["sw_on_team"].any()
+    four = data[(data["n_met"] == 3) & ~data["sw_interacts_clinicians"]]
+    assert four["n"].tolist() == [4] and four["mn"].tolist() == [4]
+    fig = F.criteria_chart(clinics, synthetic=False)
+    heights = {}
+    for bar in F.artists_with_gid(fig, "combo:"):
+        _, g, k = bar.get_gid().split(":")
+        heights[(g, int(k))] = bar.get_height()
+    for k, row in data.iterrows():
+        assert heights[("mn", k)] == row["mn"] and heights[("isw", k)] == row["isw"]
+    (on_team,) = F.artists_with_gid(fig, "criterion:sw_on_team")
+    assert on_team.get_width() == 6 + 8  # every clinic but the 2 without a SW on the team
+    (clin,) = F.artists_with_gid(fig, "criterion:sw_interacts_clinicians")
+    assert clin.get_width() == 6 + 4  # missing answers are not yes
+
+
+def test_format_helpers() -> None:
+    assert F.format_pct(100 * 317 / 380) == "83%"
+    assert F.format_pct(12.5) == "13%"
+    assert F.format_p(0.0004) == "P<0.001"
+    assert F.format_p(0.0072) == "P=0.007"
+    assert F.format_p(0.12849) == "P=0.13"
+    assert F.format_p(0.40) == "P=0.4"

@@ -1,0 +1,71 @@
+"""The privacy check finds record ids in outputs as whole tokens, and nothing else."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import zipfile
+
+from ccanalysis.privacy import checkable_ids, find_ids, main
+
+
+def test_short_numeric_ids_are_not_checkable() -> None:
+    assert checkable_ids(["7", "42", "123", "C7", "007", ""]) == ["007", "123", "C7"]
+
+
+def test_ids_are_found_as_tokens_not_substrings(tmp_path) -> None:
+    (tmp_path / "a.html").write_text("<td>C0012</td> and C00123 and xC0012")
+    (tmp_path / "b.csv").write_text("item,value\nsvc,C0012_x\n")
+    (tmp_path / "c.md").write_text("clinic 1234 answered")
+    hits = find_ids(["C0012", "1234", "C0099"], [tmp_path])
+    assert [(p.name, i) for p, i in hits] == [("a.html", "C0012"), ("c.md", "1234")]
+
+
+def test_ids_inside_a_word_document_are_found(tmp_path) -> None:
+    with zipfile.ZipFile(tmp_path / "t.docx", "w") as z:
+        z.writestr("word/document.xml", "<w:t>K017</w:t>")
+    assert [i for _, i in find_ids(["K017"], [tmp_path])] == ["K017"]
+
+
+def test_command_fails_the_run_when_an_id_leaks(tmp_path, capsys) -> None:
+    export = tmp_path / "export.csv"
+    export.write_text("\ufeffrecord_id,coordinator_id,q\r\nC0001,K01,1\r\nC0002,K02,2\r\n")
+    out = tmp_path / "reports"
+    out.mkdir()
+    (out / "ok.html").write_text("317 clinics")
+    assert main([str(export), str(out)]) == 0
+    (out / "leak.ipynb").write_text('{"text": "K02 answered"}')
+    assert main([str(export), str(out)]) == 1
+    assert "'K02'" in capsys.readouterr().err
+    proc = subprocess.run([sys.executable, "-m", "ccanalysis.privacy", str(export), str(out)],
+                          capture_output=True, text=True)
+    assert proc.returncode == 1
+
+
+def _ignored(path: str) -> bool:
+    from ccanalysis.pipeline import project_root
+
+    proc = subprocess.run(["git", "check-ignore", "-q", "--no-index", path], cwd=project_root())
+    return proc.returncode == 0
+
+
+def test_real_exports_and_everything_derived_are_ignored_by_git() -> None:
+    for path in [
+        "data/raw/CareCoordination_DATA_2022-06-01_1200.csv",
+        "data/raw/real/clinic_frame.csv",
+        "data/raw/CareCoordination_DataDictionary_2022-06-01.csv",
+        "data/processed/clinics.parquet",
+        "data/processed/cleaning_log.csv",
+        "tables/table1.csv",
+        "figures/flow.png",
+        "reports/01_clean.ipynb",
+        "reports/index.html",
+    ]:
+        assert _ignored(path), path
+    for path in [
+        "data/raw/cc_survey_dictionary.csv",
+        "data/raw/synthetic/cc_survey_export.csv",
+        "data/raw/synthetic/clinic_frame.csv",
+        "src/ccanalysis/privacy.py",
+    ]:
+        assert not _ignored(path), path

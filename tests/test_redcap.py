@@ -1,0 +1,551 @@
+"""Tests of the REDCap export reader: decoding, the labels export, and every bad input."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from fixtures.cc_exports import DICTIONARY, FIXTURES, RECORDS, export_text
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from ccanalysis.errors import ValidationError
+from ccanalysis.instrument import Instrument, read_dictionary
+from ccanalysis.redcap import (
+    coordinator_disagreements,
+    decode_checkbox_items,
+    decode_checkbox_single,
+    read_export,
+    read_export_with_stats,
+    split_frames,
+)
+
+RAW = FIXTURES / "export_raw.csv"
+LABELS = FIXTURES / "export_labels.csv"
+
+
+@pytest.fixture(scope="module")
+def inst() -> Instrument:
+    return read_dictionary(DICTIONARY)
+
+
+@pytest.fixture(scope="module")
+def records(inst: Instrument) -> pd.DataFrame:
+    return read_export(RAW, inst)
+
+
+# ----------------------------------------------------------------------------------------------
+# Helpers editing an export's CSV text
+
+
+def _parse(text: str) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(text, newline="")))
+
+
+def _unparse(rows: list[list[str]]) -> str:
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n").writerows(rows)
+    return buf.getvalue()
+
+
+def set_cell(text: str, record: str, column: str, value: str) -> str:
+    rows = _parse(text)
+    col = rows[0].index(column)
+    for row in rows[1:]:
+        if row[0] == record:
+            row[col] = value
+    return _unparse(rows)
+
+
+def drop_column(text: str, column: str) -> str:
+    rows = _parse(text)
+    col = rows[0].index(column)
+    return _unparse([r[:col] + r[col + 1 :] for r in rows])
+
+
+def add_column(text: str, column: str, value: str = "x") -> str:
+    rows = _parse(text)
+    return _unparse([rows[0] + [column]] + [r + [value] for r in rows[1:]])
+
+
+def write(tmp_path: Path, text: str, name: str = "export.csv") -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8", newline="")
+    return path
+
+
+def assert_names(err: ValidationError, path: Path, record: str | None, field: str | None,
+                 value: object) -> None:
+    """The error names file, record, field and value (as attributes and in its message)."""
+    assert err.file == str(path)
+    assert err.record == record
+    assert err.field == field
+    assert err.value == value
+    msg = str(err)
+    assert str(path) in msg
+    for part in (record, field):
+        if part is not None:
+            assert part in msg
+    if value is not None:
+        assert repr(value) in msg
+
+
+# ----------------------------------------------------------------------------------------------
+# A valid export
+
+
+EXPECTED = {
+    # record: {column: value}; NaN = missing
+    "001": {"coordinator_id": "C01", "care_system_id": "S1", "degree": "msw_bsw",
+            "certified_cc": "yes", "years_cc_role": 3.5, "hours_week_study_clinics": 40.0,
+            "work_onsite": "always", "sw_engage_ease": "somewhat_easy", "panel_size": 150.0,
+            "panel_judgement": "too_many", "svc_disease_mgmt": "yes", "svc_pc_clinicians": "no",
+            "svc_education": "yes", "svc_spiritual": "yes", "connect_name_phone": np.nan,
+            "connect_call_with_patient": np.nan, "support_emr_prompts": "yes",
+            "support_space": "no", "measure_none": np.nan, "ease_hospital_nh": "very_easy",
+            "resource_satisfaction": "very_satisfied", "familiar_clinical": np.nan},
+    "002": {"coordinator_id": "C01", "degree": "msw_bsw", "years_cc_role": 4.0,
+            "sw_on_team": "no", "sw_responsible": np.nan, "hours_cc_week": 0.0,
+            "panel_size": 1500.0, "svc_disease_mgmt": "no", "svc_pc_clinicians": "yes",
+            "connect_name_phone": "yes", "connect_contact_resource": "yes",
+            "connect_call_with_patient": "yes", "ease_hospital_nh": "very_difficult"},
+    "007": {"coordinator_id": "NA", "care_system_id": "S2", "degree": np.nan,
+            "certified_cc": "no", "years_cc_role": np.nan, "work_onsite": "never",
+            "sw_on_team": np.nan, "panel_size": 0.0, "svc_disease_mgmt": np.nan,
+            "connect_name_phone": "no", "connect_call_with_patient": "yes"},
+    "010": {"degree": "lpn_cma", "years_cc_role": 50.0, "work_onsite": "sometimes",
+            "sw_interacts_clinicians": "no", "sw_engage_ease": "very_difficult",
+            "clinicians_per_fte": 200.0},
+    "011": {"care_system_id": "S3", "degree": "msn_bsn", "years_cc_role": 0.5,
+            "measure_none": "yes", "measure_patient_types": "no", "resource_chw": "yes",
+            "resource_surg_specialists": "yes", "support_space": np.nan},
+}
+
+
+def _same(a: object, b: object) -> bool:
+    if isinstance(b, float) and math.isnan(b):
+        return bool(pd.isna(a))
+    return a == b
+
+
+def test_valid_export_cell_by_cell(records: pd.DataFrame) -> None:
+    assert records["record_id"].tolist() == ["001", "002", "007", "010", "011"]
+    by_id = records.set_index("record_id")
+    for record, cells in EXPECTED.items():
+        for column, value in cells.items():
+            assert _same(by_id.at[record, column], value), (record, column)
+
+
+def test_columns_and_dtypes(records: pd.DataFrame, inst: Instrument) -> None:
+    items = list(inst.analysis_items())
+    assert list(records.columns) == ["record_id", "coordinator_id", "care_system_id", *items]
+    for name in ("record_id", "coordinator_id", "care_system_id"):
+        assert records[name].dtype == "str"
+    for name in ("years_cc_role", "hours_cc_week", "panel_size", "clinicians_per_fte"):
+        assert records[name].dtype == np.float64
+    wo = records["work_onsite"].dtype
+    assert isinstance(wo, pd.CategoricalDtype) and wo.ordered
+    assert list(wo.categories) == ["always", "usually", "sometimes", "rarely", "never"]
+    assert list(records["certified_cc"].cat.categories) == ["yes", "no"]
+    assert list(records["degree"].cat.categories) == ["rn", "msn_bsn", "msw_bsw", "lpn_cma",
+                                                      "other_none"]
+    assert list(records["svc_cultural"].cat.categories) == ["yes", "no"]
+    assert records.index.equals(pd.RangeIndex(5))
+
+
+def test_missing_is_never_coded(records: pd.DataFrame) -> None:
+    # every unanswered question of record 007 is NaN, not a code or an empty string
+    row = records.set_index("record_id").loc["007"]
+    assert pd.isna(row["pt_comm_phone"]) and pd.isna(row["multi_clinic"])
+    assert not records.isin(["", "0", "1"]).to_numpy().any()
+
+
+def test_bom_and_crlf_read_identically(tmp_path: Path, inst: Instrument,
+                                       records: pd.DataFrame) -> None:
+    path = tmp_path / "bom.csv"
+    path.write_bytes(b"\xef\xbb\xbf" + export_text(crlf=True).encode("utf-8"))
+    assert b"\r\n" in path.read_bytes()
+    pd.testing.assert_frame_equal(read_export(path, inst), records)
+
+
+def test_labels_export_read_identically(inst: Instrument, records: pd.DataFrame) -> None:
+    header = LABELS.read_text(encoding="utf-8").splitlines()[0]
+    assert header.startswith("Clinic record ID,") and "(choice=RN)" in header
+    pd.testing.assert_frame_equal(read_export(LABELS, inst), records)
+    pd.testing.assert_frame_equal(read_export(LABELS, inst, labels=True), records)
+    _, stats = read_export_with_stats(LABELS, inst)
+    assert stats.labels
+
+
+def test_labels_export_with_bom_crlf(tmp_path: Path, inst: Instrument,
+                                     records: pd.DataFrame) -> None:
+    path = tmp_path / "labels.csv"
+    path.write_bytes(b"\xef\xbb\xbf" + export_text(labels=True, crlf=True).encode("utf-8"))
+    pd.testing.assert_frame_equal(read_export(path, inst), records)
+
+
+def test_leading_zeros_and_na_text_kept(records: pd.DataFrame) -> None:
+    assert "007" in records["record_id"].tolist()
+    assert records.loc[records["record_id"].eq("007"), "coordinator_id"].item() == "NA"
+
+
+def test_na_in_free_text_field_stays_text(tmp_path: Path) -> None:
+    text = (DICTIONARY.read_text(encoding="utf-8").splitlines()[0] + "\n"
+            "record_id,id,,text,Record,,,,,,y,,,,,,,\n"
+            "comment,id,,text,A comment,,,,,,,,,,,,,\n"
+            "score,id,,text,A score,,,integer,0,10,,,,,,,,\n")
+    dictionary = write(tmp_path, text, "dict.csv")
+    export = write(tmp_path, "record_id,comment,score,id_complete\n1,NA,NA,2\n2,,,0\n")
+    small = read_dictionary(dictionary)
+    with pytest.raises(ValidationError) as exc:  # "NA" is text: not a number
+        read_export(export, small)
+    assert_names(exc.value, export, "1", "score", "NA")
+    out = read_export(export, small, missing_codes=("NA",))
+    assert out["comment"].isna().all()  # NA declared a missing code: missing everywhere
+    export.write_text("record_id,comment,score,id_complete\n1,NA,3,2\n", encoding="utf-8")
+    assert read_export(export, small)["comment"].tolist() == ["NA"]
+
+
+def test_missing_codes_read_as_missing(tmp_path: Path, inst: Instrument) -> None:
+    text = set_cell(export_text(), "001", "panel_size", "-999")
+    text = set_cell(text, "002", "work_onsite", "-999")
+    path = write(tmp_path, text)
+    with pytest.raises(ValidationError):
+        read_export(path, inst)
+    out, stats = read_export_with_stats(path, inst, missing_codes=("-999",))
+    assert pd.isna(out.at[0, "panel_size"]) and pd.isna(out.at[1, "work_onsite"])
+    assert stats.missing_codes == 2
+
+
+def test_extra_redcap_columns_allowed(tmp_path: Path, inst: Instrument,
+                                      records: pd.DataFrame) -> None:
+    rows = _parse(export_text())
+    rows = [[r[0], h, *r[1:]] for r, h in zip(rows, ["redcap_data_access_group"] + ["dag"] * 5,
+                                              strict=True)]
+    rows = [[*r, t] for r, t in zip(rows, ["coordinator_timestamp"] + ["[not completed]"] * 5,
+                                    strict=True)]
+    pd.testing.assert_frame_equal(read_export(write(tmp_path, _unparse(rows)), inst), records)
+
+
+def test_cells_with_spaces_are_stripped(tmp_path: Path, inst: Instrument,
+                                        records: pd.DataFrame) -> None:
+    path = write(tmp_path, set_cell(export_text(), "001", "work_onsite", " 1 "))
+    pd.testing.assert_frame_equal(read_export(path, inst), records)
+
+
+# ----------------------------------------------------------------------------------------------
+# Checkboxes
+
+
+def test_checkbox_items_expansion(inst: Instrument) -> None:
+    f = inst["connect"]
+    raw = pd.DataFrame({"connect___1": ["1", "0", "0", ""], "connect___2": ["0", "0", "1", "1"],
+                        "connect___3": ["0", "0", "1", "0"]}, dtype=object)
+    out = decode_checkbox_items(raw, f)
+    assert list(out.columns) == ["connect_name_phone", "connect_contact_resource",
+                                 "connect_call_with_patient"]
+    assert out.iloc[0].tolist() == ["yes", "no", "no"]
+    assert out.iloc[1].isna().all()  # nothing checked: not answered
+    assert out.iloc[2].tolist() == ["no", "yes", "yes"]
+    assert pd.isna(out.iat[3, 0]) and out.iat[3, 1] == "yes"  # empty cell stays missing
+
+
+def test_checkbox_single_takes_first_in_single_order(inst: Instrument) -> None:
+    f = inst["degree"]
+    boxes = {c: ["0"] * 4 for c in ["1", "2", "3", "4", "5"]}
+    boxes["1"] = ["1", "1", "0", "0"]  # rn
+    boxes["2"] = ["1", "0", "0", "0"]  # msn_bsn ranks before rn
+    boxes["5"] = ["0", "0", "1", "0"]
+    raw = pd.DataFrame({f"degree___{c}": v for c, v in boxes.items()}, dtype=object)
+    out = decode_checkbox_single(raw, f)
+    assert list(out[:3]) == ["msn_bsn", "rn", "other_none"]
+    assert pd.isna(out[3])
+    assert out.ordered
+
+
+# ----------------------------------------------------------------------------------------------
+# Coordinator frames
+
+
+def test_split_frames(records: pd.DataFrame, inst: Instrument) -> None:
+    clinics, coordinators = split_frames(records, inst)
+    assert list(clinics.columns[:3]) == ["record_id", "coordinator_id", "care_system_id"]
+    assert "sw_on_team" in clinics and "degree" not in clinics
+    assert set(inst.items_of_form("coordinator")).isdisjoint(clinics.columns)
+    assert coordinators["coordinator_id"].tolist() == ["C01", "NA", "C03", "C04"]
+    assert coordinators["n_clinics"].tolist() == [2, 1, 1, 1]
+    assert coordinators["n_clinics"].dtype == np.int64
+    c01 = coordinators.set_index("coordinator_id").loc["C01"]
+    assert c01["years_cc_role"] == 3.5  # from the first record, not the second's 4
+    assert list(coordinators.columns[:3]) == ["coordinator_id", "care_system_id", "n_clinics"]
+    dis = coordinator_disagreements(records, inst)
+    assert dis["years_cc_role"] == 1 and dis.drop("years_cc_role").eq(0).all()
+
+
+# ----------------------------------------------------------------------------------------------
+# Bad inputs: one ValidationError naming file, record, field and value
+
+
+def _raises(path: Path, inst: Instrument, **kw: object) -> ValidationError:
+    with pytest.raises(ValidationError) as exc:
+        read_export(path, inst, **kw)  # type: ignore[arg-type]
+    return exc.value
+
+
+def test_empty_file(tmp_path: Path, inst: Instrument) -> None:
+    path = write(tmp_path, "")
+    err = _raises(path, inst)
+    assert "empty" in err.problem and err.file == str(path)
+    path.write_bytes(b"\xef\xbb\xbf\r\n")
+    assert "empty" in _raises(path, inst).problem
+
+
+def test_header_without_records(tmp_path: Path, inst: Instrument) -> None:
+    path = write(tmp_path, export_text().splitlines()[0] + "\n")
+    assert "no records" in _raises(path, inst).problem
+
+
+def test_missing_column(tmp_path: Path, inst: Instrument) -> None:
+    path = write(tmp_path, drop_column(export_text(), "panel_size"))
+    err = _raises(path, inst)
+    assert_names(err, path, None, "panel_size", None)
+    assert "missing" in err.problem
+
+
+def test_missing_checkbox_column_in_labels_export(tmp_path: Path, inst: Instrument) -> None:
+    text = export_text(labels=True)
+    header = _parse(text)[0]
+    victim = next(h for h in header if h.endswith("(choice=Pharmacists)"))
+    path = write(tmp_path, drop_column(text, victim))
+    assert_names(_raises(path, inst), path, None, "resources___2", None)
+
+
+def test_unexpected_column(tmp_path: Path, inst: Instrument) -> None:
+    path = write(tmp_path, add_column(export_text(), "favourite_colour"))
+    err = _raises(path, inst)
+    assert_names(err, path, None, "favourite_colour", "favourite_colour")
+    assert "unexpected" in err.problem
+
+
+def test_repeated_column(tmp_path: Path, inst: Instrument) -> None:
+    path = write(tmp_path, add_column(export_text(), "panel_size", "3"))
+    assert "twice" in _raises(path, inst).problem
+
+
+def test_record_id_not_first(tmp_path: Path, inst: Instrument) -> None:
+    rows = [[r[1], r[0], *r[2:]] for r in _parse(export_text())]
+    path = write(tmp_path, _unparse(rows))
+    assert "first column" in _raises(path, inst).problem
+
+
+def test_duplicate_record_id(tmp_path: Path, inst: Instrument) -> None:
+    path = write(tmp_path, set_cell(export_text(), "010", "record_id", "002"))
+    err = _raises(path, inst)
+    assert_names(err, path, "002", "record_id", "002")
+    assert "duplicate" in err.problem and "line 5" in err.problem and "line 3" in err.problem
+
+
+def test_empty_record_id(tmp_path: Path, inst: Instrument) -> None:
+    path = write(tmp_path, set_cell(export_text(), "007", "record_id", ""))
+    err = _raises(path, inst)
+    assert_names(err, path, "(no id, line 4)", "record_id", "")
+    assert "empty record id" in err.problem
+
+
+def test_unknown_radio_code(tmp_path: Path, inst: Instrument) -> None:
+    path = write(tmp_path, set_cell(export_text(), "007", "work_onsite", "9"))
+    err = _raises(path, inst)
+    assert_names(err, path, "007", "work_onsite", "9")
+    assert "unknown answer code" in err.problem and "1, 2, 3, 4, 5" in err.problem
+
+
+def test_unknown_yesno_code(tmp_path: Path, inst: Instrument) -> None:
+    path = write(tmp_path, set_cell(export_text(), "011", "certified_cc", "yes"))
+    err = _raises(path, inst)
+    assert_names(err, path, "011", "certified_cc", "yes")
+    assert "yesno" in err.problem
+
+
+def test_unknown_dropdown_code(tmp_path: Path) -> None:
+    text = (DICTIONARY.read_text(encoding="utf-8").splitlines()[0] + "\n"
+            "record_id,id,,text,Record,,,,,,y,,,,,,,\n"
+            'size,id,,dropdown,Size,"1, Small | 2, Large",,,,,,,,,,,,'
+            '"@CC-LEVELS=""1=small 2=large"""\n')
+    small = read_dictionary(write(tmp_path, text, "dict.csv"))
+    path = write(tmp_path, "record_id,size,id_complete\nA,2,2\nB,3,2\n")
+    assert_names(_raises(path, small), path, "B", "size", "3")
+    path.write_text("record_id,size,id_complete\nA,2,2\nB,1,2\n", encoding="utf-8")
+    out = read_export(path, small)
+    assert out["size"].tolist() == ["large", "small"]
+
+
+def test_unknown_label_in_labels_export(tmp_path: Path, inst: Instrument) -> None:
+    text = export_text(labels=True)
+    rows = _parse(text)
+    col = rows[0].index(inst["work_onsite"].label)
+    rows[2][col] = "Sometimez"
+    path = write(tmp_path, _unparse(rows))
+    err = _raises(path, inst)
+    assert_names(err, path, "002", "work_onsite", "Sometimez")
+    assert "unknown answer label" in err.problem and "Usually" in err.problem
+
+
+def test_checkbox_value_not_0_1(tmp_path: Path, inst: Instrument) -> None:
+    path = write(tmp_path, set_cell(export_text(), "002", "services___4", "2"))
+    err = _raises(path, inst)
+    assert_names(err, path, "002", "services___4", "2")
+    assert "checkbox" in err.problem
+
+
+def test_text_in_number_field(tmp_path: Path, inst: Instrument) -> None:
+    path = write(tmp_path, set_cell(export_text(), "010", "years_cc_role", "three"))
+    err = _raises(path, inst)
+    assert_names(err, path, "010", "years_cc_role", "three")
+    assert "text in a number field" in err.problem
+
+
+def test_decimal_comma_is_text(tmp_path: Path, inst: Instrument) -> None:
+    path = write(tmp_path, set_cell(export_text(), "001", "years_cc_role", "3,5"))
+    assert_names(_raises(path, inst), path, "001", "years_cc_role", "3,5")
+
+
+def test_number_out_of_range(tmp_path: Path, inst: Instrument) -> None:
+    path = write(tmp_path, set_cell(export_text(), "002", "panel_size", "1501"))
+    err = _raises(path, inst)
+    assert_names(err, path, "002", "panel_size", "1501")
+    assert "range 0 to 1500" in err.problem
+    path = write(tmp_path, set_cell(export_text(), "011", "years_cc_role", "-0.5"))
+    assert_names(_raises(path, inst), path, "011", "years_cc_role", "-0.5")
+
+
+def test_non_integer_in_integer_field(tmp_path: Path, inst: Instrument) -> None:
+    path = write(tmp_path, set_cell(export_text(), "001", "hours_cc_week", "20.5"))
+    err = _raises(path, inst)
+    assert_names(err, path, "001", "hours_cc_week", "20.5")
+    assert "not an integer" in err.problem
+
+
+def test_complete_status_not_0_1_2(tmp_path: Path, inst: Instrument) -> None:
+    path = write(tmp_path, set_cell(export_text(), "007", "activities_complete", "3"))
+    err = _raises(path, inst)
+    assert_names(err, path, "007", "activities_complete", "3")
+    assert "form status" in err.problem
+
+
+def test_required_identifier_empty(tmp_path: Path, inst: Instrument) -> None:
+    path = write(tmp_path, set_cell(export_text(), "010", "coordinator_id", ""))
+    err = _raises(path, inst)
+    assert_names(err, path, "010", "coordinator_id", "")
+
+
+def test_dictionary_does_not_match(tmp_path: Path) -> None:
+    text = (DICTIONARY.read_text(encoding="utf-8").splitlines()[0] + "\n"
+            "study_id,demo,,text,Study ID,,,,,,y,,,,,,,\n"
+            "age,demo,,text,Age,,,integer,0,120,,,,,,,,\n"
+            "sex,demo,,radio,Sex,\"1, F | 2, M\",,,,,,,,,,,,\"@CC-LEVELS=\"\"1=f 2=m\"\"\"\n")
+    other = read_dictionary(write(tmp_path, text, "other_dict.csv"))
+    path = write(tmp_path, export_text())
+    err = _raises(path, other)
+    assert "the export does not match the dictionary" in err.problem
+    assert err.file == str(path) and err.field == "header"
+    assert str(err.value).startswith("record_id,coordinator_id")
+
+
+def test_semicolon_delimiter(tmp_path: Path, inst: Instrument) -> None:
+    text = "\n".join(line.replace(",", ";") for line in export_text().splitlines()) + "\n"
+    err = _raises(write(tmp_path, text), inst)
+    assert "';'" in err.problem
+
+
+def test_ragged_row(tmp_path: Path, inst: Instrument) -> None:
+    lines = export_text().splitlines()
+    lines[3] = lines[3].rsplit(",", 2)[0]
+    path = write(tmp_path, "\n".join(lines) + "\n")
+    err = _raises(path, inst)
+    assert err.record == "007" and "line 4" in err.problem
+
+
+def test_not_utf8(tmp_path: Path, inst: Instrument) -> None:
+    text = set_cell(export_text(), "010", "coordinator_id", "Zoë")
+    path = tmp_path / "latin1.csv"
+    path.write_bytes(text.encode("latin-1"))
+    err = _raises(path, inst)
+    assert err.record == "010" and err.field == "coordinator_id"
+    assert "not UTF-8" in err.problem and "line 5" in err.problem
+
+
+def test_first_offending_record_reported_with_count(tmp_path: Path, inst: Instrument) -> None:
+    text = set_cell(export_text(), "011", "work_onsite", "8")
+    text = set_cell(text, "002", "sw_engage_ease", "7")
+    text = set_cell(text, "010", "panel_judgement", "6")
+    path = write(tmp_path, text)
+    err = _raises(path, inst)
+    assert_names(err, path, "002", "sw_engage_ease", "7")
+    assert "2 other bad cells" in err.problem
+
+
+def test_inputs_never_modified(tmp_path: Path, inst: Instrument) -> None:
+    before = {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in (RAW, LABELS, DICTIONARY)}
+    read_export(RAW, inst)
+    read_export(LABELS, inst)
+    after = {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in before}
+    assert before == after
+
+
+def test_fixture_records_match_builder() -> None:
+    assert RAW.read_text(encoding="utf-8") == export_text()
+    assert len(RECORDS) == 5
+
+
+# ----------------------------------------------------------------------------------------------
+# Property: a damaged export gives a frame or a ValidationError, never another exception
+
+
+def _corrupt(data: st.DataObject, text: str) -> bytes:
+    kind = data.draw(st.sampled_from(["cell", "drop", "truncate", "latin1", "dupline", "bytes"]))
+    rows = _parse(text)
+    if kind == "cell":
+        r = data.draw(st.integers(0, len(rows) - 1))
+        c = data.draw(st.integers(0, len(rows[0]) - 1))
+        rows[r][c] = data.draw(st.text(st.characters(codec="utf-8"), max_size=12))
+        return _unparse(rows).encode("utf-8")
+    if kind == "drop":
+        c = data.draw(st.integers(0, len(rows[0]) - 1))
+        return _unparse([r[:c] + r[c + 1 :] for r in rows]).encode("utf-8")
+    if kind == "truncate":
+        raw = text.encode("utf-8")
+        return raw[: data.draw(st.integers(0, len(raw)))]
+    if kind == "latin1":
+        r = data.draw(st.integers(0, len(rows) - 1))
+        c = data.draw(st.integers(0, len(rows[0]) - 1))
+        rows[r][c] = data.draw(st.sampled_from(["Zoë", "Müller", "é", "1é"]))
+        return _unparse(rows).encode("latin-1")
+    if kind == "dupline":
+        lines = text.splitlines(keepends=True)
+        i = data.draw(st.integers(0, len(lines) - 1))
+        return "".join(lines[: i + 1] + [lines[i]] + lines[i + 1 :]).encode("utf-8")
+    raw = bytearray(text.encode("utf-8"))
+    pos = data.draw(st.integers(0, len(raw) - 1))
+    raw[pos : pos + 1] = data.draw(st.binary(min_size=0, max_size=4))
+    return bytes(raw)
+
+
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data(), labels=st.booleans())
+def test_corrupted_export_never_crashes(tmp_path: Path, inst: Instrument, data: st.DataObject,
+                                       labels: bool) -> None:
+    path = tmp_path / "corrupt.csv"
+    path.write_bytes(_corrupt(data, export_text(labels=labels)))
+    try:
+        out = read_export(path, inst)
+    except ValidationError as err:
+        assert err.file == str(path)
+    else:
+        assert isinstance(out, pd.DataFrame) and "record_id" in out

@@ -1,0 +1,462 @@
+"""Tests of ccanalysis.replication: compare() verdict rules and the consistency checks,
+on constructed tables whose answer is known, and on the real printed tables."""
+
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ccanalysis import replication as rp
+from ccanalysis import stats
+
+# ---------------------------------------------------------------------------
+# helpers
+# ---------------------------------------------------------------------------
+
+
+def long(rows: list[tuple[str, str, str, str, str, object]]) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=[*rp.KEYS, "value"]).astype(object)
+
+
+def pub_table(
+    table: str,
+    ns: dict[str, int],
+    cells: list[tuple[str, str, str, str, str]],
+) -> pd.DataFrame:
+    """A published long table: group sizes + (item, level, group, measure, text) cells."""
+    rows = [(table, "n", "", g, "n", str(n)) for g, n in ns.items()]
+    rows += [(table, *c) for c in cells]
+    return long(rows)
+
+
+def spec(rows: list[tuple[str, str, str, str, str]]) -> pd.DataFrame:
+    """(table, item, level, shown, test) -> a spec frame."""
+    return pd.DataFrame(
+        [
+            {
+                "table": t,
+                "section": "",
+                "item": i,
+                "level": lv,
+                "label": "",
+                "stat": "",
+                "shown": sh,
+                "combine": "",
+                "test": te,
+            }
+            for t, i, lv, sh, te in rows
+        ]
+    ).astype(object)
+
+
+def one(df: pd.DataFrame, **kw: str) -> pd.Series:
+    m = np.ones(len(df), bool)
+    for k, v in kw.items():
+        m &= (df[k] == v).to_numpy()
+    assert m.sum() == 1, (kw, m.sum())
+    return df[m].iloc[0]
+
+
+# ---------------------------------------------------------------------------
+# printed values and compare()
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "x", "ok"),
+    [
+        ("<0.001", 0.0004, True),
+        ("<0.001", 0.0012, False),
+        ("<0.001", 0.001, False),
+        (">0.9", 0.95, True),
+        (">0.9", 0.89, False),
+        ("0.38", 0.3849, True),
+        ("0.38", 0.386, False),
+        ("0.38", 0.375, True),  # half-way: either rounding convention accepted
+        ("15.8", 15.789, True),
+        ("15.8", 15.86, False),
+        ("100", 99.6, True),
+        ("0", 0.4, True),
+        ("0.0", 0.04, True),
+        ("25.0", 25.06, False),
+        (".002", 0.0024, True),
+        ("0.007", 0.0076, False),
+    ],
+)
+def test_printed_holds(text: str, x: float, ok: bool) -> None:
+    assert rp.printed_holds(text, x) is ok
+
+
+def test_parse_printed_intervals() -> None:
+    p = rp.parse_printed("0.007")
+    assert (p.kind, p.decimals) == ("value", 3)
+    assert p.low == pytest.approx(0.0065) and p.high == pytest.approx(0.0075)
+    lt = rp.parse_printed("<0.001")
+    assert lt.kind == "lt" and lt.high == 0.001 and lt.high_open
+    with pytest.raises(ValueError):
+        rp.parse_printed("n/a")
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.floats(0, 100, allow_nan=False), st.integers(0, 3))
+def test_rounded_value_always_holds(x: float, d: int) -> None:
+    assert rp.printed_holds(f"{x:.{d}f}", x)
+
+
+def test_compare_verdicts_and_summary() -> None:
+    pub = long(
+        [
+            ("table1", "certified_cc", "yes", "total", "pct", "15.8"),
+            ("table1", "certified_cc", "", "all", "p", "<0.001"),
+            ("table3", "panel_size", "", "all", "p", "0.38"),
+            ("table3", "svc_x", "", "all", "p", "0.38"),
+            ("table3", "svc_y", "", "all", "p", "<0.001"),
+            ("table3", "svc_z", "yes", "mn", "pct", "61"),
+        ]
+    )
+    rep = pd.DataFrame(
+        {
+            "table": ["table1", "table1", "table3", "table3", "table3", "table3"],
+            "item": ["certified_cc", "certified_cc", "panel_size", "svc_x", "svc_y", "extra"],
+            "level": ["yes", None, None, np.nan, "", "yes"],
+            "group": ["total", "all", "all", "all", "all", "mn"],
+            "measure": ["pct", "p", "p", "p", "p", "pct"],
+            "value": [15.789, 0.0004, 0.3849, 0.386, 0.0012, 50.0],
+        }
+    )
+    out = rp.compare(pub, rep)
+    assert list(out.columns) == rp.COMPARISON_COLUMNS
+    assert out["verdict"].tolist() == [
+        "equal",
+        "equal",
+        "equal",
+        "different",
+        "different",
+        "missing",
+    ]
+    assert out["difference"].iloc[0] == pytest.approx(15.789 - 15.8)
+    assert out["difference"].iloc[1] == 0.0
+    assert out["difference"].iloc[3] == pytest.approx(0.006)
+    assert out["difference"].iloc[4] == pytest.approx(0.0002)
+    assert math.isnan(out["difference"].iloc[5])
+    s = rp.summary(out)
+    allrow = s[s["table"] == "all"].iloc[0]
+    assert (
+        allrow["cells"],
+        allrow["compared"],
+        allrow["equal"],
+        allrow["different"],
+        allrow["missing"],
+    ) == (6, 5, 3, 2, 1)
+    t1 = s[s["table"] == "table1"].iloc[0]
+    assert (t1["cells"], t1["equal"]) == (2, 2)
+
+
+def test_compare_real_published_against_itself() -> None:
+    """The printed numbers, read as numbers, reproduce themselves (except the bounds)."""
+    pub = rp.load_published()
+    rep = pub.copy()
+    rep["value"] = pd.to_numeric(rep["value"].str.lstrip("<>"), errors="coerce")
+    out = rp.compare(pub, rep)
+    assert len(out) == len(pub)
+    bounds = out["published"].str.startswith(("<", ">"))
+    assert (out.loc[~bounds, "verdict"] == "equal").all()
+    assert (out.loc[bounds, "verdict"] == "different").all()  # "<0.001" vs 0.001 does not hold
+
+
+# ---------------------------------------------------------------------------
+# candidates
+# ---------------------------------------------------------------------------
+
+
+def test_group_candidates_binary_and_full() -> None:
+    c = rp.group_candidates(["84"], 178, 0)
+    assert sorted(c[:, 0].tolist()) == [149, 150]
+    assert (c[:, 0] + c[:, 1] == 178).all()
+    c = rp.group_candidates(["11.4"], 117, 11, counts=[13])
+    assert c[:, -1].tolist() == [114]
+    # 33/33/33 of 10 is impossible; of 9 it is 3/3/3
+    assert len(rp.group_candidates(["33", "33", "33"], 10, 0, full=True)) == 0
+    c = rp.group_candidates(["33", "33", "33"], 10, 1, full=True)
+    assert c.tolist() == [[3, 3, 3, 9]]
+
+
+# ---------------------------------------------------------------------------
+# consistency of constructed tables
+# ---------------------------------------------------------------------------
+
+
+def _binary_pct_table(p_text: str, total: str = "40") -> tuple[pd.DataFrame, pd.DataFrame]:
+    pub = pub_table(
+        "tableX",
+        {"total": 200, "mn": 100, "isw": 100},
+        [
+            ("q", "yes", "total", "pct", total),
+            ("q", "yes", "mn", "pct", "30"),
+            ("q", "yes", "isw", "pct", "50"),
+            ("q", "", "all", "p", p_text),
+        ],
+    )
+    return pub, spec([("tableX", "q", "yes", "binary", "fisher")])
+
+
+def test_consistent_row() -> None:
+    p = stats.fisher_exact([[30, 70], [50, 50]]).p  # 0.00594
+    pub, sp = _binary_pct_table(f"{p:.3f}")
+    pv, grim = rp.check_consistency(pub, sp, max_missing=0)
+    row = one(pv, item="q")
+    assert row["verdict"] == "consistent"
+    assert row["p_min"] == pytest.approx(p) and row["p_max"] == pytest.approx(p)
+    assert row["candidates"] == 1 and row["missing_needed"] == 0
+    assert one(grim, item="q")["verdict"] == "consistent"
+
+
+def test_inconsistent_row_and_total_column() -> None:
+    pub, sp = _binary_pct_table("0.5")
+    row = one(rp.check_consistency(pub, sp, max_missing=0)[0], item="q")
+    assert row["verdict"] == "inconsistent" and row["other_tests"] == ""
+    assert "printed 0.5" in row["explanation"]
+    # a Total that the groups cannot produce is flagged
+    pub, sp = _binary_pct_table("0.006", total="45")
+    pv, grim = rp.check_consistency(pub, sp, max_missing=0)
+    assert one(grim, item="q")["verdict"] == "inconsistent"
+    assert "Total" in one(pv, item="q")["explanation"]
+
+
+def test_row_only_chisquare_explains() -> None:
+    # Table 1 style: counts printed. 3/20 vs 9/20: Fisher 0.082, Yates 0.084, chi-square 0.038
+    tab = [[3, 17], [9, 11]]
+    p_chi = stats.chisq(tab).p
+    assert stats.fisher_exact(tab).p > 0.08
+    pub = pub_table(
+        "tableY",
+        {"total": 40, "a": 20, "b": 20},
+        [
+            ("q", "yes", "total", "n", "12"),
+            ("q", "yes", "total", "pct", "30.0"),
+            ("q", "yes", "a", "n", "3"),
+            ("q", "yes", "a", "pct", "15.0"),
+            ("q", "yes", "b", "n", "9"),
+            ("q", "yes", "b", "pct", "45.0"),
+            ("q", "", "all", "p", f"{p_chi:.3f}"),
+        ],
+    )
+    sp = spec([("tableY", "q", "yes", "binary", "fisher")])
+    row = one(rp.check_consistency(pub, sp)[0], item="q")
+    assert row["verdict"] == "consistent_other_test"
+    assert row["other_tests"] == "chisq"
+    # Yates only
+    p_y = stats.chisq(tab, correct=True).p
+    pub.loc[pub["measure"] == "p", "value"] = f"{p_y:.4f}"
+    row = one(rp.check_consistency(pub, sp)[0], item="q")
+    assert (row["verdict"], row["other_tests"]) == ("consistent_other_test", "chisq_yates")
+
+
+def test_impossible_percentage() -> None:
+    # 13 of 117 is 11.1%, not 11.4%: impossible with complete answers, possible with 3 missing
+    pub = pub_table(
+        "tableY",
+        {"total": 117, "a": 117},
+        [
+            ("q", "yes", "total", "n", "13"),
+            ("q", "yes", "total", "pct", "11.4"),
+            ("q", "yes", "a", "n", "13"),
+            ("q", "yes", "a", "pct", "11.4"),
+        ],
+    )
+    sp = spec([("tableY", "q", "yes", "binary", "none")])
+    g0 = rp.check_grim(pub, sp, max_missing=0)
+    assert one(g0, check="pct_vs_count", group="a")["verdict"] == "inconsistent"
+    g = rp.check_grim(pub, sp)
+    row = one(g, check="pct_vs_count", group="a")
+    assert row["verdict"] == "consistent" and row["missing_needed"] == 3
+    assert "13/114 = 11.40%" in row["explanation"]
+    # a full distribution that cannot be made from whole answers
+    pub = pub_table(
+        "tableX",
+        {"total": 20, "mn": 10, "isw": 10},
+        [
+            ("q", "l1", "total", "pct", "35"),
+            ("q", "l1", "mn", "pct", "33"),
+            ("q", "l1", "isw", "pct", "40"),
+            ("q", "l2", "total", "pct", "30"),
+            ("q", "l2", "mn", "pct", "33"),
+            ("q", "l2", "isw", "pct", "30"),
+            ("q", "l3", "total", "pct", "35"),
+            ("q", "l3", "mn", "pct", "33"),
+            ("q", "l3", "isw", "pct", "30"),
+            ("q", "", "all", "p", "0.9"),
+        ],
+    )
+    sp = spec([("tableX", "q", lv, "full", "fisher") for lv in ("l1", "l2", "l3")])
+    _, grim = rp.check_consistency(pub, sp, max_missing=0)
+    assert one(grim, item="q")["verdict"] == "inconsistent"
+
+
+def test_grim_and_grimmer() -> None:
+    assert not rp.grim_mean_ok("2.1", 4)  # sum in [8.2, 8.6]: no integer
+    assert rp.grim_mean_ok("2.0", 4)
+    assert rp.grim_mean_ok("32.2", 8)  # 258/8 = 32.25 rounds to 32.2 (half-even) or 32.3
+    # data 1,2,2,2,3: mean 2.0, SD 0.707
+    assert rp.grimmer_sd_ok("2.0", "0.7", 5)
+    assert not rp.grimmer_sd_ok("2.0", "0.6", 5)  # no integer sum of squares in range
+    assert not rp.grimmer_sd_ok("2.0", "0.5", 5)  # only Q = 21, odd while the sum 10 is even
+    pub = pub_table(
+        "tableZ",
+        {"total": 8, "a": 4, "b": 4},
+        [
+            ("hrs", "", "total", "mean", "2.0"),
+            ("hrs", "", "total", "sd", "0.8"),
+            ("hrs", "", "a", "mean", "2.1"),
+            ("hrs", "", "a", "sd", "0.5"),
+            ("hrs", "", "b", "mean", "2.0"),
+            ("hrs", "", "b", "sd", "0.8"),
+            ("hrs", "", "all", "p", "0.9"),
+        ],
+    )
+    sp = spec([("tableZ", "hrs", "", "mean_sd", "student_t")])
+    g = rp.check_grim(pub, sp, integer_items={("tableZ", "hrs")})
+    assert one(g, check="grim_mean", group="a")["verdict"] == "inconsistent"
+    assert one(g, check="grim_mean", group="b")["verdict"] == "consistent"
+    assert set(g["check"]) >= {"grimmer_sd", "total_mean", "total_sd"}
+    # not an integer item: no GRIM rows
+    assert "grim_mean" not in set(rp.check_grim(pub, sp, integer_items=())["check"])
+
+
+def test_mean_rows() -> None:
+    exact = stats.t_test_from_summary(18.8, 14.7, 178, 25.3, 14.1, 139).p
+    r = rp.mean_pvalue_range([18.8, 25.3], [14.7, 14.1], [178, 139])
+    lo, hi = r["student_t"]
+    assert lo < exact < hi
+    assert set(r) == {"student_t", "welch_t"}
+    # overlapping means: p reaches 1
+    assert rp.mean_pvalue_range([5.0, 5.05], [1.0, 1.0], [10, 10])["student_t"][1] == pytest.approx(
+        1.0
+    )
+    r3 = rp.mean_pvalue_range([4.2, 5.7, 5.2], [3.9, 5.0, 2.1], [117, 88, 8])
+    exact3 = stats.anova_from_summary([4.2, 5.7, 5.2], [3.9, 5.0, 2.1], [117, 88, 8]).p
+    assert r3["anova"][0] < exact3 < r3["anova"][1]
+    # Welch ANOVA from constructed samples equals Welch ANOVA on data with those summaries
+    rng = np.random.default_rng(3)
+    xs = [rng.normal(m, 1, n) for m, n in [(0, 12), (0.5, 9), (1, 15)]]
+    direct = stats.welch_anova(*xs).p
+    via = rp._welch_anova_summary(
+        [x.mean() for x in xs], [x.std(ddof=1) for x in xs], [len(x) for x in xs]
+    )
+    assert via == pytest.approx(direct, rel=1e-9)
+
+
+def test_collapsed_rows_not_checkable() -> None:
+    pub, _ = _binary_pct_table("0.006")
+    sp = spec([("tableX", "q", "yes", "collapsed", "fisher")])
+    row = one(rp.check_consistency(pub, sp, max_missing=0)[0], item="q")
+    assert row["verdict"] == "not_checkable" and math.isnan(row["p_min"])
+    assert "collapsed" in row["explanation"]
+
+
+def test_extremes_match_brute_force() -> None:
+    """With many candidates the Fisher range from the extremes equals the full enumeration."""
+    pub = rp.load_published()
+    sp = rp.load_spec()
+    keep = pub["item"].isin(["n", "svc_mental_health", "clinicians_value", "support_space"])
+    sub = pub[keep & (pub["table"].isin(["table3", "table4"]))]
+    fast = rp.check_consistency(sub, sp)[0].set_index("item")
+    full = rp.check_consistency(sub, sp, max_exact=10**6)[0].set_index("item")
+    for item in fast.index:
+        assert fast.loc[item, "candidates"] > 64
+        assert fast.loc[item, "p_min"] == pytest.approx(full.loc[item, "p_min"], rel=1e-9)
+        assert fast.loc[item, "p_max"] == pytest.approx(full.loc[item, "p_max"], rel=1e-9)
+
+
+# ---------------------------------------------------------------------------
+# the real printed tables
+# ---------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def real() -> tuple[pd.DataFrame, float]:
+    t0 = time.perf_counter()
+    out = rp.check_published()
+    return out, time.perf_counter() - t0
+
+
+def test_real_published_check(real: tuple[pd.DataFrame, float]) -> None:
+    out, seconds = real
+    assert list(out.columns) == rp.CONSISTENCY_COLUMNS
+    assert set(out["section"]) == {"pvalue", "grim", "text"}
+    pv = out[out["section"] == "pvalue"]
+    assert set(pv["verdict"]) <= {
+        "consistent",
+        "consistent_other_test",
+        "inconsistent",
+        "not_checkable",
+    }
+    cert = one(pv, item="certified_cc")
+    assert (cert["verdict"], cert["other_tests"]) == ("consistent_other_test", "chisq")
+    assert one(pv, item="svc_spiritual")["verdict"] == "inconsistent"
+    assert one(pv, item="panel_size")["verdict"] == "consistent"
+    assert one(pv, item="pt_comm_phone")["verdict"] == "not_checkable"
+    assert (pv.loc[pv["verdict"] == "inconsistent", "explanation"].str.len() > 50).all()
+    tx = out[out["section"] == "text"].set_index("item")
+    assert tx.loc["text_pt_phone_p", "verdict"] == "disagree"
+    assert tx.loc["panel_about_right_pct", "verdict"] == "disagree"
+    assert tx.loc["coordinators_certified_pct", "verdict"] == "agree"
+    for key in (
+        "discussion_social_needs_pp_diff",
+        "discussion_social_complexity_pp_diff",
+        "discussion_refer_outside_pp_diff",
+        "text_panel_isw",
+        "text_clin_phone_p",
+    ):
+        assert tx.loc[key, "verdict"] == "agree", key
+    g = out[out["section"] == "grim"]
+    assert one(g, item="certified_cc", group="total", check="pct_vs_count")["missing_needed"] == 4
+    assert one(g, item="panel_size", check="total_sd")["verdict"] == "inconsistent"
+
+
+def test_text_values_come_from_study_facts() -> None:
+    facts = rp.load_study_facts()
+    facts.loc[facts["key"] == "text_pt_phone_p", "value"] = ".008"
+    tx = rp.check_text(facts=facts).set_index("item")
+    assert tx.loc["text_pt_phone_p", "verdict"] == "agree"
+
+
+def test_write_outputs(tmp_path, real: tuple[pd.DataFrame, float]) -> None:
+    pub = rp.load_published()
+    rep = pub.assign(value=pd.to_numeric(pub["value"], errors="coerce"))
+    comp = rp.compare(pub, rep)
+    paths = rp.write_outputs(comp, real[0], tmp_path)
+    assert sorted(p.name for p in paths) == [
+        "replication.csv",
+        "replication_consistency.csv",
+        "replication_summary.csv",
+    ]
+    back = pd.read_csv(tmp_path / "replication.csv", keep_default_na=False, dtype=str)
+    assert list(back.columns) == rp.COMPARISON_COLUMNS and len(back) == len(pub)
+    assert back["published"].tolist() == pub["value"].tolist()  # printed text kept ("25.0")
+    cons = pd.read_csv(tmp_path / "replication_consistency.csv")
+    assert list(cons.columns) == rp.CONSISTENCY_COLUMNS
+    mtime = (tmp_path / "replication.csv").stat().st_mtime_ns
+    rp.write_outputs(comp, None, tmp_path)  # unchanged bytes: file left untouched
+    assert (tmp_path / "replication.csv").stat().st_mtime_ns == mtime
+
+
+def test_replicate_end_to_end(tmp_path) -> None:
+    pub = rp.load_published()
+    rep = pub.assign(value=pd.to_numeric(pub["value"], errors="coerce"))
+    rep = rep[rep["value"].notna()]
+    for t, grp in rep.groupby("table"):
+        if t != "table4":  # a missing table is reported as missing, not an error
+            grp.to_csv(tmp_path / f"{t}.csv", index=False)
+    comp, cons = rp.replicate(tmp_path, tmp_path / "out")
+    s = rp.summary(comp).set_index("table")
+    assert s.loc["table4", "missing"] == s.loc["table4", "cells"]
+    assert s.loc["table2", "equal"] == s.loc["table2", "cells"]
+    assert (tmp_path / "out" / "replication_consistency.csv").is_file()
+    assert len(cons) > 100

@@ -1,0 +1,412 @@
+"""Tests of the synthetic stand-in: every printed number of Tables 1-4 recomputed from the export.
+
+The export is decoded with the project's reader (``ccanalysis.redcap.read_export`` and
+``split_frames``). If that reader is unavailable the tiny decoder below is used instead (the hook is
+``_decode``), so these tests do not depend on work in progress elsewhere.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from ccanalysis import synth
+from ccanalysis.instrument import Instrument, read_dictionary
+
+ROOT = Path(__file__).resolve().parents[1]
+DICTIONARY = ROOT / "data" / "raw" / "cc_survey_dictionary.csv"
+PUBLISHED = ROOT / "data" / "published"
+CLINIC_GROUPS = ("mn", "isw")
+COORD_GROUPS = ("mn_only", "isw_only", "both")
+CRITERIA = ("sw_on_team", "sw_responsible", "sw_interacts_patients", "sw_interacts_clinicians")
+#: Printed numbers that no data can reproduce together with the rest of their row (see synth notes).
+IMPOSSIBLE = {("table3", "svc_spiritual", "yes", "total")}
+
+
+# ----------------------------------------------------------------------------------------------
+# fixtures and decoding
+@pytest.fixture(scope="module")
+def instrument() -> Instrument:
+    return read_dictionary(DICTIONARY)
+
+
+@pytest.fixture(scope="module")
+def targets() -> synth.Targets:
+    return synth.load_targets(PUBLISHED)
+
+
+@pytest.fixture(scope="module")
+def calibration(instrument, targets) -> synth.Calibration:
+    return synth.calibrate(instrument, targets)
+
+
+@pytest.fixture(scope="module")
+def written(instrument, targets, calibration, tmp_path_factory):
+    out = tmp_path_factory.mktemp("synth")
+    survey = synth.synthesize(instrument, targets, calibration=calibration)
+    paths = synth.write(survey, out)
+    return survey, paths
+
+
+def _fallback_decode(path: Path, instrument: Instrument) -> pd.DataFrame:
+    """Minimal raw-export decoder (used only when ccanalysis.redcap is not importable)."""
+    raw = pd.read_csv(path, dtype=str, keep_default_na=False)
+    cols: dict[str, object] = {}
+    for f in instrument.fields:
+        if f.identifier:
+            cols[f.name] = raw[f.name]
+        elif f.field_type == "checkbox" and f.items:
+            answered = np.zeros(len(raw), bool)
+            for col in f.export_columns():
+                answered |= raw[col].eq("1").to_numpy()
+            for code, item in f.items.items():
+                v = raw[f.export_columns()[list(f.choices).index(code)]].map({"1": "yes", "0": "no"})
+                cols[item] = v.where(answered, None)
+        elif f.field_type == "checkbox":
+            out = pd.Series(None, index=raw.index, dtype=object)
+            code_of = {lv: c for c, lv in f.levels.items()}
+            for level in reversed(f.single_order or f.level_order()):
+                col = f.export_columns()[list(f.choices).index(code_of[level])]
+                out[raw[col].eq("1").to_numpy()] = level
+            cols[f.name] = out
+        elif f.is_numeric:
+            cols[f.name] = pd.to_numeric(raw[f.name].replace("", None))
+        elif f.choices:
+            cols[f.name] = raw[f.name].map(f.levels)
+    return pd.DataFrame(cols)
+
+
+def _decode(path: Path, instrument: Instrument) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Clinic and coordinator frames of an export. HOOK: the project's reader when available."""
+    try:
+        from ccanalysis.redcap import read_export, split_frames
+    except ImportError:  # pragma: no cover - reader not yet written
+        records = _fallback_decode(path, instrument)
+        form = "coordinator"
+        items = instrument.items_of_form(form)
+        clinics = records.drop(columns=items)
+        coords = records.drop_duplicates("coordinator_id")[["coordinator_id", "care_system_id", *items]]
+        return clinics, coords.reset_index(drop=True)
+    records = read_export(path, instrument)
+    return split_frames(records, instrument)
+
+
+def _obj(s: pd.Series) -> pd.Series:
+    return s.astype(object).where(s.notna(), None)
+
+
+@pytest.fixture(scope="module")
+def frames(written, instrument):
+    survey, paths = written
+    clinics, coords = _decode(paths["export"], instrument)
+    yes = np.ones(len(clinics), bool)
+    for c in CRITERIA:
+        yes &= _obj(clinics[c]).eq("yes").to_numpy()
+    clinics = clinics.assign(group=np.where(yes, "isw", "mn"))
+    by_coord = clinics.groupby("coordinator_id")["group"].agg(lambda g: "|".join(sorted(set(g))))
+    cg = by_coord.map({"mn": "mn_only", "isw": "isw_only", "isw|mn": "both"})
+    coords = coords.assign(group=coords["coordinator_id"].map(cg).to_numpy())
+    return clinics, coords
+
+
+# ----------------------------------------------------------------------------------------------
+# helpers
+def _rounds_to(value: float, printed: float, decimals: int) -> bool:
+    return abs(value - printed) < 0.5 * 10**-decimals - 1e-12
+
+
+def _printed(targets, table):
+    pub = targets.published
+    return pub[(pub.table == table) & (pub.measure != "p") & (pub.item != "n")]
+
+
+def _group_data(frame: pd.DataFrame, group: str) -> pd.DataFrame:
+    return frame if group == "total" else frame[frame["group"] == group]
+
+
+def _check_table(targets, table: str, frame: pd.DataFrame, decimals: int) -> list[str]:
+    spec = targets.spec[targets.spec.table == table].set_index(["item", "level"])
+    bad = []
+    for row in _printed(targets, table).itertuples(index=False):
+        data = _group_data(frame, row.group)
+        printed = float(row.value)
+        if row.measure in {"mean", "sd"}:
+            v = pd.to_numeric(data[row.item]).dropna()
+            got = v.mean() if row.measure == "mean" else v.std(ddof=1)
+            if not _rounds_to(got, printed, 1):
+                bad.append(f"{table} {row.item} {row.group} {row.measure}: {got:.4f} vs {printed}")
+            continue
+        combine = spec.loc[(row.item, row.level), "combine"] or row.level
+        answers = _obj(data[row.item]).dropna()
+        count = int(answers.isin(combine.split("+")).sum())
+        if row.measure == "n":
+            if count != int(printed):
+                bad.append(f"{table} {row.item} {row.level} {row.group} n: {count} vs {printed:g}")
+            continue
+        pct = 100 * count / len(answers)
+        if (table, row.item, row.level, row.group) in IMPOSSIBLE:
+            continue
+        if not _rounds_to(pct, printed, decimals):
+            bad.append(f"{table} {row.item} {row.level} {row.group} pct: {pct:.3f} vs {printed}")
+    return bad
+
+
+# ----------------------------------------------------------------------------------------------
+# the export itself
+def test_columns_are_the_instruments(written, instrument):
+    survey, paths = written
+    assert list(survey.export.columns) == instrument.export_columns()
+    header = paths["export"].read_text(encoding="utf-8").split("\n", 1)[0]
+    assert header.split(",") == instrument.export_columns()
+
+
+def test_file_format(written, instrument):
+    survey, paths = written
+    text = paths["export"].read_text(encoding="utf-8")
+    assert "\r" not in text and text.endswith("\n")
+    raw = pd.read_csv(paths["export"], dtype=str, keep_default_na=False)
+    assert raw["record_id"].iloc[0] == "C0001" and raw["record_id"].is_unique
+    assert raw["coordinator_id"].str.fullmatch(r"K\d{3}").all()
+    assert raw["care_system_id"].str.fullmatch(r"S\d{2}").all()
+    for col in raw.columns:
+        assert not raw[col].str.endswith(".0").any() or col.startswith("years"), col
+    assert raw["years_cc_role"].replace("", np.nan).dropna().str.fullmatch(r"\d+\.\d").all()
+    assert raw["hours_cc_week"].replace("", np.nan).dropna().str.fullmatch(r"\d+").all()
+    for form in instrument.forms:
+        assert set(raw[f"{form}_complete"]) == {"2"}
+    frame = pd.read_csv(paths["frame"], dtype=str, keep_default_na=False)
+    assert list(frame.columns) == ["clinic_id", "care_system_id", "ruca"]
+    assert list(frame["clinic_id"]) == list(raw["record_id"])
+    meta = paths["meta"].read_text(encoding="utf-8")
+    assert "SYNTHETIC" in meta and "seed" in meta and synth.__name__ in meta
+
+
+def test_values_are_valid(written, instrument):
+    """Every numeric answer within the dictionary's bounds, whole where validated integer."""
+    survey, paths = written
+    raw = pd.read_csv(paths["export"], dtype=str, keep_default_na=False)
+    for f in instrument.fields:
+        if f.is_numeric:
+            v = pd.to_numeric(raw[f.name].replace("", np.nan)).dropna()
+            assert (v >= f.vmin).all() and (v <= f.vmax).all(), f.name
+            if f.validation == "integer":
+                assert (v == v.round()).all(), f.name
+        elif f.choices and f.field_type != "checkbox":
+            assert set(raw[f.name]) <= set(f.choices) | {""}, f.name
+        elif f.field_type == "checkbox":
+            for col in f.export_columns():
+                assert set(raw[col]) <= {"0", "1"}, col
+
+
+# ----------------------------------------------------------------------------------------------
+# structure
+def test_structure(written, frames, targets):
+    survey, paths = written
+    clinics, coords = frames
+    facts = targets.facts
+    assert len(clinics) == 317 and len(coords) == 213
+    assert clinics["care_system_id"].nunique() == int(facts["care_systems"])
+    sizes = clinics.groupby("care_system_id").size()
+    assert (sizes <= 2).sum() == int(facts["care_systems_small_1_2_clinics"])
+    assert sizes.between(3, 9).sum() == int(facts["care_systems_medium_3_9_clinics"])
+    assert (sizes > 9).sum() == int(facts["care_systems_large_over_9_clinics"])
+    # every coordinator in one care system
+    assert (clinics.groupby("coordinator_id")["care_system_id"].nunique() == 1).all()
+    n = clinics.groupby("coordinator_id").size()
+    assert (n == 1).sum() == 152 and (n > 1).sum() == 61 and n.max() == 5 and n.min() >= 1
+    assert coords["group"].value_counts().to_dict() == {"mn_only": 117, "isw_only": 88, "both": 8}
+    multi = coords.set_index("coordinator_id")["group"][n[n > 1].index]
+    assert (multi == "both").sum() == 8
+    # social work degrees
+    sw = coords.loc[_obj(coords["degree"]).eq("msw_bsw").to_numpy(), "coordinator_id"]
+    assert len(sw) == 14 and int(n[sw].sum()) == 27
+    # care models and rurality
+    assert (clinics["group"] == "isw").sum() == 139
+    truth = survey.truth.set_index("clinic_id")["care_model"]
+    model = clinics.set_index("record_id")["group"].map({"isw": "integrated_sw", "mn": "medical_nursing"})
+    assert (truth[model.index] == model).all()
+    frame = survey.frame
+    urban = frame["ruca"].between(1, 3)
+    assert frame["ruca"].between(1, 10).all()
+    assert round(100 * urban.mean()) == 67 and round(100 * (~urban).mean()) == 33
+    merged = clinics.merge(frame, left_on="record_id", right_on="clinic_id")
+    merged["size"] = merged["care_system_id_x"].map(sizes)
+    mn_share_small = (merged.loc[merged["size"] <= 9, "group"] == "mn").mean()
+    mn_share_large = (merged.loc[merged["size"] > 9, "group"] == "mn").mean()
+    assert mn_share_small > mn_share_large
+    rural = ~merged["ruca"].between(1, 3)
+    assert (merged.loc[rural, "group"] == "mn").mean() > (merged.loc[~rural, "group"] == "mn").mean()
+
+
+def test_table2_exact(frames):
+    clinics, _ = frames
+    mn = clinics[clinics["group"] == "mn"]
+    isw = clinics[clinics["group"] == "isw"]
+    expect_total = dict(zip(CRITERIA, (160, 140, 143, 144), strict=True))
+    expect_mn = dict(zip(CRITERIA, (21, 1, 4, 5), strict=True))
+    for c in CRITERIA:
+        assert (_obj(clinics[c]) == "yes").sum() == expect_total[c], c
+        assert (_obj(mn[c]) == "yes").sum() == expect_mn[c], c
+        assert (_obj(isw[c]) == "yes").all(), c
+    no_sw = _obj(clinics["sw_on_team"]).eq("no")
+    for c in (*CRITERIA[1:], "sw_engage_ease"):
+        assert clinics.loc[no_sw, c].isna().all(), c  # branching logic
+        assert clinics.loc[~no_sw, c].notna().all(), c
+    assert _obj(clinics["sw_on_team"]).notna().all()
+    mn_sw = mn[_obj(mn["sw_on_team"]).eq("yes")]
+    assert (_obj(mn_sw["sw_engage_ease"]) == "somewhat_difficult").sum() == 12
+    easy = _obj(isw["sw_engage_ease"]).isin(["very_easy", "somewhat_easy"]).sum()
+    assert round(100 * easy / len(isw)) == 85
+
+
+def test_table1(frames, targets):
+    _, coords = frames
+    assert _check_table(targets, "table1", coords, 1) == []
+
+
+def test_table3(frames, targets):
+    clinics, _ = frames
+    assert _check_table(targets, "table3", clinics, 0) == []
+
+
+def test_table4(frames, targets):
+    clinics, _ = frames
+    assert _check_table(targets, "table4", clinics, 0) == []
+
+
+def test_impossible_row_is_reported(calibration):
+    assert any("IMPOSSIBLE" in n and "svc_spiritual" in n for n in calibration.notes)
+
+
+def test_missingness_is_minimal_and_documented(calibration, frames):
+    """Item nonresponse exists only where the printed numbers need it, as the calibration says."""
+    clinics, coords = frames
+    for plans in (calibration.cat, calibration.num):
+        for item, plan in plans.items():
+            frame = coords if plan.table == "table1" else clinics
+            assert int(frame[item].isna().sum()) == sum(plan.missing.values()), item
+    assert int(coords["certified_cc"].isna().sum()) == 4  # 33 of 209 printed as 15.8%
+
+
+def test_continuous_plausible(frames):
+    clinics, coords = frames
+    for item in ("panel_size", "clinicians_per_fte"):
+        v = clinics[item].dropna()
+        assert (v >= 0).all() and v.skew() > 1, item  # right-skewed where SD > mean
+    assert (coords["hours_week_study_clinics"].dropna() <= 80).all()
+
+
+# ----------------------------------------------------------------------------------------------
+# dependence
+def test_coordinator_answers_identical_and_similar(written, instrument, frames):
+    survey, paths = written
+    raw = pd.read_csv(paths["export"], dtype=str, keep_default_na=False)
+    coord_cols = [c for f in instrument.form_fields("coordinator") for c in f.export_columns()]
+    assert (raw.groupby("coordinator_id")[coord_cols].nunique() <= 1).all().all()
+    clinics, _ = frames
+    multi = clinics[clinics.groupby("coordinator_id")["record_id"].transform("size") > 1]
+    multi = multi[multi.groupby("coordinator_id")["group"].transform("nunique") == 1]
+    items = ["pt_comm_phone", "clin_comm_emr", "refer_inside", "familiar_clinical", "svc_cultural",
+             "comm_initiator", "resource_pharmacist", "leaders_value"]
+    same = []
+    for item in items:
+        v = _obj(multi[item])
+        ok = v.notna()
+        nun = v[ok].groupby(multi.loc[ok, "coordinator_id"]).nunique()
+        same.append((nun == 1).mean())
+    assert np.mean(same) > 0.7
+
+
+def test_social_needs_services_go_together(frames):
+    clinics, _ = frames
+    items = ["svc_social_needs", "svc_financial", "svc_insurance", "svc_employment"]
+    for group in CLINIC_GROUPS:
+        d = clinics[clinics["group"] == group][items].apply(lambda s: _obj(s).eq("yes").astype(float))
+        corr = d.corr().to_numpy()[np.triu_indices(len(items), 1)]
+        assert np.nanmean(corr) > 0.15, group
+
+
+def test_measure_none_is_exclusive(frames):
+    clinics, _ = frames
+    none = _obj(clinics["measure_none"]).eq("yes")
+    others = [c for c in clinics.columns if c.startswith("measure_") and c != "measure_none"]
+    any_other = clinics[others].apply(lambda s: _obj(s).eq("yes")).any(axis=1)
+    assert not (none & any_other).any()
+
+
+# ----------------------------------------------------------------------------------------------
+# determinism, seeds, scale
+def test_same_seed_byte_identical(instrument, targets, calibration, tmp_path):
+    a = synth.write(synth.synthesize(instrument, targets, calibration=calibration), tmp_path / "a")
+    b = synth.write(synth.synthesize(instrument, targets, calibration=calibration), tmp_path / "b")
+    for key in a:
+        assert a[key].read_bytes() == b[key].read_bytes(), key
+
+
+def test_other_seed_other_records_same_marginals(instrument, targets, calibration, written, tmp_path):
+    survey, _ = written
+    other = synth.synthesize(instrument, targets, seed=7, calibration=calibration)
+    assert not other.export.equals(survey.export)
+    paths = synth.write(other, tmp_path)
+    clinics, coords = _decode(paths["export"], instrument)
+    truth = other.truth.set_index("clinic_id")["care_model"]
+    clinics["group"] = clinics["record_id"].map(truth).map(
+        {"integrated_sw": "isw", "medical_nursing": "mn"}).to_numpy()
+    assert _check_table(targets, "table3", clinics, 0) == []
+    assert _check_table(targets, "table4", clinics, 0) == []
+    g = clinics.groupby("coordinator_id")["group"].agg(lambda s: "|".join(sorted(set(s))))
+    coords["group"] = coords["coordinator_id"].map(
+        g.map({"mn": "mn_only", "isw": "isw_only", "isw|mn": "both"})).to_numpy()
+    assert _check_table(targets, "table1", coords, 1) == []
+
+
+def test_scale_two_keeps_proportions(instrument, targets, calibration):
+    s = synth.synthesize(instrument, targets, scale=2, calibration=calibration)
+    ex = s.export
+    assert len(ex) == 634 and ex["coordinator_id"].nunique() == 426
+    assert ex["care_system_id"].nunique() == 84
+    isw = s.truth["care_model"].eq("integrated_sw").to_numpy()
+    assert isw.sum() == 278
+    assert math.isclose(ex["sw_on_team"][~isw].eq(1).sum(), 42)
+    for item, level_code, printed_mn, printed_isw in (
+        ("svc_social_needs", None, 71, 93),
+        ("pt_comm_phone", (1, 2), 84, 95),
+    ):
+        if level_code is None:
+            col = ex[f"services___{6}"]
+            answered = ex[[c for c in ex.columns if c.startswith("services___")]].eq(1).any(axis=1)
+            yes = col.eq(1) & answered
+        else:
+            col = ex[item]
+            answered = col.notna()
+            yes = col.isin(level_code)
+        for mask, printed in ((~isw, printed_mn), (isw, printed_isw)):
+            pct = 100 * yes[mask].sum() / answered[mask].sum()
+            assert abs(pct - printed) < 1.0, (item, pct, printed)
+    hours = pd.to_numeric(ex["hours_cc_week"])
+    assert abs(hours[~isw].mean() - 18.8) < 0.1 and abs(hours[isw].std() - 14.1) < 0.2
+
+
+def test_cli(tmp_path):
+    assert synth.main(["--out", str(tmp_path), "--seed", "3"]) == 0
+    assert (tmp_path / "cc_survey_export.csv").exists() and (tmp_path / "SYNTHETIC.md").exists()
+
+
+def test_years_in_study_clinics_within_years_as_coordinator(frames):
+    _, coords = frames
+    both = coords[["years_cc_role", "years_study_clinics"]].dropna()
+    assert (both["years_study_clinics"] <= both["years_cc_role"] + 1e-9).all()
+    assert both.corr().iloc[0, 1] > 0.5
+
+
+def test_frame_reads_with_project_reader(written):
+    """The clinic frame passes the project's frame reader (HOOK: skipped until it exists)."""
+    clean = pytest.importorskip("ccanalysis.clean")
+    survey, paths = written
+    frame = clean.read_frame(paths["frame"])
+    assert len(frame) == 317 and frame["ruca"].between(1, 10).all()
+    assert frame["clinic_id"].tolist() == survey.frame["clinic_id"].tolist()
