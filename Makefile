@@ -70,7 +70,7 @@ LIB := src/ccanalysis
 COMMON := $(READY) .make/params $(LIB)/io.py $(LIB)/instrument.py $(LIB)/errors.py
 
 # ---- the notebooks and what each one uses -------------------------------------------------------
-NOTEBOOKS := 00_synthesize 01_clean 02_classify 03_tables
+NOTEBOOKS := 00_synthesize 01_clean 02_classify 03_tables 04_sensitivity 05_figures 06_replication
 ifeq ($(DATA),redcap)
 STAGES := $(filter-out 00_synthesize,$(NOTEBOOKS))
 INPUT  := $(EXPORT) $(DICTIONARY) $(FRAME)
@@ -97,11 +97,23 @@ reports/02_classify.ipynb: notebooks/02_classify.ipynb $(COMMON) $(LIB)/classify
 reports/03_tables.ipynb: notebooks/03_tables.ipynb $(COMMON) $(LIB)/tables.py $(LIB)/stats.py $(LIB)/specs/tables.csv reports/02_classify.ipynb
 	$(PAPERMILL)
 
+reports/04_sensitivity.ipynb: notebooks/04_sensitivity.ipynb $(COMMON) $(LIB)/sensitivity.py $(LIB)/stats.py $(LIB)/specs/tables.csv reports/02_classify.ipynb
+	$(PAPERMILL)
+
+reports/05_figures.ipynb: notebooks/05_figures.ipynb $(COMMON) $(LIB)/figures.py data/raw/recruitment_flow.csv reports/03_tables.ipynb reports/04_sensitivity.ipynb
+	$(PAPERMILL)
+
+reports/06_replication.ipynb: notebooks/06_replication.ipynb $(COMMON) $(LIB)/replication.py $(LIB)/stats.py $(wildcard data/published/*.csv) reports/03_tables.ipynb
+	$(PAPERMILL)
+
 reports/%.html: reports/%.ipynb
 	$(PY) -m ccanalysis.pipeline html $<
 
 reports/index.html: $(HTML) $(LIB)/pipeline.py
 	$(PY) -m ccanalysis.pipeline index $(if $(filter synthetic,$(DATA)),--synthetic)
+ifeq ($(PRIVACY),True)
+	$(PY) -m ccanalysis.privacy $(EXPORT) reports tables figures
+endif
 
 # ---- environment: .venv from the lock, the package, and the venv's own Jupyter kernel ------------
 setup: $(READY)

@@ -12,7 +12,7 @@ from ccanalysis.pipeline import project_root
 
 pytestmark = pytest.mark.e2e
 ROOT = project_root()
-STAGES = ["00_synthesize", "01_clean", "02_classify", "03_tables"]
+STAGES = ["00_synthesize", "01_clean", "02_classify", "03_tables", "04_sensitivity", "05_figures", "06_replication"]
 
 
 def _make(*args: str) -> subprocess.CompletedProcess:

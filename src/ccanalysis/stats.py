@@ -407,26 +407,58 @@ class _Network:
                 count[qq] * np.exp(self.const + past[qq] + outer[i] + logtot[i])
             )]))
         if np.any(mixed):
-            i, qq, lm = item[mixed], q[mixed], lim[mixed]
-            self._charge(len(i))
-            lo_i, hi_i = lo[i], hi[i]
-            # exact mode among the candidates around the closed-form one
-            cand = np.stack([np.clip(mode[i] + d, lo_i, hi_i) for d in (-1, 0, 1)])
-            hv = np.stack([h(c, i) for c in cand])
-            m = cand[np.argmax(hv, axis=0), np.arange(len(i))]
-            # h rises on [lo, m] and falls on [m, hi]: the qualifying y form a lower
-            # tail [lo, y1] and an upper tail [y2, hi]; find both by bisection.
-            y1 = self._bisect(lambda y: h(y, i) <= lm, lo_i - 1, m + 1)
-            y2 = self._bisect(lambda y: h(y, i) > lm, m, hi_i + 1) + 1
-            big_m, n_succ, n_draw = a[i] + b[i], a[i], sv[i]
-            tail = np.zeros(len(i))
-            low = y1 >= lo_i
-            tail[low] = sps.hypergeom.cdf(y1[low], big_m[low], n_succ[low], n_draw[low])
-            up = y2 <= hi_i
-            tail[up] += sps.hypergeom.sf(y2[up] - 1, big_m[up], n_succ[up], n_draw[up])
-            self.terms.append(np.array([np.sum(
-                count[qq] * np.exp(self.const + past[qq] + outer[i] + logtot[i]) * tail
-            )]))
+            self._mixed_tails(item[mixed], q[mixed], lim[mixed], lo, hi, h, outer, past, count)
+
+    def _mixed_tails(
+        self,
+        item: NDArray[np.intp],
+        q: NDArray[np.intp],
+        lim: NDArray[np.float64],
+        lo: NDArray[np.int64],
+        hi: NDArray[np.int64],
+        h: Callable[[NDArray[np.int64], NDArray[np.intp]], NDArray[np.float64]],
+        outer: NDArray[np.float64],
+        past: NDArray[np.float64],
+        count: NDArray[np.float64],
+    ) -> None:
+        """Undecided (prefix, past value) pairs of :meth:`_finish_few`.
+
+        For every distinct prefix the values h(y), lo <= y <= hi, are tabulated
+        in a padded matrix (one row per prefix) together with forward and
+        backward cumulative sums of exp(h - max h).  Both sums add positive
+        terms from the small end, so tails keep full relative accuracy.  As h
+        rises to its mode and then falls, the y with h(y) <= limit form a lower
+        tail [lo, y1] and an upper tail [y2, hi], found by bisection on the rows.
+        """
+        self._charge(len(item))
+        uitem, row = np.unique(item, return_inverse=True)
+        lo_u, hi_u = lo[uitem], hi[uitem]
+        width = int((hi_u - lo_u).max()) + 1
+        off = np.arange(width)
+        ys = np.minimum(lo_u[:, None] + off[None, :], hi_u[:, None])
+        hv = h(ys, uitem[:, None])
+        valid = off[None, :] <= (hi_u - lo_u)[:, None]
+        hv = np.where(valid, hv, -np.inf)
+        top = hv.max(axis=1)
+        w = np.exp(hv - top[:, None])
+        fwd = np.cumsum(w, axis=1)
+        bwd = np.cumsum(w[:, ::-1], axis=1)[:, ::-1]
+        mode = np.argmax(hv, axis=1)[row]
+        span = (hi_u - lo_u)[row]
+        flat = hv.ravel()
+        base = row * width
+
+        def below(k: NDArray[np.int64]) -> NDArray[np.bool_]:
+            return flat[base + k] <= lim
+
+        # offsets: last k in [0, mode] with h <= lim (or -1), first k in [mode, span] (or span+1)
+        k1 = self._bisect(below, np.full(len(row), -1, np.int64), mode + 1)
+        k2 = self._bisect(lambda k: ~below(k), mode, span + 1) + 1
+        tail = np.where(k1 >= 0, fwd.ravel()[base + np.maximum(k1, 0)], 0.0)
+        tail += np.where(k2 <= span, bwd.ravel()[base + np.minimum(k2, span)], 0.0)
+        self.terms.append(np.array([np.sum(
+            count[q] * np.exp(self.const + past[q] + outer[item] + top[row]) * tail
+        )]))
 
     @staticmethod
     def _bisect(

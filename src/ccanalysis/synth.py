@@ -1477,3 +1477,22 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 if __name__ == "__main__":
     raise SystemExit(main())
+
+
+def summary(survey: SyntheticSurvey) -> pd.DataFrame:
+    """Clinics, coordinators and care systems generated, by care model (from the truth table)."""
+    truth = survey.truth.merge(survey.frame, on="clinic_id")
+    export = survey.export.set_index("record_id")
+    truth["coordinator_id"] = export.loc[truth["clinic_id"], "coordinator_id"].to_numpy()
+    rows = []
+    for model, part in [("all", truth), *truth.groupby("care_model", sort=True)]:
+        rows.append(
+            {
+                "care_model": model,
+                "clinics": len(part),
+                "coordinators": part["coordinator_id"].nunique(),
+                "care_systems": part["care_system_id"].nunique(),
+                "urban_pct": round(100 * float((part["ruca"] <= 3).mean()), 1),
+            }
+        )
+    return pd.DataFrame(rows)
