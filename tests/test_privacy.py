@@ -69,3 +69,14 @@ def test_real_exports_and_everything_derived_are_ignored_by_git() -> None:
         "src/ccanalysis/privacy.py",
     ]:
         assert not _ignored(path), path
+
+
+def test_small_cells_are_suppressed_for_display() -> None:
+    import pandas as pd
+
+    from ccanalysis.privacy import suppress_small
+
+    counts = pd.DataFrame({"urban": [0, 3, 10, 11, 240]}, index=list("abcde"))
+    shown = suppress_small(counts, 11)
+    assert shown["urban"].tolist() == [0, "<11", "<11", 11, 240]
+    assert suppress_small(counts, None) is counts

@@ -330,28 +330,61 @@ class _Network:
         lf = self.lf
         ca = int(self.cols[-2])  # the smaller of the two remaining columns
         past, count, un, qstart, qsize = self._groups(node, past, count)
-        few = np.flatnonzero(qsize <= 8)
-        many = np.flatnonzero(qsize > 8)
-        # nodes reached by few past values: see _finish_few
+        # Few past values per node: closed-form tails per prefix (_finish_few).
+        # Many: enumerate the completions once and look every value up (_finish_many).
+        # With two rows the completions are few (one free cell), so always enumerate.
+        split = 0 if self.R == 2 else 8
+        few = np.flatnonzero(qsize <= split)
+        many = np.flatnonzero(qsize > split)
         for c0 in range(0, len(few), _CHUNK):
             g = few[c0:c0 + _CHUNK]
             self._finish_few(ca, rm[un[g]], qstart[g], qsize[g], past, count)
-        # nodes with many past values: sort completions once, binary search
-        for gi in many:
-            r = rm[un[gi]]
-            x = _compositions(ca, r)
-            self._charge(len(x))
-            vals = np.sort(-(lf[x] + lf[r[None, :] - x]).sum(axis=1))
-            vmax = vals[-1]
-            cum = np.cumsum(np.exp(vals - vmax))  # ascending: small terms first
-            sl = slice(qstart[gi], qstart[gi] + qsize[gi])
-            p = past[sl]
-            idx = np.searchsorted(vals, self.thr - p, side="right")
-            ok = idx > 0
-            if np.any(ok):
-                self.terms.append(
-                    count[sl][ok] * np.exp(self.const + p[ok] + vmax) * cum[idx[ok] - 1]
-                )
+        for c0 in range(0, len(many), _CHUNK):
+            g = many[c0:c0 + _CHUNK]
+            self._finish_many(ca, rm[un[g]], qstart[g], qsize[g], past, count)
+
+    def _finish_many(
+        self,
+        ca: int,
+        r: NDArray[np.int64],
+        qstart: NDArray[np.intp],
+        qsize: NDArray[np.intp],
+        past: NDArray[np.float64],
+        count: NDArray[np.float64],
+    ) -> None:
+        """Two columns left, many past values per node: sort all completions.
+
+        The completion values of every node are put in one row of a padded
+        matrix (+inf padding) and sorted; cumulative sums of exp(value - row max)
+        run from the smallest value up, so every prefix sum has full relative
+        accuracy.  Each past value p of the node then needs the number of
+        completion values <= thr - p, found by a vectorised bisection per row.
+        """
+        lf = self.lf
+        owner, x = _compositions_batch(ca, r)
+        self._charge(len(owner))
+        vals = -(lf[x] + lf[r[owner] - x]).sum(axis=1)
+        nb = len(r)
+        size = np.bincount(owner, minlength=nb)
+        start = np.cumsum(size) - size
+        width = int(size.max())
+        mat = np.full((nb, width), np.inf)
+        mat[owner, np.arange(len(owner)) - start[owner]] = vals
+        mat.sort(axis=1)
+        top = mat[np.arange(nb), size - 1]
+        cum = np.cumsum(np.exp(mat - top[:, None]), axis=1)  # padding (inf) is never read
+        row = np.repeat(np.arange(nb), qsize)
+        q = qstart[row] + (np.arange(len(row)) - (np.cumsum(qsize) - qsize)[row])
+        self._charge(len(q))
+        lim = self.thr - past[q]
+        flat = mat.ravel()
+        base = row * width
+        k = self._bisect(lambda k: flat[base + np.maximum(k, 0)] <= lim,
+                         np.full(len(row), -1, np.int64), size[row])
+        ok = k >= 0
+        if np.any(ok):
+            self.terms.append(count[q[ok]] * np.exp(self.const + past[q[ok]] + top[row[ok]])
+                              * cum.ravel()[base[ok] + k[ok]])
 
     def _finish_few(
         self,
@@ -407,58 +440,96 @@ class _Network:
                 count[qq] * np.exp(self.const + past[qq] + outer[i] + logtot[i])
             )]))
         if np.any(mixed):
-            self._mixed_tails(item[mixed], q[mixed], lim[mixed], lo, hi, h, outer, past, count)
+            self._mixed_tails(item[mixed], q[mixed], lim[mixed], a_tot[owner], b_tot[owner], sv,
+                              outer, past, count)
 
     def _mixed_tails(
         self,
         item: NDArray[np.intp],
         q: NDArray[np.intp],
         lim: NDArray[np.float64],
-        lo: NDArray[np.int64],
-        hi: NDArray[np.int64],
-        h: Callable[[NDArray[np.int64], NDArray[np.intp]], NDArray[np.float64]],
+        a: NDArray[np.int64],
+        b: NDArray[np.int64],
+        sv: NDArray[np.int64],
         outer: NDArray[np.float64],
         past: NDArray[np.float64],
         count: NDArray[np.float64],
     ) -> None:
         """Undecided (prefix, past value) pairs of :meth:`_finish_few`.
 
-        For every distinct prefix the values h(y), lo <= y <= hi, are tabulated
-        in a padded matrix (one row per prefix) together with forward and
-        backward cumulative sums of exp(h - max h).  Both sums add positive
-        terms from the small end, so tails keep full relative accuracy.  As h
-        rises to its mode and then falls, the y with h(y) <= limit form a lower
-        tail [lo, y1] and an upper tail [y2, hi], found by bisection on the rows.
+        With a, b the last two row totals and s the amount they share, the
+        value of the completion is h(y) = -(log y! + log (a-y)! + log (s-y)!
+        + log (b-s+y)!), a hypergeometric log-pmf up to a constant.  It rises to
+        its mode m and then falls, so the y with h(y) <= limit form a lower tail
+        [lo, y1] and an upper tail [y2, hi] (y2 > m), found by bisection.
+
+        Each tail is summed outwards from its inner end with the pmf ratio
+        recurrence (terms relative to exp(h(y1)) resp. exp(h(y2))).  By
+        log-concavity the ratios shrink further out, so once the current ratio
+        rho < 1 the rest is at most term * rho / (1 - rho); summation stops when
+        that is below 1e-17 of the partial sum.  All terms are positive, so the
+        tails keep full relative accuracy (no 1 - cdf cancellation).
         """
+        lf = self.lf
         self._charge(len(item))
-        uitem, row = np.unique(item, return_inverse=True)
-        lo_u, hi_u = lo[uitem], hi[uitem]
-        width = int((hi_u - lo_u).max()) + 1
-        off = np.arange(width)
-        ys = np.minimum(lo_u[:, None] + off[None, :], hi_u[:, None])
-        hv = h(ys, uitem[:, None])
-        valid = off[None, :] <= (hi_u - lo_u)[:, None]
-        hv = np.where(valid, hv, -np.inf)
-        top = hv.max(axis=1)
-        w = np.exp(hv - top[:, None])
-        fwd = np.cumsum(w, axis=1)
-        bwd = np.cumsum(w[:, ::-1], axis=1)[:, ::-1]
-        mode = np.argmax(hv, axis=1)[row]
-        span = (hi_u - lo_u)[row]
-        flat = hv.ravel()
-        base = row * width
+        aa, bb, ss = a[item], b[item], sv[item]
+        lo = np.maximum(0, ss - bb)
+        hi = np.minimum(aa, ss)
 
-        def below(k: NDArray[np.int64]) -> NDArray[np.bool_]:
-            return flat[base + k] <= lim
+        def h(y: NDArray[np.int64]) -> NDArray[np.float64]:
+            return -(lf[y] + lf[aa - y] + lf[ss - y] + lf[bb - ss + y])
 
-        # offsets: last k in [0, mode] with h <= lim (or -1), first k in [mode, span] (or span+1)
-        k1 = self._bisect(below, np.full(len(row), -1, np.int64), mode + 1)
-        k2 = self._bisect(lambda k: ~below(k), mode, span + 1) + 1
-        tail = np.where(k1 >= 0, fwd.ravel()[base + np.maximum(k1, 0)], 0.0)
-        tail += np.where(k2 <= span, bwd.ravel()[base + np.minimum(k2, span)], 0.0)
-        self.terms.append(np.array([np.sum(
-            count[q] * np.exp(self.const + past[q] + outer[item] + top[row]) * tail
-        )]))
+        # exact mode among the candidates around the closed-form one
+        mode = ((ss + 1) * (aa + 1)) // (aa + bb + 2)
+        cand = np.stack([np.clip(mode + d, lo, hi) for d in (-1, 0, 1)])
+        m = cand[np.argmax(np.stack([h(c) for c in cand]), axis=0), np.arange(len(item))]
+        y1 = self._bisect(lambda y: h(np.maximum(y, lo)) <= lim, lo - 1, m + 1)
+        y2 = self._bisect(lambda y: h(np.minimum(y, hi)) > lim, m, hi + 1) + 1
+        base = self.const + past[q] + outer[item]
+        total = 0.0
+        low = np.flatnonzero(y1 >= lo)
+        if len(low):
+            y = y1[low]
+            s_low = self._ratio_sum(y, lo[low], -1, aa[low], bb[low], ss[low])
+            total += float(np.sum(count[q[low]] * np.exp(base[low] + h(y1)[low]) * s_low))
+        up = np.flatnonzero(y2 <= hi)
+        if len(up):
+            y = y2[up]
+            s_up = self._ratio_sum(y, hi[up], 1, aa[up], bb[up], ss[up])
+            total += float(np.sum(count[q[up]] * np.exp(base[up] + h(np.minimum(y2, hi))[up]) * s_up))
+        self.terms.append(np.array([total]))
+
+    @staticmethod
+    def _ratio_sum(
+        y: NDArray[np.int64],
+        end: NDArray[np.int64],
+        step: Literal[-1, 1],
+        a: NDArray[np.int64],
+        b: NDArray[np.int64],
+        s: NDArray[np.int64],
+    ) -> NDArray[np.float64]:
+        """sum_{k between y and end} pmf(k) / pmf(y) for hypergeometric pmfs, y on the tail side.
+
+        pmf(k) is proportional to 1 / (k! (a-k)! (s-k)! (b-s+k)!); the walk goes
+        from y towards ``end`` (step -1: down to the lower end, +1: up).
+        """
+        res = np.ones(len(y))
+        term = np.ones(len(y))
+        act = np.flatnonzero(y != end)
+        y, end, a, b, s = y[act], end[act], a[act], b[act], s[act]
+        while len(act):
+            yf = y.astype(float)
+            if step < 0:  # pmf(y-1) / pmf(y)
+                rho = yf * (b - s + yf) / ((a - yf + 1.0) * (s - yf + 1.0))
+            else:  # pmf(y+1) / pmf(y)
+                rho = (a - yf) * (s - yf) / ((yf + 1.0) * (b - s + yf + 1.0))
+            term[act] *= rho
+            res[act] += term[act]
+            y = y + step
+            rest = term[act] * rho / np.maximum(1.0 - rho, 1e-300)
+            keep = (y != end) & ~((rho < 1.0) & (rest <= 1e-17 * res[act]))
+            act, y, end, a, b, s = act[keep], y[keep], end[keep], a[keep], b[keep], s[keep]
+        return res
 
     @staticmethod
     def _bisect(

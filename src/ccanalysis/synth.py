@@ -98,9 +98,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ccanalysis import __version__
+from ccanalysis import __version__, stats
 from ccanalysis.instrument import Field, Instrument, read_dictionary
 from ccanalysis.io import SYNTHETIC_LABEL, write_csv, write_text
+from ccanalysis.replication import parse_printed, printed_holds
 
 DEFAULT_SEED = 20240325
 #: Correlation of the latents of two records of one coordinator (same item).
@@ -108,10 +109,21 @@ RHO = 0.9
 #: Share of a coordinator's item latent that comes from the block factor.
 BLOCK_LOADING = 0.5
 #: Candidate threshold spacings (latent SDs) of the ordered-probit rule for unshown levels.
-SPACINGS = (0.6, 0.8, 1.0, 1.3)
+SPACINGS = (0.6, 0.8, 1.0, 1.3, 0.45, 1.7)
 #: Candidate group shifts of that rule: 0 = every group splits like the pooled answers, 1 = each
 #: group's own latent location (from its top share), 2 = twice the group's difference from the pool.
-SHIFTS = (1.0, 0.0, 2.0)
+SHIFTS = (1.0, 0.0, 2.0, 0.5, 1.5, -0.5, 3.0)
+#: Relative margin by which a calibrated p-value must print as the printed one.
+P_MARGIN = 1e-6
+#: Search limits of the p-value calibration of categorical items: candidate cell-count choices
+#: tried with the ordered-probit rule, rule members tried with Fisher's test (closest chi-square
+#: first), choices tried with the local search, and its steps.
+FAMILY_CHOICES = 6
+FAMILY_FISHER = 8
+SEARCH_CHOICES = 3
+LOCAL_STEPS = 80
+#: More missing answers than the printed percentages need, tried when they allow the printed p.
+EXTRA_MISSING = 3
 #: Blocks of items answered alike (modelling assumption of the synthesizer, not instrument facts).
 BLOCKS: dict[str, tuple[str, ...]] = {
     "social_needs": ("svc_social_needs", "svc_financial", "svc_insurance", "svc_employment",
@@ -217,6 +229,13 @@ def load_targets(published_dir: str | Path, spec_path: str | Path | None = None)
     return Targets(published, spec, facts, str(published_dir))
 
 
+def _printed_p_text(targets: Targets, table: str, item: str) -> str | None:
+    """The printed p-value of an item, as text (``"0.007"``, ``"<0.001"``), or None."""
+    rows = targets.published
+    sel = rows[(rows.table == table) & (rows.item == item) & (rows.measure == "p")]
+    return None if sel.empty else str(sel.iloc[0]["value"]).strip()
+
+
 def _printed_p(targets: Targets, table: str, item: str) -> float | None:
     rows = targets.published
     sel = rows[(rows.table == table) & (rows.item == item) & (rows.measure == "p")]
@@ -317,6 +336,50 @@ class _Cell:
     relax_total: bool = False  # the printed total cannot be met: aim for it, do not require it
 
 
+def _item_choices(
+    cells: list[_Cell], full: bool, groups: Sequence[str], d: dict[str, int], dec: int,
+) -> list[tuple[float, tuple[tuple[int, ...], ...]]]:
+    """Every choice of per-group cell counts meeting the printed cells at denominators ``d``.
+
+    Sorted by closeness of the exact percentages to the printed ones (score, then enumeration
+    order); empty if none meets them.
+    """
+    dtot = sum(d.values())
+    per_group: list[list[tuple[int, ...]]] = []
+    for g in groups:
+        opts = []
+        for cell in cells:
+            if g in cell.n:
+                c = cell.n[g]
+                ok = (g not in cell.pct) or _ok(c, d[g], cell.pct[g], dec)
+                opts.append([c] if ok and c <= d[g] else [])
+            else:
+                opts.append(_cands(d[g], cell.pct[g], dec))
+        combos = [t for t in itertools.product(*opts)
+                  if (sum(t) == d[g] if full else sum(t) <= d[g])]
+        if not combos:
+            return []
+        per_group.append(combos)
+    out = []
+    for choice in itertools.product(*per_group):
+        score = 0.0
+        good = True
+        for j, cell in enumerate(cells):
+            ctot = sum(ch[j] for ch in choice)
+            if "total" in cell.pct:
+                if not cell.relax_total and not _ok(ctot, dtot, cell.pct["total"], dec):
+                    good = False
+                    break
+                score += (100 * ctot / dtot - cell.pct["total"]) ** 2
+            for g, ch in zip(groups, choice, strict=True):
+                if g in cell.pct:
+                    score += (100 * ch[j] / d[g] - cell.pct[g]) ** 2
+        if good:
+            out.append((score, choice))
+    out.sort(key=lambda x: x[0])
+    return out
+
+
 def _solve_cells(
     items: dict[str, tuple[list[_Cell], bool]],
     groups: Sequence[str],
@@ -332,48 +395,14 @@ def _solve_cells(
         best: tuple[float, dict[str, int], dict[str, dict[str, list[int]]]] | None = None
         for miss in _compositions(total_missing, len(groups), caps):
             d = {g: sizes[g] - m for g, m in zip(groups, miss, strict=True)}
-            dtot = sum(d.values())
             sol_items: dict[str, dict[str, list[int]]] = {}
             score_total = 0.0
             for item, (cells, full) in items.items():
-                per_group: dict[str, list[tuple[int, ...]]] = {}
-                for g in groups:
-                    opts = []
-                    for cell in cells:
-                        if g in cell.n:
-                            c = cell.n[g]
-                            ok = (g not in cell.pct) or _ok(c, d[g], cell.pct[g], dec)
-                            opts.append([c] if ok and c <= d[g] else [])
-                        else:
-                            opts.append(_cands(d[g], cell.pct[g], dec))
-                    combos = [t for t in itertools.product(*opts)
-                              if (sum(t) == d[g] if full else sum(t) <= d[g])]
-                    if not combos:
-                        break
-                    per_group[g] = combos
-                else:
-                    best_item = None
-                    for choice in itertools.product(*(per_group[g] for g in groups)):
-                        score = 0.0
-                        good = True
-                        for j, cell in enumerate(cells):
-                            ctot = sum(ch[j] for ch in choice)
-                            if "total" in cell.pct:
-                                if not cell.relax_total and not _ok(ctot, dtot, cell.pct["total"], dec):
-                                    good = False
-                                    break
-                                score += (100 * ctot / dtot - cell.pct["total"]) ** 2
-                            for g, ch in zip(groups, choice, strict=True):
-                                if g in cell.pct:
-                                    score += (100 * ch[j] / d[g] - cell.pct[g]) ** 2
-                        if good and (best_item is None or score < best_item[0]):
-                            best_item = (score, choice)
-                    if best_item is None:
-                        break
-                    score_total += best_item[0]
-                    sol_items[item] = {g: list(ch) for g, ch in zip(groups, best_item[1], strict=True)}
-                    continue
-                break
+                choices = _item_choices(cells, full, groups, d, dec)
+                if not choices:
+                    break
+                score_total += choices[0][0]
+                sol_items[item] = {g: list(ch) for g, ch in zip(groups, choices[0][1], strict=True)}
             else:
                 if best is None or score_total < best[0]:
                     best = (score_total, d, sol_items)
@@ -446,6 +475,193 @@ def _chi2_p(table: np.ndarray) -> float:
     if table.shape[1] < 2:
         return 1.0
     return float(chi2_contingency(table, correction=False)[1])
+
+
+# ---- p-values: the paper's tests on candidate count tables ------------------------------------
+_FISHER_CACHE: dict[tuple[int, ...], float] = {}
+
+
+def _fisher_p(counts: dict[str, np.ndarray], groups: Sequence[str]) -> float:
+    """Fisher's exact p of a levels x groups table, as the tables compute it (cached)."""
+    t = np.array([counts[g] for g in groups], dtype=np.int64).T
+    key = (*t.shape, *t.ravel().tolist())
+    p = _FISHER_CACHE.get(key)
+    if p is None:
+        p = float(stats.fisher_exact(t, seed=DEFAULT_SEED).p)
+        _FISHER_CACHE[key] = p
+    return p
+
+
+def _p_holds(text: str, p: float) -> bool:
+    """Does p print as ``text``, with a relative safety margin of P_MARGIN?"""
+    return all(printed_holds(text, p * f) for f in (1 - P_MARGIN, 1.0, 1 + P_MARGIN))
+
+
+def _p_center(text: str) -> float:
+    """A representative true value of a printed p (log-scale aim of the search)."""
+    pr = parse_printed(text)
+    if pr.kind == "lt":
+        return pr.value / 3
+    if pr.kind == "gt":
+        return min(1.0, (1 + 2 * pr.value) / 3)
+    return pr.value
+
+
+def _p_dist(text: str, p: float) -> float:
+    """0 when p prints as ``text``, else the log10 distance to the printed interval (+1)."""
+    if _p_holds(text, p):
+        return 0.0
+    pr = parse_printed(text)
+    lp = math.log10(max(p, 1e-300))
+    lo = math.log10(max(pr.low, 1e-300))
+    hi = math.log10(pr.high) if math.isfinite(pr.high) else 0.0
+    return 1.0 + max(lo - lp, lp - hi, 0.0)
+
+
+def _chi2_fast(counts: dict[str, np.ndarray], groups: Sequence[str]) -> float:
+    t = np.array([counts[g] for g in groups], dtype=float)
+    t = t[:, t.sum(axis=0) > 0]
+    if t.shape[1] < 2:
+        return 1.0
+    e = t.sum(axis=1, keepdims=True) * t.sum(axis=0, keepdims=True) / t.sum()
+    from scipy.stats import chi2
+
+    return float(chi2.sf(((t - e) ** 2 / e).sum(), (t.shape[0] - 1) * (t.shape[1] - 1)))
+
+
+@dataclass
+class _Fit:
+    counts: dict[str, np.ndarray]
+    p: float
+    ok: bool
+    rule: tuple[float, float] | None
+    p_range: tuple[float, float]
+    n_tables: int
+
+
+def _full_counts(choice: tuple[tuple[int, ...], ...], idx: list[list[int]], k: int,
+                 groups: Sequence[str]) -> dict[str, np.ndarray]:
+    out = {}
+    for g, ch in zip(groups, choice, strict=True):
+        c = np.zeros(k, np.int64)
+        for cnt, lv in zip(ch, idx, strict=True):
+            c[lv[0]] = cnt
+        out[g] = c
+    return out
+
+
+def _family(choice: tuple[tuple[int, ...], ...], idx: list[list[int]], k: int,
+            d: dict[str, int], groups: Sequence[str],
+            ) -> list[tuple[tuple[float, float], dict[str, np.ndarray]]]:
+    """The ordered-probit splits of the unshown levels (and of the levels inside printed cells)."""
+    top_n = {g: sum(ch) for g, ch in zip(groups, choice, strict=True)}
+    mu_pool = _probit_mu(sum(top_n.values()) / sum(d.values()))
+    out = []
+    for spacing, shift in itertools.product(SPACINGS, SHIFTS):
+        counts = {}
+        for g, ch in zip(groups, choice, strict=True):
+            mu_g = _probit_mu(top_n[g] / d[g])
+            counts[g] = _split_counts(list(ch), idx, k, d[g], spacing,
+                                      mu_pool + shift * (mu_g - mu_pool))
+        out.append(((spacing, shift), counts))
+    return out
+
+
+def _local_search(start: dict[str, np.ndarray], blocks: list[list[int]], groups: Sequence[str],
+                  text: str, max_steps: int = LOCAL_STEPS) -> tuple[dict[str, np.ndarray], float]:
+    """Move answers between levels of one block (a printed cell's levels, or the unshown ones)
+    within one group, greedily towards the printed p (chi-square ranks moves, Fisher decides)."""
+    aim = math.log10(_p_center(text))
+    cur = {g: c.copy() for g, c in start.items()}
+    p_cur = _fisher_p(cur, groups)
+    obj_cur = abs(math.log10(max(p_cur, 1e-300)) - aim)
+    for _ in range(max_steps):
+        if _p_holds(text, p_cur):
+            break
+        moves = []
+        for g in groups:
+            for blk in blocks:
+                for i, j in itertools.permutations(blk, 2):
+                    for size in (1, 3):
+                        if cur[g][i] - size < 1 and start[g][i] >= 1:
+                            continue  # keep levels that the rule fills non-empty
+                        if cur[g][i] < size:
+                            continue
+                        new = {h: c.copy() for h, c in cur.items()}
+                        new[g][i] -= size
+                        new[g][j] += size
+                        pc = _chi2_fast(new, groups)
+                        moves.append((abs(math.log10(max(pc, 1e-300)) - aim), len(moves), new))
+        if not moves:
+            break
+        moves.sort(key=lambda m: (m[0], m[1]))
+        best = None
+        for _, _, new in moves[:6]:
+            p = _fisher_p(new, groups)
+            obj = 0.0 if _p_holds(text, p) else abs(math.log10(max(p, 1e-300)) - aim)
+            if best is None or obj < best[0]:
+                best = (obj, new, p)
+        if best is None or best[0] >= obj_cur:
+            break
+        obj_cur, cur, p_cur = best
+    return cur, p_cur
+
+
+def _fit_item(choices: list[tuple[float, tuple[tuple[int, ...], ...]]], idx: list[list[int]],
+              k: int, d: dict[str, int], groups: Sequence[str], text: str | None) -> _Fit:
+    """Counts of every level meeting the printed cells and, if possible, the printed p.
+
+    Candidates in order of closeness of the percentages; for collapsed rows first the ordered-probit
+    rule (closest chi-square first), then a local search over the unshown levels' split.
+    """
+    covered = sorted(i for lv in idx for i in lv)
+    determined = covered == list(range(k)) and all(len(lv) == 1 for lv in idx)
+    if text is None:  # no test printed: the plainest rule
+        choice = choices[0][1]
+        if determined:
+            return _Fit(_full_counts(choice, idx, k, groups), math.nan, True, None, (0, 0), 1)
+        rule, counts = _family(choice, idx, k, d, groups)[0]
+        return _Fit(counts, math.nan, True, rule, (0, 0), 1)
+    best: tuple[float, dict[str, np.ndarray], float, tuple[float, float] | None] | None = None
+    ps: list[float] = []
+
+    def consider(counts: dict[str, np.ndarray], p: float, rule) -> bool:
+        nonlocal best
+        ps.append(p)
+        dist = _p_dist(text, p)
+        if best is None or dist < best[0]:
+            best = (dist, counts, p, rule)
+        return dist == 0.0
+
+    if determined:
+        for _, choice in choices:
+            counts = _full_counts(choice, idx, k, groups)
+            if consider(counts, _fisher_p(counts, groups), None):
+                break
+    else:
+        aim = math.log10(_p_center(text))
+        rest = [i for i in range(k) if i not in covered]
+        blocks = [lv for lv in idx if len(lv) > 1] + ([rest] if len(rest) > 1 else [])
+        done = False
+        for _, choice in choices[:FAMILY_CHOICES]:
+            fam = _family(choice, idx, k, d, groups)
+            fam.sort(key=lambda rc: abs(math.log10(max(_chi2_fast(rc[1], groups), 1e-300)) - aim))
+            for rule, counts in fam[:FAMILY_FISHER]:
+                if consider(counts, _fisher_p(counts, groups), rule):
+                    done = True
+                    break
+            if done:
+                break
+        if not done and blocks:
+            for _, choice in choices[:SEARCH_CHOICES]:
+                fam = _family(choice, idx, k, d, groups)
+                start = min(fam, key=lambda rc: _p_dist(text, _fisher_p(rc[1], groups)))
+                counts, p = _local_search(start[1], blocks, groups, text)
+                if consider(counts, p, start[0]):
+                    break
+    assert best is not None
+    _, counts, p, rule = best
+    return _Fit(counts, p, _p_holds(text, p), rule, (min(ps), max(ps)), len(ps))
 
 
 def _field_levels(f: Field, item: str) -> tuple[list[str], list[str]]:
@@ -531,6 +747,43 @@ def _solve_numeric(
     raise ValueError(f"no group sizes reproduce the printed mean/SD of {item}")
 
 
+def _fit_more_missing(cells: list[_Cell], full: bool, groups: Sequence[str],
+                      sizes: dict[str, int], d0: dict[str, int], dec: int, idx: list[list[int]],
+                      k: int, p_text: str, fit0: _Fit) -> tuple[_Fit, dict[str, int]]:
+    """Try up to EXTRA_MISSING more missing answers than the percentages need (fewest first)."""
+    base = sum(sizes[g] - d0[g] for g in groups)
+    caps = [min(sizes[g] - 2, base + EXTRA_MISSING) for g in groups]
+    lo_all, hi_all, n_all = *fit0.p_range, fit0.n_tables
+    for total in range(base, base + EXTRA_MISSING + 1):
+        for miss in _compositions(total, len(groups), caps):
+            d = {g: sizes[g] - m for g, m in zip(groups, miss, strict=True)}
+            if d == d0:
+                continue
+            choices = _item_choices(cells, full, groups, d, dec)
+            if not choices:
+                continue
+            fit = _fit_item(choices, idx, k, d, groups, p_text)
+            lo_all, hi_all = min(lo_all, fit.p_range[0]), max(hi_all, fit.p_range[1])
+            n_all += fit.n_tables
+            if fit.ok:
+                return fit, d
+    fit0.p_range, fit0.n_tables = (lo_all, hi_all), n_all
+    return fit0, d0
+
+
+def _p_note(table: str, item: str, cells: list[_Cell], groups: Sequence[str], d: dict[str, int],
+            fit: _Fit, p_text: str) -> str:
+    """The IMPOSSIBLE note of a printed p-value that no candidate table reproduces."""
+    pcts = " vs ".join(
+        f"{g} " + "/".join(f"{c.pct[g]:g}" for c in cells if g in c.pct) + "%" for g in groups)
+    miss = sum(0 for _ in ())
+    miss = {g: d[g] for g in groups}
+    lo, hi = fit.p_range
+    return (f"IMPOSSIBLE {table} {item} p: Fisher's exact p of every count table tried that rounds to "
+            f"the printed percentages ({pcts}; answers {miss}; {fit.n_tables} tables) lies in "
+            f"{lo:.3g}-{hi:.3g}; printed {p_text}; reproduced {fit.p:.3g} (the closest)")
+
+
 def _group_sizes(targets: Targets, table: str, groups: Sequence[str]) -> dict[str, int]:
     return {g: int(targets.get(table, "n", "", g, "n")) for g in groups}
 
@@ -607,25 +860,22 @@ def calibrate(instrument: Instrument, targets: Targets) -> Calibration:
             for item, (cells, _full) in its.items():
                 levels, codes = _field_levels(f, item)
                 idx = [[levels.index(x) for x in c.levels] for c in cells]
-                p_print = _printed_p(targets, table, item)
-                best = None
-                top_n = {g: sum(sol[item][g]) for g in groups}
-                mu_pool = _probit_mu(sum(top_n.values()) / sum(d.values()))
-                for spacing, shift in itertools.product(SPACINGS, SHIFTS):
-                    counts = {}
-                    for g in groups:
-                        mu_g = _probit_mu(top_n[g] / d[g])
-                        counts[g] = _split_counts(sol[item][g], idx, len(levels), d[g], spacing,
-                                                  mu_pool + shift * (mu_g - mu_pool))
-                    p = _chi2_p(np.array([counts[g] for g in groups]))
-                    dist = abs(math.log10(max(p, 1e-12)) - math.log10(p_print)) if p_print else 0.0
-                    if best is None or dist < best[0] - 1e-12:
-                        best = (dist, (spacing, shift), counts)
-                _, spacing, counts = best
+                p_text = _printed_p_text(targets, table, item)
+                choices = _item_choices(cells, _full, groups, d, dec)
+                fit = _fit_item(choices, idx, len(levels), d, groups, p_text)
+                if not fit.ok and len(its) == 1:
+                    # a single question: more missing answers may allow the printed p
+                    fit, d_item = _fit_more_missing(cells, _full, groups, sizes, d, dec, idx,
+                                                    len(levels), p_text, fit)
+                    if d_item != d:
+                        d = d_item
+                counts, spacing = fit.counts, fit.rule
+                if p_text is not None and not fit.ok:
+                    notes.append(_p_note(table, item, cells, groups, d, fit, p_text))
                 cat[item] = CatPlan(item, table, levels, codes, dict(sizes), counts, spacing)
                 for j, cell in enumerate(cells):
                     if cell.relax_total and "total" in cell.pct:
-                        got = 100 * sum(sol[item][g][j] for g in groups) / sum(d.values())
+                        got = 100 * sum(int(counts[g][idx[j]].sum()) for g in groups) / sum(d.values())
                         notes.append(f"IMPOSSIBLE {table} {item} {'+'.join(cell.levels)}: total "
                                      f"printed {cell.pct['total']:g}, reproduced {got:.1f} (groups "
                                      + ", ".join(f"{g} {cell.pct[g]:g}" for g in groups) + " met)")
