@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 import scipy.stats as sps
 
+import ccanalysis.stats as stats_mod
 from ccanalysis.stats import (
     ExactTestBudgetError,
     TestResult,
@@ -81,6 +82,7 @@ R_FISHER = {
 BIG = [[51, 35, 2], [48, 25, 2], [0, 11, 3], [9, 10, 1], [9, 7, 0]]
 BIG_P = 0.000206636845486423
 
+
 @pytest.mark.parametrize("name", list(R_FISHER))
 def test_fisher_matches_r(name: str) -> None:
     table, p_ref = R_FISHER[name]
@@ -122,8 +124,15 @@ def test_fisher_hand_computed_2x2() -> None:
 
 @pytest.mark.parametrize(
     "table",
-    [[[3, 1], [1, 3]], [[2, 15], [10, 3]], [[120, 58], [80, 59]], [[0, 7], [9, 3]],
-     [[25, 3], [11, 40]], [[1, 0], [0, 300]], [[60, 118], [47, 92]]],
+    [
+        [[3, 1], [1, 3]],
+        [[2, 15], [10, 3]],
+        [[120, 58], [80, 59]],
+        [[0, 7], [9, 3]],
+        [[25, 3], [11, 40]],
+        [[1, 0], [0, 300]],
+        [[60, 118], [47, 92]],
+    ],
 )
 def test_fisher_2x2_equals_scipy(table: list[list[int]]) -> None:
     ref = sps.fisher_exact(table, alternative="two-sided").pvalue
@@ -149,8 +158,12 @@ def _brute_force_fisher(table: np.ndarray) -> float:
     n = int(table.sum())
 
     def logp(t: list[list[int]]) -> float:
-        return (sum(math.lgamma(v + 1) for v in rows) + sum(math.lgamma(v + 1) for v in cols)
-                - math.lgamma(n + 1) - sum(math.lgamma(v + 1) for r in t for v in r))
+        return (
+            sum(math.lgamma(v + 1) for v in rows)
+            + sum(math.lgamma(v + 1) for v in cols)
+            - math.lgamma(n + 1)
+            - sum(math.lgamma(v + 1) for r in t for v in r)
+        )
 
     obs = logp(table.tolist())
     total = 0.0
@@ -176,8 +189,15 @@ def _brute_force_fisher(table: np.ndarray) -> float:
 
 def test_fisher_against_brute_force_random_tables() -> None:
     rng = np.random.default_rng(7)
-    for shape, n in [((2, 3), 30), ((3, 3), 18), ((2, 5), 16), ((3, 4), 14), ((4, 3), 15),
-                     ((3, 3), 24), ((2, 4), 40)]:
+    for shape, n in [
+        ((2, 3), 30),
+        ((3, 3), 18),
+        ((2, 5), 16),
+        ((3, 4), 14),
+        ((4, 3), 15),
+        ((3, 3), 24),
+        ((2, 4), 40),
+    ]:
         t = rng.multinomial(n, rng.dirichlet(np.ones(shape[0] * shape[1]))).reshape(shape)
         t = t[t.sum(axis=1) > 0][:, t.sum(axis=0) > 0]
         if min(t.shape) < 2:
@@ -262,8 +282,15 @@ def test_t_test_drops_nan_and_summary_agrees() -> None:
     assert res.n == 20 and rel(res.p, 0.0791867142159382) < 1e-10
     for ev in (True, False):
         raw = t_test(SLEEP1, SLEEP2, equal_var=ev)
-        summ = t_test_from_summary(np.mean(SLEEP1), np.std(SLEEP1, ddof=1), 10,
-                                   np.mean(SLEEP2), np.std(SLEEP2, ddof=1), 10, equal_var=ev)
+        summ = t_test_from_summary(
+            np.mean(SLEEP1),
+            np.std(SLEEP1, ddof=1),
+            10,
+            np.mean(SLEEP2),
+            np.std(SLEEP2, ddof=1),
+            10,
+            equal_var=ev,
+        )
         assert rel(summ.p, raw.p) < 1e-12 and rel(summ.statistic, raw.statistic) < 1e-12
 
 
@@ -280,8 +307,9 @@ def test_anova_plantgrowth() -> None:
 
 def test_anova_from_summary_agrees() -> None:
     gs = list(PLANT.values())
-    res = anova_from_summary([np.mean(g) for g in gs], [np.std(g, ddof=1) for g in gs],
-                             [len(g) for g in gs])
+    res = anova_from_summary(
+        [np.mean(g) for g in gs], [np.std(g, ddof=1) for g in gs], [len(g) for g in gs]
+    )
     assert rel(res.p, anova(*gs).p) < 1e-12
 
 
@@ -334,8 +362,9 @@ def test_chisq_yates_2x2() -> None:
 
 def test_compare_categorical_crosstab() -> None:
     # Convictions table as long data with missing values and an unused level
-    values = (["Convicted"] * 2 + ["Not"] * 15 + ["Convicted"] * 10 + ["Not"] * 3
-              + [None, "Convicted"])
+    values = (
+        ["Convicted"] * 2 + ["Not"] * 15 + ["Convicted"] * 10 + ["Not"] * 3 + [None, "Convicted"]
+    )
     groups = ["Dizygotic"] * 17 + ["Monozygotic"] * 13 + ["Monozygotic", None]
     v = pd.Series(pd.Categorical(values, categories=["Convicted", "Not", "Unused"]))
     g = pd.Series(groups)
@@ -379,8 +408,9 @@ NEWCOMBE = [
 
 
 @pytest.mark.parametrize(("args", "expected"), NEWCOMBE)
-def test_newcombe_method10(args: tuple[int, int, int, int],
-                           expected: tuple[float, float, float]) -> None:
+def test_newcombe_method10(
+    args: tuple[int, int, int, int], expected: tuple[float, float, float]
+) -> None:
     got = newcombe_diff(*args)
     assert np.allclose(got, expected, atol=5e-5)
 
@@ -397,33 +427,133 @@ def test_mean_diff_ci_matches_r() -> None:
 def test_bh_matches_r() -> None:
     # R: p.adjust(c(0.01, 0.02, 0.03, 0.04, 0.05, 0.5, 0.001, 0.9, 0.049), "BH")
     p = [0.01, 0.02, 0.03, 0.04, 0.05, 0.5, 0.001, 0.9, 0.049]
-    ref = [0.045, 0.06, 0.0642857142857143, 0.0642857142857143, 0.0642857142857143,
-           0.5625, 0.009, 0.9, 0.0642857142857143]
+    ref = [
+        0.045,
+        0.06,
+        0.0642857142857143,
+        0.0642857142857143,
+        0.0642857142857143,
+        0.5625,
+        0.009,
+        0.9,
+        0.0642857142857143,
+    ]
     np.testing.assert_allclose(bh_qvalues(p), ref, rtol=1e-12)
     # R: set.seed(1); pp <- c(runif(10, 0, 0.05), runif(10)); p.adjust(pp, "BH")
-    pp = [0.0132754331571049988, 0.0186061949818395085, 0.0286426681675948230,
-          0.0454103894997388152, 0.0100840965518727912, 0.0449194842483848361,
-          0.0472337634302675766, 0.0330398896243423237, 0.0314557021949440282,
-          0.0030893135233782234, 0.2059745748993009329, 0.1765567525289952755,
-          0.6870228466577827930, 0.3841037182137370110, 0.7698414199985563755,
-          0.4976992420852184296, 0.7176185082644224167, 0.9919060948304831982,
-          0.3800351794343441725, 0.7774452213197946548]
-    qq = [0.0885028877140333, 0.0930309749091975, 0.0943996846409781, 0.0944675268605352,
-          0.0885028877140333, 0.0944675268605352, 0.0944675268605352, 0.0943996846409781,
-          0.0943996846409781, 0.0617862704675645, 0.3432909581655016, 0.3210122773254460,
-          0.8183633908629417, 0.5487195974481958, 0.8183633908629417, 0.6635989894469578,
-          0.8183633908629417, 0.9919060948304832, 0.5487195974481958, 0.8183633908629417]
+    pp = [
+        0.0132754331571049988,
+        0.0186061949818395085,
+        0.0286426681675948230,
+        0.0454103894997388152,
+        0.0100840965518727912,
+        0.0449194842483848361,
+        0.0472337634302675766,
+        0.0330398896243423237,
+        0.0314557021949440282,
+        0.0030893135233782234,
+        0.2059745748993009329,
+        0.1765567525289952755,
+        0.6870228466577827930,
+        0.3841037182137370110,
+        0.7698414199985563755,
+        0.4976992420852184296,
+        0.7176185082644224167,
+        0.9919060948304831982,
+        0.3800351794343441725,
+        0.7774452213197946548,
+    ]
+    qq = [
+        0.0885028877140333,
+        0.0930309749091975,
+        0.0943996846409781,
+        0.0944675268605352,
+        0.0885028877140333,
+        0.0944675268605352,
+        0.0944675268605352,
+        0.0943996846409781,
+        0.0943996846409781,
+        0.0617862704675645,
+        0.3432909581655016,
+        0.3210122773254460,
+        0.8183633908629417,
+        0.5487195974481958,
+        0.8183633908629417,
+        0.6635989894469578,
+        0.8183633908629417,
+        0.9919060948304832,
+        0.5487195974481958,
+        0.8183633908629417,
+    ]
     np.testing.assert_allclose(bh_qvalues(pp), qq, rtol=1e-12)
 
 
 def test_bh_nan_tolerant() -> None:
     # R: p.adjust(c(0.01, NA, 0.04, 0.03, NA, 0.2), "BH")
     q = bh_qvalues([0.01, np.nan, 0.04, 0.03, np.nan, 0.2])
-    np.testing.assert_allclose(q, [0.04, np.nan, 0.0533333333333333, 0.0533333333333333,
-                                   np.nan, 0.2], rtol=1e-12)
+    np.testing.assert_allclose(
+        q, [0.04, np.nan, 0.0533333333333333, 0.0533333333333333, np.nan, 0.2], rtol=1e-12
+    )
 
 
 def test_testresult_is_frozen() -> None:
     res = TestResult("fisher", "Fisher's exact test", None, None, 0.5, 10)
     with pytest.raises(AttributeError):
         res.p = 0.1  # type: ignore[misc]
+
+
+# ---------------------------------------------------------------------------
+# Fisher internals: every code path agrees with R / direct sums
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("few_max", [0, 8, 10**9])
+@pytest.mark.parametrize("name", ["3x3", "3x3_317_ws1", "3x3_213_ws", "3x4", "Job"])
+def test_fisher_two_column_strategies_agree(
+    name: str, few_max: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # few_max = 0: every node enumerates its completions (_finish_many);
+    # 10**9: every node uses the hypergeometric tails per prefix (_finish_few)
+    monkeypatch.setattr(stats_mod._Network, "few_max", few_max)
+    table, p_ref = R_FISHER[name]
+    assert rel(fisher_exact(table).p, p_ref) < 1e-9
+
+
+@pytest.mark.parametrize("few_max", [0, 10**9])
+def test_fisher_big_table_both_strategies(few_max: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(stats_mod._Network, "few_max", few_max)
+    assert rel(fisher_exact(BIG).p, BIG_P) < 1e-9
+
+
+def test_fisher_orientation_and_order_invariant_big() -> None:
+    big = np.array(BIG)
+    for t in (big.T, big[::-1], big[:, ::-1], big[[2, 0, 4, 1, 3]].T):
+        assert rel(fisher_exact(t).p, BIG_P) < 1e-9
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "s"), [(40, 60, 30), (117, 88, 100), (5, 300, 20), (150, 160, 155), (3, 4, 5)]
+)
+def test_hypergeometric_tail_sums(a: int, b: int, s: int) -> None:
+    # sum_{k <= y} pmf(k) / pmf(y) (lower) and sum_{k >= y} (upper) against scipy
+    lo, hi = max(0, s - b), min(a, s)
+    dist = sps.hypergeom(a + b, a, s)
+    mode = int(np.argmax(dist.pmf(np.arange(lo, hi + 1)))) + lo
+    for y in range(lo, mode + 1):
+        got = stats_mod._Network._ratio_sum(
+            np.array([y]), np.array([lo]), -1, np.array([a]), np.array([b]), np.array([s])
+        )[0]
+        assert rel(got, dist.cdf(y) / dist.pmf(y)) < 1e-10
+    for y in range(mode, hi + 1):
+        got = stats_mod._Network._ratio_sum(
+            np.array([y]), np.array([hi]), 1, np.array([a]), np.array([b]), np.array([s])
+        )[0]
+        assert rel(got, dist.sf(y - 1) / dist.pmf(y)) < 1e-10
+
+
+def test_merge_sums_multiplicities_of_equal_past_values() -> None:
+    node = np.array([1, 0, 1, 1, 0], dtype=np.intp)
+    past = np.array([-2.0, -1.0, -2.0 + 1e-13, -3.0, -1.0])
+    count = np.array([1.0, 2.0, 3.0, 4.0, 5.0])
+    n, p, c = stats_mod._Network._merge(node, past, count)
+    got = sorted(zip(n.tolist(), np.round(p, 9).tolist(), c.tolist(), strict=True))
+    assert got == [(0, -1.0, 7.0), (1, -3.0, 4.0), (1, -2.0, 4.0)]

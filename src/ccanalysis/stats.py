@@ -12,17 +12,27 @@ recent SciPy offers only a Monte Carlo / permutation approach, so it cannot
 reproduce R's ``fisher.test``.  We therefore implement an exact test based on
 the network algorithm of Mehta & Patel (1983, 1986):
 
-* columns are processed one at a time; a node is the multiset (sorted tuple)
-  of the remaining row sums, so paths reaching permuted row sums merge;
-* every node carries the distinct "past" path values (log of prod 1/n_ij!)
-  with their multiplicities;
+* the table is oriented with rows <= columns and columns sorted by total
+  (small first); columns are processed one at a time and a node is the
+  multiset (sorted tuple) of the remaining row sums, so paths reaching
+  permuted row sums merge;
+* every node carries "past" path values (log of prod 1/n_ij!) with their
+  multiplicities; at each stage the surviving (node, past) pairs whose values
+  agree to ~1e-9 are merged (one int64 sort key), and children are created
+  unmerged, since most of them are settled at once by the next stage;
 * for each node a valid upper bound on the largest and a valid lower bound on
   the smallest achievable remaining value let whole sub-trees be settled at
   once: if every completion is at or below the threshold the node's total
   mass (closed form M!/(prod r! prod c!)) is added; if none is, it is pruned;
-* when two columns remain the undecided completions are enumerated exactly
-  (vectorised), sorted, and each past value is resolved with a binary search.
+* when two columns remain, nodes reached by many past values enumerate their
+  completions once (padded matrix, sorted per row, cumulative sums from the
+  small end) and look every past value up by bisection; nodes reached by few
+  past values split off the last two rows, whose share is a hypergeometric
+  variable: each prefix is settled in closed form (Vandermonde) or, when the
+  threshold cuts it, its two tails are summed with the pmf ratio recurrence;
+* 2 x 2 tables are summed directly.
 
+All sums add positive terms from the small end (no 1 - cdf cancellation).
 Everything is in log space (``scipy.special.gammaln``).
 """
 
@@ -152,11 +162,6 @@ def _compositions_batch(
     return owner[ok], np.column_stack([parts[ok], rem[ok]])
 
 
-def _compositions(total: int, caps: NDArray[np.int64]) -> NDArray[np.int64]:
-    """All integer vectors x with sum(x) == total and 0 <= x_i <= caps_i."""
-    return _compositions_batch(total, np.asarray(caps, dtype=np.int64)[None, :])[1]
-
-
 def _pairs(
     owner: NDArray[np.intp], qstart: NDArray[np.intp], qcount: NDArray[np.intp]
 ) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
@@ -174,6 +179,10 @@ def _pairs(
 
 class _Network:
     """Exact two-sided Fisher p-value of an r x c table (rows <= columns)."""
+
+    #: with two columns left, nodes with at most this many past values use
+    #: :meth:`_finish_few`, the others :meth:`_finish_many` (two-row tables: all)
+    few_max = 8
 
     def __init__(self, t: NDArray[np.int64], log_tol: float, max_nodes: int) -> None:
         if t.shape[0] > t.shape[1]:
@@ -302,16 +311,22 @@ class _Network:
         all_below = lp[node] <= lim - _SAFETY
         none_below = sp[node] > lim + _SAFETY
         if np.any(all_below):
-            self.terms.append(count[all_below] * np.exp(self.const + past[all_below]
-                                                        + log_total[node[all_below]]))
+            self.terms.append(
+                count[all_below] * np.exp(self.const + past[all_below] + log_total[node[all_below]])
+            )
         return ~(all_below | none_below)
 
     # -- exact last two columns --------------------------------------------
     @staticmethod
     def _groups(
         node: NDArray[np.intp], past: NDArray[np.float64], count: NDArray[np.float64]
-    ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.intp], NDArray[np.intp],
-               NDArray[np.intp]]:
+    ) -> tuple[
+        NDArray[np.float64],
+        NDArray[np.float64],
+        NDArray[np.intp],
+        NDArray[np.intp],
+        NDArray[np.intp],
+    ]:
         """Sort entries by node; return past, count, unique nodes, group starts and sizes."""
         order = np.argsort(node, kind="stable")
         node, past, count = node[order], past[order], count[order]
@@ -327,20 +342,19 @@ class _Network:
         rm: NDArray[np.int64],
     ) -> None:
         """Resolve nodes with two columns left by enumerating their completions."""
-        lf = self.lf
         ca = int(self.cols[-2])  # the smaller of the two remaining columns
         past, count, un, qstart, qsize = self._groups(node, past, count)
         # Few past values per node: closed-form tails per prefix (_finish_few).
         # Many: enumerate the completions once and look every value up (_finish_many).
         # With two rows the completions are few (one free cell), so always enumerate.
-        split = 0 if self.R == 2 else 8
+        split = 0 if self.R == 2 else self.few_max
         few = np.flatnonzero(qsize <= split)
         many = np.flatnonzero(qsize > split)
         for c0 in range(0, len(few), _CHUNK):
-            g = few[c0:c0 + _CHUNK]
+            g = few[c0 : c0 + _CHUNK]
             self._finish_few(ca, rm[un[g]], qstart[g], qsize[g], past, count)
         for c0 in range(0, len(many), _CHUNK):
-            g = many[c0:c0 + _CHUNK]
+            g = many[c0 : c0 + _CHUNK]
             self._finish_many(ca, rm[un[g]], qstart[g], qsize[g], past, count)
 
     def _finish_many(
@@ -379,12 +393,18 @@ class _Network:
         lim = self.thr - past[q]
         flat = mat.ravel()
         base = row * width
-        k = self._bisect(lambda k: flat[base + np.maximum(k, 0)] <= lim,
-                         np.full(len(row), -1, np.int64), size[row])
+        k = self._bisect(
+            lambda k: flat[base + np.maximum(k, 0)] <= lim,
+            np.full(len(row), -1, np.int64),
+            size[row],
+        )
         ok = k >= 0
         if np.any(ok):
-            self.terms.append(count[q[ok]] * np.exp(self.const + past[q[ok]] + top[row[ok]])
-                              * cum.ravel()[base[ok] + k[ok]])
+            self.terms.append(
+                count[q[ok]]
+                * np.exp(self.const + past[q[ok]] + top[row[ok]])
+                * cum.ravel()[base[ok] + k[ok]]
+            )
 
     def _finish_few(
         self,
@@ -421,7 +441,9 @@ class _Network:
         lo = np.maximum(0, sv - b)
         hi = np.minimum(a, sv)
 
-        def h(y: NDArray[np.int64], i: NDArray[np.intp] | slice = slice(None)) -> NDArray[np.float64]:
+        def h(
+            y: NDArray[np.int64], i: NDArray[np.intp] | slice = slice(None)
+        ) -> NDArray[np.float64]:
             aa, bb, ss = a[i], b[i], sv[i]
             return -(lf[y] + lf[aa - y] + lf[ss - y] + lf[bb - ss + y])
 
@@ -436,12 +458,21 @@ class _Network:
         mixed = ~all_below & (hmin[item] <= lim + _SAFETY)
         if np.any(all_below):
             i, qq = item[all_below], q[all_below]
-            self.terms.append(np.array([np.sum(
-                count[qq] * np.exp(self.const + past[qq] + outer[i] + logtot[i])
-            )]))
+            self.terms.append(
+                np.array([np.sum(count[qq] * np.exp(self.const + past[qq] + outer[i] + logtot[i]))])
+            )
         if np.any(mixed):
-            self._mixed_tails(item[mixed], q[mixed], lim[mixed], a_tot[owner], b_tot[owner], sv,
-                              outer, past, count)
+            self._mixed_tails(
+                item[mixed],
+                q[mixed],
+                lim[mixed],
+                a_tot[owner],
+                b_tot[owner],
+                sv,
+                outer,
+                past,
+                count,
+            )
 
     def _mixed_tails(
         self,
@@ -496,7 +527,9 @@ class _Network:
         if len(up):
             y = y2[up]
             s_up = self._ratio_sum(y, hi[up], 1, aa[up], bb[up], ss[up])
-            total += float(np.sum(count[q[up]] * np.exp(base[up] + h(np.minimum(y2, hi))[up]) * s_up))
+            total += float(
+                np.sum(count[q[up]] * np.exp(base[up] + h(np.minimum(y2, hi))[up]) * s_up)
+            )
         self.terms.append(np.array([total]))
 
     @staticmethod
@@ -511,24 +544,37 @@ class _Network:
         """sum_{k between y and end} pmf(k) / pmf(y) for hypergeometric pmfs, y on the tail side.
 
         pmf(k) is proportional to 1 / (k! (a-k)! (s-k)! (b-s+k)!); the walk goes
-        from y towards ``end`` (step -1: down to the lower end, +1: up).
+        from y towards ``end`` (step -1: down to the lower end, +1: up), one
+        step at a time for all pairs at once, multiplying the current term by
+        the pmf ratio rho.  By log-concavity the ratios shrink further out, so
+        once rho < 1 the rest of the tail is at most term * rho / (1 - rho); a
+        pair stops when that is below 1e-17 of its partial sum or at its end.
+        Finished pairs are dropped from the arrays only when they are half of
+        them (compaction costs more than a few idle lanes).  All terms are
+        positive: full relative accuracy (no 1 - cdf cancellation).
         """
         res = np.ones(len(y))
-        term = np.ones(len(y))
         act = np.flatnonzero(y != end)
-        y, end, a, b, s = y[act], end[act], a[act], b[act], s[act]
+        yf, endf = y[act].astype(float), end[act].astype(float)
+        af, bf, sf = a[act].astype(float), b[act].astype(float), s[act].astype(float)
+        term, part = np.ones(len(act)), np.ones(len(act))
+        alive = np.ones(len(act), dtype=bool)
         while len(act):
-            yf = y.astype(float)
             if step < 0:  # pmf(y-1) / pmf(y)
-                rho = yf * (b - s + yf) / ((a - yf + 1.0) * (s - yf + 1.0))
+                rho = yf * (bf - sf + yf) / ((af - yf + 1.0) * (sf - yf + 1.0))
             else:  # pmf(y+1) / pmf(y)
-                rho = (a - yf) * (s - yf) / ((yf + 1.0) * (b - s + yf + 1.0))
-            term[act] *= rho
-            res[act] += term[act]
-            y = y + step
-            rest = term[act] * rho / np.maximum(1.0 - rho, 1e-300)
-            keep = (y != end) & ~((rho < 1.0) & (rest <= 1e-17 * res[act]))
-            act, y, end, a, b, s = act[keep], y[keep], end[keep], a[keep], b[keep], s[keep]
+                rho = (af - yf) * (sf - yf) / ((yf + 1.0) * (bf - sf + yf + 1.0))
+            rho = np.where(alive, rho, 0.0)
+            term *= rho
+            part += term
+            yf += step * alive
+            small = (rho < 1.0) & (term * rho <= 1e-17 * part * np.maximum(1.0 - rho, 1e-300))
+            alive &= (yf != endf) & ~small
+            if 2 * np.count_nonzero(alive) < len(alive):
+                res[act] = part
+                keep = np.flatnonzero(alive)
+                act, yf, endf, af, bf, sf = (v[keep] for v in (act, yf, endf, af, bf, sf))
+                term, part, alive = term[keep], part[keep], alive[keep]
         return res
 
     @staticmethod
@@ -550,7 +596,14 @@ class _Network:
 
     # -- main loop ----------------------------------------------------------
     def pvalue(self) -> float:
+        """Walk the network column by column; return the p-value (sum of all terms).
+
+        Each stage settles what the bounds allow, merges equal past values of
+        the surviving (node, past) pairs and expands them by the next column.
+        """
         ncol = len(self.cols)
+        if ncol == 2 and self.R == 2:
+            return self._two_by_two()
         rm = np.sort(self.rows)[None, :]
         node = np.zeros(1, dtype=np.intp)
         past = np.zeros(1)
@@ -561,6 +614,7 @@ class _Network:
             node, past, count = node[undecided], past[undecided], count[undecided]
             if len(node) == 0:
                 break
+            node, past, count = self._merge(node, past, count)
             if len(cs) == 2:
                 self._finish_two(node, past, count, rm)
                 break
@@ -568,6 +622,48 @@ class _Network:
         if not self.terms:
             return 0.0
         return float(np.sum(np.concatenate(self.terms)))
+
+    def _two_by_two(self) -> float:
+        """2 x 2 tables: sum the hypergeometric probabilities at or below the threshold.
+
+        The table is fixed by its first cell x; the probabilities are summed in
+        ascending order (small terms first).
+        """
+        lf = self.lf
+        (r0, r1), c0 = self.rows, int(self.cols[0])
+        x = np.arange(max(0, c0 - r1), min(c0, r0) + 1)
+        vals = np.sort(-(lf[x] + lf[r0 - x] + lf[c0 - x] + lf[r1 - c0 + x]))
+        vals = vals[vals <= self.thr]
+        return float(np.sum(np.exp(self.const + vals)))
+
+    @staticmethod
+    def _merge(
+        node: NDArray[np.intp], past: NDArray[np.float64], count: NDArray[np.float64]
+    ) -> tuple[NDArray[np.intp], NDArray[np.float64], NDArray[np.float64]]:
+        """Merge pairs of the same node whose past values agree to ~1e-9 (log scale).
+
+        Such values come from permuted paths and are equal up to rounding; the
+        pairs become one with the summed multiplicity.  The result is sorted by
+        node.  Sorting uses one int64 key (node, rounded value) when it fits,
+        which is much faster than a two-key lexsort.
+        """
+        if len(node) < 2:
+            return node, past, count
+        vkey = np.rint(past * _MERGE_SCALE).astype(np.int64)
+        vkey -= vkey.min()
+        span = int(vkey.max()) + 1
+        if span * (int(node.max()) + 1) < _MAX_CODE:
+            key = node.astype(np.int64) * span + vkey
+            o = np.argsort(key)
+            key = key[o]
+            first = np.r_[True, key[1:] != key[:-1]]
+        else:
+            o = np.lexsort((vkey, node))
+            nd, vk = node[o], vkey[o]
+            first = np.r_[True, (nd[1:] != nd[:-1]) | (vk[1:] != vk[:-1])]
+        grp = np.flatnonzero(first)
+        o_first = o[grp]
+        return node[o_first], past[o_first], np.add.reduceat(count[o], grp)
 
     def _expand(
         self,
@@ -577,36 +673,39 @@ class _Network:
         rm: NDArray[np.int64],
         c: int,
     ) -> tuple[NDArray[np.intp], NDArray[np.float64], NDArray[np.float64], NDArray[np.int64]]:
-        """Distribute column total ``c`` over the rows of every node; merge children."""
+        """Distribute column total ``c`` over the rows of every node.
+
+        Children are identified by their sorted remaining row sums (encoded in
+        base n+1); the (child, past) pairs are returned unmerged, as most of
+        them are settled by the next stage's bounds before any merging.
+        """
         lf = self.lf
         past, count, un, qstart, qsize = self._groups(node, past, count)
+        if self.R == 2:  # count the children first: fail fast on huge tables
+            r = rm[un]
+            n_child = np.maximum(np.minimum(c, r[:, 0]) - np.maximum(0, c - r[:, 1]) + 1, 0)
+            if self.used + int((qsize * n_child).sum()) > self.max_nodes:
+                self._charge(int((qsize * n_child).sum()))
         codes_l: list[NDArray[np.int64]] = []
+        items_l: list[NDArray[np.intp]] = []
         vals_l: list[NDArray[np.float64]] = []
         cnts_l: list[NDArray[np.float64]] = []
+        n_comp = 0
         for c0 in range(0, len(un), _CHUNK):
             g = np.arange(c0, min(c0 + _CHUNK, len(un)))
             r = rm[un[g]]
             owner, x = _compositions_batch(c, r)
             self._charge(int(qsize[g][owner].sum()))
-            codes = np.sort(r[owner] - x, axis=1) @ self.powers
+            codes_l.append(np.sort(r[owner] - x, axis=1) @ self.powers)
             delta = -lf[x].sum(axis=1)
             item, q = _pairs(owner, qstart[g], qsize[g])
-            codes_l.append(codes[item])
+            items_l.append(item + n_comp)
+            n_comp += len(owner)
             vals_l.append(delta[item] + past[q])
             cnts_l.append(count[q])
-        codes = np.concatenate(codes_l)
-        vals = np.concatenate(vals_l)
-        cnts = np.concatenate(cnts_l)
-        vkey = np.rint(vals * _MERGE_SCALE).astype(np.int64)
-        o = np.lexsort((vkey, codes))
-        codes, vals, cnts, vkey = codes[o], vals[o], cnts[o], vkey[o]
-        first = np.r_[True, (codes[1:] != codes[:-1]) | (vkey[1:] != vkey[:-1])]
-        grp = np.flatnonzero(first)
-        cnts = np.add.reduceat(cnts, grp)
-        vals = vals[grp]
-        codes = codes[grp]
-        ucodes, new_node = np.unique(codes, return_inverse=True)
-        return new_node.astype(np.intp), vals, cnts, self._decode(ucodes)
+        ucodes, child = np.unique(np.concatenate(codes_l), return_inverse=True)
+        new_node = child.astype(np.intp)[np.concatenate(items_l)]
+        return new_node, np.concatenate(vals_l), np.concatenate(cnts_l), self._decode(ucodes)
 
 
 def _fisher_log_stat(t: NDArray[np.int64]) -> float:
@@ -632,8 +731,14 @@ def _fisher_monte_carlo(
     phat = hits / mc_samples
     se = math.sqrt(max(phat * (1 - phat), 1.0 / mc_samples) / mc_samples)
     return TestResult(
-        test="fisher_mc", name=FISHER_MC_NAME, statistic=None, df=None, p=p,
-        n=int(t.sum()), mc_samples=mc_samples, mc_se=se,
+        test="fisher_mc",
+        name=FISHER_MC_NAME,
+        statistic=None,
+        df=None,
+        p=p,
+        n=int(t.sum()),
+        mc_samples=mc_samples,
+        mc_se=se,
     )
 
 
@@ -642,7 +747,7 @@ def fisher_exact(
     *,
     method: Literal["auto", "exact", "monte_carlo"] = "auto",
     rel_tol: float = 1e-7,
-    max_nodes: int = 20_000_000,
+    max_nodes: int = 5_000_000,
     mc_samples: int = 100_000,
     seed: int | np.random.Generator | None = None,
 ) -> TestResult:
@@ -661,7 +766,8 @@ def fisher_exact(
         seeded Monte Carlo p-value only when the exact budget is exceeded; the
         result then says ``test == "fisher_mc"``).
     rel_tol : relative tolerance for ties with the observed probability.
-    max_nodes : budget of enumerated (node, past value) pairs for the exact method.
+    max_nodes : budget of enumerated (node, past value) pairs for the exact method (the
+        paper's tables need at most about 1.05 million; past 5 million "auto" switches).
     mc_samples : number of random tables for the Monte Carlo p-value.
     seed : seed or Generator for the Monte Carlo p-value.
 
@@ -714,11 +820,17 @@ def chisq(table: ArrayLike, *, correct: bool = False) -> TestResult:
     stat = float((((np.abs(t - e) - y) ** 2) / e).sum())
     df = float((t.shape[0] - 1) * (t.shape[1] - 1))
     if yates:
-        return TestResult("chisq_yates",
-                          "Pearson's chi-squared test with Yates' continuity correction",
-                          stat, df, float(sps.chi2.sf(stat, df)), n)
-    return TestResult("chisq", "Pearson's chi-squared test", stat, df,
-                      float(sps.chi2.sf(stat, df)), n)
+        return TestResult(
+            "chisq_yates",
+            "Pearson's chi-squared test with Yates' continuity correction",
+            stat,
+            df,
+            float(sps.chi2.sf(stat, df)),
+            n,
+        )
+    return TestResult(
+        "chisq", "Pearson's chi-squared test", stat, df, float(sps.chi2.sf(stat, df)), n
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -785,8 +897,9 @@ def anova_from_summary(
     ssw = float(((k_n - 1) * s**2).sum())
     df1, df2 = float(k - 1), float(big_n - k)
     stat = (ssb / df1) / (ssw / df2)
-    return TestResult("anova", "One-way ANOVA", stat, df1, float(sps.f.sf(stat, df1, df2)),
-                      int(big_n), df2=df2)
+    return TestResult(
+        "anova", "One-way ANOVA", stat, df1, float(sps.f.sf(stat, df1, df2)), int(big_n), df2=df2
+    )
 
 
 def anova(*groups: ArrayLike) -> TestResult:
@@ -813,8 +926,15 @@ def welch_anova(*groups: ArrayLike) -> TestResult:
     tmp = (((1 - w / sw) ** 2) / (n - 1)).sum() / (k**2 - 1)
     stat = float(((w * (m - mw) ** 2).sum() / (k - 1)) / (1 + 2 * (k - 2) * tmp))
     df1, df2 = float(k - 1), float(1 / (3 * tmp))
-    return TestResult("welch_anova", "Welch's one-way ANOVA", stat, df1,
-                      float(sps.f.sf(stat, df1, df2)), int(n.sum()), df2=df2)
+    return TestResult(
+        "welch_anova",
+        "Welch's one-way ANOVA",
+        stat,
+        df1,
+        float(sps.f.sf(stat, df1, df2)),
+        int(n.sum()),
+        df2=df2,
+    )
 
 
 # ---------------------------------------------------------------------------
