@@ -747,9 +747,10 @@ def fisher_exact(
     *,
     method: Literal["auto", "exact", "monte_carlo"] = "auto",
     rel_tol: float = 1e-7,
-    max_nodes: int = 5_000_000,
+    max_nodes: int = 20_000_000,
     mc_samples: int = 100_000,
     seed: int | np.random.Generator | None = None,
+    max_exact_n: int = 20_000,
 ) -> TestResult:
     """Two-sided Fisher's exact test for an r x c table of counts, as R's ``fisher.test``.
 
@@ -767,7 +768,11 @@ def fisher_exact(
         result then says ``test == "fisher_mc"``).
     rel_tol : relative tolerance for ties with the observed probability.
     max_nodes : budget of enumerated (node, past value) pairs for the exact method (the
-        paper's tables need at most about 1.05 million; past 5 million "auto" switches).
+        paper's tables need at most about 1.05 million).
+    max_exact_n : with "auto", an r x c table (other than 2 x 2) with more observations than this
+        goes straight to the Monte Carlo p-value: exact enumeration grows with n and would spend
+        seconds filling the node budget first (benchmark scale, e.g. 95,000 clinics). The result
+        says so (``test == "fisher_mc"``, with samples and standard error), never silently.
     mc_samples : number of random tables for the Monte Carlo p-value.
     seed : seed or Generator for the Monte Carlo p-value.
 
@@ -784,7 +789,7 @@ def fisher_exact(
     log_tol = math.log1p(rel_tol)
     if t.ndim != 2 or t.shape[0] < 2 or t.shape[1] < 2:
         return TestResult("fisher", FISHER_NAME, None, None, 1.0, n)
-    if method == "monte_carlo":
+    if method == "monte_carlo" or (method == "auto" and n > max_exact_n and t.shape != (2, 2)):
         return _fisher_monte_carlo(t, log_tol, mc_samples, seed)
     try:
         p = _Network(t, log_tol, max_nodes).pvalue()
