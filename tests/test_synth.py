@@ -25,6 +25,15 @@ COORD_GROUPS = ("mn_only", "isw_only", "both")
 CRITERIA = ("sw_on_team", "sw_responsible", "sw_interacts_patients", "sw_interacts_clinicians")
 #: Printed numbers that no data can reproduce together with the rest of their row (see synth notes).
 IMPOSSIBLE = {("table3", "svc_spiritual", "yes", "total")}
+#: Printed p-values that no counts rounding to the printed percentages give under the paper's test
+#: (Fisher's exact test; see the IMPOSSIBLE notes of the calibration for each range).
+IMPOSSIBLE_P = {
+    ("table1", "certified_cc"),  # Fisher 0.113; only a chi-square test gives the printed 0.128
+    ("table3", "comm_initiator"),  # Fisher 0.095-0.21 for every table; printed 0.007
+    ("table3", "svc_spiritual"),  # Fisher < 1e-4 for every table; printed 0.007
+    ("table4", "support_emr_prompts"),  # Fisher 0.78; printed 0.38
+    ("table4", "measure_chronic_control"),  # Fisher 0.031-0.054; printed 0.5
+}
 
 
 # ----------------------------------------------------------------------------------------------
@@ -282,6 +291,40 @@ def test_impossible_row_is_reported(calibration):
     assert any("IMPOSSIBLE" in n and "svc_spiritual" in n for n in calibration.notes)
 
 
+def _p_mismatches(targets, clinics: pd.DataFrame, coords: pd.DataFrame) -> set[tuple[str, str]]:
+    """(table, item) of every printed p-value that the project's tables do not reproduce."""
+    from ccanalysis import tables
+    from ccanalysis.replication import printed_holds
+
+    spec = tables.load_spec()
+    data = {"clinics": clinics, "coordinators": coords}
+    built = pd.concat([tables.build_table(spec, data, t) for t in ("table1", "table3", "table4")])
+    got = built[built["measure"] == "p"].set_index(["table", "item"])["value"]
+    pub = targets.published
+    bad = set()
+    for row in pub[pub["measure"] == "p"].itertuples(index=False):
+        if not printed_holds(row.value, float(got[(row.table, row.item)])):
+            bad.add((row.table, row.item))
+    return bad
+
+
+def test_printed_p_values(frames, targets):
+    """Every printed p-value is reproduced by the tables' own tests, except the impossible ones."""
+    clinics, coords = frames
+    assert _p_mismatches(targets, clinics, coords) == IMPOSSIBLE_P
+
+
+def test_impossible_p_values_are_documented(calibration):
+    """The calibration notes list exactly the impossible p-values, each with its Fisher range."""
+    noted = set()
+    for n in calibration.notes:
+        parts = n.split()
+        if n.startswith("IMPOSSIBLE") and parts[3] == "p:":
+            assert "Fisher's exact p of every count table" in n and "printed" in n, n
+            noted.add((parts[1], parts[2]))
+    assert noted == IMPOSSIBLE_P
+
+
 def test_missingness_is_minimal_and_documented(calibration, frames):
     """Item nonresponse exists only where the printed numbers need it, as the calibration says."""
     clinics, coords = frames
@@ -362,6 +405,7 @@ def test_other_seed_other_records_same_marginals(instrument, targets, calibratio
     coords["group"] = coords["coordinator_id"].map(
         g.map({"mn": "mn_only", "isw": "isw_only", "isw|mn": "both"})).to_numpy()
     assert _check_table(targets, "table1", coords, 1) == []
+    assert _p_mismatches(targets, clinics, coords) == IMPOSSIBLE_P
 
 
 def test_scale_two_keeps_proportions(instrument, targets, calibration):

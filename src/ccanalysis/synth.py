@@ -24,14 +24,26 @@ Calibration (deterministic, done once from the targets; :func:`calibrate`)
   is met exactly; the shares of the levels inside the top and of the unshown levels follow an
   ordered-probit rule: a normal latent with thresholds a fixed distance apart (``SPACINGS``, in latent
   SDs) whose location is the pooled one plus ``shift`` times the group's own offset (the group's own
-  location is the one that gives its printed top share); counts by largest remainder. Spacing and
-  shift are picked from small grids so that a chi-square test of the full table comes closest to the
-  printed p-value (a cheap proxy for the paper's Fisher test; p-values are not targets).
+  location is the one that gives its printed top share); counts by largest remainder.
+* p-values. The printed p-values are targets too, under the paper's tests as the tables compute them
+  (:func:`ccanalysis.stats.fisher_exact` on the full answer distribution by group; one-way ANOVA /
+  Student's t for means). Per item the candidates are searched in order of plausibility and the first
+  whose p prints as the printed one (:func:`ccanalysis.replication.printed_holds`, with a relative
+  margin ``P_MARGIN``) is kept: the count choices meeting every printed percentage (closest exact
+  percentages first; fewest missing answers first, then more - at most ``MISSING_FRAC`` of a group -
+  for single questions); for collapsed rows the members of the ordered-probit rule (``SPACINGS`` x
+  ``SHIFTS``, closest chi-square first), then a greedy local search that moves answers between the
+  levels of one printed cell or between the unshown levels of one group. Deterministic, no
+  randomness. A printed p that no candidate reaches (every count table rounding to the printed
+  percentages gives another p) is listed as ``IMPOSSIBLE ... p:`` in the notes with the range of
+  Fisher p-values found; the closest p (fewest missing answers) is kept.
 * Continuous items: group sizes (fewest missing), group sums and target SDs are solved so that group
   means/SDs and the pooled total mean/SD all round to the printed values; values are gamma shaped
   (right-skewed, the more so the larger SD/mean), non-negative, within the dictionary's min/max, on the
   dictionary's grid (whole numbers for ``integer``, one decimal for ``number``) and then nudged unit by
-  unit until the sum is exact and the SD is as close to its target as the grid allows.
+  unit until the sum is exact and the SD is as close to its target as the grid allows. The target SDs
+  (on a grid inside the printed rounding intervals), sums and group sizes are chosen so that the
+  ANOVA / t-test p prints as printed for every SD within ``P_SD_TOL`` of the targets.
 
 Structure
 ---------
@@ -78,8 +90,11 @@ rounding of every printed digit and the exact 27 clinics of social work coordina
 
 Years in the study clinic(s) are matched to years as a coordinator by rank (``PAIRED``) and kept at
 or below them (each value has its partner as upper bound while its group's mean and SD are met).
-Limitation: p-values are not calibrated (only the unshown levels' spread is chosen by a chi-square
-proxy for the paper's Fisher test).
+Impossible printed numbers (see ``Calibration.notes``): the total column of *spiritual services*
+(37% cannot be met together with 30% and 56%), and the p-values of ``certified_cc`` (Fisher 0.113;
+only a chi-square test gives the printed 0.128), ``comm_initiator``, ``svc_spiritual``,
+``support_emr_prompts`` and ``measure_chronic_control`` (no count table rounding to the printed
+percentages gives the printed p under Fisher's exact test).
 """
 
 from __future__ import annotations
@@ -122,8 +137,16 @@ FAMILY_CHOICES = 6
 FAMILY_FISHER = 8
 SEARCH_CHOICES = 3
 LOCAL_STEPS = 80
-#: More missing answers than the printed percentages need, tried when they allow the printed p.
-EXTRA_MISSING = 3
+#: Item nonresponse allowed per group (share) when more missing answers than the printed percentages
+#: need are tried for the printed p-value (as the replication consistency check).
+MISSING_FRAC = 0.10
+#: Means: grid of SD offsets per group inside the SD's rounding interval, the SD tolerance for
+#: which the printed p must hold, and the extra missing answers tried for it.
+P_SD_GRID = 11
+P_SD_TOL = 0.004
+P_EXTRA_MISSING = 2
+#: Group sums tried per group (evenly spaced over those giving the printed mean).
+P_SUMS = 11
 #: Blocks of items answered alike (modelling assumption of the synthesizer, not instrument facts).
 BLOCKS: dict[str, tuple[str, ...]] = {
     "social_needs": ("svc_social_needs", "svc_financial", "svc_insurance", "svc_employment",
@@ -158,7 +181,7 @@ RUCA_URBAN = ((1, 2, 3), (0.80, 0.12, 0.08))
 RUCA_RURAL = ((4, 5, 6, 7, 8, 9, 10), (0.30, 0.07, 0.05, 0.25, 0.06, 0.05, 0.22))
 MAX_MISSING = 24
 #: A group's SD is redrawn until it is this close to its target (the solver left 0.012 of room).
-SD_TOL = 0.01
+SD_TOL = 0.004
 
 CLINIC_GROUPS = ("mn", "isw")
 COORD_GROUPS = ("mn_only", "isw_only", "both")
@@ -234,19 +257,6 @@ def _printed_p_text(targets: Targets, table: str, item: str) -> str | None:
     rows = targets.published
     sel = rows[(rows.table == table) & (rows.item == item) & (rows.measure == "p")]
     return None if sel.empty else str(sel.iloc[0]["value"]).strip()
-
-
-def _printed_p(targets: Targets, table: str, item: str) -> float | None:
-    rows = targets.published
-    sel = rows[(rows.table == table) & (rows.item == item) & (rows.measure == "p")]
-    if sel.empty:
-        return None
-    text = sel.iloc[0]["value"].strip()
-    if text.startswith("<"):
-        return float(text[1:]) / 2
-    if text.startswith(">"):
-        return (float(text[1:]) + 1) / 2
-    return float(text)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -468,15 +478,6 @@ def _split_counts(cells_counts: list[int], cell_levels: list[list[int]], k: int,
     return counts
 
 
-def _chi2_p(table: np.ndarray) -> float:
-    from scipy.stats import chi2_contingency
-
-    table = table[:, table.sum(axis=0) > 0]
-    if table.shape[1] < 2:
-        return 1.0
-    return float(chi2_contingency(table, correction=False)[1])
-
-
 # ---- p-values: the paper's tests on candidate count tables ------------------------------------
 _FISHER_CACHE: dict[tuple[int, ...], float] = {}
 
@@ -682,12 +683,104 @@ def _grid(f: Field) -> tuple[float, int]:
     return 0.1, 1
 
 
+def _sum_options(mean: float, n: int, step: float, half: float) -> list[int]:
+    lo_s = math.floor((mean - half) * n / step) - 1
+    hi_s = math.ceil((mean + half) * n / step) + 1
+    return [s for s in range(lo_s, hi_s + 1) if abs(s * step / n - mean) < half - 1e-9]
+
+
+def _anova_p(ns: np.ndarray, means: np.ndarray, sds: np.ndarray) -> np.ndarray:
+    """One-way ANOVA p (= Student's t with two groups) for SD rows ``sds`` (..., k)."""
+    from scipy.stats import f as f_dist
+
+    big_n = ns.sum()
+    k = len(ns)
+    grand = (ns * means).sum() / big_n
+    ssb = (ns * (means - grand) ** 2).sum()
+    ssw = ((ns - 1) * sds**2).sum(axis=-1)
+    return f_dist.sf((ssb / (k - 1)) / (ssw / (big_n - k)), k - 1, big_n - k)
+
+
+def _solve_numeric_p(
+    item: str, table: str, groups: Sequence[str], sizes: dict[str, int],
+    mean: dict[str, float], sd: dict[str, float], f: Field, p_text: str,
+) -> NumPlan | None:
+    """Group sizes, sums and SDs meeting the printed means, SDs and p-value (None if none does)."""
+    step, dec = _grid(f)
+    lo = f.vmin if f.vmin is not None else 0.0
+    hi = f.vmax if f.vmax is not None else 1e9
+    half = 0.05
+    margin_sd = 0.012
+    k = len(groups)
+    grid = np.linspace(-half + margin_sd, half - margin_sd, P_SD_GRID)
+    sd_rows = np.array(list(itertools.product(*[[sd[g] + x for x in grid] for g in groups])))
+    pr = parse_printed(p_text)
+    aim = math.log10(_p_center(p_text))
+    caps = [min(sizes[g] - 2, 12) for g in groups]
+    first_feasible: int | None = None  # fewest missing answers meeting the means and SDs
+    for total_missing in range(MAX_MISSING + 1):
+        if first_feasible is not None and total_missing > first_feasible + P_EXTRA_MISSING:
+            break
+        best = None
+        for miss in _compositions(total_missing, k, caps):
+            n = {g: sizes[g] - m for g, m in zip(groups, miss, strict=True)}
+            ns = np.array([n[g] for g in groups], dtype=float)
+            ntot = ns.sum()
+            opts = [_sum_options(mean[g], n[g], step, half) for g in groups]
+            if not all(opts):
+                continue
+            opts = [o if len(o) <= P_SUMS else [o[i] for i in np.linspace(0, len(o) - 1, P_SUMS)
+                                                  .round().astype(int)] for o in opts]
+            for choice in itertools.product(*opts):
+                means = np.array([c * step / n[g] for g, c in zip(groups, choice, strict=True)])
+                mtot = float((means * ns).sum() / ntot)
+                if abs(mtot - mean["total"]) >= half - 1e-9:  # exact: the sums are exact
+                    continue
+                between = float((ns * (means - mtot) ** 2).sum())
+                tot_sd = np.sqrt((((ns - 1) * sd_rows**2).sum(axis=1) + between) / (ntot - 1))
+                ok = np.abs(tot_sd - sd["total"]) < half - margin_sd
+                if not ok.any():
+                    continue
+                if first_feasible is None:
+                    first_feasible = total_missing
+                rows = sd_rows[ok]
+                p_mid = _anova_p(ns, means, rows)
+                p_lo = _anova_p(ns, means, rows - P_SD_TOL)
+                p_hi = _anova_p(ns, means, rows + P_SD_TOL)
+                good = np.array([pr.holds(a) and pr.holds(b) and pr.holds(c)
+                                 for a, b, c in zip(p_lo, p_mid, p_hi, strict=True)])
+                if not good.any():
+                    continue
+                for r, pm, ts in zip(rows[good], p_mid[good], tot_sd[ok][good], strict=True):
+                    score = (mtot - mean["total"]) ** 2 + (ts - sd["total"]) ** 2 + float(
+                        ((means - np.array([mean[g] for g in groups])) ** 2).sum()) + float(
+                        ((r - np.array([sd[g] for g in groups])) ** 2).sum()) + 1e-3 * abs(
+                        math.log10(pm) - aim)
+                    if best is None or score < best[0]:
+                        best = (score, n, dict(zip(groups, choice, strict=True)),
+                                {g: float(x) for g, x in zip(groups, r, strict=True)})
+        if best is not None:
+            _, n, sums, sds = best
+            return NumPlan(item, table, dict(sizes), n, sums, sds, step, lo, hi, dec)
+    return None
+
+
 def _solve_numeric(
     item: str, table: str, groups: Sequence[str], sizes: dict[str, int],
-    mean: dict[str, float], sd: dict[str, float], f: Field,
+    mean: dict[str, float], sd: dict[str, float], f: Field, p_text: str | None = None,
 ) -> NumPlan:
-    """Fewest missing answers, group sums and SDs so that group and total mean/SD round right."""
+    """Fewest missing answers, group sums and SDs so that group and total mean/SD round right.
+
+    With ``p_text`` the printed p-value of the one-way ANOVA (Student's t with two groups) is met
+    too: the group SDs are then chosen on a grid inside their rounding intervals (the p-value
+    must hold for every SD within ``P_SD_TOL`` of the chosen ones); up to ``P_EXTRA_MISSING`` more
+    missing answers than the means need are tried. Without a match the plain solution is kept.
+    """
     step, dec = _grid(f)
+    if p_text is not None:
+        plan = _solve_numeric_p(item, table, groups, sizes, mean, sd, f, p_text)
+        if plan is not None:
+            return plan
     lo = f.vmin if f.vmin is not None else 0.0
     hi = f.vmax if f.vmax is not None else 1e9
     half = 0.05  # printed with one decimal
@@ -750,11 +843,12 @@ def _solve_numeric(
 def _fit_more_missing(cells: list[_Cell], full: bool, groups: Sequence[str],
                       sizes: dict[str, int], d0: dict[str, int], dec: int, idx: list[list[int]],
                       k: int, p_text: str, fit0: _Fit) -> tuple[_Fit, dict[str, int]]:
-    """Try up to EXTRA_MISSING more missing answers than the percentages need (fewest first)."""
+    """Try more missing answers than the percentages need (fewest first; at most MISSING_FRAC of
+    a group and MAX_MISSING in all) when they allow the printed p."""
     base = sum(sizes[g] - d0[g] for g in groups)
-    caps = [min(sizes[g] - 2, base + EXTRA_MISSING) for g in groups]
+    caps = [math.floor(MISSING_FRAC * sizes[g] + 1e-9) for g in groups]
     lo_all, hi_all, n_all = *fit0.p_range, fit0.n_tables
-    for total in range(base, base + EXTRA_MISSING + 1):
+    for total in range(base, MAX_MISSING + 1):
         for miss in _compositions(total, len(groups), caps):
             d = {g: sizes[g] - m for g, m in zip(groups, miss, strict=True)}
             if d == d0:
@@ -771,17 +865,20 @@ def _fit_more_missing(cells: list[_Cell], full: bool, groups: Sequence[str],
     return fit0, d0
 
 
-def _p_note(table: str, item: str, cells: list[_Cell], groups: Sequence[str], d: dict[str, int],
-            fit: _Fit, p_text: str) -> str:
+def _p_note(table: str, item: str, cells: list[_Cell], groups: Sequence[str], fit: _Fit,
+            p_text: str) -> str:
     """The IMPOSSIBLE note of a printed p-value that no candidate table reproduces."""
     pcts = " vs ".join(
         f"{g} " + "/".join(f"{c.pct[g]:g}" for c in cells if g in c.pct) + "%" for g in groups)
-    miss = sum(0 for _ in ())
-    miss = {g: d[g] for g in groups}
     lo, hi = fit.p_range
-    return (f"IMPOSSIBLE {table} {item} p: Fisher's exact p of every count table tried that rounds to "
-            f"the printed percentages ({pcts}; answers {miss}; {fit.n_tables} tables) lies in "
-            f"{lo:.3g}-{hi:.3g}; printed {p_text}; reproduced {fit.p:.3g} (the closest)")
+    t = np.array([fit.counts[g] for g in groups], dtype=np.int64).T
+    chi = stats.chisq(t[t.sum(axis=1) > 0]).p
+    other = (f"; a chi-square test without correction of the same counts gives {chi:.3g}, which "
+             f"prints as {p_text}" if _p_holds(p_text, chi) else "")
+    return (f"IMPOSSIBLE {table} {item} p: Fisher's exact p of every count table that rounds to the "
+            f"printed percentages ({pcts}, total column included; {fit.n_tables} tables with up to "
+            f"{MISSING_FRAC:.0%} missing answers per group) lies in {lo:.2g}-{hi:.2g}; printed "
+            f"{p_text}; reproduced {fit.p:.3g} (the closest, fewest missing answers){other}")
 
 
 def _group_sizes(targets: Targets, table: str, groups: Sequence[str]) -> dict[str, int]:
@@ -817,10 +914,12 @@ def calibrate(instrument: Instrument, targets: Targets) -> Calibration:
             if shown == "mean_sd" or rows["stat"].iloc[0] == "mean_sd":
                 mean = {g: targets.get(table, item, "", g, "mean") for g in (*groups, "total")}
                 sd = {g: targets.get(table, item, "", g, "sd") for g in (*groups, "total")}
-                plan = _solve_numeric(item, table, groups, sizes, mean, sd, f)  # type: ignore[arg-type]
+                plan = _solve_numeric(item, table, groups, sizes, mean, sd, f,  # type: ignore[arg-type]
+                                      _printed_p_text(targets, table, item))
                 num[item] = plan
                 if any(plan.missing.values()):
-                    notes.append(f"{item}: {plan.missing} missing answers needed for the printed mean/SD")
+                    notes.append(f"{item}: {plan.missing} missing answers needed for the printed "
+                                 "mean/SD and p-value")
                 continue
             levels, _ = _field_levels(f, item)
             cells = []
@@ -861,6 +960,7 @@ def calibrate(instrument: Instrument, targets: Targets) -> Calibration:
                 levels, codes = _field_levels(f, item)
                 idx = [[levels.index(x) for x in c.levels] for c in cells]
                 p_text = _printed_p_text(targets, table, item)
+                d_fewest = d
                 choices = _item_choices(cells, _full, groups, d, dec)
                 fit = _fit_item(choices, idx, len(levels), d, groups, p_text)
                 if not fit.ok and len(its) == 1:
@@ -871,7 +971,7 @@ def calibrate(instrument: Instrument, targets: Targets) -> Calibration:
                         d = d_item
                 counts, spacing = fit.counts, fit.rule
                 if p_text is not None and not fit.ok:
-                    notes.append(_p_note(table, item, cells, groups, d, fit, p_text))
+                    notes.append(_p_note(table, item, cells, groups, fit, p_text))
                 cat[item] = CatPlan(item, table, levels, codes, dict(sizes), counts, spacing)
                 for j, cell in enumerate(cells):
                     if cell.relax_total and "total" in cell.pct:
@@ -881,7 +981,8 @@ def calibrate(instrument: Instrument, targets: Targets) -> Calibration:
                                      + ", ".join(f"{g} {cell.pct[g]:g}" for g in groups) + " met)")
                 miss = cat[item].missing
                 if any(miss.values()):
-                    notes.append(f"{item}: {miss} missing answers needed for the printed percentages")
+                    notes.append(f"{item}: {miss} missing answers needed for the printed percentages"
+                                 + (" and p-value" if d != d_fewest else ""))
     structure = _structure_targets(targets)
     return Calibration(cat, num, structure, questions, notes)
 
