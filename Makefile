@@ -160,8 +160,9 @@ lint: $(READY)
 	$(VENV)/bin/ruff check src tests benchmarks
 	$(VENV)/bin/ruff format --check src tests benchmarks
 
+# Timings (reports/bench.md, reports/bench.csv); BENCH_ARGS=--quick for a fast check.
 bench: $(READY)
-	@echo "make bench: the benchmark arrives with the performance issue (benchmarks/)."
+	$(PY) benchmarks/bench.py $(BENCH_ARGS)
 
 clean:
 	rm -rf reports/*.ipynb reports/*.html data/processed/*.parquet data/processed/*.csv \
