@@ -126,13 +126,15 @@ def run(
 
 
 def _strip_volatile(nb_path: Path) -> None:
-    """Remove execution timestamps and durations so that reruns give identical notebooks."""
+    """Remove execution timestamps, durations and random cell ids so reruns give identical notebooks."""
     nb = json.loads(nb_path.read_text(encoding="utf-8"))
     pm_meta = nb.get("metadata", {}).get("papermill", {})
     for key in ("start_time", "end_time", "duration", "input_path", "output_path"):
         pm_meta.pop(key, None)
     for cell in nb["cells"]:
         meta = cell.get("metadata", {})
+        if "injected-parameters" in meta.get("tags", []):
+            cell["id"] = "injected-parameters"  # papermill gives it a random id
         meta.get("papermill", {}).clear()
         meta.pop("execution", None)
     nb_path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
