@@ -119,17 +119,20 @@ def test_a_run_killed_in_03_tables_leaves_outputs_intact_and_recovers() -> None:
     import time
 
     before = _fingerprint()
-    running = ROOT / "reports/.03_tables.running.ipynb"
     os.utime(ROOT / "src/ccanalysis/tables.py")  # 03_tables and what follows it are now due
-    proc = subprocess.Popen(
-        ["make", "all"], cwd=ROOT,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
-    )
+    log = ROOT / ".make/kill-test.log"
+    log.parent.mkdir(exist_ok=True)
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            ["make", "all"], cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+        )
     deadline = time.monotonic() + 120
-    while not running.exists() and time.monotonic() < deadline and proc.poll() is None:
+    while "[03_tables] running" not in log.read_text() and time.monotonic() < deadline:
+        assert proc.poll() is None, log.read_text()[-2000:]
         time.sleep(0.05)
-    assert running.exists(), "03_tables never started"
-    time.sleep(1.0)  # inside the notebook's cells
+    assert "[03_tables] running" in log.read_text(), "03_tables never started"
+    time.sleep(4.0)  # the kernel has started and is inside the notebook's cells
+    assert proc.poll() is None, "make finished before it could be killed"
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
     after_kill = _fingerprint()
