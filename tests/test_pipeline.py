@@ -79,3 +79,13 @@ def test_index_links_notebooks_tables_figures_and_says_synthetic(tmp_path) -> No
     assert 'src="../figures/flow.png"' in page
     assert "SYNTHETIC DATA" in page
     assert "SYNTHETIC" not in pipeline.write_index(tmp_path, synthetic=False).read_text()
+
+
+def test_rebuilt_targets_are_newer_than_their_inputs_even_when_unchanged(tmp_path) -> None:
+    import os
+
+    for d in ("reports", "tables", "figures"):
+        (tmp_path / d).mkdir()
+    index = pipeline.write_index(tmp_path, synthetic=False)
+    os.utime(index, (1_000_000, 1_000_000))
+    assert pipeline.write_index(tmp_path, synthetic=False).stat().st_mtime > 1_000_000

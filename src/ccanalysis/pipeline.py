@@ -146,7 +146,14 @@ def render_html(nb_path: Path, out: Path | None = None) -> Path:
 
     out = out or nb_path.with_suffix(".html")
     body, _ = HTMLExporter(template_name="lab").from_filename(str(nb_path))
-    return write_text(out, body)
+    return _touch(write_text(out, body))
+
+
+def _touch(path: Path) -> Path:
+    """Mark a make target as rebuilt even when its bytes did not change (``write_text`` keeps an
+    identical file's old time, which would leave make rebuilding it on every run)."""
+    os.utime(path)
+    return path
 
 
 def print_times(path: Path = TIMES) -> None:
@@ -205,7 +212,7 @@ def write_index(root: Path, synthetic: bool) -> Path:
 {images}
 </body></html>
 """
-    return write_text(reports / "index.html", page)
+    return _touch(write_text(reports / "index.html", page))
 
 
 def main(argv: list[str] | None = None) -> None:
