@@ -228,6 +228,8 @@ def main(argv: list[str] | None = None) -> None:
     sub.add_parser("times", help="print the time per stage of this run")
     p_index = sub.add_parser("index", help="write reports/index.html")
     p_index.add_argument("--synthetic", action="store_true")
+    p_index.add_argument("--render", nargs="*", type=Path, default=[],
+                         help="executed notebooks to render to HTML first, where out of date")
     args = parser.parse_args(argv)
     if args.cmd == "run":
         run(args.src, args.dst, {k: _coerce(v) for k, v in args.p}, args.kernel)
@@ -236,6 +238,10 @@ def main(argv: list[str] | None = None) -> None:
     elif args.cmd == "times":
         print_times()
     elif args.cmd == "index":
+        for nb in args.render:
+            html_path = nb.with_suffix(".html")
+            if not html_path.exists() or html_path.stat().st_mtime < nb.stat().st_mtime:
+                render_html(nb, html_path)
         write_index(project_root(), args.synthetic)
 
 
