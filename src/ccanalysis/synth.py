@@ -1267,6 +1267,29 @@ def _pick_missing(rng: np.random.Generator, propensity: np.ndarray, members: np.
     return members[np.argsort(-keys, kind="stable")[:k]]
 
 
+
+def _assign_by_group(
+    rng: np.random.Generator,
+    plan: CatPlan,
+    z: np.ndarray,
+    group: np.ndarray,
+    groups: Sequence[str],
+    propensity: np.ndarray,
+) -> np.ndarray:
+    """Answer indices for one categorical item: per group, the calibrated counts (scaled), the
+    missing answers on the records most prone to skip, the rest handed out by rank of ``z``.
+
+    Returns -1 where the answer is missing.
+    """
+    idx = np.full(len(group), -1, np.int64)
+    for gi, g in enumerate(groups):
+        members = np.flatnonzero(group == gi)
+        counts = _scaled_counts(plan.counts[g], plan.n[g], len(members), plan.missing[g])
+        gone = _pick_missing(rng, propensity, members, len(members) - int(counts.sum()))
+        keep = np.setdiff1d(members, gone)
+        idx[keep] = _rank_assign(z, keep, counts)
+    return idx
+
 def _gamma_values(rng: np.random.Generator, n: int, mean: float, sd: float, lo: float,
                   hi: float) -> np.ndarray:
     """n values with (about) the given mean/SD, gamma shaped, clipped into [lo, hi]."""
@@ -1531,7 +1554,6 @@ def synthesize(
     for item, plan in cal.cat.items():
         if plan.table != "table1":
             continue
-        idx = np.full(nc, -1, np.int64)
         if item == "degree":
             idx = _degree(rng, plan, st)
             f = items[item]
@@ -1544,12 +1566,7 @@ def synthesize(
             idx = np.where(st.coord_size > 1, plan.levels.index("yes"), plan.levels.index("no"))
         else:
             zc = lat_coord.draw(item, rho=1.0)
-            for gi, g in enumerate(COORD_GROUPS):
-                members = np.flatnonzero(cgroup == gi)
-                counts = _scaled_counts(plan.counts[g], plan.n[g], len(members), plan.missing[g])
-                gone = _pick_missing(rng, coord_prop, members, len(members) - int(counts.sum()))
-                keep = np.setdiff1d(members, gone)
-                idx[keep] = _rank_assign(zc, keep, counts)
+            idx = _assign_by_group(rng, plan, zc, cgroup, COORD_GROUPS, coord_prop)
         level_index[item] = idx
 
     # ---- Tables 3 and 4: one answer per clinic ----
@@ -1571,14 +1588,7 @@ def synthesize(
             done.update(q_items)
             continue
         z = lat_clin.draw(item)
-        idx = np.full(n_cl, -1, np.int64)
-        for gi, g in enumerate(CLINIC_GROUPS):
-            members = np.flatnonzero(cl_group == gi)
-            counts = _scaled_counts(plan.counts[g], plan.n[g], len(members), plan.missing[g])
-            gone = _pick_missing(rng, clin_prop, members, len(members) - int(counts.sum()))
-            keep = np.setdiff1d(members, gone)
-            idx[keep] = _rank_assign(z, keep, counts)
-        level_index[item] = idx
+        level_index[item] = _assign_by_group(rng, plan, z, cl_group, CLINIC_GROUPS, clin_prop)
 
     # ---- assemble the export ----
     coord_of = st.clinic_coord
