@@ -37,7 +37,6 @@ import math
 import textwrap
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import matplotlib as mpl
@@ -50,6 +49,8 @@ from matplotlib.patches import FancyBboxPatch
 from matplotlib.transforms import blended_transform_factory
 
 from ccanalysis.io import SYNTHETIC_LABEL, write_with
+from ccanalysis.tables import format_p as tables_format_p
+from ccanalysis.tables import round_half_up
 
 # ---------------------------------------------------------------------------------------------
 # Style
@@ -165,29 +166,17 @@ def style() -> Iterator[None]:
 # ---------------------------------------------------------------------------------------------
 
 
-def _round_half_up(x: float, decimals: int = 0) -> str:
-    q = Decimal(repr(float(x))).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
-    return f"{q:f}"
-
-
 def format_pct(x: float, decimals: int = 0) -> str:
     """``83.42 -> '83%'`` (half up on the shortest decimal representation, as the tables do)."""
-    return f"{_round_half_up(x, decimals)}%"
+    return f"{round_half_up(x, decimals)}%"
 
 
 def format_p(p: float) -> str:
-    """``P<0.001``, ``P>0.9``, else two significant digits and at most three decimals."""
+    """The tables' p-value text with a ``P`` label: ``P<0.001``, ``P>0.9``, ``P=0.38``."""
     if not np.isfinite(p):
         return ""
-    if p < 0.001:
-        return "P<0.001"
-    if p > 0.9:
-        return "P>0.9"
-    digits = max(0, min(3, 1 - math.floor(math.log10(p))))
-    text = _round_half_up(p, digits)
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return f"P={text}"
+    text = tables_format_p(p)
+    return f"P{text}" if text[0] in "<>" else f"P={text}"
 
 
 def _count_text(x: float) -> str:
@@ -952,7 +941,7 @@ def coordinator_characteristics(table1_long: pd.DataFrame, spec: pd.DataFrame, *
                     ax.plot([mean], [j], marker="o", markersize=6, color=GROUP_COLORS[g],
                             linestyle="none", gid=f"mean:{r.item}:{g}")
                     if np.isfinite(mean):
-                        ax.annotate(f"{_round_half_up(mean, 1)}", (mean, j), xytext=(0, 6),
+                        ax.annotate(f"{round_half_up(mean, 1)}", (mean, j), xytext=(0, 6),
                                     textcoords="offset points", ha="center", fontsize=7)
                 tot = look.get((r.item, r.level, "total", "mean"), math.nan)
                 if np.isfinite(tot):
