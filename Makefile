@@ -124,7 +124,7 @@ $(READY): requirements.lock pyproject.toml
 	fi; \
 	if [ -n "$$uv" ]; then \
 	  [ -x "$(PY)" ] || "$$uv" venv --quiet --python python3.11 $(VENV); \
-	  "$$uv" pip sync --quiet --python $(PY) requirements.lock; \
+	  "$$uv" pip sync --quiet --compile-bytecode --python $(PY) requirements.lock; \
 	  "$$uv" pip install --quiet --python $(PY) --no-deps -e .; \
 	else \
 	  echo "uv unavailable: falling back to pip (slower)"; \

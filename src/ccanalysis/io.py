@@ -14,8 +14,10 @@ import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
+if TYPE_CHECKING:  # pandas is not imported at run time: the pipeline driver uses this module too
+    import pandas as pd
 
 #: Marker written into every artifact built from the synthetic stand-in.
 SYNTHETIC_LABEL = "SYNTHETIC DATA: calibrated stand-in for the confidential survey export, not real responses"

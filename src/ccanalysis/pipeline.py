@@ -79,6 +79,14 @@ def _failure_report(nb_path: Path, stage: str) -> str:
     return f"\n*** {stage}: the notebook failed outside a cell (see above)\n"
 
 
+def _skip_slow_optional_imports() -> None:
+    """Keep jsonschema from importing ``rfc3987_syntax``, which compiles a Lark grammar at import
+    (0.9 s of every papermill or nbconvert process here). jsonschema imports it only, and optionally,
+    to check the "iri" string format, which the notebook schema nbformat validates against never uses;
+    it is installed because jupyterlab's jupyter-events asks for jsonschema[format-nongpl]."""
+    sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
+
+
 def run(
     src: Path,
     dst: Path,
@@ -87,6 +95,7 @@ def run(
     times: Path = TIMES,
 ) -> float:
     """Execute ``src`` into ``dst`` atomically; return the seconds taken (also appended to ``times``)."""
+    _skip_slow_optional_imports()
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
 
@@ -142,6 +151,7 @@ def _strip_volatile(nb_path: Path) -> None:
 
 def render_html(nb_path: Path, out: Path | None = None) -> Path:
     """Render an executed notebook to HTML beside it (nbconvert's lab template), atomically."""
+    _skip_slow_optional_imports()
     from nbconvert import HTMLExporter
 
     out = out or nb_path.with_suffix(".html")
@@ -215,6 +225,15 @@ def write_index(root: Path, synthetic: bool) -> Path:
     return _touch(write_text(reports / "index.html", page))
 
 
+def banner(data_mode: str) -> object:
+    """The label every notebook shows first: synthetic data are never mistaken for the study's."""
+    from IPython.display import Markdown
+
+    if data_mode == "synthetic":
+        return Markdown(f"> **{SYNTHETIC_LABEL}.** Numbers below come from the synthetic stand-in.")
+    return Markdown("> Real survey export (privacy mode: aggregates only).")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m ccanalysis.pipeline")
     sub = parser.add_subparsers(dest="cmd", required=True)
@@ -248,11 +267,3 @@ def main(argv: list[str] | None = None) -> None:
 if __name__ == "__main__":
     main()
 
-
-def banner(data_mode: str) -> object:
-    """The label every notebook shows first: synthetic data are never mistaken for the study's."""
-    from IPython.display import Markdown
-
-    if data_mode == "synthetic":
-        return Markdown(f"> **{SYNTHETIC_LABEL}.** Numbers below come from the synthetic stand-in.")
-    return Markdown("> Real survey export (privacy mode: aggregates only).")
