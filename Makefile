@@ -2,6 +2,7 @@
 #
 #   make all     set up .venv (first time), run the notebooks 00 -> 06, render reports/index.html
 #   make test    everything `make all` does, then unit tests, nbval on the executed notebooks, e2e
+#   make -j1 all runs one stage at a time (default: independent stages at once, JOBS=`nproc`)
 #   make lint | make clean | make bench
 #
 # On the real export (kept on your machine only, ignored by git):
@@ -57,6 +58,11 @@ endif
 ifeq ($(DRY_RUN),)
 $(shell mkdir -p .make && rm -f .make/last-run.tsv)
 endif
+
+# Independent stages (03 and 04, then 05 and 06) run at once, on every core by default; `make -j1`
+# runs one at a time. Each stage prints whole lines only, so that the log of two stages stays readable.
+JOBS ?= $(shell nproc 2>/dev/null || echo 1)
+MAKEFLAGS += -j$(JOBS)
 .make/params:
 	@mkdir -p .make && echo "$(PARAMS)" > $@
 .PHONY: FORCE
@@ -142,17 +148,25 @@ lock:
 
 # ---- tests ----------------------------------------------------------------------------------------
 PYTEST := $(PY) -m pytest -p no:cacheprovider
-test: unit nbval e2e
+UNIT   := $(PYTEST) -q tests -m "not e2e"
+NBVAL  := $(PYTEST) -q --nbval $(EXECUTED) --nbval-kernel-name $(KERNEL) \
+  --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout 300
+E2E    := $(PYTEST) -q tests -m e2e
+
+# The pipeline is built in parallel, the three suites then run one after the other.
+test: reports/index.html
+	$(UNIT)
+	$(NBVAL)
+	$(E2E)
 
 unit: $(READY)
-	$(PYTEST) -q tests -m "not e2e"
+	$(UNIT)
 
 nbval: reports/index.html
-	$(PYTEST) -q --nbval $(EXECUTED) --nbval-kernel-name $(KERNEL) \
-	  --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout 300
+	$(NBVAL)
 
 e2e: reports/index.html
-	$(PYTEST) -q tests -m e2e
+	$(E2E)
 
 lint: $(READY)
 	$(VENV)/bin/ruff check src tests benchmarks

@@ -87,6 +87,16 @@ def _skip_slow_optional_imports() -> None:
     sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
 
 
+def _kernel_config() -> object:
+    """Encrypt the kernel's local TCP traffic with CurveZMQ keys made for this run (the venv's
+    kernelspec declares support), so that nothing else on the machine can read or drive it;
+    ipykernel warns on every start otherwise."""
+    import zmq
+    from traitlets.config import Config
+
+    return Config({"KernelManager": {"transport_encryption": "auto" if zmq.has("curve") else "disabled"}})
+
+
 def run(
     src: Path,
     dst: Path,
@@ -113,8 +123,9 @@ def run(
             parameters=params,
             kernel_name=kernel,
             cwd=str(root),
-            progress_bar=True,
+            progress_bar=False,  # whole lines only: make runs stages side by side
             request_save_on_cell_execute=False,
+            config=_kernel_config(),
         )
     except PapermillExecutionError:
         os.replace(tmp, failed)
@@ -131,6 +142,7 @@ def run(
     times.parent.mkdir(parents=True, exist_ok=True)
     with times.open("a", encoding="utf-8") as fh:
         fh.write(f"{stage}\t{seconds:.1f}\n")
+    print(f"[{stage}] done in {seconds:.1f} s", file=sys.stderr, flush=True)
     return seconds
 
 

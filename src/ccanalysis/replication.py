@@ -243,6 +243,13 @@ class Printed:
         hi_ok = x < self.high if self.high_open else x <= self.high + _EPS
         return bool(lo_ok and hi_ok)
 
+    def holds_each(self, x: np.ndarray) -> np.ndarray:
+        """:meth:`holds` of every element of ``x`` at once (the synthesizer's searches)."""
+        x = np.asarray(x, dtype=float)
+        lo_ok = x > self.low if self.low_open else x >= self.low - _EPS
+        hi_ok = x < self.high if self.high_open else x <= self.high + _EPS
+        return np.isfinite(x) & lo_ok & hi_ok
+
     def meets(self, lo: float, hi: float) -> bool:
         """Does the closed range [lo, hi] of possible true values meet this interval?"""
         if not (np.isfinite(lo) and np.isfinite(hi)):
