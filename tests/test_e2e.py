@@ -131,7 +131,7 @@ def test_a_run_killed_in_03_tables_leaves_outputs_intact_and_recovers() -> None:
         assert proc.poll() is None, log.read_text()[-2000:]
         time.sleep(0.05)
     assert "[03_tables] running" in log.read_text(), "03_tables never started"
-    time.sleep(4.0)  # the kernel has started and is inside the notebook's cells
+    time.sleep(1.5)  # the kernel has started (~0.8 s) and is inside the notebook's cells
     assert proc.poll() is None, "make finished before it could be killed"
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
