@@ -141,3 +141,45 @@ def test_a_run_killed_in_03_tables_leaves_outputs_intact_and_recovers() -> None:
     assert rerun.returncode == 0, rerun.stderr[-2000:]
     assert _fingerprint() == before
     assert _would_run("all") == set()
+
+
+def test_a_real_export_runs_in_privacy_mode(tmp_path) -> None:  # noqa: ANN001
+    """`make all DATA=redcap` on an export kept outside the project (here: the synthetic one, copied
+    as if it were real) runs 01-06 with privacy on: no synthetic label, small cells suppressed, no
+    record or coordinator id in what can be shared, and nothing under data/raw touched."""
+    import shutil
+
+    project = tmp_path / "project"
+    files = subprocess.run(
+        ["git", "ls-files", "-co", "--exclude-standard"], cwd=ROOT, capture_output=True, text=True,
+        check=True,
+    ).stdout.split()
+    for name in files:
+        if (ROOT / name).is_file():
+            (project / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, project / name)  # keeps times: the venv stays up to date
+    (project / ".venv").symlink_to(ROOT / ".venv")
+    real = tmp_path / "confidential"
+    real.mkdir()
+    export, frame = real / "export.csv", real / "frame.csv"
+    shutil.copy(ROOT / "data/raw/synthetic/cc_survey_export.csv", export)
+    shutil.copy(ROOT / "data/raw/synthetic/clinic_frame.csv", frame)
+    raw_before = {p: p.read_bytes() for p in (project / "data/raw").rglob("*") if p.is_file()}
+
+    run = subprocess.run(
+        ["make", "all", "DATA=redcap", f"EXPORT={export}", f"FRAME={frame}"],
+        cwd=project, capture_output=True, text=True, check=False,
+    )
+    assert run.returncode == 0, (run.stdout + run.stderr)[-3000:]
+    log = run.stdout + run.stderr
+    assert "00_synthesize" not in re.findall(r"\[(\w+)\] done", log)
+    assert set(re.findall(r"\[(\w+)\] done", log)) == set(STAGES) - {"00_synthesize"}
+    assert "privacy check passed" in log
+
+    shared = [p for d in ("reports", "tables", "figures") for p in (project / d).rglob("*")
+              if p.is_file() and p.suffix in {".html", ".md", ".csv", ".tex", ".ipynb"}]
+    assert len(shared) > 20
+    assert not [p.name for p in shared if "SYNTHETIC" in p.read_text(encoding="utf-8")]
+    assert "&lt;11" in (project / "tables/table1.html").read_text(encoding="utf-8")
+    assert "<11" in (project / "tables/table1.md").read_text(encoding="utf-8")
+    assert {p: p.read_bytes() for p in (project / "data/raw").rglob("*") if p.is_file()} == raw_before

@@ -66,6 +66,22 @@ def export_ids(export: Path) -> list[str]:
     return ids
 
 
+def suppress_small(counts: pd.DataFrame, min_cell: int | None) -> pd.DataFrame:
+    """A table of counts for display, with cells of 1 to ``min_cell - 1`` shown as ``<min_cell``.
+
+    Public-use health data rules forbid showing cells of fewer than 11 clinics or coordinators
+    (a parameter); zero cells and totals of at least ``min_cell`` stay visible. ``None`` returns the
+    counts unchanged (synthetic data).
+    """
+    if not min_cell:
+        return counts
+    return counts.apply(
+        lambda col: col.map(lambda v: f"<{min_cell}" if 0 < v < min_cell else v)
+        if pd.api.types.is_numeric_dtype(col)
+        else col
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     """``python -m ccanalysis.privacy EXPORT DIR...``: exit 1 if an id of EXPORT is in a DIR."""
     args = sys.argv[1:] if argv is None else argv
@@ -87,18 +103,3 @@ def main(argv: list[str] | None = None) -> int:
 if __name__ == "__main__":
     raise SystemExit(main())
 
-
-def suppress_small(counts: pd.DataFrame, min_cell: int | None) -> pd.DataFrame:
-    """A table of counts for display, with cells of 1 to ``min_cell - 1`` shown as ``<min_cell``.
-
-    Public-use health data rules forbid showing cells of fewer than 11 clinics or coordinators
-    (a parameter); zero cells and totals of at least ``min_cell`` stay visible. ``None`` returns the
-    counts unchanged (synthetic data).
-    """
-    if not min_cell:
-        return counts
-    return counts.apply(
-        lambda col: col.map(lambda v: f"<{min_cell}" if 0 < v < min_cell else v)
-        if pd.api.types.is_numeric_dtype(col)
-        else col
-    )
