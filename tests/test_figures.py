@@ -6,6 +6,9 @@ the figure's artists (bar widths/heights, interval segments, texts).
 
 from __future__ import annotations
 
+import re
+import zlib
+
 import matplotlib as mpl
 import numpy as np
 import pandas as pd
@@ -255,6 +258,66 @@ def test_saves_are_byte_identical_and_undated(saved) -> None:
             assert pa.read_bytes() == pc.read_bytes(), pa.name
 
 
+def test_figures_are_drawn_inside_their_canvas_and_saved_uncropped(saved) -> None:
+    """save() writes the canvas as laid out (no tight bounding box), so nothing may lie outside it:
+    every artist and the synthetic label's frame, measured as the PNG is drawn (200 dpi)."""
+    for stem, fig in saved["figures"]["synthetic"].items():
+        w, h = fig.get_size_inches()
+        with Image.open(saved["a"][stem][0]) as im:
+            assert im.size == (round(w * F.DPI), round(h * F.DPI)), stem
+        dpi = fig.dpi
+        try:
+            fig.set_dpi(F.DPI)
+            with F.style():
+                fig.draw_without_rendering()
+                boxes = [fig.get_tightbbox()]
+                (label,) = [t for t in fig.texts if t.get_gid() == F.SYNTHETIC_GID]
+                boxes.append(label.get_bbox_patch().get_window_extent().transformed(
+                    fig.dpi_scale_trans.inverted()))
+        finally:
+            fig.set_dpi(dpi)
+        for box in boxes:
+            assert box.x0 >= -1e-6 and box.y0 >= -1e-6, (stem, box.bounds)
+            assert box.x1 <= w + 1e-6 and box.y1 <= h + 1e-6, (stem, box.bounds, (w, h))
+        # the label's frame in the top-right corner, a few points from the edges
+        assert w - 0.1 < boxes[1].x1 and h - 0.1 < boxes[1].y1, stem
+
+
+def _pdf_fonts(pdf: bytes) -> list:
+    """The TrueType fonts embedded in a PDF written by matplotlib (``/FontFile2`` streams)."""
+    from io import BytesIO
+
+    from fontTools.ttLib import TTFont
+
+    fonts = []
+    for num in re.findall(rb"/FontFile2 (\d+) 0 R", pdf):
+        start = pdf.index(b"\n" + num + b" 0 obj")
+        data = pdf[pdf.index(b"stream\n", start) + 7: pdf.index(b"\nendstream", start)]
+        fonts.append(TTFont(BytesIO(zlib.decompress(data))))
+    return fonts
+
+
+def test_pdf_embeds_truetype_subsets_without_layout_tables(saved) -> None:
+    from fontTools import subset
+
+    for stem in ("flow", "criteria"):
+        pdf = saved["a"][stem][1].read_bytes()
+        assert b"/CIDFontType2" in pdf, stem  # pdf.fonttype 42: TrueType, not Type 3
+        fonts = _pdf_fonts(pdf)
+        names = {font["name"].getDebugName(4) for font in fonts}
+        assert names == {"DejaVu Sans", "DejaVu Sans Bold"}, (stem, names)
+        for font in fonts:
+            assert {"glyf", "loca", "hmtx", "cmap"} <= set(font.keys())
+            assert not set(F.PDF_FONT_DROP_TABLES) & set(font.keys()), stem
+            assert len(font.getGlyphOrder()) < 100  # a subset
+    # fontTools' defaults are changed only while a PDF is written, and restored on errors
+    assert "GPOS" not in subset.Options().drop_tables
+    with pytest.raises(RuntimeError), F._lean_pdf_fonts():
+        assert "GPOS" in subset.Options().drop_tables
+        raise RuntimeError
+    assert "GPOS" not in subset.Options().drop_tables
+
+
 def test_style_is_shared_and_restored() -> None:
     before = mpl.rcParams["font.size"]
     with F.style():
@@ -360,6 +423,27 @@ def test_difference_plot_draws_every_interval_on_the_percentage_point_scale(sens
     assert any("Odds ratios are not shown (another scale; 1 rows)" in t for t in text)
 
 
+def test_difference_plot_legend_clears_the_panels_with_many_analyses() -> None:
+    """Seven analyses (four legend rows) over tall panels (ticks on top too): as in the study."""
+    analyses = [*F.ANALYSES, "naive_logistic", "naive_newcombe", "standardized_total"]
+    spec = pd.DataFrame([("table3", "Services provided:", f"svc_{i}", "yes", f"Service {i}", "pct",
+                          "binary") for i in range(20)],
+                        columns=["table", "section", "item", "level", "label", "stat", "shown"])
+    sens = pd.DataFrame([(f"svc_{i}", "yes", a, "pp_diff", 5.0, -3.0, 13.0)
+                         for i in range(20) for a in analyses],
+                        columns=["item", "level", "analysis", "measure", "estimate", "ci_low",
+                                 "ci_high"])
+    fig = F.difference_plot(sens, spec, synthetic=True)
+    with F.style():
+        fig.draw_without_rendering()
+        (legend,) = fig.legends
+        assert len(legend.get_texts()) == 7
+        bottom = legend.get_window_extent().y0
+        titles = [t for t in fig.findobj(mpl.text.Text) if t.get_text().startswith("Table 3")]
+        assert len(titles) == 1
+        assert titles[0].get_window_extent().y1 < bottom
+
+
 def test_difference_data_contract(sensitivity_long) -> None:
     bad = sensitivity_long.copy()
     bad.loc[bad["measure"] == "risk_diff", ["estimate", "ci_low", "ci_high"]] *= 100
@@ -425,3 +509,9 @@ def test_format_helpers() -> None:
     assert F.format_p(0.0072) == "P=0.007"
     assert F.format_p(0.12849) == "P=0.13"
     assert F.format_p(0.40) == "P=0.4"
+
+
+def test_show_links_the_saved_png_relative_to_the_notebook(tmp_path) -> None:  # noqa: ANN001
+    saved = [tmp_path / "figures" / "flow.png", tmp_path / "figures" / "flow.pdf"]
+    shown = F.show(saved, tmp_path / "reports")
+    assert shown.data == '<img src="../figures/flow.png" alt="flow" style="max-width:100%">'
