@@ -632,6 +632,66 @@ def test_run_results_and_conclusions(result: dict, clinics: pd.DataFrame) -> Non
     assert sens.conclusions(res, SPEC) == sentences
 
 
+def test_written_files_are_what_render_gives(result: dict, tmp_path: Path) -> None:
+    """run and write build the display tables once for both formats: the same text as render."""
+    res, sentences = result["results"], result["conclusions"]
+    for fmt in ("html", "markdown"):
+        text = sens.render(res, SPEC, fmt=fmt, synthetic=True, sentences=sentences)
+        assert Path(result["paths"][fmt]).read_text(encoding="utf-8") == text
+    paths = sens.write(res, tmp_path, SPEC, synthetic=True)
+    for k in ("csv", "html", "markdown"):
+        assert Path(paths[k]).read_bytes() == Path(result["paths"][k]).read_bytes()
+    tabs = sens.display_tables(res, SPEC)
+    for key in ("standardization", "clustering"):
+        pd.testing.assert_frame_equal(tabs[key], result[key])
+
+
+def test_display_tables_with_some_analyses_only(result: dict) -> None:
+    res = result["results"]
+    full = sens.display_tables(res, SPEC)
+    std = sens.display_tables(res[res["analysis"].isin(["unadjusted", "standardized_total"])],
+                              SPEC)
+    assert list(std) == ["standardization"]
+    frame = std["standardization"]
+    assert "Std. to ISW difference (95% CI)" not in frame.columns
+    assert (frame["Unadjusted difference (95% CI)"]
+            == full["standardization"]["Unadjusted difference (95% CI)"]).all()
+    assert frame["Conclusion changes"].isin(["", "total"]).all()
+    clu = sens.display_tables(res[res["analysis"].isin(["naive_logistic", "gee_coordinator"])])
+    assert list(clu) == ["clustering"]
+    assert "Care system OR (95% CI)" not in clu["clustering"].columns
+    assert clu["clustering"]["Naive-significant survives"].isin(
+        ["", "coordinator: yes", "coordinator: no"]).all()
+
+
+def test_percentile_interval_column_by_column() -> None:
+    """The interval and p of all-finite columns (computed together) equal the column alone."""
+    rng = np.random.default_rng(5)
+    boot = np.round(rng.normal(size=(997, 12)), 2)
+    boot[:, 1] = 0.0
+    boot[rng.random(997) < 0.1, 2] = np.nan
+    boot[:, 3] = np.nan
+    est = rng.normal(size=12)
+    est[4] = np.nan
+    lo, hi, p = sens._percentile(boot, est)
+    for j in range(12):
+        x = boot[np.isfinite(boot[:, j]), j]
+        if not len(x) or not np.isfinite(est[j]):
+            assert np.isnan([lo[j], hi[j], p[j]]).all()
+            continue
+        assert [lo[j], hi[j]] == list(np.quantile(x, [0.025, 0.975]))
+        assert p[j] == min(1.0, 2.0 * min(np.mean(x <= 0), np.mean(x >= 0)))
+
+
+def test_normal_quantities_are_scipy_stats_bit_for_bit() -> None:
+    from scipy import stats as sps
+
+    assert sens.Z95 == float(sps.norm.ppf(0.975))
+    for est, se in ((0.3, 0.2), (-1.7, 0.4), (1e-9, 3.0), (40.0, 1.0), (-3.0, 1e-300)):
+        assert sens._wald_p(est, se) == float(2.0 * sps.norm.sf(abs(est / se)))
+    assert math.isnan(sens._wald_p(1.0, 0.0)) and math.isnan(sens._wald_p(math.nan, 1.0))
+
+
 def test_render_without_synthetic_label(result: dict) -> None:
     text = sens.render(result["results"], SPEC, fmt="markdown", synthetic=False)
     assert SYNTHETIC_LABEL not in text

@@ -500,6 +500,69 @@ def test_docx_opens_with_the_right_rows(hand_long) -> None:
         assert {i.date_time for i in z.infolist()} == {FIXED_DATE.timetuple()[:6]}
 
 
+def test_docx_cells_are_the_display_grid(paper_tables, spec) -> None:
+    """Every cell of a long table (fetched row by row, not by Table.cell) lands in its place."""
+    import docx
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+
+    from ccanalysis.tables import _cells, _display
+
+    long = paper_tables["table3"]
+    d = _display(long, spec, synthetic=True, extras=True, suppress_below=None)
+    doc = docx.Document(io.BytesIO(render(long, spec, fmt="docx", synthetic=True, extras=True)))
+    rows = doc.tables[0].rows
+    assert len(rows) == 1 + len(d.rows) > 50
+    assert [c.text for c in rows[0].cells] == d.header
+    assert all(c.paragraphs[0].runs[0].bold for c in rows[0].cells)
+    for row, r in zip(rows[1:], d.rows, strict=True):
+        cells = row.cells
+        assert [c.text for c in cells] == [r.label] + _cells(r, True)
+        assert all(c.paragraphs[0].alignment == WD_ALIGN_PARAGRAPH.RIGHT for c in cells[1:])
+        assert cells[0].paragraphs[0].alignment is None
+        if r.kind == "section":
+            assert cells[0].paragraphs[0].runs[0].bold
+
+
+@pytest.mark.parametrize("kw", [
+    {"synthetic": True},
+    {"synthetic": False, "extras": True},
+    {"synthetic": True, "extras": True, "suppress_below": 3},
+])
+def test_write_table_writes_what_render_gives(hand_long, tmp_path, kw) -> None:
+    """write_table builds the display grid once for all formats: the same bytes as render."""
+    paths = write_table(hand_long, HAND_SPEC, tmp_path, "table3", **kw)
+    for ext, fmt in (("html", "html"), ("md", "markdown"), ("tex", "latex")):
+        assert paths[ext].read_text(encoding="utf-8") == render(hand_long, HAND_SPEC, fmt=fmt,
+                                                                 **kw)
+    assert paths["docx"].read_bytes() == render(hand_long, HAND_SPEC, fmt="docx", **kw)
+    assert paths["csv"].read_text(encoding="utf-8") == long_csv(hand_long,
+                                                                kw.get("suppress_below"))
+
+
+def test_render_and_write_reject_bad_arguments(hand_long, tmp_path) -> None:
+    with pytest.raises(ValueError, match="unknown format"):
+        render(hand_long, HAND_SPEC, fmt="rtf", synthetic=True)
+    with pytest.raises(ValueError, match="at least 2"):
+        render(hand_long, HAND_SPEC, fmt="html", synthetic=True, suppress_below=1)
+    with pytest.raises(ValueError, match="at least 2"):
+        write_table(hand_long, HAND_SPEC, tmp_path, "table3", synthetic=True, suppress_below=1)
+
+
+def test_spec_normalization_fills_blanks_and_strips() -> None:
+    from ccanalysis.tables import _normalize_spec
+
+    raw = HAND_SPEC.astype(object)
+    raw.loc[0, "section"] = None
+    raw.loc[1, "label"] = "  about right  "
+    raw.loc[2, "level"] = np.nan
+    norm = _normalize_spec(raw)
+    assert list(norm.columns) == [*raw.columns, "denominator", "footnote"]
+    assert norm.loc[0, "section"] == "" and norm.loc[1, "label"] == "about right"
+    assert norm.loc[2, "level"] == ""
+    assert (norm["denominator"] == "answered").all() and (norm["footnote"] == "").all()
+    assert all(isinstance(v, str) for col in norm.columns for v in norm[col])
+
+
 def test_suppression(hand_long) -> None:
     md = render(hand_long, HAND_SPEC, fmt="markdown", synthetic=False, suppress_below=3)
     assert "| \u2003too few | 2 (29) |" not in md

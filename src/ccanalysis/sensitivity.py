@@ -109,8 +109,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
-from scipy import sparse
-from scipy import stats as sps
+from scipy import sparse, special
 
 from ccanalysis.io import SYNTHETIC_LABEL, write_csv, write_text
 
@@ -158,7 +157,9 @@ STRATA: tuple[str, ...] = tuple(f"{r}/{s}" for r in ("urban", "rural") for s in 
 _K = len(STRATA)
 _BOOT_BLOCK = 100  # replicates per random draw (keeps the stream independent of chunking)
 _MAX_CELLS = 8_000_000  # multiplicity-matrix entries per matrix product (memory bound)
-Z95 = float(sps.norm.ppf(0.975))
+# scipy.special's ndtri/ndtr are what scipy.stats.norm.ppf/sf compute with (the same numbers),
+# without importing scipy.stats (~0.6 s, nothing else of the stage needs it)
+Z95 = float(special.ndtri(0.975))
 TITLE_STD = ("Sensitivity analysis: care model differences (isw - mn) before and after direct "
              "standardization by rurality x care-system size")
 TITLE_CLU = ("Sensitivity analysis: care model differences with clinics clustered by care system "
@@ -202,22 +203,31 @@ def _default_spec() -> pd.DataFrame:
 def spec_rows(spec: pd.DataFrame | None = None, tables: Sequence[str] = TABLES) -> list[Row]:
     """The specification's rows of ``tables`` (default Tables 3 and 4) in their printed order."""
     spec = _default_spec() if spec is None else spec
-    sp = spec.copy()
-    for col in ("table", "section", "item", "level", "label", "stat", "shown", "combine",
-                "denominator"):
-        if col not in sp.columns:
-            sp[col] = ""
-        sp[col] = sp[col].astype("object").where(sp[col].notna(), "").map(str).str.strip()
-    rows = []
-    for r in sp[sp["table"].isin(list(tables))].itertuples(index=False):
-        continuous = r.stat == "mean_sd"
-        if r.shown == "collapsed":
-            levels = tuple(lv.strip() for lv in r.combine.split("+") if lv.strip())
+    fields = ("table", "section", "item", "level", "label", "stat", "shown", "combine",
+              "denominator")
+    # each column as a list of stripped strings (missing -> ""), element by element in Python:
+    # the pandas chain (astype, where, map, str.strip) costs several times more on ~100 rows
+    cols: dict[str, list[str]] = {}
+    for col in fields:
+        if col in spec.columns:
+            values = zip(spec[col].tolist(), spec[col].isna().to_numpy(), strict=True)
+            cols[col] = ["" if na else str(v).strip() for v, na in values]
         else:
-            levels = (r.level,)
-        rows.append(Row(r.table, r.section, r.item, "" if continuous else r.level, r.label,
-                        r.shown, () if continuous else levels, continuous,
-                        r.denominator == "all"))
+            cols[col] = [""] * len(spec)
+    wanted = set(tables)
+    rows = []
+    for vals in zip(*(cols[c] for c in fields), strict=True):
+        r = dict(zip(fields, vals, strict=True))
+        if r["table"] not in wanted:
+            continue
+        continuous = r["stat"] == "mean_sd"
+        if r["shown"] == "collapsed":
+            levels = tuple(lv.strip() for lv in r["combine"].split("+") if lv.strip())
+        else:
+            levels = (r["level"],)
+        rows.append(Row(r["table"], r["section"], r["item"], "" if continuous else r["level"],
+                        r["label"], r["shown"], () if continuous else levels, continuous,
+                        r["denominator"] == "all"))
     if not rows:
         raise ValueError(f"the specification has no rows of {list(tables)}")
     return rows
@@ -251,21 +261,33 @@ def strata(clinics: pd.DataFrame) -> NDArray[np.int64]:
     return out
 
 
-def _indicator(clinics: pd.DataFrame, row: Row) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
-    """The row's values (0/1 indicator, or the numeric answer) and which clinics answered."""
+def _indicator(clinics: pd.DataFrame, row: Row,
+               cache: dict[tuple[str, bool], tuple[object, NDArray[np.bool_]]] | None = None
+               ) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
+    """The row's values (0/1 indicator, or the numeric answer) and which clinics answered.
+
+    ``cache``: a dict shared by the rows of one call; it keeps each item's converted column, which
+    the rows of a full-scale item share (converting is most of the cost).
+    """
     if row.item not in clinics.columns:
         raise KeyError(f"the clinic frame lacks the item {row.item!r} ({row.table})")
-    col = clinics[row.item]
+    cache = {} if cache is None else cache
+    key = (row.item, row.continuous)
+    if key not in cache:
+        col = clinics[row.item].astype("object")
+        if row.continuous:
+            y = pd.to_numeric(col, errors="coerce").to_numpy(dtype=float)
+            cache[key] = (y, np.isfinite(y))
+        else:
+            cache[key] = (col, col.notna().to_numpy(dtype=bool))
+    values, valid = cache[key]
     if row.continuous:
-        y = pd.to_numeric(col.astype("object"), errors="coerce").to_numpy(dtype=float)
-        valid = np.isfinite(y)
-        return np.where(valid, y, 0.0), valid
-    values = col.astype("object")
-    valid = values.notna().to_numpy(dtype=bool)
-    y = values.isin(list(row.levels)).to_numpy(dtype=float)
-    if row.all_denominator:
-        valid = np.ones(len(y), dtype=bool)
-    return np.where(valid, y, 0.0), valid
+        y = values
+    else:
+        y = values.isin(list(row.levels)).to_numpy(dtype=float)
+        if row.all_denominator:
+            valid = np.ones(len(y), dtype=bool)
+    return np.where(valid, y, 0.0), valid.copy()
 
 
 def _measure(row: Row) -> str:
@@ -397,7 +419,16 @@ def _percentile(boot: NDArray[np.float64], est: NDArray[np.float64]
     lo = np.full(boot.shape[1], np.nan)
     hi = np.full(boot.shape[1], np.nan)
     p = np.full(boot.shape[1], np.nan)
-    for j in np.flatnonzero((n_ok > 0) & np.isfinite(est)):
+    wanted = (n_ok > 0) & np.isfinite(est)
+    # columns without NaN replicates all at once (the quantile and the mean of each column are
+    # computed exactly as for the column alone), the others one by one
+    full = np.flatnonzero(wanted & (n_ok == boot.shape[0]))
+    if len(full):
+        x = boot[:, full]
+        lo[full], hi[full] = np.quantile(x, [0.025, 0.975], axis=0)
+        p[full] = np.minimum(1.0, 2.0 * np.minimum(np.mean(x <= 0, axis=0),
+                                                   np.mean(x >= 0, axis=0)))
+    for j in np.flatnonzero(wanted & (n_ok < boot.shape[0])):
         x = boot[ok[:, j], j]
         lo[j], hi[j] = np.quantile(x, [0.025, 0.975])
         p[j] = min(1.0, 2.0 * min(np.mean(x <= 0), np.mean(x >= 0)))
@@ -435,22 +466,25 @@ def standardize(
     n_j = len(rows)
     ys = np.empty((len(clinics), n_j))
     vs = np.empty((len(clinics), n_j), dtype=bool)
+    converted: dict[tuple[str, bool], tuple[object, NDArray[np.bool_]]] = {}
     for j, row in enumerate(rows):
-        ys[:, j], vs[:, j] = _indicator(clinics, row)
+        ys[:, j], vs[:, j] = _indicator(clinics, row, converted)
 
     # per row and target: blocks of strata (collapse) or kept strata (drop), from the data
     has_stratum = stratum >= 0
     onehot = np.zeros((len(clinics), _K))
     onehot[np.flatnonzero(has_stratum), stratum[has_stratum]] = 1.0
+    # answers per row, model and stratum, shape (J, 2, K), in one product per model (sums of
+    # 0/1, exact in floating point)
+    counts = np.stack([((vs & (group == g)[:, None]).T.astype(float) @ onehot).astype(np.int64)
+                       for g in (0, 1)], axis=1)
     plans: dict[str, tuple[NDArray[np.int64], NDArray[np.bool_], list[str]]] = {}
     for t in targets:
         block_of = np.empty((n_j, _K), dtype=np.int64)
         keep = np.empty((n_j, _K), dtype=bool)
         notes = []
         for j in range(n_j):
-            cnt = np.array([(onehot[(group == g) & vs[:, j]]).sum(axis=0) for g in (0, 1)],
-                           dtype=np.int64)
-            block_of[j], keep[j], note = _collapse(cnt, t, empty, min_cell)
+            block_of[j], keep[j], note = _collapse(counts[j], t, empty, min_cell)
             notes.append(note)
         plans[t] = (block_of, keep, notes)
 
@@ -573,7 +607,7 @@ def _expit(x: float) -> float:
 def _wald_p(est: float, se: float) -> float:
     if not (math.isfinite(est) and math.isfinite(se)) or se <= 0:
         return math.nan
-    return float(2.0 * sps.norm.sf(abs(est / se)))
+    return float(2.0 * special.ndtr(-abs(est / se)))
 
 
 def _degenerate(y: NDArray[np.float64], x: NDArray[np.float64]) -> str:
@@ -861,8 +895,11 @@ def cluster_robust(
         add(row, analysis, "risk_diff", fit["rd"], fit["rd_lo"], fit["rd_hi"], fit["p_rd"],
             note, fit, n)
 
+    converted: dict[tuple[str, bool], tuple[object, NDArray[np.bool_]]] = {}
+    # the cluster ids as objects once per clustering (not per row)
+    cluster_ids = {col: clinics[col].astype("object").to_numpy() for col in clusterings.values()}
     for row in rows:
-        y, valid = _indicator(clinics, row)
+        y, valid = _indicator(clinics, row, converted)
         keep = valid & in_model
         yk, xk = y[keep], group[keep].astype(float)
         n = (int((xk == 0).sum()), int((xk == 1).sum()))
@@ -889,7 +926,7 @@ def cluster_robust(
                 d, lo, hi = newcombe_diff(k1, n[1], k0, n[0])
                 add(row, "naive_newcombe", "risk_diff", d, lo, hi, math.nan, "", naive, n)
         for suffix, col in clusterings.items():
-            cl = clinics[col].astype("object").to_numpy()[keep]
+            cl = cluster_ids[col][keep]
             fit = gee_fit(yk, xk, cl, cov_type=cov_type, engine=engine)
             add_pair(row, f"gee_{suffix}", fit, str(fit.get("note", "")), n)
     return _frame(out)
@@ -976,24 +1013,39 @@ def _labels(results: pd.DataFrame, spec: pd.DataFrame | None) -> dict[tuple[str,
         labels = {r.key: r.display for r in rows}
     except (ValueError, KeyError):
         pass
-    for r in results.itertuples(index=False):
-        labels.setdefault((r.table, r.item, r.level), r.label or f"{r.item} {r.level}".strip())
+    cols = (results[c].tolist() for c in ("table", "item", "level", "label"))
+    for table, item, level, label in zip(*cols, strict=True):
+        labels.setdefault((table, item, level), label or f"{item} {level}".strip())
     return labels
 
 
-def _pick(results: pd.DataFrame, analysis: str, measures: Sequence[str]) -> pd.DataFrame:
+_Key = tuple[str, str, str]
+
+
+def _records(results: pd.DataFrame, analysis: str, measures: Sequence[str]) -> list[dict]:
+    """The rows of one analysis with one of ``measures``, in order, as dicts of Python values."""
     sub = results[(results["analysis"] == analysis) & results["measure"].isin(list(measures))]
-    return sub.set_index(["table", "item", "level"])
+    cols = list(sub.columns)
+    # column lists zipped: DataFrame.to_dict("records") boxes value by value, several times slower
+    return [dict(zip(cols, vals, strict=True))
+            for vals in zip(*(sub[c].tolist() for c in cols), strict=True)]
+
+
+def _pick(results: pd.DataFrame, analysis: str, measures: Sequence[str]) -> dict[_Key, dict]:
+    """:func:`_records` by (table, item, level): a dict lookup per row, where ``.loc`` on a
+    MultiIndex costs ~100 us (the display tables look up thousands of rows)."""
+    return {(r["table"], r["item"], r["level"]): r for r in _records(results, analysis, measures)}
 
 
 def changes(results: pd.DataFrame, *, compare: tuple[str, str] = ("unadjusted", "standardized_isw"),
             measures: Sequence[str] = ("pp_diff", "mean_diff")) -> pd.DataFrame:
     """Per row: the verdicts of two analyses and whether they disagree (``changed``)."""
     a, b = (_pick(results, x, measures) for x in compare)
-    common = a.index.intersection(b.index, sort=False)
     rows = []
-    for key in common:
-        ra, rb = a.loc[key], b.loc[key]
+    for key, ra in a.items():
+        if key not in b:
+            continue
+        rb = b[key]
         va = verdict(ra["estimate"], ra["ci_low"], ra["ci_high"], _null(ra["measure"]))
         vb = verdict(rb["estimate"], rb["ci_low"], rb["ci_high"], _null(rb["measure"]))
         rows.append({"table": key[0], "item": key[1], "level": key[2], "measure": ra["measure"],
@@ -1007,15 +1059,15 @@ def survival(results: pd.DataFrame, *, naive: str = "naive_logistic",
              measure: str = "odds_ratio") -> pd.DataFrame:
     """Per modelled row: the naive verdict, each clustered verdict, and whether a naive-significant
     difference survives each clustering (same direction, interval still excluding the null)."""
-    base = _pick(results, naive, [measure])
     others = {c: _pick(results, c, [measure]) for c in clustered}
     out = []
-    for key, r in base.iterrows():
+    for r in _records(results, naive, [measure]):
+        key = (r["table"], r["item"], r["level"])
         v = verdict(r["estimate"], r["ci_low"], r["ci_high"], _null(measure))
         rec: dict[str, object] = {"table": key[0], "item": key[1], "level": key[2], naive: v}
-        for c, frame in others.items():
-            if key in frame.index:
-                o = frame.loc[key]
+        for c, picked in others.items():
+            if key in picked:
+                o = picked[key]
                 vc = verdict(o["estimate"], o["ci_low"], o["ci_high"], _null(measure))
             else:
                 vc = "not estimable"
@@ -1056,7 +1108,7 @@ def conclusions(
             b = _pick(results, f"standardized_{t}", ["pp_diff", "mean_diff"])
             for r in ch[ch["changed"]].itertuples(index=False):
                 key = (r.table, r.item, r.level)
-                ra, rb = a.loc[key], b.loc[key]
+                ra, rb = a[key], b[key]
                 va, vb = r.unadjusted, getattr(r, f"standardized_{t}")
                 sentences.append(
                     f"{labels[key]} ({r.item}{'=' + r.level if r.level else ''}): unadjusted "
@@ -1076,15 +1128,16 @@ def conclusions(
                 f"{len(sig)} differences significant in the naive logistic regression remain "
                 "significant.")
         orr = _pick(results, "naive_logistic", ["odds_ratio"])
+        clu_orr = {c: _pick(results, c, ["odds_ratio"]) for c in clustered}
         for r in sig.itertuples(index=False):
             key = (r.table, r.item, r.level)
             lost = [c for c in clustered if getattr(r, f"survives_{c}") is False]
             if not lost:
                 continue
-            o = orr.loc[key]
+            o = orr[key]
             parts = []
             for c in lost:
-                g = _pick(results, c, ["odds_ratio"]).loc[key]
+                g = clu_orr[c][key]
                 parts.append(f"clustered by {names[c]} "
                              f"{_fmt_est('odds_ratio', g['estimate'], g['ci_low'], g['ci_high'])}"
                              f" ({_VERDICT_TEXT[getattr(r, c)]})")
@@ -1119,17 +1172,22 @@ def display_tables(results: pd.DataFrame, spec: pd.DataFrame | None = None
     out: dict[str, pd.DataFrame] = {}
     if std_cols:
         picks = {a: _pick(results, a, ["pp_diff", "mean_diff"]) for a in std_cols}
-        ch = {a: changes(results, compare=("unadjusted", a)).set_index(["table", "item", "level"])
-              for a in std_cols if a != "unadjusted" and "unadjusted" in present}
+        # per standardization: whether the conclusion of each row changed, by key
+        ch: dict[str, dict[_Key, bool]] = {}
+        for a in std_cols:
+            if a != "unadjusted" and "unadjusted" in present:
+                c = changes(results, compare=("unadjusted", a))
+                c_keys = zip(c["table"], c["item"], c["level"], strict=True)
+                ch[a] = dict(zip(c_keys, c["changed"].tolist(), strict=True))
         recs = []
         for key in keys:
-            if key not in picks[std_cols[0]].index:
+            if key not in picks[std_cols[0]]:
                 continue
-            base = picks[std_cols[0]].loc[key]
+            base = picks[std_cols[0]][key]
             unit = "%" if base["measure"] == "pp_diff" else ""
             rec = {"Table": key[0].replace("table", ""), "Item": labels[key]}
             for a in std_cols:
-                r = picks[a].loc[key]
+                r = picks[a][key]
                 name = {"unadjusted": "Unadjusted", "standardized_isw": "Std. to ISW",
                         "standardized_total": "Std. to total"}[a]
                 if a == "unadjusted":
@@ -1143,49 +1201,49 @@ def display_tables(results: pd.DataFrame, spec: pd.DataFrame | None = None
                             _cell_value(r["measure"], r["value_isw"]) + unit)
                 rec[f"{name} difference (95% CI)"] = _fmt_est(r["measure"], r["estimate"],
                                                              r["ci_low"], r["ci_high"])
-            changed = [a for a in ch if key in ch[a].index and bool(ch[a].loc[key, "changed"])]
+            changed = [a for a in ch if key in ch[a] and bool(ch[a][key])]
             rec["Conclusion changes"] = ", ".join(
                 {"standardized_isw": "ISW", "standardized_total": "total"}[a] for a in changed)
             short = {"unadjusted": "Unadjusted", "standardized_isw": "Std. to ISW",
                      "standardized_total": "Std. to total"}
-            rec["Note"] = "; ".join(f"{short[a]}: {picks[a].loc[key, 'note']}" for a in std_cols
-                                    if picks[a].loc[key, "note"])
+            rec["Note"] = "; ".join(f"{short[a]}: {picks[a][key]['note']}" for a in std_cols
+                                    if picks[a][key]["note"])
             recs.append(rec)
         out["standardization"] = pd.DataFrame(recs)
     clu_cols = [a for a in ("naive_logistic", "gee_care_system", "gee_coordinator") if a in present]
     if clu_cols:
         orr = {a: _pick(results, a, ["odds_ratio"]) for a in clu_cols}
         rdd = {a: _pick(results, a, ["risk_diff"]) for a in clu_cols}
-        sv = survival(results, clustered=[a for a in clu_cols if a != "naive_logistic"])
-        sv = sv.set_index(["table", "item", "level"])
+        sv = {(r["table"], r["item"], r["level"]): r for r in survival(
+            results, clustered=[a for a in clu_cols if a != "naive_logistic"]).to_dict("records")}
         names = {"naive_logistic": "Naive", "gee_care_system": "Care system",
                  "gee_coordinator": "Coordinator"}
         recs = []
         for key in keys:
-            if key not in orr[clu_cols[0]].index:
+            if key not in orr[clu_cols[0]]:
                 continue
-            base = orr[clu_cols[0]].loc[key]
+            base = orr[clu_cols[0]][key]
             rec = {"Table": key[0].replace("table", ""), "Item": labels[key],
                    "MN": _cell_value("pp_diff", base["value_mn"]) + "%",
                    "ISW": _cell_value("pp_diff", base["value_isw"]) + "%"}
             for a in clu_cols:
-                r = orr[a].loc[key]
+                r = orr[a][key]
                 rec[f"{names[a]} OR (95% CI)"] = _fmt_est("odds_ratio", r["estimate"],
                                                           r["ci_low"], r["ci_high"]).removeprefix("OR ")
             for a in clu_cols:
-                r = rdd[a].loc[key]
+                r = rdd[a][key]
                 rec[f"{names[a]} RD, pp (95% CI)"] = _fmt_est(
                     "risk_diff", r["estimate"], r["ci_low"], r["ci_high"]).replace(" pp", "")
             surv = []
-            if key in sv.index:
+            if key in sv:
                 for a in clu_cols[1:]:
-                    s = sv.loc[key, f"survives_{a}"]
+                    s = sv[key][f"survives_{a}"]
                     if s is not None and not (isinstance(s, float) and math.isnan(s)):
                         surv.append(f"{names[a].lower()}: {'yes' if s else 'no'}")
             rec["Naive-significant survives"] = ", ".join(surv)
             notes = {}
             for a in clu_cols:
-                n = orr[a].loc[key, "note"]
+                n = orr[a][key]["note"]
                 if n:
                     notes.setdefault(n, []).append(names[a])
             rec["Note"] = "; ".join(f"{', '.join(who)}: {n}" for n, who in notes.items())
@@ -1240,6 +1298,12 @@ def render(results: pd.DataFrame, spec: pd.DataFrame | None = None, *, fmt: str 
     tabs = display_tables(results, spec)
     if sentences is None:
         sentences = conclusions(results, spec)
+    return _render(tabs, sentences, fmt=fmt, synthetic=synthetic)
+
+
+def _render(tabs: Mapping[str, pd.DataFrame], sentences: Sequence[str], *, fmt: str,
+            synthetic: bool) -> str:
+    """:func:`render` from the display tables and the sentences."""
     parts: list[str] = []
     sections = [("standardization", TITLE_STD, _METHOD_STD), ("clustering", TITLE_CLU, _METHOD_CLU)]
     if fmt == "html":
@@ -1284,20 +1348,28 @@ def write(results: pd.DataFrame, outdir: str | Path, spec: pd.DataFrame | None =
 
     With ``synthetic`` the CSV gets a ``synthetic`` column holding the label on every row.
     """
+    return _write(results, outdir, spec, synthetic=synthetic, sentences=sentences)
+
+
+def _write(results: pd.DataFrame, outdir: str | Path, spec: pd.DataFrame | None, *,
+           synthetic: bool, sentences: Sequence[str] | None,
+           tabs: Mapping[str, pd.DataFrame] | None = None) -> dict[str, Path]:
+    """:func:`write`, given the display tables when the caller has them (:func:`run` does), so
+    that they are built once for both formats."""
     outdir = Path(outdir)
     frame = _csv_frame(results)
     if synthetic:
         frame["synthetic"] = SYNTHETIC_LABEL
     if sentences is None:
         sentences = conclusions(results, spec)
+    if tabs is None:
+        tabs = display_tables(results, spec)
     return {
         "csv": write_csv(frame, outdir / "sensitivity.csv"),
         "html": write_text(outdir / "sensitivity.html",
-                           render(results, spec, fmt="html", synthetic=synthetic,
-                                  sentences=sentences)),
+                           _render(tabs, sentences, fmt="html", synthetic=synthetic)),
         "markdown": write_text(outdir / "sensitivity.md",
-                               render(results, spec, fmt="markdown", synthetic=synthetic,
-                                      sentences=sentences)),
+                               _render(tabs, sentences, fmt="markdown", synthetic=synthetic)),
     }
 
 
@@ -1332,8 +1404,8 @@ def run(
     ch = pd.concat([changes(results, compare=("unadjusted", f"standardized_{t}"))
                     .rename(columns={f"standardized_{t}": "standardized"})
                     .assign(target=t) for t in targets], ignore_index=True)
-    paths = {} if outdir is None else write(results, outdir, spec, synthetic=synthetic,
-                                             sentences=sentences)
+    paths = {} if outdir is None else _write(results, outdir, spec, synthetic=synthetic,
+                                              sentences=sentences, tabs=tabs)
     return {
         "results": results,
         "standardization": tabs.get("standardization"),

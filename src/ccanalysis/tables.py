@@ -39,6 +39,7 @@ trailing zeros dropped (0.12849 -> 0.13, 0.0072 -> 0.007, 0.40 -> 0.4, 0.9 -> 0.
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import math
 import zipfile
@@ -48,6 +49,7 @@ from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -55,6 +57,9 @@ import pandas as pd
 from ccanalysis import stats
 from ccanalysis.instrument import Instrument, read_dictionary
 from ccanalysis.io import SYNTHETIC_LABEL, write_bytes, write_text
+
+if TYPE_CHECKING:
+    import jinja2
 
 # ---------------------------------------------------------------------------------------------
 # Names
@@ -142,10 +147,26 @@ def _normalize_spec(spec: pd.DataFrame) -> pd.DataFrame:
     for col, default in SPEC_OPTIONAL.items():
         if col not in out.columns:
             out[col] = default
+    # element by element in Python: the pandas chain (astype, where, map, str.strip) costs several
+    # times more on a spec of ~100 rows, and the spec is normalized on every build and render
     for col in out.columns:
-        out[col] = out[col].astype("object").where(out[col].notna(), "").map(str).str.strip()
+        values = zip(out[col].tolist(), out[col].isna().to_numpy(), strict=True)
+        out[col] = pd.Series(["" if na else str(v).strip() for v, na in values], index=out.index)
     out.loc[out["denominator"] == "", "denominator"] = SPEC_OPTIONAL["denominator"]
     return out.reset_index(drop=True)
+
+
+def _items(spec: pd.DataFrame) -> dict[str, list[dict[str, str]]]:
+    """The rows of a normalized specification as dicts, by item in order of first appearance.
+
+    What ``spec.groupby("item", sort=False)`` iterates over, without a Series per row.
+    """
+    cols = list(spec.columns)
+    items: dict[str, list[dict[str, str]]] = {}
+    for values in zip(*(spec[c].tolist() for c in cols), strict=True):
+        rec = dict(zip(cols, values, strict=True))
+        items.setdefault(rec["item"], []).append(rec)
+    return items
 
 
 def _combined(row: Mapping[str, str]) -> list[str]:
@@ -361,8 +382,8 @@ def build_table(
     out: list[dict[str, object]] = [
         _row(table_id, "n", "", g, "n", masks[g].sum()) for g in groups
     ]
-    for item, irows in rows_spec.groupby("item", sort=False):
-        first = irows.iloc[0]
+    for item, irows in _items(rows_spec).items():
+        first = irows[0]
         if item not in frame.columns:
             raise KeyError(f"{table_id}: the frame has no column {item!r}")
         continuous = first["stat"] == "mean_sd"
@@ -390,7 +411,7 @@ def build_table(
             if p_row is not None:
                 out.append(p_row)
             continue
-        wanted = [lv for _, r in irows.iterrows() for lv in _combined(r)]
+        wanted = [lv for r in irows for lv in _combined(r)]
         codes, levels = _codes(col, wanted)
         unknown = [lv for lv in wanted if lv not in levels]
         if unknown:
@@ -404,7 +425,7 @@ def build_table(
         if test != "none":
             p_row = _test_row(table_id, item, test, table=counts[:, 1:], seed=seed)
         every = first["denominator"] == "all"
-        for k, (_, r) in enumerate(irows.iterrows()):
+        for k, r in enumerate(irows):
             idx = [levels.index(lv) for lv in _combined(r)]
             n = counts[idx, :].sum(axis=0)
             denom = np.array([masks[g].sum() for g in groups]) if every else counts.sum(axis=0)
@@ -570,6 +591,8 @@ class Display:
 
 def _display(table_long: pd.DataFrame, spec: pd.DataFrame, *, synthetic: bool, extras: bool,
              suppress_below: int | None) -> Display:
+    if suppress_below is not None and suppress_below < 2:
+        raise ValueError("suppress_below must be at least 2")
     tables = table_long["table"].unique()
     if len(tables) != 1:
         raise ValueError(f"render one table at a time, got {list(tables)}")
@@ -586,7 +609,7 @@ def _display(table_long: pd.DataFrame, spec: pd.DataFrame, *, synthetic: bool, e
     def small(n: float) -> bool:
         return k is not None and 1 <= n < k
 
-    lookup: dict[tuple[str, str, str, str], pd.Series] = {
+    lookup: dict[tuple[str, str, str, str], tuple] = {
         (r.item, r.level, r.group, r.measure): r
         for r in table_long.fillna({"level": ""}).itertuples(index=False)
     }
@@ -618,10 +641,13 @@ def _display(table_long: pd.DataFrame, spec: pd.DataFrame, *, synthetic: bool, e
     footnotes: list[str] = []
     n_total = val("n", "", "total", "n")
     section_now = None
-    item_sizes = srows.groupby("item", sort=False).size()
-    section_items = srows.groupby("section", sort=False)["item"].nunique()
-    for item, irows in srows.groupby("item", sort=False):
-        first = irows.iloc[0]
+    by_item = _items(srows)
+    section_items: dict[str, set[str]] = {}
+    for item, irows in by_item.items():
+        for r in irows:
+            section_items.setdefault(r["section"], set()).add(item)
+    for item, irows in by_item.items():
+        first = irows[0]
         section = first["section"]
         prow = lookup.get((item, "", "all", "p"))
         p_text = format_p(float(prow.value)) if prow is not None else ""
@@ -629,7 +655,7 @@ def _display(table_long: pd.DataFrame, spec: pd.DataFrame, *, synthetic: bool, e
         if prow is not None and isinstance(prow.test, str) and prow.test \
                 and prow.test not in tests_used:
             tests_used.append(prow.test)
-        own_section = bool(section) and section_items[section] == 1 and item_sizes[item] > 1
+        own_section = bool(section) and len(section_items[section]) == 1 and len(irows) > 1
         if section != section_now:
             section_now = section
             if section:
@@ -639,7 +665,7 @@ def _display(table_long: pd.DataFrame, spec: pd.DataFrame, *, synthetic: bool, e
         if first["footnote"] and first["footnote"] not in footnotes:
             footnotes.append(first["footnote"])
         continuous = first["stat"] == "mean_sd"
-        for j, (_, r) in enumerate(irows.iterrows()):
+        for j, r in enumerate(irows):
             level = r["level"]
             cells = []
             for g in groups:
@@ -748,13 +774,17 @@ ol.notes { font-size: small; }
 """
 
 
-def _render_html(d: Display, has_p: bool) -> str:
+@functools.cache
+def _html_template() -> jinja2.Template:
+    """The compiled HTML template (compiling it takes longer than rendering a table)."""
     import jinja2
 
     env = jinja2.Environment(autoescape=True, keep_trailing_newline=True)
-    return env.from_string(_HTML).render(
-        d=d, label=SYNTHETIC_LABEL, cells=lambda r: _cells(r, has_p)
-    )
+    return env.from_string(_HTML)
+
+
+def _render_html(d: Display, has_p: bool) -> str:
+    return _html_template().render(d=d, label=SYNTHETIC_LABEL, cells=lambda r: _cells(r, has_p))
 
 
 def _md_escape(text: str) -> str:
@@ -855,14 +885,14 @@ def _render_docx(d: Display, has_p: bool) -> bytes:
     doc.add_paragraph().add_run(d.title).bold = True
     table = doc.add_table(rows=1 + len(d.rows), cols=len(d.header))
     table.style = "Table Grid"
-    for j, h in enumerate(d.header):
-        cell = table.cell(0, j)
+    # the cells row by row: Table.cell(i, j) rebuilds the whole grid on every call (quadratic)
+    grid = [row.cells for row in table.rows]
+    for cell, h in zip(grid[0], d.header, strict=True):
         cell.text = h
         cell.paragraphs[0].runs[0].bold = True
-    for i, r in enumerate(d.rows, start=1):
+    for r, row_cells in zip(d.rows, grid[1:], strict=True):
         values = [r.label] + _cells(r, has_p)
-        for j, v in enumerate(values):
-            cell = table.cell(i, j)
+        for j, (cell, v) in enumerate(zip(row_cells, values, strict=True)):
             cell.text = v
             para = cell.paragraphs[0]
             if j == 0:
@@ -877,6 +907,13 @@ def _render_docx(d: Display, has_p: bool) -> bytes:
     buf = io.BytesIO()
     doc.save(buf)
     return _fixed_zip(buf.getvalue())
+
+
+#: Renderer of each format, called with the display grid and whether it has a P column.
+_RENDERERS = {
+    "html": _render_html, "markdown": _render_markdown, "latex": _render_latex,
+    "docx": _render_docx,
+}
 
 
 def render(
@@ -894,20 +931,11 @@ def render(
     ``extras``: add the difference (95% CI) and q-value columns. ``suppress_below=k``: counts of
     1 to k - 1 (and means of fewer than k answers) are printed as ``<k`` (privacy mode).
     """
-    if suppress_below is not None and suppress_below < 2:
-        raise ValueError("suppress_below must be at least 2")
     d = _display(table_long, spec, synthetic=synthetic, extras=extras,
                  suppress_below=suppress_below)
-    has_p = "P" in d.header
-    if fmt == "html":
-        return _render_html(d, has_p)
-    if fmt == "markdown":
-        return _render_markdown(d, has_p)
-    if fmt == "latex":
-        return _render_latex(d, has_p)
-    if fmt == "docx":
-        return _render_docx(d, has_p)
-    raise ValueError(f"unknown format {fmt!r} (html, markdown, latex, docx)")
+    if fmt not in _RENDERERS:
+        raise ValueError(f"unknown format {fmt!r} (html, markdown, latex, docx)")
+    return _RENDERERS[fmt](d, "P" in d.header)
 
 
 def _csv_value(v: float) -> str:
@@ -962,11 +990,14 @@ def write_table(
     """Write ``<name>.csv`` (long), ``.html``, ``.md``, ``.tex`` and ``.docx`` into ``outdir``
     atomically; return the paths by extension."""
     outdir = Path(outdir)
-    kw = {"synthetic": synthetic, "extras": extras, "suppress_below": suppress_below}
     out = {"csv": write_text(outdir / f"{name}.csv", long_csv(table_long, suppress_below))}
+    # one display grid for the four formats (what render would compute four times)
+    d = _display(table_long, spec, synthetic=synthetic, extras=extras,
+                 suppress_below=suppress_below)
+    has_p = "P" in d.header
     for ext, fmt in (("html", "html"), ("md", "markdown"), ("tex", "latex")):
-        out[ext] = write_text(outdir / f"{name}.{ext}", render(table_long, spec, fmt=fmt, **kw))
-    out["docx"] = write_bytes(outdir / f"{name}.docx", render(table_long, spec, fmt="docx", **kw))
+        out[ext] = write_text(outdir / f"{name}.{ext}", _RENDERERS[fmt](d, has_p))
+    out["docx"] = write_bytes(outdir / f"{name}.docx", _render_docx(d, has_p))
     return out
 
 
