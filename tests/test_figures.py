@@ -515,3 +515,28 @@ def test_show_links_the_saved_png_relative_to_the_notebook(tmp_path) -> None:  #
     saved = [tmp_path / "figures" / "flow.png", tmp_path / "figures" / "flow.pdf"]
     shown = F.show(saved, tmp_path / "reports")
     assert shown.data == '<img src="../figures/flow.png" alt="flow" style="max-width:100%">'
+
+
+def test_privacy_mode_hides_small_counts_in_the_figures_drawn_from_records() -> None:
+    """min_cell=k: a figure built from clinic records shows no count of 1 to k - 1."""
+    clinics = make_clinics(n_isw=6, n_mn=10, n_coordinators=4)  # combinations of 6, 4, 2, 2, 2
+    fig = F.criteria_chart(clinics, synthetic=False, min_cell=3)
+    heights = sorted(
+        round(b.get_height()) for b in F.artists_with_gid(fig, "combo:") if b.get_height() > 0
+    )
+    assert heights == [4, 6]  # the three combinations of 2 clinics are left out ...
+    text = "\n".join(F.figure_texts(fig))
+    assert "Not shown: 3 combinations of fewer than 3 clinics in a care model (6 clinics)" in text
+    fig = F.criteria_chart(clinics, synthetic=False, min_cell=11)
+    (clin,) = F.artists_with_gid(fig, "criterion:sw_interacts_clinicians")
+    assert clin.get_width() == 0  # 10 clinics: no bar, and its label says <11
+    assert "<11" in [t.strip() for t in F.figure_texts(fig)]
+    assert "Not shown: 5 combinations" in "\n".join(F.figure_texts(fig))
+
+    small = make_clinics(n_isw=4, n_mn=8, n_coordinators=5)
+    facts = {"mn_primary_care_clinics_approx": 100, "mn_certified_clinics_2020": 40,
+             "ineligible_clinics": 10}
+    text = "\n".join(F.figure_texts(F.flow_diagram(facts, small, 5, synthetic=False, min_cell=6)))
+    assert "<6 clinics\nIntegrated social worker model" in text  # 4 ISW clinics, no percentage
+    assert "8 clinics (67%)" in text and "by <6 care coordinators" in text
+    assert "12 clinics recruited" in text

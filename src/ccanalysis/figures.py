@@ -494,13 +494,29 @@ def _arrow(ax, xy_from: tuple[float, float], xy_to: tuple[float, float]) -> None
                             "shrinkA": 0, "shrinkB": 0, "mutation_scale": 12})
 
 
+def _small(n: float, min_cell: int | None) -> bool:
+    """Is ``n`` a count of 1 to ``min_cell - 1``, which privacy mode does not show?"""
+    return min_cell is not None and 1 <= n < min_cell
+
+
 def flow_diagram(study_facts: Mapping[str, float | str], clinics: pd.DataFrame,
-                 coordinators: pd.DataFrame | int, *, synthetic: bool) -> Figure:
+                 coordinators: pd.DataFrame | int, *, synthetic: bool,
+                 min_cell: int | None = None) -> Figure:
     """Figure 1: the participant flow, from Minnesota's primary care clinics to the two care models.
 
     Numbers: see :func:`flow_counts` (pre-survey steps from ``study_facts``, the rest from the data).
+    ``min_cell=k`` (privacy mode): a count of the data of 1 to k - 1 is shown as ``<k``, without
+    its percentage.
     """
     c = flow_counts(study_facts, clinics, coordinators)
+
+    def count(key: str) -> str:
+        return f"<{min_cell}" if _small(float(c[key]), min_cell) else str(c[key])
+
+    def count_pct(key: str) -> str:
+        if _small(float(c[key]), min_cell):
+            return f"<{min_cell}"
+        return f"{c[key]} ({format_pct(c[key + '_pct'])}"
     with style():
         fig = _new_figure(7.2, 7.6)
         ax = fig.add_axes((0.0, 0.0, 1.0, 0.96))
@@ -514,10 +530,10 @@ def flow_diagram(study_facts: Mapping[str, float | str], clinics: pd.DataFrame,
             f"~{_count_text(c['clinics_approx'])} Minnesota primary care clinics",
             f"{_count_text(c['certified'])} clinics certified as\nHealth Care Homes (HCH) in 2020",
             f"{_count_text(c['eligible'])} eligible HCH clinics",
-            f"{c['recruited']} clinics recruited{systems}\n"
+            f"{count('recruited')} clinics recruited{systems}\n"
             f"({format_pct(c['recruited_pct'])} of eligible clinics)",
-            f"{c['surveys']} clinic surveys completed ({format_pct(c['surveys_pct'])})\n"
-            f"by {c['coordinators']} care coordinators",
+            f"{count('surveys')} clinic surveys completed ({format_pct(c['surveys_pct'])})\n"
+            f"by {count('coordinators')} care coordinators",
         ]
         gids = ["clinics", "certified", "eligible", "recruited", "surveys"]
         for y, t, g in zip(ys, texts, gids, strict=True):
@@ -543,7 +559,9 @@ def flow_diagram(study_facts: Mapping[str, float | str], clinics: pd.DataFrame,
                          ("mn", "Medical/nursing model")):
             _arrow(ax, (xs[g], split_y), (xs[g], y_m + h / 2 + 0.6))
             _box(ax, xs[g], y_m, mw, h + 1,
-                 f"{c[g]} clinics ({format_pct(c[g + '_pct'])})\n{label}",
+                 f"{count(g)} clinics"
+                 + ("" if _small(float(c[g]), min_cell) else f" ({format_pct(c[g + '_pct'])})")
+                 + f"\n{label}",
                  edge=GROUP_COLORS[g], face=mpl.colors.to_hex(
                      mpl.colors.to_rgba(GROUP_COLORS[g], 0.12), keep_alpha=True),
                  gid=g, weight="bold")
@@ -1068,15 +1086,24 @@ def criteria_data(clinics: pd.DataFrame,
     return out[[*criteria, "n_met", "n", "mn", "isw"]].reset_index(drop=True)
 
 
-def criteria_chart(clinics: pd.DataFrame, *, synthetic: bool) -> Figure:
+def criteria_chart(clinics: pd.DataFrame, *, synthetic: bool,
+                   min_cell: int | None = None) -> Figure:
     """The four criteria of the integrated social worker model (Table 2) as an UpSet-style chart.
 
     Top: clinics per combination of criteria met, stacked by care model (gids
     ``combo:<mn|isw>:<k>``, k-th combination of :func:`criteria_data`); below: the dot matrix of
     the criteria in each combination; left: clinics meeting each criterion (``criterion:<name>``).
+    ``min_cell=k`` (privacy mode): combinations of fewer than k clinics, or with fewer than k
+    clinics of one care model, are left out (the note says how many), and a criterion met by 1 to
+    k - 1 clinics shows ``<k`` without a bar.
     """
     criteria = tuple(CRITERIA_LABELS)
     data = criteria_data(clinics, criteria)
+    hidden = pd.Series(False, index=data.index)
+    for col in ("n", "mn", "isw"):
+        hidden |= data[col].map(lambda v: _small(float(v), min_cell))
+    n_hidden, clinics_hidden = int(hidden.sum()), int(data.loc[hidden, "n"].sum())
+    data = data[~hidden].reset_index(drop=True)
     k = len(data)
     with style():
         # 0.3 in at the bottom for the two lines of the note (the figure 0.15 in taller for it)
@@ -1134,11 +1161,13 @@ def criteria_chart(clinics: pd.DataFrame, *, synthetic: bool) -> Figure:
             ax_dot.spines[s].set_visible(False)
         # criterion totals
         totals = [int(clinics[c].astype(object).eq("yes").sum()) for c in criteria]
-        bars = ax_set.barh(np.arange(len(criteria)), totals, height=0.55, color="#555555")
+        shown = [0 if _small(v, min_cell) else v for v in totals]
+        bars = ax_set.barh(np.arange(len(criteria)), shown, height=0.55, color="#555555")
         for bar, c, v in zip(bars, criteria, totals, strict=True):
             bar.set_gid(f"criterion:{c}")
-            ax_set.text(v, bar.get_y() + 0.275, f"{v} ", ha="right", va="center", fontsize=7.5,
-                        color="#333333")
+            label = f"<{min_cell} " if _small(v, min_cell) else f"{v} "
+            ax_set.text(bar.get_width(), bar.get_y() + 0.275, label, ha="right", va="center",
+                        fontsize=7.5, color="#333333")
         ax_set.invert_xaxis()
         ax_set.set_xlabel("Clinics meeting the criterion")
         ax_set.yaxis.tick_right()
@@ -1150,7 +1179,11 @@ def criteria_chart(clinics: pd.DataFrame, *, synthetic: bool) -> Figure:
         fig.text(MARGIN_IN / fig_w, MARGIN_IN / fig_h,
                  f"N = {len(clinics)} clinics. Integrated social worker model = all four criteria "
                  "met.\nA missing answer (criteria 2-4 are asked only where a social worker is on "
-                 "the team) counts as not met.",
+                 "the team) counts as not met."
+                 + (f" Not shown: {n_hidden} combination{'s' if n_hidden != 1 else ''} of fewer "
+                    f"than {min_cell} clinics in a care model ("
+                    + (f"<{min_cell}" if _small(clinics_hidden, min_cell) else str(clinics_hidden))
+                    + " clinics)." if n_hidden else ""),
                  ha="left", va="bottom", fontsize=7.5, color="#444444")
         fig.suptitle("Criteria of the integrated social worker model (Table 2)", x=0.01, ha="left",
                      fontsize=10.5, fontweight="bold")
