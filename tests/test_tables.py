@@ -355,6 +355,23 @@ def test_test_override() -> None:
     assert p_row(long, "svc_social_needs")["test"] == "chisq"
 
 
+def test_a_monte_carlo_p_value_is_said_in_the_footnote_with_its_standard_error() -> None:
+    """Where exact enumeration is out of reach the footnote says Monte Carlo, how many tables,
+    that they come from the run's seed, and the largest standard error (never a silent switch)."""
+    long = build_table(HAND_SPEC, hand_clinics(), "table3")
+    rows = (long["measure"] == "p") & long["item"].isin(["pt_comm_phone", "svc_social_needs"])
+    long.loc[rows, "test"] = "fisher_mc"
+    long.loc[rows, "note"] = ["Monte Carlo p-value from 100000 tables (SE 0.0012)",
+                              "Monte Carlo p-value from 100000 tables (SE 0.0003)"]
+    text = render(long, HAND_SPEC, fmt="markdown", synthetic=False)
+    assert ("P: Fisher's exact test with a Monte Carlo p-value (exact enumeration too large) on the "
+            "full answer distribution of the item by group; 100,000 random tables drawn from the "
+            "run's seed (the same p-values on every run), standard error at most 0.001.") in text
+    big = np.array([[9000, 8000, 7000], [6000, 5000, 9500]])  # n > 20,000: Monte Carlo, seeded
+    first, again = (stats.fisher_exact(big, seed=5) for _ in range(2))
+    assert first.test == "fisher_mc" and first.p == again.p and 0 < first.mc_se < 0.002
+
+
 # ---------------------------------------------------------------------------------------------
 # Differences and q-values
 # ---------------------------------------------------------------------------------------------

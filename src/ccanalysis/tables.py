@@ -42,6 +42,7 @@ import csv
 import functools
 import io
 import math
+import re
 import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -110,6 +111,9 @@ TITLES: dict[str, str] = {
 }
 #: Decimals of printed percentages (the paper: one in Tables 1 and 2, whole percent in 3 and 4).
 PCT_DECIMALS: dict[str, int] = {"table1": 1, "table2": 1, "table3": 0, "table4": 0}
+#: The note of a Monte Carlo p-value's row (and :data:`MC_NOTE_RE` reads it back for the footnote).
+MC_NOTE = "Monte Carlo p-value from {samples} tables (SE {se:.2g})"
+MC_NOTE_RE = re.compile(r"Monte Carlo p-value from (\d+) tables \(SE ([0-9.e+-]+)\)")
 TEST_TEXT: dict[str, str] = {
     "fisher": "Fisher's exact test (two-sided, exact r x c as R's fisher.test) on the full answer "
     "distribution of the item by group; for rows that combine answer levels, P refers to all levels",
@@ -455,6 +459,19 @@ def build_table(
     return long
 
 
+def _mc_detail(table_long: pd.DataFrame) -> str:
+    """How the table's Monte Carlo p-values were drawn: tables, seed, largest standard error."""
+    found = [MC_NOTE_RE.search(str(n)) for n in
+             table_long.loc[table_long["test"] == "fisher_mc", "note"]]
+    found = [m for m in found if m]
+    if not found:
+        return ""
+    samples = sorted({int(m.group(1)) for m in found})
+    se = max(float(m.group(2)) for m in found)
+    return (f"; {' or '.join(f'{n:,}' for n in samples)} random tables drawn from the run's seed "
+            f"(the same p-values on every run), standard error at most {se:.1g}")
+
+
 def _test_row(table_id: str, item: str, test: str, *, seed: int | None,
               table: np.ndarray | None = None,
               samples: list[np.ndarray] | None = None) -> dict[str, object]:
@@ -463,7 +480,7 @@ def _test_row(table_id: str, item: str, test: str, *, seed: int | None,
         res = _run_test(test, table=table, samples=samples, seed=seed)
         p, test_id = res.p, res.test
         if res.test == "fisher_mc":
-            note = f"Monte Carlo p-value from {res.mc_samples} tables (SE {res.mc_se:.2g})"
+            note = MC_NOTE.format(samples=res.mc_samples, se=res.mc_se)
     except ValueError as exc:
         p, test_id, note = math.nan, test, f"test not computable: {exc}"
     return _row(table_id, item, "", "all", "p", p, test=test_id, note=note)
@@ -707,7 +724,7 @@ def _display(table_long: pd.DataFrame, spec: pd.DataFrame, *, synthetic: bool, e
     if table_id in ("table3", "table4"):
         notes.append("All numbers except N, P and mean (SD) are percentages.")
     for t in tests_used:
-        notes.append(f"P: {TEST_TEXT.get(t, t)}.")
+        notes.append(f"P: {TEST_TEXT.get(t, t)}{_mc_detail(table_long) if t == 'fisher_mc' else ''}.")
     notes.append("Percentages are of the answers given (missing answers left out item by item)"
                  + (", except where a footnote says otherwise." if
                     (srows["denominator"] == "all").any() else "."))
