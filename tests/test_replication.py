@@ -352,6 +352,35 @@ def test_mean_rows() -> None:
     assert via == pytest.approx(direct, rel=1e-9)
 
 
+def test_welch_summary_moments_cache() -> None:
+    """Shared group moments give the same p as Welch's ANOVA on the constructed samples."""
+    cases = [([4.2, 5.7, 5.2], [3.9, 5.0, 2.1], [117, 88, 8]), ([1.0, 1.3], [0.4, 0.9], [5, 7])]
+    moments: dict[tuple[float, float, int], tuple[float, float]] = {}
+    for means, sds, ns in cases * 2:
+        samples = [m + s * rp._standard_sample(n) for m, s, n in zip(means, sds, ns, strict=True)]
+        direct = stats.welch_anova(*samples).p
+        assert rp._welch_anova_summary(means, sds, ns) == direct
+        assert rp._welch_anova_summary(means, sds, ns, moments) == direct
+    assert len(moments) == 5
+    with pytest.raises(ValueError):
+        rp._welch_anova_summary([1.0, 2.0], [1.0, 1.0], [5, 1])
+
+
+def test_fisher_2x2_screen_is_fisher_p() -> None:
+    """The screen (log k! table) gives Fisher's two-sided p of every 2 x 2 table."""
+    rng = np.random.default_rng(4)
+    tabs = np.concatenate(
+        [
+            rng.integers(0, 150, size=(150, 2, 2)),
+            rng.integers(0, 6, size=(50, 2, 2)),
+            [[[0, 5], [6, 1]], [[3, 1], [1, 3]], [[10, 10], [10, 10]], [[0, 0], [4, 7]]],
+        ]
+    )
+    got = rp._fisher_2x2_screen(tabs)
+    for t, p in zip(tabs, got, strict=True):
+        assert p == pytest.approx(min(1.0, stats.fisher_exact(t).p), rel=1e-9, abs=1e-300)
+
+
 def test_collapsed_rows_not_checkable() -> None:
     pub, _ = _binary_pct_table("0.006")
     sp = spec([("tableX", "q", "yes", "collapsed", "fisher")])

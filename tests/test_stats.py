@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import itertools
 import math
+import subprocess
+import sys
 
 import numpy as np
 import pandas as pd
@@ -30,6 +32,7 @@ from ccanalysis.stats import (
     t_test,
     t_test_from_summary,
     welch_anova,
+    welch_anova_from_moments,
 )
 
 
@@ -323,6 +326,19 @@ def test_welch_anova_plantgrowth() -> None:
     assert rel(res.p, 0.01739282149017) < 1e-10
 
 
+def test_welch_anova_from_moments_is_welch_anova() -> None:
+    rng = np.random.default_rng(5)
+    for gs in [list(PLANT.values())] + [
+        [rng.normal(i, 1 + i, n) for i, n in enumerate(rng.integers(2, 40, k))] for k in (2, 3, 5)
+    ]:
+        res = welch_anova_from_moments(
+            [np.mean(g) for g in gs], [np.var(g, ddof=1) for g in gs], [len(g) for g in gs]
+        )
+        assert res == welch_anova(*gs)  # the same numbers, bit for bit
+    with pytest.raises(ValueError, match="size >= 2"):
+        welch_anova_from_moments([1.0, 2.0], [1.0, 1.0], [5, 1])
+
+
 # ---------------------------------------------------------------------------
 # chi-squared
 # ---------------------------------------------------------------------------
@@ -559,3 +575,61 @@ def test_merge_sums_multiplicities_of_equal_past_values() -> None:
     n, p, c = stats_mod._Network._merge(node, past, count)
     got = sorted(zip(n.tolist(), np.round(p, 9).tolist(), c.tolist(), strict=True))
     assert got == [(0, -1.0, 7.0), (1, -3.0, 4.0), (1, -2.0, 4.0)]
+
+
+# ---------------------------------------------------------------------------
+# scipy.special instead of scipy.stats (same numbers, no import / per-call cost)
+# ---------------------------------------------------------------------------
+
+
+def _same(a: float, b: float) -> bool:
+    return (math.isnan(a) and math.isnan(b)) or a == b
+
+
+def test_distribution_functions_are_scipy_stats_bit_for_bit() -> None:
+    xs = [0.0, -0.5, 1e-300, 1e-8, 0.3, 1.0, 2.5, 7.9, 40.0, 800.0, math.inf, math.nan]
+    dfs = [0.5, 1.0, 2.0, 3.0, 7.5, 27.0, 315.0, 1e6]
+    for x, d in itertools.product(xs, dfs):
+        assert _same(stats_mod._chi2_sf(x, d), float(sps.chi2.sf(x, d))), (x, d)
+        assert _same(stats_mod._t_sf(x, d), float(sps.t.sf(x, d))), (x, d)
+        for d2 in dfs:
+            assert _same(stats_mod._f_sf(x, d, d2), float(sps.f.sf(x, d, d2))), (x, d, d2)
+    for q in [1e-12, 0.025, 0.5, 0.9, 0.95, 0.975, 0.995, 1.0]:
+        assert _same(stats_mod._norm_ppf(q), float(sps.norm.ppf(q))), q
+        for d in dfs:
+            assert _same(stats_mod._t_ppf(q, d), float(sps.t.ppf(q, d))), (q, d)
+
+
+def test_scalar_tests_keep_scipy_stats_pvalues() -> None:
+    rng = np.random.default_rng(9)
+    for _ in range(50):
+        t = rng.integers(0, 40, size=(int(rng.integers(2, 5)), int(rng.integers(2, 5))))
+        for correct in (False, True):
+            res = chisq(t, correct=correct)
+            assert res.p == float(sps.chi2.sf(res.statistic, res.df))
+        m1, m2, s1, s2 = rng.uniform(0.5, 9, 4)
+        n1, n2 = (int(n) for n in rng.integers(2, 200, 2))
+        for eq in (True, False):
+            res = t_test_from_summary(m1, s1, n1, m2, s2, n2, equal_var=eq)
+            assert res.p == float(2 * sps.t.sf(abs(res.statistic), res.df))
+        res = anova_from_summary(rng.uniform(0, 9, 3), rng.uniform(0.5, 5, 3), [n1, n2, 9])
+        assert res.p == float(sps.f.sf(res.statistic, res.df, res.df2))
+
+
+def test_integer_tables_validated_like_float_tables() -> None:
+    t = np.array([[3, 0], [5, 2]], dtype=np.int32)
+    assert np.array_equal(stats_mod._as_count_table(t), stats_mod._as_count_table(t.astype(float)))
+    assert stats_mod._as_count_table(t).dtype == np.int64
+    with pytest.raises(ValueError, match="non-negative"):
+        stats_mod._as_count_table(np.array([[1, -1], [2, 3]]))
+    with pytest.raises(ValueError, match="two-dimensional"):
+        stats_mod._as_count_table(np.arange(4))
+    with pytest.raises(ValueError, match="integer counts"):
+        stats_mod._as_count_table([[1.5, 2], [3, 4]])
+
+
+def test_import_does_not_load_scipy_stats() -> None:
+    # scipy.stats costs ~0.9 s to import in every process that builds a table
+    code = "import sys, ccanalysis.stats; print('scipy.stats' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

@@ -34,10 +34,20 @@ the network algorithm of Mehta & Patel (1983, 1986):
 
 All sums add positive terms from the small end (no 1 - cdf cancellation).
 Everything is in log space (``scipy.special.gammaln``).
+
+Distribution functions
+----------------------
+p-values and quantiles come from ``scipy.special`` (``chdtrc``, ``stdtr``, ``fdtrc``,
+``ndtri``, ``stdtrit``), the very functions ``scipy.stats.chi2.sf``, ``t.sf``, ``f.sf``,
+``norm.ppf`` and ``t.ppf`` call, so the numbers are bitwise the same; the frozen-distribution
+machinery of ``scipy.stats`` costs ~50 us per scalar call and ~0.9 s to import, and this module
+is imported by every process that builds a table.  ``scipy.stats`` is imported only by the Monte
+Carlo p-value (``random_table``).
 """
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -46,8 +56,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
-from scipy import stats as sps
-from scipy.special import gammaln
+from scipy.special import chdtrc, fdtrc, gammaln, ndtri, stdtr, stdtrit
 
 __all__ = [
     "ExactTestBudgetError",
@@ -64,6 +73,7 @@ __all__ = [
     "t_test",
     "t_test_from_summary",
     "welch_anova",
+    "welch_anova_from_moments",
 ]
 
 FISHER_NAME = "Fisher's exact test"
@@ -117,7 +127,14 @@ _CHUNK = 256  # nodes enumerated together
 
 def _as_count_table(table: ArrayLike) -> NDArray[np.int64]:
     """Validate a 2-D table of non-negative integer counts and return it as int64."""
-    arr = np.asarray(table, dtype=float)
+    arr = np.asarray(table)
+    if arr.dtype.kind in "iu":  # integer input (the usual case): only the sign needs checking
+        if arr.ndim != 2:
+            raise ValueError("table must be two-dimensional")
+        if arr.size and arr.min() < 0:
+            raise ValueError("table must contain non-negative finite counts")
+        return arr.astype(np.int64)
+    arr = np.asarray(arr, dtype=float)
     if arr.ndim != 2:
         raise ValueError("table must be two-dimensional")
     if not np.all(np.isfinite(arr)) or np.any(arr < 0):
@@ -175,6 +192,25 @@ def _pairs(
     off = np.cumsum(rep) - rep
     query = qstart[owner][item] + (np.arange(int(rep.sum())) - off[item])
     return item, query
+
+
+@functools.lru_cache(maxsize=8)
+def _vertices(r: int) -> tuple[NDArray[np.intp], NDArray[np.int64]]:
+    """Vertices of :meth:`_Network._two_column_min` for r rows: the free coordinate f of each
+    and the V x r indicators of the coordinates set at r_i (cached: they depend on r only)."""
+    combos = []
+    for f in range(r):
+        others = [i for i in range(r) if i != f]
+        for mask in range(2 ** (r - 1)):
+            u = np.zeros(r, dtype=np.int64)
+            for b, i in enumerate(others):
+                u[i] = (mask >> b) & 1
+            combos.append((f, u))
+    fs = np.array([c[0] for c in combos])
+    us = np.array([c[1] for c in combos])
+    fs.flags.writeable = False
+    us.flags.writeable = False
+    return fs, us
 
 
 class _Network:
@@ -278,17 +314,7 @@ class _Network:
         one (f) at a bound, 0 or r_i.  Enumerate all (f, set at r_i) pairs.
         """
         lf = self.lf
-        r = self.R
-        combos = []
-        for f in range(r):
-            others = [i for i in range(r) if i != f]
-            for mask in range(2 ** (r - 1)):
-                u = np.zeros(r, dtype=np.int64)
-                for b, i in enumerate(others):
-                    u[i] = (mask >> b) & 1
-                combos.append((f, u))
-        fs = np.array([c[0] for c in combos])
-        us = np.array([c[1] for c in combos])  # V x R indicators of x_i = r_i
+        fs, us = _vertices(self.R)
         x = us[None, :, :] * rm[:, None, :]  # nodes x V x R
         xf = ca - x.sum(axis=2)  # value of the free coordinate
         rf = rm[:, fs]  # nodes x V
@@ -721,10 +747,12 @@ def _fisher_monte_carlo(
     Random tables with the observed margins (``scipy.stats.random_table``);
     p = (1 + #{P(table) <= P(obs)(1 + rel_tol)}) / (B + 1).
     """
+    from scipy.stats import random_table  # lazy: scipy.stats takes ~0.9 s to import
+
     rows = t.sum(axis=1)
     cols = t.sum(axis=0)
     rng = np.random.default_rng(seed)
-    sims = sps.random_table(rows, cols, seed=rng).rvs(size=mc_samples)
+    sims = random_table(rows, cols, seed=rng).rvs(size=mc_samples)
     sim_stat = -gammaln(sims + 1.0).sum(axis=(1, 2))
     hits = int(np.count_nonzero(sim_stat <= _fisher_log_stat(t) + log_tol))
     p = (1 + hits) / (mc_samples + 1)
@@ -801,6 +829,37 @@ def fisher_exact(
 
 
 # ---------------------------------------------------------------------------
+# Distribution functions (scipy.special: see the module docstring)
+# ---------------------------------------------------------------------------
+
+
+def _chi2_sf(x: float, df: float) -> float:
+    """``scipy.stats.chi2.sf(x, df)`` for df > 0 (1 at and below the support's lower end 0)."""
+    return 1.0 if x <= 0 else float(chdtrc(df, x))
+
+
+def _t_sf(x: float, df: float) -> float:
+    """``scipy.stats.t.sf(x, df)`` for df > 0."""
+    return float(stdtr(df, -x))
+
+
+def _f_sf(x: float, df1: float, df2: float) -> float:
+    """``scipy.stats.f.sf(x, df1, df2)`` for df1, df2 > 0 (1 at and below 0, where ``fdtrc``
+    would give NaN for x < 0)."""
+    return 1.0 if x <= 0 else float(fdtrc(df1, df2, x))
+
+
+def _norm_ppf(q: float) -> float:
+    """``scipy.stats.norm.ppf(q)``."""
+    return float(ndtri(q))
+
+
+def _t_ppf(q: float, df: float) -> float:
+    """``scipy.stats.t.ppf(q, df)`` for 0 < q <= 1 and df > 0."""
+    return float(stdtrit(df, q))
+
+
+# ---------------------------------------------------------------------------
 # Chi-squared test
 # ---------------------------------------------------------------------------
 
@@ -820,9 +879,10 @@ def chisq(table: ArrayLike, *, correct: bool = False) -> TestResult:
     if t.shape[0] < 2 or t.shape[1] < 2:
         raise ValueError("chi-squared test needs at least 2 non-empty rows and columns")
     e = np.outer(t.sum(axis=1), t.sum(axis=0)) / t.sum()
+    dev = np.abs(t - e)
     yates = correct and t.shape == (2, 2)
-    y = min(0.5, float(np.abs(t - e).min())) if yates else 0.0
-    stat = float((((np.abs(t - e) - y) ** 2) / e).sum())
+    y = min(0.5, float(dev.min())) if yates else 0.0
+    stat = float((((dev - y) ** 2) / e).sum())
     df = float((t.shape[0] - 1) * (t.shape[1] - 1))
     if yates:
         return TestResult(
@@ -830,12 +890,10 @@ def chisq(table: ArrayLike, *, correct: bool = False) -> TestResult:
             "Pearson's chi-squared test with Yates' continuity correction",
             stat,
             df,
-            float(sps.chi2.sf(stat, df)),
+            _chi2_sf(stat, df),
             n,
         )
-    return TestResult(
-        "chisq", "Pearson's chi-squared test", stat, df, float(sps.chi2.sf(stat, df)), n
-    )
+    return TestResult("chisq", "Pearson's chi-squared test", stat, df, _chi2_sf(stat, df), n)
 
 
 # ---------------------------------------------------------------------------
@@ -873,7 +931,7 @@ def t_test_from_summary(
         df = (v1 + v2) ** 2 / (v1**2 / (n1 - 1) + v2**2 / (n2 - 1))
         test, name = "welch_t", "Welch's t-test"
     stat = (m1 - m2) / se
-    return TestResult(test, name, stat, df, float(2 * sps.t.sf(abs(stat), df)), int(n1 + n2))
+    return TestResult(test, name, stat, df, 2 * _t_sf(abs(stat), df), int(n1 + n2))
 
 
 def t_test(x: ArrayLike, y: ArrayLike, *, equal_var: bool = True) -> TestResult:
@@ -903,7 +961,7 @@ def anova_from_summary(
     df1, df2 = float(k - 1), float(big_n - k)
     stat = (ssb / df1) / (ssw / df2)
     return TestResult(
-        "anova", "One-way ANOVA", stat, df1, float(sps.f.sf(stat, df1, df2)), int(big_n), df2=df2
+        "anova", "One-way ANOVA", stat, df1, _f_sf(stat, df1, df2), int(big_n), df2=df2
     )
 
 
@@ -919,12 +977,27 @@ def anova(*groups: ArrayLike) -> TestResult:
 def welch_anova(*groups: ArrayLike) -> TestResult:
     """Welch's heteroscedastic one-way ANOVA, as R's ``oneway.test(var.equal=FALSE)``."""
     gs = [g for g in (_clean(g) for g in groups) if len(g) > 0]
-    k = len(gs)
-    if k < 2 or any(len(g) < 2 for g in gs):
+    if len(gs) < 2 or any(len(g) < 2 for g in gs):
         raise ValueError("Welch ANOVA needs at least two groups of size >= 2")
-    n = np.array([len(g) for g in gs], dtype=float)
-    m = np.array([g.mean() for g in gs])
-    v = np.array([g.var(ddof=1) for g in gs])
+    return welch_anova_from_moments(
+        [g.mean() for g in gs], [g.var(ddof=1) for g in gs], [len(g) for g in gs]
+    )
+
+
+def welch_anova_from_moments(
+    means: Sequence[float], variances: Sequence[float], ns: Sequence[int]
+) -> TestResult:
+    """Welch's one-way ANOVA from group means, variances (ddof=1) and sizes.
+
+    :func:`welch_anova` computes the moments from the samples and calls this; callers that
+    test many configurations can compute each group's moments once.
+    """
+    n = np.asarray(ns, dtype=float)
+    m = np.asarray(means, dtype=float)
+    v = np.asarray(variances, dtype=float)
+    k = len(n)
+    if k < 2 or np.any(n < 2):
+        raise ValueError("Welch ANOVA needs at least two groups of size >= 2")
     w = n / v
     sw = w.sum()
     mw = (w * m).sum() / sw
@@ -936,7 +1009,7 @@ def welch_anova(*groups: ArrayLike) -> TestResult:
         "Welch's one-way ANOVA",
         stat,
         df1,
-        float(sps.f.sf(stat, df1, df2)),
+        _f_sf(stat, df1, df2),
         int(n.sum()),
         df2=df2,
     )
@@ -1025,7 +1098,7 @@ def newcombe_diff(
     """
     if n1 <= 0 or n2 <= 0 or not (0 <= k1 <= n1) or not (0 <= k2 <= n2):
         raise ValueError("need 0 <= k <= n and n > 0")
-    z = float(sps.norm.ppf(1 - (1 - conf) / 2))
+    z = _norm_ppf(1 - (1 - conf) / 2)
     p1, p2 = k1 / n1, k2 / n2
     l1, u1 = _wilson(k1, n1, z)
     l2, u2 = _wilson(k2, n2, z)
@@ -1049,7 +1122,7 @@ def mean_diff_ci(
     res = t_test_from_summary(m1, s1, n1, m2, s2, n2, equal_var=equal_var)
     d = m1 - m2
     se = d / res.statistic if res.statistic else _se_direct(s1, n1, s2, n2, equal_var)
-    q = float(sps.t.ppf(1 - (1 - conf) / 2, res.df))
+    q = _t_ppf(1 - (1 - conf) / 2, res.df)
     return d, d - q * abs(se), d + q * abs(se)
 
 
