@@ -38,8 +38,12 @@ CLINICS = _clinics(
 def test_integrated_only_when_all_four_criteria_are_yes() -> None:
     out = classify_clinics(CLINICS)
     assert out["care_model"].tolist() == [
-        "integrated_sw", "medical_nursing", "medical_nursing",
-        "medical_nursing", "medical_nursing", "integrated_sw",
+        "integrated_sw",
+        "medical_nursing",
+        "medical_nursing",
+        "medical_nursing",
+        "medical_nursing",
+        "integrated_sw",
     ]
     assert out["group"].tolist() == ["isw", "mn", "mn", "mn", "mn", "isw"]
     assert out["isw_model"].tolist() == ["yes", "no", "no", "no", "no", "yes"]

@@ -71,8 +71,11 @@ def test_read_frame(tmp_path: Path) -> None:
 
 def test_read_frame_ignores_extra_columns(tmp_path: Path) -> None:
     path = write(tmp_path, "clinic_id,name,care_system_id,ruca\n01,A,S1,2\n", "f.csv")
-    assert read_frame(path).to_dict("list") == {"clinic_id": ["01"], "care_system_id": ["S1"],
-                                                "ruca": [2]}
+    assert read_frame(path).to_dict("list") == {
+        "clinic_id": ["01"],
+        "care_system_id": ["S1"],
+        "ruca": [2],
+    }
 
 
 def _frame_error(path: Path) -> ValidationError:
@@ -145,10 +148,20 @@ def test_size_category_boundaries() -> None:
 def test_system_size_counts_clinics_in_frame(cleaned: clean_mod.Cleaned) -> None:
     # S1 has 2 clinics in the frame, S2 3 (one did not answer), S3 10 (nine did not answer)
     size = cleaned.clinics.set_index("clinic_id")["system_size"]
-    assert size.astype(object).to_dict() == {"001": "small", "002": "small", "007": "medium",
-                                             "010": "medium", "011": "large"}
-    frame = pd.DataFrame({"clinic_id": [f"c{i}" for i in range(9 + 10)],
-                          "care_system_id": ["A"] * 9 + ["B"] * 10, "ruca": 1})
+    assert size.astype(object).to_dict() == {
+        "001": "small",
+        "002": "small",
+        "007": "medium",
+        "010": "medium",
+        "011": "large",
+    }
+    frame = pd.DataFrame(
+        {
+            "clinic_id": [f"c{i}" for i in range(9 + 10)],
+            "care_system_id": ["A"] * 9 + ["B"] * 10,
+            "ruca": 1,
+        }
+    )
     assert system_sizes(frame).astype(object).to_dict() == {"A": "medium", "B": "large"}
 
 
@@ -159,8 +172,15 @@ def test_system_size_counts_clinics_in_frame(cleaned: clean_mod.Cleaned) -> None
 def test_clinic_frame_columns(cleaned: clean_mod.Cleaned, inst: Instrument) -> None:
     c = cleaned.clinics
     items = [i for i, f in inst.analysis_items().items() if f.form != "coordinator"]
-    assert list(c.columns) == ["clinic_id", "coordinator_id", "care_system_id", "ruca", "urban",
-                               "system_size", *items]
+    assert list(c.columns) == [
+        "clinic_id",
+        "coordinator_id",
+        "care_system_id",
+        "ruca",
+        "urban",
+        "system_size",
+        *items,
+    ]
     assert c["clinic_id"].tolist() == ["001", "002", "007", "010", "011"]
     assert c["ruca"].dtype == np.int64 and c["urban"].dtype == bool
     assert c["system_size"].cat.ordered
@@ -170,8 +190,12 @@ def test_clinic_frame_columns(cleaned: clean_mod.Cleaned, inst: Instrument) -> N
 
 def test_coordinator_frame(cleaned: clean_mod.Cleaned, inst: Instrument) -> None:
     k = cleaned.coordinators
-    assert list(k.columns) == ["coordinator_id", "care_system_id", "n_clinics",
-                               *inst.items_of_form("coordinator")]
+    assert list(k.columns) == [
+        "coordinator_id",
+        "care_system_id",
+        "n_clinics",
+        *inst.items_of_form("coordinator"),
+    ]
     assert k["coordinator_id"].tolist() == ["C01", "NA", "C03", "C04"]
     assert k["n_clinics"].tolist() == [2, 1, 1, 1]
     assert k.set_index("coordinator_id").at["C01", "years_cc_role"] == 3.5
@@ -193,8 +217,7 @@ def test_care_system_mismatch(tmp_path: Path) -> None:
     with pytest.raises(ValidationError) as exc:
         clean_files(RAW, DICTIONARY, frame)
     err = exc.value
-    assert (err.file, err.record, err.field, err.value) == (str(RAW), "007", "care_system_id",
-                                                            "S2")
+    assert (err.file, err.record, err.field, err.value) == (str(RAW), "007", "care_system_id", "S2")
     assert "'S9'" in err.problem and "disagrees" in err.problem
 
 
@@ -291,8 +314,9 @@ def test_run_failure_writes_nothing(tmp_path: Path, damage: str) -> None:
     assert checksums(export, frame, DICTIONARY) == before
 
 
-def test_run_failure_while_writing_leaves_no_partial_file(tmp_path: Path,
-                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_run_failure_while_writing_leaves_no_partial_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     outdir = tmp_path / "out"
     real = pd.DataFrame.to_csv
 

@@ -12,7 +12,15 @@ from ccanalysis.pipeline import project_root
 
 pytestmark = pytest.mark.e2e
 ROOT = project_root()
-STAGES = ["00_synthesize", "01_clean", "02_classify", "03_tables", "04_sensitivity", "05_figures", "06_replication"]
+STAGES = [
+    "00_synthesize",
+    "01_clean",
+    "02_classify",
+    "03_tables",
+    "04_sensitivity",
+    "05_figures",
+    "06_replication",
+]
 
 
 def _make(*args: str) -> subprocess.CompletedProcess:
@@ -67,11 +75,19 @@ def test_touching_a_module_reruns_only_the_notebooks_that_use_it() -> None:
     """A module re-runs its own notebooks and those reading their outputs, nothing upstream."""
     assert _would_run("all", "-W", "src/ccanalysis/figures.py") == {"05_figures"}
     assert _would_run("all", "-W", "src/ccanalysis/replication.py") == {"06_replication"}
-    assert _would_run("all", "-W", "src/ccanalysis/sensitivity.py") == {"04_sensitivity", "05_figures"}
+    assert _would_run("all", "-W", "src/ccanalysis/sensitivity.py") == {
+        "04_sensitivity",
+        "05_figures",
+    }
     assert _would_run("all", "-W", "src/ccanalysis/tables.py") == {
-        "03_tables", "05_figures", "06_replication"}
+        "03_tables",
+        "05_figures",
+        "06_replication",
+    }
     assert _would_run("all", "-W", "src/ccanalysis/classify.py") == set(STAGES) - {
-        "00_synthesize", "01_clean"}
+        "00_synthesize",
+        "01_clean",
+    }
     assert _would_run("all", "-W", "src/ccanalysis/synth.py") == set(STAGES)
 
 
@@ -124,7 +140,11 @@ def test_a_run_killed_in_03_tables_leaves_outputs_intact_and_recovers() -> None:
     log.parent.mkdir(exist_ok=True)
     with log.open("w") as out:
         proc = subprocess.Popen(
-            ["make", "all"], cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+            ["make", "all"],
+            cwd=ROOT,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
     deadline = time.monotonic() + 120
     while "[03_tables] running" not in log.read_text() and time.monotonic() < deadline:
@@ -151,7 +171,10 @@ def test_a_real_export_runs_in_privacy_mode(tmp_path) -> None:  # noqa: ANN001
 
     project = tmp_path / "project"
     files = subprocess.run(
-        ["git", "ls-files", "-co", "--exclude-standard"], cwd=ROOT, capture_output=True, text=True,
+        ["git", "ls-files", "-co", "--exclude-standard"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
         check=True,
     ).stdout.split()
     for name in files:
@@ -168,7 +191,10 @@ def test_a_real_export_runs_in_privacy_mode(tmp_path) -> None:  # noqa: ANN001
 
     run = subprocess.run(
         ["make", "all", "DATA=redcap", f"EXPORT={export}", f"FRAME={frame}"],
-        cwd=project, capture_output=True, text=True, check=False,
+        cwd=project,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert run.returncode == 0, (run.stdout + run.stderr)[-3000:]
     log = run.stdout + run.stderr
@@ -176,10 +202,16 @@ def test_a_real_export_runs_in_privacy_mode(tmp_path) -> None:  # noqa: ANN001
     assert set(re.findall(r"\[(\w+)\] done", log)) == set(STAGES) - {"00_synthesize"}
     assert "privacy check passed" in log
 
-    shared = [p for d in ("reports", "tables", "figures") for p in (project / d).rglob("*")
-              if p.is_file() and p.suffix in {".html", ".md", ".csv", ".tex", ".ipynb"}]
+    shared = [
+        p
+        for d in ("reports", "tables", "figures")
+        for p in (project / d).rglob("*")
+        if p.is_file() and p.suffix in {".html", ".md", ".csv", ".tex", ".ipynb"}
+    ]
     assert len(shared) > 20
     assert not [p.name for p in shared if "SYNTHETIC" in p.read_text(encoding="utf-8")]
     assert "&lt;11" in (project / "tables/table1.html").read_text(encoding="utf-8")
     assert "<11" in (project / "tables/table1.md").read_text(encoding="utf-8")
-    assert {p: p.read_bytes() for p in (project / "data/raw").rglob("*") if p.is_file()} == raw_before
+    assert {
+        p: p.read_bytes() for p in (project / "data/raw").rglob("*") if p.is_file()
+    } == raw_before

@@ -38,8 +38,19 @@ def _conda() -> dict[str, str]:
 
 def test_every_dependency_is_pinned_exactly_in_the_lock() -> None:
     lock = _lock()
-    required = {"jupyterlab", "pandas", "scipy", "statsmodels", "matplotlib", "seaborn",
-                "papermill", "nbval", "pyarrow", "pytest", "ruff"}
+    required = {
+        "jupyterlab",
+        "pandas",
+        "scipy",
+        "statsmodels",
+        "matplotlib",
+        "seaborn",
+        "papermill",
+        "nbval",
+        "pyarrow",
+        "pytest",
+        "ruff",
+    }
     assert required <= set(_direct())
     missing = [n for n in _direct() if n not in lock]
     assert not missing, f"not pinned in requirements.lock: {missing}"

@@ -29,26 +29,96 @@ SPEC = pd.DataFrame(
         ("table1", "Degree", "degree", "rn", "RN", "n_pct", "full"),
         ("table1", "Degree", "degree", "msw_bsw", "MSW or BSW", "n_pct", "full"),
         ("table1", "Degree", "degree", "other_none", "Other or None", "n_pct", "full"),
-        ("table1", "", "certified_cc", "yes", "Certified in care coordination, yes", "n_pct",
-         "binary"),
-        ("table1", "", "years_cc_role", "", "Years practicing as a care coordinator mean (SD)",
-         "mean_sd", "mean_sd"),
-        ("table3", "", "hours_cc_week", "", "Hours/week devoted to CC – Mean (SD)", "mean_sd",
-         "full"),
-        ("table3", "Patient panel seems:", "panel_judgement", "about_right", "about right", "pct",
-         "full"),
-        ("table3", "Patient panel seems:", "panel_judgement", "too_many", "too many", "pct",
-         "full"),
-        ("table3", "Services provided:", "svc_disease_mgmt", "yes", "Disease management", "pct",
-         "binary"),
-        ("table3", "Services provided:", "svc_social_needs", "yes",
-         "Social needs assessment/referral", "pct", "binary"),
-        ("table3", "Services provided:", "svc_spiritual", "yes",
-         "Spiritual needs assessment/referral", "pct", "binary"),
-        ("table4", "Clinic supports for CC:", "support_space", "yes",
-         "Dedicated space to see patients", "pct", "binary"),
-        ("table4", "", "community_available", "most_of_the_time",
-         "Community services are readily available most of the time", "pct", "collapsed"),
+        (
+            "table1",
+            "",
+            "certified_cc",
+            "yes",
+            "Certified in care coordination, yes",
+            "n_pct",
+            "binary",
+        ),
+        (
+            "table1",
+            "",
+            "years_cc_role",
+            "",
+            "Years practicing as a care coordinator mean (SD)",
+            "mean_sd",
+            "mean_sd",
+        ),
+        (
+            "table3",
+            "",
+            "hours_cc_week",
+            "",
+            "Hours/week devoted to CC – Mean (SD)",
+            "mean_sd",
+            "full",
+        ),
+        (
+            "table3",
+            "Patient panel seems:",
+            "panel_judgement",
+            "about_right",
+            "about right",
+            "pct",
+            "full",
+        ),
+        (
+            "table3",
+            "Patient panel seems:",
+            "panel_judgement",
+            "too_many",
+            "too many",
+            "pct",
+            "full",
+        ),
+        (
+            "table3",
+            "Services provided:",
+            "svc_disease_mgmt",
+            "yes",
+            "Disease management",
+            "pct",
+            "binary",
+        ),
+        (
+            "table3",
+            "Services provided:",
+            "svc_social_needs",
+            "yes",
+            "Social needs assessment/referral",
+            "pct",
+            "binary",
+        ),
+        (
+            "table3",
+            "Services provided:",
+            "svc_spiritual",
+            "yes",
+            "Spiritual needs assessment/referral",
+            "pct",
+            "binary",
+        ),
+        (
+            "table4",
+            "Clinic supports for CC:",
+            "support_space",
+            "yes",
+            "Dedicated space to see patients",
+            "pct",
+            "binary",
+        ),
+        (
+            "table4",
+            "",
+            "community_available",
+            "most_of_the_time",
+            "Community services are readily available most of the time",
+            "pct",
+            "collapsed",
+        ),
     ],
     columns=["table", "section", "item", "level", "label", "stat", "shown"],
 )
@@ -62,9 +132,9 @@ SERVICES = {
 
 
 def long_rows(table: str, rows: list[tuple]) -> pd.DataFrame:
-    return pd.DataFrame(rows, columns=["table", "item", "level", "group", "measure", "value"]).assign(
-        table=table
-    )
+    return pd.DataFrame(
+        rows, columns=["table", "item", "level", "group", "measure", "value"]
+    ).assign(table=table)
 
 
 def make_table3() -> pd.DataFrame:
@@ -81,38 +151,129 @@ def make_table3() -> pd.DataFrame:
 def make_table1() -> pd.DataFrame:
     groups = ("total", "mn_only", "isw_only", "both")
     rows = [("table1", "n", "", g, "n", n) for g, n in zip(groups, (213, 117, 88, 8), strict=True)]
-    degree = {"rn": (41.3, 43.6, 39.8, 25.0), "msw_bsw": (6.6, 0.0, 12.5, 37.5),
-              "other_none": (52.1, 56.4, 47.7, 37.5)}
+    degree = {
+        "rn": (41.3, 43.6, 39.8, 25.0),
+        "msw_bsw": (6.6, 0.0, 12.5, 37.5),
+        "other_none": (52.1, 56.4, 47.7, 37.5),
+    }
     for level, vals in degree.items():
-        rows += [("table1", "degree", level, g, "pct", v) for g, v in zip(groups, vals, strict=True)]
-    rows += [("table1", "certified_cc", "yes", g, "pct", v)
-             for g, v in zip(groups, (15.8, 11.4, 21.8, 12.5), strict=True)]
+        rows += [
+            ("table1", "degree", level, g, "pct", v) for g, v in zip(groups, vals, strict=True)
+        ]
+    rows += [
+        ("table1", "certified_cc", "yes", g, "pct", v)
+        for g, v in zip(groups, (15.8, 11.4, 21.8, 12.5), strict=True)
+    ]
     for g, m, s in zip(groups, (4.8, 4.2, 5.7, 5.2), (4.4, 3.9, 5.0, 2.1), strict=True):
-        rows += [("table1", "years_cc_role", "", g, "mean", m),
-                 ("table1", "years_cc_role", "", g, "sd", s)]
+        rows += [
+            ("table1", "years_cc_role", "", g, "mean", m),
+            ("table1", "years_cc_role", "", g, "sd", s),
+        ]
     return long_rows("table1", rows)
 
 
 def make_sensitivity() -> pd.DataFrame:
-    cols = ["table", "item", "level", "analysis", "measure", "estimate", "ci_low", "ci_high", "p",
-            "note"]
+    cols = [
+        "table",
+        "item",
+        "level",
+        "analysis",
+        "measure",
+        "estimate",
+        "ci_low",
+        "ci_high",
+        "p",
+        "note",
+    ]
     rows = [
-        ("table3", "panel_judgement", "about_right", "unadjusted", "pp_diff", 5.0, -3.0, 13.0, .2, ""),
-        ("table3", "panel_judgement", "about_right", "standardized_isw", "pp_diff", 4.0, -5.0, 12.0,
-         .3, ""),
-        ("table3", "panel_judgement", "about_right", "gee_care_system", "risk_diff", 0.06, -0.02,
-         0.14, .1, ""),
-        ("table3", "panel_judgement", "about_right", "gee_care_system", "odds_ratio", 1.3, 0.9, 1.8,
-         .1, ""),
-        ("table3", "panel_judgement", "too_many", "unadjusted", "pp_diff", -2.0, -9.0, 5.0, .5, ""),
-        ("table3", "svc_social_needs", "yes", "unadjusted", "pp_diff", 24.9, 15.0, 33.0, .001, ""),
-        ("table3", "svc_social_needs", "yes", "gee_coordinator", "risk_diff", 0.22, 0.10, 0.35,
-         .01, ""),
-        ("table3", "hours_cc_week", "", "unadjusted", "mean_diff", 10.2, 5.1, 15.3, .001, ""),
-        ("table3", "hours_cc_week", "", "standardized_isw", "mean_diff", 9.0, 3.0, 15.0, .01, ""),
-        ("table4", "support_space", "yes", "unadjusted", "pp_diff", -8.0, -18.0, 2.0, .1, ""),
-        ("table4", "community_available", "most_of_the_time", "unadjusted", "pp_diff", 3.0,
-         np.nan, np.nan, np.nan, "no interval"),
+        (
+            "table3",
+            "panel_judgement",
+            "about_right",
+            "unadjusted",
+            "pp_diff",
+            5.0,
+            -3.0,
+            13.0,
+            0.2,
+            "",
+        ),
+        (
+            "table3",
+            "panel_judgement",
+            "about_right",
+            "standardized_isw",
+            "pp_diff",
+            4.0,
+            -5.0,
+            12.0,
+            0.3,
+            "",
+        ),
+        (
+            "table3",
+            "panel_judgement",
+            "about_right",
+            "gee_care_system",
+            "risk_diff",
+            0.06,
+            -0.02,
+            0.14,
+            0.1,
+            "",
+        ),
+        (
+            "table3",
+            "panel_judgement",
+            "about_right",
+            "gee_care_system",
+            "odds_ratio",
+            1.3,
+            0.9,
+            1.8,
+            0.1,
+            "",
+        ),
+        (
+            "table3",
+            "panel_judgement",
+            "too_many",
+            "unadjusted",
+            "pp_diff",
+            -2.0,
+            -9.0,
+            5.0,
+            0.5,
+            "",
+        ),
+        ("table3", "svc_social_needs", "yes", "unadjusted", "pp_diff", 24.9, 15.0, 33.0, 0.001, ""),
+        (
+            "table3",
+            "svc_social_needs",
+            "yes",
+            "gee_coordinator",
+            "risk_diff",
+            0.22,
+            0.10,
+            0.35,
+            0.01,
+            "",
+        ),
+        ("table3", "hours_cc_week", "", "unadjusted", "mean_diff", 10.2, 5.1, 15.3, 0.001, ""),
+        ("table3", "hours_cc_week", "", "standardized_isw", "mean_diff", 9.0, 3.0, 15.0, 0.01, ""),
+        ("table4", "support_space", "yes", "unadjusted", "pp_diff", -8.0, -18.0, 2.0, 0.1, ""),
+        (
+            "table4",
+            "community_available",
+            "most_of_the_time",
+            "unadjusted",
+            "pp_diff",
+            3.0,
+            np.nan,
+            np.nan,
+            np.nan,
+            "no interval",
+        ),
     ]
     return pd.DataFrame(rows, columns=cols)
 
@@ -122,7 +283,9 @@ def make_clinics(n_isw: int = 139, n_mn: int = 178, n_coordinators: int = 213) -
     n = n_isw + n_mn
     crit = {c: ["yes"] * n for c in F.CRITERIA_LABELS}
     for i in range(n_isw, n):
-        k = (i - n_isw) % 5  # 0: no SW on the team (rest not asked), 1-3: one criterion no, 4: missing
+        k = (
+            i - n_isw
+        ) % 5  # 0: no SW on the team (rest not asked), 1-3: one criterion no, 4: missing
         if k == 0:
             crit["sw_on_team"][i] = "no"
             for c in ("sw_responsible", "sw_interacts_patients", "sw_interacts_clinicians"):
@@ -131,14 +294,18 @@ def make_clinics(n_isw: int = 139, n_mn: int = 178, n_coordinators: int = 213) -
             crit["sw_interacts_clinicians"][i] = None
         else:
             crit[list(F.CRITERIA_LABELS)[k]][i] = "no"
-    frame = pd.DataFrame({
-        "clinic_id": [f"C{i:04d}" for i in range(n)],
-        "coordinator_id": [f"K{i % n_coordinators:03d}" for i in range(n)],
-        "care_system_id": [f"S{i % 42:02d}" for i in range(n)],
-        "care_model": pd.Categorical(["integrated_sw"] * n_isw + ["medical_nursing"] * n_mn,
-                                     categories=["medical_nursing", "integrated_sw"]),
-        **{c: pd.Categorical(v, categories=["yes", "no"]) for c, v in crit.items()},
-    })
+    frame = pd.DataFrame(
+        {
+            "clinic_id": [f"C{i:04d}" for i in range(n)],
+            "coordinator_id": [f"K{i % n_coordinators:03d}" for i in range(n)],
+            "care_system_id": [f"S{i % 42:02d}" for i in range(n)],
+            "care_model": pd.Categorical(
+                ["integrated_sw"] * n_isw + ["medical_nursing"] * n_mn,
+                categories=["medical_nursing", "integrated_sw"],
+            ),
+            **{c: pd.Categorical(v, categories=["yes", "no"]) for c, v in crit.items()},
+        }
+    )
     return frame
 
 
@@ -232,8 +399,10 @@ def test_every_figure_runs_and_saves_png_and_pdf(saved) -> None:
 
 
 def test_synthetic_label_visible_and_in_metadata_only_when_synthetic(saved) -> None:
-    for synthetic, figs in ((True, saved["figures"]["synthetic"]),
-                            (False, saved["figures"]["plain"])):
+    for synthetic, figs in (
+        (True, saved["figures"]["synthetic"]),
+        (False, saved["figures"]["plain"]),
+    ):
         for stem, fig in figs.items():
             assert F.has_synthetic_label(fig) is synthetic, stem
             assert (F.SYNTHETIC_TEXT in F.figure_texts(fig)) is synthetic, stem
@@ -272,8 +441,11 @@ def test_figures_are_drawn_inside_their_canvas_and_saved_uncropped(saved) -> Non
                 fig.draw_without_rendering()
                 boxes = [fig.get_tightbbox()]
                 (label,) = [t for t in fig.texts if t.get_gid() == F.SYNTHETIC_GID]
-                boxes.append(label.get_bbox_patch().get_window_extent().transformed(
-                    fig.dpi_scale_trans.inverted()))
+                boxes.append(
+                    label.get_bbox_patch()
+                    .get_window_extent()
+                    .transformed(fig.dpi_scale_trans.inverted())
+                )
         finally:
             fig.set_dpi(dpi)
         for box in boxes:
@@ -292,7 +464,7 @@ def _pdf_fonts(pdf: bytes) -> list:
     fonts = []
     for num in re.findall(rb"/FontFile2 (\d+) 0 R", pdf):
         start = pdf.index(b"\n" + num + b" 0 obj")
-        data = pdf[pdf.index(b"stream\n", start) + 7: pdf.index(b"\nendstream", start)]
+        data = pdf[pdf.index(b"stream\n", start) + 7 : pdf.index(b"\nendstream", start)]
         fonts.append(TTFont(BytesIO(zlib.decompress(data))))
     return fonts
 
@@ -336,17 +508,31 @@ def test_style_is_shared_and_restored() -> None:
 def test_flow_diagram_counts_come_from_the_data_and_facts(clinics, coordinators) -> None:
     fig = F.flow_diagram(FACTS, clinics, coordinators, synthetic=False)
     text = "\n".join(F.figure_texts(fig))
-    for s in ("~700", "415", "35 ineligible", "380 eligible", "317 clinics recruited", "83%",
-              "317 clinic surveys", "(100%)", "213 care coordinators", "139 clinics (44%)",
-              "178 clinics (56%)", "42 care systems"):
+    for s in (
+        "~700",
+        "415",
+        "35 ineligible",
+        "380 eligible",
+        "317 clinics recruited",
+        "83%",
+        "317 clinic surveys",
+        "(100%)",
+        "213 care coordinators",
+        "139 clinics (44%)",
+        "178 clinics (56%)",
+        "42 care systems",
+    ):
         assert s in text, s
     assert len(F.artists_with_gid(fig, "box:")) == 8  # 5 steps, the ineligible, 2 models
 
 
 def test_flow_diagram_percentages_are_computed_not_typed() -> None:
     small = make_clinics(n_isw=4, n_mn=8, n_coordinators=5)
-    facts = {"mn_primary_care_clinics_approx": 100, "mn_certified_clinics_2020": 40,
-             "ineligible_clinics": 10}
+    facts = {
+        "mn_primary_care_clinics_approx": 100,
+        "mn_certified_clinics_2020": 40,
+        "ineligible_clinics": 10,
+    }
     c = F.flow_counts(facts, small, 5)
     assert c["eligible"] == 30 and c["recruited"] == 12
     assert c["recruited_pct"] == pytest.approx(40.0)
@@ -376,8 +562,11 @@ def test_services_bars_are_the_percentages_sorted_by_total(table3_long) -> None:
         assert [b.get_gid() for b in bars] == [f"bar:{g}:{i}" for i in data["item"]]
         assert bars[0].get_facecolor()[:3] == pytest.approx(mpl.colors.to_rgb(F.GROUP_COLORS[g]))
     labels = [t.get_text() for t in ax.get_yticklabels()]
-    assert labels == ["Social needs assessment/referral", "Disease management",
-                      "Spiritual needs assessment/referral"]
+    assert labels == [
+        "Social needs assessment/referral",
+        "Disease management",
+        "Spiritual needs assessment/referral",
+    ]
     assert "P<0.001" in F.figure_texts(fig)
     assert "Medical/nursing model (n=178)" in [t.get_text() for t in ax.get_legend().get_texts()]
 
@@ -390,7 +579,9 @@ def test_services_total_is_computed_when_the_table_has_none(table3_long) -> None
     assert data["total"].iloc[0] == pytest.approx((70.2 + 95.1) / 2)
 
 
-def test_difference_plot_draws_every_interval_on_the_percentage_point_scale(sensitivity_long) -> None:
+def test_difference_plot_draws_every_interval_on_the_percentage_point_scale(
+    sensitivity_long,
+) -> None:
     data = F.difference_data(sensitivity_long, SPEC)
     assert "odds_ratio" not in set(data["measure"])
     gee = data[(data["analysis"] == "gee_care_system")]
@@ -408,8 +599,10 @@ def test_difference_plot_draws_every_interval_on_the_percentage_point_scale(sens
     expected = data[data["ci_low"].notna()]
     assert len(drawn) == len(expected) == 9
     got = sorted((t, p, a, round(lo, 9), round(hi, 9)) for t, p, a, lo, hi in drawn)
-    want = sorted((r.table, r.panel, r.analysis, round(r.ci_low, 9), round(r.ci_high, 9))
-                  for r in expected.itertuples())
+    want = sorted(
+        (r.table, r.panel, r.analysis, round(r.ci_low, 9), round(r.ci_high, 9))
+        for r in expected.itertuples()
+    )
     assert got == want
     # the row without an interval still shows its estimate
     est = [x for a in F.artists_with_gid(fig, "est:table4:pp:unadjusted") for x in a.get_xdata()]
@@ -426,13 +619,17 @@ def test_difference_plot_draws_every_interval_on_the_percentage_point_scale(sens
 def test_difference_plot_legend_clears_the_panels_with_many_analyses() -> None:
     """Seven analyses (four legend rows) over tall panels (ticks on top too): as in the study."""
     analyses = [*F.ANALYSES, "naive_logistic", "naive_newcombe", "standardized_total"]
-    spec = pd.DataFrame([("table3", "Services provided:", f"svc_{i}", "yes", f"Service {i}", "pct",
-                          "binary") for i in range(20)],
-                        columns=["table", "section", "item", "level", "label", "stat", "shown"])
-    sens = pd.DataFrame([(f"svc_{i}", "yes", a, "pp_diff", 5.0, -3.0, 13.0)
-                         for i in range(20) for a in analyses],
-                        columns=["item", "level", "analysis", "measure", "estimate", "ci_low",
-                                 "ci_high"])
+    spec = pd.DataFrame(
+        [
+            ("table3", "Services provided:", f"svc_{i}", "yes", f"Service {i}", "pct", "binary")
+            for i in range(20)
+        ],
+        columns=["table", "section", "item", "level", "label", "stat", "shown"],
+    )
+    sens = pd.DataFrame(
+        [(f"svc_{i}", "yes", a, "pp_diff", 5.0, -3.0, 13.0) for i in range(20) for a in analyses],
+        columns=["item", "level", "analysis", "measure", "estimate", "ci_low", "ci_high"],
+    )
     fig = F.difference_plot(sens, spec, synthetic=True)
     with F.style():
         fig.draw_without_rendering()
@@ -534,8 +731,11 @@ def test_privacy_mode_hides_small_counts_in_the_figures_drawn_from_records() -> 
     assert "Not shown: 5 combinations" in "\n".join(F.figure_texts(fig))
 
     small = make_clinics(n_isw=4, n_mn=8, n_coordinators=5)
-    facts = {"mn_primary_care_clinics_approx": 100, "mn_certified_clinics_2020": 40,
-             "ineligible_clinics": 10}
+    facts = {
+        "mn_primary_care_clinics_approx": 100,
+        "mn_certified_clinics_2020": 40,
+        "ineligible_clinics": 10,
+    }
     text = "\n".join(F.figure_texts(F.flow_diagram(facts, small, 5, synthetic=False, min_cell=6)))
     assert "<6 clinics\nIntegrated social worker model" in text  # 4 ISW clinics, no percentage
     assert "8 clinics (67%)" in text and "by <6 care coordinators" in text

@@ -28,7 +28,10 @@ def test_choices_split_on_bar_then_first_comma() -> None:
     assert parse_choices("1, Yes | 0, No") == {"1": "Yes", "0": "No"}
     # missing space after the comma, stray spaces, a comma inside the label
     assert parse_choices("1,Always|2 ,  Mostly, or often |3, x") == {
-        "1": "Always", "2": "Mostly, or often", "3": "x"}
+        "1": "Always",
+        "2": "Mostly, or often",
+        "3": "x",
+    }
     with pytest.raises(ValueError, match="no comma"):
         parse_choices("1 Yes | 0, No")
 
@@ -49,17 +52,31 @@ def test_shipped_instrument_export_columns_and_items() -> None:
     assert cols.index("identification_complete") == 3
     assert cols[cols.index("coordinator_complete") - 1] == "work_onsite"
     assert cols[-1] == "approaches_complete"
-    assert [c for c in cols if c.startswith("services___")] == [f"services___{i}" for i in range(1, 14)]
+    assert [c for c in cols if c.startswith("services___")] == [
+        f"services___{i}" for i in range(1, 14)
+    ]
     items = inst.analysis_items()
     assert items["svc_social_needs"].name == "services"
-    assert inst["pt_comm_phone"].level_order() == ["always", "mostly", "sometimes", "rarely", "never"]
+    assert inst["pt_comm_phone"].level_order() == [
+        "always",
+        "mostly",
+        "sometimes",
+        "rarely",
+        "never",
+    ]
     assert inst["sw_on_team"].levels == {"1": "yes", "0": "no"}
     assert inst["hours_cc_week"].is_numeric and inst["hours_cc_week"].vmax == 80
     assert inst["degree"].single_order[0] == "msw_bsw"
     assert inst["sw_responsible"].branching == "[sw_on_team] = '1'"
     assert set(inst.items_of_form("coordinator")) == {
-        "degree", "certified_cc", "years_cc_role", "multi_clinic", "years_study_clinics",
-        "hours_week_study_clinics", "work_onsite"}
+        "degree",
+        "certified_cc",
+        "years_cc_role",
+        "multi_clinic",
+        "years_study_clinics",
+        "hours_week_study_clinics",
+        "work_onsite",
+    }
 
 
 def test_every_published_item_is_in_the_dictionary() -> None:
@@ -71,9 +88,29 @@ def test_every_published_item_is_in_the_dictionary() -> None:
 
 
 def test_bom_crlf_and_api_header_are_accepted(tmp_path) -> None:
-    rows = [["record_id", "f", "", "text", "ID"],
-            ["q1", "f", "", "radio", "Q", "1, A | 2, B", "", "", "", "", "", "", "", "", "", "", "",
-             '@CC-LEVELS="1=a 2=b"']]
+    rows = [
+        ["record_id", "f", "", "text", "ID"],
+        [
+            "q1",
+            "f",
+            "",
+            "radio",
+            "Q",
+            "1, A | 2, B",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            '@CC-LEVELS="1=a 2=b"',
+        ],
+    ]
     web = _dictionary_text(rows)
     api = _dictionary_text(rows, header=API_COLUMNS)
     path = tmp_path / "d.csv"

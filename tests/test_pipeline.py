@@ -15,14 +15,25 @@ def _notebook(path, *sources: str) -> None:
     params = nbformat.v4.new_code_cell("x = 1")
     params.metadata["tags"] = ["parameters"]
     nb.cells = [params] + [nbformat.v4.new_code_cell(s) for s in sources]
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
     nbformat.write(nb, path)
 
 
 @pytest.mark.parametrize(
     ("text", "value"),
-    [("None", None), ("True", True), ("False", False), ("11", 11), ("0.5", 0.5),
-     ("data/raw/x.csv", "data/raw/x.csv"), ("20240325", 20240325)],
+    [
+        ("None", None),
+        ("True", True),
+        ("False", False),
+        ("11", 11),
+        ("0.5", 0.5),
+        ("data/raw/x.csv", "data/raw/x.csv"),
+        ("20240325", 20240325),
+    ],
 )
 def test_make_variables_become_python_values(text, value) -> None:
     assert pipeline._coerce(text) == value

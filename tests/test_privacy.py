@@ -37,8 +37,11 @@ def test_command_fails_the_run_when_an_id_leaks(tmp_path, capsys) -> None:
     (out / "leak.ipynb").write_text('{"text": "K02 answered"}')
     assert main([str(export), str(out)]) == 1
     assert "'K02'" in capsys.readouterr().err
-    proc = subprocess.run([sys.executable, "-m", "ccanalysis.privacy", str(export), str(out)],
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "ccanalysis.privacy", str(export), str(out)],
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 1
 
 

@@ -80,8 +80,9 @@ def write(tmp_path: Path, text: str, name: str = "export.csv") -> Path:
     return path
 
 
-def assert_names(err: ValidationError, path: Path, record: str | None, field: str | None,
-                 value: object) -> None:
+def assert_names(
+    err: ValidationError, path: Path, record: str | None, field: str | None, value: object
+) -> None:
     """The error names file, record, field and value (as attributes and in its message)."""
     assert err.file == str(path)
     assert err.record == record
@@ -102,29 +103,76 @@ def assert_names(err: ValidationError, path: Path, record: str | None, field: st
 
 EXPECTED = {
     # record: {column: value}; NaN = missing
-    "001": {"coordinator_id": "C01", "care_system_id": "S1", "degree": "msw_bsw",
-            "certified_cc": "yes", "years_cc_role": 3.5, "hours_week_study_clinics": 40.0,
-            "work_onsite": "always", "sw_engage_ease": "somewhat_easy", "panel_size": 150.0,
-            "panel_judgement": "too_many", "svc_disease_mgmt": "yes", "svc_pc_clinicians": "no",
-            "svc_education": "yes", "svc_spiritual": "yes", "connect_name_phone": np.nan,
-            "connect_call_with_patient": np.nan, "support_emr_prompts": "yes",
-            "support_space": "no", "measure_none": np.nan, "ease_hospital_nh": "very_easy",
-            "resource_satisfaction": "very_satisfied", "familiar_clinical": np.nan},
-    "002": {"coordinator_id": "C01", "degree": "msw_bsw", "years_cc_role": 4.0,
-            "sw_on_team": "no", "sw_responsible": np.nan, "hours_cc_week": 0.0,
-            "panel_size": 1500.0, "svc_disease_mgmt": "no", "svc_pc_clinicians": "yes",
-            "connect_name_phone": "yes", "connect_contact_resource": "yes",
-            "connect_call_with_patient": "yes", "ease_hospital_nh": "very_difficult"},
-    "007": {"coordinator_id": "NA", "care_system_id": "S2", "degree": np.nan,
-            "certified_cc": "no", "years_cc_role": np.nan, "work_onsite": "never",
-            "sw_on_team": np.nan, "panel_size": 0.0, "svc_disease_mgmt": np.nan,
-            "connect_name_phone": "no", "connect_call_with_patient": "yes"},
-    "010": {"degree": "lpn_cma", "years_cc_role": 50.0, "work_onsite": "sometimes",
-            "sw_interacts_clinicians": "no", "sw_engage_ease": "very_difficult",
-            "clinicians_per_fte": 200.0},
-    "011": {"care_system_id": "S3", "degree": "msn_bsn", "years_cc_role": 0.5,
-            "measure_none": "yes", "measure_patient_types": "no", "resource_chw": "yes",
-            "resource_surg_specialists": "yes", "support_space": np.nan},
+    "001": {
+        "coordinator_id": "C01",
+        "care_system_id": "S1",
+        "degree": "msw_bsw",
+        "certified_cc": "yes",
+        "years_cc_role": 3.5,
+        "hours_week_study_clinics": 40.0,
+        "work_onsite": "always",
+        "sw_engage_ease": "somewhat_easy",
+        "panel_size": 150.0,
+        "panel_judgement": "too_many",
+        "svc_disease_mgmt": "yes",
+        "svc_pc_clinicians": "no",
+        "svc_education": "yes",
+        "svc_spiritual": "yes",
+        "connect_name_phone": np.nan,
+        "connect_call_with_patient": np.nan,
+        "support_emr_prompts": "yes",
+        "support_space": "no",
+        "measure_none": np.nan,
+        "ease_hospital_nh": "very_easy",
+        "resource_satisfaction": "very_satisfied",
+        "familiar_clinical": np.nan,
+    },
+    "002": {
+        "coordinator_id": "C01",
+        "degree": "msw_bsw",
+        "years_cc_role": 4.0,
+        "sw_on_team": "no",
+        "sw_responsible": np.nan,
+        "hours_cc_week": 0.0,
+        "panel_size": 1500.0,
+        "svc_disease_mgmt": "no",
+        "svc_pc_clinicians": "yes",
+        "connect_name_phone": "yes",
+        "connect_contact_resource": "yes",
+        "connect_call_with_patient": "yes",
+        "ease_hospital_nh": "very_difficult",
+    },
+    "007": {
+        "coordinator_id": "NA",
+        "care_system_id": "S2",
+        "degree": np.nan,
+        "certified_cc": "no",
+        "years_cc_role": np.nan,
+        "work_onsite": "never",
+        "sw_on_team": np.nan,
+        "panel_size": 0.0,
+        "svc_disease_mgmt": np.nan,
+        "connect_name_phone": "no",
+        "connect_call_with_patient": "yes",
+    },
+    "010": {
+        "degree": "lpn_cma",
+        "years_cc_role": 50.0,
+        "work_onsite": "sometimes",
+        "sw_interacts_clinicians": "no",
+        "sw_engage_ease": "very_difficult",
+        "clinicians_per_fte": 200.0,
+    },
+    "011": {
+        "care_system_id": "S3",
+        "degree": "msn_bsn",
+        "years_cc_role": 0.5,
+        "measure_none": "yes",
+        "measure_patient_types": "no",
+        "resource_chw": "yes",
+        "resource_surg_specialists": "yes",
+        "support_space": np.nan,
+    },
 }
 
 
@@ -153,8 +201,13 @@ def test_columns_and_dtypes(records: pd.DataFrame, inst: Instrument) -> None:
     assert isinstance(wo, pd.CategoricalDtype) and wo.ordered
     assert list(wo.categories) == ["always", "usually", "sometimes", "rarely", "never"]
     assert list(records["certified_cc"].cat.categories) == ["yes", "no"]
-    assert list(records["degree"].cat.categories) == ["rn", "msn_bsn", "msw_bsw", "lpn_cma",
-                                                      "other_none"]
+    assert list(records["degree"].cat.categories) == [
+        "rn",
+        "msn_bsn",
+        "msw_bsw",
+        "lpn_cma",
+        "other_none",
+    ]
     assert list(records["svc_cultural"].cat.categories) == ["yes", "no"]
     assert records.index.equals(pd.RangeIndex(5))
 
@@ -166,8 +219,9 @@ def test_missing_is_never_coded(records: pd.DataFrame) -> None:
     assert not records.isin(["", "0", "1"]).to_numpy().any()
 
 
-def test_bom_and_crlf_read_identically(tmp_path: Path, inst: Instrument,
-                                       records: pd.DataFrame) -> None:
+def test_bom_and_crlf_read_identically(
+    tmp_path: Path, inst: Instrument, records: pd.DataFrame
+) -> None:
     path = tmp_path / "bom.csv"
     path.write_bytes(b"\xef\xbb\xbf" + export_text(crlf=True).encode("utf-8"))
     assert b"\r\n" in path.read_bytes()
@@ -183,8 +237,9 @@ def test_labels_export_read_identically(inst: Instrument, records: pd.DataFrame)
     assert stats.labels
 
 
-def test_labels_export_with_bom_crlf(tmp_path: Path, inst: Instrument,
-                                     records: pd.DataFrame) -> None:
+def test_labels_export_with_bom_crlf(
+    tmp_path: Path, inst: Instrument, records: pd.DataFrame
+) -> None:
     path = tmp_path / "labels.csv"
     path.write_bytes(b"\xef\xbb\xbf" + export_text(labels=True, crlf=True).encode("utf-8"))
     pd.testing.assert_frame_equal(read_export(path, inst), records)
@@ -196,10 +251,12 @@ def test_leading_zeros_and_na_text_kept(records: pd.DataFrame) -> None:
 
 
 def test_na_in_free_text_field_stays_text(tmp_path: Path) -> None:
-    text = (DICTIONARY.read_text(encoding="utf-8").splitlines()[0] + "\n"
-            "record_id,id,,text,Record,,,,,,y,,,,,,,\n"
-            "comment,id,,text,A comment,,,,,,,,,,,,,\n"
-            "score,id,,text,A score,,,integer,0,10,,,,,,,,\n")
+    text = (
+        DICTIONARY.read_text(encoding="utf-8").splitlines()[0] + "\n"
+        "record_id,id,,text,Record,,,,,,y,,,,,,,\n"
+        "comment,id,,text,A comment,,,,,,,,,,,,,\n"
+        "score,id,,text,A score,,,integer,0,10,,,,,,,,\n"
+    )
     dictionary = write(tmp_path, text, "dict.csv")
     export = write(tmp_path, "record_id,comment,score,id_complete\n1,NA,NA,2\n2,,,0\n")
     small = read_dictionary(dictionary)
@@ -223,18 +280,24 @@ def test_missing_codes_read_as_missing(tmp_path: Path, inst: Instrument) -> None
     assert stats.missing_codes == 2
 
 
-def test_extra_redcap_columns_allowed(tmp_path: Path, inst: Instrument,
-                                      records: pd.DataFrame) -> None:
+def test_extra_redcap_columns_allowed(
+    tmp_path: Path, inst: Instrument, records: pd.DataFrame
+) -> None:
     rows = _parse(export_text())
-    rows = [[r[0], h, *r[1:]] for r, h in zip(rows, ["redcap_data_access_group"] + ["dag"] * 5,
-                                              strict=True)]
-    rows = [[*r, t] for r, t in zip(rows, ["coordinator_timestamp"] + ["[not completed]"] * 5,
-                                    strict=True)]
+    rows = [
+        [r[0], h, *r[1:]]
+        for r, h in zip(rows, ["redcap_data_access_group"] + ["dag"] * 5, strict=True)
+    ]
+    rows = [
+        [*r, t]
+        for r, t in zip(rows, ["coordinator_timestamp"] + ["[not completed]"] * 5, strict=True)
+    ]
     pd.testing.assert_frame_equal(read_export(write(tmp_path, _unparse(rows)), inst), records)
 
 
-def test_cells_with_spaces_are_stripped(tmp_path: Path, inst: Instrument,
-                                        records: pd.DataFrame) -> None:
+def test_cells_with_spaces_are_stripped(
+    tmp_path: Path, inst: Instrument, records: pd.DataFrame
+) -> None:
     path = write(tmp_path, set_cell(export_text(), "001", "work_onsite", " 1 "))
     pd.testing.assert_frame_equal(read_export(path, inst), records)
 
@@ -245,11 +308,20 @@ def test_cells_with_spaces_are_stripped(tmp_path: Path, inst: Instrument,
 
 def test_checkbox_items_expansion(inst: Instrument) -> None:
     f = inst["connect"]
-    raw = pd.DataFrame({"connect___1": ["1", "0", "0", ""], "connect___2": ["0", "0", "1", "1"],
-                        "connect___3": ["0", "0", "1", "0"]}, dtype=object)
+    raw = pd.DataFrame(
+        {
+            "connect___1": ["1", "0", "0", ""],
+            "connect___2": ["0", "0", "1", "1"],
+            "connect___3": ["0", "0", "1", "0"],
+        },
+        dtype=object,
+    )
     out = decode_checkbox_items(raw, f)
-    assert list(out.columns) == ["connect_name_phone", "connect_contact_resource",
-                                 "connect_call_with_patient"]
+    assert list(out.columns) == [
+        "connect_name_phone",
+        "connect_contact_resource",
+        "connect_call_with_patient",
+    ]
     assert out.iloc[0].tolist() == ["yes", "no", "no"]
     assert out.iloc[1].isna().all()  # nothing checked: not answered
     assert out.iloc[2].tolist() == ["no", "yes", "yes"]
@@ -373,10 +445,12 @@ def test_unknown_yesno_code(tmp_path: Path, inst: Instrument) -> None:
 
 
 def test_unknown_dropdown_code(tmp_path: Path) -> None:
-    text = (DICTIONARY.read_text(encoding="utf-8").splitlines()[0] + "\n"
-            "record_id,id,,text,Record,,,,,,y,,,,,,,\n"
-            'size,id,,dropdown,Size,"1, Small | 2, Large",,,,,,,,,,,,'
-            '"@CC-LEVELS=""1=small 2=large"""\n')
+    text = (
+        DICTIONARY.read_text(encoding="utf-8").splitlines()[0] + "\n"
+        "record_id,id,,text,Record,,,,,,y,,,,,,,\n"
+        'size,id,,dropdown,Size,"1, Small | 2, Large",,,,,,,,,,,,'
+        '"@CC-LEVELS=""1=small 2=large"""\n'
+    )
     small = read_dictionary(write(tmp_path, text, "dict.csv"))
     path = write(tmp_path, "record_id,size,id_complete\nA,2,2\nB,3,2\n")
     assert_names(_raises(path, small), path, "B", "size", "3")
@@ -445,10 +519,12 @@ def test_required_identifier_empty(tmp_path: Path, inst: Instrument) -> None:
 
 
 def test_dictionary_does_not_match(tmp_path: Path) -> None:
-    text = (DICTIONARY.read_text(encoding="utf-8").splitlines()[0] + "\n"
-            "study_id,demo,,text,Study ID,,,,,,y,,,,,,,\n"
-            "age,demo,,text,Age,,,integer,0,120,,,,,,,,\n"
-            "sex,demo,,radio,Sex,\"1, F | 2, M\",,,,,,,,,,,,\"@CC-LEVELS=\"\"1=f 2=m\"\"\"\n")
+    text = (
+        DICTIONARY.read_text(encoding="utf-8").splitlines()[0] + "\n"
+        "study_id,demo,,text,Study ID,,,,,,y,,,,,,,\n"
+        "age,demo,,text,Age,,,integer,0,120,,,,,,,,\n"
+        'sex,demo,,radio,Sex,"1, F | 2, M",,,,,,,,,,,,"@CC-LEVELS=""1=f 2=m"""\n'
+    )
     other = read_dictionary(write(tmp_path, text, "other_dict.csv"))
     path = write(tmp_path, export_text())
     err = _raises(path, other)
@@ -536,11 +612,13 @@ def _corrupt(data: st.DataObject, text: str) -> bytes:
     return bytes(raw)
 
 
-@settings(max_examples=60, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(data=st.data(), labels=st.booleans())
-def test_corrupted_export_never_crashes(tmp_path: Path, inst: Instrument, data: st.DataObject,
-                                       labels: bool) -> None:
+def test_corrupted_export_never_crashes(
+    tmp_path: Path, inst: Instrument, data: st.DataObject, labels: bool
+) -> None:
     path = tmp_path / "corrupt.csv"
     path.write_bytes(_corrupt(data, export_text(labels=labels)))
     try:

@@ -14,8 +14,9 @@ from ccanalysis import sensitivity as sens
 from ccanalysis.io import SYNTHETIC_LABEL
 
 ROOT = Path(__file__).resolve().parents[1]
-SPEC = pd.read_csv(ROOT / "src" / "ccanalysis" / "specs" / "tables.csv", dtype=str,
-                   keep_default_na=False)
+SPEC = pd.read_csv(
+    ROOT / "src" / "ccanalysis" / "specs" / "tables.csv", dtype=str, keep_default_na=False
+)
 FREQ5 = ["always", "mostly", "sometimes", "rarely", "never"]
 YN = ["yes", "no"]
 SIZE_CAT = pd.CategoricalDtype(["small", "medium", "large"], ordered=True)
@@ -37,13 +38,21 @@ def _levels_of(spec: pd.DataFrame) -> dict[str, list[str] | None]:
         "panel_judgement": ["about_right", "too_many", "too_few"],
         "cc_always_onsite": ["always", "most_days", "some_days", "rarely_never"],
         "comm_initiator": ["care_coordinator", "patient", "equal"],
-        "transitions_involvement": ["very_involved", "somewhat_involved", "a_little_involved",
-                                    "not_involved"],
+        "transitions_involvement": [
+            "very_involved",
+            "somewhat_involved",
+            "a_little_involved",
+            "not_involved",
+        ],
         "ease_hospital_nh": ["very_difficult", "somewhat_difficult", "somewhat_easy", "very_easy"],
         "payment_required": ["most_of_the_time", "sometimes", "rarely_never"],
         "financial_constraints": ["most_of_the_time", "some_of_the_time", "rarely_never"],
-        "resource_satisfaction": ["very_satisfied", "somewhat_satisfied", "somewhat_dissatisfied",
-                                  "very_dissatisfied"],
+        "resource_satisfaction": [
+            "very_satisfied",
+            "somewhat_satisfied",
+            "somewhat_dissatisfied",
+            "very_dissatisfied",
+        ],
     }
     out: dict[str, list[str] | None] = {}
     for item, rows in SPEC[SPEC["table"].isin(["table3", "table4"])].groupby("item", sort=False):
@@ -65,8 +74,12 @@ def _levels_of(spec: pd.DataFrame) -> dict[str, list[str] | None]:
         elif r["combine"] == "very":
             out[item] = ["very", "somewhat", "a_little", "not_at_all"]
         elif item.endswith("_value"):
-            out[item] = ["strongly_agree", "somewhat_agree", "somewhat_disagree",
-                         "strongly_disagree"]
+            out[item] = [
+                "strongly_agree",
+                "somewhat_agree",
+                "somewhat_disagree",
+                "strongly_disagree",
+            ]
         else:
             raise AssertionError(f"no levels for {item}")
     return out
@@ -84,8 +97,12 @@ def make_clinics(scale: int = 1, seed: int = 7, missing: float = 0.02) -> pd.Dat
     medium, 11 large per 42), 213 x scale coordinators nested in systems, 139 x scale integrated
     clinics (more in large, urban systems), answers correlated within systems and coordinators."""
     rng = np.random.default_rng(seed)
-    sizes = ([1] * 8 + [2] * 8 + [3, 3, 4, 4, 5, 5, 5, 6, 6, 6, 7, 7, 8, 8, 9]
-             + [10, 11, 12, 14, 15, 17, 18, 20, 24, 30, 36]) * scale
+    sizes = (
+        [1] * 8
+        + [2] * 8
+        + [3, 3, 4, 4, 5, 5, 5, 6, 6, 6, 7, 7, 8, 8, 9]
+        + [10, 11, 12, 14, 15, 17, 18, 20, 24, 30, 36]
+    ) * scale
     n = sum(sizes)
     system = np.repeat(np.arange(len(sizes)), sizes)
     size_of = np.array(["small" if s <= 2 else "medium" if s <= 9 else "large" for s in sizes])
@@ -95,8 +112,13 @@ def make_clinics(scale: int = 1, seed: int = 7, missing: float = 0.02) -> pd.Dat
     ruca = np.where(urban, rng.integers(1, 4, n), rng.integers(4, 11, n))
     # care model: latent score, the top 139/317 are integrated
     u_sys = rng.normal(0, 1.0, len(sizes))[system]
-    score = (1.2 * (size == "medium") + 1.8 * (size == "large") + 0.6 * urban + u_sys
-             + rng.logistic(0, 1, n))
+    score = (
+        1.2 * (size == "medium")
+        + 1.8 * (size == "large")
+        + 0.6 * urban
+        + u_sys
+        + rng.logistic(0, 1, n)
+    )
     n_isw = 139 * scale
     isw = np.zeros(n, dtype=bool)
     isw[np.argsort(-score, kind="stable")[:n_isw]] = True
@@ -117,21 +139,27 @@ def make_clinics(scale: int = 1, seed: int = 7, missing: float = 0.02) -> pd.Dat
     for k, s in enumerate(sizes):
         m = n_coord[k]
         local = np.concatenate([np.arange(m), rng.integers(0, m, s - m)])
-        coord[start:start + s] = cstart + rng.permutation(local)
+        coord[start : start + s] = cstart + rng.permutation(local)
         start += s
         cstart += m
-    frame = pd.DataFrame({
-        "clinic_id": [f"C{i:05d}" for i in range(n)],
-        "coordinator_id": [f"K{c:05d}" for c in coord],
-        "care_system_id": [f"S{s:04d}" for s in system],
-        "ruca": ruca,
-        "urban": urban,
-        "system_size": pd.Categorical(size, dtype=SIZE_CAT),
-        "care_model": pd.Categorical(np.where(isw, "integrated_sw", "medical_nursing"),
-                                     categories=["medical_nursing", "integrated_sw"], ordered=True),
-        "group": pd.Categorical(np.where(isw, "isw", "mn"), categories=["mn", "isw"],
-                                ordered=True),
-    })
+    frame = pd.DataFrame(
+        {
+            "clinic_id": [f"C{i:05d}" for i in range(n)],
+            "coordinator_id": [f"K{c:05d}" for c in coord],
+            "care_system_id": [f"S{s:04d}" for s in system],
+            "ruca": ruca,
+            "urban": urban,
+            "system_size": pd.Categorical(size, dtype=SIZE_CAT),
+            "care_model": pd.Categorical(
+                np.where(isw, "integrated_sw", "medical_nursing"),
+                categories=["medical_nursing", "integrated_sw"],
+                ordered=True,
+            ),
+            "group": pd.Categorical(
+                np.where(isw, "isw", "mn"), categories=["mn", "isw"], ordered=True
+            ),
+        }
+    )
     n_sys, n_k = len(sizes), int(coord.max()) + 1
     cols = {}
     for j, (item, levels) in enumerate(LEVELS.items()):
@@ -170,28 +198,55 @@ def result(clinics: pd.DataFrame, tmp_path_factory: pytest.TempPathFactory) -> d
 
 def tiny(rows: list[tuple[str, bool, str, object, float]]) -> pd.DataFrame:
     """Clinics from (group, urban, size, answer of svc_social_needs, hours_cc_week)."""
-    return pd.DataFrame({
-        "clinic_id": [f"C{i}" for i in range(len(rows))],
-        "coordinator_id": [f"K{i}" for i in range(len(rows))],
-        "care_system_id": [f"S{i % 3}" for i in range(len(rows))],
-        "group": pd.Categorical([r[0] for r in rows], categories=["mn", "isw"], ordered=True),
-        "urban": [r[1] for r in rows],
-        "system_size": pd.Categorical([r[2] for r in rows], dtype=SIZE_CAT),
-        "svc_social_needs": pd.Categorical([r[3] for r in rows], categories=YN, ordered=True),
-        "hours_cc_week": [r[4] for r in rows],
-    })
+    return pd.DataFrame(
+        {
+            "clinic_id": [f"C{i}" for i in range(len(rows))],
+            "coordinator_id": [f"K{i}" for i in range(len(rows))],
+            "care_system_id": [f"S{i % 3}" for i in range(len(rows))],
+            "group": pd.Categorical([r[0] for r in rows], categories=["mn", "isw"], ordered=True),
+            "urban": [r[1] for r in rows],
+            "system_size": pd.Categorical([r[2] for r in rows], dtype=SIZE_CAT),
+            "svc_social_needs": pd.Categorical([r[3] for r in rows], categories=YN, ordered=True),
+            "hours_cc_week": [r[4] for r in rows],
+        }
+    )
 
 
-TINY_SPEC = spec_frame([
-    ("table3", "", "hours_cc_week", "", "Hours/week – Mean (SD)", "mean_sd", "full", "",
-     "student_t"),
-    ("table3", "Services provided:", "svc_social_needs", "yes", "Social needs", "pct", "binary",
-     "", "fisher"),
-])
+TINY_SPEC = spec_frame(
+    [
+        (
+            "table3",
+            "",
+            "hours_cc_week",
+            "",
+            "Hours/week – Mean (SD)",
+            "mean_sd",
+            "full",
+            "",
+            "student_t",
+        ),
+        (
+            "table3",
+            "Services provided:",
+            "svc_social_needs",
+            "yes",
+            "Social needs",
+            "pct",
+            "binary",
+            "",
+            "fisher",
+        ),
+    ]
+)
 
 
-def _row(frame: pd.DataFrame, item: str, analysis: str, measure: str | None = None,
-         level: str | None = None) -> pd.Series:
+def _row(
+    frame: pd.DataFrame,
+    item: str,
+    analysis: str,
+    measure: str | None = None,
+    level: str | None = None,
+) -> pd.Series:
     m = (frame["item"] == item) & (frame["analysis"] == analysis)
     if measure is not None:
         m &= frame["measure"] == measure
@@ -217,18 +272,24 @@ def _row(frame: pd.DataFrame, item: str, analysis: str, measure: str | None = No
 # Hours: isw means A 20, B 50 (crude 27.5); mn means A 20, B 30 (crude 26.667).
 #   target isw: mn* = 3/4 * 20 + 1/4 * 30 = 22.5, difference 27.5 - 22.5 = 5.0;
 #   target total: mn* = (20 + 30)/2 = 25, isw* = (20 + 50)/2 = 35, difference 10.0.
-HAND = tiny([
-    ("isw", True, "small", "yes", 10.0), ("isw", True, "small", "yes", 20.0),
-    ("isw", True, "small", "no", 30.0), ("isw", False, "small", "yes", 50.0),
-    ("mn", True, "small", "yes", 10.0), ("mn", True, "small", "no", 30.0),
-    ("mn", False, "small", "yes", 20.0), ("mn", False, "small", "no", 20.0),
-    ("mn", False, "small", "no", 40.0), ("mn", False, "small", "no", 40.0),
-])
+HAND = tiny(
+    [
+        ("isw", True, "small", "yes", 10.0),
+        ("isw", True, "small", "yes", 20.0),
+        ("isw", True, "small", "no", 30.0),
+        ("isw", False, "small", "yes", 50.0),
+        ("mn", True, "small", "yes", 10.0),
+        ("mn", True, "small", "no", 30.0),
+        ("mn", False, "small", "yes", 20.0),
+        ("mn", False, "small", "no", 20.0),
+        ("mn", False, "small", "no", 40.0),
+        ("mn", False, "small", "no", 40.0),
+    ]
+)
 
 
 def test_standardization_matches_hand_calculation() -> None:
-    res = sens.standardize(HAND, TINY_SPEC, target=["isw", "total"], n_boot=50, seed=1,
-                           min_cell=1)
+    res = sens.standardize(HAND, TINY_SPEC, target=["isw", "total"], n_boot=50, seed=1, min_cell=1)
     un = _row(res, "svc_social_needs", "unadjusted")
     assert un["measure"] == "pp_diff"
     assert un["estimate"] == pytest.approx(100 * (3 / 4 - 1 / 3))
@@ -262,15 +323,17 @@ def test_missing_answers_are_left_out_of_shares_and_weights() -> None:
 
 
 def test_one_stratum_standardization_equals_crude(clinics: pd.DataFrame) -> None:
-    one = clinics.assign(urban=True,
-                         system_size=pd.Categorical(["medium"] * len(clinics), dtype=SIZE_CAT))
+    one = clinics.assign(
+        urban=True, system_size=pd.Categorical(["medium"] * len(clinics), dtype=SIZE_CAT)
+    )
     res = sens.standardize(one, SPEC, target=["isw", "total"], n_boot=200, seed=5)
     un = res[res["analysis"] == "unadjusted"].reset_index(drop=True)
     for t in ("isw", "total"):
         st = res[res["analysis"] == f"standardized_{t}"].reset_index(drop=True)
         cols = ["estimate", "ci_low", "ci_high", "p", "value_mn", "value_isw"]
-        np.testing.assert_allclose(st[cols].to_numpy(), un[cols].to_numpy(), rtol=1e-12,
-                                   atol=1e-9, equal_nan=True)
+        np.testing.assert_allclose(
+            st[cols].to_numpy(), un[cols].to_numpy(), rtol=1e-12, atol=1e-9, equal_nan=True
+        )
 
 
 def test_bootstrap_is_reproducible_and_covers_the_estimate(clinics: pd.DataFrame) -> None:
@@ -319,8 +382,10 @@ def test_standardization_removes_confounding(clinics: pd.DataFrame) -> None:
 
 def test_empty_stratum_is_collapsed_or_dropped_with_a_note() -> None:
     # mn has no clinic in rural/small, isw has one there
-    frame = pd.concat([HAND, tiny([("isw", False, "large", "yes", 10.0),
-                                   ("mn", False, "medium", "no", 30.0)])], ignore_index=True)
+    frame = pd.concat(
+        [HAND, tiny([("isw", False, "large", "yes", 10.0), ("mn", False, "medium", "no", 30.0)])],
+        ignore_index=True,
+    )
     col = sens.standardize(frame, TINY_SPEC, n_boot=50, seed=1, empty="collapse", min_cell=1)
     row = _row(col, "svc_social_needs", "standardized_isw")
     assert "collapsed" in row["note"] and "merged rural/large with rural/medium" in row["note"]
@@ -359,15 +424,20 @@ def test_empty_cell_in_a_replicate_borrows_its_rurality_mean() -> None:
 
 
 def test_collapse_prefers_the_adjacent_size_then_the_other_rurality() -> None:
-    cnt = np.array([[5, 0, 4, 0, 0, 0],   # mn answers per stratum
-                    [3, 2, 1, 0, 0, 1]])  # isw answers
+    cnt = np.array(
+        [
+            [5, 0, 4, 0, 0, 0],  # mn answers per stratum
+            [3, 2, 1, 0, 0, 1],
+        ]
+    )  # isw answers
     block_of, keep, note = sens._collapse(cnt, "isw", "collapse", 1)
     assert keep.all()
     assert block_of[1] in (block_of[0], block_of[2])  # urban/medium joins a neighbour
     # rural has no mn answers at all: it is merged into an urban block
     assert block_of[5] in set(block_of[:3])
-    assert note.startswith("strata without answers of a model collapsed: merged urban/medium "
-                           "with urban/small")
+    assert note.startswith(
+        "strata without answers of a model collapsed: merged urban/medium with urban/small"
+    )
 
 
 def test_clinics_without_strata_are_noted(clinics: pd.DataFrame) -> None:
@@ -384,8 +454,10 @@ def test_bad_arguments() -> None:
     with pytest.raises(ValueError, match="target"):
         sens.standardize(HAND, TINY_SPEC, target="mn")
     with pytest.raises(KeyError, match="svc_cultural"):
-        sens.standardize(HAND, spec_frame([("table3", "", "svc_cultural", "yes", "x", "pct",
-                                            "binary", "", "fisher")]))
+        sens.standardize(
+            HAND,
+            spec_frame([("table3", "", "svc_cultural", "yes", "x", "pct", "binary", "", "fisher")]),
+        )
     with pytest.raises(KeyError, match="urban"):
         sens.standardize(HAND.drop(columns="urban"), TINY_SPEC)
 
@@ -396,7 +468,8 @@ def test_bad_arguments() -> None:
 
 
 def test_naive_closed_form_and_gee_independence_equal_logistic_regression(
-        clinics: pd.DataFrame) -> None:
+    clinics: pd.DataFrame,
+) -> None:
     import statsmodels.api as sm
 
     y = (clinics["svc_social_needs"].astype("object") == "yes").to_numpy(float)
@@ -418,11 +491,16 @@ def test_naive_closed_form_and_gee_independence_equal_logistic_regression(
 
 @pytest.mark.parametrize("cluster", ["care_system_id", "coordinator_id"])
 @pytest.mark.parametrize("structure", ["exchangeable", "independence"])
-def test_numpy_engine_equals_statsmodels_gee(clinics: pd.DataFrame, cluster: str,
-                                             structure: str) -> None:
+def test_numpy_engine_equals_statsmodels_gee(
+    clinics: pd.DataFrame, cluster: str, structure: str
+) -> None:
     x = (clinics["group"].astype("object") == "isw").to_numpy(float)
-    for item, level in (("svc_social_needs", ["yes"]), ("pt_comm_phone", ["always", "mostly"]),
-                        ("ease_hospital_nh", ["very_easy"]), ("resource_chw", ["yes"])):
+    for item, level in (
+        ("svc_social_needs", ["yes"]),
+        ("pt_comm_phone", ["always", "mostly"]),
+        ("ease_hospital_nh", ["very_easy"]),
+        ("resource_chw", ["yes"]),
+    ):
         answers = clinics[item].astype("object")
         ok = answers.notna().to_numpy()
         y = answers.isin(level).to_numpy(float)
@@ -435,8 +513,9 @@ def test_numpy_engine_equals_statsmodels_gee(clinics: pd.DataFrame, cluster: str
                 assert a[k] == pytest.approx(b[k], rel=1e-10, abs=1e-12, nan_ok=True), (item, k)
             assert a["note"] == b["note"] == ""
     # Mancl-DeRouen always runs in statsmodels; it is at least as wide as the sandwich
-    br = sens.gee_fit(y[ok], x[ok], clinics[cluster].to_numpy()[ok], cov_type="bias_reduced",
-                      cov_struct=structure)
+    br = sens.gee_fit(
+        y[ok], x[ok], clinics[cluster].to_numpy()[ok], cov_type="bias_reduced", cov_struct=structure
+    )
     rb = sens.gee_fit(y[ok], x[ok], clinics[cluster].to_numpy()[ok], cov_struct=structure)
     assert br["b1"] == pytest.approx(rb["b1"], rel=1e-8)
     assert br["se_b1"] >= rb["se_b1"]
@@ -447,8 +526,10 @@ def test_gee_odds_ratio_on_a_clustered_example() -> None:
     # Each system's share of yes is 0.7 (isw) or 0.3 (mn) on average, varying by system, so the
     # answers are clustered. Equal cluster sizes and a cluster-level covariate: the exchangeable
     # GEE weighs systems equally, its estimate is the crude one, OR = (0.7/0.3)/(0.3/0.7) = 5.44.
-    shares = {"isw": [1.0, 0.4, 0.9, 0.5, 0.7, 1.0, 0.4, 0.8, 0.9, 0.4],
-              "mn": [0.0, 0.6, 0.1, 0.5, 0.3, 0.0, 0.6, 0.2, 0.1, 0.6]}
+    shares = {
+        "isw": [1.0, 0.4, 0.9, 0.5, 0.7, 1.0, 0.4, 0.8, 0.9, 0.4],
+        "mn": [0.0, 0.6, 0.1, 0.5, 0.3, 0.0, 0.6, 0.2, 0.1, 0.6],
+    }
     y, x, cl = [], [], []
     for g, values in shares.items():
         for s, share in enumerate(values):
@@ -485,8 +566,13 @@ def test_gee_risk_difference_delta_method_matches_numeric_gradient(clinics: pd.D
     y, x = y[ok], x[ok]
     codes = pd.factorize(clinics["care_system_id"].to_numpy()[ok], sort=True)[0]
     order = np.argsort(codes, kind="stable")
-    res = GEE(y[order], np.column_stack([np.ones(len(y)), x])[order], groups=codes[order],
-              family=Binomial(), cov_struct=Exchangeable()).fit()
+    res = GEE(
+        y[order],
+        np.column_stack([np.ones(len(y)), x])[order],
+        groups=codes[order],
+        family=Binomial(),
+        cov_struct=Exchangeable(),
+    ).fit()
     b, cov = np.asarray(res.params), np.asarray(res.cov_params())
 
     def rd(beta: np.ndarray) -> float:
@@ -513,7 +599,10 @@ def test_invalid_exchangeable_correlation_falls_back_to_independence(engine: str
     x = [1.0] * 40 + [1.0] * 40 + [0.0] * 40
     cl = ["big"] * 40 + [f"s{i // 2}" for i in range(80)]
     fit = sens.gee_fit(np.array(y), np.array(x), cl, engine=engine)
-    assert "exchangeable working correlation failed (rho -0.053, bound -0.026 for clusters of up to 40" in str(fit["note"])
+    assert (
+        "exchangeable working correlation failed (rho -0.053, bound -0.026 for clusters of up to 40"
+        in str(fit["note"])
+    )
     assert "independence working correlation used" in str(fit["note"])
     assert math.isnan(fit["rho"])
     assert fit["or"] == pytest.approx(1.0) and fit["rd"] == pytest.approx(0.0, abs=1e-12)
@@ -550,16 +639,19 @@ def test_cluster_robust_rows_and_units(clinics: pd.DataFrame) -> None:
     res = sens.cluster_robust(clinics, SPEC)
     spec34 = SPEC[SPEC["table"].isin(["table3", "table4"]) & (SPEC["stat"] != "mean_sd")]
     assert len(res) == len(spec34) * (2 * 3 + 1)
-    assert set(res["analysis"]) == {"naive_logistic", "naive_newcombe", "gee_care_system",
-                                    "gee_coordinator"}
+    assert set(res["analysis"]) == {
+        "naive_logistic",
+        "naive_newcombe",
+        "gee_care_system",
+        "gee_coordinator",
+    }
     rd = res[res["measure"] == "risk_diff"]
     assert (rd["estimate"].dropna().abs() <= 1).all()  # proportions, not percentage points
     gee = res[res["analysis"] == "gee_care_system"]
     assert (gee["clusters"] <= 42).all() and (gee["clusters"] >= 40).all()
     assert (res.loc[res["analysis"] == "gee_coordinator", "clusters"] > 150).all()
     only = sens.cluster_robust(clinics, SPEC, include_full=False, newcombe=False)
-    assert set(only["level"]) <= set(SPEC.loc[SPEC["shown"].isin(["binary", "collapsed"]),
-                                              "level"])
+    assert set(only["level"]) <= set(SPEC.loc[SPEC["shown"].isin(["binary", "collapsed"]), "level"])
 
 
 def test_survival(clinics: pd.DataFrame) -> None:
@@ -572,7 +664,8 @@ def test_survival(clinics: pd.DataFrame) -> None:
     orr = res[(res["measure"] == "odds_ratio") & (res["analysis"] == "gee_care_system")]
     both = sig.merge(orr, on=["table", "item", "level"])
     expect = ((both["ci_low"] > 1) & (both["naive_logistic"] == "higher")) | (
-        (both["ci_high"] < 1) & (both["naive_logistic"] == "lower"))
+        (both["ci_high"] < 1) & (both["naive_logistic"] == "lower")
+    )
     assert (both["survives_gee_care_system"].astype(bool) == expect).all()
 
 
@@ -587,9 +680,15 @@ def test_run_outputs(result: dict) -> None:
     csv = pd.read_csv(paths["csv"], keep_default_na=False, dtype=str)
     assert list(csv.columns) == [*sens.COLUMNS, "synthetic"]
     assert (csv["synthetic"] == SYNTHETIC_LABEL).all()
-    assert set(csv["analysis"]) == {"unadjusted", "standardized_isw", "standardized_total",
-                                    "naive_logistic", "naive_newcombe", "gee_care_system",
-                                    "gee_coordinator"}
+    assert set(csv["analysis"]) == {
+        "unadjusted",
+        "standardized_isw",
+        "standardized_total",
+        "naive_logistic",
+        "naive_newcombe",
+        "gee_care_system",
+        "gee_coordinator",
+    }
     assert set(csv["measure"]) == {"pp_diff", "mean_diff", "odds_ratio", "risk_diff"}
     assert set(csv["table"]) == {"table3", "table4"}
     n34 = (SPEC["table"].isin(["table3", "table4"])).sum()
@@ -615,8 +714,13 @@ def test_run_results_and_conclusions(result: dict, clinics: pd.DataFrame) -> Non
     assert res["analysis"].iloc[0] == "unadjusted"  # sorted by spec row, then analysis
     std = result["standardization"]
     assert len(std) == (SPEC["table"].isin(["table3", "table4"])).sum()
-    assert {"MN", "ISW", "Unadjusted difference (95% CI)", "Std. to ISW difference (95% CI)",
-            "Conclusion changes"} <= set(std.columns)
+    assert {
+        "MN",
+        "ISW",
+        "Unadjusted difference (95% CI)",
+        "Std. to ISW difference (95% CI)",
+        "Conclusion changes",
+    } <= set(std.columns)
     clu = result["clustering"]
     assert "Naive-significant survives" in clu.columns
     sentences = result["conclusions"]
@@ -649,19 +753,23 @@ def test_written_files_are_what_render_gives(result: dict, tmp_path: Path) -> No
 def test_display_tables_with_some_analyses_only(result: dict) -> None:
     res = result["results"]
     full = sens.display_tables(res, SPEC)
-    std = sens.display_tables(res[res["analysis"].isin(["unadjusted", "standardized_total"])],
-                              SPEC)
+    std = sens.display_tables(res[res["analysis"].isin(["unadjusted", "standardized_total"])], SPEC)
     assert list(std) == ["standardization"]
     frame = std["standardization"]
     assert "Std. to ISW difference (95% CI)" not in frame.columns
-    assert (frame["Unadjusted difference (95% CI)"]
-            == full["standardization"]["Unadjusted difference (95% CI)"]).all()
+    assert (
+        frame["Unadjusted difference (95% CI)"]
+        == full["standardization"]["Unadjusted difference (95% CI)"]
+    ).all()
     assert frame["Conclusion changes"].isin(["", "total"]).all()
     clu = sens.display_tables(res[res["analysis"].isin(["naive_logistic", "gee_coordinator"])])
     assert list(clu) == ["clustering"]
     assert "Care system OR (95% CI)" not in clu["clustering"].columns
-    assert clu["clustering"]["Naive-significant survives"].isin(
-        ["", "coordinator: yes", "coordinator: no"]).all()
+    assert (
+        clu["clustering"]["Naive-significant survives"]
+        .isin(["", "coordinator: yes", "coordinator: no"])
+        .all()
+    )
 
 
 def test_percentile_interval_column_by_column() -> None:
@@ -712,5 +820,3 @@ def test_writes_are_byte_reproducible(clinics: pd.DataFrame, tmp_path: Path) -> 
     b = sens.run(clinics, small, seed=3, n_boot=100, outdir=tmp_path / "b")
     for k in ("csv", "html", "markdown"):
         assert Path(a["paths"][k]).read_bytes() == Path(b["paths"][k]).read_bytes()
-
-

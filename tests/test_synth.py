@@ -73,7 +73,9 @@ def _fallback_decode(path: Path, instrument: Instrument) -> pd.DataFrame:
             for col in f.export_columns():
                 answered |= raw[col].eq("1").to_numpy()
             for code, item in f.items.items():
-                v = raw[f.export_columns()[list(f.choices).index(code)]].map({"1": "yes", "0": "no"})
+                v = raw[f.export_columns()[list(f.choices).index(code)]].map(
+                    {"1": "yes", "0": "no"}
+                )
                 cols[item] = v.where(answered, None)
         elif f.field_type == "checkbox":
             out = pd.Series(None, index=raw.index, dtype=object)
@@ -98,7 +100,9 @@ def _decode(path: Path, instrument: Instrument) -> tuple[pd.DataFrame, pd.DataFr
         form = "coordinator"
         items = instrument.items_of_form(form)
         clinics = records.drop(columns=items)
-        coords = records.drop_duplicates("coordinator_id")[["coordinator_id", "care_system_id", *items]]
+        coords = records.drop_duplicates("coordinator_id")[
+            ["coordinator_id", "care_system_id", *items]
+        ]
         return clinics, coords.reset_index(drop=True)
     records = read_export(path, instrument)
     return split_frames(records, instrument)
@@ -236,7 +240,9 @@ def test_structure(written, frames, targets):
     # care models and rurality
     assert (clinics["group"] == "isw").sum() == 139
     truth = survey.truth.set_index("clinic_id")["care_model"]
-    model = clinics.set_index("record_id")["group"].map({"isw": "integrated_sw", "mn": "medical_nursing"})
+    model = clinics.set_index("record_id")["group"].map(
+        {"isw": "integrated_sw", "mn": "medical_nursing"}
+    )
     assert (truth[model.index] == model).all()
     frame = survey.frame
     urban = frame["ruca"].between(1, 3)
@@ -248,7 +254,9 @@ def test_structure(written, frames, targets):
     mn_share_large = (merged.loc[merged["size"] > 9, "group"] == "mn").mean()
     assert mn_share_small > mn_share_large
     rural = ~merged["ruca"].between(1, 3)
-    assert (merged.loc[rural, "group"] == "mn").mean() > (merged.loc[~rural, "group"] == "mn").mean()
+    assert (merged.loc[rural, "group"] == "mn").mean() > (
+        merged.loc[~rural, "group"] == "mn"
+    ).mean()
 
 
 def test_table2_exact(frames):
@@ -353,8 +361,16 @@ def test_coordinator_answers_identical_and_similar(written, instrument, frames):
     clinics, _ = frames
     multi = clinics[clinics.groupby("coordinator_id")["record_id"].transform("size") > 1]
     multi = multi[multi.groupby("coordinator_id")["group"].transform("nunique") == 1]
-    items = ["pt_comm_phone", "clin_comm_emr", "refer_inside", "familiar_clinical", "svc_cultural",
-             "comm_initiator", "resource_pharmacist", "leaders_value"]
+    items = [
+        "pt_comm_phone",
+        "clin_comm_emr",
+        "refer_inside",
+        "familiar_clinical",
+        "svc_cultural",
+        "comm_initiator",
+        "resource_pharmacist",
+        "leaders_value",
+    ]
     same = []
     for item in items:
         v = _obj(multi[item])
@@ -368,7 +384,9 @@ def test_social_needs_services_go_together(frames):
     clinics, _ = frames
     items = ["svc_social_needs", "svc_financial", "svc_insurance", "svc_employment"]
     for group in CLINIC_GROUPS:
-        d = clinics[clinics["group"] == group][items].apply(lambda s: _obj(s).eq("yes").astype(float))
+        d = clinics[clinics["group"] == group][items].apply(
+            lambda s: _obj(s).eq("yes").astype(float)
+        )
         corr = d.corr().to_numpy()[np.triu_indices(len(items), 1)]
         assert np.nanmean(corr) > 0.15, group
 
@@ -390,20 +408,29 @@ def test_same_seed_byte_identical(instrument, targets, calibration, tmp_path):
         assert a[key].read_bytes() == b[key].read_bytes(), key
 
 
-def test_other_seed_other_records_same_marginals(instrument, targets, calibration, written, tmp_path):
+def test_other_seed_other_records_same_marginals(
+    instrument, targets, calibration, written, tmp_path
+):
     survey, _ = written
     other = synth.synthesize(instrument, targets, seed=7, calibration=calibration)
     assert not other.export.equals(survey.export)
     paths = synth.write(other, tmp_path)
     clinics, coords = _decode(paths["export"], instrument)
     truth = other.truth.set_index("clinic_id")["care_model"]
-    clinics["group"] = clinics["record_id"].map(truth).map(
-        {"integrated_sw": "isw", "medical_nursing": "mn"}).to_numpy()
+    clinics["group"] = (
+        clinics["record_id"]
+        .map(truth)
+        .map({"integrated_sw": "isw", "medical_nursing": "mn"})
+        .to_numpy()
+    )
     assert _check_table(targets, "table3", clinics, 0) == []
     assert _check_table(targets, "table4", clinics, 0) == []
     g = clinics.groupby("coordinator_id")["group"].agg(lambda s: "|".join(sorted(set(s))))
-    coords["group"] = coords["coordinator_id"].map(
-        g.map({"mn": "mn_only", "isw": "isw_only", "isw|mn": "both"})).to_numpy()
+    coords["group"] = (
+        coords["coordinator_id"]
+        .map(g.map({"mn": "mn_only", "isw": "isw_only", "isw|mn": "both"}))
+        .to_numpy()
+    )
     assert _check_table(targets, "table1", coords, 1) == []
     assert _p_mismatches(targets, clinics, coords) == IMPOSSIBLE_P
 

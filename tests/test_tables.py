@@ -56,17 +56,87 @@ def spec_frame(rows: list[tuple]) -> pd.DataFrame:
 
 HAND_SPEC = spec_frame(
     [
-        ("table3", "", "hours_cc_week", "", "Hours/week – Mean (SD)", "mean_sd", "full", "", "student_t"),
-        ("table3", "Patient panel seems:", "panel_judgement", "about_right", "about right", "pct", "full", "", "fisher"),
-        ("table3", "Patient panel seems:", "panel_judgement", "too_many", "too many", "pct", "full", "", "fisher"),
-        ("table3", "Patient panel seems:", "panel_judgement", "too_few", "too few", "pct", "full", "", "fisher"),
-        ("table3", "Communication (always/mostly):", "pt_comm_phone", "always_mostly", "Telephone", "pct", "collapsed", "always+mostly", "fisher"),
-        ("table3", "Services provided:", "svc_social_needs", "yes", "Social needs assessment/referral", "pct", "binary", "", "fisher"),
+        (
+            "table3",
+            "",
+            "hours_cc_week",
+            "",
+            "Hours/week – Mean (SD)",
+            "mean_sd",
+            "full",
+            "",
+            "student_t",
+        ),
+        (
+            "table3",
+            "Patient panel seems:",
+            "panel_judgement",
+            "about_right",
+            "about right",
+            "pct",
+            "full",
+            "",
+            "fisher",
+        ),
+        (
+            "table3",
+            "Patient panel seems:",
+            "panel_judgement",
+            "too_many",
+            "too many",
+            "pct",
+            "full",
+            "",
+            "fisher",
+        ),
+        (
+            "table3",
+            "Patient panel seems:",
+            "panel_judgement",
+            "too_few",
+            "too few",
+            "pct",
+            "full",
+            "",
+            "fisher",
+        ),
+        (
+            "table3",
+            "Communication (always/mostly):",
+            "pt_comm_phone",
+            "always_mostly",
+            "Telephone",
+            "pct",
+            "collapsed",
+            "always+mostly",
+            "fisher",
+        ),
+        (
+            "table3",
+            "Services provided:",
+            "svc_social_needs",
+            "yes",
+            "Social needs assessment/referral",
+            "pct",
+            "binary",
+            "",
+            "fisher",
+        ),
         ("table1", "Degree", "degree", "rn", "RN", "n_pct", "full", "", "fisher"),
         ("table1", "Degree", "degree", "msw_bsw", "MSW or BSW", "n_pct", "full", "", "fisher"),
         ("table1", "", "certified_cc", "yes", "Certified, yes", "n_pct", "binary", "", "fisher"),
         ("table1", "", "years_cc_role", "", "Years mean (SD)", "mean_sd", "mean_sd", "", "anova"),
-        ("table1", "", "work_onsite", "usually_always", "Onsite, usually or always", "n_pct", "collapsed", "always+usually", "fisher"),
+        (
+            "table1",
+            "",
+            "work_onsite",
+            "usually_always",
+            "Onsite, usually or always",
+            "n_pct",
+            "collapsed",
+            "always+usually",
+            "fisher",
+        ),
     ]
 )
 
@@ -80,12 +150,21 @@ def hand_clinics() -> pd.DataFrame:
             "group": cat(["mn"] * 4 + ["isw"] * 4, ["mn", "isw"]),
             "hours_cc_week": [10.0, 20.0, 30.0, np.nan, 20.0, 30.0, 40.0, 50.0],
             "panel_judgement": cat(
-                ["about_right", "about_right", "too_few", None,
-                 "about_right", "too_many", "too_many", "too_few"],
+                [
+                    "about_right",
+                    "about_right",
+                    "too_few",
+                    None,
+                    "about_right",
+                    "too_many",
+                    "too_many",
+                    "too_few",
+                ],
                 ["about_right", "too_many", "too_few"],
             ),
             "pt_comm_phone": cat(
-                ["always", "mostly", "sometimes", "never", "always", "always", "mostly", None], FREQ5
+                ["always", "mostly", "sometimes", "never", "always", "always", "mostly", None],
+                FREQ5,
             ),
             "svc_social_needs": cat(["yes", "no", "no", "no", "yes", "yes", "yes", "no"], YN),
         }
@@ -137,7 +216,8 @@ def random_frames(n_clinics: int = 317, n_coord: int = 213, seed: int = 1):
     per_system = clinics.groupby("care_system_id")["clinic_id"].transform("size")
     clinics["system_size"] = pd.Categorical(
         np.where(per_system <= 2, "small", np.where(per_system <= 9, "medium", "large")),
-        categories=["small", "medium", "large"], ordered=True,
+        categories=["small", "medium", "large"],
+        ordered=True,
     )
     coordinators = pd.DataFrame({"coordinator_id": coord_ids})
     coordinators["care_system_id"] = (
@@ -182,8 +262,12 @@ def paper_size():
 
 
 def value(long: pd.DataFrame, item: str, level: str, group: str, measure: str) -> float:
-    hit = long[(long["item"] == item) & (long["level"] == level)
-               & (long["group"] == group) & (long["measure"] == measure)]
+    hit = long[
+        (long["item"] == item)
+        & (long["level"] == level)
+        & (long["group"] == group)
+        & (long["measure"] == measure)
+    ]
     assert len(hit) == 1, (item, level, group, measure, len(hit))
     return float(hit["value"].iloc[0])
 
@@ -361,12 +445,16 @@ def test_a_monte_carlo_p_value_is_said_in_the_footnote_with_its_standard_error()
     long = build_table(HAND_SPEC, hand_clinics(), "table3")
     rows = (long["measure"] == "p") & long["item"].isin(["pt_comm_phone", "svc_social_needs"])
     long.loc[rows, "test"] = "fisher_mc"
-    long.loc[rows, "note"] = ["Monte Carlo p-value from 100000 tables (SE 0.0012)",
-                              "Monte Carlo p-value from 100000 tables (SE 0.0003)"]
+    long.loc[rows, "note"] = [
+        "Monte Carlo p-value from 100000 tables (SE 0.0012)",
+        "Monte Carlo p-value from 100000 tables (SE 0.0003)",
+    ]
     text = render(long, HAND_SPEC, fmt="markdown", synthetic=False)
-    assert ("P: Fisher's exact test with a Monte Carlo p-value (exact enumeration too large) on the "
-            "full answer distribution of the item by group; 100,000 random tables drawn from the "
-            "run's seed (the same p-values on every run), standard error at most 0.001.") in text
+    assert (
+        "P: Fisher's exact test with a Monte Carlo p-value (exact enumeration too large) on the "
+        "full answer distribution of the item by group; 100,000 random tables drawn from the "
+        "run's seed (the same p-values on every run), standard error at most 0.001."
+    ) in text
     big = np.array([[9000, 8000, 7000], [6000, 5000, 9500]])  # n > 20,000: Monte Carlo, seeded
     first, again = (stats.fisher_exact(big, seed=5) for _ in range(2))
     assert first.test == "fisher_mc" and first.p == again.p and 0 < first.mc_se < 0.002
@@ -379,13 +467,17 @@ def test_a_monte_carlo_p_value_is_said_in_the_footnote_with_its_standard_error()
 
 def test_newcombe_difference_equals_stats() -> None:
     long = build_table(HAND_SPEC, hand_clinics(), "table3")
-    row = long[(long["item"] == "svc_social_needs") & (long["group"] == "isw")
-               & (long["measure"] == "pct")].iloc[0]
+    row = long[
+        (long["item"] == "svc_social_needs") & (long["group"] == "isw") & (long["measure"] == "pct")
+    ].iloc[0]
     d, lo, hi = stats.newcombe_diff(3, 4, 1, 4)
-    assert (row["diff"], row["diff_lo"], row["diff_hi"]) == pytest.approx((100 * d, 100 * lo, 100 * hi))
+    assert (row["diff"], row["diff_lo"], row["diff_hi"]) == pytest.approx(
+        (100 * d, 100 * lo, 100 * hi)
+    )
     assert row["diff"] == pytest.approx(50)
-    mrow = long[(long["item"] == "hours_cc_week") & (long["group"] == "isw")
-                & (long["measure"] == "mean")].iloc[0]
+    mrow = long[
+        (long["item"] == "hours_cc_week") & (long["group"] == "isw") & (long["measure"] == "mean")
+    ].iloc[0]
     md = stats.mean_diff_ci([20, 30, 40, 50], [10, 20, 30])
     assert (mrow["diff"], mrow["diff_lo"], mrow["diff_hi"]) == pytest.approx(md)
     # only on the comparison group's pct/mean rows
@@ -420,11 +512,26 @@ def test_bh_q_values_by_hand() -> None:
 @pytest.mark.parametrize(
     "p, text",
     [
-        (0.000999, "<0.001"), (0.0009999999, "<0.001"), (0.001, "0.001"), (0.00149, "0.001"),
-        (0.0015, "0.002"), (0.0072, "0.007"), (0.0535, "0.054"), (0.053, "0.053"),
-        (0.0995, "0.1"), (0.12849, "0.13"), (0.125, "0.13"), (0.38, "0.38"), (0.4, "0.4"),
-        (0.899, "0.9"), (0.9, "0.9"), (0.9000001, ">0.9"), (0.95, ">0.9"), (1.0, ">0.9"),
-        (float("nan"), ""), (None, ""),
+        (0.000999, "<0.001"),
+        (0.0009999999, "<0.001"),
+        (0.001, "0.001"),
+        (0.00149, "0.001"),
+        (0.0015, "0.002"),
+        (0.0072, "0.007"),
+        (0.0535, "0.054"),
+        (0.053, "0.053"),
+        (0.0995, "0.1"),
+        (0.12849, "0.13"),
+        (0.125, "0.13"),
+        (0.38, "0.38"),
+        (0.4, "0.4"),
+        (0.899, "0.9"),
+        (0.9, "0.9"),
+        (0.9000001, ">0.9"),
+        (0.95, ">0.9"),
+        (1.0, ">0.9"),
+        (float("nan"), ""),
+        (None, ""),
     ],
 )
 def test_format_p(p, text) -> None:
@@ -540,20 +647,21 @@ def test_docx_cells_are_the_display_grid(paper_tables, spec) -> None:
             assert cells[0].paragraphs[0].runs[0].bold
 
 
-@pytest.mark.parametrize("kw", [
-    {"synthetic": True},
-    {"synthetic": False, "extras": True},
-    {"synthetic": True, "extras": True, "suppress_below": 3},
-])
+@pytest.mark.parametrize(
+    "kw",
+    [
+        {"synthetic": True},
+        {"synthetic": False, "extras": True},
+        {"synthetic": True, "extras": True, "suppress_below": 3},
+    ],
+)
 def test_write_table_writes_what_render_gives(hand_long, tmp_path, kw) -> None:
     """write_table builds the display grid once for all formats: the same bytes as render."""
     paths = write_table(hand_long, HAND_SPEC, tmp_path, "table3", **kw)
     for ext, fmt in (("html", "html"), ("md", "markdown"), ("tex", "latex")):
-        assert paths[ext].read_text(encoding="utf-8") == render(hand_long, HAND_SPEC, fmt=fmt,
-                                                                 **kw)
+        assert paths[ext].read_text(encoding="utf-8") == render(hand_long, HAND_SPEC, fmt=fmt, **kw)
     assert paths["docx"].read_bytes() == render(hand_long, HAND_SPEC, fmt="docx", **kw)
-    assert paths["csv"].read_text(encoding="utf-8") == long_csv(hand_long,
-                                                                kw.get("suppress_below"))
+    assert paths["csv"].read_text(encoding="utf-8") == long_csv(hand_long, kw.get("suppress_below"))
 
 
 def test_render_and_write_reject_bad_arguments(hand_long, tmp_path) -> None:
@@ -593,15 +701,23 @@ def test_suppression(hand_long) -> None:
     assert "| 0 |" in row
     text = long_csv(hand_long, suppress_below=3)
     frame = pd.read_csv(io.StringIO(text), keep_default_na=False)
-    hit = frame[(frame["item"] == "panel_judgement") & (frame["level"] == "too_few")
-                & (frame["group"] == "mn") & (frame["measure"] == "n")]
+    hit = frame[
+        (frame["item"] == "panel_judgement")
+        & (frame["level"] == "too_few")
+        & (frame["group"] == "mn")
+        & (frame["measure"] == "n")
+    ]
     assert hit["value"].iloc[0] == "" and hit["note"].iloc[0] == "<3"
 
 
 def test_write_table_files_and_byte_identical_rerun(hand_long, tmp_path) -> None:
     paths = write_table(hand_long, HAND_SPEC, tmp_path, "table3", synthetic=True)
     assert sorted(p.name for p in tmp_path.iterdir()) == [
-        "table3.csv", "table3.docx", "table3.html", "table3.md", "table3.tex",
+        "table3.csv",
+        "table3.docx",
+        "table3.html",
+        "table3.md",
+        "table3.tex",
     ]
     first = {k: p.read_bytes() for k, p in paths.items()}
     time.sleep(2.1)  # zip timestamps have a 2-second resolution
@@ -665,16 +781,27 @@ def test_text_facts(paper_size) -> None:
     assert list(facts.columns) == ["value", "statement"]
     v = facts["value"]
     assert v["clinics"] == 317 and v["coordinators"] == 213
-    assert v[["care_systems_small_1_2_clinics", "care_systems_medium_3_9_clinics",
-              "care_systems_large_over_9_clinics"]].sum() == v["care_systems"]
+    assert (
+        v[
+            [
+                "care_systems_small_1_2_clinics",
+                "care_systems_medium_3_9_clinics",
+                "care_systems_large_over_9_clinics",
+            ]
+        ].sum()
+        == v["care_systems"]
+    )
     assert v["urban_pct_ruca_1_3"] == pytest.approx(100 * (clinics["ruca"] <= 3).mean())
     assert v["urban_pct_ruca_1_3"] + v["rural_pct_ruca_4_10"] == pytest.approx(100)
     multi = (clinics.groupby("coordinator_id").size() >= 2).sum()
     assert v["coordinators_multi_clinic"] == multi
     sw = set(coordinators.loc[coordinators["degree"] == "msw_bsw", "coordinator_id"])
-    assert v["clinics_reported_by_sw_degree_coordinators"] == clinics["coordinator_id"].isin(sw).sum()
+    assert (
+        v["clinics_reported_by_sw_degree_coordinators"] == clinics["coordinator_id"].isin(sw).sum()
+    )
     assert v["minutes_per_patient_week"] == pytest.approx(
-        clinics["hours_cc_week"].mean() * 60 / clinics["panel_size"].mean())
+        clinics["hours_cc_week"].mean() * 60 / clinics["panel_size"].mean()
+    )
     mn = clinics["group"] == "mn"
     assert v["mn_clinics_with_sw_on_team"] == (mn & (clinics["sw_on_team"] == "yes")).sum()
     isw, yes = clinics["group"] == "isw", clinics["svc_social_needs"] == "yes"

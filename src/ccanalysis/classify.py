@@ -59,7 +59,11 @@ def classification_log(clinics: pd.DataFrame) -> pd.DataFrame:
         rows += [
             {"criterion": c, "answer": "yes", "clinics": int(answers.eq("yes").sum())},
             {"criterion": c, "answer": "no", "clinics": int(answers.eq("no").sum())},
-            {"criterion": c, "answer": "missing (counted as not yes)", "clinics": int(answers.isna().sum())},
+            {
+                "criterion": c,
+                "answer": "missing (counted as not yes)",
+                "clinics": int(answers.isna().sum()),
+            },
         ]
     return pd.DataFrame(rows)
 
@@ -104,6 +108,11 @@ def run(processed: Path) -> dict[str, pd.DataFrame]:
 
 def model_counts(clinics: pd.DataFrame, coordinators: pd.DataFrame) -> pd.DataFrame:
     """Clinics per care model and coordinators per group: the sizes every later table rests on."""
-    rows = [("clinics", g, int(n)) for g, n in clinics["care_model"].value_counts(sort=False).items()]
-    rows += [("coordinators", g, int(n)) for g, n in coordinators["group"].value_counts(sort=False).items()]
+    rows = [
+        ("clinics", g, int(n)) for g, n in clinics["care_model"].value_counts(sort=False).items()
+    ]
+    rows += [
+        ("coordinators", g, int(n))
+        for g, n in coordinators["group"].value_counts(sort=False).items()
+    ]
     return pd.DataFrame(rows, columns=["unit", "group", "n"])

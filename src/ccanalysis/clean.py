@@ -65,8 +65,11 @@ def _first_bad(frame: pd.DataFrame, bad: pd.Series, source: str, field: str, pro
         n = int(bad.sum()) - 1
         more = f" ({n} other row{'s' if n != 1 else ''} too)" if n else ""
         raise ValidationError(
-            source, frame.at[line, "clinic_id"] or f"(no id, line {line})", field,
-            frame.at[line, field], f"{problem} on line {line}{more}",
+            source,
+            frame.at[line, "clinic_id"] or f"(no id, line {line})",
+            field,
+            frame.at[line, field],
+            f"{problem} on line {line}{more}",
         )
 
 
@@ -88,27 +91,40 @@ def read_frame(path: str | Path) -> pd.DataFrame:
     header, rows = read_rows(path)
     missing = [c for c in FRAME_COLUMNS if c not in header]
     if missing:
-        raise ValidationError(source, None, missing[0], None,
-                              f"the clinic frame lacks the column {missing[0]!r}")
+        raise ValidationError(
+            source, None, missing[0], None, f"the clinic frame lacks the column {missing[0]!r}"
+        )
     rows.columns = header
     frame = rows[list(FRAME_COLUMNS)].map(str.strip).astype(object)
     if frame.empty:
         raise ValidationError(source, None, None, None, "the clinic frame has no clinics")
     _first_bad(frame, frame["clinic_id"].eq(""), source, "clinic_id", "empty clinic id")
-    _first_bad(frame, frame["clinic_id"].duplicated(), source, "clinic_id",
-               "the clinic appears twice in the frame")
+    _first_bad(
+        frame,
+        frame["clinic_id"].duplicated(),
+        source,
+        "clinic_id",
+        "the clinic appears twice in the frame",
+    )
     _first_bad(frame, frame["care_system_id"].eq(""), source, "care_system_id", "empty care system")
     ruca = frame["ruca"]
     is_int = ruca.map(lambda v: bool(_INTEGER.match(v)))
     _first_bad(frame, ~is_int, source, "ruca", "the RUCA code is not an integer")
     codes = ruca.astype("int64")
-    _first_bad(frame, ~codes.between(RUCA_MIN, RUCA_MAX), source, "ruca",
-               f"the RUCA code is outside {RUCA_MIN}-{RUCA_MAX}")
-    return pd.DataFrame({
-        "clinic_id": frame["clinic_id"].astype("str"),
-        "care_system_id": frame["care_system_id"].astype("str"),
-        "ruca": codes,
-    }).reset_index(drop=True)
+    _first_bad(
+        frame,
+        ~codes.between(RUCA_MIN, RUCA_MAX),
+        source,
+        "ruca",
+        f"the RUCA code is outside {RUCA_MIN}-{RUCA_MAX}",
+    )
+    return pd.DataFrame(
+        {
+            "clinic_id": frame["clinic_id"].astype("str"),
+            "care_system_id": frame["care_system_id"].astype("str"),
+            "ruca": codes,
+        }
+    ).reset_index(drop=True)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -141,8 +157,12 @@ def system_sizes(frame: pd.DataFrame) -> pd.Series:
 
 
 def check_against_frame(
-    clinics: pd.DataFrame, frame: pd.DataFrame, *, export_name: str = "<export>",
-    frame_name: str = "<frame>", record_id: str = "record_id",
+    clinics: pd.DataFrame,
+    frame: pd.DataFrame,
+    *,
+    export_name: str = "<export>",
+    frame_name: str = "<frame>",
+    record_id: str = "record_id",
 ) -> None:
     """Every export record must be a clinic of the frame, in the same care system."""
     known = clinics[record_id].isin(frame["clinic_id"])
@@ -150,7 +170,10 @@ def check_against_frame(
         first = clinics.loc[~known, record_id].iloc[0]
         n = int((~known).sum()) - 1
         raise ValidationError(
-            export_name, first, record_id, first,
+            export_name,
+            first,
+            record_id,
+            first,
             f"the clinic is not in the clinic frame {frame_name}"
             + (f" ({n} other record{'s' if n != 1 else ''} too)" if n else ""),
         )
@@ -160,7 +183,9 @@ def check_against_frame(
         pos = int(np.flatnonzero(differ.to_numpy())[0])
         n = int(differ.sum()) - 1
         raise ValidationError(
-            export_name, clinics[record_id].iloc[pos], CARE_SYSTEM_ID,
+            export_name,
+            clinics[record_id].iloc[pos],
+            CARE_SYSTEM_ID,
             clinics[CARE_SYSTEM_ID].iloc[pos],
             f"the care system disagrees with the clinic frame {frame_name}, which gives "
             f"{system.iloc[pos]!r}"
@@ -169,28 +194,36 @@ def check_against_frame(
 
 
 def attach_frame(
-    clinics: pd.DataFrame, frame: pd.DataFrame, instrument: Instrument,
-    *, export_name: str = "<export>", frame_name: str = "<frame>",
+    clinics: pd.DataFrame,
+    frame: pd.DataFrame,
+    instrument: Instrument,
+    *,
+    export_name: str = "<export>",
+    frame_name: str = "<frame>",
     form: str = COORDINATOR_FORM,
 ) -> pd.DataFrame:
     """The cleaned clinic frame: clinic_id, coordinator_id, care_system_id, ruca, urban,
     system_size, then the clinic items in dictionary order."""
     rid = instrument.record_id
-    check_against_frame(clinics, frame, export_name=export_name, frame_name=frame_name,
-                        record_id=rid)
+    check_against_frame(
+        clinics, frame, export_name=export_name, frame_name=frame_name, record_id=rid
+    )
     ruca = clinics[rid].map(frame.set_index("clinic_id")["ruca"]).astype("int64")
     sizes = system_sizes(frame)
-    out = pd.DataFrame({
-        "clinic_id": clinics[rid].astype("str"),
-        COORDINATOR_ID: clinics[COORDINATOR_ID].astype("str"),
-        CARE_SYSTEM_ID: clinics[CARE_SYSTEM_ID].astype("str"),
-        "ruca": ruca,
-        "urban": urban_from_ruca(ruca),
-        "system_size": pd.Categorical(
-            clinics[CARE_SYSTEM_ID].map(sizes.astype(object)),
-            categories=list(SYSTEM_SIZES), ordered=True,
-        ),
-    })
+    out = pd.DataFrame(
+        {
+            "clinic_id": clinics[rid].astype("str"),
+            COORDINATOR_ID: clinics[COORDINATOR_ID].astype("str"),
+            CARE_SYSTEM_ID: clinics[CARE_SYSTEM_ID].astype("str"),
+            "ruca": ruca,
+            "urban": urban_from_ruca(ruca),
+            "system_size": pd.Categorical(
+                clinics[CARE_SYSTEM_ID].map(sizes.astype(object)),
+                categories=list(SYSTEM_SIZES),
+                ordered=True,
+            ),
+        }
+    )
     items = clinic_items(instrument, form)
     return pd.concat([out, clinics[items]], axis=1)
 
@@ -200,8 +233,10 @@ def attach_frame(
 
 
 def _rows(section: str, counts: dict[str, int], measure: str) -> list[dict[str, object]]:
-    return [{"section": section, "item": k, "measure": measure, "value": int(v)}
-            for k, v in counts.items()]
+    return [
+        {"section": section, "item": k, "measure": measure, "value": int(v)}
+        for k, v in counts.items()
+    ]
 
 
 def checkbox_blank(records: pd.DataFrame, instrument: Instrument) -> dict[str, int]:
@@ -216,8 +251,13 @@ def checkbox_blank(records: pd.DataFrame, instrument: Instrument) -> dict[str, i
 
 
 def cleaning_log(
-    records: pd.DataFrame, clinics: pd.DataFrame, coordinators: pd.DataFrame,
-    frame: pd.DataFrame, instrument: Instrument, *, missing_codes: int = 0,
+    records: pd.DataFrame,
+    clinics: pd.DataFrame,
+    coordinators: pd.DataFrame,
+    frame: pd.DataFrame,
+    instrument: Instrument,
+    *,
+    missing_codes: int = 0,
     form: str = COORDINATOR_FORM,
 ) -> pd.DataFrame:
     """The cleaning log, long: ``section, item, measure, value`` (value int64).
@@ -236,15 +276,19 @@ def cleaning_log(
         "frame_clinics": len(frame),
         "frame_care_systems": frame["care_system_id"].nunique(),
     }
-    rows = [{"section": "counts", "item": "", "measure": k, "value": int(v)}
-            for k, v in counts.items()]
+    rows = [
+        {"section": "counts", "item": "", "measure": k, "value": int(v)} for k, v in counts.items()
+    ]
     missing = {i: int(clinics[i].isna().sum()) for i in clinic_items(instrument, form)}
     missing |= {i: int(coordinators[i].isna().sum()) for i in coordinator_items(instrument, form)}
     order = list(instrument.analysis_items())
     rows += _rows("missing_answers", {i: missing[i] for i in order if i in missing}, "missing")
     rows += _rows("checkbox_blank", checkbox_blank(records, instrument), "records")
-    rows += _rows("coordinator_disagreement",
-                  coordinator_disagreements(records, instrument, form).to_dict(), "coordinators")
+    rows += _rows(
+        "coordinator_disagreement",
+        coordinator_disagreements(records, instrument, form).to_dict(),
+        "coordinators",
+    )
     rows += _rows("validation", {"": 0}, "values_rejected")
     rows += _rows("validation", {"": missing_codes}, "missing_codes_read_as_missing")
     log = pd.DataFrame(rows, columns=list(LOG_COLUMNS))
@@ -255,8 +299,9 @@ def cleaning_log(
 def format_log(log: pd.DataFrame) -> str:
     """The cleaning log as plain text, one block per section."""
     lines: list[str] = []
-    width = max((len(f"{i} {m}") for i, m in zip(log["item"], log["measure"], strict=True)),
-                default=0)
+    width = max(
+        (len(f"{i} {m}") for i, m in zip(log["item"], log["measure"], strict=True)), default=0
+    )
     for section, block in log.groupby("section", sort=False):
         lines.append(f"{section}:")
         for item, measure, value in block[["item", "measure", "value"]].itertuples(index=False):
@@ -270,8 +315,13 @@ def format_log(log: pd.DataFrame) -> str:
 
 
 def clean(
-    records: pd.DataFrame, frame: pd.DataFrame, instrument: Instrument, *,
-    export_name: str = "<export>", frame_name: str = "<frame>", missing_codes: int = 0,
+    records: pd.DataFrame,
+    frame: pd.DataFrame,
+    instrument: Instrument,
+    *,
+    export_name: str = "<export>",
+    frame_name: str = "<frame>",
+    missing_codes: int = 0,
 ) -> Cleaned:
     """Join decoded export records with the clinic frame (pure; raises ``ValidationError``).
 
@@ -282,29 +332,47 @@ def clean(
         n_clinics, coordinator items; see :func:`ccanalysis.redcap.split_frames`) and ``log``.
     """
     clinic_part, coordinators = split_frames(records, instrument)
-    clinics = attach_frame(clinic_part, frame, instrument,
-                           export_name=export_name, frame_name=frame_name)
-    log = cleaning_log(records, clinics, coordinators, frame, instrument,
-                       missing_codes=missing_codes)
+    clinics = attach_frame(
+        clinic_part, frame, instrument, export_name=export_name, frame_name=frame_name
+    )
+    log = cleaning_log(
+        records, clinics, coordinators, frame, instrument, missing_codes=missing_codes
+    )
     return Cleaned(clinics, coordinators, log)
 
 
 def clean_files(
-    export: str | Path, dictionary: str | Path, frame: str | Path, *,
-    missing_codes: tuple[str, ...] = (), labels: bool | None = None,
+    export: str | Path,
+    dictionary: str | Path,
+    frame: str | Path,
+    *,
+    missing_codes: tuple[str, ...] = (),
+    labels: bool | None = None,
 ) -> Cleaned:
     """Read and validate the three inputs, then :func:`clean` them. Nothing is written."""
     instrument = read_dictionary(dictionary)
-    records, stats = read_export_with_stats(export, instrument, missing_codes=missing_codes,
-                                            labels=labels)
+    records, stats = read_export_with_stats(
+        export, instrument, missing_codes=missing_codes, labels=labels
+    )
     clinic_frame = read_frame(frame)
-    return clean(records, clinic_frame, instrument, export_name=str(export),
-                 frame_name=str(frame), missing_codes=stats.missing_codes)
+    return clean(
+        records,
+        clinic_frame,
+        instrument,
+        export_name=str(export),
+        frame_name=str(frame),
+        missing_codes=stats.missing_codes,
+    )
 
 
 def run(
-    export: str | Path, dictionary: str | Path, frame: str | Path, outdir: str | Path, *,
-    missing_codes: tuple[str, ...] = (), labels: bool | None = None,
+    export: str | Path,
+    dictionary: str | Path,
+    frame: str | Path,
+    outdir: str | Path,
+    *,
+    missing_codes: tuple[str, ...] = (),
+    labels: bool | None = None,
 ) -> dict[str, Path]:
     """Clean the inputs and write the three outputs into ``outdir``, all or nothing.
 

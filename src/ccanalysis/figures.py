@@ -103,17 +103,29 @@ COORDINATOR_GROUP_NAMES: dict[str, str] = {
 #: Analyses of the sensitivity table, in drawing order, with their legend text, colour and marker.
 ANALYSES: dict[str, tuple[str, str, str]] = {
     "unadjusted": ("Unadjusted (Newcombe / t interval)", OKABE_ITO["black"], "o"),
-    "standardized_isw": ("Standardized to the ISW clinics' rurality x system size",
-                         OKABE_ITO["vermillion"], "s"),
+    "standardized_isw": (
+        "Standardized to the ISW clinics' rurality x system size",
+        OKABE_ITO["vermillion"],
+        "s",
+    ),
     "gee_care_system": ("GEE, clustered by care system", OKABE_ITO["bluish_green"], "D"),
     "gee_coordinator": ("GEE, clustered by coordinator", OKABE_ITO["reddish_purple"], "^"),
 }
 _EXTRA_ANALYSIS_STYLES: tuple[tuple[str, str], ...] = (
-    (OKABE_ITO["sky_blue"], "v"), (OKABE_ITO["yellow"], "P"), (GREY, "X"),
+    (OKABE_ITO["sky_blue"], "v"),
+    (OKABE_ITO["yellow"], "P"),
+    (GREY, "X"),
 )
 #: Nominal categories that are not groups (degree levels): Paul Tol's colour-blind-safe "muted".
 CATEGORY_COLORS: tuple[str, ...] = (
-    "#332288", "#88CCEE", "#44AA99", "#DDCC77", "#CC6677", "#AA4499", "#117733", "#882255",
+    "#332288",
+    "#88CCEE",
+    "#44AA99",
+    "#DDCC77",
+    "#CC6677",
+    "#AA4499",
+    "#117733",
+    "#882255",
 )
 #: Short labels of the four criteria of Table 2 (the paper's order).
 CRITERIA_LABELS: dict[str, str] = {
@@ -242,8 +254,9 @@ def _group_sizes(long: pd.DataFrame) -> dict[str, int]:
     return {g: int(v) for g, v in zip(rows["group"], rows["value"], strict=True) if np.isfinite(v)}
 
 
-def _new_figure(width: float, height: float, *, constrained: bool = False,
-                bottom_in: float = 0.0) -> Figure:
+def _new_figure(
+    width: float, height: float, *, constrained: bool = False, bottom_in: float = 0.0
+) -> Figure:
     """A figure of the final size; a constrained layout keeps :data:`MARGIN_IN` free at the left,
     right and bottom, plus ``bottom_in`` (room for a note) at the bottom.
 
@@ -274,11 +287,22 @@ def _finish(fig: Figure, title: str, *, synthetic: bool) -> Figure:
         # the frame's corner _LABEL_INSET_IN from the figure's (in inches: the same at any dpi)
         off = _LABEL_INSET_IN + _LABEL_FRAME_IN
         fig.text(
-            1.0, 1.0, SYNTHETIC_TEXT, ha="right", va="top", fontsize=9, fontweight="bold",
-            color=OKABE_ITO["vermillion"], gid=SYNTHETIC_GID,
+            1.0,
+            1.0,
+            SYNTHETIC_TEXT,
+            ha="right",
+            va="top",
+            fontsize=9,
+            fontweight="bold",
+            color=OKABE_ITO["vermillion"],
+            gid=SYNTHETIC_GID,
             transform=offset_copy(fig.transFigure, fig=fig, x=-off, y=-off, units="inches"),
-            bbox={"boxstyle": "round,pad=0.3", "facecolor": "white",
-                  "edgecolor": OKABE_ITO["vermillion"], "linewidth": 1.0},
+            bbox={
+                "boxstyle": "round,pad=0.3",
+                "facecolor": "white",
+                "edgecolor": OKABE_ITO["vermillion"],
+                "linewidth": 1.0,
+            },
         )
     return fig
 
@@ -311,8 +335,13 @@ def _metadata(fmt: str, title: str, synthetic: bool) -> dict[str, str | None]:
             md["Description"] = SYNTHETIC_LABEL
         return md
     if fmt == "pdf":
-        md = {"Creator": "ccanalysis", "Producer": None, "CreationDate": None, "ModDate": None,
-              "Title": title}
+        md = {
+            "Creator": "ccanalysis",
+            "Producer": None,
+            "CreationDate": None,
+            "ModDate": None,
+            "Title": title,
+        }
         if synthetic:
             md["Subject"] = SYNTHETIC_LABEL
             md["Keywords"] = "synthetic data"
@@ -357,8 +386,9 @@ def _lean_pdf_fonts() -> Iterator[None]:
         subset.Options._drop_tables_default = default
 
 
-def save(fig: Figure, stem: str, outdir: str | Path,
-         formats: Sequence[str] = ("png", "pdf")) -> list[Path]:
+def save(
+    fig: Figure, stem: str, outdir: str | Path, formats: Sequence[str] = ("png", "pdf")
+) -> list[Path]:
     """Write ``outdir/stem.png`` (200 dpi) and ``outdir/stem.pdf`` atomically; return the paths.
 
     Metadata are fixed (no dates, no software versions; title = the figure's label, the synthetic
@@ -422,8 +452,9 @@ def _fact(study_facts: Mapping[str, float | str], key: str) -> float:
         raise ValueError(f"study_facts[{key!r}] = {study_facts[key]!r} is not a number") from exc
 
 
-def flow_counts(study_facts: Mapping[str, float | str], clinics: pd.DataFrame,
-                coordinators: pd.DataFrame | int) -> dict[str, float]:
+def flow_counts(
+    study_facts: Mapping[str, float | str], clinics: pd.DataFrame, coordinators: pd.DataFrame | int
+) -> dict[str, float]:
     """The numbers of the flow diagram.
 
     From ``study_facts``: ``mn_primary_care_clinics_approx`` (about 700), ``mn_certified_clinics_2020``
@@ -451,8 +482,11 @@ def flow_counts(study_facts: Mapping[str, float | str], clinics: pd.DataFrame,
     else:
         surveys = recruited
     if isinstance(coordinators, pd.DataFrame):
-        n_coord = (int(coordinators["coordinator_id"].nunique())
-                   if "coordinator_id" in coordinators.columns else len(coordinators))
+        n_coord = (
+            int(coordinators["coordinator_id"].nunique())
+            if "coordinator_id" in coordinators.columns
+            else len(coordinators)
+        )
     else:
         n_coord = int(coordinators)
     if "care_model" not in clinics.columns:
@@ -480,18 +514,59 @@ def flow_counts(study_facts: Mapping[str, float | str], clinics: pd.DataFrame,
     return out
 
 
-def _box(ax, x: float, y: float, w: float, h: float, text: str, *, edge: str = "#333333",
-         face: str = "white", gid: str = "", weight: str = "normal", size: float = 9) -> None:
-    ax.add_patch(FancyBboxPatch((x - w / 2, y - h / 2), w, h, boxstyle="round,pad=0,rounding_size=1.2",
-                                facecolor=face, edgecolor=edge, linewidth=1.3, gid=f"box:{gid}"))
-    ax.text(x, y, text, ha="center", va="center", fontsize=size, fontweight=weight,
-            linespacing=1.35, gid=f"boxtext:{gid}")
+def _box(
+    ax,
+    x: float,
+    y: float,
+    w: float,
+    h: float,
+    text: str,
+    *,
+    edge: str = "#333333",
+    face: str = "white",
+    gid: str = "",
+    weight: str = "normal",
+    size: float = 9,
+) -> None:
+    ax.add_patch(
+        FancyBboxPatch(
+            (x - w / 2, y - h / 2),
+            w,
+            h,
+            boxstyle="round,pad=0,rounding_size=1.2",
+            facecolor=face,
+            edgecolor=edge,
+            linewidth=1.3,
+            gid=f"box:{gid}",
+        )
+    )
+    ax.text(
+        x,
+        y,
+        text,
+        ha="center",
+        va="center",
+        fontsize=size,
+        fontweight=weight,
+        linespacing=1.35,
+        gid=f"boxtext:{gid}",
+    )
 
 
 def _arrow(ax, xy_from: tuple[float, float], xy_to: tuple[float, float]) -> None:
-    ax.annotate("", xy=xy_to, xytext=xy_from,
-                arrowprops={"arrowstyle": "-|>", "color": "#333333", "lw": 1.2,
-                            "shrinkA": 0, "shrinkB": 0, "mutation_scale": 12})
+    ax.annotate(
+        "",
+        xy=xy_to,
+        xytext=xy_from,
+        arrowprops={
+            "arrowstyle": "-|>",
+            "color": "#333333",
+            "lw": 1.2,
+            "shrinkA": 0,
+            "shrinkB": 0,
+            "mutation_scale": 12,
+        },
+    )
 
 
 def _small(n: float, min_cell: int | None) -> bool:
@@ -499,9 +574,14 @@ def _small(n: float, min_cell: int | None) -> bool:
     return min_cell is not None and 1 <= n < min_cell
 
 
-def flow_diagram(study_facts: Mapping[str, float | str], clinics: pd.DataFrame,
-                 coordinators: pd.DataFrame | int, *, synthetic: bool,
-                 min_cell: int | None = None) -> Figure:
+def flow_diagram(
+    study_facts: Mapping[str, float | str],
+    clinics: pd.DataFrame,
+    coordinators: pd.DataFrame | int,
+    *,
+    synthetic: bool,
+    min_cell: int | None = None,
+) -> Figure:
     """Figure 1: the participant flow, from Minnesota's primary care clinics to the two care models.
 
     Numbers: see :func:`flow_counts` (pre-survey steps from ``study_facts``, the rest from the data).
@@ -517,6 +597,7 @@ def flow_diagram(study_facts: Mapping[str, float | str], clinics: pd.DataFrame,
         if _small(float(c[key]), min_cell):
             return f"<{min_cell}"
         return f"{c[key]} ({format_pct(c[key + '_pct'])}"
+
     with style():
         fig = _new_figure(7.2, 7.6)
         ax = fig.add_axes((0.0, 0.0, 1.0, 0.96))
@@ -525,7 +606,7 @@ def flow_diagram(study_facts: Mapping[str, float | str], clinics: pd.DataFrame,
         ax.set_axis_off()
         x0, w, h = 40.0, 48.0, 8.5
         ys = [92.0, 77.0, 58.0, 43.0, 27.0]
-        systems = (f" in {c['care_systems']} care systems" if "care_systems" in c else "")
+        systems = f" in {c['care_systems']} care systems" if "care_systems" in c else ""
         texts = [
             f"~{_count_text(c['clinics_approx'])} Minnesota primary care clinics",
             f"{_count_text(c['certified'])} clinics certified as\nHealth Care Homes (HCH) in 2020",
@@ -543,10 +624,17 @@ def flow_diagram(study_facts: Mapping[str, float | str], clinics: pd.DataFrame,
         # exclusions, to the side of the certified -> eligible arrow
         y_ex = (ys[1] + ys[2]) / 2
         ex_x, ex_w = 82.0, 33.0
-        _box(ax, ex_x, y_ex, ex_w, 10.5,
-             f"{_count_text(c['ineligible'])} ineligible clinics:\n"
-             + textwrap.fill(INELIGIBLE_REASONS.replace("\n", " "), 36),
-             gid="ineligible", size=7.5)
+        _box(
+            ax,
+            ex_x,
+            y_ex,
+            ex_w,
+            10.5,
+            f"{_count_text(c['ineligible'])} ineligible clinics:\n"
+            + textwrap.fill(INELIGIBLE_REASONS.replace("\n", " "), 36),
+            gid="ineligible",
+            size=7.5,
+        )
         ax.plot([x0, ex_x - ex_w / 2 - 0.2], [y_ex, y_ex], color="#333333", lw=1.2)
         _arrow(ax, (ex_x - ex_w / 2 - 2.0, y_ex), (ex_x - ex_w / 2, y_ex))
         # the two care models
@@ -555,18 +643,34 @@ def flow_diagram(study_facts: Mapping[str, float | str], clinics: pd.DataFrame,
         ax.plot([x0, x0], [ys[-1] - h / 2, split_y], color="#333333", lw=1.2)
         xs = {"isw": x0 - 23.0, "mn": x0 + 23.0}
         ax.plot([xs["isw"], xs["mn"]], [split_y, split_y], color="#333333", lw=1.2)
-        for g, label in (("isw", "Integrated social worker model"),
-                         ("mn", "Medical/nursing model")):
+        for g, label in (
+            ("isw", "Integrated social worker model"),
+            ("mn", "Medical/nursing model"),
+        ):
             _arrow(ax, (xs[g], split_y), (xs[g], y_m + h / 2 + 0.6))
-            _box(ax, xs[g], y_m, mw, h + 1,
-                 f"{count(g)} clinics"
-                 + ("" if _small(float(c[g]), min_cell) else f" ({format_pct(c[g + '_pct'])})")
-                 + f"\n{label}",
-                 edge=GROUP_COLORS[g], face=mpl.colors.to_hex(
-                     mpl.colors.to_rgba(GROUP_COLORS[g], 0.12), keep_alpha=True),
-                 gid=g, weight="bold")
-        fig.text(0.01, 0.985, "Care coordinator survey: participant flow", ha="left", va="top",
-                 fontsize=10.5, fontweight="bold")
+            _box(
+                ax,
+                xs[g],
+                y_m,
+                mw,
+                h + 1,
+                f"{count(g)} clinics"
+                + ("" if _small(float(c[g]), min_cell) else f" ({format_pct(c[g + '_pct'])})")
+                + f"\n{label}",
+                edge=GROUP_COLORS[g],
+                face=mpl.colors.to_hex(mpl.colors.to_rgba(GROUP_COLORS[g], 0.12), keep_alpha=True),
+                gid=g,
+                weight="bold",
+            )
+        fig.text(
+            0.01,
+            0.985,
+            "Care coordinator survey: participant flow",
+            ha="left",
+            va="top",
+            fontsize=10.5,
+            fontweight="bold",
+        )
     return _finish(fig, "Figure 1. Care coordinator survey participant flow", synthetic=synthetic)
 
 
@@ -575,8 +679,9 @@ def flow_diagram(study_facts: Mapping[str, float | str], clinics: pd.DataFrame,
 # ---------------------------------------------------------------------------------------------
 
 
-def services_data(table3_long: pd.DataFrame, spec: pd.DataFrame,
-                  prefix: str = "svc_") -> pd.DataFrame:
+def services_data(
+    table3_long: pd.DataFrame, spec: pd.DataFrame, prefix: str = "svc_"
+) -> pd.DataFrame:
     """Percentages of Table 3's service items by group, sorted by the share of all clinics.
 
     Columns: ``item, level, label, total, mn, isw, p`` (percentages 0-100; ``p`` NaN when the table
@@ -598,8 +703,16 @@ def services_data(table3_long: pd.DataFrame, spec: pd.DataFrame,
             vals["total"] = 100.0 * n / d if d else math.nan
         if not (np.isfinite(vals["mn"]) and np.isfinite(vals["isw"])):
             raise KeyError(f"table3 has no pct rows for {r.item}={r.level} in groups mn and isw")
-        out.append({"item": r.item, "level": r.level, "label": r.label, **vals,
-                    "p": look.get((r.item, "", "all", "p"), math.nan), "order": order})
+        out.append(
+            {
+                "item": r.item,
+                "level": r.level,
+                "label": r.label,
+                **vals,
+                "p": look.get((r.item, "", "all", "p"), math.nan),
+                "order": order,
+            }
+        )
     frame = pd.DataFrame(out)
     frame = frame.sort_values(["total", "order"], ascending=[False, True], kind="stable")
     return frame.drop(columns="order").reset_index(drop=True)
@@ -622,12 +735,26 @@ def services_by_model(table3_long: pd.DataFrame, spec: pd.DataFrame, *, syntheti
         for g, off in (("mn", -bh / 2), ("isw", bh / 2)):
             n = sizes.get(g)
             name = GROUP_NAMES[g] + (f" (n={n})" if n else "")
-            bars = ax.barh(y + off, data[g].to_numpy(), height=bh, color=GROUP_COLORS[g],
-                           label=name, edgecolor="white", linewidth=0.4)
+            bars = ax.barh(
+                y + off,
+                data[g].to_numpy(),
+                height=bh,
+                color=GROUP_COLORS[g],
+                label=name,
+                edgecolor="white",
+                linewidth=0.4,
+            )
             for bar, item, v in zip(bars, data["item"], data[g], strict=True):
                 bar.set_gid(f"bar:{g}:{item}")
-                ax.text(v + 0.8, bar.get_y() + bh / 2, format_pct(v), va="center", ha="left",
-                        fontsize=7, color="#333333")
+                ax.text(
+                    v + 0.8,
+                    bar.get_y() + bh / 2,
+                    format_pct(v),
+                    va="center",
+                    ha="left",
+                    fontsize=7,
+                    color="#333333",
+                )
         ax.set_yticks(y, [textwrap.fill(s, 40) for s in data["label"]])
         ax.set_ylim(k - 0.45, -0.55)
         ax.set_xlim(0, 108)
@@ -637,14 +764,36 @@ def services_by_model(table3_long: pd.DataFrame, spec: pd.DataFrame, *, syntheti
         ax.set_xlabel("Percent of clinics whose care coordinators provide the service")
         if data["p"].notna().any():
             tr = blended_transform_factory(ax.transAxes, ax.transData)
-            ax.text(1.0, -0.75, "Fisher's test", transform=tr, ha="left", va="bottom", fontsize=7,
-                    color="#555555")
+            ax.text(
+                1.0,
+                -0.75,
+                "Fisher's test",
+                transform=tr,
+                ha="left",
+                va="bottom",
+                fontsize=7,
+                color="#555555",
+            )
             for yi, p in zip(y, data["p"], strict=True):
-                ax.text(1.0, yi, format_p(p), transform=tr, ha="left", va="center", fontsize=7,
-                        color="#555555", gid="pvalue")
+                ax.text(
+                    1.0,
+                    yi,
+                    format_p(p),
+                    transform=tr,
+                    ha="left",
+                    va="center",
+                    fontsize=7,
+                    color="#555555",
+                    gid="pvalue",
+                )
         ax.legend(loc="lower center", bbox_to_anchor=(0.4, 1.0), ncols=2, handlelength=1.2)
-        fig.suptitle("Services provided by care coordinators, by clinic care model",
-                     x=0.01, ha="left", fontsize=10.5, fontweight="bold")
+        fig.suptitle(
+            "Services provided by care coordinators, by clinic care model",
+            x=0.01,
+            ha="left",
+            fontsize=10.5,
+            fontweight="bold",
+        )
     return _finish(fig, "Services provided by care model (Table 3)", synthetic=synthetic)
 
 
@@ -652,7 +801,14 @@ def services_by_model(table3_long: pd.DataFrame, spec: pd.DataFrame, *, syntheti
 # 3. Differences between the care models, every analysis (Tables 3 and 4)
 # ---------------------------------------------------------------------------------------------
 
-SENSITIVITY_COLUMNS: tuple[str, ...] = ("item", "level", "analysis", "estimate", "ci_low", "ci_high")
+SENSITIVITY_COLUMNS: tuple[str, ...] = (
+    "item",
+    "level",
+    "analysis",
+    "estimate",
+    "ci_low",
+    "ci_high",
+)
 #: Measures on the percentage-point panel, and their factor to percentage points.
 PP_MEASURES: dict[str, float] = {"pp_diff": 1.0, "risk_diff": 100.0}
 MEAN_MEASURES = frozenset({"mean_diff"})
@@ -686,8 +842,9 @@ def difference_data(sensitivity_long: pd.DataFrame, spec: pd.DataFrame) -> pd.Da
         sens[c] = _text(sens[c])
     for c in ("estimate", "ci_low", "ci_high"):
         sens[c] = pd.to_numeric(sens[c], errors="coerce").astype(float)
-    sens["p"] = (pd.to_numeric(sens["p"], errors="coerce").astype(float)
-                 if "p" in sens.columns else math.nan)
+    sens["p"] = (
+        pd.to_numeric(sens["p"], errors="coerce").astype(float) if "p" in sens.columns else math.nan
+    )
     key_spec = {(r.item, r.level): r for r in sp.itertuples(index=False)}
     mean_items = set(sp.loc[sp["stat"] == "mean_sd", "item"])
     table_of_item = dict(zip(sp["item"], sp["table"], strict=False))
@@ -704,7 +861,9 @@ def difference_data(sensitivity_long: pd.DataFrame, spec: pd.DataFrame) -> pd.Da
     known = set(PP_MEASURES) | MEAN_MEASURES | SKIPPED_MEASURES
     unknown = sorted(set(sens["measure"]) - known)
     if unknown:
-        raise ValueError(f"unknown measures in the sensitivity table: {unknown} (known: {sorted(known)})")
+        raise ValueError(
+            f"unknown measures in the sensitivity table: {unknown} (known: {sorted(known)})"
+        )
     sens = sens[sens["table"].isin(DIFF_TABLES) & ~sens["measure"].isin(SKIPPED_MEASURES)].copy()
     # risk differences: the contract is proportions (-1..1); convert to percentage points
     rd = sens["measure"] == "risk_diff"
@@ -742,8 +901,21 @@ def difference_data(sensitivity_long: pd.DataFrame, spec: pd.DataFrame) -> pd.Da
     aorder = {a: i for i, a in enumerate(_analysis_order(sens["analysis"]))}
     sens["_a"] = sens["analysis"].map(aorder)
     sens = sens.sort_values(["table", "panel", "order", "_a"], kind="stable")
-    cols = ["table", "section", "item", "level", "label", "order", "panel", "analysis", "measure",
-            "estimate", "ci_low", "ci_high", "p"]
+    cols = [
+        "table",
+        "section",
+        "item",
+        "level",
+        "label",
+        "order",
+        "panel",
+        "analysis",
+        "measure",
+        "estimate",
+        "ci_low",
+        "ci_high",
+        "p",
+    ]
     return sens[cols].reset_index(drop=True)
 
 
@@ -766,7 +938,7 @@ def _analysis_style(analysis: str, extras: list[str]) -> tuple[str, str, str]:
     return analysis.replace("_", " "), color, marker
 
 
-_LINE_IN = 0.125   # inches per line of 7.5 pt text
+_LINE_IN = 0.125  # inches per line of 7.5 pt text
 _DODGE_IN = 0.065  # inches between the dodged analyses of a row
 _HEADER_GAP_IN = 0.06
 
@@ -778,7 +950,8 @@ def _layout_rows(rows: pd.DataFrame, n_analyses: int, width_chars: int) -> tuple
     current = None
     row_h_min = n_analyses * _DODGE_IN + 0.09
     for (_order, section, label, item, level), _ in rows.groupby(
-            ["order", "section", "label", "item", "level"], sort=True):
+        ["order", "section", "label", "item", "level"], sort=True
+    ):
         if section and section != current:
             text = textwrap.fill(section.rstrip(":"), width_chars - 6)
             h = text.count("\n") * _LINE_IN + _LINE_IN + _HEADER_GAP_IN
@@ -794,8 +967,9 @@ def _layout_rows(rows: pd.DataFrame, n_analyses: int, width_chars: int) -> tuple
     return entries, y + 0.05
 
 
-def difference_plot(sensitivity_long: pd.DataFrame, spec: pd.DataFrame, *,
-                    synthetic: bool) -> Figure:
+def difference_plot(
+    sensitivity_long: pd.DataFrame, spec: pd.DataFrame, *, synthetic: bool
+) -> Figure:
     """Differences between the care models (integrated SW - medical/nursing) for every row of
     Tables 3 and 4 in the sensitivity table, one colour and marker per analysis, dodged.
 
@@ -841,10 +1015,18 @@ def difference_plot(sensitivity_long: pd.DataFrame, spec: pd.DataFrame, *,
         lo, hi = np.nanmin(np.append(vals, 0.0)), np.nanmax(np.append(vals, 0.0))
         pad = 0.05 * (hi - lo or 1.0)
         pp_lim = (lo - pad, hi + pad)
-    skipped = int(sensitivity_long.get("measure", pd.Series(dtype=object)).astype(object)
-                  .isin(SKIPPED_MEASURES).sum())
-    converted = bool(sensitivity_long.get("measure", pd.Series(dtype=object)).astype(object)
-                     .eq("risk_diff").any())
+    skipped = int(
+        sensitivity_long.get("measure", pd.Series(dtype=object))
+        .astype(object)
+        .isin(SKIPPED_MEASURES)
+        .sum()
+    )
+    converted = bool(
+        sensitivity_long.get("measure", pd.Series(dtype=object))
+        .astype(object)
+        .eq("risk_diff")
+        .any()
+    )
     with style():
         fig = _new_figure(fig_w, fig_h)
         for ci, (t, cols) in enumerate(columns.items()):
@@ -855,30 +1037,53 @@ def difference_plot(sensitivity_long: pd.DataFrame, spec: pd.DataFrame, *,
                 y_top += title_in
                 bottom = 1 - (y_top + h_in) / fig_h
                 lab_ax = fig.add_axes((x_in / fig_w, bottom, label_w / fig_w, h_in / fig_h))
-                ax = fig.add_axes(((x_in + label_w) / fig_w, bottom, plot_w / fig_w, h_in / fig_h),
-                                  sharey=lab_ax)
+                ax = fig.add_axes(
+                    ((x_in + label_w) / fig_w, bottom, plot_w / fig_w, h_in / fig_h), sharey=lab_ax
+                )
                 lab_ax.set_axis_off()
                 lab_ax.set_xlim(0, 1)
                 lab_ax.set_ylim(h_in, 0)
-                table_name = {"table3": "Table 3. Care coordination activities",
-                              "table4": "Table 4. Broad approaches supporting care coordination"}
+                table_name = {
+                    "table3": "Table 3. Care coordination activities",
+                    "table4": "Table 4. Broad approaches supporting care coordination",
+                }
                 title = table_name.get(t, t)
                 if p == "mean":
-                    title = "Table 3. Means (difference in the item's units)" if t == "table3" \
+                    title = (
+                        "Table 3. Means (difference in the item's units)"
+                        if t == "table3"
                         else f"{title}: means (item's units)"
+                    )
                 lab_ax.set_title(title, loc="left", fontsize=9.5, pad=18 if h_in > 6 else 6)
                 y_of: dict[tuple[str, str], float] = {}
                 stripe = False
                 for kind, yc, text, key, h in entries:
                     if kind == "header":
-                        lab_ax.text(0.0, yc, text, ha="left", va="center", fontsize=7.5,
-                                    fontweight="bold", linespacing=1.1, gid="section")
+                        lab_ax.text(
+                            0.0,
+                            yc,
+                            text,
+                            ha="left",
+                            va="center",
+                            fontsize=7.5,
+                            fontweight="bold",
+                            linespacing=1.1,
+                            gid="section",
+                        )
                         stripe = False
                         continue
                     item, level, indent = key
                     y_of[(item, level)] = yc
-                    lab_ax.text(0.03 if indent else 0.0, yc, text, ha="left", va="center",
-                                fontsize=7.5, linespacing=1.05, gid="rowlabel")
+                    lab_ax.text(
+                        0.03 if indent else 0.0,
+                        yc,
+                        text,
+                        ha="left",
+                        va="center",
+                        fontsize=7.5,
+                        linespacing=1.05,
+                        gid="rowlabel",
+                    )
                     if stripe:
                         ax.axhspan(yc - h / 2, yc + h / 2, color="#F2F2F2", lw=0, zorder=0)
                     stripe = not stripe
@@ -888,18 +1093,38 @@ def difference_plot(sensitivity_long: pd.DataFrame, spec: pd.DataFrame, *,
                     if sub.empty:
                         continue
                     _, color, marker = _analysis_style(a, extras)
-                    ys = np.array([y_of[(i, lv)] for i, lv in zip(sub["item"], sub["level"],
-                                                                   strict=True)]) + off
+                    ys = (
+                        np.array(
+                            [y_of[(i, lv)] for i, lv in zip(sub["item"], sub["level"], strict=True)]
+                        )
+                        + off
+                    )
                     est = sub["estimate"].to_numpy(dtype=float)
                     lo_ = sub["ci_low"].to_numpy(dtype=float)
                     hi_ = sub["ci_high"].to_numpy(dtype=float)
                     ok = np.isfinite(lo_) & np.isfinite(hi_)
-                    ax.hlines(ys[ok], lo_[ok], hi_[ok], colors=color, linewidth=1.1, zorder=2,
-                              gid=f"ci:{t}:{p}:{a}")
+                    ax.hlines(
+                        ys[ok],
+                        lo_[ok],
+                        hi_[ok],
+                        colors=color,
+                        linewidth=1.1,
+                        zorder=2,
+                        gid=f"ci:{t}:{p}:{a}",
+                    )
                     fin = np.isfinite(est)
-                    ax.plot(est[fin], ys[fin], linestyle="none", marker=marker, markersize=3.6,
-                            color=color, markeredgecolor="white", markeredgewidth=0.4,
-                            zorder=3, gid=f"est:{t}:{p}:{a}")
+                    ax.plot(
+                        est[fin],
+                        ys[fin],
+                        linestyle="none",
+                        marker=marker,
+                        markersize=3.6,
+                        color=color,
+                        markeredgecolor="white",
+                        markeredgewidth=0.4,
+                        zorder=3,
+                        gid=f"est:{t}:{p}:{a}",
+                    )
                 ax.axvline(0, color="#333333", linewidth=0.8, zorder=1)
                 ax.xaxis.grid(True)
                 ax.spines["left"].set_visible(False)
@@ -919,23 +1144,47 @@ def difference_plot(sensitivity_long: pd.DataFrame, spec: pd.DataFrame, *,
         handles = []
         for a in analyses:
             name, color, marker = _analysis_style(a, extras)
-            handles.append(Line2D([0], [0], color=color, marker=marker, markersize=5,
-                                  linewidth=1.2, label=name))
-        fig.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.15 / fig_w, 1 - 0.42 / fig_h),
-                   ncols=legend_cols, fontsize=8, handlelength=2.2, columnspacing=2.0)
-        fig.text(0.15 / fig_w, 1 - 0.12 / fig_h,
-                 "Difference between care models (integrated social worker - medical/nursing), "
-                 "estimate and 95% interval",
-                 ha="left", va="top", fontsize=10.5, fontweight="bold")
+            handles.append(
+                Line2D(
+                    [0], [0], color=color, marker=marker, markersize=5, linewidth=1.2, label=name
+                )
+            )
+        fig.legend(
+            handles=handles,
+            loc="upper left",
+            bbox_to_anchor=(0.15 / fig_w, 1 - 0.42 / fig_h),
+            ncols=legend_cols,
+            fontsize=8,
+            handlelength=2.2,
+            columnspacing=2.0,
+        )
+        fig.text(
+            0.15 / fig_w,
+            1 - 0.12 / fig_h,
+            "Difference between care models (integrated social worker - medical/nursing), "
+            "estimate and 95% interval",
+            ha="left",
+            va="top",
+            fontsize=10.5,
+            fontweight="bold",
+        )
         notes = ["Positive: more common (or larger) in integrated social worker clinics."]
         if converted:
             notes.append("GEE risk differences (proportions) are shown in percentage points.")
         if skipped:
             notes.append(f"Odds ratios are not shown (another scale; {skipped} rows).")
-        fig.text(0.15 / fig_w, 0.2 / fig_h, " ".join(notes), ha="left", va="bottom", fontsize=7.5,
-                 color="#444444")
-    return _finish(fig, "Differences between care models, Tables 3 and 4, by analysis",
-                   synthetic=synthetic)
+        fig.text(
+            0.15 / fig_w,
+            0.2 / fig_h,
+            " ".join(notes),
+            ha="left",
+            va="bottom",
+            fontsize=7.5,
+            color="#444444",
+        )
+    return _finish(
+        fig, "Differences between care models, Tables 3 and 4, by analysis", synthetic=synthetic
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -950,8 +1199,9 @@ def _group_label(g: str, sizes: Mapping[str, int]) -> str:
     return COORDINATOR_GROUP_NAMES.get(g, g) + (f"\n(n={n})" if n else "")
 
 
-def coordinator_characteristics(table1_long: pd.DataFrame, spec: pd.DataFrame, *,
-                                synthetic: bool) -> Figure:
+def coordinator_characteristics(
+    table1_long: pd.DataFrame, spec: pd.DataFrame, *, synthetic: bool
+) -> Figure:
     """Table 1 as small multiples: the distribution of degrees by coordinator group (100% stacked
     bars; gid ``degree:<group>:<level>``), the yes/no items (grouped bars; ``pct:<item>:<group>``)
     and the means with +-1 SD (one panel per item; ``mean:<item>:<group>``).
@@ -963,8 +1213,9 @@ def coordinator_characteristics(table1_long: pd.DataFrame, spec: pd.DataFrame, *
     sizes = _group_sizes(long)
     groups = [g for g in TABLE1_GROUPS if (("n", "", g, "n") in look) or g != "total"]
     cmp_groups = [g for g in groups if g != "total"]
-    dist_items = [i for i in dict.fromkeys(sp.loc[(sp["shown"] == "full")
-                                                  & (sp["stat"] == "n_pct"), "item"])]
+    dist_items = [
+        i for i in dict.fromkeys(sp.loc[(sp["shown"] == "full") & (sp["stat"] == "n_pct"), "item"])
+    ]
     bin_rows = sp[sp["shown"].isin(["binary", "collapsed"]) & (sp["stat"] == "n_pct")]
     mean_rows = sp[sp["stat"] == "mean_sd"]
     with style():
@@ -983,15 +1234,30 @@ def coordinator_characteristics(table1_long: pd.DataFrame, spec: pd.DataFrame, *
                 vals = np.array([look.get((item, r.level, g, "pct"), math.nan) for g in groups])
                 vals = np.nan_to_num(vals)
                 color = CATEGORY_COLORS[j % len(CATEGORY_COLORS)]
-                bars = ax.barh(np.arange(len(groups)), vals, left=left, height=0.62, color=color,
-                               edgecolor="white", linewidth=0.6, label=r.label)
+                bars = ax.barh(
+                    np.arange(len(groups)),
+                    vals,
+                    left=left,
+                    height=0.62,
+                    color=color,
+                    edgecolor="white",
+                    linewidth=0.6,
+                    label=r.label,
+                )
                 for bar, g, v, lft in zip(bars, groups, vals, left, strict=True):
                     bar.set_gid(f"degree:{g}:{r.level}")
                     if v >= 7:
                         rgb = mpl.colors.to_rgb(color)
                         dark = 0.299 * rgb[0] + 0.587 * rgb[1] + 0.114 * rgb[2] < 0.55
-                        ax.text(lft + v / 2, bar.get_y() + 0.31, format_pct(v), ha="center",
-                                va="center", fontsize=7, color="white" if dark else "black")
+                        ax.text(
+                            lft + v / 2,
+                            bar.get_y() + 0.31,
+                            format_pct(v),
+                            ha="center",
+                            va="center",
+                            fontsize=7,
+                            color="white" if dark else "black",
+                        )
                 left = left + vals
             ax.set_yticks(np.arange(len(groups)), ylab)
             ax.set_ylim(len(groups) - 0.5, -0.5)
@@ -1001,8 +1267,13 @@ def coordinator_characteristics(table1_long: pd.DataFrame, spec: pd.DataFrame, *
             ax.tick_params(axis="y", length=0)
             section = levels["section"].iloc[0] or item
             ax.set_title(f"{section} (first checked)")
-            ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncols=3, fontsize=7.5,
-                      handlelength=1.0)
+            ax.legend(
+                loc="upper center",
+                bbox_to_anchor=(0.5, -0.2),
+                ncols=3,
+                fontsize=7.5,
+                handlelength=1.0,
+            )
         else:
             ax.set_axis_off()
         # yes/no items
@@ -1010,26 +1281,45 @@ def coordinator_characteristics(table1_long: pd.DataFrame, spec: pd.DataFrame, *
         k = len(bin_rows)
         bh = 0.8 / max(len(cmp_groups), 1)
         for j, g in enumerate(cmp_groups):
-            vals = np.array([look.get((r.item, r.level, g, "pct"), math.nan)
-                             for r in bin_rows.itertuples(index=False)])
+            vals = np.array(
+                [
+                    look.get((r.item, r.level, g, "pct"), math.nan)
+                    for r in bin_rows.itertuples(index=False)
+                ]
+            )
             ys = np.arange(k) - 0.4 + bh * (j + 0.5)
-            bars = ax.barh(ys, np.nan_to_num(vals), height=bh, color=GROUP_COLORS[g],
-                           label=COORDINATOR_GROUP_NAMES[g], edgecolor="white", linewidth=0.4)
+            bars = ax.barh(
+                ys,
+                np.nan_to_num(vals),
+                height=bh,
+                color=GROUP_COLORS[g],
+                label=COORDINATOR_GROUP_NAMES[g],
+                edgecolor="white",
+                linewidth=0.4,
+            )
             for bar, r, v in zip(bars, bin_rows.itertuples(index=False), vals, strict=True):
                 bar.set_gid(f"pct:{r.item}:{g}")
                 if np.isfinite(v):
-                    ax.text(v + 1.5, bar.get_y() + bh / 2, format_pct(v), va="center",
-                            fontsize=6.5, color="#333333")
-        ax.set_yticks(np.arange(k), [textwrap.fill(s.replace(", yes", ""), 24)
-                                     for s in bin_rows["label"]])
+                    ax.text(
+                        v + 1.5,
+                        bar.get_y() + bh / 2,
+                        format_pct(v),
+                        va="center",
+                        fontsize=6.5,
+                        color="#333333",
+                    )
+        ax.set_yticks(
+            np.arange(k), [textwrap.fill(s.replace(", yes", ""), 24) for s in bin_rows["label"]]
+        )
         ax.set_ylim(k - 0.5, -0.5)
         ax.set_xlim(0, 115)
         ax.set_xticks(np.arange(0, 101, 25), [f"{t}%" for t in range(0, 101, 25)])
         ax.tick_params(axis="y", length=0, labelsize=7.5)
         ax.set_xlabel("Percent of coordinators")
         ax.set_title("Yes / usually or always")
-        ax.legend(loc="upper center", bbox_to_anchor=(0.4, -0.2), ncols=1, fontsize=7.5,
-                  handlelength=1.0)
+        ax.legend(
+            loc="upper center", bbox_to_anchor=(0.4, -0.2), ncols=1, fontsize=7.5, handlelength=1.0
+        )
         # means +- SD
         m = len(mean_rows)
         if m:
@@ -1038,13 +1328,32 @@ def coordinator_characteristics(table1_long: pd.DataFrame, spec: pd.DataFrame, *
                 for j, g in enumerate(cmp_groups):
                     mean = look.get((r.item, r.level, g, "mean"), math.nan)
                     sd = look.get((r.item, r.level, g, "sd"), math.nan)
-                    ax.hlines(j, mean - sd, mean + sd, color=GROUP_COLORS[g], linewidth=1.6,
-                              gid=f"sd:{r.item}:{g}")
-                    ax.plot([mean], [j], marker="o", markersize=6, color=GROUP_COLORS[g],
-                            linestyle="none", gid=f"mean:{r.item}:{g}")
+                    ax.hlines(
+                        j,
+                        mean - sd,
+                        mean + sd,
+                        color=GROUP_COLORS[g],
+                        linewidth=1.6,
+                        gid=f"sd:{r.item}:{g}",
+                    )
+                    ax.plot(
+                        [mean],
+                        [j],
+                        marker="o",
+                        markersize=6,
+                        color=GROUP_COLORS[g],
+                        linestyle="none",
+                        gid=f"mean:{r.item}:{g}",
+                    )
                     if np.isfinite(mean):
-                        ax.annotate(f"{round_half_up(mean, 1)}", (mean, j), xytext=(0, 6),
-                                    textcoords="offset points", ha="center", fontsize=7)
+                        ax.annotate(
+                            f"{round_half_up(mean, 1)}",
+                            (mean, j),
+                            xytext=(0, 6),
+                            textcoords="offset points",
+                            ha="center",
+                            fontsize=7,
+                        )
                 tot = look.get((r.item, r.level, "total", "mean"), math.nan)
                 if np.isfinite(tot):
                     ax.axvline(tot, color=GREY, linestyle="--", linewidth=0.8)
@@ -1054,15 +1363,22 @@ def coordinator_characteristics(table1_long: pd.DataFrame, spec: pd.DataFrame, *
                 ax.set_ylim(len(cmp_groups) - 0.4, -0.6)
                 ax.xaxis.grid(True)
                 ax.tick_params(axis="y", length=0)
-            axes[0].set_yticks(np.arange(len(cmp_groups)),
-                               [_group_label(g, sizes) for g in cmp_groups])
-        fig.suptitle("Care coordinators by the care models of the clinics they report on (Table 1)",
-                     x=0.01, ha="left", fontsize=10.5, fontweight="bold")
+            axes[0].set_yticks(
+                np.arange(len(cmp_groups)), [_group_label(g, sizes) for g in cmp_groups]
+            )
+        fig.suptitle(
+            "Care coordinators by the care models of the clinics they report on (Table 1)",
+            x=0.01,
+            ha="left",
+            fontsize=10.5,
+            fontweight="bold",
+        )
     return _finish(fig, "Care coordinator characteristics by group (Table 1)", synthetic=synthetic)
 
 
-def criteria_data(clinics: pd.DataFrame,
-                  criteria: Sequence[str] = tuple(CRITERIA_LABELS)) -> pd.DataFrame:
+def criteria_data(
+    clinics: pd.DataFrame, criteria: Sequence[str] = tuple(CRITERIA_LABELS)
+) -> pd.DataFrame:
     """Clinics per combination of the criteria met (a missing answer counts as not met).
 
     One row per combination present: a boolean column per criterion, ``n_met`` (criteria met),
@@ -1086,8 +1402,9 @@ def criteria_data(clinics: pd.DataFrame,
     return out[[*criteria, "n_met", "n", "mn", "isw"]].reset_index(drop=True)
 
 
-def criteria_chart(clinics: pd.DataFrame, *, synthetic: bool,
-                   min_cell: int | None = None) -> Figure:
+def criteria_chart(
+    clinics: pd.DataFrame, *, synthetic: bool, min_cell: int | None = None
+) -> Figure:
     """The four criteria of the integrated social worker model (Table 2) as an UpSet-style chart.
 
     Top: clinics per combination of criteria met, stacked by care model (gids
@@ -1110,8 +1427,9 @@ def criteria_chart(clinics: pd.DataFrame, *, synthetic: bool,
         fig_w, fig_h = max(7.5, 4.2 + 0.5 * k), 5.55
         fig = _new_figure(fig_w, fig_h, constrained=True, bottom_in=0.3)
         fig.get_layout_engine().set(hspace=0.02, wspace=0.02)
-        gs = fig.add_gridspec(2, 2, width_ratios=[1.2, max(1.4, 0.5 * k / 2)],
-                              height_ratios=[1.6, 1])
+        gs = fig.add_gridspec(
+            2, 2, width_ratios=[1.2, max(1.4, 0.5 * k / 2)], height_ratios=[1.6, 1]
+        )
         ax_bar = fig.add_subplot(gs[0, 1])
         ax_dot = fig.add_subplot(gs[1, 1], sharex=ax_bar)
         ax_set = fig.add_subplot(gs[1, 0], sharey=ax_dot)
@@ -1119,14 +1437,23 @@ def criteria_chart(clinics: pd.DataFrame, *, synthetic: bool,
         bottom = np.zeros(k)
         for g in ("mn", "isw"):
             vals = data[g].to_numpy(dtype=float)
-            bars = ax_bar.bar(x, vals, bottom=bottom, width=0.65, color=GROUP_COLORS[g],
-                              label=GROUP_NAMES[g], edgecolor="white", linewidth=0.5)
+            bars = ax_bar.bar(
+                x,
+                vals,
+                bottom=bottom,
+                width=0.65,
+                color=GROUP_COLORS[g],
+                label=GROUP_NAMES[g],
+                edgecolor="white",
+                linewidth=0.5,
+            )
             for i, bar in enumerate(bars):
                 bar.set_gid(f"combo:{g}:{i}")
             bottom = bottom + vals
         for i, n in enumerate(data["n"]):
-            ax_bar.text(i, n + bottom.max() * 0.015, str(int(n)), ha="center", va="bottom",
-                        fontsize=8)
+            ax_bar.text(
+                i, n + bottom.max() * 0.015, str(int(n)), ha="center", va="bottom", fontsize=8
+            )
         ax_bar.set_ylabel("Clinics")
         ax_bar.set_ylim(0, bottom.max() * 1.12 if k else 1)
         ax_bar.tick_params(axis="x", bottom=False, labelbottom=False)
@@ -1134,9 +1461,16 @@ def criteria_chart(clinics: pd.DataFrame, *, synthetic: bool,
         ax_leg = fig.add_subplot(gs[0, 0])
         ax_leg.set_axis_off()
         handles, labels = ax_bar.get_legend_handles_labels()
-        ax_leg.legend(handles, labels, loc="lower left", bbox_to_anchor=(0.0, 0.05),
-                      fontsize=8.5, title="Care model of the clinics", title_fontsize=8.5,
-                      alignment="left")
+        ax_leg.legend(
+            handles,
+            labels,
+            loc="lower left",
+            bbox_to_anchor=(0.0, 0.05),
+            fontsize=8.5,
+            title="Care model of the clinics",
+            title_fontsize=8.5,
+            alignment="left",
+        )
         # two lines: constrained layout does not make room for a title wider than its axes
         ax_bar.set_title("Clinics by the combination\nof criteria met")
         # dot matrix
@@ -1146,17 +1480,20 @@ def criteria_chart(clinics: pd.DataFrame, *, synthetic: bool,
         for i in range(k):
             met = [j for j, c in enumerate(criteria) if bool(data.loc[i, c])]
             not_met = [j for j in range(len(criteria)) if j not in met]
-            ax_dot.scatter([i] * len(not_met), not_met, s=46, color=LIGHT_GREY, zorder=2,
-                           linewidths=0)
+            ax_dot.scatter(
+                [i] * len(not_met), not_met, s=46, color=LIGHT_GREY, zorder=2, linewidths=0
+            )
             if met:
                 color = GROUP_COLORS["isw"] if len(met) == len(criteria) else "#333333"
-                ax_dot.scatter([i] * len(met), met, s=46, color=color, zorder=3, linewidths=0,
-                               gid=f"dots:{i}")
+                ax_dot.scatter(
+                    [i] * len(met), met, s=46, color=color, zorder=3, linewidths=0, gid=f"dots:{i}"
+                )
                 ax_dot.plot([i, i], [min(met), max(met)], color=color, linewidth=2, zorder=2.5)
         ax_dot.set_ylim(len(criteria) - 0.5, -0.5)
         ax_dot.set_xlim(-0.6, k - 0.4)
-        ax_dot.tick_params(axis="both", left=False, bottom=False, labelleft=False,
-                           labelbottom=False)
+        ax_dot.tick_params(
+            axis="both", left=False, bottom=False, labelleft=False, labelbottom=False
+        )
         for s in ("left", "bottom"):
             ax_dot.spines[s].set_visible(False)
         # criterion totals
@@ -1166,8 +1503,15 @@ def criteria_chart(clinics: pd.DataFrame, *, synthetic: bool,
         for bar, c, v in zip(bars, criteria, totals, strict=True):
             bar.set_gid(f"criterion:{c}")
             label = f"<{min_cell} " if _small(v, min_cell) else f"{v} "
-            ax_set.text(bar.get_width(), bar.get_y() + 0.275, label, ha="right", va="center",
-                        fontsize=7.5, color="#333333")
+            ax_set.text(
+                bar.get_width(),
+                bar.get_y() + 0.275,
+                label,
+                ha="right",
+                va="center",
+                fontsize=7.5,
+                color="#333333",
+            )
         ax_set.invert_xaxis()
         ax_set.set_xlabel("Clinics meeting the criterion")
         ax_set.yaxis.tick_right()
@@ -1176,15 +1520,30 @@ def criteria_chart(clinics: pd.DataFrame, *, synthetic: bool,
         ax_set.spines["left"].set_visible(False)
         ax_set.spines["right"].set_visible(False)
         ax_set.set_ylim(len(criteria) - 0.5, -0.5)
-        fig.text(MARGIN_IN / fig_w, MARGIN_IN / fig_h,
-                 f"N = {len(clinics)} clinics. Integrated social worker model = all four criteria "
-                 "met.\nA missing answer (criteria 2-4 are asked only where a social worker is on "
-                 "the team) counts as not met."
-                 + (f" Not shown: {n_hidden} combination{'s' if n_hidden != 1 else ''} of fewer "
-                    f"than {min_cell} clinics in a care model ("
-                    + (f"<{min_cell}" if _small(clinics_hidden, min_cell) else str(clinics_hidden))
-                    + " clinics)." if n_hidden else ""),
-                 ha="left", va="bottom", fontsize=7.5, color="#444444")
-        fig.suptitle("Criteria of the integrated social worker model (Table 2)", x=0.01, ha="left",
-                     fontsize=10.5, fontweight="bold")
+        fig.text(
+            MARGIN_IN / fig_w,
+            MARGIN_IN / fig_h,
+            f"N = {len(clinics)} clinics. Integrated social worker model = all four criteria "
+            "met.\nA missing answer (criteria 2-4 are asked only where a social worker is on "
+            "the team) counts as not met."
+            + (
+                f" Not shown: {n_hidden} combination{'s' if n_hidden != 1 else ''} of fewer "
+                f"than {min_cell} clinics in a care model ("
+                + (f"<{min_cell}" if _small(clinics_hidden, min_cell) else str(clinics_hidden))
+                + " clinics)."
+                if n_hidden
+                else ""
+            ),
+            ha="left",
+            va="bottom",
+            fontsize=7.5,
+            color="#444444",
+        )
+        fig.suptitle(
+            "Criteria of the integrated social worker model (Table 2)",
+            x=0.01,
+            ha="left",
+            fontsize=10.5,
+            fontweight="bold",
+        )
     return _finish(fig, "Care model criteria met by clinics (Table 2)", synthetic=synthetic)

@@ -73,8 +73,20 @@ API_COLUMNS: tuple[str, ...] = (
 )
 
 FIELD_TYPES = frozenset(
-    {"text", "notes", "radio", "dropdown", "checkbox", "yesno", "truefalse", "calc",
-     "descriptive", "file", "slider", "sql"}
+    {
+        "text",
+        "notes",
+        "radio",
+        "dropdown",
+        "checkbox",
+        "yesno",
+        "truefalse",
+        "calc",
+        "descriptive",
+        "file",
+        "slider",
+        "sql",
+    }
 )
 #: REDCap's built-in codings.
 BUILTIN_CHOICES: dict[str, dict[str, str]] = {
@@ -254,7 +266,10 @@ def _rows_from_csv(text: str, source: str) -> list[dict[str, str]]:
     else:
         missing = [h for h in DICTIONARY_COLUMNS if h not in header]
         raise ValidationError(
-            source, None, "header", ",".join(header[:3]) + ",...",
+            source,
+            None,
+            "header",
+            ",".join(header[:3]) + ",...",
             f"not a REDCap data dictionary: expected REDCap's 18 columns, missing {missing[:3]}",
         )
     rows = []
@@ -279,7 +294,9 @@ def parse_dictionary(text: str, source: str = "<dictionary>") -> Instrument:
         if not name:
             raise ValidationError(source, where, "field_name", "", "a field has no name")
         if name in seen:
-            raise ValidationError(source, where, "field_name", name, "the field name is defined twice")
+            raise ValidationError(
+                source, where, "field_name", name, "the field name is defined twice"
+            )
         seen.add(name)
         if ftype not in FIELD_TYPES:
             raise ValidationError(source, where, name, ftype, "unknown REDCap field type")
@@ -308,7 +325,10 @@ def parse_dictionary(text: str, source: str = "<dictionary>") -> Instrument:
         if ftype in {"radio", "dropdown"} or (ftype == "checkbox" and not items):
             if set(levels) != set(choices):
                 raise ValidationError(
-                    source, where, name, annotation or "(empty)",
+                    source,
+                    where,
+                    name,
+                    annotation or "(empty)",
                     "@CC-LEVELS must give a level id for every choice",
                 )
         try:
@@ -316,7 +336,10 @@ def parse_dictionary(text: str, source: str = "<dictionary>") -> Instrument:
             vmax = _number(row["text_validation_max"])
         except ValueError:
             raise ValidationError(
-                source, where, name, row["text_validation_min"] + "/" + row["text_validation_max"],
+                source,
+                where,
+                name,
+                row["text_validation_min"] + "/" + row["text_validation_max"],
                 "validation min/max is not a number",
             ) from None
         fields.append(
@@ -350,7 +373,9 @@ def read_dictionary(path: str | Path) -> Instrument:
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise ValidationError(str(path), None, None, None, f"cannot read the file: {exc.strerror}") from None
+        raise ValidationError(
+            str(path), None, None, None, f"cannot read the file: {exc.strerror}"
+        ) from None
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

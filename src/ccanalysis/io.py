@@ -20,7 +20,9 @@ if TYPE_CHECKING:  # pandas is not imported at run time: the pipeline driver use
     import pandas as pd
 
 #: Marker written into every artifact built from the synthetic stand-in.
-SYNTHETIC_LABEL = "SYNTHETIC DATA: calibrated stand-in for the confidential survey export, not real responses"
+SYNTHETIC_LABEL = (
+    "SYNTHETIC DATA: calibrated stand-in for the confidential survey export, not real responses"
+)
 
 
 @contextmanager

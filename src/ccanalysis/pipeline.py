@@ -94,7 +94,9 @@ def _kernel_config() -> object:
     import zmq
     from traitlets.config import Config
 
-    return Config({"KernelManager": {"transport_encryption": "auto" if zmq.has("curve") else "disabled"}})
+    return Config(
+        {"KernelManager": {"transport_encryption": "auto" if zmq.has("curve") else "disabled"}}
+    )
 
 
 def run(
@@ -207,7 +209,9 @@ def write_index(root: Path, synthetic: bool) -> Path:
 
     notebooks = sorted(p for p in reports.glob("[0-9][0-9]_*.html"))
     table_files = sorted(p for p in tables.glob("*") if p.is_file() and not p.name.startswith("."))
-    figure_files = sorted(p for p in figures.glob("*") if p.is_file() and not p.name.startswith("."))
+    figure_files = sorted(
+        p for p in figures.glob("*") if p.is_file() and not p.name.startswith(".")
+    )
     images = "".join(
         f'<figure><img src="{html.escape(os.path.relpath(p, reports))}" style="max-width:48%">'
         f"<figcaption>{html.escape(p.name)}</figcaption></figure>"
@@ -259,8 +263,13 @@ def main(argv: list[str] | None = None) -> None:
     sub.add_parser("times", help="print the time per stage of this run")
     p_index = sub.add_parser("index", help="write reports/index.html")
     p_index.add_argument("--synthetic", action="store_true")
-    p_index.add_argument("--render", nargs="*", type=Path, default=[],
-                         help="executed notebooks to render to HTML first, where out of date")
+    p_index.add_argument(
+        "--render",
+        nargs="*",
+        type=Path,
+        default=[],
+        help="executed notebooks to render to HTML first, where out of date",
+    )
     args = parser.parse_args(argv)
     if args.cmd == "run":
         run(args.src, args.dst, {k: _coerce(v) for k, v in args.p}, args.kernel)
@@ -278,4 +287,3 @@ def main(argv: list[str] | None = None) -> None:
 
 if __name__ == "__main__":
     main()
-

@@ -46,7 +46,9 @@ def find_ids(ids: Iterable[str], paths: Iterable[Path]) -> list[tuple[Path, str]
     if not wanted:
         return []
     pattern = re.compile(
-        r"(?<![\w.-])(" + "|".join(re.escape(i) for i in sorted(wanted, key=len, reverse=True)) + r")(?![\w-])"
+        r"(?<![\w.-])("
+        + "|".join(re.escape(i) for i in sorted(wanted, key=len, reverse=True))
+        + r")(?![\w-])"
     )
     hits: list[tuple[Path, str]] = []
     for root in paths:
@@ -76,9 +78,11 @@ def suppress_small(counts: pd.DataFrame, min_cell: int | None) -> pd.DataFrame:
     if not min_cell:
         return counts
     return counts.apply(
-        lambda col: col.map(lambda v: f"<{min_cell}" if 0 < v < min_cell else v)
-        if pd.api.types.is_numeric_dtype(col)
-        else col
+        lambda col: (
+            col.map(lambda v: f"<{min_cell}" if 0 < v < min_cell else v)
+            if pd.api.types.is_numeric_dtype(col)
+            else col
+        )
     )
 
 
@@ -92,8 +96,10 @@ def main(argv: list[str] | None = None) -> int:
     if hits:
         for f, i in hits[:20]:
             print(f"privacy check: record id {i!r} of {export} appears in {f}", file=sys.stderr)
-        print(f"privacy check FAILED: {len(hits)} occurrence(s); remove them before sharing.",
-              file=sys.stderr)
+        print(
+            f"privacy check FAILED: {len(hits)} occurrence(s); remove them before sharing.",
+            file=sys.stderr,
+        )
         return 1
     note = f" ({skipped} short numeric ids not checkable)" if skipped else ""
     print(f"privacy check passed: no record id of the export in {', '.join(map(str, dirs))}{note}")
@@ -102,4 +108,3 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     raise SystemExit(main())
-

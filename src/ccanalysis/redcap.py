@@ -106,8 +106,13 @@ def export_layout(instrument: Instrument) -> list[Column]:
                 continue
             if f.field_type == "checkbox":
                 cols += [
-                    Column(checkbox_column(f.name, c), "checkbox", f, c,
-                           _norm(f"{f.label} (choice={label})"))
+                    Column(
+                        checkbox_column(f.name, c),
+                        "checkbox",
+                        f,
+                        c,
+                        _norm(f"{f.label} (choice={label})"),
+                    )
                     for c, label in f.choices.items()
                 ]
             else:
@@ -145,7 +150,10 @@ def _decode_bytes(raw: bytes, source: str) -> str:
         pos = next((i for i, c in enumerate(cells) if "\ufffd" in c), None)
         fld = header[pos] if pos is not None and pos < len(header) else None
         raise ValidationError(
-            source, record, fld, raw[exc.start : exc.start + 8],
+            source,
+            record,
+            fld,
+            raw[exc.start : exc.start + 8],
             f"the file is not UTF-8 (line {line_no}); export or save it as UTF-8",
         ) from None
 
@@ -176,7 +184,10 @@ def read_rows(path: str | Path) -> tuple[list[str], pd.DataFrame]:
                 continue
             if len(values) != len(header):
                 raise ValidationError(
-                    source, values[0] or None, None, len(values),
+                    source,
+                    values[0] or None,
+                    None,
+                    len(values),
                     f"line {reader.line_num} has {len(values)} values but the header has "
                     f"{len(header)} columns (a truncated or damaged file?)",
                 )
@@ -243,7 +254,10 @@ def check_columns(columns: Sequence[str], instrument: Instrument, source: str) -
     found = [c for c in expected if c in set(columns)]
     if len(found) < MATCH_THRESHOLD * len(expected):
         raise ValidationError(
-            source, None, "header", ",".join(columns[:4]) + (",..." if len(columns) > 4 else ""),
+            source,
+            None,
+            "header",
+            ",".join(columns[:4]) + (",..." if len(columns) > 4 else ""),
             f"the export does not match the dictionary {instrument.source}: only {len(found)} of "
             f"its {len(expected)} columns are in the header "
             "(wrong dictionary, project or delimiter?)",
@@ -256,18 +270,27 @@ def check_columns(columns: Sequence[str], instrument: Instrument, source: str) -
     unexpected = [c for c in columns if c not in allowed]
     if unexpected:
         raise ValidationError(
-            source, None, unexpected[0], unexpected[0],
+            source,
+            None,
+            unexpected[0],
+            unexpected[0],
             "unexpected column: not in the dictionary" + _others(len(unexpected) - 1, "column"),
         )
     missing = [c for c in expected if c not in seen]
     if missing:
         raise ValidationError(
-            source, None, missing[0], None,
+            source,
+            None,
+            missing[0],
+            None,
             "expected column missing from the export" + _others(len(missing) - 1, "column"),
         )
     if columns[0] != instrument.record_id:
         raise ValidationError(
-            source, None, columns[0], columns[0],
+            source,
+            None,
+            columns[0],
+            columns[0],
             f"the first column must be the record id {instrument.record_id!r}",
         )
 
@@ -319,7 +342,10 @@ def check_record_ids(raw: pd.DataFrame, instrument: Instrument, source: str) -> 
     if empty.any():
         line = int(ids.index[empty.to_numpy()][0])
         raise ValidationError(
-            source, f"(no id, line {line})", rid, "",
+            source,
+            f"(no id, line {line})",
+            rid,
+            "",
             f"empty record id on line {line}" + _others(int(empty.sum()) - 1, "record"),
         )
     dup = ids.duplicated(keep="first")
@@ -328,7 +354,10 @@ def check_record_ids(raw: pd.DataFrame, instrument: Instrument, source: str) -> 
         value = ids.at[line]
         first = int(ids.index[ids.eq(value).to_numpy()][0])
         raise ValidationError(
-            source, value, rid, value,
+            source,
+            value,
+            rid,
+            value,
             f"duplicate record id on line {line} (first on line {first})"
             + _others(int(dup.sum()) - 1, "duplicate"),
         )
@@ -430,7 +459,10 @@ def check_values(
     n_same = int((keys == key).sum()) - 1
     value = raw.at[line, column.name]
     raise ValidationError(
-        source, _record_name(raw, instrument.record_id, line), column.name, value,
+        source,
+        _record_name(raw, instrument.record_id, line),
+        column.name,
+        value,
         f"{_problem_text(key, column, labels)} on line {line}" + _others(n_same, "bad cell"),
     )
 
@@ -563,7 +595,10 @@ def read_export_with_stats(
     header, rows = read_rows(path)
     if len(header) == 1 and ";" in header[0]:
         raise ValidationError(
-            source, None, "header", header[0][:60],
+            source,
+            None,
+            "header",
+            header[0][:60],
             "the file seems to use ';' as delimiter; export it with commas",
         )
     if labels is None:

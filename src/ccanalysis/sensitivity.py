@@ -145,8 +145,23 @@ ANALYSES: tuple[str, ...] = (
     "gee_coordinator",
 )
 COLUMNS: tuple[str, ...] = (
-    "table", "item", "level", "analysis", "measure", "estimate", "ci_low", "ci_high", "p", "note",
-    "label", "value_mn", "value_isw", "n_mn", "n_isw", "clusters", "rho",
+    "table",
+    "item",
+    "level",
+    "analysis",
+    "measure",
+    "estimate",
+    "ci_low",
+    "ci_high",
+    "p",
+    "note",
+    "label",
+    "value_mn",
+    "value_isw",
+    "n_mn",
+    "n_isw",
+    "clusters",
+    "rho",
 )
 TABLES: tuple[str, ...] = ("table3", "table4")
 #: Clusterings of :func:`cluster_robust`: analysis suffix -> column of the clinic frame.
@@ -160,10 +175,14 @@ _MAX_CELLS = 8_000_000  # multiplicity-matrix entries per matrix product (memory
 # scipy.special's ndtri/ndtr are what scipy.stats.norm.ppf/sf compute with (the same numbers),
 # without importing scipy.stats (~0.6 s, nothing else of the stage needs it)
 Z95 = float(special.ndtri(0.975))
-TITLE_STD = ("Sensitivity analysis: care model differences (isw - mn) before and after direct "
-             "standardization by rurality x care-system size")
-TITLE_CLU = ("Sensitivity analysis: care model differences with clinics clustered by care system "
-             "or by coordinator (GEE, exchangeable working correlation)")
+TITLE_STD = (
+    "Sensitivity analysis: care model differences (isw - mn) before and after direct "
+    "standardization by rurality x care-system size"
+)
+TITLE_CLU = (
+    "Sensitivity analysis: care model differences with clinics clustered by care system "
+    "or by coordinator (GEE, exchangeable working correlation)"
+)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -203,8 +222,17 @@ def _default_spec() -> pd.DataFrame:
 def spec_rows(spec: pd.DataFrame | None = None, tables: Sequence[str] = TABLES) -> list[Row]:
     """The specification's rows of ``tables`` (default Tables 3 and 4) in their printed order."""
     spec = _default_spec() if spec is None else spec
-    fields = ("table", "section", "item", "level", "label", "stat", "shown", "combine",
-              "denominator")
+    fields = (
+        "table",
+        "section",
+        "item",
+        "level",
+        "label",
+        "stat",
+        "shown",
+        "combine",
+        "denominator",
+    )
     # each column as a list of stripped strings (missing -> ""), element by element in Python:
     # the pandas chain (astype, where, map, str.strip) costs several times more on ~100 rows
     cols: dict[str, list[str]] = {}
@@ -225,9 +253,19 @@ def spec_rows(spec: pd.DataFrame | None = None, tables: Sequence[str] = TABLES) 
             levels = tuple(lv.strip() for lv in r["combine"].split("+") if lv.strip())
         else:
             levels = (r["level"],)
-        rows.append(Row(r["table"], r["section"], r["item"], "" if continuous else r["level"],
-                        r["label"], r["shown"], () if continuous else levels, continuous,
-                        r["denominator"] == "all"))
+        rows.append(
+            Row(
+                r["table"],
+                r["section"],
+                r["item"],
+                "" if continuous else r["level"],
+                r["label"],
+                r["shown"],
+                () if continuous else levels,
+                continuous,
+                r["denominator"] == "all",
+            )
+        )
     if not rows:
         raise ValueError(f"the specification has no rows of {list(tables)}")
     return rows
@@ -261,9 +299,11 @@ def strata(clinics: pd.DataFrame) -> NDArray[np.int64]:
     return out
 
 
-def _indicator(clinics: pd.DataFrame, row: Row,
-               cache: dict[tuple[str, bool], tuple[object, NDArray[np.bool_]]] | None = None
-               ) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
+def _indicator(
+    clinics: pd.DataFrame,
+    row: Row,
+    cache: dict[tuple[str, bool], tuple[object, NDArray[np.bool_]]] | None = None,
+) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
     """The row's values (0/1 indicator, or the numeric answer) and which clinics answered.
 
     ``cache``: a dict shared by the rows of one call; it keeps each item's converted column, which
@@ -309,8 +349,9 @@ def _sparse_text(min_cell: int) -> str:
     return f"with fewer than {min_cell} answers of a model"
 
 
-def _collapse(cnt: NDArray[np.int64], target: str, mode: str, min_cell: int
-              ) -> tuple[NDArray[np.int64], NDArray[np.bool_], str]:
+def _collapse(
+    cnt: NDArray[np.int64], target: str, mode: str, min_cell: int
+) -> tuple[NDArray[np.int64], NDArray[np.bool_], str]:
     """Blocks of strata for one row: (block id per stratum, kept block mask, note).
 
     ``cnt``: answers per model (0 mn, 1 isw) and stratum, shape (2, 6).
@@ -334,9 +375,11 @@ def _collapse(cnt: NDArray[np.int64], target: str, mode: str, min_cell: int
             keep[dropped] = False
             base = cnt[1] if target == "isw" else tot
             share = 100.0 * base[dropped].sum() / max(base.sum(), 1)
-            notes.append(f"dropped stratum {', '.join(STRATA[k] for k in dropped)} "
-                         f"({_sparse_text(min_cell)}; {share:.1f}% of the target weight), "
-                         "weights renormalized")
+            notes.append(
+                f"dropped stratum {', '.join(STRATA[k] for k in dropped)} "
+                f"({_sparse_text(min_cell)}; {share:.1f}% of the target weight), "
+                "weights renormalized"
+            )
         return np.arange(_K), keep, "; ".join(notes)
     if mode != "collapse":
         raise ValueError(f"empty must be 'collapse' or 'drop', not {mode!r}")
@@ -376,9 +419,13 @@ def _multiplicities(rng: np.random.Generator, n: int, b: int) -> NDArray[np.floa
     return np.bincount(flat, minlength=b * n).reshape(b, n).astype(float)
 
 
-def _std_stats(cnt: list[NDArray[np.float64]], sums: list[NDArray[np.float64]],
-               keep: NDArray[np.bool_], target: str, mode: str
-               ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.bool_]]:
+def _std_stats(
+    cnt: list[NDArray[np.float64]],
+    sums: list[NDArray[np.float64]],
+    keep: NDArray[np.bool_],
+    target: str,
+    mode: str,
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.bool_]]:
     """Standardized values of both models from per-stratum counts and sums, shape (..., J, K).
 
     Returns (value_mn, value_isw, patched): the last flags replicates where a weighted stratum
@@ -411,8 +458,9 @@ def _std_stats(cnt: list[NDArray[np.float64]], sums: list[NDArray[np.float64]],
     return out[0], out[1], patched
 
 
-def _percentile(boot: NDArray[np.float64], est: NDArray[np.float64]
-                ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+def _percentile(
+    boot: NDArray[np.float64], est: NDArray[np.float64]
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
     """Percentile 95% interval and bootstrap p per column (NaN replicates ignored)."""
     ok = np.isfinite(boot)
     n_ok = ok.sum(axis=0)
@@ -426,8 +474,9 @@ def _percentile(boot: NDArray[np.float64], est: NDArray[np.float64]
     if len(full):
         x = boot[:, full]
         lo[full], hi[full] = np.quantile(x, [0.025, 0.975], axis=0)
-        p[full] = np.minimum(1.0, 2.0 * np.minimum(np.mean(x <= 0, axis=0),
-                                                   np.mean(x >= 0, axis=0)))
+        p[full] = np.minimum(
+            1.0, 2.0 * np.minimum(np.mean(x <= 0, axis=0), np.mean(x >= 0, axis=0))
+        )
     for j in np.flatnonzero(wanted & (n_ok < boot.shape[0])):
         x = boot[ok[:, j], j]
         lo[j], hi[j] = np.quantile(x, [0.025, 0.975])
@@ -476,8 +525,10 @@ def standardize(
     onehot[np.flatnonzero(has_stratum), stratum[has_stratum]] = 1.0
     # answers per row, model and stratum, shape (J, 2, K), in one product per model (sums of
     # 0/1, exact in floating point)
-    counts = np.stack([((vs & (group == g)[:, None]).T.astype(float) @ onehot).astype(np.int64)
-                       for g in (0, 1)], axis=1)
+    counts = np.stack(
+        [((vs & (group == g)[:, None]).T.astype(float) @ onehot).astype(np.int64) for g in (0, 1)],
+        axis=1,
+    )
     plans: dict[str, tuple[NDArray[np.int64], NDArray[np.bool_], list[str]]] = {}
     for t in targets:
         block_of = np.empty((n_j, _K), dtype=np.int64)
@@ -513,9 +564,12 @@ def standardize(
         val = np.concatenate(vals)
         nz = val != 0
         out = sparse.csr_matrix(
-            (np.concatenate([np.ones(len(r)), val[nz]]),
-             (np.concatenate([c, c[nz] + n_cols]), np.concatenate([r, r[nz]]))),
-            shape=(2 * n_cols, len(m)))
+            (
+                np.concatenate([np.ones(len(r)), val[nz]]),
+                (np.concatenate([c, c[nz] + n_cols]), np.concatenate([r, r[nz]])),
+            ),
+            shape=(2 * n_cols, len(m)),
+        )
         out.sort_indices()
         return out
 
@@ -529,15 +583,21 @@ def standardize(
         s = [p[:, n_cols:] for p in prod]
         res = {}
         with np.errstate(invalid="ignore", divide="ignore"):
-            res["unadjusted"] = (s[0][:, :n_j] / c[0][:, :n_j], s[1][:, :n_j] / c[1][:, :n_j],
-                                 np.zeros((len(c[0]), n_j), dtype=bool))
+            res["unadjusted"] = (
+                s[0][:, :n_j] / c[0][:, :n_j],
+                s[1][:, :n_j] / c[1][:, :n_j],
+                np.zeros((len(c[0]), n_j), dtype=bool),
+            )
         for i, t in enumerate(targets):
             sl = slice(n_j + i * n_j * _K, n_j + (i + 1) * n_j * _K)
             shape = (len(c[0]), n_j, _K)
             res[f"standardized_{t}"] = _std_stats(
                 [c[0][:, sl].reshape(shape), c[1][:, sl].reshape(shape)],
                 [s[0][:, sl].reshape(shape), s[1][:, sl].reshape(shape)],
-                plans[t][1][None, :, :], t, empty)
+                plans[t][1][None, :, :],
+                t,
+                empty,
+            )
         return res
 
     point = evaluate([np.ones((1, n_g[0])), np.ones((1, n_g[1]))])
@@ -550,7 +610,7 @@ def standardize(
         b = min(_BOOT_BLOCK, n_boot - done)
         w_blocks = [_multiplicities(rng, n_g[0], b), _multiplicities(rng, n_g[1], b)]
         for start in range(0, b, per_product):
-            part = [w[start:start + per_product] for w in w_blocks]
+            part = [w[start : start + per_product] for w in w_blocks]
             for a, (m0, m1, rn) in evaluate(part).items():
                 boot[a].append(m1 - m0)
                 renorm_count[a] += rn.sum(axis=0)
@@ -572,26 +632,48 @@ def standardize(
                     notes.append(plans[t][2][j])
                 missing_stratum = int(vs[~has_stratum & (group >= 0), j].sum())
                 if missing_stratum:
-                    notes.append(f"{missing_stratum} answering clinics without rurality or "
-                                 "system size left out")
+                    notes.append(
+                        f"{missing_stratum} answering clinics without rurality or "
+                        "system size left out"
+                    )
                 if renorm_count[a][j]:
-                    how = ("its weight renormalized" if empty == "drop"
-                           else "it borrowed the model's mean over its rurality")
-                    notes.append(f"{renorm_count[a][j]} of {n_boot} bootstrap replicates had a "
-                                 f"stratum without answers of a model ({how})")
+                    how = (
+                        "its weight renormalized"
+                        if empty == "drop"
+                        else "it borrowed the model's mean over its rurality"
+                    )
+                    notes.append(
+                        f"{renorm_count[a][j]} of {n_boot} bootstrap replicates had a "
+                        f"stratum without answers of a model ({how})"
+                    )
             if n_answer[0][j] == 0 or n_answer[1][j] == 0:
                 notes.append("no answers in a care model: not estimable")
             elif n_nan[j]:
-                notes.append(f"{n_nan[j]} of {n_boot} replicates without answers of a model "
-                             "(left out of the interval)")
-            out.append({
-                "table": row.table, "item": row.item, "level": row.level, "analysis": a,
-                "measure": _measure(row), "estimate": d[j] * sc, "ci_low": lo[j] * sc,
-                "ci_high": hi[j] * sc, "p": p[j], "note": "; ".join(notes), "label": row.label,
-                "value_mn": m0[0, j] * sc, "value_isw": m1[0, j] * sc,
-                "n_mn": int(n_answer[0][j]), "n_isw": int(n_answer[1][j]),
-                "clusters": math.nan, "rho": math.nan,
-            })
+                notes.append(
+                    f"{n_nan[j]} of {n_boot} replicates without answers of a model "
+                    "(left out of the interval)"
+                )
+            out.append(
+                {
+                    "table": row.table,
+                    "item": row.item,
+                    "level": row.level,
+                    "analysis": a,
+                    "measure": _measure(row),
+                    "estimate": d[j] * sc,
+                    "ci_low": lo[j] * sc,
+                    "ci_high": hi[j] * sc,
+                    "p": p[j],
+                    "note": "; ".join(notes),
+                    "label": row.label,
+                    "value_mn": m0[0, j] * sc,
+                    "value_isw": m1[0, j] * sc,
+                    "n_mn": int(n_answer[0][j]),
+                    "n_isw": int(n_answer[1][j]),
+                    "clusters": math.nan,
+                    "rho": math.nan,
+                }
+            )
     return _frame(out)
 
 
@@ -621,8 +703,11 @@ def _degenerate(y: NDArray[np.float64], x: NDArray[np.float64]) -> str:
         if k == 0 or k == len(yg):
             parts.append(f"{k} of {len(yg)} {name} clinics")
     if parts:
-        return ("not estimable (separation: " + ", ".join(parts)
-                + " at the level; odds ratio infinite or 0)")
+        return (
+            "not estimable (separation: "
+            + ", ".join(parts)
+            + " at the level; odds ratio infinite or 0)"
+        )
     return ""
 
 
@@ -640,25 +725,43 @@ def naive_logistic(y: NDArray[np.float64], x: NDArray[np.float64]) -> dict[str, 
     p1, p0 = a / n1, c / n0
     out = {"p0": p0, "p1": p1, "rd": p1 - p0}
     se_rd = math.sqrt(p1 * (1 - p1) / n1 + p0 * (1 - p0) / n0)
-    out.update(rd_lo=out["rd"] - Z95 * se_rd, rd_hi=out["rd"] + Z95 * se_rd,
-               p_rd=_wald_p(out["rd"], se_rd))
+    out.update(
+        rd_lo=out["rd"] - Z95 * se_rd, rd_hi=out["rd"] + Z95 * se_rd, p_rd=_wald_p(out["rd"], se_rd)
+    )
     if min(a, b, c, d) == 0:
-        out.update(b0=math.nan, b1=math.nan, se_b1=math.nan, or_=math.nan, or_lo=math.nan,
-                   or_hi=math.nan, p_or=math.nan)
+        out.update(
+            b0=math.nan,
+            b1=math.nan,
+            se_b1=math.nan,
+            or_=math.nan,
+            or_lo=math.nan,
+            or_hi=math.nan,
+            p_or=math.nan,
+        )
     else:
         b1 = math.log(a * d / (b * c))
         se = math.sqrt(1 / a + 1 / b + 1 / c + 1 / d)
-        out.update(b0=math.log(c / d), b1=b1, se_b1=se, or_=math.exp(b1),
-                   or_lo=math.exp(b1 - Z95 * se), or_hi=math.exp(b1 + Z95 * se),
-                   p_or=_wald_p(b1, se))
+        out.update(
+            b0=math.log(c / d),
+            b1=b1,
+            se_b1=se,
+            or_=math.exp(b1),
+            or_lo=math.exp(b1 - Z95 * se),
+            or_hi=math.exp(b1 + Z95 * se),
+            p_or=_wald_p(b1, se),
+        )
     out["or"] = out.pop("or_")
     return out
 
 
-def _gee_numpy(y: NDArray[np.float64], exog: NDArray[np.float64], codes: NDArray[np.int64],
-               exchangeable: bool, maxiter: int, ctol: float
-               ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64], float,
-                          bool]:
+def _gee_numpy(
+    y: NDArray[np.float64],
+    exog: NDArray[np.float64],
+    codes: NDArray[np.int64],
+    exchangeable: bool,
+    maxiter: int,
+    ctol: float,
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64], float, bool]:
     """Logistic GEE with an exchangeable (or independence) working correlation, vectorized.
 
     The algorithm of statsmodels' ``GEE.fit`` step for step (start at the logistic MLE; a
@@ -755,9 +858,25 @@ def gee_fit(
     x = np.asarray(x, dtype=float)
     codes, uniq = pd.factorize(pd.Series(list(clusters), dtype="object"), sort=True)
     nan = math.nan
-    out: dict[str, object] = {k: nan for k in (
-        "b0", "b1", "se_b1", "or", "or_lo", "or_hi", "p_or", "p0", "p1", "rd", "rd_lo", "rd_hi",
-        "p_rd", "rho")}
+    out: dict[str, object] = {
+        k: nan
+        for k in (
+            "b0",
+            "b1",
+            "se_b1",
+            "or",
+            "or_lo",
+            "or_hi",
+            "p_or",
+            "p0",
+            "p1",
+            "rd",
+            "rd_lo",
+            "rd_hi",
+            "p_rd",
+            "rho",
+        )
+    }
     out["clusters"] = len(uniq)
     if cov_struct not in ("exchangeable", "independence"):
         raise ValueError("cov_struct must be 'exchangeable' or 'independence'")
@@ -781,13 +900,15 @@ def gee_fit(
             warnings.simplefilter("always")
             if engine == "numpy" and cov_type != "bias_reduced":
                 params, rob, naive, rho, converged = _gee_numpy(
-                    y, exog, codes.astype(np.int64), structure == "exchangeable", maxiter, ctol)
+                    y, exog, codes.astype(np.int64), structure == "exchangeable", maxiter, ctol
+                )
                 cov = rob if cov_type == "robust" else naive
                 if not converged:
                     notes.append("Iteration limit reached prior to convergence")
             else:
-                params, cov, rho = _gee_statsmodels(y, exog, codes, structure, cov_type,
-                                                    maxiter, ctol)
+                params, cov, rho = _gee_statsmodels(
+                    y, exog, codes, structure, cov_type, maxiter, ctol
+                )
         for w in caught:
             msg = str(w.message).split("\n")[0]
             if msg not in notes:
@@ -805,9 +926,12 @@ def gee_fit(
         if cov_struct == "exchangeable" and (failed or not rho > bound):
             why = "; ".join(failed) if failed else "below the bound"
             params, cov, _, notes = fit("independence")
-            notes = [f"exchangeable working correlation failed (rho {rho:.3f}, bound "
-                     f"{bound:.3f} for clusters of up to {largest}; {why}): independence "
-                     "working correlation used, robust covariance", *notes]
+            notes = [
+                f"exchangeable working correlation failed (rho {rho:.3f}, bound "
+                f"{bound:.3f} for clusters of up to {largest}; {why}): independence "
+                "working correlation used, robust covariance",
+                *notes,
+            ]
             rho = math.nan
     except (np.linalg.LinAlgError, ValueError, ZeroDivisionError, OverflowError) as exc:
         out["note"] = f"GEE failed: {type(exc).__name__}: {exc}"
@@ -821,26 +945,42 @@ def gee_fit(
     grad = np.array([p1 * (1 - p1) - p0 * (1 - p0), p1 * (1 - p1)])
     se_rd = math.sqrt(max(float(grad @ cov @ grad), 0.0))
     rd = p1 - p0
-    out.update(b0=b0, b1=b1, se_b1=se1, p0=p0, p1=p1, rd=rd, rd_lo=rd - Z95 * se_rd,
-               rd_hi=rd + Z95 * se_rd, p_rd=_wald_p(rd, se_rd), rho=rho, p_or=_wald_p(b1, se1),
-               note="; ".join(notes))
+    out.update(
+        b0=b0,
+        b1=b1,
+        se_b1=se1,
+        p0=p0,
+        p1=p1,
+        rd=rd,
+        rd_lo=rd - Z95 * se_rd,
+        rd_hi=rd + Z95 * se_rd,
+        p_rd=_wald_p(rd, se_rd),
+        rho=rho,
+        p_or=_wald_p(b1, se1),
+        note="; ".join(notes),
+    )
     out["or"] = math.exp(b1)
     out["or_lo"] = math.exp(b1 - Z95 * se1)
     out["or_hi"] = math.exp(b1 + Z95 * se1)
     return out
 
 
-def _gee_statsmodels(y: NDArray[np.float64], exog: NDArray[np.float64], codes: NDArray[np.int64],
-                     cov_struct: str, cov_type: str, maxiter: int, ctol: float
-                     ) -> tuple[NDArray[np.float64], NDArray[np.float64], float]:
+def _gee_statsmodels(
+    y: NDArray[np.float64],
+    exog: NDArray[np.float64],
+    codes: NDArray[np.int64],
+    cov_struct: str,
+    cov_type: str,
+    maxiter: int,
+    ctol: float,
+) -> tuple[NDArray[np.float64], NDArray[np.float64], float]:
     from statsmodels.genmod.cov_struct import Exchangeable, Independence
     from statsmodels.genmod.families import Binomial
     from statsmodels.genmod.generalized_estimating_equations import GEE
 
     structure = Exchangeable() if cov_struct == "exchangeable" else Independence()
     order = np.argsort(codes, kind="stable")
-    model = GEE(y[order], exog[order], groups=codes[order], family=Binomial(),
-                cov_struct=structure)
+    model = GEE(y[order], exog[order], groups=codes[order], family=Binomial(), cov_struct=structure)
     res = model.fit(maxiter=maxiter, ctol=ctol, cov_type=cov_type)
     if res is None:
         raise ValueError("statsmodels GEE returned no result")
@@ -869,8 +1009,11 @@ def cluster_robust(
     ``risk_diff`` (a difference of proportions, -1..1). ``cov_type`` and ``engine``: see
     :func:`gee_fit`.
     """
-    rows = [r for r in spec_rows(spec, tables)
-            if not r.continuous and (r.shown in ("binary", "collapsed") or include_full)]
+    rows = [
+        r
+        for r in spec_rows(spec, tables)
+        if not r.continuous and (r.shown in ("binary", "collapsed") or include_full)
+    ]
     group = _groups(clinics)
     for col in clusterings.values():
         if col not in clinics.columns:
@@ -878,22 +1021,67 @@ def cluster_robust(
     in_model = group >= 0
     out: list[dict[str, object]] = []
 
-    def add(row: Row, analysis: str, measure: str, est: float, lo: float, hi: float, p: float,
-            note: str, fit: Mapping[str, object], n: tuple[int, int]) -> None:
-        out.append({
-            "table": row.table, "item": row.item, "level": row.level, "analysis": analysis,
-            "measure": measure, "estimate": est, "ci_low": lo, "ci_high": hi, "p": p,
-            "note": note, "label": row.label, "value_mn": 100 * float(fit.get("p0", math.nan)),
-            "value_isw": 100 * float(fit.get("p1", math.nan)), "n_mn": n[0], "n_isw": n[1],
-            "clusters": float(fit.get("clusters", math.nan)), "rho": float(fit.get("rho", math.nan)),
-        })
+    def add(
+        row: Row,
+        analysis: str,
+        measure: str,
+        est: float,
+        lo: float,
+        hi: float,
+        p: float,
+        note: str,
+        fit: Mapping[str, object],
+        n: tuple[int, int],
+    ) -> None:
+        out.append(
+            {
+                "table": row.table,
+                "item": row.item,
+                "level": row.level,
+                "analysis": analysis,
+                "measure": measure,
+                "estimate": est,
+                "ci_low": lo,
+                "ci_high": hi,
+                "p": p,
+                "note": note,
+                "label": row.label,
+                "value_mn": 100 * float(fit.get("p0", math.nan)),
+                "value_isw": 100 * float(fit.get("p1", math.nan)),
+                "n_mn": n[0],
+                "n_isw": n[1],
+                "clusters": float(fit.get("clusters", math.nan)),
+                "rho": float(fit.get("rho", math.nan)),
+            }
+        )
 
-    def add_pair(row: Row, analysis: str, fit: Mapping[str, object], note: str,
-                 n: tuple[int, int]) -> None:
-        add(row, analysis, "odds_ratio", fit["or"], fit["or_lo"], fit["or_hi"], fit["p_or"],
-            note, fit, n)
-        add(row, analysis, "risk_diff", fit["rd"], fit["rd_lo"], fit["rd_hi"], fit["p_rd"],
-            note, fit, n)
+    def add_pair(
+        row: Row, analysis: str, fit: Mapping[str, object], note: str, n: tuple[int, int]
+    ) -> None:
+        add(
+            row,
+            analysis,
+            "odds_ratio",
+            fit["or"],
+            fit["or_lo"],
+            fit["or_hi"],
+            fit["p_or"],
+            note,
+            fit,
+            n,
+        )
+        add(
+            row,
+            analysis,
+            "risk_diff",
+            fit["rd"],
+            fit["rd_lo"],
+            fit["rd_hi"],
+            fit["p_rd"],
+            note,
+            fit,
+            n,
+        )
 
     converted: dict[tuple[str, bool], tuple[object, NDArray[np.bool_]]] = {}
     # the cluster ids as objects once per clustering (not per row)
@@ -905,20 +1093,62 @@ def cluster_robust(
         n = (int((xk == 0).sum()), int((xk == 1).sum()))
         why = _degenerate(yk, xk)
         if n[0] == 0 or n[1] == 0:
-            fit = {k: math.nan for k in ("or", "or_lo", "or_hi", "p_or", "rd", "rd_lo", "rd_hi",
-                                         "p_rd", "p0", "p1")}
+            fit = {
+                k: math.nan
+                for k in (
+                    "or",
+                    "or_lo",
+                    "or_hi",
+                    "p_or",
+                    "rd",
+                    "rd_lo",
+                    "rd_hi",
+                    "p_rd",
+                    "p0",
+                    "p1",
+                )
+            }
             add_pair(row, "naive_logistic", fit, why, n)
             if newcombe:
-                add(row, "naive_newcombe", "risk_diff", math.nan, math.nan, math.nan, math.nan,
-                    why, fit, n)
+                add(
+                    row,
+                    "naive_newcombe",
+                    "risk_diff",
+                    math.nan,
+                    math.nan,
+                    math.nan,
+                    math.nan,
+                    why,
+                    fit,
+                    n,
+                )
         else:
             naive = naive_logistic(yk, xk)
             naive["clusters"] = float(len(yk))
-            add(row, "naive_logistic", "odds_ratio", naive["or"], naive["or_lo"], naive["or_hi"],
-                naive["p_or"], why, naive, n)
-            add(row, "naive_logistic", "risk_diff", math.nan if why else naive["rd"],
-                math.nan if why else naive["rd_lo"], math.nan if why else naive["rd_hi"],
-                math.nan if why else naive["p_rd"], why, naive, n)
+            add(
+                row,
+                "naive_logistic",
+                "odds_ratio",
+                naive["or"],
+                naive["or_lo"],
+                naive["or_hi"],
+                naive["p_or"],
+                why,
+                naive,
+                n,
+            )
+            add(
+                row,
+                "naive_logistic",
+                "risk_diff",
+                math.nan if why else naive["rd"],
+                math.nan if why else naive["rd_lo"],
+                math.nan if why else naive["rd_hi"],
+                math.nan if why else naive["p_rd"],
+                why,
+                naive,
+                n,
+            )
             if newcombe:
                 from ccanalysis.stats import newcombe_diff
 
@@ -947,12 +1177,16 @@ def _sort(frame: pd.DataFrame, rows: Sequence[Row]) -> pd.DataFrame:
     order = {r.key: i for i, r in enumerate(rows)}
     a_order = {a: i for i, a in enumerate(ANALYSES)}
     m_order = {"pp_diff": 0, "mean_diff": 0, "risk_diff": 1, "odds_ratio": 2}
-    keys = pd.DataFrame({
-        "r": [order.get(k, len(order)) for k in zip(frame["table"], frame["item"], frame["level"],
-                                                       strict=True)],
-        "a": frame["analysis"].map(lambda a: a_order.get(a, len(a_order))),
-        "m": frame["measure"].map(lambda m: m_order.get(m, 3)),
-    })
+    keys = pd.DataFrame(
+        {
+            "r": [
+                order.get(k, len(order))
+                for k in zip(frame["table"], frame["item"], frame["level"], strict=True)
+            ],
+            "a": frame["analysis"].map(lambda a: a_order.get(a, len(a_order))),
+            "m": frame["measure"].map(lambda m: m_order.get(m, 3)),
+        }
+    )
     idx = keys.sort_values(["r", "a", "m"], kind="stable").index
     return frame.loc[idx].reset_index(drop=True)
 
@@ -1027,8 +1261,10 @@ def _records(results: pd.DataFrame, analysis: str, measures: Sequence[str]) -> l
     sub = results[(results["analysis"] == analysis) & results["measure"].isin(list(measures))]
     cols = list(sub.columns)
     # column lists zipped: DataFrame.to_dict("records") boxes value by value, several times slower
-    return [dict(zip(cols, vals, strict=True))
-            for vals in zip(*(sub[c].tolist() for c in cols), strict=True)]
+    return [
+        dict(zip(cols, vals, strict=True))
+        for vals in zip(*(sub[c].tolist() for c in cols), strict=True)
+    ]
 
 
 def _pick(results: pd.DataFrame, analysis: str, measures: Sequence[str]) -> dict[_Key, dict]:
@@ -1037,8 +1273,12 @@ def _pick(results: pd.DataFrame, analysis: str, measures: Sequence[str]) -> dict
     return {(r["table"], r["item"], r["level"]): r for r in _records(results, analysis, measures)}
 
 
-def changes(results: pd.DataFrame, *, compare: tuple[str, str] = ("unadjusted", "standardized_isw"),
-            measures: Sequence[str] = ("pp_diff", "mean_diff")) -> pd.DataFrame:
+def changes(
+    results: pd.DataFrame,
+    *,
+    compare: tuple[str, str] = ("unadjusted", "standardized_isw"),
+    measures: Sequence[str] = ("pp_diff", "mean_diff"),
+) -> pd.DataFrame:
     """Per row: the verdicts of two analyses and whether they disagree (``changed``)."""
     a, b = (_pick(results, x, measures) for x in compare)
     rows = []
@@ -1048,15 +1288,27 @@ def changes(results: pd.DataFrame, *, compare: tuple[str, str] = ("unadjusted", 
         rb = b[key]
         va = verdict(ra["estimate"], ra["ci_low"], ra["ci_high"], _null(ra["measure"]))
         vb = verdict(rb["estimate"], rb["ci_low"], rb["ci_high"], _null(rb["measure"]))
-        rows.append({"table": key[0], "item": key[1], "level": key[2], "measure": ra["measure"],
-                     compare[0]: va, compare[1]: vb,
-                     "changed": va != vb and "not estimable" not in (va, vb)})
+        rows.append(
+            {
+                "table": key[0],
+                "item": key[1],
+                "level": key[2],
+                "measure": ra["measure"],
+                compare[0]: va,
+                compare[1]: vb,
+                "changed": va != vb and "not estimable" not in (va, vb),
+            }
+        )
     return pd.DataFrame(rows, columns=["table", "item", "level", "measure", *compare, "changed"])
 
 
-def survival(results: pd.DataFrame, *, naive: str = "naive_logistic",
-             clustered: Sequence[str] = ("gee_care_system", "gee_coordinator"),
-             measure: str = "odds_ratio") -> pd.DataFrame:
+def survival(
+    results: pd.DataFrame,
+    *,
+    naive: str = "naive_logistic",
+    clustered: Sequence[str] = ("gee_care_system", "gee_coordinator"),
+    measure: str = "odds_ratio",
+) -> pd.DataFrame:
     """Per modelled row: the naive verdict, each clustered verdict, and whether a naive-significant
     difference survives each clustering (same direction, interval still excluding the null)."""
     others = {c: _pick(results, c, [measure]) for c in clustered}
@@ -1092,8 +1344,10 @@ def conclusions(
     labels = _labels(results, spec)
     sentences: list[str] = []
     present = set(results["analysis"])
-    target_text = {"isw": "the integrated clinics' distribution of rurality x care-system size",
-                   "total": "all clinics' distribution of rurality x care-system size"}
+    target_text = {
+        "isw": "the integrated clinics' distribution of rurality x care-system size",
+        "total": "all clinics' distribution of rurality x care-system size",
+    }
     if "standardization" in which:
         for t in targets:
             if f"standardized_{t}" not in present or "unadjusted" not in present:
@@ -1103,7 +1357,8 @@ def conclusions(
             sentences.append(
                 f"Standardized to {target_text[t]}, the conclusion (sign and significance of the "
                 f"isw - mn difference, 95% bootstrap interval) changes for {n_changed} of "
-                f"{len(ch)} rows of Tables 3 and 4.")
+                f"{len(ch)} rows of Tables 3 and 4."
+            )
             a = _pick(results, "unadjusted", ["pp_diff", "mean_diff"])
             b = _pick(results, f"standardized_{t}", ["pp_diff", "mean_diff"])
             for r in ch[ch["changed"]].itertuples(index=False):
@@ -1115,7 +1370,8 @@ def conclusions(
                     f"{_fmt_est(r.measure, ra['estimate'], ra['ci_low'], ra['ci_high'])}, "
                     f"{_VERDICT_TEXT[va]}; standardized to the {t} strata "
                     f"{_fmt_est(r.measure, rb['estimate'], rb['ci_low'], rb['ci_high'])}, "
-                    f"{_VERDICT_TEXT[vb]}.")
+                    f"{_VERDICT_TEXT[vb]}."
+                )
     if "clustering" in which and "naive_logistic" in present:
         clustered = [c for c in ("gee_care_system", "gee_coordinator") if c in present]
         sv = survival(results, clustered=clustered)
@@ -1126,7 +1382,8 @@ def conclusions(
             sentences.append(
                 f"Clustered by {names[c]} (GEE, exchangeable, robust interval), {kept} of the "
                 f"{len(sig)} differences significant in the naive logistic regression remain "
-                "significant.")
+                "significant."
+            )
         orr = _pick(results, "naive_logistic", ["odds_ratio"])
         clu_orr = {c: _pick(results, c, ["odds_ratio"]) for c in clustered}
         for r in sig.itertuples(index=False):
@@ -1138,13 +1395,16 @@ def conclusions(
             parts = []
             for c in lost:
                 g = clu_orr[c][key]
-                parts.append(f"clustered by {names[c]} "
-                             f"{_fmt_est('odds_ratio', g['estimate'], g['ci_low'], g['ci_high'])}"
-                             f" ({_VERDICT_TEXT[getattr(r, c)]})")
+                parts.append(
+                    f"clustered by {names[c]} "
+                    f"{_fmt_est('odds_ratio', g['estimate'], g['ci_low'], g['ci_high'])}"
+                    f" ({_VERDICT_TEXT[getattr(r, c)]})"
+                )
             sentences.append(
                 f"{labels[key]} ({r.item}={r.level}): naive "
                 f"{_fmt_est('odds_ratio', o['estimate'], o['ci_low'], o['ci_high'])}, "
-                f"{_VERDICT_TEXT[r.naive_logistic]}; " + "; ".join(parts) + ".")
+                f"{_VERDICT_TEXT[r.naive_logistic]}; " + "; ".join(parts) + "."
+            )
     return sentences
 
 
@@ -1161,12 +1421,14 @@ def _cell_value(measure: str, v: float) -> str:
     return f"{v:.1f}"
 
 
-def display_tables(results: pd.DataFrame, spec: pd.DataFrame | None = None
-                   ) -> dict[str, pd.DataFrame]:
+def display_tables(
+    results: pd.DataFrame, spec: pd.DataFrame | None = None
+) -> dict[str, pd.DataFrame]:
     """The two display tables (all cells text): ``standardization`` and ``clustering``."""
     labels = _labels(results, spec)
-    keys = list(dict.fromkeys(zip(results["table"], results["item"], results["level"],
-                                  strict=True)))
+    keys = list(
+        dict.fromkeys(zip(results["table"], results["item"], results["level"], strict=True))
+    )
     present = set(results["analysis"])
     std_cols = [a for a in ("unadjusted", "standardized_isw", "standardized_total") if a in present]
     out: dict[str, pd.DataFrame] = {}
@@ -1188,52 +1450,75 @@ def display_tables(results: pd.DataFrame, spec: pd.DataFrame | None = None
             rec = {"Table": key[0].replace("table", ""), "Item": labels[key]}
             for a in std_cols:
                 r = picks[a][key]
-                name = {"unadjusted": "Unadjusted", "standardized_isw": "Std. to ISW",
-                        "standardized_total": "Std. to total"}[a]
+                name = {
+                    "unadjusted": "Unadjusted",
+                    "standardized_isw": "Std. to ISW",
+                    "standardized_total": "Std. to total",
+                }[a]
                 if a == "unadjusted":
                     rec["MN"] = _cell_value(r["measure"], r["value_mn"]) + unit
                     rec["ISW"] = _cell_value(r["measure"], r["value_isw"]) + unit
                 else:
                     rec[f"MN {name[0].lower()}{name[1:]}"] = (
-                        _cell_value(r["measure"], r["value_mn"]) + unit)
+                        _cell_value(r["measure"], r["value_mn"]) + unit
+                    )
                     if a == "standardized_total":
                         rec[f"ISW {name[0].lower()}{name[1:]}"] = (
-                            _cell_value(r["measure"], r["value_isw"]) + unit)
-                rec[f"{name} difference (95% CI)"] = _fmt_est(r["measure"], r["estimate"],
-                                                             r["ci_low"], r["ci_high"])
+                            _cell_value(r["measure"], r["value_isw"]) + unit
+                        )
+                rec[f"{name} difference (95% CI)"] = _fmt_est(
+                    r["measure"], r["estimate"], r["ci_low"], r["ci_high"]
+                )
             changed = [a for a in ch if key in ch[a] and bool(ch[a][key])]
             rec["Conclusion changes"] = ", ".join(
-                {"standardized_isw": "ISW", "standardized_total": "total"}[a] for a in changed)
-            short = {"unadjusted": "Unadjusted", "standardized_isw": "Std. to ISW",
-                     "standardized_total": "Std. to total"}
-            rec["Note"] = "; ".join(f"{short[a]}: {picks[a][key]['note']}" for a in std_cols
-                                    if picks[a][key]["note"])
+                {"standardized_isw": "ISW", "standardized_total": "total"}[a] for a in changed
+            )
+            short = {
+                "unadjusted": "Unadjusted",
+                "standardized_isw": "Std. to ISW",
+                "standardized_total": "Std. to total",
+            }
+            rec["Note"] = "; ".join(
+                f"{short[a]}: {picks[a][key]['note']}" for a in std_cols if picks[a][key]["note"]
+            )
             recs.append(rec)
         out["standardization"] = pd.DataFrame(recs)
     clu_cols = [a for a in ("naive_logistic", "gee_care_system", "gee_coordinator") if a in present]
     if clu_cols:
         orr = {a: _pick(results, a, ["odds_ratio"]) for a in clu_cols}
         rdd = {a: _pick(results, a, ["risk_diff"]) for a in clu_cols}
-        sv = {(r["table"], r["item"], r["level"]): r for r in survival(
-            results, clustered=[a for a in clu_cols if a != "naive_logistic"]).to_dict("records")}
-        names = {"naive_logistic": "Naive", "gee_care_system": "Care system",
-                 "gee_coordinator": "Coordinator"}
+        sv = {
+            (r["table"], r["item"], r["level"]): r
+            for r in survival(
+                results, clustered=[a for a in clu_cols if a != "naive_logistic"]
+            ).to_dict("records")
+        }
+        names = {
+            "naive_logistic": "Naive",
+            "gee_care_system": "Care system",
+            "gee_coordinator": "Coordinator",
+        }
         recs = []
         for key in keys:
             if key not in orr[clu_cols[0]]:
                 continue
             base = orr[clu_cols[0]][key]
-            rec = {"Table": key[0].replace("table", ""), "Item": labels[key],
-                   "MN": _cell_value("pp_diff", base["value_mn"]) + "%",
-                   "ISW": _cell_value("pp_diff", base["value_isw"]) + "%"}
+            rec = {
+                "Table": key[0].replace("table", ""),
+                "Item": labels[key],
+                "MN": _cell_value("pp_diff", base["value_mn"]) + "%",
+                "ISW": _cell_value("pp_diff", base["value_isw"]) + "%",
+            }
             for a in clu_cols:
                 r = orr[a][key]
-                rec[f"{names[a]} OR (95% CI)"] = _fmt_est("odds_ratio", r["estimate"],
-                                                          r["ci_low"], r["ci_high"]).removeprefix("OR ")
+                rec[f"{names[a]} OR (95% CI)"] = _fmt_est(
+                    "odds_ratio", r["estimate"], r["ci_low"], r["ci_high"]
+                ).removeprefix("OR ")
             for a in clu_cols:
                 r = rdd[a][key]
                 rec[f"{names[a]} RD, pp (95% CI)"] = _fmt_est(
-                    "risk_diff", r["estimate"], r["ci_low"], r["ci_high"]).replace(" pp", "")
+                    "risk_diff", r["estimate"], r["ci_low"], r["ci_high"]
+                ).replace(" pp", "")
             surv = []
             if key in sv:
                 for a in clu_cols[1:]:
@@ -1256,7 +1541,8 @@ def _html_table(frame: pd.DataFrame) -> str:
     head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
     body = "\n".join(
         "<tr>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in row) + "</tr>"
-        for row in frame.itertuples(index=False))
+        for row in frame.itertuples(index=False)
+    )
     return f"<table>\n<thead><tr>{head}</tr></thead>\n<tbody>\n{body}\n</tbody>\n</table>"
 
 
@@ -1265,10 +1551,13 @@ def _md_cell(v: object) -> str:
 
 
 def _md_table(frame: pd.DataFrame) -> str:
-    lines = ["| " + " | ".join(_md_cell(c) for c in frame.columns) + " |",
-             "|" + "|".join("---" for _ in frame.columns) + "|"]
-    lines += ["| " + " | ".join(_md_cell(v) for v in row) + " |"
-              for row in frame.itertuples(index=False)]
+    lines = [
+        "| " + " | ".join(_md_cell(c) for c in frame.columns) + " |",
+        "|" + "|".join("---" for _ in frame.columns) + "|",
+    ]
+    lines += [
+        "| " + " | ".join(_md_cell(v) for v in row) + " |" for row in frame.itertuples(index=False)
+    ]
     return "\n".join(lines)
 
 
@@ -1279,7 +1568,8 @@ _METHOD_STD = (
     "clinics); 'Std. to ISW' reweights the MN clinics to the ISW clinics' strata, 'Std. to total' "
     "both models to all clinics'. 95% CI: percentile bootstrap, clinics resampled within care "
     "model. 'Conclusion changes': the sign-and-significance of the difference (CI excluding 0 or "
-    "not) differs from the unadjusted one.")
+    "not) differs from the unadjusted one."
+)
 _METHOD_CLU = (
     "Odds ratios (OR) and risk differences (RD, percentage points) of ISW vs MN clinics for the "
     "binary, collapsed and full-scale rows. Naive: ordinary logistic regression (Wald intervals), "
@@ -1287,11 +1577,18 @@ _METHOD_CLU = (
     "working correlation within care systems or within coordinators, robust (sandwich) 95% "
     "intervals; RD from the marginal predictions by the delta method. 'Naive-significant "
     "survives': whether a naive-significant OR stays significant under clustering. NA: not "
-    "estimable (see note).")
+    "estimable (see note)."
+)
 
 
-def render(results: pd.DataFrame, spec: pd.DataFrame | None = None, *, fmt: str = "html",
-           synthetic: bool = False, sentences: Sequence[str] | None = None) -> str:
+def render(
+    results: pd.DataFrame,
+    spec: pd.DataFrame | None = None,
+    *,
+    fmt: str = "html",
+    synthetic: bool = False,
+    sentences: Sequence[str] | None = None,
+) -> str:
     """Both display tables with titles, method notes, conclusions and (``synthetic``) the label."""
     if fmt not in ("html", "markdown"):
         raise ValueError("fmt must be 'html' or 'markdown'")
@@ -1301,24 +1598,34 @@ def render(results: pd.DataFrame, spec: pd.DataFrame | None = None, *, fmt: str 
     return _render(tabs, sentences, fmt=fmt, synthetic=synthetic)
 
 
-def _render(tabs: Mapping[str, pd.DataFrame], sentences: Sequence[str], *, fmt: str,
-            synthetic: bool) -> str:
+def _render(
+    tabs: Mapping[str, pd.DataFrame], sentences: Sequence[str], *, fmt: str, synthetic: bool
+) -> str:
     """:func:`render` from the display tables and the sentences."""
     parts: list[str] = []
     sections = [("standardization", TITLE_STD, _METHOD_STD), ("clustering", TITLE_CLU, _METHOD_CLU)]
     if fmt == "html":
-        parts.append('<!DOCTYPE html>\n<html lang="en">\n<head><meta charset="utf-8">'
-                     "<title>Sensitivity analyses</title></head>\n<body>")
+        parts.append(
+            '<!DOCTYPE html>\n<html lang="en">\n<head><meta charset="utf-8">'
+            "<title>Sensitivity analyses</title></head>\n<body>"
+        )
         if synthetic:
-            parts.append(f'<p class="synthetic-label"><strong>{html.escape(SYNTHETIC_LABEL)}'
-                         "</strong></p>")
+            parts.append(
+                f'<p class="synthetic-label"><strong>{html.escape(SYNTHETIC_LABEL)}</strong></p>'
+            )
         for key, title, method in sections:
             if key in tabs:
-                parts += [f"<h2>{html.escape(title)}</h2>", _html_table(tabs[key]),
-                          f"<p>{html.escape(method)}</p>"]
+                parts += [
+                    f"<h2>{html.escape(title)}</h2>",
+                    _html_table(tabs[key]),
+                    f"<p>{html.escape(method)}</p>",
+                ]
         if sentences:
-            parts.append("<h2>Conclusions</h2>\n<ul>\n" + "\n".join(
-                f"<li>{html.escape(s)}</li>" for s in sentences) + "\n</ul>")
+            parts.append(
+                "<h2>Conclusions</h2>\n<ul>\n"
+                + "\n".join(f"<li>{html.escape(s)}</li>" for s in sentences)
+                + "\n</ul>"
+            )
         if synthetic:
             parts.append(f"<p><em>{html.escape(SYNTHETIC_LABEL)}</em></p>")
         parts.append("</body>\n</html>")
@@ -1342,8 +1649,14 @@ def _csv_frame(results: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def write(results: pd.DataFrame, outdir: str | Path, spec: pd.DataFrame | None = None, *,
-          synthetic: bool = False, sentences: Sequence[str] | None = None) -> dict[str, Path]:
+def write(
+    results: pd.DataFrame,
+    outdir: str | Path,
+    spec: pd.DataFrame | None = None,
+    *,
+    synthetic: bool = False,
+    sentences: Sequence[str] | None = None,
+) -> dict[str, Path]:
     """Write ``sensitivity.csv`` (long), ``sensitivity.html`` and ``sensitivity.md`` atomically.
 
     With ``synthetic`` the CSV gets a ``synthetic`` column holding the label on every row.
@@ -1351,9 +1664,15 @@ def write(results: pd.DataFrame, outdir: str | Path, spec: pd.DataFrame | None =
     return _write(results, outdir, spec, synthetic=synthetic, sentences=sentences)
 
 
-def _write(results: pd.DataFrame, outdir: str | Path, spec: pd.DataFrame | None, *,
-           synthetic: bool, sentences: Sequence[str] | None,
-           tabs: Mapping[str, pd.DataFrame] | None = None) -> dict[str, Path]:
+def _write(
+    results: pd.DataFrame,
+    outdir: str | Path,
+    spec: pd.DataFrame | None,
+    *,
+    synthetic: bool,
+    sentences: Sequence[str] | None,
+    tabs: Mapping[str, pd.DataFrame] | None = None,
+) -> dict[str, Path]:
     """:func:`write`, given the display tables when the caller has them (:func:`run` does), so
     that they are built once for both formats."""
     outdir = Path(outdir)
@@ -1366,10 +1685,12 @@ def _write(results: pd.DataFrame, outdir: str | Path, spec: pd.DataFrame | None,
         tabs = display_tables(results, spec)
     return {
         "csv": write_csv(frame, outdir / "sensitivity.csv"),
-        "html": write_text(outdir / "sensitivity.html",
-                           _render(tabs, sentences, fmt="html", synthetic=synthetic)),
-        "markdown": write_text(outdir / "sensitivity.md",
-                               _render(tabs, sentences, fmt="markdown", synthetic=synthetic)),
+        "html": write_text(
+            outdir / "sensitivity.html", _render(tabs, sentences, fmt="html", synthetic=synthetic)
+        ),
+        "markdown": write_text(
+            outdir / "sensitivity.md", _render(tabs, sentences, fmt="markdown", synthetic=synthetic)
+        ),
     }
 
 
@@ -1395,17 +1716,33 @@ def run(
     ``conclusions`` (sentences) and ``paths`` (empty when ``outdir`` is None).
     """
     rows = spec_rows(spec)
-    std = standardize(clinics, spec, target=list(targets), n_boot=n_boot, seed=seed, empty=empty,
-                      min_cell=min_cell)
+    std = standardize(
+        clinics,
+        spec,
+        target=list(targets),
+        n_boot=n_boot,
+        seed=seed,
+        empty=empty,
+        min_cell=min_cell,
+    )
     clu = cluster_robust(clinics, spec, include_full=include_full, cov_type=cov_type, engine=engine)
     results = _sort(pd.concat([std, clu], ignore_index=True), rows)
     sentences = conclusions(results, spec, targets=targets)
     tabs = display_tables(results, spec)
-    ch = pd.concat([changes(results, compare=("unadjusted", f"standardized_{t}"))
-                    .rename(columns={f"standardized_{t}": "standardized"})
-                    .assign(target=t) for t in targets], ignore_index=True)
-    paths = {} if outdir is None else _write(results, outdir, spec, synthetic=synthetic,
-                                              sentences=sentences, tabs=tabs)
+    ch = pd.concat(
+        [
+            changes(results, compare=("unadjusted", f"standardized_{t}"))
+            .rename(columns={f"standardized_{t}": "standardized"})
+            .assign(target=t)
+            for t in targets
+        ],
+        ignore_index=True,
+    )
+    paths = (
+        {}
+        if outdir is None
+        else _write(results, outdir, spec, synthetic=synthetic, sentences=sentences, tabs=tabs)
+    )
     return {
         "results": results,
         "standardization": tabs.get("standardization"),

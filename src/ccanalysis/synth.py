@@ -150,15 +150,33 @@ P_EXTRA_MISSING = 2
 P_SUMS = 11
 #: Blocks of items answered alike (modelling assumption of the synthesizer, not instrument facts).
 BLOCKS: dict[str, tuple[str, ...]] = {
-    "social_needs": ("svc_social_needs", "svc_financial", "svc_insurance", "svc_employment",
-                     "svc_cultural", "svc_community_referral", "svc_spiritual"),
+    "social_needs": (
+        "svc_social_needs",
+        "svc_financial",
+        "svc_insurance",
+        "svc_employment",
+        "svc_cultural",
+        "svc_community_referral",
+        "svc_spiritual",
+    ),
     "pt_comm": ("pt_comm_in_person", "pt_comm_phone", "pt_comm_emr", "pt_comm_video"),
-    "clin_comm": ("clin_comm_before", "clin_comm_after", "clin_comm_meeting", "clin_comm_adhoc",
-                  "clin_comm_phone", "clin_comm_emr", "clin_comm_video"),
+    "clin_comm": (
+        "clin_comm_before",
+        "clin_comm_after",
+        "clin_comm_meeting",
+        "clin_comm_adhoc",
+        "clin_comm_phone",
+        "clin_comm_emr",
+        "clin_comm_video",
+    ),
     "routes": ("refer_outside", "refer_inside", "provide_directly"),
     "complexity": ("complexity_medical", "complexity_social"),
-    "familiar": ("familiar_clinical", "familiar_clinical_people", "familiar_community",
-                 "familiar_community_people"),
+    "familiar": (
+        "familiar_clinical",
+        "familiar_clinical_people",
+        "familiar_community",
+        "familiar_community_people",
+    ),
     "availability": ("specialty_available", "community_available"),
     "value": ("clinicians_value", "leaders_value", "resource_satisfaction"),
     "experience": ("years_cc_role", "years_study_clinics", "certified_cc"),
@@ -327,8 +345,11 @@ def _ok(c: int, d: int, p: float, dec: int) -> bool:
 
 def _cands(d: int, p: float, dec: int) -> list[int]:
     c0 = p * d / 100
-    return [c for c in range(max(0, math.floor(c0) - 1), min(d, math.ceil(c0) + 1) + 1)
-            if _ok(c, d, p, dec)]
+    return [
+        c
+        for c in range(max(0, math.floor(c0) - 1), min(d, math.ceil(c0) + 1) + 1)
+        if _ok(c, d, p, dec)
+    ]
 
 
 def _compositions(total: int, k: int, caps: Sequence[int]) -> Iterable[tuple[int, ...]]:
@@ -348,7 +369,11 @@ class _Cell:
 
 
 def _item_choices(
-    cells: list[_Cell], full: bool, groups: Sequence[str], d: dict[str, int], dec: int,
+    cells: list[_Cell],
+    full: bool,
+    groups: Sequence[str],
+    d: dict[str, int],
+    dec: int,
 ) -> list[tuple[float, tuple[tuple[int, ...], ...]]]:
     """Every choice of per-group cell counts meeting the printed cells at denominators ``d``.
 
@@ -366,8 +391,9 @@ def _item_choices(
                 opts.append([c] if ok and c <= d[g] else [])
             else:
                 opts.append(_cands(d[g], cell.pct[g], dec))
-        combos = [t for t in itertools.product(*opts)
-                  if (sum(t) == d[g] if full else sum(t) <= d[g])]
+        combos = [
+            t for t in itertools.product(*opts) if (sum(t) == d[g] if full else sum(t) <= d[g])
+        ]
         if not combos:
             return []
         per_group.append(combos)
@@ -425,7 +451,9 @@ def _solve_cells(
 def _probit_mu(top_share: float) -> float:
     """Location of the latent whose share above 0 (the top levels) is ``top_share``."""
     t = min(max(top_share, 1e-4), 1 - 1e-4)
-    return float(ndtri(t))  # = -norm.isf(t); scipy.special, as the frozen-distribution call costs 50x
+    return float(
+        ndtri(t)
+    )  # = -norm.isf(t); scipy.special, as the frozen-distribution call costs 50x
 
 
 def _probit_shares(k: int, top: int, mu: float, spacing: float) -> np.ndarray:
@@ -453,8 +481,14 @@ def _apportion(total: int, weights: np.ndarray) -> np.ndarray:
     return base
 
 
-def _split_counts(cells_counts: list[int], cell_levels: list[list[int]], k: int, d: int,
-                  spacing: float, mu: float | None = None) -> np.ndarray:
+def _split_counts(
+    cells_counts: list[int],
+    cell_levels: list[list[int]],
+    k: int,
+    d: int,
+    spacing: float,
+    mu: float | None = None,
+) -> np.ndarray:
     """Full-level counts from printed cell counts; unprinted levels get the remainder.
 
     Levels inside a printed cell and the unprinted levels are split by ordered-probit shares with
@@ -535,8 +569,9 @@ class _Fit:
     n_tables: int
 
 
-def _full_counts(choice: tuple[tuple[int, ...], ...], idx: list[list[int]], k: int,
-                 groups: Sequence[str]) -> dict[str, np.ndarray]:
+def _full_counts(
+    choice: tuple[tuple[int, ...], ...], idx: list[list[int]], k: int, groups: Sequence[str]
+) -> dict[str, np.ndarray]:
     out = {}
     for g, ch in zip(groups, choice, strict=True):
         c = np.zeros(k, np.int64)
@@ -546,9 +581,13 @@ def _full_counts(choice: tuple[tuple[int, ...], ...], idx: list[list[int]], k: i
     return out
 
 
-def _family(choice: tuple[tuple[int, ...], ...], idx: list[list[int]], k: int,
-            d: dict[str, int], groups: Sequence[str],
-            ) -> list[tuple[tuple[float, float], dict[str, np.ndarray]]]:
+def _family(
+    choice: tuple[tuple[int, ...], ...],
+    idx: list[list[int]],
+    k: int,
+    d: dict[str, int],
+    groups: Sequence[str],
+) -> list[tuple[tuple[float, float], dict[str, np.ndarray]]]:
     """The ordered-probit splits of the unshown levels (and of the levels inside printed cells)."""
     top_n = {g: sum(ch) for g, ch in zip(groups, choice, strict=True)}
     mu_pool = _probit_mu(sum(top_n.values()) / sum(d.values()))
@@ -557,14 +596,20 @@ def _family(choice: tuple[tuple[int, ...], ...], idx: list[list[int]], k: int,
         counts = {}
         for g, ch in zip(groups, choice, strict=True):
             mu_g = _probit_mu(top_n[g] / d[g])
-            counts[g] = _split_counts(list(ch), idx, k, d[g], spacing,
-                                      mu_pool + shift * (mu_g - mu_pool))
+            counts[g] = _split_counts(
+                list(ch), idx, k, d[g], spacing, mu_pool + shift * (mu_g - mu_pool)
+            )
         out.append(((spacing, shift), counts))
     return out
 
 
-def _local_search(start: dict[str, np.ndarray], blocks: list[list[int]], groups: Sequence[str],
-                  text: str, max_steps: int = LOCAL_STEPS) -> tuple[dict[str, np.ndarray], float]:
+def _local_search(
+    start: dict[str, np.ndarray],
+    blocks: list[list[int]],
+    groups: Sequence[str],
+    text: str,
+    max_steps: int = LOCAL_STEPS,
+) -> tuple[dict[str, np.ndarray], float]:
     """Move answers between levels of one block (a printed cell's levels, or the unshown ones)
     within one group, greedily towards the printed p (chi-square ranks moves, Fisher decides)."""
     aim = math.log10(_p_center(text))
@@ -603,8 +648,14 @@ def _local_search(start: dict[str, np.ndarray], blocks: list[list[int]], groups:
     return cur, p_cur
 
 
-def _fit_item(choices: list[tuple[float, tuple[tuple[int, ...], ...]]], idx: list[list[int]],
-              k: int, d: dict[str, int], groups: Sequence[str], text: str | None) -> _Fit:
+def _fit_item(
+    choices: list[tuple[float, tuple[tuple[int, ...], ...]]],
+    idx: list[list[int]],
+    k: int,
+    d: dict[str, int],
+    groups: Sequence[str],
+    text: str | None,
+) -> _Fit:
     """Counts of every level meeting the printed cells and, if possible, the printed p.
 
     Candidates in order of closeness of the percentages; for collapsed rows first the ordered-probit
@@ -695,8 +746,14 @@ def _anova_p(ns: np.ndarray, means: np.ndarray, sds: np.ndarray) -> np.ndarray:
 
 
 def _solve_numeric_p(
-    item: str, table: str, groups: Sequence[str], sizes: dict[str, int],
-    mean: dict[str, float], sd: dict[str, float], f: Field, p_text: str,
+    item: str,
+    table: str,
+    groups: Sequence[str],
+    sizes: dict[str, int],
+    mean: dict[str, float],
+    sd: dict[str, float],
+    f: Field,
+    p_text: str,
 ) -> NumPlan | None:
     """Group sizes, sums and SDs meeting the printed means, SDs and p-value (None if none does)."""
     step, dec = _grid(f)
@@ -722,8 +779,12 @@ def _solve_numeric_p(
             opts = [_sum_options(mean[g], n[g], step, half) for g in groups]
             if not all(opts):
                 continue
-            opts = [o if len(o) <= P_SUMS else [o[i] for i in np.linspace(0, len(o) - 1, P_SUMS)
-                                                  .round().astype(int)] for o in opts]
+            opts = [
+                o
+                if len(o) <= P_SUMS
+                else [o[i] for i in np.linspace(0, len(o) - 1, P_SUMS).round().astype(int)]
+                for o in opts
+            ]
             for choice in itertools.product(*opts):
                 means = np.array([c * step / n[g] for g, c in zip(groups, choice, strict=True)])
                 mtot = float((means * ns).sum() / ntot)
@@ -744,13 +805,20 @@ def _solve_numeric_p(
                 if not good.any():
                     continue
                 for r, pm, ts in zip(rows[good], p_mid[good], tot_sd[ok][good], strict=True):
-                    score = (mtot - mean["total"]) ** 2 + (ts - sd["total"]) ** 2 + float(
-                        ((means - np.array([mean[g] for g in groups])) ** 2).sum()) + float(
-                        ((r - np.array([sd[g] for g in groups])) ** 2).sum()) + 1e-3 * abs(
-                        math.log10(pm) - aim)
+                    score = (
+                        (mtot - mean["total"]) ** 2
+                        + (ts - sd["total"]) ** 2
+                        + float(((means - np.array([mean[g] for g in groups])) ** 2).sum())
+                        + float(((r - np.array([sd[g] for g in groups])) ** 2).sum())
+                        + 1e-3 * abs(math.log10(pm) - aim)
+                    )
                     if best is None or score < best[0]:
-                        best = (score, n, dict(zip(groups, choice, strict=True)),
-                                {g: float(x) for g, x in zip(groups, r, strict=True)})
+                        best = (
+                            score,
+                            n,
+                            dict(zip(groups, choice, strict=True)),
+                            {g: float(x) for g, x in zip(groups, r, strict=True)},
+                        )
         if best is not None:
             _, n, sums, sds = best
             return NumPlan(item, table, dict(sizes), n, sums, sds, step, lo, hi, dec)
@@ -758,8 +826,14 @@ def _solve_numeric_p(
 
 
 def _solve_numeric(
-    item: str, table: str, groups: Sequence[str], sizes: dict[str, int],
-    mean: dict[str, float], sd: dict[str, float], f: Field, p_text: str | None = None,
+    item: str,
+    table: str,
+    groups: Sequence[str],
+    sizes: dict[str, int],
+    mean: dict[str, float],
+    sd: dict[str, float],
+    f: Field,
+    p_text: str | None = None,
 ) -> NumPlan:
     """Fewest missing answers, group sums and SDs so that group and total mean/SD round right.
 
@@ -786,8 +860,9 @@ def _solve_numeric(
             for g in groups:
                 lo_s = math.floor((mean[g] - half) * n[g] / step) - 1
                 hi_s = math.ceil((mean[g] + half) * n[g] / step) + 1
-                sums = [s for s in range(lo_s, hi_s + 1)
-                        if abs(s * step / n[g] - mean[g]) < half - 1e-9]
+                sums = [
+                    s for s in range(lo_s, hi_s + 1) if abs(s * step / n[g] - mean[g]) < half - 1e-9
+                ]
                 if not sums:
                     break
                 if len(sums) > 9:
@@ -804,9 +879,11 @@ def _solve_numeric(
                     between = sum(n[g] * (means[g] - mtot) ** 2 for g in groups)
 
                     def total_sd(t: float, between=between, n=n, ntot=ntot) -> float:
-                        within = sum((n[g] - 1) * (sd[g] - half + margin_sd
-                                                   + t * 2 * (half - margin_sd)) ** 2
-                                     for g in groups)
+                        within = sum(
+                            (n[g] - 1)
+                            * (sd[g] - half + margin_sd + t * 2 * (half - margin_sd)) ** 2
+                            for g in groups
+                        )
                         return math.sqrt((within + between) / (ntot - 1))
 
                     s_lo, s_hi = total_sd(0.0), total_sd(1.0)
@@ -821,10 +898,16 @@ def _solve_numeric(
                         else:
                             b = mid
                     t = (a + b) / 2
-                    score = (mtot - mean["total"]) ** 2 + (target - sd["total"]) ** 2 + sum(
-                        (means[g] - mean[g]) ** 2 for g in groups) + abs(t - 0.5) * 1e-3
+                    score = (
+                        (mtot - mean["total"]) ** 2
+                        + (target - sd["total"]) ** 2
+                        + sum((means[g] - mean[g]) ** 2 for g in groups)
+                        + abs(t - 0.5) * 1e-3
+                    )
                     if best is None or score < best[0]:
-                        sds = {g: sd[g] - half + margin_sd + t * 2 * (half - margin_sd) for g in groups}
+                        sds = {
+                            g: sd[g] - half + margin_sd + t * 2 * (half - margin_sd) for g in groups
+                        }
                         best = (score, n, dict(zip(groups, choice, strict=True)), sds)
         if best is not None:
             _, n, sums, sds = best
@@ -832,9 +915,18 @@ def _solve_numeric(
     raise ValueError(f"no group sizes reproduce the printed mean/SD of {item}")
 
 
-def _fit_more_missing(cells: list[_Cell], full: bool, groups: Sequence[str],
-                      sizes: dict[str, int], d0: dict[str, int], dec: int, idx: list[list[int]],
-                      k: int, p_text: str, fit0: _Fit) -> tuple[_Fit, dict[str, int]]:
+def _fit_more_missing(
+    cells: list[_Cell],
+    full: bool,
+    groups: Sequence[str],
+    sizes: dict[str, int],
+    d0: dict[str, int],
+    dec: int,
+    idx: list[list[int]],
+    k: int,
+    p_text: str,
+    fit0: _Fit,
+) -> tuple[_Fit, dict[str, int]]:
     """Try more missing answers than the percentages need (fewest first; at most MISSING_FRAC of
     a group and MAX_MISSING in all) when they allow the printed p."""
     base = sum(sizes[g] - d0[g] for g in groups)
@@ -857,20 +949,28 @@ def _fit_more_missing(cells: list[_Cell], full: bool, groups: Sequence[str],
     return fit0, d0
 
 
-def _p_note(table: str, item: str, cells: list[_Cell], groups: Sequence[str], fit: _Fit,
-            p_text: str) -> str:
+def _p_note(
+    table: str, item: str, cells: list[_Cell], groups: Sequence[str], fit: _Fit, p_text: str
+) -> str:
     """The IMPOSSIBLE note of a printed p-value that no candidate table reproduces."""
     pcts = " vs ".join(
-        f"{g} " + "/".join(f"{c.pct[g]:g}" for c in cells if g in c.pct) + "%" for g in groups)
+        f"{g} " + "/".join(f"{c.pct[g]:g}" for c in cells if g in c.pct) + "%" for g in groups
+    )
     lo, hi = fit.p_range
     t = np.array([fit.counts[g] for g in groups], dtype=np.int64).T
     chi = stats.chisq(t[t.sum(axis=1) > 0]).p
-    other = (f"; a chi-square test without correction of the same counts gives {chi:.3g}, which "
-             f"prints as {p_text}" if _p_holds(p_text, chi) else "")
-    return (f"IMPOSSIBLE {table} {item} p: Fisher's exact p of every count table that rounds to the "
-            f"printed percentages ({pcts}, total column included; {fit.n_tables} tables with up to "
-            f"{MISSING_FRAC:.0%} missing answers per group) lies in {lo:.2g}-{hi:.2g}; printed "
-            f"{p_text}; reproduced {fit.p:.3g} (the closest, fewest missing answers){other}")
+    other = (
+        f"; a chi-square test without correction of the same counts gives {chi:.3g}, which "
+        f"prints as {p_text}"
+        if _p_holds(p_text, chi)
+        else ""
+    )
+    return (
+        f"IMPOSSIBLE {table} {item} p: Fisher's exact p of every count table that rounds to the "
+        f"printed percentages ({pcts}, total column included; {fit.n_tables} tables with up to "
+        f"{MISSING_FRAC:.0%} missing answers per group) lies in {lo:.2g}-{hi:.2g}; printed "
+        f"{p_text}; reproduced {fit.p:.3g} (the closest, fewest missing answers){other}"
+    )
 
 
 def _group_sizes(targets: Targets, table: str, groups: Sequence[str]) -> dict[str, int]:
@@ -906,12 +1006,22 @@ def calibrate(instrument: Instrument, targets: Targets) -> Calibration:
             if shown == "mean_sd" or rows["stat"].iloc[0] == "mean_sd":
                 mean = {g: targets.get(table, item, "", g, "mean") for g in (*groups, "total")}
                 sd = {g: targets.get(table, item, "", g, "sd") for g in (*groups, "total")}
-                plan = _solve_numeric(item, table, groups, sizes, mean, sd, f,  # type: ignore[arg-type]
-                                      _printed_p_text(targets, table, item))
+                plan = _solve_numeric(
+                    item,
+                    table,
+                    groups,
+                    sizes,
+                    mean,
+                    sd,
+                    f,  # type: ignore[arg-type]
+                    _printed_p_text(targets, table, item),
+                )
                 num[item] = plan
                 if any(plan.missing.values()):
-                    notes.append(f"{item}: {plan.missing} missing answers needed for the printed "
-                                 "mean/SD and p-value")
+                    notes.append(
+                        f"{item}: {plan.missing} missing answers needed for the printed "
+                        "mean/SD and p-value"
+                    )
                 continue
             levels, _ = _field_levels(f, item)
             cells = []
@@ -943,7 +1053,8 @@ def calibrate(instrument: Instrument, targets: Targets) -> Calibration:
                     notes.append(
                         f"IMPOSSIBLE {table} {item}: the printed total column cannot be met together "
                         f"with the group columns with at most {MAX_MISSING} missing answers; group "
-                        "columns met, total as close as possible")
+                        "columns met, total as close as possible"
+                    )
             d, sol = _solve_cells(its, groups, sizes, dec)
             f = items[next(iter(its))]
             if f.field_type == "checkbox" and f.items:
@@ -957,8 +1068,9 @@ def calibrate(instrument: Instrument, targets: Targets) -> Calibration:
                 fit = _fit_item(choices, idx, len(levels), d, groups, p_text)
                 if not fit.ok and len(its) == 1:
                     # a single question: more missing answers may allow the printed p
-                    fit, d_item = _fit_more_missing(cells, _full, groups, sizes, d, dec, idx,
-                                                    len(levels), p_text, fit)
+                    fit, d_item = _fit_more_missing(
+                        cells, _full, groups, sizes, d, dec, idx, len(levels), p_text, fit
+                    )
                     if d_item != d:
                         d = d_item
                 counts, spacing = fit.counts, fit.rule
@@ -967,14 +1079,23 @@ def calibrate(instrument: Instrument, targets: Targets) -> Calibration:
                 cat[item] = CatPlan(item, table, levels, codes, dict(sizes), counts, spacing)
                 for j, cell in enumerate(cells):
                     if cell.relax_total and "total" in cell.pct:
-                        got = 100 * sum(int(counts[g][idx[j]].sum()) for g in groups) / sum(d.values())
-                        notes.append(f"IMPOSSIBLE {table} {item} {'+'.join(cell.levels)}: total "
-                                     f"printed {cell.pct['total']:g}, reproduced {got:.1f} (groups "
-                                     + ", ".join(f"{g} {cell.pct[g]:g}" for g in groups) + " met)")
+                        got = (
+                            100
+                            * sum(int(counts[g][idx[j]].sum()) for g in groups)
+                            / sum(d.values())
+                        )
+                        notes.append(
+                            f"IMPOSSIBLE {table} {item} {'+'.join(cell.levels)}: total "
+                            f"printed {cell.pct['total']:g}, reproduced {got:.1f} (groups "
+                            + ", ".join(f"{g} {cell.pct[g]:g}" for g in groups)
+                            + " met)"
+                        )
                 miss = cat[item].missing
                 if any(miss.values()):
-                    notes.append(f"{item}: {miss} missing answers needed for the printed percentages"
-                                 + (" and p-value" if d != d_fewest else ""))
+                    notes.append(
+                        f"{item}: {miss} missing answers needed for the printed percentages"
+                        + (" and p-value" if d != d_fewest else "")
+                    )
     structure = _structure_targets(targets)
     return Calibration(cat, num, structure, questions, notes)
 
@@ -999,9 +1120,11 @@ def _structure_targets(t: Targets) -> dict[str, float]:
         "systems_medium": t.fact("care_systems_medium_3_9_clinics"),
         "systems_large": t.fact("care_systems_large_over_9_clinics"),
         "urban_pct": t.fact("urban_pct_ruca_1_3"),
-        **{f"mn_{item}": g("table2", item, "yes", "mn", "n")
-           for item in dict.fromkeys(t.spec.loc[t.spec.table == "table2", "item"])
-           if g("table2", item, "yes", "mn", "n") is not None},
+        **{
+            f"mn_{item}": g("table2", item, "yes", "mn", "n")
+            for item in dict.fromkeys(t.spec.loc[t.spec.table == "table2", "item"])
+            if g("table2", item, "yes", "mn", "n") is not None
+        },
         "mn_engage_difficult": t.fact("mn_sw_on_team_difficult_to_engage"),
         "isw_engage_easy_pct": t.fact("isw_easy_to_engage_sw_pct"),
     }
@@ -1056,8 +1179,14 @@ def _multi_sizes(rng: np.random.Generator, m: int, total: int, max_size: int) ->
     return sizes.astype(np.int64)
 
 
-def _sw_degrees(rng: np.random.Generator, group: np.ndarray, size: np.ndarray, k_both: int,
-                k_isw: int, clinics: int) -> np.ndarray:
+def _sw_degrees(
+    rng: np.random.Generator,
+    group: np.ndarray,
+    size: np.ndarray,
+    k_both: int,
+    k_isw: int,
+    clinics: int,
+) -> np.ndarray:
     """Choose k_both 'both' and k_isw 'isw_only' coordinators reporting on ``clinics`` clinics.
 
     Random choices are retried (a few hundred times at most) until the clinic total is exact; the
@@ -1104,14 +1233,22 @@ def _build_structure(st: dict[str, float], scale: float, rng: np.random.Generato
     n_cl = r(st["clinics"])
     n_isw = r(st["isw_clinics"])
     n_mn = n_cl - n_isw
-    n_coord = {"mn_only": r(st["coord_mn_only"]), "isw_only": r(st["coord_isw_only"]),
-               "both": r(st["coord_both"])}
-    multi = {"mn_only": r(st["multi_mn_only"]), "isw_only": r(st["multi_isw_only"]),
-             "both": n_coord["both"]}
+    n_coord = {
+        "mn_only": r(st["coord_mn_only"]),
+        "isw_only": r(st["coord_isw_only"]),
+        "both": r(st["coord_both"]),
+    }
+    multi = {
+        "mn_only": r(st["multi_mn_only"]),
+        "isw_only": r(st["multi_isw_only"]),
+        "both": n_coord["both"],
+    }
     max_size = int(st["max_clinics"])
     # coordinators reporting on both models: 2..5 clinics, at least one of each model
     nb = n_coord["both"]
-    b_size = rng.choice(np.arange(2, max_size + 1), size=nb, p=_norm(0.6 ** np.arange(max_size - 1)))
+    b_size = rng.choice(
+        np.arange(2, max_size + 1), size=nb, p=_norm(0.6 ** np.arange(max_size - 1))
+    )
     b_isw = 1 + rng.binomial(b_size - 2, 0.5)
     single_mn = n_coord["mn_only"] - multi["mn_only"]
     single_isw = n_coord["isw_only"] - multi["isw_only"]
@@ -1119,16 +1256,29 @@ def _build_structure(st: dict[str, float], scale: float, rng: np.random.Generato
     isw_multi_total = n_isw - single_isw - int(b_isw.sum())
     mn_sizes = _multi_sizes(rng, multi["mn_only"], mn_multi_total, max_size)
     isw_sizes = _multi_sizes(rng, multi["isw_only"], isw_multi_total, max_size)
-    group = np.concatenate([np.zeros(n_coord["mn_only"], np.int64), np.ones(n_coord["isw_only"], np.int64),
-                            np.full(nb, 2, np.int64)])
-    size = np.concatenate([np.ones(single_mn, np.int64), mn_sizes, np.ones(single_isw, np.int64),
-                           isw_sizes, b_size])
-    isw_count = np.concatenate([np.zeros(n_coord["mn_only"], np.int64), np.ones(single_isw, np.int64),
-                                isw_sizes, b_isw])
+    group = np.concatenate(
+        [
+            np.zeros(n_coord["mn_only"], np.int64),
+            np.ones(n_coord["isw_only"], np.int64),
+            np.full(nb, 2, np.int64),
+        ]
+    )
+    size = np.concatenate(
+        [np.ones(single_mn, np.int64), mn_sizes, np.ones(single_isw, np.int64), isw_sizes, b_size]
+    )
+    isw_count = np.concatenate(
+        [np.zeros(n_coord["mn_only"], np.int64), np.ones(single_isw, np.int64), isw_sizes, b_isw]
+    )
     nc = len(group)
     # social work degrees: some isw_only and some both coordinators, with a fixed number of clinics
-    sw = _sw_degrees(rng, group, size, r(st["sw_degree_both"]), r(st["sw_degree_isw_only"]),
-                     r(st["sw_degree_clinics"]))
+    sw = _sw_degrees(
+        rng,
+        group,
+        size,
+        r(st["sw_degree_both"]),
+        r(st["sw_degree_isw_only"]),
+        r(st["sw_degree_clinics"]),
+    )
 
     # care systems
     n_sys = r(st["systems_small"] + st["systems_medium"] + st["systems_large"])
@@ -1139,31 +1289,38 @@ def _build_structure(st: dict[str, float], scale: float, rng: np.random.Generato
     is_mn_coord = group == 0
     singles = np.flatnonzero(size == 1)
     single_logit = np.where(is_mn_coord[singles], math.log(2.5), 0.0)
-    single_order = singles[np.argsort(-(single_logit + rng.gumbel(size=len(singles))), kind="stable")]
+    single_order = singles[
+        np.argsort(-(single_logit + rng.gumbel(size=len(singles))), kind="stable")
+    ]
     pos = 0
     small_sizes = rng.integers(1, 3, size=n_small)
     # small systems: one or two single-clinic coordinators
     take = int(small_sizes.sum())
-    system[single_order[pos:pos + take]] = np.repeat(np.arange(n_small), small_sizes)
+    system[single_order[pos : pos + take]] = np.repeat(np.arange(n_small), small_sizes)
     pos += take
     # medium systems: 3..9 clinics; about half host one coordinator of two clinics
     med_sizes = rng.integers(3, 10, size=n_medium)
     host = rng.random(n_medium) < 0.5
     twos = np.flatnonzero((size == 2) & (group != 2))
-    twos = twos[np.argsort(-(np.where(group[twos] == 0, 1.0, 0.0) + rng.gumbel(size=len(twos))),
-                           kind="stable")]
+    twos = twos[
+        np.argsort(
+            -(np.where(group[twos] == 0, 1.0, 0.0) + rng.gumbel(size=len(twos))), kind="stable"
+        )
+    ]
     hosts = np.flatnonzero(host)[: len(twos)]
     system[twos[: len(hosts)]] = n_small + hosts
     fill = med_sizes.copy()
     fill[hosts] -= 2
     take = int(fill.sum())
-    system[single_order[pos:pos + take]] = n_small + np.repeat(np.arange(n_medium), fill)
+    system[single_order[pos : pos + take]] = n_small + np.repeat(np.arange(n_medium), fill)
     pos += take
     # large systems: every remaining coordinator, shares from a lognormal
     share = _norm(rng.lognormal(0.0, 0.6, size=n_large))
     rest_multi = np.flatnonzero((size > 1) & (system < 0))
     rest_multi = rng.permutation(rest_multi)
-    starts = np.concatenate([[0], np.cumsum(size[rest_multi])[:-1]]) if len(rest_multi) else np.zeros(0)
+    starts = (
+        np.concatenate([[0], np.cumsum(size[rest_multi])[:-1]]) if len(rest_multi) else np.zeros(0)
+    )
     cap = np.cumsum(share) * size[rest_multi].sum()
     sys_of = np.minimum(np.searchsorted(cap, starts, side="right"), n_large - 1)
     system[rest_multi] = n_small + n_medium + sys_of
@@ -1176,8 +1333,9 @@ def _build_structure(st: dict[str, float], scale: float, rng: np.random.Generato
     per_sys = deficit + _apportion(left, share)
     system[rest_single] = n_small + n_medium + np.repeat(np.arange(n_large), per_sys)
     assert (system >= 0).all()
-    sys_cat = np.concatenate([np.zeros(n_small, np.int64), np.ones(n_medium, np.int64),
-                              np.full(n_large, 2, np.int64)])
+    sys_cat = np.concatenate(
+        [np.zeros(n_small, np.int64), np.ones(n_medium, np.int64), np.full(n_large, 2, np.int64)]
+    )
 
     # clinics
     clinic_coord = np.repeat(np.arange(nc), size)
@@ -1190,8 +1348,11 @@ def _build_structure(st: dict[str, float], scale: float, rng: np.random.Generato
     n_urban = int(round(st["urban_pct"] / 100 * n_cl))
     sys_effect = rng.normal(0.0, 0.8, size=n_sys)
     cat_c = sys_cat[clinic_system]
-    logit = 0.9 * (~clinic_isw) + np.where(cat_c == 0, 1.0, np.where(cat_c == 1, 0.5, 0.0)) \
+    logit = (
+        0.9 * (~clinic_isw)
+        + np.where(cat_c == 0, 1.0, np.where(cat_c == 1, 0.5, 0.0))
         + sys_effect[clinic_system]
+    )
     rural_idx = _gumbel_top(rng, logit, n_cl - n_urban)
     rural = np.zeros(n_cl, bool)
     rural[rural_idx] = True
@@ -1200,8 +1361,9 @@ def _build_structure(st: dict[str, float], scale: float, rng: np.random.Generato
         rng.choice(np.array(RUCA_RURAL[0]), size=n_cl, p=_norm(np.array(RUCA_RURAL[1]))),
         rng.choice(np.array(RUCA_URBAN[0]), size=n_cl, p=_norm(np.array(RUCA_URBAN[1]))),
     )
-    return _Structure(group, size, sw, system, clinic_coord, clinic_isw, clinic_system, sys_size,
-                      sys_cat, ruca)
+    return _Structure(
+        group, size, sw, system, clinic_coord, clinic_isw, clinic_system, sys_size, sys_cat, ruca
+    )
 
 
 def _norm(x: np.ndarray) -> np.ndarray:
@@ -1251,13 +1413,13 @@ def _rank_assign(z: np.ndarray, members: np.ndarray, counts: np.ndarray) -> np.n
     return res[members]
 
 
-def _pick_missing(rng: np.random.Generator, propensity: np.ndarray, members: np.ndarray,
-                  k: int) -> np.ndarray:
+def _pick_missing(
+    rng: np.random.Generator, propensity: np.ndarray, members: np.ndarray, k: int
+) -> np.ndarray:
     if k <= 0:
         return np.zeros(0, np.int64)
     keys = propensity[members] + 0.5 * rng.gumbel(size=len(members))
     return members[np.argsort(-keys, kind="stable")[:k]]
-
 
 
 def _assign_by_group(
@@ -1282,8 +1444,10 @@ def _assign_by_group(
         idx[keep] = _rank_assign(z, keep, counts)
     return idx
 
-def _gamma_values(rng: np.random.Generator, n: int, mean: float, sd: float, lo: float,
-                  hi: float) -> np.ndarray:
+
+def _gamma_values(
+    rng: np.random.Generator, n: int, mean: float, sd: float, lo: float, hi: float
+) -> np.ndarray:
     """n values with (about) the given mean/SD, gamma shaped, clipped into [lo, hi]."""
     shape = max((mean - lo) ** 2 / sd**2, 0.05) if mean > lo else 1.0
     x = rng.gamma(shape, 1.0, size=n)
@@ -1297,8 +1461,15 @@ def _gamma_values(rng: np.random.Generator, n: int, mean: float, sd: float, lo: 
     return np.clip(x, lo, hi)
 
 
-def _fix_grid(rng: np.random.Generator, units: np.ndarray, total: int, sd_units: float,
-              lo: int, hi: int | np.ndarray, exact_sd: bool) -> np.ndarray:
+def _fix_grid(
+    rng: np.random.Generator,
+    units: np.ndarray,
+    total: int,
+    sd_units: float,
+    lo: int,
+    hi: int | np.ndarray,
+    exact_sd: bool,
+) -> np.ndarray:
     """Nudge integer grid values: exact sum ``total``, SD as close to ``sd_units`` as the grid allows.
 
     ``hi`` may be one bound per value (values stay at or below their own bound).
@@ -1347,9 +1518,15 @@ def _fix_grid(rng: np.random.Generator, units: np.ndarray, total: int, sd_units:
     return x
 
 
-def _numeric_item(rng: np.random.Generator, plan: NumPlan, z: np.ndarray, groups: np.ndarray,
-                  names: Sequence[str], propensity: np.ndarray,
-                  upper: np.ndarray | None = None) -> np.ndarray:
+def _numeric_item(
+    rng: np.random.Generator,
+    plan: NumPlan,
+    z: np.ndarray,
+    groups: np.ndarray,
+    names: Sequence[str],
+    propensity: np.ndarray,
+    upper: np.ndarray | None = None,
+) -> np.ndarray:
     """Values (NaN = missing) of one continuous item for all owners.
 
     ``upper``: an optional bound per owner (NaN = none), e.g. years as a coordinator for years in
@@ -1377,9 +1554,19 @@ def _numeric_item(rng: np.random.Generator, plan: NumPlan, z: np.ndarray, groups
     return out
 
 
-def _draw_units(rng: np.random.Generator, plan: NumPlan, g: str, m: int, mean: float, total: int,
-                order: np.ndarray, upper: np.ndarray | None, lo_u: int, hi_u: int,
-                exact: bool) -> np.ndarray:
+def _draw_units(
+    rng: np.random.Generator,
+    plan: NumPlan,
+    g: str,
+    m: int,
+    mean: float,
+    total: int,
+    order: np.ndarray,
+    upper: np.ndarray | None,
+    lo_u: int,
+    hi_u: int,
+    exact: bool,
+) -> np.ndarray:
     """One draw of a group's values on the grid (units of ``plan.step``), in ``order``."""
     vals = np.sort(_gamma_values(rng, m, mean, plan.sd[g], plan.lo, plan.hi))[::-1]
     hi_each: int | np.ndarray = hi_u
@@ -1474,8 +1661,11 @@ def synthesize(
     s = cal.structure
     n_mn = int((~isw).sum())
     r1 = lambda x: int(round(x * n_mn / (s["clinics"] - s["isw_clinics"])))  # noqa: E731
-    criteria = [i for i in dict.fromkeys(targets.spec.loc[targets.spec.table == "table2", "item"])
-                if i in items]
+    criteria = [
+        i
+        for i in dict.fromkeys(targets.spec.loc[targets.spec.table == "table2", "item"])
+        if i in items
+    ]
     gate, *gated = criteria
     mn_idx = np.flatnonzero(~isw)
     large = st.system_cat[st.clinic_system] == 2
@@ -1492,7 +1682,7 @@ def synthesize(
     k = [r1(s[f"mn_{c}"]) for c in gated]
     starts = [0, 0, k[0]] if len(gated) == 3 else [0] * len(gated)
     for c, start, kk in zip(gated, starts, k, strict=True):
-        crit[c][mn_sw[start:start + kk]] = 1
+        crit[c][mn_sw[start : start + kk]] = 1
     # ease of engaging the social worker (asked where a social worker is on the team)
     f_ease = items[ENGAGE_ITEM]
     lv = f_ease.level_order()
@@ -1509,13 +1699,21 @@ def synthesize(
     isw_idx = np.flatnonzero(isw)
     n_isw = len(isw_idx)
     pct_easy = s["isw_engage_easy_pct"]
-    n_easy = min(_cands(n_isw, pct_easy, 0) or [round(pct_easy * n_isw / 100)],
-                 key=lambda c: abs(c - pct_easy * n_isw / 100))
+    n_easy = min(
+        _cands(n_isw, pct_easy, 0) or [round(pct_easy * n_isw / 100)],
+        key=lambda c: abs(c - pct_easy * n_isw / 100),
+    )
     ve = int(round(ENGAGE_ISW_VERY_EASY * n_easy))
     sdiff = int(round(ENGAGE_ISW_SOMEWHAT_DIFFICULT * (n_isw - n_easy)))
     isw_counts = np.zeros(len(lv), np.int64)
-    isw_counts[[lv.index("very_easy"), lv.index("somewhat_easy"), lv.index("somewhat_difficult"),
-                lv.index("very_difficult")]] = [ve, n_easy - ve, sdiff, n_isw - n_easy - sdiff]
+    isw_counts[
+        [
+            lv.index("very_easy"),
+            lv.index("somewhat_easy"),
+            lv.index("somewhat_difficult"),
+            lv.index("very_difficult"),
+        ]
+    ] = [ve, n_easy - ve, sdiff, n_isw - n_easy - sdiff]
     lat_clin = _Latent(rng, st.clinic_coord, nc)
     z = lat_clin.draw(ENGAGE_ITEM)
     ease[isw_idx] = _rank_assign(z, isw_idx, isw_counts)
@@ -1637,13 +1835,27 @@ def synthesize(
     export = pd.DataFrame(data, columns=instrument.export_columns())
     order = np.argsort(clinic_id, kind="stable")
     export = export.iloc[order].reset_index(drop=True)
-    frame = pd.DataFrame({
-        "clinic_id": clinic_id, "care_system_id": sys_id[st.clinic_system], "ruca": st.ruca,
-    }).iloc[order].reset_index(drop=True)
-    truth = pd.DataFrame({
-        "clinic_id": clinic_id,
-        "care_model": np.where(isw, "integrated_sw", "medical_nursing"),
-    }).iloc[order].reset_index(drop=True)
+    frame = (
+        pd.DataFrame(
+            {
+                "clinic_id": clinic_id,
+                "care_system_id": sys_id[st.clinic_system],
+                "ruca": st.ruca,
+            }
+        )
+        .iloc[order]
+        .reset_index(drop=True)
+    )
+    truth = (
+        pd.DataFrame(
+            {
+                "clinic_id": clinic_id,
+                "care_model": np.where(isw, "integrated_sw", "medical_nursing"),
+            }
+        )
+        .iloc[order]
+        .reset_index(drop=True)
+    )
     meta = {
         "label": SYNTHETIC_LABEL,
         "generator": "ccanalysis.synth",
@@ -1691,14 +1903,22 @@ def _degree(rng: np.random.Generator, plan: CatPlan, st: _Structure) -> np.ndarr
         others = rng.permutation(members[~st.coord_sw[members]])
         counts = counts.copy()
         counts[sw_level] = 0
-        counts = _apportion(len(others), counts.astype(float)) if counts.sum() != len(others) else counts
+        counts = (
+            _apportion(len(others), counts.astype(float)) if counts.sum() != len(others) else counts
+        )
         idx[others] = np.repeat(np.arange(len(counts)), counts)
     return idx
 
 
-def _checkbox_question(rng: np.random.Generator, cal: Calibration, q_items: list[str],
-                       lat: _Latent, cl_group: np.ndarray, prop: np.ndarray,
-                       block: str) -> dict[str, np.ndarray]:
+def _checkbox_question(
+    rng: np.random.Generator,
+    cal: Calibration,
+    q_items: list[str],
+    lat: _Latent,
+    cl_group: np.ndarray,
+    prop: np.ndarray,
+    block: str,
+) -> dict[str, np.ndarray]:
     """Level indices (0 yes, 1 no, -1 not answered) of the items of one checkbox question."""
     n = len(cl_group)
     out = {i: np.full(n, -1, np.int64) for i in q_items}
@@ -1766,34 +1986,36 @@ def write(survey: SyntheticSurvey, outdir: str | Path) -> dict[str, Path]:
     digests = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in paths.values()}
     meta = dict(survey.meta)
     meta["files_sha256"] = digests
-    text = "\n".join([
-        "# SYNTHETIC DATA",
-        "",
-        SYNTHETIC_LABEL + ".",
-        "",
-        "These files are NOT the study's data. They were generated by `ccanalysis.synth` (see its",
-        "module docstring for the modelling rules) so that the analysis reproduces every number",
-        "printed in Tables 1-4 of Solberg et al. 2024 to the printed precision (at scale 1).",
-        "",
-        f"- generator: `python -m ccanalysis.synth --seed {meta['seed']} --scale {meta['scale']}`",
-        f"- package version: {meta['package_version']}",
-        f"- seed: {meta['seed']}; scale: {meta['scale']}",
-        f"- clinics: {meta['clinics']}; coordinators: {meta['coordinators']}; "
-        f"care systems: {meta['care_systems']}",
-        "- files: `cc_survey_export.csv` (REDCap raw export), `clinic_frame.csv` "
-        "(clinic_id, care_system_id, ruca)",
-        "",
-        "## Calibration notes (item nonresponse needed by the printed numbers)",
-        "",
-        *[f"- {n}" for n in meta["calibration_notes"]],
-        "",
-        "## Metadata",
-        "",
-        "```json",
-        json.dumps(meta, indent=2, sort_keys=True),
-        "```",
-        "",
-    ])
+    text = "\n".join(
+        [
+            "# SYNTHETIC DATA",
+            "",
+            SYNTHETIC_LABEL + ".",
+            "",
+            "These files are NOT the study's data. They were generated by `ccanalysis.synth` (see its",
+            "module docstring for the modelling rules) so that the analysis reproduces every number",
+            "printed in Tables 1-4 of Solberg et al. 2024 to the printed precision (at scale 1).",
+            "",
+            f"- generator: `python -m ccanalysis.synth --seed {meta['seed']} --scale {meta['scale']}`",
+            f"- package version: {meta['package_version']}",
+            f"- seed: {meta['seed']}; scale: {meta['scale']}",
+            f"- clinics: {meta['clinics']}; coordinators: {meta['coordinators']}; "
+            f"care systems: {meta['care_systems']}",
+            "- files: `cc_survey_export.csv` (REDCap raw export), `clinic_frame.csv` "
+            "(clinic_id, care_system_id, ruca)",
+            "",
+            "## Calibration notes (item nonresponse needed by the printed numbers)",
+            "",
+            *[f"- {n}" for n in meta["calibration_notes"]],
+            "",
+            "## Metadata",
+            "",
+            "```json",
+            json.dumps(meta, indent=2, sort_keys=True),
+            "```",
+            "",
+        ]
+    )
     paths["meta"] = write_text(outdir / "SYNTHETIC.md", text)
     return paths
 
@@ -1805,7 +2027,9 @@ def _project_root() -> Path:
 def main(argv: Sequence[str] | None = None) -> int:
     """Command line: ``python -m ccanalysis.synth --out data/raw/synthetic --seed N --scale S``."""
     root = _project_root()
-    ap = argparse.ArgumentParser(prog="python -m ccanalysis.synth", description=__doc__.split("\n")[0])
+    ap = argparse.ArgumentParser(
+        prog="python -m ccanalysis.synth", description=__doc__.split("\n")[0]
+    )
     ap.add_argument("--out", default=str(root / "data" / "raw" / "synthetic"))
     ap.add_argument("--seed", type=int, default=DEFAULT_SEED)
     ap.add_argument("--scale", type=float, default=1.0)
@@ -1820,9 +2044,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     t1 = time.perf_counter()
     paths = write(survey, args.out)
     t2 = time.perf_counter()
-    print(f"{survey.meta['clinics']} clinics, {survey.meta['coordinators']} coordinators, "
-          f"{survey.meta['care_systems']} care systems: generated in {t1 - t0:.2f} s, "
-          f"written in {t2 - t1:.2f} s", file=sys.stderr)
+    print(
+        f"{survey.meta['clinics']} clinics, {survey.meta['coordinators']} coordinators, "
+        f"{survey.meta['care_systems']} care systems: generated in {t1 - t0:.2f} s, "
+        f"written in {t2 - t1:.2f} s",
+        file=sys.stderr,
+    )
     for p in paths.values():
         print(p)
     return 0

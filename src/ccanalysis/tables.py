@@ -71,7 +71,15 @@ LONG_COLUMNS: tuple[str, ...] = ("table", "item", "level", "group", "measure", "
 #: Extra columns after them.
 EXTRA_COLUMNS: tuple[str, ...] = ("diff", "diff_lo", "diff_hi", "q", "test", "note")
 SPEC_COLUMNS: tuple[str, ...] = (
-    "table", "section", "item", "level", "label", "stat", "shown", "combine", "test",
+    "table",
+    "section",
+    "item",
+    "level",
+    "label",
+    "stat",
+    "shown",
+    "combine",
+    "test",
 )
 #: Optional specification columns and their defaults.
 SPEC_OPTIONAL: dict[str, str] = {"denominator": "answered", "footnote": ""}
@@ -100,7 +108,11 @@ GROUP_LABELS: dict[str, str] = {
     "both": "Work in Both Clinic Models",
 }
 SHORT_LABELS: dict[str, str] = {
-    "mn": "MN", "isw": "ISW", "mn_only": "MN only", "isw_only": "ISW only", "both": "both",
+    "mn": "MN",
+    "isw": "ISW",
+    "mn_only": "MN only",
+    "isw_only": "ISW only",
+    "both": "both",
 }
 TITLES: dict[str, str] = {
     "table1": "Table 1. Descriptive Characteristics of the Responding Care Coordinators – "
@@ -290,8 +302,13 @@ def _groups_of(frame: pd.DataFrame, table_id: str) -> tuple[str, ...]:
     return COORDINATOR_GROUPS if table_id == "table1" else CLINIC_GROUPS
 
 
-def _resolve_test(spec_test: str, item: str, continuous: bool, n_groups: int,
-                  override: str | Mapping[str, str] | None) -> str:
+def _resolve_test(
+    spec_test: str,
+    item: str,
+    continuous: bool,
+    n_groups: int,
+    override: str | Mapping[str, str] | None,
+) -> str:
     test = spec_test
     if isinstance(override, Mapping):
         test = override.get(item, spec_test)
@@ -324,8 +341,13 @@ def _codes(col: pd.Series, wanted: list[str]) -> tuple[np.ndarray, list[str]]:
     return codes, levels
 
 
-def _run_test(test: str, *, table: np.ndarray | None = None,
-              samples: list[np.ndarray] | None = None, seed: int | None) -> stats.TestResult:
+def _run_test(
+    test: str,
+    *,
+    table: np.ndarray | None = None,
+    samples: list[np.ndarray] | None = None,
+    seed: int | None,
+) -> stats.TestResult:
     if test == "fisher":
         return stats.fisher_exact(table, seed=seed)
     if test == "chisq":
@@ -341,11 +363,16 @@ def _run_test(test: str, *, table: np.ndarray | None = None,
     raise ValueError(f"unknown test {test!r}")
 
 
-def _row(table: str, item: str, level: str, group: str, measure: str, value: float,
-         **extra: object) -> dict[str, object]:
+def _row(
+    table: str, item: str, level: str, group: str, measure: str, value: float, **extra: object
+) -> dict[str, object]:
     out: dict[str, object] = {
-        "table": table, "item": item, "level": level, "group": group,
-        "measure": measure, "value": float(value),
+        "table": table,
+        "item": item,
+        "level": level,
+        "group": group,
+        "measure": measure,
+        "value": float(value),
     }
     out.update(extra)
     return out
@@ -383,9 +410,7 @@ def build_table(
     masks = {"total": np.ones(len(frame), dtype=bool)}
     masks.update({g: gcode == k for k, g in enumerate(sub)})
 
-    out: list[dict[str, object]] = [
-        _row(table_id, "n", "", g, "n", masks[g].sum()) for g in groups
-    ]
+    out: list[dict[str, object]] = [_row(table_id, "n", "", g, "n", masks[g].sum()) for g in groups]
     for item, irows in _items(rows_spec).items():
         first = irows[0]
         if item not in frame.columns:
@@ -405,12 +430,32 @@ def build_table(
                 v = x[masks[g] & ok]
                 extra: dict[str, object] = {}
                 if g == comp:
-                    extra = _mean_diff(x[masks[comp] & ok], x[masks[ref] & ok],
-                                       equal_var=test not in ("welch_t", "welch_anova"))
-                out.append(_row(table_id, item, label_level, g, "mean",
-                                v.mean() if len(v) else math.nan, **extra))
-                out.append(_row(table_id, item, label_level, g, "sd",
-                                v.std(ddof=1) if len(v) > 1 else math.nan))
+                    extra = _mean_diff(
+                        x[masks[comp] & ok],
+                        x[masks[ref] & ok],
+                        equal_var=test not in ("welch_t", "welch_anova"),
+                    )
+                out.append(
+                    _row(
+                        table_id,
+                        item,
+                        label_level,
+                        g,
+                        "mean",
+                        v.mean() if len(v) else math.nan,
+                        **extra,
+                    )
+                )
+                out.append(
+                    _row(
+                        table_id,
+                        item,
+                        label_level,
+                        g,
+                        "sd",
+                        v.std(ddof=1) if len(v) > 1 else math.nan,
+                    )
+                )
                 out.append(_row(table_id, item, label_level, g, "denom", len(v)))
             if p_row is not None:
                 out.append(p_row)
@@ -419,8 +464,10 @@ def build_table(
         codes, levels = _codes(col, wanted)
         unknown = [lv for lv in wanted if lv not in levels]
         if unknown:
-            raise KeyError(f"{table_id}, {item}: levels {unknown} are not answers in the data "
-                           f"(answers: {levels})")
+            raise KeyError(
+                f"{table_id}, {item}: levels {unknown} are not answers in the data "
+                f"(answers: {levels})"
+            )
         # counts[level, group] for the total and each group
         counts = np.zeros((len(levels), len(groups)), dtype=np.int64)
         answered = codes >= 0
@@ -437,8 +484,12 @@ def build_table(
                 pct = 100.0 * n[j] / denom[j] if denom[j] else math.nan
                 extra = {}
                 if g == comp:
-                    extra = _pct_diff(int(n[j]), int(denom[j]),
-                                      int(n[groups.index(ref)]), int(denom[groups.index(ref)]))
+                    extra = _pct_diff(
+                        int(n[j]),
+                        int(denom[j]),
+                        int(n[groups.index(ref)]),
+                        int(denom[groups.index(ref)]),
+                    )
                 out.append(_row(table_id, item, r["level"], g, "n", n[j]))
                 out.append(_row(table_id, item, r["level"], g, "denom", denom[j]))
                 out.append(_row(table_id, item, r["level"], g, "pct", pct, **extra))
@@ -461,20 +512,29 @@ def build_table(
 
 def _mc_detail(table_long: pd.DataFrame) -> str:
     """How the table's Monte Carlo p-values were drawn: tables, seed, largest standard error."""
-    found = [MC_NOTE_RE.search(str(n)) for n in
-             table_long.loc[table_long["test"] == "fisher_mc", "note"]]
+    found = [
+        MC_NOTE_RE.search(str(n)) for n in table_long.loc[table_long["test"] == "fisher_mc", "note"]
+    ]
     found = [m for m in found if m]
     if not found:
         return ""
     samples = sorted({int(m.group(1)) for m in found})
     se = max(float(m.group(2)) for m in found)
-    return (f"; {' or '.join(f'{n:,}' for n in samples)} random tables drawn from the run's seed "
-            f"(the same p-values on every run), standard error at most {se:.1g}")
+    return (
+        f"; {' or '.join(f'{n:,}' for n in samples)} random tables drawn from the run's seed "
+        f"(the same p-values on every run), standard error at most {se:.1g}"
+    )
 
 
-def _test_row(table_id: str, item: str, test: str, *, seed: int | None,
-              table: np.ndarray | None = None,
-              samples: list[np.ndarray] | None = None) -> dict[str, object]:
+def _test_row(
+    table_id: str,
+    item: str,
+    test: str,
+    *,
+    seed: int | None,
+    table: np.ndarray | None = None,
+    samples: list[np.ndarray] | None = None,
+) -> dict[str, object]:
     note = ""
     try:
         res = _run_test(test, table=table, samples=samples, seed=seed)
@@ -606,8 +666,14 @@ class Display:
     n_extras: int
 
 
-def _display(table_long: pd.DataFrame, spec: pd.DataFrame, *, synthetic: bool, extras: bool,
-             suppress_below: int | None) -> Display:
+def _display(
+    table_long: pd.DataFrame,
+    spec: pd.DataFrame,
+    *,
+    synthetic: bool,
+    extras: bool,
+    suppress_below: int | None,
+) -> Display:
     if suppress_below is not None and suppress_below < 2:
         raise ValueError("suppress_below must be at least 2")
     tables = table_long["table"].unique()
@@ -616,8 +682,11 @@ def _display(table_long: pd.DataFrame, spec: pd.DataFrame, *, synthetic: bool, e
     table_id = str(tables[0])
     spec = _normalize_spec(spec)
     srows = spec[spec["table"] == table_id]
-    groups = [g for g in (COORDINATOR_GROUPS if table_id == "table1" else CLINIC_GROUPS)
-              if g in set(table_long["group"])]
+    groups = [
+        g
+        for g in (COORDINATOR_GROUPS if table_id == "table1" else CLINIC_GROUPS)
+        if g in set(table_long["group"])
+    ]
     comp, ref = COMPARISONS[COORDINATOR_GROUPS if table_id == "table1" else CLINIC_GROUPS]
     decimals = PCT_DECIMALS.get(table_id, 1)
     has_p = bool((table_long["measure"] == "p").any())
@@ -669,16 +738,27 @@ def _display(table_long: pd.DataFrame, spec: pd.DataFrame, *, synthetic: bool, e
         prow = lookup.get((item, "", "all", "p"))
         p_text = format_p(float(prow.value)) if prow is not None else ""
         q_text = format_p(float(prow.q)) if prow is not None and extras else ""
-        if prow is not None and isinstance(prow.test, str) and prow.test \
-                and prow.test not in tests_used:
+        if (
+            prow is not None
+            and isinstance(prow.test, str)
+            and prow.test
+            and prow.test not in tests_used
+        ):
             tests_used.append(prow.test)
         own_section = bool(section) and len(section_items[section]) == 1 and len(irows) > 1
         if section != section_now:
             section_now = section
             if section:
-                rows.append(DisplayRow("section", section, 0, [""] * len(groups),
-                                       p_text if own_section else "",
-                                       ["", q_text if own_section else ""][:n_extras]))
+                rows.append(
+                    DisplayRow(
+                        "section",
+                        section,
+                        0,
+                        [""] * len(groups),
+                        p_text if own_section else "",
+                        ["", q_text if own_section else ""][:n_extras],
+                    )
+                )
         if first["footnote"] and first["footnote"] not in footnotes:
             footnotes.append(first["footnote"])
         continuous = first["stat"] == "mean_sd"
@@ -692,8 +772,9 @@ def _display(table_long: pd.DataFrame, spec: pd.DataFrame, *, synthetic: bool, e
                         suppressed = True
                         cells.append(f"<{k}")
                     else:
-                        cells.append(format_mean_sd(val(item, level, g, "mean"),
-                                                    val(item, level, g, "sd")))
+                        cells.append(
+                            format_mean_sd(val(item, level, g, "mean"), val(item, level, g, "sd"))
+                        )
                     continue
                 n, pct = val(item, level, g, "n"), val(item, level, g, "pct")
                 if small(n):
@@ -708,15 +789,26 @@ def _display(table_long: pd.DataFrame, spec: pd.DataFrame, *, synthetic: bool, e
             if extras:
                 m = "mean" if continuous else "pct"
                 cr = lookup.get((item, level, comp, m))
-                diff = "" if cr is None else _format_diff(
-                    float(cr.diff), float(cr.diff_lo), float(cr.diff_hi),
-                    1, "" if continuous else " pp")
+                diff = (
+                    ""
+                    if cr is None
+                    else _format_diff(
+                        float(cr.diff),
+                        float(cr.diff_lo),
+                        float(cr.diff_hi),
+                        1,
+                        "" if continuous else " pp",
+                    )
+                )
                 ext = [diff, q_text if first_row else ""]
-            rows.append(DisplayRow("row", r["label"], 1 if section else 0, cells,
-                                   p_text if first_row else "", ext))
+            rows.append(
+                DisplayRow(
+                    "row", r["label"], 1 if section else 0, cells, p_text if first_row else "", ext
+                )
+            )
             if j == 0:
                 d = val(item, level, "total", "denom")
-                if (r["denominator"] != "all" and not math.isnan(d) and d < n_total):
+                if r["denominator"] != "all" and not math.isnan(d) and d < n_total:
                     missing_notes.append(f"{item}: {int(d)} answers")
     notes: list[str] = []
     if synthetic:
@@ -724,23 +816,35 @@ def _display(table_long: pd.DataFrame, spec: pd.DataFrame, *, synthetic: bool, e
     if table_id in ("table3", "table4"):
         notes.append("All numbers except N, P and mean (SD) are percentages.")
     for t in tests_used:
-        notes.append(f"P: {TEST_TEXT.get(t, t)}{_mc_detail(table_long) if t == 'fisher_mc' else ''}.")
-    notes.append("Percentages are of the answers given (missing answers left out item by item)"
-                 + (", except where a footnote says otherwise." if
-                    (srows["denominator"] == "all").any() else "."))
+        notes.append(
+            f"P: {TEST_TEXT.get(t, t)}{_mc_detail(table_long) if t == 'fisher_mc' else ''}."
+        )
+    notes.append(
+        "Percentages are of the answers given (missing answers left out item by item)"
+        + (
+            ", except where a footnote says otherwise."
+            if (srows["denominator"] == "all").any()
+            else "."
+        )
+    )
     if missing_notes:
-        notes.append(f"Answers, where fewer than N = {int(n_total)}: "
-                     + "; ".join(missing_notes) + ".")
+        notes.append(
+            f"Answers, where fewer than N = {int(n_total)}: " + "; ".join(missing_notes) + "."
+        )
     notes += footnotes
     if extras:
-        notes.append(f"Difference {SHORT_LABELS[comp]} – {SHORT_LABELS[ref]}: "
-                     f"{GROUP_LABELS[comp]} minus {GROUP_LABELS[ref]}; percentage "
-                     "points (pp) with Newcombe's hybrid score 95% CI, or mean difference with the "
-                     "t interval. q: Benjamini-Hochberg q-value across the tests of this table.")
+        notes.append(
+            f"Difference {SHORT_LABELS[comp]} – {SHORT_LABELS[ref]}: "
+            f"{GROUP_LABELS[comp]} minus {GROUP_LABELS[ref]}; percentage "
+            "points (pp) with Newcombe's hybrid score 95% CI, or mean difference with the "
+            "t interval. q: Benjamini-Hochberg q-value across the tests of this table."
+        )
     if k is not None:
-        notes.append(f"<{k}: a count from 1 to {k - 1} (or a mean of fewer than {k} answers), "
-                     "withheld to protect respondents' privacy"
-                     + ("." if suppressed else "; none in this table."))
+        notes.append(
+            f"<{k}: a count from 1 to {k - 1} (or a mean of fewer than {k} answers), "
+            "withheld to protect respondents' privacy"
+            + ("." if suppressed else "; none in this table.")
+        )
     title = TITLES.get(table_id, table_id)
     return Display(table_id, title, header, rows, notes, synthetic, n_extras)
 
@@ -828,9 +932,19 @@ def _render_markdown(d: Display, has_p: bool) -> str:
 
 
 _TEX_SPECIAL = {
-    "\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
-    "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
-    "<": r"\textless{}", ">": r"\textgreater{}", "–": "--",
+    "\\": r"\textbackslash{}",
+    "&": r"\&",
+    "%": r"\%",
+    "$": r"\$",
+    "#": r"\#",
+    "_": r"\_",
+    "{": r"\{",
+    "}": r"\}",
+    "~": r"\textasciitilde{}",
+    "^": r"\textasciicircum{}",
+    "<": r"\textless{}",
+    ">": r"\textgreater{}",
+    "–": "--",
 }
 
 
@@ -848,8 +962,13 @@ def _render_latex(d: Display, has_p: bool) -> str:
     caption = tex_escape(d.title)
     if d.synthetic:
         caption = f"\\textbf{{{tex_escape(SYNTHETIC_LABEL)}}}\\\\ {caption}"
-    lines += [f"\\caption{{{caption}}}", f"\\label{{tab:{d.table}}}", "\\small",
-              "\\begin{tabular}{l" + "r" * (ncols - 1) + "}", "\\toprule"]
+    lines += [
+        f"\\caption{{{caption}}}",
+        f"\\label{{tab:{d.table}}}",
+        "\\small",
+        "\\begin{tabular}{l" + "r" * (ncols - 1) + "}",
+        "\\toprule",
+    ]
     lines.append(" & ".join(tex_escape(h) for h in d.header) + " \\\\")
     lines.append("\\midrule")
     for r in d.rows:
@@ -928,7 +1047,9 @@ def _render_docx(d: Display, has_p: bool) -> bytes:
 
 #: Renderer of each format, called with the display grid and whether it has a P column.
 _RENDERERS = {
-    "html": _render_html, "markdown": _render_markdown, "latex": _render_latex,
+    "html": _render_html,
+    "markdown": _render_markdown,
+    "latex": _render_latex,
     "docx": _render_docx,
 }
 
@@ -948,8 +1069,9 @@ def render(
     ``extras``: add the difference (95% CI) and q-value columns. ``suppress_below=k``: counts of
     1 to k - 1 (and means of fewer than k answers) are printed as ``<k`` (privacy mode).
     """
-    d = _display(table_long, spec, synthetic=synthetic, extras=extras,
-                 suppress_below=suppress_below)
+    d = _display(
+        table_long, spec, synthetic=synthetic, extras=extras, suppress_below=suppress_below
+    )
     if fmt not in _RENDERERS:
         raise ValueError(f"unknown format {fmt!r} (html, markdown, latex, docx)")
     return _RENDERERS[fmt](d, "P" in d.header)
@@ -989,8 +1111,12 @@ def long_csv(table_long: pd.DataFrame, suppress_below: int | None = None) -> str
     w.writerow(cols)
     numeric = {c for c in cols if pd.api.types.is_float_dtype(frame[c])}
     for rec in frame.itertuples(index=False):
-        w.writerow([_csv_value(v) if c in numeric else ("" if pd.isna(v) else str(v))
-                    for c, v in zip(cols, rec, strict=True)])
+        w.writerow(
+            [
+                _csv_value(v) if c in numeric else ("" if pd.isna(v) else str(v))
+                for c, v in zip(cols, rec, strict=True)
+            ]
+        )
     return buf.getvalue()
 
 
@@ -1009,8 +1135,9 @@ def write_table(
     outdir = Path(outdir)
     out = {"csv": write_text(outdir / f"{name}.csv", long_csv(table_long, suppress_below))}
     # one display grid for the four formats (what render would compute four times)
-    d = _display(table_long, spec, synthetic=synthetic, extras=extras,
-                 suppress_below=suppress_below)
+    d = _display(
+        table_long, spec, synthetic=synthetic, extras=extras, suppress_below=suppress_below
+    )
     has_p = "P" in d.header
     for ext, fmt in (("html", "html"), ("md", "markdown"), ("tex", "latex")):
         out[ext] = write_text(outdir / f"{name}.{ext}", _RENDERERS[fmt](d, has_p))
@@ -1049,80 +1176,144 @@ def text_facts(clinics: pd.DataFrame, coordinators: pd.DataFrame) -> pd.DataFram
     add("care_systems", len(systems), f"{len(systems)} care systems")
     for size, rule in (("small", "1_2"), ("medium", "3_9"), ("large", "over_9")):
         k = int(systems.astype("object").eq(size).sum())
-        add(f"care_systems_{size}_{rule}_clinics", k, f"{k} of {len(systems)} care systems are {size}")
+        add(
+            f"care_systems_{size}_{rule}_clinics",
+            k,
+            f"{k} of {len(systems)} care systems are {size}",
+        )
     urban = clinics["urban"] if "urban" in clinics else pd.to_numeric(clinics["ruca"]) <= 3
     urban = urban.astype("boolean")
     n_u, n_known = int(urban.sum()), int(urban.notna().sum())
     add("urban_pct_ruca_1_3", _pct(n_u, n_known), f"{n_u} of {n_known} clinics urban (RUCA 1-3)")
-    add("rural_pct_ruca_4_10", _pct(n_known - n_u, n_known),
-        f"{n_known - n_u} of {n_known} clinics rural or small town (RUCA 4-10)")
+    add(
+        "rural_pct_ruca_4_10",
+        _pct(n_known - n_u, n_known),
+        f"{n_known - n_u} of {n_known} clinics rural or small town (RUCA 4-10)",
+    )
     grp = clinics["group"].astype("object")
     n_isw, n_mn = int(grp.eq("isw").sum()), int(grp.eq("mn").sum())
-    add("isw_clinics", n_isw, f"{n_isw} ({_pct(n_isw, n_cl):.0f}%) clinics integrated social worker")
+    add(
+        "isw_clinics", n_isw, f"{n_isw} ({_pct(n_isw, n_cl):.0f}%) clinics integrated social worker"
+    )
     add("mn_clinics", n_mn, f"{n_mn} ({_pct(n_mn, n_cl):.0f}%) clinics medical/nursing")
 
     n_co = len(coordinators)
     add("coordinators", n_co, f"{n_co} care coordinators")
     per_coord = clinics.groupby("coordinator_id").size()
     multi = int((per_coord >= 2).sum())
-    add("coordinators_multi_clinic", multi,
-        f"{multi} ({_pct(multi, n_co):.0f}%) coordinators report on 2 to {int(per_coord.max())} clinics")
-    add("coordinators_multi_clinic_pct", _pct(multi, n_co), "share of coordinators on several clinics")
-    add("coordinators_max_clinics", int(per_coord.max()), "most clinics reported on by one coordinator")
+    add(
+        "coordinators_multi_clinic",
+        multi,
+        f"{multi} ({_pct(multi, n_co):.0f}%) coordinators report on 2 to {int(per_coord.max())} clinics",
+    )
+    add(
+        "coordinators_multi_clinic_pct",
+        _pct(multi, n_co),
+        "share of coordinators on several clinics",
+    )
+    add(
+        "coordinators_max_clinics",
+        int(per_coord.max()),
+        "most clinics reported on by one coordinator",
+    )
     sw = coordinators.loc[_is(coordinators["degree"], "msw_bsw"), "coordinator_id"]
     n_sw_cl = int(clinics["coordinator_id"].isin(set(sw)).sum())
-    add("coordinators_social_work_degree", len(sw),
+    add(
+        "coordinators_social_work_degree",
+        len(sw),
         f"{len(sw)} ({_pct(len(sw), n_co):.0f}%) coordinators with a social work degree, "
-        f"reporting on {n_sw_cl} clinics")
-    add("clinics_reported_by_sw_degree_coordinators", n_sw_cl, "clinics of social work coordinators")
+        f"reporting on {n_sw_cl} clinics",
+    )
+    add(
+        "clinics_reported_by_sw_degree_coordinators", n_sw_cl, "clinics of social work coordinators"
+    )
     cert = coordinators["certified_cc"]
     k, n = int(_is(cert, "yes").sum()), int(cert.notna().sum())
     add("coordinators_certified_pct", _pct(k, n), f"{k} of {n} answering coordinators certified")
     years = pd.to_numeric(coordinators["years_cc_role"].astype("object"), errors="coerce")
-    add("coordinators_years_mean", years.mean(), f"mean years as coordinator ({years.count()} answers)")
+    add(
+        "coordinators_years_mean",
+        years.mean(),
+        f"mean years as coordinator ({years.count()} answers)",
+    )
     add("coordinators_years_sd", years.std(), "SD of years as coordinator")
 
     def num(name: str) -> pd.Series:
         return pd.to_numeric(clinics[name].astype("object"), errors="coerce")
 
     hours, panel, clin = num("hours_cc_week"), num("panel_size"), num("clinicians_per_fte")
-    add("fulltime_cc_hours_mean", hours.mean(), f"hours/week on care coordination, mean ({hours.count()})")
+    add(
+        "fulltime_cc_hours_mean",
+        hours.mean(),
+        f"hours/week on care coordination, mean ({hours.count()})",
+    )
     add("fulltime_cc_hours_sd", hours.std(), "hours/week on care coordination, SD")
     add("panel_patients_per_coordinator_mean", panel.mean(), f"panel size, mean ({panel.count()})")
-    add("clinicians_per_coordinator_mean", clin.mean(), f"clinicians per FTE coordinator, mean ({clin.count()})")
+    add(
+        "clinicians_per_coordinator_mean",
+        clin.mean(),
+        f"clinicians per FTE coordinator, mean ({clin.count()})",
+    )
     minutes = hours.mean() * 60 / panel.mean()
-    add("minutes_per_patient_week", minutes,
-        f"{minutes:.0f} minutes per week per care coordination patient (mean hours x 60 / mean panel)")
+    add(
+        "minutes_per_patient_week",
+        minutes,
+        f"{minutes:.0f} minutes per week per care coordination patient (mean hours x 60 / mean panel)",
+    )
 
     mn = grp.eq("mn")
     isw = grp.eq("isw")
     mn_sw = mn & _is(clinics["sw_on_team"], "yes")
     n_mn_sw = int(mn_sw.sum())
-    add("mn_clinics_with_sw_on_team", n_mn_sw,
-        f"{n_mn_sw} medical/nursing clinics report a social worker on the team")
+    add(
+        "mn_clinics_with_sw_on_team",
+        n_mn_sw,
+        f"{n_mn_sw} medical/nursing clinics report a social worker on the team",
+    )
     ease = clinics["sw_engage_ease"]
     diff_k = int((mn_sw & _is(ease, "somewhat_difficult")).sum())
     diff_n = int((mn_sw & ease.notna()).sum())
-    add("mn_sw_on_team_difficult_to_engage", diff_k,
+    add(
+        "mn_sw_on_team_difficult_to_engage",
+        diff_k,
         f"{diff_k} of {diff_n} ({_pct(diff_k, diff_n):.0f}%) of them find it somewhat difficult "
-        "to engage a social worker")
+        "to engage a social worker",
+    )
     add("mn_sw_on_team_difficult_to_engage_pct", _pct(diff_k, diff_n), "share of those answering")
     easy_k = int((isw & _is(ease, "very_easy", "somewhat_easy")).sum())
     easy_n = int((isw & ease.notna()).sum())
-    add("isw_easy_to_engage_sw_pct", _pct(easy_k, easy_n),
-        f"{easy_k} of {easy_n} integrated clinics find it easy to engage a social worker")
+    add(
+        "isw_easy_to_engage_sw_pct",
+        _pct(easy_k, easy_n),
+        f"{easy_k} of {easy_n} integrated clinics find it easy to engage a social worker",
+    )
     for fact, item, levels, text in (
-        ("discussion_social_needs_pp_diff", "svc_social_needs", ("yes",),
-         "social needs assessment/referral"),
-        ("discussion_social_complexity_pp_diff", "complexity_social", ("all", "most"),
-         "social complexity assessed for all or most patients"),
-        ("discussion_refer_outside_pp_diff", "refer_outside", ("most_of_the_time",),
-         "refer outside the care system most of the time"),
+        (
+            "discussion_social_needs_pp_diff",
+            "svc_social_needs",
+            ("yes",),
+            "social needs assessment/referral",
+        ),
+        (
+            "discussion_social_complexity_pp_diff",
+            "complexity_social",
+            ("all", "most"),
+            "social complexity assessed for all or most patients",
+        ),
+        (
+            "discussion_refer_outside_pp_diff",
+            "refer_outside",
+            ("most_of_the_time",),
+            "refer outside the care system most of the time",
+        ),
     ):
         col = clinics[item]
         p_isw = _pct(int((isw & _is(col, *levels)).sum()), int((isw & col.notna()).sum()))
         p_mn = _pct(int((mn & _is(col, *levels)).sum()), int((mn & col.notna()).sum()))
-        add(fact, p_isw - p_mn,
+        add(
+            fact,
+            p_isw - p_mn,
             f"{text}: {p_isw:.0f}% integrated vs {p_mn:.0f}% medical/nursing, "
-            f"{p_isw - p_mn:+.0f} percentage points")
+            f"{p_isw - p_mn:+.0f} percentage points",
+        )
     return pd.DataFrame(facts, columns=["fact", "value", "statement"])
