@@ -146,8 +146,10 @@ MISSING_FRAC = 0.10
 P_SD_GRID = 11
 P_SD_TOL = 0.004
 P_EXTRA_MISSING = 2
-#: Group sums tried per group (evenly spaced over those giving the printed mean).
+#: Group sums tried per group (evenly spaced over those giving the printed mean): with a printed
+#: p-value to meet, and without one.
 P_SUMS = 11
+PLAIN_SUMS = 9
 #: Blocks of items answered alike (modelling assumption of the synthesizer, not instrument facts).
 BLOCKS: dict[str, tuple[str, ...]] = {
     "social_needs": (
@@ -729,10 +731,15 @@ def _grid(f: Field) -> tuple[float, int]:
     return 0.1, 1
 
 
-def _sum_options(mean: float, n: int, step: float, half: float) -> list[int]:
+def _sum_options(mean: float, n: int, step: float, half: float, most: int) -> list[int]:
+    """Sums of n answers on the grid ``step`` whose mean prints as ``mean`` (within ``half``);
+    at most ``most`` of them, evenly spaced."""
     lo_s = math.floor((mean - half) * n / step) - 1
     hi_s = math.ceil((mean + half) * n / step) + 1
-    return [s for s in range(lo_s, hi_s + 1) if abs(s * step / n - mean) < half - 1e-9]
+    sums = [s for s in range(lo_s, hi_s + 1) if abs(s * step / n - mean) < half - 1e-9]
+    if len(sums) > most:
+        sums = [sums[i] for i in np.linspace(0, len(sums) - 1, most).round().astype(int)]
+    return sums
 
 
 def _anova_p(ns: np.ndarray, means: np.ndarray, sds: np.ndarray) -> np.ndarray:
@@ -776,15 +783,9 @@ def _solve_numeric_p(
             n = {g: sizes[g] - m for g, m in zip(groups, miss, strict=True)}
             ns = np.array([n[g] for g in groups], dtype=float)
             ntot = ns.sum()
-            opts = [_sum_options(mean[g], n[g], step, half) for g in groups]
+            opts = [_sum_options(mean[g], n[g], step, half, P_SUMS) for g in groups]
             if not all(opts):
                 continue
-            opts = [
-                o
-                if len(o) <= P_SUMS
-                else [o[i] for i in np.linspace(0, len(o) - 1, P_SUMS).round().astype(int)]
-                for o in opts
-            ]
             for choice in itertools.product(*opts):
                 means = np.array([c * step / n[g] for g, c in zip(groups, choice, strict=True)])
                 mtot = float((means * ns).sum() / ntot)
@@ -856,59 +857,45 @@ def _solve_numeric(
         best = None
         for miss in _compositions(total_missing, len(groups), caps):
             n = {g: sizes[g] - m for g, m in zip(groups, miss, strict=True)}
-            opts = []
-            for g in groups:
-                lo_s = math.floor((mean[g] - half) * n[g] / step) - 1
-                hi_s = math.ceil((mean[g] + half) * n[g] / step) + 1
-                sums = [
-                    s for s in range(lo_s, hi_s + 1) if abs(s * step / n[g] - mean[g]) < half - 1e-9
-                ]
-                if not sums:
-                    break
-                if len(sums) > 9:
-                    idx = np.linspace(0, len(sums) - 1, 9).round().astype(int)
-                    sums = [sums[i] for i in idx]
-                opts.append(sums)
-            else:
-                ntot = sum(n.values())
-                for choice in itertools.product(*opts):
-                    means = {g: s * step / n[g] for g, s in zip(groups, choice, strict=True)}
-                    mtot = sum(means[g] * n[g] for g in groups) / ntot
-                    if abs(mtot - mean["total"]) >= half - 0.002:
-                        continue
-                    between = sum(n[g] * (means[g] - mtot) ** 2 for g in groups)
+            opts = [_sum_options(mean[g], n[g], step, half, PLAIN_SUMS) for g in groups]
+            if not all(opts):
+                continue
+            ntot = sum(n.values())
+            for choice in itertools.product(*opts):
+                means = {g: s * step / n[g] for g, s in zip(groups, choice, strict=True)}
+                mtot = sum(means[g] * n[g] for g in groups) / ntot
+                if abs(mtot - mean["total"]) >= half - 0.002:
+                    continue
+                between = sum(n[g] * (means[g] - mtot) ** 2 for g in groups)
 
-                    def total_sd(t: float, between=between, n=n, ntot=ntot) -> float:
-                        within = sum(
-                            (n[g] - 1)
-                            * (sd[g] - half + margin_sd + t * 2 * (half - margin_sd)) ** 2
-                            for g in groups
-                        )
-                        return math.sqrt((within + between) / (ntot - 1))
-
-                    s_lo, s_hi = total_sd(0.0), total_sd(1.0)
-                    target = min(max(sd["total"], s_lo), s_hi)
-                    if abs(target - sd["total"]) >= half - margin_sd:
-                        continue
-                    a, b = 0.0, 1.0
-                    for _ in range(40):
-                        mid = (a + b) / 2
-                        if total_sd(mid) < target:
-                            a = mid
-                        else:
-                            b = mid
-                    t = (a + b) / 2
-                    score = (
-                        (mtot - mean["total"]) ** 2
-                        + (target - sd["total"]) ** 2
-                        + sum((means[g] - mean[g]) ** 2 for g in groups)
-                        + abs(t - 0.5) * 1e-3
+                def total_sd(t: float, between=between, n=n, ntot=ntot) -> float:
+                    within = sum(
+                        (n[g] - 1) * (sd[g] - half + margin_sd + t * 2 * (half - margin_sd)) ** 2
+                        for g in groups
                     )
-                    if best is None or score < best[0]:
-                        sds = {
-                            g: sd[g] - half + margin_sd + t * 2 * (half - margin_sd) for g in groups
-                        }
-                        best = (score, n, dict(zip(groups, choice, strict=True)), sds)
+                    return math.sqrt((within + between) / (ntot - 1))
+
+                s_lo, s_hi = total_sd(0.0), total_sd(1.0)
+                target = min(max(sd["total"], s_lo), s_hi)
+                if abs(target - sd["total"]) >= half - margin_sd:
+                    continue
+                a, b = 0.0, 1.0
+                for _ in range(40):
+                    mid = (a + b) / 2
+                    if total_sd(mid) < target:
+                        a = mid
+                    else:
+                        b = mid
+                t = (a + b) / 2
+                score = (
+                    (mtot - mean["total"]) ** 2
+                    + (target - sd["total"]) ** 2
+                    + sum((means[g] - mean[g]) ** 2 for g in groups)
+                    + abs(t - 0.5) * 1e-3
+                )
+                if best is None or score < best[0]:
+                    sds = {g: sd[g] - half + margin_sd + t * 2 * (half - margin_sd) for g in groups}
+                    best = (score, n, dict(zip(groups, choice, strict=True)), sds)
         if best is not None:
             _, n, sums, sds = best
             return NumPlan(item, table, dict(sizes), n, sums, sds, step, lo, hi, dec)
