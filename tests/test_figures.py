@@ -740,3 +740,6 @@ def test_privacy_mode_hides_small_counts_in_the_figures_drawn_from_records() -> 
     assert "<6 clinics\nIntegrated social worker model" in text  # 4 ISW clinics, no percentage
     assert "8 clinics (67%)" in text and "by <6 care coordinators" in text
     assert "12 clinics recruited" in text
+    text = "\n".join(F.figure_texts(F.flow_diagram(facts, small, 5, synthetic=False, min_cell=13)))
+    assert "<13 clinics recruited" in text and "of eligible clinics" not in text
+    assert "<13 clinic surveys completed\nby <13 care coordinators" in text

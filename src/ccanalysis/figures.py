@@ -56,6 +56,7 @@ from matplotlib.patches import FancyBboxPatch
 from matplotlib.transforms import blended_transform_factory, offset_copy
 
 from ccanalysis.io import SYNTHETIC_LABEL, write_with
+from ccanalysis.privacy import is_small
 from ccanalysis.tables import format_p as tables_format_p
 from ccanalysis.tables import round_half_up
 
@@ -569,11 +570,6 @@ def _arrow(ax, xy_from: tuple[float, float], xy_to: tuple[float, float]) -> None
     )
 
 
-def _small(n: float, min_cell: int | None) -> bool:
-    """Is ``n`` a count of 1 to ``min_cell - 1``, which privacy mode does not show?"""
-    return min_cell is not None and 1 <= n < min_cell
-
-
 def flow_diagram(
     study_facts: Mapping[str, float | str],
     clinics: pd.DataFrame,
@@ -586,17 +582,16 @@ def flow_diagram(
 
     Numbers: see :func:`flow_counts` (pre-survey steps from ``study_facts``, the rest from the data).
     ``min_cell=k`` (privacy mode): a count of the data of 1 to k - 1 is shown as ``<k``, without
-    its percentage.
+    its percentage (which would give it away).
     """
     c = flow_counts(study_facts, clinics, coordinators)
 
     def count(key: str) -> str:
-        return f"<{min_cell}" if _small(float(c[key]), min_cell) else str(c[key])
+        return f"<{min_cell}" if is_small(float(c[key]), min_cell) else str(c[key])
 
-    def count_pct(key: str) -> str:
-        if _small(float(c[key]), min_cell):
-            return f"<{min_cell}"
-        return f"{c[key]} ({format_pct(c[key + '_pct'])}"
+    def pct(key: str, text: str) -> str:
+        """``text`` with the count's percentage in it, or nothing when the count is not shown."""
+        return "" if is_small(float(c[key]), min_cell) else text.format(format_pct(c[key + "_pct"]))
 
     with style():
         fig = _new_figure(7.2, 7.6)
@@ -611,10 +606,11 @@ def flow_diagram(
             f"~{_count_text(c['clinics_approx'])} Minnesota primary care clinics",
             f"{_count_text(c['certified'])} clinics certified as\nHealth Care Homes (HCH) in 2020",
             f"{_count_text(c['eligible'])} eligible HCH clinics",
-            f"{count('recruited')} clinics recruited{systems}\n"
-            f"({format_pct(c['recruited_pct'])} of eligible clinics)",
-            f"{count('surveys')} clinic surveys completed ({format_pct(c['surveys_pct'])})\n"
-            f"by {count('coordinators')} care coordinators",
+            f"{count('recruited')} clinics recruited{systems}"
+            + pct("recruited", "\n({} of eligible clinics)"),
+            f"{count('surveys')} clinic surveys completed"
+            + pct("surveys", " ({})")
+            + f"\nby {count('coordinators')} care coordinators",
         ]
         gids = ["clinics", "certified", "eligible", "recruited", "surveys"]
         for y, t, g in zip(ys, texts, gids, strict=True):
@@ -654,9 +650,7 @@ def flow_diagram(
                 y_m,
                 mw,
                 h + 1,
-                f"{count(g)} clinics"
-                + ("" if _small(float(c[g]), min_cell) else f" ({format_pct(c[g + '_pct'])})")
-                + f"\n{label}",
+                f"{count(g)} clinics" + pct(g, " ({})") + f"\n{label}",
                 edge=GROUP_COLORS[g],
                 face=mpl.colors.to_hex(mpl.colors.to_rgba(GROUP_COLORS[g], 0.12), keep_alpha=True),
                 gid=g,
@@ -1418,7 +1412,7 @@ def criteria_chart(
     data = criteria_data(clinics, criteria)
     hidden = pd.Series(False, index=data.index)
     for col in ("n", "mn", "isw"):
-        hidden |= data[col].map(lambda v: _small(float(v), min_cell))
+        hidden |= data[col].map(lambda v: is_small(float(v), min_cell))
     n_hidden, clinics_hidden = int(hidden.sum()), int(data.loc[hidden, "n"].sum())
     data = data[~hidden].reset_index(drop=True)
     k = len(data)
@@ -1498,11 +1492,11 @@ def criteria_chart(
             ax_dot.spines[s].set_visible(False)
         # criterion totals
         totals = [int(clinics[c].astype(object).eq("yes").sum()) for c in criteria]
-        shown = [0 if _small(v, min_cell) else v for v in totals]
+        shown = [0 if is_small(v, min_cell) else v for v in totals]
         bars = ax_set.barh(np.arange(len(criteria)), shown, height=0.55, color="#555555")
         for bar, c, v in zip(bars, criteria, totals, strict=True):
             bar.set_gid(f"criterion:{c}")
-            label = f"<{min_cell} " if _small(v, min_cell) else f"{v} "
+            label = f"<{min_cell} " if is_small(v, min_cell) else f"{v} "
             ax_set.text(
                 bar.get_width(),
                 bar.get_y() + 0.275,
@@ -1529,7 +1523,7 @@ def criteria_chart(
             + (
                 f" Not shown: {n_hidden} combination{'s' if n_hidden != 1 else ''} of fewer "
                 f"than {min_cell} clinics in a care model ("
-                + (f"<{min_cell}" if _small(clinics_hidden, min_cell) else str(clinics_hidden))
+                + (f"<{min_cell}" if is_small(clinics_hidden, min_cell) else str(clinics_hidden))
                 + " clinics)."
                 if n_hidden
                 else ""

@@ -68,6 +68,12 @@ def export_ids(export: Path) -> list[str]:
     return ids
 
 
+def is_small(n: float, min_cell: int | None) -> bool:
+    """Is ``n`` a count of 1 to ``min_cell - 1``, which privacy mode never shows (``None``: no
+    suppression)? The one rule of the tables, the figures and :func:`suppress_small`."""
+    return min_cell is not None and 1 <= n < min_cell
+
+
 def suppress_small(counts: pd.DataFrame, min_cell: int | None) -> pd.DataFrame:
     """A table of counts for display, with cells of 1 to ``min_cell - 1`` shown as ``<min_cell``.
 
@@ -79,7 +85,7 @@ def suppress_small(counts: pd.DataFrame, min_cell: int | None) -> pd.DataFrame:
         return counts
     return counts.apply(
         lambda col: (
-            col.map(lambda v: f"<{min_cell}" if 0 < v < min_cell else v)
+            col.map(lambda v: f"<{min_cell}" if is_small(v, min_cell) else v)
             if pd.api.types.is_numeric_dtype(col)
             else col
         )

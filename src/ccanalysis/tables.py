@@ -58,6 +58,7 @@ import pandas as pd
 from ccanalysis import stats
 from ccanalysis.instrument import Instrument, read_dictionary
 from ccanalysis.io import SYNTHETIC_LABEL, write_bytes, write_text
+from ccanalysis.privacy import is_small
 
 if TYPE_CHECKING:
     import jinja2
@@ -692,9 +693,6 @@ def _display(
     has_p = bool((table_long["measure"] == "p").any())
     k = suppress_below
 
-    def small(n: float) -> bool:
-        return k is not None and 1 <= n < k
-
     lookup: dict[tuple[str, str, str, str], tuple] = {
         (r.item, r.level, r.group, r.measure): r
         for r in table_long.fillna({"level": ""}).itertuples(index=False)
@@ -716,7 +714,7 @@ def _display(
     n_cells = []
     for g in groups:
         n = val("n", "", g, "n")
-        if small(n):
+        if is_small(n, k):
             suppressed = True
             n_cells.append(f"<{k}")
         else:
@@ -768,7 +766,7 @@ def _display(
             for g in groups:
                 if continuous:
                     d = val(item, level, g, "denom")
-                    if small(d):
+                    if is_small(d, k):
                         suppressed = True
                         cells.append(f"<{k}")
                     else:
@@ -777,7 +775,7 @@ def _display(
                         )
                     continue
                 n, pct = val(item, level, g, "n"), val(item, level, g, "pct")
-                if small(n):
+                if is_small(n, k):
                     suppressed = True
                     cells.append(f"<{k}")
                 elif r["stat"] == "n_pct":
