@@ -128,15 +128,13 @@ _CHUNK = 256  # nodes enumerated together
 def _as_count_table(table: ArrayLike) -> NDArray[np.int64]:
     """Validate a 2-D table of non-negative integer counts and return it as int64."""
     arr = np.asarray(table)
+    if arr.ndim != 2:
+        raise ValueError("table must be two-dimensional")
     if arr.dtype.kind in "iu":  # integer input (the usual case): only the sign needs checking
-        if arr.ndim != 2:
-            raise ValueError("table must be two-dimensional")
         if arr.size and arr.min() < 0:
             raise ValueError("table must contain non-negative finite counts")
         return arr.astype(np.int64)
-    arr = np.asarray(arr, dtype=float)
-    if arr.ndim != 2:
-        raise ValueError("table must be two-dimensional")
+    arr = arr.astype(float)
     if not np.all(np.isfinite(arr)) or np.any(arr < 0):
         raise ValueError("table must contain non-negative finite counts")
     if np.any(arr != np.round(arr)):
