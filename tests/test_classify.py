@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ccanalysis.classify import CRITERIA, classification_log, classify_clinics, coordinator_groups
+from ccanalysis.classify import classification_log, classify_clinics, coordinator_groups
+from ccanalysis.vocab import CRITERIA
 
 YN = ["yes", "no"]
 

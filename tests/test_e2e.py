@@ -8,7 +8,7 @@ import subprocess
 import pandas as pd
 import pytest
 
-from ccanalysis.pipeline import project_root
+from ccanalysis.paths import project_root
 
 pytestmark = pytest.mark.e2e
 ROOT = project_root()

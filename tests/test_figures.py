@@ -17,7 +17,7 @@ from matplotlib.figure import Figure
 from PIL import Image
 
 from ccanalysis import figures as F
-from ccanalysis.io import SYNTHETIC_LABEL
+from ccanalysis.vocab import SYNTHETIC_LABEL
 
 # ---------------------------------------------------------------------------------------------
 # Hand-made inputs

@@ -14,7 +14,7 @@ from ccanalysis.instrument import (
     parse_dictionary,
     read_dictionary,
 )
-from ccanalysis.pipeline import project_root
+from ccanalysis.paths import project_root
 
 DICTIONARY = project_root() / "data" / "raw" / "cc_survey_dictionary.csv"
 

@@ -46,7 +46,7 @@ def test_command_fails_the_run_when_an_id_leaks(tmp_path, capsys) -> None:
 
 
 def _ignored(path: str) -> bool:
-    from ccanalysis.pipeline import project_root
+    from ccanalysis.paths import project_root
 
     proc = subprocess.run(["git", "check-ignore", "-q", "--no-index", path], cwd=project_root())
     return proc.returncode == 0

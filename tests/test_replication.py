@@ -12,8 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ccanalysis import printing, stats
 from ccanalysis import replication as rp
-from ccanalysis import stats
 
 # ---------------------------------------------------------------------------
 # helpers
@@ -90,23 +90,23 @@ def one(df: pd.DataFrame, **kw: str) -> pd.Series:
     ],
 )
 def test_printed_holds(text: str, x: float, ok: bool) -> None:
-    assert rp.printed_holds(text, x) is ok
+    assert printing.printed_holds(text, x) is ok
 
 
 def test_parse_printed_intervals() -> None:
-    p = rp.parse_printed("0.007")
+    p = printing.parse_printed("0.007")
     assert (p.kind, p.decimals) == ("value", 3)
     assert p.low == pytest.approx(0.0065) and p.high == pytest.approx(0.0075)
-    lt = rp.parse_printed("<0.001")
+    lt = printing.parse_printed("<0.001")
     assert lt.kind == "lt" and lt.high == 0.001 and lt.high_open
     with pytest.raises(ValueError):
-        rp.parse_printed("n/a")
+        printing.parse_printed("n/a")
 
 
 @settings(max_examples=200, deadline=None)
 @given(st.floats(0, 100, allow_nan=False), st.integers(0, 3))
 def test_rounded_value_always_holds(x: float, d: int) -> None:
-    assert rp.printed_holds(f"{x:.{d}f}", x)
+    assert printing.printed_holds(f"{x:.{d}f}", x)
 
 
 def test_compare_verdicts_and_summary() -> None:

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from ccanalysis import sensitivity as sens
-from ccanalysis.io import SYNTHETIC_LABEL
+from ccanalysis.vocab import SYNTHETIC_LABEL
 
 ROOT = Path(__file__).resolve().parents[1]
 SPEC = pd.read_csv(

@@ -302,7 +302,7 @@ def test_impossible_row_is_reported(calibration):
 def _p_mismatches(targets, clinics: pd.DataFrame, coords: pd.DataFrame) -> set[tuple[str, str]]:
     """(table, item) of every printed p-value that the project's tables do not reproduce."""
     from ccanalysis import tables
-    from ccanalysis.replication import printed_holds
+    from ccanalysis.printing import printed_holds
 
     spec = tables.load_spec()
     data = {"clinics": clinics, "coordinators": coords}

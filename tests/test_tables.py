@@ -15,7 +15,7 @@ import pytest
 from ccanalysis import stats
 from ccanalysis.classify import classify_clinics, coordinator_groups
 from ccanalysis.instrument import read_dictionary
-from ccanalysis.io import SYNTHETIC_LABEL
+from ccanalysis.printing import format_p, round_half_up
 from ccanalysis.tables import (
     EXTRA_COLUMNS,
     FIXED_DATE,
@@ -24,15 +24,14 @@ from ccanalysis.tables import (
     build_tables,
     format_mean_sd,
     format_n_pct,
-    format_p,
     load_spec,
     long_csv,
     render,
-    round_half_up,
     text_facts,
     validate_spec,
     write_table,
 )
+from ccanalysis.vocab import SYNTHETIC_LABEL
 
 ROOT = Path(__file__).resolve().parents[1]
 INSTRUMENT = read_dictionary(ROOT / "data" / "raw" / "cc_survey_dictionary.csv")

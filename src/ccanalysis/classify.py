@@ -14,18 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from ccanalysis.io import write_csv, write_parquet
-
-#: The four criteria of the integrated social worker model, in the paper's order.
-CRITERIA: tuple[str, ...] = (
-    "sw_on_team",
-    "sw_responsible",
-    "sw_interacts_patients",
-    "sw_interacts_clinicians",
-)
-CARE_MODELS: tuple[str, ...] = ("medical_nursing", "integrated_sw")
-#: Table groups of clinics and of coordinators (DESIGN.md names).
-CLINIC_GROUPS: dict[str, str] = {"medical_nursing": "mn", "integrated_sw": "isw"}
-COORDINATOR_GROUPS: tuple[str, ...] = ("mn_only", "isw_only", "both")
+from ccanalysis.vocab import CARE_MODELS, CLINIC_GROUPS, COORDINATOR_GROUPS, CRITERIA, MODEL_GROUP
 
 
 def classify_clinics(clinics: pd.DataFrame) -> pd.DataFrame:
@@ -46,7 +35,7 @@ def classify_clinics(clinics: pd.DataFrame) -> pd.DataFrame:
     model = all_yes.map({True: "integrated_sw", False: "medical_nursing"})
     out["care_model"] = pd.Categorical(model, categories=list(CARE_MODELS), ordered=True)
     out["group"] = pd.Categorical(
-        model.map(CLINIC_GROUPS), categories=list(CLINIC_GROUPS.values()), ordered=True
+        model.map(MODEL_GROUP), categories=list(CLINIC_GROUPS), ordered=True
     )
     return out
 

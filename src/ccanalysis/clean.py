@@ -29,14 +29,16 @@ from ccanalysis.redcap import (
     read_rows,
     split_frames,
 )
+from ccanalysis.vocab import (
+    MEDIUM_MAX,
+    RUCA_MAX,
+    RUCA_MIN,
+    SMALL_MAX,
+    SYSTEM_SIZES,
+    URBAN_MAX_RUCA,
+)
 
 FRAME_COLUMNS: tuple[str, ...] = ("clinic_id", "care_system_id", "ruca")
-RUCA_MIN, RUCA_MAX = 1, 10
-#: RUCA codes 1-3 are metropolitan (urban).
-URBAN_MAX_RUCA = 3
-SYSTEM_SIZES: tuple[str, ...] = ("small", "medium", "large")
-#: Upper bound (inclusive) of the number of clinics of a small and of a medium care system.
-SMALL_MAX, MEDIUM_MAX = 2, 9
 OUTPUT_FILES: dict[str, str] = {
     "clinics": "clinics_clean.parquet",
     "coordinators": "coordinators_clean.parquet",

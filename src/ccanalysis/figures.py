@@ -14,7 +14,7 @@ measure it.
 
 ``synthetic=True`` puts a visible "SYNTHETIC DATA" label in the top-right corner of the figure (a
 text artist with gid :data:`SYNTHETIC_GID`); :func:`save` then writes
-:data:`ccanalysis.io.SYNTHETIC_LABEL` into the file metadata (PNG ``Description``, PDF ``Subject``).
+:data:`ccanalysis.vocab.SYNTHETIC_LABEL` into the file metadata (PNG ``Description``, PDF ``Subject``).
 
 Figures and their inputs
 ------------------------
@@ -55,10 +55,11 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import FancyBboxPatch
 from matplotlib.transforms import blended_transform_factory, offset_copy
 
-from ccanalysis.io import SYNTHETIC_LABEL, write_with
+from ccanalysis.io import write_with
+from ccanalysis.printing import format_p as tables_format_p
+from ccanalysis.printing import round_half_up
 from ccanalysis.privacy import is_small
-from ccanalysis.tables import format_p as tables_format_p
-from ccanalysis.tables import round_half_up
+from ccanalysis.vocab import SYNTHETIC_LABEL
 
 # ---------------------------------------------------------------------------------------------
 # Style

@@ -1,4 +1,4 @@
-"""Atomic file output and the project's file locations.
+"""Atomic file output.
 
 Every output of the pipeline is written to a temporary file in the destination directory and then
 renamed into place (``os.replace`` is atomic on POSIX), so a run killed half-way leaves the previous
@@ -18,11 +18,6 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # pandas is not imported at run time: the pipeline driver uses this module too
     import pandas as pd
-
-#: Marker written into every artifact built from the synthetic stand-in.
-SYNTHETIC_LABEL = (
-    "SYNTHETIC DATA: calibrated stand-in for the confidential survey export, not real responses"
-)
 
 
 @contextmanager

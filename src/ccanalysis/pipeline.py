@@ -21,23 +21,12 @@ import sys
 import time
 from pathlib import Path
 
-from ccanalysis.io import SYNTHETIC_LABEL, write_text
+from ccanalysis.io import write_text
+from ccanalysis.paths import project_root
+from ccanalysis.vocab import SYNTHETIC_LABEL
 
 KERNEL = "ccanalysis"
 TIMES = Path(".make/last-run.tsv")
-
-
-def project_root(start: str | Path | None = None) -> Path:
-    """The project directory: the nearest ancestor holding ``pyproject.toml`` (nbval runs notebooks
-    from ``reports/``, papermill from the root; paths are resolved against this in both)."""
-    here = Path(start or Path.cwd()).resolve()
-    for d in (here, *here.parents):
-        if (d / "pyproject.toml").is_file() and (d / "src" / "ccanalysis").is_dir():
-            return d
-    env = os.environ.get("CCANALYSIS_ROOT")
-    if env:
-        return Path(env)
-    raise FileNotFoundError(f"no ccanalysis project above {here}")
 
 
 def _coerce(value: str) -> object:
@@ -239,15 +228,6 @@ def write_index(root: Path, synthetic: bool) -> Path:
 </body></html>
 """
     return _touch(write_text(reports / "index.html", page))
-
-
-def banner(data_mode: str) -> object:
-    """The label every notebook shows first: synthetic data are never mistaken for the study's."""
-    from IPython.display import Markdown
-
-    if data_mode == "synthetic":
-        return Markdown(f"> **{SYNTHETIC_LABEL}.** Numbers below come from the synthetic stand-in.")
-    return Markdown("> Real survey export (privacy mode: aggregates only).")
 
 
 def main(argv: list[str] | None = None) -> None:

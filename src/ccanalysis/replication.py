@@ -77,7 +77,6 @@ from __future__ import annotations
 import functools
 import itertools
 import math
-import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -88,6 +87,7 @@ from scipy.special import gammaln
 
 from ccanalysis import stats
 from ccanalysis.io import write_csv
+from ccanalysis.printing import Printed, parse_printed, printed_holds
 
 __all__ = [
     "COMPARISON_COLUMNS",
@@ -215,79 +215,6 @@ def load_reproduced(
 # ---------------------------------------------------------------------------
 # Printed values
 # ---------------------------------------------------------------------------
-
-_NUM = re.compile(r"^\s*([<>]=?)?\s*([+-]?(?:\d+\.?\d*|\.\d+))\s*$")
-
-
-@dataclass(frozen=True)
-class Printed:
-    """A printed number and the interval of true values it stands for.
-
-    kind: ``"value"`` (plain number), ``"lt"`` (``<x``) or ``"gt"`` (``>x``).
-    decimals: printed decimals of x. low/high: the interval; low_open/high_open: open ends.
-    """
-
-    text: str
-    kind: str
-    value: float
-    decimals: int
-    low: float
-    high: float
-    low_open: bool = False
-    high_open: bool = False
-
-    def holds(self, x: float) -> bool:
-        """Does the true value ``x`` print as this text?"""
-        if x is None or not np.isfinite(x):
-            return False
-        lo_ok = x > self.low if self.low_open else x >= self.low - _EPS
-        hi_ok = x < self.high if self.high_open else x <= self.high + _EPS
-        return bool(lo_ok and hi_ok)
-
-    def holds_each(self, x: np.ndarray) -> np.ndarray:
-        """:meth:`holds` of every element of ``x`` at once (the synthesizer's searches)."""
-        x = np.asarray(x, dtype=float)
-        lo_ok = x > self.low if self.low_open else x >= self.low - _EPS
-        hi_ok = x < self.high if self.high_open else x <= self.high + _EPS
-        return np.isfinite(x) & lo_ok & hi_ok
-
-    def meets(self, lo: float, hi: float) -> bool:
-        """Does the closed range [lo, hi] of possible true values meet this interval?"""
-        if not (np.isfinite(lo) and np.isfinite(hi)):
-            return False
-        below_high = lo < self.high if self.high_open else lo <= self.high + _EPS
-        above_low = hi > self.low if self.low_open else hi >= self.low - _EPS
-        return bool(below_high and above_low)
-
-    def difference(self, x: float) -> float:
-        """reproduced - printed (plain numbers); 0 or the excess over the bound for ``<x``/``>x``."""
-        if x is None or not np.isfinite(x):
-            return math.nan
-        if self.kind == "value":
-            return float(x - self.value)
-        return 0.0 if self.holds(x) else float(x - self.value)
-
-
-def parse_printed(text: object) -> Printed:
-    """Parse a printed cell (``"15.8"``, ``"100"``, ``".002"``, ``"<0.001"``, ``">0.9"``)."""
-    s = str(text).strip()
-    m = _NUM.match(s)
-    if not m:
-        raise ValueError(f"not a printed number: {text!r}")
-    op, num = m.group(1), m.group(2)
-    value = float(num)
-    decimals = len(num.split(".")[1]) if "." in num else 0
-    if op in ("<", "<="):
-        return Printed(s, "lt", value, decimals, 0.0, value, False, op == "<")
-    if op in (">", ">="):
-        return Printed(s, "gt", value, decimals, value, math.inf, op == ">", False)
-    h = 0.5 * 10.0 ** (-decimals)
-    return Printed(s, "value", value, decimals, value - h, value + h)
-
-
-def printed_holds(text: object, x: float) -> bool:
-    """True when the true value ``x`` is printed as ``text`` (see the module docstring)."""
-    return parse_printed(text).holds(x)
 
 
 def _fmt_p(p: float) -> str:

@@ -111,7 +111,8 @@ import pandas as pd
 from numpy.typing import NDArray
 from scipy import sparse, special
 
-from ccanalysis.io import SYNTHETIC_LABEL, write_csv, write_text
+from ccanalysis.io import write_csv, write_text
+from ccanalysis.vocab import DEFAULT_SEED, SYNTHETIC_LABEL
 
 __all__ = [
     "ANALYSES",
@@ -133,7 +134,6 @@ __all__ = [
     "write",
 ]
 
-DEFAULT_SEED = 20240325
 #: Analysis ids, in display order.
 ANALYSES: tuple[str, ...] = (
     "unadjusted",

@@ -28,7 +28,7 @@ Calibration (deterministic, done once from the targets; :func:`calibrate`)
 * p-values. The printed p-values are targets too, under the paper's tests as the tables compute them
   (:func:`ccanalysis.stats.fisher_exact` on the full answer distribution by group; one-way ANOVA /
   Student's t for means). Per item the candidates are searched in order of plausibility and the first
-  whose p prints as the printed one (:func:`ccanalysis.replication.printed_holds`, with a relative
+  whose p prints as the printed one (:func:`ccanalysis.printing.printed_holds`, with a relative
   margin ``P_MARGIN``) is kept: the count choices meeting every printed percentage (closest exact
   percentages first; fewest missing answers first, then more - at most ``MISSING_FRAC`` of a group -
   for single questions); for collapsed rows the members of the ordered-probit rule (``SPACINGS`` x
@@ -116,10 +116,10 @@ from scipy.special import chdtrc, fdtrc, ndtr, ndtri
 
 from ccanalysis import __version__, stats
 from ccanalysis.instrument import Field, Instrument, read_dictionary
-from ccanalysis.io import SYNTHETIC_LABEL, write_csv, write_text
-from ccanalysis.replication import parse_printed, printed_holds
+from ccanalysis.io import write_csv, write_text
+from ccanalysis.printing import parse_printed, printed_holds
+from ccanalysis.vocab import DEFAULT_SEED, SYNTHETIC_LABEL
 
-DEFAULT_SEED = 20240325
 #: Correlation of the latents of two records of one coordinator (same item).
 RHO = 0.9
 #: Share of a coordinator's item latent that comes from the block factor.

@@ -47,18 +47,20 @@ import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from decimal import ROUND_HALF_UP, Decimal
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from ccanalysis import stats
-from ccanalysis.instrument import Instrument, read_dictionary
-from ccanalysis.io import SYNTHETIC_LABEL, write_bytes, write_text
+from ccanalysis import spec as spec_mod
+from ccanalysis import stats, vocab
+from ccanalysis.instrument import Instrument
+from ccanalysis.io import write_bytes, write_text
+from ccanalysis.printing import format_p, round_half_up
 from ccanalysis.privacy import is_small
+from ccanalysis.spec import CATEGORICAL_TESTS, CONTINUOUS_TESTS, TESTS
+from ccanalysis.vocab import DEFAULT_SEED, GROUP_LABELS, SHORT_LABELS, SYNTHETIC_LABEL, TOTAL
 
 if TYPE_CHECKING:
     import jinja2
@@ -71,49 +73,16 @@ if TYPE_CHECKING:
 LONG_COLUMNS: tuple[str, ...] = ("table", "item", "level", "group", "measure", "value")
 #: Extra columns after them.
 EXTRA_COLUMNS: tuple[str, ...] = ("diff", "diff_lo", "diff_hi", "q", "test", "note")
-SPEC_COLUMNS: tuple[str, ...] = (
-    "table",
-    "section",
-    "item",
-    "level",
-    "label",
-    "stat",
-    "shown",
-    "combine",
-    "test",
-)
-#: Optional specification columns and their defaults.
-SPEC_OPTIONAL: dict[str, str] = {"denominator": "answered", "footnote": ""}
-STATS = frozenset({"n_pct", "pct", "mean_sd"})
-SHOWN = frozenset({"binary", "full", "collapsed", "mean_sd"})
-CATEGORICAL_TESTS = frozenset({"fisher", "chisq", "chisq_yates"})
-CONTINUOUS_TESTS = frozenset({"student_t", "welch_t", "anova", "welch_anova"})
-TESTS = CATEGORICAL_TESTS | CONTINUOUS_TESTS | {"none"}
-DENOMINATORS = frozenset({"answered", "all"})
-#: Items the analysis derives (not in the data dictionary), with their levels.
-DERIVED_ITEMS: dict[str, tuple[str, ...]] = {"isw_model": ("yes", "no")}
+SPEC_COLUMNS = spec_mod.COLUMNS
+SPEC_OPTIONAL = spec_mod.OPTIONAL
 
-CLINIC_GROUPS: tuple[str, ...] = ("total", "mn", "isw")
-COORDINATOR_GROUPS: tuple[str, ...] = ("total", "mn_only", "isw_only", "both")
+#: The columns of a table of clinics (Tables 2-4) and of coordinators (Table 1), in order.
+CLINIC_COLUMNS: tuple[str, ...] = (TOTAL, *vocab.CLINIC_GROUPS)
+COORDINATOR_COLUMNS: tuple[str, ...] = (TOTAL, *vocab.COORDINATOR_GROUPS)
 #: (comparison group, reference group) of the difference columns.
 COMPARISONS: dict[tuple[str, ...], tuple[str, str]] = {
-    CLINIC_GROUPS: ("isw", "mn"),
-    COORDINATOR_GROUPS: ("isw_only", "mn_only"),
-}
-GROUP_LABELS: dict[str, str] = {
-    "total": "Total",
-    "mn": "Medical/Nursing Model",
-    "isw": "Integrated Social Worker Model",
-    "mn_only": "Only Work in Medical/Nursing Clinics",
-    "isw_only": "Only Work in Integrated Social Worker Clinics",
-    "both": "Work in Both Clinic Models",
-}
-SHORT_LABELS: dict[str, str] = {
-    "mn": "MN",
-    "isw": "ISW",
-    "mn_only": "MN only",
-    "isw_only": "ISW only",
-    "both": "both",
+    CLINIC_COLUMNS: vocab.CLINIC_COMPARISON,
+    COORDINATOR_COLUMNS: vocab.COORDINATOR_COMPARISON,
 }
 TITLES: dict[str, str] = {
     "table1": "Table 1. Descriptive Characteristics of the Responding Care Coordinators – "
@@ -142,18 +111,11 @@ TEST_TEXT: dict[str, str] = {
 }
 #: Fixed date written into Word files (their core properties and zip entries).
 FIXED_DATE = datetime(2024, 1, 1, tzinfo=UTC)
-DEFAULT_SEED = 20240325
 
 
 # ---------------------------------------------------------------------------------------------
 # The specification
 # ---------------------------------------------------------------------------------------------
-
-
-def _default_instrument() -> Instrument:
-    from ccanalysis.pipeline import project_root
-
-    return read_dictionary(project_root() / "data" / "raw" / "cc_survey_dictionary.csv")
 
 
 def _normalize_spec(spec: pd.DataFrame) -> pd.DataFrame:
@@ -189,98 +151,20 @@ def _items(spec: pd.DataFrame) -> dict[str, list[dict[str, str]]]:
 def _combined(row: Mapping[str, str]) -> list[str]:
     """The answer levels a spec row counts: the combined ones for collapsed rows, else its level."""
     if row["shown"] == "collapsed":
-        return [lv.strip() for lv in row["combine"].split("+") if lv.strip()]
+        return list(spec_mod.parse_combine(row["combine"]))
     return [row["level"]]
 
 
 def validate_spec(spec: pd.DataFrame, instrument: Instrument | None = None) -> pd.DataFrame:
-    """Check a specification (structure, and against ``instrument`` when given); return it normalized.
-
-    Raises ``ValueError`` naming the offending row (its line in the CSV) and what is wrong.
-    """
-    spec = _normalize_spec(spec)
-    problems: list[str] = []
-    items = instrument.analysis_items() if instrument is not None else {}
-
-    def bad(i: int, msg: str) -> None:
-        problems.append(f"line {i + 2} ({spec.at[i, 'table']}, {spec.at[i, 'item']}): {msg}")
-
-    for i, row in spec.iterrows():
-        if row["stat"] not in STATS:
-            bad(i, f"unknown stat {row['stat']!r}")
-        if row["shown"] not in SHOWN:
-            bad(i, f"unknown shown {row['shown']!r}")
-        if row["test"] not in TESTS:
-            bad(i, f"unknown test {row['test']!r}")
-        if row["denominator"] not in DENOMINATORS:
-            bad(i, f"unknown denominator rule {row['denominator']!r}")
-        if not row["table"] or not row["item"] or not row["label"]:
-            bad(i, "table, item and label must not be empty")
-        continuous = row["stat"] == "mean_sd"
-        if continuous and row["test"] in CATEGORICAL_TESTS:
-            bad(i, f"a mean (SD) row cannot have the categorical test {row['test']!r}")
-        if not continuous and row["test"] in CONTINUOUS_TESTS:
-            bad(i, f"a categorical row cannot have the test {row['test']!r}")
-        if row["shown"] == "collapsed" and not row["combine"]:
-            bad(i, "a collapsed row needs combine (the levels it adds up)")
-        if row["shown"] != "collapsed" and row["combine"]:
-            bad(i, "combine is only for collapsed rows")
-        if not continuous and not row["level"]:
-            bad(i, "a categorical row needs a level")
-        if instrument is None:
-            continue
-        if row["item"] in DERIVED_ITEMS:
-            levels: list[str] = list(DERIVED_ITEMS[row["item"]])
-            numeric = False
-        elif row["item"] in items:
-            f = items[row["item"]]
-            numeric = f.is_numeric
-            levels = ["yes", "no"] if f.field_type == "checkbox" and f.items else f.level_order()
-        else:
-            bad(i, "the item is not in the data dictionary")
-            continue
-        if continuous:
-            if not numeric:
-                bad(i, "a mean (SD) row needs a numeric item")
-            continue
-        if numeric:
-            bad(i, "a numeric item needs stat mean_sd")
-            continue
-        for lv in _combined(row):
-            if lv not in levels:
-                bad(i, f"level {lv!r} is not an answer of the item (answers: {levels})")
-    for (table, item), rows in spec.groupby(["table", "item"], sort=False):
-        for col in ("stat", "shown", "test", "denominator"):
-            if rows[col].nunique() > 1:
-                problems.append(f"{table}, {item}: rows of one item disagree on {col}")
-        if rows["level"].duplicated().any():
-            problems.append(f"{table}, {item}: a level is printed twice")
-        if (rows["shown"] == "binary").any() and len(rows) > 1:
-            problems.append(f"{table}, {item}: a binary item has one row")
-    if problems:
-        raise ValueError("invalid table specification:\n  " + "\n  ".join(problems))
-    return spec
+    """Check a specification frame (see :func:`ccanalysis.spec.from_records`); return it normalized."""
+    return spec_mod.from_frame(spec, instrument=instrument).frame
 
 
 def load_spec(
     path: str | Path | None = None, *, instrument: Instrument | str | Path | None = None
 ) -> pd.DataFrame:
-    """Read the table specification (default: the package's ``specs/tables.csv``) and validate it.
-
-    ``instrument``: the data dictionary to check items and levels against (an :class:`Instrument`
-    or a dictionary path); default the project's ``data/raw/cc_survey_dictionary.csv``.
-    All columns are strings (empty for blank cells).
-    """
-    if path is None:
-        text = resources.files("ccanalysis").joinpath("specs/tables.csv").read_text("utf-8")
-    else:
-        text = Path(path).read_text(encoding="utf-8")
-    spec = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
-    if instrument is None:
-        instrument = _default_instrument()
-    elif not isinstance(instrument, Instrument):
-        instrument = read_dictionary(instrument)
-    return validate_spec(spec, instrument)
+    """The table specification, read and validated by :func:`ccanalysis.spec.read_spec`, as a frame."""
+    return spec_mod.read_spec(path, instrument=instrument).frame
 
 
 # ---------------------------------------------------------------------------------------------
@@ -300,7 +184,7 @@ def _groups_of(frame: pd.DataFrame, table_id: str) -> tuple[str, ...]:
         raise KeyError(
             f"{table_id}: the frame has no 'group' column (run ccanalysis.classify first)"
         )
-    return COORDINATOR_GROUPS if table_id == "table1" else CLINIC_GROUPS
+    return COORDINATOR_COLUMNS if table_id == "table1" else CLINIC_COLUMNS
 
 
 def _resolve_test(
@@ -582,42 +466,6 @@ def build_tables(
 # ---------------------------------------------------------------------------------------------
 
 
-def round_half_up(x: float, decimals: int) -> str:
-    """``x`` rounded half up on its shortest decimal representation, as text (NaN -> "")."""
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return ""
-    q = Decimal(repr(float(x))).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
-    if q == 0:
-        q = abs(q)  # no "-0.0"
-    return f"{q:f}"
-
-
-def format_p(p: float | None) -> str:
-    """A p-value as the paper prints it.
-
-    ``p < 0.001`` -> ``<0.001``; ``p > 0.9`` -> ``>0.9``; otherwise two significant digits, at most
-    three decimals, rounded half up on the shortest decimal representation, trailing zeros dropped:
-    0.001 -> 0.001, 0.0535 -> 0.054, 0.0072 -> 0.007, 0.12849 -> 0.13, 0.38 -> 0.38, 0.40 -> 0.4,
-    0.9 -> 0.9, 0.95 -> >0.9. Missing -> "".
-    """
-    if p is None or (isinstance(p, float) and math.isnan(p)):
-        return ""
-    p = float(p)
-    if p < 0 or p > 1 + 1e-12:
-        raise ValueError(f"not a p-value: {p}")
-    if p < 0.001:
-        return "<0.001"
-    if p > 0.9:
-        return ">0.9"
-    d = Decimal(repr(p))
-    places = min(3, 1 - d.adjusted())
-    q = d.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
-    text = f"{q:f}"
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return text
-
-
 def format_n_pct(n: float, pct: float, decimals: int) -> str:
     """``"88 (41.3)"``."""
     if math.isnan(pct):
@@ -685,10 +533,10 @@ def _display(
     srows = spec[spec["table"] == table_id]
     groups = [
         g
-        for g in (COORDINATOR_GROUPS if table_id == "table1" else CLINIC_GROUPS)
+        for g in (COORDINATOR_COLUMNS if table_id == "table1" else CLINIC_COLUMNS)
         if g in set(table_long["group"])
     ]
-    comp, ref = COMPARISONS[COORDINATOR_GROUPS if table_id == "table1" else CLINIC_GROUPS]
+    comp, ref = COMPARISONS[COORDINATOR_COLUMNS if table_id == "table1" else CLINIC_COLUMNS]
     decimals = PCT_DECIMALS.get(table_id, 1)
     has_p = bool((table_long["measure"] == "p").any())
     k = suppress_below
@@ -1063,7 +911,7 @@ def render(
 ) -> str | bytes:
     """Render one table (its long frame) as ``html``, ``markdown``, ``latex`` (str) or ``docx`` (bytes).
 
-    ``synthetic``: print :data:`ccanalysis.io.SYNTHETIC_LABEL` first, in the caption and the notes.
+    ``synthetic``: print :data:`ccanalysis.vocab.SYNTHETIC_LABEL` first, in the caption and the notes.
     ``extras``: add the difference (95% CI) and q-value columns. ``suppress_below=k``: counts of
     1 to k - 1 (and means of fewer than k answers) are printed as ``<k`` (privacy mode).
     """

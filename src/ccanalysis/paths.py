@@ -1,0 +1,104 @@
+"""Where things are: the project root and the files every stage reads and writes.
+
+One module answers "where is it?" for the whole package, so that a stage never builds a path of its
+own from ``__file__`` or the working directory. :class:`Paths` is what a stage's ``run(paths,
+params)`` receives: the three inputs a run is given (export, dictionary, frame) and the project's
+fixed folders.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+#: The package directory (the table specification lives here).
+PACKAGE_DIR = Path(__file__).resolve().parent
+#: The table specification: the one layout of Tables 1-4.
+SPEC_FILE = PACKAGE_DIR / "specs" / "tables.csv"
+
+#: Inputs of a synthetic run, relative to the project root (``00_synthesize`` writes the first two).
+SYNTHETIC_DIR = Path("data/raw/synthetic")
+DEFAULT_EXPORT = SYNTHETIC_DIR / "cc_survey_export.csv"
+DEFAULT_FRAME = SYNTHETIC_DIR / "clinic_frame.csv"
+DEFAULT_DICTIONARY = Path("data/raw/cc_survey_dictionary.csv")
+
+
+def project_root(start: str | Path | None = None) -> Path:
+    """The project directory: the nearest ancestor holding ``pyproject.toml`` and ``src/ccanalysis``.
+
+    nbval runs notebooks from ``reports/``, papermill from the root, a student from anywhere below
+    it; paths resolve against this in all cases. ``CCANALYSIS_ROOT`` names it when the working
+    directory is outside the project.
+    """
+    here = Path(start or Path.cwd()).resolve()
+    for d in (here, *here.parents):
+        if (d / "pyproject.toml").is_file() and (d / "src" / "ccanalysis").is_dir():
+            return d
+    env = os.environ.get("CCANALYSIS_ROOT")
+    if env:
+        return Path(env)
+    raise FileNotFoundError(f"no ccanalysis project above {here}")
+
+
+@dataclass(frozen=True)
+class Paths:
+    """The files and folders of one run, absolute.
+
+    ``export``, ``dictionary`` and ``frame`` are the run's inputs (the synthetic stand-in by
+    default, the authors' REDCap export on real data); the rest is fixed by the project layout.
+    """
+
+    root: Path
+    export: Path
+    dictionary: Path
+    frame: Path
+
+    @classmethod
+    def of(
+        cls,
+        root: str | Path | None = None,
+        *,
+        export: str | Path = DEFAULT_EXPORT,
+        dictionary: str | Path = DEFAULT_DICTIONARY,
+        frame: str | Path = DEFAULT_FRAME,
+    ) -> Paths:
+        """The paths of a run; relative inputs are taken relative to ``root`` (default: found)."""
+        base = Path(root).resolve() if root is not None else project_root()
+        return cls(base, base / export, base / dictionary, base / frame)
+
+    @property
+    def raw(self) -> Path:
+        """``data/raw``: inputs, never written by the analysis (bar the synthetic stand-in)."""
+        return self.root / "data" / "raw"
+
+    @property
+    def synthetic(self) -> Path:
+        """``data/raw/synthetic``: the stand-in written by ``00_synthesize``."""
+        return self.root / SYNTHETIC_DIR
+
+    @property
+    def recruitment_flow(self) -> Path:
+        """The recruitment counts of the paper's Figure 1 (a study input, not a printed table)."""
+        return self.raw / "recruitment_flow.csv"
+
+    @property
+    def processed(self) -> Path:
+        return self.root / "data" / "processed"
+
+    @property
+    def published(self) -> Path:
+        """``data/published``: read only by the synthesizer and the replication step."""
+        return self.root / "data" / "published"
+
+    @property
+    def tables(self) -> Path:
+        return self.root / "tables"
+
+    @property
+    def figures(self) -> Path:
+        return self.root / "figures"
+
+    @property
+    def reports(self) -> Path:
+        return self.root / "reports"

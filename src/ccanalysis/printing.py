@@ -1,0 +1,132 @@
+"""How numbers are printed, and what a printed number stands for.
+
+Two directions of one rule. :func:`round_half_up` and :func:`format_p` print a computed number as
+the paper does (tables, figures and text all call them); :func:`parse_printed` reads a printed
+number back as the interval of true values that print that way, which the synthesizer (calibration
+targets) and the replication report (verdicts) both need.
+
+Rounding rule: numbers are rounded half up on their shortest decimal representation (``repr``), so
+12.5 prints as 13 and p = 0.0535 as 0.054. P-values: below 0.001 ``<0.001``; above 0.9 ``>0.9``;
+otherwise two significant digits but at most three decimals, trailing zeros dropped
+(0.12849 -> 0.13, 0.0072 -> 0.007, 0.40 -> 0.4).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+import numpy as np
+
+#: Slack when a closed end of a printed interval is compared with a computed number.
+_EPS = 1e-9
+_NUM = re.compile(r"^\s*([<>]=?)?\s*([+-]?(?:\d+\.?\d*|\.\d+))\s*$")
+
+
+def round_half_up(x: float | None, decimals: int) -> str:
+    """``x`` rounded half up on its shortest decimal representation, as text (NaN -> "")."""
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return ""
+    q = Decimal(repr(float(x))).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+    if q == 0:
+        q = abs(q)  # no "-0.0"
+    return f"{q:f}"
+
+
+def format_p(p: float | None) -> str:
+    """A p-value as the paper prints it.
+
+    ``p < 0.001`` -> ``<0.001``; ``p > 0.9`` -> ``>0.9``; otherwise two significant digits, at most
+    three decimals, rounded half up on the shortest decimal representation, trailing zeros dropped:
+    0.001 -> 0.001, 0.0535 -> 0.054, 0.0072 -> 0.007, 0.12849 -> 0.13, 0.38 -> 0.38, 0.40 -> 0.4,
+    0.9 -> 0.9, 0.95 -> >0.9. Missing -> "".
+    """
+    if p is None or (isinstance(p, float) and math.isnan(p)):
+        return ""
+    p = float(p)
+    if p < 0 or p > 1 + 1e-12:
+        raise ValueError(f"not a p-value: {p}")
+    if p < 0.001:
+        return "<0.001"
+    if p > 0.9:
+        return ">0.9"
+    d = Decimal(repr(p))
+    places = min(3, 1 - d.adjusted())
+    q = d.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    text = f"{q:f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text
+
+
+@dataclass(frozen=True)
+class Printed:
+    """A printed number and the interval of true values it stands for.
+
+    kind: ``"value"`` (plain number), ``"lt"`` (``<x``) or ``"gt"`` (``>x``).
+    decimals: printed decimals of x. low/high: the interval; low_open/high_open: open ends.
+    """
+
+    text: str
+    kind: str
+    value: float
+    decimals: int
+    low: float
+    high: float
+    low_open: bool = False
+    high_open: bool = False
+
+    def holds(self, x: float) -> bool:
+        """Does the true value ``x`` print as this text?"""
+        if x is None or not np.isfinite(x):
+            return False
+        lo_ok = x > self.low if self.low_open else x >= self.low - _EPS
+        hi_ok = x < self.high if self.high_open else x <= self.high + _EPS
+        return bool(lo_ok and hi_ok)
+
+    def holds_each(self, x: np.ndarray) -> np.ndarray:
+        """:meth:`holds` of every element of ``x`` at once (the synthesizer's searches)."""
+        x = np.asarray(x, dtype=float)
+        lo_ok = x > self.low if self.low_open else x >= self.low - _EPS
+        hi_ok = x < self.high if self.high_open else x <= self.high + _EPS
+        return np.isfinite(x) & lo_ok & hi_ok
+
+    def meets(self, lo: float, hi: float) -> bool:
+        """Does the closed range [lo, hi] of possible true values meet this interval?"""
+        if not (np.isfinite(lo) and np.isfinite(hi)):
+            return False
+        below_high = lo < self.high if self.high_open else lo <= self.high + _EPS
+        above_low = hi > self.low if self.low_open else hi >= self.low - _EPS
+        return bool(below_high and above_low)
+
+    def difference(self, x: float) -> float:
+        """reproduced - printed (plain numbers); 0 or the excess over the bound for ``<x``/``>x``."""
+        if x is None or not np.isfinite(x):
+            return math.nan
+        if self.kind == "value":
+            return float(x - self.value)
+        return 0.0 if self.holds(x) else float(x - self.value)
+
+
+def parse_printed(text: object) -> Printed:
+    """Parse a printed cell (``"15.8"``, ``"100"``, ``".002"``, ``"<0.001"``, ``">0.9"``)."""
+    s = str(text).strip()
+    m = _NUM.match(s)
+    if not m:
+        raise ValueError(f"not a printed number: {text!r}")
+    op, num = m.group(1), m.group(2)
+    value = float(num)
+    decimals = len(num.split(".")[1]) if "." in num else 0
+    if op in ("<", "<="):
+        return Printed(s, "lt", value, decimals, 0.0, value, False, op == "<")
+    if op in (">", ">="):
+        return Printed(s, "gt", value, decimals, value, math.inf, op == ">", False)
+    h = 0.5 * 10.0 ** (-decimals)
+    return Printed(s, "value", value, decimals, value - h, value + h)
+
+
+def printed_holds(text: object, x: float) -> bool:
+    """True when the true value ``x`` is printed as ``text``."""
+    return parse_printed(text).holds(x)

@@ -1,0 +1,318 @@
+"""The table specification (``specs/tables.csv``), read and validated once, as typed rows.
+
+The specification is the one layout of Tables 1-4: a row per printed row, with its table, section
+header, item, level, label, statistic (``n_pct`` | ``pct`` | ``mean_sd``), how the item is shown
+(``binary`` | ``full`` | ``collapsed`` | ``mean_sd``), which answer levels a collapsed row adds up
+(``combine``, e.g. ``always+mostly``), the test behind its p-value, the denominator rule
+(``answered``: the answers given, the default; ``all``: every unit of the group, a missing answer
+counting as not the level, as Table 2 does for the criteria asked only after a yes) and an optional
+footnote. Tables, sensitivity analyses, figures, synthesizer and replication all read it through
+:func:`read_spec`; the ``combine`` rule is parsed here and nowhere else.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ccanalysis.paths import DEFAULT_DICTIONARY, SPEC_FILE, project_root
+from ccanalysis.vocab import DERIVED_ITEMS
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from ccanalysis.instrument import Instrument
+
+#: The columns every specification has, in order, and the optional ones with their defaults.
+COLUMNS: tuple[str, ...] = (
+    "table",
+    "section",
+    "item",
+    "level",
+    "label",
+    "stat",
+    "shown",
+    "combine",
+    "test",
+)
+OPTIONAL: dict[str, str] = {"denominator": "answered", "footnote": ""}
+STATS = frozenset({"n_pct", "pct", "mean_sd"})
+SHOWN = frozenset({"binary", "full", "collapsed", "mean_sd"})
+CATEGORICAL_TESTS = frozenset({"fisher", "chisq", "chisq_yates"})
+CONTINUOUS_TESTS = frozenset({"student_t", "welch_t", "anova", "welch_anova"})
+TESTS = CATEGORICAL_TESTS | CONTINUOUS_TESTS | {"none"}
+DENOMINATORS = frozenset({"answered", "all"})
+
+
+def parse_combine(text: str) -> tuple[str, ...]:
+    """The answer levels of a ``combine`` cell: ``"always+mostly"`` -> ``("always", "mostly")``."""
+    return tuple(lv.strip() for lv in str(text).split("+") if lv.strip())
+
+
+@dataclass(frozen=True)
+class SpecRow:
+    """One printed row of a table.
+
+    ``levels`` are the answer levels the row counts (the combined ones of a collapsed row, else its
+    own level; none for a mean row); ``item_levels`` every answer of the item, in the instrument's
+    order (empty for a numeric item, or when the spec was read without an instrument).
+    """
+
+    line: int
+    table: str
+    section: str
+    item: str
+    level: str
+    label: str
+    stat: str
+    shown: str
+    combine: tuple[str, ...]
+    test: str
+    denominator: str
+    footnote: str
+    item_levels: tuple[str, ...] = ()
+
+    @property
+    def continuous(self) -> bool:
+        """A mean (SD) row of a numeric item."""
+        return self.stat == "mean_sd"
+
+    @property
+    def levels(self) -> tuple[str, ...]:
+        if self.continuous:
+            return ()
+        return self.combine if self.shown == "collapsed" else (self.level,)
+
+    @property
+    def all_denominator(self) -> bool:
+        """Denominator ``all``: a missing answer counts as not the level."""
+        return self.denominator == "all"
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return (self.table, self.item, self.level)
+
+    @property
+    def display(self) -> str:
+        """The row's label with its section header: ``"Communication with CC patients: EMR"``."""
+        section = self.section.strip().rstrip(":").strip()
+        return f"{section}: {self.label}" if section else self.label
+
+    def as_dict(self) -> dict[str, str]:
+        """The row as the CSV has it (every column text, ``combine`` joined with ``+``)."""
+        return {
+            "table": self.table,
+            "section": self.section,
+            "item": self.item,
+            "level": self.level,
+            "label": self.label,
+            "stat": self.stat,
+            "shown": self.shown,
+            "combine": "+".join(self.combine),
+            "test": self.test,
+            "denominator": self.denominator,
+            "footnote": self.footnote,
+        }
+
+
+@dataclass(frozen=True)
+class Spec:
+    """The rows of a specification, in printed order."""
+
+    rows: tuple[SpecRow, ...]
+    source: str = ""
+
+    def __iter__(self) -> Iterator[SpecRow]:
+        return iter(self.rows)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    @property
+    def tables(self) -> tuple[str, ...]:
+        """The tables, in order of first appearance."""
+        return tuple(dict.fromkeys(r.table for r in self.rows))
+
+    def of(self, *tables: str) -> tuple[SpecRow, ...]:
+        """The rows of ``tables``, in printed order."""
+        wanted = set(tables)
+        return tuple(r for r in self.rows if r.table in wanted)
+
+    def items(self, table: str) -> dict[str, list[SpecRow]]:
+        """The rows of one table by item, items in order of first appearance."""
+        out: dict[str, list[SpecRow]] = {}
+        for r in self.rows:
+            if r.table == table:
+                out.setdefault(r.item, []).append(r)
+        return out
+
+    def row(self, table: str, item: str, level: str = "") -> SpecRow | None:
+        """The row printing ``level`` of ``item`` in ``table`` (``None`` if none does)."""
+        for r in self.rows:
+            if (r.table, r.item, r.level) == (table, item, level):
+                return r
+        return None
+
+    @functools.cached_property
+    def frame(self) -> pd.DataFrame:
+        """The specification as a frame of text columns (``combine`` joined with ``+``)."""
+        import pandas as pd
+
+        cols = [*COLUMNS, *OPTIONAL]
+        return pd.DataFrame([r.as_dict() for r in self.rows], columns=cols)
+
+
+def _text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value != value:  # NaN from a frame
+        return ""
+    return str(value).strip()
+
+
+def _levels_of(item: str, instrument: Instrument) -> tuple[tuple[str, ...], bool] | None:
+    """(answers, numeric) of an item from the instrument, or ``None`` when it has no such item."""
+    if item in DERIVED_ITEMS:
+        return DERIVED_ITEMS[item], False
+    f = instrument.analysis_items().get(item)
+    if f is None:
+        return None
+    if f.is_numeric:
+        return (), True
+    levels = ("yes", "no") if f.field_type == "checkbox" and f.items else tuple(f.level_order())
+    return levels, False
+
+
+def from_records(
+    records: Iterable[dict[str, object]],
+    *,
+    instrument: Instrument | None = None,
+    source: str = "<specification>",
+) -> Spec:
+    """Validate rows given as mappings (CSV rows, a frame's records) and return the :class:`Spec`.
+
+    Checked: known stat, shown, test and denominator; a label, table and item on every row;
+    categorical tests only on categorical rows and the reverse; ``combine`` exactly on collapsed
+    rows; rows of one item agreeing on stat, shown, test and denominator, no level printed twice,
+    a binary item printed on one row; and, with ``instrument``, that every item is an analysis item
+    of the data dictionary and every level one of its answers. Raises ``ValueError`` listing every
+    problem with its line in the CSV.
+    """
+    rows: list[SpecRow] = []
+    problems: list[str] = []
+    for i, rec in enumerate(records):
+        missing = [c for c in COLUMNS if c not in rec]
+        if missing:
+            raise ValueError(f"{source}: the table specification lacks the columns {missing}")
+        v = {c: _text(rec.get(c)) for c in (*COLUMNS, *OPTIONAL)}
+        v["denominator"] = v["denominator"] or OPTIONAL["denominator"]
+        line = i + 2
+
+        def bad(msg: str, v: dict[str, str] = v, line: int = line) -> None:
+            problems.append(f"line {line} ({v['table']}, {v['item']}): {msg}")
+
+        if v["stat"] not in STATS:
+            bad(f"unknown stat {v['stat']!r}")
+        if v["shown"] not in SHOWN:
+            bad(f"unknown shown {v['shown']!r}")
+        if v["test"] not in TESTS:
+            bad(f"unknown test {v['test']!r}")
+        if v["denominator"] not in DENOMINATORS:
+            bad(f"unknown denominator rule {v['denominator']!r}")
+        if not v["table"] or not v["item"] or not v["label"]:
+            bad("table, item and label must not be empty")
+        continuous = v["stat"] == "mean_sd"
+        if continuous and v["test"] in CATEGORICAL_TESTS:
+            bad(f"a mean (SD) row cannot have the categorical test {v['test']!r}")
+        if not continuous and v["test"] in CONTINUOUS_TESTS:
+            bad(f"a categorical row cannot have the test {v['test']!r}")
+        if v["shown"] == "collapsed" and not v["combine"]:
+            bad("a collapsed row needs combine (the levels it adds up)")
+        if v["shown"] != "collapsed" and v["combine"]:
+            bad("combine is only for collapsed rows")
+        if not continuous and not v["level"]:
+            bad("a categorical row needs a level")
+        item_levels: tuple[str, ...] = ()
+        if instrument is not None:
+            found = _levels_of(v["item"], instrument)
+            if found is None:
+                bad("the item is not in the data dictionary")
+            else:
+                item_levels, numeric = found
+                if continuous and not numeric:
+                    bad("a mean (SD) row needs a numeric item")
+                elif not continuous and numeric:
+                    bad("a numeric item needs stat mean_sd")
+                elif not continuous:
+                    counted = (
+                        parse_combine(v["combine"]) if v["shown"] == "collapsed" else (v["level"],)
+                    )
+                    for lv in counted:
+                        if lv not in item_levels:
+                            bad(
+                                f"level {lv!r} is not an answer of the item (answers: {list(item_levels)})"
+                            )
+        rows.append(
+            SpecRow(
+                line=line,
+                table=v["table"],
+                section=v["section"],
+                item=v["item"],
+                level=v["level"],
+                label=v["label"],
+                stat=v["stat"],
+                shown=v["shown"],
+                combine=parse_combine(v["combine"]),
+                test=v["test"],
+                denominator=v["denominator"],
+                footnote=v["footnote"],
+                item_levels=item_levels,
+            )
+        )
+    groups: dict[tuple[str, str], list[SpecRow]] = {}
+    for r in rows:
+        groups.setdefault((r.table, r.item), []).append(r)
+    for (table, item), rs in groups.items():
+        for col in ("stat", "shown", "test", "denominator"):
+            if len({getattr(r, col) for r in rs}) > 1:
+                problems.append(f"{table}, {item}: rows of one item disagree on {col}")
+        if len({r.level for r in rs}) < len(rs):
+            problems.append(f"{table}, {item}: a level is printed twice")
+        if any(r.shown == "binary" for r in rs) and len(rs) > 1:
+            problems.append(f"{table}, {item}: a binary item has one row")
+    if problems:
+        raise ValueError(f"invalid table specification {source}:\n  " + "\n  ".join(problems))
+    return Spec(tuple(rows), source)
+
+
+def from_frame(
+    frame: pd.DataFrame, *, instrument: Instrument | None = None, source: str = "<frame>"
+) -> Spec:
+    """A :class:`Spec` from a frame with the specification's columns (tests, students' tables)."""
+    return from_records(frame.to_dict("records"), instrument=instrument, source=source)
+
+
+def read_spec(
+    path: str | Path | None = None, *, instrument: Instrument | str | Path | None = None
+) -> Spec:
+    """Read and validate the specification (default: the package's ``specs/tables.csv``).
+
+    ``instrument``: the data dictionary that items and levels are checked against and that gives
+    each row its ``item_levels`` (an :class:`~ccanalysis.instrument.Instrument` or a dictionary
+    path); default the project's ``data/raw/cc_survey_dictionary.csv``.
+    """
+    import csv
+
+    from ccanalysis.instrument import Instrument, read_dictionary
+
+    p = Path(path) if path is not None else SPEC_FILE
+    if instrument is None:
+        instrument = read_dictionary(project_root() / DEFAULT_DICTIONARY)
+    elif not isinstance(instrument, Instrument):
+        instrument = read_dictionary(instrument)
+    records = list(csv.DictReader(io.StringIO(p.read_text(encoding="utf-8"))))
+    return from_records(records, instrument=instrument, source=str(p))

@@ -1,0 +1,86 @@
+"""The one interface of a pipeline stage: ``run(paths, params) -> Artifacts``.
+
+Every stage module (``synth``, ``clean``, ``classify``, ``tables``, ``sensitivity``, ``figures``,
+``replication``) exposes ``run(paths, params)``: it reads its inputs from :class:`Paths`, takes every
+choice of the run from :class:`Params`, writes its outputs atomically and returns them as
+:class:`Artifacts` (name -> path, with the computed objects a notebook displays in ``.results``).
+A notebook is then its parameters cell, :func:`context`, one ``run`` call and the display; the
+benchmark calls the same ``run``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ccanalysis.paths import DEFAULT_DICTIONARY, DEFAULT_EXPORT, DEFAULT_FRAME, Paths
+from ccanalysis.vocab import DEFAULT_SEED, MIN_CELL, SYNTHETIC_LABEL
+
+DATA_MODES = ("synthetic", "redcap")
+
+
+@dataclass(frozen=True)
+class Params:
+    """The choices of a run, as ``make`` passes them to every notebook.
+
+    ``data_mode``: ``"synthetic"`` (the public stand-in) or ``"redcap"`` (the authors' export).
+    ``seed``: every random step (synthesizer, Monte Carlo p-values, bootstraps).
+    ``scale``: the synthetic sample's size as a multiple of the study's 317 clinics.
+    ``privacy`` and ``min_cell``: in privacy mode no count of 1 to ``min_cell - 1`` is shown.
+    """
+
+    data_mode: str = "synthetic"
+    seed: int = DEFAULT_SEED
+    scale: int = 1
+    privacy: bool = False
+    min_cell: int = MIN_CELL
+
+    def __post_init__(self) -> None:
+        if self.data_mode not in DATA_MODES:
+            raise ValueError(f"data_mode must be one of {DATA_MODES}, not {self.data_mode!r}")
+
+    @property
+    def synthetic(self) -> bool:
+        """Built from the synthetic stand-in: every output carries the synthetic label."""
+        return self.data_mode == "synthetic"
+
+    @property
+    def suppress_below(self) -> int | None:
+        """The small-cell threshold in privacy mode, ``None`` otherwise."""
+        return self.min_cell if self.privacy else None
+
+
+class Artifacts(dict[str, Path]):
+    """What a stage wrote (name -> path), and in ``results`` what it computed, for display."""
+
+    def __init__(self, files: dict[str, Path] | None = None, **results: Any) -> None:
+        super().__init__(files or {})
+        self.results: dict[str, Any] = results
+
+
+def context(
+    *,
+    data_mode: str = "synthetic",
+    seed: int = DEFAULT_SEED,
+    scale: int = 1,
+    export: str | Path = DEFAULT_EXPORT,
+    dictionary: str | Path = DEFAULT_DICTIONARY,
+    frame: str | Path = DEFAULT_FRAME,
+    privacy: bool = False,
+    min_cell: int = MIN_CELL,
+    root: str | Path | None = None,
+) -> tuple[Paths, Params]:
+    """The paths and parameters of a run, from a notebook's parameters cell."""
+    paths = Paths.of(root, export=export, dictionary=dictionary, frame=frame)
+    params = Params(data_mode, int(seed), int(scale), bool(privacy), int(min_cell))
+    return paths, params
+
+
+def banner(params: Params) -> object:
+    """The label every notebook shows first: synthetic data are never mistaken for the study's."""
+    from IPython.display import Markdown
+
+    if params.synthetic:
+        return Markdown(f"> **{SYNTHETIC_LABEL}.** Numbers below come from the synthetic stand-in.")
+    return Markdown("> Real survey export (privacy mode: aggregates only).")
