@@ -99,16 +99,16 @@ reports/01_clean.ipynb: notebooks/01_clean.ipynb $(COMMON) $(LIB)/redcap.py $(LI
 reports/02_classify.ipynb: notebooks/02_classify.ipynb $(COMMON) $(LIB)/classify.py reports/01_clean.ipynb
 	$(PAPERMILL)
 
-reports/03_tables.ipynb: notebooks/03_tables.ipynb $(COMMON) $(LIB)/tables.py $(LIB)/stats.py $(LIB)/specs/tables.csv reports/02_classify.ipynb
+reports/03_tables.ipynb: notebooks/03_tables.ipynb $(COMMON) $(LIB)/tables.py $(wildcard $(LIB)/stats/*.py) $(LIB)/specs/tables.csv reports/02_classify.ipynb
 	$(PAPERMILL)
 
-reports/04_sensitivity.ipynb: notebooks/04_sensitivity.ipynb $(COMMON) $(LIB)/sensitivity.py $(LIB)/stats.py $(LIB)/specs/tables.csv reports/02_classify.ipynb
+reports/04_sensitivity.ipynb: notebooks/04_sensitivity.ipynb $(COMMON) $(LIB)/sensitivity.py $(wildcard $(LIB)/stats/*.py) $(LIB)/specs/tables.csv reports/02_classify.ipynb
 	$(PAPERMILL)
 
 reports/05_figures.ipynb: notebooks/05_figures.ipynb $(COMMON) $(LIB)/figures.py data/raw/recruitment_flow.csv reports/03_tables.ipynb reports/04_sensitivity.ipynb
 	$(PAPERMILL)
 
-reports/06_replication.ipynb: notebooks/06_replication.ipynb $(COMMON) $(LIB)/replication.py $(LIB)/stats.py $(wildcard data/published/*.csv) reports/03_tables.ipynb
+reports/06_replication.ipynb: notebooks/06_replication.ipynb $(COMMON) $(LIB)/replication.py $(wildcard $(LIB)/stats/*.py) $(wildcard data/published/*.csv) reports/03_tables.ipynb
 	$(PAPERMILL)
 
 # One process renders every executed notebook newer than its HTML (importing nbconvert costs ~3 s,

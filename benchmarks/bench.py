@@ -490,7 +490,7 @@ def bench_fisher(work: Path, seed: int, reps: int) -> None:
     for tid, t in captured:
         t_cc, r_cc = _time_call(lambda t=t: stats.fisher_exact(t, seed=seed), reps)
         # SciPy >= 1.15: exact only for 2 x 2; r x c defaults to MonteCarloMethod (9999 tables).
-        tt = stats._drop_empty(stats._as_count_table(t))
+        tt = stats.counts.drop_empty(stats.counts.as_count_table(t))
         try:
             t_sp, r_sp = _time_call(lambda tt=tt: sps.fisher_exact(tt), reps)
             p_sp = float(r_sp.pvalue)

@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 import scipy.stats as sps
 
-import ccanalysis.stats as stats_mod
+import ccanalysis.stats.fisher as stats_mod
 from ccanalysis.stats import (
     ExactTestBudgetError,
     TestResult,
@@ -26,6 +26,8 @@ from ccanalysis.stats import (
     chisq,
     compare_categorical,
     compare_continuous,
+    counts,
+    distributions,
     fisher_exact,
     mean_diff_ci,
     newcombe_diff,
@@ -590,14 +592,14 @@ def test_distribution_functions_are_scipy_stats_bit_for_bit() -> None:
     xs = [0.0, -0.5, 1e-300, 1e-8, 0.3, 1.0, 2.5, 7.9, 40.0, 800.0, math.inf, math.nan]
     dfs = [0.5, 1.0, 2.0, 3.0, 7.5, 27.0, 315.0, 1e6]
     for x, d in itertools.product(xs, dfs):
-        assert _same(stats_mod._chi2_sf(x, d), float(sps.chi2.sf(x, d))), (x, d)
-        assert _same(stats_mod._t_sf(x, d), float(sps.t.sf(x, d))), (x, d)
+        assert _same(distributions.chi2_sf(x, d), float(sps.chi2.sf(x, d))), (x, d)
+        assert _same(distributions.t_sf(x, d), float(sps.t.sf(x, d))), (x, d)
         for d2 in dfs:
-            assert _same(stats_mod._f_sf(x, d, d2), float(sps.f.sf(x, d, d2))), (x, d, d2)
+            assert _same(distributions.f_sf(x, d, d2), float(sps.f.sf(x, d, d2))), (x, d, d2)
     for q in [1e-12, 0.025, 0.5, 0.9, 0.95, 0.975, 0.995, 1.0]:
-        assert _same(stats_mod._norm_ppf(q), float(sps.norm.ppf(q))), q
+        assert _same(distributions.norm_ppf(q), float(sps.norm.ppf(q))), q
         for d in dfs:
-            assert _same(stats_mod._t_ppf(q, d), float(sps.t.ppf(q, d))), (q, d)
+            assert _same(distributions.t_ppf(q, d), float(sps.t.ppf(q, d))), (q, d)
 
 
 def test_scalar_tests_keep_scipy_stats_pvalues() -> None:
@@ -618,14 +620,14 @@ def test_scalar_tests_keep_scipy_stats_pvalues() -> None:
 
 def test_integer_tables_validated_like_float_tables() -> None:
     t = np.array([[3, 0], [5, 2]], dtype=np.int32)
-    assert np.array_equal(stats_mod._as_count_table(t), stats_mod._as_count_table(t.astype(float)))
-    assert stats_mod._as_count_table(t).dtype == np.int64
+    assert np.array_equal(counts.as_count_table(t), counts.as_count_table(t.astype(float)))
+    assert counts.as_count_table(t).dtype == np.int64
     with pytest.raises(ValueError, match="non-negative"):
-        stats_mod._as_count_table(np.array([[1, -1], [2, 3]]))
+        counts.as_count_table(np.array([[1, -1], [2, 3]]))
     with pytest.raises(ValueError, match="two-dimensional"):
-        stats_mod._as_count_table(np.arange(4))
+        counts.as_count_table(np.arange(4))
     with pytest.raises(ValueError, match="integer counts"):
-        stats_mod._as_count_table([[1.5, 2], [3, 4]])
+        counts.as_count_table([[1.5, 2], [3, 4]])
 
 
 def test_import_does_not_load_scipy_stats() -> None:
