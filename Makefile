@@ -43,6 +43,9 @@ READY  := $(VENV)/.ready
 KERNEL := ccanalysis
 UV     := $(shell command -v uv 2>/dev/null)
 
+# A value as one shell word, whatever it holds (spaces, quotes, # or $ in a user's path).
+q = '$(subst ','\'',$(1))'
+
 # Every parameter, as the notebooks receive it. .make/params changes only when a value does, so that
 # switching DATA or SEED re-runs what depends on it and nothing else. A dry run (-n) or question (-q)
 # writes nothing: it marks the file out of date instead, to show what would run.
@@ -50,7 +53,7 @@ PARAMS := DATA=$(DATA) SEED=$(SEED) SCALE=$(SCALE) EXPORT=$(EXPORT) DICTIONARY=$
 DRY_RUN := $(findstring n,$(filter-out --%,$(firstword $(MAKEFLAGS))))$(findstring q,$(filter-out --%,$(firstword $(MAKEFLAGS))))
 ifneq ($(PARAMS),$(shell cat .make/params 2>/dev/null))
 ifeq ($(DRY_RUN),)
-$(shell mkdir -p .make && echo "$(PARAMS)" > .make/params)
+$(shell mkdir -p .make && printf '%s\n' $(call q,$(PARAMS)) > .make/params)
 else
 .make/params: FORCE
 endif
@@ -64,59 +67,70 @@ endif
 JOBS ?= $(shell nproc 2>/dev/null || echo 1)
 MAKEFLAGS += -j$(JOBS)
 .make/params:
-	@mkdir -p .make && echo "$(PARAMS)" > $@
+	@mkdir -p .make && printf '%s\n' $(call q,$(PARAMS)) > $@
 .PHONY: FORCE
 FORCE:
 
 PAPERMILL = $(PY) -m ccanalysis.pipeline run $< $@ -k $(KERNEL) \
-  -p data_mode $(DATA) -p seed $(SEED) -p scale $(SCALE) -p export $(EXPORT) \
-  -p dictionary $(DICTIONARY) -p frame $(FRAME) -p privacy $(PRIVACY) -p min_cell $(MIN_CELL)
+  -p data_mode $(DATA) -p seed $(SEED) -p scale $(SCALE) -p export $(call q,$(EXPORT)) \
+  -p dictionary $(call q,$(DICTIONARY)) -p frame $(call q,$(FRAME)) -p privacy $(PRIVACY) \
+  -p min_cell $(MIN_CELL)
 
-LIB := src/ccanalysis
-COMMON := $(READY) .make/params $(LIB)/io.py $(LIB)/instrument.py $(LIB)/errors.py
-
-# ---- the notebooks and what each one uses -------------------------------------------------------
-NOTEBOOKS := 00_synthesize 01_clean 02_classify 03_tables 04_sensitivity 05_figures 06_replication
-ifeq ($(DATA),redcap)
-STAGES := $(filter-out 00_synthesize,$(NOTEBOOKS))
-INPUT  := $(EXPORT) $(DICTIONARY) $(FRAME)
-else
-STAGES := $(NOTEBOOKS)
-INPUT  := reports/00_synthesize.ipynb
+# ---- the run's inputs, staged for make ------------------------------------------------------------
+# make cannot name a path holding spaces (or # : % and the like) as a prerequisite. Each input is
+# therefore staged as a symlink with a safe name under .make/input/ (git-ignored): make follows it to
+# the file's time, the notebooks still read (and name in errors) the path as given, nothing is ever
+# copied and no output names the link.
+IN_DIR        := .make/input
+IN_EXPORT     := $(IN_DIR)/export.csv
+IN_DICTIONARY := $(IN_DIR)/dictionary.csv
+IN_FRAME      := $(IN_DIR)/frame.csv
+stage_input = $(shell mkdir -p $(IN_DIR) && ln -sfn -- "$$(realpath -m -- $(call q,$(1)))" $(2))
+exists = $(shell test -f $(call q,$(1)) && echo yes)
+$(call stage_input,$(EXPORT),$(IN_EXPORT))
+$(call stage_input,$(DICTIONARY),$(IN_DICTIONARY))
+$(call stage_input,$(FRAME),$(IN_FRAME))
+ifneq ($(DATA),synthetic)
+ifneq ($(call exists,$(EXPORT)),yes)
+$(error EXPORT: no such file: '$(EXPORT)')
 endif
+ifneq ($(call exists,$(FRAME)),yes)
+$(error FRAME: no such file: '$(FRAME)')
+endif
+endif
+ifneq ($(call exists,$(DICTIONARY)),yes)
+$(error DICTIONARY: no such file: '$(DICTIONARY)')
+endif
+
+# ---- stage prerequisites, derived from the code ----------------------------------------------------
+# Each stage depends on its notebook, every ccanalysis module the notebook imports (directly or
+# through other modules), the runner, the package data they read, and the files the stage reads as
+# declared in ccanalysis.makedeps.STAGES (with the executed notebooks of the stages writing them).
+# The rules are rewritten on every make (stdlib only, ~0.1 s), so they can never go stale.
+$(shell mkdir -p .make)
+$(shell PYTHONPATH=src python3 -m ccanalysis.makedeps -o .make/deps.mk --data $(DATA) \
+  --export $(call q,$(EXPORT)) --dictionary $(call q,$(DICTIONARY)) --frame $(call q,$(FRAME)) >&2)
+ifneq ($(.SHELLSTATUS),0)
+$(error could not derive the stage prerequisites from the code (python3 -m ccanalysis.makedeps failed, see above))
+endif
+include .make/deps.mk
+
+# ---- the notebooks --------------------------------------------------------------------------------
+# .make/deps.mk gives each reports/NN_*.ipynb its prerequisites and STAGES, the stages of this run.
 EXECUTED := $(STAGES:%=reports/%.ipynb)
+$(EXECUTED): reports/%.ipynb: notebooks/%.ipynb $(READY) .make/params
+	$(PAPERMILL)
 
 .PHONY: all test unit nbval e2e lint clean distclean bench setup lock
 all: reports/index.html
 	@$(PY) -m ccanalysis.pipeline times
 
-reports/00_synthesize.ipynb: notebooks/00_synthesize.ipynb $(COMMON) $(LIB)/synth.py $(wildcard data/published/*.csv)
-	$(PAPERMILL)
-
-reports/01_clean.ipynb: notebooks/01_clean.ipynb $(COMMON) $(LIB)/redcap.py $(LIB)/clean.py $(INPUT)
-	$(PAPERMILL)
-
-reports/02_classify.ipynb: notebooks/02_classify.ipynb $(COMMON) $(LIB)/classify.py reports/01_clean.ipynb
-	$(PAPERMILL)
-
-reports/03_tables.ipynb: notebooks/03_tables.ipynb $(COMMON) $(LIB)/tables.py $(wildcard $(LIB)/stats/*.py) $(LIB)/specs/tables.csv reports/02_classify.ipynb
-	$(PAPERMILL)
-
-reports/04_sensitivity.ipynb: notebooks/04_sensitivity.ipynb $(COMMON) $(LIB)/sensitivity.py $(wildcard $(LIB)/stats/*.py) $(LIB)/specs/tables.csv reports/02_classify.ipynb
-	$(PAPERMILL)
-
-reports/05_figures.ipynb: notebooks/05_figures.ipynb $(COMMON) $(LIB)/figures.py data/raw/recruitment_flow.csv reports/03_tables.ipynb reports/04_sensitivity.ipynb
-	$(PAPERMILL)
-
-reports/06_replication.ipynb: notebooks/06_replication.ipynb $(COMMON) $(LIB)/replication.py $(wildcard $(LIB)/stats/*.py) $(wildcard data/published/*.csv) reports/03_tables.ipynb
-	$(PAPERMILL)
-
 # One process renders every executed notebook newer than its HTML (importing nbconvert costs ~3 s,
 # paid once rather than per notebook), then writes the index.
-reports/index.html: $(EXECUTED) $(LIB)/pipeline.py
+reports/index.html: $(EXECUTED) $(RUNNER_FILES)
 	$(PY) -m ccanalysis.pipeline index --render $(EXECUTED) $(if $(filter synthetic,$(DATA)),--synthetic)
 ifeq ($(PRIVACY),True)
-	$(PY) -m ccanalysis.privacy $(EXPORT) reports tables figures
+	$(PY) -m ccanalysis.privacy $(call q,$(EXPORT)) reports tables figures
 endif
 
 # ---- environment: .venv from the lock, the package, and the venv's own Jupyter kernel ------------
@@ -148,8 +162,8 @@ lock:
 
 # ---- tests ----------------------------------------------------------------------------------------
 PYTEST := $(PY) -m pytest -p no:cacheprovider
-UNIT   := $(PYTEST) -q tests -m "not e2e"
-NBVAL  := $(PYTEST) -q --nbval $(EXECUTED) --nbval-kernel-name $(KERNEL) \
+UNIT   := $(PYTEST) -q -n $(JOBS) tests -m "not e2e"
+NBVAL  := $(PYTEST) -q -n $(JOBS) --dist loadfile --nbval $(EXECUTED) --nbval-kernel-name $(KERNEL) \
   --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout 300
 E2E    := $(PYTEST) -q tests -m e2e
 

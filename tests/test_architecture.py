@@ -1,0 +1,148 @@
+"""The shape of the code: imports run in stage order, files stay readable, references resolve.
+
+The import graph is read by :mod:`ccanalysis.makedeps` (the same graph that gives make its
+prerequisites), so what is checked here is what decides which stages re-run.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from ccanalysis import makedeps
+from ccanalysis.paths import project_root
+
+ROOT = project_root()
+SRC = ROOT / "src"
+#: Stages in pipeline order (top-level module or package of ccanalysis -> rank). ``analysis`` is the
+#: table engine the tables stage is built on, so it ranks with it; ``report`` renders what all
+#: stages wrote. Every other module is a leaf that any stage may use and that uses no stage.
+STAGE_RANK: dict[str, int] = {
+    "synth": 0,
+    "clean": 1,
+    "classify": 2,
+    "analysis": 3,
+    "tables": 3,
+    "sensitivity": 4,
+    "figures": 5,
+    "replication": 6,
+    "report": 7,
+}
+#: The tools make runs: nothing in the library imports them.
+TOOLS = {"pipeline", "makedeps"}
+MAX_LINES = 850
+
+
+def _top(module: str) -> str:
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else ""
+
+
+def _edges() -> list[tuple[str, str]]:
+    graph = makedeps.import_graph(SRC)
+    return [(a, b) for a, deps in sorted(graph.items()) for b in sorted(deps)]
+
+
+def test_the_graph_sees_the_known_imports() -> None:
+    """A sanity check of the reader: edges that exist in the code, including one made inside a
+    function body and one through a package's ``__init__``."""
+    edges = set(_edges())
+    assert ("ccanalysis.clean", "ccanalysis.io") in edges
+    assert ("ccanalysis.spec", "ccanalysis.instrument") in edges  # imported inside read_spec
+    assert ("ccanalysis.stats.fisher", "ccanalysis.stats") in edges  # the package runs first
+
+
+def test_no_stage_imports_a_later_stage_and_no_leaf_imports_a_stage() -> None:
+    back = []
+    for a, b in _edges():
+        ta, tb = _top(a), _top(b)
+        if ta == tb or tb not in STAGE_RANK:
+            continue
+        if ta not in STAGE_RANK and ta not in TOOLS:
+            back.append(f"leaf {a} imports the stage {b}")
+        elif ta in STAGE_RANK and STAGE_RANK[tb] > STAGE_RANK[ta]:
+            back.append(f"{a} (stage {STAGE_RANK[ta]}) imports the later {b} ({STAGE_RANK[tb]})")
+    assert not back, "\n".join(back)
+
+
+def test_no_library_module_imports_the_runner() -> None:
+    bad = [f"{a} imports {b}" for a, b in _edges() if _top(b) in TOOLS and _top(a) not in TOOLS]
+    assert not bad, "\n".join(bad)
+
+
+def test_leaves_form_no_cycle() -> None:
+    """Among the top-level modules, imports never go round in a circle."""
+    graph: dict[str, set[str]] = {}
+    for a, b in _edges():
+        if _top(a) != _top(b):
+            graph.setdefault(_top(a), set()).add(_top(b))
+    state: dict[str, int] = {}
+
+    def visit(node: str, path: list[str]) -> None:
+        state[node] = 1
+        for nxt in sorted(graph.get(node, ())):
+            if state.get(nxt) == 1:
+                pytest.fail("import cycle: " + " -> ".join([*path, node, nxt]))
+            if nxt not in state:
+                visit(nxt, [*path, node])
+        state[node] = 2
+
+    for node in sorted(graph):
+        if node not in state:
+            visit(node, [])
+
+
+def test_makedeps_uses_only_the_standard_library() -> None:
+    """make runs it with the system's python3 before the venv exists."""
+    text = (SRC / "ccanalysis" / "makedeps.py").read_text(encoding="utf-8")
+    imported = set(re.findall(r"^(?:from|import) (\w+)", text, flags=re.M))
+    assert imported <= {"__future__", "argparse", "ast", "fnmatch", "json", "os", "sys"} | {
+        "collections",
+        "dataclasses",
+        "pathlib",
+    }
+
+
+def test_no_library_file_is_too_long_to_read() -> None:
+    long = {
+        str(p.relative_to(SRC)): n
+        for p in sorted((SRC / "ccanalysis").rglob("*.py"))
+        if (n := len(p.read_text(encoding="utf-8").splitlines())) > MAX_LINES
+    }
+    assert not long, f"files over {MAX_LINES} lines: {long}"
+
+
+def test_references_point_to_the_architecture_map() -> None:
+    """The code cites docs/ARCHITECTURE.md, which exists, and no document outside the repository."""
+    assert (ROOT / "docs" / "ARCHITECTURE.md").is_file()
+    stale = []
+    for p in sorted((SRC / "ccanalysis").rglob("*.py")):
+        for i, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1):
+            if re.search(r"DESIGN\.md|\.\./shared|shared/seeds", line):
+                stale.append(f"{p.relative_to(ROOT)}:{i}: {line.strip()}")
+    assert not stale, "\n".join(stale)
+
+
+def test_every_stage_declares_its_files_and_has_a_notebook() -> None:
+    for stage, decl in makedeps.STAGES.items():
+        assert (ROOT / "notebooks" / f"{stage}.ipynb").is_file()
+        assert decl.writes, stage
+    assert makedeps.active_stages("redcap") == [s for s in makedeps.STAGES if s != "00_synthesize"]
+
+
+def test_the_data_flow_orders_the_stages() -> None:
+    """Each stage reads what earlier stages write, as declared once in makedeps.STAGES."""
+    inputs = {
+        "export": "data/raw/synthetic/cc_survey_export.csv",
+        "dictionary": "data/raw/cc_survey_dictionary.csv",
+        "frame": "data/raw/synthetic/clinic_frame.csv",
+    }
+    stages = list(makedeps.STAGES)
+    up = {s: makedeps.upstream(s, inputs, stages) for s in stages}
+    assert up["01_clean"] == ["00_synthesize"]
+    assert up["02_classify"] == ["01_clean"]
+    assert up["06_replication"] == ["03_tables"]
+    assert set(up["05_figures"]) >= {"03_tables", "04_sensitivity"}
+    real = {**inputs, "export": "/home/me/Box Sync/export.csv", "frame": "/home/me/frame.csv"}
+    assert makedeps.upstream("01_clean", real, makedeps.active_stages("redcap")) == []
