@@ -127,7 +127,11 @@ all: reports/index.html
 
 # One process renders every executed notebook newer than its HTML (importing nbconvert costs ~3 s,
 # paid once rather than per notebook), then writes the index.
+# Notebooks of stages this run does not have (00_synthesize after a switch to DATA=redcap) are
+# removed first: a report on a real export never links a page of the synthetic run.
+STALE := $(filter-out $(EXECUTED),$(wildcard reports/[0-9][0-9]_*.ipynb))
 reports/index.html: $(EXECUTED) $(RUNNER_FILES)
+	$(if $(STALE),rm -f $(STALE) $(STALE:.ipynb=.html))
 	$(PY) -m ccanalysis.pipeline index --render $(EXECUTED) $(if $(filter synthetic,$(DATA)),--synthetic)
 ifeq ($(PRIVACY),True)
 	$(PY) -m ccanalysis.privacy $(call q,$(EXPORT)) reports tables figures

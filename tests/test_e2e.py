@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import ast
+import os
 import re
 import subprocess
+from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from ccanalysis import makedeps
-from ccanalysis.paths import project_root
+from ccanalysis.paths import DEFAULT_DICTIONARY, DEFAULT_EXPORT, DEFAULT_FRAME, project_root
 
 pytestmark = pytest.mark.e2e
 ROOT = project_root()
@@ -25,8 +27,8 @@ STAGES = [
 ]
 
 
-def _make(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(["make", *args], cwd=ROOT, capture_output=True, text=True, check=False)
+def _make(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
+    return subprocess.run(["make", *args], cwd=cwd, capture_output=True, text=True, check=False)
 
 
 def _would_run(*args: str) -> set[str]:
@@ -102,17 +104,21 @@ def test_touching_any_module_reruns_exactly_the_stages_that_import_it() -> None:
     src = ROOT / "src"
     known = makedeps.modules(src)
     static = makedeps.stage_modules(ROOT)
-    loaded = {stage: _loaded_modules(stage) for stage in STAGES}
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        loaded = dict(zip(STAGES, pool.map(_loaded_modules, STAGES), strict=True))
     order = {s: i for i, s in enumerate(STAGES)}
+
+    inputs = {
+        "export": str(DEFAULT_EXPORT),
+        "dictionary": str(DEFAULT_DICTIONARY),
+        "frame": str(DEFAULT_FRAME),
+    }
 
     def downstream(stages: set[str]) -> set[str]:
         out = set(stages)
         for s in STAGES:  # in order: a stage after one already due reads its outputs
-            inputs = {
-                "export": "data/raw/synthetic/cc_survey_export.csv",
-                "dictionary": "x",
-                "frame": "y",
-            }
             if any(u in out for u in makedeps.upstream(s, inputs, STAGES)):
                 out.add(s)
         return out
@@ -137,34 +143,58 @@ def test_a_parameter_change_reruns_the_pipeline() -> None:
     assert _would_run("all", "SEED=7") == set(STAGES)
 
 
-def _fingerprint() -> dict[str, str]:
+def _fingerprint(root: Path = ROOT) -> dict[str, str]:
     """SHA-256 of every output a rerun must reproduce byte for byte."""
     import hashlib
 
     files = [
-        *sorted((ROOT / "tables").glob("*")),
-        *sorted((ROOT / "data/processed").glob("*")),
-        *sorted((ROOT / "figures").glob("*")),
-        *sorted((ROOT / "reports").glob("[0-9][0-9]_*.ipynb")),
-        *sorted((ROOT / "reports").glob("[0-9][0-9]_*.html")),
-        ROOT / "reports/index.html",
-        *sorted((ROOT / "data/raw/synthetic").glob("*")),
+        *sorted((root / "tables").glob("*")),
+        *sorted((root / "data/processed").glob("*")),
+        *sorted((root / "figures").glob("*")),
+        *sorted((root / "reports").glob("[0-9][0-9]_*.ipynb")),
+        *sorted((root / "reports").glob("[0-9][0-9]_*.html")),
+        root / "reports/index.html",
+        *sorted((root / "data/raw/synthetic").glob("*")),
     ]
     return {
-        str(f.relative_to(ROOT)): hashlib.sha256(f.read_bytes()).hexdigest()
+        str(f.relative_to(root)): hashlib.sha256(f.read_bytes()).hexdigest()
         for f in files
         if f.is_file() and not f.name.startswith(".")
     }
 
 
-def test_two_runs_from_clean_are_byte_identical() -> None:
-    """Determinism: tables, processed data, figures and executed notebooks do not move by accident."""
-    before = _fingerprint()
+@pytest.fixture(scope="module")
+def spaced_checkout(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of this checkout (the files git tracks, no outputs) in a folder whose path has
+    spaces, as an author's laptop has ("Box Sync", "OneDrive - University"), sharing the venv."""
+    import shutil
+
+    base = tmp_path_factory.mktemp("e2e") / "OneDrive - University"
+    project = base / "my checkout"
+    files = subprocess.run(
+        ["git", "ls-files", "-co", "--exclude-standard"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.splitlines()
+    for name in files:
+        if (ROOT / name).is_file() and not name.startswith(("reports/", "tables/", "figures/")):
+            (project / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, project / name)  # keeps times: the venv stays up to date
+    (project / ".venv").symlink_to(ROOT / ".venv")
+    return project
+
+
+def test_a_run_from_clean_in_a_path_with_spaces_is_byte_identical(spaced_checkout: Path) -> None:
+    """Determinism and a checkout path with spaces at once: `make all` from clean in the copy
+    gives the same bytes as this checkout's run (tables, processed data, figures, synthetic data,
+    executed and rendered notebooks, index)."""
+    before = _fingerprint(ROOT)
     assert len(before) > 40
-    assert _make("clean").returncode == 0
-    rerun = _make("all")
-    assert rerun.returncode == 0, rerun.stderr[-2000:]
-    after = _fingerprint()
+    run = _make("all", cwd=spaced_checkout)
+    assert run.returncode == 0, (run.stdout + run.stderr)[-3000:]
+    after = _fingerprint(spaced_checkout)
     assert set(after) == set(before)
     moved = sorted(k for k in before if before[k] != after[k])
     assert not moved, f"outputs differ between two runs from clean: {moved}"
@@ -172,12 +202,11 @@ def test_two_runs_from_clean_are_byte_identical() -> None:
 
 def test_a_run_killed_in_03_tables_leaves_outputs_intact_and_recovers() -> None:
     """Kill make while 03_tables executes: earlier outputs stay whole; the next run finishes."""
-    import os
     import signal
     import time
 
     before = _fingerprint()
-    os.utime(ROOT / "src/ccanalysis/tables.py")  # 03_tables and what follows it are now due
+    os.utime(ROOT / "notebooks/03_tables.ipynb")  # 03_tables and what follows it are now due
     log = ROOT / ".make/kill-test.log"
     log.parent.mkdir(exist_ok=True)
     with log.open("w") as out:
@@ -205,39 +234,23 @@ def test_a_run_killed_in_03_tables_leaves_outputs_intact_and_recovers() -> None:
     assert _would_run("all") == set()
 
 
-def test_a_real_export_runs_in_privacy_mode(tmp_path) -> None:  # noqa: ANN001
-    """`make all DATA=redcap` on an export kept outside the project (here: the synthetic one, copied
-    as if it were real) runs 01-06 with privacy on: no synthetic label, small cells suppressed, no
-    record or coordinator id in what can be shared, and nothing under data/raw touched."""
+def test_a_real_export_in_a_path_with_spaces_runs_in_privacy_mode(spaced_checkout: Path) -> None:
+    """`make all DATA=redcap` on an export kept outside the project, in folders whose names hold
+    spaces, parentheses and # (here: the synthetic export, copied as if it were real), from a
+    checkout whose path has spaces: 01-06 run with privacy on, no synthetic label, small cells
+    suppressed, no record or coordinator id in what can be shared, nothing under data/raw touched;
+    a missing export stops with make's error naming the variable and the path."""
     import shutil
 
-    project = tmp_path / "project"
-    files = subprocess.run(
-        ["git", "ls-files", "-co", "--exclude-standard"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.split()
-    for name in files:
-        if (ROOT / name).is_file():
-            (project / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(ROOT / name, project / name)  # keeps times: the venv stays up to date
-    (project / ".venv").symlink_to(ROOT / ".venv")
-    real = tmp_path / "confidential"
-    real.mkdir()
-    export, frame = real / "export.csv", real / "frame.csv"
+    project = spaced_checkout
+    real = project.parent / "Box Sync" / "survey (final) #2"
+    real.mkdir(parents=True)
+    export, frame = real / "CareCoordination export.csv", real / "clinic frame.csv"
     shutil.copy(ROOT / "data/raw/synthetic/cc_survey_export.csv", export)
     shutil.copy(ROOT / "data/raw/synthetic/clinic_frame.csv", frame)
     raw_before = {p: p.read_bytes() for p in (project / "data/raw").rglob("*") if p.is_file()}
 
-    run = subprocess.run(
-        ["make", "all", "DATA=redcap", f"EXPORT={export}", f"FRAME={frame}"],
-        cwd=project,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    run = _make("all", "DATA=redcap", f"EXPORT={export}", f"FRAME={frame}", cwd=project)
     assert run.returncode == 0, (run.stdout + run.stderr)[-3000:]
     log = run.stdout + run.stderr
     assert "00_synthesize" not in re.findall(r"\[(\w+)\] done", log)
@@ -252,8 +265,20 @@ def test_a_real_export_runs_in_privacy_mode(tmp_path) -> None:  # noqa: ANN001
     ]
     assert len(shared) > 20
     assert not [p.name for p in shared if "SYNTHETIC" in p.read_text(encoding="utf-8")]
+    assert not list((project / "reports").glob("00_synthesize.*")), "a synthetic page was left"
     assert "&lt;11" in (project / "tables/table1.html").read_text(encoding="utf-8")
     assert "<11" in (project / "tables/table1.md").read_text(encoding="utf-8")
     assert {
         p: p.read_bytes() for p in (project / "data/raw").rglob("*") if p.is_file()
     } == raw_before
+
+    # the staged inputs are links, not copies; touching the export makes 01 and after due
+    assert (project / ".make/input/export.csv").is_symlink()
+    os.utime(export)
+    due = _make("-n", "all", "DATA=redcap", f"EXPORT={export}", f"FRAME={frame}", cwd=project)
+    assert "notebooks/01_clean.ipynb" in due.stdout
+    missing = _make(
+        "all", "DATA=redcap", f"EXPORT={real / 'nope.csv'}", f"FRAME={frame}", cwd=project
+    )
+    assert missing.returncode != 0
+    assert f"EXPORT: no such file: '{real / 'nope.csv'}'" in missing.stderr
