@@ -179,6 +179,27 @@ def bench_make(reps: int, html_reps: int) -> None:
         shutil.rmtree(clone, ignore_errors=True)
 
 
+def bench_tests(reps: int) -> None:
+    """The test loop: ``make test`` on a clean clone (set-up included, as CI runs it) and
+    ``make unit`` with the environment ready (what a contributor runs after every change)."""
+    clone = Path(tempfile.mkdtemp(prefix="benchtests-", dir="/tmp"))
+    shutil.rmtree(clone)
+    subprocess.run(["git", "clone", "-q", str(ROOT), str(clone)], check=True)
+    try:
+        full, unit = [], []
+        for i in range(reps):
+            sh("make distclean", clone)
+            full.append(sh("make test", clone, timeout=1800)[0])
+            unit.append(sh("make unit", clone)[0])
+            log(
+                f"rep {i + 1}/{reps}: make test (clean clone) {full[-1]:.1f} s, unit {unit[-1]:.1f} s"
+            )
+        record("tests", "make test on a clean clone (set-up included)", full, note="target 120 s")
+        record("tests", "make unit, env ready", unit, note="target 30 s")
+    finally:
+        shutil.rmtree(clone, ignore_errors=True)
+
+
 def bench_floor(clone: Path, reps: int) -> None:
     """The pipeline's runner on a one-cell notebook importing what the notebooks import."""
     import nbformat
@@ -617,6 +638,8 @@ def targets() -> list[tuple[str, str, bool | None]]:
     big_s = float(big[0]["median"]) if big else float("nan")
     big_m = float(big[0]["peak_rss_mb"]) if big else float("nan")
     ratio_r = med("fisher", "ratio ccanalysis / R (aggregate)")
+    full_test = med("tests", "make test on a clean clone (set-up included)")
+    unit = med("tests", "make unit, env ready")
     out = []
     if clean_all == clean_all:
         out.append(
@@ -638,6 +661,15 @@ def targets() -> list[tuple[str, str, bool | None]]:
         )
         out.append(("no-op make all < 2 s", f"{noop:.2f} s", ok(noop < 2)))
         out.append(("fresh set-up + make all < 90 s", f"{fresh:.1f} s", ok(fresh < 90)))
+    if full_test == full_test:
+        out.append(
+            (
+                "make test on a clean clone, set-up included, <= 120 s",
+                f"{full_test:.1f} s",
+                ok(full_test <= 120),
+            )
+        )
+        out.append(("make unit <= 30 s", f"{unit:.1f} s", ok(unit <= 30)))
     if big:
         out.append(
             (
@@ -749,7 +781,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--reps", type=int, default=None, help="repetitions (default 5; quick 1)")
     ap.add_argument(
-        "--skip", default="", help="comma list of sections to skip: make,library,fisher"
+        "--skip", default="", help="comma list of sections to skip: make,tests,library,fisher"
     )
     ap.add_argument("--out", type=Path, default=ROOT / "reports")
     ap.add_argument("--timeout", type=float, default=600.0, help="seconds per library stage")
@@ -774,6 +806,8 @@ def main(argv: list[str] | None = None) -> int:
         scales = [(1, args.reps, 2000), (100, 3, 2000), (300, 2, 500)]
     if "make" not in skip:
         bench_make(args.reps, min(args.reps, 3))
+    if "tests" not in skip:
+        bench_tests(1 if args.quick else min(args.reps, 2))
     work = None
     if "library" not in skip:
         work = bench_library(scales, args.seed)
