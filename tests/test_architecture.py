@@ -146,3 +146,18 @@ def test_the_data_flow_orders_the_stages() -> None:
     assert set(up["05_figures"]) >= {"03_tables", "04_sensitivity"}
     real = {**inputs, "export": "/home/me/Box Sync/export.csv", "frame": "/home/me/frame.csv"}
     assert makedeps.upstream("01_clean", real, makedeps.active_stages("redcap")) == []
+
+
+def test_the_architecture_map_lists_the_stages_as_declared() -> None:
+    """docs/ARCHITECTURE.md's stage table says what makedeps.STAGES declares, row by row."""
+    text = (ROOT / "docs" / "ARCHITECTURE.md").read_text(encoding="utf-8")
+    rows = {}
+    for line in text.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 4 and cells[0] in makedeps.STAGES:
+            rows[cells[0]] = cells
+    assert set(rows) == set(makedeps.STAGES)
+    for stage, decl in makedeps.STAGES.items():
+        _, _module, reads, writes = rows[stage]
+        assert re.findall(r"`([^`]+)`", reads) == list(decl.reads), stage
+        assert re.findall(r"`([^`]+)`", writes) == list(decl.writes), stage
