@@ -3,6 +3,7 @@
 #   make all     set up .venv (first time), run the notebooks 00 -> 06, render reports/index.html
 #   make test    everything `make all` does, then unit tests, nbval on the executed notebooks, e2e
 #   make -j1 all runs one stage at a time (default: independent stages at once, JOBS=`nproc`)
+#   make lab     JupyterLab on the project's kernel, at the notebooks
 #   make lint | make clean | make bench
 #
 # On the real export (kept on your machine only, ignored by git):
@@ -121,7 +122,7 @@ EXECUTED := $(STAGES:%=reports/%.ipynb)
 $(EXECUTED): reports/%.ipynb: notebooks/%.ipynb $(READY) .make/params
 	$(PAPERMILL)
 
-.PHONY: all test unit nbval e2e lint clean distclean bench setup lock
+.PHONY: all test unit nbval e2e lint clean distclean bench setup lock lab
 all: reports/index.html
 	@$(PY) -m ccanalysis.pipeline times
 
@@ -158,6 +159,15 @@ $(READY): requirements.lock pyproject.toml
 	fi
 	$(PY) -m ipykernel install --prefix $(VENV) --name $(KERNEL) --display-name "ccanalysis (.venv)" >/dev/null
 	@touch $@
+
+# JupyterLab on the project's own kernel, opened at the notebooks (the working directory is the
+# project, so the notebooks' paths resolve as in make all). Without a screen it prints the URL to
+# open; LAB_PORT picks the port (default: the first free one from 8888).
+LAB_PORT ?= 8888
+lab: $(READY)
+	$(VENV)/bin/jupyter lab --ServerApp.root_dir="$(CURDIR)" --ServerApp.port=$(LAB_PORT) \
+	  --ServerApp.default_url=/lab/tree/notebooks --MultiKernelManager.default_kernel_name=$(KERNEL) \
+	  $(if $(DISPLAY)$(WAYLAND_DISPLAY),,--no-browser) $(if $(filter 0,$(shell id -u)),--allow-root)
 
 # Regenerate the pins (needs uv; see README), then environment.yml with the same versions.
 lock:

@@ -282,3 +282,48 @@ def test_a_real_export_in_a_path_with_spaces_runs_in_privacy_mode(spaced_checkou
     )
     assert missing.returncode != 0
     assert f"EXPORT: no such file: '{real / 'nope.csv'}'" in missing.stderr
+
+
+def test_make_lab_serves_the_notebooks_on_the_project_kernel() -> None:
+    """`make lab` on a machine without a screen prints the URL; the server it starts offers the
+    project's kernel as the default and shows the pipeline's notebooks."""
+    import json
+    import signal
+    import socket
+    import time
+    import urllib.request
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if k not in {"DISPLAY", "WAYLAND_DISPLAY"}}
+    proc = subprocess.Popen(
+        ["make", "lab", f"LAB_PORT={port}"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        url = None
+        deadline = time.monotonic() + 60
+        while url is None and time.monotonic() < deadline:
+            line = proc.stdout.readline()
+            assert line or proc.poll() is None, "make lab stopped"
+            m = re.search(rf"(http://127\.0\.0\.1:{port}/lab\?token=\w+)", line)
+            url = m.group(1) if m else None
+        assert url, "make lab printed no URL"
+        token = url.rsplit("=", 1)[1]
+
+        def get(path: str) -> dict:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}?token={token}") as r:
+                return json.load(r)
+
+        assert get("/api/kernelspecs")["default"] == "ccanalysis"
+        names = {c["name"] for c in get("/api/contents/notebooks")["content"]}
+        assert {f"{s}.ipynb" for s in STAGES} <= names
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=30)
