@@ -105,7 +105,7 @@ reports/03_tables.ipynb: notebooks/03_tables.ipynb $(COMMON) $(LIB)/tables.py $(
 reports/04_sensitivity.ipynb: notebooks/04_sensitivity.ipynb $(COMMON) $(LIB)/sensitivity.py $(wildcard $(LIB)/stats/*.py) $(LIB)/specs/tables.csv reports/02_classify.ipynb
 	$(PAPERMILL)
 
-reports/05_figures.ipynb: notebooks/05_figures.ipynb $(COMMON) $(LIB)/figures.py data/raw/recruitment_flow.csv reports/03_tables.ipynb reports/04_sensitivity.ipynb
+reports/05_figures.ipynb: notebooks/05_figures.ipynb $(COMMON) $(wildcard $(LIB)/figures/*.py) data/raw/recruitment_flow.csv reports/03_tables.ipynb reports/04_sensitivity.ipynb
 	$(PAPERMILL)
 
 reports/06_replication.ipynb: notebooks/06_replication.ipynb $(COMMON) $(LIB)/replication.py $(wildcard $(LIB)/stats/*.py) $(wildcard data/published/*.csv) reports/03_tables.ipynb
