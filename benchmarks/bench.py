@@ -258,15 +258,36 @@ def bench_floor(clone: Path, reps: int) -> None:
 # ---------------------------------------------------------------------------------------------
 
 
+def _scaled_recruitment(source: Path, target: Path, scale: float) -> None:
+    """The recruitment counts of the flow diagram for a sample ``scale`` times the study's: every
+    count multiplied (eligible = certified - ineligible still holds), so that the flow diagram's
+    checks pass and all figures are drawn at every scale."""
+    import csv
+
+    with source.open(encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))
+    values = {r["key"]: round(float(r["value"]) * scale) for r in rows}
+    values["eligible_clinics"] = values["mn_certified_clinics_2020"] - values["ineligible_clinics"]
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with target.open("w", encoding="utf-8", newline="") as f:
+        out = csv.DictWriter(f, fieldnames=list(rows[0]))
+        out.writeheader()
+        out.writerows({**r, "value": values[r["key"]]} for r in rows)
+
+
 def worker(stage: str, work: Path, scale: float, n_boot: int, seed: int) -> dict[str, object]:
     """One library stage on the data in ``work``; prints JSON (seconds, peak RSS)."""
     import pandas as pd
 
     from ccanalysis import classify, clean, figures, replication, sensitivity, synth, tables
     from ccanalysis.instrument import read_dictionary
+    from ccanalysis.paths import Paths
+    from ccanalysis.stage import Params
 
     dictionary = ROOT / "data" / "raw" / "cc_survey_dictionary.csv"
-    raw, proc, tabs, figs = work / "raw", work / "processed", work / "tables", work / "figures"
+    # the work directory is laid out as a project (data/raw/synthetic, data/processed, tables, ...)
+    paths = Paths.of(work, dictionary=dictionary)
+    raw, proc, tabs = paths.synthetic, paths.processed, paths.tables
     info: dict[str, object] = {}
     if stage == "synthesize" and scale == 1:
         # the study's size: the committed stand-in the pipeline uses (no re-synthesis)
@@ -274,6 +295,7 @@ def worker(stage: str, work: Path, scale: float, n_boot: int, seed: int) -> dict
         raw.mkdir(parents=True, exist_ok=True)
         for name in ("cc_survey_export.csv", "clinic_frame.csv"):
             shutil.copy(ROOT / "data" / "raw" / "synthetic" / name, raw / name)
+        shutil.copy(Paths.of(ROOT).recruitment_flow, paths.recruitment_flow)
         info["clinics"] = len(pd.read_csv(raw / "clinic_frame.csv"))
     elif stage == "synthesize":
         inst = read_dictionary(dictionary)
@@ -282,6 +304,7 @@ def worker(stage: str, work: Path, scale: float, n_boot: int, seed: int) -> dict
         survey = synth.synthesize(inst, targets, seed=seed, scale=scale)
         synth.write(survey, raw)
         info["clinics"] = len(survey.frame)
+        _scaled_recruitment(Paths.of(ROOT).recruitment_flow, paths.recruitment_flow, scale)
     elif stage == "clean":
         t0 = time.perf_counter()
         clean.run(raw / "cc_survey_export.csv", dictionary, raw / "clinic_frame.csv", proc)
@@ -308,36 +331,9 @@ def worker(stage: str, work: Path, scale: float, n_boot: int, seed: int) -> dict
         sensitivity.run(clinics, spec, seed=seed, n_boot=n_boot, synthetic=True, outdir=tabs)
         info["n_boot"] = n_boot
     elif stage == "figures":
-        spec = tables.load_spec()
-        clinics = pd.read_parquet(proc / "clinics.parquet")
-        coordinators = pd.read_parquet(proc / "coordinators.parquet")
-        flow = pd.read_csv(ROOT / "data" / "raw" / "recruitment_flow.csv").set_index("key")["value"]
-
-        def read(name: str) -> pd.DataFrame:
-            return pd.read_csv(tabs / f"{name}.csv", keep_default_na=False, na_values=[""])
-
         t0 = time.perf_counter()
-        if scale == 1:  # the recruitment flow checks the study's own counts (380 eligible)
-            figures.save(
-                figures.flow_diagram(flow.to_dict(), clinics, coordinators, synthetic=True),
-                "flow",
-                figs,
-            )
-        info["figures"] = 5 if scale == 1 else 4
-        figures.save(
-            figures.services_by_model(read("table3"), spec, synthetic=True),
-            "services_by_model",
-            figs,
-        )
-        figures.save(
-            figures.difference_plot(read("sensitivity"), spec, synthetic=True), "differences", figs
-        )
-        figures.save(
-            figures.coordinator_characteristics(read("table1"), spec, synthetic=True),
-            "coordinators",
-            figs,
-        )
-        figures.save(figures.criteria_chart(clinics, synthetic=True), "criteria", figs)
+        drawn = figures.run(paths, Params(seed=seed, scale=max(1, round(scale))))
+        info["figures"] = len(drawn.results)
     elif stage == "replication":
         t0 = time.perf_counter()
         replication.replicate(tabs, outdir=work / "replication")
@@ -419,8 +415,8 @@ def bench_library(scales: list[tuple[float, int, int]], seed: int) -> Path | Non
         for stage in STAGES:
             runs = res[stage]
             note = f"{n} clinics; {len(runs)} runs"
-            if stage == "figures" and scale != 1:
-                note += "; 4 figures (no recruitment flow diagram: it checks the study's counts)"
+            if stage == "figures" and runs:
+                note += f"; {runs[0].get('figures')} figures"
             if stage == "sensitivity":
                 note += f"; {n_boot} bootstrap replicates"
             if stage == "tables" and runs:
@@ -466,6 +462,7 @@ def capture_fisher_tables(work: Path, seed: int) -> list[tuple[str, object]]:
     import pandas as pd
 
     from ccanalysis import stats, tables
+    from ccanalysis.paths import Paths
 
     captured: list[tuple[str, object]] = []
     current = {"id": "?"}
@@ -481,8 +478,9 @@ def capture_fisher_tables(work: Path, seed: int) -> list[tuple[str, object]]:
 
     stats.fisher_exact, tables._test_row = fisher, test_row
     try:
-        clinics = pd.read_parquet(work / "processed" / "clinics.parquet")
-        coordinators = pd.read_parquet(work / "processed" / "coordinators.parquet")
+        processed = Paths.of(work).processed  # the layout of worker()
+        clinics = pd.read_parquet(processed / "clinics.parquet")
+        coordinators = pd.read_parquet(processed / "coordinators.parquet")
         tables.build_tables(tables.load_spec(), clinics, coordinators, seed=seed)
     finally:
         stats.fisher_exact, tables._test_row = orig_fisher, orig_row

@@ -17,13 +17,35 @@ from matplotlib.figure import Figure
 from PIL import Image
 
 from ccanalysis import figures as F
-from ccanalysis.vocab import SYNTHETIC_LABEL
+from ccanalysis.errors import ValidationError
+from ccanalysis.figures.theme import _lean_pdf_fonts
+from ccanalysis.spec import Spec, from_records
+from ccanalysis.vocab import GROUP_LABELS, SYNTHETIC_LABEL
 
 # ---------------------------------------------------------------------------------------------
 # Hand-made inputs
 # ---------------------------------------------------------------------------------------------
 
-SPEC = pd.DataFrame(
+SPEC_COLUMNS = ["table", "section", "item", "level", "label", "stat", "shown"]
+
+
+def spec_of(rows: list[tuple]) -> Spec:
+    """A typed specification from (table, section, item, level, label, stat, shown) rows: Fisher's
+    test on categorical rows (collapsed rows count their level and ``always``), ANOVA on Table 1's
+    means, Student's t on the others."""
+    records = []
+    for row in rows:
+        rec = dict(zip(SPEC_COLUMNS, row, strict=True))
+        continuous = rec["stat"] == "mean_sd"
+        rec["test"] = (
+            ("anova" if rec["table"] == "table1" else "student_t") if continuous else "fisher"
+        )
+        rec["combine"] = f"always+{rec['level']}" if rec["shown"] == "collapsed" else ""
+        records.append(rec)
+    return from_records(records)
+
+
+SPEC = spec_of(
     [
         # table, section, item, level, label, stat, shown
         ("table1", "Degree", "degree", "rn", "RN", "n_pct", "full"),
@@ -119,8 +141,7 @@ SPEC = pd.DataFrame(
             "pct",
             "collapsed",
         ),
-    ],
-    columns=["table", "section", "item", "level", "label", "stat", "shown"],
+    ]
 )
 
 # svc item -> (total, mn, isw) percentages; sorted by total: social, disease, spiritual
@@ -484,7 +505,7 @@ def test_pdf_embeds_truetype_subsets_without_layout_tables(saved) -> None:
             assert len(font.getGlyphOrder()) < 100  # a subset
     # fontTools' defaults are changed only while a PDF is written, and restored on errors
     assert "GPOS" not in subset.Options().drop_tables
-    with pytest.raises(RuntimeError), F._lean_pdf_fonts():
+    with pytest.raises(RuntimeError), _lean_pdf_fonts():
         assert "GPOS" in subset.Options().drop_tables
         raise RuntimeError
     assert "GPOS" not in subset.Options().drop_tables
@@ -619,12 +640,11 @@ def test_difference_plot_draws_every_interval_on_the_percentage_point_scale(
 def test_difference_plot_legend_clears_the_panels_with_many_analyses() -> None:
     """Seven analyses (four legend rows) over tall panels (ticks on top too): as in the study."""
     analyses = [*F.ANALYSES, "naive_logistic", "naive_newcombe", "standardized_total"]
-    spec = pd.DataFrame(
+    spec = spec_of(
         [
             ("table3", "Services provided:", f"svc_{i}", "yes", f"Service {i}", "pct", "binary")
             for i in range(20)
-        ],
-        columns=["table", "section", "item", "level", "label", "stat", "shown"],
+        ]
     )
     sens = pd.DataFrame(
         [(f"svc_{i}", "yes", a, "pp_diff", 5.0, -3.0, 13.0) for i in range(20) for a in analyses],
@@ -743,3 +763,189 @@ def test_privacy_mode_hides_small_counts_in_the_figures_drawn_from_records() -> 
     text = "\n".join(F.figure_texts(F.flow_diagram(facts, small, 5, synthetic=False, min_cell=13)))
     assert "<13 clinics recruited" in text and "of eligible clinics" not in text
     assert "<13 clinic surveys completed\nby <13 care coordinators" in text
+
+
+# ---------------------------------------------------------------------------------------------
+# One source for each fact: group names, compared groups, the sensitivity file, the stage
+# ---------------------------------------------------------------------------------------------
+
+
+def test_group_names_are_the_vocabulary_labels_in_sentence_case(clinics, coordinators) -> None:
+    assert F.sentence_case("Medical/Nursing Model") == "Medical/nursing model"
+    assert F.sentence_case("Integrated Social Worker Model") == "Integrated social worker model"
+    assert F.sentence_case("ISW only") == "ISW only"  # capitals stay
+    assert F.sentence_case("Work in Both Clinic Models", mid_sentence=True) == (
+        "work in both clinic models"
+    )
+    for g, label in GROUP_LABELS.items():
+        assert F.group_label(g) == F.sentence_case(label)
+    assert F.group_label("mn") == "Medical/nursing model"
+    assert F.group_label("isw_only") == "Only work in integrated social worker clinics"
+    assert F.group_label("other") == "other"  # an unknown group is its id
+    text = "\n".join(F.figure_texts(F.flow_diagram(FACTS, clinics, coordinators, synthetic=False)))
+    assert "139 clinics (44%)\nIntegrated social worker model" in text
+    fig = F.coordinator_characteristics(make_table1(), SPEC, synthetic=False)
+    ticks = [t.replace("\n", " ") for t in F.figure_texts(fig)]
+    assert "Only work in integrated social worker clinics (n=88)" in ticks
+    assert "Total (n=213)" in ticks
+    assert "Only work in medical/nursing clinics" in ticks  # the legend
+
+
+def test_services_compare_any_two_groups_of_the_table(table3_long) -> None:
+    """compare=(comparison, reference) and labels name the bars; nothing assumes mn and isw."""
+    renamed = table3_long.assign(group=table3_long["group"].replace({"mn": "a", "isw": "b"}))
+    labels = {"a": "Group Alpha", "b": "Group Beta"}
+    data = F.services_data(renamed, SPEC, compare=("b", "a"))
+    assert list(data.columns) == ["item", "level", "label", "total", "b", "a", "p"]
+    fig = F.services_by_model(renamed, SPEC, synthetic=False, compare=("b", "a"), labels=labels)
+    for g, col in (("a", 1), ("b", 2)):
+        bars = sorted(F.artists_with_gid(fig, f"bar:{g}:"), key=lambda b: b.get_y())
+        assert [b.get_width() for b in bars] == pytest.approx(
+            [SERVICES[i][col] for i in data["item"]]
+        )
+        assert bars[0].get_facecolor()[:3] == pytest.approx(
+            mpl.colors.to_rgb(F.pair_colors(("b", "a"))[g])
+        )
+    # the reference group's bar above the comparison group's
+    (a0,) = F.artists_with_gid(fig, "bar:a:svc_social_needs")
+    (b0,) = F.artists_with_gid(fig, "bar:b:svc_social_needs")
+    assert a0.get_y() < b0.get_y()
+    legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert legend == ["Group alpha (n=178)", "Group beta (n=139)"]
+    assert F.pair_colors(("b", "a")) == {"b": F.OKABE_ITO["blue"], "a": F.OKABE_ITO["orange"]}
+    assert F.pair_colors(("isw_only", "mn_only"))["mn_only"] == F.GROUP_COLORS["mn"]
+
+
+def test_difference_data_reads_the_file_itself_and_names_the_groups(
+    sensitivity_long, tmp_path
+) -> None:
+    path = tmp_path / "sensitivity.csv"
+    sensitivity_long.to_csv(path, index=False)
+    from_file = F.difference_data(path, SPEC)
+    from_frame = F.difference_data(sensitivity_long, SPEC)
+    pd.testing.assert_frame_equal(from_file, from_frame)
+    assert from_file.attrs["notes"] == [
+        "GEE risk differences (proportions) are shown in percentage points.",
+        "Odds ratios are not shown (another scale; 1 rows).",
+    ]
+    # the file's group values must be those of the compared groups
+    with_groups = sensitivity_long.assign(value_mn=1.0, value_isw=2.0)
+    assert len(F.difference_data(with_groups, SPEC)) == len(from_frame)
+    other = sensitivity_long.assign(value_mn_only=1.0, value_isw_only=2.0)
+    other.to_csv(path, index=False)
+    with pytest.raises(ValidationError, match="compares other groups than isw - mn") as err:
+        F.difference_data(path, SPEC)
+    assert err.value.file == str(path) and err.value.field == "value_mn_only, value_isw_only"
+    with pytest.raises(ValidationError, match="missing columns"):
+        F.difference_data(sensitivity_long.drop(columns="ci_low"), SPEC)
+    fig = F.difference_plot(sensitivity_long, SPEC, synthetic=False)
+    text = F.figure_texts(fig)
+    assert "ISW - MN, percentage points" in text
+    assert "ISW - MN, mean difference (item's units)" in text
+    assert (
+        "Difference between the integrated social worker model and the medical/nursing model "
+        "(ISW - MN), estimate and 95% interval"
+    ) in text
+    fig = F.difference_plot(
+        sensitivity_long, SPEC, synthetic=False, compare=("mn", "isw"), labels=GROUP_LABELS
+    )
+    assert "MN - ISW, percentage points" in F.figure_texts(fig)
+
+
+def test_read_study_facts_checks_every_value(tmp_path) -> None:
+    path = tmp_path / "recruitment_flow.csv"
+    path.write_text("key,value,source\nineligible_clinics,35,x\neligible_clinics,380,y\n")
+    assert F.read_study_facts(path) == {"ineligible_clinics": "35", "eligible_clinics": "380"}
+    path.write_text("key,value\nineligible_clinics,35\neligible_clinics,about 380\n")
+    with pytest.raises(ValidationError) as err:
+        F.read_study_facts(path)
+    assert (err.value.file, err.value.record, err.value.field, err.value.value) == (
+        str(path),
+        "line 3 (eligible_clinics)",
+        "value",
+        "about 380",
+    )
+    path.write_text("name,value\nineligible_clinics,35\n")
+    with pytest.raises(ValidationError, match="missing columns"):
+        F.read_study_facts(path)
+
+
+def _write_project(root, spec: Spec, clinics: pd.DataFrame) -> dict[str, float]:  # noqa: ANN001
+    """A project tree with the stage's inputs: Tables 1 and 3 and the sensitivity output built
+    from the specification, the processed frames, the recruitment counts. Returns the Table 3
+    percentages by (group, item)."""
+    from ccanalysis.paths import Paths
+
+    paths = Paths.of(root)
+    paths.tables.mkdir(parents=True)
+    paths.processed.mkdir(parents=True)
+    paths.raw.mkdir(parents=True, exist_ok=True)
+    clinics.to_parquet(paths.processed / "clinics.parquet")
+    coordinators = pd.DataFrame({"coordinator_id": sorted(set(clinics["coordinator_id"]))})
+    coordinators.to_parquet(paths.processed / "coordinators.parquet")
+    paths.recruitment_flow.write_text(
+        "key,value,source\n"
+        + "".join(f"{k},{v},study\n" for k, v in FACTS.items() if k != "eligible_clinics")
+    )
+    t3, pcts = [], {}
+    t3 += [("n", "", g, "n", n) for g, n in (("total", 16), ("mn", 10), ("isw", 6))]
+    for j, r in enumerate(spec.of("table3")):
+        if r.item.startswith("svc_"):
+            for g, v in (("mn", 20.0 + j), ("isw", 60.0 - j)):
+                t3.append((r.item, r.level, g, "pct", v))
+                pcts[(g, r.item)] = v
+            t3.append((r.item, r.level, "total", "pct", 40.0))
+    long_rows("table3", [("table3", *r) for r in t3]).to_csv(
+        paths.tables / "table3.csv", index=False
+    )
+    t1 = [("n", "", g, "n", n) for g, n in (("total", 9), ("mn_only", 4), ("isw_only", 3))]
+    t1.append(("n", "", "both", "n", 2))
+    for r in spec.of("table1"):
+        for g in ("total", "mn_only", "isw_only", "both"):
+            if r.continuous:
+                t1 += [(r.item, "", g, "mean", 5.0), (r.item, "", g, "sd", 1.0)]
+            else:
+                t1.append((r.item, r.level, g, "pct", 20.0))
+    long_rows("table1", [("table1", *r) for r in t1]).to_csv(
+        paths.tables / "table1.csv", index=False
+    )
+    sens = [
+        (r.table, r.item, r.level, "unadjusted", "mean_diff" if r.continuous else "pp_diff")
+        for r in spec.of("table3", "table4")
+    ]
+    pd.DataFrame(sens, columns=["table", "item", "level", "analysis", "measure"]).assign(
+        estimate=2.0, ci_low=-1.0, ci_high=5.0, p=0.2
+    ).to_csv(paths.tables / "sensitivity.csv", index=False)
+    return pcts
+
+
+def test_run_draws_and_saves_every_figure_from_the_run_paths(tmp_path) -> None:
+    from ccanalysis.paths import DEFAULT_DICTIONARY, Paths, project_root
+    from ccanalysis.spec import read_spec
+    from ccanalysis.stage import Params
+
+    dictionary = project_root() / DEFAULT_DICTIONARY
+    clinics = make_clinics(n_isw=6, n_mn=10, n_coordinators=9)
+    pcts = _write_project(tmp_path, read_spec(instrument=dictionary), clinics)
+    paths = Paths.of(tmp_path, dictionary=dictionary)
+    artifacts = F.run(paths, Params(privacy=True, min_cell=11))
+    assert sorted(artifacts) == sorted(f"{s}.{e}" for s in F.FIGURES for e in ("png", "pdf"))
+    assert all(p == tmp_path / "figures" / name for name, p in artifacts.items())
+    assert tuple(artifacts.results) == F.FIGURES
+    for stem, fig in artifacts.results.items():
+        assert F.has_synthetic_label(fig), stem
+        with Image.open(artifacts[f"{stem}.png"]) as im:
+            assert im.info["Description"] == SYNTHETIC_LABEL
+    # privacy mode reaches the figures drawn from records; the counts come from the recruitment file
+    flow = "\n".join(F.figure_texts(artifacts.results["flow"]))
+    assert "<11 clinics\nIntegrated social worker model" in flow and "380 eligible" in flow
+    assert "by <11 care coordinators" in flow
+    assert "Not shown: 5 combinations" in "\n".join(F.figure_texts(artifacts.results["criteria"]))
+    # the services drawn are Table 3's percentages as the file has them
+    for (g, item), v in pcts.items():
+        (bar,) = F.artists_with_gid(artifacts.results["services_by_model"], f"bar:{g}:{item}")
+        assert bar.get_width() == v
+    # without the privacy mode nothing is hidden
+    plain = F.draw(paths, Params(data_mode="redcap"))
+    assert not F.has_synthetic_label(plain["flow"])
+    assert "6 clinics (38%)" in "\n".join(F.figure_texts(plain["flow"]))
