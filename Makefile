@@ -108,7 +108,7 @@ reports/04_sensitivity.ipynb: notebooks/04_sensitivity.ipynb $(COMMON) $(LIB)/se
 reports/05_figures.ipynb: notebooks/05_figures.ipynb $(COMMON) $(LIB)/figures.py data/raw/recruitment_flow.csv reports/03_tables.ipynb reports/04_sensitivity.ipynb
 	$(PAPERMILL)
 
-reports/06_replication.ipynb: notebooks/06_replication.ipynb $(COMMON) $(LIB)/replication.py $(wildcard $(LIB)/stats/*.py) $(wildcard data/published/*.csv) reports/03_tables.ipynb
+reports/06_replication.ipynb: notebooks/06_replication.ipynb $(COMMON) $(wildcard $(LIB)/replication/*.py) $(wildcard $(LIB)/stats/*.py) $(wildcard data/published/*.csv) reports/03_tables.ipynb
 	$(PAPERMILL)
 
 # One process renders every executed notebook newer than its HTML (importing nbconvert costs ~3 s,

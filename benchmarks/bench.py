@@ -243,6 +243,8 @@ def worker(stage: str, work: Path, scale: float, n_boot: int, seed: int) -> dict
 
     from ccanalysis import classify, clean, figures, replication, sensitivity, synth, tables
     from ccanalysis.instrument import read_dictionary
+    from ccanalysis.paths import Paths
+    from ccanalysis.stage import Params
 
     dictionary = ROOT / "data" / "raw" / "cc_survey_dictionary.csv"
     raw, proc, tabs, figs = work / "raw", work / "processed", work / "tables", work / "figures"
@@ -318,8 +320,13 @@ def worker(stage: str, work: Path, scale: float, n_boot: int, seed: int) -> dict
         )
         figures.save(figures.criteria_chart(clinics, synthetic=True), "criteria", figs)
     elif stage == "replication":
+        # run() reads the printed tables from paths.published: link the project's into the work root
+        paths = Paths.of(work, dictionary=dictionary)
+        if not paths.published.exists():
+            paths.published.parent.mkdir(parents=True, exist_ok=True)
+            paths.published.symlink_to(ROOT / "data" / "published")
         t0 = time.perf_counter()
-        replication.replicate(tabs, outdir=work / "replication")
+        replication.run(paths, Params())
     else:
         raise SystemExit(f"unknown stage {stage}")
     info["seconds"] = time.perf_counter() - t0

@@ -74,7 +74,7 @@ def test_second_make_all_does_nothing() -> None:
 def test_touching_a_module_reruns_only_the_notebooks_that_use_it() -> None:
     """A module re-runs its own notebooks and those reading their outputs, nothing upstream."""
     assert _would_run("all", "-W", "src/ccanalysis/figures.py") == {"05_figures"}
-    assert _would_run("all", "-W", "src/ccanalysis/replication.py") == {"06_replication"}
+    assert _would_run("all", "-W", "src/ccanalysis/replication/compare.py") == {"06_replication"}
     assert _would_run("all", "-W", "src/ccanalysis/sensitivity.py") == {
         "04_sensitivity",
         "05_figures",
