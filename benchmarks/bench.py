@@ -335,8 +335,13 @@ def worker(stage: str, work: Path, scale: float, n_boot: int, seed: int) -> dict
         drawn = figures.run(paths, Params(seed=seed, scale=max(1, round(scale))))
         info["figures"] = len(drawn.results)
     elif stage == "replication":
+        # run() reads the printed tables from paths.published: link the project's into the work root
+        paths = Paths.of(work, dictionary=dictionary)
+        if not paths.published.exists():
+            paths.published.parent.mkdir(parents=True, exist_ok=True)
+            paths.published.symlink_to(ROOT / "data" / "published")
         t0 = time.perf_counter()
-        replication.replicate(tabs, outdir=work / "replication")
+        replication.run(paths, Params())
     else:
         raise SystemExit(f"unknown stage {stage}")
     info["seconds"] = time.perf_counter() - t0

@@ -1,5 +1,6 @@
-"""Tests of ccanalysis.replication: compare() verdict rules and the consistency checks,
-on constructed tables whose answer is known, and on the real printed tables."""
+"""Tests of ccanalysis.replication: compare() verdict rules, the p-value and GRIM checks, on
+constructed tables whose answer is known and on the real printed tables, and run() end to end.
+The text claims and their evaluator: test_replication_claims.py."""
 
 from __future__ import annotations
 
@@ -14,6 +15,13 @@ from hypothesis import strategies as st
 
 from ccanalysis import printing, stats
 from ccanalysis import replication as rp
+from ccanalysis.paths import Paths
+from ccanalysis.replication import means as rmeans
+from ccanalysis.replication import pvalues
+from ccanalysis.spec import Spec, from_records, read_spec
+from ccanalysis.stage import Params
+
+PUBLISHED = Paths.of().published
 
 # ---------------------------------------------------------------------------
 # helpers
@@ -35,24 +43,24 @@ def pub_table(
     return long(rows)
 
 
-def spec(rows: list[tuple[str, str, str, str, str]]) -> pd.DataFrame:
-    """(table, item, level, shown, test) -> a spec frame."""
-    return pd.DataFrame(
+def spec(rows: list[tuple[str, str, str, str, str]]) -> Spec:
+    """(table, item, level, shown, test) -> a spec (a collapsed row combines its own level)."""
+    return from_records(
         [
             {
                 "table": t,
                 "section": "",
                 "item": i,
                 "level": lv,
-                "label": "",
-                "stat": "",
+                "label": i,
+                "stat": "mean_sd" if sh == "mean_sd" else "pct",
                 "shown": sh,
-                "combine": "",
+                "combine": lv if sh == "collapsed" else "",
                 "test": te,
             }
             for t, i, lv, sh, te in rows
         ]
-    ).astype(object)
+    )
 
 
 def one(df: pd.DataFrame, **kw: str) -> pd.Series:
@@ -160,7 +168,7 @@ def test_compare_verdicts_and_summary() -> None:
 
 def test_compare_real_published_against_itself() -> None:
     """The printed numbers, read as numbers, reproduce themselves (except the bounds)."""
-    pub = rp.load_published()
+    pub = rp.load_published(PUBLISHED)
     rep = pub.copy()
     rep["value"] = pd.to_numeric(rep["value"].str.lstrip("<>"), errors="coerce")
     out = rp.compare(pub, rep)
@@ -346,7 +354,7 @@ def test_mean_rows() -> None:
     rng = np.random.default_rng(3)
     xs = [rng.normal(m, 1, n) for m, n in [(0, 12), (0.5, 9), (1, 15)]]
     direct = stats.welch_anova(*xs).p
-    via = rp._welch_anova_summary(
+    via = rmeans.welch_anova_summary(
         [x.mean() for x in xs], [x.std(ddof=1) for x in xs], [len(x) for x in xs]
     )
     assert via == pytest.approx(direct, rel=1e-9)
@@ -357,13 +365,15 @@ def test_welch_summary_moments_cache() -> None:
     cases = [([4.2, 5.7, 5.2], [3.9, 5.0, 2.1], [117, 88, 8]), ([1.0, 1.3], [0.4, 0.9], [5, 7])]
     moments: dict[tuple[float, float, int], tuple[float, float]] = {}
     for means, sds, ns in cases * 2:
-        samples = [m + s * rp._standard_sample(n) for m, s, n in zip(means, sds, ns, strict=True)]
+        samples = [
+            m + s * rmeans.standard_sample(n) for m, s, n in zip(means, sds, ns, strict=True)
+        ]
         direct = stats.welch_anova(*samples).p
-        assert rp._welch_anova_summary(means, sds, ns) == direct
-        assert rp._welch_anova_summary(means, sds, ns, moments) == direct
+        assert rmeans.welch_anova_summary(means, sds, ns) == direct
+        assert rmeans.welch_anova_summary(means, sds, ns, moments) == direct
     assert len(moments) == 5
     with pytest.raises(ValueError):
-        rp._welch_anova_summary([1.0, 2.0], [1.0, 1.0], [5, 1])
+        rmeans.welch_anova_summary([1.0, 2.0], [1.0, 1.0], [5, 1])
 
 
 def test_fisher_2x2_screen_is_fisher_p() -> None:
@@ -376,7 +386,7 @@ def test_fisher_2x2_screen_is_fisher_p() -> None:
             [[[0, 5], [6, 1]], [[3, 1], [1, 3]], [[10, 10], [10, 10]], [[0, 0], [4, 7]]],
         ]
     )
-    got = rp._fisher_2x2_screen(tabs)
+    got = pvalues._fisher_2x2_screen(tabs)
     for t, p in zip(tabs, got, strict=True):
         assert p == pytest.approx(min(1.0, stats.fisher_exact(t).p), rel=1e-9, abs=1e-300)
 
@@ -391,8 +401,8 @@ def test_collapsed_rows_not_checkable() -> None:
 
 def test_extremes_match_brute_force() -> None:
     """With many candidates the Fisher range from the extremes equals the full enumeration."""
-    pub = rp.load_published()
-    sp = rp.load_spec()
+    pub = rp.load_published(PUBLISHED)
+    sp = read_spec()
     keep = pub["item"].isin(["n", "svc_mental_health", "clinicians_value", "support_space"])
     sub = pub[keep & (pub["table"].isin(["table3", "table4"]))]
     fast = rp.check_consistency(sub, sp)[0].set_index("item")
@@ -410,8 +420,11 @@ def test_extremes_match_brute_force() -> None:
 
 @pytest.fixture(scope="module")
 def real() -> tuple[pd.DataFrame, float]:
+    pub = rp.load_published(PUBLISHED)
+    facts = rp.load_study_facts(PUBLISHED)
+    claims = rp.load_text_claims(PUBLISHED)
     t0 = time.perf_counter()
-    out = rp.check_published()
+    out = rp.check_published(pub, read_spec(), facts, claims)
     return out, time.perf_counter() - t0
 
 
@@ -449,15 +462,8 @@ def test_real_published_check(real: tuple[pd.DataFrame, float]) -> None:
     assert one(g, item="panel_size", check="total_sd")["verdict"] == "inconsistent"
 
 
-def test_text_values_come_from_study_facts() -> None:
-    facts = rp.load_study_facts()
-    facts.loc[facts["key"] == "text_pt_phone_p", "value"] = ".008"
-    tx = rp.check_text(facts=facts).set_index("item")
-    assert tx.loc["text_pt_phone_p", "verdict"] == "agree"
-
-
 def test_write_outputs(tmp_path, real: tuple[pd.DataFrame, float]) -> None:
-    pub = rp.load_published()
+    pub = rp.load_published(PUBLISHED)
     rep = pub.assign(value=pd.to_numeric(pub["value"], errors="coerce"))
     comp = rp.compare(pub, rep)
     paths = rp.write_outputs(comp, real[0], tmp_path)
@@ -476,16 +482,28 @@ def test_write_outputs(tmp_path, real: tuple[pd.DataFrame, float]) -> None:
     assert (tmp_path / "replication.csv").stat().st_mtime_ns == mtime
 
 
-def test_replicate_end_to_end(tmp_path) -> None:
-    pub = rp.load_published()
+def test_run_end_to_end(tmp_path) -> None:
+    """run() reads paths.published and paths.tables and writes into paths.tables."""
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "published").symlink_to(PUBLISHED)
+    paths = Paths.of(tmp_path, dictionary=Paths.of().dictionary)
+    pub = rp.load_published(PUBLISHED)
     rep = pub.assign(value=pd.to_numeric(pub["value"], errors="coerce"))
     rep = rep[rep["value"].notna()]
+    paths.tables.mkdir()
     for t, grp in rep.groupby("table"):
         if t != "table4":  # a missing table is reported as missing, not an error
-            grp.to_csv(tmp_path / f"{t}.csv", index=False)
-    comp, cons = rp.replicate(tmp_path, tmp_path / "out")
+            grp.to_csv(paths.tables / f"{t}.csv", index=False)
+    artifacts = rp.run(paths, Params())
+    comp, cons = artifacts.results["comparison"], artifacts.results["consistency"]
     s = rp.summary(comp).set_index("table")
     assert s.loc["table4", "missing"] == s.loc["table4", "cells"]
     assert s.loc["table2", "equal"] == s.loc["table2", "cells"]
-    assert (tmp_path / "out" / "replication_consistency.csv").is_file()
+    assert (paths.tables / "replication_consistency.csv").is_file()
     assert len(cons) > 100
+    assert sorted(artifacts) == ["replication", "replication_consistency", "replication_summary"]
+    assert all(p.parent == paths.tables for p in artifacts.values())
+    # the cells the notebook lists: every table4 cell (missing) and none of table2 (equal)
+    diff = artifacts.results["differences"]
+    assert (diff["table"] == "table4").sum() == s.loc["table4", "cells"]
+    assert (diff["table"] == "table2").sum() == 0

@@ -52,7 +52,11 @@ class Stage:
 #: The pipeline's data flow: the one place that says which files each stage reads and writes.
 STAGES: dict[str, Stage] = {
     "00_synthesize": Stage(
-        reads=("{dictionary}", "data/published/*.csv"),
+        reads=(
+            "{dictionary}",
+            "data/published/published_long.csv",
+            "data/published/study_facts.csv",
+        ),
         writes=("data/raw/synthetic/*",),
         synthetic_only=True,
     ),
