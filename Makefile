@@ -73,7 +73,7 @@ PAPERMILL = $(PY) -m ccanalysis.pipeline run $< $@ -k $(KERNEL) \
   -p dictionary $(DICTIONARY) -p frame $(FRAME) -p privacy $(PRIVACY) -p min_cell $(MIN_CELL)
 
 LIB := src/ccanalysis
-COMMON := $(READY) .make/params $(LIB)/io.py $(LIB)/instrument.py $(LIB)/errors.py
+COMMON := $(READY) .make/params $(LIB)/io.py $(wildcard $(LIB)/instrument/*.py) $(LIB)/errors.py
 
 # ---- the notebooks and what each one uses -------------------------------------------------------
 NOTEBOOKS := 00_synthesize 01_clean 02_classify 03_tables 04_sensitivity 05_figures 06_replication
@@ -93,7 +93,7 @@ all: reports/index.html
 reports/00_synthesize.ipynb: notebooks/00_synthesize.ipynb $(COMMON) $(LIB)/synth.py $(wildcard data/published/*.csv)
 	$(PAPERMILL)
 
-reports/01_clean.ipynb: notebooks/01_clean.ipynb $(COMMON) $(LIB)/redcap.py $(LIB)/clean.py $(INPUT)
+reports/01_clean.ipynb: notebooks/01_clean.ipynb $(COMMON) $(LIB)/clean.py $(INPUT)
 	$(PAPERMILL)
 
 reports/02_classify.ipynb: notebooks/02_classify.ipynb $(COMMON) $(LIB)/classify.py reports/01_clean.ipynb

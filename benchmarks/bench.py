@@ -44,7 +44,7 @@ NOTEBOOKS = [
 ]
 STAGES = ["clean", "classify", "tables", "sensitivity", "figures", "replication"]
 FLOOR_IMPORTS = """import numpy, pandas, scipy, scipy.stats, statsmodels.api, matplotlib.pyplot
-import ccanalysis, ccanalysis.io, ccanalysis.instrument, ccanalysis.redcap, ccanalysis.clean
+import ccanalysis, ccanalysis.io, ccanalysis.instrument, ccanalysis.clean
 import ccanalysis.classify, ccanalysis.stats, ccanalysis.tables, ccanalysis.sensitivity
 import ccanalysis.figures, ccanalysis.replication, ccanalysis.synth, ccanalysis.pipeline
 """
@@ -243,9 +243,20 @@ def worker(stage: str, work: Path, scale: float, n_boot: int, seed: int) -> dict
 
     from ccanalysis import classify, clean, figures, replication, sensitivity, synth, tables
     from ccanalysis.instrument import read_dictionary
+    from ccanalysis.paths import Paths
+    from ccanalysis.stage import Params
 
     dictionary = ROOT / "data" / "raw" / "cc_survey_dictionary.csv"
-    raw, proc, tabs, figs = work / "raw", work / "processed", work / "tables", work / "figures"
+    raw, tabs, figs = work / "raw", work / "tables", work / "figures"
+    # ``work`` is the root of the stages' run: they write where Paths puts them (data/processed)
+    paths = Paths.of(
+        work,
+        export=raw / "cc_survey_export.csv",
+        dictionary=dictionary,
+        frame=raw / "clinic_frame.csv",
+    )
+    params = Params(seed=seed)
+    proc = paths.processed
     info: dict[str, object] = {}
     if stage == "synthesize" and scale == 1:
         # the study's size: the committed stand-in the pipeline uses (no re-synthesis)
@@ -263,10 +274,10 @@ def worker(stage: str, work: Path, scale: float, n_boot: int, seed: int) -> dict
         info["clinics"] = len(survey.frame)
     elif stage == "clean":
         t0 = time.perf_counter()
-        clean.run(raw / "cc_survey_export.csv", dictionary, raw / "clinic_frame.csv", proc)
+        clean.run(paths, params)
     elif stage == "classify":
         t0 = time.perf_counter()
-        classify.run(proc)
+        classify.run(paths, params)
     elif stage == "tables":
         spec = tables.load_spec(instrument=read_dictionary(dictionary))
         clinics = pd.read_parquet(proc / "clinics.parquet")
@@ -460,8 +471,8 @@ def capture_fisher_tables(work: Path, seed: int) -> list[tuple[str, object]]:
 
     stats.fisher_exact, tables._test_row = fisher, test_row
     try:
-        clinics = pd.read_parquet(work / "processed" / "clinics.parquet")
-        coordinators = pd.read_parquet(work / "processed" / "coordinators.parquet")
+        clinics = pd.read_parquet(work / "data" / "processed" / "clinics.parquet")
+        coordinators = pd.read_parquet(work / "data" / "processed" / "coordinators.parquet")
         tables.build_tables(tables.load_spec(), clinics, coordinators, seed=seed)
     finally:
         stats.fisher_exact, tables._test_row = orig_fisher, orig_row

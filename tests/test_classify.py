@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
+from fixtures.cc_exports import DICTIONARY, FIXTURES
 
+from ccanalysis import classify, clean
 from ccanalysis.classify import classification_log, classify_clinics, coordinator_groups
+from ccanalysis.paths import Paths
+from ccanalysis.stage import Params
 from ccanalysis.vocab import CRITERIA
+
+RAW = FIXTURES / "export_raw.csv"
+FRAME = FIXTURES / "clinic_frame.csv"
 
 YN = ["yes", "no"]
 
@@ -86,3 +95,39 @@ def test_coordinator_without_clinic_is_an_error() -> None:
     coordinators = pd.DataFrame({"coordinator_id": ["K1", "K9"]})
     with pytest.raises(ValueError, match="K9"):
         coordinator_groups(clinics, coordinators)
+
+
+def test_run_classifies_the_cleaned_fixture(tmp_path: Path) -> None:
+    """Stage 02 on the fixture export: 001 answers all four criteria yes, no other clinic does."""
+    paths = Paths.of(tmp_path, export=RAW, dictionary=DICTIONARY, frame=FRAME)
+    clean.run(paths, Params())
+    out = classify.run(paths, Params())
+    assert {k: p.name for k, p in out.items()} == {
+        "clinics": "clinics.parquet",
+        "coordinators": "coordinators.parquet",
+        "log": "classification_log.csv",
+    }
+    clinics = pd.read_parquet(out["clinics"]).set_index("clinic_id")
+    assert clinics["care_model"].astype(object).to_dict() == {
+        "001": "integrated_sw",
+        "002": "medical_nursing",
+        "007": "medical_nursing",
+        "010": "medical_nursing",
+        "011": "medical_nursing",
+    }
+    groups = pd.read_parquet(out["coordinators"]).set_index("coordinator_id")["group"]
+    assert groups.astype(object).to_dict() == {
+        "C01": "both",
+        "NA": "mn_only",
+        "C03": "mn_only",
+        "C04": "mn_only",
+    }
+    counts = out.results["counts"].set_index(["unit", "group"])["n"]
+    assert counts[("clinics", "medical_nursing")] == 4 and counts[("clinics", "integrated_sw")] == 1
+    criteria = out.results["criteria"]
+    assert list(criteria.index) == list(CRITERIA)
+    # 007 left sw_on_team blank; 002, 007, 011 have no social worker, so criteria 2-4 are blank
+    assert criteria.at["sw_on_team", "missing (counted as not yes)"] == 1
+    assert criteria.at["sw_responsible", "missing (counted as not yes)"] == 3
+    log = pd.read_csv(out["log"])
+    assert log["clinics"].groupby(log["criterion"]).sum().eq(5).all()

@@ -16,11 +16,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ccanalysis.errors import ValidationError
-from ccanalysis.instrument import Instrument, read_dictionary
-from ccanalysis.redcap import (
+from ccanalysis.instrument import (
+    Instrument,
     coordinator_disagreements,
     decode_checkbox_items,
     decode_checkbox_single,
+    read_dictionary,
     read_export,
     read_export_with_stats,
     split_frames,

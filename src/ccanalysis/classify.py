@@ -9,11 +9,12 @@ Coordinators are grouped by the models of the clinics they report on (Table 1).
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pandas as pd
 
 from ccanalysis.io import write_csv, write_parquet
+from ccanalysis.paths import Paths
+from ccanalysis.privacy import suppress_small
+from ccanalysis.stage import Artifacts, Params
 from ccanalysis.vocab import CARE_MODELS, CLINIC_GROUPS, COORDINATOR_GROUPS, CRITERIA, MODEL_GROUP
 
 
@@ -78,23 +79,6 @@ def coordinator_groups(clinics: pd.DataFrame, coordinators: pd.DataFrame) -> pd.
     return out
 
 
-def run(processed: Path) -> dict[str, pd.DataFrame]:
-    """The 02_classify stage: read the cleaned frames, classify, write the analysis frames.
-
-    Reads ``clinics_clean.parquet`` and ``coordinators_clean.parquet`` and writes ``clinics.parquet``
-    and ``coordinators.parquet`` (with ``care_model``/``group``) and ``classification_log.csv``.
-    """
-    clinics = classify_clinics(pd.read_parquet(processed / "clinics_clean.parquet"))
-    coordinators = coordinator_groups(
-        clinics, pd.read_parquet(processed / "coordinators_clean.parquet")
-    )
-    log = classification_log(clinics)
-    write_parquet(clinics, processed / "clinics.parquet")
-    write_parquet(coordinators, processed / "coordinators.parquet")
-    write_csv(log, processed / "classification_log.csv")
-    return {"clinics": clinics, "coordinators": coordinators, "log": log}
-
-
 def model_counts(clinics: pd.DataFrame, coordinators: pd.DataFrame) -> pd.DataFrame:
     """Clinics per care model and coordinators per group: the sizes every later table rests on."""
     rows = [
@@ -105,3 +89,39 @@ def model_counts(clinics: pd.DataFrame, coordinators: pd.DataFrame) -> pd.DataFr
         for g, n in coordinators["group"].value_counts(sort=False).items()
     ]
     return pd.DataFrame(rows, columns=["unit", "group", "n"])
+
+
+def criteria_table(log: pd.DataFrame) -> pd.DataFrame:
+    """The classification log wide: one row per criterion (paper's order), one column per answer."""
+    return log.pivot(index="criterion", columns="answer", values="clinics").loc[list(CRITERIA)]
+
+
+def run(paths: Paths, params: Params) -> Artifacts:
+    """Stage 02: classify the cleaned clinics and group the coordinators, in ``paths.processed``.
+
+    Reads ``clinics_clean.parquet`` and ``coordinators_clean.parquet`` and writes ``clinics.parquet``
+    and ``coordinators.parquet`` (with ``care_model``/``group``) and ``classification_log.csv``.
+    ``results`` holds the three frames and, for display, the clinics per model and coordinators per
+    group (``counts``) and the answers to each criterion (``criteria``), small cells suppressed in
+    privacy mode.
+    """
+    processed = paths.processed
+    clinics = classify_clinics(pd.read_parquet(processed / "clinics_clean.parquet"))
+    coordinators = coordinator_groups(
+        clinics, pd.read_parquet(processed / "coordinators_clean.parquet")
+    )
+    log = classification_log(clinics)
+    files = {
+        "clinics": write_parquet(clinics, processed / "clinics.parquet"),
+        "coordinators": write_parquet(coordinators, processed / "coordinators.parquet"),
+        "log": write_csv(log, processed / "classification_log.csv"),
+    }
+    small = params.suppress_below
+    return Artifacts(
+        files,
+        clinics=clinics,
+        coordinators=coordinators,
+        log=log,
+        counts=suppress_small(model_counts(clinics, coordinators), small),
+        criteria=suppress_small(criteria_table(log), small),
+    )

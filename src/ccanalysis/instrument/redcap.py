@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from ccanalysis.errors import ValidationError
-from ccanalysis.instrument import (
+from ccanalysis.instrument.dictionary import (
     BUILTIN_CHOICES,
     COMPLETE_CHOICES,
     Field,
