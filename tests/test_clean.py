@@ -9,7 +9,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from fixtures.cc_exports import DICTIONARY, FIXTURES, FRAME_ROWS, export_text, frame_text
+from fixtures.cc_exports import (
+    DICTIONARY,
+    FIXTURES,
+    FRAME_ROWS,
+    export_options,
+    export_text,
+    frame_text,
+)
 
 from ccanalysis import clean as clean_mod
 from ccanalysis.clean import (
@@ -24,8 +31,8 @@ from ccanalysis.clean import (
     urban_from_ruca,
 )
 from ccanalysis.errors import ValidationError
-from ccanalysis.instrument import Instrument, read_dictionary, read_export
-from ccanalysis.paths import Paths
+from ccanalysis.instrument import DELIMITERS, Instrument, read_dictionary, read_export
+from ccanalysis.paths import Paths, project_root
 from ccanalysis.stage import Params
 
 RAW = FIXTURES / "export_raw.csv"
@@ -348,3 +355,32 @@ def test_run_failure_while_writing_leaves_no_partial_file(
     with pytest.raises(OSError):
         run(paths, Params())
     assert list(paths.processed.iterdir()) == []
+
+
+@pytest.fixture(scope="module")
+def synthetic_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
+    """The bytes stage 01 writes from the synthetic stand-in (a comma export)."""
+    root = project_root()
+    paths = Paths.of(
+        tmp_path_factory.mktemp("comma"),
+        export=root / "data" / "raw" / "synthetic" / "cc_survey_export.csv",
+        dictionary=DICTIONARY,
+        frame=root / "data" / "raw" / "synthetic" / "clinic_frame.csv",
+    )
+    return {name: path.read_bytes() for name, path in run(paths, Params()).items()}
+
+
+@pytest.mark.parametrize("delimiter", [d for d in DELIMITERS if d != ","])
+def test_every_export_option_gives_the_same_outputs(
+    tmp_path: Path, inst: Instrument, synthetic_run: dict[str, bytes], delimiter: str
+) -> None:
+    """The synthetic export saved with another delimiter and a decimal comma: byte-identical
+    cleaned frames and log."""
+    root = project_root()
+    source = root / "data" / "raw" / "synthetic" / "cc_survey_export.csv"
+    export = write(
+        tmp_path, export_options(source.read_text(encoding="utf-8"), inst, delimiter), "x.csv"
+    )
+    frame = root / "data" / "raw" / "synthetic" / "clinic_frame.csv"
+    out = run(Paths.of(tmp_path, export=export, dictionary=DICTIONARY, frame=frame), Params())
+    assert {name: path.read_bytes() for name, path in out.items()} == synthetic_run
