@@ -247,16 +247,10 @@ def worker(stage: str, work: Path, scale: float, n_boot: int, seed: int) -> dict
     from ccanalysis.stage import Params
 
     dictionary = ROOT / "data" / "raw" / "cc_survey_dictionary.csv"
-    raw, tabs, figs = work / "raw", work / "tables", work / "figures"
-    # ``work`` is the root of the stages' run: they write where Paths puts them (data/processed)
-    paths = Paths.of(
-        work,
-        export=raw / "cc_survey_export.csv",
-        dictionary=dictionary,
-        frame=raw / "clinic_frame.csv",
-    )
-    params = Params(seed=seed)
-    proc = paths.processed
+    # the work directory is laid out as a project (data/raw/synthetic, data/processed, tables, ...)
+    paths = Paths.of(work, dictionary=dictionary)
+    raw, proc, tabs = paths.synthetic, paths.processed, paths.tables
+    figs = paths.figures
     info: dict[str, object] = {}
     if stage == "synthesize" and scale == 1:
         # the study's size: the committed stand-in the pipeline uses (no re-synthesis)
@@ -274,10 +268,10 @@ def worker(stage: str, work: Path, scale: float, n_boot: int, seed: int) -> dict
         info["clinics"] = len(survey.frame)
     elif stage == "clean":
         t0 = time.perf_counter()
-        clean.run(paths, params)
+        clean.run(paths, Params(seed=seed))
     elif stage == "classify":
         t0 = time.perf_counter()
-        classify.run(paths, params)
+        classify.run(paths, Params(seed=seed))
     elif stage == "tables":
         spec = tables.load_spec(instrument=read_dictionary(dictionary))
         clinics = pd.read_parquet(proc / "clinics.parquet")
@@ -456,6 +450,7 @@ def capture_fisher_tables(work: Path, seed: int) -> list[tuple[str, object]]:
     import pandas as pd
 
     from ccanalysis import stats, tables
+    from ccanalysis.paths import Paths
 
     captured: list[tuple[str, object]] = []
     current = {"id": "?"}
@@ -471,8 +466,9 @@ def capture_fisher_tables(work: Path, seed: int) -> list[tuple[str, object]]:
 
     stats.fisher_exact, tables._test_row = fisher, test_row
     try:
-        clinics = pd.read_parquet(work / "data" / "processed" / "clinics.parquet")
-        coordinators = pd.read_parquet(work / "data" / "processed" / "coordinators.parquet")
+        processed = Paths.of(work).processed  # the layout of worker()
+        clinics = pd.read_parquet(processed / "clinics.parquet")
+        coordinators = pd.read_parquet(processed / "coordinators.parquet")
         tables.build_tables(tables.load_spec(), clinics, coordinators, seed=seed)
     finally:
         stats.fisher_exact, tables._test_row = orig_fisher, orig_row
