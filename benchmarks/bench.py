@@ -44,7 +44,7 @@ NOTEBOOKS = [
 ]
 STAGES = ["clean", "classify", "tables", "sensitivity", "figures", "replication"]
 FLOOR_IMPORTS = """import numpy, pandas, scipy, scipy.stats, statsmodels.api, matplotlib.pyplot
-import ccanalysis, ccanalysis.io, ccanalysis.instrument, ccanalysis.redcap, ccanalysis.clean
+import ccanalysis, ccanalysis.io, ccanalysis.instrument, ccanalysis.clean
 import ccanalysis.classify, ccanalysis.stats, ccanalysis.tables, ccanalysis.sensitivity
 import ccanalysis.figures, ccanalysis.replication, ccanalysis.synth, ccanalysis.pipeline
 """
@@ -307,10 +307,10 @@ def worker(stage: str, work: Path, scale: float, n_boot: int, seed: int) -> dict
         _scaled_recruitment(Paths.of(ROOT).recruitment_flow, paths.recruitment_flow, scale)
     elif stage == "clean":
         t0 = time.perf_counter()
-        clean.run(raw / "cc_survey_export.csv", dictionary, raw / "clinic_frame.csv", proc)
+        clean.run(paths, Params(seed=seed))
     elif stage == "classify":
         t0 = time.perf_counter()
-        classify.run(proc)
+        classify.run(paths, Params(seed=seed))
     elif stage == "tables":
         spec = tables.load_spec(instrument=read_dictionary(dictionary))
         clinics = pd.read_parquet(proc / "clinics.parquet")

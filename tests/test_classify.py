@@ -1,13 +1,37 @@
-"""The care model rule of Table 2 and the coordinator groups of Table 1, on hand-made clinics."""
+"""The care model rule of Table 2, its alternative definitions, and the coordinator groups of
+Table 1, on hand-made clinics."""
 
 from __future__ import annotations
+
+import itertools
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from fixtures.cc_exports import DICTIONARY, FIXTURES
 
-from ccanalysis.classify import classification_log, classify_clinics, coordinator_groups
+from ccanalysis import classify, clean
+from ccanalysis.classify import (
+    DEFAULT_DEFINITION,
+    DEFINITIONS,
+    SYSTEM_MODELS,
+    classification_log,
+    classify_clinics,
+    compare_definitions,
+    coordinator_groups,
+    criteria_table,
+    definition_of,
+    get_definition,
+    model_counts,
+    models_by_definition,
+)
+from ccanalysis.paths import Paths, project_root
+from ccanalysis.stage import Params
 from ccanalysis.vocab import CRITERIA
+
+RAW = FIXTURES / "export_raw.csv"
+FRAME = FIXTURES / "clinic_frame.csv"
 
 YN = ["yes", "no"]
 
@@ -86,3 +110,243 @@ def test_coordinator_without_clinic_is_an_error() -> None:
     coordinators = pd.DataFrame({"coordinator_id": ["K1", "K9"]})
     with pytest.raises(ValueError, match="K9"):
         coordinator_groups(clinics, coordinators)
+
+
+def test_run_classifies_the_cleaned_fixture(tmp_path: Path) -> None:
+    """Stage 02 on the fixture export: 001 answers all four criteria yes, no other clinic does."""
+    paths = Paths.of(tmp_path, export=RAW, dictionary=DICTIONARY, frame=FRAME)
+    clean.run(paths, Params())
+    out = classify.run(paths, Params())
+    assert {k: p.name for k, p in out.items()} == {
+        "clinics": "clinics.parquet",
+        "coordinators": "coordinators.parquet",
+        "log": "classification_log.csv",
+    }
+    clinics = pd.read_parquet(out["clinics"]).set_index("clinic_id")
+    assert clinics["care_model"].astype(object).to_dict() == {
+        "001": "integrated_sw",
+        "002": "medical_nursing",
+        "007": "medical_nursing",
+        "010": "medical_nursing",
+        "011": "medical_nursing",
+    }
+    groups = pd.read_parquet(out["coordinators"]).set_index("coordinator_id")["group"]
+    assert groups.astype(object).to_dict() == {
+        "C01": "both",
+        "NA": "mn_only",
+        "C03": "mn_only",
+        "C04": "mn_only",
+    }
+    counts = out.results["counts"].set_index(["unit", "group"])["n"]
+    assert counts[("clinics", "medical_nursing")] == 4 and counts[("clinics", "integrated_sw")] == 1
+    criteria = out.results["criteria"]
+    assert list(criteria.index) == list(CRITERIA)
+    # 007 left sw_on_team blank; 002, 007, 011 have no social worker, so criteria 2-4 are blank
+    assert criteria.at["sw_on_team", "missing (counted as not yes)"] == 1
+    assert criteria.at["sw_responsible", "missing (counted as not yes)"] == 3
+    log = pd.read_csv(out["log"])
+    assert log["clinics"].groupby(log["criterion"]).sum().eq(5).all()
+
+
+# ----------------------------------------------------------------------------------------------
+# Care model definitions
+
+ANSWERS = ["yes", "no", None]
+
+
+def _every_answer() -> pd.DataFrame:
+    """Every combination of yes, no and missing to the four criteria (81 clinics, each its own
+    care system): the 16 yes/no combinations and every pattern of missing answers."""
+    combos = list(itertools.product(ANSWERS, repeat=4))
+    frame = _clinics([(f"C{i:02d}", f"K{i:02d}", list(c)) for i, c in enumerate(combos)])
+    frame["care_system_id"] = frame["clinic_id"]
+    return frame
+
+
+EVERY = _every_answer()
+ONLY_YES_NO = EVERY[EVERY[list(CRITERIA)].notna().all(axis=1)]
+
+
+def test_registry_names_every_definition_once() -> None:
+    assert list(DEFINITIONS) == ["paper", "sw_on_team", "sw_roles", "mncares", "system"]
+    assert DEFAULT_DEFINITION == "paper" and get_definition("paper") is DEFINITIONS["paper"]
+    assert all(d.id == key for key, d in DEFINITIONS.items())
+    assert len({d.label for d in DEFINITIONS.values()}) == len(DEFINITIONS)
+    assert DEFINITIONS["paper"].criteria == CRITERIA == DEFINITIONS["mncares"].criteria
+    assert DEFINITIONS["sw_on_team"].criteria == ("sw_on_team",)
+    assert DEFINITIONS["sw_roles"].criteria == ("sw_on_team", "sw_responsible")
+    assert DEFINITIONS["system"].requires == (*CRITERIA, "care_system_id")
+    with pytest.raises(ValueError, match="unknown care model definition 'bogus'.*sw_roles"):
+        get_definition("bogus")
+
+
+def test_default_definition_adds_only_the_three_columns() -> None:
+    out = classify_clinics(CLINICS)
+    assert list(out.columns) == [*CLINICS.columns, "isw_model", "care_model", "group"]
+    pd.testing.assert_frame_equal(out, classify_clinics(CLINICS, "paper"))
+    assert definition_of(out) is DEFINITIONS["paper"]
+
+
+@pytest.mark.parametrize(
+    ("definition", "integrated_of_81", "integrated_of_16"),
+    # 3^3 = 27 of the 81 answer patterns say yes to criterion 1, 3^2 = 9 to criteria 1 and 2,
+    # 1 to all four; of the 16 yes/no patterns 8, 4 and 1
+    [("paper", 1, 1), ("sw_on_team", 27, 8), ("sw_roles", 9, 4), ("mncares", 1, 1)],
+)
+def test_integrated_clinics_under_each_definition(
+    definition: str, integrated_of_81: int, integrated_of_16: int
+) -> None:
+    out = classify_clinics(EVERY, definition)
+    assert int(out["care_model"].eq("integrated_sw").sum()) == integrated_of_81
+    assert int(out["care_model"].eq("medical_nursing").sum()) == 81 - integrated_of_81
+    assert int(out.loc[ONLY_YES_NO.index, "group"].eq("isw").sum()) == integrated_of_16
+    assert out["isw_model"].eq("yes").sum() == integrated_of_81
+    if definition != "paper":
+        assert out["definition"].eq(DEFINITIONS[definition].label).all()
+        assert definition_of(out) is DEFINITIONS[definition]
+
+
+def test_mncares_three_conditions_equal_the_papers_four_criteria() -> None:
+    """The deck's third condition, "interacts with both patients and clinicians", is the paper's
+    criteria 3 and 4 together: the same clinics on every answer pattern, missing answers included."""
+    columns = ["isw_model", "care_model", "group"]
+    paper, mncares = classify_clinics(EVERY), classify_clinics(EVERY, "mncares")
+    pd.testing.assert_frame_equal(paper[columns], mncares[columns])
+    only = paper.index[paper["care_model"].eq("integrated_sw")]
+    assert EVERY.loc[only, list(CRITERIA)].to_numpy().tolist() == [["yes"] * 4]
+
+
+def test_mncares_equals_paper_on_the_synthetic_data() -> None:
+    root = project_root()
+    cleaned = clean.clean_files(
+        root / "data" / "raw" / "synthetic" / "cc_survey_export.csv",
+        DICTIONARY,
+        root / "data" / "raw" / "synthetic" / "clinic_frame.csv",
+    )
+    columns = ["isw_model", "care_model", "group"]
+    paper = classify_clinics(cleaned.clinics)
+    pd.testing.assert_frame_equal(
+        paper[columns], classify_clinics(cleaned.clinics, "mncares")[columns]
+    )
+    assert paper["care_model"].value_counts().to_dict() == {
+        "medical_nursing": 178,
+        "integrated_sw": 139,
+    }
+
+
+# A hand-made sample: system A all integrated, B mixed, C all medical/nursing (paper's criteria)
+SYSTEMS = _clinics(
+    [
+        ("A1", "KA", ["yes", "yes", "yes", "yes"]),
+        ("A2", "KA", ["yes", "yes", "yes", "yes"]),
+        ("B1", "KB", ["yes", "yes", "yes", "yes"]),
+        ("B2", "KB", ["yes", "yes", "no", "yes"]),  # integrated by criteria 1-2 and by 1
+        ("B3", "KB2", ["yes", "no", None, None]),  # integrated by criterion 1 only
+        ("C1", "KC", ["no", None, None, None]),
+        ("C2", "KC", [None, None, None, None]),
+        ("C3", "KC", ["yes", None, None, None]),  # integrated by criterion 1 only
+    ]
+)
+SYSTEMS["care_system_id"] = [c[0] for c in SYSTEMS["clinic_id"]]
+
+
+def test_system_level_view() -> None:
+    out = classify_clinics(SYSTEMS, "system").set_index("clinic_id")
+    assert out["system_model"].astype(object).to_dict() == {
+        "A1": "integrated_sw",
+        "A2": "integrated_sw",
+        "B1": "mixed",
+        "B2": "mixed",
+        "B3": "mixed",
+        "C1": "medical_nursing",
+        "C2": "medical_nursing",
+        "C3": "medical_nursing",
+    }
+    assert list(out["system_model"].cat.categories) == list(SYSTEM_MODELS)
+    assert out["group"].astype(object).tolist() == ["isw", "isw", *[np.nan] * 3, *["mn"] * 3]
+    assert out["isw_model"].isna().sum() == 3 and out["care_model"].isna().sum() == 3
+    log = classification_log(out.reset_index()).set_index(["criterion", "answer"])["clinics"]
+    assert log[("system_model", "mixed")] == 3 and log[("system_model", "integrated_sw")] == 2
+    assert log[("sw_on_team", "yes")] == 6
+    wide = criteria_table(classification_log(out.reset_index()))
+    assert list(wide.columns) == ["missing (counted as not yes)", "no", "yes"]
+    assert wide.loc["sw_responsible"].tolist() == [3, 1, 4]  # C1 C2 C3 missing; B3 no
+    assert set(classification_log(out.reset_index())["definition"]) == {DEFINITIONS["system"].label}
+    with pytest.raises(KeyError, match="care_system_id"):
+        classify_clinics(SYSTEMS.drop(columns="care_system_id"), "system")
+
+
+def test_coordinators_of_mixed_systems_have_no_group() -> None:
+    clinics = classify_clinics(SYSTEMS, "system")
+    coordinators = pd.DataFrame({"coordinator_id": ["KA", "KB", "KB2", "KC"]})
+    out = coordinator_groups(clinics, coordinators)
+    assert out["group"].astype(object).tolist() == ["isw_only", np.nan, np.nan, "mn_only"]
+    assert out["n_clinics_isw"].tolist() == [2, 0, 0, 0]
+    assert out["n_clinics_mn"].tolist() == [0, 0, 0, 3]
+    assert set(out["definition"]) == {DEFINITIONS["system"].label}
+    counts = model_counts(clinics, out).set_index(["unit", "group"])["n"]
+    assert (
+        counts[("clinics", "unclassified")] == 3 and counts[("coordinators", "unclassified")] == 2
+    )
+    with pytest.raises(ValueError, match="K9"):  # a coordinator with no clinic is still an error
+        coordinator_groups(clinics, pd.DataFrame({"coordinator_id": ["KA", "K9"]}))
+
+
+def test_compare_definitions_counts_models_and_changes() -> None:
+    table = compare_definitions(SYSTEMS).set_index("definition")
+    assert list(table.index) == list(DEFINITIONS)
+    columns = [
+        "integrated_sw",
+        "medical_nursing",
+        "unclassified",
+        "changed",
+        "mn_to_isw",
+        "isw_to_mn",
+        "to_unclassified",
+    ]
+    # paper: A1 A2 B1 integrated; criterion 1 adds B2 B3 C3; criteria 1-2 add B2; the system view
+    # keeps A (all integrated) and C (none), and leaves B1 (integrated), B2 and B3 unclassified
+    assert table[columns].to_dict("index") == {
+        "paper": dict(zip(columns, [3, 5, 0, 0, 0, 0, 0], strict=True)),
+        "sw_on_team": dict(zip(columns, [6, 2, 0, 3, 3, 0, 0], strict=True)),
+        "sw_roles": dict(zip(columns, [4, 4, 0, 1, 1, 0, 0], strict=True)),
+        "mncares": dict(zip(columns, [3, 5, 0, 0, 0, 0, 0], strict=True)),
+        "system": dict(zip(columns, [2, 3, 3, 3, 0, 0, 3], strict=True)),
+    }
+    assert table.at["sw_roles", "label"] == DEFINITIONS["sw_roles"].label
+    models = models_by_definition(SYSTEMS)
+    assert models.loc["B2"].to_dict() == {
+        "paper": "medical_nursing",
+        "sw_on_team": "integrated_sw",
+        "sw_roles": "integrated_sw",
+        "mncares": "medical_nursing",
+        "system": "unclassified",
+    }
+
+
+def test_classifying_again_replaces_the_classification() -> None:
+    once = classify_clinics(SYSTEMS, "system")
+    again = classify_clinics(once, "paper")
+    pd.testing.assert_frame_equal(again, classify_clinics(SYSTEMS))
+
+
+def test_run_under_an_alternative_definition(tmp_path: Path) -> None:
+    paths = Paths.of(tmp_path, export=RAW, dictionary=DICTIONARY, frame=FRAME)
+    clean.run(paths, Params())
+    out = classify.run(paths, Params(definition="sw_on_team"))
+    label = DEFINITIONS["sw_on_team"].label
+    clinics = pd.read_parquet(out["clinics"]).set_index("clinic_id")
+    # 010 has a social worker on the team who is not responsible for social services
+    assert clinics["care_model"].eq("integrated_sw").sum() == 2
+    assert clinics.at["010", "care_model"] == "integrated_sw"
+    assert set(clinics["definition"]) == {label}
+    assert set(pd.read_parquet(out["coordinators"])["definition"]) == {label}
+    assert set(pd.read_csv(out["log"])["definition"]) == {label}
+    assert definition_of(clinics) is DEFINITIONS["sw_on_team"]
+    changes = out.results["definitions"]
+    assert changes.at["sw_on_team", "changed"] == 1 and changes.at["sw_on_team", "mn_to_isw"] == 1
+    with pytest.raises(ValueError, match="unknown care model definition"):
+        classify.run(paths, Params(definition="sw_everywhere"))
+    default = classify.run(paths, Params())
+    assert "definition" not in pd.read_parquet(default["clinics"]).columns
+    assert list(pd.read_csv(default["log"]).columns) == ["criterion", "answer", "clinics"]

@@ -9,7 +9,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from fixtures.cc_exports import DICTIONARY, FIXTURES, FRAME_ROWS, export_text, frame_text
+from fixtures.cc_exports import (
+    DICTIONARY,
+    FIXTURES,
+    FRAME_ROWS,
+    export_options,
+    export_text,
+    frame_text,
+)
 
 from ccanalysis import clean as clean_mod
 from ccanalysis.clean import (
@@ -24,8 +31,9 @@ from ccanalysis.clean import (
     urban_from_ruca,
 )
 from ccanalysis.errors import ValidationError
-from ccanalysis.instrument import Instrument, read_dictionary
-from ccanalysis.redcap import read_export
+from ccanalysis.instrument import DELIMITERS, Instrument, read_dictionary, read_export
+from ccanalysis.paths import Paths, project_root
+from ccanalysis.stage import Params
 
 RAW = FIXTURES / "export_raw.csv"
 FRAME = FIXTURES / "clinic_frame.csv"
@@ -273,16 +281,35 @@ def test_format_log(cleaned: clean_mod.Cleaned) -> None:
 # run: all or nothing, inputs untouched
 
 
+def run_paths(root: Path, export: Path = RAW, frame: Path = FRAME) -> Paths:
+    """The paths of a run in ``root`` on the given inputs (the fixture's dictionary)."""
+    return Paths.of(root, export=export, dictionary=DICTIONARY, frame=frame)
+
+
 def test_run_writes_outputs(tmp_path: Path, cleaned: clean_mod.Cleaned) -> None:
     before = checksums(RAW, DICTIONARY, FRAME)
-    out = run(RAW, DICTIONARY, FRAME, tmp_path / "out")
+    paths = run_paths(tmp_path)
+    out = run(paths, Params())
     assert checksums(RAW, DICTIONARY, FRAME) == before
     assert {k: p.name for k, p in out.items()} == OUTPUT_FILES
-    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(OUTPUT_FILES.values())
+    assert sorted(p.name for p in paths.processed.iterdir()) == sorted(OUTPUT_FILES.values())
     pd.testing.assert_frame_equal(pd.read_parquet(out["clinics"]), cleaned.clinics)
     pd.testing.assert_frame_equal(pd.read_parquet(out["coordinators"]), cleaned.coordinators)
     log = pd.read_csv(out["log"], dtype={"item": str}, keep_default_na=False)
     assert log["value"].tolist() == cleaned.log["value"].tolist()
+
+
+def test_run_results_for_display(tmp_path: Path) -> None:
+    out = run(run_paths(tmp_path), Params())
+    strata = out.results["strata"]
+    # 001 (RUCA 1) and 002 (RUCA 3) urban in small S1; 007, 010 medium; 011 large; 2 urban, 3 rural
+    assert strata.at["small", "urban"] == 2 and strata.at["medium", "rural"] == 2
+    assert strata.at["All", "All"] == 5
+    assert out.results["missing"].at["years_cc_role", "coordinator_disagreement"] == 1
+    assert out.results["summary"].startswith("counts:")
+    private = run(run_paths(tmp_path), Params(data_mode="redcap", privacy=True))
+    assert private.results["strata"].at["All", "All"] == "<11"
+    assert private.results["strata"].at["large", "urban"] == 0  # zero cells stay visible
 
 
 def test_run_with_labels_export_and_missing_codes(tmp_path: Path) -> None:
@@ -307,17 +334,17 @@ def test_run_failure_writes_nothing(tmp_path: Path, damage: str) -> None:
     else:
         frame.write_text(frame_text().replace("007,S2", "007,S1"), encoding="utf-8")
     before = checksums(export, frame, DICTIONARY)
-    outdir = tmp_path / "out"
+    paths = run_paths(tmp_path / "root", export, frame)
     with pytest.raises(ValidationError):
-        run(export, DICTIONARY, frame, outdir)
-    assert not outdir.exists() or list(outdir.iterdir()) == []
+        run(paths, Params())
+    assert not paths.processed.exists() or list(paths.processed.iterdir()) == []
     assert checksums(export, frame, DICTIONARY) == before
 
 
 def test_run_failure_while_writing_leaves_no_partial_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    outdir = tmp_path / "out"
+    paths = run_paths(tmp_path)
     real = pd.DataFrame.to_csv
 
     def broken(self: pd.DataFrame, *args: object, **kwargs: object) -> None:
@@ -326,5 +353,34 @@ def test_run_failure_while_writing_leaves_no_partial_file(
 
     monkeypatch.setattr(pd.DataFrame, "to_csv", broken)
     with pytest.raises(OSError):
-        run(RAW, DICTIONARY, FRAME, outdir)
-    assert list(outdir.iterdir()) == []
+        run(paths, Params())
+    assert list(paths.processed.iterdir()) == []
+
+
+@pytest.fixture(scope="module")
+def synthetic_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
+    """The bytes stage 01 writes from the synthetic stand-in (a comma export)."""
+    root = project_root()
+    paths = Paths.of(
+        tmp_path_factory.mktemp("comma"),
+        export=root / "data" / "raw" / "synthetic" / "cc_survey_export.csv",
+        dictionary=DICTIONARY,
+        frame=root / "data" / "raw" / "synthetic" / "clinic_frame.csv",
+    )
+    return {name: path.read_bytes() for name, path in run(paths, Params()).items()}
+
+
+@pytest.mark.parametrize("delimiter", [d for d in DELIMITERS if d != ","])
+def test_every_export_option_gives_the_same_outputs(
+    tmp_path: Path, inst: Instrument, synthetic_run: dict[str, bytes], delimiter: str
+) -> None:
+    """The synthetic export saved with another delimiter and a decimal comma: byte-identical
+    cleaned frames and log."""
+    root = project_root()
+    source = root / "data" / "raw" / "synthetic" / "cc_survey_export.csv"
+    export = write(
+        tmp_path, export_options(source.read_text(encoding="utf-8"), inst, delimiter), "x.csv"
+    )
+    frame = root / "data" / "raw" / "synthetic" / "clinic_frame.csv"
+    out = run(Paths.of(tmp_path, export=export, dictionary=DICTIONARY, frame=frame), Params())
+    assert {name: path.read_bytes() for name, path in out.items()} == synthetic_run

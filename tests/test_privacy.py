@@ -6,7 +6,9 @@ import subprocess
 import sys
 import zipfile
 
-from ccanalysis.privacy import checkable_ids, find_ids, main
+import pytest
+
+from ccanalysis.privacy import checkable_ids, export_ids, find_ids, main
 
 
 def test_short_numeric_ids_are_not_checkable() -> None:
@@ -19,6 +21,14 @@ def test_ids_are_found_as_tokens_not_substrings(tmp_path) -> None:
     (tmp_path / "c.md").write_text("clinic 1234 answered")
     hits = find_ids(["C0012", "1234", "C0099"], [tmp_path])
     assert [(p.name, i) for p, i in hits] == [("a.html", "C0012"), ("c.md", "1234")]
+
+
+@pytest.mark.parametrize("sep", [",", ";", "\t", "|", "^"])
+def test_export_ids_under_every_redcap_delimiter(tmp_path, sep) -> None:
+    export = tmp_path / "export.csv"
+    rows = ["record_id,coordinator_id,q", "C0001,K01,1", "C0002,K02,2"]
+    export.write_text("\ufeff" + "\r\n".join(r.replace(",", sep) for r in rows) + "\r\n")
+    assert export_ids(export) == ["C0001", "C0002", "K01", "K02"]
 
 
 def test_ids_inside_a_word_document_are_found(tmp_path) -> None:

@@ -11,20 +11,24 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from fixtures.cc_exports import DICTIONARY, FIXTURES, RECORDS, export_text
+from fixtures.cc_exports import DICTIONARY, FIXTURES, RECORDS, export_options, export_text
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ccanalysis.errors import ValidationError
-from ccanalysis.instrument import Instrument, read_dictionary
-from ccanalysis.redcap import (
+from ccanalysis.instrument import (
+    DELIMITERS,
+    Instrument,
     coordinator_disagreements,
     decode_checkbox_items,
     decode_checkbox_single,
+    detect_delimiter,
+    read_dictionary,
     read_export,
     read_export_with_stats,
     split_frames,
 )
+from ccanalysis.paths import project_root
 
 RAW = FIXTURES / "export_raw.csv"
 LABELS = FIXTURES / "export_labels.csv"
@@ -44,13 +48,13 @@ def records(inst: Instrument) -> pd.DataFrame:
 # Helpers editing an export's CSV text
 
 
-def _parse(text: str) -> list[list[str]]:
-    return list(csv.reader(io.StringIO(text, newline="")))
+def _parse(text: str, delimiter: str = ",") -> list[list[str]]:
+    return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
 
 
-def _unparse(rows: list[list[str]]) -> str:
+def _unparse(rows: list[list[str]], delimiter: str = ",") -> str:
     buf = io.StringIO()
-    csv.writer(buf, lineterminator="\n").writerows(rows)
+    csv.writer(buf, delimiter=delimiter, lineterminator="\n").writerows(rows)
     return buf.getvalue()
 
 
@@ -78,6 +82,12 @@ def write(tmp_path: Path, text: str, name: str = "export.csv") -> Path:
     path = tmp_path / name
     path.write_text(text, encoding="utf-8", newline="")
     return path
+
+
+def small_dictionary(tmp_path: Path, rows: str, name: str = "dict.csv") -> Instrument:
+    """A hand-made dictionary: REDCap's header, then ``rows`` (CSV lines)."""
+    header = DICTIONARY.read_text(encoding="utf-8").splitlines()[0]
+    return read_dictionary(write(tmp_path, header + "\n" + rows, name))
 
 
 def assert_names(
@@ -251,15 +261,13 @@ def test_leading_zeros_and_na_text_kept(records: pd.DataFrame) -> None:
 
 
 def test_na_in_free_text_field_stays_text(tmp_path: Path) -> None:
-    text = (
-        DICTIONARY.read_text(encoding="utf-8").splitlines()[0] + "\n"
+    small = small_dictionary(
+        tmp_path,
         "record_id,id,,text,Record,,,,,,y,,,,,,,\n"
         "comment,id,,text,A comment,,,,,,,,,,,,,\n"
-        "score,id,,text,A score,,,integer,0,10,,,,,,,,\n"
+        "score,id,,text,A score,,,integer,0,10,,,,,,,,\n",
     )
-    dictionary = write(tmp_path, text, "dict.csv")
     export = write(tmp_path, "record_id,comment,score,id_complete\n1,NA,NA,2\n2,,,0\n")
-    small = read_dictionary(dictionary)
     with pytest.raises(ValidationError) as exc:  # "NA" is text: not a number
         read_export(export, small)
     assert_names(exc.value, export, "1", "score", "NA")
@@ -445,13 +453,12 @@ def test_unknown_yesno_code(tmp_path: Path, inst: Instrument) -> None:
 
 
 def test_unknown_dropdown_code(tmp_path: Path) -> None:
-    text = (
-        DICTIONARY.read_text(encoding="utf-8").splitlines()[0] + "\n"
+    small = small_dictionary(
+        tmp_path,
         "record_id,id,,text,Record,,,,,,y,,,,,,,\n"
         'size,id,,dropdown,Size,"1, Small | 2, Large",,,,,,,,,,,,'
-        '"@CC-LEVELS=""1=small 2=large"""\n'
+        '"@CC-LEVELS=""1=small 2=large"""\n',
     )
-    small = read_dictionary(write(tmp_path, text, "dict.csv"))
     path = write(tmp_path, "record_id,size,id_complete\nA,2,2\nB,3,2\n")
     assert_names(_raises(path, small), path, "B", "size", "3")
     path.write_text("record_id,size,id_complete\nA,2,2\nB,1,2\n", encoding="utf-8")
@@ -519,13 +526,13 @@ def test_required_identifier_empty(tmp_path: Path, inst: Instrument) -> None:
 
 
 def test_dictionary_does_not_match(tmp_path: Path) -> None:
-    text = (
-        DICTIONARY.read_text(encoding="utf-8").splitlines()[0] + "\n"
+    other = small_dictionary(
+        tmp_path,
         "study_id,demo,,text,Study ID,,,,,,y,,,,,,,\n"
         "age,demo,,text,Age,,,integer,0,120,,,,,,,,\n"
-        'sex,demo,,radio,Sex,"1, F | 2, M",,,,,,,,,,,,"@CC-LEVELS=""1=f 2=m"""\n'
+        'sex,demo,,radio,Sex,"1, F | 2, M",,,,,,,,,,,,"@CC-LEVELS=""1=f 2=m"""\n',
+        "other_dict.csv",
     )
-    other = read_dictionary(write(tmp_path, text, "other_dict.csv"))
     path = write(tmp_path, export_text())
     err = _raises(path, other)
     assert "the export does not match the dictionary" in err.problem
@@ -533,10 +540,127 @@ def test_dictionary_does_not_match(tmp_path: Path) -> None:
     assert str(err.value).startswith("record_id,coordinator_id")
 
 
-def test_semicolon_delimiter(tmp_path: Path, inst: Instrument) -> None:
-    text = "\n".join(line.replace(",", ";") for line in export_text().splitlines()) + "\n"
-    err = _raises(write(tmp_path, text), inst)
-    assert "';'" in err.problem
+# ----------------------------------------------------------------------------------------------
+# REDCap's export options: the delimiter and the decimal character
+
+OPTIONS = [(d, name) for d, name in DELIMITERS.items()]
+
+
+@pytest.mark.parametrize(("delimiter", "name"), OPTIONS)
+@pytest.mark.parametrize("labels", [False, True])
+def test_every_delimiter_reads_like_the_comma_export(
+    tmp_path: Path, inst: Instrument, records: pd.DataFrame, delimiter: str, name: str, labels: bool
+) -> None:
+    text = export_options(export_text(labels=labels), inst, delimiter)
+    if delimiter != ",":
+        assert "3,5" in text and "3.5" not in text  # 001's years_cc_role with a decimal comma
+    out, stats = read_export_with_stats(write(tmp_path, text), inst)
+    pd.testing.assert_frame_equal(out, records)
+    assert (stats.delimiter, stats.labels) == (delimiter, labels)
+    assert records.at[0, "years_cc_role"] == 3.5 and records.at[4, "years_cc_role"] == 0.5
+
+
+@pytest.fixture(scope="module")
+def synthetic(inst: Instrument) -> tuple[str, pd.DataFrame]:
+    """The synthetic stand-in's export (read, never written) and its frame."""
+    path = project_root() / "data" / "raw" / "synthetic" / "cc_survey_export.csv"
+    return path.read_text(encoding="utf-8"), read_export(path, inst)
+
+
+@pytest.mark.parametrize("delimiter", [d for d in DELIMITERS if d != ","])
+def test_synthetic_export_under_every_delimiter(
+    tmp_path: Path, inst: Instrument, synthetic: tuple[str, pd.DataFrame], delimiter: str
+) -> None:
+    text, expected = synthetic
+    variant = export_options(text, inst, delimiter)
+    assert variant.count(",") > 300  # the decimals of the number fields
+    out = read_export(write(tmp_path, variant), inst)
+    pd.testing.assert_frame_equal(out, expected)
+    assert len(out) == 317 and out["years_cc_role"].mod(1).gt(0).any()
+
+
+def test_delimiter_found_from_the_dictionary_not_from_counts(tmp_path: Path) -> None:
+    """Labels full of commas, delimited by semicolons: more commas than semicolons in the header,
+    yet only the semicolon splits it into the dictionary's columns."""
+    small = small_dictionary(
+        tmp_path,
+        "record_id,id,,text,Record,,,,,,y,,,,,,,\n"
+        'age,id,,text,"Age, in years, at the visit",,,number,0,120,,,,,,,,\n'
+        'sex,id,,text,"Sex, as recorded, at birth",,,,,,,,,,,,,\n',
+    )
+    header = "Record;Age, in years, at the visit;Sex, as recorded, at birth;Complete?"
+    assert header.count(",") > header.count(";")
+    export = write(tmp_path, header + "\nA;40,5;F;Complete\nB;;M;Incomplete\n")
+    assert detect_delimiter(export.read_text(encoding="utf-8"), small) == ";"
+    out = read_export(export, small)
+    assert out["age"].tolist()[0] == 40.5 and pd.isna(out["age"].tolist()[1])
+    assert out["sex"].tolist() == ["F", "M"]
+
+
+def test_decimal_comma_and_point_in_one_semicolon_export(tmp_path: Path, inst: Instrument) -> None:
+    text = set_cell(export_text(), "010", "years_cc_role", "4,25")  # the rest keep their points
+    out = read_export(write(tmp_path, export_options(text, inst, ";").replace("0,5", "0.5")), inst)
+    assert out["years_cc_role"].tolist()[:2] == [3.5, 4.0]
+    assert out.set_index("record_id").at["010", "years_cc_role"] == 4.25
+    assert out.set_index("record_id").at["011", "years_cc_role"] == 0.5
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "problem"),
+    [
+        ("years_cc_role", "50,5", "range 0 to 50"),  # checked as 50.5, reported as written
+        ("hours_cc_week", "20,5", "not an integer"),
+        ("years_cc_role", "1,2,5", "text in a number field"),
+        ("years_cc_role", "3,5.0", "text in a number field"),
+    ],
+)
+def test_decimal_comma_values_checked_as_numbers(
+    tmp_path: Path, inst: Instrument, column: str, value: str, problem: str
+) -> None:
+    text = _unparse(_parse(set_cell(export_text(), "002", column, value)), "\t")
+    path = write(tmp_path, text)
+    err = _raises(path, inst)
+    assert_names(err, path, "002", column, value)
+    assert problem in err.problem
+
+
+def test_decimal_comma_under_comma_delimiter(tmp_path: Path, inst: Instrument) -> None:
+    text = set_cell(export_text(), "010", "years_cc_role", "50,5")
+    assert '"50,5"' in text  # quoted, as a CSV writer must
+    path = write(tmp_path, text)
+    err = _raises(path, inst)
+    assert_names(err, path, "010", "years_cc_role", "50,5")
+    assert "decimal comma in a comma-delimited export" in err.problem and "line 5" in err.problem
+
+
+def test_unknown_delimiter(tmp_path: Path, inst: Instrument) -> None:
+    text = _unparse(_parse(export_text()), "#")
+    path = write(tmp_path, text)
+    err = _raises(path, inst)
+    assert_names(err, path, None, "header", text[:60] + "...")
+    assert "the export does not match the dictionary" in err.problem
+    assert "comma, semicolon, tab, pipe, caret" in err.problem and "at most 0 of" in err.problem
+
+
+def test_mixed_delimiters_whole_row(tmp_path: Path, inst: Instrument) -> None:
+    lines = export_options(export_text(), inst, ";").splitlines()
+    lines[4] = export_text().splitlines()[4]  # record 010 delimited by commas
+    path = write(tmp_path, "\n".join(lines) + "\n")
+    err = _raises(path, inst)
+    assert (err.file, err.record, err.field) == (str(path), "010", "record_id")
+    assert "mixed delimiters" in err.problem and "comma (',')" in err.problem
+    assert "semicolon (';')" in err.problem and "line 5 has 1 values" in err.problem
+    assert all(part in str(err) for part in (str(path), "record 010", "field record_id"))
+
+
+def test_mixed_delimiters_within_a_row(tmp_path: Path, inst: Instrument) -> None:
+    lines = export_options(export_text(), inst, "|").splitlines()
+    assert lines[3].startswith("007|NA|S2|2|")
+    lines[3] = lines[3].replace("007|NA|S2|2|", "007|NA|S2^2|", 1)
+    path = write(tmp_path, "\n".join(lines) + "\n")
+    err = _raises(path, inst)
+    assert_names(err, path, "007", "care_system_id", "S2^2")
+    assert "caret ('^')" in err.problem and "pipe ('|')" in err.problem
 
 
 def test_ragged_row(tmp_path: Path, inst: Instrument) -> None:
@@ -583,17 +707,17 @@ def test_fixture_records_match_builder() -> None:
 # Property: a damaged export gives a frame or a ValidationError, never another exception
 
 
-def _corrupt(data: st.DataObject, text: str) -> bytes:
+def _corrupt(data: st.DataObject, text: str, delimiter: str = ",") -> bytes:
     kind = data.draw(st.sampled_from(["cell", "drop", "truncate", "latin1", "dupline", "bytes"]))
-    rows = _parse(text)
+    rows = _parse(text, delimiter)
     if kind == "cell":
         r = data.draw(st.integers(0, len(rows) - 1))
         c = data.draw(st.integers(0, len(rows[0]) - 1))
         rows[r][c] = data.draw(st.text(st.characters(codec="utf-8"), max_size=12))
-        return _unparse(rows).encode("utf-8")
+        return _unparse(rows, delimiter).encode("utf-8")
     if kind == "drop":
         c = data.draw(st.integers(0, len(rows[0]) - 1))
-        return _unparse([r[:c] + r[c + 1 :] for r in rows]).encode("utf-8")
+        return _unparse([r[:c] + r[c + 1 :] for r in rows], delimiter).encode("utf-8")
     if kind == "truncate":
         raw = text.encode("utf-8")
         return raw[: data.draw(st.integers(0, len(raw)))]
@@ -601,7 +725,7 @@ def _corrupt(data: st.DataObject, text: str) -> bytes:
         r = data.draw(st.integers(0, len(rows) - 1))
         c = data.draw(st.integers(0, len(rows[0]) - 1))
         rows[r][c] = data.draw(st.sampled_from(["Zoë", "Müller", "é", "1é"]))
-        return _unparse(rows).encode("latin-1")
+        return _unparse(rows, delimiter).encode("latin-1")
     if kind == "dupline":
         lines = text.splitlines(keepends=True)
         i = data.draw(st.integers(0, len(lines) - 1))
@@ -615,12 +739,13 @@ def _corrupt(data: st.DataObject, text: str) -> bytes:
 @settings(
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
-@given(data=st.data(), labels=st.booleans())
+@given(data=st.data(), labels=st.booleans(), delimiter=st.sampled_from(list(DELIMITERS)))
 def test_corrupted_export_never_crashes(
-    tmp_path: Path, inst: Instrument, data: st.DataObject, labels: bool
+    tmp_path: Path, inst: Instrument, data: st.DataObject, labels: bool, delimiter: str
 ) -> None:
     path = tmp_path / "corrupt.csv"
-    path.write_bytes(_corrupt(data, export_text(labels=labels)))
+    text = export_options(export_text(labels=labels), inst, delimiter)
+    path.write_bytes(_corrupt(data, text, delimiter))
     try:
         out = read_export(path, inst)
     except ValidationError as err:

@@ -1,6 +1,6 @@
 """Tests of the synthetic stand-in: every printed number of Tables 1-4 recomputed from the export.
 
-The export is decoded with the project's reader (``ccanalysis.redcap.read_export`` and
+The export is decoded with the project's reader (``ccanalysis.instrument.read_export`` and
 ``split_frames``). If that reader is unavailable the tiny decoder below is used instead (the hook is
 ``_decode``), so these tests do not depend on work in progress elsewhere.
 """
@@ -62,7 +62,7 @@ def written(instrument, targets, calibration, tmp_path_factory):
 
 
 def _fallback_decode(path: Path, instrument: Instrument) -> pd.DataFrame:
-    """Minimal raw-export decoder (used only when ccanalysis.redcap is not importable)."""
+    """Minimal raw-export decoder (used only when ccanalysis.instrument is not importable)."""
     raw = pd.read_csv(path, dtype=str, keep_default_na=False)
     cols: dict[str, object] = {}
     for f in instrument.fields:
@@ -94,7 +94,7 @@ def _fallback_decode(path: Path, instrument: Instrument) -> pd.DataFrame:
 def _decode(path: Path, instrument: Instrument) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Clinic and coordinator frames of an export. HOOK: the project's reader when available."""
     try:
-        from ccanalysis.redcap import read_export, split_frames
+        from ccanalysis.instrument import read_export, split_frames
     except ImportError:  # pragma: no cover - reader not yet written
         records = _fallback_decode(path, instrument)
         form = "coordinator"

@@ -1,8 +1,9 @@
 """Stage 01: join the decoded export with the clinic frame, derive rurality and system size.
 
-``run`` reads the export, the dictionary and the clinic frame, validates all of them, and only then
-writes ``clinics_clean.parquet``, ``coordinators_clean.parquet`` and ``cleaning_log.csv`` (all three
-atomically: on any error nothing is written). Everything else here is a pure function of frames.
+``run(paths, params)`` reads the export, the dictionary and the clinic frame, validates all of them,
+and only then writes ``clinics_clean.parquet``, ``coordinators_clean.parquet`` and
+``cleaning_log.csv`` (all three atomically: on any error nothing is written). Everything else here is
+a pure function of frames.
 """
 
 from __future__ import annotations
@@ -16,19 +17,23 @@ import numpy as np
 import pandas as pd
 
 from ccanalysis.errors import ValidationError
-from ccanalysis.instrument import Instrument, read_dictionary
-from ccanalysis.io import atomic_path
-from ccanalysis.redcap import (
+from ccanalysis.instrument import (
     CARE_SYSTEM_ID,
     COORDINATOR_FORM,
     COORDINATOR_ID,
+    Instrument,
     clinic_items,
     coordinator_disagreements,
     coordinator_items,
+    read_dictionary,
     read_export_with_stats,
     read_rows,
     split_frames,
 )
+from ccanalysis.io import atomic_path
+from ccanalysis.paths import Paths
+from ccanalysis.privacy import suppress_small
+from ccanalysis.stage import Artifacts, Params
 from ccanalysis.vocab import (
     MEDIUM_MAX,
     RUCA_MAX,
@@ -331,7 +336,7 @@ def clean(
     -------
     Cleaned
         ``clinics`` (see :func:`attach_frame`), ``coordinators`` (coordinator_id, care_system_id,
-        n_clinics, coordinator items; see :func:`ccanalysis.redcap.split_frames`) and ``log``.
+        n_clinics, coordinator items; see :func:`ccanalysis.instrument.split_frames`) and ``log``.
     """
     clinic_part, coordinators = split_frames(records, instrument)
     clinics = attach_frame(
@@ -367,28 +372,51 @@ def clean_files(
     )
 
 
-def run(
-    export: str | Path,
-    dictionary: str | Path,
-    frame: str | Path,
-    outdir: str | Path,
-    *,
-    missing_codes: tuple[str, ...] = (),
-    labels: bool | None = None,
-) -> dict[str, Path]:
-    """Clean the inputs and write the three outputs into ``outdir``, all or nothing.
-
-    Returns
-    -------
-    dict
-        ``{"clinics": path, "coordinators": path, "log": path}``.
-    """
-    result = clean_files(export, dictionary, frame, missing_codes=missing_codes, labels=labels)
+def write_outputs(result: Cleaned, outdir: str | Path) -> dict[str, Path]:
+    """Write the three outputs of :func:`clean` into ``outdir``, all or nothing (atomically)."""
     outdir = Path(outdir)
-    paths = {key: outdir / name for key, name in OUTPUT_FILES.items()}
+    files = {key: outdir / name for key, name in OUTPUT_FILES.items()}
     with ExitStack() as stack:
-        tmp = {key: stack.enter_context(atomic_path(p)) for key, p in paths.items()}
+        tmp = {key: stack.enter_context(atomic_path(p)) for key, p in files.items()}
         result.clinics.to_parquet(tmp["clinics"], index=False, engine="pyarrow")
         result.coordinators.to_parquet(tmp["coordinators"], index=False, engine="pyarrow")
         result.log.to_csv(tmp["log"], index=False, lineterminator="\n")
-    return paths
+    return files
+
+
+def strata_table(clinics: pd.DataFrame) -> pd.DataFrame:
+    """Clinics by care-system size and rurality, with margins (the sensitivity analysis' strata)."""
+    rurality = clinics["urban"].map({True: "urban", False: "rural"})
+    return pd.crosstab(clinics["system_size"], rurality, margins=True)
+
+
+def missing_table(log: pd.DataFrame) -> pd.DataFrame:
+    """Items with missing answers, blank checkbox questions or disagreeing coordinators (wide)."""
+    sections = ["missing_answers", "checkbox_blank", "coordinator_disagreement"]
+    rows = log[log["section"].isin(sections) & (log["value"] > 0)]
+    return rows.pivot_table(
+        index="item", columns="section", values="value", aggfunc="sum", fill_value=0
+    )
+
+
+def run(paths: Paths, params: Params) -> Artifacts:
+    """Stage 01: clean the run's export, dictionary and clinic frame into ``paths.processed``.
+
+    Everything is read and validated before anything is written; the three outputs are then
+    written all or nothing. ``results`` holds the cleaned frames and the log, and for display the
+    log's counts as text (``summary``), the strata (``strata``) and the items with missing answers
+    (``missing``), small cells suppressed in privacy mode.
+    """
+    result = clean_files(paths.export, paths.dictionary, paths.frame)
+    files = write_outputs(result, paths.processed)
+    log = result.log
+    small = params.suppress_below
+    return Artifacts(
+        files,
+        clinics=result.clinics,
+        coordinators=result.coordinators,
+        log=log,
+        summary=format_log(log[log["section"].isin(["counts", "validation"])]),
+        strata=suppress_small(strata_table(result.clinics), small),
+        missing=suppress_small(missing_table(log), small),
+    )

@@ -8,12 +8,18 @@ the run if one appears.
 
 from __future__ import annotations
 
+import csv
 import re
 import sys
 from collections.abc import Iterable
 from pathlib import Path
 
 import pandas as pd
+
+from ccanalysis.instrument import DELIMITERS
+
+#: A REDCap field name (how a raw export's header is told apart under each delimiter).
+_FIELD_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
 #: Text files worth scanning (binary figures carry no ids; .docx is a zip of XML, scanned inside).
 TEXT_SUFFIXES = frozenset({".csv", ".html", ".md", ".tex", ".ipynb", ".txt", ".json", ".svg"})
@@ -60,8 +66,20 @@ def find_ids(ids: Iterable[str], paths: Iterable[Path]) -> list[tuple[Path, str]
 
 
 def export_ids(export: Path) -> list[str]:
-    """Record ids and coordinator ids of a raw export (first column and ``coordinator_id``)."""
-    frame = pd.read_csv(export, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    """Record ids and coordinator ids of a raw export (first column and ``coordinator_id``).
+
+    The export may use any of REDCap's delimiters: the one under which the header's cells are
+    REDCap field names (lower-case letters, digits, underscores) is used.
+    """
+    with open(export, encoding="utf-8-sig", newline="") as f:
+        header = f.readline().strip("\r\n")
+    sep = max(
+        DELIMITERS,
+        key=lambda d: sum(
+            bool(_FIELD_NAME.match(c)) for c in next(csv.reader([header], delimiter=d))
+        ),
+    )
+    frame = pd.read_csv(export, sep=sep, dtype=str, keep_default_na=False, encoding="utf-8-sig")
     ids = list(frame.iloc[:, 0])
     if "coordinator_id" in frame.columns:
         ids += list(frame["coordinator_id"])

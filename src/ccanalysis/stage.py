@@ -28,6 +28,7 @@ class Params:
     ``seed``: every random step (synthesizer, Monte Carlo p-values, bootstraps).
     ``scale``: the synthetic sample's size as a multiple of the study's 317 clinics.
     ``privacy`` and ``min_cell``: in privacy mode no count of 1 to ``min_cell - 1`` is shown.
+    ``definition``: the care model definition, an id of ``classify.DEFINITIONS`` (checked there).
     """
 
     data_mode: str = "synthetic"
@@ -35,6 +36,7 @@ class Params:
     scale: int = 1
     privacy: bool = False
     min_cell: int = MIN_CELL
+    definition: str = "paper"
 
     def __post_init__(self) -> None:
         if self.data_mode not in DATA_MODES:
@@ -70,10 +72,11 @@ def context(
     privacy: bool = False,
     min_cell: int = MIN_CELL,
     root: str | Path | None = None,
+    definition: str = "paper",
 ) -> tuple[Paths, Params]:
     """The paths and parameters of a run, from a notebook's parameters cell."""
     paths = Paths.of(root, export=export, dictionary=dictionary, frame=frame)
-    params = Params(data_mode, int(seed), int(scale), bool(privacy), int(min_cell))
+    params = Params(data_mode, int(seed), int(scale), bool(privacy), int(min_cell), str(definition))
     return paths, params
 
 

@@ -1,17 +1,21 @@
-"""Read a REDCap record export (raw or labels) and decode it into analysis items.
+"""Read a REDCap record export (raw or labels) and check it against the data dictionary.
 
 The reader takes the data dictionary (:class:`ccanalysis.instrument.Instrument`) as the one
 description of what the export must hold. It reads every cell as a string (record ids keep their
 leading zeros, ``NA`` is text, an empty cell is missing), checks the header and every value against
 the dictionary, and stops at the first problem with one :class:`ValidationError` naming the file,
-the record, the field and the value. Only then does it decode:
+the record, the field and the value. Only then does it decode the codes into analysis items
+(:mod:`ccanalysis.instrument.decode`).
 
-* radio / dropdown / yesno / truefalse -> ordered categorical of the ``@CC-LEVELS`` ids;
-* checkbox with ``@CC-ITEMS`` -> one yes/no column per box; a question with no box checked counts
-  as not answered (all its items missing);
-* checkbox with ``@CC-LEVELS`` -> one categorical column: the first checked level in ``@CC-SINGLE``
-  order;
-* numeric text fields -> float64; identifier and other text fields -> strings.
+REDCap's export options are read as REDCap writes them:
+
+* the delimiter: comma, semicolon, tab, pipe or caret (:data:`DELIMITERS`). It is found from the
+  header, as the one under which the header's cells are the dictionary's export columns (never by
+  counting characters: a label may hold any of them, a field name none);
+* the decimal character: with any delimiter but the comma a number may have a decimal comma
+  (``4,5`` is 4.5). REDCap writes no thousands separator, so a comma in a number is always the
+  decimal one. In a comma-delimited file a number with a decimal comma is refused, with an error
+  asking for another delimiter or the decimal point: a comma there is the delimiter.
 
 The labels export (headers are field labels, values are choice labels) is mapped onto the raw
 column names and codes first, then goes through the same path.
@@ -30,8 +34,8 @@ import numpy as np
 import pandas as pd
 
 from ccanalysis.errors import ValidationError
-from ccanalysis.instrument import (
-    BUILTIN_CHOICES,
+from ccanalysis.instrument.decode import decode_codes
+from ccanalysis.instrument.dictionary import (
     COMPLETE_CHOICES,
     Field,
     Instrument,
@@ -49,10 +53,15 @@ REDCAP_EXTRA_COLUMNS: dict[str, str] = {
 TIMESTAMP_LABEL = "Survey Timestamp"
 COMPLETE_LABEL = "Complete?"
 CHECKBOX_LABELS: dict[str, str] = {"Checked": "1", "Unchecked": "0"}
-#: The identifier columns the analysis frames are built on.
-COORDINATOR_ID = "coordinator_id"
-CARE_SYSTEM_ID = "care_system_id"
-COORDINATOR_FORM = "coordinator"
+#: The delimiters REDCap's export offers (web dialog and the API's ``csvDelimiter``), by name; the
+#: comma, REDCap's default, first.
+DELIMITERS: dict[str, str] = {
+    ",": "comma",
+    ";": "semicolon",
+    "\t": "tab",
+    "|": "pipe",
+    "^": "caret",
+}
 #: Below this share of the dictionary's columns found, the export is for another instrument.
 MATCH_THRESHOLD = 0.5
 
@@ -130,22 +139,36 @@ def allowed_extra_columns(instrument: Instrument) -> set[str]:
 # Reading the file
 
 
-def _split_line(raw_line: bytes) -> list[str]:
+def _name(delimiter: str) -> str:
+    return f"{DELIMITERS.get(delimiter, 'delimiter')} ({delimiter!r})"
+
+
+def _excerpt(text: str, width: int = 60) -> str:
+    line = text.split("\n", 1)[0].rstrip("\r")
+    return line if len(line) <= width else line[:width] + "..."
+
+
+def _split_line(raw_line: bytes, delimiter: str = ",") -> list[str]:
+    text = raw_line.decode("utf-8", errors="replace").strip("\r\n")
     try:
-        return next(csv.reader([raw_line.decode("utf-8", errors="replace").strip("\r\n")]), [])
+        return next(csv.reader([text], delimiter=delimiter), [])
     except csv.Error:
         return []
 
 
-def _decode_bytes(raw: bytes, source: str) -> str:
+def _decode_bytes(raw: bytes, source: str, instrument: Instrument | None = None) -> str:
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line_no = raw[: exc.start].count(b"\n") + 1
         start = raw.rfind(b"\n", 0, exc.start) + 1
         end = raw.find(b"\n", exc.start)
-        cells = _split_line(raw[start : end if end >= 0 else len(raw)])
-        header = _split_line(raw.split(b"\n", 1)[0])
+        first = raw.split(b"\n", 1)[0]
+        delimiter = ","
+        if instrument is not None:
+            delimiter = _best_delimiter(first.decode("utf-8", errors="replace"), instrument)[0]
+        cells = _split_line(raw[start : end if end >= 0 else len(raw)], delimiter)
+        header = _split_line(first, delimiter)
         record = cells[0] or None if line_no > 1 and cells else None
         pos = next((i for i, c in enumerate(cells) if "\ufffd" in c), None)
         fld = header[pos] if pos is not None and pos < len(header) else None
@@ -158,11 +181,11 @@ def _decode_bytes(raw: bytes, source: str) -> str:
         ) from None
 
 
-def read_rows(path: str | Path) -> tuple[list[str], pd.DataFrame]:
-    """Read a CSV as strings: the header and a frame of ``str`` cells indexed by line number.
+def read_text(path: str | Path, instrument: Instrument | None = None) -> str:
+    """The text of a CSV file (UTF-8, BOM removed).
 
-    Accepts a UTF-8 BOM and CRLF line ends; skips blank lines. Raises ``ValidationError`` for an
-    unreadable, empty, non-UTF-8 or malformed file (a row whose length differs from the header's).
+    Raises ``ValidationError`` for an unreadable, empty or non-UTF-8 file; given the dictionary, the
+    error for a non-UTF-8 byte names its record and field under the export's delimiter.
     """
     source = str(path)
     try:
@@ -171,10 +194,43 @@ def read_rows(path: str | Path) -> tuple[list[str], pd.DataFrame]:
         raise ValidationError(
             source, None, None, None, f"cannot read the file: {exc.strerror}"
         ) from None
-    text = _decode_bytes(raw, source)
+    text = _decode_bytes(raw, source, instrument)
     if not text.strip():
         raise ValidationError(source, None, None, None, "the file is empty")
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    return text
+
+
+def _ragged(
+    values: list[str], header: list[str], line: int, delimiter: str, source: str
+) -> ValidationError:
+    """The error for a row whose length differs from the header's (mixed delimiters named)."""
+    counts = f"line {line} has {len(values)} values but the header has {len(header)} columns"
+    others = [d for d in DELIMITERS if d != delimiter]
+    for pos, value in enumerate(values[: len(header)]):
+        other = next((d for d in others if d in value), None)
+        if other is not None:
+            record = values[0].split(other)[0] if pos == 0 else values[0]
+            return ValidationError(
+                source,
+                record or None,
+                header[pos],
+                _excerpt(value),
+                f"{counts}, and this value holds a {_name(other)} where the header is split by a "
+                f"{_name(delimiter)}: mixed delimiters (a file edited or joined by hand?); export "
+                "it again from REDCap",
+            )
+    return ValidationError(
+        source, values[0] or None, None, len(values), f"{counts} (a truncated or damaged file?)"
+    )
+
+
+def parse_rows(text: str, source: str, delimiter: str = ",") -> tuple[list[str], pd.DataFrame]:
+    """Parse CSV text as strings: the header and a frame of ``str`` cells indexed by line number.
+
+    Skips blank lines. Raises ``ValidationError`` for a malformed file, and for a row whose length
+    differs from the header's (naming a value that holds another of REDCap's delimiters, if any).
+    """
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     rows: list[list[str]] = []
     lines: list[int] = []
     try:
@@ -183,14 +239,7 @@ def read_rows(path: str | Path) -> tuple[list[str], pd.DataFrame]:
             if not values or values == [""]:
                 continue
             if len(values) != len(header):
-                raise ValidationError(
-                    source,
-                    values[0] or None,
-                    None,
-                    len(values),
-                    f"line {reader.line_num} has {len(values)} values but the header has "
-                    f"{len(header)} columns (a truncated or damaged file?)",
-                )
+                raise _ragged(values, header, reader.line_num, delimiter, source)
             rows.append(values)
             lines.append(reader.line_num)
     except csv.Error as exc:
@@ -202,8 +251,61 @@ def read_rows(path: str | Path) -> tuple[list[str], pd.DataFrame]:
     return header, frame
 
 
+def read_rows(path: str | Path, delimiter: str = ",") -> tuple[list[str], pd.DataFrame]:
+    """Read a CSV file as strings: :func:`read_text`, then :func:`parse_rows`.
+
+    Accepts a UTF-8 BOM and CRLF line ends; skips blank lines. Raises ``ValidationError`` for an
+    unreadable, empty, non-UTF-8 or malformed file (a row whose length differs from the header's).
+    """
+    return parse_rows(read_text(path), str(path), delimiter)
+
+
 # ----------------------------------------------------------------------------------------------
 # Header
+
+
+def _first_record(text: str, delimiter: str) -> list[str]:
+    try:
+        return next(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), [])
+    except csv.Error:
+        return []
+
+
+def header_matches(header: Sequence[str], instrument: Instrument) -> int:
+    """How many cells of ``header`` are export columns of ``instrument`` (raw names or labels)."""
+    layout = export_layout(instrument)
+    names = {c.name for c in layout} | allowed_extra_columns(instrument)
+    labels = {c.label for c in layout} | set(REDCAP_EXTRA_COLUMNS.values()) | {TIMESTAMP_LABEL}
+    return sum(h.strip() in names or _norm(h) in labels for h in header)
+
+
+def _best_delimiter(text: str, instrument: Instrument) -> tuple[str, int]:
+    matches = {d: header_matches(_first_record(text, d), instrument) for d in DELIMITERS}
+    best = max(matches, key=lambda d: matches[d])  # the first of equals: the comma
+    return best, matches[best]
+
+
+def detect_delimiter(text: str, instrument: Instrument, source: str = "<export>") -> str:
+    """The delimiter of an export: the one of :data:`DELIMITERS` under which the most cells of the
+    header are the dictionary's export columns (raw names or labels; a tie goes to the comma).
+
+    Raises ``ValidationError`` when under none of them at least :data:`MATCH_THRESHOLD` of the
+    dictionary's columns are in the header (another delimiter, dictionary or project).
+    """
+    delimiter, found = _best_delimiter(text, instrument)
+    expected = len(export_layout(instrument))
+    if found < MATCH_THRESHOLD * expected:
+        names = ", ".join(DELIMITERS.values())
+        raise ValidationError(
+            source,
+            None,
+            "header",
+            _excerpt(text),
+            f"the export does not match the dictionary {instrument.source}: split by any of "
+            f"REDCap's delimiters ({names}), its header holds at most {found} of the "
+            f"dictionary's {expected} columns (wrong dictionary, project or delimiter?)",
+        )
+    return delimiter
 
 
 def detect_labels(header: Sequence[str], instrument: Instrument) -> bool:
@@ -377,17 +479,38 @@ PROBLEMS: dict[str, str] = {
     "checkbox": "checkbox value must be {allowed}",
     "complete": "form status must be {allowed}",
     "number": "text in a number field",
+    "decimal_comma": "a decimal comma in a comma-delimited export, where it cannot be told from the "
+    "delimiter: export with another delimiter (semicolon, tab, pipe, caret) or a decimal point",
     "integer": "not an integer in an integer field",
     "range": "number outside the dictionary's range {lo} to {hi}",
     "required": "empty value in a required identifier field",
 }
 
 
-def _numeric_problems(values: pd.Series, f: Field) -> pd.Series:
+def decimal_comma_allowed(delimiter: str) -> bool:
+    """Whether numbers may have a decimal comma: under any of REDCap's delimiters but the comma."""
+    return delimiter != ","
+
+
+def decimal_point(values: pd.Series) -> pd.Series:
+    """Numbers written with a decimal comma (``4,5``) in the decimal-point form (``4.5``).
+
+    A value with one comma and no point is a decimal comma (REDCap writes no thousands separator);
+    any other value is returned as it is.
+    """
+    return values.map(lambda v: v.replace(",", ".") if v.count(",") == 1 and "." not in v else v)
+
+
+def _numeric_problems(values: pd.Series, f: Field, delimiter: str = ",") -> pd.Series:
     out = pd.Series(None, index=values.index, dtype=object)
     filled = values.ne("")
+    if decimal_comma_allowed(delimiter):
+        values = decimal_point(values)
     is_num = values.map(lambda v: bool(_NUMBER.match(v)))
     out[filled & ~is_num] = "number"
+    if not decimal_comma_allowed(delimiter):
+        comma = ~is_num & decimal_point(values).map(lambda v: bool(_NUMBER.match(v)))
+        out[filled & comma] = "decimal_comma"
     if f.validation == "integer":
         is_int = values.map(lambda v: bool(_INTEGER.match(v)))
         out[filled & is_num & ~is_int] = "integer"
@@ -401,8 +524,11 @@ def _numeric_problems(values: pd.Series, f: Field) -> pd.Series:
     return out
 
 
-def column_problems(values: pd.Series, col: Column, *, labels: bool = False) -> pd.Series:
-    """The problem key of every cell of one column (``None`` where the value is fine)."""
+def column_problems(
+    values: pd.Series, col: Column, *, labels: bool = False, delimiter: str = ","
+) -> pd.Series:
+    """The problem key of every cell of one column (``None`` where the value is fine); numbers are
+    read with a decimal comma where the export's ``delimiter`` allows one."""
     out = pd.Series(None, index=values.index, dtype=object)
     filled = values.ne("")
     if col.kind in {"choice", "checkbox", "complete"}:
@@ -410,7 +536,7 @@ def column_problems(values: pd.Series, col: Column, *, labels: bool = False) -> 
         out[bad] = {"choice": "code", "checkbox": "checkbox", "complete": "complete"}[col.kind]
     elif col.kind == "numeric":
         assert col.field is not None
-        out = _numeric_problems(values, col.field)
+        out = _numeric_problems(values, col.field, delimiter)
     elif col.kind == "identifier" and col.field is not None and col.field.required:
         out[~filled] = "required"
     return out
@@ -434,19 +560,25 @@ def _fmt(x: float | None) -> str:
 
 
 def check_values(
-    raw: pd.DataFrame, instrument: Instrument, source: str, *, labels: bool = False
+    raw: pd.DataFrame,
+    instrument: Instrument,
+    source: str,
+    *,
+    labels: bool = False,
+    delimiter: str = ",",
 ) -> None:
     """Check every cell against the dictionary; raise on the first bad cell in file order.
 
     The message names the record, the field (the export column) and the value, and counts the
-    other cells with the same problem.
+    other cells with the same problem. ``delimiter`` is the export's (see :func:`decimal_point`).
     """
     layout = {c.name: c for c in export_layout(instrument)}
     cols = [c for c in raw.columns if c in layout]
     if not cols:
         return
     problems = pd.DataFrame(
-        {c: column_problems(raw[c], layout[c], labels=labels) for c in cols}, index=raw.index
+        {c: column_problems(raw[c], layout[c], labels=labels, delimiter=delimiter) for c in cols},
+        index=raw.index,
     )
     keys = problems.to_numpy(dtype=object)
     bad = pd.notna(keys)
@@ -465,6 +597,15 @@ def check_values(
         value,
         f"{_problem_text(key, column, labels)} on line {line}" + _others(n_same, "bad cell"),
     )
+
+
+def with_decimal_point(raw: pd.DataFrame, instrument: Instrument) -> pd.DataFrame:
+    """The (checked) export with every number field in the decimal-point form."""
+    out = raw.copy()
+    for col in export_layout(instrument):
+        if col.kind == "numeric" and col.name in out.columns:
+            out[col.name] = decimal_point(out[col.name]).astype(object)
+    return out
 
 
 def labels_to_codes(raw: pd.DataFrame, instrument: Instrument) -> pd.DataFrame:
@@ -487,90 +628,6 @@ def labels_to_codes(raw: pd.DataFrame, instrument: Instrument) -> pd.DataFrame:
 
 
 # ----------------------------------------------------------------------------------------------
-# Decoding (pure functions on frames of validated string codes)
-
-
-def _blank_to_none(values: pd.Series) -> pd.Series:
-    return values.astype(object).where(values.ne("") & values.notna(), None)
-
-
-def decode_choice(values: pd.Series, f: Field) -> pd.Categorical:
-    """Codes of a radio/dropdown/yesno field -> ordered categorical of its level ids."""
-    levels = _blank_to_none(values).map(f.levels)
-    return pd.Categorical(levels, categories=f.level_order(), ordered=True)
-
-
-def decode_numeric(values: pd.Series) -> pd.Series:
-    """Numeric text -> float64 (empty -> NaN)."""
-    return pd.to_numeric(_blank_to_none(values), errors="coerce").astype("float64")
-
-
-def decode_text(values: pd.Series) -> pd.Series:
-    """Text -> pandas string dtype (empty -> missing)."""
-    return pd.Series(_blank_to_none(values), index=values.index, dtype="str")
-
-
-def _checked(raw: pd.DataFrame, f: Field) -> pd.DataFrame:
-    return pd.DataFrame(
-        {c: raw[checkbox_column(f.name, c)].eq("1") for c in f.choices}, index=raw.index
-    )
-
-
-def decode_checkbox_items(raw: pd.DataFrame, f: Field) -> pd.DataFrame:
-    """A check-all-that-apply question -> one yes/no column per ``@CC-ITEMS`` box.
-
-    A question with no box checked counts as not answered: all its items are missing.
-    """
-    answered = _checked(raw, f).any(axis=1)
-    out = {}
-    for code, item in f.items.items():
-        cell = raw[checkbox_column(f.name, code)]
-        value = cell.map({"1": "yes", "0": "no"}).where(answered, None)
-        out[item] = pd.Categorical(value, categories=["yes", "no"], ordered=True)
-    return pd.DataFrame(out, index=raw.index)
-
-
-def decode_checkbox_single(raw: pd.DataFrame, f: Field) -> pd.Categorical:
-    """A check-all-that-apply question analysed as one category: the first checked level in
-    ``@CC-SINGLE`` order (dictionary order when there is no ``@CC-SINGLE``); missing if none."""
-    checked = _checked(raw, f)
-    code_of = {level: code for code, level in f.levels.items()}
-    order = list(f.single_order) or f.level_order()
-    result = pd.Series(None, index=raw.index, dtype=object)
-    for level in reversed(order):
-        result[checked[code_of[level]].to_numpy()] = level
-    return pd.Categorical(result, categories=f.level_order(), ordered=True)
-
-
-def decode_codes(raw: pd.DataFrame, instrument: Instrument) -> pd.DataFrame:
-    """Validated raw codes -> one row per record: the identifiers, then every analysis item.
-
-    Identifiers and text stay strings, categorical fields become ordered categoricals of their
-    level ids, numeric fields float64. Missing stays missing. The index is a plain range.
-    """
-    cols: dict[str, object] = {}
-    for f in instrument.fields:
-        if f.identifier:
-            cols[f.name] = decode_text(raw[f.name])
-    items = instrument.analysis_items()
-    for f in instrument.fields:
-        if f.identifier or f.name not in items and not f.items:
-            continue
-        if f.field_type == "checkbox" and f.items:
-            cols.update(decode_checkbox_items(raw, f).to_dict("series"))
-        elif f.field_type == "checkbox":
-            cols[f.name] = decode_checkbox_single(raw, f)
-        elif f.field_type in BUILTIN_CHOICES or f.field_type in {"radio", "dropdown"}:
-            cols[f.name] = decode_choice(raw[f.name], f)
-        elif f.is_numeric:
-            cols[f.name] = decode_numeric(raw[f.name])
-        elif f.field_type in {"text", "calc", "slider"}:
-            cols[f.name] = decode_text(raw[f.name])
-    out = pd.DataFrame(cols, index=raw.index)
-    return out.reset_index(drop=True)
-
-
-# ----------------------------------------------------------------------------------------------
 # The reader
 
 
@@ -581,6 +638,7 @@ class ReadStats:
     records_read: int
     missing_codes: int
     labels: bool
+    delimiter: str = ","
 
 
 def read_export_with_stats(
@@ -590,17 +648,12 @@ def read_export_with_stats(
     missing_codes: Iterable[str] = (),
     labels: bool | None = None,
 ) -> tuple[pd.DataFrame, ReadStats]:
-    """:func:`read_export`, also returning what it read (records, missing codes recoded)."""
+    """:func:`read_export`, also returning what it read (records, missing codes recoded, whether a
+    labels export, the delimiter)."""
     source = str(path)
-    header, rows = read_rows(path)
-    if len(header) == 1 and ";" in header[0]:
-        raise ValidationError(
-            source,
-            None,
-            "header",
-            header[0][:60],
-            "the file seems to use ';' as delimiter; export it with commas",
-        )
+    text = read_text(path, instrument)
+    delimiter = detect_delimiter(text, instrument, source)
+    header, rows = parse_rows(text, source, delimiter)
     if labels is None:
         labels = detect_labels(header, instrument)
     columns = map_label_header(header, instrument) if labels else list(header)
@@ -611,10 +664,12 @@ def read_export_with_stats(
     n_missing = count_missing_codes(raw, codes)
     raw = blank_missing_codes(raw, codes)
     check_record_ids(raw, instrument, source)
-    check_values(raw, instrument, source, labels=labels)
+    check_values(raw, instrument, source, labels=labels, delimiter=delimiter)
+    if decimal_comma_allowed(delimiter):
+        raw = with_decimal_point(raw, instrument)
     if labels:
         raw = labels_to_codes(raw, instrument)
-    return decode_codes(raw, instrument), ReadStats(len(raw), n_missing, labels)
+    return decode_codes(raw, instrument), ReadStats(len(raw), n_missing, labels, delimiter)
 
 
 def read_export(
@@ -629,7 +684,8 @@ def read_export(
     Parameters
     ----------
     path
-        The CSV export (UTF-8, BOM and CRLF accepted). Never modified.
+        The CSV export (UTF-8, BOM and CRLF accepted; any of REDCap's delimiters, and a decimal
+        comma unless the delimiter is the comma). Never modified.
     instrument
         The parsed data dictionary.
     missing_codes
@@ -650,65 +706,3 @@ def read_export(
     """
     frame, _ = read_export_with_stats(path, instrument, missing_codes=missing_codes, labels=labels)
     return frame
-
-
-# ----------------------------------------------------------------------------------------------
-# Clinic and coordinator frames
-
-
-def identifier_columns(instrument: Instrument) -> list[str]:
-    """The identifier fields, in dictionary order (the record id first)."""
-    return [f.name for f in instrument.fields if f.identifier]
-
-
-def coordinator_items(instrument: Instrument, form: str = COORDINATOR_FORM) -> list[str]:
-    """The analysis items of the coordinator form, in dictionary order."""
-    return instrument.items_of_form(form)
-
-
-def clinic_items(instrument: Instrument, form: str = COORDINATOR_FORM) -> list[str]:
-    """The analysis items of every form but the coordinator's, in dictionary order."""
-    return [i for i, f in instrument.analysis_items().items() if f.form != form]
-
-
-def coordinator_disagreements(
-    records: pd.DataFrame, instrument: Instrument, form: str = COORDINATOR_FORM
-) -> pd.Series:
-    """For every coordinator item (and the care system), how many coordinators' records disagree.
-
-    Records disagree when they hold more than one distinct answer (missing answers ignored).
-    """
-    names = [CARE_SYSTEM_ID, *coordinator_items(instrument, form)]
-    counts = {}
-    for name in names:
-        values = records[name].astype(object)
-        by = records[COORDINATOR_ID].to_numpy()
-        distinct = values.groupby(by, sort=False).nunique(dropna=True)
-        counts[name] = int(distinct.gt(1).sum())
-    return pd.Series(counts, name="coordinators", dtype="int64")
-
-
-def split_frames(
-    records: pd.DataFrame, instrument: Instrument, form: str = COORDINATOR_FORM
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Split decoded records into a clinic frame and a coordinator frame.
-
-    Returns
-    -------
-    clinics
-        One row per record: the identifiers, then every item of the forms other than ``form``.
-    coordinators
-        One row per ``coordinator_id`` (in order of first appearance): ``coordinator_id``,
-        ``care_system_id``, ``n_clinics`` (records answered, int64), then the coordinator-form
-        items taken from the coordinator's first record. Disagreeing records do not fail; see
-        :func:`coordinator_disagreements`.
-    """
-    clinics = records[identifier_columns(instrument) + clinic_items(instrument, form)].copy()
-    items = coordinator_items(instrument, form)
-    first = records.drop_duplicates(subset=COORDINATOR_ID, keep="first")
-    n = records.groupby(COORDINATOR_ID, sort=False).size()
-    coordinators = first[[COORDINATOR_ID, CARE_SYSTEM_ID]].copy()
-    coordinators["n_clinics"] = n.reindex(first[COORDINATOR_ID].to_numpy()).to_numpy(dtype="int64")
-    for item in items:
-        coordinators[item] = first[item]
-    return clinics.reset_index(drop=True), coordinators.reset_index(drop=True)
