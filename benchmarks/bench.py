@@ -243,6 +243,8 @@ def worker(stage: str, work: Path, scale: float, n_boot: int, seed: int) -> dict
 
     from ccanalysis import classify, clean, figures, replication, sensitivity, synth, tables
     from ccanalysis.instrument import read_dictionary
+    from ccanalysis.paths import Paths
+    from ccanalysis.stage import Params
 
     dictionary = ROOT / "data" / "raw" / "cc_survey_dictionary.csv"
     raw, proc, tabs, figs = work / "raw", work / "processed", work / "tables", work / "figures"
@@ -255,12 +257,16 @@ def worker(stage: str, work: Path, scale: float, n_boot: int, seed: int) -> dict
             shutil.copy(ROOT / "data" / "raw" / "synthetic" / name, raw / name)
         info["clinics"] = len(pd.read_csv(raw / "clinic_frame.csv"))
     elif stage == "synthesize":
-        inst = read_dictionary(dictionary)
-        targets = synth.load_targets(ROOT / "data" / "published")
+        # the stage itself, on a project-shaped work folder: the printed tables linked in, the
+        # stand-in written to work/data/raw/synthetic, which `raw` (the later stages' input) links to
+        paths = Paths.of(work, dictionary=dictionary)
+        paths.published.parent.mkdir(parents=True, exist_ok=True)
+        paths.published.symlink_to(ROOT / "data" / "published")
+        paths.synthetic.mkdir(parents=True)
+        raw.symlink_to(paths.synthetic)
         t0 = time.perf_counter()
-        survey = synth.synthesize(inst, targets, seed=seed, scale=scale)
-        synth.write(survey, raw)
-        info["clinics"] = len(survey.frame)
+        artifacts = synth.run(paths, Params(seed=seed, scale=int(scale)))
+        info["clinics"] = len(artifacts.results["survey"].frame)
     elif stage == "clean":
         t0 = time.perf_counter()
         clean.run(raw / "cc_survey_export.csv", dictionary, raw / "clinic_frame.csv", proc)

@@ -88,7 +88,7 @@ def test_touching_a_module_reruns_only_the_notebooks_that_use_it() -> None:
         "00_synthesize",
         "01_clean",
     }
-    assert _would_run("all", "-W", "src/ccanalysis/synth.py") == set(STAGES)
+    assert _would_run("all", "-W", "src/ccanalysis/synth/survey.py") == set(STAGES)
 
 
 def test_a_parameter_change_reruns_the_pipeline() -> None:

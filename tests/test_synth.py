@@ -16,6 +16,8 @@ import pytest
 
 from ccanalysis import synth
 from ccanalysis.instrument import Instrument, read_dictionary
+from ccanalysis.paths import Paths
+from ccanalysis.stage import Params
 
 ROOT = Path(__file__).resolve().parents[1]
 DICTIONARY = ROOT / "data" / "raw" / "cc_survey_dictionary.csv"
@@ -142,7 +144,8 @@ def _group_data(frame: pd.DataFrame, group: str) -> pd.DataFrame:
 
 
 def _check_table(targets, table: str, frame: pd.DataFrame, decimals: int) -> list[str]:
-    spec = targets.spec[targets.spec.table == table].set_index(["item", "level"])
+    spec = targets.spec.frame
+    spec = spec[spec.table == table].set_index(["item", "level"])
     bad = []
     for row in _printed(targets, table).itertuples(index=False):
         data = _group_data(frame, row.group)
@@ -465,6 +468,33 @@ def test_scale_two_keeps_proportions(instrument, targets, calibration):
 def test_cli(tmp_path):
     assert synth.main(["--out", str(tmp_path), "--seed", "3"]) == 0
     assert (tmp_path / "cc_survey_export.csv").exists() and (tmp_path / "SYNTHETIC.md").exists()
+
+
+def _project(root: Path) -> Paths:
+    """A project-shaped folder: the printed tables linked in, the stand-in written under it."""
+    paths = Paths.of(root, dictionary=DICTIONARY)
+    paths.published.parent.mkdir(parents=True)
+    paths.published.symlink_to(PUBLISHED)
+    return paths
+
+
+def test_run_writes_the_committed_stand_in(tmp_path):
+    """The stage, at the default seed and scale, writes the committed stand-in byte for byte."""
+    artifacts = synth.run(_project(tmp_path), Params())
+    assert set(artifacts) >= {"export", "frame", "meta"}
+    for key in ("export", "frame", "meta"):
+        path = artifacts[key]
+        assert path.parent == tmp_path / "data" / "raw" / "synthetic", key
+        assert path.read_bytes() == (ROOT / "data" / "raw" / "synthetic" / path.name).read_bytes()
+    summary = artifacts.results["summary"].set_index("care_model")
+    assert summary.loc["all", "clinics"] == 317 and summary.loc["all", "coordinators"] == 213
+    assert artifacts.results["notes"] == artifacts.results["survey"].meta["calibration_notes"]
+
+
+def test_run_refuses_the_real_export(tmp_path):
+    with pytest.raises(ValueError, match="synthetic mode only"):
+        synth.run(_project(tmp_path), Params(data_mode="redcap"))
+    assert not (tmp_path / "data" / "raw").exists()
 
 
 def test_years_in_study_clinics_within_years_as_coordinator(frames):
