@@ -90,7 +90,7 @@ EXECUTED := $(STAGES:%=reports/%.ipynb)
 all: reports/index.html
 	@$(PY) -m ccanalysis.pipeline times
 
-reports/00_synthesize.ipynb: notebooks/00_synthesize.ipynb $(COMMON) $(wildcard $(LIB)/synth/*.py) $(wildcard data/published/*.csv)
+reports/00_synthesize.ipynb: notebooks/00_synthesize.ipynb $(COMMON) $(wildcard $(LIB)/synth/*.py) $(LIB)/specs/tables.csv $(DICTIONARY) $(wildcard data/published/*.csv)
 	$(PAPERMILL)
 
 reports/01_clean.ipynb: notebooks/01_clean.ipynb $(COMMON) $(LIB)/redcap.py $(LIB)/clean.py $(INPUT)

@@ -14,6 +14,10 @@ sums and SDs of every printed item at the study's size; :func:`synthesize` then 
 from one seeded generator (same seed, byte-identical files) and :func:`write` writes them.
 ``run(paths, params)`` is the ``00_synthesize`` stage: the three, into ``data/raw/synthetic``.
 
+An item the paper prints no numbers for (one added to the dictionary, say) still gets answers, drawn
+from the distribution its dictionary row declares (``@CC-SYNTH``, else uniform), and is flagged as
+uncalibrated in ``SYNTHETIC.md`` and ``uncalibrated_items.csv`` (:mod:`~ccanalysis.synth.uncalibrated`).
+
 Modules
 -------
 ``targets``      the printed numbers and the spec rows they belong to (:func:`load_targets`)
@@ -26,7 +30,9 @@ Modules
 ``structure``    coordinators, care systems, clinics, rurality
 ``answers``      answers drawn from the plans: latents, ranks, nonresponse, continuous values
 ``survey``       :func:`synthesize`: structure, care model, coordinator form, clinic items
-``export``       the raw export, the clinic frame, ``SYNTHETIC.md`` (:func:`write`, :func:`summary`)
+``uncalibrated`` items no printed number calibrates: drawn as ``@CC-SYNTH`` declares, and flagged
+``export``       the raw export, the clinic frame, ``SYNTHETIC.md``, ``uncalibrated_items.csv``
+                 (:func:`write`, :func:`summary`, :func:`read_uncalibrated`)
 
 ``scale`` multiplies clinics, coordinators and care systems; exact rounding of every printed digit
 holds at scale 1, and at other scales the percentages agree to within 1/N of each group.
@@ -45,7 +51,7 @@ from ccanalysis.paths import Paths
 from ccanalysis.spec import read_spec
 from ccanalysis.stage import Artifacts, Params
 from ccanalysis.synth.calibration import calibrate
-from ccanalysis.synth.export import SyntheticSurvey, summary, write
+from ccanalysis.synth.export import SyntheticSurvey, read_uncalibrated, summary, write
 from ccanalysis.synth.plans import Calibration, CatPlan, NumPlan
 from ccanalysis.synth.survey import synthesize
 from ccanalysis.synth.targets import Targets, load_targets
@@ -61,6 +67,7 @@ __all__ = [
     "generate",
     "load_targets",
     "main",
+    "read_uncalibrated",
     "run",
     "summary",
     "synthesize",
@@ -93,7 +100,8 @@ def run(paths: Paths, params: Params) -> Artifacts:
     Reads ``paths.dictionary`` and ``paths.published``; ``params.seed`` and ``params.scale`` choose
     the draw. Synthetic mode only (on the authors' export there is nothing to synthesize, and
     nothing under ``data/raw`` but the stand-in may be written). ``results``: ``survey``
-    (:class:`SyntheticSurvey`), ``summary`` (:func:`summary`) and ``notes`` (the calibration notes).
+    (:class:`SyntheticSurvey`), ``summary`` (:func:`summary`), ``notes`` (the calibration notes) and
+    ``uncalibrated`` (the items drawn without printed numbers, as in ``uncalibrated_items.csv``).
     """
     if not params.synthetic:
         raise ValueError(
@@ -107,6 +115,7 @@ def run(paths: Paths, params: Params) -> Artifacts:
         survey=survey,
         summary=summary(survey),
         notes=list(survey.meta["calibration_notes"]),
+        uncalibrated=survey.uncalibrated,
     )
 
 

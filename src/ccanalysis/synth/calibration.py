@@ -7,7 +7,9 @@ question together (they share their denominator). A printed number that no data 
 with the rest of its row is met as closely as possible and said so in ``Calibration.notes`` (the
 ``IMPOSSIBLE`` lines of ``SYNTHETIC.md``), as is every missing answer the printed numbers need.
 Table 2 and the counts of the paper's text shape the structure (:mod:`ccanalysis.synth.structure`)
-rather than a plan. Deterministic: no randomness.
+rather than a plan. A spec row that prints nothing (a level or an item added to the specification) is
+no target: an item with no printed row at all is left to :mod:`ccanalysis.synth.uncalibrated`.
+Deterministic: no randomness.
 """
 
 from __future__ import annotations
@@ -64,7 +66,12 @@ def calibrate(instrument: Instrument, targets: Targets) -> Calibration:
         sizes = targets.group_sizes(table, groups)
         # categorical items, check-all-that-apply items grouped by question
         pending: dict[str, dict[str, tuple[list[Cell], bool]]] = {}
-        for item, rows in targets.spec.items(table).items():
+        for item, all_rows in targets.spec.items(table).items():
+            # rows printing nothing cannot be calibrated; an item without any is answered as
+            # ccanalysis.synth.uncalibrated declares
+            rows = [r for r in all_rows if targets.printed(table, item, r.level)]
+            if not rows:
+                continue
             f = items[item]
             shown = rows[0].shown
             if shown == "mean_sd" or rows[0].continuous:
@@ -97,7 +104,8 @@ def calibrate(instrument: Instrument, targets: Targets) -> Calibration:
                 if unknown:
                     raise ValueError(f"{table} {item}: levels {unknown} not in the instrument")
             key = f.name if (f.field_type == "checkbox" and f.items) else item
-            pending.setdefault(key, {})[item] = (cells, shown == "full")
+            # a full row set fixes every level's count: only if every row is printed
+            pending.setdefault(key, {})[item] = (cells, shown == "full" and rows == all_rows)
         for key, its in pending.items():
             for item, (cells, full) in its.items():
                 try:

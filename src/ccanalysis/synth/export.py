@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -20,11 +20,17 @@ import pandas as pd
 
 from ccanalysis.instrument import Instrument
 from ccanalysis.io import write_csv, write_text
+from ccanalysis.synth import uncalibrated
 from ccanalysis.synth.numeric import grid_of
 from ccanalysis.vocab import SYNTHETIC_LABEL, URBAN_MAX_RUCA
 
 #: The files :func:`write` writes, by name.
-FILES = {"export": "cc_survey_export.csv", "frame": "clinic_frame.csv", "meta": "SYNTHETIC.md"}
+FILES = {
+    "export": "cc_survey_export.csv",
+    "frame": "clinic_frame.csv",
+    "meta": "SYNTHETIC.md",
+    "uncalibrated": "uncalibrated_items.csv",
+}
 
 
 @dataclass
@@ -41,13 +47,19 @@ class SyntheticSurvey:
     truth : DataFrame
         clinic_id, care_model (for tests; never written into the export).
     meta : dict
-        Seed, scale, counts, generator, version, calibration notes.
+        Seed, scale, counts, generator, version, calibration notes (and the uncalibrated items).
+    uncalibrated : DataFrame
+        The items no printed number calibrates, each with the distribution it was drawn from.
     """
 
     export: pd.DataFrame
     frame: pd.DataFrame
     truth: pd.DataFrame
     meta: dict
+    #: The items without printed numbers and how they were drawn (``uncalibrated_items.csv``).
+    uncalibrated: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=list(uncalibrated.COLUMNS))
+    )
 
 
 def ids(prefix: str, n: int, min_width: int) -> np.ndarray:
@@ -171,12 +183,39 @@ def write(survey: SyntheticSurvey, outdir: str | Path) -> dict[str, Path]:
     digests = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in paths.values()}
     meta = dict(survey.meta)
     meta["files_sha256"] = digests
-    paths["meta"] = write_text(outdir / FILES["meta"], _readme(meta))
+    paths["meta"] = write_text(outdir / FILES["meta"], _readme(meta, survey.uncalibrated))
+    paths["uncalibrated"] = write_csv(survey.uncalibrated, outdir / FILES["uncalibrated"])
     return paths
 
 
-def _readme(meta: dict) -> str:
+def read_uncalibrated(folder: str | Path) -> pd.DataFrame:
+    """``uncalibrated_items.csv`` of a stand-in written into ``folder`` (no rows if it has none).
+
+    The tables read it in synthetic mode to footnote the rows of items that no printed number
+    calibrates; columns :data:`ccanalysis.synth.uncalibrated.COLUMNS`, text.
+    """
+    path = Path(folder) / FILES["uncalibrated"]
+    if not path.exists():
+        return pd.DataFrame(columns=list(uncalibrated.COLUMNS))
+    return pd.read_csv(path, dtype=str, keep_default_na=False)
+
+
+def _readme(meta: dict, flagged: pd.DataFrame) -> str:
     """The text of ``SYNTHETIC.md``."""
+    extra = []
+    if "uncalibrated_items" in meta:
+        extra = [
+            "## Uncalibrated items (no printed numbers: drawn as declared, not calibrated)",
+            "",
+            f"Listed with their distributions in `{FILES['uncalibrated']}`, for the tables to footnote.",
+            "",
+            *[
+                f"- `{r.item}` (per {r.unit}): {r.distribution} [{r.source}]"
+                for r in flagged.itertuples(index=False)
+            ],
+            *[f"- {n}" for n in meta["uncalibrated_notes"]],
+            "",
+        ]
     return "\n".join(
         [
             "# SYNTHETIC DATA",
@@ -199,6 +238,7 @@ def _readme(meta: dict) -> str:
             "",
             *[f"- {n}" for n in meta["calibration_notes"]],
             "",
+            *extra,
             "## Metadata",
             "",
             "```json",

@@ -29,6 +29,7 @@ import pandas as pd
 
 from ccanalysis import __version__
 from ccanalysis.instrument import Field, Instrument
+from ccanalysis.synth import uncalibrated
 from ccanalysis.synth.answers import (
     PAIRED,
     Latent,
@@ -122,6 +123,9 @@ def synthesize(
     values: dict[str, np.ndarray] = {}
     _coordinator_form_answers(rng, cal, st, items, coord_prop, level_index, also_checked, values)
     _clinic_answers(rng, cal, st, items, lat_clin, clin_prop, level_index, values)
+    form = coordinator_form(instrument, cal)
+    todo, blank = uncalibrated.draws(instrument, {*cal.cat, *cal.num, *crit, ENGAGE_ITEM})
+    _uncalibrated_answers(todo, cal, seed, form, nc, n_cl, level_index, values)
 
     export = export_frame(
         instrument,
@@ -129,12 +133,14 @@ def synthesize(
         coordinator_ids=coord_id,
         system_ids=sys_id[st.clinic_system],
         coord_of=st.clinic_coord,
-        coordinator_form=coordinator_form(instrument, cal),
+        coordinator_form=form,
         fixed=crit,
         level_index=level_index,
         also_checked=also_checked,
         values=values,
     )
+    flags = uncalibrated.apply_branching(export, todo)
+    flags += [f"left blank: {b} (the synthesizer draws choice and numeric fields)" for b in blank]
     order = np.argsort(clinic_id, kind="stable")
     export = export.iloc[order].reset_index(drop=True)
     frame = (
@@ -169,7 +175,34 @@ def synthesize(
         "care_systems": int(len(st.system_size)),
         "calibration_notes": list(cal.notes),
     }
-    return SyntheticSurvey(export, frame, truth, meta)
+    if todo or flags:  # only then: the stand-in of an unchanged instrument stays byte-identical
+        meta["uncalibrated_items"] = list(todo)
+        meta["uncalibrated_notes"] = flags
+    return SyntheticSurvey(export, frame, truth, meta, uncalibrated.table(todo, form))
+
+
+def _uncalibrated_answers(
+    todo: dict[str, uncalibrated.Draw],
+    cal: Calibration,
+    seed: int,
+    form: str,
+    nc: int,
+    n_cl: int,
+    level_index: dict[str, np.ndarray],
+    values: dict[str, np.ndarray],
+) -> None:
+    """The items without printed numbers, each from its own stream (other columns unaffected)."""
+    for item, d in todo.items():
+        ans = uncalibrated.draw(
+            d, uncalibrated.stream(seed, item), nc if d.field.form == form else n_cl
+        )
+        if d.field.is_numeric:
+            values[item] = ans
+            continue
+        calibrated_boxes = [i for i in d.field.items.values() if i in cal.cat]
+        if d.kind == "box" and calibrated_boxes:  # only where the question is answered
+            ans = np.where(level_index[calibrated_boxes[0]] >= 0, ans, -1)
+        level_index[item] = ans
 
 
 def _care_model(

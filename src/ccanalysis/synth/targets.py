@@ -59,9 +59,11 @@ class Targets:
 
     def printed(self, table: str, item: str, level: str | None = None) -> bool:
         """Does ``table`` print any number (p-values aside) of ``item`` (of its ``level``)?"""
-        return any(
-            k[0] == table and k[1] == item and (level is None or k[2] == level) for k in self._index
-        )
+        cached = self.__dict__.get("_printed")
+        if cached is None:
+            cached = {k[:3] for k in self._index} | {k[:2] for k in self._index}
+            object.__setattr__(self, "_printed", cached)
+        return ((table, item) if level is None else (table, item, level)) in cached
 
     def fact(self, key: str) -> float:
         return float(self.facts[key])
