@@ -275,6 +275,14 @@ def _scaled_recruitment(source: Path, target: Path, scale: float) -> None:
         out.writerows({**r, "value": values[r["key"]]} for r in rows)
 
 
+def _link_published(paths: object) -> None:
+    """Link the project's printed tables into a work folder laid out as a project."""
+    published = paths.published  # type: ignore[attr-defined]
+    if not published.exists():
+        published.parent.mkdir(parents=True, exist_ok=True)
+        published.symlink_to(ROOT / "data" / "published")
+
+
 def worker(stage: str, work: Path, scale: float, n_boot: int, seed: int) -> dict[str, object]:
     """One library stage on the data in ``work``; prints JSON (seconds, peak RSS)."""
     import pandas as pd
@@ -298,12 +306,12 @@ def worker(stage: str, work: Path, scale: float, n_boot: int, seed: int) -> dict
         shutil.copy(Paths.of(ROOT).recruitment_flow, paths.recruitment_flow)
         info["clinics"] = len(pd.read_csv(raw / "clinic_frame.csv"))
     elif stage == "synthesize":
-        inst = read_dictionary(dictionary)
-        targets = synth.load_targets(ROOT / "data" / "published")
+        # the stage itself, on the work folder: the printed tables linked in (its calibration
+        # targets), the stand-in written to work/data/raw/synthetic
+        _link_published(paths)
         t0 = time.perf_counter()
-        survey = synth.synthesize(inst, targets, seed=seed, scale=scale)
-        synth.write(survey, raw)
-        info["clinics"] = len(survey.frame)
+        artifacts = synth.run(paths, Params(seed=seed, scale=int(scale)))
+        info["clinics"] = len(artifacts.results["survey"].frame)
         _scaled_recruitment(Paths.of(ROOT).recruitment_flow, paths.recruitment_flow, scale)
     elif stage == "clean":
         t0 = time.perf_counter()
@@ -335,11 +343,7 @@ def worker(stage: str, work: Path, scale: float, n_boot: int, seed: int) -> dict
         drawn = figures.run(paths, Params(seed=seed, scale=max(1, round(scale))))
         info["figures"] = len(drawn.results)
     elif stage == "replication":
-        # run() reads the printed tables from paths.published: link the project's into the work root
-        paths = Paths.of(work, dictionary=dictionary)
-        if not paths.published.exists():
-            paths.published.parent.mkdir(parents=True, exist_ok=True)
-            paths.published.symlink_to(ROOT / "data" / "published")
+        _link_published(paths)  # run() reads the printed tables from paths.published
         t0 = time.perf_counter()
         replication.run(paths, Params())
     else:

@@ -8,6 +8,7 @@ The export is decoded with the project's reader (``ccanalysis.instrument.read_ex
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +17,8 @@ import pytest
 
 from ccanalysis import synth
 from ccanalysis.instrument import Instrument, read_dictionary
+from ccanalysis.paths import Paths
+from ccanalysis.stage import Params
 
 ROOT = Path(__file__).resolve().parents[1]
 DICTIONARY = ROOT / "data" / "raw" / "cc_survey_dictionary.csv"
@@ -142,7 +145,8 @@ def _group_data(frame: pd.DataFrame, group: str) -> pd.DataFrame:
 
 
 def _check_table(targets, table: str, frame: pd.DataFrame, decimals: int) -> list[str]:
-    spec = targets.spec[targets.spec.table == table].set_index(["item", "level"])
+    spec = targets.spec.frame
+    spec = spec[spec.table == table].set_index(["item", "level"])
     bad = []
     for row in _printed(targets, table).itertuples(index=False):
         data = _group_data(frame, row.group)
@@ -467,6 +471,33 @@ def test_cli(tmp_path):
     assert (tmp_path / "cc_survey_export.csv").exists() and (tmp_path / "SYNTHETIC.md").exists()
 
 
+def _project(root: Path) -> Paths:
+    """A project-shaped folder: the printed tables linked in, the stand-in written under it."""
+    paths = Paths.of(root, dictionary=DICTIONARY)
+    paths.published.parent.mkdir(parents=True)
+    paths.published.symlink_to(PUBLISHED)
+    return paths
+
+
+def test_run_writes_the_committed_stand_in(tmp_path):
+    """The stage, at the default seed and scale, writes the committed stand-in byte for byte."""
+    artifacts = synth.run(_project(tmp_path), Params())
+    assert set(artifacts) >= {"export", "frame", "meta"}
+    for key in ("export", "frame", "meta"):
+        path = artifacts[key]
+        assert path.parent == tmp_path / "data" / "raw" / "synthetic", key
+        assert path.read_bytes() == (ROOT / "data" / "raw" / "synthetic" / path.name).read_bytes()
+    summary = artifacts.results["summary"].set_index("care_model")
+    assert summary.loc["all", "clinics"] == 317 and summary.loc["all", "coordinators"] == 213
+    assert artifacts.results["notes"] == artifacts.results["survey"].meta["calibration_notes"]
+
+
+def test_run_refuses_the_real_export(tmp_path):
+    with pytest.raises(ValueError, match="synthetic mode only"):
+        synth.run(_project(tmp_path), Params(data_mode="redcap"))
+    assert not (tmp_path / "data" / "raw").exists()
+
+
 def test_years_in_study_clinics_within_years_as_coordinator(frames):
     _, coords = frames
     both = coords[["years_cc_role", "years_study_clinics"]].dropna()
@@ -481,3 +512,225 @@ def test_frame_reads_with_project_reader(written):
     frame = clean.read_frame(paths["frame"])
     assert len(frame) == 317 and frame["ruca"].between(1, 10).all()
     assert frame["clinic_id"].tolist() == survey.frame["clinic_id"].tolist()
+
+
+# ----------------------------------------------------------------------------------------------
+# items without printed numbers (issue #13): drawn as declared, flagged as uncalibrated
+NEW_FIELDS = [
+    # a radio item with a declared distribution, shown in Table 3 (a spec row, nothing printed)
+    ["team_huddle", "activities", "", "radio", "How often does the team huddle?",
+     "1, Daily | 2, Weekly | 3, Rarely", "", "", "", "", "", "", "", "", "", "", "",
+     '@CC-LEVELS="1=daily 2=weekly 3=rarely" @CC-SYNTH="1=0.6 2=0.3 3=0.1"'],
+    # a radio item without one: uniform
+    ["huddle_lead", "activities", "", "radio", "Who leads the huddle?",
+     "1, Clinician | 2, Nurse | 3, Coordinator | 4, Social worker", "", "", "", "", "", "", "",
+     "", "", "", "", '@CC-LEVELS="1=clinician 2=nurse 3=coordinator 4=social_worker"'],
+    # numeric: declared normal, integer 0-60; and uniform by default, one decimal, gated
+    ["huddle_minutes", "activities", "", "text", "Minutes per huddle", "", "", "integer", "0",
+     "60", "", "", "", "", "", "", "", '@CC-SYNTH="normal(20, 8)"'],
+    ["huddle_sw_share", "activities", "", "text", "Share of huddles with the social worker (%)",
+     "", "", "number_1dp", "0", "100", "", "[sw_on_team] = '1'", "", "", "", "", "", ""],
+    # a coordinator-form item: one answer per coordinator
+    ["coord_mentor", "coordinator", "", "yesno", "Do you mentor other coordinators?", "", "",
+     "", "", "", "", "", "", "", "", "", "", '@CC-SYNTH="1=0.2 0=0.8"'],
+]  # fmt: skip
+NEW_SPEC_ROWS = [
+    "table3,,team_huddle,daily,Team huddles daily,pct,full,,fisher,answered,",
+    "table3,,huddle_minutes,,Minutes per huddle – Mean (SD),mean_sd,full,,student_t,answered,",
+    # a level added to a printed item: no target, the item stays calibrated as printed
+    "table3,,engage_family,sometimes_rarely,Sometimes/rarely engage with the family,pct,"
+    "collapsed,sometimes+rarely,fisher,answered,",
+]
+NEW_ITEMS = ["team_huddle", "huddle_lead", "huddle_minutes", "huddle_sw_share", "coord_mentor"]
+#: A scale large enough for shares to be checked against the declared ones (6340 clinics).
+BIG = 20
+
+
+def _extended_dictionary(path: Path) -> Path:
+    """The project's dictionary, plus NEW_FIELDS and a declared box added to ``services``."""
+    import csv
+    import io
+
+    rows = list(csv.reader(io.StringIO(DICTIONARY.read_text(encoding="utf-8"))))
+    for row in rows:
+        if row[0] == "services":
+            row[5] += " | 99, Team huddle facilitation"
+            row[17] = row[17].replace('"1=', '"99=svc_huddle 1=', 1) + ' @CC-SYNTH="99=0.3"'
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows(rows + NEW_FIELDS)
+    path.write_text(out.getvalue(), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def extended(tmp_path_factory):
+    """Instrument, targets and calibration with the new items (the spec rows included)."""
+    from ccanalysis.paths import SPEC_FILE
+    from ccanalysis.spec import read_spec
+
+    tmp = tmp_path_factory.mktemp("extended")
+    instrument = read_dictionary(_extended_dictionary(tmp / "dictionary.csv"))
+    spec_path = tmp / "tables.csv"
+    spec_path.write_text(SPEC_FILE.read_text(encoding="utf-8") + "\n".join(NEW_SPEC_ROWS) + "\n")
+    targets = synth.load_targets(PUBLISHED, read_spec(spec_path, instrument=instrument))
+    return instrument, targets, synth.calibrate(instrument, targets)
+
+
+@pytest.fixture(scope="module")
+def big(extended):
+    instrument, targets, cal = extended
+    survey = synth.synthesize(instrument, targets, scale=BIG, calibration=cal)
+    raw = survey.export
+    clinics, coords = _decode_frame(raw, instrument)
+    return survey, clinics, coords
+
+
+def _decode_frame(raw: pd.DataFrame, instrument: Instrument):
+    """Clinic and coordinator frames of an export held in memory."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as d:
+        path = Path(d) / "export.csv"
+        raw.to_csv(path, index=False)
+        return _decode(path, instrument)
+
+
+def _within(share: float, p: float, n: int, sds: float = 4.5) -> bool:
+    """Is an observed share within ``sds`` binomial standard errors of ``p``?"""
+    return abs(share - p) <= sds * math.sqrt(p * (1 - p) / n)
+
+
+def test_new_items_are_uncalibrated_and_printed_plans_unchanged(extended, calibration):
+    _, _, cal = extended
+    assert not set(NEW_ITEMS) & (set(cal.cat) | set(cal.num))
+    assert "svc_huddle" not in cal.cat
+    assert list(cal.cat) == list(calibration.cat) and list(cal.num) == list(calibration.num)
+    for item, plan in calibration.cat.items():  # the unprinted engage_family row changes nothing
+        for g in plan.counts:
+            assert (cal.cat[item].counts[g] == plan.counts[g]).all(), (item, g)
+    assert cal.notes == calibration.notes
+
+
+def test_declared_choice_distribution(big):
+    survey, clinics, _ = big
+    n = len(clinics)
+    assert n == 317 * BIG
+    shares = _obj(clinics["team_huddle"]).value_counts(normalize=True)
+    assert clinics["team_huddle"].notna().all()
+    for level, p in (("daily", 0.6), ("weekly", 0.3), ("rarely", 0.1)):
+        assert _within(shares[level], p, n), (level, shares[level])
+
+
+def test_uniform_without_a_declaration(big):
+    _, clinics, _ = big
+    n = len(clinics)
+    shares = _obj(clinics["huddle_lead"]).value_counts(normalize=True)
+    assert set(shares.index) == {"clinician", "nurse", "coordinator", "social_worker"}
+    for level in shares.index:
+        assert _within(shares[level], 0.25, n), (level, shares[level])
+
+
+def test_numeric_items_within_their_range_and_type(big):
+    survey, clinics, _ = big
+    minutes = pd.to_numeric(clinics["huddle_minutes"])
+    n = len(minutes)
+    assert minutes.notna().all() and minutes.between(0, 60).all()
+    assert (minutes == minutes.round()).all()
+    assert abs(minutes.mean() - 20) < 4.5 * 8 / math.sqrt(n)  # clipping at 0 moves it < 0.02
+    assert abs(minutes.std() - 8) < 0.3
+    raw = survey.export["huddle_sw_share"]
+    on_team = survey.export["sw_on_team"].eq(1).to_numpy()
+    assert raw[~on_team].eq("").all() and raw[on_team].str.fullmatch(r"\d+\.\d").all()
+    share = pd.to_numeric(raw[on_team])
+    assert share.between(0, 100).all()
+    # uniform on 0.0, 0.1, ..., 100.0: mean 50, SD 28.9
+    assert abs(share.mean() - 50) < 4.5 * 28.9 / math.sqrt(len(share))
+
+
+def test_coordinator_item_once_per_coordinator(big):
+    survey, _, coords = big
+    raw = survey.export
+    assert (raw.groupby("coordinator_id")["coord_mentor"].nunique() == 1).all()
+    yes = _obj(coords["coord_mentor"]).eq("yes")
+    assert _within(yes.mean(), 0.2, len(coords))
+
+
+def test_box_added_to_a_calibrated_question(big):
+    survey, clinics, _ = big
+    raw = survey.export
+    services = [c for c in raw.columns if c.startswith("services___") and c != "services___99"]
+    answered = raw[services].eq(1).any(axis=1).to_numpy()
+    assert raw.loc[~answered, "services___99"].eq(0).all()  # no new answers to the question
+    assert _within(raw.loc[answered, "services___99"].eq(1).mean(), 0.3, int(answered.sum()))
+    assert _obj(clinics["svc_huddle"]).notna().sum() == answered.sum()
+
+
+def test_other_columns_unchanged_and_same_seed_identical(extended, written):
+    """New items draw from streams of their own: every other column is as without them."""
+    instrument, targets, cal = extended
+    base, _ = written
+    survey = synth.synthesize(instrument, targets, calibration=cal)
+    assert survey.export[list(base.export.columns)].equals(base.export)
+    assert survey.frame.equals(base.frame)
+    again = synth.synthesize(instrument, targets, calibration=cal)
+    assert again.export.equals(survey.export)
+    other = synth.synthesize(instrument, targets, seed=7, calibration=cal)
+    assert not other.export["team_huddle"].equals(survey.export["team_huddle"])
+
+
+def test_uncalibrated_items_are_listed(extended, written, tmp_path):
+    instrument, targets, cal = extended
+    survey = synth.synthesize(instrument, targets, calibration=cal)
+    paths = synth.write(survey, tmp_path)
+    listed = synth.read_uncalibrated(tmp_path)
+    assert list(listed.columns) == ["item", "field", "unit", "distribution", "source"]
+    assert listed["item"].tolist() == ["svc_huddle", *NEW_ITEMS]  # dictionary order
+    row = listed.set_index("item")
+    assert row.loc["team_huddle", "distribution"] == "daily 0.6, weekly 0.3, rarely 0.1"
+    assert row.loc["team_huddle", "source"] == "@CC-SYNTH"
+    assert row.loc["huddle_lead", "source"] == "uniform (default)"
+    assert row.loc["huddle_minutes", "distribution"] == "normal(20, 8) within 0-60, whole numbers"
+    assert row.loc["svc_huddle", "distribution"] == "yes with probability 0.3"
+    assert row.loc["coord_mentor", "unit"] == "coordinator"
+    assert row.loc["huddle_sw_share", "unit"] == "clinic"
+    text = paths["meta"].read_text(encoding="utf-8")
+    assert "## Uncalibrated items" in text
+    for item in listed["item"]:
+        assert f"`{item}`" in text, item
+    # the study's own instrument: none, and the file says so (header only)
+    _, base_paths = written
+    assert base_paths["uncalibrated"].read_text() == "item,field,unit,distribution,source\n"
+    assert "Uncalibrated" not in base_paths["meta"].read_text()
+
+
+@pytest.mark.parametrize(
+    ("kind", "tag", "problem"),
+    [
+        ("radio", "4=0.5", "code '4' is not a choice"),
+        ("radio", "1=-1", "is not a non-negative weight"),
+        ("radio", "1=0 2=0", "add up to zero"),
+        ("radio", "normal(1, 2)", "is not code=weight"),
+        ("boxes", "1=1.5", "is not a probability"),
+        ("integer", "normal(10, 0)", "SD of normal"),
+        ("integer", "gamma(1, 2)", "normal(mean, sd) or uniform(low, high)"),
+        ("integer", "uniform(70, 80)", "within the range"),
+        ("open", "", "needs a validation minimum and maximum"),
+    ],
+)
+def test_bad_declarations_are_named(kind, tag, problem):
+    from ccanalysis.errors import ValidationError
+    from ccanalysis.instrument import Field
+    from ccanalysis.synth import uncalibrated
+
+    choices = {"1": "A", "2": "B", "3": "C"}
+    fields = {
+        "radio": Field("q", "f", "radio", "", choices, {"1": "a", "2": "b", "3": "c"}, synth=tag),
+        "boxes": Field("q", "f", "checkbox", "", choices, items={"1": "q_a"}, synth=tag),
+        "integer": Field("q", "f", "text", "", validation="integer", vmin=0, vmax=60, synth=tag),
+        "open": Field("q", "f", "text", "", validation="integer", vmin=0, synth=tag),
+    }
+    item = "q_a" if kind == "boxes" else "q"
+    with pytest.raises(ValidationError, match=re.escape(problem)) as err:
+        uncalibrated.parse(fields[kind], item, "dictionary.csv")
+    assert err.value.file == "dictionary.csv" and err.value.field == "q"
+    assert err.value.value == tag

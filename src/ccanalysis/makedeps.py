@@ -79,6 +79,7 @@ STAGES: dict[str, Stage] = {
     "03_tables": Stage(
         reads=(
             "{dictionary}",
+            "data/raw/synthetic/uncalibrated_items.csv",
             "data/processed/clinics.parquet",
             "data/processed/coordinators.parquet",
         ),

@@ -13,7 +13,14 @@ Project conventions carried in the ``Field Annotation`` column (REDCap's place f
 ``@CC-ITEMS="1=svc_disease_mgmt ..."``
     a check-all-that-apply question whose every box is an analysis item of its own (yes/no);
 ``@CC-SINGLE="msw_bsw msn_bsn ..."``
-    a check-all-that-apply question analysed as one category: the first checked level in this order.
+    a check-all-that-apply question analysed as one category: the first checked level in this order;
+``@CC-SYNTH="1=0.5 2=0.3 3=0.2"`` or ``@CC-SYNTH="normal(10, 4)"``
+    how the synthetic stand-in answers an item that the paper prints no numbers for (its answers
+    cannot be calibrated): a weight per answer code (for a box of an ``@CC-ITEMS`` question, the
+    probability that it is checked), or ``normal(mean, sd)`` / ``uniform(low, high)`` for a numeric
+    field, clipped to its validation range and rounded to its type. Without the tag such an item is
+    answered uniformly over its choices (or its validation range). Parsed by
+    :mod:`ccanalysis.synth.uncalibrated`; the analysis ignores it.
 """
 
 from __future__ import annotations
@@ -100,7 +107,7 @@ BUILTIN_LEVELS: dict[str, dict[str, str]] = {
 COMPLETE_CHOICES: dict[str, str] = {"0": "Incomplete", "1": "Unverified", "2": "Complete"}
 NUMERIC_VALIDATIONS = frozenset({"integer", "number"})
 
-_TAG = re.compile(r'@(CC-LEVELS|CC-ITEMS|CC-SINGLE)\s*=\s*"([^"]*)"')
+_TAG = re.compile(r'@(CC-LEVELS|CC-ITEMS|CC-SINGLE|CC-SYNTH)\s*=\s*"([^"]*)"')
 
 
 def parse_choices(text: str) -> dict[str, str]:
@@ -135,10 +142,14 @@ def _tag_map(annotation: str, tag: str) -> dict[str, str]:
 
 
 def _tag_list(annotation: str, tag: str) -> tuple[str, ...]:
+    return tuple(_tag_text(annotation, tag).split())
+
+
+def _tag_text(annotation: str, tag: str) -> str:
     for name, body in _TAG.findall(annotation):
         if name == tag:
-            return tuple(body.split())
-    return ()
+            return body.strip()
+    return ""
 
 
 def _number(text: str) -> float | None:
@@ -166,6 +177,9 @@ class Field:
     identifier: bool = False
     section: str = ""
     note: str = ""
+    #: The ``@CC-SYNTH`` text: how the synthetic stand-in answers the item when nothing printed
+    #: calibrates it (empty: uniformly).
+    synth: str = ""
 
     @property
     def is_numeric(self) -> bool:
@@ -360,6 +374,7 @@ def parse_dictionary(text: str, source: str = "<dictionary>") -> Instrument:
                 identifier=row["identifier"].strip().lower() == "y",
                 section=row["section_header"].strip(),
                 note=row["field_note"].strip(),
+                synth=_tag_text(annotation, "CC-SYNTH"),
             )
         )
     if not fields:

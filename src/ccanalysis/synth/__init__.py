@@ -1,0 +1,154 @@
+"""A calibrated synthetic stand-in for the confidential care coordinator survey (SYNTHETIC DATA).
+
+The study's REDCap export cannot be published. This package writes a REDCap *raw* export with the
+study's structure (clinics in care systems, reported on by care coordinators) whose every number
+printed in Tables 1-4 of Solberg et al. 2024 is reproduced to the printed precision when it is
+analysed as the paper did, wherever the printed numbers allow it (where they do not, the calibration
+notes say so). It is the only analysis-side code that reads ``data/published/``: the printed tables
+are its calibration targets. Items, codes and scales come from the instrument
+(:class:`ccanalysis.instrument.Instrument`); the printed rows and how collapsed rows combine levels
+from the table specification (:func:`ccanalysis.spec.read_spec`).
+
+Two steps. :func:`calibrate` solves, once and without randomness, the answer counts, missing answers,
+sums and SDs of every printed item at the study's size; :func:`synthesize` then draws the records
+from one seeded generator (same seed, byte-identical files) and :func:`write` writes them.
+``run(paths, params)`` is the ``00_synthesize`` stage: the three, into ``data/raw/synthetic``.
+
+An item the paper prints no numbers for (one added to the dictionary, say) still gets answers, drawn
+from the distribution its dictionary row declares (``@CC-SYNTH``, else uniform), and is flagged as
+uncalibrated in ``SYNTHETIC.md`` and ``uncalibrated_items.csv`` (:mod:`~ccanalysis.synth.uncalibrated`).
+
+Modules
+-------
+``targets``      the printed numbers and the spec rows they belong to (:func:`load_targets`)
+``pvalues``      the paper's tests on candidate answers; "prints as the printed p"
+``categorical``  counts of a categorical item meeting its printed percentages and p-value
+``numeric``      group sizes, sums and SDs of a continuous item meeting its means, SDs and p-value
+``plans``        the solved plans (:class:`CatPlan`, :class:`NumPlan`, :class:`Calibration`)
+``calibration``  :func:`calibrate`: every printed item of Tables 1, 3 and 4
+``sampling``     largest-remainder apportionment, weighted sampling without replacement
+``structure``    coordinators, care systems, clinics, rurality
+``answers``      answers drawn from the plans: latents, ranks, nonresponse, continuous values
+``survey``       :func:`synthesize`: structure, care model, coordinator form, clinic items
+``uncalibrated`` items no printed number calibrates: drawn as ``@CC-SYNTH`` declares, and flagged
+``export``       the raw export, the clinic frame, ``SYNTHETIC.md``, ``uncalibrated_items.csv``
+                 (:func:`write`, :func:`summary`, :func:`read_uncalibrated`)
+
+``scale`` multiplies clinics, coordinators and care systems; exact rounding of every printed digit
+holds at scale 1, and at other scales the percentages agree to within 1/N of each group.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from ccanalysis.instrument import read_dictionary
+from ccanalysis.paths import Paths
+from ccanalysis.spec import read_spec
+from ccanalysis.stage import Artifacts, Params
+from ccanalysis.synth.calibration import calibrate
+from ccanalysis.synth.export import SyntheticSurvey, read_uncalibrated, summary, write
+from ccanalysis.synth.plans import Calibration, CatPlan, NumPlan
+from ccanalysis.synth.survey import synthesize
+from ccanalysis.synth.targets import Targets, load_targets
+from ccanalysis.vocab import DEFAULT_SEED
+
+__all__ = [
+    "Calibration",
+    "CatPlan",
+    "NumPlan",
+    "SyntheticSurvey",
+    "Targets",
+    "calibrate",
+    "generate",
+    "load_targets",
+    "main",
+    "read_uncalibrated",
+    "run",
+    "summary",
+    "synthesize",
+    "write",
+]
+
+
+def generate(
+    dictionary: str | Path,
+    published: str | Path,
+    outdir: str | Path,
+    *,
+    seed: int = DEFAULT_SEED,
+    scale: float = 1,
+) -> tuple[SyntheticSurvey, dict[str, Path]]:
+    """Read the dictionary and the printed tables, synthesize, write into ``outdir``.
+
+    The table specification is the package's, checked against ``dictionary``. Returns the survey
+    and the paths written, by name.
+    """
+    instrument = read_dictionary(dictionary)
+    targets = load_targets(published, read_spec(instrument=instrument))
+    survey = synthesize(instrument, targets, seed=seed, scale=scale)
+    return survey, write(survey, outdir)
+
+
+def run(paths: Paths, params: Params) -> Artifacts:
+    """The ``00_synthesize`` stage: the synthetic stand-in, written into ``paths.synthetic``.
+
+    Reads ``paths.dictionary`` and ``paths.published``; ``params.seed`` and ``params.scale`` choose
+    the draw. Synthetic mode only (on the authors' export there is nothing to synthesize, and
+    nothing under ``data/raw`` but the stand-in may be written). ``results``: ``survey``
+    (:class:`SyntheticSurvey`), ``summary`` (:func:`summary`), ``notes`` (the calibration notes) and
+    ``uncalibrated`` (the items drawn without printed numbers, as in ``uncalibrated_items.csv``).
+    """
+    if not params.synthetic:
+        raise ValueError(
+            f"the synthesizer runs in synthetic mode only, not with data_mode={params.data_mode!r}"
+        )
+    survey, files = generate(
+        paths.dictionary, paths.published, paths.synthetic, seed=params.seed, scale=params.scale
+    )
+    return Artifacts(
+        files,
+        survey=survey,
+        summary=summary(survey),
+        notes=list(survey.meta["calibration_notes"]),
+        uncalibrated=survey.uncalibrated,
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Command line: ``python -m ccanalysis.synth --out data/raw/synthetic --seed N --scale S``."""
+    ap = argparse.ArgumentParser(
+        prog="python -m ccanalysis.synth", description=(__doc__ or "").split("\n")[0]
+    )
+    ap.add_argument("--out", help="output folder (default: the project's data/raw/synthetic)")
+    ap.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    ap.add_argument("--scale", type=float, default=1.0)
+    ap.add_argument("--dictionary", help="data dictionary (default: the project's)")
+    ap.add_argument("--published", help="printed tables (default: the project's data/published)")
+    args = ap.parse_args(argv)
+    scale = int(args.scale) if float(args.scale).is_integer() else args.scale
+
+    def given_or_project(value: str | None, name: str) -> Path:
+        return Path(value) if value else getattr(Paths.of(), name)
+
+    t0 = time.perf_counter()
+    survey, paths = generate(
+        given_or_project(args.dictionary, "dictionary"),
+        given_or_project(args.published, "published"),
+        given_or_project(args.out, "synthetic"),
+        seed=args.seed,
+        scale=scale,
+    )
+    print(
+        f"{survey.meta['clinics']} clinics, {survey.meta['coordinators']} coordinators, "
+        f"{survey.meta['care_systems']} care systems: generated and written in "
+        f"{time.perf_counter() - t0:.2f} s",
+        file=sys.stderr,
+    )
+    for p in paths.values():
+        print(p)
+    return 0

@@ -1,0 +1,370 @@
+"""Drawing answers from the solved plans: which record gives which answer.
+
+Answers are not independent draws. Each record gets, for every item, a Gaussian latent
+``z = sqrt(RHO) * u[coordinator, item] + sqrt(1 - RHO) * e``, so that one coordinator answering for
+several clinics gives mostly the same answers; ``u`` mixes a coordinator-level block factor
+(``BLOCK_LOADING``) shared by the items of a block (``BLOCKS``; the items of each check-all-that-apply
+question form a block too) with an item-specific part. Within each group the calibrated counts are
+handed out by the rank of ``z`` (highest latent first, "top" level first), so the marginals are exact
+and the dependence is a Gaussian copula; continuous values are matched to records by the same ranks.
+
+Item nonresponse: the k missing answers of a group are the k records with the highest nonresponse
+propensity plus Gumbel noise; the propensity is shared by a coordinator's records, so the same people
+skip several items. Continuous values are gamma shaped (right-skewed, the more so the larger SD/mean),
+within the dictionary's min/max, on the item's grid, then nudged unit by unit until the group sum is
+exact and the SD as close to its target as the grid allows. A measure question answered "None of the
+above" has no other box checked, and every answered check-all-that-apply question has at least one
+box (boxes move between records of one group, which keeps the counts).
+
+At ``scale != 1`` every count is the scale-1 proportion apportioned to the scaled group (largest
+remainder), so percentages agree with the scale-1 ones to within 1/N of the group.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+
+from ccanalysis.synth.plans import Calibration, CatPlan, NumPlan
+from ccanalysis.synth.sampling import apportion
+from ccanalysis.synth.structure import Structure
+from ccanalysis.vocab import CLINIC_GROUPS, COORDINATOR_GROUPS
+
+#: Correlation of the latents of two records of one coordinator (same item).
+RHO = 0.9
+#: Share of a coordinator's item latent that comes from the block factor.
+BLOCK_LOADING = 0.5
+#: Blocks of items answered alike (modelling assumption of the synthesizer, not instrument facts).
+BLOCKS: dict[str, tuple[str, ...]] = {
+    "social_needs": (
+        "svc_social_needs",
+        "svc_financial",
+        "svc_insurance",
+        "svc_employment",
+        "svc_cultural",
+        "svc_community_referral",
+        "svc_spiritual",
+    ),
+    "pt_comm": ("pt_comm_in_person", "pt_comm_phone", "pt_comm_emr", "pt_comm_video"),
+    "clin_comm": (
+        "clin_comm_before",
+        "clin_comm_after",
+        "clin_comm_meeting",
+        "clin_comm_adhoc",
+        "clin_comm_phone",
+        "clin_comm_emr",
+        "clin_comm_video",
+    ),
+    "routes": ("refer_outside", "refer_inside", "provide_directly"),
+    "complexity": ("complexity_medical", "complexity_social"),
+    "familiar": (
+        "familiar_clinical",
+        "familiar_clinical_people",
+        "familiar_community",
+        "familiar_community_people",
+    ),
+    "availability": ("specialty_available", "community_available"),
+    "value": ("clinicians_value", "leaders_value", "resource_satisfaction"),
+    "experience": ("years_cc_role", "years_study_clinics", "certified_cc"),
+    "presence": ("hours_week_study_clinics", "work_onsite"),
+}
+#: Items matched to records by (almost) the same ranks as another item and bounded above by it
+#: (years in the study clinic(s) never exceed years as a coordinator).
+PAIRED: dict[str, str] = {"years_study_clinics": "years_cc_role"}
+#: A group's SD is redrawn until it is this close to its target (the solver left 0.012 of room).
+SD_TOL = 0.004
+
+
+def _scaled_counts(counts: np.ndarray, n1: int, n: int, missing1: int) -> np.ndarray:
+    """Counts of a scaled group: missing scaled, answers apportioned by the scale-1 proportions."""
+    if n == n1:
+        return counts.copy()
+    missing = int(round(missing1 * n / n1))
+    return apportion(n - missing, counts.astype(float))
+
+
+class Latent:
+    """Gaussian latents with a coordinator effect and block factors (see the module docstring)."""
+
+    def __init__(self, rng: np.random.Generator, owner: np.ndarray, n_owner: int) -> None:
+        self.rng = rng
+        self.owner = owner
+        self.n_owner = n_owner
+        self.block = {b: rng.standard_normal(n_owner) for b in BLOCKS}
+        self.block_of = {item: b for b, its in BLOCKS.items() for item in its}
+
+    def draw(self, item: str, extra_block: str | None = None, rho: float = RHO) -> np.ndarray:
+        """One latent per record for ``item`` (its block, else ``extra_block``, else none)."""
+        b = self.block_of.get(item, extra_block)
+        u = self.rng.standard_normal(self.n_owner)
+        if b is not None:
+            if b not in self.block:
+                self.block[b] = self.rng.standard_normal(self.n_owner)
+            u = math.sqrt(BLOCK_LOADING) * self.block[b] + math.sqrt(1 - BLOCK_LOADING) * u
+        e = self.rng.standard_normal(len(self.owner))
+        return math.sqrt(rho) * u[self.owner] + math.sqrt(1 - rho) * e
+
+
+def rank_assign(z: np.ndarray, members: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Level index per member: the highest latents get level 0, then level 1, ..."""
+    order = members[np.argsort(-z[members], kind="stable")]
+    out = np.empty(len(order), np.int64)
+    out[:] = np.repeat(np.arange(len(counts)), counts)[: len(order)]
+    res = np.full(len(z), -1, np.int64)
+    res[order] = out
+    return res[members]
+
+
+def _pick_missing(
+    rng: np.random.Generator, propensity: np.ndarray, members: np.ndarray, k: int
+) -> np.ndarray:
+    if k <= 0:
+        return np.zeros(0, np.int64)
+    keys = propensity[members] + 0.5 * rng.gumbel(size=len(members))
+    return members[np.argsort(-keys, kind="stable")[:k]]
+
+
+def assign_by_group(
+    rng: np.random.Generator,
+    plan: CatPlan,
+    z: np.ndarray,
+    group: np.ndarray,
+    groups: Sequence[str],
+    propensity: np.ndarray,
+) -> np.ndarray:
+    """Answer indices for one categorical item: per group, the calibrated counts (scaled), the
+    missing answers on the records most prone to skip, the rest handed out by rank of ``z``.
+
+    Returns -1 where the answer is missing.
+    """
+    idx = np.full(len(group), -1, np.int64)
+    for gi, g in enumerate(groups):
+        members = np.flatnonzero(group == gi)
+        counts = _scaled_counts(plan.counts[g], plan.n[g], len(members), plan.missing[g])
+        gone = _pick_missing(rng, propensity, members, len(members) - int(counts.sum()))
+        keep = np.setdiff1d(members, gone)
+        idx[keep] = rank_assign(z, keep, counts)
+    return idx
+
+
+def _gamma_values(
+    rng: np.random.Generator, n: int, mean: float, sd: float, lo: float, hi: float
+) -> np.ndarray:
+    """n values with (about) the given mean/SD, gamma shaped, clipped into [lo, hi]."""
+    shape = max((mean - lo) ** 2 / sd**2, 0.05) if mean > lo else 1.0
+    x = rng.gamma(shape, 1.0, size=n)
+    for _ in range(50):
+        s = x.std(ddof=1)
+        x = mean + sd * (x - x.mean()) / (s if s > 0 else 1.0)
+        clipped = np.clip(x, lo, hi)
+        if np.allclose(clipped, x):
+            break
+        x = clipped
+    return np.clip(x, lo, hi)
+
+
+def _fix_grid(
+    rng: np.random.Generator,
+    units: np.ndarray,
+    total: int,
+    sd_units: float,
+    lo: int,
+    hi: int | np.ndarray,
+    exact_sd: bool,
+) -> np.ndarray:
+    """Nudge integer grid values: exact sum ``total``, SD as close to ``sd_units`` as the grid allows.
+
+    ``hi`` may be one bound per value (values stay at or below their own bound).
+    """
+    x = units.astype(np.int64).copy()
+    n = len(x)
+    hi_arr = np.broadcast_to(np.asarray(hi, dtype=np.int64), x.shape)
+    for _ in range(10 * n + 100):
+        diff = total - int(x.sum())
+        if diff == 0:
+            break
+        room = np.flatnonzero(x < hi_arr) if diff > 0 else np.flatnonzero(x > lo)
+        k = min(abs(diff), len(room))
+        if k == 0:
+            raise ValueError("cannot reach the target sum within the bounds")
+        x[rng.choice(room, size=k, replace=False)] += 1 if diff > 0 else -1
+    if not exact_sd or n < 2:
+        return x
+    target_ss = (n - 1) * sd_units**2 + total**2 / n
+    for _ in range(20 * n + 200):
+        ss = float((x.astype(float) ** 2).sum())
+        need = target_ss - ss
+        # move: x_i += 1, x_j -= 1 changes SS by 2 (x_i - x_j) + 2
+        up = np.unique(x[x < hi_arr])
+        down = np.unique(x[x > lo])
+        gap = (need - 2) / 2
+        best = None
+        for vj in down:
+            k = np.searchsorted(up, vj + gap)
+            for kk in (k - 1, k):
+                if 0 <= kk < len(up):
+                    vi = up[kk]
+                    if vi == vj and np.count_nonzero(x == vi) < 2:
+                        continue
+                    delta = 2 * (vi - vj) + 2
+                    if best is None or abs(need - delta) < abs(need - best[0]):
+                        best = (delta, vi, vj)
+        if best is None or abs(need - best[0]) >= abs(need):
+            break
+        _, vi, vj = best
+        i = int(np.flatnonzero((x == vi) & (x < hi_arr))[0])
+        js = np.flatnonzero((x == vj) & (x > lo))
+        j = int(js[js != i][0])
+        x[i] += 1
+        x[j] -= 1
+    return x
+
+
+def numeric_item(
+    rng: np.random.Generator,
+    plan: NumPlan,
+    z: np.ndarray,
+    groups: np.ndarray,
+    names: Sequence[str],
+    propensity: np.ndarray,
+    upper: np.ndarray | None = None,
+) -> np.ndarray:
+    """Values (NaN = missing) of one continuous item for all owners.
+
+    ``upper``: an optional bound per owner (NaN = none), e.g. years as a coordinator for years in
+    the study clinics; values are matched by ``z`` rank and kept at or below their owner's bound.
+    """
+    out = np.full(len(z), np.nan)
+    lo_u = int(math.ceil(plan.lo / plan.step - 1e-9))
+    hi_u = int(math.floor(plan.hi / plan.step + 1e-9))
+    for gi, g in enumerate(names):
+        members = np.flatnonzero(groups == gi)
+        n = len(members)
+        exact = n == plan.n[g]
+        miss = plan.missing[g] if exact else int(round(plan.missing[g] * n / plan.n[g]))
+        gone = _pick_missing(rng, propensity, members, miss)
+        keep = np.setdiff1d(members, gone)
+        m = len(keep)
+        mean = plan.sums[g] * plan.step / plan.answers[g]
+        order = keep[np.argsort(-z[keep], kind="stable")]
+        total = plan.sums[g] if exact else int(round(mean * m / plan.step))
+        for _attempt in range(50 if exact else 1):
+            units = _draw_units(rng, plan, g, m, mean, total, order, upper, lo_u, hi_u, exact)
+            if not exact or m < 2 or abs(units.std(ddof=1) * plan.step - plan.sd[g]) <= SD_TOL:
+                break
+        out[order] = units * plan.step
+    return out
+
+
+def _draw_units(
+    rng: np.random.Generator,
+    plan: NumPlan,
+    g: str,
+    m: int,
+    mean: float,
+    total: int,
+    order: np.ndarray,
+    upper: np.ndarray | None,
+    lo_u: int,
+    hi_u: int,
+    exact: bool,
+) -> np.ndarray:
+    """One draw of a group's values on the grid (units of ``plan.step``), in ``order``."""
+    vals = np.sort(_gamma_values(rng, m, mean, plan.sd[g], plan.lo, plan.hi))[::-1]
+    hi_each: int | np.ndarray = hi_u
+    if upper is not None:
+        bound = upper[order]
+        bound = np.where(np.isnan(bound), plan.hi, np.minimum(bound, plan.hi))
+        for _ in range(30):  # re-standardize under the per-value bounds
+            vals = np.clip(vals, plan.lo, bound)
+            s = vals.std(ddof=1)
+            vals = mean + plan.sd[g] * (vals - vals.mean()) / (s if s > 0 else 1.0)
+        vals = np.clip(vals, plan.lo, bound)
+        hi_each = np.floor(bound / plan.step + 1e-9).astype(np.int64)
+    units = np.clip(np.round(vals / plan.step), lo_u, hi_each).astype(np.int64)
+    return _fix_grid(rng, units, total, plan.sd[g] / plan.step, lo_u, hi_each, exact)
+
+
+def degree_answers(rng: np.random.Generator, plan: CatPlan, st: Structure) -> np.ndarray:
+    """One degree category per coordinator: the social work degrees as chosen in the structure."""
+    nc = len(st.coord_group)
+    idx = np.full(nc, -1, np.int64)
+    sw_level = plan.levels.index("msw_bsw")
+    for gi, g in enumerate(COORDINATOR_GROUPS):
+        members = np.flatnonzero(st.coord_group == gi)
+        counts = _scaled_counts(plan.counts[g], plan.n[g], len(members), plan.missing[g])
+        sw = members[st.coord_sw[members]]
+        idx[sw] = sw_level
+        others = rng.permutation(members[~st.coord_sw[members]])
+        counts = counts.copy()
+        counts[sw_level] = 0
+        counts = (
+            apportion(len(others), counts.astype(float)) if counts.sum() != len(others) else counts
+        )
+        idx[others] = np.repeat(np.arange(len(counts)), counts)
+    return idx
+
+
+def checkbox_question(
+    rng: np.random.Generator,
+    cal: Calibration,
+    q_items: list[str],
+    lat: Latent,
+    cl_group: np.ndarray,
+    prop: np.ndarray,
+    block: str,
+) -> dict[str, np.ndarray]:
+    """Level indices (0 yes, 1 no, -1 not answered) of the items of one checkbox question."""
+    n = len(cl_group)
+    out = {i: np.full(n, -1, np.int64) for i in q_items}
+    none_items = [i for i in q_items if i.endswith("_none")]
+    lat_z = {i: lat.draw(i, extra_block=block) for i in q_items}
+    for gi, g in enumerate(CLINIC_GROUPS):
+        members = np.flatnonzero(cl_group == gi)
+        plan0 = cal.cat[q_items[0]]
+        d = _scaled_counts(plan0.counts[g], plan0.n[g], len(members), plan0.missing[g]).sum()
+        gone = _pick_missing(rng, prop, members, len(members) - int(d))
+        keep = np.setdiff1d(members, gone)
+        box = {}
+        excluded = np.zeros(n, bool)
+        for item in none_items:
+            plan = cal.cat[item]
+            c = _scaled_counts(plan.counts[g], plan.n[g], len(members), plan.missing[g])
+            yes = keep[np.argsort(-lat_z[item][keep], kind="stable")[: c[0]]]
+            b = np.zeros(n, bool)
+            b[yes] = True
+            box[item] = b
+            excluded |= b
+        pool = keep[~excluded[keep]]
+        for item in q_items:
+            if item in none_items:
+                continue
+            plan = cal.cat[item]
+            c = _scaled_counts(plan.counts[g], plan.n[g], len(members), plan.missing[g])
+            k = min(int(c[0]), len(pool))
+            yes = pool[np.argsort(-lat_z[item][pool], kind="stable")[:k]]
+            b = np.zeros(n, bool)
+            b[yes] = True
+            box[item] = b
+        # every answered record has a box: move boxes from records with several
+        others = [i for i in q_items if i not in none_items]
+        for _ in range(len(others) * 3):
+            nbox = sum(box[i].astype(int) for i in others)
+            empty = pool[nbox[pool] == 0]
+            if len(empty) == 0:
+                break
+            for item in sorted(others, key=lambda i: -int(box[i].sum())):
+                nbox = sum(box[i].astype(int) for i in others)
+                empty = pool[nbox[pool] == 0]
+                if len(empty) == 0:
+                    break
+                donors = pool[box[item][pool] & (nbox[pool] >= 2)]
+                donors = donors[np.argsort(lat_z[item][donors], kind="stable")]
+                k = min(len(empty), len(donors))
+                box[item][donors[:k]] = False
+                box[item][empty[:k]] = True
+        for item in q_items:
+            out[item][keep] = np.where(box[item][keep], 0, 1)
+    return out
