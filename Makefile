@@ -99,7 +99,7 @@ reports/01_clean.ipynb: notebooks/01_clean.ipynb $(COMMON) $(LIB)/redcap.py $(LI
 reports/02_classify.ipynb: notebooks/02_classify.ipynb $(COMMON) $(LIB)/classify.py reports/01_clean.ipynb
 	$(PAPERMILL)
 
-reports/03_tables.ipynb: notebooks/03_tables.ipynb $(COMMON) $(LIB)/tables.py $(wildcard $(LIB)/stats/*.py) $(LIB)/specs/tables.csv reports/02_classify.ipynb
+reports/03_tables.ipynb: notebooks/03_tables.ipynb $(COMMON) $(wildcard $(LIB)/tables/*.py) $(wildcard $(LIB)/stats/*.py) $(LIB)/specs/tables.csv reports/02_classify.ipynb
 	$(PAPERMILL)
 
 reports/04_sensitivity.ipynb: notebooks/04_sensitivity.ipynb $(COMMON) $(LIB)/sensitivity.py $(wildcard $(LIB)/stats/*.py) $(LIB)/specs/tables.csv reports/02_classify.ipynb

@@ -16,6 +16,7 @@ from ccanalysis import stats
 from ccanalysis.classify import classify_clinics, coordinator_groups
 from ccanalysis.instrument import read_dictionary
 from ccanalysis.printing import format_p, round_half_up
+from ccanalysis.spec import Spec, from_frame, read_spec
 from ccanalysis.tables import (
     EXTRA_COLUMNS,
     FIXED_DATE,
@@ -24,11 +25,9 @@ from ccanalysis.tables import (
     build_tables,
     format_mean_sd,
     format_n_pct,
-    load_spec,
     long_csv,
     render,
     text_facts,
-    validate_spec,
     write_table,
 )
 from ccanalysis.vocab import SYNTHETIC_LABEL
@@ -251,8 +250,8 @@ def random_frames(n_clinics: int = 317, n_coord: int = 213, seed: int = 1):
 
 
 @pytest.fixture(scope="module")
-def spec() -> pd.DataFrame:
-    return load_spec()
+def spec() -> Spec:
+    return read_spec()
 
 
 @pytest.fixture(scope="module")
@@ -283,9 +282,11 @@ def p_row(long: pd.DataFrame, item: str) -> pd.Series:
 
 
 def test_package_spec_is_valid_against_the_instrument(spec) -> None:
-    assert set(spec["table"]) == {"table1", "table2", "table3", "table4"}
-    assert {"denominator", "footnote"} <= set(spec.columns)
-    assert (spec.loc[spec["table"] == "table2", "denominator"] == "all").all()
+    frame = spec.frame
+    assert set(frame["table"]) == {"table1", "table2", "table3", "table4"}
+    assert {"denominator", "footnote"} <= set(frame.columns)
+    assert (frame.loc[frame["table"] == "table2", "denominator"] == "all").all()
+    assert all(r.all_denominator for r in spec.of("table2"))
 
 
 @pytest.mark.parametrize(
@@ -298,23 +299,23 @@ def test_package_spec_is_valid_against_the_instrument(spec) -> None:
     ],
 )
 def test_spec_validation_names_the_problem(spec, change, message) -> None:
-    bad = spec.copy()
+    bad = spec.frame.copy()
     row = bad.index[(bad["item"] == "panel_judgement")][0]
     for k, v in change.items():
         bad.loc[row, k] = v
     with pytest.raises(ValueError, match=message):
-        validate_spec(bad, INSTRUMENT)
+        from_frame(bad, instrument=INSTRUMENT)
 
 
 def test_spec_validation_checks_combined_levels(spec) -> None:
-    bad = spec.copy()
+    bad = spec.frame.copy()
     bad.loc[bad["item"] == "pt_comm_phone", "combine"] = "always+oftenish"
     with pytest.raises(ValueError, match="'oftenish' is not an answer"):
-        validate_spec(bad, INSTRUMENT)
+        from_frame(bad, instrument=INSTRUMENT)
 
 
 def test_hand_spec_is_valid() -> None:
-    validate_spec(HAND_SPEC, INSTRUMENT)
+    from_frame(HAND_SPEC, instrument=INSTRUMENT)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -628,22 +629,22 @@ def test_docx_cells_are_the_display_grid(paper_tables, spec) -> None:
     import docx
     from docx.enum.text import WD_ALIGN_PARAGRAPH
 
-    from ccanalysis.tables import _cells, _display
+    from ccanalysis.tables.layout import cells, paper_display
 
     long = paper_tables["table3"]
-    d = _display(long, spec, synthetic=True, extras=True, suppress_below=None)
+    d = paper_display(long, spec, synthetic=True, extras=True, suppress_below=None)
     doc = docx.Document(io.BytesIO(render(long, spec, fmt="docx", synthetic=True, extras=True)))
     rows = doc.tables[0].rows
     assert len(rows) == 1 + len(d.rows) > 50
     assert [c.text for c in rows[0].cells] == d.header
     assert all(c.paragraphs[0].runs[0].bold for c in rows[0].cells)
     for row, r in zip(rows[1:], d.rows, strict=True):
-        cells = row.cells
-        assert [c.text for c in cells] == [r.label] + _cells(r, True)
-        assert all(c.paragraphs[0].alignment == WD_ALIGN_PARAGRAPH.RIGHT for c in cells[1:])
-        assert cells[0].paragraphs[0].alignment is None
+        row_cells = row.cells
+        assert [c.text for c in row_cells] == [r.label] + cells(r, True)
+        assert all(c.paragraphs[0].alignment == WD_ALIGN_PARAGRAPH.RIGHT for c in row_cells[1:])
+        assert row_cells[0].paragraphs[0].alignment is None
         if r.kind == "section":
-            assert cells[0].paragraphs[0].runs[0].bold
+            assert row_cells[0].paragraphs[0].runs[0].bold
 
 
 @pytest.mark.parametrize(
@@ -672,18 +673,19 @@ def test_render_and_write_reject_bad_arguments(hand_long, tmp_path) -> None:
         write_table(hand_long, HAND_SPEC, tmp_path, "table3", synthetic=True, suppress_below=1)
 
 
-def test_spec_normalization_fills_blanks_and_strips() -> None:
-    from ccanalysis.tables import _normalize_spec
-
+def test_spec_rows_fill_blanks_and_strip() -> None:
+    """A hand-made frame read as typed rows: blanks become empty text, labels are stripped, the
+    optional columns get their defaults (what the tables read; the spec module does it once)."""
     raw = HAND_SPEC.astype(object)
     raw.loc[0, "section"] = None
     raw.loc[1, "label"] = "  about right  "
-    raw.loc[2, "level"] = np.nan
-    norm = _normalize_spec(raw)
+    raw.loc[0, "level"] = np.nan  # the mean row: a level is only for categorical rows
+    rows = from_frame(raw).rows
+    norm = from_frame(raw).frame
     assert list(norm.columns) == [*raw.columns, "denominator", "footnote"]
-    assert norm.loc[0, "section"] == "" and norm.loc[1, "label"] == "about right"
-    assert norm.loc[2, "level"] == ""
-    assert (norm["denominator"] == "answered").all() and (norm["footnote"] == "").all()
+    assert rows[0].section == "" and rows[1].label == "about right"
+    assert rows[0].level == ""
+    assert all(r.denominator == "answered" and r.footnote == "" for r in rows)
     assert all(isinstance(v, str) for col in norm.columns for v in norm[col])
 
 
@@ -810,5 +812,5 @@ def test_text_facts(paper_size) -> None:
 
 
 def test_tables_module_never_reads_published_data() -> None:
-    source = (ROOT / "src" / "ccanalysis" / "tables.py").read_text()
-    assert "published" not in source
+    for path in (ROOT / "src" / "ccanalysis" / "tables").glob("*.py"):
+        assert "published" not in path.read_text(), path.name

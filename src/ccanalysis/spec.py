@@ -296,6 +296,11 @@ def from_frame(
     return from_records(frame.to_dict("records"), instrument=instrument, source=source)
 
 
+def as_spec(spec: Spec | pd.DataFrame) -> Spec:
+    """``spec`` itself, or the :class:`Spec` of a frame with the specification's columns."""
+    return spec if isinstance(spec, Spec) else from_frame(spec)
+
+
 def read_spec(
     path: str | Path | None = None, *, instrument: Instrument | str | Path | None = None
 ) -> Spec:

@@ -1,0 +1,97 @@
+"""Tables 1-4 of Solberg et al. 2024, built from the processed frames by one specification.
+
+The specification (``specs/tables.csv``, read by :func:`ccanalysis.spec.read_spec`) is the one
+description of the layout: one typed row per printed row (table, section header, item, level,
+label, statistic, how the item is shown, the levels a collapsed row adds up, the test, the
+denominator rule, a footnote).
+
+* :mod:`~ccanalysis.tables.build`: a table's long format (DESIGN.md's
+  ``table,item,level,group,measure,value``, then ``diff, diff_lo, diff_hi, q, test, note``):
+  counts, denominators, means, the test of each item on its full answer distribution,
+  differences with 95% intervals, Benjamini-Hochberg q-values (:func:`build_table`);
+* :mod:`~ccanalysis.tables.layout`: the printed grid (N row, section headers, indented rows, p on
+  the first row of an item, footnotes) every renderer prints;
+* :mod:`~ccanalysis.tables.render`: HTML, Markdown, LaTeX (booktabs), Word and the long CSV,
+  written atomically and byte for byte the same on every run (:func:`write_table`);
+* :mod:`~ccanalysis.tables.paper`: what is particular to each of the paper's tables (units,
+  groups, title, decimals); :mod:`~ccanalysis.tables.facts`: the numbers the paper's text quotes.
+
+:func:`run` is the stage: it builds Tables 1-4 from ``data/processed``, writes every format into
+``tables/`` and returns the files, with the built tables and the text's numbers in ``.results``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from ccanalysis.instrument import read_dictionary
+from ccanalysis.paths import Paths
+from ccanalysis.spec import Spec, read_spec
+from ccanalysis.stage import Artifacts, Params
+from ccanalysis.tables.build import EXTRA_COLUMNS, LONG_COLUMNS, build_table, build_tables
+from ccanalysis.tables.facts import text_facts
+from ccanalysis.tables.layout import format_mean_sd, format_n_pct, paper_display
+from ccanalysis.tables.render import (
+    FIXED_DATE,
+    long_csv,
+    render,
+    render_display,
+    write_display,
+    write_table,
+)
+
+__all__ = [
+    "EXTRA_COLUMNS",
+    "FIXED_DATE",
+    "LONG_COLUMNS",
+    "build_table",
+    "build_tables",
+    "format_mean_sd",
+    "format_n_pct",
+    "load_spec",
+    "long_csv",
+    "render",
+    "run",
+    "text_facts",
+    "write_table",
+]
+
+
+def load_spec(path: str | None = None, *, instrument: object | None = None) -> pd.DataFrame:
+    """The specification as a frame (:attr:`ccanalysis.spec.Spec.frame`); kept for callers outside
+    the tables that still read a frame: new code calls :func:`ccanalysis.spec.read_spec`."""
+    return read_spec(path, instrument=instrument).frame  # type: ignore[arg-type]
+
+
+def run(paths: Paths, params: Params) -> Artifacts:
+    """The tables stage: Tables 1-4 from ``data/processed`` into ``tables/`` in every format.
+
+    Returns the files written (``table1.csv`` ... ``table4.docx``); ``.results`` holds ``spec``
+    (the :class:`~ccanalysis.spec.Spec`), ``tables`` (the long frames by table id), ``html`` and
+    ``html_extras`` (each table rendered, without and with the difference and q columns) and
+    ``facts`` (:func:`text_facts`).
+    """
+    spec: Spec = read_spec(instrument=read_dictionary(paths.dictionary))
+    clinics = pd.read_parquet(paths.processed / "clinics.parquet")
+    coordinators = pd.read_parquet(paths.processed / "coordinators.parquet")
+    built = build_tables(spec, clinics, coordinators, seed=params.seed)
+    files: dict[str, Path] = {}
+    html: dict[str, str] = {}
+    html_extras: dict[str, str] = {}
+    for name, long in built.items():
+        kw = {"synthetic": params.synthetic, "suppress_below": params.suppress_below}
+        d = paper_display(long, spec, extras=False, **kw)
+        written = write_display(d, long, paths.tables, name, suppress_below=params.suppress_below)
+        files.update({f"{name}.{ext}": p for ext, p in written.items()})
+        html[name] = str(render_display(d, "html"))
+        html_extras[name] = str(render_display(paper_display(long, spec, extras=True, **kw)))
+    return Artifacts(
+        files,
+        spec=spec,
+        tables=built,
+        html=html,
+        html_extras=html_extras,
+        facts=text_facts(clinics, coordinators),
+    )

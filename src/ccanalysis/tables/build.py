@@ -1,0 +1,391 @@
+"""Computing a table's long format: counts, denominators, means, tests, differences, q-values.
+
+The long format of DESIGN.md (``table,item,level,group,measure,value``) followed by
+``diff, diff_lo, diff_hi, q, test, note``:
+
+* ``n`` rows: the N row (``item == "n"``, units per group) and the count of answers at a level;
+  ``denom``: the answers counted in the percentage (for a mean: the answers averaged);
+  ``pct``: 0-100, unrounded; ``mean``, ``sd`` (n - 1 denominator);
+* ``p`` rows (empty level, group ``all``, unrounded): one test per item, on the item's FULL answer
+  distribution by group (a collapsed row's p refers to all levels, as the paper's do); ``test`` is
+  the id of the test that ran (``fisher``, ``fisher_mc``, ``student_t``, ``anova`` ...), ``q`` the
+  Benjamini-Hochberg q-value across the tests of the table, ``note`` anything unusual;
+* ``diff``, ``diff_lo``, ``diff_hi`` on the ``pct`` / ``mean`` rows of the comparison group: that
+  group minus the reference group, in percentage points with Newcombe's hybrid score 95% interval,
+  or as a mean difference with the t interval (Welch's when the test is Welch's).
+
+An item's numbers are computed once into an :class:`ItemBlock` (counts by level and group, or the
+answers of each group); its test, its differences and the table's q-values are separate steps
+over the blocks, and :func:`long_frame` lays the rows out in the order above.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ccanalysis import stats
+from ccanalysis.spec import CATEGORICAL_TESTS, CONTINUOUS_TESTS, TESTS, Spec, SpecRow, as_spec
+from ccanalysis.tables.paper import paper_table, unit_frame
+from ccanalysis.vocab import DEFAULT_SEED
+
+#: The interface columns of DESIGN.md, always first, in this order.
+LONG_COLUMNS: tuple[str, ...] = ("table", "item", "level", "group", "measure", "value")
+#: Extra columns after them.
+EXTRA_COLUMNS: tuple[str, ...] = ("diff", "diff_lo", "diff_hi", "q", "test", "note")
+#: The note of a Monte Carlo p-value's row (and :data:`MC_NOTE_RE` reads it back for the footnote).
+MC_NOTE = "Monte Carlo p-value from {samples} tables (SE {se:.2g})"
+MC_NOTE_RE = re.compile(r"Monte Carlo p-value from (\d+) tables \(SE ([0-9.e+-]+)\)")
+#: The group of a ``p`` row.
+ALL = "all"
+
+Record = dict[str, object]
+
+
+# ---------------------------------------------------------------------------------------------
+# Tests
+# ---------------------------------------------------------------------------------------------
+
+
+def resolve_test(
+    spec_test: str,
+    item: str,
+    continuous: bool,
+    n_groups: int,
+    override: str | Mapping[str, str] | None,
+) -> str:
+    """The test an item gets: its spec's, or the override's (a test id replacing the tests of its
+    kind, or ``{item: test}``); t-tests become ANOVAs with three groups or more, and back."""
+    test = spec_test
+    if isinstance(override, Mapping):
+        test = override.get(item, spec_test)
+    elif isinstance(override, str) and spec_test != "none":
+        if (override in CATEGORICAL_TESTS and not continuous) or (
+            override in CONTINUOUS_TESTS and continuous
+        ):
+            test = override
+        elif override not in TESTS:
+            raise ValueError(f"unknown test override {override!r}")
+    if test not in TESTS:
+        raise ValueError(f"{item}: unknown test {test!r}")
+    if continuous and n_groups > 2:
+        test = {"student_t": "anova", "welch_t": "welch_anova"}.get(test, test)
+    if continuous and n_groups == 2:
+        test = {"anova": "student_t", "welch_anova": "welch_t"}.get(test, test)
+    return test
+
+
+def run_test(
+    test: str,
+    *,
+    table: np.ndarray | None = None,
+    samples: Sequence[np.ndarray] | None = None,
+    seed: int | None,
+) -> stats.TestResult:
+    """Run test ``test`` on a count ``table`` (levels x groups) or on the ``samples`` of groups."""
+    if test == "fisher":
+        return stats.fisher_exact(table, seed=seed)
+    if test == "chisq":
+        return stats.chisq(table)
+    if test == "chisq_yates":
+        return stats.chisq(table, correct=True)
+    if test in ("student_t", "welch_t"):
+        return stats.t_test(samples[0], samples[1], equal_var=test == "student_t")
+    if test == "anova":
+        return stats.anova(*samples)
+    if test == "welch_anova":
+        return stats.welch_anova(*samples)
+    raise ValueError(f"unknown test {test!r}")
+
+
+def record(
+    table: str, item: str, level: str, group: str, measure: str, value: float, **extra: object
+) -> Record:
+    """One row of the long format."""
+    out: Record = {
+        "table": table,
+        "item": item,
+        "level": level,
+        "group": group,
+        "measure": measure,
+        "value": float(value),
+    }
+    out.update(extra)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# One item's numbers
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Units:
+    """The units of a table split into groups: ``columns`` (the total first, then the groups) and
+    a boolean mask over the frame's rows for each column."""
+
+    columns: tuple[str, ...]
+    masks: tuple[np.ndarray, ...]
+
+    @property
+    def groups(self) -> tuple[str, ...]:
+        return self.columns[1:]
+
+    def size(self, column: str) -> int:
+        return int(self.masks[self.columns.index(column)].sum())
+
+
+def units_of(values: pd.Series, groups: Sequence[str], total: str) -> Units:
+    """:class:`Units` with the groups of ``values`` (text); the total is every row."""
+    gvals = values.astype("object")
+    gcode = np.full(len(values), -1, dtype=np.int64)
+    for k, g in enumerate(groups):
+        gcode[(gvals == g).to_numpy()] = k
+    masks = [np.ones(len(values), dtype=bool)] + [gcode == k for k in range(len(groups))]
+    return Units((total, *groups), tuple(masks))
+
+
+def _codes(col: pd.Series, wanted: Sequence[str]) -> tuple[np.ndarray, list[str]]:
+    """Integer codes (-1 = missing) of a categorical answer column and its levels in order."""
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        levels = [str(c) for c in col.cat.categories]
+        return col.cat.codes.to_numpy(dtype=np.int64), levels
+    values = col.astype("object")
+    seen = sorted({str(v) for v in values.dropna()} - set(wanted))
+    levels = list(dict.fromkeys(wanted)) + seen
+    index = {lv: k for k, lv in enumerate(levels)}
+    codes = np.array([-1 if pd.isna(v) else index[str(v)] for v in values], dtype=np.int64)
+    return codes, levels
+
+
+@dataclass(frozen=True)
+class ItemBlock:
+    """The numbers of one item by column (total, then groups).
+
+    A categorical item has ``levels`` (every answer, in order), ``counts`` (levels x columns) and,
+    per printed row, ``n`` and ``denom`` (rows x columns); a continuous one the answers of each
+    column in ``samples``.
+    """
+
+    item: str
+    rows: tuple[SpecRow, ...]
+    columns: tuple[str, ...]
+    levels: tuple[str, ...] = ()
+    counts: np.ndarray | None = None
+    n: np.ndarray | None = None
+    denom: np.ndarray | None = None
+    samples: tuple[np.ndarray, ...] = ()
+
+    @property
+    def continuous(self) -> bool:
+        return self.rows[0].continuous
+
+    @property
+    def answers(self) -> int:
+        """Answers given in the total column."""
+        if self.continuous:
+            return len(self.samples[0])
+        return int(self.counts[:, 0].sum())
+
+    def test(self, test: str, *, seed: int | None) -> Record | None:
+        """The ``p`` row of the item's test on its full answer distribution (``None`` for
+        ``none``); a test that cannot run gives a NaN p with the reason in ``note``."""
+        if test == "none":
+            return None
+        table_in = None if self.continuous else self.counts[:, 1:]
+        samples = list(self.samples[1:]) if self.continuous else None
+        note = ""
+        try:
+            res = run_test(test, table=table_in, samples=samples, seed=seed)
+            p, test_id = res.p, res.test
+            if res.test == "fisher_mc":
+                note = MC_NOTE.format(samples=res.mc_samples, se=res.mc_se)
+        except ValueError as exc:
+            p, test_id, note = math.nan, test, f"test not computable: {exc}"
+        return {"p": p, "test": test_id, "note": note}
+
+    def differences(self, comparison: str, reference: str, *, equal_var: bool) -> list[Record]:
+        """Per printed row, ``comparison`` minus ``reference`` with its 95% interval (empty when a
+        group has no answers, or fewer than two for a mean)."""
+        c, r = self.columns.index(comparison), self.columns.index(reference)
+        if self.continuous:
+            x, y = self.samples[c], self.samples[r]
+            if len(x) < 2 or len(y) < 2:
+                return [{}]
+            d, lo, hi = stats.mean_diff_ci(x, y, equal_var=equal_var)
+            return [{"diff": d, "diff_lo": lo, "diff_hi": hi}]
+        out: list[Record] = []
+        for i in range(len(self.rows)):
+            k1, n1 = int(self.n[i, c]), int(self.denom[i, c])
+            k2, n2 = int(self.n[i, r]), int(self.denom[i, r])
+            if n1 <= 0 or n2 <= 0:
+                out.append({})
+                continue
+            d, lo, hi = stats.newcombe_diff(k1, n1, k2, n2)
+            out.append({"diff": 100 * d, "diff_lo": 100 * lo, "diff_hi": 100 * hi})
+        return out
+
+    def records(
+        self,
+        table: str,
+        *,
+        p_row: Record | None = None,
+        diffs: Sequence[Record] = (),
+        comparison: str | None = None,
+    ) -> list[Record]:
+        """The item's rows of the long format; the ``p`` row after the first printed row (a
+        mean's after its three measures), differences on the comparison group's rows."""
+        item, out = self.item, []
+        p = None
+        if p_row is not None:
+            p = record(
+                table, item, "", ALL, "p", p_row["p"], test=p_row["test"], note=p_row["note"]
+            )
+        if self.continuous:
+            level = self.rows[0].level
+            for j, g in enumerate(self.columns):
+                v = self.samples[j]
+                extra = diffs[0] if diffs and g == comparison else {}
+                mean = v.mean() if len(v) else math.nan
+                out.append(record(table, item, level, g, "mean", mean, **extra))
+                sd = v.std(ddof=1) if len(v) > 1 else math.nan
+                out.append(record(table, item, level, g, "sd", sd))
+                out.append(record(table, item, level, g, "denom", len(v)))
+            if p is not None:
+                out.append(p)
+            return out
+        for i, r in enumerate(self.rows):
+            n, denom = self.n[i], self.denom[i]
+            for j, g in enumerate(self.columns):
+                pct = 100.0 * n[j] / denom[j] if denom[j] else math.nan
+                extra = diffs[i] if diffs and g == comparison else {}
+                out.append(record(table, item, r.level, g, "n", n[j]))
+                out.append(record(table, item, r.level, g, "denom", denom[j]))
+                out.append(record(table, item, r.level, g, "pct", pct, **extra))
+            if i == 0 and p is not None:
+                out.append(p)
+        return out
+
+
+def item_block(
+    frame: pd.DataFrame, units: Units, rows: Sequence[SpecRow], *, where: str = "table"
+) -> ItemBlock:
+    """Count (or collect) one item's answers by column, for its printed ``rows`` (``where``: the
+    table, for messages)."""
+    first = rows[0]
+    item = first.item
+    if item not in frame.columns:
+        raise KeyError(f"{where}: the frame has no column {item!r}")
+    col = frame[item]
+    if first.continuous:
+        x = pd.to_numeric(col.astype("object"), errors="coerce").to_numpy(dtype=float)
+        ok = ~np.isnan(x)
+        samples = tuple(x[m & ok] for m in units.masks)
+        return ItemBlock(item, tuple(rows), units.columns, samples=samples)
+    wanted = [lv for r in rows for lv in r.levels]
+    codes, levels = _codes(col, wanted)
+    unknown = [lv for lv in wanted if lv not in levels]
+    if unknown:
+        raise KeyError(
+            f"{where}, {item}: levels {unknown} are not answers in the data (answers: {levels})"
+        )
+    answered = codes >= 0
+    counts = np.zeros((len(levels), len(units.columns)), dtype=np.int64)
+    for j, m in enumerate(units.masks):
+        counts[:, j] = np.bincount(codes[m & answered], minlength=len(levels))
+    every = first.all_denominator
+    sizes = np.array([m.sum() for m in units.masks])
+    n = np.stack([counts[[levels.index(lv) for lv in r.levels], :].sum(axis=0) for r in rows])
+    denom = np.stack([sizes if every else counts.sum(axis=0) for _ in rows])
+    return ItemBlock(item, tuple(rows), units.columns, tuple(levels), counts, n, denom)
+
+
+# ---------------------------------------------------------------------------------------------
+# The table
+# ---------------------------------------------------------------------------------------------
+
+
+def n_records(table: str, units: Units) -> list[Record]:
+    """The N row: units per column."""
+    return [
+        record(table, "n", "", g, "n", m.sum())
+        for g, m in zip(units.columns, units.masks, strict=True)
+    ]
+
+
+def long_frame(records: Sequence[Record], *, q: bool = True) -> pd.DataFrame:
+    """The long frame of ``records``: the interface columns, then :data:`EXTRA_COLUMNS`; with
+    ``q``, the Benjamini-Hochberg q-values of its ``p`` rows."""
+    long = pd.DataFrame(list(records))
+    for c in EXTRA_COLUMNS:
+        if c not in long.columns:
+            long[c] = math.nan if c not in ("test", "note") else ""
+    long = long[list(LONG_COLUMNS + EXTRA_COLUMNS)]
+    long["test"] = long["test"].fillna("").astype(object)
+    long["note"] = long["note"].fillna("").astype(object)
+    for c in ("value", "diff", "diff_lo", "diff_hi", "q"):
+        long[c] = long[c].astype(float)
+    is_p = (long["measure"] == "p").to_numpy()
+    if q and is_p.any():
+        long.loc[is_p, "q"] = stats.bh_qvalues(long.loc[is_p, "value"].to_numpy(dtype=float))
+    return long
+
+
+def build_table(
+    spec: Spec | pd.DataFrame,
+    data: pd.DataFrame | Mapping[str, pd.DataFrame],
+    table_id: str,
+    *,
+    test_override: str | Mapping[str, str] | None = None,
+    seed: int | None = DEFAULT_SEED,
+) -> pd.DataFrame:
+    """One table of the specification in the long format (see the module doc).
+
+    ``data``: the unit frame of the table (coordinators for Table 1, clinics otherwise) or a mapping
+    with keys ``clinics`` and ``coordinators``; it must carry ``group`` (from ``ccanalysis.classify``).
+    ``test_override``: a test id replacing the specification's tests of its kind (a categorical id
+    for categorical items, a continuous one for means; ``student_t``/``welch_t`` become the ANOVAs
+    with three groups), or a mapping ``{item: test}``. ``seed``: for a Monte Carlo Fisher p-value,
+    used only when the exact enumeration would exceed its budget.
+    """
+    spec = as_spec(spec)
+    items = spec.items(table_id)
+    if not items:
+        raise ValueError(f"the specification has no rows for {table_id!r}")
+    frame = unit_frame(data, table_id)
+    if "group" not in frame.columns:
+        raise KeyError(
+            f"{table_id}: the frame has no 'group' column (run ccanalysis.classify first)"
+        )
+    layout = paper_table(table_id)
+    units = units_of(frame["group"], layout.groups, layout.columns[0])
+    comp, ref = layout.comparison
+    out = n_records(table_id, units)
+    for item, rows in items.items():
+        block = item_block(frame, units, rows, where=table_id)
+        test = resolve_test(rows[0].test, item, block.continuous, len(units.groups), test_override)
+        p_row = block.test(test, seed=seed)
+        diffs = block.differences(comp, ref, equal_var=test not in ("welch_t", "welch_anova"))
+        out += block.records(table_id, p_row=p_row, diffs=diffs, comparison=comp)
+    return long_frame(out)
+
+
+def build_tables(
+    spec: Spec | pd.DataFrame,
+    clinics: pd.DataFrame,
+    coordinators: pd.DataFrame,
+    *,
+    test_override: str | Mapping[str, str] | None = None,
+    seed: int | None = DEFAULT_SEED,
+) -> dict[str, pd.DataFrame]:
+    """Every table of the specification, by id (``table1`` ... ``table4``)."""
+    spec = as_spec(spec)
+    data = {"clinics": clinics, "coordinators": coordinators}
+    return {
+        t: build_table(spec, data, t, test_override=test_override, seed=seed) for t in spec.tables
+    }
