@@ -259,7 +259,8 @@ def paper_size():
     return random_frames()
 
 
-def value(long: pd.DataFrame, item: str, level: str, group: str, measure: str) -> float:
+def cell(long: pd.DataFrame, item: str, level: str, group: str, measure: str) -> pd.Series:
+    """The one row of a long table with these keys."""
     hit = long[
         (long["item"] == item)
         & (long["level"] == level)
@@ -267,7 +268,11 @@ def value(long: pd.DataFrame, item: str, level: str, group: str, measure: str) -
         & (long["measure"] == measure)
     ]
     assert len(hit) == 1, (item, level, group, measure, len(hit))
-    return float(hit["value"].iloc[0])
+    return hit.iloc[0]
+
+
+def value(long: pd.DataFrame, item: str, level: str, group: str, measure: str) -> float:
+    return float(cell(long, item, level, group, measure)["value"])
 
 
 def p_row(long: pd.DataFrame, item: str) -> pd.Series:
@@ -629,7 +634,8 @@ def test_docx_cells_are_the_display_grid(paper_tables, spec) -> None:
     import docx
     from docx.enum.text import WD_ALIGN_PARAGRAPH
 
-    from ccanalysis.tables.layout import cells, paper_display
+    from ccanalysis.tables import paper_display
+    from ccanalysis.tables.layout import cells
 
     long = paper_tables["table3"]
     d = paper_display(long, spec, synthetic=True, extras=True, suppress_below=None)

@@ -174,8 +174,9 @@ def _text(value: object) -> str:
     return str(value).strip()
 
 
-def _levels_of(item: str, instrument: Instrument) -> tuple[tuple[str, ...], bool] | None:
-    """(answers, numeric) of an item from the instrument, or ``None`` when it has no such item."""
+def levels_of(item: str, instrument: Instrument) -> tuple[tuple[str, ...], bool] | None:
+    """(answers, numeric) of an analysis item from the instrument (a derived item's from
+    :data:`~ccanalysis.vocab.DERIVED_ITEMS`), or ``None`` when it has no such item."""
     if item in DERIVED_ITEMS:
         return DERIVED_ITEMS[item], False
     f = instrument.analysis_items().get(item)
@@ -238,7 +239,7 @@ def from_records(
             bad("a categorical row needs a level")
         item_levels: tuple[str, ...] = ()
         if instrument is not None:
-            found = _levels_of(v["item"], instrument)
+            found = levels_of(v["item"], instrument)
             if found is None:
                 bad("the item is not in the data dictionary")
             else:

@@ -30,17 +30,19 @@ from ccanalysis.instrument import read_dictionary
 from ccanalysis.paths import Paths
 from ccanalysis.spec import Spec, read_spec
 from ccanalysis.stage import Artifacts, Params
-from ccanalysis.tables.build import EXTRA_COLUMNS, LONG_COLUMNS, build_table, build_tables
+from ccanalysis.tables.build import EXTRA_COLUMNS, LONG_COLUMNS
 from ccanalysis.tables.facts import text_facts
-from ccanalysis.tables.layout import format_mean_sd, format_n_pct, paper_display
-from ccanalysis.tables.render import (
-    FIXED_DATE,
-    long_csv,
+from ccanalysis.tables.layout import format_mean_sd, format_n_pct
+from ccanalysis.tables.paper import (
+    build_table,
+    build_tables,
+    from_spec,
+    paper_display,
     render,
-    render_display,
-    write_display,
     write_table,
 )
+from ccanalysis.tables.render import FIXED_DATE, long_csv, render_display, write_display
+from ccanalysis.tables.summary import Summary
 
 __all__ = [
     "EXTRA_COLUMNS",
@@ -50,6 +52,8 @@ __all__ = [
     "build_tables",
     "format_mean_sd",
     "format_n_pct",
+    "from_spec",
+    "paper_display",
     "load_spec",
     "long_csv",
     "render",
@@ -68,30 +72,35 @@ def load_spec(path: str | None = None, *, instrument: object | None = None) -> p
 def run(paths: Paths, params: Params) -> Artifacts:
     """The tables stage: Tables 1-4 from ``data/processed`` into ``tables/`` in every format.
 
+    Each table is built through the summary API (:func:`~ccanalysis.tables.paper.from_spec`).
     Returns the files written (``table1.csv`` ... ``table4.docx``); ``.results`` holds ``spec``
-    (the :class:`~ccanalysis.spec.Spec`), ``tables`` (the long frames by table id), ``html`` and
-    ``html_extras`` (each table rendered, without and with the difference and q columns) and
-    ``facts`` (:func:`text_facts`).
+    (the :class:`~ccanalysis.spec.Spec`), ``summaries`` (the
+    :class:`~ccanalysis.tables.summary.Summary` of each table), ``tables`` (their long frames),
+    ``html`` and ``html_extras`` (each table rendered, without and with the difference and q
+    columns) and ``facts`` (:func:`text_facts`).
     """
     spec: Spec = read_spec(instrument=read_dictionary(paths.dictionary))
     clinics = pd.read_parquet(paths.processed / "clinics.parquet")
     coordinators = pd.read_parquet(paths.processed / "coordinators.parquet")
-    built = build_tables(spec, clinics, coordinators, seed=params.seed)
+    data = {"clinics": clinics, "coordinators": coordinators}
+    k = params.suppress_below
+    summaries: dict[str, Summary] = {
+        t: from_spec(spec, data, t, seed=params.seed, synthetic=params.synthetic)
+        for t in spec.tables
+    }
     files: dict[str, Path] = {}
     html: dict[str, str] = {}
-    html_extras: dict[str, str] = {}
-    for name, long in built.items():
-        kw = {"synthetic": params.synthetic, "suppress_below": params.suppress_below}
-        d = paper_display(long, spec, extras=False, **kw)
-        written = write_display(d, long, paths.tables, name, suppress_below=params.suppress_below)
+    for name, s in summaries.items():
+        d = s.display(extras=False, suppress_below=k)  # one grid for the files and the notebook
+        written = write_display(d, s.long, paths.tables, name, suppress_below=k)
         files.update({f"{name}.{ext}": p for ext, p in written.items()})
         html[name] = str(render_display(d, "html"))
-        html_extras[name] = str(render_display(paper_display(long, spec, extras=True, **kw)))
     return Artifacts(
         files,
         spec=spec,
-        tables=built,
+        summaries=summaries,
+        tables={t: s.long for t, s in summaries.items()},
         html=html,
-        html_extras=html_extras,
+        html_extras={t: str(s.render("html", suppress_below=k)) for t, s in summaries.items()},
         facts=text_facts(clinics, coordinators),
     )

@@ -30,9 +30,7 @@ import numpy as np
 import pandas as pd
 
 from ccanalysis import stats
-from ccanalysis.spec import CATEGORICAL_TESTS, CONTINUOUS_TESTS, TESTS, Spec, SpecRow, as_spec
-from ccanalysis.tables.paper import paper_table, unit_frame
-from ccanalysis.vocab import DEFAULT_SEED
+from ccanalysis.spec import CATEGORICAL_TESTS, CONTINUOUS_TESTS, TESTS, SpecRow
 
 #: The interface columns of DESIGN.md, always first, in this order.
 LONG_COLUMNS: tuple[str, ...] = ("table", "item", "level", "group", "measure", "value")
@@ -334,58 +332,3 @@ def long_frame(records: Sequence[Record], *, q: bool = True) -> pd.DataFrame:
     if q and is_p.any():
         long.loc[is_p, "q"] = stats.bh_qvalues(long.loc[is_p, "value"].to_numpy(dtype=float))
     return long
-
-
-def build_table(
-    spec: Spec | pd.DataFrame,
-    data: pd.DataFrame | Mapping[str, pd.DataFrame],
-    table_id: str,
-    *,
-    test_override: str | Mapping[str, str] | None = None,
-    seed: int | None = DEFAULT_SEED,
-) -> pd.DataFrame:
-    """One table of the specification in the long format (see the module doc).
-
-    ``data``: the unit frame of the table (coordinators for Table 1, clinics otherwise) or a mapping
-    with keys ``clinics`` and ``coordinators``; it must carry ``group`` (from ``ccanalysis.classify``).
-    ``test_override``: a test id replacing the specification's tests of its kind (a categorical id
-    for categorical items, a continuous one for means; ``student_t``/``welch_t`` become the ANOVAs
-    with three groups), or a mapping ``{item: test}``. ``seed``: for a Monte Carlo Fisher p-value,
-    used only when the exact enumeration would exceed its budget.
-    """
-    spec = as_spec(spec)
-    items = spec.items(table_id)
-    if not items:
-        raise ValueError(f"the specification has no rows for {table_id!r}")
-    frame = unit_frame(data, table_id)
-    if "group" not in frame.columns:
-        raise KeyError(
-            f"{table_id}: the frame has no 'group' column (run ccanalysis.classify first)"
-        )
-    layout = paper_table(table_id)
-    units = units_of(frame["group"], layout.groups, layout.columns[0])
-    comp, ref = layout.comparison
-    out = n_records(table_id, units)
-    for item, rows in items.items():
-        block = item_block(frame, units, rows, where=table_id)
-        test = resolve_test(rows[0].test, item, block.continuous, len(units.groups), test_override)
-        p_row = block.test(test, seed=seed)
-        diffs = block.differences(comp, ref, equal_var=test not in ("welch_t", "welch_anova"))
-        out += block.records(table_id, p_row=p_row, diffs=diffs, comparison=comp)
-    return long_frame(out)
-
-
-def build_tables(
-    spec: Spec | pd.DataFrame,
-    clinics: pd.DataFrame,
-    coordinators: pd.DataFrame,
-    *,
-    test_override: str | Mapping[str, str] | None = None,
-    seed: int | None = DEFAULT_SEED,
-) -> dict[str, pd.DataFrame]:
-    """Every table of the specification, by id (``table1`` ... ``table4``)."""
-    spec = as_spec(spec)
-    data = {"clinics": clinics, "coordinators": coordinators}
-    return {
-        t: build_table(spec, data, t, test_override=test_override, seed=seed) for t in spec.tables
-    }

@@ -22,9 +22,8 @@ import pandas as pd
 
 from ccanalysis.printing import format_p, round_half_up
 from ccanalysis.privacy import is_small
-from ccanalysis.spec import Spec, SpecRow, as_spec
+from ccanalysis.spec import SpecRow
 from ccanalysis.tables.build import ALL, MC_NOTE_RE
-from ccanalysis.tables.paper import paper_table
 from ccanalysis.vocab import GROUP_LABELS, SHORT_LABELS, SYNTHETIC_LABEL
 
 TEST_TEXT: dict[str, str] = {
@@ -119,8 +118,8 @@ def _mc_detail(table_long: pd.DataFrame) -> str:
 
 
 @dataclass(frozen=True)
-class Frame:
-    """What a table's grid needs beside its rows: the ``columns`` it may have (total first; those
+class Layout:
+    """A table's layout beside its rows: the ``columns`` it may have (total first; those
     without a row in the long table are left out), their header ``labels`` and ``short`` labels,
     the ``comparison`` (group, reference) of the difference column, the ``title``, the
     ``decimals`` of percentages and the ``notes`` that open the footnotes."""
@@ -134,16 +133,10 @@ class Frame:
     short: Mapping[str, str] = field(default_factory=lambda: SHORT_LABELS)
 
 
-def paper_frame(table_id: str) -> Frame:
-    """The grid frame of one of the paper's tables."""
-    t = paper_table(table_id)
-    return Frame(t.title, t.columns, t.comparison, t.decimals, t.notes)
-
-
 def display(
     table_long: pd.DataFrame,
     rows: Sequence[SpecRow],
-    frame: Frame,
+    layout: Layout,
     *,
     synthetic: bool,
     extras: bool,
@@ -157,9 +150,9 @@ def display(
         raise ValueError(f"render one table at a time, got {list(tables)}")
     table_id = str(tables[0])
     present = set(table_long["group"])
-    groups = [g for g in frame.columns if g in present]
-    comp, ref = frame.comparison
-    decimals = frame.decimals
+    groups = [g for g in layout.columns if g in present]
+    comp, ref = layout.comparison
+    decimals = layout.decimals
     has_p = bool((table_long["measure"] == "p").any())
     k = suppress_below
 
@@ -172,12 +165,12 @@ def display(
         r = lookup.get((item, level, group, measure))
         return math.nan if r is None else float(r.value)
 
-    header = ["Characteristic"] + [frame.labels.get(g, g) for g in groups]
+    header = ["Characteristic"] + [layout.labels.get(g, g) for g in groups]
     if has_p:
         header.append("P")
     n_extras = 0
     if extras:
-        header += [f"Difference {frame.short[comp]} – {frame.short[ref]} (95% CI)", "q"]
+        header += [f"Difference {layout.short[comp]} – {layout.short[ref]} (95% CI)", "q"]
         n_extras = 2
     out: list[DisplayRow] = []
     suppressed = False
@@ -282,7 +275,7 @@ def display(
     notes: list[str] = []
     if synthetic:
         notes.append(SYNTHETIC_LABEL)
-    notes += frame.notes
+    notes += layout.notes
     for t in tests_used:
         notes.append(
             f"P: {TEST_TEXT.get(t, t)}{_mc_detail(table_long) if t == 'fisher_mc' else ''}."
@@ -302,8 +295,8 @@ def display(
     notes += footnotes
     if extras:
         notes.append(
-            f"Difference {frame.short[comp]} – {frame.short[ref]}: "
-            f"{frame.labels[comp]} minus {frame.labels[ref]}; percentage "
+            f"Difference {layout.short[comp]} – {layout.short[ref]}: "
+            f"{layout.labels[comp]} minus {layout.labels[ref]}; percentage "
             "points (pp) with Newcombe's hybrid score 95% CI, or mean difference with the "
             "t interval. q: Benjamini-Hochberg q-value across the tests of this table."
         )
@@ -313,28 +306,4 @@ def display(
             "withheld to protect respondents' privacy"
             + ("." if suppressed else "; none in this table.")
         )
-    return Display(table_id, frame.title, header, out, notes, synthetic, n_extras)
-
-
-def paper_display(
-    table_long: pd.DataFrame,
-    spec: Spec | pd.DataFrame,
-    *,
-    synthetic: bool,
-    extras: bool,
-    suppress_below: int | None,
-) -> Display:
-    """The grid of one of the specification's tables, laid out as the paper's."""
-    tables = table_long["table"].unique()
-    if len(tables) != 1:
-        raise ValueError(f"render one table at a time, got {list(tables)}")
-    table_id = str(tables[0])
-    rows = as_spec(spec).of(table_id)
-    return display(
-        table_long,
-        rows,
-        paper_frame(table_id),
-        synthetic=synthetic,
-        extras=extras,
-        suppress_below=suppress_below,
-    )
+    return Display(table_id, layout.title, header, out, notes, synthetic, n_extras)

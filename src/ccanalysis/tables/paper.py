@@ -1,4 +1,5 @@
-"""What is particular to each of the paper's four tables: its units, groups, title and decimals.
+"""The paper's four tables from the specification: each table's units, groups, title and decimals,
+and the spec-driven entry point of the summary API (:func:`from_spec`) the tables stage uses.
 
 Table 1 describes coordinators in three groups (by the models of the clinics they report on),
 Tables 2-4 clinics in the two care models; the difference columns compare the integrated social
@@ -10,11 +11,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 import pandas as pd
 
 from ccanalysis import vocab
-from ccanalysis.vocab import TOTAL
+from ccanalysis.spec import Spec, as_spec
+from ccanalysis.tables.layout import Display, Layout, display
+from ccanalysis.tables.render import render_display, write_display
+from ccanalysis.tables.summary import Summary, default_instrument, summary_of_rows
+from ccanalysis.vocab import DEFAULT_SEED, TOTAL
 
 #: The columns of a table of clinics (Tables 2-4) and of coordinators (Table 1), in order.
 CLINIC_COLUMNS: tuple[str, ...] = (TOTAL, *vocab.CLINIC_GROUPS)
@@ -76,3 +82,173 @@ def unit_frame(data: pd.DataFrame | Mapping[str, pd.DataFrame], table_id: str) -
     if isinstance(data, pd.DataFrame):
         return data
     return data[paper_table(table_id).units]
+
+
+# ---------------------------------------------------------------------------------------------
+# The tables, through the summary API
+# ---------------------------------------------------------------------------------------------
+
+
+def from_spec(
+    spec: Spec | pd.DataFrame,
+    data: pd.DataFrame | Mapping[str, pd.DataFrame],
+    table_id: str,
+    *,
+    by: str = "group",
+    labels: Mapping[object, str] | None = None,
+    reference: object | None = None,
+    test_override: str | Mapping[str, str] | None = None,
+    seed: int | None = DEFAULT_SEED,
+    synthetic: bool = False,
+) -> Summary:
+    """One table of the specification (its rows, title, decimals), tested, with differences and
+    q-values: the paper's table with ``by="group"`` (the care models; Table 1 the coordinators'
+    three groups), or the same rows by any other column of the units (``by="urban"``).
+
+    ``data``: the table's unit frame or ``{"clinics": ..., "coordinators": ...}``, with ``group``
+    (from ``ccanalysis.classify``) for the paper's groups; ``labels``, ``reference``: as
+    :func:`ccanalysis.analysis.summarize`; ``test_override``, ``seed``: as
+    :meth:`~ccanalysis.tables.summary.Summary.add_p`; ``synthetic``: the label on the rendered
+    table. Differences are added with two groups (the paper's Table 1: ISW only minus MN only).
+    """
+    spec = as_spec(spec)
+    rows = spec.of(table_id)
+    if not rows:
+        raise ValueError(f"the specification has no rows for {table_id!r}")
+    paper = paper_table(table_id)
+    frame = unit_frame(data, table_id)
+    own = by == "group"
+    if own and "group" not in frame.columns:
+        raise KeyError(
+            f"{table_id}: the frame has no 'group' column (run ccanalysis.classify first)"
+        )
+    s = summary_of_rows(
+        frame,
+        rows,
+        by,
+        table=table_id,
+        groups=paper.groups if own else None,
+        labels=labels,
+        reference=paper.comparison[1] if own and reference is None else reference,
+        instrument=None if own else default_instrument(),
+        title=paper.title,
+        decimals=paper.decimals,
+        notes=paper.notes,
+        synthetic=synthetic,
+    )
+    s = s.add_p(test_override, seed=seed)
+    if own:
+        s = s.add_difference(paper.comparison[0])
+    elif len(s.groups) == 2:
+        s = s.add_difference()
+    return s.add_q()
+
+
+def build_table(
+    spec: Spec | pd.DataFrame,
+    data: pd.DataFrame | Mapping[str, pd.DataFrame],
+    table_id: str,
+    *,
+    test_override: str | Mapping[str, str] | None = None,
+    seed: int | None = DEFAULT_SEED,
+) -> pd.DataFrame:
+    """One table of the specification in the long format (:func:`from_spec`'s ``long``).
+
+    ``data``: the unit frame of the table (coordinators for Table 1, clinics otherwise) or a mapping
+    with keys ``clinics`` and ``coordinators``; it must carry ``group`` (from ``ccanalysis.classify``).
+    ``test_override``: a test id replacing the specification's tests of its kind (a categorical id
+    for categorical items, a continuous one for means; ``student_t``/``welch_t`` become the ANOVAs
+    with three groups), or a mapping ``{item: test}``. ``seed``: for a Monte Carlo Fisher p-value,
+    used only when the exact enumeration would exceed its budget.
+    """
+    return from_spec(spec, data, table_id, test_override=test_override, seed=seed).long
+
+
+def build_tables(
+    spec: Spec | pd.DataFrame,
+    clinics: pd.DataFrame,
+    coordinators: pd.DataFrame,
+    *,
+    test_override: str | Mapping[str, str] | None = None,
+    seed: int | None = DEFAULT_SEED,
+) -> dict[str, pd.DataFrame]:
+    """Every table of the specification, by id (``table1`` ... ``table4``)."""
+    spec = as_spec(spec)
+    data = {"clinics": clinics, "coordinators": coordinators}
+    return {
+        t: build_table(spec, data, t, test_override=test_override, seed=seed) for t in spec.tables
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# A long table read back (a CSV), laid out as the paper's
+# ---------------------------------------------------------------------------------------------
+
+
+def paper_layout(table_id: str) -> Layout:
+    """The grid frame of one of the paper's tables."""
+    t = paper_table(table_id)
+    return Layout(t.title, t.columns, t.comparison, t.decimals, t.notes)
+
+
+def paper_display(
+    table_long: pd.DataFrame,
+    spec: Spec | pd.DataFrame,
+    *,
+    synthetic: bool,
+    extras: bool,
+    suppress_below: int | None,
+) -> Display:
+    """The grid of one of the specification's tables from its long frame."""
+    tables = table_long["table"].unique()
+    if len(tables) != 1:
+        raise ValueError(f"render one table at a time, got {list(tables)}")
+    table_id = str(tables[0])
+    return display(
+        table_long,
+        as_spec(spec).of(table_id),
+        paper_layout(table_id),
+        synthetic=synthetic,
+        extras=extras,
+        suppress_below=suppress_below,
+    )
+
+
+def render(
+    table_long: pd.DataFrame,
+    spec: Spec | pd.DataFrame,
+    *,
+    fmt: str = "html",
+    synthetic: bool,
+    extras: bool = False,
+    suppress_below: int | None = None,
+) -> str | bytes:
+    """Render one of the specification's tables (its long frame) as ``html``, ``markdown``,
+    ``latex`` (str) or ``docx`` (bytes).
+
+    ``synthetic``: print :data:`ccanalysis.vocab.SYNTHETIC_LABEL` first, in the caption and the notes.
+    ``extras``: add the difference (95% CI) and q-value columns. ``suppress_below=k``: counts of
+    1 to k - 1 (and means of fewer than k answers) are printed as ``<k`` (privacy mode).
+    """
+    d = paper_display(
+        table_long, spec, synthetic=synthetic, extras=extras, suppress_below=suppress_below
+    )
+    return render_display(d, fmt)
+
+
+def write_table(
+    table_long: pd.DataFrame,
+    spec: Spec | pd.DataFrame,
+    outdir: str | Path,
+    name: str,
+    *,
+    synthetic: bool,
+    extras: bool = False,
+    suppress_below: int | None = None,
+) -> dict[str, Path]:
+    """Write one of the specification's tables (its long frame) in every format: ``<name>.csv``,
+    ``.html``, ``.md``, ``.tex``, ``.docx`` (one display grid for the four)."""
+    d = paper_display(
+        table_long, spec, synthetic=synthetic, extras=extras, suppress_below=suppress_below
+    )
+    return write_display(d, table_long, outdir, name, suppress_below=suppress_below)

@@ -2,7 +2,7 @@
 long CSV.
 
 Every renderer takes the :class:`~ccanalysis.tables.layout.Display` grid, so the four formats
-print the same cells; :func:`write_table` builds the grid once and writes every format atomically.
+print the same cells; :func:`write_display` writes every format of one grid atomically.
 Output is deterministic byte for byte (Word files carry :data:`FIXED_DATE`).
 """
 
@@ -22,8 +22,7 @@ import numpy as np
 import pandas as pd
 
 from ccanalysis.io import write_bytes, write_text
-from ccanalysis.spec import Spec
-from ccanalysis.tables.layout import Display, DisplayRow, cells, paper_display
+from ccanalysis.tables.layout import Display, DisplayRow, cells
 from ccanalysis.vocab import SYNTHETIC_LABEL
 
 if TYPE_CHECKING:
@@ -241,28 +240,6 @@ def render_display(d: Display, fmt: str = "html") -> str | bytes:
     return _RENDERERS[fmt](d, "P" in d.header)
 
 
-def render(
-    table_long: pd.DataFrame,
-    spec: Spec | pd.DataFrame,
-    *,
-    fmt: str = "html",
-    synthetic: bool,
-    extras: bool = False,
-    suppress_below: int | None = None,
-) -> str | bytes:
-    """Render one of the specification's tables (its long frame) as ``html``, ``markdown``,
-    ``latex`` (str) or ``docx`` (bytes).
-
-    ``synthetic``: print :data:`ccanalysis.vocab.SYNTHETIC_LABEL` first, in the caption and the notes.
-    ``extras``: add the difference (95% CI) and q-value columns. ``suppress_below=k``: counts of
-    1 to k - 1 (and means of fewer than k answers) are printed as ``<k`` (privacy mode).
-    """
-    d = paper_display(
-        table_long, spec, synthetic=synthetic, extras=extras, suppress_below=suppress_below
-    )
-    return render_display(d, fmt)
-
-
 def _csv_value(v: float) -> str:
     if math.isnan(v):
         return ""
@@ -323,21 +300,3 @@ def write_display(
         data, path = _RENDERERS[fmt](d, has_p), outdir / f"{name}.{ext}"
         out[ext] = write_bytes(path, data) if isinstance(data, bytes) else write_text(path, data)
     return out
-
-
-def write_table(
-    table_long: pd.DataFrame,
-    spec: Spec | pd.DataFrame,
-    outdir: str | Path,
-    name: str,
-    *,
-    synthetic: bool,
-    extras: bool = False,
-    suppress_below: int | None = None,
-) -> dict[str, Path]:
-    """Write one of the specification's tables in every format (:func:`write_display`)."""
-    # one display grid for the four formats (what render would compute four times)
-    d = paper_display(
-        table_long, spec, synthetic=synthetic, extras=extras, suppress_below=suppress_below
-    )
-    return write_display(d, table_long, outdir, name, suppress_below=suppress_below)
