@@ -160,7 +160,7 @@ def test_reference_group_turns_the_difference() -> None:
 def test_left_out_rows_are_footnoted_and_labels_printed(urban) -> None:
     md = urban.render("md")
     assert (
-        "| Characteristic | Total | Rural | Urban | P | Difference Urban – Rural (95% CI) | q |"
+        "| Characteristic | Total | Rural | Urban | P | Difference Urban – Rural (95% CI) | P (row) | q |"
         in md
     )
     assert "1 row with no urban value left out." in md
@@ -171,7 +171,7 @@ def test_left_out_rows_are_footnoted_and_labels_printed(urban) -> None:
         in md
     )
     assert (
-        "| \u2003About right | 5 (38.5) | 2 (33.3) | 3 (42.9) |  | 9.5 pp (-36.0 to 49.4) |  |"
+        "| \u2003About right | 5 (38.5) | 2 (33.3) | 3 (42.9) |  | 9.5 pp (-36.0 to 49.4) | >0.9 |  |"
         in md
     )
     assert SYNTHETIC_LABEL not in md
@@ -375,3 +375,68 @@ def test_a_paper_table_by_another_column() -> None:
         100 * (yes & urban).sum() / (ok & urban).sum()
     )
     assert "Difference Urban – Rural (95% CI)" in s.render("md")
+
+
+# ---------------------------------------------------------------------------------------------
+# A row's own p beside the item's; a family of tests across tables
+# ---------------------------------------------------------------------------------------------
+
+
+def test_each_level_of_a_multi_level_item_gets_its_own_test() -> None:
+    show = {"panel_judgement": ["about_right", "too_few", "about_right+too_many"]}
+    long = cc.summarize(small_clinics(), ITEMS, by="urban", show=show).add_p().long
+    # R: fisher.test(matrix(c(1, 6, 3, 3), nrow = 2))$p.value (too few: urban 1/7, rural 3/6)
+    row = cell(long, "panel_judgement", "too_few", "True", "pct")
+    assert row["p_level"] == pytest.approx(0.26573426573426573, rel=1e-12)
+    assert row["test_level"] == "fisher"
+    # R: fisher.test(matrix(c(3, 4, 2, 4), nrow = 2))$p.value (about right: 3/7 vs 2/6)
+    assert cell(long, "panel_judgement", "about_right", "total", "pct")["p_level"] == pytest.approx(
+        1
+    )
+    # R: fisher.test(matrix(c(6, 1, 3, 3), nrow = 2))$p.value (about right or too many: 6/7 vs 3/6)
+    both = long[(long["level"] == "about_right_too_many") & (long["measure"] == "pct")]
+    assert both["p_level"].tolist() == pytest.approx([0.26573426573426578] * 3, rel=1e-12)
+    # the item's own p is still the whole distribution's (3 x 2)
+    assert p_of(long, "panel_judgement")["value"] == pytest.approx(0.51048951048951041, rel=1e-12)
+    # two answers (the level test is the item's test), a mean, and the n/denom rows: none
+    assert long.loc[long["item"] != "panel_judgement", "p_level"].isna().all()
+    assert long.loc[long["measure"] != "pct", "p_level"].isna().all()
+
+
+def test_a_level_test_with_three_groups_is_2_by_3() -> None:
+    long = cc.summarize(small_clinics(), ["panel_judgement"], by="system_size").add_p().long
+    # R: fisher.test(matrix(c(0, 4, 1, 4, 3, 2), nrow = 2))$p.value (too many: 0/4, 1/5, 3/5)
+    row = cell(long, "panel_judgement", "too_many", "large", "pct")
+    assert row["p_level"] == pytest.approx(0.23076923076923156, rel=1e-12)
+
+
+def test_the_row_p_is_rendered_with_what_it_tests() -> None:
+    show = {"panel_judgement": "too_few"}
+    s = cc.summarize(small_clinics(), ["panel_judgement"], by="urban", show=show)
+    md = s.add_p().add_difference().add_q().render("md")
+    assert "| Difference True – False (95% CI) | P (row) | q |" in md
+    row = next(line for line in md.splitlines() if ": Too few |" in line)
+    # P of the whole distribution, the difference 1/7 - 3/6 (R, Newcombe from Wilson intervals:
+    # -35.714285714285715 -69.078059904305789 12.729904153580579), the level's own Fisher p
+    # (0.26573426573426573), q of the table's one test
+    assert row.endswith("| 0.51 | -35.7 pp (-69.1 to 12.7) | 0.27 | 0.51 |")
+    assert "P (row): Fisher's exact test of the row's answer level" in md
+    assert "P tests the whole answer distribution of the item" in md
+
+
+def test_q_across_a_family_of_tables_agrees_with_r() -> None:
+    a = cc.summarize(small_clinics(), ITEMS, by="urban", table="a").add_p()
+    b = cc.summarize(small_clinics(), ITEMS, by="system_size", table="b").add_p()
+    a2, b2 = cc.add_q_across(a, b, family="both")
+    # R: p.adjust(c(0.1025641, 0.0610727, 0.5104895, 1, 0.5033538, 0.4133613), method = "BH")
+    q = [*a2.long.query("measure == 'p'")["q"], *b2.long.query("measure == 'p'")["q"]]
+    r = [0.30769230769230799, 0.30769230769230799, 0.61258741258741245, 1.0, 0.61258741258741245]
+    assert q == pytest.approx([*r, 0.61258741258741245], rel=1e-12)
+    note = "q: Benjamini-Hochberg q-value across the 6 tests of the pre-specified family 'both' (a and b)."
+    assert note in a2.add_difference().render("md")
+    # each table alone: its own three tests
+    assert a.add_q().long.query("measure == 'p'")["q"].tolist() == pytest.approx(
+        [0.15384615384615399, 0.15384615384615399, 0.51048951048951041]
+    )
+    with pytest.raises(ValueError, match="b has no p-values"):
+        cc.add_q_across(a, cc.summarize(small_clinics(), ITEMS, by="urban", table="b"))

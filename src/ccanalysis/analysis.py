@@ -26,9 +26,12 @@ adding up levels), ``"binary"`` (one row, yes), a level (one row) or a list of t
 A numeric item is one mean (SD) row.
 
 Each step returns a new :class:`Summary` (immutable). ``add_p(test)`` takes a test by name
-(``chisq``, ``welch_t`` ...) or ``{item: test}``; ``add_difference(group)`` names the group
-compared with the reference when there are three or more. ``synthetic=True`` prints the
-synthetic-data label on the rendered table.
+(``chisq``, ``welch_t`` ...) or ``{item: test}``; it also tests each printed level of an item with
+more than two answers against the other answers (``p_level``: the hypothesis the row's difference
+estimates, where ``p`` tests the whole distribution). ``add_difference(group)`` names the group
+compared with the reference when there are three or more. ``add_q_across(t1, t2, family=...)``
+adjusts across the tests of several tables at once, a pre-specified family. ``footnote(items,
+text)`` marks rows. ``synthetic=True`` prints the synthetic-data label on the rendered table.
 
 The paper's Tables 1-4 are built by the same code: :func:`from_spec` summarizes one table of
 ``specs/tables.csv`` (by the care models, or by any other column with ``by=``).
@@ -37,6 +40,6 @@ The paper's Tables 1-4 are built by the same code: :func:`from_spec` summarizes 
 from __future__ import annotations
 
 from ccanalysis.tables.paper import from_spec
-from ccanalysis.tables.summary import Summary, grouping, item_rows, summarize
+from ccanalysis.tables.summary import Summary, add_q_across, grouping, item_rows, summarize
 
-__all__ = ["Summary", "from_spec", "grouping", "item_rows", "summarize"]
+__all__ = ["Summary", "add_q_across", "from_spec", "grouping", "item_rows", "summarize"]

@@ -12,7 +12,13 @@ The long format of DESIGN.md (``table,item,level,group,measure,value``) followed
   Benjamini-Hochberg q-value across the tests of the table, ``note`` anything unusual;
 * ``diff``, ``diff_lo``, ``diff_hi`` on the ``pct`` / ``mean`` rows of the comparison group: that
   group minus the reference group, in percentage points with Newcombe's hybrid score 95% interval,
-  or as a mean difference with the t interval (Welch's when the test is Welch's).
+  or as a mean difference with the t interval (Welch's when the test is Welch's);
+* ``p_level``, ``test_level`` on every ``pct`` row of a printed level of an item with more than two
+  answers: the test of that level (or the levels a collapsed row adds up) against all the other
+  answers, by group (a 2 x groups table; the item's own kind of test), i.e. the hypothesis the
+  row's difference estimates, where the ``p`` row tests the whole answer distribution;
+* an item with no answers at all keeps its rows (counts 0, no percentage, no mean), ``note``
+  :data:`NO_ANSWERS` on each, and no test (a ``p`` row with an empty value says so).
 
 An item's numbers are computed once into an :class:`ItemBlock` (counts by level and group, or the
 answers of each group); its test, its differences and the table's q-values are separate steps
@@ -35,7 +41,20 @@ from ccanalysis.spec import CATEGORICAL_TESTS, CONTINUOUS_TESTS, TESTS, SpecRow
 #: The interface columns of DESIGN.md, always first, in this order.
 LONG_COLUMNS: tuple[str, ...] = ("table", "item", "level", "group", "measure", "value")
 #: Extra columns after them.
-EXTRA_COLUMNS: tuple[str, ...] = ("diff", "diff_lo", "diff_hi", "q", "test", "note")
+EXTRA_COLUMNS: tuple[str, ...] = (
+    "diff",
+    "diff_lo",
+    "diff_hi",
+    "q",
+    "test",
+    "note",
+    "p_level",
+    "test_level",
+)
+#: The numeric extra columns (the others are text).
+FLOAT_COLUMNS: tuple[str, ...] = ("value", "diff", "diff_lo", "diff_hi", "q", "p_level")
+#: The note on every row of an item nobody answered.
+NO_ANSWERS = "no answers"
 #: The note of a Monte Carlo p-value's row (and :data:`MC_NOTE_RE` reads it back for the footnote).
 MC_NOTE = "Monte Carlo p-value from {samples} tables (SE {se:.2g})"
 MC_NOTE_RE = re.compile(r"Monte Carlo p-value from (\d+) tables \(SE ([0-9.e+-]+)\)")
@@ -195,17 +214,23 @@ class ItemBlock:
         ``none``); a test that cannot run gives a NaN p with the reason in ``note``."""
         if test == "none":
             return None
-        table_in = None if self.continuous else self.counts[:, 1:]
-        samples = list(self.samples[1:]) if self.continuous else None
-        note = ""
-        try:
-            res = run_test(test, table=table_in, samples=samples, seed=seed)
-            p, test_id = res.p, res.test
-            if res.test == "fisher_mc":
-                note = MC_NOTE.format(samples=res.mc_samples, se=res.mc_se)
-        except ValueError as exc:
-            p, test_id, note = math.nan, test, f"test not computable: {exc}"
-        return {"p": p, "test": test_id, "note": note}
+        if self.answers == 0:
+            return {"p": math.nan, "test": test, "note": NO_ANSWERS}
+        if self.continuous:
+            return _tested(test, samples=list(self.samples[1:]), seed=seed)
+        return _tested(test, table=self.counts[:, 1:], seed=seed)
+
+    def level_tests(self, test: str, *, seed: int | None) -> list[Record]:
+        """Per printed row, the test of its level(s) against the other answers by group
+        (``p_level``, ``test_level``); empty for a mean, an item of two answers or none."""
+        if self.continuous or test == "none" or len(self.levels) <= 2 or self.answers == 0:
+            return [{} for _ in self.rows]
+        out: list[Record] = []
+        for i in range(len(self.rows)):
+            k, n = self.n[i, 1:], self.denom[i, 1:]
+            res = _tested(test, table=np.stack([k, n - k]), seed=seed)
+            out.append({"p_level": res["p"], "test_level": res["test"]})
+        return out
 
     def differences(self, comparison: str, reference: str, *, equal_var: bool) -> list[Record]:
         """Per printed row, ``comparison`` minus ``reference`` with its 95% interval (empty when a
@@ -235,36 +260,40 @@ class ItemBlock:
         p_row: Record | None = None,
         diffs: Sequence[Record] = (),
         comparison: str | None = None,
+        level_p: Sequence[Record] = (),
     ) -> list[Record]:
         """The item's rows of the long format; the ``p`` row after the first printed row (a
-        mean's after its three measures), differences on the comparison group's rows."""
+        mean's after its three measures), differences on the comparison group's rows, a level's
+        own test on each of its ``pct`` rows."""
         item, out = self.item, []
         p = None
         if p_row is not None:
             p = record(
                 table, item, "", ALL, "p", p_row["p"], test=p_row["test"], note=p_row["note"]
             )
+        none = {"note": NO_ANSWERS} if self.answers == 0 else {}
         if self.continuous:
             level = self.rows[0].level
             for j, g in enumerate(self.columns):
                 v = self.samples[j]
                 extra = diffs[0] if diffs and g == comparison else {}
                 mean = v.mean() if len(v) else math.nan
-                out.append(record(table, item, level, g, "mean", mean, **extra))
+                out.append(record(table, item, level, g, "mean", mean, **extra, **none))
                 sd = v.std(ddof=1) if len(v) > 1 else math.nan
-                out.append(record(table, item, level, g, "sd", sd))
-                out.append(record(table, item, level, g, "denom", len(v)))
+                out.append(record(table, item, level, g, "sd", sd, **none))
+                out.append(record(table, item, level, g, "denom", len(v), **none))
             if p is not None:
                 out.append(p)
             return out
         for i, r in enumerate(self.rows):
             n, denom = self.n[i], self.denom[i]
+            own = level_p[i] if level_p else {}
             for j, g in enumerate(self.columns):
                 pct = 100.0 * n[j] / denom[j] if denom[j] else math.nan
                 extra = diffs[i] if diffs and g == comparison else {}
-                out.append(record(table, item, r.level, g, "n", n[j]))
-                out.append(record(table, item, r.level, g, "denom", denom[j]))
-                out.append(record(table, item, r.level, g, "pct", pct, **extra))
+                out.append(record(table, item, r.level, g, "n", n[j], **none))
+                out.append(record(table, item, r.level, g, "denom", denom[j], **none))
+                out.append(record(table, item, r.level, g, "pct", pct, **extra, **own, **none))
             if i == 0 and p is not None:
                 out.append(p)
         return out
@@ -278,7 +307,8 @@ def item_block(
     first = rows[0]
     item = first.item
     if item not in frame.columns:
-        raise KeyError(f"{where}: the frame has no column {item!r}")
+        line = f" (specification line {first.line})" if first.line else ""
+        raise KeyError(f"{where}: the frame has no column {item!r}{line}")
     col = frame[item]
     if first.continuous:
         x = pd.to_numeric(col.astype("object"), errors="coerce").to_numpy(dtype=float)
@@ -308,6 +338,26 @@ def item_block(
 # ---------------------------------------------------------------------------------------------
 
 
+def _tested(
+    test: str,
+    *,
+    table: np.ndarray | None = None,
+    samples: Sequence[np.ndarray] | None = None,
+    seed: int | None,
+) -> Record:
+    """``p``, ``test`` (the id of the test that ran) and ``note`` of one test; a test that cannot
+    run gives a NaN p with the reason in ``note``."""
+    note = ""
+    try:
+        res = run_test(test, table=table, samples=samples, seed=seed)
+        p, test_id = res.p, res.test
+        if res.test == "fisher_mc":
+            note = MC_NOTE.format(samples=res.mc_samples, se=res.mc_se)
+    except ValueError as exc:
+        p, test_id, note = math.nan, test, f"test not computable: {exc}"
+    return {"p": p, "test": test_id, "note": note}
+
+
 def n_records(table: str, units: Units) -> list[Record]:
     """The N row: units per column."""
     return [
@@ -322,11 +372,12 @@ def long_frame(records: Sequence[Record], *, q: bool = True) -> pd.DataFrame:
     long = pd.DataFrame(list(records))
     for c in EXTRA_COLUMNS:
         if c not in long.columns:
-            long[c] = math.nan if c not in ("test", "note") else ""
+            long[c] = math.nan if c in FLOAT_COLUMNS else ""
     long = long[list(LONG_COLUMNS + EXTRA_COLUMNS)]
-    long["test"] = long["test"].fillna("").astype(object)
-    long["note"] = long["note"].fillna("").astype(object)
-    for c in ("value", "diff", "diff_lo", "diff_hi", "q"):
+    for c in EXTRA_COLUMNS:
+        if c not in FLOAT_COLUMNS:
+            long[c] = long[c].fillna("").astype(object)
+    for c in FLOAT_COLUMNS:
         long[c] = long[c].astype(float)
     is_p = (long["measure"] == "p").to_numpy()
     if q and is_p.any():

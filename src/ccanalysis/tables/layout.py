@@ -23,8 +23,8 @@ import pandas as pd
 from ccanalysis.printing import format_p, round_half_up
 from ccanalysis.privacy import is_small
 from ccanalysis.spec import SpecRow
-from ccanalysis.tables.build import ALL, MC_NOTE_RE
-from ccanalysis.vocab import GROUP_LABELS, SHORT_LABELS, SYNTHETIC_LABEL
+from ccanalysis.tables.build import ALL, MC_NOTE_RE, NO_ANSWERS
+from ccanalysis.vocab import GROUP_LABELS, SHORT_LABELS, SYNTHETIC_LABEL, TOTAL
 
 TEST_TEXT: dict[str, str] = {
     "fisher": "Fisher's exact test (two-sided, exact r x c as R's fisher.test) on the full answer "
@@ -122,7 +122,9 @@ class Layout:
     """A table's layout beside its rows: the ``columns`` it may have (total first; those
     without a row in the long table are left out), their header ``labels`` and ``short`` labels,
     the ``comparison`` (group, reference) of the difference column, the ``title``, the
-    ``decimals`` of percentages and the ``notes`` that open the footnotes."""
+    ``decimals`` of percentages, the ``notes`` that open the footnotes, the ``q_note`` that says
+    which family the q-values adjust for, and ``row_notes``: ``(items, text)``, a footnote marked
+    on the rows of those items."""
 
     title: str
     columns: tuple[str, ...]
@@ -131,6 +133,105 @@ class Layout:
     notes: tuple[str, ...] = ()
     labels: Mapping[str, str] = field(default_factory=lambda: GROUP_LABELS)
     short: Mapping[str, str] = field(default_factory=lambda: SHORT_LABELS)
+    q_note: str = ""
+    row_notes: tuple[tuple[tuple[str, ...], str], ...] = ()
+
+
+#: The signs of :attr:`Layout.row_notes`, in order.
+MARKS = ("†", "‡", "§", "¶")
+#: The extra columns after P (``extras``).
+EXTRA_HEADERS = ("Difference {comp} – {ref} (95% CI)", "P (row)", "q")
+DEFAULT_Q_NOTE = "q: Benjamini-Hochberg q-value across the tests of this table."
+LEVEL_TEST_TEXT: dict[str, str] = {
+    "fisher": "Fisher's exact test",
+    "fisher_mc": "Fisher's exact test (Monte Carlo p-value)",
+    "chisq": "Pearson's chi-squared test",
+    "chisq_yates": "Pearson's chi-squared test with Yates' correction",
+}
+
+
+class _Grid:
+    """The cells of one table, looked up in its long frame (see :func:`display`)."""
+
+    def __init__(
+        self, table_long: pd.DataFrame, layout: Layout, extras: bool, k: int | None
+    ) -> None:
+        self.layout, self.extras, self.k = layout, extras, k
+        present = set(table_long["group"])
+        self.groups = [g for g in layout.columns if g in present]
+        self.lookup: dict[tuple[str, str, str, str], tuple] = {
+            (r.item, r.level, r.group, r.measure): r
+            for r in table_long.fillna({"level": ""}).itertuples(index=False)
+        }
+        self.suppressed = False
+        self.marks = {
+            item: MARKS[i % len(MARKS)] * (1 + i // len(MARKS))
+            for i, (items, _text) in enumerate(layout.row_notes)
+            for item in items
+        }
+
+    def row(self, item: str, level: str, group: str, measure: str) -> tuple | None:
+        return self.lookup.get((item, level, group, measure))
+
+    def val(self, item: str, level: str, group: str, measure: str) -> float:
+        r = self.row(item, level, group, measure)
+        return math.nan if r is None else float(r.value)
+
+    def small(self, n: float) -> bool:
+        """A count withheld in privacy mode (noted once in the footnotes)."""
+        if is_small(n, self.k):
+            self.suppressed = True
+            return True
+        return False
+
+    def empty(self, item: str, level: str) -> bool:
+        """The item has no answers at all (its rows are kept, marked)."""
+        r = self.row(item, level, TOTAL, "denom")
+        return r is not None and getattr(r, "note", "") == NO_ANSWERS
+
+    def n_cells(self) -> list[str]:
+        return [
+            f"<{self.k}" if self.small(n) else str(int(n))
+            for n in (self.val("n", "", g, "n") for g in self.groups)
+        ]
+
+    def cells(self, r: SpecRow) -> list[str]:
+        """A row's group cells: mean (SD), n (%) or %, ``<k`` where withheld."""
+        item, level, out = r.item, r.level, []
+        if self.empty(item, level):
+            return ["no answers" if g == TOTAL else "–" for g in self.groups]
+        for g in self.groups:
+            if r.continuous:
+                if self.small(self.val(item, level, g, "denom")):
+                    out.append(f"<{self.k}")
+                else:
+                    mean, sd = self.val(item, level, g, "mean"), self.val(item, level, g, "sd")
+                    out.append(format_mean_sd(mean, sd))
+                continue
+            n, pct = self.val(item, level, g, "n"), self.val(item, level, g, "pct")
+            if self.small(n):
+                out.append(f"<{self.k}")
+            elif r.stat == "n_pct":
+                out.append(format_n_pct(n, pct, self.layout.decimals))
+            else:
+                out.append(round_half_up(pct, self.layout.decimals) if not math.isnan(pct) else "–")
+        return out
+
+    def diff(self, r: SpecRow) -> str:
+        """The row's difference with its interval (comparison group minus reference)."""
+        cr = self.row(r.item, r.level, self.layout.comparison[0], "mean" if r.continuous else "pct")
+        if cr is None:
+            return ""
+        unit = "" if r.continuous else " pp"
+        return format_diff(float(cr.diff), float(cr.diff_lo), float(cr.diff_hi), 1, unit)
+
+    def level_p(self, r: SpecRow) -> tuple[str, str]:
+        """The row's own p-value as printed and the id of its test ('' where there is none)."""
+        tr = None if r.continuous else self.row(r.item, r.level, TOTAL, "pct")
+        p = float(getattr(tr, "p_level", math.nan)) if tr is not None else math.nan
+        if math.isnan(p):
+            return "", ""
+        return format_p(p), str(getattr(tr, "test_level", ""))
 
 
 def display(
@@ -149,128 +250,67 @@ def display(
     if len(tables) != 1:
         raise ValueError(f"render one table at a time, got {list(tables)}")
     table_id = str(tables[0])
-    present = set(table_long["group"])
-    groups = [g for g in layout.columns if g in present]
+    grid = _Grid(table_long, layout, extras, suppress_below)
+    groups = grid.groups
     comp, ref = layout.comparison
-    decimals = layout.decimals
     has_p = bool((table_long["measure"] == "p").any())
-    k = suppress_below
-
-    lookup: dict[tuple[str, str, str, str], tuple] = {
-        (r.item, r.level, r.group, r.measure): r
-        for r in table_long.fillna({"level": ""}).itertuples(index=False)
-    }
-
-    def val(item: str, level: str, group: str, measure: str) -> float:
-        r = lookup.get((item, level, group, measure))
-        return math.nan if r is None else float(r.value)
-
     header = ["Characteristic"] + [layout.labels.get(g, g) for g in groups]
     if has_p:
         header.append("P")
-    n_extras = 0
+    n_extras = len(EXTRA_HEADERS) if extras else 0
     if extras:
-        header += [f"Difference {layout.short[comp]} – {layout.short[ref]} (95% CI)", "q"]
-        n_extras = 2
-    out: list[DisplayRow] = []
-    suppressed = False
-    n_cells = []
-    for g in groups:
-        n = val("n", "", g, "n")
-        if is_small(n, k):
-            suppressed = True
-            n_cells.append(f"<{k}")
-        else:
-            n_cells.append(str(int(n)))
-    out.append(DisplayRow("n", "N", 0, n_cells, "", [""] * n_extras))
+        short = {"comp": layout.short[comp], "ref": layout.short[ref]}
+        header += [h.format(**short) for h in EXTRA_HEADERS]
+    out = [DisplayRow("n", "N", 0, grid.n_cells(), "", [""] * n_extras)]
     tests_used: list[str] = []
+    level_tests: list[str] = []
     missing_notes: list[str] = []
+    empty_notes: list[str] = []
     footnotes: list[str] = []
-    n_total = val("n", "", "total", "n")
+    n_total = grid.val("n", "", TOTAL, "n")
     section_now = None
     by_item: dict[str, list[SpecRow]] = {}
-    for r in rows:
-        by_item.setdefault(r.item, []).append(r)
     section_items: dict[str, set[str]] = {}
     for r in rows:
+        by_item.setdefault(r.item, []).append(r)
         section_items.setdefault(r.section, set()).add(r.item)
     for item, irows in by_item.items():
         first = irows[0]
         section = first.section
-        prow = lookup.get((item, "", ALL, "p"))
+        prow = grid.row(item, "", ALL, "p")
         p_text = format_p(float(prow.value)) if prow is not None else ""
         q_text = format_p(float(prow.q)) if prow is not None and extras else ""
-        if (
-            prow is not None
-            and isinstance(prow.test, str)
-            and prow.test
-            and prow.test not in tests_used
-        ):
+        if prow is not None and isinstance(prow.test, str) and prow.test not in ("", *tests_used):
             tests_used.append(prow.test)
         own_section = bool(section) and len(section_items[section]) == 1 and len(irows) > 1
+        mark = grid.marks.get(item, "")
         if section != section_now:
             section_now = section
             if section:
-                out.append(
-                    DisplayRow(
-                        "section",
-                        section,
-                        0,
-                        [""] * len(groups),
-                        p_text if own_section else "",
-                        ["", q_text if own_section else ""][:n_extras],
-                    )
-                )
+                ext = ["", "", q_text if own_section else ""][:n_extras]
+                label = section + (mark if own_section else "")
+                p_cell = p_text if own_section else ""
+                out.append(DisplayRow("section", label, 0, [""] * len(groups), p_cell, ext))
         if first.footnote and first.footnote not in footnotes:
             footnotes.append(first.footnote)
-        continuous = first.continuous
         for j, r in enumerate(irows):
-            level = r.level
-            row_cells = []
-            for g in groups:
-                if continuous:
-                    d = val(item, level, g, "denom")
-                    if is_small(d, k):
-                        suppressed = True
-                        row_cells.append(f"<{k}")
-                    else:
-                        row_cells.append(
-                            format_mean_sd(val(item, level, g, "mean"), val(item, level, g, "sd"))
-                        )
-                    continue
-                n, pct = val(item, level, g, "n"), val(item, level, g, "pct")
-                if is_small(n, k):
-                    suppressed = True
-                    row_cells.append(f"<{k}")
-                elif r.stat == "n_pct":
-                    row_cells.append(format_n_pct(n, pct, decimals))
-                else:
-                    row_cells.append(round_half_up(pct, decimals) if not math.isnan(pct) else "–")
             first_row = j == 0 and not own_section
-            ext: list[str] = []
+            ext = []
             if extras:
-                m = "mean" if continuous else "pct"
-                cr = lookup.get((item, level, comp, m))
-                diff = (
-                    ""
-                    if cr is None
-                    else format_diff(
-                        float(cr.diff),
-                        float(cr.diff_lo),
-                        float(cr.diff_hi),
-                        1,
-                        "" if continuous else " pp",
-                    )
-                )
-                ext = [diff, q_text if first_row else ""]
-            out.append(
-                DisplayRow(
-                    "row", r.label, 1 if section else 0, row_cells, p_text if first_row else "", ext
-                )
-            )
+                level_text, level_test = grid.level_p(r)
+                if level_test and level_test not in level_tests:
+                    level_tests.append(level_test)
+                ext = [grid.diff(r), level_text, q_text if first_row else ""]
+            label = r.label + ("" if own_section else mark)
+            cells = grid.cells(r)
+            p_cell = p_text if first_row else ""
+            out.append(DisplayRow("row", label, 1 if section else 0, cells, p_cell, ext))
             if j == 0:
-                d = val(item, level, "total", "denom")
-                if not r.all_denominator and not math.isnan(d) and d < n_total:
+                d = grid.val(item, r.level, TOTAL, "denom")
+                line = f", specification line {r.line}" if r.line else ""
+                if grid.empty(item, r.level):
+                    empty_notes.append(f"{item}{line}")
+                elif not r.all_denominator and not math.isnan(d) and d < n_total:
                     missing_notes.append(f"{item}: {int(d)} answers")
     notes: list[str] = []
     if synthetic:
@@ -292,18 +332,44 @@ def display(
         notes.append(
             f"Answers, where fewer than N = {int(n_total)}: " + "; ".join(missing_notes) + "."
         )
-    notes += footnotes
-    if extras:
+    if empty_notes:
         notes.append(
-            f"Difference {layout.short[comp]} – {layout.short[ref]}: "
-            f"{layout.labels[comp]} minus {layout.labels[ref]}; percentage "
-            "points (pp) with Newcombe's hybrid score 95% CI, or mean difference with the "
-            "t interval. q: Benjamini-Hochberg q-value across the tests of this table."
+            "No answers in these data (the row is kept, with no percentage and no test): "
+            + "; ".join(empty_notes)
+            + "."
         )
-    if k is not None:
+    notes += footnotes
+    for items, text in layout.row_notes:
+        notes.append(f"{grid.marks[items[0]]} {text}")
+    if extras:
+        notes += _extras_notes(layout, level_tests)
+    if suppress_below is not None:
+        k = suppress_below
         notes.append(
             f"<{k}: a count from 1 to {k - 1} (or a mean of fewer than {k} answers), "
             "withheld to protect respondents' privacy"
-            + ("." if suppressed else "; none in this table.")
+            + ("." if grid.suppressed else "; none in this table.")
         )
     return Display(table_id, layout.title, header, out, notes, synthetic, n_extras)
+
+
+def _extras_notes(layout: Layout, level_tests: Sequence[str]) -> list[str]:
+    """What the difference, P (row) and q columns hold."""
+    comp, ref = layout.comparison
+    notes = [
+        f"Difference {layout.short[comp]} – {layout.short[ref]}: "
+        f"{layout.labels[comp]} minus {layout.labels[ref]}; percentage "
+        "points (pp) with Newcombe's hybrid score 95% CI, or mean difference with the "
+        "t interval."
+    ]
+    if level_tests:
+        tests = " or ".join(LEVEL_TEST_TEXT.get(t, t) for t in level_tests)
+        notes.append(
+            f"P (row): {tests} of the row's answer level (or the levels it adds up) against all "
+            "other answers, by group: the hypothesis the row's difference estimates (an exact test "
+            "beside a score interval: near 0.05 the two can disagree). P tests the whole answer "
+            "distribution of the item. P (row) is blank where the item has two answers (P is then "
+            "that test) or is a mean."
+        )
+    notes.append(layout.q_note or DEFAULT_Q_NOTE)
+    return notes

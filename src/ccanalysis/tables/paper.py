@@ -19,7 +19,12 @@ from ccanalysis import vocab
 from ccanalysis.spec import Spec, as_spec
 from ccanalysis.tables.layout import Display, Layout, display
 from ccanalysis.tables.render import render_display, write_display
-from ccanalysis.tables.summary import Summary, default_instrument, summary_of_rows
+from ccanalysis.tables.summary import (
+    Summary,
+    add_q_across,
+    default_instrument,
+    summary_of_rows,
+)
 from ccanalysis.vocab import DEFAULT_SEED, TOTAL
 
 #: The columns of a table of clinics (Tables 2-4) and of coordinators (Table 1), in order.
@@ -144,6 +149,39 @@ def from_spec(
     return s.add_q()
 
 
+def from_specs(
+    spec: Spec | pd.DataFrame,
+    clinics: pd.DataFrame,
+    coordinators: pd.DataFrame,
+    *,
+    test_override: str | Mapping[str, str] | None = None,
+    seed: int | None = DEFAULT_SEED,
+    synthetic: bool = False,
+    q_family: str = "spec",
+) -> dict[str, Summary]:
+    """Every table of the specification (:func:`from_spec`), by id, with q-values across the
+    specification's pre-specified families of tests (``q_family="spec"``: the ``family`` column,
+    a table's own tests by default) or within each table (``q_family="table"``)."""
+    if q_family not in ("spec", "table"):
+        raise ValueError(f"q_family must be 'spec' or 'table', not {q_family!r}")
+    spec = as_spec(spec)
+    data = {"clinics": clinics, "coordinators": coordinators}
+    out = {
+        t: from_spec(spec, data, t, test_override=test_override, seed=seed, synthetic=synthetic)
+        for t in spec.tables
+    }
+    if q_family == "table":
+        return out
+    families: dict[str, list[str]] = {}
+    for t in spec.tables:
+        families.setdefault(spec.of(t)[0].q_family, []).append(t)
+    for name, tables in families.items():
+        own = tables == [name]  # a table's own tests: the note says "this table"
+        again = add_q_across(*(out[t] for t in tables), family=None if own else name)
+        out.update(zip(tables, again, strict=True))
+    return out
+
+
 def build_table(
     spec: Spec | pd.DataFrame,
     data: pd.DataFrame | Mapping[str, pd.DataFrame],
@@ -152,7 +190,8 @@ def build_table(
     test_override: str | Mapping[str, str] | None = None,
     seed: int | None = DEFAULT_SEED,
 ) -> pd.DataFrame:
-    """One table of the specification in the long format (:func:`from_spec`'s ``long``).
+    """One table of the specification in the long format (:func:`from_spec`'s ``long``; q-values
+    across this table's tests: :func:`build_tables` adjusts across the specification's families).
 
     ``data``: the unit frame of the table (coordinators for Table 1, clinics otherwise) or a mapping
     with keys ``clinics`` and ``coordinators``; it must carry ``group`` (from ``ccanalysis.classify``).
@@ -171,13 +210,13 @@ def build_tables(
     *,
     test_override: str | Mapping[str, str] | None = None,
     seed: int | None = DEFAULT_SEED,
+    q_family: str = "spec",
 ) -> dict[str, pd.DataFrame]:
-    """Every table of the specification, by id (``table1`` ... ``table4``)."""
-    spec = as_spec(spec)
-    data = {"clinics": clinics, "coordinators": coordinators}
-    return {
-        t: build_table(spec, data, t, test_override=test_override, seed=seed) for t in spec.tables
-    }
+    """Every table of the specification in the long format, by id (:func:`from_specs`)."""
+    built = from_specs(
+        spec, clinics, coordinators, test_override=test_override, seed=seed, q_family=q_family
+    )
+    return {t: s.long for t, s in built.items()}
 
 
 # ---------------------------------------------------------------------------------------------

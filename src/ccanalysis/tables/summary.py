@@ -11,6 +11,7 @@ computed, laid out and printed by the same code.
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -276,9 +277,12 @@ class Summary:
     notes: tuple[str, ...] = ()
     synthetic: bool = False
     tests: tuple[Record | None, ...] | None = None
+    level_tests: tuple[tuple[Record, ...], ...] | None = None
     comparison: str | None = None
     diffs: tuple[tuple[Record, ...], ...] | None = None
     q: tuple[float, ...] | None = None
+    q_note: str = ""
+    row_notes: tuple[tuple[tuple[str, ...], str], ...] = ()
 
     # ---- what it holds ----------------------------------------------------------------------
 
@@ -307,6 +311,7 @@ class Summary:
                 p_row=self.tests[i] if self.tests is not None else None,
                 diffs=self.diffs[i] if self.diffs is not None else (),
                 comparison=self.comparison,
+                level_p=self.level_tests[i] if self.level_tests is not None else (),
             )
         long = long_frame(out, q=False)
         if self.q is not None and self.q:
@@ -318,7 +323,9 @@ class Summary:
     def add_p(
         self, test: str | Mapping[str, str] | None = None, *, seed: int | None = DEFAULT_SEED
     ) -> Summary:
-        """Test each item on its whole answer distribution by group.
+        """Test each item on its whole answer distribution by group, and each printed level of an
+        item with more than two answers on its own (that level against the other answers: the
+        hypothesis its difference estimates; ``p_level`` in :attr:`long`).
 
         Defaults: Fisher's exact test (r x c, exact as R's ``fisher.test``) for categorical items,
         Student's t-test (two groups) or one-way ANOVA (more) for numeric ones. ``test``: a test id
@@ -331,11 +338,12 @@ class Summary:
             if stray:
                 raise ValueError(f"add_p: tests for {stray}, which are not items of the table")
         n_groups = len(self.groups)
-        results = tuple(
-            b.test(resolve_test(b.rows[0].test, b.item, b.continuous, n_groups, test), seed=seed)
-            for b in self.blocks
-        )
-        return replace(self, tests=results, q=None)
+        results, levels = [], []
+        for b in self.blocks:
+            t = resolve_test(b.rows[0].test, b.item, b.continuous, n_groups, test)
+            results.append(b.test(t, seed=seed))
+            levels.append(tuple(b.level_tests(t, seed=seed)))
+        return replace(self, tests=tuple(results), level_tests=tuple(levels), q=None, q_note="")
 
     def add_difference(
         self, group: object | None = None, *, equal_var: bool | None = None
@@ -371,11 +379,17 @@ class Summary:
         return replace(self, comparison=comp, diffs=tuple(diffs))
 
     def add_q(self) -> Summary:
-        """Benjamini-Hochberg q-values across this table's tests."""
-        if self.tests is None:
-            raise ValueError("add_q: no p-values to adjust; call add_p() first")
-        p = [float(t["p"]) for t in self.tests if t is not None]  # type: ignore[arg-type]
-        return replace(self, q=tuple(float(v) for v in stats.bh_qvalues(p)) if p else ())
+        """Benjamini-Hochberg q-values across this table's tests (for a family of tests over
+        several tables, :func:`add_q_across`)."""
+        return add_q_across(self)[0]
+
+    def footnote(self, items: Sequence[str], text: str) -> Summary:
+        """Mark the rows of ``items`` with a footnote (a sign after their label, ``text`` below
+        the table); items not in the table are passed over."""
+        own = tuple(i for i in items if i in {b.item for b in self.blocks})
+        if not own:
+            return self
+        return replace(self, row_notes=(*self.row_notes, (own, text)))
 
     # ---- output -----------------------------------------------------------------------------
 
@@ -396,6 +410,8 @@ class Summary:
             notes=notes,
             labels=g.labels,
             short=g.short,
+            q_note=self.q_note,
+            row_notes=self.row_notes,
         )
 
     def display(self, *, extras: bool | None = None, suppress_below: int | None = None) -> Display:
@@ -431,6 +447,35 @@ class Summary:
 
     def _repr_html_(self) -> str:
         return str(self.render("html"))
+
+
+def add_q_across(*summaries: Summary, family: str | None = None) -> tuple[Summary, ...]:
+    """Benjamini-Hochberg q-values across the tests of several tables at once (a pre-specified
+    family of tests, named ``family``): the summaries again, in order, with their q-values.
+
+    Without a name the family is the table's own tests (what :meth:`Summary.add_q` does). Every
+    summary needs its p-values (:meth:`Summary.add_p`).
+    """
+    for s in summaries:
+        if s.tests is None:
+            raise ValueError(f"add_q: {s.table} has no p-values to adjust; call add_p() first")
+    p = [float(t["p"]) for s in summaries for t in s.tests if t is not None]  # type: ignore[union-attr,arg-type]
+    q = [float(v) for v in stats.bh_qvalues(p)] if p else []
+    if family is None:
+        note = "q: Benjamini-Hochberg q-value across the tests of this table."
+    else:
+        names = [re.sub(r"^table(\d+)$", r"Table \1", s.table) for s in summaries]
+        tables = " and ".join(dict.fromkeys(names))
+        note = (
+            f"q: Benjamini-Hochberg q-value across the {len(p)} tests of the pre-specified family "
+            f"{family!r} ({tables})."
+        )
+    out, start = [], 0
+    for s in summaries:
+        m = sum(t is not None for t in s.tests)  # type: ignore[union-attr]
+        out.append(replace(s, q=tuple(q[start : start + m]), q_note=note))
+        start += m
+    return tuple(out)
 
 
 def summary_of_rows(
