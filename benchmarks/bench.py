@@ -288,7 +288,6 @@ def worker(stage: str, work: Path, scale: float, n_boot: int, seed: int) -> dict
     import pandas as pd
 
     from ccanalysis import classify, clean, figures, replication, sensitivity, synth, tables
-    from ccanalysis.instrument import read_dictionary
     from ccanalysis.paths import Paths
     from ccanalysis.stage import Params
 
@@ -320,16 +319,8 @@ def worker(stage: str, work: Path, scale: float, n_boot: int, seed: int) -> dict
         t0 = time.perf_counter()
         classify.run(paths, Params(seed=seed))
     elif stage == "tables":
-        spec = tables.load_spec(instrument=read_dictionary(dictionary))
-        clinics = pd.read_parquet(proc / "clinics.parquet")
-        coordinators = pd.read_parquet(proc / "coordinators.parquet")
         t0 = time.perf_counter()
-        built = tables.build_tables(spec, clinics, coordinators, seed=seed)
-        t1 = time.perf_counter()
-        for name, table in built.items():
-            tables.write_table(table, spec, tabs, name, synthetic=True)
-        info["write_seconds"] = time.perf_counter() - t1
-        t0 = time.perf_counter() - (t1 - t0)  # report the build time as "seconds"
+        built = tables.run(paths, Params("synthetic", seed)).results["tables"]
         p_rows = pd.concat(built.values()).query("measure == 'p'")
         info["tests"] = {str(k): int(v) for k, v in p_rows["test"].value_counts().items()}
     elif stage == "sensitivity":
@@ -434,7 +425,7 @@ def bench_library(scales: list[tuple[float, int, int]], seed: int) -> Path | Non
                 note += f"; FAILED: {failed[stage]}"
             label = {
                 "clean": "read/clean",
-                "tables": "tables (build, all tests)",
+                "tables": "tables (run: build, all tests, write csv/html/md/tex/docx)",
             }.get(stage, stage)
             record(
                 f"scale {scale:g}",
@@ -443,13 +434,6 @@ def bench_library(scales: list[tuple[float, int, int]], seed: int) -> Path | Non
                 mem_mb=max((float(r["peak_rss_mb"]) for r in runs), default=None),  # type: ignore[arg-type]
                 note=note,
             )
-            if stage == "tables":
-                record(
-                    f"scale {scale:g}",
-                    "tables (write csv/html/md/tex/docx)",
-                    [float(r["write_seconds"]) for r in runs],  # type: ignore[arg-type]
-                    note=f"{n} clinics; {len(runs)} runs; same process as the build",
-                )
             if runs:
                 log(
                     f"scale {scale:g} {stage}: {statistics.median(float(r['seconds']) for r in runs):.2f} s"
@@ -472,27 +456,34 @@ def capture_fisher_tables(work: Path, seed: int) -> list[tuple[str, object]]:
 
     from ccanalysis import stats, tables
     from ccanalysis.paths import Paths
+    from ccanalysis.spec import read_spec
+    from ccanalysis.tables.build import ItemBlock
 
     captured: list[tuple[str, object]] = []
-    current = {"id": "?"}
-    orig_fisher, orig_row = stats.fisher_exact, tables._test_row
+    current = {"table": "?", "id": "?"}
+    orig_fisher, orig_test = stats.fisher_exact, ItemBlock.test
 
-    def test_row(table_id, item, test, **kw):  # noqa: ANN001, ANN202
-        current["id"] = f"{table_id}:{item}"
-        return orig_row(table_id, item, test, **kw)
+    def test(self, test, **kw):  # noqa: ANN001, ANN202
+        current["id"] = f"{current['table']}:{self.item}"
+        return orig_test(self, test, **kw)
 
     def fisher(table, **kw):  # noqa: ANN001, ANN202
         captured.append((current["id"], np.array(table, dtype=np.int64).copy()))
         return orig_fisher(table, **kw)
 
-    stats.fisher_exact, tables._test_row = fisher, test_row
+    stats.fisher_exact, ItemBlock.test = fisher, test
     try:
-        processed = Paths.of(work).processed  # the layout of worker()
-        clinics = pd.read_parquet(processed / "clinics.parquet")
-        coordinators = pd.read_parquet(processed / "coordinators.parquet")
-        tables.build_tables(tables.load_spec(), clinics, coordinators, seed=seed)
+        processed = Paths.of(work).processed
+        data = {
+            "clinics": pd.read_parquet(processed / "clinics.parquet"),
+            "coordinators": pd.read_parquet(processed / "coordinators.parquet"),
+        }
+        spec = read_spec()
+        for t in spec.tables:
+            current["table"] = t
+            tables.build_table(spec, data, t, seed=seed)
     finally:
-        stats.fisher_exact, tables._test_row = orig_fisher, orig_row
+        stats.fisher_exact, ItemBlock.test = orig_fisher, orig_test
     return captured
 
 
@@ -640,7 +631,7 @@ def targets() -> list[tuple[str, str, bool | None]]:
     big = [
         r
         for r in ROWS
-        if str(r["section"]).startswith("scale 300") and str(r["name"]).startswith("tables (build")
+        if str(r["section"]).startswith("scale 300") and str(r["name"]).startswith("tables (run")
     ]
     big_s = float(big[0]["median"]) if big else float("nan")
     big_m = float(big[0]["peak_rss_mb"]) if big else float("nan")
@@ -827,7 +818,7 @@ def main(argv: list[str] | None = None) -> int:
     tg = write_report(args.out, args, time.perf_counter() - start)
     print("\nBenchmark summary (medians):")
     for r in ROWS:
-        if r["section"] in ("make", "floor", "fisher") or "tables (build" in str(r["name"]):
+        if r["section"] in ("make", "floor", "fisher") or "tables (run" in str(r["name"]):
             mem = f", {r['peak_rss_mb']:.0f} MB" if r["peak_rss_mb"] == r["peak_rss_mb"] else ""
             print(f"  {r['section']:<10} {r['name']:<62} {fmt(r['median']):>8} {r['unit']}{mem}")
     print("\nTargets:")

@@ -16,6 +16,7 @@ from ccanalysis import stats
 from ccanalysis.classify import classify_clinics, coordinator_groups
 from ccanalysis.instrument import read_dictionary
 from ccanalysis.printing import format_p, round_half_up
+from ccanalysis.spec import Spec, from_frame, read_spec
 from ccanalysis.tables import (
     EXTRA_COLUMNS,
     FIXED_DATE,
@@ -24,11 +25,12 @@ from ccanalysis.tables import (
     build_tables,
     format_mean_sd,
     format_n_pct,
-    load_spec,
+    from_specs,
     long_csv,
     render,
+    run,
     text_facts,
-    validate_spec,
+    uncalibrated_items,
     write_table,
 )
 from ccanalysis.vocab import SYNTHETIC_LABEL
@@ -251,8 +253,8 @@ def random_frames(n_clinics: int = 317, n_coord: int = 213, seed: int = 1):
 
 
 @pytest.fixture(scope="module")
-def spec() -> pd.DataFrame:
-    return load_spec()
+def spec() -> Spec:
+    return read_spec()
 
 
 @pytest.fixture(scope="module")
@@ -260,7 +262,8 @@ def paper_size():
     return random_frames()
 
 
-def value(long: pd.DataFrame, item: str, level: str, group: str, measure: str) -> float:
+def cell(long: pd.DataFrame, item: str, level: str, group: str, measure: str) -> pd.Series:
+    """The one row of a long table with these keys."""
     hit = long[
         (long["item"] == item)
         & (long["level"] == level)
@@ -268,7 +271,11 @@ def value(long: pd.DataFrame, item: str, level: str, group: str, measure: str) -
         & (long["measure"] == measure)
     ]
     assert len(hit) == 1, (item, level, group, measure, len(hit))
-    return float(hit["value"].iloc[0])
+    return hit.iloc[0]
+
+
+def value(long: pd.DataFrame, item: str, level: str, group: str, measure: str) -> float:
+    return float(cell(long, item, level, group, measure)["value"])
 
 
 def p_row(long: pd.DataFrame, item: str) -> pd.Series:
@@ -283,9 +290,11 @@ def p_row(long: pd.DataFrame, item: str) -> pd.Series:
 
 
 def test_package_spec_is_valid_against_the_instrument(spec) -> None:
-    assert set(spec["table"]) == {"table1", "table2", "table3", "table4"}
-    assert {"denominator", "footnote"} <= set(spec.columns)
-    assert (spec.loc[spec["table"] == "table2", "denominator"] == "all").all()
+    frame = spec.frame
+    assert set(frame["table"]) == {"table1", "table2", "table3", "table4"}
+    assert {"denominator", "footnote"} <= set(frame.columns)
+    assert (frame.loc[frame["table"] == "table2", "denominator"] == "all").all()
+    assert all(r.all_denominator for r in spec.of("table2"))
 
 
 @pytest.mark.parametrize(
@@ -298,23 +307,23 @@ def test_package_spec_is_valid_against_the_instrument(spec) -> None:
     ],
 )
 def test_spec_validation_names_the_problem(spec, change, message) -> None:
-    bad = spec.copy()
+    bad = spec.frame.copy()
     row = bad.index[(bad["item"] == "panel_judgement")][0]
     for k, v in change.items():
         bad.loc[row, k] = v
     with pytest.raises(ValueError, match=message):
-        validate_spec(bad, INSTRUMENT)
+        from_frame(bad, instrument=INSTRUMENT)
 
 
 def test_spec_validation_checks_combined_levels(spec) -> None:
-    bad = spec.copy()
+    bad = spec.frame.copy()
     bad.loc[bad["item"] == "pt_comm_phone", "combine"] = "always+oftenish"
     with pytest.raises(ValueError, match="'oftenish' is not an answer"):
-        validate_spec(bad, INSTRUMENT)
+        from_frame(bad, instrument=INSTRUMENT)
 
 
 def test_hand_spec_is_valid() -> None:
-    validate_spec(HAND_SPEC, INSTRUMENT)
+    from_frame(HAND_SPEC, instrument=INSTRUMENT)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -628,22 +637,23 @@ def test_docx_cells_are_the_display_grid(paper_tables, spec) -> None:
     import docx
     from docx.enum.text import WD_ALIGN_PARAGRAPH
 
-    from ccanalysis.tables import _cells, _display
+    from ccanalysis.tables import paper_display
+    from ccanalysis.tables.layout import cells
 
     long = paper_tables["table3"]
-    d = _display(long, spec, synthetic=True, extras=True, suppress_below=None)
+    d = paper_display(long, spec, synthetic=True, extras=True, suppress_below=None)
     doc = docx.Document(io.BytesIO(render(long, spec, fmt="docx", synthetic=True, extras=True)))
     rows = doc.tables[0].rows
     assert len(rows) == 1 + len(d.rows) > 50
     assert [c.text for c in rows[0].cells] == d.header
     assert all(c.paragraphs[0].runs[0].bold for c in rows[0].cells)
     for row, r in zip(rows[1:], d.rows, strict=True):
-        cells = row.cells
-        assert [c.text for c in cells] == [r.label] + _cells(r, True)
-        assert all(c.paragraphs[0].alignment == WD_ALIGN_PARAGRAPH.RIGHT for c in cells[1:])
-        assert cells[0].paragraphs[0].alignment is None
+        row_cells = row.cells
+        assert [c.text for c in row_cells] == [r.label] + cells(r, True)
+        assert all(c.paragraphs[0].alignment == WD_ALIGN_PARAGRAPH.RIGHT for c in row_cells[1:])
+        assert row_cells[0].paragraphs[0].alignment is None
         if r.kind == "section":
-            assert cells[0].paragraphs[0].runs[0].bold
+            assert row_cells[0].paragraphs[0].runs[0].bold
 
 
 @pytest.mark.parametrize(
@@ -672,18 +682,20 @@ def test_render_and_write_reject_bad_arguments(hand_long, tmp_path) -> None:
         write_table(hand_long, HAND_SPEC, tmp_path, "table3", synthetic=True, suppress_below=1)
 
 
-def test_spec_normalization_fills_blanks_and_strips() -> None:
-    from ccanalysis.tables import _normalize_spec
-
+def test_spec_rows_fill_blanks_and_strip() -> None:
+    """A hand-made frame read as typed rows: blanks become empty text, labels are stripped, the
+    optional columns get their defaults (what the tables read; the spec module does it once)."""
     raw = HAND_SPEC.astype(object)
     raw.loc[0, "section"] = None
     raw.loc[1, "label"] = "  about right  "
-    raw.loc[2, "level"] = np.nan
-    norm = _normalize_spec(raw)
-    assert list(norm.columns) == [*raw.columns, "denominator", "footnote"]
-    assert norm.loc[0, "section"] == "" and norm.loc[1, "label"] == "about right"
-    assert norm.loc[2, "level"] == ""
-    assert (norm["denominator"] == "answered").all() and (norm["footnote"] == "").all()
+    raw.loc[0, "level"] = np.nan  # the mean row: a level is only for categorical rows
+    rows = from_frame(raw).rows
+    norm = from_frame(raw).frame
+    assert list(norm.columns) == [*raw.columns, "denominator", "footnote", "family"]
+    assert rows[0].section == "" and rows[1].label == "about right"
+    assert rows[0].level == ""
+    assert all(r.denominator == "answered" and r.footnote == "" for r in rows)
+    assert [r.family for r in rows] == [r.table for r in rows]  # the family: its table
     assert all(isinstance(v, str) for col in norm.columns for v in norm[col])
 
 
@@ -810,5 +822,137 @@ def test_text_facts(paper_size) -> None:
 
 
 def test_tables_module_never_reads_published_data() -> None:
-    source = (ROOT / "src" / "ccanalysis" / "tables.py").read_text()
-    assert "published" not in source
+    for path in (ROOT / "src" / "ccanalysis" / "tables").glob("*.py"):
+        assert "published" not in path.read_text(), path.name
+
+
+# ---------------------------------------------------------------------------------------------
+# Items nobody answered; uncalibrated synthetic items; families of q-values
+# ---------------------------------------------------------------------------------------------
+
+
+def test_an_item_nobody_answered_keeps_a_visible_row() -> None:
+    """Never left out silently: the row stays, says "no answers", and a footnote names the item
+    and its specification line; the item is not tested (an empty p that says why)."""
+    clinics = hand_clinics()
+    clinics["pt_comm_phone"] = cat([None] * 8, FREQ5)
+    clinics["hours_cc_week"] = np.nan
+    long = build_table(HAND_SPEC, clinics, "table3")
+    assert value(long, "pt_comm_phone", "always_mostly", "total", "denom") == 0
+    assert math.isnan(value(long, "pt_comm_phone", "always_mostly", "isw", "pct"))
+    phone = long[long["item"] == "pt_comm_phone"]
+    assert (phone["note"] == "no answers").all() and len(phone) == 3 * 3 + 1
+    p = p_row(long, "pt_comm_phone")
+    assert math.isnan(p["value"]) and p["test"] == "fisher" and p["note"] == "no answers"
+    assert math.isnan(p_row(long, "hours_cc_week")["value"])
+    md = render(long, HAND_SPEC, fmt="markdown", synthetic=False)
+    assert "| \u2003Telephone | no answers | – | – |  |" in md
+    assert "| Hours/week – Mean (SD) | no answers | – | – |  |" in md
+    assert (
+        "No answers in these data (the row is kept, with no percentage and no test): "
+        "hours_cc_week, specification line 2; pt_comm_phone, specification line 6." in md
+    )
+    assert "pt_comm_phone: 0 answers" not in md
+    # the other items are untouched: the q-values adjust across the tests that ran
+    assert p_row(long, "svc_social_needs")["q"] == pytest.approx(
+        stats.bh_qvalues(
+            [p_row(long, i)["value"] for i in ("panel_judgement", "svc_social_needs")]
+        )[1]
+    )
+
+
+def test_a_missing_column_names_the_item_and_the_spec_line() -> None:
+    with pytest.raises(KeyError, match=r"table3: the frame has no column 'svc_social_needs' "):
+        build_table(HAND_SPEC, hand_clinics().drop(columns="svc_social_needs"), "table3")
+    spec = read_spec()
+    line = spec.row("table3", "svc_social_needs", "yes").line
+    clinics, coordinators = random_frames(n_clinics=60, n_coord=40)
+    with pytest.raises(KeyError, match=rf"'svc_social_needs' \(specification line {line}\)"):
+        build_tables(spec, clinics.drop(columns="svc_social_needs"), coordinators)
+
+
+def test_spec_families_are_validated() -> None:
+    frame = read_spec().frame
+    bad = frame.copy()
+    bad.loc[bad["item"] == "panel_judgement", "family"] = "my family"
+    with pytest.raises(ValueError, match="family 'my family' is not a name"):
+        from_frame(bad)
+    bad = frame.copy()
+    bad.loc[bad["item"] == "svc_social_needs", "family"] = "services"
+    with pytest.raises(ValueError, match=r"table3: rows of one table disagree on family"):
+        from_frame(bad)
+    blank = frame.drop(columns="family")
+    assert {r.family for r in from_frame(blank).of("table3")} == {"table3"}
+
+
+def test_q_values_across_the_pre_specified_family(spec, paper_size) -> None:
+    """By default Tables 3 and 4 form one family (the spec's family column); per table is an
+    option; Table 1 is its own family either way."""
+    clinics, coordinators = paper_size
+    assert {r.q_family for r in spec.of("table3", "table4")} == {"tables_3_4"}
+    fam = build_tables(spec, clinics, coordinators)
+    own = build_tables(spec, clinics, coordinators, q_family="table")
+    p3, p4 = (fam[t][fam[t]["measure"] == "p"] for t in ("table3", "table4"))
+    q = stats.bh_qvalues(np.concatenate([p3["value"], p4["value"]]))
+    assert np.concatenate([p3["q"], p4["q"]]) == pytest.approx(q, rel=1e-15)
+    for t in ("table3", "table4"):
+        p = own[t][own[t]["measure"] == "p"]
+        assert p["q"].to_numpy() == pytest.approx(stats.bh_qvalues(p["value"]), rel=1e-15)
+        pd.testing.assert_series_equal(p["value"], fam[t].loc[p.index, "value"])
+    pd.testing.assert_frame_equal(fam["table1"], own["table1"])
+    note = "across the 69 tests of the pre-specified family 'tables_3_4' (Table 3 and Table 4)."
+    summaries = from_specs(spec, clinics, coordinators)
+    assert note.replace("69", str(len(p3) + len(p4))) in summaries["table4"].render("md")
+    with pytest.raises(ValueError, match="q_family"):
+        build_tables(spec, clinics, coordinators, q_family="all")
+
+
+def _stage_root(tmp_path: Path, paper_size) -> Path:
+    """A project root with processed frames (the paper-size random ones) for ``run``."""
+    clinics, coordinators = paper_size
+    processed = tmp_path / "data" / "processed"
+    processed.mkdir(parents=True)
+    clinics.to_parquet(processed / "clinics.parquet")
+    coordinators.to_parquet(processed / "coordinators.parquet")
+    (tmp_path / "data" / "raw" / "synthetic").mkdir(parents=True)
+    return tmp_path
+
+
+def test_run_footnotes_uncalibrated_synthetic_items(tmp_path, paper_size) -> None:
+    from ccanalysis.stage import context
+
+    root = _stage_root(tmp_path, paper_size)
+    dictionary = ROOT / "data" / "raw" / "cc_survey_dictionary.csv"
+    paths, params = context(root=root, dictionary=dictionary)
+    plain = run(paths, params)
+    assert "not calibrated" not in plain["table3.md"].read_text()
+    assert sorted(plain)[:5] == [
+        "table1.csv",
+        "table1.docx",
+        "table1.html",
+        "table1.md",
+        "table1.tex",
+    ]
+    (paths.export.parent / "uncalibrated_items.csv").write_text(
+        "item,field,unit,distribution,source\n"
+        "svc_spiritual,services,clinic,yes with probability 0.2,@CC-SYNTH\n"
+        'engage_family,engage_family,clinic,"uniform over regularly, often",uniform (default)\n'
+    )
+    files = run(paths, params)
+    md = files["table3.md"].read_text()
+    assert "| \u2003Spiritual needs assessment/referral† |" in md
+    assert "| Regularly/often engage with the family and/or caregivers† |" in md
+    assert (
+        "† Synthetic answers not calibrated to a printed number (engage_family: uniform over "
+        "regularly, often; svc_spiritual: yes with probability 0.2)." in md
+    )
+    assert "\\textdagger{}" in files["table3.tex"].read_text()
+    assert "†" not in files["table4.md"].read_text()
+    # the numbers themselves do not change; on real data the file is not read
+    assert files["table3.csv"].read_bytes() == plain["table3.csv"].read_bytes()
+    real = run(*context(root=root, dictionary=dictionary, data_mode="redcap"))
+    assert "†" not in real["table3.md"].read_text()
+    bad = paths.export.parent / "uncalibrated_items.csv"
+    bad.write_text("name\nsvc_spiritual\n")
+    with pytest.raises(ValueError, match="no column 'item'.*uncalibrated_items.csv"):
+        uncalibrated_items(paths.export.parent)

@@ -5,15 +5,17 @@ header, item, level, label, statistic (``n_pct`` | ``pct`` | ``mean_sd``), how t
 (``binary`` | ``full`` | ``collapsed`` | ``mean_sd``), which answer levels a collapsed row adds up
 (``combine``, e.g. ``always+mostly``), the test behind its p-value, the denominator rule
 (``answered``: the answers given, the default; ``all``: every unit of the group, a missing answer
-counting as not the level, as Table 2 does for the criteria asked only after a yes) and an optional
-footnote. Tables, sensitivity analyses, figures, synthesizer and replication all read it through
-:func:`read_spec`; the ``combine`` rule is parsed here and nowhere else.
+counting as not the level, as Table 2 does for the criteria asked only after a yes), an optional
+footnote and the pre-specified family of tests its q-value is computed across (``family``; default
+the row's table). Tables, sensitivity analyses, figures, synthesizer and replication all read it
+through :func:`read_spec`; the ``combine`` rule is parsed here and nowhere else.
 """
 
 from __future__ import annotations
 
 import functools
 import io
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,13 +41,15 @@ COLUMNS: tuple[str, ...] = (
     "combine",
     "test",
 )
-OPTIONAL: dict[str, str] = {"denominator": "answered", "footnote": ""}
+OPTIONAL: dict[str, str] = {"denominator": "answered", "footnote": "", "family": ""}
 STATS = frozenset({"n_pct", "pct", "mean_sd"})
 SHOWN = frozenset({"binary", "full", "collapsed", "mean_sd"})
 CATEGORICAL_TESTS = frozenset({"fisher", "chisq", "chisq_yates"})
 CONTINUOUS_TESTS = frozenset({"student_t", "welch_t", "anova", "welch_anova"})
 TESTS = CATEGORICAL_TESTS | CONTINUOUS_TESTS | {"none"}
 DENOMINATORS = frozenset({"answered", "all"})
+#: A family name: letters, digits, ``_``, ``-``, ``.``.
+FAMILY_RE = re.compile(r"^[A-Za-z0-9_.-]+$")
 
 
 def parse_combine(text: str) -> tuple[str, ...]:
@@ -59,7 +63,9 @@ class SpecRow:
 
     ``levels`` are the answer levels the row counts (the combined ones of a collapsed row, else its
     own level; none for a mean row); ``item_levels`` every answer of the item, in the instrument's
-    order (empty for a numeric item, or when the spec was read without an instrument).
+    order (empty for a numeric item, or when the spec was read without an instrument); ``family``
+    the family of tests the item's q-value is computed across (read from a spec: never empty, the
+    table by default; a hand-made row without one counts as its table's).
     """
 
     line: int
@@ -75,6 +81,12 @@ class SpecRow:
     denominator: str
     footnote: str
     item_levels: tuple[str, ...] = ()
+    family: str = ""
+
+    @property
+    def q_family(self) -> str:
+        """The family of the item's q-value: ``family``, else the table."""
+        return self.family or self.table
 
     @property
     def continuous(self) -> bool:
@@ -116,6 +128,7 @@ class SpecRow:
             "test": self.test,
             "denominator": self.denominator,
             "footnote": self.footnote,
+            "family": self.q_family,
         }
 
 
@@ -174,8 +187,9 @@ def _text(value: object) -> str:
     return str(value).strip()
 
 
-def _levels_of(item: str, instrument: Instrument) -> tuple[tuple[str, ...], bool] | None:
-    """(answers, numeric) of an item from the instrument, or ``None`` when it has no such item."""
+def levels_of(item: str, instrument: Instrument) -> tuple[tuple[str, ...], bool] | None:
+    """(answers, numeric) of an analysis item from the instrument (a derived item's from
+    :data:`~ccanalysis.vocab.DERIVED_ITEMS`), or ``None`` when it has no such item."""
     if item in DERIVED_ITEMS:
         return DERIVED_ITEMS[item], False
     f = instrument.analysis_items().get(item)
@@ -195,7 +209,8 @@ def from_records(
 ) -> Spec:
     """Validate rows given as mappings (CSV rows, a frame's records) and return the :class:`Spec`.
 
-    Checked: known stat, shown, test and denominator; a label, table and item on every row;
+    Checked: known stat, shown, test and denominator; a family that is a name, one per table; a
+    label, table and item on every row;
     categorical tests only on categorical rows and the reverse; ``combine`` exactly on collapsed
     rows; rows of one item agreeing on stat, shown, test and denominator, no level printed twice,
     a binary item printed on one row; and, with ``instrument``, that every item is an analysis item
@@ -210,6 +225,7 @@ def from_records(
             raise ValueError(f"{source}: the table specification lacks the columns {missing}")
         v = {c: _text(rec.get(c)) for c in (*COLUMNS, *OPTIONAL)}
         v["denominator"] = v["denominator"] or OPTIONAL["denominator"]
+        v["family"] = v["family"] or v["table"]
         line = i + 2
 
         def bad(msg: str, v: dict[str, str] = v, line: int = line) -> None:
@@ -223,6 +239,8 @@ def from_records(
             bad(f"unknown test {v['test']!r}")
         if v["denominator"] not in DENOMINATORS:
             bad(f"unknown denominator rule {v['denominator']!r}")
+        if v["family"] and not FAMILY_RE.match(v["family"]):
+            bad(f"family {v['family']!r} is not a name (letters, digits, _ - .)")
         if not v["table"] or not v["item"] or not v["label"]:
             bad("table, item and label must not be empty")
         continuous = v["stat"] == "mean_sd"
@@ -238,7 +256,7 @@ def from_records(
             bad("a categorical row needs a level")
         item_levels: tuple[str, ...] = ()
         if instrument is not None:
-            found = _levels_of(v["item"], instrument)
+            found = levels_of(v["item"], instrument)
             if found is None:
                 bad("the item is not in the data dictionary")
             else:
@@ -271,13 +289,20 @@ def from_records(
                 denominator=v["denominator"],
                 footnote=v["footnote"],
                 item_levels=item_levels,
+                family=v["family"],
             )
         )
     groups: dict[tuple[str, str], list[SpecRow]] = {}
     for r in rows:
         groups.setdefault((r.table, r.item), []).append(r)
+    families: dict[str, set[str]] = {}
+    for r in rows:
+        families.setdefault(r.table, set()).add(r.family)
+    for table, fams in families.items():
+        if len(fams) > 1:
+            problems.append(f"{table}: rows of one table disagree on family {sorted(fams)}")
     for (table, item), rs in groups.items():
-        for col in ("stat", "shown", "test", "denominator"):
+        for col in ("stat", "shown", "test", "denominator", "family"):
             if len({getattr(r, col) for r in rs}) > 1:
                 problems.append(f"{table}, {item}: rows of one item disagree on {col}")
         if len({r.level for r in rs}) < len(rs):
@@ -294,6 +319,11 @@ def from_frame(
 ) -> Spec:
     """A :class:`Spec` from a frame with the specification's columns (tests, students' tables)."""
     return from_records(frame.to_dict("records"), instrument=instrument, source=source)
+
+
+def as_spec(spec: Spec | pd.DataFrame) -> Spec:
+    """``spec`` itself, or the :class:`Spec` of a frame with the specification's columns."""
+    return spec if isinstance(spec, Spec) else from_frame(spec)
 
 
 def read_spec(
