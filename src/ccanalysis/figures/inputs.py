@@ -1,6 +1,6 @@
 """What the figures read: the long tables of the tables stage, as lookups.
 
-The tables stage writes ``tables/tableN.csv`` in the long format of DESIGN.md (``table, item,
+The tables stage writes ``tables/tableN.csv`` in the long format of docs/ARCHITECTURE.md (``table, item,
 level, group, measure, value``). A figure looks values up by ``(item, level, group, measure)``; the
 group sizes are the ``n`` rows of the item ``n``.
 """

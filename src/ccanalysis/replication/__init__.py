@@ -1,7 +1,7 @@
 """Replication report: every printed number of Solberg et al. 2024 beside the reproduced one, and a
 consistency check of the printed tables themselves.
 
-This stage is one of the two that may read ``data/published/`` (DESIGN.md). :func:`run` reads the
+This stage is one of the two that may read ``data/published/`` (docs/ARCHITECTURE.md). :func:`run` reads the
 printed tables, the study facts and the text claims from ``paths.published`` and the reproduced
 tables from ``paths.tables``, and writes there, atomically (:func:`ccanalysis.io.write_csv`):
 

@@ -40,7 +40,7 @@ def compare(published_long: pd.DataFrame, reproduced_long: pd.DataFrame) -> pd.D
     Parameters
     ----------
     published_long : ``published_long.csv`` (values as printed text; :func:`load_published`).
-    reproduced_long : the reproduced long tables (DESIGN format, ``value`` numeric and unrounded:
+    reproduced_long : the reproduced long tables (long format of docs/ARCHITECTURE.md, ``value`` numeric and unrounded:
         pct 0-100, p unrounded), e.g. ``tables/table1.csv`` ... ``table4.csv`` concatenated.
 
     Returns

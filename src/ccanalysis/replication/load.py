@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-#: The key of a cell in the long tables (DESIGN.md): a printed cell and its reproduction share it.
+#: The key of a cell in the long tables (docs/ARCHITECTURE.md): a printed cell and its reproduction share it.
 KEYS = ["table", "item", "level", "group", "measure"]
 PUBLISHED_FILE = "published_long.csv"
 FACTS_FILE = "study_facts.csv"

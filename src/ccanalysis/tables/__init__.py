@@ -5,7 +5,7 @@ description of the layout: one typed row per printed row (table, section header,
 label, statistic, how the item is shown, the levels a collapsed row adds up, the test, the
 denominator rule, a footnote).
 
-* :mod:`~ccanalysis.tables.build`: a table's long format (DESIGN.md's
+* :mod:`~ccanalysis.tables.build`: a table's long format (docs/ARCHITECTURE.md's
   ``table,item,level,group,measure,value``, then ``diff, diff_lo, diff_hi, q, test, note,
   p_level, test_level``): counts, denominators, means, the test of each item on its full answer
   distribution and of each printed level on its own, differences with 95% intervals;

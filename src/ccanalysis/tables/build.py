@@ -1,6 +1,6 @@
 """Computing a table's long format: counts, denominators, means, tests, differences, q-values.
 
-The long format of DESIGN.md (``table,item,level,group,measure,value``) followed by
+The long format of docs/ARCHITECTURE.md (``table,item,level,group,measure,value``) followed by
 ``diff, diff_lo, diff_hi, q, test, note``:
 
 * ``n`` rows: the N row (``item == "n"``, units per group) and the count of answers at a level;
@@ -38,7 +38,7 @@ import pandas as pd
 from ccanalysis import stats
 from ccanalysis.spec import CATEGORICAL_TESTS, CONTINUOUS_TESTS, TESTS, SpecRow
 
-#: The interface columns of DESIGN.md, always first, in this order.
+#: The interface columns of docs/ARCHITECTURE.md, always first, in this order.
 LONG_COLUMNS: tuple[str, ...] = ("table", "item", "level", "group", "measure", "value")
 #: Extra columns after them.
 EXTRA_COLUMNS: tuple[str, ...] = (

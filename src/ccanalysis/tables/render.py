@@ -253,7 +253,7 @@ def _csv_value(v: float) -> str:
 
 
 def long_csv(table_long: pd.DataFrame, suppress_below: int | None = None) -> str:
-    """The long CSV text: DESIGN columns first, integers without ``.0``, floats at full precision.
+    """The long CSV text: interface columns (docs/ARCHITECTURE.md) first, integers without ``.0``, floats at full precision.
 
     With ``suppress_below=k`` the counts 1 to k - 1 and what they reveal (percentage, difference,
     a mean of fewer than k answers) are blanked and noted ``<k``.
