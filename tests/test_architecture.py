@@ -161,3 +161,21 @@ def test_the_architecture_map_lists_the_stages_as_declared() -> None:
         _, _module, reads, writes = rows[stage]
         assert re.findall(r"`([^`]+)`", reads) == list(decl.reads), stage
         assert re.findall(r"`([^`]+)`", writes) == list(decl.writes), stage
+
+
+def test_only_the_synthesizer_and_the_replication_read_the_printed_numbers() -> None:
+    """The analysis never reads data/published/: a reproduced number comes from the data through
+    the code. Only synth (calibration targets) and replication (the reference) name it; paths
+    says where it is and makedeps declares who reads it."""
+    allowed = {"synth", "replication", "paths", "makedeps"}
+    pattern = re.compile(r"\.published\b|data/published|[\"']published[\"']")
+    found = [
+        f"{p.relative_to(SRC)}:{i}"
+        for p in sorted((SRC / "ccanalysis").rglob("*.py"))
+        if _top(".".join(p.relative_to(SRC).with_suffix("").parts)) not in allowed
+        for i, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1)
+        if pattern.search(line)
+    ]
+    assert not found, found
+    readers = {s for s, d in makedeps.STAGES.items() if any("published" in r for r in d.reads)}
+    assert readers == {"00_synthesize", "06_replication"}
