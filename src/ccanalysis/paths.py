@@ -46,13 +46,16 @@ class Paths:
     """The files and folders of one run, absolute.
 
     ``export``, ``dictionary`` and ``frame`` are the run's inputs (the synthetic stand-in by
-    default, the authors' REDCap export on real data); the rest is fixed by the project layout.
+    default, the authors' REDCap export on real data); ``spec`` is the table specification (the
+    package's, unless a student points a run at an edited copy); the rest is fixed by the project
+    layout.
     """
 
     root: Path
     export: Path
     dictionary: Path
     frame: Path
+    spec: Path = SPEC_FILE
 
     @classmethod
     def of(
@@ -62,10 +65,11 @@ class Paths:
         export: str | Path = DEFAULT_EXPORT,
         dictionary: str | Path = DEFAULT_DICTIONARY,
         frame: str | Path = DEFAULT_FRAME,
+        spec: str | Path = SPEC_FILE,
     ) -> Paths:
         """The paths of a run; relative inputs are taken relative to ``root`` (default: found)."""
         base = Path(root).resolve() if root is not None else project_root()
-        return cls(base, base / export, base / dictionary, base / frame)
+        return cls(base, base / export, base / dictionary, base / frame, base / spec)
 
     @property
     def raw(self) -> Path:

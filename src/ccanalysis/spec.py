@@ -17,7 +17,7 @@ import functools
 import io
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -209,7 +209,8 @@ def from_records(
 ) -> Spec:
     """Validate rows given as mappings (CSV rows, a frame's records) and return the :class:`Spec`.
 
-    Checked: known stat, shown, test and denominator; a family that is a name, one per table; a
+    Checked: known stat, shown, test and denominator; a family that is a name, one per table (a
+    blank family is the one the table's other rows name, else the table); a
     label, table and item on every row;
     categorical tests only on categorical rows and the reverse; ``combine`` exactly on collapsed
     rows; rows of one item agreeing on stat, shown, test and denominator, no level printed twice,
@@ -225,7 +226,6 @@ def from_records(
             raise ValueError(f"{source}: the table specification lacks the columns {missing}")
         v = {c: _text(rec.get(c)) for c in (*COLUMNS, *OPTIONAL)}
         v["denominator"] = v["denominator"] or OPTIONAL["denominator"]
-        v["family"] = v["family"] or v["table"]
         line = i + 2
 
         def bad(msg: str, v: dict[str, str] = v, line: int = line) -> None:
@@ -292,6 +292,23 @@ def from_records(
                 family=v["family"],
             )
         )
+    # a blank family is the family the table's other rows name (so that a row added to Table 3
+    # joins Table 3's family), else the table itself
+    declared: dict[str, set[str]] = {}
+    for r in rows:
+        if r.family:
+            declared.setdefault(r.table, set()).add(r.family)
+    rows = [
+        r
+        if r.family
+        else replace(
+            r,
+            family=next(iter(declared[r.table]))
+            if len(declared.get(r.table, ())) == 1
+            else r.table,
+        )
+        for r in rows
+    ]
     groups: dict[tuple[str, str], list[SpecRow]] = {}
     for r in rows:
         groups.setdefault((r.table, r.item), []).append(r)

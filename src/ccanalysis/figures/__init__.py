@@ -89,7 +89,7 @@ def draw(paths: Paths, params: Params) -> dict[str, Figure]:
     figure; in privacy mode (``params.suppress_below``) the figures drawn from records hide small
     counts.
     """
-    spec = read_spec(instrument=paths.dictionary)
+    spec = read_spec(paths.spec, instrument=paths.dictionary)
     clinics = pd.read_parquet(paths.processed / "clinics.parquet")
     coordinators = pd.read_parquet(paths.processed / "coordinators.parquet")
     synthetic, min_cell = params.synthetic, params.suppress_below

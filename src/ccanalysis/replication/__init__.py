@@ -139,7 +139,7 @@ def run(paths: Paths, params: Params) -> Artifacts:
     published = load_published(paths.published)
     facts = load_study_facts(paths.published)
     claims = load_text_claims(paths.published)
-    spec = read_spec(instrument=paths.dictionary)
+    spec = read_spec(paths.spec, instrument=paths.dictionary)
     comparison = compare(published, load_reproduced(paths.tables))
     consistency = check_published(published, spec, facts, claims)
     written = write_outputs(comparison, consistency, paths.tables)

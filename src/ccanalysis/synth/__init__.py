@@ -47,7 +47,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ccanalysis.instrument import read_dictionary
-from ccanalysis.paths import Paths
+from ccanalysis.paths import SPEC_FILE, Paths
 from ccanalysis.spec import read_spec
 from ccanalysis.stage import Artifacts, Params
 from ccanalysis.synth.calibration import calibrate
@@ -82,14 +82,15 @@ def generate(
     *,
     seed: int = DEFAULT_SEED,
     scale: float = 1,
+    spec: str | Path = SPEC_FILE,
 ) -> tuple[SyntheticSurvey, dict[str, Path]]:
     """Read the dictionary and the printed tables, synthesize, write into ``outdir``.
 
-    The table specification is the package's, checked against ``dictionary``. Returns the survey
-    and the paths written, by name.
+    The table specification (default the package's) is checked against ``dictionary``. Returns
+    the survey and the paths written, by name.
     """
     instrument = read_dictionary(dictionary)
-    targets = load_targets(published, read_spec(instrument=instrument))
+    targets = load_targets(published, read_spec(spec, instrument=instrument))
     survey = synthesize(instrument, targets, seed=seed, scale=scale)
     return survey, write(survey, outdir)
 
@@ -108,7 +109,12 @@ def run(paths: Paths, params: Params) -> Artifacts:
             f"the synthesizer runs in synthetic mode only, not with data_mode={params.data_mode!r}"
         )
     survey, files = generate(
-        paths.dictionary, paths.published, paths.synthetic, seed=params.seed, scale=params.scale
+        paths.dictionary,
+        paths.published,
+        paths.synthetic,
+        seed=params.seed,
+        scale=params.scale,
+        spec=paths.spec,
     )
     return Artifacts(
         files,

@@ -118,7 +118,7 @@ def run(paths: Paths, params: Params) -> Artifacts:
     ``html`` and ``html_extras`` (each table rendered, without and with the difference, P (row)
     and q columns) and ``facts`` (:func:`text_facts`).
     """
-    spec: Spec = read_spec(instrument=read_dictionary(paths.dictionary))
+    spec: Spec = read_spec(paths.spec, instrument=read_dictionary(paths.dictionary))
     clinics = pd.read_parquet(paths.processed / "clinics.parquet")
     coordinators = pd.read_parquet(paths.processed / "coordinators.parquet")
     k = params.suppress_below
