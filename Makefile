@@ -179,12 +179,18 @@ PYTEST := $(PY) -m pytest -p no:cacheprovider
 UNIT   := $(PYTEST) -q -n $(JOBS) tests -m "not e2e"
 NBVAL  := $(PYTEST) -q -n $(JOBS) --dist loadfile --nbval $(EXECUTED) --nbval-kernel-name $(KERNEL) \
   --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout 300
+# The tutorials are stored without outputs: nbval runs them on the pipeline's data and fails on any
+# error or failed check (lax: there are no stored outputs to compare).
+TUTORIALS := $(wildcard notebooks/tutorials/*.ipynb)
+TUTORIAL_TESTS := $(PYTEST) -q -n $(JOBS) --dist loadfile --nbval-lax $(TUTORIALS) \
+  --nbval-kernel-name $(KERNEL) --nbval-cell-timeout 300
 E2E    := $(PYTEST) -q tests -m e2e
 
 # The pipeline is built in parallel, the three suites then run one after the other.
 test: reports/index.html
 	$(UNIT)
 	$(NBVAL)
+	$(TUTORIAL_TESTS)
 	$(E2E)
 
 unit: $(READY)
@@ -192,6 +198,7 @@ unit: $(READY)
 
 nbval: reports/index.html
 	$(NBVAL)
+	$(TUTORIAL_TESTS)
 
 e2e: reports/index.html
 	$(E2E)
