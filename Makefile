@@ -102,7 +102,7 @@ reports/02_classify.ipynb: notebooks/02_classify.ipynb $(COMMON) $(LIB)/classify
 reports/03_tables.ipynb: notebooks/03_tables.ipynb $(COMMON) $(LIB)/tables.py $(wildcard $(LIB)/stats/*.py) $(LIB)/specs/tables.csv reports/02_classify.ipynb
 	$(PAPERMILL)
 
-reports/04_sensitivity.ipynb: notebooks/04_sensitivity.ipynb $(COMMON) $(LIB)/sensitivity.py $(wildcard $(LIB)/stats/*.py) $(LIB)/specs/tables.csv reports/02_classify.ipynb
+reports/04_sensitivity.ipynb: notebooks/04_sensitivity.ipynb $(COMMON) $(wildcard $(LIB)/sensitivity/*.py) $(wildcard $(LIB)/stats/*.py) $(LIB)/specs/tables.csv reports/02_classify.ipynb
 	$(PAPERMILL)
 
 reports/05_figures.ipynb: notebooks/05_figures.ipynb $(COMMON) $(LIB)/figures.py data/raw/recruitment_flow.csv reports/03_tables.ipynb reports/04_sensitivity.ipynb

@@ -75,7 +75,7 @@ def test_touching_a_module_reruns_only_the_notebooks_that_use_it() -> None:
     """A module re-runs its own notebooks and those reading their outputs, nothing upstream."""
     assert _would_run("all", "-W", "src/ccanalysis/figures.py") == {"05_figures"}
     assert _would_run("all", "-W", "src/ccanalysis/replication.py") == {"06_replication"}
-    assert _would_run("all", "-W", "src/ccanalysis/sensitivity.py") == {
+    assert _would_run("all", "-W", "src/ccanalysis/sensitivity/__init__.py") == {
         "04_sensitivity",
         "05_figures",
     }
