@@ -67,6 +67,21 @@ def test_against_geepack_and_hand_mancl_derouen(
     assert md.ci_high[j] - md.estimate[j] == pytest.approx(2.364624251592785 * md_se, rel=1e-10)
 
 
+def test_estimated_rho_and_geepack_with_rho_fixed_at_ours(sums: ClusterSums) -> None:
+    # our moment estimate of rho (statsmodels' Exchangeable, iterated to a fixed point) for y is
+    # 0.25496688288423414; geepack's own estimator differs (0.2627), so geepack is run with rho
+    # fixed at ours:
+    #   zc <- fixed2Zcor(matrix(rho, 8, 8) + diag(1 - rho, 8), id = cl, waves = waves)
+    #   fx <- geeglm(y ~ g, id = cl, data = d, family = gaussian, corstr = "fixed", zcor = zc,
+    #                std.err = "san.se")   # -> 0.19378697205790132, san.se 0.13082556981553911
+    fit = gee_difference(sums, working="exchangeable", correction="none")
+    assert fit.rho[0] == pytest.approx(0.25496688288423414, rel=1e-10)
+    assert fit.estimate[0] == pytest.approx(0.19378697205790132, rel=1e-12)
+    assert fit.se[0] == pytest.approx(0.13082556981553911, rel=1e-10)
+    assert fit.working == ("exchangeable", "independence")  # z: rho -0.148 < -1/7, see the note
+    assert "rho -0.148; valid: -0.143 < rho < 1 for clusters of up to 8" in fit.notes[1]
+
+
 def test_independence_estimate_is_the_crude_difference(sums: ClusterSums) -> None:
     fit = gee_difference(sums)
     g, y, z = np.array(G), np.array(Y, float), np.array(Z, float)

@@ -48,8 +48,8 @@ COLUMNS: tuple[str, ...] = (
     "rho",
     "replicates",
 )
-_FLOATS = ("estimate", "ci_low", "ci_high", "p", "value_mn", "value_isw", "clusters", "rho")
-_INTS = ("n_mn", "n_isw", "replicates")
+_FLOATS = ("estimate", "ci_low", "ci_high", "p", "value_mn", "value_isw", "rho")
+_INTS = ("n_mn", "n_isw", "clusters", "replicates")
 _BOOTSTRAP = ("standardized_isw", "standardized_total")
 
 TITLE_CLU = (
@@ -193,8 +193,8 @@ def display_tables(
                 rec[f"{name} difference (95% CI)"] = _diff(r) if r else ""
                 rec[f"{name} p"] = _p_text(r) if r else ""
                 if a == "gee_care_system":
-                    k = float(r["clusters"]) if r else math.nan  # type: ignore[arg-type]
-                    rec["K"] = str(int(k)) if math.isfinite(k) else ""
+                    k = r["clusters"] if r else None
+                    rec["K"] = "" if k is None or k is pd.NA else str(int(k))  # type: ignore[arg-type]
                 if a == "gee_care_system_exchangeable":
                     rho = float(r["rho"]) if r else math.nan  # type: ignore[arg-type]
                     rec["rho"] = f"{rho:.2f}" if math.isfinite(rho) else "indep."

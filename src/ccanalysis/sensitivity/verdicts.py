@@ -160,8 +160,9 @@ def conclusions(
         )
         method = "; ".join(_methods_used(results, "gee_care_system"))
         out.append(
-            f"Clustered by care system ({method}), {kept} of the {was} differences significant "
-            "with clinics taken as independent (Newcombe or t interval) remain significant"
+            f"With clinics clustered by care system ({method}), {kept} of the {was} differences "
+            "significant with clinics taken as independent (Newcombe or t interval) remain "
+            "significant"
             + (f", and {new} not significant before become significant." if new else ".")
         )
         out += per_row
