@@ -46,7 +46,6 @@ from ccanalysis.sensitivity.inputs import (
     prepare,
     strata,
 )
-from ccanalysis.sensitivity.standardization import METHOD as STANDARDIZE_METHOD
 from ccanalysis.sensitivity.standardization import N_BOOT, TARGETS, standardize
 from ccanalysis.sensitivity.verdicts import changes, conclusions, verdict
 from ccanalysis.spec import Spec, SpecRow, read_spec
@@ -169,8 +168,6 @@ def analyze(
             empty=empty,  # type: ignore[arg-type]
             min_stratum=min_stratum,
         )
-        for rec in std:
-            rec["method"] = STANDARDIZE_METHOD[str(rec["analysis"])]
         records += std
     results = _sort(frame(records), rows)
     labels = {r.key: r.display for r in rows}

@@ -433,9 +433,10 @@ def standardize(
     """Standardized isw - mn differences of every row, one record per target and row.
 
     ``max_boot`` (default 8 x ``n_boot``): the most replicates a row near the line gets.
-    Records: ``analysis`` (``standardized_<target>``), estimate, interval, p (``p_bound``: p is
-    the bound 1/B), ``value_mn``/``value_isw`` (the standardized values), answers per model, the
-    number of care systems and of replicates, ``method`` and ``note``.
+    Records: ``analysis`` (``standardized_<target>``), estimate, interval and p (the bound 1/B when
+    no replicate crosses 0, which the note says), ``value_mn``/``value_isw`` (the standardized
+    values), answers per model, the care systems resampled, the replicates B the interval used
+    (finite ones), ``method`` and ``note``.
     """
     for t in targets:
         if t not in TARGETS:
@@ -500,6 +501,7 @@ def standardize(
                     "ci_high": float(hi[0]) * scale if ok else np.nan,
                     "p": float(p[0]) if ok else np.nan,
                     "unit": unit_of(row),
+                    "method": METHOD[f"standardized_{t}"],
                     "note": "; ".join(notes),
                     "label": row.label,
                     "value_mn": float(v0[0, j]) * scale,
@@ -507,7 +509,7 @@ def standardize(
                     "n_mn": int(n_model[0, j]),
                     "n_isw": int(n_model[1, j]),
                     "clusters": systems,
-                    "replicates": b_row,
+                    "replicates": int(n_ok[0]),
                 }
             )
     return out
