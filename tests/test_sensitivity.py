@@ -1,5 +1,6 @@
-"""Sensitivity analyses: direct standardization (checked by hand), the bootstrap, GEE vs logistic
-regression, degenerate items, outputs; on tiny hand-made frames and a realistic clustered one."""
+"""Sensitivity analyses: the standardization (by hand, against R with a fixed resampling plan),
+the cluster bootstrap, the clustered comparisons, the crude rows, the conclusions and the outputs;
+on tiny hand-made frames and a realistic clustered one."""
 
 from __future__ import annotations
 
@@ -9,87 +10,36 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from scipy.special import stdtrit
 
 from ccanalysis import sensitivity as sens
+from ccanalysis.paths import Paths
+from ccanalysis.sensitivity import inputs
+from ccanalysis.sensitivity import standardization as std
+from ccanalysis.spec import from_frame, read_spec
+from ccanalysis.stage import Params
+from ccanalysis.stats import newcombe_diff
+from ccanalysis.stats.clustered import cluster_sums, gee_difference
 from ccanalysis.vocab import SYNTHETIC_LABEL
 
 ROOT = Path(__file__).resolve().parents[1]
-SPEC = pd.read_csv(
-    ROOT / "src" / "ccanalysis" / "specs" / "tables.csv", dtype=str, keep_default_na=False
-)
-FREQ5 = ["always", "mostly", "sometimes", "rarely", "never"]
+SPEC = read_spec()
+ROWS34 = SPEC.of("table3", "table4")
 YN = ["yes", "no"]
 SIZE_CAT = pd.CategoricalDtype(["small", "medium", "large"], ordered=True)
-
-
-# ---------------------------------------------------------------------------------------------
-# Frame builders
-# ---------------------------------------------------------------------------------------------
+#: Answer levels per item of Tables 3/4 (None: numeric), in the data dictionary's order.
+LEVELS: dict[str, list[str] | None] = {}
+for _r in ROWS34:
+    LEVELS.setdefault(_r.item, None if _r.continuous else list(_r.item_levels))
+#: items driven by rurality x size only (no care model effect): confounded in the crude comparison
+CONFOUNDED = ("resource_chw", "support_registry")
+#: items no medical/nursing clinic answers with the shown level (degenerate for logistic models)
+DEGENERATE = ("pt_comm_video", "clin_comm_video")
 
 
 def spec_frame(rows: list[tuple]) -> pd.DataFrame:
     cols = ["table", "section", "item", "level", "label", "stat", "shown", "combine", "test"]
     return pd.DataFrame(rows, columns=cols)
-
-
-def _levels_of(spec: pd.DataFrame) -> dict[str, list[str] | None]:
-    """Answer levels per item of Tables 3/4 (None: numeric), as the data dictionary has them."""
-    known = {
-        "panel_judgement": ["about_right", "too_many", "too_few"],
-        "cc_always_onsite": ["always", "most_days", "some_days", "rarely_never"],
-        "comm_initiator": ["care_coordinator", "patient", "equal"],
-        "transitions_involvement": [
-            "very_involved",
-            "somewhat_involved",
-            "a_little_involved",
-            "not_involved",
-        ],
-        "ease_hospital_nh": ["very_difficult", "somewhat_difficult", "somewhat_easy", "very_easy"],
-        "payment_required": ["most_of_the_time", "sometimes", "rarely_never"],
-        "financial_constraints": ["most_of_the_time", "some_of_the_time", "rarely_never"],
-        "resource_satisfaction": [
-            "very_satisfied",
-            "somewhat_satisfied",
-            "somewhat_dissatisfied",
-            "very_dissatisfied",
-        ],
-    }
-    out: dict[str, list[str] | None] = {}
-    for item, rows in SPEC[SPEC["table"].isin(["table3", "table4"])].groupby("item", sort=False):
-        r = rows.iloc[0]
-        if r["stat"] == "mean_sd":
-            out[item] = None
-        elif r["shown"] == "binary":
-            out[item] = YN
-        elif item in known:
-            out[item] = known[item]
-        elif r["combine"] in ("always+mostly",):
-            out[item] = FREQ5
-        elif r["combine"] == "regularly+often":
-            out[item] = ["regularly", "often", "sometimes", "rarely", "never"]
-        elif r["combine"] == "all+most":
-            out[item] = ["all", "most", "some", "few", "none"]
-        elif r["combine"] == "most_of_the_time":
-            out[item] = ["most_of_the_time", "some_of_the_time", "rarely", "never"]
-        elif r["combine"] == "very":
-            out[item] = ["very", "somewhat", "a_little", "not_at_all"]
-        elif item.endswith("_value"):
-            out[item] = [
-                "strongly_agree",
-                "somewhat_agree",
-                "somewhat_disagree",
-                "strongly_disagree",
-            ]
-        else:
-            raise AssertionError(f"no levels for {item}")
-    return out
-
-
-LEVELS = _levels_of(SPEC)
-#: items driven by rurality x size only (no care model effect): confounded in the crude comparison
-CONFOUNDED = ("resource_chw", "support_registry")
-#: items no medical/nursing clinic answers with the shown level (degenerate for logistic models)
-DEGENERATE = ("pt_comm_video", "clin_comm_video")
 
 
 def make_clinics(scale: int = 1, seed: int = 7, missing: float = 0.02) -> pd.DataFrame:
@@ -191,18 +141,18 @@ def clinics() -> pd.DataFrame:
 
 
 @pytest.fixture(scope="module")
-def result(clinics: pd.DataFrame, tmp_path_factory: pytest.TempPathFactory) -> dict:
-    out = tmp_path_factory.mktemp("tables")
-    return sens.run(clinics, SPEC, seed=11, n_boot=400, synthetic=True, outdir=out)
+def result(clinics: pd.DataFrame) -> sens.Sensitivity:
+    return sens.analyze(clinics, SPEC, seed=11, n_boot=400)
 
 
 def tiny(rows: list[tuple[str, bool, str, object, float]]) -> pd.DataFrame:
-    """Clinics from (group, urban, size, answer of svc_social_needs, hours_cc_week)."""
+    """Clinics from (group, urban, size, answer of svc_social_needs, hours_cc_week); three care
+    systems per size (the size is the system's)."""
     return pd.DataFrame(
         {
             "clinic_id": [f"C{i}" for i in range(len(rows))],
             "coordinator_id": [f"K{i}" for i in range(len(rows))],
-            "care_system_id": [f"S{i % 3}" for i in range(len(rows))],
+            "care_system_id": [f"S{r[2]}{i % 3}" for i, r in enumerate(rows)],
             "group": pd.Categorical([r[0] for r in rows], categories=["mn", "isw"], ordered=True),
             "urban": [r[1] for r in rows],
             "system_size": pd.Categorical([r[2] for r in rows], dtype=SIZE_CAT),
@@ -212,49 +162,49 @@ def tiny(rows: list[tuple[str, bool, str, object, float]]) -> pd.DataFrame:
     )
 
 
-TINY_SPEC = spec_frame(
-    [
-        (
-            "table3",
-            "",
-            "hours_cc_week",
-            "",
-            "Hours/week – Mean (SD)",
-            "mean_sd",
-            "full",
-            "",
-            "student_t",
-        ),
-        (
-            "table3",
-            "Services provided:",
-            "svc_social_needs",
-            "yes",
-            "Social needs",
-            "pct",
-            "binary",
-            "",
-            "fisher",
-        ),
-    ]
+TINY_SPEC = from_frame(
+    spec_frame(
+        [
+            (
+                "table3",
+                "",
+                "hours_cc_week",
+                "",
+                "Hours/week – Mean (SD)",
+                "mean_sd",
+                "full",
+                "",
+                "student_t",
+            ),
+            (
+                "table3",
+                "Services provided:",
+                "svc_social_needs",
+                "yes",
+                "Social needs",
+                "pct",
+                "binary",
+                "",
+                "fisher",
+            ),
+        ]
+    )
 )
 
 
-def _row(
-    frame: pd.DataFrame,
-    item: str,
-    analysis: str,
-    measure: str | None = None,
-    level: str | None = None,
-) -> pd.Series:
+def _row(frame: pd.DataFrame, item: str, analysis: str, level: str | None = None) -> pd.Series:
     m = (frame["item"] == item) & (frame["analysis"] == analysis)
-    if measure is not None:
-        m &= frame["measure"] == measure
     if level is not None:
         m &= frame["level"] == level
     sub = frame[m]
-    assert len(sub) == 1, (item, analysis, measure, len(sub))
+    assert len(sub) == 1, (item, analysis, len(sub))
     return sub.iloc[0]
+
+
+def _std(frame: pd.DataFrame, spec=TINY_SPEC, **kw) -> pd.DataFrame:  # noqa: ANN001
+    kw.setdefault("n_boot", 50)
+    kw.setdefault("seed", 1)
+    return sens.analyze(frame, spec, exchangeable=False, **kw).results
 
 
 # ---------------------------------------------------------------------------------------------
@@ -289,9 +239,9 @@ HAND = tiny(
 
 
 def test_standardization_matches_hand_calculation() -> None:
-    res = sens.standardize(HAND, TINY_SPEC, target=["isw", "total"], n_boot=50, seed=1, min_cell=1)
+    res = _std(HAND, min_stratum=1)
     un = _row(res, "svc_social_needs", "unadjusted")
-    assert un["measure"] == "pp_diff"
+    assert un["unit"] == "pp"
     assert un["estimate"] == pytest.approx(100 * (3 / 4 - 1 / 3))
     assert (un["value_mn"], un["value_isw"]) == pytest.approx((100 / 3, 75.0))
     si = _row(res, "svc_social_needs", "standardized_isw")
@@ -301,21 +251,21 @@ def test_standardization_matches_hand_calculation() -> None:
     assert st["estimate"] == pytest.approx(100 * 11 / 24)
     assert (st["value_mn"], st["value_isw"]) == pytest.approx((37.5, 100 * 5 / 6))
     h_un = _row(res, "hours_cc_week", "unadjusted")
-    assert h_un["measure"] == "mean_diff"
+    assert h_un["unit"] == "hours/week"
     assert h_un["estimate"] == pytest.approx(27.5 - 80 / 3)
     assert _row(res, "hours_cc_week", "standardized_isw")["estimate"] == pytest.approx(5.0)
     assert _row(res, "hours_cc_week", "standardized_total")["estimate"] == pytest.approx(10.0)
-    assert (res["n_mn"].tolist(), res["n_isw"].tolist()) == ([6] * 6, [4] * 6)
+    assert (res["n_mn"].tolist(), res["n_isw"].tolist()) == ([6] * 8, [4] * 8)
 
 
 def test_missing_answers_are_left_out_of_shares_and_weights() -> None:
     # one more isw clinic in B without an answer: the isw target weights stay A 3/4, B 1/4
     extra = tiny([("isw", False, "small", None, math.nan)])
     frame = pd.concat([HAND, extra], ignore_index=True)
-    res = sens.standardize(frame, TINY_SPEC, n_boot=20, seed=1, min_cell=1)
+    res = _std(frame, n_boot=20, min_stratum=1)
     assert _row(res, "svc_social_needs", "standardized_isw")["estimate"] == pytest.approx(31.25)
-    # with the default min_cell=5 the two sparse strata are merged: the crude comparison
-    crude = sens.standardize(frame, TINY_SPEC, n_boot=20, seed=1)
+    # with the default min_stratum=5 the two sparse strata are merged: the crude comparison
+    crude = _std(frame, n_boot=20)
     row = _row(crude, "svc_social_needs", "standardized_isw")
     assert row["estimate"] == pytest.approx(100 * (3 / 4 - 1 / 3))
     assert "strata with fewer than 5 answers of a model collapsed" in row["note"]
@@ -326,78 +276,216 @@ def test_one_stratum_standardization_equals_crude(clinics: pd.DataFrame) -> None
     one = clinics.assign(
         urban=True, system_size=pd.Categorical(["medium"] * len(clinics), dtype=SIZE_CAT)
     )
-    res = sens.standardize(one, SPEC, target=["isw", "total"], n_boot=200, seed=5)
+    res = _std(one, SPEC, n_boot=200, seed=5)
     un = res[res["analysis"] == "unadjusted"].reset_index(drop=True)
-    for t in ("isw", "total"):
-        st = res[res["analysis"] == f"standardized_{t}"].reset_index(drop=True)
-        cols = ["estimate", "ci_low", "ci_high", "p", "value_mn", "value_isw"]
+    si = res[res["analysis"] == "standardized_isw"].reset_index(drop=True)
+    st = res[res["analysis"] == "standardized_total"].reset_index(drop=True)
+    for frame in (si, st):
         np.testing.assert_allclose(
-            st[cols].to_numpy(), un[cols].to_numpy(), rtol=1e-12, atol=1e-9, equal_nan=True
+            frame[["estimate", "value_mn", "value_isw"]].to_numpy(),
+            un[["estimate", "value_mn", "value_isw"]].to_numpy(),
+            rtol=1e-12,
+            atol=1e-9,
         )
+    # one block: both targets are the crude difference, replicate for replicate
+    cols = ["estimate", "ci_low", "ci_high", "p", "replicates"]
+    pd.testing.assert_frame_equal(si[cols], st[cols])
 
 
 def test_bootstrap_is_reproducible_and_covers_the_estimate(clinics: pd.DataFrame) -> None:
-    a = sens.standardize(clinics, SPEC, n_boot=300, seed=42)
-    b = sens.standardize(clinics, SPEC, n_boot=300, seed=42)
-    c = sens.standardize(clinics, SPEC, n_boot=300, seed=43)
+    a = _std(clinics, SPEC, n_boot=300, seed=42)
+    b = _std(clinics, SPEC, n_boot=300, seed=42)
+    c = _std(clinics, SPEC, n_boot=300, seed=43)
     pd.testing.assert_frame_equal(a, b)
-    assert not np.allclose(a["ci_low"], c["ci_low"], equal_nan=True)
-    ok = a.dropna(subset=["estimate", "ci_low", "ci_high"])
-    assert len(ok) == len(a)  # every row of the realistic frame is estimable
-    assert ((ok["ci_low"] <= ok["estimate"]) & (ok["estimate"] <= ok["ci_high"])).all()
-    assert ((ok["ci_high"] - ok["ci_low"]) > 0).all()
-    assert a["p"].between(0, 1).all()
-    # replicate b does not depend on B: the first 100 replicates are shared
-    first = sens.standardize(clinics, SPEC, n_boot=100, seed=42)
-    again = sens.standardize(clinics, SPEC, n_boot=100, seed=42)
-    pd.testing.assert_frame_equal(first, again)
+    boot = a[a["analysis"].str.startswith("standardized")]
+    other = c[c["analysis"].str.startswith("standardized")]
+    assert not np.allclose(boot["ci_low"], other["ci_low"], equal_nan=True)
+    assert len(boot.dropna(subset=["estimate", "ci_low", "ci_high"])) == len(boot)
+    assert ((boot["ci_low"] <= boot["estimate"]) & (boot["estimate"] <= boot["ci_high"])).all()
+    assert ((boot["ci_high"] - boot["ci_low"]) > 0).all()
+    assert (boot["p"] > 0).all() and (boot["p"] <= 1).all()  # never 0
+    assert (boot["replicates"] >= 300).all() and (boot["clusters"] == 42).all()
 
 
-def test_bootstrap_interval_is_close_to_the_analytic_one(clinics: pd.DataFrame) -> None:
-    # the unadjusted percentile interval of a share difference ~ the Wald interval
-    res = sens.standardize(clinics, SPEC, n_boot=2000, seed=3)
-    row = _row(res, "svc_social_needs", "unadjusted")
-    y = clinics["svc_social_needs"].astype("object")
-    ok = y.notna()
-    g = clinics["group"].astype("object")
-    p1 = (y[ok & (g == "isw")] == "yes").mean()
-    p0 = (y[ok & (g == "mn")] == "yes").mean()
-    n1, n0 = (ok & (g == "isw")).sum(), (ok & (g == "mn")).sum()
-    se = 100 * math.sqrt(p1 * (1 - p1) / n1 + p0 * (1 - p0) / n0)
-    assert row["estimate"] == pytest.approx(100 * (p1 - p0))
-    assert row["ci_high"] - row["ci_low"] == pytest.approx(2 * 1.96 * se, rel=0.1)
+def test_cluster_bootstrap_width_matches_the_clustered_standard_error(
+    clinics: pd.DataFrame,
+) -> None:
+    # one stratum: the bootstrap resamples care systems, so its interval of the crude difference
+    # is about the cluster-robust one (GEE independence, Mancl-DeRouen)
+    one = clinics.assign(
+        urban=True, system_size=pd.Categorical(["medium"] * len(clinics), dtype=SIZE_CAT)
+    )
+    spec = SPEC.of("table3")
+    res = sens.analyze(one, spec, seed=3, n_boot=4000, exchangeable=False).results
+    width = {
+        a: (
+            res.loc[res["analysis"] == a, "ci_high"] - res.loc[res["analysis"] == a, "ci_low"]
+        ).to_numpy()
+        for a in ("unadjusted", "gee_care_system", "standardized_isw")
+    }
+    ratio = width["standardized_isw"] / width["gee_care_system"]
+    assert np.median(ratio) == pytest.approx(1.0, abs=0.12)
+    assert 0.75 < ratio.min() and ratio.max() < 1.35
+
+
+# The cluster bootstrap against R with a fixed resampling plan: 6 care systems, 27 clinics; the
+# plan's replicates are the systems' multiplicities (systems in id order S1..S6). R 4.2.2:
+#   d$stratum <- paste(ifelse(d$urban, "urban", "rural"), d$size, sep = "/")
+#   std <- function(y, m, target) {   # standardized isw - mn for system multiplicities m
+#     w <- m[as.integer(factor(d$system, levels = paste0("S", 1:6)))]
+#     cnt <- function(g, s) sum(w[d$group == g & d$stratum %in% s])
+#     tot <- function(g, s) sum((w * y)[d$group == g & d$stratum %in% s])
+#     for (g in c("mn", "isw")) { num <- 0; den <- 0
+#       for (s in strata) {
+#         wt <- if (target == "isw") cnt("isw", s) else cnt("isw", s) + cnt("mn", s)
+#         if (wt == 0) next
+#         if (cnt(g, s) > 0) mu <- tot(g, s) / cnt(g, s) else {   # borrow the rurality's mean
+#           r <- strata[startsWith(strata, sub("/.*", "", s))]
+#           mu <- if (cnt(g, r) > 0) tot(g, r) / cnt(g, r) else tot(g, strata) / cnt(g, strata) }
+#         num <- num + wt * mu; den <- den + wt }
+#       val[g] <- num / den }
+#     unname(val["isw"] - val["mn"]) }
+#   apply(plan, 1, function(m) std(y, m, target))   # y: 100 x (yes), hours
+BOOT_FRAME = [
+    ("S1", "small", True, "isw", "yes", 29),
+    ("S1", "small", True, "mn", "yes", 6),
+    ("S1", "small", True, "mn", "no", 35),
+    ("S2", "small", True, "mn", "yes", 17),
+    ("S2", "small", True, "mn", "no", 21),
+    ("S3", "medium", False, "mn", "no", 22),
+    ("S3", "medium", True, "mn", "no", 39),
+    ("S3", "medium", True, "isw", "no", 17),
+    ("S3", "medium", False, "isw", "yes", 28),
+    ("S3", "medium", True, "mn", "no", 14),
+    ("S4", "medium", True, "mn", "yes", 24),
+    ("S4", "medium", True, "isw", "yes", 36),
+    ("S4", "medium", True, "isw", "no", 26),
+    ("S4", "medium", True, "isw", "yes", 29),
+    ("S5", "large", False, "isw", "no", 34),
+    ("S5", "large", True, "mn", "no", 6),
+    ("S5", "large", True, "isw", "yes", 32),
+    ("S5", "large", True, "mn", "no", 11),
+    ("S5", "large", True, "mn", "yes", 7),
+    ("S5", "large", True, "mn", "yes", 7),
+    ("S5", "large", False, "isw", "yes", 29),
+    ("S6", "large", True, "mn", "no", 5),
+    ("S6", "large", False, "isw", "yes", 21),
+    ("S6", "large", False, "mn", "yes", 14),
+    ("S6", "large", True, "isw", "no", 35),
+    ("S6", "large", True, "isw", "yes", 6),
+    ("S6", "large", False, "mn", "no", 7),
+]
+BOOT_PLAN = [
+    [2, 0, 1, 1, 1, 1],
+    [0, 1, 2, 0, 2, 1],
+    [1, 1, 1, 1, 1, 1],
+    [0, 0, 3, 0, 1, 2],
+    [1, 0, 0, 2, 0, 3],
+]
+BOOT_R = {
+    ("isw", "svc_social_needs"): [
+        30.512820512820511,
+        28.632478632478637,
+        28.888888888888886,
+        35.55555555555555,
+        18.75,
+    ],
+    ("isw", "hours_cc_week"): [
+        10.171794871794869,
+        12.517094017094017,
+        10.37361111111111,
+        8.8222222222222246,
+        10.6875,
+    ],
+    ("total", "svc_social_needs"): [
+        32.619047619047606,
+        27.100694444444439,
+        31.975308641975303,
+        32.156862745098046,
+        27.011494252873554,
+    ],
+    ("total", "hours_cc_week"): [
+        10.603571428571424,
+        11.003298611111111,
+        10.82037037037037,
+        7.4156862745098024,
+        10.695402298850572,
+    ],
+}
+
+
+def test_cluster_bootstrap_replicates_equal_r_for_a_fixed_plan() -> None:
+    frame = pd.DataFrame(
+        BOOT_FRAME,
+        columns=[
+            "care_system_id",
+            "system_size",
+            "urban",
+            "group",
+            "svc_social_needs",
+            "hours_cc_week",
+        ],
+    )
+    frame["system_size"] = frame["system_size"].astype(SIZE_CAT)
+    rows = inputs.analysis_rows(TINY_SPEC)
+    cells = inputs.cell_sums(inputs.prepare(frame, rows))
+    design = std._design(cells)
+    n_pt, _ = std.replicate_strata(np.ones((1, 6)), design)
+    n_str, s_str = std.replicate_strata(np.array(BOOT_PLAN, dtype=float), design)
+    for target in ("isw", "total"):
+        plan = std.make_plan(n_pt[0], target, "collapse", 1)
+        assert plan.notes == ("", "")  # every weighted stratum has both models: no collapsing
+        v0, v1, patched = std.standardized_values(n_str, s_str, plan)
+        for j, item in enumerate(("hours_cc_week", "svc_social_needs")):
+            scale = 100.0 if item == "svc_social_needs" else 1.0
+            np.testing.assert_allclose((v1 - v0)[:, j] * scale, BOOT_R[(target, item)], rtol=1e-13)
+        # replicate 2 lacks S1 (the only isw clinic of urban/small): target total patches it
+        assert patched[1].all() == (target == "total")
+    # the third replicate takes every system once: the point estimate
+    point = sens.analyze(frame, TINY_SPEC, n_boot=100, min_stratum=1, exchangeable=False).results
+    assert _row(point, "svc_social_needs", "standardized_isw")["estimate"] == pytest.approx(
+        BOOT_R[("isw", "svc_social_needs")][2]
+    )
+    assert _row(point, "hours_cc_week", "standardized_total")["estimate"] == pytest.approx(
+        BOOT_R[("total", "hours_cc_week")][2]
+    )
 
 
 def test_standardization_removes_confounding(clinics: pd.DataFrame) -> None:
     # resource_chw depends on rurality and size only: the crude difference is confounded
-    res = sens.standardize(clinics, SPEC, target=["isw", "total"], n_boot=1000, seed=2)
+    res = _std(clinics, SPEC, n_boot=2000, seed=2)
     un = _row(res, "resource_chw", "unadjusted")
     st = _row(res, "resource_chw", "standardized_isw")
     assert un["ci_low"] > 0  # isw clinics are more urban and in larger systems
     assert abs(st["estimate"]) < abs(un["estimate"]) / 2
     assert st["ci_low"] < 0 < st["ci_high"]
-    ch = sens.changes(res)
+    ch = sens.changes(res, ("unadjusted", "standardized_isw"))
     assert ch.set_index("item").loc["resource_chw", "changed"]
 
 
 def test_empty_stratum_is_collapsed_or_dropped_with_a_note() -> None:
-    # mn has no clinic in rural/small, isw has one there
+    # mn has no clinic in rural/large, isw has one there
     frame = pd.concat(
         [HAND, tiny([("isw", False, "large", "yes", 10.0), ("mn", False, "medium", "no", 30.0)])],
         ignore_index=True,
     )
-    col = sens.standardize(frame, TINY_SPEC, n_boot=50, seed=1, empty="collapse", min_cell=1)
+    col = _std(frame, empty="collapse", min_stratum=1)
     row = _row(col, "svc_social_needs", "standardized_isw")
     assert "collapsed" in row["note"] and "merged rural/large with rural/medium" in row["note"]
     assert math.isfinite(row["estimate"])
     # by hand: rural/large merges with rural/medium (its neighbour); mn there 0/1, isw weight 1/5
     #   mn* = 3/5 * 1/2 (urban/small) + 1/5 * 1/4 (rural/small) + 1/5 * 0 = 0.35; isw* = 4/5
     assert row["estimate"] == pytest.approx(100 * (0.8 - 0.35))
-    drop = sens.standardize(frame, TINY_SPEC, n_boot=50, seed=1, empty="drop", min_cell=1)
+    drop = _std(frame, empty="drop", min_stratum=1)
     row = _row(drop, "svc_social_needs", "standardized_isw")
     assert row["note"].startswith("dropped stratum rural/large (without answers of a model; 20.0%")
     # weights A 3/4, B 1/4 again over the kept strata; isw* over them too: 3/4 and 7/16
     assert row["estimate"] == pytest.approx(31.25)
+
+
+def _identity_plan(target: str, mode: str, n_rows: int = 1) -> std.Plan:
+    same = np.broadcast_to(np.eye(6), (n_rows, 6, 6)).copy()
+    return std.Plan(target, mode, same, np.ones((n_rows, 6), dtype=bool), ("",) * n_rows)
 
 
 def test_empty_cell_in_a_replicate_borrows_its_rurality_mean() -> None:
@@ -407,19 +495,20 @@ def test_empty_cell_in_a_replicate_borrows_its_rurality_mean() -> None:
     # urban/medium has no mn answer: it borrows the urban mn mean (1 + 3)/(2 + 3) = 0.8, so
     #   mn* = (0.5 + 0.8 + 0.5)/3 = 0.6 (collapse); dropping it: (0.5 + 0.5)/2 = 0.5
     # isw* = (1 + 0 + 1)/3 = 2/3 either way
-    cnt = [np.array([[[2.0, 0, 3, 4, 0, 0]]]), np.array([[[1.0, 1, 0, 1, 0, 0]]])]
-    sums = [np.array([[[1.0, 0, 3, 2, 0, 0]]]), np.array([[[1.0, 0, 0, 1, 0, 0]]])]
-    keep = np.ones((1, 1, 6), dtype=bool)
-    mn, isw, patched = sens._std_stats(cnt, sums, keep, "isw", "collapse")
+    n_str = np.array([[[2.0, 0, 3, 4, 0, 0], [1.0, 1, 0, 1, 0, 0]]])[..., None]
+    s_str = np.array([[[1.0, 0, 3, 2, 0, 0], [1.0, 0, 0, 1, 0, 0]]])[..., None]
+    mn, isw, patched = std.standardized_values(n_str, s_str, _identity_plan("isw", "collapse"))
     assert (mn[0, 0], isw[0, 0], patched[0, 0]) == pytest.approx((0.6, 2 / 3, True))
-    mn, isw, patched = sens._std_stats(cnt, sums, keep, "isw", "drop")
+    mn, isw, patched = std.standardized_values(n_str, s_str, _identity_plan("isw", "drop"))
     assert (mn[0, 0], isw[0, 0], patched[0, 0]) == pytest.approx((0.5, 2 / 3, True))
     # no urban mn answer at all: both urban cells borrow the mn overall mean; mn answers
     # 0, 0, 0 | 4, 2, 0 with 2, 2 at the level: overall 4/6, rural/small 1/2
     #   mn* = (2/3 + 2/3 + 1/2)/3 = 11/18
-    cnt0 = [np.array([[[0.0, 0, 0, 4, 2, 0]]]), cnt[1]]
-    sums0 = [np.array([[[0.0, 0, 0, 2, 2, 0]]]), sums[1]]
-    mn, _, _ = sens._std_stats(cnt0, sums0, keep, "isw", "collapse")
+    n0 = n_str.copy()
+    s0 = s_str.copy()
+    n0[0, 0, :, 0] = [0.0, 0, 0, 4, 2, 0]
+    s0[0, 0, :, 0] = [0.0, 0, 0, 2, 2, 0]
+    mn, _, _ = std.standardized_values(n0, s0, _identity_plan("isw", "collapse"))
     assert mn[0, 0] == pytest.approx(11 / 18)
 
 
@@ -430,7 +519,7 @@ def test_collapse_prefers_the_adjacent_size_then_the_other_rurality() -> None:
             [3, 2, 1, 0, 0, 1],
         ]
     )  # isw answers
-    block_of, keep, note = sens._collapse(cnt, "isw", "collapse", 1)
+    block_of, keep, note = std.collapse(cnt, "isw", "collapse", 1)
     assert keep.all()
     assert block_of[1] in (block_of[0], block_of[2])  # urban/medium joins a neighbour
     # rural has no mn answers at all: it is merged into an urban block
@@ -444,7 +533,7 @@ def test_clinics_without_strata_are_noted(clinics: pd.DataFrame) -> None:
     frame = clinics.copy()
     frame["urban"] = frame["urban"].astype("boolean")
     frame.loc[:9, "urban"] = pd.NA
-    res = sens.standardize(frame, SPEC, n_boot=20, seed=1)
+    res = _std(frame, SPEC.of("table3"), n_boot=20)
     st = _row(res, "svc_social_needs", "standardized_isw")
     assert "without rurality or system size left out" in st["note"]
     assert _row(res, "svc_social_needs", "unadjusted")["note"] == ""
@@ -452,371 +541,344 @@ def test_clinics_without_strata_are_noted(clinics: pd.DataFrame) -> None:
 
 def test_bad_arguments() -> None:
     with pytest.raises(ValueError, match="target"):
-        sens.standardize(HAND, TINY_SPEC, target="mn")
+        sens.analyze(HAND, TINY_SPEC, targets=["mn"])
     with pytest.raises(KeyError, match="svc_cultural"):
-        sens.standardize(
+        sens.analyze(
             HAND,
             spec_frame([("table3", "", "svc_cultural", "yes", "x", "pct", "binary", "", "fisher")]),
         )
     with pytest.raises(KeyError, match="urban"):
-        sens.standardize(HAND.drop(columns="urban"), TINY_SPEC)
+        sens.analyze(HAND.drop(columns="urban"), TINY_SPEC)
+    mixed = HAND.assign(care_system_id="S0")
+    mixed.loc[0, "system_size"] = "large"
+    with pytest.raises(ValueError, match="care system 'S0': its clinics disagree on system_size"):
+        sens.analyze(mixed, TINY_SPEC)
 
 
 # ---------------------------------------------------------------------------------------------
-# 2. Clustering
+# 2. Crude and clustered comparisons
 # ---------------------------------------------------------------------------------------------
 
 
-def test_naive_closed_form_and_gee_independence_equal_logistic_regression(
-    clinics: pd.DataFrame,
+def test_crude_rows_are_newcombe_and_student(
+    result: sens.Sensitivity, clinics: pd.DataFrame
 ) -> None:
-    import statsmodels.api as sm
-
-    y = (clinics["svc_social_needs"].astype("object") == "yes").to_numpy(float)
-    ok = clinics["svc_social_needs"].notna().to_numpy()
-    x = (clinics["group"].astype("object") == "isw").to_numpy(float)
-    y, x, cl = y[ok], x[ok], clinics["care_system_id"].to_numpy()[ok]
-    logit = sm.Logit(y, sm.add_constant(x)).fit(disp=0)
-    naive = sens.naive_logistic(y, x)
-    assert (naive["b0"], naive["b1"]) == pytest.approx(tuple(logit.params), rel=1e-7)
-    assert naive["se_b1"] == pytest.approx(logit.bse[1], rel=1e-6)
-    assert naive["p_or"] == pytest.approx(logit.pvalues[1], rel=1e-5)
-    ind = sens.gee_fit(y, x, cl, cov_struct="independence", cov_type="naive")
-    assert ind["b1"] == pytest.approx(logit.params[1], rel=1e-6)
-    assert ind["b0"] == pytest.approx(logit.params[0], rel=1e-6)
-    assert ind["se_b1"] == pytest.approx(logit.bse[1], rel=1e-4)  # model-based = Logit's
-    # the independence GEE's risk difference is the crude difference of proportions
-    assert ind["rd"] == pytest.approx(y[x == 1].mean() - y[x == 0].mean())
-
-
-@pytest.mark.parametrize("cluster", ["care_system_id", "coordinator_id"])
-@pytest.mark.parametrize("structure", ["exchangeable", "independence"])
-def test_numpy_engine_equals_statsmodels_gee(
-    clinics: pd.DataFrame, cluster: str, structure: str
-) -> None:
-    x = (clinics["group"].astype("object") == "isw").to_numpy(float)
-    for item, level in (
-        ("svc_social_needs", ["yes"]),
-        ("pt_comm_phone", ["always", "mostly"]),
-        ("ease_hospital_nh", ["very_easy"]),
-        ("resource_chw", ["yes"]),
-    ):
-        answers = clinics[item].astype("object")
-        ok = answers.notna().to_numpy()
-        y = answers.isin(level).to_numpy(float)
-        for cov_type in ("robust", "naive"):
-            args = (y[ok], x[ok], clinics[cluster].to_numpy()[ok])
-            kw = {"cov_struct": structure, "cov_type": cov_type}
-            a = sens.gee_fit(*args, **kw)
-            b = sens.gee_fit(*args, engine="statsmodels", **kw)
-            for k in ("b0", "b1", "se_b1", "or_lo", "rd", "rd_lo", "p_or", "p_rd", "rho"):
-                assert a[k] == pytest.approx(b[k], rel=1e-10, abs=1e-12, nan_ok=True), (item, k)
-            assert a["note"] == b["note"] == ""
-    # Mancl-DeRouen always runs in statsmodels; it is at least as wide as the sandwich
-    br = sens.gee_fit(
-        y[ok], x[ok], clinics[cluster].to_numpy()[ok], cov_type="bias_reduced", cov_struct=structure
+    res = result.results
+    row = _row(res, "svc_social_needs", "unadjusted")
+    y = clinics["svc_social_needs"].astype("object")
+    g = clinics["group"].astype("object")
+    k1, n1 = int((y[g == "isw"] == "yes").sum()), int(y[g == "isw"].notna().sum())
+    k0, n0 = int((y[g == "mn"] == "yes").sum()), int(y[g == "mn"].notna().sum())
+    d, lo, hi = newcombe_diff(k1, n1, k0, n0)
+    assert (row["estimate"], row["ci_low"], row["ci_high"]) == pytest.approx(
+        (100 * d, 100 * lo, 100 * hi)
     )
-    rb = sens.gee_fit(y[ok], x[ok], clinics[cluster].to_numpy()[ok], cov_struct=structure)
-    assert br["b1"] == pytest.approx(rb["b1"], rel=1e-8)
-    assert br["se_b1"] >= rb["se_b1"]
-
-
-def test_gee_odds_ratio_on_a_clustered_example() -> None:
-    # 20 care systems of 10 clinics, model constant within a system (10 mn, 10 isw systems).
-    # Each system's share of yes is 0.7 (isw) or 0.3 (mn) on average, varying by system, so the
-    # answers are clustered. Equal cluster sizes and a cluster-level covariate: the exchangeable
-    # GEE weighs systems equally, its estimate is the crude one, OR = (0.7/0.3)/(0.3/0.7) = 5.44.
-    shares = {
-        "isw": [1.0, 0.4, 0.9, 0.5, 0.7, 1.0, 0.4, 0.8, 0.9, 0.4],
-        "mn": [0.0, 0.6, 0.1, 0.5, 0.3, 0.0, 0.6, 0.2, 0.1, 0.6],
-    }
-    y, x, cl = [], [], []
-    for g, values in shares.items():
-        for s, share in enumerate(values):
-            k = round(10 * share)
-            y += [1.0] * k + [0.0] * (10 - k)
-            x += [1.0 if g == "isw" else 0.0] * 10
-            cl += [f"{g}{s}"] * 10
-    y_arr, x_arr = np.array(y), np.array(x)
-    fit = sens.gee_fit(y_arr, x_arr, cl)
-    assert fit["or"] == pytest.approx((0.7 / 0.3) / (0.3 / 0.7), rel=1e-4)
-    assert fit["rd"] == pytest.approx(0.4, abs=1e-6)
-    assert fit["clusters"] == 20
-    # shares vary between systems (variance 0.058 around 0.7 and 0.3, binomial variance 0.21):
-    # the within-system correlation is roughly 0.058/0.21 less the sampling part, clearly > 0
-    assert 0.1 < fit["rho"] < 0.3
-    naive = sens.naive_logistic(y_arr, x_arr)
-    assert naive["or"] == pytest.approx(fit["or"], rel=1e-4)
-    # clustering widens the interval of the log odds ratio
-    assert fit["se_b1"] > naive["se_b1"]
-    assert fit["or_lo"] > 1  # still clearly significant
-    assert fit["rd_lo"] < 0.4 < fit["rd_hi"]
-    br = sens.gee_fit(y_arr, x_arr, cl, cov_type="bias_reduced")
-    assert br["se_b1"] >= fit["se_b1"]
-
-
-def test_gee_risk_difference_delta_method_matches_numeric_gradient(clinics: pd.DataFrame) -> None:
-    from statsmodels.genmod.cov_struct import Exchangeable
-    from statsmodels.genmod.families import Binomial
-    from statsmodels.genmod.generalized_estimating_equations import GEE
-
-    y = (clinics["support_space"].astype("object") == "yes").to_numpy(float)
-    ok = clinics["support_space"].notna().to_numpy()
-    x = (clinics["group"].astype("object") == "isw").to_numpy(float)
-    y, x = y[ok], x[ok]
-    codes = pd.factorize(clinics["care_system_id"].to_numpy()[ok], sort=True)[0]
-    order = np.argsort(codes, kind="stable")
-    res = GEE(
-        y[order],
-        np.column_stack([np.ones(len(y)), x])[order],
-        groups=codes[order],
-        family=Binomial(),
-        cov_struct=Exchangeable(),
-    ).fit()
-    b, cov = np.asarray(res.params), np.asarray(res.cov_params())
-
-    def rd(beta: np.ndarray) -> float:
-        return 1 / (1 + np.exp(-(beta[0] + beta[1]))) - 1 / (1 + np.exp(-beta[0]))
-
-    eps = 1e-6
-    grad = np.array([(rd(b + eps * e) - rd(b - eps * e)) / (2 * eps) for e in np.eye(2)])
-    se = math.sqrt(grad @ cov @ grad)
-    fit = sens.gee_fit(y, x, clinics["care_system_id"].to_numpy()[ok])
-    assert fit["b1"] == pytest.approx(b[1], rel=1e-8)
-    assert fit["rd"] == pytest.approx(rd(b), rel=1e-8)
-    assert fit["rd_hi"] - fit["rd"] == pytest.approx(1.959964 * se, rel=1e-5)
-
-
-@pytest.mark.parametrize("engine", ["numpy", "statsmodels"])
-def test_invalid_exchangeable_correlation_falls_back_to_independence(engine: str) -> None:
-    # one care system of 40 isw clinics (half yes) and 40 systems of 2 (20 isw, 20 mn; in each
-    # model 16 split yes/no, 2 both yes, 2 both no): 50% yes everywhere, so the Pearson
-    # residuals are +-1 and the moment estimate of rho is sum of within-pair products / (pairs - 2)
-    # (scale 120/118): (-20 - 32 + 8) / (120/118) / 818 = -0.053, below -1/39 = -0.026, the
-    # smallest correlation of a valid 40 x 40 exchangeable matrix
-    pairs = [1.0, 0.0] * 16 + [1.0, 1.0] * 2 + [0.0, 0.0] * 2
-    y = [1.0, 0.0] * 20 + pairs + pairs
-    x = [1.0] * 40 + [1.0] * 40 + [0.0] * 40
-    cl = ["big"] * 40 + [f"s{i // 2}" for i in range(80)]
-    fit = sens.gee_fit(np.array(y), np.array(x), cl, engine=engine)
-    assert (
-        "exchangeable working correlation failed (rho -0.053, bound -0.026 for clusters of up to 40"
-        in str(fit["note"])
-    )
-    assert "independence working correlation used" in str(fit["note"])
-    assert math.isnan(fit["rho"])
-    assert fit["or"] == pytest.approx(1.0) and fit["rd"] == pytest.approx(0.0, abs=1e-12)
-    assert fit["or_lo"] < 1 < fit["or_hi"]
-    ind = sens.gee_fit(np.array(y), np.array(x), cl, cov_struct="independence", engine=engine)
-    assert fit["se_b1"] == pytest.approx(ind["se_b1"])
-
-
-def test_degenerate_item_gives_nan_and_a_note(clinics: pd.DataFrame) -> None:
-    res = sens.cluster_robust(clinics, SPEC, engine="statsmodels")
-    for item in DEGENERATE:
-        for analysis in ("naive_logistic", "gee_care_system", "gee_coordinator"):
-            for measure in ("odds_ratio", "risk_diff"):
-                r = _row(res, item, analysis, measure)
-                assert math.isnan(r["estimate"]) and math.isnan(r["ci_low"])
-                assert "not estimable" in r["note"] and "0 of" in r["note"]
-        # Newcombe's interval still exists for a 0% share
-        nc = _row(res, item, "naive_newcombe")
-        assert nc["value_mn"] == 0 and math.isfinite(nc["ci_low"])
-    # the standardization of a degenerate row is fine
-    st = sens.standardize(clinics, SPEC, n_boot=50, seed=1)
-    assert math.isfinite(_row(st, "pt_comm_video", "standardized_isw")["estimate"])
-    # direct call: everything 0 in one group, or a single cluster
-    y = np.array([0, 0, 0, 1, 0, 1.0])
-    x = np.array([0, 0, 0, 1, 1, 1.0])
-    fit = sens.gee_fit(y, x, ["a", "a", "b", "b", "c", "c"])
-    assert math.isnan(fit["or"]) and "separation" in str(fit["note"])
-    y2 = np.array([0, 1, 0, 1, 0, 1.0])
-    fit = sens.gee_fit(y2, x, ["a"] * 6)
-    assert math.isnan(fit["or"]) and "fewer than 2 clusters" in str(fit["note"])
-
-
-def test_cluster_robust_rows_and_units(clinics: pd.DataFrame) -> None:
-    res = sens.cluster_robust(clinics, SPEC)
-    spec34 = SPEC[SPEC["table"].isin(["table3", "table4"]) & (SPEC["stat"] != "mean_sd")]
-    assert len(res) == len(spec34) * (2 * 3 + 1)
-    assert set(res["analysis"]) == {
-        "naive_logistic",
-        "naive_newcombe",
-        "gee_care_system",
-        "gee_coordinator",
-    }
-    rd = res[res["measure"] == "risk_diff"]
-    assert (rd["estimate"].dropna().abs() <= 1).all()  # proportions, not percentage points
-    gee = res[res["analysis"] == "gee_care_system"]
-    assert (gee["clusters"] <= 42).all() and (gee["clusters"] >= 40).all()
-    assert (res.loc[res["analysis"] == "gee_coordinator", "clusters"] > 150).all()
-    only = sens.cluster_robust(clinics, SPEC, include_full=False, newcombe=False)
-    assert set(only["level"]) <= set(SPEC.loc[SPEC["shown"].isin(["binary", "collapsed"]), "level"])
-
-
-def test_survival(clinics: pd.DataFrame) -> None:
-    res = sens.cluster_robust(clinics, SPEC)
-    sv = sens.survival(res)
-    sig = sv[sv["naive_logistic"].isin(["higher", "lower"])]
-    assert len(sig) > 3
-    assert sv.loc[~sv.index.isin(sig.index), "survives_gee_care_system"].isna().all()
-    # a significant difference that keeps its interval away from 1 survives
-    orr = res[(res["measure"] == "odds_ratio") & (res["analysis"] == "gee_care_system")]
-    both = sig.merge(orr, on=["table", "item", "level"])
-    expect = ((both["ci_low"] > 1) & (both["naive_logistic"] == "higher")) | (
-        (both["ci_high"] < 1) & (both["naive_logistic"] == "lower")
-    )
-    assert (both["survives_gee_care_system"].astype(bool) == expect).all()
-
-
-# ---------------------------------------------------------------------------------------------
-# 3. run, conclusions, outputs
-# ---------------------------------------------------------------------------------------------
-
-
-def test_run_outputs(result: dict) -> None:
-    paths = result["paths"]
-    assert set(paths) == {"csv", "html", "markdown"}
-    csv = pd.read_csv(paths["csv"], keep_default_na=False, dtype=str)
-    assert list(csv.columns) == [*sens.COLUMNS, "synthetic"]
-    assert (csv["synthetic"] == SYNTHETIC_LABEL).all()
-    assert set(csv["analysis"]) == {
-        "unadjusted",
-        "standardized_isw",
-        "standardized_total",
-        "naive_logistic",
-        "naive_newcombe",
-        "gee_care_system",
-        "gee_coordinator",
-    }
-    assert set(csv["measure"]) == {"pp_diff", "mean_diff", "odds_ratio", "risk_diff"}
-    assert set(csv["table"]) == {"table3", "table4"}
-    n34 = (SPEC["table"].isin(["table3", "table4"])).sum()
-    assert (csv["analysis"] == "unadjusted").sum() == n34
-    assert (csv.loc[csv["measure"] == "mean_diff", "level"] == "").all()
-    # NaN is written as an empty cell
-    video = csv[(csv["item"] == "pt_comm_video") & (csv["analysis"] == "gee_care_system")]
-    assert (video["estimate"] == "").all() and (video["note"] != "").all()
-    for fmt in ("html", "markdown"):
-        text = Path(paths[fmt]).read_text(encoding="utf-8")
-        assert SYNTHETIC_LABEL in text
-        assert "Std. to ISW" in text and "Care system OR" in text
-        assert "Conclusions" in text
-    html_text = Path(paths["html"]).read_text(encoding="utf-8")
-    assert html_text.count("<table>") == 2
-    md = Path(paths["markdown"]).read_text(encoding="utf-8")
-    assert sum(line.startswith("|---|") for line in md.splitlines()) == 2
-
-
-def test_run_results_and_conclusions(result: dict, clinics: pd.DataFrame) -> None:
-    res = result["results"]
-    assert list(res.columns) == list(sens.COLUMNS)
-    assert res["analysis"].iloc[0] == "unadjusted"  # sorted by spec row, then analysis
-    std = result["standardization"]
-    assert len(std) == (SPEC["table"].isin(["table3", "table4"])).sum()
-    assert {
-        "MN",
-        "ISW",
-        "Unadjusted difference (95% CI)",
-        "Std. to ISW difference (95% CI)",
-        "Conclusion changes",
-    } <= set(std.columns)
-    clu = result["clustering"]
-    assert "Naive-significant survives" in clu.columns
-    sentences = result["conclusions"]
-    assert all(isinstance(s, str) for s in sentences)
-    assert sentences[0].startswith("Standardized to the integrated clinics'")
-    ch = result["changes"]
-    changed = ch[(ch["target"] == "isw") & ch["changed"]]
-    # one sentence per changed row (and the confounded item is among them)
-    per_item = [s for s in sentences if "standardized to the isw strata" in s]
-    assert len(per_item) == len(changed)
-    assert any("(resource_chw=yes)" in s for s in per_item)
-    assert any(s.startswith("Clustered by care system") for s in sentences)
-    assert sens.conclusions(res, SPEC) == sentences
-
-
-def test_written_files_are_what_render_gives(result: dict, tmp_path: Path) -> None:
-    """run and write build the display tables once for both formats: the same text as render."""
-    res, sentences = result["results"], result["conclusions"]
-    for fmt in ("html", "markdown"):
-        text = sens.render(res, SPEC, fmt=fmt, synthetic=True, sentences=sentences)
-        assert Path(result["paths"][fmt]).read_text(encoding="utf-8") == text
-    paths = sens.write(res, tmp_path, SPEC, synthetic=True)
-    for k in ("csv", "html", "markdown"):
-        assert Path(paths[k]).read_bytes() == Path(result["paths"][k]).read_bytes()
-    tabs = sens.display_tables(res, SPEC)
-    for key in ("standardization", "clustering"):
-        pd.testing.assert_frame_equal(tabs[key], result[key])
-
-
-def test_display_tables_with_some_analyses_only(result: dict) -> None:
-    res = result["results"]
-    full = sens.display_tables(res, SPEC)
-    std = sens.display_tables(res[res["analysis"].isin(["unadjusted", "standardized_total"])], SPEC)
-    assert list(std) == ["standardization"]
-    frame = std["standardization"]
-    assert "Std. to ISW difference (95% CI)" not in frame.columns
-    assert (
-        frame["Unadjusted difference (95% CI)"]
-        == full["standardization"]["Unadjusted difference (95% CI)"]
-    ).all()
-    assert frame["Conclusion changes"].isin(["", "total"]).all()
-    clu = sens.display_tables(res[res["analysis"].isin(["naive_logistic", "gee_coordinator"])])
-    assert list(clu) == ["clustering"]
-    assert "Care system OR (95% CI)" not in clu["clustering"].columns
-    assert (
-        clu["clustering"]["Naive-significant survives"]
-        .isin(["", "coordinator: yes", "coordinator: no"])
-        .all()
-    )
-
-
-def test_percentile_interval_column_by_column() -> None:
-    """The interval and p of all-finite columns (computed together) equal the column alone."""
-    rng = np.random.default_rng(5)
-    boot = np.round(rng.normal(size=(997, 12)), 2)
-    boot[:, 1] = 0.0
-    boot[rng.random(997) < 0.1, 2] = np.nan
-    boot[:, 3] = np.nan
-    est = rng.normal(size=12)
-    est[4] = np.nan
-    lo, hi, p = sens._percentile(boot, est)
-    for j in range(12):
-        x = boot[np.isfinite(boot[:, j]), j]
-        if not len(x) or not np.isfinite(est[j]):
-            assert np.isnan([lo[j], hi[j], p[j]]).all()
-            continue
-        assert [lo[j], hi[j]] == list(np.quantile(x, [0.025, 0.975]))
-        assert p[j] == min(1.0, 2.0 * min(np.mean(x <= 0), np.mean(x >= 0)))
-
-
-def test_normal_quantities_are_scipy_stats_bit_for_bit() -> None:
+    assert row["method"].startswith("crude difference; Newcombe") and row["clusters"] is pd.NA
+    h = _row(res, "hours_cc_week", "unadjusted")
     from scipy import stats as sps
 
-    assert sens.Z95 == float(sps.norm.ppf(0.975))
-    for est, se in ((0.3, 0.2), (-1.7, 0.4), (1e-9, 3.0), (40.0, 1.0), (-3.0, 1e-300)):
-        assert sens._wald_p(est, se) == float(2.0 * sps.norm.sf(abs(est / se)))
-    assert math.isnan(sens._wald_p(1.0, 0.0)) and math.isnan(sens._wald_p(math.nan, 1.0))
+    x1 = clinics.loc[g == "isw", "hours_cc_week"].dropna()
+    x0 = clinics.loc[g == "mn", "hours_cc_week"].dropna()
+    assert h["p"] == pytest.approx(sps.ttest_ind(x1, x0).pvalue, rel=1e-10)
+    assert h["estimate"] == pytest.approx(x1.mean() - x0.mean())
 
 
-def test_render_without_synthetic_label(result: dict) -> None:
-    text = sens.render(result["results"], SPEC, fmt="markdown", synthetic=False)
+def test_primary_clustered_estimate_is_the_crude_difference(
+    result: sens.Sensitivity, clinics: pd.DataFrame
+) -> None:
+    res = result.results
+    crude = res[res["analysis"] == "unadjusted"].set_index(["table", "item", "level"])
+    gee = res[res["analysis"] == "gee_care_system"].set_index(["table", "item", "level"])
+    assert len(gee) == len(ROWS34)
+    pd.testing.assert_index_equal(crude.index, gee.index)
+    np.testing.assert_allclose(gee["estimate"], crude["estimate"], rtol=1e-12, atol=1e-10)
+    np.testing.assert_allclose(
+        gee[["value_mn", "value_isw"]], crude[["value_mn", "value_isw"]], rtol=1e-12
+    )
+    assert (gee["clusters"] >= 40).all() and (gee["clusters"] <= 42).all()
+    assert gee["method"].str.contains("Mancl-DeRouen robust SE; t(K - 2)", regex=False).all()
+    # the Mancl-DeRouen correction widens the plain sandwich interval of every row, a little
+    data = inputs.prepare(clinics, ROWS34)
+    keep = data.group >= 0
+    sums = cluster_sums(data.y[keep], data.group[keep], data.system[keep], valid=data.valid[keep])
+    cr0 = gee_difference(sums, correction="none").se * np.where(
+        [r.continuous for r in ROWS34], 1, 100
+    )
+    md = (gee["ci_high"] - gee["estimate"]).to_numpy() / stdtrit(
+        gee["clusters"].to_numpy(float) - 2, 0.975
+    )
+    assert (md / cr0 > 1.0).all() and (md / cr0 < 1.3).all()
+
+
+def test_one_scale_and_units(result: sens.Sensitivity) -> None:
+    res = result.results
+    level = res["level"] != ""
+    assert (res.loc[level, "unit"] == "pp").all()
+    assert set(res.loc[~level, "unit"]) == {
+        "hours/week",
+        "clinicians per FTE coordinator",
+        "patients per coordinator",
+    }
+    est = res.loc[level, ["estimate", "ci_low", "ci_high"]].to_numpy()
+    assert np.nanmax(np.abs(est)) <= 100
+    # differences in percentage points: value_isw - value_mn (percent) for every level row
+    np.testing.assert_allclose(
+        res.loc[level, "estimate"],
+        res.loc[level, "value_isw"] - res.loc[level, "value_mn"],
+        atol=1e-9,
+    )
+    assert set(res["analysis"]) == {
+        "unadjusted",
+        "gee_care_system",
+        "gee_care_system_exchangeable",
+        "standardized_isw",
+        "standardized_total",
+    }
+
+
+def test_every_p_tests_its_own_interval(result: sens.Sensitivity) -> None:
+    res = result.results.dropna(subset=["p", "ci_low", "ci_high"])
+    assert len(res) > 0.95 * len(result.results)
+    excludes = (res["ci_low"] > 0) | (res["ci_high"] < 0)
+    assert (excludes == (res["p"] < 0.05)).all()
+    assert (res["p"] > 0).all()
+
+
+def test_exchangeable_is_labelled_and_differs_from_the_crude(result: sens.Sensitivity) -> None:
+    res = result.results
+    ex = res[res["analysis"] == "gee_care_system_exchangeable"]
+    fitted = ex[ex["method"].str.startswith("GEE, exchangeable")]
+    assert len(fitted) > 0.8 * len(ex)
+    assert fitted["method"].str.contains("cluster-weighted estimand").all()
+    assert ((fitted["rho"] > -0.2) & (fitted["rho"] < 1)).all()
+    fell = ex[~ex.index.isin(fitted.index)]
+    assert fell["rho"].isna().all() and fell["note"].str.contains("independence").all()
+    crude = res[res["analysis"] == "unadjusted"].set_index(["item", "level"])["estimate"]
+    moved = (fitted.set_index(["item", "level"])["estimate"] - crude).dropna().abs()
+    assert (moved > 0.1).mean() > 0.5  # a different estimand
+
+
+def test_coordinators_are_reported_only_when_they_cross_care_systems(clinics: pd.DataFrame) -> None:
+    spec = SPEC.of("table3")
+    nested = sens.analyze(clinics, spec, targets=(), exchangeable=False)
+    assert "gee_coordinator" not in set(nested.results["analysis"])
+    assert any(
+        "Coordinators are nested in care systems (none of the 213 works in two)" in n
+        for n in nested.notes
+    )
+    assert nested.notes[-1] in nested.conclusions
+    crossing = clinics.copy()
+    crossing.loc[crossing.index[:3], "coordinator_id"] = crossing["coordinator_id"].iloc[-1]
+    out = sens.analyze(crossing, spec, targets=(), exchangeable=False)
+    coord = out.results[out.results["analysis"] == "gee_coordinator"]
+    assert (
+        len(coord) == len(spec) and coord["method"].str.contains("clustered by coordinator").all()
+    )
+    assert coord["note"].str.contains("1 coordinators work in more than one care system").all()
+    assert (coord["clusters"] > 150).all()
+    n_coord = crossing["coordinator_id"].nunique()
+    assert sens.coordinator_crossing(inputs.prepare(crossing, spec)) == (1, n_coord)
+
+
+def test_degenerate_item_is_estimable_on_the_difference_scale(result: sens.Sensitivity) -> None:
+    # 0% of mn clinics answer always/mostly: no odds ratio, but the difference and its intervals
+    # exist under every analysis
+    res = result.results
+    for item in DEGENERATE:
+        for analysis in ("unadjusted", "gee_care_system", "standardized_isw"):
+            r = _row(res, item, analysis)
+            assert r["value_mn"] == 0 or analysis == "standardized_isw"
+            assert math.isfinite(r["estimate"]) and math.isfinite(r["ci_low"]), (item, analysis)
+
+
+# ---------------------------------------------------------------------------------------------
+# 3. Conclusions and outputs
+# ---------------------------------------------------------------------------------------------
+
+
+def test_conclusions_follow_the_rows(result: sens.Sensitivity) -> None:
+    sentences = result.conclusions
+    assert sentences[0].startswith(
+        "With clinics clustered by care system (GEE, independence working correlation"
+    )
+    ch = result.changes
+    clu = ch[(ch["comparison"] == "unadjusted -> gee_care_system") & ch["changed"]]
+    per_row = [s for s in sentences if "; clustered " in s and ": crude " in s]
+    assert len(per_row) == len(clu)
+    std_isw = ch[(ch["comparison"] == "gee_care_system -> standardized_isw") & ch["changed"]]
+    assert len([s for s in sentences if "standardized to the isw strata" in s]) == len(std_isw)
+    assert any(s.startswith("Standardized to the integrated clinics'") for s in sentences)
+    assert any(
+        "The secondary analysis with an exchangeable working correlation" in s for s in sentences
+    )
+    assert sens.conclusions(result.results, result.labels, result.notes) == sentences
+
+
+def test_conclusions_say_what_the_rows_used() -> None:
+    # two exchangeable rows, one fell back: the text counts what was used, not what was asked
+    base = {
+        "table": "table3",
+        "level": "yes",
+        "unit": "pp",
+        "note": "",
+        "label": "x",
+        "p": 0.5,
+        "estimate": 1.0,
+        "ci_low": -1.0,
+        "ci_high": 3.0,
+    }
+    recs = [
+        {**base, "item": "a", "analysis": "gee_care_system", "method": "GEE, independence"},
+        {**base, "item": "b", "analysis": "gee_care_system", "method": "GEE, independence"},
+        {
+            **base,
+            "item": "a",
+            "analysis": "gee_care_system_exchangeable",
+            "method": "GEE, exchangeable working correlation",
+            "rho": 0.2,
+        },
+        {
+            **base,
+            "item": "b",
+            "analysis": "gee_care_system_exchangeable",
+            "method": "GEE, independence working correlation (exchangeable fell back, see note)",
+            "note": "exchangeable working correlation outside its valid range (rho 1.2)",
+        },
+    ]
+    text = sens.conclusions(sens.display.frame(recs))
+    assert text == [
+        "The secondary analysis with an exchangeable working correlation within care systems "
+        "estimates a cluster-weighted difference, not the crude one: it was fitted with the "
+        "exchangeable correlation for 1 of 2 rows (rho 0.20 to 0.20); 1 fell back to independence "
+        "(1 with rho outside its valid range). Its conclusion differs from the primary clustered "
+        "analysis for 0 rows."
+    ]
+
+
+def _project(tmp: Path, clinics: pd.DataFrame) -> Paths:
+    (tmp / "data" / "processed").mkdir(parents=True)
+    clinics.to_parquet(tmp / "data" / "processed" / "clinics.parquet")
+    return Paths.of(tmp, dictionary=ROOT / "data" / "raw" / "cc_survey_dictionary.csv")
+
+
+@pytest.fixture(scope="module")
+def stage(clinics: pd.DataFrame, tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
+    paths = _project(tmp_path_factory.mktemp("project"), clinics)
+    return paths, sens.run(paths, Params(seed=11), n_boot=400)
+
+
+def test_run_writes_the_interface(stage) -> None:  # noqa: ANN001
+    paths, art = stage
+    assert set(art) == {"csv", "html", "markdown"}
+    assert art["csv"] == paths.tables / "sensitivity.csv"
+    csv = pd.read_csv(art["csv"], keep_default_na=False, dtype=str)
+    assert list(csv.columns[:10]) == [
+        "analysis",
+        "item",
+        "level",
+        "estimate",
+        "ci_low",
+        "ci_high",
+        "p",
+        "unit",
+        "method",
+        "note",
+    ]
+    assert list(csv.columns) == [*sens.COLUMNS, "synthetic"]
+    assert (csv["synthetic"] == SYNTHETIC_LABEL).all()
+    assert set(csv["table"]) == {"table3", "table4"}
+    assert (csv["analysis"] == "unadjusted").sum() == len(ROWS34)
+    assert (csv.loc[csv["unit"] != "pp", "level"] == "").all()
+    assert "0.0" not in set(csv["p"]) and (pd.to_numeric(csv["p"]).dropna() > 0).all()
+    for fmt in ("html", "markdown"):
+        text = Path(art[fmt]).read_text(encoding="utf-8")
+        assert SYNTHETIC_LABEL in text
+        assert "Std. to ISW" in text and "Clustered difference (95% CI)" in text
+        assert "Conclusions" in text and "Mancl-DeRouen" in text
+    assert Path(art["html"]).read_text(encoding="utf-8").count("<table>") == 2
+    md = Path(art["markdown"]).read_text(encoding="utf-8")
+    assert sum(line.startswith("|---|") for line in md.splitlines()) == 2
+    assert {"results", "clustering", "standardization", "changes", "conclusions", "notes"} <= set(
+        art.results
+    )
+
+
+def test_written_files_are_what_render_gives(stage, tmp_path: Path) -> None:  # noqa: ANN001
+    _, art = stage
+    res, sentences = art.results["results"], art.results["conclusions"]
+    tabs = {
+        "clustering": art.results["clustering"],
+        "standardization": art.results["standardization"],
+    }
+    for fmt in ("html", "markdown"):
+        text = sens.render(tabs, sentences, fmt=fmt, synthetic=True)
+        assert Path(art[fmt]).read_text(encoding="utf-8") == text
+    paths = sens.write(res, tmp_path, tabs, sentences, synthetic=True)
+    for k in ("csv", "html", "markdown"):
+        assert Path(paths[k]).read_bytes() == Path(art[k]).read_bytes()
+    # the CSV reads back to the results
+    back = pd.read_csv(art["csv"], keep_default_na=False, na_values=[""])
+    np.testing.assert_array_equal(back["estimate"].to_numpy(), res["estimate"].to_numpy())
+
+
+def test_bootstrap_bound_is_shown_as_below_one_over_b(stage) -> None:  # noqa: ANN001
+    _, art = stage
+    res = art.results["results"]
+    boot = res[res["analysis"].str.startswith("standardized")]
+    bound = boot[boot["p"] * boot["replicates"].astype(float) == 1.0]
+    assert len(bound) > 0 and bound["note"].str.contains("p < 1/B").all()
+    tab = art.results["standardization"]
+    assert (tab["Std. to ISW p"] == "<0.0025").any()  # 1/400
+
+
+def test_display_tables_with_some_analyses_only(result: sens.Sensitivity) -> None:
+    res = result.results
+    full = sens.display_tables(res, result.labels)
+    std_only = sens.display_tables(
+        res[res["analysis"].isin(["gee_care_system", "standardized_total"])], result.labels
+    )
+    frame = std_only["standardization"]
+    assert "Std. to ISW difference (95% CI)" not in frame.columns
+    assert (
+        frame["Std. to total difference (95% CI)"]
+        == full["standardization"]["Std. to total difference (95% CI)"]
+    ).all()
+    assert frame["Conclusion changes"].isin(["", "total"]).all()
+    clu = sens.display_tables(res[res["analysis"].isin(["unadjusted", "gee_care_system"])])
+    assert list(clu) == ["clustering"]
+    assert "Exchangeable difference (95% CI)" not in clu["clustering"].columns
+    assert clu["clustering"]["Changes"].isin(["", "yes"]).all()
+
+
+def test_render_without_synthetic_label(result: sens.Sensitivity) -> None:
+    text = sens.render(result.tables, result.conclusions, fmt="markdown", synthetic=False)
     assert SYNTHETIC_LABEL not in text
     with pytest.raises(ValueError):
-        sens.render(result["results"], SPEC, fmt="latex")
+        sens.render(result.tables, result.conclusions, fmt="latex")
 
 
-def test_run_without_outdir_writes_nothing(tmp_path: Path) -> None:
-    out = sens.run(HAND, TINY_SPEC, seed=1, n_boot=20, outdir=None)
-    assert out["paths"] == {}
-    # tiny frame: degenerate GEE rows (1 clinic per cluster) are NaN or fitted, never an exception
-    assert len(out["results"]) > 0
+def test_analysis_rows_from_a_spec_a_frame_or_typed_rows() -> None:
+    rows = sens.analysis_rows(SPEC)
+    assert rows == ROWS34
+    assert [r.key for r in sens.analysis_rows(SPEC.frame)] == [r.key for r in rows]
+    assert sens.analysis_rows(list(SPEC)) == rows
+    with pytest.raises(ValueError, match="no rows"):
+        sens.analysis_rows(SPEC.of("table1"))
 
 
-def test_writes_are_byte_reproducible(clinics: pd.DataFrame, tmp_path: Path) -> None:
-    small = SPEC[SPEC["item"].isin(["svc_social_needs", "hours_cc_week", "ease_hospital_nh"])]
-    a = sens.run(clinics, small, seed=3, n_boot=100, outdir=tmp_path / "a")
-    b = sens.run(clinics, small, seed=3, n_boot=100, outdir=tmp_path / "b")
+def test_tiny_frame_runs_end_to_end() -> None:
+    out = sens.analyze(HAND, TINY_SPEC, seed=1, n_boot=20)
+    # tiny frame: 3 care systems (K - 2 = 1 degree of freedom) are fitted, never an exception
+    assert len(out.results) == 2 * 5
+
+
+def test_analysis_is_byte_reproducible(clinics: pd.DataFrame, tmp_path: Path) -> None:
+    small = SPEC.frame[
+        SPEC.frame["item"].isin(["svc_social_needs", "hours_cc_week", "ease_hospital_nh"])
+    ]
+    outs = []
+    for name in ("a", "b"):
+        res = sens.analyze(clinics, small, seed=3, n_boot=100)
+        outs.append(sens.write(res.results, tmp_path / name, res.tables, res.conclusions))
     for k in ("csv", "html", "markdown"):
-        assert Path(a["paths"][k]).read_bytes() == Path(b["paths"][k]).read_bytes()
+        assert Path(outs[0][k]).read_bytes() == Path(outs[1][k]).read_bytes()

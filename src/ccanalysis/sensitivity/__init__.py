@@ -1,0 +1,203 @@
+"""Sensitivity analyses of the care model comparison (Tables 3 and 4 of Solberg et al. 2024).
+
+One long table (``tables/sensitivity.csv``, :data:`COLUMNS`), one row per analysis and spec row,
+every difference isw - mn on one scale: percentage points for a level row (the share of clinics
+answering that level among those answering the item), the item's unit for a mean row.
+
+=================================  =================================================================
+analysis                           what it estimates, and how
+=================================  =================================================================
+``unadjusted``                     the crude difference; Newcombe interval (shares) or Student t
+                                   (means), p inverting the interval (:mod:`.crude`)
+``gee_care_system``                the same crude difference, clinics clustered by care system: GEE
+                                   with independence working correlation, Mancl-DeRouen robust SE,
+                                   t(K - 2) (the primary clustered analysis; :mod:`.clustering`)
+``gee_care_system_exchangeable``   a cluster-weighted difference (exchangeable working correlation
+                                   within care systems; secondary)
+``gee_coordinator``                clustered by coordinator, only when coordinators cross care
+                                   systems (decided from the data; a note says which)
+``standardized_isw``,              directly standardized by rurality x care-system size to the
+``standardized_total``             integrated clinics' strata or to all clinics'; cluster bootstrap
+                                   by care system, percentile interval (:mod:`.standardization`)
+=================================  =================================================================
+
+Every row's p tests the row's own estimand and inverts its interval, so a row is significant at
+0.05 exactly when its 95% interval excludes 0. :mod:`.verdicts` writes what changes from the
+methods the rows used; :mod:`.display` the CSV and the display tables. :func:`run` is the stage.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from ccanalysis.paths import Paths
+from ccanalysis.sensitivity.clustering import clustered, coordinator_crossing
+from ccanalysis.sensitivity.crude import unadjusted
+from ccanalysis.sensitivity.display import COLUMNS, display_tables, frame, render, write
+from ccanalysis.sensitivity.inputs import (
+    STRATA,
+    TABLES,
+    analysis_rows,
+    cell_sums,
+    groups,
+    prepare,
+    strata,
+)
+from ccanalysis.sensitivity.standardization import N_BOOT, TARGETS, standardize
+from ccanalysis.sensitivity.verdicts import changes, conclusions, verdict
+from ccanalysis.spec import Spec, SpecRow, read_spec
+from ccanalysis.stage import Artifacts, Params
+from ccanalysis.vocab import DEFAULT_SEED
+
+__all__ = [
+    "ANALYSES",
+    "COLUMNS",
+    "DEFAULT_SEED",
+    "N_BOOT",
+    "STRATA",
+    "TABLES",
+    "Sensitivity",
+    "analysis_rows",
+    "analyze",
+    "changes",
+    "conclusions",
+    "coordinator_crossing",
+    "display_tables",
+    "groups",
+    "render",
+    "run",
+    "strata",
+    "verdict",
+    "write",
+]
+
+#: Analysis ids, in display order.
+ANALYSES: tuple[str, ...] = (
+    "unadjusted",
+    "gee_care_system",
+    "gee_care_system_exchangeable",
+    "gee_coordinator",
+    "standardized_isw",
+    "standardized_total",
+)
+
+
+@dataclass
+class Sensitivity:
+    """What :func:`analyze` computed: the long ``results`` (:data:`COLUMNS`), the two display
+    tables, the verdict changes of each comparison, the conclusions and the stage's notes."""
+
+    results: pd.DataFrame
+    tables: dict[str, pd.DataFrame]
+    changes: pd.DataFrame
+    conclusions: list[str]
+    notes: list[str] = field(default_factory=list)
+    labels: dict[tuple[str, str, str], str] = field(default_factory=dict)
+
+
+def _sort(results: pd.DataFrame, rows: Sequence[SpecRow]) -> pd.DataFrame:
+    order = {r.key: i for i, r in enumerate(rows)}
+    a_order = {a: i for i, a in enumerate(ANALYSES)}
+    keys = pd.DataFrame(
+        {
+            "r": [
+                order.get(k, len(order))
+                for k in zip(results["table"], results["item"], results["level"], strict=True)
+            ],
+            "a": [a_order.get(a, len(a_order)) for a in results["analysis"]],
+        }
+    )
+    idx = keys.sort_values(["r", "a"], kind="stable").index
+    return results.loc[idx].reset_index(drop=True)
+
+
+def _all_changes(results: pd.DataFrame) -> pd.DataFrame:
+    """Verdicts per row and comparison: clustering (crude vs clustered) and each standardization
+    (clustered vs standardized), stacked with a ``comparison`` column."""
+    present = set(results["analysis"])
+    parts = []
+    pairs = [("unadjusted", "gee_care_system")] + [
+        ("gee_care_system", a) for a in ("standardized_isw", "standardized_total") if a in present
+    ]
+    for a, b in pairs:
+        if {a, b} <= present:
+            ch = changes(results, (a, b)).rename(columns={a: "before", b: "after"})
+            parts.append(ch.assign(comparison=f"{a} -> {b}"))
+    cols = ["comparison", "table", "item", "level", "before", "after", "changed"]
+    return pd.concat(parts, ignore_index=True)[cols] if parts else pd.DataFrame(columns=cols)
+
+
+def analyze(
+    clinics: pd.DataFrame,
+    spec: Spec | pd.DataFrame | Iterable[SpecRow] | None = None,
+    *,
+    seed: int | None = DEFAULT_SEED,
+    n_boot: int = N_BOOT,
+    max_boot: int | None = None,
+    targets: Sequence[str] = TARGETS,
+    empty: str = "collapse",
+    min_stratum: int = 5,
+    exchangeable: bool = True,
+    coordinator: bool | None = None,
+    tables: Sequence[str] = TABLES,
+) -> Sensitivity:
+    """Every analysis of every row of ``tables`` (default Tables 3 and 4) of the clinic frame.
+
+    ``n_boot``/``max_boot``: bootstrap replicates per row, and at most for a row near the line
+    (default 8 x ``n_boot``); ``targets``, ``empty``, ``min_stratum``: the standardization
+    (:mod:`.standardization`); ``exchangeable``: the secondary GEE; ``coordinator``: force the
+    coordinator clustering on or off (default: when coordinators cross care systems).
+    """
+    rows = analysis_rows(spec, tables)
+    data = prepare(clinics, rows)
+    cells = cell_sums(data)
+    records = unadjusted(data, cells, rows)
+    gee, notes = clustered(data, cells, rows, exchangeable=exchangeable, coordinator=coordinator)
+    records += gee
+    if targets:
+        std = standardize(
+            cells,
+            rows,
+            targets=targets,
+            n_boot=n_boot,
+            max_boot=max_boot,
+            seed=seed,
+            empty=empty,  # type: ignore[arg-type]
+            min_stratum=min_stratum,
+        )
+        records += std
+    results = _sort(frame(records), rows)
+    labels = {r.key: r.display for r in rows}
+    sentences = conclusions(results, labels, notes)
+    return Sensitivity(
+        results=results,
+        tables=display_tables(results, labels),
+        changes=_all_changes(results),
+        conclusions=sentences,
+        notes=notes,
+        labels=labels,
+    )
+
+
+def run(paths: Paths, params: Params, **options: object) -> Artifacts:
+    """The 04_sensitivity stage: reads ``clinics.parquet`` and the table spec, runs
+    :func:`analyze` (``options`` are its keywords; the seed is ``params.seed``) and writes
+    ``tables/sensitivity.{csv,html,md}``. ``results`` holds the :class:`Sensitivity` fields."""
+    clinics = pd.read_parquet(paths.processed / "clinics.parquet")
+    spec = read_spec(paths.spec, instrument=paths.dictionary)
+    out = analyze(clinics, spec, seed=params.seed, **options)  # type: ignore[arg-type]
+    files = write(
+        out.results, paths.tables, out.tables, out.conclusions, synthetic=params.synthetic
+    )
+    return Artifacts(
+        files,
+        results=out.results,
+        clustering=out.tables.get("clustering"),
+        standardization=out.tables.get("standardization"),
+        changes=out.changes,
+        conclusions=out.conclusions,
+        notes=out.notes,
+    )

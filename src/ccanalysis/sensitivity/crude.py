@@ -1,0 +1,75 @@
+"""The crude comparison: isw - mn with clinics taken as independent, one interval per scale.
+
+Level rows: the difference of shares in percentage points with Newcombe's hybrid score interval
+(:func:`ccanalysis.stats.newcombe_diff`) and the p that inverts it
+(:func:`ccanalysis.stats.inversion.newcombe_p`), so that p tests the row's own estimand (this
+level, isw vs mn) rather than the item's whole answer distribution (the tables' Fisher test).
+Mean rows: the mean difference in the item's unit with Student's t interval and test.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+
+from ccanalysis.sensitivity.inputs import CellSums, Clinics, unit_of
+from ccanalysis.spec import SpecRow
+from ccanalysis.stats import mean_diff_ci, newcombe_diff, t_test
+from ccanalysis.stats.inversion import newcombe_p
+
+__all__ = ["METHOD_LEVEL", "METHOD_MEAN", "unadjusted"]
+
+METHOD_LEVEL = "crude difference; Newcombe hybrid score interval; p by inverting it"
+METHOD_MEAN = "crude mean difference; Student t interval and test"
+
+
+def unadjusted(data: Clinics, cells: CellSums, rows: Sequence[SpecRow]) -> list[dict[str, object]]:
+    """One ``unadjusted`` record per row (see the module notes)."""
+    n, s, _ = cells.by_model
+    out: list[dict[str, object]] = []
+    for j, row in enumerate(rows):
+        n0, n1 = int(n[0, j]), int(n[1, j])
+        note = ""
+        est = lo = hi = p = v0 = v1 = math.nan
+        if n0 == 0 or n1 == 0:
+            note = "no answers in a care model: not estimable"
+        elif row.continuous:
+            ok = data.valid[:, j]
+            x1 = data.y[ok & (data.group == 1), j]
+            x0 = data.y[ok & (data.group == 0), j]
+            v0, v1 = float(x0.mean()), float(x1.mean())
+            if n0 < 2 or n1 < 2 or (np.ptp(x0) == 0 and np.ptp(x1) == 0):
+                est, note = v1 - v0, "not estimable: too few answers or no variation for a t test"
+            else:
+                est, lo, hi = mean_diff_ci(x1, x0)
+                p = t_test(x1, x0).p
+        else:
+            k0, k1 = int(round(s[0, j])), int(round(s[1, j]))
+            v0, v1 = 100.0 * k0 / n0, 100.0 * k1 / n1
+            d, lo, hi = newcombe_diff(k1, n1, k0, n0)
+            est, lo, hi = 100.0 * d, 100.0 * lo, 100.0 * hi
+            p = newcombe_p(k1, n1, k0, n0)
+        out.append(
+            {
+                "table": row.table,
+                "item": row.item,
+                "level": row.level,
+                "analysis": "unadjusted",
+                "estimate": float(est),
+                "ci_low": float(lo),
+                "ci_high": float(hi),
+                "p": float(p),
+                "unit": unit_of(row),
+                "method": METHOD_MEAN if row.continuous else METHOD_LEVEL,
+                "note": note,
+                "label": row.label,
+                "value_mn": v0,
+                "value_isw": v1,
+                "n_mn": n0,
+                "n_isw": n1,
+                "clusters": math.nan,  # clinics taken as independent
+            }
+        )
+    return out

@@ -1,0 +1,237 @@
+"""What the sensitivity analyses read: the rows of Tables 3 and 4, each clinic's care model,
+stratum and care system, and every row's answers, summed per care system, stratum and model.
+
+Every analysis of the stage works on :class:`CellSums`: per care system, rurality state (urban,
+rural, unknown) and care model, the number of clinics that answered each row, the sum of the row's
+value (the 0/1 indicator of its level, or the numeric answer) and the sum of squares. The crude
+comparison sums them over everything, the clustered one over rurality, the standardization keeps
+the strata; so the clinics are read once and the analyses cost in care systems, not clinics.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+from ccanalysis.spec import Spec, SpecRow, from_frame, read_spec
+from ccanalysis.vocab import CARE_MODELS, CLINIC_GROUPS, SYSTEM_SIZES
+
+__all__ = [
+    "STRATA",
+    "TABLES",
+    "UNITS",
+    "CellSums",
+    "Clinics",
+    "analysis_rows",
+    "cell_sums",
+    "groups",
+    "prepare",
+    "strata",
+    "unit_of",
+]
+
+TABLES: tuple[str, ...] = ("table3", "table4")
+#: The 6 strata, in code order: urban small/medium/large, then rural small/medium/large.
+STRATA: tuple[str, ...] = tuple(f"{r}/{s}" for r in ("urban", "rural") for s in SYSTEM_SIZES)
+#: The unit of a difference of shares (percentage points).
+PP = "pp"
+#: The units of the numeric items of Tables 3 and 4 (the data dictionary has none); an item
+#: missing here is reported in "units of <item>".
+UNITS: dict[str, str] = {
+    "hours_cc_week": "hours/week",
+    "clinicians_per_fte": "clinicians per FTE coordinator",
+    "panel_size": "patients per coordinator",
+}
+
+
+def unit_of(row: SpecRow) -> str:
+    """``pp`` for a level row (differences of shares), the item's unit for a mean row."""
+    return UNITS.get(row.item, f"units of {row.item}") if row.continuous else PP
+
+
+def analysis_rows(
+    spec: Spec | pd.DataFrame | Iterable[SpecRow] | None = None,
+    tables: Sequence[str] = TABLES,
+) -> tuple[SpecRow, ...]:
+    """The rows of ``tables`` (default Tables 3 and 4) in printed order, from a :class:`Spec`, a
+    frame with the specification's columns, typed rows, or (``None``) the package's spec."""
+    if spec is None:
+        spec = read_spec()
+    elif isinstance(spec, pd.DataFrame):
+        spec = from_frame(spec)
+    rows = tuple(r for r in spec if r.table in set(tables))
+    if not rows:
+        raise ValueError(f"the specification has no rows of {list(tables)}")
+    return rows
+
+
+def groups(clinics: pd.DataFrame) -> NDArray[np.int8]:
+    """0 = mn, 1 = isw, -1 = neither (left out)."""
+    if "group" in clinics.columns:
+        g = clinics["group"].astype("object")
+        mapping = {grp: i for i, grp in enumerate(CLINIC_GROUPS)}
+    elif "care_model" in clinics.columns:
+        g = clinics["care_model"].astype("object")
+        mapping = {m: i for i, m in enumerate(CARE_MODELS)}
+    else:
+        raise KeyError("the clinic frame has neither 'group' nor 'care_model' (run classify first)")
+    return np.array([mapping.get(v, -1) if isinstance(v, str) else -1 for v in g], dtype=np.int8)
+
+
+def _urban_state(clinics: pd.DataFrame) -> NDArray[np.int64]:
+    """0 urban, 1 rural, 2 unknown."""
+    if "urban" not in clinics.columns:
+        raise KeyError("the clinic frame lacks 'urban' (derived by ccanalysis.clean)")
+    u = clinics["urban"].astype("object")
+    return np.array([2 if pd.isna(v) else (0 if bool(v) else 1) for v in u], dtype=np.int64)
+
+
+def _size_class(clinics: pd.DataFrame) -> NDArray[np.int64]:
+    """0 small, 1 medium, 2 large, -1 unknown."""
+    if "system_size" not in clinics.columns:
+        raise KeyError("the clinic frame lacks 'system_size' (derived by ccanalysis.clean)")
+    s = clinics["system_size"].astype("object")
+    index = {name: i for i, name in enumerate(SYSTEM_SIZES)}
+    return np.array([index.get(v, -1) if isinstance(v, str) else -1 for v in s], dtype=np.int64)
+
+
+def strata(clinics: pd.DataFrame) -> NDArray[np.int64]:
+    """Stratum code 0-5 of every clinic (see :data:`STRATA`), -1 when urban or size is missing."""
+    u, s = _urban_state(clinics), _size_class(clinics)
+    return np.where((u < 2) & (s >= 0), u * 3 + s, -1)
+
+
+@dataclass(frozen=True)
+class Clinics:
+    """The clinics as the analyses need them: rows x clinics values and answered flags, the model
+    group (0/1/-1), rurality state (0/1/2), care system (codes into ``systems``), the size class
+    of each care system (-1 unknown) and the coordinator ids (for the nesting check)."""
+
+    rows: tuple[SpecRow, ...]
+    y: NDArray[np.float64]  # (n, J): 0/1 indicator or numeric answer, 0 where not answered
+    valid: NDArray[np.bool_]  # (n, J)
+    group: NDArray[np.int8]
+    urban: NDArray[np.int64]
+    system: NDArray[np.int64]
+    systems: NDArray[np.object_]
+    system_size: NDArray[np.int64]  # (K,)
+    coordinator: NDArray[np.object_] | None
+
+
+def _item_values(
+    clinics: pd.DataFrame, row: SpecRow, cache: dict[str, tuple[NDArray, NDArray, list]]
+) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
+    if row.item not in clinics.columns:
+        raise KeyError(f"the clinic frame lacks the item {row.item!r} ({row.table})")
+    col = clinics[row.item]
+    if row.continuous:
+        y = pd.to_numeric(col.astype("object"), errors="coerce").to_numpy(dtype=float)
+        ok = np.isfinite(y)
+        return np.where(ok, y, 0.0), ok
+    if row.item not in cache:
+        # category codes once per item (the rows of a full-scale item share them)
+        if isinstance(col.dtype, pd.CategoricalDtype):
+            codes = col.cat.codes.to_numpy()
+            cats = [str(c) for c in col.cat.categories]
+        else:
+            codes, uniq = pd.factorize(col.astype("object"))
+            cats = [str(c) for c in uniq]
+        cache[row.item] = (codes, codes >= 0, cats)
+    codes, answered, cats = cache[row.item]
+    wanted = [i for i, c in enumerate(cats) if c in set(row.levels)]
+    y = np.isin(codes, wanted).astype(float)
+    ok = np.ones(len(y), dtype=bool) if row.all_denominator else answered.copy()
+    return np.where(ok, y, 0.0), ok
+
+
+def prepare(clinics: pd.DataFrame, rows: Sequence[SpecRow]) -> Clinics:
+    """:class:`Clinics` from the clinic frame (``clinics.parquet``) and the analysed rows.
+
+    Raises ``KeyError`` naming a missing column, ``ValueError`` naming a care system whose
+    clinics disagree on its size (system size is an attribute of the care system).
+    """
+    if "care_system_id" not in clinics.columns:
+        raise KeyError("the clinic frame lacks 'care_system_id'")
+    n, n_rows = len(clinics), len(rows)
+    y = np.empty((n, n_rows))
+    valid = np.empty((n, n_rows), dtype=bool)
+    cache: dict[str, tuple[NDArray, NDArray, list]] = {}
+    for j, row in enumerate(rows):
+        y[:, j], valid[:, j] = _item_values(clinics, row, cache)
+    ids = clinics["care_system_id"].astype("object")
+    if ids.isna().any():
+        first = int(np.flatnonzero(ids.isna().to_numpy())[0])
+        raise ValueError(f"clinic row {first} has no care_system_id")
+    system, systems = pd.factorize(ids, sort=True)
+    size = _size_class(clinics)
+    k = len(systems)
+    lo = np.full(k, np.iinfo(np.int64).max)
+    hi = np.full(k, -2)
+    np.minimum.at(lo, system, size)
+    np.maximum.at(hi, system, size)
+    if (lo != hi).any():
+        bad = int(np.flatnonzero(lo != hi)[0])
+        found = sorted({SYSTEM_SIZES[s] if s >= 0 else "missing" for s in size[system == bad]})
+        raise ValueError(
+            f"care system {systems[bad]!r}: its clinics disagree on system_size ({found}); "
+            "system size is an attribute of the care system"
+        )
+    coordinator = (
+        clinics["coordinator_id"].astype("object").to_numpy()
+        if "coordinator_id" in clinics.columns
+        else None
+    )
+    return Clinics(
+        rows=tuple(rows),
+        y=y,
+        valid=valid,
+        group=groups(clinics),
+        urban=_urban_state(clinics),
+        system=system.astype(np.int64),
+        systems=np.asarray(systems, dtype=object),
+        system_size=np.where(hi >= 0, hi, -1).astype(np.int64) if k else np.zeros(0, np.int64),
+        coordinator=coordinator,
+    )
+
+
+@dataclass(frozen=True)
+class CellSums:
+    """Per care system (K), rurality state (3: urban, rural, unknown), model (2: mn, isw) and row
+    (J): answers ``n``, sums ``s`` and sums of squares ``q``, each (K, 3, 2, J); and each system's
+    size class (K,)."""
+
+    n: NDArray[np.float64]
+    s: NDArray[np.float64]
+    q: NDArray[np.float64]
+    system_size: NDArray[np.int64]
+
+    @property
+    def by_model(self) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+        """(n, s, q) summed over systems and rurality: (2, J) each."""
+        return self.n.sum(axis=(0, 1)), self.s.sum(axis=(0, 1)), self.q.sum(axis=(0, 1))
+
+
+def cell_sums(data: Clinics) -> CellSums:
+    """Sum every row's answers per care system, rurality state and model (one sparse product)."""
+    from scipy import sparse
+
+    k = len(data.systems)
+    n_rows = data.y.shape[1]
+    keep = data.group >= 0
+    cell = (data.system * 3 + data.urban) * 2 + np.maximum(data.group, 0)
+    idx = np.flatnonzero(keep)
+    onehot = sparse.csr_matrix(
+        (np.ones(len(idx)), (cell[idx], idx)), shape=(k * 6, len(data.group))
+    )
+    shape = (k, 3, 2, n_rows)
+    n = np.asarray(onehot @ data.valid.astype(float)).reshape(shape)
+    s = np.asarray(onehot @ data.y).reshape(shape)
+    q = s.copy()  # a 0/1 indicator is its own square
+    cont = [j for j, r in enumerate(data.rows) if r.continuous]
+    if cont:
+        q[..., cont] = np.asarray(onehot @ data.y[:, cont] ** 2).reshape(*shape[:3], len(cont))
+    return CellSums(n, s, q, data.system_size)
