@@ -23,19 +23,22 @@ from matplotlib.lines import Line2D
 from ccanalysis.errors import ValidationError
 from ccanalysis.figures.inputs import read_table, strip_stat, text
 from ccanalysis.figures.theme import GREY, OKABE_ITO, finish, group_label, new_figure, style
+from ccanalysis.sensitivity.analyses import ANALYSIS_NAMES
 from ccanalysis.spec import Spec
 from ccanalysis.vocab import CLINIC_COMPARISON, GROUP_LABELS, SHORT_LABELS
 
-#: Analyses of the sensitivity table, in drawing order, with their legend text, colour and marker.
+#: Colour and marker of each analysis of the sensitivity table; the legend text and the drawing
+#: order are the sensitivity stage's (:data:`ccanalysis.sensitivity.ANALYSIS_NAMES`).
+_STYLES: dict[str, tuple[str, str]] = {
+    "unadjusted": (OKABE_ITO["black"], "o"),
+    "gee_care_system": (OKABE_ITO["bluish_green"], "D"),
+    "gee_care_system_exchangeable": (OKABE_ITO["sky_blue"], "v"),
+    "gee_coordinator": (OKABE_ITO["reddish_purple"], "^"),
+    "standardized_isw": (OKABE_ITO["vermillion"], "s"),
+    "standardized_total": (OKABE_ITO["orange"], "P"),
+}
 ANALYSES: dict[str, tuple[str, str, str]] = {
-    "unadjusted": ("Unadjusted (Newcombe / t interval)", OKABE_ITO["black"], "o"),
-    "standardized_isw": (
-        "Standardized to the ISW clinics' rurality x system size",
-        OKABE_ITO["vermillion"],
-        "s",
-    ),
-    "gee_care_system": ("GEE, clustered by care system", OKABE_ITO["bluish_green"], "D"),
-    "gee_coordinator": ("GEE, clustered by coordinator", OKABE_ITO["reddish_purple"], "^"),
+    a: (ANALYSIS_NAMES[a][1], *_STYLES[a]) for a in ANALYSIS_NAMES
 }
 _EXTRA_ANALYSIS_STYLES: tuple[tuple[str, str], ...] = (
     (OKABE_ITO["sky_blue"], "v"),

@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from ccanalysis.paths import Paths
+from ccanalysis.sensitivity.analyses import ANALYSES, ANALYSIS_NAMES
 from ccanalysis.sensitivity.clustering import clustered, coordinator_crossing
 from ccanalysis.sensitivity.crude import unadjusted
 from ccanalysis.sensitivity.display import COLUMNS, display_tables, frame, render, write
@@ -54,6 +55,7 @@ from ccanalysis.vocab import DEFAULT_SEED
 
 __all__ = [
     "ANALYSES",
+    "ANALYSIS_NAMES",
     "COLUMNS",
     "DEFAULT_SEED",
     "N_BOOT",
@@ -73,16 +75,6 @@ __all__ = [
     "verdict",
     "write",
 ]
-
-#: Analysis ids, in display order.
-ANALYSES: tuple[str, ...] = (
-    "unadjusted",
-    "gee_care_system",
-    "gee_care_system_exchangeable",
-    "gee_coordinator",
-    "standardized_isw",
-    "standardized_total",
-)
 
 
 @dataclass

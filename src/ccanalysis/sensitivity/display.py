@@ -22,6 +22,7 @@ import pandas as pd
 
 from ccanalysis.io import write_csv, write_text
 from ccanalysis.printing import format_p
+from ccanalysis.sensitivity.analyses import ANALYSIS_NAMES
 from ccanalysis.sensitivity.verdicts import changes, fmt_diff, pick
 from ccanalysis.vocab import SYNTHETIC_LABEL
 
@@ -157,12 +158,12 @@ def display_tables(
         return labels.get(key) or f"{key[1]} {key[2]}".strip()
 
     clu_cols = [
-        (a, name)
-        for a, name in (
-            ("unadjusted", "Crude"),
-            ("gee_care_system", "Clustered"),
-            ("gee_care_system_exchangeable", "Exchangeable"),
-            ("gee_coordinator", "Coordinator"),
+        (a, ANALYSIS_NAMES[a][0])
+        for a in (
+            "unadjusted",
+            "gee_care_system",
+            "gee_care_system_exchangeable",
+            "gee_coordinator",
         )
         if a in present
     ]
@@ -206,11 +207,8 @@ def display_tables(
             recs.append(rec)
         out["clustering"] = pd.DataFrame(recs)
     std = [
-        (a, name)
-        for a, name in (
-            ("standardized_isw", "Std. to ISW"),
-            ("standardized_total", "Std. to total"),
-        )
+        (a, ANALYSIS_NAMES[a][0])
+        for a in ("standardized_isw", "standardized_total")
         if a in present
     ]
     if std:
