@@ -3,6 +3,7 @@
 #   make all     set up .venv (first time), run the notebooks 00 -> 06, render reports/index.html
 #   make test    everything `make all` does, then unit tests, nbval on the executed notebooks, e2e
 #   make -j1 all runs one stage at a time (default: independent stages at once, JOBS=`nproc`)
+#   make all DEFINITION=sw_on_team   the whole pipeline under another care model definition
 #   make lab     JupyterLab on the project's kernel, at the notebooks
 #   make lint | make clean | make bench
 #
@@ -36,6 +37,9 @@ else
 $(error DATA must be synthetic or redcap, not '$(DATA)')
 endif
 MIN_CELL   ?= 11
+# The care model definition (an id of ccanalysis.classify.DEFINITIONS: paper, sw_on_team, sw_roles,
+# mncares, system); outputs under another definition say so.
+DEFINITION ?= paper
 
 # ---- environment -------------------------------------------------------------------------------
 VENV   := .venv
@@ -50,7 +54,7 @@ q = '$(subst ','\'',$(1))'
 # Every parameter, as the notebooks receive it. .make/params changes only when a value does, so that
 # switching DATA or SEED re-runs what depends on it and nothing else. A dry run (-n) or question (-q)
 # writes nothing: it marks the file out of date instead, to show what would run.
-PARAMS := DATA=$(DATA) SEED=$(SEED) SCALE=$(SCALE) EXPORT=$(EXPORT) DICTIONARY=$(DICTIONARY) FRAME=$(FRAME) PRIVACY=$(PRIVACY) MIN_CELL=$(MIN_CELL)
+PARAMS := DATA=$(DATA) SEED=$(SEED) SCALE=$(SCALE) EXPORT=$(EXPORT) DICTIONARY=$(DICTIONARY) FRAME=$(FRAME) PRIVACY=$(PRIVACY) MIN_CELL=$(MIN_CELL) DEFINITION=$(DEFINITION)
 DRY_RUN := $(findstring n,$(filter-out --%,$(firstword $(MAKEFLAGS))))$(findstring q,$(filter-out --%,$(firstword $(MAKEFLAGS))))
 ifneq ($(PARAMS),$(shell cat .make/params 2>/dev/null))
 ifeq ($(DRY_RUN),)
@@ -75,7 +79,7 @@ FORCE:
 PAPERMILL = $(PY) -m ccanalysis.pipeline run $< $@ -k $(KERNEL) \
   -p data_mode $(DATA) -p seed $(SEED) -p scale $(SCALE) -p export $(call q,$(EXPORT)) \
   -p dictionary $(call q,$(DICTIONARY)) -p frame $(call q,$(FRAME)) -p privacy $(PRIVACY) \
-  -p min_cell $(MIN_CELL)
+  -p min_cell $(MIN_CELL) -p definition $(DEFINITION)
 
 # ---- the run's inputs, staged for make ------------------------------------------------------------
 # make cannot name a path holding spaces (or # : % and the like) as a prerequisite. Each input is

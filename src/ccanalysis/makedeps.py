@@ -87,7 +87,7 @@ STAGES: dict[str, Stage] = {
     ),
     "04_sensitivity": Stage(
         reads=("{dictionary}", "data/processed/clinics.parquet"),
-        writes=("tables/sensitivity.*",),
+        writes=("tables/sensitivity.*", "tables/definitions*"),
     ),
     "05_figures": Stage(
         reads=(

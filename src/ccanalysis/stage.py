@@ -84,6 +84,14 @@ def banner(params: Params) -> object:
     """The label every notebook shows first: synthetic data are never mistaken for the study's."""
     from IPython.display import Markdown
 
-    if params.synthetic:
-        return Markdown(f"> **{SYNTHETIC_LABEL}.** Numbers below come from the synthetic stand-in.")
-    return Markdown("> Real survey export (privacy mode: aggregates only).")
+    text = (
+        f"> **{SYNTHETIC_LABEL}.** Numbers below come from the synthetic stand-in."
+        if params.synthetic
+        else "> Real survey export (privacy mode: aggregates only)."
+    )
+    if params.definition != "paper":
+        text += (
+            f"\n>\n> **Care model definition `{params.definition}`**, not the paper's "
+            "(`ccanalysis.classify.DEFINITIONS`): every comparison of the care models below uses it."
+        )
+    return Markdown(text)

@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from ccanalysis.paths import Paths
+from ccanalysis.sensitivity import definitions
 from ccanalysis.sensitivity.analyses import ANALYSES, ANALYSIS_NAMES
 from ccanalysis.sensitivity.clustering import clustered, coordinator_crossing
 from ccanalysis.sensitivity.crude import unadjusted
@@ -177,15 +178,26 @@ def analyze(
 def run(paths: Paths, params: Params, **options: object) -> Artifacts:
     """The 04_sensitivity stage: reads ``clinics.parquet`` and the table spec, runs
     :func:`analyze` (``options`` are its keywords; the seed is ``params.seed``) and writes
-    ``tables/sensitivity.{csv,html,md}``. ``results`` holds the :class:`Sensitivity` fields."""
+    ``tables/sensitivity.{csv,html,md}``, and the definition sensitivity
+    (:mod:`.definitions`) to ``tables/definitions*``. ``results`` holds the :class:`Sensitivity`
+    fields, ``definitions`` (the summary) and ``definition_rows``."""
     clinics = pd.read_parquet(paths.processed / "clinics.parquet")
     spec = read_spec(paths.spec, instrument=paths.dictionary)
     out = analyze(clinics, spec, seed=params.seed, **options)  # type: ignore[arg-type]
     files = write(
         out.results, paths.tables, out.tables, out.conclusions, synthetic=params.synthetic
     )
+    # the care model definition (issue #13): Tables 3 and 4 under every definition
+    summary, rows = definitions.definition_sensitivity(
+        clinics, spec, reference=params.definition, seed=params.seed
+    )
+    files |= definitions.write(
+        summary, rows, paths.tables, reference=params.definition, synthetic=params.synthetic
+    )
     return Artifacts(
         files,
+        definitions=summary,
+        definition_rows=rows,
         results=out.results,
         clustering=out.tables.get("clustering"),
         standardization=out.tables.get("standardization"),

@@ -31,6 +31,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from ccanalysis.classify import DEFAULT_DEFINITION, definition_of
 from ccanalysis.errors import ValidationError
 from ccanalysis.instrument import read_dictionary
 from ccanalysis.paths import Paths
@@ -125,6 +126,10 @@ def run(paths: Paths, params: Params) -> Artifacts:
     summaries = from_specs(
         spec, clinics, coordinators, seed=params.seed, synthetic=params.synthetic
     )
+    definition = definition_of(clinics)
+    if definition.id != DEFAULT_DEFINITION:  # say which care models the columns compare
+        note = f"Care models by an alternative definition ({definition.id}): {definition.label}."
+        summaries = {t: s.note(note) for t, s in summaries.items()}
     if params.synthetic:
         flagged = uncalibrated_items(paths.export.parent)
         summaries = {t: _uncalibrated_note(s, flagged) for t, s in summaries.items()}

@@ -391,6 +391,10 @@ class Summary:
             return self
         return replace(self, row_notes=(*self.row_notes, (own, text)))
 
+    def note(self, text: str) -> Summary:
+        """Add a note below the table (after its own notes)."""
+        return replace(self, notes=(*self.notes, text))
+
     # ---- output -----------------------------------------------------------------------------
 
     def layout(self) -> Layout:

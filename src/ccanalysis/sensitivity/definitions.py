@@ -1,0 +1,213 @@
+"""Which findings depend on how the care model is defined: Tables 3 and 4 under every definition.
+
+The paper calls a clinic integrated when all four criteria of Table 2 are answered yes. Other
+definitions are defensible (``ccanalysis.classify.DEFINITIONS``: a social worker on the team only;
+on the team and responsible for social services; the MNCARES deck's three conditions; a
+care-system-level view). Each definition reclassifies the clinics, and every row of Tables 3 and 4
+is tested again exactly as the paper's tables are (:func:`ccanalysis.tables.paper.from_spec`).
+
+A row's *conclusion* is its item's test (the whole answer distribution, p < 0.05 or not) and the
+sign of its difference (isw - mn, percentage points or the item's unit): ``higher``, ``lower`` or
+``no difference``. A row *changes* under a definition when its conclusion differs from the one
+under the reference definition (the paper's, or the run's own).
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Mapping
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ccanalysis.classify import (
+    CLASS_COLUMNS,
+    DEFAULT_DEFINITION,
+    DEFINITIONS,
+    Definition,
+    classify_clinics,
+    compare_definitions,
+)
+from ccanalysis.io import write_csv, write_text
+from ccanalysis.sensitivity.display import _html_table as html_table
+from ccanalysis.sensitivity.display import _md_table as md_table
+from ccanalysis.spec import Spec
+from ccanalysis.tables.paper import from_spec
+from ccanalysis.vocab import CLINIC_COMPARISON, DEFAULT_SEED, SYNTHETIC_LABEL
+
+#: The tables whose rows compare the care models.
+TABLES: tuple[str, ...] = ("table3", "table4")
+ALPHA = 0.05
+#: Columns of the per-row table.
+ROW_COLUMNS: tuple[str, ...] = (
+    "definition",
+    "table",
+    "item",
+    "level",
+    "n_mn",
+    "n_isw",
+    "estimate",
+    "p",
+    "conclusion",
+    "changed",
+)
+
+
+def conclusion(p: float, estimate: float, alpha: float = ALPHA) -> str:
+    """``higher`` / ``lower`` (isw vs mn) when the item's p is below ``alpha``, else
+    ``no difference``; ``not tested`` when there is no p."""
+    if not np.isfinite(p):
+        return "not tested"
+    if p >= alpha or not np.isfinite(estimate) or estimate == 0:
+        return "no difference"
+    return "higher" if estimate > 0 else "lower"
+
+
+def _rows_of(clinics: pd.DataFrame, spec: Spec, definition: Definition, seed: int | None) -> list:
+    classified = classify_clinics(clinics, definition)
+    comparison, reference = CLINIC_COMPARISON
+    out = []
+    for table in (t for t in TABLES if spec.of(t)):
+        long = from_spec(spec, {"clinics": classified}, table, seed=seed).long
+        p = long[long["measure"] == "p"].set_index("item")["value"]
+        n = long[(long["item"] == "n") & (long["measure"] == "n")].set_index("group")["value"]
+        rows = long[long["group"].eq(comparison) & long["measure"].isin(["pct", "mean"])]
+        for r in rows.itertuples(index=False):
+            pv = float(p.get(r.item, np.nan))
+            est = float(r.diff)
+            out.append(
+                {
+                    "definition": definition.id,
+                    "table": table,
+                    "item": r.item,
+                    "level": r.level,
+                    "n_mn": int(n.get(reference, 0)),
+                    "n_isw": int(n.get(comparison, 0)),
+                    "estimate": est,
+                    "p": pv,
+                    "conclusion": conclusion(pv, est),
+                }
+            )
+    return out
+
+
+def definition_sensitivity(
+    clinics: pd.DataFrame,
+    spec: Spec,
+    *,
+    definitions: Mapping[str, Definition] = DEFINITIONS,
+    reference: str = DEFAULT_DEFINITION,
+    seed: int | None = DEFAULT_SEED,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Tables 3 and 4 under every definition, against the ``reference`` definition.
+
+    ``clinics``: the clinic frame with the four criteria (classified or not: it is classified
+    again under each definition). Returns ``(summary, rows)``:
+
+    * ``summary``, one row per definition: ``definition``, ``label``, the clinics per model
+      (``integrated_sw``, ``medical_nursing``, ``unclassified``), the clinics that change class
+      compared with the reference (``changed``, ``mn_to_isw``, ``isw_to_mn``, ``to_unclassified``),
+      the rows that differ at 0.05 (``rows_differ``) and the rows whose conclusion changes
+      (``rows_changed``, and ``changed_rows``: their ``table item[=level]`` ids);
+    * ``rows``, one per definition and row of Tables 3 and 4 (:data:`ROW_COLUMNS`): the
+      difference isw - mn, the item's p, the conclusion and whether it changed.
+    """
+    base = clinics.drop(columns=[c for c in CLASS_COLUMNS if c in clinics.columns])
+    chosen = {reference: DEFINITIONS[reference]} | dict(definitions)
+    rows = pd.DataFrame(
+        [r for d in chosen.values() for r in _rows_of(base, spec, d, seed)],
+        columns=[c for c in ROW_COLUMNS if c != "changed"],
+    )
+    ref = rows[rows["definition"] == reference].set_index(["table", "item", "level"])["conclusion"]
+    key = pd.MultiIndex.from_frame(rows[["table", "item", "level"]])
+    rows["changed"] = rows["conclusion"].to_numpy() != ref.reindex(key).to_numpy()
+    rows = rows[rows["definition"].isin(list(definitions))].reset_index(drop=True)
+
+    summary = compare_definitions(base, dict(definitions), reference)
+    ids = rows["item"] + np.where(rows["level"].astype(str) != "", "=" + rows["level"], "")
+    rows_ids = rows["table"].str.replace("table", "T", regex=False) + " " + ids
+    summary["rows_differ"] = [
+        int((rows["definition"].eq(d) & rows["conclusion"].isin(["higher", "lower"])).sum())
+        for d in summary["definition"]
+    ]
+    summary["rows_changed"] = [
+        int((rows["definition"].eq(d) & rows["changed"]).sum()) for d in summary["definition"]
+    ]
+    summary["changed_rows"] = [
+        "; ".join(rows_ids[rows["definition"].eq(d) & rows["changed"]])
+        for d in summary["definition"]
+    ]
+    return summary, rows[list(ROW_COLUMNS)]
+
+
+def display(summary: pd.DataFrame) -> pd.DataFrame:
+    """The summary for reading: one row per definition, counts as integers, ids listed."""
+    out = summary.rename(
+        columns={
+            "definition": "Definition",
+            "label": "What makes a clinic integrated",
+            "integrated_sw": "ISW clinics",
+            "medical_nursing": "MN clinics",
+            "unclassified": "Neither",
+            "changed": "Clinics changing class",
+            "rows_differ": "Rows differing (p < 0.05)",
+            "rows_changed": "Rows whose conclusion changes",
+            "changed_rows": "Those rows",
+        }
+    )
+    keep = [
+        "Definition",
+        "What makes a clinic integrated",
+        "ISW clinics",
+        "MN clinics",
+        "Neither",
+        "Clinics changing class",
+        "Rows differing (p < 0.05)",
+        "Rows whose conclusion changes",
+        "Those rows",
+    ]
+    return out[keep]
+
+
+TITLE = "Sensitivity to the care model definition: Tables 3 and 4 under every definition"
+METHOD = (
+    "Each definition reclassifies the clinics (classify.DEFINITIONS); every row of Tables 3 and 4 "
+    "is tested again as in the paper's tables (Fisher's exact test on the item's whole answer "
+    "distribution; Student's t for means). A row's conclusion is its item's p < 0.05 or not and "
+    "the sign of its difference (isw - mn); it changes when it differs from the conclusion under "
+    "the reference definition ({reference})."
+)
+
+
+def write(
+    summary: pd.DataFrame,
+    rows: pd.DataFrame,
+    outdir: Path,
+    *,
+    reference: str = DEFAULT_DEFINITION,
+    synthetic: bool = False,
+) -> dict[str, Path]:
+    """Write ``definitions.csv`` (the summary), ``definitions_rows.csv`` (every row under every
+    definition) and ``definitions.md`` / ``.html`` (the summary to read), atomically; with
+    ``synthetic`` the CSVs get a ``synthetic`` column and the documents the label."""
+    label = {"synthetic": SYNTHETIC_LABEL} if synthetic else {}
+    tab = display(summary)
+    method = METHOD.format(reference=reference)
+    md = [f"## {TITLE}", md_table(tab), method]
+    page = [f"<h2>{html.escape(TITLE)}</h2>", html_table(tab), f"<p>{html.escape(method)}</p>"]
+    if synthetic:
+        md = [f"**{SYNTHETIC_LABEL}**", *md]
+        page = [
+            f'<p class="synthetic-label"><strong>{html.escape(SYNTHETIC_LABEL)}</strong></p>',
+            *page,
+        ]
+    head = '<!DOCTYPE html>\n<html lang="en">\n<head><meta charset="utf-8"><title>Definitions</title></head>\n<body>'
+    return {
+        "definitions_csv": write_csv(summary.assign(**label), outdir / "definitions.csv"),
+        "definitions_rows_csv": write_csv(rows.assign(**label), outdir / "definitions_rows.csv"),
+        "definitions_md": write_text(outdir / "definitions.md", "\n\n".join(md) + "\n"),
+        "definitions_html": write_text(
+            outdir / "definitions.html", "\n".join([head, *page, "</body>\n</html>"]) + "\n"
+        ),
+    }

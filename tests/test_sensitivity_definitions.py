@@ -1,0 +1,140 @@
+"""The definition sensitivity: Tables 3 and 4 under every care model definition.
+
+A constructed frame of 20 clinics: 8 meet all four criteria (integrated by the paper's definition),
+6 have a social worker on the team and nothing else (medical/nursing by the paper's, integrated
+by ``sw_on_team``), 6 none. Reference p-values from R 4.2.2's ``fisher.test``:
+
+    fisher.test(matrix(c(8, 0, 6, 6), 2))$p.value    # 0.0418988648090815
+    fisher.test(matrix(c(14, 0, 0, 6), 2))$p.value   # 2.57997936016511e-05
+    fisher.test(matrix(c(5, 3, 6, 6), 2))$p.value    # 0.66992140985949
+    fisher.test(matrix(c(11, 3, 0, 6), 2))$p.value   # 0.0021671826625387
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from ccanalysis import spec as spec_mod
+from ccanalysis.classify import DEFINITIONS
+from ccanalysis.instrument import read_dictionary
+from ccanalysis.paths import Paths
+from ccanalysis.sensitivity.definitions import conclusion, definition_sensitivity, display, write
+from ccanalysis.vocab import CRITERIA
+
+INSTRUMENT = read_dictionary(Paths.of().dictionary)
+
+
+def _spec() -> spec_mod.Spec:
+    rows = [
+        ("svc_social_needs", "Social needs assessment/referral"),
+        ("svc_spiritual", "Spiritual needs assessment/referral"),
+    ]
+    return spec_mod.from_records(
+        [
+            {
+                "table": "table3",
+                "section": "Services provided",
+                "item": item,
+                "level": "yes",
+                "label": label,
+                "stat": "pct",
+                "shown": "binary",
+                "combine": "",
+                "test": "fisher",
+            }
+            for item, label in rows
+        ],
+        instrument=INSTRUMENT,
+    )
+
+
+def _clinics() -> pd.DataFrame:
+    kinds = ["all"] * 8 + ["team"] * 6 + ["none"] * 6
+    yes_no = {True: "yes", False: "no"}
+    frame = pd.DataFrame(
+        {
+            "clinic_id": [f"C{i:02d}" for i in range(20)],
+            "care_system_id": [f"S{i % 4}" for i in range(20)],
+            CRITERIA[0]: [yes_no[k in ("all", "team")] for k in kinds],
+            **{c: [yes_no[k == "all"] for k in kinds] for c in CRITERIA[1:]},
+            # paper: 8/8 vs 6/12; sw_on_team: 14/14 vs 0/6
+            "svc_social_needs": [yes_no[k != "none"] for k in kinds],
+            # paper: 5/8 vs 6/12; sw_on_team: 11/14 vs 0/6
+            "svc_spiritual": ["yes"] * 5 + ["no"] * 3 + ["yes"] * 6 + ["no"] * 6,
+        }
+    )
+    for c in (*CRITERIA, "svc_social_needs", "svc_spiritual"):
+        frame[c] = pd.Categorical(frame[c], categories=["yes", "no"])
+    return frame
+
+
+def test_conclusions_are_the_test_and_the_sign() -> None:
+    assert conclusion(0.04, 5.0) == "higher"
+    assert conclusion(0.04, -5.0) == "lower"
+    assert conclusion(0.05, 5.0) == "no difference"  # p < 0.05 is the rule
+    assert conclusion(float("nan"), 5.0) == "not tested"
+
+
+def test_every_row_is_tested_again_under_each_definition() -> None:
+    defs = {k: DEFINITIONS[k] for k in ("paper", "sw_on_team")}
+    summary, rows = definition_sensitivity(_clinics(), _spec(), definitions=defs)
+    by = rows.set_index(["definition", "item"])
+    assert by.loc[("paper", "svc_social_needs"), "p"] == pytest.approx(
+        0.0418988648090815, rel=1e-10
+    )
+    assert by.loc[("paper", "svc_social_needs"), "estimate"] == pytest.approx(100 - 50)
+    assert by.loc[("sw_on_team", "svc_social_needs"), "p"] == pytest.approx(
+        2.57997936016511e-05, rel=1e-10
+    )
+    assert by.loc[("paper", "svc_spiritual"), "p"] == pytest.approx(0.66992140985949, rel=1e-10)
+    assert by.loc[("sw_on_team", "svc_spiritual"), "p"] == pytest.approx(
+        0.0021671826625387, rel=1e-10
+    )
+    # higher under both definitions: no change; not significant -> higher: a change
+    assert by.loc[("sw_on_team", "svc_social_needs"), "conclusion"] == "higher"
+    assert not by.loc[("sw_on_team", "svc_social_needs"), "changed"]
+    assert by.loc[("paper", "svc_spiritual"), "conclusion"] == "no difference"
+    assert by.loc[("sw_on_team", "svc_spiritual"), "changed"]
+    assert (by.loc[("sw_on_team", "svc_spiritual"), ["n_isw", "n_mn"]] == [14, 6]).all()
+
+    s = summary.set_index("definition")
+    assert s.loc[
+        "paper", ["integrated_sw", "medical_nursing", "changed", "rows_changed"]
+    ].tolist() == [8, 12, 0, 0]
+    assert s.loc["sw_on_team", ["integrated_sw", "medical_nursing", "changed"]].tolist() == [
+        14,
+        6,
+        6,
+    ]
+    assert s.loc["sw_on_team", "rows_differ"] == 2
+    assert s.loc["sw_on_team", "rows_changed"] == 1
+    assert s.loc["sw_on_team", "changed_rows"] == "T3 svc_spiritual=yes"
+
+
+def test_the_reference_can_be_another_definition() -> None:
+    """Under `make all DEFINITION=sw_on_team` the paper's definition is the one that differs."""
+    defs = {k: DEFINITIONS[k] for k in ("paper", "sw_on_team")}
+    summary, _ = definition_sensitivity(
+        _clinics(), _spec(), definitions=defs, reference="sw_on_team"
+    )
+    s = summary.set_index("definition")
+    assert s.loc["paper", "changed"] == 6
+    assert s.loc["paper", "changed_rows"] == "T3 svc_spiritual=yes"
+    assert s.loc["sw_on_team", "rows_changed"] == 0
+
+
+def test_written_files_carry_the_label_and_the_reference(tmp_path) -> None:  # noqa: ANN001
+    summary, rows = definition_sensitivity(_clinics(), _spec())
+    files = write(summary, rows, tmp_path, synthetic=True)
+    assert sorted(p.name for p in files.values()) == [
+        "definitions.csv",
+        "definitions.html",
+        "definitions.md",
+        "definitions_rows.csv",
+    ]
+    md = (tmp_path / "definitions.md").read_text(encoding="utf-8")
+    assert md.startswith("**SYNTHETIC DATA")
+    assert "reference definition (paper)" in md
+    assert list(display(summary)["Definition"]) == list(DEFINITIONS)
+    assert set(pd.read_csv(tmp_path / "definitions_rows.csv")["synthetic"].str[:9]) == {"SYNTHETIC"}
