@@ -111,12 +111,31 @@ reports/05_figures.ipynb: notebooks/05_figures.ipynb $(COMMON) $(LIB)/figures.py
 reports/06_replication.ipynb: notebooks/06_replication.ipynb $(COMMON) $(LIB)/replication.py $(wildcard $(LIB)/stats/*.py) $(wildcard data/published/*.csv) reports/03_tables.ipynb
 	$(PAPERMILL)
 
-# One process renders every executed notebook newer than its HTML (importing nbconvert costs ~3 s,
-# paid once rather than per notebook), then writes the index.
-reports/index.html: $(EXECUTED) $(LIB)/pipeline.py
-	$(PY) -m ccanalysis.pipeline index --render $(EXECUTED) $(if $(filter synthetic,$(DATA)),--synthetic)
+# ---- reports/index.html: the landing page and both editions of every notebook (ccanalysis.report) --
+# One process renders every executed notebook whose pages are older than it or than the rendering
+# code (importing nbconvert costs ~1 s, paid once rather than per notebook: reader's edition
+# reports/NN_*.html, edition with code reports/NN_*.code.html), then writes the landing page from
+# the outputs of the run.
+REPORT := $(wildcard $(LIB)/report/*.py $(LIB)/report/templates/*) \
+  $(LIB)/display.py $(LIB)/printing.py $(LIB)/spec.py $(LIB)/specs/tables.csv
+reports/index.html: $(EXECUTED) $(REPORT)
+	$(PY) -m ccanalysis.report build $(EXECUTED)
 ifeq ($(PRIVACY),True)
 	$(PY) -m ccanalysis.privacy $(EXPORT) reports tables figures
+endif
+
+# ---- docs/: the committed reader's edition of the synthetic run (ccanalysis.report.site) ---------
+# `make docs` refreshes it; `make test` fails when it differs from what the code produces. A run on
+# a real export never writes it.
+.PHONY: docs
+ifeq ($(DATA),synthetic)
+docs: reports/index.html
+	$(PY) -m ccanalysis.report docs
+DOCS_CHECK := $(PY) -m ccanalysis.report docs --check
+else
+docs:
+	@echo "make docs: docs/ is the public snapshot of the synthetic stand-in, never of DATA=$(DATA)" >&2; exit 1
+DOCS_CHECK := @echo "docs/ check skipped: DATA=$(DATA) (the snapshot is of the synthetic run)"
 endif
 
 # ---- environment: .venv from the lock, the package, and the venv's own Jupyter kernel ------------
@@ -153,8 +172,11 @@ NBVAL  := $(PYTEST) -q --nbval $(EXECUTED) --nbval-kernel-name $(KERNEL) \
   --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout 300
 E2E    := $(PYTEST) -q tests -m e2e
 
-# The pipeline is built in parallel, the three suites then run one after the other.
+# The pipeline is built in parallel, the three suites then run one after the other. The docs/ check
+# comes first; the unit suite includes the browser tests (tests/test_browser.py: headless Chromium
+# loads every page of docs/; they skip, saying why, where Chromium is missing).
 test: reports/index.html
+	$(DOCS_CHECK)
 	$(UNIT)
 	$(NBVAL)
 	$(E2E)
