@@ -44,12 +44,20 @@ _TEST_NAMES = {
 }
 
 
+#: The numeric columns of a long table the page uses.
+NUMERIC = ("value", "diff", "diff_lo", "diff_hi", "q")
+
+
 def read_long(path: str | Path) -> pd.DataFrame:
-    """A long table file: ``level`` stays text (an empty level is ""), numbers are numbers."""
+    """A long table file: ``level`` stays text (an empty level is ""), numbers are numbers; a cell
+    suppressed in privacy mode (``<11``) is missing, so nothing derived from it is shown."""
     import pandas as pd
 
     frame = pd.read_csv(path, keep_default_na=False, na_values=[""], dtype={"level": str})
     frame["level"] = frame["level"].fillna("")
+    for col in NUMERIC:
+        if col in frame.columns:
+            frame[col] = pd.to_numeric(frame[col], errors="coerce")
     return frame
 
 
@@ -60,7 +68,7 @@ def long_tables(tables_dir: str | Path) -> dict[str, pd.DataFrame]:
 
 def group_sizes(long: pd.DataFrame) -> dict[str, int]:
     """The N of each group of a table (its ``n`` row): ``{"total": 317, "mn": 178, ...}``."""
-    n = long[(long["item"] == "n") & (long["measure"] == "n")]
+    n = long[(long["item"] == "n") & (long["measure"] == "n") & long["value"].notna()]
     return {str(g): int(v) for g, v in zip(n["group"], n["value"], strict=True)}
 
 
@@ -126,7 +134,12 @@ def largest_differences(
         q = long[(long["measure"] == "p") & long["q"].notna()].set_index("item")["q"]
         pct = long[long["measure"] == "pct"]
         base = pct[pct["group"] == ref].set_index(["item", "level"])["value"]
-        diffs = pct[(pct["group"] == new) & pct["diff"].notna() & pct["item"].isin(q.index)]
+        diffs = pct[
+            (pct["group"] == new)
+            & pct["diff"].notna()
+            & pct["value"].notna()
+            & pct["item"].isin(q.index)
+        ]
         for r in diffs.itertuples(index=False):
             rows.append(
                 {

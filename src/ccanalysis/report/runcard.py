@@ -20,8 +20,8 @@ from ccanalysis.paths import DEFAULT_DICTIONARY
 
 #: The packages whose versions a card lists (the full pins are in requirements.lock).
 PACKAGES: tuple[str, ...] = ("pandas", "numpy", "scipy", "statsmodels", "matplotlib")
-#: Inputs of every run besides the export: the study's recruitment counts and printed tables.
-FIXED_INPUTS: tuple[str, ...] = ("data/raw/recruitment_flow.csv", "data/published")
+#: Inputs of every run besides the export, frame and dictionary: the recruitment counts.
+FIXED_INPUTS: tuple[str, ...] = ("data/raw/recruitment_flow.csv",)
 #: The code: the library (its rendering excepted: it shows results, it does not make them), the
 #: table specification within it, and the pins of every package.
 CODE: tuple[str, ...] = ("src/ccanalysis", "requirements.lock")
@@ -101,13 +101,16 @@ def _files(root: Path, entries: Iterable[str | Path], suffixes: tuple[str, ...] 
 
 
 def run_inputs(root: Path, params: Mapping[str, object]) -> list[Path]:
-    """The data a run reads. On the synthetic stand-in, the export and the frame are made by the
-    run itself (stage 00) from the dictionary, the printed tables and the seed, so they are not
-    inputs; on a real export they are."""
-    entries: list[str | Path] = [str(params.get("dictionary") or DEFAULT_DICTIONARY), *FIXED_INPUTS]
-    if params.get("data_mode") != "synthetic":
-        entries += [str(params[k]) for k in ("export", "frame") if params.get(k)]
-    return _files(root, entries)
+    """The data a run reads: the export, the clinic frame, the dictionary, the recruitment counts.
+
+    On the synthetic stand-in the export and the frame are the committed files stage 00 writes
+    (byte for byte the same from the same code and seed), so they stand for everything the
+    synthesizer calibrates to; the paper's printed tables are no input of the analysis.
+    """
+    keys = ("export", "frame", "dictionary")
+    defaults = {"dictionary": str(DEFAULT_DICTIONARY)}
+    entries = [str(params.get(k) or defaults.get(k, "")) for k in keys]
+    return _files(root, [e for e in entries if e] + list(FIXED_INPUTS))
 
 
 def run_code(root: Path) -> list[Path]:
