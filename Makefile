@@ -130,16 +130,34 @@ $(EXECUTED): reports/%.ipynb: notebooks/%.ipynb $(READY) .make/params
 all: reports/index.html
 	@$(PY) -m ccanalysis.pipeline times
 
-# One process renders every executed notebook newer than its HTML (importing nbconvert costs ~3 s,
-# paid once rather than per notebook), then writes the index.
-# Notebooks of stages this run does not have (00_synthesize after a switch to DATA=redcap) are
-# removed first: a report on a real export never links a page of the synthetic run.
+# ---- reports/index.html: the landing page and both editions of every notebook (ccanalysis.report) --
+# One process renders every executed notebook whose pages are older than it or than the rendering
+# code (importing nbconvert is paid once rather than per notebook: reader's edition
+# reports/NN_*.html, edition with code reports/NN_*.code.html), then writes the landing page from
+# the outputs of the run. REPORT_FILES (from .make/deps.mk) are the modules and templates of
+# ccanalysis.report and all they import. Notebooks of stages this run does not have (00_synthesize
+# after a switch to DATA=redcap) are removed first: a report on a real export never links a page of
+# the synthetic run.
 STALE := $(filter-out $(EXECUTED),$(wildcard reports/[0-9][0-9]_*.ipynb))
-reports/index.html: $(EXECUTED) $(RUNNER_FILES)
-	$(if $(STALE),rm -f $(STALE) $(STALE:.ipynb=.html))
-	$(PY) -m ccanalysis.pipeline index --render $(EXECUTED) $(if $(filter synthetic,$(DATA)),--synthetic)
+reports/index.html: $(EXECUTED) $(REPORT_FILES)
+	$(if $(STALE),rm -f $(STALE) $(STALE:.ipynb=.html) $(STALE:.ipynb=.code.html))
+	$(PY) -m ccanalysis.report build $(EXECUTED)
 ifeq ($(PRIVACY),True)
 	$(PY) -m ccanalysis.privacy $(call q,$(EXPORT)) reports tables figures
+endif
+
+# ---- docs/: the committed reader's edition of the synthetic run (ccanalysis.report.site) ---------
+# `make docs` refreshes it; `make test` fails when it differs from what the code produces. A run on
+# a real export never writes it.
+.PHONY: docs
+ifeq ($(DATA),synthetic)
+docs: reports/index.html
+	$(PY) -m ccanalysis.report docs
+DOCS_CHECK := $(PY) -m ccanalysis.report docs --check
+else
+docs:
+	@echo "make docs: docs/ is the public snapshot of the synthetic stand-in, never of DATA=$(DATA)" >&2; exit 1
+DOCS_CHECK := @echo "docs/ check skipped: DATA=$(DATA) (the snapshot is of the synthetic run)"
 endif
 
 # ---- environment: .venv from the lock, the package, and the venv's own Jupyter kernel ------------
@@ -191,7 +209,11 @@ TUTORIAL_TESTS := $(PYTEST) -q -n $(JOBS) --dist loadfile --nbval-lax $(TUTORIAL
 E2E    := $(PYTEST) -q tests -m e2e
 
 # The pipeline is built in parallel, the three suites then run one after the other.
+# The pipeline is built in parallel, then the docs/ check and the suites one after the other; the
+# unit suite includes the browser tests (tests/test_browser.py: headless Chromium loads every page
+# of docs/; they skip, saying why, where Chromium is missing).
 test: reports/index.html
+	$(DOCS_CHECK)
 	$(UNIT)
 	$(NBVAL)
 	$(TUTORIAL_TESTS)

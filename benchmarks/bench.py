@@ -170,7 +170,7 @@ def bench_make(reps: int, html_reps: int) -> None:
         py = str(clone / ".venv" / "bin" / "python")
         for nb in NOTEBOOKS:
             vals = [
-                sh([py, "-m", "ccanalysis.pipeline", "html", f"reports/{nb}.ipynb"], clone)[0]
+                sh([py, "-m", "ccanalysis.report", "html", f"reports/{nb}.ipynb"], clone)[0]
                 for _ in range(html_reps)
             ]
             record("notebook", f"{nb} HTML render (process)", vals)
@@ -241,7 +241,7 @@ def bench_floor(clone: Path, reps: int) -> None:
         note="for reference: also imports jsonschema's rfc3987_syntax grammar (~0.9 s)",
     )
     html = [
-        sh([py, "-m", "ccanalysis.pipeline", "html", "floor.out.ipynb"], clone)[0]
+        sh([py, "-m", "ccanalysis.report", "html", "floor.out.ipynb"], clone)[0]
         for _ in range(reps)
     ]
     record("floor", "HTML render of that notebook (process)", html)

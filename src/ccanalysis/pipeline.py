@@ -7,23 +7,19 @@ prints the notebook, the cell and the error, keeps the partly executed notebook 
 ``DST.failed.ipynb`` for inspection, and exits non-zero. Each stage's time is appended to the run's
 timing file, printed by ``python -m ccanalysis.pipeline times`` at the end of ``make all``.
 
-``python -m ccanalysis.pipeline html NB`` renders an executed notebook to HTML, and ``index`` writes
-``reports/index.html``, linking every rendered notebook, table and figure.
+The executed notebooks are rendered, and ``reports/index.html`` written, by ``ccanalysis.report``.
 """
 
 from __future__ import annotations
 
 import argparse
-import html
 import json
 import os
 import sys
 import time
 from pathlib import Path
 
-from ccanalysis.io import write_text
 from ccanalysis.paths import project_root
-from ccanalysis.vocab import SYNTHETIC_LABEL
 
 KERNEL = "ccanalysis"
 TIMES = Path(".make/last-run.tsv")
@@ -88,6 +84,26 @@ def _kernel_config() -> object:
     )
 
 
+def _kernel_manager() -> type:
+    """The kernel manager of a stage: jupyter_client's, without the interrupt at shutdown.
+
+    jupyter_client interrupts a kernel (SIGINT) before asking it to shut down, in case a cell is
+    still running. Here no cell is (papermill shuts the kernel down after the last one finished),
+    but the kernel may still be finishing its last message; the interrupt then lands inside a
+    handler and ipykernel logs ``ERROR | KeyboardInterrupt caught in kernel`` into a successful
+    run's output. A timed-out cell is still interrupted: only the shutdown's interrupt is skipped.
+    """
+    from jupyter_client.manager import AsyncKernelManager
+
+    class ShutdownWithoutInterrupt(AsyncKernelManager):
+        async def _async_interrupt_kernel(self) -> None:
+            if self.shutting_down:
+                return
+            await super()._async_interrupt_kernel()
+
+    return ShutdownWithoutInterrupt
+
+
 def run(
     src: Path,
     dst: Path,
@@ -117,6 +133,7 @@ def run(
             progress_bar=False,  # whole lines only: make runs stages side by side
             request_save_on_cell_execute=False,
             config=_kernel_config(),
+            kernel_manager_class=_kernel_manager(),
         )
     except PapermillExecutionError:
         os.replace(tmp, failed)
@@ -152,23 +169,6 @@ def _strip_volatile(nb_path: Path) -> None:
     nb_path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
-def render_html(nb_path: Path, out: Path | None = None) -> Path:
-    """Render an executed notebook to HTML beside it (nbconvert's lab template), atomically."""
-    _skip_slow_optional_imports()
-    from nbconvert import HTMLExporter
-
-    out = out or nb_path.with_suffix(".html")
-    body, _ = HTMLExporter(template_name="lab").from_filename(str(nb_path))
-    return _touch(write_text(out, body))
-
-
-def _touch(path: Path) -> Path:
-    """Mark a make target as rebuilt even when its bytes did not change (``write_text`` keeps an
-    identical file's old time, which would leave make rebuilding it on every run)."""
-    os.utime(path)
-    return path
-
-
 def print_times(path: Path = TIMES) -> None:
     """Print the time per stage of this run (and remove the record), or say nothing was run."""
     if not path.exists():
@@ -183,53 +183,6 @@ def print_times(path: Path = TIMES) -> None:
     path.unlink()
 
 
-def write_index(root: Path, synthetic: bool) -> Path:
-    """Write ``reports/index.html`` linking every rendered notebook, table and figure."""
-    reports, tables, figures = root / "reports", root / "tables", root / "figures"
-
-    def links(paths: list[Path], base: Path) -> str:
-        if not paths:
-            return "<p><em>none yet</em></p>"
-        items = "".join(
-            f'<li><a href="{html.escape(os.path.relpath(p, base))}">{html.escape(p.name)}</a></li>'
-            for p in paths
-        )
-        return f"<ul>{items}</ul>"
-
-    notebooks = sorted(p for p in reports.glob("[0-9][0-9]_*.html"))
-    table_files = sorted(p for p in tables.glob("*") if p.is_file() and not p.name.startswith("."))
-    figure_files = sorted(
-        p for p in figures.glob("*") if p.is_file() and not p.name.startswith(".")
-    )
-    images = "".join(
-        f'<figure><img src="{html.escape(os.path.relpath(p, reports))}" style="max-width:48%">'
-        f"<figcaption>{html.escape(p.name)}</figcaption></figure>"
-        for p in figure_files
-        if p.suffix == ".png"
-    )
-    banner = (
-        f'<p style="background:#fde2c8;padding:0.5em;font-weight:bold">{html.escape(SYNTHETIC_LABEL)}</p>'
-        if synthetic
-        else ""
-    )
-    page = f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>ccanalysis: reports</title>
-<style>body{{font-family:system-ui,sans-serif;max-width:60em;margin:2em auto;line-height:1.4}}</style>
-</head><body>
-<h1>Care coordination survey (Solberg et al. 2024): reproduction</h1>
-{banner}
-<h2>Notebooks</h2>
-{links(notebooks, reports)}
-<h2>Tables</h2>
-{links(table_files, reports)}
-<h2>Figures</h2>
-{links(figure_files, reports)}
-{images}
-</body></html>
-"""
-    return _touch(write_text(reports / "index.html", page))
-
-
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m ccanalysis.pipeline")
     sub = parser.add_subparsers(dest="cmd", required=True)
@@ -238,31 +191,12 @@ def main(argv: list[str] | None = None) -> None:
     p_run.add_argument("dst", type=Path)
     p_run.add_argument("-p", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"))
     p_run.add_argument("-k", "--kernel", default=KERNEL)
-    p_html = sub.add_parser("html", help="render an executed notebook to HTML")
-    p_html.add_argument("notebook", type=Path)
     sub.add_parser("times", help="print the time per stage of this run")
-    p_index = sub.add_parser("index", help="write reports/index.html")
-    p_index.add_argument("--synthetic", action="store_true")
-    p_index.add_argument(
-        "--render",
-        nargs="*",
-        type=Path,
-        default=[],
-        help="executed notebooks to render to HTML first, where out of date",
-    )
     args = parser.parse_args(argv)
     if args.cmd == "run":
         run(args.src, args.dst, {k: _coerce(v) for k, v in args.p}, args.kernel)
-    elif args.cmd == "html":
-        render_html(args.notebook)
     elif args.cmd == "times":
         print_times()
-    elif args.cmd == "index":
-        for nb in args.render:
-            html_path = nb.with_suffix(".html")
-            if not html_path.exists() or html_path.stat().st_mtime < nb.stat().st_mtime:
-                render_html(nb, html_path)
-        write_index(project_root(), args.synthetic)
 
 
 if __name__ == "__main__":

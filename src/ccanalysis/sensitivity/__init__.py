@@ -52,7 +52,7 @@ from ccanalysis.sensitivity.standardization import N_BOOT, TARGETS, standardize
 from ccanalysis.sensitivity.verdicts import changes, conclusions, verdict
 from ccanalysis.spec import Spec, SpecRow, read_spec
 from ccanalysis.stage import Artifacts, Params
-from ccanalysis.vocab import DEFAULT_SEED
+from ccanalysis.vocab import CRITERIA, DEFAULT_SEED
 
 __all__ = [
     "ANALYSES",
@@ -187,13 +187,17 @@ def run(paths: Paths, params: Params, **options: object) -> Artifacts:
     files = write(
         out.results, paths.tables, out.tables, out.conclusions, synthetic=params.synthetic
     )
-    # the care model definition (issue #13): Tables 3 and 4 under every definition
-    summary, rows = definitions.definition_sensitivity(
-        clinics, spec, reference=params.definition, seed=params.seed
-    )
-    files |= definitions.write(
-        summary, rows, paths.tables, reference=params.definition, synthetic=params.synthetic
-    )
+    # the care model definition: Tables 3 and 4 under every definition (needs the criteria)
+    summary = rows = None
+    if set(CRITERIA) <= set(clinics.columns):
+        summary, rows = definitions.definition_sensitivity(
+            clinics, spec, reference=params.definition, seed=params.seed
+        )
+        files |= definitions.write(
+            summary, rows, paths.tables, reference=params.definition, synthetic=params.synthetic
+        )
+    else:
+        out.notes.append("No care model criteria in the clinic frame: no definition sensitivity.")
     return Artifacts(
         files,
         definitions=summary,

@@ -1,0 +1,628 @@
+"""The reviewer's edition: formatted DataFrames, notebook pages, the landing page, the snapshot."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import re
+from pathlib import Path
+
+import nbformat
+import pandas as pd
+import pytest
+from PIL import Image
+
+from ccanalysis.display import significant, table
+from ccanalysis.report import html, outputs, site
+from ccanalysis.report.__main__ import build
+from ccanalysis.report.notebooks import CODE, READER, Renderer, describe, output_path
+from ccanalysis.report.runcard import run_card, versions
+from ccanalysis.vocab import SYNTHETIC_LABEL
+
+ROOT = Path(__file__).resolve().parents[1]
+LABEL = SYNTHETIC_LABEL
+PARAMS = {
+    "data_mode": "synthetic",
+    "seed": 20240325,
+    "scale": 1,
+    "export": "data/raw/synthetic/cc_survey_export.csv",
+    "dictionary": "data/raw/cc_survey_dictionary.csv",
+    "frame": "data/raw/synthetic/clinic_frame.csv",
+    "privacy": False,
+    "min_cell": 11,
+}
+#: A table file as the tables stage writes it: the label three times.
+TABLE_HTML = f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>Table 3. Activities by Care Model</title>
+<style>body {{ font-family: serif; }} th {{ text-align: right; }}</style></head>
+<body>
+<p class="synthetic">{LABEL}</p>
+<table id="table3"><caption>{LABEL}<br>Table 3. Activities by Care Model</caption>
+<thead><tr><th>Characteristic</th><th>Total</th><th>P</th></tr></thead>
+<tbody><tr><td>Telephone</td><td>89</td><td>0.008</td></tr></tbody></table>
+<ol class="notes"><li>{LABEL}</li><li>All numbers except N, P and mean (SD) are percentages.</li></ol>
+</body></html>
+"""
+
+
+def _count(text: str, needle: str = LABEL) -> int:
+    return text.count(needle)
+
+
+# ---- display: how notebooks show a DataFrame ---------------------------------------------------
+
+
+def test_significant_digits_without_exponents() -> None:
+    assert significant(4.64038) == "4.64"
+    assert significant(-0.006996) == "-0.007"
+    assert significant(12345.6) == "12346"
+    assert significant(0.0954, 2) == "0.095"
+    assert significant(317.0) == "317"
+    assert significant(0.1196490) == "0.12"
+
+
+def test_table_formats_p_values_and_percentages_and_drops_row_numbers() -> None:
+    frame = pd.DataFrame(
+        {
+            "item": ["svc_spiritual", "comm_initiator", "panel_size"],
+            "p": [0.0000042726, 0.0535, 0.95],
+            "pct_equal": [98.4472, 100.0, 41.31455],
+            "difference": [-0.006996, 0.112649, 4.64038],
+            "n": [139, 178, 317],
+        },
+        index=[53, 189, 394],  # what is left of 0..n-1 after filtering: row numbers, not data
+    )
+    shown = table(frame)
+    assert list(shown.text.columns) == ["item", "p", "pct_equal", "difference", "n"]
+    assert list(shown.text["p"]) == ["<0.001", "0.054", ">0.9"]
+    assert list(shown.text["pct_equal"]) == ["98.4", "100.0", "41.3"]
+    assert list(shown.text["difference"]) == ["-0.007", "0.113", "4.64"]
+    assert list(shown.text["n"]) == ["139", "178", "317"]
+    assert "189" not in repr(shown)  # no row numbers
+    assert repr(shown).splitlines()[1].split() == [
+        "svc_spiritual",
+        "<0.001",
+        "98.4",
+        "-0.007",
+        "139",
+    ]
+
+
+def test_table_keeps_a_meaningful_index_as_columns_and_hides_the_synthetic_column() -> None:
+    cross = pd.DataFrame(
+        {"rural": [12, 30], "urban": [40, 235], "synthetic": [LABEL, LABEL]},
+        index=pd.Index(["small", "large"], name="system_size"),
+    )
+    shown = table(cross)
+    assert list(shown.text.columns) == ["system_size", "rural", "urban"]
+    assert list(shown.text["system_size"]) == ["small", "large"]
+    assert LABEL not in shown._repr_html_()
+
+
+def test_table_html_aligns_labels_left_and_numbers_right_and_is_reproducible() -> None:
+    frame = pd.DataFrame({"table": ["table1", "all"], "cells": [99, 483], "q": [0.0004821, 0.13]})
+    page = table(frame)._repr_html_()
+    uid = re.search(r'id="(T_\w+)"', page).group(1)
+    assert f"#{uid} td {{\n  text-align: left;" in page
+    assert f"#{uid} .col1 {{\n  text-align: right;\n  white-space: nowrap;" in page  # cells
+    assert f"#{uid} .col2 {{\n  text-align: right;" in page  # q
+    assert ".col0 {\n  text-align: right" not in page  # table: a label
+    assert "&lt;0.001" in page and ">0.13<" in page
+    assert "row_heading" not in page  # no index column
+    assert table(frame.copy())._repr_html_() == page  # nbval compares it: no random id
+
+
+# ---- HTML surgery --------------------------------------------------------------------------------
+
+
+def test_a_table_document_becomes_a_fragment_without_its_stylesheet() -> None:
+    text = html.fragment(TABLE_HTML)
+    assert "<style" not in text and "<title" not in text and "<body" not in text
+    assert text.startswith('<p class="synthetic">') and "</ol>" in text
+    assert html.fragment("<b>already a fragment</b>") == "<b>already a fragment</b>"
+
+
+def test_the_label_printed_three_times_in_a_table_file_is_removed_from_its_view() -> None:
+    root = html.parse(html.fragment(TABLE_HTML))
+    assert html.drop_label(root, LABEL) == 3
+    text = html.serialize(root)
+    assert _count(text) == 0
+    assert "<caption>Table 3. Activities by Care Model</caption>" in text  # the <br> went too
+    assert "<li>All numbers except N, P and mean (SD) are percentages.</li>" in text
+    assert text.count("<li>") == 1
+    assert "<td>Telephone</td>" in text
+
+
+def test_a_notebook_banner_goes_whole_and_other_text_stays() -> None:
+    banner = (
+        f"<blockquote><p><strong>{LABEL}.</strong> Numbers below come from it.</p></blockquote>"
+    )
+    root = html.parse(banner + f"<p>Kept: {LABEL} inside a sentence.</p>")
+    assert html.drop_label(root, LABEL) == 2
+    text = html.serialize(root)
+    assert "Numbers below" not in text and "<blockquote></blockquote>" in text
+    assert "<p>Kept: inside a sentence.</p>" in text
+
+
+def _png(path: Path, size: tuple[int, int] = (2000, 800), title: str = "") -> Path:
+    from PIL.PngImagePlugin import PngInfo
+
+    info = PngInfo()
+    if title:
+        info.add_text("Title", title)
+        info.add_text("Description", LABEL)
+    Image.new("RGBA", size, (20, 90, 160, 255)).save(path, pnginfo=info)
+    return path
+
+
+def test_a_linked_image_is_embedded_downscaled_and_links_to_its_full_file(tmp_path) -> None:
+    (tmp_path / "figures").mkdir()
+    _png(tmp_path / "figures" / "flow.png")
+    root = html.parse('<p>before</p><img src="../figures/flow.png"> after')
+    pages = tmp_path / "reports"
+    count = html.embed_images(root, pages, link=lambda p: f"../figures/{p.stem}.pdf")
+    assert count == 1
+    img = root.find(".//img")
+    assert img.getparent().tag == "a" and img.getparent().get("href") == "../figures/flow.pdf"
+    assert img.get("alt") == "flow"
+    data = base64.b64decode(img.get("src").removeprefix("data:image/png;base64,"))
+    with Image.open(io.BytesIO(data)) as shown:
+        assert shown.size == (html.DISPLAY_WIDTH, 400)  # 2000 x 800 at 1000 wide
+    assert html.serialize(root).endswith("</a> after")
+    with pytest.raises(FileNotFoundError, match="missing.png"):
+        html.embed_images(html.parse('<img src="missing.png">'), pages)
+
+
+# ---- the notebook pages --------------------------------------------------------------------------
+
+
+def _executed(path: Path, params: dict | None = None, image: str | None = None) -> Path:
+    """An executed notebook as papermill leaves it: both parameter cells, the setup cell's banner,
+    a table output with the label three times, a DataFrame, a figure by link."""
+    params = params or PARAMS
+    nb = nbformat.v4.new_notebook()
+    defaults = nbformat.v4.new_code_cell('data_mode = "synthetic"\nseed = 1')
+    defaults.metadata["tags"] = ["parameters"]
+    injected = nbformat.v4.new_code_cell(f"# Parameters\nseed = {params['seed']}\n")
+    injected.metadata["tags"] = ["injected-parameters"]
+    setup = nbformat.v4.new_code_cell("banner(params)")
+    banner = f"> **{LABEL}.** Numbers below come from the synthetic stand-in."
+    setup.outputs = [
+        nbformat.v4.new_output(
+            "execute_result", {"text/markdown": banner, "text/plain": "md"}, execution_count=1
+        )
+    ]
+    shown = nbformat.v4.new_code_cell("display(HTML(tables.render(table3)))")
+    shown.outputs = [
+        nbformat.v4.new_output("display_data", {"text/html": TABLE_HTML, "text/plain": "t"})
+    ]
+    quiet = nbformat.v4.new_code_cell("x = 1  # shows nothing")
+    cells = [
+        nbformat.v4.new_markdown_cell(
+            "# 03 · Tables 1–4\n\nThe paper's *tables* from the data. More."
+        ),
+        defaults,
+        injected,
+        setup,
+        shown,
+        quiet,
+    ]
+    if image:
+        fig = nbformat.v4.new_code_cell("figures.show(saved, root / 'reports')")
+        fig.outputs = [
+            nbformat.v4.new_output(
+                "execute_result",
+                {"text/html": f'<img src="{image}">', "text/plain": "img"},
+                execution_count=2,
+            )
+        ]
+        cells.append(fig)
+    for i, cell in enumerate(cells):
+        cell.id = f"03-{i:02d}"  # as in the project's notebooks (nbformat would draw random ids)
+    nb.cells = cells
+    nb.metadata["papermill"] = {"parameters": params, "default_parameters": {}}
+    nb.metadata["kernelspec"] = {"name": "ccanalysis", "display_name": "x", "language": "python"}
+    nb.metadata["language_info"] = {"name": "python", "pygments_lexer": "ipython3"}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, str(path))
+    return path
+
+
+@pytest.fixture(scope="module")
+def renderer() -> Renderer:
+    return Renderer(ROOT)
+
+
+def test_reader_edition_has_no_code_no_parameter_cells_one_label_and_a_run_card(
+    tmp_path, renderer
+) -> None:
+    (tmp_path / "figures").mkdir()
+    _png(tmp_path / "figures" / "flow.png", title="Figure 1. Flow")
+    executed = _executed(tmp_path / "reports" / "03_tables.ipynb", image="../figures/flow.png")
+    done = renderer.render(executed)
+    assert (done.title, done.summary) == ("03 · Tables 1–4", "The paper's tables from the data.")
+    reader = output_path(executed, READER).read_text()
+    assert output_path(executed, READER).name == "03_tables.html"
+    assert _count(reader) == 1  # the banner; the table file has it three times
+    assert 'class="synthetic-banner"' in reader
+    assert "seed = " not in reader and "banner(params)" not in reader  # no code at all
+    assert "Numbers below come from" not in reader  # the notebook's own banner is not repeated
+    assert "<dt>seed</dt><dd>20240325</dd>" in reader
+    assert "<dt>data</dt><dd>synthetic</dd>" in reader
+    assert re.search(r"<dt>code \+ inputs</dt><dd>sha256 [0-9a-f]{16}</dd>", reader)
+    assert "Table 3. Activities by Care Model" in reader and "<td>Telephone</td>" in reader
+    assert 'id="cell-id=' in reader and "x = 1" not in reader
+    # self-contained: styles inline, the figure embedded, nothing fetched
+    assert 'src="data:image/png;base64,' in reader and "../figures" not in reader
+    assert "<script" not in reader and "<link" not in reader and "http" not in reader
+    assert str(tmp_path) not in reader and "font-family: serif" not in reader
+
+
+def test_code_edition_shows_the_code_highlighted_but_not_the_parameter_cells(
+    tmp_path, renderer
+) -> None:
+    executed = _executed(tmp_path / "reports" / "03_tables.ipynb")
+    renderer.render(executed)
+    code = output_path(executed, CODE).read_text()
+    assert output_path(executed, CODE).name == "03_tables.code.html"
+    assert "banner</span><span" in code and "x</span> <span" in code  # highlighted by Pygments
+    assert ".highlight .k" in code  # with its stylesheet
+    assert "# Parameters" not in code and "seed = 1" not in code
+    assert '<a href="03_tables.html">' in code  # to the reader's edition
+    assert _count(code) == 1
+
+
+def test_a_page_is_the_same_bytes_whoever_renders_it_where(tmp_path, renderer) -> None:
+    first = _executed(tmp_path / "a" / "reports" / "03_tables.ipynb")
+    second = _executed(tmp_path / "b" / "reports" / "03_tables.ipynb")
+    renderer.render(first)
+    renderer.render(second)
+    for edition in (READER, CODE):
+        assert output_path(first, edition).read_bytes() == output_path(second, edition).read_bytes()
+
+
+def test_the_title_and_summary_of_a_notebook() -> None:
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_markdown_cell("# 06 · Replication\n\nWhat a `reviewer` reads. Then.")
+    ]
+    assert describe(nb, "06_replication") == ("06 · Replication", "What a reviewer reads.")
+    assert describe(nbformat.v4.new_notebook(), "06_replication") == ("06_replication", "")
+
+
+# ---- the run card ---------------------------------------------------------------------------------
+
+
+def _project(root: Path) -> Path:
+    (root / "src" / "ccanalysis").mkdir(parents=True)
+    (root / "src" / "ccanalysis" / "tables.py").write_text("ROWS = 1\n")
+    (root / "src" / "ccanalysis" / "report").mkdir()
+    (root / "src" / "ccanalysis" / "report" / "page.py").write_text("CSS = ''\n")
+    (root / "data" / "raw").mkdir(parents=True)
+    (root / "data" / "raw" / "cc_survey_dictionary.csv").write_text("field\nx\n")
+    (root / "data" / "raw" / "recruitment_flow.csv").write_text("key,value\na,1\n")
+    (root / "requirements.lock").write_text("pandas==3.1.1\n")
+    return root
+
+
+def test_the_content_hash_follows_code_and_inputs_not_the_rendering_or_the_place(tmp_path) -> None:
+    a, b = _project(tmp_path / "a"), _project(tmp_path / "b")
+    digest = run_card(a, PARAMS).digest
+    assert len(digest) == 16 and run_card(b, PARAMS).digest == digest  # no absolute paths
+    (b / "src" / "ccanalysis" / "report" / "page.py").write_text("CSS = 'bold'\n")
+    assert run_card(b, PARAMS).digest == digest  # rendering is not what made the results
+    (b / "src" / "ccanalysis" / "tables.py").write_text("ROWS = 2\n")
+    assert run_card(b, PARAMS).digest != digest
+    (a / "data" / "raw" / "recruitment_flow.csv").write_text("key,value\na,2\n")
+    assert run_card(a, PARAMS).digest != digest
+    assert run_card(_project(tmp_path / "c"), {**PARAMS, "seed": 1}).digest != digest
+
+
+def test_a_real_export_outside_the_project_is_hashed_by_name_and_content(tmp_path) -> None:
+    root = _project(tmp_path / "project")
+    export = tmp_path / "confidential" / "export.csv"
+    export.parent.mkdir()
+    export.write_text("record_id\n1\n")
+    params = {**PARAMS, "data_mode": "redcap", "export": str(export), "frame": str(export)}
+    digest = run_card(root, params).digest
+    export.write_text("record_id\n2\n")
+    assert run_card(root, params).digest != digest
+    assert str(tmp_path) not in repr(run_card(root, params).rows())
+
+
+def test_the_card_names_python_by_minor_version_and_hides_an_absolute_export_path() -> None:
+    import sys
+
+    assert versions()[0] == ("Python", f"{sys.version_info.major}.{sys.version_info.minor}")
+    names = [n for n, _ in versions()]
+    assert names[1:] == ["pandas", "numpy", "scipy", "statsmodels", "matplotlib"]
+    card = run_card(ROOT, {**PARAMS, "data_mode": "redcap", "export": "/home/me/export.csv"})
+    rows = dict(card.rows())
+    assert rows["export"] == "export.csv" and rows["data"] == "redcap"
+    assert not card.synthetic
+
+
+# ---- what the landing page reads -----------------------------------------------------------------
+
+
+def _long(rows: list[tuple]) -> pd.DataFrame:
+    cols = ["table", "item", "level", "group", "measure", "value", "diff", "diff_lo", "diff_hi"]
+    cols += ["q", "test", "note", "level_p"]  # a column the page does not know: ignored
+    return pd.DataFrame([(*r, *[None] * (len(cols) - len(r))) for r in rows], columns=cols)
+
+
+TABLE3 = _long(
+    [
+        ("table3", "n", "", "total", "n", 317),
+        ("table3", "n", "", "mn", "n", 178),
+        ("table3", "n", "", "isw", "n", 139),
+        ("table3", "svc_financial", "yes", "mn", "pct", 60.11236),
+        ("table3", "svc_financial", "yes", "isw", "pct", 89.208633, 29.096274, 19.781, 37.519),
+        ("table3", "svc_financial", "", "all", "p", 2.9e-09, None, None, None, 1.17e-07, "fisher"),
+        ("table3", "pt_comm_video", "always_mostly", "mn", "pct", 1.1),
+        ("table3", "pt_comm_video", "always_mostly", "isw", "pct", 0.0, -1.12, -4.0, 1.6),
+        ("table3", "pt_comm_video", "", "all", "p", 0.17, None, None, None, 0.24, "fisher"),
+        ("table3", "svc_spiritual", "yes", "mn", "pct", 30.337079),
+        ("table3", "svc_spiritual", "yes", "isw", "pct", 56.115108, 25.778, 14.846, 35.929),
+        ("table3", "svc_spiritual", "", "all", "p", 4.27e-06, None, None, None, 0.0499, "fisher"),
+    ]
+)
+TABLE2 = _long(
+    [
+        ("table2", "n", "", "mn", "n", 178),
+        ("table2", "n", "", "isw", "n", 139),
+        ("table2", "sw_on_team", "yes", "mn", "pct", 11.8),
+        ("table2", "sw_on_team", "yes", "isw", "pct", 100.0, 88.2, 82.0, 92.2),
+    ]
+)
+
+
+def test_clinics_per_model_items_that_differ_and_the_largest_differences() -> None:
+    tables = {"table2": TABLE2, "table3": TABLE3}
+    assert outputs.group_sizes(TABLE3) == {"total": 317, "mn": 178, "isw": 139}
+    tested = outputs.tested_items(tables)
+    assert list(tested["item"]) == ["svc_financial", "pt_comm_video", "svc_spiritual"]
+    assert list(tested["q"] < outputs.Q_LEVEL) == [True, False, True]
+    largest = outputs.largest_differences(tables, count=2)
+    # Table 2 defines the models (no q): its +88 points are not a result
+    assert list(largest["item"]) == ["svc_financial", "svc_spiritual"]
+    first = largest.iloc[0]
+    assert (first["mn"], first["isw"], first["diff"]) == (60.11236, 89.208633, 29.096274)
+    assert (first["diff_lo"], first["diff_hi"], first["q"]) == (19.781, 37.519, 1.17e-07)
+
+
+CONSISTENCY = [
+    {
+        "section": "pvalue",
+        "table": "table3",
+        "item": "comm_initiator",
+        "level": "care_coordinator+patient+equal",
+        "check": "p",
+        "test": "fisher",
+        "printed": "0.007",
+        "reference": "",
+        "p_min": "0.095412",
+        "p_max": "0.210355",
+        "verdict": "inconsistent",
+        "explanation": "Fisher's exact test on the whole printed distribution. Fisher's exact p ...",
+        "new_column": "ignored",
+    },
+    {
+        "section": "grim",
+        "table": "table3",
+        "item": "panel_size",
+        "level": "",
+        "check": "total_sd",
+        "printed": "72.8",
+        "reference": "73.021-73.123",
+        "verdict": "inconsistent",
+        "explanation": "Total SD from the group means, SDs and N.",
+    },
+    {
+        "section": "text",
+        "check": "Broad Approaches",
+        "printed": "80",
+        "reference": "82",
+        "verdict": "disagree",
+        "explanation": '"Overall, 80% felt very or somewhat satisfied" (Broad Approaches): '
+        "table 82 vs text 80: differs by +2 (tolerance 0.5). More detail.",
+    },
+    {"section": "pvalue", "table": "table1", "item": "degree", "verdict": "consistent"},
+]
+
+
+def test_a_cell_suppressed_in_privacy_mode_is_missing_and_shows_nothing(tmp_path) -> None:
+    private = TABLE3.astype({"value": object, "diff": object})
+    small = (private["item"] == "pt_comm_video") & (private["group"] == "isw")
+    private.loc[small, ["value", "diff"]] = "<11"
+    private.to_csv(tmp_path / "table3.csv", index=False)
+    long = outputs.read_long(tmp_path / "table3.csv")
+    assert long.loc[small.to_numpy(), "value"].isna().all()
+    assert outputs.group_sizes(long) == {"total": 317, "mn": 178, "isw": 139}
+    largest = outputs.largest_differences({"table3": long}, count=5)
+    assert "pt_comm_video" not in set(largest["item"])
+
+
+def test_each_inconsistent_row_gets_a_one_line_reason_and_an_anchor(tmp_path) -> None:
+    path = tmp_path / "replication_consistency.csv"
+    pd.DataFrame(CONSISTENCY).to_csv(path, index=False)
+    found = outputs.findings(path)
+    assert [f.anchor for f in found] == ["finding-1", "finding-2", "finding-3"]
+    p, sd, text = found
+    assert (p.where, p.what) == ("Table 3", "comm_initiator")  # a whole distribution: no level
+    assert (
+        p.reason
+        == "printed P = 0.007; the printed percentages allow P = 0.095–0.21 (Fisher's exact test)"
+    )
+    assert sd.reason == "printed 72.8; the other printed numbers imply 73.021-73.123"
+    assert (text.where, text.what) == (
+        "Broad Approaches",
+        "Overall, 80% felt very or somewhat satisfied",
+    )
+    assert text.reason == "table 82 vs text 80: differs by +2 (tolerance 0.5)."
+    assert text.verdict == "disagree" and text.explanation.endswith("More detail.")
+
+
+def test_replication_summary_reads_its_columns_by_name(tmp_path) -> None:
+    path = tmp_path / "replication_summary.csv"
+    path.write_text(
+        "table,cells,compared,equal,different,missing,pct_equal,extra\n"
+        "table1,99,99,98,1,0,99.0,x\nall,483,483,477,6,0,98.8,x\n"
+    )
+    frame = outputs.replication_summary(path)
+    assert list(frame.columns) == ["table", "cells", "equal", "different", "missing", "pct_equal"]
+    assert frame.iloc[-1].tolist() == ["all", 483, 477, 6, 0, 98.8]
+
+
+# ---- the landing page and the snapshot -----------------------------------------------------------
+
+
+def _outputs(root: Path, params: dict | None = None) -> Path:
+    """A run's outputs: a long table and its rendering, the replication files, a figure, an
+    executed notebook and its pages."""
+    tables, figures = root / "tables", root / "figures"
+    tables.mkdir(parents=True)
+    figures.mkdir()
+    TABLE3.to_csv(tables / "table3.csv", index=False)
+    synthetic = (params or PARAMS)["data_mode"] == "synthetic"
+    (tables / "table3.html").write_text(TABLE_HTML if synthetic else TABLE_HTML.replace(LABEL, ""))
+    (tables / "table3.docx").write_bytes(b"docx")
+    (tables / "table3.tex").write_text("\\begin{table}")
+    pd.DataFrame(CONSISTENCY).to_csv(tables / "replication_consistency.csv", index=False)
+    (tables / "replication_summary.csv").write_text(
+        "table,cells,compared,equal,different,missing,pct_equal\n"
+        "table3,184,184,181,3,0,98.4\nall,184,184,181,3,0,98.4\n"
+    )
+    _png(figures / "services_by_model.png", title="Services provided by care model (Table 3)")
+    _png(figures / "flow.png", title="Figure 1. Participant flow")
+    (figures / "flow.pdf").write_bytes(b"%PDF-1.4")
+    nb = _executed(root / "reports" / "03_tables.ipynb", params, image="../figures/flow.png")
+    (root / "notebooks").mkdir()
+    (root / "notebooks" / "03_tables.ipynb").write_text("{}")
+    return nb
+
+
+def test_the_landing_page_reads_like_a_supplement_in_order(tmp_path) -> None:
+    _outputs(tmp_path)
+    index = build([tmp_path / "reports" / "03_tables.ipynb"], tmp_path)
+    page = index.read_text()
+    assert index == tmp_path / "reports" / "index.html"
+    order = [
+        "<h1>Care Coordination",
+        'class="synthetic-banner"',
+        "A survey of 317 Minnesota primary care clinics",
+        'id="results"',
+        'id="replication"',
+        'id="tables"',
+        'id="figures"',
+        'id="notebooks"',
+        'id="downloads"',
+    ]
+    positions = [page.index(marker) for marker in order]
+    assert positions == sorted(positions)
+    assert _count(page) == 1
+    # headline: clinics per model, items after q, largest differences with CIs
+    assert "<b>139</b><span>clinics with the integrated social worker model" in page
+    assert "<b>2 of 3</b>" in page
+    assert "<td>60</td><td>89</td><td>+29.1</td><td>+19.8 to +37.5</td><td>&lt;0.001</td>" in page
+    # replication: cells per table, each finding with its reason linked to its explanation
+    assert "<td>Table 3</td><td>184</td><td>181</td><td>3</td>" in page
+    assert '<a href="#finding-1">printed P = 0.007;' in page and 'id="finding-1"' in page
+    assert 'id="finding-3"' in page and "Broad Approaches" in page
+    # every table inline with title and footnotes, every figure with its caption, Figure 1 first
+    assert "<caption>Table 3. Activities by Care Model</caption>" in page
+    assert "are percentages.</li>" in page
+    assert page.index("<b>Figure 1. Participant flow.</b>") < page.index("<b>Services provided")
+    assert '<a href="../figures/flow.pdf">PDF</a>' in page
+    # the notebooks, one line each, both editions; the downloads
+    assert '<a href="03_tables.html">reader' in page and '<a href="03_tables.code.html">' in page
+    assert "The paper&#39;s tables from the data." in page
+    for href in ("../tables/table3.csv", "../tables/table3.docx", "../tables/table3.tex"):
+        assert f'href="{href}"' in page
+    assert 'href="../tables/replication_summary.csv"' in page
+    assert str(tmp_path) not in page
+
+
+def test_landing_page_on_a_real_export_has_no_synthetic_label(tmp_path) -> None:
+    _outputs(tmp_path, {**PARAMS, "data_mode": "redcap", "privacy": True})
+    page = build([tmp_path / "reports" / "03_tables.ipynb"], tmp_path).read_text()
+    assert "SYNTHETIC" not in page and 'class="synthetic-banner"' not in page
+    assert "Table 3. Activities by Care Model" in page
+
+
+def test_the_landing_page_is_rebuilt_even_when_its_bytes_do_not_change(tmp_path) -> None:
+    import os
+
+    _outputs(tmp_path)
+    index = build([tmp_path / "reports" / "03_tables.ipynb"], tmp_path)
+    os.utime(index, (1_000_000, 1_000_000))
+    assert build([tmp_path / "reports" / "03_tables.ipynb"], tmp_path).stat().st_mtime > 1_000_000
+
+
+def test_snapshot_holds_the_reader_pages_tables_and_figure_pdfs_and_nothing_else(tmp_path) -> None:
+    _outputs(tmp_path)
+    build([tmp_path / "reports" / "03_tables.ipynb"], tmp_path)
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "ARCHITECTURE.md").write_text("# map\n")  # not the snapshot's: left alone
+    (docs / "99_gone.html").write_text("stale")  # the snapshot's, not produced any more
+    changed = site.build(tmp_path)
+    assert "index.html" in changed and "99_gone.html" in changed
+    names = sorted(p.relative_to(docs).as_posix() for p in docs.rglob("*") if p.is_file())
+    assert names == [
+        "03_tables.html",
+        "ARCHITECTURE.md",
+        "figures/flow.pdf",
+        "index.html",
+        "tables/replication_consistency.csv",
+        "tables/replication_summary.csv",
+        "tables/table3.csv",
+        "tables/table3.docx",
+        "tables/table3.html",
+        "tables/table3.tex",
+    ]
+    reader = (tmp_path / "reports" / "03_tables.html").read_bytes()
+    assert (docs / "03_tables.html").read_bytes() == reader
+    index = (docs / "index.html").read_text()
+    assert 'href="tables/table3.csv"' in index and 'href="figures/flow.pdf"' in index
+    assert 'href="03_tables.code.html"' not in index and ">PNG</a>" not in index
+    assert site.differences(tmp_path) == []
+    (docs / "tables" / "table3.csv").write_text("edited")
+    (docs / "figures" / "flow.pdf").unlink()
+    assert site.differences(tmp_path) == ["figures/flow.pdf: missing", "tables/table3.csv: differs"]
+
+
+def test_a_run_on_a_real_export_never_writes_the_snapshot(tmp_path) -> None:
+    _outputs(tmp_path, {**PARAMS, "data_mode": "redcap", "privacy": True})
+    build([tmp_path / "reports" / "03_tables.ipynb"], tmp_path)
+    with pytest.raises(site.SnapshotError, match="synthetic stand-in.*03_tables.ipynb"):
+        site.build(tmp_path)
+    assert not (tmp_path / "docs").exists()
+
+
+# ---- the committed snapshot ------------------------------------------------------------------------
+
+DOCS = ROOT / "docs"
+STAMP = re.compile(r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}|\b\d+(\.\d+)? ?(s|ms|seconds)\b")
+
+
+def test_the_committed_snapshot_names_no_time_duration_or_absolute_path() -> None:
+    pages = sorted(DOCS.glob("*.html"))
+    assert [p.name for p in pages][0] == "00_synthesize.html" and DOCS / "index.html" in pages
+    for page in pages:
+        text = page.read_text()
+        assert _count(text) == 1, page.name  # one banner per page
+        assert not STAMP.search(re.sub(r"data:image/png;base64,[^\"]+", "", text)), page.name
+        assert not re.search(r"(/home/|/work/|/tmp/|/root/|/Users/|[A-Z]:\\\\)", text), page.name
+        assert "<script" not in text and 'src="http' not in text, page.name
+
+
+def test_the_committed_snapshot_links_only_files_it_holds() -> None:
+    index = (DOCS / "index.html").read_text()
+    for href in re.findall(r'href="([^"#][^"]*)"', index):
+        assert (DOCS / href).is_file(), href
+    for anchor in re.findall(r'href="#([^"]+)"', index):
+        assert f'id="{anchor}"' in index, anchor
+    summary = json.dumps(sorted(p.name for p in (DOCS / "figures").iterdir()))
+    assert ".png" not in summary  # the pages embed the screen versions; the files are PDFs
