@@ -16,8 +16,8 @@ from ccanalysis.paths import project_root
 ROOT = project_root()
 SRC = ROOT / "src"
 #: Stages in pipeline order (top-level module or package of ccanalysis -> rank). ``analysis`` is the
-#: table engine the tables stage is built on, so it ranks with it; ``report`` renders what all
-#: stages wrote. Every other module is a leaf that any stage may use and that uses no stage.
+#: table engine the tables stage is built on, so it ranks with it. Every other module is a leaf that
+#: any stage may use and that uses no stage, or a tool.
 STAGE_RANK: dict[str, int] = {
     "synth": 0,
     "clean": 1,
@@ -27,10 +27,10 @@ STAGE_RANK: dict[str, int] = {
     "sensitivity": 4,
     "figures": 5,
     "replication": 6,
-    "report": 7,
 }
-#: The tools make runs: nothing in the library imports them.
-TOOLS = {"pipeline", "makedeps"}
+#: The tools make runs (the notebook runner, make's prerequisites, the pages from what the stages
+#: wrote): nothing in the library imports them; they may import anything.
+TOOLS = {"pipeline", "makedeps", "report"}
 MAX_LINES = 850
 
 

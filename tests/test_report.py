@@ -295,10 +295,19 @@ def test_the_title_and_summary_of_a_notebook() -> None:
 
 
 def _project(root: Path) -> Path:
-    (root / "src" / "ccanalysis").mkdir(parents=True)
-    (root / "src" / "ccanalysis" / "tables.py").write_text("ROWS = 1\n")
-    (root / "src" / "ccanalysis" / "report").mkdir()
-    (root / "src" / "ccanalysis" / "report" / "page.py").write_text("CSS = ''\n")
+    """A project with one stage notebook (03_tables, importing ``ccanalysis.tables``), the
+    rendering code, the run's inputs and the lock."""
+    pkg = root / "src" / "ccanalysis"
+    (pkg / "report").mkdir(parents=True)
+    (pkg / "__init__.py").write_text("")
+    (pkg / "tables.py").write_text("from ccanalysis import vocab\nROWS = 1\n")
+    (pkg / "vocab.py").write_text("TOTAL = 'total'\n")
+    (pkg / "figures.py").write_text("DPI = 200\n")
+    (pkg / "report" / "page.py").write_text("CSS = ''\n")
+    (root / "notebooks").mkdir()
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("from ccanalysis import tables", id="c0")]
+    nbformat.write(nb, str(root / "notebooks" / "03_tables.ipynb"))
     (root / "data" / "raw").mkdir(parents=True)
     (root / "data" / "raw" / "cc_survey_dictionary.csv").write_text("field\nx\n")
     (root / "data" / "raw" / "recruitment_flow.csv").write_text("key,value\na,1\n")
@@ -307,16 +316,28 @@ def _project(root: Path) -> Path:
 
 
 def test_the_content_hash_follows_code_and_inputs_not_the_rendering_or_the_place(tmp_path) -> None:
+    """A page's hash covers what make tracks for its stage: the modules its notebook executes
+    (through other modules too), the files the stage reads, the parameters; not the rendering
+    code, not where the project is, not a module or input of another stage."""
     a, b = _project(tmp_path / "a"), _project(tmp_path / "b")
-    digest = run_card(a, PARAMS).digest
-    assert len(digest) == 16 and run_card(b, PARAMS).digest == digest  # no absolute paths
+
+    def page(root: Path, params: dict = PARAMS) -> str:
+        return run_card(root, params, root / "notebooks" / "03_tables.ipynb").digest
+
+    digest = page(a)
+    assert len(digest) == 16 and page(b) == digest  # no absolute paths
     (b / "src" / "ccanalysis" / "report" / "page.py").write_text("CSS = 'bold'\n")
-    assert run_card(b, PARAMS).digest == digest  # rendering is not what made the results
-    (b / "src" / "ccanalysis" / "tables.py").write_text("ROWS = 2\n")
-    assert run_card(b, PARAMS).digest != digest
-    (a / "data" / "raw" / "recruitment_flow.csv").write_text("key,value\na,2\n")
-    assert run_card(a, PARAMS).digest != digest
-    assert run_card(_project(tmp_path / "c"), {**PARAMS, "seed": 1}).digest != digest
+    assert page(b) == digest  # rendering is not what made the results
+    (b / "src" / "ccanalysis" / "figures.py").write_text("DPI = 300\n")
+    assert page(b) == digest  # another stage's module
+    (b / "data" / "raw" / "recruitment_flow.csv").write_text("key,value\na,2\n")
+    assert page(b) == digest  # another stage's input (05 reads it)...
+    assert run_card(b, PARAMS).digest != run_card(a, PARAMS).digest  # ...but the run's card moves
+    (b / "src" / "ccanalysis" / "vocab.py").write_text("TOTAL = 'all'\n")
+    assert page(b) != digest  # imported through tables
+    (a / "data" / "raw" / "cc_survey_dictionary.csv").write_text("field\ny\n")
+    assert page(a) != digest  # 03 reads the dictionary
+    assert page(_project(tmp_path / "c"), {**PARAMS, "seed": 1}) != digest
 
 
 def test_a_real_export_outside_the_project_is_hashed_by_name_and_content(tmp_path) -> None:

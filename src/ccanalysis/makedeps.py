@@ -230,7 +230,7 @@ def notebook_code(path: Path) -> str:
     """The Python of a notebook's code cells (IPython magics and shell lines left out)."""
     nb = json.loads(path.read_text(encoding="utf-8"))
     lines = []
-    for cell in nb["cells"]:
+    for cell in nb.get("cells", []):
         if cell["cell_type"] != "code":
             continue
         src = "".join(cell["source"])
@@ -256,13 +256,13 @@ def _overlap(a: str, b: str) -> bool:
     return a == b or fnmatch.fnmatchcase(a, b) or fnmatch.fnmatchcase(b, a)
 
 
-def _input_path(pattern: str, inputs: Mapping[str, str]) -> str:
+def input_path(pattern: str, inputs: Mapping[str, str]) -> str:
     return inputs[pattern[1:-1]] if pattern[1:-1] in INPUTS and pattern[0] == "{" else pattern
 
 
 def upstream(stage: str, inputs: Mapping[str, str], active: Iterable[str]) -> list[str]:
     """The active stages whose outputs ``stage`` reads (``inputs``: the run's input paths)."""
-    reads = [_input_path(p, inputs) for p in STAGES[stage].reads]
+    reads = [input_path(p, inputs) for p in STAGES[stage].reads]
     order = list(STAGES)
     return [
         other
@@ -322,11 +322,11 @@ def fragment(
     for stage in active:
         files = sorted(str(known[m].relative_to(root)) for m in mods[stage])
         data = sorted({_make_path(d, inputs) for m in mods[stage] for d in MODULE_DATA.get(m, ())})
-        produced = {_input_path(p, inputs) for s in active for p in STAGES[s].writes}
+        produced = {input_path(p, inputs) for s in active for p in STAGES[s].writes}
         reads = [
             _make_path(p, inputs)
             for p in STAGES[stage].reads
-            if not any(_overlap(_input_path(p, inputs), w) for w in produced)
+            if not any(_overlap(input_path(p, inputs), w) for w in produced)
         ]
         after = [f"reports/{s}.ipynb" for s in upstream(stage, inputs, active)]
         prereqs = [f"notebooks/{stage}.ipynb", *files, *data, *reads, *after]

@@ -16,17 +16,11 @@ from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
-from ccanalysis.paths import DEFAULT_DICTIONARY
+from ccanalysis import makedeps
+from ccanalysis.paths import DEFAULT_DICTIONARY, DEFAULT_EXPORT, DEFAULT_FRAME
 
 #: The packages whose versions a card lists (the full pins are in requirements.lock).
 PACKAGES: tuple[str, ...] = ("pandas", "numpy", "scipy", "statsmodels", "matplotlib")
-#: Inputs of every run besides the export, frame and dictionary: the recruitment counts.
-FIXED_INPUTS: tuple[str, ...] = ("data/raw/recruitment_flow.csv",)
-#: The code: the library (its rendering excepted: it shows results, it does not make them), the
-#: table specification within it, and the pins of every package.
-CODE: tuple[str, ...] = ("src/ccanalysis", "requirements.lock")
-CODE_SUFFIXES = (".py", ".csv", ".lock")
-RENDERING = "src/ccanalysis/report"
 #: Hex digits of the hash a card shows (64 bits: no two runs of a project collide by chance).
 DIGEST_CHARS = 16
 
@@ -81,46 +75,52 @@ def versions(packages: Iterable[str] = PACKAGES) -> tuple[tuple[str, str], ...]:
     return tuple(out)
 
 
-def _files(root: Path, entries: Iterable[str | Path], suffixes: tuple[str, ...] = ()) -> list[Path]:
-    """The files of ``entries`` (files, or folders walked), sorted, caches and dotfiles left out."""
-    found: list[Path] = []
-    for entry in entries:
-        path = root / entry
-        if path.is_file():
-            found.append(path)
-        elif path.is_dir():
-            found += [
-                f
-                for f in path.rglob("*")
-                if f.is_file()
-                and "__pycache__" not in f.parts
-                and not f.name.startswith(".")
-                and (not suffixes or f.suffix in suffixes)
-            ]
-    return sorted(set(found))
+def _inputs(params: Mapping[str, object]) -> dict[str, str]:
+    """The run's input paths as the parameters name them (the project's defaults otherwise)."""
+    defaults = {
+        "export": str(DEFAULT_EXPORT),
+        "dictionary": str(DEFAULT_DICTIONARY),
+        "frame": str(DEFAULT_FRAME),
+    }
+    return {k: str(params.get(k) or v) for k, v in defaults.items()}
 
 
-def run_inputs(root: Path, params: Mapping[str, object]) -> list[Path]:
-    """The data a run reads: the export, the clinic frame, the dictionary, the recruitment counts.
+def run_files(
+    root: Path, params: Mapping[str, object], stages: Iterable[str] | None = None
+) -> list[Path]:
+    """The files that made the pages of ``stages`` (default: every stage of the run).
 
-    On the synthetic stand-in the export and the frame are the committed files stage 00 writes
-    (byte for byte the same from the same code and seed), so they stand for everything the
-    synthesizer calibrates to; the paper's printed tables are no input of the analysis.
+    Per stage, as ``make`` sees it (:mod:`ccanalysis.makedeps`): its notebook, the ``ccanalysis``
+    modules it executes (its imports' closure and the runner's) with the package data they read,
+    and the files it reads (the run's inputs by ``params``, the study's fixed inputs, the outputs
+    of earlier stages), plus the lock. The rendering code is not among them: it shows results, it
+    does not make them. So a page's hash changes exactly when ``make`` re-runs its stage for a
+    reason that can change what it shows, and a snapshot never holds a stale card.
     """
-    keys = ("export", "frame", "dictionary")
-    defaults = {"dictionary": str(DEFAULT_DICTIONARY)}
-    entries = [str(params.get(k) or defaults.get(k, "")) for k in keys]
-    return _files(root, [e for e in entries if e] + list(FIXED_INPUTS))
-
-
-def run_code(root: Path) -> list[Path]:
-    """The code of a run: the library without its rendering, the specification, the lock."""
-    rendering = root / RENDERING
-    return [
-        f
-        for f in _files(root, CODE, CODE_SUFFIXES)
-        if rendering not in f.parents and f != rendering
-    ]
+    root = Path(root)
+    inputs = _inputs(params)
+    active = makedeps.active_stages(str(params.get("data_mode", "synthetic")))
+    chosen = [s for s in (stages if stages is not None else active) if s in makedeps.STAGES]
+    known = makedeps.modules(root / "src")
+    graph = makedeps.import_graph(root / "src")
+    runner = makedeps.closure([makedeps.RUNNER], graph) if makedeps.RUNNER in graph else set()
+    files: set[Path] = {root / "requirements.lock"}
+    for stage in chosen:
+        notebook = root / "notebooks" / f"{stage}.ipynb"
+        mods = set(runner)
+        if notebook.is_file():
+            files.add(notebook)
+            mods |= makedeps.closure(makedeps.notebook_imports(notebook, root / "src"), graph)
+        files |= {known[m] for m in mods}
+        patterns = [d for m in mods for d in makedeps.MODULE_DATA.get(m, ())]
+        patterns += [makedeps.input_path(p, inputs) for p in makedeps.STAGES[stage].reads]
+        for pattern in patterns:
+            path = Path(pattern)
+            base = path if path.is_absolute() else root / path
+            files |= (
+                set(base.parent.glob(base.name)) if "*" in pattern or "?" in pattern else {base}
+            )
+    return sorted(f for f in files if f.is_file() and "__pycache__" not in f.parts)
 
 
 def content_hash(root: Path, files: Iterable[Path], params: Mapping[str, object]) -> str:
@@ -135,8 +135,10 @@ def content_hash(root: Path, files: Iterable[Path], params: Mapping[str, object]
     return h.hexdigest()
 
 
-def _run_digest(root: Path, params: Mapping[str, object]) -> str:
-    return content_hash(root, run_code(root) + run_inputs(root, params), params)
+def _run_digest(
+    root: Path, params: Mapping[str, object], stages: Iterable[str] | None = None
+) -> str:
+    return content_hash(root, run_files(root, params, stages), params)
 
 
 def parameters(nb: Mapping) -> dict[str, object]:
@@ -145,9 +147,8 @@ def parameters(nb: Mapping) -> dict[str, object]:
 
 
 def run_card(root: Path, params: Mapping[str, object], source: Path | None = None) -> RunCard:
-    """The card of a run with ``params``; with ``source`` (a notebook under ``notebooks/``), of
-    that notebook's page: its hash covers the notebook too."""
-    digest = _run_digest(Path(root), params)
-    if source is not None and source.is_file():
-        digest = hashlib.sha256(digest.encode() + b"\0" + source.read_bytes()).hexdigest()
+    """The card of a run with ``params``: of the whole run, or with ``source`` (a notebook under
+    ``notebooks/``) of that stage's page (:func:`run_files` of that stage only)."""
+    stages = [source.stem] if source is not None else None
+    digest = _run_digest(Path(root), params, stages)
     return RunCard(dict(params), versions(), digest[:DIGEST_CHARS])
