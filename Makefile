@@ -207,6 +207,10 @@ TUTORIALS := $(wildcard notebooks/tutorials/*.ipynb)
 TUTORIAL_TESTS := $(PYTEST) -q -n $(JOBS) --dist loadfile --nbval-lax $(TUTORIALS) \
   --nbval-kernel-name $(KERNEL) --nbval-cell-timeout 300
 E2E    := $(PYTEST) -q tests -m e2e
+# What every stage wrote, before nbval re-executes the notebooks (and with them every stage's run):
+# an e2e test checks that the files come out byte for byte the same.
+OUTPUT_SUMS := find tables figures data/processed data/raw/synthetic -type f ! -name '.*' -print0 \
+  | sort -z | xargs -0 sha256sum
 
 # The pipeline is built in parallel, the three suites then run one after the other.
 # The pipeline is built in parallel, then the docs/ check and the suites one after the other; the
@@ -215,6 +219,7 @@ E2E    := $(PYTEST) -q tests -m e2e
 test: reports/index.html
 	$(DOCS_CHECK)
 	$(UNIT)
+	@$(OUTPUT_SUMS) > .make/outputs-before-nbval.sha256
 	$(NBVAL)
 	$(TUTORIAL_TESTS)
 	$(E2E)
