@@ -964,6 +964,8 @@ def test_difference_plot_draws_the_groups_of_a_sensitivity_analysis() -> None:
     pd.testing.assert_frame_equal(
         F.difference_data(u.results, spec, compare=("True", "False")), F.difference_data(u, spec)
     )
+    with pytest.raises(ValueError, match="the analysis compares True - False, not False - True"):
+        F.difference_plot(u, spec, synthetic=False, compare=("False", "True"))
 
 
 def test_read_study_facts_checks_every_value(tmp_path) -> None:

@@ -109,8 +109,11 @@ def difference_data(
     file's ``label`` when it has one).
     """
     source, sens = _read(sensitivity)
-    if compare is None:
-        compare = sensitivity.groups.compare if isinstance(sensitivity, Sensitivity) else None
+    if isinstance(sensitivity, Sensitivity):
+        own = sensitivity.groups.compare
+        if compare is not None and tuple(compare) != own:
+            raise ValueError(f"the analysis compares {' - '.join(own)}, not {' - '.join(compare)}")
+        compare = own
     compare = compare or CLINIC_COMPARISON
     missing = [c for c in SENSITIVITY_COLUMNS if c not in sens.columns]
     if missing:
