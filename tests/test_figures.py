@@ -80,6 +80,15 @@ SPEC = spec_of(
         ),
         (
             "table3",
+            "",
+            "panel_size",
+            "",
+            "Patient panel size/care coordinator – Mean (SD)",
+            "mean_sd",
+            "full",
+        ),
+        (
+            "table3",
             "Patient panel seems:",
             "panel_judgement",
             "about_right",
@@ -193,110 +202,59 @@ def make_table1() -> pd.DataFrame:
     return long_rows("table1", rows)
 
 
+#: The care models' group columns of a sensitivity output.
+GROUP_VALUES = {"value_mn": 50.0, "value_isw": 55.0, "n_mn": 178, "n_isw": 139}
+
+
+def sensitivity_frame(rows: list[tuple], groups: dict | None = None) -> pd.DataFrame:
+    """A sensitivity output in the stage's format (:data:`ccanalysis.sensitivity.COLUMNS`) from
+    (table, item, level, analysis, estimate, ci_low, ci_high, p, unit, note) rows; ``groups``:
+    the group columns (default the care models')."""
+    cols = ["table", "item", "level", "analysis", "estimate", "ci_low", "ci_high", "p", "unit"]
+    frame = pd.DataFrame(rows, columns=[*cols, "note"])
+    return frame.assign(
+        method="", label="", **(groups or GROUP_VALUES), clusters=42, rho=np.nan, replicates=pd.NA
+    )
+
+
 def make_sensitivity() -> pd.DataFrame:
-    cols = [
-        "table",
-        "item",
-        "level",
-        "analysis",
-        "measure",
-        "estimate",
-        "ci_low",
-        "ci_high",
-        "p",
-        "note",
-    ]
+    """Differences isw - mn of the stage's analyses: shares in percentage points, means in the
+    item's unit (two units), a row without an interval."""
+    nan = np.nan
     rows = [
-        (
-            "table3",
-            "panel_judgement",
-            "about_right",
-            "unadjusted",
-            "pp_diff",
-            5.0,
-            -3.0,
-            13.0,
-            0.2,
-            "",
-        ),
+        ("table3", "panel_judgement", "about_right", "unadjusted", 5.0, -3.0, 13.0, 0.2, "pp"),
         (
             "table3",
             "panel_judgement",
             "about_right",
             "standardized_isw",
-            "pp_diff",
             4.0,
             -5.0,
             12.0,
             0.3,
-            "",
+            "pp",
         ),
-        (
-            "table3",
-            "panel_judgement",
-            "about_right",
-            "gee_care_system",
-            "risk_diff",
-            0.06,
-            -0.02,
-            0.14,
-            0.1,
-            "",
-        ),
-        (
-            "table3",
-            "panel_judgement",
-            "about_right",
-            "gee_care_system",
-            "odds_ratio",
-            1.3,
-            0.9,
-            1.8,
-            0.1,
-            "",
-        ),
-        (
-            "table3",
-            "panel_judgement",
-            "too_many",
-            "unadjusted",
-            "pp_diff",
-            -2.0,
-            -9.0,
-            5.0,
-            0.5,
-            "",
-        ),
-        ("table3", "svc_social_needs", "yes", "unadjusted", "pp_diff", 24.9, 15.0, 33.0, 0.001, ""),
-        (
-            "table3",
-            "svc_social_needs",
-            "yes",
-            "gee_coordinator",
-            "risk_diff",
-            0.22,
-            0.10,
-            0.35,
-            0.01,
-            "",
-        ),
-        ("table3", "hours_cc_week", "", "unadjusted", "mean_diff", 10.2, 5.1, 15.3, 0.001, ""),
-        ("table3", "hours_cc_week", "", "standardized_isw", "mean_diff", 9.0, 3.0, 15.0, 0.01, ""),
-        ("table4", "support_space", "yes", "unadjusted", "pp_diff", -8.0, -18.0, 2.0, 0.1, ""),
+        ("table3", "panel_judgement", "about_right", "gee_care_system", 6.0, -2.0, 14.0, 0.1, "pp"),
+        ("table3", "panel_judgement", "too_many", "unadjusted", -2.0, -9.0, 5.0, 0.5, "pp"),
+        ("table3", "svc_social_needs", "yes", "unadjusted", 24.9, 15.0, 33.0, 0.001, "pp"),
+        ("table3", "svc_social_needs", "yes", "gee_coordinator", 22.0, 10.0, 35.0, 0.01, "pp"),
+        ("table3", "hours_cc_week", "", "unadjusted", 10.2, 5.1, 15.3, 0.001, "hours/week"),
+        ("table3", "hours_cc_week", "", "standardized_isw", 9.0, 3.0, 15.0, 0.01, "hours/week"),
+        ("table3", "panel_size", "", "unadjusted", -40.0, -190.0, 110.0, 0.6, "patients"),
+        ("table4", "support_space", "yes", "unadjusted", -8.0, -18.0, 2.0, 0.1, "pp"),
         (
             "table4",
             "community_available",
             "most_of_the_time",
             "unadjusted",
-            "pp_diff",
             3.0,
-            np.nan,
-            np.nan,
-            np.nan,
-            "no interval",
+            nan,
+            nan,
+            nan,
+            "pp",
         ),
     ]
-    return pd.DataFrame(rows, columns=cols)
+    return sensitivity_frame([(*r, "no interval" if np.isnan(r[5]) else "") for r in rows])
 
 
 def make_clinics(n_isw: int = 139, n_mn: int = 178, n_coordinators: int = 213) -> pd.DataFrame:
@@ -600,41 +558,58 @@ def test_services_total_is_computed_when_the_table_has_none(table3_long) -> None
     assert data["total"].iloc[0] == pytest.approx((70.2 + 95.1) / 2)
 
 
-def test_difference_plot_draws_every_interval_on_the_percentage_point_scale(
-    sensitivity_long,
-) -> None:
-    data = F.difference_data(sensitivity_long, SPEC)
-    assert "odds_ratio" not in set(data["measure"])
-    gee = data[(data["analysis"] == "gee_care_system")]
-    assert gee[["estimate", "ci_low", "ci_high"]].to_numpy().tolist() == [
-        pytest.approx([6.0, -2.0, 14.0])
-    ]
-    fig = F.difference_plot(sensitivity_long, SPEC, synthetic=False)
-    drawn = []
-    for coll in F.artists_with_gid(fig, "ci:"):
+def _intervals(fig: Figure, prefix: str = "ci:") -> list[tuple]:
+    """(table, panel, analysis, low, high, y) of every interval drawn."""
+    out = []
+    for coll in F.artists_with_gid(fig, prefix):
         _, table, panel, analysis = coll.get_gid().split(":")
-        for seg in coll.get_segments():
-            (x0, y0), (x1, y1) = seg
+        for (x0, y0), (x1, y1) in coll.get_segments():
             assert y0 == y1
-            drawn.append((table, panel, analysis, x0, x1))
+            out.append((table, panel, analysis, x0, x1, y0))
+    return out
+
+
+def test_difference_plot_draws_every_interval_at_its_value(sensitivity_long) -> None:
+    from ccanalysis.sensitivity import COLUMNS
+
+    assert set(sensitivity_long.columns) == set(COLUMNS)  # the stage's format
+    data = F.difference_data(sensitivity_long, SPEC)
+    assert list(data.columns) == list(F.DIFFERENCE_COLUMNS)
+    gee = data[(data["analysis"] == "gee_care_system")]
+    assert gee[["estimate", "ci_low", "ci_high"]].to_numpy().tolist() == [[6.0, -2.0, 14.0]]
+    # the panel is the unit's: percentage points, or a mean difference in the item's unit
+    assert dict(zip(data["item"], data["panel"], strict=True)) == {
+        "panel_judgement": "pp",
+        "svc_social_needs": "pp",
+        "hours_cc_week": "mean",
+        "panel_size": "mean",
+        "support_space": "pp",
+        "community_available": "pp",
+    }
+    fig = F.difference_plot(sensitivity_long, SPEC, synthetic=False)
+    drawn = _intervals(fig)
     expected = data[data["ci_low"].notna()]
-    assert len(drawn) == len(expected) == 9
-    got = sorted((t, p, a, round(lo, 9), round(hi, 9)) for t, p, a, lo, hi in drawn)
+    assert len(drawn) == len(expected) == 10
+    got = sorted((t, p, a, lo, hi) for t, p, a, lo, hi, _ in drawn)
     want = sorted(
-        (r.table, r.panel, r.analysis, round(r.ci_low, 9), round(r.ci_high, 9))
-        for r in expected.itertuples()
+        (r.table, r.panel, r.analysis, r.ci_low, r.ci_high) for r in expected.itertuples()
     )
     assert got == want
     # the row without an interval still shows its estimate
     est = [x for a in F.artists_with_gid(fig, "est:table4:pp:unadjusted") for x in a.get_xdata()]
     assert sorted(est) == [-8.0, 3.0]
-    # mean differences on a panel of their own, in the item's units
+    # mean differences on a panel of their own, one axis per unit, each labelled with its unit
     means = F.artists_with_gid(fig, "ci:table3:mean:")
-    assert sorted(seg[1][0] for c in means for seg in c.get_segments()) == [15.0, 15.3]
+    assert sorted(seg[1][0] for c in means for seg in c.get_segments()) == [15.0, 15.3, 110.0]
+    assert len({id(c.axes) for c in means}) == 2
+    by_axis = {c.axes.get_xlabel(): c.axes.get_xlim() for c in means}
+    assert set(by_axis) == {"ISW - MN, hours/week", "ISW - MN, patients"}
+    assert by_axis["ISW - MN, patients"][1] > 110.0 > by_axis["ISW - MN, hours/week"][1]
+    pp_axes = {c.axes for c in F.artists_with_gid(fig, "ci:") if ":pp:" in c.get_gid()}
+    assert {ax.get_xlabel() for ax in pp_axes} == {"ISW - MN, percentage points"}
     text = F.figure_texts(fig)
     assert "Patient panel seems" in text and "about right" in text
-    assert "Hours/week devoted to CC" in text
-    assert any("Odds ratios are not shown (another scale; 1 rows)" in t for t in text)
+    assert "Hours/week devoted to CC" in text and "Patient panel size/care coordinator" in text
 
 
 def test_difference_plot_legend_clears_the_panels_with_many_analyses() -> None:
@@ -647,15 +622,19 @@ def test_difference_plot_legend_clears_the_panels_with_many_analyses() -> None:
             for i in range(20)
         ]
     )
-    sens = pd.DataFrame(
-        [(f"svc_{i}", "yes", a, "pp_diff", 5.0, -3.0, 13.0) for i in range(20) for a in analyses],
-        columns=["item", "level", "analysis", "measure", "estimate", "ci_low", "ci_high"],
+    sens = sensitivity_frame(
+        [
+            ("table3", f"svc_{i}", "yes", a, 5.0, -3.0, 13.0, 0.2, "pp", "")
+            for i in range(20)
+            for a in analyses
+        ]
     )
     fig = F.difference_plot(sens, spec, synthetic=True)
     with F.style():
         fig.draw_without_rendering()
         (legend,) = fig.legends
         assert len(legend.get_texts()) == 7
+        assert legend.get_texts()[-1].get_text() == "another analysis"
         bottom = legend.get_window_extent().y0
         titles = [t for t in fig.findobj(mpl.text.Text) if t.get_text().startswith("Table 3")]
         assert len(titles) == 1
@@ -663,18 +642,45 @@ def test_difference_plot_legend_clears_the_panels_with_many_analyses() -> None:
 
 
 def test_difference_data_contract(sensitivity_long) -> None:
-    bad = sensitivity_long.copy()
-    bad.loc[bad["measure"] == "risk_diff", ["estimate", "ci_low", "ci_high"]] *= 100
-    with pytest.raises(ValueError, match="risk_diff must be a difference of proportions"):
-        F.difference_data(bad, SPEC)
-    odd = sensitivity_long.assign(measure="hazard_ratio")
-    with pytest.raises(ValueError, match="unknown measures"):
-        F.difference_data(odd, SPEC)
-    # without table and measure columns, both come from the specification
-    bare = sensitivity_long[sensitivity_long["measure"].isin(["pp_diff", "mean_diff"])]
-    data = F.difference_data(bare.drop(columns=["table", "measure"]), SPEC)
-    assert set(data.loc[data["item"] == "hours_cc_week", "panel"]) == {"mean"}
-    assert set(data.loc[data["item"] == "support_space", "table"]) == {"table4"}
+    # every row needs its unit; a difference of shares lies within -100..100 percentage points
+    no_unit = sensitivity_long.copy()
+    no_unit.loc[0, "unit"] = ""
+    with pytest.raises(ValidationError, match="every row needs its unit") as err:
+        F.difference_data(no_unit, SPEC)
+    assert err.value.record == "table3 panel_judgement=about_right (unadjusted)"
+    proportions = sensitivity_long.copy()
+    proportions.loc[2, "estimate"] = 600.0  # a share difference written as 6.0 x 100
+    with pytest.raises(ValidationError, match="lies in -100..100") as err:
+        F.difference_data(proportions, SPEC)
+    assert (err.value.record, err.value.field, err.value.value) == (
+        "table3 panel_judgement=about_right (gee_care_system)",
+        "estimate",
+        600.0,
+    )
+    # a mean difference is in its own unit, unbounded; an interval may reach beyond 100 pp
+    wide = sensitivity_long.copy()
+    wide.loc[0, "ci_high"] = 130.0
+    assert F.difference_data(wide, SPEC)["ci_high"].max() == 130.0
+    # a row the specification lacks is drawn last, under "Other items", with the file's label
+    extra = pd.concat(
+        [
+            sensitivity_long,
+            sensitivity_frame(
+                [("table4", "new_item", "yes", "unadjusted", 1.0, -1.0, 3.0, 0.5, "pp", "")]
+            ).assign(label="A new item"),
+        ],
+        ignore_index=True,
+    )
+    data = F.difference_data(extra, SPEC)
+    last = data[data["table"] == "table4"].iloc[-1]
+    assert (last["item"], last["section"], last["label"]) == (
+        "new_item",
+        "Other items",
+        "A new item",
+    )
+    # rows of other tables are not drawn
+    other = sensitivity_long.assign(table="table1")
+    assert F.difference_data(other, SPEC).empty
 
 
 def test_coordinator_characteristics_draws_table1(table1_long) -> None:
@@ -825,24 +831,24 @@ def test_difference_data_reads_the_file_itself_and_names_the_groups(
     from_file = F.difference_data(path, SPEC)
     from_frame = F.difference_data(sensitivity_long, SPEC)
     pd.testing.assert_frame_equal(from_file, from_frame)
-    assert from_file.attrs["notes"] == [
-        "GEE risk differences (proportions) are shown in percentage points.",
-        "Odds ratios are not shown (another scale; 1 rows).",
-    ]
     # the file's group values must be those of the compared groups
-    with_groups = sensitivity_long.assign(value_mn=1.0, value_isw=2.0)
-    assert len(F.difference_data(with_groups, SPEC)) == len(from_frame)
-    other = sensitivity_long.assign(value_mn_only=1.0, value_isw_only=2.0)
+    other = sensitivity_long.drop(columns=["value_mn", "value_isw"]).assign(
+        value_mn_only=1.0, value_isw_only=2.0
+    )
     other.to_csv(path, index=False)
     with pytest.raises(ValidationError, match="compares other groups than isw - mn") as err:
         F.difference_data(path, SPEC)
     assert err.value.file == str(path) and err.value.field == "value_mn_only, value_isw_only"
-    with pytest.raises(ValidationError, match="missing columns"):
-        F.difference_data(sensitivity_long.drop(columns="ci_low"), SPEC)
+    with pytest.raises(ValidationError, match="missing columns") as err:
+        F.difference_data(sensitivity_long.drop(columns=["value_mn", "value_isw"]), SPEC)
+    assert err.value.field == "value_isw, value_mn"
+    with pytest.raises(ValidationError, match="missing columns") as err:
+        F.difference_data(sensitivity_long.drop(columns=["ci_low", "unit"]), SPEC)
+    assert err.value.field == "ci_low, unit"
     fig = F.difference_plot(sensitivity_long, SPEC, synthetic=False)
     text = F.figure_texts(fig)
     assert "ISW - MN, percentage points" in text
-    assert "ISW - MN, mean difference (item's units)" in text
+    assert "ISW - MN, hours/week" in text
     assert (
         "Difference between the integrated social worker model and the medical/nursing model "
         "(ISW - MN), estimate and 95% interval"
@@ -851,6 +857,115 @@ def test_difference_data_reads_the_file_itself_and_names_the_groups(
         sensitivity_long, SPEC, synthetic=False, compare=("mn", "isw"), labels=GROUP_LABELS
     )
     assert "MN - ISW, percentage points" in F.figure_texts(fig)
+
+
+# Urban and rural clinics: 4 care systems, 6 urban and 6 rural clinics (system, size, urban,
+# social needs, disease management, spiritual, hours). Shares urban / rural: social needs 4/6 and
+# 2/6, disease management 6/6 and 4/6, spiritual 1/6 and 3/6.
+URBAN_RURAL = [
+    ("A", "small", True, "yes", "yes", "no", 10.0),
+    ("A", "small", True, "no", "yes", "no", 20.0),
+    ("A", "small", False, "yes", "no", "yes", 15.0),
+    ("B", "small", False, "no", "yes", "yes", 5.0),
+    ("B", "small", False, "yes", "yes", "no", 25.0),
+    ("C", "medium", True, "yes", "yes", "yes", 30.0),
+    ("C", "medium", True, "yes", "yes", "no", 40.0),
+    ("C", "medium", False, "no", "no", "yes", 10.0),
+    ("D", "medium", True, "no", "yes", "no", 20.0),
+    ("D", "medium", True, "yes", "yes", "no", 30.0),
+    ("D", "medium", False, "no", "yes", "no", 20.0),
+    ("D", "medium", False, "no", "yes", "no", 10.0),
+]
+URBAN_LABELS = {True: "Urban", False: "Rural"}
+
+
+def urban_rural() -> pd.DataFrame:
+    yn = pd.CategoricalDtype(["yes", "no"])
+    cols = ["care_system_id", "system_size", "urban", "svc_social_needs", "svc_disease_mgmt"]
+    frame = pd.DataFrame(URBAN_RURAL, columns=[*cols, "svc_spiritual", "hours_cc_week"])
+    for c in ("svc_social_needs", "svc_disease_mgmt", "svc_spiritual"):
+        frame[c] = frame[c].astype(yn)
+    frame["system_size"] = frame["system_size"].astype(
+        pd.CategoricalDtype(["small", "medium", "large"])
+    )
+    return frame.assign(group="mn", clinic_id=[f"C{i}" for i in range(len(frame))])
+
+
+def test_services_figure_draws_the_groups_of_a_summary() -> None:
+    from ccanalysis import analysis as cc
+
+    items = ["svc_disease_mgmt", "svc_social_needs", "svc_spiritual"]
+    t = cc.summarize(urban_rural(), items=items, by="urban", labels=URBAN_LABELS).add_p()
+    fig = F.services_by_model(t, SPEC, synthetic=False)
+    share = {
+        ("True", "svc_social_needs"): 4 / 6,
+        ("False", "svc_social_needs"): 2 / 6,
+        ("True", "svc_disease_mgmt"): 1.0,
+        ("False", "svc_disease_mgmt"): 4 / 6,
+        ("True", "svc_spiritual"): 1 / 6,
+        ("False", "svc_spiritual"): 3 / 6,
+    }
+    for (g, item), v in share.items():
+        (bar,) = F.artists_with_gid(fig, f"bar:{g}:{item}")
+        assert bar.get_width() == pytest.approx(100 * v)
+        assert bar.get_facecolor()[:3] == pytest.approx(
+            mpl.colors.to_rgb(F.pair_colors(("True", "False"))[g])
+        )
+    # sorted by the share of all 12 clinics: disease management 10, social needs 6, spiritual 4
+    data = F.services_data(t, SPEC)
+    assert list(data["item"]) == ["svc_disease_mgmt", "svc_social_needs", "svc_spiritual"]
+    assert data["total"].tolist() == pytest.approx([1000 / 12, 50.0, 400 / 12])
+    legend = [x.get_text() for x in fig.axes[0].get_legend().get_texts()]
+    assert legend == ["Rural (n=6)", "Urban (n=6)"]
+    assert "Services provided by care coordinators, urban and rural clinics" in F.figure_texts(fig)
+    # three groups: the two drawn must be named
+    three = urban_rural()
+    three.loc[:3, "system_size"] = "large"
+    by_size = cc.summarize(three, items=items, by="system_size")
+    with pytest.raises(ValueError, match="name the two to draw"):
+        F.services_by_model(by_size, SPEC, synthetic=False)
+    fig = F.services_by_model(by_size, SPEC, synthetic=False, compare=("large", "small"))
+    (bar,) = F.artists_with_gid(fig, "bar:large:svc_disease_mgmt")
+    assert bar.get_width() == pytest.approx(75.0)  # clinics 0-3: yes, yes, no, yes
+
+
+def test_difference_plot_draws_the_groups_of_a_sensitivity_analysis() -> None:
+    from ccanalysis import sensitivity as sens
+
+    spec = spec_of(
+        [
+            ("table3", "", "hours_cc_week", "", "Hours/week – Mean (SD)", "mean_sd", "full"),
+            ("table3", "Services:", "svc_social_needs", "yes", "Social needs", "pct", "binary"),
+        ]
+    )
+    u = sens.analyze(urban_rural(), spec, by="urban", labels=URBAN_LABELS, n_boot=50, min_stratum=1)
+    fig = F.difference_plot(u, spec, synthetic=False)
+    text = F.figure_texts(fig)
+    assert "Urban - Rural, percentage points" in text and "Urban - Rural, hours/week" in text
+    assert (
+        "Difference between urban clinics and rural clinics (Urban - Rural), estimate and 95% "
+        "interval"
+    ) in text
+    assert any(t.startswith("Positive: more common (or larger) with urban clinics.") for t in text)
+    (legend,) = fig.legends
+    assert "Standardized to the Urban clinics' system size (cluster bootstrap)" in [
+        x.get_text() for x in legend.get_texts()
+    ]
+    # the crude interval drawn is the result's: 4/6 - 2/6 with Newcombe's interval
+    crude = u.results[(u.results["analysis"] == "unadjusted") & (u.results["unit"] == "pp")]
+    (drawn,) = [
+        (lo, hi) for t, p, a, lo, hi, _ in _intervals(fig) if (p, a) == ("pp", "unadjusted")
+    ]
+    assert drawn == (crude["ci_low"].item(), crude["ci_high"].item())
+    assert crude["estimate"].item() == pytest.approx(100 / 3)
+    # the frame alone does not say which groups it compares: the care models are assumed
+    with pytest.raises(ValidationError, match="compares other groups than isw - mn"):
+        F.difference_data(u.results, spec)
+    pd.testing.assert_frame_equal(
+        F.difference_data(u.results, spec, compare=("True", "False")), F.difference_data(u, spec)
+    )
+    with pytest.raises(ValueError, match="the analysis compares True - False, not False - True"):
+        F.difference_plot(u, spec, synthetic=False, compare=("False", "True"))
 
 
 def test_read_study_facts_checks_every_value(tmp_path) -> None:
@@ -911,12 +1026,21 @@ def _write_project(root, spec: Spec, clinics: pd.DataFrame) -> dict[str, float]:
         paths.tables / "table1.csv", index=False
     )
     sens = [
-        (r.table, r.item, r.level, "unadjusted", "mean_diff" if r.continuous else "pp_diff")
+        (
+            r.table,
+            r.item,
+            r.level,
+            "unadjusted",
+            2.0,
+            -1.0,
+            5.0,
+            0.2,
+            "units" if r.continuous else "pp",
+            "",
+        )
         for r in spec.of("table3", "table4")
     ]
-    pd.DataFrame(sens, columns=["table", "item", "level", "analysis", "measure"]).assign(
-        estimate=2.0, ci_low=-1.0, ci_high=5.0, p=0.2
-    ).to_csv(paths.tables / "sensitivity.csv", index=False)
+    sensitivity_frame(sens).to_csv(paths.tables / "sensitivity.csv", index=False)
     return pcts
 
 

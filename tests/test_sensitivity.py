@@ -692,6 +692,175 @@ def test_degenerate_item_is_estimable_on_the_difference_scale(result: sens.Sensi
 
 
 # ---------------------------------------------------------------------------------------------
+# 3. Any two groups: by=
+# ---------------------------------------------------------------------------------------------
+
+# Urban (U) and rural (R) clinics in 4 care systems (A, B small; C, D medium): social needs
+# (1 = yes) and hours per week.
+#   A: U 1 10, U 0 20, R 1 15    B: R 0 5, R 1 25
+#   C: U 1 30, U 1 40, R 0 10    D: U 0 20, U 1 30, R 0 20, R 0 10
+# Shares: urban 4/6, rural 2/6; crude difference 1/3 = 33.33 pp. Wilson 95% (z = 1.959964):
+#   4/6 [0.299993, 0.903229], 2/6 [0.096771, 0.700007]; Newcombe: 1/3 - sqrt((4/6 - 0.299993)^2
+#   + (0.700007 - 2/6)^2) = -0.185221, 1/3 + sqrt((0.903229 - 4/6)^2 + (2/6 - 0.096771)^2)
+#   = 0.667882.
+# GEE independence clustered by system: the estimate is the crude difference; Mancl-DeRouen
+#   variance sum_i (r_i1 / (N1 - n_i1) - r_i0 / (N0 - n_i0))^2 with r_ig the residuals of group g
+#   summed in system i (N1 = N0 = 6): A (-1/3)/4 - (2/3)/5 = -13/60, B 0 - (1/3)/4 = -5/60,
+#   C (2/3)/4 - (-1/3)/5 = 14/60, D (-1/3)/4 - (-2/3)/4 = 5/60: variance 415/3600, se 0.339526;
+#   t(4 - 2) quantile 4.302653: 33.33 pp +- 146.09 pp.
+# Standardized by system size only (the grouping is rurality): urban small 1/2 (2 clinics), medium
+#   3/4 (4); rural small 2/3 (3), medium 0/3.
+#   to the urban strata (2/6, 4/6): rural* = 2/6 * 2/3 = 2/9, difference 4/6 - 2/9 = 4/9;
+#   to all clinics' (small 5/12, medium 7/12): urban* = 5/12 * 1/2 + 7/12 * 3/4 = 31/48, rural* =
+#   5/12 * 2/3 = 5/18, difference 53/144.
+# Hours: urban small 15, medium 30 (mean 25); rural small 15, medium 40/3 (mean 85/6);
+#   to the urban strata: rural* = 15/3 + 2/3 * 40/3 = 125/9, difference 25 - 125/9 = 100/9;
+#   to all clinics': urban* = 5/12 * 15 + 7/12 * 30 = 23.75, rural* = 5/12 * 15 + 7/12 * 40/3
+#   = 505/36, difference 23.75 - 505/36 = 350/36.
+URBAN = [
+    ("A", "small", True, "yes", 10.0),
+    ("A", "small", True, "no", 20.0),
+    ("A", "small", False, "yes", 15.0),
+    ("B", "small", False, "no", 5.0),
+    ("B", "small", False, "yes", 25.0),
+    ("C", "medium", True, "yes", 30.0),
+    ("C", "medium", True, "yes", 40.0),
+    ("C", "medium", False, "no", 10.0),
+    ("D", "medium", True, "no", 20.0),
+    ("D", "medium", True, "yes", 30.0),
+    ("D", "medium", False, "no", 20.0),
+    ("D", "medium", False, "no", 10.0),
+]
+
+
+def urban_frame(rows: list[tuple] = URBAN) -> pd.DataFrame:
+    cols = ["care_system_id", "system_size", "urban", "svc_social_needs", "hours_cc_week"]
+    frame = pd.DataFrame(rows, columns=cols)
+    frame["system_size"] = frame["system_size"].astype(SIZE_CAT)
+    frame["svc_social_needs"] = frame["svc_social_needs"].astype(pd.CategoricalDtype(YN))
+    return frame.assign(group="mn", coordinator_id=[f"K{i}" for i in range(len(frame))])
+
+
+URBAN_LABELS = {True: "Urban", False: "Rural"}
+
+
+def _by_hand_md_se(frame: pd.DataFrame, y: np.ndarray, urban: np.ndarray) -> float:
+    """The Mancl-DeRouen SE of the independence GEE difference (cell means): per system,
+    (B - G_i)^-1 u_i is each group's residual sum over the group's clinics outside the system."""
+    n1, n0 = urban.sum(), (~urban).sum()
+    r = y - np.where(urban, y[urban].mean(), y[~urban].mean())
+    var = 0.0
+    for s in frame["care_system_id"].unique():
+        m = (frame["care_system_id"] == s).to_numpy()
+        a1 = r[m & urban].sum() / (n1 - (m & urban).sum())
+        a0 = r[m & ~urban].sum() / (n0 - (m & ~urban).sum())
+        var += (a1 - a0) ** 2
+    return math.sqrt(var)
+
+
+def test_by_urban_crude_and_clustered_rows_by_hand() -> None:
+    frame = urban_frame()
+    res = sens.analyze(frame, TINY_SPEC, by="urban", labels=URBAN_LABELS, n_boot=50).results
+    assert list(res.columns[12:16]) == ["value_False", "value_True", "n_False", "n_True"]
+    crude = _row(res, "svc_social_needs", "unadjusted")
+    assert (crude["estimate"], crude["ci_low"], crude["ci_high"]) == pytest.approx(
+        (100 / 3, -18.52211, 66.78824), abs=1e-5
+    )
+    assert (crude["value_False"], crude["value_True"]) == pytest.approx((100 / 3, 200 / 3))
+    assert (crude["n_False"], crude["n_True"]) == (6, 6)
+    gee = _row(res, "svc_social_needs", "gee_care_system")
+    assert gee["estimate"] == pytest.approx(crude["estimate"], rel=1e-12)
+    assert gee["clusters"] == 4
+    q = stdtrit(2, 0.975)
+    assert q == pytest.approx(4.302653, abs=1e-6)
+    se = math.sqrt(415 / 3600)
+    urban = frame["urban"].to_numpy()
+    yes = (frame["svc_social_needs"] == "yes").to_numpy(float)
+    assert _by_hand_md_se(frame, yes, urban) == pytest.approx(se, rel=1e-12)
+    assert (gee["ci_low"], gee["ci_high"]) == pytest.approx(
+        (100 / 3 - 100 * q * se, 100 / 3 + 100 * q * se), rel=1e-10
+    )
+    # the mean row: the crude difference 25 - 85/6, its clustered SE by the same hand formula
+    hours = frame["hours_cc_week"].to_numpy()
+    h_crude = _row(res, "hours_cc_week", "unadjusted")
+    h_gee = _row(res, "hours_cc_week", "gee_care_system")
+    assert h_crude["estimate"] == h_gee["estimate"] == pytest.approx(25 - 85 / 6)
+    h_se = _by_hand_md_se(frame, hours, urban)
+    assert h_gee["ci_high"] - h_gee["estimate"] == pytest.approx(q * h_se, rel=1e-10)
+
+
+def test_by_urban_standardizes_by_system_size_only() -> None:
+    u = sens.analyze(
+        urban_frame(), TINY_SPEC, by="urban", labels=URBAN_LABELS, n_boot=200, min_stratum=1
+    )
+    res = u.results
+    si = _row(res, "svc_social_needs", "standardized_isw")
+    assert si["estimate"] == pytest.approx(100 * 4 / 9)
+    assert (si["value_False"], si["value_True"]) == pytest.approx((100 * 2 / 9, 100 * 4 / 6))
+    st = _row(res, "svc_social_needs", "standardized_total")
+    assert st["estimate"] == pytest.approx(100 * 53 / 144)
+    assert (st["value_False"], st["value_True"]) == pytest.approx((100 * 5 / 18, 100 * 31 / 48))
+    assert _row(res, "hours_cc_week", "standardized_isw")["estimate"] == pytest.approx(100 / 9)
+    assert _row(res, "hours_cc_week", "standardized_total")["estimate"] == pytest.approx(350 / 36)
+    assert si["note"] == "strata: care-system size only (the grouping, urban, is not stratified on)"
+    assert si["method"].startswith("direct standardization to the Urban clinics' strata (system")
+    assert (
+        "Standardized by care-system size only: the grouping (urban) is one of the stratifying "
+        "variables and is never stratified on."
+    ) in u.notes
+    # the groups' names and labels: in the display tables and the conclusions
+    assert u.groups.compare == ("True", "False") and u.groups.labels["True"] == "Urban"
+    assert {"Rural", "Urban", "Rural std. to urban"} <= set(u.tables["clustering"].columns) | set(
+        u.tables["standardization"].columns
+    )
+    assert u.names["standardized_isw"] == (
+        "Std. to Urban",
+        "Standardized to the Urban clinics' system size (cluster bootstrap)",
+    )
+    assert any("the Urban clinics' distribution of care-system size" in c for c in u.conclusions)
+
+
+def test_by_system_size_standardizes_by_rurality_only() -> None:
+    # medium (comparison) - small (reference): crude 3/7 - 3/5; the small clinics reweighted to
+    # the medium clinics' rurality (urban 4/7, rural 3/7): 4/7 * 1/2 + 3/7 * 2/3 = 4/7, so -1/7
+    res = sens.analyze(
+        urban_frame(), TINY_SPEC, by="system_size", n_boot=200, min_stratum=1
+    ).results
+    assert _row(res, "svc_social_needs", "unadjusted")["estimate"] == pytest.approx(-600 / 35)
+    si = _row(res, "svc_social_needs", "standardized_isw")
+    assert si["estimate"] == pytest.approx(-100 / 7)
+    assert (si["value_small"], si["value_medium"]) == pytest.approx((400 / 7, 300 / 7))
+    assert si["note"].startswith("strata: rurality only (the grouping, system_size,")
+
+
+def test_by_leaves_out_missing_values_and_default_is_the_care_models() -> None:
+    frame = pd.concat(
+        [urban_frame(), urban_frame([("A", "small", None, "yes", 99.0)])], ignore_index=True
+    )
+    u = sens.analyze(frame, TINY_SPEC, by="urban", n_boot=20, min_stratum=1)
+    assert "1 clinic with no urban value left out." in u.notes
+    crude = _row(u.results, "svc_social_needs", "unadjusted")
+    assert (crude["n_False"], crude["n_True"], crude["estimate"]) == pytest.approx((6, 6, 100 / 3))
+    # by the care models' column: the default, byte for byte
+    default = sens.analyze(HAND, TINY_SPEC, n_boot=50)
+    by_group = sens.analyze(HAND, TINY_SPEC, n_boot=50, by="group")
+    pd.testing.assert_frame_equal(default.results, by_group.results)
+    assert default.conclusions == by_group.conclusions
+    assert list(default.results.columns) == list(sens.COLUMNS)
+    # bad groupings
+    with pytest.raises(ValueError, match="both an analysed item and the column to group by"):
+        sens.analyze(frame, TINY_SPEC, by="svc_social_needs")
+    with pytest.raises(KeyError, match="no column 'ruca'"):
+        sens.analyze(frame, TINY_SPEC, by="ruca")
+    three = urban_frame().assign(region=["n", "s", "e"] * 4)
+    with pytest.raises(ValueError, match=r"3 groups \['e', 'n', 's'\]: name the two"):
+        sens.analyze(three, TINY_SPEC, by="region")
+    two = sens.analyze(three, TINY_SPEC, by="region", groups=("s", "n"), n_boot=20, min_stratum=1)
+    assert "4 clinics in other groups of region than s and n left out." in two.notes
+    assert list(two.results.columns[12:16]) == ["value_n", "value_s", "n_n", "n_s"]
+
+
+# ---------------------------------------------------------------------------------------------
 # 3. Conclusions and outputs
 # ---------------------------------------------------------------------------------------------
 

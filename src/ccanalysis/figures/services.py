@@ -3,7 +3,9 @@ bars, sorted by the share of all clinics (as in the study's slide deck).
 
 The two compared groups and their names are parameters (``compare``, ``labels``; by default the
 clinic comparison and the tables' labels of :mod:`ccanalysis.vocab`), so that the figure draws any
-two groups the table has columns for.
+two groups the table has columns for. Given a summary of :func:`ccanalysis.analysis.summarize`
+(``by`` any column with two groups) instead of Table 3's long format, the figure draws the
+summary's groups with its labels.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import math
 import textwrap
 from collections.abc import Mapping
+from typing import Protocol
 
 import numpy as np
 import pandas as pd
@@ -28,7 +31,7 @@ from ccanalysis.figures.theme import (
     style,
     suptitle,
 )
-from ccanalysis.spec import Spec
+from ccanalysis.spec import Spec, read_spec
 from ccanalysis.vocab import CLINIC_COMPARISON, GROUP_LABELS, TOTAL
 
 #: The table and the item prefix of the services.
@@ -43,6 +46,36 @@ TEST_NAMES: dict[str, str] = {
 }
 
 
+class SummaryLike(Protocol):
+    """What the figure reads of a :class:`ccanalysis.tables.summary.Summary`."""
+
+    long: pd.DataFrame
+    groups: tuple[str, ...]
+    reference: str
+    comparison: str | None
+    grouping: object
+
+
+def _source(
+    table: pd.DataFrame | SummaryLike,
+    compare: tuple[str, str] | None,
+    labels: Mapping[str, str] | None,
+) -> tuple[pd.DataFrame, tuple[str, str], Mapping[str, str]]:
+    """The long table, the compared groups and their labels: a summary's own (``compare`` and
+    ``labels`` override them), else the care models' and the tables' labels."""
+    if isinstance(table, pd.DataFrame):
+        return table, compare or CLINIC_COMPARISON, labels or GROUP_LABELS
+    if compare is None:
+        others = [g for g in table.groups if g != table.reference]
+        if table.comparison is None and len(others) != 1:
+            raise ValueError(
+                f"the summary has {len(table.groups)} groups {list(table.groups)}: name the two "
+                "to draw with compare=(comparison, reference)"
+            )
+        compare = (table.comparison or others[0], table.reference)
+    return table.long, compare, labels or table.grouping.labels  # type: ignore[attr-defined]
+
+
 def _test_heading(table3_long: pd.DataFrame, items: pd.Series) -> str:
     """The name of the test behind the p-values of ``items`` (``P`` when the table does not say)."""
     if "test" not in table3_long.columns:
@@ -53,23 +86,27 @@ def _test_heading(table3_long: pd.DataFrame, items: pd.Series) -> str:
 
 
 def services_data(
-    table3_long: pd.DataFrame,
-    spec: Spec,
+    table3_long: pd.DataFrame | SummaryLike,
+    spec: Spec | None = None,
     prefix: str = SERVICE_PREFIX,
     *,
-    compare: tuple[str, str] = CLINIC_COMPARISON,
+    compare: tuple[str, str] | None = None,
 ) -> pd.DataFrame:
     """Percentages of Table 3's service items by group, sorted by the share of all clinics.
 
-    Columns: ``item, level, label, total``, one per group of ``compare`` (comparison, reference),
+    ``table3_long``: Table 3's long format, or a summary of the service items by any ``by``
+    (:func:`ccanalysis.analysis.summarize`); ``spec``: the rows and labels of the services
+    (default the package's specification). Columns: ``item, level, label, total``, one per group
+    of ``compare`` (comparison, reference; default the summary's groups, else the care models),
     and ``p`` (percentages 0-100; ``p`` NaN when the table has no p row). Order: ``total``
     descending, ties in the specification's order. When the table has no ``total`` rows, the total
     is computed from the two groups' ``n`` and ``denom``.
     """
-    rows = [r for r in spec.of(SERVICES_TABLE) if r.item.startswith(prefix)]
+    long, compare, _ = _source(table3_long, compare, None)
+    rows = [r for r in (spec or read_spec()).of(SERVICES_TABLE) if r.item.startswith(prefix)]
     if not rows:
         raise ValueError(f"the specification has no Table 3 items starting with {prefix!r}")
-    look = lookup(long_table(table3_long, SERVICES_TABLE))
+    look = lookup(long_table(long, SERVICES_TABLE))
     groups = (TOTAL, *compare)
     out = []
     for order, r in enumerate(rows):
@@ -80,7 +117,8 @@ def services_data(
             vals[TOTAL] = 100.0 * n / d if d else math.nan
         if not all(np.isfinite(vals[g]) for g in compare):
             raise KeyError(
-                f"table3 has no pct rows for {r.item}={r.level} in groups {' and '.join(compare)}"
+                f"the table has no pct rows for {r.item}={r.level} in groups "
+                f"{' and '.join(compare)}"
             )
         out.append(
             {
@@ -98,21 +136,24 @@ def services_data(
 
 
 def services_by_model(
-    table3_long: pd.DataFrame,
-    spec: Spec,
+    table3_long: pd.DataFrame | SummaryLike,
+    spec: Spec | None = None,
     *,
     synthetic: bool,
-    compare: tuple[str, str] = CLINIC_COMPARISON,
-    labels: Mapping[str, str] = GROUP_LABELS,
+    compare: tuple[str, str] | None = None,
+    labels: Mapping[str, str] | None = None,
 ) -> Figure:
     """Services provided by care coordinators, by group: horizontal grouped bars (percent of
     clinics, the reference group above the comparison group), the most common service on top.
 
-    ``compare``: (comparison, reference) groups of the table; ``labels``: their names (sentence
-    case in the legend). Bars carry gids ``bar:<group>:<item>``; their widths are the percentages.
+    ``table3_long``, ``spec``: as :func:`services_data`. ``compare``: (comparison, reference)
+    groups of the table; ``labels``: their names (sentence case in the legend); both default to
+    a summary's own, else the care models and the tables' labels. Bars carry gids
+    ``bar:<group>:<item>``; their widths are the percentages.
     """
-    data = services_data(table3_long, spec, compare=compare)
-    sizes = group_sizes(long_table(table3_long, SERVICES_TABLE))
+    long, compare, labels = _source(table3_long, compare, labels)
+    data = services_data(long, spec, compare=compare)
+    sizes = group_sizes(long_table(long, SERVICES_TABLE))
     colors = pair_colors(compare)
     comparison, reference = compare
     k = len(data)
@@ -156,7 +197,7 @@ def services_by_model(
             ax.text(
                 1.0,
                 -0.75,
-                _test_heading(table3_long, data["item"]),
+                _test_heading(long, data["item"]),
                 transform=tr,
                 ha="left",
                 va="bottom",
@@ -176,5 +217,11 @@ def services_by_model(
                     gid="pvalue",
                 )
         ax.legend(loc="lower center", bbox_to_anchor=(0.4, 1.0), ncols=2, handlelength=1.2)
-        suptitle(fig, "Services provided by care coordinators, by clinic care model")
-    return finish(fig, "Services provided by care model (Table 3)", synthetic=synthetic)
+        if compare == CLINIC_COMPARISON:
+            title, label = "by clinic care model", "Services provided by care model (Table 3)"
+        else:
+            names = [group_label(g, labels, mid_sentence=True) for g in (comparison, reference)]
+            title = f"{names[0]} and {names[1]} clinics"
+            label = f"Services provided, {' and '.join(names)} (Table 3's services)"
+        suptitle(fig, f"Services provided by care coordinators, {title}")
+    return finish(fig, label, synthetic=synthetic)

@@ -22,33 +22,58 @@ analysis                           what it estimates, and how
 =================================  =================================================================
 
 Every row's p tests the row's own estimand and inverts its interval, so a row is significant at
-0.05 exactly when its 95% interval excludes 0. :mod:`.verdicts` writes what changes from the
+0.05 exactly when its 95% interval excludes 0.
+
+The same analyses compare any two groups of clinics: ``analyze(clinics, spec, by="urban",
+labels={True: "Urban", False: "Rural"})`` splits the clinics by a column as
+:func:`ccanalysis.analysis.summarize` does (``groups=(comparison, reference)`` picks two groups of
+a column with more); the output's group columns are then ``value_<group>``/``n_<group>``
+(``value_False, value_True``), and a grouping that is itself one of the stratifying variables is
+standardized over the other one only. :mod:`.verdicts` writes what changes from the
 methods the rows used; :mod:`.display` the CSV and the display tables. :func:`run` is the stage.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import pandas as pd
 
 from ccanalysis.paths import Paths
 from ccanalysis.sensitivity import definitions
-from ccanalysis.sensitivity.analyses import ANALYSES, ANALYSIS_NAMES
+from ccanalysis.sensitivity.analyses import ANALYSES, ANALYSIS_NAMES, analysis_names
 from ccanalysis.sensitivity.clustering import clustered, coordinator_crossing
 from ccanalysis.sensitivity.crude import unadjusted
-from ccanalysis.sensitivity.display import COLUMNS, display_tables, frame, render, write
+from ccanalysis.sensitivity.display import (
+    COLUMNS,
+    columns,
+    display_tables,
+    frame,
+    render,
+    texts,
+    write,
+)
 from ccanalysis.sensitivity.inputs import (
+    CARE_MODEL_GROUPS,
     STRATA,
     TABLES,
+    Groups,
     analysis_rows,
     cell_sums,
-    groups,
+    grouping_of,
+    groups_of_models,
     prepare,
     strata,
 )
-from ccanalysis.sensitivity.standardization import N_BOOT, TARGETS, standardize
+from ccanalysis.sensitivity.standardization import (
+    FULL,
+    N_BOOT,
+    TARGETS,
+    Stratification,
+    standardize,
+    stratification,
+)
 from ccanalysis.sensitivity.verdicts import changes, conclusions, verdict
 from ccanalysis.spec import Spec, SpecRow, read_spec
 from ccanalysis.stage import Artifacts, Params
@@ -57,22 +82,30 @@ from ccanalysis.vocab import CRITERIA, DEFAULT_SEED
 __all__ = [
     "ANALYSES",
     "ANALYSIS_NAMES",
+    "CARE_MODEL_GROUPS",
     "COLUMNS",
     "DEFAULT_SEED",
     "N_BOOT",
     "STRATA",
     "TABLES",
+    "Groups",
     "Sensitivity",
+    "Stratification",
+    "analysis_names",
     "analysis_rows",
     "analyze",
     "changes",
+    "columns",
     "conclusions",
     "coordinator_crossing",
     "display_tables",
-    "groups",
+    "grouping_of",
+    "groups_of_models",
     "render",
     "run",
     "strata",
+    "stratification",
+    "texts",
     "verdict",
     "write",
 ]
@@ -80,8 +113,10 @@ __all__ = [
 
 @dataclass
 class Sensitivity:
-    """What :func:`analyze` computed: the long ``results`` (:data:`COLUMNS`), the two display
-    tables, the verdict changes of each comparison, the conclusions and the stage's notes."""
+    """What :func:`analyze` computed: the long ``results`` (:func:`columns` of its groups), the
+    two display tables, the verdict changes of each comparison, the conclusions and the stage's
+    notes, the rows' labels; the compared ``groups``, the ``strata`` of the standardization and
+    the analyses' ``names`` (headers, legends) for this comparison."""
 
     results: pd.DataFrame
     tables: dict[str, pd.DataFrame]
@@ -89,6 +124,9 @@ class Sensitivity:
     conclusions: list[str]
     notes: list[str] = field(default_factory=list)
     labels: dict[tuple[str, str, str], str] = field(default_factory=dict)
+    groups: Groups = CARE_MODEL_GROUPS
+    strata: Stratification = FULL
+    names: Mapping[str, tuple[str, str]] = field(default_factory=lambda: ANALYSIS_NAMES)
 
 
 def _sort(results: pd.DataFrame, rows: Sequence[SpecRow]) -> pd.DataFrame:
@@ -136,6 +174,9 @@ def analyze(
     exchangeable: bool = True,
     coordinator: bool | None = None,
     tables: Sequence[str] = TABLES,
+    by: str | None = None,
+    groups: Sequence[object] | None = None,
+    labels: Mapping[object, str] | None = None,
 ) -> Sensitivity:
     """Every analysis of every row of ``tables`` (default Tables 3 and 4) of the clinic frame.
 
@@ -143,12 +184,28 @@ def analyze(
     (default 8 x ``n_boot``); ``targets``, ``empty``, ``min_stratum``: the standardization
     (:mod:`.standardization`); ``exchangeable``: the secondary GEE; ``coordinator``: force the
     coordinator clustering on or off (default: when coordinators cross care systems).
+
+    ``by``, ``groups``, ``labels``: the compared groups, as :func:`~.inputs.grouping_of` reads
+    them (default the care models, isw - mn): ``by`` any column with two groups (or more, two of
+    them named by ``groups=(comparison, reference)``), clinics without a ``by`` value left out
+    and counted in the notes; ``by`` may not be an analysed item. When ``by`` is a stratifying
+    variable (``urban``, ``system_size``) the standardization uses the other one alone.
     """
     rows = analysis_rows(spec, tables)
-    data = prepare(clinics, rows)
+    if by is not None and by in {r.item for r in rows}:
+        raise ValueError(f"by={by!r} is both an analysed item and the column to group by")
+    codes, grp = grouping_of(clinics, by, groups, labels)
+    strat = stratification(grp.by)
+    data = prepare(clinics, rows, codes)
     cells = cell_sums(data)
-    records = unadjusted(data, cells, rows)
+    records = unadjusted(data, cells, rows, grp)
     gee, notes = clustered(data, cells, rows, exchangeable=exchangeable, coordinator=coordinator)
+    notes = grp.notes + notes
+    if strat != FULL:
+        notes.append(
+            f"Standardized by {strat.long_text} only: the grouping ({grp.by}) is one of the "
+            "stratifying variables and is never stratified on."
+        )
     records += gee
     if targets:
         std = standardize(
@@ -160,18 +217,24 @@ def analyze(
             seed=seed,
             empty=empty,  # type: ignore[arg-type]
             min_stratum=min_stratum,
+            groups=grp,
+            strata=strat,
         )
         records += std
-    results = _sort(frame(records), rows)
-    labels = {r.key: r.display for r in rows}
-    sentences = conclusions(results, labels, notes)
+    results = _sort(frame(records, grp), rows)
+    row_labels = {r.key: r.display for r in rows}
+    names = analysis_names(grp.short[grp.comparison], strat.text)
+    sentences = conclusions(results, row_labels, notes, grp, strat)
     return Sensitivity(
         results=results,
-        tables=display_tables(results, labels),
+        tables=display_tables(results, row_labels, grp, names),
         changes=_all_changes(results),
         conclusions=sentences,
         notes=notes,
-        labels=labels,
+        labels=row_labels,
+        groups=grp,
+        strata=strat,
+        names=names,
     )
 
 

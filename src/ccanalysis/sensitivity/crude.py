@@ -1,9 +1,10 @@
-"""The crude comparison: isw - mn with clinics taken as independent, one interval per scale.
+"""The crude comparison: comparison - reference group (isw - mn) with clinics taken as independent,
+one interval per scale.
 
 Level rows: the difference of shares in percentage points with Newcombe's hybrid score interval
 (:func:`ccanalysis.stats.newcombe_diff`) and the p that inverts it
 (:func:`ccanalysis.stats.inversion.newcombe_p`), so that p tests the row's own estimand (this
-level, isw vs mn) rather than the item's whole answer distribution (the tables' Fisher test).
+level, comparison vs reference) rather than the item's whole answer distribution (the tables' Fisher test).
 Mean rows: the mean difference in the item's unit with Student's t interval and test.
 """
 
@@ -14,7 +15,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ccanalysis.sensitivity.inputs import CellSums, Clinics, unit_of
+from ccanalysis.sensitivity.inputs import CARE_MODEL_GROUPS, CellSums, Clinics, Groups, unit_of
 from ccanalysis.spec import SpecRow
 from ccanalysis.stats import mean_diff_ci, newcombe_diff, t_test
 from ccanalysis.stats.inversion import newcombe_p
@@ -25,8 +26,14 @@ METHOD_LEVEL = "crude difference; Newcombe hybrid score interval; p by inverting
 METHOD_MEAN = "crude mean difference; Student t interval and test"
 
 
-def unadjusted(data: Clinics, cells: CellSums, rows: Sequence[SpecRow]) -> list[dict[str, object]]:
-    """One ``unadjusted`` record per row (see the module notes)."""
+def unadjusted(
+    data: Clinics,
+    cells: CellSums,
+    rows: Sequence[SpecRow],
+    groups: Groups = CARE_MODEL_GROUPS,
+) -> list[dict[str, object]]:
+    """One ``unadjusted`` record per row (see the module notes); the groups' values and answers
+    in the slots ``value_ref, value_cmp, n_ref, n_cmp`` (:attr:`Groups.columns`)."""
     n, s, _ = cells.by_model
     out: list[dict[str, object]] = []
     for j, row in enumerate(rows):
@@ -34,7 +41,7 @@ def unadjusted(data: Clinics, cells: CellSums, rows: Sequence[SpecRow]) -> list[
         note = ""
         est = lo = hi = p = v0 = v1 = math.nan
         if n0 == 0 or n1 == 0:
-            note = "no answers in a care model: not estimable"
+            note = f"no answers in a {groups.kind}: not estimable"
         elif row.continuous:
             ok = data.valid[:, j]
             x1 = data.y[ok & (data.group == 1), j]
@@ -65,10 +72,10 @@ def unadjusted(data: Clinics, cells: CellSums, rows: Sequence[SpecRow]) -> list[
                 "method": METHOD_MEAN if row.continuous else METHOD_LEVEL,
                 "note": note,
                 "label": row.label,
-                "value_mn": v0,
-                "value_isw": v1,
-                "n_mn": n0,
-                "n_isw": n1,
+                "value_ref": v0,
+                "value_cmp": v1,
+                "n_ref": n0,
+                "n_cmp": n1,
                 "clusters": math.nan,  # clinics taken as independent
             }
         )

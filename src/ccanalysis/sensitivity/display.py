@@ -7,7 +7,9 @@ percentage points, ``unit`` = ``pp``, or a mean difference in the item's unit), 
 label``, the two models' values under the analysis (``value_mn, value_isw``: percent or means),
 their answering clinics (``n_mn, n_isw``), the clusters of a clustered analysis (care systems with
 answers; the bootstrap's resampled systems), the exchangeable working correlation ``rho`` and the
-bootstrap replicates of the row. A bootstrap p with no replicate on the far side of 0 is written
+bootstrap replicates of the row. Another grouping (``analyze(..., by=...)``) names its groups in
+those four columns, ``value_<reference>, value_<comparison>, n_<reference>, n_<comparison>``
+(:func:`columns`), and its groups' labels in the display tables and texts. A bootstrap p with no replicate on the far side of 0 is written
 as its bound ``1/B`` (the note says so) and shown as ``<1/B``; it is never 0.
 """
 
@@ -23,12 +25,16 @@ import pandas as pd
 from ccanalysis.io import write_csv, write_text
 from ccanalysis.printing import format_p
 from ccanalysis.sensitivity.analyses import ANALYSIS_NAMES
+from ccanalysis.sensitivity.inputs import CARE_MODEL_GROUPS, Groups
+from ccanalysis.sensitivity.standardization import FULL, Stratification
 from ccanalysis.sensitivity.verdicts import changes, fmt_diff, pick
 from ccanalysis.vocab import SYNTHETIC_LABEL
 
-__all__ = ["COLUMNS", "display_tables", "frame", "render", "write"]
+__all__ = ["COLUMNS", "columns", "display_tables", "frame", "render", "texts", "write"]
 
-COLUMNS: tuple[str, ...] = (
+_SLOTS = ("value_ref", "value_cmp", "n_ref", "n_cmp")
+#: The analyses' records: the groups' values and answers in slots (reference, comparison).
+_RECORD_COLUMNS: tuple[str, ...] = (
     "analysis",
     "item",
     "level",
@@ -41,28 +47,38 @@ COLUMNS: tuple[str, ...] = (
     "note",
     "table",
     "label",
-    "value_mn",
-    "value_isw",
-    "n_mn",
-    "n_isw",
+    *_SLOTS,
     "clusters",
     "rho",
     "replicates",
 )
-_FLOATS = ("estimate", "ci_low", "ci_high", "p", "value_mn", "value_isw", "rho")
-_INTS = ("n_mn", "n_isw", "clusters", "replicates")
+
+
+def columns(groups: Groups = CARE_MODEL_GROUPS) -> tuple[str, ...]:
+    """The output's columns for the compared ``groups`` (:data:`COLUMNS` for the care models)."""
+    return tuple(groups.columns.get(c, c) for c in _RECORD_COLUMNS)
+
+
+#: The columns of ``tables/sensitivity.csv`` (the care models' comparison).
+COLUMNS: tuple[str, ...] = columns()
+_FLOATS = ("estimate", "ci_low", "ci_high", "p", "value_ref", "value_cmp", "rho")
+_INTS = ("n_ref", "n_cmp", "clusters", "replicates")
 _BOOTSTRAP = ("standardized_isw", "standardized_total")
 
-TITLE_CLU = (
-    "Sensitivity analysis: care model differences (isw - mn) with clinics taken as independent "
+
+def _group_columns(results: pd.DataFrame) -> dict[str, str]:
+    """The group slots -> the results' columns (the four after ``label``, reference first)."""
+    at = list(results.columns).index("label") + 1
+    return dict(zip(_SLOTS, list(results.columns)[at : at + 4], strict=True))
+
+
+_TITLE_CLU = (
+    "Sensitivity analysis: {what} ({c} - {r}) with clinics taken as independent "
     "and clustered by care system"
 )
-TITLE_STD = (
-    "Sensitivity analysis: care model differences (isw - mn) after direct standardization by "
-    "rurality x care-system size"
-)
-METHOD_CLU = (
-    "Differences are integrated social worker (ISW) minus medical/nursing (MN) clinics, in "
+_TITLE_STD = "Sensitivity analysis: {what} ({c} - {r}) after direct standardization by {strata}"
+_METHOD_CLU = (
+    "Differences are {comparison} minus {reference} clinics, in "
     "percentage points (shares among clinics answering) or in the item's unit (means). Crude: "
     "clinics taken as independent; Newcombe's hybrid score interval (shares) or Student's t "
     "interval (means), p inverting the interval (shares) or Student's t test (means). Clustered: "
@@ -74,26 +90,59 @@ METHOD_CLU = (
     "the crude one; same SE and reference. 'Changes': the sign-and-significance of the clustered "
     "difference differs from the crude one."
 )
-METHOD_STD = (
-    "Direct standardization by rurality (RUCA 1-3 urban) x care-system size (1-2, 3-9, >9 "
-    "clinics): 'Std. to ISW' reweights the MN clinics to the ISW clinics' strata, 'Std. to total' "
-    "both models to all clinics'. 95% CI: cluster bootstrap by care system (whole systems "
-    "resampled with their clinics), percentile interval; p is its inversion (2 x the smaller share "
-    "of replicates on either side of 0; '<1/B' when no replicate crosses 0). 'Conclusion changes': "
-    "the sign-and-significance differs from the clustered crude difference (first table)."
+_METHOD_STD = (
+    "Direct standardization by {strata}: 'Std. to {C}' reweights the {R} clinics to the {C} "
+    "clinics' strata, 'Std. to total' both {word}s to all clinics'. 95% CI: cluster bootstrap by "
+    "care system (whole systems resampled with their clinics), percentile interval; p is its "
+    "inversion (2 x the smaller share of replicates on either side of 0; '<1/B' when no "
+    "replicate crosses 0). 'Conclusion changes': the sign-and-significance differs from the "
+    "clustered crude difference (first table)."
 )
+_STRATA_DEFINED = {
+    "urban": "rurality (RUCA 1-3 urban)",
+    "system_size": "care-system size (1-2, 3-9, >9 clinics)",
+}
 
 
-def frame(records: Sequence[Mapping[str, object]]) -> pd.DataFrame:
-    """The results frame (:data:`COLUMNS`, typed) from the analyses' records."""
-    out = pd.DataFrame.from_records(list(records), columns=list(COLUMNS))
+def texts(groups: Groups = CARE_MODEL_GROUPS, strata: Stratification = FULL) -> dict[str, str]:
+    """The display's titles and method notes (``title_clu``, ``title_std``, ``method_clu``,
+    ``method_std``) for the compared ``groups`` and the ``strata``."""
+    c, r = groups.compare
+    short_c, short_r = groups.short[c], groups.short[r]
+
+    def named(g: str) -> str:
+        long, short = groups.labels[g], groups.short[g]
+        return long if long == short else f"{long} ({short})"
+
+    if groups.care_models:
+        what, ids = "care model differences", (c, r)
+        names = ("integrated social worker (ISW)", "medical/nursing (MN)")
+    else:
+        what, ids, names = "differences", (short_c, short_r), (named(c), named(r))
+    defined = " x ".join(_STRATA_DEFINED[v] for v in strata.variables)
+    if strata.variables != FULL.variables:
+        defined += f" only (the grouping, {groups.by}, is not stratified on)"
+    return {
+        "title_clu": _TITLE_CLU.format(what=what, c=ids[0], r=ids[1]),
+        "title_std": _TITLE_STD.format(what=what, c=ids[0], r=ids[1], strata=strata.long_text),
+        "method_clu": _METHOD_CLU.format(comparison=names[0], reference=names[1]),
+        "method_std": _METHOD_STD.format(strata=defined, C=short_c, R=short_r, word=groups.word),
+    }
+
+
+def frame(
+    records: Sequence[Mapping[str, object]], groups: Groups = CARE_MODEL_GROUPS
+) -> pd.DataFrame:
+    """The results frame (:func:`columns` of ``groups``, typed) from the analyses' records (their
+    group values in the slots ``value_ref, value_cmp, n_ref, n_cmp``)."""
+    out = pd.DataFrame.from_records(list(records), columns=list(_RECORD_COLUMNS))
     for c in _FLOATS:
         out[c] = pd.to_numeric(out[c], errors="coerce").astype(float)
     for c in _INTS:
         out[c] = pd.to_numeric(out[c], errors="coerce").astype("Int64")
     for c in ("analysis", "item", "level", "unit", "method", "note", "table", "label"):
         out[c] = out[c].astype("object").where(out[c].notna(), "").astype(str)
-    return out
+    return out.rename(columns=groups.columns)
 
 
 def _num(v: object) -> str:
@@ -105,10 +154,11 @@ def _num(v: object) -> str:
 
 def csv_frame(results: pd.DataFrame, *, synthetic: bool = False) -> pd.DataFrame:
     """The CSV's text cells: floats as ``repr`` (round-trip exact), NaN as an empty cell."""
-    out = results[list(COLUMNS)].copy()
-    for c in _FLOATS:
+    g = _group_columns(results)
+    out = results[[g.get(c, c) for c in _RECORD_COLUMNS]].copy()
+    for c in (g.get(c, c) for c in _FLOATS):
         out[c] = [_num(v) for v in out[c].tolist()]
-    for c in _INTS:
+    for c in (g.get(c, c) for c in _INTS):
         out[c] = ["" if v is None or v is pd.NA else str(int(v)) for v in out[c].tolist()]
     if synthetic:
         out["synthetic"] = SYNTHETIC_LABEL
@@ -143,11 +193,17 @@ _Key = tuple[str, str, str]
 
 
 def display_tables(
-    results: pd.DataFrame, labels: Mapping[_Key, str] | None = None
+    results: pd.DataFrame,
+    labels: Mapping[_Key, str] | None = None,
+    groups: Groups = CARE_MODEL_GROUPS,
+    names: Mapping[str, tuple[str, str]] = ANALYSIS_NAMES,
 ) -> dict[str, pd.DataFrame]:
     """The two display tables (all cells text): ``clustering`` (crude, clustered, exchangeable,
-    coordinator when present) and ``standardization``."""
+    coordinator when present) and ``standardization``; ``groups`` head the groups' columns,
+    ``names`` the analyses' (:func:`~ccanalysis.sensitivity.analyses.analysis_names`)."""
     labels = labels or {}
+    g = _group_columns(results)
+    short_r, short_c = groups.short[groups.reference], groups.short[groups.comparison]
     keys = list(
         dict.fromkeys(zip(results["table"], results["item"], results["level"], strict=True))
     )
@@ -158,7 +214,7 @@ def display_tables(
         return labels.get(key) or f"{key[1]} {key[2]}".strip()
 
     clu_cols = [
-        (a, ANALYSIS_NAMES[a][0])
+        (a, names[a][0])
         for a in (
             "unadjusted",
             "gee_care_system",
@@ -185,8 +241,8 @@ def display_tables(
                 "Table": key[0].replace("table", ""),
                 "Item": label(key),
                 "Unit": base["unit"],
-                "MN": _value(str(base["unit"]), float(base["value_mn"])),  # type: ignore[arg-type]
-                "ISW": _value(str(base["unit"]), float(base["value_isw"])),  # type: ignore[arg-type]
+                short_r: _value(str(base["unit"]), float(base[g["value_ref"]])),  # type: ignore[arg-type]
+                short_c: _value(str(base["unit"]), float(base[g["value_cmp"]])),  # type: ignore[arg-type]
             }
             notes = []
             for a, name in clu_cols:
@@ -206,11 +262,7 @@ def display_tables(
             rec["Note"] = "; ".join(notes)
             recs.append(rec)
         out["clustering"] = pd.DataFrame(recs)
-    std = [
-        (a, ANALYSIS_NAMES[a][0])
-        for a in ("standardized_isw", "standardized_total")
-        if a in present
-    ]
+    std = [(a, names[a][0]) for a in ("standardized_isw", "standardized_total") if a in present]
     if std:
         picks = {a: pick(results, a) for a, _ in std}
         ch_std: dict[str, dict[_Key, bool]] = {}
@@ -228,15 +280,15 @@ def display_tables(
             notes = []
             for a, name in std:
                 r = picks[a][key]
-                rec[f"MN {name.lower()}"] = _value(unit, float(r["value_mn"]))  # type: ignore[arg-type]
+                rec[f"{short_r} {name.lower()}"] = _value(unit, float(r[g["value_ref"]]))  # type: ignore[arg-type]
                 if a == "standardized_total":
-                    rec[f"ISW {name.lower()}"] = _value(unit, float(r["value_isw"]))  # type: ignore[arg-type]
+                    rec[f"{short_c} {name.lower()}"] = _value(unit, float(r[g["value_cmp"]]))  # type: ignore[arg-type]
                 rec[f"{name} difference (95% CI)"] = _diff(r)
                 rec[f"{name} p"] = _p_text(r)
                 if r["note"]:
                     notes.append(f"{name}: {r['note']}")
             rec["Conclusion changes"] = ", ".join(
-                {"standardized_isw": "ISW", "standardized_total": "total"}[a]
+                {"standardized_isw": short_c, "standardized_total": "total"}[a]
                 for a, _ in std
                 if ch_std.get(a, {}).get(key)
             )
@@ -276,12 +328,18 @@ def render(
     *,
     fmt: str = "html",
     synthetic: bool = False,
+    headings: Mapping[str, str] | None = None,
 ) -> str:
-    """Both display tables with titles, method notes, conclusions and (``synthetic``) the label."""
+    """Both display tables with titles, method notes, conclusions and (``synthetic``) the label;
+    ``headings``: the titles and method notes (:func:`texts`; default the care models')."""
     if fmt not in ("html", "markdown"):
         raise ValueError("fmt must be 'html' or 'markdown'")
     parts: list[str] = []
-    sections = [("clustering", TITLE_CLU, METHOD_CLU), ("standardization", TITLE_STD, METHOD_STD)]
+    h = texts() if headings is None else headings
+    sections = [
+        ("clustering", h["title_clu"], h["method_clu"]),
+        ("standardization", h["title_std"], h["method_std"]),
+    ]
     if fmt == "html":
         parts.append(
             '<!DOCTYPE html>\n<html lang="en">\n<head><meta charset="utf-8">'
@@ -327,16 +385,18 @@ def write(
     sentences: Sequence[str],
     *,
     synthetic: bool = False,
+    headings: Mapping[str, str] | None = None,
 ) -> dict[str, Path]:
     """Write ``sensitivity.csv``, ``sensitivity.html`` and ``sensitivity.md`` atomically (with
-    ``synthetic`` the CSV gets a ``synthetic`` column holding the label on every row)."""
+    ``synthetic`` the CSV gets a ``synthetic`` column holding the label on every row);
+    ``headings``: as :func:`render`."""
     outdir = Path(outdir)
+
+    def page(fmt: str) -> str:
+        return render(tabs, sentences, fmt=fmt, synthetic=synthetic, headings=headings)
+
     return {
         "csv": write_csv(csv_frame(results, synthetic=synthetic), outdir / "sensitivity.csv"),
-        "html": write_text(
-            outdir / "sensitivity.html", render(tabs, sentences, fmt="html", synthetic=synthetic)
-        ),
-        "markdown": write_text(
-            outdir / "sensitivity.md", render(tabs, sentences, fmt="markdown", synthetic=synthetic)
-        ),
+        "html": write_text(outdir / "sensitivity.html", page("html")),
+        "markdown": write_text(outdir / "sensitivity.md", page("markdown")),
     }

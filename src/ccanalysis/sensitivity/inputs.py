@@ -1,5 +1,11 @@
-"""What the sensitivity analyses read: the rows of Tables 3 and 4, each clinic's care model,
-stratum and care system, and every row's answers, summed per care system, stratum and model.
+"""What the sensitivity analyses read: the rows of Tables 3 and 4, each clinic's group (the care
+model, or any two-valued ``by`` column), stratum and care system, and every row's answers, summed
+per care system, stratum and group.
+
+The two compared groups are a :class:`Groups`: by default the care models (:data:`CARE_MODEL_GROUPS`,
+isw - mn); :func:`grouping_of` splits the clinics by any column as
+:func:`ccanalysis.analysis.summarize` does (the same group names, order and labels), so that a
+student's ``by`` means the same thing in a summary table and here.
 
 Every analysis of the stage works on :class:`CellSums`: per care system, rurality state (urban,
 rural, unknown) and care model, the number of clinics that answered each row, the sum of the row's
@@ -10,25 +16,37 @@ the strata; so the clinics are read once and the analyses cost in care systems, 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from types import MappingProxyType
 
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
 from ccanalysis.spec import Spec, SpecRow, from_frame, read_spec
-from ccanalysis.vocab import CARE_MODELS, CLINIC_GROUPS, SYSTEM_SIZES
+from ccanalysis.tables.summary import default_instrument, group_text, grouping
+from ccanalysis.vocab import (
+    CARE_MODELS,
+    CLINIC_COMPARISON,
+    CLINIC_GROUPS,
+    GROUP_LABELS,
+    SHORT_LABELS,
+    SYSTEM_SIZES,
+)
 
 __all__ = [
+    "CARE_MODEL_GROUPS",
     "STRATA",
     "TABLES",
     "UNITS",
     "CellSums",
     "Clinics",
+    "Groups",
     "analysis_rows",
     "cell_sums",
-    "groups",
+    "grouping_of",
+    "groups_of_models",
     "prepare",
     "strata",
     "unit_of",
@@ -69,8 +87,8 @@ def analysis_rows(
     return rows
 
 
-def groups(clinics: pd.DataFrame) -> NDArray[np.int8]:
-    """0 = mn, 1 = isw, -1 = neither (left out)."""
+def groups_of_models(clinics: pd.DataFrame) -> NDArray[np.int8]:
+    """0 = mn, 1 = isw, -1 = neither (left out), from ``group`` or else ``care_model``."""
     if "group" in clinics.columns:
         g = clinics["group"].astype("object")
         mapping = {grp: i for i, grp in enumerate(CLINIC_GROUPS)}
@@ -80,6 +98,147 @@ def groups(clinics: pd.DataFrame) -> NDArray[np.int8]:
     else:
         raise KeyError("the clinic frame has neither 'group' nor 'care_model' (run classify first)")
     return np.array([mapping.get(v, -1) if isinstance(v, str) else -1 for v in g], dtype=np.int8)
+
+
+@dataclass(frozen=True)
+class Groups:
+    """The two compared groups, ``comparison`` - ``reference``: their names as the long format of
+    a summary writes them (``isw``, ``True``, ``large``), their labels (``labels``, and ``short``
+    for headers and axes), the column ``by`` they come from (``None``: the care models) and the
+    clinics left out, ``missing`` (no ``by`` value) and ``other`` (another group of ``by``)."""
+
+    comparison: str
+    reference: str
+    labels: Mapping[str, str]
+    short: Mapping[str, str]
+    by: str | None = None
+    missing: int = 0
+    other: int = 0
+
+    @property
+    def compare(self) -> tuple[str, str]:
+        """(comparison, reference)."""
+        return (self.comparison, self.reference)
+
+    @property
+    def care_models(self) -> bool:
+        """The paper's comparison (isw - mn), whose texts are the study's own."""
+        return self.compare == CLINIC_COMPARISON
+
+    @property
+    def columns(self) -> dict[str, str]:
+        """The records' group slots -> the output's columns ``value_<group>``, ``n_<group>``
+        (reference first: ``value_mn, value_isw, n_mn, n_isw`` for the care models)."""
+        r, c = self.reference, self.comparison
+        return {
+            "value_ref": f"value_{r}",
+            "value_cmp": f"value_{c}",
+            "n_ref": f"n_{r}",
+            "n_cmp": f"n_{c}",
+        }
+
+    @property
+    def kind(self) -> str:
+        """What one of the two is called in notes: ``care model``, or ``group``."""
+        return "care model" if self.care_models else "group"
+
+    @property
+    def word(self) -> str:
+        """The short word: ``model``, or ``group``."""
+        return "model" if self.care_models else "group"
+
+    def clinics(self, group: str) -> str:
+        """A group's clinics in a sentence: ``integrated social worker clinics``, ``Urban
+        clinics``."""
+        if self.care_models:
+            return {"isw": "integrated social worker clinics", "mn": "medical/nursing clinics"}[
+                group
+            ]
+        return f"{self.labels.get(group, group)} clinics"
+
+    @property
+    def notes(self) -> list[str]:
+        """What the grouping left out, for the stage's notes."""
+        out = []
+        if self.missing:
+            n = self.missing
+            out.append(f"{n} clinic{'s' if n > 1 else ''} with no {self.by} value left out.")
+        if self.other:
+            n = self.other
+            out.append(
+                f"{n} clinic{'s' if n > 1 else ''} in other groups of {self.by} than "
+                f"{self.comparison} and {self.reference} left out."
+            )
+        return out
+
+
+#: The paper's comparison: integrated social worker minus medical/nursing clinics.
+CARE_MODEL_GROUPS = Groups(
+    *CLINIC_COMPARISON,
+    labels=MappingProxyType({g: GROUP_LABELS[g] for g in CLINIC_COMPARISON}),
+    short=MappingProxyType({g: SHORT_LABELS[g] for g in CLINIC_COMPARISON}),
+)
+
+
+def grouping_of(
+    clinics: pd.DataFrame,
+    by: str | None = None,
+    groups: Sequence[object] | None = None,
+    labels: Mapping[object, str] | None = None,
+) -> tuple[NDArray[np.int8], Groups]:
+    """Each clinic's group code (0 reference, 1 comparison, -1 left out) and the :class:`Groups`.
+
+    ``by``: any column (bool, category, text or integer codes), split as
+    :func:`ccanalysis.analysis.summarize` splits it (:func:`ccanalysis.tables.summary.grouping`:
+    same group names, order and labels, the labels of a categorical item from the data
+    dictionary); ``groups``: the values compared, ``(comparison, reference)``, needed when ``by``
+    has more than two; by default the first group in summarize's order (a category's order, False
+    before True, numbers ascending, text sorted) is the reference. ``labels``: ``{value: label}``.
+    Without ``by`` (and without ``groups``/``labels``) the care models, isw - mn (:func:`groups`);
+    with them, ``by`` is the ``group`` column.
+    """
+    if by is None:
+        if groups is None and labels is None:
+            return groups_of_models(clinics), CARE_MODEL_GROUPS
+        by = "group"
+    if by not in clinics.columns:
+        raise KeyError(f"the clinic frame has no column {by!r} to group by")
+    if groups is not None and len(groups) != 2:
+        raise ValueError(f"groups must be (comparison, reference), not {list(groups)}")
+    try:
+        g = grouping(
+            clinics,
+            by,
+            groups=None if groups is None else [groups[1], groups[0]],
+            labels=labels,
+            reference=None if groups is None else groups[1],
+            instrument=default_instrument(),
+        )
+    except ValueError as err:  # the summary's grouping speaks of summarize()
+        raise ValueError(str(err).replace("summarize: ", "", 1)) from None
+    found = list(g.units.groups)
+    if len(found) != 2:
+        raise ValueError(
+            f"by={by!r} has {len(found)} groups {found}: name the two to compare with "
+            "groups=(comparison, reference)"
+        )
+    reference = g.reference
+    (comparison,) = (x for x in found if x != reference)
+    text = clinics[by].astype("object").map(lambda v: None if pd.isna(v) else group_text(v))
+    codes = np.where(text == reference, 0, np.where(text == comparison, 1, -1)).astype(np.int8)
+    for x, code in ((comparison, 1), (reference, 0)):
+        if not (codes == code).any():
+            raise ValueError(f"by={by!r}: no clinic in the group {x!r}")
+    missing = int(text.isna().sum())
+    return codes, Groups(
+        comparison,
+        reference,
+        labels=MappingProxyType({x: g.labels[x] for x in (comparison, reference)}),
+        short=MappingProxyType({x: g.short[x] for x in (comparison, reference)}),
+        by=by,
+        missing=missing,
+        other=int(len(codes) - missing - (codes >= 0).sum()),
+    )
 
 
 def _urban_state(clinics: pd.DataFrame) -> NDArray[np.int64]:
@@ -107,9 +266,10 @@ def strata(clinics: pd.DataFrame) -> NDArray[np.int64]:
 
 @dataclass(frozen=True)
 class Clinics:
-    """The clinics as the analyses need them: rows x clinics values and answered flags, the model
-    group (0/1/-1), rurality state (0/1/2), care system (codes into ``systems``), the size class
-    of each care system (-1 unknown) and the coordinator ids (for the nesting check)."""
+    """The clinics as the analyses need them: rows x clinics values and answered flags, the
+    group (0 reference, 1 comparison, -1 left out), rurality state (0/1/2), care system (codes
+    into ``systems``), the size class of each care system (-1 unknown) and the coordinator ids
+    (for the nesting check)."""
 
     rows: tuple[SpecRow, ...]
     y: NDArray[np.float64]  # (n, J): 0/1 indicator or numeric answer, 0 where not answered
@@ -148,8 +308,11 @@ def _item_values(
     return np.where(ok, y, 0.0), ok
 
 
-def prepare(clinics: pd.DataFrame, rows: Sequence[SpecRow]) -> Clinics:
-    """:class:`Clinics` from the clinic frame (``clinics.parquet``) and the analysed rows.
+def prepare(
+    clinics: pd.DataFrame, rows: Sequence[SpecRow], group: NDArray[np.int8] | None = None
+) -> Clinics:
+    """:class:`Clinics` from the clinic frame (``clinics.parquet``) and the analysed rows;
+    ``group``: each clinic's group code (:func:`grouping_of`; default the care models).
 
     Raises ``KeyError`` naming a missing column, ``ValueError`` naming a care system whose
     clinics disagree on its size (system size is an attribute of the care system).
@@ -189,7 +352,7 @@ def prepare(clinics: pd.DataFrame, rows: Sequence[SpecRow]) -> Clinics:
         rows=tuple(rows),
         y=y,
         valid=valid,
-        group=groups(clinics),
+        group=groups_of_models(clinics) if group is None else np.asarray(group, dtype=np.int8),
         urban=_urban_state(clinics),
         system=system.astype(np.int64),
         systems=np.asarray(systems, dtype=object),
@@ -200,9 +363,9 @@ def prepare(clinics: pd.DataFrame, rows: Sequence[SpecRow]) -> Clinics:
 
 @dataclass(frozen=True)
 class CellSums:
-    """Per care system (K), rurality state (3: urban, rural, unknown), model (2: mn, isw) and row
-    (J): answers ``n``, sums ``s`` and sums of squares ``q``, each (K, 3, 2, J); and each system's
-    size class (K,)."""
+    """Per care system (K), rurality state (3: urban, rural, unknown), group (2: reference and
+    comparison, mn and isw for the care models) and row (J): answers ``n``, sums ``s`` and sums
+    of squares ``q``, each (K, 3, 2, J); and each system's size class (K,)."""
 
     n: NDArray[np.float64]
     s: NDArray[np.float64]
@@ -216,7 +379,7 @@ class CellSums:
 
 
 def cell_sums(data: Clinics) -> CellSums:
-    """Sum every row's answers per care system, rurality state and model (one sparse product)."""
+    """Sum every row's answers per care system, rurality state and group (one sparse product)."""
     from scipy import sparse
 
     k = len(data.systems)

@@ -2,15 +2,19 @@
 
 For a level row the measure is the share of clinics answering that level (any of its combined
 levels) among the clinics that answered the item; for a mean row it is the mean. The 6 strata are
-urban/rural x small/medium/large care systems.
+urban/rural x small/medium/large care systems. When the compared groups are themselves one of the
+two stratifying variables (``by="urban"`` or ``by="system_size"``), the strata are the other one
+alone (:func:`stratification`): a comparison is never stratified on its own grouping.
 
-* ``target="isw"`` (the paper's): the medical/nursing clinics are reweighted to the integrated
-  clinics' distribution over the strata, the weights being the stratum shares of the integrated
-  clinics **that answered the item**; the integrated clinics' standardized value is their crude
-  value (over clinics with a stratum), only the medical/nursing value moves.
-* ``target="total"``: both models are reweighted to the distribution of all answering clinics.
+* ``target="isw"`` (the paper's): the reference clinics (medical/nursing) are reweighted to the
+  comparison clinics' (integrated) distribution over the strata, the weights being the stratum
+  shares of the comparison clinics **that answered the item**; their standardized value is their
+  crude value (over clinics with a stratum), only the reference value moves. (The id names the
+  paper's comparison group; with another grouping it is the comparison group's strata.)
+* ``target="total"``: both groups are reweighted to the distribution of all answering clinics.
 
-The standardized difference is isw - mn, in percentage points (level rows) or the item's unit.
+The standardized difference is comparison - reference (isw - mn), in percentage points (level
+rows) or the item's unit.
 
 Interval: a cluster bootstrap. System size is an attribute of the care system and most systems
 hold clinics of both models, so whole care systems are resampled with replacement (all their
@@ -47,7 +51,7 @@ from typing import Literal
 import numpy as np
 from numpy.typing import NDArray
 
-from ccanalysis.sensitivity.inputs import STRATA, CellSums, unit_of
+from ccanalysis.sensitivity.inputs import CARE_MODEL_GROUPS, STRATA, CellSums, Groups, unit_of
 from ccanalysis.spec import SpecRow
 from ccanalysis.stats.bootstrap import (
     BLOCK,
@@ -61,71 +65,157 @@ from ccanalysis.vocab import DEFAULT_SEED, SYSTEM_SIZES
 __all__ = [
     "METHOD",
     "N_BOOT",
+    "STRATIFIERS",
     "TARGETS",
     "Plan",
+    "Stratification",
     "collapse",
     "replicate_strata",
     "standardize",
     "standardized_values",
+    "stratification",
 ]
 
 N_BOOT = 10_000
 TARGETS: tuple[str, ...] = ("isw", "total")
 _BOOT_TEXT = "cluster bootstrap by care system, percentile interval; p inverting it"
-#: The method text of each standardization.
-METHOD: dict[str, str] = {
-    "standardized_isw": (
-        "direct standardization to the ISW clinics' strata (rurality x system size); " + _BOOT_TEXT
-    ),
-    "standardized_total": (
-        "direct standardization to all clinics' strata (rurality x system size); " + _BOOT_TEXT
-    ),
-}
 _K = len(STRATA)
+#: The clinic frame's columns the strata cross: rurality, care-system size.
+STRATIFIERS: tuple[str, ...] = ("urban", "system_size")
+_STRATA_TEXT = {
+    STRATIFIERS: ("rurality x system size", "rurality x care-system size"),
+    ("system_size",): ("system size", "care-system size"),
+    ("urban",): ("rurality", "rurality"),
+}
+
+
+@dataclass(frozen=True)
+class Stratification:
+    """The strata a standardization uses: ``variables``, both stratifiers (:data:`STRATIFIERS`)
+    or one of them. The arithmetic always runs on the 6 strata of :data:`STRATA`; one variable
+    alone makes ``blocks`` of them (``urban/small+rural/small`` = ``small``) that are
+    standardized over as one stratum, and may be merged further when sparse (:func:`collapse`)."""
+
+    variables: tuple[str, ...] = STRATIFIERS
+
+    def __post_init__(self) -> None:
+        if self.variables not in _STRATA_TEXT:
+            raise ValueError(f"strata by {self.variables}: one or both of {STRATIFIERS}")
+
+    @property
+    def blocks(self) -> list[list[int]]:
+        """The starting blocks of the 6 strata."""
+        if self.variables == ("system_size",):
+            return [[s, 3 + s] for s in range(3)]
+        if self.variables == ("urban",):
+            return [[0, 1, 2], [3, 4, 5]]
+        return [[k] for k in range(_K)]
+
+    @property
+    def names(self) -> list[str]:
+        """The starting blocks' names (``urban/small``; ``small``; ``urban``)."""
+        if self.variables == ("system_size",):
+            return list(SYSTEM_SIZES)
+        if self.variables == ("urban",):
+            return ["urban", "rural"]
+        return list(STRATA)
+
+    @property
+    def text(self) -> str:
+        """``rurality x system size`` (method texts, figure legends)."""
+        return _STRATA_TEXT[self.variables][0]
+
+    @property
+    def long_text(self) -> str:
+        """``rurality x care-system size`` (titles, conclusions)."""
+        return _STRATA_TEXT[self.variables][1]
+
+    def note(self, by: str | None) -> str:
+        """What a row's note says of strata by one variable (nothing for both)."""
+        if self.variables == STRATIFIERS:
+            return ""
+        return f"strata: {self.long_text} only (the grouping, {by}, is not stratified on)"
+
+
+#: Rurality x care-system size, the paper's strata.
+FULL = Stratification()
+
+
+def stratification(by: str | None) -> Stratification:
+    """The strata of a comparison grouped by ``by``: rurality x care-system size, or the other
+    variable when ``by`` is one of them."""
+    if by in STRATIFIERS:
+        return Stratification(tuple(v for v in STRATIFIERS if v != by))
+    return FULL
+
+
+def method_text(
+    target: str, groups: Groups = CARE_MODEL_GROUPS, strata: Stratification = FULL
+) -> str:
+    """The method column of a standardized row."""
+    whose = (
+        "all clinics'" if target == "total" else f"the {groups.short[groups.comparison]} clinics'"
+    )
+    return f"direct standardization to {whose} strata ({strata.text}); " + _BOOT_TEXT
+
+
+#: The method text of each standardization of the care models.
+METHOD: dict[str, str] = {f"standardized_{t}": method_text(t) for t in TARGETS}
 _CHUNK_CELLS = 16_000_000  # multiplicity-matrix entries per chunk of replicates (memory bound)
 _CHUNK_STRATA = 2_000_000  # entries of a (replicates, model, stratum, row) array per chunk
 _BLAS_MIN = 512  # systems of a size class from which the replicate product goes to BLAS
 Mode = Literal["collapse", "drop"]
 
 
-def _sparse_text(min_stratum: int) -> str:
+def _sparse_text(min_stratum: int, word: str = "model") -> str:
     if min_stratum <= 1:
-        return "without answers of a model"
-    return f"with fewer than {min_stratum} answers of a model"
+        return f"without answers of a {word}"
+    return f"with fewer than {min_stratum} answers of a {word}"
 
 
 def collapse(
-    cnt: NDArray[np.float64], target: str, mode: str, min_stratum: int
+    cnt: NDArray[np.float64],
+    target: str,
+    mode: str,
+    min_stratum: int,
+    strata: Stratification = FULL,
+    word: str = "model",
 ) -> tuple[NDArray[np.int64], NDArray[np.bool_], str]:
     """Blocks of strata for one row: (block id per stratum, kept strata, note).
 
-    ``cnt``: answers per model (0 mn, 1 isw) and stratum, shape (2, 6).
+    ``cnt``: answers per group (0 reference, 1 comparison) and stratum, shape (2, 6); ``strata``:
+    the starting blocks; ``word``: what the notes call a group.
     """
     tot = cnt.sum(axis=0)
     need = (cnt[1] if target == "isw" else tot) > 0
     short_models = (0,) if target == "isw" else (0, 1)
-    blocks: list[list[int]] = [[k] for k in range(_K)]
+    blocks: list[list[int]] = strata.blocks
+    start = {k: i for i, b in enumerate(blocks) for k in b}
 
     def deficient(b: list[int]) -> bool:
         return bool(need[b].any()) and any(cnt[g, b].sum() < min_stratum for g in short_models)
 
     def name(b: list[int]) -> str:
-        return "+".join(STRATA[k] for k in b)
+        return "+".join(strata.names[i] for i in sorted({start[k] for k in b}))
 
     notes: list[str] = []
     if mode == "drop":
         keep = np.ones(_K, dtype=bool)
-        dropped = [k for k in range(_K) if deficient([k])]
+        dropped = [b for b in blocks if deficient(b)]
         if dropped:
-            keep[dropped] = False
+            gone = [k for b in dropped for k in b]
+            keep[gone] = False
             base = cnt[1] if target == "isw" else tot
-            share = 100.0 * base[dropped].sum() / max(base.sum(), 1)
+            share = 100.0 * base[gone].sum() / max(base.sum(), 1)
             notes.append(
-                f"dropped stratum {', '.join(STRATA[k] for k in dropped)} "
-                f"({_sparse_text(min_stratum)}; {share:.1f}% of the target weight), "
+                f"dropped stratum {', '.join(name(b) for b in dropped)} "
+                f"({_sparse_text(min_stratum, word)}; {share:.1f}% of the target weight), "
                 "weights renormalized"
             )
-        return np.arange(_K), keep, "; ".join(notes)
+        block_of = np.empty(_K, dtype=np.int64)
+        for b in blocks:
+            block_of[b] = min(b)
+        return block_of, keep, "; ".join(notes)
     if mode != "collapse":
         raise ValueError(f"empty must be 'collapse' or 'drop', not {mode!r}")
     while len(blocks) > 1:
@@ -151,7 +241,7 @@ def collapse(
         block_of[b] = min(b)
     note = ""
     if notes:
-        note = f"strata {_sparse_text(min_stratum)} collapsed: " + "; ".join(notes)
+        note = f"strata {_sparse_text(min_stratum, word)} collapsed: " + "; ".join(notes)
     return block_of, np.ones(_K, dtype=bool), note
 
 
@@ -176,14 +266,21 @@ class Plan:
         )
 
 
-def make_plan(counts: NDArray[np.float64], target: str, mode: str, min_stratum: int) -> Plan:
-    """:class:`Plan` from the answers per model, stratum and row, shape (2, 6, J)."""
+def make_plan(
+    counts: NDArray[np.float64],
+    target: str,
+    mode: str,
+    min_stratum: int,
+    strata: Stratification = FULL,
+    word: str = "model",
+) -> Plan:
+    """:class:`Plan` from the answers per group, stratum and row, shape (2, 6, J)."""
     n_rows = counts.shape[-1]
     same = np.zeros((n_rows, _K, _K))
     keep = np.empty((n_rows, _K), dtype=bool)
     notes = []
     for j in range(n_rows):
-        block_of, keep[j], note = collapse(counts[:, :, j], target, mode, min_stratum)
+        block_of, keep[j], note = collapse(counts[:, :, j], target, mode, min_stratum, strata, word)
         same[j] = block_of[:, None] == block_of[None, :]
         notes.append(note)
     return Plan(target, mode, same, keep, tuple(notes))
@@ -429,14 +526,18 @@ def standardize(
     empty: Mode = "collapse",
     min_stratum: int = 5,
     conf: float = 0.95,
+    groups: Groups = CARE_MODEL_GROUPS,
+    strata: Stratification = FULL,
 ) -> list[dict[str, object]]:
-    """Standardized isw - mn differences of every row, one record per target and row.
+    """Standardized comparison - reference (isw - mn) differences of every row, one record per
+    target and row.
 
-    ``max_boot`` (default 8 x ``n_boot``): the most replicates a row near the line gets.
-    Records: ``analysis`` (``standardized_<target>``), estimate, interval and p (the bound 1/B when
-    no replicate crosses 0, which the note says), ``value_mn``/``value_isw`` (the standardized
-    values), answers per model, the care systems resampled, the replicates B the interval used
-    (finite ones), ``method`` and ``note``.
+    ``max_boot`` (default 8 x ``n_boot``): the most replicates a row near the line gets;
+    ``groups``: the compared groups (their names in the texts); ``strata``: the strata
+    (:func:`stratification`). Records: ``analysis`` (``standardized_<target>``), estimate,
+    interval and p (the bound 1/B when no replicate crosses 0, which the note says),
+    ``value_ref``/``value_cmp`` (the standardized values), answers per group, the care systems
+    resampled, the replicates B the interval used (finite ones), ``method`` and ``note``.
     """
     for t in targets:
         if t not in TARGETS:
@@ -447,7 +548,8 @@ def standardize(
     design = _design(cells)
     ones = np.ones((1, design.n_systems))
     n_pt, s_pt = replicate_strata(ones, design)
-    plans = {t: make_plan(n_pt[0], t, empty, min_stratum) for t in targets}
+    word = groups.word
+    plans = {t: make_plan(n_pt[0], t, empty, min_stratum, strata, word) for t in targets}
     boot = _bootstrap(design, plans, n_boot=n_boot, max_boot=max_boot, seed=seed, conf=conf)
     n_model = cells.n.sum(axis=(0, 1))  # answers per model and row, all clinics
     outside = n_model - n_pt[0].sum(axis=1)  # answering clinics without a stratum
@@ -461,7 +563,7 @@ def standardize(
             p, bound, n_ok = bootstrap_p(reps[:, None])
             scale = 1.0 if row.continuous else 100.0
             b_row = len(reps)
-            notes = [plan.notes[j]] if plan.notes[j] else []
+            notes = [x for x in (strata.note(groups.by), plan.notes[j]) if x]
             if outside[:, j].sum():
                 notes.append(
                     f"{int(outside[:, j].sum())} answering clinics without rurality or "
@@ -471,18 +573,18 @@ def standardize(
                 how = (
                     "its weight renormalized"
                     if empty == "drop"
-                    else "it borrowed the model's mean over its rurality"
+                    else f"it borrowed the {word}'s mean over its rurality"
                 )
                 notes.append(
                     f"{boot[t].patched[j]} of {b_row} bootstrap replicates had a stratum "
-                    f"without answers of a model ({how})"
+                    f"without answers of a {word} ({how})"
                 )
             if n_model[0, j] == 0 or n_model[1, j] == 0:
-                notes.append("no answers in a care model: not estimable")
+                notes.append(f"no answers in a {groups.kind}: not estimable")
             elif n_ok[0] < b_row:
                 notes.append(
                     f"{b_row - int(n_ok[0])} of {b_row} replicates without answers of a "
-                    "model (left out of the interval)"
+                    f"{word} (left out of the interval)"
                 )
             if b_row > n_boot:
                 notes.append(f"p near {1 - conf:g}: {b_row:,} replicates")
@@ -501,13 +603,13 @@ def standardize(
                     "ci_high": float(hi[0]) * scale if ok else np.nan,
                     "p": float(p[0]) if ok else np.nan,
                     "unit": unit_of(row),
-                    "method": METHOD[f"standardized_{t}"],
+                    "method": method_text(t, groups, strata),
                     "note": "; ".join(notes),
                     "label": row.label,
-                    "value_mn": float(v0[0, j]) * scale,
-                    "value_isw": float(v1[0, j]) * scale,
-                    "n_mn": int(n_model[0, j]),
-                    "n_isw": int(n_model[1, j]),
+                    "value_ref": float(v0[0, j]) * scale,
+                    "value_cmp": float(v1[0, j]) * scale,
+                    "n_ref": int(n_model[0, j]),
+                    "n_cmp": int(n_model[1, j]),
                     "clusters": systems,
                     "replicates": int(n_ok[0]),
                 }

@@ -1,8 +1,9 @@
 """Conclusions: the verdict of each row under each analysis, where they change, and sentences
 written from the methods the rows actually used (their ``method`` column), never assumed.
 
-A verdict is the sign and significance of the isw - mn difference: ``higher`` (95% interval above
-0), ``lower`` (below 0), ``no difference`` (it covers 0) or ``not estimable``. Every analysis of
+A verdict is the sign and significance of the comparison - reference difference (isw - mn):
+``higher`` (95% interval above 0), ``lower`` (below 0), ``no difference`` (it covers 0) or ``not
+estimable``. Every analysis of
 the stage reports a p that inverts its interval, so the verdict and ``p < 0.05`` agree.
 
 Two comparisons carry the conclusions, each changing one thing at a time:
@@ -20,7 +21,10 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-__all__ = ["changes", "conclusions", "fmt_diff", "verdict"]
+from ccanalysis.sensitivity.inputs import CARE_MODEL_GROUPS, Groups
+from ccanalysis.sensitivity.standardization import FULL, Stratification
+
+__all__ = ["changes", "conclusions", "fmt_diff", "verdict", "verdict_texts"]
 
 _Key = tuple[str, str, str]
 
@@ -34,6 +38,25 @@ TARGET_TEXT = {
     "isw": "the integrated clinics' distribution of rurality x care-system size",
     "total": "all clinics' distribution of rurality x care-system size",
 }
+
+
+def verdict_texts(groups: Groups = CARE_MODEL_GROUPS) -> dict[str, str]:
+    """:data:`VERDICT_TEXT` naming the comparison group of ``groups``."""
+    if groups.care_models:
+        return VERDICT_TEXT
+    where = groups.clinics(groups.comparison)
+    return {
+        **VERDICT_TEXT,
+        "higher": f"significantly higher in {where}",
+        "lower": f"significantly lower in {where}",
+    }
+
+
+def _target_text(t: str, groups: Groups, strata: Stratification) -> str:
+    if groups.care_models and strata == FULL:
+        return TARGET_TEXT[t]
+    whose = "all clinics'" if t == "total" else f"the {groups.clinics(groups.comparison)}'"
+    return f"{whose} distribution of {strata.long_text}"
 
 
 def verdict(estimate: float, ci_low: float, ci_high: float) -> str:
@@ -114,6 +137,7 @@ def _changed_sentences(
     labels: dict[_Key, str],
     compare: tuple[str, str],
     names: tuple[str, str],
+    verdict_text: dict[str, str] = VERDICT_TEXT,
 ) -> tuple[pd.DataFrame, list[str]]:
     ch = changes(results, compare)
     a, b = (pick(results, x) for x in compare)
@@ -124,9 +148,9 @@ def _changed_sentences(
         out.append(
             f"{_name(labels, key)}: {names[0]} "
             f"{fmt_diff(ra['unit'], ra['estimate'], ra['ci_low'], ra['ci_high'])}, "
-            f"{VERDICT_TEXT[getattr(r, compare[0])]}; {names[1]} "
+            f"{verdict_text[getattr(r, compare[0])]}; {names[1]} "
             f"{fmt_diff(rb['unit'], rb['estimate'], rb['ci_low'], rb['ci_high'])}, "
-            f"{VERDICT_TEXT[getattr(r, compare[1])]}."
+            f"{verdict_text[getattr(r, compare[1])]}."
         )
     return ch, out
 
@@ -139,15 +163,23 @@ def conclusions(
     results: pd.DataFrame,
     labels: dict[_Key, str] | None = None,
     notes: Sequence[str] = (),
+    groups: Groups = CARE_MODEL_GROUPS,
+    strata: Stratification = FULL,
 ) -> list[str]:
     """Sentences: what each comparison changes (a summary, then one per changed row), how the
-    exchangeable analysis was actually fitted, and the stage's ``notes`` (coordinator nesting)."""
+    exchangeable analysis was actually fitted, and the stage's ``notes`` (coordinator nesting);
+    ``groups`` and ``strata`` as the rows were computed."""
     labels = labels or {}
     present = set(results["analysis"])
     out: list[str] = []
+    says = verdict_texts(groups)
+    if groups.care_models:
+        diff = "isw - mn"
+    else:
+        diff = f"{groups.short[groups.comparison]} - {groups.short[groups.reference]}"
     if {"unadjusted", "gee_care_system"} <= present:
         ch, per_row = _changed_sentences(
-            results, labels, ("unadjusted", "gee_care_system"), ("crude", "clustered")
+            results, labels, ("unadjusted", "gee_care_system"), ("crude", "clustered"), says
         )
         was = _significant(ch, "unadjusted")
         sig_a = ch["unadjusted"].isin(["higher", "lower"])
@@ -170,11 +202,13 @@ def conclusions(
         a = f"standardized_{t}"
         if a not in present or "gee_care_system" not in present:
             continue
+        target = groups.short[groups.comparison] if t == "isw" and not groups.care_models else t
         ch, per_row = _changed_sentences(
             results,
             labels,
             ("gee_care_system", a),
-            ("clustered", f"standardized to the {t} strata"),
+            ("clustered", f"standardized to the {target} strata"),
+            says,
         )
         reps = results.loc[results["analysis"] == a, "replicates"]
         reps = pd.to_numeric(reps, errors="coerce").dropna()
@@ -184,8 +218,8 @@ def conclusions(
             else (f"{int(reps.min()):,} replicates" if len(reps) else "")
         )
         out.append(
-            f"Standardized to {TARGET_TEXT[t]} (cluster bootstrap by care system, percentile "
-            f"interval, {b_text}), the conclusion (sign and significance of the isw - mn "
+            f"Standardized to {_target_text(t, groups, strata)} (cluster bootstrap by care system, "
+            f"percentile interval, {b_text}), the conclusion (sign and significance of the {diff} "
             f"difference) changes for {int(ch['changed'].sum())} of {len(ch)} rows of Tables 3 "
             "and 4 against the clustered crude comparison."
         )
