@@ -206,23 +206,29 @@ NBVAL  := $(PYTEST) -q -n $(JOBS) --dist loadfile --nbval $(EXECUTED) --nbval-ke
 TUTORIALS := $(wildcard notebooks/tutorials/*.ipynb)
 TUTORIAL_TESTS := $(PYTEST) -q -n $(JOBS) --dist loadfile --nbval-lax $(TUTORIALS) \
   --nbval-kernel-name $(KERNEL) --nbval-cell-timeout 300
-E2E    := $(PYTEST) -q tests -m e2e
+E2E    := $(PYTEST) -q -n $(JOBS) --dist loadgroup tests -m e2e
 # What every stage wrote, before nbval re-executes the notebooks (and with them every stage's run):
 # an e2e test checks that the files come out byte for byte the same.
 OUTPUT_SUMS := find tables figures data/processed data/raw/synthetic -type f ! -name '.*' -print0 \
   | sort -z | xargs -0 sha256sum
 
-# The pipeline is built in parallel, the three suites then run one after the other.
-# The pipeline is built in parallel, then the docs/ check and the suites one after the other; the
-# unit suite includes the browser tests (tests/test_browser.py: headless Chromium loads every page
-# of docs/; they skip, saying why, where Chromium is missing).
-test: reports/index.html
+# The unit suite (which needs no output of the pipeline) runs while the pipeline is built, filling
+# the cores the pipeline's serial stretches leave idle; then the docs/ check, nbval on the executed
+# notebooks and the tutorials, and the end-to-end tests. The unit suite includes the browser tests
+# (tests/test_browser.py: headless Chromium loads every page of docs/; they skip, saying why, where
+# Chromium is missing).
+.PHONY: test-build unit-suite
+test:
+	@$(MAKE) --no-print-directory test-build
 	$(DOCS_CHECK)
-	$(UNIT)
 	@$(OUTPUT_SUMS) > .make/outputs-before-nbval.sha256
 	$(NBVAL)
 	$(TUTORIAL_TESTS)
 	$(E2E)
+
+test-build: reports/index.html unit-suite
+unit-suite: $(READY)
+	$(UNIT)
 
 unit: $(READY)
 	$(UNIT)

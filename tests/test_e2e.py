@@ -14,7 +14,9 @@ import pytest
 from ccanalysis import makedeps
 from ccanalysis.paths import DEFAULT_DICTIONARY, DEFAULT_EXPORT, DEFAULT_FRAME, project_root
 
-pytestmark = pytest.mark.e2e
+#: The tests share this checkout's outputs and run one after the other (one xdist group), except
+#: the real-export run, which works in a copy of its own.
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("checkout")]
 ROOT = project_root()
 STAGES = [
     "00_synthesize",
@@ -209,13 +211,14 @@ def test_reexecuting_every_notebook_rewrites_identical_outputs() -> None:
     assert not moved, f"outputs differ after the notebooks ran again: {moved}"
 
 
-def test_a_run_killed_in_03_tables_leaves_outputs_intact_and_recovers() -> None:
-    """Kill make while 03_tables executes: earlier outputs stay whole; the next run finishes."""
+def test_a_run_killed_in_a_stage_leaves_outputs_intact_and_recovers() -> None:
+    """Kill make while 05_figures executes (the longest stage): every output stays whole, the
+    stage's own included; the next run finishes and leaves the same bytes."""
     import signal
     import time
 
     before = _fingerprint()
-    os.utime(ROOT / "notebooks/03_tables.ipynb")  # 03_tables and what follows it are now due
+    os.utime(ROOT / "notebooks/05_figures.ipynb")  # 05_figures and the pages are now due
     log = ROOT / ".make/kill-test.log"
     log.parent.mkdir(exist_ok=True)
     with log.open("w") as out:
@@ -227,10 +230,10 @@ def test_a_run_killed_in_03_tables_leaves_outputs_intact_and_recovers() -> None:
             start_new_session=True,
         )
     deadline = time.monotonic() + 120
-    while "[03_tables] running" not in log.read_text() and time.monotonic() < deadline:
+    while "[05_figures] running" not in log.read_text() and time.monotonic() < deadline:
         assert proc.poll() is None, log.read_text()[-2000:]
         time.sleep(0.05)
-    assert "[03_tables] running" in log.read_text(), "03_tables never started"
+    assert "[05_figures] running" in log.read_text(), "05_figures never started"
     time.sleep(1.5)  # the kernel has started (~0.8 s) and is inside the notebook's cells
     assert proc.poll() is None, "make finished before it could be killed"
     os.killpg(proc.pid, signal.SIGKILL)
@@ -243,6 +246,7 @@ def test_a_run_killed_in_03_tables_leaves_outputs_intact_and_recovers() -> None:
     assert _would_run("all") == set()
 
 
+@pytest.mark.xdist_group("copy")  # its own checkout: runs beside the tests of this one
 def test_a_real_export_in_a_path_with_spaces_runs_in_privacy_mode(spaced_checkout: Path) -> None:
     """`make all DATA=redcap` on an export kept outside the project, in folders whose names hold
     spaces, parentheses and # (here: the synthetic export, copied as if it were real), from a
