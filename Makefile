@@ -206,7 +206,9 @@ NBVAL  := $(PYTEST) -q -n $(JOBS) --dist loadfile --nbval $(EXECUTED) --nbval-ke
 TUTORIALS := $(wildcard notebooks/tutorials/*.ipynb)
 TUTORIAL_TESTS := $(PYTEST) -q -n $(JOBS) --dist loadfile --nbval-lax $(TUTORIALS) \
   --nbval-kernel-name $(KERNEL) --nbval-cell-timeout 300
-E2E    := $(PYTEST) -q -n $(JOBS) --dist loadgroup tests -m e2e
+# The end-to-end tests of this checkout run one after the other; the one that works in a copy of
+# the checkout (own_checkout) runs beside them.
+E2E    := $(MAKE) --no-print-directory e2e-here e2e-copy
 # What every stage wrote, before nbval re-executes the notebooks (and with them every stage's run):
 # an e2e test checks that the files come out byte for byte the same.
 OUTPUT_SUMS := find tables figures data/processed data/raw/synthetic -type f ! -name '.*' -print0 \
@@ -239,6 +241,12 @@ nbval: reports/index.html
 
 e2e: reports/index.html
 	$(E2E)
+
+.PHONY: e2e-here e2e-copy
+e2e-here:
+	$(PYTEST) -q tests -m "e2e and not own_checkout"
+e2e-copy:
+	$(PYTEST) -q tests -m "e2e and own_checkout"
 
 lint: $(READY)
 	$(VENV)/bin/ruff check src tests benchmarks

@@ -14,9 +14,9 @@ import pytest
 from ccanalysis import makedeps
 from ccanalysis.paths import DEFAULT_DICTIONARY, DEFAULT_EXPORT, DEFAULT_FRAME, project_root
 
-#: The tests share this checkout's outputs and run one after the other (one xdist group), except
-#: the real-export run, which works in a copy of its own.
-pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("checkout")]
+#: The tests share this checkout's outputs and run one after the other, except the real-export run
+#: (marked own_checkout), which works in a copy of its own and runs beside them (`make e2e`).
+pytestmark = pytest.mark.e2e
 ROOT = project_root()
 STAGES = [
     "00_synthesize",
@@ -29,8 +29,14 @@ STAGES = [
 ]
 
 
+#: make as a user runs it: not as a sub-make of `make test` (no inherited flags or jobserver).
+CLEAN_ENV = {k: v for k, v in os.environ.items() if k not in {"MAKEFLAGS", "MFLAGS", "MAKELEVEL"}}
+
+
 def _make(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
-    return subprocess.run(["make", *args], cwd=cwd, capture_output=True, text=True, check=False)
+    return subprocess.run(
+        ["make", *args], cwd=cwd, env=CLEAN_ENV, capture_output=True, text=True, check=False
+    )
 
 
 def _would_run(*args: str) -> set[str]:
@@ -225,6 +231,7 @@ def test_a_run_killed_in_a_stage_leaves_outputs_intact_and_recovers() -> None:
         proc = subprocess.Popen(
             ["make", "all"],
             cwd=ROOT,
+            env=CLEAN_ENV,
             stdout=out,
             stderr=subprocess.STDOUT,
             start_new_session=True,
@@ -246,7 +253,7 @@ def test_a_run_killed_in_a_stage_leaves_outputs_intact_and_recovers() -> None:
     assert _would_run("all") == set()
 
 
-@pytest.mark.xdist_group("copy")  # its own checkout: runs beside the tests of this one
+@pytest.mark.own_checkout
 def test_a_real_export_in_a_path_with_spaces_runs_in_privacy_mode(spaced_checkout: Path) -> None:
     """`make all DATA=redcap` on an export kept outside the project, in folders whose names hold
     spaces, parentheses and # (here: the synthetic export, copied as if it were real), from a
@@ -309,7 +316,7 @@ def test_make_lab_serves_the_notebooks_on_the_project_kernel() -> None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    env = {k: v for k, v in os.environ.items() if k not in {"DISPLAY", "WAYLAND_DISPLAY"}}
+    env = {k: v for k, v in CLEAN_ENV.items() if k not in {"DISPLAY", "WAYLAND_DISPLAY"}}
     proc = subprocess.Popen(
         ["make", "lab", f"LAB_PORT={port}"],
         cwd=ROOT,
