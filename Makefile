@@ -111,12 +111,20 @@ endif
 # Each stage depends on its notebook, every ccanalysis module the notebook imports (directly or
 # through other modules), the runner, the package data they read, and the files the stage reads as
 # declared in ccanalysis.makedeps.STAGES (with the executed notebooks of the stages writing them).
-# The rules are rewritten on every make (stdlib only, ~0.1 s), so they can never go stale.
+# The rules are rewritten (stdlib only, ~0.1 s) whenever a module or notebook is newer than them or
+# the run's inputs differ from those they were written for (DEPS_KEY, their first line), so they can
+# never go stale.
+DEPS_KEY := $(DATA)|$(EXPORT)|$(DICTIONARY)|$(FRAME)
+DEPS_FRESH := $(shell test -f .make/deps.mk \
+  && test -z "$$(find src/ccanalysis notebooks -newer .make/deps.mk -print -quit)" \
+  && sed -n '1s/^DEPS_KEY := //p' .make/deps.mk)
+ifneq ($(DEPS_FRESH),$(DEPS_KEY))
 $(shell mkdir -p .make)
 $(shell PYTHONPATH=src python3 -m ccanalysis.makedeps -o .make/deps.mk --data $(DATA) \
   --export $(call q,$(EXPORT)) --dictionary $(call q,$(DICTIONARY)) --frame $(call q,$(FRAME)) >&2)
 ifneq ($(.SHELLSTATUS),0)
 $(error could not derive the stage prerequisites from the code (python3 -m ccanalysis.makedeps failed, see above))
+endif
 endif
 include .make/deps.mk
 
