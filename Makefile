@@ -42,6 +42,10 @@ MIN_CELL   ?= 11
 DEFINITION ?= paper
 
 # ---- environment -------------------------------------------------------------------------------
+# Python caches the bytecode of what it imports (some machines set PYTHONDONTWRITEBYTECODE, and then
+# every process compiles pandas, scipy and matplotlib from source again): compiled once, lazily, for
+# the modules the pipeline imports, instead of all of the venv's packages at set-up.
+unexport PYTHONDONTWRITEBYTECODE
 VENV   := .venv
 PY     := $(VENV)/bin/python
 READY  := $(VENV)/.ready
@@ -116,7 +120,7 @@ endif
 # never go stale.
 DEPS_KEY := $(DATA)|$(EXPORT)|$(DICTIONARY)|$(FRAME)
 DEPS_FRESH := $(shell test -f .make/deps.mk \
-  && test -z "$$(find src/ccanalysis notebooks -newer .make/deps.mk -print -quit)" \
+  && test -z "$$(find src/ccanalysis notebooks -newer .make/deps.mk ! -path '*/__pycache__*' -print -quit)" \
   && sed -n '1s/^DEPS_KEY := //p' .make/deps.mk)
 ifneq ($(DEPS_FRESH),$(DEPS_KEY))
 $(shell mkdir -p .make)
@@ -179,7 +183,7 @@ $(READY): requirements.lock pyproject.toml
 	fi; \
 	if [ -n "$$uv" ]; then \
 	  [ -x "$(PY)" ] || "$$uv" venv --quiet --python python3.11 $(VENV); \
-	  "$$uv" pip sync --quiet --compile-bytecode --python $(PY) requirements.lock; \
+	  "$$uv" pip sync --quiet --python $(PY) requirements.lock; \
 	  "$$uv" pip install --quiet --python $(PY) --no-deps -e .; \
 	else \
 	  echo "uv unavailable: falling back to pip (slower)"; \
