@@ -210,7 +210,7 @@ lock:
 
 # ---- tests ----------------------------------------------------------------------------------------
 PYTEST := $(PY) -m pytest -p no:cacheprovider
-UNIT   := $(PYTEST) -q -n $(JOBS) tests -m "not e2e"
+UNIT   := $(PYTEST) -q -n $(JOBS) --dist loadfile tests -m "not e2e"
 NBVAL  := $(PYTEST) -q -n $(JOBS) --dist loadfile --nbval $(EXECUTED) --nbval-kernel-name $(KERNEL) \
   --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout 300
 # The tutorials are stored without outputs: nbval runs them on the pipeline's data and fails on any
