@@ -210,7 +210,10 @@ lock:
 
 # ---- tests ----------------------------------------------------------------------------------------
 PYTEST := $(PY) -m pytest -p no:cacheprovider
-UNIT   := $(PYTEST) -q -n $(JOBS) --dist loadfile tests -m "not e2e"
+# The unit suite; `make unit`, the loop after every change, leaves out the tests marked slow (a whole
+# stage, a kernel, a browser, a fuzzer), which `make test` runs with the rest.
+UNIT_ALL := $(PYTEST) -p no:nbval -q -n $(JOBS) --dist loadfile tests -m "not e2e"
+UNIT     := $(PYTEST) -p no:nbval -q -n $(JOBS) --dist loadfile tests -m "not e2e and not slow"
 NBVAL  := $(PYTEST) -q -n $(JOBS) --dist loadfile --nbval $(EXECUTED) --nbval-kernel-name $(KERNEL) \
   --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout 300
 # The tutorials are stored without outputs: nbval runs them on the pipeline's data and fails on any
@@ -242,7 +245,7 @@ test:
 
 test-build: reports/index.html unit-suite
 unit-suite: $(READY)
-	$(UNIT)
+	$(UNIT_ALL)
 
 unit: $(READY)
 	$(UNIT)

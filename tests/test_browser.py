@@ -19,6 +19,8 @@ from PIL import Image
 
 from ccanalysis.vocab import SYNTHETIC_LABEL
 
+#: A real browser: run by `make test`, left out of the quick loop `make unit`.
+pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
 SCREENSHOT = ROOT / "reports" / "browser" / "index.png"

@@ -1044,6 +1044,7 @@ def _write_project(root, spec: Spec, clinics: pd.DataFrame) -> dict[str, float]:
     return pcts
 
 
+@pytest.mark.slow
 def test_run_draws_and_saves_every_figure_from_the_run_paths(tmp_path) -> None:
     from ccanalysis.paths import DEFAULT_DICTIONARY, Paths, project_root
     from ccanalysis.spec import read_spec

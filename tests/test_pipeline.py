@@ -41,6 +41,7 @@ def test_make_variables_become_python_values(text, value) -> None:
     assert type(pipeline._coerce(text)) is type(value)
 
 
+@pytest.mark.slow
 def test_successful_stage_is_moved_into_place_without_timings(tmp_path) -> None:
     src, dst, times = tmp_path / "nb.ipynb", tmp_path / "out" / "nb.ipynb", tmp_path / "t.tsv"
     _notebook(src, "print(x * 2)")
@@ -53,6 +54,7 @@ def test_successful_stage_is_moved_into_place_without_timings(tmp_path) -> None:
     assert sorted(p.name for p in dst.parent.iterdir()) == ["nb.ipynb"]
 
 
+@pytest.mark.slow
 def test_failing_cell_stops_with_notebook_cell_and_error(tmp_path, capsys) -> None:
     src, dst = tmp_path / "03_tables.ipynb", tmp_path / "03_tables.ipynb.out"
     dst = tmp_path / "reports" / "03_tables.ipynb"
@@ -79,6 +81,7 @@ def test_times_are_printed_once(tmp_path, capsys) -> None:
     assert "up to date" in capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_a_finished_notebook_kernel_is_shut_down_without_an_interrupt(tmp_path, capfd) -> None:
     """jupyter_client sends SIGINT before every shutdown; arriving while the kernel finishes its
     last message it printed "ERROR | KeyboardInterrupt caught in kernel" into a successful run.

@@ -739,6 +739,7 @@ def _corrupt(data: st.DataObject, text: str, delimiter: str = ",") -> bytes:
 @settings(
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
+@pytest.mark.slow
 @given(data=st.data(), labels=st.booleans(), delimiter=st.sampled_from(list(DELIMITERS)))
 def test_corrupted_export_never_crashes(
     tmp_path: Path, inst: Instrument, data: st.DataObject, labels: bool, delimiter: str

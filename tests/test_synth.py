@@ -466,6 +466,7 @@ def test_scale_two_keeps_proportions(instrument, targets, calibration):
     assert abs(hours[~isw].mean() - 18.8) < 0.1 and abs(hours[isw].std() - 14.1) < 0.2
 
 
+@pytest.mark.slow
 def test_cli(tmp_path):
     assert synth.main(["--out", str(tmp_path), "--seed", "3"]) == 0
     assert (tmp_path / "cc_survey_export.csv").exists() and (tmp_path / "SYNTHETIC.md").exists()
@@ -479,6 +480,7 @@ def _project(root: Path) -> Paths:
     return paths
 
 
+@pytest.mark.slow
 def test_run_writes_the_committed_stand_in(tmp_path):
     """The stage, at the default seed and scale, writes the committed stand-in byte for byte."""
     artifacts = synth.run(_project(tmp_path), Params())

@@ -721,6 +721,7 @@ def test_suppression(hand_long) -> None:
     assert hit["value"].iloc[0] == "" and hit["note"].iloc[0] == "<3"
 
 
+@pytest.mark.slow
 def test_write_table_files_and_byte_identical_rerun(hand_long, tmp_path) -> None:
     paths = write_table(hand_long, HAND_SPEC, tmp_path, "table3", synthetic=True)
     assert sorted(p.name for p in tmp_path.iterdir()) == [
@@ -918,6 +919,7 @@ def _stage_root(tmp_path: Path, paper_size) -> Path:
     return tmp_path
 
 
+@pytest.mark.slow
 def test_run_footnotes_uncalibrated_synthetic_items(tmp_path, paper_size) -> None:
     from ccanalysis.stage import context
 
