@@ -231,17 +231,26 @@ OUTPUT_SUMS := find tables figures data/processed data/raw/synthetic -type f ! -
 
 # The unit suite (which needs no output of the pipeline) runs while the pipeline is built, filling
 # the cores the pipeline's serial stretches leave idle; then the docs/ check, nbval on the executed
-# notebooks and the tutorials, and the end-to-end tests. The unit suite includes the browser tests
+# notebooks and the tutorials (at once), and the end-to-end tests. The unit suite includes the browser tests
 # (tests/test_browser.py: headless Chromium loads every page of docs/; they skip, saying why, where
 # Chromium is missing).
 .PHONY: test-build unit-suite
 test:
 	@$(MAKE) --no-print-directory test-build
-	$(DOCS_CHECK)
 	@$(OUTPUT_SUMS) > .make/outputs-before-nbval.sha256
-	$(NBVAL)
-	$(TUTORIAL_TESTS)
+	@$(MAKE) --no-print-directory test-notebooks
 	$(E2E)
+
+# The docs/ check, nbval and the tutorials read the pipeline's outputs (nbval rewrites them with the
+# same bytes): they run at once.
+.PHONY: test-notebooks docs-check nbval-run tutorials-run
+test-notebooks: docs-check nbval-run tutorials-run
+docs-check:
+	$(DOCS_CHECK)
+nbval-run:
+	$(NBVAL)
+tutorials-run:
+	$(TUTORIAL_TESTS)
 
 test-build: reports/index.html unit-suite
 unit-suite: $(READY)
