@@ -92,7 +92,7 @@ class Paths:
 
     @property
     def published(self) -> Path:
-        """``data/published``: read only by the synthesizer and the replication step."""
+        """The paper's printed tables: read only by the synthesizer and the replication step."""
         return self.root / "data" / "published"
 
     @property
