@@ -15,8 +15,9 @@ The long format of docs/ARCHITECTURE.md (``table,item,level,group,measure,value`
   or as a mean difference with the t interval (Welch's when the test is Welch's);
 * ``p_level``, ``test_level`` on every ``pct`` row of a printed level of an item with more than two
   answers: the test of that level (or the levels a collapsed row adds up) against all the other
-  answers, by group (a 2 x groups table; the item's own kind of test), i.e. the hypothesis the
-  row's difference estimates, where the ``p`` row tests the whole answer distribution;
+  answers, by group (a 2 x groups table; the item's own kind of test; with a difference among
+  three groups or more, of the two groups it compares), i.e. the hypothesis the row's difference
+  estimates, where the ``p`` row tests the whole answer distribution;
 * an item with no answers at all keeps its rows (counts 0, no percentage, no mean), ``note``
   :data:`NO_ANSWERS` on each, and no test (a ``p`` row with an empty value says so).
 
@@ -220,14 +221,21 @@ class ItemBlock:
             return _tested(test, samples=list(self.samples[1:]), seed=seed)
         return _tested(test, table=self.counts[:, 1:], seed=seed)
 
-    def level_tests(self, test: str, *, seed: int | None) -> list[Record]:
+    def level_tests(
+        self, test: str, *, seed: int | None, groups: Sequence[str] | None = None
+    ) -> list[Record]:
         """Per printed row, the test of its level(s) against the other answers by group
-        (``p_level``, ``test_level``); empty for a mean, an item of two answers or none."""
+        (``p_level``, ``test_level``); empty for a mean, an item of two answers or none.
+
+        ``groups``: the groups tested (default every group; the two a difference compares when
+        there are more, so that the test is of the hypothesis the difference estimates)."""
         if self.continuous or test == "none" or len(self.levels) <= 2 or self.answers == 0:
             return [{} for _ in self.rows]
+        wanted = self.columns[1:] if groups is None else groups
+        cols = sorted(self.columns.index(g) for g in wanted)
         out: list[Record] = []
         for i in range(len(self.rows)):
-            k, n = self.n[i, 1:], self.denom[i, 1:]
+            k, n = self.n[i, cols], self.denom[i, cols]
             res = _tested(test, table=np.stack([k, n - k]), seed=seed)
             out.append({"p_level": res["p"], "test_level": res["test"]})
         return out

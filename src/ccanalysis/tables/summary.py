@@ -277,6 +277,8 @@ class Summary:
     notes: tuple[str, ...] = ()
     synthetic: bool = False
     tests: tuple[Record | None, ...] | None = None
+    test_ids: tuple[str, ...] | None = None
+    seed: int | None = DEFAULT_SEED
     level_tests: tuple[tuple[Record, ...], ...] | None = None
     comparison: str | None = None
     diffs: tuple[tuple[Record, ...], ...] | None = None
@@ -338,12 +340,28 @@ class Summary:
             if stray:
                 raise ValueError(f"add_p: tests for {stray}, which are not items of the table")
         n_groups = len(self.groups)
-        results, levels = [], []
-        for b in self.blocks:
-            t = resolve_test(b.rows[0].test, b.item, b.continuous, n_groups, test)
-            results.append(b.test(t, seed=seed))
-            levels.append(tuple(b.level_tests(t, seed=seed)))
-        return replace(self, tests=tuple(results), level_tests=tuple(levels), q=None, q_note="")
+        ids = tuple(
+            resolve_test(b.rows[0].test, b.item, b.continuous, n_groups, test) for b in self.blocks
+        )
+        results = tuple(b.test(t, seed=seed) for b, t in zip(self.blocks, ids, strict=True))
+        out = replace(self, tests=results, test_ids=ids, seed=seed, q=None, q_note="")
+        return out._with_level_tests()
+
+    def _level_groups(self) -> tuple[str, ...] | None:
+        """The groups the level tests compare: the two a difference compares among three groups
+        or more (``None``: every group)."""
+        if self.comparison is None or len(self.groups) <= 2:
+            return None
+        return tuple(g for g in self.groups if g in (self.comparison, self.reference))
+
+    def _with_level_tests(self) -> Summary:
+        """The level tests of every block, of the groups :meth:`_level_groups` names."""
+        groups = self._level_groups()
+        levels = tuple(
+            tuple(b.level_tests(t, seed=self.seed, groups=groups))
+            for b, t in zip(self.blocks, self.test_ids or (), strict=True)
+        )
+        return replace(self, level_tests=levels)
 
     def add_difference(
         self, group: object | None = None, *, equal_var: bool | None = None
@@ -376,7 +394,10 @@ class Summary:
             welch = welch and self.tests[i]["test"] in ("welch_t", "welch_anova")  # type: ignore[index]
             ev = (not welch) if equal_var is None else equal_var
             diffs.append(tuple(b.differences(comp, self.reference, equal_var=ev)))
-        return replace(self, comparison=comp, diffs=tuple(diffs))
+        out = replace(self, comparison=comp, diffs=tuple(diffs))
+        if out.test_ids is not None and len(self.groups) > 2:
+            out = out._with_level_tests()  # now of the two groups the difference compares
+        return out
 
     def add_q(self) -> Summary:
         """Benjamini-Hochberg q-values across this table's tests (for a family of tests over
@@ -416,6 +437,7 @@ class Summary:
             short=g.short,
             q_note=self.q_note,
             row_notes=self.row_notes,
+            level_groups=self._level_groups() or (),
         )
 
     def display(self, *, extras: bool | None = None, suppress_below: int | None = None) -> Display:
