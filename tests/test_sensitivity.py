@@ -846,7 +846,7 @@ def test_by_leaves_out_missing_values_and_default_is_the_care_models() -> None:
     by_group = sens.analyze(HAND, TINY_SPEC, n_boot=50, by="group")
     pd.testing.assert_frame_equal(default.results, by_group.results)
     assert default.conclusions == by_group.conclusions
-    assert list(default.results.columns) == list(sens.COLUMNS)
+    assert list(default.results.columns) == [*sens.COLUMNS, "p_bound"]
     # bad groupings
     with pytest.raises(ValueError, match="both an analysed item and the column to group by"):
         sens.analyze(frame, TINY_SPEC, by="svc_social_needs")
@@ -998,6 +998,30 @@ def test_bootstrap_bound_is_shown_as_below_one_over_b(stage) -> None:  # noqa: A
     assert len(bound) > 0 and bound["note"].str.contains("p < 1/B").all()
     tab = art.results["standardization"]
     assert (tab["Std. to ISW p"] == "<0.0025").any()  # 1/400
+
+
+def test_a_bound_p_is_flagged_whatever_b(clinics: pd.DataFrame) -> None:
+    """B = 49: 1/49 * 49 is not 1.0 in floating point, so the bound is known from the flag the
+    bootstrap sets (``p_bound``), not from the p."""
+    out = sens.analyze(
+        clinics, ROWS34, n_boot=49, max_boot=49, targets=("isw",), exchangeable=False
+    )
+    res = out.results
+    boot = res[res["analysis"] == "standardized_isw"]
+    assert (boot["replicates"] == 49).all()
+    bound = boot[boot["p_bound"]]
+    assert len(bound) > 0
+    assert (bound["p"] == 1 / 49).all() and (bound["p"] * 49 != 1.0).all()
+    assert bound["note"].str.contains("p < 1/B: no replicate on the other side of 0").all()
+    assert not res.loc[res["analysis"] != "standardized_isw", "p_bound"].any()
+    # every other p is at least 2/B
+    assert (boot.loc[~boot["p_bound"], "p"] >= 2 / 49).all()
+    shown = out.tables["standardization"].set_index("Item")["Std. to ISW p"]
+    labels = [
+        out.labels[k] for k in zip(bound["table"], bound["item"], bound["level"], strict=True)
+    ]
+    assert (shown[labels] == "<0.0204082").all()
+    assert not shown.drop(labels).str.startswith("<0.02").any()
 
 
 def test_display_tables_with_some_analyses_only(result: sens.Sensitivity) -> None:

@@ -10,7 +10,9 @@ answers; the bootstrap's resampled systems), the exchangeable working correlatio
 bootstrap replicates of the row. Another grouping (``analyze(..., by=...)``) names its groups in
 those four columns, ``value_<reference>, value_<comparison>, n_<reference>, n_<comparison>``
 (:func:`columns`), and its groups' labels in the display tables and texts. A bootstrap p with no replicate on the far side of 0 is written
-as its bound ``1/B`` (the note says so) and shown as ``<1/B``; it is never 0.
+as its bound ``1/B`` (the note says so) and shown as ``<1/B``; it is never 0. The results frame
+has one column more than the CSV: ``p_bound``, true where the p is that bound (as
+:func:`ccanalysis.stats.bootstrap.bootstrap_p` reports it).
 """
 
 from __future__ import annotations
@@ -61,9 +63,10 @@ def columns(groups: Groups = CARE_MODEL_GROUPS) -> tuple[str, ...]:
 
 #: The columns of ``tables/sensitivity.csv`` (the care models' comparison).
 COLUMNS: tuple[str, ...] = columns()
+#: The results' flag after them (not written: the row's note says so): the p is the bound 1/B.
+P_BOUND = "p_bound"
 _FLOATS = ("estimate", "ci_low", "ci_high", "p", "value_ref", "value_cmp", "rho")
 _INTS = ("n_ref", "n_cmp", "clusters", "replicates")
-_BOOTSTRAP = ("standardized_isw", "standardized_total")
 
 
 def _group_columns(results: pd.DataFrame) -> dict[str, str]:
@@ -133,9 +136,10 @@ def texts(groups: Groups = CARE_MODEL_GROUPS, strata: Stratification = FULL) -> 
 def frame(
     records: Sequence[Mapping[str, object]], groups: Groups = CARE_MODEL_GROUPS
 ) -> pd.DataFrame:
-    """The results frame (:func:`columns` of ``groups``, typed) from the analyses' records (their
-    group values in the slots ``value_ref, value_cmp, n_ref, n_cmp``)."""
-    out = pd.DataFrame.from_records(list(records), columns=list(_RECORD_COLUMNS))
+    """The results frame (:func:`columns` of ``groups``, typed, then :data:`P_BOUND`) from the
+    analyses' records (their group values in the slots ``value_ref, value_cmp, n_ref, n_cmp``)."""
+    out = pd.DataFrame.from_records(list(records), columns=[*_RECORD_COLUMNS, P_BOUND])
+    out[P_BOUND] = out[P_BOUND].eq(True)  # only bootstrap records carry it
     for c in _FLOATS:
         out[c] = pd.to_numeric(out[c], errors="coerce").astype(float)
     for c in _INTS:
@@ -169,11 +173,8 @@ def _p_text(r: Mapping[str, object]) -> str:
     p = float(r["p"])  # type: ignore[arg-type]
     if not math.isfinite(p):
         return ""
-    reps = r.get("replicates")
-    if r["analysis"] in _BOOTSTRAP and reps is not None and reps is not pd.NA:
-        b = int(reps)  # type: ignore[arg-type]
-        if b and p * b == 1.0:  # no replicate crossed 0: the bound 1/B
-            return f"<{1 / b:g}"
+    if r.get(P_BOUND):  # no replicate crossed 0: the bound 1/B
+        return f"<{1 / int(r['replicates']):g}"  # type: ignore[call-overload]
     return format_p(p)
 
 

@@ -537,7 +537,8 @@ def standardize(
     (:func:`stratification`). Records: ``analysis`` (``standardized_<target>``), estimate,
     interval and p (the bound 1/B when no replicate crosses 0, which the note says),
     ``value_ref``/``value_cmp`` (the standardized values), answers per group, the care systems
-    resampled, the replicates B the interval used (finite ones), ``method`` and ``note``.
+    resampled, the replicates B the interval used (finite ones), ``p_bound`` (the p is the bound
+    1/B), ``method`` and ``note``.
     """
     for t in targets:
         if t not in TARGETS:
@@ -612,6 +613,7 @@ def standardize(
                     "n_cmp": int(n_model[1, j]),
                     "clusters": systems,
                     "replicates": int(n_ok[0]),
+                    "p_bound": bool(bound[0]) and ok,
                 }
             )
     return out
