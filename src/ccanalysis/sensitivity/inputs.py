@@ -16,6 +16,7 @@ the strata; so the clinics are read once and the analyses cost in care systems, 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -25,7 +26,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from ccanalysis.spec import Spec, SpecRow, from_frame, read_spec
-from ccanalysis.tables.summary import default_instrument, group_text, grouping
+from ccanalysis.tables.summary import default_instrument, grouping
 from ccanalysis.vocab import (
     CARE_MODELS,
     CLINIC_COMPARISON,
@@ -224,12 +225,13 @@ def grouping_of(
         )
     reference = g.reference
     (comparison,) = (x for x in found if x != reference)
-    text = clinics[by].astype("object").map(lambda v: None if pd.isna(v) else group_text(v))
-    codes = np.where(text == reference, 0, np.where(text == comparison, 1, -1)).astype(np.int8)
+    # the summary's codes are positions in ``found``; here 0 reference, 1 comparison
+    at_ref, at_cmp = g.codes == found.index(reference), g.codes == found.index(comparison)
+    codes = np.select([at_ref, at_cmp], [0, 1], -1).astype(np.int8)
     for x, code in ((comparison, 1), (reference, 0)):
         if not (codes == code).any():
             raise ValueError(f"by={by!r}: no clinic in the group {x!r}")
-    missing = int(text.isna().sum())
+    missing = int(clinics[by].isna().sum())
     return codes, Groups(
         comparison,
         reference,
@@ -372,9 +374,9 @@ class CellSums:
     q: NDArray[np.float64]
     system_size: NDArray[np.int64]
 
-    @property
+    @functools.cached_property
     def by_model(self) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
-        """(n, s, q) summed over systems and rurality: (2, J) each."""
+        """(n, s, q) summed over systems and rurality: (2, J) each (computed once)."""
         return self.n.sum(axis=(0, 1)), self.s.sum(axis=(0, 1)), self.q.sum(axis=(0, 1))
 
 

@@ -552,7 +552,7 @@ def standardize(
     word = groups.word
     plans = {t: make_plan(n_pt[0], t, empty, min_stratum, strata, word) for t in targets}
     boot = _bootstrap(design, plans, n_boot=n_boot, max_boot=max_boot, seed=seed, conf=conf)
-    n_model = cells.n.sum(axis=(0, 1))  # answers per model and row, all clinics
+    n_model = cells.by_model[0]  # answers per model and row, all clinics
     outside = n_model - n_pt[0].sum(axis=1)  # answering clinics without a stratum
     systems = int((cells.n.sum(axis=(1, 2, 3)) > 0).sum())
     out: list[dict[str, object]] = []

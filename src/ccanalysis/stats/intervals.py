@@ -24,6 +24,18 @@ def _wilson(k: int, n: int, z: float) -> tuple[float, float]:
     return max(0.0, centre - half), min(1.0, centre + half)
 
 
+def _newcombe(k1: int, n1: int, k2: int, n2: int, z: float) -> tuple[float, float, float]:
+    """p1 - p2 and Newcombe's hybrid score interval at critical value ``z`` (no checks):
+    :func:`newcombe_diff`, and :func:`ccanalysis.stats.inversion.newcombe_p`, which varies ``z``."""
+    p1, p2 = k1 / n1, k2 / n2
+    l1, u1 = _wilson(k1, n1, z)
+    l2, u2 = _wilson(k2, n2, z)
+    d = p1 - p2
+    lo = d - math.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2)
+    hi = d + math.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2)
+    return d, lo, hi
+
+
 def newcombe_diff(
     k1: int, n1: int, k2: int, n2: int, conf: float = 0.95
 ) -> tuple[float, float, float]:
@@ -36,14 +48,7 @@ def newcombe_diff(
     """
     if n1 <= 0 or n2 <= 0 or not (0 <= k1 <= n1) or not (0 <= k2 <= n2):
         raise ValueError("need 0 <= k <= n and n > 0")
-    z = norm_ppf(1 - (1 - conf) / 2)
-    p1, p2 = k1 / n1, k2 / n2
-    l1, u1 = _wilson(k1, n1, z)
-    l2, u2 = _wilson(k2, n2, z)
-    d = p1 - p2
-    lo = d - math.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2)
-    hi = d + math.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2)
-    return d, lo, hi
+    return _newcombe(k1, n1, k2, n2, norm_ppf(1 - (1 - conf) / 2))
 
 
 def mean_diff_ci(

@@ -98,29 +98,6 @@ def resolve_test(
     return test
 
 
-def run_test(
-    test: str,
-    *,
-    table: np.ndarray | None = None,
-    samples: Sequence[np.ndarray] | None = None,
-    seed: int | None,
-) -> stats.TestResult:
-    """Run test ``test`` on a count ``table`` (levels x groups) or on the ``samples`` of groups."""
-    if test == "fisher":
-        return stats.fisher_exact(table, seed=seed)
-    if test == "chisq":
-        return stats.chisq(table)
-    if test == "chisq_yates":
-        return stats.chisq(table, correct=True)
-    if test in ("student_t", "welch_t"):
-        return stats.t_test(samples[0], samples[1], equal_var=test == "student_t")
-    if test == "anova":
-        return stats.anova(*samples)
-    if test == "welch_anova":
-        return stats.welch_anova(*samples)
-    raise ValueError(f"unknown test {test!r}")
-
-
 def record(
     table: str, item: str, level: str, group: str, measure: str, value: float, **extra: object
 ) -> Record:
@@ -158,13 +135,10 @@ class Units:
         return int(self.masks[self.columns.index(column)].sum())
 
 
-def units_of(values: pd.Series, groups: Sequence[str], total: str) -> Units:
-    """:class:`Units` with the groups of ``values`` (text); the total is every row."""
-    gvals = values.astype("object")
-    gcode = np.full(len(values), -1, dtype=np.int64)
-    for k, g in enumerate(groups):
-        gcode[(gvals == g).to_numpy()] = k
-    masks = [np.ones(len(values), dtype=bool)] + [gcode == k for k in range(len(groups))]
+def units_of(codes: np.ndarray, groups: Sequence[str], total: str) -> Units:
+    """:class:`Units` of rows coded by their group's position in ``groups`` (-1: in none); the
+    total is every row."""
+    masks = [np.ones(len(codes), dtype=bool)] + [codes == k for k in range(len(groups))]
     return Units((total, *groups), tuple(masks))
 
 
@@ -357,7 +331,7 @@ def _tested(
     run gives a NaN p with the reason in ``note``."""
     note = ""
     try:
-        res = run_test(test, table=table, samples=samples, seed=seed)
+        res = stats.run_test(test, table=table, samples=samples, seed=seed)
         p, test_id = res.p, res.test
         if res.test == "fisher_mc":
             note = MC_NOTE.format(samples=res.mc_samples, se=res.mc_se)

@@ -87,7 +87,8 @@ def _choice_labels(by: str, instrument: Instrument | None) -> dict[str, str]:
 @dataclass(frozen=True)
 class Grouping:
     """The rows kept (``keep``), their :class:`Units`, the group ``labels`` (long and ``short``),
-    the ``reference`` group and how many rows were left out for want of a group."""
+    the ``reference`` group, how many rows were left out for want of a group, and ``codes``:
+    each row's group, its position in ``units.groups`` (-1: left out)."""
 
     keep: np.ndarray
     units: Units
@@ -95,6 +96,7 @@ class Grouping:
     short: Mapping[str, str]
     reference: str
     left_out: int
+    codes: np.ndarray
 
 
 def grouping(
@@ -126,8 +128,10 @@ def grouping(
         if g in (TOTAL, ALL):
             raise ValueError(f"summarize: by={by!r} has a group named {g!r}, a reserved name")
     text = values.astype("object").map(lambda v: None if pd.isna(v) else group_text(v))
-    keep = text.isin(found).to_numpy()
-    units = units_of(text[keep].reset_index(drop=True), found, TOTAL)
+    position = {g: k for k, g in enumerate(found)}
+    codes = text.map(position).fillna(-1).to_numpy(dtype=np.int64)
+    keep = codes >= 0
+    units = units_of(codes[keep], found, TOTAL)
     given = {group_text(k): v for k, v in (labels or {}).items()}
     unknown = sorted(set(given) - set(found))
     if unknown:
@@ -146,6 +150,7 @@ def grouping(
         MappingProxyType(short),
         ref,
         int((~keep).sum()),
+        codes,
     )
 
 
