@@ -25,8 +25,8 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from ccanalysis.spec import Spec, SpecRow, from_frame, read_spec
-from ccanalysis.tables.summary import default_instrument, grouping
+from ccanalysis.spec import Spec, SpecRow, default_instrument, from_frame, read_spec
+from ccanalysis.tables.summary import grouping
 from ccanalysis.vocab import (
     CARE_MODELS,
     CLINIC_COMPARISON,

@@ -21,9 +21,8 @@ import numpy as np
 import pandas as pd
 
 from ccanalysis import stats
-from ccanalysis.instrument import Instrument, read_dictionary
-from ccanalysis.paths import DEFAULT_DICTIONARY, project_root
-from ccanalysis.spec import SpecRow, levels_of, parse_combine
+from ccanalysis.instrument import Instrument
+from ccanalysis.spec import SpecRow, as_instrument, levels_of, parse_combine
 from ccanalysis.tables.build import (
     ALL,
     ItemBlock,
@@ -157,18 +156,6 @@ def grouping(
 # ---------------------------------------------------------------------------------------------
 # Rows from items
 # ---------------------------------------------------------------------------------------------
-
-
-@functools.cache
-def default_instrument() -> Instrument:
-    """The project's data dictionary (read once)."""
-    return read_dictionary(project_root() / DEFAULT_DICTIONARY)
-
-
-def _instrument(instrument: Instrument | str | Path | None) -> Instrument:
-    if instrument is None:
-        return default_instrument()
-    return instrument if isinstance(instrument, Instrument) else read_dictionary(instrument)
 
 
 def _item_labels(item: str, instrument: Instrument) -> tuple[str, dict[str, str]]:
@@ -572,7 +559,7 @@ def summarize(
     ``table`` (the ``table`` column of the long format), ``decimals`` of percentages;
     ``synthetic``: print the synthetic-data label on the rendered table.
     """
-    inst = _instrument(instrument)
+    inst = as_instrument(instrument)
     rows = item_rows(items, show=show, stat=stat, table=table, instrument=inst)
     return summary_of_rows(
         frame,
