@@ -332,9 +332,10 @@ def test_the_default_dictionary_is_read_once(monkeypatch) -> None:  # noqa: ANN0
     from ccanalysis import instrument, spec
 
     first = spec.default_instrument()
-    assert first.analysis_items()["panel_judgement"].levels == INSTRUMENT.analysis_items()[
-        "panel_judgement"
-    ].levels
+    assert (
+        first.analysis_items()["panel_judgement"].levels
+        == INSTRUMENT.analysis_items()["panel_judgement"].levels
+    )
 
     def no_reading(path):  # noqa: ANN001, ANN202
         raise AssertionError(f"the dictionary was read again: {path}")

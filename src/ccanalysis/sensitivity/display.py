@@ -29,7 +29,7 @@ from ccanalysis.printing import format_p
 from ccanalysis.sensitivity.analyses import ANALYSIS_NAMES
 from ccanalysis.sensitivity.inputs import CARE_MODEL_GROUPS, Groups
 from ccanalysis.sensitivity.standardization import FULL, Stratification
-from ccanalysis.sensitivity.verdicts import changes, fmt_diff, pick
+from ccanalysis.sensitivity.verdicts import fmt_diff, pair_changes, pick
 from ccanalysis.vocab import SYNTHETIC_LABEL
 
 __all__ = ["COLUMNS", "columns", "display_tables", "frame", "render", "texts", "write"]
@@ -198,11 +198,15 @@ def display_tables(
     labels: Mapping[_Key, str] | None = None,
     groups: Groups = CARE_MODEL_GROUPS,
     names: Mapping[str, tuple[str, str]] = ANALYSIS_NAMES,
+    changed: Mapping[tuple[str, str], pd.DataFrame] | None = None,
 ) -> dict[str, pd.DataFrame]:
     """The two display tables (all cells text): ``clustering`` (crude, clustered, exchangeable,
     coordinator when present) and ``standardization``; ``groups`` head the groups' columns,
-    ``names`` the analyses' (:func:`~ccanalysis.sensitivity.analyses.analysis_names`)."""
+    ``names`` the analyses' (:func:`~ccanalysis.sensitivity.analyses.analysis_names`);
+    ``changed``: :func:`~ccanalysis.sensitivity.verdicts.pair_changes` of the results (computed
+    when not given)."""
     labels = labels or {}
+    changed_pairs = pair_changes(results) if changed is None else changed
     g = _group_columns(results)
     short_r, short_c = groups.short[groups.reference], groups.short[groups.comparison]
     keys = list(
@@ -224,10 +228,10 @@ def display_tables(
         )
         if a in present
     ]
-    changed: dict[_Key, bool] = {}
+    changed_rows: dict[_Key, bool] = {}
     if {"unadjusted", "gee_care_system"} <= present:
-        ch = changes(results, ("unadjusted", "gee_care_system"))
-        changed = dict(
+        ch = changed_pairs[("unadjusted", "gee_care_system")]
+        changed_rows = dict(
             zip(zip(ch["table"], ch["item"], ch["level"], strict=True), ch["changed"], strict=True)
         )
     if clu_cols:
@@ -258,8 +262,8 @@ def display_tables(
                     rec["rho"] = f"{rho:.2f}" if math.isfinite(rho) else "indep."
                 if r and r["note"]:
                     notes.append(f"{name}: {r['note']}")
-            if changed:
-                rec["Changes"] = "yes" if changed.get(key) else ""
+            if changed_rows:
+                rec["Changes"] = "yes" if changed_rows.get(key) else ""
             rec["Note"] = "; ".join(notes)
             recs.append(rec)
         out["clustering"] = pd.DataFrame(recs)
@@ -269,7 +273,7 @@ def display_tables(
         ch_std: dict[str, dict[_Key, bool]] = {}
         if "gee_care_system" in present:
             for a, _ in std:
-                c = changes(results, ("gee_care_system", a))
+                c = changed_pairs[("gee_care_system", a)]
                 ck = zip(c["table"], c["item"], c["level"], strict=True)
                 ch_std[a] = dict(zip(ck, c["changed"], strict=True))
         recs = []

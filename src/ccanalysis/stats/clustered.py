@@ -44,7 +44,6 @@ refits per outcome; the tests check this module against it, against R's geepack
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -225,6 +224,13 @@ def gee_difference(
     rho_used = np.zeros(n_out)
     exch = np.zeros(n_out, dtype=bool)
     iters = np.zeros(n_out, dtype=np.int64)
+    # the valid range of rho, (-1/(m - 1), 1), m the largest cluster (no bound below without
+    # clusters of two); computed once
+    lower = np.where(largest > 1, -1.0 / np.maximum(largest - 1.0, 1.0), -np.inf)
+
+    def valid(r: NDArray[np.float64]) -> NDArray[np.bool_]:
+        return (r > lower) & (r < 1.0)  # NaN is not valid
+
     if working == "exchangeable":
         exch = usable.copy()
         if rho is not None:
@@ -242,11 +248,11 @@ def gee_difference(
                 iters = np.where(active, it + 1, iters)
                 done = active & (step < tol)
                 converged |= done
-                lower = np.where(largest > 1, -1.0 / np.maximum(largest - 1.0, 1.0), -np.inf)
-                bad = active & ~((rho_used > lower) & (rho_used < 1.0))
+                bad = active & ~valid(rho_used)
                 active &= ~done & ~bad
                 if not active.any():
                     break
+            in_range = valid(rho_used)
             for j in np.flatnonzero(exch):
                 if largest[j] <= 1:
                     notes[j].append(
@@ -255,12 +261,11 @@ def gee_difference(
                     )
                     exch[j] = False
                     continue
-                bound = -1.0 / (largest[j] - 1.0)
-                r = rho_used[j]
-                if not (math.isfinite(r) and bound < r < 1.0):
+                r, low = rho_used[j], lower[j]
+                if not in_range[j]:
                     notes[j].append(
                         f"exchangeable working correlation outside its valid range (rho {r:.3f}; "
-                        f"valid: {bound:.3f} < rho < 1 for clusters of up to {int(largest[j])}): "
+                        f"valid: {low:.3f} < rho < 1 for clusters of up to {int(largest[j])}): "
                         "independence working correlation used"
                     )
                     exch[j] = False
@@ -271,8 +276,7 @@ def gee_difference(
                     )
                     exch[j] = False
         if rho is not None:
-            lower = np.where(largest > 1, -1.0 / np.maximum(largest - 1.0, 1.0), -np.inf)
-            for j in np.flatnonzero(exch & ~((rho_used > lower) & (rho_used < 1.0))):
+            for j in np.flatnonzero(exch & ~valid(rho_used)):
                 raise ValueError(f"fixed rho {rho_used[j]} is outside its valid range")
     rho_used = np.where(exch, rho_used, 0.0)
     mu, c, bread = _gls(n, s, rho_used)
