@@ -1059,6 +1059,23 @@ def test_analysis_rows_from_a_spec_a_frame_or_typed_rows() -> None:
         sens.analysis_rows(SPEC.of("table1"))
 
 
+def test_the_csv_finds_the_group_columns_by_the_groups_not_by_position() -> None:
+    from ccanalysis.sensitivity.display import csv_frame
+
+    u = sens.analyze(urban_frame(), TINY_SPEC, by="urban", n_boot=20, min_stratum=1)
+    csv = csv_frame(u.results, groups=u.groups)
+    assert list(csv.columns) == list(sens.columns(u.groups))
+    assert list(csv.columns[12:16]) == ["value_False", "value_True", "n_False", "n_True"]
+    crude = csv[(csv["analysis"] == "unadjusted") & (csv["item"] == "svc_social_needs")].iloc[0]
+    row = _row(u.results, "svc_social_needs", "unadjusted")
+    assert (crude["n_False"], crude["n_True"]) == (str(row["n_False"]), str(row["n_True"]))
+    # the results' columns in another order: the same CSV
+    moved = u.results[[c for c in u.results.columns if c != "label"] + ["label"]]
+    pd.testing.assert_frame_equal(csv_frame(moved, groups=u.groups), csv)
+    tabs = sens.display_tables(moved, u.labels, u.groups, u.names)
+    pd.testing.assert_frame_equal(tabs["clustering"], u.tables["clustering"])
+
+
 def test_tiny_frame_runs_end_to_end() -> None:
     out = sens.analyze(HAND, TINY_SPEC, seed=1, n_boot=20)
     # tiny frame: 3 care systems (K - 2 = 1 degree of freedom) are fitted, never an exception

@@ -247,7 +247,12 @@ def run(paths: Paths, params: Params, **options: object) -> Artifacts:
     spec = read_spec(paths.spec, instrument=paths.dictionary)
     out = analyze(clinics, spec, seed=params.seed, **options)  # type: ignore[arg-type]
     files = write(
-        out.results, paths.tables, out.tables, out.conclusions, synthetic=params.synthetic
+        out.results,
+        paths.tables,
+        out.tables,
+        out.conclusions,
+        synthetic=params.synthetic,
+        groups=out.groups,
     )
     # the care model definition: Tables 3 and 4 under every definition (needs the criteria)
     summary = rows = None

@@ -69,12 +69,6 @@ _FLOATS = ("estimate", "ci_low", "ci_high", "p", "value_ref", "value_cmp", "rho"
 _INTS = ("n_ref", "n_cmp", "clusters", "replicates")
 
 
-def _group_columns(results: pd.DataFrame) -> dict[str, str]:
-    """The group slots -> the results' columns (the four after ``label``, reference first)."""
-    at = list(results.columns).index("label") + 1
-    return dict(zip(_SLOTS, list(results.columns)[at : at + 4], strict=True))
-
-
 _TITLE_CLU = (
     "Sensitivity analysis: {what} ({c} - {r}) with clinics taken as independent "
     "and clustered by care system"
@@ -156,9 +150,12 @@ def _num(v: object) -> str:
     return "" if not math.isfinite(x) else repr(x)
 
 
-def csv_frame(results: pd.DataFrame, *, synthetic: bool = False) -> pd.DataFrame:
-    """The CSV's text cells: floats as ``repr`` (round-trip exact), NaN as an empty cell."""
-    g = _group_columns(results)
+def csv_frame(
+    results: pd.DataFrame, *, groups: Groups = CARE_MODEL_GROUPS, synthetic: bool = False
+) -> pd.DataFrame:
+    """The CSV's text cells: floats as ``repr`` (round-trip exact), NaN as an empty cell;
+    ``groups``: the compared groups, whose columns the results have (:func:`columns`)."""
+    g = groups.columns
     out = results[[g.get(c, c) for c in _RECORD_COLUMNS]].copy()
     for c in (g.get(c, c) for c in _FLOATS):
         out[c] = [_num(v) for v in out[c].tolist()]
@@ -207,7 +204,7 @@ def display_tables(
     when not given)."""
     labels = labels or {}
     changed_pairs = pair_changes(results) if changed is None else changed
-    g = _group_columns(results)
+    g = groups.columns
     short_r, short_c = groups.short[groups.reference], groups.short[groups.comparison]
     keys = list(
         dict.fromkeys(zip(results["table"], results["item"], results["level"], strict=True))
@@ -391,17 +388,19 @@ def write(
     *,
     synthetic: bool = False,
     headings: Mapping[str, str] | None = None,
+    groups: Groups = CARE_MODEL_GROUPS,
 ) -> dict[str, Path]:
     """Write ``sensitivity.csv``, ``sensitivity.html`` and ``sensitivity.md`` atomically (with
     ``synthetic`` the CSV gets a ``synthetic`` column holding the label on every row);
-    ``headings``: as :func:`render`."""
+    ``headings``: as :func:`render`; ``groups``: the compared groups of ``results``."""
     outdir = Path(outdir)
 
     def page(fmt: str) -> str:
         return render(tabs, sentences, fmt=fmt, synthetic=synthetic, headings=headings)
 
+    table = csv_frame(results, groups=groups, synthetic=synthetic)
     return {
-        "csv": write_csv(csv_frame(results, synthetic=synthetic), outdir / "sensitivity.csv"),
+        "csv": write_csv(table, outdir / "sensitivity.csv"),
         "html": write_text(outdir / "sensitivity.html", page("html")),
         "markdown": write_text(outdir / "sensitivity.md", page("markdown")),
     }
