@@ -63,7 +63,6 @@ from ccanalysis.stats.bootstrap import (
 from ccanalysis.vocab import DEFAULT_SEED, SYSTEM_SIZES
 
 __all__ = [
-    "METHOD",
     "N_BOOT",
     "STRATIFIERS",
     "TARGETS",
@@ -159,8 +158,6 @@ def method_text(
     return f"direct standardization to {whose} strata ({strata.text}); " + _BOOT_TEXT
 
 
-#: The method text of each standardization of the care models.
-METHOD: dict[str, str] = {f"standardized_{t}": method_text(t) for t in TARGETS}
 _CHUNK_CELLS = 16_000_000  # multiplicity-matrix entries per chunk of replicates (memory bound)
 _CHUNK_STRATA = 2_000_000  # entries of a (replicates, model, stratum, row) array per chunk
 _BLAS_MIN = 512  # systems of a size class from which the replicate product goes to BLAS

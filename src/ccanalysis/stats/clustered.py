@@ -44,7 +44,7 @@ refits per outcome; the tests check this module against it, against R's geepack
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -55,8 +55,6 @@ __all__ = ["ClusterSums", "DifferenceFit", "cluster_sums", "gee_difference"]
 
 WORKING = ("independence", "exchangeable")
 CORRECTIONS = ("mancl_derouen", "none")
-#: Names of the corrections, for method texts.
-CORRECTION_NAMES = {"mancl_derouen": "Mancl-DeRouen", "none": "uncorrected (CR0)"}
 
 
 @dataclass(frozen=True)
@@ -128,7 +126,6 @@ class DifferenceFit:
     notes: tuple[str, ...]
     correction: str = "mancl_derouen"
     conf: float = 0.95
-    iterations: NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
     def column(self, j: int) -> dict[str, object]:
         """Outcome ``j`` as a dict of Python values."""
@@ -223,7 +220,6 @@ def gee_difference(
 
     rho_used = np.zeros(n_out)
     exch = np.zeros(n_out, dtype=bool)
-    iters = np.zeros(n_out, dtype=np.int64)
     # the valid range of rho, (-1/(m - 1), 1), m the largest cluster (no bound below without
     # clusters of two); computed once
     lower = np.where(largest > 1, -1.0 / np.maximum(largest - 1.0, 1.0), -np.inf)
@@ -239,13 +235,12 @@ def gee_difference(
             mu, _, _ = _gls(n, s, rho_used)
             active = exch & (largest > 1)
             converged = np.zeros(n_out, dtype=bool)
-            for it in range(maxiter):
+            for _ in range(maxiter):
                 new = _moment_rho(sums, mu)
                 new = np.where(active, new, rho_used)
                 mu_new, _, _ = _gls(n, s, new)
                 step = np.maximum(np.abs(new - rho_used), np.abs(mu_new - mu).max(axis=0))
                 rho_used, mu = new, mu_new
-                iters = np.where(active, it + 1, iters)
                 done = active & (step < tol)
                 converged |= done
                 bad = active & ~valid(rho_used)
@@ -338,5 +333,4 @@ def gee_difference(
         notes=tuple("; ".join(x) for x in notes),
         correction=correction,
         conf=conf,
-        iterations=iters,
     )
