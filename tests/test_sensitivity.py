@@ -936,6 +936,50 @@ def stage(clinics: pd.DataFrame, tmp_path_factory: pytest.TempPathFactory):  # n
     return paths, sens.run(paths, Params(seed=11), n_boot=400)
 
 
+def test_run_by_another_grouping_writes_its_groups_titles(
+    clinics: pd.DataFrame, tmp_path: Path
+) -> None:
+    paths = _project(tmp_path, clinics)
+    art = sens.run(
+        paths, Params(seed=11), by="urban", labels=URBAN_LABELS, n_boot=50, exchangeable=False
+    )
+    md = Path(art["markdown"]).read_text(encoding="utf-8")
+    page = Path(art["html"]).read_text(encoding="utf-8")
+    clu = (
+        "Sensitivity analysis: differences (Urban - Rural) with clinics taken as independent "
+        "and clustered by care system"
+    )
+    std = "Sensitivity analysis: differences (Urban - Rural) after direct standardization by "
+    assert f"## {clu}" in md and f"<h2>{clu}</h2>" in page
+    assert f"## {std}care-system size" in md
+    assert "Differences are Urban minus Rural clinics" in md
+    assert "care model" not in md and "integrated social worker" not in md
+    csv = pd.read_csv(art["csv"], keep_default_na=False, dtype=str)
+    assert list(csv.columns[12:16]) == ["value_False", "value_True", "n_False", "n_True"]
+
+
+def test_the_care_models_wording_is_their_groups(result: sens.Sensitivity) -> None:
+    """The study's words come from the fields of CARE_MODEL_GROUPS, through the general path."""
+    g = sens.CARE_MODEL_GROUPS
+    assert (g.kind, g.word, g.topic) == ("care model", "model", "care model differences")
+    assert (g.id("isw"), g.id("mn")) == ("isw", "mn")
+    assert g.description("isw") == "integrated social worker (ISW)"
+    assert g.clinics("mn") == "medical/nursing clinics"
+    assert g.strata_of("isw") == "integrated clinics"
+    h = sens.texts()
+    assert h["title_clu"].startswith("Sensitivity analysis: care model differences (isw - mn)")
+    assert h["method_clu"].startswith(
+        "Differences are integrated social worker (ISW) minus medical/nursing (MN) clinics"
+    )
+    assert any("standardized to the isw strata" in c for c in result.conclusions)
+    assert any(
+        c.startswith(
+            "Standardized to the integrated clinics' distribution of rurality x care-system size"
+        )
+        for c in result.conclusions
+    )
+
+
 def test_run_writes_the_interface(stage) -> None:  # noqa: ANN001
     paths, art = stage
     assert set(art) == {"csv", "html", "markdown"}

@@ -252,6 +252,7 @@ def run(paths: Paths, params: Params, **options: object) -> Artifacts:
         out.tables,
         out.conclusions,
         synthetic=params.synthetic,
+        headings=texts(out.groups, out.strata),
         groups=out.groups,
     )
     # the care model definition: Tables 3 and 4 under every definition (needs the criteria)

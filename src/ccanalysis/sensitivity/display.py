@@ -106,16 +106,8 @@ def texts(groups: Groups = CARE_MODEL_GROUPS, strata: Stratification = FULL) -> 
     ``method_std``) for the compared ``groups`` and the ``strata``."""
     c, r = groups.compare
     short_c, short_r = groups.short[c], groups.short[r]
-
-    def named(g: str) -> str:
-        long, short = groups.labels[g], groups.short[g]
-        return long if long == short else f"{long} ({short})"
-
-    if groups.care_models:
-        what, ids = "care model differences", (c, r)
-        names = ("integrated social worker (ISW)", "medical/nursing (MN)")
-    else:
-        what, ids, names = "differences", (short_c, short_r), (named(c), named(r))
+    what, ids = groups.topic, (groups.id(c), groups.id(r))
+    names = (groups.description(c), groups.description(r))
     defined = " x ".join(_STRATA_DEFINED[v] for v in strata.variables)
     if strata.variables != FULL.variables:
         defined += f" only (the grouping, {groups.by}, is not stratified on)"

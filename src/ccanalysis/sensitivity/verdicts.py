@@ -43,34 +43,26 @@ PAIRS: tuple[tuple[str, str], ...] = (
     ("gee_care_system", "gee_care_system_exchangeable"),
 )
 
-VERDICT_TEXT = {
-    "higher": "significantly higher in integrated social worker clinics",
-    "lower": "significantly lower in integrated social worker clinics",
-    "no difference": "no significant difference",
-    "not estimable": "not estimable",
-}
-TARGET_TEXT = {
-    "isw": "the integrated clinics' distribution of rurality x care-system size",
-    "total": "all clinics' distribution of rurality x care-system size",
-}
-
 
 def verdict_texts(groups: Groups = CARE_MODEL_GROUPS) -> dict[str, str]:
-    """:data:`VERDICT_TEXT` naming the comparison group of ``groups``."""
-    if groups.care_models:
-        return VERDICT_TEXT
+    """Each verdict in a sentence, naming the comparison group's clinics (``significantly higher
+    in integrated social worker clinics``)."""
     where = groups.clinics(groups.comparison)
     return {
-        **VERDICT_TEXT,
         "higher": f"significantly higher in {where}",
         "lower": f"significantly lower in {where}",
+        "no difference": "no significant difference",
+        "not estimable": "not estimable",
     }
 
 
+#: The verdicts' sentences of the care models' comparison.
+VERDICT_TEXT: dict[str, str] = verdict_texts()
+
+
 def _target_text(t: str, groups: Groups, strata: Stratification) -> str:
-    if groups.care_models and strata == FULL:
-        return TARGET_TEXT[t]
-    whose = "all clinics'" if t == "total" else f"the {groups.clinics(groups.comparison)}'"
+    """``the integrated clinics' distribution of rurality x care-system size``."""
+    whose = "all clinics'" if t == "total" else f"the {groups.strata_of(groups.comparison)}'"
     return f"{whose} distribution of {strata.long_text}"
 
 
@@ -199,10 +191,7 @@ def conclusions(
     present = set(results["analysis"])
     out: list[str] = []
     says = verdict_texts(groups)
-    if groups.care_models:
-        diff = "isw - mn"
-    else:
-        diff = f"{groups.short[groups.comparison]} - {groups.short[groups.reference]}"
+    diff = f"{groups.id(groups.comparison)} - {groups.id(groups.reference)}"
     if {"unadjusted", "gee_care_system"} <= present:
         pair = ("unadjusted", "gee_care_system")
         ch = changed[pair]
@@ -228,7 +217,7 @@ def conclusions(
         a = f"standardized_{t}"
         if a not in present or "gee_care_system" not in present:
             continue
-        target = groups.short[groups.comparison] if t == "isw" and not groups.care_models else t
+        target = groups.id(groups.comparison) if t == "isw" else t
         ch = changed[("gee_care_system", a)]
         per_row = _changed_sentences(
             results,
