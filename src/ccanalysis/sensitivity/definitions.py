@@ -25,7 +25,6 @@ import pandas as pd
 
 from ccanalysis.classify import (
     CLASS_COLUMNS,
-    DEFAULT_DEFINITION,
     DEFINITIONS,
     Definition,
     classify_clinics,
@@ -36,7 +35,12 @@ from ccanalysis.sensitivity.display import _html_table as html_table
 from ccanalysis.sensitivity.display import _md_table as md_table
 from ccanalysis.spec import Spec
 from ccanalysis.tables.paper import from_spec
-from ccanalysis.vocab import CLINIC_COMPARISON, DEFAULT_SEED, SYNTHETIC_LABEL
+from ccanalysis.vocab import (
+    CLINIC_COMPARISON,
+    DEFAULT_DEFINITION,
+    DEFAULT_SEED,
+    SYNTHETIC_LABEL,
+)
 
 #: The tables whose rows compare the care models.
 TABLES: tuple[str, ...] = ("table3", "table4")
