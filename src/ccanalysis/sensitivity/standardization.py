@@ -16,7 +16,7 @@ alone (:func:`stratification`): a comparison is never stratified on its own grou
 The standardized difference is comparison - reference (isw - mn), in percentage points (level
 rows) or the item's unit.
 
-Interval: a cluster bootstrap. System size is an attribute of the care system and most systems
+Interval: a cluster bootstrap. System size is an attribute of the care system and systems may
 hold clinics of both models, so whole care systems are resampled with replacement (all their
 clinics kept, :class:`~ccanalysis.stats.bootstrap.ResamplingPlan`), not clinics within models. A
 replicate re-estimates the weights and the stratum values; it works on per-system sums (answers and

@@ -32,9 +32,10 @@ and the corrections have closed forms:
 Reference distribution: t with ``K - 2`` degrees of freedom, K the clusters with at least one
 answer and 2 the mean parameters (the t(K - p) reference usual for bias-corrected GEE tests with
 few clusters; a z reference is too liberal there, Li and Redden 2015, Stat Med 34:281-296). K - 2
-rather than K - 1 is the conservative choice; with about 40 clusters the two differ in the third
-digit of a p-value. Mancl-DeRouen itself errs on the conservative side (it over-corrects slightly
-where Kauermann-Carroll stays closer to the nominal size), so the test does too.
+rather than K - 1 is the conservative choice; the two matter only with few clusters and their
+p-values draw together as K grows. Mancl-DeRouen itself errs on the conservative side (it
+over-corrects slightly where Kauermann-Carroll stays closer to the nominal size), so the test
+does too.
 
 statsmodels' ``GEE`` computes the same numbers (``cov_type="bias_reduced"`` is Mancl-DeRouen: its
 ``_bc_covmat`` forms ``(I - H_i)^-1 r_i`` per cluster), but loops over clusters in Python and
