@@ -410,6 +410,24 @@ def test_a_level_test_with_three_groups_is_2_by_3() -> None:
     assert row["p_level"] == pytest.approx(0.23076923076923156, rel=1e-12)
 
 
+def test_a_level_test_beside_a_difference_tests_its_two_groups() -> None:
+    """Among three groups, a difference compares two: the level test beside it is the 2 x 2 of
+    those two (large vs small), not the 2 x 3 of all, whichever step comes first."""
+    s = cc.summarize(small_clinics(), ["panel_judgement"], by="system_size")
+    for summary in (s.add_p().add_difference("large"), s.add_difference("large").add_p()):
+        long = summary.long
+        # R: fisher.test(matrix(c(3, 2, 0, 4), nrow = 2))$p.value (too many: large 3/5, small 0/4)
+        row = cell(long, "panel_judgement", "too_many", "large", "pct")
+        assert row["p_level"] == pytest.approx(0.16666666666666655, rel=1e-12)
+        assert row["diff"] == pytest.approx(100 * (3 / 5 - 0 / 4))
+        # R: fisher.test(matrix(c(1, 4, 2, 2), nrow = 2))$p.value (about right: 1/5 vs 2/4)
+        row = cell(long, "panel_judgement", "about_right", "large", "pct")
+        assert row["p_level"] == pytest.approx(0.52380952380952384, rel=1e-12)
+        md = summary.render("md", extras=True)
+        assert "against all other answers, in the two groups the difference compares" in md
+        assert "(small and large)" in md
+
+
 def test_the_row_p_is_rendered_with_what_it_tests() -> None:
     show = {"panel_judgement": "too_few"}
     s = cc.summarize(small_clinics(), ["panel_judgement"], by="urban", show=show)

@@ -846,7 +846,7 @@ def test_by_leaves_out_missing_values_and_default_is_the_care_models() -> None:
     by_group = sens.analyze(HAND, TINY_SPEC, n_boot=50, by="group")
     pd.testing.assert_frame_equal(default.results, by_group.results)
     assert default.conclusions == by_group.conclusions
-    assert list(default.results.columns) == list(sens.COLUMNS)
+    assert list(default.results.columns) == [*sens.COLUMNS, "p_bound"]
     # bad groupings
     with pytest.raises(ValueError, match="both an analysed item and the column to group by"):
         sens.analyze(frame, TINY_SPEC, by="svc_social_needs")
@@ -936,6 +936,50 @@ def stage(clinics: pd.DataFrame, tmp_path_factory: pytest.TempPathFactory):  # n
     return paths, sens.run(paths, Params(seed=11), n_boot=400)
 
 
+def test_run_by_another_grouping_writes_its_groups_titles(
+    clinics: pd.DataFrame, tmp_path: Path
+) -> None:
+    paths = _project(tmp_path, clinics)
+    art = sens.run(
+        paths, Params(seed=11), by="urban", labels=URBAN_LABELS, n_boot=50, exchangeable=False
+    )
+    md = Path(art["markdown"]).read_text(encoding="utf-8")
+    page = Path(art["html"]).read_text(encoding="utf-8")
+    clu = (
+        "Sensitivity analysis: differences (Urban - Rural) with clinics taken as independent "
+        "and clustered by care system"
+    )
+    std = "Sensitivity analysis: differences (Urban - Rural) after direct standardization by "
+    assert f"## {clu}" in md and f"<h2>{clu}</h2>" in page
+    assert f"## {std}care-system size" in md
+    assert "Differences are Urban minus Rural clinics" in md
+    assert "care model" not in md and "integrated social worker" not in md
+    csv = pd.read_csv(art["csv"], keep_default_na=False, dtype=str)
+    assert list(csv.columns[12:16]) == ["value_False", "value_True", "n_False", "n_True"]
+
+
+def test_the_care_models_wording_is_their_groups(result: sens.Sensitivity) -> None:
+    """The study's words come from the fields of CARE_MODEL_GROUPS, through the general path."""
+    g = sens.CARE_MODEL_GROUPS
+    assert (g.kind, g.word, g.topic) == ("care model", "model", "care model differences")
+    assert (g.id("isw"), g.id("mn")) == ("isw", "mn")
+    assert g.description("isw") == "integrated social worker (ISW)"
+    assert g.clinics("mn") == "medical/nursing clinics"
+    assert g.strata_of("isw") == "integrated clinics"
+    h = sens.texts()
+    assert h["title_clu"].startswith("Sensitivity analysis: care model differences (isw - mn)")
+    assert h["method_clu"].startswith(
+        "Differences are integrated social worker (ISW) minus medical/nursing (MN) clinics"
+    )
+    assert any("standardized to the isw strata" in c for c in result.conclusions)
+    assert any(
+        c.startswith(
+            "Standardized to the integrated clinics' distribution of rurality x care-system size"
+        )
+        for c in result.conclusions
+    )
+
+
 def test_run_writes_the_interface(stage) -> None:  # noqa: ANN001
     paths, art = stage
     assert set(art) == {"csv", "html", "markdown"}
@@ -1000,6 +1044,30 @@ def test_bootstrap_bound_is_shown_as_below_one_over_b(stage) -> None:  # noqa: A
     assert (tab["Std. to ISW p"] == "<0.0025").any()  # 1/400
 
 
+def test_a_bound_p_is_flagged_whatever_b(clinics: pd.DataFrame) -> None:
+    """B = 49: 1/49 * 49 is not 1.0 in floating point, so the bound is known from the flag the
+    bootstrap sets (``p_bound``), not from the p."""
+    out = sens.analyze(
+        clinics, ROWS34, n_boot=49, max_boot=49, targets=("isw",), exchangeable=False
+    )
+    res = out.results
+    boot = res[res["analysis"] == "standardized_isw"]
+    assert (boot["replicates"] == 49).all()
+    bound = boot[boot["p_bound"]]
+    assert len(bound) > 0
+    assert (bound["p"] == 1 / 49).all() and (bound["p"] * 49 != 1.0).all()
+    assert bound["note"].str.contains("p < 1/B: no replicate on the other side of 0").all()
+    assert not res.loc[res["analysis"] != "standardized_isw", "p_bound"].any()
+    # every other p is at least 2/B
+    assert (boot.loc[~boot["p_bound"], "p"] >= 2 / 49).all()
+    shown = out.tables["standardization"].set_index("Item")["Std. to ISW p"]
+    labels = [
+        out.labels[k] for k in zip(bound["table"], bound["item"], bound["level"], strict=True)
+    ]
+    assert (shown[labels] == "<0.0204082").all()
+    assert not shown.drop(labels).str.startswith("<0.02").any()
+
+
 def test_display_tables_with_some_analyses_only(result: sens.Sensitivity) -> None:
     res = result.results
     full = sens.display_tables(res, result.labels)
@@ -1033,6 +1101,23 @@ def test_analysis_rows_from_a_spec_a_frame_or_typed_rows() -> None:
     assert sens.analysis_rows(list(SPEC)) == rows
     with pytest.raises(ValueError, match="no rows"):
         sens.analysis_rows(SPEC.of("table1"))
+
+
+def test_the_csv_finds_the_group_columns_by_the_groups_not_by_position() -> None:
+    from ccanalysis.sensitivity.display import csv_frame
+
+    u = sens.analyze(urban_frame(), TINY_SPEC, by="urban", n_boot=20, min_stratum=1)
+    csv = csv_frame(u.results, groups=u.groups)
+    assert list(csv.columns) == list(sens.columns(u.groups))
+    assert list(csv.columns[12:16]) == ["value_False", "value_True", "n_False", "n_True"]
+    crude = csv[(csv["analysis"] == "unadjusted") & (csv["item"] == "svc_social_needs")].iloc[0]
+    row = _row(u.results, "svc_social_needs", "unadjusted")
+    assert (crude["n_False"], crude["n_True"]) == (str(row["n_False"]), str(row["n_True"]))
+    # the results' columns in another order: the same CSV
+    moved = u.results[[c for c in u.results.columns if c != "label"] + ["label"]]
+    pd.testing.assert_frame_equal(csv_frame(moved, groups=u.groups), csv)
+    tabs = sens.display_tables(moved, u.labels, u.groups, u.names)
+    pd.testing.assert_frame_equal(tabs["clustering"], u.tables["clustering"])
 
 
 def test_tiny_frame_runs_end_to_end() -> None:

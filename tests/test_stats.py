@@ -36,6 +36,7 @@ from ccanalysis.stats import (
     welch_anova,
     welch_anova_from_moments,
 )
+from ccanalysis.stats.intervals import mean_diff_test
 
 
 def rel(a: float, b: float) -> float:
@@ -442,6 +443,14 @@ def test_mean_diff_ci_matches_r() -> None:
     assert rel(lo, -3.3638740322875984) < 1e-10 and rel(hi, 0.2038740322875986) < 1e-10
     d, lo, hi = mean_diff_ci(SLEEP1, SLEEP2, equal_var=False)
     assert rel(lo, -3.3654832307117104) < 1e-10 and rel(hi, 0.2054832307117102) < 1e-10
+
+
+def test_mean_diff_test_is_the_interval_and_its_t_test() -> None:
+    # R: t.test(x, y, var.equal = TRUE) (sleep data): the interval above and p 0.0791867142159382
+    d, lo, hi, res = mean_diff_test(SLEEP1, SLEEP2)
+    assert (d, lo, hi) == mean_diff_ci(SLEEP1, SLEEP2)
+    assert res.test == "student_t" and rel(res.p, 0.0791867142159382) < 1e-10
+    assert res.p == t_test(SLEEP1, SLEEP2).p
 
 
 def test_bh_matches_r() -> None:

@@ -326,6 +326,32 @@ def test_hand_spec_is_valid() -> None:
     from_frame(HAND_SPEC, instrument=INSTRUMENT)
 
 
+def test_the_default_dictionary_is_read_once(monkeypatch) -> None:  # noqa: ANN001
+    """read_spec() without an instrument, summarize and the sensitivity grouping share one
+    reading of the project's dictionary (spec.default_instrument)."""
+    from ccanalysis import instrument, spec
+
+    first = spec.default_instrument()
+    assert (
+        first.analysis_items()["panel_judgement"].levels
+        == INSTRUMENT.analysis_items()["panel_judgement"].levels
+    )
+
+    def no_reading(path):  # noqa: ANN001, ANN202
+        raise AssertionError(f"the dictionary was read again: {path}")
+
+    monkeypatch.setattr(instrument, "read_dictionary", no_reading)
+    assert spec.default_instrument() is first
+    assert spec.as_instrument(None) is first
+    rows = read_spec().of("table3")
+    assert rows[0].table == "table3"
+    assert read_spec().row("table3", "panel_judgement", "too_few").item_levels == (
+        "about_right",
+        "too_many",
+        "too_few",
+    )
+
+
 # ---------------------------------------------------------------------------------------------
 # Counts, denominators, collapse, N rows
 # ---------------------------------------------------------------------------------------------

@@ -35,7 +35,14 @@ from ccanalysis.io import write_csv, write_parquet
 from ccanalysis.paths import Paths
 from ccanalysis.privacy import suppress_small
 from ccanalysis.stage import Artifacts, Params
-from ccanalysis.vocab import CARE_MODELS, CLINIC_GROUPS, COORDINATOR_GROUPS, CRITERIA, MODEL_GROUP
+from ccanalysis.vocab import (
+    CARE_MODELS,
+    CLINIC_GROUPS,
+    COORDINATOR_GROUPS,
+    CRITERIA,
+    DEFAULT_DEFINITION,
+    MODEL_GROUP,
+)
 
 #: The care system of a clinic (the unit of the system-level view).
 CARE_SYSTEM = "care_system_id"
@@ -90,7 +97,7 @@ DEFINITIONS: dict[str, Definition] = {
     d.id: d
     for d in (
         Definition(
-            "paper",
+            DEFAULT_DEFINITION,
             "The paper's four criteria (Table 2), all answered yes",
             tuple((c,) for c in CRITERIA),
         ),
@@ -120,7 +127,6 @@ DEFINITIONS: dict[str, Definition] = {
         ),
     )
 }
-DEFAULT_DEFINITION = "paper"
 
 
 def get_definition(definition: str | Definition) -> Definition:

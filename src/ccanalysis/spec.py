@@ -343,6 +343,23 @@ def as_spec(spec: Spec | pd.DataFrame) -> Spec:
     return spec if isinstance(spec, Spec) else from_frame(spec)
 
 
+@functools.cache
+def default_instrument() -> Instrument:
+    """The project's data dictionary (``data/raw/cc_survey_dictionary.csv``), read once."""
+    from ccanalysis.instrument import read_dictionary
+
+    return read_dictionary(project_root() / DEFAULT_DICTIONARY)
+
+
+def as_instrument(instrument: Instrument | str | Path | None) -> Instrument:
+    """``instrument`` itself, the dictionary at a path, or (``None``) :func:`default_instrument`."""
+    from ccanalysis.instrument import Instrument, read_dictionary
+
+    if instrument is None:
+        return default_instrument()
+    return instrument if isinstance(instrument, Instrument) else read_dictionary(instrument)
+
+
 def read_spec(
     path: str | Path | None = None, *, instrument: Instrument | str | Path | None = None
 ) -> Spec:
@@ -350,16 +367,11 @@ def read_spec(
 
     ``instrument``: the data dictionary that items and levels are checked against and that gives
     each row its ``item_levels`` (an :class:`~ccanalysis.instrument.Instrument` or a dictionary
-    path); default the project's ``data/raw/cc_survey_dictionary.csv``.
+    path); default the project's ``data/raw/cc_survey_dictionary.csv`` (read once:
+    :func:`default_instrument`).
     """
     import csv
 
-    from ccanalysis.instrument import Instrument, read_dictionary
-
     p = Path(path) if path is not None else SPEC_FILE
-    if instrument is None:
-        instrument = read_dictionary(project_root() / DEFAULT_DICTIONARY)
-    elif not isinstance(instrument, Instrument):
-        instrument = read_dictionary(instrument)
     records = list(csv.DictReader(io.StringIO(p.read_text(encoding="utf-8"))))
-    return from_records(records, instrument=instrument, source=str(p))
+    return from_records(records, instrument=as_instrument(instrument), source=str(p))

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ccanalysis.paths import DEFAULT_DICTIONARY, DEFAULT_EXPORT, DEFAULT_FRAME, Paths
-from ccanalysis.vocab import DEFAULT_SEED, MIN_CELL, SYNTHETIC_LABEL
+from ccanalysis.vocab import DEFAULT_DEFINITION, DEFAULT_SEED, MIN_CELL, SYNTHETIC_LABEL
 
 DATA_MODES = ("synthetic", "redcap")
 
@@ -36,7 +36,7 @@ class Params:
     scale: int = 1
     privacy: bool = False
     min_cell: int = MIN_CELL
-    definition: str = "paper"
+    definition: str = DEFAULT_DEFINITION
 
     def __post_init__(self) -> None:
         if self.data_mode not in DATA_MODES:
@@ -72,7 +72,7 @@ def context(
     privacy: bool = False,
     min_cell: int = MIN_CELL,
     root: str | Path | None = None,
-    definition: str = "paper",
+    definition: str = DEFAULT_DEFINITION,
 ) -> tuple[Paths, Params]:
     """The paths and parameters of a run, from a notebook's parameters cell."""
     paths = Paths.of(root, export=export, dictionary=dictionary, frame=frame)
@@ -89,7 +89,7 @@ def banner(params: Params) -> object:
         if params.synthetic
         else "> Real survey export (privacy mode: aggregates only)."
     )
-    if params.definition != "paper":
+    if params.definition != DEFAULT_DEFINITION:
         text += (
             f"\n>\n> **Care model definition `{params.definition}`**, not the paper's "
             "(`ccanalysis.classify.DEFINITIONS`): every comparison of the care models below uses it."

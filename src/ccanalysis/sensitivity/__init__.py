@@ -74,7 +74,7 @@ from ccanalysis.sensitivity.standardization import (
     standardize,
     stratification,
 )
-from ccanalysis.sensitivity.verdicts import changes, conclusions, verdict
+from ccanalysis.sensitivity.verdicts import changes, conclusions, pair_changes, verdict
 from ccanalysis.spec import Spec, SpecRow, read_spec
 from ccanalysis.stage import Artifacts, Params
 from ccanalysis.vocab import CRITERIA, DEFAULT_SEED
@@ -101,6 +101,7 @@ __all__ = [
     "display_tables",
     "grouping_of",
     "groups_of_models",
+    "pair_changes",
     "render",
     "run",
     "strata",
@@ -145,17 +146,14 @@ def _sort(results: pd.DataFrame, rows: Sequence[SpecRow]) -> pd.DataFrame:
     return results.loc[idx].reset_index(drop=True)
 
 
-def _all_changes(results: pd.DataFrame) -> pd.DataFrame:
+def _all_changes(changed: Mapping[tuple[str, str], pd.DataFrame]) -> pd.DataFrame:
     """Verdicts per row and comparison: clustering (crude vs clustered) and each standardization
-    (clustered vs standardized), stacked with a ``comparison`` column."""
-    present = set(results["analysis"])
+    (clustered vs standardized), stacked with a ``comparison`` column; from
+    :func:`~.verdicts.pair_changes`."""
     parts = []
-    pairs = [("unadjusted", "gee_care_system")] + [
-        ("gee_care_system", a) for a in ("standardized_isw", "standardized_total") if a in present
-    ]
-    for a, b in pairs:
-        if {a, b} <= present:
-            ch = changes(results, (a, b)).rename(columns={a: "before", b: "after"})
+    for (a, b), ch in changed.items():
+        if b != "gee_care_system_exchangeable":
+            ch = ch.rename(columns={a: "before", b: "after"})
             parts.append(ch.assign(comparison=f"{a} -> {b}"))
     cols = ["comparison", "table", "item", "level", "before", "after", "changed"]
     return pd.concat(parts, ignore_index=True)[cols] if parts else pd.DataFrame(columns=cols)
@@ -224,11 +222,12 @@ def analyze(
     results = _sort(frame(records, grp), rows)
     row_labels = {r.key: r.display for r in rows}
     names = analysis_names(grp.short[grp.comparison], strat.text)
-    sentences = conclusions(results, row_labels, notes, grp, strat)
+    changed = pair_changes(results)  # once, for the display, the conclusions and the changes
+    sentences = conclusions(results, row_labels, notes, grp, strat, changed)
     return Sensitivity(
         results=results,
-        tables=display_tables(results, row_labels, grp, names),
-        changes=_all_changes(results),
+        tables=display_tables(results, row_labels, grp, names, changed),
+        changes=_all_changes(changed),
         conclusions=sentences,
         notes=notes,
         labels=row_labels,
@@ -248,7 +247,13 @@ def run(paths: Paths, params: Params, **options: object) -> Artifacts:
     spec = read_spec(paths.spec, instrument=paths.dictionary)
     out = analyze(clinics, spec, seed=params.seed, **options)  # type: ignore[arg-type]
     files = write(
-        out.results, paths.tables, out.tables, out.conclusions, synthetic=params.synthetic
+        out.results,
+        paths.tables,
+        out.tables,
+        out.conclusions,
+        synthetic=params.synthetic,
+        headings=texts(out.groups, out.strata),
+        groups=out.groups,
     )
     # the care model definition: Tables 3 and 4 under every definition (needs the criteria)
     summary = rows = None

@@ -112,7 +112,7 @@ def clustered(
     ``coordinator``: ``None`` (default) adds the coordinator clustering when the data show
     coordinators crossing care systems; ``True``/``False`` force it on or off.
     """
-    n_model = cells.n.sum(axis=(0, 1))
+    n_model = cells.by_model[0]
     sums = _by_system(cells)
     out = _records(
         "gee_care_system",

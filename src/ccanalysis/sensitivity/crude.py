@@ -17,7 +17,8 @@ import numpy as np
 
 from ccanalysis.sensitivity.inputs import CARE_MODEL_GROUPS, CellSums, Clinics, Groups, unit_of
 from ccanalysis.spec import SpecRow
-from ccanalysis.stats import mean_diff_ci, newcombe_diff, t_test
+from ccanalysis.stats import newcombe_diff
+from ccanalysis.stats.intervals import mean_diff_test
 from ccanalysis.stats.inversion import newcombe_p
 
 __all__ = ["METHOD_LEVEL", "METHOD_MEAN", "unadjusted"]
@@ -50,8 +51,8 @@ def unadjusted(
             if n0 < 2 or n1 < 2 or (np.ptp(x0) == 0 and np.ptp(x1) == 0):
                 est, note = v1 - v0, "not estimable: too few answers or no variation for a t test"
             else:
-                est, lo, hi = mean_diff_ci(x1, x0)
-                p = t_test(x1, x0).p
+                est, lo, hi, test = mean_diff_test(x1, x0)
+                p = test.p
         else:
             k0, k1 = int(round(s[0, j])), int(round(s[1, j]))
             v0, v1 = 100.0 * k0 / n0, 100.0 * k1 / n1

@@ -6,9 +6,11 @@ on the team and responsible for social services; the MNCARES deck's three condit
 care-system-level view). Each definition reclassifies the clinics, and every row of Tables 3 and 4
 is tested again exactly as the paper's tables are (:func:`ccanalysis.tables.paper.from_spec`).
 
-A row's *conclusion* is its item's test (the whole answer distribution, p < 0.05 or not) and the
-sign of its difference (isw - mn, percentage points or the item's unit): ``higher``, ``lower`` or
-``no difference``. A row *changes* under a definition when its conclusion differs from the one
+A row's *conclusion* is its own test (p < 0.05 or not) and the sign of its difference (isw - mn,
+percentage points or the item's unit): ``higher``, ``lower`` or ``no difference``. A row's test is
+the test of its level (or the levels it adds up) against all other answers when the item has more
+than two answers (``p_level`` of the tables' long format), else the item's test (a binary item, a
+mean). A row *changes* under a definition when its conclusion differs from the one
 under the reference definition (the paper's, or the run's own).
 """
 
@@ -23,7 +25,6 @@ import pandas as pd
 
 from ccanalysis.classify import (
     CLASS_COLUMNS,
-    DEFAULT_DEFINITION,
     DEFINITIONS,
     Definition,
     classify_clinics,
@@ -34,7 +35,12 @@ from ccanalysis.sensitivity.display import _html_table as html_table
 from ccanalysis.sensitivity.display import _md_table as md_table
 from ccanalysis.spec import Spec
 from ccanalysis.tables.paper import from_spec
-from ccanalysis.vocab import CLINIC_COMPARISON, DEFAULT_SEED, SYNTHETIC_LABEL
+from ccanalysis.vocab import (
+    CLINIC_COMPARISON,
+    DEFAULT_DEFINITION,
+    DEFAULT_SEED,
+    SYNTHETIC_LABEL,
+)
 
 #: The tables whose rows compare the care models.
 TABLES: tuple[str, ...] = ("table3", "table4")
@@ -55,7 +61,7 @@ ROW_COLUMNS: tuple[str, ...] = (
 
 
 def conclusion(p: float, estimate: float, alpha: float = ALPHA) -> str:
-    """``higher`` / ``lower`` (isw vs mn) when the item's p is below ``alpha``, else
+    """``higher`` / ``lower`` (isw vs mn) when the row's p is below ``alpha``, else
     ``no difference``; ``not tested`` when there is no p."""
     if not np.isfinite(p):
         return "not tested"
@@ -74,7 +80,9 @@ def _rows_of(clinics: pd.DataFrame, spec: Spec, definition: Definition, seed: in
         n = long[(long["item"] == "n") & (long["measure"] == "n")].set_index("group")["value"]
         rows = long[long["group"].eq(comparison) & long["measure"].isin(["pct", "mean"])]
         for r in rows.itertuples(index=False):
-            pv = float(p.get(r.item, np.nan))
+            # the level's own test where it ran (an item of more than two answers), else the item's
+            own = bool(r.test_level)
+            pv = float(r.p_level) if own else float(p.get(r.item, np.nan))
             est = float(r.diff)
             out.append(
                 {
@@ -111,7 +119,8 @@ def definition_sensitivity(
       the rows that differ at 0.05 (``rows_differ``) and the rows whose conclusion changes
       (``rows_changed``, and ``changed_rows``: their ``table item[=level]`` ids);
     * ``rows``, one per definition and row of Tables 3 and 4 (:data:`ROW_COLUMNS`): the
-      difference isw - mn, the item's p, the conclusion and whether it changed.
+      difference isw - mn, the row's p (its level's own test, or the item's: see the module
+      notes), the conclusion and whether it changed.
     """
     base = clinics.drop(columns=[c for c in CLASS_COLUMNS if c in clinics.columns])
     chosen = {reference: DEFINITIONS[reference]} | dict(definitions)
@@ -173,10 +182,11 @@ def display(summary: pd.DataFrame) -> pd.DataFrame:
 TITLE = "Sensitivity to the care model definition: Tables 3 and 4 under every definition"
 METHOD = (
     "Each definition reclassifies the clinics (classify.DEFINITIONS); every row of Tables 3 and 4 "
-    "is tested again as in the paper's tables (Fisher's exact test on the item's whole answer "
-    "distribution; Student's t for means). A row's conclusion is its item's p < 0.05 or not and "
-    "the sign of its difference (isw - mn); it changes when it differs from the conclusion under "
-    "the reference definition ({reference})."
+    "is tested again as in the paper's tables (Fisher's exact test; Student's t for means). A "
+    "row's conclusion is its own p < 0.05 or not and the sign of its difference (isw - mn): the "
+    "test of the row's answer level (or the levels it adds up) against all other answers where "
+    "the item has more than two answers, else the item's test. It changes when it differs from "
+    "the conclusion under the reference definition ({reference})."
 )
 
 

@@ -10,7 +10,9 @@ answers; the bootstrap's resampled systems), the exchangeable working correlatio
 bootstrap replicates of the row. Another grouping (``analyze(..., by=...)``) names its groups in
 those four columns, ``value_<reference>, value_<comparison>, n_<reference>, n_<comparison>``
 (:func:`columns`), and its groups' labels in the display tables and texts. A bootstrap p with no replicate on the far side of 0 is written
-as its bound ``1/B`` (the note says so) and shown as ``<1/B``; it is never 0.
+as its bound ``1/B`` (the note says so) and shown as ``<1/B``; it is never 0. The results frame
+has one column more than the CSV: ``p_bound``, true where the p is that bound (as
+:func:`ccanalysis.stats.bootstrap.bootstrap_p` reports it).
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from ccanalysis.printing import format_p
 from ccanalysis.sensitivity.analyses import ANALYSIS_NAMES
 from ccanalysis.sensitivity.inputs import CARE_MODEL_GROUPS, Groups
 from ccanalysis.sensitivity.standardization import FULL, Stratification
-from ccanalysis.sensitivity.verdicts import changes, fmt_diff, pick
+from ccanalysis.sensitivity.verdicts import fmt_diff, pair_changes, pick
 from ccanalysis.vocab import SYNTHETIC_LABEL
 
 __all__ = ["COLUMNS", "columns", "display_tables", "frame", "render", "texts", "write"]
@@ -61,15 +63,10 @@ def columns(groups: Groups = CARE_MODEL_GROUPS) -> tuple[str, ...]:
 
 #: The columns of ``tables/sensitivity.csv`` (the care models' comparison).
 COLUMNS: tuple[str, ...] = columns()
+#: The results' flag after them (not written: the row's note says so): the p is the bound 1/B.
+P_BOUND = "p_bound"
 _FLOATS = ("estimate", "ci_low", "ci_high", "p", "value_ref", "value_cmp", "rho")
 _INTS = ("n_ref", "n_cmp", "clusters", "replicates")
-_BOOTSTRAP = ("standardized_isw", "standardized_total")
-
-
-def _group_columns(results: pd.DataFrame) -> dict[str, str]:
-    """The group slots -> the results' columns (the four after ``label``, reference first)."""
-    at = list(results.columns).index("label") + 1
-    return dict(zip(_SLOTS, list(results.columns)[at : at + 4], strict=True))
 
 
 _TITLE_CLU = (
@@ -109,16 +106,8 @@ def texts(groups: Groups = CARE_MODEL_GROUPS, strata: Stratification = FULL) -> 
     ``method_std``) for the compared ``groups`` and the ``strata``."""
     c, r = groups.compare
     short_c, short_r = groups.short[c], groups.short[r]
-
-    def named(g: str) -> str:
-        long, short = groups.labels[g], groups.short[g]
-        return long if long == short else f"{long} ({short})"
-
-    if groups.care_models:
-        what, ids = "care model differences", (c, r)
-        names = ("integrated social worker (ISW)", "medical/nursing (MN)")
-    else:
-        what, ids, names = "differences", (short_c, short_r), (named(c), named(r))
+    what, ids = groups.topic, (groups.id(c), groups.id(r))
+    names = (groups.description(c), groups.description(r))
     defined = " x ".join(_STRATA_DEFINED[v] for v in strata.variables)
     if strata.variables != FULL.variables:
         defined += f" only (the grouping, {groups.by}, is not stratified on)"
@@ -133,9 +122,10 @@ def texts(groups: Groups = CARE_MODEL_GROUPS, strata: Stratification = FULL) -> 
 def frame(
     records: Sequence[Mapping[str, object]], groups: Groups = CARE_MODEL_GROUPS
 ) -> pd.DataFrame:
-    """The results frame (:func:`columns` of ``groups``, typed) from the analyses' records (their
-    group values in the slots ``value_ref, value_cmp, n_ref, n_cmp``)."""
-    out = pd.DataFrame.from_records(list(records), columns=list(_RECORD_COLUMNS))
+    """The results frame (:func:`columns` of ``groups``, typed, then :data:`P_BOUND`) from the
+    analyses' records (their group values in the slots ``value_ref, value_cmp, n_ref, n_cmp``)."""
+    out = pd.DataFrame.from_records(list(records), columns=[*_RECORD_COLUMNS, P_BOUND])
+    out[P_BOUND] = out[P_BOUND].eq(True)  # only bootstrap records carry it
     for c in _FLOATS:
         out[c] = pd.to_numeric(out[c], errors="coerce").astype(float)
     for c in _INTS:
@@ -152,9 +142,12 @@ def _num(v: object) -> str:
     return "" if not math.isfinite(x) else repr(x)
 
 
-def csv_frame(results: pd.DataFrame, *, synthetic: bool = False) -> pd.DataFrame:
-    """The CSV's text cells: floats as ``repr`` (round-trip exact), NaN as an empty cell."""
-    g = _group_columns(results)
+def csv_frame(
+    results: pd.DataFrame, *, groups: Groups = CARE_MODEL_GROUPS, synthetic: bool = False
+) -> pd.DataFrame:
+    """The CSV's text cells: floats as ``repr`` (round-trip exact), NaN as an empty cell;
+    ``groups``: the compared groups, whose columns the results have (:func:`columns`)."""
+    g = groups.columns
     out = results[[g.get(c, c) for c in _RECORD_COLUMNS]].copy()
     for c in (g.get(c, c) for c in _FLOATS):
         out[c] = [_num(v) for v in out[c].tolist()]
@@ -169,11 +162,8 @@ def _p_text(r: Mapping[str, object]) -> str:
     p = float(r["p"])  # type: ignore[arg-type]
     if not math.isfinite(p):
         return ""
-    reps = r.get("replicates")
-    if r["analysis"] in _BOOTSTRAP and reps is not None and reps is not pd.NA:
-        b = int(reps)  # type: ignore[arg-type]
-        if b and p * b == 1.0:  # no replicate crossed 0: the bound 1/B
-            return f"<{1 / b:g}"
+    if r.get(P_BOUND):  # no replicate crossed 0: the bound 1/B
+        return f"<{1 / int(r['replicates']):g}"  # type: ignore[call-overload]
     return format_p(p)
 
 
@@ -197,12 +187,16 @@ def display_tables(
     labels: Mapping[_Key, str] | None = None,
     groups: Groups = CARE_MODEL_GROUPS,
     names: Mapping[str, tuple[str, str]] = ANALYSIS_NAMES,
+    changed: Mapping[tuple[str, str], pd.DataFrame] | None = None,
 ) -> dict[str, pd.DataFrame]:
     """The two display tables (all cells text): ``clustering`` (crude, clustered, exchangeable,
     coordinator when present) and ``standardization``; ``groups`` head the groups' columns,
-    ``names`` the analyses' (:func:`~ccanalysis.sensitivity.analyses.analysis_names`)."""
+    ``names`` the analyses' (:func:`~ccanalysis.sensitivity.analyses.analysis_names`);
+    ``changed``: :func:`~ccanalysis.sensitivity.verdicts.pair_changes` of the results (computed
+    when not given)."""
     labels = labels or {}
-    g = _group_columns(results)
+    changed_pairs = pair_changes(results) if changed is None else changed
+    g = groups.columns
     short_r, short_c = groups.short[groups.reference], groups.short[groups.comparison]
     keys = list(
         dict.fromkeys(zip(results["table"], results["item"], results["level"], strict=True))
@@ -223,10 +217,10 @@ def display_tables(
         )
         if a in present
     ]
-    changed: dict[_Key, bool] = {}
+    changed_rows: dict[_Key, bool] = {}
     if {"unadjusted", "gee_care_system"} <= present:
-        ch = changes(results, ("unadjusted", "gee_care_system"))
-        changed = dict(
+        ch = changed_pairs[("unadjusted", "gee_care_system")]
+        changed_rows = dict(
             zip(zip(ch["table"], ch["item"], ch["level"], strict=True), ch["changed"], strict=True)
         )
     if clu_cols:
@@ -257,8 +251,8 @@ def display_tables(
                     rec["rho"] = f"{rho:.2f}" if math.isfinite(rho) else "indep."
                 if r and r["note"]:
                     notes.append(f"{name}: {r['note']}")
-            if changed:
-                rec["Changes"] = "yes" if changed.get(key) else ""
+            if changed_rows:
+                rec["Changes"] = "yes" if changed_rows.get(key) else ""
             rec["Note"] = "; ".join(notes)
             recs.append(rec)
         out["clustering"] = pd.DataFrame(recs)
@@ -268,7 +262,7 @@ def display_tables(
         ch_std: dict[str, dict[_Key, bool]] = {}
         if "gee_care_system" in present:
             for a, _ in std:
-                c = changes(results, ("gee_care_system", a))
+                c = changed_pairs[("gee_care_system", a)]
                 ck = zip(c["table"], c["item"], c["level"], strict=True)
                 ch_std[a] = dict(zip(ck, c["changed"], strict=True))
         recs = []
@@ -386,17 +380,19 @@ def write(
     *,
     synthetic: bool = False,
     headings: Mapping[str, str] | None = None,
+    groups: Groups = CARE_MODEL_GROUPS,
 ) -> dict[str, Path]:
     """Write ``sensitivity.csv``, ``sensitivity.html`` and ``sensitivity.md`` atomically (with
     ``synthetic`` the CSV gets a ``synthetic`` column holding the label on every row);
-    ``headings``: as :func:`render`."""
+    ``headings``: as :func:`render`; ``groups``: the compared groups of ``results``."""
     outdir = Path(outdir)
 
     def page(fmt: str) -> str:
         return render(tabs, sentences, fmt=fmt, synthetic=synthetic, headings=headings)
 
+    table = csv_frame(results, groups=groups, synthetic=synthetic)
     return {
-        "csv": write_csv(csv_frame(results, synthetic=synthetic), outdir / "sensitivity.csv"),
+        "csv": write_csv(table, outdir / "sensitivity.csv"),
         "html": write_text(outdir / "sensitivity.html", page("html")),
         "markdown": write_text(outdir / "sensitivity.md", page("markdown")),
     }

@@ -16,16 +16,17 @@ the strata; so the clinics are read once and the analyses cost in care systems, 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
 
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from ccanalysis.spec import Spec, SpecRow, from_frame, read_spec
-from ccanalysis.tables.summary import default_instrument, group_text, grouping
+from ccanalysis.spec import Spec, SpecRow, default_instrument, from_frame, read_spec
+from ccanalysis.tables.summary import grouping
 from ccanalysis.vocab import (
     CARE_MODELS,
     CLINIC_COMPARISON,
@@ -53,6 +54,13 @@ __all__ = [
 ]
 
 TABLES: tuple[str, ...] = ("table3", "table4")
+
+
+def _no_names() -> Mapping[str, str]:
+    """No names given: :class:`Groups` makes them from the labels."""
+    return MappingProxyType({})
+
+
 #: The 6 strata, in code order: urban small/medium/large, then rural small/medium/large.
 STRATA: tuple[str, ...] = tuple(f"{r}/{s}" for r in ("urban", "rural") for s in SYSTEM_SIZES)
 #: The unit of a difference of shares (percentage points).
@@ -105,7 +113,15 @@ class Groups:
     """The two compared groups, ``comparison`` - ``reference``: their names as the long format of
     a summary writes them (``isw``, ``True``, ``large``), their labels (``labels``, and ``short``
     for headers and axes), the column ``by`` they come from (``None``: the care models) and the
-    clinics left out, ``missing`` (no ``by`` value) and ``other`` (another group of ``by``)."""
+    clinics left out, ``missing`` (no ``by`` value) and ``other`` (another group of ``by``).
+
+    How the texts speak of them (the paper's words in :data:`CARE_MODEL_GROUPS`; otherwise made
+    from the labels): ``kind``, what one of the two is called in notes (``group``); ``word``, the
+    short word (``group``); ``topic``, what the display titles call the differences; and per
+    group ``ids``, its name in a difference ``a - b`` (default ``short``), ``described``, its
+    name in the method notes (default ``Long (Short)``), ``clinics_text``, its clinics in a
+    sentence (default ``<label> clinics``) and ``strata_text``, whose strata a standardization
+    targets (default its clinics)."""
 
     comparison: str
     reference: str
@@ -114,16 +130,18 @@ class Groups:
     by: str | None = None
     missing: int = 0
     other: int = 0
+    kind: str = "group"
+    word: str = "group"
+    topic: str = "differences"
+    ids: Mapping[str, str] = field(default_factory=_no_names)
+    described: Mapping[str, str] = field(default_factory=_no_names)
+    clinics_text: Mapping[str, str] = field(default_factory=_no_names)
+    strata_text: Mapping[str, str] = field(default_factory=_no_names)
 
     @property
     def compare(self) -> tuple[str, str]:
         """(comparison, reference)."""
         return (self.comparison, self.reference)
-
-    @property
-    def care_models(self) -> bool:
-        """The paper's comparison (isw - mn), whose texts are the study's own."""
-        return self.compare == CLINIC_COMPARISON
 
     @property
     def columns(self) -> dict[str, str]:
@@ -137,24 +155,26 @@ class Groups:
             "n_cmp": f"n_{c}",
         }
 
-    @property
-    def kind(self) -> str:
-        """What one of the two is called in notes: ``care model``, or ``group``."""
-        return "care model" if self.care_models else "group"
+    def id(self, group: str) -> str:
+        """A group's name in a difference: ``isw`` (``isw - mn``), ``Urban``."""
+        return self.ids.get(group) or self.short[group]
 
-    @property
-    def word(self) -> str:
-        """The short word: ``model``, or ``group``."""
-        return "model" if self.care_models else "group"
+    def description(self, group: str) -> str:
+        """A group's name in the method notes: ``integrated social worker (ISW)``, ``Urban``,
+        ``Large care systems (large)``."""
+        if group in self.described:
+            return self.described[group]
+        long, short = self.labels[group], self.short[group]
+        return long if long == short else f"{long} ({short})"
 
     def clinics(self, group: str) -> str:
         """A group's clinics in a sentence: ``integrated social worker clinics``, ``Urban
         clinics``."""
-        if self.care_models:
-            return {"isw": "integrated social worker clinics", "mn": "medical/nursing clinics"}[
-                group
-            ]
-        return f"{self.labels.get(group, group)} clinics"
+        return self.clinics_text.get(group) or f"{self.labels.get(group, group)} clinics"
+
+    def strata_of(self, group: str) -> str:
+        """Whose strata a standardization to ``group`` targets: ``integrated clinics``."""
+        return self.strata_text.get(group) or self.clinics(group)
 
     @property
     def notes(self) -> list[str]:
@@ -172,12 +192,26 @@ class Groups:
         return out
 
 
-#: The paper's comparison: integrated social worker minus medical/nursing clinics.
+#: The paper's comparison: integrated social worker minus medical/nursing clinics, in the
+#: study's words.
 CARE_MODEL_GROUPS = Groups(
     *CLINIC_COMPARISON,
     labels=MappingProxyType({g: GROUP_LABELS[g] for g in CLINIC_COMPARISON}),
     short=MappingProxyType({g: SHORT_LABELS[g] for g in CLINIC_COMPARISON}),
+    kind="care model",
+    word="model",
+    topic="care model differences",
+    ids=MappingProxyType({g: g for g in CLINIC_COMPARISON}),
+    described=MappingProxyType(
+        {"isw": "integrated social worker (ISW)", "mn": "medical/nursing (MN)"}
+    ),
+    clinics_text=MappingProxyType(
+        {"isw": "integrated social worker clinics", "mn": "medical/nursing clinics"}
+    ),
+    strata_text=MappingProxyType({"isw": "integrated clinics"}),
 )
+#: The wording fields of :class:`Groups` (the paper's are kept when ``by`` splits the care models).
+_WORDING = ("kind", "word", "topic", "ids", "described", "clinics_text", "strata_text")
 
 
 def grouping_of(
@@ -224,12 +258,16 @@ def grouping_of(
         )
     reference = g.reference
     (comparison,) = (x for x in found if x != reference)
-    text = clinics[by].astype("object").map(lambda v: None if pd.isna(v) else group_text(v))
-    codes = np.where(text == reference, 0, np.where(text == comparison, 1, -1)).astype(np.int8)
+    # the summary's codes are positions in ``found``; here 0 reference, 1 comparison
+    at_ref, at_cmp = g.codes == found.index(reference), g.codes == found.index(comparison)
+    codes = np.select([at_ref, at_cmp], [0, 1], -1).astype(np.int8)
     for x, code in ((comparison, 1), (reference, 0)):
         if not (codes == code).any():
             raise ValueError(f"by={by!r}: no clinic in the group {x!r}")
-    missing = int(text.isna().sum())
+    missing = int(clinics[by].isna().sum())
+    # the care models' groups (by="group"), however selected, speak the study's words
+    paper = (comparison, reference) == CARE_MODEL_GROUPS.compare
+    wording = {f: getattr(CARE_MODEL_GROUPS, f) for f in _WORDING} if paper else {}
     return codes, Groups(
         comparison,
         reference,
@@ -238,6 +276,7 @@ def grouping_of(
         by=by,
         missing=missing,
         other=int(len(codes) - missing - (codes >= 0).sum()),
+        **wording,
     )
 
 
@@ -372,9 +411,9 @@ class CellSums:
     q: NDArray[np.float64]
     system_size: NDArray[np.int64]
 
-    @property
+    @functools.cached_property
     def by_model(self) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
-        """(n, s, q) summed over systems and rurality: (2, J) each."""
+        """(n, s, q) summed over systems and rurality: (2, J) each (computed once)."""
         return self.n.sum(axis=(0, 1)), self.s.sum(axis=(0, 1)), self.q.sum(axis=(0, 1))
 
 

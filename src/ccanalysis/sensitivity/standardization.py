@@ -16,7 +16,7 @@ alone (:func:`stratification`): a comparison is never stratified on its own grou
 The standardized difference is comparison - reference (isw - mn), in percentage points (level
 rows) or the item's unit.
 
-Interval: a cluster bootstrap. System size is an attribute of the care system and most systems
+Interval: a cluster bootstrap. System size is an attribute of the care system and systems may
 hold clinics of both models, so whole care systems are resampled with replacement (all their
 clinics kept, :class:`~ccanalysis.stats.bootstrap.ResamplingPlan`), not clinics within models. A
 replicate re-estimates the weights and the stratum values; it works on per-system sums (answers and
@@ -63,7 +63,6 @@ from ccanalysis.stats.bootstrap import (
 from ccanalysis.vocab import DEFAULT_SEED, SYSTEM_SIZES
 
 __all__ = [
-    "METHOD",
     "N_BOOT",
     "STRATIFIERS",
     "TARGETS",
@@ -159,8 +158,6 @@ def method_text(
     return f"direct standardization to {whose} strata ({strata.text}); " + _BOOT_TEXT
 
 
-#: The method text of each standardization of the care models.
-METHOD: dict[str, str] = {f"standardized_{t}": method_text(t) for t in TARGETS}
 _CHUNK_CELLS = 16_000_000  # multiplicity-matrix entries per chunk of replicates (memory bound)
 _CHUNK_STRATA = 2_000_000  # entries of a (replicates, model, stratum, row) array per chunk
 _BLAS_MIN = 512  # systems of a size class from which the replicate product goes to BLAS
@@ -537,7 +534,8 @@ def standardize(
     (:func:`stratification`). Records: ``analysis`` (``standardized_<target>``), estimate,
     interval and p (the bound 1/B when no replicate crosses 0, which the note says),
     ``value_ref``/``value_cmp`` (the standardized values), answers per group, the care systems
-    resampled, the replicates B the interval used (finite ones), ``method`` and ``note``.
+    resampled, the replicates B the interval used (finite ones), ``p_bound`` (the p is the bound
+    1/B), ``method`` and ``note``.
     """
     for t in targets:
         if t not in TARGETS:
@@ -551,7 +549,7 @@ def standardize(
     word = groups.word
     plans = {t: make_plan(n_pt[0], t, empty, min_stratum, strata, word) for t in targets}
     boot = _bootstrap(design, plans, n_boot=n_boot, max_boot=max_boot, seed=seed, conf=conf)
-    n_model = cells.n.sum(axis=(0, 1))  # answers per model and row, all clinics
+    n_model = cells.by_model[0]  # answers per model and row, all clinics
     outside = n_model - n_pt[0].sum(axis=1)  # answering clinics without a stratum
     systems = int((cells.n.sum(axis=(1, 2, 3)) > 0).sum())
     out: list[dict[str, object]] = []
@@ -612,6 +610,7 @@ def standardize(
                     "n_cmp": int(n_model[1, j]),
                     "clusters": systems,
                     "replicates": int(n_ok[0]),
+                    "p_bound": bool(bound[0]) and ok,
                 }
             )
     return out

@@ -17,45 +17,52 @@ Two comparisons carry the conclusions, each changing one thing at a time:
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import pandas as pd
 
 from ccanalysis.sensitivity.inputs import CARE_MODEL_GROUPS, Groups
 from ccanalysis.sensitivity.standardization import FULL, Stratification
 
-__all__ = ["changes", "conclusions", "fmt_diff", "verdict", "verdict_texts"]
+__all__ = [
+    "PAIRS",
+    "changes",
+    "conclusions",
+    "fmt_diff",
+    "pair_changes",
+    "verdict",
+    "verdict_texts",
+]
 
 _Key = tuple[str, str, str]
-
-VERDICT_TEXT = {
-    "higher": "significantly higher in integrated social worker clinics",
-    "lower": "significantly lower in integrated social worker clinics",
-    "no difference": "no significant difference",
-    "not estimable": "not estimable",
-}
-TARGET_TEXT = {
-    "isw": "the integrated clinics' distribution of rurality x care-system size",
-    "total": "all clinics' distribution of rurality x care-system size",
-}
+#: The comparisons (before, after) whose changes of verdict the stage reports.
+PAIRS: tuple[tuple[str, str], ...] = (
+    ("unadjusted", "gee_care_system"),
+    ("gee_care_system", "standardized_isw"),
+    ("gee_care_system", "standardized_total"),
+    ("gee_care_system", "gee_care_system_exchangeable"),
+)
 
 
 def verdict_texts(groups: Groups = CARE_MODEL_GROUPS) -> dict[str, str]:
-    """:data:`VERDICT_TEXT` naming the comparison group of ``groups``."""
-    if groups.care_models:
-        return VERDICT_TEXT
+    """Each verdict in a sentence, naming the comparison group's clinics (``significantly higher
+    in integrated social worker clinics``)."""
     where = groups.clinics(groups.comparison)
     return {
-        **VERDICT_TEXT,
         "higher": f"significantly higher in {where}",
         "lower": f"significantly lower in {where}",
+        "no difference": "no significant difference",
+        "not estimable": "not estimable",
     }
 
 
+#: The verdicts' sentences of the care models' comparison.
+VERDICT_TEXT: dict[str, str] = verdict_texts()
+
+
 def _target_text(t: str, groups: Groups, strata: Stratification) -> str:
-    if groups.care_models and strata == FULL:
-        return TARGET_TEXT[t]
-    whose = "all clinics'" if t == "total" else f"the {groups.clinics(groups.comparison)}'"
+    """``the integrated clinics' distribution of rurality x care-system size``."""
+    whose = "all clinics'" if t == "total" else f"the {groups.strata_of(groups.comparison)}'"
     return f"{whose} distribution of {strata.long_text}"
 
 
@@ -123,6 +130,13 @@ def changes(results: pd.DataFrame, compare: tuple[str, str]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["table", "item", "level", *compare, "changed"])
 
 
+def pair_changes(results: pd.DataFrame) -> dict[tuple[str, str], pd.DataFrame]:
+    """:func:`changes` of every pair of :data:`PAIRS` whose two analyses the results hold,
+    computed once for the display tables, the conclusions and the stage's table of changes."""
+    present = set(results["analysis"])
+    return {pair: changes(results, pair) for pair in PAIRS if set(pair) <= present}
+
+
 def _name(labels: dict[_Key, str], key: _Key) -> str:
     return f"{labels.get(key, key[1])} ({key[1]}{'=' + key[2] if key[2] else ''})"
 
@@ -135,11 +149,12 @@ def _methods_used(results: pd.DataFrame, analysis: str) -> dict[str, int]:
 def _changed_sentences(
     results: pd.DataFrame,
     labels: dict[_Key, str],
+    ch: pd.DataFrame,
     compare: tuple[str, str],
     names: tuple[str, str],
     verdict_text: dict[str, str] = VERDICT_TEXT,
-) -> tuple[pd.DataFrame, list[str]]:
-    ch = changes(results, compare)
+) -> list[str]:
+    """A sentence per changed row of ``ch`` (the :func:`changes` of ``compare``)."""
     a, b = (pick(results, x) for x in compare)
     out = []
     for r in ch[ch["changed"]].itertuples(index=False):
@@ -152,7 +167,7 @@ def _changed_sentences(
             f"{fmt_diff(rb['unit'], rb['estimate'], rb['ci_low'], rb['ci_high'])}, "
             f"{verdict_text[getattr(r, compare[1])]}."
         )
-    return ch, out
+    return out
 
 
 def _significant(ch: pd.DataFrame, col: str) -> int:
@@ -165,22 +180,22 @@ def conclusions(
     notes: Sequence[str] = (),
     groups: Groups = CARE_MODEL_GROUPS,
     strata: Stratification = FULL,
+    changed: Mapping[tuple[str, str], pd.DataFrame] | None = None,
 ) -> list[str]:
     """Sentences: what each comparison changes (a summary, then one per changed row), how the
     exchangeable analysis was actually fitted, and the stage's ``notes`` (coordinator nesting);
-    ``groups`` and ``strata`` as the rows were computed."""
+    ``groups`` and ``strata`` as the rows were computed; ``changed``: :func:`pair_changes` of
+    the results (computed when not given)."""
     labels = labels or {}
+    changed = pair_changes(results) if changed is None else changed
     present = set(results["analysis"])
     out: list[str] = []
     says = verdict_texts(groups)
-    if groups.care_models:
-        diff = "isw - mn"
-    else:
-        diff = f"{groups.short[groups.comparison]} - {groups.short[groups.reference]}"
+    diff = f"{groups.id(groups.comparison)} - {groups.id(groups.reference)}"
     if {"unadjusted", "gee_care_system"} <= present:
-        ch, per_row = _changed_sentences(
-            results, labels, ("unadjusted", "gee_care_system"), ("crude", "clustered"), says
-        )
+        pair = ("unadjusted", "gee_care_system")
+        ch = changed[pair]
+        per_row = _changed_sentences(results, labels, ch, pair, ("crude", "clustered"), says)
         was = _significant(ch, "unadjusted")
         sig_a = ch["unadjusted"].isin(["higher", "lower"])
         kept = int((sig_a & (ch["unadjusted"] == ch["gee_care_system"])).sum())
@@ -202,10 +217,12 @@ def conclusions(
         a = f"standardized_{t}"
         if a not in present or "gee_care_system" not in present:
             continue
-        target = groups.short[groups.comparison] if t == "isw" and not groups.care_models else t
-        ch, per_row = _changed_sentences(
+        target = groups.id(groups.comparison) if t == "isw" else t
+        ch = changed[("gee_care_system", a)]
+        per_row = _changed_sentences(
             results,
             labels,
+            ch,
             ("gee_care_system", a),
             ("clustered", f"standardized to the {target} strata"),
             says,
@@ -247,10 +264,10 @@ def conclusions(
             if other:
                 parts.append(f"{other} without convergence or without clusters of two")
             text += f"; {n_fb} fell back to independence ({', '.join(parts)})"
-        ch = changes(results, ("gee_care_system", ex))
+        ch = changed.get(("gee_care_system", ex))  # none without the primary clustered rows
         text += (
             f". Its conclusion differs from the primary clustered analysis for "
-            f"{int(ch['changed'].sum())} rows."
+            f"{int(ch['changed'].sum()) if ch is not None else 0} rows."
         )
         out.append(text)
     out += list(notes)

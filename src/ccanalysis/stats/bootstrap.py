@@ -103,6 +103,18 @@ def percentile_interval(
     return lo, hi
 
 
+def _tail(boot: NDArray[np.float64]) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """Per column of ``boot`` (replicates x columns, or one column): the smaller tail count
+    ``min(#(d <= 0), #(d >= 0))`` and the finite replicates B, NaN left out."""
+    boot = np.asarray(boot, dtype=float)
+    if boot.ndim == 1:
+        boot = boot[:, None]
+    finite = np.isfinite(boot)
+    n = finite.sum(axis=0)
+    c = np.minimum((finite & (boot <= 0)).sum(axis=0), (finite & (boot >= 0)).sum(axis=0))
+    return c, n
+
+
 def bootstrap_p(
     boot: NDArray[np.float64],
 ) -> tuple[NDArray[np.float64], NDArray[np.bool_], NDArray[np.int64]]:
@@ -112,14 +124,7 @@ def bootstrap_p(
     whose p is reported as the bound ``1/B`` (the true value is below it); ``n`` the finite
     replicates B of each column. Columns without finite replicates get NaN.
     """
-    boot = np.asarray(boot, dtype=float)
-    if boot.ndim == 1:
-        boot = boot[:, None]
-    finite = np.isfinite(boot)
-    n = finite.sum(axis=0)
-    le = (finite & (boot <= 0)).sum(axis=0)
-    ge = (finite & (boot >= 0)).sum(axis=0)
-    c = np.minimum(le, ge)
+    c, n = _tail(boot)
     with np.errstate(invalid="ignore", divide="ignore"):
         p = np.minimum(1.0, 2.0 * c / n)
         bound = (c == 0) & (n > 0)
@@ -133,11 +138,6 @@ def uncertain(
     """Columns whose call ``p < alpha`` is within ``z`` Monte Carlo standard errors of flipping:
     the smaller tail count is within ``z sqrt(B q (1 - q))`` of its threshold ``q B``,
     ``q = alpha / 2`` (binomial sampling of the tail count by the replicates)."""
-    boot = np.asarray(boot, dtype=float)
-    if boot.ndim == 1:
-        boot = boot[:, None]
-    finite = np.isfinite(boot)
-    n = finite.sum(axis=0)
-    c = np.minimum((finite & (boot <= 0)).sum(axis=0), (finite & (boot >= 0)).sum(axis=0))
+    c, n = _tail(boot)
     q = alpha / 2.0
     return (n > 0) & (np.abs(c - q * n) < z * np.sqrt(n * q * (1.0 - q)))

@@ -32,9 +32,10 @@ and the corrections have closed forms:
 Reference distribution: t with ``K - 2`` degrees of freedom, K the clusters with at least one
 answer and 2 the mean parameters (the t(K - p) reference usual for bias-corrected GEE tests with
 few clusters; a z reference is too liberal there, Li and Redden 2015, Stat Med 34:281-296). K - 2
-rather than K - 1 is the conservative choice; with about 40 clusters the two differ in the third
-digit of a p-value. Mancl-DeRouen itself errs on the conservative side (it over-corrects slightly
-where Kauermann-Carroll stays closer to the nominal size), so the test does too.
+rather than K - 1 is the conservative choice; the two matter only with few clusters and their
+p-values draw together as K grows. Mancl-DeRouen itself errs on the conservative side (it
+over-corrects slightly where Kauermann-Carroll stays closer to the nominal size), so the test
+does too.
 
 statsmodels' ``GEE`` computes the same numbers (``cov_type="bias_reduced"`` is Mancl-DeRouen: its
 ``_bc_covmat`` forms ``(I - H_i)^-1 r_i`` per cluster), but loops over clusters in Python and
@@ -44,8 +45,7 @@ refits per outcome; the tests check this module against it, against R's geepack
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -56,8 +56,6 @@ __all__ = ["ClusterSums", "DifferenceFit", "cluster_sums", "gee_difference"]
 
 WORKING = ("independence", "exchangeable")
 CORRECTIONS = ("mancl_derouen", "none")
-#: Names of the corrections, for method texts.
-CORRECTION_NAMES = {"mancl_derouen": "Mancl-DeRouen", "none": "uncorrected (CR0)"}
 
 
 @dataclass(frozen=True)
@@ -129,7 +127,6 @@ class DifferenceFit:
     notes: tuple[str, ...]
     correction: str = "mancl_derouen"
     conf: float = 0.95
-    iterations: NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
     def column(self, j: int) -> dict[str, object]:
         """Outcome ``j`` as a dict of Python values."""
@@ -224,7 +221,13 @@ def gee_difference(
 
     rho_used = np.zeros(n_out)
     exch = np.zeros(n_out, dtype=bool)
-    iters = np.zeros(n_out, dtype=np.int64)
+    # the valid range of rho, (-1/(m - 1), 1), m the largest cluster (no bound below without
+    # clusters of two); computed once
+    lower = np.where(largest > 1, -1.0 / np.maximum(largest - 1.0, 1.0), -np.inf)
+
+    def valid(r: NDArray[np.float64]) -> NDArray[np.bool_]:
+        return (r > lower) & (r < 1.0)  # NaN is not valid
+
     if working == "exchangeable":
         exch = usable.copy()
         if rho is not None:
@@ -233,20 +236,19 @@ def gee_difference(
             mu, _, _ = _gls(n, s, rho_used)
             active = exch & (largest > 1)
             converged = np.zeros(n_out, dtype=bool)
-            for it in range(maxiter):
+            for _ in range(maxiter):
                 new = _moment_rho(sums, mu)
                 new = np.where(active, new, rho_used)
                 mu_new, _, _ = _gls(n, s, new)
                 step = np.maximum(np.abs(new - rho_used), np.abs(mu_new - mu).max(axis=0))
                 rho_used, mu = new, mu_new
-                iters = np.where(active, it + 1, iters)
                 done = active & (step < tol)
                 converged |= done
-                lower = np.where(largest > 1, -1.0 / np.maximum(largest - 1.0, 1.0), -np.inf)
-                bad = active & ~((rho_used > lower) & (rho_used < 1.0))
+                bad = active & ~valid(rho_used)
                 active &= ~done & ~bad
                 if not active.any():
                     break
+            in_range = valid(rho_used)
             for j in np.flatnonzero(exch):
                 if largest[j] <= 1:
                     notes[j].append(
@@ -255,12 +257,11 @@ def gee_difference(
                     )
                     exch[j] = False
                     continue
-                bound = -1.0 / (largest[j] - 1.0)
-                r = rho_used[j]
-                if not (math.isfinite(r) and bound < r < 1.0):
+                r, low = rho_used[j], lower[j]
+                if not in_range[j]:
                     notes[j].append(
                         f"exchangeable working correlation outside its valid range (rho {r:.3f}; "
-                        f"valid: {bound:.3f} < rho < 1 for clusters of up to {int(largest[j])}): "
+                        f"valid: {low:.3f} < rho < 1 for clusters of up to {int(largest[j])}): "
                         "independence working correlation used"
                     )
                     exch[j] = False
@@ -271,8 +272,7 @@ def gee_difference(
                     )
                     exch[j] = False
         if rho is not None:
-            lower = np.where(largest > 1, -1.0 / np.maximum(largest - 1.0, 1.0), -np.inf)
-            for j in np.flatnonzero(exch & ~((rho_used > lower) & (rho_used < 1.0))):
+            for j in np.flatnonzero(exch & ~valid(rho_used)):
                 raise ValueError(f"fixed rho {rho_used[j]} is outside its valid range")
     rho_used = np.where(exch, rho_used, 0.0)
     mu, c, bread = _gls(n, s, rho_used)
@@ -334,5 +334,4 @@ def gee_difference(
         notes=tuple("; ".join(x) for x in notes),
         correction=correction,
         conf=conf,
-        iterations=iters,
     )

@@ -8,6 +8,7 @@ import math
 from numpy.typing import ArrayLike
 
 from ccanalysis.stats.distributions import norm_ppf, t_ppf
+from ccanalysis.stats.result import TestResult
 from ccanalysis.stats.tests import (
     _clean,
     _summary,
@@ -24,6 +25,18 @@ def _wilson(k: int, n: int, z: float) -> tuple[float, float]:
     return max(0.0, centre - half), min(1.0, centre + half)
 
 
+def _newcombe(k1: int, n1: int, k2: int, n2: int, z: float) -> tuple[float, float, float]:
+    """p1 - p2 and Newcombe's hybrid score interval at critical value ``z`` (no checks):
+    :func:`newcombe_diff`, and :func:`ccanalysis.stats.inversion.newcombe_p`, which varies ``z``."""
+    p1, p2 = k1 / n1, k2 / n2
+    l1, u1 = _wilson(k1, n1, z)
+    l2, u2 = _wilson(k2, n2, z)
+    d = p1 - p2
+    lo = d - math.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2)
+    hi = d + math.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2)
+    return d, lo, hi
+
+
 def newcombe_diff(
     k1: int, n1: int, k2: int, n2: int, conf: float = 0.95
 ) -> tuple[float, float, float]:
@@ -36,14 +49,22 @@ def newcombe_diff(
     """
     if n1 <= 0 or n2 <= 0 or not (0 <= k1 <= n1) or not (0 <= k2 <= n2):
         raise ValueError("need 0 <= k <= n and n > 0")
-    z = norm_ppf(1 - (1 - conf) / 2)
-    p1, p2 = k1 / n1, k2 / n2
-    l1, u1 = _wilson(k1, n1, z)
-    l2, u2 = _wilson(k2, n2, z)
-    d = p1 - p2
-    lo = d - math.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2)
-    hi = d + math.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2)
-    return d, lo, hi
+    return _newcombe(k1, n1, k2, n2, norm_ppf(1 - (1 - conf) / 2))
+
+
+def mean_diff_test(
+    x: ArrayLike, y: ArrayLike, conf: float = 0.95, equal_var: bool = True
+) -> tuple[float, float, float, TestResult]:
+    """:func:`mean_diff_ci` and the t test it inverts (R's ``t.test(x, y, var.equal=...)``),
+    from one computation: ``(d, lo, hi, test)``."""
+    a, b = _clean(x), _clean(y)
+    m1, s1, n1 = _summary(a)
+    m2, s2, n2 = _summary(b)
+    res = t_test_from_summary(m1, s1, n1, m2, s2, n2, equal_var=equal_var)
+    d = m1 - m2
+    se = d / res.statistic if res.statistic else _se_direct(s1, n1, s2, n2, equal_var)
+    q = t_ppf(1 - (1 - conf) / 2, res.df)
+    return d, d - q * abs(se), d + q * abs(se), res
 
 
 def mean_diff_ci(
@@ -54,14 +75,8 @@ def mean_diff_ci(
     Pooled-variance (Student) interval by default, Welch interval otherwise;
     matches R's ``t.test(x, y, var.equal=...)$conf.int``.
     """
-    a, b = _clean(x), _clean(y)
-    m1, s1, n1 = _summary(a)
-    m2, s2, n2 = _summary(b)
-    res = t_test_from_summary(m1, s1, n1, m2, s2, n2, equal_var=equal_var)
-    d = m1 - m2
-    se = d / res.statistic if res.statistic else _se_direct(s1, n1, s2, n2, equal_var)
-    q = t_ppf(1 - (1 - conf) / 2, res.df)
-    return d, d - q * abs(se), d + q * abs(se)
+    d, lo, hi, _ = mean_diff_test(x, y, conf, equal_var)
+    return d, lo, hi
 
 
 def _se_direct(s1: float, n1: int, s2: float, n2: int, equal_var: bool) -> float:

@@ -10,26 +10,13 @@ is unique and found by root bracketing (``scipy.optimize.brentq``).
 
 from __future__ import annotations
 
-import math
-
 from scipy import optimize, special
 
-from ccanalysis.stats.intervals import _wilson
+from ccanalysis.stats.intervals import _newcombe
 
 __all__ = ["newcombe_p"]
 
 _Z_MAX = 37.0  # 2 Phi(-37) underflows to 1e-299: beyond it the p-value is 0 in floating point
-
-
-def _bounds(k1: int, n1: int, k2: int, n2: int, z: float) -> tuple[float, float]:
-    """Newcombe's interval of p1 - p2 at critical value ``z`` (as ``newcombe_diff``)."""
-    p1, p2 = k1 / n1, k2 / n2
-    l1, u1 = _wilson(k1, n1, z)
-    l2, u2 = _wilson(k2, n2, z)
-    d = p1 - p2
-    return d - math.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2), d + math.sqrt(
-        (u1 - p1) ** 2 + (p2 - l2) ** 2
-    )
 
 
 def newcombe_p(k1: int, n1: int, k2: int, n2: int, null: float = 0.0) -> float:
@@ -41,11 +28,11 @@ def newcombe_p(k1: int, n1: int, k2: int, n2: int, null: float = 0.0) -> float:
     d = k1 / n1 - k2 / n2
     if d == null:
         return 1.0
-    side = 0 if d > null else 1  # the bound that approaches the null
+    side = 1 if d > null else 2  # the bound that approaches the null: lower (1) or upper (2)
 
     def gap(z: float) -> float:
-        b = _bounds(k1, n1, k2, n2, z)[side]
-        return (b - null) if side == 0 else (null - b)
+        b = _newcombe(k1, n1, k2, n2, z)[side]
+        return (b - null) if side == 1 else (null - b)
 
     if gap(1e-12) <= 0:  # the bound is on the null at z -> 0 (only d == null)
         return 1.0

@@ -1,6 +1,6 @@
 """Tests that compare groups, as R computes them: chi-squared, Student and Welch t, one-way ANOVA
-(Fisher and Welch), and the DataFrame conveniences that pick the test for a categorical or
-continuous answer."""
+(Fisher and Welch); :func:`run_test`, a test by its id (the one dispatch); and the DataFrame
+conveniences that pick the test for a categorical or continuous answer."""
 
 from __future__ import annotations
 
@@ -174,6 +174,44 @@ def welch_anova_from_moments(
 
 
 # ---------------------------------------------------------------------------
+# A test by name
+# ---------------------------------------------------------------------------
+
+#: Tests of a count table (levels x groups) and of the samples of groups, by id.
+TABLE_TESTS = ("fisher", "chisq", "chisq_yates")
+SAMPLE_TESTS = ("student_t", "welch_t", "anova", "welch_anova")
+
+
+def run_test(
+    test: str,
+    *,
+    table: ArrayLike | None = None,
+    samples: Sequence[ArrayLike] | None = None,
+    seed: int | None = None,
+) -> TestResult:
+    """Run the test named ``test`` on a count ``table`` (levels x groups: ``fisher``, ``chisq``,
+    ``chisq_yates``) or on the ``samples`` of the groups (``student_t``, ``welch_t``: two;
+    ``anova``, ``welch_anova``); ``seed``: a Monte Carlo Fisher p-value's."""
+    if test in TABLE_TESTS:
+        if table is None:
+            raise ValueError(f"{test} needs a count table")
+        if test == "fisher":
+            return fisher_exact(table, seed=seed)
+        return chisq(table, correct=test == "chisq_yates")
+    if test not in SAMPLE_TESTS:
+        raise ValueError(f"unknown test {test!r}")
+    if samples is None:
+        raise ValueError(f"{test} needs the samples of the groups")
+    if test in ("student_t", "welch_t"):
+        if len(samples) != 2:
+            raise ValueError("a t test needs exactly two groups")
+        return t_test(samples[0], samples[1], equal_var=test == "student_t")
+    if test == "anova":
+        return anova(*samples)
+    return welch_anova(*samples)
+
+
+# ---------------------------------------------------------------------------
 # DataFrame convenience
 # ---------------------------------------------------------------------------
 
@@ -191,15 +229,10 @@ def compare_categorical(
     non-missing (answer levels / groups with zero count are dropped) and runs
     Fisher's exact test (default) or Pearson's chi-squared test.
     """
+    if test not in TABLE_TESTS:
+        raise ValueError(f"unknown test {test!r}")
     df = pd.DataFrame({"v": values, "g": groups}).dropna()
-    tab = pd.crosstab(df["v"], df["g"]).to_numpy()
-    if test == "fisher":
-        return fisher_exact(tab, seed=seed)
-    if test == "chisq":
-        return chisq(tab)
-    if test == "chisq_yates":
-        return chisq(tab, correct=True)
-    raise ValueError(f"unknown test {test!r}")
+    return run_test(test, table=pd.crosstab(df["v"], df["g"]).to_numpy(), seed=seed)
 
 
 def compare_continuous(
@@ -219,12 +252,6 @@ def compare_continuous(
         raise ValueError("need at least two groups with data")
     if test == "auto":
         test = "student_t" if len(samples) == 2 else "anova"
-    if test in ("student_t", "welch_t"):
-        if len(samples) != 2:
-            raise ValueError("a t test needs exactly two groups")
-        return t_test(samples[0], samples[1], equal_var=test == "student_t")
-    if test == "anova":
-        return anova(*samples)
-    if test == "welch_anova":
-        return welch_anova(*samples)
-    raise ValueError(f"unknown test {test!r}")
+    if test not in SAMPLE_TESTS:
+        raise ValueError(f"unknown test {test!r}")
+    return run_test(test, samples=samples)

@@ -15,8 +15,9 @@ The long format of docs/ARCHITECTURE.md (``table,item,level,group,measure,value`
   or as a mean difference with the t interval (Welch's when the test is Welch's);
 * ``p_level``, ``test_level`` on every ``pct`` row of a printed level of an item with more than two
   answers: the test of that level (or the levels a collapsed row adds up) against all the other
-  answers, by group (a 2 x groups table; the item's own kind of test), i.e. the hypothesis the
-  row's difference estimates, where the ``p`` row tests the whole answer distribution;
+  answers, by group (a 2 x groups table; the item's own kind of test; with a difference among
+  three groups or more, of the two groups it compares), i.e. the hypothesis the row's difference
+  estimates, where the ``p`` row tests the whole answer distribution;
 * an item with no answers at all keeps its rows (counts 0, no percentage, no mean), ``note``
   :data:`NO_ANSWERS` on each, and no test (a ``p`` row with an empty value says so).
 
@@ -97,29 +98,6 @@ def resolve_test(
     return test
 
 
-def run_test(
-    test: str,
-    *,
-    table: np.ndarray | None = None,
-    samples: Sequence[np.ndarray] | None = None,
-    seed: int | None,
-) -> stats.TestResult:
-    """Run test ``test`` on a count ``table`` (levels x groups) or on the ``samples`` of groups."""
-    if test == "fisher":
-        return stats.fisher_exact(table, seed=seed)
-    if test == "chisq":
-        return stats.chisq(table)
-    if test == "chisq_yates":
-        return stats.chisq(table, correct=True)
-    if test in ("student_t", "welch_t"):
-        return stats.t_test(samples[0], samples[1], equal_var=test == "student_t")
-    if test == "anova":
-        return stats.anova(*samples)
-    if test == "welch_anova":
-        return stats.welch_anova(*samples)
-    raise ValueError(f"unknown test {test!r}")
-
-
 def record(
     table: str, item: str, level: str, group: str, measure: str, value: float, **extra: object
 ) -> Record:
@@ -157,13 +135,10 @@ class Units:
         return int(self.masks[self.columns.index(column)].sum())
 
 
-def units_of(values: pd.Series, groups: Sequence[str], total: str) -> Units:
-    """:class:`Units` with the groups of ``values`` (text); the total is every row."""
-    gvals = values.astype("object")
-    gcode = np.full(len(values), -1, dtype=np.int64)
-    for k, g in enumerate(groups):
-        gcode[(gvals == g).to_numpy()] = k
-    masks = [np.ones(len(values), dtype=bool)] + [gcode == k for k in range(len(groups))]
+def units_of(codes: np.ndarray, groups: Sequence[str], total: str) -> Units:
+    """:class:`Units` of rows coded by their group's position in ``groups`` (-1: in none); the
+    total is every row."""
+    masks = [np.ones(len(codes), dtype=bool)] + [codes == k for k in range(len(groups))]
     return Units((total, *groups), tuple(masks))
 
 
@@ -220,14 +195,21 @@ class ItemBlock:
             return _tested(test, samples=list(self.samples[1:]), seed=seed)
         return _tested(test, table=self.counts[:, 1:], seed=seed)
 
-    def level_tests(self, test: str, *, seed: int | None) -> list[Record]:
+    def level_tests(
+        self, test: str, *, seed: int | None, groups: Sequence[str] | None = None
+    ) -> list[Record]:
         """Per printed row, the test of its level(s) against the other answers by group
-        (``p_level``, ``test_level``); empty for a mean, an item of two answers or none."""
+        (``p_level``, ``test_level``); empty for a mean, an item of two answers or none.
+
+        ``groups``: the groups tested (default every group; the two a difference compares when
+        there are more, so that the test is of the hypothesis the difference estimates)."""
         if self.continuous or test == "none" or len(self.levels) <= 2 or self.answers == 0:
             return [{} for _ in self.rows]
+        wanted = self.columns[1:] if groups is None else groups
+        cols = sorted(self.columns.index(g) for g in wanted)
         out: list[Record] = []
         for i in range(len(self.rows)):
-            k, n = self.n[i, 1:], self.denom[i, 1:]
+            k, n = self.n[i, cols], self.denom[i, cols]
             res = _tested(test, table=np.stack([k, n - k]), seed=seed)
             out.append({"p_level": res["p"], "test_level": res["test"]})
         return out
@@ -349,7 +331,7 @@ def _tested(
     run gives a NaN p with the reason in ``note``."""
     note = ""
     try:
-        res = run_test(test, table=table, samples=samples, seed=seed)
+        res = stats.run_test(test, table=table, samples=samples, seed=seed)
         p, test_id = res.p, res.test
         if res.test == "fisher_mc":
             note = MC_NOTE.format(samples=res.mc_samples, se=res.mc_se)

@@ -123,8 +123,9 @@ class Layout:
     without a row in the long table are left out), their header ``labels`` and ``short`` labels,
     the ``comparison`` (group, reference) of the difference column, the ``title``, the
     ``decimals`` of percentages, the ``notes`` that open the footnotes, the ``q_note`` that says
-    which family the q-values adjust for, and ``row_notes``: ``(items, text)``, a footnote marked
-    on the rows of those items."""
+    which family the q-values adjust for, ``row_notes``: ``(items, text)``, a footnote marked
+    on the rows of those items, and ``level_groups``: the groups the level tests (P (row))
+    compare when not every group (the two a difference compares among three or more)."""
 
     title: str
     columns: tuple[str, ...]
@@ -135,6 +136,7 @@ class Layout:
     short: Mapping[str, str] = field(default_factory=lambda: SHORT_LABELS)
     q_note: str = ""
     row_notes: tuple[tuple[tuple[str, ...], str], ...] = ()
+    level_groups: tuple[str, ...] = ()
 
 
 #: The signs of :attr:`Layout.row_notes`, in order.
@@ -364,9 +366,13 @@ def _extras_notes(layout: Layout, level_tests: Sequence[str]) -> list[str]:
     ]
     if level_tests:
         tests = " or ".join(LEVEL_TEST_TEXT.get(t, t) for t in level_tests)
+        by = "by group"
+        if layout.level_groups:
+            pair = " and ".join(layout.short[g] for g in layout.level_groups)
+            by = f"in the two groups the difference compares ({pair})"
         notes.append(
             f"P (row): {tests} of the row's answer level (or the levels it adds up) against all "
-            "other answers, by group: the hypothesis the row's difference estimates (an exact test "
+            f"other answers, {by}: the hypothesis the row's difference estimates (an exact test "
             "beside a score interval: near 0.05 the two can disagree). P tests the whole answer "
             "distribution of the item. P (row) is blank where the item has two answers (P is then "
             "that test) or is a mean."

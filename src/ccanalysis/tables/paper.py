@@ -16,15 +16,10 @@ from pathlib import Path
 import pandas as pd
 
 from ccanalysis import vocab
-from ccanalysis.spec import Spec, as_spec
+from ccanalysis.spec import Spec, as_spec, default_instrument
 from ccanalysis.tables.layout import Display, Layout, display
 from ccanalysis.tables.render import render_display, write_display
-from ccanalysis.tables.summary import (
-    Summary,
-    add_q_across,
-    default_instrument,
-    summary_of_rows,
-)
+from ccanalysis.tables.summary import Summary, add_q_across, summary_of_rows
 from ccanalysis.vocab import DEFAULT_SEED, TOTAL
 
 #: The columns of a table of clinics (Tables 2-4) and of coordinators (Table 1), in order.

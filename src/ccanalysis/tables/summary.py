@@ -21,9 +21,8 @@ import numpy as np
 import pandas as pd
 
 from ccanalysis import stats
-from ccanalysis.instrument import Instrument, read_dictionary
-from ccanalysis.paths import DEFAULT_DICTIONARY, project_root
-from ccanalysis.spec import SpecRow, levels_of, parse_combine
+from ccanalysis.instrument import Instrument
+from ccanalysis.spec import SpecRow, as_instrument, levels_of, parse_combine
 from ccanalysis.tables.build import (
     ALL,
     ItemBlock,
@@ -87,7 +86,8 @@ def _choice_labels(by: str, instrument: Instrument | None) -> dict[str, str]:
 @dataclass(frozen=True)
 class Grouping:
     """The rows kept (``keep``), their :class:`Units`, the group ``labels`` (long and ``short``),
-    the ``reference`` group and how many rows were left out for want of a group."""
+    the ``reference`` group, how many rows were left out for want of a group, and ``codes``:
+    each row's group, its position in ``units.groups`` (-1: left out)."""
 
     keep: np.ndarray
     units: Units
@@ -95,6 +95,7 @@ class Grouping:
     short: Mapping[str, str]
     reference: str
     left_out: int
+    codes: np.ndarray
 
 
 def grouping(
@@ -126,8 +127,10 @@ def grouping(
         if g in (TOTAL, ALL):
             raise ValueError(f"summarize: by={by!r} has a group named {g!r}, a reserved name")
     text = values.astype("object").map(lambda v: None if pd.isna(v) else group_text(v))
-    keep = text.isin(found).to_numpy()
-    units = units_of(text[keep].reset_index(drop=True), found, TOTAL)
+    position = {g: k for k, g in enumerate(found)}
+    codes = text.map(position).fillna(-1).to_numpy(dtype=np.int64)
+    keep = codes >= 0
+    units = units_of(codes[keep], found, TOTAL)
     given = {group_text(k): v for k, v in (labels or {}).items()}
     unknown = sorted(set(given) - set(found))
     if unknown:
@@ -146,24 +149,13 @@ def grouping(
         MappingProxyType(short),
         ref,
         int((~keep).sum()),
+        codes,
     )
 
 
 # ---------------------------------------------------------------------------------------------
 # Rows from items
 # ---------------------------------------------------------------------------------------------
-
-
-@functools.cache
-def default_instrument() -> Instrument:
-    """The project's data dictionary (read once)."""
-    return read_dictionary(project_root() / DEFAULT_DICTIONARY)
-
-
-def _instrument(instrument: Instrument | str | Path | None) -> Instrument:
-    if instrument is None:
-        return default_instrument()
-    return instrument if isinstance(instrument, Instrument) else read_dictionary(instrument)
 
 
 def _item_labels(item: str, instrument: Instrument) -> tuple[str, dict[str, str]]:
@@ -277,6 +269,8 @@ class Summary:
     notes: tuple[str, ...] = ()
     synthetic: bool = False
     tests: tuple[Record | None, ...] | None = None
+    test_ids: tuple[str, ...] | None = None
+    seed: int | None = DEFAULT_SEED
     level_tests: tuple[tuple[Record, ...], ...] | None = None
     comparison: str | None = None
     diffs: tuple[tuple[Record, ...], ...] | None = None
@@ -338,12 +332,28 @@ class Summary:
             if stray:
                 raise ValueError(f"add_p: tests for {stray}, which are not items of the table")
         n_groups = len(self.groups)
-        results, levels = [], []
-        for b in self.blocks:
-            t = resolve_test(b.rows[0].test, b.item, b.continuous, n_groups, test)
-            results.append(b.test(t, seed=seed))
-            levels.append(tuple(b.level_tests(t, seed=seed)))
-        return replace(self, tests=tuple(results), level_tests=tuple(levels), q=None, q_note="")
+        ids = tuple(
+            resolve_test(b.rows[0].test, b.item, b.continuous, n_groups, test) for b in self.blocks
+        )
+        results = tuple(b.test(t, seed=seed) for b, t in zip(self.blocks, ids, strict=True))
+        out = replace(self, tests=results, test_ids=ids, seed=seed, q=None, q_note="")
+        return out._with_level_tests()
+
+    def _level_groups(self) -> tuple[str, ...] | None:
+        """The groups the level tests compare: the two a difference compares among three groups
+        or more (``None``: every group)."""
+        if self.comparison is None or len(self.groups) <= 2:
+            return None
+        return tuple(g for g in self.groups if g in (self.comparison, self.reference))
+
+    def _with_level_tests(self) -> Summary:
+        """The level tests of every block, of the groups :meth:`_level_groups` names."""
+        groups = self._level_groups()
+        levels = tuple(
+            tuple(b.level_tests(t, seed=self.seed, groups=groups))
+            for b, t in zip(self.blocks, self.test_ids or (), strict=True)
+        )
+        return replace(self, level_tests=levels)
 
     def add_difference(
         self, group: object | None = None, *, equal_var: bool | None = None
@@ -376,7 +386,10 @@ class Summary:
             welch = welch and self.tests[i]["test"] in ("welch_t", "welch_anova")  # type: ignore[index]
             ev = (not welch) if equal_var is None else equal_var
             diffs.append(tuple(b.differences(comp, self.reference, equal_var=ev)))
-        return replace(self, comparison=comp, diffs=tuple(diffs))
+        out = replace(self, comparison=comp, diffs=tuple(diffs))
+        if out.test_ids is not None and len(self.groups) > 2:
+            out = out._with_level_tests()  # now of the two groups the difference compares
+        return out
 
     def add_q(self) -> Summary:
         """Benjamini-Hochberg q-values across this table's tests (for a family of tests over
@@ -416,6 +429,7 @@ class Summary:
             short=g.short,
             q_note=self.q_note,
             row_notes=self.row_notes,
+            level_groups=self._level_groups() or (),
         )
 
     def display(self, *, extras: bool | None = None, suppress_below: int | None = None) -> Display:
@@ -545,7 +559,7 @@ def summarize(
     ``table`` (the ``table`` column of the long format), ``decimals`` of percentages;
     ``synthetic``: print the synthetic-data label on the rendered table.
     """
-    inst = _instrument(instrument)
+    inst = as_instrument(instrument)
     rows = item_rows(items, show=show, stat=stat, table=table, instrument=inst)
     return summary_of_rows(
         frame,
