@@ -151,7 +151,7 @@ def _import_nodes(body: list[ast.stmt]) -> Iterable[ast.Import | ast.ImportFrom]
     """Every import statement in ``body`` and the blocks nested in it (functions, classes, ifs,
     tries, loops, withs): statements only, since an import is never inside an expression."""
     for node in body:
-        if isinstance(node, ast.Import | ast.ImportFrom):
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
             yield node
             continue
         for field in ("body", "orelse", "finalbody", "handlers", "cases"):
@@ -183,13 +183,16 @@ def imported_names(tree: ast.Module, module: str, known: Mapping[str, Path]) -> 
     return _resolve((n for n in names if n.split(".")[0] == PACKAGE), known)
 
 
-def import_graph(src: Path, cache: Path | None = None) -> dict[str, set[str]]:
+def import_graph(
+    src: Path, cache: Path | None = None, known: Mapping[str, Path] | None = None
+) -> dict[str, set[str]]:
     """Module -> the package's modules it imports directly.
 
     ``cache``: a JSON file of each module's imports by file time and size, so that a run parses
     only the modules that changed (parsing all of them costs ~0.2 s, on every ``make``).
+    ``known``: :func:`modules` of ``src``, when the caller has it already.
     """
-    known = modules(src)
+    known = modules(src) if known is None else known
     old: dict[str, list] = {}
     if cache is not None and cache.is_file():
         try:
@@ -239,9 +242,8 @@ def notebook_code(path: Path) -> str:
     return "\n".join(lines)
 
 
-def notebook_imports(path: Path, src: Path) -> set[str]:
-    """The package's modules a notebook imports directly."""
-    known = modules(src)
+def notebook_imports(path: Path, known: Mapping[str, Path]) -> set[str]:
+    """The package's modules (of ``known``, from :func:`modules`) a notebook imports directly."""
     tree = ast.parse(notebook_code(path), filename=str(path))
     return imported_names(tree, "__main__", known)
 
@@ -256,8 +258,16 @@ def _overlap(a: str, b: str) -> bool:
     return a == b or fnmatch.fnmatchcase(a, b) or fnmatch.fnmatchcase(b, a)
 
 
+def _input_name(pattern: str) -> str | None:
+    """The run input a pattern stands for (``"{export}"`` -> ``"export"``), else None."""
+    name = pattern[1:-1]
+    return name if pattern[:1] == "{" and pattern[-1:] == "}" and name in INPUTS else None
+
+
 def input_path(pattern: str, inputs: Mapping[str, str]) -> str:
-    return inputs[pattern[1:-1]] if pattern[1:-1] in INPUTS and pattern[0] == "{" else pattern
+    """A pattern with a run input replaced by its path (``inputs``: the run's input paths)."""
+    name = _input_name(pattern)
+    return pattern if name is None else inputs[name]
 
 
 def upstream(stage: str, inputs: Mapping[str, str], active: Iterable[str]) -> list[str]:
@@ -277,21 +287,28 @@ def active_stages(data_mode: str) -> list[str]:
     return [s for s, st in STAGES.items() if data_mode == "synthetic" or not st.synthetic_only]
 
 
-def stage_modules(root: Path, graph: Mapping[str, set[str]] | None = None) -> dict[str, set[str]]:
+def stage_modules(
+    root: Path,
+    graph: Mapping[str, set[str]] | None = None,
+    known: Mapping[str, Path] | None = None,
+) -> dict[str, set[str]]:
     """Stage -> every module of the package its notebook (and the runner) executes."""
     src = root / "src"
-    graph = import_graph(src) if graph is None else graph
+    known = modules(src) if known is None else known
+    graph = import_graph(src, known=known) if graph is None else graph
     runner = closure([RUNNER], graph) if RUNNER in graph else set()
     return {
-        stage: closure(notebook_imports(root / "notebooks" / f"{stage}.ipynb", src), graph) | runner
+        stage: closure(notebook_imports(root / "notebooks" / f"{stage}.ipynb", known), graph)
+        | runner
         for stage in STAGES
     }
 
 
 def _make_path(path: str, inputs: Mapping[str, str]) -> str:
     """A path as a make prerequisite: a run input as its make variable, a glob as ``$(wildcard)``."""
-    if path[0] == "{" and path[1:-1] in INPUTS:
-        return f"$(IN_{path[1:-1].upper()})"
+    name = _input_name(path)
+    if name is not None:
+        return f"$(IN_{name.upper()})"
     if any(ch in path for ch in "*?["):
         return f"$(wildcard {path})"
     return path
@@ -303,10 +320,10 @@ def fragment(
     """The make rules of every active stage: notebook, modules, package data, files read, and
     the executed notebooks of the stages it reads from."""
     known = modules(root / "src")
-    graph = import_graph(root / "src", cache)
-    mods = stage_modules(root, graph)
+    graph = import_graph(root / "src", cache, known)
+    mods = stage_modules(root, graph, known)
     active = active_stages(data_mode)
-    runner = sorted(str(known[m].relative_to(root)) for m in closure([RUNNER], graph))
+    produced = {input_path(p, inputs) for s in active for p in STAGES[s].writes}
     report_mods = closure([REPORT], graph) if REPORT in graph else set()
     report = sorted(str(known[m].relative_to(root)) for m in report_mods) + sorted(
         {_make_path(d, inputs) for m in report_mods for d in MODULE_DATA.get(m, ())}
@@ -317,14 +334,12 @@ def fragment(
         "# Generated by `python -m ccanalysis.makedeps` from the notebooks' imports and",
         "# ccanalysis.makedeps.STAGES: do not edit (the Makefile regenerates it).",
         f"STAGES := {' '.join(active)}",
-        f"RUNNER_FILES := {' '.join(runner)}",
         f"REPORT_FILES := {' '.join(report)}",
         "",
     ]
     for stage in active:
         files = sorted(str(known[m].relative_to(root)) for m in mods[stage])
         data = sorted({_make_path(d, inputs) for m in mods[stage] for d in MODULE_DATA.get(m, ())})
-        produced = {input_path(p, inputs) for s in active for p in STAGES[s].writes}
         reads = [
             _make_path(p, inputs)
             for p in STAGES[stage].reads

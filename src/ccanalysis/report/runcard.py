@@ -110,7 +110,7 @@ def run_files(
         mods = set(runner)
         if notebook.is_file():
             files.add(notebook)
-            mods |= makedeps.closure(makedeps.notebook_imports(notebook, root / "src"), graph)
+            mods |= makedeps.closure(makedeps.notebook_imports(notebook, known), graph)
         files |= {known[m] for m in mods}
         patterns = [d for m in mods for d in makedeps.MODULE_DATA.get(m, ())]
         patterns += [makedeps.input_path(p, inputs) for p in makedeps.STAGES[stage].reads]
