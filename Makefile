@@ -116,8 +116,12 @@ endif
 # through other modules), the runner, the package data they read, and the files the stage reads as
 # declared in ccanalysis.makedeps.STAGES (with the executed notebooks of the stages writing them).
 # The rules are rewritten (stdlib only, ~0.1 s) whenever a module or notebook is newer than them or
-# the run's inputs differ from those they were written for (DEPS_KEY, their first line), so they can
-# never go stale.
+# the run's inputs differ from those they were written for (DEPS_KEY, their first line). The module
+# edges are derived from the imports and follow the code by themselves (tests/test_e2e.py checks
+# them against what Python loads). The files a stage reads (STAGES) and the package data a module
+# reads (MODULE_DATA) are declared by hand: a new file a stage reads must be added there; the tests
+# check only that docs/ARCHITECTURE.md lists STAGES as declared and that touching the spec, the
+# dictionary or recruitment_flow.csv re-runs its readers.
 DEPS_KEY := $(DATA)|$(EXPORT)|$(DICTIONARY)|$(FRAME)
 DEPS_FRESH := $(shell test -f .make/deps.mk \
   && test -z "$$(find src/ccanalysis notebooks -newer .make/deps.mk ! -path '*/__pycache__*' -print -quit)" \

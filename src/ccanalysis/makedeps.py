@@ -13,9 +13,11 @@ A stage's output (its executed notebook under ``reports/``) depends on
 
 ``python -m ccanalysis.makedeps`` writes these rules as a make fragment (``.make/deps.mk``), which
 the Makefile includes and regenerates whenever a module or notebook changes. Hand-written
-prerequisites went stale as the code moved (a stage used a module its rule did not name); these
-cannot. The module graph is read with :mod:`ast`, without importing anything, so the fragment costs
-a few milliseconds to write.
+prerequisites went stale as the code moved (a stage used a module its rule did not name); the module
+edges here follow the code by themselves. The files a stage reads (:data:`STAGES`) and the package
+data a module reads (:data:`MODULE_DATA`) are still declared by hand, and must be kept true when a
+stage starts reading a new file. The module graph is read with :mod:`ast`, without importing
+anything, so the fragment costs a few milliseconds to write.
 
 This module imports nothing of ``ccanalysis``: the graph it reads includes its readers.
 """
@@ -35,6 +37,8 @@ from pathlib import Path
 PACKAGE = "ccanalysis"
 #: The run's inputs, as they appear in :data:`STAGES` (make variables in the generated fragment).
 INPUTS = ("export", "dictionary", "frame")
+#: Where a path of :data:`STAGES` may start: a run input, or ``{export_dir}``, the export's folder.
+PLACEHOLDERS = (*INPUTS, "export_dir")
 #: The module that executes the notebooks: every stage depends on it and on what it imports.
 RUNNER = "ccanalysis.pipeline"
 
@@ -42,11 +46,18 @@ RUNNER = "ccanalysis.pipeline"
 @dataclass(frozen=True)
 class Stage:
     """What a stage reads and writes, as paths relative to the project (``*`` globs allowed;
-    ``{export}``, ``{dictionary}`` and ``{frame}`` are the run's inputs)."""
+    ``{export}``, ``{dictionary}`` and ``{frame}`` are the run's inputs, ``{export_dir}`` the
+    export's folder). ``synthetic_reads`` are read on synthetic data only (beside the stand-in);
+    ``synthetic_only`` stages run on synthetic data only."""
 
     reads: tuple[str, ...]
     writes: tuple[str, ...]
     synthetic_only: bool = False
+    synthetic_reads: tuple[str, ...] = ()
+
+    def reads_in(self, data_mode: str) -> tuple[str, ...]:
+        """The files the stage reads in a run on ``data_mode``."""
+        return self.reads + (self.synthetic_reads if data_mode == "synthetic" else ())
 
 
 #: The pipeline's data flow: the one place that says which files each stage reads and writes.
@@ -79,11 +90,11 @@ STAGES: dict[str, Stage] = {
     "03_tables": Stage(
         reads=(
             "{dictionary}",
-            "data/raw/synthetic/uncalibrated_items.csv",
             "data/processed/clinics.parquet",
             "data/processed/coordinators.parquet",
         ),
         writes=("tables/table?.*",),
+        synthetic_reads=("{export_dir}/uncalibrated_items.csv",),
     ),
     "04_sensitivity": Stage(
         reads=("{dictionary}", "data/processed/clinics.parquet"),
@@ -258,21 +269,31 @@ def _overlap(a: str, b: str) -> bool:
     return a == b or fnmatch.fnmatchcase(a, b) or fnmatch.fnmatchcase(b, a)
 
 
-def _input_name(pattern: str) -> str | None:
-    """The run input a pattern stands for (``"{export}"`` -> ``"export"``), else None."""
-    name = pattern[1:-1]
-    return name if pattern[:1] == "{" and pattern[-1:] == "}" and name in INPUTS else None
+def _placeholder(pattern: str) -> tuple[str | None, str]:
+    """The placeholder a pattern starts with and the rest: ``"{export_dir}/x.csv"`` ->
+    ``("export_dir", "/x.csv")``, ``"{export}"`` -> ``("export", "")``; ``(None, pattern)`` else."""
+    if pattern[:1] == "{":
+        name, brace, rest = pattern[1:].partition("}")
+        if brace and name in PLACEHOLDERS:
+            return name, rest
+    return None, pattern
 
 
 def input_path(pattern: str, inputs: Mapping[str, str]) -> str:
-    """A pattern with a run input replaced by its path (``inputs``: the run's input paths)."""
-    name = _input_name(pattern)
-    return pattern if name is None else inputs[name]
+    """A pattern with its placeholder replaced by the path (``inputs``: the run's input paths)."""
+    name, rest = _placeholder(pattern)
+    if name is None:
+        return pattern
+    if name == "export_dir":
+        return os.path.join(os.path.dirname(inputs["export"]), rest.lstrip("/"))
+    return inputs[name] + rest
 
 
-def upstream(stage: str, inputs: Mapping[str, str], active: Iterable[str]) -> list[str]:
+def upstream(
+    stage: str, inputs: Mapping[str, str], active: Iterable[str], data_mode: str = "synthetic"
+) -> list[str]:
     """The active stages whose outputs ``stage`` reads (``inputs``: the run's input paths)."""
-    reads = [input_path(p, inputs) for p in STAGES[stage].reads]
+    reads = [input_path(p, inputs) for p in STAGES[stage].reads_in(data_mode)]
     order = list(STAGES)
     return [
         other
@@ -305,12 +326,13 @@ def stage_modules(
 
 
 def _make_path(path: str, inputs: Mapping[str, str]) -> str:
-    """A path as a make prerequisite: a run input as its make variable, a glob as ``$(wildcard)``."""
-    name = _input_name(path)
-    if name is not None:
+    """A path as a make prerequisite: a run input as its make variable; a glob, or a file beside
+    the export (which may not be there), as ``$(wildcard)``."""
+    name, rest = _placeholder(path)
+    if name in INPUTS and not rest:
         return f"$(IN_{name.upper()})"
-    if any(ch in path for ch in "*?["):
-        return f"$(wildcard {path})"
+    if name is not None or any(ch in path for ch in "*?["):
+        return f"$(wildcard {input_path(path, inputs)})"
     return path
 
 
@@ -342,10 +364,10 @@ def fragment(
         data = sorted({_make_path(d, inputs) for m in mods[stage] for d in MODULE_DATA.get(m, ())})
         reads = [
             _make_path(p, inputs)
-            for p in STAGES[stage].reads
+            for p in STAGES[stage].reads_in(data_mode)
             if not any(_overlap(input_path(p, inputs), w) for w in produced)
         ]
-        after = [f"reports/{s}.ipynb" for s in upstream(stage, inputs, active)]
+        after = [f"reports/{s}.ipynb" for s in upstream(stage, inputs, active, data_mode)]
         prereqs = [f"notebooks/{stage}.ipynb", *files, *data, *reads, *after]
         lines.append(f"reports/{stage}.ipynb: " + " \\\n  ".join(prereqs))
         lines.append("")

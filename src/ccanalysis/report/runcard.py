@@ -99,7 +99,8 @@ def run_files(
     """
     root = Path(root)
     inputs = _inputs(params)
-    active = makedeps.active_stages(str(params.get("data_mode", "synthetic")))
+    data_mode = str(params.get("data_mode", "synthetic"))
+    active = makedeps.active_stages(data_mode)
     chosen = [s for s in (stages if stages is not None else active) if s in makedeps.STAGES]
     known = makedeps.modules(root / "src")
     graph = makedeps.import_graph(root / "src")
@@ -113,7 +114,9 @@ def run_files(
             mods |= makedeps.closure(makedeps.notebook_imports(notebook, known), graph)
         files |= {known[m] for m in mods}
         patterns = [d for m in mods for d in makedeps.MODULE_DATA.get(m, ())]
-        patterns += [makedeps.input_path(p, inputs) for p in makedeps.STAGES[stage].reads]
+        patterns += [
+            makedeps.input_path(p, inputs) for p in makedeps.STAGES[stage].reads_in(data_mode)
+        ]
         for pattern in patterns:
             path = Path(pattern)
             base = path if path.is_absolute() else root / path
