@@ -228,6 +228,15 @@ def import_graph(
     return graph
 
 
+def code_graph(
+    root: Path, cache: Path | None = None
+) -> tuple[dict[str, Path], dict[str, set[str]]]:
+    """The package's modules under ``root/src`` (:func:`modules`) and their import graph
+    (:func:`import_graph`): read once, passed to :func:`stage_files` for every stage."""
+    known = modules(root / "src")
+    return known, import_graph(root / "src", cache, known)
+
+
 def closure(start: Iterable[str], graph: Mapping[str, set[str]]) -> set[str]:
     """``start`` and every module reachable from it."""
     seen: set[str] = set()
@@ -308,21 +317,79 @@ def active_stages(data_mode: str) -> list[str]:
     return [s for s, st in STAGES.items() if data_mode == "synthetic" or not st.synthetic_only]
 
 
+def _stage_closure(
+    root: Path, stage: str, graph: Mapping[str, set[str]], known: Mapping[str, Path]
+) -> set[str]:
+    """Every module of the package a stage's notebook (and the runner) executes; the runner's
+    alone when the stage has no notebook."""
+    notebook = root / "notebooks" / f"{stage}.ipynb"
+    runner = closure([RUNNER], graph) if RUNNER in graph else set()
+    if not notebook.is_file():
+        return runner
+    return closure(notebook_imports(notebook, known), graph) | runner
+
+
 def stage_modules(
     root: Path,
     graph: Mapping[str, set[str]] | None = None,
     known: Mapping[str, Path] | None = None,
 ) -> dict[str, set[str]]:
     """Stage -> every module of the package its notebook (and the runner) executes."""
-    src = root / "src"
-    known = modules(src) if known is None else known
-    graph = import_graph(src, known=known) if graph is None else graph
-    runner = closure([RUNNER], graph) if RUNNER in graph else set()
-    return {
-        stage: closure(notebook_imports(root / "notebooks" / f"{stage}.ipynb", known), graph)
-        | runner
-        for stage in STAGES
-    }
+    if known is None or graph is None:
+        known, graph = code_graph(root)
+    return {stage: _stage_closure(root, stage, graph, known) for stage in STAGES}
+
+
+@dataclass(frozen=True)
+class Files:
+    """What an output depends on, as paths relative to the project: the modules it executes, the
+    package data they read (:data:`MODULE_DATA`, globs), and for a stage its notebook and the
+    files it reads (:data:`STAGES`, placeholders kept: :func:`input_path` resolves them)."""
+
+    modules: tuple[str, ...]
+    data: tuple[str, ...]
+    notebook: str | None = None
+    reads: tuple[str, ...] = ()
+
+
+def _files(
+    root: Path,
+    mods: Iterable[str],
+    known: Mapping[str, Path],
+    notebook: str | None = None,
+    reads: tuple[str, ...] = (),
+) -> Files:
+    mods = set(mods)
+    return Files(
+        modules=tuple(sorted(str(known[m].relative_to(root)) for m in mods)),
+        data=tuple(sorted({d for m in mods for d in MODULE_DATA.get(m, ())})),
+        notebook=notebook,
+        reads=reads,
+    )
+
+
+def stage_files(
+    root: Path,
+    stage: str,
+    data_mode: str,
+    graph: Mapping[str, set[str]],
+    known: Mapping[str, Path],
+) -> Files:
+    """What a stage's executed notebook depends on in a run on ``data_mode``, as ``make`` sees it
+    (the fragment) and as a page's run card hashes it (:mod:`ccanalysis.report.runcard`)."""
+    return _files(
+        root,
+        _stage_closure(root, stage, graph, known),
+        known,
+        notebook=f"notebooks/{stage}.ipynb",
+        reads=STAGES[stage].reads_in(data_mode),
+    )
+
+
+def report_files(root: Path, graph: Mapping[str, set[str]], known: Mapping[str, Path]) -> Files:
+    """What the pages depend on: the modules ``python -m ccanalysis.report`` executes, with the
+    package data (templates) they read."""
+    return _files(root, closure([REPORT], graph) if REPORT in graph else set(), known)
 
 
 def _make_path(path: str, inputs: Mapping[str, str]) -> str:
@@ -341,15 +408,11 @@ def fragment(
 ) -> str:
     """The make rules of every active stage: notebook, modules, package data, files read, and
     the executed notebooks of the stages it reads from."""
-    known = modules(root / "src")
-    graph = import_graph(root / "src", cache, known)
-    mods = stage_modules(root, graph, known)
+    known, graph = code_graph(root, cache)
     active = active_stages(data_mode)
     produced = {input_path(p, inputs) for s in active for p in STAGES[s].writes}
-    report_mods = closure([REPORT], graph) if REPORT in graph else set()
-    report = sorted(str(known[m].relative_to(root)) for m in report_mods) + sorted(
-        {_make_path(d, inputs) for m in report_mods for d in MODULE_DATA.get(m, ())}
-    )
+    pages = report_files(root, graph, known)
+    report = [*pages.modules, *sorted({_make_path(d, inputs) for d in pages.data})]
     key = "|".join([data_mode, *(inputs[k] for k in INPUTS)])
     lines = [
         f"DEPS_KEY := {key}",
@@ -360,15 +423,15 @@ def fragment(
         "",
     ]
     for stage in active:
-        files = sorted(str(known[m].relative_to(root)) for m in mods[stage])
-        data = sorted({_make_path(d, inputs) for m in mods[stage] for d in MODULE_DATA.get(m, ())})
+        files = stage_files(root, stage, data_mode, graph, known)
+        data = sorted({_make_path(d, inputs) for d in files.data})
         reads = [
             _make_path(p, inputs)
-            for p in STAGES[stage].reads_in(data_mode)
+            for p in files.reads
             if not any(_overlap(input_path(p, inputs), w) for w in produced)
         ]
         after = [f"reports/{s}.ipynb" for s in upstream(stage, inputs, active, data_mode)]
-        prereqs = [f"notebooks/{stage}.ipynb", *files, *data, *reads, *after]
+        prereqs = [str(files.notebook), *files.modules, *data, *reads, *after]
         lines.append(f"reports/{stage}.ipynb: " + " \\\n  ".join(prereqs))
         lines.append("")
     return "\n".join(lines)

@@ -37,7 +37,7 @@ def build(executed: list[Path], root: Path) -> Path:
 
     renderer = Renderer(root)
     rendered = [renderer.render(nb) if _stale(nb) else renderer.summary(nb) for nb in executed]
-    card = run_card(root, rendered[-1].card.params) if rendered else None
+    card = run_card(root, rendered[-1].card.params, code=renderer.code) if rendered else None
     text = landing_page(root, rendered, card, REPORTS, read_spec())
     return page.touch(write_text(root / "reports" / "index.html", text))
 

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from ccanalysis.report import html, page
-from ccanalysis.report.runcard import RunCard, parameters, run_card
+from ccanalysis.report.runcard import Code, RunCard, parameters, run_card
 from ccanalysis.vocab import SYNTHETIC_LABEL
 
 #: Tags of the parameter cells (the notebook's defaults and papermill's values): the run card
@@ -159,6 +159,13 @@ class Renderer:
         self.root = Path(root)
 
     @cached_property
+    def code(self) -> Code:
+        """The package's module graph, read once for every card this renderer makes."""
+        from ccanalysis import makedeps
+
+        return makedeps.code_graph(self.root)
+
+    @cached_property
     def _exporters(self) -> dict[str, Any]:
         skip_slow_optional_imports()
         from nbconvert import HTMLExporter
@@ -188,7 +195,9 @@ class Renderer:
         return Rendered(executed, title, summary, self._card(nb, executed))
 
     def _card(self, nb: Any, executed: Path) -> RunCard:
-        return run_card(self.root, parameters(nb), self.root / "notebooks" / executed.name)
+        return run_card(
+            self.root, parameters(nb), self.root / "notebooks" / executed.name, self.code
+        )
 
     def render(self, executed: Path, editions: tuple[Edition, ...] = EDITIONS) -> Rendered:
         """Write every edition of ``executed`` beside it; return its title, summary and card."""
