@@ -352,6 +352,34 @@ def test_a_real_export_outside_the_project_is_hashed_by_name_and_content(tmp_pat
     assert str(tmp_path) not in repr(run_card(root, params).rows())
 
 
+def test_pages_are_rendered_again_on_the_files_make_rebuilds_them_on() -> None:
+    """The staleness of a page and make's REPORT_FILES are one list: the rendering code, the
+    templates and makedeps (whose STAGES and MODULE_DATA every card hashes)."""
+    from ccanalysis import makedeps
+    from ccanalysis.report.__main__ import rendering
+
+    root = Path(__file__).resolve().parents[1]
+    files = {p.relative_to(root).as_posix() for p in rendering(root, makedeps.code_graph(root))}
+    assert {
+        "src/ccanalysis/makedeps.py",
+        "src/ccanalysis/report/runcard.py",
+        "src/ccanalysis/report/templates/style.css",
+        "src/ccanalysis/specs/tables.csv",
+    } <= files
+    inputs = dict.fromkeys(makedeps.INPUTS, "x.csv")
+    line = next(
+        ln
+        for ln in makedeps.fragment(root, "synthetic", inputs).splitlines()
+        if ln.startswith("REPORT_FILES := ")
+    )
+    words = line.removeprefix("REPORT_FILES := ").split()
+    globbed = re.findall(r"\$\(wildcard ([^)]+)\)", line)
+    plain = {w for w in words if "$(" not in w and ")" not in w}
+    assert files == plain | {
+        p.relative_to(root).as_posix() for g in globbed for p in makedeps.matching(root, g)
+    }
+
+
 def test_the_card_names_python_by_minor_version_and_hides_an_absolute_export_path() -> None:
     import sys
 

@@ -386,6 +386,14 @@ def stage_files(
     )
 
 
+def matching(root: Path, pattern: str) -> set[Path]:
+    """The paths a path or glob of :class:`Files` names (relative to ``root``, or absolute), as
+    make's ``$(wildcard)`` finds them; a plain path whether it exists or not."""
+    path = Path(pattern)
+    base = path if path.is_absolute() else root / path
+    return set(base.parent.glob(base.name)) if any(c in pattern for c in "*?[") else {base}
+
+
 def report_files(root: Path, graph: Mapping[str, set[str]], known: Mapping[str, Path]) -> Files:
     """What the pages depend on: the modules ``python -m ccanalysis.report`` executes, with the
     package data (templates) they read."""

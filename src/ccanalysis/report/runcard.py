@@ -89,13 +89,6 @@ def _inputs(params: Mapping[str, object]) -> dict[str, str]:
 Code = tuple[dict[str, Path], dict[str, set[str]]]
 
 
-def _matching(root: Path, pattern: str) -> set[Path]:
-    """The files a path or glob (relative to ``root``, or absolute) names."""
-    path = Path(pattern)
-    base = path if path.is_absolute() else root / path
-    return set(base.parent.glob(base.name)) if "*" in pattern or "?" in pattern else {base}
-
-
 def run_files(
     root: Path,
     params: Mapping[str, object],
@@ -124,7 +117,7 @@ def run_files(
         made = makedeps.stage_files(root, stage, data_mode, graph, known)
         files |= {root / p for p in (str(made.notebook), *made.modules)}
         for pattern in (*made.data, *made.reads):
-            files |= _matching(root, makedeps.input_path(pattern, inputs))
+            files |= makedeps.matching(root, makedeps.input_path(pattern, inputs))
     return sorted(f for f in files if f.is_file() and "__pycache__" not in f.parts)
 
 
