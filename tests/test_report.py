@@ -18,6 +18,7 @@ from ccanalysis.report import html, outputs, site
 from ccanalysis.report.__main__ import build
 from ccanalysis.report.notebooks import CODE, READER, Renderer, describe, output_path
 from ccanalysis.report.runcard import run_card, versions
+from ccanalysis.tables.read import group_sizes, read_long
 from ccanalysis.vocab import SYNTHETIC_LABEL
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -429,7 +430,7 @@ TABLE2 = _long(
 
 def test_clinics_per_model_items_that_differ_and_the_largest_differences() -> None:
     tables = {"table2": TABLE2, "table3": TABLE3}
-    assert outputs.group_sizes(TABLE3) == {"total": 317, "mn": 178, "isw": 139}
+    assert group_sizes(TABLE3) == {"total": 317, "mn": 178, "isw": 139}
     tested = outputs.tested_items(tables)
     assert list(tested["item"]) == ["svc_financial", "pt_comm_video", "svc_spiritual"]
     assert list(tested["q"] < outputs.Q_LEVEL) == [True, False, True]
@@ -486,9 +487,9 @@ def test_a_cell_suppressed_in_privacy_mode_is_missing_and_shows_nothing(tmp_path
     small = (private["item"] == "pt_comm_video") & (private["group"] == "isw")
     private.loc[small, ["value", "diff"]] = "<11"
     private.to_csv(tmp_path / "table3.csv", index=False)
-    long = outputs.read_long(tmp_path / "table3.csv")
+    long = read_long(tmp_path / "table3.csv")
     assert long.loc[small.to_numpy(), "value"].isna().all()
-    assert outputs.group_sizes(long) == {"total": 317, "mn": 178, "isw": 139}
+    assert group_sizes(long) == {"total": 317, "mn": 178, "isw": 139}
     largest = outputs.largest_differences({"table3": long}, count=5)
     assert "pt_comm_video" not in set(largest["item"])
 

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from ccanalysis.tables.read import read_long
+
 #: The key of a cell in the long tables (docs/ARCHITECTURE.md): a printed cell and its reproduction share it.
 KEYS = ["table", "item", "level", "group", "measure"]
 PUBLISHED_FILE = "published_long.csv"
@@ -39,14 +41,13 @@ def load_reproduced(tables_dir: str | Path, names: Sequence[str] = TABLES) -> pd
     """The reproduced long tables ``<tables_dir>/table1.csv`` ... concatenated.
 
     A missing table is skipped: its printed cells are then reported as ``missing``, not an error.
+    Each is read as the tables stage reads its own files (:func:`ccanalysis.tables.read.read_long`).
     """
     frames = []
     for name in names:
         path = Path(tables_dir) / f"{name}.csv"
         if path.is_file():
-            df = pd.read_csv(path, keep_default_na=True)
-            df["value"] = pd.to_numeric(df["value"], errors="coerce")
-            frames.append(df)
+            frames.append(read_long(path))
     if not frames:
         return pd.DataFrame(columns=[*KEYS, "value"])
     return pd.concat(frames, ignore_index=True)

@@ -4,7 +4,8 @@ Each function here is the only code of the report that knows the columns of its 
 the page does not use are ignored, so that a stage may add some without breaking the page.
 
 * ``tables/table*.csv`` (long format: table, item, level, group, measure, value, diff, diff_lo,
-  diff_hi, q, test, note): :func:`read_long`, :func:`group_sizes`, :func:`tested_items`,
+  diff_hi, q, test, note), read by the tables stage's own reader
+  (:func:`ccanalysis.tables.read.read_long`): :func:`long_tables`, :func:`tested_items`,
   :func:`largest_differences`;
 * ``tables/replication_summary.csv``: :func:`replication_summary`;
 * ``tables/replication_consistency.csv``: :func:`findings`;
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ccanalysis.display import significant
+from ccanalysis.tables.read import read_long
 from ccanalysis.vocab import CLINIC_COMPARISON
 
 if TYPE_CHECKING:
@@ -44,32 +46,9 @@ _TEST_NAMES = {
 }
 
 
-#: The numeric columns of a long table the page uses.
-NUMERIC = ("value", "diff", "diff_lo", "diff_hi", "q")
-
-
-def read_long(path: str | Path) -> pd.DataFrame:
-    """A long table file: ``level`` stays text (an empty level is ""), numbers are numbers; a cell
-    suppressed in privacy mode (``<11``) is missing, so nothing derived from it is shown."""
-    import pandas as pd
-
-    frame = pd.read_csv(path, keep_default_na=False, na_values=[""], dtype={"level": str})
-    frame["level"] = frame["level"].fillna("")
-    for col in NUMERIC:
-        if col in frame.columns:
-            frame[col] = pd.to_numeric(frame[col], errors="coerce")
-    return frame
-
-
 def long_tables(tables_dir: str | Path) -> dict[str, pd.DataFrame]:
     """Every ``table*.csv`` of ``tables_dir`` by name (``table1`` ...), in name order."""
     return {p.stem: read_long(p) for p in sorted(Path(tables_dir).glob("table*.csv"))}
-
-
-def group_sizes(long: pd.DataFrame) -> dict[str, int]:
-    """The N of each group of a table (its ``n`` row): ``{"total": 317, "mn": 178, ...}``."""
-    n = long[(long["item"] == "n") & (long["measure"] == "n") & long["value"].notna()]
-    return {str(g): int(v) for g, v in zip(n["group"], n["value"], strict=True)}
 
 
 def _item_label(spec: Spec | None, table: str, item: str, level: str = "") -> str:
