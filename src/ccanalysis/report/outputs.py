@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ccanalysis.display import significant
+from ccanalysis.replication.rows import TEST_NAMES
 from ccanalysis.tables.read import read_long
 from ccanalysis.vocab import CLINIC_COMPARISON
 
@@ -34,15 +35,6 @@ Q_LEVEL = 0.05
 INCONSISTENT: dict[str, str] = {
     "inconsistent": "Printed rows that no count table fits",
     "disagree": "Numbers in the text that disagree with the tables",
-}
-_TEST_NAMES = {
-    "fisher": "Fisher's exact test",
-    "chisq": "chi-square",
-    "chisq_yates": "chi-square with Yates",
-    "student_t": "Student's t",
-    "welch_t": "Welch's t",
-    "anova": "ANOVA",
-    "welch_anova": "Welch's ANOVA",
 }
 
 
@@ -171,10 +163,10 @@ def _reason(row: dict) -> str:
     """One line on why a printed row is inconsistent, from the check's own columns."""
     printed, ref = row.get("printed", ""), row.get("reference", "")
     if row.get("check") == "p" and row.get("p_min"):
-        test = _TEST_NAMES.get(row.get("test", ""), row.get("test", ""))
+        test = TEST_NAMES.get(row.get("test", ""), row.get("test", ""))
         lo, hi = (significant(float(row[k]), 2) for k in ("p_min", "p_max"))
         span = lo if lo == hi else f"{lo}–{hi}"
-        return f"printed P = {printed}; the printed percentages allow P = {span} ({test})"
+        return f"printed P = {printed}; the printed percentages allow P = {span} ({test} test)"
     if ref:
         return f"printed {printed}; the other printed numbers imply {ref}"
     return _first_sentence(row.get("explanation", ""))
