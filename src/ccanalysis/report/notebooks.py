@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import copy
 import re
-import sys
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from ccanalysis.pipeline import skip_slow_optional_imports
 from ccanalysis.report import html, page
 from ccanalysis.report.runcard import Code, RunCard, parameters, run_card
 from ccanalysis.vocab import SYNTHETIC_LABEL
@@ -48,12 +48,6 @@ EDITIONS = (READER, CODE)
 def output_path(executed: Path, edition: Edition) -> Path:
     """``reports/03_tables.ipynb`` -> ``reports/03_tables.html`` (or ``.code.html``)."""
     return executed.with_name(executed.stem + edition.suffix)
-
-
-def skip_slow_optional_imports() -> None:
-    """Keep jsonschema from compiling ``rfc3987_syntax``'s grammar at import (0.9 s), as the
-    pipeline's runner does: nbformat's notebook schema never checks the "iri" format it serves."""
-    sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
 
 
 # ---- the notebook, before nbconvert ------------------------------------------------------------
