@@ -159,7 +159,7 @@ reports/index.html: $(EXECUTED) $(REPORT_FILES)
 	$(if $(STALE),rm -f $(STALE) $(STALE:.ipynb=.html) $(STALE:.ipynb=.code.html))
 	$(PY) -m ccanalysis.report build $(EXECUTED)
 ifeq ($(PRIVACY),True)
-	$(PY) -m ccanalysis.privacy $(call q,$(EXPORT)) reports tables figures
+	$(PY) -m ccanalysis.privacy --dictionary $(call q,$(DICTIONARY)) $(call q,$(EXPORT)) reports tables figures
 endif
 
 # ---- docs/: the committed reader's edition of the synthetic run (ccanalysis.report.site) ---------
