@@ -234,9 +234,13 @@ TUTORIAL_TESTS := $(PYTEST) -q -n $(JOBS) --dist loadfile --nbval-lax $(TUTORIAL
 # the checkout (own_checkout) runs beside them.
 E2E    := $(MAKE) --no-print-directory e2e-here e2e-copy
 # What every stage wrote, before nbval re-executes the notebooks (and with them every stage's run):
-# an e2e test checks that the files come out byte for byte the same.
+# an e2e test checks that the files come out byte for byte the same. The one definition of the
+# outputs: the e2e tests read it too (`make -s output-sums`).
 OUTPUT_SUMS := find tables figures data/processed data/raw/synthetic -type f ! -name '.*' -print0 \
   | sort -z | xargs -0 sha256sum
+.PHONY: output-sums
+output-sums:
+	@$(OUTPUT_SUMS)
 
 # The unit suite (which needs no output of the pipeline) runs while the pipeline is built, filling
 # the cores the pipeline's serial stretches leave idle; then the docs/ check, nbval on the executed
