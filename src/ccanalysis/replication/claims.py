@@ -342,7 +342,8 @@ def evaluate(claim: TextClaim, values: Values) -> list[float | str]:
 
 
 def derivation(claim: TextClaim, values: Values) -> str:
-    """The expression with every cell and fact replaced by its printed value (``100 * 317 / 380``).
+    """The expression with every cell and fact replaced by its printed value (made-up numbers:
+    ``100 * 30 / 40``).
 
     A ``diff`` becomes ``isw - mn``; the values of a list are joined with ``"; "``.
     """

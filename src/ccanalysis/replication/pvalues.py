@@ -288,7 +288,8 @@ def _verdict(
 
 
 def _describe_group(it: Item, g: str, cands: np.ndarray, full: bool) -> str:
-    """'mn 84% of 178: k = 149 or 150' at the largest denominator(s)."""
+    """The counts of group ``g`` that fit its printed percentages at the largest denominator that
+    fits, as one line (made-up numbers: ``a 45% of n=20: k = 9 (45.00%)``)."""
     if len(cands) == 0:
         return f"{g}: no counts fit"
     nmax = int(cands[:, -1].max())
