@@ -57,7 +57,9 @@ q = '$(subst ','\'',$(1))'
 
 # Every parameter, as the notebooks receive it. .make/params changes only when a value does, so that
 # switching DATA or SEED re-runs what depends on it and nothing else. A dry run (-n) or question (-q)
-# writes nothing: it marks the file out of date instead, to show what would run.
+# does not write it: it marks the file out of date instead, to show what would run. (Reading the
+# rules still writes under .make/ on -n and -q: the links to the inputs and .make/deps.mk below,
+# which hold no output and only make the rules match the files as they are.)
 PARAMS := DATA=$(DATA) SEED=$(SEED) SCALE=$(SCALE) EXPORT=$(EXPORT) DICTIONARY=$(DICTIONARY) FRAME=$(FRAME) PRIVACY=$(PRIVACY) MIN_CELL=$(MIN_CELL) DEFINITION=$(DEFINITION)
 DRY_RUN := $(findstring n,$(filter-out --%,$(firstword $(MAKEFLAGS))))$(findstring q,$(filter-out --%,$(firstword $(MAKEFLAGS))))
 ifneq ($(PARAMS),$(shell cat .make/params 2>/dev/null))
@@ -94,11 +96,14 @@ IN_DIR        := .make/input
 IN_EXPORT     := $(IN_DIR)/export.csv
 IN_DICTIONARY := $(IN_DIR)/dictionary.csv
 IN_FRAME      := $(IN_DIR)/frame.csv
-stage_input = $(shell mkdir -p $(IN_DIR) && ln -sfn -- "$$(realpath -m -- $(call q,$(1)))" $(2))
+# $(call stage_input,path,link): the link to the path made absolute (relative paths are the
+# project's; plain POSIX sh, no GNU realpath); prints why, if it could not be made.
+stage_input = $(shell p=$(call q,$(1)); case "$$p" in (/*) ;; (*) p=$(call q,$(CURDIR))/"$$p" ;; esac; \
+  { mkdir -p $(IN_DIR) && ln -sfn -- "$$p" $(2); } 2>&1 || echo "(cannot write $(2))")
+staging_failed = $(if $(1),$(error could not stage the input '$(3)' as the link $(2): $(1)))
+$(foreach v,EXPORT DICTIONARY FRAME,\
+  $(call staging_failed,$(strip $(call stage_input,$($(v)),$(IN_$(v)))),$(IN_$(v)),$($(v))))
 exists = $(shell test -f $(call q,$(1)) && echo yes)
-$(call stage_input,$(EXPORT),$(IN_EXPORT))
-$(call stage_input,$(DICTIONARY),$(IN_DICTIONARY))
-$(call stage_input,$(FRAME),$(IN_FRAME))
 ifneq ($(DATA),synthetic)
 ifneq ($(call exists,$(EXPORT)),yes)
 $(error EXPORT: no such file: '$(EXPORT)')
@@ -116,12 +121,17 @@ endif
 # through other modules), the runner, the package data they read, and the files the stage reads as
 # declared in ccanalysis.makedeps.STAGES (with the executed notebooks of the stages writing them).
 # The rules are rewritten (stdlib only, ~0.1 s) whenever a module or notebook is newer than them or
-# the run's inputs differ from those they were written for (DEPS_KEY, their first line), so they can
-# never go stale.
+# the run's inputs differ from those they were written for (DEPS_KEY, their first line, a comment
+# read with sed: a path's # or $ is never make syntax there). The module
+# edges are derived from the imports and follow the code by themselves (tests/test_e2e.py checks
+# them against what Python loads). The files a stage reads (STAGES) and the package data a module
+# reads (MODULE_DATA) are declared by hand: a new file a stage reads must be added there; the tests
+# check only that docs/ARCHITECTURE.md lists STAGES as declared and that touching the spec, the
+# dictionary or recruitment_flow.csv re-runs its readers.
 DEPS_KEY := $(DATA)|$(EXPORT)|$(DICTIONARY)|$(FRAME)
 DEPS_FRESH := $(shell test -f .make/deps.mk \
   && test -z "$$(find src/ccanalysis notebooks -newer .make/deps.mk ! -path '*/__pycache__*' -print -quit)" \
-  && sed -n '1s/^DEPS_KEY := //p' .make/deps.mk)
+  && sed -n '1s/^# deps-key: //p' .make/deps.mk)
 ifneq ($(DEPS_FRESH),$(DEPS_KEY))
 $(shell mkdir -p .make)
 $(shell PYTHONPATH=src python3 -m ccanalysis.makedeps -o .make/deps.mk --data $(DATA) \
@@ -155,7 +165,7 @@ reports/index.html: $(EXECUTED) $(REPORT_FILES)
 	$(if $(STALE),rm -f $(STALE) $(STALE:.ipynb=.html) $(STALE:.ipynb=.code.html))
 	$(PY) -m ccanalysis.report build $(EXECUTED)
 ifeq ($(PRIVACY),True)
-	$(PY) -m ccanalysis.privacy $(call q,$(EXPORT)) reports tables figures
+	$(PY) -m ccanalysis.privacy --dictionary $(call q,$(DICTIONARY)) $(call q,$(EXPORT)) reports tables figures
 endif
 
 # ---- docs/: the committed reader's edition of the synthetic run (ccanalysis.report.site) ---------
@@ -199,7 +209,7 @@ $(READY): requirements.lock pyproject.toml
 # open; LAB_PORT picks the port (default: the first free one from 8888).
 LAB_PORT ?= 8888
 lab: $(READY)
-	$(VENV)/bin/jupyter lab --ServerApp.root_dir="$(CURDIR)" --ServerApp.port=$(LAB_PORT) \
+	$(VENV)/bin/jupyter lab --ServerApp.root_dir=$(call q,$(CURDIR)) --ServerApp.port=$(LAB_PORT) \
 	  --ServerApp.default_url=/lab/tree/notebooks --MultiKernelManager.default_kernel_name=$(KERNEL) \
 	  $(if $(DISPLAY)$(WAYLAND_DISPLAY),,--no-browser) $(if $(filter 0,$(shell id -u)),--allow-root)
 
@@ -212,8 +222,7 @@ lock:
 PYTEST := $(PY) -m pytest -p no:cacheprovider
 # The unit suite; `make unit`, the loop after every change, leaves out the tests marked slow (a whole
 # stage, a kernel, a browser, a fuzzer), which `make test` runs with the rest.
-UNIT_ALL := $(PYTEST) -p no:nbval -q -n $(JOBS) --dist loadfile tests -m "not e2e"
-UNIT     := $(PYTEST) -p no:nbval -q -n $(JOBS) --dist loadfile tests -m "not e2e and not slow"
+unit_tests = $(PYTEST) -p no:nbval -q -n $(JOBS) --dist loadfile tests -m "$(1)"
 NBVAL  := $(PYTEST) -q -n $(JOBS) --dist loadfile --nbval $(EXECUTED) --nbval-kernel-name $(KERNEL) \
   --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout 300
 # The tutorials are stored without outputs: nbval runs them on the pipeline's data and fails on any
@@ -225,9 +234,13 @@ TUTORIAL_TESTS := $(PYTEST) -q -n $(JOBS) --dist loadfile --nbval-lax $(TUTORIAL
 # the checkout (own_checkout) runs beside them.
 E2E    := $(MAKE) --no-print-directory e2e-here e2e-copy
 # What every stage wrote, before nbval re-executes the notebooks (and with them every stage's run):
-# an e2e test checks that the files come out byte for byte the same.
+# an e2e test checks that the files come out byte for byte the same. The one definition of the
+# outputs: the e2e tests read it too (`make -s output-sums`).
 OUTPUT_SUMS := find tables figures data/processed data/raw/synthetic -type f ! -name '.*' -print0 \
   | sort -z | xargs -0 sha256sum
+.PHONY: output-sums
+output-sums:
+	@$(OUTPUT_SUMS)
 
 # The unit suite (which needs no output of the pipeline) runs while the pipeline is built, filling
 # the cores the pipeline's serial stretches leave idle; then the docs/ check, nbval on the executed
@@ -254,10 +267,10 @@ tutorials-run:
 
 test-build: reports/index.html unit-suite
 unit-suite: $(READY)
-	$(UNIT_ALL)
+	$(call unit_tests,not e2e)
 
 unit: $(READY)
-	$(UNIT)
+	$(call unit_tests,not e2e and not slow)
 
 nbval: reports/index.html
 	$(NBVAL)

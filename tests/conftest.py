@@ -1,8 +1,8 @@
 """Test session set-up shared by every test module."""
 
-import sys
+from ccanalysis.pipeline import skip_slow_optional_imports
 
 # jsonschema imports rfc3987_syntax, only to check an "iri" string format no notebook schema uses,
-# and it compiles a grammar at import (~0.9 s of every process that imports nbformat): the pipeline
-# skips it too (ccanalysis.pipeline._skip_slow_optional_imports).
-sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
+# and it compiles a grammar at import (~0.9 s of every process that imports nbformat): the tests
+# skip it as the pipeline does.
+skip_slow_optional_imports()

@@ -18,15 +18,7 @@ from ccanalysis.paths import DEFAULT_DICTIONARY, DEFAULT_EXPORT, DEFAULT_FRAME, 
 #: (marked own_checkout), which works in a copy of its own and runs beside them (`make e2e`).
 pytestmark = pytest.mark.e2e
 ROOT = project_root()
-STAGES = [
-    "00_synthesize",
-    "01_clean",
-    "02_classify",
-    "03_tables",
-    "04_sensitivity",
-    "05_figures",
-    "06_replication",
-]
+STAGES = list(makedeps.STAGES)
 
 
 #: make as a user runs it: not as a sub-make of `make test` (no inherited flags or jobserver).
@@ -155,23 +147,30 @@ def test_a_parameter_change_reruns_the_pipeline() -> None:
     assert _would_run("all", "SEED=7") == set(STAGES)
 
 
-def _fingerprint(root: Path = ROOT) -> dict[str, str]:
-    """SHA-256 of every output a rerun must reproduce byte for byte."""
+def _sums(text: str) -> dict[str, str]:
+    """``sha256sum`` output as file -> digest."""
+    return dict(reversed(line.split(maxsplit=1)) for line in text.splitlines() if line)
+
+
+def _fingerprint() -> dict[str, str]:
+    """SHA-256 of every output a rerun must reproduce byte for byte: the outputs as the Makefile
+    defines them (``make output-sums``, what ``make test`` records before nbval) and the pages."""
     import hashlib
 
-    files = [
-        *sorted((root / "tables").glob("*")),
-        *sorted((root / "data/processed").glob("*")),
-        *sorted((root / "figures").glob("*")),
-        *sorted((root / "reports").glob("[0-9][0-9]_*.ipynb")),
-        *sorted((root / "reports").glob("[0-9][0-9]_*.html")),
-        root / "reports/index.html",
-        *sorted((root / "data/raw/synthetic").glob("*")),
+    sums = _make("-s", "--no-print-directory", "output-sums")
+    assert sums.returncode == 0, sums.stderr[-2000:]
+    pages = [
+        *sorted((ROOT / "reports").glob("[0-9][0-9]_*.ipynb")),
+        *sorted((ROOT / "reports").glob("[0-9][0-9]_*.html")),
+        ROOT / "reports/index.html",
     ]
     return {
-        str(f.relative_to(root)): hashlib.sha256(f.read_bytes()).hexdigest()
-        for f in files
-        if f.is_file() and not f.name.startswith(".")
+        **_sums(sums.stdout),
+        **{
+            str(f.relative_to(ROOT)): hashlib.sha256(f.read_bytes()).hexdigest()
+            for f in pages
+            if f.is_file()
+        },
     }
 
 
@@ -202,16 +201,18 @@ def test_reexecuting_every_notebook_rewrites_identical_outputs() -> None:
     """Determinism: `make test` records the SHA-256 of every output (tables, figures, processed
     and synthetic data) before nbval re-executes every notebook, and with it every stage's
     ``run``; the files they write again must come out byte for byte the same."""
+    import hashlib
+
     record = ROOT / ".make" / "outputs-before-nbval.sha256"
     if not record.is_file():
         pytest.skip("no record of the outputs before nbval: run `make test` (it writes one)")
-    before = dict(
-        reversed(line.split(maxsplit=1))
-        for line in record.read_text(encoding="utf-8").splitlines()
-        if line
-    )
+    before = _sums(record.read_text(encoding="utf-8"))
     assert len(before) > 40
-    after = {k: v for k, v in _fingerprint().items() if not k.startswith("reports/")}
+    after = {
+        name: hashlib.sha256((ROOT / name).read_bytes()).hexdigest()
+        for name in before
+        if (ROOT / name).is_file()
+    }
     assert set(after) == set(before)
     moved = sorted(k for k in before if before[k] != after[k])
     assert not moved, f"outputs differ after the notebooks ran again: {moved}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import subprocess
 import sys
 import zipfile
@@ -23,12 +24,38 @@ def test_ids_are_found_as_tokens_not_substrings(tmp_path) -> None:
     assert [(p.name, i) for p, i in hits] == [("a.html", "C0012"), ("c.md", "1234")]
 
 
+def _dictionary(folder) -> object:
+    """A data dictionary of three text fields: record_id, coordinator_id, q."""
+    from ccanalysis.instrument import DICTIONARY_COLUMNS
+
+    path = folder / "dictionary.csv"
+    rows = [
+        [name, "survey", "", "text", label] + [""] * (len(DICTIONARY_COLUMNS) - 5)
+        for name, label in [
+            ("record_id", "Record ID"),
+            ("coordinator_id", "Coordinator"),
+            ("q", "Q"),
+        ]
+    ]
+    with path.open("w", newline="") as f:
+        csv.writer(f).writerows([list(DICTIONARY_COLUMNS), *rows])
+    return path
+
+
 @pytest.mark.parametrize("sep", [",", ";", "\t", "|", "^"])
 def test_export_ids_under_every_redcap_delimiter(tmp_path, sep) -> None:
     export = tmp_path / "export.csv"
     rows = ["record_id,coordinator_id,q", "C0001,K01,1", "C0002,K02,2"]
     export.write_text("\ufeff" + "\r\n".join(r.replace(",", sep) for r in rows) + "\r\n")
-    assert export_ids(export) == ["C0001", "C0002", "K01", "K02"]
+    assert export_ids(export, _dictionary(tmp_path)) == ["C0001", "C0002", "K01", "K02"]
+
+
+def test_export_ids_of_a_labels_export(tmp_path) -> None:
+    """The delimiter is the one the dictionary's columns are found under, even where a label
+    holds a comma; a labels export's coordinator column is found by its label."""
+    export = tmp_path / "export.csv"
+    export.write_text("Record ID;Coordinator;Q\r\nC0001;K01;1,5\r\nC0002;K02;2\r\n")
+    assert export_ids(export, _dictionary(tmp_path)) == ["C0001", "C0002", "K01", "K02"]
 
 
 def test_ids_inside_a_word_document_are_found(tmp_path) -> None:
@@ -43,12 +70,13 @@ def test_command_fails_the_run_when_an_id_leaks(tmp_path, capsys) -> None:
     out = tmp_path / "reports"
     out.mkdir()
     (out / "ok.html").write_text("317 clinics")
-    assert main([str(export), str(out)]) == 0
+    dictionary = ["--dictionary", str(_dictionary(tmp_path))]
+    assert main([*dictionary, str(export), str(out)]) == 0
     (out / "leak.ipynb").write_text('{"text": "K02 answered"}')
-    assert main([str(export), str(out)]) == 1
+    assert main([*dictionary, str(export), str(out)]) == 1
     assert "'K02'" in capsys.readouterr().err
     proc = subprocess.run(
-        [sys.executable, "-m", "ccanalysis.privacy", str(export), str(out)],
+        [sys.executable, "-m", "ccanalysis.privacy", *dictionary, str(export), str(out)],
         capture_output=True,
         text=True,
     )

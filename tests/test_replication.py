@@ -111,6 +111,21 @@ def test_parse_printed_intervals() -> None:
         printing.parse_printed("n/a")
 
 
+def test_the_counts_a_printed_percentage_stands_for() -> None:
+    """By hand: 83.65-83.75% of 178 is 148.90-149.08 counts, so 149 (83.71%); 13% of 8 takes 1 (12.5%,
+    exactly halfway) only with ties; 50% of 3 takes none; 0% of 40 takes 0 (0.0%; 1/40 = 2.5%)."""
+    p = printing.parse_printed
+    assert list(p("83.7").counts(178)) == [149]
+    assert list(p("13").counts(8)) == [1] and list(p("13").counts(8, ties=False)) == []
+    assert list(p("50").counts(3)) == [] and list(p("0").counts(40)) == [0]
+    # 50% of 317 (0 decimals): 49.5% to 50.5% is 156.915 to 160.085 counts, all four of them
+    assert list(p("50").counts(317, ties=False)) == [157, 158, 159, 160]
+    for n in range(1, 250):
+        for k in range(n + 1):
+            text = printing.round_half_up(100 * k / n, 1)
+            assert k in p(text).counts(n), (k, n, text)
+
+
 @settings(max_examples=200, deadline=None)
 @given(st.floats(0, 100, allow_nan=False), st.integers(0, 3))
 def test_rounded_value_always_holds(x: float, d: int) -> None:

@@ -18,6 +18,7 @@ from ccanalysis.report import html, outputs, site
 from ccanalysis.report.__main__ import build
 from ccanalysis.report.notebooks import CODE, READER, Renderer, describe, output_path
 from ccanalysis.report.runcard import run_card, versions
+from ccanalysis.tables.read import group_sizes, read_long
 from ccanalysis.vocab import SYNTHETIC_LABEL
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -352,6 +353,34 @@ def test_a_real_export_outside_the_project_is_hashed_by_name_and_content(tmp_pat
     assert str(tmp_path) not in repr(run_card(root, params).rows())
 
 
+def test_pages_are_rendered_again_on_the_files_make_rebuilds_them_on() -> None:
+    """The staleness of a page and make's REPORT_FILES are one list: the rendering code, the
+    templates and makedeps (whose STAGES and MODULE_DATA every card hashes)."""
+    from ccanalysis import makedeps
+    from ccanalysis.report.__main__ import rendering
+
+    root = Path(__file__).resolve().parents[1]
+    files = {p.relative_to(root).as_posix() for p in rendering(root, makedeps.code_graph(root))}
+    assert {
+        "src/ccanalysis/makedeps.py",
+        "src/ccanalysis/report/runcard.py",
+        "src/ccanalysis/report/templates/style.css",
+        "src/ccanalysis/specs/tables.csv",
+    } <= files
+    inputs = dict.fromkeys(makedeps.INPUTS, "x.csv")
+    line = next(
+        ln
+        for ln in makedeps.fragment(root, "synthetic", inputs).splitlines()
+        if ln.startswith("REPORT_FILES := ")
+    )
+    words = line.removeprefix("REPORT_FILES := ").split()
+    globbed = re.findall(r"\$\(wildcard ([^)]+)\)", line)
+    plain = {w for w in words if "$(" not in w and ")" not in w}
+    assert files == plain | {
+        p.relative_to(root).as_posix() for g in globbed for p in makedeps.matching(root, g)
+    }
+
+
 def test_the_card_names_python_by_minor_version_and_hides_an_absolute_export_path() -> None:
     import sys
 
@@ -401,7 +430,7 @@ TABLE2 = _long(
 
 def test_clinics_per_model_items_that_differ_and_the_largest_differences() -> None:
     tables = {"table2": TABLE2, "table3": TABLE3}
-    assert outputs.group_sizes(TABLE3) == {"total": 317, "mn": 178, "isw": 139}
+    assert group_sizes(TABLE3) == {"total": 317, "mn": 178, "isw": 139}
     tested = outputs.tested_items(tables)
     assert list(tested["item"]) == ["svc_financial", "pt_comm_video", "svc_spiritual"]
     assert list(tested["q"] < outputs.Q_LEVEL) == [True, False, True]
@@ -458,9 +487,9 @@ def test_a_cell_suppressed_in_privacy_mode_is_missing_and_shows_nothing(tmp_path
     small = (private["item"] == "pt_comm_video") & (private["group"] == "isw")
     private.loc[small, ["value", "diff"]] = "<11"
     private.to_csv(tmp_path / "table3.csv", index=False)
-    long = outputs.read_long(tmp_path / "table3.csv")
+    long = read_long(tmp_path / "table3.csv")
     assert long.loc[small.to_numpy(), "value"].isna().all()
-    assert outputs.group_sizes(long) == {"total": 317, "mn": 178, "isw": 139}
+    assert group_sizes(long) == {"total": 317, "mn": 178, "isw": 139}
     largest = outputs.largest_differences({"table3": long}, count=5)
     assert "pt_comm_video" not in set(largest["item"])
 

@@ -307,8 +307,9 @@ def _p_mismatches(targets, clinics: pd.DataFrame, coords: pd.DataFrame) -> set[t
     """(table, item) of every printed p-value that the project's tables do not reproduce."""
     from ccanalysis import tables
     from ccanalysis.printing import printed_holds
+    from ccanalysis.spec import read_spec
 
-    spec = tables.load_spec()
+    spec = read_spec().frame
     data = {"clinics": clinics, "coordinators": coords}
     built = pd.concat([tables.build_table(spec, data, t) for t in ("table1", "table3", "table4")])
     got = built[built["measure"] == "p"].set_index(["table", "item"])["value"]

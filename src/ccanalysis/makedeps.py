@@ -13,9 +13,11 @@ A stage's output (its executed notebook under ``reports/``) depends on
 
 ``python -m ccanalysis.makedeps`` writes these rules as a make fragment (``.make/deps.mk``), which
 the Makefile includes and regenerates whenever a module or notebook changes. Hand-written
-prerequisites went stale as the code moved (a stage used a module its rule did not name); these
-cannot. The module graph is read with :mod:`ast`, without importing anything, so the fragment costs
-a few milliseconds to write.
+prerequisites went stale as the code moved (a stage used a module its rule did not name); the module
+edges here follow the code by themselves. The files a stage reads (:data:`STAGES`) and the package
+data a module reads (:data:`MODULE_DATA`) are still declared by hand, and must be kept true when a
+stage starts reading a new file. The module graph is read with :mod:`ast`, without importing
+anything, so the fragment costs a few milliseconds to write.
 
 This module imports nothing of ``ccanalysis``: the graph it reads includes its readers.
 """
@@ -35,6 +37,8 @@ from pathlib import Path
 PACKAGE = "ccanalysis"
 #: The run's inputs, as they appear in :data:`STAGES` (make variables in the generated fragment).
 INPUTS = ("export", "dictionary", "frame")
+#: Where a path of :data:`STAGES` may start: a run input, or ``{export_dir}``, the export's folder.
+PLACEHOLDERS = (*INPUTS, "export_dir")
 #: The module that executes the notebooks: every stage depends on it and on what it imports.
 RUNNER = "ccanalysis.pipeline"
 
@@ -42,11 +46,18 @@ RUNNER = "ccanalysis.pipeline"
 @dataclass(frozen=True)
 class Stage:
     """What a stage reads and writes, as paths relative to the project (``*`` globs allowed;
-    ``{export}``, ``{dictionary}`` and ``{frame}`` are the run's inputs)."""
+    ``{export}``, ``{dictionary}`` and ``{frame}`` are the run's inputs, ``{export_dir}`` the
+    export's folder). ``synthetic_reads`` are read on synthetic data only (beside the stand-in);
+    ``synthetic_only`` stages run on synthetic data only."""
 
     reads: tuple[str, ...]
     writes: tuple[str, ...]
     synthetic_only: bool = False
+    synthetic_reads: tuple[str, ...] = ()
+
+    def reads_in(self, data_mode: str) -> tuple[str, ...]:
+        """The files the stage reads in a run on ``data_mode``."""
+        return self.reads + (self.synthetic_reads if data_mode == "synthetic" else ())
 
 
 #: The pipeline's data flow: the one place that says which files each stage reads and writes.
@@ -79,11 +90,11 @@ STAGES: dict[str, Stage] = {
     "03_tables": Stage(
         reads=(
             "{dictionary}",
-            "data/raw/synthetic/uncalibrated_items.csv",
             "data/processed/clinics.parquet",
             "data/processed/coordinators.parquet",
         ),
         writes=("tables/table?.*",),
+        synthetic_reads=("{export_dir}/uncalibrated_items.csv",),
     ),
     "04_sensitivity": Stage(
         reads=("{dictionary}", "data/processed/clinics.parquet"),
@@ -151,7 +162,7 @@ def _import_nodes(body: list[ast.stmt]) -> Iterable[ast.Import | ast.ImportFrom]
     """Every import statement in ``body`` and the blocks nested in it (functions, classes, ifs,
     tries, loops, withs): statements only, since an import is never inside an expression."""
     for node in body:
-        if isinstance(node, ast.Import | ast.ImportFrom):
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
             yield node
             continue
         for field in ("body", "orelse", "finalbody", "handlers", "cases"):
@@ -183,13 +194,16 @@ def imported_names(tree: ast.Module, module: str, known: Mapping[str, Path]) -> 
     return _resolve((n for n in names if n.split(".")[0] == PACKAGE), known)
 
 
-def import_graph(src: Path, cache: Path | None = None) -> dict[str, set[str]]:
+def import_graph(
+    src: Path, cache: Path | None = None, known: Mapping[str, Path] | None = None
+) -> dict[str, set[str]]:
     """Module -> the package's modules it imports directly.
 
     ``cache``: a JSON file of each module's imports by file time and size, so that a run parses
     only the modules that changed (parsing all of them costs ~0.2 s, on every ``make``).
+    ``known``: :func:`modules` of ``src``, when the caller has it already.
     """
-    known = modules(src)
+    known = modules(src) if known is None else known
     old: dict[str, list] = {}
     if cache is not None and cache.is_file():
         try:
@@ -212,6 +226,15 @@ def import_graph(src: Path, cache: Path | None = None) -> dict[str, set[str]]:
     if cache is not None and new != old:
         write_fragment(cache, json.dumps(new, indent=0, sort_keys=True))
     return graph
+
+
+def code_graph(
+    root: Path, cache: Path | None = None
+) -> tuple[dict[str, Path], dict[str, set[str]]]:
+    """The package's modules under ``root/src`` (:func:`modules`) and their import graph
+    (:func:`import_graph`): read once, passed to :func:`stage_files` for every stage."""
+    known = modules(root / "src")
+    return known, import_graph(root / "src", cache, known)
 
 
 def closure(start: Iterable[str], graph: Mapping[str, set[str]]) -> set[str]:
@@ -239,9 +262,8 @@ def notebook_code(path: Path) -> str:
     return "\n".join(lines)
 
 
-def notebook_imports(path: Path, src: Path) -> set[str]:
-    """The package's modules a notebook imports directly."""
-    known = modules(src)
+def notebook_imports(path: Path, known: Mapping[str, Path]) -> set[str]:
+    """The package's modules (of ``known``, from :func:`modules`) a notebook imports directly."""
     tree = ast.parse(notebook_code(path), filename=str(path))
     return imported_names(tree, "__main__", known)
 
@@ -256,13 +278,31 @@ def _overlap(a: str, b: str) -> bool:
     return a == b or fnmatch.fnmatchcase(a, b) or fnmatch.fnmatchcase(b, a)
 
 
+def _placeholder(pattern: str) -> tuple[str | None, str]:
+    """The placeholder a pattern starts with and the rest: ``"{export_dir}/x.csv"`` ->
+    ``("export_dir", "/x.csv")``, ``"{export}"`` -> ``("export", "")``; ``(None, pattern)`` else."""
+    if pattern[:1] == "{":
+        name, brace, rest = pattern[1:].partition("}")
+        if brace and name in PLACEHOLDERS:
+            return name, rest
+    return None, pattern
+
+
 def input_path(pattern: str, inputs: Mapping[str, str]) -> str:
-    return inputs[pattern[1:-1]] if pattern[1:-1] in INPUTS and pattern[0] == "{" else pattern
+    """A pattern with its placeholder replaced by the path (``inputs``: the run's input paths)."""
+    name, rest = _placeholder(pattern)
+    if name is None:
+        return pattern
+    if name == "export_dir":
+        return os.path.join(os.path.dirname(inputs["export"]), rest.lstrip("/"))
+    return inputs[name] + rest
 
 
-def upstream(stage: str, inputs: Mapping[str, str], active: Iterable[str]) -> list[str]:
+def upstream(
+    stage: str, inputs: Mapping[str, str], active: Iterable[str], data_mode: str = "synthetic"
+) -> list[str]:
     """The active stages whose outputs ``stage`` reads (``inputs``: the run's input paths)."""
-    reads = [input_path(p, inputs) for p in STAGES[stage].reads]
+    reads = [input_path(p, inputs) for p in STAGES[stage].reads_in(data_mode)]
     order = list(STAGES)
     return [
         other
@@ -277,23 +317,97 @@ def active_stages(data_mode: str) -> list[str]:
     return [s for s, st in STAGES.items() if data_mode == "synthetic" or not st.synthetic_only]
 
 
-def stage_modules(root: Path, graph: Mapping[str, set[str]] | None = None) -> dict[str, set[str]]:
-    """Stage -> every module of the package its notebook (and the runner) executes."""
-    src = root / "src"
-    graph = import_graph(src) if graph is None else graph
+def _stage_closure(
+    root: Path, stage: str, graph: Mapping[str, set[str]], known: Mapping[str, Path]
+) -> set[str]:
+    """Every module of the package a stage's notebook (and the runner) executes; the runner's
+    alone when the stage has no notebook."""
+    notebook = root / "notebooks" / f"{stage}.ipynb"
     runner = closure([RUNNER], graph) if RUNNER in graph else set()
-    return {
-        stage: closure(notebook_imports(root / "notebooks" / f"{stage}.ipynb", src), graph) | runner
-        for stage in STAGES
-    }
+    if not notebook.is_file():
+        return runner
+    return closure(notebook_imports(notebook, known), graph) | runner
+
+
+def stage_modules(
+    root: Path,
+    graph: Mapping[str, set[str]] | None = None,
+    known: Mapping[str, Path] | None = None,
+) -> dict[str, set[str]]:
+    """Stage -> every module of the package its notebook (and the runner) executes."""
+    if known is None or graph is None:
+        known, graph = code_graph(root)
+    return {stage: _stage_closure(root, stage, graph, known) for stage in STAGES}
+
+
+@dataclass(frozen=True)
+class Files:
+    """What an output depends on, as paths relative to the project: the modules it executes, the
+    package data they read (:data:`MODULE_DATA`, globs), and for a stage its notebook and the
+    files it reads (:data:`STAGES`, placeholders kept: :func:`input_path` resolves them)."""
+
+    modules: tuple[str, ...]
+    data: tuple[str, ...]
+    notebook: str | None = None
+    reads: tuple[str, ...] = ()
+
+
+def _files(
+    root: Path,
+    mods: Iterable[str],
+    known: Mapping[str, Path],
+    notebook: str | None = None,
+    reads: tuple[str, ...] = (),
+) -> Files:
+    mods = set(mods)
+    return Files(
+        modules=tuple(sorted(str(known[m].relative_to(root)) for m in mods)),
+        data=tuple(sorted({d for m in mods for d in MODULE_DATA.get(m, ())})),
+        notebook=notebook,
+        reads=reads,
+    )
+
+
+def stage_files(
+    root: Path,
+    stage: str,
+    data_mode: str,
+    graph: Mapping[str, set[str]],
+    known: Mapping[str, Path],
+) -> Files:
+    """What a stage's executed notebook depends on in a run on ``data_mode``, as ``make`` sees it
+    (the fragment) and as a page's run card hashes it (:mod:`ccanalysis.report.runcard`)."""
+    return _files(
+        root,
+        _stage_closure(root, stage, graph, known),
+        known,
+        notebook=f"notebooks/{stage}.ipynb",
+        reads=STAGES[stage].reads_in(data_mode),
+    )
+
+
+def matching(root: Path, pattern: str) -> set[Path]:
+    """The paths a path or glob of :class:`Files` names (relative to ``root``, or absolute), as
+    make's ``$(wildcard)`` finds them; a plain path whether it exists or not."""
+    path = Path(pattern)
+    base = path if path.is_absolute() else root / path
+    return set(base.parent.glob(base.name)) if any(c in pattern for c in "*?[") else {base}
+
+
+def report_files(root: Path, graph: Mapping[str, set[str]], known: Mapping[str, Path]) -> Files:
+    """What the pages depend on: the modules ``python -m ccanalysis.report`` executes, with the
+    package data (templates) they read."""
+    return _files(root, closure([REPORT], graph) if REPORT in graph else set(), known)
 
 
 def _make_path(path: str, inputs: Mapping[str, str]) -> str:
-    """A path as a make prerequisite: a run input as its make variable, a glob as ``$(wildcard)``."""
-    if path[0] == "{" and path[1:-1] in INPUTS:
-        return f"$(IN_{path[1:-1].upper()})"
-    if any(ch in path for ch in "*?["):
-        return f"$(wildcard {path})"
+    """A path as a make prerequisite: a run input as its make variable; a glob, or a file beside
+    the export (which may not be there), as ``$(wildcard)``."""
+    name, rest = _placeholder(path)
+    if name in INPUTS and not rest:
+        return f"$(IN_{name.upper()})"
+    if name is not None or any(ch in path for ch in "*?["):
+        return f"$(wildcard {input_path(path, inputs)})"
     return path
 
 
@@ -302,36 +416,30 @@ def fragment(
 ) -> str:
     """The make rules of every active stage: notebook, modules, package data, files read, and
     the executed notebooks of the stages it reads from."""
-    known = modules(root / "src")
-    graph = import_graph(root / "src", cache)
-    mods = stage_modules(root, graph)
+    known, graph = code_graph(root, cache)
     active = active_stages(data_mode)
-    runner = sorted(str(known[m].relative_to(root)) for m in closure([RUNNER], graph))
-    report_mods = closure([REPORT], graph) if REPORT in graph else set()
-    report = sorted(str(known[m].relative_to(root)) for m in report_mods) + sorted(
-        {_make_path(d, inputs) for m in report_mods for d in MODULE_DATA.get(m, ())}
-    )
+    produced = {input_path(p, inputs) for s in active for p in STAGES[s].writes}
+    pages = report_files(root, graph, known)
+    report = [*pages.modules, *sorted({_make_path(d, inputs) for d in pages.data})]
     key = "|".join([data_mode, *(inputs[k] for k in INPUTS)])
     lines = [
-        f"DEPS_KEY := {key}",
+        f"# deps-key: {key}",
         "# Generated by `python -m ccanalysis.makedeps` from the notebooks' imports and",
         "# ccanalysis.makedeps.STAGES: do not edit (the Makefile regenerates it).",
         f"STAGES := {' '.join(active)}",
-        f"RUNNER_FILES := {' '.join(runner)}",
         f"REPORT_FILES := {' '.join(report)}",
         "",
     ]
     for stage in active:
-        files = sorted(str(known[m].relative_to(root)) for m in mods[stage])
-        data = sorted({_make_path(d, inputs) for m in mods[stage] for d in MODULE_DATA.get(m, ())})
-        produced = {input_path(p, inputs) for s in active for p in STAGES[s].writes}
+        files = stage_files(root, stage, data_mode, graph, known)
+        data = sorted({_make_path(d, inputs) for d in files.data})
         reads = [
             _make_path(p, inputs)
-            for p in STAGES[stage].reads
+            for p in files.reads
             if not any(_overlap(input_path(p, inputs), w) for w in produced)
         ]
-        after = [f"reports/{s}.ipynb" for s in upstream(stage, inputs, active)]
-        prereqs = [f"notebooks/{stage}.ipynb", *files, *data, *reads, *after]
+        after = [f"reports/{s}.ipynb" for s in upstream(stage, inputs, active, data_mode)]
+        prereqs = [str(files.notebook), *files.modules, *data, *reads, *after]
         lines.append(f"reports/{stage}.ipynb: " + " \\\n  ".join(prereqs))
         lines.append("")
     return "\n".join(lines)

@@ -64,11 +64,12 @@ def _failure_report(nb_path: Path, stage: str) -> str:
     return f"\n*** {stage}: the notebook failed outside a cell (see above)\n"
 
 
-def _skip_slow_optional_imports() -> None:
+def skip_slow_optional_imports() -> None:
     """Keep jsonschema from importing ``rfc3987_syntax``, which compiles a Lark grammar at import
     (0.9 s of every papermill or nbconvert process here). jsonschema imports it only, and optionally,
     to check the "iri" string format, which the notebook schema nbformat validates against never uses;
-    it is installed because jupyterlab's jupyter-events asks for jsonschema[format-nongpl]."""
+    it is installed because jupyterlab's jupyter-events asks for jsonschema[format-nongpl]. The
+    renderer of the pages and the tests call it too."""
     sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
 
 
@@ -112,7 +113,7 @@ def run(
     times: Path = TIMES,
 ) -> float:
     """Execute ``src`` into ``dst`` atomically; return the seconds taken (also appended to ``times``)."""
-    _skip_slow_optional_imports()
+    skip_slow_optional_imports()
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
 

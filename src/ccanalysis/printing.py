@@ -101,6 +101,20 @@ class Printed:
         above_low = hi > self.low if self.low_open else hi >= self.low - _EPS
         return bool(below_high and above_low)
 
+    def counts(self, n: int, *, ties: bool = True) -> range:
+        """The counts k of ``n`` whose percentage ``100 k / n`` this printed percentage stands for.
+
+        ``ties=False`` leaves out a count whose percentage lies exactly on an end of the interval
+        (halfway between two printed values, so that it prints as this one only by the rounding
+        rule): the synthesizer draws counts that print so under any rounding.
+        """
+        lo, hi = self.low * n / 100, self.high * n / 100
+        if ties:
+            first, last = math.ceil(lo - _EPS), math.floor(hi + _EPS)
+        else:
+            first, last = math.floor(lo + _EPS) + 1, math.ceil(hi - _EPS) - 1
+        return range(max(first, 0), min(last, n) + 1)
+
     def difference(self, x: float) -> float:
         """reproduced - printed (plain numbers); 0 or the excess over the bound for ``<x``/``>x``."""
         if x is None or not np.isfinite(x):

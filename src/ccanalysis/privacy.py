@@ -8,7 +8,7 @@ the run if one appears.
 
 from __future__ import annotations
 
-import csv
+import argparse
 import re
 import sys
 from collections.abc import Iterable
@@ -16,10 +16,15 @@ from pathlib import Path
 
 import pandas as pd
 
-from ccanalysis.instrument import DELIMITERS
-
-#: A REDCap field name (how a raw export's header is told apart under each delimiter).
-_FIELD_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+from ccanalysis.instrument.decode import COORDINATOR_ID
+from ccanalysis.instrument.dictionary import read_dictionary
+from ccanalysis.instrument.redcap import (
+    detect_delimiter,
+    detect_labels,
+    map_label_header,
+    parse_rows,
+    read_text,
+)
 
 #: Text files worth scanning (binary figures carry no ids; .docx is a zip of XML, scanned inside).
 TEXT_SUFFIXES = frozenset({".csv", ".html", ".md", ".tex", ".ipynb", ".txt", ".json", ".svg"})
@@ -65,24 +70,22 @@ def find_ids(ids: Iterable[str], paths: Iterable[Path]) -> list[tuple[Path, str]
     return hits
 
 
-def export_ids(export: Path) -> list[str]:
-    """Record ids and coordinator ids of a raw export (first column and ``coordinator_id``).
+def export_ids(export: Path, dictionary: Path) -> list[str]:
+    """Record ids and coordinator ids of an export (its first column and ``coordinator_id``).
 
-    The export may use any of REDCap's delimiters: the one under which the header's cells are
-    REDCap field names (lower-case letters, digits, underscores) is used.
+    The export is read as the pipeline reads it (:mod:`ccanalysis.instrument.redcap`): any of
+    REDCap's delimiters, the one detected against the data dictionary; a labels export's header
+    taken back to field names.
     """
-    with open(export, encoding="utf-8-sig", newline="") as f:
-        header = f.readline().strip("\r\n")
-    sep = max(
-        DELIMITERS,
-        key=lambda d: sum(
-            bool(_FIELD_NAME.match(c)) for c in next(csv.reader([header], delimiter=d))
-        ),
-    )
-    frame = pd.read_csv(export, sep=sep, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    ids = list(frame.iloc[:, 0])
-    if "coordinator_id" in frame.columns:
-        ids += list(frame["coordinator_id"])
+    instrument = read_dictionary(dictionary)
+    source = str(export)
+    text = read_text(export, instrument)
+    header, rows = parse_rows(text, source, detect_delimiter(text, instrument, source))
+    if detect_labels(header, instrument):
+        header = map_label_header(header, instrument)
+    ids = list(rows[0])
+    if COORDINATOR_ID in header:
+        ids += list(rows[header.index(COORDINATOR_ID)])
     return ids
 
 
@@ -111,10 +114,15 @@ def suppress_small(counts: pd.DataFrame, min_cell: int | None) -> pd.DataFrame:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m ccanalysis.privacy EXPORT DIR...``: exit 1 if an id of EXPORT is in a DIR."""
-    args = sys.argv[1:] if argv is None else argv
-    export, dirs = Path(args[0]), [Path(a) for a in args[1:]]
-    ids = export_ids(export)
+    """``python -m ccanalysis.privacy --dictionary DICT EXPORT DIR...``: exit 1 if an id of EXPORT
+    (read with its data dictionary DICT) is in a DIR."""
+    parser = argparse.ArgumentParser(prog="python -m ccanalysis.privacy", description=__doc__)
+    parser.add_argument("--dictionary", type=Path, required=True, help="the export's dictionary")
+    parser.add_argument("export", type=Path)
+    parser.add_argument("dirs", type=Path, nargs="*")
+    args = parser.parse_args(argv)
+    export, dirs = args.export, args.dirs
+    ids = export_ids(export, args.dictionary)
     hits = find_ids(ids, [d for d in dirs if d.exists()])
     skipped = len(set(ids)) - len(checkable_ids(ids))
     if hits:

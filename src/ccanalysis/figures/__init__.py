@@ -73,6 +73,7 @@ from ccanalysis.figures.theme import (
 from ccanalysis.paths import Paths
 from ccanalysis.spec import read_spec
 from ccanalysis.stage import Artifacts, Params
+from ccanalysis.tables.read import read_long
 
 #: The figures :func:`run` draws, by file stem, in the notebook's order.
 FIGURES: tuple[str, ...] = ("flow", "services_by_model", "differences", "coordinators", "criteria")
@@ -100,11 +101,11 @@ def draw(paths: Paths, params: Params) -> dict[str, Figure]:
             min_cell=min_cell,
         ),
         "services_by_model": services_by_model(
-            read_table(paths.tables / "table3.csv"), spec, synthetic=synthetic
+            read_long(paths.tables / "table3.csv"), spec, synthetic=synthetic
         ),
         "differences": difference_plot(paths.tables / "sensitivity.csv", spec, synthetic=synthetic),
         "coordinators": coordinator_characteristics(
-            read_table(paths.tables / "table1.csv"), spec, synthetic=synthetic
+            read_long(paths.tables / "table1.csv"), spec, synthetic=synthetic
         ),
         "criteria": criteria_chart(clinics, synthetic=synthetic, min_cell=min_cell),
     }

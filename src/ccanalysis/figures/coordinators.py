@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from ccanalysis.figures.inputs import group_sizes, long_table, lookup, strip_stat
+from ccanalysis.figures.inputs import long_table, lookup, strip_stat
 from ccanalysis.figures.theme import (
     CATEGORY_COLORS,
     GREY,
@@ -31,6 +31,7 @@ from ccanalysis.figures.theme import (
 )
 from ccanalysis.printing import round_half_up
 from ccanalysis.spec import Spec
+from ccanalysis.tables.read import group_sizes
 from ccanalysis.vocab import COORDINATOR_GROUPS, GROUP_LABELS, TOTAL
 
 TABLE = "table1"

@@ -25,11 +25,12 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from ccanalysis.errors import ValidationError
-from ccanalysis.figures.inputs import read_table, strip_stat, text
+from ccanalysis.figures.inputs import read_table, strip_stat
 from ccanalysis.figures.theme import GREY, OKABE_ITO, finish, group_label, new_figure, style
 from ccanalysis.sensitivity import Sensitivity
 from ccanalysis.sensitivity.analyses import ANALYSIS_NAMES, analysis_names
 from ccanalysis.spec import Spec
+from ccanalysis.tables.read import text
 from ccanalysis.vocab import CLINIC_COMPARISON, GROUP_LABELS, SHORT_LABELS
 
 #: Colour and marker of each analysis of the sensitivity table; the legend text and the drawing

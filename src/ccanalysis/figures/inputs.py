@@ -1,18 +1,20 @@
 """What the figures read: the long tables of the tables stage, as lookups.
 
 The tables stage writes ``tables/tableN.csv`` in the long format of docs/ARCHITECTURE.md (``table, item,
-level, group, measure, value``). A figure looks values up by ``(item, level, group, measure)``; the
-group sizes are the ``n`` rows of the item ``n``.
+level, group, measure, value``) and reads it back (:func:`ccanalysis.tables.read.read_long`, whose
+rules :func:`long_table` applies to a table in memory too). A figure looks values up by
+``(item, level, group, measure)``; the group sizes are the ``n`` rows of the item ``n``
+(:func:`ccanalysis.tables.read.group_sizes`).
 """
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 import pandas as pd
 
 from ccanalysis.errors import ValidationError
+from ccanalysis.tables.read import as_long
 
 #: The columns of a long table that the figures use.
 LONG_COLUMNS: tuple[str, ...] = ("item", "level", "group", "measure", "value")
@@ -23,26 +25,18 @@ Lookup = dict[tuple[str, str, str, str], float]
 
 
 def read_table(path: str | Path) -> pd.DataFrame:
-    """A CSV written by the tables or sensitivity stage: empty cells missing, ``NA`` kept as text."""
+    """A CSV written by the sensitivity stage: empty cells missing, ``NA`` kept as text (the rule
+    of :func:`ccanalysis.tables.read.read_long`, which reads the tables)."""
     return pd.read_csv(path, keep_default_na=False, na_values=[""])
 
 
-def text(values: pd.Series) -> pd.Series:
-    """Strings, missing values as ''."""
-    obj = values.astype(object)
-    return obj.where(obj.notna(), "").astype(str)
-
-
 def long_table(table_long: pd.DataFrame, source: str = "the long table") -> pd.DataFrame:
-    """The long table with text keys and float values; a missing column is an error naming it."""
+    """The long table with text keys and float values (:func:`ccanalysis.tables.read.as_long`);
+    a missing column is an error naming it."""
     missing = [c for c in LONG_COLUMNS if c not in table_long]
     if missing:
         raise ValidationError(source, None, ", ".join(missing), None, "missing columns")
-    out = table_long.copy()
-    for c in ("item", "level", "group", "measure"):
-        out[c] = text(out[c])
-    out["value"] = pd.to_numeric(out["value"], errors="coerce").astype(float)
-    return out
+    return as_long(table_long)
 
 
 def lookup(long: pd.DataFrame) -> Lookup:
@@ -50,14 +44,6 @@ def lookup(long: pd.DataFrame) -> Lookup:
     return {
         (r.item, r.level, r.group, r.measure): float(r.value)
         for r in long[list(LONG_COLUMNS)].itertuples(index=False)
-    }
-
-
-def group_sizes(long: pd.DataFrame) -> dict[str, int]:
-    """Units per group: the ``n`` rows of the item ``n`` (groups without a number left out)."""
-    rows = long[(long["item"] == "n") & (long["measure"] == "n")]
-    return {
-        g: int(v) for g, v in zip(rows["group"], rows["value"], strict=True) if math.isfinite(v)
     }
 
 

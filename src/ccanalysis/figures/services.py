@@ -20,7 +20,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.transforms import blended_transform_factory
 
-from ccanalysis.figures.inputs import group_sizes, long_table, lookup
+from ccanalysis.figures.inputs import long_table, lookup
 from ccanalysis.figures.theme import (
     finish,
     format_p,
@@ -32,6 +32,7 @@ from ccanalysis.figures.theme import (
     suptitle,
 )
 from ccanalysis.spec import Spec, read_spec
+from ccanalysis.tables.read import group_sizes
 from ccanalysis.vocab import CLINIC_COMPARISON, GROUP_LABELS, TOTAL
 
 #: The table and the item prefix of the services.

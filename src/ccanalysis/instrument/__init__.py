@@ -5,6 +5,10 @@ choices, validation ranges, the project's ``@CC-...`` tags). ``redcap``: the exp
 finds the export's delimiter and checks the file against the dictionary. ``decode``: validated codes
 into analysis items, and records into clinic and coordinator frames. The public names of all three
 are importable from here (``from ccanalysis.instrument import read_dictionary, read_export``).
+
+The re-exports are eager on purpose: make's prerequisites come from the imports read statically
+(:mod:`ccanalysis.makedeps`), and a lazy ``__getattr__`` would hide from them which submodule a
+``from ccanalysis.instrument import name`` loads (a stage would not re-run when it changed).
 """
 
 from ccanalysis.instrument.decode import (

@@ -188,12 +188,6 @@ class Field:
             self.validation in NUMERIC_VALIDATIONS or self.validation.startswith("number")
         )
 
-    @property
-    def is_categorical(self) -> bool:
-        return self.field_type in {"radio", "dropdown", "yesno", "truefalse"} or (
-            self.field_type == "checkbox" and not self.items
-        )
-
     def export_columns(self) -> list[str]:
         """The columns this field occupies in a raw export (none for descriptive fields)."""
         if self.field_type == "descriptive":
@@ -241,9 +235,6 @@ class Instrument:
                 cols.extend(f.export_columns())
             cols.append(f"{form}_complete")
         return cols
-
-    def complete_columns(self) -> list[str]:
-        return [f"{form}_complete" for form in self.forms]
 
     def analysis_items(self) -> dict[str, Field]:
         """Every analysis item id with the field it comes from.

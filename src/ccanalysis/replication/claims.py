@@ -35,8 +35,9 @@ import pandas as pd
 
 from ccanalysis.errors import ValidationError
 from ccanalysis.printing import parse_printed
-from ccanalysis.replication.load import KEYS, norm_keys, read_text_csv
+from ccanalysis.replication.load import KEYS, norm_keys
 from ccanalysis.replication.rows import CONSISTENCY_COLUMNS, EPS, check_row, interval_text
+from ccanalysis.synth.targets import read_printed
 from ccanalysis.vocab import CLINIC_COMPARISON
 
 TEXT_CLAIMS_FILE = "text_claims.csv"
@@ -263,7 +264,7 @@ def claims_from_frame(frame: pd.DataFrame, file: str = TEXT_CLAIMS_FILE) -> list
 def load_text_claims(published_dir: str | Path) -> list[TextClaim]:
     """``text_claims.csv`` of ``published_dir``, every expression checked."""
     path = Path(published_dir) / TEXT_CLAIMS_FILE
-    return claims_from_frame(read_text_csv(path), str(path))
+    return claims_from_frame(read_printed(path), str(path))
 
 
 # ---------------------------------------------------------------------------
@@ -341,7 +342,8 @@ def evaluate(claim: TextClaim, values: Values) -> list[float | str]:
 
 
 def derivation(claim: TextClaim, values: Values) -> str:
-    """The expression with every cell and fact replaced by its printed value (``100 * 317 / 380``).
+    """The expression with every cell and fact replaced by its printed value (made-up numbers:
+    ``100 * 30 / 40``).
 
     A ``diff`` becomes ``isw - mn``; the values of a list are joined with ``"; "``.
     """

@@ -2,6 +2,8 @@
 
 Printed numbers are kept as the text the paper prints (``"25.0"`` stays ``"25.0"``): the number of
 printed decimals is part of what a printed cell means (:func:`ccanalysis.printing.parse_printed`).
+The printed files are read by the synthesizer's readers (:mod:`ccanalysis.synth.targets`), the
+reproduced tables by the tables stage's (:mod:`ccanalysis.tables.read`).
 The folders come from :class:`ccanalysis.paths.Paths` (``paths.published``, ``paths.tables``).
 """
 
@@ -12,41 +14,28 @@ from pathlib import Path
 
 import pandas as pd
 
+from ccanalysis.synth.targets import read_published, read_study_facts
+from ccanalysis.tables import read
+
 #: The key of a cell in the long tables (docs/ARCHITECTURE.md): a printed cell and its reproduction share it.
-KEYS = ["table", "item", "level", "group", "measure"]
-PUBLISHED_FILE = "published_long.csv"
-FACTS_FILE = "study_facts.csv"
+KEYS = list(read.KEYS)
 TABLES = ("table1", "table2", "table3", "table4")
-
-
-def read_text_csv(path: str | Path) -> pd.DataFrame:
-    """Read a CSV keeping every cell as printed text (no NaN, no numeric conversion)."""
-    df = pd.read_csv(path, dtype=str, keep_default_na=False)
-    return df.astype(object)
-
-
-def load_published(published_dir: str | Path) -> pd.DataFrame:
-    """``published_long.csv`` of ``published_dir``, every value kept as printed text."""
-    return read_text_csv(Path(published_dir) / PUBLISHED_FILE)
-
-
-def load_study_facts(published_dir: str | Path) -> pd.DataFrame:
-    """``study_facts.csv`` of ``published_dir`` (key, value, where_in_paper) as text."""
-    return read_text_csv(Path(published_dir) / FACTS_FILE)
+#: The printed tables and the study facts, read as the synthesizer reads its targets.
+load_published = read_published
+load_study_facts = read_study_facts
 
 
 def load_reproduced(tables_dir: str | Path, names: Sequence[str] = TABLES) -> pd.DataFrame:
     """The reproduced long tables ``<tables_dir>/table1.csv`` ... concatenated.
 
     A missing table is skipped: its printed cells are then reported as ``missing``, not an error.
+    Each is read as the tables stage reads its own files (:func:`ccanalysis.tables.read.read_long`).
     """
     frames = []
     for name in names:
         path = Path(tables_dir) / f"{name}.csv"
         if path.is_file():
-            df = pd.read_csv(path, keep_default_na=True)
-            df["value"] = pd.to_numeric(df["value"], errors="coerce")
-            frames.append(df)
+            frames.append(read.read_long(path))
     if not frames:
         return pd.DataFrame(columns=[*KEYS, "value"])
     return pd.concat(frames, ignore_index=True)

@@ -57,13 +57,6 @@ from ccanalysis.replication.rows import (
 from ccanalysis.spec import Spec
 
 
-def _k_range(pr: Printed, n: int) -> range:
-    """Counts k with 100 k / n within the printed interval."""
-    lo = math.ceil(pr.low * n / 100 - 1e-9)
-    hi = math.floor(pr.high * n / 100 + 1e-9)
-    return range(max(lo, 0), min(hi, n) + 1)
-
-
 def group_candidates(
     pcts: Sequence[Printed | str],
     n_max: int,
@@ -96,9 +89,9 @@ def group_candidates(
                 if prs[0].holds(100 * k / n):
                     out.append((k, n - k, n))
             else:
-                out.extend((k, n - k, n) for k in _k_range(prs[0], n))
+                out.extend((k, n - k, n) for k in prs[0].counts(n))
             continue
-        ranges = [_k_range(p, n) for p in prs]
+        ranges = [p.counts(n) for p in prs]
         if any(len(r) == 0 for r in ranges):
             continue
         for combo in itertools.product(*ranges):
@@ -295,7 +288,8 @@ def _verdict(
 
 
 def _describe_group(it: Item, g: str, cands: np.ndarray, full: bool) -> str:
-    """'mn 84% of 178: k = 149 or 150' at the largest denominator(s)."""
+    """The counts of group ``g`` that fit its printed percentages at the largest denominator that
+    fits, as one line (made-up numbers: ``a 45% of n=20: k = 9 (45.00%)``)."""
     if len(cands) == 0:
         return f"{g}: no counts fit"
     nmax = int(cands[:, -1].max())
@@ -318,10 +312,10 @@ def _implied_by_total(it: Item, level: str) -> str:
     if len(it.groups) != 2 or (level, "total") not in it.pct:
         return ""
     tot_n = it.n["total"]
-    ks = _k_range(parse_printed(it.pct[(level, "total")]), tot_n)
+    ks = parse_printed(it.pct[(level, "total")]).counts(tot_n)
     parts = []
     for g, o in (it.groups, it.groups[::-1]):
-        ko = _k_range(parse_printed(it.pct[(level, o)]), it.n[o])
+        ko = parse_printed(it.pct[(level, o)]).counts(it.n[o])
         if not len(ks) or not len(ko):
             continue
         lo = 100 * (ks[0] - ko[-1]) / it.n[g]

@@ -1,8 +1,9 @@
 """``python -m ccanalysis.report``: the commands the Makefile runs.
 
-``build NB...``  render each executed notebook whose pages are older than it (or than this
-                 package's code), then write ``reports/index.html``; one process for all, since
-                 importing nbconvert costs about 2 s
+``build NB...``  render each executed notebook whose pages are older than it (or than the code
+                 make rebuilds the pages on: :func:`rendering`), then write
+                 ``reports/index.html``; one process for all, since importing nbconvert costs
+                 about 2 s
 ``html NB``      render one executed notebook (both editions), whatever its pages' age
 ``docs``         write the snapshot of the synthetic run to ``docs/``
 ``docs --check`` say how ``docs/`` differs from what the code produces; exit 1 if it does
@@ -14,19 +15,30 @@ import argparse
 import sys
 from pathlib import Path
 
+from ccanalysis import makedeps
 from ccanalysis.io import write_text
 from ccanalysis.paths import project_root
 from ccanalysis.report import page, site
 from ccanalysis.report.landing import REPORTS, landing_page
 from ccanalysis.report.notebooks import EDITIONS, Renderer, output_path
-from ccanalysis.report.runcard import run_card
-
-#: The code of the rendering: a page older than any of it is rendered again.
-RENDERING = [*Path(__file__).parent.glob("*.py"), *page.TEMPLATES.glob("*")]
+from ccanalysis.report.runcard import Code, run_card
 
 
-def _stale(executed: Path) -> bool:
-    newest = max([executed.stat().st_mtime, *(p.stat().st_mtime for p in RENDERING)])
+def rendering(root: Path, code: Code) -> list[Path]:
+    """The files the pages are made with, as make sees them (``REPORT_FILES``,
+    :func:`ccanalysis.makedeps.report_files`): every module ``python -m ccanalysis.report`` executes
+    (``makedeps`` among them, whose declarations each card hashes) and the templates."""
+    known, graph = code
+    files = makedeps.report_files(root, graph, known)
+    found = {root / m for m in files.modules}
+    for pattern in files.data:
+        found |= makedeps.matching(root, pattern)
+    return sorted(p for p in found if p.is_file())
+
+
+def _stale(executed: Path, made_with: list[Path]) -> bool:
+    """Is a page of ``executed`` missing, or older than it or than the code that renders it?"""
+    newest = max([executed.stat().st_mtime, *(p.stat().st_mtime for p in made_with)])
     outs = [output_path(executed, e) for e in EDITIONS]
     return any(not o.exists() or o.stat().st_mtime < newest for o in outs)
 
@@ -36,8 +48,11 @@ def build(executed: list[Path], root: Path) -> Path:
     from ccanalysis.spec import read_spec
 
     renderer = Renderer(root)
-    rendered = [renderer.render(nb) if _stale(nb) else renderer.summary(nb) for nb in executed]
-    card = run_card(root, rendered[-1].card.params) if rendered else None
+    made_with = rendering(root, renderer.code)
+    rendered = [
+        renderer.render(nb) if _stale(nb, made_with) else renderer.summary(nb) for nb in executed
+    ]
+    card = run_card(root, rendered[-1].card.params, code=renderer.code) if rendered else None
     text = landing_page(root, rendered, card, REPORTS, read_spec())
     return page.touch(write_text(root / "reports" / "index.html", text))
 

@@ -23,6 +23,7 @@ from ccanalysis.printing import format_p, round_half_up
 from ccanalysis.report import html, outputs, page
 from ccanalysis.report.notebooks import CODE, READER, Rendered, output_path
 from ccanalysis.report.runcard import RunCard
+from ccanalysis.tables.read import group_sizes
 from ccanalysis.vocab import CLINIC_COMPARISON, GROUP_LABELS, SYNTHETIC_LABEL, TOTAL
 
 #: The downloads of a table, in the order the page lists them: (suffix, name shown).
@@ -77,8 +78,8 @@ def _diff(x: float) -> str:
 
 def _headline(tables: dict, spec: Any) -> dict[str, Any]:
     new, ref = CLINIC_COMPARISON
-    clinic_tables = [t for t in tables.values() if {new, ref} <= set(outputs.group_sizes(t))]
-    sizes = outputs.group_sizes(clinic_tables[0]) if clinic_tables else {}
+    clinic_tables = [t for t in tables.values() if {new, ref} <= set(group_sizes(t))]
+    sizes = group_sizes(clinic_tables[0]) if clinic_tables else {}
     tested = outputs.tested_items(tables, spec)
     differ = tested[tested["q"] < outputs.Q_LEVEL]
     largest = outputs.largest_differences(tables, spec, comparison=CLINIC_COMPARISON)
@@ -231,7 +232,7 @@ def landing_page(
     tables = outputs.long_tables(tables_dir)
     headline = _headline(tables, spec)
     coordinators = next(
-        (outputs.group_sizes(t).get(TOTAL) for n, t in tables.items() if n == "table1"), None
+        (group_sizes(t).get(TOTAL) for n, t in tables.items() if n == "table1"), None
     )
     systems = outputs.care_systems(root / "data" / "processed" / "clinics.parquet")
     summary_csv, consistency_csv = (

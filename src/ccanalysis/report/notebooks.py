@@ -15,14 +15,14 @@ from __future__ import annotations
 
 import copy
 import re
-import sys
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from ccanalysis.pipeline import skip_slow_optional_imports
 from ccanalysis.report import html, page
-from ccanalysis.report.runcard import RunCard, parameters, run_card
+from ccanalysis.report.runcard import Code, RunCard, parameters, run_card
 from ccanalysis.vocab import SYNTHETIC_LABEL
 
 #: Tags of the parameter cells (the notebook's defaults and papermill's values): the run card
@@ -48,12 +48,6 @@ EDITIONS = (READER, CODE)
 def output_path(executed: Path, edition: Edition) -> Path:
     """``reports/03_tables.ipynb`` -> ``reports/03_tables.html`` (or ``.code.html``)."""
     return executed.with_name(executed.stem + edition.suffix)
-
-
-def skip_slow_optional_imports() -> None:
-    """Keep jsonschema from compiling ``rfc3987_syntax``'s grammar at import (0.9 s), as the
-    pipeline's runner does: nbformat's notebook schema never checks the "iri" format it serves."""
-    sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
 
 
 # ---- the notebook, before nbconvert ------------------------------------------------------------
@@ -159,6 +153,13 @@ class Renderer:
         self.root = Path(root)
 
     @cached_property
+    def code(self) -> Code:
+        """The package's module graph, read once for every card this renderer makes."""
+        from ccanalysis import makedeps
+
+        return makedeps.code_graph(self.root)
+
+    @cached_property
     def _exporters(self) -> dict[str, Any]:
         skip_slow_optional_imports()
         from nbconvert import HTMLExporter
@@ -188,7 +189,9 @@ class Renderer:
         return Rendered(executed, title, summary, self._card(nb, executed))
 
     def _card(self, nb: Any, executed: Path) -> RunCard:
-        return run_card(self.root, parameters(nb), self.root / "notebooks" / executed.name)
+        return run_card(
+            self.root, parameters(nb), self.root / "notebooks" / executed.name, self.code
+        )
 
     def render(self, executed: Path, editions: tuple[Edition, ...] = EDITIONS) -> Rendered:
         """Write every edition of ``executed`` beside it; return its title, summary and card."""

@@ -4,7 +4,8 @@ Each function here is the only code of the report that knows the columns of its 
 the page does not use are ignored, so that a stage may add some without breaking the page.
 
 * ``tables/table*.csv`` (long format: table, item, level, group, measure, value, diff, diff_lo,
-  diff_hi, q, test, note): :func:`read_long`, :func:`group_sizes`, :func:`tested_items`,
+  diff_hi, q, test, note), read by the tables stage's own reader
+  (:func:`ccanalysis.tables.read.read_long`): :func:`long_tables`, :func:`tested_items`,
   :func:`largest_differences`;
 * ``tables/replication_summary.csv``: :func:`replication_summary`;
 * ``tables/replication_consistency.csv``: :func:`findings`;
@@ -19,6 +20,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ccanalysis.display import significant
+from ccanalysis.replication.rows import TEST_NAMES
+from ccanalysis.tables.read import read_long
 from ccanalysis.vocab import CLINIC_COMPARISON
 
 if TYPE_CHECKING:
@@ -33,43 +36,11 @@ INCONSISTENT: dict[str, str] = {
     "inconsistent": "Printed rows that no count table fits",
     "disagree": "Numbers in the text that disagree with the tables",
 }
-_TEST_NAMES = {
-    "fisher": "Fisher's exact test",
-    "chisq": "chi-square",
-    "chisq_yates": "chi-square with Yates",
-    "student_t": "Student's t",
-    "welch_t": "Welch's t",
-    "anova": "ANOVA",
-    "welch_anova": "Welch's ANOVA",
-}
-
-
-#: The numeric columns of a long table the page uses.
-NUMERIC = ("value", "diff", "diff_lo", "diff_hi", "q")
-
-
-def read_long(path: str | Path) -> pd.DataFrame:
-    """A long table file: ``level`` stays text (an empty level is ""), numbers are numbers; a cell
-    suppressed in privacy mode (``<11``) is missing, so nothing derived from it is shown."""
-    import pandas as pd
-
-    frame = pd.read_csv(path, keep_default_na=False, na_values=[""], dtype={"level": str})
-    frame["level"] = frame["level"].fillna("")
-    for col in NUMERIC:
-        if col in frame.columns:
-            frame[col] = pd.to_numeric(frame[col], errors="coerce")
-    return frame
 
 
 def long_tables(tables_dir: str | Path) -> dict[str, pd.DataFrame]:
     """Every ``table*.csv`` of ``tables_dir`` by name (``table1`` ...), in name order."""
     return {p.stem: read_long(p) for p in sorted(Path(tables_dir).glob("table*.csv"))}
-
-
-def group_sizes(long: pd.DataFrame) -> dict[str, int]:
-    """The N of each group of a table (its ``n`` row): ``{"total": 317, "mn": 178, ...}``."""
-    n = long[(long["item"] == "n") & (long["measure"] == "n") & long["value"].notna()]
-    return {str(g): int(v) for g, v in zip(n["group"], n["value"], strict=True)}
 
 
 def _item_label(spec: Spec | None, table: str, item: str, level: str = "") -> str:
@@ -192,10 +163,10 @@ def _reason(row: dict) -> str:
     """One line on why a printed row is inconsistent, from the check's own columns."""
     printed, ref = row.get("printed", ""), row.get("reference", "")
     if row.get("check") == "p" and row.get("p_min"):
-        test = _TEST_NAMES.get(row.get("test", ""), row.get("test", ""))
+        test = TEST_NAMES.get(row.get("test", ""), row.get("test", ""))
         lo, hi = (significant(float(row[k]), 2) for k in ("p_min", "p_max"))
         span = lo if lo == hi else f"{lo}–{hi}"
-        return f"printed P = {printed}; the printed percentages allow P = {span} ({test})"
+        return f"printed P = {printed}; the printed percentages allow P = {span} ({test} test)"
     if ref:
         return f"printed {printed}; the other printed numbers imply {ref}"
     return _first_sentence(row.get("explanation", ""))

@@ -85,41 +85,39 @@ def _inputs(params: Mapping[str, object]) -> dict[str, str]:
     return {k: str(params.get(k) or v) for k, v in defaults.items()}
 
 
+#: The package's modules and their import graph (:func:`ccanalysis.makedeps.code_graph`).
+Code = tuple[dict[str, Path], dict[str, set[str]]]
+
+
 def run_files(
-    root: Path, params: Mapping[str, object], stages: Iterable[str] | None = None
+    root: Path,
+    params: Mapping[str, object],
+    stages: Iterable[str] | None = None,
+    code: Code | None = None,
 ) -> list[Path]:
     """The files that made the pages of ``stages`` (default: every stage of the run).
 
-    Per stage, as ``make`` sees it (:mod:`ccanalysis.makedeps`): its notebook, the ``ccanalysis``
-    modules it executes (its imports' closure and the runner's) with the package data they read,
-    and the files it reads (the run's inputs by ``params``, the study's fixed inputs, the outputs
-    of earlier stages), plus the lock. The rendering code is not among them: it shows results, it
-    does not make them. So a page's hash changes exactly when ``make`` re-runs its stage for a
-    reason that can change what it shows, and a snapshot never holds a stale card.
+    Per stage, what ``make`` tracks for it (:func:`ccanalysis.makedeps.stage_files`): its notebook,
+    the ``ccanalysis`` modules it executes (its imports' closure and the runner's) with the package
+    data they read, and the files it reads (the run's inputs by ``params``, the study's fixed
+    inputs, the outputs of earlier stages), plus the lock. The rendering code is not among them:
+    it shows results, it does not make them. So a page's hash changes exactly when ``make`` re-runs
+    its stage for a reason that can change what it shows, and a snapshot never holds a stale card.
+    ``code``: the module graph, when the caller has read it (a process rendering every page reads
+    it once).
     """
     root = Path(root)
     inputs = _inputs(params)
-    active = makedeps.active_stages(str(params.get("data_mode", "synthetic")))
+    data_mode = str(params.get("data_mode", "synthetic"))
+    active = makedeps.active_stages(data_mode)
     chosen = [s for s in (stages if stages is not None else active) if s in makedeps.STAGES]
-    known = makedeps.modules(root / "src")
-    graph = makedeps.import_graph(root / "src")
-    runner = makedeps.closure([makedeps.RUNNER], graph) if makedeps.RUNNER in graph else set()
+    known, graph = makedeps.code_graph(root) if code is None else code
     files: set[Path] = {root / "requirements.lock"}
     for stage in chosen:
-        notebook = root / "notebooks" / f"{stage}.ipynb"
-        mods = set(runner)
-        if notebook.is_file():
-            files.add(notebook)
-            mods |= makedeps.closure(makedeps.notebook_imports(notebook, root / "src"), graph)
-        files |= {known[m] for m in mods}
-        patterns = [d for m in mods for d in makedeps.MODULE_DATA.get(m, ())]
-        patterns += [makedeps.input_path(p, inputs) for p in makedeps.STAGES[stage].reads]
-        for pattern in patterns:
-            path = Path(pattern)
-            base = path if path.is_absolute() else root / path
-            files |= (
-                set(base.parent.glob(base.name)) if "*" in pattern or "?" in pattern else {base}
-            )
+        made = makedeps.stage_files(root, stage, data_mode, graph, known)
+        files |= {root / p for p in (str(made.notebook), *made.modules)}
+        for pattern in (*made.data, *made.reads):
+            files |= makedeps.matching(root, makedeps.input_path(pattern, inputs))
     return sorted(f for f in files if f.is_file() and "__pycache__" not in f.parts)
 
 
@@ -135,20 +133,21 @@ def content_hash(root: Path, files: Iterable[Path], params: Mapping[str, object]
     return h.hexdigest()
 
 
-def _run_digest(
-    root: Path, params: Mapping[str, object], stages: Iterable[str] | None = None
-) -> str:
-    return content_hash(root, run_files(root, params, stages), params)
-
-
 def parameters(nb: Mapping) -> dict[str, object]:
     """The parameters a notebook ran with, as papermill recorded the values it injected."""
     return dict(nb.get("metadata", {}).get("papermill", {}).get("parameters", {}))
 
 
-def run_card(root: Path, params: Mapping[str, object], source: Path | None = None) -> RunCard:
+def run_card(
+    root: Path,
+    params: Mapping[str, object],
+    source: Path | None = None,
+    code: Code | None = None,
+) -> RunCard:
     """The card of a run with ``params``: of the whole run, or with ``source`` (a notebook under
-    ``notebooks/``) of that stage's page (:func:`run_files` of that stage only)."""
+    ``notebooks/``) of that stage's page (:func:`run_files` of that stage only). ``code``: the
+    module graph, if read already (:func:`run_files`)."""
+    root = Path(root)
     stages = [source.stem] if source is not None else None
-    digest = _run_digest(Path(root), params, stages)
+    digest = content_hash(root, run_files(root, params, stages, code), params)
     return RunCard(dict(params), versions(), digest[:DIGEST_CHARS])

@@ -72,7 +72,8 @@ def contents(root: Path) -> dict[str, bytes]:
     for ext, _ in SNAPSHOT.figure_formats:
         for path in sorted(figures.glob(f"*.{ext}")):
             files[f"figures/{path.name}"] = path.read_bytes()
-    index = landing_page(root, rendered, run_card(root, params), SNAPSHOT, _spec())
+    card = run_card(root, params, code=renderer.code)
+    index = landing_page(root, rendered, card, SNAPSHOT, _spec())
     files["index.html"] = index.encode("utf-8")
     return files
 

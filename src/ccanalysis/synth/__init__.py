@@ -12,7 +12,8 @@ from the table specification (:func:`ccanalysis.spec.read_spec`).
 Two steps. :func:`calibrate` solves, once and without randomness, the answer counts, missing answers,
 sums and SDs of every printed item at the study's size; :func:`synthesize` then draws the records
 from one seeded generator (same seed, byte-identical files) and :func:`write` writes them.
-``run(paths, params)`` is the ``00_synthesize`` stage: the three, into ``data/raw/synthetic``.
+``run(paths, params)`` is the ``00_synthesize`` stage: the three, into ``data/raw/synthetic``
+(``python -m ccanalysis.synth`` runs it from the command line, into any folder).
 
 An item the paper prints no numbers for (one added to the dictionary, say) still gets answers, drawn
 from the distribution its dictionary row declares (``@CC-SYNTH``, else uniform), and is flagged as
@@ -47,7 +48,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ccanalysis.instrument import read_dictionary
-from ccanalysis.paths import SPEC_FILE, Paths
+from ccanalysis.paths import DEFAULT_DICTIONARY, Paths
 from ccanalysis.spec import read_spec
 from ccanalysis.stage import Artifacts, Params
 from ccanalysis.synth.calibration import calibrate
@@ -64,7 +65,6 @@ __all__ = [
     "SyntheticSurvey",
     "Targets",
     "calibrate",
-    "generate",
     "load_targets",
     "main",
     "read_uncalibrated",
@@ -75,47 +75,25 @@ __all__ = [
 ]
 
 
-def generate(
-    dictionary: str | Path,
-    published: str | Path,
-    outdir: str | Path,
-    *,
-    seed: int = DEFAULT_SEED,
-    scale: float = 1,
-    spec: str | Path = SPEC_FILE,
-) -> tuple[SyntheticSurvey, dict[str, Path]]:
-    """Read the dictionary and the printed tables, synthesize, write into ``outdir``.
-
-    The table specification (default the package's) is checked against ``dictionary``. Returns
-    the survey and the paths written, by name.
-    """
-    instrument = read_dictionary(dictionary)
-    targets = load_targets(published, read_spec(spec, instrument=instrument))
-    survey = synthesize(instrument, targets, seed=seed, scale=scale)
-    return survey, write(survey, outdir)
-
-
-def run(paths: Paths, params: Params) -> Artifacts:
+def run(paths: Paths, params: Params, *, out: str | Path | None = None) -> Artifacts:
     """The ``00_synthesize`` stage: the synthetic stand-in, written into ``paths.synthetic``.
 
-    Reads ``paths.dictionary`` and ``paths.published``; ``params.seed`` and ``params.scale`` choose
-    the draw. Synthetic mode only (on the authors' export there is nothing to synthesize, and
-    nothing under ``data/raw`` but the stand-in may be written). ``results``: ``survey``
-    (:class:`SyntheticSurvey`), ``summary`` (:func:`summary`), ``notes`` (the calibration notes) and
-    ``uncalibrated`` (the items drawn without printed numbers, as in ``uncalibrated_items.csv``).
+    Reads ``paths.dictionary`` and ``paths.published`` (the specification ``paths.spec`` is checked
+    against the dictionary); ``params.seed`` and ``params.scale`` choose the draw. Synthetic mode
+    only (on the authors' export there is nothing to synthesize, and nothing under ``data/raw`` but
+    the stand-in may be written). ``out``: another folder to write into (the command line's
+    ``--out``). ``results``: ``survey`` (:class:`SyntheticSurvey`), ``summary`` (:func:`summary`),
+    ``notes`` (the calibration notes) and ``uncalibrated`` (the items drawn without printed
+    numbers, as in ``uncalibrated_items.csv``).
     """
     if not params.synthetic:
         raise ValueError(
             f"the synthesizer runs in synthetic mode only, not with data_mode={params.data_mode!r}"
         )
-    survey, files = generate(
-        paths.dictionary,
-        paths.published,
-        paths.synthetic,
-        seed=params.seed,
-        scale=params.scale,
-        spec=paths.spec,
-    )
+    instrument = read_dictionary(paths.dictionary)
+    targets = load_targets(paths.published, read_spec(paths.spec, instrument=instrument))
+    survey = synthesize(instrument, targets, seed=params.seed, scale=params.scale)
+    files = write(survey, paths.synthetic if out is None else Path(out))
     return Artifacts(
         files,
         survey=survey,
@@ -126,35 +104,30 @@ def run(paths: Paths, params: Params) -> Artifacts:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Command line: ``python -m ccanalysis.synth --out data/raw/synthetic --seed N --scale S``."""
+    """Command line: ``python -m ccanalysis.synth [--root DIR] [--out DIR] [--seed N] [--scale K]``:
+    :func:`run` on the project at ``--root`` (default: this one; its dictionary, or
+    ``--dictionary``, and its printed tables), written into ``--out`` (default: the project's
+    ``data/raw/synthetic``)."""
     ap = argparse.ArgumentParser(
         prog="python -m ccanalysis.synth", description=(__doc__ or "").split("\n")[0]
     )
+    ap.add_argument("--root", help="the project (default: this one)")
     ap.add_argument("--out", help="output folder (default: the project's data/raw/synthetic)")
     ap.add_argument("--seed", type=int, default=DEFAULT_SEED)
-    ap.add_argument("--scale", type=float, default=1.0)
+    ap.add_argument("--scale", type=int, default=1, help="a whole multiple of the study's size")
     ap.add_argument("--dictionary", help="data dictionary (default: the project's)")
-    ap.add_argument("--published", help="printed tables (default: the project's data/published)")
     args = ap.parse_args(argv)
-    scale = int(args.scale) if float(args.scale).is_integer() else args.scale
-
-    def given_or_project(value: str | None, name: str) -> Path:
-        return Path(value) if value else getattr(Paths.of(), name)
-
+    dictionary = Path(args.dictionary).resolve() if args.dictionary else DEFAULT_DICTIONARY
+    paths = Paths.of(args.root, dictionary=dictionary)
     t0 = time.perf_counter()
-    survey, paths = generate(
-        given_or_project(args.dictionary, "dictionary"),
-        given_or_project(args.published, "published"),
-        given_or_project(args.out, "synthetic"),
-        seed=args.seed,
-        scale=scale,
-    )
+    artifacts = run(paths, Params(seed=args.seed, scale=args.scale), out=args.out)
+    meta = artifacts.results["survey"].meta
     print(
-        f"{survey.meta['clinics']} clinics, {survey.meta['coordinators']} coordinators, "
-        f"{survey.meta['care_systems']} care systems: generated and written in "
+        f"{meta['clinics']} clinics, {meta['coordinators']} coordinators, "
+        f"{meta['care_systems']} care systems: generated and written in "
         f"{time.perf_counter() - t0:.2f} s",
         file=sys.stderr,
     )
-    for p in paths.values():
+    for p in artifacts.values():
         print(p)
     return 0

@@ -25,6 +25,7 @@ reaches keeps the closest candidate and is reported by :func:`p_note`.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 from collections.abc import Iterable, Sequence
@@ -34,6 +35,7 @@ import numpy as np
 from scipy.special import ndtr
 
 from ccanalysis import stats
+from ccanalysis.printing import Printed, parse_printed
 from ccanalysis.stats.distributions import norm_ppf
 from ccanalysis.synth.pvalues import chi2_fast, fisher_p, p_center, p_dist, p_holds
 from ccanalysis.synth.sampling import apportion
@@ -57,23 +59,21 @@ MISSING_FRAC = 0.10
 MAX_MISSING = 24
 
 
+@functools.lru_cache(maxsize=4096)
+def printed_pct(p: float, dec: int) -> Printed:
+    """The printed percentage ``p`` with ``dec`` decimals (what :meth:`Printed.counts` reads)."""
+    return parse_printed(f"{p:.{dec}f}")
+
+
+def counts_printing_as(d: int, p: float, dec: int) -> range:
+    """The counts out of ``d`` whose percentage prints as ``p`` (``dec`` decimals), strictly: no
+    count whose percentage is a tie (:meth:`ccanalysis.printing.Printed.counts`)."""
+    return printed_pct(p, dec).counts(d, ties=False)
+
+
 def prints_as(c: int, d: int, p: float, dec: int) -> bool:
-    """Does c/d print as p (``dec`` decimals of a percentage), strictly (no tie)?"""
-    if d <= 0:
-        return False
-    unit = 10**dec
-    pint = round(p * unit)
-    return 2 * abs(100 * unit * c - pint * d) < d
-
-
-def counts_printing_as(d: int, p: float, dec: int) -> list[int]:
-    """The counts out of ``d`` whose percentage prints as ``p`` (see :func:`prints_as`)."""
-    c0 = p * d / 100
-    return [
-        c
-        for c in range(max(0, math.floor(c0) - 1), min(d, math.ceil(c0) + 1) + 1)
-        if prints_as(c, d, p, dec)
-    ]
+    """Does ``c`` of ``d`` print as ``p`` percent, strictly (:func:`counts_printing_as`)?"""
+    return d > 0 and c in counts_printing_as(d, p, dec)
 
 
 def compositions(total: int, k: int, caps: Sequence[int]) -> Iterable[tuple[int, ...]]:

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ccanalysis.errors import ValidationError
 from ccanalysis.instrument import Instrument
 from ccanalysis.io import write_csv, write_text
 from ccanalysis.synth import uncalibrated
@@ -192,12 +193,19 @@ def read_uncalibrated(folder: str | Path) -> pd.DataFrame:
     """``uncalibrated_items.csv`` of a stand-in written into ``folder`` (no rows if it has none).
 
     The tables read it in synthetic mode to footnote the rows of items that no printed number
-    calibrates; columns :data:`ccanalysis.synth.uncalibrated.COLUMNS`, text.
+    calibrates; columns :data:`ccanalysis.synth.uncalibrated.COLUMNS`, text (a column the file
+    lacks is empty; one without ``item`` is an error naming the file).
     """
     path = Path(folder) / FILES["uncalibrated"]
     if not path.exists():
         return pd.DataFrame(columns=list(uncalibrated.COLUMNS))
-    return pd.read_csv(path, dtype=str, keep_default_na=False)
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    if "item" not in frame.columns:
+        raise ValidationError(str(path), None, "item", None, "the file has no column 'item'")
+    for col in uncalibrated.COLUMNS:
+        if col not in frame.columns:
+            frame[col] = ""
+    return frame
 
 
 def _readme(meta: dict, flagged: pd.DataFrame) -> str:

@@ -185,9 +185,7 @@ def build_structure(st: dict[str, float], scale: float, rng: np.random.Generator
     is_mn_coord = group == 0
     singles = np.flatnonzero(size == 1)
     single_logit = np.where(is_mn_coord[singles], math.log(2.5), 0.0)
-    single_order = singles[
-        np.argsort(-(single_logit + rng.gumbel(size=len(singles))), kind="stable")
-    ]
+    single_order = singles[gumbel_top(rng, single_logit, len(singles))]
     pos = 0
     small_sizes = rng.integers(1, SMALL_MAX + 1, size=n_small)
     # small systems: one or two single-clinic coordinators
@@ -198,11 +196,7 @@ def build_structure(st: dict[str, float], scale: float, rng: np.random.Generator
     med_sizes = rng.integers(SMALL_MAX + 1, MEDIUM_MAX + 1, size=n_medium)
     host = rng.random(n_medium) < 0.5
     twos = np.flatnonzero((size == 2) & (group != 2))
-    twos = twos[
-        np.argsort(
-            -(np.where(group[twos] == 0, 1.0, 0.0) + rng.gumbel(size=len(twos))), kind="stable"
-        )
-    ]
+    twos = twos[gumbel_top(rng, np.where(group[twos] == 0, 1.0, 0.0), len(twos))]
     hosts = np.flatnonzero(host)[: len(twos)]
     system[twos[: len(hosts)]] = n_small + hosts
     fill = med_sizes.copy()

@@ -18,6 +18,27 @@ import pandas as pd
 from ccanalysis.spec import Spec, read_spec
 from ccanalysis.vocab import TOTAL
 
+#: The files of ``data/published/`` the synthesizer calibrates to (the replication's reference too).
+PUBLISHED_FILE = "published_long.csv"
+FACTS_FILE = "study_facts.csv"
+
+
+def read_printed(path: str | Path) -> pd.DataFrame:
+    """A CSV of ``data/published/`` with every cell kept as the printed text (no NaN, no number):
+    ``"25.0"`` stays ``"25.0"``, since the printed decimals are part of what a cell means."""
+    return pd.read_csv(path, dtype=str, keep_default_na=False).astype(object)
+
+
+def read_published(published_dir: str | Path) -> pd.DataFrame:
+    """``published_long.csv`` of ``published_dir`` (table, item, level, group, measure, value),
+    as printed text."""
+    return read_printed(Path(published_dir) / PUBLISHED_FILE)
+
+
+def read_study_facts(published_dir: str | Path) -> pd.DataFrame:
+    """``study_facts.csv`` of ``published_dir`` (key, value, where_in_paper), as printed text."""
+    return read_printed(Path(published_dir) / FACTS_FILE)
+
 
 @dataclass(frozen=True)
 class Targets:
@@ -90,10 +111,8 @@ def load_targets(published_dir: str | Path, spec: Spec | None = None) -> Targets
         The table specification; default :func:`ccanalysis.spec.read_spec` (the package's, checked
         against the project's data dictionary).
     """
-    published_dir = Path(published_dir)
-    read = dict(dtype=str, keep_default_na=False)
-    published = pd.read_csv(published_dir / "published_long.csv", **read)
-    facts_df = pd.read_csv(published_dir / "study_facts.csv", **read)
+    published = read_published(published_dir)
+    facts_df = read_study_facts(published_dir)
     facts = dict(zip(facts_df["key"], facts_df["value"], strict=True))
     return Targets(published, spec if spec is not None else read_spec(), facts, str(published_dir))
 

@@ -32,11 +32,11 @@ from pathlib import Path
 import pandas as pd
 
 from ccanalysis.classify import DEFAULT_DEFINITION, definition_of
-from ccanalysis.errors import ValidationError
 from ccanalysis.instrument import read_dictionary
 from ccanalysis.paths import Paths
 from ccanalysis.spec import Spec, read_spec
 from ccanalysis.stage import Artifacts, Params
+from ccanalysis.synth import read_uncalibrated
 from ccanalysis.tables.build import EXTRA_COLUMNS, LONG_COLUMNS
 from ccanalysis.tables.facts import text_facts
 from ccanalysis.tables.layout import format_mean_sd, format_n_pct
@@ -63,7 +63,6 @@ __all__ = [
     "from_spec",
     "from_specs",
     "paper_display",
-    "load_spec",
     "long_csv",
     "render",
     "run",
@@ -73,29 +72,16 @@ __all__ = [
 ]
 
 
-def load_spec(path: str | None = None, *, instrument: object | None = None) -> pd.DataFrame:
-    """The specification as a frame (:attr:`ccanalysis.spec.Spec.frame`); kept for callers outside
-    the tables that still read a frame: new code calls :func:`ccanalysis.spec.read_spec`."""
-    return read_spec(path, instrument=instrument).frame  # type: ignore[arg-type]
-
-
-#: Written by the synthesizer beside the synthetic export: the items no printed number calibrates.
-UNCALIBRATED_FILE = "uncalibrated_items.csv"
+#: The footnote of the rows of items the synthesizer drew without a printed number to meet.
 UNCALIBRATED_NOTE = "Synthetic answers not calibrated to a printed number"
 
 
 def uncalibrated_items(folder: str | Path) -> dict[str, str]:
-    """``item -> distribution`` of the synthetic items no printed number calibrates, from
-    ``uncalibrated_items.csv`` in ``folder`` (columns ``item`` and, if given, ``distribution``);
-    empty when the file is absent."""
-    path = Path(folder) / UNCALIBRATED_FILE
-    if not path.exists():
-        return {}
-    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-    if "item" not in frame.columns:
-        raise ValidationError(str(path), None, "item", None, "the file has no column 'item'")
-    dist = frame["distribution"] if "distribution" in frame.columns else [""] * len(frame)
-    return dict(zip(frame["item"].str.strip(), dist, strict=True))
+    """``item -> distribution`` of the synthetic items no printed number calibrates, as the
+    synthesizer listed them in ``folder`` (:func:`ccanalysis.synth.read_uncalibrated`); empty when
+    it listed none."""
+    frame = read_uncalibrated(folder)
+    return dict(zip(frame["item"].str.strip(), frame["distribution"], strict=True))
 
 
 def _uncalibrated_note(s: Summary, flagged: Mapping[str, str]) -> Summary:
