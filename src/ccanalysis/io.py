@@ -74,3 +74,31 @@ def write_csv(frame: pd.DataFrame, path: str | Path, **kwargs: object) -> Path:
 def write_parquet(frame: pd.DataFrame, path: str | Path) -> Path:
     """Write a parquet file atomically (no index, no pandas metadata timestamps)."""
     return write_with(path, lambda tmp: frame.to_parquet(tmp, index=False, engine="pyarrow"))
+
+
+#: ``uncalibrated_items.csv``, which the synthesizer writes beside a stand-in: the items no printed
+#: number calibrates (their answers drawn as declared), for the tables to footnote.
+UNCALIBRATED_FILE = "uncalibrated_items.csv"
+UNCALIBRATED_COLUMNS = ("item", "field", "unit", "distribution", "source")
+
+
+def read_uncalibrated(folder: str | Path) -> pd.DataFrame:
+    """``uncalibrated_items.csv`` of a stand-in written into ``folder`` (no rows if it has none).
+
+    Columns :data:`UNCALIBRATED_COLUMNS`, text (a column the file lacks is empty; one without
+    ``item`` is an error naming the file).
+    """
+    import pandas as pd
+
+    from ccanalysis.errors import ValidationError
+
+    path = Path(folder) / UNCALIBRATED_FILE
+    if not path.exists():
+        return pd.DataFrame(columns=list(UNCALIBRATED_COLUMNS))
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    if "item" not in frame.columns:
+        raise ValidationError(str(path), None, "item", None, "the file has no column 'item'")
+    for col in UNCALIBRATED_COLUMNS:
+        if col not in frame.columns:
+            frame[col] = ""
+    return frame

@@ -37,7 +37,7 @@ from ccanalysis.errors import ValidationError
 from ccanalysis.printing import parse_printed
 from ccanalysis.replication.load import KEYS, norm_keys
 from ccanalysis.replication.rows import CONSISTENCY_COLUMNS, EPS, check_row, interval_text
-from ccanalysis.synth.targets import read_printed
+from ccanalysis.published import read_printed
 from ccanalysis.vocab import CLINIC_COMPARISON
 
 TEXT_CLAIMS_FILE = "text_claims.csv"

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ccanalysis.synth.targets import read_published, read_study_facts
+from ccanalysis.published import read_published, read_study_facts
 from ccanalysis.tables import read
 
 #: The key of a cell in the long tables (docs/ARCHITECTURE.md): a printed cell and its reproduction share it.

@@ -20,7 +20,7 @@ import pandas as pd
 
 from ccanalysis.errors import ValidationError
 from ccanalysis.instrument import Instrument
-from ccanalysis.io import write_csv, write_text
+from ccanalysis.io import UNCALIBRATED_FILE, write_csv, write_text
 from ccanalysis.synth import uncalibrated
 from ccanalysis.synth.numeric import grid_of
 from ccanalysis.vocab import SYNTHETIC_LABEL, URBAN_MAX_RUCA
@@ -30,7 +30,7 @@ FILES = {
     "export": "cc_survey_export.csv",
     "frame": "clinic_frame.csv",
     "meta": "SYNTHETIC.md",
-    "uncalibrated": "uncalibrated_items.csv",
+    "uncalibrated": UNCALIBRATED_FILE,
 }
 
 
@@ -187,25 +187,6 @@ def write(survey: SyntheticSurvey, outdir: str | Path) -> dict[str, Path]:
     paths["meta"] = write_text(outdir / FILES["meta"], _readme(meta, survey.uncalibrated))
     paths["uncalibrated"] = write_csv(survey.uncalibrated, outdir / FILES["uncalibrated"])
     return paths
-
-
-def read_uncalibrated(folder: str | Path) -> pd.DataFrame:
-    """``uncalibrated_items.csv`` of a stand-in written into ``folder`` (no rows if it has none).
-
-    The tables read it in synthetic mode to footnote the rows of items that no printed number
-    calibrates; columns :data:`ccanalysis.synth.uncalibrated.COLUMNS`, text (a column the file
-    lacks is empty; one without ``item`` is an error naming the file).
-    """
-    path = Path(folder) / FILES["uncalibrated"]
-    if not path.exists():
-        return pd.DataFrame(columns=list(uncalibrated.COLUMNS))
-    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-    if "item" not in frame.columns:
-        raise ValidationError(str(path), None, "item", None, "the file has no column 'item'")
-    for col in uncalibrated.COLUMNS:
-        if col not in frame.columns:
-            frame[col] = ""
-    return frame
 
 
 def _readme(meta: dict, flagged: pd.DataFrame) -> str:

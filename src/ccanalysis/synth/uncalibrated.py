@@ -43,13 +43,14 @@ import numpy as np
 import pandas as pd
 
 from ccanalysis.errors import ValidationError
+from ccanalysis.io import UNCALIBRATED_COLUMNS
 from ccanalysis.instrument import Field, Instrument, checkbox_column
 from ccanalysis.synth.numeric import grid_of
 
 #: The columns of ``uncalibrated_items.csv``: the analysis item, its dictionary field, whether it is
 #: answered per ``clinic`` or per ``coordinator``, the distribution drawn from, and where that came
 #: from (``@CC-SYNTH`` or ``uniform (default)``).
-COLUMNS = ("item", "field", "unit", "distribution", "source")
+COLUMNS = UNCALIBRATED_COLUMNS
 DECLARED = "@CC-SYNTH"
 DEFAULT = "uniform (default)"
 #: The field types whose answers are drawn (others are left blank).

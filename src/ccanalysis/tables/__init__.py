@@ -36,7 +36,7 @@ from ccanalysis.instrument import read_dictionary
 from ccanalysis.paths import Paths
 from ccanalysis.spec import Spec, read_spec
 from ccanalysis.stage import Artifacts, Params
-from ccanalysis.synth import read_uncalibrated
+from ccanalysis.io import read_uncalibrated
 from ccanalysis.tables.build import EXTRA_COLUMNS, LONG_COLUMNS
 from ccanalysis.tables.facts import text_facts
 from ccanalysis.tables.layout import format_mean_sd, format_n_pct
@@ -78,7 +78,7 @@ UNCALIBRATED_NOTE = "Synthetic answers not calibrated to a printed number"
 
 def uncalibrated_items(folder: str | Path) -> dict[str, str]:
     """``item -> distribution`` of the synthetic items no printed number calibrates, as the
-    synthesizer listed them in ``folder`` (:func:`ccanalysis.synth.read_uncalibrated`); empty when
+    synthesizer listed them in ``folder`` (:func:`ccanalysis.io.read_uncalibrated`); empty when
     it listed none."""
     frame = read_uncalibrated(folder)
     return dict(zip(frame["item"].str.strip(), frame["distribution"], strict=True))
