@@ -109,7 +109,7 @@ class SpecRow:
         return (self.table, self.item, self.level)
 
     @property
-    def display(self) -> str:
+    def row_label(self) -> str:
         """The row's label with its section header: ``"Communication with CC patients: EMR"``."""
         section = self.section.strip().rstrip(":").strip()
         return f"{section}: {self.label}" if section else self.label

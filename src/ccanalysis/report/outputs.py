@@ -51,9 +51,9 @@ def _item_label(spec: Spec | None, table: str, item: str, level: str = "") -> st
     if level:
         row = next((r for r in rows if r.level == level), None)
         if row is not None:
-            return row.display
+            return row.row_label
     if len(rows) == 1:
-        return rows[0].display
+        return rows[0].row_label
     if rows:
         return rows[0].section.strip().rstrip(":").strip() or rows[0].label
     return item

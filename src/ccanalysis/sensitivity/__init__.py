@@ -220,7 +220,7 @@ def analyze(
         )
         records += std
     results = _sort(frame(records, grp), rows)
-    row_labels = {r.key: r.display for r in rows}
+    row_labels = {r.key: r.row_label for r in rows}
     names = analysis_names(grp.short[grp.comparison], strat.text)
     changed = pair_changes(results)  # once, for the display, the conclusions and the changes
     sentences = conclusions(results, row_labels, notes, grp, strat, changed)
