@@ -16,7 +16,6 @@ under the reference definition (the paper's, or the run's own).
 
 from __future__ import annotations
 
-import html
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -31,8 +30,7 @@ from ccanalysis.classify import (
     compare_definitions,
 )
 from ccanalysis.io import write_csv, write_text
-from ccanalysis.sensitivity.display import _html_table as html_table
-from ccanalysis.sensitivity.display import _md_table as md_table
+from ccanalysis.sensitivity.output import page
 from ccanalysis.spec import Spec
 from ccanalysis.tables.paper import from_spec
 from ccanalysis.vocab import (
@@ -150,33 +148,23 @@ def definition_sensitivity(
     return summary, rows[list(ROW_COLUMNS)]
 
 
-def display(summary: pd.DataFrame) -> pd.DataFrame:
-    """The summary for reading: one row per definition, counts as integers, ids listed."""
-    out = summary.rename(
-        columns={
-            "definition": "Definition",
-            "label": "What makes a clinic integrated",
-            "integrated_sw": "ISW clinics",
-            "medical_nursing": "MN clinics",
-            "unclassified": "Neither",
-            "changed": "Clinics changing class",
-            "rows_differ": "Rows differing (p < 0.05)",
-            "rows_changed": "Rows whose conclusion changes",
-            "changed_rows": "Those rows",
-        }
-    )
-    keep = [
-        "Definition",
-        "What makes a clinic integrated",
-        "ISW clinics",
-        "MN clinics",
-        "Neither",
-        "Clinics changing class",
-        "Rows differing (p < 0.05)",
-        "Rows whose conclusion changes",
-        "Those rows",
-    ]
-    return out[keep]
+#: The summary's columns as the page shows them.
+SUMMARY_COLUMNS = {
+    "definition": "Definition",
+    "label": "What makes a clinic integrated",
+    "integrated_sw": "ISW clinics",
+    "medical_nursing": "MN clinics",
+    "unclassified": "Neither",
+    "changed": "Clinics changing class",
+    "rows_differ": "Rows differing (p < 0.05)",
+    "rows_changed": "Rows whose conclusion changes",
+    "changed_rows": "Those rows",
+}
+
+
+def summary_table(summary: pd.DataFrame) -> pd.DataFrame:
+    """The summary to read: one row per definition, its columns named for a reader."""
+    return summary[list(SUMMARY_COLUMNS)].rename(columns=SUMMARY_COLUMNS)
 
 
 TITLE = "Sensitivity to the care model definition: Tables 3 and 4 under every definition"
@@ -202,22 +190,14 @@ def write(
     definition) and ``definitions.md`` / ``.html`` (the summary to read), atomically; with
     ``synthetic`` the CSVs get a ``synthetic`` column and the documents the label."""
     label = {"synthetic": SYNTHETIC_LABEL} if synthetic else {}
-    tab = display(summary)
-    method = METHOD.format(reference=reference)
-    md = [f"## {TITLE}", md_table(tab), method]
-    page = [f"<h2>{html.escape(TITLE)}</h2>", html_table(tab), f"<p>{html.escape(method)}</p>"]
-    if synthetic:
-        md = [f"**{SYNTHETIC_LABEL}**", *md]
-        page = [
-            f'<p class="synthetic-label"><strong>{html.escape(SYNTHETIC_LABEL)}</strong></p>',
-            *page,
-        ]
-    head = '<!DOCTYPE html>\n<html lang="en">\n<head><meta charset="utf-8"><title>Definitions</title></head>\n<body>'
+    sections = [(TITLE, summary_table(summary), METHOD.format(reference=reference))]
+
+    def text(fmt: str) -> str:
+        return page("Definitions", sections, fmt=fmt, synthetic=synthetic)
+
     return {
         "definitions_csv": write_csv(summary.assign(**label), outdir / "definitions.csv"),
         "definitions_rows_csv": write_csv(rows.assign(**label), outdir / "definitions_rows.csv"),
-        "definitions_md": write_text(outdir / "definitions.md", "\n\n".join(md) + "\n"),
-        "definitions_html": write_text(
-            outdir / "definitions.html", "\n".join([head, *page, "</body>\n</html>"]) + "\n"
-        ),
+        "definitions_md": write_text(outdir / "definitions.md", text("markdown")),
+        "definitions_html": write_text(outdir / "definitions.html", text("html")),
     }

@@ -1,0 +1,369 @@
+"""The stage's outputs: the long results (``tables/sensitivity.csv``), the two comparison tables
+(text cells: crude against clustered, and the standardizations) and the page that shows them
+(``tables/sensitivity.{html,md}``, with its method notes and conclusions).
+
+``tables/sensitivity.csv`` has the columns :data:`COLUMNS`: ``analysis, item, level, estimate,
+ci_low, ci_high, p, unit, method, note`` (differences in percentage points, ``unit`` = ``pp``, or
+in the item's unit), then ``table, label``, the groups' values and answering clinics
+(``value_mn, value_isw, n_mn, n_isw``; ``value_<group>``, ``n_<group>`` of another grouping:
+:func:`columns`), the clusters, the exchangeable ``rho`` and the bootstrap replicates. The
+results frame adds ``p_bound``: the p is the bootstrap's bound 1/B, shown as ``<1/B``.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from ccanalysis.io import write_csv, write_text
+from ccanalysis.printing import format_p
+from ccanalysis.sensitivity.analyses import ANALYSIS_NAMES
+from ccanalysis.sensitivity.inputs import CARE_MODEL_GROUPS, Groups
+from ccanalysis.sensitivity.verdicts import KEY, fmt_diff
+from ccanalysis.vocab import SYNTHETIC_LABEL
+
+_SLOTS = ("value_ref", "value_cmp", "n_ref", "n_cmp")
+_RECORD_COLUMNS = (
+    *("analysis", "item", "level", "estimate", "ci_low", "ci_high", "p", "unit", "method"),
+    *("note", "table", "label", *_SLOTS, "clusters", "rho", "replicates"),
+)
+P_BOUND = "p_bound"
+_FLOATS = ("estimate", "ci_low", "ci_high", "p", "value_ref", "value_cmp", "rho")
+_INTS = ("n_ref", "n_cmp", "clusters", "replicates")
+
+
+def columns(groups: Groups = CARE_MODEL_GROUPS) -> tuple[str, ...]:
+    """The output's columns for the compared ``groups`` (:data:`COLUMNS` for the care models)."""
+    return tuple(groups.columns.get(c, c) for c in _RECORD_COLUMNS)
+
+
+#: The columns of ``tables/sensitivity.csv`` (the care models' comparison).
+COLUMNS: tuple[str, ...] = columns()
+
+
+def frame(
+    records: Sequence[Mapping[str, object]], groups: Groups = CARE_MODEL_GROUPS
+) -> pd.DataFrame:
+    """The typed results frame (:func:`columns`, then ``p_bound``) from the analyses' records."""
+    out = pd.DataFrame.from_records(list(records), columns=[*_RECORD_COLUMNS, P_BOUND])
+    out[P_BOUND] = out[P_BOUND].eq(True)  # only bootstrap records carry it
+    for c in _FLOATS:
+        out[c] = pd.to_numeric(out[c], errors="coerce").astype(float)
+    for c in _INTS:
+        out[c] = pd.to_numeric(out[c], errors="coerce").astype("Int64")
+    for c in ("analysis", "item", "level", "unit", "method", "note", "table", "label"):
+        out[c] = out[c].astype("object").where(out[c].notna(), "").astype(str)
+    return out.rename(columns=groups.columns)
+
+
+def csv_frame(
+    results: pd.DataFrame, *, groups: Groups = CARE_MODEL_GROUPS, synthetic: bool = False
+) -> pd.DataFrame:
+    """The CSV's text cells: floats as ``repr`` (round-trip exact), NaN as an empty cell."""
+    g = groups.columns
+    out = results[list(columns(groups))].copy()
+    for c in (g.get(c, c) for c in _FLOATS):
+        out[c] = ["" if not math.isfinite(v) else repr(float(v)) for v in out[c].tolist()]
+    for c in (g.get(c, c) for c in _INTS):
+        out[c] = ["" if v is pd.NA else str(int(v)) for v in out[c].tolist()]
+    return out.assign(synthetic=SYNTHETIC_LABEL) if synthetic else out
+
+
+def _p_text(r: Mapping) -> str:
+    if not math.isfinite(r["p"]):
+        return ""
+    return f"<{1 / int(r['replicates']):g}" if r[P_BOUND] else format_p(r["p"])
+
+
+def _value(unit: str, v: float) -> str:
+    if not math.isfinite(v):
+        return "NA"
+    return f"{v:.1f}%" if unit == "pp" else (f"{v:.1f}" if abs(v) >= 1 else f"{v:.2f}")
+
+
+def _diff(r: Mapping) -> str:
+    return fmt_diff(r["unit"], r["estimate"], r["ci_low"], r["ci_high"])
+
+
+def comparison_tables(
+    results: pd.DataFrame,
+    labels: Mapping[tuple[str, str, str], str],
+    changes: pd.DataFrame,
+    groups: Groups = CARE_MODEL_GROUPS,
+    names: Mapping[str, tuple[str, str]] = ANALYSIS_NAMES,
+) -> dict[str, pd.DataFrame]:
+    """The two tables to read (all cells text): ``clustering`` (crude, clustered, exchangeable,
+    coordinator, those present; ``Changes``: crude -> clustered) and ``standardization``
+    (``Conclusion changes``: clustered -> standardized); ``changes``: :func:`.verdicts.changes`."""
+    g, r_, c_ = groups.columns, groups.short[groups.reference], groups.short[groups.comparison]
+    by = {
+        a: {tuple(k): row for k, row in sub.set_index(KEY, drop=False).iterrows()}
+        for a, sub in results.groupby("analysis", sort=False)
+    }
+    keys = list(dict.fromkeys(zip(*(results[c] for c in KEY), strict=True)))
+    changed = {
+        (c, tuple(k)) for c, *k in changes.loc[changes["changed"], ["comparison", *KEY]].to_numpy()
+    }
+    clu = [
+        a
+        for a in (
+            "unadjusted",
+            "gee_care_system",
+            "gee_care_system_exchangeable",
+            "gee_coordinator",
+        )
+        if a in by
+    ]
+    std = [a for a in ("standardized_isw", "standardized_total") if a in by]
+    out = {}
+    for part, analyses in (("clustering", clu), ("standardization", std)):
+        recs = []
+        for key in (k for k in keys if analyses and k in by[analyses[0]]):
+            base = by[analyses[0]][key]
+            unit = base["unit"]
+            rec = {
+                "Table": key[0].replace("table", ""),
+                "Item": labels.get(key) or f"{key[1]} {key[2]}".strip(),
+                "Unit": unit,
+            }
+            if part == "clustering":
+                rec |= {
+                    r_: _value(unit, base[g["value_ref"]]),
+                    c_: _value(unit, base[g["value_cmp"]]),
+                }
+            notes = []
+            for a in analyses:
+                name, r = names[a][0], by[a].get(key)
+                if part == "standardization":
+                    rec[f"{r_} {name.lower()}"] = _value(unit, r[g["value_ref"]])
+                    if a == "standardized_total":
+                        rec[f"{c_} {name.lower()}"] = _value(unit, r[g["value_cmp"]])
+                rec[f"{name} difference (95% CI)"] = _diff(r) if r is not None else ""
+                rec[f"{name} p"] = _p_text(r) if r is not None else ""
+                if a == "gee_care_system":
+                    rec["K"] = "" if r is None or r["clusters"] is pd.NA else str(r["clusters"])
+                if a == "gee_care_system_exchangeable":
+                    rho = math.nan if r is None else r["rho"]
+                    rec["rho"] = f"{rho:.2f}" if math.isfinite(rho) else "indep."
+                if r is not None and r["note"]:
+                    notes.append(f"{name}: {r['note']}")
+            if part == "clustering" and "gee_care_system" in by and "unadjusted" in by:
+                rec["Changes"] = "yes" if ("unadjusted -> gee_care_system", key) in changed else ""
+            if part == "standardization":
+                rec["Conclusion changes"] = ", ".join(
+                    {"standardized_isw": c_, "standardized_total": "total"}[a]
+                    for a in analyses
+                    if (f"gee_care_system -> {a}", key) in changed
+                )
+            recs.append(rec | {"Note": "; ".join(notes)})
+        if analyses:
+            out[part] = pd.DataFrame(recs)
+    return out
+
+
+def html_table(tab: pd.DataFrame) -> str:
+    """A plain ``<table>`` of text cells (no index, no classes: the pages' own style)."""
+    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in tab.columns)
+    body = "\n".join(
+        "<tr>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in row) + "</tr>"
+        for row in tab.itertuples(index=False)
+    )
+    return f"<table>\n<thead><tr>{head}</tr></thead>\n<tbody>\n{body}\n</tbody>\n</table>"
+
+
+def md_table(tab: pd.DataFrame) -> str:
+    """A pipe table of text cells (``|`` escaped)."""
+
+    def line(cells: Sequence[object]) -> str:
+        return (
+            "| " + " | ".join(str(v).replace("|", "\\|").replace("\n", " ") for v in cells) + " |"
+        )
+
+    rows = [line(list(row)) for row in tab.itertuples(index=False)]
+    return "\n".join(
+        [line(list(tab.columns)), "|" + "|".join("---" for _ in tab.columns) + "|", *rows]
+    )
+
+
+def page(
+    title: str,
+    sections: Sequence[tuple[str, pd.DataFrame, str]],
+    *,
+    fmt: str,
+    synthetic: bool = False,
+    conclusions: Sequence[str] = (),
+    footer: bool = False,
+) -> str:
+    """An HTML or Markdown page: per section a heading, the table and its method note, then the
+    ``conclusions`` as a list; ``synthetic``: the label on top (and at the end with ``footer``)."""
+    label = synthetic and SYNTHETIC_LABEL
+    if fmt == "markdown":
+        parts = [f"**{label}**"] if label else []
+        for heading, tab, note in sections:
+            parts += [f"## {heading}", md_table(tab), note]
+        if conclusions:
+            parts.append("## Conclusions\n\n" + "\n".join(f"- {s}" for s in conclusions))
+        parts += [f"*{label}*"] if label and footer else []
+        return "\n\n".join(parts) + "\n"
+    if fmt != "html":
+        raise ValueError("fmt must be 'html' or 'markdown'")
+    e = html.escape
+    parts = [
+        f'<!DOCTYPE html>\n<html lang="en">\n<head><meta charset="utf-8"><title>{e(title)}'
+        "</title></head>\n<body>"
+    ]
+    parts += [f'<p class="synthetic-label"><strong>{e(label)}</strong></p>'] if label else []
+    for heading, tab, note in sections:
+        parts += [f"<h2>{e(heading)}</h2>", html_table(tab), f"<p>{e(note)}</p>"]
+    if conclusions:
+        items = "\n".join(f"<li>{e(s)}</li>" for s in conclusions)
+        parts.append(f"<h2>Conclusions</h2>\n<ul>\n{items}\n</ul>")
+    parts += [f"<p><em>{e(label)}</em></p>"] if label and footer else []
+    return "\n".join([*parts, "</body>\n</html>"]) + "\n"
+
+
+#: The headings and method notes of the stage's page (the care models' comparison).
+TITLES = {
+    "clustering": "Sensitivity analysis: care model differences (isw - mn) with clinics taken as "
+    "independent and clustered by care system",
+    "standardization": "Sensitivity analysis: care model differences (isw - mn) after direct "
+    "standardization by rurality x care-system size",
+}
+METHODS = {
+    "clustering": "Differences are integrated social worker (ISW) minus medical/nursing (MN) "
+    "clinics, in percentage points (shares among clinics answering) or in the item's unit "
+    "(means). Crude: clinics taken as independent; Newcombe's hybrid score interval (shares) or "
+    "Student's t interval (means), p inverting the interval (shares) or Student's t test "
+    "(means). Clustered: GEE with an independence working correlation, clustered by care system "
+    "(same estimate as the crude difference), robust SE with the Mancl-DeRouen small-sample "
+    "correction, t reference with K - 2 degrees of freedom (K care systems with answers; 2 mean "
+    "parameters). Exchangeable: GEE with an exchangeable working correlation within care systems "
+    "(rho), which weights a system's clinics less the larger the system: a cluster-weighted "
+    "difference, not the crude one; same SE and reference. 'Changes': the sign-and-significance "
+    "of the clustered difference differs from the crude one.",
+    "standardization": "Direct standardization by rurality (RUCA 1-3 urban) x care-system size "
+    "(1-2, 3-9, >9 clinics): 'Std. to ISW' reweights the MN clinics to the ISW clinics' strata, "
+    "'Std. to total' both models to all clinics'. 95% CI: cluster bootstrap by care system "
+    "(whole systems resampled with their clinics), percentile interval; p is its inversion (2 x "
+    "the smaller share of replicates on either side of 0; '<1/B' when no replicate crosses 0). "
+    "'Conclusion changes': the sign-and-significance differs from the clustered crude difference "
+    "(first table).",
+}
+_SAYS = {
+    "higher": "significantly higher in integrated social worker clinics",
+    "lower": "significantly lower in integrated social worker clinics",
+    "no difference": "no significant difference",
+}
+
+
+def conclusions(
+    results: pd.DataFrame,
+    changes: pd.DataFrame,
+    labels: Mapping[tuple[str, str, str], str],
+    notes: Sequence[str] = (),
+) -> list[str]:
+    """The page's conclusions (the care models' comparison): per pair of analyses, how many rows
+    change verdict and each of them (``labels``: the rows' labels), then the ``notes``."""
+    res = results.set_index(["analysis", *KEY])
+    out: list[str] = []
+
+    def rows(pair: str, words: tuple[str, str]) -> tuple[pd.DataFrame, list[str]]:
+        ch, (a, b) = changes[changes["comparison"] == pair], pair.split(" -> ")
+        texts = []
+        for r in ch[ch["changed"]].itertuples(index=False):
+            ra, rb = res.loc[(a, r.table, r.item, r.level)], res.loc[(b, r.table, r.item, r.level)]
+            name = f"{labels.get((r.table, r.item, r.level), r.item)} ({r.item}{'=' + r.level if r.level else ''})"
+            texts.append(
+                f"{name}: {words[0]} {_diff(ra)}, {_SAYS[r.before]}; {words[1]} {_diff(rb)}, "
+                f"{_SAYS[r.after]}."
+            )
+        return ch, texts
+
+    if (changes["comparison"] == "unadjusted -> gee_care_system").any():
+        ch, texts = rows("unadjusted -> gee_care_system", ("crude", "clustered"))
+        sig = ch["before"].isin(["higher", "lower"])
+        kept = int((sig & (ch["before"] == ch["after"])).sum())
+        new = int(((ch["before"] == "no difference") & ch["after"].isin(["higher", "lower"])).sum())
+        method = "; ".join(
+            pd.unique(results.loc[results["analysis"] == "gee_care_system", "method"])
+        )
+        out.append(
+            f"With clinics clustered by care system ({method}), {kept} of the {int(sig.sum())} "
+            "differences significant with clinics taken as independent (Newcombe or t interval) "
+            "remain significant"
+            + (f", and {new} not significant before become significant." if new else ".")
+        )
+        out += texts
+    for t, whose in (("isw", "the integrated clinics'"), ("total", "all clinics'")):
+        pair = f"gee_care_system -> standardized_{t}"
+        if not (changes["comparison"] == pair).any():
+            continue
+        ch, texts = rows(pair, ("clustered", f"standardized to the {t} strata"))
+        reps = results.loc[results["analysis"] == f"standardized_{t}", "replicates"].dropna()
+        b = f"{reps.min():,}" + (f" to {reps.max():,}" if reps.min() != reps.max() else "")
+        out.append(
+            f"Standardized to {whose} distribution of rurality x care-system size (cluster "
+            f"bootstrap by care system, percentile interval, {b} replicates), the conclusion "
+            "(sign and significance of the isw - mn difference) changes for "
+            f"{int(ch['changed'].sum())} of {len(ch)} rows of Tables 3 and 4 against the "
+            "clustered crude comparison."
+        )
+        out += texts
+    if "gee_care_system_exchangeable" in res.index:
+        ex = res.loc["gee_care_system_exchangeable"]
+        fell = ex["method"].str.contains("fell back", regex=False)
+        n_exch = int(ex["method"].str.startswith("GEE, exchangeable").sum())
+        rho = ex["rho"].dropna()
+        text = (
+            "The secondary analysis with an exchangeable working correlation within care systems "
+            "estimates a cluster-weighted difference, not the crude one: it was fitted with the "
+            f"exchangeable correlation for {n_exch} of {len(ex)} rows"
+            + (f" (rho {rho.min():.2f} to {rho.max():.2f})" if len(rho) else "")
+        )
+        if fell.any():
+            outside = int(ex.loc[fell, "note"].str.contains("outside its valid range").sum())
+            reasons = [f"{outside} with rho outside its valid range"] if outside else []
+            if int(fell.sum()) - outside:
+                other = int(fell.sum()) - outside
+                reasons.append(f"{other} without convergence or without clusters of two")
+            text += f"; {int(fell.sum())} fell back to independence ({', '.join(reasons)})"
+        ch = changes[changes["comparison"] == "gee_care_system -> gee_care_system_exchangeable"]
+        out.append(
+            f"{text}. Its conclusion differs from the primary clustered analysis for "
+            f"{int(ch['changed'].sum())} rows."
+        )
+    return out + list(notes)
+
+
+def write(
+    results: pd.DataFrame,
+    outdir: str | Path,
+    tables: Mapping[str, pd.DataFrame],
+    conclusions: Sequence[str],
+    *,
+    synthetic: bool = False,
+) -> dict[str, Path]:
+    """Write ``sensitivity.csv`` (the care models' results; with ``synthetic`` a ``synthetic``
+    column holds the label), ``sensitivity.html`` and ``sensitivity.md`` atomically."""
+    outdir = Path(outdir)
+    sections = [(TITLES[k], tables[k], METHODS[k]) for k in TITLES if k in tables]
+
+    def text(fmt: str) -> str:
+        return page(
+            "Sensitivity analyses",
+            sections,
+            fmt=fmt,
+            synthetic=synthetic,
+            conclusions=conclusions,
+            footer=True,
+        )
+
+    return {
+        "csv": write_csv(csv_frame(results, synthetic=synthetic), outdir / "sensitivity.csv"),
+        "html": write_text(outdir / "sensitivity.html", text("html")),
+        "markdown": write_text(outdir / "sensitivity.md", text("markdown")),
+    }
