@@ -459,7 +459,7 @@ def test_standardization_removes_confounding(clinics: pd.DataFrame) -> None:
     assert un["ci_low"] > 0  # isw clinics are more urban and in larger systems
     assert abs(st["estimate"]) < abs(un["estimate"]) / 2
     assert st["ci_low"] < 0 < st["ci_high"]
-    ch = sens.changes(res, ("unadjusted", "standardized_isw"))
+    ch = sens.changes(res, [("unadjusted", "standardized_isw")])
     assert ch.set_index("item").loc["resource_chw", "changed"]
 
 
@@ -666,7 +666,6 @@ def test_coordinators_are_reported_only_when_they_cross_care_systems(clinics: pd
         "Coordinators are nested in care systems (none of the 213 works in two)" in n
         for n in nested.notes
     )
-    assert nested.notes[-1] in nested.conclusions
     crossing = clinics.copy()
     crossing.loc[crossing.index[:3], "coordinator_id"] = crossing["coordinator_id"].iloc[-1]
     out = sens.analyze(crossing, spec, targets=(), exchangeable=False)
@@ -674,7 +673,6 @@ def test_coordinators_are_reported_only_when_they_cross_care_systems(clinics: pd
     assert (
         len(coord) == len(spec) and coord["method"].str.contains("clustered by coordinator").all()
     )
-    assert coord["note"].str.contains("1 coordinators work in more than one care system").all()
     assert (coord["clusters"] > 150).all()
     n_coord = crossing["coordinator_id"].nunique()
     assert sens.coordinator_crossing(inputs.prepare(crossing, spec)) == (1, n_coord)
@@ -808,7 +806,7 @@ def test_by_urban_standardizes_by_system_size_only() -> None:
         "Standardized by care-system size only: the grouping (urban) is one of the stratifying "
         "variables and is never stratified on."
     ) in u.notes
-    # the groups' names and labels: in the display tables and the conclusions
+    # the groups' names and labels: in the comparison tables and the legends
     assert u.groups.compare == ("True", "False") and u.groups.labels["True"] == "Urban"
     assert {"Rural", "Urban", "Rural std. to urban"} <= set(u.tables["clustering"].columns) | set(
         u.tables["standardization"].columns
@@ -817,7 +815,6 @@ def test_by_urban_standardizes_by_system_size_only() -> None:
         "Std. to Urban",
         "Standardized to the Urban clinics' system size (cluster bootstrap)",
     )
-    assert any("the Urban clinics' distribution of care-system size" in c for c in u.conclusions)
 
 
 def test_by_system_size_standardizes_by_rurality_only() -> None:
@@ -845,7 +842,7 @@ def test_by_leaves_out_missing_values_and_default_is_the_care_models() -> None:
     default = sens.analyze(HAND, TINY_SPEC, n_boot=50)
     by_group = sens.analyze(HAND, TINY_SPEC, n_boot=50, by="group")
     pd.testing.assert_frame_equal(default.results, by_group.results)
-    assert default.conclusions == by_group.conclusions
+    pd.testing.assert_frame_equal(default.tables["clustering"], by_group.tables["clustering"])
     assert list(default.results.columns) == [*sens.COLUMNS, "p_bound"]
     # bad groupings
     with pytest.raises(ValueError, match="both an analysed item and the column to group by"):
@@ -866,7 +863,7 @@ def test_by_leaves_out_missing_values_and_default_is_the_care_models() -> None:
 
 
 def test_conclusions_follow_the_rows(result: sens.Sensitivity) -> None:
-    sentences = result.conclusions
+    sentences = sens.conclusions(result.results, result.changes, result.labels, result.notes)
     assert sentences[0].startswith(
         "With clinics clustered by care system (GEE, independence working correlation"
     )
@@ -880,7 +877,7 @@ def test_conclusions_follow_the_rows(result: sens.Sensitivity) -> None:
     assert any(
         "The secondary analysis with an exchangeable working correlation" in s for s in sentences
     )
-    assert sens.conclusions(result.results, result.labels, result.notes) == sentences
+    assert sentences[-len(result.notes) :] == result.notes
 
 
 def test_conclusions_say_what_the_rows_used() -> None:
@@ -914,7 +911,8 @@ def test_conclusions_say_what_the_rows_used() -> None:
             "note": "exchangeable working correlation outside its valid range (rho 1.2)",
         },
     ]
-    text = sens.conclusions(sens.display.frame(recs))
+    res = sens.output.frame(recs)
+    text = sens.conclusions(res, sens.changes(res), {})
     assert text == [
         "The secondary analysis with an exchangeable working correlation within care systems "
         "estimates a cluster-weighted difference, not the crude one: it was fitted with the "
@@ -934,50 +932,6 @@ def _project(tmp: Path, clinics: pd.DataFrame) -> Paths:
 def stage(clinics: pd.DataFrame, tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
     paths = _project(tmp_path_factory.mktemp("project"), clinics)
     return paths, sens.run(paths, Params(seed=11), n_boot=400)
-
-
-def test_run_by_another_grouping_writes_its_groups_titles(
-    clinics: pd.DataFrame, tmp_path: Path
-) -> None:
-    paths = _project(tmp_path, clinics)
-    art = sens.run(
-        paths, Params(seed=11), by="urban", labels=URBAN_LABELS, n_boot=50, exchangeable=False
-    )
-    md = Path(art["markdown"]).read_text(encoding="utf-8")
-    page = Path(art["html"]).read_text(encoding="utf-8")
-    clu = (
-        "Sensitivity analysis: differences (Urban - Rural) with clinics taken as independent "
-        "and clustered by care system"
-    )
-    std = "Sensitivity analysis: differences (Urban - Rural) after direct standardization by "
-    assert f"## {clu}" in md and f"<h2>{clu}</h2>" in page
-    assert f"## {std}care-system size" in md
-    assert "Differences are Urban minus Rural clinics" in md
-    assert "care model" not in md and "integrated social worker" not in md
-    csv = pd.read_csv(art["csv"], keep_default_na=False, dtype=str)
-    assert list(csv.columns[12:16]) == ["value_False", "value_True", "n_False", "n_True"]
-
-
-def test_the_care_models_wording_is_their_groups(result: sens.Sensitivity) -> None:
-    """The study's words come from the fields of CARE_MODEL_GROUPS, through the general path."""
-    g = sens.CARE_MODEL_GROUPS
-    assert (g.kind, g.word, g.topic) == ("care model", "model", "care model differences")
-    assert (g.id("isw"), g.id("mn")) == ("isw", "mn")
-    assert g.description("isw") == "integrated social worker (ISW)"
-    assert g.clinics("mn") == "medical/nursing clinics"
-    assert g.strata_of("isw") == "integrated clinics"
-    h = sens.texts()
-    assert h["title_clu"].startswith("Sensitivity analysis: care model differences (isw - mn)")
-    assert h["method_clu"].startswith(
-        "Differences are integrated social worker (ISW) minus medical/nursing (MN) clinics"
-    )
-    assert any("standardized to the isw strata" in c for c in result.conclusions)
-    assert any(
-        c.startswith(
-            "Standardized to the integrated clinics' distribution of rurality x care-system size"
-        )
-        for c in result.conclusions
-    )
 
 
 def test_run_writes_the_interface(stage) -> None:  # noqa: ANN001
@@ -1011,21 +965,18 @@ def test_run_writes_the_interface(stage) -> None:  # noqa: ANN001
     assert Path(art["html"]).read_text(encoding="utf-8").count("<table>") == 2
     md = Path(art["markdown"]).read_text(encoding="utf-8")
     assert sum(line.startswith("|---|") for line in md.splitlines()) == 2
-    assert {"results", "clustering", "standardization", "changes", "conclusions", "notes"} <= set(
+    assert {"results", "clustering", "standardization", "changes", "conclusions"} <= set(
         art.results
     )
 
 
-def test_written_files_are_what_render_gives(stage, tmp_path: Path) -> None:  # noqa: ANN001
+def test_written_files_are_what_write_gives(stage, tmp_path: Path) -> None:  # noqa: ANN001
     _, art = stage
     res, sentences = art.results["results"], art.results["conclusions"]
     tabs = {
         "clustering": art.results["clustering"],
         "standardization": art.results["standardization"],
     }
-    for fmt in ("html", "markdown"):
-        text = sens.render(tabs, sentences, fmt=fmt, synthetic=True)
-        assert Path(art[fmt]).read_text(encoding="utf-8") == text
     paths = sens.write(res, tmp_path, tabs, sentences, synthetic=True)
     for k in ("csv", "html", "markdown"):
         assert Path(paths[k]).read_bytes() == Path(art[k]).read_bytes()
@@ -1068,10 +1019,14 @@ def test_a_bound_p_is_flagged_whatever_b(clinics: pd.DataFrame) -> None:
     assert not shown.drop(labels).str.startswith("<0.02").any()
 
 
-def test_display_tables_with_some_analyses_only(result: sens.Sensitivity) -> None:
+def _tables(res: pd.DataFrame, labels: dict | None = None) -> dict[str, pd.DataFrame]:
+    return sens.comparison_tables(res, labels or {}, sens.changes(res))
+
+
+def test_comparison_tables_with_some_analyses_only(result: sens.Sensitivity) -> None:
     res = result.results
-    full = sens.display_tables(res, result.labels)
-    std_only = sens.display_tables(
+    full = _tables(res, result.labels)
+    std_only = _tables(
         res[res["analysis"].isin(["gee_care_system", "standardized_total"])], result.labels
     )
     frame = std_only["standardization"]
@@ -1081,17 +1036,18 @@ def test_display_tables_with_some_analyses_only(result: sens.Sensitivity) -> Non
         == full["standardization"]["Std. to total difference (95% CI)"]
     ).all()
     assert frame["Conclusion changes"].isin(["", "total"]).all()
-    clu = sens.display_tables(res[res["analysis"].isin(["unadjusted", "gee_care_system"])])
+    clu = _tables(res[res["analysis"].isin(["unadjusted", "gee_care_system"])])
     assert list(clu) == ["clustering"]
     assert "Exchangeable difference (95% CI)" not in clu["clustering"].columns
     assert clu["clustering"]["Changes"].isin(["", "yes"]).all()
 
 
-def test_render_without_synthetic_label(result: sens.Sensitivity) -> None:
-    text = sens.render(result.tables, result.conclusions, fmt="markdown", synthetic=False)
-    assert SYNTHETIC_LABEL not in text
+def test_page_without_synthetic_label(result: sens.Sensitivity) -> None:
+    sections = [("Title", result.tables["clustering"], "Method.")]
+    text = sens.output.page("Sensitivity", sections, fmt="markdown", synthetic=False)
+    assert SYNTHETIC_LABEL not in text and text.startswith("## Title\n\n| Table | Item |")
     with pytest.raises(ValueError):
-        sens.render(result.tables, result.conclusions, fmt="latex")
+        sens.output.page("Sensitivity", sections, fmt="latex")
 
 
 def test_analysis_rows_from_a_spec_a_frame_or_typed_rows() -> None:
@@ -1104,7 +1060,7 @@ def test_analysis_rows_from_a_spec_a_frame_or_typed_rows() -> None:
 
 
 def test_the_csv_finds_the_group_columns_by_the_groups_not_by_position() -> None:
-    from ccanalysis.sensitivity.display import csv_frame
+    from ccanalysis.sensitivity.output import csv_frame
 
     u = sens.analyze(urban_frame(), TINY_SPEC, by="urban", n_boot=20, min_stratum=1)
     csv = csv_frame(u.results, groups=u.groups)
@@ -1116,7 +1072,7 @@ def test_the_csv_finds_the_group_columns_by_the_groups_not_by_position() -> None
     # the results' columns in another order: the same CSV
     moved = u.results[[c for c in u.results.columns if c != "label"] + ["label"]]
     pd.testing.assert_frame_equal(csv_frame(moved, groups=u.groups), csv)
-    tabs = sens.display_tables(moved, u.labels, u.groups, u.names)
+    tabs = sens.comparison_tables(moved, u.labels, u.changes, u.groups, u.names)
     pd.testing.assert_frame_equal(tabs["clustering"], u.tables["clustering"])
 
 
@@ -1133,6 +1089,7 @@ def test_analysis_is_byte_reproducible(clinics: pd.DataFrame, tmp_path: Path) ->
     outs = []
     for name in ("a", "b"):
         res = sens.analyze(clinics, small, seed=3, n_boot=100)
-        outs.append(sens.write(res.results, tmp_path / name, res.tables, res.conclusions))
+        said = sens.conclusions(res.results, res.changes, res.labels, res.notes)
+        outs.append(sens.write(res.results, tmp_path / name, res.tables, said))
     for k in ("csv", "html", "markdown"):
         assert Path(outs[0][k]).read_bytes() == Path(outs[1][k]).read_bytes()

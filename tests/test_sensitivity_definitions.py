@@ -2,7 +2,8 @@
 
 A constructed frame of 20 clinics: 8 meet all four criteria (integrated by the paper's definition),
 6 have a social worker on the team and nothing else (medical/nursing by the paper's, integrated
-by ``sw_on_team``), 6 none. Reference p-values from R 4.2.2's ``fisher.test``:
+by ``sw_on_team``), 6 none. Reference p-values from R's ``fisher.test``, computed by
+``tests/reference/sensitivity_definitions.R`` (R 4.2):
 
     fisher.test(matrix(c(8, 0, 6, 6), 2))$p.value    # 0.0418988648090815
     fisher.test(matrix(c(14, 0, 0, 6), 2))$p.value   # 2.57997936016511e-05
@@ -28,7 +29,12 @@ from ccanalysis import spec as spec_mod
 from ccanalysis.classify import DEFINITIONS, classify_clinics
 from ccanalysis.instrument import read_dictionary
 from ccanalysis.paths import Paths
-from ccanalysis.sensitivity.definitions import conclusion, definition_sensitivity, display, write
+from ccanalysis.sensitivity.definitions import (
+    conclusion,
+    definition_sensitivity,
+    summary_table,
+    write,
+)
 from ccanalysis.tables.paper import from_spec
 from ccanalysis.vocab import CRITERIA
 
@@ -195,5 +201,5 @@ def test_written_files_carry_the_label_and_the_reference(tmp_path) -> None:  # n
     md = (tmp_path / "definitions.md").read_text(encoding="utf-8")
     assert md.startswith("**SYNTHETIC DATA")
     assert "reference definition (paper)" in md
-    assert list(display(summary)["Definition"]) == list(DEFINITIONS)
+    assert list(summary_table(summary)["Definition"]) == list(DEFINITIONS)
     assert set(pd.read_csv(tmp_path / "definitions_rows.csv")["synthetic"].str[:9]) == {"SYNTHETIC"}

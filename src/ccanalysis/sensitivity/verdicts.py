@@ -11,6 +11,7 @@ the working correlation (independence -> exchangeable).
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
@@ -35,13 +36,15 @@ def verdicts(results: pd.DataFrame) -> pd.Series:
     )
 
 
-def changes(results: pd.DataFrame) -> pd.DataFrame:
-    """Per pair of :data:`PAIRS` present and row in both analyses: ``comparison`` (``a -> b``),
+def changes(
+    results: pd.DataFrame, pairs: Sequence[tuple[str, str]] = PAIRS
+) -> pd.DataFrame:
+    """Per pair (default :data:`PAIRS`) present and row in both analyses: ``comparison`` (``a -> b``),
     the verdicts ``before`` and ``after``, and ``changed`` (they differ; a row not estimable in
     either is never a change)."""
     v = results[["analysis", *KEY]].assign(verdict=verdicts(results))
     parts = []
-    for a, b in PAIRS:
+    for a, b in pairs:
         before = v[v["analysis"] == a].drop(columns="analysis")
         after = v[v["analysis"] == b].drop(columns="analysis")
         both = before.merge(after, on=KEY, suffixes=("_a", "_b"))
