@@ -25,7 +25,6 @@ from ccanalysis.sensitivity.clustering import clustered, coordinator_crossing
 from ccanalysis.sensitivity.crude import unadjusted
 from ccanalysis.sensitivity.inputs import (
     CARE_MODEL_GROUPS,
-    STRATA,
     TABLES,
     Groups,
     analysis_rows,
@@ -49,38 +48,16 @@ from ccanalysis.sensitivity.standardization import (
     standardize,
     stratification,
 )
-from ccanalysis.sensitivity.verdicts import changed_rows, changes, verdicts
+from ccanalysis.sensitivity.verdicts import changed_rows, changes
 from ccanalysis.spec import Spec, SpecRow, read_spec
 from ccanalysis.stage import Artifacts, Params
 from ccanalysis.vocab import CRITERIA, DEFAULT_SEED
 
-__all__ = [
-    "ANALYSES",
-    "ANALYSIS_NAMES",
-    "CARE_MODEL_GROUPS",
-    "COLUMNS",
-    "N_BOOT",
-    "STRATA",
-    "Groups",
-    "Sensitivity",
-    "analysis_rows",
-    "analyze",
-    "cell_sums",
-    "changed_rows",
-    "changes",
-    "clustered",
-    "collect",
-    "columns",
-    "comparison_tables",
-    "conclusions",
-    "coordinator_crossing",
-    "prepare",
-    "run",
-    "standardize",
-    "unadjusted",
-    "verdicts",
-    "write",
-]
+# the public calls, in the order of the stage (and of the notebook), then the rest
+__all__ = ["analysis_rows", "prepare", "cell_sums", "unadjusted", "clustered", "standardize"]
+__all__ += ["collect", "changes", "changed_rows", "comparison_tables", "conclusions", "write"]
+__all__ += ["definitions", "run", "analyze", "Sensitivity", "coordinator_crossing"]
+__all__ += ["COLUMNS", "columns"]
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""The analyses of the sensitivity table: their ids in display order, and how they are named.
+"""The analyses of the sensitivity table: their ids in table order, and how they are named.
 
 One place for the names, so that the display tables, the conclusions and the differences figure
 call an analysis the same thing. The standardizations name the compared group and the strata:

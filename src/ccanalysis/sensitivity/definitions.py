@@ -31,6 +31,7 @@ from ccanalysis.classify import (
 )
 from ccanalysis.io import write_csv, write_text
 from ccanalysis.sensitivity.output import page
+from ccanalysis.sensitivity.verdicts import KEY
 from ccanalysis.spec import Spec
 from ccanalysis.tables.paper import from_spec
 from ccanalysis.vocab import (
@@ -44,18 +45,7 @@ from ccanalysis.vocab import (
 TABLES: tuple[str, ...] = ("table3", "table4")
 ALPHA = 0.05
 #: Columns of the per-row table.
-ROW_COLUMNS: tuple[str, ...] = (
-    "definition",
-    "table",
-    "item",
-    "level",
-    "n_mn",
-    "n_isw",
-    "estimate",
-    "p",
-    "conclusion",
-    "changed",
-)
+ROW_COLUMNS = ("definition", *KEY, "n_mn", "n_isw", "estimate", "p", "conclusion", "changed")
 
 
 def conclusion(p: float, estimate: float, alpha: float = ALPHA) -> str:

@@ -176,26 +176,22 @@ def grouping_of(
     return codes, Groups(*pair, MappingProxyType(labels_of), MappingProxyType(short), **left_out)
 
 
+def _column(clinics: pd.DataFrame, name: str) -> pd.Series:
+    if name not in clinics.columns:
+        raise KeyError(f"the clinic frame lacks {name!r} (derived by ccanalysis.clean)")
+    return clinics[name].astype("object")
+
+
 def _urban_state(clinics: pd.DataFrame) -> NDArray[np.int64]:
     """0 urban, 1 rural, 2 unknown."""
-    if "urban" not in clinics.columns:
-        raise KeyError("the clinic frame lacks 'urban' (derived by ccanalysis.clean)")
-    u = clinics["urban"].astype("object")
-    return np.array([2 if pd.isna(v) else (0 if bool(v) else 1) for v in u], dtype=np.int64)
+    u = _column(clinics, "urban")
+    return np.select([u.isna(), u.fillna(False).astype(bool)], [2, 0], 1).astype(np.int64)
 
 
 def _size_class(clinics: pd.DataFrame) -> NDArray[np.int64]:
     """0 small, 1 medium, 2 large, -1 unknown."""
-    if "system_size" not in clinics.columns:
-        raise KeyError("the clinic frame lacks 'system_size' (derived by ccanalysis.clean)")
-    index = {name: i for i, name in enumerate(SYSTEM_SIZES)}
-    return np.array([index.get(v, -1) for v in clinics["system_size"].astype("object")], np.int64)
-
-
-def strata(clinics: pd.DataFrame) -> NDArray[np.int64]:
-    """Stratum code 0-5 of every clinic (see :data:`STRATA`), -1 when urban or size is missing."""
-    u, s = _urban_state(clinics), _size_class(clinics)
-    return np.where((u < 2) & (s >= 0), u * 3 + s, -1)
+    codes = _column(clinics, "system_size").map({s: i for i, s in enumerate(SYSTEM_SIZES)})
+    return codes.fillna(-1).to_numpy(np.int64)
 
 
 @dataclass(frozen=True)

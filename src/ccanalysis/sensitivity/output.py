@@ -21,7 +21,7 @@ import pandas as pd
 
 from ccanalysis.io import write_csv, write_text
 from ccanalysis.printing import format_p
-from ccanalysis.sensitivity.analyses import ANALYSIS_NAMES
+from ccanalysis.sensitivity.analyses import ANALYSES, ANALYSIS_NAMES
 from ccanalysis.sensitivity.inputs import CARE_MODEL_GROUPS, Groups
 from ccanalysis.sensitivity.verdicts import KEY, fmt_diff
 from ccanalysis.vocab import SYNTHETIC_LABEL
@@ -108,17 +108,8 @@ def comparison_tables(
     changed = {
         (c, tuple(k)) for c, *k in changes.loc[changes["changed"], ["comparison", *KEY]].to_numpy()
     }
-    clu = [
-        a
-        for a in (
-            "unadjusted",
-            "gee_care_system",
-            "gee_care_system_exchangeable",
-            "gee_coordinator",
-        )
-        if a in by
-    ]
-    std = [a for a in ("standardized_isw", "standardized_total") if a in by]
+    clu = [a for a in ANALYSES[:4] if a in by]  # crude and the GEEs
+    std = [a for a in ANALYSES[4:] if a in by]  # the standardizations
     out = {}
     for part, analyses in (("clustering", clu), ("standardization", std)):
         recs = []

@@ -36,9 +36,7 @@ def verdicts(results: pd.DataFrame) -> pd.Series:
     )
 
 
-def changes(
-    results: pd.DataFrame, pairs: Sequence[tuple[str, str]] = PAIRS
-) -> pd.DataFrame:
+def changes(results: pd.DataFrame, pairs: Sequence[tuple[str, str]] = PAIRS) -> pd.DataFrame:
     """Per pair (default :data:`PAIRS`) present and row in both analyses: ``comparison`` (``a -> b``),
     the verdicts ``before`` and ``after``, and ``changed`` (they differ; a row not estimable in
     either is never a change)."""
