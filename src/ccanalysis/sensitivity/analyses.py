@@ -1,8 +1,8 @@
-"""The analyses of the sensitivity table: their ids in table order, and how they are named.
+"""The analyses of the sensitivity table: their ids in table order, and their names.
 
-One place for the names, so that the display tables, the conclusions and the differences figure
-call an analysis the same thing. The standardizations name the compared group and the strata:
-:func:`analysis_names` gives the names of another grouping (``analyze(..., by=...)``).
+One place for the names, so that the comparison tables, the page and the differences figure call
+an analysis the same thing; :func:`analysis_names` names the standardizations of another
+grouping (``analyze(..., by=...)``) after its comparison group and strata.
 """
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ from __future__ import annotations
 def analysis_names(
     comparison: str = "ISW", strata: str = "rurality x system size"
 ) -> dict[str, tuple[str, str]]:
-    """Analysis id -> (column header of the display tables, legend text of a figure), in display
-    order; ``comparison``: the short name of the comparison group, whose strata
-    ``standardized_isw`` standardizes to; ``strata``: what the strata are."""
+    """Analysis id -> (column header of the comparison tables, legend text of a figure), in
+    table order; ``comparison``: the short name of the group whose strata ``standardized_isw``
+    standardizes to; ``strata``: what the strata are."""
     return {
         "unadjusted": ("Crude", "Crude (Newcombe / Student t interval)"),
         "gee_care_system": (
@@ -36,7 +36,7 @@ def analysis_names(
     }
 
 
-#: The names of the care models' comparison (the stage's), display order.
+#: The names of the care models' comparison (the stage's), in table order.
 ANALYSIS_NAMES: dict[str, tuple[str, str]] = analysis_names()
-#: Analysis ids, in display order.
+#: Analysis ids, in table order.
 ANALYSES: tuple[str, ...] = tuple(ANALYSIS_NAMES)

@@ -60,19 +60,6 @@ def frame(
     return out.rename(columns=groups.columns)
 
 
-def csv_frame(
-    results: pd.DataFrame, *, groups: Groups = CARE_MODEL_GROUPS, synthetic: bool = False
-) -> pd.DataFrame:
-    """The CSV's text cells: floats as ``repr`` (round-trip exact), NaN as an empty cell."""
-    g = groups.columns
-    out = results[list(columns(groups))].copy()
-    for c in (g.get(c, c) for c in _FLOATS):
-        out[c] = ["" if not math.isfinite(v) else repr(float(v)) for v in out[c].tolist()]
-    for c in (g.get(c, c) for c in _INTS):
-        out[c] = ["" if v is pd.NA else str(int(v)) for v in out[c].tolist()]
-    return out.assign(synthetic=SYNTHETIC_LABEL) if synthetic else out
-
-
 def _p_text(r: Mapping) -> str:
     if not math.isfinite(r["p"]):
         return ""
@@ -353,8 +340,12 @@ def write(
             footer=True,
         )
 
+    table = results[list(COLUMNS)]  # pandas writes floats round-trip exact, NaN and <NA> empty
     return {
-        "csv": write_csv(csv_frame(results, synthetic=synthetic), outdir / "sensitivity.csv"),
+        "csv": write_csv(
+            table.assign(synthetic=SYNTHETIC_LABEL) if synthetic else table,
+            outdir / "sensitivity.csv",
+        ),
         "html": write_text(outdir / "sensitivity.html", text("html")),
         "markdown": write_text(outdir / "sensitivity.md", text("markdown")),
     }
