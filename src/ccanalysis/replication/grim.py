@@ -24,8 +24,7 @@ import numpy as np
 import pandas as pd
 
 from ccanalysis.printing import Printed, parse_printed
-from ccanalysis.replication.items import Item, items, limit
-from ccanalysis.replication.rows import CONSISTENCY_COLUMNS, item_row
+from ccanalysis.replication.rows import CONSISTENCY_COLUMNS, Item, item_row, items, limit
 from ccanalysis.spec import Spec
 
 #: Items answered with whole numbers (REDCap validation ``integer``), for GRIM/GRIMMER.
