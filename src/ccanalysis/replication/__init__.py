@@ -20,40 +20,28 @@ import pandas as pd
 from ccanalysis.io import write_csv
 from ccanalysis.paths import Paths
 from ccanalysis.published import read_published, read_study_facts
-from ccanalysis.replication.claims import check_text, derivation, evaluate, load_text_claims
+from ccanalysis.replication.claims import check_text, load_text_claims
 from ccanalysis.replication.compare import (
     COMPARISON_COLUMNS,
-    KEYS,
     compare,
     differences,
     load_reproduced,
     summary,
 )
-from ccanalysis.replication.grim import check_grim, grim_mean_ok, grimmer_sd_ok
-from ccanalysis.replication.pvalues import check_consistency, group_candidates, mean_pvalue_range
+from ccanalysis.replication.grim import check_grim
+from ccanalysis.replication.pvalues import check_consistency
 from ccanalysis.replication.rows import CONSISTENCY_COLUMNS
 from ccanalysis.spec import Spec, read_spec
 from ccanalysis.stage import Artifacts, Params
 
 __all__ = [
-    "COMPARISON_COLUMNS",
-    "CONSISTENCY_COLUMNS",
-    "KEYS",
-    "check_consistency",
-    "check_grim",
     "check_published",
     "check_text",
     "compare",
-    "derivation",
     "differences",
-    "evaluate",
     "flagged",
-    "grim_mean_ok",
-    "grimmer_sd_ok",
-    "group_candidates",
     "load_reproduced",
     "load_text_claims",
-    "mean_pvalue_range",
     "run",
     "summary",
     "write_outputs",

@@ -185,17 +185,6 @@ def _fisher_range(tabs: np.ndarray) -> tuple[float, float]:
     return end(order[::-1], True), end(order, False)
 
 
-def _verdict(
-    printed: Printed, ranges: dict[str, tuple[float, float]], stated: str
-) -> tuple[str, list[str], list[str]]:
-    """The verdict, the tests whose range meets the printed p, and those of them not stated."""
-    fits = [t for t, r in ranges.items() if printed.meets(*r)]
-    others = [t for t in fits if t != stated]
-    if stated in fits:
-        return "consistent", fits, others
-    return ("consistent_other_test" if others else "inconsistent"), fits, others
-
-
 def _describe_group(it: Item, g: str, cands: np.ndarray, full: bool) -> str:
     """The counts of group ``g`` that fit its printed percentages at the largest denominator that
     fits, as one line (made-up numbers: ``a 45% of n=20: k = 9 (45.00%)``)."""
@@ -330,7 +319,11 @@ def _worded(
     printed: Printed, ranges: dict[str, tuple[float, float]], stated: str, text: str
 ) -> dict[str, str]:
     """The verdict of a p-value row, its other tests and its explanation (``text`` then ranges)."""
-    verdict, fits, others = _verdict(printed, ranges, stated)
+    fits = [t for t, r in ranges.items() if printed.meets(*r)]
+    others = [t for t in fits if t != stated]
+    verdict = (
+        "consistent" if stated in fits else "consistent_other_test" if others else "inconsistent"
+    )
     rng = "; ".join(f"{TEST_NAMES[t]} p {fmt_range(*r)}" for t, r in ranges.items())
     explained = f" (explained by {', '.join(TEST_NAMES[t] for t in fits)})" if fits else ""
     return {
@@ -361,27 +354,18 @@ def mean_pvalue_range(
     sd_configs = [
         np.maximum(c, 1e-9) for c in itertools.product(*zip(s - half, s + half, strict=True))
     ]
+    ps = pd.DataFrame([_summary_tests(mm, ss, ns) for mm in configs for ss in sd_configs])
+    return {t: (float(ps[t].min()), float(ps[t].max())) for t in ps.columns}
+
+
+def _summary_tests(m: np.ndarray, s: np.ndarray, ns: Sequence[int]) -> dict[str, float]:
+    """The p of the paper's test and of Welch's alternative from means, SDs and N."""
     if len(m) == 2:
-        tests = {
-            "student_t": lambda mm, ss: (
-                stats.t_test_from_summary(mm[0], ss[0], ns[0], mm[1], ss[1], ns[1]).p
-            ),
-            "welch_t": lambda mm, ss: (
-                stats.t_test_from_summary(
-                    mm[0], ss[0], ns[0], mm[1], ss[1], ns[1], equal_var=False
-                ).p
-            ),
-        }
-    else:
-        tests = {
-            "anova": lambda mm, ss: stats.anova_from_summary(mm, ss, ns).p,
-            "welch_anova": lambda mm, ss: stats.welch_anova_from_moments(mm, np.square(ss), ns).p,
-        }
-    out = {}
-    for name, f in tests.items():
-        ps = [f(mm, ss) for mm in configs for ss in sd_configs]
-        out[name] = (float(np.nanmin(ps)), float(np.nanmax(ps)))
-    return out
+        student = stats.t_test_from_summary(m[0], s[0], ns[0], m[1], s[1], ns[1]).p
+        welch = stats.t_test_from_summary(m[0], s[0], ns[0], m[1], s[1], ns[1], equal_var=False).p
+        return {"student_t": student, "welch_t": welch}
+    welch = stats.welch_anova_from_moments(m, np.square(s), ns).p
+    return {"anova": stats.anova_from_summary(m, s, ns).p, "welch_anova": welch}
 
 
 def _mean_row(it: Item) -> dict[str, object]:

@@ -18,26 +18,11 @@ import pandas as pd
 from ccanalysis.printing import Printed
 from ccanalysis.spec import Spec
 
-CONSISTENCY_COLUMNS = [
-    "section",
-    "table",
-    "item",
-    "level",
-    "group",
-    "check",
-    "test",
-    "printed",
-    "reference",
-    "p_min",
-    "p_max",
-    "p_min_fewest_missing",
-    "p_max_fewest_missing",
-    "missing_needed",
-    "candidates",
-    "verdict",
-    "other_tests",
-    "explanation",
-]
+#: The columns of the consistency report (``p_*``: the range of p-values a row allows).
+CONSISTENCY_COLUMNS = (
+    "section table item level group check test printed reference p_min p_max p_min_fewest_missing "
+    "p_max_fewest_missing missing_needed candidates verdict other_tests explanation"
+).split()
 #: Names of the tests as the explanations spell them.
 TEST_NAMES = {
     "fisher": "Fisher's exact",
