@@ -105,8 +105,8 @@ def run(paths: Paths, params: Params) -> Artifacts:
     """
     published = read_published(paths.published)
     comparison = compare(published, load_reproduced(paths.tables))
-    facts, claims = read_study_facts(paths.published), load_text_claims(paths.published)
     spec = read_spec(paths.spec, instrument=paths.dictionary)
+    facts, claims = read_study_facts(paths.published), load_text_claims(paths.published)
     consistency = check_published(published, spec, facts, claims)
     written = write_outputs(comparison, consistency, paths.tables)
     return Artifacts({p.stem: p for p in written}, comparison=comparison, consistency=consistency)
