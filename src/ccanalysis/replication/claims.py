@@ -17,6 +17,7 @@ functions as its only names (no builtins).
 from __future__ import annotations
 
 import ast
+import functools
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -25,18 +26,14 @@ import pandas as pd
 
 from ccanalysis.printing import parse_printed
 from ccanalysis.published import read_printed
+from ccanalysis.replication.compare import KEYS
 from ccanalysis.replication.rows import CONSISTENCY_COLUMNS, EPS, check_row, interval_text
 from ccanalysis.vocab import CLINIC_COMPARISON
 
-#: How the text's number is compared with the expression's value(s).
-COMPARES = {
-    "value": "agree when |text - table| <= tolerance",
-    "p": "the text's printed p and the table's printed p stand for intervals that meet",
-    "direction": "every table value > 0 (the stated direction)",
-    "range": "every table value within the printed range 'a-b' (or printed +- tolerance)",
-    "above": "every table value above the printed number",
-    "below": "every table value at or below the printed number",
-}
+#: How the text's number is compared with the expression's value(s): equal within the tolerance;
+#: printed p-values whose intervals meet; every value > 0 (the stated direction); within the range
+#: 'a-b' (or printed +- tolerance); above; at or below the printed number.
+COMPARES = ("value", "p", "direction", "range", "above", "below")
 #: The functions an expression may call, with their parameters: a printed cell (``cell``, ``n``,
 #: ``pct``, ``mean``, ``sd``), pct of isw - pct of mn (``diff``), a printed p as text (``p``, compare
 #: p only), a number of ``study_facts.csv`` (``fact``).
@@ -87,7 +84,7 @@ def load_text_claims(published_dir: str | Path) -> pd.DataFrame:
     for c in claims.itertuples():
         parse_expression(c.expression, c.id)
         if c.compare not in COMPARES:
-            raise ValueError(f"text claim {c.id}: compare is one of {sorted(COMPARES)}")
+            raise ValueError(f"text claim {c.id}: compare is one of {COMPARES}")
     return claims
 
 
@@ -98,41 +95,29 @@ def _cell(name: str, args: tuple[str, ...]) -> tuple[str, ...]:
     return {"cell": args, "p": (*args, "", "all", "p")}.get(name, (*args, name))
 
 
-def _text(published: dict, facts: dict, name: str, args: tuple[str, ...]) -> str:
-    """The printed text a call (of anything but ``diff``) reads."""
-    if name == "fact":
-        if args[0] not in facts:
+def _reader(published_long: pd.DataFrame, facts: pd.DataFrame) -> Callable[[str, tuple], str]:
+    """The printed text a call (of anything but ``diff``) reads: ``text(name, args)``."""
+    cells = {tuple(r[:5]): r[5] for r in published_long[[*KEYS, "value"]].itertuples(index=False)}
+    known = dict(zip(facts["key"], facts["value"], strict=True))
+
+    def text(name: str, args: tuple[str, ...]) -> str:
+        if name == "fact" and args[0] not in known:
             raise ValueError(f"study_facts.csv has no key {args[0]!r}")
-        return facts[args[0]]
-    if _cell(name, args) not in published:
-        raise ValueError(f"no printed cell {'/'.join(_cell(name, args))} in the tables")
-    return published[_cell(name, args)]
+        if name != "fact" and _cell(name, args) not in cells:
+            raise ValueError(f"no printed cell {'/'.join(_cell(name, args))} in the tables")
+        return known[args[0]] if name == "fact" else cells[_cell(name, args)]
 
-
-def _values(published_long: pd.DataFrame, facts: pd.DataFrame) -> tuple[dict, dict]:
-    cells = published_long[["table", "item", "level", "group", "measure", "value"]]
-    return {tuple(r[:5]): r[5] for r in cells.itertuples(index=False)}, dict(
-        zip(facts["key"], facts["value"], strict=True)
-    )
+    return text
 
 
 def evaluate(
     expression: str, published_long: pd.DataFrame, facts: pd.DataFrame, claim: str = ""
 ) -> list[float | str]:
     """The table side of a claim: one value per element of its expression."""
-    published, fact = _values(published_long, facts)
-
-    def function(name: str) -> Callable[..., float | str]:
-        def call(*args: str) -> float | str:
-            if name == "diff":
-                isw, mn = (_text(published, fact, "pct", (*args, g)) for g in CLINIC_COMPARISON)
-                return float(isw) - float(mn)
-            text = _text(published, fact, name, args)
-            return text if name == "p" else float(text)
-
-        return call
-
-    namespace = {name: function(name) for name in FUNCTIONS}
+    text, (isw, mn) = _reader(published_long, facts), CLINIC_COMPARISON
+    namespace = {f: functools.partial(lambda f, *a: float(text(f, a)), f) for f in FUNCTIONS}
+    namespace["p"] = lambda *a: text("p", a)
+    namespace["diff"] = lambda *a: float(text("pct", (*a, isw))) - float(text("pct", (*a, mn)))
     code = compile(parse_expression(expression, claim), "<claim>", "eval")
     try:
         value = eval(code, {"__builtins__": {}}, namespace)  # noqa: S307 (checked: parse_expression)
@@ -144,17 +129,15 @@ def evaluate(
 def derivation(expression: str, published_long: pd.DataFrame, facts: pd.DataFrame) -> str:
     """The expression with every cell and fact replaced by its printed text (``diff`` by
     ``isw - mn``), the parts of a list joined with ``"; "``: the arithmetic to redo by hand."""
-    published, fact = _values(published_long, facts)
+    text = _reader(published_long, facts)
 
     class Substitute(ast.NodeTransformer):
         def visit_Call(self, node: ast.Call) -> ast.expr:
             name, args = node.func.id, tuple(a.value for a in node.args)
             if name == "diff":
-                isw, mn = (
-                    ast.Name(_text(published, fact, "pct", (*args, g))) for g in CLINIC_COMPARISON
-                )
+                isw, mn = (ast.Name(text("pct", (*args, g))) for g in CLINIC_COMPARISON)
                 return ast.BinOp(isw, ast.Sub(), mn)
-            return ast.Name(_text(published, fact, name, args))
+            return ast.Name(text(name, args))
 
     tree = Substitute().visit(ast.parse(expression.strip(), mode="eval")).body
     return "; ".join(ast.unparse(p) for p in (tree.elts if isinstance(tree, ast.Tuple) else [tree]))
