@@ -9,11 +9,10 @@ groups). Table 1 prints the counts: only the denominators of its binary rows are
 
 Over the candidate tables the p-value range of the paper's test (Fisher's exact) and of the
 alternatives (Pearson's chi-square, and with Yates' correction for 2 x 2) is computed: the
-chi-square p of every table; Fisher's p of every table when there are at most ``MAX_EXACT``,
-otherwise of the ``N_EXTREME`` tables at each end of the Pearson statistic, the band doubled while
-the extreme lies in its outer half (Fisher's p ranks tables nearly as the Pearson statistic does).
-The range is reported over all denominators (``p_min``, ``p_max``: the verdict) and over the tables
-needing the fewest missing answers (``p_min_fewest_missing``, ...).
+chi-square p of every table; Fisher's p of every table, or of the tables at both ends of a ranking
+when there are many (:func:`_fisher_range`). The range is reported over all denominators
+(``p_min``, ``p_max``: the verdict) and over the tables needing the fewest missing answers
+(``p_min_fewest_missing``, ...).
 
 Mean (SD) rows: printed to 0.1, a row stands for a box of true means and SDs (each +- 0.05); the p of
 Student's t / one-way ANOVA (the paper) and of Welch's alternatives is taken at the corners of the
@@ -158,31 +157,23 @@ def _fisher(table: tuple[tuple[int, ...], ...]) -> float:
 
 
 def _fisher_range(tabs: np.ndarray) -> tuple[float, float]:
-    """Fisher's p range over the tables: all of them, or both ends of the Pearson statistic."""
-    if len(tabs) <= MAX_EXACT:
-        ps = np.array([_fisher(tuple(map(tuple, t))) for t in tabs])
-        ps = ps[np.isfinite(ps)]
-        return (float(ps.min()), float(ps.max())) if len(ps) else (math.nan, math.nan)
-    if tabs.shape[1:] == (2, 2):  # exact: the screen ranks every table as Fisher's p does
-        order = np.argsort(-_fisher_2x2_screen(tabs), kind="stable")
-        return (
-            min(_fisher(tuple(map(tuple, tabs[i]))) for i in order[::-1][:4]),
-            max(_fisher(tuple(map(tuple, tabs[i]))) for i in order[:4]),
-        )
-    order = np.argsort(chisq_p(tabs)[0], kind="stable")
+    """Fisher's p range over the candidate tables: over all of them when there are at most
+    ``MAX_EXACT``, else over the tables at both ends of a ranking: exact for 2 x 2 (the screen ranks
+    as Fisher's p does; 4 at each end), for r x c the ``N_EXTREME`` at each end of the Pearson
+    statistic (Fisher's p ranks nearly as it does: an inner bound, checked against all tables)."""
+    if len(tabs) > MAX_EXACT and tabs.shape[1:] == (2, 2):
+        order = np.argsort(_fisher_2x2_screen(tabs), kind="stable")
+        tabs = tabs[np.r_[order[:4], order[-4:]]]
+    elif len(tabs) > MAX_EXACT:
+        order = np.argsort(chisq_p(tabs)[0], kind="stable")
+        tabs = tabs[np.r_[order[:N_EXTREME], order[-N_EXTREME:]]]
+    return _span([_fisher(tuple(map(tuple, t))) for t in tabs])
 
-    def end(order: np.ndarray, lowest: bool) -> float:
-        k = min(N_EXTREME, len(order))
-        while True:
-            ps = np.array([_fisher(tuple(map(tuple, tabs[i]))) for i in order[:k]])
-            if not np.isfinite(ps).any():
-                return math.nan
-            pos = int(np.nanargmin(ps) if lowest else np.nanargmax(ps))
-            if pos < k // 2 or k >= len(order):
-                return float(ps[pos])
-            k = min(2 * k, len(order))
 
-    return end(order[::-1], True), end(order, False)
+def _span(ps: Sequence[float]) -> tuple[float, float]:
+    """The smallest and largest of the p-values that are numbers (NaN, NaN when none is)."""
+    ps = np.asarray(ps, float)[np.isfinite(ps)]
+    return (float(ps.min()), float(ps.max())) if len(ps) else (math.nan, math.nan)
 
 
 def _describe_group(it: Item, g: str, cands: np.ndarray, full: bool) -> str:
@@ -240,14 +231,9 @@ def _categorical_row(it: Item, frac: float, cap: int | None, full: bool) -> tupl
     total = [parse_printed(it.pct[(lv, "total")]) for lv in levels] if has_total else None
     tabs, ns, total_ok = _joint(cands, total)
     missing = (np.array([it.n[g] for g in it.groups]) - ns).sum(axis=1)
-    ranges = {"fisher": _fisher_range(tabs)}
-    for test, correct in [("chisq", False), ("chisq_yates", True)][
-        : 2 if tabs.shape[1:] == (2, 2) else 1
-    ]:
-        p = chisq_p(tabs, correct)[1] if len(tabs) else np.array([math.nan])
-        ranges[test] = (
-            (float(np.nanmin(p)), float(np.nanmax(p))) if np.isfinite(p).any() else (math.nan,) * 2
-        )
+    ranges = {"fisher": _fisher_range(tabs), "chisq": _span(chisq_p(tabs)[1] if len(tabs) else [])}
+    if tabs.shape[1:] == (2, 2):
+        ranges["chisq_yates"] = _span(chisq_p(tabs, correct=True)[1] if len(tabs) else [])
     need = int(missing.min()) if len(missing) else None
     fewest = _fisher_range(tabs[missing == need] if need is not None else tabs)
     descr = "; ".join(
