@@ -22,7 +22,14 @@ import numpy as np
 import pandas as pd
 
 from ccanalysis.printing import parse_printed
-from ccanalysis.replication.rows import CONSISTENCY_COLUMNS, Item, item_row, items, limit
+from ccanalysis.replication.rows import (
+    CONSISTENCY_COLUMNS,
+    Item,
+    item_row,
+    items,
+    limit,
+    mean_box,
+)
 from ccanalysis.spec import Spec
 
 #: Items answered with whole numbers (REDCap validation ``integer``), for GRIM/GRIMMER.
@@ -184,12 +191,10 @@ def _total_rows(it: Item) -> list[dict[str, object]]:
     h = 0.05
     big_n = ns.sum()
     wm_lo, wm_hi = float((ns * (m - h)).sum() / big_n), float((ns * (m + h)).sum() / big_n)
-    configs = [np.array(c) for c in itertools.product(*zip(m - h, m + h, strict=True))]
-    configs += [np.clip(c, m - h, m + h) for c in np.linspace((m - h).min(), (m + h).max(), 41)]
     tot_sd = [
         math.sqrt(((ns - 1) * ss**2).sum() + (ns * (mm - (ns * mm).sum() / big_n) ** 2).sum())
         / math.sqrt(big_n - 1)
-        for mm in configs
+        for mm in mean_box(m, h)
         for ss in (s - h, s + h)
     ]
     sd_lo, sd_hi = min(tot_sd), max(tot_sd)

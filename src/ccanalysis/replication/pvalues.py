@@ -47,6 +47,7 @@ from ccanalysis.replication.rows import (
     item_row,
     items,
     limit,
+    mean_box,
 )
 from ccanalysis.spec import Spec
 
@@ -320,27 +321,14 @@ def _worded(
 
 
 def mean_pvalue_range(
-    means: Sequence[float],
-    sds: Sequence[float],
-    ns: Sequence[int],
-    *,
-    half: float = 0.05,
-    grid: int = 41,
+    means: Sequence[float], sds: Sequence[float], ns: Sequence[int], *, half: float = 0.05
 ) -> dict[str, tuple[float, float]]:
-    """Range of p over true means in mean +- half and SDs in SD +- half (printed to 0.1).
-
-    Two groups: Student's t (paper) and Welch's t; more: one-way ANOVA (paper) and Welch's ANOVA.
-    The means at every corner of their box and where each is clamped to a common value c (c on a
-    grid over the box: the means as close together as the box allows); the SDs at every corner.
-    """
-    m, s = np.asarray(means, float), np.asarray(sds, float)
-    lo_m, hi_m = m - half, m + half
-    configs = [np.array(c) for c in itertools.product(*zip(lo_m, hi_m, strict=True))]
-    configs += [np.clip(c, lo_m, hi_m) for c in np.linspace(lo_m.min(), hi_m.max(), grid)]
-    sd_configs = [
-        np.maximum(c, 1e-9) for c in itertools.product(*zip(s - half, s + half, strict=True))
-    ]
-    ps = pd.DataFrame([_summary_tests(mm, ss, ns) for mm in configs for ss in sd_configs])
+    """Range of p over true means in mean +- half and SDs in SD +- half (printed to 0.1): the means
+    at :func:`~ccanalysis.replication.rows.mean_box`, the SDs at every corner of theirs. Two groups:
+    Student's t (paper) and Welch's t; more: one-way ANOVA (paper) and Welch's ANOVA."""
+    s = np.asarray(sds, float)
+    sd_box = [np.maximum(c, 1e-9) for c in itertools.product(*zip(s - half, s + half, strict=True))]
+    ps = pd.DataFrame([_summary_tests(m, sd, ns) for m in mean_box(means, half) for sd in sd_box])
     return {t: (float(ps[t].min()), float(ps[t].max())) for t in ps.columns}
 
 

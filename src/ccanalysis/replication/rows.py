@@ -9,7 +9,9 @@ the three sections read alike.
 
 from __future__ import annotations
 
+import itertools
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -97,6 +99,14 @@ def limit(n: int, max_missing_frac: float, max_missing: int | None) -> int:
     """Item nonresponse allowed in a group of N = n: floor(frac * n), capped by max_missing."""
     lim = math.floor(max_missing_frac * n + 1e-9)
     return lim if max_missing is None else min(lim, max_missing)
+
+
+def mean_box(means: Sequence[float], half: float) -> list[np.ndarray]:
+    """True means of printed ones (each +- half): every corner of their box, and each mean clamped
+    to a common value c on a grid over the box (the means as close together as the box allows)."""
+    lo, hi = np.asarray(means, float) - half, np.asarray(means, float) + half
+    corners = [np.array(c) for c in itertools.product(*zip(lo, hi, strict=True))]
+    return corners + [np.clip(c, lo, hi) for c in np.linspace(lo.min(), hi.max(), 41)]
 
 
 def check_row(**kw: object) -> dict[str, object]:
