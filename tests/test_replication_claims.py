@@ -132,6 +132,7 @@ def test_each_function_reads_its_cell() -> None:
         ("fact('clinics', 'eligible')", "fact('clinics', 'eligible')"),
         ("fact(317)", "317"),
         ("pct('table3', 'svc_x', 'yes', 'mn') + (1, 2)", "(1, 2)"),
+        ("p('table3', 'hours') * 10 ** 9", "p('table3', 'hours')"),  # text only as a whole
     ],
 )
 def test_rejected_expressions_name_claim_and_part(expression: str, part: str) -> None:
