@@ -25,7 +25,7 @@ from ccanalysis.printing import parse_printed
 from ccanalysis.replication.rows import (
     CONSISTENCY_COLUMNS,
     Item,
-    item_row,
+    grim_row,
     items,
     limit,
     mean_box,
@@ -41,10 +41,6 @@ INTEGER_ITEMS: frozenset[tuple[str, str]] = frozenset(
         ("table3", "panel_size"),
     }
 )
-
-
-def _verdict(ok: object) -> str:
-    return "consistent" if ok else "inconsistent"
 
 
 def _sums(mean: str, n: int) -> range:
@@ -91,16 +87,15 @@ def _count_rows(it: Item, lv: str, frac: float, cap: int | None) -> list[dict[st
                 f" does not round to {pr.text}, and no denominator from {n} down to {n - lim} does."
             )
         rows.append(
-            item_row(
-                "grim",
+            grim_row(
                 it,
+                "pct_vs_count",
+                dens[g],
                 level=lv,
                 group=g,
-                check="pct_vs_count",
                 printed=f"{k} ({pr.text})",
                 reference=f"{100 * k / n:.2f}",
                 missing_needed=(n - dens[g][0]) if dens[g] else pd.NA,
-                verdict=_verdict(dens[g]),
                 explanation=expl,
             )
         )
@@ -108,15 +103,14 @@ def _count_rows(it: Item, lv: str, frac: float, cap: int | None) -> list[dict[st
         return rows
     tot, parts = int(it.count[(lv, "total")]), [int(it.count[(lv, g)]) for g in it.groups]
     rows.append(
-        item_row(
-            "grim",
+        grim_row(
             it,
+            "count_additivity",
+            tot == sum(parts),
             level=lv,
             group="total",
-            check="count_additivity",
             printed=str(tot),
             reference=str(sum(parts)),
-            verdict=_verdict(tot == sum(parts)),
             explanation=f"Total {tot} vs sum of groups {' + '.join(map(str, parts))} = {sum(parts)}.",
         )
     )
@@ -127,16 +121,15 @@ def _count_rows(it: Item, lv: str, frac: float, cap: int | None) -> list[dict[st
     fits = "; ".join(f"{g}: {dens[g][:3]}" for g in it.groups)
     return [
         *rows,
-        item_row(
-            "grim",
+        grim_row(
             it,
+            "denominators_add_up",
+            common,
             level=lv,
             group="total",
-            check="denominators_add_up",
             printed=it.pct[(lv, "total")],
             reference=";".join(map(str, common[:3])),
             missing_needed=(it.n["total"] - common[0]) if common else pd.NA,
-            verdict=_verdict(common),
             explanation=(
                 f"Group denominators that fit the printed percentages {fits} add up to a Total "
                 f"denominator that fits ({common[:3]})."
@@ -155,25 +148,23 @@ def _mean_rows(it: Item, g: str) -> list[dict[str, object]]:
     lo = _sums(mean, n).start
     example = f"; e.g. {lo}/{n} = {lo / n:.3f}." if ok else "; no integer lies there."
     return [
-        item_row(
-            "grim",
+        grim_row(
             it,
+            "grim_mean",
+            ok,
             group=g,
-            check="grim_mean",
             printed=mean,
             reference=f"n={n}",
-            verdict=_verdict(ok),
             explanation=f"Whole-number answers, n={n}: mean {mean} needs a sum in "
             f"[{pm.low * n:.2f}, {pm.high * n:.2f}]{example}",
         ),
-        item_row(
-            "grim",
+        grim_row(
             it,
+            "grimmer_sd",
+            ok_sd,
             group=g,
-            check="grimmer_sd",
             printed=f"{mean} ({sd})",
             reference=f"n={n}",
-            verdict=_verdict(ok_sd),
             explanation=f"Whole-number answers, n={n}, mean {mean}, SD {sd}: "
             + (
                 "some integer sum of squares of the right parity fits."
@@ -211,25 +202,23 @@ def _total_rows(it: Item) -> list[dict[str, object]]:
         else ": the groups' answers would have to have different N than printed (item nonresponse) or the Total was computed otherwise"
     )
     return [
-        item_row(
-            "grim",
+        grim_row(
             it,
+            "total_mean",
+            ok_m,
             group="total",
-            check="total_mean",
             printed=it.mean["total"],
             reference=f"{wm_lo:.3f}-{wm_hi:.3f}",
-            verdict=_verdict(ok_m),
             explanation=f"N-weighted mean of the group means (each +-0.05){note}: {wm_lo:.3f}-{wm_hi:.3f}; "
             f"printed Total {pm.text} ({'fits' if ok_m else 'does not fit'}).",
         ),
-        item_row(
-            "grim",
+        grim_row(
             it,
+            "total_sd",
+            ok_s,
             group="total",
-            check="total_sd",
             printed=it.sd["total"],
             reference=f"{sd_lo:.3f}-{sd_hi:.3f}",
-            verdict=_verdict(ok_s),
             explanation=f"Total SD from the group means, SDs (each +-0.05) and N{note}: "
             f"sqrt((sum (n-1)SD^2 + sum n (mean - grand mean)^2) / (N-1)) = {sd_lo:.3f}-{sd_hi:.3f}; "
             f"printed Total SD {ps.text} ({'fits' if ok_s else 'does not fit'}{why}).",
@@ -254,15 +243,14 @@ def check_grim(
             for g in ["total", *it.groups]:
                 ks = [int(it.count[(lv, g)]) for lv in it.levels]
                 rows.append(
-                    item_row(
-                        "grim",
+                    grim_row(
                         it,
+                        "counts_sum_to_n",
+                        sum(ks) == it.n[g],
                         level="+".join(it.levels),
                         group=g,
-                        check="counts_sum_to_n",
                         printed=str(it.n[g]),
                         reference=str(sum(ks)),
-                        verdict=_verdict(sum(ks) == it.n[g]),
                         explanation=f"Counts {'+'.join(map(str, ks))} = {sum(ks)} vs N = {it.n[g]}.",
                     )
                 )

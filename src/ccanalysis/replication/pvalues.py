@@ -43,6 +43,7 @@ from ccanalysis.replication.rows import (
     TEST_NAMES,
     Item,
     fmt_range,
+    grim_row,
     interval_text,
     item_row,
     items,
@@ -253,11 +254,11 @@ def _categorical_row(it: Item, frac: float, cap: int | None, full: bool) -> tupl
         "is taken over the groups' candidates without that constraint."
         + ("" if full else _implied_by_total(it, levels[0]))
     )
-    grim = item_row(
-        "grim",
+    grim = grim_row(
         it,
+        "pct_distribution",
+        len(tabs) and total_ok,
         level="+".join(levels),
-        check="pct_distribution",
         printed="; ".join(
             f"{g}: " + "/".join(it.pct[(lv, g)] for lv in levels)
             for g in ["total", *it.groups]
@@ -265,7 +266,6 @@ def _categorical_row(it: Item, frac: float, cap: int | None, full: bool) -> tupl
         ),
         missing_needed=need,
         candidates=len(tabs),
-        verdict="consistent" if (len(tabs) and total_ok) else "inconsistent",
         explanation=(
             f"Printed percentages are possible with {need} missing answer(s) in all "
             f"({len(tabs)} count tables fit every group and the Total). " + descr + "."

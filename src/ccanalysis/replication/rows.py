@@ -121,6 +121,11 @@ def item_row(section: str, it: Item, **kw: object) -> dict[str, object]:
     return check_row(section=section, table=it.table, item=it.item, **kw)
 
 
+def grim_row(it: Item, check: str, ok: object, **kw: object) -> dict[str, object]:
+    """A row of the ``grim`` section about ``it``: ``consistent`` when ``ok``, else ``inconsistent``."""
+    return item_row("grim", it, check=check, verdict="consistent" if ok else "inconsistent", **kw)
+
+
 def fmt_range(lo: float, hi: float) -> str:
     """A range of p-values in an explanation (``"0.0051-0.0072"``): four decimals, or two
     significant digits below 1e-4."""
