@@ -57,12 +57,7 @@ N_EXTREME = 16
 
 
 def group_candidates(
-    pcts: Sequence[Printed | str],
-    n_max: int,
-    limit: int = 0,
-    *,
-    counts: Sequence[int] | None = None,
-    full: bool = False,
+    pcts: Sequence[str], n_max: int, limit: int = 0, *, counts: list[int] | None = None, full=False
 ) -> np.ndarray:
     """Count vectors of one group that print as its percentages, for n from n_max to n_max - limit.
 
@@ -70,24 +65,18 @@ def group_candidates(
     printed level and the vector ``[k, n - k]``. ``counts`` (Table 1): the printed counts, of which
     only the denominator is unknown. Returns an int array (m, L + 1): the counts, and n last.
     """
-    prs = [p if isinstance(p, Printed) else parse_printed(p) for p in pcts]
+    prs = [parse_printed(p) for p in pcts]
     if full and counts is not None:
-        return np.asarray([[*map(int, counts), sum(map(int, counts))]], dtype=np.int64)
-    if not full and len(prs) != 1:
-        raise ValueError("a binary row has exactly one printed level")
+        return np.array([[*counts, sum(counts)]], dtype=np.int64)
     out: list[tuple[int, ...]] = []
     for n in range(n_max, max(n_max - limit, 1) - 1, -1):
-        if not full:
-            ks = (
-                prs[0].counts(n)
-                if counts is None
-                else [k for k in counts[:1] if prs[0].holds(100 * k / n)]
-            )
-            out.extend((k, n - k, n) for k in ks)
-        else:
-            combos = itertools.product(*[p.counts(n) for p in prs])
-            out.extend((*c, n) for c in combos if sum(c) == n)
-    return np.asarray(out, dtype=np.int64).reshape(-1, (len(prs) if full else 2) + 1)
+        if full:
+            out += [(*c, n) for c in itertools.product(*[p.counts(n) for p in prs]) if sum(c) == n]
+        elif counts is None:
+            out += [(k, n - k, n) for k in prs[0].counts(n)]
+        elif prs[0].holds(100 * counts[0] / n):
+            out.append((counts[0], n - counts[0], n))
+    return np.array(out, dtype=np.int64).reshape(-1, (len(prs) if full else 2) + 1)
 
 
 def _joint(
