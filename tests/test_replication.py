@@ -1,11 +1,10 @@
 """Tests of ccanalysis.replication: compare() verdict rules, the p-value and GRIM checks, on
-constructed tables whose answer is known and on the real printed tables, and run() end to end.
-The text claims and their evaluator: test_replication_claims.py."""
+constructed tables whose answer is known (p-values from R: tests/reference/replication.R) and on the
+real printed tables, and run() end to end. The text claims: test_replication_claims.py."""
 
 from __future__ import annotations
 
 import math
-import time
 
 import numpy as np
 import pandas as pd
@@ -16,12 +15,27 @@ from hypothesis import strategies as st
 from ccanalysis import printing, stats
 from ccanalysis import replication as rp
 from ccanalysis.paths import Paths
-from ccanalysis.replication import means as rmeans
+from ccanalysis.published import read_published, read_study_facts
+from ccanalysis.replication import grim as rgrim
 from ccanalysis.replication import pvalues
+from ccanalysis.replication.compare import COMPARISON_COLUMNS, KEYS
+from ccanalysis.replication.rows import CONSISTENCY_COLUMNS
 from ccanalysis.spec import Spec, from_records, read_spec
 from ccanalysis.stage import Params
 
 PUBLISHED = Paths.of().published
+#: tests/reference/replication.R (R 4.2: fisher.test, chisq.test, t.test, oneway.test)
+R = {
+    "fisher_30_100_vs_50_100": 0.00593734116601552,
+    "fisher_3_20_vs_9_20": 0.082358777019511,
+    "chisq_3_20_vs_9_20": 0.0384339302367818,
+    "yates_3_20_vs_9_20": 0.0844979397239291,
+    "fisher_table1_degree": 0.000206636845486423,
+    "student_t_18.8_25.3": 8.67152985878181e-05,
+    "welch_t_18.8_25.3": 8.0608136668067e-05,
+    "anova_4.2_5.7_5.2": 0.0512017277484273,
+    "welch_anova_4.2_5.7_5.2": 0.0776580631534873,
+}
 
 # ---------------------------------------------------------------------------
 # helpers
@@ -29,7 +43,7 @@ PUBLISHED = Paths.of().published
 
 
 def long(rows: list[tuple[str, str, str, str, str, object]]) -> pd.DataFrame:
-    return pd.DataFrame(rows, columns=[*rp.KEYS, "value"]).astype(object)
+    return pd.DataFrame(rows, columns=[*KEYS, "value"]).astype(object)
 
 
 def pub_table(
@@ -154,7 +168,7 @@ def test_compare_verdicts_and_summary() -> None:
         }
     )
     out = rp.compare(pub, rep)
-    assert list(out.columns) == rp.COMPARISON_COLUMNS
+    assert list(out.columns) == COMPARISON_COLUMNS
     assert out["verdict"].tolist() == [
         "equal",
         "equal",
@@ -183,7 +197,7 @@ def test_compare_verdicts_and_summary() -> None:
 
 def test_compare_real_published_against_itself() -> None:
     """The printed numbers, read as numbers, reproduce themselves (except the bounds)."""
-    pub = rp.load_published(PUBLISHED)
+    pub = read_published(PUBLISHED)
     rep = pub.copy()
     rep["value"] = pd.to_numeric(rep["value"].str.lstrip("<>"), errors="coerce")
     out = rp.compare(pub, rep)
@@ -199,14 +213,14 @@ def test_compare_real_published_against_itself() -> None:
 
 
 def test_group_candidates_binary_and_full() -> None:
-    c = rp.group_candidates(["84"], 178, 0)
+    c = pvalues.group_candidates(["84"], 178, 0)
     assert sorted(c[:, 0].tolist()) == [149, 150]
     assert (c[:, 0] + c[:, 1] == 178).all()
-    c = rp.group_candidates(["11.4"], 117, 11, counts=[13])
+    c = pvalues.group_candidates(["11.4"], 117, 11, counts=[13])
     assert c[:, -1].tolist() == [114]
     # 33/33/33 of 10 is impossible; of 9 it is 3/3/3
-    assert len(rp.group_candidates(["33", "33", "33"], 10, 0, full=True)) == 0
-    c = rp.group_candidates(["33", "33", "33"], 10, 1, full=True)
+    assert len(pvalues.group_candidates(["33", "33", "33"], 10, 0, full=True)) == 0
+    c = pvalues.group_candidates(["33", "33", "33"], 10, 1, full=True)
     assert c.tolist() == [[3, 3, 3, 9]]
 
 
@@ -230,33 +244,31 @@ def _binary_pct_table(p_text: str, total: str = "40") -> tuple[pd.DataFrame, pd.
 
 
 def test_consistent_row() -> None:
-    p = stats.fisher_exact([[30, 70], [50, 50]]).p  # 0.00594
+    p = R["fisher_30_100_vs_50_100"]
     pub, sp = _binary_pct_table(f"{p:.3f}")
-    pv, grim = rp.check_consistency(pub, sp, max_missing=0)
+    pv, grim = pvalues.check_consistency(pub, sp, max_missing=0)
     row = one(pv, item="q")
     assert row["verdict"] == "consistent"
-    assert row["p_min"] == pytest.approx(p) and row["p_max"] == pytest.approx(p)
+    assert row["p_min"] == pytest.approx(p, rel=1e-9) and row["p_max"] == pytest.approx(p, rel=1e-9)
     assert row["candidates"] == 1 and row["missing_needed"] == 0
     assert one(grim, item="q")["verdict"] == "consistent"
 
 
 def test_inconsistent_row_and_total_column() -> None:
     pub, sp = _binary_pct_table("0.5")
-    row = one(rp.check_consistency(pub, sp, max_missing=0)[0], item="q")
+    row = one(pvalues.check_consistency(pub, sp, max_missing=0)[0], item="q")
     assert row["verdict"] == "inconsistent" and row["other_tests"] == ""
     assert "printed 0.5" in row["explanation"]
     # a Total that the groups cannot produce is flagged
     pub, sp = _binary_pct_table("0.006", total="45")
-    pv, grim = rp.check_consistency(pub, sp, max_missing=0)
+    pv, grim = pvalues.check_consistency(pub, sp, max_missing=0)
     assert one(grim, item="q")["verdict"] == "inconsistent"
     assert "Total" in one(pv, item="q")["explanation"]
 
 
 def test_row_only_chisquare_explains() -> None:
-    # Table 1 style: counts printed. 3/20 vs 9/20: Fisher 0.082, Yates 0.084, chi-square 0.038
-    tab = [[3, 17], [9, 11]]
-    p_chi = stats.chisq(tab).p
-    assert stats.fisher_exact(tab).p > 0.08
+    # Table 1 style: counts printed. 3/20 vs 9/20: Fisher 0.082, Yates 0.084, chi-square 0.038 (R)
+    p_chi = R["chisq_3_20_vs_9_20"]
     pub = pub_table(
         "tableY",
         {"total": 40, "a": 20, "b": 20},
@@ -271,13 +283,14 @@ def test_row_only_chisquare_explains() -> None:
         ],
     )
     sp = spec([("tableY", "q", "yes", "binary", "fisher")])
-    row = one(rp.check_consistency(pub, sp)[0], item="q")
+    row = one(pvalues.check_consistency(pub, sp)[0], item="q")
     assert row["verdict"] == "consistent_other_test"
     assert row["other_tests"] == "chisq"
+    assert row["p_min"] == pytest.approx(R["fisher_3_20_vs_9_20"], rel=1e-9)
     # Yates only
-    p_y = stats.chisq(tab, correct=True).p
+    p_y = R["yates_3_20_vs_9_20"]
     pub.loc[pub["measure"] == "p", "value"] = f"{p_y:.4f}"
-    row = one(rp.check_consistency(pub, sp)[0], item="q")
+    row = one(pvalues.check_consistency(pub, sp)[0], item="q")
     assert (row["verdict"], row["other_tests"]) == ("consistent_other_test", "chisq_yates")
 
 
@@ -294,9 +307,9 @@ def test_impossible_percentage() -> None:
         ],
     )
     sp = spec([("tableY", "q", "yes", "binary", "none")])
-    g0 = rp.check_grim(pub, sp, max_missing=0)
+    g0 = rgrim.check_grim(pub, sp, max_missing=0)
     assert one(g0, check="pct_vs_count", group="a")["verdict"] == "inconsistent"
-    g = rp.check_grim(pub, sp)
+    g = rgrim.check_grim(pub, sp)
     row = one(g, check="pct_vs_count", group="a")
     assert row["verdict"] == "consistent" and row["missing_needed"] == 3
     assert "13/114 = 11.40%" in row["explanation"]
@@ -318,18 +331,18 @@ def test_impossible_percentage() -> None:
         ],
     )
     sp = spec([("tableX", "q", lv, "full", "fisher") for lv in ("l1", "l2", "l3")])
-    _, grim = rp.check_consistency(pub, sp, max_missing=0)
+    _, grim = pvalues.check_consistency(pub, sp, max_missing=0)
     assert one(grim, item="q")["verdict"] == "inconsistent"
 
 
 def test_grim_and_grimmer() -> None:
-    assert not rp.grim_mean_ok("2.1", 4)  # sum in [8.2, 8.6]: no integer
-    assert rp.grim_mean_ok("2.0", 4)
-    assert rp.grim_mean_ok("32.2", 8)  # 258/8 = 32.25 rounds to 32.2 (half-even) or 32.3
+    assert not rgrim.grim_mean_ok("2.1", 4)  # sum in [8.2, 8.6]: no integer
+    assert rgrim.grim_mean_ok("2.0", 4)
+    assert rgrim.grim_mean_ok("32.2", 8)  # 258/8 = 32.25 rounds to 32.2 (half-even) or 32.3
     # data 1,2,2,2,3: mean 2.0, SD 0.707
-    assert rp.grimmer_sd_ok("2.0", "0.7", 5)
-    assert not rp.grimmer_sd_ok("2.0", "0.6", 5)  # no integer sum of squares in range
-    assert not rp.grimmer_sd_ok("2.0", "0.5", 5)  # only Q = 21, odd while the sum 10 is even
+    assert rgrim.grimmer_sd_ok("2.0", "0.7", 5)
+    assert not rgrim.grimmer_sd_ok("2.0", "0.6", 5)  # no integer sum of squares in range
+    assert not rgrim.grimmer_sd_ok("2.0", "0.5", 5)  # only Q = 21, odd while the sum 10 is even
     pub = pub_table(
         "tableZ",
         {"total": 8, "a": 4, "b": 4},
@@ -344,51 +357,42 @@ def test_grim_and_grimmer() -> None:
         ],
     )
     sp = spec([("tableZ", "hrs", "", "mean_sd", "student_t")])
-    g = rp.check_grim(pub, sp, integer_items={("tableZ", "hrs")})
+    g = rgrim.check_grim(pub, sp, integer_items={("tableZ", "hrs")})
     assert one(g, check="grim_mean", group="a")["verdict"] == "inconsistent"
     assert one(g, check="grim_mean", group="b")["verdict"] == "consistent"
     assert set(g["check"]) >= {"grimmer_sd", "total_mean", "total_sd"}
     # not an integer item: no GRIM rows
-    assert "grim_mean" not in set(rp.check_grim(pub, sp, integer_items=())["check"])
+    assert "grim_mean" not in set(rgrim.check_grim(pub, sp, integer_items=())["check"])
 
 
 def test_mean_rows() -> None:
-    exact = stats.t_test_from_summary(18.8, 14.7, 178, 25.3, 14.1, 139).p
-    r = rp.mean_pvalue_range([18.8, 25.3], [14.7, 14.1], [178, 139])
-    lo, hi = r["student_t"]
-    assert lo < exact < hi
+    """The range over the box of printed means and SDs holds R's p at the printed values."""
+    r = pvalues.mean_pvalue_range([18.8, 25.3], [14.7, 14.1], [178, 139])
     assert set(r) == {"student_t", "welch_t"}
+    assert r["student_t"][0] < R["student_t_18.8_25.3"] < r["student_t"][1]
+    assert r["welch_t"][0] < R["welch_t_18.8_25.3"] < r["welch_t"][1]
     # overlapping means: p reaches 1
-    assert rp.mean_pvalue_range([5.0, 5.05], [1.0, 1.0], [10, 10])["student_t"][1] == pytest.approx(
-        1.0
+    assert pvalues.mean_pvalue_range([5.0, 5.05], [1.0, 1.0], [10, 10])["student_t"][1] == (
+        pytest.approx(1.0)
     )
-    r3 = rp.mean_pvalue_range([4.2, 5.7, 5.2], [3.9, 5.0, 2.1], [117, 88, 8])
-    exact3 = stats.anova_from_summary([4.2, 5.7, 5.2], [3.9, 5.0, 2.1], [117, 88, 8]).p
-    assert r3["anova"][0] < exact3 < r3["anova"][1]
-    # Welch ANOVA from constructed samples equals Welch ANOVA on data with those summaries
-    rng = np.random.default_rng(3)
-    xs = [rng.normal(m, 1, n) for m, n in [(0, 12), (0.5, 9), (1, 15)]]
-    direct = stats.welch_anova(*xs).p
-    via = rmeans.welch_anova_summary(
-        [x.mean() for x in xs], [x.std(ddof=1) for x in xs], [len(x) for x in xs]
-    )
-    assert via == pytest.approx(direct, rel=1e-9)
+    r3 = pvalues.mean_pvalue_range([4.2, 5.7, 5.2], [3.9, 5.0, 2.1], [117, 88, 8])
+    assert r3["anova"][0] < R["anova_4.2_5.7_5.2"] < r3["anova"][1]
+    assert r3["welch_anova"][0] < R["welch_anova_4.2_5.7_5.2"] < r3["welch_anova"][1]
+    # at the printed values themselves (a box of width 0) the range is R's p
+    r0 = pvalues.mean_pvalue_range([4.2, 5.7, 5.2], [3.9, 5.0, 2.1], [117, 88, 8], half=0.0)
+    assert r0["anova"][0] == pytest.approx(R["anova_4.2_5.7_5.2"], rel=1e-9)
+    assert r0["welch_anova"][1] == pytest.approx(R["welch_anova_4.2_5.7_5.2"], rel=1e-9)
 
 
-def test_welch_summary_moments_cache() -> None:
-    """Shared group moments give the same p as Welch's ANOVA on the constructed samples."""
-    cases = [([4.2, 5.7, 5.2], [3.9, 5.0, 2.1], [117, 88, 8]), ([1.0, 1.3], [0.4, 0.9], [5, 7])]
-    moments: dict[tuple[float, float, int], tuple[float, float]] = {}
-    for means, sds, ns in cases * 2:
-        samples = [
-            m + s * rmeans.standard_sample(n) for m, s, n in zip(means, sds, ns, strict=True)
-        ]
-        direct = stats.welch_anova(*samples).p
-        assert rmeans.welch_anova_summary(means, sds, ns) == direct
-        assert rmeans.welch_anova_summary(means, sds, ns, moments) == direct
-    assert len(moments) == 5
-    with pytest.raises(ValueError):
-        rmeans.welch_anova_summary([1.0, 2.0], [1.0, 1.0], [5, 1])
+def test_chisq_p_of_many_tables_is_r() -> None:
+    """The chi-square p of many candidates at once equals R's chisq.test, with and without Yates;
+    an all-empty column is dropped, as chisq.test on the table without it."""
+    tabs = np.array([[[3, 17], [9, 11]], [[30, 70], [50, 50]]])
+    assert pvalues.chisq_p(tabs)[1][0] == pytest.approx(R["chisq_3_20_vs_9_20"], rel=1e-9)
+    assert pvalues.chisq_p(tabs, True)[1][0] == pytest.approx(R["yates_3_20_vs_9_20"], rel=1e-9)
+    padded = np.array([[[3, 17, 0], [9, 11, 0]]])
+    assert pvalues.chisq_p(padded)[1][0] == pytest.approx(R["chisq_3_20_vs_9_20"], rel=1e-9)
+    assert math.isnan(pvalues.chisq_p(np.array([[[3, 0], [9, 0]]]))[1][0])
 
 
 def test_fisher_2x2_screen_is_fisher_p() -> None:
@@ -409,19 +413,20 @@ def test_fisher_2x2_screen_is_fisher_p() -> None:
 def test_collapsed_rows_not_checkable() -> None:
     pub, _ = _binary_pct_table("0.006")
     sp = spec([("tableX", "q", "yes", "collapsed", "fisher")])
-    row = one(rp.check_consistency(pub, sp, max_missing=0)[0], item="q")
+    row = one(pvalues.check_consistency(pub, sp, max_missing=0)[0], item="q")
     assert row["verdict"] == "not_checkable" and math.isnan(row["p_min"])
     assert "collapsed" in row["explanation"]
 
 
-def test_extremes_match_brute_force() -> None:
+def test_extremes_match_brute_force(monkeypatch: pytest.MonkeyPatch) -> None:
     """With many candidates the Fisher range from the extremes equals the full enumeration."""
-    pub = rp.load_published(PUBLISHED)
+    pub = read_published(PUBLISHED)
     sp = read_spec()
     keep = pub["item"].isin(["n", "svc_mental_health", "clinicians_value", "support_space"])
     sub = pub[keep & (pub["table"].isin(["table3", "table4"]))]
-    fast = rp.check_consistency(sub, sp)[0].set_index("item")
-    full = rp.check_consistency(sub, sp, max_exact=10**6)[0].set_index("item")
+    fast = pvalues.check_consistency(sub, sp)[0].set_index("item")
+    monkeypatch.setattr(pvalues, "MAX_EXACT", 10**6)
+    full = pvalues.check_consistency(sub, sp)[0].set_index("item")
     for item in fast.index:
         assert fast.loc[item, "candidates"] > 64
         assert fast.loc[item, "p_min"] == pytest.approx(full.loc[item, "p_min"], rel=1e-9)
@@ -434,18 +439,15 @@ def test_extremes_match_brute_force() -> None:
 
 
 @pytest.fixture(scope="module")
-def real() -> tuple[pd.DataFrame, float]:
-    pub = rp.load_published(PUBLISHED)
-    facts = rp.load_study_facts(PUBLISHED)
+def real() -> pd.DataFrame:
+    pub = read_published(PUBLISHED)
     claims = rp.load_text_claims(PUBLISHED)
-    t0 = time.perf_counter()
-    out = rp.check_published(pub, read_spec(), facts, claims)
-    return out, time.perf_counter() - t0
+    return rp.check_published(pub, read_spec(), read_study_facts(PUBLISHED), claims)
 
 
-def test_real_published_check(real: tuple[pd.DataFrame, float]) -> None:
-    out, seconds = real
-    assert list(out.columns) == rp.CONSISTENCY_COLUMNS
+def test_real_published_check(real: pd.DataFrame) -> None:
+    out = real
+    assert list(out.columns) == CONSISTENCY_COLUMNS
     assert set(out["section"]) == {"pvalue", "grim", "text"}
     pv = out[out["section"] == "pvalue"]
     assert set(pv["verdict"]) <= {
@@ -454,6 +456,8 @@ def test_real_published_check(real: tuple[pd.DataFrame, float]) -> None:
         "inconsistent",
         "not_checkable",
     }
+    degree = one(pv, item="degree")  # Table 1 prints its counts: one table, R's fisher.test
+    assert degree["p_min"] == pytest.approx(R["fisher_table1_degree"], rel=1e-9)
     cert = one(pv, item="certified_cc")
     assert (cert["verdict"], cert["other_tests"]) == ("consistent_other_test", "chisq")
     assert one(pv, item="svc_spiritual")["verdict"] == "inconsistent"
@@ -477,24 +481,20 @@ def test_real_published_check(real: tuple[pd.DataFrame, float]) -> None:
     assert one(g, item="panel_size", check="total_sd")["verdict"] == "inconsistent"
 
 
-def test_write_outputs(tmp_path, real: tuple[pd.DataFrame, float]) -> None:
-    pub = rp.load_published(PUBLISHED)
-    rep = pub.assign(value=pd.to_numeric(pub["value"], errors="coerce"))
-    comp = rp.compare(pub, rep)
-    paths = rp.write_outputs(comp, real[0], tmp_path)
+def test_write_outputs(tmp_path, real: pd.DataFrame) -> None:
+    pub = read_published(PUBLISHED)
+    comp = rp.compare(pub, pub.assign(value=pd.to_numeric(pub["value"], errors="coerce")))
+    paths = rp.write_outputs(comp, real, tmp_path)
     assert sorted(p.name for p in paths) == [
         "replication.csv",
         "replication_consistency.csv",
         "replication_summary.csv",
     ]
     back = pd.read_csv(tmp_path / "replication.csv", keep_default_na=False, dtype=str)
-    assert list(back.columns) == rp.COMPARISON_COLUMNS and len(back) == len(pub)
+    assert list(back.columns) == COMPARISON_COLUMNS and len(back) == len(pub)
     assert back["published"].tolist() == pub["value"].tolist()  # printed text kept ("25.0")
     cons = pd.read_csv(tmp_path / "replication_consistency.csv")
-    assert list(cons.columns) == rp.CONSISTENCY_COLUMNS
-    mtime = (tmp_path / "replication.csv").stat().st_mtime_ns
-    rp.write_outputs(comp, None, tmp_path)  # unchanged bytes: file left untouched
-    assert (tmp_path / "replication.csv").stat().st_mtime_ns == mtime
+    assert list(cons.columns) == CONSISTENCY_COLUMNS
 
 
 def test_run_end_to_end(tmp_path) -> None:
@@ -502,7 +502,7 @@ def test_run_end_to_end(tmp_path) -> None:
     (tmp_path / "data").mkdir()
     (tmp_path / "data" / "published").symlink_to(PUBLISHED)
     paths = Paths.of(tmp_path, dictionary=Paths.of().dictionary)
-    pub = rp.load_published(PUBLISHED)
+    pub = read_published(PUBLISHED)
     rep = pub.assign(value=pd.to_numeric(pub["value"], errors="coerce"))
     rep = rep[rep["value"].notna()]
     paths.tables.mkdir()
@@ -519,6 +519,6 @@ def test_run_end_to_end(tmp_path) -> None:
     assert sorted(artifacts) == ["replication", "replication_consistency", "replication_summary"]
     assert all(p.parent == paths.tables for p in artifacts.values())
     # the cells the notebook lists: every table4 cell (missing) and none of table2 (equal)
-    diff = artifacts.results["differences"]
+    diff = rp.differences(comp)
     assert (diff["table"] == "table4").sum() == s.loc["table4", "cells"]
     assert (diff["table"] == "table2").sum() == 0

@@ -16,86 +16,61 @@ else reproduced - x.
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from ccanalysis.printing import parse_printed
-from ccanalysis.replication.load import KEYS, norm_keys
+from ccanalysis.tables import read
 
-COMPARISON_COLUMNS = [
-    *KEYS,
-    "published",
-    "reproduced",
-    "verdict",
-    "difference",
-    "printed_low",
-    "printed_high",
-]
+#: The key of a cell in the long tables: a printed cell and its reproduction share it.
+KEYS = list(read.KEYS)
+COMPARISON_COLUMNS = [*KEYS, "published", "reproduced", "verdict", "difference"]
+COMPARISON_COLUMNS += ["printed_low", "printed_high"]
+
+
+def load_reproduced(tables_dir: str | Path) -> pd.DataFrame:
+    """The reproduced ``table1.csv`` ... ``table4.csv`` of ``tables_dir``, concatenated, each read
+    as the tables stage reads its own files (:func:`ccanalysis.tables.read.read_long`). A missing
+    table is skipped: its printed cells are then reported as ``missing``, not an error."""
+    paths = [Path(tables_dir) / f"table{i}.csv" for i in range(1, 5)]
+    frames = [read.read_long(p) for p in paths if p.is_file()]
+    return (
+        pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=[*KEYS, "value"])
+    )
 
 
 def compare(published_long: pd.DataFrame, reproduced_long: pd.DataFrame) -> pd.DataFrame:
-    """Every printed cell beside the reproduced value, with a verdict.
+    """Every printed cell (``published_long``: values as printed text) beside the reproduced value
+    (long format, ``value`` unrounded: pct 0-100, p unrounded), one row per printed cell.
 
-    Parameters
-    ----------
-    published_long : ``published_long.csv`` (values as printed text; :func:`load_published`).
-    reproduced_long : the reproduced long tables (long format of docs/ARCHITECTURE.md, ``value`` numeric and unrounded:
-        pct 0-100, p unrounded), e.g. ``tables/table1.csv`` ... ``table4.csv`` concatenated.
-
-    Returns
-    -------
-    One row per published cell: ``table, item, level, group, measure, published, reproduced,
-    verdict, difference, printed_low, printed_high``; verdict is ``equal`` (the reproduced value
-    prints as the published text), ``different`` or ``missing`` (no reproduced value).
+    ``verdict``: ``equal`` (the reproduced value prints as the published text), ``different`` or
+    ``missing``; ``difference`` and the printed interval ``printed_low``, ``printed_high``.
     """
-    pub = norm_keys(published_long)
-    rep = norm_keys(reproduced_long)
-    rep = rep.assign(reproduced=pd.to_numeric(rep["value"], errors="coerce"))
-    rep = rep.drop_duplicates(KEYS, keep="first")[[*KEYS, "reproduced"]]
-    pub = pub.assign(published=pub["value"].astype(str))[[*KEYS, "published"]]
-    out = pub.merge(rep, on=KEYS, how="left", sort=False)
-    verdicts, diffs, lows, highs = [], [], [], []
-    for text, x in zip(out["published"], out["reproduced"], strict=True):
-        pr = parse_printed(text)
-        lows.append(pr.low)
-        highs.append(pr.high)
-        if x is None or pd.isna(x):
-            verdicts.append("missing")
-            diffs.append(math.nan)
-            continue
-        x = float(x)
-        verdicts.append("equal" if pr.holds(x) else "different")
-        diffs.append(pr.difference(x))
-    out["reproduced"] = out["reproduced"].astype(float)
-    out["verdict"] = verdicts
-    out["difference"] = np.asarray(diffs, dtype=float)
-    out["printed_low"] = np.asarray(lows, dtype=float)
-    out["printed_high"] = np.asarray(highs, dtype=float)
-    return out[COMPARISON_COLUMNS].reset_index(drop=True)
+    rep = read.as_long(reproduced_long[[*KEYS, "value"]]).drop_duplicates(KEYS)
+    out = published_long[KEYS].assign(published=published_long["value"].astype(str))
+    out = out.merge(rep.rename(columns={"value": "reproduced"}), on=KEYS, how="left")
+    printed = [parse_printed(text) for text in out["published"]]
+    out["verdict"] = [
+        "missing" if pd.isna(x) else "equal" if pr.holds(x) else "different"
+        for pr, x in zip(printed, out["reproduced"], strict=True)
+    ]
+    out["difference"] = [pr.difference(x) for pr, x in zip(printed, out["reproduced"], strict=True)]
+    out["printed_low"] = [pr.low for pr in printed]
+    out["printed_high"] = [pr.high for pr in printed]
+    return out[COMPARISON_COLUMNS]
 
 
 def summary(comparison: pd.DataFrame) -> pd.DataFrame:
-    """Cells compared and matched, per table and in all (last row ``table == "all"``).
-
-    Columns: table, cells, compared (a reproduced value exists), equal, different, missing,
-    pct_equal (of the compared cells).
-    """
+    """Cells compared and matched, per table and in all (last row ``table == "all"``): cells,
+    compared (a reproduced value exists), equal, different, missing, pct_equal (of compared)."""
     rows = []
     for name, grp in [*comparison.groupby("table", sort=True), ("all", comparison)]:
-        v = grp["verdict"]
-        compared = int((v != "missing").sum())
-        equal = int((v == "equal").sum())
+        n = {v: int((grp["verdict"] == v).sum()) for v in ("equal", "different", "missing")}
+        compared = len(grp) - n["missing"]
+        pct_equal = round(100 * n["equal"] / compared, 1) if compared else math.nan
         rows.append(
-            {
-                "table": name,
-                "cells": len(grp),
-                "compared": compared,
-                "equal": equal,
-                "different": int((v == "different").sum()),
-                "missing": int((v == "missing").sum()),
-                "pct_equal": round(100 * equal / compared, 1) if compared else math.nan,
-            }
+            {"table": name, "cells": len(grp), "compared": compared, **n, "pct_equal": pct_equal}
         )
     return pd.DataFrame(rows)
 

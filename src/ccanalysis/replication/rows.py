@@ -1,41 +1,30 @@
-"""The consistency report's rows: their columns, and the wording its three sections share.
+"""The printed tables read item by item, and the rows of the consistency report they give.
 
 The consistency check of the printed tables (sections ``pvalue``, ``grim`` and ``text``) is one long
-frame, a row per check, each with a worded ``explanation`` that can be redone by hand. The columns,
-the row constructor and the wording of p-values and printed intervals live here, so that the three
-sections read alike.
+frame, a row per check, each with a worded ``explanation`` that can be redone by hand. An
+:class:`Item` gathers every printed cell of one item of one table with how the table specification
+shows and tests it; the columns, the row constructor and the wording of p-values live here, so that
+the three sections read alike.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from ccanalysis.printing import Printed
-from ccanalysis.replication.items import Item
+from ccanalysis.spec import Spec
 
-CONSISTENCY_COLUMNS = [
-    "section",
-    "table",
-    "item",
-    "level",
-    "group",
-    "check",
-    "test",
-    "printed",
-    "reference",
-    "p_min",
-    "p_max",
-    "p_min_fewest_missing",
-    "p_max_fewest_missing",
-    "missing_needed",
-    "candidates",
-    "verdict",
-    "other_tests",
-    "explanation",
-]
+#: The columns of the consistency report (``p_*``: the range of p-values a row allows).
+CONSISTENCY_COLUMNS = (
+    "section table item level group check test printed reference p_min p_max p_min_fewest_missing "
+    "p_max_fewest_missing missing_needed candidates verdict other_tests explanation"
+).split()
 #: Names of the tests as the explanations spell them.
 TEST_NAMES = {
     "fisher": "Fisher's exact",
@@ -50,15 +39,81 @@ TEST_NAMES = {
 EPS = 1e-9
 
 
+@dataclass
+class Item:
+    """The printed cells of one item, as printed text: percentages and counts by (level, group),
+    means and SDs by group, the p-value; ``groups`` are the tested groups (total excluded)."""
+
+    table: str
+    item: str
+    levels: list[str]
+    groups: list[str]
+    n: dict[str, int]
+    pct: dict[tuple[str, str], str]
+    count: dict[tuple[str, str], str]
+    mean: dict[str, str]
+    sd: dict[str, str]
+    p: str | None
+    shown: str
+    test: str
+    combine: str
+
+
+def items(published_long: pd.DataFrame, spec: Spec) -> list[Item]:
+    """Every printed item but the group sizes, tables in order, items in printed order.
+
+    An item the specification does not list is read as a binary row tested with Fisher's test, or
+    as a mean row when it prints no levels (the paper's defaults).
+    """
+    spec_by = {(r.table, r.item): r for r in spec}
+    pub = published_long.sort_values("table", kind="stable")
+    out = []
+    for table, cells in pub.groupby("table", sort=False):
+        n = {r.group: int(r.value) for r in cells[cells["item"] == "n"].itertuples()}
+        for item, d in cells[cells["item"] != "n"].groupby("item", sort=False):
+            val = {(r.level, r.group, r.measure): r.value for r in d.itertuples()}
+            levels = [lv for lv in dict.fromkeys(d["level"]) if lv != ""]
+            sr = spec_by.get((table, item))
+            keys = [(lv, g) for lv in levels for g in n]
+            out.append(
+                Item(
+                    table=table,
+                    item=item,
+                    levels=levels,
+                    groups=[g for g in n if g != "total"],
+                    n=n,
+                    pct={k: val[*k, "pct"] for k in keys if (*k, "pct") in val},
+                    count={k: val[*k, "n"] for k in keys if (*k, "n") in val},
+                    mean={g: val["", g, "mean"] for g in n if ("", g, "mean") in val},
+                    sd={g: val["", g, "sd"] for g in n if ("", g, "sd") in val},
+                    p=val.get(("", "all", "p")),
+                    shown=sr.shown if sr else ("binary" if levels else "mean_sd"),
+                    test=sr.test if sr else "fisher",
+                    combine="+".join(sr.combine) if sr else "",
+                )
+            )
+    return out
+
+
+def limit(n: int, max_missing_frac: float, max_missing: int | None) -> int:
+    """Item nonresponse allowed in a group of N = n: floor(frac * n), capped by max_missing."""
+    lim = math.floor(max_missing_frac * n + 1e-9)
+    return lim if max_missing is None else min(lim, max_missing)
+
+
+def mean_box(means: Sequence[float], half: float) -> list[np.ndarray]:
+    """True means of printed ones (each +- half): every corner of their box, and each mean clamped
+    to a common value c on a grid over the box (the means as close together as the box allows)."""
+    lo, hi = np.asarray(means, float) - half, np.asarray(means, float) + half
+    corners = [np.array(c) for c in itertools.product(*zip(lo, hi, strict=True))]
+    return corners + [np.clip(c, lo, hi) for c in np.linspace(lo.min(), hi.max(), 41)]
+
+
 def check_row(**kw: object) -> dict[str, object]:
     """A consistency row: every column empty (NaN p-values, NA counts) except those given."""
-    base: dict[str, object] = dict.fromkeys(CONSISTENCY_COLUMNS, "")
-    for c in ("p_min", "p_max", "p_min_fewest_missing", "p_max_fewest_missing"):
-        base[c] = math.nan
-    base["missing_needed"] = pd.NA
-    base["candidates"] = pd.NA
-    base.update(kw)
-    return base
+    row: dict[str, object] = dict.fromkeys(CONSISTENCY_COLUMNS, "")
+    row.update(dict.fromkeys(CONSISTENCY_COLUMNS[9:13], math.nan))
+    return row | {"missing_needed": pd.NA, "candidates": pd.NA} | kw
 
 
 def item_row(section: str, it: Item, **kw: object) -> dict[str, object]:
@@ -66,20 +121,17 @@ def item_row(section: str, it: Item, **kw: object) -> dict[str, object]:
     return check_row(section=section, table=it.table, item=it.item, **kw)
 
 
-def fmt_p(p: float) -> str:
-    """A computed p-value in an explanation: four decimals, or two significant digits below 1e-4."""
-    if not np.isfinite(p):
-        return "NA"
-    if p < 1e-4:
-        return f"{p:.1e}"
-    return f"{p:.4f}"
+def grim_row(it: Item, check: str, ok: object, **kw: object) -> dict[str, object]:
+    """A row of the ``grim`` section about ``it``: ``consistent`` when ``ok``, else ``inconsistent``."""
+    return item_row("grim", it, check=check, verdict="consistent" if ok else "inconsistent", **kw)
 
 
 def fmt_range(lo: float, hi: float) -> str:
-    """A range of p-values in an explanation (``"0.0051-0.0072"``)."""
+    """A range of p-values in an explanation (``"0.0051-0.0072"``): four decimals, or two
+    significant digits below 1e-4."""
     if not (np.isfinite(lo) and np.isfinite(hi)):
         return "not computable"
-    return f"{fmt_p(lo)}-{fmt_p(hi)}"
+    return "-".join(f"{p:.1e}" if p < 1e-4 else f"{p:.4f}" for p in (lo, hi))
 
 
 def interval_text(pr: Printed) -> str:
