@@ -1,19 +1,13 @@
-"""One item's numbers by group, and the long format they make.
+"""One item's numbers by group, and the long format they make (docs/ARCHITECTURE.md's
+``table,item,level,group,measure,value``, then :data:`EXTRA_COLUMNS`).
 
-The long format of docs/ARCHITECTURE.md (``table,item,level,group,measure,value``), then
-:data:`EXTRA_COLUMNS`:
-
-* ``n``: the N row (``item == "n"``) and the answers at a level; ``denom``: the answers a
-  percentage or a mean is of; ``pct`` (0-100), ``mean``, ``sd`` (n - 1), all unrounded;
-* ``p`` (empty level, group ``all``): the item's test on its whole answer distribution by group,
-  after the item's first printed row; ``test`` the test that ran, ``q`` its Benjamini-Hochberg
-  q-value, ``note`` why a p is missing;
-* ``diff, diff_lo, diff_hi`` on the comparison group's ``pct`` / ``mean`` rows;
-* ``p_level, test_level`` on the ``pct`` rows of an item of more than two answers: the row's
-  level(s) against the other answers (a 2 x groups table), the hypothesis its difference estimates;
-* an item nobody answered keeps its rows, noted :data:`NO_ANSWERS`, untested.
-
-Every statistic is :mod:`ccanalysis.stats`'s.
+``n`` (the N row, ``item == "n"``, and the answers at a level), ``denom`` (the answers a
+percentage or mean is of), ``pct`` (0-100), ``mean``, ``sd`` (n - 1), all unrounded; ``p`` (empty
+level, group ``all``, after the item's first row): the item's test on its whole answer
+distribution; ``diff, diff_lo, diff_hi`` on the comparison group's rows; ``p_level`` on the
+``pct`` rows of an item of more than two answers: its level(s) against the other answers, the
+hypothesis the row's difference estimates. An item nobody answered keeps its rows, noted
+:data:`NO_ANSWERS`, untested. Every statistic is :mod:`ccanalysis.stats`'s.
 """
 
 from __future__ import annotations
@@ -30,9 +24,7 @@ from ccanalysis.spec import CATEGORICAL_TESTS, CONTINUOUS_TESTS, TESTS, SpecRow
 
 #: The interface columns of docs/ARCHITECTURE.md, always first, then the extra ones.
 LONG_COLUMNS: tuple[str, ...] = ("table", "item", "level", "group", "measure", "value")
-EXTRA_COLUMNS: tuple[str, ...] = (
-    *("diff", "diff_lo", "diff_hi", "q", "test", "note", "p_level", "test_level"),
-)
+EXTRA_COLUMNS = ("diff", "diff_lo", "diff_hi", "q", "test", "note", "p_level", "test_level")
 FLOAT_COLUMNS: tuple[str, ...] = ("value", "diff", "diff_lo", "diff_hi", "q", "p_level")
 NO_ANSWERS = "no answers"
 #: The group of a ``p`` row.
@@ -69,9 +61,9 @@ def tested(test: str, seed: int | None, *, table=None, samples=None) -> Record:
     try:
         res = stats.run_test(test, table=table, samples=samples, seed=seed)
     except ValueError as exc:
-        return {"p": math.nan, "test": test, "note": f"test not computable: {exc}"}
+        return {"value": math.nan, "test": test, "note": f"test not computable: {exc}"}
     note = f"Monte Carlo p-value from {res.mc_samples} tables" if res.mc_samples else ""
-    return {"p": res.p, "test": res.test, "note": note}
+    return {"value": res.p, "test": res.test, "note": note}
 
 
 def record(table: str, item: str, level: str, group: str, measure: str, value: float, **extra):
@@ -126,7 +118,7 @@ class ItemBlock:
         if test == "none":
             return None
         if self.answers == 0:
-            return {"p": math.nan, "test": test, "note": NO_ANSWERS}
+            return {"value": math.nan, "test": test, "note": NO_ANSWERS}
         if self.continuous:
             return tested(test, seed, samples=list(self.samples[1:]))
         return tested(test, seed, table=self.counts[:, 1:])
@@ -140,7 +132,7 @@ class ItemBlock:
         out = []
         for k, n in zip(self.n[:, cols], self.denom[:, cols], strict=True):
             res = tested(test, seed, table=np.stack([k, n - k]))
-            out.append({"p_level": res["p"], "test_level": res["test"]})
+            out.append({"p_level": res["value"], "test_level": res["test"]})
         return out
 
     def differences(self, comparison: str, reference: str, *, equal_var: bool) -> list[Record]:
@@ -173,13 +165,7 @@ class ItemBlock:
         """The item's rows of the long format (see the module's docstring for the order)."""
         item, out = self.item, []
         none = {"note": NO_ANSWERS} if self.answers == 0 else {}
-        p = []
-        if p_row is not None:
-            p = [
-                record(
-                    table, item, "", ALL, "p", p_row["p"], test=p_row["test"], note=p_row["note"]
-                )
-            ]
+        p = [] if p_row is None else [record(table, item, "", ALL, "p", **p_row)]
         if self.continuous:
             level = self.rows[0].level
             for g, v in zip(self.columns, self.samples, strict=True):
@@ -239,5 +225,5 @@ def long_frame(records: Sequence[Record]) -> pd.DataFrame:
     """The long frame of ``records``: the interface columns, then :data:`EXTRA_COLUMNS`."""
     long = pd.DataFrame(list(records)).reindex(columns=[*LONG_COLUMNS, *EXTRA_COLUMNS])
     text = [c for c in EXTRA_COLUMNS if c not in FLOAT_COLUMNS]
-    long[text] = long[text].fillna("").astype(object)
+    long[text] = long[text].astype(object).fillna("")
     return long.astype(dict.fromkeys(FLOAT_COLUMNS, float))

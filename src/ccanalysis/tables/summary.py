@@ -373,7 +373,7 @@ def add_q_across(*summaries: Summary, family: str | None = None) -> tuple[Summar
     for s in summaries:
         if s.tests is None:
             raise ValueError(f"add_q: {s.table} has no p-values to adjust; call add_p() first")
-    p = [[float(t["p"]) for t in s.tests if t is not None] for s in summaries]
+    p = [[float(t["value"]) for t in s.tests if t is not None] for s in summaries]
     q = iter(stats.bh_qvalues(sum(p, [])) if any(p) else [])
     note = "q: Benjamini-Hochberg q-value across the tests of this table."
     if family is not None:
