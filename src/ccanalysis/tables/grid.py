@@ -14,7 +14,7 @@ p-values as :func:`ccanalysis.printing.format_p` prints them.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ccanalysis.printing import format_p, round_half_up
@@ -59,8 +59,8 @@ class GridRow:
 
     kind: str
     label: str
-    indent: int = 0
-    cells: list[str] = field(default_factory=list)
+    indent: int
+    cells: list[str]
 
 
 @dataclass
@@ -120,23 +120,16 @@ def grid(s: Summary, *, extras: bool, suppress_below: int | None) -> Grid:
             return ["no answers" if c == TOTAL else "–" for c in columns]
         out = []
         for c in columns:
-            if r.continuous:
-                shown = (
-                    f"<{k}"
-                    if small(val(r.item, r.level, c, "denom"))
-                    else format_mean_sd(
-                        val(r.item, r.level, c, "mean"), val(r.item, r.level, c, "sd")
-                    )
-                )
+            n = val(r.item, r.level, c, "denom" if r.continuous else "n")
+            pct = val(r.item, r.level, c, "pct")
+            if small(n):
+                out.append(f"<{k}")
+            elif r.continuous:
+                out.append(format_mean_sd(*(val(r.item, r.level, c, m) for m in ("mean", "sd"))))
+            elif r.stat == "n_pct":
+                out.append(format_n_pct(n, pct, s.decimals))
             else:
-                n, pct = val(r.item, r.level, c, "n"), val(r.item, r.level, c, "pct")
-                if small(n):
-                    shown = f"<{k}"
-                elif r.stat == "n_pct":
-                    shown = format_n_pct(n, pct, s.decimals)
-                else:
-                    shown = "–" if math.isnan(pct) else round_half_up(pct, s.decimals)
-            out.append(shown)
+                out.append("–" if math.isnan(pct) else round_half_up(pct, s.decimals))
         return out
 
     def difference(r) -> str:  # noqa: ANN001

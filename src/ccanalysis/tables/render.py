@@ -95,25 +95,10 @@ def markdown(g: Grid) -> str:
 
 #: LaTeX's special characters (and < > for OT1 fonts), the dash and the footnote signs.
 TEX = str.maketrans(
-    {
-        "\\": r"\textbackslash{}",
-        "&": r"\&",
-        "%": r"\%",
-        "$": r"\$",
-        "#": r"\#",
-        "_": r"\_",
-        "{": r"\{",
-        "}": r"\}",
-        "~": r"\textasciitilde{}",
-        "^": r"\textasciicircum{}",
-        "<": r"\textless{}",
-        ">": r"\textgreater{}",
-        "–": "--",
-        "†": r"\textdagger{}",
-        "‡": r"\textdaggerdbl{}",
-        "§": r"\S{}",
-        "¶": r"\P{}",
-    }
+    {c: "\\" + c for c in "&%$#_{}"}
+    | {"\\": r"\textbackslash{}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}
+    | {"<": r"\textless{}", ">": r"\textgreater{}", "–": "--", "†": r"\textdagger{}"}
+    | {"‡": r"\textdaggerdbl{}", "§": r"\S{}", "¶": r"\P{}"}
 )
 
 
@@ -157,19 +142,13 @@ def docx(g: Grid) -> bytes:
     from docx.shared import Pt
 
     doc = word.Document()
-    props = doc.core_properties
-    props.created = FIXED_DATE.replace(tzinfo=None)
-    props.modified = FIXED_DATE.replace(tzinfo=None)
-    props.last_printed = FIXED_DATE.replace(tzinfo=None)
-    props.author = "ccanalysis"
-    props.last_modified_by = "ccanalysis"
-    props.revision = 1
-    props.title = g.title
+    props, date = doc.core_properties, FIXED_DATE.replace(tzinfo=None)
+    props.created = props.modified = props.last_printed = date
+    props.author = props.last_modified_by = "ccanalysis"
+    props.revision, props.title = 1, g.title
     props.comments = SYNTHETIC_LABEL if g.synthetic else ""
     if g.synthetic:
-        para = doc.add_paragraph()
-        run = para.add_run(SYNTHETIC_LABEL)
-        run.bold = True
+        doc.add_paragraph().add_run(SYNTHETIC_LABEL).bold = True
     doc.add_paragraph().add_run(g.title).bold = True
     table = doc.add_table(rows=1 + len(g.rows), cols=len(g.header))
     table.style = "Table Grid"

@@ -36,10 +36,6 @@ from ccanalysis.tables.counts import (
 from ccanalysis.tables.grid import Grid, grid
 from ccanalysis.vocab import DEFAULT_SEED, GROUP_LABELS, SHORT_LABELS, TOTAL
 
-# ---------------------------------------------------------------------------------------------
-# The grouping
-# ---------------------------------------------------------------------------------------------
-
 
 def group_text(value: object) -> str:
     """A ``by`` value as the long format writes it: ``True``, ``2`` (not ``2.0``), ``urban``."""
@@ -124,11 +120,6 @@ def grouping(
     return Grouping(keep, units, *labels_, ref, int((~keep).sum()), codes)
 
 
-# ---------------------------------------------------------------------------------------------
-# Rows from items
-# ---------------------------------------------------------------------------------------------
-
-
 def item_rows(
     items: Sequence[str],
     *,
@@ -207,11 +198,6 @@ def item_rows(
                 else:
                     rows.append(replace(one, section=label, label=text))
     return tuple(rows)
-
-
-# ---------------------------------------------------------------------------------------------
-# The summary
-# ---------------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True, eq=False)
