@@ -1,19 +1,7 @@
-"""Tables 1-4 of Solberg et al. 2024, built from the processed frames by one specification.
-
-The specification (``specs/tables.csv``, read by :func:`ccanalysis.spec.read_spec`) holds one
-typed row per printed row: table, section, item, level, label, statistic, how the item is shown,
-the levels a collapsed row adds up, the test, the denominator rule, a footnote, the q family.
-
-* :mod:`~ccanalysis.tables.summary`: the composable summary (``summarize`` -> ``add_p`` ->
-  ``add_difference`` -> ``add_q`` -> ``render``/``write``), public as :mod:`ccanalysis.analysis`;
-* :mod:`~ccanalysis.tables.counts`: an item's counts by group and the long format;
-* :mod:`~ccanalysis.tables.grid`: the printed grid (N row, sections, p-values, footnotes);
-* :mod:`~ccanalysis.tables.render`: the grid as HTML, Markdown, LaTeX and Word, the long CSV;
-* :mod:`~ccanalysis.tables.paper`: the paper's tables from the specification (:func:`from_spec`);
-* :mod:`~ccanalysis.tables.facts`: the numbers the paper's text quotes;
-* :mod:`~ccanalysis.tables.read`: the one reader of ``tables/tableN.csv``.
-
-:func:`run` is the stage: the calls a reader sees in ``notebooks/03_tables.ipynb``.
+"""Tables 1-4 of Solberg et al. 2024 from the processed frames, laid out by one specification
+(``specs/tables.csv``, :func:`ccanalysis.spec.read_spec`) and built by the summary API
+(:mod:`ccanalysis.analysis`). :func:`run` is the stage: the calls ``notebooks/03_tables.ipynb``
+shows, in the same order. The modules: docs/ARCHITECTURE.md.
 """
 
 from __future__ import annotations
@@ -28,22 +16,12 @@ from ccanalysis.io import read_uncalibrated
 from ccanalysis.paths import Paths
 from ccanalysis.spec import read_spec
 from ccanalysis.stage import Artifacts, Params
-from ccanalysis.tables.counts import EXTRA_COLUMNS, LONG_COLUMNS
 from ccanalysis.tables.facts import text_facts
 from ccanalysis.tables.paper import add_q_families, from_spec
 from ccanalysis.tables.render import long_csv
 from ccanalysis.tables.summary import Summary
 
-__all__ = [
-    "EXTRA_COLUMNS",
-    "LONG_COLUMNS",
-    "annotate",
-    "add_q_families",
-    "from_spec",
-    "long_csv",
-    "run",
-    "text_facts",
-]
+__all__ = ["add_q_families", "annotate", "from_spec", "long_csv", "run", "text_facts"]
 
 #: The footnote of the rows of items the synthesizer drew without a printed number to meet.
 UNCALIBRATED_NOTE = "Synthetic answers not calibrated to a printed number"
