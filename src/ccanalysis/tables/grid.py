@@ -23,6 +23,7 @@ from ccanalysis.tables.counts import ALL, NO_ANSWERS
 from ccanalysis.vocab import SYNTHETIC_LABEL, TOTAL
 
 if TYPE_CHECKING:
+    from ccanalysis.spec import SpecRow
     from ccanalysis.tables.summary import Summary
 
 #: What the P footnote says of each test (P tests the item's whole answer distribution).
@@ -115,7 +116,7 @@ def grid(s: Summary, *, extras: bool, suppress_below: int | None) -> Grid:
         r = cell.get((item, level, TOTAL, "denom"))
         return r is not None and r.note == NO_ANSWERS
 
-    def group_cells(r) -> list[str]:  # noqa: ANN001
+    def group_cells(r: SpecRow) -> list[str]:
         if empty(r.item, r.level):
             return ["no answers" if c == TOTAL else "–" for c in columns]
         out = []
@@ -132,7 +133,7 @@ def grid(s: Summary, *, extras: bool, suppress_below: int | None) -> Grid:
                 out.append("–" if math.isnan(pct) else round_half_up(pct, s.decimals))
         return out
 
-    def difference(r) -> str:  # noqa: ANN001
+    def difference(r: SpecRow) -> str:
         row = cell.get((r.item, r.level, comp, "mean" if r.continuous else "pct"))
         if row is None or math.isnan(row.diff):
             return ""

@@ -12,12 +12,16 @@ import math
 import zipfile
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from ccanalysis.io import write_bytes, write_text
 from ccanalysis.tables.grid import Grid, GridRow
 from ccanalysis.vocab import SYNTHETIC_LABEL
+
+if TYPE_CHECKING:
+    import jinja2
 
 #: Fixed date written into Word files (their core properties and zip entries).
 FIXED_DATE = datetime(2024, 1, 1, tzinfo=UTC)
@@ -61,7 +65,7 @@ ol.notes { font-size: small; }
 
 
 @functools.cache
-def _html_template():  # noqa: ANN202
+def _html_template() -> jinja2.Template:
     import jinja2  # imported when a table is rendered: compiling takes longer than rendering
 
     return jinja2.Environment(autoescape=True, keep_trailing_newline=True).from_string(_HTML)
@@ -206,7 +210,9 @@ def long_csv(long: pd.DataFrame, suppress_below: int | None = None) -> str:
     return frame.to_csv(index=False, lineterminator="\n")
 
 
-def write(g: Grid, long: pd.DataFrame, outdir: Path, name: str, suppress_below: int | None):
+def write(
+    g: Grid, long: pd.DataFrame, outdir: Path, name: str, suppress_below: int | None
+) -> dict[str, Path]:
     """Write ``<name>.csv`` (the long table) and every format of the grid into ``outdir``
     atomically; the paths by extension."""
     out = {"csv": write_text(outdir / f"{name}.csv", long_csv(long, suppress_below))}

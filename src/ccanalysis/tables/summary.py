@@ -290,7 +290,9 @@ class Summary:
         tests = tuple(b.test(t, seed) for b, t in zip(self.blocks, ids, strict=True))
         return replace(self, tests=tests, seed=seed, q=None, q_note="")
 
-    def add_difference(self, group: object | None = None, *, equal_var: bool | None = None):
+    def add_difference(
+        self, group: object | None = None, *, equal_var: bool | None = None
+    ) -> Summary:
         """``group`` minus the reference group on every row: percentage points with Newcombe's
         hybrid score 95% interval, or the mean difference with the t interval.
 
@@ -342,7 +344,12 @@ class Summary:
         return formats.FORMATS[fmt](self.grid(extras=extras, suppress_below=suppress_below))
 
     def write(
-        self, outdir: str | Path, name: str, *, extras=None, suppress_below=None
+        self,
+        outdir: str | Path,
+        name: str,
+        *,
+        extras: bool | None = None,
+        suppress_below: int | None = None,
     ) -> dict[str, Path]:
         """Write ``<name>.csv`` (long), ``.html``, ``.md``, ``.tex``, ``.docx`` into ``outdir``."""
         g = self.grid(extras=extras, suppress_below=suppress_below)
