@@ -311,7 +311,9 @@ def _p_mismatches(targets, clinics: pd.DataFrame, coords: pd.DataFrame) -> set[t
 
     spec = read_spec().frame
     data = {"clinics": clinics, "coordinators": coords}
-    built = pd.concat([tables.build_table(spec, data, t) for t in ("table1", "table3", "table4")])
+    built = pd.concat(
+        [tables.from_spec(spec, data, t).long for t in ("table1", "table3", "table4")]
+    )
     got = built[built["measure"] == "p"].set_index(["table", "item"])["value"]
     pub = targets.published
     bad = set()

@@ -1,10 +1,13 @@
-"""Tables 1-4: counts, denominators, tests, formatting and renderers, on frames whose answers we know."""
+"""Tables 1-4: counts, denominators, tests, formatting and renderers, on frames whose answers we know.
+
+Reference values: hand counts (in the comments), and R 4.2.2 for every p-value and interval
+(``tests/reference/tables.R`` prints each under the name quoted beside it).
+"""
 
 from __future__ import annotations
 
 import io
 import math
-import time
 import zipfile
 from pathlib import Path
 
@@ -17,22 +20,9 @@ from ccanalysis.classify import classify_clinics, coordinator_groups
 from ccanalysis.instrument import read_dictionary
 from ccanalysis.printing import format_p, round_half_up
 from ccanalysis.spec import Spec, from_frame, read_spec
-from ccanalysis.tables import (
-    EXTRA_COLUMNS,
-    FIXED_DATE,
-    LONG_COLUMNS,
-    build_table,
-    build_tables,
-    format_mean_sd,
-    format_n_pct,
-    from_specs,
-    long_csv,
-    render,
-    run,
-    text_facts,
-    uncalibrated_items,
-    write_table,
-)
+from ccanalysis.tables import add_q_families, from_spec, long_csv, run, text_facts
+from ccanalysis.tables.grid import format_mean_sd, format_n_pct
+from ccanalysis.tables.render import FIXED_DATE
 from ccanalysis.vocab import SYNTHETIC_LABEL
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -40,157 +30,61 @@ INSTRUMENT = read_dictionary(ROOT / "data" / "raw" / "cc_survey_dictionary.csv")
 YN = ["yes", "no"]
 FREQ5 = ["always", "mostly", "sometimes", "rarely", "never"]
 
-
-# ---------------------------------------------------------------------------------------------
-# Fixture builders
-# ---------------------------------------------------------------------------------------------
+HAND_SPEC = pd.read_csv(
+    io.StringIO(
+        """table,section,item,level,label,stat,shown,combine,test
+table3,,hours_cc_week,,Hours/week – Mean (SD),mean_sd,full,,student_t
+table3,Patient panel seems:,panel_judgement,about_right,about right,pct,full,,fisher
+table3,Patient panel seems:,panel_judgement,too_many,too many,pct,full,,fisher
+table3,Patient panel seems:,panel_judgement,too_few,too few,pct,full,,fisher
+table3,Communication (always/mostly):,pt_comm_phone,always_mostly,Telephone,pct,collapsed,always+mostly,fisher
+table3,Services provided:,svc_social_needs,yes,Social needs assessment/referral,pct,binary,,fisher
+table1,Degree,degree,rn,RN,n_pct,full,,fisher
+table1,Degree,degree,msw_bsw,MSW or BSW,n_pct,full,,fisher
+table1,,certified_cc,yes,"Certified, yes",n_pct,binary,,fisher
+table1,,years_cc_role,,Years mean (SD),mean_sd,mean_sd,,anova
+table1,,work_onsite,usually_always,"Onsite, usually or always",n_pct,collapsed,always+usually,fisher
+"""
+    ),
+    keep_default_na=False,
+)
 
 
 def cat(values: list[str | None], levels: list[str]) -> pd.Categorical:
     return pd.Categorical(values, categories=levels, ordered=True)
 
 
-def spec_frame(rows: list[tuple]) -> pd.DataFrame:
-    cols = ["table", "section", "item", "level", "label", "stat", "shown", "combine", "test"]
-    return pd.DataFrame(rows, columns=cols)
-
-
-HAND_SPEC = spec_frame(
-    [
-        (
-            "table3",
-            "",
-            "hours_cc_week",
-            "",
-            "Hours/week – Mean (SD)",
-            "mean_sd",
-            "full",
-            "",
-            "student_t",
-        ),
-        (
-            "table3",
-            "Patient panel seems:",
-            "panel_judgement",
-            "about_right",
-            "about right",
-            "pct",
-            "full",
-            "",
-            "fisher",
-        ),
-        (
-            "table3",
-            "Patient panel seems:",
-            "panel_judgement",
-            "too_many",
-            "too many",
-            "pct",
-            "full",
-            "",
-            "fisher",
-        ),
-        (
-            "table3",
-            "Patient panel seems:",
-            "panel_judgement",
-            "too_few",
-            "too few",
-            "pct",
-            "full",
-            "",
-            "fisher",
-        ),
-        (
-            "table3",
-            "Communication (always/mostly):",
-            "pt_comm_phone",
-            "always_mostly",
-            "Telephone",
-            "pct",
-            "collapsed",
-            "always+mostly",
-            "fisher",
-        ),
-        (
-            "table3",
-            "Services provided:",
-            "svc_social_needs",
-            "yes",
-            "Social needs assessment/referral",
-            "pct",
-            "binary",
-            "",
-            "fisher",
-        ),
-        ("table1", "Degree", "degree", "rn", "RN", "n_pct", "full", "", "fisher"),
-        ("table1", "Degree", "degree", "msw_bsw", "MSW or BSW", "n_pct", "full", "", "fisher"),
-        ("table1", "", "certified_cc", "yes", "Certified, yes", "n_pct", "binary", "", "fisher"),
-        ("table1", "", "years_cc_role", "", "Years mean (SD)", "mean_sd", "mean_sd", "", "anova"),
-        (
-            "table1",
-            "",
-            "work_onsite",
-            "usually_always",
-            "Onsite, usually or always",
-            "n_pct",
-            "collapsed",
-            "always+usually",
-            "fisher",
-        ),
-    ]
-)
-
-
 def hand_clinics() -> pd.DataFrame:
-    """Eight clinics, four per care model, with answers (and missing ones) chosen by hand."""
+    """Eight clinics, four per care model (C1-C4 mn, C5-C8 isw), answers chosen by hand."""
+    panel = ["about_right", "about_right", "too_few", None]
+    panel += ["about_right", "too_many", "too_many", "too_few"]
+    phone = ["always", "mostly", "sometimes", "never", "always", "always", "mostly", None]
     return pd.DataFrame(
         {
             "clinic_id": [f"C{i}" for i in range(1, 9)],
             "coordinator_id": ["K1", "K1", "K2", "K3", "K4", "K5", "K5", "K6"],
             "group": cat(["mn"] * 4 + ["isw"] * 4, ["mn", "isw"]),
             "hours_cc_week": [10.0, 20.0, 30.0, np.nan, 20.0, 30.0, 40.0, 50.0],
-            "panel_judgement": cat(
-                [
-                    "about_right",
-                    "about_right",
-                    "too_few",
-                    None,
-                    "about_right",
-                    "too_many",
-                    "too_many",
-                    "too_few",
-                ],
-                ["about_right", "too_many", "too_few"],
-            ),
-            "pt_comm_phone": cat(
-                ["always", "mostly", "sometimes", "never", "always", "always", "mostly", None],
-                FREQ5,
-            ),
+            "panel_judgement": cat(panel, ["about_right", "too_many", "too_few"]),
+            "pt_comm_phone": cat(phone, FREQ5),
             "svc_social_needs": cat(["yes", "no", "no", "no", "yes", "yes", "yes", "no"], YN),
         }
     )
 
 
 def hand_coordinators() -> pd.DataFrame:
-    """Seven coordinators in the three Table 1 groups."""
+    """Seven coordinators in the three Table 1 groups (K1-K3 mn_only, K4-K5 isw_only, K6-K7 both)."""
+    groups = ["mn_only"] * 3 + ["isw_only"] * 2 + ["both"] * 2
+    degree = ["rn", "rn", "msn_bsn", "msw_bsw", "rn", "msw_bsw", "other_none"]
+    onsite = ["always", "usually", "never", "sometimes", "always", "usually", "usually"]
     return pd.DataFrame(
         {
             "coordinator_id": [f"K{i}" for i in range(1, 8)],
-            "group": cat(
-                ["mn_only", "mn_only", "mn_only", "isw_only", "isw_only", "both", "both"],
-                ["mn_only", "isw_only", "both"],
-            ),
-            "degree": cat(
-                ["rn", "rn", "msn_bsn", "msw_bsw", "rn", "msw_bsw", "other_none"],
-                ["rn", "msn_bsn", "msw_bsw", "lpn_cma", "other_none"],
-            ),
+            "group": cat(groups, ["mn_only", "isw_only", "both"]),
+            "degree": cat(degree, ["rn", "msn_bsn", "msw_bsw", "lpn_cma", "other_none"]),
             "certified_cc": cat(["yes", "no", None, "yes", "no", None, "yes"], YN),
             "years_cc_role": [1.0, 2.0, 3.0, 5.0, 7.0, 4.0, np.nan],
-            "work_onsite": cat(
-                ["always", "usually", "never", "sometimes", "always", "usually", "usually"],
-                ["always", "usually", "sometimes", "rarely", "never"],
-            ),
+            "work_onsite": cat(onsite, ["always", "usually", "sometimes", "rarely", "never"]),
         }
     )
 
@@ -198,12 +92,10 @@ def hand_coordinators() -> pd.DataFrame:
 def random_frames(n_clinics: int = 317, n_coord: int = 213, seed: int = 1):
     """Random clinics and coordinators of the paper's size with every item of the instrument."""
     rng = np.random.default_rng(seed)
-    items = INSTRUMENT.analysis_items()
     coord_ids = [f"K{i:03d}" for i in range(n_coord)]
     assign = np.concatenate([np.arange(n_coord), rng.integers(0, n_coord, n_clinics - n_coord)])
     rng.shuffle(assign)
-    sizes = rng.integers(1, 15, 42)
-    system = np.repeat(np.arange(42), sizes)[:n_clinics]
+    system = np.repeat(np.arange(42), rng.integers(1, 15, 42))[:n_clinics]
     system = np.concatenate([system, rng.integers(0, 42, n_clinics - len(system))])
     clinics = pd.DataFrame(
         {
@@ -215,31 +107,23 @@ def random_frames(n_clinics: int = 317, n_coord: int = 213, seed: int = 1):
     )
     clinics["urban"] = clinics["ruca"] <= 3
     per_system = clinics.groupby("care_system_id")["clinic_id"].transform("size")
-    clinics["system_size"] = pd.Categorical(
-        np.where(per_system <= 2, "small", np.where(per_system <= 9, "medium", "large")),
-        categories=["small", "medium", "large"],
-        ordered=True,
-    )
+    size = np.where(per_system <= 2, "small", np.where(per_system <= 9, "medium", "large"))
+    clinics["system_size"] = cat(list(size), ["small", "medium", "large"])
     coordinators = pd.DataFrame({"coordinator_id": coord_ids})
-    coordinators["care_system_id"] = (
-        clinics.groupby("coordinator_id")["care_system_id"].first().reindex(coord_ids).to_numpy()
-    )
-    coordinators["n_clinics"] = (
-        clinics.groupby("coordinator_id").size().reindex(coord_ids).to_numpy()
-    )
+    by_coordinator = clinics.groupby("coordinator_id")
+    coordinators["care_system_id"] = by_coordinator["care_system_id"].first()[coord_ids].to_numpy()
+    coordinators["n_clinics"] = by_coordinator.size()[coord_ids].to_numpy()
     # care model mostly per coordinator (as in the paper: few coordinators work in both models)
     isw = (rng.random(n_coord) < 0.43)[assign]
     multi = np.flatnonzero(np.bincount(assign, minlength=n_coord) >= 2)
     for c in rng.choice(multi, min(8, len(multi)), replace=False):
         k = np.flatnonzero(assign == c)[0]
         isw[k] = not isw[k]
-    for name, f in items.items():
+    for name, f in INSTRUMENT.analysis_items().items():
         frame = coordinators if f.form == "coordinator" else clinics
         n = len(frame)
         if f.is_numeric:
-            vals = rng.gamma(2.0, 8.0, n).round()
-            vals[rng.random(n) < 0.03] = np.nan
-            frame[name] = vals
+            frame[name] = np.where(rng.random(n) < 0.03, np.nan, rng.gamma(2.0, 8.0, n).round())
             continue
         levels = YN if (f.field_type == "checkbox" and f.items) else f.level_order()
         vals = rng.choice(levels, n).astype(object)
@@ -248,8 +132,17 @@ def random_frames(n_clinics: int = 317, n_coord: int = 213, seed: int = 1):
             vals = np.where(isw, "yes", vals)
         frame[name] = cat(list(vals), levels)
     clinics = classify_clinics(clinics)
-    coordinators = coordinator_groups(clinics, coordinators)
-    return clinics, coordinators
+    return clinics, coordinator_groups(clinics, coordinators)
+
+
+def long_of(spec, data, table: str, **kw) -> pd.DataFrame:  # noqa: ANN001
+    return from_spec(spec, data, table, **kw).long
+
+
+def all_tables(spec: Spec, clinics: pd.DataFrame, coordinators: pd.DataFrame) -> dict:
+    """Every table as the stage builds it: from_spec, then q-values across the spec's families."""
+    data = {"clinics": clinics, "coordinators": coordinators}
+    return add_q_families(spec, {t: from_spec(spec, data, t) for t in spec.tables})
 
 
 @pytest.fixture(scope="module")
@@ -292,7 +185,6 @@ def p_row(long: pd.DataFrame, item: str) -> pd.Series:
 def test_package_spec_is_valid_against_the_instrument(spec) -> None:
     frame = spec.frame
     assert set(frame["table"]) == {"table1", "table2", "table3", "table4"}
-    assert {"denominator", "footnote"} <= set(frame.columns)
     assert (frame.loc[frame["table"] == "table2", "denominator"] == "all").all()
     assert all(r.all_denominator for r in spec.of("table2"))
 
@@ -304,52 +196,59 @@ def test_package_spec_is_valid_against_the_instrument(spec) -> None:
         ({"level": "sometimes_maybe"}, "is not an answer"),
         ({"test": "wilcoxon"}, "unknown test"),
         ({"stat": "median"}, "unknown stat"),
+        ({"combine": "always+oftenish"}, "'oftenish' is not an answer"),
     ],
 )
 def test_spec_validation_names_the_problem(spec, change, message) -> None:
     bad = spec.frame.copy()
-    row = bad.index[(bad["item"] == "panel_judgement")][0]
+    item = "pt_comm_phone" if "combine" in change else "panel_judgement"
+    row = bad.index[bad["item"] == item][0]
     for k, v in change.items():
         bad.loc[row, k] = v
     with pytest.raises(ValueError, match=message):
         from_frame(bad, instrument=INSTRUMENT)
 
 
-def test_spec_validation_checks_combined_levels(spec) -> None:
-    bad = spec.frame.copy()
-    bad.loc[bad["item"] == "pt_comm_phone", "combine"] = "always+oftenish"
-    with pytest.raises(ValueError, match="'oftenish' is not an answer"):
-        from_frame(bad, instrument=INSTRUMENT)
-
-
-def test_hand_spec_is_valid() -> None:
+def test_spec_rows_fill_blanks_and_strip() -> None:
+    """A hand-made frame read as typed rows: blanks become empty text, labels are stripped, the
+    optional columns get their defaults."""
+    raw = HAND_SPEC.astype(object)
+    raw.loc[0, "section"] = None
+    raw.loc[1, "label"] = "  about right  "
     from_frame(HAND_SPEC, instrument=INSTRUMENT)
+    rows, norm = from_frame(raw).rows, from_frame(raw).frame
+    assert list(norm.columns) == [*raw.columns, "denominator", "footnote", "family"]
+    assert rows[0].section == "" and rows[1].label == "about right" and rows[0].level == ""
+    assert all(r.denominator == "answered" and r.footnote == "" for r in rows)
+    assert [r.family for r in rows] == [r.table for r in rows]  # the family: its table
 
 
 def test_the_default_dictionary_is_read_once(monkeypatch) -> None:  # noqa: ANN001
-    """read_spec() without an instrument, summarize and the sensitivity grouping share one
-    reading of the project's dictionary (spec.default_instrument)."""
+    """read_spec() without an instrument and summarize share one reading of the dictionary."""
     from ccanalysis import instrument, spec
 
     first = spec.default_instrument()
-    assert (
-        first.analysis_items()["panel_judgement"].levels
-        == INSTRUMENT.analysis_items()["panel_judgement"].levels
-    )
 
     def no_reading(path):  # noqa: ANN001, ANN202
         raise AssertionError(f"the dictionary was read again: {path}")
 
     monkeypatch.setattr(instrument, "read_dictionary", no_reading)
-    assert spec.default_instrument() is first
-    assert spec.as_instrument(None) is first
-    rows = read_spec().of("table3")
-    assert rows[0].table == "table3"
-    assert read_spec().row("table3", "panel_judgement", "too_few").item_levels == (
-        "about_right",
-        "too_many",
-        "too_few",
-    )
+    assert spec.default_instrument() is first and spec.as_instrument(None) is first
+    levels = read_spec().row("table3", "panel_judgement", "too_few").item_levels
+    assert levels == ("about_right", "too_many", "too_few")
+
+
+def test_spec_families_are_validated() -> None:
+    frame = read_spec().frame
+    bad = frame.copy()
+    bad.loc[bad["item"] == "panel_judgement", "family"] = "my family"
+    with pytest.raises(ValueError, match="family 'my family' is not a name"):
+        from_frame(bad)
+    bad = frame.copy()
+    bad.loc[bad["item"] == "svc_social_needs", "family"] = "services"
+    with pytest.raises(ValueError, match=r"table3: rows of one table disagree on family"):
+        from_frame(bad)
+    assert {r.family for r in from_frame(frame.drop(columns="family")).of("table3")} == {"table3"}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -357,24 +256,24 @@ def test_the_default_dictionary_is_read_once(monkeypatch) -> None:  # noqa: ANN0
 # ---------------------------------------------------------------------------------------------
 
 
-def test_columns_are_the_design_columns_first() -> None:
-    long = build_table(HAND_SPEC, hand_clinics(), "table3")
-    assert tuple(long.columns) == LONG_COLUMNS + EXTRA_COLUMNS
-    assert set(long["measure"]) == {"n", "denom", "pct", "mean", "sd", "p"}
-    p = long[long["measure"] == "p"]
+@pytest.fixture(scope="module")
+def hand_long() -> pd.DataFrame:
+    return long_of(HAND_SPEC, hand_clinics(), "table3")
+
+
+def test_the_long_format_is_the_designs(hand_long) -> None:
+    assert list(hand_long.columns[:6]) == ["table", "item", "level", "group", "measure", "value"]
+    assert set(hand_long["measure"]) == {"n", "denom", "pct", "mean", "sd", "p"}
+    p = hand_long[hand_long["measure"] == "p"]
     assert (p["level"] == "").all() and (p["group"] == "all").all()
-
-
-def test_n_rows_come_first_per_group() -> None:
-    long = build_table(HAND_SPEC, hand_clinics(), "table3")
-    head = long.head(3)
+    head = hand_long.head(3)  # the N row first, a value per group
     assert head["item"].tolist() == ["n"] * 3
     assert head["group"].tolist() == ["total", "mn", "isw"]
     assert head["value"].tolist() == [8, 4, 4]
 
 
-def test_percentages_are_of_answers_with_their_denominators() -> None:
-    long = build_table(HAND_SPEC, hand_clinics(), "table3")
+def test_percentages_are_of_answers_with_their_denominators(hand_long) -> None:
+    long = hand_long
     # panel_judgement: one missing answer among the mn clinics
     assert value(long, "panel_judgement", "about_right", "mn", "n") == 2
     assert value(long, "panel_judgement", "about_right", "mn", "denom") == 3
@@ -385,54 +284,38 @@ def test_percentages_are_of_answers_with_their_denominators() -> None:
     assert value(long, "panel_judgement", "too_few", "total", "pct") == pytest.approx(200 / 7)
     assert value(long, "svc_social_needs", "yes", "isw", "pct") == 75
     assert value(long, "svc_social_needs", "yes", "mn", "pct") == 25
-
-
-def test_collapsed_row_sums_the_combined_levels() -> None:
-    long = build_table(HAND_SPEC, hand_clinics(), "table3")
-    # mn: always, mostly, sometimes, never -> 2 of 4; isw: always, always, mostly, missing -> 3 of 3
+    # collapsed: mn always, mostly, sometimes, never -> 2 of 4; isw always, always, mostly, - -> 3/3
     assert value(long, "pt_comm_phone", "always_mostly", "mn", "n") == 2
     assert value(long, "pt_comm_phone", "always_mostly", "mn", "pct") == 50
     assert value(long, "pt_comm_phone", "always_mostly", "isw", "denom") == 3
-    assert value(long, "pt_comm_phone", "always_mostly", "isw", "pct") == 100
     assert value(long, "pt_comm_phone", "always_mostly", "total", "pct") == pytest.approx(500 / 7)
 
 
-def test_mean_sd_and_t_test() -> None:
-    clinics = hand_clinics()
-    long = build_table(HAND_SPEC, clinics, "table3")
+def test_mean_sd_and_t_test(hand_long) -> None:
+    long = hand_long
     assert value(long, "hours_cc_week", "", "mn", "mean") == 20
     assert value(long, "hours_cc_week", "", "mn", "sd") == 10
     assert value(long, "hours_cc_week", "", "mn", "denom") == 3
     assert value(long, "hours_cc_week", "", "isw", "mean") == 35
     assert value(long, "hours_cc_week", "", "total", "mean") == pytest.approx(200 / 7)
-    expected = stats.t_test([10, 20, 30], [20, 30, 40, 50])
     row = p_row(long, "hours_cc_week")
-    assert row["value"] == pytest.approx(expected.p, rel=1e-12)
+    assert row["value"] == pytest.approx(0.157838810631696, rel=1e-12)  # hand_hours_student_p
     assert row["test"] == "student_t"
 
 
-def test_p_is_fisher_on_the_full_distribution_once_per_item() -> None:
-    clinics = hand_clinics()
-    long = build_table(HAND_SPEC, clinics, "table3")
-    full = stats.compare_categorical(clinics["pt_comm_phone"], clinics["group"])
-    table = [[1, 2], [1, 1], [1, 0], [0, 0], [1, 0]]  # always..never x (mn, isw)
-    assert p_row(long, "pt_comm_phone")["value"] == pytest.approx(full.p, rel=1e-12)
-    assert full.p == pytest.approx(stats.fisher_exact(table).p, rel=1e-12)
-    # the collapsed 2 x 2 (2/4 vs 3/3) would give another p: the row must not use it
-    collapsed = stats.fisher_exact([[2, 3], [2, 0]]).p
-    assert not math.isclose(full.p, collapsed)
-    pj = stats.compare_categorical(clinics["panel_judgement"], clinics["group"])
-    assert p_row(long, "panel_judgement")["value"] == pytest.approx(pj.p, rel=1e-12)
+def test_p_is_fisher_on_the_full_distribution_once_per_item(hand_long) -> None:
+    long = hand_long
+    # the 4 x 2 of answers (hand_phone_fisher_p), not the collapsed 2 x 2 (0.42857142857142871)
+    assert p_row(long, "pt_comm_phone")["value"] == pytest.approx(1.0, rel=1e-12)
+    assert p_row(long, "panel_judgement")["value"] == pytest.approx(0.65714285714285658, rel=1e-12)
+    assert p_row(long, "svc_social_needs")["value"] == pytest.approx(0.48571428571428582, rel=1e-12)
     assert (long["measure"] == "p").sum() == 4  # one per item, not per level
-    # the p row follows the first level's rows
-    idx = long.index[(long["item"] == "panel_judgement")]
-    kinds = long.loc[idx, "measure"].tolist()
-    assert kinds.index("p") == 9  # 3 groups x (n, denom, pct)
+    kinds = long.loc[long["item"] == "panel_judgement", "measure"].tolist()
+    assert kinds.index("p") == 9  # after the first level's rows: 3 groups x (n, denom, pct)
 
 
 def test_table1_groups_anova_and_3_group_fisher() -> None:
-    co = hand_coordinators()
-    long = build_table(HAND_SPEC, co, "table1")
+    long = long_of(HAND_SPEC, hand_coordinators(), "table1")
     assert long.loc[long["item"] == "n", "value"].tolist() == [7, 3, 2, 2]
     assert value(long, "degree", "rn", "mn_only", "n") == 2
     assert value(long, "degree", "rn", "mn_only", "pct") == pytest.approx(200 / 3)
@@ -443,55 +326,28 @@ def test_table1_groups_anova_and_3_group_fisher() -> None:
     assert value(long, "certified_cc", "yes", "both", "denom") == 1
     assert value(long, "work_onsite", "usually_always", "total", "n") == 5
     assert value(long, "work_onsite", "usually_always", "both", "pct") == 100
-    an = stats.anova([1, 2, 3], [5, 7], [4])
-    assert p_row(long, "years_cc_role")["value"] == pytest.approx(an.p, rel=1e-12)
-    assert p_row(long, "years_cc_role")["test"] == "anova"
-    deg = stats.compare_categorical(co["degree"], co["group"])
-    assert p_row(long, "degree")["value"] == pytest.approx(deg.p, rel=1e-12)
-    # the test of a yes/no item is the 2 x 3 table of answers
-    cert = stats.fisher_exact([[1, 1, 1], [1, 1, 0]])
-    assert p_row(long, "certified_cc")["value"] == pytest.approx(cert.p, rel=1e-12)
+    years = p_row(long, "years_cc_role")
+    assert years["test"] == "anova"
+    assert years["value"] == pytest.approx(0.070978171818070743, rel=1e-10)  # hand_years_anova_p
+    assert p_row(long, "degree")["value"] == pytest.approx(0.71428571428571352, rel=1e-12)
+    assert p_row(long, "certified_cc")["value"] == pytest.approx(1.0, rel=1e-12)  # the 2 x 3
 
 
 def test_mapping_input_and_missing_group_column() -> None:
     data = {"clinics": hand_clinics(), "coordinators": hand_coordinators()}
-    assert build_table(HAND_SPEC, data, "table1")["group"].iloc[1] == "mn_only"
+    assert long_of(HAND_SPEC, data, "table1")["group"].iloc[1] == "mn_only"
     with pytest.raises(KeyError, match="group"):
-        build_table(HAND_SPEC, hand_clinics().drop(columns="group"), "table3")
+        long_of(HAND_SPEC, hand_clinics().drop(columns="group"), "table3")
 
 
 def test_test_override() -> None:
-    clinics = hand_clinics()
-    long = build_table(HAND_SPEC, clinics, "table3", test_override="welch_t")
+    long = long_of(HAND_SPEC, hand_clinics(), "table3", test_override="welch_t")
     assert p_row(long, "hours_cc_week")["test"] == "welch_t"
     assert p_row(long, "pt_comm_phone")["test"] == "fisher"
-    welch = stats.t_test([10, 20, 30], [20, 30, 40, 50], equal_var=False)
-    assert p_row(long, "hours_cc_week")["value"] == pytest.approx(welch.p, rel=1e-12)
-    long = build_table(HAND_SPEC, clinics, "table3", test_override={"svc_social_needs": "chisq"})
-    chi = stats.chisq([[1, 3], [3, 1]])
-    assert p_row(long, "svc_social_needs")["value"] == pytest.approx(chi.p, rel=1e-12)
+    assert p_row(long, "hours_cc_week")["value"] == pytest.approx(0.14429304308394356, rel=1e-12)
+    long = long_of(HAND_SPEC, hand_clinics(), "table3", test_override={"svc_social_needs": "chisq"})
     assert p_row(long, "svc_social_needs")["test"] == "chisq"
-
-
-def test_a_monte_carlo_p_value_is_said_in_the_footnote_with_its_standard_error() -> None:
-    """Where exact enumeration is out of reach the footnote says Monte Carlo, how many tables,
-    that they come from the run's seed, and the largest standard error (never a silent switch)."""
-    long = build_table(HAND_SPEC, hand_clinics(), "table3")
-    rows = (long["measure"] == "p") & long["item"].isin(["pt_comm_phone", "svc_social_needs"])
-    long.loc[rows, "test"] = "fisher_mc"
-    long.loc[rows, "note"] = [
-        "Monte Carlo p-value from 100000 tables (SE 0.0012)",
-        "Monte Carlo p-value from 100000 tables (SE 0.0003)",
-    ]
-    text = render(long, HAND_SPEC, fmt="markdown", synthetic=False)
-    assert (
-        "P: Fisher's exact test with a Monte Carlo p-value (exact enumeration too large) on the "
-        "full answer distribution of the item by group; 100,000 random tables drawn from the "
-        "run's seed (the same p-values on every run), standard error at most 0.001."
-    ) in text
-    big = np.array([[9000, 8000, 7000], [6000, 5000, 9500]])  # n > 20,000: Monte Carlo, seeded
-    first, again = (stats.fisher_exact(big, seed=5) for _ in range(2))
-    assert first.test == "fisher_mc" and first.p == again.p and 0 < first.mc_se < 0.002
+    assert p_row(long, "svc_social_needs")["value"] == pytest.approx(0.15729920705028447, rel=1e-12)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -499,41 +355,26 @@ def test_a_monte_carlo_p_value_is_said_in_the_footnote_with_its_standard_error()
 # ---------------------------------------------------------------------------------------------
 
 
-def test_newcombe_difference_equals_stats() -> None:
-    long = build_table(HAND_SPEC, hand_clinics(), "table3")
-    row = long[
-        (long["item"] == "svc_social_needs") & (long["group"] == "isw") & (long["measure"] == "pct")
-    ].iloc[0]
-    d, lo, hi = stats.newcombe_diff(3, 4, 1, 4)
-    assert (row["diff"], row["diff_lo"], row["diff_hi"]) == pytest.approx(
-        (100 * d, 100 * lo, 100 * hi)
-    )
-    assert row["diff"] == pytest.approx(50)
-    mrow = long[
-        (long["item"] == "hours_cc_week") & (long["group"] == "isw") & (long["measure"] == "mean")
-    ].iloc[0]
-    md = stats.mean_diff_ci([20, 30, 40, 50], [10, 20, 30])
-    assert (mrow["diff"], mrow["diff_lo"], mrow["diff_hi"]) == pytest.approx(md)
-    # only on the comparison group's pct/mean rows
-    assert long["diff"].notna().sum() == 6  # 1 mean + 3 panel levels + phone + social needs
+def test_differences_agree_with_r(hand_long) -> None:
+    row = cell(hand_long, "svc_social_needs", "yes", "isw", "pct")  # 3/4 - 1/4, Newcombe
+    expected = (50, -13.548840058295131, 78.908326808475564)  # hand_social_newcombe
+    assert (row["diff"], row["diff_lo"], row["diff_hi"]) == pytest.approx(expected, rel=1e-9)
+    row = cell(hand_long, "hours_cc_week", "", "isw", "mean")  # hand_hours_diff_ci
+    expected = (15, -8.2302481587930476, 38.230248158793046)
+    assert (row["diff"], row["diff_lo"], row["diff_hi"]) == pytest.approx(expected, rel=1e-10)
+    # only on the comparison group's pct/mean rows: 1 mean + 3 panel levels + phone + social needs
+    assert hand_long["diff"].notna().sum() == 6
 
 
 def test_bh_q_values_by_hand() -> None:
     spec = HAND_SPEC[HAND_SPEC["item"].isin(["hours_cc_week", "pt_comm_phone", "svc_social_needs"])]
-    long = build_table(spec, hand_clinics(), "table3")
-    p = long[long["measure"] == "p"]
+    p = long_of(spec, hand_clinics(), "table3").query("measure == 'p'")
     pv, q = p["value"].to_numpy(), p["q"].to_numpy()
-    order = np.argsort(pv)
-    m = 3
-    by_hand = np.empty(3)
-    running = 1.0
-    for rank in range(m, 0, -1):  # largest p first
-        i = order[rank - 1]
-        running = min(running, pv[i] * m / rank)
+    by_hand, running = np.empty(3), 1.0
+    for rank, i in reversed(list(enumerate(np.argsort(pv), start=1))):  # largest p first
+        running = min(running, pv[i] * 3 / rank)
         by_hand[i] = running
-    assert q == pytest.approx(by_hand)
-    assert np.all(np.diff(q[order]) >= 0)  # monotone in p
-    assert np.all(q >= pv)
+    assert q == pytest.approx(by_hand, rel=1e-15)
     # a concrete case: p = (0.01, 0.04, 0.03) -> q = (0.03, 0.04, 0.04)
     assert stats.bh_qvalues([0.01, 0.04, 0.03]) == pytest.approx([0.03, 0.04, 0.04])
 
@@ -551,18 +392,12 @@ def test_bh_q_values_by_hand() -> None:
         (0.001, "0.001"),
         (0.00149, "0.001"),
         (0.0015, "0.002"),
-        (0.0072, "0.007"),
         (0.0535, "0.054"),
-        (0.053, "0.053"),
         (0.0995, "0.1"),
-        (0.12849, "0.13"),
         (0.125, "0.13"),
-        (0.38, "0.38"),
-        (0.4, "0.4"),
         (0.899, "0.9"),
         (0.9, "0.9"),
         (0.9000001, ">0.9"),
-        (0.95, ">0.9"),
         (1.0, ">0.9"),
         (float("nan"), ""),
         (None, ""),
@@ -572,18 +407,16 @@ def test_format_p(p, text) -> None:
     assert format_p(p) == text
 
 
-def test_format_p_rejects_non_p() -> None:
+def test_number_formats() -> None:
     with pytest.raises(ValueError):
         format_p(1.5)
-
-
-def test_number_formats() -> None:
     assert round_half_up(12.5, 0) == "13"
     assert round_half_up(41.31455399061033, 1) == "41.3"
     assert round_half_up(-0.04, 1) == "0.0"
     assert format_n_pct(88, 41.31455399061033, 1) == "88 (41.3)"
-    assert format_n_pct(0, 0.0, 1) == "0 (0.0)"
+    assert format_n_pct(0, math.nan, 1) == "0 (–)"
     assert format_mean_sd(4.8123, 4.35) == "4.8 (4.4)"
+    assert format_mean_sd(4.8123, math.nan) == "4.8"  # one answer: no SD
 
 
 # ---------------------------------------------------------------------------------------------
@@ -592,12 +425,12 @@ def test_number_formats() -> None:
 
 
 @pytest.fixture(scope="module")
-def hand_long() -> pd.DataFrame:
-    return build_table(HAND_SPEC, hand_clinics(), "table3")
+def hand_table():
+    return from_spec(HAND_SPEC, hand_clinics(), "table3", synthetic=True)
 
 
-def test_markdown_layout(hand_long) -> None:
-    md = render(hand_long, HAND_SPEC, fmt="markdown", synthetic=True)
+def test_markdown_layout(hand_table, hand_long) -> None:
+    md = hand_table.render("md", extras=False)
     lines = md.splitlines()
     assert lines[0] == f"**{SYNTHETIC_LABEL}**"
     header = next(i for i, line in enumerate(lines) if line.startswith("| Characteristic"))
@@ -606,172 +439,104 @@ def test_markdown_layout(hand_long) -> None:
     pj = format_p(float(p_row(hand_long, "panel_judgement")["value"]))
     assert f"| **Patient panel seems:** |  |  |  | {pj} |" in lines
     assert "| \u2003about right | 43 | 67 | 25 |  |" in lines
-    ph = format_p(float(p_row(hand_long, "pt_comm_phone")["value"]))
-    assert f"| \u2003Telephone | 71 | 50 | 100 | {ph} |" in lines
-    assert "| Hours/week – Mean (SD) | 28.6 (13.5) | 20.0 (10.0) | 35.0 (12.9) |" in md
+    assert "| \u2003Telephone | 71 | 50 | 100 | >0.9 |" in lines
+    assert "| Hours/week – Mean (SD) | 28.6 (13.5) | 20.0 (10.0) | 35.0 (12.9) | 0.16 |" in lines
     assert "Fisher's exact test" in md and "Student's t-test" in md
     assert "hours_cc_week: 7 answers" in md and "panel_judgement: 7 answers" in md
 
 
-def test_html_and_latex_carry_label_footnotes_and_rules(hand_long) -> None:
-    html = render(hand_long, HAND_SPEC, fmt="html", synthetic=True)
-    assert html.count(SYNTHETIC_LABEL) >= 3  # first line, caption, notes
-    assert "<caption>" in html and "full answer distribution" in html
-    tex = render(hand_long, HAND_SPEC, fmt="latex", synthetic=True)
-    assert tex.startswith(f"% {SYNTHETIC_LABEL}")
-    for rule in ("\\toprule", "\\midrule", "\\bottomrule"):
-        assert rule in tex
-    assert "\\begin{tabular}{lrrrr}" in tex
-    assert "Fisher's exact test" in tex
-    real = render(hand_long, HAND_SPEC, fmt="html", synthetic=False)
-    assert SYNTHETIC_LABEL not in real
-
-
-def test_latex_escapes() -> None:
-    long = build_table(HAND_SPEC, hand_clinics(), "table3")
-    spec = HAND_SPEC.copy()
-    spec.loc[spec["item"] == "svc_social_needs", "label"] = "Social & financial 100% _needs_"
-    tex = render(long, spec, fmt="latex", synthetic=False)
-    assert "Social \\& financial 100\\% \\_needs\\_" in tex
-
-
-def test_extras_columns(hand_long) -> None:
-    md = render(hand_long, HAND_SPEC, fmt="markdown", synthetic=False, extras=True)
-    assert "Difference ISW – MN (95% CI)" in md and "| q |" in md
-    assert "50.0 pp (" in md  # social needs 75% - 25%
-    assert "Newcombe" in md and "Benjamini-Hochberg" in md
-
-
-def test_docx_opens_with_the_right_rows(hand_long) -> None:
+def test_html_latex_and_docx_carry_label_footnotes_and_rules(hand_table) -> None:
     import docx
 
-    data = render(hand_long, HAND_SPEC, fmt="docx", synthetic=True)
+    html = hand_table.render("html", extras=False)
+    assert html.count(SYNTHETIC_LABEL) >= 3  # first line, caption, notes
+    assert "<caption>" in html and "full answer distribution" in html
+    assert SYNTHETIC_LABEL not in from_spec(HAND_SPEC, hand_clinics(), "table3").render("html")
+    tex = hand_table.render("tex", extras=False)
+    assert tex.startswith(f"% {SYNTHETIC_LABEL}")
+    assert all(rule in tex for rule in ("\\toprule", "\\midrule", "\\bottomrule"))
+    assert "\\begin{tabular}{lrrrr}" in tex
+    data = hand_table.render("docx", extras=False)
     doc = docx.Document(io.BytesIO(data))
-    table = doc.tables[0]
     # header + N + 3 sections + hours + 3 panel levels + phone + social needs
-    assert len(table.rows) == 1 + 1 + 3 + 1 + 3 + 1 + 1
-    assert table.cell(1, 0).text == "N" and table.cell(1, 1).text == "8"
+    assert len(doc.tables[0].rows) == 1 + 1 + 3 + 1 + 3 + 1 + 1
+    assert doc.tables[0].cell(1, 0).text == "N" and doc.tables[0].cell(1, 1).text == "8"
     assert doc.paragraphs[0].text == SYNTHETIC_LABEL
     assert doc.core_properties.created == FIXED_DATE
-    assert doc.core_properties.modified == FIXED_DATE
-    with zipfile.ZipFile(io.BytesIO(data)) as z:
+    with zipfile.ZipFile(io.BytesIO(data)) as z:  # reproducible: every entry dated FIXED_DATE
         assert {i.date_time for i in z.infolist()} == {FIXED_DATE.timetuple()[:6]}
 
 
-def test_docx_cells_are_the_display_grid(paper_tables, spec) -> None:
-    """Every cell of a long table (fetched row by row, not by Table.cell) lands in its place."""
+def test_latex_escapes() -> None:
+    spec = HAND_SPEC.copy()
+    spec.loc[spec["item"] == "svc_social_needs", "label"] = "Social & financial 100% _needs_"
+    tex = from_spec(spec, hand_clinics(), "table3").render("tex")
+    assert "Social \\& financial 100\\% \\_needs\\_" in tex
+
+
+def test_extras_columns(hand_table) -> None:
+    md = hand_table.render("md")
+    assert "Difference ISW – MN (95% CI)" in md and "| q |" in md
+    assert "50.0 pp (-13.5 to 78.9)" in md  # social needs 75% - 25%, Newcombe (R above)
+    assert "Newcombe" in md and "Benjamini-Hochberg" in md
+
+
+def test_docx_cells_are_the_grid(paper_tables) -> None:
+    """Every cell of the printed grid lands in its place in Word (rows fetched row by row)."""
     import docx
     from docx.enum.text import WD_ALIGN_PARAGRAPH
 
-    from ccanalysis.tables import paper_display
-    from ccanalysis.tables.layout import cells
-
-    long = paper_tables["table3"]
-    d = paper_display(long, spec, synthetic=True, extras=True, suppress_below=None)
-    doc = docx.Document(io.BytesIO(render(long, spec, fmt="docx", synthetic=True, extras=True)))
-    rows = doc.tables[0].rows
-    assert len(rows) == 1 + len(d.rows) > 50
-    assert [c.text for c in rows[0].cells] == d.header
+    s = paper_tables["table3"]
+    g = s.grid()
+    rows = docx.Document(io.BytesIO(s.render("docx"))).tables[0].rows
+    assert len(rows) == 1 + len(g.rows) > 50
+    assert [c.text for c in rows[0].cells] == g.header
     assert all(c.paragraphs[0].runs[0].bold for c in rows[0].cells)
-    for row, r in zip(rows[1:], d.rows, strict=True):
-        row_cells = row.cells
-        assert [c.text for c in row_cells] == [r.label] + cells(r, True)
-        assert all(c.paragraphs[0].alignment == WD_ALIGN_PARAGRAPH.RIGHT for c in row_cells[1:])
-        assert row_cells[0].paragraphs[0].alignment is None
+    for row, r in zip(rows[1:], g.rows, strict=True):
+        assert [c.text for c in row.cells] == [r.label, *r.cells]
+        assert all(c.paragraphs[0].alignment == WD_ALIGN_PARAGRAPH.RIGHT for c in row.cells[1:])
         if r.kind == "section":
-            assert row_cells[0].paragraphs[0].runs[0].bold
+            assert row.cells[0].paragraphs[0].runs[0].bold
 
 
-@pytest.mark.parametrize(
-    "kw",
-    [
-        {"synthetic": True},
-        {"synthetic": False, "extras": True},
-        {"synthetic": True, "extras": True, "suppress_below": 3},
-    ],
-)
-def test_write_table_writes_what_render_gives(hand_long, tmp_path, kw) -> None:
-    """write_table builds the display grid once for all formats: the same bytes as render."""
-    paths = write_table(hand_long, HAND_SPEC, tmp_path, "table3", **kw)
-    for ext, fmt in (("html", "html"), ("md", "markdown"), ("tex", "latex")):
-        assert paths[ext].read_text(encoding="utf-8") == render(hand_long, HAND_SPEC, fmt=fmt, **kw)
-    assert paths["docx"].read_bytes() == render(hand_long, HAND_SPEC, fmt="docx", **kw)
-    assert paths["csv"].read_text(encoding="utf-8") == long_csv(hand_long, kw.get("suppress_below"))
-
-
-def test_render_and_write_reject_bad_arguments(hand_long, tmp_path) -> None:
-    with pytest.raises(ValueError, match="unknown format"):
-        render(hand_long, HAND_SPEC, fmt="rtf", synthetic=True)
-    with pytest.raises(ValueError, match="at least 2"):
-        render(hand_long, HAND_SPEC, fmt="html", synthetic=True, suppress_below=1)
-    with pytest.raises(ValueError, match="at least 2"):
-        write_table(hand_long, HAND_SPEC, tmp_path, "table3", synthetic=True, suppress_below=1)
-
-
-def test_spec_rows_fill_blanks_and_strip() -> None:
-    """A hand-made frame read as typed rows: blanks become empty text, labels are stripped, the
-    optional columns get their defaults (what the tables read; the spec module does it once)."""
-    raw = HAND_SPEC.astype(object)
-    raw.loc[0, "section"] = None
-    raw.loc[1, "label"] = "  about right  "
-    raw.loc[0, "level"] = np.nan  # the mean row: a level is only for categorical rows
-    rows = from_frame(raw).rows
-    norm = from_frame(raw).frame
-    assert list(norm.columns) == [*raw.columns, "denominator", "footnote", "family"]
-    assert rows[0].section == "" and rows[1].label == "about right"
-    assert rows[0].level == ""
-    assert all(r.denominator == "answered" and r.footnote == "" for r in rows)
-    assert [r.family for r in rows] == [r.table for r in rows]  # the family: its table
-    assert all(isinstance(v, str) for col in norm.columns for v in norm[col])
-
-
-def test_suppression(hand_long) -> None:
-    md = render(hand_long, HAND_SPEC, fmt="markdown", synthetic=False, suppress_below=3)
-    assert "| \u2003too few | 2 (29) |" not in md
-    lines = md.splitlines()
-    row = next(line for line in lines if "\u2003too few" in line)
-    # counts: total 2, mn 1, isw 1 -> all below 3
-    assert row.startswith("| \u2003too few | <3 | <3 | <3 |")
-    assert "<3: a count from 1 to 2" in md
-    # zero counts are not suppressed
-    row = next(line for line in lines if "\u2003too many" in line)
-    assert "| 0 |" in row
-    text = long_csv(hand_long, suppress_below=3)
-    frame = pd.read_csv(io.StringIO(text), keep_default_na=False)
-    hit = frame[
-        (frame["item"] == "panel_judgement")
-        & (frame["level"] == "too_few")
-        & (frame["group"] == "mn")
-        & (frame["measure"] == "n")
+@pytest.mark.parametrize("kw", [{}, {"extras": True, "suppress_below": 3}])
+def test_write_writes_what_render_gives_and_the_same_bytes_again(hand_table, tmp_path, kw) -> None:
+    paths = hand_table.write(tmp_path, "table3", **kw)
+    assert sorted(p.name for p in paths.values()) == [
+        f"table3.{ext}" for ext in ("csv", "docx", "html", "md", "tex")
     ]
-    assert hit["value"].iloc[0] == "" and hit["note"].iloc[0] == "<3"
-
-
-@pytest.mark.slow
-def test_write_table_files_and_byte_identical_rerun(hand_long, tmp_path) -> None:
-    paths = write_table(hand_long, HAND_SPEC, tmp_path, "table3", synthetic=True)
-    assert sorted(p.name for p in tmp_path.iterdir()) == [
-        "table3.csv",
-        "table3.docx",
-        "table3.html",
-        "table3.md",
-        "table3.tex",
-    ]
-    first = {k: p.read_bytes() for k, p in paths.items()}
-    time.sleep(2.1)  # zip timestamps have a 2-second resolution
-    again = build_table(HAND_SPEC, hand_clinics(), "table3")
-    out2 = tmp_path / "again"
-    paths2 = write_table(again, HAND_SPEC, out2, "table3", synthetic=True)
-    assert {k: p.read_bytes() for k, p in paths2.items()} == first
-    csv_text = paths["csv"].read_text()
-    assert csv_text.splitlines()[0].startswith("table,item,level,group,measure,value,")
+    for ext in ("html", "md", "tex"):
+        assert paths[ext].read_text(encoding="utf-8") == hand_table.render(ext, **kw)
+    assert paths["docx"].read_bytes() == hand_table.render("docx", **kw)
+    csv_text = paths["csv"].read_text(encoding="utf-8")
+    assert csv_text == long_csv(hand_table.long, kw.get("suppress_below"))
+    assert csv_text.startswith("table,item,level,group,measure,value,")
     assert "table3,n,,total,n,8," in csv_text
-    back = pd.read_csv(paths["csv"], keep_default_na=False)
-    assert list(back.columns[:6]) == list(LONG_COLUMNS)
-    # the CSV read back renders the same table
-    reread = pd.read_csv(paths["csv"])
-    assert render(reread, HAND_SPEC, fmt="markdown", synthetic=True) == paths["md"].read_text()
-    assert reread["value"].to_numpy() == pytest.approx(hand_long["value"].to_numpy(), nan_ok=True)
+    again = from_spec(HAND_SPEC, hand_clinics(), "table3", synthetic=True)
+    second = again.write(tmp_path / "again", "table3", **kw)
+    assert {k: p.read_bytes() for k, p in second.items()} == {
+        k: p.read_bytes() for k, p in paths.items()
+    }
+    with pytest.raises(ValueError, match="unknown format"):
+        hand_table.render("rtf")
+    with pytest.raises(ValueError, match="at least 2"):
+        hand_table.render("html", suppress_below=1)
+
+
+def test_suppression(hand_table) -> None:
+    md = hand_table.render("md", extras=False, suppress_below=3)
+    lines = md.splitlines()
+    # too few: counts total 2, mn 1, isw 1 -> all below 3; zero counts are not withheld
+    assert next(x for x in lines if "\u2003too few" in x).startswith(
+        "| \u2003too few | <3 | <3 | <3 |"
+    )
+    assert "| 0 |" in next(x for x in lines if "\u2003too many" in x)
+    assert "<3: a count from 1 to 2" in md
+    frame = pd.read_csv(io.StringIO(long_csv(hand_table.long, 3)), keep_default_na=False)
+    hit = frame.query(
+        "item == 'panel_judgement' and level == 'too_few' and group == 'mn' and measure == 'n'"
+    )
+    assert hit["value"].iloc[0] == "" and hit["note"].iloc[0] == "<3"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -781,14 +546,12 @@ def test_write_table_files_and_byte_identical_rerun(hand_long, tmp_path) -> None
 
 @pytest.fixture(scope="module")
 def paper_tables(spec, paper_size):
-    """All four tables at paper size (timings live in the benchmark, not in tests)."""
-    clinics, coordinators = paper_size
-    return build_tables(spec, clinics, coordinators)
+    return all_tables(spec, *paper_size)
 
 
-def test_all_tables_at_paper_size(spec, paper_size, paper_tables) -> None:
-    clinics, coordinators = paper_size
-    tables = paper_tables
+def test_all_tables_at_paper_size(paper_size, paper_tables) -> None:
+    clinics, _ = paper_size
+    tables = {t: s.long for t, s in paper_tables.items()}
     assert sorted(tables) == ["table1", "table2", "table3", "table4"]
     t1, t2 = tables["table1"], tables["table2"]
     n1 = t1[t1["item"] == "n"].set_index("group")["value"]
@@ -806,55 +569,48 @@ def test_all_tables_at_paper_size(spec, paper_size, paper_tables) -> None:
     t4 = tables["table4"]
     pct = t4[(t4["item"] == "clinicians_value") & (t4["measure"] == "pct")]
     assert pct.groupby("group")["value"].sum().to_numpy() == pytest.approx(100)
-    # every rendering works on the real layout
-    for long in tables.values():
-        md = render(long, spec, fmt="markdown", synthetic=True)
-        assert md.startswith(f"**{SYNTHETIC_LABEL}**")
-        assert len(render(long, spec, fmt="docx", synthetic=True)) > 1000
+
+
+def test_q_values_across_the_pre_specified_family(spec, paper_size, paper_tables) -> None:
+    """Tables 3 and 4 form one family (the spec's family column); Table 1 is its own."""
+    clinics, coordinators = paper_size
+    assert {r.q_family for r in spec.of("table3", "table4")} == {"tables_3_4"}
+    data = {"clinics": clinics, "coordinators": coordinators}
+    p3, p4 = (paper_tables[t].long.query("measure == 'p'") for t in ("table3", "table4"))
+    q = stats.bh_qvalues(np.concatenate([p3["value"], p4["value"]]))
+    assert np.concatenate([p3["q"], p4["q"]]) == pytest.approx(q, rel=1e-15)
+    alone = from_spec(spec, data, "table3").long.query("measure == 'p'")
+    assert alone["q"].to_numpy() == pytest.approx(stats.bh_qvalues(alone["value"]), rel=1e-15)
+    pd.testing.assert_frame_equal(paper_tables["table1"].long, from_spec(spec, data, "table1").long)
+    n = len(p3) + len(p4)
+    note = f"across the {n} tests of the pre-specified family 'tables_3_4' (Table 3 and Table 4)."
+    assert note in paper_tables["table4"].render("md")
 
 
 def test_text_facts(paper_size) -> None:
     clinics, coordinators = paper_size
-    facts = text_facts(clinics, coordinators).set_index("fact")
-    assert list(facts.columns) == ["value", "statement"]
-    v = facts["value"]
+    v = text_facts(clinics, coordinators).set_index("fact")["value"]
     assert v["clinics"] == 317 and v["coordinators"] == 213
-    assert (
-        v[
-            [
-                "care_systems_small_1_2_clinics",
-                "care_systems_medium_3_9_clinics",
-                "care_systems_large_over_9_clinics",
-            ]
-        ].sum()
-        == v["care_systems"]
-    )
+    sizes = ["small_1_2", "medium_3_9", "large_over_9"]
+    assert sum(v[f"care_systems_{s}_clinics"] for s in sizes) == v["care_systems"]
     assert v["urban_pct_ruca_1_3"] == pytest.approx(100 * (clinics["ruca"] <= 3).mean())
     assert v["urban_pct_ruca_1_3"] + v["rural_pct_ruca_4_10"] == pytest.approx(100)
-    multi = (clinics.groupby("coordinator_id").size() >= 2).sum()
-    assert v["coordinators_multi_clinic"] == multi
+    assert v["coordinators_multi_clinic"] == (clinics.groupby("coordinator_id").size() >= 2).sum()
     sw = set(coordinators.loc[coordinators["degree"] == "msw_bsw", "coordinator_id"])
-    assert (
-        v["clinics_reported_by_sw_degree_coordinators"] == clinics["coordinator_id"].isin(sw).sum()
-    )
+    n_sw = clinics["coordinator_id"].isin(sw).sum()
+    assert v["clinics_reported_by_sw_degree_coordinators"] == n_sw
     assert v["minutes_per_patient_week"] == pytest.approx(
         clinics["hours_cc_week"].mean() * 60 / clinics["panel_size"].mean()
     )
-    mn = clinics["group"] == "mn"
+    mn, isw = clinics["group"] == "mn", clinics["group"] == "isw"
     assert v["mn_clinics_with_sw_on_team"] == (mn & (clinics["sw_on_team"] == "yes")).sum()
-    isw, yes = clinics["group"] == "isw", clinics["svc_social_needs"] == "yes"
-    ok = clinics["svc_social_needs"].notna()
+    yes, ok = clinics["svc_social_needs"] == "yes", clinics["svc_social_needs"].notna()
     expected = 100 * ((isw & yes).sum() / (isw & ok).sum() - (mn & yes).sum() / (mn & ok).sum())
     assert v["discussion_social_needs_pp_diff"] == pytest.approx(expected)
 
 
-def test_tables_module_never_reads_published_data() -> None:
-    for path in (ROOT / "src" / "ccanalysis" / "tables").glob("*.py"):
-        assert "published" not in path.read_text(), path.name
-
-
 # ---------------------------------------------------------------------------------------------
-# Items nobody answered; uncalibrated synthetic items; families of q-values
+# Items nobody answered; a missing column; uncalibrated synthetic items
 # ---------------------------------------------------------------------------------------------
 
 
@@ -864,7 +620,8 @@ def test_an_item_nobody_answered_keeps_a_visible_row() -> None:
     clinics = hand_clinics()
     clinics["pt_comm_phone"] = cat([None] * 8, FREQ5)
     clinics["hours_cc_week"] = np.nan
-    long = build_table(HAND_SPEC, clinics, "table3")
+    s = from_spec(HAND_SPEC, clinics, "table3")
+    long = s.long
     assert value(long, "pt_comm_phone", "always_mostly", "total", "denom") == 0
     assert math.isnan(value(long, "pt_comm_phone", "always_mostly", "isw", "pct"))
     phone = long[long["item"] == "pt_comm_phone"]
@@ -872,7 +629,7 @@ def test_an_item_nobody_answered_keeps_a_visible_row() -> None:
     p = p_row(long, "pt_comm_phone")
     assert math.isnan(p["value"]) and p["test"] == "fisher" and p["note"] == "no answers"
     assert math.isnan(p_row(long, "hours_cc_week")["value"])
-    md = render(long, HAND_SPEC, fmt="markdown", synthetic=False)
+    md = s.render("md", extras=False)
     assert "| \u2003Telephone | no answers | – | – |  |" in md
     assert "| Hours/week – Mean (SD) | no answers | – | – |  |" in md
     assert (
@@ -880,87 +637,34 @@ def test_an_item_nobody_answered_keeps_a_visible_row() -> None:
         "hours_cc_week, specification line 2; pt_comm_phone, specification line 6." in md
     )
     assert "pt_comm_phone: 0 answers" not in md
-    # the other items are untouched: the q-values adjust across the tests that ran
-    assert p_row(long, "svc_social_needs")["q"] == pytest.approx(
-        stats.bh_qvalues(
-            [p_row(long, i)["value"] for i in ("panel_judgement", "svc_social_needs")]
-        )[1]
-    )
+    # the q-values adjust across the tests that ran (panel 0.657..., social needs 0.486...: BH)
+    assert p_row(long, "svc_social_needs")["q"] == pytest.approx(0.65714285714285658, rel=1e-12)
 
 
-def test_a_missing_column_names_the_item_and_the_spec_line() -> None:
+def test_a_missing_column_names_the_item_and_the_spec_line(spec) -> None:
     with pytest.raises(KeyError, match=r"table3: the frame has no column 'svc_social_needs' "):
-        build_table(HAND_SPEC, hand_clinics().drop(columns="svc_social_needs"), "table3")
-    spec = read_spec()
+        long_of(HAND_SPEC, hand_clinics().drop(columns="svc_social_needs"), "table3")
     line = spec.row("table3", "svc_social_needs", "yes").line
     clinics, coordinators = random_frames(n_clinics=60, n_coord=40)
+    data = {"clinics": clinics.drop(columns="svc_social_needs"), "coordinators": coordinators}
     with pytest.raises(KeyError, match=rf"'svc_social_needs' \(specification line {line}\)"):
-        build_tables(spec, clinics.drop(columns="svc_social_needs"), coordinators)
-
-
-def test_spec_families_are_validated() -> None:
-    frame = read_spec().frame
-    bad = frame.copy()
-    bad.loc[bad["item"] == "panel_judgement", "family"] = "my family"
-    with pytest.raises(ValueError, match="family 'my family' is not a name"):
-        from_frame(bad)
-    bad = frame.copy()
-    bad.loc[bad["item"] == "svc_social_needs", "family"] = "services"
-    with pytest.raises(ValueError, match=r"table3: rows of one table disagree on family"):
-        from_frame(bad)
-    blank = frame.drop(columns="family")
-    assert {r.family for r in from_frame(blank).of("table3")} == {"table3"}
-
-
-def test_q_values_across_the_pre_specified_family(spec, paper_size) -> None:
-    """By default Tables 3 and 4 form one family (the spec's family column); per table is an
-    option; Table 1 is its own family either way."""
-    clinics, coordinators = paper_size
-    assert {r.q_family for r in spec.of("table3", "table4")} == {"tables_3_4"}
-    fam = build_tables(spec, clinics, coordinators)
-    own = build_tables(spec, clinics, coordinators, q_family="table")
-    p3, p4 = (fam[t][fam[t]["measure"] == "p"] for t in ("table3", "table4"))
-    q = stats.bh_qvalues(np.concatenate([p3["value"], p4["value"]]))
-    assert np.concatenate([p3["q"], p4["q"]]) == pytest.approx(q, rel=1e-15)
-    for t in ("table3", "table4"):
-        p = own[t][own[t]["measure"] == "p"]
-        assert p["q"].to_numpy() == pytest.approx(stats.bh_qvalues(p["value"]), rel=1e-15)
-        pd.testing.assert_series_equal(p["value"], fam[t].loc[p.index, "value"])
-    pd.testing.assert_frame_equal(fam["table1"], own["table1"])
-    note = "across the 69 tests of the pre-specified family 'tables_3_4' (Table 3 and Table 4)."
-    summaries = from_specs(spec, clinics, coordinators)
-    assert note.replace("69", str(len(p3) + len(p4))) in summaries["table4"].render("md")
-    with pytest.raises(ValueError, match="q_family"):
-        build_tables(spec, clinics, coordinators, q_family="all")
-
-
-def _stage_root(tmp_path: Path, paper_size) -> Path:
-    """A project root with processed frames (the paper-size random ones) for ``run``."""
-    clinics, coordinators = paper_size
-    processed = tmp_path / "data" / "processed"
-    processed.mkdir(parents=True)
-    clinics.to_parquet(processed / "clinics.parquet")
-    coordinators.to_parquet(processed / "coordinators.parquet")
-    (tmp_path / "data" / "raw" / "synthetic").mkdir(parents=True)
-    return tmp_path
+        from_spec(spec, data, "table3")
 
 
 @pytest.mark.slow
 def test_run_footnotes_uncalibrated_synthetic_items(tmp_path, paper_size) -> None:
     from ccanalysis.stage import context
 
-    root = _stage_root(tmp_path, paper_size)
+    clinics, coordinators = paper_size
+    processed = tmp_path / "data" / "processed"
+    processed.mkdir(parents=True)
+    clinics.to_parquet(processed / "clinics.parquet")
+    coordinators.to_parquet(processed / "coordinators.parquet")
+    (tmp_path / "data" / "raw" / "synthetic").mkdir(parents=True)
     dictionary = ROOT / "data" / "raw" / "cc_survey_dictionary.csv"
-    paths, params = context(root=root, dictionary=dictionary)
+    paths, params = context(root=tmp_path, dictionary=dictionary)
     plain = run(paths, params)
     assert "not calibrated" not in plain["table3.md"].read_text()
-    assert sorted(plain)[:5] == [
-        "table1.csv",
-        "table1.docx",
-        "table1.html",
-        "table1.md",
-        "table1.tex",
-    ]
     (paths.export.parent / "uncalibrated_items.csv").write_text(
         "item,field,unit,distribution,source\n"
         "svc_spiritual,services,clinic,yes with probability 0.2,@CC-SYNTH\n"
@@ -978,9 +682,5 @@ def test_run_footnotes_uncalibrated_synthetic_items(tmp_path, paper_size) -> Non
     assert "†" not in files["table4.md"].read_text()
     # the numbers themselves do not change; on real data the file is not read
     assert files["table3.csv"].read_bytes() == plain["table3.csv"].read_bytes()
-    real = run(*context(root=root, dictionary=dictionary, data_mode="redcap"))
+    real = run(*context(root=tmp_path, dictionary=dictionary, data_mode="redcap"))
     assert "†" not in real["table3.md"].read_text()
-    bad = paths.export.parent / "uncalibrated_items.csv"
-    bad.write_text("name\nsvc_spiritual\n")
-    with pytest.raises(ValueError, match="no column 'item'.*uncalibrated_items.csv"):
-        uncalibrated_items(paths.export.parent)

@@ -1,11 +1,10 @@
 """A composable summary table: ``summarize(frame, items, by)`` then ``add_p``, ``add_difference``,
-``add_q`` and ``render`` (public as :mod:`ccanalysis.analysis`; the paper's Tables 1-4 are built
-through it by :func:`ccanalysis.tables.paper.from_spec`).
+``add_q``, and ``render`` or ``write`` (public as :mod:`ccanalysis.analysis`; the paper's Tables
+1-4 are built through it by :func:`ccanalysis.tables.paper.from_spec`).
 
-A :class:`Summary` is immutable: each ``add_*`` returns a new one. Its numbers come from
-:mod:`~ccanalysis.tables.build` (the long format), its grid from :mod:`~ccanalysis.tables.layout`
-and its files from :mod:`~ccanalysis.tables.render`, so a student's table and the paper's are
-computed, laid out and printed by the same code.
+A :class:`Summary` is immutable: each step returns a new one. Its numbers are
+:mod:`~ccanalysis.tables.counts`', its printed grid :mod:`~ccanalysis.tables.grid`'s and its files
+:mod:`~ccanalysis.tables.render`'s, so a student's table and the paper's share every line.
 """
 
 from __future__ import annotations
@@ -23,71 +22,48 @@ import pandas as pd
 from ccanalysis import stats
 from ccanalysis.instrument import Instrument
 from ccanalysis.spec import SpecRow, as_instrument, levels_of, parse_combine
-from ccanalysis.tables.build import (
+from ccanalysis.tables import render as formats
+from ccanalysis.tables.counts import (
     ALL,
     ItemBlock,
     Record,
     Units,
     item_block,
     long_frame,
-    n_records,
+    record,
     resolve_test,
-    units_of,
 )
-from ccanalysis.tables.layout import Display, Layout, display
-from ccanalysis.tables.render import render_display, write_display
+from ccanalysis.tables.grid import Grid, grid
 from ccanalysis.vocab import DEFAULT_SEED, GROUP_LABELS, SHORT_LABELS, TOTAL
-
-#: What ``show`` may say of a categorical item besides levels and ``a+b`` combinations.
-SHOW_WORDS = ("full", "binary")
-
-
-# ---------------------------------------------------------------------------------------------
-# The grouping
-# ---------------------------------------------------------------------------------------------
 
 
 def group_text(value: object) -> str:
     """A ``by`` value as the long format writes it: ``True``, ``2`` (not ``2.0``), ``urban``."""
-    if isinstance(value, bool | np.bool_):
-        return str(bool(value))
-    if isinstance(value, int | np.integer):
-        return str(int(value))
+    if isinstance(value, np.bool_ | np.integer):
+        value = value.item()
     if isinstance(value, float | np.floating) and float(value).is_integer():
         return str(int(value))
     return str(value)
 
 
-def _groups_in(values: pd.Series) -> list[str]:
+def groups_in(values: pd.Series) -> list[str]:
     """The groups of a ``by`` column in display order: a category's order, False before True,
     numbers ascending, text sorted."""
     present = values.dropna()
     if isinstance(values.dtype, pd.CategoricalDtype):
-        seen = set(present.astype("object"))
+        seen = set(present)
         return [group_text(c) for c in values.cat.categories if c in seen]
     uniques = list(pd.unique(present.astype("object")))
-    if all(
-        isinstance(v, bool | np.bool_ | int | np.integer | float | np.floating) for v in uniques
-    ):
+    if all(isinstance(v, bool | int | float | np.bool_ | np.number) for v in uniques):
         return [group_text(v) for v in sorted(uniques)]
     return sorted({group_text(v) for v in uniques})
 
 
-def _choice_labels(by: str, instrument: Instrument | None) -> dict[str, str]:
-    """Labels of a ``by`` column that is a categorical item: by level id and by answer code."""
-    f = instrument.analysis_items().get(by) if instrument is not None else None
-    if f is None or f.items:
-        return {}
-    out = {code: label for code, label in f.choices.items()}
-    out.update({f.levels[c]: label for c, label in f.choices.items() if c in f.levels})
-    return out
-
-
 @dataclass(frozen=True)
 class Grouping:
-    """The rows kept (``keep``), their :class:`Units`, the group ``labels`` (long and ``short``),
-    the ``reference`` group, how many rows were left out for want of a group, and ``codes``:
-    each row's group, its position in ``units.groups`` (-1: left out)."""
+    """The rows kept (``keep``), their :class:`~ccanalysis.tables.counts.Units`, the group
+    ``labels`` (long and ``short``), the ``reference`` group, the rows ``left_out`` for want of a
+    group, and ``codes``: each row's position in ``units.groups`` (-1: left out)."""
 
     keep: np.ndarray
     units: Units
@@ -109,65 +85,39 @@ def grouping(
 ) -> Grouping:
     """Split ``frame`` by its column ``by`` (bool, category, text or integer codes).
 
-    ``groups``: the groups and their order (default: every value present, see
-    :func:`_groups_in`); rows with a missing ``by`` value or one outside ``groups`` are left out.
-    ``labels``: ``{value: label}`` (default: the dictionary's choice labels of a categorical item,
-    the study's group labels, else the value); ``reference``: the group the others are compared
-    with (default the first).
+    ``groups``: the groups and their order (default: every value present, :func:`groups_in`);
+    rows with no ``by`` value or one outside ``groups`` are left out. ``labels``:
+    ``{value: label}`` (default: the dictionary's choice labels of a categorical item, the study's
+    group labels, else the value); ``reference``: the group compared with (default the first).
     """
     if by not in frame.columns:
         raise KeyError(f"summarize: the frame has no column {by!r} to group by")
-    values = frame[by]
-    found = [group_text(g) for g in groups] if groups is not None else _groups_in(values)
+    found = [group_text(g) for g in groups] if groups is not None else groups_in(frame[by])
     if len(found) < 2:
         raise ValueError(
             f"summarize: by={by!r} has {len(found)} group(s) {found}; a comparison needs 2 or more"
         )
-    for g in found:
-        if g in (TOTAL, ALL):
-            raise ValueError(f"summarize: by={by!r} has a group named {g!r}, a reserved name")
-    text = values.astype("object").map(lambda v: None if pd.isna(v) else group_text(v))
-    position = {g: k for k, g in enumerate(found)}
-    codes = text.map(position).fillna(-1).to_numpy(dtype=np.int64)
-    keep = codes >= 0
-    units = units_of(codes[keep], found, TOTAL)
+    if {TOTAL, ALL} & set(found):
+        raise ValueError(f"summarize: by={by!r} has a group named total or all, reserved names")
+    text = frame[by].astype("object").map(group_text, na_action="ignore")
+    codes = text.map({g: k for k, g in enumerate(found)}).fillna(-1).to_numpy(dtype=np.int64)
     given = {group_text(k): v for k, v in (labels or {}).items()}
-    unknown = sorted(set(given) - set(found))
-    if unknown:
+    if unknown := sorted(set(given) - set(found)):
         raise ValueError(f"summarize: labels for groups {unknown} that by={by!r} does not have")
-    choice = _choice_labels(by, instrument)
+    field = instrument.analysis_items().get(by) if instrument is not None else None
+    choice = {}
+    if field is not None and not field.items:  # a categorical item: by answer code and level id
+        choice = dict(field.choices) | {field.levels[c]: lb for c, lb in field.choices.items()}
     long = {g: given.get(g) or choice.get(g) or GROUP_LABELS.get(g, g) for g in found}
     short = {g: given.get(g) or choice.get(g) or SHORT_LABELS.get(g, g) for g in found}
     long[TOTAL], short[TOTAL] = GROUP_LABELS[TOTAL], SHORT_LABELS[TOTAL]
     ref = found[0] if reference is None else group_text(reference)
     if ref not in found:
         raise ValueError(f"summarize: reference {reference!r} is not a group of {by!r} {found}")
-    return Grouping(
-        keep,
-        units,
-        MappingProxyType(long),
-        MappingProxyType(short),
-        ref,
-        int((~keep).sum()),
-        codes,
-    )
-
-
-# ---------------------------------------------------------------------------------------------
-# Rows from items
-# ---------------------------------------------------------------------------------------------
-
-
-def _item_labels(item: str, instrument: Instrument) -> tuple[str, dict[str, str]]:
-    """(label of the item, {level: label}) from the dictionary; a checkbox box is labelled by
-    its choice."""
-    f = instrument.analysis_items().get(item)
-    if f is None:  # a derived item
-        return item, {"yes": "Yes", "no": "No"}
-    if f.items:
-        code = next(c for c, name in f.items.items() if name == item)
-        return f.choices[code], {"yes": "Yes", "no": "No"}
-    return f.label, {f.levels[c]: label for c, label in f.choices.items() if c in f.levels}
+    keep = codes >= 0
+    units = Units.of(codes[keep], found, TOTAL)
+    labels_ = MappingProxyType(long), MappingProxyType(short)
+    return Grouping(keep, units, *labels_, ref, int((~keep).sum()), codes)
 
 
 def item_rows(
@@ -178,25 +128,23 @@ def item_rows(
     table: str = "summary",
     instrument: Instrument,
 ) -> tuple[SpecRow, ...]:
-    """The printed rows of ``items``, as specification rows, labelled from the dictionary.
+    """The printed rows of ``items``, as specification rows labelled from the dictionary.
 
     A numeric item is one mean (SD) row (Student's t / ANOVA); a categorical item shows, by
     ``show[item]``: ``"full"`` (default: a row per answer level, tested on the whole answer
     distribution), ``"binary"`` (one row, ``yes``), a level (one row), ``"a+b"`` (one row adding
-    up levels) or a list of levels and combinations (a row each). ``stat``: ``n_pct`` (count and
-    percentage) or ``pct``.
+    up levels) or a list of levels and combinations (a row each). ``stat``: ``n_pct`` or ``pct``.
     """
     show = dict(show or {})
     if not items:
         raise ValueError("summarize: no items")
-    dupes = sorted({i for i in items if list(items).count(i) > 1})
-    if dupes:
+    if dupes := sorted({i for i in items if list(items).count(i) > 1}):
         raise ValueError(f"summarize: items {dupes} are given twice")
-    stray = sorted(set(show) - set(items))
-    if stray:
+    if stray := sorted(set(show) - set(items)):
         raise ValueError(f"summarize: show names {stray}, which are not among the items")
     if stat not in ("n_pct", "pct"):
         raise ValueError(f"summarize: stat must be 'n_pct' or 'pct', not {stat!r}")
+    fields = instrument.analysis_items()
     rows: list[SpecRow] = []
     for item in items:
         found = levels_of(item, instrument)
@@ -206,10 +154,19 @@ def item_rows(
                 f"({instrument.source})"
             )
         levels, numeric = found
-        label, level_labels = _item_labels(item, instrument)
+        f = fields.get(item)
+        level_labels = {"yes": "Yes", "no": "No"}
+        if f is None:  # a derived item
+            label = item
+        elif f.items:  # a box of a checkbox field: labelled by its choice
+            label = f.choices[next(c for c, name in f.items.items() if name == item)]
+        else:
+            label = f.label
+            level_labels = {f.levels[c]: lb for c, lb in f.choices.items() if c in f.levels}
         base = SpecRow(
             0, table, "", item, "", label, stat, "full", (), "fisher", "answered", "", levels
         )
+        how = show.get(item, "full")
         if numeric:
             if item in show:
                 raise ValueError(f"summarize: {item!r} is numeric (a mean): show does not apply")
@@ -217,44 +174,35 @@ def item_rows(
             rows.append(
                 replace(base, label=text, stat="mean_sd", shown="mean_sd", test="student_t")
             )
-            continue
-        how = show.get(item, "full")
-        if how == "full":
+        elif how == "full":
             rows += [
                 replace(base, section=label, level=lv, label=level_labels[lv]) for lv in levels
             ]
-            continue
-        if how == "binary":
+        elif how == "binary":
             if "yes" not in levels:
                 raise ValueError(f"summarize: {item!r} has no level 'yes' to show as binary")
             rows.append(replace(base, level="yes", shown="binary"))
-            continue
-        wanted = [how] if isinstance(how, str) else list(how)
-        for w in wanted:
-            parts = parse_combine(w)
-            bad = [lv for lv in parts if lv not in levels]
-            if bad or not parts:
-                raise ValueError(
-                    f"summarize: show[{item!r}] = {w!r}: {bad or w!r} not among its levels "
-                    f"{list(levels)} (or {list(SHOW_WORDS)})"
-                )
-            text = " or ".join(level_labels[lv] for lv in parts)
-            one = replace(base, level="_".join(parts), shown="collapsed", combine=parts)
-            if len(wanted) == 1:
-                rows.append(replace(one, label=f"{label}: {text}"))
-            else:
-                rows.append(replace(one, section=label, label=text))
+        else:
+            wanted = [how] if isinstance(how, str) else list(how)
+            for w in wanted:
+                parts = parse_combine(w)
+                if (bad := [lv for lv in parts if lv not in levels]) or not parts:
+                    raise ValueError(
+                        f"summarize: show[{item!r}] = {w!r}: {bad or w!r} not among its levels "
+                        f"{list(levels)} (or ['full', 'binary'])"
+                    )
+                text = " or ".join(level_labels[lv] for lv in parts)
+                one = replace(base, level="_".join(parts), shown="collapsed", combine=parts)
+                if len(wanted) == 1:
+                    rows.append(replace(one, label=f"{label}: {text}"))
+                else:
+                    rows.append(replace(one, section=label, label=text))
     return tuple(rows)
-
-
-# ---------------------------------------------------------------------------------------------
-# The summary
-# ---------------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True, eq=False)
 class Summary:
-    """Items summarized by group; immutable, each ``add_*`` returns a new summary.
+    """Items summarized by group; immutable, each step returns a new summary.
 
     ``long``: the long format of ``tables/tableN.csv``; ``render(fmt)``: HTML, Markdown, LaTeX or
     Word; ``write(outdir, name)``: every format. See :mod:`ccanalysis.analysis` for an example.
@@ -269,16 +217,12 @@ class Summary:
     notes: tuple[str, ...] = ()
     synthetic: bool = False
     tests: tuple[Record | None, ...] | None = None
-    test_ids: tuple[str, ...] | None = None
     seed: int | None = DEFAULT_SEED
-    level_tests: tuple[tuple[Record, ...], ...] | None = None
     comparison: str | None = None
-    diffs: tuple[tuple[Record, ...], ...] | None = None
+    equal_var: bool | None = None
     q: tuple[float, ...] | None = None
     q_note: str = ""
     row_notes: tuple[tuple[tuple[str, ...], str], ...] = ()
-
-    # ---- what it holds ----------------------------------------------------------------------
 
     @property
     def groups(self) -> tuple[str, ...]:
@@ -294,66 +238,57 @@ class Summary:
         """The printed rows, in order."""
         return tuple(r for b in self.blocks for r in b.rows)
 
+    @property
+    def level_groups(self) -> tuple[str, ...]:
+        """The groups a row's own test compares: the two a difference compares among three or
+        more, else every group."""
+        if self.comparison is None or len(self.groups) <= 2:
+            return self.groups
+        return tuple(g for g in self.groups if g in (self.comparison, self.reference))
+
     @functools.cached_property
     def long(self) -> pd.DataFrame:
         """The long format (``table,item,level,group,measure,value``, then ``diff, diff_lo,
-        diff_hi, q, test, note``), as :mod:`ccanalysis.tables.build` describes it."""
-        out = n_records(self.table, self.grouping.units)
+        diff_hi, q, test, note, p_level, test_level``; :mod:`ccanalysis.tables.counts`)."""
+        units = self.grouping.units
+        out = [
+            record(self.table, "n", "", g, "n", m.sum())
+            for g, m in zip(units.columns, units.masks, strict=True)
+        ]
         for i, b in enumerate(self.blocks):
-            out += b.records(
-                self.table,
-                p_row=self.tests[i] if self.tests is not None else None,
-                diffs=self.diffs[i] if self.diffs is not None else (),
-                comparison=self.comparison,
-                level_p=self.level_tests[i] if self.level_tests is not None else (),
-            )
-        long = long_frame(out, q=False)
-        if self.q is not None and self.q:
-            long.loc[(long["measure"] == "p").to_numpy(), "q"] = np.asarray(self.q, dtype=float)
+            p_row = level_p = diffs = None
+            if self.tests is not None:
+                p_row = self.tests[i]
+                test = str(p_row["test"]).removesuffix("_mc") if p_row is not None else "none"
+                level_p = b.level_tests(test, self.level_groups, self.seed)
+            if self.comparison is not None:
+                welch = p_row is not None and p_row["test"] in ("welch_t", "welch_anova")
+                ev = not welch if self.equal_var is None else self.equal_var
+                diffs = b.differences(self.comparison, self.reference, equal_var=ev)
+            out += b.records(self.table, p_row, diffs or (), self.comparison, level_p or ())
+        long = long_frame(out)
+        if self.q:
+            long.loc[long["measure"] == "p", "q"] = self.q
         return long
-
-    # ---- the steps --------------------------------------------------------------------------
 
     def add_p(
         self, test: str | Mapping[str, str] | None = None, *, seed: int | None = DEFAULT_SEED
     ) -> Summary:
         """Test each item on its whole answer distribution by group, and each printed level of an
-        item with more than two answers on its own (that level against the other answers: the
-        hypothesis its difference estimates; ``p_level`` in :attr:`long`).
+        item with more than two answers against its other answers (``p_level``).
 
-        Defaults: Fisher's exact test (r x c, exact as R's ``fisher.test``) for categorical items,
+        Defaults: Fisher's exact test (r x c, as R's ``fisher.test``) for categorical items,
         Student's t-test (two groups) or one-way ANOVA (more) for numeric ones. ``test``: a test id
-        replacing the tests of its kind (``chisq``, ``chisq_yates``, ``welch_t``, ``welch_anova``
-        ...), or ``{item: test}``. ``seed``: for a Monte Carlo Fisher p-value, used only where
-        exact enumeration would exceed its budget.
+        replacing the tests of its kind (``chisq``, ``chisq_yates``, ``welch_t``, ``welch_anova``),
+        or ``{item: test}``. ``seed``: a Monte Carlo Fisher p-value's, if the stack needs one.
         """
         if isinstance(test, Mapping):
-            stray = sorted(set(test) - {b.item for b in self.blocks})
-            if stray:
+            if stray := sorted(set(test) - {b.item for b in self.blocks}):
                 raise ValueError(f"add_p: tests for {stray}, which are not items of the table")
-        n_groups = len(self.groups)
-        ids = tuple(
-            resolve_test(b.rows[0].test, b.item, b.continuous, n_groups, test) for b in self.blocks
-        )
-        results = tuple(b.test(t, seed=seed) for b, t in zip(self.blocks, ids, strict=True))
-        out = replace(self, tests=results, test_ids=ids, seed=seed, q=None, q_note="")
-        return out._with_level_tests()
-
-    def _level_groups(self) -> tuple[str, ...] | None:
-        """The groups the level tests compare: the two a difference compares among three groups
-        or more (``None``: every group)."""
-        if self.comparison is None or len(self.groups) <= 2:
-            return None
-        return tuple(g for g in self.groups if g in (self.comparison, self.reference))
-
-    def _with_level_tests(self) -> Summary:
-        """The level tests of every block, of the groups :meth:`_level_groups` names."""
-        groups = self._level_groups()
-        levels = tuple(
-            tuple(b.level_tests(t, seed=self.seed, groups=groups))
-            for b, t in zip(self.blocks, self.test_ids or (), strict=True)
-        )
-        return replace(self, level_tests=levels)
+        n = len(self.groups)
+        ids = [resolve_test(b.rows[0], n, test) for b in self.blocks]
+        tests = tuple(b.test(t, seed) for b, t in zip(self.blocks, ids, strict=True))
+        return replace(self, tests=tests, seed=seed, q=None, q_note="")
 
     def add_difference(
         self, group: object | None = None, *, equal_var: bool | None = None
@@ -361,95 +296,52 @@ class Summary:
         """``group`` minus the reference group on every row: percentage points with Newcombe's
         hybrid score 95% interval, or the mean difference with the t interval.
 
-        ``group``: the group compared with the reference (needed with three groups or more).
-        ``equal_var``: the mean difference's interval; default Student's, Welch's where the item's
-        test (from an earlier :meth:`add_p`) is Welch's.
+        ``group``: needed with three groups or more. ``equal_var``: the mean difference's interval;
+        default Student's, Welch's where the item's test (:meth:`add_p`) is Welch's.
         """
         others = [g for g in self.groups if g != self.reference]
-        if group is None:
-            if len(others) != 1:
-                raise ValueError(
-                    f"add_difference: {len(self.groups)} groups; name the group to compare with "
-                    f"the reference {self.reference!r} (one of {others})"
-                )
-            comp = others[0]
-        else:
-            comp = group_text(group)
-            if comp not in others:
-                raise ValueError(
-                    f"add_difference: {group!r} is not a group other than the reference "
-                    f"{self.reference!r} (groups: {list(self.groups)})"
-                )
-        diffs = []
-        for i, b in enumerate(self.blocks):
-            welch = self.tests is not None and self.tests[i] is not None
-            welch = welch and self.tests[i]["test"] in ("welch_t", "welch_anova")  # type: ignore[index]
-            ev = (not welch) if equal_var is None else equal_var
-            diffs.append(tuple(b.differences(comp, self.reference, equal_var=ev)))
-        out = replace(self, comparison=comp, diffs=tuple(diffs))
-        if out.test_ids is not None and len(self.groups) > 2:
-            out = out._with_level_tests()  # now of the two groups the difference compares
-        return out
+        if group is None and len(others) != 1:
+            raise ValueError(
+                f"add_difference: {len(self.groups)} groups; name the group to compare with "
+                f"the reference {self.reference!r} (one of {others})"
+            )
+        comp = others[0] if group is None else group_text(group)
+        if comp not in others:
+            raise ValueError(
+                f"add_difference: {group!r} is not a group other than the reference "
+                f"{self.reference!r} (groups: {list(self.groups)})"
+            )
+        return replace(self, comparison=comp, equal_var=equal_var)
 
     def add_q(self) -> Summary:
-        """Benjamini-Hochberg q-values across this table's tests (for a family of tests over
-        several tables, :func:`add_q_across`)."""
+        """Benjamini-Hochberg q-values across this table's tests (:func:`add_q_across` for a
+        family of tests over several tables)."""
         return add_q_across(self)[0]
 
     def footnote(self, items: Sequence[str], text: str) -> Summary:
-        """Mark the rows of ``items`` with a footnote (a sign after their label, ``text`` below
-        the table); items not in the table are passed over."""
+        """Mark the rows of ``items`` with a sign and ``text`` below the table (items not in the
+        table are passed over)."""
         own = tuple(i for i in items if i in {b.item for b in self.blocks})
-        if not own:
-            return self
-        return replace(self, row_notes=(*self.row_notes, (own, text)))
+        return replace(self, row_notes=(*self.row_notes, (own, text))) if own else self
 
     def note(self, text: str) -> Summary:
         """Add a note below the table (after its own notes)."""
         return replace(self, notes=(*self.notes, text))
 
-    # ---- output -----------------------------------------------------------------------------
-
-    def layout(self) -> Layout:
-        """The table's layout beside its rows: title, columns, labels, comparison, decimals."""
-        g = self.grouping
-        others = [x for x in self.groups if x != g.reference]
-        comp = self.comparison or others[0]
-        notes = self.notes
-        if g.left_out:
-            rows = "row" if g.left_out == 1 else "rows"
-            notes = (*notes, f"{g.left_out} {rows} with no {self.by} value left out.")
-        return Layout(
-            title=self.title,
-            columns=g.units.columns,
-            comparison=(comp, g.reference),
-            decimals=self.decimals,
-            notes=notes,
-            labels=g.labels,
-            short=g.short,
-            q_note=self.q_note,
-            row_notes=self.row_notes,
-            level_groups=self._level_groups() or (),
-        )
-
-    def display(self, *, extras: bool | None = None, suppress_below: int | None = None) -> Display:
-        """The printed grid (``extras``: the difference and q columns; default: when added)."""
+    def grid(self, *, extras: bool | None = None, suppress_below: int | None = None) -> Grid:
+        """The printed grid (``extras``: the difference, P (row) and q columns; default: when
+        added); ``suppress_below=k``: counts of 1 to k - 1 withheld (privacy mode)."""
         if extras is None:
-            extras = self.diffs is not None or self.q is not None
-        return display(
-            self.long,
-            self.rows,
-            self.layout(),
-            synthetic=self.synthetic,
-            extras=extras,
-            suppress_below=suppress_below,
-        )
+            extras = self.comparison is not None or self.q is not None
+        return grid(self, extras=extras, suppress_below=suppress_below)
 
     def render(
         self, fmt: str = "html", *, extras: bool | None = None, suppress_below: int | None = None
     ) -> str | bytes:
         """The table as ``html``, ``md``, ``tex`` (text) or ``docx`` (bytes)."""
-        return render_display(self.display(extras=extras, suppress_below=suppress_below), fmt)
+        if fmt not in formats.FORMATS:
+            raise ValueError(f"unknown format {fmt!r} ({', '.join(formats.FORMATS)})")
+        return formats.FORMATS[fmt](self.grid(extras=extras, suppress_below=suppress_below))
 
     def write(
         self,
@@ -459,9 +351,9 @@ class Summary:
         extras: bool | None = None,
         suppress_below: int | None = None,
     ) -> dict[str, Path]:
-        """Write ``<name>.csv`` (long) and ``.html``, ``.md``, ``.tex``, ``.docx`` into ``outdir``."""
-        d = self.display(extras=extras, suppress_below=suppress_below)
-        return write_display(d, self.long, outdir, name, suppress_below=suppress_below)
+        """Write ``<name>.csv`` (long), ``.html``, ``.md``, ``.tex``, ``.docx`` into ``outdir``."""
+        g = self.grid(extras=extras, suppress_below=suppress_below)
+        return formats.write(g, self.long, Path(outdir), name, suppress_below)
 
     def _repr_html_(self) -> str:
         return str(self.render("html"))
@@ -469,70 +361,49 @@ class Summary:
 
 def add_q_across(*summaries: Summary, family: str | None = None) -> tuple[Summary, ...]:
     """Benjamini-Hochberg q-values across the tests of several tables at once (a pre-specified
-    family of tests, named ``family``): the summaries again, in order, with their q-values.
-
-    Without a name the family is the table's own tests (what :meth:`Summary.add_q` does). Every
-    summary needs its p-values (:meth:`Summary.add_p`).
-    """
+    family of tests named ``family``; without one, the table's own tests): the summaries again,
+    in order, with their q-values. Each needs its p-values (:meth:`Summary.add_p`)."""
     for s in summaries:
         if s.tests is None:
             raise ValueError(f"add_q: {s.table} has no p-values to adjust; call add_p() first")
-    p = [float(t["p"]) for s in summaries for t in s.tests if t is not None]  # type: ignore[union-attr,arg-type]
-    q = [float(v) for v in stats.bh_qvalues(p)] if p else []
-    if family is None:
-        note = "q: Benjamini-Hochberg q-value across the tests of this table."
-    else:
+    p = [[float(t["value"]) for t in s.tests if t is not None] for s in summaries]
+    q = iter(stats.bh_qvalues(sum(p, [])) if any(p) else [])
+    note = "q: Benjamini-Hochberg q-value across the tests of this table."
+    if family is not None:
         names = [re.sub(r"^table(\d+)$", r"Table \1", s.table) for s in summaries]
-        tables = " and ".join(dict.fromkeys(names))
         note = (
-            f"q: Benjamini-Hochberg q-value across the {len(p)} tests of the pre-specified family "
-            f"{family!r} ({tables})."
+            f"q: Benjamini-Hochberg q-value across the {len(sum(p, []))} tests of the "
+            f"pre-specified family {family!r} ({' and '.join(dict.fromkeys(names))})."
         )
-    out, start = [], 0
-    for s in summaries:
-        m = sum(t is not None for t in s.tests)  # type: ignore[union-attr]
-        out.append(replace(s, q=tuple(q[start : start + m]), q_note=note))
-        start += m
-    return tuple(out)
+    return tuple(
+        replace(s, q=tuple(float(next(q)) for _ in ps), q_note=note)
+        for s, ps in zip(summaries, p, strict=True)
+    )
 
 
-def summary_of_rows(
+def from_rows(
     frame: pd.DataFrame,
     rows: Sequence[SpecRow],
     by: str,
     *,
     table: str,
-    groups: Sequence[object] | None,
-    labels: Mapping[object, str] | None,
-    reference: object | None,
-    instrument: Instrument | None,
     title: str,
-    decimals: int,
-    notes: Sequence[str],
-    synthetic: bool,
+    decimals: int = 1,
+    notes: Sequence[str] = (),
+    synthetic: bool = False,
+    **split: object,
 ) -> Summary:
-    """A summary of ``frame`` by ``by`` printing ``rows`` (specification rows, in order); the
-    arguments as :func:`summarize` and :func:`grouping` take them."""
+    """A summary of ``frame`` by ``by`` printing ``rows`` (specification rows, in order);
+    ``split``: :func:`grouping`'s keywords."""
     if by in {r.item for r in rows}:
         raise ValueError(f"summarize: {by!r} is both an item and the column to group by")
-    g = grouping(
-        frame, by, groups=groups, labels=labels, reference=reference, instrument=instrument
-    )
-    kept = frame if g.left_out == 0 else frame.loc[g.keep].reset_index(drop=True)
+    g = grouping(frame, by, **split)  # type: ignore[arg-type]
+    kept = frame.loc[g.keep].reset_index(drop=True) if g.left_out else frame
     by_item: dict[str, list[SpecRow]] = {}
     for r in rows:
         by_item.setdefault(r.item, []).append(r)
-    blocks = tuple(item_block(kept, g.units, rs, where=table) for rs in by_item.values())
-    return Summary(
-        table=table,
-        by=by,
-        grouping=g,
-        blocks=blocks,
-        title=title,
-        decimals=decimals,
-        notes=tuple(notes),
-        synthetic=synthetic,
-    )
+    blocks = tuple(item_block(kept, g.units, rs, table) for rs in by_item.values())
+    return Summary(table, by, g, blocks, title, decimals, tuple(notes), synthetic)
 
 
 def summarize(
@@ -561,17 +432,8 @@ def summarize(
     """
     inst = as_instrument(instrument)
     rows = item_rows(items, show=show, stat=stat, table=table, instrument=inst)
-    return summary_of_rows(
-        frame,
-        rows,
-        by,
-        table=table,
-        groups=groups,
-        labels=labels,
-        reference=reference,
-        instrument=inst,
-        title=f"Summary by {by}" if title is None else title,
-        decimals=decimals,
-        notes=(),
-        synthetic=synthetic,
+    title = f"Summary by {by}" if title is None else title
+    split = dict(groups=groups, labels=labels, reference=reference, instrument=inst)
+    return from_rows(
+        frame, rows, by, table=table, title=title, decimals=decimals, synthetic=synthetic, **split
     )

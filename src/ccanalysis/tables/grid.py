@@ -1,0 +1,253 @@
+"""The printed grid of a summary, as the paper lays a table out; every format prints this grid.
+
+:func:`grid` turns a :class:`~ccanalysis.tables.summary.Summary` into a :class:`Grid`: the header
+(a column per group, ``P``, and with ``extras`` the difference, P (row) and q columns), the N row,
+section headers, indented rows under them, the p-value on the first row of an item (on the section
+header when the section is that one item), and the footnotes: the tests, the denominators where
+answers are missing, the specification's footnotes, the synthetic-data label and, in privacy mode
+(``suppress_below=k``), counts of 1 to k - 1 printed as ``<k``.
+
+Numbers are rounded half up (:func:`ccanalysis.printing.round_half_up`: 12.5 % prints as 13),
+p-values as :func:`ccanalysis.printing.format_p` prints them.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from ccanalysis.printing import format_p, round_half_up
+from ccanalysis.privacy import is_small
+from ccanalysis.tables.counts import ALL, NO_ANSWERS
+from ccanalysis.vocab import SYNTHETIC_LABEL, TOTAL
+
+if TYPE_CHECKING:
+    from ccanalysis.spec import SpecRow
+    from ccanalysis.tables.summary import Summary
+
+#: What the P footnote says of each test (P tests the item's whole answer distribution).
+TEST_TEXT: dict[str, str] = {
+    "fisher": "Fisher's exact test (two-sided, exact r x c as R's fisher.test) on the full answer "
+    "distribution of the item by group; for rows that combine answer levels, P refers to all levels",
+    "fisher_mc": "Fisher's exact test with a Monte Carlo p-value (exact enumeration too large) on "
+    "the full answer distribution of the item by group",
+    "chisq": "Pearson's chi-squared test on the full answer distribution of the item by group",
+    "chisq_yates": "Pearson's chi-squared test with Yates' correction (2 x 2 tables) on the full "
+    "answer distribution of the item by group",
+    "student_t": "Student's t-test (equal variances)",
+    "welch_t": "Welch's t-test",
+    "anova": "one-way ANOVA (F test)",
+    "welch_anova": "Welch's one-way ANOVA",
+}
+#: What the P (row) footnote says of each test of a level.
+LEVEL_TEST_TEXT: dict[str, str] = {
+    "fisher": "Fisher's exact test",
+    "fisher_mc": "Fisher's exact test (Monte Carlo p-value)",
+    "chisq": "Pearson's chi-squared test",
+    "chisq_yates": "Pearson's chi-squared test with Yates' correction",
+}
+#: The signs of a summary's footnoted rows (:meth:`~ccanalysis.tables.summary.Summary.footnote`).
+MARKS = ("†", "‡", "§", "¶")
+#: The columns after P (``extras``).
+EXTRA_HEADERS = ("Difference {comp} – {ref} (95% CI)", "P (row)", "q")
+
+
+@dataclass
+class GridRow:
+    """One printed row: ``kind`` (``n``, ``section`` or ``row``), its label, its indent and the
+    cells after the label (the groups, P where the table has one, the extras)."""
+
+    kind: str
+    label: str
+    indent: int
+    cells: list[str]
+
+
+@dataclass
+class Grid:
+    """A table as printed: ``table`` (its id), ``title``, ``header``, ``rows`` and ``notes``."""
+
+    table: str
+    title: str
+    header: list[str]
+    rows: list[GridRow]
+    notes: list[str]
+    synthetic: bool
+
+
+def format_n_pct(n: float, pct: float, decimals: int) -> str:
+    """``"88 (41.3)"``."""
+    return f"{int(n)} ({'–' if math.isnan(pct) else round_half_up(pct, decimals)})"
+
+
+def format_mean_sd(mean: float, sd: float, decimals: int = 1) -> str:
+    """``"4.8 (4.4)"``; the SD is left out for a single answer."""
+    if math.isnan(mean):
+        return "–"
+    if math.isnan(sd):
+        return round_half_up(mean, decimals)
+    return f"{round_half_up(mean, decimals)} ({round_half_up(sd, decimals)})"
+
+
+def grid(s: Summary, *, extras: bool, suppress_below: int | None) -> Grid:
+    """The printed grid of ``s`` (see the module's docstring)."""
+    k = suppress_below
+    if k is not None and k < 2:
+        raise ValueError("suppress_below must be at least 2")
+    long, g = s.long, s.grouping
+    cell = {(r.item, r.level, r.group, r.measure): r for r in long.itertuples(index=False)}
+    columns = g.units.columns
+    ref = g.reference
+    comp = s.comparison or next(x for x in s.groups if x != ref)
+    suppressed = []
+
+    def val(item: str, level: str, group: str, measure: str) -> float:
+        r = cell.get((item, level, group, measure))
+        return math.nan if r is None else float(r.value)
+
+    def small(n: float) -> bool:
+        if is_small(n, k):
+            suppressed.append(n)
+            return True
+        return False
+
+    def empty(item: str, level: str) -> bool:
+        r = cell.get((item, level, TOTAL, "denom"))
+        return r is not None and r.note == NO_ANSWERS
+
+    def group_cells(r: SpecRow) -> list[str]:
+        if empty(r.item, r.level):
+            return ["no answers" if c == TOTAL else "–" for c in columns]
+        out = []
+        for c in columns:
+            n = val(r.item, r.level, c, "denom" if r.continuous else "n")
+            pct = val(r.item, r.level, c, "pct")
+            if small(n):
+                out.append(f"<{k}")
+            elif r.continuous:
+                out.append(format_mean_sd(*(val(r.item, r.level, c, m) for m in ("mean", "sd"))))
+            elif r.stat == "n_pct":
+                out.append(format_n_pct(n, pct, s.decimals))
+            else:
+                out.append("–" if math.isnan(pct) else round_half_up(pct, s.decimals))
+        return out
+
+    def difference(r: SpecRow) -> str:
+        row = cell.get((r.item, r.level, comp, "mean" if r.continuous else "pct"))
+        if row is None or math.isnan(row.diff):
+            return ""
+        unit = "" if r.continuous else " pp"
+        d, lo, hi = (round_half_up(x, 1) for x in (row.diff, row.diff_lo, row.diff_hi))
+        return f"{d}{unit} ({lo} to {hi})"
+
+    has_p = bool((long["measure"] == "p").any())
+    header = ["Characteristic"] + [g.labels.get(c, c) for c in columns] + ["P"] * has_p
+    if extras:
+        header += [h.format(comp=g.short[comp], ref=g.short[ref]) for h in EXTRA_HEADERS]
+    n_extras = len(EXTRA_HEADERS) * extras
+    ns = [val("n", "", c, "n") for c in columns]
+    rows = [GridRow("n", "N", 0, [f"<{k}" if small(n) else str(int(n)) for n in ns])]
+    rows[0].cells += [""] * (has_p + n_extras)
+    marks = {
+        item: MARKS[i % len(MARKS)] * (1 + i // len(MARKS))
+        for i, (items, _) in enumerate(s.row_notes)
+        for item in items
+    }
+    tests, level_tests, missing, empties, footnotes = [], [], [], [], []
+    n_total = val("n", "", TOTAL, "n")
+    section_items: dict[str, set[str]] = {}
+    for r in s.rows:
+        section_items.setdefault(r.section, set()).add(r.item)
+    section_now = None
+    for b in s.blocks:
+        first, item = b.rows[0], b.item
+        prow = cell.get((item, "", ALL, "p"))
+        p_text = format_p(float(prow.value)) if prow is not None else ""
+        q_text = format_p(float(prow.q)) if prow is not None and extras else ""
+        if prow is not None and prow.test not in ("", *tests):
+            tests.append(prow.test)
+        own_section = bool(first.section) and len(section_items[first.section]) == 1
+        own_section = own_section and len(b.rows) > 1
+        mark = marks.get(item, "")
+        if first.section != section_now:
+            section_now = first.section
+            if section_now:
+                label = section_now + (mark if own_section else "")
+                head = ["" for _ in columns] + [p_text if own_section else ""] * has_p
+                head += ["", "", q_text if own_section else ""][:n_extras]
+                rows.append(GridRow("section", label, 0, head))
+        if first.footnote and first.footnote not in footnotes:
+            footnotes.append(first.footnote)
+        for j, r in enumerate(b.rows):
+            first_row = j == 0 and not own_section
+            cells = group_cells(r) + [p_text if first_row else ""] * has_p
+            if extras:
+                tr = None if r.continuous else cell.get((r.item, r.level, TOTAL, "pct"))
+                p_level = math.nan if tr is None else float(tr.p_level)
+                if not math.isnan(p_level) and tr.test_level not in level_tests:
+                    level_tests.append(tr.test_level)
+                level_text = "" if math.isnan(p_level) else format_p(p_level)
+                cells += [difference(r), level_text, q_text if first_row else ""]
+            label = r.label + ("" if own_section else mark)
+            rows.append(GridRow("row", label, 1 if first.section else 0, cells))
+        d = val(item, first.level, TOTAL, "denom")
+        if empty(item, first.level):
+            empties.append(f"{item}, specification line {first.line}" if first.line else item)
+        elif not first.all_denominator and not math.isnan(d) and d < n_total:
+            missing.append(f"{item}: {int(d)} answers")
+    notes = [SYNTHETIC_LABEL] if s.synthetic else []
+    notes += s.notes
+    if g.left_out:
+        notes.append(
+            f"{g.left_out} {'row' if g.left_out == 1 else 'rows'} with no {s.by} value left out."
+        )
+    notes += [f"P: {TEST_TEXT.get(t, t)}." for t in tests]
+    every = any(r.all_denominator for r in s.rows)
+    notes.append(
+        "Percentages are of the answers given (missing answers left out item by item)"
+        + (", except where a footnote says otherwise." if every else ".")
+    )
+    if missing:
+        notes.append(f"Answers, where fewer than N = {int(n_total)}: {'; '.join(missing)}.")
+    if empties:
+        notes.append(
+            "No answers in these data (the row is kept, with no percentage and no test): "
+            f"{'; '.join(empties)}."
+        )
+    notes += footnotes
+    notes += [f"{marks[items[0]]} {text}" for items, text in s.row_notes]
+    if extras:
+        notes += extras_notes(s, comp, level_tests)
+    if k is not None:
+        none = "." if suppressed else "; none in this table."
+        notes.append(
+            f"<{k}: a count from 1 to {k - 1} (or a mean of fewer than {k} answers), "
+            f"withheld to protect respondents' privacy{none}"
+        )
+    return Grid(s.table, s.title, header, rows, notes, s.synthetic)
+
+
+def extras_notes(s: Summary, comp: str, level_tests: list[str]) -> list[str]:
+    """What the difference, P (row) and q columns hold."""
+    g, ref = s.grouping, s.reference
+    notes = [
+        f"Difference {g.short[comp]} – {g.short[ref]}: {g.labels[comp]} minus {g.labels[ref]}; "
+        "percentage points (pp) with Newcombe's hybrid score 95% CI, or mean difference with the "
+        "t interval."
+    ]
+    if level_tests:
+        tests = " or ".join(LEVEL_TEST_TEXT.get(t, t) for t in level_tests)
+        by = "by group"
+        if s.level_groups != s.groups:
+            pair = " and ".join(g.short[x] for x in s.level_groups)
+            by = f"in the two groups the difference compares ({pair})"
+        notes.append(
+            f"P (row): {tests} of the row's answer level (or the levels it adds up) against all "
+            f"other answers, {by}: the hypothesis the row's difference estimates (an exact test "
+            "beside a score interval: near 0.05 the two can disagree). P tests the whole answer "
+            "distribution of the item. P (row) is blank where the item has two answers (P is then "
+            "that test) or is a mean."
+        )
+    notes.append(s.q_note or "q: Benjamini-Hochberg q-value across the tests of this table.")
+    return notes
