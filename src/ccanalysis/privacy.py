@@ -16,15 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ccanalysis.instrument.decode import COORDINATOR_ID
-from ccanalysis.instrument.dictionary import read_dictionary
-from ccanalysis.instrument.redcap import (
-    detect_delimiter,
-    detect_labels,
-    map_label_header,
-    parse_rows,
-    read_text,
-)
+from ccanalysis.instrument import COORDINATOR_ID, read_cells, read_dictionary
 
 #: Text files worth scanning (binary figures carry no ids; .docx is a zip of XML, scanned inside).
 TEXT_SUFFIXES = frozenset({".csv", ".html", ".md", ".tex", ".ipynb", ".txt", ".json", ".svg"})
@@ -71,22 +63,10 @@ def find_ids(ids: Iterable[str], paths: Iterable[Path]) -> list[tuple[Path, str]
 
 
 def export_ids(export: Path, dictionary: Path) -> list[str]:
-    """Record ids and coordinator ids of an export (its first column and ``coordinator_id``).
-
-    The export is read as the pipeline reads it (:mod:`ccanalysis.instrument.redcap`): any of
-    REDCap's delimiters, the one detected against the data dictionary; a labels export's header
-    taken back to field names.
-    """
-    instrument = read_dictionary(dictionary)
-    source = str(export)
-    text = read_text(export, instrument)
-    header, rows = parse_rows(text, source, detect_delimiter(text, instrument, source))
-    if detect_labels(header, instrument):
-        header = map_label_header(header, instrument)
-    ids = list(rows[0])
-    if COORDINATOR_ID in header:
-        ids += list(rows[header.index(COORDINATOR_ID)])
-    return ids
+    """Record ids and coordinator ids of an export (its first column and ``coordinator_id``),
+    read as the pipeline reads it (:func:`ccanalysis.instrument.redcap.read_cells`)."""
+    cells = read_cells(export, read_dictionary(dictionary))[0]
+    return [*cells.iloc[:, 0], *cells.get(COORDINATOR_ID, [])]
 
 
 def is_small(n: float, min_cell: int | None) -> bool:
