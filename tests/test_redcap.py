@@ -20,14 +20,13 @@ from ccanalysis.instrument import (
     DELIMITERS,
     Instrument,
     coordinator_disagreements,
-    decode_checkbox_items,
-    decode_checkbox_single,
-    detect_delimiter,
     read_dictionary,
     read_export,
     read_export_with_stats,
     split_frames,
 )
+from ccanalysis.instrument.decode import decode_checkbox_items, decode_checkbox_single
+from ccanalysis.instrument.redcap import detect_delimiter
 from ccanalysis.paths import project_root
 
 RAW = FIXTURES / "export_raw.csv"

@@ -6,27 +6,21 @@ coordinating social services, and interacts regularly with the patients and with
 Any other answer, missing included, makes it a medical/nursing clinic; the log says how many answers
 were missing. Coordinators are grouped by the models of the clinics they report on (Table 1).
 
-The alternatives are named in one place, :data:`DEFINITIONS` (id -> :class:`Definition`), for
-sensitivity analyses; ``run`` takes the id from ``params.definition``. A definition is a list of
-conditions, each a set of criteria that must all be answered yes, and a level:
+The alternatives, for sensitivity analyses, are named in one place, :data:`DEFINITIONS` (id ->
+:class:`Definition`); ``run`` takes the id from ``params.definition``. A definition is the criteria
+that must all be answered yes, and a level: ``clinic`` (each clinic on its own) or ``system`` (the
+deck's organisational view: a care system is ``integrated_sw`` when all its clinics meet the
+criteria, ``medical_nursing`` when none does, ``mixed`` otherwise; the clinics of a mixed system
+have no model and stay out of both groups, as the deck's charts leave the Mixed model out).
 
-* ``clinic``: each clinic is integrated when it meets every condition;
-* ``system``: the deck's organisational view. Each care system is ``integrated_sw`` when all its
-  clinics meet the conditions, ``medical_nursing`` when none does, ``mixed`` otherwise (column
-  ``system_model``). For the comparisons, ``care_model``, ``group`` and ``isw_model`` keep the two
-  models: a clinic of an all-integrated or all-medical/nursing system takes its system's model, a
-  clinic of a mixed system has none (missing), so that it stays out of both groups, as the deck's
-  charts compare the Medical with the Medical/Social model and leave the Mixed model out.
-
-Outputs of an alternative definition carry its label in a ``definition`` column (clinic and
-coordinator frames, classification log). The paper's definition adds nothing, so its outputs are
-those of the paper's classification as they always were; :func:`definition_of` reads the label back
-(no column: the paper's).
+Outputs of an alternative definition carry its label in a ``definition`` column; the paper's adds
+nothing, and :func:`definition_of` reads the label back (no column: the paper's).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -254,29 +248,32 @@ def criteria_table(log: pd.DataFrame) -> pd.DataFrame:
     return answers.pivot(index="criterion", columns="answer", values="clinics").loc[list(CRITERIA)]
 
 
-def run(paths: Paths, params: Params) -> Artifacts:
-    """Stage 02: classify the cleaned clinics and group the coordinators, in ``paths.processed``.
+def write_outputs(
+    clinics: pd.DataFrame, coordinators: pd.DataFrame, log: pd.DataFrame, outdir: Path
+) -> dict[str, Path]:
+    """Write the classified frames and the log into ``outdir`` (each file atomically)."""
+    return {
+        "clinics": write_parquet(clinics, outdir / "clinics.parquet"),
+        "coordinators": write_parquet(coordinators, outdir / "coordinators.parquet"),
+        "log": write_csv(log, outdir / "classification_log.csv"),
+    }
 
-    Reads ``clinics_clean.parquet`` and ``coordinators_clean.parquet`` and writes ``clinics.parquet``
-    and ``coordinators.parquet`` (with ``care_model``/``group``) and ``classification_log.csv``,
+
+def run(paths: Paths, params: Params) -> Artifacts:
+    """Stage 02: classify the cleaned clinics and group the coordinators, in ``paths.processed``,
     under the definition ``params.definition``. ``results`` holds the three frames, the
-    ``definition`` and, for display, the clinics per model and coordinators per group
-    (``counts``), the answers to each criterion (``criteria``) and every definition compared with
-    the paper's (``definitions``), small cells suppressed in privacy mode.
+    ``definition`` and, for display, the answers to each criterion (``criteria``), the clinics per
+    model and coordinators per group (``counts``) and every definition compared with the paper's
+    (``definitions``), small cells suppressed in privacy mode.
     """
     definition = get_definition(params.definition)
-    processed = paths.processed
-    clean = pd.read_parquet(processed / "clinics_clean.parquet")
+    clean = pd.read_parquet(paths.processed / "clinics_clean.parquet")
     clinics = classify_clinics(clean, definition)
     coordinators = coordinator_groups(
-        clinics, pd.read_parquet(processed / "coordinators_clean.parquet")
+        clinics, pd.read_parquet(paths.processed / "coordinators_clean.parquet")
     )
     log = classification_log(clinics)
-    files = {
-        "clinics": write_parquet(clinics, processed / "clinics.parquet"),
-        "coordinators": write_parquet(coordinators, processed / "coordinators.parquet"),
-        "log": write_csv(log, processed / "classification_log.csv"),
-    }
+    files = write_outputs(clinics, coordinators, log, paths.processed)
     small = params.suppress_below
     return Artifacts(
         files,
@@ -284,7 +281,7 @@ def run(paths: Paths, params: Params) -> Artifacts:
         coordinators=coordinators,
         log=log,
         definition=definition,
-        counts=suppress_small(model_counts(clinics, coordinators), small),
         criteria=suppress_small(criteria_table(log), small),
+        counts=suppress_small(model_counts(clinics, coordinators), small),
         definitions=suppress_small(compare_definitions(clean).set_index("definition"), small),
     )

@@ -78,16 +78,12 @@ class Printed:
     low_open: bool = False
     high_open: bool = False
 
-    def holds(self, x: float) -> bool:
+    def holds(self, x: float | None) -> bool:
         """Does the true value ``x`` print as this text?"""
-        if x is None or not np.isfinite(x):
-            return False
-        lo_ok = x > self.low if self.low_open else x >= self.low - _EPS
-        hi_ok = x < self.high if self.high_open else x <= self.high + _EPS
-        return bool(lo_ok and hi_ok)
+        return x is not None and bool(self.holds_each(x))
 
     def holds_each(self, x: np.ndarray) -> np.ndarray:
-        """:meth:`holds` of every element of ``x`` at once (the synthesizer's searches)."""
+        """Whether each true value of ``x`` prints as this text (the synthesizer's searches)."""
         x = np.asarray(x, dtype=float)
         lo_ok = x > self.low if self.low_open else x >= self.low - _EPS
         hi_ok = x < self.high if self.high_open else x <= self.high + _EPS

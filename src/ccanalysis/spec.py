@@ -114,23 +114,6 @@ class SpecRow:
         section = self.section.strip().rstrip(":").strip()
         return f"{section}: {self.label}" if section else self.label
 
-    def as_dict(self) -> dict[str, str]:
-        """The row as the CSV has it (every column text, ``combine`` joined with ``+``)."""
-        return {
-            "table": self.table,
-            "section": self.section,
-            "item": self.item,
-            "level": self.level,
-            "label": self.label,
-            "stat": self.stat,
-            "shown": self.shown,
-            "combine": "+".join(self.combine),
-            "test": self.test,
-            "denominator": self.denominator,
-            "footnote": self.footnote,
-            "family": self.q_family,
-        }
-
 
 @dataclass(frozen=True)
 class Spec:
@@ -175,8 +158,10 @@ class Spec:
         """The specification as a frame of text columns (``combine`` joined with ``+``)."""
         import pandas as pd
 
-        cols = [*COLUMNS, *OPTIONAL]
-        return pd.DataFrame([r.as_dict() for r in self.rows], columns=cols)
+        frame = pd.DataFrame([vars(r) for r in self.rows], columns=[*COLUMNS, *OPTIONAL])
+        return frame.assign(
+            combine=frame["combine"].map("+".join), family=[r.q_family for r in self.rows]
+        )
 
 
 def _text(value: object) -> str:
@@ -226,57 +211,61 @@ def from_records(
             raise ValueError(f"{source}: the table specification lacks the columns {missing}")
         v = {c: _text(rec.get(c)) for c in (*COLUMNS, *OPTIONAL)}
         v["denominator"] = v["denominator"] or OPTIONAL["denominator"]
-        line = i + 2
-
-        def bad(msg: str, v: dict[str, str] = v, line: int = line) -> None:
-            problems.append(f"line {line} ({v['table']}, {v['item']}): {msg}")
-
-        if v["stat"] not in STATS:
-            bad(f"unknown stat {v['stat']!r}")
-        if v["shown"] not in SHOWN:
-            bad(f"unknown shown {v['shown']!r}")
-        if v["test"] not in TESTS:
-            bad(f"unknown test {v['test']!r}")
-        if v["denominator"] not in DENOMINATORS:
-            bad(f"unknown denominator rule {v['denominator']!r}")
-        if v["family"] and not FAMILY_RE.match(v["family"]):
-            bad(f"family {v['family']!r} is not a name (letters, digits, _ - .)")
-        if not v["table"] or not v["item"] or not v["label"]:
-            bad("table, item and label must not be empty")
-        continuous = v["stat"] == "mean_sd"
-        if continuous and v["test"] in CATEGORICAL_TESTS:
-            bad(f"a mean (SD) row cannot have the categorical test {v['test']!r}")
-        if not continuous and v["test"] in CONTINUOUS_TESTS:
-            bad(f"a categorical row cannot have the test {v['test']!r}")
-        if v["shown"] == "collapsed" and not v["combine"]:
-            bad("a collapsed row needs combine (the levels it adds up)")
-        if v["shown"] != "collapsed" and v["combine"]:
-            bad("combine is only for collapsed rows")
-        if not continuous and not v["level"]:
-            bad("a categorical row needs a level")
-        item_levels: tuple[str, ...] = ()
-        if instrument is not None:
-            found = levels_of(v["item"], instrument)
-            if found is None:
-                bad("the item is not in the data dictionary")
-            else:
-                item_levels, numeric = found
-                if continuous and not numeric:
-                    bad("a mean (SD) row needs a numeric item")
-                elif not continuous and numeric:
-                    bad("a numeric item needs stat mean_sd")
-                elif not continuous:
-                    counted = (
-                        parse_combine(v["combine"]) if v["shown"] == "collapsed" else (v["level"],)
-                    )
-                    for lv in counted:
-                        if lv not in item_levels:
-                            bad(
-                                f"level {lv!r} is not an answer of the item (answers: {list(item_levels)})"
-                            )
+        continuous, collapsed = v["stat"] == "mean_sd", v["shown"] == "collapsed"
+        counted = parse_combine(v["combine"]) if collapsed else (v["level"],)
+        found = levels_of(v["item"], instrument) if instrument is not None else ((), continuous)
+        item_levels, numeric = found or ((), continuous)
+        rules = [
+            (v["stat"] not in STATS, f"unknown stat {v['stat']!r}"),
+            (v["shown"] not in SHOWN, f"unknown shown {v['shown']!r}"),
+            (v["test"] not in TESTS, f"unknown test {v['test']!r}"),
+            (
+                v["denominator"] not in DENOMINATORS,
+                f"unknown denominator rule {v['denominator']!r}",
+            ),
+            (
+                bool(v["family"]) and not FAMILY_RE.match(v["family"]),
+                f"family {v['family']!r} is not a name (letters, digits, _ - .)",
+            ),
+            (
+                not (v["table"] and v["item"] and v["label"]),
+                "table, item and label must not be empty",
+            ),
+            (
+                continuous and v["test"] in CATEGORICAL_TESTS,
+                f"a mean (SD) row cannot have the categorical test {v['test']!r}",
+            ),
+            (
+                not continuous and v["test"] in CONTINUOUS_TESTS,
+                f"a categorical row cannot have the test {v['test']!r}",
+            ),
+            (
+                collapsed and not v["combine"],
+                "a collapsed row needs combine (the levels it adds up)",
+            ),
+            (not collapsed and bool(v["combine"]), "combine is only for collapsed rows"),
+            (not continuous and not v["level"], "a categorical row needs a level"),
+            (found is None, "the item is not in the data dictionary"),
+            (
+                found is not None and continuous and not numeric,
+                "a mean (SD) row needs a numeric item",
+            ),
+            (found is not None and not continuous and numeric, "a numeric item needs stat mean_sd"),
+        ]
+        if instrument is not None and found is not None and not continuous and not numeric:
+            rules += [
+                (
+                    lv not in item_levels,
+                    f"level {lv!r} is not an answer of the item (answers: {list(item_levels)})",
+                )
+                for lv in counted
+            ]
+        problems += [
+            f"line {i + 2} ({v['table']}, {v['item']}): {msg}" for bad, msg in rules if bad
+        ]
         rows.append(
             SpecRow(
-                line=line,
+                line=i + 2,
                 table=v["table"],
                 section=v["section"],
                 item=v["item"],
@@ -292,32 +281,27 @@ def from_records(
                 family=v["family"],
             )
         )
-    # a blank family is the family the table's other rows name (so that a row added to Table 3
-    # joins Table 3's family), else the table itself
+    # a blank family is the one the table's other rows name (a row added to Table 3 joins Table
+    # 3's family), else the table itself
     declared: dict[str, set[str]] = {}
     for r in rows:
-        if r.family:
-            declared.setdefault(r.table, set()).add(r.family)
+        declared.setdefault(r.table, set()).update({r.family} - {""})
     rows = [
         r
         if r.family
-        else replace(
-            r,
-            family=next(iter(declared[r.table]))
-            if len(declared.get(r.table, ())) == 1
-            else r.table,
-        )
+        else replace(r, family=min(declared[r.table]) if len(declared[r.table]) == 1 else r.table)
         for r in rows
     ]
     groups: dict[tuple[str, str], list[SpecRow]] = {}
-    for r in rows:
-        groups.setdefault((r.table, r.item), []).append(r)
     families: dict[str, set[str]] = {}
     for r in rows:
+        groups.setdefault((r.table, r.item), []).append(r)
         families.setdefault(r.table, set()).add(r.family)
-    for table, fams in families.items():
-        if len(fams) > 1:
-            problems.append(f"{table}: rows of one table disagree on family {sorted(fams)}")
+    problems += [
+        f"{table}: rows of one table disagree on family {sorted(fams)}"
+        for table, fams in families.items()
+        if len(fams) > 1
+    ]
     for (table, item), rs in groups.items():
         for col in ("stat", "shown", "test", "denominator", "family"):
             if len({getattr(r, col) for r in rs}) > 1:

@@ -1,66 +1,24 @@
 """The survey instrument and the reader of its REDCap exports.
 
-``dictionary``: the data dictionary, parsed into :class:`Field` and :class:`Instrument`.
-``redcap``: the export reader, which finds the export's delimiter and checks every cell against the
-dictionary. ``decode``: validated codes into analysis items, and records into clinics and
-coordinators. The re-exports are eager: make's prerequisites come from the imports read statically
-(:mod:`ccanalysis.makedeps`), which a lazy ``__getattr__`` would hide.
+``dictionary``: the data dictionary (:class:`Field`, :class:`Instrument`); ``redcap``: the export
+reader, every cell checked against the dictionary; ``decode``: codes into analysis items, records
+into clinics and coordinators. The re-exports are eager: make's prerequisites come from the imports
+read statically (:mod:`ccanalysis.makedeps`), which a lazy ``__getattr__`` would hide.
 """
 
-from ccanalysis.instrument.decode import (
-    CARE_SYSTEM_ID,
-    COORDINATOR_FORM,
-    COORDINATOR_ID,
-    clinic_items,
-    coordinator_disagreements,
-    coordinator_items,
-    decode_checkbox_items,
-    decode_checkbox_single,
-    split_frames,
-)
-from ccanalysis.instrument.dictionary import (
-    API_COLUMNS,
-    COMPLETE_CHOICES,
-    DICTIONARY_COLUMNS,
-    Field,
-    Instrument,
-    checkbox_column,
-    parse_choices,
-    parse_dictionary,
-    read_dictionary,
-)
-from ccanalysis.instrument.redcap import (
-    DELIMITERS,
-    detect_delimiter,
-    export_layout,
-    read_cells,
-    read_export,
-    read_export_with_stats,
-)
-
-__all__ = [
-    "API_COLUMNS",
-    "CARE_SYSTEM_ID",
-    "COMPLETE_CHOICES",
-    "COORDINATOR_FORM",
-    "COORDINATOR_ID",
-    "DELIMITERS",
-    "DICTIONARY_COLUMNS",
-    "Field",
-    "Instrument",
-    "checkbox_column",
-    "clinic_items",
-    "coordinator_disagreements",
-    "coordinator_items",
-    "decode_checkbox_items",
-    "decode_checkbox_single",
-    "detect_delimiter",
-    "export_layout",
-    "parse_choices",
-    "parse_dictionary",
-    "read_cells",
-    "read_dictionary",
-    "read_export",
-    "read_export_with_stats",
-    "split_frames",
-]
+from ccanalysis.instrument.decode import CARE_SYSTEM_ID as CARE_SYSTEM_ID
+from ccanalysis.instrument.decode import COORDINATOR_ID as COORDINATOR_ID
+from ccanalysis.instrument.decode import clinic_items as clinic_items
+from ccanalysis.instrument.decode import coordinator_disagreements as coordinator_disagreements
+from ccanalysis.instrument.decode import coordinator_items as coordinator_items
+from ccanalysis.instrument.decode import split_frames as split_frames
+from ccanalysis.instrument.dictionary import COMPLETE_CHOICES as COMPLETE_CHOICES
+from ccanalysis.instrument.dictionary import Field as Field
+from ccanalysis.instrument.dictionary import Instrument as Instrument
+from ccanalysis.instrument.dictionary import checkbox_column as checkbox_column
+from ccanalysis.instrument.dictionary import read_dictionary as read_dictionary
+from ccanalysis.instrument.redcap import DELIMITERS as DELIMITERS
+from ccanalysis.instrument.redcap import export_layout as export_layout
+from ccanalysis.instrument.redcap import read_cells as read_cells
+from ccanalysis.instrument.redcap import read_export as read_export
+from ccanalysis.instrument.redcap import read_export_with_stats as read_export_with_stats

@@ -29,48 +29,29 @@ import pandas as pd
 
 from ccanalysis.errors import ValidationError
 
-#: The 18 column headers of a data dictionary downloaded from REDCap's web interface.
-DICTIONARY_COLUMNS: tuple[str, ...] = (
-    "Variable / Field Name",
-    "Form Name",
-    "Section Header",
-    "Field Type",
-    "Field Label",
-    "Choices, Calculations, OR Slider Labels",
-    "Field Note",
-    "Text Validation Type OR Show Slider Number",
-    "Text Validation Min",
-    "Text Validation Max",
-    "Identifier?",
-    "Branching Logic (Show field only if...)",
-    "Required Field?",
-    "Custom Alignment",
-    "Question Number (surveys only)",
-    "Matrix Group Name",
-    "Matrix Ranking?",
-    "Field Annotation",
-)
-#: The same columns as REDCap's API metadata names them.
-API_COLUMNS: tuple[str, ...] = (
-    "field_name",
-    "form_name",
-    "section_header",
-    "field_type",
-    "field_label",
-    "select_choices_or_calculations",
-    "field_note",
-    "text_validation_type_or_show_slider_number",
-    "text_validation_min",
-    "text_validation_max",
-    "identifier",
-    "branching_logic",
-    "required_field",
-    "custom_alignment",
-    "question_number",
-    "matrix_group_name",
-    "matrix_ranking",
-    "field_annotation",
-)
+#: The 18 columns of a data dictionary: the web download's header -> the API metadata's name.
+COLUMN_NAMES: dict[str, str] = {
+    "Variable / Field Name": "field_name",
+    "Form Name": "form_name",
+    "Section Header": "section_header",
+    "Field Type": "field_type",
+    "Field Label": "field_label",
+    "Choices, Calculations, OR Slider Labels": "select_choices_or_calculations",
+    "Field Note": "field_note",
+    "Text Validation Type OR Show Slider Number": "text_validation_type_or_show_slider_number",
+    "Text Validation Min": "text_validation_min",
+    "Text Validation Max": "text_validation_max",
+    "Identifier?": "identifier",
+    "Branching Logic (Show field only if...)": "branching_logic",
+    "Required Field?": "required_field",
+    "Custom Alignment": "custom_alignment",
+    "Question Number (surveys only)": "question_number",
+    "Matrix Group Name": "matrix_group_name",
+    "Matrix Ranking?": "matrix_ranking",
+    "Field Annotation": "field_annotation",
+}
+DICTIONARY_COLUMNS = tuple(COLUMN_NAMES)
+API_COLUMNS = tuple(COLUMN_NAMES.values())
 FIELD_TYPES = frozenset(
     "text notes radio dropdown checkbox yesno truefalse calc descriptive file slider sql".split()
 )

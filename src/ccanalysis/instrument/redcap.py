@@ -155,12 +155,12 @@ def _first_record(text: str, delimiter: str) -> list[str]:
         return []
 
 
-def header_matches(header: Sequence[str], instrument: Instrument) -> int:
-    """How many cells of ``header`` are export columns of ``instrument`` (raw names or labels)."""
+def _matches(header: Sequence[str], instrument: Instrument) -> tuple[int, int]:
+    """How many cells of ``header`` are export columns of ``instrument``: by name, and by label."""
     layout = export_layout(instrument)
     names = {c.name for c in layout} | allowed_extra_columns(instrument)
     labels = {c.label for c in layout} | set(REDCAP_EXTRA_COLUMNS.values()) | {TIMESTAMP_LABEL}
-    return sum(h.strip() in names or _norm(h) in labels for h in header)
+    return sum(h.strip() in names for h in header), sum(_norm(h) in labels for h in header)
 
 
 def detect_delimiter(text: str, instrument: Instrument, source: str = "<export>") -> str:
@@ -170,7 +170,7 @@ def detect_delimiter(text: str, instrument: Instrument, source: str = "<export>"
     Raises ``ValidationError`` when under none of them at least :data:`MATCH_THRESHOLD` of the
     dictionary's columns are in the header (another delimiter, dictionary or project).
     """
-    found = {d: header_matches(_first_record(text, d), instrument) for d in DELIMITERS}
+    found = {d: max(_matches(_first_record(text, d), instrument)) for d in DELIMITERS}
     delimiter = max(found, key=found.__getitem__)
     expected = len(export_layout(instrument))
     if found[delimiter] < MATCH_THRESHOLD * expected:
@@ -185,18 +185,6 @@ def detect_delimiter(text: str, instrument: Instrument, source: str = "<export>"
             "(wrong dictionary, project or delimiter?)",
         )
     return delimiter
-
-
-def detect_labels(header: Sequence[str], instrument: Instrument) -> bool:
-    """Whether ``header`` is a labels export (field labels) rather than a raw one (field names)."""
-    layout = export_layout(instrument)
-    first = header[0] if header else ""
-    if first == instrument.record_id:
-        return False
-    if _norm(first) == layout[0].label:
-        return True
-    names, labels = {c.name for c in layout}, {c.label for c in layout}
-    return sum(_norm(h) in labels for h in header) > sum(h in names for h in header)
 
 
 def map_label_header(header: Sequence[str], instrument: Instrument) -> list[str]:
@@ -343,7 +331,8 @@ def read_cells(path: str | Path, instrument: Instrument) -> tuple[pd.DataFrame, 
             None if pos is None else row.iloc[pos],
             f"the file is not UTF-8 (line {bad_line}); export or save it as UTF-8",
         )
-    labels = detect_labels(header, instrument)
+    n_names, n_labels = _matches(header, instrument)
+    labels = n_labels > n_names
     rows.columns = map_label_header(header, instrument) if labels else header
     return rows, delimiter, labels
 
