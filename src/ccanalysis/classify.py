@@ -124,12 +124,10 @@ def _categorical(values: object, categories: tuple[str, ...]) -> pd.Categorical:
 def classify_clinics(
     clinics: pd.DataFrame, definition: str | Definition = DEFAULT_DEFINITION
 ) -> pd.DataFrame:
-    """Add ``isw_model`` (yes/no), ``care_model`` and ``group`` (mn/isw) to the clinic frame.
+    """Add ``isw_model`` (yes/no), ``care_model`` and ``group`` (mn/isw) under ``definition``.
 
-    Under ``definition`` (an id of :data:`DEFINITIONS`; the paper's by default). A system-level
-    definition also adds ``system_model`` (``integrated_sw`` when all the care system's clinics
-    are integrated, ``medical_nursing`` when none is, else ``mixed``) and leaves the clinics of
-    mixed systems without a model; an alternative definition adds its label as ``definition``.
+    A system-level definition also adds ``system_model`` and leaves the clinics of mixed systems
+    without a model; an alternative definition adds its label as ``definition``.
     """
     d = get_definition(definition)
     integrated = clinics[list(d.criteria)].astype(object).eq("yes").all(axis=1)
@@ -211,12 +209,9 @@ def compare_definitions(
     definitions: dict[str, Definition] = DEFINITIONS,
     reference: str = DEFAULT_DEFINITION,
 ) -> pd.DataFrame:
-    """For every definition, the clinics per model and the clinics that change class compared
-    with the ``reference`` definition (the paper's).
-
-    One row per definition: ``definition`` (id), ``label``, ``integrated_sw``, ``medical_nursing``,
-    ``unclassified`` (clinics without a model), ``changed`` (clinics whose model differs from the
-    reference's), and of those ``mn_to_isw``, ``isw_to_mn``, ``to_unclassified``.
+    """Per definition: clinics per model (``unclassified``: no model) and, compared with the
+    ``reference`` definition, the clinics that change class (``changed``: ``mn_to_isw``,
+    ``isw_to_mn``, ``to_unclassified``).
     """
 
     def models(d: str | Definition) -> pd.Series:
@@ -260,11 +255,9 @@ def write_outputs(
 
 
 def run(paths: Paths, params: Params) -> Artifacts:
-    """Stage 02: classify the cleaned clinics and group the coordinators, in ``paths.processed``,
-    under the definition ``params.definition``. ``results`` holds the three frames, the
-    ``definition`` and, for display, the answers to each criterion (``criteria``), the clinics per
-    model and coordinators per group (``counts``) and every definition compared with the paper's
-    (``definitions``), small cells suppressed in privacy mode.
+    """Stage 02: classify the cleaned clinics under ``params.definition`` and group the
+    coordinators; ``results`` holds the frames, the definition and the displays (small cells
+    suppressed in privacy mode).
     """
     definition = get_definition(params.definition)
     clean = pd.read_parquet(paths.processed / "clinics_clean.parquet")

@@ -53,11 +53,9 @@ def _others(n: int, what: str) -> str:
 
 
 def read_frame(path: str | Path) -> pd.DataFrame:
-    """Read the clinic frame CSV (``clinic_id,care_system_id,ruca``; other columns are ignored).
-
-    Returns ``clinic_id`` and ``care_system_id`` (str) and ``ruca`` (int64, 1-10), in file order.
-    Raises ``ValidationError`` for a missing column, an empty or repeated clinic id, an empty care
-    system, or a RUCA code that is not an integer of 1-10.
+    """Read the clinic frame (``clinic_id,care_system_id,ruca``; other columns ignored): ids as
+    strings, ``ruca`` int64; a missing column, an empty or repeated clinic id, an empty care system or
+    a RUCA code that is not an integer of 1-10 raises ``ValidationError``.
     """
     source = str(path)
     try:
@@ -173,13 +171,9 @@ def cleaning_log(
     *,
     missing_codes: int = 0,
 ) -> pd.DataFrame:
-    """The cleaning log, long: ``section, item, measure, value`` (value int64).
-
-    Sections: ``counts`` (records read, clinics, coordinators, care systems, clinics and care
-    systems of the frame), ``missing_answers`` (clinic items over clinics, coordinator items over
-    coordinators), ``checkbox_blank`` (per checkbox question: records with no box checked),
-    ``coordinator_disagreement`` (per coordinator item: coordinators whose records disagree),
-    ``validation`` (values rejected, missing-data codes read as missing).
+    """The cleaning log, long (``section, item, measure, value``): ``counts``, ``missing_answers``
+    (clinic items over clinics, coordinator items over coordinators), ``checkbox_blank``,
+    ``coordinator_disagreement`` and ``validation``.
     """
     counts = {
         "records_read": len(records),
@@ -282,12 +276,9 @@ def missing_table(log: pd.DataFrame) -> pd.DataFrame:
 
 
 def run(paths: Paths, params: Params) -> Artifacts:
-    """Stage 01: clean the run's export, dictionary and clinic frame into ``paths.processed``.
-
-    Everything is read and validated before anything is written, then the three outputs are
-    written all or nothing. ``results`` holds the cleaned frames and the log, and for display the
-    strata (``strata``) and the items with missing answers (``missing``), small cells suppressed in
-    privacy mode.
+    """Stage 01: read and check the dictionary, the export and the clinic frame, then write the
+    three outputs all or nothing; ``results`` holds the frames, the log and the displays (small cells
+    suppressed in privacy mode).
     """
     instrument = read_dictionary(paths.dictionary)
     records, stats = read_export_with_stats(paths.export, instrument)

@@ -1,9 +1,6 @@
-"""Atomic file output.
-
-Every output of the pipeline is written to a temporary file in the destination directory and then
-renamed into place (``os.replace`` is atomic on POSIX), so a run killed half-way leaves the previous
-output intact and never a truncated file. An output whose bytes did not change is left untouched
-(its modification time too), so that re-running a stage does not make ``make`` rebuild what follows.
+"""Atomic file output: written beside the target and renamed into place (``os.replace``), so a
+killed run leaves the previous file, never a truncated one; identical bytes leave the file (and its
+time, for make) untouched.
 """
 
 from __future__ import annotations

@@ -1,9 +1,5 @@
-"""Privacy checks for runs on the real export: no record-level data leave ``data/``.
-
-In privacy mode (``DATA=redcap``) the notebooks display aggregates only and small cells are
-suppressed in rendered tables. This module is the last line of defence: after a run it scans every
-file under ``reports/`` and ``tables/`` for the export's record ids (and coordinator ids) and fails
-the run if one appears.
+"""Privacy on the real export: small cells suppressed for display, and a last check that no
+record id of the export appears under ``reports/``, ``tables/`` or ``figures/``.
 """
 
 from __future__ import annotations
@@ -76,11 +72,8 @@ def is_small(n: float, min_cell: int | None) -> bool:
 
 
 def suppress_small(counts: pd.DataFrame, min_cell: int | None) -> pd.DataFrame:
-    """A table of counts for display, with cells of 1 to ``min_cell - 1`` shown as ``<min_cell``.
-
-    Public-use health data rules forbid showing cells of fewer than 11 clinics or coordinators
-    (a parameter); zero cells and totals of at least ``min_cell`` stay visible. ``None`` returns the
-    counts unchanged (synthetic data).
+    """Counts for display, cells of 1 to ``min_cell - 1`` shown as ``<min_cell`` (public-use rules;
+    zeros stay visible); ``None``: unchanged.
     """
     if not min_cell:
         return counts

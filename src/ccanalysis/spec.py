@@ -1,14 +1,11 @@
 """The table specification (``specs/tables.csv``), read and validated once, as typed rows.
 
-The specification is the one layout of Tables 1-4: a row per printed row, with its table, section
-header, item, level, label, statistic (``n_pct`` | ``pct`` | ``mean_sd``), how the item is shown
-(``binary`` | ``full`` | ``collapsed`` | ``mean_sd``), which answer levels a collapsed row adds up
-(``combine``, e.g. ``always+mostly``), the test behind its p-value, the denominator rule
-(``answered``: the answers given, the default; ``all``: every unit of the group, a missing answer
-counting as not the level, as Table 2 does for the criteria asked only after a yes), an optional
-footnote and the pre-specified family of tests its q-value is computed across (``family``; default
-the row's table). Tables, sensitivity analyses, figures, synthesizer and replication all read it
-through :func:`read_spec`; the ``combine`` rule is parsed here and nowhere else.
+One row per printed row of Tables 1-4: table, section header, item, level, label, statistic
+(``n_pct``, ``pct``, ``mean_sd``), how the item is shown (``binary``, ``full``, ``collapsed``,
+``mean_sd``), the levels a collapsed row adds up (``combine``: ``always+mostly``), the test, the
+denominator (``answered``, or ``all``: a missing answer counts as not the level), a footnote and
+the family of tests of its q-value (default: the table). Every stage reads it with
+:func:`read_spec`.
 """
 
 from __future__ import annotations
@@ -192,16 +189,12 @@ def from_records(
     instrument: Instrument | None = None,
     source: str = "<specification>",
 ) -> Spec:
-    """Validate rows given as mappings (CSV rows, a frame's records) and return the :class:`Spec`.
+    """Validate rows given as mappings (CSV rows, a frame's records) into a :class:`Spec`.
 
-    Checked: known stat, shown, test and denominator; a family that is a name, one per table (a
-    blank family is the one the table's other rows name, else the table); a
-    label, table and item on every row;
-    categorical tests only on categorical rows and the reverse; ``combine`` exactly on collapsed
-    rows; rows of one item agreeing on stat, shown, test and denominator, no level printed twice,
-    a binary item printed on one row; and, with ``instrument``, that every item is an analysis item
-    of the data dictionary and every level one of its answers. Raises ``ValueError`` listing every
-    problem with its line in the CSV.
+    Checks every value, tests that fit the row's statistic, ``combine`` exactly on collapsed rows,
+    the rows of an item agreeing, and (with ``instrument``) items and levels against the dictionary.
+    A blank family is the one the table's other rows name, else the table. Raises ``ValueError``
+    listing every problem with its line.
     """
     rows: list[SpecRow] = []
     problems: list[str] = []
@@ -347,12 +340,9 @@ def as_instrument(instrument: Instrument | str | Path | None) -> Instrument:
 def read_spec(
     path: str | Path | None = None, *, instrument: Instrument | str | Path | None = None
 ) -> Spec:
-    """Read and validate the specification (default: the package's ``specs/tables.csv``).
-
-    ``instrument``: the data dictionary that items and levels are checked against and that gives
-    each row its ``item_levels`` (an :class:`~ccanalysis.instrument.Instrument` or a dictionary
-    path); default the project's ``data/raw/cc_survey_dictionary.csv`` (read once:
-    :func:`default_instrument`).
+    """Read and validate the specification (default: the package's ``specs/tables.csv``) against
+    ``instrument`` (an :class:`~ccanalysis.instrument.Instrument` or a dictionary path; default the
+    project's, read once by :func:`default_instrument`), which gives each row its ``item_levels``.
     """
     import csv
 

@@ -1,13 +1,8 @@
-"""Decode a validated REDCap export into analysis items, and split it into clinics and coordinators.
+"""Decode a checked REDCap export into analysis items; split it into clinics and coordinators.
 
-Pure functions on frames of string codes that the reader (:mod:`ccanalysis.instrument.redcap`)
-has checked against the dictionary:
-
-* radio / dropdown / yesno / truefalse -> ordered categorical of the ``@CC-LEVELS`` ids;
-* checkbox with ``@CC-ITEMS`` -> one yes/no column per box; a question with no box checked counts
-  as not answered (all its items missing);
-* checkbox with ``@CC-LEVELS`` -> one categorical: the first checked level in ``@CC-SINGLE`` order;
-* numeric text fields -> float64; identifier and other text fields -> strings.
+Choices become ordered categoricals of their ``@CC-LEVELS`` ids; a ``@CC-ITEMS`` checkbox one yes/no
+item per box (no box checked: not answered); a ``@CC-SINGLE`` checkbox its first checked level;
+numbers float64; identifiers and text strings.
 """
 
 from __future__ import annotations
@@ -101,16 +96,9 @@ def coordinator_disagreements(
 def split_frames(
     records: pd.DataFrame, instrument: Instrument, form: str = COORDINATOR_FORM
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Split decoded records into a clinic frame and a coordinator frame.
-
-    Returns
-    -------
-    clinics
-        One row per record: the identifiers, then every item of the forms other than ``form``.
-    coordinators
-        One row per ``coordinator_id`` (in order of first appearance): ``coordinator_id``,
-        ``care_system_id``, ``n_clinics`` (records answered, int64), then the coordinator-form
-        items taken from the coordinator's first record (see :func:`coordinator_disagreements`).
+    """Split decoded records into clinics (one row per record: the identifiers and the items of
+    every form but ``form``) and coordinators (one row per ``coordinator_id``, in order of first
+    appearance: ``care_system_id``, ``n_clinics``, then the coordinator items of the first record).
     """
     ids = [f.name for f in instrument.fields if f.identifier]
     clinics = records[ids + clinic_items(instrument, form)].reset_index(drop=True)

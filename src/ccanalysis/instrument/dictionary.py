@@ -1,20 +1,11 @@
-"""The survey instrument, as described by its REDCap data dictionary.
+"""The survey instrument, as its REDCap data dictionary describes it: fields, types, answer choices,
+validation ranges, and the project's action tags in ``Field Annotation``:
 
-The data dictionary (``data/raw/cc_survey_dictionary.csv``) is the one description of the
-instrument: its fields, types, answer choices, validation ranges and the analysis ids of the
-answers. Nothing here knows a particular item by name.
-
-Project conventions carried in the ``Field Annotation`` column (REDCap's place for action tags):
-
-``@CC-LEVELS="1=always 2=mostly ..."``
-    the analysis id of each answer code (the ``level`` ids of the published tables);
-``@CC-ITEMS="1=svc_disease_mgmt ..."``
-    a check-all-that-apply question whose every box is an analysis item of its own (yes/no);
-``@CC-SINGLE="msw_bsw msn_bsn ..."``
-    a check-all-that-apply question analysed as one category: the first checked level in this order;
-``@CC-SYNTH="1=0.5 2=0.3 3=0.2"`` or ``@CC-SYNTH="normal(10, 4)"``
-    how the synthetic stand-in answers an item the paper prints no numbers for (parsed by
-    :mod:`ccanalysis.synth.uncalibrated`; the analysis ignores it).
+``@CC-LEVELS="1=always 2=mostly ..."`` the analysis id of each answer code (the published ``level``);
+``@CC-ITEMS="1=svc_disease_mgmt ..."`` a checkbox question whose every box is a yes/no item;
+``@CC-SINGLE="msw_bsw msn_bsn ..."`` a checkbox question analysed as its first checked level;
+``@CC-SYNTH="..."`` how the synthetic stand-in answers an item nothing printed calibrates
+(:mod:`ccanalysis.synth.uncalibrated`; the analysis ignores it).
 """
 
 from __future__ import annotations

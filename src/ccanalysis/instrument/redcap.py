@@ -1,22 +1,12 @@
-"""Read a REDCap record export (raw or labels) and check it against the data dictionary.
+"""Read a REDCap record export (raw or labels) and check every cell against the data dictionary.
 
-The data dictionary (:class:`ccanalysis.instrument.Instrument`) is the one description of what the
-export must hold. Every cell is read as a string (record ids keep their leading zeros, ``NA`` is
-text, an empty cell is missing); the header and every value are checked against the dictionary,
-and the first problem stops the read with one :class:`ValidationError` naming the file, the record,
-the field and the value. Only then are the codes decoded (:mod:`ccanalysis.instrument.decode`).
-
-REDCap's export options, as REDCap writes them:
-
-* the delimiter: comma, semicolon, tab, pipe or caret (:data:`DELIMITERS`), found as the one under
-  which the header's cells are the dictionary's export columns (a label may hold any of them, a
-  field name none, so characters are never counted);
-* the decimal character: under any delimiter but the comma a number may have a decimal comma
-  (``4,5`` is 4.5; REDCap writes no thousands separator). In a comma-delimited file a decimal comma
-  is refused, with an error asking for another delimiter or the decimal point.
-
-A labels export (headers are field labels, values choice labels) has its header mapped onto the
-raw column names, its values checked against the labels and then mapped onto the codes.
+Every cell is read as text (record ids keep their leading zeros, ``NA`` is text, an empty cell is
+missing); the first problem stops the read with one :class:`ValidationError` naming the file, the
+record, the field and the value. The delimiter is any of REDCap's (:data:`DELIMITERS`), found as
+the one under which the header's cells are the dictionary's columns (a label may hold any of them,
+so characters are never counted). Under any delimiter but the comma a number may have a decimal
+comma (REDCap writes no thousands separator); in a comma-delimited file it is refused. A labels
+export has its header and values mapped onto the raw names and codes once checked.
 """
 
 from __future__ import annotations
@@ -148,19 +138,19 @@ def _others(n: int, what: str) -> str:
 # The header
 
 
-def _first_record(text: str, delimiter: str) -> list[str]:
-    try:
-        return next(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), [])
-    except csv.Error:
-        return []
-
-
 def _matches(header: Sequence[str], instrument: Instrument) -> tuple[int, int]:
     """How many cells of ``header`` are export columns of ``instrument``: by name, and by label."""
     layout = export_layout(instrument)
     names = {c.name for c in layout} | allowed_extra_columns(instrument)
     labels = {c.label for c in layout} | set(REDCAP_EXTRA_COLUMNS.values()) | {TIMESTAMP_LABEL}
     return sum(h.strip() in names for h in header), sum(_norm(h) in labels for h in header)
+
+
+def _first_record(text: str, delimiter: str) -> list[str]:
+    try:
+        return next(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), [])
+    except csv.Error:  # e.g. a NUL byte
+        return []
 
 
 def detect_delimiter(text: str, instrument: Instrument, source: str = "<export>") -> str:
@@ -215,36 +205,25 @@ def check_columns(columns: Sequence[str], instrument: Instrument, source: str) -
     """Check an export's (raw) column names against the dictionary; raise on the first problem."""
     expected = [c.name for c in export_layout(instrument)]
     allowed = set(expected) | allowed_extra_columns(instrument)
-    twice = pd.Index(columns).duplicated()
-    unexpected = [c for c in columns if c not in allowed]
-    missing = [c for c in expected if c not in set(columns)]
-    if twice.any():
-        name = columns[int(twice.argmax())]
-        raise ValidationError(source, None, name, name, "the column appears twice in the header")
-    if unexpected:
-        raise ValidationError(
-            source,
-            None,
-            unexpected[0],
-            unexpected[0],
-            "unexpected column: not in the dictionary" + _others(len(unexpected) - 1, "column"),
-        )
-    if missing:
-        raise ValidationError(
-            source,
-            None,
-            missing[0],
-            None,
-            "expected column missing from the export" + _others(len(missing) - 1, "column"),
-        )
-    if columns[0] != instrument.record_id:
-        raise ValidationError(
-            source,
-            None,
-            columns[0],
-            columns[0],
-            f"the first column must be the record id {instrument.record_id!r}",
-        )
+    rid = instrument.record_id
+    checks = [
+        (
+            list(pd.Index(columns)[pd.Index(columns).duplicated()]),
+            "the column appears twice in the header",
+        ),
+        ([c for c in columns if c not in allowed], "unexpected column: not in the dictionary"),
+        ([c for c in expected if c not in set(columns)], "expected column missing from the export"),
+        (
+            [columns[0]] if columns[0] != rid else [],
+            f"the first column must be the record id {rid!r}",
+        ),
+    ]
+    for names, problem in checks:
+        if names:
+            value = None if problem.startswith("expected") else names[0]
+            raise ValidationError(
+                source, None, names[0], value, problem + _others(len(names) - 1, "column")
+            )
 
 
 # ----------------------------------------------------------------------------------------------
@@ -343,28 +322,21 @@ def check_record_ids(raw: pd.DataFrame, instrument: Instrument, source: str) -> 
     if raw.empty:
         raise ValidationError(source, None, None, None, "the export has a header but no records")
     ids = raw[rid]
-    empty, dup = ids.eq(""), ids.duplicated()
-    if empty.any():
-        line = int(ids.index[empty.to_numpy()][0])
-        raise ValidationError(
-            source,
-            f"(no id, line {line})",
-            rid,
-            "",
-            f"empty record id on line {line}" + _others(int(empty.sum()) - 1, "record"),
-        )
-    if dup.any():
-        line = int(ids.index[dup.to_numpy()][0])
-        value = ids.at[line]
-        first = int(ids.index[ids.eq(value).to_numpy()][0])
-        raise ValidationError(
-            source,
-            value,
-            rid,
-            value,
-            f"duplicate record id on line {line} (first on line {first})"
-            + _others(int(dup.sum()) - 1, "duplicate"),
-        )
+    for bad, problem in (
+        (ids.eq(""), "empty record id"),
+        (ids.duplicated(), "duplicate record id"),
+    ):
+        if bad.any():
+            line = int(ids.index[bad.to_numpy()][0])
+            value = ids.at[line]
+            first = f" (first on line {ids.index[ids.eq(value).to_numpy()][0]})" if value else ""
+            raise ValidationError(
+                source,
+                value or f"(no id, line {line})",
+                rid,
+                value,
+                f"{problem} on line {line}{first}" + _others(int(bad.sum()) - 1, "record"),
+            )
 
 
 def decimal_point(values: pd.Series) -> pd.Series:
@@ -488,27 +460,11 @@ def read_export_with_stats(
 def read_export(
     path: str | Path, instrument: Instrument, *, missing_codes: Iterable[str] = ()
 ) -> pd.DataFrame:
-    """Read, validate and decode a REDCap record export (raw or labels, detected from the header).
+    """Read, validate and decode a REDCap record export (raw or labels; never modified).
 
-    Parameters
-    ----------
-    path
-        The CSV export (UTF-8, BOM and CRLF accepted; any of REDCap's delimiters, and a decimal
-        comma unless the delimiter is the comma). Never modified.
-    instrument
-        The parsed data dictionary.
-    missing_codes
-        Project missing-data codes (e.g. ``"-999"``) read as missing wherever they appear.
-
-    Returns
-    -------
-    DataFrame
-        One row per record, in file order: the identifier fields (strings; ``record_id`` first),
-        then one column per analysis item (see :func:`ccanalysis.instrument.decode.decode_codes`).
-
-    Raises
-    ------
-    ValidationError
-        On the first problem, naming the file, the record, the field and the value.
+    ``missing_codes``: the project's missing-data codes (e.g. ``"-999"``), read as missing wherever
+    they appear. Returns one row per record, in file order: the identifier fields (strings), then
+    one column per analysis item (:func:`ccanalysis.instrument.decode.decode_codes`). Raises
+    ``ValidationError`` on the first problem, naming the file, the record, the field and the value.
     """
     return read_export_with_stats(path, instrument, missing_codes=missing_codes)[0]
