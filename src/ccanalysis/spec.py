@@ -27,17 +27,7 @@ if TYPE_CHECKING:
     from ccanalysis.instrument import Instrument
 
 #: The columns every specification has, in order, and the optional ones with their defaults.
-COLUMNS: tuple[str, ...] = (
-    "table",
-    "section",
-    "item",
-    "level",
-    "label",
-    "stat",
-    "shown",
-    "combine",
-    "test",
-)
+COLUMNS: tuple[str, ...] = tuple("table section item level label stat shown combine test".split())
 OPTIONAL: dict[str, str] = {"denominator": "answered", "footnote": "", "family": ""}
 STATS = frozenset({"n_pct", "pct", "mean_sd"})
 SHOWN = frozenset({"binary", "full", "collapsed", "mean_sd"})
@@ -132,8 +122,7 @@ class Spec:
 
     def of(self, *tables: str) -> tuple[SpecRow, ...]:
         """The rows of ``tables``, in printed order."""
-        wanted = set(tables)
-        return tuple(r for r in self.rows if r.table in wanted)
+        return tuple(r for r in self.rows if r.table in tables)
 
     def items(self, table: str) -> dict[str, list[SpecRow]]:
         """The rows of one table by item, items in order of first appearance."""
@@ -145,10 +134,7 @@ class Spec:
 
     def row(self, table: str, item: str, level: str = "") -> SpecRow | None:
         """The row printing ``level`` of ``item`` in ``table`` (``None`` if none does)."""
-        for r in self.rows:
-            if (r.table, r.item, r.level) == (table, item, level):
-                return r
-        return None
+        return next((r for r in self.rows if r.key == (table, item, level)), None)
 
     @functools.cached_property
     def frame(self) -> pd.DataFrame:
@@ -162,11 +148,7 @@ class Spec:
 
 
 def _text(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value != value:  # NaN from a frame
-        return ""
-    return str(value).strip()
+    return "" if value is None or value != value else str(value).strip()  # NaN != NaN
 
 
 def levels_of(item: str, instrument: Instrument) -> tuple[tuple[str, ...], bool] | None:
