@@ -1,9 +1,7 @@
-"""Stage 01: join the decoded export with the clinic frame, derive rurality and system size.
+"""Stage 01: the decoded export joined with the clinic frame; rurality and care-system size derived.
 
-``run(paths, params)`` reads the dictionary, the export and the clinic frame, validates all of
-them, and only then writes ``clinics_clean.parquet``, ``coordinators_clean.parquet`` and
-``cleaning_log.csv`` (all three atomically: on any error nothing is written). Everything else here
-is a pure function of frames.
+Everything is read and checked before anything is written; the three outputs are then written all
+or nothing. All but ``run`` and ``write_outputs`` are pure functions of frames.
 """
 
 from __future__ import annotations
@@ -14,7 +12,7 @@ from typing import NamedTuple
 
 import pandas as pd
 
-from ccanalysis.errors import ValidationError
+from ccanalysis.errors import ValidationError, others
 from ccanalysis.instrument import (
     CARE_SYSTEM_ID,
     COORDINATOR_ID,
@@ -46,10 +44,6 @@ class Cleaned(NamedTuple):
     clinics: pd.DataFrame
     coordinators: pd.DataFrame
     log: pd.DataFrame
-
-
-def _others(n: int, what: str) -> str:
-    return f" ({n} other {what}{'s' if n != 1 else ''} too)" if n > 0 else ""
 
 
 def read_frame(path: str | Path) -> pd.DataFrame:
@@ -92,7 +86,7 @@ def read_frame(path: str | Path) -> pd.DataFrame:
                 frame["clinic_id"].iat[row] or f"(no id, line {row + 2})",
                 field,
                 frame[field].iat[row],
-                f"{problem} on line {row + 2}" + _others(int(bad.sum()) - 1, "row"),
+                f"{problem} on line {row + 2}" + others(int(bad.sum()) - 1, "row"),
             )
     return frame.astype({"clinic_id": "str", "care_system_id": "str"}).assign(
         ruca=ruca.astype("int64")
@@ -141,7 +135,7 @@ def attach_frame(
                 clinics[rid].iat[row],
                 field,
                 clinics[field].iat[row],
-                problem + _others(int(bad.sum()) - 1, "record"),
+                problem + others(int(bad.sum()) - 1, "record"),
             )
     sizes = size_category(frame.groupby("care_system_id").size())
     ruca = of_frame["ruca"].to_numpy(dtype="int64")

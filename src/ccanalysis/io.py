@@ -40,25 +40,21 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
         raise
 
 
-def write_text(path: str | Path, text: str) -> Path:
-    """Write ``text`` (UTF-8, ``\\n`` line ends) atomically."""
-    with atomic_path(path) as tmp:
-        tmp.write_text(text, encoding="utf-8", newline="\n")
-    return Path(path)
-
-
-def write_bytes(path: str | Path, data: bytes) -> Path:
-    """Write ``data`` atomically."""
-    with atomic_path(path) as tmp:
-        tmp.write_bytes(data)
-    return Path(path)
-
-
 def write_with(path: str | Path, writer: Callable[[Path], object]) -> Path:
     """Call ``writer(tmp_path)`` and move the result into place atomically."""
     with atomic_path(path) as tmp:
         writer(tmp)
     return Path(path)
+
+
+def write_text(path: str | Path, text: str) -> Path:
+    """Write ``text`` (UTF-8, ``\\n`` line ends) atomically."""
+    return write_with(path, lambda tmp: tmp.write_text(text, encoding="utf-8", newline="\n"))
+
+
+def write_bytes(path: str | Path, data: bytes) -> Path:
+    """Write ``data`` atomically."""
+    return write_with(path, lambda tmp: tmp.write_bytes(data))
 
 
 def write_csv(frame: pd.DataFrame, path: str | Path, **kwargs: object) -> Path:

@@ -256,7 +256,7 @@ def parse_dictionary(text: str, source: str = "<dictionary>") -> Instrument:
     rows = rows[rows.ne("").any(axis=1)]  # blank lines
     dup = rows["field_name"].duplicated() & rows["field_name"].ne("")
     if dup.any():
-        line, name = int(dup.to_numpy().argmax()) + 2, rows["field_name"][dup].iloc[0]
+        line, name = int(dup.idxmax()) + 2, rows["field_name"][dup].iloc[0]
         raise ValidationError(
             source, f"line {line}", "field_name", name, "the field name is defined twice"
         )

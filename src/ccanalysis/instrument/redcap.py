@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ccanalysis.errors import ValidationError
+from ccanalysis.errors import ValidationError, others
 from ccanalysis.instrument.decode import decode_codes
 from ccanalysis.instrument.dictionary import (
     COMPLETE_CHOICES,
@@ -130,10 +130,6 @@ def _excerpt(text: str, width: int = 60) -> str:
     return line if len(line) <= width else line[:width] + "..."
 
 
-def _others(n: int, what: str) -> str:
-    return f" ({n} other {what}{'s' if n != 1 else ''} too)" if n > 0 else ""
-
-
 # ----------------------------------------------------------------------------------------------
 # The header
 
@@ -222,7 +218,7 @@ def check_columns(columns: Sequence[str], instrument: Instrument, source: str) -
         if names:
             value = None if problem.startswith("expected") else names[0]
             raise ValidationError(
-                source, None, names[0], value, problem + _others(len(names) - 1, "column")
+                source, None, names[0], value, problem + others(len(names) - 1, "column")
             )
 
 
@@ -335,7 +331,7 @@ def check_record_ids(raw: pd.DataFrame, instrument: Instrument, source: str) -> 
                 value or f"(no id, line {line})",
                 rid,
                 value,
-                f"{problem} on line {line}{first}" + _others(int(bad.sum()) - 1, "record"),
+                f"{problem} on line {line}{first}" + others(int(bad.sum()) - 1, "record"),
             )
 
 
@@ -415,7 +411,7 @@ def check_values(
         raw.iat[row, 0] or f"(no id, line {line})",
         col.name,
         raw.iat[row, raw.columns.get_loc(col.name)],
-        f"{text} on line {line}" + _others(int((keys == key).sum()) - 1, "bad cell"),
+        f"{text} on line {line}" + others(int((keys == key).sum()) - 1, "bad cell"),
     )
 
 
