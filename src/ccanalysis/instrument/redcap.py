@@ -423,7 +423,6 @@ def check_values(
 class ReadStats:
     """What the reader saw, for the cleaning log."""
 
-    records_read: int
     missing_codes: int
     labels: bool
     delimiter: str = ","
@@ -449,7 +448,7 @@ def read_export_with_stats(
             raw[col.name] = decimal_point(raw[col.name])
         elif col.choices() and labels:
             raw[col.name] = raw[col.name].map({x: c for c, x in col.choices().items()}).fillna("")
-    stats = ReadStats(len(raw), int(is_code.to_numpy().sum()), labels, delimiter)
+    stats = ReadStats(int(is_code.to_numpy().sum()), labels, delimiter)
     return decode_codes(raw, instrument), stats
 
 
