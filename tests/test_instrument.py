@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from ccanalysis.errors import ValidationError
-from ccanalysis.instrument import (
+from ccanalysis.instrument.dictionary import (
     API_COLUMNS,
     DICTIONARY_COLUMNS,
     checkbox_column,

@@ -26,7 +26,7 @@ def test_ids_are_found_as_tokens_not_substrings(tmp_path) -> None:
 
 def _dictionary(folder) -> object:
     """A data dictionary of three text fields: record_id, coordinator_id, q."""
-    from ccanalysis.instrument import DICTIONARY_COLUMNS
+    from ccanalysis.instrument.dictionary import DICTIONARY_COLUMNS
 
     path = folder / "dictionary.csv"
     rows = [

@@ -1,25 +1,20 @@
-"""Stage 01: join the decoded export with the clinic frame, derive rurality and system size.
+"""Stage 01: the decoded export joined with the clinic frame; rurality and care-system size derived.
 
-``run(paths, params)`` reads the export, the dictionary and the clinic frame, validates all of them,
-and only then writes ``clinics_clean.parquet``, ``coordinators_clean.parquet`` and
-``cleaning_log.csv`` (all three atomically: on any error nothing is written). Everything else here is
-a pure function of frames.
+Everything is read and checked before anything is written; the three outputs are then written all
+or nothing. All but ``run`` and ``write_outputs`` are pure functions of frames.
 """
 
 from __future__ import annotations
 
-import re
 from contextlib import ExitStack
 from pathlib import Path
 from typing import NamedTuple
 
-import numpy as np
 import pandas as pd
 
-from ccanalysis.errors import ValidationError
+from ccanalysis.errors import ValidationError, others
 from ccanalysis.instrument import (
     CARE_SYSTEM_ID,
-    COORDINATOR_FORM,
     COORDINATOR_ID,
     Instrument,
     clinic_items,
@@ -27,21 +22,13 @@ from ccanalysis.instrument import (
     coordinator_items,
     read_dictionary,
     read_export_with_stats,
-    read_rows,
     split_frames,
 )
 from ccanalysis.io import atomic_path
 from ccanalysis.paths import Paths
 from ccanalysis.privacy import suppress_small
 from ccanalysis.stage import Artifacts, Params
-from ccanalysis.vocab import (
-    MEDIUM_MAX,
-    RUCA_MAX,
-    RUCA_MIN,
-    SMALL_MAX,
-    SYSTEM_SIZES,
-    URBAN_MAX_RUCA,
-)
+from ccanalysis.vocab import MEDIUM_MAX, RUCA_MAX, RUCA_MIN, SMALL_MAX, SYSTEM_SIZES, URBAN_MAX_RUCA
 
 FRAME_COLUMNS: tuple[str, ...] = ("clinic_id", "care_system_id", "ruca")
 OUTPUT_FILES: dict[str, str] = {
@@ -49,9 +36,6 @@ OUTPUT_FILES: dict[str, str] = {
     "coordinators": "coordinators_clean.parquet",
     "log": "cleaning_log.csv",
 }
-LOG_COLUMNS: tuple[str, ...] = ("section", "item", "measure", "value")
-
-_INTEGER = re.compile(r"^[+-]?\d+$")
 
 
 class Cleaned(NamedTuple):
@@ -62,142 +46,62 @@ class Cleaned(NamedTuple):
     log: pd.DataFrame
 
 
-# ----------------------------------------------------------------------------------------------
-# The clinic frame
-
-
-def _first_bad(frame: pd.DataFrame, bad: pd.Series, source: str, field: str, problem: str) -> None:
-    if bad.any():
-        line = int(frame.index[bad.to_numpy()][0])
-        n = int(bad.sum()) - 1
-        more = f" ({n} other row{'s' if n != 1 else ''} too)" if n else ""
-        raise ValidationError(
-            source,
-            frame.at[line, "clinic_id"] or f"(no id, line {line})",
-            field,
-            frame.at[line, field],
-            f"{problem} on line {line}{more}",
-        )
-
-
 def read_frame(path: str | Path) -> pd.DataFrame:
-    """Read the clinic frame CSV (``clinic_id,care_system_id,ruca``; other columns are ignored).
-
-    Returns
-    -------
-    DataFrame
-        ``clinic_id`` and ``care_system_id`` (str), ``ruca`` (int64, 1-10), in file order.
-
-    Raises
-    ------
-    ValidationError
-        For a missing column, an empty or repeated clinic id, an empty care system, a RUCA code that
-        is not an integer or is outside 1-10.
+    """Read the clinic frame (``clinic_id,care_system_id,ruca``; other columns ignored): ids as
+    strings, ``ruca`` int64; a missing column, an empty or repeated clinic id, an empty care system or
+    a RUCA code that is not an integer of 1-10 raises ``ValidationError``.
     """
     source = str(path)
-    header, rows = read_rows(path)
-    missing = [c for c in FRAME_COLUMNS if c not in header]
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise ValidationError(
+            source, None, None, None, f"the file is empty or not a CSV: {exc}"
+        ) from None
+    missing = [c for c in FRAME_COLUMNS if c not in frame.columns]
     if missing:
         raise ValidationError(
             source, None, missing[0], None, f"the clinic frame lacks the column {missing[0]!r}"
         )
-    rows.columns = header
-    frame = rows[list(FRAME_COLUMNS)].map(str.strip).astype(object)
     if frame.empty:
         raise ValidationError(source, None, None, None, "the clinic frame has no clinics")
-    _first_bad(frame, frame["clinic_id"].eq(""), source, "clinic_id", "empty clinic id")
-    _first_bad(
-        frame,
-        frame["clinic_id"].duplicated(),
-        source,
-        "clinic_id",
-        "the clinic appears twice in the frame",
+    frame = frame[list(FRAME_COLUMNS)].fillna("").apply(lambda col: col.str.strip())
+    ruca = pd.to_numeric(frame["ruca"].where(frame["ruca"].str.fullmatch(r"[+-]?\d+")))
+    checks = [
+        ("clinic_id", frame["clinic_id"].eq(""), "empty clinic id"),
+        ("clinic_id", frame["clinic_id"].duplicated(), "the clinic appears twice in the frame"),
+        ("care_system_id", frame["care_system_id"].eq(""), "empty care system"),
+        ("ruca", ruca.isna(), "the RUCA code is not an integer"),
+        (
+            "ruca",
+            ~ruca.between(RUCA_MIN, RUCA_MAX),
+            f"the RUCA code is outside {RUCA_MIN}-{RUCA_MAX}",
+        ),
+    ]
+    for field, bad, problem in checks:
+        if bad.any():
+            row = int(bad.to_numpy().argmax())
+            raise ValidationError(
+                source,
+                frame["clinic_id"].iat[row] or f"(no id, line {row + 2})",
+                field,
+                frame[field].iat[row],
+                f"{problem} on line {row + 2}" + others(int(bad.sum()) - 1, "row"),
+            )
+    return frame.astype({"clinic_id": "str", "care_system_id": "str"}).assign(
+        ruca=ruca.astype("int64")
     )
-    _first_bad(frame, frame["care_system_id"].eq(""), source, "care_system_id", "empty care system")
-    ruca = frame["ruca"]
-    is_int = ruca.map(lambda v: bool(_INTEGER.match(v)))
-    _first_bad(frame, ~is_int, source, "ruca", "the RUCA code is not an integer")
-    codes = ruca.astype("int64")
-    _first_bad(
-        frame,
-        ~codes.between(RUCA_MIN, RUCA_MAX),
-        source,
-        "ruca",
-        f"the RUCA code is outside {RUCA_MIN}-{RUCA_MAX}",
-    )
-    return pd.DataFrame(
-        {
-            "clinic_id": frame["clinic_id"].astype("str"),
-            "care_system_id": frame["care_system_id"].astype("str"),
-            "ruca": codes,
-        }
-    ).reset_index(drop=True)
-
-
-# ----------------------------------------------------------------------------------------------
-# Derivations
 
 
 def urban_from_ruca(ruca: pd.Series) -> pd.Series:
     """Urban (metropolitan) is RUCA 1-3; 4-10 is rural."""
-    return ruca.le(URBAN_MAX_RUCA).astype(bool)
+    return ruca.le(URBAN_MAX_RUCA)
 
 
 def size_category(n_clinics: pd.Series) -> pd.Series:
     """Care-system size from its number of clinics: small 1-2, medium 3-9, large >9."""
-    labels = np.select(
-        [n_clinics.le(SMALL_MAX), n_clinics.le(MEDIUM_MAX)], ["small", "medium"], "large"
-    )
-    return pd.Series(
-        pd.Categorical(labels, categories=list(SYSTEM_SIZES), ordered=True), index=n_clinics.index
-    )
-
-
-def system_sizes(frame: pd.DataFrame) -> pd.Series:
-    """The size category of every care system, counting its clinics in the frame."""
-    counts = frame.groupby("care_system_id", sort=True).size()
-    return size_category(counts)
-
-
-# ----------------------------------------------------------------------------------------------
-# Joining
-
-
-def check_against_frame(
-    clinics: pd.DataFrame,
-    frame: pd.DataFrame,
-    *,
-    export_name: str = "<export>",
-    frame_name: str = "<frame>",
-    record_id: str = "record_id",
-) -> None:
-    """Every export record must be a clinic of the frame, in the same care system."""
-    known = clinics[record_id].isin(frame["clinic_id"])
-    if not known.all():
-        first = clinics.loc[~known, record_id].iloc[0]
-        n = int((~known).sum()) - 1
-        raise ValidationError(
-            export_name,
-            first,
-            record_id,
-            first,
-            f"the clinic is not in the clinic frame {frame_name}"
-            + (f" ({n} other record{'s' if n != 1 else ''} too)" if n else ""),
-        )
-    system = clinics[record_id].map(frame.set_index("clinic_id")["care_system_id"])
-    differ = clinics[CARE_SYSTEM_ID].astype(object).ne(system.astype(object))
-    if differ.any():
-        pos = int(np.flatnonzero(differ.to_numpy())[0])
-        n = int(differ.sum()) - 1
-        raise ValidationError(
-            export_name,
-            clinics[record_id].iloc[pos],
-            CARE_SYSTEM_ID,
-            clinics[CARE_SYSTEM_ID].iloc[pos],
-            f"the care system disagrees with the clinic frame {frame_name}, which gives "
-            f"{system.iloc[pos]!r}"
-            + (f" ({n} other record{'s' if n != 1 else ''} too)" if n else ""),
-        )
+    bins = [0, SMALL_MAX, MEDIUM_MAX, float("inf")]
+    return pd.cut(n_clinics, bins, labels=list(SYSTEM_SIZES), ordered=True)
 
 
 def attach_frame(
@@ -207,23 +111,41 @@ def attach_frame(
     *,
     export_name: str = "<export>",
     frame_name: str = "<frame>",
-    form: str = COORDINATOR_FORM,
 ) -> pd.DataFrame:
     """The cleaned clinic frame: clinic_id, coordinator_id, care_system_id, ruca, urban,
-    system_size, then the clinic items in dictionary order."""
+    system_size (counting the care system's clinics in the frame), then the clinic items.
+
+    Every export record must be a clinic of the frame, in the same care system."""
     rid = instrument.record_id
-    check_against_frame(
-        clinics, frame, export_name=export_name, frame_name=frame_name, record_id=rid
-    )
-    ruca = clinics[rid].map(frame.set_index("clinic_id")["ruca"]).astype("int64")
-    sizes = system_sizes(frame)
+    of_frame = frame.set_index("clinic_id").reindex(clinics[rid])
+    system = of_frame["care_system_id"].to_numpy()
+    unknown = of_frame["ruca"].isna().to_numpy()
+    checks = {rid: unknown, CARE_SYSTEM_ID: ~unknown & (system != clinics[CARE_SYSTEM_ID])}
+    for field, bad in checks.items():
+        if bad.any():
+            row = int(bad.argmax())
+            problem = (
+                f"the clinic is not in the clinic frame {frame_name}"
+                if field == rid
+                else f"the care system disagrees with the clinic frame {frame_name}, which gives "
+                f"{system[row]!r}"
+            )
+            raise ValidationError(
+                export_name,
+                clinics[rid].iat[row],
+                field,
+                clinics[field].iat[row],
+                problem + others(int(bad.sum()) - 1, "record"),
+            )
+    sizes = size_category(frame.groupby("care_system_id").size())
+    ruca = of_frame["ruca"].to_numpy(dtype="int64")
     out = pd.DataFrame(
         {
             "clinic_id": clinics[rid].astype("str"),
             COORDINATOR_ID: clinics[COORDINATOR_ID].astype("str"),
             CARE_SYSTEM_ID: clinics[CARE_SYSTEM_ID].astype("str"),
             "ruca": ruca,
-            "urban": urban_from_ruca(ruca),
+            "urban": urban_from_ruca(pd.Series(ruca)),
             "system_size": pd.Categorical(
                 clinics[CARE_SYSTEM_ID].map(sizes.astype(object)),
                 categories=list(SYSTEM_SIZES),
@@ -231,30 +153,7 @@ def attach_frame(
             ),
         }
     )
-    items = clinic_items(instrument, form)
-    return pd.concat([out, clinics[items]], axis=1)
-
-
-# ----------------------------------------------------------------------------------------------
-# The cleaning log
-
-
-def _rows(section: str, counts: dict[str, int], measure: str) -> list[dict[str, object]]:
-    return [
-        {"section": section, "item": k, "measure": measure, "value": int(v)}
-        for k, v in counts.items()
-    ]
-
-
-def checkbox_blank(records: pd.DataFrame, instrument: Instrument) -> dict[str, int]:
-    """For every checkbox question, how many records have no box checked."""
-    out: dict[str, int] = {}
-    for f in instrument.fields:
-        if f.field_type != "checkbox":
-            continue
-        cols = list(f.items.values()) or [f.name]
-        out[f.name] = int(records[cols].isna().all(axis=1).sum())
-    return out
+    return pd.concat([out, clinics[clinic_items(instrument)]], axis=1)
 
 
 def cleaning_log(
@@ -265,15 +164,10 @@ def cleaning_log(
     instrument: Instrument,
     *,
     missing_codes: int = 0,
-    form: str = COORDINATOR_FORM,
 ) -> pd.DataFrame:
-    """The cleaning log, long: ``section, item, measure, value`` (value int64).
-
-    Sections: ``counts`` (records read, clinics, coordinators, care systems, clinics and care
-    systems of the frame), ``missing_answers`` (per item: clinic items over clinics, coordinator
-    items over coordinators), ``checkbox_blank`` (per checkbox question: records with no box
-    checked), ``coordinator_disagreement`` (per coordinator item: coordinators whose records give
-    different answers), ``validation`` (values rejected, missing-data codes read as missing).
+    """The cleaning log, long (``section, item, measure, value``): ``counts``, ``missing_answers``
+    (clinic items over clinics, coordinator items over coordinators), ``checkbox_blank``,
+    ``coordinator_disagreement`` and ``validation``.
     """
     counts = {
         "records_read": len(records),
@@ -283,42 +177,48 @@ def cleaning_log(
         "frame_clinics": len(frame),
         "frame_care_systems": frame["care_system_id"].nunique(),
     }
-    rows = [
-        {"section": "counts", "item": "", "measure": k, "value": int(v)} for k, v in counts.items()
+    missing = pd.concat(
+        [
+            clinics[clinic_items(instrument)].isna().sum(),
+            coordinators[coordinator_items(instrument)].isna().sum(),
+        ]
+    )
+    blank = {
+        f.name: records[list(f.items.values()) or [f.name]].isna().all(axis=1).sum()
+        for f in instrument.fields
+        if f.field_type == "checkbox"
+    }
+    sections = [
+        ("counts", "", pd.Series(counts)),
+        (
+            "missing_answers",
+            "missing",
+            missing[[i for i in instrument.analysis_items() if i in missing]],
+        ),
+        ("checkbox_blank", "records", pd.Series(blank, dtype="int64")),
+        (
+            "coordinator_disagreement",
+            "coordinators",
+            coordinator_disagreements(records, instrument),
+        ),
+        ("validation", "values_rejected", pd.Series({"": 0})),
+        ("validation", "missing_codes_read_as_missing", pd.Series({"": missing_codes})),
     ]
-    missing = {i: int(clinics[i].isna().sum()) for i in clinic_items(instrument, form)}
-    missing |= {i: int(coordinators[i].isna().sum()) for i in coordinator_items(instrument, form)}
-    order = list(instrument.analysis_items())
-    rows += _rows("missing_answers", {i: missing[i] for i in order if i in missing}, "missing")
-    rows += _rows("checkbox_blank", checkbox_blank(records, instrument), "records")
-    rows += _rows(
-        "coordinator_disagreement",
-        coordinator_disagreements(records, instrument, form).to_dict(),
-        "coordinators",
+    log = pd.concat(
+        [
+            pd.DataFrame(
+                {
+                    "section": section,
+                    "item": values.index if measure else "",
+                    "measure": measure or values.index,
+                    "value": values.to_numpy(dtype="int64"),
+                }
+            )
+            for section, measure, values in sections
+        ],
+        ignore_index=True,
     )
-    rows += _rows("validation", {"": 0}, "values_rejected")
-    rows += _rows("validation", {"": missing_codes}, "missing_codes_read_as_missing")
-    log = pd.DataFrame(rows, columns=list(LOG_COLUMNS))
-    log["value"] = log["value"].astype("int64")
     return log
-
-
-def format_log(log: pd.DataFrame) -> str:
-    """The cleaning log as plain text, one block per section."""
-    lines: list[str] = []
-    width = max(
-        (len(f"{i} {m}") for i, m in zip(log["item"], log["measure"], strict=True)), default=0
-    )
-    for section, block in log.groupby("section", sort=False):
-        lines.append(f"{section}:")
-        for item, measure, value in block[["item", "measure", "value"]].itertuples(index=False):
-            name = f"{item} {measure}".strip()
-            lines.append(f"  {name:<{width}}  {value:>6}")
-    return "\n".join(lines)
-
-
-# ----------------------------------------------------------------------------------------------
-# The stage
 
 
 def clean(
@@ -330,14 +230,9 @@ def clean(
     frame_name: str = "<frame>",
     missing_codes: int = 0,
 ) -> Cleaned:
-    """Join decoded export records with the clinic frame (pure; raises ``ValidationError``).
-
-    Returns
-    -------
-    Cleaned
-        ``clinics`` (see :func:`attach_frame`), ``coordinators`` (coordinator_id, care_system_id,
-        n_clinics, coordinator items; see :func:`ccanalysis.instrument.split_frames`) and ``log``.
-    """
+    """Join decoded export records with the clinic frame (pure; raises ``ValidationError``):
+    the clinics (:func:`attach_frame`), the coordinators (:func:`~ccanalysis.instrument.split_frames`)
+    and the log (:func:`cleaning_log`)."""
     clinic_part, coordinators = split_frames(records, instrument)
     clinics = attach_frame(
         clinic_part, frame, instrument, export_name=export_name, frame_name=frame_name
@@ -348,34 +243,9 @@ def clean(
     return Cleaned(clinics, coordinators, log)
 
 
-def clean_files(
-    export: str | Path,
-    dictionary: str | Path,
-    frame: str | Path,
-    *,
-    missing_codes: tuple[str, ...] = (),
-    labels: bool | None = None,
-) -> Cleaned:
-    """Read and validate the three inputs, then :func:`clean` them. Nothing is written."""
-    instrument = read_dictionary(dictionary)
-    records, stats = read_export_with_stats(
-        export, instrument, missing_codes=missing_codes, labels=labels
-    )
-    clinic_frame = read_frame(frame)
-    return clean(
-        records,
-        clinic_frame,
-        instrument,
-        export_name=str(export),
-        frame_name=str(frame),
-        missing_codes=stats.missing_codes,
-    )
-
-
 def write_outputs(result: Cleaned, outdir: str | Path) -> dict[str, Path]:
     """Write the three outputs of :func:`clean` into ``outdir``, all or nothing (atomically)."""
-    outdir = Path(outdir)
-    files = {key: outdir / name for key, name in OUTPUT_FILES.items()}
+    files = {key: Path(outdir) / name for key, name in OUTPUT_FILES.items()}
     with ExitStack() as stack:
         tmp = {key: stack.enter_context(atomic_path(p)) for key, p in files.items()}
         result.clinics.to_parquet(tmp["clinics"], index=False, engine="pyarrow")
@@ -400,23 +270,28 @@ def missing_table(log: pd.DataFrame) -> pd.DataFrame:
 
 
 def run(paths: Paths, params: Params) -> Artifacts:
-    """Stage 01: clean the run's export, dictionary and clinic frame into ``paths.processed``.
-
-    Everything is read and validated before anything is written; the three outputs are then
-    written all or nothing. ``results`` holds the cleaned frames and the log, and for display the
-    log's counts as text (``summary``), the strata (``strata``) and the items with missing answers
-    (``missing``), small cells suppressed in privacy mode.
+    """Stage 01: read and check the dictionary, the export and the clinic frame, then write the
+    three outputs all or nothing; ``results`` holds the frames, the log and the displays (small cells
+    suppressed in privacy mode).
     """
-    result = clean_files(paths.export, paths.dictionary, paths.frame)
+    instrument = read_dictionary(paths.dictionary)
+    records, stats = read_export_with_stats(paths.export, instrument)
+    frame = read_frame(paths.frame)
+    result = clean(
+        records,
+        frame,
+        instrument,
+        export_name=str(paths.export),
+        frame_name=str(paths.frame),
+        missing_codes=stats.missing_codes,
+    )
     files = write_outputs(result, paths.processed)
-    log = result.log
     small = params.suppress_below
     return Artifacts(
         files,
         clinics=result.clinics,
         coordinators=result.coordinators,
-        log=log,
-        summary=format_log(log[log["section"].isin(["counts", "validation"])]),
+        log=result.log,
         strata=suppress_small(strata_table(result.clinics), small),
-        missing=suppress_small(missing_table(log), small),
+        missing=suppress_small(missing_table(result.log), small),
     )

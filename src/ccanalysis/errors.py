@@ -31,3 +31,8 @@ class ValidationError(ValueError):
         if value is not None:
             parts.append(f"value {value!r}")
         super().__init__(f"{problem} ({', '.join(parts)})")
+
+
+def others(n: int, what: str) -> str:
+    """`` (n other whats too)`` for a message that names the first of several bad values."""
+    return f" ({n} other {what}{'s' if n != 1 else ''} too)" if n > 0 else ""

@@ -1,9 +1,6 @@
-"""Atomic file output.
-
-Every output of the pipeline is written to a temporary file in the destination directory and then
-renamed into place (``os.replace`` is atomic on POSIX), so a run killed half-way leaves the previous
-output intact and never a truncated file. An output whose bytes did not change is left untouched
-(its modification time too), so that re-running a stage does not make ``make`` rebuild what follows.
+"""Atomic file output: written beside the target and renamed into place (``os.replace``), so a
+killed run leaves the previous file, never a truncated one; identical bytes leave the file (and its
+time, for make) untouched.
 """
 
 from __future__ import annotations
@@ -43,25 +40,21 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
         raise
 
 
-def write_text(path: str | Path, text: str) -> Path:
-    """Write ``text`` (UTF-8, ``\\n`` line ends) atomically."""
-    with atomic_path(path) as tmp:
-        tmp.write_text(text, encoding="utf-8", newline="\n")
-    return Path(path)
-
-
-def write_bytes(path: str | Path, data: bytes) -> Path:
-    """Write ``data`` atomically."""
-    with atomic_path(path) as tmp:
-        tmp.write_bytes(data)
-    return Path(path)
-
-
 def write_with(path: str | Path, writer: Callable[[Path], object]) -> Path:
     """Call ``writer(tmp_path)`` and move the result into place atomically."""
     with atomic_path(path) as tmp:
         writer(tmp)
     return Path(path)
+
+
+def write_text(path: str | Path, text: str) -> Path:
+    """Write ``text`` (UTF-8, ``\\n`` line ends) atomically."""
+    return write_with(path, lambda tmp: tmp.write_text(text, encoding="utf-8", newline="\n"))
+
+
+def write_bytes(path: str | Path, data: bytes) -> Path:
+    """Write ``data`` atomically."""
+    return write_with(path, lambda tmp: tmp.write_bytes(data))
 
 
 def write_csv(frame: pd.DataFrame, path: str | Path, **kwargs: object) -> Path:

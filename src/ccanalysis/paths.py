@@ -1,9 +1,5 @@
-"""Where things are: the project root and the files every stage reads and writes.
-
-One module answers "where is it?" for the whole package, so that a stage never builds a path of its
-own from ``__file__`` or the working directory. :class:`Paths` is what a stage's ``run(paths,
-params)`` receives: the three inputs a run is given (export, dictionary, frame) and the project's
-fixed folders.
+"""Where things are: the project root, and :class:`Paths`, the files of a run that a stage's
+``run(paths, params)`` receives.
 """
 
 from __future__ import annotations
@@ -25,11 +21,8 @@ DEFAULT_DICTIONARY = Path("data/raw/cc_survey_dictionary.csv")
 
 
 def project_root(start: str | Path | None = None) -> Path:
-    """The project directory: the nearest ancestor holding ``pyproject.toml`` and ``src/ccanalysis``.
-
-    nbval runs notebooks from ``reports/``, papermill from the root, a student from anywhere below
-    it; paths resolve against this in all cases. ``CCANALYSIS_ROOT`` names it when the working
-    directory is outside the project.
+    """The nearest ancestor holding ``pyproject.toml`` and ``src/ccanalysis`` (nbval runs from
+    ``reports/``, papermill from the root), else ``CCANALYSIS_ROOT``.
     """
     here = Path(start or Path.cwd()).resolve()
     for d in (here, *here.parents):
@@ -43,12 +36,8 @@ def project_root(start: str | Path | None = None) -> Path:
 
 @dataclass(frozen=True)
 class Paths:
-    """The files and folders of one run, absolute.
-
-    ``export``, ``dictionary`` and ``frame`` are the run's inputs (the synthetic stand-in by
-    default, the authors' REDCap export on real data); ``spec`` is the table specification (the
-    package's, unless a student points a run at an edited copy); the rest is fixed by the project
-    layout.
+    """The files and folders of one run, absolute: the inputs (``export``, ``dictionary``,
+    ``frame``; the synthetic stand-in by default), the table specification, the project's folders.
     """
 
     root: Path

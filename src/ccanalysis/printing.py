@@ -1,14 +1,9 @@
 """How numbers are printed, and what a printed number stands for.
 
-Two directions of one rule. :func:`round_half_up` and :func:`format_p` print a computed number as
-the paper does (tables, figures and text all call them); :func:`parse_printed` reads a printed
-number back as the interval of true values that print that way, which the synthesizer (calibration
-targets) and the replication report (verdicts) both need.
-
-Rounding rule: numbers are rounded half up on their shortest decimal representation (``repr``), so
-12.5 prints as 13 and p = 0.0535 as 0.054. P-values: below 0.001 ``<0.001``; above 0.9 ``>0.9``;
-otherwise two significant digits but at most three decimals, trailing zeros dropped
-(0.12849 -> 0.13, 0.0072 -> 0.007, 0.40 -> 0.4).
+:func:`round_half_up` and :func:`format_p` print as the paper does: half up on the shortest decimal
+representation (12.5 -> 13); p below 0.001 ``<0.001``, above 0.9 ``>0.9``, else two significant
+digits and at most three decimals (0.0535 -> 0.054, 0.40 -> 0.4). :func:`parse_printed` reads a
+printed number back as the interval of true values that print so (synthesizer and replication).
 """
 
 from __future__ import annotations
@@ -36,13 +31,7 @@ def round_half_up(x: float | None, decimals: int) -> str:
 
 
 def format_p(p: float | None) -> str:
-    """A p-value as the paper prints it.
-
-    ``p < 0.001`` -> ``<0.001``; ``p > 0.9`` -> ``>0.9``; otherwise two significant digits, at most
-    three decimals, rounded half up on the shortest decimal representation, trailing zeros dropped:
-    0.001 -> 0.001, 0.0535 -> 0.054, 0.0072 -> 0.007, 0.12849 -> 0.13, 0.38 -> 0.38, 0.40 -> 0.4,
-    0.9 -> 0.9, 0.95 -> >0.9. Missing -> "".
-    """
+    """A p-value as the paper prints it (see the module); missing -> ""."""
     if p is None or (isinstance(p, float) and math.isnan(p)):
         return ""
     p = float(p)
@@ -78,16 +67,12 @@ class Printed:
     low_open: bool = False
     high_open: bool = False
 
-    def holds(self, x: float) -> bool:
+    def holds(self, x: float | None) -> bool:
         """Does the true value ``x`` print as this text?"""
-        if x is None or not np.isfinite(x):
-            return False
-        lo_ok = x > self.low if self.low_open else x >= self.low - _EPS
-        hi_ok = x < self.high if self.high_open else x <= self.high + _EPS
-        return bool(lo_ok and hi_ok)
+        return x is not None and bool(self.holds_each(x))
 
     def holds_each(self, x: np.ndarray) -> np.ndarray:
-        """:meth:`holds` of every element of ``x`` at once (the synthesizer's searches)."""
+        """Whether each true value of ``x`` prints as this text (the synthesizer's searches)."""
         x = np.asarray(x, dtype=float)
         lo_ok = x > self.low if self.low_open else x >= self.low - _EPS
         hi_ok = x < self.high if self.high_open else x <= self.high + _EPS

@@ -1,9 +1,5 @@
-"""Privacy checks for runs on the real export: no record-level data leave ``data/``.
-
-In privacy mode (``DATA=redcap``) the notebooks display aggregates only and small cells are
-suppressed in rendered tables. This module is the last line of defence: after a run it scans every
-file under ``reports/`` and ``tables/`` for the export's record ids (and coordinator ids) and fails
-the run if one appears.
+"""Privacy on the real export: small cells suppressed for display, and a last check that no
+record id of the export appears under ``reports/``, ``tables/`` or ``figures/``.
 """
 
 from __future__ import annotations
@@ -16,15 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ccanalysis.instrument.decode import COORDINATOR_ID
-from ccanalysis.instrument.dictionary import read_dictionary
-from ccanalysis.instrument.redcap import (
-    detect_delimiter,
-    detect_labels,
-    map_label_header,
-    parse_rows,
-    read_text,
-)
+from ccanalysis.instrument import COORDINATOR_ID, read_cells, read_dictionary
 
 #: Text files worth scanning (binary figures carry no ids; .docx is a zip of XML, scanned inside).
 TEXT_SUFFIXES = frozenset({".csv", ".html", ".md", ".tex", ".ipynb", ".txt", ".json", ".svg"})
@@ -71,22 +59,10 @@ def find_ids(ids: Iterable[str], paths: Iterable[Path]) -> list[tuple[Path, str]
 
 
 def export_ids(export: Path, dictionary: Path) -> list[str]:
-    """Record ids and coordinator ids of an export (its first column and ``coordinator_id``).
-
-    The export is read as the pipeline reads it (:mod:`ccanalysis.instrument.redcap`): any of
-    REDCap's delimiters, the one detected against the data dictionary; a labels export's header
-    taken back to field names.
-    """
-    instrument = read_dictionary(dictionary)
-    source = str(export)
-    text = read_text(export, instrument)
-    header, rows = parse_rows(text, source, detect_delimiter(text, instrument, source))
-    if detect_labels(header, instrument):
-        header = map_label_header(header, instrument)
-    ids = list(rows[0])
-    if COORDINATOR_ID in header:
-        ids += list(rows[header.index(COORDINATOR_ID)])
-    return ids
+    """Record ids and coordinator ids of an export (its first column and ``coordinator_id``),
+    read as the pipeline reads it (:func:`ccanalysis.instrument.redcap.read_cells`)."""
+    cells = read_cells(export, read_dictionary(dictionary))[0]
+    return [*cells.iloc[:, 0], *cells.get(COORDINATOR_ID, [])]
 
 
 def is_small(n: float, min_cell: int | None) -> bool:
@@ -96,11 +72,8 @@ def is_small(n: float, min_cell: int | None) -> bool:
 
 
 def suppress_small(counts: pd.DataFrame, min_cell: int | None) -> pd.DataFrame:
-    """A table of counts for display, with cells of 1 to ``min_cell - 1`` shown as ``<min_cell``.
-
-    Public-use health data rules forbid showing cells of fewer than 11 clinics or coordinators
-    (a parameter); zero cells and totals of at least ``min_cell`` stay visible. ``None`` returns the
-    counts unchanged (synthetic data).
+    """Counts for display, cells of 1 to ``min_cell - 1`` shown as ``<min_cell`` (public-use rules;
+    zeros stay visible); ``None``: unchanged.
     """
     if not min_cell:
         return counts

@@ -1,14 +1,11 @@
 """The table specification (``specs/tables.csv``), read and validated once, as typed rows.
 
-The specification is the one layout of Tables 1-4: a row per printed row, with its table, section
-header, item, level, label, statistic (``n_pct`` | ``pct`` | ``mean_sd``), how the item is shown
-(``binary`` | ``full`` | ``collapsed`` | ``mean_sd``), which answer levels a collapsed row adds up
-(``combine``, e.g. ``always+mostly``), the test behind its p-value, the denominator rule
-(``answered``: the answers given, the default; ``all``: every unit of the group, a missing answer
-counting as not the level, as Table 2 does for the criteria asked only after a yes), an optional
-footnote and the pre-specified family of tests its q-value is computed across (``family``; default
-the row's table). Tables, sensitivity analyses, figures, synthesizer and replication all read it
-through :func:`read_spec`; the ``combine`` rule is parsed here and nowhere else.
+One row per printed row of Tables 1-4: table, section header, item, level, label, statistic
+(``n_pct``, ``pct``, ``mean_sd``), how the item is shown (``binary``, ``full``, ``collapsed``,
+``mean_sd``), the levels a collapsed row adds up (``combine``: ``always+mostly``), the test, the
+denominator (``answered``, or ``all``: a missing answer counts as not the level), a footnote and
+the family of tests of its q-value (default: the table). Every stage reads it with
+:func:`read_spec`.
 """
 
 from __future__ import annotations
@@ -30,17 +27,7 @@ if TYPE_CHECKING:
     from ccanalysis.instrument import Instrument
 
 #: The columns every specification has, in order, and the optional ones with their defaults.
-COLUMNS: tuple[str, ...] = (
-    "table",
-    "section",
-    "item",
-    "level",
-    "label",
-    "stat",
-    "shown",
-    "combine",
-    "test",
-)
+COLUMNS: tuple[str, ...] = tuple("table section item level label stat shown combine test".split())
 OPTIONAL: dict[str, str] = {"denominator": "answered", "footnote": "", "family": ""}
 STATS = frozenset({"n_pct", "pct", "mean_sd"})
 SHOWN = frozenset({"binary", "full", "collapsed", "mean_sd"})
@@ -114,23 +101,6 @@ class SpecRow:
         section = self.section.strip().rstrip(":").strip()
         return f"{section}: {self.label}" if section else self.label
 
-    def as_dict(self) -> dict[str, str]:
-        """The row as the CSV has it (every column text, ``combine`` joined with ``+``)."""
-        return {
-            "table": self.table,
-            "section": self.section,
-            "item": self.item,
-            "level": self.level,
-            "label": self.label,
-            "stat": self.stat,
-            "shown": self.shown,
-            "combine": "+".join(self.combine),
-            "test": self.test,
-            "denominator": self.denominator,
-            "footnote": self.footnote,
-            "family": self.q_family,
-        }
-
 
 @dataclass(frozen=True)
 class Spec:
@@ -152,8 +122,7 @@ class Spec:
 
     def of(self, *tables: str) -> tuple[SpecRow, ...]:
         """The rows of ``tables``, in printed order."""
-        wanted = set(tables)
-        return tuple(r for r in self.rows if r.table in wanted)
+        return tuple(r for r in self.rows if r.table in tables)
 
     def items(self, table: str) -> dict[str, list[SpecRow]]:
         """The rows of one table by item, items in order of first appearance."""
@@ -165,26 +134,21 @@ class Spec:
 
     def row(self, table: str, item: str, level: str = "") -> SpecRow | None:
         """The row printing ``level`` of ``item`` in ``table`` (``None`` if none does)."""
-        for r in self.rows:
-            if (r.table, r.item, r.level) == (table, item, level):
-                return r
-        return None
+        return next((r for r in self.rows if r.key == (table, item, level)), None)
 
     @functools.cached_property
     def frame(self) -> pd.DataFrame:
         """The specification as a frame of text columns (``combine`` joined with ``+``)."""
         import pandas as pd
 
-        cols = [*COLUMNS, *OPTIONAL]
-        return pd.DataFrame([r.as_dict() for r in self.rows], columns=cols)
+        frame = pd.DataFrame([vars(r) for r in self.rows], columns=[*COLUMNS, *OPTIONAL])
+        return frame.assign(
+            combine=frame["combine"].map("+".join), family=[r.q_family for r in self.rows]
+        )
 
 
 def _text(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value != value:  # NaN from a frame
-        return ""
-    return str(value).strip()
+    return "" if value is None or value != value else str(value).strip()  # NaN != NaN
 
 
 def levels_of(item: str, instrument: Instrument) -> tuple[tuple[str, ...], bool] | None:
@@ -207,16 +171,12 @@ def from_records(
     instrument: Instrument | None = None,
     source: str = "<specification>",
 ) -> Spec:
-    """Validate rows given as mappings (CSV rows, a frame's records) and return the :class:`Spec`.
+    """Validate rows given as mappings (CSV rows, a frame's records) into a :class:`Spec`.
 
-    Checked: known stat, shown, test and denominator; a family that is a name, one per table (a
-    blank family is the one the table's other rows name, else the table); a
-    label, table and item on every row;
-    categorical tests only on categorical rows and the reverse; ``combine`` exactly on collapsed
-    rows; rows of one item agreeing on stat, shown, test and denominator, no level printed twice,
-    a binary item printed on one row; and, with ``instrument``, that every item is an analysis item
-    of the data dictionary and every level one of its answers. Raises ``ValueError`` listing every
-    problem with its line in the CSV.
+    Checks every value, tests that fit the row's statistic, ``combine`` exactly on collapsed rows,
+    the rows of an item agreeing, and (with ``instrument``) items and levels against the dictionary.
+    A blank family is the one the table's other rows name, else the table. Raises ``ValueError``
+    listing every problem with its line.
     """
     rows: list[SpecRow] = []
     problems: list[str] = []
@@ -226,57 +186,61 @@ def from_records(
             raise ValueError(f"{source}: the table specification lacks the columns {missing}")
         v = {c: _text(rec.get(c)) for c in (*COLUMNS, *OPTIONAL)}
         v["denominator"] = v["denominator"] or OPTIONAL["denominator"]
-        line = i + 2
-
-        def bad(msg: str, v: dict[str, str] = v, line: int = line) -> None:
-            problems.append(f"line {line} ({v['table']}, {v['item']}): {msg}")
-
-        if v["stat"] not in STATS:
-            bad(f"unknown stat {v['stat']!r}")
-        if v["shown"] not in SHOWN:
-            bad(f"unknown shown {v['shown']!r}")
-        if v["test"] not in TESTS:
-            bad(f"unknown test {v['test']!r}")
-        if v["denominator"] not in DENOMINATORS:
-            bad(f"unknown denominator rule {v['denominator']!r}")
-        if v["family"] and not FAMILY_RE.match(v["family"]):
-            bad(f"family {v['family']!r} is not a name (letters, digits, _ - .)")
-        if not v["table"] or not v["item"] or not v["label"]:
-            bad("table, item and label must not be empty")
-        continuous = v["stat"] == "mean_sd"
-        if continuous and v["test"] in CATEGORICAL_TESTS:
-            bad(f"a mean (SD) row cannot have the categorical test {v['test']!r}")
-        if not continuous and v["test"] in CONTINUOUS_TESTS:
-            bad(f"a categorical row cannot have the test {v['test']!r}")
-        if v["shown"] == "collapsed" and not v["combine"]:
-            bad("a collapsed row needs combine (the levels it adds up)")
-        if v["shown"] != "collapsed" and v["combine"]:
-            bad("combine is only for collapsed rows")
-        if not continuous and not v["level"]:
-            bad("a categorical row needs a level")
-        item_levels: tuple[str, ...] = ()
-        if instrument is not None:
-            found = levels_of(v["item"], instrument)
-            if found is None:
-                bad("the item is not in the data dictionary")
-            else:
-                item_levels, numeric = found
-                if continuous and not numeric:
-                    bad("a mean (SD) row needs a numeric item")
-                elif not continuous and numeric:
-                    bad("a numeric item needs stat mean_sd")
-                elif not continuous:
-                    counted = (
-                        parse_combine(v["combine"]) if v["shown"] == "collapsed" else (v["level"],)
-                    )
-                    for lv in counted:
-                        if lv not in item_levels:
-                            bad(
-                                f"level {lv!r} is not an answer of the item (answers: {list(item_levels)})"
-                            )
+        continuous, collapsed = v["stat"] == "mean_sd", v["shown"] == "collapsed"
+        counted = parse_combine(v["combine"]) if collapsed else (v["level"],)
+        found = levels_of(v["item"], instrument) if instrument is not None else ((), continuous)
+        item_levels, numeric = found or ((), continuous)
+        rules = [
+            (v["stat"] not in STATS, f"unknown stat {v['stat']!r}"),
+            (v["shown"] not in SHOWN, f"unknown shown {v['shown']!r}"),
+            (v["test"] not in TESTS, f"unknown test {v['test']!r}"),
+            (
+                v["denominator"] not in DENOMINATORS,
+                f"unknown denominator rule {v['denominator']!r}",
+            ),
+            (
+                bool(v["family"]) and not FAMILY_RE.match(v["family"]),
+                f"family {v['family']!r} is not a name (letters, digits, _ - .)",
+            ),
+            (
+                not (v["table"] and v["item"] and v["label"]),
+                "table, item and label must not be empty",
+            ),
+            (
+                continuous and v["test"] in CATEGORICAL_TESTS,
+                f"a mean (SD) row cannot have the categorical test {v['test']!r}",
+            ),
+            (
+                not continuous and v["test"] in CONTINUOUS_TESTS,
+                f"a categorical row cannot have the test {v['test']!r}",
+            ),
+            (
+                collapsed and not v["combine"],
+                "a collapsed row needs combine (the levels it adds up)",
+            ),
+            (not collapsed and bool(v["combine"]), "combine is only for collapsed rows"),
+            (not continuous and not v["level"], "a categorical row needs a level"),
+            (found is None, "the item is not in the data dictionary"),
+            (
+                found is not None and continuous and not numeric,
+                "a mean (SD) row needs a numeric item",
+            ),
+            (found is not None and not continuous and numeric, "a numeric item needs stat mean_sd"),
+        ]
+        if instrument is not None and found is not None and not continuous and not numeric:
+            rules += [
+                (
+                    lv not in item_levels,
+                    f"level {lv!r} is not an answer of the item (answers: {list(item_levels)})",
+                )
+                for lv in counted
+            ]
+        problems += [
+            f"line {i + 2} ({v['table']}, {v['item']}): {msg}" for bad, msg in rules if bad
+        ]
         rows.append(
             SpecRow(
-                line=line,
+                line=i + 2,
                 table=v["table"],
                 section=v["section"],
                 item=v["item"],
@@ -292,32 +256,27 @@ def from_records(
                 family=v["family"],
             )
         )
-    # a blank family is the family the table's other rows name (so that a row added to Table 3
-    # joins Table 3's family), else the table itself
+    # a blank family is the one the table's other rows name (a row added to Table 3 joins Table
+    # 3's family), else the table itself
     declared: dict[str, set[str]] = {}
     for r in rows:
-        if r.family:
-            declared.setdefault(r.table, set()).add(r.family)
+        declared.setdefault(r.table, set()).update({r.family} - {""})
     rows = [
         r
         if r.family
-        else replace(
-            r,
-            family=next(iter(declared[r.table]))
-            if len(declared.get(r.table, ())) == 1
-            else r.table,
-        )
+        else replace(r, family=min(declared[r.table]) if len(declared[r.table]) == 1 else r.table)
         for r in rows
     ]
     groups: dict[tuple[str, str], list[SpecRow]] = {}
-    for r in rows:
-        groups.setdefault((r.table, r.item), []).append(r)
     families: dict[str, set[str]] = {}
     for r in rows:
+        groups.setdefault((r.table, r.item), []).append(r)
         families.setdefault(r.table, set()).add(r.family)
-    for table, fams in families.items():
-        if len(fams) > 1:
-            problems.append(f"{table}: rows of one table disagree on family {sorted(fams)}")
+    problems += [
+        f"{table}: rows of one table disagree on family {sorted(fams)}"
+        for table, fams in families.items()
+        if len(fams) > 1
+    ]
     for (table, item), rs in groups.items():
         for col in ("stat", "shown", "test", "denominator", "family"):
             if len({getattr(r, col) for r in rs}) > 1:
@@ -363,12 +322,9 @@ def as_instrument(instrument: Instrument | str | Path | None) -> Instrument:
 def read_spec(
     path: str | Path | None = None, *, instrument: Instrument | str | Path | None = None
 ) -> Spec:
-    """Read and validate the specification (default: the package's ``specs/tables.csv``).
-
-    ``instrument``: the data dictionary that items and levels are checked against and that gives
-    each row its ``item_levels`` (an :class:`~ccanalysis.instrument.Instrument` or a dictionary
-    path); default the project's ``data/raw/cc_survey_dictionary.csv`` (read once:
-    :func:`default_instrument`).
+    """Read and validate the specification (default: the package's ``specs/tables.csv``) against
+    ``instrument`` (an :class:`~ccanalysis.instrument.Instrument` or a dictionary path; default the
+    project's, read once by :func:`default_instrument`), which gives each row its ``item_levels``.
     """
     import csv
 

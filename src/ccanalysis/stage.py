@@ -1,11 +1,8 @@
 """The one interface of a pipeline stage: ``run(paths, params) -> Artifacts``.
 
-Every stage module (``synth``, ``clean``, ``classify``, ``tables``, ``sensitivity``, ``figures``,
-``replication``) exposes ``run(paths, params)``: it reads its inputs from :class:`Paths`, takes every
-choice of the run from :class:`Params`, writes its outputs atomically and returns them as
-:class:`Artifacts` (name -> path, with the computed objects a notebook displays in ``.results``).
-A notebook is then its parameters cell, :func:`context`, one ``run`` call and the display; the
-benchmark calls the same ``run``.
+Every stage module reads its inputs from :class:`Paths`, takes every choice of the run from
+:class:`Params`, writes its outputs atomically and returns them as :class:`Artifacts` (name ->
+path, with what it computed for display in ``.results``). Notebooks and the bench call it.
 """
 
 from __future__ import annotations
@@ -22,13 +19,9 @@ DATA_MODES = ("synthetic", "redcap")
 
 @dataclass(frozen=True)
 class Params:
-    """The choices of a run, as ``make`` passes them to every notebook.
-
-    ``data_mode``: ``"synthetic"`` (the public stand-in) or ``"redcap"`` (the authors' export).
-    ``seed``: every random step (synthesizer, Monte Carlo p-values, bootstraps).
-    ``scale``: the synthetic sample's size as a multiple of the study's 317 clinics.
-    ``privacy`` and ``min_cell``: in privacy mode no count of 1 to ``min_cell - 1`` is shown.
-    ``definition``: the care model definition, an id of ``classify.DEFINITIONS`` (checked there).
+    """The choices of a run, as ``make`` passes them to every notebook: ``data_mode``
+    (``synthetic`` or ``redcap``), ``seed``, ``scale`` (of the synthetic sample), ``privacy`` and
+    ``min_cell`` (no count of 1 to ``min_cell - 1`` shown), ``definition`` (``classify.DEFINITIONS``).
     """
 
     data_mode: str = "synthetic"

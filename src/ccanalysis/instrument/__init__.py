@@ -1,140 +1,24 @@
 """The survey instrument and the reader of its REDCap exports.
 
-``dictionary``: the data dictionary, parsed into :class:`Field` and :class:`Instrument` (fields,
-choices, validation ranges, the project's ``@CC-...`` tags). ``redcap``: the export reader, which
-finds the export's delimiter and checks the file against the dictionary. ``decode``: validated codes
-into analysis items, and records into clinic and coordinator frames. The public names of all three
-are importable from here (``from ccanalysis.instrument import read_dictionary, read_export``).
-
-The re-exports are eager on purpose: make's prerequisites come from the imports read statically
-(:mod:`ccanalysis.makedeps`), and a lazy ``__getattr__`` would hide from them which submodule a
-``from ccanalysis.instrument import name`` loads (a stage would not re-run when it changed).
+``dictionary``: the data dictionary (:class:`Field`, :class:`Instrument`); ``redcap``: the export
+reader, every cell checked against the dictionary; ``decode``: codes into analysis items, records
+into clinics and coordinators. The re-exports are eager: make's prerequisites come from the imports
+read statically (:mod:`ccanalysis.makedeps`), which a lazy ``__getattr__`` would hide.
 """
 
-from ccanalysis.instrument.decode import (
-    CARE_SYSTEM_ID,
-    COORDINATOR_FORM,
-    COORDINATOR_ID,
-    clinic_items,
-    coordinator_disagreements,
-    coordinator_items,
-    decode_checkbox_items,
-    decode_checkbox_single,
-    decode_choice,
-    decode_codes,
-    decode_numeric,
-    decode_text,
-    identifier_columns,
-    split_frames,
-)
-from ccanalysis.instrument.dictionary import (
-    API_COLUMNS,
-    BUILTIN_CHOICES,
-    BUILTIN_LEVELS,
-    COMPLETE_CHOICES,
-    DICTIONARY_COLUMNS,
-    FIELD_TYPES,
-    NUMERIC_VALIDATIONS,
-    Field,
-    Instrument,
-    checkbox_column,
-    level_ids,
-    parse_choices,
-    parse_dictionary,
-    read_dictionary,
-)
-from ccanalysis.instrument.redcap import (
-    CHECKBOX_LABELS,
-    COMPLETE_LABEL,
-    DELIMITERS,
-    MATCH_THRESHOLD,
-    PROBLEMS,
-    REDCAP_EXTRA_COLUMNS,
-    TIMESTAMP_LABEL,
-    Column,
-    ReadStats,
-    allowed_extra_columns,
-    blank_missing_codes,
-    check_columns,
-    check_record_ids,
-    check_values,
-    column_problems,
-    count_missing_codes,
-    decimal_comma_allowed,
-    decimal_point,
-    detect_delimiter,
-    detect_labels,
-    export_layout,
-    header_matches,
-    labels_to_codes,
-    map_label_header,
-    parse_rows,
-    read_export,
-    read_export_with_stats,
-    read_rows,
-    read_text,
-    strip_values,
-    with_decimal_point,
-)
-
-__all__ = [
-    "API_COLUMNS",
-    "BUILTIN_CHOICES",
-    "BUILTIN_LEVELS",
-    "CARE_SYSTEM_ID",
-    "CHECKBOX_LABELS",
-    "COMPLETE_CHOICES",
-    "COMPLETE_LABEL",
-    "COORDINATOR_FORM",
-    "COORDINATOR_ID",
-    "Column",
-    "DELIMITERS",
-    "DICTIONARY_COLUMNS",
-    "FIELD_TYPES",
-    "Field",
-    "Instrument",
-    "MATCH_THRESHOLD",
-    "NUMERIC_VALIDATIONS",
-    "PROBLEMS",
-    "REDCAP_EXTRA_COLUMNS",
-    "ReadStats",
-    "TIMESTAMP_LABEL",
-    "allowed_extra_columns",
-    "blank_missing_codes",
-    "check_columns",
-    "check_record_ids",
-    "check_values",
-    "checkbox_column",
-    "clinic_items",
-    "column_problems",
-    "coordinator_disagreements",
-    "coordinator_items",
-    "count_missing_codes",
-    "decimal_comma_allowed",
-    "decimal_point",
-    "decode_checkbox_items",
-    "decode_checkbox_single",
-    "decode_choice",
-    "decode_codes",
-    "decode_numeric",
-    "decode_text",
-    "detect_delimiter",
-    "detect_labels",
-    "export_layout",
-    "header_matches",
-    "identifier_columns",
-    "labels_to_codes",
-    "level_ids",
-    "map_label_header",
-    "parse_choices",
-    "parse_dictionary",
-    "parse_rows",
-    "read_dictionary",
-    "read_export",
-    "read_export_with_stats",
-    "read_rows",
-    "read_text",
-    "split_frames",
-    "strip_values",
-    "with_decimal_point",
-]
+from ccanalysis.instrument.decode import CARE_SYSTEM_ID as CARE_SYSTEM_ID
+from ccanalysis.instrument.decode import COORDINATOR_ID as COORDINATOR_ID
+from ccanalysis.instrument.decode import clinic_items as clinic_items
+from ccanalysis.instrument.decode import coordinator_disagreements as coordinator_disagreements
+from ccanalysis.instrument.decode import coordinator_items as coordinator_items
+from ccanalysis.instrument.decode import split_frames as split_frames
+from ccanalysis.instrument.dictionary import COMPLETE_CHOICES as COMPLETE_CHOICES
+from ccanalysis.instrument.dictionary import Field as Field
+from ccanalysis.instrument.dictionary import Instrument as Instrument
+from ccanalysis.instrument.dictionary import checkbox_column as checkbox_column
+from ccanalysis.instrument.dictionary import read_dictionary as read_dictionary
+from ccanalysis.instrument.redcap import DELIMITERS as DELIMITERS
+from ccanalysis.instrument.redcap import export_layout as export_layout
+from ccanalysis.instrument.redcap import read_cells as read_cells
+from ccanalysis.instrument.redcap import read_export as read_export
+from ccanalysis.instrument.redcap import read_export_with_stats as read_export_with_stats

@@ -1,54 +1,19 @@
-"""Decode a validated REDCap export into analysis items, and split it into clinic and coordinator
-frames.
+"""Decode a checked REDCap export into analysis items; split it into clinics and coordinators.
 
-The functions here are pure functions on frames of validated string codes (the reader,
-:mod:`ccanalysis.instrument.redcap`, has checked every cell against the dictionary first):
-
-* radio / dropdown / yesno / truefalse -> ordered categorical of the ``@CC-LEVELS`` ids;
-* checkbox with ``@CC-ITEMS`` -> one yes/no column per box; a question with no box checked counts
-  as not answered (all its items missing);
-* checkbox with ``@CC-LEVELS`` -> one categorical column: the first checked level in ``@CC-SINGLE``
-  order;
-* numeric text fields -> float64; identifier and other text fields -> strings.
-
-Each record is a clinic; the coordinator form's items describe the coordinator who answered, so
-:func:`split_frames` keeps them once per coordinator.
+Choices become ordered categoricals of their ``@CC-LEVELS`` ids; a ``@CC-ITEMS`` checkbox one yes/no
+item per box (no box checked: not answered); a ``@CC-SINGLE`` checkbox its first checked level;
+numbers float64; identifiers and text strings.
 """
 
 from __future__ import annotations
 
 import pandas as pd
 
-from ccanalysis.instrument.dictionary import BUILTIN_CHOICES, Field, Instrument, checkbox_column
+from ccanalysis.instrument.dictionary import Field, Instrument, checkbox_column
 
-#: The identifier columns the analysis frames are built on.
 COORDINATOR_ID = "coordinator_id"
 CARE_SYSTEM_ID = "care_system_id"
 COORDINATOR_FORM = "coordinator"
-
-
-# ----------------------------------------------------------------------------------------------
-# Decoding (pure functions on frames of validated string codes)
-
-
-def _blank_to_none(values: pd.Series) -> pd.Series:
-    return values.astype(object).where(values.ne("") & values.notna(), None)
-
-
-def decode_choice(values: pd.Series, f: Field) -> pd.Categorical:
-    """Codes of a radio/dropdown/yesno field -> ordered categorical of its level ids."""
-    levels = _blank_to_none(values).map(f.levels)
-    return pd.Categorical(levels, categories=f.level_order(), ordered=True)
-
-
-def decode_numeric(values: pd.Series) -> pd.Series:
-    """Numeric text -> float64 (empty -> NaN)."""
-    return pd.to_numeric(_blank_to_none(values), errors="coerce").astype("float64")
-
-
-def decode_text(values: pd.Series) -> pd.Series:
-    """Text -> pandas string dtype (empty -> missing)."""
-    return pd.Series(_blank_to_none(values), index=values.index, dtype="str")
 
 
 def _checked(raw: pd.DataFrame, f: Field) -> pd.DataFrame:
@@ -63,61 +28,49 @@ def decode_checkbox_items(raw: pd.DataFrame, f: Field) -> pd.DataFrame:
     A question with no box checked counts as not answered: all its items are missing.
     """
     answered = _checked(raw, f).any(axis=1)
-    out = {}
-    for code, item in f.items.items():
-        cell = raw[checkbox_column(f.name, code)]
-        value = cell.map({"1": "yes", "0": "no"}).where(answered, None)
-        out[item] = pd.Categorical(value, categories=["yes", "no"], ordered=True)
-    return pd.DataFrame(out, index=raw.index)
+    return pd.DataFrame(
+        {
+            item: pd.Categorical(
+                raw[checkbox_column(f.name, code)].map({"1": "yes", "0": "no"}).where(answered),
+                categories=["yes", "no"],
+                ordered=True,
+            )
+            for code, item in f.items.items()
+        },
+        index=raw.index,
+    )
 
 
 def decode_checkbox_single(raw: pd.DataFrame, f: Field) -> pd.Categorical:
     """A check-all-that-apply question analysed as one category: the first checked level in
-    ``@CC-SINGLE`` order (dictionary order when there is no ``@CC-SINGLE``); missing if none."""
-    checked = _checked(raw, f)
-    code_of = {level: code for code, level in f.levels.items()}
-    order = list(f.single_order) or f.level_order()
-    result = pd.Series(None, index=raw.index, dtype=object)
-    for level in reversed(order):
-        result[checked[code_of[level]].to_numpy()] = level
-    return pd.Categorical(result, categories=f.level_order(), ordered=True)
+    ``@CC-SINGLE`` order (dictionary order without the tag); missing if none is checked."""
+    checked = _checked(raw, f).rename(columns=f.levels)[list(f.single_order) or f.level_order()]
+    first = checked.idxmax(axis=1).where(checked.any(axis=1))
+    return pd.Categorical(first, categories=f.level_order(), ordered=True)
 
 
 def decode_codes(raw: pd.DataFrame, instrument: Instrument) -> pd.DataFrame:
     """Validated raw codes -> one row per record: the identifiers, then every analysis item.
 
     Identifiers and text stay strings, categorical fields become ordered categoricals of their
-    level ids, numeric fields float64. Missing stays missing. The index is a plain range.
+    level ids, numeric fields float64; an empty cell is missing. The index is a plain range.
     """
-    cols: dict[str, object] = {}
-    for f in instrument.fields:
-        if f.identifier:
-            cols[f.name] = decode_text(raw[f.name])
-    items = instrument.analysis_items()
-    for f in instrument.fields:
-        if f.identifier or f.name not in items and not f.items:
-            continue
+    raw = raw.reset_index(drop=True).replace("", None)
+    cols = {f.name: raw[f.name].astype("str") for f in instrument.fields if f.identifier}
+    analysed = {f.name for f in instrument.analysis_items().values()}
+    for f in (f for f in instrument.fields if f.name in analysed):
         if f.field_type == "checkbox" and f.items:
-            cols.update(decode_checkbox_items(raw, f).to_dict("series"))
+            cols |= decode_checkbox_items(raw, f).to_dict("series")
         elif f.field_type == "checkbox":
             cols[f.name] = decode_checkbox_single(raw, f)
-        elif f.field_type in BUILTIN_CHOICES or f.field_type in {"radio", "dropdown"}:
-            cols[f.name] = decode_choice(raw[f.name], f)
+        elif f.levels:
+            values = raw[f.name].map(f.levels)
+            cols[f.name] = pd.Categorical(values, categories=f.level_order(), ordered=True)
         elif f.is_numeric:
-            cols[f.name] = decode_numeric(raw[f.name])
-        elif f.field_type in {"text", "calc", "slider"}:
-            cols[f.name] = decode_text(raw[f.name])
-    out = pd.DataFrame(cols, index=raw.index)
-    return out.reset_index(drop=True)
-
-
-# ----------------------------------------------------------------------------------------------
-# Clinic and coordinator frames
-
-
-def identifier_columns(instrument: Instrument) -> list[str]:
-    """The identifier fields, in dictionary order (the record id first)."""
-    return [f.name for f in instrument.fields if f.identifier]
+            cols[f.name] = pd.to_numeric(raw[f.name]).astype("float64")
+        else:
+            cols[f.name] = raw[f.name].astype("str")
+    return pd.DataFrame(cols, index=raw.index)
 
 
 def coordinator_items(instrument: Instrument, form: str = COORDINATOR_FORM) -> list[str]:
@@ -133,41 +86,25 @@ def clinic_items(instrument: Instrument, form: str = COORDINATOR_FORM) -> list[s
 def coordinator_disagreements(
     records: pd.DataFrame, instrument: Instrument, form: str = COORDINATOR_FORM
 ) -> pd.Series:
-    """For every coordinator item (and the care system), how many coordinators' records disagree.
-
-    Records disagree when they hold more than one distinct answer (missing answers ignored).
-    """
+    """For the care system and every coordinator item, how many coordinators' records disagree
+    (hold more than one distinct answer, missing answers ignored)."""
     names = [CARE_SYSTEM_ID, *coordinator_items(instrument, form)]
-    counts = {}
-    for name in names:
-        values = records[name].astype(object)
-        by = records[COORDINATOR_ID].to_numpy()
-        distinct = values.groupby(by, sort=False).nunique(dropna=True)
-        counts[name] = int(distinct.gt(1).sum())
-    return pd.Series(counts, name="coordinators", dtype="int64")
+    distinct = records[names].astype(object).groupby(records[COORDINATOR_ID].to_numpy()).nunique()
+    return distinct.gt(1).sum().astype("int64").rename("coordinators")
 
 
 def split_frames(
     records: pd.DataFrame, instrument: Instrument, form: str = COORDINATOR_FORM
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Split decoded records into a clinic frame and a coordinator frame.
-
-    Returns
-    -------
-    clinics
-        One row per record: the identifiers, then every item of the forms other than ``form``.
-    coordinators
-        One row per ``coordinator_id`` (in order of first appearance): ``coordinator_id``,
-        ``care_system_id``, ``n_clinics`` (records answered, int64), then the coordinator-form
-        items taken from the coordinator's first record. Disagreeing records do not fail; see
-        :func:`coordinator_disagreements`.
+    """Split decoded records into clinics (one row per record: the identifiers and the items of
+    every form but ``form``) and coordinators (one row per ``coordinator_id``, in order of first
+    appearance: ``care_system_id``, ``n_clinics``, then the coordinator items of the first record).
     """
-    clinics = records[identifier_columns(instrument) + clinic_items(instrument, form)].copy()
-    items = coordinator_items(instrument, form)
-    first = records.drop_duplicates(subset=COORDINATOR_ID, keep="first")
+    ids = [f.name for f in instrument.fields if f.identifier]
+    clinics = records[ids + clinic_items(instrument, form)].reset_index(drop=True)
+    first = records.drop_duplicates(subset=COORDINATOR_ID).reset_index(drop=True)
     n = records.groupby(COORDINATOR_ID, sort=False).size()
-    coordinators = first[[COORDINATOR_ID, CARE_SYSTEM_ID]].copy()
-    coordinators["n_clinics"] = n.reindex(first[COORDINATOR_ID].to_numpy()).to_numpy(dtype="int64")
-    for item in items:
-        coordinators[item] = first[item]
-    return clinics.reset_index(drop=True), coordinators.reset_index(drop=True)
+    coordinators = first[[COORDINATOR_ID, CARE_SYSTEM_ID]].assign(
+        n_clinics=n.reindex(first[COORDINATOR_ID]).to_numpy(dtype="int64")
+    )
+    return clinics, pd.concat([coordinators, first[coordinator_items(instrument, form)]], axis=1)
