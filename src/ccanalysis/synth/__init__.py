@@ -51,10 +51,11 @@ from ccanalysis.instrument import read_dictionary
 from ccanalysis.paths import DEFAULT_DICTIONARY, Paths
 from ccanalysis.spec import read_spec
 from ccanalysis.stage import Artifacts, Params
-from ccanalysis.synth.calibration import calibrate
+from ccanalysis.synth.calibration import Calibration, calibrate
+from ccanalysis.synth.categorical import CatPlan
+from ccanalysis.synth.numeric import NumPlan
 from ccanalysis.io import read_uncalibrated
 from ccanalysis.synth.export import SyntheticSurvey, summary, write
-from ccanalysis.synth.plans import Calibration, CatPlan, NumPlan
 from ccanalysis.synth.survey import synthesize
 from ccanalysis.synth.targets import Targets, load_targets
 from ccanalysis.vocab import DEFAULT_SEED

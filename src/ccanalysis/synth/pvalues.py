@@ -1,40 +1,44 @@
-"""The paper's tests on candidate answers, and how close a p-value comes to a printed one.
+"""The paper's tests on candidate count tables, and how close a p-value comes to a printed one.
 
 The calibration searches count tables and group moments whose p-value *prints* as the printed one
-(:func:`ccanalysis.printing.printed_holds`). This module holds the tests as the tables compute them
-(Fisher's exact test from :mod:`ccanalysis.stats`, cached, since the search revisits tables), the
-cheap stand-ins that rank candidates before Fisher decides (chi-square without correction; the
-one-way ANOVA vectorised over many SD choices at once), and the measures of "prints as printed".
+(:meth:`ccanalysis.printing.Printed.holds`). The tests are :mod:`ccanalysis.stats`' own: Fisher's
+exact test as the tables run it (cached, since the search revisits tables) and Pearson's chi-square,
+which only ranks candidates before Fisher's test decides.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 
 import numpy as np
-from scipy.special import fdtrc
 
 from ccanalysis import stats
 from ccanalysis.printing import parse_printed, printed_holds
-from ccanalysis.stats.distributions import chi2_sf
 from ccanalysis.vocab import DEFAULT_SEED
 
 #: Relative margin by which a calibrated p-value must print as the printed one.
 P_MARGIN = 1e-6
 
-_FISHER_CACHE: dict[tuple[int, ...], float] = {}
-
 
 def fisher_p(counts: dict[str, np.ndarray], groups: Sequence[str]) -> float:
-    """Fisher's exact p of a levels x groups table, as the tables compute it (cached)."""
+    """Fisher's exact p of the levels x groups table of ``counts``, as the tables compute it."""
     t = np.array([counts[g] for g in groups], dtype=np.int64).T
-    key = (*t.shape, *t.ravel().tolist())
-    p = _FISHER_CACHE.get(key)
-    if p is None:
-        p = float(stats.fisher_exact(t, seed=DEFAULT_SEED).p)
-        _FISHER_CACHE[key] = p
-    return p
+    return _fisher_p(t.shape, tuple(t.ravel().tolist()))
+
+
+@functools.cache
+def _fisher_p(shape: tuple[int, int], cells: tuple[int, ...]) -> float:
+    table = np.array(cells, dtype=np.int64).reshape(shape)
+    return float(stats.run_test("fisher", table=table, seed=DEFAULT_SEED).p)
+
+
+def chisq_p(counts: dict[str, np.ndarray], groups: Sequence[str]) -> float:
+    """Pearson's chi-square p (no correction) of ``counts`` by group; 1 with one answered level."""
+    t = np.array([counts[g] for g in groups], dtype=np.int64)
+    t = t[:, t.sum(axis=0) > 0]
+    return 1.0 if t.shape[1] < 2 else stats.chisq(t).p
 
 
 def p_holds(text: str, p: float) -> bool:
@@ -43,7 +47,7 @@ def p_holds(text: str, p: float) -> bool:
 
 
 def p_center(text: str) -> float:
-    """A representative true value of a printed p (log-scale aim of the search)."""
+    """A representative true value of a printed p (the log-scale aim of the searches)."""
     pr = parse_printed(text)
     if pr.kind == "lt":
         return pr.value / 3
@@ -61,27 +65,3 @@ def p_dist(text: str, p: float) -> float:
     lo = math.log10(max(pr.low, 1e-300))
     hi = math.log10(pr.high) if math.isfinite(pr.high) else 0.0
     return 1.0 + max(lo - lp, lp - hi, 0.0)
-
-
-def chi2_fast(counts: dict[str, np.ndarray], groups: Sequence[str]) -> float:
-    """Pearson's chi-square p (no correction) of a levels x groups table: ranks candidates."""
-    t = np.array([counts[g] for g in groups], dtype=float)
-    t = t[:, t.sum(axis=0) > 0]
-    if t.shape[1] < 2:
-        return 1.0
-    e = t.sum(axis=1, keepdims=True) * t.sum(axis=0, keepdims=True) / t.sum()
-    return chi2_sf(((t - e) ** 2 / e).sum(), (t.shape[0] - 1) * (t.shape[1] - 1))
-
-
-def anova_p(ns: np.ndarray, means: np.ndarray, sds: np.ndarray) -> np.ndarray:
-    """One-way ANOVA p (= Student's t with two groups) for SD rows ``sds`` (..., k).
-
-    Vectorised over the SD rows with ``scipy.special.fdtrc`` (``F.sf``): the stats package's
-    ``f_sf`` takes one number at a time.
-    """
-    big_n = ns.sum()
-    k = len(ns)
-    grand = (ns * means).sum() / big_n
-    ssb = (ns * (means - grand) ** 2).sum()
-    ssw = ((ns - 1) * sds**2).sum(axis=-1)
-    return fdtrc(k - 1, big_n - k, (ssb / (k - 1)) / (ssw / (big_n - k)))

@@ -42,10 +42,10 @@ from ccanalysis.synth.answers import (
 from ccanalysis.synth.calibration import calibrate
 from ccanalysis.synth.categorical import counts_printing_as
 from ccanalysis.synth.export import SyntheticSurvey, export_frame, ids
-from ccanalysis.synth.plans import Calibration
+from ccanalysis.synth.calibration import Calibration
 from ccanalysis.synth.sampling import apportion, gumbel_top
 from ccanalysis.synth.structure import Structure, build_structure
-from ccanalysis.synth.targets import Targets
+from ccanalysis.synth.targets import Targets, structure_targets
 from ccanalysis.vocab import (
     CLINIC_GROUPS,
     COORDINATOR_GROUPS,
@@ -99,7 +99,8 @@ def synthesize(
         raise ValueError("scale must be positive")
     cal = calibration or calibrate(instrument, targets)
     rng = np.random.default_rng(seed)
-    st = build_structure(cal.structure, scale, rng)
+    counts = structure_targets(targets)
+    st = build_structure(counts, scale, rng)
     n_cl = len(st.clinic_coord)
     nc = len(st.coord_group)
     items = instrument.analysis_items()
@@ -112,7 +113,7 @@ def synthesize(
     coord_id = ids("K", nc, 3)[coord_perm]
     clinic_id = ids("C", n_cl, 4)[clinic_perm]
 
-    crit, ease, lat_clin = _care_model(rng, st, cal.structure, items)
+    crit, ease, lat_clin = _care_model(rng, st, counts, items)
 
     # ---- propensities to skip items (shared by a coordinator's records) ----
     coord_prop = rng.standard_normal(nc)

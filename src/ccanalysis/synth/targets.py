@@ -19,6 +19,7 @@ from ccanalysis.published import read_published, read_study_facts
 from ccanalysis.spec import Spec, read_spec
 from ccanalysis.vocab import TOTAL
 
+
 @dataclass(frozen=True)
 class Targets:
     """The printed numbers (calibration targets) and the table specification.
