@@ -48,14 +48,14 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ccanalysis.instrument import read_dictionary
+from ccanalysis.io import read_uncalibrated
 from ccanalysis.paths import DEFAULT_DICTIONARY, Paths
 from ccanalysis.spec import read_spec
 from ccanalysis.stage import Artifacts, Params
 from ccanalysis.synth.calibration import Calibration, calibrate
 from ccanalysis.synth.categorical import CatPlan
-from ccanalysis.synth.numeric import NumPlan
-from ccanalysis.io import read_uncalibrated
 from ccanalysis.synth.export import SyntheticSurvey, summary, write
+from ccanalysis.synth.numeric import NumPlan
 from ccanalysis.synth.survey import synthesize
 from ccanalysis.synth.targets import Targets, load_targets
 from ccanalysis.vocab import DEFAULT_SEED

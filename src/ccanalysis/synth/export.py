@@ -18,7 +18,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ccanalysis.errors import ValidationError
 from ccanalysis.instrument import Instrument
 from ccanalysis.io import UNCALIBRATED_FILE, write_csv, write_text
 from ccanalysis.synth import uncalibrated

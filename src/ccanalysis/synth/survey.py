@@ -39,10 +39,9 @@ from ccanalysis.synth.answers import (
     numeric_item,
     rank_assign,
 )
-from ccanalysis.synth.calibration import calibrate
+from ccanalysis.synth.calibration import Calibration, calibrate
 from ccanalysis.synth.categorical import counts_printing_as
 from ccanalysis.synth.export import SyntheticSurvey, export_frame, ids
-from ccanalysis.synth.calibration import Calibration
 from ccanalysis.synth.sampling import apportion, gumbel_top
 from ccanalysis.synth.structure import Structure, build_structure
 from ccanalysis.synth.targets import Targets, structure_targets
@@ -106,10 +105,10 @@ def synthesize(
     items = instrument.analysis_items()
 
     # ids: random numbering so that ids carry no structure
-    sys_perm = rng.permutation(len(st.system_size))
+    sys_perm = rng.permutation(len(st.system_cat))
     coord_perm = rng.permutation(nc)
     clinic_perm = rng.permutation(n_cl)
-    sys_id = ids("S", len(st.system_size), 2)[sys_perm]
+    sys_id = ids("S", len(st.system_cat), 2)[sys_perm]
     coord_id = ids("K", nc, 3)[coord_perm]
     clinic_id = ids("C", n_cl, 4)[clinic_perm]
 
@@ -173,7 +172,7 @@ def synthesize(
         "scale": scale,
         "clinics": int(n_cl),
         "coordinators": int(nc),
-        "care_systems": int(len(st.system_size)),
+        "care_systems": int(len(st.system_cat)),
         "calibration_notes": list(cal.notes),
     }
     if todo or flags:  # only then: the stand-in of an unchanged instrument stays byte-identical

@@ -43,8 +43,8 @@ import numpy as np
 import pandas as pd
 
 from ccanalysis.errors import ValidationError
-from ccanalysis.io import UNCALIBRATED_COLUMNS
 from ccanalysis.instrument import Field, Instrument, checkbox_column
+from ccanalysis.io import UNCALIBRATED_COLUMNS
 from ccanalysis.synth.numeric import grid_of
 
 #: The columns of ``uncalibrated_items.csv``: the analysis item, its dictionary field, whether it is
