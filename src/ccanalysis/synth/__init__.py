@@ -28,7 +28,7 @@ from ccanalysis.io import read_uncalibrated
 from ccanalysis.paths import DEFAULT_DICTIONARY, Paths
 from ccanalysis.spec import read_spec
 from ccanalysis.stage import Artifacts, Params
-from ccanalysis.synth.calibration import Calibration, calibrate
+from ccanalysis.synth.calibration import Calibration, calibrate, missing_answers
 from ccanalysis.synth.categorical import CatPlan
 from ccanalysis.synth.export import SyntheticSurvey, summary, write
 from ccanalysis.synth.numeric import NumPlan
@@ -45,6 +45,7 @@ __all__ = [
     "calibrate",
     "load_targets",
     "main",
+    "missing_answers",
     "read_uncalibrated",
     "run",
     "summary",
@@ -67,7 +68,10 @@ def run(paths: Paths, params: Params, *, out: str | Path | None = None) -> Artif
         )
     instrument = read_dictionary(paths.dictionary)
     targets = load_targets(paths.published, read_spec(paths.spec, instrument=instrument))
-    survey = synthesize(instrument, targets, seed=params.seed, scale=params.scale)
+    calibration = calibrate(instrument, targets)
+    survey = synthesize(
+        instrument, targets, seed=params.seed, scale=params.scale, calibration=calibration
+    )
     files = write(survey, paths.synthetic if out is None else Path(out))
     return Artifacts(
         files,

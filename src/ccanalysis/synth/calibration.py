@@ -16,6 +16,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+import pandas as pd
+
 from ccanalysis.instrument import Field, Instrument
 from ccanalysis.spec import SpecRow
 from ccanalysis.synth.categorical import (
@@ -43,6 +45,16 @@ class Calibration:
     cat: dict[str, CatPlan]
     num: dict[str, NumPlan]
     notes: list[str] = field(default_factory=list)
+
+
+def missing_answers(cal: Calibration) -> pd.DataFrame:
+    """The missing answers the printed numbers need: per item that needs any, its table and the
+    count in each group (a blank where the group is not the table's)."""
+    plans = (*cal.cat.values(), *cal.num.values())
+    rows = [
+        {"table": p.table, "item": p.item, **p.missing} for p in plans if any(p.missing.values())
+    ]
+    return pd.DataFrame(rows).sort_values(["table", "item"], kind="stable", ignore_index=True)
 
 
 def field_levels(f: Field, item: str) -> tuple[list[str], list[str]]:
