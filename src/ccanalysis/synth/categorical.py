@@ -10,8 +10,9 @@ printed row and the unshown levels are split by an ordered-probit rule: a normal
 thresholds ``spacing`` latent SDs apart, located at the pooled location plus ``shift`` times the
 group's own offset (the group's own location gives its printed top share).
 
-The printed p-value (Fisher's exact test of the full answers by group, as the tables test) is met
-where some candidate allows it: the count choices in order of closeness, fewest missing answers
+The printed p-value (Fisher's exact test of the full answers by group, as the tables run it from
+:mod:`ccanalysis.stats`; Pearson's chi-square only ranks candidates) is met where some candidate
+allows it, "prints as" with a relative margin ``P_MARGIN``: the count choices in order of closeness, fewest missing answers
 first (then more, up to ``MISSING_FRAC`` of a group, for a single question); for collapsed rows the
 members of the probit rule (closest chi-square first), then a greedy local search moving answers
 between the levels of one printed row or between the unshown levels of one group. Deterministic.
@@ -30,10 +31,9 @@ import numpy as np
 from scipy.stats import norm
 
 from ccanalysis import stats
-from ccanalysis.printing import parse_printed
-from ccanalysis.synth.pvalues import chisq_p, fisher_p, p_center, p_dist, p_holds
+from ccanalysis.printing import parse_printed, printed_holds
 from ccanalysis.synth.sampling import apportion
-from ccanalysis.vocab import TOTAL
+from ccanalysis.vocab import DEFAULT_SEED, TOTAL
 
 #: Threshold spacings (latent SDs) and group shifts of the ordered-probit rule, in the order tried
 #: (shift 0: every group splits like the pooled answers; 1: each group's own location).
@@ -50,6 +50,55 @@ LOCAL_STEPS = 80
 MISSING_FRAC = 0.10
 #: The most missing answers (all groups of an item together) any solver adds.
 MAX_MISSING = 24
+
+
+#: Relative margin by which a calibrated p-value must print as the printed one.
+P_MARGIN = 1e-6
+
+
+def fisher_p(counts: dict[str, np.ndarray], groups: Sequence[str]) -> float:
+    """Fisher's exact p of the levels x groups table of ``counts``, as the tables compute it."""
+    t = np.array([counts[g] for g in groups], dtype=np.int64).T
+    return _fisher_p(t.shape, tuple(t.ravel().tolist()))
+
+
+@functools.cache
+def _fisher_p(shape: tuple[int, int], cells: tuple[int, ...]) -> float:
+    table = np.array(cells, dtype=np.int64).reshape(shape)
+    return float(stats.run_test("fisher", table=table, seed=DEFAULT_SEED).p)
+
+
+def chisq_p(counts: dict[str, np.ndarray], groups: Sequence[str]) -> float:
+    """Pearson's chi-square p (no correction) of ``counts`` by group; 1 with one answered level."""
+    t = np.array([counts[g] for g in groups], dtype=np.int64)
+    t = t[:, t.sum(axis=0) > 0]
+    return 1.0 if t.shape[1] < 2 else stats.chisq(t).p
+
+
+def p_holds(text: str, p: float) -> bool:
+    """Does p print as ``text``, with a relative safety margin of P_MARGIN?"""
+    return all(printed_holds(text, p * f) for f in (1 - P_MARGIN, 1.0, 1 + P_MARGIN))
+
+
+def p_center(text: str) -> float:
+    """A representative true value of a printed p (the log-scale aim of the searches)."""
+    pr = parse_printed(text)
+    if pr.kind == "lt":
+        return pr.value / 3
+    if pr.kind == "gt":
+        return min(1.0, (1 + 2 * pr.value) / 3)
+    return pr.value
+
+
+def p_dist(text: str, p: float) -> float:
+    """0 when p prints as ``text``, else the log10 distance to the printed interval (+1)."""
+    if p_holds(text, p):
+        return 0.0
+    pr = parse_printed(text)
+    lp = math.log10(max(p, 1e-300))
+    lo = math.log10(max(pr.low, 1e-300))
+    hi = math.log10(pr.high) if math.isfinite(pr.high) else 0.0
+    return 1.0 + max(lo - lp, lp - hi, 0.0)
 
 
 @dataclass

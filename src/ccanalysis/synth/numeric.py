@@ -22,8 +22,7 @@ import numpy as np
 from ccanalysis import stats
 from ccanalysis.instrument import Field
 from ccanalysis.printing import parse_printed
-from ccanalysis.synth.categorical import denominators
-from ccanalysis.synth.pvalues import p_center
+from ccanalysis.synth.categorical import denominators, p_center
 from ccanalysis.vocab import TOTAL
 
 #: Means and SDs print with one decimal: half of their last digit.

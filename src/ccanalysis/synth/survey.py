@@ -91,11 +91,10 @@ def synthesize(
     # propensities to skip items (shared by a coordinator's records)
     coord_prop = rng.standard_normal(nc)
     clin_prop = 0.8 * coord_prop[st.clinic_coord] + 0.6 * rng.standard_normal(n_cl)
-    level_index: dict[str, np.ndarray] = {ENGAGE_ITEM: ease}
-    also_checked: dict[str, dict[int, np.ndarray]] = {}
-    values: dict[str, np.ndarray] = {}
-    _coordinator_answers(rng, cal, st, items, coord_prop, level_index, also_checked, values)
-    _clinic_answers(rng, cal, st, items, lat_clin, clin_prop, level_index, values)
+    level_index, also_checked, values = _coordinator_answers(rng, cal, st, items, coord_prop)
+    clinic_levels, clinic_values = _clinic_answers(rng, cal, st, items, lat_clin, clin_prop)
+    level_index |= {ENGAGE_ITEM: ease, **clinic_levels}
+    values |= clinic_values
     form = coordinator_form(instrument, cal)
     todo, blank = uncalibrated.draws(instrument, {*cal.cat, *cal.num, *crit, ENGAGE_ITEM})
     for item, d in todo.items():  # each from its own stream: other columns unaffected
@@ -201,12 +200,13 @@ def _coordinator_answers(
     cal: Calibration,
     st: Structure,
     items: dict[str, Field],
-    coord_prop: np.ndarray,
-    level_index: dict[str, np.ndarray],
-    also_checked: dict[str, dict[int, np.ndarray]],
-    values: dict[str, np.ndarray],
-) -> None:
-    """Table 1: one answer per coordinator, into ``level_index``, ``also_checked``, ``values``."""
+    prop: np.ndarray,
+) -> tuple[dict[str, np.ndarray], dict[str, dict[int, np.ndarray]], dict[str, np.ndarray]]:
+    """Table 1, one answer per coordinator: the level indices, the boxes checked besides, the
+    values."""
+    level_index: dict[str, np.ndarray] = {}
+    also_checked: dict[str, dict[int, np.ndarray]] = {}
+    values: dict[str, np.ndarray] = {}
     nc = len(st.coord_group)
     lat = Latent(rng, np.arange(nc), nc)
     coord_z: dict[str, np.ndarray] = {}
@@ -219,7 +219,7 @@ def _coordinator_answers(
                 coord_z[item] = lat.draw(item, rho=1.0)
             upper = values.get(partner) if partner else None
             values[item] = numeric_item(
-                rng, plan, coord_z[item], st.coord_group, COORDINATOR_GROUPS, coord_prop, upper
+                rng, plan, coord_z[item], st.coord_group, COORDINATOR_GROUPS, prop, upper
             )
     for item, cplan in cal.cat.items():
         if cplan.table != "table1":
@@ -236,8 +236,9 @@ def _coordinator_answers(
             idx = np.where(st.coord_size > 1, cplan.levels.index("yes"), cplan.levels.index("no"))
         else:
             z = lat.draw(item, rho=1.0)
-            idx = assign_by_group(rng, cplan, z, st.coord_group, COORDINATOR_GROUPS, coord_prop)
+            idx = assign_by_group(rng, cplan, z, st.coord_group, COORDINATOR_GROUPS, prop)
         level_index[item] = idx
+    return level_index, also_checked, values
 
 
 def _clinic_answers(
@@ -246,25 +247,26 @@ def _clinic_answers(
     st: Structure,
     items: dict[str, Field],
     lat: Latent,
-    clin_prop: np.ndarray,
-    level_index: dict[str, np.ndarray],
-    values: dict[str, np.ndarray],
-) -> None:
-    """Tables 3 and 4: one answer per clinic, into ``level_index`` and ``values``."""
+    prop: np.ndarray,
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Tables 3 and 4, one answer per clinic: the level indices and the values."""
+    level_index: dict[str, np.ndarray] = {}
+    values: dict[str, np.ndarray] = {}
     group = st.clinic_isw.astype(np.int64)  # 0 mn, 1 isw
     for item, plan in cal.num.items():
         if plan.table != "table1":
-            values[item] = numeric_item(rng, plan, lat.draw(item), group, CLINIC_GROUPS, clin_prop)
+            values[item] = numeric_item(rng, plan, lat.draw(item), group, CLINIC_GROUPS, prop)
     for item, cplan in cal.cat.items():
         if cplan.table == "table1" or item in level_index:
             continue
         f = items[item]
         if f.field_type == "checkbox" and f.items:
             boxes = [i for i in f.items.values() if i in cal.cat]
-            level_index.update(checkbox_question(rng, cal, boxes, lat, group, clin_prop, f.name))
+            level_index.update(checkbox_question(rng, cal, boxes, lat, group, prop, f.name))
         else:
             z = lat.draw(item)
-            level_index[item] = assign_by_group(rng, cplan, z, group, CLINIC_GROUPS, clin_prop)
+            level_index[item] = assign_by_group(rng, cplan, z, group, CLINIC_GROUPS, prop)
+    return level_index, values
 
 
 def coordinator_form(instrument: Instrument, cal: Calibration) -> str:

@@ -19,18 +19,6 @@ from ccanalysis.published import read_published, read_study_facts
 from ccanalysis.spec import Spec, read_spec
 from ccanalysis.vocab import TOTAL
 
-#: The counts of the paper's text that shape the structure and the care model.
-FACTS = (
-    "clinics_reported_by_sw_degree_coordinators",
-    "coordinators_max_clinics",
-    "care_systems_small_1_2_clinics",
-    "care_systems_medium_3_9_clinics",
-    "care_systems_large_over_9_clinics",
-    "urban_pct_ruca_1_3",
-    "mn_sw_on_team_difficult_to_engage",
-    "isw_easy_to_engage_sw_pct",
-)
-
 
 @dataclass(frozen=True)
 class Targets:
@@ -88,7 +76,7 @@ def structure_targets(t: Targets) -> dict[str, float]:
     ``mn_<item>`` (clinics of the medical/nursing model answering yes).
     """
     g = t.get
-    fact = {k: float(t.facts[k]) for k in FACTS}
+    fact = lambda key: float(t.facts[key])  # noqa: E731
     return {
         "clinics": g("table2", "n", "", TOTAL, "n"),
         "isw_clinics": g("table2", "n", "", "isw", "n"),
@@ -99,17 +87,17 @@ def structure_targets(t: Targets) -> dict[str, float]:
         "multi_isw_only": g("table1", "multi_clinic", "yes", "isw_only", "n"),
         "sw_degree_isw_only": g("table1", "degree", "msw_bsw", "isw_only", "n"),
         "sw_degree_both": g("table1", "degree", "msw_bsw", "both", "n"),
-        "sw_degree_clinics": fact["clinics_reported_by_sw_degree_coordinators"],
-        "max_clinics": fact["coordinators_max_clinics"],
-        "systems_small": fact["care_systems_small_1_2_clinics"],
-        "systems_medium": fact["care_systems_medium_3_9_clinics"],
-        "systems_large": fact["care_systems_large_over_9_clinics"],
-        "urban_pct": fact["urban_pct_ruca_1_3"],
+        "sw_degree_clinics": fact("clinics_reported_by_sw_degree_coordinators"),
+        "max_clinics": fact("coordinators_max_clinics"),
+        "systems_small": fact("care_systems_small_1_2_clinics"),
+        "systems_medium": fact("care_systems_medium_3_9_clinics"),
+        "systems_large": fact("care_systems_large_over_9_clinics"),
+        "urban_pct": fact("urban_pct_ruca_1_3"),
         **{
             f"mn_{item}": g("table2", item, "yes", "mn", "n")
             for item in t.spec.items("table2")
             if g("table2", item, "yes", "mn", "n") is not None
         },
-        "mn_engage_difficult": fact["mn_sw_on_team_difficult_to_engage"],
-        "isw_engage_easy_pct": fact["isw_easy_to_engage_sw_pct"],
+        "mn_engage_difficult": fact("mn_sw_on_team_difficult_to_engage"),
+        "isw_engage_easy_pct": fact("isw_easy_to_engage_sw_pct"),
     }
