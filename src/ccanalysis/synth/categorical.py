@@ -1,22 +1,17 @@
 """Answer counts of a categorical item that print as the paper's percentages and p-value.
 
 Every printed percentage, of the groups and of the total column, is met strictly (no half-way ties,
-so any rounding rule gives the printed digits), with the fewest missing answers that allow it; among
-those, the counts whose percentages are closest to the printed ones. The items of one
-check-all-that-apply question share one denominator.
+so any rounding rule gives the printed digits), with the fewest missing answers that allow it, the
+closest to the printed percentages first; the boxes of one question share one denominator. Collapsed
+rows (*always/mostly* of a five-level scale) fix only the top share: the levels inside a printed row
+and the unshown levels are split by an ordered-probit rule, a normal latent with thresholds
+``spacing`` SDs apart located at the pooled location plus ``shift`` times the group's own offset.
 
-Collapsed rows (*always/mostly* of a five-level scale) fix only the top share. The levels inside a
-printed row and the unshown levels are split by an ordered-probit rule: a normal latent with
-thresholds ``spacing`` latent SDs apart, located at the pooled location plus ``shift`` times the
-group's own offset (the group's own location gives its printed top share).
-
-The printed p-value (Fisher's exact test of the full answers by group, as the tables run it from
-:mod:`ccanalysis.stats`; Pearson's chi-square only ranks candidates) is met where some candidate
-allows it, "prints as" with a relative margin ``P_MARGIN``: the count choices in order of closeness, fewest missing answers
-first (then more, up to ``MISSING_FRAC`` of a group, for a single question); for collapsed rows the
-members of the probit rule (closest chi-square first), then a greedy local search moving answers
-between the levels of one printed row or between the unshown levels of one group. Deterministic.
-A printed p that no candidate reaches keeps the closest candidate, and :func:`p_note` says so.
+The printed p-value is a target too, under Fisher's exact test as the tables run it
+(:mod:`ccanalysis.stats`; its chi-square only ranks candidates): the count choices, closest first,
+then more missing answers (up to ``MISSING_FRAC`` of a group, for a single question); for collapsed
+rows the members of the probit rule, then a greedy local search moving answers within a printed row
+or among the unshown levels. A printed p no candidate reaches keeps the closest (:func:`p_note`).
 """
 
 from __future__ import annotations
@@ -50,8 +45,6 @@ LOCAL_STEPS = 80
 MISSING_FRAC = 0.10
 #: The most missing answers (all groups of an item together) any solver adds.
 MAX_MISSING = 24
-
-
 #: Relative margin by which a calibrated p-value must print as the printed one.
 P_MARGIN = 1e-6
 
@@ -142,20 +135,14 @@ def prints_as(c: int, d: int, p: float, dec: int) -> bool:
     return d > 0 and c in counts_printing_as(d, p, dec)
 
 
-def compositions(total: int, k: int, caps: Sequence[int]) -> Iterable[tuple[int, ...]]:
-    """The ways to split ``total`` missing answers over ``k`` groups, at most ``caps`` each."""
-    for combo in itertools.product(*(range(min(total, c) + 1) for c in caps)):
-        if sum(combo) == total:
-            yield combo
-
-
 def denominators(
     sizes: dict[str, int], groups: Sequence[str], caps: Sequence[int], first: int = 0
 ) -> Iterable[tuple[int, list[dict[str, int]]]]:
     """The group denominators with ``first``, ``first`` + 1, ... missing answers in all (at most
     ``MAX_MISSING``, and ``caps`` per group): (missing answers, the denominators of each split)."""
     for total in range(first, MAX_MISSING + 1):
-        splits = compositions(total, len(groups), caps)
+        combos = itertools.product(*(range(min(total, c) + 1) for c in caps))
+        splits = [s for s in combos if sum(s) == total]
         yield total, [{g: sizes[g] - m for g, m in zip(groups, s, strict=True)} for s in splits]
 
 
@@ -233,8 +220,16 @@ def _probit_mu(top_share: float) -> float:
     return norm.ppf(min(max(top_share, 1e-4), 1 - 1e-4))
 
 
+RULES = list(itertools.product(SPACINGS, SHIFTS))
+
+
 def _family(
-    choice: Choice, idx: list[list[int]], k: int, d: dict[str, int], groups: Sequence[str]
+    choice: Choice,
+    idx: list[list[int]],
+    k: int,
+    d: dict[str, int],
+    groups: Sequence[str],
+    rules: list[tuple[float, float]] = RULES,
 ) -> list[tuple[tuple[float, float], dict[str, np.ndarray]]]:
     """The full-level counts of every (spacing, shift) of the ordered-probit rule: the printed rows'
     counts, split over their levels, and the rest over the unshown levels, by the rule's shares."""
@@ -244,7 +239,6 @@ def _family(
     covered = sorted(i for lv in idx for i in lv)
     rest = [i for i in range(k) if i not in covered]
     top = max(covered) + 1 if covered else 0
-    rules = list(itertools.product(SPACINGS, SHIFTS))
     # thresholds measured downwards from the top, the first ``top`` levels above 0; N(mu, 1)
     edges = np.array(
         [
@@ -282,18 +276,6 @@ class Fit:
     rule: tuple[float, float] | None
     p_range: tuple[float, float]
     n_tables: int
-
-
-def _full_counts(
-    choice: Choice, idx: list[list[int]], k: int, groups: Sequence[str]
-) -> dict[str, np.ndarray]:
-    """The counts of a choice whose printed rows are the levels, one each."""
-    out = {}
-    for g, ch in zip(groups, choice, strict=True):
-        out[g] = np.zeros(k, np.int64)
-        for cnt, lv in zip(ch, idx, strict=True):
-            out[g][lv[0]] = cnt
-    return out
 
 
 def _off(p: float, aim: float) -> float:
@@ -352,11 +334,8 @@ def fit_item(
     covered = sorted(i for lv in idx for i in lv)
     determined = covered == list(range(k)) and all(len(lv) == 1 for lv in idx)
     if text is None:  # no test printed: the plainest rule
-        choice = choices[0][1]
-        if determined:
-            return Fit(_full_counts(choice, idx, k, groups), math.nan, True, None, (0, 0), 1)
-        rule, counts = _family(choice, idx, k, d, groups)[0]
-        return Fit(counts, math.nan, True, rule, (0, 0), 1)
+        rule, counts = _family(choices[0][1], idx, k, d, groups, RULES[:1])[0]
+        return Fit(counts, math.nan, True, None if determined else rule, (0, 0), 1)
     best: tuple[float, dict[str, np.ndarray], float, tuple[float, float] | None] | None = None
     ps: list[float] = []
 
@@ -370,7 +349,7 @@ def fit_item(
 
     if determined:
         for _, choice in choices:
-            counts = _full_counts(choice, idx, k, groups)
+            counts = _family(choice, idx, k, d, groups, RULES[:1])[0][1]  # the rows are the levels
             if consider(counts, fisher_p(counts, groups), None):
                 break
     else:
