@@ -6,8 +6,9 @@ target SDs on a grid of ``SD_GRID`` values inside each printed SD's rounding int
 pooled total mean and SD print as printed too. Among them the closest to the printed numbers is
 kept whose one-way ANOVA p (Student's t with two groups, as the tables test) prints as printed for
 every SD within ``SD_TOL`` of the targets, so that the drawn values may land anywhere that close.
-The tests are :func:`ccanalysis.stats.anova_from_summary`, evaluated closest candidate first and
-only until no farther candidate can win (the p-value adds at most a small term to the closeness).
+The test is :func:`ccanalysis.stats.anova_from_summary`, run closest candidate first until no
+farther candidate can win (the p-value adds only a small term to the closeness); a set of group sums
+whose whole range of p-values misses the printed one (p grows with every SD) is skipped at once.
 """
 
 from __future__ import annotations
@@ -144,11 +145,9 @@ def solve_numeric(
 def _closest_meeting_p(
     blocks: list, sd_rows: np.ndarray, p_text: str | None
 ) -> tuple[int, int] | None:
-    """(block, SD row) of the closest candidate whose p prints as ``p_text``; ties: the first.
-
-    Closeness plus ``1e-3`` times the log10 distance of p from the printed value's centre; the
-    tests run closest candidate first, until the closeness alone exceeds the best found.
-    """
+    """(block, SD row) of the candidate closest to the printed numbers whose p prints as
+    ``p_text`` (closeness plus 1e-3 times the log10 distance of p from the printed value's centre;
+    ties: the first enumerated). A block: one set of group sizes and sums, with its SD rows."""
     if not blocks:
         return None
     closeness = np.concatenate([b[0] for b in blocks])
