@@ -95,7 +95,8 @@ def synthesize(
     clinic_levels, clinic_values = _clinic_answers(rng, cal, st, items, lat_clin, clin_prop)
     level_index |= {ENGAGE_ITEM: ease, **clinic_levels}
     values |= clinic_values
-    form = coordinator_form(instrument, cal)
+    table1 = [p.item for p in (*cal.cat.values(), *cal.num.values()) if p.table == "table1"]
+    form = items[table1[0]].form  # the form answered once per coordinator: Table 1's
     todo, blank = uncalibrated.draws(instrument, {*cal.cat, *cal.num, *crit, ENGAGE_ITEM})
     for item, d in todo.items():  # each from its own stream: other columns unaffected
         ans = uncalibrated.draw(
@@ -267,9 +268,3 @@ def _clinic_answers(
             z = lat.draw(item)
             level_index[item] = assign_by_group(rng, cplan, z, group, CLINIC_GROUPS, prop)
     return level_index, values
-
-
-def coordinator_form(instrument: Instrument, cal: Calibration) -> str:
-    """The form answered once per coordinator: the form of the items of Table 1."""
-    t1 = [p.item for p in (*cal.cat.values(), *cal.num.values()) if p.table == "table1"]
-    return instrument.analysis_items()[t1[0]].form
