@@ -175,7 +175,7 @@ def _closest_meeting_p(
         sds = sd_rows[row[i]]
         ps = [stats.anova_from_summary(means, s, ns).p for s in (sds - SD_TOL, sds, sds + SD_TOL)]
         if all(printed.holds(p) for p in ps):
-            score = closeness[i] + 1e-3 * abs(math.log10(ps[1]) - aim)
+            score = closeness[i] + 1e-3 * round(abs(math.log10(ps[1]) - aim), 12)
             if best is None or (score, i) < best:
                 best = (score, int(i))
     return None if best is None else (int(block[best[1]]), int(row[best[1]]))
