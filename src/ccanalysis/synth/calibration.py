@@ -174,9 +174,7 @@ def _fit_question(
             )
         if p_text is not None and not fit.ok:
             cal.notes.append(p_note(table, item, cells, groups, fit, p_text))
-        plan = cal.cat[item] = CatPlan(
-            item, table, levels, codes, dict(sizes), fit.counts, fit.rule
-        )
+        plan = cal.cat[item] = CatPlan(item, table, levels, codes, dict(sizes), fit.counts)
         for j, cell in enumerate(cells):
             if cell.relax_total and TOTAL in cell.pct:
                 got = 100 * sum(int(fit.counts[g][idx[j]].sum()) for g in groups) / sum(d.values())

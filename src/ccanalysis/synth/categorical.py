@@ -105,7 +105,6 @@ class CatPlan:
     codes: list[str]
     n: dict[str, int]
     counts: dict[str, np.ndarray]
-    spacing: tuple[float, float] | None = None  # (threshold spacing, group shift) of the rule
 
     @property
     def missing(self) -> dict[str, int]:
@@ -230,7 +229,7 @@ def _family(
     d: dict[str, int],
     groups: Sequence[str],
     rules: list[tuple[float, float]] = RULES,
-) -> list[tuple[tuple[float, float], dict[str, np.ndarray]]]:
+) -> list[dict[str, np.ndarray]]:
     """The full-level counts of every (spacing, shift) of the ordered-probit rule: the printed rows'
     counts, split over their levels, and the rest over the unshown levels, by the rule's shares."""
     top_n = {g: sum(ch) for g, ch in zip(groups, choice, strict=True)}
@@ -251,7 +250,7 @@ def _family(
     cdf = norm.cdf(edges)
     shares = iter(cdf[:, :-1] - cdf[:, 1:])
     out = []
-    for rule in rules:
+    for _ in rules:
         counts = {}
         for g, ch in zip(groups, choice, strict=True):
             share = next(shares)
@@ -261,19 +260,18 @@ def _family(
             if rest:
                 c[rest] = apportion(d[g] - sum(ch), share[rest])
             counts[g] = c
-        out.append((rule, counts))
+        out.append(counts)
     return out
 
 
 @dataclass
 class Fit:
-    """The counts kept for one item, their p-value, whether it prints as printed, the probit rule,
-    and the range of p-values and the number of tables tried (for the notes)."""
+    """The counts kept for one item, their p-value, whether it prints as printed, and the range of
+    p-values and the number of tables tried (for the notes)."""
 
     counts: dict[str, np.ndarray]
     p: float
     ok: bool
-    rule: tuple[float, float] | None
     p_range: tuple[float, float]
     n_tables: int
 
@@ -335,23 +333,23 @@ def fit_item(
     covered = sorted(i for lv in idx for i in lv)
     determined = covered == list(range(k)) and all(len(lv) == 1 for lv in idx)
     if text is None:  # no test printed: the plainest rule
-        rule, counts = _family(choices[0][1], idx, k, d, groups, RULES[:1])[0]
-        return Fit(counts, math.nan, True, None if determined else rule, (0, 0), 1)
-    best: tuple[float, dict[str, np.ndarray], float, tuple[float, float] | None] | None = None
+        counts = _family(choices[0][1], idx, k, d, groups, RULES[:1])[0]
+        return Fit(counts, math.nan, True, (0, 0), 1)
+    best: tuple[float, dict[str, np.ndarray], float] | None = None
     ps: list[float] = []
 
-    def consider(counts: dict[str, np.ndarray], p: float, rule) -> bool:
+    def consider(counts: dict[str, np.ndarray], p: float) -> bool:
         nonlocal best
         ps.append(p)
         dist = p_dist(text, p)
         if best is None or dist < best[0]:
-            best = (dist, counts, p, rule)
+            best = (dist, counts, p)
         return dist == 0.0
 
     if determined:
         for _, choice in choices:
-            counts = _family(choice, idx, k, d, groups, RULES[:1])[0][1]  # the rows are the levels
-            if consider(counts, fisher_p(counts, groups), None):
+            counts = _family(choice, idx, k, d, groups, RULES[:1])[0]  # the rows are the levels
+            if consider(counts, fisher_p(counts, groups)):
                 break
     else:
         aim = math.log10(p_center(text))
@@ -360,19 +358,19 @@ def fit_item(
         done = False
         for _, choice in choices[:FAMILY_CHOICES]:
             fam = _family(choice, idx, k, d, groups)
-            fam.sort(key=lambda rc: _off(chisq_p(rc[1], groups), aim))
-            if any(consider(c, fisher_p(c, groups), rule) for rule, c in fam[:FAMILY_FISHER]):
+            fam.sort(key=lambda c: _off(chisq_p(c, groups), aim))
+            if any(consider(c, fisher_p(c, groups)) for c in fam[:FAMILY_FISHER]):
                 done = True
                 break
         if not done and blocks:
             for _, choice in choices[:SEARCH_CHOICES]:
                 fam = _family(choice, idx, k, d, groups)
-                rule, start = min(fam, key=lambda rc: p_dist(text, fisher_p(rc[1], groups)))
-                if consider(*_local_search(start, blocks, groups, text), rule):
+                start = min(fam, key=lambda c: p_dist(text, fisher_p(c, groups)))
+                if consider(*_local_search(start, blocks, groups, text)):
                     break
     assert best is not None
-    _, counts, p, rule = best
-    return Fit(counts, p, p_holds(text, p), rule, (min(ps), max(ps)), len(ps))
+    _, counts, p = best
+    return Fit(counts, p, p_holds(text, p), (min(ps), max(ps)), len(ps))
 
 
 def fit_more_missing(
