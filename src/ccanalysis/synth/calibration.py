@@ -57,11 +57,13 @@ def missing_answers(cal: Calibration) -> pd.DataFrame:
     return pd.DataFrame(rows).sort_values(["table", "item"], kind="stable", ignore_index=True)
 
 
-def field_levels(f: Field, item: str) -> tuple[list[str], list[str]]:
-    """(levels, codes) of an analysis item in instrument order; checkbox items are yes/no (1/0)."""
-    if f.field_type == "checkbox" and f.items:
-        return ["yes", "no"], ["1", "0"]
-    return [f.levels[c] for c in f.choices], list(f.choices)
+def field_levels(f: Field) -> list[str]:
+    """The levels of an analysis item in instrument order; a box of a question is yes/no."""
+    return (
+        ["yes", "no"]
+        if f.field_type == "checkbox" and f.items
+        else [f.levels[c] for c in f.choices]
+    )
 
 
 def calibrate(instrument: Instrument, targets: Targets) -> Calibration:
@@ -91,7 +93,7 @@ def calibrate(instrument: Instrument, targets: Targets) -> Calibration:
                         f"{item}: {plan.missing} missing answers needed for the printed mean/SD and p-value"
                     )
                 continue
-            cells = _cells(targets, table, item, rows, groups, field_levels(f, item)[0])
+            cells = _cells(targets, table, item, rows, groups, field_levels(f))
             key = f.name if (f.field_type == "checkbox" and f.items) else item
             # a full row set fixes every level's count: only if every row is printed
             questions.setdefault(key, {})[item] = (
@@ -154,7 +156,7 @@ def _fit_question(
     d = d_fewest = solve_cells(its, groups, sizes, dec)
     f = items[next(iter(its))]
     for item, (cells, full) in its.items():
-        levels, codes = field_levels(f, item)
+        levels = field_levels(f)
         idx = [[levels.index(x) for x in c.levels] for c in cells]
         p_text = targets.p_text(table, item)
         choices = item_choices(cells, full, groups, d, dec)
@@ -174,7 +176,7 @@ def _fit_question(
             )
         if p_text is not None and not fit.ok:
             cal.notes.append(p_note(table, item, cells, groups, fit, p_text))
-        plan = cal.cat[item] = CatPlan(item, table, levels, codes, dict(sizes), fit.counts)
+        plan = cal.cat[item] = CatPlan(item, table, levels, dict(sizes), fit.counts)
         for j, cell in enumerate(cells):
             if cell.relax_total and TOTAL in cell.pct:
                 got = 100 * sum(int(fit.counts[g][idx[j]].sum()) for g in groups) / sum(d.values())

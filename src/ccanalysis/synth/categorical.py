@@ -96,13 +96,12 @@ def p_dist(text: str, p: float) -> float:
 
 @dataclass
 class CatPlan:
-    """Counts of one categorical item at the study's size: ``counts[g]`` per full level (codes
-    ``codes``), summing to the group's answers; ``n[g]`` the group size (answers + missing)."""
+    """Counts of one categorical item at the study's size: ``counts[g]`` per level (``levels``),
+    summing to the group's answers; ``n[g]`` the group size (answers + missing)."""
 
     item: str
     table: str
     levels: list[str]
-    codes: list[str]
     n: dict[str, int]
     counts: dict[str, np.ndarray]
 

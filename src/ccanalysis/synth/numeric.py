@@ -51,7 +51,6 @@ class NumPlan:
     step: float
     lo: float
     hi: float
-    decimals: int
 
     @property
     def missing(self) -> dict[str, int]:
@@ -91,7 +90,7 @@ def solve_numeric(
 ) -> NumPlan:
     """Fewest missing answers, group sums and SDs so that group and total means and SDs print as
     printed, and the p-value ``p_text`` too where some candidate allows it (else it is left out)."""
-    step, dec = grid_of(f)
+    step = grid_of(f)[0]
     grid = np.linspace(-HALF + SD_MARGIN, HALF - SD_MARGIN, SD_GRID)
     sd_rows = np.array(list(itertools.product(*[[sd[g] + x for x in grid] for g in groups])))
     sd_dist = ((sd_rows - np.array([sd[g] for g in groups])) ** 2).sum(axis=1)
@@ -135,7 +134,6 @@ def solve_numeric(
                 step,
                 f.vmin if f.vmin is not None else 0.0,
                 f.vmax if f.vmax is not None else 1e9,
-                dec,
             )
     if p_text is not None:
         return solve_numeric(item, table, f, groups, sizes, mean, sd, None)
