@@ -84,9 +84,8 @@ def calibrate(instrument: Instrument, targets: Targets) -> Calibration:
                     {g: targets.get(table, item, "", g, m) for g in (*groups, TOTAL)}
                     for m in ("mean", "sd")
                 )
-                plan = solve_numeric(
-                    item, table, f, groups, sizes, mean, sd, targets.p_text(table, item)
-                )  # type: ignore[arg-type]
+                p_text = targets.p_text(table, item)
+                plan = solve_numeric(item, table, f, groups, sizes, mean, sd, p_text)  # type: ignore[arg-type]
                 cal.num[item] = plan
                 if any(plan.missing.values()):
                     cal.notes.append(
