@@ -1,60 +1,37 @@
 """A calibrated synthetic stand-in for the confidential care coordinator survey (SYNTHETIC DATA).
 
-The study's REDCap export cannot be published. This package writes a REDCap *raw* export with the
-study's structure (clinics in care systems, reported on by care coordinators) whose every number
-printed in Tables 1-4 of Solberg et al. 2024 is reproduced to the printed precision when it is
-analysed as the paper did, wherever the printed numbers allow it (where they do not, the calibration
-notes say so). It is the only analysis-side code that reads ``data/published/``: the printed tables
-are its calibration targets. Items, codes and scales come from the instrument
-(:class:`ccanalysis.instrument.Instrument`); the printed rows and how collapsed rows combine levels
-from the table specification (:func:`ccanalysis.spec.read_spec`).
+The study's REDCap export cannot be published. This package writes a REDCap raw export with the
+study's structure (clinics in care systems, reported on by care coordinators), calibrated so that
+every number printed in Tables 1-4 of Solberg et al. 2024 comes out to the printed precision when
+analysed as the paper did, wherever the printed numbers allow it (the calibration notes say where
+they do not). Matching the printed tables on the stand-in is therefore by construction, not a
+finding. Items, codes and scales come from the data dictionary; the printed rows from the table
+specification.
 
-Two steps. :func:`calibrate` solves, once and without randomness, the answer counts, missing answers,
-sums and SDs of every printed item at the study's size; :func:`synthesize` then draws the records
-from one seeded generator (same seed, byte-identical files) and :func:`write` writes them.
-``run(paths, params)`` is the ``00_synthesize`` stage: the three, into ``data/raw/synthetic``
-(``python -m ccanalysis.synth`` runs it from the command line, into any folder).
-
-An item the paper prints no numbers for (one added to the dictionary, say) still gets answers, drawn
-from the distribution its dictionary row declares (``@CC-SYNTH``, else uniform), and is flagged as
-uncalibrated in ``SYNTHETIC.md`` and ``uncalibrated_items.csv`` (:mod:`~ccanalysis.synth.uncalibrated`).
-
-Modules
--------
-``targets``      the printed numbers and the spec rows they belong to (:func:`load_targets`)
-``pvalues``      the paper's tests on candidate answers; "prints as the printed p"
-``categorical``  counts of a categorical item meeting its printed percentages and p-value
-``numeric``      group sizes, sums and SDs of a continuous item meeting its means, SDs and p-value
-``plans``        the solved plans (:class:`CatPlan`, :class:`NumPlan`, :class:`Calibration`)
-``calibration``  :func:`calibrate`: every printed item of Tables 1, 3 and 4
-``sampling``     largest-remainder apportionment, weighted sampling without replacement
-``structure``    coordinators, care systems, clinics, rurality
-``answers``      answers drawn from the plans: latents, ranks, nonresponse, continuous values
-``survey``       :func:`synthesize`: structure, care model, coordinator form, clinic items
-``uncalibrated`` items no printed number calibrates: drawn as ``@CC-SYNTH`` declares, and flagged
-``export``       the raw export, the clinic frame, ``SYNTHETIC.md``, ``uncalibrated_items.csv``
-                 (:func:`write`, :func:`summary`, :func:`read_uncalibrated`)
-
-``scale`` multiplies clinics, coordinators and care systems; exact rounding of every printed digit
-holds at scale 1, and at other scales the percentages agree to within 1/N of each group.
+:func:`calibrate` solves, once and without randomness, the answer counts, missing answers, sums and
+SDs of every printed item; :func:`synthesize` draws the records from one seeded generator (same
+seed, byte-identical files); :func:`write` writes them. ``run(paths, params)`` is the
+``00_synthesize`` stage; ``python -m ccanalysis.synth`` runs it into any folder. An item the paper
+prints no numbers for is drawn as its ``@CC-SYNTH`` annotation declares (else uniformly) and flagged
+(:mod:`~ccanalysis.synth.uncalibrated`). ``scale`` multiplies clinics, coordinators and care
+systems: the printed digits hold exactly at scale 1, and to within 1/N of each group otherwise.
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
-import time
 from collections.abc import Sequence
 from pathlib import Path
 
 from ccanalysis.instrument import read_dictionary
+from ccanalysis.io import read_uncalibrated
 from ccanalysis.paths import DEFAULT_DICTIONARY, Paths
 from ccanalysis.spec import read_spec
 from ccanalysis.stage import Artifacts, Params
-from ccanalysis.synth.calibration import calibrate
-from ccanalysis.io import read_uncalibrated
+from ccanalysis.synth.calibration import Calibration, calibrate, missing_answers
+from ccanalysis.synth.categorical import CatPlan
 from ccanalysis.synth.export import SyntheticSurvey, summary, write
-from ccanalysis.synth.plans import Calibration, CatPlan, NumPlan
+from ccanalysis.synth.numeric import NumPlan
 from ccanalysis.synth.survey import synthesize
 from ccanalysis.synth.targets import Targets, load_targets
 from ccanalysis.vocab import DEFAULT_SEED
@@ -68,6 +45,7 @@ __all__ = [
     "calibrate",
     "load_targets",
     "main",
+    "missing_answers",
     "read_uncalibrated",
     "run",
     "summary",
@@ -77,13 +55,10 @@ __all__ = [
 
 
 def run(paths: Paths, params: Params, *, out: str | Path | None = None) -> Artifacts:
-    """The ``00_synthesize`` stage: the synthetic stand-in, written into ``paths.synthetic``.
+    """The ``00_synthesize`` stage: the stand-in, written into ``paths.synthetic`` (or ``out``).
 
-    Reads ``paths.dictionary`` and ``paths.published`` (the specification ``paths.spec`` is checked
-    against the dictionary); ``params.seed`` and ``params.scale`` choose the draw. Synthetic mode
-    only (on the authors' export there is nothing to synthesize, and nothing under ``data/raw`` but
-    the stand-in may be written). ``out``: another folder to write into (the command line's
-    ``--out``). ``results``: ``survey`` (:class:`SyntheticSurvey`), ``summary`` (:func:`summary`),
+    Reads ``paths.dictionary``, ``paths.spec`` and ``paths.published``; ``params.seed`` and
+    ``params.scale`` choose the draw. Synthetic mode only. ``results``: ``survey``, ``summary``,
     ``notes`` (the calibration notes) and ``uncalibrated`` (the items drawn without printed
     numbers, as in ``uncalibrated_items.csv``).
     """
@@ -93,7 +68,10 @@ def run(paths: Paths, params: Params, *, out: str | Path | None = None) -> Artif
         )
     instrument = read_dictionary(paths.dictionary)
     targets = load_targets(paths.published, read_spec(paths.spec, instrument=instrument))
-    survey = synthesize(instrument, targets, seed=params.seed, scale=params.scale)
+    calibration = calibrate(instrument, targets)
+    survey = synthesize(
+        instrument, targets, seed=params.seed, scale=params.scale, calibration=calibration
+    )
     files = write(survey, paths.synthetic if out is None else Path(out))
     return Artifacts(
         files,
@@ -105,10 +83,9 @@ def run(paths: Paths, params: Params, *, out: str | Path | None = None) -> Artif
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Command line: ``python -m ccanalysis.synth [--root DIR] [--out DIR] [--seed N] [--scale K]``:
-    :func:`run` on the project at ``--root`` (default: this one; its dictionary, or
-    ``--dictionary``, and its printed tables), written into ``--out`` (default: the project's
-    ``data/raw/synthetic``)."""
+    """``python -m ccanalysis.synth [--root DIR] [--out DIR] [--seed N] [--scale K]
+    [--dictionary FILE]``: :func:`run` on the project at ``--root`` (default: this one), written
+    into ``--out`` (default: its ``data/raw/synthetic``); prints the paths written."""
     ap = argparse.ArgumentParser(
         prog="python -m ccanalysis.synth", description=(__doc__ or "").split("\n")[0]
     )
@@ -119,15 +96,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--dictionary", help="data dictionary (default: the project's)")
     args = ap.parse_args(argv)
     dictionary = Path(args.dictionary).resolve() if args.dictionary else DEFAULT_DICTIONARY
-    paths = Paths.of(args.root, dictionary=dictionary)
-    t0 = time.perf_counter()
-    artifacts = run(paths, Params(seed=args.seed, scale=args.scale), out=args.out)
-    meta = artifacts.results["survey"].meta
-    print(
-        f"{meta['clinics']} clinics, {meta['coordinators']} coordinators, "
-        f"{meta['care_systems']} care systems: generated and written in "
-        f"{time.perf_counter() - t0:.2f} s",
-        file=sys.stderr,
+    artifacts = run(
+        Paths.of(args.root, dictionary=dictionary),
+        Params(seed=args.seed, scale=args.scale),
+        out=args.out,
     )
     for p in artifacts.values():
         print(p)

@@ -1,23 +1,19 @@
 """Drawing answers from the solved plans: which record gives which answer.
 
-Answers are not independent draws. Each record gets, for every item, a Gaussian latent
-``z = sqrt(RHO) * u[coordinator, item] + sqrt(1 - RHO) * e``, so that one coordinator answering for
-several clinics gives mostly the same answers; ``u`` mixes a coordinator-level block factor
-(``BLOCK_LOADING``) shared by the items of a block (``BLOCKS``; the items of each check-all-that-apply
-question form a block too) with an item-specific part. Within each group the calibrated counts are
-handed out by the rank of ``z`` (highest latent first, "top" level first), so the marginals are exact
-and the dependence is a Gaussian copula; continuous values are matched to records by the same ranks.
+Each record gets, for every item, a Gaussian latent ``z = sqrt(RHO) u[coordinator, item] +
+sqrt(1 - RHO) e``, so that one coordinator answering for several clinics gives mostly the same
+answers; ``u`` mixes a coordinator-level factor shared by the items of a block (``BLOCKS``; the boxes
+of each check-all-that-apply question form a block too) with an item's own part. Within each group
+the calibrated counts are handed out by rank of ``z`` (highest latent, first level), so the marginals
+are exact and the dependence is a Gaussian copula; continuous values are matched by the same ranks.
 
-Item nonresponse: the k missing answers of a group are the k records with the highest nonresponse
-propensity plus Gumbel noise; the propensity is shared by a coordinator's records, so the same people
-skip several items. Continuous values are gamma shaped (right-skewed, the more so the larger SD/mean),
-within the dictionary's min/max, on the item's grid, then nudged unit by unit until the group sum is
-exact and the SD as close to its target as the grid allows. A measure question answered "None of the
-above" has no other box checked, and every answered check-all-that-apply question has at least one
-box (boxes move between records of one group, which keeps the counts).
-
-At ``scale != 1`` every count is the scale-1 proportion apportioned to the scaled group (largest
-remainder), so percentages agree with the scale-1 ones to within 1/N of the group.
+Item nonresponse: the k missing answers of a group are the k records with the highest propensity
+(shared by a coordinator's records) plus Gumbel noise. Continuous values are gamma shaped
+(right-skewed, the more so the larger SD/mean), within the dictionary's range, on the item's grid,
+then nudged unit by unit until the group sum is exact and the SD as close to its target as the grid
+allows. "None of the above" has no other box checked, and every answered check-all-that-apply
+question has a box checked. At ``scale != 1`` each count is the study's proportion apportioned to
+the scaled group, so percentages agree with the study's to within 1/N of the group.
 """
 
 from __future__ import annotations
@@ -27,7 +23,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ccanalysis.synth.plans import Calibration, CatPlan, NumPlan
+from ccanalysis.synth.calibration import Calibration
+from ccanalysis.synth.categorical import CatPlan
+from ccanalysis.synth.numeric import NumPlan
 from ccanalysis.synth.sampling import apportion
 from ccanalysis.synth.structure import Structure
 from ccanalysis.vocab import CLINIC_GROUPS, COORDINATOR_GROUPS
@@ -36,7 +34,7 @@ from ccanalysis.vocab import CLINIC_GROUPS, COORDINATOR_GROUPS
 RHO = 0.9
 #: Share of a coordinator's item latent that comes from the block factor.
 BLOCK_LOADING = 0.5
-#: Blocks of items answered alike (modelling assumption of the synthesizer, not instrument facts).
+#: Blocks of items answered alike (modelling assumptions of the synthesizer, not instrument facts).
 BLOCKS: dict[str, tuple[str, ...]] = {
     "social_needs": (
         "svc_social_needs",
@@ -77,21 +75,20 @@ PAIRED: dict[str, str] = {"years_study_clinics": "years_cc_role"}
 SD_TOL = 0.004
 
 
-def _scaled_counts(counts: np.ndarray, n1: int, n: int, missing1: int) -> np.ndarray:
-    """Counts of a scaled group: missing scaled, answers apportioned by the scale-1 proportions."""
-    if n == n1:
-        return counts.copy()
-    missing = int(round(missing1 * n / n1))
-    return apportion(n - missing, counts.astype(float))
+def scaled_counts(plan: CatPlan, g: str, n: int) -> np.ndarray:
+    """Counts of group ``g`` with ``n`` records: the plan's, or at another size its missing
+    answers scaled and its answers apportioned by the plan's proportions."""
+    if n == plan.n[g]:
+        return plan.counts[g].copy()
+    missing = int(round(plan.missing[g] * n / plan.n[g]))
+    return apportion(n - missing, plan.counts[g].astype(float))
 
 
 class Latent:
     """Gaussian latents with a coordinator effect and block factors (see the module docstring)."""
 
     def __init__(self, rng: np.random.Generator, owner: np.ndarray, n_owner: int) -> None:
-        self.rng = rng
-        self.owner = owner
-        self.n_owner = n_owner
+        self.rng, self.owner, self.n_owner = rng, owner, n_owner
         self.block = {b: rng.standard_normal(n_owner) for b in BLOCKS}
         self.block_of = {item: b for b, its in BLOCKS.items() for item in its}
 
@@ -110,20 +107,19 @@ class Latent:
 def rank_assign(z: np.ndarray, members: np.ndarray, counts: np.ndarray) -> np.ndarray:
     """Level index per member: the highest latents get level 0, then level 1, ..."""
     order = members[np.argsort(-z[members], kind="stable")]
-    out = np.empty(len(order), np.int64)
-    out[:] = np.repeat(np.arange(len(counts)), counts)[: len(order)]
     res = np.full(len(z), -1, np.int64)
-    res[order] = out
+    res[order] = np.repeat(np.arange(len(counts)), counts)[: len(order)]
     return res[members]
 
 
-def _pick_missing(
+def _answering(
     rng: np.random.Generator, propensity: np.ndarray, members: np.ndarray, k: int
 ) -> np.ndarray:
+    """The members who answer: all but the ``k`` most prone to skip (propensity + Gumbel noise)."""
     if k <= 0:
-        return np.zeros(0, np.int64)
+        return members
     keys = propensity[members] + 0.5 * rng.gumbel(size=len(members))
-    return members[np.argsort(-keys, kind="stable")[:k]]
+    return np.setdiff1d(members, members[np.argsort(-keys, kind="stable")[:k]])
 
 
 def assign_by_group(
@@ -134,17 +130,13 @@ def assign_by_group(
     groups: Sequence[str],
     propensity: np.ndarray,
 ) -> np.ndarray:
-    """Answer indices for one categorical item: per group, the calibrated counts (scaled), the
-    missing answers on the records most prone to skip, the rest handed out by rank of ``z``.
-
-    Returns -1 where the answer is missing.
-    """
+    """Answer indices (-1: missing) of one categorical item: per group, the plan's counts, the
+    missing answers on the records most prone to skip, the rest handed out by rank of ``z``."""
     idx = np.full(len(group), -1, np.int64)
     for gi, g in enumerate(groups):
         members = np.flatnonzero(group == gi)
-        counts = _scaled_counts(plan.counts[g], plan.n[g], len(members), plan.missing[g])
-        gone = _pick_missing(rng, propensity, members, len(members) - int(counts.sum()))
-        keep = np.setdiff1d(members, gone)
+        counts = scaled_counts(plan, g, len(members))
+        keep = _answering(rng, propensity, members, len(members) - int(counts.sum()))
         idx[keep] = rank_assign(z, keep, counts)
     return idx
 
@@ -174,10 +166,8 @@ def _fix_grid(
     hi: int | np.ndarray,
     exact_sd: bool,
 ) -> np.ndarray:
-    """Nudge integer grid values: exact sum ``total``, SD as close to ``sd_units`` as the grid allows.
-
-    ``hi`` may be one bound per value (values stay at or below their own bound).
-    """
+    """Nudge values on the grid (integer units): the sum exactly ``total``, the SD as close to
+    ``sd_units`` as the grid allows; ``hi``: one bound, or one per value."""
     x = units.astype(np.int64).copy()
     n = len(x)
     hi_arr = np.broadcast_to(np.asarray(hi, dtype=np.int64), x.shape)
@@ -194,31 +184,25 @@ def _fix_grid(
         return x
     target_ss = (n - 1) * sd_units**2 + total**2 / n
     for _ in range(20 * n + 200):
-        ss = float((x.astype(float) ** 2).sum())
-        need = target_ss - ss
-        # move: x_i += 1, x_j -= 1 changes SS by 2 (x_i - x_j) + 2
-        up = np.unique(x[x < hi_arr])
-        down = np.unique(x[x > lo])
-        gap = (need - 2) / 2
+        need = target_ss - float((x.astype(float) ** 2).sum())
+        # move: x_i += 1, x_j -= 1 changes the sum of squares by 2 (x_i - x_j) + 2
+        up, down = np.unique(x[x < hi_arr]), np.unique(x[x > lo])
         best = None
         for vj in down:
-            k = np.searchsorted(up, vj + gap)
-            for kk in (k - 1, k):
-                if 0 <= kk < len(up):
-                    vi = up[kk]
-                    if vi == vj and np.count_nonzero(x == vi) < 2:
-                        continue
-                    delta = 2 * (vi - vj) + 2
-                    if best is None or abs(need - delta) < abs(need - best[0]):
-                        best = (delta, vi, vj)
+            k = np.searchsorted(up, vj + (need - 2) / 2)
+            for vi in up[max(k - 1, 0) : k + 1]:
+                if vi == vj and np.count_nonzero(x == vi) < 2:
+                    continue
+                delta = 2 * (vi - vj) + 2
+                if best is None or abs(need - delta) < abs(need - best[0]):
+                    best = (delta, vi, vj)
         if best is None or abs(need - best[0]) >= abs(need):
             break
         _, vi, vj = best
         i = int(np.flatnonzero((x == vi) & (x < hi_arr))[0])
         js = np.flatnonzero((x == vj) & (x > lo))
-        j = int(js[js != i][0])
         x[i] += 1
-        x[j] -= 1
+        x[int(js[js != i][0])] -= 1
     return x
 
 
@@ -231,11 +215,9 @@ def numeric_item(
     propensity: np.ndarray,
     upper: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Values (NaN = missing) of one continuous item for all owners.
-
-    ``upper``: an optional bound per owner (NaN = none), e.g. years as a coordinator for years in
-    the study clinics; values are matched by ``z`` rank and kept at or below their owner's bound.
-    """
+    """Values (NaN: missing) of one continuous item, matched to the owners by rank of ``z``;
+    ``upper``: a bound per owner (NaN: none), e.g. years as a coordinator for years in the study
+    clinics."""
     out = np.full(len(z), np.nan)
     lo_u = int(math.ceil(plan.lo / plan.step - 1e-9))
     hi_u = int(math.floor(plan.hi / plan.step + 1e-9))
@@ -244,65 +226,44 @@ def numeric_item(
         n = len(members)
         exact = n == plan.n[g]
         miss = plan.missing[g] if exact else int(round(plan.missing[g] * n / plan.n[g]))
-        gone = _pick_missing(rng, propensity, members, miss)
-        keep = np.setdiff1d(members, gone)
-        m = len(keep)
-        mean = plan.sums[g] * plan.step / plan.answers[g]
+        keep = _answering(rng, propensity, members, miss)
+        mean, sd = plan.sums[g] * plan.step / plan.answers[g], plan.sd[g]
         order = keep[np.argsort(-z[keep], kind="stable")]
-        total = plan.sums[g] if exact else int(round(mean * m / plan.step))
-        for _attempt in range(50 if exact else 1):
-            units = _draw_units(rng, plan, g, m, mean, total, order, upper, lo_u, hi_u, exact)
-            if not exact or m < 2 or abs(units.std(ddof=1) * plan.step - plan.sd[g]) <= SD_TOL:
+        total = plan.sums[g] if exact else int(round(mean * len(keep) / plan.step))
+        hi_each: int | np.ndarray = hi_u
+        bound = plan.hi
+        if upper is not None:
+            bound = np.where(np.isnan(upper[order]), plan.hi, np.minimum(upper[order], plan.hi))
+            hi_each = np.floor(bound / plan.step + 1e-9).astype(np.int64)
+        for _ in range(50 if exact else 1):
+            vals = np.sort(_gamma_values(rng, len(keep), mean, sd, plan.lo, plan.hi))[::-1]
+            if upper is not None:
+                for _ in range(30):  # re-standardize under the per-value bounds
+                    vals = np.clip(vals, plan.lo, bound)
+                    s = vals.std(ddof=1)
+                    vals = mean + sd * (vals - vals.mean()) / (s if s > 0 else 1.0)
+                vals = np.clip(vals, plan.lo, bound)
+            units = np.clip(np.round(vals / plan.step), lo_u, hi_each).astype(np.int64)
+            units = _fix_grid(rng, units, total, sd / plan.step, lo_u, hi_each, exact)
+            if not exact or len(keep) < 2 or abs(units.std(ddof=1) * plan.step - sd) <= SD_TOL:
                 break
         out[order] = units * plan.step
     return out
 
 
-def _draw_units(
-    rng: np.random.Generator,
-    plan: NumPlan,
-    g: str,
-    m: int,
-    mean: float,
-    total: int,
-    order: np.ndarray,
-    upper: np.ndarray | None,
-    lo_u: int,
-    hi_u: int,
-    exact: bool,
-) -> np.ndarray:
-    """One draw of a group's values on the grid (units of ``plan.step``), in ``order``."""
-    vals = np.sort(_gamma_values(rng, m, mean, plan.sd[g], plan.lo, plan.hi))[::-1]
-    hi_each: int | np.ndarray = hi_u
-    if upper is not None:
-        bound = upper[order]
-        bound = np.where(np.isnan(bound), plan.hi, np.minimum(bound, plan.hi))
-        for _ in range(30):  # re-standardize under the per-value bounds
-            vals = np.clip(vals, plan.lo, bound)
-            s = vals.std(ddof=1)
-            vals = mean + plan.sd[g] * (vals - vals.mean()) / (s if s > 0 else 1.0)
-        vals = np.clip(vals, plan.lo, bound)
-        hi_each = np.floor(bound / plan.step + 1e-9).astype(np.int64)
-    units = np.clip(np.round(vals / plan.step), lo_u, hi_each).astype(np.int64)
-    return _fix_grid(rng, units, total, plan.sd[g] / plan.step, lo_u, hi_each, exact)
-
-
 def degree_answers(rng: np.random.Generator, plan: CatPlan, st: Structure) -> np.ndarray:
-    """One degree category per coordinator: the social work degrees as chosen in the structure."""
-    nc = len(st.coord_group)
-    idx = np.full(nc, -1, np.int64)
+    """One degree per coordinator: the social work degrees where the structure put them, the
+    others in random order."""
+    idx = np.full(len(st.coord_group), -1, np.int64)
     sw_level = plan.levels.index("msw_bsw")
     for gi, g in enumerate(COORDINATOR_GROUPS):
         members = np.flatnonzero(st.coord_group == gi)
-        counts = _scaled_counts(plan.counts[g], plan.n[g], len(members), plan.missing[g])
-        sw = members[st.coord_sw[members]]
-        idx[sw] = sw_level
+        counts = scaled_counts(plan, g, len(members))
+        idx[members[st.coord_sw[members]]] = sw_level
         others = rng.permutation(members[~st.coord_sw[members]])
-        counts = counts.copy()
         counts[sw_level] = 0
-        counts = (
-            apportion(len(others), counts.astype(float)) if counts.sum() != len(others) else counts
-        )
+        if counts.sum() != len(others):
+            counts = apportion(len(others), counts.astype(float))
         idx[others] = np.repeat(np.arange(len(counts)), counts)
     return idx
 
@@ -316,44 +277,27 @@ def checkbox_question(
     prop: np.ndarray,
     block: str,
 ) -> dict[str, np.ndarray]:
-    """Level indices (0 yes, 1 no, -1 not answered) of the items of one checkbox question."""
+    """Level indices (0 yes, 1 no, -1 not answered) of the boxes of one checkbox question."""
     n = len(cl_group)
     out = {i: np.full(n, -1, np.int64) for i in q_items}
-    none_items = [i for i in q_items if i.endswith("_none")]
+    nones = [i for i in q_items if i.endswith("_none")]
+    others = [i for i in q_items if i not in nones]
     lat_z = {i: lat.draw(i, extra_block=block) for i in q_items}
     for gi, g in enumerate(CLINIC_GROUPS):
         members = np.flatnonzero(cl_group == gi)
-        plan0 = cal.cat[q_items[0]]
-        d = _scaled_counts(plan0.counts[g], plan0.n[g], len(members), plan0.missing[g]).sum()
-        gone = _pick_missing(rng, prop, members, len(members) - int(d))
-        keep = np.setdiff1d(members, gone)
-        box = {}
-        excluded = np.zeros(n, bool)
-        for item in none_items:
-            plan = cal.cat[item]
-            c = _scaled_counts(plan.counts[g], plan.n[g], len(members), plan.missing[g])
-            yes = keep[np.argsort(-lat_z[item][keep], kind="stable")[: c[0]]]
-            b = np.zeros(n, bool)
-            b[yes] = True
-            box[item] = b
-            excluded |= b
-        pool = keep[~excluded[keep]]
-        for item in q_items:
-            if item in none_items:
-                continue
-            plan = cal.cat[item]
-            c = _scaled_counts(plan.counts[g], plan.n[g], len(members), plan.missing[g])
-            k = min(int(c[0]), len(pool))
-            yes = pool[np.argsort(-lat_z[item][pool], kind="stable")[:k]]
-            b = np.zeros(n, bool)
-            b[yes] = True
-            box[item] = b
+        answered = int(scaled_counts(cal.cat[q_items[0]], g, len(members)).sum())
+        keep = _answering(rng, prop, members, len(members) - answered)
+        box = {i: np.zeros(n, bool) for i in q_items}
+        for item in nones:
+            c = scaled_counts(cal.cat[item], g, len(members))
+            box[item][keep[np.argsort(-lat_z[item][keep], kind="stable")[: c[0]]]] = True
+        pool = keep[~np.any([box[i][keep] for i in nones], axis=0)] if nones else keep
+        for item in others:
+            k = min(int(scaled_counts(cal.cat[item], g, len(members))[0]), len(pool))
+            box[item][pool[np.argsort(-lat_z[item][pool], kind="stable")[:k]]] = True
         # every answered record has a box: move boxes from records with several
-        others = [i for i in q_items if i not in none_items]
         for _ in range(len(others) * 3):
-            nbox = sum(box[i].astype(int) for i in others)
-            empty = pool[nbox[pool] == 0]
-            if len(empty) == 0:
+            if not (sum(box[i].astype(int) for i in others)[pool] == 0).any():
                 break
             for item in sorted(others, key=lambda i: -int(box[i].sum())):
                 nbox = sum(box[i].astype(int) for i in others)

@@ -1,26 +1,17 @@
 """Answer counts of a categorical item that print as the paper's percentages and p-value.
 
-For each item and group the counts are solved so that every printed percentage, of the groups and of
-the total column, is met strictly (no half-way ties, so any rounding convention gives the printed
-digits). Where that is impossible with every record answering, the fewest missing answers that make
-it possible are used (item nonresponse); among solutions with that many, the one whose exact
-percentages are closest to the printed ones. The items of one check-all-that-apply question share
-one denominator (a question with no box checked is not answered).
+Every printed percentage, of the groups and of the total column, is met strictly (no half-way ties,
+so any rounding rule gives the printed digits), with the fewest missing answers that allow it, the
+closest to the printed percentages first; the boxes of one question share one denominator. Collapsed
+rows (*always/mostly* of a five-level scale) fix only the top share: the levels inside a printed row
+and the unshown levels are split by an ordered-probit rule, a normal latent with thresholds
+``spacing`` SDs apart located at the pooled location plus ``shift`` times the group's own offset.
 
-Collapsed rows (e.g. *always/mostly* of a five-level scale) fix only the top share. The shares of
-the levels inside the top and of the unshown levels follow an ordered-probit rule: a normal latent
-with thresholds a fixed distance apart (``SPACINGS``, in latent SDs), located at the pooled location
-plus ``shift`` times the group's own offset (the group's own location gives its printed top share);
-counts by largest remainder.
-
-The printed p-value is a target too, under the paper's test as the tables compute it (Fisher's exact
-test on the full answer distribution by group). Candidates are searched in order of plausibility and
-the first whose p prints as the printed one is kept: the count choices meeting every printed
-percentage (closest first; fewest missing answers first, then more, at most ``MISSING_FRAC`` of a
-group, for single questions); for collapsed rows the members of the ordered-probit rule (closest
-chi-square first), then a greedy local search that moves answers between the levels of one printed
-cell or between the unshown levels of one group. Deterministic. A printed p that no candidate
-reaches keeps the closest candidate and is reported by :func:`p_note`.
+The printed p-value is a target too, under Fisher's exact test as the tables run it
+(:mod:`ccanalysis.stats`; its chi-square only ranks candidates): the count choices, closest first,
+then more missing answers (up to ``MISSING_FRAC`` of a group, for a single question); for collapsed
+rows the members of the probit rule, then a greedy local search moving answers within a printed row
+or among the unshown levels. A printed p no candidate reaches keeps the closest (:func:`p_note`).
 """
 
 from __future__ import annotations
@@ -32,79 +23,136 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import ndtr
+from scipy.stats import norm
 
 from ccanalysis import stats
-from ccanalysis.printing import Printed, parse_printed
-from ccanalysis.stats.distributions import norm_ppf
-from ccanalysis.synth.pvalues import chi2_fast, fisher_p, p_center, p_dist, p_holds
+from ccanalysis.printing import parse_printed, printed_holds
 from ccanalysis.synth.sampling import apportion
+from ccanalysis.vocab import DEFAULT_SEED, TOTAL
 
-#: Candidate threshold spacings (latent SDs) of the ordered-probit rule for unshown levels.
+#: Threshold spacings (latent SDs) and group shifts of the ordered-probit rule, in the order tried
+#: (shift 0: every group splits like the pooled answers; 1: each group's own location).
 SPACINGS = (0.6, 0.8, 1.0, 1.3, 0.45, 1.7)
-#: Candidate group shifts of that rule: 0 = every group splits like the pooled answers, 1 = each
-#: group's own latent location (from its top share), 2 = twice the group's difference from the pool.
 SHIFTS = (1.0, 0.0, 2.0, 0.5, 1.5, -0.5, 3.0)
-#: Search limits of the p-value calibration of categorical items: candidate cell-count choices
-#: tried with the ordered-probit rule, rule members tried with Fisher's test (closest chi-square
-#: first), choices tried with the local search, and its steps.
+#: Search limits: count choices tried with the probit rule, rule members tried with Fisher's test
+#: (closest chi-square first), count choices tried with the local search, and its steps.
 FAMILY_CHOICES = 6
 FAMILY_FISHER = 8
 SEARCH_CHOICES = 3
 LOCAL_STEPS = 80
-#: Item nonresponse allowed per group (share) when more missing answers than the printed percentages
-#: need are tried for the printed p-value (as the replication consistency check).
+#: Item nonresponse allowed per group (share) when more missing answers than the printed
+#: percentages need are tried for the printed p-value.
 MISSING_FRAC = 0.10
 #: The most missing answers (all groups of an item together) any solver adds.
 MAX_MISSING = 24
+#: Relative margin by which a calibrated p-value must print as the printed one.
+P_MARGIN = 1e-6
 
 
-@functools.lru_cache(maxsize=4096)
-def printed_pct(p: float, dec: int) -> Printed:
-    """The printed percentage ``p`` with ``dec`` decimals (what :meth:`Printed.counts` reads)."""
-    return parse_printed(f"{p:.{dec}f}")
+def fisher_p(counts: dict[str, np.ndarray], groups: Sequence[str]) -> float:
+    """Fisher's exact p of the levels x groups table of ``counts``, as the tables compute it."""
+    t = np.array([counts[g] for g in groups], dtype=np.int64).T
+    return _fisher_p(t.shape, tuple(t.ravel().tolist()))
 
 
-def counts_printing_as(d: int, p: float, dec: int) -> range:
-    """The counts out of ``d`` whose percentage prints as ``p`` (``dec`` decimals), strictly: no
-    count whose percentage is a tie (:meth:`ccanalysis.printing.Printed.counts`)."""
-    return printed_pct(p, dec).counts(d, ties=False)
+@functools.cache
+def _fisher_p(shape: tuple[int, int], cells: tuple[int, ...]) -> float:
+    table = np.array(cells, dtype=np.int64).reshape(shape)
+    return float(stats.run_test("fisher", table=table, seed=DEFAULT_SEED).p)
 
 
-def prints_as(c: int, d: int, p: float, dec: int) -> bool:
-    """Does ``c`` of ``d`` print as ``p`` percent, strictly (:func:`counts_printing_as`)?"""
-    return d > 0 and c in counts_printing_as(d, p, dec)
+def chisq_p(counts: dict[str, np.ndarray], groups: Sequence[str]) -> float:
+    """Pearson's chi-square p (no correction) of ``counts`` by group; 1 with one answered level."""
+    t = np.array([counts[g] for g in groups], dtype=np.int64)
+    t = t[:, t.sum(axis=0) > 0]
+    return 1.0 if t.shape[1] < 2 else stats.chisq(t).p
 
 
-def compositions(total: int, k: int, caps: Sequence[int]) -> Iterable[tuple[int, ...]]:
-    """The ways to split ``total`` missing answers over ``k`` groups, at most ``caps`` each."""
-    for combo in itertools.product(*(range(min(total, c) + 1) for c in caps)):
-        if sum(combo) == total:
-            yield combo
+def p_holds(text: str, p: float) -> bool:
+    """Does p print as ``text``, with a relative safety margin of P_MARGIN?"""
+    return all(printed_holds(text, p * f) for f in (1 - P_MARGIN, 1.0, 1 + P_MARGIN))
+
+
+def p_center(text: str) -> float:
+    """A representative true value of a printed p (the log-scale aim of the searches)."""
+    pr = parse_printed(text)
+    if pr.kind == "lt":
+        return pr.value / 3
+    if pr.kind == "gt":
+        return min(1.0, (1 + 2 * pr.value) / 3)
+    return pr.value
+
+
+def p_dist(text: str, p: float) -> float:
+    """0 when p prints as ``text``, else the log10 distance to the printed interval (+1)."""
+    if p_holds(text, p):
+        return 0.0
+    pr = parse_printed(text)
+    lp = math.log10(max(p, 1e-300))
+    lo = math.log10(max(pr.low, 1e-300))
+    hi = math.log10(pr.high) if math.isfinite(pr.high) else 0.0
+    return 1.0 + max(lo - lp, lp - hi, 0.0)
+
+
+@dataclass
+class CatPlan:
+    """Counts of one categorical item at the study's size: ``counts[g]`` per level (``levels``),
+    summing to the group's answers; ``n[g]`` the group size (answers + missing)."""
+
+    item: str
+    table: str
+    levels: list[str]
+    n: dict[str, int]
+    counts: dict[str, np.ndarray]
+
+    @property
+    def missing(self) -> dict[str, int]:
+        return {g: self.n[g] - int(self.counts[g].sum()) for g in self.n}
 
 
 @dataclass
 class Cell:
-    """A printed row of a categorical item: the set of full levels it counts."""
+    """A printed row of a categorical item: the full levels it counts, its printed percentages
+    (by group and total) and counts (Table 1)."""
 
     levels: list[str]
-    pct: dict[str, float]  # group (incl. total) -> printed pct
-    n: dict[str, int]  # group -> printed count (Table 1, 2)
+    pct: dict[str, float]
+    n: dict[str, int]
     relax_total: bool = False  # the printed total cannot be met: aim for it, do not require it
 
 
-def item_choices(
-    cells: list[Cell],
-    full: bool,
-    groups: Sequence[str],
-    d: dict[str, int],
-    dec: int,
-) -> list[tuple[float, tuple[tuple[int, ...], ...]]]:
-    """Every choice of per-group cell counts meeting the printed cells at denominators ``d``.
+@functools.cache
+def counts_printing_as(d: int, p: float, dec: int) -> range:
+    """The counts out of ``d`` whose percentage prints as ``p`` (``dec`` decimals), strictly: no
+    count whose percentage is a tie (:meth:`ccanalysis.printing.Printed.counts`)."""
+    return parse_printed(f"{p:.{dec}f}").counts(d, ties=False)
 
-    Sorted by closeness of the exact percentages to the printed ones (score, then enumeration
-    order); empty if none meets them.
-    """
+
+def prints_as(c: int, d: int, p: float, dec: int) -> bool:
+    """Does ``c`` of ``d`` print as ``p`` percent, strictly?"""
+    return d > 0 and c in counts_printing_as(d, p, dec)
+
+
+def denominators(
+    sizes: dict[str, int], groups: Sequence[str], caps: Sequence[int], first: int = 0
+) -> Iterable[tuple[int, list[dict[str, int]]]]:
+    """The group denominators with ``first``, ``first`` + 1, ... missing answers in all (at most
+    ``MAX_MISSING``, and ``caps`` per group): (missing answers, the denominators of each split)."""
+    for total in range(first, MAX_MISSING + 1):
+        combos = itertools.product(*(range(min(total, c) + 1) for c in caps))
+        splits = [s for s in combos if sum(s) == total]
+        yield total, [{g: sizes[g] - m for g, m in zip(groups, s, strict=True)} for s in splits]
+
+
+Choice = tuple[tuple[int, ...], ...]  # per group, the count of each printed row
+
+
+def item_choices(
+    cells: list[Cell], full: bool, groups: Sequence[str], d: dict[str, int], dec: int
+) -> list[tuple[float, Choice]]:
+    """Every choice of per-group row counts meeting the printed rows at denominators ``d``,
+    closest to the printed percentages first (then in enumeration order); empty if none does.
+    ``full``: the rows cover every level, so a group's counts add up to its denominator."""
     dtot = sum(d.values())
     per_group: list[list[tuple[int, ...]]] = []
     for g in groups:
@@ -125,18 +173,16 @@ def item_choices(
     out = []
     for choice in itertools.product(*per_group):
         score = 0.0
-        good = True
         for j, cell in enumerate(cells):
             ctot = sum(ch[j] for ch in choice)
-            if "total" in cell.pct:
-                if not cell.relax_total and not prints_as(ctot, dtot, cell.pct["total"], dec):
-                    good = False
+            if TOTAL in cell.pct:
+                if not cell.relax_total and not prints_as(ctot, dtot, cell.pct[TOTAL], dec):
                     break
-                score += (100 * ctot / dtot - cell.pct["total"]) ** 2
+                score += (100 * ctot / dtot - cell.pct[TOTAL]) ** 2
             for g, ch in zip(groups, choice, strict=True):
                 if g in cell.pct:
                     score += (100 * ch[j] / d[g] - cell.pct[g]) ** 2
-        if good:
+        else:
             out.append((score, choice))
     out.sort(key=lambda x: x[0])
     return out
@@ -147,136 +193,104 @@ def solve_cells(
     groups: Sequence[str],
     sizes: dict[str, int],
     dec: int,
-) -> tuple[dict[str, int], dict[str, dict[str, list[int]]]]:
-    """Fewest missing answers (shared by ``items``) so that every printed cell is met.
-
-    Returns the denominators per group and, per item and group, counts per cell.
-    """
-    caps = [sizes[g] for g in groups]
-    for total_missing in range(MAX_MISSING + 1):
-        best: tuple[float, dict[str, int], dict[str, dict[str, list[int]]]] | None = None
-        for miss in compositions(total_missing, len(groups), caps):
-            d = {g: sizes[g] - m for g, m in zip(groups, miss, strict=True)}
-            sol_items: dict[str, dict[str, list[int]]] = {}
-            score_total = 0.0
-            for item, (cells, full) in items.items():
+) -> dict[str, int]:
+    """The denominators with the fewest missing answers (shared by ``items``: the boxes of one
+    question) at which every printed row of every item is met; the closest split among them."""
+    for _, ds in denominators(sizes, groups, [sizes[g] for g in groups]):
+        best: tuple[float, dict[str, int]] | None = None
+        for d in ds:
+            score = 0.0
+            for cells, full in items.values():
                 choices = item_choices(cells, full, groups, d, dec)
                 if not choices:
                     break
-                score_total += choices[0][0]
-                sol_items[item] = {g: list(ch) for g, ch in zip(groups, choices[0][1], strict=True)}
+                score += choices[0][0]
             else:
-                if best is None or score_total < best[0]:
-                    best = (score_total, d, sol_items)
+                if best is None or score < best[0]:
+                    best = (score, d)
         if best is not None:
-            return best[1], best[2]
+            return best[1]
     raise ValueError(f"no counts reproduce the printed rows of {list(items)}")
 
 
 def _probit_mu(top_share: float) -> float:
-    """Location of the latent whose share above 0 (the top levels) is ``top_share``."""
-    t = min(max(top_share, 1e-4), 1 - 1e-4)
-    return norm_ppf(t)
+    """Location of the normal latent whose share above 0 (the top levels) is ``top_share``."""
+    return norm.ppf(min(max(top_share, 1e-4), 1 - 1e-4))
 
 
-def _probit_shares(k: int, top: int, mu: float, spacing: float) -> np.ndarray:
-    """Ordered-probit shares of k levels: thresholds ``spacing`` apart, the first ``top`` levels
-    above 0, latent N(mu, 1)."""
-    cuts = (np.arange(1, k) - top) * spacing  # thresholds, measured downwards from the top
-    upper = np.concatenate(([np.inf], -cuts))
-    lower = np.concatenate((-cuts, [-np.inf]))
-    return ndtr(upper - mu) - ndtr(lower - mu)  # the standard normal cdf
-
-
-def _split_counts(
-    cells_counts: list[int],
-    cell_levels: list[list[int]],
-    k: int,
-    d: int,
-    spacing: float,
-    mu: float | None = None,
-) -> np.ndarray:
-    """Full-level counts from printed cell counts; unprinted levels get the remainder.
-
-    Levels inside a printed cell and the unprinted levels are split by ordered-probit shares with
-    location ``mu`` (default: the one implied by this group's top share).
-    """
-    counts = np.zeros(k, dtype=np.int64)
-    covered = sorted(i for lv in cell_levels for i in lv)
-    top = max(covered) + 1 if covered else 0
-    top_count = sum(cells_counts)
-    if mu is None:
-        mu = _probit_mu(top_count / d if d else 0.0)
-    shares = _probit_shares(k, top, mu, spacing)
-    for c, lv in zip(cells_counts, cell_levels, strict=True):
-        counts[lv] = apportion(c, shares[lv]) if len(lv) > 1 else c
-    rest = [i for i in range(k) if i not in covered]
-    if rest:
-        counts[rest] = apportion(d - top_count, shares[rest])
-    return counts
-
-
-@dataclass
-class Fit:
-    """The counts kept for one item, their p-value, whether it prints as printed, the rule used,
-    and the range of p-values and the number of tables tried (for the notes)."""
-
-    counts: dict[str, np.ndarray]
-    p: float
-    ok: bool
-    rule: tuple[float, float] | None
-    p_range: tuple[float, float]
-    n_tables: int
-
-
-def _full_counts(
-    choice: tuple[tuple[int, ...], ...], idx: list[list[int]], k: int, groups: Sequence[str]
-) -> dict[str, np.ndarray]:
-    out = {}
-    for g, ch in zip(groups, choice, strict=True):
-        c = np.zeros(k, np.int64)
-        for cnt, lv in zip(ch, idx, strict=True):
-            c[lv[0]] = cnt
-        out[g] = c
-    return out
+RULES = list(itertools.product(SPACINGS, SHIFTS))
 
 
 def _family(
-    choice: tuple[tuple[int, ...], ...],
+    choice: Choice,
     idx: list[list[int]],
     k: int,
     d: dict[str, int],
     groups: Sequence[str],
-) -> list[tuple[tuple[float, float], dict[str, np.ndarray]]]:
-    """The ordered-probit splits of the unshown levels (and of the levels inside printed cells)."""
+    rules: list[tuple[float, float]] = RULES,
+) -> list[dict[str, np.ndarray]]:
+    """The full-level counts of every (spacing, shift) of the ordered-probit rule: the printed rows'
+    counts, split over their levels, and the rest over the unshown levels, by the rule's shares."""
     top_n = {g: sum(ch) for g, ch in zip(groups, choice, strict=True)}
     mu_pool = _probit_mu(sum(top_n.values()) / sum(d.values()))
+    mu = {g: _probit_mu(top_n[g] / d[g]) for g in groups}
+    covered = sorted(i for lv in idx for i in lv)
+    rest = [i for i in range(k) if i not in covered]
+    top = max(covered) + 1 if covered else 0
+    # thresholds measured downwards from the top, the first ``top`` levels above 0; N(mu, 1)
+    edges = np.array(
+        [
+            np.concatenate(([np.inf], -(np.arange(1, k) - top) * spacing, [-np.inf]))
+            - (mu_pool + shift * (mu[g] - mu_pool))
+            for spacing, shift in rules
+            for g in groups
+        ]
+    )
+    cdf = norm.cdf(edges)
+    shares = iter(cdf[:, :-1] - cdf[:, 1:])
     out = []
-    for spacing, shift in itertools.product(SPACINGS, SHIFTS):
+    for _ in rules:
         counts = {}
         for g, ch in zip(groups, choice, strict=True):
-            mu_g = _probit_mu(top_n[g] / d[g])
-            counts[g] = _split_counts(
-                list(ch), idx, k, d[g], spacing, mu_pool + shift * (mu_g - mu_pool)
-            )
-        out.append(((spacing, shift), counts))
+            share = next(shares)
+            c = np.zeros(k, dtype=np.int64)
+            for cnt, lv in zip(ch, idx, strict=True):
+                c[lv] = apportion(cnt, share[lv]) if len(lv) > 1 else cnt
+            if rest:
+                c[rest] = apportion(d[g] - sum(ch), share[rest])
+            counts[g] = c
+        out.append(counts)
     return out
 
 
+@dataclass
+class Fit:
+    """The counts kept for one item, their p-value, whether it prints as printed, and the range of
+    p-values and the number of tables tried (for the notes)."""
+
+    counts: dict[str, np.ndarray]
+    p: float
+    ok: bool
+    p_range: tuple[float, float]
+    n_tables: int
+
+
+def _off(p: float, aim: float) -> float:
+    """log10 distance of p from the aim, to 12 decimals: candidates whose tests agree to rounding
+    error tie, and keep their order, whichever implementation of the test computes them."""
+    return round(abs(math.log10(max(p, 1e-300)) - aim), 12)
+
+
 def _local_search(
-    start: dict[str, np.ndarray],
-    blocks: list[list[int]],
-    groups: Sequence[str],
-    text: str,
-    max_steps: int = LOCAL_STEPS,
+    start: dict[str, np.ndarray], blocks: list[list[int]], groups: Sequence[str], text: str
 ) -> tuple[dict[str, np.ndarray], float]:
-    """Move answers between levels of one block (a printed cell's levels, or the unshown ones)
+    """Move answers between levels of one block (a printed row's levels, or the unshown ones)
     within one group, greedily towards the printed p (chi-square ranks moves, Fisher decides)."""
     aim = math.log10(p_center(text))
     cur = {g: c.copy() for g, c in start.items()}
     p_cur = fisher_p(cur, groups)
-    obj_cur = abs(math.log10(max(p_cur, 1e-300)) - aim)
-    for _ in range(max_steps):
+    obj_cur = _off(p_cur, aim)
+    for _ in range(LOCAL_STEPS):
         if p_holds(text, p_cur):
             break
         moves = []
@@ -284,22 +298,19 @@ def _local_search(
             for blk in blocks:
                 for i, j in itertools.permutations(blk, 2):
                     for size in (1, 3):
-                        if cur[g][i] - size < 1 and start[g][i] >= 1:
+                        if cur[g][i] < size or (cur[g][i] - size < 1 and start[g][i] >= 1):
                             continue  # keep levels that the rule fills non-empty
-                        if cur[g][i] < size:
-                            continue
                         new = {h: c.copy() for h, c in cur.items()}
                         new[g][i] -= size
                         new[g][j] += size
-                        pc = chi2_fast(new, groups)
-                        moves.append((abs(math.log10(max(pc, 1e-300)) - aim), len(moves), new))
+                        moves.append((_off(chisq_p(new, groups), aim), len(moves), new))
         if not moves:
             break
         moves.sort(key=lambda m: (m[0], m[1]))
         best = None
         for _, _, new in moves[:6]:
             p = fisher_p(new, groups)
-            obj = 0.0 if p_holds(text, p) else abs(math.log10(max(p, 1e-300)) - aim)
+            obj = 0.0 if p_holds(text, p) else _off(p, aim)
             if best is None or obj < best[0]:
                 best = (obj, new, p)
         if best is None or best[0] >= obj_cur:
@@ -309,41 +320,35 @@ def _local_search(
 
 
 def fit_item(
-    choices: list[tuple[float, tuple[tuple[int, ...], ...]]],
+    choices: list[tuple[float, Choice]],
     idx: list[list[int]],
     k: int,
     d: dict[str, int],
     groups: Sequence[str],
     text: str | None,
 ) -> Fit:
-    """Counts of every level meeting the printed cells and, if possible, the printed p.
-
-    Candidates in order of closeness of the percentages; for collapsed rows first the ordered-probit
-    rule (closest chi-square first), then a local search over the unshown levels' split.
-    """
+    """Counts of every level meeting the printed rows and, if some candidate allows it, the
+    printed p ``text``. ``idx``: the level indices of each printed row."""
     covered = sorted(i for lv in idx for i in lv)
     determined = covered == list(range(k)) and all(len(lv) == 1 for lv in idx)
     if text is None:  # no test printed: the plainest rule
-        choice = choices[0][1]
-        if determined:
-            return Fit(_full_counts(choice, idx, k, groups), math.nan, True, None, (0, 0), 1)
-        rule, counts = _family(choice, idx, k, d, groups)[0]
-        return Fit(counts, math.nan, True, rule, (0, 0), 1)
-    best: tuple[float, dict[str, np.ndarray], float, tuple[float, float] | None] | None = None
+        counts = _family(choices[0][1], idx, k, d, groups, RULES[:1])[0]
+        return Fit(counts, math.nan, True, (0, 0), 1)
+    best: tuple[float, dict[str, np.ndarray], float] | None = None
     ps: list[float] = []
 
-    def consider(counts: dict[str, np.ndarray], p: float, rule) -> bool:
+    def consider(counts: dict[str, np.ndarray], p: float) -> bool:
         nonlocal best
         ps.append(p)
         dist = p_dist(text, p)
         if best is None or dist < best[0]:
-            best = (dist, counts, p, rule)
+            best = (dist, counts, p)
         return dist == 0.0
 
     if determined:
         for _, choice in choices:
-            counts = _full_counts(choice, idx, k, groups)
-            if consider(counts, fisher_p(counts, groups), None):
+            counts = _family(choice, idx, k, d, groups, RULES[:1])[0]  # the rows are the levels
+            if consider(counts, fisher_p(counts, groups)):
                 break
     else:
         aim = math.log10(p_center(text))
@@ -352,23 +357,19 @@ def fit_item(
         done = False
         for _, choice in choices[:FAMILY_CHOICES]:
             fam = _family(choice, idx, k, d, groups)
-            fam.sort(key=lambda rc: abs(math.log10(max(chi2_fast(rc[1], groups), 1e-300)) - aim))
-            for rule, counts in fam[:FAMILY_FISHER]:
-                if consider(counts, fisher_p(counts, groups), rule):
-                    done = True
-                    break
-            if done:
+            fam.sort(key=lambda c: _off(chisq_p(c, groups), aim))
+            if any(consider(c, fisher_p(c, groups)) for c in fam[:FAMILY_FISHER]):
+                done = True
                 break
         if not done and blocks:
             for _, choice in choices[:SEARCH_CHOICES]:
                 fam = _family(choice, idx, k, d, groups)
-                start = min(fam, key=lambda rc: p_dist(text, fisher_p(rc[1], groups)))
-                counts, p = _local_search(start[1], blocks, groups, text)
-                if consider(counts, p, start[0]):
+                start = min(fam, key=lambda c: p_dist(text, fisher_p(c, groups)))
+                if consider(*_local_search(start, blocks, groups, text)):
                     break
     assert best is not None
-    _, counts, p, rule = best
-    return Fit(counts, p, p_holds(text, p), rule, (min(ps), max(ps)), len(ps))
+    _, counts, p = best
+    return Fit(counts, p, p_holds(text, p), (min(ps), max(ps)), len(ps))
 
 
 def fit_more_missing(
@@ -383,17 +384,13 @@ def fit_more_missing(
     p_text: str,
     fit0: Fit,
 ) -> tuple[Fit, dict[str, int]]:
-    """Try more missing answers than the percentages need (fewest first; at most MISSING_FRAC of
-    a group and MAX_MISSING in all) when they allow the printed p."""
-    base = sum(sizes[g] - d0[g] for g in groups)
+    """More missing answers than the percentages need (fewest first; at most MISSING_FRAC of a
+    group and MAX_MISSING in all), where they allow the printed p; else ``fit0``, at ``d0``."""
     caps = [math.floor(MISSING_FRAC * sizes[g] + 1e-9) for g in groups]
     lo_all, hi_all, n_all = *fit0.p_range, fit0.n_tables
-    for total in range(base, MAX_MISSING + 1):
-        for miss in compositions(total, len(groups), caps):
-            d = {g: sizes[g] - m for g, m in zip(groups, miss, strict=True)}
-            if d == d0:
-                continue
-            choices = item_choices(cells, full, groups, d, dec)
+    for _, ds in denominators(sizes, groups, caps, first=sum(sizes[g] - d0[g] for g in groups)):
+        for d in ds:
+            choices = item_choices(cells, full, groups, d, dec) if d != d0 else []
             if not choices:
                 continue
             fit = fit_item(choices, idx, k, d, groups, p_text)

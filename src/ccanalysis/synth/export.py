@@ -1,11 +1,10 @@
 """The files of the synthetic stand-in: the REDCap raw export, the clinic frame, ``SYNTHETIC.md``.
 
 The export has exactly the columns a REDCap raw export of the data dictionary has, in REDCap's
-order (fields by form, ``<form>_complete`` after each form): ids and decimals as text, codes as
-nullable integers, a blank where a question was not answered (or not asked, by branching logic).
-Coordinator-form answers are repeated on each record of the coordinator. ``SYNTHETIC.md`` says what
-the files are, how they were generated (seed, scale, version, checksums) and lists the calibration
-notes: where the printed numbers needed missing answers or could not be met.
+order: ids and decimals as text, codes as nullable integers, a blank where a question was not
+answered (or not asked, by branching logic). Coordinator-form answers are repeated on each record of
+the coordinator. ``SYNTHETIC.md`` says what the files are, how they were generated (seed, scale,
+version, checksums) and lists the calibration notes.
 """
 
 from __future__ import annotations
@@ -18,55 +17,34 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ccanalysis.errors import ValidationError
 from ccanalysis.instrument import Instrument
-from ccanalysis.io import UNCALIBRATED_FILE, write_csv, write_text
-from ccanalysis.synth import uncalibrated
+from ccanalysis.io import UNCALIBRATED_COLUMNS, UNCALIBRATED_FILE, write_csv, write_text
 from ccanalysis.synth.numeric import grid_of
 from ccanalysis.vocab import SYNTHETIC_LABEL, URBAN_MAX_RUCA
 
-#: The files :func:`write` writes, by name.
-FILES = {
-    "export": "cc_survey_export.csv",
-    "frame": "clinic_frame.csv",
-    "meta": "SYNTHETIC.md",
-    "uncalibrated": UNCALIBRATED_FILE,
-}
+EXPORT_FILE = "cc_survey_export.csv"
+FRAME_FILE = "clinic_frame.csv"
 
 
 @dataclass
 class SyntheticSurvey:
-    """A generated synthetic survey.
-
-    Attributes
-    ----------
-    export : DataFrame
-        The REDCap raw export, columns exactly ``Instrument.export_columns()``; ids and decimals as
-        text, codes as nullable integers (blank = not answered).
-    frame : DataFrame
-        The clinic frame: clinic_id, care_system_id, ruca.
-    truth : DataFrame
-        clinic_id, care_model (for tests; never written into the export).
-    meta : dict
-        Seed, scale, counts, generator, version, calibration notes (and the uncalibrated items).
-    uncalibrated : DataFrame
-        The items no printed number calibrates, each with the distribution it was drawn from.
-    """
+    """A generated survey: the raw ``export`` (columns ``Instrument.export_columns()``), the clinic
+    ``frame`` (clinic_id, care_system_id, ruca), the ``truth`` (clinic_id, care_model: never
+    exported), the ``meta`` data (seed, scale, counts, version, calibration notes) and the items
+    drawn without printed numbers, with their distributions (``uncalibrated``)."""
 
     export: pd.DataFrame
     frame: pd.DataFrame
     truth: pd.DataFrame
     meta: dict
-    #: The items without printed numbers and how they were drawn (``uncalibrated_items.csv``).
     uncalibrated: pd.DataFrame = field(
-        default_factory=lambda: pd.DataFrame(columns=list(uncalibrated.COLUMNS))
+        default_factory=lambda: pd.DataFrame(columns=list(UNCALIBRATED_COLUMNS))
     )
 
 
 def ids(prefix: str, n: int, min_width: int) -> np.ndarray:
     """``prefix`` + 1..n, zero-padded to at least ``min_width`` digits (``C0001``)."""
-    width = max(min_width, len(str(n)))
-    digits = np.char.zfill(np.arange(1, n + 1).astype(str), width)
+    digits = np.char.zfill(np.arange(1, n + 1).astype(str), max(min_width, len(str(n))))
     return np.char.add(prefix, digits).astype(object)
 
 
@@ -75,7 +53,8 @@ def _nullable(codes: np.ndarray) -> pd.arrays.IntegerArray:
     return pd.arrays.IntegerArray(codes, codes < 0)
 
 
-def _fmt_numbers(v: np.ndarray, dec: int) -> np.ndarray:
+def _text(v: np.ndarray, dec: int) -> np.ndarray:
+    """Numbers as REDCap exports them (``dec`` decimals), blank where NaN."""
     out = np.full(len(v), "", dtype=object)
     ok = ~np.isnan(v)
     if dec == 0:
@@ -100,33 +79,20 @@ def export_frame(
 ) -> pd.DataFrame:
     """The raw export, one row per clinic record (in the order of ``record_ids``).
 
-    Parameters
-    ----------
-    coord_of : array
-        The coordinator (index into the coordinator arrays) of each record.
-    coordinator_form : str
-        The form answered once per coordinator: its answers are given per coordinator.
-    fixed : dict
-        Answer codes per record of fields set by the structure (-1 = blank).
-    level_index : dict
-        Per item, the index of the answer in the field's choices (-1 = blank); for the boxes of a
-        check-all-that-apply question with one item per box, 0 = checked, 1 = not checked.
-    also_checked : dict
-        Per checkbox field, extra boxes checked besides the one of ``level_index``: choice index ->
-        mask.
-    values : dict
-        Per numeric item, the values (NaN = blank).
+    ``coord_of``: each record's coordinator (answers of ``coordinator_form`` are per coordinator);
+    ``fixed``: codes per record of the fields the structure sets; ``level_index``: per item the
+    index of the answer among the field's choices (a box of a check-all-that-apply question: 0
+    checked, 1 not); ``also_checked``: per checkbox field, boxes checked besides (choice index ->
+    mask); ``values``: per numeric item. -1 and NaN are blanks.
     """
-    n_cl = len(record_ids)
-    data: dict[str, object] = {}
-    for colname in instrument.export_columns():
-        data[colname] = None
+    n = len(record_ids)
+    data: dict[str, object] = dict.fromkeys(instrument.export_columns())
     data[instrument.record_id] = record_ids
     for f in instrument.fields:
+        take = coord_of if f.form == coordinator_form else slice(None)
+        li = level_index[f.name][take] if f.name in level_index else None
         if f.name == instrument.record_id:
             continue
-        per_coord = f.form == coordinator_form
-        take = coord_of if per_coord else slice(None)
         if f.name == "coordinator_id":
             data[f.name] = coordinator_ids[coord_of]
         elif f.name == "care_system_id":
@@ -135,57 +101,42 @@ def export_frame(
             data[f.name] = _nullable(fixed[f.name])
         elif f.field_type == "checkbox" and f.items:
             for code, item in f.items.items():
-                colname = f.export_columns()[list(f.choices).index(code)]
-                li = level_index.get(item)
-                if li is None:
-                    data[colname] = _nullable(np.zeros(n_cl, np.int64))
-                    continue
-                li = li[take]
-                data[colname] = _nullable(np.where(li == 0, 1, 0))  # level 0 = yes; blank = 0
+                col = f.export_columns()[list(f.choices).index(code)]
+                box = level_index[item][take] == 0 if item in level_index else np.zeros(n, bool)
+                data[col] = _nullable(box.astype(np.int64))  # blank: unchecked
         elif f.field_type == "checkbox":
-            li = level_index[f.name][take] if f.name in level_index else None
             also = also_checked.get(f.name, {})
-            for j, colname in enumerate(f.export_columns()):
-                v = np.zeros(n_cl, bool) if li is None else (li == j)
-                if j in also:
-                    v = v | also[j][take]
-                data[colname] = _nullable(v.astype(np.int64))
+            for j, col in enumerate(f.export_columns()):
+                v = np.zeros(n, bool) if li is None else (li == j)
+                data[col] = _nullable((v | also[j][take] if j in also else v).astype(np.int64))
         elif f.is_numeric:
-            if f.name in values:
-                v = values[f.name][take]
-                _step, dec = grid_of(f)
-                data[f.name] = _fmt_numbers(v, dec)
-            else:
-                data[f.name] = np.full(n_cl, "", dtype=object)
+            v = values[f.name][take] if f.name in values else np.full(n, np.nan)
+            data[f.name] = _text(v, grid_of(f)[1])
         elif f.field_type in {"radio", "dropdown", "yesno", "truefalse"}:
-            if f.name in level_index:
-                li = level_index[f.name][take]
-                codes = np.array([int(c) for c in f.choices], dtype=np.int64)
-                data[f.name] = _nullable(np.where(li >= 0, codes[np.maximum(li, 0)], -1))
-            else:
-                data[f.name] = _nullable(np.full(n_cl, -1, np.int64))
+            codes = np.array([int(c) for c in f.choices], dtype=np.int64)
+            li = np.full(n, -1, np.int64) if li is None else li
+            data[f.name] = _nullable(np.where(li >= 0, codes[np.maximum(li, 0)], -1))
         else:
-            data[f.name] = np.full(n_cl, "", dtype=object)
+            data[f.name] = np.full(n, "", dtype=object)
     for form in instrument.forms:
-        data[f"{form}_complete"] = _nullable(np.full(n_cl, 2, np.int64))
+        data[f"{form}_complete"] = _nullable(np.full(n, 2, np.int64))
     return pd.DataFrame(data, columns=instrument.export_columns())
 
 
 def write(survey: SyntheticSurvey, outdir: str | Path) -> dict[str, Path]:
-    """Write ``cc_survey_export.csv``, ``clinic_frame.csv`` and ``SYNTHETIC.md`` atomically.
-
-    Returns the paths written, by name.
-    """
+    """Write the export, the frame, ``SYNTHETIC.md`` and ``uncalibrated_items.csv`` (atomically);
+    the paths written, by name (``export``, ``frame``, ``meta``, ``uncalibrated``)."""
     outdir = Path(outdir)
     paths = {
-        "export": write_csv(survey.export, outdir / FILES["export"]),
-        "frame": write_csv(survey.frame, outdir / FILES["frame"]),
+        "export": write_csv(survey.export, outdir / EXPORT_FILE),
+        "frame": write_csv(survey.frame, outdir / FRAME_FILE),
     }
-    digests = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in paths.values()}
     meta = dict(survey.meta)
-    meta["files_sha256"] = digests
-    paths["meta"] = write_text(outdir / FILES["meta"], _readme(meta, survey.uncalibrated))
-    paths["uncalibrated"] = write_csv(survey.uncalibrated, outdir / FILES["uncalibrated"])
+    meta["files_sha256"] = {
+        p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in paths.values()
+    }
+    paths["meta"] = write_text(outdir / "SYNTHETIC.md", _readme(meta, survey.uncalibrated))
+    paths["uncalibrated"] = write_csv(survey.uncalibrated, outdir / UNCALIBRATED_FILE)
     return paths
 
 
@@ -196,7 +147,7 @@ def _readme(meta: dict, flagged: pd.DataFrame) -> str:
         extra = [
             "## Uncalibrated items (no printed numbers: drawn as declared, not calibrated)",
             "",
-            f"Listed with their distributions in `{FILES['uncalibrated']}`, for the tables to footnote.",
+            f"Listed with their distributions in `{UNCALIBRATED_FILE}`, for the tables to footnote.",
             "",
             *[
                 f"- `{r.item}` (per {r.unit}): {r.distribution} [{r.source}]"
@@ -239,12 +190,13 @@ def _readme(meta: dict, flagged: pd.DataFrame) -> str:
 
 
 def summary(survey: SyntheticSurvey) -> pd.DataFrame:
-    """Clinics, coordinators and care systems generated, by care model (from the truth table)."""
-    truth = survey.truth.merge(survey.frame, on="clinic_id")
-    export = survey.export.set_index("record_id")
-    truth["coordinator_id"] = export.loc[truth["clinic_id"], "coordinator_id"].to_numpy()
+    """Clinics, coordinators, care systems and the urban share generated, in all and by care
+    model (from the truth)."""
+    clinics = survey.truth.merge(survey.frame, on="clinic_id")
+    coordinator = survey.export.set_index("record_id")["coordinator_id"]
+    clinics["coordinator_id"] = coordinator.loc[clinics["clinic_id"]].to_numpy()
     rows = []
-    for model, part in [("all", truth), *truth.groupby("care_model", sort=True)]:
+    for model, part in [("all", clinics), *clinics.groupby("care_model", sort=True)]:
         rows.append(
             {
                 "care_model": model,

@@ -1,9 +1,7 @@
-"""Small sampling rules shared by the calibration, the structure and the answers.
+"""Largest-remainder apportionment and weighted sampling without replacement.
 
-Largest-remainder apportionment turns shares into whole counts that add up exactly (the
-synthesizer's marginals are exact, so counts are apportioned, never drawn); the Gumbel top-k trick
-draws a weighted sample without replacement from one vector of keys (numpy's ``choice`` without
-replacement has no vectorised weighted form that returns the order too).
+The synthesizer's marginals are exact, so counts are apportioned, never drawn. The Gumbel top-k
+trick draws a weighted sample without replacement, in order, from one vector of keys.
 """
 
 from __future__ import annotations
@@ -12,7 +10,7 @@ import numpy as np
 
 
 def apportion(total: int, weights: np.ndarray) -> np.ndarray:
-    """Largest-remainder apportionment of ``total`` by ``weights``."""
+    """Largest-remainder apportionment of ``total`` by ``weights`` (equal if they add up to 0)."""
     weights = np.asarray(weights, dtype=float)
     if total <= 0:
         return np.zeros(len(weights), dtype=np.int64)
@@ -22,8 +20,7 @@ def apportion(total: int, weights: np.ndarray) -> np.ndarray:
     base = np.floor(quota).astype(np.int64)
     rest = total - int(base.sum())
     if rest > 0:
-        order = np.argsort(-(quota - base), kind="stable")
-        base[order[:rest]] += 1
+        base[np.argsort(-(quota - base), kind="stable")[:rest]] += 1
     return base
 
 
@@ -31,9 +28,3 @@ def gumbel_top(rng: np.random.Generator, logits: np.ndarray, k: int) -> np.ndarr
     """Indices of a weighted sample without replacement of size k (Gumbel top-k)."""
     keys = logits + rng.gumbel(size=len(logits))
     return np.argsort(-keys, kind="stable")[:k]
-
-
-def normalized(x: np.ndarray) -> np.ndarray:
-    """Weights scaled to add up to one."""
-    x = np.asarray(x, dtype=float)
-    return x / x.sum()

@@ -1,14 +1,14 @@
-"""The calibration targets: the numbers printed in the paper, and the layout of the printed rows.
+"""The calibration targets: the numbers printed in the paper and the printed rows they belong to.
 
-The synthesizer is the one analysis-side reader of ``data/published/`` (the replication step reads
-it too, as its reference): ``published_long.csv`` holds every number printed in the tables, as
-printed; ``study_facts.csv`` the counts the paper gives in its text. Which answer levels a printed
-row counts and how an item is shown come from the table specification, read by
-:func:`ccanalysis.spec.read_spec` (its typed rows; the ``combine`` rule is parsed there).
+``published_long.csv`` holds every number printed in the tables, as printed, and
+``study_facts.csv`` the counts the paper gives in its text (both read by
+:mod:`ccanalysis.published`). Which answer levels a printed row counts, and how an item is shown,
+come from the table specification (:func:`ccanalysis.spec.read_spec`).
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,54 +19,33 @@ from ccanalysis.published import read_published, read_study_facts
 from ccanalysis.spec import Spec, read_spec
 from ccanalysis.vocab import TOTAL
 
+
 @dataclass(frozen=True)
 class Targets:
-    """The printed numbers (calibration targets) and the table specification.
-
-    Attributes
-    ----------
-    published : DataFrame
-        ``published_long.csv``: table, item, level, group, measure, value (value as printed, text).
-    spec : Spec
-        The table specification (:func:`ccanalysis.spec.read_spec`).
-    facts : dict
-        ``study_facts.csv``: key -> value (text).
-    source : str
-        Where the targets were read from.
-    """
+    """The printed numbers: ``published`` (table, item, level, group, measure and value as printed
+    text), the table specification ``spec`` and the ``facts`` of the paper's text (key -> text)."""
 
     published: pd.DataFrame
     spec: Spec
     facts: dict[str, str]
-    source: str = ""
+
+    @functools.cached_property
+    def _index(self) -> dict[tuple[str, str, str, str, str], float]:
+        rows = self.published[self.published["measure"] != "p"]
+        keys = zip(rows.table, rows.item, rows.level, rows.group, rows.measure, strict=True)
+        return dict(zip(keys, rows.value.astype(float), strict=True))
+
+    @functools.cached_property
+    def _printed(self) -> set[tuple[str, str, str]]:
+        return {k[:3] for k in self._index}
 
     def get(self, table: str, item: str, level: str, group: str, measure: str) -> float | None:
         """A printed number, or None if not printed."""
-        key = (table, item, level, group, measure)
-        return self._index.get(key)
+        return self._index.get((table, item, level, group, measure))
 
-    @property
-    def _index(self) -> dict[tuple[str, str, str, str, str], float]:
-        cached = self.__dict__.get("_idx")
-        if cached is None:
-            cached = {}
-            for row in self.published.itertuples(index=False):
-                if row.measure == "p":
-                    continue
-                cached[(row.table, row.item, row.level, row.group, row.measure)] = float(row.value)
-            object.__setattr__(self, "_idx", cached)
-        return cached
-
-    def printed(self, table: str, item: str, level: str | None = None) -> bool:
-        """Does ``table`` print any number (p-values aside) of ``item`` (of its ``level``)?"""
-        cached = self.__dict__.get("_printed")
-        if cached is None:
-            cached = {k[:3] for k in self._index} | {k[:2] for k in self._index}
-            object.__setattr__(self, "_printed", cached)
-        return ((table, item) if level is None else (table, item, level)) in cached
-
-    def fact(self, key: str) -> float:
-        return float(self.facts[key])
+    def printed(self, table: str, item: str, level: str) -> bool:
+        """Does ``table`` print any number (p-values aside) of ``item``'s ``level``?"""
+        return (table, item, level) in self._printed
 
     def p_text(self, table: str, item: str) -> str | None:
         """The printed p-value of an item, as text (``"0.007"``, ``"<0.001"``), or None."""
@@ -80,20 +59,14 @@ class Targets:
 
 
 def load_targets(published_dir: str | Path, spec: Spec | None = None) -> Targets:
-    """Read the published tables (``published_long.csv``, ``study_facts.csv``).
-
-    Parameters
-    ----------
-    published_dir : path
-        The ``data/published`` directory.
-    spec : Spec, optional
-        The table specification; default :func:`ccanalysis.spec.read_spec` (the package's, checked
-        against the project's data dictionary).
-    """
-    published = read_published(published_dir)
-    facts_df = read_study_facts(published_dir)
-    facts = dict(zip(facts_df["key"], facts_df["value"], strict=True))
-    return Targets(published, spec if spec is not None else read_spec(), facts, str(published_dir))
+    """The printed tables of ``published_dir`` (``data/published``), with the table specification
+    ``spec`` (default: the package's, :func:`ccanalysis.spec.read_spec`)."""
+    facts = read_study_facts(published_dir)
+    return Targets(
+        read_published(published_dir),
+        spec if spec is not None else read_spec(),
+        dict(zip(facts["key"], facts["value"], strict=True)),
+    )
 
 
 def structure_targets(t: Targets) -> dict[str, float]:
@@ -103,6 +76,7 @@ def structure_targets(t: Targets) -> dict[str, float]:
     ``mn_<item>`` (clinics of the medical/nursing model answering yes).
     """
     g = t.get
+    fact = lambda key: float(t.facts[key])  # noqa: E731
     return {
         "clinics": g("table2", "n", "", TOTAL, "n"),
         "isw_clinics": g("table2", "n", "", "isw", "n"),
@@ -111,21 +85,19 @@ def structure_targets(t: Targets) -> dict[str, float]:
         "coord_both": g("table1", "n", "", "both", "n"),
         "multi_mn_only": g("table1", "multi_clinic", "yes", "mn_only", "n"),
         "multi_isw_only": g("table1", "multi_clinic", "yes", "isw_only", "n"),
-        "multi_both": g("table1", "multi_clinic", "yes", "both", "n"),
-        "sw_degree_mn_only": g("table1", "degree", "msw_bsw", "mn_only", "n"),
         "sw_degree_isw_only": g("table1", "degree", "msw_bsw", "isw_only", "n"),
         "sw_degree_both": g("table1", "degree", "msw_bsw", "both", "n"),
-        "sw_degree_clinics": t.fact("clinics_reported_by_sw_degree_coordinators"),
-        "max_clinics": t.fact("coordinators_max_clinics"),
-        "systems_small": t.fact("care_systems_small_1_2_clinics"),
-        "systems_medium": t.fact("care_systems_medium_3_9_clinics"),
-        "systems_large": t.fact("care_systems_large_over_9_clinics"),
-        "urban_pct": t.fact("urban_pct_ruca_1_3"),
+        "sw_degree_clinics": fact("clinics_reported_by_sw_degree_coordinators"),
+        "max_clinics": fact("coordinators_max_clinics"),
+        "systems_small": fact("care_systems_small_1_2_clinics"),
+        "systems_medium": fact("care_systems_medium_3_9_clinics"),
+        "systems_large": fact("care_systems_large_over_9_clinics"),
+        "urban_pct": fact("urban_pct_ruca_1_3"),
         **{
             f"mn_{item}": g("table2", item, "yes", "mn", "n")
             for item in t.spec.items("table2")
             if g("table2", item, "yes", "mn", "n") is not None
         },
-        "mn_engage_difficult": t.fact("mn_sw_on_team_difficult_to_engage"),
-        "isw_engage_easy_pct": t.fact("isw_easy_to_engage_sw_pct"),
+        "mn_engage_difficult": fact("mn_sw_on_team_difficult_to_engage"),
+        "isw_engage_easy_pct": fact("isw_easy_to_engage_sw_pct"),
     }
