@@ -20,7 +20,7 @@ mean differences in the item's unit.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
@@ -28,7 +28,7 @@ from numpy.typing import NDArray
 
 from ccanalysis.sensitivity.inputs import CellSums, Clinics, unit_of
 from ccanalysis.spec import SpecRow
-from ccanalysis.stats.clustered import ClusterSums, DifferenceFit, cluster_sums, gee_difference
+from ccanalysis.stats.clustered import gee_difference
 
 __all__ = ["METHODS", "clustered", "coordinator_crossing"]
 
@@ -57,43 +57,46 @@ def coordinator_crossing(data: Clinics) -> tuple[int, int]:
     return int((per > 1).sum()), int(len(per))
 
 
-def _by_system(cells: CellSums) -> ClusterSums:
-    return ClusterSums(cells.n.sum(axis=1), cells.s.sum(axis=1), cells.q.sum(axis=1))
-
-
 def _records(
     analysis: str,
+    data: Clinics,
     rows: Sequence[SpecRow],
-    fit: DifferenceFit,
-    method_of: Callable[[dict[str, object]], str],
+    clusters: NDArray[np.object_],
     n_model: NDArray[np.float64],
+    *,
+    working: str = "independence",
     extra_note: str = "",
 ) -> list[dict[str, object]]:
+    """One record per row: the GEE difference (comparison - reference) of the clinics with an
+    answer and a cluster, clustered by ``clusters``."""
     out: list[dict[str, object]] = []
     for j, row in enumerate(rows):
         scale = 1.0 if row.continuous else 100.0
-        col = fit.column(j)
-        notes = [x for x in (col["note"], extra_note) if x]
+        y = np.where(data.valid[:, j] & pd.notna(clusters), data.y[:, j], np.nan)
+        fit = gee_difference(y, data.group, clusters, working=working)
+        method = METHODS[analysis]
+        if working == "exchangeable" and fit.working != "exchangeable":
+            method = METHODS[f"{analysis}/fallback"]
         out.append(
             {
                 "table": row.table,
                 "item": row.item,
                 "level": row.level,
                 "analysis": analysis,
-                "estimate": col["estimate"] * scale,
-                "ci_low": col["ci_low"] * scale,
-                "ci_high": col["ci_high"] * scale,
-                "p": col["p"],
+                "estimate": fit.estimate * scale,
+                "ci_low": fit.ci_low * scale,
+                "ci_high": fit.ci_high * scale,
+                "p": fit.p,
                 "unit": unit_of(row),
-                "method": method_of(col),
-                "note": "; ".join(notes),
+                "method": method,
+                "note": "; ".join(x for x in (fit.note, extra_note) if x),
                 "label": row.label,
-                "value_ref": col["mean0"] * scale,
-                "value_cmp": col["mean1"] * scale,
+                "value_ref": fit.mean0 * scale,
+                "value_cmp": fit.mean1 * scale,
                 "n_ref": int(n_model[0, j]),
                 "n_cmp": int(n_model[1, j]),
-                "clusters": col["clusters"],
-                "rho": col["rho"],
+                "clusters": fit.clusters,
+                "rho": fit.rho,
             }
         )
     return out
@@ -113,25 +116,11 @@ def clustered(
     coordinators crossing care systems; ``True``/``False`` force it on or off.
     """
     n_model = cells.by_model[0]
-    sums = _by_system(cells)
-    out = _records(
-        "gee_care_system",
-        rows,
-        gee_difference(sums, working="independence"),
-        lambda col: METHODS["gee_care_system"],
-        n_model,
-    )
+    systems = data.system.astype(object)
+    out = _records("gee_care_system", data, rows, systems, n_model)
     if exchangeable:
         out += _records(
-            "gee_care_system_exchangeable",
-            rows,
-            gee_difference(sums, working="exchangeable"),
-            lambda col: METHODS[
-                "gee_care_system_exchangeable"
-                if col["working"] == "exchangeable"
-                else "gee_care_system_exchangeable/fallback"
-            ],
-            n_model,
+            "gee_care_system_exchangeable", data, rows, systems, n_model, working="exchangeable"
         )
     crossing, n_coord = coordinator_crossing(data)
     notes = []
@@ -150,25 +139,12 @@ def clustered(
             "reported."
         )
     if coordinator or (coordinator is None and crossing):
-        ok = pd.notna(data.coordinator) if data.coordinator is not None else None
-        if ok is None:
+        if data.coordinator is None:
             raise KeyError("the clinic frame lacks 'coordinator_id'")
-        ids = np.where(ok, data.coordinator, "")
-        keep = data.group >= 0
-        sums_c = cluster_sums(
-            data.y[keep], data.group[keep], ids[keep], valid=data.valid[keep] & ok[keep, None]
-        )
         extra = (
             f"{crossing} coordinators work in more than one care system"
             if crossing
             else "coordinators nested in care systems (shown on request)"
         )
-        out += _records(
-            "gee_coordinator",
-            rows,
-            gee_difference(sums_c, working="independence"),
-            lambda col: METHODS["gee_coordinator"],
-            n_model,
-            extra,
-        )
+        out += _records("gee_coordinator", data, rows, data.coordinator, n_model, extra_note=extra)
     return out, notes
