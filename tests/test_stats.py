@@ -18,10 +18,10 @@ from ccanalysis.stats import (
     bh_qvalues,
     chisq,
     compare_categorical,
-    compare_continuous,
     fisher_exact,
     mean_diff_ci,
     newcombe_diff,
+    run_test,
     t_test,
     t_test_from_summary,
     welch_anova,
@@ -211,16 +211,18 @@ def test_newcombe_matches_method_10(i: int) -> None:
         assert (round(lo, 4), round(hi, 4)) == (0.0524, 0.3339)
 
 
-def test_compare_helpers_pick_and_run_the_test() -> None:
+def test_compare_categorical_tests_the_crosstab() -> None:
     values = ["Convicted"] * 2 + ["Not"] * 15 + ["Convicted"] * 10 + ["Not"] * 3 + [None, "Not"]
     groups = ["Dizygotic"] * 17 + ["Monozygotic"] * 13 + ["Monozygotic", None]
     v = pd.Series(pd.Categorical(values, categories=["Convicted", "Not", "Unused"]))
     res = compare_categorical(v, pd.Series(groups))
     assert res.test == "fisher" and res.n == 30 and rel(res.p, R["fisher_Convictions"]) < 1e-9
-    df = pd.DataFrame({"v": SLEEP1 + SLEEP2 + [np.nan], "g": ["a"] * 10 + ["b"] * 10 + ["a"]})
-    res = compare_continuous(df["v"], df["g"])
-    assert res.test == "student_t" and rel(res.p, R["student_p"]) < 1e-10
-    pg = pd.DataFrame([(w, k) for k, ws in enumerate(PLANT) for w in ws], columns=["w", "g"])
-    assert rel(compare_continuous(pg["w"], pg["g"]).p, R["anova_p"]) < 1e-10
+
+
+def test_run_test_dispatches_by_id() -> None:
+    assert rel(run_test("welch_t", samples=[SLEEP1, SLEEP2]).p, R["welch_p"]) < 1e-10
+    assert rel(run_test("welch_anova", samples=PLANT).p, R["welch_anova_p"]) < 1e-10
+    assert rel(run_test("chisq_yates", table=[[12, 7], [5, 7]]).p, R["yates_p"]) < 1e-10
+    assert rel(run_test("fisher", table=FISHER["3x4"]).p, R["fisher_3x4"]) < 1e-9
     with pytest.raises(ValueError):
-        compare_continuous(pg["w"], pg["g"], test="student_t")
+        run_test("student_t", samples=PLANT)

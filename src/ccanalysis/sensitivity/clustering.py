@@ -1,21 +1,15 @@
-"""The clustered comparisons: GEE on the difference scale, clinics clustered by care system.
+"""The clustered comparisons: GEE on the difference scale (:func:`ccanalysis.stats.clustered.
+gee_difference`: Mancl-DeRouen robust SE, t(K - 2), K the clusters with answers), comparison -
+reference, in percentage points (level rows) or the item's unit (mean rows).
 
-* ``gee_care_system`` (the primary clustered analysis): independence working correlation, so the
-  estimate is the crude difference (same estimand); robust SE with the Mancl-DeRouen small-sample
-  correction; t reference with K - 2 degrees of freedom, K the care systems with answers
-  (:func:`ccanalysis.stats.clustered.gee_difference`).
+* ``gee_care_system`` (primary): independence working correlation, clustered by care system; the
+  estimate is the crude difference (the same estimand).
 * ``gee_care_system_exchangeable`` (secondary): exchangeable working correlation within care
-  systems. Its estimand differs: generalized least squares weights a system's clinics less the
-  larger the system, a cluster-weighted difference between the crude one and the difference of
-  system means. A rho outside its valid range, or no convergence, falls back to independence (the
-  note says so, the method names what was used).
-* ``gee_coordinator``: only when the data show coordinators working in more than one care system.
-  Coordinators nested in care systems are accounted for by the care-system clustering (the robust
-  SE allows any correlation within a system), so a separate analysis would add nothing; whether
-  they are nested is decided from the data and said in the stage's notes.
-
-Level rows are differences of shares in percentage points (the 0/1 indicator's mean), mean rows
-mean differences in the item's unit.
+  systems, a cluster-weighted estimand (a system's clinics count less the larger the system); a
+  rho outside its valid range or no convergence falls back to independence (note and method).
+* ``gee_coordinator``: only when coordinators work in more than one care system; nested in care
+  systems they are accounted for by the care-system clustering (whether they are is said in the
+  stage's notes).
 """
 
 from __future__ import annotations
@@ -26,7 +20,8 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from ccanalysis.sensitivity.inputs import CellSums, Clinics, unit_of
+from ccanalysis.sensitivity.crude import record
+from ccanalysis.sensitivity.inputs import CellSums, Clinics
 from ccanalysis.spec import SpecRow
 from ccanalysis.stats.clustered import gee_difference
 
@@ -78,26 +73,22 @@ def _records(
         if working == "exchangeable" and fit.working != "exchangeable":
             method = METHODS[f"{analysis}/fallback"]
         out.append(
-            {
-                "table": row.table,
-                "item": row.item,
-                "level": row.level,
-                "analysis": analysis,
-                "estimate": fit.estimate * scale,
-                "ci_low": fit.ci_low * scale,
-                "ci_high": fit.ci_high * scale,
-                "p": fit.p,
-                "unit": unit_of(row),
-                "method": method,
-                "note": "; ".join(x for x in (fit.note, extra_note) if x),
-                "label": row.label,
-                "value_ref": fit.mean0 * scale,
-                "value_cmp": fit.mean1 * scale,
-                "n_ref": int(n_model[0, j]),
-                "n_cmp": int(n_model[1, j]),
-                "clusters": fit.clusters,
-                "rho": fit.rho,
-            }
+            record(
+                row,
+                analysis,
+                estimate=fit.estimate * scale,
+                ci_low=fit.ci_low * scale,
+                ci_high=fit.ci_high * scale,
+                p=fit.p,
+                method=method,
+                note="; ".join(x for x in (fit.note, extra_note) if x),
+                value_ref=fit.mean0 * scale,
+                value_cmp=fit.mean1 * scale,
+                n_ref=int(n_model[0, j]),
+                n_cmp=int(n_model[1, j]),
+                clusters=fit.clusters,
+                rho=fit.rho,
+            )
         )
     return out
 

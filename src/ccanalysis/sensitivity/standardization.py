@@ -1,44 +1,25 @@
 """Direct standardization by rurality x care-system size, with a cluster bootstrap by care system.
 
-For a level row the measure is the share of clinics answering that level (any of its combined
-levels) among the clinics that answered the item; for a mean row it is the mean. The 6 strata are
-urban/rural x small/medium/large care systems. When the compared groups are themselves one of the
-two stratifying variables (``by="urban"`` or ``by="system_size"``), the strata are the other one
-alone (:func:`stratification`): a comparison is never stratified on its own grouping.
+The measure is a level's share among the clinics that answered the item (level rows) or the mean;
+the difference comparison - reference (isw - mn) is in percentage points or the item's unit. The
+6 strata are urban/rural x small/medium/large care systems; a comparison grouped by one of the two
+(``by="urban"``, ``"system_size"``) is stratified by the other alone (:func:`stratification`).
 
-* ``target="isw"`` (the paper's): the reference clinics (medical/nursing) are reweighted to the
-  comparison clinics' (integrated) distribution over the strata, the weights being the stratum
-  shares of the comparison clinics **that answered the item**; their standardized value is their
-  crude value (over clinics with a stratum), only the reference value moves. (The id names the
-  paper's comparison group; with another grouping it is the comparison group's strata.)
-* ``target="total"``: both groups are reweighted to the distribution of all answering clinics.
-
-The standardized difference is comparison - reference (isw - mn), in percentage points (level
-rows) or the item's unit.
-
-Interval: a cluster bootstrap (:mod:`ccanalysis.stats.bootstrap`). System size is an attribute
-of the care system and systems may hold clinics of both models, so whole care systems are
-resampled with replacement (all their clinics kept), not clinics within models. A replicate
-re-estimates the weights and the stratum values from the per-system sums
-(:class:`~ccanalysis.sensitivity.inputs.CellSums`), one matrix product per system size class. The
-interval is the percentile interval and ``p`` its inversion: a row's interval excludes 0 exactly
-when its p is below 0.05. ``n_boot`` replicates (10,000 by default) are drawn for every row; a
-row whose call could flip by Monte Carlo error gets twice as many, again, up to ``max_boot`` (the
-same stream: its first replicates are the others').
-
-Sparse strata. A stratum that carries target weight but has fewer than ``min_stratum`` (default 5)
-answering clinics of a model that must be reweighted into it (target isw: medical/nursing; target
-total: both) is not standardized on its own. (``min_stratum`` is about the stability of a stratum
-mean in the bootstrap, not privacy's ``MIN_CELL``.) With ``empty="collapse"`` (default) it is
-merged with its nearest neighbour: the adjacent size within the same rurality (the one with more
-answers of the short model), and only when a rurality is down to one block, with the other
-rurality, until every block is filled (one block = the crude comparison). With ``empty="drop"`` it
-is dropped from the weights, which are renormalized (the estimand changes: the note gives the
-share of the target dropped). A cell of m clinics is missing from a replicate with probability
-about exp(-m); such a replicate patches it: the cell borrows the model's mean over the cell's
-rurality (all sizes; failing that, the model's overall mean), or under ``"drop"`` is left out and
-the weights renormalized. The note counts such replicates. Clinics without rurality or system
-size are left out of the standardized rows; the note counts them.
+* ``target="isw"`` (the paper's): the reference clinics are reweighted to the comparison clinics'
+  strata (shares of the comparison clinics **that answered the item**); only the reference value
+  moves. ``target="total"``: both groups are reweighted to all answering clinics' strata.
+* Interval: whole care systems are resampled (system size is a system's attribute and systems
+  hold clinics of both models), from the per-system sums (:class:`~ccanalysis.sensitivity.inputs.
+  CellSums`); the percentile interval and the p inverting it (:mod:`ccanalysis.stats.bootstrap`).
+  ``n_boot`` replicates per row; a row whose call could flip by Monte Carlo error gets twice as
+  many, again, up to ``max_boot`` (the same stream: its first replicates are the others').
+* Sparse strata: a weighted stratum with fewer than ``min_stratum`` answers of a model to be
+  reweighted (isw: the reference; total: both) is merged with its nearest neighbour
+  (``empty="collapse"``: the adjacent size in the same rurality, then the other rurality) or
+  dropped with the weights renormalized (``"drop"``; the note gives the target share dropped). A
+  replicate missing a weighted cell borrows the model's mean over the cell's rurality (or
+  overall), or under ``"drop"`` leaves it out; the notes count such replicates and the clinics
+  without rurality or system size (left out).
 """
 
 from __future__ import annotations
@@ -50,7 +31,8 @@ from typing import Literal
 import numpy as np
 from numpy.typing import NDArray
 
-from ccanalysis.sensitivity.inputs import CARE_MODEL_GROUPS, STRATA, CellSums, Groups, unit_of
+from ccanalysis.sensitivity.crude import record
+from ccanalysis.sensitivity.inputs import CARE_MODEL_GROUPS, STRATA, CellSums, Groups
 from ccanalysis.spec import SpecRow
 from ccanalysis.stats.bootstrap import bootstrap_p, percentile_interval, resample, uncertain
 from ccanalysis.vocab import DEFAULT_SEED, SYSTEM_SIZES
@@ -74,53 +56,54 @@ _BOOT_TEXT = "cluster bootstrap by care system, percentile interval; p inverting
 _K = len(STRATA)
 #: The clinic frame's columns the strata cross: rurality, care-system size.
 STRATIFIERS: tuple[str, ...] = ("urban", "system_size")
-_STRATA_TEXT = {
-    STRATIFIERS: ("rurality x system size", "rurality x care-system size"),
-    ("system_size",): ("system size", "care-system size"),
-    ("urban",): ("rurality", "rurality"),
+#: per variables: the texts (short, long), the starting blocks of the 6 strata, their names
+_BY: dict[tuple[str, ...], tuple[tuple[str, str], list[list[int]], list[str]]] = {
+    STRATIFIERS: (
+        ("rurality x system size", "rurality x care-system size"),
+        [[k] for k in range(_K)],
+        list(STRATA),
+    ),
+    ("system_size",): (
+        ("system size", "care-system size"),
+        [[s, 3 + s] for s in range(3)],
+        list(SYSTEM_SIZES),
+    ),
+    ("urban",): (("rurality", "rurality"), [[0, 1, 2], [3, 4, 5]], ["urban", "rural"]),
 }
 
 
 @dataclass(frozen=True)
 class Stratification:
-    """The strata a standardization uses: ``variables``, both stratifiers (:data:`STRATIFIERS`)
-    or one of them. The arithmetic always runs on the 6 strata of :data:`STRATA`; one variable
-    alone makes ``blocks`` of them (``urban/small+rural/small`` = ``small``) that are
-    standardized over as one stratum, and may be merged further when sparse (:func:`collapse`)."""
+    """The strata of a standardization: ``variables``, both stratifiers or one of them. The
+    arithmetic runs on the 6 :data:`STRATA`; one variable alone makes ``blocks`` of them
+    (``urban/small+rural/small`` = ``small``), standardized over as one stratum and merged
+    further when sparse (:func:`collapse`)."""
 
     variables: tuple[str, ...] = STRATIFIERS
 
     def __post_init__(self) -> None:
-        if self.variables not in _STRATA_TEXT:
+        if self.variables not in _BY:
             raise ValueError(f"strata by {self.variables}: one or both of {STRATIFIERS}")
-
-    @property
-    def blocks(self) -> list[list[int]]:
-        """The starting blocks of the 6 strata."""
-        if self.variables == ("system_size",):
-            return [[s, 3 + s] for s in range(3)]
-        if self.variables == ("urban",):
-            return [[0, 1, 2], [3, 4, 5]]
-        return [[k] for k in range(_K)]
-
-    @property
-    def names(self) -> list[str]:
-        """The starting blocks' names (``urban/small``; ``small``; ``urban``)."""
-        if self.variables == ("system_size",):
-            return list(SYSTEM_SIZES)
-        if self.variables == ("urban",):
-            return ["urban", "rural"]
-        return list(STRATA)
 
     @property
     def text(self) -> str:
         """``rurality x system size`` (method texts, figure legends)."""
-        return _STRATA_TEXT[self.variables][0]
+        return _BY[self.variables][0][0]
 
     @property
     def long_text(self) -> str:
         """``rurality x care-system size`` (titles, conclusions)."""
-        return _STRATA_TEXT[self.variables][1]
+        return _BY[self.variables][0][1]
+
+    @property
+    def blocks(self) -> list[list[int]]:
+        """The starting blocks of the 6 strata."""
+        return [list(b) for b in _BY[self.variables][1]]
+
+    @property
+    def names(self) -> list[str]:
+        """The starting blocks' names (``urban/small``; ``small``; ``urban``)."""
+        return list(_BY[self.variables][2])
 
     def note(self, by: str | None) -> str:
         """What a row's note says of strata by one variable (nothing for both)."""
@@ -483,26 +466,22 @@ def standardize(
             est = float(v1[0, j] - v0[0, j])
             ok = np.isfinite(est) and n_ok[0] > 0
             out.append(
-                {
-                    "table": row.table,
-                    "item": row.item,
-                    "level": row.level,
-                    "analysis": f"standardized_{t}",
-                    "estimate": est * scale,
-                    "ci_low": float(lo[0]) * scale if ok else np.nan,
-                    "ci_high": float(hi[0]) * scale if ok else np.nan,
-                    "p": float(p[0]) if ok else np.nan,
-                    "unit": unit_of(row),
-                    "method": method_text(t, groups, strata),
-                    "note": "; ".join(notes),
-                    "label": row.label,
-                    "value_ref": float(v0[0, j]) * scale,
-                    "value_cmp": float(v1[0, j]) * scale,
-                    "n_ref": int(n_model[0, j]),
-                    "n_cmp": int(n_model[1, j]),
-                    "clusters": systems,
-                    "replicates": int(n_ok[0]),
-                    "p_bound": bool(bound[0]) and ok,
-                }
+                record(
+                    row,
+                    f"standardized_{t}",
+                    estimate=est * scale,
+                    ci_low=float(lo[0]) * scale if ok else np.nan,
+                    ci_high=float(hi[0]) * scale if ok else np.nan,
+                    p=float(p[0]) if ok else np.nan,
+                    method=method_text(t, groups, strata),
+                    note="; ".join(notes),
+                    value_ref=float(v0[0, j]) * scale,
+                    value_cmp=float(v1[0, j]) * scale,
+                    n_ref=int(n_model[0, j]),
+                    n_cmp=int(n_model[1, j]),
+                    clusters=systems,
+                    replicates=int(n_ok[0]),
+                    p_bound=bool(bound[0]) and ok,
+                )
             )
     return out

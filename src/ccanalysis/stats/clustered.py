@@ -1,62 +1,60 @@
 """Two-group differences with clustered units: GEE (statsmodels) on the difference scale, robust
 SE with the Mancl-DeRouen small-sample correction, t reference with K - 2 degrees of freedom.
 
-The model is the marginal mean of each group (identity link, Gaussian working variance,
-cell-means coding ``mu0``, ``mu1``); the estimand is ``mu1 - mu0`` (a difference of proportions
-for a 0/1 outcome, of means otherwise). ``sm.GEE(...).fit(cov_type="bias_reduced")`` gives the
-Mancl-DeRouen (2001, Biometrics 57:126-134) covariance; the t(K - 2) test and interval, K the
-clusters with answers and 2 the mean parameters, are computed on top of it (statsmodels uses a
-normal reference, too liberal with few clusters: Li and Redden 2015, Stat Med 34:281-296).
+The model is each group's marginal mean (identity link, Gaussian working variance, cell-means
+coding ``mu0``, ``mu1``); the estimand is ``mu1 - mu0``. ``sm.GEE(...).fit(cov_type=
+"bias_reduced")`` is Mancl-DeRouen (2001, Biometrics 57:126-134); the t(K - 2) test and interval
+(K clusters with answers, 2 mean parameters) are ours on top of it: statsmodels uses a normal
+reference, too liberal with few clusters (Li and Redden 2015, Stat Med 34:281-296).
 
-* ``independence``: the estimate *is* the crude difference of the group means; the clusters
-  enter only the standard error (the primary clustered analysis).
-* ``exchangeable``: the within-cluster correlation ``rho`` (statsmodels' moment estimate)
-  weights a cluster's units less the larger the cluster: a cluster-weighted difference. A rho
-  outside its valid range ``(-1/(m - 1), 1)`` (m the largest cluster) or no convergence falls
-  back to independence, with a note.
+* ``independence``: the estimate *is* the crude difference; the clusters enter only its SE.
+* ``exchangeable``: the moment estimate of the within-cluster correlation ``rho`` weights a
+  cluster's units less the larger the cluster (a cluster-weighted difference). A rho outside
+  ``(-1/(m - 1), 1)`` (m the largest cluster) or no convergence falls back to independence.
 """
 
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
 import statsmodels.api as sm
-from numpy.typing import ArrayLike
+from numpy.typing import ArrayLike, NDArray
 from scipy import stats
 from statsmodels.tools.sm_exceptions import ConvergenceWarning
 
 __all__ = ["DifferenceFit", "gee_difference"]
 
 WORKING = ("independence", "exchangeable")
-_CTOL = 1e-13  # statsmodels' convergence tolerance on the mean parameters (default 1e-6)
+_CTOL = 1e-13  # convergence of the mean parameters (statsmodels' default 1e-6 leaves rho ~1e-7)
 _MAXITER = 200
+_NAN = float("nan")
 
 
 @dataclass(frozen=True)
 class DifferenceFit:
-    """One outcome's GEE fit: the group means, their difference with its robust SE, t interval
-    and p, the degrees of freedom, the clusters with answers, the working correlation ``rho``
-    (NaN under independence), the working correlation used and a note (why a value is NaN, or
-    why exchangeable fell back)."""
+    """One outcome's fit: the group means, their difference with its robust SE, t interval and
+    p, the degrees of freedom, the clusters with answers, the working correlation used and its
+    ``rho`` (NaN under independence), and a note (why a value is NaN, why exchangeable fell back)."""
 
     mean0: float
     mean1: float
-    estimate: float
-    se: float
-    df: float
-    ci_low: float
-    ci_high: float
-    p: float
     clusters: int
-    rho: float
-    working: str
-    note: str
+    estimate: float = _NAN
+    se: float = _NAN
+    df: float = _NAN
+    ci_low: float = _NAN
+    ci_high: float = _NAN
+    p: float = _NAN
+    rho: float = _NAN
+    working: str = "independence"
+    note: str = ""
 
 
 def _fit(y, x, codes, working: str) -> tuple[object, bool]:  # noqa: ANN001
+    """The statsmodels fit and whether it converged."""
     cov = (
         sm.cov_struct.Exchangeable() if working == "exchangeable" else sm.cov_struct.Independence()
     )
@@ -65,6 +63,51 @@ def _fit(y, x, codes, working: str) -> tuple[object, bool]:  # noqa: ANN001
         warnings.simplefilter("always", ConvergenceWarning)
         res = model.fit(cov_type="bias_reduced", ctol=_CTOL, maxiter=_MAXITER)
     return res, not any(issubclass(w.category, ConvergenceWarning) for w in caught)
+
+
+def _not_estimable(g: NDArray, codes: NDArray, k: int, df_adjust: int) -> str:
+    if not ((g == 0).any() and (g == 1).any()):
+        return "not estimable: no answers in a group"
+    if k <= df_adjust:
+        return (
+            f"not estimable: {k} clusters, a t reference with K - {df_adjust} degrees of freedom "
+            f"needs at least {df_adjust + 1}"
+        )
+    if any(len(np.unique(codes[g == v])) == 1 for v in (0, 1)):
+        return (
+            "not estimable: one cluster holds every answer of a group (the Mancl-DeRouen "
+            "correction is undefined)"
+        )
+    return ""
+
+
+def _exchangeable(y, x, codes) -> tuple[object | None, float, str]:  # noqa: ANN001
+    """The exchangeable fit and its rho, or None and the note why independence is used."""
+    largest = int(np.bincount(codes).max())
+    if largest <= 1:
+        return (
+            None,
+            _NAN,
+            "exchangeable working correlation not estimable (no cluster with two answers)",
+        )
+    res, converged = _fit(y, x, codes, "exchangeable")
+    rho, low = float(res.model.cov_struct.dep_params), -1.0 / (largest - 1.0)
+    if not low < rho < 1.0:
+        return (
+            None,
+            rho,
+            (
+                f"exchangeable working correlation outside its valid range (rho {rho:.3f}; valid: "
+                f"{low:.3f} < rho < 1 for clusters of up to {largest})"
+            ),
+        )
+    if not converged:
+        return (
+            None,
+            rho,
+            f"exchangeable working correlation did not converge in {_MAXITER} iterations",
+        )
+    return res, rho, ""
 
 
 def gee_difference(
@@ -77,9 +120,9 @@ def gee_difference(
     conf: float = 0.95,
 ) -> DifferenceFit:
     """GEE estimate of ``mu1 - mu0`` from the units' outcomes ``y``, ``group`` (0 reference, 1
-    comparison; others and NaN outcomes left out) and cluster ids, with its Mancl-DeRouen SE and
-    t(K - ``df_adjust``) interval. What cannot be estimated (a group without answers, too few
-    clusters, one cluster holding a group's every answer, no variation) gets NaN and a note."""
+    comparison; other groups and NaN outcomes left out) and cluster ids, with its Mancl-DeRouen
+    SE and t(K - ``df_adjust``) interval. What cannot be estimated (a group without answers, too
+    few clusters, one cluster holding a group's every answer, no variation) gets NaN and a note."""
     if working not in WORKING:
         raise ValueError(f"working must be one of {WORKING}, not {working!r}")
     y, g = np.asarray(y, dtype=float), np.asarray(group)
@@ -87,89 +130,31 @@ def gee_difference(
     y, g = y[keep], g[keep].astype(float)
     codes = pd.factorize(pd.Series(np.asarray(clusters, dtype=object)[keep]), sort=True)[0]
     k = len(np.unique(codes))
-    nan = float("nan")
-    m0 = float(y[g == 0].mean()) if (g == 0).any() else nan
-    m1 = float(y[g == 1].mean()) if (g == 1).any() else nan
-    fit = dict(
-        mean0=m0,
-        mean1=m1,
-        estimate=m1 - m0,
-        se=nan,
-        df=nan,
-        ci_low=nan,
-        ci_high=nan,
-        p=nan,
-        clusters=k,
-        rho=nan,
-        working="independence",
-        note="",
-    )
-    notes: list[str] = []
-    if np.isnan(m0) or np.isnan(m1):
-        return DifferenceFit(**{**fit, "note": "not estimable: no answers in a group"})
-    if k <= df_adjust:
-        return DifferenceFit(
-            **{
-                **fit,
-                "note": (
-                    f"not estimable: {k} clusters, a t reference with K - {df_adjust} degrees of "
-                    f"freedom needs at least {df_adjust + 1}"
-                ),
-            }
-        )
-    if any(len(np.unique(codes[g == v])) == 1 for v in (0, 1)):
-        return DifferenceFit(
-            **{
-                **fit,
-                "note": (
-                    "not estimable: one cluster holds every answer of a group (the Mancl-DeRouen "
-                    "correction is undefined)"
-                ),
-            }
-        )
+    means = [float(y[g == v].mean()) if (g == v).any() else _NAN for v in (0, 1)]
+    note = _not_estimable(g, codes, k, df_adjust)
+    if note:
+        return DifferenceFit(*means, k, estimate=means[1] - means[0], note=note)
     x = np.column_stack([1.0 - g, g])
-    largest = int(np.bincount(codes).max())
-    res = None
-    if working == "exchangeable" and largest <= 1:
-        notes.append(
-            "exchangeable working correlation not estimable (no cluster with two answers): "
-            "independence working correlation used"
-        )
-    elif working == "exchangeable":
-        res, converged = _fit(y, x, codes, "exchangeable")
-        rho, low = float(res.model.cov_struct.dep_params), -1.0 / (largest - 1.0)
-        if not low < rho < 1.0:
-            notes.append(
-                f"exchangeable working correlation outside its valid range (rho {rho:.3f}; "
-                f"valid: {low:.3f} < rho < 1 for clusters of up to {largest}): "
-                "independence working correlation used"
-            )
-            res = None
-        elif not converged:
-            notes.append(
-                f"exchangeable working correlation did not converge in {_MAXITER} "
-                "iterations: independence working correlation used"
-            )
-            res = None
-        else:
-            fit["rho"], fit["working"] = rho, "exchangeable"
-    if res is None:
-        res = _fit(y, x, codes, "independence")[0]
-    mu = np.asarray(res.params, dtype=float)
-    c = np.array([-1.0, 1.0])
-    se = float(np.sqrt(c @ np.asarray(res.cov_params()) @ c))
-    est, df = float(mu[1] - mu[0]), float(k - df_adjust)
-    fit.update(mean0=float(mu[0]), mean1=float(mu[1]), estimate=est)
-    if not se > 0:
-        notes.append("not estimable: no variation around the group means (robust SE 0)")
-        return DifferenceFit(**{**fit, "note": "; ".join(notes)})
-    q = stats.t.ppf(1.0 - (1.0 - conf) / 2.0, df)
-    fit.update(
-        se=se,
-        df=df,
-        ci_low=est - q * se,
-        ci_high=est + q * se,
-        p=float(min(1.0, 2.0 * stats.t.sf(abs(est / se), df))),
-        note="; ".join(notes),
+    res, rho, note = _exchangeable(y, x, codes) if working == "exchangeable" else (None, _NAN, "")
+    if note:
+        note += ": independence working correlation used"
+    used = "independence" if res is None else "exchangeable"
+    res = _fit(y, x, codes, "independence")[0] if res is None else res
+    mu, c = np.asarray(res.params, dtype=float), np.array([-1.0, 1.0])
+    fit = DifferenceFit(
+        float(mu[0]),
+        float(mu[1]),
+        k,
+        estimate=float(mu[1] - mu[0]),
+        rho=rho if used == "exchangeable" else _NAN,
+        working=used,
+        note=note,
     )
-    return DifferenceFit(**fit)
+    se, df = float(np.sqrt(c @ np.asarray(res.cov_params()) @ c)), float(k - df_adjust)
+    if not se > 0:
+        why = "not estimable: no variation around the group means (robust SE 0)"
+        return replace(fit, note="; ".join(x for x in (note, why) if x))
+    q = stats.t.ppf(1.0 - (1.0 - conf) / 2.0, df)
+    p = float(min(1.0, 2.0 * stats.t.sf(abs(fit.estimate / se), df)))
+    lo, hi = fit.estimate - q * se, fit.estimate + q * se
+    return replace(fit, se=se, df=df, ci_low=lo, ci_high=hi, p=p)

@@ -1,7 +1,7 @@
 """Tests that compare groups, from scipy.stats and statsmodels, as R computes them: chi-squared,
 Student and Welch t, one-way ANOVA (Fisher and Welch), Benjamini-Hochberg q-values;
-:func:`run_test`, a test by its id (the one dispatch); and the DataFrame conveniences that pick
-the test for a categorical or continuous answer."""
+:func:`run_test`, a test by its id (the one dispatch); :func:`compare_categorical`, the test of
+an answer's crosstab by group."""
 
 from __future__ import annotations
 
@@ -190,22 +190,3 @@ def compare_categorical(
         raise ValueError(f"unknown test {test!r}")
     df = pd.DataFrame({"v": values, "g": groups}).dropna()
     return run_test(test, table=pd.crosstab(df["v"], df["g"]).to_numpy(), seed=seed)
-
-
-def compare_continuous(
-    values: pd.Series,
-    groups: pd.Series,
-    *,
-    test: Literal["auto", "student_t", "welch_t", "anova", "welch_anova"] = "auto",
-) -> TestResult:
-    """Compare a continuous measure between groups (rows with NaN dropped, groups in sorted
-    order: t is first minus second); "auto": Student's t for two groups, ANOVA for more."""
-    df = pd.DataFrame({"v": pd.to_numeric(values), "g": groups}).dropna()
-    samples = [grp["v"].to_numpy(dtype=float) for _, grp in df.groupby("g", sort=True)]
-    if len(samples) < 2:
-        raise ValueError("need at least two groups with data")
-    if test == "auto":
-        test = "student_t" if len(samples) == 2 else "anova"
-    if test not in SAMPLE_TESTS:
-        raise ValueError(f"unknown test {test!r}")
-    return run_test(test, samples=samples)
