@@ -286,6 +286,8 @@ def replicate_strata(
     n_str, s_str = np.zeros((b, 2, _K, j)), np.zeros((b, 2, _K, j))
     for size in range(len(SYSTEM_SIZES)):
         idx = np.flatnonzero(design.size == size)
+        if not len(idx):
+            continue
         for a, out in ((n, n_str), (s, s_str)):
             prod = np.einsum("bk,kc->bc", weights[:, idx], a[idx].reshape(len(idx), -1))
             prod = prod.reshape(b, 2, 2, j)  # replicate, rurality, model, row
