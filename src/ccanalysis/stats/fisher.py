@@ -47,10 +47,11 @@ _CHUNK = 256  # nodes expanded together: memory grows with the budget charged, n
 
 
 def _compositions(
-    total: int, caps: NDArray[np.int64]
+    total: int, caps: NDArray[np.int64], room: int
 ) -> tuple[NDArray[np.intp], NDArray[np.int64]]:
     """All x with sum(x) == total and 0 <= x <= caps[k], for every row k of ``caps``:
-    ``(owner, x)``, ``x[m]`` a composition for ``caps[owner[m]]``."""
+    ``(owner, x)``, ``x[m]`` a composition for ``caps[owner[m]]``. Raises before building more
+    than ``room`` of them (every partial one has a completion: no level holds more)."""
     nb, r = caps.shape
     tail = np.concatenate(
         [np.cumsum(caps[:, ::-1], axis=1)[:, ::-1][:, 1:], np.zeros((nb, 1), np.int64)], axis=1
@@ -61,6 +62,8 @@ def _compositions(
     for i in range(r - 1):
         lo = np.maximum(0, rem - tail[owner, i])
         cnt = np.maximum(np.minimum(caps[owner, i], rem) - lo + 1, 0)
+        if int(cnt.sum()) > room:
+            raise ExactTestBudgetError("exact enumeration exceeds its node budget")
         idx = np.repeat(np.arange(len(rem)), cnt)
         xi = lo[idx] + (np.arange(int(cnt.sum())) - (np.cumsum(cnt) - cnt)[idx])
         parts = np.column_stack([parts[idx], xi])
@@ -193,7 +196,7 @@ class _Network:
         for c0 in range(0, len(un), _CHUNK):
             g = slice(c0, c0 + _CHUNK)
             r = rm[un[g]]
-            owner, x = _compositions(ca, r)
+            owner, x = _compositions(ca, r, self.max_nodes - self.used)
             self._charge(len(owner))
             nb = len(r)
             size = np.bincount(owner, minlength=nb)
@@ -233,7 +236,7 @@ class _Network:
         for c0 in range(0, len(un), _CHUNK):
             g = slice(c0, c0 + _CHUNK)
             r = rm[un[g]]
-            owner, x = _compositions(c, r)
+            owner, x = _compositions(c, r, self.max_nodes - self.used)
             self._charge(int(qsize[g][owner].sum()))
             codes.append(np.sort(r[owner] - x, axis=1) @ self.powers)
             item, q = _queries(qstart[g][owner], qsize[g][owner])
