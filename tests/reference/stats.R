@@ -26,6 +26,8 @@ fisher <- list(
   `2x5_317_ws1` = byrow(c(33, 21, 41, 35, 48), c(22, 10, 48, 51, 8)),
   `3x3_317_ws1` = byrow(c(24, 21, 81), c(56, 34, 30), c(1, 67, 3)),
   `3x3_213_ws` = byrow(c(29, 22, 28), c(0, 31, 15), c(43, 15, 30)),
+  # a near tie: R's rule (1 + 1e-7) counts a table that scipy's (1 + 1e-14) leaves out
+  nearTie = byrow(c(20, 38), c(40, 106)),
   # Table 1's degree by group: R's default workspace fails (FEXACT error 7)
   BIG = byrow(c(51, 35, 2), c(48, 25, 2), c(0, 11, 3), c(9, 10, 1), c(9, 7, 0))
 )
