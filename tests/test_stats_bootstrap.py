@@ -1,4 +1,4 @@
-"""The cluster bootstrap's plan, percentile interval and p (ccanalysis.stats.bootstrap), and the
+"""The cluster bootstrap's stream, percentile interval and p (ccanalysis.stats.bootstrap), and the
 p-value that inverts Newcombe's interval (ccanalysis.stats.inversion)."""
 
 from __future__ import annotations
@@ -9,30 +9,28 @@ import numpy as np
 import pytest
 
 from ccanalysis.stats import newcombe_diff
-from ccanalysis.stats.bootstrap import (
-    BLOCK,
-    ResamplingPlan,
-    bootstrap_p,
-    percentile_interval,
-    uncertain,
-)
+from ccanalysis.stats.bootstrap import BLOCK, bootstrap_p, percentile_interval, resample, uncertain
 from ccanalysis.stats.inversion import newcombe_p
 
 
-def test_plan_is_seeded_blocked_and_resamples_whole_units() -> None:
-    a = ResamplingPlan(42, seed=5).take(250)
-    b = ResamplingPlan(42, seed=5)
-    parts = np.vstack([b.take(30), b.take(170), b.take(50)])  # any chunking, same stream
-    assert (a == parts).all() and b.drawn == 250
+def _draw(n_units: int, n: int, seed: int, chunk: int = 10) -> np.ndarray:
+    return np.vstack(list(resample(n_units, n, seed, chunk)))
+
+
+def test_stream_is_seeded_blocked_and_resamples_whole_units() -> None:
+    a = _draw(42, 2_550, seed=5)
+    assert (a == _draw(42, 2_550, seed=5, chunk=3)).all()  # any chunking, same stream
     assert (a.sum(axis=1) == 42).all()  # every replicate draws 42 units
     # replicate r does not depend on how many are drawn
-    assert (ResamplingPlan(42, seed=5).take(BLOCK + 7) == a[: BLOCK + 7]).all()
-    assert not (ResamplingPlan(42, seed=6).take(10) == a[:10]).all()
+    assert (_draw(42, BLOCK + 7, seed=5) == a[: BLOCK + 7]).all()
+    assert not (_draw(42, 10, seed=6) == a[:10]).all()
+    # the first block by hand: 100 x 42 uniform draws, counted per replicate
+    idx = np.random.default_rng(5).integers(0, 42, size=(BLOCK, 42))
+    assert (a[:BLOCK] == np.array([np.bincount(r, minlength=42) for r in idx])).all()
     # each unit is drawn Binomial(42, 1/42) times: mean 1, variance 41/42
-    many = ResamplingPlan(42, seed=1).take(20_000)
+    many = _draw(42, 20_000, seed=1)
     assert many.mean() == pytest.approx(1.0, abs=1e-12)
     assert many.var() == pytest.approx(41 / 42, abs=0.02)
-    assert ResamplingPlan(7, 1, dtype=np.float32).take(3).dtype == np.float32
 
 
 def test_percentile_interval_is_the_order_statistics() -> None:

@@ -1,34 +1,29 @@
-"""The clustered comparisons: GEE on the difference scale, clinics clustered by care system.
+"""The clustered comparisons: GEE on the difference scale (:func:`ccanalysis.stats.clustered.
+gee_difference`: Mancl-DeRouen robust SE, t(K - 2), K the clusters with answers), comparison -
+reference, in percentage points (level rows) or the item's unit (mean rows).
 
-* ``gee_care_system`` (the primary clustered analysis): independence working correlation, so the
-  estimate is the crude difference (same estimand); robust SE with the Mancl-DeRouen small-sample
-  correction; t reference with K - 2 degrees of freedom, K the care systems with answers
-  (:func:`ccanalysis.stats.clustered.gee_difference`).
+* ``gee_care_system`` (primary): independence working correlation, clustered by care system; the
+  estimate is the crude difference (the same estimand).
 * ``gee_care_system_exchangeable`` (secondary): exchangeable working correlation within care
-  systems. Its estimand differs: generalized least squares weights a system's clinics less the
-  larger the system, a cluster-weighted difference between the crude one and the difference of
-  system means. A rho outside its valid range, or no convergence, falls back to independence (the
-  note says so, the method names what was used).
-* ``gee_coordinator``: only when the data show coordinators working in more than one care system.
-  Coordinators nested in care systems are accounted for by the care-system clustering (the robust
-  SE allows any correlation within a system), so a separate analysis would add nothing; whether
-  they are nested is decided from the data and said in the stage's notes.
-
-Level rows are differences of shares in percentage points (the 0/1 indicator's mean), mean rows
-mean differences in the item's unit.
+  systems, a cluster-weighted estimand (a system's clinics count less the larger the system); a
+  rho outside its valid range or no convergence falls back to independence (note and method).
+* ``gee_coordinator``: only when coordinators work in more than one care system; nested in care
+  systems they are accounted for by the care-system clustering (whether they are is said in the
+  stage's notes).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from ccanalysis.sensitivity.inputs import CellSums, Clinics, unit_of
+from ccanalysis.sensitivity.crude import record
+from ccanalysis.sensitivity.inputs import CellSums, Clinics
 from ccanalysis.spec import SpecRow
-from ccanalysis.stats.clustered import ClusterSums, DifferenceFit, cluster_sums, gee_difference
+from ccanalysis.stats.clustered import gee_difference
 
 __all__ = ["METHODS", "clustered", "coordinator_crossing"]
 
@@ -57,44 +52,43 @@ def coordinator_crossing(data: Clinics) -> tuple[int, int]:
     return int((per > 1).sum()), int(len(per))
 
 
-def _by_system(cells: CellSums) -> ClusterSums:
-    return ClusterSums(cells.n.sum(axis=1), cells.s.sum(axis=1), cells.q.sum(axis=1))
-
-
 def _records(
     analysis: str,
+    data: Clinics,
     rows: Sequence[SpecRow],
-    fit: DifferenceFit,
-    method_of: Callable[[dict[str, object]], str],
+    clusters: NDArray[np.object_],
     n_model: NDArray[np.float64],
+    *,
+    working: str = "independence",
     extra_note: str = "",
 ) -> list[dict[str, object]]:
+    """One record per row: the GEE difference (comparison - reference) of the clinics with an
+    answer and a cluster, clustered by ``clusters``."""
     out: list[dict[str, object]] = []
     for j, row in enumerate(rows):
         scale = 1.0 if row.continuous else 100.0
-        col = fit.column(j)
-        notes = [x for x in (col["note"], extra_note) if x]
+        y = np.where(data.valid[:, j] & pd.notna(clusters), data.y[:, j], np.nan)
+        fit = gee_difference(y, data.group, clusters, working=working)
+        method = METHODS[analysis]
+        if working == "exchangeable" and fit.working != "exchangeable":
+            method = METHODS[f"{analysis}/fallback"]
         out.append(
-            {
-                "table": row.table,
-                "item": row.item,
-                "level": row.level,
-                "analysis": analysis,
-                "estimate": col["estimate"] * scale,
-                "ci_low": col["ci_low"] * scale,
-                "ci_high": col["ci_high"] * scale,
-                "p": col["p"],
-                "unit": unit_of(row),
-                "method": method_of(col),
-                "note": "; ".join(notes),
-                "label": row.label,
-                "value_ref": col["mean0"] * scale,
-                "value_cmp": col["mean1"] * scale,
-                "n_ref": int(n_model[0, j]),
-                "n_cmp": int(n_model[1, j]),
-                "clusters": col["clusters"],
-                "rho": col["rho"],
-            }
+            record(
+                row,
+                analysis,
+                estimate=fit.estimate * scale,
+                ci_low=fit.ci_low * scale,
+                ci_high=fit.ci_high * scale,
+                p=fit.p,
+                method=method,
+                note="; ".join(x for x in (fit.note, extra_note) if x),
+                value_ref=fit.mean0 * scale,
+                value_cmp=fit.mean1 * scale,
+                n_ref=int(n_model[0, j]),
+                n_cmp=int(n_model[1, j]),
+                clusters=fit.clusters,
+                rho=fit.rho,
+            )
         )
     return out
 
@@ -113,25 +107,11 @@ def clustered(
     coordinators crossing care systems; ``True``/``False`` force it on or off.
     """
     n_model = cells.by_model[0]
-    sums = _by_system(cells)
-    out = _records(
-        "gee_care_system",
-        rows,
-        gee_difference(sums, working="independence"),
-        lambda col: METHODS["gee_care_system"],
-        n_model,
-    )
+    systems = data.system.astype(object)
+    out = _records("gee_care_system", data, rows, systems, n_model)
     if exchangeable:
         out += _records(
-            "gee_care_system_exchangeable",
-            rows,
-            gee_difference(sums, working="exchangeable"),
-            lambda col: METHODS[
-                "gee_care_system_exchangeable"
-                if col["working"] == "exchangeable"
-                else "gee_care_system_exchangeable/fallback"
-            ],
-            n_model,
+            "gee_care_system_exchangeable", data, rows, systems, n_model, working="exchangeable"
         )
     crossing, n_coord = coordinator_crossing(data)
     notes = []
@@ -150,25 +130,12 @@ def clustered(
             "reported."
         )
     if coordinator or (coordinator is None and crossing):
-        ok = pd.notna(data.coordinator) if data.coordinator is not None else None
-        if ok is None:
+        if data.coordinator is None:
             raise KeyError("the clinic frame lacks 'coordinator_id'")
-        ids = np.where(ok, data.coordinator, "")
-        keep = data.group >= 0
-        sums_c = cluster_sums(
-            data.y[keep], data.group[keep], ids[keep], valid=data.valid[keep] & ok[keep, None]
-        )
         extra = (
             f"{crossing} coordinators work in more than one care system"
             if crossing
             else "coordinators nested in care systems (shown on request)"
         )
-        out += _records(
-            "gee_coordinator",
-            rows,
-            gee_difference(sums_c, working="independence"),
-            lambda col: METHODS["gee_coordinator"],
-            n_model,
-            extra,
-        )
+        out += _records("gee_coordinator", data, rows, data.coordinator, n_model, extra_note=extra)
     return out, notes

@@ -1,12 +1,8 @@
-"""The crude comparison: comparison - reference group (isw - mn) with clinics taken as independent,
-one interval per scale.
-
-Level rows: the difference of shares in percentage points with Newcombe's hybrid score interval
-(:func:`ccanalysis.stats.newcombe_diff`) and the p that inverts it
-(:func:`ccanalysis.stats.inversion.newcombe_p`), so that p tests the row's own estimand (this
-level, comparison vs reference) rather than the item's whole answer distribution (the tables' Fisher test).
-Mean rows: the mean difference in the item's unit with Student's t interval and test.
-"""
+"""The crude comparison: comparison - reference group (isw - mn) with clinics taken as
+independent. Level rows: the difference of shares in percentage points with Newcombe's hybrid
+score interval and the p that inverts it (:func:`ccanalysis.stats.inversion.newcombe_p`: a test
+of the row's own estimand, not of the item's whole answer distribution as the tables' Fisher
+test). Mean rows: the mean difference in the item's unit with Student's t interval and test."""
 
 from __future__ import annotations
 
@@ -21,10 +17,16 @@ from ccanalysis.stats import newcombe_diff
 from ccanalysis.stats.intervals import mean_diff_test
 from ccanalysis.stats.inversion import newcombe_p
 
-__all__ = ["METHOD_LEVEL", "METHOD_MEAN", "unadjusted"]
+__all__ = ["METHOD_LEVEL", "METHOD_MEAN", "record", "unadjusted"]
 
 METHOD_LEVEL = "crude difference; Newcombe hybrid score interval; p by inverting it"
 METHOD_MEAN = "crude mean difference; Student t interval and test"
+
+
+def record(row: SpecRow, analysis: str, **values: object) -> dict[str, object]:
+    """A result record of ``row`` by ``analysis``: the row's keys, label and unit, ``values``."""
+    keys = {"table": row.table, "item": row.item, "level": row.level, "label": row.label}
+    return {**keys, "analysis": analysis, "unit": unit_of(row), **values}
 
 
 def unadjusted(
@@ -33,8 +35,8 @@ def unadjusted(
     rows: Sequence[SpecRow],
     groups: Groups = CARE_MODEL_GROUPS,
 ) -> list[dict[str, object]]:
-    """One ``unadjusted`` record per row (see the module notes); the groups' values and answers
-    in the slots ``value_ref, value_cmp, n_ref, n_cmp`` (:attr:`Groups.columns`)."""
+    """One ``unadjusted`` record per row; the groups' values and answers in the slots
+    ``value_ref, value_cmp, n_ref, n_cmp`` (:attr:`Groups.columns`)."""
     n, s, _ = cells.by_model
     out: list[dict[str, object]] = []
     for j, row in enumerate(rows):
@@ -45,8 +47,7 @@ def unadjusted(
             note = f"no answers in a {groups.kind}: not estimable"
         elif row.continuous:
             ok = data.valid[:, j]
-            x1 = data.y[ok & (data.group == 1), j]
-            x0 = data.y[ok & (data.group == 0), j]
+            x1, x0 = data.y[ok & (data.group == 1), j], data.y[ok & (data.group == 0), j]
             v0, v1 = float(x0.mean()), float(x1.mean())
             if n0 < 2 or n1 < 2 or (np.ptp(x0) == 0 and np.ptp(x1) == 0):
                 est, note = v1 - v0, "not estimable: too few answers or no variation for a t test"
@@ -56,28 +57,23 @@ def unadjusted(
         else:
             k0, k1 = int(round(s[0, j])), int(round(s[1, j]))
             v0, v1 = 100.0 * k0 / n0, 100.0 * k1 / n1
-            d, lo, hi = newcombe_diff(k1, n1, k0, n0)
-            est, lo, hi = 100.0 * d, 100.0 * lo, 100.0 * hi
+            est, lo, hi = (100.0 * x for x in newcombe_diff(k1, n1, k0, n0))
             p = newcombe_p(k1, n1, k0, n0)
         out.append(
-            {
-                "table": row.table,
-                "item": row.item,
-                "level": row.level,
-                "analysis": "unadjusted",
-                "estimate": float(est),
-                "ci_low": float(lo),
-                "ci_high": float(hi),
-                "p": float(p),
-                "unit": unit_of(row),
-                "method": METHOD_MEAN if row.continuous else METHOD_LEVEL,
-                "note": note,
-                "label": row.label,
-                "value_ref": v0,
-                "value_cmp": v1,
-                "n_ref": n0,
-                "n_cmp": n1,
-                "clusters": math.nan,  # clinics taken as independent
-            }
+            record(
+                row,
+                "unadjusted",
+                estimate=float(est),
+                ci_low=float(lo),
+                ci_high=float(hi),
+                p=float(p),
+                method=METHOD_MEAN if row.continuous else METHOD_LEVEL,
+                note=note,
+                value_ref=v0,
+                value_cmp=v1,
+                n_ref=n0,
+                n_cmp=n1,
+                clusters=math.nan,  # clinics taken as independent
+            )
         )
     return out

@@ -1,45 +1,25 @@
 """Direct standardization by rurality x care-system size, with a cluster bootstrap by care system.
 
-For a level row the measure is the share of clinics answering that level (any of its combined
-levels) among the clinics that answered the item; for a mean row it is the mean. The 6 strata are
-urban/rural x small/medium/large care systems. When the compared groups are themselves one of the
-two stratifying variables (``by="urban"`` or ``by="system_size"``), the strata are the other one
-alone (:func:`stratification`): a comparison is never stratified on its own grouping.
+The measure is a level's share among the clinics that answered the item (level rows) or the mean;
+the difference comparison - reference (isw - mn) is in percentage points or the item's unit. The
+6 strata are urban/rural x small/medium/large care systems; a comparison grouped by one of the two
+(``by="urban"``, ``"system_size"``) is stratified by the other alone (:func:`stratification`).
 
-* ``target="isw"`` (the paper's): the reference clinics (medical/nursing) are reweighted to the
-  comparison clinics' (integrated) distribution over the strata, the weights being the stratum
-  shares of the comparison clinics **that answered the item**; their standardized value is their
-  crude value (over clinics with a stratum), only the reference value moves. (The id names the
-  paper's comparison group; with another grouping it is the comparison group's strata.)
-* ``target="total"``: both groups are reweighted to the distribution of all answering clinics.
-
-The standardized difference is comparison - reference (isw - mn), in percentage points (level
-rows) or the item's unit.
-
-Interval: a cluster bootstrap. System size is an attribute of the care system and systems may
-hold clinics of both models, so whole care systems are resampled with replacement (all their
-clinics kept, :class:`~ccanalysis.stats.bootstrap.ResamplingPlan`), not clinics within models. A
-replicate re-estimates the weights and the stratum values; it works on per-system sums (answers and
-sums per system, rurality, model and row: :class:`~ccanalysis.sensitivity.inputs.CellSums`), one
-matrix product per system size class, so that it costs in care systems, not clinics. The interval
-is the percentile interval and ``p`` its inversion (:mod:`ccanalysis.stats.bootstrap`): a row's
-interval excludes 0 exactly when its p is below 0.05. ``n_boot`` replicates (10,000 by default)
-are drawn for every row; a row whose call could flip by Monte Carlo error (its tail count within
-2.576 standard errors of the threshold) gets twice as many, again, up to ``max_boot``.
-
-Sparse strata. A stratum that carries target weight but has fewer than ``min_stratum`` (default 5)
-answering clinics of a model that must be reweighted into it (target isw: medical/nursing; target
-total: both) is not standardized on its own. (``min_stratum`` is about the stability of a stratum
-mean in the bootstrap, not privacy's ``MIN_CELL``.) With ``empty="collapse"`` (default) it is
-merged with its nearest neighbour: the adjacent size within the same rurality (the one with more
-answers of the short model), and only when a rurality is down to one block, with the other
-rurality, until every block is filled (one block = the crude comparison). With ``empty="drop"`` it
-is dropped from the weights, which are renormalized (the estimand changes: the note gives the
-share of the target dropped). A cell of m clinics is missing from a replicate with probability
-about exp(-m); such a replicate patches it: the cell borrows the model's mean over the cell's
-rurality (all sizes; failing that, the model's overall mean), or under ``"drop"`` is left out and
-the weights renormalized. The note counts such replicates. Clinics without rurality or system
-size are left out of the standardized rows; the note counts them.
+* ``target="isw"`` (the paper's): the reference clinics are reweighted to the comparison clinics'
+  strata (shares of the comparison clinics **that answered the item**); only the reference value
+  moves. ``target="total"``: both groups are reweighted to all answering clinics' strata.
+* Interval: whole care systems are resampled (system size is a system's attribute and systems
+  hold clinics of both models), from the per-system sums (:class:`~ccanalysis.sensitivity.inputs.
+  CellSums`); the percentile interval and the p inverting it (:mod:`ccanalysis.stats.bootstrap`).
+  ``n_boot`` replicates per row; a row whose call could flip by Monte Carlo error gets twice as
+  many, again, up to ``max_boot`` (the same stream: its first replicates are the others').
+* Sparse strata: a weighted stratum with fewer than ``min_stratum`` answers of a model to be
+  reweighted (isw: the reference; total: both) is merged with its nearest neighbour
+  (``empty="collapse"``: the adjacent size in the same rurality, then the other rurality) or
+  dropped with the weights renormalized (``"drop"``; the note gives the target share dropped). A
+  replicate missing a weighted cell borrows the model's mean over the cell's rurality (or
+  overall), or under ``"drop"`` leaves it out; the notes count such replicates and the clinics
+  without rurality or system size (left out).
 """
 
 from __future__ import annotations
@@ -51,15 +31,10 @@ from typing import Literal
 import numpy as np
 from numpy.typing import NDArray
 
-from ccanalysis.sensitivity.inputs import CARE_MODEL_GROUPS, STRATA, CellSums, Groups, unit_of
+from ccanalysis.sensitivity.crude import record
+from ccanalysis.sensitivity.inputs import CARE_MODEL_GROUPS, STRATA, CellSums, Groups
 from ccanalysis.spec import SpecRow
-from ccanalysis.stats.bootstrap import (
-    BLOCK,
-    ResamplingPlan,
-    bootstrap_p,
-    percentile_interval,
-    uncertain,
-)
+from ccanalysis.stats.bootstrap import bootstrap_p, percentile_interval, resample, uncertain
 from ccanalysis.vocab import DEFAULT_SEED, SYSTEM_SIZES
 
 __all__ = [
@@ -81,53 +56,54 @@ _BOOT_TEXT = "cluster bootstrap by care system, percentile interval; p inverting
 _K = len(STRATA)
 #: The clinic frame's columns the strata cross: rurality, care-system size.
 STRATIFIERS: tuple[str, ...] = ("urban", "system_size")
-_STRATA_TEXT = {
-    STRATIFIERS: ("rurality x system size", "rurality x care-system size"),
-    ("system_size",): ("system size", "care-system size"),
-    ("urban",): ("rurality", "rurality"),
+#: per variables: the texts (short, long), the starting blocks of the 6 strata, their names
+_BY: dict[tuple[str, ...], tuple[tuple[str, str], list[list[int]], list[str]]] = {
+    STRATIFIERS: (
+        ("rurality x system size", "rurality x care-system size"),
+        [[k] for k in range(_K)],
+        list(STRATA),
+    ),
+    ("system_size",): (
+        ("system size", "care-system size"),
+        [[s, 3 + s] for s in range(3)],
+        list(SYSTEM_SIZES),
+    ),
+    ("urban",): (("rurality", "rurality"), [[0, 1, 2], [3, 4, 5]], ["urban", "rural"]),
 }
 
 
 @dataclass(frozen=True)
 class Stratification:
-    """The strata a standardization uses: ``variables``, both stratifiers (:data:`STRATIFIERS`)
-    or one of them. The arithmetic always runs on the 6 strata of :data:`STRATA`; one variable
-    alone makes ``blocks`` of them (``urban/small+rural/small`` = ``small``) that are
-    standardized over as one stratum, and may be merged further when sparse (:func:`collapse`)."""
+    """The strata of a standardization: ``variables``, both stratifiers or one of them. The
+    arithmetic runs on the 6 :data:`STRATA`; one variable alone makes ``blocks`` of them
+    (``urban/small+rural/small`` = ``small``), standardized over as one stratum and merged
+    further when sparse (:func:`collapse`)."""
 
     variables: tuple[str, ...] = STRATIFIERS
 
     def __post_init__(self) -> None:
-        if self.variables not in _STRATA_TEXT:
+        if self.variables not in _BY:
             raise ValueError(f"strata by {self.variables}: one or both of {STRATIFIERS}")
-
-    @property
-    def blocks(self) -> list[list[int]]:
-        """The starting blocks of the 6 strata."""
-        if self.variables == ("system_size",):
-            return [[s, 3 + s] for s in range(3)]
-        if self.variables == ("urban",):
-            return [[0, 1, 2], [3, 4, 5]]
-        return [[k] for k in range(_K)]
-
-    @property
-    def names(self) -> list[str]:
-        """The starting blocks' names (``urban/small``; ``small``; ``urban``)."""
-        if self.variables == ("system_size",):
-            return list(SYSTEM_SIZES)
-        if self.variables == ("urban",):
-            return ["urban", "rural"]
-        return list(STRATA)
 
     @property
     def text(self) -> str:
         """``rurality x system size`` (method texts, figure legends)."""
-        return _STRATA_TEXT[self.variables][0]
+        return _BY[self.variables][0][0]
 
     @property
     def long_text(self) -> str:
         """``rurality x care-system size`` (titles, conclusions)."""
-        return _STRATA_TEXT[self.variables][1]
+        return _BY[self.variables][0][1]
+
+    @property
+    def blocks(self) -> list[list[int]]:
+        """The starting blocks of the 6 strata."""
+        return [list(b) for b in _BY[self.variables][1]]
+
+    @property
+    def names(self) -> list[str]:
+        """The starting blocks' names (``urban/small``; ``small``; ``urban``)."""
+        return list(_BY[self.variables][2])
 
     def note(self, by: str | None) -> str:
         """What a row's note says of strata by one variable (nothing for both)."""
@@ -158,9 +134,6 @@ def method_text(
     return f"direct standardization to {whose} strata ({strata.text}); " + _BOOT_TEXT
 
 
-_CHUNK_CELLS = 16_000_000  # multiplicity-matrix entries per chunk of replicates (memory bound)
-_CHUNK_STRATA = 2_000_000  # entries of a (replicates, model, stratum, row) array per chunk
-_BLAS_MIN = 512  # systems of a size class from which the replicate product goes to BLAS
 Mode = Literal["collapse", "drop"]
 
 
@@ -285,68 +258,21 @@ def make_plan(
 
 @dataclass(frozen=True)
 class _Design:
-    """The per-system sums a replicate multiplies, by size class (the systems of class s are
-    ``index[s]``, positions in the resampling plan's units).
+    """The per-system sums a replicate multiplies: answers ``n`` and sums ``s`` per system,
+    rurality (urban, rural), model and row, (K, 2, 2, J) each, and each system's size class."""
 
-    ``exact[s]``: (K_s, 2 rurality, 2 models, E) integer-valued columns in float32 (the answer
-    count of each distinct answered set, then the sums of integer-valued rows), exact in float32
-    as long as a replicate's total stays below 2^24, which is checked; ``other[s]``: (K_s, 2, 2,
-    F) the other rows' sums in float64. Row j's answers are ``exact`` column ``n_col[j]``, its sum
-    column ``s_col[j]`` of ``exact`` (``s_exact[j]``) or ``other``.
-    """
-
-    index: tuple[NDArray[np.int64], ...]
-    exact: tuple[NDArray[np.floating], ...]
-    other: tuple[NDArray[np.float64], ...]
-    n_col: NDArray[np.int64]
-    s_col: NDArray[np.int64]
-    s_exact: NDArray[np.bool_]
-    n_systems: int
-    dtype: type
+    n: NDArray[np.float64]
+    s: NDArray[np.float64]
+    size: NDArray[np.int64]
 
     @property
     def n_rows(self) -> int:
-        return len(self.n_col)
-
-
-_EXACT_F32 = 2**24  # integers below it add exactly in float32
+        return self.n.shape[-1]
 
 
 def _design(cells: CellSums) -> _Design:
-    n_rows = cells.n.shape[-1]
-    k = len(cells.system_size)
-    n4, s4 = cells.n[:, :2], cells.s[:, :2]  # urban and rural cells (unknown rurality left out)
-    # distinct answered sets (the rows of one item share their answer counts)
-    flat_n = n4.reshape(k * 4, n_rows)
-    _, first, n_col = np.unique(flat_n, axis=1, return_index=True, return_inverse=True)
-    n_col = np.asarray(n_col).ravel()
-    # a replicate's total is at most K x the largest cell: below 2^24 it is exact in float32
-    bound = k * max(float(np.abs(flat_n).max(initial=0)), 1.0)
-    s_abs = np.abs(s4.reshape(k * 4, n_rows)).max(axis=0, initial=0) if k else np.zeros(n_rows)
-    integer = np.all(s4 == np.round(s4), axis=(0, 1, 2)) & (k * s_abs < _EXACT_F32)
-    dtype = np.float32 if bound < _EXACT_F32 else np.float64
-    s_exact = integer if dtype is np.float32 else np.ones(n_rows, dtype=bool)
-    ex_rows, ot_rows = np.flatnonzero(s_exact), np.flatnonzero(~s_exact)
-    n_count = len(first)
-    s_col = np.empty(n_rows, dtype=np.int64)
-    s_col[ex_rows] = n_count + np.arange(len(ex_rows))
-    s_col[ot_rows] = np.arange(len(ot_rows))
-    index, exact, other = [], [], []
-    for size in range(len(SYSTEM_SIZES)):
-        idx = np.flatnonzero(cells.system_size == size)
-        index.append(idx)
-        ex = np.concatenate([n4[idx][..., np.sort(first)], s4[idx][..., ex_rows]], axis=-1)
-        exact.append(np.ascontiguousarray(ex, dtype=dtype))
-        other.append(np.ascontiguousarray(s4[idx][..., ot_rows], dtype=np.float64))
-    # np.unique sorts the distinct columns; n_col indexes them in that order, and ``first`` in
-    # sorted order of first appearance: map each row to its set's position among np.sort(first)
-    order = np.argsort(np.argsort(first))
-    return _Design(tuple(index), tuple(exact), tuple(other), order[n_col], s_col, s_exact, k, dtype)
-
-
-def _product(w: NDArray, a: NDArray) -> NDArray:
-    """``w @ a``; with few systems numpy's own loop (BLAS threads cost 10x the product)."""
-    return np.einsum("bk,kc->bc", w, a) if len(a) < _BLAS_MIN else w @ a
+    """Unknown rurality left out."""
+    return _Design(cells.n[:, :2], cells.s[:, :2], np.asarray(cells.system_size))
 
 
 def replicate_strata(
@@ -354,33 +280,19 @@ def replicate_strata(
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Answers and sums per replicate, model, stratum and row, (b, 2, 6, J) each, for the system
     multiplicities ``weights`` (b, K); ``cols`` restricts the rows."""
-    b = len(weights)
-    rows = np.arange(design.n_rows) if cols is None else np.asarray(cols)
-    ex, ot = design.s_exact[rows], ~design.s_exact[rows]
-    e_need = np.unique(np.concatenate([design.n_col[rows], design.s_col[rows[ex]]]))
-    o_need = np.unique(design.s_col[rows[ot]])
-    all_e = len(e_need) == design.exact[0].shape[-1]
-    pos_n = np.searchsorted(e_need, design.n_col[rows])
-    pos_se = np.searchsorted(e_need, design.s_col[rows[ex]])
-    pos_so = np.searchsorted(o_need, design.s_col[rows[ot]])
-    n_str = np.zeros((b, 2, _K, len(rows)))
-    s_str = np.zeros((b, 2, _K, len(rows)))
-    for s, idx in enumerate(design.index):
+    rows = slice(None) if cols is None else np.asarray(cols)
+    n, s = design.n[..., rows], design.s[..., rows]
+    b, j = len(weights), n.shape[-1]
+    n_str, s_str = np.zeros((b, 2, _K, j)), np.zeros((b, 2, _K, j))
+    for size in range(len(SYSTEM_SIZES)):
+        idx = np.flatnonzero(design.size == size)
         if not len(idx):
             continue
-        w_s = weights[:, idx]
-        a = design.exact[s] if all_e else design.exact[s][..., e_need]
-        pe = _product(w_s.astype(design.dtype, copy=False), a.reshape(len(idx), -1))
-        pe = pe.reshape(b, 2, 2, len(e_need)).astype(np.float64)
-        po = None
-        if len(o_need):
-            ao = design.other[s][..., o_need].reshape(len(idx), -1)
-            po = _product(w_s.astype(np.float64, copy=False), ao).reshape(b, 2, 2, len(o_need))
-        for u in (0, 1):  # stratum u * 3 + s; axes: replicate, rurality, model, column
-            n_str[:, :, u * 3 + s] = pe[:, u][..., pos_n]
-            s_str[:, :, u * 3 + s, ex] = pe[:, u][..., pos_se]
-            if po is not None:
-                s_str[:, :, u * 3 + s, ot] = po[:, u][..., pos_so]
+        for a, out in ((n, n_str), (s, s_str)):
+            prod = np.einsum("bk,kc->bc", weights[:, idx], a[idx].reshape(len(idx), -1))
+            prod = prod.reshape(b, 2, 2, j)  # replicate, rurality, model, row
+            for u in (0, 1):
+                out[:, :, u * 3 + size] = prod[:, u]
     return n_str, s_str
 
 
@@ -431,84 +343,49 @@ def standardized_values(
     return out[0], out[1], patched
 
 
-@dataclass
-class _Boot:
-    """Replicates of the difference per row of one target, and counts of patched replicates."""
-
-    first: NDArray[np.float64]  # (n_boot, J)
-    extra: dict[int, list[NDArray[np.float64]]]
-    patched: NDArray[np.int64]
-
-    def column(self, j: int) -> NDArray[np.float64]:
-        parts = [self.first[:, j], *self.extra.get(j, [])]
-        return np.concatenate(parts) if len(parts) > 1 else parts[0]
-
-
-def _uncertain_rows(bt: _Boot, alpha: float) -> NDArray[np.int64]:
-    """Rows whose call could still flip: judged on all their replicates so far."""
-    flags = uncertain(bt.first, alpha)
-    for j in bt.extra:
-        flags[j] = uncertain(bt.column(j), alpha)[0]
-    return np.flatnonzero(flags)
-
-
-def _chunk(n_systems: int, n_rows: int) -> int:
-    """Replicates per chunk: the multiplicities (b x K) and the strata arrays (b x 12 x J) stay
-    within a few MB (cache-friendly), in whole blocks."""
-    by_k = _CHUNK_CELLS // max(n_systems, 1)
-    by_rows = _CHUNK_STRATA // max(12 * n_rows, 1)
-    return max(BLOCK, min(by_k, by_rows) // BLOCK * BLOCK)
+def _replicates(
+    design: _Design, plans: dict[str, Plan], cols: NDArray[np.int64], n: int, seed: int | None
+) -> dict[str, tuple[NDArray[np.float64], NDArray[np.int64]]]:
+    """The first ``n`` bootstrap replicates of the difference of the rows ``cols``, per target,
+    and per row the replicates that patched a stratum."""
+    out: dict[str, tuple[list, NDArray[np.int64]]] = {
+        t: ([], np.zeros(len(cols), dtype=np.int64)) for t in plans
+    }
+    for w in resample(len(design.size), n, seed):
+        n_str, s_str = replicate_strata(w, design, cols)
+        for t, plan in plans.items():
+            v0, v1, patched = standardized_values(n_str, s_str, plan.subset(cols))
+            out[t][0].append(v1 - v0)
+            out[t][1][:] += patched.sum(axis=0)
+    return {t: (np.concatenate(d), p) for t, (d, p) in out.items()}
 
 
 def _bootstrap(
     design: _Design,
     plans: dict[str, Plan],
-    *,
     n_boot: int,
     max_boot: int,
     seed: int | None,
     conf: float,
-) -> dict[str, _Boot]:
-    n_rows = design.n_rows
-    resampler = ResamplingPlan(design.n_systems, seed, dtype=design.dtype)
-    step = _chunk(design.n_systems, n_rows)
-    boot = {
-        t: _Boot(np.empty((n_boot, n_rows)), {}, np.zeros(n_rows, dtype=np.int64)) for t in plans
-    }
-    done = 0
-    while done < n_boot:
-        b = min(step, n_boot - done)
-        n_str, s_str = replicate_strata(resampler.take(b), design)
-        for t, plan in plans.items():
-            v0, v1, patched = standardized_values(n_str, s_str, plan)
-            boot[t].first[done : done + b] = v1 - v0
-            boot[t].patched += patched.sum(axis=0)
-        done += b
+) -> dict[str, tuple[list[NDArray[np.float64]], NDArray[np.int64]]]:
+    """Per target, every row's replicates and patched count: ``n_boot`` of them, doubled for
+    the rows whose call could still flip (up to ``max_boot``); a row's replicates are the
+    stream's first ones whatever their number."""
+    every = np.arange(design.n_rows)
+    first = _replicates(design, plans, every, n_boot, seed)
+    boot = {t: ([d[:, j] for j in every], p) for t, (d, p) in first.items()}
+    wanted = {t: every[uncertain(d, 1.0 - conf)] for t, (d, _) in first.items()}
     total = n_boot
-    alpha = 1.0 - conf
-    while total < max_boot:
-        wanted = {t: _uncertain_rows(bt, alpha) for t, bt in boot.items()}
-        if not any(len(v) for v in wanted.values()):
-            break
+    while total < max_boot and any(len(w) for w in wanted.values()):
+        total = min(2 * total, max_boot)
         cols = np.unique(np.concatenate(list(wanted.values())))
-        add = min(total, max_boot - total)  # double the replicates of the rows near the line
-        done = 0
-        while done < add:
-            b = min(step, add - done)
-            n_str, s_str = replicate_strata(resampler.take(b), design, cols)
-            for t, plan in plans.items():
-                sel = np.flatnonzero(np.isin(cols, wanted[t]))
-                if not len(sel):
-                    continue
-                sub = plan.subset(cols[sel])
-                v0, v1, patched = standardized_values(n_str[..., sel], s_str[..., sel], sub)
-                for i, j in enumerate(cols[sel]):
-                    boot[t].extra.setdefault(int(j), []).append(v1[:, i] - v0[:, i])
-                    boot[t].patched[j] += int(patched[:, i].sum())
-            done += b
-        # a row left out of a round is certain and stays so (its replicates do not change); a
-        # row extended holds the first ``total + add`` replicates of the stream
-        total += add
+        more = _replicates(design, plans, cols, total, seed)
+        for t, (d, p) in more.items():
+            for i in np.flatnonzero(np.isin(cols, wanted[t])):
+                boot[t][0][cols[i]], boot[t][1][cols[i]] = d[:, i], p[i]
+            wanted[t] = np.array(
+                [j for j in wanted[t] if uncertain(boot[t][0][j], 1.0 - conf)[0]], dtype=np.int64
+            )
     return boot
 
 
@@ -544,11 +421,11 @@ def standardize(
         raise ValueError("n_boot must be at least 1")
     max_boot = 8 * n_boot if max_boot is None else max(max_boot, n_boot)
     design = _design(cells)
-    ones = np.ones((1, design.n_systems))
+    ones = np.ones((1, len(design.size)))
     n_pt, s_pt = replicate_strata(ones, design)
     word = groups.word
     plans = {t: make_plan(n_pt[0], t, empty, min_stratum, strata, word) for t in targets}
-    boot = _bootstrap(design, plans, n_boot=n_boot, max_boot=max_boot, seed=seed, conf=conf)
+    boot = _bootstrap(design, plans, n_boot, max_boot, seed, conf)
     n_model = cells.by_model[0]  # answers per model and row, all clinics
     outside = n_model - n_pt[0].sum(axis=1)  # answering clinics without a stratum
     systems = int((cells.n.sum(axis=(1, 2, 3)) > 0).sum())
@@ -556,7 +433,7 @@ def standardize(
     for t, plan in plans.items():
         v0, v1, _ = standardized_values(n_pt, s_pt, plan)
         for j, row in enumerate(rows):
-            reps = boot[t].column(j)
+            reps = boot[t][0][j]
             lo, hi = percentile_interval(reps[:, None], conf)
             p, bound, n_ok = bootstrap_p(reps[:, None])
             scale = 1.0 if row.continuous else 100.0
@@ -567,14 +444,14 @@ def standardize(
                     f"{int(outside[:, j].sum())} answering clinics without rurality or "
                     "system size left out"
                 )
-            if boot[t].patched[j]:
+            if boot[t][1][j]:
                 how = (
                     "its weight renormalized"
                     if empty == "drop"
                     else f"it borrowed the {word}'s mean over its rurality"
                 )
                 notes.append(
-                    f"{boot[t].patched[j]} of {b_row} bootstrap replicates had a stratum "
+                    f"{boot[t][1][j]} of {b_row} bootstrap replicates had a stratum "
                     f"without answers of a {word} ({how})"
                 )
             if n_model[0, j] == 0 or n_model[1, j] == 0:
@@ -591,26 +468,22 @@ def standardize(
             est = float(v1[0, j] - v0[0, j])
             ok = np.isfinite(est) and n_ok[0] > 0
             out.append(
-                {
-                    "table": row.table,
-                    "item": row.item,
-                    "level": row.level,
-                    "analysis": f"standardized_{t}",
-                    "estimate": est * scale,
-                    "ci_low": float(lo[0]) * scale if ok else np.nan,
-                    "ci_high": float(hi[0]) * scale if ok else np.nan,
-                    "p": float(p[0]) if ok else np.nan,
-                    "unit": unit_of(row),
-                    "method": method_text(t, groups, strata),
-                    "note": "; ".join(notes),
-                    "label": row.label,
-                    "value_ref": float(v0[0, j]) * scale,
-                    "value_cmp": float(v1[0, j]) * scale,
-                    "n_ref": int(n_model[0, j]),
-                    "n_cmp": int(n_model[1, j]),
-                    "clusters": systems,
-                    "replicates": int(n_ok[0]),
-                    "p_bound": bool(bound[0]) and ok,
-                }
+                record(
+                    row,
+                    f"standardized_{t}",
+                    estimate=est * scale,
+                    ci_low=float(lo[0]) * scale if ok else np.nan,
+                    ci_high=float(hi[0]) * scale if ok else np.nan,
+                    p=float(p[0]) if ok else np.nan,
+                    method=method_text(t, groups, strata),
+                    note="; ".join(notes),
+                    value_ref=float(v0[0, j]) * scale,
+                    value_cmp=float(v1[0, j]) * scale,
+                    n_ref=int(n_model[0, j]),
+                    n_cmp=int(n_model[1, j]),
+                    clusters=systems,
+                    replicates=int(n_ok[0]),
+                    p_bound=bool(bound[0]) and ok,
+                )
             )
     return out

@@ -1,8 +1,12 @@
-"""What every test returns, and the exception of an exact test that would take too long."""
+"""What every test returns, the table of counts the table tests take, and the exception of an
+exact test over its budget."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 FISHER_NAME = "Fisher's exact test"
 FISHER_MC_NAME = "Fisher's exact test (Monte Carlo p-value)"
@@ -12,18 +16,11 @@ FISHER_MC_NAME = "Fisher's exact test (Monte Carlo p-value)"
 class TestResult:
     """Result of a hypothesis test.
 
-    Attributes
-    ----------
-    test : short id ("fisher", "fisher_mc", "student_t", "welch_t", "anova",
-        "welch_anova", "chisq", "chisq_yates").
-    name : human-readable name of the test.
-    statistic : test statistic (None for Fisher's test).
-    df : degrees of freedom (numerator df for F tests), None if not applicable.
-    p : p-value.
-    n : number of observations used.
-    mc_samples, mc_se : number of Monte Carlo tables and the standard error of
-        the Monte Carlo p-value (None unless ``test == "fisher_mc"``).
-    df2 : denominator degrees of freedom of F tests (None otherwise).
+    ``test``: short id ("fisher", "fisher_mc", "student_t", "welch_t", "anova", "welch_anova",
+    "chisq", "chisq_yates"); ``name``: its readable name; ``statistic`` (None for Fisher's);
+    ``df`` (numerator df of F tests; None if not applicable); ``p``; ``n`` the observations used;
+    ``mc_samples``, ``mc_se``: a Monte Carlo p-value's tables and standard error;
+    ``df2``: the denominator df of F tests.
     """
 
     __test__ = False  # not a pytest test class despite the name
@@ -40,4 +37,18 @@ class TestResult:
 
 
 class ExactTestBudgetError(RuntimeError):
-    """Raised when exact enumeration would exceed the node budget."""
+    """Raised when exact enumeration would exceed its node budget."""
+
+
+def count_table(table: ArrayLike) -> NDArray[np.int64]:
+    """A 2-D table of non-negative integer counts as int64, all-zero rows and columns dropped."""
+    arr = np.asarray(table)
+    if arr.ndim != 2:
+        raise ValueError("table must be two-dimensional")
+    f = arr.astype(float)
+    if not np.all(np.isfinite(f)) or np.any(f < 0):
+        raise ValueError("table must contain non-negative finite counts")
+    if np.any(f != np.round(f)):
+        raise ValueError("table must contain integer counts")
+    t = arr.astype(np.int64)[f.sum(axis=1) > 0]
+    return t[:, t.sum(axis=0) > 0] if t.size else t
