@@ -18,7 +18,6 @@ from PIL import Image
 
 from ccanalysis import figures as F
 from ccanalysis.errors import ValidationError
-from ccanalysis.figures.theme import _lean_pdf_fonts
 from ccanalysis.spec import Spec, from_records
 from ccanalysis.vocab import GROUP_LABELS, SYNTHETIC_LABEL
 
@@ -406,84 +405,6 @@ def test_saves_are_byte_identical_and_undated(saved) -> None:
             assert pa.read_bytes() == pc.read_bytes(), pa.name
 
 
-def test_figures_are_drawn_inside_their_canvas_and_saved_uncropped(saved) -> None:
-    """save() writes the canvas as laid out (no tight bounding box), so nothing may lie outside it:
-    every artist and the synthetic label's frame, measured as the PNG is drawn (200 dpi)."""
-    for stem, fig in saved["figures"]["synthetic"].items():
-        w, h = fig.get_size_inches()
-        with Image.open(saved["a"][stem][0]) as im:
-            assert im.size == (round(w * F.DPI), round(h * F.DPI)), stem
-        dpi = fig.dpi
-        try:
-            fig.set_dpi(F.DPI)
-            with F.style():
-                fig.draw_without_rendering()
-                boxes = [fig.get_tightbbox()]
-                (label,) = [t for t in fig.texts if t.get_gid() == F.SYNTHETIC_GID]
-                boxes.append(
-                    label.get_bbox_patch()
-                    .get_window_extent()
-                    .transformed(fig.dpi_scale_trans.inverted())
-                )
-        finally:
-            fig.set_dpi(dpi)
-        for box in boxes:
-            assert box.x0 >= -1e-6 and box.y0 >= -1e-6, (stem, box.bounds)
-            assert box.x1 <= w + 1e-6 and box.y1 <= h + 1e-6, (stem, box.bounds, (w, h))
-        # the label's frame in the top-right corner, a few points from the edges
-        assert w - 0.1 < boxes[1].x1 and h - 0.1 < boxes[1].y1, stem
-
-
-def _pdf_fonts(pdf: bytes) -> list:
-    """The TrueType fonts embedded in a PDF written by matplotlib (``/FontFile2`` streams)."""
-    from io import BytesIO
-
-    from fontTools.ttLib import TTFont
-
-    fonts = []
-    for num in re.findall(rb"/FontFile2 (\d+) 0 R", pdf):
-        start = pdf.index(b"\n" + num + b" 0 obj")
-        data = pdf[pdf.index(b"stream\n", start) + 7 : pdf.index(b"\nendstream", start)]
-        fonts.append(TTFont(BytesIO(zlib.decompress(data))))
-    return fonts
-
-
-def test_pdf_embeds_truetype_subsets_without_layout_tables(saved) -> None:
-    from fontTools import subset
-
-    for stem in ("flow", "criteria"):
-        pdf = saved["a"][stem][1].read_bytes()
-        assert b"/CIDFontType2" in pdf, stem  # pdf.fonttype 42: TrueType, not Type 3
-        fonts = _pdf_fonts(pdf)
-        names = {font["name"].getDebugName(4) for font in fonts}
-        assert names == {"DejaVu Sans", "DejaVu Sans Bold"}, (stem, names)
-        for font in fonts:
-            assert {"glyf", "loca", "hmtx", "cmap"} <= set(font.keys())
-            assert not set(F.PDF_FONT_DROP_TABLES) & set(font.keys()), stem
-            assert len(font.getGlyphOrder()) < 100  # a subset
-    # fontTools' defaults are changed only while a PDF is written, and restored on errors
-    assert "GPOS" not in subset.Options().drop_tables
-    with pytest.raises(RuntimeError), _lean_pdf_fonts():
-        assert "GPOS" in subset.Options().drop_tables
-        raise RuntimeError
-    assert "GPOS" not in subset.Options().drop_tables
-
-
-def test_style_is_shared_and_restored() -> None:
-    before = mpl.rcParams["font.size"]
-    with F.style():
-        assert mpl.rcParams["font.family"] == ["DejaVu Sans"]
-        assert mpl.rcParams["pdf.fonttype"] == 42
-    assert mpl.rcParams["font.size"] == before
-    assert F.GROUP_COLORS["mn"] == F.OKABE_ITO["orange"]
-    assert F.GROUP_COLORS["isw"] == F.OKABE_ITO["blue"]
-
-
-# ---------------------------------------------------------------------------------------------
-# What each figure draws
-# ---------------------------------------------------------------------------------------------
-
-
 def test_flow_diagram_counts_come_from_the_data_and_facts(clinics, coordinators) -> None:
     fig = F.flow_diagram(FACTS, clinics, coordinators, synthetic=False)
     text = "\n".join(F.figure_texts(fig))
@@ -819,7 +740,7 @@ def test_services_compare_any_two_groups_of_the_table(table3_long) -> None:
     assert a0.get_y() < b0.get_y()
     legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
     assert legend == ["Group alpha (n=178)", "Group beta (n=139)"]
-    assert F.pair_colors(("b", "a")) == {"b": F.OKABE_ITO["blue"], "a": F.OKABE_ITO["orange"]}
+    assert F.pair_colors(("b", "a")) == {"b": F.PALETTE[0], "a": F.PALETTE[1]}
     assert F.pair_colors(("isw_only", "mn_only"))["mn_only"] == F.GROUP_COLORS["mn"]
 
 
@@ -968,13 +889,13 @@ def test_difference_plot_draws_the_groups_of_a_sensitivity_analysis() -> None:
         F.difference_plot(u, spec, synthetic=False, compare=("False", "True"))
 
 
-def test_read_study_facts_checks_every_value(tmp_path) -> None:
+def test_read_recruitment_flow_checks_every_value(tmp_path) -> None:
     path = tmp_path / "recruitment_flow.csv"
     path.write_text("key,value,source\nineligible_clinics,35,x\neligible_clinics,380,y\n")
-    assert F.read_study_facts(path) == {"ineligible_clinics": "35", "eligible_clinics": "380"}
+    assert F.read_recruitment_flow(path) == {"ineligible_clinics": "35", "eligible_clinics": "380"}
     path.write_text("key,value\nineligible_clinics,35\neligible_clinics,about 380\n")
     with pytest.raises(ValidationError) as err:
-        F.read_study_facts(path)
+        F.read_recruitment_flow(path)
     assert (err.value.file, err.value.record, err.value.field, err.value.value) == (
         str(path),
         "line 3 (eligible_clinics)",
@@ -983,7 +904,7 @@ def test_read_study_facts_checks_every_value(tmp_path) -> None:
     )
     path.write_text("name,value\nineligible_clinics,35\n")
     with pytest.raises(ValidationError, match="missing columns"):
-        F.read_study_facts(path)
+        F.read_recruitment_flow(path)
 
 
 def _write_project(root, spec: Spec, clinics: pd.DataFrame) -> dict[str, float]:  # noqa: ANN001

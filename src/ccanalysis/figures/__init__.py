@@ -1,20 +1,17 @@
 """Figures of the care coordinator survey: the participant flow and the comparisons of groups.
 
 Stage 05. :func:`run` draws every figure from the outputs of the earlier stages and saves it as PNG
-(screens) and PDF (print) under ``figures/``; the notebook calls it and displays the saved PNGs.
+(screens, 200 dpi) and PDF (print) under ``figures/``. seaborn draws the bars and styles the axes;
+matplotlib draws what seaborn lacks (the flow diagram, the dot matrix, the forest of intervals).
+One module per figure; the drawn artists carry gids (``bar:<group>:<item>``,
+``ci:<table>:<panel>:<analysis>`` ...) so that tests read a figure back:
 
-One module per figure, each with the data it draws available as a frame and the drawn artists
-carrying gids (``bar:<group>:<item>``, ``ci:<table>:<panel>:<analysis>`` ...) so that tests can
-read a figure back:
-
-* :mod:`.flow` -- :func:`flow_diagram` (the paper's Figure 1), :func:`flow_counts`,
-  :func:`read_study_facts`;
+* :mod:`.flow` -- :func:`flow_diagram` (the paper's Figure 1), :func:`read_recruitment_flow`;
 * :mod:`.services` -- :func:`services_by_model`, :func:`services_data` (Table 3's services);
 * :mod:`.differences` -- :func:`difference_plot`, :func:`difference_data` (the sensitivity output);
 * :mod:`.coordinators` -- :func:`coordinator_characteristics` (Table 1);
 * :mod:`.criteria` -- :func:`criteria_chart`, :func:`criteria_data` (Table 2's criteria);
-* :mod:`.theme` -- palette, rc context, group names, layout, :func:`save`, :func:`show`;
-* :mod:`.inputs` -- the long tables read as lookups.
+* :mod:`.theme` -- seaborn's theme and palette, group names, :func:`save`, :func:`show`.
 """
 
 from __future__ import annotations
@@ -34,28 +31,12 @@ from ccanalysis.figures.differences import (
     difference_data,
     difference_plot,
 )
-from ccanalysis.figures.flow import (
-    FACT_CERTIFIED,
-    FACT_CLINICS,
-    FACT_ELIGIBLE,
-    FACT_INELIGIBLE,
-    flow_counts,
-    flow_diagram,
-    read_study_facts,
-)
-from ccanalysis.figures.inputs import read_table
+from ccanalysis.figures.flow import flow_counts, flow_diagram, read_recruitment_flow
 from ccanalysis.figures.services import services_by_model, services_data
 from ccanalysis.figures.theme import (
-    CATEGORY_COLORS,
     DPI,
-    GREY,
     GROUP_COLORS,
-    LIGHT_GREY,
-    MARGIN_IN,
-    OKABE_ITO,
-    PDF_FONT_DROP_TABLES,
-    PNG_COMPRESS_LEVEL,
-    RC,
+    PALETTE,
     SYNTHETIC_GID,
     SYNTHETIC_TEXT,
     artists_with_gid,
@@ -94,7 +75,7 @@ def draw(paths: Paths, params: Params) -> dict[str, Figure]:
     synthetic, min_cell = params.synthetic, params.suppress_below
     return {
         "flow": flow_diagram(
-            read_study_facts(paths.recruitment_flow),
+            read_recruitment_flow(paths.recruitment_flow),
             clinics,
             coordinators,
             synthetic=synthetic,
@@ -127,24 +108,13 @@ def run(paths: Paths, params: Params) -> Artifacts:
 
 __all__ = [
     "ANALYSES",
-    "CATEGORY_COLORS",
     "CRITERIA_LABELS",
     "DIFFERENCE_COLUMNS",
     "DIFF_TABLES",
     "DPI",
-    "FACT_CERTIFIED",
-    "FACT_CLINICS",
-    "FACT_ELIGIBLE",
-    "FACT_INELIGIBLE",
     "FIGURES",
-    "GREY",
     "GROUP_COLORS",
-    "LIGHT_GREY",
-    "MARGIN_IN",
-    "OKABE_ITO",
-    "PDF_FONT_DROP_TABLES",
-    "PNG_COMPRESS_LEVEL",
-    "RC",
+    "PALETTE",
     "SENSITIVITY_COLUMNS",
     "SYNTHETIC_GID",
     "SYNTHETIC_TEXT",
@@ -164,8 +134,7 @@ __all__ = [
     "group_label",
     "has_synthetic_label",
     "pair_colors",
-    "read_study_facts",
-    "read_table",
+    "read_recruitment_flow",
     "run",
     "save",
     "sentence_case",

@@ -3,7 +3,7 @@ care models.
 
 The steps before the survey (the state's primary care clinics, the certified Health Care Homes, the
 ineligible and the eligible clinics) are study facts that are not in the data: they come from the recruitment file
-(``paths.recruitment_flow``, read by :func:`read_study_facts`). Every later number (clinics
+(``paths.recruitment_flow``, read by :func:`read_recruitment_flow`). Every later number (clinics
 recruited, surveys, coordinators, care systems, the care models, every percentage) is computed
 from the data, so that the diagram cannot disagree with the analysis.
 """
@@ -22,19 +22,11 @@ from matplotlib.figure import Figure
 from matplotlib.patches import FancyBboxPatch
 
 from ccanalysis.errors import ValidationError
-from ccanalysis.figures.theme import (
-    GROUP_COLORS,
-    count_text,
-    finish,
-    format_pct,
-    group_label,
-    new_figure,
-    style,
-)
+from ccanalysis.figures.theme import GROUP_COLORS, finish, format_pct, group_label, style
 from ccanalysis.privacy import is_small
 from ccanalysis.vocab import CLINIC_COMPARISON, MODEL_GROUP
 
-#: Keys of ``study_facts`` used by :func:`flow_diagram` (the names of the study's facts file).
+#: Keys of ``recruitment`` used by :func:`flow_diagram` (the names of the recruitment file).
 FACT_CLINICS = "mn_primary_care_clinics_approx"
 FACT_CERTIFIED = "mn_certified_clinics_2020"
 FACT_INELIGIBLE = "ineligible_clinics"
@@ -45,7 +37,7 @@ INELIGIBLE_REASONS = (
 )
 
 
-def read_study_facts(path: str | Path) -> dict[str, str]:
+def read_recruitment_flow(path: str | Path) -> dict[str, str]:
     """The recruitment file (columns ``key, value``, optionally ``source``) as ``key -> value``.
 
     Every value must be a number; a file without those columns, a key given twice or a value that
@@ -72,21 +64,26 @@ def read_study_facts(path: str | Path) -> dict[str, str]:
     return facts
 
 
-def _fact(study_facts: Mapping[str, float | str], key: str) -> float:
-    if key not in study_facts:
-        raise KeyError(f"study_facts lacks {key!r} (needed for the flow diagram)")
+def count_text(x: float) -> str:
+    """A count with thousands separators, without ``.0`` when it is whole."""
+    return f"{int(x):,}" if float(x).is_integer() else f"{x:,}"
+
+
+def _fact(recruitment: Mapping[str, float | str], key: str) -> float:
+    if key not in recruitment:
+        raise KeyError(f"recruitment lacks {key!r} (needed for the flow diagram)")
     try:
-        return float(study_facts[key])
+        return float(recruitment[key])
     except (TypeError, ValueError) as exc:
-        raise ValueError(f"study_facts[{key!r}] = {study_facts[key]!r} is not a number") from exc
+        raise ValueError(f"recruitment[{key!r}] = {recruitment[key]!r} is not a number") from exc
 
 
 def flow_counts(
-    study_facts: Mapping[str, float | str], clinics: pd.DataFrame, coordinators: pd.DataFrame | int
+    recruitment: Mapping[str, float | str], clinics: pd.DataFrame, coordinators: pd.DataFrame | int
 ) -> dict[str, float]:
     """The numbers of the flow diagram.
 
-    From ``study_facts``: :data:`FACT_CLINICS` (the state's primary care clinics, approximately),
+    From ``recruitment``: :data:`FACT_CLINICS` (the state's primary care clinics, approximately),
     :data:`FACT_CERTIFIED` (certified Health Care Homes), :data:`FACT_INELIGIBLE` and optionally
     :data:`FACT_ELIGIBLE` (must equal certified minus ineligible). From the data: ``recruited`` =
     clinics in the clinic frame, ``surveys`` = clinics with a survey (a coordinator id),
@@ -95,13 +92,13 @@ def flow_counts(
     (``isw``, ``mn``). Percentages are computed: recruited of eligible, surveys of recruited, each
     model of the surveyed clinics.
     """
-    approx = _fact(study_facts, FACT_CLINICS)
-    certified = _fact(study_facts, FACT_CERTIFIED)
-    ineligible = _fact(study_facts, FACT_INELIGIBLE)
+    approx = _fact(recruitment, FACT_CLINICS)
+    certified = _fact(recruitment, FACT_CERTIFIED)
+    ineligible = _fact(recruitment, FACT_INELIGIBLE)
     eligible = certified - ineligible
-    if FACT_ELIGIBLE in study_facts and _fact(study_facts, FACT_ELIGIBLE) != eligible:
+    if FACT_ELIGIBLE in recruitment and _fact(recruitment, FACT_ELIGIBLE) != eligible:
         raise ValueError(
-            f"study_facts: eligible_clinics = {_fact(study_facts, FACT_ELIGIBLE):g} but certified "
+            f"recruitment: eligible_clinics = {_fact(recruitment, FACT_ELIGIBLE):g} but certified "
             f"- ineligible = {eligible:g}"
         )
     recruited = len(clinics)
@@ -199,7 +196,7 @@ def _arrow(ax, xy_from: tuple[float, float], xy_to: tuple[float, float]) -> None
 
 
 def flow_diagram(
-    study_facts: Mapping[str, float | str],
+    recruitment: Mapping[str, float | str],
     clinics: pd.DataFrame,
     coordinators: pd.DataFrame | int,
     *,
@@ -208,12 +205,12 @@ def flow_diagram(
 ) -> Figure:
     """Figure 1: the participant flow, from the state's primary care clinics to the two care models.
 
-    Numbers: see :func:`flow_counts` (pre-survey steps from ``study_facts``, the rest from the data).
+    Numbers: see :func:`flow_counts` (pre-survey steps from ``recruitment``, the rest from the data).
     Boxes carry gids ``box:<step>`` (steps, ``ineligible``, and the groups of the care models).
     ``min_cell=k`` (privacy mode): a count of the data of 1 to k - 1 is shown as ``<k``, without
     its percentage (which would give it away).
     """
-    c = flow_counts(study_facts, clinics, coordinators)
+    c = flow_counts(recruitment, clinics, coordinators)
 
     def count(key: str) -> str:
         return f"<{min_cell}" if is_small(float(c[key]), min_cell) else str(c[key])
@@ -223,7 +220,7 @@ def flow_diagram(
         return "" if is_small(float(c[key]), min_cell) else text.format(format_pct(c[key + "_pct"]))
 
     with style():
-        fig = new_figure(7.2, 7.6)
+        fig = Figure(figsize=(7.2, 7.6))
         ax = fig.add_axes((0.0, 0.0, 1.0, 0.96))
         ax.set_xlim(-3, 100)
         ax.set_ylim(0, 100)
