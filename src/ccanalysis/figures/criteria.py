@@ -94,6 +94,7 @@ def criteria_chart(
             bottom += n
         ax_bar.bar_label(ax_bar.containers[-1], [str(n) for n in data["n"]], padding=2, fontsize=8)
         ax_bar.set(ylabel="Clinics", title="Clinics by the combination\nof criteria met")
+        ax_bar.set_ylim(0, bottom.max() * 1.12 if k else 1)
         ax_bar.tick_params(axis="x", bottom=False, labelbottom=False)
         ax_bar.yaxis.grid(True)
         ax_legend.set_axis_off()
@@ -122,8 +123,9 @@ def criteria_chart(
         )
         for bar, c in zip(ax_set.containers[0], CRITERIA, strict=True):
             bar.set_gid(f"criterion:{c}")
-        counts = [f"<{min_cell}" if is_small(v, min_cell) else str(v) for v in totals]
-        ax_set.bar_label(ax_set.containers[0], counts, padding=2, fontsize=7.5)
+        for y, v in enumerate(totals):  # the count at the bar's end, on the left
+            count = f"<{min_cell}" if is_small(v, min_cell) else str(v)
+            ax_set.text(shown[y], y, f"{count} ", ha="right", va="center", fontsize=7.5)
         ax_set.invert_xaxis()
         ax_set.set_xlabel("Clinics meeting the criterion")
         ax_set.yaxis.tick_right()

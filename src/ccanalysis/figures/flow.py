@@ -19,7 +19,6 @@ from pathlib import Path
 import matplotlib as mpl
 import pandas as pd
 from matplotlib.figure import Figure
-from matplotlib.patches import FancyBboxPatch
 
 from ccanalysis.errors import ValidationError
 from ccanalysis.figures.theme import GROUP_COLORS, finish, format_pct, group_label, style
@@ -140,59 +139,9 @@ def flow_counts(
     return out
 
 
-def _box(
-    ax,
-    x: float,
-    y: float,
-    w: float,
-    h: float,
-    text: str,
-    *,
-    edge: str = "#333333",
-    face: str = "white",
-    gid: str = "",
-    weight: str = "normal",
-    size: float = 9,
-) -> None:
-    ax.add_patch(
-        FancyBboxPatch(
-            (x - w / 2, y - h / 2),
-            w,
-            h,
-            boxstyle="round,pad=0,rounding_size=1.2",
-            facecolor=face,
-            edgecolor=edge,
-            linewidth=1.3,
-            gid=f"box:{gid}",
-        )
-    )
-    ax.text(
-        x,
-        y,
-        text,
-        ha="center",
-        va="center",
-        fontsize=size,
-        fontweight=weight,
-        linespacing=1.35,
-        gid=f"boxtext:{gid}",
-    )
-
-
-def _arrow(ax, xy_from: tuple[float, float], xy_to: tuple[float, float]) -> None:
-    ax.annotate(
-        "",
-        xy=xy_to,
-        xytext=xy_from,
-        arrowprops={
-            "arrowstyle": "-|>",
-            "color": "#333333",
-            "lw": 1.2,
-            "shrinkA": 0,
-            "shrinkB": 0,
-            "mutation_scale": 12,
-        },
-    )
+#: The boxes and arrows of the diagram.
+BOX = {"boxstyle": "round,pad=0.9", "facecolor": "white", "edgecolor": ".2", "linewidth": 1.3}
+ARROW = {"arrowstyle": "-|>", "color": ".2", "lw": 1.2, "shrinkA": 0, "shrinkB": 0}
 
 
 def flow_diagram(
@@ -205,10 +154,10 @@ def flow_diagram(
 ) -> Figure:
     """Figure 1: the participant flow, from the state's primary care clinics to the two care models.
 
-    Numbers: see :func:`flow_counts` (pre-survey steps from ``recruitment``, the rest from the data).
-    Boxes carry gids ``box:<step>`` (steps, ``ineligible``, and the groups of the care models).
-    ``min_cell=k`` (privacy mode): a count of the data of 1 to k - 1 is shown as ``<k``, without
-    its percentage (which would give it away).
+    Numbers: :func:`flow_counts` (pre-survey steps from ``recruitment``, the rest from the data).
+    The boxes are texts with gids ``box:<step>`` (the steps, ``ineligible`` and the care models'
+    groups). ``min_cell=k`` (privacy mode): a count of the data of 1 to k - 1 is shown as ``<k``,
+    without its percentage (which would give it away).
     """
     c = flow_counts(recruitment, clinics, coordinators)
 
@@ -219,73 +168,49 @@ def flow_diagram(
         """``text`` with the count's percentage in it, or nothing when the count is not shown."""
         return "" if is_small(float(c[key]), min_cell) else text.format(format_pct(c[key + "_pct"]))
 
+    systems = f" in {c['care_systems']} care systems" if "care_systems" in c else ""
+    steps = {
+        "clinics": f"~{count_text(c['clinics_approx'])} Minnesota primary care clinics",
+        "certified": f"{count_text(c['certified'])} clinics certified as\n"
+        "Health Care Homes (HCH) in 2020",
+        "eligible": f"{count_text(c['eligible'])} eligible HCH clinics",
+        "recruited": f"{count('recruited')} clinics recruited{systems}"
+        + pct("recruited", "\n({} of eligible clinics)"),
+        "surveys": f"{count('surveys')} clinic surveys completed"
+        + pct("surveys", " ({})")
+        + f"\nby {count('coordinators')} care coordinators",
+    }
     with style():
         fig = Figure(figsize=(7.2, 7.6))
-        ax = fig.add_axes((0.0, 0.0, 1.0, 0.96))
-        ax.set_xlim(-3, 100)
-        ax.set_ylim(0, 100)
+        ax = fig.add_axes((0.0, 0.0, 1.0, 0.96), xlim=(0, 100), ylim=(0, 100))
         ax.set_axis_off()
-        x0, w, h = 40.0, 48.0, 8.5
-        ys = [92.0, 77.0, 58.0, 43.0, 27.0]
-        systems = f" in {c['care_systems']} care systems" if "care_systems" in c else ""
-        texts = [
-            f"~{count_text(c['clinics_approx'])} Minnesota primary care clinics",
-            f"{count_text(c['certified'])} clinics certified as\nHealth Care Homes (HCH) in 2020",
-            f"{count_text(c['eligible'])} eligible HCH clinics",
-            f"{count('recruited')} clinics recruited{systems}"
-            + pct("recruited", "\n({} of eligible clinics)"),
-            f"{count('surveys')} clinic surveys completed"
-            + pct("surveys", " ({})")
-            + f"\nby {count('coordinators')} care coordinators",
+        boxes = [
+            ax.text(40, y, text, ha="center", va="center", bbox=BOX, gid=f"box:{step}")
+            for y, (step, text) in zip((92, 77, 58, 43, 27), steps.items(), strict=True)
         ]
-        gids = ["clinics", "certified", "eligible", "recruited", "surveys"]
-        for y, t, g in zip(ys, texts, gids, strict=True):
-            _box(ax, x0, y, w, h, t, gid=g)
-        for y_top, y_bot in zip(ys[:-1], ys[1:], strict=True):
-            _arrow(ax, (x0, y_top - h / 2), (x0, y_bot + h / 2))
-        # exclusions, to the side of the certified -> eligible arrow
-        y_ex = (ys[1] + ys[2]) / 2
-        ex_x, ex_w = 82.0, 33.0
-        _box(
-            ax,
-            ex_x,
-            y_ex,
-            ex_w,
-            10.5,
-            f"{count_text(c['ineligible'])} ineligible clinics:\n"
-            + textwrap.fill(INELIGIBLE_REASONS.replace("\n", " "), 36),
-            gid="ineligible",
-            size=7.5,
-        )
-        ax.plot([x0, ex_x - ex_w / 2 - 0.2], [y_ex, y_ex], color="#333333", lw=1.2)
-        _arrow(ax, (ex_x - ex_w / 2 - 2.0, y_ex), (ex_x - ex_w / 2, y_ex))
+        for upper, lower in zip(boxes[:-1], boxes[1:], strict=True):
+            ends = {"patchA": upper.get_bbox_patch(), "patchB": lower.get_bbox_patch()}
+            ax.annotate("", lower.get_position(), upper.get_position(), arrowprops=ARROW | ends)
+        # the ineligible clinics, beside the arrow from the certified to the eligible clinics
+        reasons = textwrap.fill(INELIGIBLE_REASONS.replace("\n", " "), 36)
+        text = f"{count_text(c['ineligible'])} ineligible clinics:\n{reasons}"
+        out = ax.text(82, 67.5, text, ha="center", va="center", size=7.5, bbox=BOX)
+        out.set_gid("box:ineligible")
+        ax.annotate("", (82, 67.5), (40, 67.5), arrowprops=ARROW | {"patchB": out.get_bbox_patch()})
         # the two care models: the comparison group left, the reference group right
-        y_m, mw = 9.0, 37.0
-        split_y = ys[-1] - h / 2 - 5.0
-        ax.plot([x0, x0], [ys[-1] - h / 2, split_y], color="#333333", lw=1.2)
-        xs = dict(zip(CLINIC_COMPARISON, (x0 - 23.0, x0 + 23.0), strict=True))
-        ax.plot(list(xs.values()), [split_y, split_y], color="#333333", lw=1.2)
-        for g, x in xs.items():
-            _arrow(ax, (x, split_y), (x, y_m + h / 2 + 0.6))
-            _box(
-                ax,
+        for g, x in zip(CLINIC_COMPARISON, (20, 62), strict=True):
+            color = GROUP_COLORS[g]
+            model = ax.text(
                 x,
-                y_m,
-                mw,
-                h + 1,
+                9,
                 f"{count(g)} clinics" + pct(g, " ({})") + f"\n{group_label(g)}",
-                edge=GROUP_COLORS[g],
-                face=mpl.colors.to_hex(mpl.colors.to_rgba(GROUP_COLORS[g], 0.12), keep_alpha=True),
-                gid=g,
-                weight="bold",
+                ha="center",
+                va="center",
+                fontweight="bold",
+                bbox=BOX | {"edgecolor": color, "facecolor": mpl.colors.to_rgba(color, 0.12)},
+                gid=f"box:{g}",
             )
-        fig.text(
-            0.01,
-            0.985,
-            "Care coordinator survey: participant flow",
-            ha="left",
-            va="top",
-            fontsize=10.5,
-            fontweight="bold",
-        )
+            ends = {"patchA": boxes[-1].get_bbox_patch(), "patchB": model.get_bbox_patch()}
+            ax.annotate("", (x, 9), boxes[-1].get_position(), arrowprops=ARROW | ends)
+        fig.suptitle("Care coordinator survey: participant flow", x=0.01, y=0.985, ha="left")
     return finish(fig, "Figure 1. Care coordinator survey participant flow", synthetic=synthetic)

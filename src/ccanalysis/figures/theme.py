@@ -53,6 +53,8 @@ RC: dict[str, object] = {
     "axes.spines.right": False,
     "axes.titleweight": "bold",
     "axes.titlelocation": "left",
+    "figure.titlesize": 10.5,
+    "figure.titleweight": "bold",
     "font.family": "DejaVu Sans",
     "legend.frameon": False,
     "figure.dpi": 100,
