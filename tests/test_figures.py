@@ -18,6 +18,7 @@ from PIL import Image
 
 from ccanalysis import figures as F
 from ccanalysis.errors import ValidationError
+from ccanalysis.sensitivity import ANALYSIS_NAMES
 from ccanalysis.spec import Spec, from_records
 from ccanalysis.vocab import GROUP_LABELS, SYNTHETIC_LABEL
 
@@ -536,7 +537,7 @@ def test_difference_plot_draws_every_interval_at_its_value(sensitivity_long) -> 
 def test_difference_plot_legend_clears_the_panels_with_many_analyses() -> None:
     """Seven analyses (four legend rows) over tall panels (ticks on top too): more than the study's
     six, one of them unknown to the figure (drawn in a spare style)."""
-    analyses = [*F.ANALYSES, "another_analysis"]
+    analyses = [*ANALYSIS_NAMES, "another_analysis"]
     spec = spec_of(
         [
             ("table3", "Services provided:", f"svc_{i}", "yes", f"Service {i}", "pct", "binary")

@@ -23,14 +23,7 @@ from matplotlib.figure import Figure
 
 from ccanalysis.figures.coordinators import TABLE1_GROUPS, coordinator_characteristics
 from ccanalysis.figures.criteria import CRITERIA_LABELS, criteria_chart, criteria_data
-from ccanalysis.figures.differences import (
-    ANALYSES,
-    DIFF_TABLES,
-    DIFFERENCE_COLUMNS,
-    SENSITIVITY_COLUMNS,
-    difference_data,
-    difference_plot,
-)
+from ccanalysis.figures.differences import DIFFERENCE_COLUMNS, difference_data, difference_plot
 from ccanalysis.figures.flow import flow_counts, flow_diagram, read_recruitment_flow
 from ccanalysis.figures.services import services_by_model, services_data
 from ccanalysis.figures.theme import (
@@ -107,15 +100,12 @@ def run(paths: Paths, params: Params) -> Artifacts:
 
 
 __all__ = [
-    "ANALYSES",
     "CRITERIA_LABELS",
     "DIFFERENCE_COLUMNS",
-    "DIFF_TABLES",
     "DPI",
     "FIGURES",
     "GROUP_COLORS",
     "PALETTE",
-    "SENSITIVITY_COLUMNS",
     "SYNTHETIC_GID",
     "SYNTHETIC_TEXT",
     "TABLE1_GROUPS",

@@ -30,7 +30,7 @@ from ccanalysis.spec import Spec
 from ccanalysis.tables.read import text
 from ccanalysis.vocab import CLINIC_COMPARISON, GROUP_LABELS, SHORT_LABELS
 
-#: Colour and marker of each analysis of the sensitivity stage (its names and order:
+#: Colour and marker of each analysis of the sensitivity stage (names and order:
 #: :data:`ccanalysis.sensitivity.ANALYSIS_NAMES`), then of analyses the figure does not know.
 STYLES: dict[str, tuple[str, str]] = {
     "unadjusted": ("#000000", "o"),
@@ -40,30 +40,26 @@ STYLES: dict[str, tuple[str, str]] = {
     "standardized_isw": (PALETTE[3], "s"),
     "standardized_total": (PALETTE[1], "P"),
 }
-EXTRA_STYLES: tuple[tuple[str, str], ...] = (
-    (PALETTE[8], "P"),
-    (PALETTE[7], "X"),
-    (PALETTE[5], "*"),
-)
-#: Legend text, colour and marker of each analysis of the care models' comparison.
-ANALYSES: dict[str, tuple[str, str, str]] = {
-    a: (ANALYSIS_NAMES[a][1], *STYLES[a]) for a in ANALYSIS_NAMES
-}
+EXTRA_STYLES = ((PALETTE[8], "P"), (PALETTE[7], "X"), (PALETTE[5], "*"))
 #: The columns of the sensitivity output the figure reads (and ``value_<group>`` of both groups).
-SENSITIVITY_COLUMNS: tuple[str, ...] = tuple(
-    "table item level analysis estimate ci_low ci_high p unit".split()
+SENSITIVITY_COLUMNS = (
+    "table",
+    "item",
+    "level",
+    "analysis",
+    "estimate",
+    "ci_low",
+    "ci_high",
+    "unit",
 )
-#: The unit of a difference of shares; every other unit is a mean difference in the item's unit.
-PP = "pp"
-#: The tables whose rows compare the two groups, in drawing order (left to right), with titles.
-DIFF_TABLES: tuple[str, ...] = ("table3", "table4")
+#: The tables drawn (left to right), with their titles.
 TABLE_TITLES: dict[str, str] = {
     "table3": "Table 3. Care coordination activities",
     "table4": "Table 4. Broad approaches supporting care coordination",
 }
 #: The columns :func:`difference_data` returns.
 DIFFERENCE_COLUMNS: tuple[str, ...] = tuple(
-    "table section item level label order panel unit analysis estimate ci_low ci_high p".split()
+    "table section item level label order panel unit analysis estimate ci_low ci_high".split()
 )
 #: Inches per row of a panel (item or section heading), of the row labels and of a plot.
 ROW_IN, LABEL_IN, PLOT_IN = 0.23, 3.2, 2.9
@@ -71,117 +67,82 @@ ROW_IN, LABEL_IN, PLOT_IN = 0.23, 3.2, 2.9
 Source = str | Path | pd.DataFrame | Sensitivity
 
 
-def _read(sensitivity: Source) -> tuple[str, pd.DataFrame]:
-    if isinstance(sensitivity, Sensitivity):
-        return "the sensitivity analysis", sensitivity.results.copy()
-    if isinstance(sensitivity, pd.DataFrame):
-        return "the sensitivity table", sensitivity.copy()
-    return str(sensitivity), pd.read_csv(sensitivity, keep_default_na=False, na_values=[""])
-
-
 def difference_data(
-    sensitivity: Source,
-    spec: Spec,
-    *,
-    compare: tuple[str, str] | None = None,
+    sensitivity: Source, spec: Spec, *, compare: tuple[str, str] | None = None
 ) -> pd.DataFrame:
-    """The rows the difference plot draws: the sensitivity output read (a path), given (a frame)
-    or computed (a :class:`~ccanalysis.sensitivity.Sensitivity`), and reshaped.
+    """The rows the difference plot draws, from the sensitivity output: its file, a frame of it, or
+    an :func:`~ccanalysis.sensitivity.analyze` result (whose groups are then ``compare``).
 
-    Input contract (``tables/sensitivity.csv``): the columns :data:`SENSITIVITY_COLUMNS` and the
-    values of both compared groups, ``value_<comparison>`` and ``value_<reference>``
-    (``compare``; default the result's groups, else the care models): a file comparing other
-    groups is an error. ``estimate, ci_low, ci_high`` are comparison - reference, in percentage
-    points where ``unit`` is ``pp`` (an estimate within -100..100, checked) and otherwise a mean
-    difference in that unit (the means panel). Only rows of :data:`DIFF_TABLES` are drawn.
-
-    Returns the columns :data:`DIFFERENCE_COLUMNS` (``panel``: ``pp`` | ``mean``), ordered as the
-    specification (rows it lacks at the end of their table, under "Other items", labelled by the
-    file's ``label`` when it has one).
+    Contract of ``tables/sensitivity.csv``: the columns :data:`SENSITIVITY_COLUMNS` and the values
+    of both compared groups (``value_<group>``; default the care models); ``estimate, ci_low,
+    ci_high`` are comparison - reference, in percentage points where ``unit`` is ``pp`` (within
+    -100..100, checked), else a mean difference in that unit. Returns the rows of Tables 3 and 4
+    (:data:`DIFFERENCE_COLUMNS`; ``panel``: ``pp`` | ``mean``) in the specification's order, rows
+    it lacks last, under "Other items", named by the file's ``label``.
     """
-    source, sens = _read(sensitivity)
     if isinstance(sensitivity, Sensitivity):
-        own = sensitivity.groups.compare
-        if compare is not None and tuple(compare) != own:
-            raise ValueError(f"the analysis compares {' - '.join(own)}, not {' - '.join(compare)}")
-        compare = own
+        if compare is not None and tuple(compare) != sensitivity.groups.compare:
+            own, other = (" - ".join(g) for g in (sensitivity.groups.compare, compare))
+            raise ValueError(f"the analysis compares {own}, not {other}")
+        source, sens = "the sensitivity analysis", sensitivity.results.copy()
+        compare = sensitivity.groups.compare
+    elif isinstance(sensitivity, pd.DataFrame):
+        source, sens = "the sensitivity table", sensitivity.copy()
+    else:
+        source = str(sensitivity)
+        sens = pd.read_csv(sensitivity, keep_default_na=False, na_values=[""])
     compare = compare or CLINIC_COMPARISON
+    values = [str(c) for c in sens.columns if str(c).startswith("value_")]
     missing = [c for c in SENSITIVITY_COLUMNS if c not in sens.columns]
+    missing = missing or ([] if values else [f"value_{g}" for g in compare])
     if missing:
         raise ValidationError(source, None, ", ".join(missing), None, "missing columns")
-    values = [str(c) for c in sens.columns if str(c).startswith("value_")]
-    wanted = [f"value_{g}" for g in compare]
-    if not values:
-        raise ValidationError(source, None, ", ".join(wanted), None, "missing columns")
-    if not all(c in values for c in wanted):
-        raise ValidationError(
-            source,
-            None,
-            ", ".join(values),
-            None,
-            f"the file compares other groups than {' - '.join(compare)}",
-        )
-    for c in ("table", "item", "level", "analysis", "unit"):
-        sens[c] = text(sens[c])
-    for c in ("estimate", "ci_low", "ci_high", "p"):
+    if not {f"value_{g}" for g in compare} <= set(values):
+        why = f"the file compares other groups than {' - '.join(compare)}"
+        raise ValidationError(source, None, ", ".join(values), None, why)
+    for c in ("table", "item", "level", "analysis", "unit", "label"):
+        sens[c] = text(sens[c]) if c in sens else ""
+    for c in ("estimate", "ci_low", "ci_high"):
         sens[c] = pd.to_numeric(sens[c], errors="coerce").astype(float)
-    sens = sens[sens["table"].isin(DIFF_TABLES)].copy()
-    _check_scale(sens, source)
-    sens["panel"] = np.where(sens["unit"] == PP, "pp", "mean")
-
-    rows = spec.of(*DIFF_TABLES)
-    key_spec = {(r.item, r.level): r for r in rows}
-    order = {(r.item, r.level): i for i, r in enumerate(rows)}
-    own = text(sens["label"]) if "label" in sens.columns else pd.Series("", index=sens.index)
-    sections, labels, orders = [], [], []
-    for r, file_label in zip(sens.itertuples(index=False), own, strict=True):
-        s = key_spec.get((r.item, r.level))
-        if s is not None:
-            sections.append(s.section)
-            labels.append(strip_stat(s.label) if r.panel == "mean" else s.label)
-        else:
-            sections.append("Other items")
-            name = file_label or (f"{r.item} = {r.level}" if r.level else r.item)
-            labels.append(strip_stat(name) if r.panel == "mean" else name)
-        orders.append(order.setdefault((r.item, r.level), len(order)))
-    sens["section"] = sections
-    sens["label"] = labels
-    sens["order"] = orders
-    aorder = {a: i for i, a in enumerate(_analysis_order(sens["analysis"]))}
-    sens["_a"] = sens["analysis"].map(aorder)
-    sens = sens.sort_values(["table", "panel", "order", "_a"], kind="stable")
+    sens = sens[sens["table"].isin(TABLE_TITLES)].copy()
+    no_unit = sens["unit"] == ""
+    too_large = (sens["unit"] == "pp") & (sens["estimate"].abs() > 100.0 + 1e-9)
+    for bad, field, why in (
+        (no_unit, "unit", "every row needs its unit"),
+        (too_large, "estimate", "a difference of shares in percentage points lies in -100..100"),
+    ):
+        if bad.any():
+            r = sens[bad].iloc[0]
+            record = f"{r['table']} {r['item']}={r['level']} ({r['analysis']})"
+            raise ValidationError(source, record, field, r[field], why)
+    sens = sens.assign(panel=np.where(sens["unit"] == "pp", "pp", "mean"), section="", order=0)
+    rows = {(r.item, r.level): r for r in spec.of(*TABLE_TITLES)}
+    order = {key: i for i, key in enumerate(rows)}
+    for i, r in sens.iterrows():
+        row = rows.get((r["item"], r["level"]))
+        name = r["label"] or (f"{r['item']} = {r['level']}" if r["level"] else r["item"])
+        label = row.label if row is not None else name
+        sens.loc[i, "section"] = row.section if row is not None else "Other items"
+        sens.loc[i, "label"] = strip_stat(label) if r["panel"] == "mean" else label
+        sens.loc[i, "order"] = order.setdefault((r["item"], r["level"]), len(order))
+    sens["rank"] = sens["analysis"].map(_analysis_order(sens["analysis"]).index)
+    sens = sens.sort_values(["table", "panel", "order", "rank"], kind="stable")
     return sens[list(DIFFERENCE_COLUMNS)].reset_index(drop=True)
-
-
-def _check_scale(sens: pd.DataFrame, source: str) -> None:
-    """A unit on every row, and a difference of shares within -100..100 percentage points (its
-    estimate: a Wald interval of a small group may reach beyond)."""
-    for r in sens.itertuples(index=False):
-        record = f"{r.table} {r.item}={r.level} ({r.analysis})"
-        if not r.unit:
-            raise ValidationError(source, record, "unit", "", "every row needs its unit")
-        if r.unit == PP and math.isfinite(r.estimate) and abs(r.estimate) > 100.0 + 1e-9:
-            raise ValidationError(
-                source,
-                record,
-                "estimate",
-                r.estimate,
-                "a difference of shares in percentage points lies in -100..100",
-            )
 
 
 def _analysis_order(analyses: pd.Series) -> list[str]:
     present = list(dict.fromkeys(analyses))
-    return [a for a in ANALYSES if a in present] + sorted(a for a in present if a not in ANALYSES)
+    known = [a for a in ANALYSIS_NAMES if a in present]
+    return known + sorted(a for a in present if a not in ANALYSIS_NAMES)
 
 
 def _panels(data: pd.DataFrame, diff_name: str) -> dict[str, list[tuple[str, str, pd.DataFrame]]]:
     """``(title, x label, rows)`` of each table's panels: its percentage points, then one panel
     per unit of its means (the first titled)."""
     out = {}
-    for t in DIFF_TABLES:
+    for t in TABLE_TITLES:
         rows, panels = data[data["table"] == t], []
-        title = TABLE_TITLES.get(t, t)
+        title = TABLE_TITLES[t]
         if (rows["panel"] == "pp").any():
             panels.append((title, f"{diff_name}, percentage points", rows[rows["panel"] == "pp"]))
         means = rows[rows["panel"] == "mean"]
@@ -296,11 +257,9 @@ def difference_plot(
         raise ValueError("the sensitivity table has no rows of Tables 3 and 4 to draw")
     diff_name = " - ".join(short)
     analyses = _analysis_order(data["analysis"])
-    extras = [a for a in analyses if a not in STYLES]
+    extras = iter(EXTRA_STYLES * len(analyses))
     styles = {
-        a: (names[a][1], *STYLES[a])
-        if a in STYLES
-        else (a.replace("_", " "), *EXTRA_STYLES[extras.index(a) % len(EXTRA_STYLES)])
+        a: (names[a][1], *STYLES[a]) if a in STYLES else (a.replace("_", " "), *next(extras))
         for a in analyses
     }
     columns = _panels(data, diff_name)
@@ -350,6 +309,7 @@ def difference_plot(
             "estimate and 95% interval",
             va="top",
             fontsize=10.5,
+            fontweight="bold",
         )
         fig.text(
             left,

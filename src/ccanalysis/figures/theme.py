@@ -25,19 +25,13 @@ from ccanalysis import printing
 from ccanalysis.io import write_with
 from ccanalysis.vocab import GROUP_LABELS, MODEL_GROUP, SYNTHETIC_LABEL
 
-#: seaborn's colour-blind-safe palette (blue, orange, green, vermilion, purple, brown, pink, grey,
-#: yellow, sky blue).
+#: seaborn's colour-blind-safe palette (blue, orange, green, vermilion, purple, ... sky blue).
 PALETTE: tuple[str, ...] = tuple(sns.color_palette("colorblind").as_hex())
-COMPARISON_COLOR, REFERENCE_COLOR, GREY = PALETTE[0], PALETTE[1], PALETTE[7]
+GREY = PALETTE[7]
 #: Fixed colours of the groups (and of the care models, as their groups) in every figure.
-GROUP_COLORS: dict[str, str] = {
-    "total": GREY,
-    "mn": REFERENCE_COLOR,
-    "isw": COMPARISON_COLOR,
-    "mn_only": REFERENCE_COLOR,
-    "isw_only": COMPARISON_COLOR,
-    "both": PALETTE[2],
-}
+GROUP_COLORS: dict[str, str] = {"total": GREY, "both": PALETTE[2]}
+GROUP_COLORS.update({g: PALETTE[0] for g in ("isw", "isw_only")})
+GROUP_COLORS.update({g: PALETTE[1] for g in ("mn", "mn_only")})
 GROUP_COLORS.update({model: GROUP_COLORS[group] for model, group in MODEL_GROUP.items()})
 
 DPI = 200
@@ -72,11 +66,7 @@ def style() -> Iterator[None]:
 
 def pair_colors(compare: tuple[str, str]) -> dict[str, str]:
     """Colours of ``(comparison, reference)``: each group's own, else blue and orange."""
-    comparison, reference = compare
-    return {
-        comparison: GROUP_COLORS.get(comparison, COMPARISON_COLOR),
-        reference: GROUP_COLORS.get(reference, REFERENCE_COLOR),
-    }
+    return {g: GROUP_COLORS.get(g, PALETTE[i]) for i, g in enumerate(compare)}
 
 
 _CAPITALIZED = re.compile(r"\b[A-Z][a-z]+\b")
@@ -106,10 +96,8 @@ def format_pct(x: float, decimals: int = 0) -> str:
 
 def format_p(p: float) -> str:
     """The tables' p-value text with a ``P``: ``P<0.001``, ``P=0.38``; nothing for a missing p."""
-    if p != p:
-        return ""
-    text = printing.format_p(p)
-    return f"P{text}" if text[0] in "<>" else f"P={text}"
+    text = "" if p != p else printing.format_p(p)
+    return "" if not text else f"P{text}" if text[0] in "<>" else f"P={text}"
 
 
 def finish(fig: Figure, title: str, *, synthetic: bool) -> Figure:
