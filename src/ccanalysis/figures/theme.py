@@ -1,10 +1,8 @@
-"""The figures' one style, their labels and their deterministic saving.
+"""The figures' one style, group names and deterministic saving.
 
-The style is seaborn's ("ticks" axes, "paper" context) with seaborn's colour-blind-safe palette,
-applied only while a figure is drawn or saved (:func:`theme`), so that importing the package
-changes nobody's matplotlib settings. Figures are made without ``pyplot``: the caller owns them and
-a notebook's inline backend does not show them a second time. :func:`save` writes ``stem.png``
-(200 dpi) and ``stem.pdf`` with fixed metadata, so that a rerun gives identical bytes.
+The style is seaborn's ("ticks", "paper") with its colour-blind-safe palette, applied only while a
+figure is drawn or saved (:func:`style`), so that importing the package changes nobody's settings.
+Figures are made without ``pyplot``: the caller owns them, and a notebook does not show them twice.
 """
 
 from __future__ import annotations
@@ -35,10 +33,8 @@ GROUP_COLORS.update({g: PALETTE[1] for g in ("mn", "mn_only")})
 GROUP_COLORS.update({model: GROUP_COLORS[group] for model, group in MODEL_GROUP.items()})
 
 DPI = 200
-SYNTHETIC_TEXT = "SYNTHETIC DATA"
-SYNTHETIC_GID = "synthetic-label"
-#: seaborn's theme, with the font fixed (DejaVu Sans ships with matplotlib: the same on every
-#: machine) and embedded as TrueType in PDFs.
+SYNTHETIC_TEXT, SYNTHETIC_GID = "SYNTHETIC DATA", "synthetic-label"
+#: seaborn's theme; the font fixed (DejaVu Sans ships with matplotlib), embedded as TrueType.
 RC: dict[str, object] = {
     **sns.axes_style("ticks"),
     **sns.plotting_context("paper"),
@@ -52,7 +48,6 @@ RC: dict[str, object] = {
     "font.family": "DejaVu Sans",
     "legend.frameon": False,
     "figure.dpi": 100,
-    "savefig.dpi": DPI,
     "pdf.fonttype": 42,
 }
 
@@ -69,24 +64,14 @@ def pair_colors(compare: tuple[str, str]) -> dict[str, str]:
     return {g: GROUP_COLORS.get(g, PALETTE[i]) for i, g in enumerate(compare)}
 
 
-_CAPITALIZED = re.compile(r"\b[A-Z][a-z]+\b")
-
-
-def sentence_case(text: str, *, mid_sentence: bool = False) -> str:
-    """``"Medical/Nursing Model"`` -> ``"Medical/nursing model"`` (``mid_sentence``: all lower
-    case); words in capitals (``ISW``) keep them."""
-
-    def lower(m: re.Match[str]) -> str:
-        return m.group(0) if m.start() == 0 and not mid_sentence else m.group(0).lower()
-
-    return _CAPITALIZED.sub(lower, text)
-
-
 def group_label(
     group: str, labels: Mapping[str, str] = GROUP_LABELS, *, mid_sentence: bool = False
 ) -> str:
-    """A group's name as figures write it: its label (default the tables') in sentence case."""
-    return sentence_case(labels.get(group, group), mid_sentence=mid_sentence)
+    """A group's label (default the tables') in sentence case (``mid_sentence``: lower case);
+    words in capitals (``ISW``) keep them."""
+    text = labels.get(group, group)
+    first = 0 if mid_sentence else 1  # the first word keeps its capital in a title
+    return re.sub(r"\b[A-Z][a-z]+\b", lambda m: m[0] if m.start() < first else m[0].lower(), text)
 
 
 def format_pct(x: float, decimals: int = 0) -> str:
@@ -101,10 +86,10 @@ def format_p(p: float) -> str:
 
 
 def finish(fig: Figure, title: str, *, synthetic: bool) -> Figure:
-    """Name the figure (the files' title), freeze its layout and add the synthetic-data label.
+    """Name the figure (the files' title), freeze its layout, add the synthetic-data label.
 
-    The constrained layout is computed once and then fixed: recomputed at every draw it starts from
-    the previous positions, and a second save of the same figure could differ by a pixel.
+    A constrained layout is computed once and fixed: recomputed at every draw it starts from the
+    previous positions, and a second save of the same figure could differ by a pixel.
     """
     fig.set_label(title)
     if fig.get_layout_engine() is not None:
@@ -112,9 +97,11 @@ def finish(fig: Figure, title: str, *, synthetic: bool) -> Figure:
             fig.get_layout_engine().execute(fig)
         fig.set_layout_engine("none")
     if synthetic:
+        corner = offset_copy(fig.transFigure, fig=fig, x=-0.09, y=-0.09, units="inches")
+        frame = {"boxstyle": "round,pad=0.3", "facecolor": "white", "edgecolor": PALETTE[3]}
         fig.text(
-            1.0,
-            1.0,
+            1,
+            1,
             SYNTHETIC_TEXT,
             ha="right",
             va="top",
@@ -122,8 +109,8 @@ def finish(fig: Figure, title: str, *, synthetic: bool) -> Figure:
             fontweight="bold",
             color=PALETTE[3],
             gid=SYNTHETIC_GID,
-            transform=offset_copy(fig.transFigure, fig=fig, x=-0.09, y=-0.09, units="inches"),
-            bbox={"boxstyle": "round,pad=0.3", "facecolor": "white", "edgecolor": PALETTE[3]},
+            transform=corner,
+            bbox=frame,
         )
     return fig
 
@@ -133,54 +120,37 @@ def has_synthetic_label(fig: Figure) -> bool:
     return any(t.get_gid() == SYNTHETIC_GID for t in fig.texts)
 
 
-def figure_texts(fig: Figure) -> list[str]:
-    """Every non-empty text of the figure (titles, labels, ticks, legends, annotations)."""
-    return [t.get_text() for t in fig.findobj(mpl.text.Text) if t.get_text()]
-
-
-def artists_with_gid(fig: Figure, prefix: str) -> list[mpl.artist.Artist]:
-    """The artists whose gid starts with ``prefix`` (how tests read a figure back)."""
-    return fig.findobj(lambda a: (a.get_gid() or "").startswith(prefix))
-
-
-def _metadata(fmt: str, title: str, synthetic: bool) -> dict[str, str | None]:
-    """Fixed metadata: no dates, no software versions; the synthetic label when it applies."""
-    if fmt == "png":
-        md = {"Software": None, "Title": title, "Source": "ccanalysis"}
-        return {**md, "Description": SYNTHETIC_LABEL} if synthetic else md
-    md = {"Creator": "ccanalysis", "Producer": None, "CreationDate": None, "Title": title}
-    return {**md, "Subject": SYNTHETIC_LABEL, "Keywords": "synthetic data"} if synthetic else md
-
-
 def save(fig: Figure, stem: str, outdir: str | Path) -> list[Path]:
     """Write ``outdir/stem.png`` (200 dpi) and ``outdir/stem.pdf`` atomically; return the paths.
 
-    The canvas is written as laid out (no tight bounding box, which would draw the figure once
-    more per file only to measure it); the metadata are fixed (:func:`_metadata`).
+    The metadata are fixed (no dates, no versions; the synthetic label when the figure carries
+    it), so that a rerun writes identical bytes. The canvas is written as laid out (a tight
+    bounding box would draw the figure once more per file only to measure it).
     """
     synthetic, title = has_synthetic_label(fig), fig.get_label() or stem
-    paths = []
+    metadata = {
+        "png": {"Software": None, "Title": title, "Source": "ccanalysis"},
+        "pdf": {"Creator": "ccanalysis", "Producer": None, "CreationDate": None, "Title": title},
+    }
+    if synthetic:
+        metadata["png"]["Description"] = metadata["pdf"]["Subject"] = SYNTHETIC_LABEL
+        metadata["pdf"]["Keywords"] = "synthetic data"
     with style():
-        for fmt in ("png", "pdf"):
-
-            def writer(tmp: Path, fmt: str = fmt) -> None:
-                fig.savefig(tmp, format=fmt, dpi=DPI, metadata=_metadata(fmt, title, synthetic))
-
-            paths.append(write_with(Path(outdir) / f"{stem}.{fmt}", writer))
-    return paths
+        return [
+            write_with(
+                Path(outdir) / f"{stem}.{fmt}",
+                lambda tmp, fmt=fmt, md=md: fig.savefig(tmp, format=fmt, dpi=DPI, metadata=md),
+            )
+            for fmt, md in metadata.items()
+        ]
 
 
 def show(saved: Path | Sequence[Path], notebook_dir: str | Path) -> object:
-    """Display a saved figure in a notebook: its PNG, linked relative to the notebook's folder.
-
-    The reader sees the very file that was saved, and the inline backend does not draw the figure
-    a second time.
-    """
+    """Display a saved figure in a notebook: its PNG, linked relative to the notebook's folder
+    (the reader sees the very file saved, and the figure is not drawn again)."""
     from IPython.display import HTML
 
     files = [Path(saved)] if isinstance(saved, str | Path) else [Path(p) for p in saved]
     png = next(p for p in files if p.suffix == ".png")
-    src = os.path.relpath(png.resolve(), Path(notebook_dir).resolve())
-    return HTML(
-        f'<img src="{html.escape(src)}" alt="{html.escape(png.stem)}" style="max-width:100%">'
-    )
+    src = html.escape(os.path.relpath(png.resolve(), Path(notebook_dir).resolve()))
+    return HTML(f'<img src="{src}" alt="{html.escape(png.stem)}" style="max-width:100%">')
