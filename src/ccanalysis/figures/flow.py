@@ -1,17 +1,13 @@
-"""The participant flow (the paper's Figure 1): from the state's primary care clinics to the two
-care models.
+"""The participant flow (the paper's Figure 1), drawn with matplotlib (seaborn has no diagrams).
 
-The steps before the survey (the state's primary care clinics, the certified Health Care Homes, the
-ineligible and the eligible clinics) are study facts that are not in the data: they come from the recruitment file
-(``paths.recruitment_flow``, read by :func:`read_recruitment_flow`). Every later number (clinics
-recruited, surveys, coordinators, care systems, the care models, every percentage) is computed
-from the data, so that the diagram cannot disagree with the analysis.
+The steps before the survey (the state's clinics, the certified Health Care Homes, the ineligible
+and eligible clinics) are not in the data: they come from the recruitment file
+(``paths.recruitment_flow``). Every later number is computed from the data, so that the diagram
+cannot disagree with the analysis.
 """
 
 from __future__ import annotations
 
-import csv
-import math
 import textwrap
 from collections.abc import Mapping
 from pathlib import Path
@@ -25,13 +21,11 @@ from ccanalysis.figures.theme import GROUP_COLORS, finish, format_pct, group_lab
 from ccanalysis.privacy import is_small
 from ccanalysis.vocab import CLINIC_COMPARISON, MODEL_GROUP
 
-#: Keys of ``recruitment`` used by :func:`flow_diagram` (the names of the recruitment file).
-FACT_CLINICS = "mn_primary_care_clinics_approx"
-FACT_CERTIFIED = "mn_certified_clinics_2020"
-FACT_INELIGIBLE = "ineligible_clinics"
-FACT_ELIGIBLE = "eligible_clinics"
+#: The keys of the recruitment file that the diagram reads.
+FACT_CLINICS, FACT_CERTIFIED = "mn_primary_care_clinics_approx", "mn_certified_clinics_2020"
+FACT_INELIGIBLE, FACT_ELIGIBLE = "ineligible_clinics", "eligible_clinics"
 INELIGIBLE_REASONS = (
-    "served only children, had <10 care coordination\npatients, or closed or discontinued care "
+    "served only children, had <10 care coordination patients, or closed or discontinued care "
     "coordination"
 )
 
@@ -39,42 +33,28 @@ INELIGIBLE_REASONS = (
 def read_recruitment_flow(path: str | Path) -> dict[str, str]:
     """The recruitment file (columns ``key, value``, optionally ``source``) as ``key -> value``.
 
-    Every value must be a number; a file without those columns, a key given twice or a value that
-    is not a number is an error naming the file, the line, the field and the value.
+    A missing column, a key given twice or a value that is not a number is an error naming the
+    file, the line, the field and the value.
     """
-    path = Path(path)
-    with path.open(encoding="utf-8-sig", newline="") as f:
-        reader = csv.DictReader(f)
-        missing = [c for c in ("key", "value") if c not in (reader.fieldnames or [])]
-        if missing:
-            raise ValidationError(str(path), None, ", ".join(missing), None, "missing columns")
-        facts: dict[str, str] = {}
-        for line, row in enumerate(reader, start=2):
-            key, value = (row["key"] or "").strip(), (row["value"] or "").strip()
-            if key in facts:
-                raise ValidationError(str(path), f"line {line}", "key", key, "a fact given twice")
-            try:
-                float(value)
-            except ValueError:
-                raise ValidationError(
-                    str(path), f"line {line} ({key})", "value", value, "not a number"
-                ) from None
-            facts[key] = value
+    rows = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    missing = [c for c in ("key", "value") if c not in rows.columns]
+    if missing:
+        raise ValidationError(str(path), None, ", ".join(missing), None, "missing columns")
+    facts: dict[str, str] = {}
+    for line, key, value in zip(range(2, len(rows) + 2), rows["key"], rows["value"], strict=True):
+        key, value = key.strip(), value.strip()
+        if key in facts:
+            raise ValidationError(str(path), f"line {line}", "key", key, "a fact given twice")
+        if pd.isna(pd.to_numeric(value, errors="coerce")):
+            raise ValidationError(str(path), f"line {line} ({key})", "value", value, "not a number")
+        facts[key] = value
     return facts
-
-
-def count_text(x: float) -> str:
-    """A count with thousands separators, without ``.0`` when it is whole."""
-    return f"{int(x):,}" if float(x).is_integer() else f"{x:,}"
 
 
 def _fact(recruitment: Mapping[str, float | str], key: str) -> float:
     if key not in recruitment:
-        raise KeyError(f"recruitment lacks {key!r} (needed for the flow diagram)")
-    try:
-        return float(recruitment[key])
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"recruitment[{key!r}] = {recruitment[key]!r} is not a number") from exc
+        raise KeyError(f"the recruitment counts lack {key!r} (needed for the flow diagram)")
+    return float(recruitment[key])
 
 
 def flow_counts(
@@ -82,61 +62,49 @@ def flow_counts(
 ) -> dict[str, float]:
     """The numbers of the flow diagram.
 
-    From ``recruitment``: :data:`FACT_CLINICS` (the state's primary care clinics, approximately),
-    :data:`FACT_CERTIFIED` (certified Health Care Homes), :data:`FACT_INELIGIBLE` and optionally
-    :data:`FACT_ELIGIBLE` (must equal certified minus ineligible). From the data: ``recruited`` =
-    clinics in the clinic frame, ``surveys`` = clinics with a survey (a coordinator id),
-    ``coordinators`` (rows of the coordinator frame, or an int), ``care_systems`` (distinct
-    ``care_system_id``, when the column exists) and the clinics of each care model, under its group
-    (``isw``, ``mn``). Percentages are computed: recruited of eligible, surveys of recruited, each
-    model of the surveyed clinics.
+    From ``recruitment``: the state's clinics (approximately), the certified Health Care Homes,
+    the ineligible clinics, and optionally the eligible ones (certified - ineligible, checked).
+    From the data: ``recruited`` (clinics), ``surveys`` (clinics with a coordinator id),
+    ``coordinators`` (distinct ids, or an int), ``care_systems`` and the clinics of each care
+    model under its group, each with its percentage (of eligible, recruited, surveyed clinics).
     """
-    approx = _fact(recruitment, FACT_CLINICS)
-    certified = _fact(recruitment, FACT_CERTIFIED)
-    ineligible = _fact(recruitment, FACT_INELIGIBLE)
+    certified, ineligible = _fact(recruitment, FACT_CERTIFIED), _fact(recruitment, FACT_INELIGIBLE)
     eligible = certified - ineligible
     if FACT_ELIGIBLE in recruitment and _fact(recruitment, FACT_ELIGIBLE) != eligible:
-        raise ValueError(
-            f"recruitment: eligible_clinics = {_fact(recruitment, FACT_ELIGIBLE):g} but certified "
-            f"- ineligible = {eligible:g}"
-        )
+        given = _fact(recruitment, FACT_ELIGIBLE)
+        raise ValueError(f"eligible_clinics = {given:g} but certified - ineligible = {eligible:g}")
     recruited = len(clinics)
     if eligible <= 0 or recruited > eligible:
         raise ValueError(f"{recruited} clinics in the data but {eligible:g} eligible clinics")
-    if "coordinator_id" in clinics.columns:
-        surveys = int(clinics["coordinator_id"].notna().sum())
-    else:
-        surveys = recruited
-    if isinstance(coordinators, pd.DataFrame):
-        n_coord = (
-            int(coordinators["coordinator_id"].nunique())
-            if "coordinator_id" in coordinators.columns
-            else len(coordinators)
-        )
-    else:
-        n_coord = int(coordinators)
     if "care_model" not in clinics.columns:
         raise KeyError("the clinic frame has no care_model column (run ccanalysis.classify first)")
-    models = clinics["care_model"].astype(object)
+    ids = clinics.get("coordinator_id", pd.Series(0, index=clinics.index))
+    surveys = int(ids.notna().sum())
+    if isinstance(coordinators, pd.DataFrame):
+        coordinators = coordinators.get("coordinator_id", coordinators.index).nunique()
     out = {
-        "clinics_approx": approx,
+        "clinics_approx": _fact(recruitment, FACT_CLINICS),
         "certified": certified,
         "ineligible": ineligible,
         "eligible": eligible,
         "recruited": recruited,
         "recruited_pct": 100.0 * recruited / eligible,
         "surveys": surveys,
-        "surveys_pct": 100.0 * surveys / recruited if recruited else math.nan,
-        "coordinators": n_coord,
+        "surveys_pct": 100.0 * surveys / recruited if recruited else float("nan"),
+        "coordinators": int(coordinators),
     }
-    group_model = {group: model for model, group in MODEL_GROUP.items()}
+    models = clinics["care_model"].astype(object).map(MODEL_GROUP)
     for g in CLINIC_COMPARISON:
-        n = int(models.eq(group_model[g]).sum())
-        out[g] = n
-        out[f"{g}_pct"] = 100.0 * n / surveys if surveys else math.nan
+        out[g] = int((models == g).sum())
+        out[f"{g}_pct"] = 100.0 * out[g] / surveys if surveys else float("nan")
     if "care_system_id" in clinics.columns:
-        out["care_systems"] = int(clinics["care_system_id"].nunique())
+        out["care_systems"] = clinics["care_system_id"].nunique()
     return out
+
+
+def count_text(x: float) -> str:
+    """A count with thousands separators, without ``.0`` when it is whole."""
+    return f"{int(x):,}" if float(x).is_integer() else f"{x:,}"
 
 
 #: The boxes and arrows of the diagram.
@@ -192,7 +160,7 @@ def flow_diagram(
             ends = {"patchA": upper.get_bbox_patch(), "patchB": lower.get_bbox_patch()}
             ax.annotate("", lower.get_position(), upper.get_position(), arrowprops=ARROW | ends)
         # the ineligible clinics, beside the arrow from the certified to the eligible clinics
-        reasons = textwrap.fill(INELIGIBLE_REASONS.replace("\n", " "), 36)
+        reasons = textwrap.fill(INELIGIBLE_REASONS, 36)
         text = f"{count_text(c['ineligible'])} ineligible clinics:\n{reasons}"
         out = ax.text(82, 67.5, text, ha="center", va="center", size=7.5, bbox=BOX)
         out.set_gid("box:ineligible")

@@ -1,9 +1,8 @@
-"""Services provided by care coordinators, by group: Table 3's service items as horizontal grouped
-bars (seaborn's ``barplot``), sorted by the share of all clinics, with the table's p-values.
+"""Services provided by care coordinators, by group: Table 3's service items as grouped bars
+(seaborn's ``barplot``), sorted by the share of all clinics, with the table's p-values.
 
-The two compared groups and their names are parameters (by default the care models and the tables'
-labels); given a summary of :func:`ccanalysis.analysis.summarize` (any ``by`` with two groups)
-instead of Table 3's long table, the figure draws the summary's groups with its labels.
+Given a summary of :func:`ccanalysis.analysis.summarize` (any ``by``) instead of Table 3's long
+table, the figure draws the summary's two groups with its labels.
 """
 
 from __future__ import annotations
@@ -11,7 +10,7 @@ from __future__ import annotations
 import math
 import textwrap
 from collections.abc import Mapping
-from typing import Protocol
+from typing import TYPE_CHECKING
 
 import pandas as pd
 import seaborn as sns
@@ -24,6 +23,9 @@ from ccanalysis.spec import Spec, read_spec
 from ccanalysis.tables.read import as_long, group_sizes
 from ccanalysis.vocab import CLINIC_COMPARISON, GROUP_LABELS, TOTAL
 
+if TYPE_CHECKING:  # the figure reads a summary's long, groups, reference, comparison, grouping
+    from ccanalysis.tables.summary import Summary
+
 SERVICES_TABLE, SERVICE_PREFIX = "table3", "svc_"
 #: The heading of the p-values: the test the table ran (its ``test`` column).
 TEST_NAMES: dict[str, str] = {
@@ -34,20 +36,8 @@ TEST_NAMES: dict[str, str] = {
 }
 
 
-class SummaryLike(Protocol):
-    """What the figure reads of a :class:`ccanalysis.tables.summary.Summary`."""
-
-    long: pd.DataFrame
-    groups: tuple[str, ...]
-    reference: str
-    comparison: str | None
-    grouping: object
-
-
 def _source(
-    table: pd.DataFrame | SummaryLike,
-    compare: tuple[str, str] | None,
-    labels: Mapping[str, str] | None,
+    table: pd.DataFrame | Summary, compare: tuple[str, str] | None, labels: Mapping | None
 ) -> tuple[pd.DataFrame, tuple[str, str], Mapping[str, str]]:
     """The long table, the compared groups and their labels: a summary's own (``compare`` and
     ``labels`` override them), else the care models' and the tables' labels."""
@@ -61,21 +51,20 @@ def _source(
                 "to draw with compare=(comparison, reference)"
             )
         compare = (table.comparison or others[0], table.reference)
-    return table.long, compare, labels or table.grouping.labels  # type: ignore[attr-defined]
+    return table.long, compare, labels or table.grouping.labels
 
 
 def services_data(
-    table3_long: pd.DataFrame | SummaryLike,
+    table3_long: pd.DataFrame | Summary,
     spec: Spec | None = None,
     prefix: str = SERVICE_PREFIX,
     *,
     compare: tuple[str, str] | None = None,
 ) -> pd.DataFrame:
-    """Percentages (0-100) of Table 3's service items by group, sorted by the share of all clinics.
+    """Percentages of Table 3's service items by group, most common (of all clinics) first.
 
-    Columns ``item, level, label, total``, the two groups of ``compare`` (comparison, reference)
-    and ``p`` (NaN without a p row). Without ``total`` rows the total is computed from the two
-    groups' ``n`` and ``denom``. Ties keep the specification's order.
+    Columns ``item, level, label, total``, the groups of ``compare`` (comparison, reference) and
+    ``p``. Without ``total`` rows the total comes from the two groups' ``n`` and ``denom``.
     """
     long, compare, _ = _source(table3_long, compare, None)
     rows = [r for r in (spec or read_spec()).of(SERVICES_TABLE) if r.item.startswith(prefix)]
@@ -109,18 +98,16 @@ def _test_heading(long: pd.DataFrame, items: pd.Series) -> str:
 
 
 def services_by_model(
-    table3_long: pd.DataFrame | SummaryLike,
+    table3_long: pd.DataFrame | Summary,
     spec: Spec | None = None,
     *,
     synthetic: bool,
     compare: tuple[str, str] | None = None,
     labels: Mapping[str, str] | None = None,
 ) -> Figure:
-    """Services provided by care coordinators by group: grouped horizontal bars (percent of
-    clinics, the reference group above the comparison group), the most common service on top.
-
-    ``table3_long``, ``spec``, ``compare``: as :func:`services_data`; ``labels``: the groups' names
-    (default a summary's own, else the tables'). Bars carry gids ``bar:<group>:<item>``.
+    """Services by group: horizontal bars, percent of clinics (the reference group above the
+    comparison group; gids ``bar:<group>:<item>``). ``labels``: the groups' names (default a
+    summary's own, else the tables'); the rest as :func:`services_data`.
     """
     long, compare, labels = _source(table3_long, compare, labels)
     data = services_data(long, spec, compare=compare)
