@@ -1,16 +1,13 @@
 """Care coordinator characteristics (Table 1) by coordinator group, as small multiples.
 
-The groups are Table 1's (:data:`ccanalysis.vocab.COORDINATOR_GROUPS`, after the total when the
-table has it). The table specification says which rows go where: the first item shown in full is
-the stacked distribution, the yes/no (binary or collapsed) rows the grouped bars, the mean (SD) rows
-one panel each.
+The specification says which rows go where: the first item shown in full is the stacked
+distribution, the yes/no (binary or collapsed) rows the grouped bars, each mean (SD) row a panel.
 """
 
 from __future__ import annotations
 
 import math
 import textwrap
-from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
@@ -30,37 +27,28 @@ from ccanalysis.figures.theme import (
 from ccanalysis.printing import round_half_up
 from ccanalysis.spec import Spec
 from ccanalysis.tables.read import as_long, group_sizes
-from ccanalysis.vocab import COORDINATOR_GROUPS, GROUP_LABELS, TOTAL
+from ccanalysis.vocab import COORDINATOR_GROUPS, TOTAL
 
-TABLE = "table1"
-#: Table 1's groups, in the table's order.
-TABLE1_GROUPS: tuple[str, ...] = (TOTAL, *COORDINATOR_GROUPS)
 #: Colours of the levels of the distribution (not groups): the palette's after the groups'.
 LEVEL_COLORS: tuple[str, ...] = (PALETTE[4], PALETTE[9], PALETTE[5], PALETTE[8], PALETTE[6])
 
 
 def coordinator_characteristics(
-    table1_long: pd.DataFrame,
-    spec: Spec,
-    *,
-    synthetic: bool,
-    labels: Mapping[str, str] = GROUP_LABELS,
+    table1_long: pd.DataFrame, spec: Spec, *, synthetic: bool
 ) -> Figure:
-    """Table 1 as small multiples: the distribution of the first full item (degrees) by group as
-    100% stacked bars (gids ``degree:<group>:<level>``), the yes/no items as grouped bars
-    (``pct:<item>:<group>``) and each mean with +-1 SD (``mean:`` and ``sd:<item>:<group>``).
+    """Table 1 by coordinator group (after the total, when the table has it): the distribution of
+    the first full item (degrees) as 100% stacked bars (gids ``degree:<group>:<level>``), the
+    yes/no items as grouped bars (``pct:<item>:<group>``), each mean with +-1 SD (``mean:`` and
+    ``sd:<item>:<group>``).
     """
-    rows = spec.of(TABLE)
-    look = lookup(table1_long, TABLE)
+    rows = spec.of("table1")
+    look = lookup(table1_long, "table1")
     sizes = group_sizes(as_long(table1_long))
-    groups = [g for g in TABLE1_GROUPS if g != TOTAL or ("n", "", g, "n") in look]
-    compared = [g for g in groups if g != TOTAL]
-
-    def tick(g: str) -> str:
-        return textwrap.fill(group_label(g, labels), 26) + (
-            f"\n(n={sizes[g]})" if g in sizes else ""
-        )
-
+    groups = [TOTAL] * (("n", "", TOTAL, "n") in look) + list(COORDINATOR_GROUPS)
+    compared = list(COORDINATOR_GROUPS)
+    ticks = {
+        g: textwrap.fill(group_label(g), 26) + (f"\n(n={sizes[g]})" * (g in sizes)) for g in groups
+    }
     full = [r for r in rows if r.shown == "full" and r.stat == "n_pct"]
     yes_no = [r for r in rows if r.shown in ("binary", "collapsed") and r.stat == "n_pct"]
     means = [r for r in rows if r.continuous]
@@ -75,7 +63,7 @@ def coordinator_characteristics(
                     r.label: [look.get((r.item, r.level, g, "pct"), 0.0) for g in groups]
                     for r in levels
                 },
-                index=[tick(g) for g in groups],
+                index=[ticks[g] for g in groups],
             )
             shares.plot.barh(stacked=True, ax=ax_dist, width=0.62, color=LEVEL_COLORS, legend=False)
             for container, r in zip(ax_dist.containers, levels, strict=True):
@@ -91,7 +79,7 @@ def coordinator_characteristics(
             ax_dist.set_axis_off()
         yes = pd.DataFrame(
             [
-                (textwrap.fill(r.label.replace(", yes", ""), 24), group_label(g, labels), v)
+                (textwrap.fill(r.label.replace(", yes", ""), 24), group_label(g), v)
                 for r in yes_no
                 for g in compared
                 if not math.isnan(v := look.get((r.item, r.level, g, "pct"), math.nan))
@@ -103,7 +91,7 @@ def coordinator_characteristics(
             x="pct",
             y="item",
             hue="group",
-            hue_order=[group_label(g, labels) for g in compared],
+            hue_order=[group_label(g) for g in compared],
             palette=[GROUP_COLORS[g] for g in compared],
             saturation=1,
             ax=ax_yes,
@@ -116,7 +104,6 @@ def coordinator_characteristics(
             )
         ax_yes.set(xlim=(0, 115), xticks=range(0, 101, 25), xlabel="Percent of coordinators")
         ax_yes.set(ylabel="", title="Yes / usually or always")
-        ax_yes.tick_params(axis="y", length=0)
         sns.move_legend(ax_yes, "upper center", bbox_to_anchor=(0.4, -0.2), title=None)
         for ax in (ax_dist, ax_yes):
             ax.xaxis.set_major_formatter("{x:.0f}%")
@@ -146,8 +133,7 @@ def coordinator_characteristics(
                 ax.set_xlabel("Mean \u00b1 1 SD (dashed: all coordinators)", fontsize=7.5)
                 ax.set_ylim(len(compared) - 0.4, -0.6)
                 ax.xaxis.grid(True)
-                ax.tick_params(axis="y", length=0)
-            axes[0].set_yticks(range(len(compared)), [tick(g) for g in compared])
+            axes[0].set_yticks(range(len(compared)), [ticks[g] for g in compared])
         fig.suptitle(
             "Care coordinators by the care models of the clinics they report on (Table 1)",
             x=0.01,

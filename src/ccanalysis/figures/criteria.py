@@ -1,6 +1,4 @@
-"""The four criteria of the integrated social worker model (Table 2) as an UpSet-style chart: the
-clinics per combination of criteria met, stacked by care model, over the dot matrix of the criteria
-in each combination, beside the clinics meeting each criterion.
+"""The four criteria of the integrated social worker model (Table 2) as an UpSet-style chart.
 
 A clinic's care model is its ``care_model`` (the classification stage applies the rule). A missing
 answer counts as not met, as Table 2 counts it (criteria 2-4 are asked only where a social worker is
@@ -21,27 +19,17 @@ from ccanalysis.privacy import is_small
 from ccanalysis.vocab import CLINIC_COMPARISON, CLINIC_GROUPS, CRITERIA, MODEL_GROUP
 
 #: Short labels of the four criteria (the specification's labels are the full questions).
-CRITERIA_LABELS: dict[str, str] = dict(
-    zip(
-        CRITERIA,
-        (
-            "1. Social worker on the CC team",
-            "2. SW responsible for social services",
-            "3. SW interacts regularly with patients",
-            "4. SW interacts regularly with clinicians",
-        ),
-        strict=True,
-    )
-)
+CRITERIA_LABELS: dict[str, str] = {
+    "sw_on_team": "1. Social worker on the CC team",
+    "sw_responsible": "2. SW responsible for social services",
+    "sw_interacts_patients": "3. SW interacts regularly with patients",
+    "sw_interacts_clinicians": "4. SW interacts regularly with clinicians",
+}
 
 
 def criteria_data(clinics: pd.DataFrame, criteria: Sequence[str] = CRITERIA) -> pd.DataFrame:
-    """Clinics per combination of the criteria met (a missing answer counts as not met).
-
-    One row per combination present: a boolean column per criterion, ``n_met``, ``n`` (clinics)
-    and the clinics of each care model under its group (``mn``, ``isw``). Sorted by ``n``
-    descending, then more criteria first.
-    """
+    """Clinics per combination of the criteria met: a boolean column per criterion, ``n_met``,
+    ``n`` and the clinics of each care model under its group; the most common first."""
     missing = [c for c in criteria if c not in clinics.columns]
     if missing:
         raise KeyError(f"the clinic frame lacks the criteria {missing}")
@@ -60,14 +48,11 @@ def criteria_data(clinics: pd.DataFrame, criteria: Sequence[str] = CRITERIA) -> 
 def criteria_chart(
     clinics: pd.DataFrame, *, synthetic: bool, min_cell: int | None = None
 ) -> Figure:
-    """Table 2's four criteria as an UpSet-style chart.
-
-    Top: clinics per combination of criteria met, stacked by care model (gids
-    ``combo:<group>:<k>``, the k-th combination of :func:`criteria_data`); below, the dot matrix of
-    each combination; left, the clinics meeting each criterion (``criterion:<name>``).
-    ``min_cell=k`` (privacy mode) leaves out the combinations with 1 to k - 1 clinics in all or in
-    one care model (the note says how many), and shows a criterion met by 1 to k - 1 clinics as
-    ``<k`` without its bar.
+    """Clinics per combination of criteria met, stacked by care model (gids ``combo:<group>:<k>``,
+    the k-th of :func:`criteria_data`), over the dot matrix of each combination, beside the clinics
+    meeting each criterion (``criterion:<name>``). ``min_cell=k`` (privacy mode) leaves out the
+    combinations with 1 to k - 1 clinics in all or in one care model, and shows a criterion met by
+    1 to k - 1 clinics as ``<k`` without its bar.
     """
     comparison = CLINIC_COMPARISON[0]  # the model the criteria define
     data = criteria_data(clinics)

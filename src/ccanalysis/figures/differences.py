@@ -1,12 +1,9 @@
 """The differences between two groups (by default integrated social worker - medical/nursing) with
-their 95% intervals, for every row of Tables 3 and 4 in the sensitivity output: one row per item,
-one colour and marker per analysis, dodged (a forest plot on seaborn-styled axes).
+their 95% intervals, for every row of Tables 3 and 4 in the sensitivity output, one colour and
+marker per analysis: a forest plot, matplotlib intervals on seaborn-styled axes.
 
-:func:`difference_data` is the one reader of ``tables/sensitivity.csv`` (the sensitivity stage's
-:func:`~ccanalysis.sensitivity.columns`): it reshapes the file into the rows drawn, with their panel;
-:func:`difference_plot` only draws what it returns. Both also take the result of
-:func:`ccanalysis.sensitivity.analyze`, whose groups (any ``by``), labels and analysis names the
-figure then uses.
+:func:`difference_data` is the one reader of ``tables/sensitivity.csv``; :func:`difference_plot`
+draws what it returns. Both also take an :func:`ccanalysis.sensitivity.analyze` result (any ``by``).
 """
 
 from __future__ import annotations
@@ -232,26 +229,18 @@ def difference_plot(
     labels: Mapping[str, str] | None = None,
     short_labels: Mapping[str, str] | None = None,
 ) -> Figure:
-    """Differences between two groups (``compare``: comparison - reference) with their 95%
-    intervals for every row of Tables 3 and 4 in the sensitivity output, by analysis.
+    """Differences comparison - reference (``compare``) with their 95% intervals, by analysis.
 
     Table 3 (left) and Table 4 (right) share the percentage-point axis; the mean differences go
-    under their table, one axis per unit. Input: :func:`difference_data`. From an
-    :func:`~ccanalysis.sensitivity.analyze` result the groups, their ``labels`` (title, note),
-    ``short_labels`` (axes) and the analyses' names are the result's, else the care models' and
-    the tables'; ``compare`` and the labels override them.
+    under their table, one axis per unit. The groups, their ``labels`` (title) and ``short_labels``
+    (axes) and the analyses' names are an analyze() result's, else the care models' and the tables'.
     """
     own = sensitivity.groups if isinstance(sensitivity, Sensitivity) else None
     compare = compare or (own.compare if own else CLINIC_COMPARISON)
     labels = labels or (own.labels if own else GROUP_LABELS)
-    short_labels = short_labels or (own.short if own else SHORT_LABELS)
-    short = [short_labels.get(g, g) for g in compare]
-    if isinstance(sensitivity, Sensitivity):
-        names: Mapping[str, tuple[str, str]] = sensitivity.names
-    else:
-        names = (
-            ANALYSIS_NAMES if compare == CLINIC_COMPARISON else analysis_names(short[0], "strata")
-        )
+    short = [(short_labels or (own.short if own else SHORT_LABELS)).get(g, g) for g in compare]
+    names = analysis_names(short[0], "strata") if compare != CLINIC_COMPARISON else ANALYSIS_NAMES
+    names = sensitivity.names if isinstance(sensitivity, Sensitivity) else names
     data = difference_data(sensitivity, spec, compare=compare)
     if data.empty:
         raise ValueError("the sensitivity table has no rows of Tables 3 and 4 to draw")
@@ -319,9 +308,5 @@ def difference_plot(
             fontsize=7.5,
             color=".27",
         )
-    title = (
-        "Differences between care models, Tables 3 and 4, by analysis"
-        if compare == CLINIC_COMPARISON
-        else f"Differences {diff_name}, Tables 3 and 4, by analysis"
-    )
-    return finish(fig, title, synthetic=synthetic)
+    what = "between care models" if compare == CLINIC_COMPARISON else diff_name
+    return finish(fig, f"Differences {what}, Tables 3 and 4, by analysis", synthetic=synthetic)
