@@ -59,7 +59,7 @@ DIFFERENCE_COLUMNS: tuple[str, ...] = tuple(
     "table section item level label order panel unit analysis estimate ci_low ci_high".split()
 )
 #: Inches per row of a panel (item or section heading), of the row labels and of a plot.
-ROW_IN, LABEL_IN, PLOT_IN = 0.23, 3.2, 2.9
+ROW_IN, LABEL_IN, PLOT_IN = 0.25, 3.2, 2.9
 
 Source = str | Path | pd.DataFrame | Sensitivity
 
