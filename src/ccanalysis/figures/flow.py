@@ -102,11 +102,6 @@ def flow_counts(
     return out
 
 
-def count_text(x: float) -> str:
-    """A count with thousands separators, without ``.0`` when it is whole."""
-    return f"{int(x):,}" if float(x).is_integer() else f"{x:,}"
-
-
 #: The boxes and arrows of the diagram.
 BOX = {"boxstyle": "round,pad=0.9", "facecolor": "white", "edgecolor": ".2", "linewidth": 1.3}
 ARROW = {"arrowstyle": "-|>", "color": ".2", "lw": 1.2, "shrinkA": 0, "shrinkB": 0}
@@ -138,10 +133,9 @@ def flow_diagram(
 
     systems = f" in {c['care_systems']} care systems" if "care_systems" in c else ""
     steps = {
-        "clinics": f"~{count_text(c['clinics_approx'])} Minnesota primary care clinics",
-        "certified": f"{count_text(c['certified'])} clinics certified as\n"
-        "Health Care Homes (HCH) in 2020",
-        "eligible": f"{count_text(c['eligible'])} eligible HCH clinics",
+        "clinics": f"~{c['clinics_approx']:,g} Minnesota primary care clinics",
+        "certified": f"{c['certified']:,g} clinics certified as\nHealth Care Homes (HCH) in 2020",
+        "eligible": f"{c['eligible']:,g} eligible HCH clinics",
         "recruited": f"{count('recruited')} clinics recruited{systems}"
         + pct("recruited", "\n({} of eligible clinics)"),
         "surveys": f"{count('surveys')} clinic surveys completed"
@@ -161,7 +155,7 @@ def flow_diagram(
             ax.annotate("", lower.get_position(), upper.get_position(), arrowprops=ARROW | ends)
         # the ineligible clinics, beside the arrow from the certified to the eligible clinics
         reasons = textwrap.fill(INELIGIBLE_REASONS, 36)
-        text = f"{count_text(c['ineligible'])} ineligible clinics:\n{reasons}"
+        text = f"{c['ineligible']:,g} ineligible clinics:\n{reasons}"
         out = ax.text(82, 67.5, text, ha="center", va="center", size=7.5, bbox=BOX)
         out.set_gid("box:ineligible")
         ax.annotate("", (82, 67.5), (40, 67.5), arrowprops=ARROW | {"patchB": out.get_bbox_patch()})

@@ -90,11 +90,9 @@ def services_data(
 
 def _test_heading(long: pd.DataFrame, items: pd.Series) -> str:
     """The name of the test behind the p-values of ``items`` (``P`` when the table does not say)."""
-    if "test" not in long.columns:
-        return "P"
     p_rows = long[(long["measure"] == "p") & long["item"].isin(items)]
-    tests = [str(t) for t in p_rows["test"].dropna() if str(t)]
-    return " / ".join(dict.fromkeys(TEST_NAMES.get(t, t) for t in tests)) or "P"
+    tests = p_rows.get("test", pd.Series()).dropna().astype(str).map(lambda t: TEST_NAMES.get(t, t))
+    return " / ".join(dict.fromkeys(t for t in tests if t)) or "P"
 
 
 def services_by_model(
