@@ -200,17 +200,11 @@ def _draw_panel(
         label.set_fontweight("bold" if heading else "normal")
     ax.set_ylim(len(ticks) - 0.5, -0.5)
     ax.axvline(0, color=".2", linewidth=0.8, zorder=1)
+    ax.margins(x=0.05)
     ax.xaxis.grid(True)
     ax.tick_params(axis="y", length=0)
     ax.tick_params(axis="x", labelsize=7.5, top=len(ticks) > 25, labeltop=len(ticks) > 25)
     ax.spines["left"].set_visible(False)
-
-
-def _limits(rows: pd.DataFrame) -> tuple[float, float]:
-    """Every estimate and interval of the rows, and zero, with 5% to spare."""
-    vals = np.append(rows[["estimate", "ci_low", "ci_high"]].to_numpy(dtype=float), 0.0)
-    lo, hi = np.nanmin(vals), np.nanmax(vals)
-    return lo - 0.05 * (hi - lo or 1.0), hi + 0.05 * (hi - lo or 1.0)
 
 
 def _clinics(group: str, labels: Mapping[str, str]) -> str:
@@ -258,30 +252,30 @@ def difference_plot(
         t: [max(len(_row_labels(p[2])[0]) * ROW_IN, 0.5) for p in ps] for t, ps in columns.items()
     }
     top = 0.6 + 0.17 * math.ceil(len(styles) / 2)
-    fig_h = top + max(sum(h + 1.05 for h in hs) for hs in heights.values()) + 0.3
+    fig_h = top + max(sum(h + 1.1 for h in hs) for hs in heights.values()) + 0.3
     fig_w = len(columns) * (LABEL_IN + PLOT_IN + 0.35) + 0.15
-    pp_limits = _limits(data[data["panel"] == "pp"]) if (data["panel"] == "pp").any() else None
     comparison_name, reference_name = (_clinics(g, labels) for g in compare)
     with style():
-        fig = Figure(figsize=(fig_w, fig_h))
+        fig, pp_axes = Figure(figsize=(fig_w, fig_h)), []
         for col, (t, panels) in enumerate(columns.items()):
             x, y = 0.1 + col * (LABEL_IN + PLOT_IN + 0.35), top
             for h, (title, xlabel, rows) in zip(heights[t], panels, strict=True):
-                y += 0.45  # the panel's title (and x ticks on top)
+                y += 0.5  # the panel's title (and x ticks on top)
                 rect = ((x + LABEL_IN) / fig_w, 1 - (y + h) / fig_h, PLOT_IN / fig_w, h / fig_h)
-                ax = fig.add_axes(rect)
+                pp = rows["panel"].iloc[0] == "pp"
+                ax = fig.add_axes(rect, sharex=pp_axes[0] if pp and pp_axes else None)
+                pp_axes += [ax] * pp  # the tables' percentage points on one scale
                 _draw_panel(ax, t, rows, styles)
                 ax.annotate(
                     title,
                     (0, 1),
                     xycoords="axes fraction",
-                    xytext=(-LABEL_IN * 72, 18 if h > ROW_IN * 25 else 6),
+                    xytext=(-LABEL_IN * 72, 22 if h > ROW_IN * 25 else 6),
                     textcoords="offset points",
                     fontsize=9.5,
                     fontweight="bold",
                 )
                 ax.set_xlabel(xlabel, fontsize=8)
-                ax.set_xlim(*(pp_limits if rows["panel"].iloc[0] == "pp" else _limits(rows)))
                 y += h + 0.6
         handles = [
             Line2D([], [], color=color, marker=marker, markersize=5, label=name)
