@@ -100,7 +100,7 @@ def coordinator_characteristics(
             for bar, r in zip(container, yes_no, strict=True):
                 bar.set_gid(f"pct:{r.item}:{g}")
             ax_yes.bar_label(
-                container, [format_pct(b.get_width()) for b in container], fontsize=6.5
+                container, [format_pct(b.get_width()) for b in container], padding=2, fontsize=6.5
             )
         ax_yes.set(xlim=(0, 115), xticks=range(0, 101, 25), xlabel="Percent of coordinators")
         ax_yes.set(ylabel="", title="Yes / usually or always")
@@ -133,6 +133,7 @@ def coordinator_characteristics(
                 ax.set_xlabel("Mean \u00b1 1 SD (dashed: all coordinators)", fontsize=7.5)
                 ax.set_ylim(len(compared) - 0.4, -0.6)
                 ax.xaxis.grid(True)
+                ax.tick_params(axis="y", length=0)
             axes[0].set_yticks(range(len(compared)), [ticks[g] for g in compared])
         fig.suptitle(
             "Care coordinators by the care models of the clinics they report on (Table 1)",
