@@ -39,15 +39,8 @@ STYLES: dict[str, tuple[str, str]] = {
 }
 EXTRA_STYLES = ((PALETTE[8], "P"), (PALETTE[7], "X"), (PALETTE[5], "*"))
 #: The columns of the sensitivity output the figure reads (and ``value_<group>`` of both groups).
-SENSITIVITY_COLUMNS = (
-    "table",
-    "item",
-    "level",
-    "analysis",
-    "estimate",
-    "ci_low",
-    "ci_high",
-    "unit",
+SENSITIVITY_COLUMNS: tuple[str, ...] = tuple(
+    "table item level analysis estimate ci_low ci_high unit".split()
 )
 #: The tables drawn (left to right), with their titles.
 TABLE_TITLES: dict[str, str] = {
