@@ -6,9 +6,6 @@ the figure's artists (bar widths/heights, interval segments, texts).
 
 from __future__ import annotations
 
-import re
-import zlib
-
 import matplotlib as mpl
 import numpy as np
 import pandas as pd
@@ -18,9 +15,23 @@ from PIL import Image
 
 from ccanalysis import figures as F
 from ccanalysis.errors import ValidationError
-from ccanalysis.figures.theme import _lean_pdf_fonts
+from ccanalysis.figures import theme as T
+from ccanalysis.figures.criteria import CRITERIA_LABELS
+from ccanalysis.figures.differences import DIFFERENCE_COLUMNS
+from ccanalysis.sensitivity import ANALYSIS_NAMES
 from ccanalysis.spec import Spec, from_records
 from ccanalysis.vocab import GROUP_LABELS, SYNTHETIC_LABEL
+
+
+def figure_texts(fig: Figure) -> list[str]:
+    """Every non-empty text of a figure (titles, labels, ticks, legends, annotations)."""
+    return [t.get_text() for t in fig.findobj(mpl.text.Text) if t.get_text()]
+
+
+def artists_with_gid(fig: Figure, prefix: str) -> list:
+    """The artists of a figure whose gid starts with ``prefix``."""
+    return fig.findobj(lambda a: (a.get_gid() or "").startswith(prefix))
+
 
 # ---------------------------------------------------------------------------------------------
 # Hand-made inputs
@@ -260,7 +271,7 @@ def make_sensitivity() -> pd.DataFrame:
 def make_clinics(n_isw: int = 139, n_mn: int = 178, n_coordinators: int = 213) -> pd.DataFrame:
     """Clinics whose criteria agree with their care model; the MN clinics miss criteria in turn."""
     n = n_isw + n_mn
-    crit = {c: ["yes"] * n for c in F.CRITERIA_LABELS}
+    crit = {c: ["yes"] * n for c in CRITERIA_LABELS}
     for i in range(n_isw, n):
         k = (
             i - n_isw
@@ -272,7 +283,7 @@ def make_clinics(n_isw: int = 139, n_mn: int = 178, n_coordinators: int = 213) -
         elif k == 4:
             crit["sw_interacts_clinicians"][i] = None
         else:
-            crit[list(F.CRITERIA_LABELS)[k]][i] = "no"
+            crit[list(CRITERIA_LABELS)[k]][i] = "no"
     frame = pd.DataFrame(
         {
             "clinic_id": [f"C{i:04d}" for i in range(n)],
@@ -371,7 +382,7 @@ def test_every_figure_runs_and_saves_png_and_pdf(saved) -> None:
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
         assert pdf.read_bytes()[:5] == b"%PDF-"
         with Image.open(png) as im:
-            assert round(im.info["dpi"][0]) == F.DPI
+            assert round(im.info["dpi"][0]) == T.DPI
     assert sorted(p.name for p in (saved["root"] / "a").iterdir()) == sorted(
         f"{s}.{e}" for s in STEMS for e in ("png", "pdf")
     )
@@ -384,7 +395,7 @@ def test_synthetic_label_visible_and_in_metadata_only_when_synthetic(saved) -> N
     ):
         for stem, fig in figs.items():
             assert F.has_synthetic_label(fig) is synthetic, stem
-            assert (F.SYNTHETIC_TEXT in F.figure_texts(fig)) is synthetic, stem
+            assert (T.SYNTHETIC_TEXT in figure_texts(fig)) is synthetic, stem
     for synthetic, key in ((True, "a"), (False, "plain")):
         for stem, (png, pdf) in saved[key].items():
             with Image.open(png) as im:
@@ -406,87 +417,9 @@ def test_saves_are_byte_identical_and_undated(saved) -> None:
             assert pa.read_bytes() == pc.read_bytes(), pa.name
 
 
-def test_figures_are_drawn_inside_their_canvas_and_saved_uncropped(saved) -> None:
-    """save() writes the canvas as laid out (no tight bounding box), so nothing may lie outside it:
-    every artist and the synthetic label's frame, measured as the PNG is drawn (200 dpi)."""
-    for stem, fig in saved["figures"]["synthetic"].items():
-        w, h = fig.get_size_inches()
-        with Image.open(saved["a"][stem][0]) as im:
-            assert im.size == (round(w * F.DPI), round(h * F.DPI)), stem
-        dpi = fig.dpi
-        try:
-            fig.set_dpi(F.DPI)
-            with F.style():
-                fig.draw_without_rendering()
-                boxes = [fig.get_tightbbox()]
-                (label,) = [t for t in fig.texts if t.get_gid() == F.SYNTHETIC_GID]
-                boxes.append(
-                    label.get_bbox_patch()
-                    .get_window_extent()
-                    .transformed(fig.dpi_scale_trans.inverted())
-                )
-        finally:
-            fig.set_dpi(dpi)
-        for box in boxes:
-            assert box.x0 >= -1e-6 and box.y0 >= -1e-6, (stem, box.bounds)
-            assert box.x1 <= w + 1e-6 and box.y1 <= h + 1e-6, (stem, box.bounds, (w, h))
-        # the label's frame in the top-right corner, a few points from the edges
-        assert w - 0.1 < boxes[1].x1 and h - 0.1 < boxes[1].y1, stem
-
-
-def _pdf_fonts(pdf: bytes) -> list:
-    """The TrueType fonts embedded in a PDF written by matplotlib (``/FontFile2`` streams)."""
-    from io import BytesIO
-
-    from fontTools.ttLib import TTFont
-
-    fonts = []
-    for num in re.findall(rb"/FontFile2 (\d+) 0 R", pdf):
-        start = pdf.index(b"\n" + num + b" 0 obj")
-        data = pdf[pdf.index(b"stream\n", start) + 7 : pdf.index(b"\nendstream", start)]
-        fonts.append(TTFont(BytesIO(zlib.decompress(data))))
-    return fonts
-
-
-def test_pdf_embeds_truetype_subsets_without_layout_tables(saved) -> None:
-    from fontTools import subset
-
-    for stem in ("flow", "criteria"):
-        pdf = saved["a"][stem][1].read_bytes()
-        assert b"/CIDFontType2" in pdf, stem  # pdf.fonttype 42: TrueType, not Type 3
-        fonts = _pdf_fonts(pdf)
-        names = {font["name"].getDebugName(4) for font in fonts}
-        assert names == {"DejaVu Sans", "DejaVu Sans Bold"}, (stem, names)
-        for font in fonts:
-            assert {"glyf", "loca", "hmtx", "cmap"} <= set(font.keys())
-            assert not set(F.PDF_FONT_DROP_TABLES) & set(font.keys()), stem
-            assert len(font.getGlyphOrder()) < 100  # a subset
-    # fontTools' defaults are changed only while a PDF is written, and restored on errors
-    assert "GPOS" not in subset.Options().drop_tables
-    with pytest.raises(RuntimeError), _lean_pdf_fonts():
-        assert "GPOS" in subset.Options().drop_tables
-        raise RuntimeError
-    assert "GPOS" not in subset.Options().drop_tables
-
-
-def test_style_is_shared_and_restored() -> None:
-    before = mpl.rcParams["font.size"]
-    with F.style():
-        assert mpl.rcParams["font.family"] == ["DejaVu Sans"]
-        assert mpl.rcParams["pdf.fonttype"] == 42
-    assert mpl.rcParams["font.size"] == before
-    assert F.GROUP_COLORS["mn"] == F.OKABE_ITO["orange"]
-    assert F.GROUP_COLORS["isw"] == F.OKABE_ITO["blue"]
-
-
-# ---------------------------------------------------------------------------------------------
-# What each figure draws
-# ---------------------------------------------------------------------------------------------
-
-
 def test_flow_diagram_counts_come_from_the_data_and_facts(clinics, coordinators) -> None:
     fig = F.flow_diagram(FACTS, clinics, coordinators, synthetic=False)
-    text = "\n".join(F.figure_texts(fig))
+    text = "\n".join(figure_texts(fig))
     for s in (
         "~700",
         "415",
@@ -502,7 +435,7 @@ def test_flow_diagram_counts_come_from_the_data_and_facts(clinics, coordinators)
         "42 care systems",
     ):
         assert s in text, s
-    assert len(F.artists_with_gid(fig, "box:")) == 8  # 5 steps, the ineligible, 2 models
+    assert len(artists_with_gid(fig, "box:")) == 8  # 5 steps, the ineligible, 2 models
 
 
 def test_flow_diagram_percentages_are_computed_not_typed() -> None:
@@ -515,7 +448,7 @@ def test_flow_diagram_percentages_are_computed_not_typed() -> None:
     c = F.flow_counts(facts, small, 5)
     assert c["eligible"] == 30 and c["recruited"] == 12
     assert c["recruited_pct"] == pytest.approx(40.0)
-    text = "\n".join(F.figure_texts(F.flow_diagram(facts, small, 5, synthetic=False)))
+    text = "\n".join(figure_texts(F.flow_diagram(facts, small, 5, synthetic=False)))
     assert "12 clinics recruited" in text and "(40% of eligible clinics)" in text
     assert "4 clinics (33%)" in text and "8 clinics (67%)" in text
     assert "by 5 care coordinators" in text
@@ -534,19 +467,19 @@ def test_services_bars_are_the_percentages_sorted_by_total(table3_long) -> None:
     fig = F.services_by_model(table3_long, SPEC, synthetic=False)
     ax = fig.axes[0]
     for g, col in (("mn", 1), ("isw", 2)):
-        bars = sorted(F.artists_with_gid(fig, f"bar:{g}:"), key=lambda b: b.get_y())
+        bars = sorted(artists_with_gid(fig, f"bar:{g}:"), key=lambda b: b.get_y())
         widths = [b.get_width() for b in bars]
         expected = [SERVICES[i][col] for i in data["item"]]
         assert widths == pytest.approx(expected)
         assert [b.get_gid() for b in bars] == [f"bar:{g}:{i}" for i in data["item"]]
-        assert bars[0].get_facecolor()[:3] == pytest.approx(mpl.colors.to_rgb(F.GROUP_COLORS[g]))
+        assert bars[0].get_facecolor()[:3] == pytest.approx(mpl.colors.to_rgb(T.GROUP_COLORS[g]))
     labels = [t.get_text() for t in ax.get_yticklabels()]
     assert labels == [
         "Social needs assessment/referral",
         "Disease management",
         "Spiritual needs assessment/referral",
     ]
-    assert "P<0.001" in F.figure_texts(fig)
+    assert "P<0.001" in figure_texts(fig)
     assert "Medical/nursing model (n=178)" in [t.get_text() for t in ax.get_legend().get_texts()]
 
 
@@ -561,7 +494,7 @@ def test_services_total_is_computed_when_the_table_has_none(table3_long) -> None
 def _intervals(fig: Figure, prefix: str = "ci:") -> list[tuple]:
     """(table, panel, analysis, low, high, y) of every interval drawn."""
     out = []
-    for coll in F.artists_with_gid(fig, prefix):
+    for coll in artists_with_gid(fig, prefix):
         _, table, panel, analysis = coll.get_gid().split(":")
         for (x0, y0), (x1, y1) in coll.get_segments():
             assert y0 == y1
@@ -574,7 +507,7 @@ def test_difference_plot_draws_every_interval_at_its_value(sensitivity_long) -> 
 
     assert set(sensitivity_long.columns) == set(COLUMNS)  # the stage's format
     data = F.difference_data(sensitivity_long, SPEC)
-    assert list(data.columns) == list(F.DIFFERENCE_COLUMNS)
+    assert list(data.columns) == list(DIFFERENCE_COLUMNS)
     gee = data[(data["analysis"] == "gee_care_system")]
     assert gee[["estimate", "ci_low", "ci_high"]].to_numpy().tolist() == [[6.0, -2.0, 14.0]]
     # the panel is the unit's: percentage points, or a mean difference in the item's unit
@@ -596,18 +529,18 @@ def test_difference_plot_draws_every_interval_at_its_value(sensitivity_long) -> 
     )
     assert got == want
     # the row without an interval still shows its estimate
-    est = [x for a in F.artists_with_gid(fig, "est:table4:pp:unadjusted") for x in a.get_xdata()]
+    est = [x for a in artists_with_gid(fig, "est:table4:pp:unadjusted") for x in a.get_xdata()]
     assert sorted(est) == [-8.0, 3.0]
     # mean differences on a panel of their own, one axis per unit, each labelled with its unit
-    means = F.artists_with_gid(fig, "ci:table3:mean:")
+    means = artists_with_gid(fig, "ci:table3:mean:")
     assert sorted(seg[1][0] for c in means for seg in c.get_segments()) == [15.0, 15.3, 110.0]
     assert len({id(c.axes) for c in means}) == 2
     by_axis = {c.axes.get_xlabel(): c.axes.get_xlim() for c in means}
     assert set(by_axis) == {"ISW - MN, hours/week", "ISW - MN, patients"}
     assert by_axis["ISW - MN, patients"][1] > 110.0 > by_axis["ISW - MN, hours/week"][1]
-    pp_axes = {c.axes for c in F.artists_with_gid(fig, "ci:") if ":pp:" in c.get_gid()}
+    pp_axes = {c.axes for c in artists_with_gid(fig, "ci:") if ":pp:" in c.get_gid()}
     assert {ax.get_xlabel() for ax in pp_axes} == {"ISW - MN, percentage points"}
-    text = F.figure_texts(fig)
+    text = figure_texts(fig)
     assert "Patient panel seems" in text and "about right" in text
     assert "Hours/week devoted to CC" in text and "Patient panel size/care coordinator" in text
 
@@ -615,7 +548,7 @@ def test_difference_plot_draws_every_interval_at_its_value(sensitivity_long) -> 
 def test_difference_plot_legend_clears_the_panels_with_many_analyses() -> None:
     """Seven analyses (four legend rows) over tall panels (ticks on top too): more than the study's
     six, one of them unknown to the figure (drawn in a spare style)."""
-    analyses = [*F.ANALYSES, "another_analysis"]
+    analyses = [*ANALYSIS_NAMES, "another_analysis"]
     spec = spec_of(
         [
             ("table3", "Services provided:", f"svc_{i}", "yes", f"Service {i}", "pct", "binary")
@@ -686,18 +619,18 @@ def test_difference_data_contract(sensitivity_long) -> None:
 def test_coordinator_characteristics_draws_table1(table1_long) -> None:
     fig = F.coordinator_characteristics(table1_long, SPEC, synthetic=False)
     for g, rn, msw in (("mn_only", 43.6, 0.0), ("both", 25.0, 37.5)):
-        (bar_rn,) = F.artists_with_gid(fig, f"degree:{g}:rn")
-        (bar_msw,) = F.artists_with_gid(fig, f"degree:{g}:msw_bsw")
+        (bar_rn,) = artists_with_gid(fig, f"degree:{g}:rn")
+        (bar_msw,) = artists_with_gid(fig, f"degree:{g}:msw_bsw")
         assert bar_rn.get_width() == pytest.approx(rn)
         assert bar_msw.get_width() == pytest.approx(msw)
         assert bar_msw.get_x() == pytest.approx(rn)  # stacked
-    (cert,) = F.artists_with_gid(fig, "pct:certified_cc:isw_only")
+    (cert,) = artists_with_gid(fig, "pct:certified_cc:isw_only")
     assert cert.get_width() == pytest.approx(21.8)
-    (mean,) = F.artists_with_gid(fig, "mean:years_cc_role:isw_only")
+    (mean,) = artists_with_gid(fig, "mean:years_cc_role:isw_only")
     assert list(mean.get_xdata()) == [5.7]
-    (sd,) = F.artists_with_gid(fig, "sd:years_cc_role:isw_only")
+    (sd,) = artists_with_gid(fig, "sd:years_cc_role:isw_only")
     assert sd.get_segments()[0][:, 0].tolist() == pytest.approx([0.7, 10.7])
-    assert any("(n=88)" in t for t in F.figure_texts(fig))
+    assert any("(n=88)" in t for t in figure_texts(fig))
 
 
 def test_criteria_chart_counts_combinations_missing_as_not_met() -> None:
@@ -715,24 +648,24 @@ def test_criteria_chart_counts_combinations_missing_as_not_met() -> None:
     assert four["n"].tolist() == [4] and four["mn"].tolist() == [4]
     fig = F.criteria_chart(clinics, synthetic=False)
     heights = {}
-    for bar in F.artists_with_gid(fig, "combo:"):
+    for bar in artists_with_gid(fig, "combo:"):
         _, g, k = bar.get_gid().split(":")
         heights[(g, int(k))] = bar.get_height()
     for k, row in data.iterrows():
         assert heights[("mn", k)] == row["mn"] and heights[("isw", k)] == row["isw"]
-    (on_team,) = F.artists_with_gid(fig, "criterion:sw_on_team")
+    (on_team,) = artists_with_gid(fig, "criterion:sw_on_team")
     assert on_team.get_width() == 6 + 8  # every clinic but the 2 without a SW on the team
-    (clin,) = F.artists_with_gid(fig, "criterion:sw_interacts_clinicians")
+    (clin,) = artists_with_gid(fig, "criterion:sw_interacts_clinicians")
     assert clin.get_width() == 6 + 4  # missing answers are not yes
 
 
 def test_format_helpers() -> None:
-    assert F.format_pct(100 * 317 / 380) == "83%"
-    assert F.format_pct(12.5) == "13%"
-    assert F.format_p(0.0004) == "P<0.001"
-    assert F.format_p(0.0072) == "P=0.007"
-    assert F.format_p(0.12849) == "P=0.13"
-    assert F.format_p(0.40) == "P=0.4"
+    assert T.format_pct(100 * 317 / 380) == "83%"
+    assert T.format_pct(12.5) == "13%"
+    assert T.format_p(0.0004) == "P<0.001"
+    assert T.format_p(0.0072) == "P=0.007"
+    assert T.format_p(0.12849) == "P=0.13"
+    assert T.format_p(0.40) == "P=0.4"
 
 
 def test_show_links_the_saved_png_relative_to_the_notebook(tmp_path) -> None:  # noqa: ANN001
@@ -746,16 +679,16 @@ def test_privacy_mode_hides_small_counts_in_the_figures_drawn_from_records() -> 
     clinics = make_clinics(n_isw=6, n_mn=10, n_coordinators=4)  # combinations of 6, 4, 2, 2, 2
     fig = F.criteria_chart(clinics, synthetic=False, min_cell=3)
     heights = sorted(
-        round(b.get_height()) for b in F.artists_with_gid(fig, "combo:") if b.get_height() > 0
+        round(b.get_height()) for b in artists_with_gid(fig, "combo:") if b.get_height() > 0
     )
     assert heights == [4, 6]  # the three combinations of 2 clinics are left out ...
-    text = "\n".join(F.figure_texts(fig))
+    text = "\n".join(figure_texts(fig))
     assert "Not shown: 3 combinations of fewer than 3 clinics in a care model (6 clinics)" in text
     fig = F.criteria_chart(clinics, synthetic=False, min_cell=11)
-    (clin,) = F.artists_with_gid(fig, "criterion:sw_interacts_clinicians")
+    (clin,) = artists_with_gid(fig, "criterion:sw_interacts_clinicians")
     assert clin.get_width() == 0  # 10 clinics: no bar, and its label says <11
-    assert "<11" in [t.strip() for t in F.figure_texts(fig)]
-    assert "Not shown: 5 combinations" in "\n".join(F.figure_texts(fig))
+    assert "<11" in [t.strip() for t in figure_texts(fig)]
+    assert "Not shown: 5 combinations" in "\n".join(figure_texts(fig))
 
     small = make_clinics(n_isw=4, n_mn=8, n_coordinators=5)
     facts = {
@@ -763,11 +696,11 @@ def test_privacy_mode_hides_small_counts_in_the_figures_drawn_from_records() -> 
         "mn_certified_clinics_2020": 40,
         "ineligible_clinics": 10,
     }
-    text = "\n".join(F.figure_texts(F.flow_diagram(facts, small, 5, synthetic=False, min_cell=6)))
+    text = "\n".join(figure_texts(F.flow_diagram(facts, small, 5, synthetic=False, min_cell=6)))
     assert "<6 clinics\nIntegrated social worker model" in text  # 4 ISW clinics, no percentage
     assert "8 clinics (67%)" in text and "by <6 care coordinators" in text
     assert "12 clinics recruited" in text
-    text = "\n".join(F.figure_texts(F.flow_diagram(facts, small, 5, synthetic=False, min_cell=13)))
+    text = "\n".join(figure_texts(F.flow_diagram(facts, small, 5, synthetic=False, min_cell=13)))
     assert "<13 clinics recruited" in text and "of eligible clinics" not in text
     assert "<13 clinic surveys completed\nby <13 care coordinators" in text
 
@@ -778,21 +711,16 @@ def test_privacy_mode_hides_small_counts_in_the_figures_drawn_from_records() -> 
 
 
 def test_group_names_are_the_vocabulary_labels_in_sentence_case(clinics, coordinators) -> None:
-    assert F.sentence_case("Medical/Nursing Model") == "Medical/nursing model"
-    assert F.sentence_case("Integrated Social Worker Model") == "Integrated social worker model"
-    assert F.sentence_case("ISW only") == "ISW only"  # capitals stay
-    assert F.sentence_case("Work in Both Clinic Models", mid_sentence=True) == (
-        "work in both clinic models"
-    )
-    for g, label in GROUP_LABELS.items():
-        assert F.group_label(g) == F.sentence_case(label)
-    assert F.group_label("mn") == "Medical/nursing model"
-    assert F.group_label("isw_only") == "Only work in integrated social worker clinics"
-    assert F.group_label("other") == "other"  # an unknown group is its id
-    text = "\n".join(F.figure_texts(F.flow_diagram(FACTS, clinics, coordinators, synthetic=False)))
+    assert T.group_label("x", {"x": "ISW only"}) == "ISW only"  # capitals stay
+    assert T.group_label("both", mid_sentence=True) == "work in both clinic models"
+    assert T.group_label("isw") == "Integrated social worker model"
+    assert T.group_label("mn") == "Medical/nursing model"
+    assert T.group_label("isw_only") == "Only work in integrated social worker clinics"
+    assert T.group_label("other") == "other"  # an unknown group is its id
+    text = "\n".join(figure_texts(F.flow_diagram(FACTS, clinics, coordinators, synthetic=False)))
     assert "139 clinics (44%)\nIntegrated social worker model" in text
     fig = F.coordinator_characteristics(make_table1(), SPEC, synthetic=False)
-    ticks = [t.replace("\n", " ") for t in F.figure_texts(fig)]
+    ticks = [t.replace("\n", " ") for t in figure_texts(fig)]
     assert "Only work in integrated social worker clinics (n=88)" in ticks
     assert "Total (n=213)" in ticks
     assert "Only work in medical/nursing clinics" in ticks  # the legend
@@ -806,21 +734,21 @@ def test_services_compare_any_two_groups_of_the_table(table3_long) -> None:
     assert list(data.columns) == ["item", "level", "label", "total", "b", "a", "p"]
     fig = F.services_by_model(renamed, SPEC, synthetic=False, compare=("b", "a"), labels=labels)
     for g, col in (("a", 1), ("b", 2)):
-        bars = sorted(F.artists_with_gid(fig, f"bar:{g}:"), key=lambda b: b.get_y())
+        bars = sorted(artists_with_gid(fig, f"bar:{g}:"), key=lambda b: b.get_y())
         assert [b.get_width() for b in bars] == pytest.approx(
             [SERVICES[i][col] for i in data["item"]]
         )
         assert bars[0].get_facecolor()[:3] == pytest.approx(
-            mpl.colors.to_rgb(F.pair_colors(("b", "a"))[g])
+            mpl.colors.to_rgb(T.pair_colors(("b", "a"))[g])
         )
     # the reference group's bar above the comparison group's
-    (a0,) = F.artists_with_gid(fig, "bar:a:svc_social_needs")
-    (b0,) = F.artists_with_gid(fig, "bar:b:svc_social_needs")
+    (a0,) = artists_with_gid(fig, "bar:a:svc_social_needs")
+    (b0,) = artists_with_gid(fig, "bar:b:svc_social_needs")
     assert a0.get_y() < b0.get_y()
     legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
     assert legend == ["Group alpha (n=178)", "Group beta (n=139)"]
-    assert F.pair_colors(("b", "a")) == {"b": F.OKABE_ITO["blue"], "a": F.OKABE_ITO["orange"]}
-    assert F.pair_colors(("isw_only", "mn_only"))["mn_only"] == F.GROUP_COLORS["mn"]
+    assert T.pair_colors(("b", "a")) == {"b": T.PALETTE[0], "a": T.PALETTE[1]}
+    assert T.pair_colors(("isw_only", "mn_only"))["mn_only"] == T.GROUP_COLORS["mn"]
 
 
 def test_difference_data_reads_the_file_itself_and_names_the_groups(
@@ -846,7 +774,7 @@ def test_difference_data_reads_the_file_itself_and_names_the_groups(
         F.difference_data(sensitivity_long.drop(columns=["ci_low", "unit"]), SPEC)
     assert err.value.field == "ci_low, unit"
     fig = F.difference_plot(sensitivity_long, SPEC, synthetic=False)
-    text = F.figure_texts(fig)
+    text = figure_texts(fig)
     assert "ISW - MN, percentage points" in text
     assert "ISW - MN, hours/week" in text
     assert (
@@ -856,7 +784,7 @@ def test_difference_data_reads_the_file_itself_and_names_the_groups(
     fig = F.difference_plot(
         sensitivity_long, SPEC, synthetic=False, compare=("mn", "isw"), labels=GROUP_LABELS
     )
-    assert "MN - ISW, percentage points" in F.figure_texts(fig)
+    assert "MN - ISW, percentage points" in figure_texts(fig)
 
 
 # Urban and rural clinics: 4 care systems, 6 urban and 6 rural clinics (system, size, urban,
@@ -906,10 +834,10 @@ def test_services_figure_draws_the_groups_of_a_summary() -> None:
         ("False", "svc_spiritual"): 3 / 6,
     }
     for (g, item), v in share.items():
-        (bar,) = F.artists_with_gid(fig, f"bar:{g}:{item}")
+        (bar,) = artists_with_gid(fig, f"bar:{g}:{item}")
         assert bar.get_width() == pytest.approx(100 * v)
         assert bar.get_facecolor()[:3] == pytest.approx(
-            mpl.colors.to_rgb(F.pair_colors(("True", "False"))[g])
+            mpl.colors.to_rgb(T.pair_colors(("True", "False"))[g])
         )
     # sorted by the share of all 12 clinics: disease management 10, social needs 6, spiritual 4
     data = F.services_data(t, SPEC)
@@ -917,7 +845,7 @@ def test_services_figure_draws_the_groups_of_a_summary() -> None:
     assert data["total"].tolist() == pytest.approx([1000 / 12, 50.0, 400 / 12])
     legend = [x.get_text() for x in fig.axes[0].get_legend().get_texts()]
     assert legend == ["Rural (n=6)", "Urban (n=6)"]
-    assert "Services provided by care coordinators, urban and rural clinics" in F.figure_texts(fig)
+    assert "Services provided by care coordinators, urban and rural clinics" in figure_texts(fig)
     # three groups: the two drawn must be named
     three = urban_rural()
     three.loc[:3, "system_size"] = "large"
@@ -925,7 +853,7 @@ def test_services_figure_draws_the_groups_of_a_summary() -> None:
     with pytest.raises(ValueError, match="name the two to draw"):
         F.services_by_model(by_size, SPEC, synthetic=False)
     fig = F.services_by_model(by_size, SPEC, synthetic=False, compare=("large", "small"))
-    (bar,) = F.artists_with_gid(fig, "bar:large:svc_disease_mgmt")
+    (bar,) = artists_with_gid(fig, "bar:large:svc_disease_mgmt")
     assert bar.get_width() == pytest.approx(75.0)  # clinics 0-3: yes, yes, no, yes
 
 
@@ -940,7 +868,7 @@ def test_difference_plot_draws_the_groups_of_a_sensitivity_analysis() -> None:
     )
     u = sens.analyze(urban_rural(), spec, by="urban", labels=URBAN_LABELS, n_boot=50, min_stratum=1)
     fig = F.difference_plot(u, spec, synthetic=False)
-    text = F.figure_texts(fig)
+    text = figure_texts(fig)
     assert "Urban - Rural, percentage points" in text and "Urban - Rural, hours/week" in text
     assert (
         "Difference between urban clinics and rural clinics (Urban - Rural), estimate and 95% "
@@ -968,13 +896,13 @@ def test_difference_plot_draws_the_groups_of_a_sensitivity_analysis() -> None:
         F.difference_plot(u, spec, synthetic=False, compare=("False", "True"))
 
 
-def test_read_study_facts_checks_every_value(tmp_path) -> None:
+def test_read_recruitment_flow_checks_every_value(tmp_path) -> None:
     path = tmp_path / "recruitment_flow.csv"
     path.write_text("key,value,source\nineligible_clinics,35,x\neligible_clinics,380,y\n")
-    assert F.read_study_facts(path) == {"ineligible_clinics": "35", "eligible_clinics": "380"}
+    assert F.read_recruitment_flow(path) == {"ineligible_clinics": "35", "eligible_clinics": "380"}
     path.write_text("key,value\nineligible_clinics,35\neligible_clinics,about 380\n")
     with pytest.raises(ValidationError) as err:
-        F.read_study_facts(path)
+        F.read_recruitment_flow(path)
     assert (err.value.file, err.value.record, err.value.field, err.value.value) == (
         str(path),
         "line 3 (eligible_clinics)",
@@ -983,7 +911,7 @@ def test_read_study_facts_checks_every_value(tmp_path) -> None:
     )
     path.write_text("name,value\nineligible_clinics,35\n")
     with pytest.raises(ValidationError, match="missing columns"):
-        F.read_study_facts(path)
+        F.read_recruitment_flow(path)
 
 
 def _write_project(root, spec: Spec, clinics: pd.DataFrame) -> dict[str, float]:  # noqa: ANN001
@@ -1063,15 +991,15 @@ def test_run_draws_and_saves_every_figure_from_the_run_paths(tmp_path) -> None:
         with Image.open(artifacts[f"{stem}.png"]) as im:
             assert im.info["Description"] == SYNTHETIC_LABEL
     # privacy mode reaches the figures drawn from records; the counts come from the recruitment file
-    flow = "\n".join(F.figure_texts(artifacts.results["flow"]))
+    flow = "\n".join(figure_texts(artifacts.results["flow"]))
     assert "<11 clinics\nIntegrated social worker model" in flow and "380 eligible" in flow
     assert "by <11 care coordinators" in flow
-    assert "Not shown: 5 combinations" in "\n".join(F.figure_texts(artifacts.results["criteria"]))
+    assert "Not shown: 5 combinations" in "\n".join(figure_texts(artifacts.results["criteria"]))
     # the services drawn are Table 3's percentages as the file has them
     for (g, item), v in pcts.items():
-        (bar,) = F.artists_with_gid(artifacts.results["services_by_model"], f"bar:{g}:{item}")
+        (bar,) = artists_with_gid(artifacts.results["services_by_model"], f"bar:{g}:{item}")
         assert bar.get_width() == v
     # without the privacy mode nothing is hidden
     plain = F.draw(paths, Params(data_mode="redcap"))
     assert not F.has_synthetic_label(plain["flow"])
-    assert "6 clinics (38%)" in "\n".join(F.figure_texts(plain["flow"]))
+    assert "6 clinics (38%)" in "\n".join(figure_texts(plain["flow"]))

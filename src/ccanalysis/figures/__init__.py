@@ -1,75 +1,24 @@
 """Figures of the care coordinator survey: the participant flow and the comparisons of groups.
 
-Stage 05. :func:`run` draws every figure from the outputs of the earlier stages and saves it as PNG
-(screens) and PDF (print) under ``figures/``; the notebook calls it and displays the saved PNGs.
-
-One module per figure, each with the data it draws available as a frame and the drawn artists
-carrying gids (``bar:<group>:<item>``, ``ci:<table>:<panel>:<analysis>`` ...) so that tests can
-read a figure back:
-
-* :mod:`.flow` -- :func:`flow_diagram` (the paper's Figure 1), :func:`flow_counts`,
-  :func:`read_study_facts`;
-* :mod:`.services` -- :func:`services_by_model`, :func:`services_data` (Table 3's services);
-* :mod:`.differences` -- :func:`difference_plot`, :func:`difference_data` (the sensitivity output);
-* :mod:`.coordinators` -- :func:`coordinator_characteristics` (Table 1);
-* :mod:`.criteria` -- :func:`criteria_chart`, :func:`criteria_data` (Table 2's criteria);
-* :mod:`.theme` -- palette, rc context, group names, layout, :func:`save`, :func:`show`;
-* :mod:`.inputs` -- the long tables read as lookups.
+Stage 05. :func:`run` draws every figure from the outputs of the earlier stages and saves it as
+``figures/<stem>.png`` (200 dpi) and ``.pdf``. seaborn styles the figures and draws the bars;
+matplotlib draws what seaborn lacks (the flow diagram, the dot matrix, the forest of intervals).
+One module per figure; the drawn artists carry gids (``bar:<group>:<item>``,
+``ci:<table>:<panel>:<analysis>`` ...) so that a figure can be read back. :mod:`.theme` holds the
+style, the group names, :func:`save` and :func:`show`.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pandas as pd
 from matplotlib.figure import Figure
 
-from ccanalysis.figures.coordinators import TABLE1_GROUPS, coordinator_characteristics
-from ccanalysis.figures.criteria import CRITERIA_LABELS, criteria_chart, criteria_data
-from ccanalysis.figures.differences import (
-    ANALYSES,
-    DIFF_TABLES,
-    DIFFERENCE_COLUMNS,
-    SENSITIVITY_COLUMNS,
-    difference_data,
-    difference_plot,
-)
-from ccanalysis.figures.flow import (
-    FACT_CERTIFIED,
-    FACT_CLINICS,
-    FACT_ELIGIBLE,
-    FACT_INELIGIBLE,
-    flow_counts,
-    flow_diagram,
-    read_study_facts,
-)
-from ccanalysis.figures.inputs import read_table
+from ccanalysis.figures.coordinators import coordinator_characteristics
+from ccanalysis.figures.criteria import criteria_chart, criteria_data
+from ccanalysis.figures.differences import difference_data, difference_plot
+from ccanalysis.figures.flow import flow_counts, flow_diagram, read_recruitment_flow
 from ccanalysis.figures.services import services_by_model, services_data
-from ccanalysis.figures.theme import (
-    CATEGORY_COLORS,
-    DPI,
-    GREY,
-    GROUP_COLORS,
-    LIGHT_GREY,
-    MARGIN_IN,
-    OKABE_ITO,
-    PDF_FONT_DROP_TABLES,
-    PNG_COMPRESS_LEVEL,
-    RC,
-    SYNTHETIC_GID,
-    SYNTHETIC_TEXT,
-    artists_with_gid,
-    figure_texts,
-    format_p,
-    format_pct,
-    group_label,
-    has_synthetic_label,
-    pair_colors,
-    save,
-    sentence_case,
-    show,
-    style,
-)
+from ccanalysis.figures.theme import has_synthetic_label, save, show, style
 from ccanalysis.paths import Paths
 from ccanalysis.spec import read_spec
 from ccanalysis.stage import Artifacts, Params
@@ -82,93 +31,49 @@ FIGURES: tuple[str, ...] = ("flow", "services_by_model", "differences", "coordin
 def draw(paths: Paths, params: Params) -> dict[str, Figure]:
     """Every figure of :data:`FIGURES`, drawn from the run's inputs (nothing is written).
 
-    Reads the table specification (checked against ``paths.dictionary``), the clinics and
-    coordinators of ``data/processed/``, Tables 1 and 3 and the sensitivity output of ``tables/``,
-    and the recruitment counts (``paths.recruitment_flow``). ``params.synthetic`` labels every
-    figure; in privacy mode (``params.suppress_below``) the figures drawn from records hide small
-    counts.
+    Reads the specification, the processed clinics and coordinators, Tables 1 and 3 and the
+    sensitivity output of ``tables/``, and the recruitment file. ``params.synthetic`` labels every
+    figure; privacy mode (``params.suppress_below``) hides small counts of the records.
     """
     spec = read_spec(paths.spec, instrument=paths.dictionary)
     clinics = pd.read_parquet(paths.processed / "clinics.parquet")
     coordinators = pd.read_parquet(paths.processed / "coordinators.parquet")
     synthetic, min_cell = params.synthetic, params.suppress_below
+    recruitment = read_recruitment_flow(paths.recruitment_flow)
+    table1, table3 = (read_long(paths.tables / f"table{n}.csv") for n in (1, 3))
     return {
         "flow": flow_diagram(
-            read_study_facts(paths.recruitment_flow),
-            clinics,
-            coordinators,
-            synthetic=synthetic,
-            min_cell=min_cell,
+            recruitment, clinics, coordinators, synthetic=synthetic, min_cell=min_cell
         ),
-        "services_by_model": services_by_model(
-            read_long(paths.tables / "table3.csv"), spec, synthetic=synthetic
-        ),
+        "services_by_model": services_by_model(table3, spec, synthetic=synthetic),
         "differences": difference_plot(paths.tables / "sensitivity.csv", spec, synthetic=synthetic),
-        "coordinators": coordinator_characteristics(
-            read_long(paths.tables / "table1.csv"), spec, synthetic=synthetic
-        ),
+        "coordinators": coordinator_characteristics(table1, spec, synthetic=synthetic),
         "criteria": criteria_chart(clinics, synthetic=synthetic, min_cell=min_cell),
     }
 
 
 def run(paths: Paths, params: Params) -> Artifacts:
-    """Draw every figure (:func:`draw`) and save it as ``figures/<stem>.png`` and ``.pdf``.
-
-    Returns the files written (``"<stem>.png"`` / ``"<stem>.pdf"`` -> path), and in ``.results``
-    the figures by stem, for display.
-    """
+    """Draw every figure (:func:`draw`) and save it (:func:`save`): the files written by name
+    (``"<stem>.png"`` -> path), and the figures by stem in ``.results``."""
     figures = draw(paths, params)
-    files: dict[str, Path] = {}
-    for stem, fig in figures.items():
-        for path in save(fig, stem, paths.figures):
-            files[path.name] = path
+    files = {p.name: p for stem, fig in figures.items() for p in save(fig, stem, paths.figures)}
     return Artifacts(files, **figures)
 
 
 __all__ = [
-    "ANALYSES",
-    "CATEGORY_COLORS",
-    "CRITERIA_LABELS",
-    "DIFFERENCE_COLUMNS",
-    "DIFF_TABLES",
-    "DPI",
-    "FACT_CERTIFIED",
-    "FACT_CLINICS",
-    "FACT_ELIGIBLE",
-    "FACT_INELIGIBLE",
     "FIGURES",
-    "GREY",
-    "GROUP_COLORS",
-    "LIGHT_GREY",
-    "MARGIN_IN",
-    "OKABE_ITO",
-    "PDF_FONT_DROP_TABLES",
-    "PNG_COMPRESS_LEVEL",
-    "RC",
-    "SENSITIVITY_COLUMNS",
-    "SYNTHETIC_GID",
-    "SYNTHETIC_TEXT",
-    "TABLE1_GROUPS",
-    "artists_with_gid",
     "coordinator_characteristics",
     "criteria_chart",
     "criteria_data",
     "difference_data",
     "difference_plot",
     "draw",
-    "figure_texts",
     "flow_counts",
     "flow_diagram",
-    "format_p",
-    "format_pct",
-    "group_label",
     "has_synthetic_label",
-    "pair_colors",
-    "read_study_facts",
-    "read_table",
+    "read_recruitment_flow",
     "run",
     "save",
-    "sentence_case",
     "services_by_model",
     "services_data",
     "show",

@@ -1,17 +1,13 @@
-"""The participant flow (the paper's Figure 1): from the state's primary care clinics to the two
-care models.
+"""The participant flow (the paper's Figure 1), drawn with matplotlib (seaborn has no diagrams).
 
-The steps before the survey (the state's primary care clinics, the certified Health Care Homes, the
-ineligible and the eligible clinics) are study facts that are not in the data: they come from the recruitment file
-(``paths.recruitment_flow``, read by :func:`read_study_facts`). Every later number (clinics
-recruited, surveys, coordinators, care systems, the care models, every percentage) is computed
-from the data, so that the diagram cannot disagree with the analysis.
+The steps before the survey (the state's clinics, the certified Health Care Homes, the ineligible
+and eligible clinics) are not in the data: they come from the recruitment file
+(``paths.recruitment_flow``). Every later number is computed from the data, so that the diagram
+cannot disagree with the analysis.
 """
 
 from __future__ import annotations
 
-import csv
-import math
 import textwrap
 from collections.abc import Mapping
 from pathlib import Path
@@ -19,187 +15,100 @@ from pathlib import Path
 import matplotlib as mpl
 import pandas as pd
 from matplotlib.figure import Figure
-from matplotlib.patches import FancyBboxPatch
 
 from ccanalysis.errors import ValidationError
-from ccanalysis.figures.theme import (
-    GROUP_COLORS,
-    count_text,
-    finish,
-    format_pct,
-    group_label,
-    new_figure,
-    style,
-)
+from ccanalysis.figures.theme import GROUP_COLORS, finish, format_pct, group_label, style
 from ccanalysis.privacy import is_small
 from ccanalysis.vocab import CLINIC_COMPARISON, MODEL_GROUP
 
-#: Keys of ``study_facts`` used by :func:`flow_diagram` (the names of the study's facts file).
-FACT_CLINICS = "mn_primary_care_clinics_approx"
-FACT_CERTIFIED = "mn_certified_clinics_2020"
-FACT_INELIGIBLE = "ineligible_clinics"
-FACT_ELIGIBLE = "eligible_clinics"
+#: The keys of the recruitment file that the diagram reads.
+FACT_CLINICS, FACT_CERTIFIED = "mn_primary_care_clinics_approx", "mn_certified_clinics_2020"
+FACT_INELIGIBLE, FACT_ELIGIBLE = "ineligible_clinics", "eligible_clinics"
 INELIGIBLE_REASONS = (
-    "served only children, had <10 care coordination\npatients, or closed or discontinued care "
+    "served only children, had <10 care coordination patients, or closed or discontinued care "
     "coordination"
 )
 
 
-def read_study_facts(path: str | Path) -> dict[str, str]:
+def read_recruitment_flow(path: str | Path) -> dict[str, str]:
     """The recruitment file (columns ``key, value``, optionally ``source``) as ``key -> value``.
 
-    Every value must be a number; a file without those columns, a key given twice or a value that
-    is not a number is an error naming the file, the line, the field and the value.
+    A missing column, a key given twice or a value that is not a number is an error naming the
+    file, the line, the field and the value.
     """
-    path = Path(path)
-    with path.open(encoding="utf-8-sig", newline="") as f:
-        reader = csv.DictReader(f)
-        missing = [c for c in ("key", "value") if c not in (reader.fieldnames or [])]
-        if missing:
-            raise ValidationError(str(path), None, ", ".join(missing), None, "missing columns")
-        facts: dict[str, str] = {}
-        for line, row in enumerate(reader, start=2):
-            key, value = (row["key"] or "").strip(), (row["value"] or "").strip()
-            if key in facts:
-                raise ValidationError(str(path), f"line {line}", "key", key, "a fact given twice")
-            try:
-                float(value)
-            except ValueError:
-                raise ValidationError(
-                    str(path), f"line {line} ({key})", "value", value, "not a number"
-                ) from None
-            facts[key] = value
+    rows = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    missing = [c for c in ("key", "value") if c not in rows.columns]
+    if missing:
+        raise ValidationError(str(path), None, ", ".join(missing), None, "missing columns")
+    facts: dict[str, str] = {}
+    for line, key, value in zip(range(2, len(rows) + 2), rows["key"], rows["value"], strict=True):
+        key, value = key.strip(), value.strip()
+        if key in facts:
+            raise ValidationError(str(path), f"line {line}", "key", key, "a fact given twice")
+        if pd.isna(pd.to_numeric(value, errors="coerce")):
+            raise ValidationError(str(path), f"line {line} ({key})", "value", value, "not a number")
+        facts[key] = value
     return facts
 
 
-def _fact(study_facts: Mapping[str, float | str], key: str) -> float:
-    if key not in study_facts:
-        raise KeyError(f"study_facts lacks {key!r} (needed for the flow diagram)")
-    try:
-        return float(study_facts[key])
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"study_facts[{key!r}] = {study_facts[key]!r} is not a number") from exc
+def _fact(recruitment: Mapping[str, float | str], key: str) -> float:
+    if key not in recruitment:
+        raise KeyError(f"the recruitment counts lack {key!r} (needed for the flow diagram)")
+    return float(recruitment[key])
 
 
 def flow_counts(
-    study_facts: Mapping[str, float | str], clinics: pd.DataFrame, coordinators: pd.DataFrame | int
+    recruitment: Mapping[str, float | str], clinics: pd.DataFrame, coordinators: pd.DataFrame | int
 ) -> dict[str, float]:
     """The numbers of the flow diagram.
 
-    From ``study_facts``: :data:`FACT_CLINICS` (the state's primary care clinics, approximately),
-    :data:`FACT_CERTIFIED` (certified Health Care Homes), :data:`FACT_INELIGIBLE` and optionally
-    :data:`FACT_ELIGIBLE` (must equal certified minus ineligible). From the data: ``recruited`` =
-    clinics in the clinic frame, ``surveys`` = clinics with a survey (a coordinator id),
-    ``coordinators`` (rows of the coordinator frame, or an int), ``care_systems`` (distinct
-    ``care_system_id``, when the column exists) and the clinics of each care model, under its group
-    (``isw``, ``mn``). Percentages are computed: recruited of eligible, surveys of recruited, each
-    model of the surveyed clinics.
+    From ``recruitment``: the state's clinics (approximately), the certified Health Care Homes,
+    the ineligible clinics, and optionally the eligible ones (certified - ineligible, checked).
+    From the data: ``recruited`` (clinics), ``surveys`` (clinics with a coordinator id),
+    ``coordinators`` (distinct ids, or an int), ``care_systems`` and the clinics of each care
+    model under its group, each with its percentage (of eligible, recruited, surveyed clinics).
     """
-    approx = _fact(study_facts, FACT_CLINICS)
-    certified = _fact(study_facts, FACT_CERTIFIED)
-    ineligible = _fact(study_facts, FACT_INELIGIBLE)
+    certified, ineligible = _fact(recruitment, FACT_CERTIFIED), _fact(recruitment, FACT_INELIGIBLE)
     eligible = certified - ineligible
-    if FACT_ELIGIBLE in study_facts and _fact(study_facts, FACT_ELIGIBLE) != eligible:
-        raise ValueError(
-            f"study_facts: eligible_clinics = {_fact(study_facts, FACT_ELIGIBLE):g} but certified "
-            f"- ineligible = {eligible:g}"
-        )
+    if FACT_ELIGIBLE in recruitment and _fact(recruitment, FACT_ELIGIBLE) != eligible:
+        given = _fact(recruitment, FACT_ELIGIBLE)
+        raise ValueError(f"eligible_clinics = {given:g} but certified - ineligible = {eligible:g}")
     recruited = len(clinics)
     if eligible <= 0 or recruited > eligible:
         raise ValueError(f"{recruited} clinics in the data but {eligible:g} eligible clinics")
-    if "coordinator_id" in clinics.columns:
-        surveys = int(clinics["coordinator_id"].notna().sum())
-    else:
-        surveys = recruited
-    if isinstance(coordinators, pd.DataFrame):
-        n_coord = (
-            int(coordinators["coordinator_id"].nunique())
-            if "coordinator_id" in coordinators.columns
-            else len(coordinators)
-        )
-    else:
-        n_coord = int(coordinators)
     if "care_model" not in clinics.columns:
         raise KeyError("the clinic frame has no care_model column (run ccanalysis.classify first)")
-    models = clinics["care_model"].astype(object)
+    ids = clinics.get("coordinator_id", pd.Series(0, index=clinics.index))
+    surveys = int(ids.notna().sum())
+    if isinstance(coordinators, pd.DataFrame):
+        coordinators = coordinators.get("coordinator_id", coordinators.index).nunique()
     out = {
-        "clinics_approx": approx,
+        "clinics_approx": _fact(recruitment, FACT_CLINICS),
         "certified": certified,
         "ineligible": ineligible,
         "eligible": eligible,
         "recruited": recruited,
         "recruited_pct": 100.0 * recruited / eligible,
         "surveys": surveys,
-        "surveys_pct": 100.0 * surveys / recruited if recruited else math.nan,
-        "coordinators": n_coord,
+        "surveys_pct": 100.0 * surveys / recruited if recruited else float("nan"),
+        "coordinators": int(coordinators),
     }
-    group_model = {group: model for model, group in MODEL_GROUP.items()}
+    models = clinics["care_model"].astype(object).map(MODEL_GROUP)
     for g in CLINIC_COMPARISON:
-        n = int(models.eq(group_model[g]).sum())
-        out[g] = n
-        out[f"{g}_pct"] = 100.0 * n / surveys if surveys else math.nan
+        out[g] = int((models == g).sum())
+        out[f"{g}_pct"] = 100.0 * out[g] / surveys if surveys else float("nan")
     if "care_system_id" in clinics.columns:
-        out["care_systems"] = int(clinics["care_system_id"].nunique())
+        out["care_systems"] = clinics["care_system_id"].nunique()
     return out
 
 
-def _box(
-    ax,
-    x: float,
-    y: float,
-    w: float,
-    h: float,
-    text: str,
-    *,
-    edge: str = "#333333",
-    face: str = "white",
-    gid: str = "",
-    weight: str = "normal",
-    size: float = 9,
-) -> None:
-    ax.add_patch(
-        FancyBboxPatch(
-            (x - w / 2, y - h / 2),
-            w,
-            h,
-            boxstyle="round,pad=0,rounding_size=1.2",
-            facecolor=face,
-            edgecolor=edge,
-            linewidth=1.3,
-            gid=f"box:{gid}",
-        )
-    )
-    ax.text(
-        x,
-        y,
-        text,
-        ha="center",
-        va="center",
-        fontsize=size,
-        fontweight=weight,
-        linespacing=1.35,
-        gid=f"boxtext:{gid}",
-    )
-
-
-def _arrow(ax, xy_from: tuple[float, float], xy_to: tuple[float, float]) -> None:
-    ax.annotate(
-        "",
-        xy=xy_to,
-        xytext=xy_from,
-        arrowprops={
-            "arrowstyle": "-|>",
-            "color": "#333333",
-            "lw": 1.2,
-            "shrinkA": 0,
-            "shrinkB": 0,
-            "mutation_scale": 12,
-        },
-    )
+#: The boxes and arrows of the diagram.
+BOX = {"boxstyle": "round,pad=0.9", "facecolor": "white", "edgecolor": ".2", "linewidth": 1.3}
+ARROW = {"arrowstyle": "-|>", "color": ".2", "lw": 1.2, "shrinkA": 0, "shrinkB": 0}
 
 
 def flow_diagram(
-    study_facts: Mapping[str, float | str],
+    recruitment: Mapping[str, float | str],
     clinics: pd.DataFrame,
     coordinators: pd.DataFrame | int,
     *,
@@ -208,12 +117,12 @@ def flow_diagram(
 ) -> Figure:
     """Figure 1: the participant flow, from the state's primary care clinics to the two care models.
 
-    Numbers: see :func:`flow_counts` (pre-survey steps from ``study_facts``, the rest from the data).
-    Boxes carry gids ``box:<step>`` (steps, ``ineligible``, and the groups of the care models).
-    ``min_cell=k`` (privacy mode): a count of the data of 1 to k - 1 is shown as ``<k``, without
-    its percentage (which would give it away).
+    Numbers: :func:`flow_counts` (pre-survey steps from ``recruitment``, the rest from the data).
+    The boxes are texts with gids ``box:<step>`` (the steps, ``ineligible`` and the care models'
+    groups). ``min_cell=k`` (privacy mode): a count of the data of 1 to k - 1 is shown as ``<k``,
+    without its percentage (which would give it away).
     """
-    c = flow_counts(study_facts, clinics, coordinators)
+    c = flow_counts(recruitment, clinics, coordinators)
 
     def count(key: str) -> str:
         return f"<{min_cell}" if is_small(float(c[key]), min_cell) else str(c[key])
@@ -222,73 +131,48 @@ def flow_diagram(
         """``text`` with the count's percentage in it, or nothing when the count is not shown."""
         return "" if is_small(float(c[key]), min_cell) else text.format(format_pct(c[key + "_pct"]))
 
+    systems = f" in {c['care_systems']} care systems" if "care_systems" in c else ""
+    steps = {
+        "clinics": f"~{c['clinics_approx']:,g} Minnesota primary care clinics",
+        "certified": f"{c['certified']:,g} clinics certified as\nHealth Care Homes (HCH) in 2020",
+        "eligible": f"{c['eligible']:,g} eligible HCH clinics",
+        "recruited": f"{count('recruited')} clinics recruited{systems}"
+        + pct("recruited", "\n({} of eligible clinics)"),
+        "surveys": f"{count('surveys')} clinic surveys completed"
+        + pct("surveys", " ({})")
+        + f"\nby {count('coordinators')} care coordinators",
+    }
     with style():
-        fig = new_figure(7.2, 7.6)
-        ax = fig.add_axes((0.0, 0.0, 1.0, 0.96))
-        ax.set_xlim(-3, 100)
-        ax.set_ylim(0, 100)
+        fig = Figure(figsize=(7.2, 7.6))
+        ax = fig.add_axes((0.0, 0.0, 1.0, 0.96), xlim=(0, 100), ylim=(0, 100))
         ax.set_axis_off()
-        x0, w, h = 40.0, 48.0, 8.5
-        ys = [92.0, 77.0, 58.0, 43.0, 27.0]
-        systems = f" in {c['care_systems']} care systems" if "care_systems" in c else ""
-        texts = [
-            f"~{count_text(c['clinics_approx'])} Minnesota primary care clinics",
-            f"{count_text(c['certified'])} clinics certified as\nHealth Care Homes (HCH) in 2020",
-            f"{count_text(c['eligible'])} eligible HCH clinics",
-            f"{count('recruited')} clinics recruited{systems}"
-            + pct("recruited", "\n({} of eligible clinics)"),
-            f"{count('surveys')} clinic surveys completed"
-            + pct("surveys", " ({})")
-            + f"\nby {count('coordinators')} care coordinators",
+        boxes = [
+            ax.text(40, y, text, ha="center", va="center", bbox=BOX, gid=f"box:{step}")
+            for y, (step, text) in zip((92, 77, 58, 43, 27), steps.items(), strict=True)
         ]
-        gids = ["clinics", "certified", "eligible", "recruited", "surveys"]
-        for y, t, g in zip(ys, texts, gids, strict=True):
-            _box(ax, x0, y, w, h, t, gid=g)
-        for y_top, y_bot in zip(ys[:-1], ys[1:], strict=True):
-            _arrow(ax, (x0, y_top - h / 2), (x0, y_bot + h / 2))
-        # exclusions, to the side of the certified -> eligible arrow
-        y_ex = (ys[1] + ys[2]) / 2
-        ex_x, ex_w = 82.0, 33.0
-        _box(
-            ax,
-            ex_x,
-            y_ex,
-            ex_w,
-            10.5,
-            f"{count_text(c['ineligible'])} ineligible clinics:\n"
-            + textwrap.fill(INELIGIBLE_REASONS.replace("\n", " "), 36),
-            gid="ineligible",
-            size=7.5,
-        )
-        ax.plot([x0, ex_x - ex_w / 2 - 0.2], [y_ex, y_ex], color="#333333", lw=1.2)
-        _arrow(ax, (ex_x - ex_w / 2 - 2.0, y_ex), (ex_x - ex_w / 2, y_ex))
+        for upper, lower in zip(boxes[:-1], boxes[1:], strict=True):
+            ends = {"patchA": upper.get_bbox_patch(), "patchB": lower.get_bbox_patch()}
+            ax.annotate("", lower.get_position(), upper.get_position(), arrowprops=ARROW | ends)
+        # the ineligible clinics, beside the arrow from the certified to the eligible clinics
+        reasons = textwrap.fill(INELIGIBLE_REASONS, 36)
+        text = f"{c['ineligible']:,g} ineligible clinics:\n{reasons}"
+        out = ax.text(82, 67.5, text, ha="center", va="center", size=7.5, bbox=BOX)
+        out.set_gid("box:ineligible")
+        ax.annotate("", (82, 67.5), (40, 67.5), arrowprops=ARROW | {"patchB": out.get_bbox_patch()})
         # the two care models: the comparison group left, the reference group right
-        y_m, mw = 9.0, 37.0
-        split_y = ys[-1] - h / 2 - 5.0
-        ax.plot([x0, x0], [ys[-1] - h / 2, split_y], color="#333333", lw=1.2)
-        xs = dict(zip(CLINIC_COMPARISON, (x0 - 23.0, x0 + 23.0), strict=True))
-        ax.plot(list(xs.values()), [split_y, split_y], color="#333333", lw=1.2)
-        for g, x in xs.items():
-            _arrow(ax, (x, split_y), (x, y_m + h / 2 + 0.6))
-            _box(
-                ax,
+        for g, x in zip(CLINIC_COMPARISON, (20, 62), strict=True):
+            color = GROUP_COLORS[g]
+            model = ax.text(
                 x,
-                y_m,
-                mw,
-                h + 1,
+                9,
                 f"{count(g)} clinics" + pct(g, " ({})") + f"\n{group_label(g)}",
-                edge=GROUP_COLORS[g],
-                face=mpl.colors.to_hex(mpl.colors.to_rgba(GROUP_COLORS[g], 0.12), keep_alpha=True),
-                gid=g,
-                weight="bold",
+                ha="center",
+                va="center",
+                fontweight="bold",
+                bbox=BOX | {"edgecolor": color, "facecolor": mpl.colors.to_rgba(color, 0.12)},
+                gid=f"box:{g}",
             )
-        fig.text(
-            0.01,
-            0.985,
-            "Care coordinator survey: participant flow",
-            ha="left",
-            va="top",
-            fontsize=10.5,
-            fontweight="bold",
-        )
+            ends = {"patchA": boxes[-1].get_bbox_patch(), "patchB": model.get_bbox_patch()}
+            ax.annotate("", (x, 9), boxes[-1].get_position(), arrowprops=ARROW | ends)
+        fig.suptitle("Care coordinator survey: participant flow", x=0.01, y=0.985, ha="left")
     return finish(fig, "Figure 1. Care coordinator survey participant flow", synthetic=synthetic)

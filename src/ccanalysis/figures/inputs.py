@@ -1,15 +1,10 @@
-"""What the figures read: the long tables of the tables stage, as lookups.
+"""The long tables as the figures read them: ``(item, level, group, measure) -> value``.
 
-The tables stage writes ``tables/tableN.csv`` in the long format of docs/ARCHITECTURE.md (``table, item,
-level, group, measure, value``) and reads it back (:func:`ccanalysis.tables.read.read_long`, whose
-rules :func:`long_table` applies to a table in memory too). A figure looks values up by
-``(item, level, group, measure)``; the group sizes are the ``n`` rows of the item ``n``
-(:func:`ccanalysis.tables.read.group_sizes`).
+The files are read by :func:`ccanalysis.tables.read.read_long`; a table in memory gets the same
+rules through :func:`ccanalysis.tables.read.as_long`.
 """
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import pandas as pd
 
@@ -24,27 +19,13 @@ STAT_SUFFIXES: tuple[str, ...] = (" – Mean (SD)", " - Mean (SD)", " mean (SD)"
 Lookup = dict[tuple[str, str, str, str], float]
 
 
-def read_table(path: str | Path) -> pd.DataFrame:
-    """A CSV written by the sensitivity stage: empty cells missing, ``NA`` kept as text (the rule
-    of :func:`ccanalysis.tables.read.read_long`, which reads the tables)."""
-    return pd.read_csv(path, keep_default_na=False, na_values=[""])
-
-
-def long_table(table_long: pd.DataFrame, source: str = "the long table") -> pd.DataFrame:
-    """The long table with text keys and float values (:func:`ccanalysis.tables.read.as_long`);
-    a missing column is an error naming it."""
+def lookup(table_long: pd.DataFrame, source: str = "the long table") -> Lookup:
+    """``(item, level, group, measure) -> value`` of a long table; a missing column is an error."""
     missing = [c for c in LONG_COLUMNS if c not in table_long]
     if missing:
         raise ValidationError(source, None, ", ".join(missing), None, "missing columns")
-    return as_long(table_long)
-
-
-def lookup(long: pd.DataFrame) -> Lookup:
-    """``(item, level, group, measure) -> value`` of a :func:`long_table`."""
-    return {
-        (r.item, r.level, r.group, r.measure): float(r.value)
-        for r in long[list(LONG_COLUMNS)].itertuples(index=False)
-    }
+    long = as_long(table_long)[list(LONG_COLUMNS)]
+    return {(r.item, r.level, r.group, r.measure): float(r.value) for r in long.itertuples()}
 
 
 def strip_stat(label: str) -> str:
