@@ -67,9 +67,6 @@ else
 .make/params: FORCE
 endif
 endif
-ifeq ($(DRY_RUN),)
-$(shell mkdir -p .make && rm -f .make/last-run.tsv)
-endif
 
 # Independent stages (03 and 04, then 05 and 06) run at once, on every core by default; `make -j1`
 # runs one at a time. Only the make a user starts sets the jobs, and only when they gave no -j: a
@@ -129,7 +126,6 @@ $(EXECUTED): reports/%.ipynb: notebooks/%.ipynb $(READY) .make/params
 
 .PHONY: all test unit nbval e2e lint clean distclean bench setup lock lab
 all: reports/index.html
-	@$(PY) -m ccanalysis.pipeline times
 
 # ---- reports/index.html: the landing page and both editions of every notebook (ccanalysis.report) --
 # One process renders every executed notebook whose pages are older than it or than the rendering

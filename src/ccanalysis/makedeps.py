@@ -20,7 +20,6 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-PACKAGE = "ccanalysis"
 #: The run's inputs, as they appear in :data:`STAGES` (``{export_dir}`` is the export's folder).
 INPUTS = ("export", "dictionary", "frame")
 RUNNER = "ccanalysis.pipeline"
@@ -33,16 +32,14 @@ NEWLINE = "@@"
 
 @dataclass(frozen=True)
 class Stage:
-    """What a stage reads and writes, relative to the project (``*`` globs; ``{export}``,
-    ``{dictionary}``, ``{frame}`` and ``{export_dir}`` from the run's inputs).
-    ``synthetic_reads`` are read on synthetic data only; ``synthetic_only`` stages run on it only."""
+    """What a stage reads and writes (globs relative to the project; placeholders: the inputs)."""
 
     reads: tuple[str, ...]
     writes: tuple[str, ...]
     synthetic_only: bool = False
     synthetic_reads: tuple[str, ...] = ()
 
-    def reads_in(self, data_mode: str) -> tuple[str, ...]:
+    def reads_in(self, data_mode: str) -> tuple[str, ...]:  # synthetic_reads: synthetic data only
         return self.reads + (self.synthetic_reads if data_mode == "synthetic" else ())
 
 
@@ -114,7 +111,7 @@ MODULE_DATA: dict[str, tuple[str, ...]] = {
 def modules(src: Path) -> dict[str, Path]:
     """Every module of the package under ``src`` (the folder holding ``ccanalysis/``), by name."""
     out = {}
-    for path in sorted((src / PACKAGE).rglob("*.py")):
+    for path in sorted((src / "ccanalysis").rglob("*.py")):
         parts = path.relative_to(src).with_suffix("").parts
         out[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
     return out
@@ -226,20 +223,17 @@ def rules(root: Path, data_mode: str, inputs: dict[str, str]) -> list[str]:
         return [known[m].relative_to(root).as_posix() for m in sorted(names)] + data
 
     report = files(closure([REPORT], graph))
-    out = [f"STAGES := {' '.join(active)}", "REPORT_FILES := " + " ".join(map(_wild, report))]
+    report = " ".join(_prerequisite(p, root) for p in report)
+    out = [f"STAGES := {' '.join(active)}", f"REPORT_FILES := {report}"]
     for stage in active:
         target = root / "reports" / f"{stage}.ipynb"
         reads = [input_path(p, inputs) for p in STAGES[stage].reads_in(data_mode)]
         own = [r for r in reads if not _produced(r, active)]
         after = [f"reports/{s}.ipynb" for s in upstream(stage, inputs, active, data_mode)]
-        made = [f"notebooks/{stage}.ipynb", *map(_wild, files(mods[stage]))]
-        prereqs = made + [_prerequisite(r, target) for r in own] + after
+        made = [f"notebooks/{stage}.ipynb", *files(mods[stage]), *own]
+        prereqs = [_prerequisite(p, target) for p in made] + after
         out.append(f"reports/{stage}.ipynb: " + " ".join(p for p in prereqs if p))
     return out
-
-
-def _wild(path: str) -> str:
-    return f"$(wildcard {path})" if "*" in path else path
 
 
 def main(argv=None) -> None:

@@ -3,7 +3,10 @@
 ``build NB...``  render each executed notebook whose pages are older than it or than the report's
                  code and templates (both editions, :mod:`ccanalysis.report.notebooks`), then
                  write ``reports/index.html``
-``docs``         write the snapshot of the synthetic run to ``docs/``
+``docs``         write ``docs/``, the committed reader's edition of the synthetic run: the landing
+                 page (with links to the snapshot's own copies), the reader's edition of every
+                 notebook, the tables and the figures as PDF, naming no time or absolute path
+                 (the same code gives the same bytes); never from a real export (it is public)
 ``docs --check`` say how ``docs/`` differs from what the code produces; exit 1 if it does
 """
 
@@ -15,12 +18,12 @@ import os
 import sys
 from pathlib import Path
 
-from ccanalysis.io import write_text
+from ccanalysis.io import write_bytes, write_text
 from ccanalysis.paths import project_root
-from ccanalysis.report import landing, notebooks, site
+from ccanalysis.report import landing, notebooks
 
 
-def index(root: Path, executed: list[Path], links: landing.PageLinks) -> tuple[str, dict]:
+def index(root: Path, executed: list[Path], snapshot: bool = False) -> tuple[str, dict]:
     """The landing page of the executed notebooks, and the parameters of their run."""
     from ccanalysis.spec import read_spec
 
@@ -32,7 +35,7 @@ def index(root: Path, executed: list[Path], links: landing.PageLinks) -> tuple[s
     ]
     params = notebooks.parameters(runs[-1]) if runs else {}
     card = notebooks.run_card(params)
-    return landing.landing_page(root, listed, card, links, read_spec()), params
+    return landing.landing_page(root, listed, card, read_spec(), snapshot), params
 
 
 def build(executed: list[Path], root: Path) -> Path:
@@ -40,13 +43,70 @@ def build(executed: list[Path], root: Path) -> Path:
     code = Path(notebooks.__file__).parent
     made_with = max(p.stat().st_mtime for p in code.rglob("*") if p.is_file())
     for nb in executed:
-        pages = [notebooks.output_path(nb, e) for e in notebooks.EDITIONS]
+        pages = [nb.with_suffix(suffix) for suffix in notebooks.EDITIONS]
         newest = max(nb.stat().st_mtime, made_with)
         if any(not p.exists() or p.stat().st_mtime < newest for p in pages):
             notebooks.render(nb)
-    path = write_text(root / "reports" / "index.html", index(root, executed, landing.REPORTS)[0])
+    path = write_text(root / "reports" / "index.html", index(root, executed)[0])
     os.utime(path)  # a rebuilt target even when its bytes did not change (make's time)
     return path
+
+
+#: What the snapshot owns in ``docs/`` (anything else there, like ARCHITECTURE.md, is left alone).
+OWNED = ("*.html", "tables/*", "figures/*")
+
+
+class SnapshotError(RuntimeError):
+    """The snapshot cannot be built from this run."""
+
+
+def contents(root: Path) -> dict[str, bytes]:
+    """Every file of the snapshot (path relative to ``docs/`` -> bytes), from this run's outputs."""
+    executed = sorted((root / "reports").glob("[0-9][0-9]_*.ipynb"))
+    if not executed:
+        raise SnapshotError("no executed notebooks in reports/: run `make all` first")
+    files = {}
+    for nb in executed:
+        page = nb.with_suffix(".html")
+        if not page.is_file() or page.stat().st_mtime < nb.stat().st_mtime:
+            raise SnapshotError(f"{page} is missing or older than its notebook: `make all`")
+        files[page.name] = page.read_bytes()
+    text, params = index(root, executed, snapshot=True)
+    if params.get("data_mode") != "synthetic":
+        raise SnapshotError("docs/ is the public snapshot of the synthetic stand-in only")
+    files["index.html"] = text.encode("utf-8")
+    suffixes = {f".{ext}" for ext, _ in landing.TABLE_FORMATS}
+    for path in sorted((root / "tables").glob("[!.]*")):
+        if path.suffix in suffixes:
+            files[f"tables/{path.name}"] = path.read_bytes()
+    for path in sorted((root / "figures").glob("*.pdf")):
+        files[f"figures/{path.name}"] = path.read_bytes()
+    return files
+
+
+def _owned(docs: Path) -> set[str]:
+    return {p.relative_to(docs).as_posix() for g in OWNED for p in docs.glob(g) if p.is_file()}
+
+
+def differences(root: Path, docs: Path | None = None) -> list[str]:
+    """How ``docs/`` differs from what this run produces (nothing when it does not)."""
+    docs, files = docs or root / "docs", contents(root)
+    found = [
+        f"{rel}: {'differs' if (docs / rel).is_file() else 'missing'}"
+        for rel, data in sorted(files.items())
+        if not (docs / rel).is_file() or (docs / rel).read_bytes() != data
+    ]
+    return found + [f"{rel}: not produced any more" for rel in sorted(_owned(docs) - set(files))]
+
+
+def write_docs(root: Path, docs: Path | None = None) -> list[str]:
+    """Write the snapshot to ``docs/``; return how it differed."""
+    docs, changed = docs or root / "docs", differences(root, docs)
+    for rel, data in contents(root).items():
+        write_bytes(docs / rel, data)
+    for rel in _owned(docs) - set(contents(root)):
+        (docs / rel).unlink()
+    return changed
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -64,8 +124,8 @@ def main(argv: list[str] | None = None) -> None:
         build([root / nb for nb in args.notebooks], root)
         return
     try:
-        found = site.differences(root) if args.check else site.build(root)
-    except site.SnapshotError as err:
+        found = differences(root) if args.check else write_docs(root)
+    except SnapshotError as err:
         sys.exit(f"docs/: {err}")
     if args.check and found:
         sys.exit(

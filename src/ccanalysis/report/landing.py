@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import base64
 import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +19,7 @@ import pandas as pd
 
 from ccanalysis.display import significant
 from ccanalysis.printing import format_p, round_half_up
+from ccanalysis.replication.rows import TEST_NAMES
 from ccanalysis.tables.read import group_sizes, read_long
 from ccanalysis.vocab import CLINIC_COMPARISON, GROUP_LABELS, SYNTHETIC_LABEL, TOTAL
 
@@ -40,30 +40,6 @@ INCONSISTENT = {
 }
 
 
-@dataclass(frozen=True)
-class PageLinks:
-    """Where a copy of the page finds the files it links (folders relative to the page), which
-    figure files it links and whether the notebooks' editions with code are beside it."""
-
-    tables: str = "../tables"
-    figures: str = "../figures"
-    figure_formats: tuple[tuple[str, str], ...] = (("pdf", "PDF"), ("png", "PNG"))
-    code_editions: bool = True
-    note: str = ""
-
-
-REPORTS = PageLinks()
-SNAPSHOT = PageLinks(
-    tables="tables",
-    figures="figures",
-    figure_formats=(("pdf", "PDF"),),
-    code_editions=False,
-    note="This is the committed snapshot of the synthetic run (docs/): the reader's editions of "
-    "the notebooks, the tables and the figures as PDF. make all writes the editions with code "
-    "and the PNGs to reports/ and figures/.",
-)
-
-
 def _label(spec: Any, table: str, item: str, level: str = "") -> str:
     """How the table prints an item (or one of its levels); its id when the spec lacks it."""
     rows = spec.items(table).get(item, []) if spec is not None else []
@@ -75,73 +51,47 @@ def _label(spec: Any, table: str, item: str, level: str = "") -> str:
     return (rows[0].section.strip().rstrip(":") or rows[0].label) if rows else item
 
 
-def tested_items(tables: dict[str, pd.DataFrame], spec: Any = None) -> pd.DataFrame:
-    """Every tested item (a p row with a q): table, item, label, p, q."""
-    rows = [
-        {"table": name, "item": r.item, "label": _label(spec, name, r.item), "p": r.value, "q": r.q}
-        for name, long in tables.items()
-        if "q" in long
-        for r in long[(long["measure"] == "p") & long["q"].notna()].itertuples()
-    ]
-    return pd.DataFrame(rows, columns=["table", "item", "label", "p", "q"])
-
-
-def largest_differences(
-    tables: dict[str, pd.DataFrame], spec: Any = None, count: int = 8
-) -> pd.DataFrame:
-    """The ``count`` largest differences in percentage points between the models, in tested
-    tables only (Table 2's criteria define the models: their differences are no results)."""
-    new, ref = CLINIC_COMPARISON
-    rows = []
-    for name, long in tables.items():
-        if not {"diff", "diff_lo", "diff_hi", "q"} <= set(long):
-            continue
-        q = long[(long["measure"] == "p") & long["q"].notna()].set_index("item")["q"]
-        pct = long[long["measure"] == "pct"]
-        base = pct[pct["group"] == ref].set_index(["item", "level"])["value"]
-        shown = pct[(pct["group"] == new) & pct["diff"].notna() & pct["item"].isin(q.index)]
-        for r in shown.itertuples():
-            label = _label(spec, name, r.item, r.level)
-            ref_pct = base.get((r.item, r.level), float("nan"))
-            rows.append([name, label, ref_pct, r.value, r.diff, r.diff_lo, r.diff_hi, q[r.item]])
-    cols = ["table", "label", ref, new, "diff", "diff_lo", "diff_hi", "q"]
-    frame = pd.DataFrame(rows, columns=cols)
-    return frame.loc[frame["diff"].abs().sort_values(ascending=False, kind="stable").index][:count]
-
-
 def _signed(x: float) -> str:
     text = round_half_up(x, 1)
     return text if text.startswith("-") else f"+{text}"
 
 
-def headline(tables: dict[str, pd.DataFrame], spec: Any) -> dict[str, Any]:
-    """The numbers of the headline results section."""
+def headline(tables: dict[str, pd.DataFrame], spec: Any, count: int = 8) -> dict[str, Any]:
+    """The headline results: clinics per model, the tested items (a p row with a q) and those
+    that differ after the correction, and the ``count`` largest differences in percentage points
+    (tested tables only: Table 2's criteria define the models, their differences are no result)."""
     new, ref = CLINIC_COMPARISON
     sizes = next((s for t in tables.values() if {new, ref} <= set(s := group_sizes(t))), {})
-    tested = tested_items(tables, spec)
-    differ = tested[tested["q"] < Q_LEVEL]
-    largest = [
-        {
-            "table": r["table"].removeprefix("table"),
-            "label": r["label"],
-            "ref": round_half_up(r[ref], 0),
-            "new": round_half_up(r[new], 0),
-            "diff": _signed(r["diff"]),
-            "ci": f"{_signed(r['diff_lo'])} to {_signed(r['diff_hi'])}",
-            "q": format_p(r["q"]),
-        }
-        for _, r in largest_differences(tables, spec).iterrows()
-    ]
+    tested, largest = [], []
+    for name, long in tables.items():
+        p = long[(long["measure"] == "p") & long["q"].notna()] if "q" in long else long[:0]
+        number, q = name.removeprefix("table"), p.set_index("item")["q"]
+        tested += [{"table": number, "label": _label(spec, name, i), "q": q[i]} for i in p["item"]]
+        pct = long[(long["measure"] == "pct") & long["item"].isin(p["item"])]
+        base = pct[pct["group"] == ref].set_index(["item", "level"])["value"]
+        for r in pct[(pct["group"] == new) & pct["diff"].notna()].itertuples() if len(p) else ():
+            largest.append(
+                {
+                    "table": number,
+                    "label": _label(spec, name, r.item, r.level),
+                    "ref": round_half_up(base.get((r.item, r.level), float("nan")), 0),
+                    "new": round_half_up(r.value, 0),
+                    "size": abs(r.diff),
+                    "diff": _signed(r.diff),
+                    "ci": f"{_signed(r.diff_lo)} to {_signed(r.diff_hi)}",
+                    "q": format_p(q[r.item]),
+                }
+            )
+    differ = [t for t in tested if t["q"] < Q_LEVEL]
     by_table = [
         {
-            "table": name.removeprefix("table"),
-            "tested": int((tested["table"] == name).sum()),
+            "table": t,
+            "tested": sum(x["table"] == t for x in tested),
             "items": [
-                {"label": r.label, "q": format_p(r.q)}
-                for r in differ[differ["table"] == name].itertuples()
+                {"label": x["label"], "q": format_p(x["q"])} for x in differ if x["table"] == t
             ],
         }
-        for name in dict.fromkeys(tested["table"])
+        for t in dict.fromkeys(x["table"] for x in tested)
     ]
     return {
         "sizes": sizes,
@@ -153,20 +103,8 @@ def headline(tables: dict[str, pd.DataFrame], spec: Any) -> dict[str, Any]:
         "differ": len(differ),
         "q_level": significant(Q_LEVEL),
         "by_table": by_table,
-        "largest": largest,
+        "largest": sorted(largest, key=lambda r: -r["size"])[:count],
     }
-
-
-@dataclass(frozen=True)
-class Finding:
-    """A printed row (or sentence) of the paper found inconsistent, with why."""
-
-    anchor: str
-    verdict: str
-    where: str
-    what: str
-    reason: str
-    explanation: str
 
 
 def _first_sentence(text: str, limit: int = 160) -> str:
@@ -174,22 +112,39 @@ def _first_sentence(text: str, limit: int = 160) -> str:
     return head if len(head) <= limit else head[: limit - 1].rstrip() + "…"
 
 
-def findings(path: Path, spec: Any = None) -> list[Finding]:
+def _reason(row: dict[str, str]) -> str:
+    """One line on why a printed row is inconsistent, from the check's own columns."""
+    if row["check"] == "p" and row["p_min"]:
+        lo, hi = (significant(float(row[k]), 2) for k in ("p_min", "p_max"))
+        allowed = lo if lo == hi else f"{lo}–{hi}"
+        test = TEST_NAMES.get(row["test"], row["test"])
+        return f"printed P = {row['printed']}; the printed percentages allow P = {allowed} ({test} test)"
+    if row["reference"]:
+        return f"printed {row['printed']}; the other printed numbers imply {row['reference']}"
+    return _first_sentence(row["explanation"])
+
+
+def findings(path: Path, spec: Any = None) -> list[dict[str, str]]:
     """The rows of ``replication_consistency.csv`` whose verdict is in :data:`INCONSISTENT`: a
     sentence of the text by its quotation and section, a table row by its table and label."""
     frame = pd.read_csv(path, keep_default_na=False, dtype=str)
     out = []
     for i, row in enumerate(frame[frame["verdict"].isin(INCONSISTENT)].to_dict("records"), 1):
-        text = row["explanation"]
-        quote = re.match(r'^"(.+?)" \(([^)]*)\):\s*(.*)$', text, re.DOTALL)
+        quote = re.match(r'^"(.+?)" \(([^)]*)\):\s*(.*)$', row["explanation"], re.DOTALL)
         if quote:
-            where, what, text = quote[2], _first_sentence(quote[1], 100), quote[3]
+            where, what, reason = (
+                quote[2],
+                _first_sentence(quote[1], 100),
+                _first_sentence(quote[3]),
+            )
         else:
             level = "" if "+" in row["level"] else row["level"]  # a whole distribution
             where = f"Table {row['table'].removeprefix('table')}" if row["table"] else row["check"]
-            what = _label(spec, row["table"], row["item"], level)
-        reason = _first_sentence(text)
-        out.append(Finding(f"finding-{i}", row["verdict"], where, what, reason, row["explanation"]))
+            what, reason = _label(spec, row["table"], row["item"], level), _reason(row)
+        out.append(
+            {"anchor": f"finding-{i}", "verdict": row["verdict"], "where": where, "what": what}
+            | {"reason": reason, "explanation": row["explanation"]}
+        )
     return out
 
 
@@ -223,7 +178,7 @@ def _linked(folder: Path, href: str, stem: str, formats) -> list[tuple[str, str]
     ]
 
 
-def _figures(figures_dir: Path, links: PageLinks) -> list[dict[str, Any]]:
+def _figures(figures_dir: Path, href: str, formats) -> list[dict[str, Any]]:
     """Every ``figures/*.png`` embedded, with the title and caption stored in the file; numbered
     figures first."""
     from PIL import Image
@@ -241,34 +196,22 @@ def _figures(figures_dir: Path, links: PageLinks) -> list[dict[str, Any]]:
                 "title": title,
                 "caption": info.get("Caption", ""),
                 "src": "data:image/png;base64," + base64.b64encode(png.read_bytes()).decode(),
-                "files": _linked(figures_dir, links.figures, png.stem, links.figure_formats),
+                "files": _linked(figures_dir, href, png.stem, formats),
             }
         )
     return sorted(found, key=lambda f: f["order"])
 
 
-def study_lines(sizes: dict[str, int], coordinators: int | None, systems: int | None) -> list[str]:
-    """The study in three lines, its numbers from the data."""
-    new, ref = CLINIC_COMPARISON
-    where = f" in {systems} care systems" if systems else ""
-    who = f", answered by {coordinators} care coordinators" if coordinators else ""
-    return [
-        f"A survey of {sizes.get(TOTAL, '?')} Minnesota primary care clinics{where}{who}.",
-        f"Each clinic is classified by its care model: {sizes.get(new, '?')} with an integrated "
-        f"social worker on the care team, {sizes.get(ref, '?')} with a medical/nursing model "
-        "(Table 2's four criteria).",
-        "The two models are compared item by item (Tables 3–4: exact tests, differences with 95% "
-        "confidence intervals, Benjamini–Hochberg q-values), and every number the paper prints is "
-        "set beside the one reproduced here.",
-    ]
-
-
-def landing_page(root: Path, notebooks: list[dict], card: list, links: PageLinks, spec: Any) -> str:
+def landing_page(root: Path, notebooks: list[dict], card: list, spec: Any, snapshot: bool) -> str:
     """The landing page's HTML, from the outputs under ``root``. ``notebooks``: title, summary
-    and stem of each executed notebook; ``card``: the run card's lines."""
+    and stem of each executed notebook; ``card``: the run card's lines; ``snapshot``: the page of
+    ``docs/``, which links its own copies of the tables and figures (PDF only) and no edition
+    with code, instead of ``reports/index.html``."""
     import jinja2
 
-    tables_dir, synthetic = root / "tables", dict(card).get("data", "synthetic") == "synthetic"
+    tables_dir, synthetic = root / "tables", dict(card).get("data_mode") == "synthetic"
+    up = "" if snapshot else "../"
+    figure_formats = (("pdf", "PDF"),) if snapshot else (("pdf", "PDF"), ("png", "PNG"))
     tables = {p.stem: read_long(p) for p in sorted(tables_dir.glob("table*.csv"))}
     head = headline(tables, spec)
     coordinators = group_sizes(tables["table1"]).get(TOTAL) if "table1" in tables else None
@@ -287,18 +230,13 @@ def landing_page(root: Path, notebooks: list[dict], card: list, links: PageLinks
     found = findings(consistency, spec) if consistency.is_file() else []
     views = _table_views(tables_dir)
     downloads = [
-        {"title": v["title"], "files": _linked(tables_dir, links.tables, v["id"], TABLE_FORMATS)}
+        {"title": v["title"], "files": _linked(tables_dir, f"{up}tables", v["id"], TABLE_FORMATS)}
         for v in views
     ]
     data = [p for p in sorted(tables_dir.glob("*.csv")) if p.stem not in {v["id"] for v in views}]
     if data:
-        files = [(p.stem, f"{links.tables}/{p.name}") for p in data]
+        files = [(p.stem, f"{up}tables/{p.name}") for p in data]
         downloads.append({"title": "Replication report and other data (CSV)", "files": files})
-    for nb in notebooks:
-        nb["links"] = [("reader's edition", f"{nb['stem']}.html")]
-        nb["links"] += (
-            [("edition with code", f"{nb['stem']}.code.html")] if links.code_editions else []
-        )
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
         autoescape=True,
@@ -314,17 +252,19 @@ def landing_page(root: Path, notebooks: list[dict], card: list, links: PageLinks
         css=stylesheet(),
         card=card,
         synthetic=synthetic,
-        study=study_lines(head["sizes"], coordinators, systems),
+        total=TOTAL,
+        systems=systems,
+        coordinators=coordinators,
         headline=head,
         replication=replication,
-        findings={v: [f for f in found if f.verdict == v] for v in INCONSISTENT},
+        findings={v: [f for f in found if f["verdict"] == v] for v in INCONSISTENT},
         finding_titles=INCONSISTENT,
         replication_page=next(
             (f"{nb['stem']}.html" for nb in notebooks if "replication" in nb["stem"]), None
         ),
         tables=views,
-        figures=_figures(root / "figures", links),
+        figures=_figures(root / "figures", f"{up}figures", figure_formats),
         notebooks=notebooks,
         downloads=downloads,
-        note=links.note,
+        snapshot=snapshot,
     )

@@ -12,7 +12,6 @@ from __future__ import annotations
 import base64
 import re
 import sys
-from dataclasses import dataclass
 from functools import cache
 from importlib import metadata
 from pathlib import Path
@@ -27,23 +26,8 @@ PARAMETER_TAGS = {"parameters", "injected-parameters"}
 PACKAGES = ("pandas", "numpy", "scipy", "statsmodels", "matplotlib")
 
 
-@dataclass(frozen=True)
-class Edition:
-    """A rendering of a notebook: its file suffix, whether it shows the code, its name."""
-
-    suffix: str
-    code: bool
-    title: str
-
-
-READER = Edition(".html", code=False, title="reader's edition")
-CODE = Edition(".code.html", code=True, title="edition with code")
-EDITIONS = (READER, CODE)
-
-
-def output_path(executed: Path, edition: Edition) -> Path:
-    """``reports/03_tables.ipynb`` -> ``reports/03_tables.html`` (or ``.code.html``)."""
-    return executed.with_name(executed.stem + edition.suffix)
+#: The editions of a notebook, by file suffix: whether it shows the code, and its name.
+EDITIONS = {".html": (False, "reader's edition"), ".code.html": (True, "edition with code")}
 
 
 def parameters(nb: dict) -> dict[str, Any]:
@@ -52,19 +36,12 @@ def parameters(nb: dict) -> dict[str, Any]:
 
 
 def run_card(params: dict[str, Any]) -> list[tuple[str, str]]:
-    """(label, value) lines of a run: its parameters and the versions of Python and the stack
-    (Python by minor version; an export outside the project by its file name only)."""
-    rows = [("data", str(params.get("data_mode", "synthetic"))), ("seed", str(params.get("seed")))]
-    if params.get("scale", 1) not in (1, None):
-        rows.append(("scale", f"{params['scale']} x the study's clinics"))
-    if params.get("export"):
-        export = Path(str(params["export"]))
-        rows.append(("export", export.name if export.is_absolute() else export.as_posix()))
-    if params.get("privacy"):
-        rows.append(("privacy", f"counts below {params.get('min_cell')} suppressed"))
+    """(label, value) lines of a run: every parameter (a path outside the project by its file name
+    only), then Python (by minor version) and the versions of the stack."""
+    shown = [(k, Path(v).name if str(v).startswith("/") else str(v)) for k, v in params.items()]
     versions = [f"Python {sys.version_info.major}.{sys.version_info.minor}"]
     versions += [f"{name} {metadata.version(name)}" for name in PACKAGES]
-    return [*rows, ("packages", ", ".join(versions))]
+    return [*shown, ("packages", ", ".join(versions))]
 
 
 def describe(nb: dict, fallback: str) -> tuple[str, str]:
@@ -133,20 +110,17 @@ def exporter(code: bool) -> Any:
 
 
 def render(executed: Path) -> None:
-    """Write both editions of ``executed`` beside it."""
+    """Write both editions of ``executed`` beside it (``reports/03_tables.html`` and
+    ``reports/03_tables.code.html``); the edition with code links the reader's, not the other way
+    round (``docs/`` holds the reader's only)."""
     import nbformat
 
     nb = nbformat.read(executed, as_version=4)
     title, _ = describe(nb, executed.stem)
-    for edition in EDITIONS:
-        other = None if edition is READER else (output_path(executed, READER).name, READER.title)
-        page = {
-            "title": title,
-            "edition": edition.title,
-            "other": other,  # the reader's edition links none: docs/ has no edition with code
-            "card": run_card(parameters(nb)),
-            "css": stylesheet(edition.code),
-        }
+    for suffix, (code, name) in EDITIONS.items():
+        other = (f"{executed.stem}.html", EDITIONS[".html"][1]) if code else None
+        page = {"title": title, "edition": name, "other": other, "css": stylesheet(code)}
+        page["card"] = run_card(parameters(nb))
         resources = {"metadata": {"path": str(executed.parent)}, "page": page}
-        body, _ = exporter(edition.code).from_notebook_node(nb, resources=resources)
-        write_text(output_path(executed, edition), body)
+        body, _ = exporter(code).from_notebook_node(nb, resources=resources)
+        write_text(executed.with_suffix(suffix), body)
