@@ -209,7 +209,7 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit("bench: no count table found for Fisher's test in the tables written")
     write_report(stages, fisher, args.out)
     over = [r["stage"] for r in stages if r["peak_mb"] > MEMORY_LIMIT_MB]
-    print(f"[bench] {args.out.relative_to(ROOT)} written; {len(fisher)} Fisher tables")
+    print(f"[bench] {args.out} written; {len(fisher)} Fisher tables")
     if over:
         raise SystemExit(f"bench: over {MEMORY_LIMIT_MB} MB: {over}")
 

@@ -87,10 +87,13 @@ def exporter(code: bool) -> Any:
         def preprocess_cell(self, cell, resources, index):  # noqa: ANN001, ANN201
             for out in cell.get("outputs", []):
                 html = "".join(out.get("data", {}).get("text/html", ""))
-                found = re.fullmatch(r'\s*<img src="([^":]+\.png)"[^>]*>\s*', html)
+                found = re.fullmatch(
+                    r'\s*<img src="([^":]+\.png)"(?: alt="([^"]*)")?[^>]*>\s*', html
+                )
                 if found:
-                    png = Path(resources["metadata"]["path"], found[1]).read_bytes()
-                    out["data"] = {"image/png": base64.b64encode(png).decode("ascii")}
+                    png = Path(resources["metadata"]["path"], found[1])
+                    out["data"] = {"image/png": base64.b64encode(png.read_bytes()).decode()}
+                    out["metadata"] = {"image/png": {"alt": found[2] or png.stem}}
             return cell, resources
 
     config = Config()
