@@ -329,7 +329,6 @@ def test_make_lab_serves_the_notebooks_on_the_project_kernel() -> None:
     import json
     import signal
     import socket
-    import time
     import urllib.request
 
     with socket.socket() as s:
@@ -346,17 +345,23 @@ def test_make_lab_serves_the_notebooks_on_the_project_kernel() -> None:
         start_new_session=True,
     )
     try:
-        url = None
-        deadline = time.monotonic() + 60
-        while url is None and time.monotonic() < deadline:
-            line = proc.stdout.readline()
-            assert line or proc.poll() is None, "make lab stopped"
-            m = re.search(rf"(http://127\.0\.0\.1:{port}/lab\?token=\w+)", line)
-            url = m.group(1) if m else None
+        lines = iter(proc.stdout.readline, "")  # ends when make lab stops
+        url = next(
+            (
+                m[1]
+                for ln in lines
+                if (m := re.search(rf"(http://127\.0\.0\.1:{port}/lab\?token=\w+)", ln))
+            ),
+            None,
+        )
         assert url, "make lab printed no URL"
         token = url.rsplit("=", 1)[1]
+        # The server binds its port in its event loop, once it has printed the URLs: the first
+        # line logged after the "copy and paste one of these URLs" block comes from that loop.
+        assert any("copy and paste one of these URLs" in ln for ln in lines), "no URL block"
+        assert any(ln.startswith("[") for ln in lines), "the server logged nothing after its URLs"
 
-        def get(path: str) -> dict:  # the URL is printed once the server listens
+        def get(path: str) -> dict:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}?token={token}") as r:
                 return json.load(r)
 
