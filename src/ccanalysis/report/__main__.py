@@ -3,10 +3,8 @@
 ``build NB...``  render each executed notebook whose pages are older than it or than the report's
                  code and templates (both editions, :mod:`ccanalysis.report.notebooks`), then
                  write ``reports/index.html``
-``docs``         write ``docs/``, the committed reader's edition of the synthetic run: the landing
-                 page (with links to the snapshot's own copies), the reader's edition of every
-                 notebook, the tables and the figures as PDF, naming no time or absolute path
-                 (the same code gives the same bytes); never from a real export (it is public)
+``docs``         write ``docs/``, the committed reader's edition of the synthetic run (landing
+                 page, reader's editions, tables, figures as PDF; no time or absolute path in it)
 ``docs --check`` say how ``docs/`` differs from what the code produces; exit 1 if it does
 """
 
@@ -27,15 +25,14 @@ def index(root: Path, executed: list[Path], snapshot: bool = False) -> tuple[str
     """The landing page of the executed notebooks, and the parameters of their run."""
     from ccanalysis.spec import read_spec
 
-    runs = [json.loads(nb.read_text(encoding="utf-8")) for nb in executed]
-    described = [notebooks.describe(nb, path.stem) for nb, path in zip(runs, executed, strict=True)]
+    runs = {path: json.loads(path.read_text(encoding="utf-8")) for path in executed}
     listed = [
-        {"title": t, "summary": s, "stem": p.stem}
-        for (t, s), p in zip(described, executed, strict=True)
+        dict(zip(("title", "summary"), notebooks.describe(nb, p.stem), strict=True), stem=p.stem)
+        for p, nb in runs.items()
     ]
-    params = notebooks.parameters(runs[-1]) if runs else {}
-    card = notebooks.run_card(params)
-    return landing.landing_page(root, listed, card, read_spec(), snapshot), params
+    params = notebooks.parameters(runs[executed[-1]]) if runs else {}
+    page = landing.landing_page(root, listed, notebooks.run_card(params), read_spec(), snapshot)
+    return page, params
 
 
 def build(executed: list[Path], root: Path) -> Path:
@@ -75,7 +72,7 @@ def contents(root: Path) -> dict[str, bytes]:
     if params.get("data_mode") != "synthetic":
         raise SnapshotError("docs/ is the public snapshot of the synthetic stand-in only")
     files["index.html"] = text.encode("utf-8")
-    suffixes = {f".{ext}" for ext, _ in landing.TABLE_FORMATS}
+    suffixes = {f".{ext}" for ext in landing.TABLE_FORMATS}
     for path in sorted((root / "tables").glob("[!.]*")):
         if path.suffix in suffixes:
             files[f"tables/{path.name}"] = path.read_bytes()
@@ -88,9 +85,9 @@ def _owned(docs: Path) -> set[str]:
     return {p.relative_to(docs).as_posix() for g in OWNED for p in docs.glob(g) if p.is_file()}
 
 
-def differences(root: Path, docs: Path | None = None) -> list[str]:
+def differences(root: Path, docs: Path | None = None, files: dict | None = None) -> list[str]:
     """How ``docs/`` differs from what this run produces (nothing when it does not)."""
-    docs, files = docs or root / "docs", contents(root)
+    docs, files = docs or root / "docs", contents(root) if files is None else files
     found = [
         f"{rel}: {'differs' if (docs / rel).is_file() else 'missing'}"
         for rel, data in sorted(files.items())
@@ -101,10 +98,11 @@ def differences(root: Path, docs: Path | None = None) -> list[str]:
 
 def write_docs(root: Path, docs: Path | None = None) -> list[str]:
     """Write the snapshot to ``docs/``; return how it differed."""
-    docs, changed = docs or root / "docs", differences(root, docs)
-    for rel, data in contents(root).items():
+    docs, files = docs or root / "docs", contents(root)
+    changed = differences(root, docs, files)
+    for rel, data in files.items():
         write_bytes(docs / rel, data)
-    for rel in _owned(docs) - set(contents(root)):
+    for rel in _owned(docs) - set(files):
         (docs / rel).unlink()
     return changed
 

@@ -4,7 +4,7 @@ In order: the title, the synthetic banner and the study in three lines; the head
 (clinics per model, the items that differ after the q-value correction, the largest differences
 with their intervals); the replication (cells matched per table, each printed row found
 inconsistent with its reason); every table and figure inline; the notebooks; the downloads. The
-same page is written to ``docs/index.html`` with links to the snapshot's copies (:data:`SNAPSHOT`).
+same page is written to ``docs/index.html`` with links to the snapshot's own copies.
 Each reader of a file names the columns it uses, so that a stage may add others.
 """
 
@@ -24,13 +24,7 @@ from ccanalysis.tables.read import group_sizes, read_long
 from ccanalysis.vocab import CLINIC_COMPARISON, GROUP_LABELS, SYNTHETIC_LABEL, TOTAL
 
 #: The downloads of a table, in the order the page lists them: (suffix, name shown).
-TABLE_FORMATS = (
-    ("csv", "CSV"),
-    ("docx", "Word"),
-    ("tex", "LaTeX"),
-    ("md", "Markdown"),
-    ("html", "HTML"),
-)
+TABLE_FORMATS = {"csv": "CSV", "docx": "Word", "tex": "LaTeX", "md": "Markdown", "html": "HTML"}
 #: Significance level of the headline's "differ after correction" (q < Q_LEVEL).
 Q_LEVEL = 0.05
 #: Verdicts of the consistency check that mean a printed row cannot be right, with a heading.
@@ -151,31 +145,19 @@ def findings(path: Path, spec: Any = None) -> list[dict[str, str]]:
 def _table_views(tables_dir: Path) -> list[dict[str, Any]]:
     """Every ``tables/*.html`` (Tables 1-4 first) as the body of its document, for the page."""
     views = []
-    for path in sorted(
-        tables_dir.glob("*.html"), key=lambda p: (not p.stem.startswith("table"), p.stem)
-    ):
+    for path in sorted(tables_dir.glob("*.html"), key=lambda p: (p.stem[:5] != "table", p.stem)):
         text = path.read_text(encoding="utf-8")
         title = re.search(r"<title>(.*?)</title>", text, re.DOTALL)
         body = re.search(r"<body[^>]*>(.*)</body>", text, re.DOTALL)
         html = body[1].strip() if body else text
-        long = html.count("<tr") > 80
-        views.append(
-            {
-                "id": path.stem,
-                "title": title[1].strip() if title else path.stem,
-                "html": html,
-                "long": long,
-            }
-        )
+        view = {"id": path.stem, "title": title[1].strip() if title else path.stem, "html": html}
+        views.append(view | {"long": html.count("<tr") > 80})
     return views
 
 
-def _linked(folder: Path, href: str, stem: str, formats) -> list[tuple[str, str]]:
-    return [
-        (name, f"{href}/{stem}.{ext}")
-        for ext, name in formats
-        if (folder / f"{stem}.{ext}").is_file()
-    ]
+def _linked(folder: Path, href: str, stem: str, formats: dict) -> list[tuple[str, str]]:
+    files = [(name, f"{href}/{stem}.{ext}") for ext, name in formats.items()]
+    return [(name, link) for name, link in files if (folder / link.split("/")[-1]).is_file()]
 
 
 def _figures(figures_dir: Path, href: str, formats) -> list[dict[str, Any]]:
@@ -211,7 +193,7 @@ def landing_page(root: Path, notebooks: list[dict], card: list, spec: Any, snaps
 
     tables_dir, synthetic = root / "tables", dict(card).get("data_mode") == "synthetic"
     up = "" if snapshot else "../"
-    figure_formats = (("pdf", "PDF"),) if snapshot else (("pdf", "PDF"), ("png", "PNG"))
+    figure_formats = {"pdf": "PDF"} if snapshot else {"pdf": "PDF", "png": "PNG"}
     tables = {p.stem: read_long(p) for p in sorted(tables_dir.glob("table*.csv"))}
     head = headline(tables, spec)
     coordinators = group_sizes(tables["table1"]).get(TOTAL) if "table1" in tables else None
