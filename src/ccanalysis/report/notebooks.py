@@ -10,6 +10,7 @@ inlines the styles.
 from __future__ import annotations
 
 import base64
+import os
 import re
 import sys
 from functools import cache
@@ -126,4 +127,4 @@ def render(executed: Path) -> None:
         page["card"] = run_card(parameters(nb))
         resources = {"metadata": {"path": str(executed.parent)}, "page": page}
         body, _ = exporter(code).from_notebook_node(nb, resources=resources)
-        write_text(executed.with_suffix(suffix), body)
+        os.utime(write_text(executed.with_suffix(suffix), body))  # newer than the notebook
