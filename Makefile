@@ -201,7 +201,7 @@ PYTEST := $(PY) -m pytest -p no:cacheprovider
 # the runs beside it never ask for more processes than there are cores.
 unit_tests = $(PYTEST) -p no:nbval -q $(2) tests -m "$(1)"
 NBVAL_ARGS := --nbval-kernel-name $(KERNEL) --nbval-cell-timeout 300
-NBVAL  = $(PYTEST) -q $(1) --nbval $(EXECUTED) $(NBVAL_ARGS) --nbval-sanitize-with tests/nbval_sanitize.cfg
+NBVAL  = $(PYTEST) -q $(2) --nbval $(1) $(NBVAL_ARGS) --nbval-sanitize-with tests/nbval_sanitize.cfg
 # The tutorials are stored without outputs: nbval runs them on the pipeline's data and fails on any
 # error or failed check (lax: there are no stored outputs to compare).
 TUTORIALS := $(wildcard notebooks/tutorials/*.ipynb)
@@ -215,27 +215,32 @@ OUTPUT_SUMS := find tables figures data/processed data/raw/synthetic -type f ! -
 output-sums:
 	@$(OUTPUT_SUMS)
 
-# The unit suite (which needs no output of the pipeline) runs while the pipeline is built, in the
-# job slots the pipeline's serial stretches leave; then the docs/ check, nbval on the executed
-# notebooks, the tutorials and the bench's quick run (it cannot rot unseen); then the end-to-end
-# tests (the one that works in a copy of the checkout beside the others). The unit suite includes
-# the browser tests (tests/test_browser.py: headless Chromium loads every page of docs/; they skip,
-# saying why, where Chromium is missing).
-.PHONY: test-build unit-suite test-notebooks docs-check nbval-run tutorials-run bench-quick
-.PHONY: e2e-here e2e-copy
+# The unit suite (which needs no output of the pipeline) runs while the pipeline is built, in four
+# parts (every fourth test file) that make schedules into the job slots the stages leave free; then
+# the docs/ check, nbval on the executed notebooks (in two parts), the tutorials and the bench's
+# quick run (it cannot rot unseen); then the end-to-end tests (the one that works in a copy of the
+# checkout beside the others). The unit suite includes the browser tests (tests/test_browser.py:
+# headless Chromium loads every page of docs/; they skip, saying why, where Chromium is missing).
+UNIT_FILES := $(filter-out tests/test_e2e.py,$(sort $(wildcard tests/test_*.py)))
+every_fourth = $(foreach i,$(shell seq $(1) 4 $(words $(2))),$(word $(i),$(2)))
+UNIT_PARTS := unit-part-1 unit-part-2 unit-part-3 unit-part-4
+.PHONY: test-build $(UNIT_PARTS) test-notebooks docs-check nbval-part-1 nbval-part-2 tutorials-run
+.PHONY: bench-quick e2e-here e2e-copy
 test:
 	@$(MAKE) --no-print-directory test-build
 	@$(OUTPUT_SUMS) > .make/outputs-before-nbval.sha256
 	@$(MAKE) --no-print-directory test-notebooks
 	@$(MAKE) --no-print-directory e2e-here e2e-copy
-test-build: reports/index.html unit-suite
-unit-suite: $(READY)
-	$(call unit_tests,not e2e)
-test-notebooks: docs-check nbval-run tutorials-run bench-quick
+test-build: reports/index.html $(UNIT_PARTS)
+$(UNIT_PARTS): unit-part-%: $(READY)
+	$(PYTEST) -p no:nbval -q $(call every_fourth,$*,$(UNIT_FILES)) -m "not e2e"
+test-notebooks: docs-check nbval-part-1 nbval-part-2 tutorials-run bench-quick
 docs-check:
 	$(DOCS_CHECK)
-nbval-run:
-	$(NBVAL)
+nbval-part-1:
+	$(call NBVAL,$(wordlist 1,4,$(EXECUTED)))
+nbval-part-2:
+	$(call NBVAL,$(wordlist 5,9,$(EXECUTED)))
 tutorials-run:
 	$(TUTORIAL_TESTS)
 bench-quick:
@@ -245,7 +250,7 @@ unit: $(READY)
 	$(call unit_tests,not e2e and not slow,-n $(JOBS))
 
 nbval: reports/index.html
-	$(call NBVAL,-n $(JOBS))
+	$(call NBVAL,$(EXECUTED),-n $(JOBS))
 	$(call TUTORIAL_TESTS,-n $(JOBS))
 
 e2e: reports/index.html

@@ -43,50 +43,46 @@ def _scaled_recruitment(source: Path, target: Path, scale: int) -> None:
         out.writerows({**r, "value": values[r["key"]]} for r in rows)
 
 
-def worker(stage: str, work: Path, scale: int) -> dict[str, float]:
-    """Run one stage's ``run(paths, params)`` on the project laid out in ``work``."""
+def worker(stages: list[str], work: Path, scale: int) -> list[dict[str, float]]:
+    """Run each stage's ``run(paths, params)`` in turn on the project laid out in ``work``; the
+    process's peak resident memory after each."""
     import importlib
 
     from ccanalysis.paths import Paths
     from ccanalysis.stage import Params
 
     paths = Paths.of(work, dictionary=ROOT / "data" / "raw" / "cc_survey_dictionary.csv")
-    if stage == "synth":
+    if "synth" in stages:
         paths.raw.mkdir(parents=True, exist_ok=True)
         if not paths.published.exists():
             paths.published.symlink_to(ROOT / "data" / "published")
         _scaled_recruitment(Paths.of(ROOT).recruitment_flow, paths.recruitment_flow, scale)
-    start = time.perf_counter()
-    importlib.import_module(f"ccanalysis.{stage}").run(paths, Params(seed=SEED, scale=scale))
-    seconds = time.perf_counter() - start
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return {"seconds": seconds, "peak_mb": peak_mb}
-
-
-def run_stages(work: Path, scale: int) -> list[dict[str, object]]:
-    """Every stage in order, each in its own process; stops at the first that fails."""
     rows = []
-    for stage in STAGES:
-        cmd = [
-            sys.executable,
-            __file__,
-            "--worker",
-            stage,
-            "--work",
-            str(work),
-            "--scale",
-            str(scale),
-        ]
-        proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=False)
-        if proc.returncode != 0:
-            raise SystemExit(
-                f"bench: stage {stage} at scale {scale} failed:\n{proc.stderr[-3000:]}"
-            )
-        result = json.loads(proc.stdout.strip().splitlines()[-1])
-        rows.append({"stage": stage, "scale": scale, **result})
-        print(
-            f"[bench] scale {scale} {stage}: {result['seconds']:.1f} s, {result['peak_mb']:.0f} MB"
+    for stage in stages:
+        start = time.perf_counter()
+        importlib.import_module(f"ccanalysis.{stage}").run(paths, Params(seed=SEED, scale=scale))
+        seconds = time.perf_counter() - start
+        peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        rows.append({"stage": stage, "scale": scale, "seconds": seconds, "peak_mb": peak_mb})
+    return rows
+
+
+def run_stages(work: Path, scale: int, one_process: bool) -> list[dict[str, object]]:
+    """Every stage in order, each in a process of its own (its own peak memory), or all in one
+    (``one_process``: the quick run, which spares six start-ups); stops at the first failure."""
+    rows = []
+    for group in [STAGES] if one_process else [[stage] for stage in STAGES]:
+        cmd = [sys.executable, __file__, "--worker", ",".join(group), "--work", str(work)]
+        proc = subprocess.run(
+            [*cmd, "--scale", str(scale)], cwd=ROOT, capture_output=True, text=True, check=False
         )
+        if proc.returncode != 0:
+            raise SystemExit(f"bench: {group} at scale {scale} failed:\n{proc.stderr[-3000:]}")
+        for row in json.loads(proc.stdout.strip().splitlines()[-1]):
+            rows.append(row)
+            print(
+                f"[bench] scale {scale} {row['stage']}: {row['seconds']:.1f} s, {row['peak_mb']:.0f} MB"
+            )
     return rows
 
 
@@ -185,7 +181,9 @@ def write_report(stages: list[dict], fisher: list[dict], out: Path) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="the study's size only")
+    parser.add_argument(
+        "--quick", action="store_true", help="the study's size only, every stage in one process"
+    )
     parser.add_argument("--clinics", type=int, default=100_000, help="the large run's clinics")
     parser.add_argument("--out", type=Path, default=ROOT / "reports" / "bench.md")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
@@ -193,14 +191,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--scale", type=int, default=1, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
-        print(json.dumps(worker(args.worker, args.work, args.scale)))
+        print(json.dumps(worker(args.worker.split(","), args.work, args.scale)))
         return
     scales = [1] if args.quick else [1, math.ceil(args.clinics / STUDY_CLINICS)]
     stages, fisher = [], []
     for scale in scales:
         work = Path(tempfile.mkdtemp(prefix=f"ccanalysis-bench-{scale}-"))
         try:
-            stages += run_stages(work, scale)
+            stages += run_stages(work, scale, one_process=args.quick)
             if scale == 1:
                 fisher = bench_fisher(work / "tables")
         finally:
