@@ -143,7 +143,7 @@ ifeq ($(PRIVACY),True)
 	$(PY) -m ccanalysis.privacy --dictionary $(call q,$(DICTIONARY)) $(call q,$(EXPORT)) reports tables figures
 endif
 
-# ---- docs/: the committed reader's edition of the synthetic run (ccanalysis.report.site) ---------
+# ---- docs/: the committed reader's edition of the synthetic run (python -m ccanalysis.report docs) -
 # `make docs` refreshes it; `make test` fails when it differs from what the code produces. A run on
 # a real export never writes it.
 .PHONY: docs

@@ -3,7 +3,7 @@
 Both are single self-contained files: nbconvert's ``HTMLExporter`` renders the cells
 (``exclude_input`` for the reader's edition, no prompts, images embedded), its
 ``TagRemovePreprocessor`` drops the parameter cells (the run card at the top shows the parameters
-once), and the template ``templates/ccanalysis`` (nbconvert's ``basic`` inside the pages' shell)
+once), and the template ``templates/notebook.html.j2`` (nbconvert's ``basic`` inside the pages' shell)
 inlines the styles.
 """
 
@@ -101,8 +101,9 @@ def exporter(code: bool) -> Any:
     config.TagRemovePreprocessor.update(enabled=True, remove_cell_tags=PARAMETER_TAGS)
     html = HTMLExporter(
         config=config,
-        extra_template_basedirs=[str(TEMPLATES)],
-        template_name="ccanalysis",
+        extra_template_basedirs=[str(TEMPLATES.parent)],
+        template_name="templates",  # nbconvert's template: conf.json and notebook.html.j2
+        template_file="notebook.html.j2",
         exclude_input=not code,
         exclude_input_prompt=True,
         exclude_output_prompt=True,
