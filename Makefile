@@ -57,9 +57,7 @@ q = '$(subst ','\'',$(1))'
 
 # Every parameter, as the notebooks receive it. .make/params changes only when a value does, so that
 # switching DATA or SEED re-runs what depends on it and nothing else. A dry run (-n) or question (-q)
-# does not write it: it marks the file out of date instead, to show what would run. (Reading the
-# rules still writes under .make/ on -n and -q: the links to the inputs and .make/deps.mk below,
-# which hold no output and only make the rules match the files as they are.)
+# does not write it: it marks the file out of date instead, to show what would run.
 PARAMS := DATA=$(DATA) SEED=$(SEED) SCALE=$(SCALE) EXPORT=$(EXPORT) DICTIONARY=$(DICTIONARY) FRAME=$(FRAME) PRIVACY=$(PRIVACY) MIN_CELL=$(MIN_CELL) DEFINITION=$(DEFINITION)
 DRY_RUN := $(findstring n,$(filter-out --%,$(firstword $(MAKEFLAGS))))$(findstring q,$(filter-out --%,$(firstword $(MAKEFLAGS))))
 ifneq ($(PARAMS),$(shell cat .make/params 2>/dev/null))
@@ -69,14 +67,15 @@ else
 .make/params: FORCE
 endif
 endif
-ifeq ($(DRY_RUN),)
-$(shell mkdir -p .make && rm -f .make/last-run.tsv)
-endif
 
 # Independent stages (03 and 04, then 05 and 06) run at once, on every core by default; `make -j1`
-# runs one at a time. Each stage prints whole lines only, so that the log of two stages stays readable.
+# runs one at a time. Only the make a user starts sets the jobs, and only when they gave no -j: a
+# recursive make ($(MAKE) below) shares its jobserver instead of forcing its own. Each stage prints
+# whole lines only, so that the log of two stages stays readable.
 JOBS ?= $(shell nproc 2>/dev/null || echo 1)
+ifeq ($(MAKELEVEL)$(filter -j%,$(MAKEFLAGS)),0)
 MAKEFLAGS += -j$(JOBS)
+endif
 .make/params:
 	@mkdir -p .make && printf '%s\n' $(call q,$(PARAMS)) > $@
 .PHONY: FORCE
@@ -87,22 +86,7 @@ PAPERMILL = $(PY) -m ccanalysis.pipeline run $< $@ -k $(KERNEL) \
   -p dictionary $(call q,$(DICTIONARY)) -p frame $(call q,$(FRAME)) -p privacy $(PRIVACY) \
   -p min_cell $(MIN_CELL) -p definition $(DEFINITION)
 
-# ---- the run's inputs, staged for make ------------------------------------------------------------
-# make cannot name a path holding spaces (or # : % and the like) as a prerequisite. Each input is
-# therefore staged as a symlink with a safe name under .make/input/ (git-ignored): make follows it to
-# the file's time, the notebooks still read (and name in errors) the path as given, nothing is ever
-# copied and no output names the link.
-IN_DIR        := .make/input
-IN_EXPORT     := $(IN_DIR)/export.csv
-IN_DICTIONARY := $(IN_DIR)/dictionary.csv
-IN_FRAME      := $(IN_DIR)/frame.csv
-# $(call stage_input,path,link): the link to the path made absolute (relative paths are the
-# project's; plain POSIX sh, no GNU realpath); prints why, if it could not be made.
-stage_input = $(shell p=$(call q,$(1)); case "$$p" in (/*) ;; (*) p=$(call q,$(CURDIR))/"$$p" ;; esac; \
-  { mkdir -p $(IN_DIR) && ln -sfn -- "$$p" $(2); } 2>&1 || echo "(cannot write $(2))")
-staging_failed = $(if $(1),$(error could not stage the input '$(3)' as the link $(2): $(1)))
-$(foreach v,EXPORT DICTIONARY FRAME,\
-  $(call staging_failed,$(strip $(call stage_input,$($(v)),$(IN_$(v)))),$(IN_$(v)),$($(v))))
+# ---- the run's inputs, and the stage prerequisites derived from the code -------------------------
 exists = $(shell test -f $(call q,$(1)) && echo yes)
 ifneq ($(DATA),synthetic)
 ifneq ($(call exists,$(EXPORT)),yes)
@@ -116,47 +100,38 @@ ifneq ($(call exists,$(DICTIONARY)),yes)
 $(error DICTIONARY: no such file: '$(DICTIONARY)')
 endif
 
-# ---- stage prerequisites, derived from the code ----------------------------------------------------
 # Each stage depends on its notebook, every ccanalysis module the notebook imports (directly or
 # through other modules), the runner, the package data they read, and the files the stage reads as
 # declared in ccanalysis.makedeps.STAGES (with the executed notebooks of the stages writing them).
-# The rules are rewritten (stdlib only, ~0.1 s) whenever a module or notebook is newer than them or
-# the run's inputs differ from those they were written for (DEPS_KEY, their first line, a comment
-# read with sed: a path's # or $ is never make syntax there). The module
-# edges are derived from the imports and follow the code by themselves (tests/test_e2e.py checks
-# them against what Python loads). The files a stage reads (STAGES) and the package data a module
-# reads (MODULE_DATA) are declared by hand: a new file a stage reads must be added there; the tests
-# check only that docs/ARCHITECTURE.md lists STAGES as declared and that touching the spec, the
-# dictionary or recruitment_flow.csv re-runs its readers.
-DEPS_KEY := $(DATA)|$(EXPORT)|$(DICTIONARY)|$(FRAME)
-DEPS_FRESH := $(shell test -f .make/deps.mk \
-  && test -z "$$(find src/ccanalysis notebooks -newer .make/deps.mk ! -path '*/__pycache__*' -print -quit)" \
-  && sed -n '1s/^# deps-key: //p' .make/deps.mk)
-ifneq ($(DEPS_FRESH),$(DEPS_KEY))
-$(shell mkdir -p .make)
-$(shell PYTHONPATH=src python3 -m ccanalysis.makedeps -o .make/deps.mk --data $(DATA) \
-  --export $(call q,$(EXPORT)) --dictionary $(call q,$(DICTIONARY)) --frame $(call q,$(FRAME)) >&2)
+# The rules are derived on every run (stdlib only, a fraction of a second) and evaluated in memory:
+# nothing is written, so `make -n` writes nothing. An input whose path make cannot name (spaces, #)
+# makes its stages due when it is newer than their output. tests/test_e2e.py checks the module
+# edges against what Python loads.
+define newline
+
+
+endef
+DEPS := $(shell PYTHONPATH=src python3 -m ccanalysis.makedeps --data $(DATA) \
+  --export $(call q,$(EXPORT)) --dictionary $(call q,$(DICTIONARY)) --frame $(call q,$(FRAME)))
 ifneq ($(.SHELLSTATUS),0)
 $(error could not derive the stage prerequisites from the code (python3 -m ccanalysis.makedeps failed, see above))
 endif
-endif
-include .make/deps.mk
+$(eval $(subst @@,$(newline),$(DEPS)))
 
 # ---- the notebooks --------------------------------------------------------------------------------
-# .make/deps.mk gives each reports/NN_*.ipynb its prerequisites and STAGES, the stages of this run.
+# ccanalysis.makedeps gives each reports/NN_*.ipynb its prerequisites and STAGES, the stages of this run.
 EXECUTED := $(STAGES:%=reports/%.ipynb)
 $(EXECUTED): reports/%.ipynb: notebooks/%.ipynb $(READY) .make/params
 	$(PAPERMILL)
 
 .PHONY: all test unit nbval e2e lint clean distclean bench setup lock lab
 all: reports/index.html
-	@$(PY) -m ccanalysis.pipeline times
 
 # ---- reports/index.html: the landing page and both editions of every notebook (ccanalysis.report) --
 # One process renders every executed notebook whose pages are older than it or than the rendering
 # code (importing nbconvert is paid once rather than per notebook: reader's edition
 # reports/NN_*.html, edition with code reports/NN_*.code.html), then writes the landing page from
-# the outputs of the run. REPORT_FILES (from .make/deps.mk) are the modules and templates of
+# the outputs of the run. REPORT_FILES (from ccanalysis.makedeps) are the modules and templates of
 # ccanalysis.report and all they import. Notebooks of stages this run does not have (00_synthesize
 # after a switch to DATA=redcap) are removed first: a report on a real export never links a page of
 # the synthetic run.
@@ -168,7 +143,7 @@ ifeq ($(PRIVACY),True)
 	$(PY) -m ccanalysis.privacy --dictionary $(call q,$(DICTIONARY)) $(call q,$(EXPORT)) reports tables figures
 endif
 
-# ---- docs/: the committed reader's edition of the synthetic run (ccanalysis.report.site) ---------
+# ---- docs/: the committed reader's edition of the synthetic run (python -m ccanalysis.report docs) -
 # `make docs` refreshes it; `make test` fails when it differs from what the code produces. A run on
 # a real export never writes it.
 .PHONY: docs
@@ -221,18 +196,16 @@ lock:
 # ---- tests ----------------------------------------------------------------------------------------
 PYTEST := $(PY) -m pytest -p no:cacheprovider
 # The unit suite; `make unit`, the loop after every change, leaves out the tests marked slow (a whole
-# stage, a kernel, a browser, a fuzzer), which `make test` runs with the rest.
-unit_tests = $(PYTEST) -p no:nbval -q -n $(JOBS) --dist loadfile tests -m "$(1)"
-NBVAL  := $(PYTEST) -q -n $(JOBS) --dist loadfile --nbval $(EXECUTED) --nbval-kernel-name $(KERNEL) \
-  --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout 300
+# stage, a kernel, a browser), which `make test` runs with the rest. `make unit` has the cores to
+# itself (-n JOBS); inside `make test` each test run is one job of make's -j (one process), so that
+# the runs beside it never ask for more processes than there are cores.
+unit_tests = $(PYTEST) -p no:nbval -q $(2) tests -m "$(1)"
+NBVAL_ARGS := --nbval-kernel-name $(KERNEL) --nbval-cell-timeout 300
+NBVAL  = $(PYTEST) -q $(2) --nbval $(1) $(NBVAL_ARGS) --nbval-sanitize-with tests/nbval_sanitize.cfg
 # The tutorials are stored without outputs: nbval runs them on the pipeline's data and fails on any
 # error or failed check (lax: there are no stored outputs to compare).
 TUTORIALS := $(wildcard notebooks/tutorials/*.ipynb)
-TUTORIAL_TESTS := $(PYTEST) -q -n $(JOBS) --dist loadfile --nbval-lax $(TUTORIALS) \
-  --nbval-kernel-name $(KERNEL) --nbval-cell-timeout 300
-# The end-to-end tests of this checkout run one after the other; the one that works in a copy of
-# the checkout (own_checkout) runs beside them.
-E2E    := $(MAKE) --no-print-directory e2e-here e2e-copy
+TUTORIAL_TESTS = $(PYTEST) -q $(1) --nbval-lax $(TUTORIALS) $(NBVAL_ARGS)
 # What every stage wrote, before nbval re-executes the notebooks (and with them every stage's run):
 # an e2e test checks that the files come out byte for byte the same. The one definition of the
 # outputs: the e2e tests read it too (`make -s output-sums`).
@@ -242,44 +215,46 @@ OUTPUT_SUMS := find tables figures data/processed data/raw/synthetic -type f ! -
 output-sums:
 	@$(OUTPUT_SUMS)
 
-# The unit suite (which needs no output of the pipeline) runs while the pipeline is built, filling
-# the cores the pipeline's serial stretches leave idle; then the docs/ check, nbval on the executed
-# notebooks and the tutorials (at once), and the end-to-end tests. The unit suite includes the browser tests
-# (tests/test_browser.py: headless Chromium loads every page of docs/; they skip, saying why, where
-# Chromium is missing).
-.PHONY: test-build unit-suite
+# The unit suite (which needs no output of the pipeline) runs while the pipeline is built, in four
+# parts (every fourth test file) that make schedules into the job slots the stages leave free; then
+# the docs/ check, nbval on the executed notebooks (in two parts), the tutorials and the bench's
+# quick run (it cannot rot unseen); then the end-to-end tests (the one that works in a copy of the
+# checkout beside the others). The unit suite includes the browser tests (tests/test_browser.py:
+# headless Chromium loads every page of docs/; they skip, saying why, where Chromium is missing).
+UNIT_FILES := $(filter-out tests/test_e2e.py,$(sort $(wildcard tests/test_*.py)))
+every_fourth = $(foreach i,$(shell seq $(1) 4 $(words $(2))),$(word $(i),$(2)))
+UNIT_PARTS := unit-part-1 unit-part-2 unit-part-3 unit-part-4
+.PHONY: test-build $(UNIT_PARTS) test-notebooks docs-check nbval-part-1 nbval-part-2 tutorials-run
+.PHONY: bench-quick e2e-here e2e-copy
 test:
 	@$(MAKE) --no-print-directory test-build
 	@$(OUTPUT_SUMS) > .make/outputs-before-nbval.sha256
 	@$(MAKE) --no-print-directory test-notebooks
-	$(E2E)
-
-# The docs/ check, nbval and the tutorials read the pipeline's outputs (nbval rewrites them with the
-# same bytes): they run at once.
-.PHONY: test-notebooks docs-check nbval-run tutorials-run
-test-notebooks: docs-check nbval-run tutorials-run
+	@$(MAKE) --no-print-directory e2e-here e2e-copy
+test-build: reports/index.html $(UNIT_PARTS)
+$(UNIT_PARTS): unit-part-%: $(READY)
+	$(PYTEST) -p no:nbval -q $(call every_fourth,$*,$(UNIT_FILES)) -m "not e2e"
+test-notebooks: docs-check nbval-part-1 nbval-part-2 tutorials-run bench-quick
 docs-check:
 	$(DOCS_CHECK)
-nbval-run:
-	$(NBVAL)
+nbval-part-1:
+	$(call NBVAL,$(wordlist 1,4,$(EXECUTED)))
+nbval-part-2:
+	$(call NBVAL,$(wordlist 5,9,$(EXECUTED)))
 tutorials-run:
 	$(TUTORIAL_TESTS)
-
-test-build: reports/index.html unit-suite
-unit-suite: $(READY)
-	$(call unit_tests,not e2e)
+bench-quick:
+	$(PY) benchmarks/bench.py --quick
 
 unit: $(READY)
-	$(call unit_tests,not e2e and not slow)
+	$(call unit_tests,not e2e and not slow,-n $(JOBS))
 
 nbval: reports/index.html
-	$(NBVAL)
-	$(TUTORIAL_TESTS)
+	$(call NBVAL,$(EXECUTED),-n $(JOBS))
+	$(call TUTORIAL_TESTS,-n $(JOBS))
 
 e2e: reports/index.html
-	$(E2E)
-
-.PHONY: e2e-here e2e-copy
+	@$(MAKE) --no-print-directory e2e-here e2e-copy
 e2e-here:
 	$(PYTEST) -q tests -m "e2e and not own_checkout"
 e2e-copy:
@@ -289,7 +264,8 @@ lint: $(READY)
 	$(VENV)/bin/ruff check src tests benchmarks
 	$(VENV)/bin/ruff format --check src tests benchmarks
 
-# Timings (reports/bench.md, reports/bench.csv); BENCH_ARGS=--quick for a fast check.
+# Each stage's time and peak memory at the study's size and at 100,000 clinics, exact Fisher on the
+# tables' count tables (reports/bench.md); BENCH_ARGS=--quick for the smoke run `make test` does.
 bench: $(READY)
 	$(PY) benchmarks/bench.py $(BENCH_ARGS)
 

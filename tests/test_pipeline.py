@@ -1,5 +1,5 @@
-"""The notebook runner: atomic stages, a failure report naming notebook and cell, a quiet kernel
-shutdown. (The index page and the HTML renderings moved to ``ccanalysis.report``: test_report.py.)"""
+"""The notebook runner: atomic stages, a failure report naming stage, cell and error, a quiet
+kernel shutdown (a public ipykernel setting, pinned here so that an upgrade fails loudly)."""
 
 from __future__ import annotations
 
@@ -37,78 +37,46 @@ def _notebook(path, *sources: str) -> None:
     ],
 )
 def test_make_variables_become_python_values(text, value) -> None:
-    assert pipeline._coerce(text) == value
-    assert type(pipeline._coerce(text)) is type(value)
+    assert pipeline.coerce(text) == value
+    assert type(pipeline.coerce(text)) is type(value)
 
 
 @pytest.mark.slow
-def test_successful_stage_is_moved_into_place_without_timings(tmp_path) -> None:
-    src, dst, times = tmp_path / "nb.ipynb", tmp_path / "out" / "nb.ipynb", tmp_path / "t.tsv"
+def test_a_stage_is_moved_into_place_without_times_and_the_kernel_stops_quietly(
+    tmp_path, capfd
+) -> None:
+    """The executed notebook holds the injected value and no time, duration or random id; two
+    runs give the same bytes. jupyter_client interrupts the kernel before it shuts down; the
+    kernel's log, quiet below CRITICAL, leaves no "KeyboardInterrupt caught in kernel" line."""
+    src, dst = tmp_path / "nb.ipynb", tmp_path / "out" / "nb.ipynb"
     _notebook(src, "print(x * 2)")
-    pipeline.run(src, dst, {"x": 21}, times=times)
-    nb = json.loads(dst.read_text())
+    pipeline.run(src, dst, {"x": 21})
+    first = dst.read_bytes()
+    nb = json.loads(first)
     assert "".join(nb["cells"][-1]["outputs"][0]["text"]) == "42\n"
     assert "start_time" not in nb["metadata"]["papermill"]
     assert all("execution" not in c["metadata"] for c in nb["cells"])
-    assert times.read_text().startswith("nb\t")
     assert sorted(p.name for p in dst.parent.iterdir()) == ["nb.ipynb"]
+    pipeline.run(src, dst, {"x": 21})
+    assert dst.read_bytes() == first
+    err = capfd.readouterr().err
+    assert "KeyboardInterrupt" not in err and "ERROR" not in err and "Traceback" not in err
+    assert pipeline.KERNEL_ARGUMENTS == ["--IPKernelApp.log_level=CRITICAL"]
 
 
 @pytest.mark.slow
-def test_failing_cell_stops_with_notebook_cell_and_error(tmp_path, capsys) -> None:
-    src, dst = tmp_path / "03_tables.ipynb", tmp_path / "03_tables.ipynb.out"
+def test_a_failing_cell_stops_with_stage_cell_and_error(tmp_path, capsys) -> None:
+    src = tmp_path / "03_tables.ipynb"
     dst = tmp_path / "reports" / "03_tables.ipynb"
     _notebook(src, "y = 2", "raise ValueError('bad record C0007')", "print('never')")
     with pytest.raises(SystemExit) as exit_:
-        pipeline.run(src, dst, {}, times=tmp_path / "t.tsv")
+        pipeline.run(src, dst, {"x": 2})
     assert exit_.value.code == 1
     err = capsys.readouterr().err
-    assert "03_tables: cell 3 failed: ValueError: bad record C0007" in err
-    assert "raise ValueError" in err
+    # parameters cell [1], papermill's injected parameters [2], y = 2 [3], the failing cell [4]
+    assert "03_tables: cell In [4] failed: ValueError: bad record C0007" in err
+    assert "it begins: raise ValueError" in err
     failed = tmp_path / "reports" / "03_tables.failed.ipynb"
     assert failed.exists() and not dst.exists()
-    assert not (tmp_path / "t.tsv").exists()
-
-
-def test_times_are_printed_once(tmp_path, capsys) -> None:
-    times = tmp_path / "t.tsv"
-    times.write_text("01_clean\t1.5\n03_tables\t2.0\n")
-    pipeline.print_times(times)
-    out = capsys.readouterr().out
-    assert "01_clean" in out and "3.5 s" in out
-    assert not times.exists()
-    pipeline.print_times(times)
-    assert "up to date" in capsys.readouterr().out
-
-
-@pytest.mark.slow
-def test_a_finished_notebook_kernel_is_shut_down_without_an_interrupt(tmp_path, capfd) -> None:
-    """jupyter_client sends SIGINT before every shutdown; arriving while the kernel finishes its
-    last message it printed "ERROR | KeyboardInterrupt caught in kernel" into a successful run.
-    The cell records any SIGINT the idle kernel gets (ipykernel restores ``saved_sigint_handler``
-    after each message); one that lands inside a message is the logged error itself. With the stock
-    manager one of the two appears, with the pipeline's neither does.
-    """
-    from jupyter_client.manager import AsyncKernelManager
-
-    marker = tmp_path / "interrupted"
-    src = tmp_path / "nb.ipynb"
-    _notebook(
-        src,
-        "def _record(*_):\n"
-        f"    open({str(marker)!r}, 'w').write('SIGINT')\n"
-        "get_ipython().kernel.saved_sigint_handler = _record",
-    )
-    pipeline.run(src, tmp_path / "out.ipynb", {}, times=tmp_path / "t.tsv")
-    err = capfd.readouterr().err
-    assert not marker.exists()
-    assert "KeyboardInterrupt" not in err and "ERROR" not in err and "Traceback" not in err
-
-    stock = pipeline._kernel_manager
-    try:
-        pipeline._kernel_manager = lambda: AsyncKernelManager
-        pipeline.run(src, tmp_path / "out.ipynb", {}, times=tmp_path / "t.tsv")
-    finally:
-        pipeline._kernel_manager = stock
-    # the checks above can see an interrupt
-    assert marker.exists() or "KeyboardInterrupt caught in kernel" in capfd.readouterr().err
+    outputs = [o for c in nbformat.read(failed, as_version=4).cells for o in c.get("outputs", [])]
+    assert [o["ename"] for o in outputs if o["output_type"] == "error"] == ["ValueError"]

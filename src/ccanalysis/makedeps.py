@@ -1,25 +1,12 @@
 """Make's prerequisites, derived from the code: a stage re-runs exactly when something it uses changes.
 
-A stage's output (its executed notebook under ``reports/``) depends on
-
-* its notebook, and every module of ``ccanalysis`` the notebook imports, directly or through other
-  modules (all ``import`` statements count, those inside functions too, and importing
-  ``ccanalysis.a.b`` runs ``ccanalysis/__init__.py`` and ``ccanalysis/a/__init__.py`` as well);
-* the package data those modules read (:data:`MODULE_DATA`);
-* the runner that executes it (:mod:`ccanalysis.pipeline` and what it imports);
-* the files it reads (:data:`STAGES`, the one declaration of the pipeline's data flow): a run's
-  inputs, the study's fixed inputs, and the outputs of earlier stages, which make it depend on those
-  stages' executed notebooks.
-
-``python -m ccanalysis.makedeps`` writes these rules as a make fragment (``.make/deps.mk``), which
-the Makefile includes and regenerates whenever a module or notebook changes. Hand-written
-prerequisites went stale as the code moved (a stage used a module its rule did not name); the module
-edges here follow the code by themselves. The files a stage reads (:data:`STAGES`) and the package
-data a module reads (:data:`MODULE_DATA`) are still declared by hand, and must be kept true when a
-stage starts reading a new file. The module graph is read with :mod:`ast`, without importing
-anything, so the fragment costs a few milliseconds to write.
-
-This module imports nothing of ``ccanalysis``: the graph it reads includes its readers.
+A stage's executed notebook (``reports/NN_*.ipynb``) depends on its notebook, every module of
+``ccanalysis`` the notebook imports (directly or through other modules, read with :mod:`ast`
+without importing anything), the runner :mod:`ccanalysis.pipeline` and what it imports, the package
+data in :data:`MODULE_DATA`, and the files it reads (:data:`STAGES`), which make it depend on the
+executed notebooks of the stages writing them. ``python -m ccanalysis.makedeps`` prints these rules
+for the Makefile, which evaluates them in memory on every run: nothing is written, so ``make -n``
+writes nothing. Standard library only, Python 3.8 grammar: make runs it with the system's python3.
 """
 
 from __future__ import annotations
@@ -30,33 +17,29 @@ import fnmatch
 import json
 import os
 import sys
-from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-PACKAGE = "ccanalysis"
-#: The run's inputs, as they appear in :data:`STAGES` (make variables in the generated fragment).
+#: The run's inputs, as they appear in :data:`STAGES` (``{export_dir}`` is the export's folder).
 INPUTS = ("export", "dictionary", "frame")
-#: Where a path of :data:`STAGES` may start: a run input, or ``{export_dir}``, the export's folder.
-PLACEHOLDERS = (*INPUTS, "export_dir")
-#: The module that executes the notebooks: every stage depends on it and on what it imports.
 RUNNER = "ccanalysis.pipeline"
+REPORT = "ccanalysis.report.__main__"
+#: Characters besides letters and digits of a path make can name as a prerequisite as it is.
+SAFE = "_./+-*?"
+#: Separates the rules on the one line ``$(shell)`` returns (the Makefile turns it into newlines).
+NEWLINE = "@@"
 
 
 @dataclass(frozen=True)
 class Stage:
-    """What a stage reads and writes, as paths relative to the project (``*`` globs allowed;
-    ``{export}``, ``{dictionary}`` and ``{frame}`` are the run's inputs, ``{export_dir}`` the
-    export's folder). ``synthetic_reads`` are read on synthetic data only (beside the stand-in);
-    ``synthetic_only`` stages run on synthetic data only."""
+    """What a stage reads and writes (globs relative to the project; placeholders: the inputs)."""
 
     reads: tuple[str, ...]
     writes: tuple[str, ...]
     synthetic_only: bool = False
     synthetic_reads: tuple[str, ...] = ()
 
-    def reads_in(self, data_mode: str) -> tuple[str, ...]:
-        """The files the stage reads in a run on ``data_mode``."""
+    def reads_in(self, data_mode: str) -> tuple[str, ...]:  # synthetic_reads: synthetic data only
         return self.reads + (self.synthetic_reads if data_mode == "synthetic" else ())
 
 
@@ -117,358 +100,164 @@ STAGES: dict[str, Stage] = {
         writes=("tables/replication*.csv",),
     ),
 }
-#: Files of the package that modules read (module -> paths relative to the project).
+#: Files of the package that modules read (module -> globs relative to the project).
 MODULE_DATA: dict[str, tuple[str, ...]] = {
     "ccanalysis.spec": ("src/ccanalysis/specs/tables.csv",),
-    "ccanalysis.report.page": ("src/ccanalysis/report/templates/*",),
+    "ccanalysis.report.notebooks": ("src/ccanalysis/report/templates/*",),
 }
-#: The module make runs to render the pages (``python -m ccanalysis.report``).
-REPORT = "ccanalysis.report.__main__"
-
-
-# ---------------------------------------------------------------------------------------------
-# The module graph
-# ---------------------------------------------------------------------------------------------
 
 
 def modules(src: Path) -> dict[str, Path]:
     """Every module of the package under ``src`` (the folder holding ``ccanalysis/``), by name."""
-    out: dict[str, Path] = {}
-    for path in sorted((src / PACKAGE).rglob("*.py")):
+    out = {}
+    for path in sorted((src / "ccanalysis").rglob("*.py")):
         parts = path.relative_to(src).with_suffix("").parts
-        if parts[-1] == "__init__":
-            parts = parts[:-1]
-        out[".".join(parts)] = path
+        out[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
     return out
 
 
-def _is_package(name: str, known: Mapping[str, Path]) -> bool:
-    return name in known and known[name].name == "__init__.py"
+def _statements(source: str):
+    """The import statements of ``source`` (at any depth: inside functions too), each parsed on its
+    own with :mod:`ast`: parsing only these lines costs a fraction of parsing whole modules."""
+    lines = iter(source.splitlines())
+    for line in lines:
+        text = line.strip()
+        if text.startswith(("import ", "from ")) and " import" in " " + text:
+            while text.count("(") > text.count(")") or text.endswith("\\"):
+                text = text.rstrip("\\") + " " + next(lines, ")").strip()
+            try:
+                yield from ast.parse(text).body
+            except SyntaxError:  # prose in a docstring that begins like an import
+                continue
 
 
-def _resolve(names: Iterable[str], known: Mapping[str, Path]) -> set[str]:
-    """The modules that importing ``names`` executes: each, and every package above it."""
-    found: set[str] = set()
-    for name in names:
-        parts = name.split(".")
-        for i in range(1, len(parts) + 1):
-            prefix = ".".join(parts[:i])
-            if prefix in known:
-                found.add(prefix)
-    return found
-
-
-def _import_nodes(body: list[ast.stmt]) -> Iterable[ast.Import | ast.ImportFrom]:
-    """Every import statement in ``body`` and the blocks nested in it (functions, classes, ifs,
-    tries, loops, withs): statements only, since an import is never inside an expression."""
-    for node in body:
-        if isinstance(node, (ast.Import, ast.ImportFrom)):
-            yield node
-            continue
-        for field in ("body", "orelse", "finalbody", "handlers", "cases"):
-            inner = getattr(node, field, None)
-            if inner:
-                yield from _import_nodes(inner)
-
-
-def imported_names(tree: ast.Module, module: str, known: Mapping[str, Path]) -> set[str]:
-    """The package's modules an AST imports (anywhere in it), resolved against ``known``.
-
-    ``from a import b`` counts as importing ``a.b`` when that is a module, else ``a``; relative
-    imports are resolved against ``module`` (the importing module's name).
-    """
-    names: list[str] = []
-    for node in _import_nodes(tree.body):
+def imports(source: str, module: str, known: dict[str, Path]) -> set[str]:
+    """The package's modules ``source`` imports anywhere, with every package above each
+    (importing ``a.b.c`` runs ``a`` and ``a.b`` first); relative imports resolved."""
+    names = []
+    for node in _statements(source):
         if isinstance(node, ast.Import):
             names += [alias.name for alias in node.names]
-        else:
+        elif isinstance(node, ast.ImportFrom):
             base = node.module or ""
             if node.level:
                 here = module.split(".")
-                if not _is_package(module, known):
+                if not str(known.get(module, "")).endswith("__init__.py"):
                     here = here[:-1]
-                here = here[: len(here) - (node.level - 1)]
-                base = ".".join([*here, base] if base else here)
-            names.append(base)
-            names += [f"{base}.{alias.name}" for alias in node.names]
-    return _resolve((n for n in names if n.split(".")[0] == PACKAGE), known)
+                here = here[: len(here) - node.level + 1]
+                base = ".".join(here + [base] if base else here)
+            names += [base] + [base + "." + alias.name for alias in node.names]
+    parts = [n.split(".") for n in names]
+    found = {".".join(p[:i]) for p in parts for i in range(1, len(p) + 1)}
+    return {n for n in found if n in known}
 
 
-def import_graph(
-    src: Path, cache: Path | None = None, known: Mapping[str, Path] | None = None
-) -> dict[str, set[str]]:
-    """Module -> the package's modules it imports directly.
-
-    ``cache``: a JSON file of each module's imports by file time and size, so that a run parses
-    only the modules that changed (parsing all of them costs ~0.2 s, on every ``make``).
-    ``known``: :func:`modules` of ``src``, when the caller has it already.
-    """
-    known = modules(src) if known is None else known
-    old: dict[str, list] = {}
-    if cache is not None and cache.is_file():
-        try:
-            old = json.loads(cache.read_text(encoding="utf-8"))
-        except ValueError:
-            old = {}
-    new: dict[str, list] = {}
-    graph: dict[str, set[str]] = {}
-    for name, path in known.items():
-        st = path.stat()
-        stamp = [st.st_mtime_ns, st.st_size]
-        hit = old.get(name)
-        if hit is not None and hit[:2] == stamp and set(hit[2]) <= known.keys():
-            found = set(hit[2])
-        else:
-            tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
-            found = imported_names(tree, name, known) - {name}
-        graph[name] = found
-        new[name] = [*stamp, sorted(found)]
-    if cache is not None and new != old:
-        write_fragment(cache, json.dumps(new, indent=0, sort_keys=True))
-    return graph
+def import_graph(src: Path) -> dict[str, set[str]]:
+    """Module -> the package's modules it imports directly."""
+    known = modules(src)
+    return {
+        name: imports(path.read_text(encoding="utf-8"), name, known) - {name}
+        for name, path in known.items()
+    }
 
 
-def code_graph(
-    root: Path, cache: Path | None = None
-) -> tuple[dict[str, Path], dict[str, set[str]]]:
-    """The package's modules under ``root/src`` (:func:`modules`) and their import graph
-    (:func:`import_graph`): read once, passed to :func:`stage_files` for every stage."""
-    known = modules(root / "src")
-    return known, import_graph(root / "src", cache, known)
-
-
-def closure(start: Iterable[str], graph: Mapping[str, set[str]]) -> set[str]:
+def closure(start, graph: dict[str, set[str]]) -> set[str]:
     """``start`` and every module reachable from it."""
     seen: set[str] = set()
     todo = list(start)
     while todo:
-        m = todo.pop()
-        if m not in seen:
-            seen.add(m)
-            todo += graph.get(m, ())
+        name = todo.pop()
+        if name not in seen:
+            seen.add(name)
+            todo += graph.get(name, ())
     return seen
 
 
 def notebook_code(path: Path) -> str:
     """The Python of a notebook's code cells (IPython magics and shell lines left out)."""
-    nb = json.loads(path.read_text(encoding="utf-8"))
-    lines = []
-    for cell in nb.get("cells", []):
-        if cell["cell_type"] != "code":
-            continue
-        src = "".join(cell["source"])
-        lines += [ln for ln in src.splitlines() if not ln.lstrip().startswith(("%", "!"))]
-        lines.append("")
+    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    sources = ["".join(c["source"]) for c in cells if c["cell_type"] == "code"]
+    lines = [ln for s in sources for ln in s.splitlines() if not ln.lstrip().startswith(("%", "!"))]
     return "\n".join(lines)
 
 
-def notebook_imports(path: Path, known: Mapping[str, Path]) -> set[str]:
-    """The package's modules (of ``known``, from :func:`modules`) a notebook imports directly."""
-    tree = ast.parse(notebook_code(path), filename=str(path))
-    return imported_names(tree, "__main__", known)
-
-
-# ---------------------------------------------------------------------------------------------
-# Stages
-# ---------------------------------------------------------------------------------------------
-
-
-def _overlap(a: str, b: str) -> bool:
-    """Can a path matching pattern ``a`` also match pattern ``b``?"""
-    return a == b or fnmatch.fnmatchcase(a, b) or fnmatch.fnmatchcase(b, a)
-
-
-def _placeholder(pattern: str) -> tuple[str | None, str]:
-    """The placeholder a pattern starts with and the rest: ``"{export_dir}/x.csv"`` ->
-    ``("export_dir", "/x.csv")``, ``"{export}"`` -> ``("export", "")``; ``(None, pattern)`` else."""
-    if pattern[:1] == "{":
-        name, brace, rest = pattern[1:].partition("}")
-        if brace and name in PLACEHOLDERS:
-            return name, rest
-    return None, pattern
-
-
-def input_path(pattern: str, inputs: Mapping[str, str]) -> str:
-    """A pattern with its placeholder replaced by the path (``inputs``: the run's input paths)."""
-    name, rest = _placeholder(pattern)
-    if name is None:
-        return pattern
-    if name == "export_dir":
-        return os.path.join(os.path.dirname(inputs["export"]), rest.lstrip("/"))
-    return inputs[name] + rest
-
-
-def upstream(
-    stage: str, inputs: Mapping[str, str], active: Iterable[str], data_mode: str = "synthetic"
-) -> list[str]:
-    """The active stages whose outputs ``stage`` reads (``inputs``: the run's input paths)."""
-    reads = [input_path(p, inputs) for p in STAGES[stage].reads_in(data_mode)]
-    order = list(STAGES)
-    return [
-        other
-        for other in active
-        if order.index(other) < order.index(stage)
-        and any(_overlap(r, w) for r in reads for w in STAGES[other].writes)
-    ]
+def stage_modules(root: Path, graph=None) -> dict[str, set[str]]:
+    """Stage -> every module of the package its notebook and the runner execute."""
+    known = modules(root / "src")
+    graph = import_graph(root / "src") if graph is None else graph
+    notebooks = {s: root / "notebooks" / f"{s}.ipynb" for s in STAGES}
+    return {
+        s: closure({RUNNER} | imports(notebook_code(nb), "__main__", known), graph)
+        for s, nb in notebooks.items()
+    }
 
 
 def active_stages(data_mode: str) -> list[str]:
-    """The stages of a run: all of them on synthetic data, all but the synthesizer on an export."""
+    """The stages of a run: all on synthetic data, all but the synthesizer on an export."""
     return [s for s, st in STAGES.items() if data_mode == "synthetic" or not st.synthetic_only]
 
 
-def _stage_closure(
-    root: Path, stage: str, graph: Mapping[str, set[str]], known: Mapping[str, Path]
-) -> set[str]:
-    """Every module of the package a stage's notebook (and the runner) executes; the runner's
-    alone when the stage has no notebook."""
-    notebook = root / "notebooks" / f"{stage}.ipynb"
-    runner = closure([RUNNER], graph) if RUNNER in graph else set()
-    if not notebook.is_file():
-        return runner
-    return closure(notebook_imports(notebook, known), graph) | runner
+def input_path(pattern: str, inputs: dict[str, str]) -> str:
+    """A path of :data:`STAGES` with its placeholder replaced by the run's input path."""
+    export_dir = os.path.dirname(inputs["export"]) or "."
+    return pattern.format(export_dir=export_dir, **inputs)
 
 
-def stage_modules(
-    root: Path,
-    graph: Mapping[str, set[str]] | None = None,
-    known: Mapping[str, Path] | None = None,
-) -> dict[str, set[str]]:
-    """Stage -> every module of the package its notebook (and the runner) executes."""
-    if known is None or graph is None:
-        known, graph = code_graph(root)
-    return {stage: _stage_closure(root, stage, graph, known) for stage in STAGES}
+def _produced(path: str, stages) -> bool:
+    """Does a stage of ``stages`` write a file that ``path`` (a path or glob) names?"""
+    writes = [w for s in stages for w in STAGES[s].writes]
+    return any(fnmatch.fnmatchcase(path, w) or fnmatch.fnmatchcase(w, path) for w in writes)
 
 
-@dataclass(frozen=True)
-class Files:
-    """What an output depends on, as paths relative to the project: the modules it executes, the
-    package data they read (:data:`MODULE_DATA`, globs), and for a stage its notebook and the
-    files it reads (:data:`STAGES`, placeholders kept: :func:`input_path` resolves them)."""
-
-    modules: tuple[str, ...]
-    data: tuple[str, ...]
-    notebook: str | None = None
-    reads: tuple[str, ...] = ()
+def upstream(stage: str, inputs: dict[str, str], active, data_mode: str = "synthetic") -> list[str]:
+    """The active stages before ``stage`` whose outputs it reads."""
+    before = list(STAGES)[: list(STAGES).index(stage)]
+    reads = [input_path(p, inputs) for p in STAGES[stage].reads_in(data_mode)]
+    return [s for s in active if s in before and any(_produced(r, [s]) for r in reads)]
 
 
-def _files(
-    root: Path,
-    mods: Iterable[str],
-    known: Mapping[str, Path],
-    notebook: str | None = None,
-    reads: tuple[str, ...] = (),
-) -> Files:
-    mods = set(mods)
-    return Files(
-        modules=tuple(sorted(str(known[m].relative_to(root)) for m in mods)),
-        data=tuple(sorted({d for m in mods for d in MODULE_DATA.get(m, ())})),
-        notebook=notebook,
-        reads=reads,
-    )
+def _prerequisite(path: str, target: Path) -> str:
+    """A file as make names it: as it is when make can; else (a space or # in an input kept
+    outside the project) ``FORCE`` when it is newer than the target, nothing otherwise."""
+    if all(c.isalnum() or c in SAFE for c in path):
+        return f"$(wildcard {path})" if "*" in path or "?" in path else path
+    newer = not target.exists() or os.path.getmtime(path) > target.stat().st_mtime
+    return "FORCE" if newer else ""
 
 
-def stage_files(
-    root: Path,
-    stage: str,
-    data_mode: str,
-    graph: Mapping[str, set[str]],
-    known: Mapping[str, Path],
-) -> Files:
-    """What a stage's executed notebook depends on in a run on ``data_mode``, as ``make`` sees it
-    (the fragment) and as a page's run card hashes it (:mod:`ccanalysis.report.runcard`)."""
-    return _files(
-        root,
-        _stage_closure(root, stage, graph, known),
-        known,
-        notebook=f"notebooks/{stage}.ipynb",
-        reads=STAGES[stage].reads_in(data_mode),
-    )
-
-
-def matching(root: Path, pattern: str) -> set[Path]:
-    """The paths a path or glob of :class:`Files` names (relative to ``root``, or absolute), as
-    make's ``$(wildcard)`` finds them; a plain path whether it exists or not."""
-    path = Path(pattern)
-    base = path if path.is_absolute() else root / path
-    return set(base.parent.glob(base.name)) if any(c in pattern for c in "*?[") else {base}
-
-
-def report_files(root: Path, graph: Mapping[str, set[str]], known: Mapping[str, Path]) -> Files:
-    """What the pages depend on: the modules ``python -m ccanalysis.report`` executes, with the
-    package data (templates) they read."""
-    return _files(root, closure([REPORT], graph) if REPORT in graph else set(), known)
-
-
-def _make_path(path: str, inputs: Mapping[str, str]) -> str:
-    """A path as a make prerequisite: a run input as its make variable; a glob, or a file beside
-    the export (which may not be there), as ``$(wildcard)``."""
-    name, rest = _placeholder(path)
-    if name in INPUTS and not rest:
-        return f"$(IN_{name.upper()})"
-    if name is not None or any(ch in path for ch in "*?["):
-        return f"$(wildcard {input_path(path, inputs)})"
-    return path
-
-
-def fragment(
-    root: Path, data_mode: str, inputs: Mapping[str, str], cache: Path | None = None
-) -> str:
-    """The make rules of every active stage: notebook, modules, package data, files read, and
-    the executed notebooks of the stages it reads from."""
-    known, graph = code_graph(root, cache)
+def rules(root: Path, data_mode: str, inputs: dict[str, str]) -> list[str]:
+    """The make rules of every active stage and ``REPORT_FILES``, the pages' code and templates."""
+    src = root / "src"
+    known, graph = modules(src), import_graph(src)
     active = active_stages(data_mode)
-    produced = {input_path(p, inputs) for s in active for p in STAGES[s].writes}
-    pages = report_files(root, graph, known)
-    report = [*pages.modules, *sorted({_make_path(d, inputs) for d in pages.data})]
-    key = "|".join([data_mode, *(inputs[k] for k in INPUTS)])
-    lines = [
-        f"# deps-key: {key}",
-        "# Generated by `python -m ccanalysis.makedeps` from the notebooks' imports and",
-        "# ccanalysis.makedeps.STAGES: do not edit (the Makefile regenerates it).",
-        f"STAGES := {' '.join(active)}",
-        f"REPORT_FILES := {' '.join(report)}",
-        "",
-    ]
+    mods = stage_modules(root, graph)
+
+    def files(names) -> list[str]:
+        data = [d for m in sorted(names) for d in MODULE_DATA.get(m, ())]
+        return [known[m].relative_to(root).as_posix() for m in sorted(names)] + data
+
+    report = files(closure([REPORT], graph))
+    report = " ".join(_prerequisite(p, root) for p in report)
+    out = [f"STAGES := {' '.join(active)}", f"REPORT_FILES := {report}"]
     for stage in active:
-        files = stage_files(root, stage, data_mode, graph, known)
-        data = sorted({_make_path(d, inputs) for d in files.data})
-        reads = [
-            _make_path(p, inputs)
-            for p in files.reads
-            if not any(_overlap(input_path(p, inputs), w) for w in produced)
-        ]
+        target = root / "reports" / f"{stage}.ipynb"
+        reads = [input_path(p, inputs) for p in STAGES[stage].reads_in(data_mode)]
+        own = [r for r in reads if not _produced(r, active)]
         after = [f"reports/{s}.ipynb" for s in upstream(stage, inputs, active, data_mode)]
-        prereqs = [str(files.notebook), *files.modules, *data, *reads, *after]
-        lines.append(f"reports/{stage}.ipynb: " + " \\\n  ".join(prereqs))
-        lines.append("")
-    return "\n".join(lines)
+        made = [f"notebooks/{stage}.ipynb", *files(mods[stage]), *own]
+        prereqs = [_prerequisite(p, target) for p in made] + after
+        out.append(f"reports/{stage}.ipynb: " + " ".join(p for p in prereqs if p))
+    return out
 
 
-def write_fragment(path: Path, text: str) -> None:
-    """Write a file atomically (a new time even for the same rules: the Makefile rewrites the
-    fragment when a source is newer than it)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
-
-
-def main(argv: list[str] | None = None) -> None:
+def main(argv=None) -> None:
     parser = argparse.ArgumentParser(prog="python -m ccanalysis.makedeps", description=__doc__)
-    parser.add_argument("-o", "--output", type=Path, default=Path(".make/deps.mk"))
     parser.add_argument("--data", choices=("synthetic", "redcap"), default="synthetic")
     for name in INPUTS:
-        parser.add_argument(f"--{name}", required=True, help=f"the run's {name} (project-relative)")
-    parser.add_argument("--root", type=Path, default=Path.cwd())
+        parser.add_argument(f"--{name}", required=True)
     args = parser.parse_args(argv)
     inputs = {name: getattr(args, name) for name in INPUTS}
-    cache = None if args.output == Path("-") else args.output.with_name("imports.json")
-    text = fragment(args.root.resolve(), args.data, inputs, cache)
-    if args.output == Path("-"):
-        sys.stdout.write(text)
-    else:
-        write_fragment(args.output, text)
+    sys.stdout.write(NEWLINE.join(rules(Path.cwd(), args.data, inputs)) + "\n")
 
 
 if __name__ == "__main__":

@@ -1,89 +1,136 @@
 """``python -m ccanalysis.report``: the commands the Makefile runs.
 
-``build NB...``  render each executed notebook whose pages are older than it (or than the code
-                 make rebuilds the pages on: :func:`rendering`), then write
-                 ``reports/index.html``; one process for all, since importing nbconvert costs
-                 about 2 s
-``html NB``      render one executed notebook (both editions), whatever its pages' age
-``docs``         write the snapshot of the synthetic run to ``docs/``
+``build NB...``  render each executed notebook whose pages are older than it or than the report's
+                 code and templates (both editions, :mod:`ccanalysis.report.notebooks`), then
+                 write ``reports/index.html``
+``docs``         write ``docs/``, the committed reader's edition of the synthetic run (landing
+                 page, reader's editions, tables, figures as PDF; no time or absolute path in it)
 ``docs --check`` say how ``docs/`` differs from what the code produces; exit 1 if it does
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import sys
 from pathlib import Path
 
-from ccanalysis import makedeps
-from ccanalysis.io import write_text
+from ccanalysis.io import write_bytes, write_text
 from ccanalysis.paths import project_root
-from ccanalysis.report import page, site
-from ccanalysis.report.landing import REPORTS, landing_page
-from ccanalysis.report.notebooks import EDITIONS, Renderer, output_path
-from ccanalysis.report.runcard import Code, run_card
+from ccanalysis.report import landing, notebooks
 
 
-def rendering(root: Path, code: Code) -> list[Path]:
-    """The files the pages are made with, as make sees them (``REPORT_FILES``,
-    :func:`ccanalysis.makedeps.report_files`): every module ``python -m ccanalysis.report`` executes
-    (``makedeps`` among them, whose declarations each card hashes) and the templates."""
-    known, graph = code
-    files = makedeps.report_files(root, graph, known)
-    found = {root / m for m in files.modules}
-    for pattern in files.data:
-        found |= makedeps.matching(root, pattern)
-    return sorted(p for p in found if p.is_file())
+def index(root: Path, executed: list[Path], snapshot: bool = False) -> tuple[str, dict]:
+    """The landing page of the executed notebooks, and the parameters of their run."""
+    from ccanalysis.spec import read_spec
 
-
-def _stale(executed: Path, made_with: list[Path]) -> bool:
-    """Is a page of ``executed`` missing, or older than it or than the code that renders it?"""
-    newest = max([executed.stat().st_mtime, *(p.stat().st_mtime for p in made_with)])
-    outs = [output_path(executed, e) for e in EDITIONS]
-    return any(not o.exists() or o.stat().st_mtime < newest for o in outs)
+    runs = {path: json.loads(path.read_text(encoding="utf-8")) for path in executed}
+    listed = [
+        dict(zip(("title", "summary"), notebooks.describe(nb, p.stem), strict=True), stem=p.stem)
+        for p, nb in runs.items()
+    ]
+    params = notebooks.parameters(runs[executed[-1]]) if runs else {}
+    page = landing.landing_page(root, listed, notebooks.run_card(params), read_spec(), snapshot)
+    return page, params
 
 
 def build(executed: list[Path], root: Path) -> Path:
-    """Render what is out of date, then write the landing page; return its path."""
-    from ccanalysis.spec import read_spec
+    """Render the pages that are out of date, then write the landing page; return its path."""
+    code = Path(notebooks.__file__).parent
+    made_with = max(p.stat().st_mtime for p in code.rglob("*") if p.is_file())
+    for nb in executed:
+        pages = [nb.with_suffix(suffix) for suffix in notebooks.EDITIONS]
+        newest = max(nb.stat().st_mtime, made_with)
+        if any(not p.exists() or p.stat().st_mtime < newest for p in pages):
+            notebooks.render(nb)
+    path = write_text(root / "reports" / "index.html", index(root, executed)[0])
+    os.utime(path)  # a rebuilt target even when its bytes did not change (make's time)
+    return path
 
-    renderer = Renderer(root)
-    made_with = rendering(root, renderer.code)
-    rendered = [
-        renderer.render(nb) if _stale(nb, made_with) else renderer.summary(nb) for nb in executed
+
+#: What the snapshot owns in ``docs/`` (anything else there, like ARCHITECTURE.md, is left alone).
+OWNED = ("*.html", "tables/*", "figures/*")
+
+
+class SnapshotError(RuntimeError):
+    """The snapshot cannot be built from this run."""
+
+
+def contents(root: Path) -> dict[str, bytes]:
+    """Every file of the snapshot (path relative to ``docs/`` -> bytes), from this run's outputs."""
+    executed = sorted((root / "reports").glob("[0-9][0-9]_*.ipynb"))
+    if not executed:
+        raise SnapshotError("no executed notebooks in reports/: run `make all` first")
+    files = {}
+    for nb in executed:
+        page = nb.with_suffix(".html")
+        if not page.is_file() or page.stat().st_mtime < nb.stat().st_mtime:
+            raise SnapshotError(f"{page} is missing or older than its notebook: `make all`")
+        files[page.name] = page.read_bytes()
+    text, params = index(root, executed, snapshot=True)
+    if params.get("data_mode") != "synthetic":
+        raise SnapshotError("docs/ is the public snapshot of the synthetic stand-in only")
+    files["index.html"] = text.encode("utf-8")
+    suffixes = {f".{ext}" for ext in landing.TABLE_FORMATS}
+    for path in sorted((root / "tables").glob("[!.]*")):
+        if path.suffix in suffixes:
+            files[f"tables/{path.name}"] = path.read_bytes()
+    for path in sorted((root / "figures").glob("*.pdf")):
+        files[f"figures/{path.name}"] = path.read_bytes()
+    return files
+
+
+def _owned(docs: Path) -> set[str]:
+    return {p.relative_to(docs).as_posix() for g in OWNED for p in docs.glob(g) if p.is_file()}
+
+
+def differences(root: Path, docs: Path | None = None, files: dict | None = None) -> list[str]:
+    """How ``docs/`` differs from what this run produces (nothing when it does not)."""
+    docs, files = docs or root / "docs", contents(root) if files is None else files
+    found = [
+        f"{rel}: {'differs' if (docs / rel).is_file() else 'missing'}"
+        for rel, data in sorted(files.items())
+        if not (docs / rel).is_file() or (docs / rel).read_bytes() != data
     ]
-    card = run_card(root, rendered[-1].card.params, code=renderer.code) if rendered else None
-    text = landing_page(root, rendered, card, REPORTS, read_spec())
-    return page.touch(write_text(root / "reports" / "index.html", text))
+    return found + [f"{rel}: not produced any more" for rel in sorted(_owned(docs) - set(files))]
+
+
+def write_docs(root: Path, docs: Path | None = None) -> list[str]:
+    """Write the snapshot to ``docs/``; return how it differed."""
+    docs, files = docs or root / "docs", contents(root)
+    changed = differences(root, docs, files)
+    for rel, data in files.items():
+        write_bytes(docs / rel, data)
+    for rel in _owned(docs) - set(files):
+        (docs / rel).unlink()
+    return changed
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m ccanalysis.report")
     sub = parser.add_subparsers(dest="cmd", required=True)
-    p_build = sub.add_parser("build", help="render the notebooks, write reports/index.html")
-    p_build.add_argument("notebooks", nargs="*", type=Path)
-    p_html = sub.add_parser("html", help="render one executed notebook (both editions)")
-    p_html.add_argument("notebook", type=Path)
-    p_docs = sub.add_parser("docs", help="write (or --check) the snapshot in docs/")
-    p_docs.add_argument("--check", action="store_true")
+    sub.add_parser("build", help="render the notebooks, write reports/index.html").add_argument(
+        "notebooks", nargs="*", type=Path
+    )
+    sub.add_parser("docs", help="write (or --check) the snapshot in docs/").add_argument(
+        "--check", action="store_true"
+    )
     args = parser.parse_args(argv)
     root = project_root()
     if args.cmd == "build":
         build([root / nb for nb in args.notebooks], root)
-    elif args.cmd == "html":
-        Renderer(root).render(root / args.notebook)
-    elif args.cmd == "docs":
-        try:
-            found = site.differences(root) if args.check else site.build(root)
-        except site.SnapshotError as err:
-            sys.exit(f"docs/: {err}")
-        if args.check and found:
-            sys.exit(
-                "docs/ differs from what the code produces (run `make docs` and commit docs/):\n  "
-                + "\n  ".join(found)
-            )
-        verb = "matches the code" if args.check else f"{len(found)} file(s) updated"
-        print(f"docs/: {verb}")
+        return
+    try:
+        found = differences(root) if args.check else write_docs(root)
+    except SnapshotError as err:
+        sys.exit(f"docs/: {err}")
+    if args.check and found:
+        sys.exit(
+            "docs/ differs from what the code produces (run `make docs` and commit docs/):\n  "
+            + "\n  ".join(found)
+        )
+    print(f"docs/: {'matches the code' if args.check else f'{len(found)} file(s) updated'}")
 
 
 if __name__ == "__main__":

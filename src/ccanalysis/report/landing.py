@@ -1,110 +1,91 @@
-"""The landing page: the study's supplement, built from what the pipeline wrote.
+"""The landing page ``reports/index.html``: the study's supplement, from what the stages wrote.
 
-In order: the title, one synthetic banner and the study in three lines; the headline results
+In order: the title, the synthetic banner and the study in three lines; the headline results
 (clinics per model, the items that differ after the q-value correction, the largest differences
-with their confidence intervals); the replication (cells matched per table, each printed row found
-inconsistent with a one-line reason linked to its explanation); every table inline with its title
-and footnotes; every figure inline with its caption; the notebooks, one line each; the downloads.
-
-The same page is written twice: ``reports/index.html`` (links into ``../tables`` and
-``../figures``, both editions of each notebook) and ``docs/index.html`` (the snapshot's own
-copies, the reader's editions only). :class:`Layout` holds the difference.
+with their intervals); the replication (cells matched per table, each printed row found
+inconsistent with its reason); every table and figure inline; the notebooks; the downloads. The
+same page is written to ``docs/index.html`` with links to the snapshot's own copies.
+Each reader of a file names the columns it uses, so that a stage may add others.
 """
 
 from __future__ import annotations
 
+import base64
 import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from ccanalysis.display import significant
 from ccanalysis.printing import format_p, round_half_up
-from ccanalysis.report import html, outputs, page
-from ccanalysis.report.notebooks import CODE, READER, Rendered, output_path
-from ccanalysis.report.runcard import RunCard
-from ccanalysis.tables.read import group_sizes
+from ccanalysis.replication.rows import TEST_NAMES
+from ccanalysis.tables.read import group_sizes, read_long
 from ccanalysis.vocab import CLINIC_COMPARISON, GROUP_LABELS, SYNTHETIC_LABEL, TOTAL
 
 #: The downloads of a table, in the order the page lists them: (suffix, name shown).
-TABLE_FORMATS: tuple[tuple[str, str], ...] = (
-    ("csv", "CSV"),
-    ("docx", "Word"),
-    ("tex", "LaTeX"),
-    ("md", "Markdown"),
-    ("html", "HTML"),
-)
-FIGURE_FORMATS: tuple[tuple[str, str], ...] = (("pdf", "PDF"), ("png", "PNG"))
+TABLE_FORMATS = {"csv": "CSV", "docx": "Word", "tex": "LaTeX", "md": "Markdown", "html": "HTML"}
+#: Significance level of the headline's "differ after correction" (q < Q_LEVEL).
+Q_LEVEL = 0.05
+#: Verdicts of the consistency check that mean a printed row cannot be right, with a heading.
+INCONSISTENT = {
+    "inconsistent": "Printed rows that no count table fits",
+    "disagree": "Numbers in the text that disagree with the tables",
+}
 
 
-@dataclass(frozen=True)
-class Layout:
-    """How a copy of the page reaches the files it links.
-
-    ``tables`` and ``figures``: the folders of the linked files, relative to the page;
-    ``figure_formats``: the figure files linked (the snapshot keeps the PDFs only: the screen
-    versions are in the pages); ``code_editions``: whether the editions with code are there.
-    """
-
-    tables: str = "../tables"
-    figures: str = "../figures"
-    figure_formats: tuple[tuple[str, str], ...] = FIGURE_FORMATS
-    code_editions: bool = True
-    note: str = ""
+def _label(spec: Any, table: str, item: str, level: str = "") -> str:
+    """How the table prints an item (or one of its levels); its id when the spec lacks it."""
+    rows = spec.items(table).get(item, []) if spec is not None else []
+    row = next((r for r in rows if r.level == level), None) if level else None
+    if row is None and len(rows) == 1:
+        row = rows[0]
+    if row is not None:
+        return row.row_label
+    return (rows[0].section.strip().rstrip(":") or rows[0].label) if rows else item
 
 
-#: ``reports/index.html`` beside the pipeline's ``tables/`` and ``figures/``.
-REPORTS = Layout()
-#: ``docs/index.html``, with its own copies in ``docs/tables`` and ``docs/figures``.
-SNAPSHOT = Layout(
-    tables="tables",
-    figures="figures",
-    figure_formats=(("pdf", "PDF"),),
-    code_editions=False,
-    note="This is the committed snapshot of the synthetic run (docs/): the reader's editions of "
-    "the notebooks, the tables and the figures as PDF. make all writes the editions with code "
-    "and the full-size PNGs to reports/ and figures/.",
-)
-
-
-def _pct(x: float) -> str:
-    return round_half_up(x, 0)
-
-
-def _diff(x: float) -> str:
+def _signed(x: float) -> str:
     text = round_half_up(x, 1)
     return text if text.startswith("-") else f"+{text}"
 
 
-def _headline(tables: dict, spec: Any) -> dict[str, Any]:
+def headline(tables: dict[str, pd.DataFrame], spec: Any, count: int = 8) -> dict[str, Any]:
+    """The headline results: clinics per model, the tested items (a p row with a q) and those
+    that differ after the correction, and the ``count`` largest differences in percentage points
+    (tested tables only: Table 2's criteria define the models, their differences are no result)."""
     new, ref = CLINIC_COMPARISON
-    clinic_tables = [t for t in tables.values() if {new, ref} <= set(group_sizes(t))]
-    sizes = group_sizes(clinic_tables[0]) if clinic_tables else {}
-    tested = outputs.tested_items(tables, spec)
-    differ = tested[tested["q"] < outputs.Q_LEVEL]
-    largest = outputs.largest_differences(tables, spec, comparison=CLINIC_COMPARISON)
-    rows = [
-        {
-            "table": r["table"].removeprefix("table"),
-            "label": r["label"],
-            "ref": _pct(r[ref]),
-            "new": _pct(r[new]),
-            "diff": _diff(r["diff"]),
-            "ci": f"{_diff(r['diff_lo'])} to {_diff(r['diff_hi'])}",
-            "q": format_p(r["q"]),
-        }
-        for _, r in largest.iterrows()
-    ]
+    sizes = next((s for t in tables.values() if {new, ref} <= set(s := group_sizes(t))), {})
+    tested, largest = [], []
+    for name, long in tables.items():
+        p = long[(long["measure"] == "p") & long["q"].notna()] if "q" in long else long[:0]
+        number, q = name.removeprefix("table"), p.set_index("item")["q"]
+        tested += [{"table": number, "label": _label(spec, name, i), "q": q[i]} for i in p["item"]]
+        pct = long[(long["measure"] == "pct") & long["item"].isin(p["item"])]
+        base = pct[pct["group"] == ref].set_index(["item", "level"])["value"]
+        for r in pct[(pct["group"] == new) & pct["diff"].notna()].itertuples() if len(p) else ():
+            largest.append(
+                {
+                    "table": number,
+                    "label": _label(spec, name, r.item, r.level),
+                    "ref": round_half_up(base.get((r.item, r.level), float("nan")), 0),
+                    "new": round_half_up(r.value, 0),
+                    "size": abs(r.diff),
+                    "diff": _signed(r.diff),
+                    "ci": f"{_signed(r.diff_lo)} to {_signed(r.diff_hi)}",
+                    "q": format_p(q[r.item]),
+                }
+            )
+    differ = [t for t in tested if t["q"] < Q_LEVEL]
     by_table = [
         {
-            "table": name.removeprefix("table"),
-            "tested": int((tested["table"] == name).sum()),
+            "table": t,
+            "tested": sum(x["table"] == t for x in tested),
             "items": [
-                {"label": r.label, "q": format_p(r.q)}
-                for r in differ[differ["table"] == name].itertuples(index=False)
+                {"label": x["label"], "q": format_p(x["q"])} for x in differ if x["table"] == t
             ],
         }
-        for name in dict.fromkeys(tested["table"])
+        for t in dict.fromkeys(x["table"] for x in tested)
     ]
     return {
         "sizes": sizes,
@@ -114,52 +95,74 @@ def _headline(tables: dict, spec: Any) -> dict[str, Any]:
         "ref_label": GROUP_LABELS[ref],
         "tested": len(tested),
         "differ": len(differ),
-        "q_level": significant(outputs.Q_LEVEL),
+        "q_level": significant(Q_LEVEL),
         "by_table": by_table,
-        "largest": rows,
+        "largest": sorted(largest, key=lambda r: -r["size"])[:count],
     }
 
 
-def _table_views(tables_dir: Path, synthetic: bool) -> list[dict[str, str]]:
-    """Every ``tables/*.html`` as a fragment for the page (Tables 1-4 first), label dropped."""
-    files = sorted(
-        tables_dir.glob("*.html"), key=lambda p: (not p.stem.startswith("table"), p.stem)
-    )
-    views = []
-    for path in files:
-        text = path.read_text(encoding="utf-8")
-        title = re.search(r"<title>(.*?)</title>", text, re.IGNORECASE | re.DOTALL)
-        root = html.parse(html.fragment(text))
-        if synthetic:
-            html.drop_label(root, SYNTHETIC_LABEL)
-        views.append(
-            {
-                "id": path.stem,
-                "title": (title.group(1).strip() if title else path.stem),
-                "html": html.serialize(root),
-                "long": len(root.findall(".//tr")) > 80,
-            }
+def _first_sentence(text: str, limit: int = 160) -> str:
+    head = re.split(r"(?<=[.;])\s", text.strip(), maxsplit=1)[0]
+    return head if len(head) <= limit else head[: limit - 1].rstrip() + "…"
+
+
+def _reason(row: dict[str, str]) -> str:
+    """One line on why a printed row is inconsistent, from the check's own columns."""
+    if row["check"] == "p" and row["p_min"]:
+        lo, hi = (significant(float(row[k]), 2) for k in ("p_min", "p_max"))
+        allowed = lo if lo == hi else f"{lo}–{hi}"
+        test = TEST_NAMES.get(row["test"], row["test"])
+        return f"printed P = {row['printed']}; the printed percentages allow P = {allowed} ({test} test)"
+    if row["reference"]:
+        return f"printed {row['printed']}; the other printed numbers imply {row['reference']}"
+    return _first_sentence(row["explanation"])
+
+
+def findings(path: Path, spec: Any = None) -> list[dict[str, str]]:
+    """The rows of ``replication_consistency.csv`` whose verdict is in :data:`INCONSISTENT`: a
+    sentence of the text by its quotation and section, a table row by its table and label."""
+    frame = pd.read_csv(path, keep_default_na=False, dtype=str)
+    out = []
+    for i, row in enumerate(frame[frame["verdict"].isin(INCONSISTENT)].to_dict("records"), 1):
+        quote = re.match(r'^"(.+?)" \(([^)]*)\):\s*(.*)$', row["explanation"], re.DOTALL)
+        if quote:
+            where, what, reason = (
+                quote[2],
+                _first_sentence(quote[1], 100),
+                _first_sentence(quote[3]),
+            )
+        else:
+            level = "" if "+" in row["level"] else row["level"]  # a whole distribution
+            where = f"Table {row['table'].removeprefix('table')}" if row["table"] else row["check"]
+            what, reason = _label(spec, row["table"], row["item"], level), _reason(row)
+        out.append(
+            {"anchor": f"finding-{i}", "verdict": row["verdict"], "where": where, "what": what}
+            | {"reason": reason, "explanation": row["explanation"]}
         )
+    return out
+
+
+def _table_views(tables_dir: Path) -> list[dict[str, Any]]:
+    """Every ``tables/*.html`` (Tables 1-4 first) as the body of its document, for the page."""
+    views = []
+    for path in sorted(tables_dir.glob("*.html"), key=lambda p: (p.stem[:5] != "table", p.stem)):
+        text = path.read_text(encoding="utf-8")
+        title = re.search(r"<title>(.*?)</title>", text, re.DOTALL)
+        body = re.search(r"<body[^>]*>(.*)</body>", text, re.DOTALL)
+        html = body[1].strip() if body else text
+        view = {"id": path.stem, "title": title[1].strip() if title else path.stem, "html": html}
+        views.append(view | {"long": html.count("<tr") > 80})
     return views
 
 
-def _figure_number(title: str) -> float:
-    m = re.match(r"\s*Figure\s+(\d+)", title)
-    return float(m.group(1)) if m else float("inf")
+def _linked(folder: Path, href: str, stem: str, formats: dict) -> list[tuple[str, str]]:
+    files = [(name, f"{href}/{stem}.{ext}") for ext, name in formats.items()]
+    return [(name, link) for name, link in files if (folder / link.split("/")[-1]).is_file()]
 
 
-def _linked(folder: Path, href: str, stem: str, formats: tuple[tuple[str, str], ...]) -> list:
-    """(format name, link) of each ``stem.<ext>`` of ``formats`` that exists in ``folder``."""
-    return [
-        (name, f"{href}/{stem}.{ext}")
-        for ext, name in formats
-        if (folder / f"{stem}.{ext}").is_file()
-    ]
-
-
-def _figures(figures_dir: Path, layout: Layout) -> list[dict[str, Any]]:
-    """Every ``figures/*.png``: its caption (the title stored in the file), the screen version,
-    its downloads. Numbered figures first, then by name."""
+def _figures(figures_dir: Path, href: str, formats) -> list[dict[str, Any]]:
+    """Every ``figures/*.png`` embedded, with the title and caption stored in the file; numbered
+    figures first."""
     from PIL import Image
 
     found = []
@@ -167,102 +170,83 @@ def _figures(figures_dir: Path, layout: Layout) -> list[dict[str, Any]]:
         with Image.open(png) as im:
             info = dict(getattr(im, "text", {}) or {})
         title = info.get("Title") or png.stem.replace("_", " ").capitalize()
+        number = re.match(r"\s*Figure\s+(\d+)", title)
         found.append(
             {
+                "order": (int(number[1]) if number else 10**6, png.stem),
                 "id": f"figure-{png.stem}",
                 "title": title,
                 "caption": info.get("Caption", ""),
-                "src": html.data_uri(html.display_png(png)),
-                "files": _linked(figures_dir, layout.figures, png.stem, layout.figure_formats),
+                "src": "data:image/png;base64," + base64.b64encode(png.read_bytes()).decode(),
+                "files": _linked(figures_dir, href, png.stem, formats),
             }
         )
-    return sorted(found, key=lambda f: (_figure_number(f["title"]), f["id"]))
+    return sorted(found, key=lambda f: f["order"])
 
 
-def _downloads(tables_dir: Path, layout: Layout, views: list[dict[str, str]]) -> list[dict]:
-    """Each table's files (:data:`TABLE_FORMATS`), then the CSV files no table view shows."""
-    rows = [
-        {"title": v["title"], "files": _linked(tables_dir, layout.tables, v["id"], TABLE_FORMATS)}
-        for v in views
-    ]
-    shown = {v["id"] for v in views}
-    data = [p for p in sorted(tables_dir.glob("*.csv")) if p.stem not in shown]
-    if data:
-        rows.append(
-            {
-                "title": "Replication report and other data (CSV)",
-                "files": [(p.stem, f"{layout.tables}/{p.name}") for p in data],
-            }
-        )
-    return rows
+def landing_page(root: Path, notebooks: list[dict], card: list, spec: Any, snapshot: bool) -> str:
+    """The landing page's HTML, from the outputs under ``root``. ``notebooks``: title, summary
+    and stem of each executed notebook; ``card``: the run card's lines; ``snapshot``: the page of
+    ``docs/``, which links its own copies of the tables and figures (PDF only) and no edition
+    with code, instead of ``reports/index.html``."""
+    import jinja2
 
-
-def _notebooks(rendered: list[Rendered], layout: Layout) -> list[dict[str, Any]]:
-    out = []
-    for r in rendered:
-        links = [(READER.title, output_path(r.executed, READER).name)]
-        if layout.code_editions:
-            links.append((CODE.title, output_path(r.executed, CODE).name))
-        out.append({"title": r.title, "summary": r.summary, "links": links})
-    return out
-
-
-def study_lines(sizes: dict[str, int], coordinators: int | None, systems: int | None) -> list[str]:
-    """The study in three lines, its numbers from the data."""
-    new, ref = CLINIC_COMPARISON
-    where = f" in {systems} care systems" if systems else ""
-    who = f", answered by {coordinators} care coordinators" if coordinators else ""
-    return [
-        f"A survey of {sizes.get(TOTAL, '?')} Minnesota primary care clinics{where}{who}.",
-        f"Each clinic is classified by its care model: {sizes.get(new, '?')} with an integrated "
-        f"social worker on the care team, {sizes.get(ref, '?')} with a medical/nursing model "
-        "(Table 2's four criteria).",
-        "The two models are compared item by item (Tables 3–4: exact tests, differences with 95% "
-        "confidence intervals, Benjamini–Hochberg q-values), and every number the paper prints is "
-        "set beside the one reproduced here.",
-    ]
-
-
-def landing_page(
-    root: Path, rendered: list[Rendered], card: RunCard | None, layout: Layout, spec: Any = None
-) -> str:
-    """The landing page's HTML, from the outputs under ``root`` and the rendered notebooks."""
-    tables_dir, figures_dir = root / "tables", root / "figures"
-    synthetic = card.synthetic if card is not None else True
-    tables = outputs.long_tables(tables_dir)
-    headline = _headline(tables, spec)
-    coordinators = next(
-        (group_sizes(t).get(TOTAL) for n, t in tables.items() if n == "table1"), None
+    tables_dir, synthetic = root / "tables", dict(card).get("data_mode") == "synthetic"
+    up = "" if snapshot else "../"
+    figure_formats = {"pdf": "PDF"} if snapshot else {"pdf": "PDF", "png": "PNG"}
+    tables = {p.stem: read_long(p) for p in sorted(tables_dir.glob("table*.csv"))}
+    head = headline(tables, spec)
+    coordinators = group_sizes(tables["table1"]).get(TOTAL) if "table1" in tables else None
+    clinics = root / "data" / "processed" / "clinics.parquet"
+    systems = (
+        pd.read_parquet(clinics, columns=["care_system_id"]).nunique().iloc[0]
+        if clinics.is_file()
+        else None
     )
-    systems = outputs.care_systems(root / "data" / "processed" / "clinics.parquet")
-    summary_csv, consistency_csv = (
+    summary, consistency = (
         tables_dir / "replication_summary.csv",
         tables_dir / "replication_consistency.csv",
     )
-    replication = (
-        outputs.replication_summary(summary_csv).to_dict("records") if summary_csv.is_file() else []
+    columns = ["table", "cells", "equal", "different", "missing", "pct_equal"]
+    replication = pd.read_csv(summary)[columns].to_dict("records") if summary.is_file() else []
+    found = findings(consistency, spec) if consistency.is_file() else []
+    views = _table_views(tables_dir)
+    downloads = [
+        {"title": v["title"], "files": _linked(tables_dir, f"{up}tables", v["id"], TABLE_FORMATS)}
+        for v in views
+    ]
+    data = [p for p in sorted(tables_dir.glob("*.csv")) if p.stem not in {v["id"] for v in views}]
+    if data:
+        files = [(p.stem, f"{up}tables/{p.name}") for p in data]
+        downloads.append({"title": "Replication report and other data (CSV)", "files": files})
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        undefined=jinja2.StrictUndefined,
     )
-    found = outputs.findings(consistency_csv, spec) if consistency_csv.is_file() else []
-    views = _table_views(tables_dir, synthetic)
-    replication_page = next((r for r in rendered if "replication" in r.executed.stem), None)
-    return page.render(
-        "landing.html.j2",
-        css=page.stylesheet(),
+    from ccanalysis.report.notebooks import stylesheet
+
+    return env.get_template("landing.html.j2").render(
+        label=SYNTHETIC_LABEL,
+        css=stylesheet(),
         card=card,
         synthetic=synthetic,
-        study=study_lines(headline["sizes"], coordinators, systems),
-        headline=headline,
+        total=TOTAL,
+        systems=systems,
+        coordinators=coordinators,
+        headline=head,
         replication=replication,
-        findings={
-            verdict: [f for f in found if f.verdict == verdict] for verdict in outputs.INCONSISTENT
-        },
-        finding_titles=outputs.INCONSISTENT,
-        replication_page=(
-            output_path(replication_page.executed, READER).name if replication_page else None
+        findings={v: [f for f in found if f["verdict"] == v] for v in INCONSISTENT},
+        finding_titles=INCONSISTENT,
+        replication_page=next(
+            (f"{nb['stem']}.html" for nb in notebooks if "replication" in nb["stem"]), None
         ),
         tables=views,
-        figures=_figures(figures_dir, layout),
-        notebooks=_notebooks(rendered, layout),
-        downloads=_downloads(tables_dir, layout, views),
-        note=layout.note,
+        figures=_figures(root / "figures", f"{up}figures", figure_formats),
+        notebooks=notebooks,
+        downloads=downloads,
+        snapshot=snapshot,
     )
