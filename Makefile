@@ -173,7 +173,7 @@ $(READY): requirements.lock pyproject.toml
 	else \
 	  echo "uv unavailable: falling back to pip (slower)"; \
 	  [ -x "$(PY)" ] || python3 -m venv $(VENV); \
-	  $(PY) -m pip install --quiet -r requirements.lock; \
+	  $(PY) -m pip install --quiet --no-deps -r requirements.lock; \
 	  $(PY) -m pip install --quiet --no-deps -e .; \
 	fi
 	$(PY) -m ipykernel install --prefix $(VENV) --name $(KERNEL) --display-name "ccanalysis (.venv)" >/dev/null
@@ -189,8 +189,13 @@ lab: $(READY)
 	  $(if $(DISPLAY)$(WAYLAND_DISPLAY),,--no-browser) $(if $(filter 0,$(shell id -u)),--allow-root)
 
 # Regenerate the pins (needs uv; see README), then environment.yml with the same versions.
+# rfc3987-syntax (an optional extra of jsonschema, pulled in by jupyter-events) builds a lark grammar
+# whenever jsonschema is imported: 1.3 s in every process that reads a notebook (nbformat), about 30
+# processes per `make test`. Nothing here validates IRI syntax, so it and lark are left out of the
+# lock (jsonschema skips that format check without them); pip installs the lock with --no-deps.
 lock:
-	uv pip compile pyproject.toml --extra dev --python-version 3.11 -o requirements.lock
+	uv pip compile pyproject.toml --extra dev --python-version 3.11 \
+	  --no-emit-package rfc3987-syntax --no-emit-package lark -o requirements.lock
 	python3 tools/write_environment.py
 
 # ---- tests ----------------------------------------------------------------------------------------
