@@ -1,9 +1,6 @@
-"""The one interface of a pipeline stage: ``run(paths, params) -> Artifacts``.
-
-Every stage module reads its inputs from :class:`Paths`, takes every choice of the run from
-:class:`Params`, writes its outputs atomically and returns them as :class:`Artifacts` (name ->
-path, with what it computed for display in ``.results``). Notebooks and the bench call it.
-"""
+"""The one interface of a pipeline stage, ``run(paths, params) -> Artifacts``: inputs from
+:class:`Paths`, every choice of the run from :class:`Params`, the files written (name -> path) with
+what was computed for display in ``.results``."""
 
 from __future__ import annotations
 

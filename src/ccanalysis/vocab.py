@@ -1,9 +1,5 @@
-"""The study's vocabulary: care models, groups and their labels, the criteria, the seed.
-
-Every stage speaks of the same few things (the two care models, the table columns, the four
-criteria of Table 2, the default seed, the small-cell threshold). They are named here once; a
-stage imports them rather than spelling them again.
-"""
+"""The study's vocabulary, named once for every stage: care models, groups and their labels, the
+criteria, the cut-points, the seed and the small-cell threshold."""
 
 from __future__ import annotations
 
