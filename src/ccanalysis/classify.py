@@ -1,11 +1,9 @@
 """Care model classification (the paper's Table 2), under the paper's definition or an alternative.
 
 A clinic uses the integrated social worker model when every criterion of its definition is answered
-yes (a missing answer is not yes), else the medical/nursing model. :data:`DEFINITIONS` names the
-paper's and the alternatives of the sensitivity analyses; a system-level one classifies care
-systems (all clinics integrated, none, or ``mixed``, whose clinics stay out of both groups, as the
-deck's charts leave the mixed model out). Outputs of an alternative carry its label in a
-``definition`` column (:func:`definition_of`).
+yes (a missing answer is not yes), else the medical/nursing model. A system-level definition
+classifies care systems (all integrated, none, or ``mixed``: clinics in neither group, as in the
+deck's charts). The outputs of an alternative (:data:`DEFINITIONS`) carry its label.
 """
 
 from __future__ import annotations
@@ -42,9 +40,8 @@ UNCLASSIFIED = "unclassified"
 
 @dataclass(frozen=True)
 class Definition:
-    """A care model definition: integrated when every one of ``criteria`` is answered yes (a
-    missing answer is not yes), clinic by clinic or (``level="system"``) care system by system.
-    ``label``: what outputs and displays carry."""
+    """A care model definition: integrated when every one of ``criteria`` is answered yes, clinic
+    by clinic or (``level="system"``) care system by care system."""
 
     id: str
     label: str
@@ -156,9 +153,8 @@ def classification_log(clinics: pd.DataFrame) -> pd.DataFrame:
 
 
 def coordinator_groups(clinics: pd.DataFrame, coordinators: pd.DataFrame) -> pd.DataFrame:
-    """Add ``group`` (mn_only / isw_only / both) and clinic counts per model to the coordinator
-    frame. A coordinator whose clinics all lack a model (clinics of mixed care systems) has no
-    group. An alternative definition's label is carried."""
+    """Add ``group`` (mn_only / isw_only / both; none if no clinic has a model) and clinic counts
+    per model to the coordinator frame."""
     counts = pd.crosstab(clinics["coordinator_id"], clinics["care_model"].astype(object))
     counts = counts.reindex(index=coordinators["coordinator_id"], columns=list(CARE_MODELS))
     n_mn, n_isw = (counts[m].fillna(0).to_numpy(dtype="int64") for m in CARE_MODELS)
@@ -175,8 +171,7 @@ def coordinator_groups(clinics: pd.DataFrame, coordinators: pd.DataFrame) -> pd.
 
 
 def model_counts(clinics: pd.DataFrame, coordinators: pd.DataFrame) -> pd.DataFrame:
-    """Clinics per care model and coordinators per group: the sizes every later table rests on.
-    Clinics and coordinators without a model or group (system-level view) count as unclassified."""
+    """Clinics per care model and coordinators per group (``unclassified``: none)."""
     rows = []
     for unit, values in (
         ("clinics", clinics["care_model"]),

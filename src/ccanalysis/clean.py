@@ -19,7 +19,6 @@ from ccanalysis.instrument import (
     Instrument,
     clinic_items,
     coordinator_disagreements,
-    coordinator_items,
     read_dictionary,
     read_export_with_stats,
     split_frames,
@@ -169,30 +168,18 @@ def cleaning_log(
         "frame_clinics": len(frame),
         "frame_care_systems": frame["care_system_id"].nunique(),
     }
-    missing = pd.concat(
-        [
-            clinics[clinic_items(instrument)].isna().sum(),
-            coordinators[coordinator_items(instrument)].isna().sum(),
-        ]
-    )
+    missing = pd.concat([clinics.isna().sum(), coordinators.isna().sum()])
     blank = {
         f.name: records[list(f.items.values()) or [f.name]].isna().all(axis=1).sum()
         for f in instrument.fields
         if f.field_type == "checkbox"
     }
+    disagreements = coordinator_disagreements(records, instrument)
     sections = [
         ("counts", "", pd.Series(counts)),
-        (
-            "missing_answers",
-            "missing",
-            missing[[i for i in instrument.analysis_items() if i in missing]],
-        ),
+        ("missing_answers", "missing", missing[list(instrument.analysis_items())]),
         ("checkbox_blank", "records", pd.Series(blank, dtype="int64")),
-        (
-            "coordinator_disagreement",
-            "coordinators",
-            coordinator_disagreements(records, instrument),
-        ),
+        ("coordinator_disagreement", "coordinators", disagreements),
         ("validation", "values_rejected", pd.Series({"": 0})),
         ("validation", "missing_codes_read_as_missing", pd.Series({"": missing_codes})),
     ]
@@ -261,8 +248,7 @@ def missing_table(log: pd.DataFrame) -> pd.DataFrame:
 
 def run(paths: Paths, params: Params) -> Artifacts:
     """Stage 01: read and check every input, then write the three outputs all or nothing;
-    ``results`` holds the frames, the log and the displays (small cells suppressed in privacy mode).
-    """
+    ``results`` holds the frames, the log and the displays."""
     instrument = read_dictionary(paths.dictionary)
     records, stats = read_export_with_stats(paths.export, instrument)
     frame = read_frame(paths.frame)

@@ -74,9 +74,8 @@ UNCALIBRATED_COLUMNS = ("item", "field", "unit", "distribution", "source")
 
 
 def read_uncalibrated(folder: str | Path) -> pd.DataFrame:
-    """``uncalibrated_items.csv`` of a stand-in written into ``folder`` (no rows if it has none),
-    as text with at least :data:`UNCALIBRATED_COLUMNS` (``item`` required, the others may be empty).
-    """
+    """``uncalibrated_items.csv`` of a stand-in in ``folder`` (no rows if none), as text, with
+    :data:`UNCALIBRATED_COLUMNS` (``item`` required)."""
     import pandas as pd
 
     from ccanalysis.errors import ValidationError

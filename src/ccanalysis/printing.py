@@ -80,11 +80,8 @@ class Printed:
         return bool(below_high and above_low)
 
     def counts(self, n: int, *, ties: bool = True) -> range:
-        """The counts k of ``n`` whose percentage ``100 k / n`` this printed percentage stands for.
-
-        ``ties=False`` leaves out a count exactly on an end of the interval (it prints so only by
-        the rounding rule): the synthesizer draws counts that print so under any rounding.
-        """
+        """The counts k of ``n`` whose percentage ``100 k / n`` prints so; ``ties=False`` leaves out
+        a count on an end of the interval (it prints so only by the rounding rule)."""
         lo, hi = self.low * n / 100, self.high * n / 100
         if ties:
             first, last = math.ceil(lo - _EPS), math.floor(hi + _EPS)

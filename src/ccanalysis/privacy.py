@@ -41,11 +41,8 @@ def find_ids(ids: Iterable[str], paths: Iterable[Path]) -> list[tuple[Path, str]
     wanted = checkable_ids(ids)
     if not wanted:
         return []
-    pattern = re.compile(
-        r"(?<![\w.-])("
-        + "|".join(re.escape(i) for i in sorted(wanted, key=len, reverse=True))
-        + r")(?![\w-])"
-    )
+    alternatives = "|".join(re.escape(i) for i in sorted(wanted, key=len, reverse=True))
+    pattern = re.compile(rf"(?<![\w.-])({alternatives})(?![\w-])")
     hits: list[tuple[Path, str]] = []
     for root in paths:
         files = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file())
@@ -69,9 +66,8 @@ def is_small(n: float, min_cell: int | None) -> bool:
 
 
 def suppress_small(counts: pd.DataFrame, min_cell: int | None) -> pd.DataFrame:
-    """Counts for display, cells of 1 to ``min_cell - 1`` shown as ``<min_cell`` (public-use rules;
-    zeros stay visible); ``None``: unchanged.
-    """
+    """Counts for display, cells of 1 to ``min_cell - 1`` shown as ``<min_cell`` (zeros stay
+    visible); ``None``: unchanged."""
     if not min_cell:
         return counts
     return counts.apply(

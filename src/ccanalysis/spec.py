@@ -43,12 +43,8 @@ def parse_combine(text: str) -> tuple[str, ...]:
 
 @dataclass(frozen=True)
 class SpecRow:
-    """One printed row of a table.
-
-    ``item_levels``: every answer of the item, in the instrument's order (empty for a numeric item
-    or a spec read without an instrument); ``family``: the family of tests of the item's q-value
-    (empty on a hand-made row: its table's).
-    """
+    """One printed row of a table; ``item_levels``: the item's answers (empty for a numeric item or
+    without an instrument); ``family``: of the q-value's tests (empty: the table's)."""
 
     line: int
     table: str
@@ -122,9 +118,8 @@ class Spec:
     def items(self, table: str) -> dict[str, list[SpecRow]]:
         """The rows of one table by item, items in order of first appearance."""
         out: dict[str, list[SpecRow]] = {}
-        for r in self.rows:
-            if r.table == table:
-                out.setdefault(r.item, []).append(r)
+        for r in self.of(table):
+            out.setdefault(r.item, []).append(r)
         return out
 
     def row(self, table: str, item: str, level: str = "") -> SpecRow | None:
@@ -165,11 +160,8 @@ def from_records(
     instrument: Instrument | None = None,
     source: str = "<specification>",
 ) -> Spec:
-    """Validate rows given as mappings (CSV rows, a frame's records) into a :class:`Spec`.
-
-    With ``instrument``, items and levels are checked against the dictionary. A blank family is the
-    one the table's other rows name, else the table. Raises ``ValueError`` listing every problem.
-    """
+    """Validate rows given as mappings into a :class:`Spec` (with ``instrument``, items and levels
+    against the dictionary); raises ``ValueError`` listing every problem."""
     rows: list[SpecRow] = []
     problems: list[str] = []
     for i, rec in enumerate(records):

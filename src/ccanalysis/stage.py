@@ -16,10 +16,8 @@ DATA_MODES = ("synthetic", "redcap")
 
 @dataclass(frozen=True)
 class Params:
-    """The choices of a run, as ``make`` passes them to every notebook: ``data_mode``
-    (``synthetic`` or ``redcap``), ``seed``, ``scale`` (of the synthetic sample), ``privacy`` and
-    ``min_cell`` (no count of 1 to ``min_cell - 1`` shown), ``definition`` (``classify.DEFINITIONS``).
-    """
+    """The choices of a run, as ``make`` passes them to every notebook (``scale``: of the synthetic
+    sample; ``definition``: of ``classify.DEFINITIONS``)."""
 
     data_mode: str = "synthetic"
     seed: int = DEFAULT_SEED

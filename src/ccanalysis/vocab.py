@@ -52,8 +52,7 @@ SYSTEM_SIZES: tuple[str, ...] = ("small", "medium", "large")
 #: Upper bound (inclusive) of the number of clinics of a small and of a medium care system.
 SMALL_MAX, MEDIUM_MAX = 2, 9
 
-#: The care model definition of the paper, the default (``classify.DEFINITIONS``;
-#: ``make all DEFINITION=...`` picks another).
+#: The paper's care model definition, the default (``make all DEFINITION=...`` picks another).
 DEFAULT_DEFINITION = "paper"
 
 #: The seed of every random step of a run (``make all SEED=...`` overrides it).

@@ -89,9 +89,8 @@ def coordinator_disagreements(records: pd.DataFrame, instrument: Instrument) -> 
 def split_frames(
     records: pd.DataFrame, instrument: Instrument
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Split decoded records into clinics (one row per record: the identifiers and the clinic
-    items) and coordinators (one row per ``coordinator_id``, in order of first appearance:
-    ``care_system_id``, ``n_clinics``, then the coordinator items of the first record).
+    """Split decoded records into clinics (the identifiers and the clinic items) and coordinators
+    (in order of first appearance: ``care_system_id``, ``n_clinics``, the items of the first record).
     """
     ids = [f.name for f in instrument.fields if f.identifier]
     clinics = records[ids + clinic_items(instrument)].reset_index(drop=True)

@@ -138,9 +138,8 @@ def _first_record(text: str, delimiter: str) -> list[str]:
 
 
 def detect_delimiter(text: str, instrument: Instrument, source: str = "<export>") -> str:
-    """The delimiter of :data:`DELIMITERS` under which the most cells of the header are the
-    dictionary's export columns (a tie goes to the comma); raises if under none of them at least
-    :data:`MATCH_THRESHOLD` of them are."""
+    """The delimiter under which most header cells are the dictionary's columns (a tie: the
+    comma); raises if under none of them :data:`MATCH_THRESHOLD` of those columns are found."""
     found = {d: max(_matches(_first_record(text, d), instrument)) for d in DELIMITERS}
     delimiter = max(found, key=found.__getitem__)
     expected = len(export_layout(instrument))
@@ -247,8 +246,7 @@ def parse_rows(text: str, source: str, delimiter: str = ",") -> tuple[list[str],
 
 def read_cells(path: str | Path, instrument: Instrument) -> tuple[pd.DataFrame, str, bool]:
     """An export's cells as strings under its raw column names, its delimiter and whether it is a
-    labels export. Only the file's form is checked here (UTF-8, a CSV with the dictionary's
-    header); :func:`read_export` checks the rest."""
+    labels export; only the file's form (UTF-8, a CSV with the dictionary's header) is checked."""
     source = str(path)
     try:
         raw = Path(path).read_bytes()
@@ -331,9 +329,7 @@ def _numeric_problems(values: pd.Series, f: Field, delimiter: str) -> pd.Series:
     return out
 
 
-def column_problems(
-    values: pd.Series, col: Column, *, labels: bool = False, delimiter: str = ","
-) -> pd.Series:
+def column_problems(values: pd.Series, col: Column, labels: bool, delimiter: str) -> pd.Series:
     """The problem key of every cell of one column (``None`` where the value is fine); numbers are
     read with a decimal comma where the export's ``delimiter`` allows one."""
     out = pd.Series(None, index=values.index, dtype=object)
@@ -349,20 +345,13 @@ def column_problems(
 
 
 def check_values(
-    raw: pd.DataFrame,
-    instrument: Instrument,
-    source: str,
-    *,
-    labels: bool = False,
-    delimiter: str = ",",
+    raw: pd.DataFrame, instrument: Instrument, source: str, labels: bool, delimiter: str
 ) -> None:
     """Check every cell against the dictionary; raise on the first bad cell in file order, naming
     its record, field (export column) and value, and counting the other cells with that problem."""
     layout = {c.name: c for c in export_layout(instrument)}
     cols = [c for c in raw.columns if c in layout]
-    keys = np.column_stack(
-        [column_problems(raw[c], layout[c], labels=labels, delimiter=delimiter) for c in cols]
-    )
+    keys = np.column_stack([column_problems(raw[c], layout[c], labels, delimiter) for c in cols])
     bad = pd.notna(keys)
     if not bad.any():
         return
@@ -375,7 +364,7 @@ def check_values(
         ftype=f.field_type if f else "",
         allowed=", ".join(allowed.values() if labels else allowed),
         lo="-inf" if f is None or f.vmin is None else f"{f.vmin:g}",
-        hi="-inf" if f is None or f.vmax is None else f"{f.vmax:g}",
+        hi="inf" if f is None or f.vmax is None else f"{f.vmax:g}",
     )
     raise ValidationError(
         source,
@@ -408,7 +397,7 @@ def read_export_with_stats(
     is_code = raw.isin({str(c) for c in missing_codes})
     raw = raw.mask(is_code, "")
     check_record_ids(raw, instrument, source)
-    check_values(raw, instrument, source, labels=labels, delimiter=delimiter)
+    check_values(raw, instrument, source, labels, delimiter)
     for col in layout:
         if col.kind == "numeric" and delimiter != ",":
             raw[col.name] = decimal_point(raw[col.name])
@@ -421,7 +410,6 @@ def read_export_with_stats(
 def read_export(
     path: str | Path, instrument: Instrument, *, missing_codes: Iterable[str] = ()
 ) -> pd.DataFrame:
-    """Read, validate and decode a REDCap record export: one row per record, in file order
-    (:func:`~ccanalysis.instrument.decode.decode_codes`). ``missing_codes`` (e.g. ``"-999"``) are
-    read as missing wherever they appear."""
+    """Read, validate and decode a REDCap record export, one row per record in file order;
+    ``missing_codes`` (e.g. ``"-999"``) are read as missing wherever they appear."""
     return read_export_with_stats(path, instrument, missing_codes=missing_codes)[0]
