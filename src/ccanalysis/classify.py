@@ -1,20 +1,9 @@
 """Care model classification (the paper's Table 2), under the paper's definition or an alternative.
 
-The paper's definition: a clinic uses the integrated social worker model only when all four criteria
-are answered yes (a social worker is on the care coordination team, is responsible for assessing and
-coordinating social services, and interacts regularly with the patients and with their clinicians).
-Any other answer, missing included, makes it a medical/nursing clinic; the log says how many answers
-were missing. Coordinators are grouped by the models of the clinics they report on (Table 1).
-
-The alternatives, for sensitivity analyses, are named in one place, :data:`DEFINITIONS` (id ->
-:class:`Definition`); ``run`` takes the id from ``params.definition``. A definition is the criteria
-that must all be answered yes, and a level: ``clinic`` (each clinic on its own) or ``system`` (the
-deck's organisational view: a care system is ``integrated_sw`` when all its clinics meet the
-criteria, ``medical_nursing`` when none does, ``mixed`` otherwise; the clinics of a mixed system
-have no model and stay out of both groups, as the deck's charts leave the Mixed model out).
-
-Outputs of an alternative definition carry its label in a ``definition`` column; the paper's adds
-nothing, and :func:`definition_of` reads the label back (no column: the paper's).
+A clinic uses the integrated social worker model when every criterion of its definition is answered
+yes (a missing answer is not yes), else the medical/nursing model. A system-level definition
+classifies care systems (all integrated, none, or ``mixed``: clinics in neither group, as in the
+deck's charts). The outputs of an alternative (:data:`DEFINITIONS`) carry its label.
 """
 
 from __future__ import annotations
@@ -25,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ccanalysis.instrument import CARE_SYSTEM_ID
 from ccanalysis.io import write_csv, write_parquet
 from ccanalysis.paths import Paths
 from ccanalysis.privacy import suppress_small
@@ -40,8 +30,6 @@ from ccanalysis.vocab import (
 
 ISW_MODEL = {"integrated_sw": "yes", "medical_nursing": "no"}
 
-#: The care system of a clinic (the unit of the system-level view).
-CARE_SYSTEM = "care_system_id"
 #: A care system's model in the system-level view (``system_model``).
 SYSTEM_MODELS: tuple[str, ...] = (*CARE_MODELS, "mixed")
 #: Columns a classification adds to the clinic frame (replaced when a frame is classified again).
@@ -52,9 +40,8 @@ UNCLASSIFIED = "unclassified"
 
 @dataclass(frozen=True)
 class Definition:
-    """A care model definition: integrated when every one of ``criteria`` is answered yes (a
-    missing answer is not yes), clinic by clinic or (``level="system"``) care system by system.
-    ``label``: what outputs and displays carry."""
+    """A care model definition: integrated when every one of ``criteria`` is answered yes, clinic
+    by clinic or (``level="system"``) care system by care system."""
 
     id: str
     label: str
@@ -124,17 +111,14 @@ def _categorical(values: object, categories: tuple[str, ...]) -> pd.Categorical:
 def classify_clinics(
     clinics: pd.DataFrame, definition: str | Definition = DEFAULT_DEFINITION
 ) -> pd.DataFrame:
-    """Add ``isw_model`` (yes/no), ``care_model`` and ``group`` (mn/isw) under ``definition``.
-
-    A system-level definition also adds ``system_model`` and leaves the clinics of mixed systems
-    without a model; an alternative definition adds its label as ``definition``.
-    """
+    """Add ``isw_model`` (yes/no), ``care_model`` and ``group`` (mn/isw) under ``definition``
+    (a system-level one also ``system_model``; an alternative its label as ``definition``)."""
     d = get_definition(definition)
     integrated = clinics[list(d.criteria)].astype(object).eq("yes").all(axis=1)
     model = integrated.map({True: "integrated_sw", False: "medical_nursing"})
     out = clinics.drop(columns=[c for c in CLASS_COLUMNS if c in clinics.columns])
     if d.level == "system":
-        share = integrated.groupby(clinics[CARE_SYSTEM]).transform("mean")
+        share = integrated.groupby(clinics[CARE_SYSTEM_ID]).transform("mean")
         system = share.map({1.0: "integrated_sw", 0.0: "medical_nursing"}).fillna("mixed")
         model = model.where(system.ne("mixed"), None)
     out["isw_model"] = _categorical(model.map(ISW_MODEL), ("yes", "no"))
@@ -148,11 +132,8 @@ def classify_clinics(
 
 
 def classification_log(clinics: pd.DataFrame) -> pd.DataFrame:
-    """Counts behind the classification: answers per criterion, missing ones counted as not yes.
-
-    Under a system-level definition, also the clinics by their care system's model; under an
-    alternative definition, the definition's label as ``definition``.
-    """
+    """Counts behind the classification: answers per criterion (missing ones counted as not yes),
+    and the clinics by their care system's model under a system-level definition."""
     answers = clinics[list(CRITERIA)].astype(object)
     counts = pd.DataFrame(
         {
@@ -172,9 +153,8 @@ def classification_log(clinics: pd.DataFrame) -> pd.DataFrame:
 
 
 def coordinator_groups(clinics: pd.DataFrame, coordinators: pd.DataFrame) -> pd.DataFrame:
-    """Add ``group`` (mn_only / isw_only / both) and clinic counts per model to the coordinator
-    frame. A coordinator whose clinics all lack a model (clinics of mixed care systems) has no
-    group. An alternative definition's label is carried."""
+    """Add ``group`` (mn_only / isw_only / both; none if no clinic has a model) and clinic counts
+    per model to the coordinator frame."""
     counts = pd.crosstab(clinics["coordinator_id"], clinics["care_model"].astype(object))
     counts = counts.reindex(index=coordinators["coordinator_id"], columns=list(CARE_MODELS))
     n_mn, n_isw = (counts[m].fillna(0).to_numpy(dtype="int64") for m in CARE_MODELS)
@@ -191,8 +171,7 @@ def coordinator_groups(clinics: pd.DataFrame, coordinators: pd.DataFrame) -> pd.
 
 
 def model_counts(clinics: pd.DataFrame, coordinators: pd.DataFrame) -> pd.DataFrame:
-    """Clinics per care model and coordinators per group: the sizes every later table rests on.
-    Clinics and coordinators without a model or group (system-level view) count as unclassified."""
+    """Clinics per care model and coordinators per group (``unclassified``: none)."""
     rows = []
     for unit, values in (
         ("clinics", clinics["care_model"]),
@@ -209,10 +188,8 @@ def compare_definitions(
     definitions: dict[str, Definition] = DEFINITIONS,
     reference: str = DEFAULT_DEFINITION,
 ) -> pd.DataFrame:
-    """Per definition: clinics per model (``unclassified``: no model) and, compared with the
-    ``reference`` definition, the clinics that change class (``changed``: ``mn_to_isw``,
-    ``isw_to_mn``, ``to_unclassified``).
-    """
+    """Per definition: clinics per model (``unclassified``: no model) and the clinics that change
+    class compared with the ``reference`` definition."""
 
     def models(d: str | Definition) -> pd.Series:
         return classify_clinics(clinics, d)["care_model"].astype(object).fillna(UNCLASSIFIED)
@@ -256,9 +233,7 @@ def write_outputs(
 
 def run(paths: Paths, params: Params) -> Artifacts:
     """Stage 02: classify the cleaned clinics under ``params.definition`` and group the
-    coordinators; ``results`` holds the frames, the definition and the displays (small cells
-    suppressed in privacy mode).
-    """
+    coordinators; ``results`` holds the frames, the definition and the displays."""
     definition = get_definition(params.definition)
     clean = pd.read_parquet(paths.processed / "clinics_clean.parquet")
     clinics = classify_clinics(clean, definition)

@@ -19,7 +19,6 @@ from ccanalysis.instrument import (
     Instrument,
     clinic_items,
     coordinator_disagreements,
-    coordinator_items,
     read_dictionary,
     read_export_with_stats,
     split_frames,
@@ -48,9 +47,7 @@ class Cleaned(NamedTuple):
 
 def read_frame(path: str | Path) -> pd.DataFrame:
     """Read the clinic frame (``clinic_id,care_system_id,ruca``; other columns ignored): ids as
-    strings, ``ruca`` int64; a missing column, an empty or repeated clinic id, an empty care system or
-    a RUCA code that is not an integer of 1-10 raises ``ValidationError``.
-    """
+    strings, ``ruca`` an int64 of 1-10; raises ``ValidationError`` naming the first bad row."""
     source = str(path)
     try:
         frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
@@ -88,9 +85,7 @@ def read_frame(path: str | Path) -> pd.DataFrame:
                 frame[field].iat[row],
                 f"{problem} on line {row + 2}" + others(int(bad.sum()) - 1, "row"),
             )
-    return frame.astype({"clinic_id": "str", "care_system_id": "str"}).assign(
-        ruca=ruca.astype("int64")
-    )
+    return frame.assign(ruca=ruca.astype("int64"))
 
 
 def urban_from_ruca(ruca: pd.Series) -> pd.Series:
@@ -112,10 +107,8 @@ def attach_frame(
     export_name: str = "<export>",
     frame_name: str = "<frame>",
 ) -> pd.DataFrame:
-    """The cleaned clinic frame: clinic_id, coordinator_id, care_system_id, ruca, urban,
-    system_size (counting the care system's clinics in the frame), then the clinic items.
-
-    Every export record must be a clinic of the frame, in the same care system."""
+    """The cleaned clinic frame: ids, ruca, urban, system_size (of the care system's clinics in the
+    frame), then the clinic items; every record must be a clinic of the frame, in its care system."""
     rid = instrument.record_id
     of_frame = frame.set_index("clinic_id").reindex(clinics[rid])
     system = of_frame["care_system_id"].to_numpy()
@@ -141,9 +134,9 @@ def attach_frame(
     ruca = of_frame["ruca"].to_numpy(dtype="int64")
     out = pd.DataFrame(
         {
-            "clinic_id": clinics[rid].astype("str"),
-            COORDINATOR_ID: clinics[COORDINATOR_ID].astype("str"),
-            CARE_SYSTEM_ID: clinics[CARE_SYSTEM_ID].astype("str"),
+            "clinic_id": clinics[rid],
+            COORDINATOR_ID: clinics[COORDINATOR_ID],
+            CARE_SYSTEM_ID: clinics[CARE_SYSTEM_ID],
             "ruca": ruca,
             "urban": urban_from_ruca(pd.Series(ruca)),
             "system_size": pd.Categorical(
@@ -165,10 +158,8 @@ def cleaning_log(
     *,
     missing_codes: int = 0,
 ) -> pd.DataFrame:
-    """The cleaning log, long (``section, item, measure, value``): ``counts``, ``missing_answers``
-    (clinic items over clinics, coordinator items over coordinators), ``checkbox_blank``,
-    ``coordinator_disagreement`` and ``validation``.
-    """
+    """The cleaning log, long (``section, item, measure, value``): counts, missing answers (of
+    clinics and of coordinators), blank checkbox questions, coordinator disagreements."""
     counts = {
         "records_read": len(records),
         "clinics": len(clinics),
@@ -177,34 +168,22 @@ def cleaning_log(
         "frame_clinics": len(frame),
         "frame_care_systems": frame["care_system_id"].nunique(),
     }
-    missing = pd.concat(
-        [
-            clinics[clinic_items(instrument)].isna().sum(),
-            coordinators[coordinator_items(instrument)].isna().sum(),
-        ]
-    )
+    missing = pd.concat([clinics.isna().sum(), coordinators.isna().sum()])
     blank = {
         f.name: records[list(f.items.values()) or [f.name]].isna().all(axis=1).sum()
         for f in instrument.fields
         if f.field_type == "checkbox"
     }
+    disagreements = coordinator_disagreements(records, instrument)
     sections = [
         ("counts", "", pd.Series(counts)),
-        (
-            "missing_answers",
-            "missing",
-            missing[[i for i in instrument.analysis_items() if i in missing]],
-        ),
+        ("missing_answers", "missing", missing[list(instrument.analysis_items())]),
         ("checkbox_blank", "records", pd.Series(blank, dtype="int64")),
-        (
-            "coordinator_disagreement",
-            "coordinators",
-            coordinator_disagreements(records, instrument),
-        ),
+        ("coordinator_disagreement", "coordinators", disagreements),
         ("validation", "values_rejected", pd.Series({"": 0})),
         ("validation", "missing_codes_read_as_missing", pd.Series({"": missing_codes})),
     ]
-    log = pd.concat(
+    return pd.concat(
         [
             pd.DataFrame(
                 {
@@ -218,7 +197,6 @@ def cleaning_log(
         ],
         ignore_index=True,
     )
-    return log
 
 
 def clean(
@@ -230,9 +208,8 @@ def clean(
     frame_name: str = "<frame>",
     missing_codes: int = 0,
 ) -> Cleaned:
-    """Join decoded export records with the clinic frame (pure; raises ``ValidationError``):
-    the clinics (:func:`attach_frame`), the coordinators (:func:`~ccanalysis.instrument.split_frames`)
-    and the log (:func:`cleaning_log`)."""
+    """Join decoded export records with the clinic frame: the clinics, the coordinators and the
+    log; raises ``ValidationError``."""
     clinic_part, coordinators = split_frames(records, instrument)
     clinics = attach_frame(
         clinic_part, frame, instrument, export_name=export_name, frame_name=frame_name
@@ -270,10 +247,8 @@ def missing_table(log: pd.DataFrame) -> pd.DataFrame:
 
 
 def run(paths: Paths, params: Params) -> Artifacts:
-    """Stage 01: read and check the dictionary, the export and the clinic frame, then write the
-    three outputs all or nothing; ``results`` holds the frames, the log and the displays (small cells
-    suppressed in privacy mode).
-    """
+    """Stage 01: read and check every input, then write the three outputs all or nothing;
+    ``results`` holds the frames, the log and the displays."""
     instrument = read_dictionary(paths.dictionary)
     records, stats = read_export_with_stats(paths.export, instrument)
     frame = read_frame(paths.frame)

@@ -4,19 +4,11 @@ from __future__ import annotations
 
 
 class ValidationError(ValueError):
-    """Bad input, located: the file, the record, the field and the offending value.
-
-    Every reader of the project raises this (never a traceback from deep inside pandas), so that a
-    user sees at once what to fix and where.
-    """
+    """Bad input, located by file, record, field and value: what every reader of the project
+    raises instead of a traceback from deep inside pandas."""
 
     def __init__(
-        self,
-        file: str,
-        record: str | None,
-        field: str | None,
-        value: object,
-        problem: str,
+        self, file: str, record: str | None, field: str | None, value: object, problem: str
     ) -> None:
         self.file = file
         self.record = record

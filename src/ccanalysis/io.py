@@ -19,10 +19,8 @@ if TYPE_CHECKING:  # pandas is not imported at run time: the pipeline driver use
 
 @contextmanager
 def atomic_path(path: str | Path) -> Iterator[Path]:
-    """Yield a temporary path beside ``path``; on success rename it to ``path``, else delete it.
-
-    When the new content equals the existing file byte for byte, the existing file is kept as is.
-    """
+    """Yield a temporary path beside ``path``; on success rename it to ``path`` (unless the bytes
+    are the same), else delete it."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -76,11 +74,8 @@ UNCALIBRATED_COLUMNS = ("item", "field", "unit", "distribution", "source")
 
 
 def read_uncalibrated(folder: str | Path) -> pd.DataFrame:
-    """``uncalibrated_items.csv`` of a stand-in written into ``folder`` (no rows if it has none).
-
-    Columns :data:`UNCALIBRATED_COLUMNS`, text (a column the file lacks is empty; one without
-    ``item`` is an error naming the file).
-    """
+    """``uncalibrated_items.csv`` of a stand-in in ``folder`` (no rows if none), as text, with
+    :data:`UNCALIBRATED_COLUMNS` (``item`` required)."""
     import pandas as pd
 
     from ccanalysis.errors import ValidationError
@@ -91,7 +86,4 @@ def read_uncalibrated(folder: str | Path) -> pd.DataFrame:
     frame = pd.read_csv(path, dtype=str, keep_default_na=False)
     if "item" not in frame.columns:
         raise ValidationError(str(path), None, "item", None, "the file has no column 'item'")
-    for col in UNCALIBRATED_COLUMNS:
-        if col not in frame.columns:
-            frame[col] = ""
-    return frame
+    return frame.assign(**{c: "" for c in UNCALIBRATED_COLUMNS if c not in frame.columns})

@@ -22,8 +22,7 @@ DEFAULT_DICTIONARY = Path("data/raw/cc_survey_dictionary.csv")
 
 def project_root(start: str | Path | None = None) -> Path:
     """The nearest ancestor holding ``pyproject.toml`` and ``src/ccanalysis`` (nbval runs from
-    ``reports/``, papermill from the root), else ``CCANALYSIS_ROOT``.
-    """
+    ``reports/``, papermill from the root), else ``CCANALYSIS_ROOT``."""
     here = Path(start or Path.cwd()).resolve()
     for d in (here, *here.parents):
         if (d / "pyproject.toml").is_file() and (d / "src" / "ccanalysis").is_dir():
@@ -36,9 +35,8 @@ def project_root(start: str | Path | None = None) -> Path:
 
 @dataclass(frozen=True)
 class Paths:
-    """The files and folders of one run, absolute: the inputs (``export``, ``dictionary``,
-    ``frame``; the synthetic stand-in by default), the table specification, the project's folders.
-    """
+    """The files and folders of one run, absolute: the inputs (the synthetic stand-in by default),
+    the table specification, the project's folders."""
 
     root: Path
     export: Path

@@ -1,9 +1,8 @@
-"""How numbers are printed, and what a printed number stands for.
+"""How numbers are printed, as the paper does, and what a printed number stands for.
 
-:func:`round_half_up` and :func:`format_p` print as the paper does: half up on the shortest decimal
-representation (12.5 -> 13); p below 0.001 ``<0.001``, above 0.9 ``>0.9``, else two significant
-digits and at most three decimals (0.0535 -> 0.054, 0.40 -> 0.4). :func:`parse_printed` reads a
-printed number back as the interval of true values that print so (synthesizer and replication).
+Half up on the shortest decimal representation (12.5 -> 13); p below 0.001 ``<0.001``, above 0.9
+``>0.9``, else two significant digits, at most three decimals (0.0535 -> 0.054, 0.40 -> 0.4).
+:func:`parse_printed` reads a printed number back as the interval of true values that print so.
 """
 
 from __future__ import annotations
@@ -52,11 +51,8 @@ def format_p(p: float | None) -> str:
 
 @dataclass(frozen=True)
 class Printed:
-    """A printed number and the interval of true values it stands for.
-
-    kind: ``"value"`` (plain number), ``"lt"`` (``<x``) or ``"gt"`` (``>x``).
-    decimals: printed decimals of x. low/high: the interval; low_open/high_open: open ends.
-    """
+    """A printed number and the interval of true values it stands for (``kind``: ``"value"``,
+    ``"lt"`` for ``<x`` or ``"gt"`` for ``>x``; ``decimals``: printed decimals)."""
 
     text: str
     kind: str
@@ -69,14 +65,11 @@ class Printed:
 
     def holds(self, x: float | None) -> bool:
         """Does the true value ``x`` print as this text?"""
-        return x is not None and bool(self.holds_each(x))
-
-    def holds_each(self, x: np.ndarray) -> np.ndarray:
-        """Whether each true value of ``x`` prints as this text (the synthesizer's searches)."""
-        x = np.asarray(x, dtype=float)
+        if x is None or not np.isfinite(x):
+            return False
         lo_ok = x > self.low if self.low_open else x >= self.low - _EPS
         hi_ok = x < self.high if self.high_open else x <= self.high + _EPS
-        return np.isfinite(x) & lo_ok & hi_ok
+        return bool(lo_ok and hi_ok)
 
     def meets(self, lo: float, hi: float) -> bool:
         """Does the closed range [lo, hi] of possible true values meet this interval?"""
@@ -87,12 +80,8 @@ class Printed:
         return bool(below_high and above_low)
 
     def counts(self, n: int, *, ties: bool = True) -> range:
-        """The counts k of ``n`` whose percentage ``100 k / n`` this printed percentage stands for.
-
-        ``ties=False`` leaves out a count whose percentage lies exactly on an end of the interval
-        (halfway between two printed values, so that it prints as this one only by the rounding
-        rule): the synthesizer draws counts that print so under any rounding.
-        """
+        """The counts k of ``n`` whose percentage ``100 k / n`` prints so; ``ties=False`` leaves out
+        a count on an end of the interval (it prints so only by the rounding rule)."""
         lo, hi = self.low * n / 100, self.high * n / 100
         if ties:
             first, last = math.ceil(lo - _EPS), math.floor(hi + _EPS)

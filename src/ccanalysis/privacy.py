@@ -19,11 +19,8 @@ TEXT_SUFFIXES = frozenset({".csv", ".html", ".md", ".tex", ".ipynb", ".txt", ".j
 
 
 def checkable_ids(ids: Iterable[str], min_length: int = 3) -> list[str]:
-    """Ids distinctive enough to search for.
-
-    A purely numeric id shorter than ``min_length`` ("7") cannot be told apart from a count in a
-    table, so it is left out (and reported by :func:`scan`); every other id is searched as a token.
-    """
+    """Ids distinctive enough to search for: a numeric id shorter than ``min_length`` ("7") cannot
+    be told apart from a count in a table."""
     return sorted({i for i in map(str, ids) if i and not (i.isdigit() and len(i) < min_length)})
 
 
@@ -44,11 +41,8 @@ def find_ids(ids: Iterable[str], paths: Iterable[Path]) -> list[tuple[Path, str]
     wanted = checkable_ids(ids)
     if not wanted:
         return []
-    pattern = re.compile(
-        r"(?<![\w.-])("
-        + "|".join(re.escape(i) for i in sorted(wanted, key=len, reverse=True))
-        + r")(?![\w-])"
-    )
+    alternatives = "|".join(re.escape(i) for i in sorted(wanted, key=len, reverse=True))
+    pattern = re.compile(rf"(?<![\w.-])({alternatives})(?![\w-])")
     hits: list[tuple[Path, str]] = []
     for root in paths:
         files = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file())
@@ -72,9 +66,8 @@ def is_small(n: float, min_cell: int | None) -> bool:
 
 
 def suppress_small(counts: pd.DataFrame, min_cell: int | None) -> pd.DataFrame:
-    """Counts for display, cells of 1 to ``min_cell - 1`` shown as ``<min_cell`` (public-use rules;
-    zeros stay visible); ``None``: unchanged.
-    """
+    """Counts for display, cells of 1 to ``min_cell - 1`` shown as ``<min_cell`` (zeros stay
+    visible); ``None``: unchanged."""
     if not min_cell:
         return counts
     return counts.apply(
@@ -94,20 +87,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("export", type=Path)
     parser.add_argument("dirs", type=Path, nargs="*")
     args = parser.parse_args(argv)
-    export, dirs = args.export, args.dirs
-    ids = export_ids(export, args.dictionary)
-    hits = find_ids(ids, [d for d in dirs if d.exists()])
+    ids = export_ids(args.export, args.dictionary)
+    hits = find_ids(ids, [d for d in args.dirs if d.exists()])
     skipped = len(set(ids)) - len(checkable_ids(ids))
     if hits:
         for f, i in hits[:20]:
-            print(f"privacy check: record id {i!r} of {export} appears in {f}", file=sys.stderr)
+            print(
+                f"privacy check: record id {i!r} of {args.export} appears in {f}", file=sys.stderr
+            )
         print(
             f"privacy check FAILED: {len(hits)} occurrence(s); remove them before sharing.",
             file=sys.stderr,
         )
         return 1
     note = f" ({skipped} short numeric ids not checkable)" if skipped else ""
-    print(f"privacy check passed: no record id of the export in {', '.join(map(str, dirs))}{note}")
+    print(
+        f"privacy check passed: no record id of the export in {', '.join(map(str, args.dirs))}{note}"
+    )
     return 0
 
 

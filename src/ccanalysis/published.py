@@ -1,8 +1,5 @@
-"""The paper's printed numbers, as printed: the one reader of ``data/published/``.
-
-Only the synthesizer (its calibration targets) and the replication (its reference) import this
-module; the analysis never sees a printed number (``tests/test_architecture.py``).
-"""
+"""The paper's printed numbers, as printed: the one reader of ``data/published/``, imported only
+by the synthesizer and the replication (``tests/test_architecture.py``)."""
 
 from __future__ import annotations
 

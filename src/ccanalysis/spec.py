@@ -1,11 +1,8 @@
 """The table specification (``specs/tables.csv``), read and validated once, as typed rows.
 
-One row per printed row of Tables 1-4: table, section header, item, level, label, statistic
-(``n_pct``, ``pct``, ``mean_sd``), how the item is shown (``binary``, ``full``, ``collapsed``,
-``mean_sd``), the levels a collapsed row adds up (``combine``: ``always+mostly``), the test, the
-denominator (``answered``, or ``all``: a missing answer counts as not the level), a footnote and
-the family of tests of its q-value (default: the table). Every stage reads it with
-:func:`read_spec`.
+One row per printed row of Tables 1-4: its item and level, label, statistic, how it is shown, the
+levels a collapsed row adds up (``combine``), the test, the denominator (``answered``, or ``all``:
+a missing answer counts as not the level), a footnote and the family of its q-value.
 """
 
 from __future__ import annotations
@@ -46,14 +43,8 @@ def parse_combine(text: str) -> tuple[str, ...]:
 
 @dataclass(frozen=True)
 class SpecRow:
-    """One printed row of a table.
-
-    ``levels`` are the answer levels the row counts (the combined ones of a collapsed row, else its
-    own level; none for a mean row); ``item_levels`` every answer of the item, in the instrument's
-    order (empty for a numeric item, or when the spec was read without an instrument); ``family``
-    the family of tests the item's q-value is computed across (read from a spec: never empty, the
-    table by default; a hand-made row without one counts as its table's).
-    """
+    """One printed row of a table; ``item_levels``: the item's answers (empty for a numeric item or
+    without an instrument); ``family``: of the q-value's tests (empty: the table's)."""
 
     line: int
     table: str
@@ -127,9 +118,8 @@ class Spec:
     def items(self, table: str) -> dict[str, list[SpecRow]]:
         """The rows of one table by item, items in order of first appearance."""
         out: dict[str, list[SpecRow]] = {}
-        for r in self.rows:
-            if r.table == table:
-                out.setdefault(r.item, []).append(r)
+        for r in self.of(table):
+            out.setdefault(r.item, []).append(r)
         return out
 
     def row(self, table: str, item: str, level: str = "") -> SpecRow | None:
@@ -152,8 +142,7 @@ def _text(value: object) -> str:
 
 
 def levels_of(item: str, instrument: Instrument) -> tuple[tuple[str, ...], bool] | None:
-    """(answers, numeric) of an analysis item from the instrument (a derived item's from
-    :data:`~ccanalysis.vocab.DERIVED_ITEMS`), or ``None`` when it has no such item."""
+    """(answers, numeric) of an analysis item (or of a derived one), ``None`` if there is none."""
     if item in DERIVED_ITEMS:
         return DERIVED_ITEMS[item], False
     f = instrument.analysis_items().get(item)
@@ -171,13 +160,8 @@ def from_records(
     instrument: Instrument | None = None,
     source: str = "<specification>",
 ) -> Spec:
-    """Validate rows given as mappings (CSV rows, a frame's records) into a :class:`Spec`.
-
-    Checks every value, tests that fit the row's statistic, ``combine`` exactly on collapsed rows,
-    the rows of an item agreeing, and (with ``instrument``) items and levels against the dictionary.
-    A blank family is the one the table's other rows name, else the table. Raises ``ValueError``
-    listing every problem with its line.
-    """
+    """Validate rows given as mappings into a :class:`Spec` (with ``instrument``, items and levels
+    against the dictionary); raises ``ValueError`` listing every problem."""
     rows: list[SpecRow] = []
     problems: list[str] = []
     for i, rec in enumerate(records):
@@ -187,17 +171,13 @@ def from_records(
         v = {c: _text(rec.get(c)) for c in (*COLUMNS, *OPTIONAL)}
         v["denominator"] = v["denominator"] or OPTIONAL["denominator"]
         continuous, collapsed = v["stat"] == "mean_sd", v["shown"] == "collapsed"
-        counted = parse_combine(v["combine"]) if collapsed else (v["level"],)
+        combine = parse_combine(v["combine"])
         found = levels_of(v["item"], instrument) if instrument is not None else ((), continuous)
         item_levels, numeric = found or ((), continuous)
-        rules = [
-            (v["stat"] not in STATS, f"unknown stat {v['stat']!r}"),
-            (v["shown"] not in SHOWN, f"unknown shown {v['shown']!r}"),
-            (v["test"] not in TESTS, f"unknown test {v['test']!r}"),
-            (
-                v["denominator"] not in DENOMINATORS,
-                f"unknown denominator rule {v['denominator']!r}",
-            ),
+        choices = {"stat": STATS, "shown": SHOWN, "test": TESTS, "denominator": DENOMINATORS}
+        rules = [(v[c] not in allowed, f"unknown {c} {v[c]!r}") for c, allowed in choices.items()]
+        wrong_tests = CATEGORICAL_TESTS if continuous else CONTINUOUS_TESTS
+        rules += [
             (
                 bool(v["family"]) and not FAMILY_RE.match(v["family"]),
                 f"family {v['family']!r} is not a name (letters, digits, _ - .)",
@@ -207,12 +187,9 @@ def from_records(
                 "table, item and label must not be empty",
             ),
             (
-                continuous and v["test"] in CATEGORICAL_TESTS,
-                f"a mean (SD) row cannot have the categorical test {v['test']!r}",
-            ),
-            (
-                not continuous and v["test"] in CONTINUOUS_TESTS,
-                f"a categorical row cannot have the test {v['test']!r}",
+                v["test"] in wrong_tests,
+                f"a {'mean (SD)' if continuous else 'categorical'} row cannot have the test "
+                f"{v['test']!r}",
             ),
             (
                 collapsed and not v["combine"],
@@ -221,64 +198,36 @@ def from_records(
             (not collapsed and bool(v["combine"]), "combine is only for collapsed rows"),
             (not continuous and not v["level"], "a categorical row needs a level"),
             (found is None, "the item is not in the data dictionary"),
-            (
-                found is not None and continuous and not numeric,
-                "a mean (SD) row needs a numeric item",
-            ),
-            (found is not None and not continuous and numeric, "a numeric item needs stat mean_sd"),
+            (continuous and not numeric, "a mean (SD) row needs a numeric item"),
+            (numeric and not continuous, "a numeric item needs stat mean_sd"),
         ]
-        if instrument is not None and found is not None and not continuous and not numeric:
+        if item_levels and not continuous:
             rules += [
                 (
                     lv not in item_levels,
                     f"level {lv!r} is not an answer of the item (answers: {list(item_levels)})",
                 )
-                for lv in counted
+                for lv in (combine if collapsed else (v["level"],))
             ]
         problems += [
             f"line {i + 2} ({v['table']}, {v['item']}): {msg}" for bad, msg in rules if bad
         ]
-        rows.append(
-            SpecRow(
-                line=i + 2,
-                table=v["table"],
-                section=v["section"],
-                item=v["item"],
-                level=v["level"],
-                label=v["label"],
-                stat=v["stat"],
-                shown=v["shown"],
-                combine=parse_combine(v["combine"]),
-                test=v["test"],
-                denominator=v["denominator"],
-                footnote=v["footnote"],
-                item_levels=item_levels,
-                family=v["family"],
-            )
-        )
-    # a blank family is the one the table's other rows name (a row added to Table 3 joins Table
-    # 3's family), else the table itself
+        rows.append(SpecRow(line=i + 2, **v | {"combine": combine}, item_levels=item_levels))
+    # a blank family is the one the table's other rows name, else the table itself
     declared: dict[str, set[str]] = {}
     for r in rows:
         declared.setdefault(r.table, set()).update({r.family} - {""})
-    rows = [
-        r
-        if r.family
-        else replace(r, family=min(declared[r.table]) if len(declared[r.table]) == 1 else r.table)
-        for r in rows
-    ]
-    groups: dict[tuple[str, str], list[SpecRow]] = {}
-    families: dict[str, set[str]] = {}
-    for r in rows:
-        groups.setdefault((r.table, r.item), []).append(r)
-        families.setdefault(r.table, set()).add(r.family)
     problems += [
         f"{table}: rows of one table disagree on family {sorted(fams)}"
-        for table, fams in families.items()
+        for table, fams in declared.items()
         if len(fams) > 1
     ]
+    rows = [r if r.family else replace(r, family=min(declared[r.table] or {r.table})) for r in rows]
+    groups: dict[tuple[str, str], list[SpecRow]] = {}
+    for r in rows:
+        groups.setdefault((r.table, r.item), []).append(r)
     for (table, item), rs in groups.items():
-        for col in ("stat", "shown", "test", "denominator", "family"):
+        for col in ("stat", "shown", "test", "denominator"):
             if len({getattr(r, col) for r in rs}) > 1:
                 problems.append(f"{table}, {item}: rows of one item disagree on {col}")
         if len({r.level for r in rs}) < len(rs):
@@ -322,10 +271,8 @@ def as_instrument(instrument: Instrument | str | Path | None) -> Instrument:
 def read_spec(
     path: str | Path | None = None, *, instrument: Instrument | str | Path | None = None
 ) -> Spec:
-    """Read and validate the specification (default: the package's ``specs/tables.csv``) against
-    ``instrument`` (an :class:`~ccanalysis.instrument.Instrument` or a dictionary path; default the
-    project's, read once by :func:`default_instrument`), which gives each row its ``item_levels``.
-    """
+    """Read and validate the specification (default: the package's) against ``instrument`` (see
+    :func:`as_instrument`), which gives each row its ``item_levels``."""
     import csv
 
     p = Path(path) if path is not None else SPEC_FILE

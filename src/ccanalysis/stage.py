@@ -1,9 +1,6 @@
-"""The one interface of a pipeline stage: ``run(paths, params) -> Artifacts``.
-
-Every stage module reads its inputs from :class:`Paths`, takes every choice of the run from
-:class:`Params`, writes its outputs atomically and returns them as :class:`Artifacts` (name ->
-path, with what it computed for display in ``.results``). Notebooks and the bench call it.
-"""
+"""The one interface of a pipeline stage, ``run(paths, params) -> Artifacts``: inputs from
+:class:`Paths`, every choice of the run from :class:`Params`, the files written (name -> path) with
+what was computed for display in ``.results``."""
 
 from __future__ import annotations
 
@@ -19,10 +16,8 @@ DATA_MODES = ("synthetic", "redcap")
 
 @dataclass(frozen=True)
 class Params:
-    """The choices of a run, as ``make`` passes them to every notebook: ``data_mode``
-    (``synthetic`` or ``redcap``), ``seed``, ``scale`` (of the synthetic sample), ``privacy`` and
-    ``min_cell`` (no count of 1 to ``min_cell - 1`` shown), ``definition`` (``classify.DEFINITIONS``).
-    """
+    """The choices of a run, as ``make`` passes them to every notebook (``scale``: of the synthetic
+    sample; ``definition``: of ``classify.DEFINITIONS``)."""
 
     data_mode: str = "synthetic"
     seed: int = DEFAULT_SEED

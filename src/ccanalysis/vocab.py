@@ -1,9 +1,5 @@
-"""The study's vocabulary: care models, groups and their labels, the criteria, the seed.
-
-Every stage speaks of the same few things (the two care models, the table columns, the four
-criteria of Table 2, the default seed, the small-cell threshold). They are named here once; a
-stage imports them rather than spelling them again.
-"""
+"""The study's vocabulary, named once for every stage: care models, groups and their labels, the
+criteria, the cut-points, the seed and the small-cell threshold."""
 
 from __future__ import annotations
 
@@ -56,8 +52,7 @@ SYSTEM_SIZES: tuple[str, ...] = ("small", "medium", "large")
 #: Upper bound (inclusive) of the number of clinics of a small and of a medium care system.
 SMALL_MAX, MEDIUM_MAX = 2, 9
 
-#: The care model definition of the paper, the default (``classify.DEFINITIONS``;
-#: ``make all DEFINITION=...`` picks another).
+#: The paper's care model definition, the default (``make all DEFINITION=...`` picks another).
 DEFAULT_DEFINITION = "paper"
 
 #: The seed of every random step of a run (``make all SEED=...`` overrides it).

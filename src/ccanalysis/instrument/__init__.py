@@ -1,9 +1,6 @@
-"""The survey instrument and the reader of its REDCap exports.
-
-``dictionary``: the data dictionary (:class:`Field`, :class:`Instrument`); ``redcap``: the export
-reader, every cell checked against the dictionary; ``decode``: codes into analysis items, records
-into clinics and coordinators. The re-exports are eager: make's prerequisites come from the imports
-read statically (:mod:`ccanalysis.makedeps`), which a lazy ``__getattr__`` would hide.
+"""The survey instrument (``dictionary``), the reader of its REDCap exports (``redcap``) and their
+decoding into analysis items (``decode``). The re-exports are eager: :mod:`ccanalysis.makedeps`
+reads the imports statically, which a lazy ``__getattr__`` would hide.
 """
 
 from ccanalysis.instrument.decode import CARE_SYSTEM_ID as CARE_SYSTEM_ID

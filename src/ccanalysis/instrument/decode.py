@@ -23,10 +23,8 @@ def _checked(raw: pd.DataFrame, f: Field) -> pd.DataFrame:
 
 
 def decode_checkbox_items(raw: pd.DataFrame, f: Field) -> pd.DataFrame:
-    """A check-all-that-apply question -> one yes/no column per ``@CC-ITEMS`` box.
-
-    A question with no box checked counts as not answered: all its items are missing.
-    """
+    """A check-all-that-apply question -> one yes/no column per ``@CC-ITEMS`` box (all missing
+    when no box is checked: the question was not answered)."""
     answered = _checked(raw, f).any(axis=1)
     return pd.DataFrame(
         {
@@ -50,11 +48,8 @@ def decode_checkbox_single(raw: pd.DataFrame, f: Field) -> pd.Categorical:
 
 
 def decode_codes(raw: pd.DataFrame, instrument: Instrument) -> pd.DataFrame:
-    """Validated raw codes -> one row per record: the identifiers, then every analysis item.
-
-    Identifiers and text stay strings, categorical fields become ordered categoricals of their
-    level ids, numeric fields float64; an empty cell is missing. The index is a plain range.
-    """
+    """Validated raw codes -> one row per record (plain range index): the identifiers, then every
+    analysis item (see the module); an empty cell is missing."""
     raw = raw.reset_index(drop=True).replace("", None)
     cols = {f.name: raw[f.name].astype("str") for f in instrument.fields if f.identifier}
     analysed = {f.name for f in instrument.analysis_items().values()}
@@ -73,38 +68,35 @@ def decode_codes(raw: pd.DataFrame, instrument: Instrument) -> pd.DataFrame:
     return pd.DataFrame(cols, index=raw.index)
 
 
-def coordinator_items(instrument: Instrument, form: str = COORDINATOR_FORM) -> list[str]:
+def coordinator_items(instrument: Instrument) -> list[str]:
     """The analysis items of the coordinator form, in dictionary order."""
-    return instrument.items_of_form(form)
+    return instrument.items_of_form(COORDINATOR_FORM)
 
 
-def clinic_items(instrument: Instrument, form: str = COORDINATOR_FORM) -> list[str]:
-    """The analysis items of every form but the coordinator's, in dictionary order."""
-    return [i for i, f in instrument.analysis_items().items() if f.form != form]
+def clinic_items(instrument: Instrument) -> list[str]:
+    """The analysis items of every other form, in dictionary order."""
+    return [i for i, f in instrument.analysis_items().items() if f.form != COORDINATOR_FORM]
 
 
-def coordinator_disagreements(
-    records: pd.DataFrame, instrument: Instrument, form: str = COORDINATOR_FORM
-) -> pd.Series:
+def coordinator_disagreements(records: pd.DataFrame, instrument: Instrument) -> pd.Series:
     """For the care system and every coordinator item, how many coordinators' records disagree
     (hold more than one distinct answer, missing answers ignored)."""
-    names = [CARE_SYSTEM_ID, *coordinator_items(instrument, form)]
+    names = [CARE_SYSTEM_ID, *coordinator_items(instrument)]
     distinct = records[names].astype(object).groupby(records[COORDINATOR_ID].to_numpy()).nunique()
     return distinct.gt(1).sum().astype("int64").rename("coordinators")
 
 
 def split_frames(
-    records: pd.DataFrame, instrument: Instrument, form: str = COORDINATOR_FORM
+    records: pd.DataFrame, instrument: Instrument
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Split decoded records into clinics (one row per record: the identifiers and the items of
-    every form but ``form``) and coordinators (one row per ``coordinator_id``, in order of first
-    appearance: ``care_system_id``, ``n_clinics``, then the coordinator items of the first record).
+    """Split decoded records into clinics (the identifiers and the clinic items) and coordinators
+    (in order of first appearance: ``care_system_id``, ``n_clinics``, the items of the first record).
     """
     ids = [f.name for f in instrument.fields if f.identifier]
-    clinics = records[ids + clinic_items(instrument, form)].reset_index(drop=True)
+    clinics = records[ids + clinic_items(instrument)].reset_index(drop=True)
     first = records.drop_duplicates(subset=COORDINATOR_ID).reset_index(drop=True)
     n = records.groupby(COORDINATOR_ID, sort=False).size()
     coordinators = first[[COORDINATOR_ID, CARE_SYSTEM_ID]].assign(
         n_clinics=n.reindex(first[COORDINATOR_ID]).to_numpy(dtype="int64")
     )
-    return clinics, pd.concat([coordinators, first[coordinator_items(instrument, form)]], axis=1)
+    return clinics, pd.concat([coordinators, first[coordinator_items(instrument)]], axis=1)

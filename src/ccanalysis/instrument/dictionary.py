@@ -1,11 +1,8 @@
-"""The survey instrument, as its REDCap data dictionary describes it: fields, types, answer choices,
-validation ranges, and the project's action tags in ``Field Annotation``:
-
-``@CC-LEVELS="1=always 2=mostly ..."`` the analysis id of each answer code (the published ``level``);
-``@CC-ITEMS="1=svc_disease_mgmt ..."`` a checkbox question whose every box is a yes/no item;
-``@CC-SINGLE="msw_bsw msn_bsn ..."`` a checkbox question analysed as its first checked level;
-``@CC-SYNTH="..."`` how the synthetic stand-in answers an item nothing printed calibrates
-(:mod:`ccanalysis.synth.uncalibrated`; the analysis ignores it).
+"""The survey instrument, as its REDCap data dictionary describes it, with the project's action
+tags in ``Field Annotation``: ``@CC-LEVELS="1=always 2=mostly ..."`` (the analysis id of each answer
+code), ``@CC-ITEMS="1=svc_disease_mgmt ..."`` (a checkbox question whose every box is a yes/no
+item), ``@CC-SINGLE="msw_bsw msn_bsn ..."`` (a checkbox question analysed as its first checked
+level), ``@CC-SYNTH="..."`` (how the synthetic stand-in answers an uncalibrated item).
 """
 
 from __future__ import annotations
@@ -57,11 +54,8 @@ _TAG = re.compile(r'@(CC-LEVELS|CC-ITEMS|CC-SINGLE|CC-SYNTH)\s*=\s*"([^"]*)"')
 
 
 def parse_choices(text: str) -> dict[str, str]:
-    """Split REDCap choices ``"1, Yes | 0, No"`` into an ordered ``{code: label}``.
-
-    Splits on ``|`` then on the first comma (a label may contain commas); tolerates a missing space
-    after the comma and stray spaces, as REDCap itself does.
-    """
+    """Split REDCap choices ``"1, Yes | 0, No"`` into an ordered ``{code: label}``: on ``|``, then
+    on the first comma (a label may hold commas), stray spaces tolerated as REDCap does."""
     out: dict[str, str] = {}
     for part in filter(None, (p.strip() for p in text.split("|"))):
         code, sep, label = part.partition(",")
@@ -161,11 +155,8 @@ class Instrument:
         return cols
 
     def analysis_items(self) -> dict[str, Field]:
-        """Every analysis item id with the field it comes from.
-
-        A radio, dropdown or yes/no field is one item; a checkbox field with ``@CC-ITEMS`` gives one
-        yes/no item per box; a checkbox field with ``@CC-LEVELS`` is one categorical item.
-        """
+        """Every analysis item id with its field: one per ``@CC-ITEMS`` box of a checkbox field,
+        else one per field (identifiers, descriptive, file and notes fields have none)."""
         out: dict[str, Field] = {}
         for f in self.fields:
             if f.identifier or f.field_type in {"descriptive", "file", "notes"}:
@@ -268,18 +259,14 @@ def parse_dictionary(text: str, source: str = "<dictionary>") -> Instrument:
 
 def read_dictionary(path: str | Path) -> Instrument:
     """Read a REDCap data dictionary file (UTF-8, BOM and CRLF accepted)."""
+    source = str(path)
     try:
         text = Path(path).read_bytes().decode("utf-8-sig")
     except OSError as exc:
         raise ValidationError(
-            str(path), None, None, None, f"cannot read the file: {exc.strerror}"
+            source, None, None, None, f"cannot read the file: {exc.strerror}"
         ) from None
     except UnicodeDecodeError as exc:
-        raise ValidationError(
-            str(path),
-            None,
-            None,
-            repr(exc.object[exc.start : exc.start + 8]),
-            "the file is not UTF-8",
-        ) from None
-    return parse_dictionary(text, str(path))
+        bad = repr(exc.object[exc.start : exc.start + 8])
+        raise ValidationError(source, None, None, bad, "the file is not UTF-8") from None
+    return parse_dictionary(text, source)

@@ -1,12 +1,9 @@
 """Read a REDCap record export (raw or labels) and check every cell against the data dictionary.
 
-Every cell is read as text (record ids keep their leading zeros, ``NA`` is text, an empty cell is
-missing); the first problem stops the read with one :class:`ValidationError` naming the file, the
-record, the field and the value. The delimiter is any of REDCap's (:data:`DELIMITERS`), found as
-the one under which the header's cells are the dictionary's columns (a label may hold any of them,
-so characters are never counted). Under any delimiter but the comma a number may have a decimal
-comma (REDCap writes no thousands separator); in a comma-delimited file it is refused. A labels
-export has its header and values mapped onto the raw names and codes once checked.
+Cells are read as text (record ids keep their leading zeros, ``NA`` is text); the first problem
+raises one :class:`ValidationError` naming the file, the record, the field and the value. The
+delimiter, any of REDCap's, is the one under which the header's cells are the dictionary's columns.
+A decimal comma is read under any delimiter but the comma (REDCap writes no thousands separator).
 """
 
 from __future__ import annotations
@@ -23,12 +20,7 @@ import pandas as pd
 
 from ccanalysis.errors import ValidationError, others
 from ccanalysis.instrument.decode import decode_codes
-from ccanalysis.instrument.dictionary import (
-    COMPLETE_CHOICES,
-    Field,
-    Instrument,
-    checkbox_column,
-)
+from ccanalysis.instrument.dictionary import COMPLETE_CHOICES, Field, Instrument, checkbox_column
 
 #: Columns REDCap may add after the record id, by raw name and by labels-export header.
 REDCAP_EXTRA_COLUMNS: dict[str, str] = {
@@ -130,10 +122,6 @@ def _excerpt(text: str, width: int = 60) -> str:
     return line if len(line) <= width else line[:width] + "..."
 
 
-# ----------------------------------------------------------------------------------------------
-# The header
-
-
 def _matches(header: Sequence[str], instrument: Instrument) -> tuple[int, int]:
     """How many cells of ``header`` are export columns of ``instrument``: by name, and by label."""
     layout = export_layout(instrument)
@@ -150,12 +138,8 @@ def _first_record(text: str, delimiter: str) -> list[str]:
 
 
 def detect_delimiter(text: str, instrument: Instrument, source: str = "<export>") -> str:
-    """The delimiter of :data:`DELIMITERS` under which the most cells of the header are the
-    dictionary's export columns (a tie goes to the comma).
-
-    Raises ``ValidationError`` when under none of them at least :data:`MATCH_THRESHOLD` of the
-    dictionary's columns are in the header (another delimiter, dictionary or project).
-    """
+    """The delimiter under which most header cells are the dictionary's columns (a tie: the
+    comma); raises if under none of them :data:`MATCH_THRESHOLD` of those columns are found."""
     found = {d: max(_matches(_first_record(text, d), instrument)) for d in DELIMITERS}
     delimiter = max(found, key=found.__getitem__)
     expected = len(export_layout(instrument))
@@ -174,11 +158,8 @@ def detect_delimiter(text: str, instrument: Instrument, source: str = "<export>"
 
 
 def map_label_header(header: Sequence[str], instrument: Instrument) -> list[str]:
-    """Raw column names for a labels-export header; headers that match nothing are kept as they are.
-
-    Labels can repeat (every status column is ``Complete?``), so the header is matched in
-    dictionary order: a header matching a later column marks the columns in between as missing.
-    """
+    """Raw column names for a labels-export header (others kept), matched in dictionary order since
+    labels repeat (every status column is ``Complete?``)."""
     layout = export_layout(instrument)
     extras = {label: name for name, label in REDCAP_EXTRA_COLUMNS.items()}
     out: list[str] = []
@@ -201,12 +182,9 @@ def check_columns(columns: Sequence[str], instrument: Instrument, source: str) -
     """Check an export's (raw) column names against the dictionary; raise on the first problem."""
     expected = [c.name for c in export_layout(instrument)]
     allowed = set(expected) | allowed_extra_columns(instrument)
-    rid = instrument.record_id
+    rid, index = instrument.record_id, pd.Index(columns)
     checks = [
-        (
-            list(pd.Index(columns)[pd.Index(columns).duplicated()]),
-            "the column appears twice in the header",
-        ),
+        (list(index[index.duplicated()]), "the column appears twice in the header"),
         ([c for c in columns if c not in allowed], "unexpected column: not in the dictionary"),
         ([c for c in expected if c not in set(columns)], "expected column missing from the export"),
         (
@@ -220,10 +198,6 @@ def check_columns(columns: Sequence[str], instrument: Instrument, source: str) -
             raise ValidationError(
                 source, None, names[0], value, problem + others(len(names) - 1, "column")
             )
-
-
-# ----------------------------------------------------------------------------------------------
-# The cells
 
 
 def _ragged(
@@ -249,12 +223,8 @@ def _ragged(
 
 
 def parse_rows(text: str, source: str, delimiter: str = ",") -> tuple[list[str], pd.DataFrame]:
-    """Parse CSV text as strings: the header and a frame of ``str`` cells indexed by line number.
-
-    Skips blank lines. Raises ``ValidationError`` for a malformed file and for a row whose length
-    differs from the header's. (The csv module, not ``pd.read_csv``: pandas pads a short row
-    silently and numbers no lines.)
-    """
+    """The header and a frame of ``str`` cells indexed by line number; blank lines skipped. (The
+    csv module, not ``pd.read_csv``: pandas pads a short row silently and numbers no lines.)"""
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     rows: list[list[str]] = []
     lines: list[int] = []
@@ -276,8 +246,7 @@ def parse_rows(text: str, source: str, delimiter: str = ",") -> tuple[list[str],
 
 def read_cells(path: str | Path, instrument: Instrument) -> tuple[pd.DataFrame, str, bool]:
     """An export's cells as strings under its raw column names, its delimiter and whether it is a
-    labels export. Only the file's form is checked here (UTF-8, a CSV with the dictionary's
-    header); :func:`read_export` checks the rest."""
+    labels export; only the file's form (UTF-8, a CSV with the dictionary's header) is checked."""
     source = str(path)
     try:
         raw = Path(path).read_bytes()
@@ -360,9 +329,7 @@ def _numeric_problems(values: pd.Series, f: Field, delimiter: str) -> pd.Series:
     return out
 
 
-def column_problems(
-    values: pd.Series, col: Column, *, labels: bool = False, delimiter: str = ","
-) -> pd.Series:
+def column_problems(values: pd.Series, col: Column, labels: bool, delimiter: str) -> pd.Series:
     """The problem key of every cell of one column (``None`` where the value is fine); numbers are
     read with a decimal comma where the export's ``delimiter`` allows one."""
     out = pd.Series(None, index=values.index, dtype=object)
@@ -378,20 +345,13 @@ def column_problems(
 
 
 def check_values(
-    raw: pd.DataFrame,
-    instrument: Instrument,
-    source: str,
-    *,
-    labels: bool = False,
-    delimiter: str = ",",
+    raw: pd.DataFrame, instrument: Instrument, source: str, labels: bool, delimiter: str
 ) -> None:
     """Check every cell against the dictionary; raise on the first bad cell in file order, naming
     its record, field (export column) and value, and counting the other cells with that problem."""
     layout = {c.name: c for c in export_layout(instrument)}
     cols = [c for c in raw.columns if c in layout]
-    keys = np.column_stack(
-        [column_problems(raw[c], layout[c], labels=labels, delimiter=delimiter) for c in cols]
-    )
+    keys = np.column_stack([column_problems(raw[c], layout[c], labels, delimiter) for c in cols])
     bad = pd.notna(keys)
     if not bad.any():
         return
@@ -404,7 +364,7 @@ def check_values(
         ftype=f.field_type if f else "",
         allowed=", ".join(allowed.values() if labels else allowed),
         lo="-inf" if f is None or f.vmin is None else f"{f.vmin:g}",
-        hi="-inf" if f is None or f.vmax is None else f"{f.vmax:g}",
+        hi="inf" if f is None or f.vmax is None else f"{f.vmax:g}",
     )
     raise ValidationError(
         source,
@@ -415,13 +375,9 @@ def check_values(
     )
 
 
-# ----------------------------------------------------------------------------------------------
-# The reader
-
-
 @dataclass(frozen=True)
 class ReadStats:
-    """What the reader saw, for the cleaning log."""
+    """What the reader saw, for the cleaning log: missing codes recoded, labels export, delimiter."""
 
     missing_codes: int
     labels: bool
@@ -431,8 +387,7 @@ class ReadStats:
 def read_export_with_stats(
     path: str | Path, instrument: Instrument, *, missing_codes: Iterable[str] = ()
 ) -> tuple[pd.DataFrame, ReadStats]:
-    """:func:`read_export`, also returning what it read (records, missing codes recoded, whether a
-    labels export, the delimiter)."""
+    """:func:`read_export`, also returning what it read (:class:`ReadStats`)."""
     source = str(path)
     rows, delimiter, labels = read_cells(path, instrument)
     check_columns(list(rows.columns), instrument, source)
@@ -442,7 +397,7 @@ def read_export_with_stats(
     is_code = raw.isin({str(c) for c in missing_codes})
     raw = raw.mask(is_code, "")
     check_record_ids(raw, instrument, source)
-    check_values(raw, instrument, source, labels=labels, delimiter=delimiter)
+    check_values(raw, instrument, source, labels, delimiter)
     for col in layout:
         if col.kind == "numeric" and delimiter != ",":
             raw[col.name] = decimal_point(raw[col.name])
@@ -455,11 +410,6 @@ def read_export_with_stats(
 def read_export(
     path: str | Path, instrument: Instrument, *, missing_codes: Iterable[str] = ()
 ) -> pd.DataFrame:
-    """Read, validate and decode a REDCap record export (raw or labels; never modified).
-
-    ``missing_codes``: the project's missing-data codes (e.g. ``"-999"``), read as missing wherever
-    they appear. Returns one row per record, in file order: the identifier fields (strings), then
-    one column per analysis item (:func:`ccanalysis.instrument.decode.decode_codes`). Raises
-    ``ValidationError`` on the first problem, naming the file, the record, the field and the value.
-    """
+    """Read, validate and decode a REDCap record export, one row per record in file order;
+    ``missing_codes`` (e.g. ``"-999"``) are read as missing wherever they appear."""
     return read_export_with_stats(path, instrument, missing_codes=missing_codes)[0]
