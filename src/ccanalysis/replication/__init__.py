@@ -1,14 +1,6 @@
-"""Replication report: every printed number of Solberg et al. 2024 beside the reproduced one, and a
-consistency check of the printed tables themselves.
-
-One of the two stages that read ``data/published/`` (through :mod:`ccanalysis.published`). :func:`run`
-reads the printed tables, the study facts and the text claims from ``paths.published`` and the
-reproduced tables from ``paths.tables``, and writes there (:func:`ccanalysis.io.write_csv`):
-
-* ``replication.csv``: every printed cell beside the reproduced value, with a verdict
-  (:mod:`~ccanalysis.replication.compare`), and ``replication_summary.csv``, its counts per table;
-* ``replication_consistency.csv``: the printed tables checked against themselves, independent of
-  any data (:func:`check_published`), a row per check with an ``explanation`` to redo by hand.
+"""Replication report (stage 06): every printed number of Solberg et al. 2024 beside the reproduced
+one (``replication.csv``, ``replication_summary.csv``), and the printed tables checked against
+themselves and the text's numbers, independent of any data (``replication_consistency.csv``).
 """
 
 from __future__ import annotations
@@ -98,11 +90,8 @@ def write_outputs(
 
 
 def run(paths: Paths, params: Params) -> Artifacts:
-    """Compare the reproduced tables with the printed ones, check the printed tables, write both.
-
-    A reproduced table that is missing is reported as missing cells. ``params`` carries no choice
-    of this stage: the comparison is the same on synthetic and real data.
-    """
+    """Compare the reproduced tables with the printed ones, check the printed tables, write both
+    (``params`` unused: the report is the same on synthetic and real data)."""
     published = read_published(paths.published)
     comparison = compare(published, load_reproduced(paths.tables))
     spec = read_spec(paths.spec, instrument=paths.dictionary)

@@ -1,17 +1,12 @@
 """The numbers the paper's text quotes, checked against its printed tables (section ``text``).
 
-The claims are data: ``data/published/text_claims.csv``, a row per number the text quotes, with
-``id``, ``section`` and ``quote`` (where and what the paper says); ``printed`` (the text's number,
-or empty when ``study_facts.csv`` holds it under the claim's id); ``expression`` (the table side);
-``compare`` (:data:`COMPARES`); ``tolerance`` (of ``value``, default half a unit of the last printed
-digit, and of a ``range`` given as one number); ``label`` (the words shown for the table side, by
-default the expression with each cell and fact replaced by its printed text: :func:`derivation`);
-``note`` (the reading of a loose phrase, or what a disagreement means).
-
-An expression is Python arithmetic (numbers, ``+ - * /``, unary minus, parentheses; a list of such
-separated by commas) over calls of :data:`FUNCTIONS` with quoted arguments. It is parsed with
-:mod:`ast`, every node checked against that grammar, and only then evaluated by Python with the
-functions as its only names (no builtins).
+``data/published/text_claims.csv``, a row per quoted number: ``id``, ``section``, ``quote``;
+``printed`` (or empty: ``study_facts.csv`` holds it under the id); ``expression`` (the table side);
+``compare`` (:data:`COMPARES`); ``tolerance`` (default half a unit of the last printed digit);
+``label`` (default :func:`derivation`); ``note``. An expression is Python arithmetic (numbers,
+``+ - * /``, unary minus, parentheses, a comma-separated list) over calls of :data:`FUNCTIONS` with
+quoted arguments, parsed with :mod:`ast`, every node checked, then evaluated with those functions
+as the only names.
 """
 
 from __future__ import annotations

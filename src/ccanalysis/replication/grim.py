@@ -1,15 +1,7 @@
 """GRIM-type checks of the printed tables (section ``grim``): can whole answers give the printed
-numbers? Independent of any data, a row per check:
-
-* percentages against counts (Table 1): the denominators that make count/n print as the percent,
-  the group counts against the Total, group denominators adding up to a Total denominator;
-* the counts of a full distribution against the group's N;
-* GRIM for the means of integer items (:data:`INTEGER_ITEMS`, answered with whole numbers: the
-  REDCap dictionary validates them as integers) and GRIMMER's parity test for their SDs;
-* the Total mean and SD against the group means, SDs and N (each printed +- 0.05).
-
-The printed percentage distributions of Tables 3 and 4 are checked with the candidate count tables
-of :mod:`ccanalysis.replication.pvalues`.
+numbers? Percentages against counts and denominators (Table 1), counts against N, GRIM and GRIMMER
+for the means and SDs of integer items, the Total mean and SD against the groups'. The percentage
+distributions of Tables 3 and 4 are checked in :mod:`~ccanalysis.replication.pvalues`.
 """
 
 from __future__ import annotations

@@ -1,26 +1,13 @@
-"""The range of p-values the printed numbers allow: section ``pvalue`` of the consistency report.
+"""The range of p-values the printed numbers allow (section ``pvalue``).
 
-Categorical rows: every count table whose cells round to the printed percentages is enumerated
-(:func:`group_candidates`): for each group, for every denominator n from N down to N - limit (item
-nonresponse, :func:`~ccanalysis.replication.rows.limit`), the counts that print as the group's
-percentages (the whole printed distribution of a ``full`` item, else yes vs no). Combinations are
-kept when the Total column also rounds to its printed values (the Total is the union of the
-groups). Table 1 prints the counts: only the denominators of its binary rows are enumerated.
-
-Over the candidate tables the p-value range of the paper's test (Fisher's exact) and of the
-alternatives (Pearson's chi-square, and with Yates' correction for 2 x 2) is computed: the
-chi-square p of every table; Fisher's p of every table, or of the tables at both ends of a ranking
-when there are many (:func:`_fisher_range`). The range is reported over all denominators
-(``p_min``, ``p_max``: the verdict) and over the tables needing the fewest missing answers
-(``p_min_fewest_missing``, ...).
-
-Mean (SD) rows: printed to 0.1, a row stands for a box of true means and SDs (each +- 0.05); the p of
-Student's t / one-way ANOVA (the paper) and of Welch's alternatives is taken at the corners of the
-box and where the box brings the means closest together (:func:`mean_pvalue_range`).
-
-Verdicts: ``consistent`` (the stated test's range meets the printed p), ``consistent_other_test``
-(only the alternatives in ``other_tests`` do), ``inconsistent``, ``not_checkable`` (rows printed
-collapsed: the p refers to a distribution the paper does not show).
+Categorical rows: every count table whose cells round to the printed percentages, for each group's
+denominator from N down to N - :func:`~ccanalysis.replication.rows.limit` (item nonresponse), the
+Total column rounding to its printed values too; Fisher's p (the paper's test) and chi-square's
+(with Yates for 2 x 2) over them, reported over all denominators (``p_min``, ``p_max``: the verdict)
+and over those needing the fewest missing answers. Mean (SD) rows: Student's t / one-way ANOVA (the
+paper) and Welch's over the box of true means and SDs (each +- 0.05). Verdicts: ``consistent``,
+``consistent_other_test`` (only a test in ``other_tests`` explains the p), ``inconsistent``,
+``not_checkable`` (printed collapsed: the p is of a distribution the paper does not print).
 """
 
 from __future__ import annotations
@@ -32,7 +19,6 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-import scipy.special
 import scipy.stats
 
 from ccanalysis import stats
@@ -59,12 +45,9 @@ N_EXTREME = 16
 def group_candidates(
     pcts: Sequence[str], n_max: int, limit: int = 0, *, counts: list[int] | None = None, full=False
 ) -> np.ndarray:
-    """Count vectors of one group that print as its percentages, for n from n_max to n_max - limit.
-
-    ``full``: the printed levels are the whole distribution (vectors summing to n); otherwise one
-    printed level and the vector ``[k, n - k]``. ``counts`` (Table 1): the printed counts, of which
-    only the denominator is unknown. Returns an int array (m, L + 1): the counts, and n last.
-    """
+    """Count vectors of one group that print as its percentages, for n from n_max to n_max - limit:
+    rows (counts..., n). ``full``: the levels are the whole distribution, else ``[k, n - k]``;
+    ``counts`` (Table 1): printed counts, only the denominator unknown."""
     prs = [parse_printed(p) for p in pcts]
     if full and counts is not None:
         return np.array([[*counts, sum(counts)]], dtype=np.int64)
@@ -97,10 +80,9 @@ def _joint(
 
 
 def chisq_p(tabs: np.ndarray, correct: bool = False) -> tuple[np.ndarray, np.ndarray]:
-    """Pearson's statistic and p of many tables at once, as :func:`ccanalysis.stats.chisq` gives
-    them one by one (R's ``chisq.test``: empty rows and columns dropped, Yates' correction for 2 x 2
-    only): ``scipy.stats.chisquare`` of the counts against their expected counts, with ``ddof``
-    leaving (r - 1)(c - 1) degrees of freedom (``chi2_contingency`` takes one table at a time)."""
+    """Pearson's statistic and p of many tables at once, as R's ``chisq.test`` (empty rows and
+    columns dropped, Yates for 2 x 2): ``scipy.stats.chisquare`` against the expected counts with
+    (r - 1)(c - 1) degrees of freedom (``chi2_contingency`` takes one table at a time)."""
     t = tabs.astype(float)
     rows, cols = t.sum(axis=2), t.sum(axis=1)
     e = rows[:, :, None] * cols[:, None, :] / rows.sum(axis=1)[:, None, None]
@@ -119,23 +101,15 @@ def chisq_p(tabs: np.ndarray, correct: bool = False) -> tuple[np.ndarray, np.nda
 
 
 def _fisher_2x2_screen(tabs: np.ndarray) -> np.ndarray:
-    """Fisher's two-sided p of many 2 x 2 tables at once (the hypergeometric probabilities not
-    above the observed one, times 1 + 1e-7, as R), only to rank the candidates: scipy's
-    ``fisher_exact`` takes one table at a time (about 1.6 ms each, hundreds of tables per row).
-    The p-values reported are :func:`ccanalysis.stats.fisher_exact`'s of the tables at each end."""
+    """Fisher's two-sided p of many 2 x 2 tables at once (the hypergeometric probabilities at most
+    the observed one times 1 + 1e-7, as R), to rank candidates: ``scipy.stats.fisher_exact`` takes
+    one table at a time (too slow for thousands) and counts near ties otherwise than R."""
     r1, c1, n = tabs[:, 0, :].sum(axis=1), tabs[:, :, 0].sum(axis=1), tabs.sum(axis=(1, 2))
     lo, hi = np.maximum(0, r1 + c1 - n), np.minimum(r1, c1)
     x = lo[:, None] + np.arange(int((hi - lo).max()) + 1)[None, :]
-    valid = x <= hi[:, None]
-    x = np.where(valid, x, lo[:, None])
-    # log k! looked up (scipy.special.gammaln): scipy.stats.hypergeom.logpmf costs ~1 s here
-    lf = scipy.special.gammaln(np.arange(int(n.max()) + 1) + 1.0)
-    const = lf[r1] + lf[n - r1] + lf[c1] + lf[n - c1] - lf[n]
-    d = (n - r1 - c1)[:, None]
-    logp = const[:, None] - (lf[x] + lf[r1[:, None] - x] + lf[c1[:, None] - x] + lf[d + x])
-    a = tabs[:, 0, 0]
-    obs = const - (lf[a] + lf[r1 - a] + lf[c1 - a] + lf[d[:, 0] + a])
-    keep = valid & (logp <= obs[:, None] + math.log1p(1e-7))
+    logp = scipy.stats.hypergeom.logpmf(x, n[:, None], r1[:, None], c1[:, None])
+    obs = scipy.stats.hypergeom.logpmf(tabs[:, 0, 0], n, r1, c1)
+    keep = (x <= hi[:, None]) & (logp <= obs[:, None] + math.log1p(1e-7))
     return np.where(keep, np.exp(logp), 0.0).sum(axis=1)
 
 
@@ -148,10 +122,9 @@ def _fisher(table: tuple[tuple[int, ...], ...]) -> float:
 
 
 def _fisher_range(tabs: np.ndarray) -> tuple[float, float]:
-    """Fisher's p range over the candidate tables: over all of them when there are at most
-    ``MAX_EXACT``, else over the tables at both ends of a ranking: exact for 2 x 2 (the screen ranks
-    as Fisher's p does; 4 at each end), for r x c the ``N_EXTREME`` at each end of the Pearson
-    statistic (Fisher's p ranks nearly as it does: an inner bound, checked against all tables)."""
+    """Fisher's p range over the candidate tables (``stats.fisher_exact``): of all when at most
+    ``MAX_EXACT``, else of both ends of a ranking: 4 by the screen's exact p for 2 x 2, for r x c
+    ``N_EXTREME`` by the Pearson statistic (an inner bound; the tests check it against all)."""
     if len(tabs) > MAX_EXACT and tabs.shape[1:] == (2, 2):
         order = np.argsort(_fisher_2x2_screen(tabs), kind="stable")
         tabs = tabs[np.r_[order[:4], order[-4:]]]
@@ -358,11 +331,8 @@ def check_consistency(
     max_missing_frac: float = 0.10,
     max_missing: int | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The ``pvalue`` section and the percentage-feasibility rows of the ``grim`` section.
-
-    ``max_missing_frac``, ``max_missing``: item nonresponse allowed per group (floor(frac * N),
-    capped by ``max_missing``). Mean rows are taken at the printed N.
-    """
+    """The ``pvalue`` section and the percentage-distribution rows of the ``grim`` section (item
+    nonresponse allowed: :func:`~ccanalysis.replication.rows.limit`; mean rows at the printed N)."""
     prow, grow = [], []
     for it in items(published_long, spec):
         if it.test == "none":

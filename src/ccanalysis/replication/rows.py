@@ -1,10 +1,5 @@
-"""The printed tables read item by item, and the rows of the consistency report they give.
-
-The consistency check of the printed tables (sections ``pvalue``, ``grim`` and ``text``) is one long
-frame, a row per check, each with a worded ``explanation`` that can be redone by hand. An
-:class:`Item` gathers every printed cell of one item of one table with how the table specification
-shows and tests it; the columns, the row constructor and the wording of p-values live here, so that
-the three sections read alike.
+"""The printed tables read item by item (:class:`Item`), and the rows of the consistency report:
+its columns, row makers and wording, shared by the three sections.
 """
 
 from __future__ import annotations
