@@ -203,11 +203,8 @@ def _categorical_row(it: Item, frac: float, cap: int | None, full: bool) -> tupl
     descr = "; ".join(
         _describe_group(it, g, c, full) for g, c in zip(it.groups, cands, strict=True)
     )
-    dist = (
-        f"the whole printed distribution ({', '.join(levels)})"
-        if full
-        else f"'{levels[0]}' vs the rest"
-    )
+    dist = f"the whole printed distribution ({', '.join(levels)})"
+    dist = dist if full else f"'{levels[0]}' vs the rest"
     lims = ", ".join(f"{g} {it.n[g]}-{it.n[g] - limit(it.n[g], frac, cap)}" for g in it.groups)
     tot_txt = (
         ""
@@ -216,58 +213,44 @@ def _categorical_row(it: Item, frac: float, cap: int | None, full: bool) -> tupl
         "is taken over the groups' candidates without that constraint."
         + ("" if full else _implied_by_total(it, levels[0]))
     )
+    level, counts = "+".join(levels), {"missing_needed": need, "candidates": len(tabs)}
+    printed = "; ".join(
+        f"{g}: " + "/".join(it.pct[(lv, g)] for lv in levels)
+        for g in ["total", *it.groups]
+        if all((lv, g) in it.pct for lv in levels)
+    )
     grim = grim_row(
         it,
         "pct_distribution",
-        len(tabs) and total_ok,
-        level="+".join(levels),
-        printed="; ".join(
-            f"{g}: " + "/".join(it.pct[(lv, g)] for lv in levels)
-            for g in ["total", *it.groups]
-            if all((lv, g) in it.pct for lv in levels)
-        ),
-        missing_needed=need,
-        candidates=len(tabs),
-        explanation=(
-            f"Printed percentages are possible with {need} missing answer(s) in all "
-            f"({len(tabs)} count tables fit every group and the Total). " + descr + "."
-            if len(tabs) and total_ok
-            else "No count table with at most the allowed missing answers rounds to the "
-            "printed percentages of every group and the Total. " + descr + "." + tot_txt
-        ),
-    )
-    row = item_row(
-        "pvalue",
-        it,
-        level="+".join(levels),
-        group="all",
-        check="p",
-        test="fisher",
-        printed=it.p or "",
-        p_min=ranges["fisher"][0],
-        p_max=ranges["fisher"][1],
-        p_min_fewest_missing=fewest[0],
-        p_max_fewest_missing=fewest[1],
-        missing_needed=need,
-        candidates=len(tabs),
+        total_ok,
+        "",
+        printed,
+        "",
+        level=level,
+        groups=descr,
+        without_total=tot_txt,
+        **counts,
     )
     explanation = (
         f"{TEST_NAMES['fisher']} test on {dist}, groups {', '.join(it.groups)} "
         f"(denominators {lims}). {descr}. {len(tabs)} candidate tables "
         f"(fewest missing answers needed: {need}).{tot_txt} "
     )
+    fewest = dict(zip(CONSISTENCY_COLUMNS[11:13], fewest, strict=True))
+    return _pvalue_row(it, "fisher", ranges, explanation, level=level, **fewest, **counts), grim
+
+
+def _pvalue_row(
+    it: Item, stated: str, ranges: dict[str, tuple[float, float]], text: str, **kw: object
+) -> dict[str, object]:
+    """The ``pvalue`` row of ``it``: the ``stated`` test's range of p, the verdict on the printed p
+    (the tests whose range meets it), explained by ``text`` then every test's range."""
+    lo, hi = ranges[stated]
+    row = item_row("pvalue", it, group="all", check="p", test=stated, printed=it.p or "", **kw)
+    row |= {"p_min": lo, "p_max": hi}
     if not it.p:
-        return row | {
-            "verdict": "not_checkable",
-            "explanation": explanation + "No p-value printed.",
-        }, grim
-    return row | _worded(parse_printed(it.p), ranges, "fisher", explanation), grim
-
-
-def _worded(
-    printed: Printed, ranges: dict[str, tuple[float, float]], stated: str, text: str
-) -> dict[str, str]:
-    """The verdict of a p-value row, its other tests and its explanation (``text`` then ranges)."""
+        return row | {"verdict": "not_checkable", "explanation": text + "No p-value printed."}
+    printed = parse_printed(it.p)
     fits = [t for t, r in ranges.items() if printed.meets(*r)]
     others = [t for t in fits if t != stated]
     verdict = (
@@ -275,7 +258,7 @@ def _worded(
     )
     rng = "; ".join(f"{TEST_NAMES[t]} p {fmt_range(*r)}" for t, r in ranges.items())
     explained = f" (explained by {', '.join(TEST_NAMES[t] for t in fits)})" if fits else ""
-    return {
+    return row | {
         "verdict": verdict,
         "other_tests": ";".join(others),
         "explanation": f"{text}{rng}; printed {printed.text} ({interval_text(printed)}) -> {verdict}{explained}.",
@@ -305,23 +288,13 @@ def _summary_tests(m: np.ndarray, s: np.ndarray, ns: Sequence[int]) -> dict[str,
 
 
 def _mean_row(it: Item) -> dict[str, object]:
-    ns = [it.n[g] for g in it.groups]
+    """The ``pvalue`` row of a mean (SD) item, from the printed means, SDs and N."""
     means, sds = [float(it.mean[g]) for g in it.groups], [float(it.sd[g]) for g in it.groups]
-    ranges = mean_pvalue_range(means, sds, ns)
+    ranges = mean_pvalue_range(means, sds, [it.n[g] for g in it.groups])
     stated = next(iter(ranges))
     desc = ", ".join(f"{g} {it.mean[g]} ({it.sd[g]}) n={it.n[g]}" for g in it.groups)
     text = f"{TEST_NAMES[stated]} from printed mean (SD) and N: {desc}; means and SDs +-0.05 (rounding). "
-    return item_row(
-        "pvalue",
-        it,
-        group="all",
-        check="p",
-        test=stated,
-        printed=it.p,
-        p_min=ranges[stated][0],
-        p_max=ranges[stated][1],
-        **_worded(parse_printed(it.p), ranges, stated, text),
-    )
+    return _pvalue_row(it, stated, ranges, text)
 
 
 def check_consistency(
