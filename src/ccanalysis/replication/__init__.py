@@ -5,6 +5,7 @@ themselves and the text's numbers, independent of any data (``replication_consis
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 import pandas as pd
@@ -20,9 +21,9 @@ from ccanalysis.replication.compare import (
     load_reproduced,
     summary,
 )
-from ccanalysis.replication.grim import check_grim
-from ccanalysis.replication.pvalues import check_consistency
-from ccanalysis.replication.rows import CONSISTENCY_COLUMNS
+from ccanalysis.replication.grim import INTEGER_ITEMS, check_grim
+from ccanalysis.replication.pvalues import check_pvalue
+from ccanalysis.replication.rows import CONSISTENCY_COLUMNS, items
 from ccanalysis.spec import Spec, read_spec
 from ccanalysis.stage import Artifacts, Params
 
@@ -52,19 +53,22 @@ def check_published(
     *,
     max_missing_frac: float = 0.10,
     max_missing: int | None = None,
+    integer_items: Iterable[tuple[str, str]] = INTEGER_ITEMS,
 ) -> pd.DataFrame:
     """The consistency of the printed tables, a row per check: section ``pvalue`` (the p-values the
     printed numbers allow), ``grim`` (can whole answers give them) and ``text`` (the text's numbers
     against the tables). ``max_missing_frac``, ``max_missing``: item nonresponse allowed per group
-    (floor(frac * N), capped by ``max_missing``)."""
-    pvalue, pct_grim = check_consistency(
-        published_long, spec, max_missing_frac=max_missing_frac, max_missing=max_missing
-    )
-    grim = check_grim(
-        published_long, spec, max_missing_frac=max_missing_frac, max_missing=max_missing
-    )
+    (floor(frac * N), capped by ``max_missing``); ``integer_items``: answered in whole numbers."""
+    pvalue, grim, pct_grim = [], [], []
+    for it in items(published_long, spec):
+        grim += check_grim(it, max_missing_frac, max_missing, integer_items)
+        if it.test != "none":
+            row, rows = check_pvalue(it, max_missing_frac, max_missing)
+            pvalue.append(row)
+            pct_grim += rows
+    frames = [pd.DataFrame(r, columns=CONSISTENCY_COLUMNS) for r in (pvalue, grim, pct_grim)]
     text = check_text(published_long, facts, claims)
-    return pd.concat([f for f in (pvalue, grim, pct_grim, text) if len(f)], ignore_index=True)
+    return pd.concat([f for f in (*frames, text) if len(f)], ignore_index=True)
 
 
 def flagged(consistency: pd.DataFrame) -> pd.DataFrame:

@@ -158,15 +158,9 @@ def _judge(claim: pd.Series, text: str, vals: list[float | str]) -> tuple[bool, 
         return ok, str(vals[0]), f"{why}: {'compatible' if ok else 'incompatible'}"
     fv = [float(x) for x in vals]
     if kind == "direction":
-        ref = ";".join(f"{x:+.4g}" for x in fv)
-        ok = all(x > 0 for x in fv)
-        return (
-            ok,
-            ref,
-            f"table difference(s) {ref} "
-            + ("have the stated direction" if ok else "do not all have the stated direction"),
-        )
-    ref = ";".join(f"{x:.4g}" for x in fv)
+        ok, ref = all(x > 0 for x in fv), ";".join(f"{x:+.4g}" for x in fv)
+        stated = "have the stated direction" if ok else "do not all have the stated direction"
+        return ok, ref, f"table difference(s) {ref} {stated}"
     if kind == "range":
         m = re.match(r"^\s*([0-9.]+)\s*-\s*([0-9.]+)\s*$", text)
         if not m and tol is None:
@@ -174,15 +168,13 @@ def _judge(claim: pd.Series, text: str, vals: list[float | str]) -> tuple[bool, 
                 f"text claim {claim.id}: a range is printed 'a-b' or given a tolerance"
             )
         low, high = map(float, m.groups()) if m else (float(text) - tol, float(text) + tol)
-        ok = all(low - EPS <= x <= high + EPS for x in fv)
-        return (
-            ok,
-            ref,
-            f"table value(s) {ref} {'all' if ok else 'not all'} within [{low:g}, {high:g}]",
-        )
-    lim = float(text)
-    ok = all((x > lim) if kind == "above" else (x <= lim) for x in fv)
-    return ok, ref, f"table value(s) {ref} {'all' if ok else 'not all'} {kind} {lim:g}"
+        ok, where = all(low - EPS <= x <= high + EPS for x in fv), f"within [{low:g}, {high:g}]"
+    else:
+        lim = float(text)
+        ok = all((x > lim) if kind == "above" else (x <= lim) for x in fv)
+        where = f"{kind} {lim:g}"
+    ref = ";".join(f"{x:.4g}" for x in fv)
+    return ok, ref, f"table value(s) {ref} {'all' if ok else 'not all'} {where}"
 
 
 def check_text(

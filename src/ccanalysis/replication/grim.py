@@ -14,15 +14,7 @@ import numpy as np
 import pandas as pd
 
 from ccanalysis.printing import parse_printed
-from ccanalysis.replication.rows import (
-    CONSISTENCY_COLUMNS,
-    Item,
-    grim_row,
-    items,
-    limit,
-    mean_box,
-)
-from ccanalysis.spec import Spec
+from ccanalysis.replication.rows import Item, grim_row, limit, mean_box
 
 #: Items answered with whole numbers (REDCap validation ``integer``), for GRIM/GRIMMER.
 INTEGER_ITEMS: frozenset[tuple[str, str]] = frozenset(
@@ -147,30 +139,23 @@ def _total_rows(it: Item) -> list[dict[str, object]]:
 
 
 def check_grim(
-    published_long: pd.DataFrame,
-    spec: Spec,
-    *,
-    max_missing_frac: float = 0.10,
-    max_missing: int | None = None,
-    integer_items: Iterable[tuple[str, str]] = INTEGER_ITEMS,
-) -> pd.DataFrame:
-    """The ``grim`` section but the percentage distributions (module docstring)."""
+    it: Item, frac: float, cap: int | None, integer_items: Iterable[tuple[str, str]] = INTEGER_ITEMS
+) -> list[dict[str, object]]:
+    """The ``grim`` rows of one item, but of its percentage distribution (module docstring); item
+    nonresponse allowed: :func:`~ccanalysis.replication.rows.limit` of ``frac`` and ``cap``."""
     rows = []
-    for it in items(published_long, spec):
-        for lv in it.levels if it.count else []:
-            rows += _count_rows(it, lv, max_missing_frac, max_missing)
-        if it.count and it.shown == "full" and len(it.levels) > 1:
-            for g in ["total", *it.groups]:
-                ks = [int(it.count[(lv, g)]) for lv in it.levels]
-                counts, level = "+".join(map(str, ks)), "+".join(it.levels)
-                ok = sum(ks) == it.n[g]
-                rows.append(
-                    grim_row(
-                        it, "counts_sum_to_n", ok, g, it.n[g], sum(ks), level=level, counts=counts
-                    )
-                )
-        if it.mean and (it.table, it.item) in set(integer_items):
-            rows += [r for g in ["total", *it.groups] for r in _mean_rows(it, g)]
-        if it.mean and "total" in it.mean and all(g in it.mean for g in it.groups):
-            rows += _total_rows(it)
-    return pd.DataFrame(rows, columns=CONSISTENCY_COLUMNS)
+    for lv in it.levels if it.count else []:
+        rows += _count_rows(it, lv, frac, cap)
+    if it.count and it.shown == "full" and len(it.levels) > 1:
+        for g in ["total", *it.groups]:
+            ks = [int(it.count[(lv, g)]) for lv in it.levels]
+            counts, level = "+".join(map(str, ks)), "+".join(it.levels)
+            ok = sum(ks) == it.n[g]
+            rows.append(
+                grim_row(it, "counts_sum_to_n", ok, g, it.n[g], sum(ks), level=level, counts=counts)
+            )
+    if it.mean and (it.table, it.item) in set(integer_items):
+        rows += [r for g in ["total", *it.groups] for r in _mean_rows(it, g)]
+    if it.mean and "total" in it.mean and all(g in it.mean for g in it.groups):
+        rows += _total_rows(it)
+    return rows

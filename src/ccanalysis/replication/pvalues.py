@@ -32,11 +32,9 @@ from ccanalysis.replication.rows import (
     grim_row,
     interval_text,
     item_row,
-    items,
     limit,
     mean_box,
 )
-from ccanalysis.spec import Spec
 
 MAX_EXACT = 64
 N_EXTREME = 16
@@ -297,42 +295,27 @@ def _mean_row(it: Item) -> dict[str, object]:
     return _pvalue_row(it, stated, ranges, text)
 
 
-def check_consistency(
-    published_long: pd.DataFrame,
-    spec: Spec,
-    *,
-    max_missing_frac: float = 0.10,
-    max_missing: int | None = None,
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The ``pvalue`` section and the percentage-distribution rows of the ``grim`` section (item
-    nonresponse allowed: :func:`~ccanalysis.replication.rows.limit`; mean rows at the printed N)."""
-    prow, grow = [], []
-    for it in items(published_long, spec):
-        if it.test == "none":
-            continue
-        if it.mean:
-            prow.append(_mean_row(it))
-            continue
-        full = it.shown == "full" and len(it.levels) > 1
-        row, grim = _categorical_row(it, max_missing_frac, max_missing, full)
-        if it.shown == "collapsed":
-            info = (
-                f"For information, {TEST_NAMES['fisher']} on the collapsed yes/no table gives "
-                f"p {fmt_range(row['p_min'], row['p_max'])}; printed {it.p}."
-            )
-            row.update(
-                dict.fromkeys(CONSISTENCY_COLUMNS[9:13], math.nan),
-                verdict="not_checkable",
-                other_tests="",
-                explanation=(
-                    f"Printed collapsed: only '{it.levels[0]}' ({it.combine or 'top levels'})"
-                    " of a longer answer scale is shown, and the p-value refers to the "
-                    "full distribution, which the paper does not print. " + info
-                ),
-            )
-        prow.append(row)
-        if not it.count:  # Table 1 count rows are checked cell by cell in check_grim
-            grow.append(grim)
-    return pd.DataFrame(prow, columns=CONSISTENCY_COLUMNS), pd.DataFrame(
-        grow, columns=CONSISTENCY_COLUMNS
-    )
+def check_pvalue(it: Item, frac: float, cap: int | None) -> tuple[dict, list[dict]]:
+    """The ``pvalue`` row of a tested item, and the ``grim`` row of its percentage distribution
+    (none for means and Table 1's counts, checked cell by cell in ``check_grim``); item nonresponse
+    allowed: :func:`~ccanalysis.replication.rows.limit` of ``frac`` and ``cap``."""
+    if it.mean:
+        return _mean_row(it), []
+    full = it.shown == "full" and len(it.levels) > 1
+    row, grim = _categorical_row(it, frac, cap, full)
+    if it.shown == "collapsed":
+        info = (
+            f"For information, {TEST_NAMES['fisher']} on the collapsed yes/no table gives "
+            f"p {fmt_range(row['p_min'], row['p_max'])}; printed {it.p}."
+        )
+        row.update(
+            dict.fromkeys(CONSISTENCY_COLUMNS[9:13], math.nan),
+            verdict="not_checkable",
+            other_tests="",
+            explanation=(
+                f"Printed collapsed: only '{it.levels[0]}' ({it.combine or 'top levels'})"
+                " of a longer answer scale is shown, and the p-value refers to the "
+                "full distribution, which the paper does not print. " + info
+            ),
+        )
+    return row, [] if it.count else [grim]
