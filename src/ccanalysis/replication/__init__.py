@@ -81,15 +81,11 @@ def write_outputs(
 ) -> list[Path]:
     """``replication.csv`` (the comparison), ``replication_summary.csv`` (:func:`summary` of it)
     and ``replication_consistency.csv`` in ``outdir``; returns the paths written."""
-    outdir = Path(outdir)
+    outdir, checks = Path(outdir), consistency[CONSISTENCY_COLUMNS]
     return [
         write_csv(comparison[COMPARISON_COLUMNS], outdir / "replication.csv", float_format="%.6g"),
         write_csv(summary(comparison), outdir / "replication_summary.csv"),
-        write_csv(
-            consistency[CONSISTENCY_COLUMNS],
-            outdir / "replication_consistency.csv",
-            float_format="%.6g",
-        ),
+        write_csv(checks, outdir / "replication_consistency.csv", float_format="%.6g"),
     ]
 
 

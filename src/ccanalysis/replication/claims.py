@@ -74,8 +74,7 @@ def parse_expression(text: str, claim: str) -> ast.Expression:
 
 
 def load_text_claims(published_dir: str | Path) -> pd.DataFrame:
-    """``text_claims.csv`` of ``published_dir`` as printed text, every expression and compare
-    checked."""
+    """``text_claims.csv`` of ``published_dir`` as text, every expression and compare checked."""
     claims = read_printed(Path(published_dir) / "text_claims.csv")
     for c in claims.itertuples():
         parse_expression(c.expression, c.id)
@@ -191,7 +190,7 @@ def check_text(
         ok, ref, why = _judge(c, text, evaluate(c.expression, published_long, facts, c.id))
         rows.append(
             check_row(
-                section="text",
+                "text",
                 item=c.id,
                 check=c.section,
                 test=c.label or derivation(c.expression, published_long, facts),

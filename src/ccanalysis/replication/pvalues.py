@@ -28,10 +28,10 @@ from ccanalysis.replication.rows import (
     EPS,
     TEST_NAMES,
     Item,
+    check_row,
     fmt_range,
     grim_row,
     interval_text,
-    item_row,
     limit,
     mean_box,
 )
@@ -63,17 +63,16 @@ def group_candidates(
 def _joint(
     cands: list[np.ndarray], total: Sequence[Printed] | None
 ) -> tuple[np.ndarray, np.ndarray, bool]:
-    """Every combination of the groups' candidates (tables (m, G, L), denominators (m, G)), those
-    whose Total prints as ``total``; ``False`` (and all of them) when none does."""
+    """The combinations of the groups' candidates (tables (m, G, L), denominators (m, G)) whose
+    Total prints as ``total``, and True; all of them and False when none does."""
     idx = [g.ravel() for g in np.meshgrid(*[np.arange(len(c)) for c in cands], indexing="ij")]
     tabs = np.stack([c[i, :-1] for c, i in zip(cands, idx, strict=True)], axis=1)
     ns = np.stack([c[i, -1] for c, i in zip(cands, idx, strict=True)], axis=1)
     if total is None or not len(tabs):
         return tabs, ns, bool(len(tabs))
     pct = 100 * tabs.sum(axis=1)[:, : len(total)] / ns.sum(axis=1)[:, None]
-    ok = ((pct >= [p.low - EPS for p in total]) & (pct <= [p.high + EPS for p in total])).all(
-        axis=1
-    )
+    low, high = [p.low - EPS for p in total], [p.high + EPS for p in total]
+    ok = ((pct >= low) & (pct <= high)).all(axis=1)
     return (tabs[ok], ns[ok], True) if ok.any() else (tabs, ns, False)
 
 
@@ -88,13 +87,8 @@ def chisq_p(tabs: np.ndarray, correct: bool = False) -> tuple[np.ndarray, np.nda
     if correct:  # Yates: every |O - E| reduced by min(0.5, min |O - E|)
         t += np.sign(e - t) * np.minimum(0.5, np.abs(t - e).min(axis=(1, 2)))[:, None, None]
     t, e = np.where(e > 0, t, 1.0), np.where(e > 0, e, 1.0)  # an empty row or column adds 0
-    res = scipy.stats.chisquare(
-        t.reshape(len(t), -1),
-        e.reshape(len(t), -1),
-        ddof=t[0].size - 1 - df,
-        axis=1,
-        sum_check=False,
-    )
+    obs, exp = t.reshape(len(t), -1), e.reshape(len(t), -1)
+    res = scipy.stats.chisquare(obs, exp, ddof=t[0].size - 1 - df, axis=1, sum_check=False)
     return res.statistic, np.where(df > 0, res.pvalue, math.nan)
 
 
@@ -113,22 +107,18 @@ def _fisher_2x2_screen(tabs: np.ndarray) -> np.ndarray:
 
 @functools.cache
 def _fisher(table: tuple[tuple[int, ...], ...]) -> float:
-    try:
-        return stats.fisher_exact(np.array(table), method="auto", seed=1).p
-    except ValueError:
-        return math.nan
+    return stats.fisher_exact(np.array(table), seed=1).p
 
 
 def _fisher_range(tabs: np.ndarray) -> tuple[float, float]:
     """Fisher's p range over the candidate tables (``stats.fisher_exact``): of all when at most
     ``MAX_EXACT``, else of both ends of a ranking: 4 by the screen's exact p for 2 x 2, for r x c
     ``N_EXTREME`` by the Pearson statistic (an inner bound; the tests check it against all)."""
-    if len(tabs) > MAX_EXACT and tabs.shape[1:] == (2, 2):
-        order = np.argsort(_fisher_2x2_screen(tabs), kind="stable")
-        tabs = tabs[np.r_[order[:4], order[-4:]]]
-    elif len(tabs) > MAX_EXACT:
-        order = np.argsort(chisq_p(tabs)[0], kind="stable")
-        tabs = tabs[np.r_[order[:N_EXTREME], order[-N_EXTREME:]]]
+    if len(tabs) > MAX_EXACT:
+        two = tabs.shape[1:] == (2, 2)
+        order = np.argsort(_fisher_2x2_screen(tabs) if two else chisq_p(tabs)[0], kind="stable")
+        ends = 4 if two else N_EXTREME
+        tabs = tabs[np.r_[order[:ends], order[-ends:]]]
     return _span([_fisher(tuple(map(tuple, t))) for t in tabs])
 
 
@@ -140,7 +130,7 @@ def _span(ps: Sequence[float]) -> tuple[float, float]:
 
 def _describe_group(it: Item, g: str, cands: np.ndarray, full: bool) -> str:
     """The counts of group ``g`` that fit its printed percentages at the largest denominator that
-    fits, as one line (made-up numbers: ``a 45% of n=20: k = 9 (45.00%)``)."""
+    fits (``a 45% of n=20: k = 9 (45.00%)``)."""
     if len(cands) == 0:
         return f"{g}: no counts fit"
     nmax = int(cands[:, -1].max())
@@ -168,12 +158,8 @@ def _implied_by_total(it: Item, level: str) -> str:
         if len(ks) and len(ko):
             lo, hi = 100 * (ks[0] - ko[-1]) / it.n[g], 100 * (ks[-1] - ko[0]) / it.n[g]
             parts.append(f"{g} {lo:.1f}-{hi:.1f}% (printed {it.pct[(level, g)]})")
-    if not parts:
-        return ""
-    return (
-        f" With complete answers the Total ({it.pct[(level, 'total')]}%) and the other group "
-        "imply " + "; ".join(parts) + "."
-    )
+    total = f" With complete answers the Total ({it.pct[(level, 'total')]}%) and the other group"
+    return f"{total} imply {'; '.join(parts)}." if parts else ""
 
 
 def _categorical_row(it: Item, frac: float, cap: int | None, full: bool) -> tuple[dict, dict]:
@@ -217,17 +203,9 @@ def _categorical_row(it: Item, frac: float, cap: int | None, full: bool) -> tupl
         for g in ["total", *it.groups]
         if all((lv, g) in it.pct for lv in levels)
     )
+    words = {"groups": descr, "without_total": tot_txt}
     grim = grim_row(
-        it,
-        "pct_distribution",
-        total_ok,
-        "",
-        printed,
-        "",
-        level=level,
-        groups=descr,
-        without_total=tot_txt,
-        **counts,
+        it, "pct_distribution", total_ok, "", printed, "", level=level, **counts, **words
     )
     explanation = (
         f"{TEST_NAMES['fisher']} test on {dist}, groups {', '.join(it.groups)} "
@@ -244,7 +222,7 @@ def _pvalue_row(
     """The ``pvalue`` row of ``it``: the ``stated`` test's range of p, the verdict on the printed p
     (the tests whose range meets it), explained by ``text`` then every test's range."""
     lo, hi = ranges[stated]
-    row = item_row("pvalue", it, group="all", check="p", test=stated, printed=it.p or "", **kw)
+    row = check_row("pvalue", it, group="all", check="p", test=stated, printed=it.p or "", **kw)
     row |= {"p_min": lo, "p_max": hi}
     if not it.p:
         return row | {"verdict": "not_checkable", "explanation": text + "No p-value printed."}
@@ -266,9 +244,9 @@ def _pvalue_row(
 def mean_pvalue_range(
     means: Sequence[float], sds: Sequence[float], ns: Sequence[int], *, half: float = 0.05
 ) -> dict[str, tuple[float, float]]:
-    """Range of p over true means in mean +- half and SDs in SD +- half (printed to 0.1): the means
-    at :func:`~ccanalysis.replication.rows.mean_box`, the SDs at every corner of theirs. Two groups:
-    Student's t (paper) and Welch's t; more: one-way ANOVA (paper) and Welch's ANOVA."""
+    """Range of p over true means and SDs each within +- half of the printed ones (means at
+    :func:`~ccanalysis.replication.rows.mean_box`, SDs at the corners of their box): Student's t
+    and Welch's for two groups, one-way ANOVA and Welch's for more (the paper's test first)."""
     s = np.asarray(sds, float)
     sd_box = [np.maximum(c, 1e-9) for c in itertools.product(*zip(s - half, s + half, strict=True))]
     ps = pd.DataFrame([_summary_tests(m, sd, ns) for m in mean_box(means, half) for sd in sd_box])

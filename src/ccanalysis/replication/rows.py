@@ -96,11 +96,8 @@ class Item:
 
 
 def items(published_long: pd.DataFrame, spec: Spec) -> list[Item]:
-    """Every printed item but the group sizes, tables in order, items in printed order.
-
-    An item the specification does not list is read as a binary row tested with Fisher's test, or
-    as a mean row when it prints no levels (the paper's defaults).
-    """
+    """Every printed item but the group sizes, in printed order; one the specification does not
+    list is a binary row tested with Fisher's test, or a mean row without levels (as the paper)."""
     spec_by = {(r.table, r.item): r for r in spec}
     pub = published_long.sort_values("table", kind="stable")
     out = []
@@ -145,35 +142,30 @@ def mean_box(means: Sequence[float], half: float) -> list[np.ndarray]:
     return corners + [np.clip(c, lo, hi) for c in np.linspace(lo.min(), hi.max(), 41)]
 
 
-def check_row(**kw: object) -> dict[str, object]:
-    """A consistency row: every column empty (NaN p-values, NA counts) except those given."""
+def check_row(section: str, it: Item | None = None, **kw: object) -> dict[str, object]:
+    """A consistency row of ``section`` (about the printed item ``it``): every column empty (NaN
+    p-values, NA counts) except those given."""
     row: dict[str, object] = dict.fromkeys(CONSISTENCY_COLUMNS, "")
     row.update(dict.fromkeys(CONSISTENCY_COLUMNS[9:13], math.nan))
-    return row | {"missing_needed": pd.NA, "candidates": pd.NA} | kw
-
-
-def item_row(section: str, it: Item, **kw: object) -> dict[str, object]:
-    """A consistency row of ``section`` about the printed item ``it``."""
-    return check_row(section=section, table=it.table, item=it.item, **kw)
+    row |= {"section": section, "missing_needed": pd.NA, "candidates": pd.NA}
+    return row | ({"table": it.table, "item": it.item} if it else {}) | kw
 
 
 def grim_row(
     it: Item, check: str, ok: object, group: str, printed: object, reference: object, **kw: object
 ) -> dict[str, object]:
-    """A row of the ``grim`` section about ``it``: ``consistent`` when ``ok``, else
-    ``inconsistent``; explained by :data:`WORDING` of ``check`` filled in with the row's values
-    and ``kw`` (those of ``kw`` that are columns fill their column)."""
+    """A ``grim`` row about ``it``, ``consistent`` when ``ok``, explained by :data:`WORDING` of
+    ``check`` filled in with the row's values and ``kw`` (those that are columns fill them)."""
     stem, holds, fails = WORDING[check]
     cells = {"group": group, "printed": str(printed), "reference": str(reference)} | kw
     explanation = (stem + (holds if ok else fails)).format(**cells)
     cells = {k: v for k, v in cells.items() if k in CONSISTENCY_COLUMNS}
     verdict = "consistent" if ok else "inconsistent"
-    return item_row("grim", it, check=check, verdict=verdict, explanation=explanation, **cells)
+    return check_row("grim", it, check=check, verdict=verdict, explanation=explanation, **cells)
 
 
 def fmt_range(lo: float, hi: float) -> str:
-    """A range of p-values in an explanation (``"0.0051-0.0072"``): four decimals, or two
-    significant digits below 1e-4."""
+    """A range of p-values as explained (``"0.0051-0.0072"``; two significant digits below 1e-4)."""
     if not (np.isfinite(lo) and np.isfinite(hi)):
         return "not computable"
     return "-".join(f"{p:.1e}" if p < 1e-4 else f"{p:.4f}" for p in (lo, hi))
