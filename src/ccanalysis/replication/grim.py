@@ -60,10 +60,8 @@ def _count_rows(it: Item, lv: str, frac: float, cap: int | None) -> list[dict[st
         k, pr, n = int(it.count[(lv, g)]), parse_printed(it.pct[(lv, g)]), it.n[g]
         lim = limit(n, frac, cap)
         dens[g] = [d for d in range(n, max(n - lim, 1) - 1, -1) if pr.holds(100 * k / d)]
-        fits = ", ".join(f"{k}/{d} = {100 * k / d:.2f}%" for d in dens[g][:4])
-        fits = (
-            f" does not round to {pr.text}; denominators that fit (at most {lim} missing): {fits}"
-        )
+        fit = ", ".join(f"{k}/{d} = {100 * k / d:.2f}%" for d in dens[g][:4])
+        fits = f" does not round to {pr.text}; denominators that fit (at most {lim} missing): {fit}"
         if dens[g][:1] == [n]:
             fits = f", rounds to {pr.text} (fits N)"
         values = {"k": k, "pct": pr.text, "n": n, "lowest": n - lim, "fits": fits}
@@ -126,11 +124,8 @@ def _total_rows(it: Item) -> list[dict[str, object]]:
     ]
     sd_lo, sd_hi = min(tot_sd), max(tot_sd)
     pm, ps = parse_printed(it.mean["total"]), parse_printed(it.sd["total"])
-    note = (
-        ""
-        if int(big_n) == it.n["total"]
-        else f" (group N add up to {int(big_n)}, Total N is {it.n['total']})"
-    )
+    note = f" (group N add up to {int(big_n)}, Total N is {it.n['total']})"
+    note = "" if int(big_n) == it.n["total"] else note
     ok_m, ok_s = pm.meets(wm_lo, wm_hi), ps.meets(sd_lo, sd_hi)
     return [
         grim_row(it, "total_mean", ok_m, "total", pm.text, f"{wm_lo:.3f}-{wm_hi:.3f}", note=note),

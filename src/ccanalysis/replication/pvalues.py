@@ -38,6 +38,13 @@ from ccanalysis.replication.rows import (
 
 MAX_EXACT = 64
 N_EXTREME = 16
+#: The explanations of the ``pvalue`` rows, filled in by the row makers (then every test's range).
+WORDING = {
+    "categorical": "{name} test on {dist}, groups {groups} (denominators {lims}). {descr}. {candidates} candidate tables (fewest missing answers needed: {need}).{without_total} ",
+    "without_total": " No combination makes the Total column round to its printed value(s); the range is taken over the groups' candidates without that constraint.",
+    "mean": "{name} from printed mean (SD) and N: {groups}; means and SDs +-0.05 (rounding). ",
+    "collapsed": "Printed collapsed: only '{level}' ({combine}) of a longer answer scale is shown, and the p-value refers to the full distribution, which the paper does not print. For information, {name} on the collapsed yes/no table gives p {range}; printed {p}.",
+}
 
 
 def group_candidates(
@@ -190,28 +197,20 @@ def _categorical_row(it: Item, frac: float, cap: int | None, full: bool) -> tupl
     dist = f"the whole printed distribution ({', '.join(levels)})"
     dist = dist if full else f"'{levels[0]}' vs the rest"
     lims = ", ".join(f"{g} {it.n[g]}-{it.n[g] - limit(it.n[g], frac, cap)}" for g in it.groups)
-    tot_txt = (
-        ""
-        if total_ok
-        else " No combination makes the Total column round to its printed value(s); the range "
-        "is taken over the groups' candidates without that constraint."
-        + ("" if full else _implied_by_total(it, levels[0]))
-    )
+    tot_txt = WORDING["without_total"] + ("" if full else _implied_by_total(it, levels[0]))
+    tot_txt = "" if total_ok else tot_txt
     level, counts = "+".join(levels), {"missing_needed": need, "candidates": len(tabs)}
     printed = "; ".join(
         f"{g}: " + "/".join(it.pct[(lv, g)] for lv in levels)
         for g in ["total", *it.groups]
         if all((lv, g) in it.pct for lv in levels)
     )
-    words = {"groups": descr, "without_total": tot_txt}
+    words = {"descr": descr, "without_total": tot_txt, "dist": dist, "lims": lims, "need": need}
+    words |= {"name": TEST_NAMES["fisher"], "groups": ", ".join(it.groups)}
     grim = grim_row(
         it, "pct_distribution", total_ok, "", printed, "", level=level, **counts, **words
     )
-    explanation = (
-        f"{TEST_NAMES['fisher']} test on {dist}, groups {', '.join(it.groups)} "
-        f"(denominators {lims}). {descr}. {len(tabs)} candidate tables "
-        f"(fewest missing answers needed: {need}).{tot_txt} "
-    )
+    explanation = WORDING["categorical"].format(**counts, **words)
     fewest = dict(zip(CONSISTENCY_COLUMNS[11:13], fewest, strict=True))
     return _pvalue_row(it, "fisher", ranges, explanation, level=level, **fewest, **counts), grim
 
@@ -269,7 +268,7 @@ def _mean_row(it: Item) -> dict[str, object]:
     ranges = mean_pvalue_range(means, sds, [it.n[g] for g in it.groups])
     stated = next(iter(ranges))
     desc = ", ".join(f"{g} {it.mean[g]} ({it.sd[g]}) n={it.n[g]}" for g in it.groups)
-    text = f"{TEST_NAMES[stated]} from printed mean (SD) and N: {desc}; means and SDs +-0.05 (rounding). "
+    text = WORDING["mean"].format(name=TEST_NAMES[stated], groups=desc)
     return _pvalue_row(it, stated, ranges, text)
 
 
@@ -282,18 +281,8 @@ def check_pvalue(it: Item, frac: float, cap: int | None) -> tuple[dict, list[dic
     full = it.shown == "full" and len(it.levels) > 1
     row, grim = _categorical_row(it, frac, cap, full)
     if it.shown == "collapsed":
-        info = (
-            f"For information, {TEST_NAMES['fisher']} on the collapsed yes/no table gives "
-            f"p {fmt_range(row['p_min'], row['p_max'])}; printed {it.p}."
-        )
-        row.update(
-            dict.fromkeys(CONSISTENCY_COLUMNS[9:13], math.nan),
-            verdict="not_checkable",
-            other_tests="",
-            explanation=(
-                f"Printed collapsed: only '{it.levels[0]}' ({it.combine or 'top levels'})"
-                " of a longer answer scale is shown, and the p-value refers to the "
-                "full distribution, which the paper does not print. " + info
-            ),
-        )
+        words = {"level": it.levels[0], "combine": it.combine or "top levels", "p": it.p}
+        words |= {"name": TEST_NAMES["fisher"], "range": fmt_range(row["p_min"], row["p_max"])}
+        row.update(dict.fromkeys(CONSISTENCY_COLUMNS[9:13], math.nan), verdict="not_checkable")
+        row.update(other_tests="", explanation=WORDING["collapsed"].format(**words))
     return row, [] if it.count else [grim]

@@ -47,8 +47,8 @@ WORDING = {
     "counts_sum_to_n": ("Counts {counts} = {reference} vs N = {printed}.", "", ""),
     "pct_distribution": (
         "",
-        "Printed percentages are possible with {missing_needed} missing answer(s) in all ({candidates} count tables fit every group and the Total). {groups}.",
-        "No count table with at most the allowed missing answers rounds to the printed percentages of every group and the Total. {groups}.{without_total}",
+        "Printed percentages are possible with {missing_needed} missing answer(s) in all ({candidates} count tables fit every group and the Total). {descr}.",
+        "No count table with at most the allowed missing answers rounds to the printed percentages of every group and the Total. {descr}.{without_total}",
     ),
     "grim_mean": (
         "Whole-number answers, n={n}: mean {printed} needs a sum in [{low:.2f}, {high:.2f}]",
@@ -155,11 +155,12 @@ def grim_row(
     it: Item, check: str, ok: object, group: str, printed: object, reference: object, **kw: object
 ) -> dict[str, object]:
     """A ``grim`` row about ``it``, ``consistent`` when ``ok``, explained by :data:`WORDING` of
-    ``check`` filled in with the row's values and ``kw`` (those that are columns fill them)."""
+    ``check`` filled in with the row's values and ``kw`` (``level``, ``missing_needed`` and
+    ``candidates`` of them also fill their column)."""
     stem, holds, fails = WORDING[check]
-    cells = {"group": group, "printed": str(printed), "reference": str(reference)} | kw
-    explanation = (stem + (holds if ok else fails)).format(**cells)
-    cells = {k: v for k, v in cells.items() if k in CONSISTENCY_COLUMNS}
+    cells = {"group": group, "printed": str(printed), "reference": str(reference)}
+    cells |= {k: kw[k] for k in ("level", "missing_needed", "candidates") if k in kw}
+    explanation = (stem + (holds if ok else fails)).format(**(kw | cells))
     verdict = "consistent" if ok else "inconsistent"
     return check_row("grim", it, check=check, verdict=verdict, explanation=explanation, **cells)
 
