@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from ccanalysis.printing import parse_printed
+from ccanalysis.replication.pvalues import group_candidates
 from ccanalysis.replication.rows import Item, grim_row, limit, mean_box
 
 #: Items answered with whole numbers (REDCap validation ``integer``), for GRIM/GRIMMER.
@@ -59,7 +60,7 @@ def _count_rows(it: Item, lv: str, frac: float, cap: int | None) -> list[dict[st
     for g in groups:
         k, pr, n = int(it.count[(lv, g)]), parse_printed(it.pct[(lv, g)]), it.n[g]
         lim = limit(n, frac, cap)
-        dens[g] = [d for d in range(n, max(n - lim, 1) - 1, -1) if pr.holds(100 * k / d)]
+        dens[g] = group_candidates([pr.text], n, lim, counts=[k])[:, -1].tolist()
         fit = ", ".join(f"{k}/{d} = {100 * k / d:.2f}%" for d in dens[g][:4])
         fits = f" does not round to {pr.text}; denominators that fit (at most {lim} missing): {fit}"
         if dens[g][:1] == [n]:
@@ -136,8 +137,8 @@ def _total_rows(it: Item) -> list[dict[str, object]]:
 def check_grim(
     it: Item, frac: float, cap: int | None, integer_items: Iterable[tuple[str, str]] = INTEGER_ITEMS
 ) -> list[dict[str, object]]:
-    """The ``grim`` rows of one item, but of its percentage distribution (module docstring); item
-    nonresponse allowed: :func:`~ccanalysis.replication.rows.limit` of ``frac`` and ``cap``."""
+    """The ``grim`` rows of one item but of its percentage distribution (item nonresponse allowed:
+    :func:`~ccanalysis.replication.rows.limit` of ``frac`` and ``cap``)."""
     rows = []
     for lv in it.levels if it.count else []:
         rows += _count_rows(it, lv, frac, cap)

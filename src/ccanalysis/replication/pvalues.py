@@ -273,9 +273,8 @@ def _mean_row(it: Item) -> dict[str, object]:
 
 
 def check_pvalue(it: Item, frac: float, cap: int | None) -> tuple[dict, list[dict]]:
-    """The ``pvalue`` row of a tested item, and the ``grim`` row of its percentage distribution
-    (none for means and Table 1's counts, checked cell by cell in ``check_grim``); item nonresponse
-    allowed: :func:`~ccanalysis.replication.rows.limit` of ``frac`` and ``cap``."""
+    """The ``pvalue`` row of a tested item and the ``grim`` row of its percentage distribution (none
+    for means, nor for Table 1's counts: ``check_grim`` checks them cell by cell)."""
     if it.mean:
         return _mean_row(it), []
     full = it.shown == "full" and len(it.levels) > 1
