@@ -77,6 +77,13 @@ def spec(rows: list[tuple[str, str, str, str, str]]) -> Spec:
     )
 
 
+def sections(pub: pd.DataFrame, sp: Spec, **kw: object) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The ``pvalue`` and ``grim`` sections of check_published on a constructed table (no claims)."""
+    facts, claims = pd.DataFrame(columns=["key", "value"]), pd.DataFrame(columns=["id"])
+    out = rp.check_published(pub, sp, facts, claims, **kw)
+    return out[out["section"] == "pvalue"], out[out["section"] == "grim"]
+
+
 def one(df: pd.DataFrame, **kw: str) -> pd.Series:
     m = np.ones(len(df), bool)
     for k, v in kw.items():
@@ -246,7 +253,7 @@ def _binary_pct_table(p_text: str, total: str = "40") -> tuple[pd.DataFrame, pd.
 def test_consistent_row() -> None:
     p = R["fisher_30_100_vs_50_100"]
     pub, sp = _binary_pct_table(f"{p:.3f}")
-    pv, grim = pvalues.check_consistency(pub, sp, max_missing=0)
+    pv, grim = sections(pub, sp, max_missing=0)
     row = one(pv, item="q")
     assert row["verdict"] == "consistent"
     assert row["p_min"] == pytest.approx(p, rel=1e-9) and row["p_max"] == pytest.approx(p, rel=1e-9)
@@ -256,12 +263,12 @@ def test_consistent_row() -> None:
 
 def test_inconsistent_row_and_total_column() -> None:
     pub, sp = _binary_pct_table("0.5")
-    row = one(pvalues.check_consistency(pub, sp, max_missing=0)[0], item="q")
+    row = one(sections(pub, sp, max_missing=0)[0], item="q")
     assert row["verdict"] == "inconsistent" and row["other_tests"] == ""
     assert "printed 0.5" in row["explanation"]
     # a Total that the groups cannot produce is flagged
     pub, sp = _binary_pct_table("0.006", total="45")
-    pv, grim = pvalues.check_consistency(pub, sp, max_missing=0)
+    pv, grim = sections(pub, sp, max_missing=0)
     assert one(grim, item="q")["verdict"] == "inconsistent"
     assert "Total" in one(pv, item="q")["explanation"]
 
@@ -283,14 +290,14 @@ def test_row_only_chisquare_explains() -> None:
         ],
     )
     sp = spec([("tableY", "q", "yes", "binary", "fisher")])
-    row = one(pvalues.check_consistency(pub, sp)[0], item="q")
+    row = one(sections(pub, sp)[0], item="q")
     assert row["verdict"] == "consistent_other_test"
     assert row["other_tests"] == "chisq"
     assert row["p_min"] == pytest.approx(R["fisher_3_20_vs_9_20"], rel=1e-9)
     # Yates only
     p_y = R["yates_3_20_vs_9_20"]
     pub.loc[pub["measure"] == "p", "value"] = f"{p_y:.4f}"
-    row = one(pvalues.check_consistency(pub, sp)[0], item="q")
+    row = one(sections(pub, sp)[0], item="q")
     assert (row["verdict"], row["other_tests"]) == ("consistent_other_test", "chisq_yates")
 
 
@@ -307,9 +314,9 @@ def test_impossible_percentage() -> None:
         ],
     )
     sp = spec([("tableY", "q", "yes", "binary", "none")])
-    g0 = rgrim.check_grim(pub, sp, max_missing=0)
+    g0 = sections(pub, sp, max_missing=0)[1]
     assert one(g0, check="pct_vs_count", group="a")["verdict"] == "inconsistent"
-    g = rgrim.check_grim(pub, sp)
+    g = sections(pub, sp)[1]
     row = one(g, check="pct_vs_count", group="a")
     assert row["verdict"] == "consistent" and row["missing_needed"] == 3
     assert "13/114 = 11.40%" in row["explanation"]
@@ -331,7 +338,7 @@ def test_impossible_percentage() -> None:
         ],
     )
     sp = spec([("tableX", "q", lv, "full", "fisher") for lv in ("l1", "l2", "l3")])
-    _, grim = pvalues.check_consistency(pub, sp, max_missing=0)
+    _, grim = sections(pub, sp, max_missing=0)
     assert one(grim, item="q")["verdict"] == "inconsistent"
 
 
@@ -357,12 +364,12 @@ def test_grim_and_grimmer() -> None:
         ],
     )
     sp = spec([("tableZ", "hrs", "", "mean_sd", "student_t")])
-    g = rgrim.check_grim(pub, sp, integer_items={("tableZ", "hrs")})
+    g = sections(pub, sp, integer_items={("tableZ", "hrs")})[1]
     assert one(g, check="grim_mean", group="a")["verdict"] == "inconsistent"
     assert one(g, check="grim_mean", group="b")["verdict"] == "consistent"
     assert set(g["check"]) >= {"grimmer_sd", "total_mean", "total_sd"}
     # not an integer item: no GRIM rows
-    assert "grim_mean" not in set(rgrim.check_grim(pub, sp, integer_items=())["check"])
+    assert "grim_mean" not in set(sections(pub, sp, integer_items=())[1]["check"])
 
 
 def test_mean_rows() -> None:
@@ -413,7 +420,7 @@ def test_fisher_2x2_screen_is_fisher_p() -> None:
 def test_collapsed_rows_not_checkable() -> None:
     pub, _ = _binary_pct_table("0.006")
     sp = spec([("tableX", "q", "yes", "collapsed", "fisher")])
-    row = one(pvalues.check_consistency(pub, sp, max_missing=0)[0], item="q")
+    row = one(sections(pub, sp, max_missing=0)[0], item="q")
     assert row["verdict"] == "not_checkable" and math.isnan(row["p_min"])
     assert "collapsed" in row["explanation"]
 
@@ -424,9 +431,9 @@ def test_extremes_match_brute_force(monkeypatch: pytest.MonkeyPatch) -> None:
     sp = read_spec()
     keep = pub["item"].isin(["n", "svc_mental_health", "clinicians_value", "support_space"])
     sub = pub[keep & (pub["table"].isin(["table3", "table4"]))]
-    fast = pvalues.check_consistency(sub, sp)[0].set_index("item")
+    fast = sections(sub, sp)[0].set_index("item")
     monkeypatch.setattr(pvalues, "MAX_EXACT", 10**6)
-    full = pvalues.check_consistency(sub, sp)[0].set_index("item")
+    full = sections(sub, sp)[0].set_index("item")
     for item in fast.index:
         assert fast.loc[item, "candidates"] > 64
         assert fast.loc[item, "p_min"] == pytest.approx(full.loc[item, "p_min"], rel=1e-9)

@@ -1,18 +1,11 @@
-"""Replication report: every printed number of Solberg et al. 2024 beside the reproduced one, and a
-consistency check of the printed tables themselves.
-
-One of the two stages that read ``data/published/`` (through :mod:`ccanalysis.published`). :func:`run`
-reads the printed tables, the study facts and the text claims from ``paths.published`` and the
-reproduced tables from ``paths.tables``, and writes there (:func:`ccanalysis.io.write_csv`):
-
-* ``replication.csv``: every printed cell beside the reproduced value, with a verdict
-  (:mod:`~ccanalysis.replication.compare`), and ``replication_summary.csv``, its counts per table;
-* ``replication_consistency.csv``: the printed tables checked against themselves, independent of
-  any data (:func:`check_published`), a row per check with an ``explanation`` to redo by hand.
+"""Replication report (stage 06): every printed number of Solberg et al. 2024 beside the reproduced
+one (``replication.csv``, ``replication_summary.csv``), and the printed tables checked against
+themselves and the text's numbers, independent of any data (``replication_consistency.csv``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 import pandas as pd
@@ -28,9 +21,9 @@ from ccanalysis.replication.compare import (
     load_reproduced,
     summary,
 )
-from ccanalysis.replication.grim import check_grim
-from ccanalysis.replication.pvalues import check_consistency
-from ccanalysis.replication.rows import CONSISTENCY_COLUMNS
+from ccanalysis.replication.grim import INTEGER_ITEMS, check_grim
+from ccanalysis.replication.pvalues import check_pvalue
+from ccanalysis.replication.rows import CONSISTENCY_COLUMNS, items
 from ccanalysis.spec import Spec, read_spec
 from ccanalysis.stage import Artifacts, Params
 
@@ -60,19 +53,22 @@ def check_published(
     *,
     max_missing_frac: float = 0.10,
     max_missing: int | None = None,
+    integer_items: Iterable[tuple[str, str]] = INTEGER_ITEMS,
 ) -> pd.DataFrame:
     """The consistency of the printed tables, a row per check: section ``pvalue`` (the p-values the
     printed numbers allow), ``grim`` (can whole answers give them) and ``text`` (the text's numbers
     against the tables). ``max_missing_frac``, ``max_missing``: item nonresponse allowed per group
-    (floor(frac * N), capped by ``max_missing``)."""
-    pvalue, pct_grim = check_consistency(
-        published_long, spec, max_missing_frac=max_missing_frac, max_missing=max_missing
-    )
-    grim = check_grim(
-        published_long, spec, max_missing_frac=max_missing_frac, max_missing=max_missing
-    )
+    (floor(frac * N), capped by ``max_missing``); ``integer_items``: answered in whole numbers."""
+    pvalue, grim, pct_grim = [], [], []
+    for it in items(published_long, spec):
+        grim += check_grim(it, max_missing_frac, max_missing, integer_items)
+        if it.test != "none":
+            row, rows = check_pvalue(it, max_missing_frac, max_missing)
+            pvalue.append(row)
+            pct_grim += rows
+    frames = [pd.DataFrame(r, columns=CONSISTENCY_COLUMNS) for r in (pvalue, grim, pct_grim)]
     text = check_text(published_long, facts, claims)
-    return pd.concat([f for f in (pvalue, grim, pct_grim, text) if len(f)], ignore_index=True)
+    return pd.concat([f for f in (*frames, text) if len(f)], ignore_index=True)
 
 
 def flagged(consistency: pd.DataFrame) -> pd.DataFrame:
@@ -85,24 +81,17 @@ def write_outputs(
 ) -> list[Path]:
     """``replication.csv`` (the comparison), ``replication_summary.csv`` (:func:`summary` of it)
     and ``replication_consistency.csv`` in ``outdir``; returns the paths written."""
-    outdir = Path(outdir)
+    outdir, checks = Path(outdir), consistency[CONSISTENCY_COLUMNS]
     return [
         write_csv(comparison[COMPARISON_COLUMNS], outdir / "replication.csv", float_format="%.6g"),
         write_csv(summary(comparison), outdir / "replication_summary.csv"),
-        write_csv(
-            consistency[CONSISTENCY_COLUMNS],
-            outdir / "replication_consistency.csv",
-            float_format="%.6g",
-        ),
+        write_csv(checks, outdir / "replication_consistency.csv", float_format="%.6g"),
     ]
 
 
 def run(paths: Paths, params: Params) -> Artifacts:
-    """Compare the reproduced tables with the printed ones, check the printed tables, write both.
-
-    A reproduced table that is missing is reported as missing cells. ``params`` carries no choice
-    of this stage: the comparison is the same on synthetic and real data.
-    """
+    """Compare the reproduced tables with the printed ones, check the printed tables, write both
+    (``params`` unused: the report is the same on synthetic and real data)."""
     published = read_published(paths.published)
     comparison = compare(published, load_reproduced(paths.tables))
     spec = read_spec(paths.spec, instrument=paths.dictionary)

@@ -1,17 +1,12 @@
 """The numbers the paper's text quotes, checked against its printed tables (section ``text``).
 
-The claims are data: ``data/published/text_claims.csv``, a row per number the text quotes, with
-``id``, ``section`` and ``quote`` (where and what the paper says); ``printed`` (the text's number,
-or empty when ``study_facts.csv`` holds it under the claim's id); ``expression`` (the table side);
-``compare`` (:data:`COMPARES`); ``tolerance`` (of ``value``, default half a unit of the last printed
-digit, and of a ``range`` given as one number); ``label`` (the words shown for the table side, by
-default the expression with each cell and fact replaced by its printed text: :func:`derivation`);
-``note`` (the reading of a loose phrase, or what a disagreement means).
-
-An expression is Python arithmetic (numbers, ``+ - * /``, unary minus, parentheses; a list of such
-separated by commas) over calls of :data:`FUNCTIONS` with quoted arguments. It is parsed with
-:mod:`ast`, every node checked against that grammar, and only then evaluated by Python with the
-functions as its only names (no builtins).
+``data/published/text_claims.csv``, a row per quoted number: ``id``, ``section``, ``quote``;
+``printed`` (or empty: ``study_facts.csv`` holds it under the id); ``expression`` (the table side);
+``compare`` (:data:`COMPARES`); ``tolerance`` (default half a unit of the last printed digit);
+``label`` (default :func:`derivation`); ``note``. An expression is Python arithmetic (numbers,
+``+ - * /``, unary minus, parentheses, a comma-separated list) over calls of :data:`FUNCTIONS` with
+quoted arguments, parsed with :mod:`ast`, every node checked, then evaluated with those functions
+as the only names.
 """
 
 from __future__ import annotations
@@ -79,8 +74,7 @@ def parse_expression(text: str, claim: str) -> ast.Expression:
 
 
 def load_text_claims(published_dir: str | Path) -> pd.DataFrame:
-    """``text_claims.csv`` of ``published_dir`` as printed text, every expression and compare
-    checked."""
+    """``text_claims.csv`` of ``published_dir`` as text, every expression and compare checked."""
     claims = read_printed(Path(published_dir) / "text_claims.csv")
     for c in claims.itertuples():
         parse_expression(c.expression, c.id)
@@ -163,15 +157,9 @@ def _judge(claim: pd.Series, text: str, vals: list[float | str]) -> tuple[bool, 
         return ok, str(vals[0]), f"{why}: {'compatible' if ok else 'incompatible'}"
     fv = [float(x) for x in vals]
     if kind == "direction":
-        ref = ";".join(f"{x:+.4g}" for x in fv)
-        ok = all(x > 0 for x in fv)
-        return (
-            ok,
-            ref,
-            f"table difference(s) {ref} "
-            + ("have the stated direction" if ok else "do not all have the stated direction"),
-        )
-    ref = ";".join(f"{x:.4g}" for x in fv)
+        ok, ref = all(x > 0 for x in fv), ";".join(f"{x:+.4g}" for x in fv)
+        stated = "have the stated direction" if ok else "do not all have the stated direction"
+        return ok, ref, f"table difference(s) {ref} {stated}"
     if kind == "range":
         m = re.match(r"^\s*([0-9.]+)\s*-\s*([0-9.]+)\s*$", text)
         if not m and tol is None:
@@ -179,15 +167,13 @@ def _judge(claim: pd.Series, text: str, vals: list[float | str]) -> tuple[bool, 
                 f"text claim {claim.id}: a range is printed 'a-b' or given a tolerance"
             )
         low, high = map(float, m.groups()) if m else (float(text) - tol, float(text) + tol)
-        ok = all(low - EPS <= x <= high + EPS for x in fv)
-        return (
-            ok,
-            ref,
-            f"table value(s) {ref} {'all' if ok else 'not all'} within [{low:g}, {high:g}]",
-        )
-    lim = float(text)
-    ok = all((x > lim) if kind == "above" else (x <= lim) for x in fv)
-    return ok, ref, f"table value(s) {ref} {'all' if ok else 'not all'} {kind} {lim:g}"
+        ok, where = all(low - EPS <= x <= high + EPS for x in fv), f"within [{low:g}, {high:g}]"
+    else:
+        lim = float(text)
+        ok = all((x > lim) if kind == "above" else (x <= lim) for x in fv)
+        where = f"{kind} {lim:g}"
+    ref = ";".join(f"{x:.4g}" for x in fv)
+    return ok, ref, f"table value(s) {ref} {'all' if ok else 'not all'} {where}"
 
 
 def check_text(
@@ -204,7 +190,7 @@ def check_text(
         ok, ref, why = _judge(c, text, evaluate(c.expression, published_long, facts, c.id))
         rows.append(
             check_row(
-                section="text",
+                "text",
                 item=c.id,
                 check=c.section,
                 test=c.label or derivation(c.expression, published_long, facts),

@@ -1,16 +1,9 @@
 """Published vs reproduced: every printed cell beside the reproduced value, with a verdict.
 
-A printed cell is a text (``"15.8"``, ``"100"``, ``"<0.001"``, ``">0.9"``) standing for an interval
-of true values (:func:`ccanalysis.printing.parse_printed`): a plain number with ``d`` printed
-decimals stands for ``[x - h, x + h]`` with ``h = 0.5 * 10**-d``, both ends included, so that either
-half-rounding convention (R's ``round``/``sprintf`` or half up) is accepted; ``"<x"`` stands for
-``[0, x)`` and ``">x"`` for ``(x, inf)``. For p-values below 1 this is also "at the printed number of
-significant digits", because the paper prints p with leading zeros only.
-
-A reproduced value is ``equal`` when it lies in the interval, else ``different``; ``missing`` when
-the reproduction has no value for the cell. ``difference`` is reproduced - printed for plain numbers
-(also when equal, so that near misses can be seen), and for ``<x`` / ``>x`` 0 when the bound holds,
-else reproduced - x.
+A printed text stands for the interval of true values that print so
+(:func:`ccanalysis.printing.parse_printed`: ``"15.8"`` for [15.75, 15.85], both ends, either
+half-rounding convention; ``"<x"`` for [0, x); ``">x"`` for (x, inf)). A reproduced value is
+``equal`` inside it, else ``different``; ``missing`` without one.
 """
 
 from __future__ import annotations
@@ -30,9 +23,8 @@ COMPARISON_COLUMNS += ["printed_low", "printed_high"]
 
 
 def load_reproduced(tables_dir: str | Path) -> pd.DataFrame:
-    """The reproduced ``table1.csv`` ... ``table4.csv`` of ``tables_dir``, concatenated, each read
-    as the tables stage reads its own files (:func:`ccanalysis.tables.read.read_long`). A missing
-    table is skipped: its printed cells are then reported as ``missing``, not an error."""
+    """The reproduced ``table1.csv`` ... ``table4.csv`` of ``tables_dir`` (``read.read_long``),
+    concatenated; a missing table is skipped (its cells are then ``missing``)."""
     paths = [Path(tables_dir) / f"table{i}.csv" for i in range(1, 5)]
     frames = [read.read_long(p) for p in paths if p.is_file()]
     return (
@@ -41,12 +33,9 @@ def load_reproduced(tables_dir: str | Path) -> pd.DataFrame:
 
 
 def compare(published_long: pd.DataFrame, reproduced_long: pd.DataFrame) -> pd.DataFrame:
-    """Every printed cell (``published_long``: values as printed text) beside the reproduced value
-    (long format, ``value`` unrounded: pct 0-100, p unrounded), one row per printed cell.
-
-    ``verdict``: ``equal`` (the reproduced value prints as the published text), ``different`` or
-    ``missing``; ``difference`` and the printed interval ``printed_low``, ``printed_high``.
-    """
+    """Every printed cell (values as printed text) beside the reproduced value (long, unrounded),
+    with its ``verdict``, ``difference`` (reproduced - printed; 0 when a ``<x``/``>x`` bound
+    holds) and the printed interval ``printed_low``, ``printed_high``."""
     rep = read.as_long(reproduced_long[[*KEYS, "value"]]).drop_duplicates(KEYS)
     out = published_long[KEYS].assign(published=published_long["value"].astype(str))
     out = out.merge(rep.rename(columns={"value": "reproduced"}), on=KEYS, how="left")

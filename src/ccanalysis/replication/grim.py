@@ -1,15 +1,7 @@
 """GRIM-type checks of the printed tables (section ``grim``): can whole answers give the printed
-numbers? Independent of any data, a row per check:
-
-* percentages against counts (Table 1): the denominators that make count/n print as the percent,
-  the group counts against the Total, group denominators adding up to a Total denominator;
-* the counts of a full distribution against the group's N;
-* GRIM for the means of integer items (:data:`INTEGER_ITEMS`, answered with whole numbers: the
-  REDCap dictionary validates them as integers) and GRIMMER's parity test for their SDs;
-* the Total mean and SD against the group means, SDs and N (each printed +- 0.05).
-
-The printed percentage distributions of Tables 3 and 4 are checked with the candidate count tables
-of :mod:`ccanalysis.replication.pvalues`.
+numbers? Percentages against counts and denominators (Table 1), counts against N, GRIM and GRIMMER
+for the means and SDs of integer items, the Total mean and SD against the groups'. The percentage
+distributions of Tables 3 and 4 are checked in :mod:`~ccanalysis.replication.pvalues`.
 """
 
 from __future__ import annotations
@@ -22,15 +14,8 @@ import numpy as np
 import pandas as pd
 
 from ccanalysis.printing import parse_printed
-from ccanalysis.replication.rows import (
-    CONSISTENCY_COLUMNS,
-    Item,
-    grim_row,
-    items,
-    limit,
-    mean_box,
-)
-from ccanalysis.spec import Spec
+from ccanalysis.replication.pvalues import group_candidates
+from ccanalysis.replication.rows import Item, grim_row, limit, mean_box
 
 #: Items answered with whole numbers (REDCap validation ``integer``), for GRIM/GRIMMER.
 INTEGER_ITEMS: frozenset[tuple[str, str]] = frozenset(
@@ -75,68 +60,39 @@ def _count_rows(it: Item, lv: str, frac: float, cap: int | None) -> list[dict[st
     for g in groups:
         k, pr, n = int(it.count[(lv, g)]), parse_printed(it.pct[(lv, g)]), it.n[g]
         lim = limit(n, frac, cap)
-        dens[g] = [d for d in range(n, max(n - lim, 1) - 1, -1) if pr.holds(100 * k / d)]
-        expl = f"printed {k} ({pr.text}%) of N={n}: {k}/{n} = {100 * k / n:.2f}%"
-        if pr.holds(100 * k / n):
-            expl += f", rounds to {pr.text} (fits N)."
-        elif dens[g]:
-            fits = ", ".join(f"{k}/{d} = {100 * k / d:.2f}%" for d in dens[g][:4])
-            expl += f" does not round to {pr.text}; denominators that fit (at most {lim} missing): {fits}."
-        else:
-            expl += (
-                f" does not round to {pr.text}, and no denominator from {n} down to {n - lim} does."
-            )
+        dens[g] = group_candidates([pr.text], n, lim, counts=[k])[:, -1].tolist()
+        fit = ", ".join(f"{k}/{d} = {100 * k / d:.2f}%" for d in dens[g][:4])
+        fits = f" does not round to {pr.text}; denominators that fit (at most {lim} missing): {fit}"
+        if dens[g][:1] == [n]:
+            fits = f", rounds to {pr.text} (fits N)"
+        values = {"k": k, "pct": pr.text, "n": n, "lowest": n - lim, "fits": fits}
+        values["missing_needed"] = (n - dens[g][0]) if dens[g] else pd.NA
+        printed, reference = f"{k} ({pr.text})", f"{100 * k / n:.2f}"
         rows.append(
-            grim_row(
-                it,
-                "pct_vs_count",
-                dens[g],
-                level=lv,
-                group=g,
-                printed=f"{k} ({pr.text})",
-                reference=f"{100 * k / n:.2f}",
-                missing_needed=(n - dens[g][0]) if dens[g] else pd.NA,
-                explanation=expl,
-            )
+            grim_row(it, "pct_vs_count", dens[g], g, printed, reference, level=lv, **values)
         )
     if len(groups) < len(it.groups) + 1:
         return rows
     tot, parts = int(it.count[(lv, "total")]), [int(it.count[(lv, g)]) for g in it.groups]
+    ok, plus = tot == sum(parts), " + ".join(map(str, parts))
     rows.append(
-        grim_row(
-            it,
-            "count_additivity",
-            tot == sum(parts),
-            level=lv,
-            group="total",
-            printed=str(tot),
-            reference=str(sum(parts)),
-            explanation=f"Total {tot} vs sum of groups {' + '.join(map(str, parts))} = {sum(parts)}.",
-        )
+        grim_row(it, "count_additivity", ok, "total", tot, sum(parts), level=lv, parts=plus)
     )
     if not all(dens.values()):
         return rows
     sums = {sum(c) for c in itertools.product(*[dens[g] for g in it.groups])}
     common = sorted(sums & set(dens["total"]), reverse=True)
-    fits = "; ".join(f"{g}: {dens[g][:3]}" for g in it.groups)
+    values = {
+        "dens": "; ".join(f"{g}: {dens[g][:3]}" for g in it.groups),
+        "common": common[:3],
+        "total_dens": dens["total"][:3],
+        "missing_needed": (it.n["total"] - common[0]) if common else pd.NA,
+    }
+    printed, reference = it.pct[(lv, "total")], ";".join(map(str, common[:3]))
     return [
         *rows,
         grim_row(
-            it,
-            "denominators_add_up",
-            common,
-            level=lv,
-            group="total",
-            printed=it.pct[(lv, "total")],
-            reference=";".join(map(str, common[:3])),
-            missing_needed=(it.n["total"] - common[0]) if common else pd.NA,
-            explanation=(
-                f"Group denominators that fit the printed percentages {fits} add up to a Total "
-                f"denominator that fits ({common[:3]})."
-                if common
-                else "No choice of fitting group denominators adds up to a Total denominator that "
-                f"fits the printed Total % ({dens['total'][:3]})."
-            ),
+            it, "denominators_add_up", common, "total", printed, reference, level=lv, **values
         ),
     ]
 
@@ -144,34 +100,13 @@ def _count_rows(it: Item, lv: str, frac: float, cap: int | None) -> list[dict[st
 def _mean_rows(it: Item, g: str) -> list[dict[str, object]]:
     """GRIM of a group's printed mean and GRIMMER of its SD."""
     n, mean, sd = it.n[g], it.mean[g], it.sd[g]
-    pm, ok, ok_sd = parse_printed(mean), grim_mean_ok(mean, n), grimmer_sd_ok(mean, sd, n)
-    lo = _sums(mean, n).start
-    example = f"; e.g. {lo}/{n} = {lo / n:.3f}." if ok else "; no integer lies there."
+    pm, s = parse_printed(mean), _sums(mean, n).start
+    ok, ok_sd = grim_mean_ok(mean, n), grimmer_sd_ok(mean, sd, n)
+    values = {"n": n, "mean": mean, "sd": sd, "sum": s, "example": s / n}
+    values |= {"low": pm.low * n, "high": pm.high * n}
     return [
-        grim_row(
-            it,
-            "grim_mean",
-            ok,
-            group=g,
-            printed=mean,
-            reference=f"n={n}",
-            explanation=f"Whole-number answers, n={n}: mean {mean} needs a sum in "
-            f"[{pm.low * n:.2f}, {pm.high * n:.2f}]{example}",
-        ),
-        grim_row(
-            it,
-            "grimmer_sd",
-            ok_sd,
-            group=g,
-            printed=f"{mean} ({sd})",
-            reference=f"n={n}",
-            explanation=f"Whole-number answers, n={n}, mean {mean}, SD {sd}: "
-            + (
-                "some integer sum of squares of the right parity fits."
-                if ok_sd
-                else "no integer sum S and sum of squares Q (Q = (n-1)SD^2 + S^2/n, Q = S mod 2) fits."
-            ),
-        ),
+        grim_row(it, "grim_mean", ok, g, mean, f"n={n}", **values),
+        grim_row(it, "grimmer_sd", ok_sd, g, f"{mean} ({sd})", f"n={n}", **values),
     ]
 
 
@@ -190,72 +125,33 @@ def _total_rows(it: Item) -> list[dict[str, object]]:
     ]
     sd_lo, sd_hi = min(tot_sd), max(tot_sd)
     pm, ps = parse_printed(it.mean["total"]), parse_printed(it.sd["total"])
+    note = f" (group N add up to {int(big_n)}, Total N is {it.n['total']})"
+    note = "" if int(big_n) == it.n["total"] else note
     ok_m, ok_s = pm.meets(wm_lo, wm_hi), ps.meets(sd_lo, sd_hi)
-    note = (
-        ""
-        if int(big_n) == it.n["total"]
-        else f" (group N add up to {int(big_n)}, Total N is {it.n['total']})"
-    )
-    why = (
-        ""
-        if ok_s
-        else ": the groups' answers would have to have different N than printed (item nonresponse) or the Total was computed otherwise"
-    )
     return [
-        grim_row(
-            it,
-            "total_mean",
-            ok_m,
-            group="total",
-            printed=it.mean["total"],
-            reference=f"{wm_lo:.3f}-{wm_hi:.3f}",
-            explanation=f"N-weighted mean of the group means (each +-0.05){note}: {wm_lo:.3f}-{wm_hi:.3f}; "
-            f"printed Total {pm.text} ({'fits' if ok_m else 'does not fit'}).",
-        ),
-        grim_row(
-            it,
-            "total_sd",
-            ok_s,
-            group="total",
-            printed=it.sd["total"],
-            reference=f"{sd_lo:.3f}-{sd_hi:.3f}",
-            explanation=f"Total SD from the group means, SDs (each +-0.05) and N{note}: "
-            f"sqrt((sum (n-1)SD^2 + sum n (mean - grand mean)^2) / (N-1)) = {sd_lo:.3f}-{sd_hi:.3f}; "
-            f"printed Total SD {ps.text} ({'fits' if ok_s else 'does not fit'}{why}).",
-        ),
+        grim_row(it, "total_mean", ok_m, "total", pm.text, f"{wm_lo:.3f}-{wm_hi:.3f}", note=note),
+        grim_row(it, "total_sd", ok_s, "total", ps.text, f"{sd_lo:.3f}-{sd_hi:.3f}", note=note),
     ]
 
 
 def check_grim(
-    published_long: pd.DataFrame,
-    spec: Spec,
-    *,
-    max_missing_frac: float = 0.10,
-    max_missing: int | None = None,
-    integer_items: Iterable[tuple[str, str]] = INTEGER_ITEMS,
-) -> pd.DataFrame:
-    """The ``grim`` section but the percentage distributions (module docstring)."""
+    it: Item, frac: float, cap: int | None, integer_items: Iterable[tuple[str, str]] = INTEGER_ITEMS
+) -> list[dict[str, object]]:
+    """The ``grim`` rows of one item but of its percentage distribution (item nonresponse allowed:
+    :func:`~ccanalysis.replication.rows.limit` of ``frac`` and ``cap``)."""
     rows = []
-    for it in items(published_long, spec):
-        for lv in it.levels if it.count else []:
-            rows += _count_rows(it, lv, max_missing_frac, max_missing)
-        if it.count and it.shown == "full" and len(it.levels) > 1:
-            for g in ["total", *it.groups]:
-                ks = [int(it.count[(lv, g)]) for lv in it.levels]
-                rows.append(
-                    grim_row(
-                        it,
-                        "counts_sum_to_n",
-                        sum(ks) == it.n[g],
-                        level="+".join(it.levels),
-                        group=g,
-                        printed=str(it.n[g]),
-                        reference=str(sum(ks)),
-                        explanation=f"Counts {'+'.join(map(str, ks))} = {sum(ks)} vs N = {it.n[g]}.",
-                    )
-                )
-        if it.mean and (it.table, it.item) in set(integer_items):
-            rows += [r for g in ["total", *it.groups] for r in _mean_rows(it, g)]
-        if it.mean and "total" in it.mean and all(g in it.mean for g in it.groups):
-            rows += _total_rows(it)
-    return pd.DataFrame(rows, columns=CONSISTENCY_COLUMNS)
+    for lv in it.levels if it.count else []:
+        rows += _count_rows(it, lv, frac, cap)
+    if it.count and it.shown == "full" and len(it.levels) > 1:
+        for g in ["total", *it.groups]:
+            ks = [int(it.count[(lv, g)]) for lv in it.levels]
+            counts, level = "+".join(map(str, ks)), "+".join(it.levels)
+            ok = sum(ks) == it.n[g]
+            rows.append(
+                grim_row(it, "counts_sum_to_n", ok, g, it.n[g], sum(ks), level=level, counts=counts)
+            )
+    if it.mean and (it.table, it.item) in set(integer_items):
+        rows += [r for g in ["total", *it.groups] for r in _mean_rows(it, g)]
+    if it.mean and "total" in it.mean and all(g in it.mean for g in it.groups):
+        rows += _total_rows(it)
+    return rows

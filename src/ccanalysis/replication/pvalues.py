@@ -1,26 +1,13 @@
-"""The range of p-values the printed numbers allow: section ``pvalue`` of the consistency report.
+"""The range of p-values the printed numbers allow (section ``pvalue``).
 
-Categorical rows: every count table whose cells round to the printed percentages is enumerated
-(:func:`group_candidates`): for each group, for every denominator n from N down to N - limit (item
-nonresponse, :func:`~ccanalysis.replication.rows.limit`), the counts that print as the group's
-percentages (the whole printed distribution of a ``full`` item, else yes vs no). Combinations are
-kept when the Total column also rounds to its printed values (the Total is the union of the
-groups). Table 1 prints the counts: only the denominators of its binary rows are enumerated.
-
-Over the candidate tables the p-value range of the paper's test (Fisher's exact) and of the
-alternatives (Pearson's chi-square, and with Yates' correction for 2 x 2) is computed: the
-chi-square p of every table; Fisher's p of every table, or of the tables at both ends of a ranking
-when there are many (:func:`_fisher_range`). The range is reported over all denominators
-(``p_min``, ``p_max``: the verdict) and over the tables needing the fewest missing answers
-(``p_min_fewest_missing``, ...).
-
-Mean (SD) rows: printed to 0.1, a row stands for a box of true means and SDs (each +- 0.05); the p of
-Student's t / one-way ANOVA (the paper) and of Welch's alternatives is taken at the corners of the
-box and where the box brings the means closest together (:func:`mean_pvalue_range`).
-
-Verdicts: ``consistent`` (the stated test's range meets the printed p), ``consistent_other_test``
-(only the alternatives in ``other_tests`` do), ``inconsistent``, ``not_checkable`` (rows printed
-collapsed: the p refers to a distribution the paper does not show).
+Categorical rows: every count table whose cells round to the printed percentages, for each group's
+denominator from N down to N - :func:`~ccanalysis.replication.rows.limit` (item nonresponse), the
+Total column rounding to its printed values too; Fisher's p (the paper's test) and chi-square's
+(with Yates for 2 x 2) over them, reported over all denominators (``p_min``, ``p_max``: the verdict)
+and over those needing the fewest missing answers. Mean (SD) rows: Student's t / one-way ANOVA (the
+paper) and Welch's over the box of true means and SDs (each +- 0.05). Verdicts: ``consistent``,
+``consistent_other_test`` (only a test in ``other_tests`` explains the p), ``inconsistent``,
+``not_checkable`` (printed collapsed: the p is of a distribution the paper does not print).
 """
 
 from __future__ import annotations
@@ -32,7 +19,6 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-import scipy.special
 import scipy.stats
 
 from ccanalysis import stats
@@ -42,29 +28,31 @@ from ccanalysis.replication.rows import (
     EPS,
     TEST_NAMES,
     Item,
+    check_row,
     fmt_range,
     grim_row,
     interval_text,
-    item_row,
-    items,
     limit,
     mean_box,
 )
-from ccanalysis.spec import Spec
 
 MAX_EXACT = 64
 N_EXTREME = 16
+#: The explanations of the ``pvalue`` rows, filled in by the row makers (then every test's range).
+WORDING = {
+    "categorical": "{name} test on {dist}, groups {groups} (denominators {lims}). {descr}. {candidates} candidate tables (fewest missing answers needed: {need}).{without_total} ",
+    "without_total": " No combination makes the Total column round to its printed value(s); the range is taken over the groups' candidates without that constraint.",
+    "mean": "{name} from printed mean (SD) and N: {groups}; means and SDs +-0.05 (rounding). ",
+    "collapsed": "Printed collapsed: only '{level}' ({combine}) of a longer answer scale is shown, and the p-value refers to the full distribution, which the paper does not print. For information, {name} on the collapsed yes/no table gives p {range}; printed {p}.",
+}
 
 
 def group_candidates(
     pcts: Sequence[str], n_max: int, limit: int = 0, *, counts: list[int] | None = None, full=False
 ) -> np.ndarray:
-    """Count vectors of one group that print as its percentages, for n from n_max to n_max - limit.
-
-    ``full``: the printed levels are the whole distribution (vectors summing to n); otherwise one
-    printed level and the vector ``[k, n - k]``. ``counts`` (Table 1): the printed counts, of which
-    only the denominator is unknown. Returns an int array (m, L + 1): the counts, and n last.
-    """
+    """Count vectors of one group that print as its percentages, for n from n_max to n_max - limit:
+    rows (counts..., n). ``full``: the levels are the whole distribution, else ``[k, n - k]``;
+    ``counts`` (Table 1): printed counts, only the denominator unknown."""
     prs = [parse_printed(p) for p in pcts]
     if full and counts is not None:
         return np.array([[*counts, sum(counts)]], dtype=np.int64)
@@ -82,25 +70,23 @@ def group_candidates(
 def _joint(
     cands: list[np.ndarray], total: Sequence[Printed] | None
 ) -> tuple[np.ndarray, np.ndarray, bool]:
-    """Every combination of the groups' candidates (tables (m, G, L), denominators (m, G)), those
-    whose Total prints as ``total``; ``False`` (and all of them) when none does."""
+    """The combinations of the groups' candidates (tables (m, G, L), denominators (m, G)) whose
+    Total prints as ``total``, and True; all of them and False when none does."""
     idx = [g.ravel() for g in np.meshgrid(*[np.arange(len(c)) for c in cands], indexing="ij")]
     tabs = np.stack([c[i, :-1] for c, i in zip(cands, idx, strict=True)], axis=1)
     ns = np.stack([c[i, -1] for c, i in zip(cands, idx, strict=True)], axis=1)
     if total is None or not len(tabs):
         return tabs, ns, bool(len(tabs))
     pct = 100 * tabs.sum(axis=1)[:, : len(total)] / ns.sum(axis=1)[:, None]
-    ok = ((pct >= [p.low - EPS for p in total]) & (pct <= [p.high + EPS for p in total])).all(
-        axis=1
-    )
+    low, high = [p.low - EPS for p in total], [p.high + EPS for p in total]
+    ok = ((pct >= low) & (pct <= high)).all(axis=1)
     return (tabs[ok], ns[ok], True) if ok.any() else (tabs, ns, False)
 
 
 def chisq_p(tabs: np.ndarray, correct: bool = False) -> tuple[np.ndarray, np.ndarray]:
-    """Pearson's statistic and p of many tables at once, as :func:`ccanalysis.stats.chisq` gives
-    them one by one (R's ``chisq.test``: empty rows and columns dropped, Yates' correction for 2 x 2
-    only): ``scipy.stats.chisquare`` of the counts against their expected counts, with ``ddof``
-    leaving (r - 1)(c - 1) degrees of freedom (``chi2_contingency`` takes one table at a time)."""
+    """Pearson's statistic and p of many tables at once, as R's ``chisq.test`` (empty rows and
+    columns dropped, Yates for 2 x 2): ``scipy.stats.chisquare`` against the expected counts with
+    (r - 1)(c - 1) degrees of freedom (``chi2_contingency`` takes one table at a time)."""
     t = tabs.astype(float)
     rows, cols = t.sum(axis=2), t.sum(axis=1)
     e = rows[:, :, None] * cols[:, None, :] / rows.sum(axis=1)[:, None, None]
@@ -108,56 +94,38 @@ def chisq_p(tabs: np.ndarray, correct: bool = False) -> tuple[np.ndarray, np.nda
     if correct:  # Yates: every |O - E| reduced by min(0.5, min |O - E|)
         t += np.sign(e - t) * np.minimum(0.5, np.abs(t - e).min(axis=(1, 2)))[:, None, None]
     t, e = np.where(e > 0, t, 1.0), np.where(e > 0, e, 1.0)  # an empty row or column adds 0
-    res = scipy.stats.chisquare(
-        t.reshape(len(t), -1),
-        e.reshape(len(t), -1),
-        ddof=t[0].size - 1 - df,
-        axis=1,
-        sum_check=False,
-    )
+    obs, exp = t.reshape(len(t), -1), e.reshape(len(t), -1)
+    res = scipy.stats.chisquare(obs, exp, ddof=t[0].size - 1 - df, axis=1, sum_check=False)
     return res.statistic, np.where(df > 0, res.pvalue, math.nan)
 
 
 def _fisher_2x2_screen(tabs: np.ndarray) -> np.ndarray:
-    """Fisher's two-sided p of many 2 x 2 tables at once (the hypergeometric probabilities not
-    above the observed one, times 1 + 1e-7, as R), only to rank the candidates: scipy's
-    ``fisher_exact`` takes one table at a time (about 1.6 ms each, hundreds of tables per row).
-    The p-values reported are :func:`ccanalysis.stats.fisher_exact`'s of the tables at each end."""
+    """Fisher's two-sided p of many 2 x 2 tables at once (the hypergeometric probabilities at most
+    the observed one times 1 + 1e-7, as R), to rank candidates: ``scipy.stats.fisher_exact`` takes
+    one table at a time (too slow for thousands) and counts near ties otherwise than R."""
     r1, c1, n = tabs[:, 0, :].sum(axis=1), tabs[:, :, 0].sum(axis=1), tabs.sum(axis=(1, 2))
     lo, hi = np.maximum(0, r1 + c1 - n), np.minimum(r1, c1)
     x = lo[:, None] + np.arange(int((hi - lo).max()) + 1)[None, :]
-    valid = x <= hi[:, None]
-    x = np.where(valid, x, lo[:, None])
-    # log k! looked up (scipy.special.gammaln): scipy.stats.hypergeom.logpmf costs ~1 s here
-    lf = scipy.special.gammaln(np.arange(int(n.max()) + 1) + 1.0)
-    const = lf[r1] + lf[n - r1] + lf[c1] + lf[n - c1] - lf[n]
-    d = (n - r1 - c1)[:, None]
-    logp = const[:, None] - (lf[x] + lf[r1[:, None] - x] + lf[c1[:, None] - x] + lf[d + x])
-    a = tabs[:, 0, 0]
-    obs = const - (lf[a] + lf[r1 - a] + lf[c1 - a] + lf[d[:, 0] + a])
-    keep = valid & (logp <= obs[:, None] + math.log1p(1e-7))
+    logp = scipy.stats.hypergeom.logpmf(x, n[:, None], r1[:, None], c1[:, None])
+    obs = scipy.stats.hypergeom.logpmf(tabs[:, 0, 0], n, r1, c1)
+    keep = (x <= hi[:, None]) & (logp <= obs[:, None] + math.log1p(1e-7))
     return np.where(keep, np.exp(logp), 0.0).sum(axis=1)
 
 
 @functools.cache
 def _fisher(table: tuple[tuple[int, ...], ...]) -> float:
-    try:
-        return stats.fisher_exact(np.array(table), method="auto", seed=1).p
-    except ValueError:
-        return math.nan
+    return stats.fisher_exact(np.array(table), seed=1).p
 
 
 def _fisher_range(tabs: np.ndarray) -> tuple[float, float]:
-    """Fisher's p range over the candidate tables: over all of them when there are at most
-    ``MAX_EXACT``, else over the tables at both ends of a ranking: exact for 2 x 2 (the screen ranks
-    as Fisher's p does; 4 at each end), for r x c the ``N_EXTREME`` at each end of the Pearson
-    statistic (Fisher's p ranks nearly as it does: an inner bound, checked against all tables)."""
-    if len(tabs) > MAX_EXACT and tabs.shape[1:] == (2, 2):
-        order = np.argsort(_fisher_2x2_screen(tabs), kind="stable")
-        tabs = tabs[np.r_[order[:4], order[-4:]]]
-    elif len(tabs) > MAX_EXACT:
-        order = np.argsort(chisq_p(tabs)[0], kind="stable")
-        tabs = tabs[np.r_[order[:N_EXTREME], order[-N_EXTREME:]]]
+    """Fisher's p range over the candidate tables (``stats.fisher_exact``): of all when at most
+    ``MAX_EXACT``, else of both ends of a ranking: 4 by the screen's exact p for 2 x 2, for r x c
+    ``N_EXTREME`` by the Pearson statistic (an inner bound; the tests check it against all)."""
+    if len(tabs) > MAX_EXACT:
+        two = tabs.shape[1:] == (2, 2)
+        order = np.argsort(_fisher_2x2_screen(tabs) if two else chisq_p(tabs)[0], kind="stable")
+        ends = 4 if two else N_EXTREME
+        tabs = tabs[np.r_[order[:ends], order[-ends:]]]
     return _span([_fisher(tuple(map(tuple, t))) for t in tabs])
 
 
@@ -169,7 +137,7 @@ def _span(ps: Sequence[float]) -> tuple[float, float]:
 
 def _describe_group(it: Item, g: str, cands: np.ndarray, full: bool) -> str:
     """The counts of group ``g`` that fit its printed percentages at the largest denominator that
-    fits, as one line (made-up numbers: ``a 45% of n=20: k = 9 (45.00%)``)."""
+    fits (``a 45% of n=20: k = 9 (45.00%)``)."""
     if len(cands) == 0:
         return f"{g}: no counts fit"
     nmax = int(cands[:, -1].max())
@@ -197,12 +165,8 @@ def _implied_by_total(it: Item, level: str) -> str:
         if len(ks) and len(ko):
             lo, hi = 100 * (ks[0] - ko[-1]) / it.n[g], 100 * (ks[-1] - ko[0]) / it.n[g]
             parts.append(f"{g} {lo:.1f}-{hi:.1f}% (printed {it.pct[(level, g)]})")
-    if not parts:
-        return ""
-    return (
-        f" With complete answers the Total ({it.pct[(level, 'total')]}%) and the other group "
-        "imply " + "; ".join(parts) + "."
-    )
+    total = f" With complete answers the Total ({it.pct[(level, 'total')]}%) and the other group"
+    return f"{total} imply {'; '.join(parts)}." if parts else ""
 
 
 def _categorical_row(it: Item, frac: float, cap: int | None, full: bool) -> tuple[dict, dict]:
@@ -230,71 +194,38 @@ def _categorical_row(it: Item, frac: float, cap: int | None, full: bool) -> tupl
     descr = "; ".join(
         _describe_group(it, g, c, full) for g, c in zip(it.groups, cands, strict=True)
     )
-    dist = (
-        f"the whole printed distribution ({', '.join(levels)})"
-        if full
-        else f"'{levels[0]}' vs the rest"
-    )
+    dist = f"the whole printed distribution ({', '.join(levels)})"
+    dist = dist if full else f"'{levels[0]}' vs the rest"
     lims = ", ".join(f"{g} {it.n[g]}-{it.n[g] - limit(it.n[g], frac, cap)}" for g in it.groups)
-    tot_txt = (
-        ""
-        if total_ok
-        else " No combination makes the Total column round to its printed value(s); the range "
-        "is taken over the groups' candidates without that constraint."
-        + ("" if full else _implied_by_total(it, levels[0]))
+    tot_txt = WORDING["without_total"] + ("" if full else _implied_by_total(it, levels[0]))
+    tot_txt = "" if total_ok else tot_txt
+    level, counts = "+".join(levels), {"missing_needed": need, "candidates": len(tabs)}
+    printed = "; ".join(
+        f"{g}: " + "/".join(it.pct[(lv, g)] for lv in levels)
+        for g in ["total", *it.groups]
+        if all((lv, g) in it.pct for lv in levels)
     )
+    words = {"descr": descr, "without_total": tot_txt, "dist": dist, "lims": lims, "need": need}
+    words |= {"name": TEST_NAMES["fisher"], "groups": ", ".join(it.groups)}
     grim = grim_row(
-        it,
-        "pct_distribution",
-        len(tabs) and total_ok,
-        level="+".join(levels),
-        printed="; ".join(
-            f"{g}: " + "/".join(it.pct[(lv, g)] for lv in levels)
-            for g in ["total", *it.groups]
-            if all((lv, g) in it.pct for lv in levels)
-        ),
-        missing_needed=need,
-        candidates=len(tabs),
-        explanation=(
-            f"Printed percentages are possible with {need} missing answer(s) in all "
-            f"({len(tabs)} count tables fit every group and the Total). " + descr + "."
-            if len(tabs) and total_ok
-            else "No count table with at most the allowed missing answers rounds to the "
-            "printed percentages of every group and the Total. " + descr + "." + tot_txt
-        ),
+        it, "pct_distribution", total_ok, "", printed, "", level=level, **counts, **words
     )
-    row = item_row(
-        "pvalue",
-        it,
-        level="+".join(levels),
-        group="all",
-        check="p",
-        test="fisher",
-        printed=it.p or "",
-        p_min=ranges["fisher"][0],
-        p_max=ranges["fisher"][1],
-        p_min_fewest_missing=fewest[0],
-        p_max_fewest_missing=fewest[1],
-        missing_needed=need,
-        candidates=len(tabs),
-    )
-    explanation = (
-        f"{TEST_NAMES['fisher']} test on {dist}, groups {', '.join(it.groups)} "
-        f"(denominators {lims}). {descr}. {len(tabs)} candidate tables "
-        f"(fewest missing answers needed: {need}).{tot_txt} "
-    )
+    explanation = WORDING["categorical"].format(**counts, **words)
+    fewest = dict(zip(CONSISTENCY_COLUMNS[11:13], fewest, strict=True))
+    return _pvalue_row(it, "fisher", ranges, explanation, level=level, **fewest, **counts), grim
+
+
+def _pvalue_row(
+    it: Item, stated: str, ranges: dict[str, tuple[float, float]], text: str, **kw: object
+) -> dict[str, object]:
+    """The ``pvalue`` row of ``it``: the ``stated`` test's range of p, the verdict on the printed p
+    (the tests whose range meets it), explained by ``text`` then every test's range."""
+    lo, hi = ranges[stated]
+    row = check_row("pvalue", it, group="all", check="p", test=stated, printed=it.p or "", **kw)
+    row |= {"p_min": lo, "p_max": hi}
     if not it.p:
-        return row | {
-            "verdict": "not_checkable",
-            "explanation": explanation + "No p-value printed.",
-        }, grim
-    return row | _worded(parse_printed(it.p), ranges, "fisher", explanation), grim
-
-
-def _worded(
-    printed: Printed, ranges: dict[str, tuple[float, float]], stated: str, text: str
-) -> dict[str, str]:
-    """The verdict of a p-value row, its other tests and its explanation (``text`` then ranges)."""
+        return row | {"verdict": "not_checkable", "explanation": text + "No p-value printed."}
+    printed = parse_printed(it.p)
     fits = [t for t, r in ranges.items() if printed.meets(*r)]
     others = [t for t in fits if t != stated]
     verdict = (
@@ -302,7 +233,7 @@ def _worded(
     )
     rng = "; ".join(f"{TEST_NAMES[t]} p {fmt_range(*r)}" for t, r in ranges.items())
     explained = f" (explained by {', '.join(TEST_NAMES[t] for t in fits)})" if fits else ""
-    return {
+    return row | {
         "verdict": verdict,
         "other_tests": ";".join(others),
         "explanation": f"{text}{rng}; printed {printed.text} ({interval_text(printed)}) -> {verdict}{explained}.",
@@ -312,9 +243,9 @@ def _worded(
 def mean_pvalue_range(
     means: Sequence[float], sds: Sequence[float], ns: Sequence[int], *, half: float = 0.05
 ) -> dict[str, tuple[float, float]]:
-    """Range of p over true means in mean +- half and SDs in SD +- half (printed to 0.1): the means
-    at :func:`~ccanalysis.replication.rows.mean_box`, the SDs at every corner of theirs. Two groups:
-    Student's t (paper) and Welch's t; more: one-way ANOVA (paper) and Welch's ANOVA."""
+    """Range of p over true means and SDs each within +- half of the printed ones (means at
+    :func:`~ccanalysis.replication.rows.mean_box`, SDs at the corners of their box): Student's t
+    and Welch's for two groups, one-way ANOVA and Welch's for more (the paper's test first)."""
     s = np.asarray(sds, float)
     sd_box = [np.maximum(c, 1e-9) for c in itertools.product(*zip(s - half, s + half, strict=True))]
     ps = pd.DataFrame([_summary_tests(m, sd, ns) for m in mean_box(means, half) for sd in sd_box])
@@ -332,64 +263,25 @@ def _summary_tests(m: np.ndarray, s: np.ndarray, ns: Sequence[int]) -> dict[str,
 
 
 def _mean_row(it: Item) -> dict[str, object]:
-    ns = [it.n[g] for g in it.groups]
+    """The ``pvalue`` row of a mean (SD) item, from the printed means, SDs and N."""
     means, sds = [float(it.mean[g]) for g in it.groups], [float(it.sd[g]) for g in it.groups]
-    ranges = mean_pvalue_range(means, sds, ns)
+    ranges = mean_pvalue_range(means, sds, [it.n[g] for g in it.groups])
     stated = next(iter(ranges))
     desc = ", ".join(f"{g} {it.mean[g]} ({it.sd[g]}) n={it.n[g]}" for g in it.groups)
-    text = f"{TEST_NAMES[stated]} from printed mean (SD) and N: {desc}; means and SDs +-0.05 (rounding). "
-    return item_row(
-        "pvalue",
-        it,
-        group="all",
-        check="p",
-        test=stated,
-        printed=it.p,
-        p_min=ranges[stated][0],
-        p_max=ranges[stated][1],
-        **_worded(parse_printed(it.p), ranges, stated, text),
-    )
+    text = WORDING["mean"].format(name=TEST_NAMES[stated], groups=desc)
+    return _pvalue_row(it, stated, ranges, text)
 
 
-def check_consistency(
-    published_long: pd.DataFrame,
-    spec: Spec,
-    *,
-    max_missing_frac: float = 0.10,
-    max_missing: int | None = None,
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The ``pvalue`` section and the percentage-feasibility rows of the ``grim`` section.
-
-    ``max_missing_frac``, ``max_missing``: item nonresponse allowed per group (floor(frac * N),
-    capped by ``max_missing``). Mean rows are taken at the printed N.
-    """
-    prow, grow = [], []
-    for it in items(published_long, spec):
-        if it.test == "none":
-            continue
-        if it.mean:
-            prow.append(_mean_row(it))
-            continue
-        full = it.shown == "full" and len(it.levels) > 1
-        row, grim = _categorical_row(it, max_missing_frac, max_missing, full)
-        if it.shown == "collapsed":
-            info = (
-                f"For information, {TEST_NAMES['fisher']} on the collapsed yes/no table gives "
-                f"p {fmt_range(row['p_min'], row['p_max'])}; printed {it.p}."
-            )
-            row.update(
-                dict.fromkeys(CONSISTENCY_COLUMNS[9:13], math.nan),
-                verdict="not_checkable",
-                other_tests="",
-                explanation=(
-                    f"Printed collapsed: only '{it.levels[0]}' ({it.combine or 'top levels'})"
-                    " of a longer answer scale is shown, and the p-value refers to the "
-                    "full distribution, which the paper does not print. " + info
-                ),
-            )
-        prow.append(row)
-        if not it.count:  # Table 1 count rows are checked cell by cell in check_grim
-            grow.append(grim)
-    return pd.DataFrame(prow, columns=CONSISTENCY_COLUMNS), pd.DataFrame(
-        grow, columns=CONSISTENCY_COLUMNS
-    )
+def check_pvalue(it: Item, frac: float, cap: int | None) -> tuple[dict, list[dict]]:
+    """The ``pvalue`` row of a tested item and the ``grim`` row of its percentage distribution (none
+    for means, nor for Table 1's counts: ``check_grim`` checks them cell by cell)."""
+    if it.mean:
+        return _mean_row(it), []
+    full = it.shown == "full" and len(it.levels) > 1
+    row, grim = _categorical_row(it, frac, cap, full)
+    if it.shown == "collapsed":
+        words = {"level": it.levels[0], "combine": it.combine or "top levels", "p": it.p}
+        words |= {"name": TEST_NAMES["fisher"], "range": fmt_range(row["p_min"], row["p_max"])}
+        row.update(dict.fromkeys(CONSISTENCY_COLUMNS[9:13], math.nan), verdict="not_checkable")
+        row.update(other_tests="", explanation=WORDING["collapsed"].format(**words))
+    return row, [] if it.count else [grim]

@@ -1,10 +1,5 @@
-"""The printed tables read item by item, and the rows of the consistency report they give.
-
-The consistency check of the printed tables (sections ``pvalue``, ``grim`` and ``text``) is one long
-frame, a row per check, each with a worded ``explanation`` that can be redone by hand. An
-:class:`Item` gathers every printed cell of one item of one table with how the table specification
-shows and tests it; the columns, the row constructor and the wording of p-values live here, so that
-the three sections read alike.
+"""The printed tables read item by item (:class:`Item`), and the rows of the consistency report:
+its columns, row makers and wording, shared by the three sections.
 """
 
 from __future__ import annotations
@@ -35,6 +30,47 @@ TEST_NAMES = {
     "anova": "one-way ANOVA",
     "welch_anova": "Welch's ANOVA",
 }
+#: The explanation of each ``grim`` check: (stem, ending when it holds, ending when not), filled in
+#: by :func:`grim_row`.
+WORDING = {
+    "pct_vs_count": (
+        "printed {k} ({pct}%) of N={n}: {k}/{n} = {reference}%",
+        "{fits}.",
+        " does not round to {pct}, and no denominator from {n} down to {lowest} does.",
+    ),
+    "count_additivity": ("Total {printed} vs sum of groups {parts} = {reference}.", "", ""),
+    "denominators_add_up": (
+        "",
+        "Group denominators that fit the printed percentages {dens} add up to a Total denominator that fits ({common}).",
+        "No choice of fitting group denominators adds up to a Total denominator that fits the printed Total % ({total_dens}).",
+    ),
+    "counts_sum_to_n": ("Counts {counts} = {reference} vs N = {printed}.", "", ""),
+    "pct_distribution": (
+        "",
+        "Printed percentages are possible with {missing_needed} missing answer(s) in all ({candidates} count tables fit every group and the Total). {descr}.",
+        "No count table with at most the allowed missing answers rounds to the printed percentages of every group and the Total. {descr}.{without_total}",
+    ),
+    "grim_mean": (
+        "Whole-number answers, n={n}: mean {printed} needs a sum in [{low:.2f}, {high:.2f}]",
+        "; e.g. {sum}/{n} = {example:.3f}.",
+        "; no integer lies there.",
+    ),
+    "grimmer_sd": (
+        "Whole-number answers, n={n}, mean {mean}, SD {sd}: ",
+        "some integer sum of squares of the right parity fits.",
+        "no integer sum S and sum of squares Q (Q = (n-1)SD^2 + S^2/n, Q = S mod 2) fits.",
+    ),
+    "total_mean": (
+        "N-weighted mean of the group means (each +-0.05){note}: {reference}; printed Total {printed} (",
+        "fits).",
+        "does not fit).",
+    ),
+    "total_sd": (
+        "Total SD from the group means, SDs (each +-0.05) and N{note}: sqrt((sum (n-1)SD^2 + sum n (mean - grand mean)^2) / (N-1)) = {reference}; printed Total SD {printed} (",
+        "fits).",
+        "does not fit: the groups' answers would have to have different N than printed (item nonresponse) or the Total was computed otherwise).",
+    ),
+}
 #: Slack when a computed number is compared with a closed end of an interval.
 EPS = 1e-9
 
@@ -60,11 +96,8 @@ class Item:
 
 
 def items(published_long: pd.DataFrame, spec: Spec) -> list[Item]:
-    """Every printed item but the group sizes, tables in order, items in printed order.
-
-    An item the specification does not list is read as a binary row tested with Fisher's test, or
-    as a mean row when it prints no levels (the paper's defaults).
-    """
+    """Every printed item but the group sizes, in printed order; one the specification does not
+    list is a binary row tested with Fisher's test, or a mean row without levels (as the paper)."""
     spec_by = {(r.table, r.item): r for r in spec}
     pub = published_long.sort_values("table", kind="stable")
     out = []
@@ -109,26 +142,31 @@ def mean_box(means: Sequence[float], half: float) -> list[np.ndarray]:
     return corners + [np.clip(c, lo, hi) for c in np.linspace(lo.min(), hi.max(), 41)]
 
 
-def check_row(**kw: object) -> dict[str, object]:
-    """A consistency row: every column empty (NaN p-values, NA counts) except those given."""
+def check_row(section: str, it: Item | None = None, **kw: object) -> dict[str, object]:
+    """A consistency row of ``section`` (about the printed item ``it``): every column empty (NaN
+    p-values, NA counts) except those given."""
     row: dict[str, object] = dict.fromkeys(CONSISTENCY_COLUMNS, "")
     row.update(dict.fromkeys(CONSISTENCY_COLUMNS[9:13], math.nan))
-    return row | {"missing_needed": pd.NA, "candidates": pd.NA} | kw
+    row |= {"section": section, "missing_needed": pd.NA, "candidates": pd.NA}
+    return row | ({"table": it.table, "item": it.item} if it else {}) | kw
 
 
-def item_row(section: str, it: Item, **kw: object) -> dict[str, object]:
-    """A consistency row of ``section`` about the printed item ``it``."""
-    return check_row(section=section, table=it.table, item=it.item, **kw)
-
-
-def grim_row(it: Item, check: str, ok: object, **kw: object) -> dict[str, object]:
-    """A row of the ``grim`` section about ``it``: ``consistent`` when ``ok``, else ``inconsistent``."""
-    return item_row("grim", it, check=check, verdict="consistent" if ok else "inconsistent", **kw)
+def grim_row(
+    it: Item, check: str, ok: object, group: str, printed: object, reference: object, **kw: object
+) -> dict[str, object]:
+    """A ``grim`` row about ``it``, ``consistent`` when ``ok``, explained by :data:`WORDING` of
+    ``check`` filled in with the row's values and ``kw`` (``level``, ``missing_needed`` and
+    ``candidates`` of them also fill their column)."""
+    stem, holds, fails = WORDING[check]
+    cells = {"group": group, "printed": str(printed), "reference": str(reference)}
+    cells |= {k: kw[k] for k in ("level", "missing_needed", "candidates") if k in kw}
+    explanation = (stem + (holds if ok else fails)).format(**(kw | cells))
+    verdict = "consistent" if ok else "inconsistent"
+    return check_row("grim", it, check=check, verdict=verdict, explanation=explanation, **cells)
 
 
 def fmt_range(lo: float, hi: float) -> str:
-    """A range of p-values in an explanation (``"0.0051-0.0072"``): four decimals, or two
-    significant digits below 1e-4."""
+    """A range of p-values as explained (``"0.0051-0.0072"``; two significant digits below 1e-4)."""
     if not (np.isfinite(lo) and np.isfinite(hi)):
         return "not computable"
     return "-".join(f"{p:.1e}" if p < 1e-4 else f"{p:.4f}" for p in (lo, hi))
