@@ -15,6 +15,7 @@ import pytest
 
 from ccanalysis import synth
 from ccanalysis.instrument import Instrument, read_dictionary, read_export, split_frames
+from ccanalysis.io import read_uncalibrated
 from ccanalysis.paths import Paths
 from ccanalysis.stage import Params
 
@@ -665,7 +666,7 @@ def test_uncalibrated_items_are_listed(extended, written, tmp_path):
     instrument, targets, cal = extended
     survey = synth.synthesize(instrument, targets, calibration=cal)
     paths = synth.write(survey, tmp_path)
-    listed = synth.read_uncalibrated(tmp_path)
+    listed = read_uncalibrated(tmp_path)
     assert list(listed.columns) == ["item", "field", "unit", "distribution", "source"]
     assert listed["item"].tolist() == ["svc_huddle", *NEW_ITEMS]  # dictionary order
     row = listed.set_index("item")

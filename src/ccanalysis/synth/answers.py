@@ -24,9 +24,8 @@ from collections.abc import Sequence
 import numpy as np
 
 from ccanalysis.synth.calibration import Calibration
-from ccanalysis.synth.categorical import CatPlan
+from ccanalysis.synth.categorical import CatPlan, apportion
 from ccanalysis.synth.numeric import NumPlan
-from ccanalysis.synth.sampling import apportion
 from ccanalysis.synth.structure import Structure
 from ccanalysis.vocab import CLINIC_GROUPS, COORDINATOR_GROUPS
 

@@ -1,17 +1,12 @@
 """Answer counts of a categorical item that print as the paper's percentages and p-value.
 
-Every printed percentage, of the groups and of the total column, is met strictly (no half-way ties,
-so any rounding rule gives the printed digits), with the fewest missing answers that allow it, the
-closest to the printed percentages first; the boxes of one question share one denominator. Collapsed
-rows (*always/mostly* of a five-level scale) fix only the top share: the levels inside a printed row
-and the unshown levels are split by an ordered-probit rule, a normal latent with thresholds
-``spacing`` SDs apart located at the pooled location plus ``shift`` times the group's own offset.
-
-The printed p-value is a target too, under Fisher's exact test as the tables run it
-(:mod:`ccanalysis.stats`; its chi-square only ranks candidates): the count choices, closest first,
-then more missing answers (up to ``MISSING_FRAC`` of a group, for a single question); for collapsed
-rows the members of the probit rule, then a greedy local search moving answers within a printed row
-or among the unshown levels. A printed p no candidate reaches keeps the closest (:func:`p_note`).
+Every printed percentage (groups and total) is met strictly, so any rounding rule gives the printed
+digits, with the fewest missing answers, closest first; the boxes of one question share one
+denominator. The levels inside a collapsed row and the unshown levels are split by an ordered-probit
+rule: thresholds ``spacing`` latent SDs apart, each group at the pooled location plus ``shift``
+times its own offset. The printed p is a target under Fisher's exact test as the tables run it
+(chi-square only ranks candidates): count choices closest first, more missing answers, the rule's
+members, then a greedy local search; a p no candidate reaches keeps the closest (:func:`p_note`).
 """
 
 from __future__ import annotations
@@ -27,26 +22,38 @@ from scipy.stats import norm
 
 from ccanalysis import stats
 from ccanalysis.printing import parse_printed, printed_holds
-from ccanalysis.synth.sampling import apportion
 from ccanalysis.vocab import DEFAULT_SEED, TOTAL
 
-#: Threshold spacings (latent SDs) and group shifts of the ordered-probit rule, in the order tried
-#: (shift 0: every group splits like the pooled answers; 1: each group's own location).
+#: Spacings and shifts of the ordered-probit rule, in the order tried.
 SPACINGS = (0.6, 0.8, 1.0, 1.3, 0.45, 1.7)
 SHIFTS = (1.0, 0.0, 2.0, 0.5, 1.5, -0.5, 3.0)
-#: Search limits: count choices tried with the probit rule, rule members tried with Fisher's test
-#: (closest chi-square first), count choices tried with the local search, and its steps.
+#: Search limits: count choices with the rule, members tested with Fisher (closest chi-square
+#: first), count choices with the local search, and its steps.
 FAMILY_CHOICES = 6
 FAMILY_FISHER = 8
 SEARCH_CHOICES = 3
 LOCAL_STEPS = 80
-#: Item nonresponse allowed per group (share) when more missing answers than the printed
-#: percentages need are tried for the printed p-value.
+#: Missing answers tried for the printed p (share of a group); the most of an item, all groups.
 MISSING_FRAC = 0.10
-#: The most missing answers (all groups of an item together) any solver adds.
 MAX_MISSING = 24
 #: Relative margin by which a calibrated p-value must print as the printed one.
 P_MARGIN = 1e-6
+
+
+def apportion(total: int, weights: np.ndarray) -> np.ndarray:
+    """Largest-remainder apportionment of ``total`` by ``weights`` (equal if they add up to 0):
+    the synthesizer's marginals are exact, so counts are apportioned, never drawn."""
+    weights = np.asarray(weights, dtype=float)
+    if total <= 0:
+        return np.zeros(len(weights), dtype=np.int64)
+    if weights.sum() <= 0:
+        weights = np.ones(len(weights))
+    quota = total * weights / weights.sum()
+    base = np.floor(quota).astype(np.int64)
+    rest = total - int(base.sum())
+    if rest > 0:
+        base[np.argsort(-(quota - base), kind="stable")[:rest]] += 1
+    return base
 
 
 def fisher_p(counts: dict[str, np.ndarray], groups: Sequence[str]) -> float:
@@ -96,8 +103,8 @@ def p_dist(text: str, p: float) -> float:
 
 @dataclass
 class CatPlan:
-    """Counts of one categorical item at the study's size: ``counts[g]`` per level (``levels``),
-    summing to the group's answers; ``n[g]`` the group size (answers + missing)."""
+    """Counts per level of one categorical item by group, at the study's size (``n``: answers and
+    missing answers)."""
 
     item: str
     table: str
@@ -112,8 +119,7 @@ class CatPlan:
 
 @dataclass
 class Cell:
-    """A printed row of a categorical item: the full levels it counts, its printed percentages
-    (by group and total) and counts (Table 1)."""
+    """A printed row: the levels it counts, its printed percentages and counts by group."""
 
     levels: list[str]
     pct: dict[str, float]
@@ -123,8 +129,7 @@ class Cell:
 
 @functools.cache
 def counts_printing_as(d: int, p: float, dec: int) -> range:
-    """The counts out of ``d`` whose percentage prints as ``p`` (``dec`` decimals), strictly: no
-    count whose percentage is a tie (:meth:`ccanalysis.printing.Printed.counts`)."""
+    """The counts out of ``d`` whose percentage prints as ``p`` (``dec`` decimals), no tie."""
     return parse_printed(f"{p:.{dec}f}").counts(d, ties=False)
 
 
@@ -372,36 +377,6 @@ def fit_item(
     return Fit(counts, p, p_holds(text, p), (min(ps), max(ps)), len(ps))
 
 
-def fit_more_missing(
-    cells: list[Cell],
-    full: bool,
-    groups: Sequence[str],
-    sizes: dict[str, int],
-    d0: dict[str, int],
-    dec: int,
-    idx: list[list[int]],
-    k: int,
-    p_text: str,
-    fit0: Fit,
-) -> tuple[Fit, dict[str, int]]:
-    """More missing answers than the percentages need (fewest first; at most MISSING_FRAC of a
-    group and MAX_MISSING in all), where they allow the printed p; else ``fit0``, at ``d0``."""
-    caps = [math.floor(MISSING_FRAC * sizes[g] + 1e-9) for g in groups]
-    lo_all, hi_all, n_all = *fit0.p_range, fit0.n_tables
-    for _, ds in denominators(sizes, groups, caps, first=sum(sizes[g] - d0[g] for g in groups)):
-        for d in ds:
-            choices = item_choices(cells, full, groups, d, dec) if d != d0 else []
-            if not choices:
-                continue
-            fit = fit_item(choices, idx, k, d, groups, p_text)
-            lo_all, hi_all = min(lo_all, fit.p_range[0]), max(hi_all, fit.p_range[1])
-            n_all += fit.n_tables
-            if fit.ok:
-                return fit, d
-    fit0.p_range, fit0.n_tables = (lo_all, hi_all), n_all
-    return fit0, d0
-
-
 def p_note(
     table: str, item: str, cells: list[Cell], groups: Sequence[str], fit: Fit, p_text: str
 ) -> str:
@@ -410,8 +385,7 @@ def p_note(
         f"{g} " + "/".join(f"{c.pct[g]:g}" for c in cells if g in c.pct) + "%" for g in groups
     )
     lo, hi = fit.p_range
-    t = np.array([fit.counts[g] for g in groups], dtype=np.int64).T
-    chi = stats.chisq(t[t.sum(axis=1) > 0]).p
+    chi = chisq_p(fit.counts, groups)
     other = (
         f"; a chi-square test without correction of the same counts gives {chi:.3g}, which "
         f"prints as {p_text}"

@@ -1,14 +1,11 @@
 """The study's structure: coordinators, care systems and clinics, and where each clinic lies.
 
-Coordinators come first, with their group (by the care models of the clinics they report on), their
-number of clinics (at least one with the printed maximum) and the social work degrees, which report
-on exactly the number of clinics the paper's text gives. Coordinators are then packed whole into
-care systems: small (1-2 clinics) and medium (3-9) systems get mostly single-clinic coordinators,
-medical/nursing ones preferred; large systems (more than 9) the remaining multi-clinic coordinators
-and singles. Rural clinics (RUCA 4-10, the printed share) are drawn with higher odds for
-medical/nursing clinics, small and medium systems and a care-system random effect; the RUCA codes
-within urban and rural follow ``RUCA_URBAN`` and ``RUCA_RURAL`` (an assumption: the paper prints
-only the urban share). ``scale`` multiplies clinics, coordinators and care systems.
+Coordinators first: their group, number of clinics (one with the printed maximum) and the social
+work degrees, reporting on the clinics the paper's text gives. They are packed whole into care
+systems: small (1-2 clinics) and medium (3-9) ones get mostly single-clinic, medical/nursing
+coordinators; large ones the rest. Rural clinics (RUCA 4-10, the printed share) are drawn with
+higher odds for medical/nursing clinics, small and medium systems and a care-system random effect;
+the RUCA codes within urban and rural follow ``RUCA_URBAN`` and ``RUCA_RURAL`` (an assumption).
 """
 
 from __future__ import annotations
@@ -18,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ccanalysis.synth.sampling import apportion, gumbel_top
+from ccanalysis.synth.categorical import apportion
 from ccanalysis.vocab import MEDIUM_MAX, SMALL_MAX
 
 #: RUCA codes of urban and of rural clinics, with the share of each (a modelling assumption).
@@ -38,6 +35,12 @@ class Structure:
     clinic_system: np.ndarray
     system_cat: np.ndarray  # 0 small, 1 medium, 2 large
     ruca: np.ndarray
+
+
+def gumbel_top(rng: np.random.Generator, logits: np.ndarray, k: int) -> np.ndarray:
+    """Indices of a weighted sample without replacement of size k, in order (Gumbel top-k)."""
+    keys = logits + rng.gumbel(size=len(logits))
+    return np.argsort(-keys, kind="stable")[:k]
 
 
 def _shares(w: tuple[float, ...] | np.ndarray) -> np.ndarray:

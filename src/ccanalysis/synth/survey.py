@@ -38,10 +38,9 @@ from ccanalysis.synth.answers import (
     rank_assign,
 )
 from ccanalysis.synth.calibration import Calibration, calibrate
-from ccanalysis.synth.categorical import counts_printing_as
+from ccanalysis.synth.categorical import apportion, counts_printing_as
 from ccanalysis.synth.export import SyntheticSurvey, export_frame, ids
-from ccanalysis.synth.sampling import apportion, gumbel_top
-from ccanalysis.synth.structure import Structure, build_structure
+from ccanalysis.synth.structure import Structure, build_structure, gumbel_top
 from ccanalysis.synth.targets import Targets, structure_targets
 from ccanalysis.vocab import (
     CLINIC_GROUPS,
