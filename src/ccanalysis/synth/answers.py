@@ -1,19 +1,13 @@
 """Drawing answers from the solved plans: which record gives which answer.
 
-Each record gets, for every item, a Gaussian latent ``z = sqrt(RHO) u[coordinator, item] +
-sqrt(1 - RHO) e``, so that one coordinator answering for several clinics gives mostly the same
-answers; ``u`` mixes a coordinator-level factor shared by the items of a block (``BLOCKS``; the boxes
-of each check-all-that-apply question form a block too) with an item's own part. Within each group
-the calibrated counts are handed out by rank of ``z`` (highest latent, first level), so the marginals
-are exact and the dependence is a Gaussian copula; continuous values are matched by the same ranks.
-
-Item nonresponse: the k missing answers of a group are the k records with the highest propensity
-(shared by a coordinator's records) plus Gumbel noise. Continuous values are gamma shaped
-(right-skewed, the more so the larger SD/mean), within the dictionary's range, on the item's grid,
-then nudged unit by unit until the group sum is exact and the SD as close to its target as the grid
-allows. "None of the above" has no other box checked, and every answered check-all-that-apply
-question has a box checked. At ``scale != 1`` each count is the study's proportion apportioned to
-the scaled group, so percentages agree with the study's to within 1/N of the group.
+Each record has a Gaussian latent per item, ``sqrt(RHO) u[coordinator, item] + sqrt(1 - RHO) e``
+(``u`` partly a factor shared by a block of items, ``BLOCKS``, or the boxes of one question); within
+each group the calibrated counts are handed out by rank of the latent (a Gaussian copula with exact
+marginals), continuous values by the same ranks. The k missing answers of a group fall on the k
+records with the highest propensity (shared by a coordinator) plus Gumbel noise. Continuous values
+are gamma shaped, within the dictionary's range, on the item's grid, then nudged until the group
+sum is exact and the SD as close to its target as the grid allows. At ``scale != 1`` counts are
+the study's proportions apportioned to the scaled group.
 """
 
 from __future__ import annotations
@@ -25,7 +19,7 @@ import numpy as np
 
 from ccanalysis.synth.calibration import Calibration
 from ccanalysis.synth.categorical import CatPlan, apportion
-from ccanalysis.synth.numeric import NumPlan
+from ccanalysis.synth.numeric import SD_TOL, NumPlan
 from ccanalysis.synth.structure import Structure
 from ccanalysis.vocab import CLINIC_GROUPS, COORDINATOR_GROUPS
 
@@ -70,13 +64,10 @@ BLOCKS: dict[str, tuple[str, ...]] = {
 #: Items matched to records by (almost) the same ranks as another item and bounded above by it
 #: (years in the study clinic(s) never exceed years as a coordinator).
 PAIRED: dict[str, str] = {"years_study_clinics": "years_cc_role"}
-#: A group's SD is redrawn until it is this close to its target (the solver left 0.012 of room).
-SD_TOL = 0.004
 
 
 def scaled_counts(plan: CatPlan, g: str, n: int) -> np.ndarray:
-    """Counts of group ``g`` with ``n`` records: the plan's, or at another size its missing
-    answers scaled and its answers apportioned by the plan's proportions."""
+    """Counts of group ``g`` with ``n`` records: the plan's, scaled to ``n``."""
     if n == plan.n[g]:
         return plan.counts[g].copy()
     missing = int(round(plan.missing[g] * n / plan.n[g]))
@@ -129,8 +120,7 @@ def assign_by_group(
     groups: Sequence[str],
     propensity: np.ndarray,
 ) -> np.ndarray:
-    """Answer indices (-1: missing) of one categorical item: per group, the plan's counts, the
-    missing answers on the records most prone to skip, the rest handed out by rank of ``z``."""
+    """Answer indices (-1: missing) of one categorical item, by group and rank of ``z``."""
     idx = np.full(len(group), -1, np.int64)
     for gi, g in enumerate(groups):
         members = np.flatnonzero(group == gi)
@@ -165,8 +155,8 @@ def _fix_grid(
     hi: int | np.ndarray,
     exact_sd: bool,
 ) -> np.ndarray:
-    """Nudge values on the grid (integer units): the sum exactly ``total``, the SD as close to
-    ``sd_units`` as the grid allows; ``hi``: one bound, or one per value."""
+    """Values on the grid (integer units) nudged to the sum ``total`` and, if ``exact_sd``, the
+    SD closest to ``sd_units``; ``hi``: one bound, or one per value."""
     x = units.astype(np.int64).copy()
     n = len(x)
     hi_arr = np.broadcast_to(np.asarray(hi, dtype=np.int64), x.shape)
@@ -214,9 +204,8 @@ def numeric_item(
     propensity: np.ndarray,
     upper: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Values (NaN: missing) of one continuous item, matched to the owners by rank of ``z``;
-    ``upper``: a bound per owner (NaN: none), e.g. years as a coordinator for years in the study
-    clinics."""
+    """Values (NaN: missing) of one continuous item by rank of ``z``; ``upper``: a bound per owner
+    (NaN: none)."""
     out = np.full(len(z), np.nan)
     lo_u = int(math.ceil(plan.lo / plan.step - 1e-9))
     hi_u = int(math.floor(plan.hi / plan.step + 1e-9))
@@ -251,8 +240,7 @@ def numeric_item(
 
 
 def degree_answers(rng: np.random.Generator, plan: CatPlan, st: Structure) -> np.ndarray:
-    """One degree per coordinator: the social work degrees where the structure put them, the
-    others in random order."""
+    """One degree per coordinator: social work where the structure put it, others at random."""
     idx = np.full(len(st.coord_group), -1, np.int64)
     sw_level = plan.levels.index("msw_bsw")
     for gi, g in enumerate(COORDINATOR_GROUPS):

@@ -1,23 +1,13 @@
-"""Generating the survey: structure, then answers by table, then the export (seeded).
+"""Generating the survey from one seeded generator, drawn in a fixed order: the structure, the
+random numbering of the ids, the care-model answers, the nonresponse propensities, the coordinator
+form (one answer per coordinator, on each of their records), the clinic items of Tables 3 and 4.
 
-One random generator, seeded once, is drawn from in a fixed order: the structure, the random
-numbering of the ids, the care-model answers, the nonresponse propensities, the coordinator form
-(one answer per coordinator, repeated on each of their records), then the clinic items of Tables 3
-and 4. The same seed therefore gives byte-identical files.
-
-Care model (Table 2): integrated clinics answer yes to all four criteria; the printed number of
-medical/nursing clinics have a social worker on the team (more often in large systems), and the
-printed numbers of them answer yes to each later criterion, on overlapping but never identical
-subsets, so that none meets all four. The later criteria and the ease of engaging the social worker
-are blank where no social worker is on the team (branching logic). Of the medical/nursing clinics
-with a social worker, the number the paper's text gives find it somewhat difficult to engage one;
-the others split as ``ENGAGE_MN_REST`` (clinics meeting more criteria find it easier). Of the
-integrated clinics the printed share find it easy (``ENGAGE_ISW_VERY_EASY`` of them very easy), the
-rest somewhat (``ENGAGE_ISW_SOMEWHAT_DIFFICULT``) or very difficult. These splits are assumptions.
-
-Degrees: one per coordinator as printed, the social work degrees where the structure put them; a
-nursing bachelor/master also checks RN with probability ``P_BSN_ALSO_RN`` (the instrument's
-``@CC-SINGLE`` order analyses it as the bachelor/master).
+Care model (Table 2): integrated clinics answer yes to all four criteria; the printed numbers of
+medical/nursing clinics have a social worker on the team (more often in large systems) and answer
+yes to each later criterion, on overlapping but never identical subsets (none meets all four).
+Later criteria and the ease of engaging the social worker are blank without a social worker on the
+team (branching logic). The ease splits as the paper's text gives, the rest as ``ENGAGE_*``
+(assumptions). A nursing bachelor/master also checks RN with probability ``P_BSN_ALSO_RN``.
 """
 
 from __future__ import annotations
@@ -37,7 +27,7 @@ from ccanalysis.synth.answers import (
     numeric_item,
     rank_assign,
 )
-from ccanalysis.synth.calibration import Calibration, calibrate
+from ccanalysis.synth.calibration import Calibration
 from ccanalysis.synth.categorical import apportion, counts_printing_as
 from ccanalysis.synth.export import SyntheticSurvey, export_frame, ids
 from ccanalysis.synth.structure import Structure, build_structure, gumbel_top
@@ -50,8 +40,7 @@ from ccanalysis.vocab import (
     SYNTHETIC_LABEL,
 )
 
-#: The care-model question asked where a social worker is on the team (in no printed table; the
-#: paper's text gives its counts).
+#: The care-model question asked where a social worker is on the team (counts in the text only).
 ENGAGE_ITEM = "sw_engage_ease"
 #: Medical/nursing clinics with a social worker not finding it somewhat difficult to engage one:
 #: very easy : somewhat easy : very difficult. Integrated clinics: share of very easy among "easy",
@@ -67,15 +56,15 @@ def synthesize(
     instrument: Instrument,
     targets: Targets,
     *,
+    calibration: Calibration,
     seed: int = DEFAULT_SEED,
     scale: float = 1,
-    calibration: Calibration | None = None,
 ) -> SyntheticSurvey:
-    """The synthetic REDCap export, clinic frame and truth, drawn with ``seed`` at ``scale`` times
-    the study's size; ``calibration``: :func:`calibrate`'s result, if already solved."""
+    """The synthetic REDCap export, clinic frame and truth of :func:`calibrate`'s ``calibration``,
+    drawn with ``seed`` at ``scale`` times the study's size."""
     if scale <= 0:
         raise ValueError("scale must be positive")
-    cal = calibration or calibrate(instrument, targets)
+    cal = calibration
     rng = np.random.default_rng(seed)
     counts = structure_targets(targets)
     st = build_structure(counts, scale, rng)
@@ -90,7 +79,7 @@ def synthesize(
     # propensities to skip items (shared by a coordinator's records)
     coord_prop = rng.standard_normal(nc)
     clin_prop = 0.8 * coord_prop[st.clinic_coord] + 0.6 * rng.standard_normal(n_cl)
-    level_index, also_checked, values = _coordinator_answers(rng, cal, st, items, coord_prop)
+    level_index, also_checked, values = _coordinator_answers(rng, cal, st, coord_prop)
     clinic_levels, clinic_values = _clinic_answers(rng, cal, st, items, lat_clin, clin_prop)
     level_index |= {ENGAGE_ITEM: ease, **clinic_levels}
     values |= clinic_values
@@ -199,7 +188,6 @@ def _coordinator_answers(
     rng: np.random.Generator,
     cal: Calibration,
     st: Structure,
-    items: dict[str, Field],
     prop: np.ndarray,
 ) -> tuple[dict[str, np.ndarray], dict[str, dict[int, np.ndarray]], dict[str, np.ndarray]]:
     """Table 1, one answer per coordinator: the level indices, the boxes checked besides, the
@@ -224,15 +212,11 @@ def _coordinator_answers(
     for item, cplan in cal.cat.items():
         if cplan.table != "table1":
             continue
-        if item == "degree":
+        if item == "degree":  # a nursing bachelor/master sometimes also checks RN
             idx = degree_answers(rng, cplan, st)
-            f = items[item]
-            if f.single_order and "rn" in cplan.levels and "msn_bsn" in cplan.levels:
-                # a nursing bachelor/master sometimes also checks RN (analysed as msn_bsn)
-                j_bsn, j_rn = cplan.levels.index("msn_bsn"), cplan.levels.index("rn")
-                assert f.single_order.index("msn_bsn") < f.single_order.index("rn")
-                also_checked[f.name] = {j_rn: (idx == j_bsn) & (rng.random(nc) < P_BSN_ALSO_RN)}
-        elif item == "multi_clinic" and items[item].field_type == "yesno":
+            j_bsn, j_rn = cplan.levels.index("msn_bsn"), cplan.levels.index("rn")
+            also_checked[item] = {j_rn: (idx == j_bsn) & (rng.random(nc) < P_BSN_ALSO_RN)}
+        elif item == "multi_clinic":
             idx = np.where(st.coord_size > 1, cplan.levels.index("yes"), cplan.levels.index("no"))
         else:
             z = lat.draw(item, rho=1.0)

@@ -1,25 +1,14 @@
-"""Answers for items the paper prints no numbers for: drawn from a declared distribution, flagged.
+"""Answers for items the paper prints no numbers for: drawn as the dictionary declares, flagged.
 
-Every analysis item gets answers, so that an item added to the instrument flows through the whole
-pipeline in synthetic mode. An item the printed tables say nothing about cannot be calibrated; its
-answers come from the distribution its dictionary row declares in the ``Field Annotation`` column:
-
-``@CC-SYNTH="1=0.5 2=0.3 3=0.2"``
-    a choice field: a weight per answer code (scaled to add up to one; a code left out is never
-    drawn); for a check-all-that-apply question with ``@CC-ITEMS``, the probability that each box
-    is checked (boxes left out: 0.5);
-``@CC-SYNTH="normal(20, 8)"`` or ``@CC-SYNTH="uniform(0, 60)"``
-    a numeric field: clipped to the field's validation range, rounded to its type.
-
-Without the tag the draw is uniform: over the choices, yes/no for a box, over the validation range
-for a numeric field (which then needs both a minimum and a maximum). Draws are independent between
-records (no coordinator effect, no missing answers); a coordinator-form item is drawn once per
-coordinator. Each item draws from its own random stream (the run's seed and the item's name), so
-adding, removing or reordering items leaves every other column unchanged. A box added to a
-calibrated question is drawn only where that question is answered. Branching logic of the form
-``[field] = 'code'`` (or ``[field(code)] = '1'``) blanks the answer where it fails; other branching
-is not applied, and the notes say so. ``uncalibrated_items.csv`` and ``SYNTHETIC.md`` list the items
-with the distributions used, for the tables to footnote.
+The ``Field Annotation`` declares the distribution: ``@CC-SYNTH="1=0.5 2=0.3 3=0.2"`` (a weight per
+choice code; for a box of a ``@CC-ITEMS`` question, the probability it is checked, default 0.5),
+``@CC-SYNTH="normal(20, 8)"`` or ``"uniform(0, 60)"`` (numeric: clipped to the validation range,
+on the field's grid). Without it, uniform (a numeric field then needs a minimum and a maximum).
+Records draw independently (a coordinator-form item once per coordinator), no missing answers;
+each item from its own stream (seed and name), so adding an item changes no other column. A box
+added to a calibrated question is drawn where that question is answered. Branching logic
+``[field] = 'code'`` (or ``[field(code)] = '1'``) blanks the answer where it fails; other
+branching is not applied, and the notes say so.
 """
 
 from __future__ import annotations
@@ -50,9 +39,8 @@ _BRANCH = re.compile(r"^\[(\w+)(?:\((\w+)\))?\]\s*=\s*(['\"]?)(-?\w+)\3$")
 
 @dataclass(frozen=True)
 class Draw:
-    """How one uncalibrated item is answered: ``choice`` (``weights`` per choice of the field),
-    ``box`` (``weights`` = (probability checked,)), ``normal`` or ``uniform`` (``params``: mean and
-    SD, or low and high, in the field's unit)."""
+    """How one uncalibrated item is answered: ``choice`` (``weights`` per choice), ``box``
+    (``weights``: (probability checked,)), ``normal`` or ``uniform`` (``params``, field's unit)."""
 
     item: str
     field: Field
@@ -94,9 +82,8 @@ def _bounds(f: Field) -> tuple[float, float]:
 
 
 def parse(f: Field, item: str, source: str = "<dictionary>") -> Draw:
-    """The :class:`Draw` of ``item`` (of field ``f``) from the field's ``@CC-SYNTH`` text; a
-    :class:`~ccanalysis.errors.ValidationError` naming ``source``, the field and the text when the
-    text does not fit the field."""
+    """The :class:`Draw` of ``item`` (of field ``f``) from its ``@CC-SYNTH`` text; a
+    :class:`~ccanalysis.errors.ValidationError` naming ``source`` when the text does not fit."""
     text = f.synth
 
     def bad(problem: str) -> ValidationError:
@@ -150,8 +137,8 @@ def parse(f: Field, item: str, source: str = "<dictionary>") -> Draw:
 
 
 def draws(instrument: Instrument, answered: set[str]) -> tuple[dict[str, Draw], list[str]]:
-    """The draws of every analysis item not in ``answered`` (the calibrated and structural items),
-    in dictionary order, and the fields left blank (types the synthesizer does not draw)."""
+    """The draws of every analysis item not in ``answered``, in dictionary order, and the fields
+    left blank (types the synthesizer does not draw)."""
     out: dict[str, Draw] = {}
     blank: list[str] = []
     for item, f in instrument.analysis_items().items():
@@ -188,8 +175,8 @@ def draw(d: Draw, rng: np.random.Generator, n: int) -> np.ndarray:
 
 
 def apply_branching(export: pd.DataFrame, items: dict[str, Draw]) -> list[str]:
-    """Blank the answers of ``items`` where their field's branching condition fails (in place);
-    a note for each item whose branching logic is not a single ``[field] = 'value'``."""
+    """Blank the answers of ``items`` where their branching fails (in place); a note for each
+    item whose branching logic is not a single ``[field] = 'value'``."""
     notes = []
     for item, d in items.items():
         f = d.field
