@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ccanalysis.instrument import read_dictionary
-from ccanalysis.paths import DEFAULT_DICTIONARY, Paths
+from ccanalysis.paths import Paths
 from ccanalysis.spec import read_spec
 from ccanalysis.stage import Artifacts, Params
 from ccanalysis.synth.calibration import Calibration, calibrate, missing_answers
@@ -68,18 +68,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(
         prog="python -m ccanalysis.synth", description=(__doc__ or "").split("\n")[0]
     )
-    ap.add_argument("--root", help="the project (default: this one)")
     ap.add_argument("--out", help="output folder (default: the project's data/raw/synthetic)")
     ap.add_argument("--seed", type=int, default=DEFAULT_SEED)
     ap.add_argument("--scale", type=int, default=1, help="a whole multiple of the study's size")
-    ap.add_argument("--dictionary", help="data dictionary (default: the project's)")
     args = ap.parse_args(argv)
-    dictionary = Path(args.dictionary).resolve() if args.dictionary else DEFAULT_DICTIONARY
-    artifacts = run(
-        Paths.of(args.root, dictionary=dictionary),
-        Params(seed=args.seed, scale=args.scale),
-        out=args.out,
-    )
+    artifacts = run(Paths.of(), Params(seed=args.seed, scale=args.scale), out=args.out)
     for p in artifacts.values():
         print(p)
     return 0

@@ -47,10 +47,8 @@ class Calibration:
 def missing_answers(cal: Calibration) -> pd.DataFrame:
     """The missing answers the printed numbers need: per item that needs any, its table and the
     count in each group (a blank where the group is not the table's)."""
-    plans = (*cal.cat.values(), *cal.num.values())
-    rows = [
-        {"table": p.table, "item": p.item, **p.missing} for p in plans if any(p.missing.values())
-    ]
+    plans = (*cal.cat.items(), *cal.num.items())
+    rows = [{"table": p.table, "item": i, **p.missing} for i, p in plans if any(p.missing.values())]
     return pd.DataFrame(rows).sort_values(["table", "item"], kind="stable", ignore_index=True)
 
 
@@ -151,7 +149,7 @@ def _fit_question(
                 fit.n_tables = sum(t.n_tables for t in tried)
         if p_text is not None and not fit.ok:
             cal.notes.append(p_note(table, item, cells, groups, fit, p_text))
-        plan = cal.cat[item] = CatPlan(item, table, levels, dict(sizes), fit.counts)
+        plan = cal.cat[item] = CatPlan(table, levels, dict(sizes), fit.counts)
         for j, cell in enumerate(cells):
             if cell.relax_total and TOTAL in cell.pct:
                 got = 100 * sum(int(fit.counts[g][idx[j]].sum()) for g in groups) / sum(d.values())

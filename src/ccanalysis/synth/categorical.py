@@ -44,8 +44,6 @@ def apportion(total: int, weights: np.ndarray) -> np.ndarray:
     """Largest-remainder apportionment of ``total`` by ``weights`` (equal if they add up to 0):
     the synthesizer's marginals are exact, so counts are apportioned, never drawn."""
     weights = np.asarray(weights, dtype=float)
-    if total <= 0:
-        return np.zeros(len(weights), dtype=np.int64)
     if weights.sum() <= 0:
         weights = np.ones(len(weights))
     quota = total * weights / weights.sum()
@@ -106,7 +104,6 @@ class CatPlan:
     """Counts per level of one categorical item by group, at the study's size (``n``: answers and
     missing answers)."""
 
-    item: str
     table: str
     levels: list[str]
     n: dict[str, int]

@@ -58,10 +58,6 @@ def _text(v: np.ndarray, dec: int) -> np.ndarray:
 
 def export_frame(
     instrument: Instrument,
-    *,
-    record_ids: np.ndarray,
-    coordinator_ids: np.ndarray,
-    system_ids: np.ndarray,
     coord_of: np.ndarray,
     coordinator_form: str,
     fixed: dict[str, np.ndarray],
@@ -70,23 +66,17 @@ def export_frame(
     values: dict[str, np.ndarray],
 ) -> pd.DataFrame:
     """The raw export, one row per record. ``coord_of``: each record's coordinator (answers of
-    ``coordinator_form`` are per coordinator); ``fixed``: codes per record; ``level_index``: per
+    ``coordinator_form`` are per coordinator); ``fixed``: ids and codes per record; ``level_index``: per
     item the answer's index among the choices (a box: 0 checked, 1 not); ``also_checked``: per
     checkbox field, boxes checked besides; ``values``: per numeric item. -1 and NaN: blank."""
-    n = len(record_ids)
+    n = len(coord_of)
     data: dict[str, object] = dict.fromkeys(instrument.export_columns())
-    data[instrument.record_id] = record_ids
     for f in instrument.fields:
         take = coord_of if f.form == coordinator_form else slice(None)
         li = level_index[f.name][take] if f.name in level_index else None
-        if f.name == instrument.record_id:
-            continue
-        if f.name == "coordinator_id":
-            data[f.name] = coordinator_ids[coord_of]
-        elif f.name == "care_system_id":
-            data[f.name] = system_ids
-        elif f.name in fixed:
-            data[f.name] = _nullable(fixed[f.name])
+        if f.name in fixed:  # ids as text, codes as nullable integers
+            v = fixed[f.name]
+            data[f.name] = _nullable(v) if v.dtype.kind == "i" else v
         elif f.field_type == "checkbox" and f.items:
             for code, item in f.items.items():
                 col = f.export_columns()[list(f.choices).index(code)]
@@ -179,18 +169,17 @@ def _readme(meta: dict, flagged: pd.DataFrame) -> str:
 
 def summary(survey: SyntheticSurvey) -> pd.DataFrame:
     """Clinics, coordinators, care systems and the urban share, in all and by care model."""
-    clinics = survey.truth.merge(survey.frame, on="clinic_id")
-    coordinator = survey.export.set_index("record_id")["coordinator_id"]
-    clinics["coordinator_id"] = coordinator.loc[clinics["clinic_id"]].to_numpy()
-    rows = []
-    for model, part in [("all", clinics), *clinics.groupby("care_model", sort=True)]:
-        rows.append(
-            {
-                "care_model": model,
-                "clinics": len(part),
-                "coordinators": part["coordinator_id"].nunique(),
-                "care_systems": part["care_system_id"].nunique(),
-                "urban_pct": round(100 * float((part["ruca"] <= URBAN_MAX_RUCA).mean()), 1),
-            }
-        )
-    return pd.DataFrame(rows)
+    clinics = survey.frame.assign(  # the three frames in clinic order
+        care_model=survey.truth["care_model"], coordinator_id=survey.export["coordinator_id"]
+    )
+    parts = [("all", clinics), *clinics.groupby("care_model", sort=True)]
+    return pd.DataFrame(
+        {
+            "care_model": model,
+            "clinics": len(part),
+            "coordinators": part["coordinator_id"].nunique(),
+            "care_systems": part["care_system_id"].nunique(),
+            "urban_pct": round(100 * float((part["ruca"] <= URBAN_MAX_RUCA).mean()), 1),
+        }
+        for model, part in parts
+    )

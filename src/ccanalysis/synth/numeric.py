@@ -38,7 +38,6 @@ SUMS = 11
 class NumPlan:
     """Group sizes, answers, sums (in grid units) and target SDs of one continuous item."""
 
-    item: str
     table: str
     n: dict[str, int]
     answers: dict[str, int]
@@ -119,7 +118,6 @@ def solve_numeric(
         if best is not None:
             _, ns, sums, _, _ = blocks[best[0]]
             return NumPlan(
-                item,
                 table,
                 dict(sizes),
                 {g: int(x) for g, x in zip(groups, ns, strict=True)},

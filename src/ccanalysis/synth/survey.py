@@ -83,8 +83,8 @@ def synthesize(
     clinic_levels, clinic_values = _clinic_answers(rng, cal, st, items, lat_clin, clin_prop)
     level_index |= {ENGAGE_ITEM: ease, **clinic_levels}
     values |= clinic_values
-    table1 = [p.item for p in (*cal.cat.values(), *cal.num.values()) if p.table == "table1"]
-    form = items[table1[0]].form  # the form answered once per coordinator: Table 1's
+    # the form answered once per coordinator: Table 1's
+    form = items[next(i for i, p in cal.cat.items() if p.table == "table1")].form
     todo, blank = uncalibrated.draws(instrument, {*cal.cat, *cal.num, *crit, ENGAGE_ITEM})
     for item, d in todo.items():  # each from its own stream: other columns unaffected
         ans = uncalibrated.draw(
@@ -98,17 +98,14 @@ def synthesize(
         else:
             level_index[item] = ans
 
+    fixed = {
+        instrument.record_id: clinic_id,
+        "coordinator_id": coord_id[st.clinic_coord],
+        "care_system_id": sys_id[st.clinic_system],
+        **crit,
+    }
     export = export_frame(
-        instrument,
-        record_ids=clinic_id,
-        coordinator_ids=coord_id,
-        system_ids=sys_id[st.clinic_system],
-        coord_of=st.clinic_coord,
-        coordinator_form=form,
-        fixed=crit,
-        level_index=level_index,
-        also_checked=also_checked,
-        values=values,
+        instrument, st.clinic_coord, form, fixed, level_index, also_checked, values
     )
     flags = uncalibrated.apply_branching(export, todo)
     flags += [f"left blank: {b} (the synthesizer draws choice and numeric fields)" for b in blank]

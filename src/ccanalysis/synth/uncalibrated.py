@@ -42,7 +42,6 @@ class Draw:
     """How one uncalibrated item is answered: ``choice`` (``weights`` per choice), ``box``
     (``weights``: (probability checked,)), ``normal`` or ``uniform`` (``params``, field's unit)."""
 
-    item: str
     field: Field
     kind: str
     weights: tuple[float, ...] = ()
@@ -97,7 +96,7 @@ def parse(f: Field, item: str, source: str = "<dictionary>") -> Draw:
                     "a numeric item without printed numbers needs a validation minimum and maximum "
                     "(or a declared distribution) to be synthesized"
                 )
-            return Draw(item, f, "uniform", params=(lo, hi))
+            return Draw(f, "uniform", params=(lo, hi))
         m = _FUNCTION.match(text)
         if m is None:
             raise bad("a numeric field takes normal(mean, sd) or uniform(low, high)")
@@ -106,7 +105,7 @@ def parse(f: Field, item: str, source: str = "<dictionary>") -> Draw:
             raise bad("the SD of normal(mean, sd) must be positive")
         if kind == "uniform" and not (a <= b and a <= hi and b >= lo):
             raise bad("uniform(low, high) needs low <= high, within the range")
-        return Draw(item, f, kind, params=(a, b), declared=True)
+        return Draw(f, kind, params=(a, b), declared=True)
     if f.field_type not in CHOICE_TYPES:
         raise bad(f"a {f.field_type} field is not synthesized")
     boxes = f.field_type == "checkbox" and bool(f.items)
@@ -126,14 +125,14 @@ def parse(f: Field, item: str, source: str = "<dictionary>") -> Draw:
         weights[code] = w
     if boxes:
         code = next(c for c, i in f.items.items() if i == item)
-        return Draw(item, f, "box", weights=(weights.get(code, 0.5),), declared=code in weights)
+        return Draw(f, "box", weights=(weights.get(code, 0.5),), declared=code in weights)
     if not text:
-        return Draw(item, f, "choice", weights=tuple(1 / len(f.choices) for _ in f.choices))
+        return Draw(f, "choice", weights=tuple(1 / len(f.choices) for _ in f.choices))
     total = sum(weights.values())
     if total <= 0:
         raise bad("the weights add up to zero")
     shares = tuple(weights.get(c, 0.0) / total for c in f.choices)
-    return Draw(item, f, "choice", weights=shares, declared=True)
+    return Draw(f, "choice", weights=shares, declared=True)
 
 
 def draws(instrument: Instrument, answered: set[str]) -> tuple[dict[str, Draw], list[str]]:
