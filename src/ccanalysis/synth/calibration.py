@@ -96,7 +96,7 @@ def calibrate(instrument: Instrument, targets: Targets) -> Calibration:
                 rows[0].shown == "full" and rows == all_rows,
             )
         for its in questions.values():
-            _fit_question(cal, targets, items, table, dec, groups, sizes, its)
+            _fit_question(cal, targets, items, table, dec, sizes, its)
     return cal
 
 
@@ -106,14 +106,14 @@ def _fit_question(
     items: dict[str, Field],
     table: str,
     dec: int,
-    groups: tuple[str, ...],
     sizes: dict[str, int],
     its: dict[str, tuple[list[Cell], bool]],
 ) -> None:
     """The plans of one question's items (one item, or the boxes of a question), into ``cal``."""
+    groups = list(sizes)
     for item, (cells, full) in its.items():
         try:
-            solve_cells({item: (cells, full)}, groups, sizes, dec)
+            solve_cells({item: (cells, full)}, sizes, dec)
         except ValueError:
             for c in cells:
                 c.relax_total = True
@@ -122,25 +122,23 @@ def _fit_question(
                 f"with the group columns with at most {MAX_MISSING} missing answers; group "
                 "columns met, total as close as possible"
             )
-    d = d_fewest = solve_cells(its, groups, sizes, dec)
+    d = d_fewest = solve_cells(its, sizes, dec)
     f = items[next(iter(its))]
     levels = ["yes", "no"] if f.field_type == "checkbox" and f.items else f.level_order()
     for item, (cells, full) in its.items():
         idx = [[levels.index(x) for x in c.levels] for c in cells]
         p_text = targets.p_text(table, item)
-        fit = fit_item(
-            item_choices(cells, full, groups, d, dec), idx, len(levels), d, groups, p_text
-        )
+        fit = fit_item(item_choices(cells, full, d, dec), idx, len(levels), d, p_text)
         if not fit.ok and len(its) == 1:
             # a single question: more missing answers than the percentages need (fewest first, at
             # most MISSING_FRAC of a group) where they allow the printed p
             caps = [math.floor(MISSING_FRAC * sizes[g] + 1e-9) for g in groups]
             first = sum(sizes[g] - d[g] for g in groups)
             tried = [fit]
-            for m in (m for _, ds in denominators(sizes, groups, caps, first) for m in ds):
-                choices = item_choices(cells, full, groups, m, dec) if m != d else []
+            for m in (m for _, ds in denominators(sizes, caps, first) for m in ds):
+                choices = item_choices(cells, full, m, dec) if m != d else []
                 if choices:
-                    tried.append(fit_item(choices, idx, len(levels), m, groups, p_text))
+                    tried.append(fit_item(choices, idx, len(levels), m, p_text))
                     if tried[-1].ok:
                         fit, d = tried[-1], m
                         break
@@ -148,7 +146,7 @@ def _fit_question(
                 fit.p_range = (min(t.p_range[0] for t in tried), max(t.p_range[1] for t in tried))
                 fit.n_tables = sum(t.n_tables for t in tried)
         if p_text is not None and not fit.ok:
-            cal.notes.append(p_note(table, item, cells, groups, fit, p_text))
+            cal.notes.append(p_note(table, item, cells, fit, p_text))
         plan = cal.cat[item] = CatPlan(table, levels, dict(sizes), fit.counts)
         for j, cell in enumerate(cells):
             if cell.relax_total and TOTAL in cell.pct:

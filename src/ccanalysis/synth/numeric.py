@@ -90,7 +90,7 @@ def solve_numeric(
     printed_means = np.array([mean[g] for g in groups])
     caps = [min(sizes[g] - 2, 12) for g in groups]
     first = None  # the fewest missing answers meeting the means and SDs
-    for total, ds in denominators(sizes, groups, caps):
+    for total, ds in denominators(sizes, caps):
         if first is not None and total > first + EXTRA_MISSING:
             break
         blocks = []  # (closeness of each SD row, ns, sums, means, SD rows): enumeration order
