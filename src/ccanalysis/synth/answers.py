@@ -13,15 +13,12 @@ the study's proportions apportioned to the scaled group.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 
 import numpy as np
 
-from ccanalysis.synth.calibration import Calibration
 from ccanalysis.synth.categorical import CatPlan, apportion
 from ccanalysis.synth.numeric import SD_TOL, NumPlan
 from ccanalysis.synth.structure import Structure
-from ccanalysis.vocab import CLINIC_GROUPS, COORDINATOR_GROUPS
 
 #: Correlation of the latents of two records of one coordinator (same item).
 RHO = 0.9
@@ -113,19 +110,14 @@ def _answering(
 
 
 def assign_by_group(
-    rng: np.random.Generator,
-    plan: CatPlan,
-    z: np.ndarray,
-    group: np.ndarray,
-    groups: Sequence[str],
-    propensity: np.ndarray,
+    rng: np.random.Generator, plan: CatPlan, z: np.ndarray, group: np.ndarray, prop: np.ndarray
 ) -> np.ndarray:
     """Answer indices (-1: missing) of one categorical item, by group and rank of ``z``."""
     idx = np.full(len(group), -1, np.int64)
-    for gi, g in enumerate(groups):
+    for gi, g in enumerate(plan.n):
         members = np.flatnonzero(group == gi)
         counts = scaled_counts(plan, g, len(members))
-        keep = _answering(rng, propensity, members, len(members) - int(counts.sum()))
+        keep = _answering(rng, prop, members, len(members) - int(counts.sum()))
         idx[keep] = rank_assign(z, keep, counts)
     return idx
 
@@ -199,9 +191,8 @@ def numeric_item(
     rng: np.random.Generator,
     plan: NumPlan,
     z: np.ndarray,
-    groups: np.ndarray,
-    names: Sequence[str],
-    propensity: np.ndarray,
+    group: np.ndarray,
+    prop: np.ndarray,
     upper: np.ndarray | None = None,
 ) -> np.ndarray:
     """Values (NaN: missing) of one continuous item by rank of ``z``; ``upper``: a bound per owner
@@ -209,12 +200,12 @@ def numeric_item(
     out = np.full(len(z), np.nan)
     lo_u = int(math.ceil(plan.lo / plan.step - 1e-9))
     hi_u = int(math.floor(plan.hi / plan.step + 1e-9))
-    for gi, g in enumerate(names):
-        members = np.flatnonzero(groups == gi)
+    for gi, g in enumerate(plan.n):
+        members = np.flatnonzero(group == gi)
         n = len(members)
         exact = n == plan.n[g]
         miss = plan.missing[g] if exact else int(round(plan.missing[g] * n / plan.n[g]))
-        keep = _answering(rng, propensity, members, miss)
+        keep = _answering(rng, prop, members, miss)
         mean, sd = plan.sums[g] * plan.step / plan.answers[g], plan.sd[g]
         order = keep[np.argsort(-z[keep], kind="stable")]
         total = plan.sums[g] if exact else int(round(mean * len(keep) / plan.step))
@@ -243,7 +234,7 @@ def degree_answers(rng: np.random.Generator, plan: CatPlan, st: Structure) -> np
     """One degree per coordinator: social work where the structure put it, others at random."""
     idx = np.full(len(st.coord_group), -1, np.int64)
     sw_level = plan.levels.index("msw_bsw")
-    for gi, g in enumerate(COORDINATOR_GROUPS):
+    for gi, g in enumerate(plan.n):
         members = np.flatnonzero(st.coord_group == gi)
         counts = scaled_counts(plan, g, len(members))
         idx[members[st.coord_sw[members]]] = sw_level
@@ -257,30 +248,30 @@ def degree_answers(rng: np.random.Generator, plan: CatPlan, st: Structure) -> np
 
 def checkbox_question(
     rng: np.random.Generator,
-    cal: Calibration,
-    q_items: list[str],
+    plans: dict[str, CatPlan],
     lat: Latent,
-    cl_group: np.ndarray,
+    group: np.ndarray,
     prop: np.ndarray,
     block: str,
 ) -> dict[str, np.ndarray]:
-    """Level indices (0 yes, 1 no, -1 not answered) of the boxes of one checkbox question."""
-    n = len(cl_group)
+    """Level indices (0 yes, 1 no, -1 not answered) of the calibrated boxes of one question."""
+    q_items = list(plans)
+    n = len(group)
     out = {i: np.full(n, -1, np.int64) for i in q_items}
     nones = [i for i in q_items if i.endswith("_none")]
     others = [i for i in q_items if i not in nones]
     lat_z = {i: lat.draw(i, extra_block=block) for i in q_items}
-    for gi, g in enumerate(CLINIC_GROUPS):
-        members = np.flatnonzero(cl_group == gi)
-        answered = int(scaled_counts(cal.cat[q_items[0]], g, len(members)).sum())
+    for gi, g in enumerate(plans[q_items[0]].n):
+        members = np.flatnonzero(group == gi)
+        answered = int(scaled_counts(plans[q_items[0]], g, len(members)).sum())
         keep = _answering(rng, prop, members, len(members) - answered)
         box = {i: np.zeros(n, bool) for i in q_items}
         for item in nones:
-            c = scaled_counts(cal.cat[item], g, len(members))
+            c = scaled_counts(plans[item], g, len(members))
             box[item][keep[np.argsort(-lat_z[item][keep], kind="stable")[: c[0]]]] = True
         pool = keep[~np.any([box[i][keep] for i in nones], axis=0)] if nones else keep
         for item in others:
-            k = min(int(scaled_counts(cal.cat[item], g, len(members))[0]), len(pool))
+            k = min(int(scaled_counts(plans[item], g, len(members))[0]), len(pool))
             box[item][pool[np.argsort(-lat_z[item][pool], kind="stable")[:k]]] = True
         # every answered record has a box: move boxes from records with several
         for _ in range(len(others) * 3):

@@ -71,7 +71,7 @@ def calibrate(instrument: Instrument, targets: Targets) -> Calibration:
                     for m in ("mean", "sd")
                 )
                 p_text = targets.p_text(table, item)
-                plan = solve_numeric(item, table, f, groups, sizes, mean, sd, p_text)  # type: ignore[arg-type]
+                plan = solve_numeric(table, f, sizes, mean, sd, p_text)  # type: ignore[arg-type]
                 cal.num[item] = plan
                 if any(plan.missing.values()):
                     cal.notes.append(

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -73,17 +72,15 @@ def _sum_options(mean: float, n: int, step: float) -> list[int]:
 
 
 def solve_numeric(
-    item: str,
     table: str,
     f: Field,
-    groups: Sequence[str],
     sizes: dict[str, int],
     mean: dict[str, float],
     sd: dict[str, float],
     p_text: str | None,
 ) -> NumPlan:
     """The plan meeting the printed means and SDs, and ``p_text`` where some candidate allows it."""
-    step = grid_of(f)[0]
+    step, groups = grid_of(f)[0], list(sizes)
     grid = np.linspace(-HALF + SD_MARGIN, HALF - SD_MARGIN, SD_GRID)
     sd_rows = np.array(list(itertools.product(*[[sd[g] + x for x in grid] for g in groups])))
     sd_dist = ((sd_rows - np.array([sd[g] for g in groups])) ** 2).sum(axis=1)
@@ -128,8 +125,8 @@ def solve_numeric(
                 f.vmax if f.vmax is not None else 1e9,
             )
     if p_text is not None:
-        return solve_numeric(item, table, f, groups, sizes, mean, sd, None)
-    raise ValueError(f"no group sizes reproduce the printed mean/SD of {item}")
+        return solve_numeric(table, f, sizes, mean, sd, None)
+    raise ValueError(f"no group sizes reproduce the printed mean/SD of {f.name}")
 
 
 def _closest_meeting_p(

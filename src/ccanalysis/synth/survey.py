@@ -33,8 +33,6 @@ from ccanalysis.synth.export import SyntheticSurvey, export_frame, ids
 from ccanalysis.synth.structure import Structure, build_structure, gumbel_top
 from ccanalysis.synth.targets import Targets, structure_targets
 from ccanalysis.vocab import (
-    CLINIC_GROUPS,
-    COORDINATOR_GROUPS,
     CRITERIA,
     DEFAULT_SEED,
     SYNTHETIC_LABEL,
@@ -203,9 +201,7 @@ def _coordinator_answers(
             else:
                 coord_z[item] = lat.draw(item, rho=1.0)
             upper = values.get(partner) if partner else None
-            values[item] = numeric_item(
-                rng, plan, coord_z[item], st.coord_group, COORDINATOR_GROUPS, prop, upper
-            )
+            values[item] = numeric_item(rng, plan, coord_z[item], st.coord_group, prop, upper)
     for item, cplan in cal.cat.items():
         if cplan.table != "table1":
             continue
@@ -217,7 +213,7 @@ def _coordinator_answers(
             idx = np.where(st.coord_size > 1, cplan.levels.index("yes"), cplan.levels.index("no"))
         else:
             z = lat.draw(item, rho=1.0)
-            idx = assign_by_group(rng, cplan, z, st.coord_group, COORDINATOR_GROUPS, prop)
+            idx = assign_by_group(rng, cplan, z, st.coord_group, prop)
         level_index[item] = idx
     return level_index, also_checked, values
 
@@ -236,15 +232,15 @@ def _clinic_answers(
     group = st.clinic_isw.astype(np.int64)  # 0 mn, 1 isw
     for item, plan in cal.num.items():
         if plan.table != "table1":
-            values[item] = numeric_item(rng, plan, lat.draw(item), group, CLINIC_GROUPS, prop)
+            values[item] = numeric_item(rng, plan, lat.draw(item), group, prop)
     for item, cplan in cal.cat.items():
         if cplan.table == "table1" or item in level_index:
             continue
         f = items[item]
         if f.field_type == "checkbox" and f.items:
-            boxes = [i for i in f.items.values() if i in cal.cat]
-            level_index.update(checkbox_question(rng, cal, boxes, lat, group, prop, f.name))
+            plans = {i: cal.cat[i] for i in f.items.values() if i in cal.cat}
+            level_index.update(checkbox_question(rng, plans, lat, group, prop, f.name))
         else:
             z = lat.draw(item)
-            level_index[item] = assign_by_group(rng, cplan, z, group, CLINIC_GROUPS, prop)
+            level_index[item] = assign_by_group(rng, cplan, z, group, prop)
     return level_index, values
