@@ -42,7 +42,7 @@ __all__ = [
 def run(paths: Paths, params: Params, *, out: str | Path | None = None) -> Artifacts:
     """The ``00_synthesize`` stage (synthetic mode only): the stand-in of ``params.seed`` and
     ``params.scale``, written into ``paths.synthetic`` (or ``out``); ``results``: ``survey``,
-    ``summary``, ``notes`` (the calibration notes), ``uncalibrated``."""
+    ``summary`` and ``uncalibrated``."""
     if not params.synthetic:
         raise ValueError(
             f"the synthesizer runs in synthetic mode only, not with data_mode={params.data_mode!r}"
@@ -55,11 +55,7 @@ def run(paths: Paths, params: Params, *, out: str | Path | None = None) -> Artif
     )
     files = write(survey, paths.synthetic if out is None else Path(out))
     return Artifacts(
-        files,
-        survey=survey,
-        summary=summary(survey),
-        notes=list(survey.meta["calibration_notes"]),
-        uncalibrated=survey.uncalibrated,
+        files, survey=survey, summary=summary(survey), uncalibrated=survey.uncalibrated
     )
 
 

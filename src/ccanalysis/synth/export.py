@@ -66,9 +66,10 @@ def export_frame(
     values: dict[str, np.ndarray],
 ) -> pd.DataFrame:
     """The raw export, one row per record. ``coord_of``: each record's coordinator (answers of
-    ``coordinator_form`` are per coordinator); ``fixed``: ids and codes per record; ``level_index``: per
-    item the answer's index among the choices (a box: 0 checked, 1 not); ``also_checked``: per
-    checkbox field, boxes checked besides; ``values``: per numeric item. -1 and NaN: blank."""
+    ``coordinator_form`` are per coordinator); ``fixed``: ids and codes per record;
+    ``level_index``: per item the answer's index among the choices (a box: 0 checked, 1 not);
+    ``also_checked``: per checkbox field, boxes checked besides; ``values``: per numeric item.
+    -1 and NaN: blank."""
     n = len(coord_of)
     data: dict[str, object] = dict.fromkeys(instrument.export_columns())
     for f in instrument.fields:

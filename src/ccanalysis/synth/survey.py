@@ -32,11 +32,7 @@ from ccanalysis.synth.categorical import apportion, counts_printing_as
 from ccanalysis.synth.export import SyntheticSurvey, export_frame, ids
 from ccanalysis.synth.structure import Structure, build_structure, gumbel_top
 from ccanalysis.synth.targets import Targets, structure_targets
-from ccanalysis.vocab import (
-    CRITERIA,
-    DEFAULT_SEED,
-    SYNTHETIC_LABEL,
-)
+from ccanalysis.vocab import CRITERIA, DEFAULT_SEED, SYNTHETIC_LABEL
 
 #: The care-model question asked where a social worker is on the team (counts in the text only).
 ENGAGE_ITEM = "sw_engage_ease"
