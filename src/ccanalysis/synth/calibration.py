@@ -45,8 +45,7 @@ class Calibration:
 
 
 def missing_answers(cal: Calibration) -> pd.DataFrame:
-    """The missing answers the printed numbers need: per item that needs any, its table and the
-    count in each group (a blank where the group is not the table's)."""
+    """The missing answers the printed numbers need, by item and group."""
     plans = (*cal.cat.items(), *cal.num.items())
     rows = [{"table": p.table, "item": i, **p.missing} for i, p in plans if any(p.missing.values())]
     return pd.DataFrame(rows).sort_values(["table", "item"], kind="stable", ignore_index=True)

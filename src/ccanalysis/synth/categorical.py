@@ -101,8 +101,7 @@ def p_dist(text: str, p: float) -> float:
 
 @dataclass
 class CatPlan:
-    """Counts per level of one categorical item by group, at the study's size (``n``: answers and
-    missing answers)."""
+    """Counts per level of one categorical item by group (``n``: answers and missing answers)."""
 
     table: str
     levels: list[str]
@@ -263,8 +262,8 @@ def _family(
 
 @dataclass
 class Fit:
-    """The counts kept for one item, their p-value, whether it prints as printed, and the range of
-    p-values and the number of tables tried (for the notes)."""
+    """The counts kept for one item, their p, whether it prints as printed; for the notes, the
+    range of p-values and the number of tables tried."""
 
     counts: dict[str, np.ndarray]
     p: float
@@ -324,8 +323,7 @@ def fit_item(
     d: dict[str, int],
     text: str | None,
 ) -> Fit:
-    """Counts of every level meeting the printed rows and, if some candidate allows it, the
-    printed p ``text``. ``idx``: the level indices of each printed row."""
+    """Counts meeting the printed rows (level indices ``idx``) and, if possible, the p ``text``."""
     covered = sorted(i for lv in idx for i in lv)
     determined = covered == list(range(k)) and all(len(lv) == 1 for lv in idx)
     if text is None:  # no test printed: the plainest rule

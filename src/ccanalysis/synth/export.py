@@ -103,8 +103,7 @@ def export_frame(
 
 
 def write(survey: SyntheticSurvey, outdir: str | Path) -> dict[str, Path]:
-    """Write the four files (atomically); the paths written: ``export``, ``frame``, ``meta``,
-    ``uncalibrated``."""
+    """Write the four files (atomically); the paths written, by name."""
     outdir = Path(outdir)
     paths = {
         "export": write_csv(survey.export, outdir / EXPORT_FILE),

@@ -51,11 +51,7 @@ def _shares(w: tuple[float, ...] | np.ndarray) -> np.ndarray:
 def _multi_sizes(rng: np.random.Generator, m: int, total: int, max_size: int) -> np.ndarray:
     """Sizes (2..max_size) of m multi-clinic coordinators adding up to ``total``, one of them
     ``max_size`` where the total allows it."""
-    if m == 0:
-        return np.zeros(0, dtype=np.int64)
     extra, slots = total - 2 * m, max_size - 2
-    if extra < 0 or extra > slots * m:
-        raise ValueError(f"{m} coordinators cannot report on {total} clinics")
     pick = gumbel_top(rng, np.log(np.tile(0.55 ** np.arange(slots), m)), extra)
     sizes = 2 + np.bincount(pick // slots, minlength=m)
     if sizes.max() < max_size and extra >= max_size - 2:
@@ -72,15 +68,11 @@ def _multi_sizes(rng: np.random.Generator, m: int, total: int, max_size: int) ->
 
 
 def _sw_degrees(
-    rng: np.random.Generator,
-    group: np.ndarray,
-    size: np.ndarray,
-    k_both: int,
-    k_isw: int,
-    clinics: int,
+    rng: np.random.Generator, group: np.ndarray, size: np.ndarray, counts: list[int]
 ) -> np.ndarray:
-    """``k_both`` 'both' and ``k_isw`` 'isw_only' coordinators reporting on ``clinics`` clinics:
-    random choices, retried until the total is exact (else the closest; only at odd scales)."""
+    """``counts``: k 'both' and k 'isw_only' coordinators reporting on n clinics: random choices,
+    retried until the total is exact (else the closest; only at odd scales)."""
+    k_both, k_isw, clinics = counts
     both_idx = np.flatnonzero(group == 2)
     isw_single = np.flatnonzero((group == 1) & (size == 1))
     isw_multi_all = np.flatnonzero((group == 1) & (size > 1))
@@ -115,8 +107,7 @@ def _sw_degrees(
 
 
 def build_structure(st: dict[str, float], scale: float, rng: np.random.Generator) -> Structure:
-    """Coordinators, care systems and clinics for the counts ``st``
-    (:func:`~ccanalysis.synth.targets.structure_targets`) times ``scale``, drawn from ``rng``."""
+    """Coordinators, care systems and clinics for the counts ``st`` times ``scale``."""
     r = lambda x: int(round(x * scale))  # noqa: E731
     n_cl, n_isw = r(st["clinics"]), r(st["isw_clinics"])
     n_mn_only, n_isw_only, nb = r(st["coord_mn_only"]), r(st["coord_isw_only"]), r(st["coord_both"])
@@ -136,14 +127,8 @@ def build_structure(st: dict[str, float], scale: float, rng: np.random.Generator
     ones = lambda n: np.ones(n, np.int64)  # noqa: E731
     size = np.concatenate([ones(single_mn), mn_sizes, ones(single_isw), isw_sizes, b_size])
     isw_count = np.concatenate([np.zeros(n_mn_only, np.int64), ones(single_isw), isw_sizes, b_isw])
-    sw = _sw_degrees(
-        rng,
-        group,
-        size,
-        r(st["sw_degree_both"]),
-        r(st["sw_degree_isw_only"]),
-        r(st["sw_degree_clinics"]),
-    )
+    sw_counts = [r(st[f"sw_degree_{k}"]) for k in ("both", "isw_only", "clinics")]
+    sw = _sw_degrees(rng, group, size, sw_counts)
 
     # care systems
     n_small, n_medium = r(st["systems_small"]), r(st["systems_medium"])

@@ -54,8 +54,7 @@ def synthesize(
     seed: int = DEFAULT_SEED,
     scale: float = 1,
 ) -> SyntheticSurvey:
-    """The synthetic REDCap export, clinic frame and truth of :func:`calibrate`'s ``calibration``,
-    drawn with ``seed`` at ``scale`` times the study's size."""
+    """The survey of ``calibration``, drawn with ``seed`` at ``scale`` times the study's size."""
     if scale <= 0:
         raise ValueError("scale must be positive")
     cal = calibration
@@ -176,13 +175,9 @@ def _care_model(
 
 
 def _coordinator_answers(
-    rng: np.random.Generator,
-    cal: Calibration,
-    st: Structure,
-    prop: np.ndarray,
+    rng: np.random.Generator, cal: Calibration, st: Structure, prop: np.ndarray
 ) -> tuple[dict[str, np.ndarray], dict[str, dict[int, np.ndarray]], dict[str, np.ndarray]]:
-    """Table 1, one answer per coordinator: the level indices, the boxes checked besides, the
-    values."""
+    """Table 1, one answer per coordinator: level indices, boxes checked besides, values."""
     level_index: dict[str, np.ndarray] = {}
     also_checked: dict[str, dict[int, np.ndarray]] = {}
     values: dict[str, np.ndarray] = {}
