@@ -10,6 +10,7 @@ randomness.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
 
@@ -70,8 +71,7 @@ def calibrate(instrument: Instrument, targets: Targets) -> Calibration:
                     for m in ("mean", "sd")
                 )
                 p_text = targets.p_text(table, item)
-                plan = solve_numeric(table, f, sizes, mean, sd, p_text)  # type: ignore[arg-type]
-                cal.num[item] = plan
+                plan = cal.num[item] = solve_numeric(table, f, sizes, mean, sd, p_text)  # type: ignore[arg-type]
                 if any(plan.missing.values()):
                     cal.notes.append(
                         f"{item}: {plan.missing} missing answers needed for the printed mean/SD and p-value"
@@ -79,15 +79,10 @@ def calibrate(instrument: Instrument, targets: Targets) -> Calibration:
                 continue
             cells = []
             for row in rows:
-                pct = {g: targets.get(table, item, row.level, g, "pct") for g in (*groups, TOTAL)}
-                n = {g: targets.get(table, item, row.level, g, "n") for g in groups}
-                cells.append(
-                    Cell(
-                        list(row.levels),
-                        {g: v for g, v in pct.items() if v is not None},
-                        {g: int(c) for g, c in n.items() if c is not None},
-                    )
-                )
+                get = functools.partial(targets.get, table, item, row.level)
+                pct = {g: v for g in (*groups, TOTAL) if (v := get(g, "pct")) is not None}
+                n = {g: int(c) for g in groups if (c := get(g, "n")) is not None}
+                cells.append(Cell(list(row.levels), pct, n))
             key = f.name if (f.field_type == "checkbox" and f.items) else item
             # a full row set fixes every level's count: only if every row is printed
             questions.setdefault(key, {})[item] = (
