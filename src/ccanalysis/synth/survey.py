@@ -80,9 +80,7 @@ def synthesize(
     form = items[next(i for i, p in cal.cat.items() if p.table == "table1")].form
     todo, blank = uncalibrated.draws(instrument, {*cal.cat, *cal.num, *crit, ENGAGE_ITEM})
     for item, d in todo.items():  # each from its own stream: other columns unaffected
-        ans = uncalibrated.draw(
-            d, uncalibrated.stream(seed, item), nc if d.field.form == form else n_cl
-        )
+        ans = uncalibrated.draw(d, seed, item, nc if d.field.form == form else n_cl)
         calibrated_boxes = [i for i in d.field.items.values() if i in cal.cat]
         if d.field.is_numeric:
             values[item] = ans

@@ -152,13 +152,10 @@ def draws(instrument: Instrument, answered: set[str]) -> tuple[dict[str, Draw], 
     return out, blank
 
 
-def stream(seed: int, item: str) -> np.random.Generator:
-    """The item's own random stream: from the run's seed and the item's name only."""
-    return np.random.default_rng([int(seed), zlib.crc32(item.encode("utf-8"))])
-
-
-def draw(d: Draw, rng: np.random.Generator, n: int) -> np.ndarray:
-    """``n`` answers: choice indices (a box: 0 checked, 1 not) or values on the field's grid."""
+def draw(d: Draw, seed: int, item: str, n: int) -> np.ndarray:
+    """``n`` answers of ``item`` from its own stream (the run's seed and the item's name only):
+    choice indices (a box: 0 checked, 1 not) or values on the field's grid."""
+    rng = np.random.default_rng([int(seed), zlib.crc32(item.encode("utf-8"))])
     if d.kind == "choice":
         return rng.choice(len(d.weights), size=n, p=np.asarray(d.weights))
     if d.kind == "box":
