@@ -199,7 +199,6 @@ def numeric_item(
     (NaN: none)."""
     out = np.full(len(z), np.nan)
     lo_u = int(math.ceil(plan.lo / plan.step - 1e-9))
-    hi_u = int(math.floor(plan.hi / plan.step + 1e-9))
     for gi, g in enumerate(plan.n):
         members = np.flatnonzero(group == gi)
         n = len(members)
@@ -209,11 +208,10 @@ def numeric_item(
         mean, sd = plan.sums[g] * plan.step / plan.answers[g], plan.sd[g]
         order = keep[np.argsort(-z[keep], kind="stable")]
         total = plan.sums[g] if exact else int(round(mean * len(keep) / plan.step))
-        hi_each: int | np.ndarray = hi_u
         bound = plan.hi
         if upper is not None:
             bound = np.where(np.isnan(upper[order]), plan.hi, np.minimum(upper[order], plan.hi))
-            hi_each = np.floor(bound / plan.step + 1e-9).astype(np.int64)
+        hi_each = np.floor(np.asarray(bound) / plan.step + 1e-9).astype(np.int64)
         for _ in range(50 if exact else 1):
             vals = np.sort(_gamma_values(rng, len(keep), mean, sd, plan.lo, plan.hi))[::-1]
             if upper is not None:

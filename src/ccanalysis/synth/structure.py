@@ -157,17 +157,13 @@ def build_structure(st: dict[str, float], scale: float, rng: np.random.Generator
     # large systems: every remaining coordinator, shares from a lognormal
     share = _shares(rng.lognormal(0.0, 0.6, size=n_large))
     rest_multi = rng.permutation(np.flatnonzero((size > 1) & (system < 0)))
-    starts = (
-        np.concatenate([[0], np.cumsum(size[rest_multi])[:-1]]) if len(rest_multi) else np.zeros(0)
-    )
+    starts = np.concatenate([[0], np.cumsum(size[rest_multi])[:-1]])
     cap = np.cumsum(share) * size[rest_multi].sum()
     sys_of = np.minimum(np.searchsorted(cap, starts, side="right"), n_large - 1)
     system[rest_multi] = n_small + n_medium + sys_of
     load = np.bincount(sys_of, weights=size[rest_multi], minlength=n_large).astype(np.int64)
     deficit = np.maximum(0, MEDIUM_MAX + 1 - load)
     left = len(singles) - pos - int(deficit.sum())
-    if left < 0:
-        raise ValueError("not enough single-clinic coordinators to fill the large care systems")
     system[singles[pos:]] = (
         n_small + n_medium + np.repeat(np.arange(n_large), deficit + apportion(left, share))
     )
@@ -181,12 +177,8 @@ def build_structure(st: dict[str, float], scale: float, rng: np.random.Generator
     # rurality: more often medical/nursing, small and medium systems; care-system random effect
     n_urban = int(round(st["urban_pct"] / 100 * n_cl))
     sys_effect = rng.normal(0.0, 0.8, size=n_sys)
-    cat_c = sys_cat[clinic_system]
-    logit = (
-        0.9 * (~clinic_isw)
-        + np.where(cat_c == 0, 1.0, np.where(cat_c == 1, 0.5, 0.0))
-        + sys_effect[clinic_system]
-    )
+    by_size = np.array([1.0, 0.5, 0.0])[sys_cat[clinic_system]]  # small, medium, large
+    logit = 0.9 * (~clinic_isw) + by_size + sys_effect[clinic_system]
     rural = np.zeros(n_cl, bool)
     rural[gumbel_top(rng, logit, n_cl - n_urban)] = True
     ruca = np.where(
