@@ -1,34 +1,24 @@
 """Drawing answers from the solved plans: which record gives which answer.
 
-Each record gets, for every item, a Gaussian latent ``z = sqrt(RHO) u[coordinator, item] +
-sqrt(1 - RHO) e``, so that one coordinator answering for several clinics gives mostly the same
-answers; ``u`` mixes a coordinator-level factor shared by the items of a block (``BLOCKS``; the boxes
-of each check-all-that-apply question form a block too) with an item's own part. Within each group
-the calibrated counts are handed out by rank of ``z`` (highest latent, first level), so the marginals
-are exact and the dependence is a Gaussian copula; continuous values are matched by the same ranks.
-
-Item nonresponse: the k missing answers of a group are the k records with the highest propensity
-(shared by a coordinator's records) plus Gumbel noise. Continuous values are gamma shaped
-(right-skewed, the more so the larger SD/mean), within the dictionary's range, on the item's grid,
-then nudged unit by unit until the group sum is exact and the SD as close to its target as the grid
-allows. "None of the above" has no other box checked, and every answered check-all-that-apply
-question has a box checked. At ``scale != 1`` each count is the study's proportion apportioned to
-the scaled group, so percentages agree with the study's to within 1/N of the group.
+Each record has a Gaussian latent per item, ``sqrt(RHO) u[coordinator, item] + sqrt(1 - RHO) e``
+(``u`` partly a factor shared by a block of items, ``BLOCKS``, or the boxes of one question); within
+each group the calibrated counts are handed out by rank of the latent (a Gaussian copula with exact
+marginals), continuous values by the same ranks. The k missing answers of a group fall on the k
+records with the highest propensity (shared by a coordinator) plus Gumbel noise. Continuous values
+are gamma shaped, within the dictionary's range, on the item's grid, then nudged until the group
+sum is exact and the SD as close to its target as the grid allows. At ``scale != 1`` counts are
+the study's proportions apportioned to the scaled group.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 
 import numpy as np
 
-from ccanalysis.synth.calibration import Calibration
-from ccanalysis.synth.categorical import CatPlan
-from ccanalysis.synth.numeric import NumPlan
-from ccanalysis.synth.sampling import apportion
+from ccanalysis.synth.categorical import CatPlan, apportion
+from ccanalysis.synth.numeric import SD_TOL, NumPlan
 from ccanalysis.synth.structure import Structure
-from ccanalysis.vocab import CLINIC_GROUPS, COORDINATOR_GROUPS
 
 #: Correlation of the latents of two records of one coordinator (same item).
 RHO = 0.9
@@ -71,13 +61,10 @@ BLOCKS: dict[str, tuple[str, ...]] = {
 #: Items matched to records by (almost) the same ranks as another item and bounded above by it
 #: (years in the study clinic(s) never exceed years as a coordinator).
 PAIRED: dict[str, str] = {"years_study_clinics": "years_cc_role"}
-#: A group's SD is redrawn until it is this close to its target (the solver left 0.012 of room).
-SD_TOL = 0.004
 
 
 def scaled_counts(plan: CatPlan, g: str, n: int) -> np.ndarray:
-    """Counts of group ``g`` with ``n`` records: the plan's, or at another size its missing
-    answers scaled and its answers apportioned by the plan's proportions."""
+    """Counts of group ``g`` with ``n`` records: the plan's, scaled to ``n``."""
     if n == plan.n[g]:
         return plan.counts[g].copy()
     missing = int(round(plan.missing[g] * n / plan.n[g]))
@@ -123,20 +110,14 @@ def _answering(
 
 
 def assign_by_group(
-    rng: np.random.Generator,
-    plan: CatPlan,
-    z: np.ndarray,
-    group: np.ndarray,
-    groups: Sequence[str],
-    propensity: np.ndarray,
+    rng: np.random.Generator, plan: CatPlan, z: np.ndarray, group: np.ndarray, prop: np.ndarray
 ) -> np.ndarray:
-    """Answer indices (-1: missing) of one categorical item: per group, the plan's counts, the
-    missing answers on the records most prone to skip, the rest handed out by rank of ``z``."""
+    """Answer indices (-1: missing) of one categorical item, by group and rank of ``z``."""
     idx = np.full(len(group), -1, np.int64)
-    for gi, g in enumerate(groups):
+    for gi, g in enumerate(plan.n):
         members = np.flatnonzero(group == gi)
         counts = scaled_counts(plan, g, len(members))
-        keep = _answering(rng, propensity, members, len(members) - int(counts.sum()))
+        keep = _answering(rng, prop, members, len(members) - int(counts.sum()))
         idx[keep] = rank_assign(z, keep, counts)
     return idx
 
@@ -166,8 +147,8 @@ def _fix_grid(
     hi: int | np.ndarray,
     exact_sd: bool,
 ) -> np.ndarray:
-    """Nudge values on the grid (integer units): the sum exactly ``total``, the SD as close to
-    ``sd_units`` as the grid allows; ``hi``: one bound, or one per value."""
+    """Values on the grid (integer units) nudged to the sum ``total`` and, if ``exact_sd``, the
+    SD closest to ``sd_units``; ``hi``: one bound, or one per value."""
     x = units.astype(np.int64).copy()
     n = len(x)
     hi_arr = np.broadcast_to(np.asarray(hi, dtype=np.int64), x.shape)
@@ -210,31 +191,27 @@ def numeric_item(
     rng: np.random.Generator,
     plan: NumPlan,
     z: np.ndarray,
-    groups: np.ndarray,
-    names: Sequence[str],
-    propensity: np.ndarray,
+    group: np.ndarray,
+    prop: np.ndarray,
     upper: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Values (NaN: missing) of one continuous item, matched to the owners by rank of ``z``;
-    ``upper``: a bound per owner (NaN: none), e.g. years as a coordinator for years in the study
-    clinics."""
+    """Values (NaN: missing) of one continuous item by rank of ``z``; ``upper``: a bound per owner
+    (NaN: none)."""
     out = np.full(len(z), np.nan)
     lo_u = int(math.ceil(plan.lo / plan.step - 1e-9))
-    hi_u = int(math.floor(plan.hi / plan.step + 1e-9))
-    for gi, g in enumerate(names):
-        members = np.flatnonzero(groups == gi)
+    for gi, g in enumerate(plan.n):
+        members = np.flatnonzero(group == gi)
         n = len(members)
         exact = n == plan.n[g]
         miss = plan.missing[g] if exact else int(round(plan.missing[g] * n / plan.n[g]))
-        keep = _answering(rng, propensity, members, miss)
+        keep = _answering(rng, prop, members, miss)
         mean, sd = plan.sums[g] * plan.step / plan.answers[g], plan.sd[g]
         order = keep[np.argsort(-z[keep], kind="stable")]
         total = plan.sums[g] if exact else int(round(mean * len(keep) / plan.step))
-        hi_each: int | np.ndarray = hi_u
         bound = plan.hi
         if upper is not None:
             bound = np.where(np.isnan(upper[order]), plan.hi, np.minimum(upper[order], plan.hi))
-            hi_each = np.floor(bound / plan.step + 1e-9).astype(np.int64)
+        hi_each = np.floor(np.asarray(bound) / plan.step + 1e-9).astype(np.int64)
         for _ in range(50 if exact else 1):
             vals = np.sort(_gamma_values(rng, len(keep), mean, sd, plan.lo, plan.hi))[::-1]
             if upper is not None:
@@ -252,11 +229,10 @@ def numeric_item(
 
 
 def degree_answers(rng: np.random.Generator, plan: CatPlan, st: Structure) -> np.ndarray:
-    """One degree per coordinator: the social work degrees where the structure put them, the
-    others in random order."""
+    """One degree per coordinator: social work where the structure put it, others at random."""
     idx = np.full(len(st.coord_group), -1, np.int64)
     sw_level = plan.levels.index("msw_bsw")
-    for gi, g in enumerate(COORDINATOR_GROUPS):
+    for gi, g in enumerate(plan.n):
         members = np.flatnonzero(st.coord_group == gi)
         counts = scaled_counts(plan, g, len(members))
         idx[members[st.coord_sw[members]]] = sw_level
@@ -270,30 +246,30 @@ def degree_answers(rng: np.random.Generator, plan: CatPlan, st: Structure) -> np
 
 def checkbox_question(
     rng: np.random.Generator,
-    cal: Calibration,
-    q_items: list[str],
+    plans: dict[str, CatPlan],
     lat: Latent,
-    cl_group: np.ndarray,
+    group: np.ndarray,
     prop: np.ndarray,
     block: str,
 ) -> dict[str, np.ndarray]:
-    """Level indices (0 yes, 1 no, -1 not answered) of the boxes of one checkbox question."""
-    n = len(cl_group)
+    """Level indices (0 yes, 1 no, -1 not answered) of the calibrated boxes of one question."""
+    q_items = list(plans)
+    n = len(group)
     out = {i: np.full(n, -1, np.int64) for i in q_items}
     nones = [i for i in q_items if i.endswith("_none")]
     others = [i for i in q_items if i not in nones]
     lat_z = {i: lat.draw(i, extra_block=block) for i in q_items}
-    for gi, g in enumerate(CLINIC_GROUPS):
-        members = np.flatnonzero(cl_group == gi)
-        answered = int(scaled_counts(cal.cat[q_items[0]], g, len(members)).sum())
+    for gi, g in enumerate(plans[q_items[0]].n):
+        members = np.flatnonzero(group == gi)
+        answered = int(scaled_counts(plans[q_items[0]], g, len(members)).sum())
         keep = _answering(rng, prop, members, len(members) - answered)
         box = {i: np.zeros(n, bool) for i in q_items}
         for item in nones:
-            c = scaled_counts(cal.cat[item], g, len(members))
+            c = scaled_counts(plans[item], g, len(members))
             box[item][keep[np.argsort(-lat_z[item][keep], kind="stable")[: c[0]]]] = True
         pool = keep[~np.any([box[i][keep] for i in nones], axis=0)] if nones else keep
         for item in others:
-            k = min(int(scaled_counts(cal.cat[item], g, len(members))[0]), len(pool))
+            k = min(int(scaled_counts(plans[item], g, len(members))[0]), len(pool))
             box[item][pool[np.argsort(-lat_z[item][pool], kind="stable")[:k]]] = True
         # every answered record has a box: move boxes from records with several
         for _ in range(len(others) * 3):

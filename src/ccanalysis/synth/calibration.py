@@ -1,31 +1,29 @@
-"""Calibration: the plans of every printed item, solved once from the printed tables (scale 1).
+"""Calibration: the plans of every printed item of Tables 1, 3 and 4, solved once (scale 1).
 
-Each item of Tables 1, 3 and 4 in the table specification is solved against its printed numbers:
-a continuous item by :func:`~ccanalysis.synth.numeric.solve_numeric` (means, SDs, p), a categorical
-one by :mod:`~ccanalysis.synth.categorical` (percentages, p), the boxes of one check-all-that-apply
-question together (they share their denominator). A printed number that no data can meet together
-with the rest of its row is met as closely as possible, and ``Calibration.notes`` say so (the
-``IMPOSSIBLE`` lines of ``SYNTHETIC.md``), as they list every missing answer the printed numbers
-need. Table 2 and the counts of the paper's text shape the structure instead
-(:func:`~ccanalysis.synth.targets.structure_targets`). A spec row that prints nothing is no target;
-an item with no printed row at all is left to :mod:`~ccanalysis.synth.uncalibrated`. No randomness.
+A continuous item by :func:`~ccanalysis.synth.numeric.solve_numeric`, a categorical one by
+:mod:`~ccanalysis.synth.categorical`, the boxes of one question together (one denominator). A
+printed number no data can meet together with the rest of its row is met as closely as possible;
+``Calibration.notes`` say so (the ``IMPOSSIBLE`` lines of ``SYNTHETIC.md``) and list every missing
+answer the printed numbers need. Table 2 and the paper's text shape the structure instead. No
+randomness.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+import math
 from dataclasses import dataclass, field
 
 import pandas as pd
 
 from ccanalysis.instrument import Field, Instrument
-from ccanalysis.spec import SpecRow
 from ccanalysis.synth.categorical import (
     MAX_MISSING,
+    MISSING_FRAC,
     CatPlan,
     Cell,
+    denominators,
     fit_item,
-    fit_more_missing,
     item_choices,
     p_note,
     solve_cells,
@@ -48,22 +46,10 @@ class Calibration:
 
 
 def missing_answers(cal: Calibration) -> pd.DataFrame:
-    """The missing answers the printed numbers need: per item that needs any, its table and the
-    count in each group (a blank where the group is not the table's)."""
-    plans = (*cal.cat.values(), *cal.num.values())
-    rows = [
-        {"table": p.table, "item": p.item, **p.missing} for p in plans if any(p.missing.values())
-    ]
+    """The missing answers the printed numbers need, by item and group."""
+    plans = (*cal.cat.items(), *cal.num.items())
+    rows = [{"table": p.table, "item": i, **p.missing} for i, p in plans if any(p.missing.values())]
     return pd.DataFrame(rows).sort_values(["table", "item"], kind="stable", ignore_index=True)
-
-
-def field_levels(f: Field) -> list[str]:
-    """The levels of an analysis item in instrument order; a box of a question is yes/no."""
-    return (
-        ["yes", "no"]
-        if f.field_type == "checkbox" and f.items
-        else [f.levels[c] for c in f.choices]
-    )
 
 
 def calibrate(instrument: Instrument, targets: Targets) -> Calibration:
@@ -72,7 +58,7 @@ def calibrate(instrument: Instrument, targets: Targets) -> Calibration:
     cal = Calibration({}, {})
     for table, dec in CALIBRATED_TABLES.items():
         groups = COORDINATOR_GROUPS if table == "table1" else CLINIC_GROUPS
-        sizes = targets.group_sizes(table, groups)
+        sizes = {g: int(targets.get(table, "n", "", g, "n")) for g in groups}  # type: ignore[arg-type]
         questions: dict[str, dict[str, tuple[list[Cell], bool]]] = {}
         for item, all_rows in targets.spec.items(table).items():
             rows = [r for r in all_rows if targets.printed(table, item, r.level)]
@@ -85,14 +71,18 @@ def calibrate(instrument: Instrument, targets: Targets) -> Calibration:
                     for m in ("mean", "sd")
                 )
                 p_text = targets.p_text(table, item)
-                plan = solve_numeric(item, table, f, groups, sizes, mean, sd, p_text)  # type: ignore[arg-type]
-                cal.num[item] = plan
+                plan = cal.num[item] = solve_numeric(table, f, sizes, mean, sd, p_text)  # type: ignore[arg-type]
                 if any(plan.missing.values()):
                     cal.notes.append(
                         f"{item}: {plan.missing} missing answers needed for the printed mean/SD and p-value"
                     )
                 continue
-            cells = _cells(targets, table, item, rows, groups, field_levels(f))
+            cells = []
+            for row in rows:
+                get = functools.partial(targets.get, table, item, row.level)
+                pct = {g: v for g in (*groups, TOTAL) if (v := get(g, "pct")) is not None}
+                n = {g: int(c) for g in groups if (c := get(g, "n")) is not None}
+                cells.append(Cell(list(row.levels), pct, n))
             key = f.name if (f.field_type == "checkbox" and f.items) else item
             # a full row set fixes every level's count: only if every row is printed
             questions.setdefault(key, {})[item] = (
@@ -100,34 +90,8 @@ def calibrate(instrument: Instrument, targets: Targets) -> Calibration:
                 rows[0].shown == "full" and rows == all_rows,
             )
         for its in questions.values():
-            _fit_question(cal, targets, items, table, dec, groups, sizes, its)
+            _fit_question(cal, targets, items, table, dec, sizes, its)
     return cal
-
-
-def _cells(
-    targets: Targets,
-    table: str,
-    item: str,
-    rows: list[SpecRow],
-    groups: Sequence[str],
-    levels: list[str],
-) -> list[Cell]:
-    """The printed rows of a categorical item: their levels, percentages and counts."""
-    cells = []
-    for row in rows:
-        unknown = [x for x in row.levels if x not in levels]
-        if unknown:
-            raise ValueError(f"{table} {item}: levels {unknown} not in the instrument")
-        pct, n = {}, {}
-        for g in (*groups, TOTAL):
-            v = targets.get(table, item, row.level, g, "pct")
-            if v is not None:
-                pct[g] = v
-            c = targets.get(table, item, row.level, g, "n")
-            if c is not None and g != TOTAL:
-                n[g] = int(c)
-        cells.append(Cell(list(row.levels), pct, n))
-    return cells
 
 
 def _fit_question(
@@ -136,14 +100,14 @@ def _fit_question(
     items: dict[str, Field],
     table: str,
     dec: int,
-    groups: Sequence[str],
     sizes: dict[str, int],
     its: dict[str, tuple[list[Cell], bool]],
 ) -> None:
     """The plans of one question's items (one item, or the boxes of a question), into ``cal``."""
+    groups = list(sizes)
     for item, (cells, full) in its.items():
         try:
-            solve_cells({item: (cells, full)}, groups, sizes, dec)
+            solve_cells({item: (cells, full)}, sizes, dec)
         except ValueError:
             for c in cells:
                 c.relax_total = True
@@ -152,30 +116,32 @@ def _fit_question(
                 f"with the group columns with at most {MAX_MISSING} missing answers; group "
                 "columns met, total as close as possible"
             )
-    d = d_fewest = solve_cells(its, groups, sizes, dec)
+    d = d_fewest = solve_cells(its, sizes, dec)
     f = items[next(iter(its))]
+    levels = ["yes", "no"] if f.field_type == "checkbox" and f.items else f.level_order()
     for item, (cells, full) in its.items():
-        levels = field_levels(f)
         idx = [[levels.index(x) for x in c.levels] for c in cells]
         p_text = targets.p_text(table, item)
-        choices = item_choices(cells, full, groups, d, dec)
-        fit = fit_item(choices, idx, len(levels), d, groups, p_text)
-        if not fit.ok and len(its) == 1:  # a single question: more missing answers may allow p
-            fit, d = fit_more_missing(
-                cells,
-                full,
-                groups,
-                sizes,
-                d,
-                dec,
-                idx,
-                len(levels),
-                p_text,
-                fit,  # type: ignore[arg-type]
-            )
+        fit = fit_item(item_choices(cells, full, d, dec), idx, len(levels), d, p_text)
+        if not fit.ok and len(its) == 1:
+            # a single question: more missing answers than the percentages need (fewest first, at
+            # most MISSING_FRAC of a group) where they allow the printed p
+            caps = [math.floor(MISSING_FRAC * sizes[g] + 1e-9) for g in groups]
+            first = sum(sizes[g] - d[g] for g in groups)
+            tried = [fit]
+            for m in (m for _, ds in denominators(sizes, caps, first) for m in ds):
+                choices = item_choices(cells, full, m, dec) if m != d else []
+                if choices:
+                    tried.append(fit_item(choices, idx, len(levels), m, p_text))
+                    if tried[-1].ok:
+                        fit, d = tried[-1], m
+                        break
+            else:
+                fit.p_range = (min(t.p_range[0] for t in tried), max(t.p_range[1] for t in tried))
+                fit.n_tables = sum(t.n_tables for t in tried)
         if p_text is not None and not fit.ok:
-            cal.notes.append(p_note(table, item, cells, groups, fit, p_text))
-        plan = cal.cat[item] = CatPlan(item, table, levels, dict(sizes), fit.counts)
+            cal.notes.append(p_note(table, item, cells, fit, p_text))
+        plan = cal.cat[item] = CatPlan(table, levels, dict(sizes), fit.counts)
         for j, cell in enumerate(cells):
             if cell.relax_total and TOTAL in cell.pct:
                 got = 100 * sum(int(fit.counts[g][idx[j]].sum()) for g in groups) / sum(d.values())

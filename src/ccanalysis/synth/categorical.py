@@ -1,17 +1,12 @@
 """Answer counts of a categorical item that print as the paper's percentages and p-value.
 
-Every printed percentage, of the groups and of the total column, is met strictly (no half-way ties,
-so any rounding rule gives the printed digits), with the fewest missing answers that allow it, the
-closest to the printed percentages first; the boxes of one question share one denominator. Collapsed
-rows (*always/mostly* of a five-level scale) fix only the top share: the levels inside a printed row
-and the unshown levels are split by an ordered-probit rule, a normal latent with thresholds
-``spacing`` SDs apart located at the pooled location plus ``shift`` times the group's own offset.
-
-The printed p-value is a target too, under Fisher's exact test as the tables run it
-(:mod:`ccanalysis.stats`; its chi-square only ranks candidates): the count choices, closest first,
-then more missing answers (up to ``MISSING_FRAC`` of a group, for a single question); for collapsed
-rows the members of the probit rule, then a greedy local search moving answers within a printed row
-or among the unshown levels. A printed p no candidate reaches keeps the closest (:func:`p_note`).
+Every printed percentage (groups and total) is met strictly, so any rounding rule gives the printed
+digits, with the fewest missing answers, closest first; the boxes of one question share one
+denominator. The levels inside a collapsed row and the unshown levels are split by an ordered-probit
+rule: thresholds ``spacing`` latent SDs apart, each group at the pooled location plus ``shift``
+times its own offset. The printed p is a target under Fisher's exact test as the tables run it
+(chi-square only ranks candidates): count choices closest first, more missing answers, the rule's
+members, then a greedy local search; a p no candidate reaches keeps the closest (:func:`p_note`).
 """
 
 from __future__ import annotations
@@ -27,31 +22,41 @@ from scipy.stats import norm
 
 from ccanalysis import stats
 from ccanalysis.printing import parse_printed, printed_holds
-from ccanalysis.synth.sampling import apportion
 from ccanalysis.vocab import DEFAULT_SEED, TOTAL
 
-#: Threshold spacings (latent SDs) and group shifts of the ordered-probit rule, in the order tried
-#: (shift 0: every group splits like the pooled answers; 1: each group's own location).
+#: Spacings and shifts of the ordered-probit rule, in the order tried.
 SPACINGS = (0.6, 0.8, 1.0, 1.3, 0.45, 1.7)
 SHIFTS = (1.0, 0.0, 2.0, 0.5, 1.5, -0.5, 3.0)
-#: Search limits: count choices tried with the probit rule, rule members tried with Fisher's test
-#: (closest chi-square first), count choices tried with the local search, and its steps.
+#: Search limits: count choices with the rule, members tested with Fisher (closest chi-square
+#: first), count choices with the local search, and its steps.
 FAMILY_CHOICES = 6
 FAMILY_FISHER = 8
 SEARCH_CHOICES = 3
 LOCAL_STEPS = 80
-#: Item nonresponse allowed per group (share) when more missing answers than the printed
-#: percentages need are tried for the printed p-value.
+#: Missing answers tried for the printed p (share of a group); the most of an item, all groups.
 MISSING_FRAC = 0.10
-#: The most missing answers (all groups of an item together) any solver adds.
 MAX_MISSING = 24
 #: Relative margin by which a calibrated p-value must print as the printed one.
 P_MARGIN = 1e-6
 
 
-def fisher_p(counts: dict[str, np.ndarray], groups: Sequence[str]) -> float:
+def apportion(total: int, weights: np.ndarray) -> np.ndarray:
+    """Largest-remainder apportionment of ``total`` by ``weights`` (equal if they add up to 0):
+    the synthesizer's marginals are exact, so counts are apportioned, never drawn."""
+    weights = np.asarray(weights, dtype=float)
+    if weights.sum() <= 0:
+        weights = np.ones(len(weights))
+    quota = total * weights / weights.sum()
+    base = np.floor(quota).astype(np.int64)
+    rest = total - int(base.sum())
+    if rest > 0:
+        base[np.argsort(-(quota - base), kind="stable")[:rest]] += 1
+    return base
+
+
+def fisher_p(counts: dict[str, np.ndarray]) -> float:
     """Fisher's exact p of the levels x groups table of ``counts``, as the tables compute it."""
-    t = np.array([counts[g] for g in groups], dtype=np.int64).T
+    t = np.array(list(counts.values()), dtype=np.int64).T
     return _fisher_p(t.shape, tuple(t.ravel().tolist()))
 
 
@@ -61,9 +66,9 @@ def _fisher_p(shape: tuple[int, int], cells: tuple[int, ...]) -> float:
     return float(stats.run_test("fisher", table=table, seed=DEFAULT_SEED).p)
 
 
-def chisq_p(counts: dict[str, np.ndarray], groups: Sequence[str]) -> float:
+def chisq_p(counts: dict[str, np.ndarray]) -> float:
     """Pearson's chi-square p (no correction) of ``counts`` by group; 1 with one answered level."""
-    t = np.array([counts[g] for g in groups], dtype=np.int64)
+    t = np.array(list(counts.values()), dtype=np.int64)
     t = t[:, t.sum(axis=0) > 0]
     return 1.0 if t.shape[1] < 2 else stats.chisq(t).p
 
@@ -96,10 +101,8 @@ def p_dist(text: str, p: float) -> float:
 
 @dataclass
 class CatPlan:
-    """Counts of one categorical item at the study's size: ``counts[g]`` per level (``levels``),
-    summing to the group's answers; ``n[g]`` the group size (answers + missing)."""
+    """Counts per level of one categorical item by group (``n``: answers and missing answers)."""
 
-    item: str
     table: str
     levels: list[str]
     n: dict[str, int]
@@ -112,8 +115,7 @@ class CatPlan:
 
 @dataclass
 class Cell:
-    """A printed row of a categorical item: the full levels it counts, its printed percentages
-    (by group and total) and counts (Table 1)."""
+    """A printed row: the levels it counts, its printed percentages and counts by group."""
 
     levels: list[str]
     pct: dict[str, float]
@@ -123,8 +125,7 @@ class Cell:
 
 @functools.cache
 def counts_printing_as(d: int, p: float, dec: int) -> range:
-    """The counts out of ``d`` whose percentage prints as ``p`` (``dec`` decimals), strictly: no
-    count whose percentage is a tie (:meth:`ccanalysis.printing.Printed.counts`)."""
+    """The counts out of ``d`` whose percentage prints as ``p`` (``dec`` decimals), no tie."""
     return parse_printed(f"{p:.{dec}f}").counts(d, ties=False)
 
 
@@ -134,28 +135,28 @@ def prints_as(c: int, d: int, p: float, dec: int) -> bool:
 
 
 def denominators(
-    sizes: dict[str, int], groups: Sequence[str], caps: Sequence[int], first: int = 0
+    sizes: dict[str, int], caps: Sequence[int], first: int = 0
 ) -> Iterable[tuple[int, list[dict[str, int]]]]:
     """The group denominators with ``first``, ``first`` + 1, ... missing answers in all (at most
     ``MAX_MISSING``, and ``caps`` per group): (missing answers, the denominators of each split)."""
     for total in range(first, MAX_MISSING + 1):
         combos = itertools.product(*(range(min(total, c) + 1) for c in caps))
         splits = [s for s in combos if sum(s) == total]
-        yield total, [{g: sizes[g] - m for g, m in zip(groups, s, strict=True)} for s in splits]
+        yield total, [{g: sizes[g] - m for g, m in zip(sizes, s, strict=True)} for s in splits]
 
 
 Choice = tuple[tuple[int, ...], ...]  # per group, the count of each printed row
 
 
 def item_choices(
-    cells: list[Cell], full: bool, groups: Sequence[str], d: dict[str, int], dec: int
+    cells: list[Cell], full: bool, d: dict[str, int], dec: int
 ) -> list[tuple[float, Choice]]:
     """Every choice of per-group row counts meeting the printed rows at denominators ``d``,
     closest to the printed percentages first (then in enumeration order); empty if none does.
     ``full``: the rows cover every level, so a group's counts add up to its denominator."""
     dtot = sum(d.values())
     per_group: list[list[tuple[int, ...]]] = []
-    for g in groups:
+    for g in d:
         opts = []
         for cell in cells:
             if g in cell.n:
@@ -179,7 +180,7 @@ def item_choices(
                 if not cell.relax_total and not prints_as(ctot, dtot, cell.pct[TOTAL], dec):
                     break
                 score += (100 * ctot / dtot - cell.pct[TOTAL]) ** 2
-            for g, ch in zip(groups, choice, strict=True):
+            for g, ch in zip(d, choice, strict=True):
                 if g in cell.pct:
                     score += (100 * ch[j] / d[g] - cell.pct[g]) ** 2
         else:
@@ -189,19 +190,16 @@ def item_choices(
 
 
 def solve_cells(
-    items: dict[str, tuple[list[Cell], bool]],
-    groups: Sequence[str],
-    sizes: dict[str, int],
-    dec: int,
+    items: dict[str, tuple[list[Cell], bool]], sizes: dict[str, int], dec: int
 ) -> dict[str, int]:
     """The denominators with the fewest missing answers (shared by ``items``: the boxes of one
     question) at which every printed row of every item is met; the closest split among them."""
-    for _, ds in denominators(sizes, groups, [sizes[g] for g in groups]):
+    for _, ds in denominators(sizes, list(sizes.values())):
         best: tuple[float, dict[str, int]] | None = None
         for d in ds:
             score = 0.0
             for cells, full in items.values():
-                choices = item_choices(cells, full, groups, d, dec)
+                choices = item_choices(cells, full, d, dec)
                 if not choices:
                     break
                 score += choices[0][0]
@@ -226,14 +224,13 @@ def _family(
     idx: list[list[int]],
     k: int,
     d: dict[str, int],
-    groups: Sequence[str],
     rules: list[tuple[float, float]] = RULES,
 ) -> list[dict[str, np.ndarray]]:
     """The full-level counts of every (spacing, shift) of the ordered-probit rule: the printed rows'
     counts, split over their levels, and the rest over the unshown levels, by the rule's shares."""
-    top_n = {g: sum(ch) for g, ch in zip(groups, choice, strict=True)}
+    top_n = {g: sum(ch) for g, ch in zip(d, choice, strict=True)}
     mu_pool = _probit_mu(sum(top_n.values()) / sum(d.values()))
-    mu = {g: _probit_mu(top_n[g] / d[g]) for g in groups}
+    mu = {g: _probit_mu(top_n[g] / d[g]) for g in d}
     covered = sorted(i for lv in idx for i in lv)
     rest = [i for i in range(k) if i not in covered]
     top = max(covered) + 1 if covered else 0
@@ -243,7 +240,7 @@ def _family(
             np.concatenate(([np.inf], -(np.arange(1, k) - top) * spacing, [-np.inf]))
             - (mu_pool + shift * (mu[g] - mu_pool))
             for spacing, shift in rules
-            for g in groups
+            for g in d
         ]
     )
     cdf = norm.cdf(edges)
@@ -251,7 +248,7 @@ def _family(
     out = []
     for _ in rules:
         counts = {}
-        for g, ch in zip(groups, choice, strict=True):
+        for g, ch in zip(d, choice, strict=True):
             share = next(shares)
             c = np.zeros(k, dtype=np.int64)
             for cnt, lv in zip(ch, idx, strict=True):
@@ -265,8 +262,8 @@ def _family(
 
 @dataclass
 class Fit:
-    """The counts kept for one item, their p-value, whether it prints as printed, and the range of
-    p-values and the number of tables tried (for the notes)."""
+    """The counts kept for one item, their p, whether it prints as printed; for the notes, the
+    range of p-values and the number of tables tried."""
 
     counts: dict[str, np.ndarray]
     p: float
@@ -282,19 +279,19 @@ def _off(p: float, aim: float) -> float:
 
 
 def _local_search(
-    start: dict[str, np.ndarray], blocks: list[list[int]], groups: Sequence[str], text: str
+    start: dict[str, np.ndarray], blocks: list[list[int]], text: str
 ) -> tuple[dict[str, np.ndarray], float]:
     """Move answers between levels of one block (a printed row's levels, or the unshown ones)
     within one group, greedily towards the printed p (chi-square ranks moves, Fisher decides)."""
     aim = math.log10(p_center(text))
     cur = {g: c.copy() for g, c in start.items()}
-    p_cur = fisher_p(cur, groups)
+    p_cur = fisher_p(cur)
     obj_cur = _off(p_cur, aim)
     for _ in range(LOCAL_STEPS):
         if p_holds(text, p_cur):
             break
         moves = []
-        for g in groups:
+        for g in cur:
             for blk in blocks:
                 for i, j in itertools.permutations(blk, 2):
                     for size in (1, 3):
@@ -303,13 +300,13 @@ def _local_search(
                         new = {h: c.copy() for h, c in cur.items()}
                         new[g][i] -= size
                         new[g][j] += size
-                        moves.append((_off(chisq_p(new, groups), aim), len(moves), new))
+                        moves.append((_off(chisq_p(new), aim), len(moves), new))
         if not moves:
             break
         moves.sort(key=lambda m: (m[0], m[1]))
         best = None
         for _, _, new in moves[:6]:
-            p = fisher_p(new, groups)
+            p = fisher_p(new)
             obj = 0.0 if p_holds(text, p) else _off(p, aim)
             if best is None or obj < best[0]:
                 best = (obj, new, p)
@@ -324,15 +321,13 @@ def fit_item(
     idx: list[list[int]],
     k: int,
     d: dict[str, int],
-    groups: Sequence[str],
     text: str | None,
 ) -> Fit:
-    """Counts of every level meeting the printed rows and, if some candidate allows it, the
-    printed p ``text``. ``idx``: the level indices of each printed row."""
+    """Counts meeting the printed rows (level indices ``idx``) and, if possible, the p ``text``."""
     covered = sorted(i for lv in idx for i in lv)
     determined = covered == list(range(k)) and all(len(lv) == 1 for lv in idx)
     if text is None:  # no test printed: the plainest rule
-        counts = _family(choices[0][1], idx, k, d, groups, RULES[:1])[0]
+        counts = _family(choices[0][1], idx, k, d, RULES[:1])[0]
         return Fit(counts, math.nan, True, (0, 0), 1)
     best: tuple[float, dict[str, np.ndarray], float] | None = None
     ps: list[float] = []
@@ -347,8 +342,8 @@ def fit_item(
 
     if determined:
         for _, choice in choices:
-            counts = _family(choice, idx, k, d, groups, RULES[:1])[0]  # the rows are the levels
-            if consider(counts, fisher_p(counts, groups)):
+            counts = _family(choice, idx, k, d, RULES[:1])[0]  # the rows are the levels
+            if consider(counts, fisher_p(counts)):
                 break
     else:
         aim = math.log10(p_center(text))
@@ -356,62 +351,29 @@ def fit_item(
         blocks = [lv for lv in idx if len(lv) > 1] + ([rest] if len(rest) > 1 else [])
         done = False
         for _, choice in choices[:FAMILY_CHOICES]:
-            fam = _family(choice, idx, k, d, groups)
-            fam.sort(key=lambda c: _off(chisq_p(c, groups), aim))
-            if any(consider(c, fisher_p(c, groups)) for c in fam[:FAMILY_FISHER]):
+            fam = _family(choice, idx, k, d)
+            fam.sort(key=lambda c: _off(chisq_p(c), aim))
+            if any(consider(c, fisher_p(c)) for c in fam[:FAMILY_FISHER]):
                 done = True
                 break
         if not done and blocks:
             for _, choice in choices[:SEARCH_CHOICES]:
-                fam = _family(choice, idx, k, d, groups)
-                start = min(fam, key=lambda c: p_dist(text, fisher_p(c, groups)))
-                if consider(*_local_search(start, blocks, groups, text)):
+                fam = _family(choice, idx, k, d)
+                start = min(fam, key=lambda c: p_dist(text, fisher_p(c)))
+                if consider(*_local_search(start, blocks, text)):
                     break
     assert best is not None
     _, counts, p = best
     return Fit(counts, p, p_holds(text, p), (min(ps), max(ps)), len(ps))
 
 
-def fit_more_missing(
-    cells: list[Cell],
-    full: bool,
-    groups: Sequence[str],
-    sizes: dict[str, int],
-    d0: dict[str, int],
-    dec: int,
-    idx: list[list[int]],
-    k: int,
-    p_text: str,
-    fit0: Fit,
-) -> tuple[Fit, dict[str, int]]:
-    """More missing answers than the percentages need (fewest first; at most MISSING_FRAC of a
-    group and MAX_MISSING in all), where they allow the printed p; else ``fit0``, at ``d0``."""
-    caps = [math.floor(MISSING_FRAC * sizes[g] + 1e-9) for g in groups]
-    lo_all, hi_all, n_all = *fit0.p_range, fit0.n_tables
-    for _, ds in denominators(sizes, groups, caps, first=sum(sizes[g] - d0[g] for g in groups)):
-        for d in ds:
-            choices = item_choices(cells, full, groups, d, dec) if d != d0 else []
-            if not choices:
-                continue
-            fit = fit_item(choices, idx, k, d, groups, p_text)
-            lo_all, hi_all = min(lo_all, fit.p_range[0]), max(hi_all, fit.p_range[1])
-            n_all += fit.n_tables
-            if fit.ok:
-                return fit, d
-    fit0.p_range, fit0.n_tables = (lo_all, hi_all), n_all
-    return fit0, d0
-
-
-def p_note(
-    table: str, item: str, cells: list[Cell], groups: Sequence[str], fit: Fit, p_text: str
-) -> str:
+def p_note(table: str, item: str, cells: list[Cell], fit: Fit, p_text: str) -> str:
     """The IMPOSSIBLE note of a printed p-value that no candidate table reproduces."""
     pcts = " vs ".join(
-        f"{g} " + "/".join(f"{c.pct[g]:g}" for c in cells if g in c.pct) + "%" for g in groups
+        f"{g} " + "/".join(f"{c.pct[g]:g}" for c in cells if g in c.pct) + "%" for g in fit.counts
     )
     lo, hi = fit.p_range
-    t = np.array([fit.counts[g] for g in groups], dtype=np.int64).T
-    chi = stats.chisq(t[t.sum(axis=1) > 0]).p
+    chi = chisq_p(fit.counts)
     other = (
         f"; a chi-square test without correction of the same counts gives {chi:.3g}, which "
         f"prints as {p_text}"

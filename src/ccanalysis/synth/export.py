@@ -1,24 +1,20 @@
-"""The files of the synthetic stand-in: the REDCap raw export, the clinic frame, ``SYNTHETIC.md``.
-
-The export has exactly the columns a REDCap raw export of the data dictionary has, in REDCap's
-order: ids and decimals as text, codes as nullable integers, a blank where a question was not
-answered (or not asked, by branching logic). Coordinator-form answers are repeated on each record of
-the coordinator. ``SYNTHETIC.md`` says what the files are, how they were generated (seed, scale,
-version, checksums) and lists the calibration notes.
+"""The files of the stand-in: the REDCap raw export (REDCap's columns and order; codes as
+nullable integers, blanks where not answered or not asked; coordinator-form answers on each of the
+coordinator's records), the clinic frame, ``SYNTHETIC.md`` and ``uncalibrated_items.csv``.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from ccanalysis.instrument import Instrument
-from ccanalysis.io import UNCALIBRATED_COLUMNS, UNCALIBRATED_FILE, write_csv, write_text
+from ccanalysis.io import UNCALIBRATED_FILE, write_csv, write_text
 from ccanalysis.synth.numeric import grid_of
 from ccanalysis.vocab import SYNTHETIC_LABEL, URBAN_MAX_RUCA
 
@@ -28,18 +24,14 @@ FRAME_FILE = "clinic_frame.csv"
 
 @dataclass
 class SyntheticSurvey:
-    """A generated survey: the raw ``export`` (columns ``Instrument.export_columns()``), the clinic
-    ``frame`` (clinic_id, care_system_id, ruca), the ``truth`` (clinic_id, care_model: never
-    exported), the ``meta`` data (seed, scale, counts, version, calibration notes) and the items
-    drawn without printed numbers, with their distributions (``uncalibrated``)."""
+    """A generated survey: the raw ``export``, the clinic ``frame``, the ``truth`` (care model by
+    clinic: never exported), the ``meta`` data and the ``uncalibrated`` items' table."""
 
     export: pd.DataFrame
     frame: pd.DataFrame
     truth: pd.DataFrame
     meta: dict
-    uncalibrated: pd.DataFrame = field(
-        default_factory=lambda: pd.DataFrame(columns=list(UNCALIBRATED_COLUMNS))
-    )
+    uncalibrated: pd.DataFrame
 
 
 def ids(prefix: str, n: int, min_width: int) -> np.ndarray:
@@ -66,10 +58,6 @@ def _text(v: np.ndarray, dec: int) -> np.ndarray:
 
 def export_frame(
     instrument: Instrument,
-    *,
-    record_ids: np.ndarray,
-    coordinator_ids: np.ndarray,
-    system_ids: np.ndarray,
     coord_of: np.ndarray,
     coordinator_form: str,
     fixed: dict[str, np.ndarray],
@@ -77,28 +65,19 @@ def export_frame(
     also_checked: dict[str, dict[int, np.ndarray]],
     values: dict[str, np.ndarray],
 ) -> pd.DataFrame:
-    """The raw export, one row per clinic record (in the order of ``record_ids``).
-
-    ``coord_of``: each record's coordinator (answers of ``coordinator_form`` are per coordinator);
-    ``fixed``: codes per record of the fields the structure sets; ``level_index``: per item the
-    index of the answer among the field's choices (a box of a check-all-that-apply question: 0
-    checked, 1 not); ``also_checked``: per checkbox field, boxes checked besides (choice index ->
-    mask); ``values``: per numeric item. -1 and NaN are blanks.
-    """
-    n = len(record_ids)
+    """The raw export, one row per record. ``coord_of``: each record's coordinator (answers of
+    ``coordinator_form`` are per coordinator); ``fixed``: ids and codes per record;
+    ``level_index``: per item the answer's index among the choices (a box: 0 checked, 1 not);
+    ``also_checked``: per checkbox field, boxes checked besides; ``values``: per numeric item.
+    -1 and NaN: blank."""
+    n = len(coord_of)
     data: dict[str, object] = dict.fromkeys(instrument.export_columns())
-    data[instrument.record_id] = record_ids
     for f in instrument.fields:
         take = coord_of if f.form == coordinator_form else slice(None)
         li = level_index[f.name][take] if f.name in level_index else None
-        if f.name == instrument.record_id:
-            continue
-        if f.name == "coordinator_id":
-            data[f.name] = coordinator_ids[coord_of]
-        elif f.name == "care_system_id":
-            data[f.name] = system_ids
-        elif f.name in fixed:
-            data[f.name] = _nullable(fixed[f.name])
+        if f.name in fixed:  # ids as text, codes as nullable integers
+            v = fixed[f.name]
+            data[f.name] = _nullable(v) if v.dtype.kind == "i" else v
         elif f.field_type == "checkbox" and f.items:
             for code, item in f.items.items():
                 col = f.export_columns()[list(f.choices).index(code)]
@@ -124,8 +103,7 @@ def export_frame(
 
 
 def write(survey: SyntheticSurvey, outdir: str | Path) -> dict[str, Path]:
-    """Write the export, the frame, ``SYNTHETIC.md`` and ``uncalibrated_items.csv`` (atomically);
-    the paths written, by name (``export``, ``frame``, ``meta``, ``uncalibrated``)."""
+    """Write the four files (atomically); the paths written, by name."""
     outdir = Path(outdir)
     paths = {
         "export": write_csv(survey.export, outdir / EXPORT_FILE),
@@ -190,20 +168,18 @@ def _readme(meta: dict, flagged: pd.DataFrame) -> str:
 
 
 def summary(survey: SyntheticSurvey) -> pd.DataFrame:
-    """Clinics, coordinators, care systems and the urban share generated, in all and by care
-    model (from the truth)."""
-    clinics = survey.truth.merge(survey.frame, on="clinic_id")
-    coordinator = survey.export.set_index("record_id")["coordinator_id"]
-    clinics["coordinator_id"] = coordinator.loc[clinics["clinic_id"]].to_numpy()
-    rows = []
-    for model, part in [("all", clinics), *clinics.groupby("care_model", sort=True)]:
-        rows.append(
-            {
-                "care_model": model,
-                "clinics": len(part),
-                "coordinators": part["coordinator_id"].nunique(),
-                "care_systems": part["care_system_id"].nunique(),
-                "urban_pct": round(100 * float((part["ruca"] <= URBAN_MAX_RUCA).mean()), 1),
-            }
-        )
-    return pd.DataFrame(rows)
+    """Clinics, coordinators, care systems and the urban share, in all and by care model."""
+    clinics = survey.frame.assign(  # the three frames in clinic order
+        care_model=survey.truth["care_model"], coordinator_id=survey.export["coordinator_id"]
+    )
+    parts = [("all", clinics), *clinics.groupby("care_model", sort=True)]
+    return pd.DataFrame(
+        {
+            "care_model": model,
+            "clinics": len(part),
+            "coordinators": part["coordinator_id"].nunique(),
+            "care_systems": part["care_system_id"].nunique(),
+            "urban_pct": round(100 * float((part["ruca"] <= URBAN_MAX_RUCA).mean()), 1),
+        }
+        for model, part in parts
+    )

@@ -1,21 +1,16 @@
 """Group sizes, sums and SDs of a continuous item that print as the paper's means, SDs and p.
 
-Candidates: the fewest missing answers first (then up to ``EXTRA_MISSING`` more, for the p-value),
-group sums on the item's grid whose means print as printed (``SUMS`` of them, evenly spaced), and
-target SDs on a grid of ``SD_GRID`` values inside each printed SD's rounding interval, such that the
-pooled total mean and SD print as printed too. Among them the closest to the printed numbers is
-kept whose one-way ANOVA p (Student's t with two groups, as the tables test) prints as printed for
-every SD within ``SD_TOL`` of the targets, so that the drawn values may land anywhere that close.
-The test is :func:`ccanalysis.stats.anova_from_summary`, run closest candidate first until no
-farther candidate can win (the p-value adds only a small term to the closeness); a set of group sums
-whose whole range of p-values misses the printed one (p grows with every SD) is skipped at once.
+Candidates: the fewest missing answers (up to ``EXTRA_MISSING`` more for the p), ``SUMS`` group sums
+whose means print as printed, target SDs on a grid inside each printed SD's rounding interval, the
+pooled mean and SD printing as printed too. The closest is kept whose one-way ANOVA p
+(:func:`ccanalysis.stats.anova_from_summary`; Student's t with two groups) prints as printed for
+every SD within ``SD_TOL`` of the targets, where the drawn values may land.
 """
 
 from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,13 +23,13 @@ from ccanalysis.vocab import TOTAL
 
 #: Means and SDs print with one decimal: half of their last digit.
 HALF = 0.05
-#: Room left between a target SD and the end of its rounding interval, the SD grid, the SD
-#: tolerance within which the printed p must hold, and the extra missing answers tried for it.
+#: Room between a target SD and its rounding interval's end, the SD grid, the SD tolerance within
+#: which the printed p must hold, and the extra missing answers tried for it.
 SD_MARGIN = 0.012
 SD_GRID = 11
 SD_TOL = 0.004
 EXTRA_MISSING = 2
-#: Group sums tried per group (evenly spaced over those giving the printed mean).
+#: Group sums tried per group (evenly spaced).
 SUMS = 11
 
 
@@ -42,7 +37,6 @@ SUMS = 11
 class NumPlan:
     """Group sizes, answers, sums (in grid units) and target SDs of one continuous item."""
 
-    item: str
     table: str
     n: dict[str, int]
     answers: dict[str, int]
@@ -58,7 +52,7 @@ class NumPlan:
 
 
 def grid_of(f: Field) -> tuple[float, int]:
-    """Step and decimals of a numeric field: whole numbers for integer, one decimal otherwise."""
+    """Step and decimals of a numeric field (its validation; else one decimal)."""
     if f.validation == "integer":
         return 1.0, 0
     m = f.validation.removeprefix("number_").removesuffix("dp")
@@ -68,8 +62,7 @@ def grid_of(f: Field) -> tuple[float, int]:
 
 
 def _sum_options(mean: float, n: int, step: float) -> list[int]:
-    """Sums of n answers on the grid ``step`` whose mean prints as ``mean``; at most ``SUMS`` of
-    them, evenly spaced."""
+    """At most ``SUMS`` sums of n answers on the grid ``step`` whose mean prints as ``mean``."""
     lo_s = math.floor((mean - HALF) * n / step) - 1
     hi_s = math.ceil((mean + HALF) * n / step) + 1
     sums = [s for s in range(lo_s, hi_s + 1) if abs(s * step / n - mean) < HALF - 1e-9]
@@ -79,25 +72,22 @@ def _sum_options(mean: float, n: int, step: float) -> list[int]:
 
 
 def solve_numeric(
-    item: str,
     table: str,
     f: Field,
-    groups: Sequence[str],
     sizes: dict[str, int],
     mean: dict[str, float],
     sd: dict[str, float],
     p_text: str | None,
 ) -> NumPlan:
-    """Fewest missing answers, group sums and SDs so that group and total means and SDs print as
-    printed, and the p-value ``p_text`` too where some candidate allows it (else it is left out)."""
-    step = grid_of(f)[0]
+    """The plan meeting the printed means and SDs, and ``p_text`` where some candidate allows it."""
+    step, groups = grid_of(f)[0], list(sizes)
     grid = np.linspace(-HALF + SD_MARGIN, HALF - SD_MARGIN, SD_GRID)
     sd_rows = np.array(list(itertools.product(*[[sd[g] + x for x in grid] for g in groups])))
     sd_dist = ((sd_rows - np.array([sd[g] for g in groups])) ** 2).sum(axis=1)
     printed_means = np.array([mean[g] for g in groups])
     caps = [min(sizes[g] - 2, 12) for g in groups]
     first = None  # the fewest missing answers meeting the means and SDs
-    for total, ds in denominators(sizes, groups, caps):
+    for total, ds in denominators(sizes, caps):
         if first is not None and total > first + EXTRA_MISSING:
             break
         blocks = []  # (closeness of each SD row, ns, sums, means, SD rows): enumeration order
@@ -125,7 +115,6 @@ def solve_numeric(
         if best is not None:
             _, ns, sums, _, _ = blocks[best[0]]
             return NumPlan(
-                item,
                 table,
                 dict(sizes),
                 {g: int(x) for g, x in zip(groups, ns, strict=True)},
@@ -136,16 +125,15 @@ def solve_numeric(
                 f.vmax if f.vmax is not None else 1e9,
             )
     if p_text is not None:
-        return solve_numeric(item, table, f, groups, sizes, mean, sd, None)
-    raise ValueError(f"no group sizes reproduce the printed mean/SD of {item}")
+        return solve_numeric(table, f, sizes, mean, sd, None)
+    raise ValueError(f"no group sizes reproduce the printed mean/SD of {f.name}")
 
 
 def _closest_meeting_p(
     blocks: list, sd_rows: np.ndarray, p_text: str | None
 ) -> tuple[int, int] | None:
-    """(block, SD row) of the candidate closest to the printed numbers whose p prints as
-    ``p_text`` (closeness plus 1e-3 times the log10 distance of p from the printed value's centre;
-    ties: the first enumerated). A block: one set of group sizes and sums, with its SD rows."""
+    """(block, SD row) of the closest candidate whose p prints as ``p_text`` (closeness plus 1e-3
+    times p's log10 distance from the printed centre). A block: group sizes, sums and SD rows."""
     if not blocks:
         return None
     closeness = np.concatenate([b[0] for b in blocks])

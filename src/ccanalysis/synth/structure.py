@@ -1,14 +1,11 @@
 """The study's structure: coordinators, care systems and clinics, and where each clinic lies.
 
-Coordinators come first, with their group (by the care models of the clinics they report on), their
-number of clinics (at least one with the printed maximum) and the social work degrees, which report
-on exactly the number of clinics the paper's text gives. Coordinators are then packed whole into
-care systems: small (1-2 clinics) and medium (3-9) systems get mostly single-clinic coordinators,
-medical/nursing ones preferred; large systems (more than 9) the remaining multi-clinic coordinators
-and singles. Rural clinics (RUCA 4-10, the printed share) are drawn with higher odds for
-medical/nursing clinics, small and medium systems and a care-system random effect; the RUCA codes
-within urban and rural follow ``RUCA_URBAN`` and ``RUCA_RURAL`` (an assumption: the paper prints
-only the urban share). ``scale`` multiplies clinics, coordinators and care systems.
+Coordinators first: their group, number of clinics (one with the printed maximum) and the social
+work degrees, reporting on the clinics the paper's text gives. They are packed whole into care
+systems: small (1-2 clinics) and medium (3-9) ones get mostly single-clinic, medical/nursing
+coordinators; large ones the rest. Rural clinics (RUCA 4-10, the printed share) are drawn with
+higher odds for medical/nursing clinics, small and medium systems and a care-system random effect;
+the RUCA codes within urban and rural follow ``RUCA_URBAN`` and ``RUCA_RURAL`` (an assumption).
 """
 
 from __future__ import annotations
@@ -18,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ccanalysis.synth.sampling import apportion, gumbel_top
+from ccanalysis.synth.categorical import apportion
 from ccanalysis.vocab import MEDIUM_MAX, SMALL_MAX
 
 #: RUCA codes of urban and of rural clinics, with the share of each (a modelling assumption).
@@ -40,6 +37,12 @@ class Structure:
     ruca: np.ndarray
 
 
+def gumbel_top(rng: np.random.Generator, logits: np.ndarray, k: int) -> np.ndarray:
+    """Indices of a weighted sample without replacement of size k, in order (Gumbel top-k)."""
+    keys = logits + rng.gumbel(size=len(logits))
+    return np.argsort(-keys, kind="stable")[:k]
+
+
 def _shares(w: tuple[float, ...] | np.ndarray) -> np.ndarray:
     w = np.asarray(w, dtype=float)
     return w / w.sum()
@@ -48,11 +51,7 @@ def _shares(w: tuple[float, ...] | np.ndarray) -> np.ndarray:
 def _multi_sizes(rng: np.random.Generator, m: int, total: int, max_size: int) -> np.ndarray:
     """Sizes (2..max_size) of m multi-clinic coordinators adding up to ``total``, one of them
     ``max_size`` where the total allows it."""
-    if m == 0:
-        return np.zeros(0, dtype=np.int64)
     extra, slots = total - 2 * m, max_size - 2
-    if extra < 0 or extra > slots * m:
-        raise ValueError(f"{m} coordinators cannot report on {total} clinics")
     pick = gumbel_top(rng, np.log(np.tile(0.55 ** np.arange(slots), m)), extra)
     sizes = 2 + np.bincount(pick // slots, minlength=m)
     if sizes.max() < max_size and extra >= max_size - 2:
@@ -69,15 +68,11 @@ def _multi_sizes(rng: np.random.Generator, m: int, total: int, max_size: int) ->
 
 
 def _sw_degrees(
-    rng: np.random.Generator,
-    group: np.ndarray,
-    size: np.ndarray,
-    k_both: int,
-    k_isw: int,
-    clinics: int,
+    rng: np.random.Generator, group: np.ndarray, size: np.ndarray, counts: list[int]
 ) -> np.ndarray:
-    """``k_both`` 'both' and ``k_isw`` 'isw_only' coordinators reporting on ``clinics`` clinics:
-    random choices, retried until the total is exact (else the closest; only at odd scales)."""
+    """``counts``: k 'both' and k 'isw_only' coordinators reporting on n clinics: random choices,
+    retried until the total is exact (else the closest; only at odd scales)."""
+    k_both, k_isw, clinics = counts
     both_idx = np.flatnonzero(group == 2)
     isw_single = np.flatnonzero((group == 1) & (size == 1))
     isw_multi_all = np.flatnonzero((group == 1) & (size > 1))
@@ -112,8 +107,7 @@ def _sw_degrees(
 
 
 def build_structure(st: dict[str, float], scale: float, rng: np.random.Generator) -> Structure:
-    """Coordinators, care systems and clinics for the counts ``st``
-    (:func:`~ccanalysis.synth.targets.structure_targets`) times ``scale``, drawn from ``rng``."""
+    """Coordinators, care systems and clinics for the counts ``st`` times ``scale``."""
     r = lambda x: int(round(x * scale))  # noqa: E731
     n_cl, n_isw = r(st["clinics"]), r(st["isw_clinics"])
     n_mn_only, n_isw_only, nb = r(st["coord_mn_only"]), r(st["coord_isw_only"]), r(st["coord_both"])
@@ -133,14 +127,8 @@ def build_structure(st: dict[str, float], scale: float, rng: np.random.Generator
     ones = lambda n: np.ones(n, np.int64)  # noqa: E731
     size = np.concatenate([ones(single_mn), mn_sizes, ones(single_isw), isw_sizes, b_size])
     isw_count = np.concatenate([np.zeros(n_mn_only, np.int64), ones(single_isw), isw_sizes, b_isw])
-    sw = _sw_degrees(
-        rng,
-        group,
-        size,
-        r(st["sw_degree_both"]),
-        r(st["sw_degree_isw_only"]),
-        r(st["sw_degree_clinics"]),
-    )
+    sw_counts = [r(st[f"sw_degree_{k}"]) for k in ("both", "isw_only", "clinics")]
+    sw = _sw_degrees(rng, group, size, sw_counts)
 
     # care systems
     n_small, n_medium = r(st["systems_small"]), r(st["systems_medium"])
@@ -169,17 +157,13 @@ def build_structure(st: dict[str, float], scale: float, rng: np.random.Generator
     # large systems: every remaining coordinator, shares from a lognormal
     share = _shares(rng.lognormal(0.0, 0.6, size=n_large))
     rest_multi = rng.permutation(np.flatnonzero((size > 1) & (system < 0)))
-    starts = (
-        np.concatenate([[0], np.cumsum(size[rest_multi])[:-1]]) if len(rest_multi) else np.zeros(0)
-    )
+    starts = np.concatenate([[0], np.cumsum(size[rest_multi])[:-1]])
     cap = np.cumsum(share) * size[rest_multi].sum()
     sys_of = np.minimum(np.searchsorted(cap, starts, side="right"), n_large - 1)
     system[rest_multi] = n_small + n_medium + sys_of
     load = np.bincount(sys_of, weights=size[rest_multi], minlength=n_large).astype(np.int64)
     deficit = np.maximum(0, MEDIUM_MAX + 1 - load)
     left = len(singles) - pos - int(deficit.sum())
-    if left < 0:
-        raise ValueError("not enough single-clinic coordinators to fill the large care systems")
     system[singles[pos:]] = (
         n_small + n_medium + np.repeat(np.arange(n_large), deficit + apportion(left, share))
     )
@@ -193,12 +177,8 @@ def build_structure(st: dict[str, float], scale: float, rng: np.random.Generator
     # rurality: more often medical/nursing, small and medium systems; care-system random effect
     n_urban = int(round(st["urban_pct"] / 100 * n_cl))
     sys_effect = rng.normal(0.0, 0.8, size=n_sys)
-    cat_c = sys_cat[clinic_system]
-    logit = (
-        0.9 * (~clinic_isw)
-        + np.where(cat_c == 0, 1.0, np.where(cat_c == 1, 0.5, 0.0))
-        + sys_effect[clinic_system]
-    )
+    by_size = np.array([1.0, 0.5, 0.0])[sys_cat[clinic_system]]  # small, medium, large
+    logit = 0.9 * (~clinic_isw) + by_size + sys_effect[clinic_system]
     rural = np.zeros(n_cl, bool)
     rural[gumbel_top(rng, logit, n_cl - n_urban)] = True
     ruca = np.where(

@@ -1,23 +1,13 @@
-"""Generating the survey: structure, then answers by table, then the export (seeded).
+"""Generating the survey from one seeded generator, drawn in a fixed order: the structure, the
+random numbering of the ids, the care-model answers, the nonresponse propensities, the coordinator
+form (one answer per coordinator, on each of their records), the clinic items of Tables 3 and 4.
 
-One random generator, seeded once, is drawn from in a fixed order: the structure, the random
-numbering of the ids, the care-model answers, the nonresponse propensities, the coordinator form
-(one answer per coordinator, repeated on each of their records), then the clinic items of Tables 3
-and 4. The same seed therefore gives byte-identical files.
-
-Care model (Table 2): integrated clinics answer yes to all four criteria; the printed number of
-medical/nursing clinics have a social worker on the team (more often in large systems), and the
-printed numbers of them answer yes to each later criterion, on overlapping but never identical
-subsets, so that none meets all four. The later criteria and the ease of engaging the social worker
-are blank where no social worker is on the team (branching logic). Of the medical/nursing clinics
-with a social worker, the number the paper's text gives find it somewhat difficult to engage one;
-the others split as ``ENGAGE_MN_REST`` (clinics meeting more criteria find it easier). Of the
-integrated clinics the printed share find it easy (``ENGAGE_ISW_VERY_EASY`` of them very easy), the
-rest somewhat (``ENGAGE_ISW_SOMEWHAT_DIFFICULT``) or very difficult. These splits are assumptions.
-
-Degrees: one per coordinator as printed, the social work degrees where the structure put them; a
-nursing bachelor/master also checks RN with probability ``P_BSN_ALSO_RN`` (the instrument's
-``@CC-SINGLE`` order analyses it as the bachelor/master).
+Care model (Table 2): integrated clinics answer yes to all four criteria; the printed numbers of
+medical/nursing clinics have a social worker on the team (more often in large systems) and answer
+yes to each later criterion, on overlapping but never identical subsets (none meets all four).
+Later criteria and the ease of engaging the social worker are blank without a social worker on the
+team (branching logic). The ease splits as the paper's text gives, the rest as ``ENGAGE_*``
+(assumptions). A nursing bachelor/master also checks RN with probability ``P_BSN_ALSO_RN``.
 """
 
 from __future__ import annotations
@@ -37,22 +27,14 @@ from ccanalysis.synth.answers import (
     numeric_item,
     rank_assign,
 )
-from ccanalysis.synth.calibration import Calibration, calibrate
-from ccanalysis.synth.categorical import counts_printing_as
+from ccanalysis.synth.calibration import Calibration
+from ccanalysis.synth.categorical import apportion, counts_printing_as
 from ccanalysis.synth.export import SyntheticSurvey, export_frame, ids
-from ccanalysis.synth.sampling import apportion, gumbel_top
-from ccanalysis.synth.structure import Structure, build_structure
+from ccanalysis.synth.structure import Structure, build_structure, gumbel_top
 from ccanalysis.synth.targets import Targets, structure_targets
-from ccanalysis.vocab import (
-    CLINIC_GROUPS,
-    COORDINATOR_GROUPS,
-    CRITERIA,
-    DEFAULT_SEED,
-    SYNTHETIC_LABEL,
-)
+from ccanalysis.vocab import CRITERIA, DEFAULT_SEED, SYNTHETIC_LABEL
 
-#: The care-model question asked where a social worker is on the team (in no printed table; the
-#: paper's text gives its counts).
+#: The care-model question asked where a social worker is on the team (counts in the text only).
 ENGAGE_ITEM = "sw_engage_ease"
 #: Medical/nursing clinics with a social worker not finding it somewhat difficult to engage one:
 #: very easy : somewhat easy : very difficult. Integrated clinics: share of very easy among "easy",
@@ -68,15 +50,14 @@ def synthesize(
     instrument: Instrument,
     targets: Targets,
     *,
+    calibration: Calibration,
     seed: int = DEFAULT_SEED,
     scale: float = 1,
-    calibration: Calibration | None = None,
 ) -> SyntheticSurvey:
-    """The synthetic REDCap export, clinic frame and truth, drawn with ``seed`` at ``scale`` times
-    the study's size; ``calibration``: :func:`calibrate`'s result, if already solved."""
+    """The survey of ``calibration``, drawn with ``seed`` at ``scale`` times the study's size."""
     if scale <= 0:
         raise ValueError("scale must be positive")
-    cal = calibration or calibrate(instrument, targets)
+    cal = calibration
     rng = np.random.default_rng(seed)
     counts = structure_targets(targets)
     st = build_structure(counts, scale, rng)
@@ -91,17 +72,15 @@ def synthesize(
     # propensities to skip items (shared by a coordinator's records)
     coord_prop = rng.standard_normal(nc)
     clin_prop = 0.8 * coord_prop[st.clinic_coord] + 0.6 * rng.standard_normal(n_cl)
-    level_index, also_checked, values = _coordinator_answers(rng, cal, st, items, coord_prop)
+    level_index, also_checked, values = _coordinator_answers(rng, cal, st, coord_prop)
     clinic_levels, clinic_values = _clinic_answers(rng, cal, st, items, lat_clin, clin_prop)
     level_index |= {ENGAGE_ITEM: ease, **clinic_levels}
     values |= clinic_values
-    table1 = [p.item for p in (*cal.cat.values(), *cal.num.values()) if p.table == "table1"]
-    form = items[table1[0]].form  # the form answered once per coordinator: Table 1's
+    # the form answered once per coordinator: Table 1's
+    form = items[next(i for i, p in cal.cat.items() if p.table == "table1")].form
     todo, blank = uncalibrated.draws(instrument, {*cal.cat, *cal.num, *crit, ENGAGE_ITEM})
     for item, d in todo.items():  # each from its own stream: other columns unaffected
-        ans = uncalibrated.draw(
-            d, uncalibrated.stream(seed, item), nc if d.field.form == form else n_cl
-        )
+        ans = uncalibrated.draw(d, seed, item, nc if d.field.form == form else n_cl)
         calibrated_boxes = [i for i in d.field.items.values() if i in cal.cat]
         if d.field.is_numeric:
             values[item] = ans
@@ -110,17 +89,14 @@ def synthesize(
         else:
             level_index[item] = ans
 
+    fixed = {
+        instrument.record_id: clinic_id,
+        "coordinator_id": coord_id[st.clinic_coord],
+        "care_system_id": sys_id[st.clinic_system],
+        **crit,
+    }
     export = export_frame(
-        instrument,
-        record_ids=clinic_id,
-        coordinator_ids=coord_id,
-        system_ids=sys_id[st.clinic_system],
-        coord_of=st.clinic_coord,
-        coordinator_form=form,
-        fixed=crit,
-        level_index=level_index,
-        also_checked=also_checked,
-        values=values,
+        instrument, st.clinic_coord, form, fixed, level_index, also_checked, values
     )
     flags = uncalibrated.apply_branching(export, todo)
     flags += [f"left blank: {b} (the synthesizer draws choice and numeric fields)" for b in blank]
@@ -197,14 +173,9 @@ def _care_model(
 
 
 def _coordinator_answers(
-    rng: np.random.Generator,
-    cal: Calibration,
-    st: Structure,
-    items: dict[str, Field],
-    prop: np.ndarray,
+    rng: np.random.Generator, cal: Calibration, st: Structure, prop: np.ndarray
 ) -> tuple[dict[str, np.ndarray], dict[str, dict[int, np.ndarray]], dict[str, np.ndarray]]:
-    """Table 1, one answer per coordinator: the level indices, the boxes checked besides, the
-    values."""
+    """Table 1, one answer per coordinator: level indices, boxes checked besides, values."""
     level_index: dict[str, np.ndarray] = {}
     also_checked: dict[str, dict[int, np.ndarray]] = {}
     values: dict[str, np.ndarray] = {}
@@ -219,25 +190,19 @@ def _coordinator_answers(
             else:
                 coord_z[item] = lat.draw(item, rho=1.0)
             upper = values.get(partner) if partner else None
-            values[item] = numeric_item(
-                rng, plan, coord_z[item], st.coord_group, COORDINATOR_GROUPS, prop, upper
-            )
+            values[item] = numeric_item(rng, plan, coord_z[item], st.coord_group, prop, upper)
     for item, cplan in cal.cat.items():
         if cplan.table != "table1":
             continue
-        if item == "degree":
+        if item == "degree":  # a nursing bachelor/master sometimes also checks RN
             idx = degree_answers(rng, cplan, st)
-            f = items[item]
-            if f.single_order and "rn" in cplan.levels and "msn_bsn" in cplan.levels:
-                # a nursing bachelor/master sometimes also checks RN (analysed as msn_bsn)
-                j_bsn, j_rn = cplan.levels.index("msn_bsn"), cplan.levels.index("rn")
-                assert f.single_order.index("msn_bsn") < f.single_order.index("rn")
-                also_checked[f.name] = {j_rn: (idx == j_bsn) & (rng.random(nc) < P_BSN_ALSO_RN)}
-        elif item == "multi_clinic" and items[item].field_type == "yesno":
+            j_bsn, j_rn = cplan.levels.index("msn_bsn"), cplan.levels.index("rn")
+            also_checked[item] = {j_rn: (idx == j_bsn) & (rng.random(nc) < P_BSN_ALSO_RN)}
+        elif item == "multi_clinic":
             idx = np.where(st.coord_size > 1, cplan.levels.index("yes"), cplan.levels.index("no"))
         else:
             z = lat.draw(item, rho=1.0)
-            idx = assign_by_group(rng, cplan, z, st.coord_group, COORDINATOR_GROUPS, prop)
+            idx = assign_by_group(rng, cplan, z, st.coord_group, prop)
         level_index[item] = idx
     return level_index, also_checked, values
 
@@ -256,15 +221,15 @@ def _clinic_answers(
     group = st.clinic_isw.astype(np.int64)  # 0 mn, 1 isw
     for item, plan in cal.num.items():
         if plan.table != "table1":
-            values[item] = numeric_item(rng, plan, lat.draw(item), group, CLINIC_GROUPS, prop)
+            values[item] = numeric_item(rng, plan, lat.draw(item), group, prop)
     for item, cplan in cal.cat.items():
         if cplan.table == "table1" or item in level_index:
             continue
         f = items[item]
         if f.field_type == "checkbox" and f.items:
-            boxes = [i for i in f.items.values() if i in cal.cat]
-            level_index.update(checkbox_question(rng, cal, boxes, lat, group, prop, f.name))
+            plans = {i: cal.cat[i] for i in f.items.values() if i in cal.cat}
+            level_index.update(checkbox_question(rng, plans, lat, group, prop, f.name))
         else:
             z = lat.draw(item)
-            level_index[item] = assign_by_group(rng, cplan, z, group, CLINIC_GROUPS, prop)
+            level_index[item] = assign_by_group(rng, cplan, z, group, prop)
     return level_index, values

@@ -1,15 +1,10 @@
-"""The calibration targets: the numbers printed in the paper and the printed rows they belong to.
-
-``published_long.csv`` holds every number printed in the tables, as printed, and
-``study_facts.csv`` the counts the paper gives in its text (both read by
-:mod:`ccanalysis.published`). Which answer levels a printed row counts, and how an item is shown,
-come from the table specification (:func:`ccanalysis.spec.read_spec`).
+"""The calibration targets: the numbers printed in the paper (tables and text, read by
+:mod:`ccanalysis.published`) and the table specification, which says what each printed row counts.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -53,14 +48,9 @@ class Targets:
         sel = rows[(rows.table == table) & (rows.item == item) & (rows.measure == "p")]
         return None if sel.empty else str(sel.iloc[0]["value"]).strip()
 
-    def group_sizes(self, table: str, groups: Sequence[str]) -> dict[str, int]:
-        """The printed N of each group of ``table``."""
-        return {g: int(self.get(table, "n", "", g, "n")) for g in groups}  # type: ignore[arg-type]
-
 
 def load_targets(published_dir: str | Path, spec: Spec | None = None) -> Targets:
-    """The printed tables of ``published_dir`` (``data/published``), with the table specification
-    ``spec`` (default: the package's, :func:`ccanalysis.spec.read_spec`)."""
+    """The printed tables of ``published_dir``, with ``spec`` (default: the package's)."""
     facts = read_study_facts(published_dir)
     return Targets(
         read_published(published_dir),
@@ -70,11 +60,8 @@ def load_targets(published_dir: str | Path, spec: Spec | None = None) -> Targets
 
 
 def structure_targets(t: Targets) -> dict[str, float]:
-    """The printed counts the structure is built to: clinics, coordinators, systems, criteria.
-
-    From Tables 1 and 2 and the facts of the paper's text; the care-model criteria of Table 2 as
-    ``mn_<item>`` (clinics of the medical/nursing model answering yes).
-    """
+    """The printed counts the structure is built to (Tables 1 and 2, the paper's text); the
+    criteria of Table 2 as ``mn_<item>``: medical/nursing clinics answering yes."""
     g = t.get
     fact = lambda key: float(t.facts[key])  # noqa: E731
     return {

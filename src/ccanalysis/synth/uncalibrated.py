@@ -1,25 +1,14 @@
-"""Answers for items the paper prints no numbers for: drawn from a declared distribution, flagged.
+"""Answers for items the paper prints no numbers for: drawn as the dictionary declares, flagged.
 
-Every analysis item gets answers, so that an item added to the instrument flows through the whole
-pipeline in synthetic mode. An item the printed tables say nothing about cannot be calibrated; its
-answers come from the distribution its dictionary row declares in the ``Field Annotation`` column:
-
-``@CC-SYNTH="1=0.5 2=0.3 3=0.2"``
-    a choice field: a weight per answer code (scaled to add up to one; a code left out is never
-    drawn); for a check-all-that-apply question with ``@CC-ITEMS``, the probability that each box
-    is checked (boxes left out: 0.5);
-``@CC-SYNTH="normal(20, 8)"`` or ``@CC-SYNTH="uniform(0, 60)"``
-    a numeric field: clipped to the field's validation range, rounded to its type.
-
-Without the tag the draw is uniform: over the choices, yes/no for a box, over the validation range
-for a numeric field (which then needs both a minimum and a maximum). Draws are independent between
-records (no coordinator effect, no missing answers); a coordinator-form item is drawn once per
-coordinator. Each item draws from its own random stream (the run's seed and the item's name), so
-adding, removing or reordering items leaves every other column unchanged. A box added to a
-calibrated question is drawn only where that question is answered. Branching logic of the form
-``[field] = 'code'`` (or ``[field(code)] = '1'``) blanks the answer where it fails; other branching
-is not applied, and the notes say so. ``uncalibrated_items.csv`` and ``SYNTHETIC.md`` list the items
-with the distributions used, for the tables to footnote.
+The ``Field Annotation`` declares the distribution: ``@CC-SYNTH="1=0.5 2=0.3 3=0.2"`` (a weight per
+choice code; for a box of a ``@CC-ITEMS`` question, the probability it is checked, default 0.5),
+``@CC-SYNTH="normal(20, 8)"`` or ``"uniform(0, 60)"`` (numeric: clipped to the validation range,
+on the field's grid). Without it, uniform (a numeric field then needs a minimum and a maximum).
+Records draw independently (a coordinator-form item once per coordinator), no missing answers;
+each item from its own stream (seed and name), so adding an item changes no other column. A box
+added to a calibrated question is drawn where that question is answered. Branching logic
+``[field] = 'code'`` (or ``[field(code)] = '1'``) blanks the answer where it fails; other
+branching is not applied, and the notes say so.
 """
 
 from __future__ import annotations
@@ -50,11 +39,9 @@ _BRANCH = re.compile(r"^\[(\w+)(?:\((\w+)\))?\]\s*=\s*(['\"]?)(-?\w+)\3$")
 
 @dataclass(frozen=True)
 class Draw:
-    """How one uncalibrated item is answered: ``choice`` (``weights`` per choice of the field),
-    ``box`` (``weights`` = (probability checked,)), ``normal`` or ``uniform`` (``params``: mean and
-    SD, or low and high, in the field's unit)."""
+    """How one uncalibrated item is answered: ``choice`` (``weights`` per choice), ``box``
+    (``weights``: (probability checked,)), ``normal`` or ``uniform`` (``params``, field's unit)."""
 
-    item: str
     field: Field
     kind: str
     weights: tuple[float, ...] = ()
@@ -94,9 +81,8 @@ def _bounds(f: Field) -> tuple[float, float]:
 
 
 def parse(f: Field, item: str, source: str = "<dictionary>") -> Draw:
-    """The :class:`Draw` of ``item`` (of field ``f``) from the field's ``@CC-SYNTH`` text; a
-    :class:`~ccanalysis.errors.ValidationError` naming ``source``, the field and the text when the
-    text does not fit the field."""
+    """The :class:`Draw` of ``item`` (of field ``f``) from its ``@CC-SYNTH`` text; a
+    :class:`~ccanalysis.errors.ValidationError` naming ``source`` when the text does not fit."""
     text = f.synth
 
     def bad(problem: str) -> ValidationError:
@@ -110,7 +96,7 @@ def parse(f: Field, item: str, source: str = "<dictionary>") -> Draw:
                     "a numeric item without printed numbers needs a validation minimum and maximum "
                     "(or a declared distribution) to be synthesized"
                 )
-            return Draw(item, f, "uniform", params=(lo, hi))
+            return Draw(f, "uniform", params=(lo, hi))
         m = _FUNCTION.match(text)
         if m is None:
             raise bad("a numeric field takes normal(mean, sd) or uniform(low, high)")
@@ -119,7 +105,7 @@ def parse(f: Field, item: str, source: str = "<dictionary>") -> Draw:
             raise bad("the SD of normal(mean, sd) must be positive")
         if kind == "uniform" and not (a <= b and a <= hi and b >= lo):
             raise bad("uniform(low, high) needs low <= high, within the range")
-        return Draw(item, f, kind, params=(a, b), declared=True)
+        return Draw(f, kind, params=(a, b), declared=True)
     if f.field_type not in CHOICE_TYPES:
         raise bad(f"a {f.field_type} field is not synthesized")
     boxes = f.field_type == "checkbox" and bool(f.items)
@@ -139,19 +125,19 @@ def parse(f: Field, item: str, source: str = "<dictionary>") -> Draw:
         weights[code] = w
     if boxes:
         code = next(c for c, i in f.items.items() if i == item)
-        return Draw(item, f, "box", weights=(weights.get(code, 0.5),), declared=code in weights)
+        return Draw(f, "box", weights=(weights.get(code, 0.5),), declared=code in weights)
     if not text:
-        return Draw(item, f, "choice", weights=tuple(1 / len(f.choices) for _ in f.choices))
+        return Draw(f, "choice", weights=tuple(1 / len(f.choices) for _ in f.choices))
     total = sum(weights.values())
     if total <= 0:
         raise bad("the weights add up to zero")
     shares = tuple(weights.get(c, 0.0) / total for c in f.choices)
-    return Draw(item, f, "choice", weights=shares, declared=True)
+    return Draw(f, "choice", weights=shares, declared=True)
 
 
 def draws(instrument: Instrument, answered: set[str]) -> tuple[dict[str, Draw], list[str]]:
-    """The draws of every analysis item not in ``answered`` (the calibrated and structural items),
-    in dictionary order, and the fields left blank (types the synthesizer does not draw)."""
+    """The draws of every analysis item not in ``answered``, in dictionary order, and the fields
+    left blank (types the synthesizer does not draw)."""
     out: dict[str, Draw] = {}
     blank: list[str] = []
     for item, f in instrument.analysis_items().items():
@@ -166,13 +152,10 @@ def draws(instrument: Instrument, answered: set[str]) -> tuple[dict[str, Draw], 
     return out, blank
 
 
-def stream(seed: int, item: str) -> np.random.Generator:
-    """The item's own random stream: from the run's seed and the item's name only."""
-    return np.random.default_rng([int(seed), zlib.crc32(item.encode("utf-8"))])
-
-
-def draw(d: Draw, rng: np.random.Generator, n: int) -> np.ndarray:
-    """``n`` answers: choice indices (a box: 0 checked, 1 not) or values on the field's grid."""
+def draw(d: Draw, seed: int, item: str, n: int) -> np.ndarray:
+    """``n`` answers of ``item`` from its own stream (the run's seed and the item's name only):
+    choice indices (a box: 0 checked, 1 not) or values on the field's grid."""
+    rng = np.random.default_rng([int(seed), zlib.crc32(item.encode("utf-8"))])
     if d.kind == "choice":
         return rng.choice(len(d.weights), size=n, p=np.asarray(d.weights))
     if d.kind == "box":
@@ -188,8 +171,8 @@ def draw(d: Draw, rng: np.random.Generator, n: int) -> np.ndarray:
 
 
 def apply_branching(export: pd.DataFrame, items: dict[str, Draw]) -> list[str]:
-    """Blank the answers of ``items`` where their field's branching condition fails (in place);
-    a note for each item whose branching logic is not a single ``[field] = 'value'``."""
+    """Blank the answers of ``items`` where their branching fails (in place); a note for each
+    item whose branching logic is not a single ``[field] = 'value'``."""
     notes = []
     for item, d in items.items():
         f = d.field
