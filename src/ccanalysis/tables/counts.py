@@ -1,13 +1,10 @@
-"""One item's numbers by group, and the long format they make (docs/ARCHITECTURE.md's
-``table,item,level,group,measure,value``, then :data:`EXTRA_COLUMNS`).
+"""One item's numbers by group, and the long format they make.
 
-``n`` (the N row, ``item == "n"``, and the answers at a level), ``denom`` (the answers a
-percentage or mean is of), ``pct`` (0-100), ``mean``, ``sd`` (n - 1), all unrounded; ``p`` (empty
-level, group ``all``, after the item's first row): the item's test on its whole answer
-distribution; ``diff, diff_lo, diff_hi`` on the comparison group's rows; ``p_level`` on the
-``pct`` rows of an item of more than two answers: its level(s) against the other answers, the
-hypothesis the row's difference estimates. An item nobody answered keeps its rows, noted
-:data:`NO_ANSWERS`, untested. Every statistic is :mod:`ccanalysis.stats`'s.
+Measures (unrounded): ``n``, ``denom`` (the answers a percentage or mean is of), ``pct`` (0-100),
+``mean``, ``sd`` (n - 1); ``p`` (group ``all``, after the item's first row): the test of the whole
+answer distribution; ``diff, diff_lo, diff_hi`` on the comparison group's rows; ``p_level``: a
+level against the other answers (items of more than two answers). An item nobody answered keeps
+its rows, noted :data:`NO_ANSWERS`, untested. Every statistic is :mod:`ccanalysis.stats`'s.
 """
 
 from __future__ import annotations
@@ -21,11 +18,11 @@ import pandas as pd
 
 from ccanalysis import stats
 from ccanalysis.spec import CATEGORICAL_TESTS, CONTINUOUS_TESTS, TESTS, SpecRow
+from ccanalysis.tables.read import NUMERIC
 
-#: The interface columns of docs/ARCHITECTURE.md, always first, then the extra ones.
+#: The interface columns (docs/ARCHITECTURE.md), then the extra ones.
 LONG_COLUMNS: tuple[str, ...] = ("table", "item", "level", "group", "measure", "value")
 EXTRA_COLUMNS = ("diff", "diff_lo", "diff_hi", "q", "test", "note", "p_level", "test_level")
-FLOAT_COLUMNS: tuple[str, ...] = ("value", "diff", "diff_lo", "diff_hi", "q", "p_level")
 NO_ANSWERS = "no answers"
 #: The group of a ``p`` row.
 ALL = "all"
@@ -224,6 +221,6 @@ def item_block(frame: pd.DataFrame, units: Units, rows: Sequence[SpecRow], where
 def long_frame(records: Sequence[Record]) -> pd.DataFrame:
     """The long frame of ``records``: the interface columns, then :data:`EXTRA_COLUMNS`."""
     long = pd.DataFrame(list(records)).reindex(columns=[*LONG_COLUMNS, *EXTRA_COLUMNS])
-    text = [c for c in EXTRA_COLUMNS if c not in FLOAT_COLUMNS]
+    text = [c for c in EXTRA_COLUMNS if c not in NUMERIC]
     long[text] = long[text].astype(object).fillna("")
-    return long.astype(dict.fromkeys(FLOAT_COLUMNS, float))
+    return long.astype(dict.fromkeys(NUMERIC, float))

@@ -1,14 +1,8 @@
-"""The printed grid of a summary, as the paper lays a table out; every format prints this grid.
-
-:func:`grid` turns a :class:`~ccanalysis.tables.summary.Summary` into a :class:`Grid`: the header
-(a column per group, ``P``, and with ``extras`` the difference, P (row) and q columns), the N row,
-section headers, indented rows under them, the p-value on the first row of an item (on the section
-header when the section is that one item), and the footnotes: the tests, the denominators where
-answers are missing, the specification's footnotes, the synthetic-data label and, in privacy mode
-(``suppress_below=k``), counts of 1 to k - 1 printed as ``<k``.
-
-Numbers are rounded half up (:func:`ccanalysis.printing.round_half_up`: 12.5 % prints as 13),
-p-values as :func:`ccanalysis.printing.format_p` prints them.
+"""The printed grid of a summary as the paper lays a table out, which every format prints: N row,
+sections, indented rows, P on an item's first row (on its section header when the section is that
+one item), with ``extras`` the difference, P (row) and q columns, and the footnotes. Numbers are
+rounded half up, p-values as :func:`ccanalysis.printing.format_p` prints them; in privacy mode
+(``suppress_below=k``) counts of 1 to k - 1 print as ``<k``.
 """
 
 from __future__ import annotations
@@ -91,7 +85,7 @@ def format_mean_sd(mean: float, sd: float, decimals: int = 1) -> str:
 
 
 def grid(s: Summary, *, extras: bool, suppress_below: int | None) -> Grid:
-    """The printed grid of ``s`` (see the module's docstring)."""
+    """The printed grid of ``s``."""
     k = suppress_below
     if k is not None and k < 2:
         raise ValueError("suppress_below must be at least 2")

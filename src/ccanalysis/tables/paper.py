@@ -1,12 +1,7 @@
-"""The paper's four tables from the specification, through the summary API: :func:`summary` (a
-table's rows by group), :func:`from_spec` (tested, with differences and q-values) and
-:func:`add_q_families` (q-values across the specification's pre-specified families).
-
-Table 1 describes coordinators in three groups (by the care models of the clinics they report
-on), Tables 2-4 clinics in the two care models; the difference compares the integrated social
-worker group with the medical/nursing one. A table id the paper does not have is a clinic table
-with its id as title and one decimal.
-"""
+"""The paper's tables from the specification through the summary API: Table 1 the coordinators in
+three groups (by the care models of their clinics), Tables 2-4 the clinics by care model; the
+difference is integrated social worker minus medical/nursing. Another table id is a clinic table
+titled by its id, with one decimal."""
 
 from __future__ import annotations
 

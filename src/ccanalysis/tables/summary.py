@@ -1,11 +1,6 @@
-"""A composable summary table: ``summarize(frame, items, by)`` then ``add_p``, ``add_difference``,
-``add_q``, and ``render`` or ``write`` (public as :mod:`ccanalysis.analysis`; the paper's Tables
-1-4 are built through it by :func:`ccanalysis.tables.paper.from_spec`).
-
-A :class:`Summary` is immutable: each step returns a new one. Its numbers are
-:mod:`~ccanalysis.tables.counts`', its printed grid :mod:`~ccanalysis.tables.grid`'s and its files
-:mod:`~ccanalysis.tables.render`'s, so a student's table and the paper's share every line.
-"""
+"""The immutable :class:`Summary`: ``summarize(frame, items, by)`` then ``add_p``,
+``add_difference``, ``add_q``, ``render``, ``write`` (public as :mod:`ccanalysis.analysis`; the
+paper's tables are built through it too, :mod:`ccanalysis.tables.paper`)."""
 
 from __future__ import annotations
 
@@ -219,7 +214,6 @@ class Summary:
     tests: tuple[Record | None, ...] | None = None
     seed: int | None = DEFAULT_SEED
     comparison: str | None = None
-    equal_var: bool | None = None
     q: tuple[float, ...] | None = None
     q_note: str = ""
     row_notes: tuple[tuple[tuple[str, ...], str], ...] = ()
@@ -263,8 +257,7 @@ class Summary:
                 level_p = b.level_tests(test, self.level_groups, self.seed)
             if self.comparison is not None:
                 welch = p_row is not None and p_row["test"] in ("welch_t", "welch_anova")
-                ev = not welch if self.equal_var is None else self.equal_var
-                diffs = b.differences(self.comparison, self.reference, equal_var=ev)
+                diffs = b.differences(self.comparison, self.reference, equal_var=not welch)
             out += b.records(self.table, p_row, diffs or (), self.comparison, level_p or ())
         long = long_frame(out)
         if self.q:
@@ -290,15 +283,10 @@ class Summary:
         tests = tuple(b.test(t, seed) for b, t in zip(self.blocks, ids, strict=True))
         return replace(self, tests=tests, seed=seed, q=None, q_note="")
 
-    def add_difference(
-        self, group: object | None = None, *, equal_var: bool | None = None
-    ) -> Summary:
-        """``group`` minus the reference group on every row: percentage points with Newcombe's
-        hybrid score 95% interval, or the mean difference with the t interval.
-
-        ``group``: needed with three groups or more. ``equal_var``: the mean difference's interval;
-        default Student's, Welch's where the item's test (:meth:`add_p`) is Welch's.
-        """
+    def add_difference(self, group: object | None = None) -> Summary:
+        """``group`` (needed among three groups or more) minus the reference on every row:
+        percentage points with Newcombe's hybrid score 95% interval, or the mean difference with
+        Student's t interval (Welch's where the item's test is Welch's)."""
         others = [g for g in self.groups if g != self.reference]
         if group is None and len(others) != 1:
             raise ValueError(
@@ -311,7 +299,7 @@ class Summary:
                 f"add_difference: {group!r} is not a group other than the reference "
                 f"{self.reference!r} (groups: {list(self.groups)})"
             )
-        return replace(self, comparison=comp, equal_var=equal_var)
+        return replace(self, comparison=comp)
 
     def add_q(self) -> Summary:
         """Benjamini-Hochberg q-values across this table's tests (:func:`add_q_across` for a
@@ -413,27 +401,20 @@ def summarize(
     *,
     labels: Mapping[object, str] | None = None,
     reference: object | None = None,
-    groups: Sequence[object] | None = None,
     show: Mapping[str, str | Sequence[str]] | None = None,
     stat: str = "n_pct",
     instrument: Instrument | str | Path | None = None,
-    title: str | None = None,
     table: str = "summary",
-    decimals: int = 1,
     synthetic: bool = False,
 ) -> Summary:
     """Summarize ``items`` (analysis items of the data dictionary) of ``frame`` by its column
-    ``by``; see :mod:`ccanalysis.analysis` for the whole story and an example.
-
-    ``labels``/``reference``/``groups``: as :func:`grouping`; ``show``/``stat``: as
-    :func:`item_rows`; ``instrument``: the data dictionary (default the project's); ``title``,
-    ``table`` (the ``table`` column of the long format), ``decimals`` of percentages;
-    ``synthetic``: print the synthetic-data label on the rendered table.
-    """
+    ``by`` (:mod:`ccanalysis.analysis` has an example). ``labels``, ``reference``: as
+    :func:`grouping`; ``show``, ``stat``: as :func:`item_rows`; ``instrument``: the data
+    dictionary (default the project's); ``table``: the long format's ``table`` column;
+    ``synthetic``: the synthetic-data label on the rendered table."""
     inst = as_instrument(instrument)
     rows = item_rows(items, show=show, stat=stat, table=table, instrument=inst)
-    title = f"Summary by {by}" if title is None else title
-    split = dict(groups=groups, labels=labels, reference=reference, instrument=inst)
+    split = dict(labels=labels, reference=reference, instrument=inst)
     return from_rows(
-        frame, rows, by, table=table, title=title, decimals=decimals, synthetic=synthetic, **split
+        frame, rows, by, table=table, title=f"Summary by {by}", synthetic=synthetic, **split
     )
