@@ -9,7 +9,6 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from types import MappingProxyType
 
 import numpy as np
 import pandas as pd
@@ -111,8 +110,7 @@ def grouping(
         raise ValueError(f"summarize: reference {reference!r} is not a group of {by!r} {found}")
     keep = codes >= 0
     units = Units.of(codes[keep], found, TOTAL)
-    labels_ = MappingProxyType(long), MappingProxyType(short)
-    return Grouping(keep, units, *labels_, ref, int((~keep).sum()), codes)
+    return Grouping(keep, units, long, short, ref, int((~keep).sum()), codes)
 
 
 def item_rows(
@@ -267,14 +265,10 @@ class Summary:
     def add_p(
         self, test: str | Mapping[str, str] | None = None, *, seed: int | None = DEFAULT_SEED
     ) -> Summary:
-        """Test each item on its whole answer distribution by group, and each printed level of an
-        item with more than two answers against its other answers (``p_level``).
-
-        Defaults: Fisher's exact test (r x c, as R's ``fisher.test``) for categorical items,
-        Student's t-test (two groups) or one-way ANOVA (more) for numeric ones. ``test``: a test id
-        replacing the tests of its kind (``chisq``, ``chisq_yates``, ``welch_t``, ``welch_anova``),
-        or ``{item: test}``. ``seed``: a Monte Carlo Fisher p-value's, if the stack needs one.
-        """
+        """Test each item's whole answer distribution by group (Fisher's exact r x c; Student's t
+        or one-way ANOVA), and each printed level of an item of more than two answers against its
+        other answers (``p_level``). ``test``: a test id replacing those of its kind (``chisq``,
+        ``welch_t`` ...) or ``{item: test}``; ``seed``: a Monte Carlo p-value's."""
         if isinstance(test, Mapping):
             if stray := sorted(set(test) - {b.item for b in self.blocks}):
                 raise ValueError(f"add_p: tests for {stray}, which are not items of the table")
