@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import math
 import re
+from dataclasses import dataclass
 
 import pandas as pd
 
@@ -42,11 +43,13 @@ def _shown(x: object, kind: str) -> str:
     return round_half_up(x, 1) if kind == "pct" else significant(x)
 
 
+@dataclass(frozen=True)
 class Table:
-    """A formatted view of a frame: HTML in a notebook, aligned text in a terminal or nbval."""
+    """A formatted view of a frame (``text``, the ``numeric`` columns): HTML in a notebook,
+    aligned text in a terminal or nbval."""
 
-    def __init__(self, frame: pd.DataFrame, text: pd.DataFrame, numeric: list[str]) -> None:
-        self.frame, self.text, self.numeric = frame, text, numeric
+    text: pd.DataFrame
+    numeric: list[str]
 
     def _style(self, column: str) -> str:
         """Numbers right-aligned on one line; long text given room (a page squeezes a wide
@@ -94,4 +97,4 @@ def table(frame: pd.DataFrame) -> Table:
         for c in data
         if pd.api.types.is_numeric_dtype(data[c]) and not pd.api.types.is_bool_dtype(data[c])
     ]
-    return Table(data, text, numeric)
+    return Table(text, numeric)

@@ -200,15 +200,12 @@ def item_block(frame: pd.DataFrame, units: Units, rows: Sequence[SpecRow], where
         samples = tuple(x[m & ~np.isnan(x)] for m in units.masks)
         return ItemBlock(item, tuple(rows), units.columns, samples=samples)
     wanted = [lv for r in rows for lv in r.levels]
-    if isinstance(col.dtype, pd.CategoricalDtype):
-        levels = [str(c) for c in col.cat.categories]
-    else:
-        levels = list(dict.fromkeys(wanted)) + sorted(set(col.dropna().astype(str)) - set(wanted))
-        col = pd.Categorical(col.astype("object").map(str, na_action="ignore"), levels)
+    col = col.astype("category")  # the answers of a decoded item are its levels, in order
+    levels = [str(c) for c in col.cat.categories]
     unknown = [lv for lv in wanted if lv not in levels]
     if unknown:
         raise KeyError(f"{where}, {item}: levels {unknown} are not answers in the data ({levels})")
-    codes = np.asarray(pd.Categorical(col).codes, dtype=np.int64)
+    codes = col.cat.codes.to_numpy(dtype=np.int64)
     counts = np.stack(
         [np.bincount(codes[m & (codes >= 0)], minlength=len(levels)) for m in units.masks], axis=1
     )

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from ccanalysis.printing import format_p, round_half_up
 from ccanalysis.privacy import is_small
-from ccanalysis.tables.counts import ALL, NO_ANSWERS
+from ccanalysis.tables.counts import ALL
 from ccanalysis.vocab import SYNTHETIC_LABEL, TOTAL
 
 if TYPE_CHECKING:
@@ -106,12 +106,8 @@ def grid(s: Summary, *, extras: bool, suppress_below: int | None) -> Grid:
             return True
         return False
 
-    def empty(item: str, level: str) -> bool:
-        r = cell.get((item, level, TOTAL, "denom"))
-        return r is not None and r.note == NO_ANSWERS
-
-    def group_cells(r: SpecRow) -> list[str]:
-        if empty(r.item, r.level):
+    def group_cells(r: SpecRow, unanswered: bool) -> list[str]:
+        if unanswered:
             return ["no answers" if c == TOTAL else "–" for c in columns]
         out = []
         for c in columns:
@@ -175,7 +171,7 @@ def grid(s: Summary, *, extras: bool, suppress_below: int | None) -> Grid:
             footnotes.append(first.footnote)
         for j, r in enumerate(b.rows):
             first_row = j == 0 and not own_section
-            cells = group_cells(r) + [p_text if first_row else ""] * has_p
+            cells = group_cells(r, b.answers == 0) + [p_text if first_row else ""] * has_p
             if extras:
                 tr = None if r.continuous else cell.get((r.item, r.level, TOTAL, "pct"))
                 p_level = math.nan if tr is None else float(tr.p_level)
@@ -186,7 +182,7 @@ def grid(s: Summary, *, extras: bool, suppress_below: int | None) -> Grid:
             label = r.label + ("" if own_section else mark)
             rows.append(GridRow("row", label, 1 if first.section else 0, cells))
         d = val(item, first.level, TOTAL, "denom")
-        if empty(item, first.level):
+        if b.answers == 0:
             empties.append(f"{item}, specification line {first.line}" if first.line else item)
         elif not first.all_denominator and not math.isnan(d) and d < n_total:
             missing.append(f"{item}: {int(d)} answers")

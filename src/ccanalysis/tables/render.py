@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import io
 import math
+import operator
 import zipfile
 from datetime import UTC, datetime
 from pathlib import Path
@@ -83,10 +84,7 @@ def _label(r: GridRow, text: str, bold: str, indent: str) -> str:
 
 def markdown(g: Grid) -> str:
     """A GitHub-flavoured Markdown table, title first and notes numbered below."""
-
-    def esc(text: str) -> str:
-        return text.replace("|", "\\|")
-
+    esc = operator.methodcaller("replace", "|", "\\|")
     lines = [f"**{SYNTHETIC_LABEL}**", ""] if g.synthetic else []
     lines += [f"**{esc(g.title)}**", "", "| " + " | ".join(map(esc, g.header)) + " |"]
     lines.append("|" + "|".join([":---"] + ["---:"] * (len(g.header) - 1)) + "|")

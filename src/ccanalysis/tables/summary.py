@@ -55,11 +55,10 @@ def groups_in(values: pd.Series) -> list[str]:
 
 @dataclass(frozen=True)
 class Grouping:
-    """The rows kept (``keep``), their :class:`~ccanalysis.tables.counts.Units`, the group
-    ``labels`` (long and ``short``), the ``reference`` group, the rows ``left_out`` for want of a
-    group, and ``codes``: each row's position in ``units.groups`` (-1: left out)."""
+    """The :class:`~ccanalysis.tables.counts.Units` of the rows kept, the group ``labels`` (long
+    and ``short``), the ``reference`` group, the rows ``left_out`` for want of a group, and
+    ``codes``: each row's position in ``units.groups`` (-1: left out)."""
 
-    keep: np.ndarray
     units: Units
     labels: Mapping[str, str]
     short: Mapping[str, str]
@@ -110,7 +109,7 @@ def grouping(
         raise ValueError(f"summarize: reference {reference!r} is not a group of {by!r} {found}")
     keep = codes >= 0
     units = Units.of(codes[keep], found, TOTAL)
-    return Grouping(keep, units, long, short, ref, int((~keep).sum()), codes)
+    return Grouping(units, long, short, ref, int((~keep).sum()), codes)
 
 
 def item_rows(
@@ -195,11 +194,8 @@ def item_rows(
 
 @dataclass(frozen=True, eq=False)
 class Summary:
-    """Items summarized by group; immutable, each step returns a new summary.
-
-    ``long``: the long format of ``tables/tableN.csv``; ``render(fmt)``: HTML, Markdown, LaTeX or
-    Word; ``write(outdir, name)``: every format. See :mod:`ccanalysis.analysis` for an example.
-    """
+    """Items summarized by group (immutable: each step returns a new summary); ``long``: the long
+    format of ``tables/tableN.csv``; :mod:`ccanalysis.analysis` has an example."""
 
     table: str
     by: str
@@ -380,7 +376,7 @@ def from_rows(
     if by in {r.item for r in rows}:
         raise ValueError(f"summarize: {by!r} is both an item and the column to group by")
     g = grouping(frame, by, **split)  # type: ignore[arg-type]
-    kept = frame.loc[g.keep].reset_index(drop=True) if g.left_out else frame
+    kept = frame.loc[g.codes >= 0].reset_index(drop=True) if g.left_out else frame
     by_item: dict[str, list[SpecRow]] = {}
     for r in rows:
         by_item.setdefault(r.item, []).append(r)
