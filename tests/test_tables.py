@@ -21,7 +21,7 @@ from ccanalysis.instrument import read_dictionary
 from ccanalysis.printing import format_p, round_half_up
 from ccanalysis.spec import Spec, from_frame, read_spec
 from ccanalysis.tables import add_q_families, from_spec, long_csv, run, text_facts
-from ccanalysis.tables.grid import format_mean_sd, format_n_pct
+from ccanalysis.tables.grid import format_mean_sd, format_n_pct, grid
 from ccanalysis.tables.render import FIXED_DATE
 from ccanalysis.vocab import SYNTHETIC_LABEL
 
@@ -487,7 +487,7 @@ def test_docx_cells_are_the_grid(paper_tables) -> None:
     from docx.enum.text import WD_ALIGN_PARAGRAPH
 
     s = paper_tables["table3"]
-    g = s.grid()
+    g = grid(s)
     rows = docx.Document(io.BytesIO(s.render("docx"))).tables[0].rows
     assert len(rows) == 1 + len(g.rows) > 50
     assert [c.text for c in rows[0].cells] == g.header

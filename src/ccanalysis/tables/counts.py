@@ -71,7 +71,8 @@ def record(table: str, item: str, level: str, group: str, measure: str, value: f
 
 @dataclass(frozen=True)
 class Units:
-    """The units of a table: ``columns`` (the total, then the groups), a mask of rows for each."""
+    """The units of a table: ``columns`` (the total, then the groups), a mask of rows for each
+    (the total's: every row)."""
 
     columns: tuple[str, ...]
     masks: tuple[np.ndarray, ...]
@@ -79,12 +80,6 @@ class Units:
     @property
     def groups(self) -> tuple[str, ...]:
         return self.columns[1:]
-
-    @classmethod
-    def of(cls, codes: np.ndarray, groups: Sequence[str], total: str) -> Units:
-        """Rows coded by their group's position in ``groups``; the total is every row."""
-        masks = [np.ones(len(codes), dtype=bool)] + [codes == k for k in range(len(groups))]
-        return cls((total, *groups), tuple(masks))
 
 
 @dataclass(frozen=True)

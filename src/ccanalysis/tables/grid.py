@@ -8,6 +8,7 @@ rounded half up, p-values as :func:`ccanalysis.printing.format_p` prints them; i
 from __future__ import annotations
 
 import math
+from collections import Counter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -84,8 +85,10 @@ def format_mean_sd(mean: float, sd: float, decimals: int = 1) -> str:
     return f"{round_half_up(mean, decimals)} ({round_half_up(sd, decimals)})"
 
 
-def grid(s: Summary, *, extras: bool, suppress_below: int | None) -> Grid:
-    """The printed grid of ``s``."""
+def grid(s: Summary, *, extras: bool | None = None, suppress_below: int | None = None) -> Grid:
+    """The printed grid of ``s`` (``extras`` by default when added)."""
+    if extras is None:
+        extras = s.comparison is not None or s.q is not None
     k = suppress_below
     if k is not None and k < 2:
         raise ValueError("suppress_below must be at least 2")
@@ -146,9 +149,7 @@ def grid(s: Summary, *, extras: bool, suppress_below: int | None) -> Grid:
     }
     tests, level_tests, missing, empties, footnotes = [], [], [], [], []
     n_total = val("n", "", TOTAL, "n")
-    section_items: dict[str, set[str]] = {}
-    for r in s.rows:
-        section_items.setdefault(r.section, set()).add(r.item)
+    items_in = Counter(b.rows[0].section for b in s.blocks)
     section_now = None
     for b in s.blocks:
         first, item = b.rows[0], b.item
@@ -157,8 +158,7 @@ def grid(s: Summary, *, extras: bool, suppress_below: int | None) -> Grid:
         q_text = format_p(float(prow.q)) if prow is not None and extras else ""
         if prow is not None and prow.test not in ("", *tests):
             tests.append(prow.test)
-        own_section = bool(first.section) and len(section_items[first.section]) == 1
-        own_section = own_section and len(b.rows) > 1
+        own_section = bool(first.section) and items_in[first.section] == 1 and len(b.rows) > 1
         mark = marks.get(item, "")
         if first.section != section_now:
             section_now = first.section

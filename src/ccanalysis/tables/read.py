@@ -1,8 +1,6 @@
-"""The one reader of the long tables (``tables/tableN.csv``) for the figures, the replication and
-the pages, so that a cell means the same to each: the keys (``table, item, level, group,
-measure``) are text, an empty cell ``""`` (a level called ``NA`` stays ``NA``); the numbers are
-floats, and a cell that is not a number (empty, or ``<11`` in privacy mode) is missing; other
-columns are text, an empty cell missing. :func:`as_long` applies the rules to a frame in memory.
+"""The one reader of the long tables (``tables/tableN.csv``), so that a cell means the same to
+the figures, the replication and the pages: keys as text (empty ``""``, a level ``NA`` stays
+``NA``), numbers as floats (empty or ``<11`` missing); :func:`as_long`: the same rules in memory.
 """
 
 from __future__ import annotations

@@ -27,7 +27,7 @@ from ccanalysis.tables.counts import (
     record,
     resolve_test,
 )
-from ccanalysis.tables.grid import Grid, grid
+from ccanalysis.tables.grid import grid
 from ccanalysis.vocab import DEFAULT_SEED, GROUP_LABELS, SHORT_LABELS, TOTAL
 
 
@@ -108,7 +108,8 @@ def grouping(
     if ref not in found:
         raise ValueError(f"summarize: reference {reference!r} is not a group of {by!r} {found}")
     keep = codes >= 0
-    units = Units.of(codes[keep], found, TOTAL)
+    masks = (keep[keep], *(codes[keep] == k for k in range(len(found))))
+    units = Units((TOTAL, *found), masks)
     return Grouping(units, long, short, ref, int((~keep).sum()), codes)
 
 
@@ -306,20 +307,15 @@ class Summary:
         """Add a note below the table (after its own notes)."""
         return replace(self, notes=(*self.notes, text))
 
-    def grid(self, *, extras: bool | None = None, suppress_below: int | None = None) -> Grid:
-        """The printed grid (``extras``: the difference, P (row) and q columns; default: when
-        added); ``suppress_below=k``: counts of 1 to k - 1 withheld (privacy mode)."""
-        if extras is None:
-            extras = self.comparison is not None or self.q is not None
-        return grid(self, extras=extras, suppress_below=suppress_below)
-
     def render(
         self, fmt: str = "html", *, extras: bool | None = None, suppress_below: int | None = None
     ) -> str | bytes:
-        """The table as ``html``, ``md``, ``tex`` (text) or ``docx`` (bytes)."""
+        """The table as ``html``, ``md``, ``tex`` (text) or ``docx`` (bytes); ``extras``: the
+        difference, P (row) and q columns (default: when added); ``suppress_below=k``: counts of 1
+        to k - 1 withheld (privacy mode)."""
         if fmt not in formats.FORMATS:
             raise ValueError(f"unknown format {fmt!r} ({', '.join(formats.FORMATS)})")
-        return formats.FORMATS[fmt](self.grid(extras=extras, suppress_below=suppress_below))
+        return formats.FORMATS[fmt](grid(self, extras=extras, suppress_below=suppress_below))
 
     def write(
         self,
@@ -330,7 +326,7 @@ class Summary:
         suppress_below: int | None = None,
     ) -> dict[str, Path]:
         """Write ``<name>.csv`` (long), ``.html``, ``.md``, ``.tex``, ``.docx`` into ``outdir``."""
-        g = self.grid(extras=extras, suppress_below=suppress_below)
+        g = grid(self, extras=extras, suppress_below=suppress_below)
         return formats.write(g, self.long, Path(outdir), name, suppress_below)
 
     def _repr_html_(self) -> str:
