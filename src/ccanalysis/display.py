@@ -88,13 +88,10 @@ def table(frame: pd.DataFrame) -> Table:
     if len(data):
         labelled = [c for c in data if (data[c].astype(str) == SYNTHETIC_LABEL).all()]
         data = data.drop(columns=labelled)
-    text = pd.DataFrame(index=data.index)
+    text, numeric = pd.DataFrame(index=data.index), []
     for col in data.columns:
         kind = "p" if P_COLUMN.search(col) else "pct" if PCT_COLUMN.search(col) else "number"
         text[col] = [_shown(x, kind) for x in data[col].tolist()]
-    numeric = [
-        c
-        for c in data
-        if pd.api.types.is_numeric_dtype(data[c]) and not pd.api.types.is_bool_dtype(data[c])
-    ]
+        if pd.api.types.is_numeric_dtype(data[col]) and not pd.api.types.is_bool_dtype(data[col]):
+            numeric.append(col)
     return Table(text, numeric)

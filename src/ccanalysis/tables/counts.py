@@ -1,10 +1,7 @@
-"""One item's numbers by group, and the long format they make.
-
-Measures (unrounded): ``n``, ``denom`` (the answers a percentage or mean is of), ``pct`` (0-100),
-``mean``, ``sd`` (n - 1); ``p`` (group ``all``, after the item's first row): the test of the whole
-answer distribution; ``diff, diff_lo, diff_hi`` on the comparison group's rows; ``p_level``: a
-level against the other answers (items of more than two answers). An item nobody answered keeps
-its rows, noted :data:`NO_ANSWERS`, untested. Every statistic is :mod:`ccanalysis.stats`'s.
+"""One item's numbers by group and the long format they make (unrounded): ``n``, ``denom`` (the
+answers a percentage or mean is of), ``pct`` (0-100), ``mean``, ``sd``; ``p`` (group ``all``): the
+test of the whole answer distribution; ``diff, diff_lo, diff_hi`` on the comparison group's rows;
+``p_level``: a level against the other answers. Every statistic is :mod:`ccanalysis.stats`'s.
 """
 
 from __future__ import annotations
@@ -23,6 +20,7 @@ from ccanalysis.tables.read import NUMERIC
 #: The interface columns (docs/ARCHITECTURE.md), then the extra ones.
 LONG_COLUMNS: tuple[str, ...] = ("table", "item", "level", "group", "measure", "value")
 EXTRA_COLUMNS = ("diff", "diff_lo", "diff_hi", "q", "test", "note", "p_level", "test_level")
+#: The note on the rows of an item nobody answered (kept, untested).
 NO_ANSWERS = "no answers"
 #: The group of a ``p`` row.
 ALL = "all"
@@ -91,7 +89,6 @@ class ItemBlock:
     item: str
     rows: tuple[SpecRow, ...]
     columns: tuple[str, ...]
-    levels: tuple[str, ...] = ()
     counts: np.ndarray | None = None
     n: np.ndarray | None = None
     denom: np.ndarray | None = None
@@ -118,7 +115,7 @@ class ItemBlock:
     def level_tests(self, test: str, groups: Sequence[str], seed: int | None) -> list[Record]:
         """Per printed row, its level(s) against the other answers in ``groups`` (a 2 x groups
         table); none for a mean or an item of two answers."""
-        if self.continuous or test == "none" or len(self.levels) <= 2 or self.answers == 0:
+        if self.continuous or test == "none" or len(self.counts) <= 2 or self.answers == 0:
             return [{} for _ in self.rows]
         cols = sorted(self.columns.index(g) for g in groups)
         out = []
@@ -207,7 +204,7 @@ def item_block(frame: pd.DataFrame, units: Units, rows: Sequence[SpecRow], where
     sizes = np.array([m.sum() for m in units.masks])
     n = np.stack([counts[[levels.index(lv) for lv in r.levels]].sum(axis=0) for r in rows])
     denom = np.stack([sizes if first.all_denominator else counts.sum(axis=0) for _ in rows])
-    return ItemBlock(item, tuple(rows), units.columns, tuple(levels), counts, n, denom)
+    return ItemBlock(item, tuple(rows), units.columns, counts, n, denom)
 
 
 def long_frame(records: Sequence[Record]) -> pd.DataFrame:

@@ -148,7 +148,7 @@ def grid(s: Summary, *, extras: bool | None = None, suppress_below: int | None =
         for item in items
     }
     tests, level_tests, missing, empties, footnotes = [], [], [], [], []
-    n_total = val("n", "", TOTAL, "n")
+    n_total = ns[0]
     items_in = Counter(b.rows[0].section for b in s.blocks)
     section_now = None
     for b in s.blocks:
