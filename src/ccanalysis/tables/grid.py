@@ -42,7 +42,8 @@ LEVEL_TEST_TEXT: dict[str, str] = {
     "chisq": "Pearson's chi-squared test",
     "chisq_yates": "Pearson's chi-squared test with Yates' correction",
 }
-#: The signs of a summary's footnoted rows (:meth:`~ccanalysis.tables.summary.Summary.footnote`).
+#: The signs of a summary's footnoted rows (:meth:`~ccanalysis.tables.summary.Summary.footnote`:
+#: four at most).
 MARKS = ("†", "‡", "§", "¶")
 #: The columns after P (``extras``).
 EXTRA_HEADERS = ("Difference {comp} – {ref} (95% CI)", "P (row)", "q")
@@ -142,11 +143,7 @@ def grid(s: Summary, *, extras: bool | None = None, suppress_below: int | None =
     ns = [val("n", "", c, "n") for c in columns]
     rows = [GridRow("n", "N", 0, [f"<{k}" if small(n) else str(int(n)) for n in ns])]
     rows[0].cells += [""] * (has_p + n_extras)
-    marks = {
-        item: MARKS[i % len(MARKS)] * (1 + i // len(MARKS))
-        for i, (items, _) in enumerate(s.row_notes)
-        for item in items
-    }
+    marks = {item: MARKS[i] for i, (items, _) in enumerate(s.row_notes) for item in items}
     tests, level_tests, missing, empties, footnotes = [], [], [], [], []
     n_total = ns[0]
     items_in = Counter(b.rows[0].section for b in s.blocks)
