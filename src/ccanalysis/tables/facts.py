@@ -13,10 +13,10 @@ def _pct(hit: pd.Series, among: pd.Series) -> float:
 
 
 def text_facts(clinics: pd.DataFrame, coordinators: pd.DataFrame) -> pd.Series:
-    """Each fact by its study facts' id (``data/published/study_facts.csv``): the care systems by
-    size, the urban share, the most clinics of one coordinator, the clinics of social work
-    coordinators, minutes per week per patient (mean hours x 60 / mean panel size), and how
-    easily clinics engage a social worker. Percentages 0-100 of the answers given, unrounded."""
+    """Each fact by the id the study facts give it: the care systems by size, the urban share,
+    the most clinics of one coordinator, the clinics of social work coordinators, minutes per
+    week per patient (mean hours x 60 / mean panel size), and how easily clinics engage a social
+    worker. Percentages 0-100 of the answers given, unrounded."""
     systems = clinics.groupby("care_system_id")["system_size"].first().astype("object")
     urban = clinics["urban"].astype("boolean")
     hours, panel = (pd.to_numeric(clinics[c]) for c in ("hours_cc_week", "panel_size"))
