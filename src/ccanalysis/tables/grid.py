@@ -35,13 +35,6 @@ TEST_TEXT: dict[str, str] = {
     "anova": "one-way ANOVA (F test)",
     "welch_anova": "Welch's one-way ANOVA",
 }
-#: What the P (row) footnote says of each test of a level.
-LEVEL_TEST_TEXT: dict[str, str] = {
-    "fisher": "Fisher's exact test",
-    "fisher_mc": "Fisher's exact test (Monte Carlo p-value)",
-    "chisq": "Pearson's chi-squared test",
-    "chisq_yates": "Pearson's chi-squared test with Yates' correction",
-}
 #: The signs of a summary's footnoted rows (:meth:`~ccanalysis.tables.summary.Summary.footnote`:
 #: four at most).
 MARKS = ("†", "‡", "§", "¶")
@@ -224,7 +217,9 @@ def extras_notes(s: Summary, comp: str, level_tests: list[str]) -> list[str]:
         "t interval."
     ]
     if level_tests:
-        tests = " or ".join(LEVEL_TEST_TEXT.get(t, t) for t in level_tests)
+        # the test's name: its P footnote up to what it says of the whole answer distribution
+        names = (TEST_TEXT.get(t, t).split(" (")[0].split(" on the full")[0] for t in level_tests)
+        tests = " or ".join(names)
         by = "by group"
         if s.level_groups != s.groups:
             pair = " and ".join(g.short[x] for x in s.level_groups)

@@ -43,14 +43,10 @@ def group_text(value: object) -> str:
 def groups_in(values: pd.Series) -> list[str]:
     """The groups of a ``by`` column in display order: a category's order, False before True,
     numbers ascending, text sorted."""
-    present = values.dropna()
+    present = values.dropna().astype("object").unique()
     if isinstance(values.dtype, pd.CategoricalDtype):
-        seen = set(present)
-        return [group_text(c) for c in values.cat.categories if c in seen]
-    uniques = list(pd.unique(present.astype("object")))
-    if all(isinstance(v, bool | int | float | np.bool_ | np.number) for v in uniques):
-        return [group_text(v) for v in sorted(uniques)]
-    return sorted({group_text(v) for v in uniques})
+        return [group_text(c) for c in values.cat.categories if c in set(present)]
+    return [group_text(v) for v in sorted(present)]
 
 
 @dataclass(frozen=True)
