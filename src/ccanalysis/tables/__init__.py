@@ -23,9 +23,8 @@ __all__ = ["add_q_families", "annotate", "from_spec", "long_csv", "run", "text_f
 
 
 def annotate(s: Summary, clinics: pd.DataFrame, params: Params, export_dir: Path) -> Summary:
-    """The notes a run adds to a table: the care model definition when it is not the paper's,
-    and, on the synthetic stand-in, a footnote on the items its synthesizer drew without a
-    printed number to meet (``uncalibrated_items.csv`` beside the export)."""
+    """A run's notes: the care model definition when not the paper's, and on the synthetic
+    stand-in a footnote on the items drawn without a printed number to meet."""
     definition = definition_of(clinics)
     if definition.id != DEFAULT_DEFINITION:  # say which care models the columns compare
         s = s.note(

@@ -82,9 +82,8 @@ class Units:
 
 @dataclass(frozen=True)
 class ItemBlock:
-    """One item's numbers by column (total, then groups): a categorical item's answer ``counts``
-    (levels x columns) and, per printed row, ``n`` and ``denom`` (rows x columns); a numeric
-    item's answers of each column (``samples``)."""
+    """One item's numbers by column (total, then groups): answer ``counts`` (levels x columns),
+    ``n`` and ``denom`` per printed row (rows x columns), or a numeric item's ``samples``."""
 
     item: str
     rows: tuple[SpecRow, ...]

@@ -15,6 +15,7 @@ import pandas as pd
 
 from ccanalysis import stats
 from ccanalysis.instrument import Instrument
+from ccanalysis.io import write_bytes, write_text
 from ccanalysis.spec import SpecRow, as_instrument, levels_of, parse_combine
 from ccanalysis.tables import render as formats
 from ccanalysis.tables.counts import (
@@ -72,13 +73,9 @@ def grouping(
     reference: object | None = None,
     instrument: Instrument | None = None,
 ) -> Grouping:
-    """Split ``frame`` by its column ``by`` (bool, category, text or integer codes).
-
-    ``groups``: the groups and their order (default: every value present, :func:`groups_in`);
-    rows with no ``by`` value or one outside ``groups`` are left out. ``labels``:
-    ``{value: label}`` (default: the dictionary's choice labels of a categorical item, the study's
-    group labels, else the value); ``reference``: the group compared with (default the first).
-    """
+    """Split ``frame`` by its column ``by``. ``groups``: the groups in order (default: every value
+    present; rows outside them are left out); ``labels``: ``{value: label}`` (default: the
+    dictionary's, the study's, else the value); ``reference``: default the first group."""
     if by not in frame.columns:
         raise KeyError(f"summarize: the frame has no column {by!r} to group by")
     found = [group_text(g) for g in groups] if groups is not None else groups_in(frame[by])
@@ -117,13 +114,10 @@ def item_rows(
     table: str = "summary",
     instrument: Instrument,
 ) -> tuple[SpecRow, ...]:
-    """The printed rows of ``items``, as specification rows labelled from the dictionary.
-
-    A numeric item is one mean (SD) row (Student's t / ANOVA); a categorical item shows, by
-    ``show[item]``: ``"full"`` (default: a row per answer level, tested on the whole answer
-    distribution), ``"binary"`` (one row, ``yes``), a level (one row), ``"a+b"`` (one row adding
-    up levels) or a list of levels and combinations (a row each). ``stat``: ``n_pct`` or ``pct``.
-    """
+    """The printed rows of ``items``, as specification rows labelled from the dictionary: a mean
+    (SD) row of a numeric item; of a categorical one, by ``show[item]``, a row per level
+    (``"full"``, the default), ``"binary"`` (``yes``), a level, ``"a+b"`` (levels added up) or a
+    list of these. ``stat``: ``n_pct`` or ``pct``."""
     show = dict(show or {})
     if not items:
         raise ValueError("summarize: no items")
@@ -225,16 +219,14 @@ class Summary:
 
     @property
     def level_groups(self) -> tuple[str, ...]:
-        """The groups a row's own test compares: the two a difference compares among three or
-        more, else every group."""
+        """The groups a row's own test compares (among three or more, the difference's two)."""
         if self.comparison is None or len(self.groups) <= 2:
             return self.groups
         return tuple(g for g in self.groups if g in (self.comparison, self.reference))
 
     @functools.cached_property
     def long(self) -> pd.DataFrame:
-        """The long format (``table,item,level,group,measure,value``, then ``diff, diff_lo,
-        diff_hi, q, test, note, p_level, test_level``; :mod:`ccanalysis.tables.counts`)."""
+        """The long format (:mod:`ccanalysis.tables.counts`)."""
         units = self.grouping.units
         out = [
             record(self.table, "n", "", g, "n", m.sum())
@@ -289,13 +281,11 @@ class Summary:
         return replace(self, comparison=comp)
 
     def add_q(self) -> Summary:
-        """Benjamini-Hochberg q-values across this table's tests (:func:`add_q_across` for a
-        family of tests over several tables)."""
+        """Benjamini-Hochberg q-values across this table's tests (see :func:`add_q_across`)."""
         return add_q_across(self)[0]
 
     def footnote(self, items: Sequence[str], text: str) -> Summary:
-        """Mark the rows of ``items`` with a sign and ``text`` below the table (items not in the
-        table are passed over)."""
+        """Mark the rows of ``items`` (those in the table) with a sign and ``text`` below it."""
         own = tuple(i for i in items if i in {b.item for b in self.blocks})
         return replace(self, row_notes=(*self.row_notes, (own, text))) if own else self
 
@@ -321,18 +311,23 @@ class Summary:
         extras: bool | None = None,
         suppress_below: int | None = None,
     ) -> dict[str, Path]:
-        """Write ``<name>.csv`` (long), ``.html``, ``.md``, ``.tex``, ``.docx`` into ``outdir``."""
+        """Write ``<name>.csv`` (long), ``.html``, ``.md``, ``.tex``, ``.docx`` into ``outdir``,
+        each atomically; the paths by extension."""
         g = grid(self, extras=extras, suppress_below=suppress_below)
-        return formats.write(g, self.long, Path(outdir), name, suppress_below)
+        csv = write_text(Path(outdir) / f"{name}.csv", formats.long_csv(self.long, suppress_below))
+        files = {"csv": csv}
+        for ext, fmt in formats.FORMATS.items():
+            data, path = fmt(g), Path(outdir) / f"{name}.{ext}"
+            files[ext] = (write_bytes if isinstance(data, bytes) else write_text)(path, data)
+        return files
 
     def _repr_html_(self) -> str:
         return str(self.render("html"))
 
 
 def add_q_across(*summaries: Summary, family: str | None = None) -> tuple[Summary, ...]:
-    """Benjamini-Hochberg q-values across the tests of several tables at once (a pre-specified
-    family of tests named ``family``; without one, the table's own tests): the summaries again,
-    in order, with their q-values. Each needs its p-values (:meth:`Summary.add_p`)."""
+    """The summaries again with Benjamini-Hochberg q-values across all their tests, a
+    pre-specified ``family`` (without one, a table's own tests); each needs its p-values."""
     for s in summaries:
         if s.tests is None:
             raise ValueError(f"add_q: {s.table} has no p-values to adjust; call add_p() first")
