@@ -12,12 +12,9 @@
     t.long                    # the long format of tables/tableN.csv
     t.render("html")          # also "md", "tex", "docx"; t.write(outdir, name) writes them all
 
-``by`` is any column with two groups or more (a group is its value as text in ``t.long``; rows
-without one are left out, noted). ``items`` are analysis items of the data dictionary: a
-categorical item shows every level (``show=`` one level, ``"binary"``, levels added up
-``"always+mostly"``), a numeric one its mean (SD). ``add_q_across(t1, t2, family=...)`` adjusts
-across several tables; :func:`from_spec` summarizes a table of ``specs/tables.csv``, as the
-paper's Tables 1-4 are built.
+``by``: any column of two groups or more; ``items``: analysis items of the data dictionary
+(``show=`` picks levels). ``add_q_across(t1, t2, family=...)`` adjusts across tables;
+:func:`from_spec` summarizes a table of ``specs/tables.csv``, as the paper's Tables 1-4 are built.
 """
 
 from __future__ import annotations

@@ -33,7 +33,6 @@ def annotate(s: Summary, clinics: pd.DataFrame, params: Params, export_dir: Path
     if not params.synthetic:
         return s
     flagged = read_uncalibrated(export_dir).set_index("item")["distribution"]
-    flagged.index = flagged.index.str.strip()
     items = [b.item for b in s.blocks if b.item in flagged.index]
     drawn = "; ".join(f"{i}: {flagged[i]}" if flagged[i] else i for i in items)
     note = f"Synthetic answers not calibrated to a printed number ({drawn})."

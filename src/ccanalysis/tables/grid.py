@@ -1,9 +1,7 @@
-"""The printed grid of a summary as the paper lays a table out, which every format prints: N row,
-sections, indented rows, P on an item's first row (on its section header when the section is that
-one item), with ``extras`` the difference, P (row) and q columns, and the footnotes. Numbers are
-rounded half up, p-values as :func:`ccanalysis.printing.format_p` prints them; in privacy mode
-(``suppress_below=k``) counts of 1 to k - 1 print as ``<k``.
-"""
+"""The printed grid of a summary, as the paper lays a table out, which every format prints: N row,
+sections, P on an item's first row (on its section header when the section is that item), with
+``extras`` the difference, P (row) and q columns, then the footnotes. Numbers are rounded half
+up; in privacy mode (``suppress_below=k``) counts of 1 to k - 1 print as ``<k``."""
 
 from __future__ import annotations
 
