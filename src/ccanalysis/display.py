@@ -45,8 +45,7 @@ def _shown(x: object, kind: str) -> str:
 
 @dataclass(frozen=True)
 class Table:
-    """A formatted view of a frame (``text``, the ``numeric`` columns): HTML in a notebook,
-    aligned text in a terminal or nbval."""
+    """A frame's cells as shown: HTML in a notebook, aligned text in a terminal or nbval."""
 
     text: pd.DataFrame
     numeric: list[str]

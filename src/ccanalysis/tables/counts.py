@@ -51,8 +51,8 @@ def resolve_test(row: SpecRow, n_groups: int, override: str | Mapping[str, str] 
 
 
 def tested(test: str, seed: int | None, *, table=None, samples=None) -> Record:
-    """``p``, ``test`` and ``note`` of one test (:func:`ccanalysis.stats.run_test`; ``seed``: a
-    Monte Carlo p-value's); a test that cannot run (one group answered) gives a NaN p and why."""
+    """``p``, ``test`` and ``note`` of :func:`ccanalysis.stats.run_test` (NaN and why if it cannot
+    run: one group answered)."""
     try:
         res = stats.run_test(test, table=table, samples=samples, seed=seed)
     except ValueError as exc:
@@ -112,8 +112,8 @@ class ItemBlock:
         return tested(test, seed, table=self.counts[:, 1:])
 
     def level_tests(self, test: str, groups: Sequence[str], seed: int | None) -> list[Record]:
-        """Per printed row, its level(s) against the other answers in ``groups`` (a 2 x groups
-        table); none for a mean or an item of two answers."""
+        """Per printed row, its level(s) against the other answers in ``groups`` (none for a mean
+        or an item of two answers)."""
         if self.continuous or test == "none" or len(self.counts) <= 2 or self.answers == 0:
             return [{} for _ in self.rows]
         cols = sorted(self.columns.index(g) for g in groups)

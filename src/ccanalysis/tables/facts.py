@@ -6,12 +6,6 @@ from __future__ import annotations
 import pandas as pd
 
 
-def _pct(hit: pd.Series, among: pd.Series) -> float:
-    """Percent (0-100) of the rows ``among`` that are ``hit``."""
-    n = int(among.sum())
-    return 100.0 * int((hit & among).sum()) / n if n else float("nan")
-
-
 def text_facts(clinics: pd.DataFrame, coordinators: pd.DataFrame) -> pd.Series:
     """Each fact by the id the study facts give it: the care systems by size, the urban share,
     the most clinics of one coordinator, the clinics of social work coordinators, minutes per
@@ -24,20 +18,18 @@ def text_facts(clinics: pd.DataFrame, coordinators: pd.DataFrame) -> pd.Series:
     by_social_workers = clinics["coordinator_id"].isin(set(social_work))
     group, ease = clinics["group"].astype("object"), clinics["sw_engage_ease"].astype("object")
     mn_sw = group.eq("mn") & clinics["sw_on_team"].eq("yes") & ease.notna()
-    difficult = ease.eq("somewhat_difficult")
+    difficult, easy = ease.eq("somewhat_difficult"), ease.isin(["very_easy", "somewhat_easy"])
     facts = {
         "care_systems": len(systems),
         "care_systems_small_1_2_clinics": systems.eq("small").sum(),
         "care_systems_medium_3_9_clinics": systems.eq("medium").sum(),
         "care_systems_large_over_9_clinics": systems.eq("large").sum(),
-        "urban_pct_ruca_1_3": _pct(urban, urban.notna()),
+        "urban_pct_ruca_1_3": 100 * urban.mean(),
         "coordinators_max_clinics": clinics.groupby("coordinator_id").size().max(),
         "clinics_reported_by_sw_degree_coordinators": by_social_workers.sum(),
         "minutes_per_patient_week": hours.mean() * 60 / panel.mean(),
         "mn_sw_on_team_difficult_to_engage": (mn_sw & difficult).sum(),
-        "mn_sw_on_team_difficult_to_engage_pct": _pct(difficult, mn_sw),
-        "isw_easy_to_engage_sw_pct": _pct(
-            ease.isin(["very_easy", "somewhat_easy"]), group.eq("isw") & ease.notna()
-        ),
+        "mn_sw_on_team_difficult_to_engage_pct": 100 * difficult[mn_sw].mean(),
+        "isw_easy_to_engage_sw_pct": 100 * easy[group.eq("isw") & ease.notna()].mean(),
     }
     return pd.Series(facts, dtype=float, name="value").rename_axis("fact")

@@ -181,7 +181,7 @@ def grid(s: Summary, *, extras: bool | None = None, suppress_below: int | None =
             f"{g.left_out} {'row' if g.left_out == 1 else 'rows'} with no {s.by} value left out."
         )
     notes += [f"P: {TEST_TEXT.get(t, t)}." for t in tests]
-    every = any(r.all_denominator for r in s.rows)
+    every = any(b.rows[0].all_denominator for b in s.blocks)  # an item's rows agree on it
     notes.append(
         "Percentages are of the answers given (missing answers left out item by item)"
         + (", except where a footnote says otherwise." if every else ".")

@@ -52,9 +52,8 @@ def groups_in(values: pd.Series) -> list[str]:
 
 @dataclass(frozen=True)
 class Grouping:
-    """The :class:`~ccanalysis.tables.counts.Units` of the rows kept, the group ``labels`` (long
-    and ``short``), the ``reference`` group, the rows ``left_out`` for want of a group, and
-    ``codes``: each row's position in ``units.groups`` (-1: left out)."""
+    """The ``units`` of the rows kept, group ``labels`` (and ``short``), the ``reference``, the rows
+    ``left_out``, and ``codes``: each row's position in ``units.groups`` (-1: left out)."""
 
     units: Units
     labels: Mapping[str, str]
@@ -213,11 +212,6 @@ class Summary:
         return self.grouping.reference
 
     @property
-    def rows(self) -> tuple[SpecRow, ...]:
-        """The printed rows, in order."""
-        return tuple(r for b in self.blocks for r in b.rows)
-
-    @property
     def level_groups(self) -> tuple[str, ...]:
         """The groups a row's own test compares (among three or more, the difference's two)."""
         if self.comparison is None or len(self.groups) <= 2:
@@ -267,16 +261,11 @@ class Summary:
         percentage points with Newcombe's hybrid score 95% interval, or the mean difference with
         Student's t interval (Welch's where the item's test is Welch's)."""
         others = [g for g in self.groups if g != self.reference]
-        if group is None and len(others) != 1:
-            raise ValueError(
-                f"add_difference: {len(self.groups)} groups; name the group to compare with "
-                f"the reference {self.reference!r} (one of {others})"
-            )
-        comp = others[0] if group is None else group_text(group)
+        comp = others[0] if group is None and len(others) == 1 else group_text(group)
         if comp not in others:
             raise ValueError(
-                f"add_difference: {group!r} is not a group other than the reference "
-                f"{self.reference!r} (groups: {list(self.groups)})"
+                f"add_difference: name the group to compare with the reference "
+                f"{self.reference!r}, one of {others} (not {group!r})"
             )
         return replace(self, comparison=comp)
 
@@ -358,8 +347,7 @@ def from_rows(
     synthetic: bool = False,
     **split: object,
 ) -> Summary:
-    """A summary of ``frame`` by ``by`` printing ``rows`` (specification rows, in order);
-    ``split``: :func:`grouping`'s keywords."""
+    """A summary of ``frame`` by ``by`` printing specification ``rows`` (``split``: to grouping)."""
     if by in {r.item for r in rows}:
         raise ValueError(f"summarize: {by!r} is both an item and the column to group by")
     g = grouping(frame, by, **split)  # type: ignore[arg-type]
