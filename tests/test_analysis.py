@@ -209,7 +209,7 @@ def test_three_groups_difference_needs_a_group() -> None:
     long = s.add_difference("large").long
     row = cell(long, "svc_social_needs", "yes", "large", "pct")  # 3/5 minus 3/4
     assert row["diff"] == pytest.approx(-15.0)
-    with pytest.raises(ValueError, match="not a group other than the reference"):
+    with pytest.raises(ValueError, match=r"one of \['medium', 'large'\] \(not 'small'\)"):
         s.add_difference("small")
 
 

@@ -12,22 +12,9 @@
     t.long                    # the long format of tables/tableN.csv
     t.render("html")          # also "md", "tex", "docx"; t.write(outdir, name) writes them all
 
-``by`` is any column (bool, category, text or integer codes) with two groups or more; in
-``t.long`` a group is its value as text (``True``, ``small``, ``2``) and ``total`` is every row
-with a group; rows without one are left out, and a footnote counts them. Group labels come from
-the data dictionary, the study's vocabulary or ``labels={value: label}``; ``reference=`` is the
-group the others are compared with (default: the first).
-
-``items`` are analysis items of the data dictionary. A categorical item shows every level and is
-tested on its whole answer distribution; ``show={"pt_comm_phone": "always+mostly"}`` prints one
-row adding up levels, ``"binary"`` one row (yes), a level one row, a list a row each. A numeric
-item is one mean (SD) row. Each step returns a new :class:`Summary`. ``add_p(test)`` takes a test
-by name (``chisq``, ``welch_t`` ...) or ``{item: test}``, and tests each printed level of an item
-of more than two answers against its other answers (``p_level``: the hypothesis the row's
-difference estimates). ``add_difference(group)`` names the group compared with the reference
-among three or more. ``add_q_across(t1, t2, family=...)`` adjusts across the tests of several
-tables, a pre-specified family. :func:`from_spec` summarizes one table of ``specs/tables.csv``
-(by the care models, or by any column with ``by=``): the paper's Tables 1-4 are built this way.
+``by``: any column of two groups or more; ``items``: analysis items of the data dictionary
+(``show=`` picks levels). ``add_q_across(t1, t2, family=...)`` adjusts across tables;
+:func:`from_spec` summarizes a table of ``specs/tables.csv``, as the paper's Tables 1-4 are built.
 """
 
 from __future__ import annotations

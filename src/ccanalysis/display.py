@@ -1,19 +1,14 @@
-"""How a notebook shows a DataFrame: ``table(frame)``, a formatted table, not pandas' raw repr.
-
-No row numbers (a meaningful index becomes the first columns); p- and q-values as the paper prints
-them (:func:`~ccanalysis.printing.format_p`); percentages rounded; other numbers to three
-significant digits; labels left-aligned, numbers right-aligned. A column repeating the synthetic
-label on every row is left out (the page shows the label once, in its banner). Which columns are
-p-values and percentages is read from their names (:data:`P_COLUMN`, :data:`PCT_COLUMN`), or named
-with ``p=`` and ``pct=``.
-"""
+"""How a notebook shows a DataFrame: ``table(frame)``, without row numbers, p- and q-values as the
+paper prints them, percentages to one decimal, other numbers to three significant digits, labels
+left- and numbers right-aligned; a column repeating the synthetic label is left out (the banner
+shows it)."""
 
 from __future__ import annotations
 
 import hashlib
 import math
 import re
-from collections.abc import Iterable
+from dataclasses import dataclass
 
 import pandas as pd
 
@@ -37,7 +32,7 @@ def significant(x: float, digits: int = 3) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
-def _shown(x: object, kind: str, pct_decimals: int) -> str:
+def _shown(x: object, kind: str) -> str:
     """One cell as shown: a p-value, a percentage or another number (text as it is)."""
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return ""
@@ -45,14 +40,15 @@ def _shown(x: object, kind: str, pct_decimals: int) -> str:
         return str(x)
     if kind == "p" and 0 <= x <= 1:
         return format_p(x)
-    return round_half_up(x, pct_decimals) if kind == "pct" else significant(x)
+    return round_half_up(x, 1) if kind == "pct" else significant(x)
 
 
+@dataclass(frozen=True)
 class Table:
-    """A formatted view of a frame: HTML in a notebook, aligned text in a terminal or nbval."""
+    """A frame's cells as shown: HTML in a notebook, aligned text in a terminal or nbval."""
 
-    def __init__(self, frame: pd.DataFrame, text: pd.DataFrame, numeric: list[str]) -> None:
-        self.frame, self.text, self.numeric = frame, text, numeric
+    text: pd.DataFrame
+    numeric: list[str]
 
     def _style(self, column: str) -> str:
         """Numbers right-aligned on one line; long text given room (a page squeezes a wide
@@ -79,15 +75,9 @@ class Table:
         return self.text.to_string(index=False)
 
 
-def table(
-    frame: pd.DataFrame,
-    *,
-    p: Iterable[str] | None = None,
-    pct: Iterable[str] | None = None,
-    pct_decimals: int = 1,
-) -> Table:
-    """``frame`` as a formatted table (see the module docstring); ``p``: the p- or q-value
-    columns, ``pct``: the percentage columns (shown to ``pct_decimals``)."""
+def table(frame: pd.DataFrame) -> Table:
+    """``frame`` as a formatted table; p-value and percentage columns are known by their names
+    (:data:`P_COLUMN`, :data:`PCT_COLUMN`)."""
     index = frame.index  # an unnamed integer index is row numbers; any other holds data
     numbers = index.nlevels == 1 and index.name is None and pd.api.types.is_integer_dtype(index)
     data = frame.reset_index(drop=numbers)
@@ -97,15 +87,10 @@ def table(
     if len(data):
         labelled = [c for c in data if (data[c].astype(str) == SYNTHETIC_LABEL).all()]
         data = data.drop(columns=labelled)
-    p_cols = set(p) if p is not None else {c for c in data if P_COLUMN.search(c)}
-    pct_cols = set(pct) if pct is not None else {c for c in data if PCT_COLUMN.search(c)}
-    text = pd.DataFrame(index=data.index)
+    text, numeric = pd.DataFrame(index=data.index), []
     for col in data.columns:
-        kind = "p" if col in p_cols else "pct" if col in pct_cols else "number"
-        text[col] = [_shown(x, kind, pct_decimals) for x in data[col].tolist()]
-    numeric = [
-        c
-        for c in data
-        if pd.api.types.is_numeric_dtype(data[c]) and not pd.api.types.is_bool_dtype(data[c])
-    ]
-    return Table(data, text, numeric)
+        kind = "p" if P_COLUMN.search(col) else "pct" if PCT_COLUMN.search(col) else "number"
+        text[col] = [_shown(x, kind) for x in data[col].tolist()]
+        if pd.api.types.is_numeric_dtype(data[col]) and not pd.api.types.is_bool_dtype(data[col]):
+            numeric.append(col)
+    return Table(text, numeric)

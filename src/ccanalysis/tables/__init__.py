@@ -1,7 +1,5 @@
-"""Tables 1-4 of Solberg et al. 2024 from the processed frames, laid out by one specification
-(``specs/tables.csv``, :func:`ccanalysis.spec.read_spec`) and built by the summary API
-(:mod:`ccanalysis.analysis`). :func:`run` is the stage: the calls ``notebooks/03_tables.ipynb``
-shows, in the same order. The modules: docs/ARCHITECTURE.md.
+"""Tables 1-4 from the processed frames, laid out by ``specs/tables.csv`` and built by the summary
+API (:mod:`ccanalysis.analysis`); :func:`run` makes the calls ``notebooks/03_tables.ipynb`` shows.
 """
 
 from __future__ import annotations
@@ -23,14 +21,10 @@ from ccanalysis.tables.summary import Summary
 
 __all__ = ["add_q_families", "annotate", "from_spec", "long_csv", "run", "text_facts"]
 
-#: The footnote of the rows of items the synthesizer drew without a printed number to meet.
-UNCALIBRATED_NOTE = "Synthetic answers not calibrated to a printed number"
-
 
 def annotate(s: Summary, clinics: pd.DataFrame, params: Params, export_dir: Path) -> Summary:
-    """The notes a run adds to a table: the care model definition when it is not the paper's,
-    and, on the synthetic stand-in, a footnote on the items its synthesizer drew without a
-    printed number to meet (``uncalibrated_items.csv`` beside the export)."""
+    """A run's notes: the care model definition when not the paper's, and on the synthetic
+    stand-in a footnote on the items drawn without a printed number to meet."""
     definition = definition_of(clinics)
     if definition.id != DEFAULT_DEFINITION:  # say which care models the columns compare
         s = s.note(
@@ -39,19 +33,15 @@ def annotate(s: Summary, clinics: pd.DataFrame, params: Params, export_dir: Path
     if not params.synthetic:
         return s
     flagged = read_uncalibrated(export_dir).set_index("item")["distribution"]
-    flagged.index = flagged.index.str.strip()
     items = [b.item for b in s.blocks if b.item in flagged.index]
     drawn = "; ".join(f"{i}: {flagged[i]}" if flagged[i] else i for i in items)
-    return s.footnote(items, f"{UNCALIBRATED_NOTE} ({drawn}).") if items else s
+    note = f"Synthetic answers not calibrated to a printed number ({drawn})."
+    return s.footnote(items, note) if items else s
 
 
 def run(paths: Paths, params: Params) -> Artifacts:
-    """The tables stage: Tables 1-4 from ``data/processed`` into ``tables/`` in every format.
-
-    Returns the files written (``table1.csv`` ... ``table4.docx``); ``.results`` holds ``spec``,
-    ``summaries`` (each table's :class:`~ccanalysis.tables.summary.Summary`), ``tables`` (their
-    long frames) and ``facts`` (:func:`text_facts`).
-    """
+    """Tables 1-4 from ``data/processed`` into ``tables/`` in every format; ``.results``: ``spec``,
+    ``summaries``, ``tables`` (their long frames) and ``facts`` (:func:`text_facts`)."""
     spec = read_spec(paths.spec, instrument=read_dictionary(paths.dictionary))
     clinics = pd.read_parquet(paths.processed / "clinics.parquet")
     coordinators = pd.read_parquet(paths.processed / "coordinators.parquet")

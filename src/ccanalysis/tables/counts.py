@@ -1,13 +1,7 @@
-"""One item's numbers by group, and the long format they make (docs/ARCHITECTURE.md's
-``table,item,level,group,measure,value``, then :data:`EXTRA_COLUMNS`).
-
-``n`` (the N row, ``item == "n"``, and the answers at a level), ``denom`` (the answers a
-percentage or mean is of), ``pct`` (0-100), ``mean``, ``sd`` (n - 1), all unrounded; ``p`` (empty
-level, group ``all``, after the item's first row): the item's test on its whole answer
-distribution; ``diff, diff_lo, diff_hi`` on the comparison group's rows; ``p_level`` on the
-``pct`` rows of an item of more than two answers: its level(s) against the other answers, the
-hypothesis the row's difference estimates. An item nobody answered keeps its rows, noted
-:data:`NO_ANSWERS`, untested. Every statistic is :mod:`ccanalysis.stats`'s.
+"""One item's numbers by group and the long format they make (unrounded): ``n``, ``denom`` (the
+answers a percentage or mean is of), ``pct`` (0-100), ``mean``, ``sd``; ``p`` (group ``all``): the
+test of the whole answer distribution; ``diff, diff_lo, diff_hi`` on the comparison group's rows;
+``p_level``: a level against the other answers. Every statistic is :mod:`ccanalysis.stats`'s.
 """
 
 from __future__ import annotations
@@ -21,11 +15,12 @@ import pandas as pd
 
 from ccanalysis import stats
 from ccanalysis.spec import CATEGORICAL_TESTS, CONTINUOUS_TESTS, TESTS, SpecRow
+from ccanalysis.tables.read import NUMERIC
 
-#: The interface columns of docs/ARCHITECTURE.md, always first, then the extra ones.
+#: The interface columns (docs/ARCHITECTURE.md), then the extra ones.
 LONG_COLUMNS: tuple[str, ...] = ("table", "item", "level", "group", "measure", "value")
 EXTRA_COLUMNS = ("diff", "diff_lo", "diff_hi", "q", "test", "note", "p_level", "test_level")
-FLOAT_COLUMNS: tuple[str, ...] = ("value", "diff", "diff_lo", "diff_hi", "q", "p_level")
+#: The note on the rows of an item nobody answered (kept, untested).
 NO_ANSWERS = "no answers"
 #: The group of a ``p`` row.
 ALL = "all"
@@ -56,8 +51,8 @@ def resolve_test(row: SpecRow, n_groups: int, override: str | Mapping[str, str] 
 
 
 def tested(test: str, seed: int | None, *, table=None, samples=None) -> Record:
-    """``p``, ``test`` and ``note`` of one test (:func:`ccanalysis.stats.run_test`; ``seed``: a
-    Monte Carlo p-value's); a test that cannot run (one group answered) gives a NaN p and why."""
+    """``p``, ``test`` and ``note`` of :func:`ccanalysis.stats.run_test` (NaN and why if it cannot
+    run: one group answered)."""
     try:
         res = stats.run_test(test, table=table, samples=samples, seed=seed)
     except ValueError as exc:
@@ -74,7 +69,8 @@ def record(table: str, item: str, level: str, group: str, measure: str, value: f
 
 @dataclass(frozen=True)
 class Units:
-    """The units of a table: ``columns`` (the total, then the groups), a mask of rows for each."""
+    """The units of a table: ``columns`` (the total, then the groups), a mask of rows for each
+    (the total's: every row)."""
 
     columns: tuple[str, ...]
     masks: tuple[np.ndarray, ...]
@@ -83,23 +79,15 @@ class Units:
     def groups(self) -> tuple[str, ...]:
         return self.columns[1:]
 
-    @classmethod
-    def of(cls, codes: np.ndarray, groups: Sequence[str], total: str) -> Units:
-        """Rows coded by their group's position in ``groups``; the total is every row."""
-        masks = [np.ones(len(codes), dtype=bool)] + [codes == k for k in range(len(groups))]
-        return cls((total, *groups), tuple(masks))
-
 
 @dataclass(frozen=True)
 class ItemBlock:
-    """One item's numbers by column (total, then groups): a categorical item's answer ``counts``
-    (levels x columns) and, per printed row, ``n`` and ``denom`` (rows x columns); a numeric
-    item's answers of each column (``samples``)."""
+    """One item's numbers by column (total, then groups): answer ``counts`` (levels x columns),
+    ``n`` and ``denom`` per printed row (rows x columns), or a numeric item's ``samples``."""
 
     item: str
     rows: tuple[SpecRow, ...]
     columns: tuple[str, ...]
-    levels: tuple[str, ...] = ()
     counts: np.ndarray | None = None
     n: np.ndarray | None = None
     denom: np.ndarray | None = None
@@ -124,9 +112,9 @@ class ItemBlock:
         return tested(test, seed, table=self.counts[:, 1:])
 
     def level_tests(self, test: str, groups: Sequence[str], seed: int | None) -> list[Record]:
-        """Per printed row, its level(s) against the other answers in ``groups`` (a 2 x groups
-        table); none for a mean or an item of two answers."""
-        if self.continuous or test == "none" or len(self.levels) <= 2 or self.answers == 0:
+        """Per printed row, its level(s) against the other answers in ``groups`` (none for a mean
+        or an item of two answers)."""
+        if self.continuous or test == "none" or len(self.counts) <= 2 or self.answers == 0:
             return [{} for _ in self.rows]
         cols = sorted(self.columns.index(g) for g in groups)
         out = []
@@ -203,27 +191,24 @@ def item_block(frame: pd.DataFrame, units: Units, rows: Sequence[SpecRow], where
         samples = tuple(x[m & ~np.isnan(x)] for m in units.masks)
         return ItemBlock(item, tuple(rows), units.columns, samples=samples)
     wanted = [lv for r in rows for lv in r.levels]
-    if isinstance(col.dtype, pd.CategoricalDtype):
-        levels = [str(c) for c in col.cat.categories]
-    else:
-        levels = list(dict.fromkeys(wanted)) + sorted(set(col.dropna().astype(str)) - set(wanted))
-        col = pd.Categorical(col.astype("object").map(str, na_action="ignore"), levels)
+    col = col.astype("category")  # the answers of a decoded item are its levels, in order
+    levels = [str(c) for c in col.cat.categories]
     unknown = [lv for lv in wanted if lv not in levels]
     if unknown:
         raise KeyError(f"{where}, {item}: levels {unknown} are not answers in the data ({levels})")
-    codes = np.asarray(pd.Categorical(col).codes, dtype=np.int64)
+    codes = col.cat.codes.to_numpy(dtype=np.int64)
     counts = np.stack(
         [np.bincount(codes[m & (codes >= 0)], minlength=len(levels)) for m in units.masks], axis=1
     )
     sizes = np.array([m.sum() for m in units.masks])
     n = np.stack([counts[[levels.index(lv) for lv in r.levels]].sum(axis=0) for r in rows])
     denom = np.stack([sizes if first.all_denominator else counts.sum(axis=0) for _ in rows])
-    return ItemBlock(item, tuple(rows), units.columns, tuple(levels), counts, n, denom)
+    return ItemBlock(item, tuple(rows), units.columns, counts, n, denom)
 
 
 def long_frame(records: Sequence[Record]) -> pd.DataFrame:
     """The long frame of ``records``: the interface columns, then :data:`EXTRA_COLUMNS`."""
     long = pd.DataFrame(list(records)).reindex(columns=[*LONG_COLUMNS, *EXTRA_COLUMNS])
-    text = [c for c in EXTRA_COLUMNS if c not in FLOAT_COLUMNS]
+    text = [c for c in EXTRA_COLUMNS if c not in NUMERIC]
     long[text] = long[text].astype(object).fillna("")
-    return long.astype(dict.fromkeys(FLOAT_COLUMNS, float))
+    return long.astype(dict.fromkeys(NUMERIC, float))

@@ -1,25 +1,18 @@
-"""The printed grid of a summary, as the paper lays a table out; every format prints this grid.
-
-:func:`grid` turns a :class:`~ccanalysis.tables.summary.Summary` into a :class:`Grid`: the header
-(a column per group, ``P``, and with ``extras`` the difference, P (row) and q columns), the N row,
-section headers, indented rows under them, the p-value on the first row of an item (on the section
-header when the section is that one item), and the footnotes: the tests, the denominators where
-answers are missing, the specification's footnotes, the synthetic-data label and, in privacy mode
-(``suppress_below=k``), counts of 1 to k - 1 printed as ``<k``.
-
-Numbers are rounded half up (:func:`ccanalysis.printing.round_half_up`: 12.5 % prints as 13),
-p-values as :func:`ccanalysis.printing.format_p` prints them.
-"""
+"""The printed grid of a summary, as the paper lays a table out, which every format prints: N row,
+sections, P on an item's first row (on its section header when the section is that item), with
+``extras`` the difference, P (row) and q columns, then the footnotes. Numbers are rounded half
+up; in privacy mode (``suppress_below=k``) counts of 1 to k - 1 print as ``<k``."""
 
 from __future__ import annotations
 
 import math
+from collections import Counter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ccanalysis.printing import format_p, round_half_up
 from ccanalysis.privacy import is_small
-from ccanalysis.tables.counts import ALL, NO_ANSWERS
+from ccanalysis.tables.counts import ALL
 from ccanalysis.vocab import SYNTHETIC_LABEL, TOTAL
 
 if TYPE_CHECKING:
@@ -40,14 +33,8 @@ TEST_TEXT: dict[str, str] = {
     "anova": "one-way ANOVA (F test)",
     "welch_anova": "Welch's one-way ANOVA",
 }
-#: What the P (row) footnote says of each test of a level.
-LEVEL_TEST_TEXT: dict[str, str] = {
-    "fisher": "Fisher's exact test",
-    "fisher_mc": "Fisher's exact test (Monte Carlo p-value)",
-    "chisq": "Pearson's chi-squared test",
-    "chisq_yates": "Pearson's chi-squared test with Yates' correction",
-}
-#: The signs of a summary's footnoted rows (:meth:`~ccanalysis.tables.summary.Summary.footnote`).
+#: The signs of a summary's footnoted rows (:meth:`~ccanalysis.tables.summary.Summary.footnote`:
+#: four at most).
 MARKS = ("†", "‡", "§", "¶")
 #: The columns after P (``extras``).
 EXTRA_HEADERS = ("Difference {comp} – {ref} (95% CI)", "P (row)", "q")
@@ -90,8 +77,10 @@ def format_mean_sd(mean: float, sd: float, decimals: int = 1) -> str:
     return f"{round_half_up(mean, decimals)} ({round_half_up(sd, decimals)})"
 
 
-def grid(s: Summary, *, extras: bool, suppress_below: int | None) -> Grid:
-    """The printed grid of ``s`` (see the module's docstring)."""
+def grid(s: Summary, *, extras: bool | None = None, suppress_below: int | None = None) -> Grid:
+    """The printed grid of ``s`` (``extras`` by default when added)."""
+    if extras is None:
+        extras = s.comparison is not None or s.q is not None
     k = suppress_below
     if k is not None and k < 2:
         raise ValueError("suppress_below must be at least 2")
@@ -112,12 +101,8 @@ def grid(s: Summary, *, extras: bool, suppress_below: int | None) -> Grid:
             return True
         return False
 
-    def empty(item: str, level: str) -> bool:
-        r = cell.get((item, level, TOTAL, "denom"))
-        return r is not None and r.note == NO_ANSWERS
-
-    def group_cells(r: SpecRow) -> list[str]:
-        if empty(r.item, r.level):
+    def group_cells(r: SpecRow, unanswered: bool) -> list[str]:
+        if unanswered:
             return ["no answers" if c == TOTAL else "–" for c in columns]
         out = []
         for c in columns:
@@ -149,16 +134,10 @@ def grid(s: Summary, *, extras: bool, suppress_below: int | None) -> Grid:
     ns = [val("n", "", c, "n") for c in columns]
     rows = [GridRow("n", "N", 0, [f"<{k}" if small(n) else str(int(n)) for n in ns])]
     rows[0].cells += [""] * (has_p + n_extras)
-    marks = {
-        item: MARKS[i % len(MARKS)] * (1 + i // len(MARKS))
-        for i, (items, _) in enumerate(s.row_notes)
-        for item in items
-    }
+    marks = {item: MARKS[i] for i, (items, _) in enumerate(s.row_notes) for item in items}
     tests, level_tests, missing, empties, footnotes = [], [], [], [], []
-    n_total = val("n", "", TOTAL, "n")
-    section_items: dict[str, set[str]] = {}
-    for r in s.rows:
-        section_items.setdefault(r.section, set()).add(r.item)
+    n_total = ns[0]
+    items_in = Counter(b.rows[0].section for b in s.blocks)
     section_now = None
     for b in s.blocks:
         first, item = b.rows[0], b.item
@@ -167,8 +146,7 @@ def grid(s: Summary, *, extras: bool, suppress_below: int | None) -> Grid:
         q_text = format_p(float(prow.q)) if prow is not None and extras else ""
         if prow is not None and prow.test not in ("", *tests):
             tests.append(prow.test)
-        own_section = bool(first.section) and len(section_items[first.section]) == 1
-        own_section = own_section and len(b.rows) > 1
+        own_section = bool(first.section) and items_in[first.section] == 1 and len(b.rows) > 1
         mark = marks.get(item, "")
         if first.section != section_now:
             section_now = first.section
@@ -181,7 +159,7 @@ def grid(s: Summary, *, extras: bool, suppress_below: int | None) -> Grid:
             footnotes.append(first.footnote)
         for j, r in enumerate(b.rows):
             first_row = j == 0 and not own_section
-            cells = group_cells(r) + [p_text if first_row else ""] * has_p
+            cells = group_cells(r, b.answers == 0) + [p_text if first_row else ""] * has_p
             if extras:
                 tr = None if r.continuous else cell.get((r.item, r.level, TOTAL, "pct"))
                 p_level = math.nan if tr is None else float(tr.p_level)
@@ -192,7 +170,7 @@ def grid(s: Summary, *, extras: bool, suppress_below: int | None) -> Grid:
             label = r.label + ("" if own_section else mark)
             rows.append(GridRow("row", label, 1 if first.section else 0, cells))
         d = val(item, first.level, TOTAL, "denom")
-        if empty(item, first.level):
+        if b.answers == 0:
             empties.append(f"{item}, specification line {first.line}" if first.line else item)
         elif not first.all_denominator and not math.isnan(d) and d < n_total:
             missing.append(f"{item}: {int(d)} answers")
@@ -203,7 +181,7 @@ def grid(s: Summary, *, extras: bool, suppress_below: int | None) -> Grid:
             f"{g.left_out} {'row' if g.left_out == 1 else 'rows'} with no {s.by} value left out."
         )
     notes += [f"P: {TEST_TEXT.get(t, t)}." for t in tests]
-    every = any(r.all_denominator for r in s.rows)
+    every = any(b.rows[0].all_denominator for b in s.blocks)  # an item's rows agree on it
     notes.append(
         "Percentages are of the answers given (missing answers left out item by item)"
         + (", except where a footnote says otherwise." if every else ".")
@@ -237,7 +215,9 @@ def extras_notes(s: Summary, comp: str, level_tests: list[str]) -> list[str]:
         "t interval."
     ]
     if level_tests:
-        tests = " or ".join(LEVEL_TEST_TEXT.get(t, t) for t in level_tests)
+        # the test's name: its P footnote up to what it says of the whole answer distribution
+        names = (TEST_TEXT.get(t, t).split(" (")[0].split(" on the full")[0] for t in level_tests)
+        tests = " or ".join(names)
         by = "by group"
         if s.level_groups != s.groups:
             pair = " and ".join(g.short[x] for x in s.level_groups)

@@ -1,12 +1,7 @@
-"""The paper's four tables from the specification, through the summary API: :func:`summary` (a
-table's rows by group), :func:`from_spec` (tested, with differences and q-values) and
-:func:`add_q_families` (q-values across the specification's pre-specified families).
-
-Table 1 describes coordinators in three groups (by the care models of the clinics they report
-on), Tables 2-4 clinics in the two care models; the difference compares the integrated social
-worker group with the medical/nursing one. A table id the paper does not have is a clinic table
-with its id as title and one decimal.
-"""
+"""The paper's tables from the specification through the summary API: Table 1 the coordinators in
+three groups (by the care models of their clinics), Tables 2-4 the clinics by care model; the
+difference is integrated social worker minus medical/nursing. Another table id is a clinic table
+titled by its id, with one decimal."""
 
 from __future__ import annotations
 
@@ -28,7 +23,7 @@ TITLES: dict[str, str] = {
 }
 #: Decimals of printed percentages (the paper: one in Tables 1 and 2, whole percent in 3 and 4).
 PCT_DECIMALS: dict[str, int] = {"table1": 1, "table2": 1, "table3": 0, "table4": 0}
-#: The note that opens the footnotes of the tables whose cells are bare percentages.
+#: The first note of the tables whose cells are bare percentages.
 PCT_NOTE = "All numbers except N, P and mean (SD) are percentages."
 
 
@@ -39,27 +34,18 @@ def summary(
     *,
     by: str = "group",
     labels: Mapping[object, str] | None = None,
-    reference: object | None = None,
     synthetic: bool = False,
 ) -> Summary:
-    """One table of the specification (its rows, title, decimals) summarized by group, untested:
-    the paper's groups with ``by="group"`` (the care models; Table 1 the coordinators' three
-    groups), or any other column of the units (``by="urban"``).
-
-    ``data``: the table's units (coordinators for Table 1, clinics otherwise) or
-    ``{"clinics": ..., "coordinators": ...}``; ``labels``, ``reference``: as
-    :func:`ccanalysis.analysis.summarize`; ``synthetic``: the label on the rendered table.
-    """
+    """One table of the specification summarized, untested, by the paper's groups (``by="group"``)
+    or any other column. ``data``: the table's units (coordinators for Table 1, clinics otherwise)
+    or ``{"clinics": ..., "coordinators": ...}``; the other keywords as
+    :func:`~ccanalysis.tables.summary.summarize`'s."""
     rows = as_spec(spec).of(table_id)
     if not rows:
         raise ValueError(f"the specification has no rows for {table_id!r}")
     if not isinstance(data, pd.DataFrame):
         data = data["coordinators" if table_id == "table1" else "clinics"]
     own = by == "group"
-    if own and "group" not in data.columns:
-        raise KeyError(
-            f"{table_id}: the frame has no 'group' column (run ccanalysis.classify first)"
-        )
     groups = vocab.COORDINATOR_GROUPS if table_id == "table1" else vocab.CLINIC_GROUPS
     return from_rows(
         data,
@@ -72,7 +58,7 @@ def summary(
         synthetic=synthetic,
         groups=groups if own else None,
         labels=labels,
-        reference=compared(table_id)[1] if own and reference is None else reference,
+        reference=compared(table_id)[1] if own else None,
         instrument=None if own else default_instrument(),
     )
 
@@ -89,16 +75,13 @@ def from_spec(
     *,
     by: str = "group",
     labels: Mapping[object, str] | None = None,
-    reference: object | None = None,
     test_override: str | Mapping[str, str] | None = None,
     seed: int | None = DEFAULT_SEED,
     synthetic: bool = False,
 ) -> Summary:
     """:func:`summary` then ``add_p(test_override, seed=seed)``, ``add_difference`` (the paper's
     comparison, or the other group of two) and ``add_q`` (across the table's own tests)."""
-    s = summary(
-        spec, data, table_id, by=by, labels=labels, reference=reference, synthetic=synthetic
-    )
+    s = summary(spec, data, table_id, by=by, labels=labels, synthetic=synthetic)
     s = s.add_p(test_override, seed=seed)
     if by == "group":
         s = s.add_difference(compared(table_id)[0])

@@ -1,8 +1,6 @@
-"""The one reader of the long tables (``tables/tableN.csv``) for the figures, the replication and
-the pages, so that a cell means the same to each: the keys (``table, item, level, group,
-measure``) are text, an empty cell ``""`` (a level called ``NA`` stays ``NA``); the numbers are
-floats, and a cell that is not a number (empty, or ``<11`` in privacy mode) is missing; other
-columns are text, an empty cell missing. :func:`as_long` applies the rules to a frame in memory.
+"""The one reader of the long tables (``tables/tableN.csv``), so that a cell means the same to
+the figures, the replication and the pages: keys as text (empty ``""``, a level ``NA`` stays
+``NA``), numbers as floats (empty or ``<11`` missing); :func:`as_long`: the same rules in memory.
 """
 
 from __future__ import annotations
@@ -23,12 +21,10 @@ def text(values: pd.Series) -> pd.Series:
 def as_long(frame: pd.DataFrame) -> pd.DataFrame:
     """A copy of a long table with text keys and float numbers (the columns it has)."""
     out = frame.copy()
-    for col in KEYS:
-        if col in out.columns:
-            out[col] = text(out[col])
-    for col in NUMERIC:
-        if col in out.columns:
-            out[col] = pd.to_numeric(out[col], errors="coerce").astype(float)
+    for col in out.columns.intersection(KEYS):
+        out[col] = text(out[col])
+    for col in out.columns.intersection(NUMERIC):
+        out[col] = pd.to_numeric(out[col], errors="coerce").astype(float)
     return out
 
 
@@ -39,7 +35,6 @@ def read_long(path: str | Path) -> pd.DataFrame:
 
 
 def group_sizes(long: pd.DataFrame) -> dict[str, int]:
-    """The units of each group of a table (the N row; a group whose number is withheld is left
-    out)."""
+    """The units of each group of a table (its N row; a withheld number left out)."""
     rows = long[(long["item"] == "n") & (long["measure"] == "n") & long["value"].notna()]
     return {str(g): int(v) for g, v in zip(rows["group"], rows["value"], strict=True)}

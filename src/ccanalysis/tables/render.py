@@ -1,22 +1,18 @@
-"""A grid in each format: :func:`html`, :func:`markdown`, :func:`latex` (booktabs) and :func:`docx`
-(one entry point per format, :data:`FORMATS` by file extension), the long CSV, and :func:`write`,
-every format of one grid at once, atomically. Byte for byte the same on every run (Word files
-carry :data:`FIXED_DATE`).
-"""
+"""A grid in each format (:data:`FORMATS` by file extension) and the long CSV, byte for byte the
+same on every run."""
 
 from __future__ import annotations
 
 import functools
 import io
 import math
+import operator
 import zipfile
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from ccanalysis.io import write_bytes, write_text
 from ccanalysis.tables.grid import Grid, GridRow
 from ccanalysis.vocab import SYNTHETIC_LABEL
 
@@ -83,10 +79,7 @@ def _label(r: GridRow, text: str, bold: str, indent: str) -> str:
 
 def markdown(g: Grid) -> str:
     """A GitHub-flavoured Markdown table, title first and notes numbered below."""
-
-    def esc(text: str) -> str:
-        return text.replace("|", "\\|")
-
+    esc = operator.methodcaller("replace", "|", "\\|")
     lines = [f"**{SYNTHETIC_LABEL}**", ""] if g.synthetic else []
     lines += [f"**{esc(g.title)}**", "", "| " + " | ".join(map(esc, g.header)) + " |"]
     lines.append("|" + "|".join([":---"] + ["---:"] * (len(g.header) - 1)) + "|")
@@ -208,15 +201,3 @@ def long_csv(long: pd.DataFrame, suppress_below: int | None = None) -> str:
     floats = frame.select_dtypes("float").columns
     frame[floats] = frame[floats].map(_csv_value)
     return frame.to_csv(index=False, lineterminator="\n")
-
-
-def write(
-    g: Grid, long: pd.DataFrame, outdir: Path, name: str, suppress_below: int | None
-) -> dict[str, Path]:
-    """Write ``<name>.csv`` (the long table) and every format of the grid into ``outdir``
-    atomically; the paths by extension."""
-    out = {"csv": write_text(outdir / f"{name}.csv", long_csv(long, suppress_below))}
-    for ext, fmt in FORMATS.items():
-        data, path = fmt(g), outdir / f"{name}.{ext}"
-        out[ext] = write_bytes(path, data) if isinstance(data, bytes) else write_text(path, data)
-    return out

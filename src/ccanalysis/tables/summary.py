@@ -1,11 +1,6 @@
-"""A composable summary table: ``summarize(frame, items, by)`` then ``add_p``, ``add_difference``,
-``add_q``, and ``render`` or ``write`` (public as :mod:`ccanalysis.analysis`; the paper's Tables
-1-4 are built through it by :func:`ccanalysis.tables.paper.from_spec`).
-
-A :class:`Summary` is immutable: each step returns a new one. Its numbers are
-:mod:`~ccanalysis.tables.counts`', its printed grid :mod:`~ccanalysis.tables.grid`'s and its files
-:mod:`~ccanalysis.tables.render`'s, so a student's table and the paper's share every line.
-"""
+"""The immutable :class:`Summary`: ``summarize(frame, items, by)`` then ``add_p``,
+``add_difference``, ``add_q``, ``render``, ``write`` (public as :mod:`ccanalysis.analysis`; the
+paper's tables are built through it too, :mod:`ccanalysis.tables.paper`)."""
 
 from __future__ import annotations
 
@@ -14,13 +9,13 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from types import MappingProxyType
 
 import numpy as np
 import pandas as pd
 
 from ccanalysis import stats
 from ccanalysis.instrument import Instrument
+from ccanalysis.io import write_bytes, write_text
 from ccanalysis.spec import SpecRow, as_instrument, levels_of, parse_combine
 from ccanalysis.tables import render as formats
 from ccanalysis.tables.counts import (
@@ -33,7 +28,7 @@ from ccanalysis.tables.counts import (
     record,
     resolve_test,
 )
-from ccanalysis.tables.grid import Grid, grid
+from ccanalysis.tables.grid import grid
 from ccanalysis.vocab import DEFAULT_SEED, GROUP_LABELS, SHORT_LABELS, TOTAL
 
 
@@ -49,23 +44,17 @@ def group_text(value: object) -> str:
 def groups_in(values: pd.Series) -> list[str]:
     """The groups of a ``by`` column in display order: a category's order, False before True,
     numbers ascending, text sorted."""
-    present = values.dropna()
+    present = values.dropna().astype("object").unique()
     if isinstance(values.dtype, pd.CategoricalDtype):
-        seen = set(present)
-        return [group_text(c) for c in values.cat.categories if c in seen]
-    uniques = list(pd.unique(present.astype("object")))
-    if all(isinstance(v, bool | int | float | np.bool_ | np.number) for v in uniques):
-        return [group_text(v) for v in sorted(uniques)]
-    return sorted({group_text(v) for v in uniques})
+        return [group_text(c) for c in values.cat.categories if c in set(present)]
+    return [group_text(v) for v in sorted(present)]
 
 
 @dataclass(frozen=True)
 class Grouping:
-    """The rows kept (``keep``), their :class:`~ccanalysis.tables.counts.Units`, the group
-    ``labels`` (long and ``short``), the ``reference`` group, the rows ``left_out`` for want of a
-    group, and ``codes``: each row's position in ``units.groups`` (-1: left out)."""
+    """The ``units`` of the rows kept, group ``labels`` (and ``short``), the ``reference``, the rows
+    ``left_out``, and ``codes``: each row's position in ``units.groups`` (-1: left out)."""
 
-    keep: np.ndarray
     units: Units
     labels: Mapping[str, str]
     short: Mapping[str, str]
@@ -83,13 +72,9 @@ def grouping(
     reference: object | None = None,
     instrument: Instrument | None = None,
 ) -> Grouping:
-    """Split ``frame`` by its column ``by`` (bool, category, text or integer codes).
-
-    ``groups``: the groups and their order (default: every value present, :func:`groups_in`);
-    rows with no ``by`` value or one outside ``groups`` are left out. ``labels``:
-    ``{value: label}`` (default: the dictionary's choice labels of a categorical item, the study's
-    group labels, else the value); ``reference``: the group compared with (default the first).
-    """
+    """Split ``frame`` by its column ``by``. ``groups``: the groups in order (default: every value
+    present; rows outside them are left out); ``labels``: ``{value: label}`` (default: the
+    dictionary's, the study's, else the value); ``reference``: default the first group."""
     if by not in frame.columns:
         raise KeyError(f"summarize: the frame has no column {by!r} to group by")
     found = [group_text(g) for g in groups] if groups is not None else groups_in(frame[by])
@@ -115,9 +100,9 @@ def grouping(
     if ref not in found:
         raise ValueError(f"summarize: reference {reference!r} is not a group of {by!r} {found}")
     keep = codes >= 0
-    units = Units.of(codes[keep], found, TOTAL)
-    labels_ = MappingProxyType(long), MappingProxyType(short)
-    return Grouping(keep, units, *labels_, ref, int((~keep).sum()), codes)
+    masks = (keep[keep], *(codes[keep] == k for k in range(len(found))))
+    units = Units((TOTAL, *found), masks)
+    return Grouping(units, long, short, ref, int((~keep).sum()), codes)
 
 
 def item_rows(
@@ -128,13 +113,10 @@ def item_rows(
     table: str = "summary",
     instrument: Instrument,
 ) -> tuple[SpecRow, ...]:
-    """The printed rows of ``items``, as specification rows labelled from the dictionary.
-
-    A numeric item is one mean (SD) row (Student's t / ANOVA); a categorical item shows, by
-    ``show[item]``: ``"full"`` (default: a row per answer level, tested on the whole answer
-    distribution), ``"binary"`` (one row, ``yes``), a level (one row), ``"a+b"`` (one row adding
-    up levels) or a list of levels and combinations (a row each). ``stat``: ``n_pct`` or ``pct``.
-    """
+    """The printed rows of ``items``, as specification rows labelled from the dictionary: a mean
+    (SD) row of a numeric item; of a categorical one, by ``show[item]``, a row per level
+    (``"full"``, the default), ``"binary"`` (``yes``), a level, ``"a+b"`` (levels added up) or a
+    list of these. ``stat``: ``n_pct`` or ``pct``."""
     show = dict(show or {})
     if not items:
         raise ValueError("summarize: no items")
@@ -202,11 +184,8 @@ def item_rows(
 
 @dataclass(frozen=True, eq=False)
 class Summary:
-    """Items summarized by group; immutable, each step returns a new summary.
-
-    ``long``: the long format of ``tables/tableN.csv``; ``render(fmt)``: HTML, Markdown, LaTeX or
-    Word; ``write(outdir, name)``: every format. See :mod:`ccanalysis.analysis` for an example.
-    """
+    """Items summarized by group (immutable: each step returns a new summary); ``long``: the long
+    format of ``tables/tableN.csv``; :mod:`ccanalysis.analysis` has an example."""
 
     table: str
     by: str
@@ -219,7 +198,6 @@ class Summary:
     tests: tuple[Record | None, ...] | None = None
     seed: int | None = DEFAULT_SEED
     comparison: str | None = None
-    equal_var: bool | None = None
     q: tuple[float, ...] | None = None
     q_note: str = ""
     row_notes: tuple[tuple[tuple[str, ...], str], ...] = ()
@@ -234,22 +212,15 @@ class Summary:
         return self.grouping.reference
 
     @property
-    def rows(self) -> tuple[SpecRow, ...]:
-        """The printed rows, in order."""
-        return tuple(r for b in self.blocks for r in b.rows)
-
-    @property
     def level_groups(self) -> tuple[str, ...]:
-        """The groups a row's own test compares: the two a difference compares among three or
-        more, else every group."""
+        """The groups a row's own test compares (among three or more, the difference's two)."""
         if self.comparison is None or len(self.groups) <= 2:
             return self.groups
         return tuple(g for g in self.groups if g in (self.comparison, self.reference))
 
     @functools.cached_property
     def long(self) -> pd.DataFrame:
-        """The long format (``table,item,level,group,measure,value``, then ``diff, diff_lo,
-        diff_hi, q, test, note, p_level, test_level``; :mod:`ccanalysis.tables.counts`)."""
+        """The long format (:mod:`ccanalysis.tables.counts`)."""
         units = self.grouping.units
         out = [
             record(self.table, "n", "", g, "n", m.sum())
@@ -263,8 +234,7 @@ class Summary:
                 level_p = b.level_tests(test, self.level_groups, self.seed)
             if self.comparison is not None:
                 welch = p_row is not None and p_row["test"] in ("welch_t", "welch_anova")
-                ev = not welch if self.equal_var is None else self.equal_var
-                diffs = b.differences(self.comparison, self.reference, equal_var=ev)
+                diffs = b.differences(self.comparison, self.reference, equal_var=not welch)
             out += b.records(self.table, p_row, diffs or (), self.comparison, level_p or ())
         long = long_frame(out)
         if self.q:
@@ -274,14 +244,10 @@ class Summary:
     def add_p(
         self, test: str | Mapping[str, str] | None = None, *, seed: int | None = DEFAULT_SEED
     ) -> Summary:
-        """Test each item on its whole answer distribution by group, and each printed level of an
-        item with more than two answers against its other answers (``p_level``).
-
-        Defaults: Fisher's exact test (r x c, as R's ``fisher.test``) for categorical items,
-        Student's t-test (two groups) or one-way ANOVA (more) for numeric ones. ``test``: a test id
-        replacing the tests of its kind (``chisq``, ``chisq_yates``, ``welch_t``, ``welch_anova``),
-        or ``{item: test}``. ``seed``: a Monte Carlo Fisher p-value's, if the stack needs one.
-        """
+        """Test each item's whole answer distribution by group (Fisher's exact r x c; Student's t
+        or one-way ANOVA), and each printed level of an item of more than two answers against its
+        other answers (``p_level``). ``test``: a test id replacing those of its kind (``chisq``,
+        ``welch_t`` ...) or ``{item: test}``; ``seed``: a Monte Carlo p-value's."""
         if isinstance(test, Mapping):
             if stray := sorted(set(test) - {b.item for b in self.blocks}):
                 raise ValueError(f"add_p: tests for {stray}, which are not items of the table")
@@ -290,37 +256,25 @@ class Summary:
         tests = tuple(b.test(t, seed) for b, t in zip(self.blocks, ids, strict=True))
         return replace(self, tests=tests, seed=seed, q=None, q_note="")
 
-    def add_difference(
-        self, group: object | None = None, *, equal_var: bool | None = None
-    ) -> Summary:
-        """``group`` minus the reference group on every row: percentage points with Newcombe's
-        hybrid score 95% interval, or the mean difference with the t interval.
-
-        ``group``: needed with three groups or more. ``equal_var``: the mean difference's interval;
-        default Student's, Welch's where the item's test (:meth:`add_p`) is Welch's.
-        """
+    def add_difference(self, group: object | None = None) -> Summary:
+        """``group`` (needed among three groups or more) minus the reference on every row:
+        percentage points with Newcombe's hybrid score 95% interval, or the mean difference with
+        Student's t interval (Welch's where the item's test is Welch's)."""
         others = [g for g in self.groups if g != self.reference]
-        if group is None and len(others) != 1:
-            raise ValueError(
-                f"add_difference: {len(self.groups)} groups; name the group to compare with "
-                f"the reference {self.reference!r} (one of {others})"
-            )
-        comp = others[0] if group is None else group_text(group)
+        comp = others[0] if group is None and len(others) == 1 else group_text(group)
         if comp not in others:
             raise ValueError(
-                f"add_difference: {group!r} is not a group other than the reference "
-                f"{self.reference!r} (groups: {list(self.groups)})"
+                f"add_difference: name the group to compare with the reference "
+                f"{self.reference!r}, one of {others} (not {group!r})"
             )
-        return replace(self, comparison=comp, equal_var=equal_var)
+        return replace(self, comparison=comp)
 
     def add_q(self) -> Summary:
-        """Benjamini-Hochberg q-values across this table's tests (:func:`add_q_across` for a
-        family of tests over several tables)."""
+        """Benjamini-Hochberg q-values across this table's tests (see :func:`add_q_across`)."""
         return add_q_across(self)[0]
 
     def footnote(self, items: Sequence[str], text: str) -> Summary:
-        """Mark the rows of ``items`` with a sign and ``text`` below the table (items not in the
-        table are passed over)."""
+        """Mark the rows of ``items`` (those in the table) with a sign and ``text`` below it."""
         own = tuple(i for i in items if i in {b.item for b in self.blocks})
         return replace(self, row_notes=(*self.row_notes, (own, text))) if own else self
 
@@ -328,20 +282,15 @@ class Summary:
         """Add a note below the table (after its own notes)."""
         return replace(self, notes=(*self.notes, text))
 
-    def grid(self, *, extras: bool | None = None, suppress_below: int | None = None) -> Grid:
-        """The printed grid (``extras``: the difference, P (row) and q columns; default: when
-        added); ``suppress_below=k``: counts of 1 to k - 1 withheld (privacy mode)."""
-        if extras is None:
-            extras = self.comparison is not None or self.q is not None
-        return grid(self, extras=extras, suppress_below=suppress_below)
-
     def render(
         self, fmt: str = "html", *, extras: bool | None = None, suppress_below: int | None = None
     ) -> str | bytes:
-        """The table as ``html``, ``md``, ``tex`` (text) or ``docx`` (bytes)."""
+        """The table as ``html``, ``md``, ``tex`` (text) or ``docx`` (bytes); ``extras``: the
+        difference, P (row) and q columns (default: when added); ``suppress_below=k``: counts of 1
+        to k - 1 withheld (privacy mode)."""
         if fmt not in formats.FORMATS:
             raise ValueError(f"unknown format {fmt!r} ({', '.join(formats.FORMATS)})")
-        return formats.FORMATS[fmt](self.grid(extras=extras, suppress_below=suppress_below))
+        return formats.FORMATS[fmt](grid(self, extras=extras, suppress_below=suppress_below))
 
     def write(
         self,
@@ -351,18 +300,23 @@ class Summary:
         extras: bool | None = None,
         suppress_below: int | None = None,
     ) -> dict[str, Path]:
-        """Write ``<name>.csv`` (long), ``.html``, ``.md``, ``.tex``, ``.docx`` into ``outdir``."""
-        g = self.grid(extras=extras, suppress_below=suppress_below)
-        return formats.write(g, self.long, Path(outdir), name, suppress_below)
+        """Write ``<name>.csv`` (long), ``.html``, ``.md``, ``.tex``, ``.docx`` into ``outdir``,
+        each atomically; the paths by extension."""
+        g = grid(self, extras=extras, suppress_below=suppress_below)
+        csv = write_text(Path(outdir) / f"{name}.csv", formats.long_csv(self.long, suppress_below))
+        files = {"csv": csv}
+        for ext, fmt in formats.FORMATS.items():
+            data, path = fmt(g), Path(outdir) / f"{name}.{ext}"
+            files[ext] = (write_bytes if isinstance(data, bytes) else write_text)(path, data)
+        return files
 
     def _repr_html_(self) -> str:
         return str(self.render("html"))
 
 
 def add_q_across(*summaries: Summary, family: str | None = None) -> tuple[Summary, ...]:
-    """Benjamini-Hochberg q-values across the tests of several tables at once (a pre-specified
-    family of tests named ``family``; without one, the table's own tests): the summaries again,
-    in order, with their q-values. Each needs its p-values (:meth:`Summary.add_p`)."""
+    """The summaries again with Benjamini-Hochberg q-values across all their tests, a
+    pre-specified ``family`` (without one, a table's own tests); each needs its p-values."""
     for s in summaries:
         if s.tests is None:
             raise ValueError(f"add_q: {s.table} has no p-values to adjust; call add_p() first")
@@ -393,12 +347,11 @@ def from_rows(
     synthetic: bool = False,
     **split: object,
 ) -> Summary:
-    """A summary of ``frame`` by ``by`` printing ``rows`` (specification rows, in order);
-    ``split``: :func:`grouping`'s keywords."""
+    """A summary of ``frame`` by ``by`` printing specification ``rows`` (``split``: to grouping)."""
     if by in {r.item for r in rows}:
         raise ValueError(f"summarize: {by!r} is both an item and the column to group by")
     g = grouping(frame, by, **split)  # type: ignore[arg-type]
-    kept = frame.loc[g.keep].reset_index(drop=True) if g.left_out else frame
+    kept = frame.loc[g.codes >= 0].reset_index(drop=True) if g.left_out else frame
     by_item: dict[str, list[SpecRow]] = {}
     for r in rows:
         by_item.setdefault(r.item, []).append(r)
@@ -413,27 +366,20 @@ def summarize(
     *,
     labels: Mapping[object, str] | None = None,
     reference: object | None = None,
-    groups: Sequence[object] | None = None,
     show: Mapping[str, str | Sequence[str]] | None = None,
     stat: str = "n_pct",
     instrument: Instrument | str | Path | None = None,
-    title: str | None = None,
     table: str = "summary",
-    decimals: int = 1,
     synthetic: bool = False,
 ) -> Summary:
     """Summarize ``items`` (analysis items of the data dictionary) of ``frame`` by its column
-    ``by``; see :mod:`ccanalysis.analysis` for the whole story and an example.
-
-    ``labels``/``reference``/``groups``: as :func:`grouping`; ``show``/``stat``: as
-    :func:`item_rows`; ``instrument``: the data dictionary (default the project's); ``title``,
-    ``table`` (the ``table`` column of the long format), ``decimals`` of percentages;
-    ``synthetic``: print the synthetic-data label on the rendered table.
-    """
+    ``by`` (:mod:`ccanalysis.analysis` has an example). ``labels``, ``reference``: as
+    :func:`grouping`; ``show``, ``stat``: as :func:`item_rows`; ``instrument``: the data
+    dictionary (default the project's); ``table``: the long format's ``table`` column;
+    ``synthetic``: the synthetic-data label on the rendered table."""
     inst = as_instrument(instrument)
     rows = item_rows(items, show=show, stat=stat, table=table, instrument=inst)
-    title = f"Summary by {by}" if title is None else title
-    split = dict(groups=groups, labels=labels, reference=reference, instrument=inst)
+    split = dict(labels=labels, reference=reference, instrument=inst)
     return from_rows(
-        frame, rows, by, table=table, title=title, decimals=decimals, synthetic=synthetic, **split
+        frame, rows, by, table=table, title=f"Summary by {by}", synthetic=synthetic, **split
     )
