@@ -1,9 +1,9 @@
-"""The differences between two groups (by default integrated social worker - medical/nursing) with
-their 95% intervals, for every row of Tables 3 and 4 in the sensitivity output, one colour and
-marker per analysis: a forest plot, matplotlib intervals on seaborn-styled axes.
+"""The differences comparison - reference (default ISW - MN) with their 95% intervals for every row
+of Tables 3 and 4 of the sensitivity output, one colour and marker per analysis: a forest plot of
+matplotlib intervals on seaborn-styled axes.
 
-:func:`difference_data` is the one reader of ``tables/sensitivity.csv``; :func:`difference_plot`
-draws what it returns. Both also take an :func:`ccanalysis.sensitivity.analyze` result (any ``by``).
+:func:`difference_data` is the one reader of ``tables/sensitivity.csv``; both functions also take
+an :func:`ccanalysis.sensitivity.analyze` result (any ``by``).
 """
 
 from __future__ import annotations
@@ -27,8 +27,7 @@ from ccanalysis.spec import Spec
 from ccanalysis.tables.read import text
 from ccanalysis.vocab import CLINIC_COMPARISON, GROUP_LABELS, SHORT_LABELS
 
-#: Colour and marker of each analysis of the sensitivity stage (names and order:
-#: :data:`ccanalysis.sensitivity.ANALYSIS_NAMES`), then of analyses the figure does not know.
+#: Colour and marker of each analysis of the sensitivity stage, then of analyses it does not know.
 STYLES: dict[str, tuple[str, str]] = {
     "unadjusted": ("#000000", "o"),
     "gee_care_system": (PALETTE[2], "D"),
@@ -38,10 +37,6 @@ STYLES: dict[str, tuple[str, str]] = {
     "standardized_total": (PALETTE[1], "P"),
 }
 EXTRA_STYLES = ((PALETTE[8], "P"), (PALETTE[7], "X"), (PALETTE[5], "*"))
-#: The columns of the sensitivity output the figure reads (and ``value_<group>`` of both groups).
-SENSITIVITY_COLUMNS: tuple[str, ...] = tuple(
-    "table item level analysis estimate ci_low ci_high unit".split()
-)
 #: The tables drawn (left to right), with their titles.
 TABLE_TITLES: dict[str, str] = {
     "table3": "Table 3. Care coordination activities",
@@ -51,8 +46,8 @@ TABLE_TITLES: dict[str, str] = {
 DIFFERENCE_COLUMNS: tuple[str, ...] = tuple(
     "table section item level label order panel unit analysis estimate ci_low ci_high".split()
 )
-#: Inches per row of a panel (item or section heading), of the row labels and of a plot.
-ROW_IN, LABEL_IN, PLOT_IN = 0.25, 3.2, 2.9
+#: Inches per row of a panel (item or section heading), and the width of a table's column.
+ROW_IN, COLUMN_IN = 0.25, 6.45
 
 Source = str | Path | pd.DataFrame | Sensitivity
 
@@ -60,15 +55,12 @@ Source = str | Path | pd.DataFrame | Sensitivity
 def difference_data(
     sensitivity: Source, spec: Spec, *, compare: tuple[str, str] | None = None
 ) -> pd.DataFrame:
-    """The rows the difference plot draws, from the sensitivity output: its file, a frame of it, or
-    an :func:`~ccanalysis.sensitivity.analyze` result (whose groups are then ``compare``).
+    """The rows of Tables 3 and 4 the plot draws (:data:`DIFFERENCE_COLUMNS`), in the
+    specification's order (rows it lacks last, under "Other items", with the file's label).
 
-    Contract of ``tables/sensitivity.csv``: the columns :data:`SENSITIVITY_COLUMNS` and the values
-    of both compared groups (``value_<group>``; default the care models); ``estimate, ci_low,
-    ci_high`` are comparison - reference, in percentage points where ``unit`` is ``pp`` (within
-    -100..100, checked), else a mean difference in that unit. Returns the rows of Tables 3 and 4
-    (:data:`DIFFERENCE_COLUMNS`; ``panel``: ``pp`` | ``mean``) in the specification's order, rows
-    it lacks last, under "Other items", named by the file's ``label``.
+    ``sensitivity``: the file, a frame of it, or an ``analyze`` result. The frame must hold the
+    values of the compared groups (``value_<group>``; default the care models). ``panel`` is
+    ``pp`` (percentage points) or ``mean`` (a mean difference in the row's ``unit``).
     """
     if isinstance(sensitivity, Sensitivity):
         if compare is not None and tuple(compare) != sensitivity.groups.compare:
@@ -82,29 +74,13 @@ def difference_data(
         source = str(sensitivity)
         sens = pd.read_csv(sensitivity, keep_default_na=False, na_values=[""])
     compare = compare or CLINIC_COMPARISON
-    values = [str(c) for c in sens.columns if str(c).startswith("value_")]
-    missing = [c for c in SENSITIVITY_COLUMNS if c not in sens.columns]
-    missing = missing or ([] if values else [f"value_{g}" for g in compare])
-    if missing:
-        raise ValidationError(source, None, ", ".join(missing), None, "missing columns")
-    if not {f"value_{g}" for g in compare} <= set(values):
+    if not {f"value_{g}" for g in compare} <= set(sens.columns):
+        values = ", ".join(str(c) for c in sens.columns if str(c).startswith("value_"))
         why = f"the file compares other groups than {' - '.join(compare)}"
-        raise ValidationError(source, None, ", ".join(values), None, why)
-    for c in ("table", "item", "level", "analysis", "unit", "label"):
-        sens[c] = text(sens[c]) if c in sens else ""
-    for c in ("estimate", "ci_low", "ci_high"):
-        sens[c] = pd.to_numeric(sens[c], errors="coerce").astype(float)
-    sens = sens[sens["table"].isin(TABLE_TITLES)].copy()
-    no_unit = sens["unit"] == ""
-    too_large = (sens["unit"] == "pp") & (sens["estimate"].abs() > 100.0 + 1e-9)
-    for bad, field, why in (
-        (no_unit, "unit", "every row needs its unit"),
-        (too_large, "estimate", "a difference of shares in percentage points lies in -100..100"),
-    ):
-        if bad.any():
-            r = sens[bad].iloc[0]
-            record = f"{r['table']} {r['item']}={r['level']} ({r['analysis']})"
-            raise ValidationError(source, record, field, r[field], why)
+        raise ValidationError(source, None, values, None, why)
+    keys = ["table", "item", "level", "analysis", "unit", "label"]
+    sens[keys] = sens[keys].apply(text)
+    sens = sens[sens["table"].isin(TABLE_TITLES)]
     sens = sens.assign(panel=np.where(sens["unit"] == "pp", "pp", "mean"), section="", order=0)
     rows = {(r.item, r.level): r for r in spec.of(*TABLE_TITLES)}
     order = {key: i for i, key in enumerate(rows)}
@@ -239,59 +215,55 @@ def difference_plot(
         for a in analyses
     }
     columns = _panels(data, diff_name)
-    # the layout in inches: the title and legend on top, then each table's panels in a column
-    # (its row labels, then its plot), each panel its title, rows and x axis
-    heights = {
-        t: [max(len(_row_labels(p[2])[0]) * ROW_IN, 0.5) for p in ps] for t, ps in columns.items()
-    }
-    top = 0.6 + 0.17 * math.ceil(len(styles) / 2)
-    fig_h = top + max(sum(h + 1.1 for h in hs) for hs in heights.values()) + 0.3
-    fig_w = len(columns) * (LABEL_IN + PLOT_IN + 0.35) + 0.15
+    n_rows = {t: [max(len(_row_labels(p[2])[0]), 2) for p in ps] for t, ps in columns.items()}
+    legend_in = 0.17 * math.ceil(len(styles) / 2)
+    height = 1.2 + legend_in + max(sum(n * ROW_IN + 1.1 for n in ns) for ns in n_rows.values())
     comparison_name, reference_name = (_clinics(g, labels) for g in compare)
     with style():
-        fig, pp_axes = Figure(figsize=(fig_w, fig_h)), []
-        for col, (t, panels) in enumerate(columns.items()):
-            x, y = 0.1 + col * (LABEL_IN + PLOT_IN + 0.35), top
-            for h, (title, xlabel, rows) in zip(heights[t], panels, strict=True):
-                y += 0.5  # the panel's title (and x ticks on top)
-                rect = ((x + LABEL_IN) / fig_w, 1 - (y + h) / fig_h, PLOT_IN / fig_w, h / fig_h)
-                pp = rows["panel"].iloc[0] == "pp"
-                ax = fig.add_axes(rect, sharex=pp_axes[0] if pp and pp_axes else None)
-                pp_axes += [ax] * pp  # the tables' percentage points on one scale
+        fig = Figure(figsize=(len(columns) * COLUMN_IN, height), layout="constrained")
+        fig.get_layout_engine().set(hspace=0.06)
+        pp_axes: list[Axes] = []
+        for sub, (t, panels) in zip(
+            fig.subfigures(1, len(columns), squeeze=False)[0], columns.items(), strict=True
+        ):
+            axes = sub.subplots(len(panels), 1, squeeze=False, height_ratios=n_rows[t])[:, 0]
+            for ax, n, (title, xlabel, rows) in zip(axes, n_rows[t], panels, strict=True):
+                if rows["panel"].iloc[0] == "pp":  # the tables' percentage points on one scale
+                    if pp_axes:
+                        ax.sharex(pp_axes[0])
+                    pp_axes.append(ax)
                 _draw_panel(ax, t, rows, styles)
                 ax.annotate(
                     title,
-                    (0, 1),
-                    xycoords="axes fraction",
-                    xytext=(-LABEL_IN * 72, 22 if h > ROW_IN * 25 else 6),
+                    (0.02, 1),
+                    xycoords=(sub.transSubfigure, ax.transAxes),
+                    xytext=(0, 22 if n > 25 else 6),
                     textcoords="offset points",
                     fontsize=9.5,
                     fontweight="bold",
                 )
                 ax.set_xlabel(xlabel, fontsize=8)
-                y += h + 0.6
         handles = [
             Line2D([], [], color=color, marker=marker, markersize=5, label=name)
             for name, color, marker in styles.values()
         ]
-        left = 0.1 / fig_w
-        fig.legend(
-            handles=handles, loc="upper left", bbox_to_anchor=(left, 1 - 0.4 / fig_h), ncols=2
-        )
-        fig.text(
-            left,
-            1 - 0.12 / fig_h,
+        heading = (
             f"Difference between {comparison_name} and {reference_name} ({diff_name}), "
-            "estimate and 95% interval",
-            va="top",
-            fontsize=10.5,
-            fontweight="bold",
+            "estimate and 95% interval"
         )
-        fig.text(
-            left,
-            0.1 / fig_h,
+        fig.legend(
+            handles=handles,
+            loc="outside upper left",
+            ncols=2,
+            title=heading,
+            title_fontproperties={"size": 10.5, "weight": "bold"},
+            alignment="left",
+        )
+        fig.supxlabel(
             f"Positive: more common (or larger) with {comparison_name}. Mean differences in "
             "each item's unit, on an axis per unit.",
+            x=0.01,
+            ha="left",
             fontsize=7.5,
             color=".27",
         )

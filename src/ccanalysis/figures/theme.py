@@ -49,7 +49,7 @@ RC: dict[str, object] = {
     "figure.titleweight": "bold",
     "font.family": "DejaVu Sans",
     "legend.frameon": False,
-    "figure.dpi": 100,
+    "figure.dpi": DPI,
 }
 
 
