@@ -1,8 +1,6 @@
-"""Care coordinator characteristics (Table 1) by coordinator group, as small multiples.
-
-The specification says which rows go where: the first item shown in full is the stacked
-distribution, the yes/no (binary or collapsed) rows the grouped bars, each mean (SD) row a panel.
-"""
+"""Care coordinator characteristics (Table 1) by coordinator group, as small multiples: the first
+item the specification shows in full as stacked bars, its yes/no rows as grouped bars, each mean
+(SD) row as a panel."""
 
 from __future__ import annotations
 
@@ -14,7 +12,6 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.figure import Figure
 
-from ccanalysis.figures.inputs import lookup, strip_stat
 from ccanalysis.figures.theme import (
     GREY,
     GROUP_COLORS,
@@ -22,6 +19,8 @@ from ccanalysis.figures.theme import (
     finish,
     format_pct,
     group_label,
+    lookup,
+    strip_stat,
     style,
 )
 from ccanalysis.printing import round_half_up
@@ -36,13 +35,11 @@ LEVEL_COLORS: tuple[str, ...] = (PALETTE[4], PALETTE[9], PALETTE[5], PALETTE[8],
 def coordinator_characteristics(
     table1_long: pd.DataFrame, spec: Spec, *, synthetic: bool
 ) -> Figure:
-    """Table 1 by coordinator group (after the total, when the table has it): the distribution of
-    the first full item (degrees) as 100% stacked bars (gids ``degree:<group>:<level>``), the
-    yes/no items as grouped bars (``pct:<item>:<group>``), each mean with +-1 SD (``mean:`` and
-    ``sd:<item>:<group>``).
-    """
+    """Table 1 by coordinator group (after the total, if the table has it): gids
+    ``degree:<group>:<level>`` (100% stacked), ``pct:<item>:<group>`` (yes/no), ``mean:`` and
+    ``sd:<item>:<group>`` (each mean with +-1 SD)."""
     rows = spec.of("table1")
-    look = lookup(table1_long, "table1")
+    look = lookup(table1_long)
     sizes = group_sizes(as_long(table1_long))
     groups = [TOTAL] * (("n", "", TOTAL, "n") in look) + list(COORDINATOR_GROUPS)
     compared = list(COORDINATOR_GROUPS)
@@ -135,9 +132,9 @@ def coordinator_characteristics(
                 ax.xaxis.grid(True)
                 ax.tick_params(axis="y", length=0)
             axes[0].set_yticks(range(len(compared)), [ticks[g] for g in compared])
-        fig.suptitle(
-            "Care coordinators by the care models of the clinics they report on (Table 1)",
-            x=0.01,
-            ha="left",
-        )
-    return finish(fig, "Care coordinator characteristics by group (Table 1)", synthetic=synthetic)
+    return finish(
+        fig,
+        "Care coordinator characteristics by group (Table 1)",
+        title="Care coordinators by the care models of the clinics they report on (Table 1)",
+        synthetic=synthetic,
+    )

@@ -1,10 +1,6 @@
-"""The differences comparison - reference (default ISW - MN) with their 95% intervals for every row
-of Tables 3 and 4 of the sensitivity output, one colour and marker per analysis: a forest plot of
-matplotlib intervals on seaborn-styled axes.
-
-:func:`difference_data` is the one reader of ``tables/sensitivity.csv``; both functions also take
-an :func:`ccanalysis.sensitivity.analyze` result (any ``by``).
-"""
+"""The differences between two groups (default ISW - MN) with their 95% intervals for every row of
+Tables 3 and 4, by analysis: a forest plot of matplotlib intervals on seaborn-styled axes, from
+``tables/sensitivity.csv`` (:func:`difference_data` is its one reader) or an ``analyze`` result."""
 
 from __future__ import annotations
 
@@ -20,14 +16,13 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from ccanalysis.errors import ValidationError
-from ccanalysis.figures.inputs import strip_stat
-from ccanalysis.figures.theme import PALETTE, finish, group_label, style
+from ccanalysis.figures.theme import PALETTE, finish, group_label, strip_stat, style
 from ccanalysis.sensitivity import ANALYSIS_NAMES, Sensitivity, analysis_names
 from ccanalysis.spec import Spec
 from ccanalysis.tables.read import text
 from ccanalysis.vocab import CLINIC_COMPARISON, GROUP_LABELS, SHORT_LABELS
 
-#: Colour and marker of each analysis of the sensitivity stage, then of analyses it does not know.
+#: Colour and marker of each analysis, then of analyses the figure does not know.
 STYLES: dict[str, tuple[str, str]] = {
     "unadjusted": ("#000000", "o"),
     "gee_care_system": (PALETTE[2], "D"),
@@ -55,13 +50,9 @@ Source = str | Path | pd.DataFrame | Sensitivity
 def difference_data(
     sensitivity: Source, spec: Spec, *, compare: tuple[str, str] | None = None
 ) -> pd.DataFrame:
-    """The rows of Tables 3 and 4 the plot draws (:data:`DIFFERENCE_COLUMNS`), in the
-    specification's order (rows it lacks last, under "Other items", with the file's label).
-
-    ``sensitivity``: the file, a frame of it, or an ``analyze`` result. The frame must hold the
-    values of the compared groups (``value_<group>``; default the care models). ``panel`` is
-    ``pp`` (percentage points) or ``mean`` (a mean difference in the row's ``unit``).
-    """
+    """The rows of Tables 3 and 4 of the sensitivity output (its file, a frame of it with the
+    compared groups' ``value_<group>``, or an ``analyze`` result) in the specification's order, rows
+    it lacks last under "Other items"; ``panel``: ``pp`` (percentage points) or ``mean`` (``unit``)."""
     if isinstance(sensitivity, Sensitivity):
         if compare is not None and tuple(compare) != sensitivity.groups.compare:
             own, other = (" - ".join(g) for g in (sensitivity.groups.compare, compare))
@@ -190,18 +181,14 @@ def difference_plot(
     synthetic: bool,
     compare: tuple[str, str] | None = None,
     labels: Mapping[str, str] | None = None,
-    short_labels: Mapping[str, str] | None = None,
 ) -> Figure:
-    """Differences comparison - reference (``compare``) with their 95% intervals, by analysis.
-
-    Table 3 (left) and Table 4 (right) share the percentage-point axis; the mean differences go
-    under their table, one axis per unit. The groups, their ``labels`` (title) and ``short_labels``
-    (axes) and the analyses' names are an analyze() result's, else the care models' and the tables'.
-    """
+    """Differences comparison - reference with their 95% intervals, by analysis: Tables 3 and 4 side
+    by side on one percentage-point axis, each table's mean differences under it, an axis per unit.
+    The groups, their ``labels`` and the analyses' names: an analyze() result's, else the tables'."""
     own = sensitivity.groups if isinstance(sensitivity, Sensitivity) else None
     compare = compare or (own.compare if own else CLINIC_COMPARISON)
     labels = labels or (own.labels if own else GROUP_LABELS)
-    short = [(short_labels or (own.short if own else SHORT_LABELS)).get(g, g) for g in compare]
+    short = [(own.short if own else SHORT_LABELS).get(g, g) for g in compare]
     names = analysis_names(short[0], "strata") if compare != CLINIC_COMPARISON else ANALYSIS_NAMES
     names = sensitivity.names if isinstance(sensitivity, Sensitivity) else names
     data = difference_data(sensitivity, spec, compare=compare)

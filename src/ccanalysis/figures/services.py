@@ -1,9 +1,6 @@
-"""Services provided by care coordinators, by group: Table 3's service items as grouped bars
-(seaborn's ``barplot``), sorted by the share of all clinics, with the table's p-values.
-
-Given a summary of :func:`ccanalysis.analysis.summarize` (any ``by``) instead of Table 3's long
-table, the figure draws the summary's two groups with its labels.
-"""
+"""Services provided by care coordinators by group: Table 3's service items as seaborn bars,
+sorted by the share of all clinics, with the table's p-values; from Table 3 or from a
+:func:`ccanalysis.analysis.summarize` summary (any ``by``: its two groups and labels)."""
 
 from __future__ import annotations
 
@@ -17,8 +14,15 @@ import seaborn as sns
 from matplotlib.figure import Figure
 from matplotlib.transforms import blended_transform_factory
 
-from ccanalysis.figures.inputs import lookup
-from ccanalysis.figures.theme import finish, format_p, format_pct, group_label, pair_colors, style
+from ccanalysis.figures.theme import (
+    finish,
+    format_p,
+    format_pct,
+    group_label,
+    lookup,
+    pair_colors,
+    style,
+)
 from ccanalysis.spec import Spec, read_spec
 from ccanalysis.tables.read import as_long, group_sizes
 from ccanalysis.vocab import CLINIC_COMPARISON, GROUP_LABELS, TOTAL
@@ -61,16 +65,14 @@ def services_data(
     *,
     compare: tuple[str, str] | None = None,
 ) -> pd.DataFrame:
-    """Percentages of Table 3's service items by group, most common (of all clinics) first.
-
-    Columns ``item, level, label, total``, the groups of ``compare`` (comparison, reference) and
-    ``p``. Without ``total`` rows the total comes from the two groups' ``n`` and ``denom``.
-    """
+    """Percentages of the service items by group (columns ``item, level, label, total``, the
+    ``compare`` groups, ``p``), most common of all clinics first; the total from the two groups'
+    ``n`` and ``denom`` when the table has none."""
     long, compare, _ = _source(table3_long, compare, None)
     rows = [r for r in (spec or read_spec()).of(SERVICES_TABLE) if r.item.startswith(prefix)]
     if not rows:
         raise ValueError(f"the specification has no Table 3 items starting with {prefix!r}")
-    look = lookup(long, SERVICES_TABLE)
+    look = lookup(long)
     out = []
     for r in rows:
         vals = {g: look.get((r.item, r.level, g, "pct"), math.nan) for g in (TOTAL, *compare)}
@@ -78,10 +80,6 @@ def services_data(
             n = sum(look.get((r.item, r.level, g, "n"), math.nan) for g in compare)
             d = sum(look.get((r.item, r.level, g, "denom"), math.nan) for g in compare)
             vals[TOTAL] = 100.0 * n / d if d else math.nan
-        if any(math.isnan(vals[g]) for g in compare):
-            raise KeyError(
-                f"the table has no pct rows for {r.item}={r.level} in groups {' and '.join(compare)}"
-            )
         p = look.get((r.item, "", "all", "p"), math.nan)
         out.append({"item": r.item, "level": r.level, "label": r.label, **vals, "p": p})
     frame = pd.DataFrame(out)
@@ -103,10 +101,8 @@ def services_by_model(
     compare: tuple[str, str] | None = None,
     labels: Mapping[str, str] | None = None,
 ) -> Figure:
-    """Services by group: horizontal bars, percent of clinics (the reference group above the
-    comparison group; gids ``bar:<group>:<item>``). ``labels``: the groups' names (default a
-    summary's own, else the tables'); the rest as :func:`services_data`.
-    """
+    """Services by group, percent of clinics (reference above comparison; gids
+    ``bar:<group>:<item>``); ``labels``: the groups' names (default a summary's, else the tables')."""
     long, compare, labels = _source(table3_long, compare, labels)
     data = services_data(long, spec, compare=compare)
     sizes = group_sizes(as_long(long))
@@ -154,5 +150,5 @@ def services_by_model(
             both = [group_label(g, labels, mid_sentence=True) for g in compare]
             title = f"{both[0]} and {both[1]} clinics"
             label = f"Services provided, {' and '.join(both)} (Table 3's services)"
-        fig.suptitle(f"Services provided by care coordinators, {title}", x=0.01, ha="left")
-    return finish(fig, label, synthetic=synthetic)
+    title = f"Services provided by care coordinators, {title}"
+    return finish(fig, label, title=title, synthetic=synthetic)
