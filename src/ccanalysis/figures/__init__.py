@@ -8,11 +8,11 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from ccanalysis.figures.coordinators import coordinator_characteristics
-from ccanalysis.figures.criteria import criteria_chart, criteria_data
-from ccanalysis.figures.differences import difference_data, difference_plot
-from ccanalysis.figures.flow import flow_counts, flow_diagram, read_recruitment_flow
-from ccanalysis.figures.services import services_by_model, services_data
-from ccanalysis.figures.theme import has_synthetic_label, save, show, style
+from ccanalysis.figures.criteria import criteria_chart
+from ccanalysis.figures.differences import difference_plot
+from ccanalysis.figures.flow import flow_diagram, read_recruitment_flow
+from ccanalysis.figures.services import services_by_model
+from ccanalysis.figures.theme import save, show, style
 from ccanalysis.paths import Paths
 from ccanalysis.spec import read_spec
 from ccanalysis.stage import Artifacts, Params
@@ -54,18 +54,13 @@ __all__ = [
     "FIGURES",
     "coordinator_characteristics",
     "criteria_chart",
-    "criteria_data",
-    "difference_data",
     "difference_plot",
     "draw",
-    "flow_counts",
     "flow_diagram",
-    "has_synthetic_label",
     "read_recruitment_flow",
     "run",
     "save",
     "services_by_model",
-    "services_data",
     "show",
     "style",
 ]

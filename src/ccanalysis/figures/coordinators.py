@@ -13,7 +13,6 @@ import seaborn as sns
 from matplotlib.figure import Figure
 
 from ccanalysis.figures.theme import (
-    GREY,
     GROUP_COLORS,
     PALETTE,
     finish,
@@ -53,27 +52,22 @@ def coordinator_characteristics(
         fig = Figure(figsize=(10.5, 7.2), layout="constrained")
         top, bottom = fig.subfigures(2, 1, height_ratios=[1.25, 1])
         ax_dist, ax_yes = top.subplots(1, 2, width_ratios=[1.5, 1])
-        if full:  # the distribution of the first item shown in full: pandas' stacked bars
-            levels = [r for r in full if r.item == full[0].item]
-            shares = pd.DataFrame(
-                {
-                    r.label: [look.get((r.item, r.level, g, "pct"), 0.0) for g in groups]
-                    for r in levels
-                },
-                index=[ticks[g] for g in groups],
-            )
-            shares.plot.barh(stacked=True, ax=ax_dist, width=0.62, color=LEVEL_COLORS, legend=False)
-            for container, r in zip(ax_dist.containers, levels, strict=True):
-                for bar, g in zip(container, groups, strict=True):
-                    bar.set_gid(f"degree:{g}:{r.level}")
-                texts = [format_pct(b.get_width()) if b.get_width() >= 7 else "" for b in container]
-                ax_dist.bar_label(container, texts, label_type="center", fontsize=7)
-            ax_dist.invert_yaxis()
-            ax_dist.set(xlim=(0, 100), xticks=range(0, 101, 25), xlabel="Percent of coordinators")
-            ax_dist.set_title(f"{levels[0].section or levels[0].item} (first checked)")
-            ax_dist.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncols=3, fontsize=7.5)
-        else:
-            ax_dist.set_axis_off()
+        # the distribution of the first item shown in full: pandas' stacked bars
+        levels = [r for r in full if r.item == full[0].item]
+        shares = pd.DataFrame(
+            {r.label: [look.get((r.item, r.level, g, "pct"), 0.0) for g in groups] for r in levels},
+            index=[ticks[g] for g in groups],
+        )
+        shares.plot.barh(stacked=True, ax=ax_dist, width=0.62, color=LEVEL_COLORS, legend=False)
+        for container, r in zip(ax_dist.containers, levels, strict=True):
+            for bar, g in zip(container, groups, strict=True):
+                bar.set_gid(f"degree:{g}:{r.level}")
+            texts = [format_pct(b.get_width()) if b.get_width() >= 7 else "" for b in container]
+            ax_dist.bar_label(container, texts, label_type="center", fontsize=7)
+        ax_dist.invert_yaxis()
+        ax_dist.set(xlim=(0, 100), xticks=range(0, 101, 25), xlabel="Percent of coordinators")
+        ax_dist.set_title(f"{levels[0].section or levels[0].item} (first checked)")
+        ax_dist.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncols=3, fontsize=7.5)
         yes = pd.DataFrame(
             [
                 (textwrap.fill(r.label.replace(", yes", ""), 24), group_label(g), v)
@@ -105,33 +99,28 @@ def coordinator_characteristics(
         for ax in (ax_dist, ax_yes):
             ax.xaxis.set_major_formatter("{x:.0f}%")
             ax.tick_params(axis="y", length=0)
-        if means:  # mean +- 1 SD of each group, one panel per item
-            axes = np.atleast_1d(bottom.subplots(1, len(means), sharey=True))
-            for ax, r in zip(axes, means, strict=True):
-                for y, g in enumerate(compared):
-                    mean = look.get((r.item, r.level, g, "mean"), math.nan)
-                    sd = look.get((r.item, r.level, g, "sd"), math.nan)
-                    bars = ax.errorbar(mean, y, xerr=sd, fmt="o", color=GROUP_COLORS[g], ms=6)
-                    bars.lines[0].set_gid(f"mean:{r.item}:{g}")
-                    bars.lines[2][0].set_gid(f"sd:{r.item}:{g}")
-                    if not math.isnan(mean):
-                        ax.annotate(
-                            round_half_up(mean, 1),
-                            (mean, y),
-                            xytext=(0, 6),
-                            textcoords="offset points",
-                            ha="center",
-                            fontsize=7,
-                        )
-                total = look.get((r.item, r.level, TOTAL, "mean"), math.nan)
-                if not math.isnan(total):
-                    ax.axvline(total, color=GREY, linestyle="--", linewidth=0.8)
-                ax.set_title(textwrap.fill(strip_stat(r.label), 34), fontsize=8.5)
-                ax.set_xlabel("Mean \u00b1 1 SD (dashed: all coordinators)", fontsize=7.5)
-                ax.set_ylim(len(compared) - 0.4, -0.6)
-                ax.xaxis.grid(True)
-                ax.tick_params(axis="y", length=0)
-            axes[0].set_yticks(range(len(compared)), [ticks[g] for g in compared])
+        # mean +- 1 SD of each group, one panel per item
+        axes = np.atleast_1d(bottom.subplots(1, len(means), sharey=True))
+        for ax, r in zip(axes, means, strict=True):
+            for y, g in enumerate(compared):
+                mean = look.get((r.item, r.level, g, "mean"), math.nan)
+                sd = look.get((r.item, r.level, g, "sd"), math.nan)
+                bars = ax.errorbar(mean, y, xerr=sd, fmt="o", color=GROUP_COLORS[g], ms=6)
+                bars.lines[0].set_gid(f"mean:{r.item}:{g}")
+                bars.lines[2][0].set_gid(f"sd:{r.item}:{g}")
+                if not math.isnan(mean):  # the mean above its dot
+                    ax.text(
+                        mean, y - 0.12, round_half_up(mean, 1), ha="center", va="bottom", size=7
+                    )
+            total = look.get((r.item, r.level, TOTAL, "mean"), math.nan)
+            if not math.isnan(total):
+                ax.axvline(total, color=GROUP_COLORS[TOTAL], linestyle="--", linewidth=0.8)
+            ax.set_title(textwrap.fill(strip_stat(r.label), 34), fontsize=8.5)
+            ax.set_xlabel("Mean \u00b1 1 SD (dashed: all coordinators)", fontsize=7.5)
+            ax.set_ylim(len(compared) - 0.4, -0.6)
+            ax.xaxis.grid(True)
+            ax.tick_params(axis="y", length=0)
+        axes[0].set_yticks(range(len(compared)), [ticks[g] for g in compared])
     return finish(
         fig,
         "Care coordinator characteristics by group (Table 1)",

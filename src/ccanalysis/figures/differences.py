@@ -22,7 +22,7 @@ from ccanalysis.spec import Spec
 from ccanalysis.tables.read import text
 from ccanalysis.vocab import CLINIC_COMPARISON, GROUP_LABELS, SHORT_LABELS
 
-#: Colour and marker of each analysis, then of analyses the figure does not know.
+#: Colour and marker of each analysis (:data:`ccanalysis.sensitivity.ANALYSIS_NAMES`).
 STYLES: dict[str, tuple[str, str]] = {
     "unadjusted": ("#000000", "o"),
     "gee_care_system": (PALETTE[2], "D"),
@@ -31,7 +31,6 @@ STYLES: dict[str, tuple[str, str]] = {
     "standardized_isw": (PALETTE[3], "s"),
     "standardized_total": (PALETTE[1], "P"),
 }
-EXTRA_STYLES = ((PALETTE[8], "P"), (PALETTE[7], "X"), (PALETTE[5], "*"))
 #: The tables drawn (left to right), with their titles.
 TABLE_TITLES: dict[str, str] = {
     "table3": "Table 3. Care coordination activities",
@@ -82,15 +81,9 @@ def difference_data(
         sens.loc[i, "section"] = row.section if row is not None else "Other items"
         sens.loc[i, "label"] = strip_stat(label) if r["panel"] == "mean" else label
         sens.loc[i, "order"] = order.setdefault((r["item"], r["level"]), len(order))
-    sens["rank"] = sens["analysis"].map(_analysis_order(sens["analysis"]).index)
+    sens["rank"] = sens["analysis"].map({a: i for i, a in enumerate(ANALYSIS_NAMES)})
     sens = sens.sort_values(["table", "panel", "order", "rank"], kind="stable")
     return sens[list(DIFFERENCE_COLUMNS)].reset_index(drop=True)
-
-
-def _analysis_order(analyses: pd.Series) -> list[str]:
-    present = list(dict.fromkeys(analyses))
-    known = [a for a in ANALYSIS_NAMES if a in present]
-    return known + sorted(a for a in present if a not in ANALYSIS_NAMES)
 
 
 def _panels(data: pd.DataFrame, diff_name: str) -> dict[str, list[tuple[str, str, pd.DataFrame]]]:
@@ -195,12 +188,7 @@ def difference_plot(
     if data.empty:
         raise ValueError("the sensitivity table has no rows of Tables 3 and 4 to draw")
     diff_name = " - ".join(short)
-    analyses = _analysis_order(data["analysis"])
-    extras = iter(EXTRA_STYLES * len(analyses))
-    styles = {
-        a: (names[a][1], *STYLES[a]) if a in STYLES else (a.replace("_", " "), *next(extras))
-        for a in analyses
-    }
+    styles = {a: (names[a][1], *STYLES[a]) for a in STYLES if a in set(data["analysis"])}
     columns = _panels(data, diff_name)
     n_rows = {t: [max(len(_row_labels(p[2])[0]), 2) for p in ps] for t, ps in columns.items()}
     legend_in = 0.17 * math.ceil(len(styles) / 2)
@@ -208,7 +196,6 @@ def difference_plot(
     comparison_name, reference_name = (_clinics(g, labels) for g in compare)
     with style():
         fig = Figure(figsize=(len(columns) * COLUMN_IN, height), layout="constrained")
-        fig.get_layout_engine().set(hspace=0.06)
         pp_axes: list[Axes] = []
         for sub, (t, panels) in zip(
             fig.subfigures(1, len(columns), squeeze=False)[0], columns.items(), strict=True

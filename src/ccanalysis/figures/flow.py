@@ -54,7 +54,7 @@ def flow_counts(
     recruited = len(clinics)
     if eligible <= 0 or recruited > eligible:
         raise ValueError(f"{recruited} clinics in the data but {eligible:g} eligible clinics")
-    surveys = int(clinics.get("coordinator_id", pd.Series(0, index=clinics.index)).notna().sum())
+    surveys = int(clinics["coordinator_id"].notna().sum())
     if isinstance(coordinators, pd.DataFrame):
         coordinators = coordinators.get("coordinator_id", coordinators.index).nunique()
     out = {
@@ -67,13 +67,12 @@ def flow_counts(
         "surveys": surveys,
         "surveys_pct": 100.0 * surveys / recruited if recruited else float("nan"),
         "coordinators": int(coordinators),
+        "care_systems": clinics["care_system_id"].nunique(),
     }
     models = clinics["care_model"].astype(object).map(MODEL_GROUP)
     for g in CLINIC_COMPARISON:
         out[g] = int((models == g).sum())
         out[f"{g}_pct"] = 100.0 * out[g] / surveys if surveys else float("nan")
-    if "care_system_id" in clinics.columns:
-        out["care_systems"] = clinics["care_system_id"].nunique()
     return out
 
 
@@ -92,16 +91,14 @@ def flow_diagram(
     c = flow_counts(recruitment, clinics, coordinators)
     shown = suppress_small(pd.DataFrame([c]), min_cell).to_dict("records")[0]
 
-    def pct(key: str, text: str) -> str:
-        """``text`` with the count's percentage in it, or nothing when the count is not shown."""
+    def pct(key: str, text: str) -> str:  # the count's percentage, unless the count is hidden
         return "" if isinstance(shown[key], str) else text.format(format_pct(c[key + "_pct"]))
 
-    systems = f" in {c['care_systems']} care systems" if "care_systems" in c else ""
     steps = {
         "clinics": f"~{c['clinics_approx']:,g} Minnesota primary care clinics",
         "certified": f"{c['certified']:,g} clinics certified as\nHealth Care Homes (HCH) in 2020",
         "eligible": f"{c['eligible']:,g} eligible HCH clinics",
-        "recruited": f"{shown['recruited']} clinics recruited{systems}"
+        "recruited": f"{shown['recruited']} clinics recruited in {c['care_systems']} care systems"
         + pct("recruited", "\n({} of eligible clinics)"),
         "surveys": f"{shown['surveys']} clinic surveys completed"
         + pct("surveys", " ({})")

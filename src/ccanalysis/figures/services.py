@@ -30,7 +30,6 @@ from ccanalysis.vocab import CLINIC_COMPARISON, GROUP_LABELS, TOTAL
 if TYPE_CHECKING:  # the figure reads a summary's long, groups, reference, comparison, grouping
     from ccanalysis.tables.summary import Summary
 
-SERVICES_TABLE, SERVICE_PREFIX = "table3", "svc_"
 #: The heading of the p-values: the test the table ran (its ``test`` column).
 TEST_NAMES: dict[str, str] = {
     "fisher": "Fisher's test",
@@ -61,7 +60,6 @@ def _source(
 def services_data(
     table3_long: pd.DataFrame | Summary,
     spec: Spec | None = None,
-    prefix: str = SERVICE_PREFIX,
     *,
     compare: tuple[str, str] | None = None,
 ) -> pd.DataFrame:
@@ -69,9 +67,7 @@ def services_data(
     ``compare`` groups, ``p``), most common of all clinics first; the total from the two groups'
     ``n`` and ``denom`` when the table has none."""
     long, compare, _ = _source(table3_long, compare, None)
-    rows = [r for r in (spec or read_spec()).of(SERVICES_TABLE) if r.item.startswith(prefix)]
-    if not rows:
-        raise ValueError(f"the specification has no Table 3 items starting with {prefix!r}")
+    rows = [r for r in (spec or read_spec()).of("table3") if r.item.startswith("svc_")]
     look = lookup(long)
     out = []
     for r in rows:

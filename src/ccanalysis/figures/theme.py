@@ -1,9 +1,6 @@
-"""What the figures share: seaborn's style, the groups' colours and names, number formats, the
-long tables as lookups, the synthetic label and deterministic saving.
-
-The style applies only while a figure is drawn or saved (:func:`style`), so importing the package
-changes nobody's settings; figures are made without ``pyplot`` (the caller owns them).
-"""
+"""What the figures share: seaborn's style (applied only while a figure is drawn or saved), the
+groups' colours and names, number formats, the long tables as lookups, the synthetic label and
+deterministic saving. Figures are made without ``pyplot``: the caller owns them."""
 
 from __future__ import annotations
 
@@ -27,9 +24,8 @@ from ccanalysis.vocab import GROUP_LABELS, MODEL_GROUP, SYNTHETIC_LABEL
 
 #: seaborn's colour-blind-safe palette (blue, orange, green, vermilion, purple, ... sky blue).
 PALETTE: tuple[str, ...] = tuple(sns.color_palette("colorblind").as_hex())
-GREY = PALETTE[7]
 #: Fixed colours of the groups (and of the care models, as their groups) in every figure.
-GROUP_COLORS: dict[str, str] = {"total": GREY, "both": PALETTE[2]}
+GROUP_COLORS: dict[str, str] = {"total": PALETTE[7], "both": PALETTE[2]}
 GROUP_COLORS.update({g: PALETTE[0] for g in ("isw", "isw_only")})
 GROUP_COLORS.update({g: PALETTE[1] for g in ("mn", "mn_only")})
 GROUP_COLORS.update({model: GROUP_COLORS[group] for model, group in MODEL_GROUP.items()})
@@ -76,9 +72,9 @@ def group_label(
     return re.sub(r"\b[A-Z][a-z]+\b", lambda m: m[0] if m.start() < first else m[0].lower(), text)
 
 
-def format_pct(x: float, decimals: int = 0) -> str:
+def format_pct(x: float) -> str:
     """``83.42 -> '83%'``, rounded half up as the tables round."""
-    return f"{printing.round_half_up(x, decimals)}%"
+    return f"{printing.round_half_up(x, 0)}%"
 
 
 def format_p(p: float) -> str:
@@ -154,12 +150,11 @@ def save(fig: Figure, stem: str, outdir: str | Path) -> list[Path]:
         ]
 
 
-def show(saved: Path | Sequence[Path], notebook_dir: str | Path) -> object:
+def show(saved: Sequence[Path], notebook_dir: str | Path) -> object:
     """A saved figure's PNG for a notebook, linked relative to the notebook's folder (the reader
     sees the very file saved)."""
     from IPython.display import HTML
 
-    files = [Path(saved)] if isinstance(saved, str | Path) else [Path(p) for p in saved]
-    png = next(p for p in files if p.suffix == ".png")
+    png = next(Path(p) for p in saved if Path(p).suffix == ".png")
     src = html.escape(os.path.relpath(png.resolve(), Path(notebook_dir).resolve()))
     return HTML(f'<img src="{src}" alt="{html.escape(png.stem)}" style="max-width:100%">')
