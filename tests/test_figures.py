@@ -725,7 +725,7 @@ def test_services_compare_any_two_groups_of_the_table(table3_long) -> None:
             [SERVICES[i][col] for i in data["item"]]
         )
         assert bars[0].get_facecolor()[:3] == pytest.approx(
-            mpl.colors.to_rgb(T.pair_colors(("b", "a"))[g])
+            mpl.colors.to_rgb({"b": T.PALETTE[0], "a": T.PALETTE[1]}[g])
         )
     # the reference group's bar above the comparison group's
     (a0,) = artists_with_gid(fig, "bar:a:svc_social_needs")
@@ -733,8 +733,6 @@ def test_services_compare_any_two_groups_of_the_table(table3_long) -> None:
     assert a0.get_y() < b0.get_y()
     legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
     assert legend == ["Group alpha (n=178)", "Group beta (n=139)"]
-    assert T.pair_colors(("b", "a")) == {"b": T.PALETTE[0], "a": T.PALETTE[1]}
-    assert T.pair_colors(("isw_only", "mn_only"))["mn_only"] == T.GROUP_COLORS["mn"]
 
 
 def test_difference_data_reads_the_file_itself_and_names_the_groups(
@@ -817,7 +815,7 @@ def test_services_figure_draws_the_groups_of_a_summary() -> None:
         (bar,) = artists_with_gid(fig, f"bar:{g}:{item}")
         assert bar.get_width() == pytest.approx(100 * v)
         assert bar.get_facecolor()[:3] == pytest.approx(
-            mpl.colors.to_rgb(T.pair_colors(("True", "False"))[g])
+            mpl.colors.to_rgb({"True": T.PALETTE[0], "False": T.PALETTE[1]}[g])
         )
     # sorted by the share of all 12 clinics: disease management 10, social needs 6, spiritual 4
     data = services_data(t, SPEC)

@@ -90,9 +90,7 @@ def coordinator_characteristics(
         for container, g in zip(ax_yes.containers, compared, strict=True):
             for bar, r in zip(container, yes_no, strict=True):
                 bar.set_gid(f"pct:{r.item}:{g}")
-            ax_yes.bar_label(
-                container, [format_pct(b.get_width()) for b in container], padding=2, fontsize=6.5
-            )
+            ax_yes.bar_label(container, fmt=format_pct, padding=2, fontsize=6.5)
         ax_yes.set(xlim=(0, 115), xticks=range(0, 101, 25), xlabel="Percent of coordinators")
         ax_yes.set(ylabel="", title="Yes / usually or always")
         sns.move_legend(ax_yes, "upper center", bbox_to_anchor=(0.4, -0.2), title=None)

@@ -89,37 +89,34 @@ def difference_data(
 def _panels(data: pd.DataFrame, diff_name: str) -> dict[str, list[tuple[str, str, pd.DataFrame]]]:
     """``(title, x label, rows)`` of each table's panels: its percentage points, then one panel
     per unit of its means (the first titled)."""
-    out = {}
-    for t in TABLE_TITLES:
-        rows, panels = data[data["table"] == t], []
-        title = TABLE_TITLES[t]
-        if (rows["panel"] == "pp").any():
-            panels.append((title, f"{diff_name}, percentage points", rows[rows["panel"] == "pp"]))
-        means = rows[rows["panel"] == "mean"]
-        for i, unit in enumerate(dict.fromkeys(means["unit"])):
-            name = f"{title.split('.')[0]}. Mean differences" if i == 0 else ""
-            panels.append((name, f"{diff_name}, {unit}", means[means["unit"] == unit]))
-        if panels:
-            out[t] = panels
+    out: dict[str, list[tuple[str, str, pd.DataFrame]]] = {}
+    pp_first = data.sort_values(["table", "panel"], ascending=[True, False], kind="stable")
+    for (t, unit), rows in pp_first.groupby(["table", "unit"], sort=False):
+        panels = out.setdefault(t, [])
+        if unit == "pp":
+            panels.append((TABLE_TITLES[t], f"{diff_name}, percentage points", rows))
+        else:  # the first panel of means titled
+            first = all(p[1].endswith("percentage points") for p in panels)
+            title = f"{TABLE_TITLES[t].split('.')[0]}. Mean differences" if first else ""
+            panels.append((title, f"{diff_name}, {unit}", rows))
     return out
 
 
-def _row_labels(rows: pd.DataFrame) -> tuple[list[str], list[bool], dict[tuple[str, str], int]]:
-    """The y tick labels of a panel (section headings before their items), which are headings,
-    and the y of each item."""
+def _row_labels(rows: pd.DataFrame) -> tuple[list[str], set[int], dict[tuple[str, str], int]]:
+    """The y tick labels of a panel (section headings before their items), the y of the headings
+    and of each item."""
     ticks: list[str] = []
-    headings: list[bool] = []
+    headings: set[int] = set()
     y_of: dict[tuple[str, str], int] = {}
     current = None
     keys = ["order", "section", "label", "item", "level"]
     for _, section, label, item, level in rows[keys].drop_duplicates().itertuples(index=False):
         if section and section != current:
+            headings.add(len(ticks))
             ticks.append(textwrap.fill(section.rstrip(":"), 44))
-            headings.append(True)
         current = section
         y_of[(item, level)] = len(ticks)
         ticks.append(textwrap.fill(label, 48))
-        headings.append(False)
     return ticks, headings, y_of
 
 
@@ -145,12 +142,11 @@ def _draw_panel(
         ax.plot(
             est, y, marker, color=color, ms=3.6, mec="white", mew=0.4, zorder=3, gid=f"est:{gid}"
         )
-    for y, heading in enumerate(headings):
-        if not heading and sum(not h for h in headings[:y]) % 2:
-            ax.axhspan(y - 0.5, y + 0.5, color="#F2F2F2", lw=0, zorder=0)
+    for y in list(y_of.values())[1::2]:  # every second item on a grey band
+        ax.axhspan(y - 0.5, y + 0.5, color="#F2F2F2", lw=0, zorder=0)
     ax.set_yticks(range(len(ticks)), ticks, fontsize=7.5)
-    for label, heading in zip(ax.get_yticklabels(), headings, strict=True):
-        label.set_fontweight("bold" if heading else "normal")
+    for y in headings:
+        ax.get_yticklabels()[y].set_fontweight("bold")
     ax.set_ylim(len(ticks) - 0.5, -0.5)
     ax.axvline(0, color=".2", linewidth=0.8, zorder=1)
     ax.margins(x=0.05)

@@ -15,12 +15,13 @@ from matplotlib.figure import Figure
 from matplotlib.transforms import blended_transform_factory
 
 from ccanalysis.figures.theme import (
+    GROUP_COLORS,
+    PALETTE,
     finish,
     format_p,
     format_pct,
     group_label,
     lookup,
-    pair_colors,
     style,
 )
 from ccanalysis.spec import Spec, read_spec
@@ -30,13 +31,8 @@ from ccanalysis.vocab import CLINIC_COMPARISON, GROUP_LABELS, TOTAL
 if TYPE_CHECKING:  # the figure reads a summary's long, groups, reference, comparison, grouping
     from ccanalysis.tables.summary import Summary
 
-#: The heading of the p-values: the test the table ran (its ``test`` column).
-TEST_NAMES: dict[str, str] = {
-    "fisher": "Fisher's test",
-    "fisher_mc": "Fisher's test",
-    "chisq": "Chi-squared test",
-    "chisq_yates": "Chi-squared test",
-}
+#: The heading of the p-values: the test the table ran, by its id's stem (``fisher_mc``: Fisher).
+TEST_NAMES: dict[str, str] = {"fisher": "Fisher's test", "chisq": "Chi-squared test"}
 
 
 def _source(
@@ -82,13 +78,6 @@ def services_data(
     return frame.sort_values(TOTAL, ascending=False, kind="stable").reset_index(drop=True)
 
 
-def _test_heading(long: pd.DataFrame, items: pd.Series) -> str:
-    """The name of the test behind the p-values of ``items`` (``P`` when the table does not say)."""
-    p_rows = long[(long["measure"] == "p") & long["item"].isin(items)]
-    tests = p_rows.get("test", pd.Series()).dropna().astype(str).map(lambda t: TEST_NAMES.get(t, t))
-    return " / ".join(dict.fromkeys(t for t in tests if t)) or "P"
-
-
 def services_by_model(
     table3_long: pd.DataFrame | Summary,
     spec: Spec | None = None,
@@ -117,7 +106,7 @@ def services_by_model(
             hue="group",
             order=data["item"],
             hue_order=[names[reference], names[comparison]],
-            palette={names[g]: c for g, c in pair_colors(compare).items()},
+            palette={names[g]: GROUP_COLORS.get(g, PALETTE[i]) for i, g in enumerate(compare)},
             saturation=1,
             width=0.76,
             ax=ax,
@@ -125,8 +114,7 @@ def services_by_model(
         for container, g in zip(ax.containers, (reference, comparison), strict=True):
             for bar, item in zip(container, data["item"], strict=True):
                 bar.set_gid(f"bar:{g}:{item}")
-            texts = [format_pct(b.get_width()) for b in container]
-            ax.bar_label(container, texts, padding=2, fontsize=7)
+            ax.bar_label(container, fmt=format_pct, padding=2, fontsize=7)
         ax.set_yticks(range(len(data)), [textwrap.fill(s, 40) for s in data["label"]])
         ax.set(xlim=(0, 108), xticks=range(0, 101, 10), ylabel="")
         ax.set_xlabel("Percent of clinics whose care coordinators provide the service")
@@ -134,9 +122,12 @@ def services_by_model(
         ax.xaxis.grid(True)
         ax.tick_params(axis="y", length=0)
         sns.move_legend(ax, "lower center", bbox_to_anchor=(0.4, 1.0), ncols=2, title=None)
-        if data["p"].notna().any():
+        if data["p"].notna().any():  # at the right, under the name of their test ("P" if none)
             at_right = blended_transform_factory(ax.transAxes, ax.transData)
-            heading = _test_heading(long, data["item"])
+            p_rows = long[(long["measure"] == "p") & long["item"].isin(data["item"])]
+            tests = p_rows.get("test", pd.Series()).dropna()
+            names = dict.fromkeys(TEST_NAMES.get(t.split("_")[0], t) for t in tests if t)
+            heading = " / ".join(names) or "P"
             ax.text(1.0, -0.75, heading, transform=at_right, va="bottom", size=7, color=".35")
             for y, p in enumerate(data["p"]):
                 ax.text(1.0, y, format_p(p), transform=at_right, va="center", size=7, color=".35")

@@ -7,8 +7,8 @@ from __future__ import annotations
 import html
 import os
 import re
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import matplotlib as mpl
@@ -32,6 +32,9 @@ GROUP_COLORS.update({model: GROUP_COLORS[group] for model, group in MODEL_GROUP.
 
 DPI = 200
 SYNTHETIC_TEXT, SYNTHETIC_GID = "SYNTHETIC DATA", "synthetic-label"
+#: The synthetic label's look: bold vermilion in a rounded box.
+LABEL_STYLE = {"fontsize": 9, "fontweight": "bold", "color": PALETTE[3], "ha": "right", "va": "top"}
+LABEL_BOX = {"boxstyle": "round,pad=0.3", "facecolor": "white", "edgecolor": PALETTE[3]}
 #: seaborn's theme, the font fixed (DejaVu Sans ships with matplotlib), laid out at the saved dpi.
 #: PDFs keep matplotlib's Type 3 fonts: TrueType (``pdf.fonttype`` 42) triples the writing time.
 RC: dict[str, object] = {
@@ -50,16 +53,9 @@ RC: dict[str, object] = {
 }
 
 
-@contextmanager
-def style() -> Iterator[None]:
-    """The figures' style (:data:`RC`) for the duration of the block."""
-    with mpl.rc_context(RC):
-        yield
-
-
-def pair_colors(compare: tuple[str, str]) -> dict[str, str]:
-    """Colours of ``(comparison, reference)``: each group's own, else blue and orange."""
-    return {g: GROUP_COLORS.get(g, PALETTE[i]) for i, g in enumerate(compare)}
+def style() -> AbstractContextManager[None]:
+    """The figures' style (:data:`RC`) for the duration of a ``with`` block."""
+    return mpl.rc_context(RC)
 
 
 def group_label(
@@ -105,21 +101,10 @@ def finish(fig: Figure, label: str, *, synthetic: bool, title: str | None = None
         if fig.get_layout_engine() is not None:
             fig.get_layout_engine().execute(fig)
             fig.set_layout_engine("none")
-    if synthetic:
+    if synthetic:  # in the top right corner, 0.09 in from the edges
         corner = offset_copy(fig.transFigure, fig=fig, x=-0.09, y=-0.09, units="inches")
-        frame = {"boxstyle": "round,pad=0.3", "facecolor": "white", "edgecolor": PALETTE[3]}
         fig.text(
-            1,
-            1,
-            SYNTHETIC_TEXT,
-            ha="right",
-            va="top",
-            fontsize=9,
-            fontweight="bold",
-            color=PALETTE[3],
-            gid=SYNTHETIC_GID,
-            transform=corner,
-            bbox=frame,
+            1, 1, SYNTHETIC_TEXT, transform=corner, gid=SYNTHETIC_GID, bbox=LABEL_BOX, **LABEL_STYLE
         )
     return fig
 
