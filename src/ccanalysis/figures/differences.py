@@ -188,7 +188,8 @@ def difference_plot(
     columns = _panels(data, diff_name)
     n_rows = {t: [max(len(_row_labels(p[2])[0]), 2) for p in ps] for t, ps in columns.items()}
     legend_in = 0.17 * math.ceil(len(styles) / 2)
-    height = 1.2 + legend_in + max(sum(n * ROW_IN + 1.1 for n in ns) for ns in n_rows.values())
+    inches = {t: sum(n * ROW_IN + 0.8 for n in ns) for t, ns in n_rows.items()}  # of each column
+    height = 1.4 + legend_in + max(inches.values())
     comparison_name, reference_name = (_clinics(g, labels) for g in compare)
     with style():
         fig = Figure(figsize=(len(columns) * COLUMN_IN, height), layout="constrained")
@@ -196,7 +197,10 @@ def difference_plot(
         for sub, (t, panels) in zip(
             fig.subfigures(1, len(columns), squeeze=False)[0], columns.items(), strict=True
         ):
-            axes = sub.subplots(len(panels), 1, squeeze=False, height_ratios=n_rows[t])[:, 0]
+            # the panels from the top, a blank row under a shorter column
+            blank = (max(inches.values()) - inches[t]) / ROW_IN + 0.01
+            grid = sub.add_gridspec(len(panels) + 1, 1, height_ratios=[*n_rows[t], blank])
+            axes = [sub.add_subplot(grid[i]) for i in range(len(panels))]
             for ax, n, (title, xlabel, rows) in zip(axes, n_rows[t], panels, strict=True):
                 if rows["panel"].iloc[0] == "pp":  # the tables' percentage points on one scale
                     if pp_axes:
