@@ -1,12 +1,6 @@
-"""Figures of the care coordinator survey: the participant flow and the comparisons of groups.
-
-Stage 05. :func:`run` draws every figure from the outputs of the earlier stages and saves it as
-``figures/<stem>.png`` (200 dpi) and ``.pdf``. seaborn styles the figures and draws the bars;
-matplotlib draws what seaborn lacks (the flow diagram, the dot matrix, the forest of intervals).
-One module per figure; the drawn artists carry gids (``bar:<group>:<item>``,
-``ci:<table>:<panel>:<analysis>`` ...) so that a figure can be read back. :mod:`.theme` holds the
-style, the group names, :func:`save` and :func:`show`.
-"""
+"""Stage 05, the figures: :func:`run` draws each from the earlier stages' outputs and saves it as
+``figures/<stem>.png`` and ``.pdf``. seaborn styles them and draws the bars, matplotlib what
+seaborn lacks; the artists carry gids (``bar:<group>:<item>`` ...) so a figure can be read back."""
 
 from __future__ import annotations
 
@@ -14,11 +8,11 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from ccanalysis.figures.coordinators import coordinator_characteristics
-from ccanalysis.figures.criteria import criteria_chart, criteria_data
-from ccanalysis.figures.differences import difference_data, difference_plot
-from ccanalysis.figures.flow import flow_counts, flow_diagram, read_recruitment_flow
-from ccanalysis.figures.services import services_by_model, services_data
-from ccanalysis.figures.theme import has_synthetic_label, save, show, style
+from ccanalysis.figures.criteria import criteria_chart
+from ccanalysis.figures.differences import difference_plot
+from ccanalysis.figures.flow import flow_diagram, read_recruitment_flow
+from ccanalysis.figures.services import services_by_model
+from ccanalysis.figures.theme import save, show, style
 from ccanalysis.paths import Paths
 from ccanalysis.spec import read_spec
 from ccanalysis.stage import Artifacts, Params
@@ -29,12 +23,8 @@ FIGURES: tuple[str, ...] = ("flow", "services_by_model", "differences", "coordin
 
 
 def draw(paths: Paths, params: Params) -> dict[str, Figure]:
-    """Every figure of :data:`FIGURES`, drawn from the run's inputs (nothing is written).
-
-    Reads the specification, the processed clinics and coordinators, Tables 1 and 3 and the
-    sensitivity output of ``tables/``, and the recruitment file. ``params.synthetic`` labels every
-    figure; privacy mode (``params.suppress_below``) hides small counts of the records.
-    """
+    """Every figure of :data:`FIGURES` from the run's inputs, labelled when ``params.synthetic``,
+    small counts of the records hidden in privacy mode (``params.suppress_below``)."""
     spec = read_spec(paths.spec, instrument=paths.dictionary)
     clinics = pd.read_parquet(paths.processed / "clinics.parquet")
     coordinators = pd.read_parquet(paths.processed / "coordinators.parquet")
@@ -53,8 +43,8 @@ def draw(paths: Paths, params: Params) -> dict[str, Figure]:
 
 
 def run(paths: Paths, params: Params) -> Artifacts:
-    """Draw every figure (:func:`draw`) and save it (:func:`save`): the files written by name
-    (``"<stem>.png"`` -> path), and the figures by stem in ``.results``."""
+    """Draw (:func:`draw`) and save (:func:`save`) every figure: the files by name, the figures by
+    stem in ``.results``."""
     figures = draw(paths, params)
     files = {p.name: p for stem, fig in figures.items() for p in save(fig, stem, paths.figures)}
     return Artifacts(files, **figures)
@@ -64,18 +54,13 @@ __all__ = [
     "FIGURES",
     "coordinator_characteristics",
     "criteria_chart",
-    "criteria_data",
-    "difference_data",
     "difference_plot",
     "draw",
-    "flow_counts",
     "flow_diagram",
-    "has_synthetic_label",
     "read_recruitment_flow",
     "run",
     "save",
     "services_by_model",
-    "services_data",
     "show",
     "style",
 ]

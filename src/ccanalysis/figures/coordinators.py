@@ -1,8 +1,6 @@
-"""Care coordinator characteristics (Table 1) by coordinator group, as small multiples.
-
-The specification says which rows go where: the first item shown in full is the stacked
-distribution, the yes/no (binary or collapsed) rows the grouped bars, each mean (SD) row a panel.
-"""
+"""Care coordinator characteristics (Table 1) by coordinator group, as small multiples: the first
+item the specification shows in full as stacked bars, its yes/no rows as grouped bars, each mean
+(SD) row as a panel."""
 
 from __future__ import annotations
 
@@ -14,14 +12,14 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.figure import Figure
 
-from ccanalysis.figures.inputs import lookup, strip_stat
 from ccanalysis.figures.theme import (
-    GREY,
     GROUP_COLORS,
     PALETTE,
     finish,
     format_pct,
     group_label,
+    lookup,
+    strip_stat,
     style,
 )
 from ccanalysis.printing import round_half_up
@@ -36,13 +34,11 @@ LEVEL_COLORS: tuple[str, ...] = (PALETTE[4], PALETTE[9], PALETTE[5], PALETTE[8],
 def coordinator_characteristics(
     table1_long: pd.DataFrame, spec: Spec, *, synthetic: bool
 ) -> Figure:
-    """Table 1 by coordinator group (after the total, when the table has it): the distribution of
-    the first full item (degrees) as 100% stacked bars (gids ``degree:<group>:<level>``), the
-    yes/no items as grouped bars (``pct:<item>:<group>``), each mean with +-1 SD (``mean:`` and
-    ``sd:<item>:<group>``).
-    """
+    """Table 1 by coordinator group (after the total, if the table has it): gids
+    ``degree:<group>:<level>`` (100% stacked), ``pct:<item>:<group>`` (yes/no), ``mean:`` and
+    ``sd:<item>:<group>`` (each mean with +-1 SD)."""
     rows = spec.of("table1")
-    look = lookup(table1_long, "table1")
+    look = lookup(table1_long)
     sizes = group_sizes(as_long(table1_long))
     groups = [TOTAL] * (("n", "", TOTAL, "n") in look) + list(COORDINATOR_GROUPS)
     compared = list(COORDINATOR_GROUPS)
@@ -56,27 +52,22 @@ def coordinator_characteristics(
         fig = Figure(figsize=(10.5, 7.2), layout="constrained")
         top, bottom = fig.subfigures(2, 1, height_ratios=[1.25, 1])
         ax_dist, ax_yes = top.subplots(1, 2, width_ratios=[1.5, 1])
-        if full:  # the distribution of the first item shown in full: pandas' stacked bars
-            levels = [r for r in full if r.item == full[0].item]
-            shares = pd.DataFrame(
-                {
-                    r.label: [look.get((r.item, r.level, g, "pct"), 0.0) for g in groups]
-                    for r in levels
-                },
-                index=[ticks[g] for g in groups],
-            )
-            shares.plot.barh(stacked=True, ax=ax_dist, width=0.62, color=LEVEL_COLORS, legend=False)
-            for container, r in zip(ax_dist.containers, levels, strict=True):
-                for bar, g in zip(container, groups, strict=True):
-                    bar.set_gid(f"degree:{g}:{r.level}")
-                texts = [format_pct(b.get_width()) if b.get_width() >= 7 else "" for b in container]
-                ax_dist.bar_label(container, texts, label_type="center", fontsize=7)
-            ax_dist.invert_yaxis()
-            ax_dist.set(xlim=(0, 100), xticks=range(0, 101, 25), xlabel="Percent of coordinators")
-            ax_dist.set_title(f"{levels[0].section or levels[0].item} (first checked)")
-            ax_dist.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncols=3, fontsize=7.5)
-        else:
-            ax_dist.set_axis_off()
+        # the distribution of the first item shown in full: pandas' stacked bars
+        levels = [r for r in full if r.item == full[0].item]
+        shares = pd.DataFrame(
+            {r.label: [look.get((r.item, r.level, g, "pct"), 0.0) for g in groups] for r in levels},
+            index=[ticks[g] for g in groups],
+        )
+        shares.plot.barh(stacked=True, ax=ax_dist, width=0.62, color=LEVEL_COLORS, legend=False)
+        for container, r in zip(ax_dist.containers, levels, strict=True):
+            for bar, g in zip(container, groups, strict=True):
+                bar.set_gid(f"degree:{g}:{r.level}")
+            texts = [format_pct(b.get_width()) if b.get_width() >= 7 else "" for b in container]
+            ax_dist.bar_label(container, texts, label_type="center", fontsize=7)
+        ax_dist.invert_yaxis()
+        ax_dist.set(xlim=(0, 100), xticks=range(0, 101, 25), xlabel="Percent of coordinators")
+        ax_dist.set_title(f"{levels[0].section or levels[0].item} (first checked)")
+        ax_dist.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncols=3, fontsize=7.5)
         yes = pd.DataFrame(
             [
                 (textwrap.fill(r.label.replace(", yes", ""), 24), group_label(g), v)
@@ -99,45 +90,38 @@ def coordinator_characteristics(
         for container, g in zip(ax_yes.containers, compared, strict=True):
             for bar, r in zip(container, yes_no, strict=True):
                 bar.set_gid(f"pct:{r.item}:{g}")
-            ax_yes.bar_label(
-                container, [format_pct(b.get_width()) for b in container], padding=2, fontsize=6.5
-            )
+            ax_yes.bar_label(container, fmt=format_pct, padding=2, fontsize=6.5)
         ax_yes.set(xlim=(0, 115), xticks=range(0, 101, 25), xlabel="Percent of coordinators")
         ax_yes.set(ylabel="", title="Yes / usually or always")
         sns.move_legend(ax_yes, "upper center", bbox_to_anchor=(0.4, -0.2), title=None)
         for ax in (ax_dist, ax_yes):
             ax.xaxis.set_major_formatter("{x:.0f}%")
             ax.tick_params(axis="y", length=0)
-        if means:  # mean +- 1 SD of each group, one panel per item
-            axes = np.atleast_1d(bottom.subplots(1, len(means), sharey=True))
-            for ax, r in zip(axes, means, strict=True):
-                for y, g in enumerate(compared):
-                    mean = look.get((r.item, r.level, g, "mean"), math.nan)
-                    sd = look.get((r.item, r.level, g, "sd"), math.nan)
-                    bars = ax.errorbar(mean, y, xerr=sd, fmt="o", color=GROUP_COLORS[g], ms=6)
-                    bars.lines[0].set_gid(f"mean:{r.item}:{g}")
-                    bars.lines[2][0].set_gid(f"sd:{r.item}:{g}")
-                    if not math.isnan(mean):
-                        ax.annotate(
-                            round_half_up(mean, 1),
-                            (mean, y),
-                            xytext=(0, 6),
-                            textcoords="offset points",
-                            ha="center",
-                            fontsize=7,
-                        )
-                total = look.get((r.item, r.level, TOTAL, "mean"), math.nan)
-                if not math.isnan(total):
-                    ax.axvline(total, color=GREY, linestyle="--", linewidth=0.8)
-                ax.set_title(textwrap.fill(strip_stat(r.label), 34), fontsize=8.5)
-                ax.set_xlabel("Mean \u00b1 1 SD (dashed: all coordinators)", fontsize=7.5)
-                ax.set_ylim(len(compared) - 0.4, -0.6)
-                ax.xaxis.grid(True)
-                ax.tick_params(axis="y", length=0)
-            axes[0].set_yticks(range(len(compared)), [ticks[g] for g in compared])
-        fig.suptitle(
-            "Care coordinators by the care models of the clinics they report on (Table 1)",
-            x=0.01,
-            ha="left",
-        )
-    return finish(fig, "Care coordinator characteristics by group (Table 1)", synthetic=synthetic)
+        # mean +- 1 SD of each group, one panel per item
+        axes = np.atleast_1d(bottom.subplots(1, len(means), sharey=True))
+        for ax, r in zip(axes, means, strict=True):
+            for y, g in enumerate(compared):
+                mean = look.get((r.item, r.level, g, "mean"), math.nan)
+                sd = look.get((r.item, r.level, g, "sd"), math.nan)
+                bars = ax.errorbar(mean, y, xerr=sd, fmt="o", color=GROUP_COLORS[g], ms=6)
+                bars.lines[0].set_gid(f"mean:{r.item}:{g}")
+                bars.lines[2][0].set_gid(f"sd:{r.item}:{g}")
+                if not math.isnan(mean):  # the mean above its dot
+                    ax.text(
+                        mean, y - 0.12, round_half_up(mean, 1), ha="center", va="bottom", size=7
+                    )
+            total = look.get((r.item, r.level, TOTAL, "mean"), math.nan)
+            if not math.isnan(total):
+                ax.axvline(total, color=GROUP_COLORS[TOTAL], linestyle="--", linewidth=0.8)
+            ax.set_title(textwrap.fill(strip_stat(r.label), 34), fontsize=8.5)
+            ax.set_xlabel("Mean \u00b1 1 SD (dashed: all coordinators)", fontsize=7.5)
+            ax.set_ylim(len(compared) - 0.4, -0.6)
+            ax.xaxis.grid(True)
+            ax.tick_params(axis="y", length=0)
+        axes[0].set_yticks(range(len(compared)), [ticks[g] for g in compared])
+    return finish(
+        fig,
+        "Care coordinator characteristics by group (Table 1)",
+        title="Care coordinators by the care models of the clinics they report on (Table 1)",
+        synthetic=synthetic,
+    )

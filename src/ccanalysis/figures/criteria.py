@@ -1,9 +1,6 @@
-"""The four criteria of the integrated social worker model (Table 2) as an UpSet-style chart.
-
-A clinic's care model is its ``care_model`` (the classification stage applies the rule). A missing
-answer counts as not met, as Table 2 counts it (criteria 2-4 are asked only where a social worker is
-on the team).
-"""
+"""The four criteria of the integrated social worker model (Table 2) as an UpSet-style chart, by
+the clinics' ``care_model``. A missing answer counts as not met, as in Table 2 (criteria 2-4 are
+asked only where a social worker is on the team)."""
 
 from __future__ import annotations
 
@@ -15,7 +12,7 @@ import seaborn as sns
 from matplotlib.figure import Figure
 
 from ccanalysis.figures.theme import GROUP_COLORS, finish, group_label, style
-from ccanalysis.privacy import is_small
+from ccanalysis.privacy import is_small, suppress_small
 from ccanalysis.vocab import CLINIC_COMPARISON, CLINIC_GROUPS, CRITERIA, MODEL_GROUP
 
 #: Short labels of the four criteria (the specification's labels are the full questions).
@@ -30,11 +27,6 @@ CRITERIA_LABELS: dict[str, str] = {
 def criteria_data(clinics: pd.DataFrame, criteria: Sequence[str] = CRITERIA) -> pd.DataFrame:
     """Clinics per combination of the criteria met: a boolean column per criterion, ``n_met``,
     ``n`` and the clinics of each care model under its group; the most common first."""
-    missing = [c for c in criteria if c not in clinics.columns]
-    if missing:
-        raise KeyError(f"the clinic frame lacks the criteria {missing}")
-    if "care_model" not in clinics.columns:
-        raise KeyError("the clinic frame has no care_model column (run ccanalysis.classify first)")
     met = pd.DataFrame({c: clinics[c].astype(object).eq("yes").to_numpy() for c in criteria})
     model = clinics["care_model"].astype(object).to_numpy()
     for m, g in MODEL_GROUP.items():
@@ -49,11 +41,9 @@ def criteria_chart(
     clinics: pd.DataFrame, *, synthetic: bool, min_cell: int | None = None
 ) -> Figure:
     """Clinics per combination of criteria met, stacked by care model (gids ``combo:<group>:<k>``,
-    the k-th of :func:`criteria_data`), over the dot matrix of each combination, beside the clinics
-    meeting each criterion (``criterion:<name>``). ``min_cell=k`` (privacy mode) leaves out the
-    combinations with 1 to k - 1 clinics in all or in one care model, and shows a criterion met by
-    1 to k - 1 clinics as ``<k`` without its bar.
-    """
+    the k-th of :func:`criteria_data`), over its dot matrix, beside the clinics meeting each
+    criterion (``criterion:<name>``). ``min_cell=k`` (privacy mode) leaves out the combinations of
+    1 to k - 1 clinics in a care model, and shows a criterion's 1 to k - 1 clinics as ``<k``."""
     comparison = CLINIC_COMPARISON[0]  # the model the criteria define
     data = criteria_data(clinics)
     small = data[["n", *CLINIC_GROUPS]].map(lambda v: is_small(float(v), min_cell)).any(axis=1)
@@ -101,16 +91,16 @@ def criteria_chart(
         ax_dot.set(ylim=(n_criteria - 0.5, -0.5), xlim=(-0.6, k - 0.4))
         ax_dot.set_axis_off()
         # clinics meeting each criterion (seaborn's bars), small counts hidden in privacy mode
-        totals = [int(clinics[c].astype(object).eq("yes").sum()) for c in CRITERIA]
-        shown = [0 if is_small(v, min_cell) else v for v in totals]
+        totals = {c: int(clinics[c].astype(object).eq("yes").sum()) for c in CRITERIA}
+        counts = suppress_small(pd.DataFrame({"n": totals}), min_cell)["n"]
+        shown = [0 if isinstance(v, str) else v for v in counts]
         sns.barplot(
             x=shown, y=list(range(n_criteria)), orient="h", color="#555555", width=0.55, ax=ax_set
         )
         for bar, c in zip(ax_set.containers[0], CRITERIA, strict=True):
             bar.set_gid(f"criterion:{c}")
-        for y, v in enumerate(totals):  # the count at the bar's end, on the left
-            count = f"<{min_cell}" if is_small(v, min_cell) else str(v)
-            ax_set.text(shown[y], y, f"{count} ", ha="right", va="center", fontsize=7.5)
+        for y, (x, count) in enumerate(zip(shown, counts, strict=True)):  # at the bar's left end
+            ax_set.text(x, y, f"{count} ", ha="right", va="center", fontsize=7.5)
         ax_set.invert_xaxis()
         ax_set.set_xlabel("Clinics meeting the criterion")
         ax_set.yaxis.tick_right()
@@ -129,5 +119,9 @@ def criteria_chart(
                 f"{min_cell} clinics in a care model ({hidden} clinics)."
             )
         fig.supxlabel(note, x=0.01, ha="left", fontsize=7.5, color=".27")
-        fig.suptitle("Criteria of the integrated social worker model (Table 2)", x=0.01, ha="left")
-    return finish(fig, "Care model criteria met by clinics (Table 2)", synthetic=synthetic)
+    return finish(
+        fig,
+        "Care model criteria met by clinics (Table 2)",
+        title="Criteria of the integrated social worker model (Table 2)",
+        synthetic=synthetic,
+    )

@@ -1,9 +1,6 @@
-"""Services provided by care coordinators, by group: Table 3's service items as grouped bars
-(seaborn's ``barplot``), sorted by the share of all clinics, with the table's p-values.
-
-Given a summary of :func:`ccanalysis.analysis.summarize` (any ``by``) instead of Table 3's long
-table, the figure draws the summary's two groups with its labels.
-"""
+"""Services provided by care coordinators by group: Table 3's service items as seaborn bars,
+sorted by the share of all clinics, with the table's p-values; from Table 3 or from a
+:func:`ccanalysis.analysis.summarize` summary (any ``by``: its two groups and labels)."""
 
 from __future__ import annotations
 
@@ -17,8 +14,16 @@ import seaborn as sns
 from matplotlib.figure import Figure
 from matplotlib.transforms import blended_transform_factory
 
-from ccanalysis.figures.inputs import lookup
-from ccanalysis.figures.theme import finish, format_p, format_pct, group_label, pair_colors, style
+from ccanalysis.figures.theme import (
+    GROUP_COLORS,
+    PALETTE,
+    finish,
+    format_p,
+    format_pct,
+    group_label,
+    lookup,
+    style,
+)
 from ccanalysis.spec import Spec, read_spec
 from ccanalysis.tables.read import as_long, group_sizes
 from ccanalysis.vocab import CLINIC_COMPARISON, GROUP_LABELS, TOTAL
@@ -26,14 +31,8 @@ from ccanalysis.vocab import CLINIC_COMPARISON, GROUP_LABELS, TOTAL
 if TYPE_CHECKING:  # the figure reads a summary's long, groups, reference, comparison, grouping
     from ccanalysis.tables.summary import Summary
 
-SERVICES_TABLE, SERVICE_PREFIX = "table3", "svc_"
-#: The heading of the p-values: the test the table ran (its ``test`` column).
-TEST_NAMES: dict[str, str] = {
-    "fisher": "Fisher's test",
-    "fisher_mc": "Fisher's test",
-    "chisq": "Chi-squared test",
-    "chisq_yates": "Chi-squared test",
-}
+#: The heading of the p-values: the test the table ran, by its id's stem (``fisher_mc``: Fisher).
+TEST_NAMES: dict[str, str] = {"fisher": "Fisher's test", "chisq": "Chi-squared test"}
 
 
 def _source(
@@ -57,20 +56,15 @@ def _source(
 def services_data(
     table3_long: pd.DataFrame | Summary,
     spec: Spec | None = None,
-    prefix: str = SERVICE_PREFIX,
     *,
     compare: tuple[str, str] | None = None,
 ) -> pd.DataFrame:
-    """Percentages of Table 3's service items by group, most common (of all clinics) first.
-
-    Columns ``item, level, label, total``, the groups of ``compare`` (comparison, reference) and
-    ``p``. Without ``total`` rows the total comes from the two groups' ``n`` and ``denom``.
-    """
+    """Percentages of the service items by group (columns ``item, level, label, total``, the
+    ``compare`` groups, ``p``), most common of all clinics first; the total from the two groups'
+    ``n`` and ``denom`` when the table has none."""
     long, compare, _ = _source(table3_long, compare, None)
-    rows = [r for r in (spec or read_spec()).of(SERVICES_TABLE) if r.item.startswith(prefix)]
-    if not rows:
-        raise ValueError(f"the specification has no Table 3 items starting with {prefix!r}")
-    look = lookup(long, SERVICES_TABLE)
+    rows = [r for r in (spec or read_spec()).of("table3") if r.item.startswith("svc_")]
+    look = lookup(long)
     out = []
     for r in rows:
         vals = {g: look.get((r.item, r.level, g, "pct"), math.nan) for g in (TOTAL, *compare)}
@@ -78,21 +72,10 @@ def services_data(
             n = sum(look.get((r.item, r.level, g, "n"), math.nan) for g in compare)
             d = sum(look.get((r.item, r.level, g, "denom"), math.nan) for g in compare)
             vals[TOTAL] = 100.0 * n / d if d else math.nan
-        if any(math.isnan(vals[g]) for g in compare):
-            raise KeyError(
-                f"the table has no pct rows for {r.item}={r.level} in groups {' and '.join(compare)}"
-            )
         p = look.get((r.item, "", "all", "p"), math.nan)
         out.append({"item": r.item, "level": r.level, "label": r.label, **vals, "p": p})
     frame = pd.DataFrame(out)
     return frame.sort_values(TOTAL, ascending=False, kind="stable").reset_index(drop=True)
-
-
-def _test_heading(long: pd.DataFrame, items: pd.Series) -> str:
-    """The name of the test behind the p-values of ``items`` (``P`` when the table does not say)."""
-    p_rows = long[(long["measure"] == "p") & long["item"].isin(items)]
-    tests = p_rows.get("test", pd.Series()).dropna().astype(str).map(lambda t: TEST_NAMES.get(t, t))
-    return " / ".join(dict.fromkeys(t for t in tests if t)) or "P"
 
 
 def services_by_model(
@@ -103,10 +86,8 @@ def services_by_model(
     compare: tuple[str, str] | None = None,
     labels: Mapping[str, str] | None = None,
 ) -> Figure:
-    """Services by group: horizontal bars, percent of clinics (the reference group above the
-    comparison group; gids ``bar:<group>:<item>``). ``labels``: the groups' names (default a
-    summary's own, else the tables'); the rest as :func:`services_data`.
-    """
+    """Services by group, percent of clinics (reference above comparison; gids
+    ``bar:<group>:<item>``); ``labels``: the groups' names (default a summary's, else the tables')."""
     long, compare, labels = _source(table3_long, compare, labels)
     data = services_data(long, spec, compare=compare)
     sizes = group_sizes(as_long(long))
@@ -125,7 +106,7 @@ def services_by_model(
             hue="group",
             order=data["item"],
             hue_order=[names[reference], names[comparison]],
-            palette={names[g]: c for g, c in pair_colors(compare).items()},
+            palette={names[g]: GROUP_COLORS.get(g, PALETTE[i]) for i, g in enumerate(compare)},
             saturation=1,
             width=0.76,
             ax=ax,
@@ -133,8 +114,7 @@ def services_by_model(
         for container, g in zip(ax.containers, (reference, comparison), strict=True):
             for bar, item in zip(container, data["item"], strict=True):
                 bar.set_gid(f"bar:{g}:{item}")
-            texts = [format_pct(b.get_width()) for b in container]
-            ax.bar_label(container, texts, padding=2, fontsize=7)
+            ax.bar_label(container, fmt=format_pct, padding=2, fontsize=7)
         ax.set_yticks(range(len(data)), [textwrap.fill(s, 40) for s in data["label"]])
         ax.set(xlim=(0, 108), xticks=range(0, 101, 10), ylabel="")
         ax.set_xlabel("Percent of clinics whose care coordinators provide the service")
@@ -142,9 +122,12 @@ def services_by_model(
         ax.xaxis.grid(True)
         ax.tick_params(axis="y", length=0)
         sns.move_legend(ax, "lower center", bbox_to_anchor=(0.4, 1.0), ncols=2, title=None)
-        if data["p"].notna().any():
+        if data["p"].notna().any():  # at the right, under the name of their test ("P" if none)
             at_right = blended_transform_factory(ax.transAxes, ax.transData)
-            heading = _test_heading(long, data["item"])
+            p_rows = long[(long["measure"] == "p") & long["item"].isin(data["item"])]
+            tests = p_rows.get("test", pd.Series()).dropna()
+            names = dict.fromkeys(TEST_NAMES.get(t.split("_")[0], t) for t in tests if t)
+            heading = " / ".join(names) or "P"
             ax.text(1.0, -0.75, heading, transform=at_right, va="bottom", size=7, color=".35")
             for y, p in enumerate(data["p"]):
                 ax.text(1.0, y, format_p(p), transform=at_right, va="center", size=7, color=".35")
@@ -154,5 +137,5 @@ def services_by_model(
             both = [group_label(g, labels, mid_sentence=True) for g in compare]
             title = f"{both[0]} and {both[1]} clinics"
             label = f"Services provided, {' and '.join(both)} (Table 3's services)"
-        fig.suptitle(f"Services provided by care coordinators, {title}", x=0.01, ha="left")
-    return finish(fig, label, synthetic=synthetic)
+    title = f"Services provided by care coordinators, {title}"
+    return finish(fig, label, title=title, synthetic=synthetic)

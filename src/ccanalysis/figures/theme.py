@@ -1,42 +1,42 @@
-"""The figures' one style, group names and deterministic saving.
-
-The style is seaborn's ("ticks", "paper") with its colour-blind-safe palette, applied only while a
-figure is drawn or saved (:func:`style`), so that importing the package changes nobody's settings.
-Figures are made without ``pyplot``: the caller owns them, and a notebook does not show them twice.
-"""
+"""What the figures share: seaborn's style (applied only while a figure is drawn or saved), the
+groups' colours and names, number formats, the long tables as lookups, the synthetic label and
+deterministic saving. Figures are made without ``pyplot``: the caller owns them."""
 
 from __future__ import annotations
 
 import html
 import os
 import re
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import matplotlib as mpl
+import pandas as pd
 import seaborn as sns
 from matplotlib.figure import Figure
 from matplotlib.transforms import offset_copy
 
 from ccanalysis import printing
 from ccanalysis.io import write_with
+from ccanalysis.tables.read import as_long
 from ccanalysis.vocab import GROUP_LABELS, MODEL_GROUP, SYNTHETIC_LABEL
 
 #: seaborn's colour-blind-safe palette (blue, orange, green, vermilion, purple, ... sky blue).
 PALETTE: tuple[str, ...] = tuple(sns.color_palette("colorblind").as_hex())
-GREY = PALETTE[7]
 #: Fixed colours of the groups (and of the care models, as their groups) in every figure.
-GROUP_COLORS: dict[str, str] = {"total": GREY, "both": PALETTE[2]}
+GROUP_COLORS: dict[str, str] = {"total": PALETTE[7], "both": PALETTE[2]}
 GROUP_COLORS.update({g: PALETTE[0] for g in ("isw", "isw_only")})
 GROUP_COLORS.update({g: PALETTE[1] for g in ("mn", "mn_only")})
 GROUP_COLORS.update({model: GROUP_COLORS[group] for model, group in MODEL_GROUP.items()})
 
 DPI = 200
 SYNTHETIC_TEXT, SYNTHETIC_GID = "SYNTHETIC DATA", "synthetic-label"
-#: seaborn's theme, the font fixed (DejaVu Sans ships with matplotlib). PDFs keep matplotlib's
-#: Type 3 fonts: TrueType (``pdf.fonttype`` 42) triples the time to write them, as matplotlib
-#: subsets every font's layout tables and has no public setting to skip them.
+#: The synthetic label's look: bold vermilion in a rounded box.
+LABEL_STYLE = {"fontsize": 9, "fontweight": "bold", "color": PALETTE[3], "ha": "right", "va": "top"}
+LABEL_BOX = {"boxstyle": "round,pad=0.3", "facecolor": "white", "edgecolor": PALETTE[3]}
+#: seaborn's theme, the font fixed (DejaVu Sans ships with matplotlib), laid out at the saved dpi.
+#: PDFs keep matplotlib's Type 3 fonts: TrueType (``pdf.fonttype`` 42) triples the writing time.
 RC: dict[str, object] = {
     **sns.axes_style("ticks"),
     **sns.plotting_context("paper"),
@@ -49,20 +49,13 @@ RC: dict[str, object] = {
     "figure.titleweight": "bold",
     "font.family": "DejaVu Sans",
     "legend.frameon": False,
-    "figure.dpi": 100,
+    "figure.dpi": DPI,
 }
 
 
-@contextmanager
-def style() -> Iterator[None]:
-    """The figures' style (:data:`RC`) for the duration of the block."""
-    with mpl.rc_context(RC):
-        yield
-
-
-def pair_colors(compare: tuple[str, str]) -> dict[str, str]:
-    """Colours of ``(comparison, reference)``: each group's own, else blue and orange."""
-    return {g: GROUP_COLORS.get(g, PALETTE[i]) for i, g in enumerate(compare)}
+def style() -> AbstractContextManager[None]:
+    """The figures' style (:data:`RC`) for the duration of a ``with`` block."""
+    return mpl.rc_context(RC)
 
 
 def group_label(
@@ -75,43 +68,43 @@ def group_label(
     return re.sub(r"\b[A-Z][a-z]+\b", lambda m: m[0] if m.start() < first else m[0].lower(), text)
 
 
-def format_pct(x: float, decimals: int = 0) -> str:
+def format_pct(x: float) -> str:
     """``83.42 -> '83%'``, rounded half up as the tables round."""
-    return f"{printing.round_half_up(x, decimals)}%"
+    return f"{printing.round_half_up(x, 0)}%"
 
 
 def format_p(p: float) -> str:
     """The tables' p-value text with a ``P``: ``P<0.001``, ``P=0.38``; nothing for a missing p."""
-    text = "" if p != p else printing.format_p(p)
+    text = printing.format_p(p)
     return "" if not text else f"P{text}" if text[0] in "<>" else f"P={text}"
 
 
-def finish(fig: Figure, title: str, *, synthetic: bool) -> Figure:
-    """Name the figure (the files' title), freeze its layout, add the synthetic-data label.
+def lookup(table_long: pd.DataFrame) -> dict[tuple[str, str, str, str], float]:
+    """``(item, level, group, measure) -> value`` of a long table (read as ``tables.read`` reads)."""
+    long = as_long(table_long)
+    keys = zip(long["item"], long["level"], long["group"], long["measure"], strict=True)
+    return dict(zip(keys, long["value"], strict=True))
 
-    A constrained layout is computed once and fixed: recomputed at every draw it starts from the
-    previous positions, and a second save of the same figure could differ by a pixel.
-    """
-    fig.set_label(title)
-    if fig.get_layout_engine() is not None:
-        with style():
+
+def strip_stat(label: str) -> str:
+    """A mean row's label without its statistic: ``"Hours/week – Mean (SD)"`` -> ``"Hours/week"``."""
+    return re.sub(r"( [–-] Mean| mean)? \(SD\)$", "", label)
+
+
+def finish(fig: Figure, label: str, *, synthetic: bool, title: str | None = None) -> Figure:
+    """Title the figure, name it (``label``: the files' title), add the synthetic-data label and
+    freeze its layout (recomputed at every draw it could move a pixel between two saves)."""
+    fig.set_label(label)
+    with style():
+        if title:
+            fig.suptitle(title, x=0.01, ha="left")
+        if fig.get_layout_engine() is not None:
             fig.get_layout_engine().execute(fig)
-        fig.set_layout_engine("none")
-    if synthetic:
+            fig.set_layout_engine("none")
+    if synthetic:  # in the top right corner, 0.09 in from the edges
         corner = offset_copy(fig.transFigure, fig=fig, x=-0.09, y=-0.09, units="inches")
-        frame = {"boxstyle": "round,pad=0.3", "facecolor": "white", "edgecolor": PALETTE[3]}
         fig.text(
-            1,
-            1,
-            SYNTHETIC_TEXT,
-            ha="right",
-            va="top",
-            fontsize=9,
-            fontweight="bold",
-            color=PALETTE[3],
-            gid=SYNTHETIC_GID,
-            transform=corner,
-            bbox=frame,
+            1, 1, SYNTHETIC_TEXT, transform=corner, gid=SYNTHETIC_GID, bbox=LABEL_BOX, **LABEL_STYLE
         )
     return fig
 
@@ -122,12 +115,8 @@ def has_synthetic_label(fig: Figure) -> bool:
 
 
 def save(fig: Figure, stem: str, outdir: str | Path) -> list[Path]:
-    """Write ``outdir/stem.png`` (200 dpi) and ``outdir/stem.pdf`` atomically; return the paths.
-
-    The metadata are fixed (no dates, no versions; the synthetic label when the figure carries
-    it), so that a rerun writes identical bytes. The canvas is written as laid out (a tight
-    bounding box would draw the figure once more per file only to measure it).
-    """
+    """Write ``outdir/stem.png`` (200 dpi) and ``.pdf`` atomically, with fixed metadata (no dates
+    or versions; the synthetic label if the figure has it): a rerun writes identical bytes."""
     synthetic, title = has_synthetic_label(fig), fig.get_label() or stem
     metadata = {
         "png": {"Software": None, "Title": title, "Source": "ccanalysis"},
@@ -146,12 +135,11 @@ def save(fig: Figure, stem: str, outdir: str | Path) -> list[Path]:
         ]
 
 
-def show(saved: Path | Sequence[Path], notebook_dir: str | Path) -> object:
-    """Display a saved figure in a notebook: its PNG, linked relative to the notebook's folder
-    (the reader sees the very file saved, and the figure is not drawn again)."""
+def show(saved: Sequence[Path], notebook_dir: str | Path) -> object:
+    """A saved figure's PNG for a notebook, linked relative to the notebook's folder (the reader
+    sees the very file saved)."""
     from IPython.display import HTML
 
-    files = [Path(saved)] if isinstance(saved, str | Path) else [Path(p) for p in saved]
-    png = next(p for p in files if p.suffix == ".png")
+    png = next(Path(p) for p in saved if Path(p).suffix == ".png")
     src = html.escape(os.path.relpath(png.resolve(), Path(notebook_dir).resolve()))
     return HTML(f'<img src="{src}" alt="{html.escape(png.stem)}" style="max-width:100%">')
