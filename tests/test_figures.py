@@ -6,6 +6,8 @@ the figure's artists (bar widths/heights, interval segments, texts).
 
 from __future__ import annotations
 
+import re
+
 import matplotlib as mpl
 import numpy as np
 import pandas as pd
@@ -878,14 +880,18 @@ def test_read_recruitment_flow_reads_numbers_once(tmp_path) -> None:
     path = tmp_path / "recruitment_flow.csv"
     path.write_text("key,value,source\nineligible_clinics,35,x\neligible_clinics,380,y\n")
     assert F.read_recruitment_flow(path) == {"ineligible_clinics": 35.0, "eligible_clinics": 380.0}
-    for bad in (
-        "key,value\nineligible,35\neligible,about 380\n",
-        "name,value\nx,35\n",
-        "key,value\nx,1\nx,2\n",
+    for bad, message in (
+        (
+            "key,value\nineligible,35\neligible,about 380\n",
+            "record eligible, field value, value 'about 380'",
+        ),
+        ("name,value\nx,35\n", "key"),
+        ("key,value\nx,1\nx,2\n", "a key given twice (file"),
     ):
         path.write_text(bad)
-        with pytest.raises(ValueError):
+        with pytest.raises(ValidationError, match=re.escape(message)) as err:
             F.read_recruitment_flow(path)
+        assert str(path) in str(err.value)
 
 
 def _write_project(root, spec: Spec, clinics: pd.DataFrame) -> dict[str, float]:  # noqa: ANN001

@@ -14,6 +14,7 @@ import matplotlib as mpl
 import pandas as pd
 from matplotlib.figure import Figure
 
+from ccanalysis.errors import ValidationError
 from ccanalysis.figures.theme import GROUP_COLORS, finish, format_pct, group_label, style
 from ccanalysis.privacy import suppress_small
 from ccanalysis.vocab import CLINIC_COMPARISON, MODEL_GROUP
@@ -28,13 +29,18 @@ ARROW = {"arrowstyle": "-|>", "color": ".2", "lw": 1.2, "shrinkA": 0, "shrinkB":
 
 
 def read_recruitment_flow(path: str | Path) -> dict[str, float]:
-    """The recruitment file (columns ``key, value``, optionally ``source``) as ``key -> value``
-    (pandas rejects a value that is not a number); a key given twice is an error."""
-    rows = pd.read_csv(path, usecols=["key", "value"], dtype={"key": str, "value": float})
-    keys = rows["key"].str.strip()
-    if keys.duplicated().any():
-        raise ValueError(f"{path}: facts given twice: {', '.join(keys[keys.duplicated()])}")
-    return dict(zip(keys, rows["value"], strict=True))
+    """The recruitment file (columns ``key, value``, optionally ``source``) as ``key -> value``;
+    a value that is not a number, a missing column or a key given twice stops, naming them."""
+    try:
+        rows = pd.read_csv(path, usecols=["key", "value"], dtype=str, keep_default_na=False)
+    except ValueError as e:  # a column missing
+        raise ValidationError(str(path), None, None, None, str(e)) from None
+    keys, values = rows["key"].str.strip(), pd.to_numeric(rows["value"], errors="coerce")
+    for i in rows.index[values.isna()]:
+        raise ValidationError(str(path), keys[i], "value", rows["value"][i], "not a number")
+    for i in rows.index[keys.duplicated()]:
+        raise ValidationError(str(path), keys[i], "key", keys[i], "a key given twice")
+    return dict(zip(keys, values.astype(float), strict=True))
 
 
 def flow_counts(
