@@ -1,0 +1,53 @@
+"""Every primary clustered row equals R: the independence GEE with the Mancl-DeRouen SE and a
+t(K - 2) reference, as lm + clubSandwich's CR3 computes it (tests/reference/gee_rows.R, on the
+synthetic run's outcomes written by tests/reference/gee_rows_input.py)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from ccanalysis.paths import project_root
+from ccanalysis.stats.clustered import gee_difference
+
+REF = project_root() / "tests" / "reference"
+COLUMNS = ["estimate", "se", "df", "p", "ci_low", "ci_high"]
+
+
+def _r_results() -> pd.DataFrame:
+    r = pd.read_csv(REF / "gee_rows_results.csv", skipinitialspace=True, keep_default_na=False)
+    return r.set_index("key")[COLUMNS].astype(float)
+
+
+def test_every_row_of_tables_3_and_4_equals_clubsandwich_cr3() -> None:
+    data = pd.read_csv(REF / "gee_rows_input.csv", dtype={"system": str})
+    r = _r_results()
+    assert list(r.index) == [c for c in data.columns if c not in ("system", "group")]
+    assert len(r) == 89
+    ours = pd.DataFrame(
+        [
+            {
+                c: getattr(gee_difference(data[key], data["group"], data["system"]), c)
+                for c in COLUMNS
+            }
+            for key in r.index
+        ],
+        index=r.index,
+    )
+    pd.testing.assert_frame_equal(ours, r, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.e2e
+def test_the_pipelines_primary_clustered_rows_equal_r() -> None:
+    """tables/sensitivity.csv of the synthetic run: its gee_care_system rows are the R values, in
+    percentage points for a level (the R outcome is 0/1) and in the item's unit for a mean."""
+    out = pd.read_csv(project_root() / "tables" / "sensitivity.csv", keep_default_na=False)
+    gee = out[out["analysis"] == "gee_care_system"]
+    gee = gee.set_index(gee["table"] + ":" + gee["item"] + ":" + gee["level"])
+    r = _r_results()
+    scale = np.where(r.index.str.endswith(":"), 1.0, 100.0)
+    for col in ("estimate", "ci_low", "ci_high"):
+        np.testing.assert_allclose(gee.loc[r.index, col].astype(float), r[col] * scale, rtol=1e-9)
+    np.testing.assert_allclose(gee.loc[r.index, "p"].astype(float), r["p"], rtol=1e-9)
+    assert (gee.loc[r.index, "clusters"].astype(int) - 2 == r["df"]).all()
