@@ -2,11 +2,11 @@
 
 One long table (``tables/sensitivity.csv``, :data:`COLUMNS`), one row per analysis and spec row,
 every difference isw - mn on one scale: percentage points for a level row, the item's unit for a
-mean row. The analyses (:data:`ANALYSES`): ``unadjusted`` (:mod:`.crude`), ``gee_care_system``,
+mean row. The analyses (:data:`.output.ANALYSES`): ``unadjusted`` (:mod:`.crude`), ``gee_care_system``,
 ``gee_care_system_exchangeable``, ``gee_coordinator`` (:mod:`.clustering`), ``standardized_isw``,
 ``standardized_total`` (:mod:`.standardization`). Every row's p inverts its interval, so a row is
 significant at 0.05 exactly when its 95% interval excludes 0. :mod:`.verdicts` compares the
-analyses row by row, :mod:`.output` writes the results, :mod:`.definitions` runs Tables 3 and 4
+analyses row by row, :mod:`.output` names and writes them, :mod:`.definitions` runs Tables 3 and 4
 under every care model definition. :func:`run` is the stage; :func:`analyze` the same steps for
 any two groups of clinics (``by=``).
 """
@@ -20,7 +20,6 @@ import pandas as pd
 
 from ccanalysis.paths import Paths
 from ccanalysis.sensitivity import definitions
-from ccanalysis.sensitivity.analyses import ANALYSES, ANALYSIS_NAMES, analysis_names
 from ccanalysis.sensitivity.clustering import clustered, coordinator_crossing
 from ccanalysis.sensitivity.crude import unadjusted
 from ccanalysis.sensitivity.inputs import (
@@ -33,11 +32,12 @@ from ccanalysis.sensitivity.inputs import (
     prepare,
 )
 from ccanalysis.sensitivity.output import (
+    ANALYSIS_NAMES,
     COLUMNS,
+    analysis_names,
+    collect,
     columns,
     comparison_tables,
-    conclusions,
-    frame,
     write,
 )
 from ccanalysis.sensitivity.standardization import (
@@ -55,7 +55,7 @@ from ccanalysis.vocab import CRITERIA, DEFAULT_SEED
 
 # the public calls, in the order of the stage (and of the notebook), then the rest
 __all__ = ["analysis_rows", "prepare", "cell_sums", "unadjusted", "clustered", "standardize"]
-__all__ += ["collect", "changes", "changed_rows", "comparison_tables", "conclusions", "write"]
+__all__ += ["collect", "changes", "changed_rows", "comparison_tables", "write"]
 __all__ += ["definitions", "run", "analyze", "Sensitivity", "coordinator_crossing"]
 __all__ += ["COLUMNS", "columns"]
 
@@ -74,27 +74,6 @@ class Sensitivity:
     groups: Groups = CARE_MODEL_GROUPS
     strata: Stratification = FULL
     names: Mapping[str, tuple[str, str]] = field(default_factory=lambda: ANALYSIS_NAMES)
-
-
-def collect(
-    records: Sequence[Mapping[str, object]],
-    rows: Sequence[SpecRow],
-    groups: Groups = CARE_MODEL_GROUPS,
-) -> pd.DataFrame:
-    """The analyses' records as one results frame (:func:`~.output.frame`), in the rows' printed
-    order and the analyses' order within a row."""
-    out = frame(records, groups)
-    row_order = {r.key: i for i, r in enumerate(rows)}
-    keys = zip(out["table"], out["item"], out["level"], strict=True)
-    order = pd.DataFrame(
-        {
-            "row": [row_order.get(k, len(row_order)) for k in keys],
-            "analysis": out["analysis"].map({a: i for i, a in enumerate(ANALYSES)}),
-        }
-    )
-    return out.loc[order.sort_values(["row", "analysis"], kind="stable").index].reset_index(
-        drop=True
-    )
 
 
 def analyze(
@@ -168,8 +147,9 @@ def analyze(
 
 def run(paths: Paths, params: Params, *, n_boot: int = N_BOOT) -> Artifacts:
     """The 04_sensitivity stage, the steps the notebook shows: every analysis of Tables 3 and 4
-    of ``clinics.parquet``, the comparison tables and conclusions (``tables/sensitivity.*``), and
-    the care model definitions (``tables/definitions*``, when the clinics have the criteria)."""
+    of ``clinics.parquet``, the comparison tables and the rows whose verdict changes
+    (``tables/sensitivity.*``), and the care model definitions (``tables/definitions*``, when the
+    clinics have the criteria)."""
     clinics = pd.read_parquet(paths.processed / "clinics.parquet")
     spec = read_spec(paths.spec, instrument=paths.dictionary)
     rows = analysis_rows(spec)
@@ -181,9 +161,10 @@ def run(paths: Paths, params: Params, *, n_boot: int = N_BOOT) -> Artifacts:
     results = collect(crude + gee + std, rows)
     changed = changes(results)
     labels = {r.key: r.row_label for r in rows}
+    per_comparison = changed_rows(changed, labels)
     tables = comparison_tables(results, labels, changed)
-    said = conclusions(results, changed, labels, notes)
-    files = write(results, paths.tables, tables, said, synthetic=params.synthetic)
+    tables["changes"] = per_comparison
+    files = write(results, paths.tables, tables, notes, synthetic=params.synthetic)
     summary = def_rows = None
     if set(CRITERIA) <= set(clinics.columns):
         summary, def_rows = definitions.definition_sensitivity(
@@ -195,9 +176,8 @@ def run(paths: Paths, params: Params, *, n_boot: int = N_BOOT) -> Artifacts:
     return Artifacts(
         files,
         results=results,
-        changes=changed,
-        conclusions=said,
         definitions=summary,
         definition_rows=def_rows,
+        notes=notes,
         **tables,
     )
