@@ -429,7 +429,7 @@ def test_cluster_bootstrap_replicates_equal_r_for_a_fixed_plan() -> None:
     frame["system_size"] = frame["system_size"].astype(SIZE_CAT)
     rows = inputs.analysis_rows(TINY_SPEC)
     cells = inputs.cell_sums(inputs.prepare(frame, rows))
-    design = std._design(cells)
+    design = cells
     n_pt, _ = std.replicate_strata(np.ones((1, 6)), design)
     n_str, s_str = std.replicate_strata(np.array(BOOT_PLAN, dtype=float), design)
     for target in ("isw", "total"):

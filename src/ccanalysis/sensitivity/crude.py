@@ -14,8 +14,7 @@ import numpy as np
 from ccanalysis.sensitivity.inputs import CARE_MODEL_GROUPS, CellSums, Clinics, Groups, unit_of
 from ccanalysis.spec import SpecRow
 from ccanalysis.stats import newcombe_diff
-from ccanalysis.stats.intervals import mean_diff_test
-from ccanalysis.stats.inversion import newcombe_p
+from ccanalysis.stats.intervals import mean_diff_test, newcombe_p
 
 __all__ = ["METHOD_LEVEL", "METHOD_MEAN", "record", "unadjusted"]
 

@@ -4,8 +4,7 @@ them (the paper used R 4.1.3), from scipy.stats and statsmodels.
 Modules: :mod:`~ccanalysis.stats.tests` (chi-squared, t, ANOVA, Benjamini-Hochberg; one dispatch,
 :func:`run_test`), :mod:`~ccanalysis.stats.fisher` (Fisher's exact r x c test: our network
 algorithm, as scipy has no exact r x c test), :mod:`~ccanalysis.stats.intervals` (Newcombe and t
-intervals of a difference), :mod:`~ccanalysis.stats.inversion` (the p inverting Newcombe's
-interval), :mod:`~ccanalysis.stats.clustered` (GEE differences clustered by care system),
+intervals of a difference and the p inverting Newcombe's), :mod:`~ccanalysis.stats.clustered` (GEE differences clustered by care system),
 :mod:`~ccanalysis.stats.bootstrap` (the cluster bootstrap).
 """
 
@@ -19,7 +18,6 @@ from ccanalysis.stats.tests import (
     anova_from_summary,
     bh_qvalues,
     chisq,
-    compare_categorical,
     run_test,
     t_test,
     t_test_from_summary,
@@ -36,7 +34,6 @@ __all__ = [
     "anova_from_summary",
     "bh_qvalues",
     "chisq",
-    "compare_categorical",
     "fisher_exact",
     "mean_diff_ci",
     "newcombe_diff",
