@@ -1,14 +1,10 @@
 """Sensitivity analyses of the care model comparison (Tables 3 and 4 of Solberg et al. 2024).
 
-One long table (``tables/sensitivity.csv``, :data:`COLUMNS`), one row per analysis and spec row,
-every difference isw - mn on one scale: percentage points for a level row, the item's unit for a
-mean row. The analyses (:data:`.output.ANALYSES`): ``unadjusted`` (:mod:`.crude`), ``gee_care_system``,
-``gee_care_system_exchangeable``, ``gee_coordinator`` (:mod:`.clustering`), ``standardized_isw``,
-``standardized_total`` (:mod:`.standardization`). Every row's p inverts its interval, so a row is
-significant at 0.05 exactly when its 95% interval excludes 0. :mod:`.verdicts` compares the
-analyses row by row, :mod:`.output` names and writes them, :mod:`.definitions` runs Tables 3 and 4
-under every care model definition. :func:`run` is the stage; :func:`analyze` the same steps for
-any two groups of clinics (``by=``).
+Every row of Tables 3 and 4 by every analysis (:data:`.output.ANALYSES`: :mod:`.crude`,
+:mod:`.clustering`, :mod:`.standardization`), isw - mn in percentage points (level rows) or the
+item's unit (mean rows), each p inverting its 95% interval; :mod:`.verdicts` compares the
+analyses, :mod:`.output` writes them, :mod:`.definitions` reruns Tables 3 and 4 under every care
+model definition. :func:`run` is the stage; :func:`analyze` the same steps for any two groups.
 """
 
 from __future__ import annotations

@@ -1,15 +1,7 @@
-"""The clustered comparisons: GEE on the difference scale (:func:`ccanalysis.stats.clustered.
-gee_difference`: Mancl-DeRouen robust SE, t(K - 2), K the clusters with answers), comparison -
-reference, in percentage points (level rows) or the item's unit (mean rows).
-
-* ``gee_care_system`` (primary): independence working correlation, clustered by care system; the
-  estimate is the crude difference (the same estimand).
-* ``gee_care_system_exchangeable`` (secondary): exchangeable working correlation within care
-  systems, a cluster-weighted estimand (a system's clinics count less the larger the system); a
-  rho outside its valid range or no convergence falls back to independence (note and method).
-* ``gee_coordinator``: only when coordinators work in more than one care system; nested in care
-  systems they are accounted for by the care-system clustering (whether they are is said in the
-  stage's notes).
+"""The clustered comparisons, comparison - reference by GEE (:func:`ccanalysis.stats.clustered.
+gee_difference`): ``gee_care_system`` (independence, the crude estimand), the secondary
+``gee_care_system_exchangeable`` (cluster-weighted; falls back to independence with a note) and
+``gee_coordinator``, only when coordinators work in more than one care system.
 """
 
 from __future__ import annotations
@@ -24,8 +16,6 @@ from ccanalysis.sensitivity.crude import record
 from ccanalysis.sensitivity.inputs import CellSums, Clinics
 from ccanalysis.spec import SpecRow
 from ccanalysis.stats.clustered import gee_difference
-
-__all__ = ["METHODS", "clustered", "coordinator_crossing"]
 
 _MD = "Mancl-DeRouen robust SE; t(K - 2)"
 METHODS: dict[str, str] = {

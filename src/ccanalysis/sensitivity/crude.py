@@ -36,7 +36,7 @@ def unadjusted(
 ) -> list[dict[str, object]]:
     """One ``unadjusted`` record per row; the groups' values and answers in the slots
     ``value_ref, value_cmp, n_ref, n_cmp`` (:attr:`Groups.columns`)."""
-    n, s, _ = cells.by_model
+    n, s = cells.by_model
     out: list[dict[str, object]] = []
     for j, row in enumerate(rows):
         n0, n1 = int(n[0, j]), int(n[1, j])

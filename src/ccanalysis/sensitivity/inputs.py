@@ -1,10 +1,6 @@
 """What the sensitivity analyses read: the rows of Tables 3 and 4, each clinic's group, stratum
-and care system, and every row's answers summed per care system, rurality and group.
-
-The analyses work on :class:`CellSums` (per care system, rurality state and group: answers, sums
-and sums of squares of each row), so the clinics are read once and the analyses cost in care
-systems, not clinics: the crude comparison sums over everything, the clustered one over rurality,
-the standardization keeps the strata.
+and care system, and every row's answers and sums per care system, rurality and group
+(:class:`CellSums`, read once: the bootstrap costs in care systems, not clinics).
 """
 
 from __future__ import annotations
@@ -200,7 +196,6 @@ class Clinics:
     group (0 reference, 1 comparison, -1 left out), rurality state (0/1/2), care system (codes
     into ``systems``), each care system's size class (-1 unknown) and the coordinator ids."""
 
-    rows: tuple[SpecRow, ...]
     y: NDArray[np.float64]  # (n, J): 0/1 indicator or numeric answer, 0 where not answered
     valid: NDArray[np.bool_]  # (n, J)
     group: NDArray[np.int8]
@@ -250,7 +245,6 @@ def prepare(
     coordinator = clinics.get("coordinator_id")
     n = len(clinics)
     return Clinics(
-        rows=tuple(rows),
         y=np.column_stack([v[0] for v in values]) if values else np.empty((n, 0)),
         valid=np.column_stack([v[1] for v in values]) if values else np.empty((n, 0), bool),
         group=groups_of_models(clinics) if group is None else np.asarray(group, dtype=np.int8),
@@ -265,18 +259,17 @@ def prepare(
 @dataclass(frozen=True)
 class CellSums:
     """Per care system (K), rurality state (3: urban, rural, unknown), group (2: reference and
-    comparison) and row (J): answers ``n``, sums ``s`` and sums of squares ``q``, each
-    (K, 3, 2, J); and each system's size class (K,)."""
+    comparison) and row (J): answers ``n`` and sums ``s``, each (K, 3, 2, J); and each system's
+    size class (K,)."""
 
     n: NDArray[np.float64]
     s: NDArray[np.float64]
-    q: NDArray[np.float64]
     system_size: NDArray[np.int64]
 
     @functools.cached_property
-    def by_model(self) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
-        """(n, s, q) summed over systems and rurality: (2, J) each."""
-        return self.n.sum(axis=(0, 1)), self.s.sum(axis=(0, 1)), self.q.sum(axis=(0, 1))
+    def by_model(self) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """(n, s) summed over systems and rurality: (2, J) each."""
+        return self.n.sum(axis=(0, 1)), self.s.sum(axis=(0, 1))
 
 
 def cell_sums(data: Clinics) -> CellSums:
@@ -288,5 +281,4 @@ def cell_sums(data: Clinics) -> CellSums:
     shape = (k, 3, 2, n_rows)
     n = np.asarray(onehot @ data.valid.astype(float)).reshape(shape)
     s = np.asarray(onehot @ data.y).reshape(shape)
-    q = np.asarray(onehot @ data.y**2).reshape(shape)  # a 0/1 indicator is its own square
-    return CellSums(n, s, q, data.system_size)
+    return CellSums(n, s, data.system_size)

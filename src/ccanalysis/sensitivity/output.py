@@ -1,13 +1,8 @@
-"""The stage's outputs: the analyses' names, the long results (``tables/sensitivity.csv``), the
-two comparison tables (text cells: crude against clustered, and the standardizations) and the page
-that shows them with the rows whose verdict changes (``tables/sensitivity.{html,md}``).
-
-``tables/sensitivity.csv`` has the columns :data:`COLUMNS`: ``analysis, item, level, estimate,
-ci_low, ci_high, p, unit, method, note`` (differences in percentage points, ``unit`` = ``pp``, or
-in the item's unit), then ``table, label``, the groups' values and answering clinics
-(``value_mn, value_isw, n_mn, n_isw``; ``value_<group>``, ``n_<group>`` of another grouping:
-:func:`columns`), the clusters, the exchangeable ``rho`` and the bootstrap replicates. The
-results frame adds ``p_bound``: the p is the bootstrap's bound 1/B, shown as ``<1/B``.
+"""The stage's outputs: the analyses' names, the long results (``tables/sensitivity.csv``,
+:data:`COLUMNS`: ``analysis, item, level, estimate, ci_low, ci_high, p, unit, method, note,
+table, label``, the groups' values and answers, clusters, ``rho``, replicates; the frame adds
+``p_bound``, a bootstrap p at its bound 1/B), the two comparison tables (text cells) and the page
+showing them with the rows whose verdict changes (``tables/sensitivity.{html,md}``).
 """
 
 from __future__ import annotations
@@ -274,34 +269,26 @@ def page(
 
 #: The headings and method notes of the stage's page (the care models' comparison).
 TITLES = {
-    "clustering": "Sensitivity analysis: care model differences (isw - mn) with clinics taken as "
-    "independent and clustered by care system",
-    "standardization": "Sensitivity analysis: care model differences (isw - mn) after direct "
-    "standardization by rurality x care-system size",
+    "clustering": "Care model differences (isw - mn), clinics independent and clustered by care "
+    "system",
+    "standardization": "Care model differences (isw - mn) standardized by rurality x care-system "
+    "size",
     "changes": "Rows whose verdict changes between analyses",
 }
 METHODS = {
-    "clustering": "Differences are integrated social worker (ISW) minus medical/nursing (MN) "
-    "clinics, in percentage points (shares among clinics answering) or in the item's unit "
-    "(means). Crude: clinics taken as independent; Newcombe's hybrid score interval (shares) or "
-    "Student's t interval (means), p inverting the interval (shares) or Student's t test "
-    "(means). Clustered: GEE with an independence working correlation, clustered by care system "
-    "(same estimate as the crude difference), robust SE with the Mancl-DeRouen small-sample "
-    "correction, t reference with K - 2 degrees of freedom (K care systems with answers; 2 mean "
-    "parameters). Exchangeable: GEE with an exchangeable working correlation within care systems "
-    "(rho), which weights a system's clinics less the larger the system: a cluster-weighted "
-    "difference, not the crude one; same SE and reference. 'Changes': the sign-and-significance "
-    "of the clustered difference differs from the crude one.",
+    "clustering": "Integrated social worker (ISW) minus medical/nursing (MN) clinics, in "
+    "percentage points (shares among clinics answering) or the item's unit (means). Crude: "
+    "Newcombe hybrid score interval and the p inverting it (shares), Student t (means). "
+    "Clustered: GEE, independence working correlation (the crude estimate), by care system, "
+    "Mancl-DeRouen robust SE, t(K - 2). Exchangeable: exchangeable working correlation rho (a "
+    "cluster-weighted difference). Changes: the verdict differs from the crude one.",
     "standardization": "Direct standardization by rurality (RUCA 1-3 urban) x care-system size "
-    "(1-2, 3-9, >9 clinics): 'Std. to ISW' reweights the MN clinics to the ISW clinics' strata, "
-    "'Std. to total' both models to all clinics'. 95% CI: cluster bootstrap by care system "
-    "(whole systems resampled with their clinics), percentile interval; p is its inversion (2 x "
-    "the smaller share of replicates on either side of 0; '<1/B' when no replicate crosses 0). "
-    "'Conclusion changes': the sign-and-significance differs from the clustered crude difference "
-    "(first table).",
-    "changes": "A row's verdict: higher or lower (its 95% interval above or below 0) or no "
-    "difference (the interval covers 0). Each comparison changes one thing: the clustering, the "
-    "standardization, or the working correlation.",
+    "(1-2, 3-9, >9 clinics) to the ISW clinics' strata or all clinics'. Cluster bootstrap by "
+    "care system, percentile interval, p its inversion ('<1/B': no replicate crosses 0). "
+    "Conclusion changes: the verdict differs from the clustered one.",
+    "changes": "Verdict: higher or lower (95% interval above or below 0) or no difference. "
+    "Each comparison changes one thing: the clustering, the standardization or the working "
+    "correlation.",
 }
 
 

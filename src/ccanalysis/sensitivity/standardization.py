@@ -313,17 +313,10 @@ def standardize(
     groups: Groups = CARE_MODEL_GROUPS,
     strata: Stratification = FULL,
 ) -> list[dict[str, object]]:
-    """Standardized comparison - reference (isw - mn) differences of every row, one record per
-    target and row.
-
-    ``max_boot`` (default 8 x ``n_boot``): the most replicates a row near the line gets;
-    ``groups``: the compared groups (their names in the texts); ``strata``: the strata
-    (:func:`stratification`). Records: ``analysis`` (``standardized_<target>``), estimate,
-    interval and p (the bound 1/B when no replicate crosses 0, which the note says),
-    ``value_ref``/``value_cmp`` (the standardized values), answers per group, the care systems
-    resampled, the replicates B the interval used (finite ones), ``p_bound`` (the p is the bound
-    1/B), ``method`` and ``note``.
-    """
+    """One ``standardized_<target>`` record per target and row: the standardized difference,
+    its interval and p (``p_bound``: the bound 1/B), the standardized values, the care systems
+    resampled and the replicates used. ``max_boot`` (default 8 x ``n_boot``): the most
+    replicates a row near the line gets; ``strata``: :func:`stratification`."""
     for t in targets:
         if t not in TARGETS:
             raise ValueError(f"target must be one of {TARGETS}, not {t!r}")

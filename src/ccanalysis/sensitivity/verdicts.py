@@ -1,11 +1,8 @@
 """Each row's verdict under each analysis, and where it changes between two analyses.
 
-A verdict is the sign and significance of the comparison - reference difference: ``higher``
-(95% interval above 0), ``lower`` (below 0), ``no difference`` (it covers 0) or ``not
-estimable``. Every analysis reports a p that inverts its interval, so the verdict and ``p < 0.05``
-agree. Each pair of :data:`PAIRS` changes one thing: clustering (crude -> clustered, same
-estimate), the confounding adjustment (clustered -> standardized, both clustered by care system),
-the working correlation (independence -> exchangeable).
+A verdict: ``higher`` (95% interval above 0), ``lower`` (below 0), ``no difference`` (it covers
+0) or ``not estimable``; each p inverts its interval, so it agrees with ``p < 0.05``. Each pair of
+:data:`PAIRS` changes one thing: the clustering, the standardization or the working correlation.
 """
 
 from __future__ import annotations
