@@ -40,7 +40,6 @@ from ccanalysis.sensitivity.standardization import (
     FULL,
     N_BOOT,
     TARGETS,
-    Stratification,
     standardize,
     stratification,
 )
@@ -59,8 +58,8 @@ __all__ += ["COLUMNS", "columns"]
 @dataclass
 class Sensitivity:
     """What :func:`analyze` computed: the long ``results``, the two comparison ``tables``, the
-    ``changes`` of verdict between analyses, the stage's ``notes``, the rows' ``labels``; the
-    compared ``groups``, the ``strata`` and the analyses' ``names`` (headers, legends)."""
+    ``changes`` of verdict, the ``notes``, the rows' ``labels``, the compared ``groups`` and the
+    analyses' ``names`` (headers, legends)."""
 
     results: pd.DataFrame
     tables: dict[str, pd.DataFrame]
@@ -68,7 +67,6 @@ class Sensitivity:
     notes: list[str] = field(default_factory=list)
     labels: dict[tuple[str, str, str], str] = field(default_factory=dict)
     groups: Groups = CARE_MODEL_GROUPS
-    strata: Stratification = FULL
     names: Mapping[str, tuple[str, str]] = field(default_factory=lambda: ANALYSIS_NAMES)
 
 
@@ -89,14 +87,9 @@ def analyze(
     groups: Sequence[object] | None = None,
     labels: Mapping[object, str] | None = None,
 ) -> Sensitivity:
-    """Every analysis of every row of ``tables`` (default Tables 3 and 4), as :func:`run` does.
-
-    ``n_boot``, ``max_boot``, ``targets``, ``empty``, ``min_stratum``: the standardization;
-    ``exchangeable``: the secondary GEE; ``coordinator``: force the coordinator clustering on or
-    off. ``by``, ``groups=(comparison, reference)``, ``labels``: the compared groups
-    (:func:`~.inputs.grouping_of`; default the care models, isw - mn); a ``by`` that is one of the
-    stratifying variables is standardized over the other one only.
-    """
+    """Every analysis of every row of ``tables``, as :func:`run` does, for the groups ``by``,
+    ``groups=(comparison, reference)``, ``labels`` (:func:`~.inputs.grouping_of`; default the
+    care models, isw - mn); a ``by`` that is a stratifier is standardized over the other only."""
     rows = analysis_rows(spec, tables)
     if by is not None and by in {r.item for r in rows}:
         raise ValueError(f"by={by!r} is both an analysed item and the column to group by")
@@ -136,7 +129,6 @@ def analyze(
         notes=grp.notes + notes,
         labels=row_labels,
         groups=grp,
-        strata=strat,
         names=names,
     )
 

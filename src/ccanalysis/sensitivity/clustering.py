@@ -91,11 +91,8 @@ def clustered(
     exchangeable: bool = True,
     coordinator: bool | None = None,
 ) -> tuple[list[dict[str, object]], list[str]]:
-    """The GEE records of every row (see the module notes) and the notes of the analysis.
-
-    ``coordinator``: ``None`` (default) adds the coordinator clustering when the data show
-    coordinators crossing care systems; ``True``/``False`` force it on or off.
-    """
+    """The GEE records of every row and the analysis' notes; ``coordinator``: force the
+    coordinator clustering on or off (default: when coordinators cross care systems)."""
     n_model = cells.by_model[0]
     systems = data.system.astype(object)
     out = _records("gee_care_system", data, rows, systems, n_model)
@@ -104,21 +101,12 @@ def clustered(
             "gee_care_system_exchangeable", data, rows, systems, n_model, working="exchangeable"
         )
     crossing, n_coord = coordinator_crossing(data)
-    notes = []
-    if data.coordinator is None:
-        notes.append("The clinic frame has no coordinator ids: no coordinator clustering.")
-    elif crossing:
-        notes.append(
-            f"{crossing} of {n_coord} coordinators work in more than one care system: the "
-            "care-system clustering does not contain them, so a clustering by coordinator "
-            "is reported too (gee_coordinator)."
-        )
-    else:
-        notes.append(
-            f"Coordinators are nested in care systems (none of the {n_coord} works in two): the "
-            "care-system clustering accounts for them, and no separate coordinator analysis is "
-            "reported."
-        )
+    notes = [
+        "The clinic frame has no coordinator ids: no coordinator clustering."
+        if data.coordinator is None
+        else f"Coordinators working in more than one care system: {crossing} of {n_coord} "
+        "(any: clustered by coordinator too, gee_coordinator)."
+    ]
     if coordinator or (coordinator is None and crossing):
         if data.coordinator is None:
             raise KeyError("the clinic frame lacks 'coordinator_id'")

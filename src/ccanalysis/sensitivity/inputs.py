@@ -68,11 +68,9 @@ def groups_of_models(clinics: pd.DataFrame) -> NDArray[np.int8]:
 
 @dataclass(frozen=True)
 class Groups:
-    """The two compared groups, ``comparison`` - ``reference``, as a summary's long format names
-    them (``isw``, ``True``), their ``labels`` and ``short`` labels, the column ``by`` they come
-    from (``None``: the care models), the clinics left out (``missing``: no ``by`` value;
-    ``other``: another group of ``by``), and what the rows' notes call one group (``kind``) and
-    both (``word``)."""
+    """The compared groups ``comparison`` - ``reference`` as a summary names them, their labels,
+    the column ``by`` (``None``: the care models), the clinics left out (no ``by`` value, another
+    group) and what the rows' notes call a group (``kind``, ``word``)."""
 
     comparison: str
     reference: str
@@ -133,13 +131,9 @@ def grouping_of(
     groups: Sequence[object] | None = None,
     labels: Mapping[object, str] | None = None,
 ) -> tuple[NDArray[np.int8], Groups]:
-    """Each clinic's group code (0 reference, 1 comparison, -1 left out) and the :class:`Groups`.
-
-    ``by`` is split as :func:`ccanalysis.analysis.summarize` splits it (same group names, order
-    and labels); ``groups=(comparison, reference)`` picks two groups of a column with more; by
-    default the first group in summarize's order is the reference. Without ``by``, ``groups`` and
-    ``labels``: the care models, isw - mn.
-    """
+    """Each clinic's group code (0 reference, 1 comparison, -1 left out) and the :class:`Groups`:
+    ``by`` split as :func:`ccanalysis.analysis.summarize` splits it (its first group the
+    reference); ``groups=(comparison, reference)`` picks two; default the care models."""
     if by is None:
         if groups is None and labels is None:
             return groups_of_models(clinics), CARE_MODEL_GROUPS
@@ -176,18 +170,6 @@ def _column(clinics: pd.DataFrame, name: str) -> pd.Series:
     if name not in clinics.columns:
         raise KeyError(f"the clinic frame lacks {name!r} (derived by ccanalysis.clean)")
     return clinics[name].astype("object")
-
-
-def _urban_state(clinics: pd.DataFrame) -> NDArray[np.int64]:
-    """0 urban, 1 rural, 2 unknown."""
-    u = _column(clinics, "urban")
-    return np.select([u.isna(), u.fillna(False).astype(bool)], [2, 0], 1).astype(np.int64)
-
-
-def _size_class(clinics: pd.DataFrame) -> NDArray[np.int64]:
-    """0 small, 1 medium, 2 large, -1 unknown."""
-    codes = _column(clinics, "system_size").map({s: i for i, s in enumerate(SYSTEM_SIZES)})
-    return codes.fillna(-1).to_numpy(np.int64)
 
 
 @dataclass(frozen=True)
@@ -234,7 +216,8 @@ def prepare(
         raise ValueError(f"clinic row {int(np.flatnonzero(ids.isna())[0])} has no care_system_id")
     values = [_item_values(clinics, row) for row in rows]
     system, systems = pd.factorize(ids, sort=True)
-    size = _size_class(clinics)
+    size_of = {s: i for i, s in enumerate(SYSTEM_SIZES)}
+    size = _column(clinics, "system_size").map(size_of).fillna(-1).to_numpy(np.int64)  # -1 unknown
     per_system = pd.Series(size).groupby(system).agg(["min", "max"])
     for k in np.flatnonzero(per_system["min"] != per_system["max"]):
         found = sorted({SYSTEM_SIZES[s] if s >= 0 else "missing" for s in size[system == k]})
@@ -243,12 +226,14 @@ def prepare(
             "system size is an attribute of the care system"
         )
     coordinator = clinics.get("coordinator_id")
+    u = _column(clinics, "urban")
+    urban = np.select([u.isna(), u.fillna(False).astype(bool)], [2, 0], 1)  # rural 1, unknown 2
     n = len(clinics)
     return Clinics(
         y=np.column_stack([v[0] for v in values]) if values else np.empty((n, 0)),
         valid=np.column_stack([v[1] for v in values]) if values else np.empty((n, 0), bool),
         group=groups_of_models(clinics) if group is None else np.asarray(group, dtype=np.int8),
-        urban=_urban_state(clinics),
+        urban=urban.astype(np.int64),
         system=system.astype(np.int64),
         systems=np.asarray(systems, dtype=object),
         system_size=per_system["max"].clip(lower=-1).to_numpy(np.int64),

@@ -32,7 +32,7 @@ from ccanalysis.vocab import DEFAULT_SEED, SYSTEM_SIZES
 
 N_BOOT = 10_000
 TARGETS: tuple[str, ...] = ("isw", "total")
-_BOOT_TEXT = "cluster bootstrap by care system, percentile interval; p inverting it"
+_BOOT_TEXT = "strata ({}); cluster bootstrap by care system, percentile interval; p inverting it"
 _K = len(STRATA)
 
 
@@ -68,16 +68,6 @@ def stratification(by: str | None) -> Stratification:
     return _OTHER.get(by or "", FULL)
 
 
-def method_text(
-    target: str, groups: Groups = CARE_MODEL_GROUPS, strata: Stratification = FULL
-) -> str:
-    """The method column of a standardized row."""
-    whose = (
-        "all clinics'" if target == "total" else f"the {groups.short[groups.comparison]} clinics'"
-    )
-    return f"direct standardization to {whose} strata ({strata.text}); " + _BOOT_TEXT
-
-
 Mode = Literal["collapse", "drop"]
 
 
@@ -95,11 +85,8 @@ def collapse(
     strata: Stratification = FULL,
     word: str = "model",
 ) -> tuple[NDArray[np.int64], NDArray[np.bool_], str]:
-    """Blocks of strata for one row: (block id per stratum, kept strata, note).
-
-    ``cnt``: answers per group (0 reference, 1 comparison) and stratum, shape (2, 6); ``strata``:
-    the starting blocks; ``word``: what the notes call a group.
-    """
+    """Blocks of strata for one row from its answers per group and stratum ``cnt`` (2, 6):
+    (block id per stratum, kept strata, note); ``word``: what the notes call a group."""
     tot = cnt.sum(axis=0)
     need = (cnt[1] if target == "isw" else tot) > 0
     short_models = (0,) if target == "isw" else (0, 1)
@@ -339,6 +326,10 @@ def standardize(
     out: list[dict[str, object]] = []
     for t, plan in plans.items():
         v0, v1, _ = standardized_values(n_pt, s_pt, plan)
+        whose = (
+            "all clinics'" if t == "total" else f"the {groups.short[groups.comparison]} clinics'"
+        )
+        method = f"direct standardization to {whose} " + _BOOT_TEXT.format(strata.text)
         for j, row in enumerate(rows):
             reps = boot[t][0][j]
             lo, hi = percentile_interval(reps[:, None], conf)
@@ -382,7 +373,7 @@ def standardize(
                     ci_low=float(lo[0]) * scale if ok else np.nan,
                     ci_high=float(hi[0]) * scale if ok else np.nan,
                     p=float(p[0]) if ok else np.nan,
-                    method=method_text(t, groups, strata),
+                    method=method,
                     note="; ".join(notes),
                     value_ref=float(v0[0, j]) * scale,
                     value_cmp=float(v1[0, j]) * scale,

@@ -1,16 +1,12 @@
 """Two-group differences with clustered units: statsmodels' GEE on the difference scale, robust
 SE with the Mancl-DeRouen small-sample correction, t reference with K - 2 degrees of freedom.
 
-The model is each group's mean (identity link, Gaussian working variance, cell-means coding
-``mu0``, ``mu1``); the estimand is ``mu1 - mu0``. ``GEE(...).fit(cov_type="bias_reduced")`` is
-Mancl-DeRouen (2001, Biometrics 57:126-134). statsmodels' reference is normal, too liberal with
-few clusters (Li and Redden 2015, Stat Med 34:281-296), so the t(K - 2) test and interval (K
-clusters with answers, 2 mean parameters) are ours.
-
-* ``independence``: the estimate *is* the crude difference; the clusters enter only its SE.
-* ``exchangeable``: the moment estimate of the within-cluster correlation ``rho`` weights a
-  cluster's units less the larger the cluster (a cluster-weighted difference). A rho outside
-  ``(-1/(m - 1), 1)`` (m the largest cluster) or no convergence falls back to independence.
+Identity link, Gaussian working variance, cell-means coding ``mu0``, ``mu1``; the estimand is
+``mu1 - mu0``. ``cov_type="bias_reduced"`` is Mancl-DeRouen (2001, Biometrics 57:126-134);
+statsmodels' normal reference is too liberal with few clusters (Li and Redden 2015, Stat Med
+34:281-296), so the t(K - 2) test and interval (K clusters with answers) are ours. Independence:
+the estimate is the crude difference. Exchangeable: a cluster-weighted difference; a rho outside
+``(-1/(m - 1), 1)`` (m the largest cluster) or no convergence falls back to independence.
 """
 
 from __future__ import annotations

@@ -278,15 +278,10 @@ def fisher_exact(
     mc_samples: int = 100_000,
     seed: int | np.random.Generator | None = None,
 ) -> TestResult:
-    """Two-sided Fisher's exact test of an r x c table of counts, as R's ``fisher.test``.
-
-    p is the total probability of the tables with the observed margins whose probability is
-    at most P(observed) (1 + ``rel_tol``) (R: relErr = 1 + 1e-7). All-zero rows and columns
-    are dropped; fewer than two non-empty rows or columns give p = 1. ``method``: "exact"
-    (raises :class:`ExactTestBudgetError` beyond ``max_nodes`` enumerated node/value pairs;
-    the paper's tables need about a million), "monte_carlo" (``mc_samples`` random tables,
-    ``seed``), or "auto": exact, Monte Carlo beyond the budget (large frames).
-    """
+    """Two-sided Fisher's exact test of an r x c table of counts, as R's ``fisher.test``: the
+    probability of the tables with the observed margins and P <= P(observed) (1 + ``rel_tol``).
+    ``method``: "exact" (raises :class:`ExactTestBudgetError` beyond ``max_nodes``; the paper's
+    tables need about a million), "monte_carlo" (``mc_samples``, ``seed``) or "auto" (both)."""
     if method not in ("auto", "exact", "monte_carlo"):
         raise ValueError(f"unknown method {method!r}")
     t = count_table(table)
