@@ -23,6 +23,7 @@ from ccanalysis.classify import (
     compare_definitions,
 )
 from ccanalysis.io import write_csv, write_text
+from ccanalysis.sensitivity.inputs import TABLES
 from ccanalysis.sensitivity.output import page
 from ccanalysis.sensitivity.verdicts import KEY
 from ccanalysis.spec import Spec
@@ -34,8 +35,6 @@ from ccanalysis.vocab import (
     SYNTHETIC_LABEL,
 )
 
-#: The tables whose rows compare the care models.
-TABLES: tuple[str, ...] = ("table3", "table4")
 ALPHA = 0.05
 #: Columns of the per-row table.
 ROW_COLUMNS = ("definition", *KEY, "n_mn", "n_isw", "estimate", "p", "conclusion", "changed")
