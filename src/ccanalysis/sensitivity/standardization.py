@@ -1,18 +1,13 @@
 """Direct standardization by rurality x care-system size, with a cluster bootstrap by care system.
 
-The difference comparison - reference (isw - mn) of shares among answering clinics (percentage
-points) or of means (the item's unit), over the 6 strata urban/rural x small/medium/large care
-system; a grouping by one of the two is stratified by the other alone (:func:`stratification`).
-
-* ``target="isw"`` (the paper's): the reference clinics reweighted to the comparison clinics'
-  strata (among those answering the item); ``"total"``: both groups to all answering clinics'.
-* Interval: whole care systems resampled (system size is a system's attribute), percentile
-  interval and the p inverting it (:mod:`ccanalysis.stats.bootstrap`); ``n_boot`` replicates per
-  row, doubled up to ``max_boot`` for a row whose call could flip (the same stream).
-* Sparse strata (fewer than ``min_stratum`` answers of a reweighted group) are merged with their
-  nearest neighbour (``empty="collapse"``) or dropped with the weights renormalized (``"drop"``).
-  A replicate missing a weighted cell borrows the group's mean over the cell's rurality (or
-  overall), or under ``"drop"`` leaves it out; the notes count them.
+The isw - mn difference over the 6 strata urban/rural x small/medium/large care system (a
+grouping by one of the two: the other alone), the reference clinics reweighted to the comparison
+clinics' strata (``target="isw"``, the paper's) or both to all answering clinics' (``"total"``).
+Whole care systems are resampled (:mod:`ccanalysis.stats.bootstrap`); a row whose call could flip
+gets more replicates, up to ``max_boot``. Strata with fewer than ``min_stratum`` answers of a
+reweighted group are merged with their nearest neighbour (``empty="collapse"``) or dropped
+(``"drop"``); a replicate missing a weighted cell borrows the group's mean over the cell's
+rurality (or leaves it out under ``"drop"``).
 """
 
 from __future__ import annotations
