@@ -1,6 +1,6 @@
 """Sensitivity analyses: the standardization (by hand, against R with a fixed resampling plan),
-the cluster bootstrap, the clustered comparisons, the crude rows, the conclusions and the outputs;
-on tiny hand-made frames and a realistic clustered one."""
+the cluster bootstrap, the clustered comparisons, the crude rows, the changes of verdict and the
+outputs; on tiny hand-made frames and a realistic clustered one."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import math
 from pathlib import Path
 
 import numpy as np
-import statsmodels.api as sm
 import pandas as pd
 import pytest
+import statsmodels.api as sm
 from scipy.special import stdtrit
 
 from ccanalysis import sensitivity as sens
@@ -429,7 +429,7 @@ def test_cluster_bootstrap_replicates_equal_r_for_a_fixed_plan() -> None:
     frame["system_size"] = frame["system_size"].astype(SIZE_CAT)
     rows = inputs.analysis_rows(TINY_SPEC)
     cells = inputs.cell_sums(inputs.prepare(frame, rows))
-    design = std._design(cells)
+    design = cells
     n_pt, _ = std.replicate_strata(np.ones((1, 6)), design)
     n_str, s_str = std.replicate_strata(np.array(BOOT_PLAN, dtype=float), design)
     for target in ("isw", "total"):
@@ -671,10 +671,7 @@ def test_coordinators_are_reported_only_when_they_cross_care_systems(clinics: pd
     spec = SPEC.of("table3")
     nested = sens.analyze(clinics, spec, targets=(), exchangeable=False)
     assert "gee_coordinator" not in set(nested.results["analysis"])
-    assert any(
-        "Coordinators are nested in care systems (none of the 213 works in two)" in n
-        for n in nested.notes
-    )
+    assert "Coordinators working in more than one care system: 0 of 213" in nested.notes[0]
     crossing = clinics.copy()
     crossing.loc[crossing.index[:3], "coordinator_id"] = crossing["coordinator_id"].iloc[-1]
     out = sens.analyze(crossing, spec, targets=(), exchangeable=False)
@@ -867,68 +864,27 @@ def test_by_leaves_out_missing_values_and_default_is_the_care_models() -> None:
 
 
 # ---------------------------------------------------------------------------------------------
-# 3. Conclusions and outputs
+# 3. Changes of verdict and outputs
 # ---------------------------------------------------------------------------------------------
 
 
-def test_conclusions_follow_the_rows(result: sens.Sensitivity) -> None:
-    sentences = sens.conclusions(result.results, result.changes, result.labels, result.notes)
-    assert sentences[0].startswith(
-        "With clinics clustered by care system (GEE, independence working correlation"
-    )
+def test_changed_rows_count_and_name_the_changes(result: sens.Sensitivity) -> None:
+    """Per comparison the rows compared, the changes of verdict and which: a row changes exactly
+    when its verdict (the sign of the interval's side of 0) differs."""
     ch = result.changes
-    clu = ch[(ch["comparison"] == "unadjusted -> gee_care_system") & ch["changed"]]
-    per_row = [s for s in sentences if "; clustered " in s and ": crude " in s]
-    assert len(per_row) == len(clu)
-    std_isw = ch[(ch["comparison"] == "gee_care_system -> standardized_isw") & ch["changed"]]
-    assert len([s for s in sentences if "standardized to the isw strata" in s]) == len(std_isw)
-    assert any(s.startswith("Standardized to the integrated clinics'") for s in sentences)
-    assert any(
-        "The secondary analysis with an exchangeable working correlation" in s for s in sentences
-    )
-    assert sentences[-len(result.notes) :] == result.notes
-
-
-def test_conclusions_say_what_the_rows_used() -> None:
-    # two exchangeable rows, one fell back: the text counts what was used, not what was asked
-    base = {
-        "table": "table3",
-        "level": "yes",
-        "unit": "pp",
-        "note": "",
-        "label": "x",
-        "p": 0.5,
-        "estimate": 1.0,
-        "ci_low": -1.0,
-        "ci_high": 3.0,
-    }
-    recs = [
-        {**base, "item": "a", "analysis": "gee_care_system", "method": "GEE, independence"},
-        {**base, "item": "b", "analysis": "gee_care_system", "method": "GEE, independence"},
-        {
-            **base,
-            "item": "a",
-            "analysis": "gee_care_system_exchangeable",
-            "method": "GEE, exchangeable working correlation",
-            "rho": 0.2,
-        },
-        {
-            **base,
-            "item": "b",
-            "analysis": "gee_care_system_exchangeable",
-            "method": "GEE, independence working correlation (exchangeable fell back, see note)",
-            "note": "exchangeable working correlation outside its valid range (rho 1.2)",
-        },
-    ]
-    res = sens.output.frame(recs)
-    text = sens.conclusions(res, sens.changes(res), {})
-    assert text == [
-        "The secondary analysis with an exchangeable working correlation within care systems "
-        "estimates a cluster-weighted difference, not the crude one: it was fitted with the "
-        "exchangeable correlation for 1 of 2 rows (rho 0.20 to 0.20); 1 fell back to independence "
-        "(1 with rho outside its valid range). Its conclusion differs from the primary clustered "
-        "analysis for 0 rows."
-    ]
+    per = sens.changed_rows(ch, result.labels).set_index("Comparison")
+    for comparison, sub in ch.groupby("comparison"):
+        assert per.at[comparison, "Rows"] == len(sub)
+        assert per.at[comparison, "Changes"] == sub["changed"].sum()
+        which = per.at[comparison, "Which"]
+        assert which.count(" -> ") == sub["changed"].sum()
+    res = result.results.set_index(["analysis", "table", "item", "level"])
+    for r in ch[ch["changed"]].itertuples():
+        a, b = r.comparison.split(" -> ")
+        lo, hi = (res.loc[(b, r.table, r.item, r.level), c] for c in ("ci_low", "ci_high"))
+        assert r.after == ("higher" if lo > 0 else "lower" if hi < 0 else "no difference")
+        label = result.labels[(r.table, r.item, r.level)]
+        assert f"{label} ({r.before} -> {r.after})" in per.at[r.comparison, "Which"]
 
 
 def _project(tmp: Path, clinics: pd.DataFrame) -> Paths:
@@ -970,23 +926,19 @@ def test_run_writes_the_interface(stage) -> None:  # noqa: ANN001
         text = Path(art[fmt]).read_text(encoding="utf-8")
         assert SYNTHETIC_LABEL in text
         assert "Std. to ISW" in text and "Clustered difference (95% CI)" in text
-        assert "Conclusions" in text and "Mancl-DeRouen" in text
-    assert Path(art["html"]).read_text(encoding="utf-8").count("<table>") == 2
+        assert "Rows whose verdict changes" in text and "Mancl-DeRouen" in text
+        assert "## Notes" in text or "<h2>Notes</h2>" in text
+    assert Path(art["html"]).read_text(encoding="utf-8").count("<table>") == 3
     md = Path(art["markdown"]).read_text(encoding="utf-8")
-    assert sum(line.startswith("|---|") for line in md.splitlines()) == 2
-    assert {"results", "clustering", "standardization", "changes", "conclusions"} <= set(
-        art.results
-    )
+    assert sum(line.startswith("|---|") for line in md.splitlines()) == 3
+    assert {"results", "clustering", "standardization", "changes", "notes"} <= set(art.results)
 
 
 def test_written_files_are_what_write_gives(stage, tmp_path: Path) -> None:  # noqa: ANN001
     _, art = stage
-    res, sentences = art.results["results"], art.results["conclusions"]
-    tabs = {
-        "clustering": art.results["clustering"],
-        "standardization": art.results["standardization"],
-    }
-    paths = sens.write(res, tmp_path, tabs, sentences, synthetic=True)
+    res, notes = art.results["results"], art.results["notes"]
+    tabs = {k: art.results[k] for k in ("clustering", "standardization", "changes")}
+    paths = sens.write(res, tmp_path, tabs, notes, synthetic=True)
     for k in ("csv", "html", "markdown"):
         assert Path(paths[k]).read_bytes() == Path(art[k]).read_bytes()
     # the CSV reads back to the results
@@ -1091,7 +1043,7 @@ def test_analysis_is_byte_reproducible(clinics: pd.DataFrame, tmp_path: Path) ->
     outs = []
     for name in ("a", "b"):
         res = sens.analyze(clinics, small, seed=3, n_boot=100)
-        said = sens.conclusions(res.results, res.changes, res.labels, res.notes)
-        outs.append(sens.write(res.results, tmp_path / name, res.tables, said))
+        tables = res.tables | {"changes": sens.changed_rows(res.changes, res.labels)}
+        outs.append(sens.write(res.results, tmp_path / name, tables, res.notes))
     for k in ("csv", "html", "markdown"):
         assert Path(outs[0][k]).read_bytes() == Path(outs[1][k]).read_bytes()

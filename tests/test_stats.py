@@ -17,7 +17,6 @@ from ccanalysis.stats import (
     anova_from_summary,
     bh_qvalues,
     chisq,
-    compare_categorical,
     fisher_exact,
     mean_diff_ci,
     newcombe_diff,
@@ -213,14 +212,6 @@ def test_newcombe_matches_method_10(i: int) -> None:
     assert hi == pytest.approx(R[f"newcombe_{i + 1}_hi"], abs=1e-12)
     if i == 0:  # Newcombe (1998), Table II: 56/70 - 48/80 -> 0.0524 to 0.3339
         assert (round(lo, 4), round(hi, 4)) == (0.0524, 0.3339)
-
-
-def test_compare_categorical_tests_the_crosstab() -> None:
-    values = ["Convicted"] * 2 + ["Not"] * 15 + ["Convicted"] * 10 + ["Not"] * 3 + [None, "Not"]
-    groups = ["Dizygotic"] * 17 + ["Monozygotic"] * 13 + ["Monozygotic", None]
-    v = pd.Series(pd.Categorical(values, categories=["Convicted", "Not", "Unused"]))
-    res = compare_categorical(v, pd.Series(groups))
-    assert res.test == "fisher" and res.n == 30 and rel(res.p, R["fisher_Convictions"]) < 1e-9
 
 
 def test_run_test_dispatches_by_id() -> None:

@@ -1,5 +1,5 @@
 """The cluster bootstrap's stream, percentile interval and p (ccanalysis.stats.bootstrap), and the
-p-value that inverts Newcombe's interval (ccanalysis.stats.inversion)."""
+p-value that inverts Newcombe's interval (ccanalysis.stats.intervals)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 
 from ccanalysis.stats import newcombe_diff
 from ccanalysis.stats.bootstrap import BLOCK, bootstrap_p, percentile_interval, resample, uncertain
-from ccanalysis.stats.inversion import newcombe_p
+from ccanalysis.stats.intervals import newcombe_p
 
 
 def _draw(n_units: int, n: int, seed: int, chunk: int = 10) -> np.ndarray:

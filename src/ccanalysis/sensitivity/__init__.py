@@ -1,14 +1,10 @@
 """Sensitivity analyses of the care model comparison (Tables 3 and 4 of Solberg et al. 2024).
 
-One long table (``tables/sensitivity.csv``, :data:`COLUMNS`), one row per analysis and spec row,
-every difference isw - mn on one scale: percentage points for a level row, the item's unit for a
-mean row. The analyses (:data:`ANALYSES`): ``unadjusted`` (:mod:`.crude`), ``gee_care_system``,
-``gee_care_system_exchangeable``, ``gee_coordinator`` (:mod:`.clustering`), ``standardized_isw``,
-``standardized_total`` (:mod:`.standardization`). Every row's p inverts its interval, so a row is
-significant at 0.05 exactly when its 95% interval excludes 0. :mod:`.verdicts` compares the
-analyses row by row, :mod:`.output` writes the results, :mod:`.definitions` runs Tables 3 and 4
-under every care model definition. :func:`run` is the stage; :func:`analyze` the same steps for
-any two groups of clinics (``by=``).
+Every row of Tables 3 and 4 by every analysis (:data:`.output.ANALYSES`: :mod:`.crude`,
+:mod:`.clustering`, :mod:`.standardization`), isw - mn in percentage points (level rows) or the
+item's unit (mean rows), each p inverting its 95% interval; :mod:`.verdicts` compares the
+analyses, :mod:`.output` writes them, :mod:`.definitions` reruns Tables 3 and 4 under every care
+model definition. :func:`run` is the stage; :func:`analyze` the same steps for any two groups.
 """
 
 from __future__ import annotations
@@ -20,7 +16,6 @@ import pandas as pd
 
 from ccanalysis.paths import Paths
 from ccanalysis.sensitivity import definitions
-from ccanalysis.sensitivity.analyses import ANALYSES, ANALYSIS_NAMES, analysis_names
 from ccanalysis.sensitivity.clustering import clustered, coordinator_crossing
 from ccanalysis.sensitivity.crude import unadjusted
 from ccanalysis.sensitivity.inputs import (
@@ -33,18 +28,18 @@ from ccanalysis.sensitivity.inputs import (
     prepare,
 )
 from ccanalysis.sensitivity.output import (
+    ANALYSIS_NAMES,
     COLUMNS,
+    analysis_names,
+    collect,
     columns,
     comparison_tables,
-    conclusions,
-    frame,
     write,
 )
 from ccanalysis.sensitivity.standardization import (
     FULL,
     N_BOOT,
     TARGETS,
-    Stratification,
     standardize,
     stratification,
 )
@@ -55,7 +50,7 @@ from ccanalysis.vocab import CRITERIA, DEFAULT_SEED
 
 # the public calls, in the order of the stage (and of the notebook), then the rest
 __all__ = ["analysis_rows", "prepare", "cell_sums", "unadjusted", "clustered", "standardize"]
-__all__ += ["collect", "changes", "changed_rows", "comparison_tables", "conclusions", "write"]
+__all__ += ["collect", "changes", "changed_rows", "comparison_tables", "write"]
 __all__ += ["definitions", "run", "analyze", "Sensitivity", "coordinator_crossing"]
 __all__ += ["COLUMNS", "columns"]
 
@@ -63,8 +58,8 @@ __all__ += ["COLUMNS", "columns"]
 @dataclass
 class Sensitivity:
     """What :func:`analyze` computed: the long ``results``, the two comparison ``tables``, the
-    ``changes`` of verdict between analyses, the stage's ``notes``, the rows' ``labels``; the
-    compared ``groups``, the ``strata`` and the analyses' ``names`` (headers, legends)."""
+    ``changes`` of verdict, the ``notes``, the rows' ``labels``, the compared ``groups`` and the
+    analyses' ``names`` (headers, legends)."""
 
     results: pd.DataFrame
     tables: dict[str, pd.DataFrame]
@@ -72,29 +67,7 @@ class Sensitivity:
     notes: list[str] = field(default_factory=list)
     labels: dict[tuple[str, str, str], str] = field(default_factory=dict)
     groups: Groups = CARE_MODEL_GROUPS
-    strata: Stratification = FULL
     names: Mapping[str, tuple[str, str]] = field(default_factory=lambda: ANALYSIS_NAMES)
-
-
-def collect(
-    records: Sequence[Mapping[str, object]],
-    rows: Sequence[SpecRow],
-    groups: Groups = CARE_MODEL_GROUPS,
-) -> pd.DataFrame:
-    """The analyses' records as one results frame (:func:`~.output.frame`), in the rows' printed
-    order and the analyses' order within a row."""
-    out = frame(records, groups)
-    row_order = {r.key: i for i, r in enumerate(rows)}
-    keys = zip(out["table"], out["item"], out["level"], strict=True)
-    order = pd.DataFrame(
-        {
-            "row": [row_order.get(k, len(row_order)) for k in keys],
-            "analysis": out["analysis"].map({a: i for i, a in enumerate(ANALYSES)}),
-        }
-    )
-    return out.loc[order.sort_values(["row", "analysis"], kind="stable").index].reset_index(
-        drop=True
-    )
 
 
 def analyze(
@@ -114,14 +87,9 @@ def analyze(
     groups: Sequence[object] | None = None,
     labels: Mapping[object, str] | None = None,
 ) -> Sensitivity:
-    """Every analysis of every row of ``tables`` (default Tables 3 and 4), as :func:`run` does.
-
-    ``n_boot``, ``max_boot``, ``targets``, ``empty``, ``min_stratum``: the standardization;
-    ``exchangeable``: the secondary GEE; ``coordinator``: force the coordinator clustering on or
-    off. ``by``, ``groups=(comparison, reference)``, ``labels``: the compared groups
-    (:func:`~.inputs.grouping_of`; default the care models, isw - mn); a ``by`` that is one of the
-    stratifying variables is standardized over the other one only.
-    """
+    """Every analysis of every row of ``tables``, as :func:`run` does, for the groups ``by``,
+    ``groups=(comparison, reference)``, ``labels`` (:func:`~.inputs.grouping_of`; default the
+    care models, isw - mn); a ``by`` that is a stratifier is standardized over the other only."""
     rows = analysis_rows(spec, tables)
     if by is not None and by in {r.item for r in rows}:
         raise ValueError(f"by={by!r} is both an analysed item and the column to group by")
@@ -161,15 +129,15 @@ def analyze(
         notes=grp.notes + notes,
         labels=row_labels,
         groups=grp,
-        strata=strat,
         names=names,
     )
 
 
 def run(paths: Paths, params: Params, *, n_boot: int = N_BOOT) -> Artifacts:
     """The 04_sensitivity stage, the steps the notebook shows: every analysis of Tables 3 and 4
-    of ``clinics.parquet``, the comparison tables and conclusions (``tables/sensitivity.*``), and
-    the care model definitions (``tables/definitions*``, when the clinics have the criteria)."""
+    of ``clinics.parquet``, the comparison tables and the rows whose verdict changes
+    (``tables/sensitivity.*``), and the care model definitions (``tables/definitions*``, when the
+    clinics have the criteria)."""
     clinics = pd.read_parquet(paths.processed / "clinics.parquet")
     spec = read_spec(paths.spec, instrument=paths.dictionary)
     rows = analysis_rows(spec)
@@ -181,9 +149,10 @@ def run(paths: Paths, params: Params, *, n_boot: int = N_BOOT) -> Artifacts:
     results = collect(crude + gee + std, rows)
     changed = changes(results)
     labels = {r.key: r.row_label for r in rows}
+    per_comparison = changed_rows(changed, labels)
     tables = comparison_tables(results, labels, changed)
-    said = conclusions(results, changed, labels, notes)
-    files = write(results, paths.tables, tables, said, synthetic=params.synthetic)
+    tables["changes"] = per_comparison
+    files = write(results, paths.tables, tables, notes, synthetic=params.synthetic)
     summary = def_rows = None
     if set(CRITERIA) <= set(clinics.columns):
         summary, def_rows = definitions.definition_sensitivity(
@@ -195,9 +164,8 @@ def run(paths: Paths, params: Params, *, n_boot: int = N_BOOT) -> Artifacts:
     return Artifacts(
         files,
         results=results,
-        changes=changed,
-        conclusions=said,
         definitions=summary,
         definition_rows=def_rows,
+        notes=notes,
         **tables,
     )

@@ -1,15 +1,7 @@
-"""The clustered comparisons: GEE on the difference scale (:func:`ccanalysis.stats.clustered.
-gee_difference`: Mancl-DeRouen robust SE, t(K - 2), K the clusters with answers), comparison -
-reference, in percentage points (level rows) or the item's unit (mean rows).
-
-* ``gee_care_system`` (primary): independence working correlation, clustered by care system; the
-  estimate is the crude difference (the same estimand).
-* ``gee_care_system_exchangeable`` (secondary): exchangeable working correlation within care
-  systems, a cluster-weighted estimand (a system's clinics count less the larger the system); a
-  rho outside its valid range or no convergence falls back to independence (note and method).
-* ``gee_coordinator``: only when coordinators work in more than one care system; nested in care
-  systems they are accounted for by the care-system clustering (whether they are is said in the
-  stage's notes).
+"""The clustered comparisons, comparison - reference by GEE (:func:`ccanalysis.stats.clustered.
+gee_difference`): ``gee_care_system`` (independence, the crude estimand), the secondary
+``gee_care_system_exchangeable`` (cluster-weighted; falls back to independence with a note) and
+``gee_coordinator``, only when coordinators work in more than one care system.
 """
 
 from __future__ import annotations
@@ -24,8 +16,6 @@ from ccanalysis.sensitivity.crude import record
 from ccanalysis.sensitivity.inputs import CellSums, Clinics
 from ccanalysis.spec import SpecRow
 from ccanalysis.stats.clustered import gee_difference
-
-__all__ = ["METHODS", "clustered", "coordinator_crossing"]
 
 _MD = "Mancl-DeRouen robust SE; t(K - 2)"
 METHODS: dict[str, str] = {
@@ -101,11 +91,8 @@ def clustered(
     exchangeable: bool = True,
     coordinator: bool | None = None,
 ) -> tuple[list[dict[str, object]], list[str]]:
-    """The GEE records of every row (see the module notes) and the notes of the analysis.
-
-    ``coordinator``: ``None`` (default) adds the coordinator clustering when the data show
-    coordinators crossing care systems; ``True``/``False`` force it on or off.
-    """
+    """The GEE records of every row and the analysis' notes; ``coordinator``: force the
+    coordinator clustering on or off (default: when coordinators cross care systems)."""
     n_model = cells.by_model[0]
     systems = data.system.astype(object)
     out = _records("gee_care_system", data, rows, systems, n_model)
@@ -114,21 +101,12 @@ def clustered(
             "gee_care_system_exchangeable", data, rows, systems, n_model, working="exchangeable"
         )
     crossing, n_coord = coordinator_crossing(data)
-    notes = []
-    if data.coordinator is None:
-        notes.append("The clinic frame has no coordinator ids: no coordinator clustering.")
-    elif crossing:
-        notes.append(
-            f"{crossing} of {n_coord} coordinators work in more than one care system: the "
-            "care-system clustering does not contain them, so a clustering by coordinator "
-            "is reported too (gee_coordinator)."
-        )
-    else:
-        notes.append(
-            f"Coordinators are nested in care systems (none of the {n_coord} works in two): the "
-            "care-system clustering accounts for them, and no separate coordinator analysis is "
-            "reported."
-        )
+    notes = [
+        "The clinic frame has no coordinator ids: no coordinator clustering."
+        if data.coordinator is None
+        else f"Coordinators working in more than one care system: {crossing} of {n_coord} "
+        "(any: clustered by coordinator too, gee_coordinator)."
+    ]
     if coordinator or (coordinator is None and crossing):
         if data.coordinator is None:
             raise KeyError("the clinic frame lacks 'coordinator_id'")

@@ -1,8 +1,6 @@
-"""The crude comparison: comparison - reference group (isw - mn) with clinics taken as
-independent. Level rows: the difference of shares in percentage points with Newcombe's hybrid
-score interval and the p that inverts it (:func:`ccanalysis.stats.inversion.newcombe_p`: a test
-of the row's own estimand, not of the item's whole answer distribution as the tables' Fisher
-test). Mean rows: the mean difference in the item's unit with Student's t interval and test."""
+"""The crude comparison (isw - mn), clinics taken as independent: the difference of shares with
+Newcombe's hybrid score interval and the p inverting it (a test of the row's own estimand), or of
+means with Student's t interval and test."""
 
 from __future__ import annotations
 
@@ -13,9 +11,8 @@ import numpy as np
 
 from ccanalysis.sensitivity.inputs import CARE_MODEL_GROUPS, CellSums, Clinics, Groups, unit_of
 from ccanalysis.spec import SpecRow
-from ccanalysis.stats import newcombe_diff
-from ccanalysis.stats.intervals import mean_diff_test
-from ccanalysis.stats.inversion import newcombe_p
+from ccanalysis.stats import mean_diff_ci, newcombe_diff, t_test
+from ccanalysis.stats.intervals import newcombe_p
 
 __all__ = ["METHOD_LEVEL", "METHOD_MEAN", "record", "unadjusted"]
 
@@ -37,7 +34,7 @@ def unadjusted(
 ) -> list[dict[str, object]]:
     """One ``unadjusted`` record per row; the groups' values and answers in the slots
     ``value_ref, value_cmp, n_ref, n_cmp`` (:attr:`Groups.columns`)."""
-    n, s, _ = cells.by_model
+    n, s = cells.by_model
     out: list[dict[str, object]] = []
     for j, row in enumerate(rows):
         n0, n1 = int(n[0, j]), int(n[1, j])
@@ -52,8 +49,8 @@ def unadjusted(
             if n0 < 2 or n1 < 2 or (np.ptp(x0) == 0 and np.ptp(x1) == 0):
                 est, note = v1 - v0, "not estimable: too few answers or no variation for a t test"
             else:
-                est, lo, hi, test = mean_diff_test(x1, x0)
-                p = test.p
+                est, lo, hi = mean_diff_ci(x1, x0)
+                p = t_test(x1, x0).p
         else:
             k0, k1 = int(round(s[0, j])), int(round(s[1, j]))
             v0, v1 = 100.0 * k0 / n0, 100.0 * k1 / n1

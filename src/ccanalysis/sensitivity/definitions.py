@@ -1,17 +1,10 @@
 """Which findings depend on how the care model is defined: Tables 3 and 4 under every definition.
 
-The paper calls a clinic integrated when all four criteria of Table 2 are answered yes. Other
-definitions are defensible (``ccanalysis.classify.DEFINITIONS``: a social worker on the team only;
-on the team and responsible for social services; the MNCARES deck's three conditions; a
-care-system-level view). Each definition reclassifies the clinics, and every row of Tables 3 and 4
-is tested again exactly as the paper's tables are (:func:`ccanalysis.tables.paper.from_spec`).
-
-A row's *conclusion* is its own test (p < 0.05 or not) and the sign of its difference (isw - mn,
-percentage points or the item's unit): ``higher``, ``lower`` or ``no difference``. A row's test is
-the test of its level (or the levels it adds up) against all other answers when the item has more
-than two answers (``p_level`` of the tables' long format), else the item's test (a binary item, a
-mean). A row *changes* under a definition when its conclusion differs from the one
-under the reference definition (the paper's, or the run's own).
+Each definition of ``ccanalysis.classify.DEFINITIONS`` reclassifies the clinics, and every row of
+Tables 3 and 4 is tested again as the paper's tables are (:func:`ccanalysis.tables.paper.
+from_spec`). A row's *conclusion* is its own test at 0.05 (its level against all other answers
+when the item has more than two, else the item's test) and the sign of isw - mn: ``higher``,
+``lower`` or ``no difference``; it *changes* when it differs from the reference definition's.
 """
 
 from __future__ import annotations
@@ -30,6 +23,7 @@ from ccanalysis.classify import (
     compare_definitions,
 )
 from ccanalysis.io import write_csv, write_text
+from ccanalysis.sensitivity.inputs import TABLES
 from ccanalysis.sensitivity.output import page
 from ccanalysis.sensitivity.verdicts import KEY
 from ccanalysis.spec import Spec
@@ -41,8 +35,6 @@ from ccanalysis.vocab import (
     SYNTHETIC_LABEL,
 )
 
-#: The tables whose rows compare the care models.
-TABLES: tuple[str, ...] = ("table3", "table4")
 ALPHA = 0.05
 #: Columns of the per-row table.
 ROW_COLUMNS = ("definition", *KEY, "n_mn", "n_isw", "estimate", "p", "conclusion", "changed")
@@ -96,20 +88,11 @@ def definition_sensitivity(
     reference: str = DEFAULT_DEFINITION,
     seed: int | None = DEFAULT_SEED,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Tables 3 and 4 under every definition, against the ``reference`` definition.
-
-    ``clinics``: the clinic frame with the four criteria (classified or not: it is classified
-    again under each definition). Returns ``(summary, rows)``:
-
-    * ``summary``, one row per definition: ``definition``, ``label``, the clinics per model
-      (``integrated_sw``, ``medical_nursing``, ``unclassified``), the clinics that change class
-      compared with the reference (``changed``, ``mn_to_isw``, ``isw_to_mn``, ``to_unclassified``),
-      the rows that differ at 0.05 (``rows_differ``) and the rows whose conclusion changes
-      (``rows_changed``, and ``changed_rows``: their ``table item[=level]`` ids);
-    * ``rows``, one per definition and row of Tables 3 and 4 (:data:`ROW_COLUMNS`): the
-      difference isw - mn, the row's p (its level's own test, or the item's: see the module
-      notes), the conclusion and whether it changed.
-    """
+    """Tables 3 and 4 under every definition against the ``reference`` one, from the clinics
+    with the four criteria: ``(summary, rows)``. ``summary``, per definition: the clinics per
+    model and changing class (:func:`ccanalysis.classify.compare_definitions`), the rows that
+    differ at 0.05 (``rows_differ``), whose conclusion changes (``rows_changed``) and their
+    ``table item[=level]`` ids (``changed_rows``); ``rows``: :data:`ROW_COLUMNS`."""
     base = clinics.drop(columns=[c for c in CLASS_COLUMNS if c in clinics.columns])
     chosen = {reference: DEFINITIONS[reference]} | dict(definitions)
     rows = pd.DataFrame(

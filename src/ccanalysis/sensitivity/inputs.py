@@ -1,10 +1,6 @@
 """What the sensitivity analyses read: the rows of Tables 3 and 4, each clinic's group, stratum
-and care system, and every row's answers summed per care system, rurality and group.
-
-The analyses work on :class:`CellSums` (per care system, rurality state and group: answers, sums
-and sums of squares of each row), so the clinics are read once and the analyses cost in care
-systems, not clinics: the crude comparison sums over everything, the clustered one over rurality,
-the standardization keeps the strata.
+and care system, and every row's answers and sums per care system, rurality and group
+(:class:`CellSums`, read once: the bootstrap costs in care systems, not clinics).
 """
 
 from __future__ import annotations
@@ -72,11 +68,9 @@ def groups_of_models(clinics: pd.DataFrame) -> NDArray[np.int8]:
 
 @dataclass(frozen=True)
 class Groups:
-    """The two compared groups, ``comparison`` - ``reference``, as a summary's long format names
-    them (``isw``, ``True``), their ``labels`` and ``short`` labels, the column ``by`` they come
-    from (``None``: the care models), the clinics left out (``missing``: no ``by`` value;
-    ``other``: another group of ``by``), and what the rows' notes call one group (``kind``) and
-    both (``word``)."""
+    """The compared groups ``comparison`` - ``reference`` as a summary names them, their labels,
+    the column ``by`` (``None``: the care models), the clinics left out (no ``by`` value, another
+    group) and what the rows' notes call a group (``kind``, ``word``)."""
 
     comparison: str
     reference: str
@@ -137,13 +131,9 @@ def grouping_of(
     groups: Sequence[object] | None = None,
     labels: Mapping[object, str] | None = None,
 ) -> tuple[NDArray[np.int8], Groups]:
-    """Each clinic's group code (0 reference, 1 comparison, -1 left out) and the :class:`Groups`.
-
-    ``by`` is split as :func:`ccanalysis.analysis.summarize` splits it (same group names, order
-    and labels); ``groups=(comparison, reference)`` picks two groups of a column with more; by
-    default the first group in summarize's order is the reference. Without ``by``, ``groups`` and
-    ``labels``: the care models, isw - mn.
-    """
+    """Each clinic's group code (0 reference, 1 comparison, -1 left out) and the :class:`Groups`:
+    ``by`` split as :func:`ccanalysis.analysis.summarize` splits it (its first group the
+    reference); ``groups=(comparison, reference)`` picks two; default the care models."""
     if by is None:
         if groups is None and labels is None:
             return groups_of_models(clinics), CARE_MODEL_GROUPS
@@ -182,25 +172,12 @@ def _column(clinics: pd.DataFrame, name: str) -> pd.Series:
     return clinics[name].astype("object")
 
 
-def _urban_state(clinics: pd.DataFrame) -> NDArray[np.int64]:
-    """0 urban, 1 rural, 2 unknown."""
-    u = _column(clinics, "urban")
-    return np.select([u.isna(), u.fillna(False).astype(bool)], [2, 0], 1).astype(np.int64)
-
-
-def _size_class(clinics: pd.DataFrame) -> NDArray[np.int64]:
-    """0 small, 1 medium, 2 large, -1 unknown."""
-    codes = _column(clinics, "system_size").map({s: i for i, s in enumerate(SYSTEM_SIZES)})
-    return codes.fillna(-1).to_numpy(np.int64)
-
-
 @dataclass(frozen=True)
 class Clinics:
     """The clinics as the analyses need them: rows x clinics values and answered flags, the
     group (0 reference, 1 comparison, -1 left out), rurality state (0/1/2), care system (codes
     into ``systems``), each care system's size class (-1 unknown) and the coordinator ids."""
 
-    rows: tuple[SpecRow, ...]
     y: NDArray[np.float64]  # (n, J): 0/1 indicator or numeric answer, 0 where not answered
     valid: NDArray[np.bool_]  # (n, J)
     group: NDArray[np.int8]
@@ -239,7 +216,8 @@ def prepare(
         raise ValueError(f"clinic row {int(np.flatnonzero(ids.isna())[0])} has no care_system_id")
     values = [_item_values(clinics, row) for row in rows]
     system, systems = pd.factorize(ids, sort=True)
-    size = _size_class(clinics)
+    size_of = {s: i for i, s in enumerate(SYSTEM_SIZES)}
+    size = _column(clinics, "system_size").map(size_of).fillna(-1).to_numpy(np.int64)  # -1 unknown
     per_system = pd.Series(size).groupby(system).agg(["min", "max"])
     for k in np.flatnonzero(per_system["min"] != per_system["max"]):
         found = sorted({SYSTEM_SIZES[s] if s >= 0 else "missing" for s in size[system == k]})
@@ -248,13 +226,14 @@ def prepare(
             "system size is an attribute of the care system"
         )
     coordinator = clinics.get("coordinator_id")
+    u = _column(clinics, "urban")
+    urban = np.select([u.isna(), u.fillna(False).astype(bool)], [2, 0], 1)  # rural 1, unknown 2
     n = len(clinics)
     return Clinics(
-        rows=tuple(rows),
         y=np.column_stack([v[0] for v in values]) if values else np.empty((n, 0)),
         valid=np.column_stack([v[1] for v in values]) if values else np.empty((n, 0), bool),
         group=groups_of_models(clinics) if group is None else np.asarray(group, dtype=np.int8),
-        urban=_urban_state(clinics),
+        urban=urban.astype(np.int64),
         system=system.astype(np.int64),
         systems=np.asarray(systems, dtype=object),
         system_size=per_system["max"].clip(lower=-1).to_numpy(np.int64),
@@ -265,18 +244,17 @@ def prepare(
 @dataclass(frozen=True)
 class CellSums:
     """Per care system (K), rurality state (3: urban, rural, unknown), group (2: reference and
-    comparison) and row (J): answers ``n``, sums ``s`` and sums of squares ``q``, each
-    (K, 3, 2, J); and each system's size class (K,)."""
+    comparison) and row (J): answers ``n`` and sums ``s``, each (K, 3, 2, J); and each system's
+    size class (K,)."""
 
     n: NDArray[np.float64]
     s: NDArray[np.float64]
-    q: NDArray[np.float64]
     system_size: NDArray[np.int64]
 
     @functools.cached_property
-    def by_model(self) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
-        """(n, s, q) summed over systems and rurality: (2, J) each."""
-        return self.n.sum(axis=(0, 1)), self.s.sum(axis=(0, 1)), self.q.sum(axis=(0, 1))
+    def by_model(self) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """(n, s) summed over systems and rurality: (2, J) each."""
+        return self.n.sum(axis=(0, 1)), self.s.sum(axis=(0, 1))
 
 
 def cell_sums(data: Clinics) -> CellSums:
@@ -288,5 +266,4 @@ def cell_sums(data: Clinics) -> CellSums:
     shape = (k, 3, 2, n_rows)
     n = np.asarray(onehot @ data.valid.astype(float)).reshape(shape)
     s = np.asarray(onehot @ data.y).reshape(shape)
-    q = np.asarray(onehot @ data.y**2).reshape(shape)  # a 0/1 indicator is its own square
-    return CellSums(n, s, q, data.system_size)
+    return CellSums(n, s, data.system_size)

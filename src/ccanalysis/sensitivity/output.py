@@ -1,13 +1,8 @@
-"""The stage's outputs: the long results (``tables/sensitivity.csv``), the two comparison tables
-(text cells: crude against clustered, and the standardizations) and the page that shows them
-(``tables/sensitivity.{html,md}``, with its method notes and conclusions).
-
-``tables/sensitivity.csv`` has the columns :data:`COLUMNS`: ``analysis, item, level, estimate,
-ci_low, ci_high, p, unit, method, note`` (differences in percentage points, ``unit`` = ``pp``, or
-in the item's unit), then ``table, label``, the groups' values and answering clinics
-(``value_mn, value_isw, n_mn, n_isw``; ``value_<group>``, ``n_<group>`` of another grouping:
-:func:`columns`), the clusters, the exchangeable ``rho`` and the bootstrap replicates. The
-results frame adds ``p_bound``: the p is the bootstrap's bound 1/B, shown as ``<1/B``.
+"""The stage's outputs: the analyses' names, the long results (``tables/sensitivity.csv``,
+:data:`COLUMNS`: ``analysis, item, level, estimate, ci_low, ci_high, p, unit, method, note,
+table, label``, the groups' values and answers, clusters, ``rho``, replicates; the frame adds
+``p_bound``, a bootstrap p at its bound 1/B), the two comparison tables (text cells) and the page
+showing them with the rows whose verdict changes (``tables/sensitivity.{html,md}``).
 """
 
 from __future__ import annotations
@@ -21,10 +16,44 @@ import pandas as pd
 
 from ccanalysis.io import write_csv, write_text
 from ccanalysis.printing import format_p
-from ccanalysis.sensitivity.analyses import ANALYSES, ANALYSIS_NAMES
 from ccanalysis.sensitivity.inputs import CARE_MODEL_GROUPS, Groups
-from ccanalysis.sensitivity.verdicts import KEY, fmt_diff
+from ccanalysis.sensitivity.verdicts import KEY
+from ccanalysis.spec import SpecRow
 from ccanalysis.vocab import SYNTHETIC_LABEL
+
+
+def analysis_names(
+    comparison: str = "ISW", strata: str = "rurality x system size"
+) -> dict[str, tuple[str, str]]:
+    """Analysis id -> (column header of the comparison tables, legend text of a figure), in
+    table order; ``comparison``: the short name of the group whose strata ``standardized_isw``
+    standardizes to; ``strata``: what the strata are."""
+    return {
+        "unadjusted": ("Crude", "Crude (Newcombe / Student t interval)"),
+        "gee_care_system": (
+            "Clustered",
+            "Clustered by care system (GEE, independence; Mancl-DeRouen SE, t(K - 2))",
+        ),
+        "gee_care_system_exchangeable": (
+            "Exchangeable",
+            "Clustered by care system, exchangeable correlation (cluster-weighted estimand)",
+        ),
+        "gee_coordinator": ("Coordinator", "Clustered by coordinator (GEE, independence)"),
+        "standardized_isw": (
+            f"Std. to {comparison}",
+            f"Standardized to the {comparison} clinics' {strata} (cluster bootstrap)",
+        ),
+        "standardized_total": (
+            "Std. to total",
+            f"Standardized to all clinics' {strata} (cluster bootstrap)",
+        ),
+    }
+
+
+#: The names of the care models' comparison (the stage's), in table order.
+ANALYSIS_NAMES: dict[str, tuple[str, str]] = analysis_names()
+#: Analysis ids, in table order.
+ANALYSES: tuple[str, ...] = tuple(ANALYSIS_NAMES)
 
 _SLOTS = ("value_ref", "value_cmp", "n_ref", "n_cmp")
 _RECORD_COLUMNS = (
@@ -60,6 +89,27 @@ def frame(
     return out.rename(columns=groups.columns)
 
 
+def collect(
+    records: Sequence[Mapping[str, object]],
+    rows: Sequence[SpecRow],
+    groups: Groups = CARE_MODEL_GROUPS,
+) -> pd.DataFrame:
+    """The analyses' records as one results frame (:func:`~.output.frame`), in the rows' printed
+    order and the analyses' order within a row."""
+    out = frame(records, groups)
+    row_order = {r.key: i for i, r in enumerate(rows)}
+    keys = zip(out["table"], out["item"], out["level"], strict=True)
+    order = pd.DataFrame(
+        {
+            "row": [row_order.get(k, len(row_order)) for k in keys],
+            "analysis": out["analysis"].map({a: i for i, a in enumerate(ANALYSES)}),
+        }
+    )
+    return out.loc[order.sort_values(["row", "analysis"], kind="stable").index].reset_index(
+        drop=True
+    )
+
+
 def _p_text(r: Mapping) -> str:
     if not math.isfinite(r["p"]):
         return ""
@@ -72,8 +122,21 @@ def _value(unit: str, v: float) -> str:
     return f"{v:.1f}%" if unit == "pp" else (f"{v:.1f}" if abs(v) >= 1 else f"{v:.2f}")
 
 
+def _signed(x: float, digits: int) -> str:
+    """``+12.3``: fixed decimals, signed; a value that rounds to 0 keeps its sign (``-0.0``)."""
+    if not math.isfinite(x):
+        return "NA"
+    return f"{x:+.{digits}f}" if x != 0 else f"{0:.{digits}f}"
+
+
 def _diff(r: Mapping) -> str:
-    return fmt_diff(r["unit"], r["estimate"], r["ci_low"], r["ci_high"])
+    """``+12.3 pp (+4.5 to +20.1)``; a mean difference in its unit, 2 decimals when small."""
+    unit, est, lo, hi = r["unit"], r["estimate"], r["ci_low"], r["ci_high"]
+    if not math.isfinite(est):
+        return "NA"
+    small = max(abs(est), abs(lo), abs(hi)) < 1 if math.isfinite(lo) else abs(est) < 1
+    d = 2 if unit != "pp" and small else 1
+    return f"{_signed(est, d)} {unit} ({_signed(lo, d)} to {_signed(hi, d)})"
 
 
 def comparison_tables(
@@ -173,18 +236,18 @@ def page(
     *,
     fmt: str,
     synthetic: bool = False,
-    conclusions: Sequence[str] = (),
+    notes: Sequence[str] = (),
     footer: bool = False,
 ) -> str:
     """An HTML or Markdown page: per section a heading, the table and its method note, then the
-    ``conclusions`` as a list; ``synthetic``: the label on top (and at the end with ``footer``)."""
+    ``notes`` as a list; ``synthetic``: the label on top (and at the end with ``footer``)."""
     label = synthetic and SYNTHETIC_LABEL
     if fmt == "markdown":
         parts = [f"**{label}**"] if label else []
         for heading, tab, note in sections:
             parts += [f"## {heading}", md_table(tab), note]
-        if conclusions:
-            parts.append("## Conclusions\n\n" + "\n".join(f"- {s}" for s in conclusions))
+        if notes:
+            parts.append("## Notes\n\n" + "\n".join(f"- {s}" for s in notes))
         parts += [f"*{label}*"] if label and footer else []
         return "\n\n".join(parts) + "\n"
     if fmt != "html":
@@ -197,147 +260,56 @@ def page(
     parts += [f'<p class="synthetic-label"><strong>{e(label)}</strong></p>'] if label else []
     for heading, tab, note in sections:
         parts += [f"<h2>{e(heading)}</h2>", html_table(tab), f"<p>{e(note)}</p>"]
-    if conclusions:
-        items = "\n".join(f"<li>{e(s)}</li>" for s in conclusions)
-        parts.append(f"<h2>Conclusions</h2>\n<ul>\n{items}\n</ul>")
+    if notes:
+        items = "\n".join(f"<li>{e(s)}</li>" for s in notes)
+        parts.append(f"<h2>Notes</h2>\n<ul>\n{items}\n</ul>")
     parts += [f"<p><em>{e(label)}</em></p>"] if label and footer else []
     return "\n".join([*parts, "</body>\n</html>"]) + "\n"
 
 
 #: The headings and method notes of the stage's page (the care models' comparison).
 TITLES = {
-    "clustering": "Sensitivity analysis: care model differences (isw - mn) with clinics taken as "
-    "independent and clustered by care system",
-    "standardization": "Sensitivity analysis: care model differences (isw - mn) after direct "
-    "standardization by rurality x care-system size",
+    "clustering": "Care model differences (isw - mn), clinics independent and clustered by care "
+    "system",
+    "standardization": "Care model differences (isw - mn) standardized by rurality x care-system "
+    "size",
+    "changes": "Rows whose verdict changes between analyses",
 }
 METHODS = {
-    "clustering": "Differences are integrated social worker (ISW) minus medical/nursing (MN) "
-    "clinics, in percentage points (shares among clinics answering) or in the item's unit "
-    "(means). Crude: clinics taken as independent; Newcombe's hybrid score interval (shares) or "
-    "Student's t interval (means), p inverting the interval (shares) or Student's t test "
-    "(means). Clustered: GEE with an independence working correlation, clustered by care system "
-    "(same estimate as the crude difference), robust SE with the Mancl-DeRouen small-sample "
-    "correction, t reference with K - 2 degrees of freedom (K care systems with answers; 2 mean "
-    "parameters). Exchangeable: GEE with an exchangeable working correlation within care systems "
-    "(rho), which weights a system's clinics less the larger the system: a cluster-weighted "
-    "difference, not the crude one; same SE and reference. 'Changes': the sign-and-significance "
-    "of the clustered difference differs from the crude one.",
+    "clustering": "Integrated social worker (ISW) minus medical/nursing (MN) clinics, in "
+    "percentage points (shares among clinics answering) or the item's unit (means). Crude: "
+    "Newcombe hybrid score interval and the p inverting it (shares), Student t (means). "
+    "Clustered: GEE, independence working correlation (the crude estimate), by care system, "
+    "Mancl-DeRouen robust SE, t(K - 2). Exchangeable: exchangeable working correlation rho (a "
+    "cluster-weighted difference). Changes: the verdict differs from the crude one.",
     "standardization": "Direct standardization by rurality (RUCA 1-3 urban) x care-system size "
-    "(1-2, 3-9, >9 clinics): 'Std. to ISW' reweights the MN clinics to the ISW clinics' strata, "
-    "'Std. to total' both models to all clinics'. 95% CI: cluster bootstrap by care system "
-    "(whole systems resampled with their clinics), percentile interval; p is its inversion (2 x "
-    "the smaller share of replicates on either side of 0; '<1/B' when no replicate crosses 0). "
-    "'Conclusion changes': the sign-and-significance differs from the clustered crude difference "
-    "(first table).",
+    "(1-2, 3-9, >9 clinics) to the ISW clinics' strata or all clinics'. Cluster bootstrap by "
+    "care system, percentile interval, p its inversion ('<1/B': no replicate crosses 0). "
+    "Conclusion changes: the verdict differs from the clustered one.",
+    "changes": "Verdict: higher or lower (95% interval above or below 0) or no difference. "
+    "Each comparison changes one thing: the clustering, the standardization or the working "
+    "correlation.",
 }
-_SAYS = {
-    "higher": "significantly higher in integrated social worker clinics",
-    "lower": "significantly lower in integrated social worker clinics",
-    "no difference": "no significant difference",
-}
-
-
-def conclusions(
-    results: pd.DataFrame,
-    changes: pd.DataFrame,
-    labels: Mapping[tuple[str, str, str], str],
-    notes: Sequence[str] = (),
-) -> list[str]:
-    """The page's conclusions (the care models' comparison): per pair of analyses, how many rows
-    change verdict and each of them (``labels``: the rows' labels), then the ``notes``."""
-    res = results.set_index(["analysis", *KEY])
-    out: list[str] = []
-
-    def rows(pair: str, words: tuple[str, str]) -> tuple[pd.DataFrame, list[str]]:
-        ch, (a, b) = changes[changes["comparison"] == pair], pair.split(" -> ")
-        texts = []
-        for r in ch[ch["changed"]].itertuples(index=False):
-            ra, rb = res.loc[(a, r.table, r.item, r.level)], res.loc[(b, r.table, r.item, r.level)]
-            name = f"{labels.get((r.table, r.item, r.level), r.item)} ({r.item}{'=' + r.level if r.level else ''})"
-            texts.append(
-                f"{name}: {words[0]} {_diff(ra)}, {_SAYS[r.before]}; {words[1]} {_diff(rb)}, "
-                f"{_SAYS[r.after]}."
-            )
-        return ch, texts
-
-    if (changes["comparison"] == "unadjusted -> gee_care_system").any():
-        ch, texts = rows("unadjusted -> gee_care_system", ("crude", "clustered"))
-        sig = ch["before"].isin(["higher", "lower"])
-        kept = int((sig & (ch["before"] == ch["after"])).sum())
-        new = int(((ch["before"] == "no difference") & ch["after"].isin(["higher", "lower"])).sum())
-        method = "; ".join(
-            pd.unique(results.loc[results["analysis"] == "gee_care_system", "method"])
-        )
-        out.append(
-            f"With clinics clustered by care system ({method}), {kept} of the {int(sig.sum())} "
-            "differences significant with clinics taken as independent (Newcombe or t interval) "
-            "remain significant"
-            + (f", and {new} not significant before become significant." if new else ".")
-        )
-        out += texts
-    for t, whose in (("isw", "the integrated clinics'"), ("total", "all clinics'")):
-        pair = f"gee_care_system -> standardized_{t}"
-        if not (changes["comparison"] == pair).any():
-            continue
-        ch, texts = rows(pair, ("clustered", f"standardized to the {t} strata"))
-        reps = results.loc[results["analysis"] == f"standardized_{t}", "replicates"].dropna()
-        b = f"{reps.min():,}" + (f" to {reps.max():,}" if reps.min() != reps.max() else "")
-        out.append(
-            f"Standardized to {whose} distribution of rurality x care-system size (cluster "
-            f"bootstrap by care system, percentile interval, {b} replicates), the conclusion "
-            "(sign and significance of the isw - mn difference) changes for "
-            f"{int(ch['changed'].sum())} of {len(ch)} rows of Tables 3 and 4 against the "
-            "clustered crude comparison."
-        )
-        out += texts
-    if "gee_care_system_exchangeable" in res.index:
-        ex = res.loc["gee_care_system_exchangeable"]
-        fell = ex["method"].str.contains("fell back", regex=False)
-        n_exch = int(ex["method"].str.startswith("GEE, exchangeable").sum())
-        rho = ex["rho"].dropna()
-        text = (
-            "The secondary analysis with an exchangeable working correlation within care systems "
-            "estimates a cluster-weighted difference, not the crude one: it was fitted with the "
-            f"exchangeable correlation for {n_exch} of {len(ex)} rows"
-            + (f" (rho {rho.min():.2f} to {rho.max():.2f})" if len(rho) else "")
-        )
-        if fell.any():
-            outside = int(ex.loc[fell, "note"].str.contains("outside its valid range").sum())
-            reasons = [f"{outside} with rho outside its valid range"] if outside else []
-            if int(fell.sum()) - outside:
-                other = int(fell.sum()) - outside
-                reasons.append(f"{other} without convergence or without clusters of two")
-            text += f"; {int(fell.sum())} fell back to independence ({', '.join(reasons)})"
-        ch = changes[changes["comparison"] == "gee_care_system -> gee_care_system_exchangeable"]
-        out.append(
-            f"{text}. Its conclusion differs from the primary clustered analysis for "
-            f"{int(ch['changed'].sum())} rows."
-        )
-    return out + list(notes)
 
 
 def write(
     results: pd.DataFrame,
     outdir: str | Path,
     tables: Mapping[str, pd.DataFrame],
-    conclusions: Sequence[str],
+    notes: Sequence[str] = (),
     *,
     synthetic: bool = False,
 ) -> dict[str, Path]:
     """Write ``sensitivity.csv`` (the care models' results; with ``synthetic`` a ``synthetic``
-    column holds the label), ``sensitivity.html`` and ``sensitivity.md`` atomically."""
+    column holds the label), ``sensitivity.html`` and ``sensitivity.md`` (the ``tables``:
+    :func:`comparison_tables` and ``changes``, :func:`.verdicts.changed_rows`; the stage's
+    ``notes``) atomically."""
     outdir = Path(outdir)
     sections = [(TITLES[k], tables[k], METHODS[k]) for k in TITLES if k in tables]
 
     def text(fmt: str) -> str:
         return page(
-            "Sensitivity analyses",
-            sections,
-            fmt=fmt,
-            synthetic=synthetic,
-            conclusions=conclusions,
-            footer=True,
+            "Sensitivity analyses", sections, fmt=fmt, synthetic=synthetic, notes=notes, footer=True
         )
 
     table = results[list(COLUMNS)]  # pandas writes floats round-trip exact, NaN and <NA> empty

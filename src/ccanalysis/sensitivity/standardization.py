@@ -1,31 +1,19 @@
 """Direct standardization by rurality x care-system size, with a cluster bootstrap by care system.
 
-The measure is a level's share among the clinics that answered the item (level rows) or the mean;
-the difference comparison - reference (isw - mn) is in percentage points or the item's unit. The
-6 strata are urban/rural x small/medium/large care systems; a comparison grouped by one of the two
-(``by="urban"``, ``"system_size"``) is stratified by the other alone (:func:`stratification`).
-
-* ``target="isw"`` (the paper's): the reference clinics are reweighted to the comparison clinics'
-  strata (shares of the comparison clinics **that answered the item**); only the reference value
-  moves. ``target="total"``: both groups are reweighted to all answering clinics' strata.
-* Interval: whole care systems are resampled (system size is a system's attribute and systems
-  hold clinics of both models), from the per-system sums (:class:`~ccanalysis.sensitivity.inputs.
-  CellSums`); the percentile interval and the p inverting it (:mod:`ccanalysis.stats.bootstrap`).
-  ``n_boot`` replicates per row; a row whose call could flip by Monte Carlo error gets twice as
-  many, again, up to ``max_boot`` (the same stream: its first replicates are the others').
-* Sparse strata: a weighted stratum with fewer than ``min_stratum`` answers of a model to be
-  reweighted (isw: the reference; total: both) is merged with its nearest neighbour
-  (``empty="collapse"``: the adjacent size in the same rurality, then the other rurality) or
-  dropped with the weights renormalized (``"drop"``; the note gives the target share dropped). A
-  replicate missing a weighted cell borrows the model's mean over the cell's rurality (or
-  overall), or under ``"drop"`` leaves it out; the notes count such replicates and the clinics
-  without rurality or system size (left out).
+The isw - mn difference over the 6 strata urban/rural x small/medium/large care system (a
+grouping by one of the two: the other alone), the reference clinics reweighted to the comparison
+clinics' strata (``target="isw"``, the paper's) or both to all answering clinics' (``"total"``).
+Whole care systems are resampled (:mod:`ccanalysis.stats.bootstrap`); a row whose call could flip
+gets more replicates, up to ``max_boot``. Strata with fewer than ``min_stratum`` answers of a
+reweighted group are merged with their nearest neighbour (``empty="collapse"``) or dropped
+(``"drop"``); a replicate missing a weighted cell borrows the group's mean over the cell's
+rurality (or leaves it out under ``"drop"``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 import numpy as np
@@ -37,101 +25,42 @@ from ccanalysis.spec import SpecRow
 from ccanalysis.stats.bootstrap import bootstrap_p, percentile_interval, resample, uncertain
 from ccanalysis.vocab import DEFAULT_SEED, SYSTEM_SIZES
 
-__all__ = [
-    "N_BOOT",
-    "STRATIFIERS",
-    "TARGETS",
-    "Plan",
-    "Stratification",
-    "collapse",
-    "replicate_strata",
-    "standardize",
-    "standardized_values",
-    "stratification",
-]
-
 N_BOOT = 10_000
 TARGETS: tuple[str, ...] = ("isw", "total")
-_BOOT_TEXT = "cluster bootstrap by care system, percentile interval; p inverting it"
+_BOOT_TEXT = "strata ({}); cluster bootstrap by care system, percentile interval; p inverting it"
 _K = len(STRATA)
-#: The clinic frame's columns the strata cross: rurality, care-system size.
-STRATIFIERS: tuple[str, ...] = ("urban", "system_size")
-#: per variables: the texts (short, long), the starting blocks of the 6 strata, their names
-_BY: dict[tuple[str, ...], tuple[tuple[str, str], list[list[int]], list[str]]] = {
-    STRATIFIERS: (
-        ("rurality x system size", "rurality x care-system size"),
-        [[k] for k in range(_K)],
-        list(STRATA),
-    ),
-    ("system_size",): (
-        ("system size", "care-system size"),
-        [[s, 3 + s] for s in range(3)],
-        list(SYSTEM_SIZES),
-    ),
-    ("urban",): (("rurality", "rurality"), [[0, 1, 2], [3, 4, 5]], ["urban", "rural"]),
-}
 
 
 @dataclass(frozen=True)
 class Stratification:
-    """The strata of a standardization: ``variables``, both stratifiers or one of them. The
-    arithmetic runs on the 6 :data:`STRATA`; one variable alone makes ``blocks`` of them
-    (``urban/small+rural/small`` = ``small``), standardized over as one stratum and merged
-    further when sparse (:func:`collapse`)."""
+    """The strata of a standardization: their ``text`` and ``long_text``, the starting
+    ``blocks`` of the 6 :data:`STRATA` (one variable alone: ``urban/small+rural/small`` is
+    ``small``) and the blocks' ``names``."""
 
-    variables: tuple[str, ...] = STRATIFIERS
-
-    def __post_init__(self) -> None:
-        if self.variables not in _BY:
-            raise ValueError(f"strata by {self.variables}: one or both of {STRATIFIERS}")
-
-    @property
-    def text(self) -> str:
-        """``rurality x system size`` (method texts, figure legends)."""
-        return _BY[self.variables][0][0]
-
-    @property
-    def long_text(self) -> str:
-        """``rurality x care-system size`` (titles, conclusions)."""
-        return _BY[self.variables][0][1]
-
-    @property
-    def blocks(self) -> list[list[int]]:
-        """The starting blocks of the 6 strata."""
-        return [list(b) for b in _BY[self.variables][1]]
-
-    @property
-    def names(self) -> list[str]:
-        """The starting blocks' names (``urban/small``; ``small``; ``urban``)."""
-        return list(_BY[self.variables][2])
-
-    def note(self, by: str | None) -> str:
-        """What a row's note says of strata by one variable (nothing for both)."""
-        if self.variables == STRATIFIERS:
-            return ""
-        return f"strata: {self.long_text} only (the grouping, {by}, is not stratified on)"
+    text: str
+    long_text: str
+    blocks: tuple[tuple[int, ...], ...]
+    names: tuple[str, ...]
 
 
 #: Rurality x care-system size, the paper's strata.
-FULL = Stratification()
+FULL = Stratification(
+    "rurality x system size", "rurality x care-system size", tuple((k,) for k in range(_K)), STRATA
+)
+_OTHER = {
+    "urban": Stratification(
+        "system size", "care-system size", ((0, 3), (1, 4), (2, 5)), tuple(SYSTEM_SIZES)
+    ),
+    "system_size": Stratification(
+        "rurality", "rurality", ((0, 1, 2), (3, 4, 5)), ("urban", "rural")
+    ),
+}
 
 
 def stratification(by: str | None) -> Stratification:
     """The strata of a comparison grouped by ``by``: rurality x care-system size, or the other
     variable when ``by`` is one of them."""
-    if by in STRATIFIERS:
-        return Stratification(tuple(v for v in STRATIFIERS if v != by))
-    return FULL
-
-
-def method_text(
-    target: str, groups: Groups = CARE_MODEL_GROUPS, strata: Stratification = FULL
-) -> str:
-    """The method column of a standardized row."""
-    whose = (
-        "all clinics'" if target == "total" else f"the {groups.short[groups.comparison]} clinics'"
-    )
-    return f"direct standardization to {whose} strata ({strata.text}); " + _BOOT_TEXT
+    return _OTHER.get(by or "", FULL)
 
 
 Mode = Literal["collapse", "drop"]
@@ -151,15 +80,12 @@ def collapse(
     strata: Stratification = FULL,
     word: str = "model",
 ) -> tuple[NDArray[np.int64], NDArray[np.bool_], str]:
-    """Blocks of strata for one row: (block id per stratum, kept strata, note).
-
-    ``cnt``: answers per group (0 reference, 1 comparison) and stratum, shape (2, 6); ``strata``:
-    the starting blocks; ``word``: what the notes call a group.
-    """
+    """Blocks of strata for one row from its answers per group and stratum ``cnt`` (2, 6):
+    (block id per stratum, kept strata, note); ``word``: what the notes call a group."""
     tot = cnt.sum(axis=0)
     need = (cnt[1] if target == "isw" else tot) > 0
     short_models = (0,) if target == "isw" else (0, 1)
-    blocks: list[list[int]] = strata.blocks
+    blocks = [list(b) for b in strata.blocks]
     start = {k: i for i, b in enumerate(blocks) for k in b}
 
     def deficient(b: list[int]) -> bool:
@@ -168,27 +94,21 @@ def collapse(
     def name(b: list[int]) -> str:
         return "+".join(strata.names[i] for i in sorted({start[k] for k in b}))
 
-    notes: list[str] = []
-    if mode == "drop":
-        keep = np.ones(_K, dtype=bool)
-        dropped = [b for b in blocks if deficient(b)]
-        if dropped:
-            gone = [k for b in dropped for k in b]
-            keep[gone] = False
-            base = cnt[1] if target == "isw" else tot
-            share = 100.0 * base[gone].sum() / max(base.sum(), 1)
-            notes.append(
-                f"dropped stratum {', '.join(name(b) for b in dropped)} "
-                f"({_sparse_text(min_stratum, word)}; {share:.1f}% of the target weight), "
-                "weights renormalized"
-            )
-        block_of = np.empty(_K, dtype=np.int64)
-        for b in blocks:
-            block_of[b] = min(b)
-        return block_of, keep, "; ".join(notes)
-    if mode != "collapse":
+    if mode not in ("collapse", "drop"):
         raise ValueError(f"empty must be 'collapse' or 'drop', not {mode!r}")
-    while len(blocks) > 1:
+    keep, note, merges = np.ones(_K, dtype=bool), "", []
+    dropped = [b for b in blocks if deficient(b)] if mode == "drop" else []
+    if dropped:
+        gone = [k for b in dropped for k in b]
+        keep[gone] = False
+        base = cnt[1] if target == "isw" else tot
+        share = 100.0 * base[gone].sum() / max(base.sum(), 1)
+        note = (
+            f"dropped stratum {', '.join(name(b) for b in dropped)} "
+            f"({_sparse_text(min_stratum, word)}; {share:.1f}% of the target weight), "
+            "weights renormalized"
+        )
+    while mode == "collapse" and len(blocks) > 1:
         bad = [b for b in blocks if deficient(b)]
         if not bad:
             break
@@ -203,16 +123,14 @@ def collapse(
             return (gap, -float(short), min(o))
 
         other = min(pool, key=distance)
-        merged = sorted(b + other)
-        notes.append(f"merged {name(b)} with {name(other)}")
-        blocks = [o for o in blocks if o is not b and o is not other] + [merged]
+        merges.append(f"merged {name(b)} with {name(other)}")
+        blocks = [o for o in blocks if o is not b and o is not other] + [sorted(b + other)]
+    if merges:
+        note = f"strata {_sparse_text(min_stratum, word)} collapsed: " + "; ".join(merges)
     block_of = np.empty(_K, dtype=np.int64)
     for b in blocks:
         block_of[b] = min(b)
-    note = ""
-    if notes:
-        note = f"strata {_sparse_text(min_stratum, word)} collapsed: " + "; ".join(notes)
-    return block_of, np.ones(_K, dtype=bool), note
+    return block_of, keep, note
 
 
 @dataclass(frozen=True)
@@ -225,15 +143,6 @@ class Plan:
     same: NDArray[np.float64]
     keep: NDArray[np.bool_]
     notes: tuple[str, ...]
-
-    def subset(self, cols: NDArray[np.int64]) -> Plan:
-        return Plan(
-            self.target,
-            self.mode,
-            self.same[cols],
-            self.keep[cols],
-            tuple(self.notes[j] for j in cols),
-        )
 
 
 def make_plan(
@@ -256,36 +165,17 @@ def make_plan(
     return Plan(target, mode, same, keep, tuple(notes))
 
 
-@dataclass(frozen=True)
-class _Design:
-    """The per-system sums a replicate multiplies: answers ``n`` and sums ``s`` per system,
-    rurality (urban, rural), model and row, (K, 2, 2, J) each, and each system's size class."""
-
-    n: NDArray[np.float64]
-    s: NDArray[np.float64]
-    size: NDArray[np.int64]
-
-    @property
-    def n_rows(self) -> int:
-        return self.n.shape[-1]
-
-
-def _design(cells: CellSums) -> _Design:
-    """Unknown rurality left out."""
-    return _Design(cells.n[:, :2], cells.s[:, :2], np.asarray(cells.system_size))
-
-
 def replicate_strata(
-    weights: NDArray[np.floating], design: _Design, cols: NDArray[np.int64] | None = None
+    weights: NDArray[np.floating], cells: CellSums, cols: NDArray[np.int64] | None = None
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Answers and sums per replicate, model, stratum and row, (b, 2, 6, J) each, for the system
     multiplicities ``weights`` (b, K); ``cols`` restricts the rows."""
     rows = slice(None) if cols is None else np.asarray(cols)
-    n, s = design.n[..., rows], design.s[..., rows]
+    n, s = cells.n[:, :2][..., rows], cells.s[:, :2][..., rows]  # unknown rurality left out
     b, j = len(weights), n.shape[-1]
     n_str, s_str = np.zeros((b, 2, _K, j)), np.zeros((b, 2, _K, j))
     for size in range(len(SYSTEM_SIZES)):
-        idx = np.flatnonzero(design.size == size)
+        idx = np.flatnonzero(cells.system_size == size)
         if not len(idx):
             continue
         for a, out in ((n, n_str), (s, s_str)):
@@ -344,24 +234,26 @@ def standardized_values(
 
 
 def _replicates(
-    design: _Design, plans: dict[str, Plan], cols: NDArray[np.int64], n: int, seed: int | None
+    cells: CellSums, plans: dict[str, Plan], cols: NDArray[np.int64], n: int, seed: int | None
 ) -> dict[str, tuple[NDArray[np.float64], NDArray[np.int64]]]:
     """The first ``n`` bootstrap replicates of the difference of the rows ``cols``, per target,
     and per row the replicates that patched a stratum."""
     out: dict[str, tuple[list, NDArray[np.int64]]] = {
         t: ([], np.zeros(len(cols), dtype=np.int64)) for t in plans
     }
-    for w in resample(len(design.size), n, seed):
-        n_str, s_str = replicate_strata(w, design, cols)
+    for w in resample(len(cells.system_size), n, seed):
+        n_str, s_str = replicate_strata(w, cells, cols)
         for t, plan in plans.items():
-            v0, v1, patched = standardized_values(n_str, s_str, plan.subset(cols))
+            v0, v1, patched = standardized_values(
+                n_str, s_str, replace(plan, same=plan.same[cols], keep=plan.keep[cols])
+            )
             out[t][0].append(v1 - v0)
             out[t][1][:] += patched.sum(axis=0)
     return {t: (np.concatenate(d), p) for t, (d, p) in out.items()}
 
 
 def _bootstrap(
-    design: _Design,
+    cells: CellSums,
     plans: dict[str, Plan],
     n_boot: int,
     max_boot: int,
@@ -371,15 +263,15 @@ def _bootstrap(
     """Per target, every row's replicates and patched count: ``n_boot`` of them, doubled for
     the rows whose call could still flip (up to ``max_boot``); a row's replicates are the
     stream's first ones whatever their number."""
-    every = np.arange(design.n_rows)
-    first = _replicates(design, plans, every, n_boot, seed)
+    every = np.arange(cells.n.shape[-1])
+    first = _replicates(cells, plans, every, n_boot, seed)
     boot = {t: ([d[:, j] for j in every], p) for t, (d, p) in first.items()}
     wanted = {t: every[uncertain(d, 1.0 - conf)] for t, (d, _) in first.items()}
     total = n_boot
     while total < max_boot and any(len(w) for w in wanted.values()):
         total = min(2 * total, max_boot)
         cols = np.unique(np.concatenate(list(wanted.values())))
-        more = _replicates(design, plans, cols, total, seed)
+        more = _replicates(cells, plans, cols, total, seed)
         for t, (d, p) in more.items():
             for i in np.flatnonzero(np.isin(cols, wanted[t])):
                 boot[t][0][cols[i]], boot[t][1][cols[i]] = d[:, i], p[i]
@@ -403,42 +295,43 @@ def standardize(
     groups: Groups = CARE_MODEL_GROUPS,
     strata: Stratification = FULL,
 ) -> list[dict[str, object]]:
-    """Standardized comparison - reference (isw - mn) differences of every row, one record per
-    target and row.
-
-    ``max_boot`` (default 8 x ``n_boot``): the most replicates a row near the line gets;
-    ``groups``: the compared groups (their names in the texts); ``strata``: the strata
-    (:func:`stratification`). Records: ``analysis`` (``standardized_<target>``), estimate,
-    interval and p (the bound 1/B when no replicate crosses 0, which the note says),
-    ``value_ref``/``value_cmp`` (the standardized values), answers per group, the care systems
-    resampled, the replicates B the interval used (finite ones), ``p_bound`` (the p is the bound
-    1/B), ``method`` and ``note``.
-    """
+    """One ``standardized_<target>`` record per target and row: the standardized difference,
+    its interval and p (``p_bound``: the bound 1/B), the standardized values, the care systems
+    resampled and the replicates used. ``max_boot`` (default 8 x ``n_boot``): the most
+    replicates a row near the line gets; ``strata``: :func:`stratification`."""
     for t in targets:
         if t not in TARGETS:
             raise ValueError(f"target must be one of {TARGETS}, not {t!r}")
     if n_boot < 1:
         raise ValueError("n_boot must be at least 1")
     max_boot = 8 * n_boot if max_boot is None else max(max_boot, n_boot)
-    design = _design(cells)
-    ones = np.ones((1, len(design.size)))
-    n_pt, s_pt = replicate_strata(ones, design)
+    only = (
+        ""
+        if strata == FULL
+        else f"strata: {strata.long_text} only (the grouping, {groups.by}, is not stratified on)"
+    )
+    ones = np.ones((1, len(cells.system_size)))
+    n_pt, s_pt = replicate_strata(ones, cells)
     word = groups.word
     plans = {t: make_plan(n_pt[0], t, empty, min_stratum, strata, word) for t in targets}
-    boot = _bootstrap(design, plans, n_boot, max_boot, seed, conf)
+    boot = _bootstrap(cells, plans, n_boot, max_boot, seed, conf)
     n_model = cells.by_model[0]  # answers per model and row, all clinics
     outside = n_model - n_pt[0].sum(axis=1)  # answering clinics without a stratum
     systems = int((cells.n.sum(axis=(1, 2, 3)) > 0).sum())
     out: list[dict[str, object]] = []
     for t, plan in plans.items():
         v0, v1, _ = standardized_values(n_pt, s_pt, plan)
+        whose = (
+            "all clinics'" if t == "total" else f"the {groups.short[groups.comparison]} clinics'"
+        )
+        method = f"direct standardization to {whose} " + _BOOT_TEXT.format(strata.text)
         for j, row in enumerate(rows):
             reps = boot[t][0][j]
             lo, hi = percentile_interval(reps[:, None], conf)
             p, bound, n_ok = bootstrap_p(reps[:, None])
             scale = 1.0 if row.continuous else 100.0
             b_row = len(reps)
-            notes = [x for x in (strata.note(groups.by), plan.notes[j]) if x]
+            notes = [x for x in (only, plan.notes[j]) if x]
             if outside[:, j].sum():
                 notes.append(
                     f"{int(outside[:, j].sum())} answering clinics without rurality or "
@@ -475,7 +368,7 @@ def standardize(
                     ci_low=float(lo[0]) * scale if ok else np.nan,
                     ci_high=float(hi[0]) * scale if ok else np.nan,
                     p=float(p[0]) if ok else np.nan,
-                    method=method_text(t, groups, strata),
+                    method=method,
                     note="; ".join(notes),
                     value_ref=float(v0[0, j]) * scale,
                     value_cmp=float(v1[0, j]) * scale,

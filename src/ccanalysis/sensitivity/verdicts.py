@@ -1,16 +1,12 @@
 """Each row's verdict under each analysis, and where it changes between two analyses.
 
-A verdict is the sign and significance of the comparison - reference difference: ``higher``
-(95% interval above 0), ``lower`` (below 0), ``no difference`` (it covers 0) or ``not
-estimable``. Every analysis reports a p that inverts its interval, so the verdict and ``p < 0.05``
-agree. Each pair of :data:`PAIRS` changes one thing: clustering (crude -> clustered, same
-estimate), the confounding adjustment (clustered -> standardized, both clustered by care system),
-the working correlation (independence -> exchangeable).
+A verdict: ``higher`` (95% interval above 0), ``lower`` (below 0), ``no difference`` (it covers
+0) or ``not estimable``; each p inverts its interval, so it agrees with ``p < 0.05``. Each pair of
+:data:`PAIRS` changes one thing: the clustering, the standardization or the working correlation.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -56,28 +52,13 @@ def changes(results: pd.DataFrame, pairs: Sequence[tuple[str, str]] = PAIRS) -> 
 
 
 def changed_rows(changes: pd.DataFrame, labels: dict[tuple[str, str, str], str]) -> pd.DataFrame:
-    """Per comparison: the rows compared, how many change verdict and which (their labels)."""
-    named = changes.assign(
-        row=[labels.get(k, k[1]) for k in zip(*(changes[c] for c in KEY), strict=True)]
-    )
-    return named.groupby("comparison", sort=False).agg(
+    """Per comparison: the rows compared, how many change verdict and which (their labels, the
+    verdicts before -> after)."""
+    keyed = changes[[*KEY, "before", "after"]].to_numpy()
+    named = changes.assign(row=[f"{labels.get(tuple(k), k[1])} ({b} -> {a})" for *k, b, a in keyed])
+    out = named.groupby("comparison", sort=False).agg(
         rows=("changed", "size"),
         changed=("changed", "sum"),
         which=("row", lambda r: "; ".join(r[named.loc[r.index, "changed"]])),
     )
-
-
-def fmt_signed(x: float, digits: int) -> str:
-    """``+12.3``: fixed decimals, signed; a value that rounds to 0 keeps its sign (``-0.0``)."""
-    if not math.isfinite(x):
-        return "NA"
-    return f"{x:+.{digits}f}" if x != 0 else f"{0:.{digits}f}"
-
-
-def fmt_diff(unit: str, est: float, lo: float, hi: float) -> str:
-    """``+12.3 pp (+4.5 to +20.1)``; a mean difference in its unit, 2 decimals when small."""
-    if not math.isfinite(est):
-        return "NA"
-    small = max(abs(est), abs(lo), abs(hi)) < 1 if math.isfinite(lo) else abs(est) < 1
-    d = 2 if unit != "pp" and small else 1
-    return f"{fmt_signed(est, d)} {unit} ({fmt_signed(lo, d)} to {fmt_signed(hi, d)})"
+    return out.reset_index().set_axis(["Comparison", "Rows", "Changes", "Which"], axis=1)

@@ -1,12 +1,6 @@
-"""Statistical tests used to reproduce Solberg et al. 2024 (J Am Board Fam Med), as R computes
-them (the paper used R 4.1.3), from scipy.stats and statsmodels.
-
-Modules: :mod:`~ccanalysis.stats.tests` (chi-squared, t, ANOVA, Benjamini-Hochberg; one dispatch,
-:func:`run_test`), :mod:`~ccanalysis.stats.fisher` (Fisher's exact r x c test: our network
-algorithm, as scipy has no exact r x c test), :mod:`~ccanalysis.stats.intervals` (Newcombe and t
-intervals of a difference), :mod:`~ccanalysis.stats.inversion` (the p inverting Newcombe's
-interval), :mod:`~ccanalysis.stats.clustered` (GEE differences clustered by care system),
-:mod:`~ccanalysis.stats.bootstrap` (the cluster bootstrap).
+"""The statistics of the study as R computes them (the paper used R 4.1.3), from scipy.stats and
+statsmodels: :mod:`.tests`, :mod:`.intervals`, :mod:`.clustered`; our own where they lack the
+method: :mod:`.fisher` (exact r x c), :mod:`.bootstrap` (by clusters), Newcombe's inverted p.
 """
 
 from __future__ import annotations
@@ -19,7 +13,6 @@ from ccanalysis.stats.tests import (
     anova_from_summary,
     bh_qvalues,
     chisq,
-    compare_categorical,
     run_test,
     t_test,
     t_test_from_summary,
@@ -36,7 +29,6 @@ __all__ = [
     "anova_from_summary",
     "bh_qvalues",
     "chisq",
-    "compare_categorical",
     "fisher_exact",
     "mean_diff_ci",
     "newcombe_diff",

@@ -1,17 +1,10 @@
 """Bootstrap by clusters: the resampling stream, the percentile interval and its p-value.
 
-A cluster bootstrap resamples whole clusters (care systems) with replacement and keeps all their
-units; a replicate is the vector of each cluster's multiplicity, and a statistic built from
-per-cluster sums is a matrix product away. ``scipy.stats.bootstrap`` resamples observations
-(one sample or paired ones), not clusters of per-cluster aggregates, so this stays ours.
-
-* :func:`resample`: seeded multiplicities, drawn :data:`BLOCK` replicates at a time
-  (``Generator.integers``, then counted), so replicate ``b`` is the same however many are drawn.
-* :func:`percentile_interval`: ``(x_(k), x_(B + 1 - k))``, ``k = ceil(B (1 - conf) / 2)`` (R's
-  quantile type 1 on both tails): it excludes 0 exactly when :func:`bootstrap_p` < 1 - conf.
-* :func:`bootstrap_p`: ``min(1, 2 min(#(d <= 0), #(d >= 0)) / B)``; with no replicate beyond 0
-  the p is below ``1/B`` and reported as that bound (flagged), never 0.
-* :func:`uncertain`: whether the call "p < alpha" could flip with more replicates.
+A replicate is each cluster's multiplicity, so a statistic of per-cluster sums is a matrix product
+away; ``scipy.stats.bootstrap`` resamples observations, not clusters, so this stays ours. The
+percentile interval ``(x_(k), x_(B + 1 - k))``, ``k = ceil(B (1 - conf) / 2)`` (R's quantile type
+1) excludes 0 exactly when :func:`bootstrap_p` ``= min(1, 2 min(#(d <= 0), #(d >= 0)) / B)`` is
+below 1 - conf; with no replicate beyond 0 the p is reported as the bound ``1/B``, never 0.
 """
 
 from __future__ import annotations

@@ -1,16 +1,12 @@
-"""Two-group differences with clustered units: GEE (statsmodels) on the difference scale, robust
+"""Two-group differences with clustered units: statsmodels' GEE on the difference scale, robust
 SE with the Mancl-DeRouen small-sample correction, t reference with K - 2 degrees of freedom.
 
-The model is each group's marginal mean (identity link, Gaussian working variance, cell-means
-coding ``mu0``, ``mu1``); the estimand is ``mu1 - mu0``. ``sm.GEE(...).fit(cov_type=
-"bias_reduced")`` is Mancl-DeRouen (2001, Biometrics 57:126-134); the t(K - 2) test and interval
-(K clusters with answers, 2 mean parameters) are ours on top of it: statsmodels uses a normal
-reference, too liberal with few clusters (Li and Redden 2015, Stat Med 34:281-296).
-
-* ``independence``: the estimate *is* the crude difference; the clusters enter only its SE.
-* ``exchangeable``: the moment estimate of the within-cluster correlation ``rho`` weights a
-  cluster's units less the larger the cluster (a cluster-weighted difference). A rho outside
-  ``(-1/(m - 1), 1)`` (m the largest cluster) or no convergence falls back to independence.
+Identity link, Gaussian working variance, cell-means coding ``mu0``, ``mu1``; the estimand is
+``mu1 - mu0``. ``cov_type="bias_reduced"`` is Mancl-DeRouen (2001, Biometrics 57:126-134);
+statsmodels' normal reference is too liberal with few clusters (Li and Redden 2015, Stat Med
+34:281-296), so the t(K - 2) test and interval (K clusters with answers) are ours. Independence:
+the estimate is the crude difference. Exchangeable: a cluster-weighted difference; a rho outside
+``(-1/(m - 1), 1)`` (m the largest cluster) or no convergence falls back to independence.
 """
 
 from __future__ import annotations
@@ -20,15 +16,18 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
 from numpy.typing import ArrayLike, NDArray
 from scipy import stats
-from statsmodels.tools.sm_exceptions import ConvergenceWarning
+from statsmodels.genmod import cov_struct
+from statsmodels.genmod.generalized_estimating_equations import GEE
+from statsmodels.tools.sm_exceptions import ConvergenceWarning, IterationLimitWarning
 
 __all__ = ["DifferenceFit", "gee_difference"]
 
 WORKING = ("independence", "exchangeable")
-_CTOL = 1e-13  # convergence of the mean parameters (statsmodels' default 1e-6 leaves rho ~1e-7)
+# statsmodels stops when the score's L2 norm is below ctol, in the outcome's units: 1e-13 per
+# unit of the largest |y| converges rho to ~1e-13 (the default 1e-6 leaves it ~1e-7)
+_CTOL = 1e-13
 _MAXITER = 200
 _NAN = float("nan")
 
@@ -53,16 +52,18 @@ class DifferenceFit:
     note: str = ""
 
 
-def _fit(y, x, codes, working: str) -> tuple[object, bool]:  # noqa: ANN001
-    """The statsmodels fit and whether it converged."""
-    cov = (
-        sm.cov_struct.Exchangeable() if working == "exchangeable" else sm.cov_struct.Independence()
-    )
-    model = sm.GEE(y, x, groups=codes, cov_struct=cov, family=sm.families.Gaussian())
+def _fit(y, x, codes, means, working: str) -> tuple[object, bool]:  # noqa: ANN001
+    """The statsmodels fit started at the group ``means`` and whether it converged. Under
+    independence the means are the estimate: one step, no correlation to update."""
+    independence = working == "independence"
+    cov = cov_struct.Independence() if independence else cov_struct.Exchangeable()
+    model = GEE(y, x, groups=codes, cov_struct=cov, update_dep=not independence)
+    tol = {} if independence else {"ctol": _CTOL * max(1.0, float(np.abs(y).max()))}
     with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", ConvergenceWarning)
-        res = model.fit(cov_type="bias_reduced", ctol=_CTOL, maxiter=_MAXITER)
-    return res, not any(issubclass(w.category, ConvergenceWarning) for w in caught)
+        warnings.simplefilter("always")
+        res = model.fit(cov_type="bias_reduced", start_params=means, maxiter=_MAXITER, **tol)
+    failed = (ConvergenceWarning, IterationLimitWarning)
+    return res, not any(issubclass(w.category, failed) for w in caught)
 
 
 def _not_estimable(g: NDArray, codes: NDArray, k: int, df_adjust: int) -> str:
@@ -81,26 +82,20 @@ def _not_estimable(g: NDArray, codes: NDArray, k: int, df_adjust: int) -> str:
     return ""
 
 
-def _exchangeable(y, x, codes) -> tuple[object | None, float, str]:  # noqa: ANN001
+def _exchangeable(y, x, codes, means) -> tuple[object | None, float, str]:  # noqa: ANN001
     """The exchangeable fit and its rho, or None and the note why independence is used."""
     largest = int(np.bincount(codes).max())
     if largest <= 1:
-        return (
-            None,
-            _NAN,
-            "exchangeable working correlation not estimable (no cluster with two answers)",
-        )
-    res, converged = _fit(y, x, codes, "exchangeable")
+        why = "exchangeable working correlation not estimable (no cluster with two answers)"
+        return None, _NAN, why
+    res, converged = _fit(y, x, codes, means, "exchangeable")
     rho, low = float(res.model.cov_struct.dep_params), -1.0 / (largest - 1.0)
     if not low < rho < 1.0:
-        return (
-            None,
-            rho,
-            (
-                f"exchangeable working correlation outside its valid range (rho {rho:.3f}; valid: "
-                f"{low:.3f} < rho < 1 for clusters of up to {largest})"
-            ),
+        why = (
+            f"exchangeable working correlation outside its valid range (rho {rho:.3f}; valid: "
+            f"{low:.3f} < rho < 1 for clusters of up to {largest})"
         )
+        return None, rho, why
     if not converged:
         return (
             None,
@@ -135,11 +130,13 @@ def gee_difference(
     if note:
         return DifferenceFit(*means, k, estimate=means[1] - means[0], note=note)
     x = np.column_stack([1.0 - g, g])
-    res, rho, note = _exchangeable(y, x, codes) if working == "exchangeable" else (None, _NAN, "")
+    res, rho, note = (None, _NAN, "")
+    if working == "exchangeable":
+        res, rho, note = _exchangeable(y, x, codes, means)
     if note:
         note += ": independence working correlation used"
     used = "independence" if res is None else "exchangeable"
-    res = _fit(y, x, codes, "independence")[0] if res is None else res
+    res = _fit(y, x, codes, means, "independence")[0] if res is None else res
     mu, c = np.asarray(res.params, dtype=float), np.array([-1.0, 1.0])
     fit = DifferenceFit(
         float(mu[0]),

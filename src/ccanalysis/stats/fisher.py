@@ -1,24 +1,13 @@
 """Fisher's exact test for r x c tables, as R's ``fisher.test`` computes it.
 
-``scipy.stats.fisher_exact`` is exact only for 2 x 2 tables, and even there its two-sided rule
-is not R's: it counts the tables with P <= P(observed) (1 + 1e-14), R with (1 + 1e-7), so a near
-tie can split them ([[20, 38], [40, 106]]: scipy 0.3136, R 0.3944). For r x c it offers a
-permutation / Monte Carlo p-value. So the exact test, 2 x 2 included, is ours: the network
-algorithm of Mehta & Patel (1983, 1986).
-
-* The table is oriented with rows <= columns, columns sorted by total (small first). Columns are
-  filled one at a time; a node is the sorted tuple of the remaining row sums (permuted paths
-  merge), carrying the "past" values of the paths reaching it (log of prod 1/n_ij!) with their
-  multiplicities; equal past values (to ~1e-9) are merged.
-* At each stage a node's bounds (an upper bound of the most and a lower bound of the least
-  probable completion) settle whole sub-trees: every completion at or below the threshold adds
-  the node's closed-form total mass, none of them drops it.
-* With two columns left a node's completions are enumerated once, sorted, and summed from the
-  small end (cumulative sums, full relative accuracy); each past value looks its limit up.
-
-Everything is in log space. A node budget bounds the work and memory: beyond it
-(``method="auto"``) the p-value is R's ``simulate.p.value`` Monte Carlo one, from
-``scipy.stats.random_table``, and the result says so (``test == "fisher_mc"``).
+Ours because scipy lacks it: ``scipy.stats.fisher_exact`` is exact for 2 x 2 only, and its
+two-sided rule counts tables with P <= P(observed) (1 + 1e-14), R's (1 + 1e-7), so a near tie
+splits them ([[20, 38], [40, 106]]: scipy 0.3136, R 0.3944). The network algorithm of Mehta &
+Patel (1983, 1986), in log space: columns filled one at a time, a node the sorted remaining row
+sums carrying its paths' past values; bounds of a node's completions settle whole sub-trees; the
+last two columns are enumerated and summed from the small end. Beyond a node budget
+(``method="auto"``) the p is R's ``simulate.p.value`` Monte Carlo one (``scipy.stats.
+random_table``), flagged ``test == "fisher_mc"``.
 """
 
 from __future__ import annotations
@@ -289,15 +278,10 @@ def fisher_exact(
     mc_samples: int = 100_000,
     seed: int | np.random.Generator | None = None,
 ) -> TestResult:
-    """Two-sided Fisher's exact test of an r x c table of counts, as R's ``fisher.test``.
-
-    p is the total probability of the tables with the observed margins whose probability is
-    at most P(observed) (1 + ``rel_tol``) (R: relErr = 1 + 1e-7). All-zero rows and columns
-    are dropped; fewer than two non-empty rows or columns give p = 1. ``method``: "exact"
-    (raises :class:`ExactTestBudgetError` beyond ``max_nodes`` enumerated node/value pairs;
-    the paper's tables need about a million), "monte_carlo" (``mc_samples`` random tables,
-    ``seed``), or "auto": exact, Monte Carlo beyond the budget (large frames).
-    """
+    """Two-sided Fisher's exact test of an r x c table of counts, as R's ``fisher.test``: the
+    probability of the tables with the observed margins and P <= P(observed) (1 + ``rel_tol``).
+    ``method``: "exact" (raises :class:`ExactTestBudgetError` beyond ``max_nodes``; the paper's
+    tables need about a million), "monte_carlo" (``mc_samples``, ``seed``) or "auto" (both)."""
     if method not in ("auto", "exact", "monte_carlo"):
         raise ValueError(f"unknown method {method!r}")
     t = count_table(table)

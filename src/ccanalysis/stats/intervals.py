@@ -1,14 +1,16 @@
 """Confidence intervals of a difference between two groups: Newcombe's hybrid score interval for
-proportions (statsmodels) and the t interval for means (scipy.stats)."""
+proportions (statsmodels) and the t interval for means (scipy.stats); and the p that inverts
+Newcombe's interval, which statsmodels lacks: the level ``alpha*`` at which the bound nearest the
+null touches it. The bound moves monotonically in ``z = Phi^-1(1 - alpha / 2)``, so ``z*`` is
+unique and found by root bracketing (``scipy.optimize.brentq``; p = 2 Phi(-z*))."""
 
 from __future__ import annotations
 
 from numpy.typing import ArrayLike
-from scipy import stats
+from scipy import optimize, special, stats
 from statsmodels.stats.proportion import confint_proportions_2indep
 
-from ccanalysis.stats.result import TestResult
-from ccanalysis.stats.tests import _clean, t_test
+from ccanalysis.stats.tests import _clean
 
 
 def newcombe_diff(
@@ -31,21 +33,35 @@ def newcombe_bounds(k1: int, n1: int, k2: int, n2: int, alpha: float) -> tuple[f
     return float(lo), float(hi)
 
 
-def mean_diff_test(
-    x: ArrayLike, y: ArrayLike, conf: float = 0.95, equal_var: bool = True
-) -> tuple[float, float, float, TestResult]:
-    """mean(x) - mean(y), its t interval and the t test it inverts, from one computation
-    (R's ``t.test(x, y, var.equal=...)``; ``scipy.stats.ttest_ind``): ``(d, lo, hi, test)``."""
-    a, b = _clean(x), _clean(y)
-    res = t_test(a, b, equal_var=equal_var)
-    ci = stats.ttest_ind(a, b, equal_var=equal_var).confidence_interval(conf)
-    return float(a.mean() - b.mean()), float(ci.low), float(ci.high), res
-
-
 def mean_diff_ci(
     x: ArrayLike, y: ArrayLike, conf: float = 0.95, equal_var: bool = True
 ) -> tuple[float, float, float]:
     """Mean difference mean(x) - mean(y) with its t confidence interval (NaN dropped): Student's
     pooled interval by default, Welch's otherwise; R's ``t.test(x, y, var.equal=...)$conf.int``."""
-    d, lo, hi, _ = mean_diff_test(x, y, conf, equal_var)
-    return d, lo, hi
+    a, b = _clean(x), _clean(y)
+    ci = stats.ttest_ind(a, b, equal_var=equal_var).confidence_interval(conf)
+    return float(a.mean() - b.mean()), float(ci.low), float(ci.high)
+
+
+_Z_MAX = 37.0  # 2 Phi(-37) is 1e-299: beyond it the p-value is 0 in floating point
+
+
+def newcombe_p(k1: int, n1: int, k2: int, n2: int, null: float = 0.0) -> float:
+    """Two-sided p of ``p1 - p2 = null`` matching Newcombe's hybrid score interval: the
+    interval at level ``1 - alpha`` excludes ``null`` exactly when this p is below ``alpha``."""
+    newcombe_bounds(k1, n1, k2, n2, 0.05)  # checks the counts
+    d = k1 / n1 - k2 / n2
+    if d == null:
+        return 1.0
+    side = 1 if d > null else 2  # the bound that approaches the null: lower (1) or upper (2)
+
+    def gap(z: float) -> float:
+        b = newcombe_bounds(k1, n1, k2, n2, 2.0 * special.ndtr(-z))[side - 1]
+        return (b - null) if side == 1 else (null - b)
+
+    if gap(1e-12) <= 0:
+        return 1.0
+    if gap(_Z_MAX) > 0:
+        return 0.0
+    z = optimize.brentq(gap, 1e-12, _Z_MAX, xtol=1e-13, rtol=4 * 2.220446049250313e-16)
+    return float(min(1.0, 2.0 * special.ndtr(-z)))

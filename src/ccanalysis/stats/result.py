@@ -14,14 +14,9 @@ FISHER_MC_NAME = "Fisher's exact test (Monte Carlo p-value)"
 
 @dataclass(frozen=True)
 class TestResult:
-    """Result of a hypothesis test.
-
-    ``test``: short id ("fisher", "fisher_mc", "student_t", "welch_t", "anova", "welch_anova",
-    "chisq", "chisq_yates"); ``name``: its readable name; ``statistic`` (None for Fisher's);
-    ``df`` (numerator df of F tests; None if not applicable); ``p``; ``n`` the observations used;
-    ``mc_samples``, ``mc_se``: a Monte Carlo p-value's tables and standard error;
-    ``df2``: the denominator df of F tests.
-    """
+    """Result of a hypothesis test: its id (``fisher``, ``student_t``, ...) and readable name,
+    statistic (None for Fisher's), df (numerator df of F tests; ``df2`` the denominator's), p,
+    the observations used, and a Monte Carlo p-value's tables and standard error."""
 
     __test__ = False  # not a pytest test class despite the name
 

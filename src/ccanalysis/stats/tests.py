@@ -1,15 +1,12 @@
 """Tests that compare groups, from scipy.stats and statsmodels, as R computes them: chi-squared,
 Student and Welch t, one-way ANOVA (Fisher and Welch), Benjamini-Hochberg q-values;
-:func:`run_test`, a test by its id (the one dispatch); :func:`compare_categorical`, the test of
-an answer's crosstab by group."""
+:func:`run_test`, a test by its id (the one dispatch)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Literal
 
 import numpy as np
-import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 from scipy import stats
 from statsmodels.stats.oneway import anova_generic
@@ -175,18 +172,3 @@ def run_test(
             raise ValueError("a t test needs exactly two groups")
         return t_test(samples[0], samples[1], equal_var=test == "student_t")
     return anova(*samples) if test == "anova" else welch_anova(*samples)
-
-
-def compare_categorical(
-    values: pd.Series,
-    groups: pd.Series,
-    *,
-    test: Literal["fisher", "chisq", "chisq_yates"] = "fisher",
-    seed: int | None = None,
-) -> TestResult:
-    """Compare a categorical answer between groups: the crosstab of the rows where answer and
-    group are both known (empty levels and groups dropped), Fisher's test by default."""
-    if test not in TABLE_TESTS:
-        raise ValueError(f"unknown test {test!r}")
-    df = pd.DataFrame({"v": values, "g": groups}).dropna()
-    return run_test(test, table=pd.crosstab(df["v"], df["g"]).to_numpy(), seed=seed)
