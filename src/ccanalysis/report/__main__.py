@@ -1,17 +1,10 @@
-"""``python -m ccanalysis.report``: the commands the Makefile runs.
-
-``build NB...``  render each executed notebook whose pages are older than it or than the report's
-                 code and templates (both editions, :mod:`ccanalysis.report.notebooks`), then
-                 write ``reports/index.html``
-``docs``         write ``docs/``, the committed reader's edition of the synthetic run (landing
-                 page, reader's editions, tables, figures as PDF; no time or absolute path in it)
-``docs --check`` say how ``docs/`` differs from what the code produces; exit 1 if it does
-"""
+"""``python -m ccanalysis.report``: ``build NB...`` renders the pages older than their notebook or
+than this package and writes ``reports/index.html``; ``docs [--check]`` writes (or compares)
+``docs/``, the committed reader's edition of the synthetic run."""
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from pathlib import Path
@@ -19,35 +12,6 @@ from pathlib import Path
 from ccanalysis.io import write_bytes, write_text
 from ccanalysis.paths import project_root
 from ccanalysis.report import landing, notebooks
-
-
-def index(root: Path, executed: list[Path], snapshot: bool = False) -> tuple[str, dict]:
-    """The landing page of the executed notebooks, and the parameters of their run."""
-    from ccanalysis.spec import read_spec
-
-    runs = {path: json.loads(path.read_text(encoding="utf-8")) for path in executed}
-    listed = [
-        dict(zip(("title", "summary"), notebooks.describe(nb, p.stem), strict=True), stem=p.stem)
-        for p, nb in runs.items()
-    ]
-    params = notebooks.parameters(runs[executed[-1]]) if runs else {}
-    page = landing.landing_page(root, listed, notebooks.run_card(params), read_spec(), snapshot)
-    return page, params
-
-
-def build(executed: list[Path], root: Path) -> Path:
-    """Render the pages that are out of date, then write the landing page; return its path."""
-    code = Path(notebooks.__file__).parent
-    made_with = max(p.stat().st_mtime for p in code.rglob("*") if p.is_file())
-    for nb in executed:
-        pages = [nb.with_suffix(suffix) for suffix in notebooks.EDITIONS]
-        newest = max(nb.stat().st_mtime, made_with)
-        if any(not p.exists() or p.stat().st_mtime < newest for p in pages):
-            notebooks.render(nb)
-    path = write_text(root / "reports" / "index.html", index(root, executed)[0])
-    os.utime(path)  # a rebuilt target even when its bytes did not change (make's time)
-    return path
-
 
 #: What the snapshot owns in ``docs/`` (anything else there, like ARCHITECTURE.md, is left alone).
 OWNED = ("*.html", "tables/*", "figures/*")
@@ -57,8 +21,25 @@ class SnapshotError(RuntimeError):
     """The snapshot cannot be built from this run."""
 
 
+def build(executed: list[Path], root: Path) -> Path:
+    """Render the pages that are out of date, then write the landing page; return its path."""
+    code = Path(notebooks.__file__).parent
+    made_with = max(p.stat().st_mtime for p in code.rglob("*") if p.is_file())
+    for nb in executed:
+        newest = max(nb.stat().st_mtime, made_with)
+        pages = [nb.with_suffix(suffix) for suffix in notebooks.EDITIONS]
+        if any(not p.exists() or p.stat().st_mtime < newest for p in pages):
+            notebooks.render(nb)
+    path = write_text(
+        root / "reports" / "index.html", landing.landing_page(root, executed, False)[0]
+    )
+    os.utime(path)  # a rebuilt target even when its bytes did not change (make's time)
+    return path
+
+
 def contents(root: Path) -> dict[str, bytes]:
-    """Every file of the snapshot (path relative to ``docs/`` -> bytes), from this run's outputs."""
+    """Every file of the snapshot (path relative to ``docs/`` -> bytes), from this run's outputs:
+    the reader's editions, the landing page, the tables' files and the figures as PDF."""
     executed = sorted((root / "reports").glob("[0-9][0-9]_*.ipynb"))
     if not executed:
         raise SnapshotError("no executed notebooks in reports/: run `make all` first")
@@ -68,7 +49,7 @@ def contents(root: Path) -> dict[str, bytes]:
         if not page.is_file() or page.stat().st_mtime < nb.stat().st_mtime:
             raise SnapshotError(f"{page} is missing or older than its notebook: `make all`")
         files[page.name] = page.read_bytes()
-    text, params = index(root, executed, snapshot=True)
+    text, params = landing.landing_page(root, executed, snapshot=True)
     if params.get("data_mode") != "synthetic":
         raise SnapshotError("docs/ is the public snapshot of the synthetic stand-in only")
     files["index.html"] = text.encode("utf-8")
