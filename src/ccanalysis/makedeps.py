@@ -1,12 +1,8 @@
-"""Make's prerequisites, derived from the code: a stage re-runs exactly when something it uses changes.
-
-A stage's executed notebook (``reports/NN_*.ipynb``) depends on its notebook, every module of
-``ccanalysis`` the notebook imports (directly or through other modules, read with :mod:`ast`
-without importing anything), the runner :mod:`ccanalysis.pipeline` and what it imports, the package
-data in :data:`MODULE_DATA`, and the files it reads (:data:`STAGES`), which make it depend on the
-executed notebooks of the stages writing them. ``python -m ccanalysis.makedeps`` prints these rules
-for the Makefile, which evaluates them in memory on every run: nothing is written, so ``make -n``
-writes nothing. Standard library only, Python 3.8 grammar: make runs it with the system's python3.
+"""Make's prerequisites, derived from the code, printed for the Makefile (which evaluates them in
+memory: ``make -n`` writes nothing). A stage's executed notebook depends on its notebook, the
+package modules it and the runner import (read with :mod:`ast`), their :data:`MODULE_DATA`, and the
+files it reads (:data:`STAGES`): the executed notebooks of the stages writing them. Standard library
+only, Python 3.8 grammar: make runs it with the system's python3.
 """
 
 from __future__ import annotations
@@ -39,7 +35,7 @@ class Stage:
     synthetic_only: bool = False
     synthetic_reads: tuple[str, ...] = ()
 
-    def reads_in(self, data_mode: str) -> tuple[str, ...]:  # synthetic_reads: synthetic data only
+    def reads_in(self, data_mode: str) -> tuple[str, ...]:
         return self.reads + (self.synthetic_reads if data_mode == "synthetic" else ())
 
 
@@ -117,8 +113,8 @@ def modules(src: Path) -> dict[str, Path]:
 
 
 def _statements(source: str):
-    """The import statements of ``source`` (at any depth: inside functions too), each parsed on its
-    own with :mod:`ast`: parsing only these lines costs a fraction of parsing whole modules."""
+    """The import statements of ``source`` at any depth, each parsed alone (a fifth of the time of
+    parsing whole modules, which make pays on every run)."""
     lines = iter(source.splitlines())
     for line in lines:
         text = line.strip()
@@ -132,8 +128,8 @@ def _statements(source: str):
 
 
 def imports(source: str, module: str, known: dict[str, Path]) -> set[str]:
-    """The package's modules ``source`` imports anywhere, with every package above each
-    (importing ``a.b.c`` runs ``a`` and ``a.b`` first); relative imports resolved."""
+    """The package's modules ``source`` imports, with the packages above each (``a.b.c`` runs
+    ``a`` and ``a.b`` first)."""
     names = []
     for node in _statements(source):
         if isinstance(node, ast.Import):
@@ -217,8 +213,8 @@ def upstream(stage: str, inputs: dict[str, str], active, data_mode: str = "synth
 
 
 def _prerequisite(path: str, target: Path) -> str:
-    """A file as make names it: as it is when make can; else (a space or # in an input kept
-    outside the project) ``FORCE`` when it is newer than the target, nothing otherwise."""
+    """A file as make names it; one it cannot (a space or #) as ``FORCE`` when newer than the
+    target."""
     if all(c.isalnum() or c in SAFE for c in path):
         return f"$(wildcard {path})" if "*" in path or "?" in path else path
     newer = not target.exists() or os.path.getmtime(path) > target.stat().st_mtime

@@ -17,10 +17,6 @@ from ccanalysis.report import landing, notebooks
 OWNED = ("*.html", "tables/*", "figures/*")
 
 
-class SnapshotError(RuntimeError):
-    """The snapshot cannot be built from this run."""
-
-
 def build(executed: list[Path], root: Path) -> Path:
     """Render the pages that are out of date, then write the landing page; return its path."""
     code = Path(notebooks.__file__).parent
@@ -39,19 +35,20 @@ def build(executed: list[Path], root: Path) -> Path:
 
 def contents(root: Path) -> dict[str, bytes]:
     """Every file of the snapshot (path relative to ``docs/`` -> bytes), from this run's outputs:
-    the reader's editions, the landing page, the tables' files and the figures as PDF."""
+    the reader's editions, the landing page, the tables' files and the figures as PDF; exits when
+    the run cannot give one."""
     executed = sorted((root / "reports").glob("[0-9][0-9]_*.ipynb"))
     if not executed:
-        raise SnapshotError("no executed notebooks in reports/: run `make all` first")
+        raise SystemExit("docs/: no executed notebooks in reports/: run `make all` first")
     files = {}
     for nb in executed:
         page = nb.with_suffix(".html")
         if not page.is_file() or page.stat().st_mtime < nb.stat().st_mtime:
-            raise SnapshotError(f"{page} is missing or older than its notebook: `make all`")
+            raise SystemExit(f"docs/: {page} is missing or older than its notebook: `make all`")
         files[page.name] = page.read_bytes()
     text, params = landing.landing_page(root, executed, snapshot=True)
     if params.get("data_mode") != "synthetic":
-        raise SnapshotError("docs/ is the public snapshot of the synthetic stand-in only")
+        raise SystemExit("docs/ is the public snapshot of the synthetic stand-in only")
     files["index.html"] = text.encode("utf-8")
     suffixes = {f".{ext}" for ext in landing.TABLE_FORMATS}
     for path in sorted((root / "tables").glob("[!.]*")):
@@ -66,9 +63,9 @@ def _owned(docs: Path) -> set[str]:
     return {p.relative_to(docs).as_posix() for g in OWNED for p in docs.glob(g) if p.is_file()}
 
 
-def differences(root: Path, docs: Path | None = None, files: dict | None = None) -> list[str]:
+def differences(root: Path, files: dict | None = None) -> list[str]:
     """How ``docs/`` differs from what this run produces (nothing when it does not)."""
-    docs, files = docs or root / "docs", contents(root) if files is None else files
+    docs, files = root / "docs", contents(root) if files is None else files
     found = [
         f"{rel}: {'differs' if (docs / rel).is_file() else 'missing'}"
         for rel, data in sorted(files.items())
@@ -77,10 +74,10 @@ def differences(root: Path, docs: Path | None = None, files: dict | None = None)
     return found + [f"{rel}: not produced any more" for rel in sorted(_owned(docs) - set(files))]
 
 
-def write_docs(root: Path, docs: Path | None = None) -> list[str]:
+def write_docs(root: Path) -> list[str]:
     """Write the snapshot to ``docs/``; return how it differed."""
-    docs, files = docs or root / "docs", contents(root)
-    changed = differences(root, docs, files)
+    docs, files = root / "docs", contents(root)
+    changed = differences(root, files)
     for rel, data in files.items():
         write_bytes(docs / rel, data)
     for rel in _owned(docs) - set(files):
@@ -102,10 +99,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.cmd == "build":
         build([root / nb for nb in args.notebooks], root)
         return
-    try:
-        found = differences(root) if args.check else write_docs(root)
-    except SnapshotError as err:
-        sys.exit(f"docs/: {err}")
+    found = differences(root) if args.check else write_docs(root)
     if args.check and found:
         sys.exit(
             "docs/ differs from what the code produces (run `make docs` and commit docs/):\n  "

@@ -53,9 +53,9 @@ def _signed(x: float) -> str:
 
 
 def headline(tables: dict[str, pd.DataFrame], spec: Any, count: int = 8) -> dict[str, Any]:
-    """Clinics per model, the tested items (a p row with a q), those with q < :data:`Q_LEVEL` by
-    table, and the ``count`` largest differences in percentage points (tested items only: Table 2's
-    criteria define the models, their differences are no result)."""
+    """Clinics per model, the tested items (a p row with a q) and the ``count`` largest differences
+    in percentage points (tested items only: Table 2's criteria define the models, their
+    differences are no result); the page formats the numbers."""
     new, ref = CLINIC_COMPARISON
     sizes = next((s for t in tables.values() if {new, ref} <= set(s := group_sizes(t))), {})
     tested, largest = [], []
@@ -67,30 +67,12 @@ def headline(tables: dict[str, pd.DataFrame], spec: Any, count: int = 8) -> dict
         base = pct[pct["group"] == ref].set_index(["item", "level"])["value"]
         for r in pct[(pct["group"] == new) & pct["diff"].notna()].itertuples():
             largest.append(
-                {
-                    "table": number,
-                    "label": _label(spec, name, r.item, r.level),
-                    "ref": round_half_up(base.get((r.item, r.level), float("nan")), 0),
-                    "new": round_half_up(r.value, 0),
-                    "size": abs(r.diff),
-                    "diff": _signed(r.diff),
-                    "ci": f"{_signed(r.diff_lo)} to {_signed(r.diff_hi)}",
-                    "q": format_p(q[r.item]),
-                }
+                r._asdict()
+                | {"table": number, "label": _label(spec, name, r.item, r.level), "q": q[r.item]}
+                | {"ref": base.get((r.item, r.level), float("nan"))}
             )
-    differ = [t | {"q": format_p(t["q"])} for t in tested if t["q"] < Q_LEVEL]
-    numbers = [t["table"] for t in tested]
-    by_table = [
-        {"table": n, "tested": numbers.count(n), "items": [x for x in differ if x["table"] == n]}
-        for n in dict.fromkeys(numbers)
-    ]
-    return {
-        "sizes": sizes,
-        "tested": len(tested),
-        "differ": len(differ),
-        "by_table": by_table,
-        "largest": sorted(largest, key=lambda r: -r["size"])[:count],
-    }
+    largest = sorted(largest, key=lambda r: -abs(r["diff"]))[:count]
+    return {"sizes": sizes, "tested": tested, "largest": largest}
 
 
 def _first_sentence(text: str, limit: int = 160) -> str:
@@ -209,6 +191,7 @@ def landing_page(root: Path, executed: list[Path], snapshot: bool) -> tuple[str,
         keep_trailing_newline=True,
         undefined=jinja2.StrictUndefined,
     )
+    env.filters.update(p=format_p, signed=_signed, round_half_up=round_half_up)
     page = env.get_template("landing.html.j2").render(
         label=SYNTHETIC_LABEL,
         css=notebooks.stylesheet(),
@@ -217,7 +200,7 @@ def landing_page(root: Path, executed: list[Path], snapshot: bool) -> tuple[str,
         total=TOTAL,
         models=CLINIC_COMPARISON,
         group_labels=GROUP_LABELS,
-        q_level=significant(Q_LEVEL),
+        q_level=Q_LEVEL,
         systems=pd.read_parquet(clinics, columns=["care_system_id"]).nunique().iloc[0]
         if clinics.is_file()
         else None,
