@@ -135,14 +135,9 @@ def imports(source: str, module: str, known: dict[str, Path]) -> set[str]:
         if isinstance(node, ast.Import):
             names += [alias.name for alias in node.names]
         elif isinstance(node, ast.ImportFrom):
-            base = node.module or ""
-            if node.level:
-                here = module.split(".")
-                if not str(known.get(module, "")).endswith("__init__.py"):
-                    here = here[:-1]
-                here = here[: len(here) - node.level + 1]
-                base = ".".join(here + [base] if base else here)
-            names += [base] + [base + "." + alias.name for alias in node.names]
+            if node.level:  # the package imports by absolute names only
+                sys.exit(f"makedeps: {module} has a relative import; write the absolute name")
+            names += [node.module] + [f"{node.module}.{alias.name}" for alias in node.names]
     parts = [n.split(".") for n in names]
     found = {".".join(p[:i]) for p in parts for i in range(1, len(p) + 1)}
     return {n for n in found if n in known}
@@ -159,13 +154,9 @@ def import_graph(src: Path) -> dict[str, set[str]]:
 
 def closure(start, graph: dict[str, set[str]]) -> set[str]:
     """``start`` and every module reachable from it."""
-    seen: set[str] = set()
-    todo = list(start)
-    while todo:
-        name = todo.pop()
-        if name not in seen:
-            seen.add(name)
-            todo += graph.get(name, ())
+    seen: set[str] = set(start)
+    while more := {m for name in seen for m in graph.get(name, ())} - seen:
+        seen |= more
     return seen
 
 

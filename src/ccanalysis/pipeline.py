@@ -15,13 +15,13 @@ from pathlib import Path
 from ccanalysis.paths import project_root
 
 KERNEL = "ccanalysis"
-#: ipykernel's log quiet below CRITICAL: jupyter_client interrupts the kernel before it shuts down,
-#: which can log "KeyboardInterrupt caught in kernel" into a successful run (cell errors still show).
+#: ipykernel's log quiet below CRITICAL: jupyter_client interrupts the kernel before shutting it
+#: down, which can log "KeyboardInterrupt caught in kernel" into a successful run.
 KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=CRITICAL"]
 
 
 def coerce(value: str) -> object:
-    """Parameter text from make to a Python value: None (also for ""), bool, int, float or the text."""
+    """Parameter text from make to a Python value: None (also ""), bool, int, float or the text."""
     if value in {"None", ""}:
         return None
     try:

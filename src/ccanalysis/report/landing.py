@@ -12,12 +12,12 @@ from typing import Any
 
 import pandas as pd
 
+from ccanalysis import vocab
 from ccanalysis.display import significant
 from ccanalysis.printing import format_p, round_half_up
 from ccanalysis.replication.rows import TEST_NAMES
 from ccanalysis.report import notebooks
 from ccanalysis.tables.read import group_sizes, read_long
-from ccanalysis.vocab import CLINIC_COMPARISON, GROUP_LABELS, SYNTHETIC_LABEL, TOTAL
 
 #: The downloads of a table, in the order the page lists them: (suffix, name shown).
 TABLE_FORMATS = {"csv": "CSV", "docx": "Word", "tex": "LaTeX", "md": "Markdown", "html": "HTML"}
@@ -31,8 +31,8 @@ INCONSISTENT = {
 #: The label as a table file prints it, alone in an element or before the caption: the page
 #: shows it once, in its banner.
 LABEL_REPEATS = re.compile(
-    rf"<(p|li)[^>]*>(?:<(?:strong|em)>)?{re.escape(SYNTHETIC_LABEL)}(?:</(?:strong|em)>)?</\1>\s*"
-    rf"|{re.escape(SYNTHETIC_LABEL)}<br>"
+    rf"<(p|li)[^>]*>(?:<(strong|em)>)?{re.escape(vocab.SYNTHETIC_LABEL)}(?:</\2>)?</\1>\s*"
+    rf"|{re.escape(vocab.SYNTHETIC_LABEL)}<br>"
 )
 
 
@@ -56,7 +56,7 @@ def headline(tables: dict[str, pd.DataFrame], spec: Any, count: int = 8) -> dict
     """Clinics per model, the tested items (a p row with a q) and the ``count`` largest differences
     in percentage points (tested items only: Table 2's criteria define the models, their
     differences are no result); the page formats the numbers."""
-    new, ref = CLINIC_COMPARISON
+    new, ref = vocab.CLINIC_COMPARISON
     sizes = next((s for t in tables.values() if {new, ref} <= set(s := group_sizes(t))), {})
     tested, largest = [], []
     for name, long in tables.items():
@@ -182,7 +182,6 @@ def landing_page(root: Path, executed: list[Path], snapshot: bool) -> tuple[str,
     consistency = tables_dir / "replication_consistency.csv"
     found = findings(consistency, spec) if consistency.is_file() else []
     views = _tables(tables_dir, f"{up}tables")
-    columns = ["table", "cells", "equal", "different", "missing", "pct_equal"]
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(notebooks.TEMPLATES),
         autoescape=True,
@@ -193,20 +192,17 @@ def landing_page(root: Path, executed: list[Path], snapshot: bool) -> tuple[str,
     )
     env.filters.update(p=format_p, signed=_signed, round_half_up=round_half_up)
     page = env.get_template("landing.html.j2").render(
-        label=SYNTHETIC_LABEL,
         css=notebooks.stylesheet(),
         card=notebooks.run_card(params),
         synthetic=params.get("data_mode") == "synthetic",
-        total=TOTAL,
-        models=CLINIC_COMPARISON,
-        group_labels=GROUP_LABELS,
+        vocab=vocab,
         q_level=Q_LEVEL,
         systems=pd.read_parquet(clinics, columns=["care_system_id"]).nunique().iloc[0]
         if clinics.is_file()
         else None,
-        coordinators=group_sizes(tables["table1"]).get(TOTAL) if "table1" in tables else None,
+        coordinators=group_sizes(tables["table1"]).get(vocab.TOTAL) if "table1" in tables else None,
         headline=headline(tables, spec),
-        replication=pd.read_csv(summary)[columns].to_dict("records") if summary.is_file() else [],
+        replication=pd.read_csv(summary).to_dict("records") if summary.is_file() else [],
         findings={v: [f for f in found if f["verdict"] == v] for v in INCONSISTENT},
         finding_titles=INCONSISTENT,
         tables=views,
