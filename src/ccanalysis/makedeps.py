@@ -35,9 +35,6 @@ class Stage:
     synthetic_only: bool = False
     synthetic_reads: tuple[str, ...] = ()
 
-    def reads_in(self, data_mode: str) -> tuple[str, ...]:
-        return self.reads + (self.synthetic_reads if data_mode == "synthetic" else ())
-
 
 #: The pipeline's data flow: the one place that says which files each stage reads and writes.
 STAGES: dict[str, Stage] = {
@@ -184,10 +181,12 @@ def active_stages(data_mode: str) -> list[str]:
     return [s for s, st in STAGES.items() if data_mode == "synthetic" or not st.synthetic_only]
 
 
-def input_path(pattern: str, inputs: dict[str, str]) -> str:
-    """A path of :data:`STAGES` with its placeholder replaced by the run's input path."""
+def stage_reads(stage: str, inputs: dict[str, str], data_mode: str) -> list[str]:
+    """The files ``stage`` reads in a run: its placeholders replaced by the run's inputs."""
+    st = STAGES[stage]
+    declared = st.reads + (st.synthetic_reads if data_mode == "synthetic" else ())
     export_dir = os.path.dirname(inputs["export"]) or "."
-    return pattern.format(export_dir=export_dir, **inputs)
+    return [p.format(export_dir=export_dir, **inputs) for p in declared]
 
 
 def _produced(path: str, stages) -> bool:
@@ -199,7 +198,7 @@ def _produced(path: str, stages) -> bool:
 def upstream(stage: str, inputs: dict[str, str], active, data_mode: str = "synthetic") -> list[str]:
     """The active stages before ``stage`` whose outputs it reads."""
     before = list(STAGES)[: list(STAGES).index(stage)]
-    reads = [input_path(p, inputs) for p in STAGES[stage].reads_in(data_mode)]
+    reads = stage_reads(stage, inputs, data_mode)
     return [s for s in active if s in before and any(_produced(r, [s]) for r in reads)]
 
 
@@ -228,8 +227,7 @@ def rules(root: Path, data_mode: str, inputs: dict[str, str]) -> list[str]:
     out = [f"STAGES := {' '.join(active)}", f"REPORT_FILES := {report}"]
     for stage in active:
         target = root / "reports" / f"{stage}.ipynb"
-        reads = [input_path(p, inputs) for p in STAGES[stage].reads_in(data_mode)]
-        own = [r for r in reads if not _produced(r, active)]
+        own = [r for r in stage_reads(stage, inputs, data_mode) if not _produced(r, active)]
         after = [f"reports/{s}.ipynb" for s in upstream(stage, inputs, active, data_mode)]
         made = [f"notebooks/{stage}.ipynb", *files(mods[stage]), *own]
         prereqs = [_prerequisite(p, target) for p in made] + after
