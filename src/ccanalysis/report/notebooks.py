@@ -21,6 +21,8 @@ TEMPLATES = Path(__file__).resolve().parent / "templates"
 PARAMETER_TAGS = {"parameters", "injected-parameters"}
 #: The packages whose versions a run card lists (the full pins are in requirements.lock).
 PACKAGES = ("pandas", "numpy", "scipy", "statsmodels", "matplotlib")
+#: An output that is only a saved figure by its path (``figures.show``).
+FIGURE = re.compile(r'\s*<img src="([^":]+\.png)"(?: alt="([^"]*)")?[^>]*>\s*')
 #: The editions of a notebook, by file suffix: whether it shows the code, and its name.
 EDITIONS = {".html": (False, "reader's edition"), ".code.html": (True, "edition with code")}
 
@@ -79,28 +81,11 @@ def stylesheet(code: bool = False) -> str:
 def exporter(code: bool) -> Any:
     """nbconvert's HTML exporter of an edition (made once per process: importing costs ~2 s)."""
     from nbconvert import HTMLExporter
-    from nbconvert.preprocessors import Preprocessor
     from traitlets.config import Config
-
-    class FigureFiles(Preprocessor):
-        """An output that is only ``<img src="relative path">`` (``figures.show``) as the image
-        (nbconvert's ``embed_images`` embeds markdown images only)."""
-
-        def preprocess_cell(self, cell, resources, index):  # noqa: ANN001, ANN201
-            for out in cell.get("outputs", []):
-                html = "".join(out.get("data", {}).get("text/html", ""))
-                found = re.fullmatch(
-                    r'\s*<img src="([^":]+\.png)"(?: alt="([^"]*)")?[^>]*>\s*', html
-                )
-                if found:
-                    png = Path(resources["metadata"]["path"], found[1])
-                    out["data"] = {"image/png": screen_png(png)}
-                    out["metadata"] = {"image/png": {"alt": found[2] or png.stem}}
-            return cell, resources
 
     config = Config()
     config.TagRemovePreprocessor.update(enabled=True, remove_cell_tags=PARAMETER_TAGS)
-    html = HTMLExporter(
+    return HTMLExporter(
         config=config,
         extra_template_basedirs=[str(TEMPLATES.parent)],
         template_name="templates",  # nbconvert's template: conf.json and notebook.html.j2
@@ -111,16 +96,20 @@ def exporter(code: bool) -> Any:
         embed_images=True,
         anchor_link_text="#",
     )
-    html.register_preprocessor(FigureFiles, enabled=True)
-    return html
 
 
 def render(executed: Path) -> None:
-    """Write both editions of ``executed`` beside it (``NN_x.html``, ``NN_x.code.html``); the
-    edition with code links the reader's, not the other way round (``docs/`` holds the reader's)."""
+    """Write both editions of ``executed`` beside it (``NN_x.html``, ``NN_x.code.html``), a saved
+    figure embedded at screen size; the edition with code links the reader's, not the other way
+    round (``docs/`` holds the reader's)."""
     import nbformat
 
     nb = nbformat.read(executed, as_version=4)
+    for out in (out for cell in nb.cells for out in cell.get("outputs", [])):
+        found = FIGURE.fullmatch("".join(out.get("data", {}).get("text/html", "")))
+        if found:  # nbconvert's embed_images embeds markdown images only
+            out["data"] = {"image/png": screen_png(executed.parent / found[1])}
+            out["metadata"] = {"image/png": {"alt": found[2] or Path(found[1]).stem}}
     title, _ = describe(nb, executed.stem)
     for suffix, (code, name) in EDITIONS.items():
         other = (f"{executed.stem}.html", EDITIONS[".html"][1]) if code else None
