@@ -169,11 +169,8 @@ def stage_modules(root: Path, graph=None) -> dict[str, set[str]]:
     """Stage -> every module of the package its notebook and the runner execute."""
     known = modules(root / "src")
     graph = import_graph(root / "src") if graph is None else graph
-    notebooks = {s: root / "notebooks" / f"{s}.ipynb" for s in STAGES}
-    return {
-        s: closure({RUNNER} | imports(notebook_code(nb), "__main__", known), graph)
-        for s, nb in notebooks.items()
-    }
+    code = {s: notebook_code(root / "notebooks" / f"{s}.ipynb") for s in STAGES}
+    return {s: closure({RUNNER} | imports(c, "__main__", known), graph) for s, c in code.items()}
 
 
 def active_stages(data_mode: str) -> list[str]:

@@ -50,12 +50,9 @@ def contents(root: Path) -> dict[str, bytes]:
     if params.get("data_mode") != "synthetic":
         raise SystemExit("docs/ is the public snapshot of the synthetic stand-in only")
     files["index.html"] = text.encode("utf-8")
-    suffixes = {f".{ext}" for ext in landing.TABLE_FORMATS}
-    for path in sorted((root / "tables").glob("[!.]*")):
-        if path.suffix in suffixes:
-            files[f"tables/{path.name}"] = path.read_bytes()
-    for path in sorted((root / "figures").glob("*.pdf")):
-        files[f"figures/{path.name}"] = path.read_bytes()
+    tables = [p for ext in landing.TABLE_FORMATS for p in (root / "tables").glob(f"[!.]*.{ext}")]
+    for path in tables + list((root / "figures").glob("[!.]*.pdf")):
+        files[f"{path.parent.name}/{path.name}"] = path.read_bytes()
     return files
 
 

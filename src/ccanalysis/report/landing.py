@@ -106,10 +106,7 @@ def findings(path: Path, spec: Any = None) -> list[dict[str, str]]:
             level = "" if "+" in row["level"] else row["level"]  # a whole distribution
             where = f"Table {row['table'].removeprefix('table')}" if row["table"] else row["check"]
             what, reason = _label(spec, row["table"], row["item"], level), _reason(row)
-        out.append(
-            {"anchor": f"finding-{i}", "verdict": row["verdict"], "where": where, "what": what}
-            | {"reason": reason, "explanation": row["explanation"]}
-        )
+        out.append(row | {"anchor": f"finding-{i}", "where": where, "what": what, "reason": reason})
     return out
 
 
