@@ -34,9 +34,8 @@ def build(executed: list[Path], root: Path) -> Path:
 
 
 def contents(root: Path) -> dict[str, bytes]:
-    """Every file of the snapshot (path relative to ``docs/`` -> bytes), from this run's outputs:
-    the reader's editions, the landing page, the tables' files and the figures as PDF; exits when
-    the run cannot give one."""
+    """The snapshot (path in ``docs/`` -> bytes): the reader's editions, the landing page, the
+    tables' files and the figures as PDF; exits when this run cannot give it."""
     executed = sorted((root / "reports").glob("[0-9][0-9]_*.ipynb"))
     if not executed:
         raise SystemExit("docs/: no executed notebooks in reports/: run `make all` first")

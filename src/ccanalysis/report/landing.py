@@ -120,8 +120,7 @@ def _linked(folder: Path, href: str, stem: str, formats: dict) -> list[tuple[str
 
 
 def _tables(tables_dir: Path, href: str) -> list[dict[str, Any]]:
-    """Every ``tables/*.html`` (Tables 1-4 first) as the body of its document without the label,
-    with its downloads."""
+    """Every ``tables/*.html`` (Tables 1-4 first): its body without the label, its downloads."""
     views = []
     for path in sorted(tables_dir.glob("*.html"), key=lambda p: (p.stem[:5] != "table", p.stem)):
         text = path.read_text(encoding="utf-8")
@@ -139,14 +138,13 @@ def _tables(tables_dir: Path, href: str) -> list[dict[str, Any]]:
 
 
 def _figures(figures_dir: Path, href: str, formats: dict) -> list[dict[str, Any]]:
-    """Every ``figures/*.png`` at screen size, with the title and caption stored in the file;
-    numbered figures first."""
+    """Every ``figures/*.png`` at screen size with its stored title and caption, Figure N first."""
     from PIL import Image
 
     found = []
     for png in sorted(figures_dir.glob("*.png")):
         with Image.open(png) as im:
-            info = dict(getattr(im, "text", {}) or {})
+            info = dict(im.text)
         title = info.get("Title") or png.stem.replace("_", " ").capitalize()
         number = re.match(r"\s*Figure\s+(\d+)", title)
         found.append(

@@ -99,9 +99,8 @@ def exporter(code: bool) -> Any:
 
 
 def render(executed: Path) -> None:
-    """Write both editions of ``executed`` beside it (``NN_x.html``, ``NN_x.code.html``), a saved
-    figure embedded at screen size; the edition with code links the reader's, not the other way
-    round (``docs/`` holds the reader's)."""
+    """Write both editions of ``executed`` beside it (``NN_x.html``, ``NN_x.code.html``); only the
+    edition with code links the other (``docs/`` holds the reader's)."""
     import nbformat
 
     nb = nbformat.read(executed, as_version=4)
