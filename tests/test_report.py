@@ -15,7 +15,7 @@ from PIL import Image
 
 from ccanalysis.display import significant, table
 from ccanalysis.report import landing, notebooks
-from ccanalysis.report.__main__ import SnapshotError, build, differences, write_docs
+from ccanalysis.report.__main__ import build, differences, write_docs
 from ccanalysis.tables.read import group_sizes, read_long
 from ccanalysis.vocab import SYNTHETIC_LABEL
 
@@ -315,12 +315,16 @@ CONSISTENCY = [
 def test_clinics_per_model_items_that_differ_and_the_largest_differences() -> None:
     head = landing.headline({"table2": TABLE2, "table3": TABLE3}, spec=None, count=2)
     assert head["sizes"] == {"mn": 178, "isw": 139}  # the first table with both models
-    assert (head["tested"], head["differ"]) == (3, 2)
+    assert [t["label"] for t in head["tested"]] == [
+        "svc_financial",
+        "pt_comm_video",
+        "svc_spiritual",
+    ]
     # Table 2 defines the models (no q): its +88 points are not a result
     assert [r["label"] for r in head["largest"]] == ["svc_financial", "svc_spiritual"]
     first = head["largest"][0]
-    assert (first["ref"], first["new"], first["diff"]) == ("60", "89", "+29.1")
-    assert (first["ci"], first["q"]) == ("+19.8 to +37.5", "<0.001")
+    assert (first["ref"], first["value"], first["diff"]) == (60.11236, 89.208633, 29.096274)
+    assert (first["diff_lo"], first["diff_hi"], first["q"]) == (19.781, 37.519, 1.17e-07)
 
 
 def test_a_cell_suppressed_in_privacy_mode_is_missing_and_shows_nothing(tmp_path) -> None:
@@ -473,7 +477,7 @@ def test_snapshot_holds_the_reader_pages_tables_and_figure_pdfs_and_nothing_else
 def test_a_run_on_a_real_export_never_writes_the_snapshot(tmp_path) -> None:
     _outputs(tmp_path, {**PARAMS, "data_mode": "redcap", "privacy": True})
     build([tmp_path / "reports" / "03_tables.ipynb"], tmp_path)
-    with pytest.raises(SnapshotError, match="synthetic stand-in"):
+    with pytest.raises(SystemExit, match="synthetic stand-in"):
         write_docs(tmp_path)
     assert not (tmp_path / "docs").exists()
 

@@ -1,12 +1,8 @@
-"""Make's prerequisites, derived from the code: a stage re-runs exactly when something it uses changes.
-
-A stage's executed notebook (``reports/NN_*.ipynb``) depends on its notebook, every module of
-``ccanalysis`` the notebook imports (directly or through other modules, read with :mod:`ast`
-without importing anything), the runner :mod:`ccanalysis.pipeline` and what it imports, the package
-data in :data:`MODULE_DATA`, and the files it reads (:data:`STAGES`), which make it depend on the
-executed notebooks of the stages writing them. ``python -m ccanalysis.makedeps`` prints these rules
-for the Makefile, which evaluates them in memory on every run: nothing is written, so ``make -n``
-writes nothing. Standard library only, Python 3.8 grammar: make runs it with the system's python3.
+"""Make's prerequisites, derived from the code, printed for the Makefile (which evaluates them in
+memory: ``make -n`` writes nothing). A stage's executed notebook depends on its notebook, the
+package modules it and the runner import (read with :mod:`ast`), their :data:`MODULE_DATA`, and the
+files it reads (:data:`STAGES`): the executed notebooks of the stages writing them. Standard library
+only, Python 3.8 grammar: make runs it with the system's python3.
 """
 
 from __future__ import annotations
@@ -38,9 +34,6 @@ class Stage:
     writes: tuple[str, ...]
     synthetic_only: bool = False
     synthetic_reads: tuple[str, ...] = ()
-
-    def reads_in(self, data_mode: str) -> tuple[str, ...]:  # synthetic_reads: synthetic data only
-        return self.reads + (self.synthetic_reads if data_mode == "synthetic" else ())
 
 
 #: The pipeline's data flow: the one place that says which files each stage reads and writes.
@@ -117,8 +110,8 @@ def modules(src: Path) -> dict[str, Path]:
 
 
 def _statements(source: str):
-    """The import statements of ``source`` (at any depth: inside functions too), each parsed on its
-    own with :mod:`ast`: parsing only these lines costs a fraction of parsing whole modules."""
+    """The import statements of ``source`` at any depth, each parsed alone (a fifth of the time of
+    parsing whole modules, which make pays on every run)."""
     lines = iter(source.splitlines())
     for line in lines:
         text = line.strip()
@@ -132,21 +125,16 @@ def _statements(source: str):
 
 
 def imports(source: str, module: str, known: dict[str, Path]) -> set[str]:
-    """The package's modules ``source`` imports anywhere, with every package above each
-    (importing ``a.b.c`` runs ``a`` and ``a.b`` first); relative imports resolved."""
+    """The package's modules ``source`` imports, with the packages above each (``a.b.c`` runs
+    ``a`` and ``a.b`` first)."""
     names = []
     for node in _statements(source):
         if isinstance(node, ast.Import):
             names += [alias.name for alias in node.names]
         elif isinstance(node, ast.ImportFrom):
-            base = node.module or ""
-            if node.level:
-                here = module.split(".")
-                if not str(known.get(module, "")).endswith("__init__.py"):
-                    here = here[:-1]
-                here = here[: len(here) - node.level + 1]
-                base = ".".join(here + [base] if base else here)
-            names += [base] + [base + "." + alias.name for alias in node.names]
+            if node.level:  # the package imports by absolute names only
+                sys.exit(f"makedeps: {module} has a relative import; write the absolute name")
+            names += [node.module] + [f"{node.module}.{alias.name}" for alias in node.names]
     parts = [n.split(".") for n in names]
     found = {".".join(p[:i]) for p in parts for i in range(1, len(p) + 1)}
     return {n for n in found if n in known}
@@ -163,13 +151,9 @@ def import_graph(src: Path) -> dict[str, set[str]]:
 
 def closure(start, graph: dict[str, set[str]]) -> set[str]:
     """``start`` and every module reachable from it."""
-    seen: set[str] = set()
-    todo = list(start)
-    while todo:
-        name = todo.pop()
-        if name not in seen:
-            seen.add(name)
-            todo += graph.get(name, ())
+    seen: set[str] = set(start)
+    while more := {m for name in seen for m in graph.get(name, ())} - seen:
+        seen |= more
     return seen
 
 
@@ -185,11 +169,8 @@ def stage_modules(root: Path, graph=None) -> dict[str, set[str]]:
     """Stage -> every module of the package its notebook and the runner execute."""
     known = modules(root / "src")
     graph = import_graph(root / "src") if graph is None else graph
-    notebooks = {s: root / "notebooks" / f"{s}.ipynb" for s in STAGES}
-    return {
-        s: closure({RUNNER} | imports(notebook_code(nb), "__main__", known), graph)
-        for s, nb in notebooks.items()
-    }
+    code = {s: notebook_code(root / "notebooks" / f"{s}.ipynb") for s in STAGES}
+    return {s: closure({RUNNER} | imports(c, "__main__", known), graph) for s, c in code.items()}
 
 
 def active_stages(data_mode: str) -> list[str]:
@@ -197,10 +178,12 @@ def active_stages(data_mode: str) -> list[str]:
     return [s for s, st in STAGES.items() if data_mode == "synthetic" or not st.synthetic_only]
 
 
-def input_path(pattern: str, inputs: dict[str, str]) -> str:
-    """A path of :data:`STAGES` with its placeholder replaced by the run's input path."""
+def stage_reads(stage: str, inputs: dict[str, str], data_mode: str) -> list[str]:
+    """The files ``stage`` reads in a run: its placeholders replaced by the run's inputs."""
+    st = STAGES[stage]
+    declared = st.reads + (st.synthetic_reads if data_mode == "synthetic" else ())
     export_dir = os.path.dirname(inputs["export"]) or "."
-    return pattern.format(export_dir=export_dir, **inputs)
+    return [p.format(export_dir=export_dir, **inputs) for p in declared]
 
 
 def _produced(path: str, stages) -> bool:
@@ -212,13 +195,13 @@ def _produced(path: str, stages) -> bool:
 def upstream(stage: str, inputs: dict[str, str], active, data_mode: str = "synthetic") -> list[str]:
     """The active stages before ``stage`` whose outputs it reads."""
     before = list(STAGES)[: list(STAGES).index(stage)]
-    reads = [input_path(p, inputs) for p in STAGES[stage].reads_in(data_mode)]
+    reads = stage_reads(stage, inputs, data_mode)
     return [s for s in active if s in before and any(_produced(r, [s]) for r in reads)]
 
 
 def _prerequisite(path: str, target: Path) -> str:
-    """A file as make names it: as it is when make can; else (a space or # in an input kept
-    outside the project) ``FORCE`` when it is newer than the target, nothing otherwise."""
+    """A file as make names it; one it cannot (a space or #) as ``FORCE`` when newer than the
+    target."""
     if all(c.isalnum() or c in SAFE for c in path):
         return f"$(wildcard {path})" if "*" in path or "?" in path else path
     newer = not target.exists() or os.path.getmtime(path) > target.stat().st_mtime
@@ -241,8 +224,7 @@ def rules(root: Path, data_mode: str, inputs: dict[str, str]) -> list[str]:
     out = [f"STAGES := {' '.join(active)}", f"REPORT_FILES := {report}"]
     for stage in active:
         target = root / "reports" / f"{stage}.ipynb"
-        reads = [input_path(p, inputs) for p in STAGES[stage].reads_in(data_mode)]
-        own = [r for r in reads if not _produced(r, active)]
+        own = [r for r in stage_reads(stage, inputs, data_mode) if not _produced(r, active)]
         after = [f"reports/{s}.ipynb" for s in upstream(stage, inputs, active, data_mode)]
         made = [f"notebooks/{stage}.ipynb", *files(mods[stage]), *own]
         prereqs = [_prerequisite(p, target) for p in made] + after

@@ -1,15 +1,12 @@
-"""Run one notebook as a pipeline stage (called by the Makefile), with papermill's public API.
-
-``python -m ccanalysis.pipeline run SRC DST -p name value ...`` executes ``SRC`` in the project's
-kernel into a temporary file, moved to ``DST`` only on success (papermill writes its output even
-when a cell fails, and make would take a failed stage as done). On failure it names the stage, the
-cell (by its execution count) and the error, keeps the partly executed notebook as
-``DST.failed.ipynb`` and exits 1.
+"""``python -m ccanalysis.pipeline run SRC DST -p name value ...``: one notebook as a pipeline stage
+(the Makefile calls it), executed by papermill into a temporary file moved to ``DST`` on success
+only; a failure names the stage, the cell and the error and keeps ``DST.failed.ipynb``.
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
 import os
 import sys
 import time
@@ -18,25 +15,19 @@ from pathlib import Path
 from ccanalysis.paths import project_root
 
 KERNEL = "ccanalysis"
-#: Kernel options (ipykernel's command line): jupyter_client interrupts the kernel before every
-#: shutdown, and when the SIGINT lands as the idle kernel finishes its last message ipykernel logs
-#: "KeyboardInterrupt caught in kernel" into a successful run; the kernel's own log is quiet below
-#: CRITICAL (cell errors still reach the notebook and this runner). tests/test_pipeline.py pins it.
+#: ipykernel's log quiet below CRITICAL: jupyter_client interrupts the kernel before shutting it
+#: down, which can log "KeyboardInterrupt caught in kernel" into a successful run.
 KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=CRITICAL"]
 
 
 def coerce(value: str) -> object:
-    """Parameter text from make to a Python value: None, bool, int, float or the string itself."""
+    """Parameter text from make to a Python value: None (also ""), bool, int, float or the text."""
     if value in {"None", ""}:
         return None
-    if value in {"True", "False"}:
-        return value == "True"
-    for kind in (int, float):
-        try:
-            return kind(value)
-        except ValueError:
-            pass
-    return value
+    try:
+        return ast.literal_eval(value)
+    except (ValueError, SyntaxError):
+        return value
 
 
 def run(src: Path, dst: Path, params: dict, kernel: str = KERNEL) -> float:

@@ -1,17 +1,10 @@
-"""``python -m ccanalysis.report``: the commands the Makefile runs.
-
-``build NB...``  render each executed notebook whose pages are older than it or than the report's
-                 code and templates (both editions, :mod:`ccanalysis.report.notebooks`), then
-                 write ``reports/index.html``
-``docs``         write ``docs/``, the committed reader's edition of the synthetic run (landing
-                 page, reader's editions, tables, figures as PDF; no time or absolute path in it)
-``docs --check`` say how ``docs/`` differs from what the code produces; exit 1 if it does
-"""
+"""``python -m ccanalysis.report``: ``build NB...`` renders the pages older than their notebook or
+than this package and writes ``reports/index.html``; ``docs [--check]`` writes (or compares)
+``docs/``, the committed reader's edition of the synthetic run."""
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from pathlib import Path
@@ -20,19 +13,8 @@ from ccanalysis.io import write_bytes, write_text
 from ccanalysis.paths import project_root
 from ccanalysis.report import landing, notebooks
 
-
-def index(root: Path, executed: list[Path], snapshot: bool = False) -> tuple[str, dict]:
-    """The landing page of the executed notebooks, and the parameters of their run."""
-    from ccanalysis.spec import read_spec
-
-    runs = {path: json.loads(path.read_text(encoding="utf-8")) for path in executed}
-    listed = [
-        dict(zip(("title", "summary"), notebooks.describe(nb, p.stem), strict=True), stem=p.stem)
-        for p, nb in runs.items()
-    ]
-    params = notebooks.parameters(runs[executed[-1]]) if runs else {}
-    page = landing.landing_page(root, listed, notebooks.run_card(params), read_spec(), snapshot)
-    return page, params
+#: What the snapshot owns in ``docs/`` (anything else there, like ARCHITECTURE.md, is left alone).
+OWNED = ("*.html", "tables/*", "figures/*")
 
 
 def build(executed: list[Path], root: Path) -> Path:
@@ -40,44 +22,36 @@ def build(executed: list[Path], root: Path) -> Path:
     code = Path(notebooks.__file__).parent
     made_with = max(p.stat().st_mtime for p in code.rglob("*") if p.is_file())
     for nb in executed:
-        pages = [nb.with_suffix(suffix) for suffix in notebooks.EDITIONS]
         newest = max(nb.stat().st_mtime, made_with)
+        pages = [nb.with_suffix(suffix) for suffix in notebooks.EDITIONS]
         if any(not p.exists() or p.stat().st_mtime < newest for p in pages):
             notebooks.render(nb)
-    path = write_text(root / "reports" / "index.html", index(root, executed)[0])
+    path = write_text(
+        root / "reports" / "index.html", landing.landing_page(root, executed, False)[0]
+    )
     os.utime(path)  # a rebuilt target even when its bytes did not change (make's time)
     return path
 
 
-#: What the snapshot owns in ``docs/`` (anything else there, like ARCHITECTURE.md, is left alone).
-OWNED = ("*.html", "tables/*", "figures/*")
-
-
-class SnapshotError(RuntimeError):
-    """The snapshot cannot be built from this run."""
-
-
 def contents(root: Path) -> dict[str, bytes]:
-    """Every file of the snapshot (path relative to ``docs/`` -> bytes), from this run's outputs."""
+    """The snapshot (path in ``docs/`` -> bytes): the reader's editions, the landing page, the
+    tables' files and the figures as PDF; exits when this run cannot give it."""
     executed = sorted((root / "reports").glob("[0-9][0-9]_*.ipynb"))
     if not executed:
-        raise SnapshotError("no executed notebooks in reports/: run `make all` first")
+        raise SystemExit("docs/: no executed notebooks in reports/: run `make all` first")
     files = {}
     for nb in executed:
         page = nb.with_suffix(".html")
         if not page.is_file() or page.stat().st_mtime < nb.stat().st_mtime:
-            raise SnapshotError(f"{page} is missing or older than its notebook: `make all`")
+            raise SystemExit(f"docs/: {page} is missing or older than its notebook: `make all`")
         files[page.name] = page.read_bytes()
-    text, params = index(root, executed, snapshot=True)
+    text, params = landing.landing_page(root, executed, snapshot=True)
     if params.get("data_mode") != "synthetic":
-        raise SnapshotError("docs/ is the public snapshot of the synthetic stand-in only")
+        raise SystemExit("docs/ is the public snapshot of the synthetic stand-in only")
     files["index.html"] = text.encode("utf-8")
-    suffixes = {f".{ext}" for ext in landing.TABLE_FORMATS}
-    for path in sorted((root / "tables").glob("[!.]*")):
-        if path.suffix in suffixes:
-            files[f"tables/{path.name}"] = path.read_bytes()
-    for path in sorted((root / "figures").glob("*.pdf")):
-        files[f"figures/{path.name}"] = path.read_bytes()
+    tables = [p for ext in landing.TABLE_FORMATS for p in (root / "tables").glob(f"[!.]*.{ext}")]
+    for path in tables + list((root / "figures").glob("[!.]*.pdf")):
+        files[f"{path.parent.name}/{path.name}"] = path.read_bytes()
     return files
 
 
@@ -85,9 +59,9 @@ def _owned(docs: Path) -> set[str]:
     return {p.relative_to(docs).as_posix() for g in OWNED for p in docs.glob(g) if p.is_file()}
 
 
-def differences(root: Path, docs: Path | None = None, files: dict | None = None) -> list[str]:
+def differences(root: Path, files: dict | None = None) -> list[str]:
     """How ``docs/`` differs from what this run produces (nothing when it does not)."""
-    docs, files = docs or root / "docs", contents(root) if files is None else files
+    docs, files = root / "docs", contents(root) if files is None else files
     found = [
         f"{rel}: {'differs' if (docs / rel).is_file() else 'missing'}"
         for rel, data in sorted(files.items())
@@ -96,10 +70,10 @@ def differences(root: Path, docs: Path | None = None, files: dict | None = None)
     return found + [f"{rel}: not produced any more" for rel in sorted(_owned(docs) - set(files))]
 
 
-def write_docs(root: Path, docs: Path | None = None) -> list[str]:
+def write_docs(root: Path) -> list[str]:
     """Write the snapshot to ``docs/``; return how it differed."""
-    docs, files = docs or root / "docs", contents(root)
-    changed = differences(root, docs, files)
+    docs, files = root / "docs", contents(root)
+    changed = differences(root, files)
     for rel, data in files.items():
         write_bytes(docs / rel, data)
     for rel in _owned(docs) - set(files):
@@ -121,10 +95,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.cmd == "build":
         build([root / nb for nb in args.notebooks], root)
         return
-    try:
-        found = differences(root) if args.check else write_docs(root)
-    except SnapshotError as err:
-        sys.exit(f"docs/: {err}")
+    found = differences(root) if args.check else write_docs(root)
     if args.check and found:
         sys.exit(
             "docs/ differs from what the code produces (run `make docs` and commit docs/):\n  "

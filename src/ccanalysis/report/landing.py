@@ -1,27 +1,23 @@
-"""The landing page ``reports/index.html``: the study's supplement, from what the stages wrote.
-
-In order: the title, the synthetic banner and the study in three lines; the headline results
-(clinics per model, the items that differ after the q-value correction, the largest differences
-with their intervals); the replication (cells matched per table, each printed row found
-inconsistent with its reason); every table and figure inline; the notebooks; the downloads. The
-same page is written to ``docs/index.html`` with links to the snapshot's own copies.
-Each reader of a file names the columns it uses, so that a stage may add others.
+"""The landing page ``reports/index.html``, the study's supplement, from what the stages wrote:
+headline results, the replication, every table and figure, the notebooks, the downloads. Each
+reader of a file names the columns it uses, so that a stage may add others.
 """
 
 from __future__ import annotations
 
-import base64
+import json
 import re
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from ccanalysis import vocab
 from ccanalysis.display import significant
 from ccanalysis.printing import format_p, round_half_up
 from ccanalysis.replication.rows import TEST_NAMES
+from ccanalysis.report import notebooks
 from ccanalysis.tables.read import group_sizes, read_long
-from ccanalysis.vocab import CLINIC_COMPARISON, GROUP_LABELS, SYNTHETIC_LABEL, TOTAL
 
 #: The downloads of a table, in the order the page lists them: (suffix, name shown).
 TABLE_FORMATS = {"csv": "CSV", "docx": "Word", "tex": "LaTeX", "md": "Markdown", "html": "HTML"}
@@ -32,6 +28,12 @@ INCONSISTENT = {
     "inconsistent": "Printed rows that no count table fits",
     "disagree": "Numbers in the text that disagree with the tables",
 }
+#: The label as a table file prints it, alone in an element or before the caption: the page
+#: shows it once, in its banner.
+LABEL_REPEATS = re.compile(
+    rf"<(p|li)[^>]*>(?:<(strong|em)>)?{re.escape(vocab.SYNTHETIC_LABEL)}(?:</\2>)?</\1>\s*"
+    rf"|{re.escape(vocab.SYNTHETIC_LABEL)}<br>"
+)
 
 
 def _label(spec: Any, table: str, item: str, level: str = "") -> str:
@@ -51,10 +53,10 @@ def _signed(x: float) -> str:
 
 
 def headline(tables: dict[str, pd.DataFrame], spec: Any, count: int = 8) -> dict[str, Any]:
-    """The headline results: clinics per model, the tested items (a p row with a q) and those
-    that differ after the correction, and the ``count`` largest differences in percentage points
-    (tested tables only: Table 2's criteria define the models, their differences are no result)."""
-    new, ref = CLINIC_COMPARISON
+    """Clinics per model, the tested items (a p row with a q) and the ``count`` largest differences
+    in percentage points (tested items only: Table 2's criteria define the models, their
+    differences are no result); the page formats the numbers."""
+    new, ref = vocab.CLINIC_COMPARISON
     sizes = next((s for t in tables.values() if {new, ref} <= set(s := group_sizes(t))), {})
     tested, largest = [], []
     for name, long in tables.items():
@@ -63,42 +65,14 @@ def headline(tables: dict[str, pd.DataFrame], spec: Any, count: int = 8) -> dict
         tested += [{"table": number, "label": _label(spec, name, i), "q": q[i]} for i in p["item"]]
         pct = long[(long["measure"] == "pct") & long["item"].isin(p["item"])]
         base = pct[pct["group"] == ref].set_index(["item", "level"])["value"]
-        for r in pct[(pct["group"] == new) & pct["diff"].notna()].itertuples() if len(p) else ():
+        for r in pct[(pct["group"] == new) & pct["diff"].notna()].itertuples():
             largest.append(
-                {
-                    "table": number,
-                    "label": _label(spec, name, r.item, r.level),
-                    "ref": round_half_up(base.get((r.item, r.level), float("nan")), 0),
-                    "new": round_half_up(r.value, 0),
-                    "size": abs(r.diff),
-                    "diff": _signed(r.diff),
-                    "ci": f"{_signed(r.diff_lo)} to {_signed(r.diff_hi)}",
-                    "q": format_p(q[r.item]),
-                }
+                r._asdict()
+                | {"table": number, "label": _label(spec, name, r.item, r.level), "q": q[r.item]}
+                | {"ref": base.get((r.item, r.level), float("nan"))}
             )
-    differ = [t for t in tested if t["q"] < Q_LEVEL]
-    by_table = [
-        {
-            "table": t,
-            "tested": sum(x["table"] == t for x in tested),
-            "items": [
-                {"label": x["label"], "q": format_p(x["q"])} for x in differ if x["table"] == t
-            ],
-        }
-        for t in dict.fromkeys(x["table"] for x in tested)
-    ]
-    return {
-        "sizes": sizes,
-        "new": new,
-        "ref": ref,
-        "new_label": GROUP_LABELS[new],
-        "ref_label": GROUP_LABELS[ref],
-        "tested": len(tested),
-        "differ": len(differ),
-        "q_level": significant(Q_LEVEL),
-        "by_table": by_table,
-        "largest": sorted(largest, key=lambda r: -r["size"])[:count],
-    }
+    largest = sorted(largest, key=lambda r: -abs(r["diff"]))[:count]
+    return {"sizes": sizes, "tested": tested, "largest": largest}
 
 
 def _first_sentence(text: str, limit: int = 160) -> str:
@@ -126,49 +100,51 @@ def findings(path: Path, spec: Any = None) -> list[dict[str, str]]:
     for i, row in enumerate(frame[frame["verdict"].isin(INCONSISTENT)].to_dict("records"), 1):
         quote = re.match(r'^"(.+?)" \(([^)]*)\):\s*(.*)$', row["explanation"], re.DOTALL)
         if quote:
-            where, what, reason = (
-                quote[2],
-                _first_sentence(quote[1], 100),
-                _first_sentence(quote[3]),
-            )
+            where, what = quote[2], _first_sentence(quote[1], 100)
+            reason = _first_sentence(quote[3])
         else:
             level = "" if "+" in row["level"] else row["level"]  # a whole distribution
             where = f"Table {row['table'].removeprefix('table')}" if row["table"] else row["check"]
             what, reason = _label(spec, row["table"], row["item"], level), _reason(row)
-        out.append(
-            {"anchor": f"finding-{i}", "verdict": row["verdict"], "where": where, "what": what}
-            | {"reason": reason, "explanation": row["explanation"]}
-        )
+        out.append(row | {"anchor": f"finding-{i}", "where": where, "what": what, "reason": reason})
     return out
 
 
-def _table_views(tables_dir: Path) -> list[dict[str, Any]]:
-    """Every ``tables/*.html`` (Tables 1-4 first) as the body of its document, for the page."""
+def _linked(folder: Path, href: str, stem: str, formats: dict) -> list[tuple[str, str]]:
+    """(format, link) of each file ``stem.ext`` in ``folder``, in the order of ``formats``."""
+    return [
+        (name, f"{href}/{stem}.{ext}")
+        for ext, name in formats.items()
+        if (folder / f"{stem}.{ext}").is_file()
+    ]
+
+
+def _tables(tables_dir: Path, href: str) -> list[dict[str, Any]]:
+    """Every ``tables/*.html`` (Tables 1-4 first): its body without the label, its downloads."""
     views = []
     for path in sorted(tables_dir.glob("*.html"), key=lambda p: (p.stem[:5] != "table", p.stem)):
         text = path.read_text(encoding="utf-8")
         title = re.search(r"<title>(.*?)</title>", text, re.DOTALL)
         body = re.search(r"<body[^>]*>(.*)</body>", text, re.DOTALL)
-        html = body[1].strip() if body else text
-        view = {"id": path.stem, "title": title[1].strip() if title else path.stem, "html": html}
-        views.append(view | {"long": html.count("<tr") > 80})
+        html = LABEL_REPEATS.sub("", body[1] if body else text).strip()
+        views.append(
+            {"id": path.stem, "title": title[1].strip() if title else path.stem, "html": html}
+            | {
+                "long": html.count("<tr") > 80,
+                "files": _linked(tables_dir, href, path.stem, TABLE_FORMATS),
+            }
+        )
     return views
 
 
-def _linked(folder: Path, href: str, stem: str, formats: dict) -> list[tuple[str, str]]:
-    files = [(name, f"{href}/{stem}.{ext}") for ext, name in formats.items()]
-    return [(name, link) for name, link in files if (folder / link.split("/")[-1]).is_file()]
-
-
-def _figures(figures_dir: Path, href: str, formats) -> list[dict[str, Any]]:
-    """Every ``figures/*.png`` embedded, with the title and caption stored in the file; numbered
-    figures first."""
+def _figures(figures_dir: Path, href: str, formats: dict) -> list[dict[str, Any]]:
+    """Every ``figures/*.png`` at screen size with its stored title and caption, Figure N first."""
     from PIL import Image
 
     found = []
     for png in sorted(figures_dir.glob("*.png")):
         with Image.open(png) as im:
-            info = dict(getattr(im, "text", {}) or {})
+            info = dict(im.text)
         title = info.get("Title") or png.stem.replace("_", " ").capitalize()
         number = re.match(r"\s*Figure\s+(\d+)", title)
         found.append(
@@ -177,76 +153,65 @@ def _figures(figures_dir: Path, href: str, formats) -> list[dict[str, Any]]:
                 "id": f"figure-{png.stem}",
                 "title": title,
                 "caption": info.get("Caption", ""),
-                "src": "data:image/png;base64," + base64.b64encode(png.read_bytes()).decode(),
+                "src": "data:image/png;base64," + notebooks.screen_png(png),
                 "files": _linked(figures_dir, href, png.stem, formats),
             }
         )
     return sorted(found, key=lambda f: f["order"])
 
 
-def landing_page(root: Path, notebooks: list[dict], card: list, spec: Any, snapshot: bool) -> str:
-    """The landing page's HTML, from the outputs under ``root``. ``notebooks``: title, summary
-    and stem of each executed notebook; ``card``: the run card's lines; ``snapshot``: the page of
-    ``docs/``, which links its own copies of the tables and figures (PDF only) and no edition
-    with code, instead of ``reports/index.html``."""
+def landing_page(root: Path, executed: list[Path], snapshot: bool) -> tuple[str, dict]:
+    """The landing page of the executed notebooks from the outputs under ``root``, and the
+    parameters of their run. ``snapshot``: the page of ``docs/``, which links its own copies of the
+    tables and figures (PDF only) and no edition with code."""
     import jinja2
 
-    tables_dir, synthetic = root / "tables", dict(card).get("data_mode") == "synthetic"
-    up = "" if snapshot else "../"
-    figure_formats = {"pdf": "PDF"} if snapshot else {"pdf": "PDF", "png": "PNG"}
+    from ccanalysis.spec import read_spec
+
+    runs = {p: json.loads(p.read_text(encoding="utf-8")) for p in executed}
+    params = notebooks.parameters(runs[executed[-1]]) if runs else {}
+    tables_dir, spec, up = root / "tables", read_spec(), "" if snapshot else "../"
     tables = {p.stem: read_long(p) for p in sorted(tables_dir.glob("table*.csv"))}
-    head = headline(tables, spec)
-    coordinators = group_sizes(tables["table1"]).get(TOTAL) if "table1" in tables else None
     clinics = root / "data" / "processed" / "clinics.parquet"
-    systems = (
-        pd.read_parquet(clinics, columns=["care_system_id"]).nunique().iloc[0]
-        if clinics.is_file()
-        else None
-    )
-    summary, consistency = (
-        tables_dir / "replication_summary.csv",
-        tables_dir / "replication_consistency.csv",
-    )
-    columns = ["table", "cells", "equal", "different", "missing", "pct_equal"]
-    replication = pd.read_csv(summary)[columns].to_dict("records") if summary.is_file() else []
+    summary = tables_dir / "replication_summary.csv"
+    consistency = tables_dir / "replication_consistency.csv"
     found = findings(consistency, spec) if consistency.is_file() else []
-    views = _table_views(tables_dir)
-    downloads = [
-        {"title": v["title"], "files": _linked(tables_dir, f"{up}tables", v["id"], TABLE_FORMATS)}
-        for v in views
-    ]
-    data = [p for p in sorted(tables_dir.glob("*.csv")) if p.stem not in {v["id"] for v in views}]
-    if data:
-        files = [(p.stem, f"{up}tables/{p.name}") for p in data]
-        downloads.append({"title": "Replication report and other data (CSV)", "files": files})
+    views = _tables(tables_dir, f"{up}tables")
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
+        loader=jinja2.FileSystemLoader(notebooks.TEMPLATES),
         autoescape=True,
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
         undefined=jinja2.StrictUndefined,
     )
-    from ccanalysis.report.notebooks import stylesheet
-
-    return env.get_template("landing.html.j2").render(
-        label=SYNTHETIC_LABEL,
-        css=stylesheet(),
-        card=card,
-        synthetic=synthetic,
-        total=TOTAL,
-        systems=systems,
-        coordinators=coordinators,
-        headline=head,
-        replication=replication,
+    env.filters.update(p=format_p, signed=_signed, round_half_up=round_half_up)
+    page = env.get_template("landing.html.j2").render(
+        css=notebooks.stylesheet(),
+        card=notebooks.run_card(params),
+        synthetic=params.get("data_mode") == "synthetic",
+        vocab=vocab,
+        q_level=Q_LEVEL,
+        systems=pd.read_parquet(clinics, columns=["care_system_id"]).nunique().iloc[0]
+        if clinics.is_file()
+        else None,
+        coordinators=group_sizes(tables["table1"]).get(vocab.TOTAL) if "table1" in tables else None,
+        headline=headline(tables, spec),
+        replication=pd.read_csv(summary).to_dict("records") if summary.is_file() else [],
         findings={v: [f for f in found if f["verdict"] == v] for v in INCONSISTENT},
         finding_titles=INCONSISTENT,
-        replication_page=next(
-            (f"{nb['stem']}.html" for nb in notebooks if "replication" in nb["stem"]), None
-        ),
         tables=views,
-        figures=_figures(root / "figures", f"{up}figures", figure_formats),
-        notebooks=notebooks,
-        downloads=downloads,
+        data=[
+            (p.stem, f"{up}tables/{p.name}")
+            for p in sorted(tables_dir.glob("*.csv"))
+            if p.stem not in {v["id"] for v in views}
+        ],
+        figures=_figures(
+            root / "figures",
+            f"{up}figures",
+            {"pdf": "PDF"} if snapshot else {"pdf": "PDF", "png": "PNG"},
+        ),
+        notebooks=[(p.stem, *notebooks.describe(nb, p.stem)) for p, nb in runs.items()],
         snapshot=snapshot,
     )
+    return page, params

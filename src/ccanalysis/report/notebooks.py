@@ -1,15 +1,11 @@
-"""The two editions of an executed notebook, by nbconvert: the reader's (no code) and with code.
-
-Both are single self-contained files: nbconvert's ``HTMLExporter`` renders the cells
-(``exclude_input`` for the reader's edition, no prompts, images embedded), its
-``TagRemovePreprocessor`` drops the parameter cells (the run card at the top shows the parameters
-once), and the template ``templates/notebook.html.j2`` (nbconvert's ``basic`` inside the pages' shell)
-inlines the styles.
+"""The two editions of an executed notebook by nbconvert's ``HTMLExporter``: the reader's (no code)
+and the one with code, each one self-contained file with a run card instead of the parameter cells.
 """
 
 from __future__ import annotations
 
 import base64
+import io
 import os
 import re
 import sys
@@ -25,8 +21,8 @@ TEMPLATES = Path(__file__).resolve().parent / "templates"
 PARAMETER_TAGS = {"parameters", "injected-parameters"}
 #: The packages whose versions a run card lists (the full pins are in requirements.lock).
 PACKAGES = ("pandas", "numpy", "scipy", "statsmodels", "matplotlib")
-
-
+#: An output that is only a saved figure by its path (``figures.show``).
+FIGURE = re.compile(r'\s*<img src="([^":]+\.png)"(?: alt="([^"]*)")?[^>]*>\s*')
 #: The editions of a notebook, by file suffix: whether it shows the code, and its name.
 EDITIONS = {".html": (False, "reader's edition"), ".code.html": (True, "edition with code")}
 
@@ -37,7 +33,7 @@ def parameters(nb: dict) -> dict[str, Any]:
 
 
 def run_card(params: dict[str, Any]) -> list[tuple[str, str]]:
-    """(label, value) lines of a run: every parameter (a path outside the project by its file name
+    """(label, value) lines of a run: the parameters (a path outside the project by its file name
     only), then Python (by minor version) and the versions of the stack."""
     shown = [(k, Path(v).name if str(v).startswith("/") else str(v)) for k, v in params.items()]
     versions = [f"Python {sys.version_info.major}.{sys.version_info.minor}"]
@@ -46,20 +42,28 @@ def run_card(params: dict[str, Any]) -> list[tuple[str, str]]:
 
 
 def describe(nb: dict, fallback: str) -> tuple[str, str]:
-    """The notebook's title (its first ``#`` heading) and the first sentence after it, as text."""
+    """The notebook's title (its first ``#`` heading) and the first sentence after it, as text
+    (no emphasis marks, backticks or link targets)."""
     for cell in nb["cells"]:
         text = "".join(cell["source"]) if cell["cell_type"] == "markdown" else ""
         heading = re.search(r"^#\s+(.+)$", text, re.MULTILINE)
         if heading:
-            rest = text[heading.end() :].strip()
-            first = re.split(r"(?<=[.!?])\s", rest, maxsplit=1)[0]
-            return _plain(heading.group(1)), _plain(first)
+            first = re.split(r"(?<=[.!?])\s", text[heading.end() :].strip(), maxsplit=1)[0]
+            plain = [re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", s) for s in (heading[1], first)]
+            return tuple(re.sub(r"[*_`]+", "", s).strip() for s in plain)
     return fallback, ""
 
 
-def _plain(markdown: str) -> str:
-    """Inline markdown as text: no emphasis marks, backticks or link targets."""
-    return re.sub(r"[*_`]+", "", re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", markdown)).strip()
+def screen_png(png: Path) -> str:
+    """A saved figure as the pages embed it, base64: half its resolution (the figures' 200 dpi to
+    a screen's 100) in 256 colours, a sixth of the file's bytes (the downloads link the file)."""
+    from PIL import Image
+
+    with Image.open(png) as im:
+        small = im.convert("RGB").reduce(2).quantize(256)
+    data = io.BytesIO()
+    small.save(data, "PNG", optimize=True)
+    return base64.b64encode(data.getvalue()).decode()
 
 
 @cache
@@ -77,29 +81,11 @@ def stylesheet(code: bool = False) -> str:
 def exporter(code: bool) -> Any:
     """nbconvert's HTML exporter of an edition (made once per process: importing costs ~2 s)."""
     from nbconvert import HTMLExporter
-    from nbconvert.preprocessors import Preprocessor
     from traitlets.config import Config
-
-    class FigureFiles(Preprocessor):
-        """An output that is only ``<img src="relative path">`` (``figures.show``) as the image
-        itself (nbconvert's ``embed_images`` embeds markdown images below the notebook's folder
-        only, and the figures are in ``figures/``)."""
-
-        def preprocess_cell(self, cell, resources, index):  # noqa: ANN001, ANN201
-            for out in cell.get("outputs", []):
-                html = "".join(out.get("data", {}).get("text/html", ""))
-                found = re.fullmatch(
-                    r'\s*<img src="([^":]+\.png)"(?: alt="([^"]*)")?[^>]*>\s*', html
-                )
-                if found:
-                    png = Path(resources["metadata"]["path"], found[1])
-                    out["data"] = {"image/png": base64.b64encode(png.read_bytes()).decode()}
-                    out["metadata"] = {"image/png": {"alt": found[2] or png.stem}}
-            return cell, resources
 
     config = Config()
     config.TagRemovePreprocessor.update(enabled=True, remove_cell_tags=PARAMETER_TAGS)
-    html = HTMLExporter(
+    return HTMLExporter(
         config=config,
         extra_template_basedirs=[str(TEMPLATES.parent)],
         template_name="templates",  # nbconvert's template: conf.json and notebook.html.j2
@@ -110,17 +96,19 @@ def exporter(code: bool) -> Any:
         embed_images=True,
         anchor_link_text="#",
     )
-    html.register_preprocessor(FigureFiles, enabled=True)
-    return html
 
 
 def render(executed: Path) -> None:
-    """Write both editions of ``executed`` beside it (``reports/03_tables.html`` and
-    ``reports/03_tables.code.html``); the edition with code links the reader's, not the other way
-    round (``docs/`` holds the reader's only)."""
+    """Write both editions of ``executed`` beside it (``NN_x.html``, ``NN_x.code.html``); only the
+    edition with code links the other (``docs/`` holds the reader's)."""
     import nbformat
 
     nb = nbformat.read(executed, as_version=4)
+    for out in (out for cell in nb.cells for out in cell.get("outputs", [])):
+        found = FIGURE.fullmatch("".join(out.get("data", {}).get("text/html", "")))
+        if found:  # nbconvert's embed_images embeds markdown images only
+            out["data"] = {"image/png": screen_png(executed.parent / found[1])}
+            out["metadata"] = {"image/png": {"alt": found[2] or Path(found[1]).stem}}
     title, _ = describe(nb, executed.stem)
     for suffix, (code, name) in EDITIONS.items():
         other = (f"{executed.stem}.html", EDITIONS[".html"][1]) if code else None
