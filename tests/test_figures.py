@@ -6,6 +6,7 @@ the figure's artists (bar widths/heights, interval segments, texts).
 
 from __future__ import annotations
 
+import io
 import re
 
 import matplotlib as mpl
@@ -656,10 +657,18 @@ def test_format_helpers() -> None:
     assert T.format_p(0.40) == "P=0.4"
 
 
-def test_show_links_the_saved_png_relative_to_the_notebook(tmp_path) -> None:  # noqa: ANN001
-    saved = [tmp_path / "figures" / "flow.png", tmp_path / "figures" / "flow.pdf"]
-    shown = F.show(saved, tmp_path / "reports")
-    assert shown.data == '<img src="../figures/flow.png" alt="flow" style="max-width:100%">'
+def test_show_embeds_the_saved_png_at_screen_size(tmp_path) -> None:  # noqa: ANN001
+    """The notebook shows the very figure saved, at half its 200 dpi, with alt text."""
+    from PIL import Image
+
+    fig = Figure(figsize=(2, 1), dpi=200)
+    fig.add_subplot().plot([0, 1])
+    png = tmp_path / "flow_chart.png"
+    fig.savefig(png, dpi=200)
+    shown = F.show([png, tmp_path / "flow_chart.pdf"])
+    with Image.open(io.BytesIO(shown.data)) as small, Image.open(png) as full:
+        assert small.size == (full.size[0] // 2, full.size[1] // 2) == (200, 100)
+    assert shown._repr_png_() is not None and shown.alt == "flow chart"
 
 
 def test_privacy_mode_hides_small_counts_in_the_figures_drawn_from_records() -> None:

@@ -3,6 +3,7 @@ landing page, the committed snapshot."""
 
 from __future__ import annotations
 
+import base64
 import os
 import re
 import sys
@@ -121,7 +122,7 @@ def _png(path: Path, size: tuple[int, int] = (2000, 800), title: str = "") -> Pa
 
 def _executed(path: Path, params: dict | None = None, image: str | None = None) -> Path:
     """An executed notebook as papermill leaves it: both parameter cells, the setup cell's banner,
-    a table output with the label three times, a DataFrame, a figure by link."""
+    a table output with the label three times, a DataFrame, a figure as figures.show embeds it."""
     params = params or PARAMS
     nb = nbformat.v4.new_notebook()
     defaults = nbformat.v4.new_code_cell('data_mode = "synthetic"\nseed = 1')
@@ -151,11 +152,19 @@ def _executed(path: Path, params: dict | None = None, image: str | None = None) 
         quiet,
     ]
     if image:
-        fig = nbformat.v4.new_code_cell("figures.show(saved, root / 'reports')")
+        from ccanalysis.figures.theme import screen_png
+
+        fig = nbformat.v4.new_code_cell("figures.show(saved)")
+        file = Path(os.path.normpath(path.parent / image))
+        if not file.exists():
+            file.parent.mkdir(parents=True, exist_ok=True)
+            _png(file, size=(40, 20))
+        png = base64.b64encode(screen_png(file)).decode()
         fig.outputs = [
             nbformat.v4.new_output(
                 "execute_result",
-                {"text/html": f'<img src="{image}">', "text/plain": "img"},
+                {"image/png": png, "text/plain": "<IPython.core.display.Image object>"},
+                metadata={"image/png": {"alt": "flow"}},
                 execution_count=2,
             )
         ]

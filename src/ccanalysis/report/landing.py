@@ -5,6 +5,7 @@ reader of a file names the columns it uses, so that a stage may add others.
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 from pathlib import Path
@@ -141,6 +142,8 @@ def _figures(figures_dir: Path, href: str, formats: dict) -> list[dict[str, Any]
     """Every ``figures/*.png`` at screen size with its stored title and caption, Figure N first."""
     from PIL import Image
 
+    from ccanalysis.figures.theme import screen_png  # the notebooks' size too
+
     found = []
     for png in sorted(figures_dir.glob("*.png")):
         with Image.open(png) as im:
@@ -153,7 +156,7 @@ def _figures(figures_dir: Path, href: str, formats: dict) -> list[dict[str, Any]
                 "id": f"figure-{png.stem}",
                 "title": title,
                 "caption": info.get("Caption", ""),
-                "src": "data:image/png;base64," + notebooks.screen_png(png),
+                "src": "data:image/png;base64," + base64.b64encode(screen_png(png)).decode(),
                 "files": _linked(figures_dir, href, png.stem, formats),
             }
         )

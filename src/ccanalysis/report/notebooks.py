@@ -4,8 +4,6 @@ and the one with code, each one self-contained file with a run card instead of t
 
 from __future__ import annotations
 
-import base64
-import io
 import os
 import re
 import sys
@@ -22,7 +20,6 @@ PARAMETER_TAGS = {"parameters", "injected-parameters"}
 #: The packages whose versions a run card lists (the full pins are in requirements.lock).
 PACKAGES = ("pandas", "numpy", "scipy", "statsmodels", "matplotlib")
 #: An output that is only a saved figure by its path (``figures.show``).
-FIGURE = re.compile(r'\s*<img src="([^":]+\.png)"(?: alt="([^"]*)")?[^>]*>\s*')
 #: The editions of a notebook, by file suffix: whether it shows the code, and its name.
 EDITIONS = {".html": (False, "reader's edition"), ".code.html": (True, "edition with code")}
 
@@ -52,18 +49,6 @@ def describe(nb: dict, fallback: str) -> tuple[str, str]:
             plain = [re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", s) for s in (heading[1], first)]
             return tuple(re.sub(r"[*_`]+", "", s).strip() for s in plain)
     return fallback, ""
-
-
-def screen_png(png: Path) -> str:
-    """A saved figure as the pages embed it, base64: half its resolution (the figures' 200 dpi to
-    a screen's 100) in 256 colours, a sixth of the file's bytes (the downloads link the file)."""
-    from PIL import Image
-
-    with Image.open(png) as im:
-        small = im.convert("RGB").reduce(2).quantize(256)
-    data = io.BytesIO()
-    small.save(data, "PNG", optimize=True)
-    return base64.b64encode(data.getvalue()).decode()
 
 
 @cache
@@ -104,11 +89,6 @@ def render(executed: Path) -> None:
     import nbformat
 
     nb = nbformat.read(executed, as_version=4)
-    for out in (out for cell in nb.cells for out in cell.get("outputs", [])):
-        found = FIGURE.fullmatch("".join(out.get("data", {}).get("text/html", "")))
-        if found:  # nbconvert's embed_images embeds markdown images only
-            out["data"] = {"image/png": screen_png(executed.parent / found[1])}
-            out["metadata"] = {"image/png": {"alt": found[2] or Path(found[1]).stem}}
     title, _ = describe(nb, executed.stem)
     for suffix, (code, name) in EDITIONS.items():
         other = (f"{executed.stem}.html", EDITIONS[".html"][1]) if code else None
