@@ -59,7 +59,7 @@ def clean_files(
         inst,
         export_name=str(export),
         frame_name=str(frame),
-        missing_codes=stats.missing_codes,
+        stats=stats,
     )
 
 
@@ -331,7 +331,7 @@ def test_run_failure_writes_nothing(tmp_path: Path, damage: str) -> None:
     shutil.copy(RAW, export)
     shutil.copy(FRAME, frame)
     if damage == "export":
-        export.write_text(export_text().replace("3.5", "355"), encoding="utf-8")
+        export.write_text(export_text().replace("3.5", "3.5.5"), encoding="utf-8")
     elif damage == "frame":
         frame.write_text(frame_text().replace("S3,7", "S3,77"), encoding="utf-8")
     else:

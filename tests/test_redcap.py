@@ -489,18 +489,31 @@ def test_text_in_number_field(tmp_path: Path, inst: Instrument) -> None:
     assert "text in a number field" in err.problem
 
 
-def test_decimal_comma_is_text(tmp_path: Path, inst: Instrument) -> None:
+def test_quoted_decimal_comma_under_comma_delimiter_is_read(tmp_path: Path, inst: Instrument) -> None:
+    """redcapAPI's inst/extdata/data.csv case: ``"41,7"`` quoted in a comma-delimited export."""
     path = write(tmp_path, set_cell(export_text(), "001", "years_cc_role", "3,5"))
-    assert_names(_raises(path, inst), path, "001", "years_cc_role", "3,5")
+    assert '"3,5"' in path.read_text(encoding="utf-8")
+    assert read_export(path, inst).set_index("record_id").at["001", "years_cc_role"] == 3.5
 
 
 def test_number_out_of_range(tmp_path: Path, inst: Instrument) -> None:
+    """REDCap's min/max is a soft check: kept and listed by default, missing or fatal on request."""
     path = write(tmp_path, set_cell(export_text(), "002", "panel_size", "1501"))
-    err = _raises(path, inst)
+    err = _raises(path, inst, out_of_range="stop")
     assert_names(err, path, "002", "panel_size", "1501")
-    assert "range 0 to 1500" in err.problem
+    assert "range 0 to 1500" in err.problem and "line 3" in err.problem
+    kept, stats = read_export_with_stats(path, inst)
+    assert kept.set_index("record_id").at["002", "panel_size"] == 1501
+    assert stats.out_of_range.to_dict("records") == [
+        {"line": 3, "record": "002", "field": "panel_size", "value": "1501", "action": "kept"}
+    ]
+    gone = read_export(path, inst, out_of_range="missing")
+    assert math.isnan(gone.set_index("record_id").at["002", "panel_size"])
     path = write(tmp_path, set_cell(export_text(), "011", "years_cc_role", "-0.5"))
-    assert_names(_raises(path, inst), path, "011", "years_cc_role", "-0.5")
+    assert_names(_raises(path, inst, out_of_range="stop"), path, "011", "years_cc_role", "-0.5")
+    assert _raises(path, inst, out_of_range="stop").problem.startswith(
+        "value outside the dictionary's range 0 to 50 (OUT_OF_RANGE=stop) on line 6"
+    )
 
 
 def test_non_integer_in_integer_field(tmp_path: Path, inst: Instrument) -> None:
@@ -617,7 +630,7 @@ def test_decimal_comma_values_checked_as_numbers(
 ) -> None:
     text = _unparse(_parse(set_cell(export_text(), "002", column, value)), "\t")
     path = write(tmp_path, text)
-    err = _raises(path, inst)
+    err = _raises(path, inst, out_of_range="stop")
     assert_names(err, path, "002", column, value)
     assert problem in err.problem
 
@@ -626,9 +639,9 @@ def test_decimal_comma_under_comma_delimiter(tmp_path: Path, inst: Instrument) -
     text = set_cell(export_text(), "010", "years_cc_role", "50,5")
     assert '"50,5"' in text  # quoted, as a CSV writer must
     path = write(tmp_path, text)
-    err = _raises(path, inst)
-    assert_names(err, path, "010", "years_cc_role", "50,5")
-    assert "decimal comma in a comma-delimited export" in err.problem and "line 5" in err.problem
+    out, stats = read_export_with_stats(path, inst)
+    assert out.set_index("record_id").at["010", "years_cc_role"] == 50.5
+    assert stats.out_of_range[["line", "record", "value"]].values.tolist() == [[5, "010", "50,5"]]
 
 
 def test_unknown_delimiter(tmp_path: Path, inst: Instrument) -> None:
@@ -657,7 +670,7 @@ def test_mixed_delimiters_within_a_row(tmp_path: Path, inst: Instrument) -> None
     lines[3] = lines[3].replace("007|NA|S2|2|", "007|NA|S2^2|", 1)
     path = write(tmp_path, "\n".join(lines) + "\n")
     err = _raises(path, inst)
-    assert_names(err, path, "007", "care_system_id", "S2^2")
+    assert_names(err, path, "007", "care_system_id", None)
     assert "caret ('^')" in err.problem and "pipe ('|')" in err.problem
 
 
