@@ -52,10 +52,11 @@ def read_text(path: str | Path) -> tuple[str, int | None]:
         raise ValidationError(
             str(path), None, None, None, f"cannot read the file: {exc.strerror}"
         ) from None
+    raw = raw.removeprefix(b"\xef\xbb\xbf")
     try:
-        return raw.decode("utf-8-sig"), None
+        return raw.decode("utf-8"), None
     except UnicodeDecodeError as exc:
-        return raw.decode("utf-8-sig", errors="replace"), raw[: exc.start].count(b"\n") + 1
+        return raw.decode("utf-8", errors="replace"), raw[: exc.start].count(b"\n") + 1
 
 
 def not_utf8(rows: pd.DataFrame, header: Sequence[str], line: int, source: str) -> ValidationError:
@@ -66,7 +67,7 @@ def not_utf8(rows: pd.DataFrame, header: Sequence[str], line: int, source: str) 
     pos = None if row is None else next((i for i, v in enumerate(row) if "\ufffd" in v), None)
     where = "the header" if row is None else f"the record starting on line {starts[-1]}"
     if pos is not None:
-        where += f", in a value of {len(row.iloc[pos])} characters"
+        where += f", in a text value of {len(row.iloc[pos])} characters"
     return ValidationError(
         source,
         None if row is None else row.iloc[0] or None,

@@ -64,8 +64,8 @@ PROBLEMS: dict[str, str] = {
     "complete": "form status must be {allowed}",
     "number": "text in a number field",
     "integer": "not an integer in an integer field",
-    "date": "not a {validation} value ({formats}): a date re-formatted, e.g. by Excel? export it "
-    "again from REDCap",
+    "date": "a date re-formatted (by Excel?), export it again from REDCap: not a {validation} "
+    "value ({formats})",
     "range": "value outside the dictionary's range {lo} to {hi} (OUT_OF_RANGE=stop)",
     "required": "empty value in a required identifier field",
 }
@@ -98,10 +98,10 @@ def _norm(text: str) -> str:
 def _kind(f: Field, instrument: Instrument) -> str:
     if f.name == instrument.record_id:
         return "record_id"
-    if f.identifier:
-        return "identifier"
     if f.date_formats:
         return "date"
+    if f.identifier:
+        return "identifier"
     if f.field_type in {"radio", "dropdown", "yesno", "truefalse"}:
         return "choice"
     return "numeric" if f.is_numeric else "text"
