@@ -818,8 +818,8 @@ def test_a_number_that_is_not_a_number_still_stops(tmp_path: Path) -> None:
 def test_dates_checked_against_their_format_excel_resave() -> None:
     """``2003-08-30`` in a date_ymd field became ``8/30/2003`` after Excel: named, not accepted."""
     assert _gray_error("data_excel.csv") == (
-        "a date re-formatted (by Excel?), export it again from REDCap: not a date_ymd value "
-        "(YYYY-MM-DD or YYYY/MM/DD) on line 2 (4 other bad cells too) "
+        "a date re-formatted (by Excel?), export it again from REDCap: not a date_ymd value, "
+        "written like 1991-05-13 or 1991/05/13 on line 2 (4 other bad cells too) "
         "(file R/gray/data_excel.csv, record 1, field dob, value '8/30/2003')"
     )
 
@@ -871,12 +871,12 @@ def test_answers_that_are_both_codes_and_labels_ask_for_labels(tmp_path: Path) -
 def test_missing_data_codes_in_any_field_counted_by_field_and_code() -> None:
     assert "value 'UNK'" in _gray_error("data_codes.csv")
     out, stats = _gray("data_codes.csv", missing_codes=CODES)
-    assert stats.codes.to_dict() == {
-        ("sex", "UNK"): 1,
-        ("weight", "UNK"): 1,
-        ("comments", "NA"): 1,
-        ("height", "NASK"): 1,
-    }
+    assert stats.codes.values.tolist() == [
+        ["sex", "UNK", 1],
+        ["weight", "UNK", 1],
+        ["comments", "NA", 1],
+        ["height", "NASK", 1],
+    ]
     assert stats.missing_codes == 4
     assert pd.isna(out.at[1, "sex"]) and math.isnan(out.at[2, "weight"])
 

@@ -190,27 +190,14 @@ def cleaning_log(
     ]
     if len(stats.other_events):
         sections.append(("event_left_out", "rows", stats.other_events))
-    codes, outside = stats.codes, stats.out_of_range
+    out = stats.out_of_range
+    where = out["action"] + ": record " + out["record"] + ", line " + out["line"].astype(str)
+    columns = ["section", "item", "measure", "value"]
     extra = [
-        pd.DataFrame(
-            {
-                "section": "missing_code",
-                "item": codes.index.get_level_values(0) if len(codes) else [],
-                "measure": codes.index.get_level_values(1) if len(codes) else [],
-                "value": codes.to_numpy(dtype="int64"),
-            }
-        ),
-        pd.DataFrame(
-            {
-                "section": "out_of_range",
-                "item": outside.get("field", []),
-                "measure": [
-                    f"{c.action}: record {c.record}, line {c.line}, value {c.value}"
-                    for c in outside.itertuples()
-                ],
-                "value": 1,
-            }
-        ),
+        stats.codes.set_axis(columns[1:], axis=1).assign(section="missing_code")[columns],
+        out.assign(
+            section="out_of_range", item=out["field"], measure=where + ", value " + out["value"]
+        ).assign(value=1)[columns],
     ]
     return pd.concat(
         [

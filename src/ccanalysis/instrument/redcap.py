@@ -65,7 +65,7 @@ PROBLEMS: dict[str, str] = {
     "number": "text in a number field",
     "integer": "not an integer in an integer field",
     "date": "a date re-formatted (by Excel?), export it again from REDCap: not a {validation} "
-    "value ({formats})",
+    "value, written like {formats}",
     "range": "value outside the dictionary's range {lo} to {hi} (OUT_OF_RANGE=stop)",
     "required": "empty value in a required identifier field",
 }
@@ -271,14 +271,6 @@ def _bound_text(bound: object, default: str) -> str:
     return f"{bound:g}" if isinstance(bound, float) else str(bound).removesuffix(" 00:00:00")
 
 
-def _formats_text(formats: list[str]) -> str:
-    """strptime formats as people write them: ``YYYY-MM-DD or MM/DD/YYYY``."""
-    pairs = {"%Y": "YYYY", "%m": "MM", "%d": "DD", "%H": "hh", "%M": "mm", "%S": "ss"}
-    for code, text in pairs.items():
-        formats = [f.replace(code, text) for f in formats]
-    return " or ".join(formats)
-
-
 def column_problems(values: pd.Series, col: Column, labels: bool) -> pd.Series:
     """The problem key of every cell of one column (``None`` where the value is fine, ``range``
     where a number or date is outside the field's min/max)."""
@@ -329,7 +321,11 @@ def check_values(
             ftype=f.field_type if f else "",
             allowed=", ".join(allowed.values() if labels else allowed),
             validation=f.validation if f else "",
-            formats=_formats_text(f.date_formats) if f else "",
+            formats=" or ".join(
+                pd.Timestamp("1991-05-13 14:30:59").strftime(x) for x in f.date_formats
+            )
+            if f
+            else "",
             lo=_bound_text(f and f.vmin, "-inf"),
             hi=_bound_text(f and f.vmax, "inf"),
         )
@@ -419,8 +415,12 @@ class ReadStats:
     missing_codes: int
     labels: bool
     delimiter: str = ","
-    codes: pd.Series = field(default_factory=lambda: pd.Series(dtype="int64"))
-    out_of_range: pd.DataFrame = field(default_factory=pd.DataFrame)
+    codes: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=["field", "code", "n"])
+    )
+    out_of_range: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=["line", "record", "field", "value", "action"])
+    )
     other_events: pd.Series = field(default_factory=lambda: pd.Series(dtype="int64"))
 
 
@@ -463,7 +463,7 @@ def read_export_with_stats(
         len(coded),
         labels,
         delimiter,
-        coded.groupby(["field", "code"], sort=False).size(),
+        coded.groupby(["field", "code"], sort=False).size().reset_index(name="n"),
         outside.assign(action="kept" if out_of_range == "keep" else "made missing"),
         other_events,
     )
@@ -471,8 +471,7 @@ def read_export_with_stats(
 
 
 def read_export(path: str | Path, instrument: Instrument, **options: object) -> pd.DataFrame:
-    """Read, validate and decode a REDCap record export, one row per record in file order.
-    ``options`` (:func:`read_export_with_stats`): ``missing_codes`` (e.g. ``"UNK"``) read as
-    missing wherever they appear; ``labels`` (``None``: told from the values); ``event`` (of a
-    longitudinal export); ``out_of_range``: ``keep`` (the default), ``missing`` or ``stop``."""
+    """Read, validate and decode a REDCap record export, one row per record in file order;
+    ``options``: ``missing_codes``, ``labels`` (``None``: told from the values), ``event``,
+    ``out_of_range`` (``keep``, the default, ``missing`` or ``stop``)."""
     return read_export_with_stats(path, instrument, **options)[0]
