@@ -10,6 +10,7 @@ from ccanalysis.instrument.dictionary import (
     API_COLUMNS,
     DICTIONARY_COLUMNS,
     checkbox_column,
+    date_formats,
     parse_choices,
     parse_dictionary,
     read_dictionary,
@@ -174,7 +175,11 @@ def test_min_max_may_be_dates_today_and_decimal_commas() -> None:
     assert inst["visit"].vmax == pd.Timestamp.now().normalize()
     assert inst["seen"].vmax <= pd.Timestamp.now() and inst["seen"].vmin is None
     assert (inst["dose"].vmin, inst["dose"].vmax) == (0.5, 2.75)
-    assert inst["seen"].date_formats == ["%Y-%m-%d %H:%M", "%d-%m-%Y %H:%M", "%d/%m/%Y %H:%M"]
+    assert date_formats(inst["seen"].validation) == [
+        "%Y-%m-%d %H:%M",
+        "%d-%m-%Y %H:%M",
+        "%d/%m/%Y %H:%M",
+    ]
     bad = [
         ["record_id", "f", "", "text", "ID"],
         ["d", "f", "", "text", "D", "", "", "date_ymd", "5/13/1991"],

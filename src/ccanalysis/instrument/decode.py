@@ -9,7 +9,13 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ccanalysis.instrument.dictionary import Field, Instrument, checkbox_column, parse_dates
+from ccanalysis.instrument.dictionary import (
+    Field,
+    Instrument,
+    checkbox_column,
+    date_formats,
+    parse_dates,
+)
 
 COORDINATOR_ID = "coordinator_id"
 CARE_SYSTEM_ID = "care_system_id"
@@ -63,8 +69,8 @@ def decode_codes(raw: pd.DataFrame, instrument: Instrument) -> pd.DataFrame:
             cols[f.name] = pd.Categorical(values, categories=f.level_order(), ordered=True)
         elif f.is_numeric:
             cols[f.name] = pd.to_numeric(raw[f.name]).astype("float64")
-        elif f.date_formats:
-            cols[f.name] = parse_dates(raw[f.name].fillna(""), f.date_formats)
+        elif date_formats(f.validation):
+            cols[f.name] = parse_dates(raw[f.name].fillna(""), date_formats(f.validation))
         else:
             cols[f.name] = raw[f.name].astype("str")
     return pd.DataFrame(cols, index=raw.index)

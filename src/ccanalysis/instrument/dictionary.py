@@ -146,11 +146,6 @@ class Field:
             self.validation == "integer" or self.validation.startswith("number")
         )
 
-    @property
-    def date_formats(self) -> list[str]:
-        """The formats of a date or datetime field's values (:func:`date_formats`)."""
-        return date_formats(self.validation) if self.field_type == "text" else []
-
     def export_columns(self) -> list[str]:
         """The columns this field occupies in a raw export (none for descriptive fields)."""
         if self.field_type == "descriptive":

@@ -34,6 +34,7 @@ from ccanalysis.instrument.dictionary import (
     Field,
     Instrument,
     checkbox_column,
+    date_formats,
     parse_dates,
 )
 
@@ -68,6 +69,8 @@ PROBLEMS: dict[str, str] = {
     "value, written like {formats}",
     "range": "value outside the dictionary's range {lo} to {hi} (OUT_OF_RANGE=stop)",
     "required": "empty value in a required identifier field",
+    "ambiguous": "every answer in the export is both a code and a label of its field (choices like "
+    "'1, 1 | 2, 2'): say whether it holds codes or labels with LABELS=no or LABELS=yes",
 }
 
 
@@ -98,7 +101,7 @@ def _norm(text: str) -> str:
 def _kind(f: Field, instrument: Instrument) -> str:
     if f.name == instrument.record_id:
         return "record_id"
-    if f.date_formats:
+    if date_formats(f.validation):
         return "date"
     if f.identifier:
         return "identifier"
@@ -289,7 +292,7 @@ def column_problems(values: pd.Series, col: Column, labels: bool) -> pd.Series:
             "range"
         )
     elif col.kind == "date":
-        when = parse_dates(values, f.date_formats)
+        when = parse_dates(values, date_formats(f.validation))
         out[filled & when.isna()] = "date"
         out[out.isna() & _outside(when, f)] = "range"
     elif col.kind == "identifier" and f.required:
@@ -322,7 +325,7 @@ def check_values(
             allowed=", ".join(allowed.values() if labels else allowed),
             validation=f.validation if f else "",
             formats=" or ".join(
-                pd.Timestamp("1991-05-13 14:30:59").strftime(x) for x in f.date_formats
+                pd.Timestamp("1991-05-13 14:30:59").strftime(x) for x in date_formats(f.validation)
             )
             if f
             else "",
@@ -351,23 +354,15 @@ def detect_labels(raw: pd.DataFrame, instrument: Instrument, source: str) -> boo
     """Whether the coded columns hold labels (``Female``, ``Checked``) rather than codes: the
     reading under which every answer is known (else the one under which most are); raises when
     every answer is both a code and a label of its field, which ``LABELS=yes|no`` must settle."""
-    coded = [c for c in export_layout(instrument) if c.choices() and c.name in raw.columns]
-    cells = [(raw[c.name][raw[c.name].ne("")], c.choices()) for c in coded]
-    n_codes = [int(v.isin(list(ch)).sum()) for v, ch in cells]
-    n_labels = [int(v.isin(list(ch.values())).sum()) for v, ch in cells]
-    n_cells = [len(v) for v, _ in cells]
-    is_code, is_label = n_codes == n_cells, n_labels == n_cells
-    if is_code and is_label and sum(n_cells):
-        raise ValidationError(
-            source,
-            None,
-            None,
-            None,
-            "every answer in the export is both a code and a label of its field (choices like "
-            "'1, 1 | 2, 2'), so it cannot be told whether this is a raw or a labels export: "
-            "say which with LABELS=no (codes) or LABELS=yes (labels)",
-        )
-    return is_label and not is_code or (is_label == is_code and sum(n_labels) > sum(n_codes))
+    counts = np.zeros(3, dtype="int64")  # filled, codes, labels
+    for col in (c for c in export_layout(instrument) if c.choices() and c.name in raw.columns):
+        values, choices = raw[col.name], col.choices()
+        known = [values.isin(list(choices)).sum(), values.isin(list(choices.values())).sum()]
+        counts += [values.ne("").sum(), *known]
+    filled, codes, labels = counts
+    if filled and codes == labels == filled:
+        raise ValidationError(source, None, None, None, PROBLEMS["ambiguous"])
+    return bool(labels > codes)
 
 
 def select_event(rows: pd.DataFrame, event: str, source: str) -> tuple[pd.DataFrame, pd.Series]:
