@@ -936,3 +936,17 @@ def test_a_trailing_delimiter_is_named_an_excel_artefact() -> None:
         "the file again from REDCap (or delete that column) "
         "(file R/gray/data_trailing_delimiter.csv, field (column 10, no name))"
     )
+
+
+def test_event_and_repeat_columns_left_empty_change_nothing(tmp_path: Path) -> None:
+    """A classic project with repeating forms enabled, exported without any repeat: one row per
+    record, nothing to merge or drop."""
+    inst = read_dictionary(REDCAP / "repeating" / "dictionary.csv")
+    lines = (REDCAP / "repeating" / "data.csv").read_text(encoding="utf-8").splitlines()
+    path = write(
+        tmp_path, "\n".join(line for line in lines if ",," in line[:4] or line == lines[0])
+    )
+    out, stats = read_export_with_stats(path, inst)
+    assert out["record_id"].tolist() == ["1", "2"] and stats.other_events.empty
+    with pytest.raises(ValidationError, match="no event found.*EVENT='x' is not one of them"):
+        read_export(path, inst, event="x")

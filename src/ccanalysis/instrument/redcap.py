@@ -381,8 +381,8 @@ def select_event(rows: pd.DataFrame, event: str, source: str) -> tuple[pd.DataFr
     instance = column("redcap_repeat_instance").ne("")
     names = column("redcap_repeat_instrument")[instance].replace("", "(a repeating event)")
     repeats = names.value_counts(sort=False)
-    if event in events.index and not repeats.size:
-        return rows, events.drop(event)
+    if not repeats.size and (event in events.index or not events.size and not event):
+        return rows, events.drop(event, errors="ignore")  # (columns left empty: one row each)
     listed = [f"event {k} ({n} rows)" for k, n in events.items()]
     listed += [f"repeating {k} ({n} rows)" for k, n in repeats.items()]
     hint = (
@@ -396,7 +396,7 @@ def select_event(rows: pd.DataFrame, event: str, source: str) -> tuple[pd.DataFr
         None,
         ", ".join(found) or "redcap_event_name",
         None,
-        f"a longitudinal or repeating export ({', '.join(listed) or 'no event column'}): the "
+        f"a longitudinal or repeating export ({', '.join(listed) or 'no event found'}): the "
         f"survey has one row per record, and no row is merged or dropped unasked; {hint}",
     )
 
