@@ -41,32 +41,37 @@ def labels_export(out: Path) -> tuple[str, str]:
 def test_a_labels_export_with_a_soft_range_and_missing_codes_runs_through_make(
     spaced_checkout: Path,  # noqa: F811
 ) -> None:
-    """Kept and listed in the cleaning log (record, line, value), counted only in the pages
-    (privacy mode); the same export with OUT_OF_RANGE=stop stops on the record's line."""
+    """Kept and listed in the cleaning log and in 01's page (record, line, value), counted only in
+    privacy mode; the same export with OUT_OF_RANGE=stop stops on the record's line."""
     project = spaced_checkout
     export, frame = project.parent / "labels export.csv", project.parent / "frame.csv"
     panel, unk = labels_export(export)
     frame.write_bytes((ROOT / "data/raw/synthetic/clinic_frame.csv").read_bytes())
-    # MIN_CELL=5 (the 8 coordinators of "both" shown): with MIN_CELL=11, 05_figures stops on the
-    # suppressed Table 1 group
-    # (figures/coordinators.py, KeyError "both"; test_e2e.py's real-export test shows it too).
-    inputs = [f"EXPORT={export}", f"FRAME={frame}", "DATA=redcap", "MIN_CELL=5"]
+    inputs = [f"EXPORT={export}", f"FRAME={frame}", "DATA=redcap"]
     reading = ["MISSING_CODES=UNK,NASK", "LABELS=yes"]
 
-    run = _make("all", *inputs, *reading, cwd=project)
+    # The whole pipeline with privacy off (in privacy mode, 05_figures stops on a suppressed
+    # Table 1 cell: figures/coordinators.py, as test_e2e.py's real-export test shows), then 01
+    # again in privacy mode.
+    run = _make("all", *inputs, *reading, "PRIVACY=False", cwd=project)
     assert run.returncode == 0, (run.stdout + run.stderr)[-3000:]
-    assert "privacy check passed" in run.stdout + run.stderr
     params = (project / ".make/params").read_text(encoding="utf-8")
     assert "OUT_OF_RANGE=keep MISSING_CODES=UNK,NASK LABELS=yes EVENT=" in params
     log = pd.read_csv(project / "data/processed/cleaning_log.csv", keep_default_na=False)
+    listed = f"kept: record {panel}, line 6, value 1600"
     assert log.tail(2).values.tolist() == [
         ["missing_code", "years_cc_role", "UNK", 1],
-        ["out_of_range", "panel_size", f"kept: record {panel}, line 6, value 1600", 1],
+        ["out_of_range", "panel_size", listed, 1],
     ]
     clinics = pd.read_parquet(project / "data/processed/clinics_clean.parquet")
     assert clinics.set_index("clinic_id").at[panel, "panel_size"] == 1600
-    page = (project / "reports/01_clean.html").read_text(encoding="utf-8")
-    assert "out_of_range" in page and "record " + panel not in page and unk not in page
+    assert listed in (project / "reports/01_clean.html").read_text(encoding="utf-8")
+
+    private = _make("reports/01_clean.ipynb", *inputs, *reading, cwd=project)
+    assert private.returncode == 0, (private.stdout + private.stderr)[-3000:]
+    page = (project / "reports/01_clean.ipynb").read_text(encoding="utf-8")
+    assert "out_of_range" in page and "panel_size" in page and "kept" in page
+    assert panel not in page and unk not in page
 
     stop = _make("all", *inputs, *reading, "OUT_OF_RANGE=stop", cwd=project)
     assert stop.returncode != 0
