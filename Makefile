@@ -9,6 +9,7 @@
 #
 # On the real export (kept on your machine only, ignored by git):
 #   make all DATA=redcap EXPORT=path/to/export.csv DICTIONARY=path/to/dictionary.csv FRAME=path/to/frame.csv
+#     OUT_OF_RANGE=keep|missing|stop  MISSING_CODES="UNK,NA,NASK"  LABELS=yes|no  EVENT=baseline_arm_1
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -40,6 +41,14 @@ MIN_CELL   ?= 11
 # The care model definition (an id of ccanalysis.classify.DEFINITIONS: paper, sw_on_team, sw_roles,
 # mncares, system); outputs under another definition say so.
 DEFINITION ?= paper
+# How 01_clean reads the export: a value outside its field's min/max is kept (REDCap's soft check),
+# made missing or stops the run; REDCap's missing-data codes (comma-separated) become missing in any
+# field; LABELS=yes|no says whether answers are labels or codes (empty: told from the values); EVENT
+# picks the one event of a longitudinal export that holds the survey.
+OUT_OF_RANGE  ?= keep
+MISSING_CODES ?=
+LABELS        ?=
+EVENT         ?=
 
 # ---- environment -------------------------------------------------------------------------------
 # Python caches the bytecode of what it imports (some machines set PYTHONDONTWRITEBYTECODE, and then
@@ -58,7 +67,7 @@ q = '$(subst ','\'',$(1))'
 # Every parameter, as the notebooks receive it. .make/params changes only when a value does, so that
 # switching DATA or SEED re-runs what depends on it and nothing else. A dry run (-n) or question (-q)
 # does not write it: it marks the file out of date instead, to show what would run.
-PARAMS := DATA=$(DATA) SEED=$(SEED) SCALE=$(SCALE) EXPORT=$(EXPORT) DICTIONARY=$(DICTIONARY) FRAME=$(FRAME) PRIVACY=$(PRIVACY) MIN_CELL=$(MIN_CELL) DEFINITION=$(DEFINITION)
+PARAMS := DATA=$(DATA) SEED=$(SEED) SCALE=$(SCALE) EXPORT=$(EXPORT) DICTIONARY=$(DICTIONARY) FRAME=$(FRAME) PRIVACY=$(PRIVACY) MIN_CELL=$(MIN_CELL) DEFINITION=$(DEFINITION) OUT_OF_RANGE=$(OUT_OF_RANGE) MISSING_CODES=$(MISSING_CODES) LABELS=$(LABELS) EVENT=$(EVENT)
 DRY_RUN := $(findstring n,$(filter-out --%,$(firstword $(MAKEFLAGS))))$(findstring q,$(filter-out --%,$(firstword $(MAKEFLAGS))))
 ifneq ($(PARAMS),$(shell cat .make/params 2>/dev/null))
 ifeq ($(DRY_RUN),)
@@ -85,6 +94,10 @@ PAPERMILL = $(PY) -m ccanalysis.pipeline run $< $@ -k $(KERNEL) \
   -p data_mode $(DATA) -p seed $(SEED) -p scale $(SCALE) -p export $(call q,$(EXPORT)) \
   -p dictionary $(call q,$(DICTIONARY)) -p frame $(call q,$(FRAME)) -p privacy $(PRIVACY) \
   -p min_cell $(MIN_CELL) -p definition $(DEFINITION)
+# The reading parameters go to 01_clean only: the other notebooks do not read the export (papermill
+# warns of a parameter a notebook does not have).
+reports/01_clean.ipynb: private PAPERMILL += -p out_of_range $(call q,$(OUT_OF_RANGE)) \
+  -p missing_codes $(call q,$(MISSING_CODES)) -p labels $(call q,$(LABELS)) -p event $(call q,$(EVENT))
 
 # ---- the run's inputs, and the stage prerequisites derived from the code -------------------------
 exists = $(shell test -f $(call q,$(1)) && echo yes)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 import shutil
 from pathlib import Path
 
@@ -36,7 +38,7 @@ from ccanalysis.instrument import (
     read_export_with_stats,
 )
 from ccanalysis.paths import Paths, project_root
-from ccanalysis.stage import Params
+from ccanalysis.stage import Params, context
 
 RAW = FIXTURES / "export_raw.csv"
 FRAME = FIXTURES / "clinic_frame.csv"
@@ -59,7 +61,7 @@ def clean_files(
         inst,
         export_name=str(export),
         frame_name=str(frame),
-        missing_codes=stats.missing_codes,
+        stats=stats,
     )
 
 
@@ -322,6 +324,50 @@ def test_run_with_labels_export_and_missing_codes(tmp_path: Path) -> None:
     assert _log_value(result.log, "validation", "", "missing_codes_read_as_missing") == 1
 
 
+def test_run_logs_what_reading_changed_and_shows_aggregates_in_privacy_mode(
+    tmp_path: Path,
+) -> None:
+    """A panel of 1,600 (range 0-1500) is kept and listed with record, line and value; a missing
+    code is counted by field and code; privacy mode shows counts only."""
+    rows = list(csv.reader(io.StringIO(export_text())))
+    rows[2][rows[0].index("panel_size")] = "1600"
+    rows[3][rows[0].index("years_cc_role")] = "UNK"
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerows(rows)
+    export = write(tmp_path, buffer.getvalue(), "export.csv")
+    paths, params = context(
+        export=export, dictionary=DICTIONARY, frame=FRAME, root=tmp_path, missing_codes="UNK,NASK"
+    )
+    out = run(paths, params)
+    record = rows[2][0]
+    log = out.results["log"]
+    assert (
+        _log_value(log, "out_of_range", "panel_size", f"kept: record {record}, line 3, value 1600")
+        == 1
+    )
+    assert _log_value(log, "missing_code", "years_cc_role", "UNK") == 1
+    assert out.results["clinics"].set_index("clinic_id").at[record, "panel_size"] == 1600
+    assert pd.read_csv(out["log"]).tail(2)["section"].tolist() == ["missing_code", "out_of_range"]
+    shown = run(paths, Params(privacy=True, missing_codes=("UNK",))).results["reading"]
+    assert shown.values.tolist() == [
+        ["missing_code", "years_cc_role", "UNK", "<11"],
+        ["out_of_range", "panel_size", "kept", "<11"],
+    ]
+    paths, params = context(
+        export=export,
+        dictionary=DICTIONARY,
+        frame=FRAME,
+        root=tmp_path,
+        missing_codes="UNK",
+        out_of_range="missing",
+    )
+    gone = run(paths, params)
+    assert pd.isna(gone.results["clinics"].set_index("clinic_id").at[record, "panel_size"])
+    assert "made missing: record" in gone.results["reading"]["measure"].iloc[-1]
+    with pytest.raises(ValueError, match="LABELS must be yes, no or empty"):
+        context(labels="maybe")
+
+
 @pytest.mark.parametrize("damage", ["export", "frame", "mismatch"])
 def test_run_failure_writes_nothing(tmp_path: Path, damage: str) -> None:
     inputs = tmp_path / "in"
@@ -331,7 +377,7 @@ def test_run_failure_writes_nothing(tmp_path: Path, damage: str) -> None:
     shutil.copy(RAW, export)
     shutil.copy(FRAME, frame)
     if damage == "export":
-        export.write_text(export_text().replace("3.5", "355"), encoding="utf-8")
+        export.write_text(export_text().replace("3.5", "3.5.5"), encoding="utf-8")
     elif damage == "frame":
         frame.write_text(frame_text().replace("S3,7", "S3,77"), encoding="utf-8")
     else:

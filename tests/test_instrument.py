@@ -10,6 +10,7 @@ from ccanalysis.instrument.dictionary import (
     API_COLUMNS,
     DICTIONARY_COLUMNS,
     checkbox_column,
+    date_formats,
     parse_choices,
     parse_dictionary,
     read_dictionary,
@@ -149,3 +150,61 @@ def test_not_a_dictionary(tmp_path) -> None:
     empty.write_text("")
     with pytest.raises(ValidationError, match="empty"):
         read_dictionary(empty)
+
+
+# ---- REDCap's own test data (tests/fixtures/redcap/README.md) -------------------------------------
+REDCAP = project_root() / "tests" / "fixtures" / "redcap"
+
+
+def test_min_max_may_be_dates_today_and_decimal_commas() -> None:
+    """clinical-trial-1's ``dob`` range 1900-01-01/2029-12-31 stopped the dictionary; REDCap also
+    writes ``today`` and, on European servers, a decimal comma."""
+    rows = [
+        ["record_id", "f", "", "text", "ID"],
+        ["dob", "f", "", "text", "Born", "", "", "date_ymd", "1900-01-01", "2029-12-31"],
+        ["seen", "f", "", "text", "Seen", "", "", "datetime_dmy", "", "now"],
+        ["visit", "f", "", "text", "Visit", "", "", "date_mdy", "12-31-1999", "today"],
+        ["dose", "f", "", "text", "Dose", "", "", "number", "0,5", "2,75"],
+    ]
+    inst = parse_dictionary(_dictionary_text(rows))
+    assert (inst["dob"].vmin, inst["dob"].vmax) == (
+        pd.Timestamp(1900, 1, 1),
+        pd.Timestamp(2029, 12, 31),
+    )
+    assert inst["visit"].vmin == pd.Timestamp(1999, 12, 31)
+    assert inst["visit"].vmax == pd.Timestamp.now().normalize()
+    assert inst["seen"].vmax <= pd.Timestamp.now() and inst["seen"].vmin is None
+    assert (inst["dose"].vmin, inst["dose"].vmax) == (0.5, 2.75)
+    assert date_formats(inst["seen"].validation) == [
+        "%Y-%m-%d %H:%M",
+        "%d-%m-%Y %H:%M",
+        "%d/%m/%Y %H:%M",
+    ]
+    bad = [
+        ["record_id", "f", "", "text", "ID"],
+        ["d", "f", "", "text", "D", "", "", "date_ymd", "5/13/1991"],
+    ]
+    with pytest.raises(ValidationError, match="not a date in the field's format or 'today'"):
+        parse_dictionary(_dictionary_text(bad))
+
+
+def test_a_dictionary_saved_with_semicolons_reads_as_the_original() -> None:
+    """A European Excel re-save (";"), read like an export: by its header."""
+    semicolon = read_dictionary(REDCAP / "gray" / "dictionary_semicolon.csv")
+    assert semicolon.fields == read_dictionary(REDCAP / "gray" / "dictionary.csv").fields
+
+
+def test_a_dictionary_not_utf8_names_line_field_and_column_without_the_text(tmp_path) -> None:
+    """The byte on the second line of a two-line label: the line of the byte, the line where the
+    row starts, its field and column; no bytes or text printed."""
+    text = (REDCAP / "gray" / "dictionary.csv").read_text(encoding="utf-8")
+    text = text.replace(",Date of birth,", ',"Fecha de\nnacimiento (año)",')
+    path = tmp_path / "latin1.csv"
+    path.write_bytes(text.encode("latin-1"))
+    with pytest.raises(ValidationError) as err:
+        read_dictionary(path)
+    assert str(err.value) == (
+        "the file is not UTF-8 (a byte on line 5, the record starting on line 4, in a text value "
+        "of 25 characters); export or save it as UTF-8 "
+        f"(file {path}, record dob, field Field Label)"
+    )

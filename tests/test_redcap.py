@@ -26,6 +26,7 @@ from ccanalysis.instrument import (
     split_frames,
 )
 from ccanalysis.instrument.decode import decode_checkbox_items, decode_checkbox_single
+from ccanalysis.instrument.dictionary import parse_dictionary as parse_dictionary_text
 from ccanalysis.instrument.redcap import detect_delimiter
 from ccanalysis.paths import project_root
 
@@ -489,18 +490,33 @@ def test_text_in_number_field(tmp_path: Path, inst: Instrument) -> None:
     assert "text in a number field" in err.problem
 
 
-def test_decimal_comma_is_text(tmp_path: Path, inst: Instrument) -> None:
+def test_quoted_decimal_comma_under_comma_delimiter_is_read(
+    tmp_path: Path, inst: Instrument
+) -> None:
+    """redcapAPI's inst/extdata/data.csv case: ``"41,7"`` quoted in a comma-delimited export."""
     path = write(tmp_path, set_cell(export_text(), "001", "years_cc_role", "3,5"))
-    assert_names(_raises(path, inst), path, "001", "years_cc_role", "3,5")
+    assert '"3,5"' in path.read_text(encoding="utf-8")
+    assert read_export(path, inst).set_index("record_id").at["001", "years_cc_role"] == 3.5
 
 
 def test_number_out_of_range(tmp_path: Path, inst: Instrument) -> None:
+    """REDCap's min/max is a soft check: kept and listed by default, missing or fatal on request."""
     path = write(tmp_path, set_cell(export_text(), "002", "panel_size", "1501"))
-    err = _raises(path, inst)
+    err = _raises(path, inst, out_of_range="stop")
     assert_names(err, path, "002", "panel_size", "1501")
-    assert "range 0 to 1500" in err.problem
+    assert "range 0 to 1500" in err.problem and "line 3" in err.problem
+    kept, stats = read_export_with_stats(path, inst)
+    assert kept.set_index("record_id").at["002", "panel_size"] == 1501
+    assert stats.out_of_range.to_dict("records") == [
+        {"line": 3, "record": "002", "field": "panel_size", "value": "1501", "action": "kept"}
+    ]
+    gone = read_export(path, inst, out_of_range="missing")
+    assert math.isnan(gone.set_index("record_id").at["002", "panel_size"])
     path = write(tmp_path, set_cell(export_text(), "011", "years_cc_role", "-0.5"))
-    assert_names(_raises(path, inst), path, "011", "years_cc_role", "-0.5")
+    assert_names(_raises(path, inst, out_of_range="stop"), path, "011", "years_cc_role", "-0.5")
+    assert _raises(path, inst, out_of_range="stop").problem.startswith(
+        "value outside the dictionary's range 0 to 50 (OUT_OF_RANGE=stop) on line 6"
+    )
 
 
 def test_non_integer_in_integer_field(tmp_path: Path, inst: Instrument) -> None:
@@ -617,7 +633,7 @@ def test_decimal_comma_values_checked_as_numbers(
 ) -> None:
     text = _unparse(_parse(set_cell(export_text(), "002", column, value)), "\t")
     path = write(tmp_path, text)
-    err = _raises(path, inst)
+    err = _raises(path, inst, out_of_range="stop")
     assert_names(err, path, "002", column, value)
     assert problem in err.problem
 
@@ -626,9 +642,9 @@ def test_decimal_comma_under_comma_delimiter(tmp_path: Path, inst: Instrument) -
     text = set_cell(export_text(), "010", "years_cc_role", "50,5")
     assert '"50,5"' in text  # quoted, as a CSV writer must
     path = write(tmp_path, text)
-    err = _raises(path, inst)
-    assert_names(err, path, "010", "years_cc_role", "50,5")
-    assert "decimal comma in a comma-delimited export" in err.problem and "line 5" in err.problem
+    out, stats = read_export_with_stats(path, inst)
+    assert out.set_index("record_id").at["010", "years_cc_role"] == 50.5
+    assert stats.out_of_range[["line", "record", "value"]].values.tolist() == [[5, "010", "50,5"]]
 
 
 def test_unknown_delimiter(tmp_path: Path, inst: Instrument) -> None:
@@ -657,7 +673,7 @@ def test_mixed_delimiters_within_a_row(tmp_path: Path, inst: Instrument) -> None
     lines[3] = lines[3].replace("007|NA|S2|2|", "007|NA|S2^2|", 1)
     path = write(tmp_path, "\n".join(lines) + "\n")
     err = _raises(path, inst)
-    assert_names(err, path, "007", "care_system_id", "S2^2")
+    assert_names(err, path, "007", "care_system_id", None)
     assert "caret ('^')" in err.problem and "pipe ('|')" in err.problem
 
 
@@ -751,3 +767,186 @@ def test_corrupted_export_never_crashes(
         assert err.file == str(path)
     else:
         assert isinstance(out, pd.DataFrame) and "record_id" in out
+
+
+# ---- REDCap's own test data (tests/fixtures/redcap/README.md: REDCapR, MIT) ------------------------
+REDCAP = FIXTURES / "redcap"
+GRAY = read_dictionary(REDCAP / "gray" / "dictionary.csv")
+CODES = ("UNK", "NA", "NASK")
+
+
+def _gray(name: str, **kw: object) -> tuple[pd.DataFrame, object]:
+    return read_export_with_stats(REDCAP / "gray" / name, GRAY, **kw)  # type: ignore[arg-type]
+
+
+def _gray_error(name: str, **kw: object) -> str:
+    with pytest.raises(ValidationError) as err:
+        _gray(name, **kw)
+    return str(err.value).replace(str(REDCAP), "R")
+
+
+def test_soft_ranges_blank_for_gray_status() -> None:
+    """REDCap's min/max warns at data entry and keeps the value: heights 7 and 6 cm, weights 1 kg
+    (ranges 130-215, 35-200) are kept and listed, made missing, or stop the run, as chosen."""
+    out, stats = _gray("data.csv")
+    assert out["height"].tolist()[:3] == [7.0, 6.0, 180.0]
+    assert stats.out_of_range.values.tolist() == [
+        [2, "1", "height", "7", "kept"],
+        [2, "1", "weight", "1", "kept"],
+        [3, "2", "height", "6", "kept"],
+        [3, "2", "weight", "1", "kept"],
+    ]
+    gone, stats = _gray("data.csv", out_of_range="missing")
+    assert gone["height"].isna().tolist() == [True, True, False, False, False, True]
+    assert set(stats.out_of_range["action"]) == {"made missing"}
+    assert _gray_error("data.csv", out_of_range="stop") == (
+        "value outside the dictionary's range 130 to 215 (OUT_OF_RANGE=stop) on line 2 (3 other "
+        "bad cells too) (file R/gray/data.csv, record 1, field height, value '7')"
+    )
+
+
+def test_a_number_that_is_not_a_number_still_stops(tmp_path: Path) -> None:
+    """On the line record 5 starts on (9), not on its multi-line comment's last line (11)."""
+    text = (REDCAP / "gray" / "data.csv").read_text(encoding="utf-8").replace("193.04", "193 cm")
+    path = write(tmp_path, text)
+    with pytest.raises(ValidationError) as err:
+        read_export(path, GRAY)
+    assert err.value.problem == "text in a number field on line 9"
+    assert (err.value.record, err.value.field, err.value.value) == ("5", "height", "193 cm")
+
+
+def test_dates_checked_against_their_format_excel_resave() -> None:
+    """``2003-08-30`` in a date_ymd field became ``8/30/2003`` after Excel: named, not accepted."""
+    assert _gray_error("data_excel.csv") == (
+        "a date re-formatted (by Excel?), export it again from REDCap: not a date_ymd value, "
+        "written like 1991-05-13 or 1991/05/13 on line 2 (4 other bad cells too) "
+        "(file R/gray/data_excel.csv, record 1, field dob, value '8/30/2003')"
+    )
+
+
+def test_dates_outside_their_range_are_soft_too(tmp_path: Path) -> None:
+    text = (
+        (REDCAP / "gray" / "data.csv")
+        .read_text(encoding="utf-8")
+        .replace("1934-04-09", "1834-04-09")
+    )
+    _, stats = read_export_with_stats(write(tmp_path, text), GRAY)
+    assert stats.out_of_range.values.tolist()[-1] == [4, "3", "dob", "1834-04-09", "kept"]
+    mdy = parse_dictionary_text(
+        (REDCAP / "longitudinal" / "dictionary.csv")
+        .read_text(encoding="utf-8")
+        .replace("date_ymd", "date_mdy")
+    )
+    text = (REDCAP / "longitudinal" / "data.csv").read_text(encoding="utf-8")
+    text = text.replace("2001-01-01", "01-01-2001").replace("2001-02-01", "02/01/2001")
+    out = read_export(write(tmp_path, text, "mdy.csv"), mdy, event="intake_arm_1")
+    assert out["interview_date"].tolist() == [pd.Timestamp(f"2001-0{m}-01") for m in (1, 2, 3)]
+
+
+def test_labels_under_raw_headers_are_told_from_the_values() -> None:
+    """REDCapR's default (rawOrLabel=label, raw headers): ``Female`` decoded like ``0``."""
+    raw, raw_stats = _gray("data.csv")
+    labels, stats = _gray("data_labels.csv")
+    assert stats.labels and not raw_stats.labels
+    pd.testing.assert_frame_equal(labels, raw)
+    assert "unknown answer code for a radio field (allowed: 0, 1)" in _gray_error(
+        "data_labels.csv", labels=False
+    )
+
+
+def test_answers_that_are_both_codes_and_labels_ask_for_labels(tmp_path: Path) -> None:
+    """A scale whose labels are its codes (``0, 0 | 1, 1``) and forms left gray (status blank):
+    nothing tells codes from labels, so the run asks for LABELS; LABELS decides."""
+    text = (REDCAP / "gray" / "dictionary.csv").read_text(encoding="utf-8")
+    scale = parse_dictionary_text(text.replace("0, Female | 1, Male", "0, 0 | 1, 1"))
+    export = "record_id,name_first,dob,sex,demographics_complete,height,weight,comments,health_complete\n"
+    export += "1,A,2003-08-30,0,,180,80,,\n2,B,2003-03-10,1,,170,70,,\n"
+    path = write(tmp_path, export)
+    with pytest.raises(ValidationError) as err:
+        read_export(path, scale)
+    assert "both a code and a label" in err.value.problem and "LABELS=yes" in err.value.problem
+    assert read_export(path, scale, labels=False)["sex"].tolist() == ["female", "male"]
+
+
+def test_missing_data_codes_in_any_field_counted_by_field_and_code() -> None:
+    assert "value 'UNK'" in _gray_error("data_codes.csv")
+    out, stats = _gray("data_codes.csv", missing_codes=CODES)
+    assert stats.codes.values.tolist() == [
+        ["sex", "UNK", 1],
+        ["weight", "UNK", 1],
+        ["comments", "NA", 1],
+        ["height", "NASK", 1],
+    ]
+    assert stats.missing_codes == 4
+    assert pd.isna(out.at[1, "sex"]) and math.isnan(out.at[2, "weight"])
+
+
+def test_quoted_decimal_commas_in_a_comma_delimited_export() -> None:
+    """REDCapR's decimal-comma project (``"1,54"``, ``"52,3"`` quoted under commas)."""
+    inst = read_dictionary(REDCAP / "decimal-comma" / "dictionary.csv")
+    out = read_export(REDCAP / "decimal-comma" / "data.csv", inst)
+    assert out["height"].tolist() == [1.54, 1.84, 1.95, 1.61]
+    assert out["weight"].tolist() == [52.3, 92.3, 123.4, 45.9]
+
+
+def test_events_stop_unless_one_is_chosen() -> None:
+    inst = read_dictionary(REDCAP / "longitudinal" / "dictionary.csv")
+    path = REDCAP / "longitudinal" / "data.csv"
+    with pytest.raises(ValidationError) as err:
+        read_export(path, inst)
+    assert err.value.field == "redcap_event_name"
+    assert err.value.problem.startswith(
+        "a longitudinal or repeating export (event intake_arm_1 (3 rows), event dischage_arm_1 "
+        "(3 rows), event follow_up_arm_1 (3 rows)): the survey has one row per record"
+    )
+    assert err.value.problem.endswith("choose the survey's event with EVENT=...")
+    out, stats = read_export_with_stats(path, inst, event="follow_up_arm_1")
+    assert out["record_id"].tolist() == ["1", "2", "3"] and out["weight"].tolist() == [
+        "13",
+        "23",
+        "33",
+    ]
+    assert stats.other_events.to_dict() == {"intake_arm_1": 3, "dischage_arm_1": 3}
+    with pytest.raises(ValidationError, match="EVENT='baseline' is not one of them"):
+        read_export(path, inst, event="baseline")
+
+
+def test_repeating_instruments_stop_naming_them() -> None:
+    inst = read_dictionary(REDCAP / "repeating" / "dictionary.csv")
+    with pytest.raises(ValidationError) as err:
+        read_export(REDCAP / "repeating" / "data.csv", inst)
+    assert err.value.field == "redcap_repeat_instrument, redcap_repeat_instance"
+    assert "repeating blood_pressure (6 rows), repeating laboratory (4 rows)" in err.value.problem
+
+
+def test_not_utf8_in_a_multiline_value_names_its_record_and_field_not_its_text() -> None:
+    """The byte is on line 8, in record 4's comment, which starts on line 5."""
+    message = _gray_error("data_latin1.csv")
+    assert message == (
+        "the file is not UTF-8 (a byte on line 8, the record starting on line 5, in a text value "
+        "of 103 characters); export or save it as UTF-8 "
+        "(file R/gray/data_latin1.csv, record 4, field comments)"
+    )
+    assert "lettre" not in message
+
+
+def test_a_trailing_delimiter_is_named_an_excel_artefact() -> None:
+    assert _gray_error("data_trailing_delimiter.csv") == (
+        "an empty last column: a delimiter at the end of every line, as Excel leaves it; export "
+        "the file again from REDCap (or delete that column) "
+        "(file R/gray/data_trailing_delimiter.csv, field (column 10, no name))"
+    )
+
+
+def test_event_and_repeat_columns_left_empty_change_nothing(tmp_path: Path) -> None:
+    """A classic project with repeating forms enabled, exported without any repeat: one row per
+    record, nothing to merge or drop."""
+    inst = read_dictionary(REDCAP / "repeating" / "dictionary.csv")
+    lines = (REDCAP / "repeating" / "data.csv").read_text(encoding="utf-8").splitlines()
+    path = write(
+        tmp_path, "\n".join(line for line in lines if ",," in line[:4] or line == lines[0])
+    )
+    out, stats = read_export_with_stats(path, inst)
+    assert out["record_id"].tolist() == ["1", "2"] and stats.other_events.empty
+    with pytest.raises(ValidationError, match="no event found.*EVENT='x' is not one of them"):
+        read_export(path, inst, event="x")

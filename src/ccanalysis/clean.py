@@ -17,6 +17,7 @@ from ccanalysis.instrument import (
     CARE_SYSTEM_ID,
     COORDINATOR_ID,
     Instrument,
+    ReadStats,
     clinic_items,
     coordinator_disagreements,
     read_dictionary,
@@ -156,10 +157,14 @@ def cleaning_log(
     frame: pd.DataFrame,
     instrument: Instrument,
     *,
-    missing_codes: int = 0,
+    stats: ReadStats | None = None,
 ) -> pd.DataFrame:
     """The cleaning log, long (``section, item, measure, value``): counts, missing answers (of
-    clinics and of coordinators), blank checkbox questions, coordinator disagreements."""
+    clinics and of coordinators), blank checkbox questions, coordinator disagreements; from the
+    reader's ``stats``, where there are any: missing-data codes by field (measure: the code), rows
+    of other events left out (item: the event), and one row per value outside its field's range
+    (item: the field; measure: ``kept`` or ``made missing``, record, line and value; value 1)."""
+    stats = stats or ReadStats(0, False)
     counts = {
         "records_read": len(records),
         "clinics": len(clinics),
@@ -181,7 +186,18 @@ def cleaning_log(
         ("checkbox_blank", "records", pd.Series(blank, dtype="int64")),
         ("coordinator_disagreement", "coordinators", disagreements),
         ("validation", "values_rejected", pd.Series({"": 0})),
-        ("validation", "missing_codes_read_as_missing", pd.Series({"": missing_codes})),
+        ("validation", "missing_codes_read_as_missing", pd.Series({"": stats.missing_codes})),
+    ]
+    if len(stats.other_events):
+        sections.append(("event_left_out", "rows", stats.other_events))
+    out = stats.out_of_range
+    where = out["action"] + ": record " + out["record"] + ", line " + out["line"].astype(str)
+    columns = ["section", "item", "measure", "value"]
+    extra = [
+        stats.codes.set_axis(columns[1:], axis=1).assign(section="missing_code")[columns],
+        out.assign(
+            section="out_of_range", item=out["field"], measure=where + ", value " + out["value"]
+        ).assign(value=1)[columns],
     ]
     return pd.concat(
         [
@@ -194,7 +210,8 @@ def cleaning_log(
                 }
             )
             for section, measure, values in sections
-        ],
+        ]
+        + [part for part in extra if len(part)],
         ignore_index=True,
     )
 
@@ -206,17 +223,15 @@ def clean(
     *,
     export_name: str = "<export>",
     frame_name: str = "<frame>",
-    missing_codes: int = 0,
+    stats: ReadStats | None = None,
 ) -> Cleaned:
     """Join decoded export records with the clinic frame: the clinics, the coordinators and the
-    log; raises ``ValidationError``."""
+    log (with what the reader's ``stats`` saw); raises ``ValidationError``."""
     clinic_part, coordinators = split_frames(records, instrument)
     clinics = attach_frame(
         clinic_part, frame, instrument, export_name=export_name, frame_name=frame_name
     )
-    log = cleaning_log(
-        records, clinics, coordinators, frame, instrument, missing_codes=missing_codes
-    )
+    log = cleaning_log(records, clinics, coordinators, frame, instrument, stats=stats)
     return Cleaned(clinics, coordinators, log)
 
 
@@ -246,11 +261,32 @@ def missing_table(log: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+def reading_table(log: pd.DataFrame, privacy: bool) -> pd.DataFrame:
+    """What reading the export changed: missing-data codes by field and code, rows of other events
+    left out, and each value outside its field's range (in privacy mode only counted, by field
+    and action: no record or value shown)."""
+    rows = log[log["section"].isin(["missing_code", "event_left_out", "out_of_range"])]
+    if privacy:
+        action = rows["measure"].str.split(":").str[0]
+        rows = rows.assign(
+            measure=action.where(rows["section"].eq("out_of_range"), rows["measure"])
+        )
+        rows = rows.groupby(["section", "item", "measure"], sort=False, as_index=False).sum()
+    return rows.reset_index(drop=True)
+
+
 def run(paths: Paths, params: Params) -> Artifacts:
     """Stage 01: read and check every input, then write the three outputs all or nothing;
     ``results`` holds the frames, the log and the displays."""
     instrument = read_dictionary(paths.dictionary)
-    records, stats = read_export_with_stats(paths.export, instrument)
+    records, stats = read_export_with_stats(
+        paths.export,
+        instrument,
+        missing_codes=params.missing_codes,
+        labels=params.labels,
+        event=params.event,
+        out_of_range=params.out_of_range,
+    )
     frame = read_frame(paths.frame)
     result = clean(
         records,
@@ -258,7 +294,7 @@ def run(paths: Paths, params: Params) -> Artifacts:
         instrument,
         export_name=str(paths.export),
         frame_name=str(paths.frame),
-        missing_codes=stats.missing_codes,
+        stats=stats,
     )
     files = write_outputs(result, paths.processed)
     small = params.suppress_below
@@ -269,4 +305,5 @@ def run(paths: Paths, params: Params) -> Artifacts:
         log=result.log,
         strata=suppress_small(strata_table(result.clinics), small),
         missing=suppress_small(missing_table(result.log), small),
+        reading=suppress_small(reading_table(result.log, params.privacy), small),
     )

@@ -12,12 +12,15 @@ from ccanalysis.paths import DEFAULT_DICTIONARY, DEFAULT_EXPORT, DEFAULT_FRAME, 
 from ccanalysis.vocab import DEFAULT_DEFINITION, DEFAULT_SEED, MIN_CELL, SYNTHETIC_LABEL
 
 DATA_MODES = ("synthetic", "redcap")
+LABELS = {"yes": True, "no": False, "": None}
 
 
 @dataclass(frozen=True)
 class Params:
     """The choices of a run, as ``make`` passes them to every notebook (``scale``: of the synthetic
-    sample; ``definition``: of ``classify.DEFINITIONS``)."""
+    sample; ``definition``: of ``classify.DEFINITIONS``); how the export is read: ``out_of_range``
+    (``keep``, ``missing`` or ``stop``: ``instrument.redcap.OUT_OF_RANGE``), REDCap's ``missing_codes``, ``labels`` (``None``: told
+    from the values) and the ``event`` of a longitudinal export."""
 
     data_mode: str = "synthetic"
     seed: int = DEFAULT_SEED
@@ -25,6 +28,10 @@ class Params:
     privacy: bool = False
     min_cell: int = MIN_CELL
     definition: str = DEFAULT_DEFINITION
+    out_of_range: str = "keep"
+    missing_codes: tuple[str, ...] = ()
+    labels: bool | None = None
+    event: str = ""
 
     def __post_init__(self) -> None:
         if self.data_mode not in DATA_MODES:
@@ -61,10 +68,29 @@ def context(
     min_cell: int = MIN_CELL,
     root: str | Path | None = None,
     definition: str = DEFAULT_DEFINITION,
+    out_of_range: str = "keep",
+    missing_codes: object = "",
+    labels: object = "",
+    event: object = "",
 ) -> tuple[Paths, Params]:
-    """The paths and parameters of a run, from a notebook's parameters cell."""
+    """The paths and parameters of a run, from a notebook's parameters cell (``missing_codes``
+    comma-separated; ``labels`` ``yes``, ``no`` or empty; papermill gives ``None`` for empty)."""
     paths = Paths.of(root, export=export, dictionary=dictionary, frame=frame)
-    params = Params(data_mode, int(seed), int(scale), bool(privacy), int(min_cell), str(definition))
+    label_choice = str(labels or "").lower()
+    if label_choice not in LABELS:
+        raise ValueError(f"LABELS must be yes, no or empty (told from the values), not {labels!r}")
+    params = Params(
+        data_mode,
+        int(seed),
+        int(scale),
+        bool(privacy),
+        int(min_cell),
+        str(definition),
+        str(out_of_range),
+        tuple(c.strip() for c in str(missing_codes or "").split(",") if c.strip()),
+        LABELS[label_choice],
+        str(event or ""),
+    )
     return paths, params
 
 

@@ -3,6 +3,7 @@ decoding into analysis items (``decode``). The re-exports are eager: :mod:`ccana
 reads the imports statically, which a lazy ``__getattr__`` would hide.
 """
 
+from ccanalysis.instrument.csvfile import DELIMITERS as DELIMITERS
 from ccanalysis.instrument.decode import CARE_SYSTEM_ID as CARE_SYSTEM_ID
 from ccanalysis.instrument.decode import COORDINATOR_ID as COORDINATOR_ID
 from ccanalysis.instrument.decode import clinic_items as clinic_items
@@ -14,7 +15,7 @@ from ccanalysis.instrument.dictionary import Field as Field
 from ccanalysis.instrument.dictionary import Instrument as Instrument
 from ccanalysis.instrument.dictionary import checkbox_column as checkbox_column
 from ccanalysis.instrument.dictionary import read_dictionary as read_dictionary
-from ccanalysis.instrument.redcap import DELIMITERS as DELIMITERS
+from ccanalysis.instrument.redcap import ReadStats as ReadStats
 from ccanalysis.instrument.redcap import export_layout as export_layout
 from ccanalysis.instrument.redcap import read_cells as read_cells
 from ccanalysis.instrument.redcap import read_export as read_export

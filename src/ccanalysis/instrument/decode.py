@@ -2,14 +2,20 @@
 
 Choices become ordered categoricals of their ``@CC-LEVELS`` ids; a ``@CC-ITEMS`` checkbox one yes/no
 item per box (no box checked: not answered); a ``@CC-SINGLE`` checkbox its first checked level;
-numbers float64; identifiers and text strings.
+numbers float64; dates timestamps; identifiers and text strings.
 """
 
 from __future__ import annotations
 
 import pandas as pd
 
-from ccanalysis.instrument.dictionary import Field, Instrument, checkbox_column
+from ccanalysis.instrument.dictionary import (
+    Field,
+    Instrument,
+    checkbox_column,
+    date_formats,
+    parse_dates,
+)
 
 COORDINATOR_ID = "coordinator_id"
 CARE_SYSTEM_ID = "care_system_id"
@@ -63,6 +69,8 @@ def decode_codes(raw: pd.DataFrame, instrument: Instrument) -> pd.DataFrame:
             cols[f.name] = pd.Categorical(values, categories=f.level_order(), ordered=True)
         elif f.is_numeric:
             cols[f.name] = pd.to_numeric(raw[f.name]).astype("float64")
+        elif date_formats(f.validation):
+            cols[f.name] = parse_dates(raw[f.name].fillna(""), date_formats(f.validation))
         else:
             cols[f.name] = raw[f.name].astype("str")
     return pd.DataFrame(cols, index=raw.index)

@@ -7,7 +7,6 @@ level), ``@CC-SYNTH="..."`` (how the synthetic stand-in answers an uncalibrated 
 
 from __future__ import annotations
 
-import io
 import re
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -16,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from ccanalysis.errors import ValidationError
+from ccanalysis.instrument.csvfile import best_delimiter, not_utf8, parse_rows, read_text
 
 #: The 18 columns of a data dictionary: the web download's header -> the API metadata's name.
 COLUMN_NAMES: dict[str, str] = {
@@ -50,6 +50,10 @@ BUILTIN_CHOICES: dict[str, dict[str, str]] = {
 }
 COMPLETE_CHOICES: dict[str, str] = {"0": "Incomplete", "1": "Unverified", "2": "Complete"}
 
+#: strptime orders of REDCap's date validations (``date_ymd``, ``datetime_seconds_dmy`` ...).
+DATE_ORDERS: dict[str, str] = {"ymd": "%Y-%m-%d", "mdy": "%m-%d-%Y", "dmy": "%d-%m-%Y"}
+TIME_FORMATS: dict[str, str] = {"date": "", "datetime": " %H:%M", "datetime_seconds": " %H:%M:%S"}
+
 _TAG = re.compile(r'@(CC-LEVELS|CC-ITEMS|CC-SINGLE|CC-SYNTH)\s*=\s*"([^"]*)"')
 
 
@@ -68,6 +72,41 @@ def parse_choices(text: str) -> dict[str, str]:
 def checkbox_column(field_name: str, code: str) -> str:
     """The export column of one checkbox choice: ``field___code``, lower case, ``-`` as ``_``."""
     return f"{field_name}___{code.lower().replace('-', '_')}"
+
+
+def date_formats(validation: str) -> list[str]:
+    """The strptime formats a value of a date or datetime field may take: REDCap's export form
+    (year first) and the field's own order, with ``-`` or ``/``; none for other validations."""
+    kind, _, order = validation.rpartition("_")
+    if kind not in TIME_FORMATS or order not in DATE_ORDERS:
+        return []
+    days = ["%Y-%m-%d", DATE_ORDERS[order], DATE_ORDERS[order].replace("-", "/")]
+    return [d + TIME_FORMATS[kind] for d in dict.fromkeys(days)]
+
+
+def parse_dates(values: pd.Series, formats: list[str]) -> pd.Series:
+    """``values`` as timestamps under the first of ``formats`` that reads them; else ``NaT``."""
+    out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
+    for fmt in formats:
+        out = out.fillna(pd.to_datetime(values, format=fmt, errors="coerce"))
+    return out
+
+
+def _bound(text: str, validation: str) -> float | pd.Timestamp | None:
+    """A validation min or max: a number (a decimal comma read), or for a date field a date in
+    the field's format or ``today``/``now``; raises ``ValueError``."""
+    formats = date_formats(validation)
+    if not text:
+        return None
+    if not formats:
+        return float(text.replace(",", ".") if text.count(",") == 1 else text)
+    if text.lower() in {"today", "now"}:
+        now = pd.Timestamp.now()
+        return now.normalize() if formats[0] == "%Y-%m-%d" else now
+    value = parse_dates(pd.Series([text]), formats)[0]
+    if pd.isna(value):
+        raise ValueError(text)
+    return value
 
 
 def _tag(annotation: str, tag: str) -> str:
@@ -91,8 +130,9 @@ class Field:
     items: dict[str, str] = field(default_factory=dict)
     single_order: tuple[str, ...] = ()
     validation: str = ""
-    vmin: float | None = None
-    vmax: float | None = None
+    #: min and max: numbers, or timestamps for a date or datetime field.
+    vmin: float | pd.Timestamp | None = None
+    vmax: float | pd.Timestamp | None = None
     branching: str = ""
     required: bool = False
     identifier: bool = False
@@ -198,11 +238,14 @@ def _field(row: pd.Series, source: str, where: str) -> Field:
     one_item = ftype in {"radio", "dropdown"} or (ftype == "checkbox" and not items)
     if one_item and set(levels) != set(choices):
         raise bad(annotation or "(empty)", "@CC-LEVELS must give a level id for every choice")
-    lo, hi = row["text_validation_min"], row["text_validation_max"]
+    lo, hi, validation = (
+        row[f"text_validation_{k}"] for k in ("min", "max", "type_or_show_slider_number")
+    )
     try:
-        vmin, vmax = (float(v) if v else None for v in (lo, hi))
+        vmin, vmax = (_bound(v, validation) for v in (lo, hi))
     except ValueError:
-        raise bad(f"{lo}/{hi}", "validation min/max is not a number") from None
+        what = "a date in the field's format or 'today'" if date_formats(validation) else "a number"
+        raise bad(f"{lo}/{hi}", f"validation min/max is not {what}") from None
     return Field(
         name=name,
         form=row["form_name"],
@@ -212,7 +255,7 @@ def _field(row: pd.Series, source: str, where: str) -> Field:
         levels=levels,
         items=items,
         single_order=tuple(_tag(annotation, "CC-SINGLE").split()),
-        validation=row["text_validation_type_or_show_slider_number"],
+        validation=validation,
         vmin=vmin,
         vmax=vmax,
         branching=row["branching_logic"],
@@ -222,18 +265,19 @@ def _field(row: pd.Series, source: str, where: str) -> Field:
     )
 
 
-def parse_dictionary(text: str, source: str = "<dictionary>") -> Instrument:
-    """Parse the text of a REDCap data dictionary (web download or API metadata CSV)."""
+def parse_dictionary(
+    text: str, source: str = "<dictionary>", bad_line: int | None = None
+) -> Instrument:
+    """Parse the text of a REDCap data dictionary (web download or API metadata CSV, under any of
+    REDCap's delimiters); ``bad_line``: the line of a byte that is not UTF-8."""
     if not text.strip("\ufeff \r\n"):
         raise ValidationError(source, None, None, None, "the data dictionary is empty")
-    try:
-        rows = pd.read_csv(
-            io.StringIO(text.removeprefix("\ufeff")), dtype=str, keep_default_na=False
-        )
-    except pd.errors.ParserError as exc:
-        raise ValidationError(source, None, None, None, f"not a readable CSV file: {exc}") from None
-    header = tuple(c.strip() for c in rows.columns)
-    if header[: len(API_COLUMNS)] not in (DICTIONARY_COLUMNS, API_COLUMNS):
+    known = set(DICTIONARY_COLUMNS) | set(API_COLUMNS)
+    delimiter, _ = best_delimiter(text, lambda h: sum(c in known for c in h))
+    header, rows = parse_rows(text.removeprefix("\ufeff"), source, delimiter)
+    if bad_line is not None:
+        raise not_utf8(rows, header, bad_line, source)
+    if tuple(header[: len(API_COLUMNS)]) not in (DICTIONARY_COLUMNS, API_COLUMNS):
         missing = [h for h in DICTIONARY_COLUMNS if h not in header]
         raise ValidationError(
             source,
@@ -242,16 +286,16 @@ def parse_dictionary(text: str, source: str = "<dictionary>") -> Instrument:
             ",".join(header[:3]) + ",...",
             f"not a REDCap data dictionary: expected REDCap's 18 columns, missing {missing[:3]}",
         )
-    rows = rows.iloc[:, : len(API_COLUMNS)].set_axis(API_COLUMNS, axis=1).fillna("")
+    rows = rows.iloc[:, : len(API_COLUMNS)].set_axis(API_COLUMNS, axis=1)
     rows = rows.apply(lambda col: col.str.strip())
     rows = rows[rows.ne("").any(axis=1)]  # blank lines
     dup = rows["field_name"].duplicated() & rows["field_name"].ne("")
     if dup.any():
-        line, name = int(dup.idxmax()) + 2, rows["field_name"][dup].iloc[0]
+        line, name = int(dup.idxmax()), rows["field_name"][dup].iloc[0]
         raise ValidationError(
             source, f"line {line}", "field_name", name, "the field name is defined twice"
         )
-    fields = tuple(_field(row, source, f"line {i + 2}") for i, row in rows.iterrows())
+    fields = tuple(_field(row, source, f"line {i}") for i, row in rows.iterrows())
     if not fields:
         raise ValidationError(source, None, None, None, "the data dictionary has no fields")
     return Instrument(fields, source)
@@ -259,14 +303,5 @@ def parse_dictionary(text: str, source: str = "<dictionary>") -> Instrument:
 
 def read_dictionary(path: str | Path) -> Instrument:
     """Read a REDCap data dictionary file (UTF-8, BOM and CRLF accepted)."""
-    source = str(path)
-    try:
-        text = Path(path).read_bytes().decode("utf-8-sig")
-    except OSError as exc:
-        raise ValidationError(
-            source, None, None, None, f"cannot read the file: {exc.strerror}"
-        ) from None
-    except UnicodeDecodeError as exc:
-        bad = repr(exc.object[exc.start : exc.start + 8])
-        raise ValidationError(source, None, None, bad, "the file is not UTF-8") from None
-    return parse_dictionary(text, source)
+    text, bad_line = read_text(path)
+    return parse_dictionary(text, str(path), bad_line)

@@ -1,26 +1,42 @@
 """Read a REDCap record export (raw or labels) and check every cell against the data dictionary.
 
 Cells are read as text (record ids keep their leading zeros, ``NA`` is text); the first problem
-raises one :class:`ValidationError` naming the file, the record, the field and the value. The
-delimiter, any of REDCap's, is the one under which the header's cells are the dictionary's columns.
-A decimal comma is read under any delimiter but the comma (REDCap writes no thousands separator).
+raises one :class:`ValidationError` naming the file, the record (and the line it starts on), the
+field and the value (a free-text value is never printed). The delimiter, any of REDCap's, is the one
+under which the header's cells are the dictionary's columns; a decimal comma is read under any
+(REDCap writes no thousands separator). Values outside a field's min/max are kept, as REDCap keeps
+them, and reported; codes or labels are told apart by the values; events and repeating instances
+stop the run unless one event is chosen.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from ccanalysis.errors import ValidationError, others
+from ccanalysis.instrument.csvfile import (
+    DELIMITERS,
+    best_delimiter,
+    excerpt,
+    not_utf8,
+    parse_rows,
+    read_text,
+)
 from ccanalysis.instrument.decode import decode_codes
-from ccanalysis.instrument.dictionary import COMPLETE_CHOICES, Field, Instrument, checkbox_column
+from ccanalysis.instrument.dictionary import (
+    COMPLETE_CHOICES,
+    Field,
+    Instrument,
+    checkbox_column,
+    date_formats,
+    parse_dates,
+)
 
 #: Columns REDCap may add after the record id, by raw name and by labels-export header.
 REDCAP_EXTRA_COLUMNS: dict[str, str] = {
@@ -33,14 +49,10 @@ REDCAP_EXTRA_COLUMNS: dict[str, str] = {
 TIMESTAMP_LABEL = "Survey Timestamp"
 COMPLETE_LABEL = "Complete?"
 CHECKBOX_CHOICES: dict[str, str] = {"0": "Unchecked", "1": "Checked"}
-#: The delimiters REDCap's export offers, by name; the comma, REDCap's default, first.
-DELIMITERS: dict[str, str] = {
-    ",": "comma",
-    ";": "semicolon",
-    "\t": "tab",
-    "|": "pipe",
-    "^": "caret",
-}
+#: The columns of a longitudinal or repeating export: several rows per record.
+EVENT_COLUMNS = ("redcap_event_name", "redcap_repeat_instrument", "redcap_repeat_instance")
+#: What to do with a value outside its field's min/max (``make OUT_OF_RANGE=...``).
+OUT_OF_RANGE = ("keep", "missing", "stop")
 #: Below this share of the dictionary's columns found, the export is for another instrument.
 MATCH_THRESHOLD = 0.5
 
@@ -52,11 +64,13 @@ PROBLEMS: dict[str, str] = {
     "checkbox": "checkbox value must be {allowed}",
     "complete": "form status must be {allowed}",
     "number": "text in a number field",
-    "decimal_comma": "a decimal comma in a comma-delimited export, where it cannot be told from the "
-    "delimiter: export with another delimiter (semicolon, tab, pipe, caret) or a decimal point",
     "integer": "not an integer in an integer field",
-    "range": "number outside the dictionary's range {lo} to {hi}",
+    "date": "a date re-formatted (by Excel?), export it again from REDCap: not a {validation} "
+    "value, written like {formats}",
+    "range": "value outside the dictionary's range {lo} to {hi} (OUT_OF_RANGE=stop)",
     "required": "empty value in a required identifier field",
+    "ambiguous": "every answer in the export is both a code and a label of its field (choices like "
+    "'1, 1 | 2, 2'): say whether it holds codes or labels with LABELS=no or LABELS=yes",
 }
 
 
@@ -87,6 +101,8 @@ def _norm(text: str) -> str:
 def _kind(f: Field, instrument: Instrument) -> str:
     if f.name == instrument.record_id:
         return "record_id"
+    if date_formats(f.validation):
+        return "date"
     if f.identifier:
         return "identifier"
     if f.field_type in {"radio", "dropdown", "yesno", "truefalse"}:
@@ -117,11 +133,6 @@ def allowed_extra_columns(instrument: Instrument) -> set[str]:
     return set(REDCAP_EXTRA_COLUMNS) | {f"{form}_timestamp" for form in instrument.forms}
 
 
-def _excerpt(text: str, width: int = 60) -> str:
-    line = text.split("\n", 1)[0].rstrip("\r")
-    return line if len(line) <= width else line[:width] + "..."
-
-
 def _matches(header: Sequence[str], instrument: Instrument) -> tuple[int, int]:
     """How many cells of ``header`` are export columns of ``instrument``: by name, and by label."""
     layout = export_layout(instrument)
@@ -130,28 +141,20 @@ def _matches(header: Sequence[str], instrument: Instrument) -> tuple[int, int]:
     return sum(h.strip() in names for h in header), sum(_norm(h) in labels for h in header)
 
 
-def _first_record(text: str, delimiter: str) -> list[str]:
-    try:
-        return next(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), [])
-    except csv.Error:  # e.g. a NUL byte
-        return []
-
-
 def detect_delimiter(text: str, instrument: Instrument, source: str = "<export>") -> str:
     """The delimiter under which most header cells are the dictionary's columns (a tie: the
     comma); raises if under none of them :data:`MATCH_THRESHOLD` of those columns are found."""
-    found = {d: max(_matches(_first_record(text, d), instrument)) for d in DELIMITERS}
-    delimiter = max(found, key=found.__getitem__)
+    delimiter, found = best_delimiter(text, lambda h: max(_matches(h, instrument)))
     expected = len(export_layout(instrument))
-    if found[delimiter] < MATCH_THRESHOLD * expected:
+    if found < MATCH_THRESHOLD * expected:
         raise ValidationError(
             source,
             None,
             "header",
-            _excerpt(text),
+            excerpt(text),
             f"the export does not match the dictionary {instrument.source}: split by any of "
             f"REDCap's delimiters ({', '.join(DELIMITERS.values())}), its header holds at most "
-            f"{found[delimiter]} of the dictionary's {expected} columns "
+            f"{found} of the dictionary's {expected} columns "
             "(wrong dictionary, project or delimiter?)",
         )
     return delimiter
@@ -183,6 +186,15 @@ def check_columns(columns: Sequence[str], instrument: Instrument, source: str) -
     expected = [c.name for c in export_layout(instrument)]
     allowed = set(expected) | allowed_extra_columns(instrument)
     rid, index = instrument.record_id, pd.Index(columns)
+    if columns[-1] == "":
+        raise ValidationError(
+            source,
+            None,
+            f"(column {len(columns)}, no name)",
+            None,
+            "an empty last column: a delimiter at the end of every line, as Excel leaves it; "
+            "export the file again from REDCap (or delete that column)",
+        )
     checks = [
         (list(index[index.duplicated()]), "the column appears twice in the header"),
         ([c for c in columns if c not in allowed], "unexpected column: not in the dictionary"),
@@ -200,81 +212,19 @@ def check_columns(columns: Sequence[str], instrument: Instrument, source: str) -
             )
 
 
-def _ragged(
-    values: list[str], header: list[str], line: int, delimiter: str, source: str
-) -> ValidationError:
-    """The error for a row whose length differs from the header's (mixed delimiters named)."""
-    counts = f"line {line} has {len(values)} values but the header has {len(header)} columns"
-    for pos, value in enumerate(values[: len(header)]):
-        other = next((d for d in DELIMITERS if d != delimiter and d in value), None)
-        if other is not None:
-            return ValidationError(
-                source,
-                (values[0].split(other)[0] if pos == 0 else values[0]) or None,
-                header[pos],
-                _excerpt(value),
-                f"{counts}, and this value holds a {DELIMITERS[other]} ({other!r}) where the "
-                f"header is split by a {DELIMITERS[delimiter]} ({delimiter!r}): mixed delimiters "
-                "(a file edited or joined by hand?); export it again from REDCap",
-            )
-    return ValidationError(
-        source, values[0] or None, None, len(values), f"{counts} (a truncated or damaged file?)"
-    )
-
-
-def parse_rows(text: str, source: str, delimiter: str = ",") -> tuple[list[str], pd.DataFrame]:
-    """The header and a frame of ``str`` cells indexed by line number; blank lines skipped. (The
-    csv module, not ``pd.read_csv``: pandas pads a short row silently and numbers no lines.)"""
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
-    rows: list[list[str]] = []
-    lines: list[int] = []
-    try:
-        header = [h.strip() for h in next(reader)]
-        for values in reader:
-            if values and values != [""]:
-                if len(values) != len(header):
-                    raise _ragged(values, header, reader.line_num, delimiter, source)
-                rows.append(values)
-                lines.append(reader.line_num)
-    except csv.Error as exc:
-        raise ValidationError(
-            source, None, None, None, f"not a readable CSV file (line {reader.line_num}): {exc}"
-        ) from None
-    frame = pd.DataFrame(rows, columns=range(len(header)), dtype=object)
-    return header, frame.set_axis(pd.Index(lines, name="line"))
-
-
 def read_cells(path: str | Path, instrument: Instrument) -> tuple[pd.DataFrame, str, bool]:
     """An export's cells as strings under its raw column names, its delimiter and whether it is a
     labels export; only the file's form (UTF-8, a CSV with the dictionary's header) is checked."""
     source = str(path)
-    try:
-        raw = Path(path).read_bytes()
-    except OSError as exc:
-        raise ValidationError(
-            source, None, None, None, f"cannot read the file: {exc.strerror}"
-        ) from None
-    text = raw.decode("utf-8-sig", errors="replace")
+    text, bad_line = read_text(path)
     if not text.strip():
         raise ValidationError(source, None, None, None, "the file is empty")
-    try:
-        raw.decode("utf-8-sig")
-        bad_line = None
-    except UnicodeDecodeError as exc:
-        bad_line = raw[: exc.start].count(b"\n") + 1
-    if bad_line != 1:
-        delimiter = detect_delimiter(text, instrument, source)
-        header, rows = parse_rows(text, source, delimiter)
+    if bad_line == 1:
+        raise not_utf8(pd.DataFrame(), [], 1, source)
+    delimiter = detect_delimiter(text, instrument, source)
+    header, rows = parse_rows(text, source, delimiter)
     if bad_line is not None:
-        row = rows.loc[bad_line] if bad_line != 1 and bad_line in rows.index else None
-        pos = None if row is None else next((i for i, v in enumerate(row) if "\ufffd" in v), None)
-        raise ValidationError(
-            source,
-            (row.iloc[0] or None) if row is not None else None,
-            header[pos] if pos is not None else None,
-            None if pos is None else row.iloc[pos],
-            f"the file is not UTF-8 (line {bad_line}); export or save it as UTF-8",
-        )
+        raise not_utf8(rows, header, bad_line, source)
     n_names, n_labels = _matches(header, instrument)
     labels = n_labels > n_names
     rows.columns = map_label_header(header, instrument) if labels else header
@@ -306,110 +256,217 @@ def check_record_ids(raw: pd.DataFrame, instrument: Instrument, source: str) -> 
 
 def decimal_point(values: pd.Series) -> pd.Series:
     """Numbers written with a decimal comma (``4,5``) in the decimal-point form (``4.5``): a value
-    with one comma and no point (REDCap writes no thousands separator); others as they are."""
+    with one comma and no point (REDCap writes no thousands separator); others as they are. Under
+    a comma delimiter such a value was quoted, or it would not be one cell."""
     comma = values.str.count(",").eq(1) & ~values.str.contains(".", regex=False)
     return values.where(~comma, values.str.replace(",", ".", regex=False))
 
 
-def _numeric_problems(values: pd.Series, f: Field, delimiter: str) -> pd.Series:
-    out = pd.Series(None, index=values.index, dtype=object)
-    filled = values.ne("")
-    if delimiter != ",":
-        values = decimal_point(values)
-    is_num = values.str.fullmatch(_NUMBER)
-    out[filled & ~is_num] = "number"
-    if delimiter == ",":
-        out[filled & ~is_num & decimal_point(values).str.fullmatch(_NUMBER)] = "decimal_comma"
-    if f.validation == "integer":
-        out[filled & is_num & ~values.str.fullmatch(_INTEGER)] = "integer"
-    num = pd.to_numeric(values.where(is_num), errors="coerce")
-    outside = num.lt(-np.inf if f.vmin is None else f.vmin)
-    outside |= num.gt(np.inf if f.vmax is None else f.vmax)
-    out[out.isna() & outside] = "range"
-    return out
+def _outside(values: pd.Series, f: Field) -> pd.Series:
+    """Numbers or dates below the field's min or above its max (missing ones never)."""
+    low = values.lt(f.vmin) if f.vmin is not None else False
+    return low | (values.gt(f.vmax) if f.vmax is not None else False)
 
 
-def column_problems(values: pd.Series, col: Column, labels: bool, delimiter: str) -> pd.Series:
-    """The problem key of every cell of one column (``None`` where the value is fine); numbers are
-    read with a decimal comma where the export's ``delimiter`` allows one."""
+def _bound_text(bound: object, default: str) -> str:
+    if bound is None:
+        return default
+    return f"{bound:g}" if isinstance(bound, float) else str(bound).removesuffix(" 00:00:00")
+
+
+def column_problems(values: pd.Series, col: Column, labels: bool) -> pd.Series:
+    """The problem key of every cell of one column (``None`` where the value is fine, ``range``
+    where a number or date is outside the field's min/max)."""
     out = pd.Series(None, index=values.index, dtype=object)
-    allowed = col.choices()
+    allowed, f, filled = col.choices(), col.field, values.ne("")
     if allowed:
         ok = values.isin(list(allowed.values()) if labels else list(allowed))
-        out[values.ne("") & ~ok] = "code" if col.kind == "choice" else col.kind
+        out[filled & ~ok] = "code" if col.kind == "choice" else col.kind
     elif col.kind == "numeric":
-        out = _numeric_problems(values, col.field, delimiter)
-    elif col.kind == "identifier" and col.field.required:
+        values = decimal_point(values)
+        is_num = values.str.fullmatch(_NUMBER)
+        out[filled & ~is_num] = "number"
+        if f.validation == "integer":
+            out[filled & is_num & ~values.str.fullmatch(_INTEGER)] = "integer"
+        out[out.isna() & _outside(pd.to_numeric(values.where(is_num), errors="coerce"), f)] = (
+            "range"
+        )
+    elif col.kind == "date":
+        when = parse_dates(values, date_formats(f.validation))
+        out[filled & when.isna()] = "date"
+        out[out.isna() & _outside(when, f)] = "range"
+    elif col.kind == "identifier" and f.required:
         out[values.eq("")] = "required"
     return out
 
 
 def check_values(
-    raw: pd.DataFrame, instrument: Instrument, source: str, labels: bool, delimiter: str
-) -> None:
+    raw: pd.DataFrame, instrument: Instrument, source: str, labels: bool, out_of_range: str = "stop"
+) -> pd.DataFrame:
     """Check every cell against the dictionary; raise on the first bad cell in file order, naming
-    its record, field (export column) and value, and counting the other cells with that problem."""
+    its record, field (export column) and value, and counting the other cells with that problem.
+    Values outside their field's min/max are bad with ``out_of_range="stop"``; else they are
+    returned (``line, record, field, value``)."""
     layout = {c.name: c for c in export_layout(instrument)}
     cols = [c for c in raw.columns if c in layout]
-    keys = np.column_stack([column_problems(raw[c], layout[c], labels, delimiter) for c in cols])
+    keys = np.column_stack([column_problems(raw[c], layout[c], labels) for c in cols])
+    outside = keys == "range"
+    if out_of_range != "stop":
+        keys[outside] = None
     bad = pd.notna(keys)
-    if not bad.any():
-        return
-    row, pos = np.argwhere(bad)[0]
-    key, line, col = keys[row, pos], int(raw.index[row]), layout[cols[pos]]
-    f = col.field
-    allowed = col.choices()
-    text = PROBLEMS[key].format(
-        what="label" if labels else "code",
-        ftype=f.field_type if f else "",
-        allowed=", ".join(allowed.values() if labels else allowed),
-        lo="-inf" if f is None or f.vmin is None else f"{f.vmin:g}",
-        hi="inf" if f is None or f.vmax is None else f"{f.vmax:g}",
+    if bad.any():
+        row, pos = np.argwhere(bad)[0]
+        key, line, col = keys[row, pos], int(raw.index[row]), layout[cols[pos]]
+        f = col.field
+        allowed = col.choices()
+        text = PROBLEMS[key].format(
+            what="label" if labels else "code",
+            ftype=f.field_type if f else "",
+            allowed=", ".join(allowed.values() if labels else allowed),
+            validation=f.validation if f else "",
+            formats=" or ".join(
+                pd.Timestamp("1991-05-13 14:30:59").strftime(x) for x in date_formats(f.validation)
+            )
+            if f
+            else "",
+            lo=_bound_text(f and f.vmin, "-inf"),
+            hi=_bound_text(f and f.vmax, "inf"),
+        )
+        raise ValidationError(
+            source,
+            raw.iat[row, 0] or f"(no id, line {line})",
+            col.name,
+            raw.iat[row, raw.columns.get_loc(col.name)],
+            f"{text} on line {line}" + others(int((keys == key).sum()) - 1, "bad cell"),
+        )
+    rows, pos = np.nonzero(outside)
+    return pd.DataFrame(
+        {
+            "line": raw.index[rows],
+            "record": raw.iloc[rows, 0].to_numpy(),
+            "field": np.array(cols, dtype=object)[pos],
+            "value": raw[cols].to_numpy()[rows, pos],
+        }
+    )
+
+
+def detect_labels(raw: pd.DataFrame, instrument: Instrument, source: str) -> bool:
+    """Whether the coded columns hold labels (``Female``, ``Checked``) rather than codes: the
+    reading under which every answer is known (else the one under which most are); raises when
+    every answer is both a code and a label of its field, which ``LABELS=yes|no`` must settle."""
+    counts = np.zeros(3, dtype="int64")  # filled, codes, labels
+    for col in (c for c in export_layout(instrument) if c.choices() and c.name in raw.columns):
+        values, choices = raw[col.name], col.choices()
+        known = [values.isin(list(choices)).sum(), values.isin(list(choices.values())).sum()]
+        counts += [values.ne("").sum(), *known]
+    filled, codes, labels = counts
+    if filled and codes == labels == filled:
+        raise ValidationError(source, None, None, None, PROBLEMS["ambiguous"])
+    return bool(labels > codes)
+
+
+def select_event(rows: pd.DataFrame, event: str, source: str) -> tuple[pd.DataFrame, pd.Series]:
+    """The rows of ``event`` of a longitudinal export and the number of rows of each other event
+    left out; raises on events without ``event`` chosen and on repeating instances, naming them."""
+    found = [c for c in EVENT_COLUMNS if c in rows.columns]
+    if not found and not event:
+        return rows, pd.Series(dtype="int64")
+
+    def column(name: str) -> pd.Series:
+        return rows.get(name, pd.Series("", index=rows.index, dtype=object))
+
+    events = column("redcap_event_name").value_counts(sort=False).drop("", errors="ignore")
+    if event in events.index:
+        rows = rows[rows["redcap_event_name"].eq(event)]
+    instance = column("redcap_repeat_instance").ne("")
+    names = column("redcap_repeat_instrument")[instance].replace("", "(a repeating event)")
+    repeats = names.value_counts(sort=False)
+    if not repeats.size and (event in events.index or not events.size and not event):
+        return rows, events.drop(event, errors="ignore")  # (columns left empty: one row each)
+    listed = [f"event {k} ({n} rows)" for k, n in events.items()]
+    listed += [f"repeating {k} ({n} rows)" for k, n in repeats.items()]
+    hint = (
+        "export the survey's forms without their repeating instances"
+        if repeats.size
+        else (f"EVENT={event!r} is not one of them; " if event else "")
+        + "choose the survey's event with EVENT=..."
     )
     raise ValidationError(
         source,
-        raw.iat[row, 0] or f"(no id, line {line})",
-        col.name,
-        raw.iat[row, raw.columns.get_loc(col.name)],
-        f"{text} on line {line}" + others(int((keys == key).sum()) - 1, "bad cell"),
+        None,
+        ", ".join(found) or "redcap_event_name",
+        None,
+        f"a longitudinal or repeating export ({', '.join(listed) or 'no event found'}): the "
+        f"survey has one row per record, and no row is merged or dropped unasked; {hint}",
     )
 
 
 @dataclass(frozen=True)
 class ReadStats:
-    """What the reader saw, for the cleaning log: missing codes recoded, labels export, delimiter."""
+    """What the reader saw, for the cleaning log: missing-data codes made missing (in all, and by
+    field and code), labels export, delimiter, values outside their field's range (``line, record,
+    field, value, action``), rows of other events left out (by event)."""
 
     missing_codes: int
     labels: bool
     delimiter: str = ","
+    codes: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=["field", "code", "n"])
+    )
+    out_of_range: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=["line", "record", "field", "value", "action"])
+    )
+    other_events: pd.Series = field(default_factory=lambda: pd.Series(dtype="int64"))
 
 
 def read_export_with_stats(
-    path: str | Path, instrument: Instrument, *, missing_codes: Iterable[str] = ()
+    path: str | Path,
+    instrument: Instrument,
+    *,
+    missing_codes: Iterable[str] = (),
+    labels: bool | None = None,
+    event: str = "",
+    out_of_range: str = "keep",
 ) -> tuple[pd.DataFrame, ReadStats]:
     """:func:`read_export`, also returning what it read (:class:`ReadStats`)."""
+    if out_of_range not in OUT_OF_RANGE:
+        raise ValueError(f"out_of_range must be one of {OUT_OF_RANGE}, not {out_of_range!r}")
     source = str(path)
-    rows, delimiter, labels = read_cells(path, instrument)
+    rows, delimiter, _ = read_cells(path, instrument)
     check_columns(list(rows.columns), instrument, source)
+    rows, other_events = select_event(rows, event, source)
     layout = export_layout(instrument)
     free_text = [c.name for c in layout if c.kind == "text"]
     raw = rows.apply(lambda col: col if col.name in free_text else col.str.strip())
     is_code = raw.isin({str(c) for c in missing_codes})
+    is_code[instrument.record_id] = False
+    line, pos = np.nonzero(is_code.to_numpy())
+    coded = pd.DataFrame({"field": raw.columns[pos], "code": raw.to_numpy()[line, pos]})
     raw = raw.mask(is_code, "")
     check_record_ids(raw, instrument, source)
-    check_values(raw, instrument, source, labels, delimiter)
+    labels = detect_labels(raw, instrument, source) if labels is None else labels
+    outside = check_values(raw, instrument, source, labels, out_of_range)
+    if out_of_range == "missing":
+        for line, name in zip(outside["line"], outside["field"], strict=True):
+            raw.at[line, name] = ""
     for col in layout:
-        if col.kind == "numeric" and delimiter != ",":
+        if col.kind == "numeric":
             raw[col.name] = decimal_point(raw[col.name])
         elif col.choices() and labels:
             raw[col.name] = raw[col.name].map({x: c for c, x in col.choices().items()}).fillna("")
-    stats = ReadStats(int(is_code.to_numpy().sum()), labels, delimiter)
+    stats = ReadStats(
+        len(coded),
+        labels,
+        delimiter,
+        coded.groupby(["field", "code"], sort=False).size().reset_index(name="n"),
+        outside.assign(action="kept" if out_of_range == "keep" else "made missing"),
+        other_events,
+    )
     return decode_codes(raw, instrument), stats
 
 
-def read_export(
-    path: str | Path, instrument: Instrument, *, missing_codes: Iterable[str] = ()
-) -> pd.DataFrame:
+def read_export(path: str | Path, instrument: Instrument, **options: object) -> pd.DataFrame:
     """Read, validate and decode a REDCap record export, one row per record in file order;
-    ``missing_codes`` (e.g. ``"-999"``) are read as missing wherever they appear."""
-    return read_export_with_stats(path, instrument, missing_codes=missing_codes)[0]
+    ``options``: ``missing_codes``, ``labels`` (``None``: told from the values), ``event``,
+    ``out_of_range`` (``keep``, the default, ``missing`` or ``stop``)."""
+    return read_export_with_stats(path, instrument, **options)[0]
