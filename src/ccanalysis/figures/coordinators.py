@@ -43,7 +43,8 @@ def coordinator_characteristics(
     groups = [TOTAL] * (("n", "", TOTAL, "n") in look) + list(COORDINATOR_GROUPS)
     compared = list(COORDINATOR_GROUPS)
     ticks = {
-        g: textwrap.fill(group_label(g), 26) + (f"\n(n={sizes[g]})" * (g in sizes)) for g in groups
+        g: textwrap.fill(group_label(g), 26) + (f"\n(n={sizes[g]})" if g in sizes else "")
+        for g in groups
     }
     full = [r for r in rows if r.shown == "full" and r.stat == "n_pct"]
     yes_no = [r for r in rows if r.shown in ("binary", "collapsed") and r.stat == "n_pct"]
