@@ -34,7 +34,6 @@ from ccanalysis.instrument import (
     DELIMITERS,
     Instrument,
     read_dictionary,
-    read_export,
     read_export_with_stats,
 )
 from ccanalysis.paths import Paths, project_root
@@ -243,10 +242,10 @@ def test_care_system_mismatch(tmp_path: Path) -> None:
 
 
 def test_clean_is_pure(inst: Instrument) -> None:
-    records = read_export(RAW, inst)
+    records, stats = read_export_with_stats(RAW, inst)
     frame = read_frame(FRAME)
     before = (records.copy(), frame.copy())
-    out = clean(records, frame, inst)
+    out = clean(records, frame, inst, stats=stats)
     pd.testing.assert_frame_equal(records, before[0])
     pd.testing.assert_frame_equal(frame, before[1])
     assert len(out.clinics) == len(records)

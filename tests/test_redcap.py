@@ -246,14 +246,6 @@ def test_labels_export_read_identically(inst: Instrument, records: pd.DataFrame)
     assert stats.labels
 
 
-def test_labels_export_with_bom_crlf(
-    tmp_path: Path, inst: Instrument, records: pd.DataFrame
-) -> None:
-    path = tmp_path / "labels.csv"
-    path.write_bytes(b"\xef\xbb\xbf" + export_text(labels=True, crlf=True).encode("utf-8"))
-    pd.testing.assert_frame_equal(read_export(path, inst), records)
-
-
 def test_leading_zeros_and_na_text_kept(records: pd.DataFrame) -> None:
     assert "007" in records["record_id"].tolist()
     assert records.loc[records["record_id"].eq("007"), "coordinator_id"].item() == "NA"
@@ -488,15 +480,6 @@ def test_text_in_number_field(tmp_path: Path, inst: Instrument) -> None:
     err = _raises(path, inst)
     assert_names(err, path, "010", "years_cc_role", "three")
     assert "text in a number field" in err.problem
-
-
-def test_quoted_decimal_comma_under_comma_delimiter_is_read(
-    tmp_path: Path, inst: Instrument
-) -> None:
-    """redcapAPI's inst/extdata/data.csv case: ``"41,7"`` quoted in a comma-delimited export."""
-    path = write(tmp_path, set_cell(export_text(), "001", "years_cc_role", "3,5"))
-    assert '"3,5"' in path.read_text(encoding="utf-8")
-    assert read_export(path, inst).set_index("record_id").at["001", "years_cc_role"] == 3.5
 
 
 def test_number_out_of_range(tmp_path: Path, inst: Instrument) -> None:

@@ -1,7 +1,5 @@
 """Stage 01: the decoded export joined with the clinic frame; rurality and care-system size derived.
-
-Everything is read and checked before anything is written; the three outputs are then written all
-or nothing. All but ``run`` and ``write_outputs`` are pure functions of frames.
+Everything is checked before the three outputs are written, all or nothing.
 """
 
 from __future__ import annotations
@@ -157,14 +155,11 @@ def cleaning_log(
     frame: pd.DataFrame,
     instrument: Instrument,
     *,
-    stats: ReadStats | None = None,
+    stats: ReadStats,
 ) -> pd.DataFrame:
-    """The cleaning log, long (``section, item, measure, value``): counts, missing answers (of
-    clinics and of coordinators), blank checkbox questions, coordinator disagreements; from the
-    reader's ``stats``, where there are any: missing-data codes by field (measure: the code), rows
-    of other events left out (item: the event), and one row per value outside its field's range
-    (item: the field; measure: ``kept`` or ``made missing``, record, line and value; value 1)."""
-    stats = stats or ReadStats(0, False)
+    """The cleaning log, long (``section, item, measure, value``): counts, missing answers, blank
+    checkbox questions, coordinator disagreements and what the reader's ``stats`` saw (one row per
+    value outside its range, measure: action, record, line and value)."""
     counts = {
         "records_read": len(records),
         "clinics": len(clinics),
@@ -223,7 +218,7 @@ def clean(
     *,
     export_name: str = "<export>",
     frame_name: str = "<frame>",
-    stats: ReadStats | None = None,
+    stats: ReadStats,
 ) -> Cleaned:
     """Join decoded export records with the clinic frame: the clinics, the coordinators and the
     log (with what the reader's ``stats`` saw); raises ``ValidationError``."""
@@ -262,9 +257,8 @@ def missing_table(log: pd.DataFrame) -> pd.DataFrame:
 
 
 def reading_table(log: pd.DataFrame, privacy: bool) -> pd.DataFrame:
-    """What reading the export changed: missing-data codes by field and code, rows of other events
-    left out, and each value outside its field's range (in privacy mode only counted, by field
-    and action: no record or value shown)."""
+    """What reading the export changed (log sections ``missing_code``, ``event_left_out``,
+    ``out_of_range``); in privacy mode counted by field and action, no record or value shown."""
     rows = log[log["section"].isin(["missing_code", "event_left_out", "out_of_range"])]
     if privacy:
         action = rows["measure"].str.split(":").str[0]

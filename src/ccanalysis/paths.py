@@ -8,10 +8,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-#: The package directory (the table specification lives here).
-PACKAGE_DIR = Path(__file__).resolve().parent
-#: The table specification: the one layout of Tables 1-4.
-SPEC_FILE = PACKAGE_DIR / "specs" / "tables.csv"
+#: The table specification, in the package: the one layout of Tables 1-4.
+SPEC_FILE = Path(__file__).resolve().parent / "specs" / "tables.csv"
 
 #: Inputs of a synthetic run, relative to the project root (``00_synthesize`` writes the first two).
 SYNTHETIC_DIR = Path("data/raw/synthetic")
@@ -89,7 +87,3 @@ class Paths:
     @property
     def figures(self) -> Path:
         return self.root / "figures"
-
-    @property
-    def reports(self) -> Path:
-        return self.root / "reports"

@@ -17,10 +17,8 @@ LABELS = {"yes": True, "no": False, "": None}
 
 @dataclass(frozen=True)
 class Params:
-    """The choices of a run, as ``make`` passes them to every notebook (``scale``: of the synthetic
-    sample; ``definition``: of ``classify.DEFINITIONS``); how the export is read: ``out_of_range``
-    (``keep``, ``missing`` or ``stop``: ``instrument.redcap.OUT_OF_RANGE``), REDCap's ``missing_codes``, ``labels`` (``None``: told
-    from the values) and the ``event`` of a longitudinal export."""
+    """The choices of a run, as ``make`` passes them to every notebook (``definition``: of
+    ``classify.DEFINITIONS``; the last four: the options of ``instrument.read_export``)."""
 
     data_mode: str = "synthetic"
     seed: int = DEFAULT_SEED
@@ -58,38 +56,24 @@ class Artifacts(dict[str, Path]):
 
 def context(
     *,
-    data_mode: str = "synthetic",
-    seed: int = DEFAULT_SEED,
-    scale: int = 1,
+    root: str | Path | None = None,
     export: str | Path = DEFAULT_EXPORT,
     dictionary: str | Path = DEFAULT_DICTIONARY,
     frame: str | Path = DEFAULT_FRAME,
-    privacy: bool = False,
-    min_cell: int = MIN_CELL,
-    root: str | Path | None = None,
-    definition: str = DEFAULT_DEFINITION,
-    out_of_range: str = "keep",
     missing_codes: object = "",
     labels: object = "",
     event: object = "",
+    **choices: Any,
 ) -> tuple[Paths, Params]:
-    """The paths and parameters of a run, from a notebook's parameters cell (``missing_codes``
-    comma-separated; ``labels`` ``yes``, ``no`` or empty; papermill gives ``None`` for empty)."""
+    """The paths and :class:`Params` of a run, from a notebook's parameters cell (papermill types
+    them; ``None`` for empty): ``missing_codes`` comma-separated, ``labels`` yes, no or empty."""
     paths = Paths.of(root, export=export, dictionary=dictionary, frame=frame)
     label_choice = str(labels or "").lower()
     if label_choice not in LABELS:
         raise ValueError(f"LABELS must be yes, no or empty (told from the values), not {labels!r}")
+    codes = tuple(c.strip() for c in str(missing_codes or "").split(",") if c.strip())
     params = Params(
-        data_mode,
-        int(seed),
-        int(scale),
-        bool(privacy),
-        int(min_cell),
-        str(definition),
-        str(out_of_range),
-        tuple(c.strip() for c in str(missing_codes or "").split(",") if c.strip()),
-        LABELS[label_choice],
-        str(event or ""),
+        **choices, missing_codes=codes, labels=LABELS[label_choice], event=str(event or "")
     )
     return paths, params
 

@@ -8,7 +8,6 @@ from ccanalysis.instrument.decode import CARE_SYSTEM_ID as CARE_SYSTEM_ID
 from ccanalysis.instrument.decode import COORDINATOR_ID as COORDINATOR_ID
 from ccanalysis.instrument.decode import clinic_items as clinic_items
 from ccanalysis.instrument.decode import coordinator_disagreements as coordinator_disagreements
-from ccanalysis.instrument.decode import coordinator_items as coordinator_items
 from ccanalysis.instrument.decode import split_frames as split_frames
 from ccanalysis.instrument.dictionary import COMPLETE_CHOICES as COMPLETE_CHOICES
 from ccanalysis.instrument.dictionary import Field as Field

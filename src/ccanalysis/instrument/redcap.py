@@ -1,19 +1,13 @@
-"""Read a REDCap record export (raw or labels) and check every cell against the data dictionary.
-
-Cells are read as text (record ids keep their leading zeros, ``NA`` is text); the first problem
-raises one :class:`ValidationError` naming the file, the record (and the line it starts on), the
-field and the value (a free-text value is never printed). The delimiter, any of REDCap's, is the one
-under which the header's cells are the dictionary's columns; a decimal comma is read under any
-(REDCap writes no thousands separator). Values outside a field's min/max are kept, as REDCap keeps
-them, and reported; codes or labels are told apart by the values; events and repeating instances
-stop the run unless one event is chosen.
+"""Read a REDCap record export (raw or labels, any of REDCap's delimiters) and check every cell
+against the data dictionary; the first problem raises one :class:`ValidationError` naming the file,
+the record (and the line it starts on), the field and the value (free text never printed).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -58,6 +52,8 @@ MATCH_THRESHOLD = 0.5
 
 _NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 _INTEGER = re.compile(r"^[+-]?\d+$")
+#: A date written in each accepted format shows the user what a date field expects.
+EXAMPLE_TIME = pd.Timestamp("1991-05-13 14:30:59")
 
 PROBLEMS: dict[str, str] = {
     "code": "unknown answer {what} for a {ftype} field (allowed: {allowed})",
@@ -76,8 +72,8 @@ PROBLEMS: dict[str, str] = {
 
 @dataclass(frozen=True)
 class Column:
-    """One export column: its kind, the field it belongs to (none for a form status), and its
-    labels-export header. Kinds: record_id, identifier, text, numeric, choice, checkbox, complete."""
+    """One export column: its kind (see :func:`_kind`), field (none for a form status) and
+    labels-export header."""
 
     name: str
     kind: str
@@ -142,8 +138,8 @@ def _matches(header: Sequence[str], instrument: Instrument) -> tuple[int, int]:
 
 
 def detect_delimiter(text: str, instrument: Instrument, source: str = "<export>") -> str:
-    """The delimiter under which most header cells are the dictionary's columns (a tie: the
-    comma); raises if under none of them :data:`MATCH_THRESHOLD` of those columns are found."""
+    """The delimiter under which most header cells are the dictionary's columns; raises below
+    :data:`MATCH_THRESHOLD`."""
     delimiter, found = best_delimiter(text, lambda h: max(_matches(h, instrument)))
     expected = len(export_layout(instrument))
     if found < MATCH_THRESHOLD * expected:
@@ -213,8 +209,8 @@ def check_columns(columns: Sequence[str], instrument: Instrument, source: str) -
 
 
 def read_cells(path: str | Path, instrument: Instrument) -> tuple[pd.DataFrame, str, bool]:
-    """An export's cells as strings under its raw column names, its delimiter and whether it is a
-    labels export; only the file's form (UTF-8, a CSV with the dictionary's header) is checked."""
+    """An export's cells (text, raw column names), its delimiter and whether its header is of
+    labels; only the file's form is checked."""
     source = str(path)
     text, bad_line = read_text(path)
     if not text.strip():
@@ -255,9 +251,7 @@ def check_record_ids(raw: pd.DataFrame, instrument: Instrument, source: str) -> 
 
 
 def decimal_point(values: pd.Series) -> pd.Series:
-    """Numbers written with a decimal comma (``4,5``) in the decimal-point form (``4.5``): a value
-    with one comma and no point (REDCap writes no thousands separator); others as they are. Under
-    a comma delimiter such a value was quoted, or it would not be one cell."""
+    """A decimal comma (one comma, no point: REDCap writes no thousands separator) as a point."""
     comma = values.str.count(",").eq(1) & ~values.str.contains(".", regex=False)
     return values.where(~comma, values.str.replace(",", ".", regex=False))
 
@@ -275,8 +269,7 @@ def _bound_text(bound: object, default: str) -> str:
 
 
 def column_problems(values: pd.Series, col: Column, labels: bool) -> pd.Series:
-    """The problem key of every cell of one column (``None`` where the value is fine, ``range``
-    where a number or date is outside the field's min/max)."""
+    """The :data:`PROBLEMS` key of every cell of one column (``None``: fine)."""
     out = pd.Series(None, index=values.index, dtype=object)
     allowed, f, filled = col.choices(), col.field, values.ne("")
     if allowed:
@@ -303,10 +296,8 @@ def column_problems(values: pd.Series, col: Column, labels: bool) -> pd.Series:
 def check_values(
     raw: pd.DataFrame, instrument: Instrument, source: str, labels: bool, out_of_range: str = "stop"
 ) -> pd.DataFrame:
-    """Check every cell against the dictionary; raise on the first bad cell in file order, naming
-    its record, field (export column) and value, and counting the other cells with that problem.
-    Values outside their field's min/max are bad with ``out_of_range="stop"``; else they are
-    returned (``line, record, field, value``)."""
+    """Raise on the first bad cell in file order (counting the others with its problem); return
+    the values outside their field's min/max (``line, record, field, value``) unless they stop."""
     layout = {c.name: c for c in export_layout(instrument)}
     cols = [c for c in raw.columns if c in layout]
     keys = np.column_stack([column_problems(raw[c], layout[c], labels) for c in cols])
@@ -317,20 +308,15 @@ def check_values(
     if bad.any():
         row, pos = np.argwhere(bad)[0]
         key, line, col = keys[row, pos], int(raw.index[row]), layout[cols[pos]]
-        f = col.field
-        allowed = col.choices()
+        f, allowed = col.field or Field(col.name, "", "", ""), col.choices()
         text = PROBLEMS[key].format(
             what="label" if labels else "code",
-            ftype=f.field_type if f else "",
+            ftype=f.field_type,
             allowed=", ".join(allowed.values() if labels else allowed),
-            validation=f.validation if f else "",
-            formats=" or ".join(
-                pd.Timestamp("1991-05-13 14:30:59").strftime(x) for x in date_formats(f.validation)
-            )
-            if f
-            else "",
-            lo=_bound_text(f and f.vmin, "-inf"),
-            hi=_bound_text(f and f.vmax, "inf"),
+            validation=f.validation,
+            formats=" or ".join(EXAMPLE_TIME.strftime(x) for x in date_formats(f.validation)),
+            lo=_bound_text(f.vmin, "-inf"),
+            hi=_bound_text(f.vmax, "inf"),
         )
         raise ValidationError(
             source,
@@ -351,9 +337,8 @@ def check_values(
 
 
 def detect_labels(raw: pd.DataFrame, instrument: Instrument, source: str) -> bool:
-    """Whether the coded columns hold labels (``Female``, ``Checked``) rather than codes: the
-    reading under which every answer is known (else the one under which most are); raises when
-    every answer is both a code and a label of its field, which ``LABELS=yes|no`` must settle."""
+    """Whether the coded columns hold labels rather than codes: the reading under which more
+    answers are known; raises when every answer is both."""
     counts = np.zeros(3, dtype="int64")  # filled, codes, labels
     for col in (c for c in export_layout(instrument) if c.choices() and c.name in raw.columns):
         values, choices = raw[col.name], col.choices()
@@ -366,20 +351,18 @@ def detect_labels(raw: pd.DataFrame, instrument: Instrument, source: str) -> boo
 
 
 def select_event(rows: pd.DataFrame, event: str, source: str) -> tuple[pd.DataFrame, pd.Series]:
-    """The rows of ``event`` of a longitudinal export and the number of rows of each other event
-    left out; raises on events without ``event`` chosen and on repeating instances, naming them."""
+    """The rows of ``event`` and the rows per other event left out; raises, naming them, on events
+    with none chosen and on repeating instances."""
     found = [c for c in EVENT_COLUMNS if c in rows.columns]
     if not found and not event:
         return rows, pd.Series(dtype="int64")
-
-    def column(name: str) -> pd.Series:
-        return rows.get(name, pd.Series("", index=rows.index, dtype=object))
-
-    events = column("redcap_event_name").value_counts(sort=False).drop("", errors="ignore")
+    cols = rows.reindex(columns=list(EVENT_COLUMNS), fill_value="")
+    events = cols["redcap_event_name"].value_counts(sort=False).drop("", errors="ignore")
     if event in events.index:
-        rows = rows[rows["redcap_event_name"].eq(event)]
-    instance = column("redcap_repeat_instance").ne("")
-    names = column("redcap_repeat_instrument")[instance].replace("", "(a repeating event)")
+        chosen = cols["redcap_event_name"].eq(event)
+        rows, cols = rows[chosen], cols[chosen]
+    instance = cols["redcap_repeat_instance"].ne("")
+    names = cols["redcap_repeat_instrument"][instance].replace("", "(a repeating event)")
     repeats = names.value_counts(sort=False)
     if not repeats.size and (event in events.index or not events.size and not event):
         return rows, events.drop(event, errors="ignore")  # (columns left empty: one row each)
@@ -403,20 +386,15 @@ def select_event(rows: pd.DataFrame, event: str, source: str) -> tuple[pd.DataFr
 
 @dataclass(frozen=True)
 class ReadStats:
-    """What the reader saw, for the cleaning log: missing-data codes made missing (in all, and by
-    field and code), labels export, delimiter, values outside their field's range (``line, record,
-    field, value, action``), rows of other events left out (by event)."""
+    """What the reader saw, for the cleaning log (``codes``: by field and code; ``other_events``:
+    rows by event)."""
 
     missing_codes: int
     labels: bool
-    delimiter: str = ","
-    codes: pd.DataFrame = field(
-        default_factory=lambda: pd.DataFrame(columns=["field", "code", "n"])
-    )
-    out_of_range: pd.DataFrame = field(
-        default_factory=lambda: pd.DataFrame(columns=["line", "record", "field", "value", "action"])
-    )
-    other_events: pd.Series = field(default_factory=lambda: pd.Series(dtype="int64"))
+    delimiter: str
+    codes: pd.DataFrame
+    out_of_range: pd.DataFrame
+    other_events: pd.Series
 
 
 def read_export_with_stats(
@@ -466,7 +444,6 @@ def read_export_with_stats(
 
 
 def read_export(path: str | Path, instrument: Instrument, **options: object) -> pd.DataFrame:
-    """Read, validate and decode a REDCap record export, one row per record in file order;
-    ``options``: ``missing_codes``, ``labels`` (``None``: told from the values), ``event``,
-    ``out_of_range`` (``keep``, the default, ``missing`` or ``stop``)."""
+    """Read, check and decode an export, one row per record; ``options``: those of
+    :func:`read_export_with_stats` (``labels=None``: told from the values)."""
     return read_export_with_stats(path, instrument, **options)[0]
