@@ -24,11 +24,6 @@ DELIMITERS: dict[str, str] = {
 }
 
 
-def excerpt(text: str, width: int = 60) -> str:
-    line = text.split("\n", 1)[0].rstrip("\r")
-    return line if len(line) <= width else line[:width] + "..."
-
-
 def first_record(text: str, delimiter: str) -> list[str]:
     try:
         return next(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), [])

@@ -17,7 +17,6 @@ from ccanalysis.errors import ValidationError, others
 from ccanalysis.instrument.csvfile import (
     DELIMITERS,
     best_delimiter,
-    excerpt,
     not_utf8,
     parse_rows,
     read_text,
@@ -142,12 +141,13 @@ def detect_delimiter(text: str, instrument: Instrument, source: str = "<export>"
     :data:`MATCH_THRESHOLD`."""
     delimiter, found = best_delimiter(text, lambda h: max(_matches(h, instrument)))
     expected = len(export_layout(instrument))
+    head = text.split("\n", 1)[0].rstrip("\r")
     if found < MATCH_THRESHOLD * expected:
         raise ValidationError(
             source,
             None,
             "header",
-            excerpt(text),
+            head if len(head) <= 60 else head[:60] + "...",
             f"the export does not match the dictionary {instrument.source}: split by any of "
             f"REDCap's delimiters ({', '.join(DELIMITERS.values())}), its header holds at most "
             f"{found} of the dictionary's {expected} columns "
