@@ -91,26 +91,7 @@ def test_every_published_item_is_in_the_dictionary() -> None:
 def test_bom_crlf_and_api_header_are_accepted(tmp_path) -> None:
     rows = [
         ["record_id", "f", "", "text", "ID"],
-        [
-            "q1",
-            "f",
-            "",
-            "radio",
-            "Q",
-            "1, A | 2, B",
-            "",
-            "",
-            "",
-            "",
-            "",
-            "",
-            "",
-            "",
-            "",
-            "",
-            "",
-            '@CC-LEVELS="1=a 2=b"',
-        ],
+        ["q1", "f", "", "radio", "Q", "1, A | 2, B", *[""] * 11, '@CC-LEVELS="1=a 2=b"'],
     ]
     web = _dictionary_text(rows)
     api = _dictionary_text(rows, header=API_COLUMNS)
