@@ -118,44 +118,33 @@ def test_frame_missing_column(tmp_path: Path) -> None:
     assert err.file == str(path) and err.field == "ruca" and "lacks the column" in err.problem
 
 
-FIRST = ("001", "S1", "1")
-OUTSIDE = "the RUCA code is outside 1-10 on line 2 (1 other row too)"
+def test_frame_ruca_not_integer(tmp_path: Path) -> None:
+    for bad in ("4.5", "rural", ""):
+        path = frame_with(tmp_path, [("001", "S1", "1"), ("002", "S1", bad)])
+        err = _frame_error(path)
+        assert (err.file, err.record, err.field, err.value) == (str(path), "002", "ruca", bad)
+        assert "not an integer" in err.problem and "line 3" in err.problem
+        assert repr(bad) in str(err)
 
 
-@pytest.mark.parametrize(
-    ("rows", "record", "field", "value", "problem"),
-    [
-        *[
-            (
-                [FIRST, ("002", "S1", bad)],
-                "002",
-                "ruca",
-                bad,
-                "the RUCA code is not an integer on line 3",
-            )
-            for bad in ("4.5", "rural", "")
-        ],
-        *[
-            ([("001", "S1", bad), ("002", "S1", "12")], "001", "ruca", bad, OUTSIDE)
-            for bad in ("0", "11", "-1")
-        ],
-        (
-            [FIRST, ("002", "S1", "2"), ("001", "S1", "3")],
-            "001",
-            "clinic_id",
-            "001",
-            "the clinic appears twice in the frame on line 4",
-        ),
-        ([FIRST, ("", "S1", "2")], "(no id, line 3)", "clinic_id", "", "empty clinic id on line 3"),
-    ],
-)
-def test_a_bad_frame_row_names_its_record_field_and_value(
-    tmp_path: Path, rows: list, record: str, field: str, value: str, problem: str
-) -> None:
-    path = frame_with(tmp_path, rows)
+@pytest.mark.parametrize("bad", ["0", "11", "-1"])
+def test_frame_ruca_out_of_range(tmp_path: Path, bad: str) -> None:
+    path = frame_with(tmp_path, [("001", "S1", bad), ("002", "S1", "12")])
     err = _frame_error(path)
-    assert (err.file, err.record, err.field, err.value) == (str(path), record, field, value)
-    assert err.problem == problem and repr(value) in str(err)
+    assert (err.file, err.record, err.field, err.value) == (str(path), "001", "ruca", bad)
+    assert "outside 1-10" in err.problem and "1 other row" in err.problem
+
+
+def test_frame_duplicate_clinic(tmp_path: Path) -> None:
+    path = frame_with(tmp_path, [("001", "S1", "1"), ("002", "S1", "2"), ("001", "S1", "3")])
+    err = _frame_error(path)
+    assert (err.file, err.record, err.field, err.value) == (str(path), "001", "clinic_id", "001")
+    assert "twice" in err.problem and "line 4" in err.problem
+
+
+def test_frame_empty_clinic_id(tmp_path: Path) -> None:
+    err = _frame_error(frame_with(tmp_path, [("001", "S1", "1"), ("", "S1", "2")]))
+    assert err.field == "clinic_id" and "empty clinic id" in err.problem
 
 
 def test_frame_empty_file(tmp_path: Path) -> None:
