@@ -79,10 +79,14 @@ class Printed:
         above_low = hi > self.low if self.low_open else hi >= self.low - _EPS
         return bool(below_high and above_low)
 
-    def counts(self, n: int) -> range:
-        """The counts k of ``n`` whose percentage ``100 k / n`` prints so."""
-        first = math.ceil(self.low * n / 100 - _EPS)
-        last = math.floor(self.high * n / 100 + _EPS)
+    def counts(self, n: int, *, ties: bool = True) -> range:
+        """The counts k of ``n`` whose percentage ``100 k / n`` prints so; ``ties=False`` leaves out
+        a count on an end of the interval (it prints so only by the rounding rule)."""
+        lo, hi = self.low * n / 100, self.high * n / 100
+        if ties:
+            first, last = math.ceil(lo - _EPS), math.floor(hi + _EPS)
+        else:
+            first, last = math.floor(lo + _EPS) + 1, math.ceil(hi - _EPS) - 1
         return range(max(first, 0), min(last, n) + 1)
 
     def difference(self, x: float) -> float:
