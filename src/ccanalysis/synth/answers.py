@@ -1,13 +1,10 @@
-"""Drawing answers from the solved plans: which record gives which answer.
+"""Which record gives which answer of the solved plans.
 
 Each record has a Gaussian latent per item, ``sqrt(RHO) u[coordinator, item] + sqrt(1 - RHO) e``
-(``u`` partly a factor shared by a block of items, ``BLOCKS``, or the boxes of one question); within
-each group the calibrated counts are handed out by rank of the latent (a Gaussian copula with exact
-marginals), continuous values by the same ranks. The k missing answers of a group fall on the k
-records with the highest propensity (shared by a coordinator) plus Gumbel noise. Continuous values
-are gamma shaped, within the dictionary's range, on the item's grid, then nudged until the group
-sum is exact and the SD as close to its target as the grid allows. At ``scale != 1`` counts are
-the study's proportions apportioned to the scaled group.
+(``u`` partly a factor of a block of items, ``BLOCKS``, or of one question's boxes); each group's
+counts go by rank of the latent (a Gaussian copula with exact marginals). Missing answers fall on
+the highest propensity (shared by a coordinator) plus Gumbel noise. Continuous values are gamma
+shaped on the item's grid, nudged to the exact group sum and the SD closest to its target.
 """
 
 from __future__ import annotations
@@ -64,7 +61,7 @@ PAIRED: dict[str, str] = {"years_study_clinics": "years_cc_role"}
 
 
 def scaled_counts(plan: CatPlan, g: str, n: int) -> np.ndarray:
-    """Counts of group ``g`` with ``n`` records: the plan's, scaled to ``n``."""
+    """Counts of group ``g`` with ``n`` records (the plan's proportions at another scale)."""
     if n == plan.n[g]:
         return plan.counts[g].copy()
     missing = int(round(plan.missing[g] * n / plan.n[g]))
@@ -147,8 +144,8 @@ def _fix_grid(
     hi: int | np.ndarray,
     exact_sd: bool,
 ) -> np.ndarray:
-    """Values on the grid (integer units) nudged to the sum ``total`` and, if ``exact_sd``, the
-    SD closest to ``sd_units``; ``hi``: one bound, or one per value."""
+    """Grid units nudged to the sum ``total`` and, if ``exact_sd``, the SD closest to
+    ``sd_units``."""
     x = units.astype(np.int64).copy()
     n = len(x)
     hi_arr = np.broadcast_to(np.asarray(hi, dtype=np.int64), x.shape)
@@ -195,8 +192,7 @@ def numeric_item(
     prop: np.ndarray,
     upper: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Values (NaN: missing) of one continuous item by rank of ``z``; ``upper``: a bound per owner
-    (NaN: none)."""
+    """Values (NaN: missing) of one continuous item by rank of ``z``, under ``upper`` (NaN: none)."""
     out = np.full(len(z), np.nan)
     lo_u = int(math.ceil(plan.lo / plan.step - 1e-9))
     for gi, g in enumerate(plan.n):
@@ -273,8 +269,6 @@ def checkbox_question(
             box[item][pool[np.argsort(-lat_z[item][pool], kind="stable")[:k]]] = True
         # every answered record has a box: move boxes from records with several
         for _ in range(len(others) * 3):
-            if not (sum(box[i].astype(int) for i in others)[pool] == 0).any():
-                break
             for item in sorted(others, key=lambda i: -int(box[i].sum())):
                 nbox = sum(box[i].astype(int) for i in others)
                 empty = pool[nbox[pool] == 0]

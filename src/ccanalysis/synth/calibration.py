@@ -1,11 +1,7 @@
-"""Calibration: the plans of every printed item of Tables 1, 3 and 4, solved once (scale 1).
+"""The plans of every printed item of Tables 1, 3 and 4, solved once at scale 1, without randomness.
 
-A continuous item by :func:`~ccanalysis.synth.numeric.solve_numeric`, a categorical one by
-:mod:`~ccanalysis.synth.categorical`, the boxes of one question together (one denominator). A
-printed number no data can meet together with the rest of its row is met as closely as possible;
-``Calibration.notes`` say so (the ``IMPOSSIBLE`` lines of ``SYNTHETIC.md``) and list every missing
-answer the printed numbers need. Table 2 and the paper's text shape the structure instead. No
-randomness.
+A printed number no data can meet with the rest of its row is met as closely as possible, and
+``Calibration.notes`` say so (``IMPOSSIBLE`` in ``SYNTHETIC.md``) and list the missing answers needed.
 """
 
 from __future__ import annotations

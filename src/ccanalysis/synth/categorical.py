@@ -1,12 +1,10 @@
 """Answer counts of a categorical item that print as the paper's percentages and p-value.
 
-Every printed percentage (groups and total) is met strictly, so any rounding rule gives the printed
-digits, with the fewest missing answers, closest first; the boxes of one question share one
-denominator. The levels inside a collapsed row and the unshown levels are split by an ordered-probit
-rule: thresholds ``spacing`` latent SDs apart, each group at the pooled location plus ``shift``
-times its own offset. The printed p is a target under Fisher's exact test as the tables run it
-(chi-square only ranks candidates): count choices closest first, more missing answers, the rule's
-members, then a greedy local search; a p no candidate reaches keeps the closest (:func:`p_note`).
+Every printed percentage is met strictly (any rounding rule prints it), with the fewest missing
+answers; one question's boxes share a denominator. Collapsed and unshown levels split by an
+ordered-probit rule: thresholds ``spacing`` latent SDs apart, each group at the pooled location plus
+``shift`` times its own offset. The printed p is aimed at under Fisher's exact test (chi-square only
+ranks candidates), by the rule's members, then a greedy local search; else the closest is kept.
 """
 
 from __future__ import annotations
@@ -41,8 +39,7 @@ P_MARGIN = 1e-6
 
 
 def apportion(total: int, weights: np.ndarray) -> np.ndarray:
-    """Largest-remainder apportionment of ``total`` by ``weights`` (equal if they add up to 0):
-    the synthesizer's marginals are exact, so counts are apportioned, never drawn."""
+    """Largest-remainder apportionment of ``total`` by ``weights`` (equal if they add up to 0)."""
     weights = np.asarray(weights, dtype=float)
     if weights.sum() <= 0:
         weights = np.ones(len(weights))
@@ -137,8 +134,8 @@ def prints_as(c: int, d: int, p: float, dec: int) -> bool:
 def denominators(
     sizes: dict[str, int], caps: Sequence[int], first: int = 0
 ) -> Iterable[tuple[int, list[dict[str, int]]]]:
-    """The group denominators with ``first``, ``first`` + 1, ... missing answers in all (at most
-    ``MAX_MISSING``, and ``caps`` per group): (missing answers, the denominators of each split)."""
+    """(missing answers, the denominators of each split) for ``first``, ``first`` + 1, ...
+    missing answers in all, up to ``MAX_MISSING`` (``caps`` per group)."""
     for total in range(first, MAX_MISSING + 1):
         combos = itertools.product(*(range(min(total, c) + 1) for c in caps))
         splits = [s for s in combos if sum(s) == total]
@@ -152,8 +149,7 @@ def item_choices(
     cells: list[Cell], full: bool, d: dict[str, int], dec: int
 ) -> list[tuple[float, Choice]]:
     """Every choice of per-group row counts meeting the printed rows at denominators ``d``,
-    closest to the printed percentages first (then in enumeration order); empty if none does.
-    ``full``: the rows cover every level, so a group's counts add up to its denominator."""
+    closest first; ``full``: the rows cover every level."""
     dtot = sum(d.values())
     per_group: list[list[tuple[int, ...]]] = []
     for g in d:
@@ -192,8 +188,7 @@ def item_choices(
 def solve_cells(
     items: dict[str, tuple[list[Cell], bool]], sizes: dict[str, int], dec: int
 ) -> dict[str, int]:
-    """The denominators with the fewest missing answers (shared by ``items``: the boxes of one
-    question) at which every printed row of every item is met; the closest split among them."""
+    """The closest denominators with the fewest missing answers meeting every row of ``items``."""
     for _, ds in denominators(sizes, list(sizes.values())):
         best: tuple[float, dict[str, int]] | None = None
         for d in ds:
@@ -226,8 +221,8 @@ def _family(
     d: dict[str, int],
     rules: list[tuple[float, float]] = RULES,
 ) -> list[dict[str, np.ndarray]]:
-    """The full-level counts of every (spacing, shift) of the ordered-probit rule: the printed rows'
-    counts, split over their levels, and the rest over the unshown levels, by the rule's shares."""
+    """The full-level counts of each (spacing, shift) of the ordered-probit rule: rows' counts split
+    over their levels, the rest over the unshown levels."""
     top_n = {g: sum(ch) for g, ch in zip(d, choice, strict=True)}
     mu_pool = _probit_mu(sum(top_n.values()) / sum(d.values()))
     mu = {g: _probit_mu(top_n[g] / d[g]) for g in d}
@@ -262,8 +257,7 @@ def _family(
 
 @dataclass
 class Fit:
-    """The counts kept for one item, their p, whether it prints as printed; for the notes, the
-    range of p-values and the number of tables tried."""
+    """The counts kept for one item, their p, whether it prints; p range and tables tried."""
 
     counts: dict[str, np.ndarray]
     p: float
@@ -273,16 +267,15 @@ class Fit:
 
 
 def _off(p: float, aim: float) -> float:
-    """log10 distance of p from the aim, to 12 decimals: candidates whose tests agree to rounding
-    error tie, and keep their order, whichever implementation of the test computes them."""
+    """log10 distance of p from the aim, to 12 decimals (rounding error between tests ties)."""
     return round(abs(math.log10(max(p, 1e-300)) - aim), 12)
 
 
 def _local_search(
     start: dict[str, np.ndarray], blocks: list[list[int]], text: str
 ) -> tuple[dict[str, np.ndarray], float]:
-    """Move answers between levels of one block (a printed row's levels, or the unshown ones)
-    within one group, greedily towards the printed p (chi-square ranks moves, Fisher decides)."""
+    """Greedy moves between levels of one block within a group towards the printed p (chi-square
+    ranks moves, Fisher decides)."""
     aim = math.log10(p_center(text))
     cur = {g: c.copy() for g, c in start.items()}
     p_cur = fisher_p(cur)

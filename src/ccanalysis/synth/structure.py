@@ -1,11 +1,9 @@
-"""The study's structure: coordinators, care systems and clinics, and where each clinic lies.
+"""The study's structure: coordinators (group, clinics, social work degree), care systems, clinics.
 
-Coordinators first: their group, number of clinics (one with the printed maximum) and the social
-work degrees, reporting on the clinics the paper's text gives. They are packed whole into care
-systems: small (1-2 clinics) and medium (3-9) ones get mostly single-clinic, medical/nursing
-coordinators; large ones the rest. Rural clinics (RUCA 4-10, the printed share) are drawn with
-higher odds for medical/nursing clinics, small and medium systems and a care-system random effect;
-the RUCA codes within urban and rural follow ``RUCA_URBAN`` and ``RUCA_RURAL`` (an assumption).
+Coordinators are packed whole into care systems: small (1-2 clinics) and medium (3-9) ones get
+mostly single-clinic, medical/nursing coordinators; large ones the rest. Rural clinics (RUCA 4-10,
+the printed share) are drawn with higher odds for medical/nursing clinics, small and medium systems
+and a care-system random effect; codes within urban and rural follow ``RUCA_URBAN``/``RUCA_RURAL``.
 """
 
 from __future__ import annotations
@@ -70,8 +68,8 @@ def _multi_sizes(rng: np.random.Generator, m: int, total: int, max_size: int) ->
 def _sw_degrees(
     rng: np.random.Generator, group: np.ndarray, size: np.ndarray, counts: list[int]
 ) -> np.ndarray:
-    """``counts``: k 'both' and k 'isw_only' coordinators reporting on n clinics: random choices,
-    retried until the total is exact (else the closest; only at odd scales)."""
+    """Social work degrees: ``counts`` 'both' and 'isw_only' coordinators reporting on ``counts[2]``
+    clinics, random choices retried until the total is exact (else the closest)."""
     k_both, k_isw, clinics = counts
     both_idx = np.flatnonzero(group == 2)
     isw_single = np.flatnonzero((group == 1) & (size == 1))
@@ -130,7 +128,6 @@ def build_structure(st: dict[str, float], scale: float, rng: np.random.Generator
     sw_counts = [r(st[f"sw_degree_{k}"]) for k in ("both", "isw_only", "clinics")]
     sw = _sw_degrees(rng, group, size, sw_counts)
 
-    # care systems
     n_small, n_medium = r(st["systems_small"]), r(st["systems_medium"])
     n_sys = r(st["systems_small"] + st["systems_medium"] + st["systems_large"])
     n_large = n_sys - n_small - n_medium

@@ -1,13 +1,10 @@
-"""Generating the survey from one seeded generator, drawn in a fixed order: the structure, the
-random numbering of the ids, the care-model answers, the nonresponse propensities, the coordinator
-form (one answer per coordinator, on each of their records), the clinic items of Tables 3 and 4.
+"""The survey drawn from one seeded generator in a fixed order: structure, ids, care model,
+nonresponse propensities, the coordinator form (Table 1), the clinic items (Tables 3 and 4).
 
 Care model (Table 2): integrated clinics answer yes to all four criteria; the printed numbers of
-medical/nursing clinics have a social worker on the team (more often in large systems) and answer
-yes to each later criterion, on overlapping but never identical subsets (none meets all four).
-Later criteria and the ease of engaging the social worker are blank without a social worker on the
-team (branching logic). The ease splits as the paper's text gives, the rest as ``ENGAGE_*``
-(assumptions). A nursing bachelor/master also checks RN with probability ``P_BSN_ALSO_RN``.
+medical/nursing clinics have a social worker on the team (more often in large systems) and say yes
+to each later criterion on overlapping, never identical subsets (none meets all four). The ease of
+engaging the social worker splits as the paper's text gives, the rest as ``ENGAGE_*`` (assumed).
 """
 
 from __future__ import annotations
@@ -55,8 +52,6 @@ def synthesize(
     scale: float = 1,
 ) -> SyntheticSurvey:
     """The survey of ``calibration``, drawn with ``seed`` at ``scale`` times the study's size."""
-    if scale <= 0:
-        raise ValueError("scale must be positive")
     cal = calibration
     rng = np.random.default_rng(seed)
     counts = structure_targets(targets)
@@ -127,8 +122,7 @@ def synthesize(
 def _care_model(
     rng: np.random.Generator, st: Structure, s: dict[str, float], items: dict[str, Field]
 ) -> tuple[dict[str, np.ndarray], np.ndarray, Latent]:
-    """The criteria (codes per clinic, -1: blank), the ease of engaging the social worker (level
-    index per clinic) and the clinics' latents (drawn here: the ease is the first item to use them)."""
+    """The criteria (codes, -1: blank), the ease (level indices) and the clinics' latents."""
     isw = st.clinic_isw
     r1 = lambda x: int(round(x * int((~isw).sum()) / (s["clinics"] - s["isw_clinics"])))  # noqa: E731
     gate, *gated = [c for c in CRITERIA if c in items]
@@ -138,14 +132,11 @@ def _care_model(
     crit = {c: np.full(len(isw), -1, np.int64) for c in (gate, *gated)}  # -1: blank (branching)
     crit[gate][:] = 0
     crit[gate][isw] = crit[gate][mn_sw] = 1
-    # yes to the later criteria on overlapping but never identical subsets: none meets all four
     k = [r1(s[f"mn_{c}"]) for c in gated]
-    starts = [0, 0, k[0]] if len(gated) == 3 else [0] * len(gated)
-    for c, start, kk in zip(gated, starts, k, strict=True):
+    for c, start, kk in zip(gated, [0, 0, k[0]], k, strict=True):
         crit[c][isw] = 1
         crit[c][mn_sw] = 0
         crit[c][mn_sw[start : start + kk]] = 1
-    # ease of engaging the social worker (asked where a social worker is on the team)
     lv = items[ENGAGE_ITEM].level_order()
     level = {name: lv.index(name) for name in lv}
     ease = np.full(len(isw), -1, np.int64)
