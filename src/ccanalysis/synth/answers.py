@@ -61,9 +61,7 @@ PAIRED: dict[str, str] = {"years_study_clinics": "years_cc_role"}
 
 
 def scaled_counts(plan: CatPlan, g: str, n: int) -> np.ndarray:
-    """Counts of group ``g`` with ``n`` records (the plan's proportions at another scale)."""
-    if n == plan.n[g]:
-        return plan.counts[g].copy()
+    """Counts of group ``g`` with ``n`` records: the plan's proportions (its counts at scale 1)."""
     missing = int(round(plan.missing[g] * n / plan.n[g]))
     return apportion(n - missing, plan.counts[g].astype(float))
 
@@ -234,8 +232,7 @@ def degree_answers(rng: np.random.Generator, plan: CatPlan, st: Structure) -> np
         idx[members[st.coord_sw[members]]] = sw_level
         others = rng.permutation(members[~st.coord_sw[members]])
         counts[sw_level] = 0
-        if counts.sum() != len(others):
-            counts = apportion(len(others), counts.astype(float))
+        counts = apportion(len(others), counts.astype(float))
         idx[others] = np.repeat(np.arange(len(counts)), counts)
     return idx
 

@@ -79,7 +79,7 @@ def calibrate(instrument: Instrument, targets: Targets) -> Calibration:
                 pct = {g: v for g in (*groups, TOTAL) if (v := get(g, "pct")) is not None}
                 n = {g: int(c) for g in groups if (c := get(g, "n")) is not None}
                 cells.append(Cell(list(row.levels), pct, n))
-            key = f.name if (f.field_type == "checkbox" and f.items) else item
+            key = f.name  # the boxes of one question together
             # a full row set fixes every level's count: only if every row is printed
             questions.setdefault(key, {})[item] = (
                 cells,

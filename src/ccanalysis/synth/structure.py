@@ -54,14 +54,11 @@ def _multi_sizes(rng: np.random.Generator, m: int, total: int, max_size: int) ->
     sizes = 2 + np.bincount(pick // slots, minlength=m)
     if sizes.max() < max_size and extra >= max_size - 2:
         i = int(np.argmax(sizes))
-        need = max_size - int(sizes[i])
-        for j in np.flatnonzero((sizes > 2) & (np.arange(m) != i))[::-1]:
-            take = min(need, int(sizes[j]) - 2)
-            sizes[j] -= take
-            sizes[i] += take
-            need -= take
-            if need == 0:
-                break
+        donors = np.flatnonzero((sizes > 2) & (np.arange(m) != i))[::-1]  # the last ones first
+        spare = sizes[donors] - 2
+        take = np.clip(max_size - sizes[i] - np.cumsum(spare) + spare, 0, spare)
+        sizes[donors] -= take
+        sizes[i] += take.sum()
     return sizes.astype(np.int64)
 
 
