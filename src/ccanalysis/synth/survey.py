@@ -33,6 +33,7 @@ from ccanalysis.vocab import CRITERIA, DEFAULT_SEED, SYNTHETIC_LABEL
 
 #: The care-model question asked where a social worker is on the team (counts in the text only).
 ENGAGE_ITEM = "sw_engage_ease"
+ENGAGE_LADDER = ("very_easy", "somewhat_easy", "somewhat_difficult", "very_difficult")
 #: Medical/nursing clinics with a social worker not finding it somewhat difficult to engage one:
 #: very easy : somewhat easy : very difficult. Integrated clinics: share of very easy among "easy",
 #: of somewhat difficult among "difficult".
@@ -138,13 +139,12 @@ def _care_model(
         crit[c][mn_sw] = 0
         crit[c][mn_sw[start : start + kk]] = 1
     lv = items[ENGAGE_ITEM].level_order()
-    level = {name: lv.index(name) for name in lv}
+    ladder = [lv.index(x) for x in ENGAGE_LADDER]
     ease = np.full(len(isw), -1, np.int64)
     n_diff = r1(s["mn_engage_difficult"])
     rest = apportion(len(mn_sw) - n_diff, np.array(ENGAGE_MN_REST, float))
     mn_counts = np.zeros(len(lv), np.int64)
-    mn_counts[[level["very_easy"], level["somewhat_easy"], level["very_difficult"]]] = rest
-    mn_counts[level["somewhat_difficult"]] = n_diff
+    mn_counts[ladder] = [rest[0], rest[1], n_diff, rest[2]]
     easy_key = sum((crit[c][mn_sw] == 1).astype(int) for c in crit) + rng.random(len(mn_sw))
     ease[mn_sw[np.argsort(-easy_key, kind="stable")]] = np.repeat(np.arange(len(lv)), mn_counts)
     isw_idx = np.flatnonzero(isw)
@@ -156,8 +156,7 @@ def _care_model(
     ve = int(round(ENGAGE_ISW_VERY_EASY * n_easy))
     sdiff = int(round(ENGAGE_ISW_SOMEWHAT_DIFFICULT * (n_isw - n_easy)))
     isw_counts = np.zeros(len(lv), np.int64)
-    ladder = ["very_easy", "somewhat_easy", "somewhat_difficult", "very_difficult"]
-    isw_counts[[level[x] for x in ladder]] = [ve, n_easy - ve, sdiff, n_isw - n_easy - sdiff]
+    isw_counts[ladder] = [ve, n_easy - ve, sdiff, n_isw - n_easy - sdiff]
     lat_clin = Latent(rng, st.clinic_coord, len(st.coord_group))
     ease[isw_idx] = rank_assign(lat_clin.draw(ENGAGE_ITEM), isw_idx, isw_counts)
     return crit, ease, lat_clin

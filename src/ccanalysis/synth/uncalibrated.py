@@ -182,10 +182,9 @@ def apply_branching(export: pd.DataFrame, items: dict[str, Draw]) -> list[str]:
             cols = [checkbox_column(f.name, next(c for c, i in f.items.items() if i == item))]
         else:
             cols = f.export_columns()
-        for col in cols:
-            # REDCap exports an unchecked box as 0, a blank number as text
-            blank = 0 if f.field_type == "checkbox" else "" if f.is_numeric else pd.NA
-            export.loc[~shown, col] = blank
+        # REDCap exports an unchecked box as 0, a blank number as text
+        blank = 0 if f.field_type == "checkbox" else "" if f.is_numeric else pd.NA
+        export.loc[~shown, cols] = blank
     return notes
 
 
