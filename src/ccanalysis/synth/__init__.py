@@ -37,8 +37,7 @@ __all__ = [
 
 
 def run(paths: Paths, params: Params, *, out: str | Path | None = None) -> Artifacts:
-    """The ``00_synthesize`` stage (synthetic mode only), written into ``paths.synthetic`` (or
-    ``out``)."""
+    """The ``00_synthesize`` stage (synthetic mode only), into ``paths.synthetic`` or ``out``."""
     if not params.synthetic:
         raise ValueError(
             f"the synthesizer runs in synthetic mode only, not with data_mode={params.data_mode!r}"

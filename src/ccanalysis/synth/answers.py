@@ -142,8 +142,7 @@ def _fix_grid(
     hi: int | np.ndarray,
     exact_sd: bool,
 ) -> np.ndarray:
-    """Grid units nudged to the sum ``total`` and, if ``exact_sd``, the SD closest to
-    ``sd_units``."""
+    """Grid units nudged to the sum ``total`` and (``exact_sd``) the SD closest to ``sd_units``."""
     x = units.astype(np.int64).copy()
     n = len(x)
     hi_arr = np.broadcast_to(np.asarray(hi, dtype=np.int64), x.shape)
@@ -190,7 +189,7 @@ def numeric_item(
     prop: np.ndarray,
     upper: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Values (NaN: missing) of one continuous item by rank of ``z``, under ``upper`` (NaN: none)."""
+    """Values (NaN: missing) of one continuous item by rank of ``z``, under ``upper`` if given."""
     out = np.full(len(z), np.nan)
     lo_u = int(math.ceil(plan.lo / plan.step - 1e-9))
     for gi, g in enumerate(plan.n):

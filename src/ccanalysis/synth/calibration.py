@@ -1,7 +1,7 @@
 """The plans of every printed item of Tables 1, 3 and 4, solved once at scale 1, without randomness.
 
 A printed number no data can meet with the rest of its row is met as closely as possible, and
-``Calibration.notes`` say so (``IMPOSSIBLE`` in ``SYNTHETIC.md``) and list the missing answers needed.
+``Calibration.notes`` say so (``IMPOSSIBLE`` in ``SYNTHETIC.md``) and list the missing answers.
 """
 
 from __future__ import annotations

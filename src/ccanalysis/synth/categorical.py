@@ -134,8 +134,7 @@ def prints_as(c: int, d: int, p: float, dec: int) -> bool:
 def denominators(
     sizes: dict[str, int], caps: Sequence[int], first: int = 0
 ) -> Iterable[tuple[int, list[dict[str, int]]]]:
-    """(missing answers, the denominators of each split) for ``first``, ``first`` + 1, ...
-    missing answers in all, up to ``MAX_MISSING`` (``caps`` per group)."""
+    """(missing answers, denominators of each split), from ``first`` on; ``caps`` per group."""
     for total in range(first, MAX_MISSING + 1):
         combos = itertools.product(*(range(min(total, c) + 1) for c in caps))
         splits = [s for s in combos if sum(s) == total]
@@ -148,8 +147,7 @@ Choice = tuple[tuple[int, ...], ...]  # per group, the count of each printed row
 def item_choices(
     cells: list[Cell], full: bool, d: dict[str, int], dec: int
 ) -> list[tuple[float, Choice]]:
-    """Every choice of per-group row counts meeting the printed rows at denominators ``d``,
-    closest first; ``full``: the rows cover every level."""
+    """The per-group row counts meeting the printed rows at denominators ``d``, closest first."""
     dtot = sum(d.values())
     per_group: list[list[tuple[int, ...]]] = []
     for g in d:
@@ -221,8 +219,7 @@ def _family(
     d: dict[str, int],
     rules: list[tuple[float, float]] = RULES,
 ) -> list[dict[str, np.ndarray]]:
-    """The full-level counts of each (spacing, shift) of the ordered-probit rule: rows' counts split
-    over their levels, the rest over the unshown levels."""
+    """The counts of every level by each (spacing, shift) of the ordered-probit rule."""
     top_n = {g: sum(ch) for g, ch in zip(d, choice, strict=True)}
     mu_pool = _probit_mu(sum(top_n.values()) / sum(d.values()))
     mu = {g: _probit_mu(top_n[g] / d[g]) for g in d}
@@ -274,8 +271,7 @@ def _off(p: float, aim: float) -> float:
 def _local_search(
     start: dict[str, np.ndarray], blocks: list[list[int]], text: str
 ) -> tuple[dict[str, np.ndarray], float]:
-    """Greedy moves between levels of one block within a group towards the printed p (chi-square
-    ranks moves, Fisher decides)."""
+    """Greedy moves within level blocks towards the printed p (chi-square ranks, Fisher decides)."""
     aim = math.log10(p_center(text))
     cur = {g: c.copy() for g, c in start.items()}
     p_cur = fisher_p(cur)

@@ -63,9 +63,9 @@ def export_frame(
     also_checked: dict[str, dict[int, np.ndarray]],
     values: dict[str, np.ndarray],
 ) -> pd.DataFrame:
-    """The raw export: ``fixed`` ids and codes per record, ``level_index`` choice indices (a box: 0
-    checked), ``also_checked`` boxes besides, ``values`` numbers (-1, NaN: blank), the answers of
-    ``coordinator_form`` per coordinator (``coord_of``)."""
+    """The raw export: ``fixed`` ids and codes, ``level_index`` choice indices (box: 0 checked),
+    ``also_checked`` boxes besides, ``values`` (-1, NaN: blank); ``coordinator_form`` answers by
+    ``coord_of``."""
     n = len(coord_of)
     data: dict[str, object] = dict.fromkeys(instrument.export_columns())
     for f in instrument.fields:

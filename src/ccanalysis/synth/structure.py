@@ -47,8 +47,7 @@ def _shares(w: tuple[float, ...] | np.ndarray) -> np.ndarray:
 
 
 def _multi_sizes(rng: np.random.Generator, m: int, total: int, max_size: int) -> np.ndarray:
-    """Sizes (2..max_size) of m multi-clinic coordinators adding up to ``total``, one of them
-    ``max_size`` where the total allows it."""
+    """Sizes 2..max_size of m coordinators adding up to ``total``, one ``max_size`` if it can."""
     extra, slots = total - 2 * m, max_size - 2
     pick = gumbel_top(rng, np.log(np.tile(0.55 ** np.arange(slots), m)), extra)
     sizes = 2 + np.bincount(pick // slots, minlength=m)

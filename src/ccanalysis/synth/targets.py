@@ -15,8 +15,7 @@ from ccanalysis.vocab import TOTAL
 
 @dataclass(frozen=True)
 class Targets:
-    """The printed numbers: ``published`` (table, item, level, group, measure and value as printed
-    text), the table specification ``spec`` and the ``facts`` of the paper's text (key -> text)."""
+    """The printed numbers (``published``, as text), the table ``spec``, the text's ``facts``."""
 
     published: pd.DataFrame
     spec: Spec

@@ -74,8 +74,7 @@ def _bounds(f: Field) -> tuple[float, float]:
 
 
 def parse(f: Field, item: str, source: str = "<dictionary>") -> Draw:
-    """The :class:`Draw` of ``item`` (of field ``f``) from its ``@CC-SYNTH`` text; a
-    :class:`~ccanalysis.errors.ValidationError` naming ``source`` when the text does not fit."""
+    """The :class:`Draw` of ``item`` from ``f``'s ``@CC-SYNTH`` text (or a ValidationError)."""
     text = f.synth
 
     def bad(problem: str) -> ValidationError:
@@ -129,8 +128,7 @@ def parse(f: Field, item: str, source: str = "<dictionary>") -> Draw:
 
 
 def draws(instrument: Instrument, answered: set[str]) -> tuple[dict[str, Draw], list[str]]:
-    """The draws of every analysis item not in ``answered``, in dictionary order, and the fields
-    left blank (types the synthesizer does not draw)."""
+    """The draws of the analysis items not in ``answered``, and the fields left blank."""
     out: dict[str, Draw] = {}
     blank: list[str] = []
     for item, f in instrument.analysis_items().items():
@@ -146,8 +144,7 @@ def draws(instrument: Instrument, answered: set[str]) -> tuple[dict[str, Draw], 
 
 
 def draw(d: Draw, seed: int, item: str, n: int) -> np.ndarray:
-    """``n`` answers of ``item`` from its own stream (seed and name): choice indices (a box: 0
-    checked, 1 not) or values on the field's grid."""
+    """``n`` answers from the item's own stream: choice indices (box: 0 checked) or grid values."""
     rng = np.random.default_rng([int(seed), zlib.crc32(item.encode("utf-8"))])
     if d.kind == "choice":
         return rng.choice(len(d.weights), size=n, p=np.asarray(d.weights))
@@ -164,8 +161,7 @@ def draw(d: Draw, seed: int, item: str, n: int) -> np.ndarray:
 
 
 def apply_branching(export: pd.DataFrame, items: dict[str, Draw]) -> list[str]:
-    """Blank the answers of ``items`` where their branching fails (in place); the notes of logic
-    not applied."""
+    """Blank ``items`` where their branching fails (in place); notes on logic not applied."""
     notes = []
     for item, d in items.items():
         f = d.field
