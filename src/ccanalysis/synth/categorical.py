@@ -122,13 +122,8 @@ class Cell:
 
 @functools.cache
 def counts_printing_as(d: int, p: float, dec: int) -> range:
-    """The counts out of ``d`` whose percentage prints as ``p`` (``dec`` decimals), no tie."""
+    """The counts out of ``d`` whose percentage prints as ``p`` (``dec`` decimals), strictly."""
     return parse_printed(f"{p:.{dec}f}").counts(d, ties=False)
-
-
-def prints_as(c: int, d: int, p: float, dec: int) -> bool:
-    """Does ``c`` of ``d`` print as ``p`` percent, strictly?"""
-    return d > 0 and c in counts_printing_as(d, p, dec)
 
 
 def denominators(
@@ -155,7 +150,7 @@ def item_choices(
         for cell in cells:
             if g in cell.n:
                 c = cell.n[g]
-                ok = (g not in cell.pct) or prints_as(c, d[g], cell.pct[g], dec)
+                ok = (g not in cell.pct) or c in counts_printing_as(d[g], cell.pct[g], dec)
                 opts.append([c] if ok and c <= d[g] else [])
             else:
                 opts.append(counts_printing_as(d[g], cell.pct[g], dec))
@@ -171,7 +166,8 @@ def item_choices(
         for j, cell in enumerate(cells):
             ctot = sum(ch[j] for ch in choice)
             if TOTAL in cell.pct:
-                if not cell.relax_total and not prints_as(ctot, dtot, cell.pct[TOTAL], dec):
+                met = ctot in counts_printing_as(dtot, cell.pct[TOTAL], dec)
+                if not (met or cell.relax_total):
                     break
                 score += (100 * ctot / dtot - cell.pct[TOTAL]) ** 2
             for g, ch in zip(d, choice, strict=True):
@@ -188,7 +184,7 @@ def solve_cells(
 ) -> dict[str, int]:
     """The closest denominators with the fewest missing answers meeting every row of ``items``."""
     for _, ds in denominators(sizes, list(sizes.values())):
-        best: tuple[float, dict[str, int]] | None = None
+        met: list[tuple[float, dict[str, int]]] = []
         for d in ds:
             score = 0.0
             for cells, full in items.values():
@@ -197,10 +193,9 @@ def solve_cells(
                     break
                 score += choices[0][0]
             else:
-                if best is None or score < best[0]:
-                    best = (score, d)
-        if best is not None:
-            return best[1]
+                met.append((score, d))
+        if met:
+            return min(met, key=lambda m: m[0])[1]
     raise ValueError(f"no counts reproduce the printed rows of {list(items)}")
 
 
