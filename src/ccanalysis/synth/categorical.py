@@ -288,15 +288,12 @@ def _local_search(
         if not moves:
             break
         moves.sort(key=lambda m: (m[0], m[1]))
-        best = None
-        for _, _, new in moves[:6]:
-            p = fisher_p(new)
-            obj = 0.0 if p_holds(text, p) else _off(p, aim)
-            if best is None or obj < best[0]:
-                best = (obj, new, p)
-        if best is None or best[0] >= obj_cur:
+        ps = [fisher_p(new) for _, _, new in moves[:6]]
+        objs = [0.0 if p_holds(text, p) else _off(p, aim) for p in ps]
+        i = int(np.argmin(objs))
+        if objs[i] >= obj_cur:
             break
-        obj_cur, cur, p_cur = best
+        obj_cur, cur, p_cur = objs[i], moves[i][2], ps[i]
     return cur, p_cur
 
 
@@ -313,16 +310,11 @@ def fit_item(
     if text is None:  # no test printed: the plainest rule
         counts = _family(choices[0][1], idx, k, d, RULES[:1])[0]
         return Fit(counts, math.nan, True, (0, 0), 1)
-    best: tuple[float, dict[str, np.ndarray], float] | None = None
-    ps: list[float] = []
+    tried: list[tuple[float, dict[str, np.ndarray], float]] = []  # distance, counts, p
 
     def consider(counts: dict[str, np.ndarray], p: float) -> bool:
-        nonlocal best
-        ps.append(p)
-        dist = p_dist(text, p)
-        if best is None or dist < best[0]:
-            best = (dist, counts, p)
-        return dist == 0.0
+        tried.append((p_dist(text, p), counts, p))
+        return tried[-1][0] == 0.0
 
     if determined:
         for _, choice in choices:
@@ -346,8 +338,8 @@ def fit_item(
                 start = min(fam, key=lambda c: p_dist(text, fisher_p(c)))
                 if consider(*_local_search(start, blocks, text)):
                     break
-    assert best is not None
-    _, counts, p = best
+    _, counts, p = min(tried, key=lambda t: t[0])
+    ps = [t[2] for t in tried]
     return Fit(counts, p, p_holds(text, p), (min(ps), max(ps)), len(ps))
 
 

@@ -70,7 +70,7 @@ def _sw_degrees(
     both_idx = np.flatnonzero(group == 2)
     isw_single = np.flatnonzero((group == 1) & (size == 1))
     isw_multi_all = np.flatnonzero((group == 1) & (size > 1))
-    best: tuple[int, np.ndarray] | None = None
+    tries: list[tuple[int, np.ndarray]] = []  # |clinics - target|, who has the degree
     for _ in range(300):
         chosen_b = rng.permutation(both_idx)[:k_both]
         target = clinics - int(size[chosen_b].sum())
@@ -92,12 +92,10 @@ def _sw_degrees(
         sw = np.zeros(len(group), bool)
         sw[chosen_b] = sw[chosen_m] = True
         sw[rng.permutation(isw_single)[: k_isw - m]] = True
-        if best is None or abs(diff) < best[0]:
-            best = (abs(diff), sw)
+        tries.append((abs(diff), sw))
         if diff == 0:
             break
-    assert best is not None
-    return best[1]
+    return min(tries, key=lambda t: t[0])[1]
 
 
 def build_structure(st: dict[str, float], scale: float, rng: np.random.Generator) -> Structure:
