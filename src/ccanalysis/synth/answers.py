@@ -201,9 +201,7 @@ def numeric_item(
         mean, sd = plan.sums[g] * plan.step / plan.answers[g], plan.sd[g]
         order = keep[np.argsort(-z[keep], kind="stable")]
         total = plan.sums[g] if exact else int(round(mean * len(keep) / plan.step))
-        bound = plan.hi
-        if upper is not None:
-            bound = np.where(np.isnan(upper[order]), plan.hi, np.minimum(upper[order], plan.hi))
+        bound = plan.hi if upper is None else np.fmin(upper[order], plan.hi)
         hi_each = np.floor(np.asarray(bound) / plan.step + 1e-9).astype(np.int64)
         for _ in range(50 if exact else 1):
             vals = np.sort(_gamma_values(rng, len(keep), mean, sd, plan.lo, plan.hi))[::-1]

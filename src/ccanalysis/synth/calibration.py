@@ -79,12 +79,8 @@ def calibrate(instrument: Instrument, targets: Targets) -> Calibration:
                 pct = {g: v for g in (*groups, TOTAL) if (v := get(g, "pct")) is not None}
                 n = {g: int(c) for g in groups if (c := get(g, "n")) is not None}
                 cells.append(Cell(list(row.levels), pct, n))
-            key = f.name  # the boxes of one question together
-            # a full row set fixes every level's count: only if every row is printed
-            questions.setdefault(key, {})[item] = (
-                cells,
-                rows[0].shown == "full" and rows == all_rows,
-            )
+            full = rows[0].shown == "full" and rows == all_rows  # every level's count printed
+            questions.setdefault(f.name, {})[item] = (cells, full)  # a question's boxes together
         for its in questions.values():
             _fit_question(cal, targets, items, table, dec, sizes, its)
     return cal

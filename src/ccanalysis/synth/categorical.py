@@ -325,14 +325,12 @@ def fit_item(
         aim = math.log10(p_center(text))
         rest = [i for i in range(k) if i not in covered]
         blocks = [lv for lv in idx if len(lv) > 1] + ([rest] if len(rest) > 1 else [])
-        done = False
         for _, choice in choices[:FAMILY_CHOICES]:
             fam = _family(choice, idx, k, d)
             fam.sort(key=lambda c: _off(chisq_p(c), aim))
             if any(consider(c, fisher_p(c)) for c in fam[:FAMILY_FISHER]):
-                done = True
                 break
-        if not done and blocks:
+        if blocks and tried[-1][0] > 0:  # no member of the rule prints as printed
             for _, choice in choices[:SEARCH_CHOICES]:
                 fam = _family(choice, idx, k, d)
                 start = min(fam, key=lambda c: p_dist(text, fisher_p(c)))

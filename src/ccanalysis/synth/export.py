@@ -105,10 +105,8 @@ def write(survey: SyntheticSurvey, outdir: str | Path) -> dict[str, Path]:
         "export": write_csv(survey.export, outdir / DEFAULT_EXPORT.name),
         "frame": write_csv(survey.frame, outdir / DEFAULT_FRAME.name),
     }
-    meta = dict(survey.meta)
-    meta["files_sha256"] = {
-        p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in paths.values()
-    }
+    sha = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in paths.values()}
+    meta = {**survey.meta, "files_sha256": sha}
     paths["meta"] = write_text(outdir / "SYNTHETIC.md", _readme(meta, survey.uncalibrated))
     paths["uncalibrated"] = write_csv(survey.uncalibrated, outdir / UNCALIBRATED_FILE)
     return paths
