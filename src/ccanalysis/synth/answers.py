@@ -162,18 +162,15 @@ def _fix_grid(
         need = target_ss - float((x.astype(float) ** 2).sum())
         # move: x_i += 1, x_j -= 1 changes the sum of squares by 2 (x_i - x_j) + 2
         up, down = np.unique(x[x < hi_arr]), np.unique(x[x > lo])
-        best = None
+        moves = []  # (the gap left, x_i, x_j)
         for vj in down:
             k = np.searchsorted(up, vj + (need - 2) / 2)
             for vi in up[max(k - 1, 0) : k + 1]:
-                if vi == vj and np.count_nonzero(x == vi) < 2:
-                    continue
-                delta = 2 * (vi - vj) + 2
-                if best is None or abs(need - delta) < abs(need - best[0]):
-                    best = (delta, vi, vj)
-        if best is None or abs(need - best[0]) >= abs(need):
+                if vi != vj or np.count_nonzero(x == vi) >= 2:
+                    moves.append((abs(need - (2 * (vi - vj) + 2)), vi, vj))
+        gap, vi, vj = min(moves, key=lambda m: m[0], default=(abs(need), 0, 0))
+        if gap >= abs(need):
             break
-        _, vi, vj = best
         i = int(np.flatnonzero((x == vi) & (x < hi_arr))[0])
         js = np.flatnonzero((x == vj) & (x > lo))
         x[i] += 1

@@ -134,11 +134,9 @@ def draws(instrument: Instrument, answered: set[str]) -> tuple[dict[str, Draw], 
     for item, f in instrument.analysis_items().items():
         if item in answered:
             continue
-        if f.is_numeric or f.field_type in CHOICE_TYPES:
-            out[item] = parse(f, item, instrument.source)
+        if f.is_numeric or f.field_type in CHOICE_TYPES or f.synth:
+            out[item] = parse(f, item, instrument.source)  # raises on a tag of a type not drawn
             continue
-        if f.synth:
-            parse(f, item, instrument.source)  # raises: the tag names a type not drawn
         blank.append(f"{f.name} ({f.field_type}{', ' + f.validation if f.validation else ''})")
     return out, blank
 
