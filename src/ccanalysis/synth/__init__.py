@@ -1,12 +1,9 @@
 """A calibrated synthetic stand-in for the confidential care coordinator survey (SYNTHETIC DATA).
 
-A REDCap raw export with the study's structure, calibrated so that every number printed in Tables
-1-4 of Solberg et al. 2024 comes out as printed wherever the printed numbers allow it (the
-calibration notes say where not): matching the tables on it is by construction, not a finding.
-:func:`calibrate` solves the counts, missing answers, sums and SDs once, without randomness;
-:func:`synthesize` draws the records from one seeded generator; :func:`write` writes them. Items
-without printed numbers follow their ``@CC-SYNTH`` tag (:mod:`~ccanalysis.synth.uncalibrated`).
-``scale`` multiplies clinics, coordinators and care systems (printed digits exact at scale 1).
+A REDCap raw export with the study's structure on which every number printed in Tables 1-4 of
+Solberg et al. 2024 comes out as printed where the numbers allow it (by construction, not a
+finding). :func:`calibrate` solves the plans, :func:`synthesize` draws the records from one seed,
+:func:`write` writes them. ``scale`` multiplies the study's size (printed digits exact at 1).
 """
 
 from __future__ import annotations
@@ -40,9 +37,7 @@ __all__ = [
 
 
 def run(paths: Paths, params: Params, *, out: str | Path | None = None) -> Artifacts:
-    """The ``00_synthesize`` stage (synthetic mode only): the stand-in of ``params.seed`` and
-    ``params.scale``, written into ``paths.synthetic`` (or ``out``); ``results``: ``survey``,
-    ``summary`` and ``uncalibrated``."""
+    """The ``00_synthesize`` stage (synthetic mode only), into ``paths.synthetic`` or ``out``."""
     if not params.synthetic:
         raise ValueError(
             f"the synthesizer runs in synthetic mode only, not with data_mode={params.data_mode!r}"

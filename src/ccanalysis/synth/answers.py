@@ -1,13 +1,10 @@
-"""Drawing answers from the solved plans: which record gives which answer.
+"""Which record gives which answer of the solved plans.
 
 Each record has a Gaussian latent per item, ``sqrt(RHO) u[coordinator, item] + sqrt(1 - RHO) e``
-(``u`` partly a factor shared by a block of items, ``BLOCKS``, or the boxes of one question); within
-each group the calibrated counts are handed out by rank of the latent (a Gaussian copula with exact
-marginals), continuous values by the same ranks. The k missing answers of a group fall on the k
-records with the highest propensity (shared by a coordinator) plus Gumbel noise. Continuous values
-are gamma shaped, within the dictionary's range, on the item's grid, then nudged until the group
-sum is exact and the SD as close to its target as the grid allows. At ``scale != 1`` counts are
-the study's proportions apportioned to the scaled group.
+(``u`` partly a factor of a block of items, ``BLOCKS``, or of one question's boxes); each group's
+counts go by rank of the latent (a Gaussian copula with exact marginals). Missing answers fall on
+the highest propensity (shared by a coordinator) plus Gumbel noise. Continuous values are gamma
+shaped on the item's grid, nudged to the exact group sum and the SD closest to its target.
 """
 
 from __future__ import annotations
@@ -64,9 +61,7 @@ PAIRED: dict[str, str] = {"years_study_clinics": "years_cc_role"}
 
 
 def scaled_counts(plan: CatPlan, g: str, n: int) -> np.ndarray:
-    """Counts of group ``g`` with ``n`` records: the plan's, scaled to ``n``."""
-    if n == plan.n[g]:
-        return plan.counts[g].copy()
+    """Counts of group ``g`` with ``n`` records: the plan's proportions (its counts at scale 1)."""
     missing = int(round(plan.missing[g] * n / plan.n[g]))
     return apportion(n - missing, plan.counts[g].astype(float))
 
@@ -147,8 +142,7 @@ def _fix_grid(
     hi: int | np.ndarray,
     exact_sd: bool,
 ) -> np.ndarray:
-    """Values on the grid (integer units) nudged to the sum ``total`` and, if ``exact_sd``, the
-    SD closest to ``sd_units``; ``hi``: one bound, or one per value."""
+    """Grid units nudged to the sum ``total`` and (``exact_sd``) the SD closest to ``sd_units``."""
     x = units.astype(np.int64).copy()
     n = len(x)
     hi_arr = np.broadcast_to(np.asarray(hi, dtype=np.int64), x.shape)
@@ -168,18 +162,15 @@ def _fix_grid(
         need = target_ss - float((x.astype(float) ** 2).sum())
         # move: x_i += 1, x_j -= 1 changes the sum of squares by 2 (x_i - x_j) + 2
         up, down = np.unique(x[x < hi_arr]), np.unique(x[x > lo])
-        best = None
+        moves = []  # (the gap left, x_i, x_j)
         for vj in down:
             k = np.searchsorted(up, vj + (need - 2) / 2)
             for vi in up[max(k - 1, 0) : k + 1]:
-                if vi == vj and np.count_nonzero(x == vi) < 2:
-                    continue
-                delta = 2 * (vi - vj) + 2
-                if best is None or abs(need - delta) < abs(need - best[0]):
-                    best = (delta, vi, vj)
-        if best is None or abs(need - best[0]) >= abs(need):
+                if vi != vj or np.count_nonzero(x == vi) >= 2:
+                    moves.append((abs(need - (2 * (vi - vj) + 2)), vi, vj))
+        gap, vi, vj = min(moves, key=lambda m: m[0], default=(abs(need), 0, 0))
+        if gap >= abs(need):
             break
-        _, vi, vj = best
         i = int(np.flatnonzero((x == vi) & (x < hi_arr))[0])
         js = np.flatnonzero((x == vj) & (x > lo))
         x[i] += 1
@@ -195,8 +186,7 @@ def numeric_item(
     prop: np.ndarray,
     upper: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Values (NaN: missing) of one continuous item by rank of ``z``; ``upper``: a bound per owner
-    (NaN: none)."""
+    """Values (NaN: missing) of one continuous item by rank of ``z``, under ``upper`` if given."""
     out = np.full(len(z), np.nan)
     lo_u = int(math.ceil(plan.lo / plan.step - 1e-9))
     for gi, g in enumerate(plan.n):
@@ -208,9 +198,7 @@ def numeric_item(
         mean, sd = plan.sums[g] * plan.step / plan.answers[g], plan.sd[g]
         order = keep[np.argsort(-z[keep], kind="stable")]
         total = plan.sums[g] if exact else int(round(mean * len(keep) / plan.step))
-        bound = plan.hi
-        if upper is not None:
-            bound = np.where(np.isnan(upper[order]), plan.hi, np.minimum(upper[order], plan.hi))
+        bound = plan.hi if upper is None else np.fmin(upper[order], plan.hi)
         hi_each = np.floor(np.asarray(bound) / plan.step + 1e-9).astype(np.int64)
         for _ in range(50 if exact else 1):
             vals = np.sort(_gamma_values(rng, len(keep), mean, sd, plan.lo, plan.hi))[::-1]
@@ -238,8 +226,7 @@ def degree_answers(rng: np.random.Generator, plan: CatPlan, st: Structure) -> np
         idx[members[st.coord_sw[members]]] = sw_level
         others = rng.permutation(members[~st.coord_sw[members]])
         counts[sw_level] = 0
-        if counts.sum() != len(others):
-            counts = apportion(len(others), counts.astype(float))
+        counts = apportion(len(others), counts.astype(float))
         idx[others] = np.repeat(np.arange(len(counts)), counts)
     return idx
 
@@ -273,8 +260,6 @@ def checkbox_question(
             box[item][pool[np.argsort(-lat_z[item][pool], kind="stable")[:k]]] = True
         # every answered record has a box: move boxes from records with several
         for _ in range(len(others) * 3):
-            if not (sum(box[i].astype(int) for i in others)[pool] == 0).any():
-                break
             for item in sorted(others, key=lambda i: -int(box[i].sum())):
                 nbox = sum(box[i].astype(int) for i in others)
                 empty = pool[nbox[pool] == 0]

@@ -1,11 +1,7 @@
-"""Calibration: the plans of every printed item of Tables 1, 3 and 4, solved once (scale 1).
+"""The plans of every printed item of Tables 1, 3 and 4, solved once at scale 1, without randomness.
 
-A continuous item by :func:`~ccanalysis.synth.numeric.solve_numeric`, a categorical one by
-:mod:`~ccanalysis.synth.categorical`, the boxes of one question together (one denominator). A
-printed number no data can meet together with the rest of its row is met as closely as possible;
-``Calibration.notes`` say so (the ``IMPOSSIBLE`` lines of ``SYNTHETIC.md``) and list every missing
-answer the printed numbers need. Table 2 and the paper's text shape the structure instead. No
-randomness.
+A printed number no data can meet with the rest of its row is met as closely as possible, and
+``Calibration.notes`` say so (``IMPOSSIBLE`` in ``SYNTHETIC.md``) and list the missing answers.
 """
 
 from __future__ import annotations
@@ -83,12 +79,8 @@ def calibrate(instrument: Instrument, targets: Targets) -> Calibration:
                 pct = {g: v for g in (*groups, TOTAL) if (v := get(g, "pct")) is not None}
                 n = {g: int(c) for g in groups if (c := get(g, "n")) is not None}
                 cells.append(Cell(list(row.levels), pct, n))
-            key = f.name if (f.field_type == "checkbox" and f.items) else item
-            # a full row set fixes every level's count: only if every row is printed
-            questions.setdefault(key, {})[item] = (
-                cells,
-                rows[0].shown == "full" and rows == all_rows,
-            )
+            full = rows[0].shown == "full" and rows == all_rows  # every level's count printed
+            questions.setdefault(f.name, {})[item] = (cells, full)  # a question's boxes together
         for its in questions.values():
             _fit_question(cal, targets, items, table, dec, sizes, its)
     return cal

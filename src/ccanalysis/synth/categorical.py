@@ -1,12 +1,10 @@
 """Answer counts of a categorical item that print as the paper's percentages and p-value.
 
-Every printed percentage (groups and total) is met strictly, so any rounding rule gives the printed
-digits, with the fewest missing answers, closest first; the boxes of one question share one
-denominator. The levels inside a collapsed row and the unshown levels are split by an ordered-probit
-rule: thresholds ``spacing`` latent SDs apart, each group at the pooled location plus ``shift``
-times its own offset. The printed p is a target under Fisher's exact test as the tables run it
-(chi-square only ranks candidates): count choices closest first, more missing answers, the rule's
-members, then a greedy local search; a p no candidate reaches keeps the closest (:func:`p_note`).
+Every printed percentage is met strictly (any rounding rule prints it), with the fewest missing
+answers; one question's boxes share a denominator. Collapsed and unshown levels split by an
+ordered-probit rule: thresholds ``spacing`` latent SDs apart, each group at the pooled location plus
+``shift`` times its own offset. The printed p is aimed at under Fisher's exact test (chi-square only
+ranks candidates), by the rule's members, then a greedy local search; else the closest is kept.
 """
 
 from __future__ import annotations
@@ -41,8 +39,7 @@ P_MARGIN = 1e-6
 
 
 def apportion(total: int, weights: np.ndarray) -> np.ndarray:
-    """Largest-remainder apportionment of ``total`` by ``weights`` (equal if they add up to 0):
-    the synthesizer's marginals are exact, so counts are apportioned, never drawn."""
+    """Largest-remainder apportionment of ``total`` by ``weights`` (equal if they add up to 0)."""
     weights = np.asarray(weights, dtype=float)
     if weights.sum() <= 0:
         weights = np.ones(len(weights))
@@ -125,20 +122,14 @@ class Cell:
 
 @functools.cache
 def counts_printing_as(d: int, p: float, dec: int) -> range:
-    """The counts out of ``d`` whose percentage prints as ``p`` (``dec`` decimals), no tie."""
+    """The counts out of ``d`` whose percentage prints as ``p`` (``dec`` decimals), strictly."""
     return parse_printed(f"{p:.{dec}f}").counts(d, ties=False)
-
-
-def prints_as(c: int, d: int, p: float, dec: int) -> bool:
-    """Does ``c`` of ``d`` print as ``p`` percent, strictly?"""
-    return d > 0 and c in counts_printing_as(d, p, dec)
 
 
 def denominators(
     sizes: dict[str, int], caps: Sequence[int], first: int = 0
 ) -> Iterable[tuple[int, list[dict[str, int]]]]:
-    """The group denominators with ``first``, ``first`` + 1, ... missing answers in all (at most
-    ``MAX_MISSING``, and ``caps`` per group): (missing answers, the denominators of each split)."""
+    """(missing answers, denominators of each split), from ``first`` on; ``caps`` per group."""
     for total in range(first, MAX_MISSING + 1):
         combos = itertools.product(*(range(min(total, c) + 1) for c in caps))
         splits = [s for s in combos if sum(s) == total]
@@ -151,9 +142,7 @@ Choice = tuple[tuple[int, ...], ...]  # per group, the count of each printed row
 def item_choices(
     cells: list[Cell], full: bool, d: dict[str, int], dec: int
 ) -> list[tuple[float, Choice]]:
-    """Every choice of per-group row counts meeting the printed rows at denominators ``d``,
-    closest to the printed percentages first (then in enumeration order); empty if none does.
-    ``full``: the rows cover every level, so a group's counts add up to its denominator."""
+    """The per-group row counts meeting the printed rows at denominators ``d``, closest first."""
     dtot = sum(d.values())
     per_group: list[list[tuple[int, ...]]] = []
     for g in d:
@@ -161,7 +150,7 @@ def item_choices(
         for cell in cells:
             if g in cell.n:
                 c = cell.n[g]
-                ok = (g not in cell.pct) or prints_as(c, d[g], cell.pct[g], dec)
+                ok = (g not in cell.pct) or c in counts_printing_as(d[g], cell.pct[g], dec)
                 opts.append([c] if ok and c <= d[g] else [])
             else:
                 opts.append(counts_printing_as(d[g], cell.pct[g], dec))
@@ -177,7 +166,8 @@ def item_choices(
         for j, cell in enumerate(cells):
             ctot = sum(ch[j] for ch in choice)
             if TOTAL in cell.pct:
-                if not cell.relax_total and not prints_as(ctot, dtot, cell.pct[TOTAL], dec):
+                met = ctot in counts_printing_as(dtot, cell.pct[TOTAL], dec)
+                if not (met or cell.relax_total):
                     break
                 score += (100 * ctot / dtot - cell.pct[TOTAL]) ** 2
             for g, ch in zip(d, choice, strict=True):
@@ -192,10 +182,9 @@ def item_choices(
 def solve_cells(
     items: dict[str, tuple[list[Cell], bool]], sizes: dict[str, int], dec: int
 ) -> dict[str, int]:
-    """The denominators with the fewest missing answers (shared by ``items``: the boxes of one
-    question) at which every printed row of every item is met; the closest split among them."""
+    """The closest denominators with the fewest missing answers meeting every row of ``items``."""
     for _, ds in denominators(sizes, list(sizes.values())):
-        best: tuple[float, dict[str, int]] | None = None
+        met: list[tuple[float, dict[str, int]]] = []
         for d in ds:
             score = 0.0
             for cells, full in items.values():
@@ -204,10 +193,9 @@ def solve_cells(
                     break
                 score += choices[0][0]
             else:
-                if best is None or score < best[0]:
-                    best = (score, d)
-        if best is not None:
-            return best[1]
+                met.append((score, d))
+        if met:
+            return min(met, key=lambda m: m[0])[1]
     raise ValueError(f"no counts reproduce the printed rows of {list(items)}")
 
 
@@ -226,8 +214,7 @@ def _family(
     d: dict[str, int],
     rules: list[tuple[float, float]] = RULES,
 ) -> list[dict[str, np.ndarray]]:
-    """The full-level counts of every (spacing, shift) of the ordered-probit rule: the printed rows'
-    counts, split over their levels, and the rest over the unshown levels, by the rule's shares."""
+    """The counts of every level by each (spacing, shift) of the ordered-probit rule."""
     top_n = {g: sum(ch) for g, ch in zip(d, choice, strict=True)}
     mu_pool = _probit_mu(sum(top_n.values()) / sum(d.values()))
     mu = {g: _probit_mu(top_n[g] / d[g]) for g in d}
@@ -262,8 +249,7 @@ def _family(
 
 @dataclass
 class Fit:
-    """The counts kept for one item, their p, whether it prints as printed; for the notes, the
-    range of p-values and the number of tables tried."""
+    """The counts kept for one item, their p, whether it prints; p range and tables tried."""
 
     counts: dict[str, np.ndarray]
     p: float
@@ -273,16 +259,14 @@ class Fit:
 
 
 def _off(p: float, aim: float) -> float:
-    """log10 distance of p from the aim, to 12 decimals: candidates whose tests agree to rounding
-    error tie, and keep their order, whichever implementation of the test computes them."""
+    """log10 distance of p from the aim, to 12 decimals (rounding error between tests ties)."""
     return round(abs(math.log10(max(p, 1e-300)) - aim), 12)
 
 
 def _local_search(
     start: dict[str, np.ndarray], blocks: list[list[int]], text: str
 ) -> tuple[dict[str, np.ndarray], float]:
-    """Move answers between levels of one block (a printed row's levels, or the unshown ones)
-    within one group, greedily towards the printed p (chi-square ranks moves, Fisher decides)."""
+    """Greedy moves within level blocks towards the printed p (chi-square ranks, Fisher decides)."""
     aim = math.log10(p_center(text))
     cur = {g: c.copy() for g, c in start.items()}
     p_cur = fisher_p(cur)
@@ -304,15 +288,12 @@ def _local_search(
         if not moves:
             break
         moves.sort(key=lambda m: (m[0], m[1]))
-        best = None
-        for _, _, new in moves[:6]:
-            p = fisher_p(new)
-            obj = 0.0 if p_holds(text, p) else _off(p, aim)
-            if best is None or obj < best[0]:
-                best = (obj, new, p)
-        if best is None or best[0] >= obj_cur:
+        ps = [fisher_p(new) for _, _, new in moves[:6]]
+        objs = [0.0 if p_holds(text, p) else _off(p, aim) for p in ps]
+        i = int(np.argmin(objs))
+        if objs[i] >= obj_cur:
             break
-        obj_cur, cur, p_cur = best
+        obj_cur, cur, p_cur = objs[i], moves[i][2], ps[i]
     return cur, p_cur
 
 
@@ -329,16 +310,11 @@ def fit_item(
     if text is None:  # no test printed: the plainest rule
         counts = _family(choices[0][1], idx, k, d, RULES[:1])[0]
         return Fit(counts, math.nan, True, (0, 0), 1)
-    best: tuple[float, dict[str, np.ndarray], float] | None = None
-    ps: list[float] = []
+    tried: list[tuple[float, dict[str, np.ndarray], float]] = []  # distance, counts, p
 
     def consider(counts: dict[str, np.ndarray], p: float) -> bool:
-        nonlocal best
-        ps.append(p)
-        dist = p_dist(text, p)
-        if best is None or dist < best[0]:
-            best = (dist, counts, p)
-        return dist == 0.0
+        tried.append((p_dist(text, p), counts, p))
+        return tried[-1][0] == 0.0
 
     if determined:
         for _, choice in choices:
@@ -349,21 +325,19 @@ def fit_item(
         aim = math.log10(p_center(text))
         rest = [i for i in range(k) if i not in covered]
         blocks = [lv for lv in idx if len(lv) > 1] + ([rest] if len(rest) > 1 else [])
-        done = False
         for _, choice in choices[:FAMILY_CHOICES]:
             fam = _family(choice, idx, k, d)
             fam.sort(key=lambda c: _off(chisq_p(c), aim))
             if any(consider(c, fisher_p(c)) for c in fam[:FAMILY_FISHER]):
-                done = True
                 break
-        if not done and blocks:
+        if blocks and tried[-1][0] > 0:  # no member of the rule prints as printed
             for _, choice in choices[:SEARCH_CHOICES]:
                 fam = _family(choice, idx, k, d)
                 start = min(fam, key=lambda c: p_dist(text, fisher_p(c)))
                 if consider(*_local_search(start, blocks, text)):
                     break
-    assert best is not None
-    _, counts, p = best
+    _, counts, p = min(tried, key=lambda t: t[0])
+    ps = [t[2] for t in tried]
     return Fit(counts, p, p_holds(text, p), (min(ps), max(ps)), len(ps))
 
 

@@ -15,11 +15,9 @@ import pandas as pd
 
 from ccanalysis.instrument import Instrument
 from ccanalysis.io import UNCALIBRATED_FILE, write_csv, write_text
+from ccanalysis.paths import DEFAULT_EXPORT, DEFAULT_FRAME
 from ccanalysis.synth.numeric import grid_of
 from ccanalysis.vocab import SYNTHETIC_LABEL, URBAN_MAX_RUCA
-
-EXPORT_FILE = "cc_survey_export.csv"
-FRAME_FILE = "clinic_frame.csv"
 
 
 @dataclass
@@ -65,11 +63,9 @@ def export_frame(
     also_checked: dict[str, dict[int, np.ndarray]],
     values: dict[str, np.ndarray],
 ) -> pd.DataFrame:
-    """The raw export, one row per record. ``coord_of``: each record's coordinator (answers of
-    ``coordinator_form`` are per coordinator); ``fixed``: ids and codes per record;
-    ``level_index``: per item the answer's index among the choices (a box: 0 checked, 1 not);
-    ``also_checked``: per checkbox field, boxes checked besides; ``values``: per numeric item.
-    -1 and NaN: blank."""
+    """The raw export: ``fixed`` ids and codes, ``level_index`` choice indices (box: 0 checked),
+    ``also_checked`` boxes besides, ``values`` (-1, NaN: blank); ``coordinator_form`` answers by
+    ``coord_of``."""
     n = len(coord_of)
     data: dict[str, object] = dict.fromkeys(instrument.export_columns())
     for f in instrument.fields:
@@ -106,13 +102,11 @@ def write(survey: SyntheticSurvey, outdir: str | Path) -> dict[str, Path]:
     """Write the four files (atomically); the paths written, by name."""
     outdir = Path(outdir)
     paths = {
-        "export": write_csv(survey.export, outdir / EXPORT_FILE),
-        "frame": write_csv(survey.frame, outdir / FRAME_FILE),
+        "export": write_csv(survey.export, outdir / DEFAULT_EXPORT.name),
+        "frame": write_csv(survey.frame, outdir / DEFAULT_FRAME.name),
     }
-    meta = dict(survey.meta)
-    meta["files_sha256"] = {
-        p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in paths.values()
-    }
+    sha = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in paths.values()}
+    meta = {**survey.meta, "files_sha256": sha}
     paths["meta"] = write_text(outdir / "SYNTHETIC.md", _readme(meta, survey.uncalibrated))
     paths["uncalibrated"] = write_csv(survey.uncalibrated, outdir / UNCALIBRATED_FILE)
     return paths

@@ -1,10 +1,8 @@
 """Group sizes, sums and SDs of a continuous item that print as the paper's means, SDs and p.
 
-Candidates: the fewest missing answers (up to ``EXTRA_MISSING`` more for the p), ``SUMS`` group sums
-whose means print as printed, target SDs on a grid inside each printed SD's rounding interval, the
-pooled mean and SD printing as printed too. The closest is kept whose one-way ANOVA p
-(:func:`ccanalysis.stats.anova_from_summary`; Student's t with two groups) prints as printed for
-every SD within ``SD_TOL`` of the targets, where the drawn values may land.
+Candidates: the fewest missing answers (up to ``EXTRA_MISSING`` more for the p), group sums and
+target SDs printing as printed (pooled too). The closest is kept whose one-way ANOVA p (Student's t
+with two groups) prints as printed for every SD within ``SD_TOL`` of the targets.
 """
 
 from __future__ import annotations
@@ -132,8 +130,7 @@ def solve_numeric(
 def _closest_meeting_p(
     blocks: list, sd_rows: np.ndarray, p_text: str | None
 ) -> tuple[int, int] | None:
-    """(block, SD row) of the closest candidate whose p prints as ``p_text`` (closeness plus 1e-3
-    times p's log10 distance from the printed centre). A block: group sizes, sums and SD rows."""
+    """(block, SD row) of the closest candidate whose p prints as ``p_text``."""
     if not blocks:
         return None
     closeness = np.concatenate([b[0] for b in blocks])

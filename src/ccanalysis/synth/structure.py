@@ -1,11 +1,9 @@
-"""The study's structure: coordinators, care systems and clinics, and where each clinic lies.
+"""The study's structure: coordinators (group, clinics, social work degree), care systems, clinics.
 
-Coordinators first: their group, number of clinics (one with the printed maximum) and the social
-work degrees, reporting on the clinics the paper's text gives. They are packed whole into care
-systems: small (1-2 clinics) and medium (3-9) ones get mostly single-clinic, medical/nursing
-coordinators; large ones the rest. Rural clinics (RUCA 4-10, the printed share) are drawn with
-higher odds for medical/nursing clinics, small and medium systems and a care-system random effect;
-the RUCA codes within urban and rural follow ``RUCA_URBAN`` and ``RUCA_RURAL`` (an assumption).
+Coordinators are packed whole into care systems: small (1-2 clinics) and medium (3-9) ones get
+mostly single-clinic, medical/nursing coordinators; large ones the rest. Rural clinics (RUCA 4-10,
+the printed share) are drawn with higher odds for medical/nursing clinics, small and medium systems
+and a care-system random effect; codes within urban and rural follow ``RUCA_URBAN``/``RUCA_RURAL``.
 """
 
 from __future__ import annotations
@@ -49,34 +47,30 @@ def _shares(w: tuple[float, ...] | np.ndarray) -> np.ndarray:
 
 
 def _multi_sizes(rng: np.random.Generator, m: int, total: int, max_size: int) -> np.ndarray:
-    """Sizes (2..max_size) of m multi-clinic coordinators adding up to ``total``, one of them
-    ``max_size`` where the total allows it."""
+    """Sizes 2..max_size of m coordinators adding up to ``total``, one ``max_size`` if it can."""
     extra, slots = total - 2 * m, max_size - 2
     pick = gumbel_top(rng, np.log(np.tile(0.55 ** np.arange(slots), m)), extra)
     sizes = 2 + np.bincount(pick // slots, minlength=m)
     if sizes.max() < max_size and extra >= max_size - 2:
         i = int(np.argmax(sizes))
-        need = max_size - int(sizes[i])
-        for j in np.flatnonzero((sizes > 2) & (np.arange(m) != i))[::-1]:
-            take = min(need, int(sizes[j]) - 2)
-            sizes[j] -= take
-            sizes[i] += take
-            need -= take
-            if need == 0:
-                break
+        donors = np.flatnonzero((sizes > 2) & (np.arange(m) != i))[::-1]  # the last ones first
+        spare = sizes[donors] - 2
+        take = np.clip(max_size - sizes[i] - np.cumsum(spare) + spare, 0, spare)
+        sizes[donors] -= take
+        sizes[i] += take.sum()
     return sizes.astype(np.int64)
 
 
 def _sw_degrees(
     rng: np.random.Generator, group: np.ndarray, size: np.ndarray, counts: list[int]
 ) -> np.ndarray:
-    """``counts``: k 'both' and k 'isw_only' coordinators reporting on n clinics: random choices,
-    retried until the total is exact (else the closest; only at odd scales)."""
+    """Social work degrees: ``counts`` 'both' and 'isw_only' coordinators reporting on ``counts[2]``
+    clinics, random choices retried until the total is exact (else the closest)."""
     k_both, k_isw, clinics = counts
     both_idx = np.flatnonzero(group == 2)
     isw_single = np.flatnonzero((group == 1) & (size == 1))
     isw_multi_all = np.flatnonzero((group == 1) & (size > 1))
-    best: tuple[int, np.ndarray] | None = None
+    tries: list[tuple[int, np.ndarray]] = []  # |clinics - target|, who has the degree
     for _ in range(300):
         chosen_b = rng.permutation(both_idx)[:k_both]
         target = clinics - int(size[chosen_b].sum())
@@ -98,12 +92,10 @@ def _sw_degrees(
         sw = np.zeros(len(group), bool)
         sw[chosen_b] = sw[chosen_m] = True
         sw[rng.permutation(isw_single)[: k_isw - m]] = True
-        if best is None or abs(diff) < best[0]:
-            best = (abs(diff), sw)
+        tries.append((abs(diff), sw))
         if diff == 0:
             break
-    assert best is not None
-    return best[1]
+    return min(tries, key=lambda t: t[0])[1]
 
 
 def build_structure(st: dict[str, float], scale: float, rng: np.random.Generator) -> Structure:
@@ -130,7 +122,6 @@ def build_structure(st: dict[str, float], scale: float, rng: np.random.Generator
     sw_counts = [r(st[f"sw_degree_{k}"]) for k in ("both", "isw_only", "clinics")]
     sw = _sw_degrees(rng, group, size, sw_counts)
 
-    # care systems
     n_small, n_medium = r(st["systems_small"]), r(st["systems_medium"])
     n_sys = r(st["systems_small"] + st["systems_medium"] + st["systems_large"])
     n_large = n_sys - n_small - n_medium

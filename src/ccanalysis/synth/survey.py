@@ -1,13 +1,10 @@
-"""Generating the survey from one seeded generator, drawn in a fixed order: the structure, the
-random numbering of the ids, the care-model answers, the nonresponse propensities, the coordinator
-form (one answer per coordinator, on each of their records), the clinic items of Tables 3 and 4.
+"""The survey drawn from one seeded generator in a fixed order: structure, ids, care model,
+nonresponse propensities, the coordinator form (Table 1), the clinic items (Tables 3 and 4).
 
 Care model (Table 2): integrated clinics answer yes to all four criteria; the printed numbers of
-medical/nursing clinics have a social worker on the team (more often in large systems) and answer
-yes to each later criterion, on overlapping but never identical subsets (none meets all four).
-Later criteria and the ease of engaging the social worker are blank without a social worker on the
-team (branching logic). The ease splits as the paper's text gives, the rest as ``ENGAGE_*``
-(assumptions). A nursing bachelor/master also checks RN with probability ``P_BSN_ALSO_RN``.
+medical/nursing clinics have a social worker on the team (more often in large systems) and say yes
+to each later criterion on overlapping, never identical subsets (none meets all four). The ease of
+engaging the social worker splits as the paper's text gives, the rest as ``ENGAGE_*`` (assumed).
 """
 
 from __future__ import annotations
@@ -36,6 +33,7 @@ from ccanalysis.vocab import CRITERIA, DEFAULT_SEED, SYNTHETIC_LABEL
 
 #: The care-model question asked where a social worker is on the team (counts in the text only).
 ENGAGE_ITEM = "sw_engage_ease"
+ENGAGE_LADDER = ("very_easy", "somewhat_easy", "somewhat_difficult", "very_difficult")
 #: Medical/nursing clinics with a social worker not finding it somewhat difficult to engage one:
 #: very easy : somewhat easy : very difficult. Integrated clinics: share of very easy among "easy",
 #: of somewhat difficult among "difficult".
@@ -55,8 +53,6 @@ def synthesize(
     scale: float = 1,
 ) -> SyntheticSurvey:
     """The survey of ``calibration``, drawn with ``seed`` at ``scale`` times the study's size."""
-    if scale <= 0:
-        raise ValueError("scale must be positive")
     cal = calibration
     rng = np.random.default_rng(seed)
     counts = structure_targets(targets)
@@ -127,8 +123,7 @@ def synthesize(
 def _care_model(
     rng: np.random.Generator, st: Structure, s: dict[str, float], items: dict[str, Field]
 ) -> tuple[dict[str, np.ndarray], np.ndarray, Latent]:
-    """The criteria (codes per clinic, -1: blank), the ease of engaging the social worker (level
-    index per clinic) and the clinics' latents (drawn here: the ease is the first item to use them)."""
+    """The criteria (codes, -1: blank), the ease (level indices) and the clinics' latents."""
     isw = st.clinic_isw
     r1 = lambda x: int(round(x * int((~isw).sum()) / (s["clinics"] - s["isw_clinics"])))  # noqa: E731
     gate, *gated = [c for c in CRITERIA if c in items]
@@ -138,22 +133,18 @@ def _care_model(
     crit = {c: np.full(len(isw), -1, np.int64) for c in (gate, *gated)}  # -1: blank (branching)
     crit[gate][:] = 0
     crit[gate][isw] = crit[gate][mn_sw] = 1
-    # yes to the later criteria on overlapping but never identical subsets: none meets all four
     k = [r1(s[f"mn_{c}"]) for c in gated]
-    starts = [0, 0, k[0]] if len(gated) == 3 else [0] * len(gated)
-    for c, start, kk in zip(gated, starts, k, strict=True):
+    for c, start, kk in zip(gated, [0, 0, k[0]], k, strict=True):
         crit[c][isw] = 1
         crit[c][mn_sw] = 0
         crit[c][mn_sw[start : start + kk]] = 1
-    # ease of engaging the social worker (asked where a social worker is on the team)
     lv = items[ENGAGE_ITEM].level_order()
-    level = {name: lv.index(name) for name in lv}
+    ladder = [lv.index(x) for x in ENGAGE_LADDER]
     ease = np.full(len(isw), -1, np.int64)
     n_diff = r1(s["mn_engage_difficult"])
     rest = apportion(len(mn_sw) - n_diff, np.array(ENGAGE_MN_REST, float))
     mn_counts = np.zeros(len(lv), np.int64)
-    mn_counts[[level["very_easy"], level["somewhat_easy"], level["very_difficult"]]] = rest
-    mn_counts[level["somewhat_difficult"]] = n_diff
+    mn_counts[ladder] = [rest[0], rest[1], n_diff, rest[2]]
     easy_key = sum((crit[c][mn_sw] == 1).astype(int) for c in crit) + rng.random(len(mn_sw))
     ease[mn_sw[np.argsort(-easy_key, kind="stable")]] = np.repeat(np.arange(len(lv)), mn_counts)
     isw_idx = np.flatnonzero(isw)
@@ -165,8 +156,7 @@ def _care_model(
     ve = int(round(ENGAGE_ISW_VERY_EASY * n_easy))
     sdiff = int(round(ENGAGE_ISW_SOMEWHAT_DIFFICULT * (n_isw - n_easy)))
     isw_counts = np.zeros(len(lv), np.int64)
-    ladder = ["very_easy", "somewhat_easy", "somewhat_difficult", "very_difficult"]
-    isw_counts[[level[x] for x in ladder]] = [ve, n_easy - ve, sdiff, n_isw - n_easy - sdiff]
+    isw_counts[ladder] = [ve, n_easy - ve, sdiff, n_isw - n_easy - sdiff]
     lat_clin = Latent(rng, st.clinic_coord, len(st.coord_group))
     ease[isw_idx] = rank_assign(lat_clin.draw(ENGAGE_ITEM), isw_idx, isw_counts)
     return crit, ease, lat_clin

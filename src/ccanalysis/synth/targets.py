@@ -1,6 +1,4 @@
-"""The calibration targets: the numbers printed in the paper (tables and text, read by
-:mod:`ccanalysis.published`) and the table specification, which says what each printed row counts.
-"""
+"""The calibration targets: the paper's printed numbers and the spec of what each row counts."""
 
 from __future__ import annotations
 
@@ -17,8 +15,7 @@ from ccanalysis.vocab import TOTAL
 
 @dataclass(frozen=True)
 class Targets:
-    """The printed numbers: ``published`` (table, item, level, group, measure and value as printed
-    text), the table specification ``spec`` and the ``facts`` of the paper's text (key -> text)."""
+    """The printed numbers (``published``, as text), the table ``spec``, the text's ``facts``."""
 
     published: pd.DataFrame
     spec: Spec
@@ -30,17 +27,13 @@ class Targets:
         keys = zip(rows.table, rows.item, rows.level, rows.group, rows.measure, strict=True)
         return dict(zip(keys, rows.value.astype(float), strict=True))
 
-    @functools.cached_property
-    def _printed(self) -> set[tuple[str, str, str]]:
-        return {k[:3] for k in self._index}
-
     def get(self, table: str, item: str, level: str, group: str, measure: str) -> float | None:
         """A printed number, or None if not printed."""
         return self._index.get((table, item, level, group, measure))
 
     def printed(self, table: str, item: str, level: str) -> bool:
         """Does ``table`` print any number (p-values aside) of ``item``'s ``level``?"""
-        return (table, item, level) in self._printed
+        return any(k[:3] == (table, item, level) for k in self._index)
 
     def p_text(self, table: str, item: str) -> str | None:
         """The printed p-value of an item, as text (``"0.007"``, ``"<0.001"``), or None."""
@@ -60,8 +53,7 @@ def load_targets(published_dir: str | Path, spec: Spec | None = None) -> Targets
 
 
 def structure_targets(t: Targets) -> dict[str, float]:
-    """The printed counts the structure is built to (Tables 1 and 2, the paper's text); the
-    criteria of Table 2 as ``mn_<item>``: medical/nursing clinics answering yes."""
+    """The printed counts the structure is built to; ``mn_<criterion>``: medical/nursing yes."""
     g = t.get
     fact = lambda key: float(t.facts[key])  # noqa: E731
     return {

@@ -4,11 +4,9 @@ The ``Field Annotation`` declares the distribution: ``@CC-SYNTH="1=0.5 2=0.3 3=0
 choice code; for a box of a ``@CC-ITEMS`` question, the probability it is checked, default 0.5),
 ``@CC-SYNTH="normal(20, 8)"`` or ``"uniform(0, 60)"`` (numeric: clipped to the validation range,
 on the field's grid). Without it, uniform (a numeric field then needs a minimum and a maximum).
-Records draw independently (a coordinator-form item once per coordinator), no missing answers;
-each item from its own stream (seed and name), so adding an item changes no other column. A box
-added to a calibrated question is drawn where that question is answered. Branching logic
-``[field] = 'code'`` (or ``[field(code)] = '1'``) blanks the answer where it fails; other
-branching is not applied, and the notes say so.
+Records draw independently (a coordinator-form item once per coordinator), without missing
+answers, each item from its own stream (seed and name): adding an item changes no other column.
+Branching logic ``[field] = 'code'`` blanks the answer where it fails; other logic is only noted.
 """
 
 from __future__ import annotations
@@ -34,7 +32,7 @@ CHOICE_TYPES = frozenset({"radio", "dropdown", "yesno", "truefalse", "checkbox"}
 _NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)"
 _FUNCTION = re.compile(rf"^(normal|uniform)\(\s*({_NUMBER})\s*,\s*({_NUMBER})\s*\)$")
 _WEIGHT = re.compile(rf"^([^=\s]+)=({_NUMBER})$")
-_BRANCH = re.compile(r"^\[(\w+)(?:\((\w+)\))?\]\s*=\s*(['\"]?)(-?\w+)\3$")
+_BRANCH = re.compile(r"^\[(\w+)\]\s*=\s*(['\"]?)(-?\w+)\2$")
 
 
 @dataclass(frozen=True)
@@ -62,12 +60,7 @@ class Draw:
         dec = grid_of(f)[1]
         fmt = lambda x: f"{x:.{dec}f}" if dec else f"{x:g}"  # noqa: E731
         lo, hi = _bounds(f)
-        if math.isfinite(lo) and math.isfinite(hi):
-            within = f" within {fmt(lo)}-{fmt(hi)}"
-        elif math.isfinite(lo) or math.isfinite(hi):
-            within = f" at least {fmt(lo)}" if math.isfinite(lo) else f" at most {fmt(hi)}"
-        else:
-            within = ""
+        within = f" within {fmt(lo)}-{fmt(hi)}" if math.isfinite(lo + hi) else ""
         unit = "whole numbers" if dec == 0 else f"{dec} decimal" + ("s" if dec > 1 else "")
         return f"{self.kind}({fmt(self.params[0])}, {fmt(self.params[1])}){within}, {unit}"
 
@@ -81,8 +74,7 @@ def _bounds(f: Field) -> tuple[float, float]:
 
 
 def parse(f: Field, item: str, source: str = "<dictionary>") -> Draw:
-    """The :class:`Draw` of ``item`` (of field ``f``) from its ``@CC-SYNTH`` text; a
-    :class:`~ccanalysis.errors.ValidationError` naming ``source`` when the text does not fit."""
+    """The :class:`Draw` of ``item`` from ``f``'s ``@CC-SYNTH`` text (or a ValidationError)."""
     text = f.synth
 
     def bad(problem: str) -> ValidationError:
@@ -136,25 +128,21 @@ def parse(f: Field, item: str, source: str = "<dictionary>") -> Draw:
 
 
 def draws(instrument: Instrument, answered: set[str]) -> tuple[dict[str, Draw], list[str]]:
-    """The draws of every analysis item not in ``answered``, in dictionary order, and the fields
-    left blank (types the synthesizer does not draw)."""
+    """The draws of the analysis items not in ``answered``, and the fields left blank."""
     out: dict[str, Draw] = {}
     blank: list[str] = []
     for item, f in instrument.analysis_items().items():
         if item in answered:
             continue
-        if f.is_numeric or f.field_type in CHOICE_TYPES:
-            out[item] = parse(f, item, instrument.source)
+        if f.is_numeric or f.field_type in CHOICE_TYPES or f.synth:
+            out[item] = parse(f, item, instrument.source)  # raises on a tag of a type not drawn
             continue
-        if f.synth:
-            parse(f, item, instrument.source)  # raises: the tag names a type not drawn
         blank.append(f"{f.name} ({f.field_type}{', ' + f.validation if f.validation else ''})")
     return out, blank
 
 
 def draw(d: Draw, seed: int, item: str, n: int) -> np.ndarray:
-    """``n`` answers of ``item`` from its own stream (the run's seed and the item's name only):
-    choice indices (a box: 0 checked, 1 not) or values on the field's grid."""
+    """``n`` answers from the item's own stream: choice indices (box: 0 checked) or grid values."""
     rng = np.random.default_rng([int(seed), zlib.crc32(item.encode("utf-8"))])
     if d.kind == "choice":
         return rng.choice(len(d.weights), size=n, p=np.asarray(d.weights))
@@ -171,8 +159,7 @@ def draw(d: Draw, seed: int, item: str, n: int) -> np.ndarray:
 
 
 def apply_branching(export: pd.DataFrame, items: dict[str, Draw]) -> list[str]:
-    """Blank the answers of ``items`` where their branching fails (in place); a note for each
-    item whose branching logic is not a single ``[field] = 'value'``."""
+    """Blank ``items`` where their branching fails (in place); notes on logic not applied."""
     notes = []
     for item, d in items.items():
         f = d.field
@@ -180,21 +167,18 @@ def apply_branching(export: pd.DataFrame, items: dict[str, Draw]) -> list[str]:
         if not logic:
             continue
         m = _BRANCH.match(logic)
-        gate = (
-            (checkbox_column(m.group(1), m.group(2)) if m.group(2) else m.group(1)) if m else None
-        )
+        gate = m.group(1) if m else None
         if gate not in export.columns:
             notes.append(f"{item}: branching logic {logic!r} not applied (every record answers)")
             continue
-        shown = (export[gate].astype("string") == m.group(4)).fillna(False).to_numpy(dtype=bool)  # type: ignore[union-attr]
+        shown = (export[gate].astype("string") == m.group(3)).fillna(False).to_numpy(dtype=bool)  # type: ignore[union-attr]
         if d.kind == "box":
             cols = [checkbox_column(f.name, next(c for c, i in f.items.items() if i == item))]
         else:
             cols = f.export_columns()
-        for col in cols:
-            # REDCap exports an unchecked box as 0, a blank number as text
-            blank = 0 if f.field_type == "checkbox" else "" if f.is_numeric else pd.NA
-            export.loc[~shown, col] = blank
+        # REDCap exports an unchecked box as 0, a blank number as text
+        blank = 0 if f.field_type == "checkbox" else "" if f.is_numeric else pd.NA
+        export.loc[~shown, cols] = blank
     return notes
 
 
