@@ -71,15 +71,18 @@ def coordinator_characteristics(
         ax_dist.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncols=3, fontsize=7.5)
         yes = pd.DataFrame(
             [
-                (textwrap.fill(r.label.replace(", yes", ""), 24), group_label(g), v)
-                for r in yes_no
+                (
+                    textwrap.fill(r.label.replace(", yes", ""), 24),
+                    group_label(g),
+                    look.get((r.item, r.level, g, "pct")),
+                )
                 for g in compared
-                if not math.isnan(v := look.get((r.item, r.level, g, "pct"), math.nan))
+                for r in yes_no
             ],
             columns=["item", "group", "pct"],
         )
-        sns.barplot(
-            yes,
+        sns.barplot(  # a value privacy mode hid: no bar, no label
+            yes.fillna({"pct": 0}),
             x="pct",
             y="item",
             hue="group",
@@ -91,7 +94,9 @@ def coordinator_characteristics(
         for container, g in zip(ax_yes.containers, compared, strict=True):
             for bar, r in zip(container, yes_no, strict=True):
                 bar.set_gid(f"pct:{r.item}:{g}")
-            ax_yes.bar_label(container, fmt=format_pct, padding=2, fontsize=6.5)
+            pcts = yes.loc[yes["group"] == group_label(g), "pct"]
+            texts = ["" if pd.isna(p) else format_pct(p) for p in pcts]
+            ax_yes.bar_label(container, texts, padding=2, fontsize=6.5)
         ax_yes.set(xlim=(0, 115), xticks=range(0, 101, 25), xlabel="Percent of coordinators")
         ax_yes.set(ylabel="", title="Yes / usually or always")
         sns.move_legend(ax_yes, "upper center", bbox_to_anchor=(0.4, -0.2), title=None)

@@ -118,10 +118,10 @@ def criteria_chart(
                 f" Not shown: {n_hidden} combination{'s' if n_hidden != 1 else ''} of fewer than "
                 f"{min_cell} clinics in a care model ({hidden} clinics)."
             )
-        fig.supxlabel(note, x=0.01, ha="left", fontsize=7.5, color=".27")
     return finish(
         fig,
         "Care model criteria met by clinics (Table 2)",
         title="Criteria of the integrated social worker model (Table 2)",
+        note=note,
         synthetic=synthetic,
     )
