@@ -4,8 +4,6 @@ asked only where a social worker is on the team)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import numpy as np
 import pandas as pd
 import seaborn as sns
@@ -24,15 +22,16 @@ CRITERIA_LABELS: dict[str, str] = {
 }
 
 
-def criteria_data(clinics: pd.DataFrame, criteria: Sequence[str] = CRITERIA) -> pd.DataFrame:
-    """Clinics per combination of the criteria met: a boolean column per criterion, ``n_met``,
-    ``n`` and the clinics of each care model under its group; the most common first."""
+def criteria_data(clinics: pd.DataFrame) -> pd.DataFrame:
+    """Clinics per combination of the criteria met (a boolean column each, ``n_met``, ``n``, each
+    care model's clinics under its group), the most common first."""
+    criteria = list(CRITERIA)
     met = pd.DataFrame({c: clinics[c].astype(object).eq("yes").to_numpy() for c in criteria})
     model = clinics["care_model"].astype(object).to_numpy()
     for m, g in MODEL_GROUP.items():
         met[g] = (model == m).astype(int)
-    out = met.assign(n=1).groupby(list(criteria), sort=False)[["n", *CLINIC_GROUPS]].sum()
-    out = out.reset_index().assign(n_met=lambda d: d[list(criteria)].sum(axis=1).astype(int))
+    out = met.assign(n=1).groupby(criteria, sort=False)[["n", *CLINIC_GROUPS]].sum()
+    out = out.reset_index().assign(n_met=lambda d: d[criteria].sum(axis=1).astype(int))
     out = out.sort_values(["n", "n_met"], ascending=False, kind="stable")
     return out[[*criteria, "n_met", "n", *CLINIC_GROUPS]].reset_index(drop=True)
 

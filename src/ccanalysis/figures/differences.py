@@ -40,6 +40,10 @@ TABLE_TITLES: dict[str, str] = {
 DIFFERENCE_COLUMNS: tuple[str, ...] = tuple(
     "table section item level label order panel unit analysis estimate ci_low ci_high".split()
 )
+#: The look of the intervals, of the estimates and of the panels' titles (over the tick labels).
+INTERVAL = {"linewidth": 1.1, "zorder": 2}
+ESTIMATE = {"ms": 3.6, "mec": "white", "mew": 0.4, "zorder": 3}
+PANEL_TITLE = {"textcoords": "offset points", "fontsize": 9.5, "fontweight": "bold"}
 #: Inches per row of a panel (item or section heading), and the width of a table's column.
 ROW_IN, COLUMN_IN = 0.25, 6.45
 
@@ -177,20 +181,8 @@ def difference_plot(
                     )
                     gid = f"{t}:{rows['panel'].iloc[0]}:{a}"
                     ok = np.isfinite(lo) & np.isfinite(hi)
-                    ax.hlines(
-                        y[ok], lo[ok], hi[ok], colors=color, lw=1.1, zorder=2, gid=f"ci:{gid}"
-                    )
-                    ax.plot(
-                        est,
-                        y,
-                        marker,
-                        c=color,
-                        ms=3.6,
-                        mec="w",
-                        mew=0.4,
-                        zorder=3,
-                        gid=f"est:{gid}",
-                    )
+                    ax.hlines(y[ok], lo[ok], hi[ok], colors=color, gid=f"ci:{gid}", **INTERVAL)
+                    ax.plot(est, y, marker, color=color, gid=f"est:{gid}", **ESTIMATE)
                 for y in list(y_of.values())[1::2]:  # every second item on a grey band
                     ax.axhspan(y - 0.5, y + 0.5, color="#F2F2F2", lw=0, zorder=0)
                 ax.set_yticks(range(len(ticks)), ticks, fontsize=7.5)
@@ -205,15 +197,11 @@ def difference_plot(
                     axis="x", labelsize=7.5, top=len(ticks) > 25, labeltop=len(ticks) > 25
                 )
                 ax.spines["left"].set_visible(False)
-                ax.annotate(
-                    title,
-                    (0.02, 1),
-                    xycoords=(sub.transSubfigure, ax.transAxes),
-                    xytext=(0, 22 if n > 25 else 6),
-                    textcoords="offset points",
-                    fontsize=9.5,
-                    fontweight="bold",
-                )
+                at = {
+                    "xycoords": (sub.transSubfigure, ax.transAxes),
+                    "xytext": (0, 22 if n > 25 else 6),
+                }
+                ax.annotate(title, (0.02, 1), **at, **PANEL_TITLE)
                 ax.set_xlabel(xlabel, fontsize=8)
         fig.legend(
             handles=[
