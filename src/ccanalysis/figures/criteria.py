@@ -98,9 +98,8 @@ def criteria_chart(
         )
         for bar, c in zip(ax_set.containers[0], CRITERIA, strict=True):
             bar.set_gid(f"criterion:{c}")
-        for y, (x, count) in enumerate(zip(shown, counts, strict=True)):  # at the bar's left end
-            ax_set.text(x, y, f"{count} ", ha="right", va="center", fontsize=7.5)
-        ax_set.invert_xaxis()
+        ax_set.invert_xaxis()  # the counts at the bars' left ends
+        ax_set.bar_label(ax_set.containers[0], [str(n) for n in counts], padding=2, fontsize=7.5)
         ax_set.set_xlabel("Clinics meeting the criterion")
         ax_set.yaxis.tick_right()
         ax_set.set_yticks(range(n_criteria), [CRITERIA_LABELS[c] for c in CRITERIA])

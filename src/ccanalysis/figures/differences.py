@@ -1,6 +1,5 @@
-"""The differences between two groups (default ISW - MN) with their 95% intervals for every row of
-Tables 3 and 4, by analysis: a forest plot of matplotlib intervals on seaborn-styled axes, from
-``tables/sensitivity.csv`` (:func:`difference_data` is its one reader) or an ``analyze`` result."""
+"""The differences between two groups (default ISW - MN) with 95% intervals for every row of Tables
+3 and 4, by analysis: a forest plot from ``tables/sensitivity.csv`` or an ``analyze`` result."""
 
 from __future__ import annotations
 
@@ -136,9 +135,8 @@ def difference_plot(
     for (t, unit), rows in pp_first.groupby(["table", "unit"], sort=False):
         columns.setdefault(t, []).append((unit, rows, _row_labels(rows)))
     n_rows = {t: [max(len(p[2][0]), 2) for p in ps] for t, ps in columns.items()}
-    legend_in = 0.17 * math.ceil(len(styles) / 2)
     inches = {t: sum(n * ROW_IN + 0.8 for n in ns) for t, ns in n_rows.items()}  # of each column
-    height = 1.4 + legend_in + max(inches.values())
+    height = 1.4 + 0.17 * math.ceil(len(styles) / 2) + max(inches.values())  # the legend's rows
     comparison_name, reference_name = (
         f"the {group_label(g, labels, mid_sentence=True)}"  # a group of the study
         if g in GROUP_LABELS

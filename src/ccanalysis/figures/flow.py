@@ -92,10 +92,9 @@ def flow_diagram(
     synthetic: bool,
     min_cell: int | None = None,
 ) -> Figure:
-    """Figure 1: the participant flow, from the state's primary care clinics to the two care models
-    (:func:`flow_counts`; boxes with gids ``box:<step>``). ``min_cell=k`` (privacy mode): a count
-    of the data of 1 to k - 1 is shown as ``<k``, without its percentage (which would give it away).
-    """
+    """Figure 1, from the state's clinics to the two care models (:func:`flow_counts`; gids
+    ``box:<step>``). ``min_cell=k`` (privacy mode): a count of the data of 1 to k - 1 shown as
+    ``<k``, without its percentage (which would give it away)."""
     c = flow_counts(recruitment, clinics, coordinators)
     shown = suppress_small(pd.DataFrame([c]), min_cell).to_dict("records")[0]
 
