@@ -656,6 +656,20 @@ def test_coordinator_characteristics_draws_a_table1_with_suppressed_cells(table1
     assert "5.2" not in texts  # the hidden mean is not labelled
 
 
+def test_services_by_model_draws_a_table3_with_a_suppressed_cell(table3_long) -> None:
+    """A share privacy mode withheld: no bar, no label; the other bars keep their values."""
+    hidden = (table3_long["item"] == "svc_spiritual") & (table3_long["group"] == "isw")
+    suppressed = table3_long.astype({"value": object})
+    suppressed.loc[hidden & (table3_long["measure"] == "pct"), "value"] = "<11"
+    fig = F.services_by_model(suppressed, SPEC, synthetic=False)
+    (bar,) = artists_with_gid(fig, "bar:isw:svc_spiritual")
+    assert bar.get_width() == 0
+    (kept,) = artists_with_gid(fig, "bar:mn:svc_spiritual")
+    assert kept.get_width() == pytest.approx(30.3)
+    labels = [t.get_text() for t in bar.axes.texts if t.get_text().endswith("%")]
+    assert "30%" in labels and "53%" not in labels
+
+
 def test_criteria_chart_counts_combinations_missing_as_not_met() -> None:
     clinics = make_clinics(n_isw=6, n_mn=10, n_coordinators=4)
     data = criteria_data(clinics)

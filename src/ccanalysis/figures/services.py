@@ -95,8 +95,8 @@ def services_by_model(
     with style():
         fig = Figure(figsize=(8.0, 1.4 + 0.4 * len(data)), layout="constrained")
         ax = fig.add_subplot()
-        sns.barplot(
-            bars.assign(group=bars["group"].map(names)),
+        sns.barplot(  # a value privacy mode withheld: no bar, no label
+            bars.assign(group=bars["group"].map(names), value=bars["value"].fillna(0)),
             x="value",
             y="item",
             hue="group",
@@ -110,7 +110,8 @@ def services_by_model(
         for container, g in zip(ax.containers, (reference, comparison), strict=True):
             for bar, item in zip(container, data["item"], strict=True):
                 bar.set_gid(f"bar:{g}:{item}")
-            ax.bar_label(container, fmt=format_pct, padding=2, fontsize=7)
+            texts = ["" if math.isnan(v) else format_pct(v) for v in data[g]]
+            ax.bar_label(container, texts, padding=2, fontsize=7)
         ax.set_yticks(range(len(data)), [textwrap.fill(s, 40) for s in data["label"]])
         ax.set(xlim=(0, 108), xticks=range(0, 101, 10), ylabel="")
         ax.set_xlabel("Percent of clinics whose care coordinators provide the service")
