@@ -107,6 +107,31 @@ def _row_labels(rows: pd.DataFrame) -> tuple[list[str], set[int], dict[tuple[str
     return ticks, headings, y_of
 
 
+def _draw_panel(ax: Axes, rows: pd.DataFrame, styles: dict, dodge: dict[str, float]) -> None:
+    """Each analysis's intervals (gid ``ci:<table>:<panel>:<analysis>``) and estimates (``est:``),
+    dodged about the row; an estimate without an interval drawn alone."""
+    ticks, headings, y_of = _row_labels(rows)
+    y = [y_of[k] for k in zip(rows["item"], rows["level"], strict=True)]
+    for a, r in rows.assign(y=y + rows["analysis"].map(dodge)).groupby("analysis"):
+        _, color, marker = styles[a]
+        gid = f"{r['table'].iloc[0]}:{r['panel'].iloc[0]}:{a}"
+        ci = r.dropna(subset=["ci_low", "ci_high"])
+        ax.hlines(ci["y"], ci["ci_low"], ci["ci_high"], color=color, gid=f"ci:{gid}", **INTERVAL)
+        ax.plot(r["estimate"], r["y"], marker, color=color, gid=f"est:{gid}", **ESTIMATE)
+    for y in list(y_of.values())[1::2]:  # every second item on a grey band
+        ax.axhspan(y - 0.5, y + 0.5, color="#F2F2F2", lw=0, zorder=0)
+    ax.set_yticks(range(len(ticks)), ticks, fontsize=7.5)
+    for y in headings:
+        ax.get_yticklabels()[y].set_fontweight("bold")
+    ax.set_ylim(len(ticks) - 0.5, -0.5)
+    ax.axvline(0, color=".2", linewidth=0.8, zorder=1)
+    ax.margins(x=0.05)
+    ax.xaxis.grid(True)
+    ax.tick_params(axis="y", length=0)
+    ax.tick_params(axis="x", labelsize=7.5, top=len(ticks) > 25, labeltop=len(ticks) > 25)
+    ax.spines["left"].set_visible(False)
+
+
 def difference_plot(
     sensitivity: Source,
     spec: Spec,
@@ -129,12 +154,12 @@ def difference_plot(
         raise ValueError("the sensitivity table has no rows of Tables 3 and 4 to draw")
     diff_name = " - ".join(short)
     styles = {a: (names[a][1], *STYLES[a]) for a in STYLES if a in set(data["analysis"])}
-    step = 0.8 / len(styles)  # the analyses dodged about each row
-    columns: dict[str, list[tuple[str, pd.DataFrame, tuple]]] = {}  # a table's panels, pp first
+    dodge = {a: (i - (len(styles) - 1) / 2) * 0.8 / len(styles) for i, a in enumerate(styles)}
+    columns: dict[str, list[tuple[str, pd.DataFrame]]] = {}  # a table's panels, pp first
     pp_first = data.sort_values(["table", "panel"], ascending=[True, False], kind="stable")
     for (t, unit), rows in pp_first.groupby(["table", "unit"], sort=False):
-        columns.setdefault(t, []).append((unit, rows, _row_labels(rows)))
-    n_rows = {t: [max(len(p[2][0]), 2) for p in ps] for t, ps in columns.items()}
+        columns.setdefault(t, []).append((unit, rows))
+    n_rows = {t: [max(len(_row_labels(p[1])[0]), 2) for p in ps] for t, ps in columns.items()}
     inches = {t: sum(n * ROW_IN + 0.8 for n in ns) for t, ns in n_rows.items()}  # of each column
     height = 1.4 + 0.17 * math.ceil(len(styles) / 2) + max(inches.values())  # the legend's rows
     comparison_name, reference_name = (
@@ -152,9 +177,7 @@ def difference_plot(
             # the panels from the top, a blank row under a shorter column
             blank = (max(inches.values()) - inches[t]) / ROW_IN + 0.01
             grid = sub.add_gridspec(len(panels) + 1, 1, height_ratios=[*n_rows[t], blank])
-            for j, (n, (unit, rows, (ticks, headings, y_of))) in enumerate(
-                zip(n_rows[t], panels, strict=True)
-            ):
+            for j, (n, (unit, rows)) in enumerate(zip(n_rows[t], panels, strict=True)):
                 ax = sub.add_subplot(grid[j])
                 if unit == "pp":  # the tables' percentage points on one scale
                     title, xlabel = TABLE_TITLES[t], f"{diff_name}, percentage points"
@@ -165,36 +188,7 @@ def difference_plot(
                     first = all(p[0] == "pp" for p in panels[:j])
                     title = f"{TABLE_TITLES[t].split('.')[0]}. Mean differences" if first else ""
                     xlabel = f"{diff_name}, {unit}"
-                # each analysis's intervals (gid ci:<table>:<panel>:<analysis>) and estimates
-                # (est:...); an estimate without an interval drawn alone
-                for i, (a, (_, color, marker)) in enumerate(styles.items()):
-                    sub_rows = rows[rows["analysis"] == a]
-                    if sub_rows.empty:
-                        continue
-                    keys = zip(sub_rows["item"], sub_rows["level"], strict=True)
-                    y = np.array([y_of[k] for k in keys], dtype=float)
-                    y += (i - (len(styles) - 1) / 2) * step
-                    est, lo, hi = (
-                        sub_rows[c].to_numpy(float) for c in ("estimate", "ci_low", "ci_high")
-                    )
-                    gid = f"{t}:{rows['panel'].iloc[0]}:{a}"
-                    ok = np.isfinite(lo) & np.isfinite(hi)
-                    ax.hlines(y[ok], lo[ok], hi[ok], colors=color, gid=f"ci:{gid}", **INTERVAL)
-                    ax.plot(est, y, marker, color=color, gid=f"est:{gid}", **ESTIMATE)
-                for y in list(y_of.values())[1::2]:  # every second item on a grey band
-                    ax.axhspan(y - 0.5, y + 0.5, color="#F2F2F2", lw=0, zorder=0)
-                ax.set_yticks(range(len(ticks)), ticks, fontsize=7.5)
-                for y in headings:
-                    ax.get_yticklabels()[y].set_fontweight("bold")
-                ax.set_ylim(len(ticks) - 0.5, -0.5)
-                ax.axvline(0, color=".2", linewidth=0.8, zorder=1)
-                ax.margins(x=0.05)
-                ax.xaxis.grid(True)
-                ax.tick_params(axis="y", length=0)
-                ax.tick_params(
-                    axis="x", labelsize=7.5, top=len(ticks) > 25, labeltop=len(ticks) > 25
-                )
-                ax.spines["left"].set_visible(False)
+                _draw_panel(ax, rows, styles, dodge)
                 at = {
                     "xycoords": (sub.transSubfigure, ax.transAxes),
                     "xytext": (0, 22 if n > 25 else 6),
