@@ -162,11 +162,9 @@ def difference_plot(
     n_rows = {t: [max(len(_row_labels(p[1])[0]), 2) for p in ps] for t, ps in columns.items()}
     inches = {t: sum(n * ROW_IN + 0.8 for n in ns) for t, ns in n_rows.items()}  # of each column
     height = 1.4 + 0.17 * math.ceil(len(styles) / 2) + max(inches.values())  # the legend's rows
-    comparison_name, reference_name = (
-        f"the {group_label(g, labels, mid_sentence=True)}"  # a group of the study
-        if g in GROUP_LABELS
-        else f"{group_label(g, labels, mid_sentence=True)} clinics"  # urban clinics
-        for g in compare
+    comparison_name, reference_name = (  # the integrated social worker model; urban clinics
+        f"the {name}" if g in GROUP_LABELS else f"{name} clinics"
+        for g, name in ((g, group_label(g, labels, mid_sentence=True)) for g in compare)
     )
     with style():
         fig = Figure(figsize=(len(columns) * COLUMN_IN, height), layout="constrained")
