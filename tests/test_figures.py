@@ -23,7 +23,6 @@ from ccanalysis.figures.criteria import CRITERIA_LABELS, criteria_data
 from ccanalysis.figures.differences import DIFFERENCE_COLUMNS, difference_data
 from ccanalysis.figures.flow import flow_counts
 from ccanalysis.figures.services import services_data
-from ccanalysis.figures.theme import has_synthetic_label
 from ccanalysis.sensitivity import ANALYSIS_NAMES
 from ccanalysis.spec import Spec, from_records
 from ccanalysis.vocab import GROUP_LABELS, SYNTHETIC_LABEL
@@ -32,6 +31,11 @@ from ccanalysis.vocab import GROUP_LABELS, SYNTHETIC_LABEL
 def figure_texts(fig: Figure) -> list[str]:
     """Every non-empty text of a figure (titles, labels, ticks, legends, annotations)."""
     return [t.get_text() for t in fig.findobj(mpl.text.Text) if t.get_text()]
+
+
+def has_synthetic_label(fig: Figure) -> bool:
+    """Whether the figure carries the visible synthetic-data label."""
+    return any(t.get_gid() == T.SYNTHETIC_GID for t in fig.texts)
 
 
 def artists_with_gid(fig: Figure, prefix: str) -> list:
@@ -620,6 +624,50 @@ def test_coordinator_characteristics_draws_table1(table1_long) -> None:
     (sd,) = artists_with_gid(fig, "sd:years_cc_role:isw_only")
     assert sd.get_segments()[0][:, 0].tolist() == pytest.approx([0.7, 10.7])
     assert any("(n=88)" in t for t in figure_texts(fig))
+
+
+def test_coordinator_characteristics_draws_a_table1_with_suppressed_cells(table1_long) -> None:
+    """Privacy mode withholds cells (``<11`` in the file, missing when read): a group's size, one
+    group's yes/no share, a level of the distribution, a mean and SD; the rest is drawn as before."""
+    hidden = {
+        ("n", "", "both", "n"),
+        ("certified_cc", "yes", "both", "pct"),
+        ("degree", "msw_bsw", "isw_only", "pct"),
+        ("years_cc_role", "", "both", "mean"),
+        ("years_cc_role", "", "both", "sd"),
+    }
+    keys = zip(*(table1_long[c] for c in ("item", "level", "group", "measure")), strict=True)
+    suppressed = table1_long.astype({"value": object})
+    suppressed.loc[[k in hidden for k in keys], "value"] = "<11"
+    fig = F.coordinator_characteristics(suppressed, SPEC, synthetic=False)
+    texts = figure_texts(fig)
+    assert "(n=88)" in "".join(texts) and "(n=8)" not in "".join(texts)
+    (cert,) = artists_with_gid(fig, "pct:certified_cc:isw_only")
+    assert cert.get_width() == pytest.approx(21.8)
+    (cert_both,) = artists_with_gid(fig, "pct:certified_cc:both")
+    assert cert_both.get_width() == 0  # no bar, no label
+    assert [t.get_text() for t in cert.axes.texts if t.get_text()] == ["11%", "22%"]
+    (msw,) = artists_with_gid(fig, "degree:isw_only:msw_bsw")
+    (rn,) = artists_with_gid(fig, "degree:isw_only:rn")
+    assert not msw.get_width() > 0 and "13%" not in [t.get_text() for t in msw.axes.texts]
+    assert rn.get_width() == pytest.approx(39.8)
+    (mean,) = artists_with_gid(fig, "mean:years_cc_role:isw_only")
+    assert list(mean.get_xdata()) == [5.7]
+    assert "5.2" not in texts  # the hidden mean is not labelled
+
+
+def test_services_by_model_draws_a_table3_with_a_suppressed_cell(table3_long) -> None:
+    """A share privacy mode withheld: no bar, no label; the other bars keep their values."""
+    hidden = (table3_long["item"] == "svc_spiritual") & (table3_long["group"] == "isw")
+    suppressed = table3_long.astype({"value": object})
+    suppressed.loc[hidden & (table3_long["measure"] == "pct"), "value"] = "<11"
+    fig = F.services_by_model(suppressed, SPEC, synthetic=False)
+    (bar,) = artists_with_gid(fig, "bar:isw:svc_spiritual")
+    assert bar.get_width() == 0
+    (kept,) = artists_with_gid(fig, "bar:mn:svc_spiritual")
+    assert kept.get_width() == pytest.approx(30.3)
+    labels = [t.get_text() for t in bar.axes.texts if t.get_text().endswith("%")]
+    assert "30%" in labels and "53%" not in labels
 
 
 def test_criteria_chart_counts_combinations_missing_as_not_met() -> None:

@@ -34,9 +34,9 @@ LEVEL_COLORS: tuple[str, ...] = (PALETTE[4], PALETTE[9], PALETTE[5], PALETTE[8],
 def coordinator_characteristics(
     table1_long: pd.DataFrame, spec: Spec, *, synthetic: bool
 ) -> Figure:
-    """Table 1 by coordinator group (after the total, if the table has it): gids
-    ``degree:<group>:<level>`` (100% stacked), ``pct:<item>:<group>`` (yes/no), ``mean:`` and
-    ``sd:<item>:<group>`` (each mean with +-1 SD)."""
+    """Table 1 by coordinator group (after the total, if the table has it), a cell privacy mode
+    withheld left out: gids ``degree:<group>:<level>`` (100% stacked), ``pct:<item>:<group>``
+    (yes/no), ``mean:`` and ``sd:<item>:<group>`` (each mean with +-1 SD)."""
     rows = spec.of("table1")
     look = lookup(table1_long)
     sizes = group_sizes(as_long(table1_long))
@@ -66,20 +66,18 @@ def coordinator_characteristics(
             texts = [format_pct(b.get_width()) if b.get_width() >= 7 else "" for b in container]
             ax_dist.bar_label(container, texts, label_type="center", fontsize=7)
         ax_dist.invert_yaxis()
-        ax_dist.set(xlim=(0, 100), xticks=range(0, 101, 25), xlabel="Percent of coordinators")
         ax_dist.set_title(f"{levels[0].section or levels[0].item} (first checked)")
         ax_dist.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncols=3, fontsize=7.5)
+        keys = [(r, g) for g in compared for r in yes_no]
         yes = pd.DataFrame(
-            [
-                (textwrap.fill(r.label.replace(", yes", ""), 24), group_label(g), v)
-                for r in yes_no
-                for g in compared
-                if not math.isnan(v := look.get((r.item, r.level, g, "pct"), math.nan))
-            ],
-            columns=["item", "group", "pct"],
+            {
+                "item": [textwrap.fill(r.label.replace(", yes", ""), 24) for r, _ in keys],
+                "group": [group_label(g) for _, g in keys],
+                "pct": [look.get((r.item, r.level, g, "pct"), math.nan) for r, g in keys],
+            }
         )
-        sns.barplot(
-            yes,
+        sns.barplot(  # a value withheld: no bar, no label
+            yes.fillna({"pct": 0}),
             x="pct",
             y="item",
             hue="group",
@@ -91,11 +89,14 @@ def coordinator_characteristics(
         for container, g in zip(ax_yes.containers, compared, strict=True):
             for bar, r in zip(container, yes_no, strict=True):
                 bar.set_gid(f"pct:{r.item}:{g}")
-            ax_yes.bar_label(container, fmt=format_pct, padding=2, fontsize=6.5)
-        ax_yes.set(xlim=(0, 115), xticks=range(0, 101, 25), xlabel="Percent of coordinators")
-        ax_yes.set(ylabel="", title="Yes / usually or always")
+            pcts = yes.loc[yes["group"] == group_label(g), "pct"]
+            texts = ["" if math.isnan(p) else format_pct(p) for p in pcts]
+            ax_yes.bar_label(container, texts, padding=2, fontsize=6.5)
+        ax_yes.set_title("Yes / usually or always")
         sns.move_legend(ax_yes, "upper center", bbox_to_anchor=(0.4, -0.2), title=None)
-        for ax in (ax_dist, ax_yes):
+        for ax, right in ((ax_dist, 100), (ax_yes, 115)):
+            ax.set(xlim=(0, right), xticks=range(0, 101, 25), xlabel="Percent of coordinators")
+            ax.set_ylabel("")
             ax.xaxis.set_major_formatter("{x:.0f}%")
             ax.tick_params(axis="y", length=0)
         # mean +- 1 SD of each group, one panel per item

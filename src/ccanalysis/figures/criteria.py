@@ -4,8 +4,6 @@ asked only where a social worker is on the team)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import numpy as np
 import pandas as pd
 import seaborn as sns
@@ -24,15 +22,16 @@ CRITERIA_LABELS: dict[str, str] = {
 }
 
 
-def criteria_data(clinics: pd.DataFrame, criteria: Sequence[str] = CRITERIA) -> pd.DataFrame:
-    """Clinics per combination of the criteria met: a boolean column per criterion, ``n_met``,
-    ``n`` and the clinics of each care model under its group; the most common first."""
+def criteria_data(clinics: pd.DataFrame) -> pd.DataFrame:
+    """Clinics per combination of the criteria met (a boolean column each, ``n_met``, ``n``, each
+    care model's clinics under its group), the most common first."""
+    criteria = list(CRITERIA)
     met = pd.DataFrame({c: clinics[c].astype(object).eq("yes").to_numpy() for c in criteria})
     model = clinics["care_model"].astype(object).to_numpy()
     for m, g in MODEL_GROUP.items():
         met[g] = (model == m).astype(int)
-    out = met.assign(n=1).groupby(list(criteria), sort=False)[["n", *CLINIC_GROUPS]].sum()
-    out = out.reset_index().assign(n_met=lambda d: d[list(criteria)].sum(axis=1).astype(int))
+    out = met.assign(n=1).groupby(criteria, sort=False)[["n", *CLINIC_GROUPS]].sum()
+    out = out.reset_index().assign(n_met=lambda d: d[criteria].sum(axis=1).astype(int))
     out = out.sort_values(["n", "n_met"], ascending=False, kind="stable")
     return out[[*criteria, "n_met", "n", *CLINIC_GROUPS]].reset_index(drop=True)
 
@@ -99,9 +98,8 @@ def criteria_chart(
         )
         for bar, c in zip(ax_set.containers[0], CRITERIA, strict=True):
             bar.set_gid(f"criterion:{c}")
-        for y, (x, count) in enumerate(zip(shown, counts, strict=True)):  # at the bar's left end
-            ax_set.text(x, y, f"{count} ", ha="right", va="center", fontsize=7.5)
-        ax_set.invert_xaxis()
+        ax_set.invert_xaxis()  # the counts at the bars' left ends
+        ax_set.bar_label(ax_set.containers[0], [str(n) for n in counts], padding=2, fontsize=7.5)
         ax_set.set_xlabel("Clinics meeting the criterion")
         ax_set.yaxis.tick_right()
         ax_set.set_yticks(range(n_criteria), [CRITERIA_LABELS[c] for c in CRITERIA])
@@ -118,10 +116,10 @@ def criteria_chart(
                 f" Not shown: {n_hidden} combination{'s' if n_hidden != 1 else ''} of fewer than "
                 f"{min_cell} clinics in a care model ({hidden} clinics)."
             )
-        fig.supxlabel(note, x=0.01, ha="left", fontsize=7.5, color=".27")
     return finish(
         fig,
         "Care model criteria met by clinics (Table 2)",
         title="Criteria of the integrated social worker model (Table 2)",
+        note=note,
         synthetic=synthetic,
     )

@@ -1,6 +1,5 @@
-"""The differences between two groups (default ISW - MN) with their 95% intervals for every row of
-Tables 3 and 4, by analysis: a forest plot of matplotlib intervals on seaborn-styled axes, from
-``tables/sensitivity.csv`` (:func:`difference_data` is its one reader) or an ``analyze`` result."""
+"""The differences between two groups (default ISW - MN) with 95% intervals for every row of Tables
+3 and 4, by analysis: a forest plot from ``tables/sensitivity.csv`` or an ``analyze`` result."""
 
 from __future__ import annotations
 
@@ -40,6 +39,10 @@ TABLE_TITLES: dict[str, str] = {
 DIFFERENCE_COLUMNS: tuple[str, ...] = tuple(
     "table section item level label order panel unit analysis estimate ci_low ci_high".split()
 )
+#: The look of the intervals, of the estimates and of the panels' titles (over the tick labels).
+INTERVAL = {"linewidth": 1.1, "zorder": 2}
+ESTIMATE = {"ms": 3.6, "mec": "white", "mew": 0.4, "zorder": 3}
+PANEL_TITLE = {"textcoords": "offset points", "fontsize": 9.5, "fontweight": "bold"}
 #: Inches per row of a panel (item or section heading), and the width of a table's column.
 ROW_IN, COLUMN_IN = 0.25, 6.45
 
@@ -86,22 +89,6 @@ def difference_data(
     return sens[list(DIFFERENCE_COLUMNS)].reset_index(drop=True)
 
 
-def _panels(data: pd.DataFrame, diff_name: str) -> dict[str, list[tuple[str, str, pd.DataFrame]]]:
-    """``(title, x label, rows)`` of each table's panels: its percentage points, then one panel
-    per unit of its means (the first titled)."""
-    out: dict[str, list[tuple[str, str, pd.DataFrame]]] = {}
-    pp_first = data.sort_values(["table", "panel"], ascending=[True, False], kind="stable")
-    for (t, unit), rows in pp_first.groupby(["table", "unit"], sort=False):
-        panels = out.setdefault(t, [])
-        if unit == "pp":
-            panels.append((TABLE_TITLES[t], f"{diff_name}, percentage points", rows))
-        else:  # the first panel of means titled
-            first = all(p[1].endswith("percentage points") for p in panels)
-            title = f"{TABLE_TITLES[t].split('.')[0]}. Mean differences" if first else ""
-            panels.append((title, f"{diff_name}, {unit}", rows))
-    return out
-
-
 def _row_labels(rows: pd.DataFrame) -> tuple[list[str], set[int], dict[tuple[str, str], int]]:
     """The y tick labels of a panel (section headings before their items), the y of the headings
     and of each item."""
@@ -120,28 +107,17 @@ def _row_labels(rows: pd.DataFrame) -> tuple[list[str], set[int], dict[tuple[str
     return ticks, headings, y_of
 
 
-def _draw_panel(
-    ax: Axes, table: str, panel: pd.DataFrame, styles: Mapping[str, tuple[str, str, str]]
-) -> None:
-    """Each analysis's intervals (gid ``ci:<table>:<panel>:<analysis>``) and estimates
-    (``est:...``), dodged about the row; an estimate without an interval is drawn alone."""
-    ticks, headings, y_of = _row_labels(panel)
-    analyses = list(styles)
-    step = 0.8 / len(analyses)
-    for i, a in enumerate(analyses):
-        sub = panel[panel["analysis"] == a]
-        if sub.empty:
-            continue
+def _draw_panel(ax: Axes, rows: pd.DataFrame, styles: dict, dodge: dict[str, float]) -> None:
+    """Each analysis's intervals (gid ``ci:<table>:<panel>:<analysis>``) and estimates (``est:``),
+    dodged about the row; an estimate without an interval drawn alone."""
+    ticks, headings, y_of = _row_labels(rows)
+    y = [y_of[k] for k in zip(rows["item"], rows["level"], strict=True)]
+    for a, r in rows.assign(y=y + rows["analysis"].map(dodge)).groupby("analysis"):
         _, color, marker = styles[a]
-        y = np.array([y_of[k] for k in zip(sub["item"], sub["level"], strict=True)], dtype=float)
-        y += (i - (len(analyses) - 1) / 2) * step
-        est, lo, hi = (sub[c].to_numpy(dtype=float) for c in ("estimate", "ci_low", "ci_high"))
-        gid = f"{table}:{sub['panel'].iloc[0]}:{a}"
-        ok = np.isfinite(lo) & np.isfinite(hi)
-        ax.hlines(y[ok], lo[ok], hi[ok], colors=color, linewidth=1.1, zorder=2, gid=f"ci:{gid}")
-        ax.plot(
-            est, y, marker, color=color, ms=3.6, mec="white", mew=0.4, zorder=3, gid=f"est:{gid}"
-        )
+        gid = f"{r['table'].iloc[0]}:{r['panel'].iloc[0]}:{a}"
+        ci = r.dropna(subset=["ci_low", "ci_high"])
+        ax.hlines(ci["y"], ci["ci_low"], ci["ci_high"], color=color, gid=f"ci:{gid}", **INTERVAL)
+        ax.plot(r["estimate"], r["y"], marker, color=color, gid=f"est:{gid}", **ESTIMATE)
     for y in list(y_of.values())[1::2]:  # every second item on a grey band
         ax.axhspan(y - 0.5, y + 0.5, color="#F2F2F2", lw=0, zorder=0)
     ax.set_yticks(range(len(ticks)), ticks, fontsize=7.5)
@@ -154,13 +130,6 @@ def _draw_panel(
     ax.tick_params(axis="y", length=0)
     ax.tick_params(axis="x", labelsize=7.5, top=len(ticks) > 25, labeltop=len(ticks) > 25)
     ax.spines["left"].set_visible(False)
-
-
-def _clinics(group: str, labels: Mapping[str, str]) -> str:
-    """A group in a sentence: ``the integrated social worker model`` (a group of the study),
-    ``urban clinics`` (any other)."""
-    name = group_label(group, labels, mid_sentence=True)
-    return f"the {name}" if group in GROUP_LABELS else f"{name} clinics"
 
 
 def difference_plot(
@@ -185,12 +154,18 @@ def difference_plot(
         raise ValueError("the sensitivity table has no rows of Tables 3 and 4 to draw")
     diff_name = " - ".join(short)
     styles = {a: (names[a][1], *STYLES[a]) for a in STYLES if a in set(data["analysis"])}
-    columns = _panels(data, diff_name)
-    n_rows = {t: [max(len(_row_labels(p[2])[0]), 2) for p in ps] for t, ps in columns.items()}
-    legend_in = 0.17 * math.ceil(len(styles) / 2)
+    dodge = {a: (i - (len(styles) - 1) / 2) * 0.8 / len(styles) for i, a in enumerate(styles)}
+    columns: dict[str, list[tuple[str, pd.DataFrame]]] = {}  # a table's panels, pp first
+    pp_first = data.sort_values(["table", "panel"], ascending=[True, False], kind="stable")
+    for (t, unit), rows in pp_first.groupby(["table", "unit"], sort=False):
+        columns.setdefault(t, []).append((unit, rows))
+    n_rows = {t: [max(len(_row_labels(p[1])[0]), 2) for p in ps] for t, ps in columns.items()}
     inches = {t: sum(n * ROW_IN + 0.8 for n in ns) for t, ns in n_rows.items()}  # of each column
-    height = 1.4 + legend_in + max(inches.values())
-    comparison_name, reference_name = (_clinics(g, labels) for g in compare)
+    height = 1.4 + 0.17 * math.ceil(len(styles) / 2) + max(inches.values())  # the legend's rows
+    comparison_name, reference_name = (  # the integrated social worker model; urban clinics
+        f"the {name}" if g in GROUP_LABELS else f"{name} clinics"
+        for g, name in ((g, group_label(g, labels, mid_sentence=True)) for g in compare)
+    )
     with style():
         fig = Figure(figsize=(len(columns) * COLUMN_IN, height), layout="constrained")
         pp_axes: list[Axes] = []
@@ -200,46 +175,40 @@ def difference_plot(
             # the panels from the top, a blank row under a shorter column
             blank = (max(inches.values()) - inches[t]) / ROW_IN + 0.01
             grid = sub.add_gridspec(len(panels) + 1, 1, height_ratios=[*n_rows[t], blank])
-            axes = [sub.add_subplot(grid[i]) for i in range(len(panels))]
-            for ax, n, (title, xlabel, rows) in zip(axes, n_rows[t], panels, strict=True):
-                if rows["panel"].iloc[0] == "pp":  # the tables' percentage points on one scale
+            for j, (n, (unit, rows)) in enumerate(zip(n_rows[t], panels, strict=True)):
+                ax = sub.add_subplot(grid[j])
+                if unit == "pp":  # the tables' percentage points on one scale
+                    title, xlabel = TABLE_TITLES[t], f"{diff_name}, percentage points"
                     if pp_axes:
                         ax.sharex(pp_axes[0])
                     pp_axes.append(ax)
-                _draw_panel(ax, t, rows, styles)
-                ax.annotate(
-                    title,
-                    (0.02, 1),
-                    xycoords=(sub.transSubfigure, ax.transAxes),
-                    xytext=(0, 22 if n > 25 else 6),
-                    textcoords="offset points",
-                    fontsize=9.5,
-                    fontweight="bold",
-                )
+                else:  # an axis per unit, the first panel of means titled
+                    first = all(p[0] == "pp" for p in panels[:j])
+                    title = f"{TABLE_TITLES[t].split('.')[0]}. Mean differences" if first else ""
+                    xlabel = f"{diff_name}, {unit}"
+                _draw_panel(ax, rows, styles, dodge)
+                at = {
+                    "xycoords": (sub.transSubfigure, ax.transAxes),
+                    "xytext": (0, 22 if n > 25 else 6),
+                }
+                ax.annotate(title, (0.02, 1), **at, **PANEL_TITLE)
                 ax.set_xlabel(xlabel, fontsize=8)
-        handles = [
-            Line2D([], [], color=color, marker=marker, markersize=5, label=name)
-            for name, color, marker in styles.values()
-        ]
-        heading = (
-            f"Difference between {comparison_name} and {reference_name} ({diff_name}), "
-            "estimate and 95% interval"
-        )
         fig.legend(
-            handles=handles,
+            handles=[
+                Line2D([], [], color=color, marker=marker, markersize=5, label=name)
+                for name, color, marker in styles.values()
+            ],
             loc="outside upper left",
             ncols=2,
-            title=heading,
+            title=f"Difference between {comparison_name} and {reference_name} ({diff_name}), "
+            "estimate and 95% interval",
             title_fontproperties={"size": 10.5, "weight": "bold"},
             alignment="left",
         )
-        fig.supxlabel(
-            f"Positive: more common (or larger) with {comparison_name}. Mean differences in "
-            "each item's unit, on an axis per unit.",
-            x=0.01,
-            ha="left",
-            fontsize=7.5,
-            color=".27",
-        )
     what = "between care models" if compare == CLINIC_COMPARISON else diff_name
-    return finish(fig, f"Differences {what}, Tables 3 and 4, by analysis", synthetic=synthetic)
+    note = (
+        f"Positive: more common (or larger) with {comparison_name}. Mean differences in each "
+        "item's unit, on an axis per unit."
+    )
+    label = f"Differences {what}, Tables 3 and 4, by analysis"
+    return finish(fig, label, synthetic=synthetic, note=note)

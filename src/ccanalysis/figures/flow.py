@@ -1,16 +1,13 @@
-"""The participant flow (the paper's Figure 1), drawn with matplotlib (seaborn has no diagrams).
-
-The steps before the survey come from the recruitment file (``paths.recruitment_flow``); every
-later number is computed from the data, so that the diagram cannot disagree with the analysis.
-"""
+"""The participant flow (the paper's Figure 1), drawn with matplotlib (seaborn has no diagrams):
+the steps before the survey from the recruitment file, every later number from the data."""
 
 from __future__ import annotations
 
 import textwrap
 from collections.abc import Mapping
+from itertools import pairwise
 from pathlib import Path
 
-import matplotlib as mpl
 import pandas as pd
 from matplotlib.figure import Figure
 
@@ -25,6 +22,13 @@ INELIGIBLE_REASONS = (
 )
 #: The boxes and arrows of the diagram.
 BOX = {"boxstyle": "round,pad=0.9", "facecolor": "white", "edgecolor": ".2", "linewidth": 1.3}
+#: Where each box is centred (percent of the axes): the steps, then the care models (the
+#: comparison group left).
+AT = {"clinics": (40, 92), "certified": (40, 77), "eligible": (40, 58), "recruited": (40, 43)}
+AT |= {"surveys": (40, 27), "ineligible": (82, 67.5)}
+AT |= dict(zip(CLINIC_COMPARISON, ((20, 9), (62, 9)), strict=True))
+#: The arrows (from, to): down the steps, then from the surveys to each care model.
+ARROWS = [*pairwise([*AT][:5]), *(("surveys", g) for g in CLINIC_COMPARISON)]
 ARROW = {"arrowstyle": "-|>", "color": ".2", "lw": 1.2, "shrinkA": 0, "shrinkB": 0}
 
 
@@ -46,11 +50,9 @@ def read_recruitment_flow(path: str | Path) -> dict[str, float]:
 def flow_counts(
     recruitment: Mapping[str, float], clinics: pd.DataFrame, coordinators: pd.DataFrame | int
 ) -> dict[str, float]:
-    """The numbers of the diagram: from ``recruitment`` the state's clinics, the certified Health
-    Care Homes and the ineligible ones (the eligible computed, and checked against the file's if
-    given); from the data the clinics recruited and surveyed, the coordinators, the care systems
-    and the clinics of each care model (under its group), with their percentages.
-    """
+    """The numbers of the diagram: the state's, certified and ineligible clinics from
+    ``recruitment`` (the eligible computed, checked against the file's if given); the clinics
+    recruited and surveyed, coordinators, care systems and each care model's clinics from the data."""
     certified = float(recruitment["mn_certified_clinics_2020"])
     ineligible = float(recruitment["ineligible_clinics"])
     eligible = certified - ineligible
@@ -90,17 +92,16 @@ def flow_diagram(
     synthetic: bool,
     min_cell: int | None = None,
 ) -> Figure:
-    """Figure 1: the participant flow, from the state's primary care clinics to the two care models
-    (:func:`flow_counts`; boxes with gids ``box:<step>``). ``min_cell=k`` (privacy mode): a count
-    of the data of 1 to k - 1 is shown as ``<k``, without its percentage (which would give it away).
-    """
+    """Figure 1, from the state's clinics to the two care models (:func:`flow_counts`; gids
+    ``box:<step>``). ``min_cell=k`` (privacy mode): a count of the data of 1 to k - 1 shown as
+    ``<k``, without its percentage (which would give it away)."""
     c = flow_counts(recruitment, clinics, coordinators)
     shown = suppress_small(pd.DataFrame([c]), min_cell).to_dict("records")[0]
 
     def pct(key: str, text: str) -> str:  # the count's percentage, unless the count is hidden
         return "" if isinstance(shown[key], str) else text.format(format_pct(c[key + "_pct"]))
 
-    steps = {
+    texts = {
         "clinics": f"~{c['clinics_approx']:,g} Minnesota primary care clinics",
         "certified": f"{c['certified']:,g} clinics certified as\nHealth Care Homes (HCH) in 2020",
         "eligible": f"{c['eligible']:,g} eligible HCH clinics",
@@ -109,39 +110,32 @@ def flow_diagram(
         "surveys": f"{shown['surveys']} clinic surveys completed"
         + pct("surveys", " ({})")
         + f"\nby {shown['coordinators']} care coordinators",
+        "ineligible": f"{c['ineligible']:,g} ineligible clinics:\n"
+        + textwrap.fill(INELIGIBLE_REASONS, 36),
+        **{
+            g: f"{shown[g]} clinics" + pct(g, " ({})") + f"\n{group_label(g)}"
+            for g in CLINIC_COMPARISON
+        },
     }
     with style():
         fig = Figure(figsize=(7.2, 7.6))
         ax = fig.add_axes((0.0, 0.0, 1.0, 0.96), xlim=(0, 100), ylim=(0, 100))
         ax.set_axis_off()
-        boxes = [
-            ax.text(40, y, text, ha="center", va="center", bbox=BOX, gid=f"box:{step}")
-            for y, (step, text) in zip((92, 77, 58, 43, 27), steps.items(), strict=True)
-        ]
-        for upper, lower in zip(boxes[:-1], boxes[1:], strict=True):
-            ends = {"patchA": upper.get_bbox_patch(), "patchB": lower.get_bbox_patch()}
-            ax.annotate("", lower.get_position(), upper.get_position(), arrowprops=ARROW | ends)
-        # the ineligible clinics, beside the arrow from the certified to the eligible clinics
-        reasons = textwrap.fill(INELIGIBLE_REASONS, 36)
-        text = f"{c['ineligible']:,g} ineligible clinics:\n{reasons}"
-        out = ax.text(82, 67.5, text, ha="center", va="center", size=7.5, bbox=BOX)
-        out.set_gid("box:ineligible")
-        ax.annotate("", (82, 67.5), (40, 67.5), arrowprops=ARROW | {"patchB": out.get_bbox_patch()})
-        # the two care models: the comparison group left, the reference group right
-        for g, x in zip(CLINIC_COMPARISON, (20, 62), strict=True):
-            color = GROUP_COLORS[g]
-            model = ax.text(
-                x,
-                9,
-                f"{shown[g]} clinics" + pct(g, " ({})") + f"\n{group_label(g)}",
-                ha="center",
-                va="center",
-                fontweight="bold",
-                bbox=BOX | {"edgecolor": color, "facecolor": mpl.colors.to_rgba(color, 0.12)},
-                gid=f"box:{g}",
+        patch = {}  # each box's outline, where its arrows start and end
+        for step, text in texts.items():
+            look = {"bbox": BOX, "size": 7.5} if step == "ineligible" else {"bbox": BOX}
+            if step in CLINIC_COMPARISON:  # in the group's colour
+                tint = {"edgecolor": GROUP_COLORS[step], "facecolor": (GROUP_COLORS[step], 0.12)}
+                look = {"bbox": BOX | tint, "fontweight": "bold"}
+            box = ax.text(*AT[step], text, ha="center", va="center", gid=f"box:{step}", **look)
+            patch[step] = box.get_bbox_patch()
+        for a, b in ARROWS:
+            ax.annotate(
+                "", AT[b], AT[a], arrowprops=ARROW | {"patchA": patch[a], "patchB": patch[b]}
             )
-            ends = {"patchA": boxes[-1].get_bbox_patch(), "patchB": model.get_bbox_patch()}
-            ax.annotate("", (x, 9), boxes[-1].get_position(), arrowprops=ARROW | ends)
+        # the ineligible clinics, beside the arrow from the certified to the eligible clinics
+        ends = {"patchB": patch["ineligible"]}
+        ax.annotate("", AT["ineligible"], (40, 67.5), arrowprops=ARROW | ends)
     return finish(
         fig,
         "Figure 1. Care coordinator survey participant flow",

@@ -7,7 +7,6 @@ from __future__ import annotations
 import math
 import textwrap
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
 
 import pandas as pd
 import seaborn as sns
@@ -26,10 +25,8 @@ from ccanalysis.figures.theme import (
 )
 from ccanalysis.spec import Spec, read_spec
 from ccanalysis.tables.read import as_long, group_sizes
+from ccanalysis.tables.summary import Summary
 from ccanalysis.vocab import CLINIC_COMPARISON, GROUP_LABELS, TOTAL
-
-if TYPE_CHECKING:  # the figure reads a summary's long, groups, reference, comparison, grouping
-    from ccanalysis.tables.summary import Summary
 
 #: The heading of the p-values: the test the table ran, by its id's stem (``fisher_mc``: Fisher).
 TEST_NAMES: dict[str, str] = {"fisher": "Fisher's test", "chisq": "Chi-squared test"}
@@ -38,8 +35,8 @@ TEST_NAMES: dict[str, str] = {"fisher": "Fisher's test", "chisq": "Chi-squared t
 def _source(
     table: pd.DataFrame | Summary, compare: tuple[str, str] | None, labels: Mapping | None
 ) -> tuple[pd.DataFrame, tuple[str, str], Mapping[str, str]]:
-    """The long table, the compared groups and their labels: a summary's own (``compare`` and
-    ``labels`` override them), else the care models' and the tables' labels."""
+    """The long table, compared groups and labels: a summary's (``compare``, ``labels`` override
+    them), else the care models' and the tables'."""
     if isinstance(table, pd.DataFrame):
         return table, compare or CLINIC_COMPARISON, labels or GROUP_LABELS
     if compare is None:
@@ -59,9 +56,8 @@ def services_data(
     *,
     compare: tuple[str, str] | None = None,
 ) -> pd.DataFrame:
-    """Percentages of the service items by group (columns ``item, level, label, total``, the
-    ``compare`` groups, ``p``), most common of all clinics first; the total from the two groups'
-    ``n`` and ``denom`` when the table has none."""
+    """Percentages of the service items (``item, level, label, total``, the ``compare`` groups,
+    ``p``), most common first; the total from the groups' ``n`` and ``denom`` if the table lacks it."""
     long, compare, _ = _source(table3_long, compare, None)
     rows = [r for r in (spec or read_spec()).of("table3") if r.item.startswith("svc_")]
     look = lookup(long)
@@ -99,8 +95,8 @@ def services_by_model(
     with style():
         fig = Figure(figsize=(8.0, 1.4 + 0.4 * len(data)), layout="constrained")
         ax = fig.add_subplot()
-        sns.barplot(
-            bars.assign(group=bars["group"].map(names)),
+        sns.barplot(  # a value privacy mode withheld: no bar, no label
+            bars.assign(group=bars["group"].map(names), value=bars["value"].fillna(0)),
             x="value",
             y="item",
             hue="group",
@@ -114,7 +110,8 @@ def services_by_model(
         for container, g in zip(ax.containers, (reference, comparison), strict=True):
             for bar, item in zip(container, data["item"], strict=True):
                 bar.set_gid(f"bar:{g}:{item}")
-            ax.bar_label(container, fmt=format_pct, padding=2, fontsize=7)
+            texts = ["" if math.isnan(v) else format_pct(v) for v in data[g]]
+            ax.bar_label(container, texts, padding=2, fontsize=7)
         ax.set_yticks(range(len(data)), [textwrap.fill(s, 40) for s in data["label"]])
         ax.set(xlim=(0, 108), xticks=range(0, 101, 10), ylabel="")
         ax.set_xlabel("Percent of clinics whose care coordinators provide the service")

@@ -90,13 +90,18 @@ def strip_stat(label: str) -> str:
     return re.sub(r"( [–-] Mean| mean)? \(SD\)$", "", label)
 
 
-def finish(fig: Figure, label: str, *, synthetic: bool, title: str | None = None) -> Figure:
-    """Title the figure, name it (``label``: the files' title), add the synthetic-data label and
-    freeze its layout (recomputed at every draw it could move a pixel between two saves)."""
+def finish(
+    fig: Figure, label: str, *, synthetic: bool, title: str | None = None, note: str | None = None
+) -> Figure:
+    """Title the figure, name it (``label``: the files' title), put its ``note`` under it, add the
+    synthetic-data label and freeze its layout (recomputed at every draw it could move a pixel
+    between two saves)."""
     fig.set_label(label)
     with style():
         if title:
             fig.suptitle(title, x=0.01, ha="left")
+        if note:
+            fig.supxlabel(note, x=0.01, ha="left", fontsize=7.5, color=".27")
         if fig.get_layout_engine() is not None:
             fig.get_layout_engine().execute(fig)
             fig.set_layout_engine("none")
@@ -108,20 +113,15 @@ def finish(fig: Figure, label: str, *, synthetic: bool, title: str | None = None
     return fig
 
 
-def has_synthetic_label(fig: Figure) -> bool:
-    """Whether the figure carries the visible synthetic-data label."""
-    return any(t.get_gid() == SYNTHETIC_GID for t in fig.texts)
-
-
 def save(fig: Figure, stem: str, outdir: str | Path) -> list[Path]:
     """Write ``outdir/stem.png`` (200 dpi) and ``.pdf`` atomically, with fixed metadata (no dates
     or versions; the synthetic label if the figure has it): a rerun writes identical bytes."""
-    synthetic, title = has_synthetic_label(fig), fig.get_label() or stem
+    title = fig.get_label() or stem
     metadata = {
         "png": {"Software": None, "Title": title, "Source": "ccanalysis"},
         "pdf": {"Creator": "ccanalysis", "Producer": None, "CreationDate": None, "Title": title},
     }
-    if synthetic:
+    if any(t.get_gid() == SYNTHETIC_GID for t in fig.texts):  # the label drawn
         metadata["png"]["Description"] = metadata["pdf"]["Subject"] = SYNTHETIC_LABEL
         metadata["pdf"]["Keywords"] = "synthetic data"
     with style():
