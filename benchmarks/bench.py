@@ -6,7 +6,12 @@ resident memory), in a temporary folder laid out as a project, on data the synth
 ``scale`` 1 (317 clinics) and, unless ``--quick``, at the scale of every US primary care clinic
 (``--clinics``, 100,000 by default), where every stage must stay within 4 GB; then
 ``ccanalysis.stats.fisher_exact`` (and SciPy's, for 2 x 2) on the count tables of every item the
-tables test with Fisher's test, read from the tables the run wrote.
+tables test with Fisher's test, read from the tables the run wrote. Unless ``--quick``, also the
+build and the test loop, in a ``git clone`` of the committed project (its own ``.venv``): fresh
+set-up and ``make all``, the no-op, the rebuild after touching every input against seven bare
+notebooks (the runner on a one-cell notebook importing pandas, scipy.stats, statsmodels.api and
+matplotlib; target: at most 0.8 x), ``make unit`` (target 30 s) and ``make test`` from a fresh
+clone, set-up included, as CI runs it (target 120 s).
 """
 
 from __future__ import annotations
@@ -139,7 +144,65 @@ def bench_fisher(tables: Path) -> list[dict[str, object]]:
     return rows
 
 
-def write_report(stages: list[dict], fisher: list[dict], out: Path) -> None:
+#: What a rebuild after "touching every input" touches: the instrument, the printed tables, the
+#: recruitment counts and the table specification (the synthetic export follows from them).
+INPUTS = (
+    "data/raw/cc_survey_dictionary.csv",
+    "data/raw/recruitment_flow.csv",
+    "data/published/published_long.csv",
+    "src/ccanalysis/specs/tables.csv",
+)
+FLOOR = "import pandas, scipy.stats, statsmodels.api, matplotlib.pyplot"
+
+
+def _timed(cmd: str, cwd: Path, timeout: int = 1800) -> float:
+    """Wall seconds of a shell command (which must succeed)."""
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, shell=True, cwd=cwd, capture_output=True, text=True, timeout=timeout)
+    if proc.returncode != 0:
+        raise SystemExit(f"bench: `{cmd}` failed:\n{(proc.stdout + proc.stderr)[-3000:]}")
+    return time.perf_counter() - start
+
+
+def bench_build() -> list[tuple[str, float, str]]:
+    """(measure, seconds, target) of the build and the test loop in fresh clones of the project."""
+    import nbformat
+
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="ccanalysis-bench-clone-") as tmp:
+        clone = Path(tmp) / "project"
+        subprocess.run(["git", "clone", "-q", str(ROOT), str(clone)], check=True)
+        rows.append(
+            ("make setup (fresh .venv, package cache warm)", _timed("make setup", clone), "")
+        )
+        rows.append(("make all (set-up done)", _timed("make all", clone), "30 s"))
+        rows.append(("no-op make all", _timed("make all", clone), "2 s"))
+        touch = " ".join(INPUTS)
+        rebuild = _timed(f"touch {touch} && make all", clone)
+        nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(FLOOR)])
+        nbformat.write(nb, clone / "floor.ipynb")
+        run = ".venv/bin/python -m ccanalysis.pipeline run floor.ipynb floor.out.ipynb"
+        _timed(run, clone)  # warm-up (font cache)
+        floor = min(_timed(run, clone) for _ in range(3))
+        rows.append(("seven bare notebooks (7 x the runner on one import cell)", 7 * floor, ""))
+        rows.append(
+            ("rebuild after touching every input", rebuild, f"{0.8 * 7 * floor:.1f} s (0.8 x)")
+        )
+        rows.append(("make unit (env ready)", _timed("make unit", clone), "30 s"))
+    with tempfile.TemporaryDirectory(prefix="ccanalysis-bench-test-") as tmp:
+        clone = Path(tmp) / "project"
+        subprocess.run(["git", "clone", "-q", str(ROOT), str(clone)], check=True)
+        rows.append(
+            ("make test (fresh clone, set-up included)", _timed("make test", clone), "120 s")
+        )
+    for name, seconds, target in rows:
+        print(f"[bench] {name}: {seconds:.1f} s" + (f" (target {target})" if target else ""))
+    return rows
+
+
+def write_report(
+    stages: list[dict], fisher: list[dict], out: Path, build: list[tuple[str, float, str]] = ()
+) -> None:
     """``reports/bench.md``: the stages by scale, then Fisher per table."""
     lines = [
         "# Benchmark",
@@ -147,6 +210,10 @@ def write_report(stages: list[dict], fisher: list[dict], out: Path) -> None:
         f"Python {sys.version.split()[0]}; {time.strftime('%Y-%m-%d')}.",
         "",
     ]
+    if build:
+        lines += ["| build and tests (fresh clone) | seconds | target |", "|---|---|---|"]
+        lines += [f"| {name} | {sec:.1f} | {target} |" for name, sec, target in build]
+        lines += [""]
     lines += [
         "| scale | clinics | stage | seconds | peak RSS (MB) | within 4 GB |",
         "|---|---|---|---|---|---|",
@@ -205,7 +272,8 @@ def main(argv: list[str] | None = None) -> None:
             shutil.rmtree(work, ignore_errors=True)
     if not fisher:
         raise SystemExit("bench: no count table found for Fisher's test in the tables written")
-    write_report(stages, fisher, args.out)
+    build = [] if args.quick else bench_build()
+    write_report(stages, fisher, args.out, build)
     over = [r["stage"] for r in stages if r["peak_mb"] > MEMORY_LIMIT_MB]
     print(f"[bench] {args.out} written; {len(fisher)} Fisher tables")
     if over:
