@@ -15,10 +15,14 @@ from hypothesis import strategies as st
 from ccanalysis import printing, stats
 from ccanalysis import replication as rp
 from ccanalysis.paths import Paths
-from ccanalysis.published import read_published, read_study_facts
 from ccanalysis.replication import grim as rgrim
 from ccanalysis.replication import pvalues
-from ccanalysis.replication.compare import COMPARISON_COLUMNS, KEYS
+from ccanalysis.replication.compare import (
+    COMPARISON_COLUMNS,
+    KEYS,
+    read_published,
+    read_study_facts,
+)
 from ccanalysis.replication.rows import CONSISTENCY_COLUMNS
 from ccanalysis.spec import Spec, from_records, read_spec
 from ccanalysis.stage import Params

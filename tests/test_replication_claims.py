@@ -13,9 +13,8 @@ import pytest
 
 from ccanalysis.paths import Paths
 from ccanalysis.printing import round_half_up
-from ccanalysis.published import read_published, read_study_facts
 from ccanalysis.replication import claims as rc
-from ccanalysis.replication.compare import KEYS
+from ccanalysis.replication.compare import KEYS, read_published, read_study_facts
 
 PUBLISHED = Paths.of().published
 

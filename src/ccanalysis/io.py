@@ -87,3 +87,11 @@ def read_uncalibrated(folder: str | Path) -> pd.DataFrame:
     if "item" not in frame.columns:
         raise ValidationError(str(path), None, "item", None, "the file has no column 'item'")
     return frame.assign(**{c: "" for c in UNCALIBRATED_COLUMNS if c not in frame.columns})
+
+
+def read_as_printed(path: str | Path) -> pd.DataFrame:
+    """A CSV with every cell kept as its text (no NaN, no number): ``"25.0"`` stays ``"25.0"``,
+    since a printed number's decimals are part of what it means."""
+    import pandas as pd
+
+    return pd.read_csv(path, dtype=str, keep_default_na=False).astype(object)

@@ -12,13 +12,14 @@ import pandas as pd
 
 from ccanalysis.io import write_csv
 from ccanalysis.paths import Paths
-from ccanalysis.published import read_published, read_study_facts
 from ccanalysis.replication.claims import check_text, load_text_claims
 from ccanalysis.replication.compare import (
     COMPARISON_COLUMNS,
     compare,
     differences,
     load_reproduced,
+    read_published,
+    read_study_facts,
     summary,
 )
 from ccanalysis.replication.grim import INTEGER_ITEMS, check_grim

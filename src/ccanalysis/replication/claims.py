@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from ccanalysis.io import read_as_printed
 from ccanalysis.printing import parse_printed
-from ccanalysis.published import read_printed
 from ccanalysis.replication.compare import KEYS
 from ccanalysis.replication.rows import CONSISTENCY_COLUMNS, EPS, check_row, interval_text
 from ccanalysis.vocab import CLINIC_COMPARISON
@@ -75,7 +75,7 @@ def parse_expression(text: str, claim: str) -> ast.Expression:
 
 def load_text_claims(published_dir: str | Path) -> pd.DataFrame:
     """``text_claims.csv`` of ``published_dir`` as text, every expression and compare checked."""
-    claims = read_printed(Path(published_dir) / "text_claims.csv")
+    claims = read_as_printed(Path(published_dir) / "text_claims.csv")
     for c in claims.itertuples():
         parse_expression(c.expression, c.id)
         if c.compare not in COMPARES:

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from ccanalysis.io import read_as_printed
+from ccanalysis.paths import PUBLISHED_TABLES, STUDY_FACTS
 from ccanalysis.printing import parse_printed
 from ccanalysis.tables import read
 
@@ -20,6 +22,16 @@ from ccanalysis.tables import read
 KEYS = list(read.KEYS)
 COMPARISON_COLUMNS = [*KEYS, "published", "reproduced", "verdict", "difference"]
 COMPARISON_COLUMNS += ["printed_low", "printed_high"]
+
+
+def read_published(published_dir: str | Path) -> pd.DataFrame:
+    """The printed tables (table, item, level, group, measure, value), as printed text."""
+    return read_as_printed(Path(published_dir) / PUBLISHED_TABLES)
+
+
+def read_study_facts(published_dir: str | Path) -> pd.DataFrame:
+    """The facts of the paper's text (key, value, where_in_paper), as printed text."""
+    return read_as_printed(Path(published_dir) / STUDY_FACTS)
 
 
 def load_reproduced(tables_dir: str | Path) -> pd.DataFrame:

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from ccanalysis.published import read_published, read_study_facts
+from ccanalysis.io import read_as_printed
+from ccanalysis.paths import PUBLISHED_TABLES, STUDY_FACTS
 from ccanalysis.spec import Spec, read_spec
 from ccanalysis.vocab import TOTAL
 
@@ -44,9 +45,9 @@ class Targets:
 
 def load_targets(published_dir: str | Path, spec: Spec | None = None) -> Targets:
     """The printed tables of ``published_dir``, with ``spec`` (default: the package's)."""
-    facts = read_study_facts(published_dir)
+    facts = read_as_printed(Path(published_dir) / STUDY_FACTS)
     return Targets(
-        read_published(published_dir),
+        read_as_printed(Path(published_dir) / PUBLISHED_TABLES),
         spec if spec is not None else read_spec(),
         dict(zip(facts["key"], facts["value"], strict=True)),
     )
