@@ -268,11 +268,14 @@ def test_calibration_does_not_hang_on_rounding_error(instrument, targets, calibr
 
     for name in ("chisq", "anova_from_summary", "run_test"):
         monkeypatch.setattr(stats, name, nudged(getattr(stats, name)))
-    synth.categorical._fisher_p.cache_clear()  # Fisher's p-values cached unnudged
+    caches = (synth.categorical._fisher_p, synth.categorical._chisq_p)  # p-values cached unnudged
+    for cache in caches:
+        cache.cache_clear()
     try:
         again = synth.calibrate(instrument, targets)
     finally:
-        synth.categorical._fisher_p.cache_clear()
+        for cache in caches:
+            cache.cache_clear()
     assert again.notes == calibration.notes and again.num == calibration.num
     for item, plan in calibration.cat.items():
         assert all((again.cat[item].counts[g] == c).all() for g, c in plan.counts.items()), item

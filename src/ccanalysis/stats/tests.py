@@ -67,29 +67,21 @@ def t_test(x: ArrayLike, y: ArrayLike, *, equal_var: bool = True) -> TestResult:
     )
 
 
-def _anova(means, variances, ns, *, welch: bool) -> TestResult:  # noqa: ANN001
-    n = np.asarray(ns, dtype=float)
-    if len(n) < 2 or n.sum() <= len(n):
+def anova_from_summary(means: ArrayLike, sds: ArrayLike, ns: ArrayLike) -> TestResult:
+    """One-way ANOVA F test from group means, SDs and sizes: F = (B / (k - 1)) / (W / (N - k)),
+    B and W the between- and within-group sums of squares. ``sds`` may stack candidate SDs
+    (shape ``(..., k)``); statistic and p are then arrays of that stack (the synthesizer's search
+    tests thousands: statsmodels' ``anova_generic`` takes one table at a time)."""
+    m, s, n = (np.asarray(a, dtype=float) for a in (means, sds, ns))
+    k, total = n.size, n.sum()
+    if k < 2 or total <= k:
         raise ValueError("ANOVA needs at least two groups and N > k")
-    m, v = np.asarray(means, dtype=float), np.asarray(variances, dtype=float)
-    res = anova_generic(m, v, n, use_var="unequal" if welch else "equal")
-    test, name = ("welch_anova", "Welch's one-way ANOVA") if welch else ("anova", "One-way ANOVA")
-    return TestResult(
-        test,
-        name,
-        float(res.statistic),
-        float(res.df_num),
-        float(res.pvalue),
-        int(n.sum()),
-        df2=float(res.df_denom),
-    )
-
-
-def anova_from_summary(
-    means: Sequence[float], sds: Sequence[float], ns: Sequence[int]
-) -> TestResult:
-    """One-way ANOVA F test from group means, SDs and sizes (statsmodels' ``anova_generic``)."""
-    return _anova(means, np.asarray(sds, dtype=float) ** 2, ns, welch=False)
+    between = (n * (m - (n * m).sum() / total) ** 2).sum()
+    f = (between / (k - 1)) / (((n - 1) * s**2).sum(axis=-1) / (total - k))
+    p = stats.f.sf(f, k - 1, total - k)
+    if np.ndim(f) == 0:
+        f, p = float(f), float(p)
+    return TestResult("anova", "One-way ANOVA", f, k - 1.0, p, int(total), df2=total - k)
 
 
 def anova(*groups: ArrayLike) -> TestResult:
@@ -116,9 +108,20 @@ def welch_anova_from_moments(
 ) -> TestResult:
     """Welch's one-way ANOVA from group means, variances (ddof=1) and sizes (statsmodels'
     ``anova_generic(use_var="unequal")``), for callers that reuse each group's moments."""
-    if len(ns) < 2 or np.any(np.asarray(ns) < 2):
+    n = np.asarray(ns, dtype=float)
+    if len(n) < 2 or np.any(n < 2):
         raise ValueError("Welch ANOVA needs at least two groups of size >= 2")
-    return _anova(means, variances, ns, welch=True)
+    m, v = np.asarray(means, dtype=float), np.asarray(variances, dtype=float)
+    res = anova_generic(m, v, n, use_var="unequal")
+    return TestResult(
+        "welch_anova",
+        "Welch's one-way ANOVA",
+        float(res.statistic),
+        float(res.df_num),
+        float(res.pvalue),
+        int(n.sum()),
+        df2=float(res.df_denom),
+    )
 
 
 def welch_anova(*groups: ArrayLike) -> TestResult:

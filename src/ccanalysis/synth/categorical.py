@@ -66,6 +66,12 @@ def _fisher_p(shape: tuple[int, int], cells: tuple[int, ...]) -> float:
 def chisq_p(counts: dict[str, np.ndarray]) -> float:
     """Pearson's chi-square p (no correction) of ``counts`` by group; 1 with one answered level."""
     t = np.array(list(counts.values()), dtype=np.int64)
+    return _chisq_p(t.shape, tuple(t.ravel().tolist()))
+
+
+@functools.cache
+def _chisq_p(shape: tuple[int, int], cells: tuple[int, ...]) -> float:  # the searches repeat tables
+    t = np.array(cells, dtype=np.int64).reshape(shape)
     t = t[:, t.sum(axis=0) > 0]
     return 1.0 if t.shape[1] < 2 else stats.chisq(t).p
 
