@@ -233,36 +233,37 @@ OUTPUT_SUMS := find tables figures data/processed data/raw/synthetic -type f ! -
 output-sums:
 	@$(OUTPUT_SUMS)
 
-# The unit suite (which needs no output of the pipeline) runs while the pipeline is built, in four
-# parts (every fourth test file) that make schedules into the job slots the stages leave free; then
-# the docs/ check, nbval on the executed notebooks (in two parts), the tutorials and the bench's
-# quick run (it cannot rot unseen); then the end-to-end tests (the one that works in a copy of the
-# checkout beside the others). The unit suite includes the browser tests (tests/test_browser.py:
-# headless Chromium loads every page of docs/; they skip, saying why, where Chromium is missing).
+# `make test` is one make, so that its jobs fill the cores without a barrier between phases: the
+# unit suite (which needs no output of the pipeline) in four parts (every fourth test file), the
+# real-export run in a copy of the checkout (e2e-copy: one process, its make at -j1) and the bench's
+# quick run (it cannot rot unseen) take the job slots the stages leave free; once the pipeline is
+# built, what it wrote is recorded, then come the docs/ check, nbval on the executed notebooks (in
+# two parts) and the tutorials; the end-to-end tests that work in this checkout come last. The unit
+# suite includes the browser tests (tests/test_browser.py: headless Chromium loads every page of
+# docs/; they skip, saying why, where Chromium is missing).
 UNIT_FILES := $(filter-out tests/test_e2e.py,$(sort $(wildcard tests/test_*.py)))
 every_fourth = $(foreach i,$(shell seq $(1) 4 $(words $(2))),$(word $(i),$(2)))
 UNIT_PARTS := unit-part-1 unit-part-2 unit-part-3 unit-part-4
-.PHONY: test-build $(UNIT_PARTS) test-notebooks docs-check nbval-part-1 nbval-part-2 tutorials-run
-.PHONY: bench-quick e2e-here e2e-copy
-test:
-	@$(MAKE) --no-print-directory test-build
-	@$(OUTPUT_SUMS) > .make/outputs-before-nbval.sha256
-	@$(MAKE) --no-print-directory test-notebooks
-	@$(MAKE) --no-print-directory e2e-here e2e-copy
-test-build: reports/index.html $(UNIT_PARTS)
+.PHONY: $(UNIT_PARTS) outputs-before-nbval docs-check nbval-part-1 nbval-part-2 tutorials-run
+.PHONY: bench-quick e2e-here e2e-copy test-e2e-here
+test: reports/index.html $(UNIT_PARTS) e2e-copy bench-quick test-e2e-here
 $(UNIT_PARTS): unit-part-%: $(READY)
 	$(PYTEST) -p no:nbval -q $(call every_fourth,$*,$(UNIT_FILES)) -m "not e2e"
-test-notebooks: docs-check nbval-part-1 nbval-part-2 tutorials-run bench-quick
-docs-check:
+outputs-before-nbval: reports/index.html
+	@$(OUTPUT_SUMS) > .make/outputs-before-nbval.sha256
+docs-check: reports/index.html
 	$(DOCS_CHECK)
+nbval-part-1 nbval-part-2 tutorials-run: outputs-before-nbval
 nbval-part-1:
 	$(call NBVAL,$(wordlist 1,4,$(EXECUTED)))
 nbval-part-2:
 	$(call NBVAL,$(wordlist 5,9,$(EXECUTED)))
 tutorials-run:
 	$(TUTORIAL_TESTS)
-bench-quick:
+bench-quick: $(READY)
 	$(PY) benchmarks/bench.py --quick
+test-e2e-here: docs-check nbval-part-1 nbval-part-2 tutorials-run
+	$(E2E_HERE)
 
 unit: $(READY)
 	$(call unit_tests,not e2e and not slow,-n $(JOBS))
@@ -271,11 +272,11 @@ nbval: reports/index.html
 	$(call NBVAL,$(EXECUTED),-n $(JOBS))
 	$(call TUTORIAL_TESTS,-n $(JOBS))
 
-e2e: reports/index.html
-	@$(MAKE) --no-print-directory e2e-here e2e-copy
-e2e-here:
-	$(PYTEST) -q tests -m "e2e and not own_checkout"
-e2e-copy:
+E2E_HERE = $(PYTEST) -q tests -m "e2e and not own_checkout"
+e2e: e2e-here e2e-copy
+e2e-here: reports/index.html
+	$(E2E_HERE)
+e2e-copy: $(READY)
 	$(PYTEST) -q tests -m "e2e and own_checkout"
 
 lint: $(READY)

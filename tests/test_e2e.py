@@ -15,7 +15,8 @@ from ccanalysis import makedeps
 from ccanalysis.paths import DEFAULT_DICTIONARY, DEFAULT_EXPORT, DEFAULT_FRAME, project_root
 
 #: The tests share this checkout's outputs and run one after the other, except the real-export run
-#: (marked own_checkout), which works in a copy of its own and runs beside them (`make e2e`).
+#: (marked own_checkout), which works in a copy of its own and runs beside them (`make e2e`) and
+#: beside the unit suite and the pipeline's build in `make test`.
 pytestmark = pytest.mark.e2e
 ROOT = project_root()
 STAGES = list(makedeps.STAGES)
@@ -290,7 +291,8 @@ def test_a_real_export_in_a_path_with_spaces_runs_in_privacy_mode(spaced_checkou
     shutil.copy(ROOT / "data/raw/synthetic/clinic_frame.csv", frame)
     raw_before = {p: p.read_bytes() for p in (project / "data/raw").rglob("*") if p.is_file()}
 
-    run = _make("all", "DATA=redcap", f"EXPORT={export}", f"FRAME={frame}", cwd=project)
+    # one stage at a time: in `make test` this run is one job beside the others
+    run = _make("-j1", "all", "DATA=redcap", f"EXPORT={export}", f"FRAME={frame}", cwd=project)
     assert run.returncode == 0, (run.stdout + run.stderr)[-3000:]
     log = run.stdout + run.stderr
     assert "00_synthesize" not in re.findall(r"\[(\w+)\] done", log)
