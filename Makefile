@@ -215,8 +215,9 @@ lock:
 PYTEST := $(PY) -m pytest -p no:cacheprovider
 # The unit suite; `make unit`, the loop after every change, leaves out the tests marked slow (a whole
 # stage, a kernel, a browser), which `make test` runs with the rest. `make unit` has the cores to
-# itself (-n JOBS); inside `make test` each test run is one job of make's -j (one process), so that
-# the runs beside it never ask for more processes than there are cores.
+# itself (-n JOBS, a test file per worker: a module's fixtures, such as the synthesizer's
+# calibration, are computed once); inside `make test` each test run is one job of make's -j (one
+# process), so that the runs beside it never ask for more processes than there are cores.
 unit_tests = $(PYTEST) -p no:nbval -q $(2) tests -m "$(1)"
 NBVAL_ARGS := --nbval-kernel-name $(KERNEL) --nbval-cell-timeout 300
 NBVAL  = $(PYTEST) -q $(2) --nbval $(1) $(NBVAL_ARGS) --nbval-sanitize-with tests/nbval_sanitize.cfg
@@ -266,7 +267,7 @@ test-e2e-here: docs-check nbval-part-1 nbval-part-2 tutorials-run
 	$(E2E_HERE)
 
 unit: $(READY)
-	$(call unit_tests,not e2e and not slow,-n $(JOBS))
+	$(call unit_tests,not e2e and not slow,-n $(JOBS) --dist loadfile)
 
 nbval: reports/index.html
 	$(call NBVAL,$(EXECUTED),-n $(JOBS))
