@@ -26,6 +26,7 @@ STAGE_RANK: dict[str, int] = {
     "tables": 3,
     "sensitivity": 4,
     "figures": 5,
+    "results": 5,
     "replication": 6,
 }
 #: The tools make runs (the notebook runner, make's prerequisites, the pages from what the stages
