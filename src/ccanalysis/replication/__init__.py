@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from ccanalysis import results
 from ccanalysis.io import write_csv
 from ccanalysis.paths import Paths
-from ccanalysis import results
 from ccanalysis.replication.claims import beside_results, check_text, load_text_claims
 from ccanalysis.replication.compare import (
     COMPARISON_COLUMNS,

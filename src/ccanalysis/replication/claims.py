@@ -205,12 +205,14 @@ def check_text(
 
 def claim_cells(expression: str) -> set[tuple[str, ...]]:
     """The printed cells (table, item, level, group, measure) a claim's expression reads
-    (``diff``: both compared shares; ``fact``: none, the tables hold no study fact)."""
+    (``diff``: both compared shares; ``fact``: ``("fact", key)``, which no table row states)."""
     cells: set[tuple[str, ...]] = set()
     for node in ast.walk(parse_expression(expression, "")):
-        if isinstance(node, ast.Call) and node.func.id != "fact":
+        if isinstance(node, ast.Call):
             args = tuple(a.value for a in node.args)
-            if node.func.id == "diff":
+            if node.func.id == "fact":
+                cells.add(("fact", *args))
+            elif node.func.id == "diff":
                 cells |= {(*args, g, "pct") for g in CLINIC_COMPARISON}
             else:
                 cells.add(_cell(node.func.id, args))
