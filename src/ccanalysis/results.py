@@ -12,11 +12,12 @@ on a count of 1 to ``min_cell - 1`` is written without its number (``privacy.is_
 
 from __future__ import annotations
 
+import functools
 import html
 import math
 import re
 import traceback
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import jinja2
@@ -46,7 +47,8 @@ METHODS = {
 }
 WITHHELD = "(withheld: a small count)"
 #: Number markers of the plain edition (the docx and the sentence finder): key, then text.
-SENSITIVITY_KEYS = ("analysis", "table", "item", "level")
+SENSITIVITY_COLUMNS = ("analysis", "table", "item", "level", "estimate", "ci_low", "ci_high", "p")
+DEFINITIONS = ("definition", "label")
 _MARK = re.compile("\x02([^\x03]*)\x03([^\x04]*)\x04")
 
 
@@ -58,8 +60,7 @@ class ResultsError(ValueError):
 class Number:
     """A printed number: its value, its text at print precision, the cell it comes from (``key``:
     table, item, level, group, measure), its row's anchor and its method; ``withheld`` in privacy
-    mode when it rests on a small count; ``covers``: the other cells it states (a difference
-    states both shares)."""
+    mode when it rests on a small count."""
 
     value: float
     text: str
@@ -67,10 +68,6 @@ class Number:
     anchor: str
     method: str
     withheld: bool = False
-    covers: frozenset = field(default_factory=frozenset)
-
-    def __float__(self) -> float:
-        return self.value
 
 
 def _fmt(value: float, measure: str, decimals: int) -> str:
@@ -92,53 +89,59 @@ class Row:
 
     def __init__(self, ctx: Context, table: str, item: str, level: str = "", group: str = ""):
         self.ctx, self.table, self.item, self.level, self.group = ctx, table, item, level, group
-        cells = ctx.cells[(ctx.cells["table"] == table) & (ctx.cells["item"] == item)]
-        if cells.empty:
-            raise AttributeError(f"{table} has no item {item!r}")
-        self.cells = cells
-        self.levels = sorted(set(cells["level"]) - {""})
+        if (table, item) not in ctx.records:
+            raise ResultsError(f"{table} has no item {item!r}")
+        self.records = ctx.records[(table, item)]
+        self.levels = sorted({r["level"] for r in self.records} - {""})
 
-    @property
-    def anchor(self) -> str:
-        level = self.level if len(self.levels) > 1 else ""
+    def _anchor(self, level: str) -> str:
+        level = level if len(self.levels) > 1 else ""
         return f"t{self.table[-1]}-{self.item}" + (f"-{level}" if level else "")
 
+    def _find(self, level: str, column: str, group: str = "", measure: str = "") -> list[dict]:
+        return [
+            r
+            for r in self.records
+            if r["level"] == level
+            and (r["group"] == group or not group)
+            and (r["measure"] == measure or not measure)
+            and not math.isnan(r[column])
+        ]
+
     def _number(self, level: str, group: str, measure: str, column: str = "value") -> Number:
-        c = self.cells
-        hit = c[(c["level"] == level) & (c["group"] == group) & (c["measure"] == measure)]
-        if hit.empty or column not in hit:
-            raise AttributeError(f"{self.table} {self.item} has no {level}/{group}/{measure}")
-        value, base = float(hit[column].iloc[0]), measure
-        if column != "value":
-            measure = column
-        counts = c[(c["level"] == level) & (c["measure"].isin(["n", "denom"]))]
-        if measure.startswith("diff"):  # a difference rests on both compared groups' counts
-            counts = counts[counts["group"].isin(vocab.CLINIC_COMPARISON)]
-        elif group != "all":
-            counts = counts[counts["group"] == group]
+        hit = [
+            r
+            for r in self.records
+            if (r["level"], r["group"], r["measure"]) == (level, group, measure)
+        ]
+        if not hit or column not in hit[0]:
+            raise ResultsError(f"{self.table} {self.item} has no {level}/{group}/{measure}")
+        value, measure = float(hit[0][column]), measure if column == "value" else column
+        # a difference rests on both compared groups' counts, a share on its group's
+        groups = vocab.CLINIC_COMPARISON if measure.startswith("diff") else (group,)
+        counts = [
+            r["value"]
+            for r in self.records
+            if r["level"] == level and r["measure"] in ("n", "denom") and r["group"] in groups
+        ]
         min_cell = self.ctx.min_cell
         small = min_cell is not None and (
-            math.isnan(value)
-            or any(is_small(v, min_cell) or math.isnan(v) for v in counts["value"])
+            math.isnan(value) or any(is_small(v, min_cell) or math.isnan(v) for v in counts)
         )
-        small &= measure not in ("p", "q")
-        decimals = PCT_DECIMALS.get(self.table, 1)
-        covers = {(self.table, self.item, level, g, base) for g in vocab.CLINIC_COMPARISON}
         return Number(
             value,
-            _fmt(value, measure, decimals),
+            _fmt(value, measure, PCT_DECIMALS.get(self.table, 1)),
             (self.table, self.item, level, group, measure),
-            Row(self.ctx, self.table, self.item, level).anchor,
+            self._anchor(level),
             METHODS[measure.split("_")[0]],
-            bool(small),
-            frozenset(covers if measure == "diff" else ()),
+            bool(small) and measure not in ("p", "q"),
         )
 
     def _level(self) -> str:
         if self.level or not self.levels:
             return self.level
         if len(self.levels) > 1:
-            raise AttributeError(f"{self.table} {self.item} has levels {self.levels}: name one")
+            raise ResultsError(f"{self.table} {self.item} has levels {self.levels}: name one")
         return self.levels[0]
 
     def __getattr__(self, name: str):
@@ -148,33 +151,36 @@ class Row:
             return self._number("", "all", "p", "value" if name == "p" else "q")
         if name in self.levels and not self.level:
             return Row(self.ctx, self.table, self.item, name)
-        level, c = self._level(), self.cells
+        level = self._level()
         if self.group:
             return self._number(level, self.group, name)
         if name in ("diff", "diff_lo", "diff_hi"):
-            hit = c[(c["level"] == level) & c[name].notna()]
-            if hit.empty:
-                raise AttributeError(f"{self.table} {self.item} has no {name}")
-            return self._number(level, hit["group"].iloc[0], hit["measure"].iloc[0], name)
-        if name in set(c["group"]):
+            hit = self._find(level, name)
+            if not hit:
+                raise ResultsError(f"{self.table} {self.item} has no {name}")
+            return self._number(level, hit[0]["group"], hit[0]["measure"], name)
+        if name in {r["group"] for r in self.records}:
             return Row(self.ctx, self.table, self.item, level, name)
-        raise AttributeError(f"{self.table} {self.item} has no {name!r}")
+        raise ResultsError(f"{self.table} {self.item} has no {name!r}")
+
+    def _spec_row(self):
+        level = self.level or (self.levels[0] if len(self.levels) == 1 else "")
+        rows = self.ctx.spec.items(self.table).get(self.item, [])
+        return next((r for r in rows if r.level == level), rows[0] if rows else None)
 
     @property
     def label(self) -> str:
-        rows = self.ctx.spec.items(self.table).get(self.item, []) if self.ctx.spec else []
-        level = self.level or (self.levels[0] if len(self.levels) == 1 else "")
-        row = next((r for r in rows if r.level == level), None)
-        if row is None and rows:  # an item of several levels: its section header
-            return rows[0].section.strip().rstrip(":").strip() or rows[0].label
-        return row.row_label if row is not None else self.item
+        """The row's label with its section header (an item of several levels: the header)."""
+        row = self._spec_row()
+        if row is None or (not self.level and len(self.levels) > 1):
+            return row.section.strip().rstrip(":").strip() or row.label if row else self.item
+        return row.row_label
 
     @property
     def name(self) -> str:
         """The row's label without its section header."""
-        rows = self.ctx.spec.items(self.table).get(self.item, []) if self.ctx.spec else []
-        level = self.level or (self.levels[0] if len(self.levels) == 1 else "")
-        return next((r.label for r in rows if r.level == level), self.label)
+        row = self._spec_row()
+        return row.label if row is not None else self.item
 
     @property
     def differs(self) -> bool:
@@ -207,9 +213,9 @@ class Table:
 
     def tested(self) -> list[Row]:
         """The table's items with a q-value, in table order."""
-        c = self.ctx.cells
-        items = c[(c["table"] == self.table) & c["q"].notna()]["item"]
-        return [Row(self.ctx, self.table, i) for i in dict.fromkeys(items)]
+        records = self.ctx.records
+        tested = [i for t, i in records if t == self.table and Row(self.ctx, t, i)._find("", "q")]
+        return [Row(self.ctx, self.table, i) for i in tested]
 
 
 class Lookup:
@@ -229,7 +235,7 @@ class Lookup:
             return out
         rows = f[f[self.keys[depth]] == ""] if depth < len(self.keys) else f
         if len(rows) != 1 or name not in rows or not pd.api.types.is_numeric_dtype(rows[name]):
-            raise AttributeError(f"{self.kind} {'.'.join(self.path)} has no {name!r}")
+            raise ResultsError(f"{self.kind} {'.'.join(self.path)} has no {name!r}")
         value, row = float(rows[name].iloc[0]), rows.iloc[0]
         if self.kind == "s":
             anchor = "s-" + "-".join(p for p in (row["item"], row["level"]) if p)
@@ -246,7 +252,7 @@ class Lookup:
     def _withheld(self, table: str, item: str, level: str) -> bool:
         try:
             return Row(self.ctx, table, item, level).diff.withheld
-        except AttributeError:
+        except ResultsError:
             return False
 
     def __bool__(self) -> bool:
@@ -265,12 +271,18 @@ class Context:
     min_cell: int | None = None
     synthetic: bool = False
 
+    def __post_init__(self) -> None:
+        self.spec = read_spec() if self.spec is None else self.spec
+        cells = self.cells.reindex(columns=[*self.cells.columns.union(["diff", "q"], sort=False)])
+        groups = cells.groupby(["table", "item"], sort=False)
+        self.records = {key: rows.to_dict("records") for key, rows in groups}
+
     def namespace(self) -> dict:
         ns = {f"t{t[-1]}": Table(self, t) for t in sorted(set(self.cells["table"]))}
         ns["s"] = Lookup(self, "s", self.sensitivity, ("analysis", "item", "level"))
         ns["d"] = Lookup(self, "d", self.definitions, ("definition",))
         ns.update(largest=self.largest, changed=self.changed, synthetic=self.synthetic)
-        ns.update(q_level=format_p(Q_LEVEL), label=vocab.SYNTHETIC_LABEL)
+        ns["q_level"] = format_p(Q_LEVEL)
         return ns
 
     def largest(self, *tables: Table, count: int = 3, differ: bool = True) -> list[Row]:
@@ -278,9 +290,8 @@ class Context:
         ``differ``: only items that differ by the stated rule."""
         rows = []
         for r in (r for t in tables for r in t.tested() if r.differs or not differ):
-            c = r.cells
-            levels = c.loc[c["diff"].notna() & (c["measure"] == "pct"), "level"]
-            rows += [Row(self, r.table, r.item, level) for level in levels]
+            levels = [x["level"] for x in r.records if x["measure"] == "pct"]
+            rows += [Row(self, r.table, r.item, lv) for lv in levels if r._find(lv, "diff")]
         return sorted(rows, key=lambda r: -abs(r.diff.value))[:count]
 
     def changed(self, analysis: str, reference: str = "unadjusted") -> list[str]:
@@ -299,25 +310,12 @@ def read_context(
     """The context of the template from ``tables_dir`` (``table?.csv``, ``sensitivity.csv``,
     ``definitions.csv``; the last two may be absent)."""
     cells = pd.concat([read_long(p) for p in sorted(tables_dir.glob("table?.csv"))])
-    frames = {}
-    for name in ("sensitivity", "definitions"):
-        path = tables_dir / f"{name}.csv"
-        frames[name] = (
-            pd.read_csv(path, keep_default_na=False, na_values=[""]) if path.is_file() else None
-        )
-    sens = frames["sensitivity"]
-    sens = (
-        pd.DataFrame(
-            columns=[*SENSITIVITY_KEYS, "estimate", "ci_low", "ci_high", "p", "unit", "method"]
-        )
-        if sens is None
-        else sens.assign(**{k: sens[k].astype(str).replace("nan", "") for k in ("item", "level")})
-    )
-    defs = frames["definitions"]
-    defs = pd.DataFrame(columns=["definition", "label"]) if defs is None else defs
-    return Context(
-        cells, sens, defs, spec if spec is not None else read_spec(), min_cell, synthetic
-    )
+    frames = []
+    for name, columns in (("sensitivity", SENSITIVITY_COLUMNS), ("definitions", DEFINITIONS)):
+        path, keys = tables_dir / f"{name}.csv", {"item": "", "level": ""}
+        read = path.is_file() and pd.read_csv(path, dtype=dict.fromkeys(keys, str))
+        frames.append(read.fillna(keys) if path.is_file() else pd.DataFrame(columns=columns))
+    return Context(cells, *frames, spec, min_cell, synthetic)
 
 
 def _finalize(kind: str):
@@ -330,7 +328,8 @@ def _finalize(kind: str):
         if kind == "plain":
             return f"\x02{'|'.join(value.key)}\x03{text}\x04"
         if kind == "md":
-            return f'[{text}](index.html#{value.anchor} "{value.method}")'
+            title = value.method.replace('"', "'")
+            return f'[{text}](index.html#{value.anchor} "{title}")'
         cell = html.escape("|".join(value.key))
         return (
             f'<a href="index.html#{value.anchor}" title="{html.escape(value.method)}" '
@@ -340,21 +339,29 @@ def _finalize(kind: str):
     return show
 
 
-def render(ctx: Context, kind: str = "md", template: Path = TEMPLATE) -> str:
-    """The template rendered in the edition ``kind``: ``md`` (Markdown links), ``html`` (Markdown
-    with HTML links), ``plain`` (numbers marked for :func:`sentences`). A reference to nothing
-    raises :class:`ResultsError` naming the template's file and line."""
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(template.parent),
+@functools.lru_cache
+def _environment(kind: str, folder: Path) -> jinja2.Environment:
+    """Jinja's environment of an edition (cached: it keeps the compiled template, reloading it
+    when the file changes)."""
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(folder),
         undefined=jinja2.StrictUndefined,
         finalize=_finalize(kind),
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
+
+
+def render(ctx: Context, kind: str = "md", template: Path = TEMPLATE) -> str:
+    """The template rendered in the edition ``kind``: ``md`` (Markdown links), ``html`` (Markdown
+    with HTML links), ``plain`` (numbers marked for :func:`sentences`). A reference to nothing
+    raises :class:`ResultsError` naming the template's file and line."""
     try:
-        text = env.get_template(template.name).render(ctx.namespace())
-    except (jinja2.UndefinedError, AttributeError, TypeError) as e:
+        text = (
+            _environment(kind, template.parent).get_template(template.name).render(ctx.namespace())
+        )
+    except (jinja2.UndefinedError, ResultsError, TypeError) as e:
         lines = [
             f.lineno for f in traceback.extract_tb(e.__traceback__) if f.filename == str(template)
         ]
