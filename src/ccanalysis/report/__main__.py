@@ -29,14 +29,18 @@ def build(executed: list[Path], root: Path) -> Path:
         if any(not p.exists() or p.stat().st_mtime < newest for p in pages):
             notebooks.render(nb)
     page, params = landing.landing_page(root, executed, False)
-    results.write(_results(root, params), root / "reports", notebooks.stylesheet())
+    if context := _results(root, params):
+        results.write(context, root / "reports", notebooks.stylesheet())
     path = write_text(root / "reports" / "index.html", page)
     os.utime(path)  # a rebuilt target even when its bytes did not change (make's time)
     return path
 
 
-def _results(root: Path, params: dict) -> results.Context:
-    """The Results' context from this run's tables (privacy as the run's parameters say)."""
+def _results(root: Path, params: dict) -> results.Context | None:
+    """The Results' context from this run's tables (privacy as the run's parameters say); none
+    before the four tables are written."""
+    if not all((root / "tables" / f"table{i}.csv").is_file() for i in range(1, 5)):
+        return None
     min_cell = int(params.get("min_cell", 0)) if params.get("privacy") else None
     synthetic = params.get("data_mode") == "synthetic"
     return results.read_context(root / "tables", min_cell=min_cell, synthetic=synthetic)
@@ -58,8 +62,9 @@ def contents(root: Path) -> dict[str, bytes]:
     if params.get("data_mode") != "synthetic":
         raise SystemExit("docs/ is the public snapshot of the synthetic stand-in only")
     files["index.html"] = text.encode("utf-8")
-    md = results.render(_results(root, params), "html")
-    files["results.html"] = results.html_page(md, True, notebooks.stylesheet()).encode("utf-8")
+    if context := _results(root, params):
+        page = results.html_page(results.render(context, "html"), True, notebooks.stylesheet())
+        files["results.html"] = page.encode("utf-8")
     tables = [p for ext in landing.TABLE_FORMATS for p in (root / "tables").glob(f"[!.]*.{ext}")]
     for path in tables + list((root / "figures").glob("[!.]*.pdf")):
         files[f"{path.parent.name}/{path.name}"] = path.read_bytes()
