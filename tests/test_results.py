@@ -151,6 +151,7 @@ def test_the_ranking_is_computed(context) -> None:
     top = context.largest(Table3 := results.Table(context, "table3"), count=3)
     diffs = [abs(r.diff.value) for r in top]
     assert diffs == sorted(diffs, reverse=True) and all(r.differs for r in top)
+    assert len({(r.item, r.level) for r in top}) == 3
     every = [abs(r.diff.value) for r in context.largest(Table3, count=100, differ=False)]
     assert max(every) >= diffs[0]
 

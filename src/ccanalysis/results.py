@@ -290,7 +290,7 @@ class Context:
         ``differ``: only items that differ by the stated rule."""
         rows = []
         for r in (r for t in tables for r in t.tested() if r.differs or not differ):
-            levels = [x["level"] for x in r.records if x["measure"] == "pct"]
+            levels = dict.fromkeys(x["level"] for x in r.records if x["measure"] == "pct")
             rows += [Row(self, r.table, r.item, lv) for lv in levels if r._find(lv, "diff")]
         return sorted(rows, key=lambda r: -abs(r.diff.value))[:count]
 
