@@ -34,7 +34,7 @@ STAGE_RANK: dict[str, int] = {
 TOOLS = {"pipeline", "makedeps", "report"}
 MAX_LINES = 600
 #: The whole library (src/ccanalysis/**/*.py): small, on scipy.stats, statsmodels and seaborn.
-MAX_LIBRARY_LINES = 11_500
+MAX_LIBRARY_LINES = 11_474
 
 
 def _top(module: str) -> str:

@@ -45,7 +45,7 @@ METHODS = {
     "q": "Benjamini-Hochberg q across the table's tests",
     "diff": "difference ISW - MN (percentage points or the item's unit), Newcombe or t 95% CI",
 }
-WITHHELD = "(withheld: a small count)"
+WITHHELD = "[withheld]"
 #: Number markers of the plain edition (the docx and the sentence finder): key, then text.
 SENSITIVITY_COLUMNS = ("analysis", "table", "item", "level", "estimate", "ci_low", "ci_high", "p")
 DEFINITIONS = ("definition", "label")
@@ -75,7 +75,7 @@ def _fmt(value: float, measure: str, decimals: int) -> str:
         return ""
     if measure in ("p", "q"):
         return format_p(value)
-    if measure in ("n", "denom", "changed", "mn_to_isw", "isw_to_mn"):
+    if measure in ("n", "denom"):
         return str(int(value))
     text = round_half_up(value, decimals if measure == "pct" else 1)
     return text + "%" if measure == "pct" else text
@@ -98,15 +98,9 @@ class Row:
         level = level if len(self.levels) > 1 else ""
         return f"t{self.table[-1]}-{self.item}" + (f"-{level}" if level else "")
 
-    def _find(self, level: str, column: str, group: str = "", measure: str = "") -> list[dict]:
-        return [
-            r
-            for r in self.records
-            if r["level"] == level
-            and (r["group"] == group or not group)
-            and (r["measure"] == measure or not measure)
-            and not math.isnan(r[column])
-        ]
+    def _find(self, level: str, column: str) -> list[dict]:
+        """The records of ``level`` with a number in ``column``."""
+        return [r for r in self.records if r["level"] == level and not math.isnan(r[column])]
 
     def _number(self, level: str, group: str, measure: str, column: str = "value") -> Number:
         hit = [
@@ -155,7 +149,12 @@ class Row:
         if self.group:
             return self._number(level, self.group, name)
         if name in ("diff", "diff_lo", "diff_hi"):
-            hit = self._find(level, name)
+            # the row holding the difference (its value blanked in privacy mode)
+            hit = self._find(level, name) or [
+                r
+                for r in self.records
+                if r["level"] == level and r["group"] in ("isw", "isw_only") and r["diff"] != 0
+            ]
             if not hit:
                 raise ResultsError(f"{self.table} {self.item} has no {name}")
             return self._number(level, hit[0]["group"], hit[0]["measure"], name)
@@ -170,15 +169,12 @@ class Row:
 
     @property
     def label(self) -> str:
-        """The row's label with its section header (an item of several levels: the header)."""
+        """The row's label with its section header (``name``: without)."""
         row = self._spec_row()
-        if row is None or (not self.level and len(self.levels) > 1):
-            return row.section.strip().rstrip(":").strip() or row.label if row else self.item
-        return row.row_label
+        return row.row_label if row is not None else self.item
 
     @property
     def name(self) -> str:
-        """The row's label without its section header."""
         row = self._spec_row()
         return row.label if row is not None else self.item
 
@@ -188,16 +184,17 @@ class Row:
         return not math.isnan(q) and q < Q_LEVEL
 
     @property
-    def more(self) -> bool:
-        return self.diff.value > 0
+    def more(self) -> bool | None:
+        """Is ISW above MN (``None``: the difference is withheld)?"""
+        return None if self.diff.withheld or math.isnan(self.diff.value) else self.diff.value > 0
 
     @property
     def often(self) -> str:
-        return "more often" if self.more else "less often"
+        return {True: "more often", False: "less often"}.get(self.more, "more or less often")
 
     @property
     def higher(self) -> str:
-        return "higher" if self.more else "lower"
+        return {True: "higher", False: "lower"}.get(self.more, "different")
 
 
 class Table:
@@ -213,9 +210,8 @@ class Table:
 
     def tested(self) -> list[Row]:
         """The table's items with a q-value, in table order."""
-        records = self.ctx.records
-        tested = [i for t, i in records if t == self.table and Row(self.ctx, t, i)._find("", "q")]
-        return [Row(self.ctx, self.table, i) for i in tested]
+        rows = [Row(self.ctx, t, i) for t, i in self.ctx.records if t == self.table]
+        return [r for r in rows if r._find("", "q")]
 
 
 class Lookup:
@@ -241,19 +237,16 @@ class Lookup:
             anchor = "s-" + "-".join(p for p in (row["item"], row["level"]) if p)
             key = ("sensitivity", row["analysis"], row["item"], row["level"], name)
             method = str(row["method"])
-            withheld = self._withheld(str(row.get("table", "")), row["item"], row["level"])
+            try:  # withheld with the table row's difference
+                withheld = Row(self.ctx, row["table"], row["item"], row["level"]).diff.withheld
+            except ResultsError:
+                withheld = False
             text = format_p(value) if name == "p" else round_half_up(value, 1)
         else:
             anchor, method = f"d-{self.path[0]}", str(row["label"])
             key, withheld = ("definitions", *self.path, name), False
             text = str(int(value)) if not math.isnan(value) else ""
         return Number(value, text, key, anchor, method, withheld)
-
-    def _withheld(self, table: str, item: str, level: str) -> bool:
-        try:
-            return Row(self.ctx, table, item, level).diff.withheld
-        except ResultsError:
-            return False
 
     def __bool__(self) -> bool:
         return not self.frame.empty
@@ -362,9 +355,8 @@ def render(ctx: Context, kind: str = "md", template: Path = TEMPLATE) -> str:
             _environment(kind, template.parent).get_template(template.name).render(ctx.namespace())
         )
     except (jinja2.UndefinedError, ResultsError, TypeError) as e:
-        lines = [
-            f.lineno for f in traceback.extract_tb(e.__traceback__) if f.filename == str(template)
-        ]
+        frames = traceback.extract_tb(e.__traceback__)
+        lines = [f.lineno for f in frames if f.filename == str(template)]
         where = f"{template}, line {lines[-1]}" if lines else str(template)
         raise ResultsError(f"{where}: {e}") from None
     return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
@@ -428,13 +420,10 @@ def docx_bytes(plain: str, synthetic: bool) -> bytes:
 
 def write(ctx: Context, outdir: Path, css: str = "", template: Path = TEMPLATE) -> list[Path]:
     """``results.md``, ``results.html`` and ``results.docx`` in ``outdir``; returns their paths."""
-    outdir = Path(outdir)
     banner = f"**{vocab.SYNTHETIC_LABEL}**\n\n" if ctx.synthetic else ""
-    plain = render(ctx, "plain", template)
+    text = {kind: render(ctx, kind, template) for kind in ("md", "html", "plain")}
     return [
-        write_text(outdir / "results.md", banner + render(ctx, "md", template)),
-        write_text(
-            outdir / "results.html", html_page(render(ctx, "html", template), ctx.synthetic, css)
-        ),
-        write_bytes(outdir / "results.docx", docx_bytes(plain, ctx.synthetic)),
+        write_text(outdir / "results.md", banner + text["md"]),
+        write_text(outdir / "results.html", html_page(text["html"], ctx.synthetic, css)),
+        write_bytes(outdir / "results.docx", docx_bytes(text["plain"], ctx.synthetic)),
     ]

@@ -1,7 +1,7 @@
 """``python -m ccanalysis.report``: ``build NB...`` renders the pages older than their notebook or
 than this package and writes ``reports/index.html`` and the Results in words
-(``reports/results.{md,html,docx}``, :mod:`ccanalysis.results`); ``docs [--check]`` writes (or compares)
-``docs/``, the committed reader's edition of the synthetic run."""
+(``reports/results.{md,html,docx}``, :mod:`ccanalysis.results`); ``docs [--check]`` writes (or
+compares) ``docs/``, the committed reader's edition of the synthetic run."""
 
 from __future__ import annotations
 
