@@ -71,14 +71,12 @@ class Number:
 
 
 def _fmt(value: float, measure: str, decimals: int) -> str:
-    if math.isnan(value):
-        return ""
     if measure in ("p", "q"):
         return format_p(value)
-    if measure in ("n", "denom"):
+    if measure in ("n", "denom") and not math.isnan(value):
         return str(int(value))
-    text = round_half_up(value, decimals if measure == "pct" else 1)
-    return text + "%" if measure == "pct" else text
+    text = round_half_up(value, decimals if measure == "pct" else 1)  # NaN: ""
+    return text + "%" if measure == "pct" and text else text
 
 
 class Row:
@@ -297,6 +295,11 @@ class Context:
         return [f"{Row(self, t, i, lv).label} ({b} to {a})" for t, i, lv, b, a in rows]
 
 
+def complete(tables_dir: Path) -> bool:
+    """Has the run written the four tables the template reads (a partial run has no Results)?"""
+    return all((tables_dir / f"table{i}.csv").is_file() for i in range(1, 5))
+
+
 def read_context(
     tables_dir: Path, spec: Spec | None = None, min_cell: int | None = None, synthetic=False
 ) -> Context:
@@ -350,10 +353,9 @@ def render(ctx: Context, kind: str = "md", template: Path = TEMPLATE) -> str:
     """The template rendered in the edition ``kind``: ``md`` (Markdown links), ``html`` (Markdown
     with HTML links), ``plain`` (numbers marked for :func:`sentences`). A reference to nothing
     raises :class:`ResultsError` naming the template's file and line."""
+    env = _environment(kind, template.parent)
     try:
-        text = (
-            _environment(kind, template.parent).get_template(template.name).render(ctx.namespace())
-        )
+        text = env.get_template(template.name).render(ctx.namespace())
     except (jinja2.UndefinedError, ResultsError, TypeError) as e:
         frames = traceback.extract_tb(e.__traceback__)
         lines = [f.lineno for f in frames if f.filename == str(template)]

@@ -105,9 +105,9 @@ def run(paths: Paths, params: Params) -> Artifacts:
     spec = read_spec(paths.spec, instrument=paths.dictionary)
     facts, claims = read_study_facts(paths.published), load_text_claims(paths.published)
     consistency = check_published(published, spec, facts, claims)
-    context = results.read_context(
-        paths.tables, spec, min_cell=params.suppress_below, synthetic=params.synthetic
-    )
-    stated = beside_results(claims, results.sentences(results.render(context, "plain")))
+    stated = None  # a partial run (a table missing) has no Results to set the claims beside
+    if results.complete(paths.tables):
+        ctx = results.read_context(paths.tables, spec, params.suppress_below, params.synthetic)
+        stated = beside_results(claims, results.sentences(results.render(ctx, "plain")))
     written = write_outputs(comparison, consistency, paths.tables, stated)
     return Artifacts({p.stem: p for p in written}, comparison=comparison, consistency=consistency)

@@ -37,9 +37,8 @@ def build(executed: list[Path], root: Path) -> Path:
 
 
 def _results(root: Path, params: dict) -> results.Context | None:
-    """The Results' context from this run's tables (privacy as the run's parameters say); none
-    before the four tables are written."""
-    if not all((root / "tables" / f"table{i}.csv").is_file() for i in range(1, 5)):
+    """The Results' context from this run's tables (privacy as its parameters say), if complete."""
+    if not results.complete(root / "tables"):
         return None
     min_cell = int(params.get("min_cell", 0)) if params.get("privacy") else None
     synthetic = params.get("data_mode") == "synthetic"
