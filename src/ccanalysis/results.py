@@ -110,7 +110,7 @@ class Row:
             raise ResultsError(f"{self.table} {self.item} has no {level}/{group}/{measure}")
         value, measure = float(hit[0][column]), measure if column == "value" else column
         # a difference rests on both compared groups' counts, a share on its group's
-        groups = vocab.CLINIC_COMPARISON if measure.startswith("diff") else (group,)
+        groups = ("isw", "mn", "isw_only", "mn_only") if measure.startswith("diff") else (group,)
         counts = [
             r["value"]
             for r in self.records
@@ -188,7 +188,7 @@ class Row:
 
     @property
     def often(self) -> str:
-        return {True: "more often", False: "less often"}.get(self.more, "more or less often")
+        return {True: "more often", False: "less often"}.get(self.more, "at a different rate")
 
     @property
     def higher(self) -> str:
