@@ -89,13 +89,20 @@ STAGES: dict[str, Stage] = {
         writes=("figures/*",),
     ),
     "06_replication": Stage(
-        reads=("{dictionary}", "data/published/*.csv", "tables/table?.csv"),
+        reads=(
+            "{dictionary}",
+            "data/published/*.csv",
+            "tables/table?.csv",
+            "tables/sensitivity.csv",
+            "tables/definitions.csv",
+        ),
         writes=("tables/replication*.csv",),
     ),
 }
 #: Files of the package that modules read (module -> globs relative to the project).
 MODULE_DATA: dict[str, tuple[str, ...]] = {
     "ccanalysis.spec": ("src/ccanalysis/specs/tables.csv",),
+    "ccanalysis.results": ("src/ccanalysis/specs/results.md",),
     "ccanalysis.report.notebooks": ("src/ccanalysis/report/templates/*",),
 }
 

@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pandas as pd
 
+from ccanalysis import results
 from ccanalysis.io import write_csv
 from ccanalysis.paths import Paths
-from ccanalysis.replication.claims import check_text, load_text_claims
+from ccanalysis.replication.claims import beside_results, check_text, load_text_claims
 from ccanalysis.replication.compare import (
     COMPARISON_COLUMNS,
     compare,
@@ -29,6 +30,7 @@ from ccanalysis.spec import Spec, read_spec
 from ccanalysis.stage import Artifacts, Params
 
 __all__ = [
+    "beside_results",
     "check_published",
     "check_text",
     "compare",
@@ -78,12 +80,17 @@ def flagged(consistency: pd.DataFrame) -> pd.DataFrame:
 
 
 def write_outputs(
-    comparison: pd.DataFrame, consistency: pd.DataFrame, outdir: str | Path
+    comparison: pd.DataFrame,
+    consistency: pd.DataFrame,
+    outdir: str | Path,
+    claims: pd.DataFrame | None = None,
 ) -> list[Path]:
-    """``replication.csv`` (the comparison), ``replication_summary.csv`` (:func:`summary` of it)
-    and ``replication_consistency.csv`` in ``outdir``; returns the paths written."""
+    """``replication.csv`` (the comparison), ``replication_summary.csv`` (:func:`summary` of it),
+    ``replication_consistency.csv`` and (given) ``replication_claims.csv`` (the text's claims
+    beside the generated Results, :func:`beside_results`) in ``outdir``; returns the paths."""
     outdir, checks = Path(outdir), consistency[CONSISTENCY_COLUMNS]
-    return [
+    extra = [] if claims is None else [write_csv(claims, outdir / "replication_claims.csv")]
+    return extra + [
         write_csv(comparison[COMPARISON_COLUMNS], outdir / "replication.csv", float_format="%.6g"),
         write_csv(summary(comparison), outdir / "replication_summary.csv"),
         write_csv(checks, outdir / "replication_consistency.csv", float_format="%.6g"),
@@ -91,12 +98,16 @@ def write_outputs(
 
 
 def run(paths: Paths, params: Params) -> Artifacts:
-    """Compare the reproduced tables with the printed ones, check the printed tables, write both
-    (``params`` unused: the report is the same on synthetic and real data)."""
+    """Compare the reproduced tables with the printed ones, check the printed tables, set the
+    text's claims beside the generated Results (``params``: their privacy), write them."""
     published = read_published(paths.published)
     comparison = compare(published, load_reproduced(paths.tables))
     spec = read_spec(paths.spec, instrument=paths.dictionary)
     facts, claims = read_study_facts(paths.published), load_text_claims(paths.published)
     consistency = check_published(published, spec, facts, claims)
-    written = write_outputs(comparison, consistency, paths.tables)
+    stated = None  # a partial run (a table missing) has no Results to set the claims beside
+    if results.complete(paths.tables):
+        ctx = results.read_context(paths.tables, spec, params.suppress_below, params.synthetic)
+        stated = beside_results(claims, results.sentences(results.render(ctx, "plain")))
+    written = write_outputs(comparison, consistency, paths.tables, stated)
     return Artifacts({p.stem: p for p in written}, comparison=comparison, consistency=consistency)

@@ -201,3 +201,39 @@ def check_text(
             )
         )
     return pd.DataFrame(rows, columns=CONSISTENCY_COLUMNS)
+
+
+def claim_cells(expression: str) -> set[tuple[str, ...]]:
+    """The printed cells (table, item, level, group, measure) a claim's expression reads
+    (``diff``: both compared shares; ``fact``: ``("fact", key)``, which no table row states)."""
+    cells: set[tuple[str, ...]] = set()
+    for node in ast.walk(parse_expression(expression, "")):
+        if isinstance(node, ast.Call):
+            args = tuple(a.value for a in node.args)
+            if node.func.id == "fact":
+                cells.add(("fact", *args))
+            elif node.func.id == "diff":
+                cells |= {(*args, g, "pct") for g in CLINIC_COMPARISON}
+            else:
+                cells.add(_cell(node.func.id, args))
+    return cells
+
+
+def beside_results(claims: pd.DataFrame, sentences: list[dict]) -> pd.DataFrame:
+    """Each claim of the text beside the first sentence of the generated Results
+    (``results.sentences``) that states every cell the claim reads (a stated difference states
+    both compared groups' cells); ``sentence`` empty where none does: the claims the template
+    does not cover yet."""
+    stated = []
+    for s in sentences:
+        keys = set(s["cells"])
+        keys |= {(*k[:3], g, m) for k in s["cells"] if k[-1] == "diff" for g in CLINIC_COMPARISON
+                 for m in ("pct", "mean")}  # fmt: skip
+        stated.append(keys)
+    rows = []
+    for c in claims.itertuples():
+        need = claim_cells(c.expression)
+        hit = next((i for i, keys in enumerate(stated) if need and need <= keys), None)
+        s = sentences[hit] if hit is not None else {"section": "", "text": ""}
+        rows.append((c.id, c.section, c.quote, s["section"], s["text"]))
+    return pd.DataFrame(rows, columns=["id", "section", "quote", "results_section", "sentence"])

@@ -1,6 +1,7 @@
 """``python -m ccanalysis.report``: ``build NB...`` renders the pages older than their notebook or
-than this package and writes ``reports/index.html``; ``docs [--check]`` writes (or compares)
-``docs/``, the committed reader's edition of the synthetic run."""
+than this package and writes ``reports/index.html`` and the Results in words
+(``reports/results.{md,html,docx}``, :mod:`ccanalysis.results`); ``docs [--check]`` writes (or
+compares) ``docs/``, the committed reader's edition of the synthetic run."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import os
 import sys
 from pathlib import Path
 
+from ccanalysis import results
 from ccanalysis.io import write_bytes, write_text
 from ccanalysis.paths import project_root
 from ccanalysis.report import landing, notebooks
@@ -26,11 +28,21 @@ def build(executed: list[Path], root: Path) -> Path:
         pages = [nb.with_suffix(suffix) for suffix in notebooks.EDITIONS]
         if any(not p.exists() or p.stat().st_mtime < newest for p in pages):
             notebooks.render(nb)
-    path = write_text(
-        root / "reports" / "index.html", landing.landing_page(root, executed, False)[0]
-    )
+    page, params = landing.landing_page(root, executed, False)
+    if context := _results(root, params):
+        results.write(context, root / "reports", notebooks.stylesheet())
+    path = write_text(root / "reports" / "index.html", page)
     os.utime(path)  # a rebuilt target even when its bytes did not change (make's time)
     return path
+
+
+def _results(root: Path, params: dict) -> results.Context | None:
+    """The Results' context from this run's tables (privacy as its parameters say), if complete."""
+    if not results.complete(root / "tables"):
+        return None
+    min_cell = int(params.get("min_cell", 0)) if params.get("privacy") else None
+    synthetic = params.get("data_mode") == "synthetic"
+    return results.read_context(root / "tables", min_cell=min_cell, synthetic=synthetic)
 
 
 def contents(root: Path) -> dict[str, bytes]:
@@ -49,6 +61,9 @@ def contents(root: Path) -> dict[str, bytes]:
     if params.get("data_mode") != "synthetic":
         raise SystemExit("docs/ is the public snapshot of the synthetic stand-in only")
     files["index.html"] = text.encode("utf-8")
+    if context := _results(root, params):
+        page = results.html_page(results.render(context, "html"), True, notebooks.stylesheet())
+        files["results.html"] = page.encode("utf-8")
     tables = [p for ext in landing.TABLE_FORMATS for p in (root / "tables").glob(f"[!.]*.{ext}")]
     for path in tables + list((root / "figures").glob("[!.]*.pdf")):
         files[f"{path.parent.name}/{path.name}"] = path.read_bytes()
