@@ -33,7 +33,8 @@ STAGE_RANK: dict[str, int] = {
 TOOLS = {"pipeline", "makedeps", "report", "coverage"}
 MAX_LINES = 600
 #: The whole library (src/ccanalysis/**/*.py): small, on scipy.stats, statsmodels and seaborn.
-MAX_LIBRARY_LINES = 11_000
+#: 11,000 + issue 21's synthesizer and coverage study (400) + the merged i21-stats (49).
+MAX_LIBRARY_LINES = 11_449
 
 
 def _top(module: str) -> str:

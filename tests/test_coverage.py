@@ -94,9 +94,9 @@ def test_bootstrap_equals_resampled_systems_refitted(data) -> None:
 
 def test_sparse_rule_by_hand() -> None:
     m = np.array([[5, 5, 5, 5], [5, 5, 5, 5]])
-    ok = np.array([[1, 1, 1, 0], [2, 0, 1, 1]])
+    ok = np.array([[3, 2, 0, 0], [2, 0, 1, 0]])  # events in 3 systems of the two groups
     two_events = np.array([[1, 1, 0, 0], [2, 0, 1, 1]])  # mn: 2 events
-    two_systems = np.array([[3, 2, 0, 0], [2, 0, 1, 1]])  # mn: 5 events in 2 systems
+    two_systems = np.array([[3, 2, 0, 0], [2, 3, 0, 0]])  # events in 2 systems
     few_non = np.array([[1, 1, 1, 0], [5, 5, 4, 5]])  # isw: 1 non-event
     got = coverage.sparse(np.stack([ok, two_events, two_systems, few_non]), m)
     assert got.tolist() == [False, True, True, True]

@@ -15,9 +15,9 @@ percentile interval (``stats.bootstrap``) and the bootstrap-t (replicates studen
 SE). The sandwich terms are computed over all data sets at once from per-system sums, in closed
 form for the two-group design (statsmodels fits one data set at a time; tests check the two agree):
 a system's residual sum in group g, ``r = s - m p``, is scaled by ``(1 - m / n_g)^(-1/2)`` (CR2) or
-``(1 - m / n_g)^(-1)`` (CR3). Data sets that the analysis flags sparse (a group with at most 2
-events or non-events, or its events or non-events in fewer than 3 systems) show Newcombe's interval
-only, so the other intervals' coverage is over the data sets not flagged; ``datasets`` counts them.
+``(1 - m / n_g)^(-1)`` (CR3). Data sets the analysis flags sparse (``sparse``) show Newcombe's
+interval only, so the other intervals' coverage is over the data sets not flagged (drawn until
+there are ``DATASETS``); ``datasets`` counts the data sets of each row.
 """
 
 from __future__ import annotations
@@ -123,11 +123,11 @@ def newcombe(s: NDArray, m: NDArray) -> tuple[NDArray, NDArray]:
 
 
 def sparse(s: NDArray, m: NDArray) -> NDArray[np.bool_]:
-    """Data sets the analysis flags sparse: a group with at most 2 events or non-events, or its
-    events or non-events in fewer than 3 care systems."""
-    non = m - s
-    few = lambda x: (x.sum(axis=-1) <= 2) | ((x > 0).sum(axis=-1) < 3)  # noqa: E731
-    return (few(s) | few(non)).any(axis=-1)
+    """Data sets the analysis flags sparse (``sensitivity.inputs.sparse_rows``' rule): a group
+    with at most 2 events or non-events, or the events or non-events of both groups in fewer than
+    3 care systems."""
+    few = lambda x: (x.sum(axis=-1) <= 2).any(axis=-1) | ((x.sum(axis=-2) > 0).sum(axis=-1) < 3)  # noqa: E731
+    return few(s) | few(m - s)
 
 
 def bootstrap(
