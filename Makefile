@@ -5,7 +5,7 @@
 #   make -j1 all runs one stage at a time (default: independent stages at once, JOBS=`nproc`)
 #   make all DEFINITION=sw_on_team   the whole pipeline under another care model definition
 #   make lab     JupyterLab on the project's kernel, at the notebooks
-#   make lint | make clean | make bench
+#   make lint | make clean | make bench | make coverage (the intervals' coverage by simulation)
 #
 # On the real export (kept on your machine only, ignored by git):
 #   make all DATA=redcap EXPORT=path/to/export.csv DICTIONARY=path/to/dictionary.csv FRAME=path/to/frame.csv
@@ -210,6 +210,15 @@ lock:
 	uv pip compile pyproject.toml --extra dev --python-version 3.11 \
 	  --no-emit-package rfc3987-syntax --no-emit-package lark -o requirements.lock
 	python3 tools/write_environment.py
+
+# ---- the coverage study (not part of `make all`): how often each printed interval covers the truth,
+# simulated on the run's design (ccanalysis.coverage; a few minutes on 2 cores). Writes
+# tables/coverage.csv, figures/coverage.png/.svg and the committed copy data/coverage/coverage.csv
+# that the 04 notebook shows.
+.PHONY: coverage
+coverage: reports/02_classify.ipynb
+	@mkdir -p data/coverage
+	$(PY) -m ccanalysis.coverage
 
 # ---- tests ----------------------------------------------------------------------------------------
 PYTEST := $(PY) -m pytest -p no:cacheprovider

@@ -10,8 +10,8 @@ tables test with Fisher's test, read from the tables the run wrote. Unless ``--q
 build and the test loop, in a ``git clone`` of the committed project (its own ``.venv``): fresh
 set-up and ``make all``, the no-op, the rebuild after touching every input against seven bare
 notebooks (the runner on a one-cell notebook importing pandas, scipy.stats, statsmodels.api and
-matplotlib; target: at most 0.8 x), ``make unit`` (target 30 s) and ``make test`` from a fresh
-clone, set-up included, as CI runs it (target 120 s).
+matplotlib; target: at most 0.8 x), ``make unit`` (target 30 s), ``make coverage`` and ``make
+test`` from a fresh clone, set-up included, as CI runs it (target 120 s).
 """
 
 from __future__ import annotations
@@ -189,6 +189,13 @@ def bench_build() -> list[tuple[str, float, str]]:
             ("rebuild after touching every input", rebuild, f"{0.8 * 7 * floor:.1f} s (0.8 x)")
         )
         rows.append(("make unit (env ready)", _timed("make unit", clone), "30 s"))
+        rows.append(
+            (
+                "make coverage (the coverage study, after make all)",
+                _timed("make coverage", clone),
+                "",
+            )
+        )
     with tempfile.TemporaryDirectory(prefix="ccanalysis-bench-test-") as tmp:
         clone = Path(tmp) / "project"
         subprocess.run(["git", "clone", "-q", str(ROOT), str(clone)], check=True)

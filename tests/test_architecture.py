@@ -30,11 +30,12 @@ STAGE_RANK: dict[str, int] = {
     "replication": 6,
 }
 #: The tools make runs (the notebook runner, make's prerequisites, the pages from what the stages
-#: wrote): nothing in the library imports them; they may import anything.
-TOOLS = {"pipeline", "makedeps", "report"}
+#: wrote, the coverage study): nothing in the library imports them; they may import anything.
+TOOLS = {"pipeline", "makedeps", "report", "coverage"}
 MAX_LINES = 600
 #: The whole library (src/ccanalysis/**/*.py): small, on scipy.stats, statsmodels and seaborn.
-MAX_LIBRARY_LINES = 11_474
+#: 11,000 (issue 18) + the capabilities of issues 19, 20, 21 and 23, each within its budget.
+MAX_LIBRARY_LINES = 12_500
 
 
 def _top(module: str) -> str:

@@ -1,6 +1,7 @@
 """GEE on the difference scale (ccanalysis.stats.clustered): independence against clubSandwich's
 CR3 (R values from ``tests/reference/stats.R`` in ``tests/reference/stats_results.csv``), the
-t(K - 2) reference, and the rules of the working correlation."""
+t(K - 2) reference, and the rules of the working correlation; CR2 (its R check over 89 rows is in
+test_gee_rows_against_r.py) against statsmodels' HC2 when every cluster is one unit."""
 
 from __future__ import annotations
 
@@ -10,9 +11,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import statsmodels.api as sm
 from scipy import stats
 
-from ccanalysis.stats.clustered import gee_difference
+from ccanalysis.stats.clustered import cr2_difference, gee_difference
 
 R = pd.read_csv(Path(__file__).parent / "reference" / "stats_results.csv").set_index("name")[
     "value"
@@ -76,3 +78,21 @@ def test_degenerate_outcomes_give_nan_and_a_note() -> None:
     assert math.isnan(two.p) and "2 clusters" in two.note
     with pytest.raises(ValueError, match="working"):
         gee_difference([1, 0], [0, 1], ["a", "b"], working="ar1")
+
+
+@pytest.mark.parametrize("y", [Y, Z])
+def test_cr2_with_one_unit_per_cluster_is_hc2(y: list[int]) -> None:
+    x = sm.add_constant(np.array(G, float))
+    hc2 = sm.OLS(np.array(y, float), x).fit(cov_type="HC2")
+    fit = cr2_difference(y, G, range(len(y)))
+    assert fit.estimate == pytest.approx(hc2.params[1], rel=1e-12)
+    assert fit.se == pytest.approx(hc2.bse[1], rel=1e-12)
+    assert fit.clusters == len(y) and 1 < fit.df < len(y) - 2
+
+
+def test_cr2_degenerate_outcomes_give_nan_and_a_note() -> None:
+    one = cr2_difference([0, 1, 1, 1, 0], [0, 1, 0, 1, 0], list("ababc"))
+    assert one.estimate == pytest.approx(1 - 1 / 3) and math.isnan(one.se)
+    assert "one cluster holds every answer of a group" in one.note
+    flat = cr2_difference([1, 0, 1, 0, 1, 0], [0, 1] * 3, list("aabbcc"))
+    assert flat.estimate == -1 and math.isnan(flat.p) and "no variation" in flat.note

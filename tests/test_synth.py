@@ -198,6 +198,17 @@ def test_structure(written, frames, targets):
         {"isw": "integrated_sw", "mn": "medical_nursing"}
     )
     assert (truth[model.index] == model).all()
+    # care models follow the care systems (MNCARES: 2 of 43 organizations mixed, 15% of clinics)
+    models = clinics.groupby("care_system_id")["group"].nunique()
+    mixed = models.index[models == 2]
+    assert len(mixed) == 2 and (sizes[mixed] > 9).all()
+    assert sizes[mixed].sum() == round(0.15 * 317)
+    both = coords.loc[coords["group"].eq("both").to_numpy(), "coordinator_id"]
+    assert clinics.loc[clinics["coordinator_id"].isin(both), "care_system_id"].isin(mixed).all()
+    meta = survey.meta
+    assert meta["care_systems_by_model"]["mixed"] == 2
+    assert sum(meta["care_systems_by_model"].values()) == 42
+    assert meta["clinics_in_mixed_systems"] == 48
     frame = survey.frame
     urban = frame["ruca"].between(1, 3)
     assert frame["ruca"].between(1, 10).all()

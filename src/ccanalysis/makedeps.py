@@ -73,7 +73,7 @@ STAGES: dict[str, Stage] = {
         synthetic_reads=("{export_dir}/uncalibrated_items.csv",),
     ),
     "04_sensitivity": Stage(
-        reads=("{dictionary}", "data/processed/clinics.parquet"),
+        reads=("{dictionary}", "data/processed/clinics.parquet", "data/coverage/coverage.csv"),
         writes=("tables/sensitivity.*", "tables/definitions*"),
     ),
     "05_figures": Stage(

@@ -7,6 +7,11 @@ statsmodels' normal reference is too liberal with few clusters (Li and Redden 20
 34:281-296), so the t(K - 2) test and interval (K clusters with answers) are ours. Independence:
 the estimate is the crude difference. Exchangeable: a cluster-weighted difference; a rho outside
 ``(-1/(m - 1), 1)`` (m the largest cluster) or no convergence falls back to independence.
+
+:func:`cr2_difference`: the same independence estimate with the CR2 (bias-reduced linearization,
+Bell and McCaffrey 2002) SE and Satterthwaite degrees of freedom, as R's clubSandwich
+``coef_test(lm_fit, vcov = "CR2", test = "Satterthwaite")`` computes them (Pustejovsky and Tipton
+2018, JBES 36:672-683). statsmodels has neither CR2 nor Satterthwaite df, hence our own.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from statsmodels.genmod import cov_struct
 from statsmodels.genmod.generalized_estimating_equations import GEE
 from statsmodels.tools.sm_exceptions import ConvergenceWarning, IterationLimitWarning
 
-__all__ = ["DifferenceFit", "gee_difference"]
+__all__ = ["DifferenceFit", "cr2_difference", "gee_difference"]
 
 WORKING = ("independence", "exchangeable")
 # statsmodels stops when the score's L2 norm is below ctol, in the outcome's units: 1e-13 per
@@ -52,6 +57,28 @@ class DifferenceFit:
     note: str = ""
 
 
+def _answers(y: ArrayLike, group: ArrayLike, clusters: ArrayLike) -> tuple:
+    """Outcomes and groups of the units in group 0 or 1 with an outcome, their cluster codes
+    0..K-1, K, and the two group means."""
+    y, g = np.asarray(y, dtype=float), np.asarray(group)
+    keep = np.isfinite(y) & ((g == 0) | (g == 1))
+    y, g = y[keep], g[keep].astype(float)
+    codes = pd.factorize(pd.Series(np.asarray(clusters, dtype=object)[keep]), sort=True)[0]
+    means = [float(y[g == v].mean()) if (g == v).any() else _NAN for v in (0, 1)]
+    return y, g, codes, len(np.unique(codes)), means
+
+
+def _t_inference(fit: DifferenceFit, se: float, df: float, conf: float) -> DifferenceFit:
+    """``fit`` with its SE, df, two-sided t(df) p and interval; NaN and a note when the SE is 0."""
+    if not se > 0:
+        why = "not estimable: no variation around the group means (robust SE 0)"
+        return replace(fit, note="; ".join(x for x in (fit.note, why) if x))
+    q = stats.t.ppf(1.0 - (1.0 - conf) / 2.0, df)
+    p = float(min(1.0, 2.0 * stats.t.sf(abs(fit.estimate / se), df)))
+    lo, hi = fit.estimate - q * se, fit.estimate + q * se
+    return replace(fit, se=se, df=df, ci_low=lo, ci_high=hi, p=p)
+
+
 def _fit(y, x, codes, means, working: str) -> tuple[object, bool]:  # noqa: ANN001
     """The statsmodels fit started at the group ``means`` and whether it converged. Under
     independence the means are the estimate: one step, no correlation to update."""
@@ -69,14 +96,14 @@ def _fit(y, x, codes, means, working: str) -> tuple[object, bool]:  # noqa: ANN0
 def _not_estimable(g: NDArray, codes: NDArray, k: int, df_adjust: int) -> str:
     if not ((g == 0).any() and (g == 1).any()):
         return "not estimable: no answers in a group"
-    if k <= df_adjust:
+    if df_adjust and k <= df_adjust:
         return (
             f"not estimable: {k} clusters, a t reference with K - {df_adjust} degrees of freedom "
             f"needs at least {df_adjust + 1}"
         )
     if any(len(np.unique(codes[g == v])) == 1 for v in (0, 1)):
         return (
-            "not estimable: one cluster holds every answer of a group (the Mancl-DeRouen "
+            "not estimable: one cluster holds every answer of a group (the small-sample "
             "correction is undefined)"
         )
     return ""
@@ -120,12 +147,7 @@ def gee_difference(
     few clusters, one cluster holding a group's every answer, no variation) gets NaN and a note."""
     if working not in WORKING:
         raise ValueError(f"working must be one of {WORKING}, not {working!r}")
-    y, g = np.asarray(y, dtype=float), np.asarray(group)
-    keep = np.isfinite(y) & ((g == 0) | (g == 1))
-    y, g = y[keep], g[keep].astype(float)
-    codes = pd.factorize(pd.Series(np.asarray(clusters, dtype=object)[keep]), sort=True)[0]
-    k = len(np.unique(codes))
-    means = [float(y[g == v].mean()) if (g == v).any() else _NAN for v in (0, 1)]
+    y, g, codes, k, means = _answers(y, group, clusters)
     note = _not_estimable(g, codes, k, df_adjust)
     if note:
         return DifferenceFit(*means, k, estimate=means[1] - means[0], note=note)
@@ -147,11 +169,38 @@ def gee_difference(
         working=used,
         note=note,
     )
-    se, df = float(np.sqrt(c @ np.asarray(res.cov_params()) @ c)), float(k - df_adjust)
-    if not se > 0:
-        why = "not estimable: no variation around the group means (robust SE 0)"
-        return replace(fit, note="; ".join(x for x in (note, why) if x))
-    q = stats.t.ppf(1.0 - (1.0 - conf) / 2.0, df)
-    p = float(min(1.0, 2.0 * stats.t.sf(abs(fit.estimate / se), df)))
-    lo, hi = fit.estimate - q * se, fit.estimate + q * se
-    return replace(fit, se=se, df=df, ci_low=lo, ci_high=hi, p=p)
+    se = float(np.sqrt(c @ np.asarray(res.cov_params()) @ c))
+    return _t_inference(fit, se, float(k - df_adjust), conf)
+
+
+def cr2_difference(
+    y: ArrayLike, isw: ArrayLike, cluster: ArrayLike, *, conf: float = 0.95
+) -> DifferenceFit:
+    """The difference of group means ``mu1 - mu0`` (``isw`` 1 vs 0; the OLS / independence GEE
+    estimate) with its CR2 SE and Satterthwaite df, p and interval from t(df), as clubSandwich
+    computes them for ``lm(y ~ isw)`` (working model: independence, equal variances).
+
+    CR2: residuals of cluster j premultiplied by ``A_j = (I - H_jj)^(-1/2)``; ``H_jj`` has rank
+    at most 2 here, so ``A_j`` comes from the SVD of ``X_j M^(1/2)`` (M the bread) and needs no
+    n_j x n_j matrix. Satterthwaite: ``df = tr(P)^2 / ||P||_F^2``, ``P_ij = u_i'(I - H)_ij u_j``,
+    ``u_j = A_j X_j M c``. NaN with a note where not estimable, as :func:`gee_difference`."""
+    y, g, codes, k, means = _answers(y, isw, cluster)
+    fit = DifferenceFit(*means, k, estimate=means[1] - means[0])
+    note = _not_estimable(g, codes, k, 0)
+    if note:
+        return replace(fit, note=note)
+    x = np.column_stack([1.0 - g, g])
+    bread = np.diag(1.0 / x.sum(axis=0))  # (X'X)^-1 of the cell-means coding
+    resid, mc = y - x @ np.asarray(means), bread @ np.array([-1.0, 1.0])
+    order = np.argsort(codes, kind="stable")
+    u, w, meat = np.empty(k), np.empty((2, k)), np.empty(k)
+    for j, idx in enumerate(np.split(order, np.flatnonzero(np.diff(codes[order])) + 1)):
+        xj = x[idx]
+        left, s, _ = np.linalg.svd(xj @ np.sqrt(bread), full_matrices=False)
+        uj = xj @ mc
+        uj = uj + left @ (((1.0 - s**2) ** -0.5 - 1.0) * (left.T @ uj))
+        u[j], w[:, j], meat[j] = uj @ uj, xj.T @ uj, resid[idx] @ uj
+    p = np.diag(u) - w.T @ bread @ w
+    return _t_inference(
+        fit, float(np.sqrt(meat @ meat)), float(np.trace(p) ** 2 / (p * p).sum()), conf
+    )

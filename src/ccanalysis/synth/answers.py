@@ -1,7 +1,8 @@
 """Which record gives which answer of the solved plans.
 
 Each record has a Gaussian latent per item, ``sqrt(RHO) u[coordinator, item] + sqrt(1 - RHO) e``
-(``u`` partly a factor of a block of items, ``BLOCKS``, or of one question's boxes); each group's
+(``u`` partly a factor of a block of items, ``BLOCKS``, or of one question's boxes, and for the
+clinic items partly ``SYSTEM_SHARE`` of a care-system effect built alike); each group's
 counts go by rank of the latent (a Gaussian copula with exact marginals). Missing answers fall on
 the highest propensity (shared by a coordinator) plus Gumbel noise. Continuous values are gamma
 shaped on the item's grid, nudged to the exact group sum and the SD closest to its target.
@@ -19,6 +20,10 @@ from ccanalysis.synth.structure import Structure
 
 #: Correlation of the latents of two records of one coordinator (same item).
 RHO = 0.9
+#: Share of a coordinator's item latent common to its care system (latents of clinics of two
+#: coordinators of one system correlate RHO * SYSTEM_SHARE): the sources print no within-system
+#: correlation, so a modest one is assumed, inside the range of the coverage study (ICC 0 to 0.2).
+SYSTEM_SHARE = 0.1
 #: Share of a coordinator's item latent that comes from the block factor.
 BLOCK_LOADING = 0.5
 #: Blocks of items answered alike (modelling assumptions of the synthesizer, not instrument facts).
@@ -67,21 +72,36 @@ def scaled_counts(plan: CatPlan, g: str, n: int) -> np.ndarray:
 
 
 class Latent:
-    """Gaussian latents with a coordinator effect and block factors (see the module docstring)."""
+    """Gaussian latents with a coordinator effect, block factors and (``system``: each owner's care
+    system) a care-system share ``SYSTEM_SHARE`` of the coordinator's (see the module docstring)."""
 
-    def __init__(self, rng: np.random.Generator, owner: np.ndarray, n_owner: int) -> None:
-        self.rng, self.owner, self.n_owner = rng, owner, n_owner
-        self.block = {b: rng.standard_normal(n_owner) for b in BLOCKS}
+    def __init__(
+        self,
+        rng: np.random.Generator,
+        owner: np.ndarray,
+        n_owner: int,
+        system: np.ndarray | None = None,
+    ) -> None:
+        self.rng, self.owner, self.n_owner, self.system = rng, owner, n_owner, system
+        self.block: dict[tuple[str, int], np.ndarray] = {}
         self.block_of = {item: b for b, its in BLOCKS.items() for item in its}
+
+    def _effect(self, b: str | None, n: int) -> np.ndarray:
+        """One effect per unit of ``n`` for an item of block ``b`` (its factor and its own)."""
+        u = self.rng.standard_normal(n)
+        if b is None:
+            return u
+        if (b, n) not in self.block:
+            self.block[b, n] = self.rng.standard_normal(n)
+        return math.sqrt(BLOCK_LOADING) * self.block[b, n] + math.sqrt(1 - BLOCK_LOADING) * u
 
     def draw(self, item: str, extra_block: str | None = None, rho: float = RHO) -> np.ndarray:
         """One latent per record for ``item`` (its block, else ``extra_block``, else none)."""
         b = self.block_of.get(item, extra_block)
-        u = self.rng.standard_normal(self.n_owner)
-        if b is not None:
-            if b not in self.block:
-                self.block[b] = self.rng.standard_normal(self.n_owner)
-            u = math.sqrt(BLOCK_LOADING) * self.block[b] + math.sqrt(1 - BLOCK_LOADING) * u
+        u = self._effect(b, self.n_owner)
+        if self.system is not None:
+            s = self._effect(b, int(self.system.max()) + 1)[self.system]
+            u = math.sqrt(SYSTEM_SHARE) * s + math.sqrt(1 - SYSTEM_SHARE) * u
         e = self.rng.standard_normal(len(self.owner))
         return math.sqrt(rho) * u[self.owner] + math.sqrt(1 - rho) * e
 

@@ -114,6 +114,7 @@ def write(survey: SyntheticSurvey, outdir: str | Path) -> dict[str, Path]:
 
 def _readme(meta: dict, flagged: pd.DataFrame) -> str:
     """The text of ``SYNTHETIC.md``."""
+    by = meta["care_systems_by_model"]
     extra = []
     if "uncalibrated_items" in meta:
         extra = [
@@ -145,6 +146,23 @@ def _readme(meta: dict, flagged: pd.DataFrame) -> str:
             f"care systems: {meta['care_systems']}",
             "- files: `cc_survey_export.csv` (REDCap raw export), `clinic_frame.csv` "
             "(clinic_id, care_system_id, ruca)",
+            "",
+            "## Design assumed: care models within care systems",
+            "",
+            f"Of the {meta['care_systems']} care systems, {by['integrated_sw']} are all integrated, "
+            f"{by['medical_nursing']} all medical/nursing and {by['mixed']} mixed; the mixed ones "
+            f"hold {meta['clinics_in_mixed_systems']} of the {meta['clinics']} clinics and every "
+            "coordinator reporting on both models.",
+            "Why: the paper does not say how care models sit in care systems; the one source that",
+            "does, the MNCARES organizational survey (study update slides), counts 22 medical, 19",
+            "medical/social and 2 mixed organizations of 43, the mixed ones holding 48 of 322 clinics",
+            "(15%). The stand-in keeps that: 2 mixed systems with 15% of the clinics, every other",
+            "system of one model, small systems more often medical/nursing (the paper's text). The",
+            "number of all-integrated systems follows from the printed 139 integrated clinics.",
+            "Within a care system the clinic items correlate: each item's latent shares "
+            f"{meta['system_share_of_latent']} of its coordinator part with the system (an "
+            "assumption: no source prints a within-system correlation); a coordinator's clinics "
+            "answer alike.",
             "",
             "## Calibration notes (item nonresponse needed by the printed numbers)",
             "",

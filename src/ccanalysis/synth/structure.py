@@ -1,14 +1,15 @@
 """The study's structure: coordinators (group, clinics, social work degree), care systems, clinics.
 
-Coordinators are packed whole into care systems: small (1-2 clinics) and medium (3-9) ones get
-mostly single-clinic, medical/nursing coordinators; large ones the rest. Rural clinics (RUCA 4-10,
+Care models follow the care systems: ``MIXED_SYSTEMS`` large systems hold ``MIXED_SHARE`` of the
+clinics, of both models (the coordinators reporting on both among them); every other system is all
+integrated or all medical/nursing, small ones more often the latter. Coordinators are packed whole
+into the places of their model, several-clinic ones first. Rural clinics (RUCA 4-10,
 the printed share) are drawn with higher odds for medical/nursing clinics, small and medium systems
 and a care-system random effect; codes within urban and rural follow ``RUCA_URBAN``/``RUCA_RURAL``.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,6 +20,14 @@ from ccanalysis.vocab import MEDIUM_MAX, SMALL_MAX
 #: RUCA codes of urban and of rural clinics, with the share of each (a modelling assumption).
 RUCA_URBAN = ((1, 2, 3), (0.80, 0.12, 0.08))
 RUCA_RURAL = ((4, 5, 6, 7, 8, 9, 10), (0.30, 0.07, 0.05, 0.25, 0.06, 0.05, 0.22))
+#: Care systems holding clinics of both models, and their share of the clinics: the MNCARES
+#: organizational survey (2 of 43 organizations, 48 of 322 clinics, 15%), the one source on how care
+#: models sit in care systems. Every other system is all integrated or all medical/nursing.
+MIXED_SYSTEMS = 2
+MIXED_SHARE = 0.15
+#: Log-odds of an all-integrated care system by size (small, medium, large), an assumption after the
+#: paper: "clinics in small care systems ... are much more likely to use the medical/nursing model".
+ISW_SYSTEM_LOGIT = (-1.0, 0.0, 0.5)
 
 
 @dataclass
@@ -28,10 +37,12 @@ class Structure:
     coord_group: np.ndarray  # 0 mn_only, 1 isw_only, 2 both
     coord_size: np.ndarray  # clinics reported on
     coord_sw: np.ndarray  # social work degree
+    coord_system: np.ndarray
     clinic_coord: np.ndarray
     clinic_isw: np.ndarray  # bool
     clinic_system: np.ndarray
     system_cat: np.ndarray  # 0 small, 1 medium, 2 large
+    system_model: np.ndarray  # 0 medical/nursing, 1 integrated, 2 mixed
     ruca: np.ndarray
 
 
@@ -124,41 +135,34 @@ def build_structure(st: dict[str, float], scale: float, rng: np.random.Generator
 
     n_small, n_medium = r(st["systems_small"]), r(st["systems_medium"])
     n_sys = r(st["systems_small"] + st["systems_medium"] + st["systems_large"])
-    n_large = n_sys - n_small - n_medium
+    n_mixed = r(MIXED_SYSTEMS)
+    sys_size = _system_sizes(rng, n_cl, n_small, n_medium, n_sys - n_small - n_medium, n_mixed)
+    sys_cat = np.repeat(np.arange(3), [n_small, n_medium, n_sys - n_small - n_medium])
+    mixed = np.arange(n_sys) >= n_sys - n_mixed  # the last systems: large ones
+    # clinics of each model each system holds: pure systems by a draw favouring integrated large
+    # ones, filled up to the integrated clinics that the mixed systems do not hold
+    isw_in_mixed = round(sys_size[mixed].sum() * n_isw / n_cl)
+    logit = np.array(ISW_SYSTEM_LOGIT)[sys_cat] + rng.gumbel(size=n_sys)
+    pure_isw, left = np.zeros(n_sys, bool), n_isw - isw_in_mixed
+    for j in np.argsort(-np.where(mixed, -np.inf, logit), kind="stable")[: n_sys - n_mixed]:
+        if sys_size[j] <= left:
+            pure_isw[j], left = True, left - sys_size[j]
+    cap = np.zeros((2, n_sys), np.int64)  # rows: medical/nursing, integrated
+    cap[1, pure_isw] = sys_size[pure_isw]
+    cap[1, mixed] = apportion(isw_in_mixed + left, sys_size[mixed].astype(float))
+    cap[0] = sys_size - cap[1]
+    # coordinators reporting on both models into the mixed systems, then each model's own
     system = np.full(len(group), -1, np.int64)
-    singles = np.flatnonzero(size == 1)
-    singles = singles[
-        gumbel_top(rng, np.where(group[singles] == 0, math.log(2.5), 0.0), len(singles))
-    ]
-    # small systems: one or two single-clinic coordinators
-    small_sizes = rng.integers(1, SMALL_MAX + 1, size=n_small)
-    pos = int(small_sizes.sum())
-    system[singles[:pos]] = np.repeat(np.arange(n_small), small_sizes)
-    # medium systems: 3..9 clinics; about half host one coordinator of two clinics
-    med_sizes = rng.integers(SMALL_MAX + 1, MEDIUM_MAX + 1, size=n_medium)
-    host = rng.random(n_medium) < 0.5
-    twos = np.flatnonzero((size == 2) & (group != 2))
-    twos = twos[gumbel_top(rng, np.where(group[twos] == 0, 1.0, 0.0), len(twos))]
-    hosts = np.flatnonzero(host)[: len(twos)]
-    system[twos[: len(hosts)]] = n_small + hosts
-    fill = med_sizes.copy()
-    fill[hosts] -= 2
-    system[singles[pos : pos + int(fill.sum())]] = n_small + np.repeat(np.arange(n_medium), fill)
-    pos += int(fill.sum())
-    # large systems: every remaining coordinator, shares from a lognormal
-    share = _shares(rng.lognormal(0.0, 0.6, size=n_large))
-    rest_multi = rng.permutation(np.flatnonzero((size > 1) & (system < 0)))
-    starts = np.concatenate([[0], np.cumsum(size[rest_multi])[:-1]])
-    cap = np.cumsum(share) * size[rest_multi].sum()
-    sys_of = np.minimum(np.searchsorted(cap, starts, side="right"), n_large - 1)
-    system[rest_multi] = n_small + n_medium + sys_of
-    load = np.bincount(sys_of, weights=size[rest_multi], minlength=n_large).astype(np.int64)
-    deficit = np.maximum(0, MEDIUM_MAX + 1 - load)
-    left = len(singles) - pos - int(deficit.sum())
-    system[singles[pos:]] = (
-        n_small + n_medium + np.repeat(np.arange(n_large), deficit + apportion(left, share))
-    )
-    sys_cat = np.repeat(np.arange(3), [n_small, n_medium, n_large])
+    both_clinics = np.stack([size - isw_count, isw_count])
+    for i in rng.permutation(np.flatnonzero(group == 2)):
+        fits = mixed & np.all(cap >= both_clinics[:, [i]], axis=0)
+        if not fits.any():
+            raise ValueError("the mixed care systems cannot hold the coordinators of both models")
+        system[i] = np.flatnonzero(fits)[np.argmax(cap.sum(axis=0)[fits])]
+        cap[:, system[i]] -= both_clinics[:, i]
+    for m in (0, 1):
+        system = _pack(rng, np.flatnonzero(group == m), size, cap[m], system)
+    sys_model = np.where(mixed, 2, pure_isw.astype(np.int64))
 
     # clinics: each coordinator's first isw_count clinics are integrated
     clinic_coord = np.repeat(np.arange(len(group)), size)
@@ -177,4 +181,47 @@ def build_structure(st: dict[str, float], scale: float, rng: np.random.Generator
         rng.choice(np.array(RUCA_RURAL[0]), size=n_cl, p=_shares(RUCA_RURAL[1])),
         rng.choice(np.array(RUCA_URBAN[0]), size=n_cl, p=_shares(RUCA_URBAN[1])),
     )
-    return Structure(group, size, sw, clinic_coord, clinic_isw, clinic_system, sys_cat, ruca)
+    return Structure(
+        group, size, sw, system, clinic_coord, clinic_isw, clinic_system, sys_cat, sys_model, ruca
+    )
+
+
+def _system_sizes(
+    rng: np.random.Generator, n_cl: int, n_small: int, n_medium: int, n_large: int, n_mixed: int
+) -> np.ndarray:
+    """Clinics per care system: small 1-2, medium 3-9, large over 9 from lognormal shares, the last
+    ``n_mixed`` large ones holding ``MIXED_SHARE`` of the clinics between them."""
+    small = rng.integers(1, SMALL_MAX + 1, size=n_small)
+    medium = rng.integers(SMALL_MAX + 1, MEDIUM_MAX + 1, size=n_medium)
+    in_mixed = max(round(MIXED_SHARE * n_cl), (MEDIUM_MAX + 1) * n_mixed)
+    mixed = apportion(in_mixed, np.ones(n_mixed))
+    rest = n_cl - small.sum() - medium.sum() - in_mixed - (MEDIUM_MAX + 1) * (n_large - n_mixed)
+    if rest < 0:
+        raise ValueError(f"{n_cl} clinics cannot fill {n_large} care systems of over {MEDIUM_MAX}")
+    share = rng.lognormal(0.0, 0.6, size=n_large - n_mixed)
+    large = MEDIUM_MAX + 1 + apportion(int(rest), share)
+    return np.concatenate([small, medium, large, mixed]).astype(np.int64)
+
+
+def _pack(
+    rng: np.random.Generator,
+    coords: np.ndarray,
+    size: np.ndarray,
+    cap: np.ndarray,
+    system: np.ndarray,
+) -> np.ndarray:
+    """``system`` with the coordinators ``coords`` placed whole into the care systems' free places
+    ``cap`` of their model: those of several clinics first, each where most places are left, then
+    the single-clinic ones into every place left."""
+    cap, system = cap.copy(), system.copy()
+    multi = coords[size[coords] > 1]
+    for i in multi[np.argsort(-size[multi] - rng.random(len(multi)), kind="stable")]:
+        j = int(np.argmax(cap + rng.random(len(cap))))
+        if cap[j] < size[i]:
+            raise ValueError("no care system has room for a coordinator of several clinics")
+        system[i], cap[j] = j, cap[j] - size[i]
+    singles = rng.permutation(coords[size[coords] == 1])
+    if len(singles) != cap.sum():
+        raise ValueError(f"{len(singles)} single-clinic coordinators for {cap.sum()} places")
+    system[singles] = np.repeat(np.arange(len(cap)), cap)
+    return system

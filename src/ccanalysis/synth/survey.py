@@ -17,6 +17,7 @@ from ccanalysis.instrument import Field, Instrument
 from ccanalysis.synth import uncalibrated
 from ccanalysis.synth.answers import (
     PAIRED,
+    SYSTEM_SHARE,
     Latent,
     assign_by_group,
     checkbox_question,
@@ -29,7 +30,7 @@ from ccanalysis.synth.categorical import apportion, counts_printing_as
 from ccanalysis.synth.export import SyntheticSurvey, export_frame, ids
 from ccanalysis.synth.structure import Structure, build_structure, gumbel_top
 from ccanalysis.synth.targets import Targets, structure_targets
-from ccanalysis.vocab import CRITERIA, DEFAULT_SEED, SYNTHETIC_LABEL
+from ccanalysis.vocab import CARE_MODELS, CRITERIA, DEFAULT_SEED, SYNTHETIC_LABEL
 
 #: The care-model question asked where a social worker is on the team (counts in the text only).
 ENGAGE_ITEM = "sw_engage_ease"
@@ -112,7 +113,12 @@ def synthesize(
         "clinics": int(n_cl),
         "coordinators": int(nc),
         "care_systems": int(n_sys),
+        "care_systems_by_model": {
+            m: int((st.system_model == i).sum()) for i, m in enumerate((*CARE_MODELS, "mixed"))
+        },
+        "clinics_in_mixed_systems": int((st.system_model[st.clinic_system] == 2).sum()),
         "calibration_notes": list(cal.notes),
+        "system_share_of_latent": SYSTEM_SHARE,
     }
     if todo or flags:  # only then: the stand-in of an unchanged instrument stays byte-identical
         meta["uncalibrated_items"] = list(todo)
@@ -157,7 +163,7 @@ def _care_model(
     sdiff = int(round(ENGAGE_ISW_SOMEWHAT_DIFFICULT * (n_isw - n_easy)))
     isw_counts = np.zeros(len(lv), np.int64)
     isw_counts[ladder] = [ve, n_easy - ve, sdiff, n_isw - n_easy - sdiff]
-    lat_clin = Latent(rng, st.clinic_coord, len(st.coord_group))
+    lat_clin = Latent(rng, st.clinic_coord, len(st.coord_group), st.coord_system)
     ease[isw_idx] = rank_assign(lat_clin.draw(ENGAGE_ITEM), isw_idx, isw_counts)
     return crit, ease, lat_clin
 

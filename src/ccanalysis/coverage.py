@@ -1,0 +1,309 @@
+"""How often the printed intervals of a difference in proportions cover the truth, by simulation on
+the study's design (SYNTHETIC: simulated data). A tool, not a stage: ``make coverage`` runs
+``python -m ccanalysis.coverage``; no library module imports it.
+
+Design: the care systems and care models of the run's clinics (``clinics.parquet``: the same
+system sizes, mixed systems included). Outcome: beta-binomial by care system; a system draws one
+uniform, and its probability in each model is the beta quantile there (mean the model's proportion,
+intraclass correlation ``icc``), so the models of a mixed system move together; clinics are
+Bernoulli. The true difference is ``isw - mn``; ``prevalence`` is the medical/nursing proportion.
+
+Intervals (95%): Newcombe's hybrid score (statsmodels, vectorised); the independence GEE
+difference with the Mancl-DeRouen (CR3) SE and t(K - 2) (``stats.clustered.gee_difference``) and
+with the CR2 SE and Satterthwaite df (``stats.clustered.cr2_difference``); the cluster bootstrap
+percentile interval (``stats.bootstrap``) and the bootstrap-t (replicates studentized by their CR2
+SE). The sandwich terms are computed over all data sets at once from per-system sums, in closed
+form for the two-group design (statsmodels fits one data set at a time; tests check the two agree):
+a system's residual sum in group g, ``r = s - m p``, is scaled by ``(1 - m / n_g)^(-1/2)`` (CR2) or
+``(1 - m / n_g)^(-1)`` (CR3). Data sets the analysis flags sparse (``sparse``) show Newcombe's
+interval only, so the other intervals' coverage is over the data sets not flagged (drawn until
+there are ``DATASETS``); ``datasets`` counts the data sets of each row.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+from collections.abc import Sequence
+from pathlib import Path
+
+import matplotlib
+import numpy as np
+import pandas as pd
+import seaborn as sns
+from numpy.typing import NDArray
+from scipy import stats
+from statsmodels.stats.proportion import confint_proportions_2indep
+
+from ccanalysis.io import write_csv
+from ccanalysis.paths import Paths
+from ccanalysis.stats.bootstrap import percentile_interval, resample
+from ccanalysis.vocab import DEFAULT_SEED
+
+#: The committed result (``tables/`` is output, ignored by git); the 04 notebook shows it.
+COMMITTED = Path("data") / "coverage" / "coverage.csv"
+ICCS = (0.0, 0.05, 0.2)
+PREVALENCES = (0.05, 0.3, 0.5)
+DIFFERENCES = (0.0, 0.1)
+DATASETS = 2000
+#: Bootstrap replicates per data set: few (Monte Carlo error of each interval's ends), as the
+#: coverage of 2,000 data sets averages over it; the analysis itself uses more.
+REPLICATES = 199
+METHODS = ("newcombe", "md_t_k2", "cr2_satterthwaite", "bootstrap_percentile", "bootstrap_t")
+#: The interval the clustered analysis uses (``primary`` in the table).
+PRIMARY = "cr2_satterthwaite"
+LOW, HIGH = 93.0, 97.0
+CONF = 0.95
+SIMULATED = (
+    "SYNTHETIC (simulated) data: coverage of 95% intervals on the study's design, not survey "
+    f"responses; band {LOW:.0f}-{HIGH:.0f}%"
+)
+_CHUNK = 100  # data sets per bootstrap block (memory: CHUNK x REPLICATES x systems)
+
+
+def design(clinics: pd.DataFrame) -> NDArray[np.int64]:
+    """Clinics per care model and system, ``m`` (2 x K: medical/nursing, integrated), of the
+    clinics with a care model in ``clinics.parquet``."""
+    ok = clinics["care_model"].notna()
+    codes = pd.factorize(clinics.loc[ok, "care_system_id"], sort=True)[0]
+    isw = clinics.loc[ok, "care_model"].eq("integrated_sw").to_numpy()
+    k = codes.max() + 1
+    m = np.stack([np.bincount(codes[~isw], minlength=k), np.bincount(codes[isw], minlength=k)])
+    return m.astype(np.int64)
+
+
+def simulate(
+    rng: np.random.Generator, m: NDArray[np.int64], icc: float, p: Sequence[float], n: int
+) -> NDArray[np.float64]:
+    """Events per data set, model and system, (n, 2, K): beta-binomial by system (see above)."""
+    k = m.shape[1]
+    if icc == 0:
+        return rng.binomial(np.broadcast_to(m, (n, 2, k)), np.array(p)[None, :, None]).astype(float)
+    u = rng.random((n, 1, k))
+    a = np.array(p)[None, :, None] * (1 - icc) / icc
+    b = (1 - np.array(p)[None, :, None]) * (1 - icc) / icc
+    return rng.binomial(np.broadcast_to(m, (n, 2, k)), stats.beta.ppf(u, a, b)).astype(float)
+
+
+def sandwich(
+    s: NDArray, m: NDArray, kind: str, w: NDArray | float = 1.0
+) -> tuple[NDArray, NDArray]:
+    """The difference ``isw - mn`` and its CR2 (``kind="cr2"``) or Mancl-DeRouen (``"cr3"``) SE,
+    from the events ``s`` and clinics ``m`` per model and system (..., 2, K), each system taken
+    ``w`` times (a bootstrap replicate; ``m`` 0 where ``w`` is)."""
+    n = (w * m).sum(axis=-1, keepdims=True)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mean = (w * s).sum(axis=-1, keepdims=True) / n
+        scale = np.where(m > 0, (1.0 - m / n) ** -{"cr2": 0.5, "cr3": 1.0}[kind], 0.0)
+        t = (s - m * mean) * scale / n
+    se = np.sqrt((w * (t[..., 1:, :] - t[..., :1, :]) ** 2).sum(axis=-1))[..., 0]
+    return mean[..., 1, 0] - mean[..., 0, 0], se
+
+
+def satterthwaite_df(m: NDArray[np.int64]) -> float:
+    """Bell-McCaffrey / Satterthwaite df of the CR2 variance of the difference (clubSandwich's
+    ``tr(P)^2 / ||P||_F^2``; here ``P = diag(d) - sum_g v_g v_g' / n_g`` depends on the design
+    only: ``v_gk = m_gk beta_gk``, ``d_k = sum_g m_gk beta_gk^2``, ``beta_gk = +-1 / (n_g sqrt(1 -
+    m_gk / n_g))``)."""
+    n = m.sum(axis=1, keepdims=True).astype(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        beta = np.where(m > 0, 1.0 / (n * np.sqrt(1.0 - m / n)), 0.0)
+    v = m * beta
+    p = np.diag((m * beta**2).sum(axis=0)) - (v[:, :, None] * v[:, None, :] / n[:, :, None]).sum(0)
+    return float(np.trace(p) ** 2 / (p * p).sum())
+
+
+def newcombe(s: NDArray, m: NDArray) -> tuple[NDArray, NDArray]:
+    """Newcombe's hybrid score interval of every data set (statsmodels, vectorised)."""
+    e, n = s.sum(axis=-1), m.sum(axis=-1) * np.ones_like(s.sum(axis=-1))
+    lo, hi = confint_proportions_2indep(
+        e[..., 1], n[..., 1], e[..., 0], n[..., 0], method="newcomb", compare="diff", alpha=1 - CONF
+    )
+    return np.asarray(lo), np.asarray(hi)
+
+
+def sparse(s: NDArray, m: NDArray) -> NDArray[np.bool_]:
+    """Data sets the analysis flags sparse (``sensitivity.inputs.sparse_rows``' rule): a group
+    with at most 2 events or non-events, or the events or non-events of both groups in fewer than
+    3 care systems."""
+    few = lambda x: (x.sum(axis=-1) <= 2).any(axis=-1) | ((x.sum(axis=-2) > 0).sum(axis=-1) < 3)  # noqa: E731
+    return few(s) | few(m - s)
+
+
+def bootstrap(
+    s: NDArray, m: NDArray, replicates: int, seed: int
+) -> tuple[tuple[NDArray, NDArray], tuple[NDArray, NDArray]]:
+    """Percentile and bootstrap-t intervals of every data set, resampling care systems
+    (``stats.bootstrap.resample``: a replicate is each system's multiplicity)."""
+    n_sets, _, k = s.shape
+    d, se = sandwich(s, m, "cr2")
+    reps, tstat = np.empty((n_sets, replicates)), np.empty((n_sets, replicates))
+    for start in range(0, n_sets, _CHUNK):
+        stop = min(start + _CHUNK, n_sets)
+        w = next(resample(k, (stop - start) * replicates, seed + start, chunk=10**9))
+        w = w.reshape(stop - start, replicates, 1, k)
+        rep, se_rep = sandwich(s[start:stop, None], np.where(w > 0, m, 0), "cr2", w)
+        reps[start:stop] = rep
+        with np.errstate(divide="ignore", invalid="ignore"):
+            t = (rep - d[start:stop, None]) / se_rep
+        tstat[start:stop] = np.where(se_rep > 0, t, np.nan)
+    t_lo, t_hi = percentile_interval(tstat.T)
+    return percentile_interval(reps.T), (d - t_hi * se, d - t_lo * se)
+
+
+def intervals(
+    s: NDArray, m: NDArray, replicates: int, seed: int
+) -> dict[str, tuple[NDArray, NDArray]]:
+    """The clustered intervals (``METHODS`` but Newcombe's) of every data set, 95%."""
+    k = m.shape[1]
+    d, se3 = sandwich(s, m, "cr3")
+    _, se2 = sandwich(s, m, "cr2")
+    q3, q2 = stats.t.ppf(1 - (1 - CONF) / 2, [k - 2, satterthwaite_df(m)])
+    percentile, boot_t = bootstrap(s, m, replicates, seed)
+    return {
+        "md_t_k2": (d - q3 * se3, d + q3 * se3),
+        "cr2_satterthwaite": (d - q2 * se2, d + q2 * se2),
+        "bootstrap_percentile": percentile,
+        "bootstrap_t": boot_t,
+    }
+
+
+def cell(
+    m: NDArray[np.int64],
+    icc: float,
+    prevalence: float,
+    difference: float,
+    *,
+    datasets: int = DATASETS,
+    replicates: int = REPLICATES,
+    seed: int = DEFAULT_SEED,
+) -> list[dict[str, object]]:
+    """The coverage rows of one cell: data sets drawn until ``datasets`` are not sparse."""
+    key = [round(1000 * x) for x in (icc, prevalence, difference)]
+    rng = np.random.default_rng([seed, *key])
+    p = (prevalence, prevalence + difference)
+    drawn = simulate(rng, m, icc, p, datasets)
+    while (~sparse(drawn, m)).sum() < datasets and len(drawn) < 20 * datasets:
+        drawn = np.concatenate([drawn, simulate(rng, m, icc, p, datasets)])
+    kept = drawn[~sparse(drawn, m)][:datasets]
+    found = {**intervals(kept, m, replicates, seed), "newcombe": newcombe(drawn, m)}
+    rows = []
+    for method in METHODS:
+        lo, hi = found[method]
+        hit = (lo <= difference + 1e-12) & (difference - 1e-12 <= hi)
+        cov = float(hit.mean())
+        rows.append(
+            {
+                "method": method,
+                "icc": icc,
+                "prevalence": prevalence,
+                "difference": difference,
+                "datasets": len(lo),
+                "coverage": round(100 * cov, 2),
+                "mc_se": round(100 * math.sqrt(cov * (1 - cov) / len(lo)), 2),
+                "primary": method == PRIMARY,
+            }
+        )
+    return rows
+
+
+def study(
+    m: NDArray[np.int64], *, datasets: int = DATASETS, replicates: int = REPLICATES
+) -> pd.DataFrame:
+    """Every cell of ``ICCS`` x ``PREVALENCES`` x ``DIFFERENCES`` (the coverage table)."""
+    rows = [
+        row
+        for icc in ICCS
+        for prevalence in PREVALENCES
+        for difference in DIFFERENCES
+        for row in cell(m, icc, prevalence, difference, datasets=datasets, replicates=replicates)
+    ]
+    return pd.DataFrame(rows)
+
+
+def wide(table: pd.DataFrame) -> pd.DataFrame:
+    """Coverage (%) by cell (rows) and method (columns, ``METHODS`` order), as a notebook shows it."""
+    out = table.pivot_table(
+        index=["icc", "prevalence", "difference"], columns="method", values="coverage"
+    )
+    return out[[m for m in METHODS if m in out]].reset_index()
+
+
+def choice(table: pd.DataFrame) -> str:
+    """What the table says of the primary interval: its coverage, the cells outside
+    ``LOW``-``HIGH``, and the intervals within it most often."""
+    within = table["coverage"].between(LOW, HIGH).groupby(table["method"]).sum()
+    prim = table[table["primary"]]
+    out = prim[~prim["coverage"].between(LOW, HIGH)]
+    outside = "; ".join(
+        f"ICC {r.icc:g}, prevalence {100 * r.prevalence:g}%, difference {100 * r.difference:g} "
+        f"points: {r.coverage:.1f}%"
+        for r in out.itertuples()
+    )
+    best = within.sort_values(ascending=False, kind="stable")
+    return (
+        f"The clustered analysis uses {prim['method'].iloc[0]}: its 95% interval covered the true "
+        f"difference in {prim['coverage'].min():.1f}-{prim['coverage'].max():.1f}% of at least "
+        f"{prim['datasets'].min()} simulated data sets per cell (Monte Carlo SE at most "
+        f"{prim['mc_se'].max():.1f} points), within {LOW:.0f}-{HIGH:.0f}% in "
+        f"{len(prim) - len(out)} of {len(prim)} cells"
+        + (f"; outside: {outside}." if outside else ".")
+        + " Cells within, by interval: "
+        + ", ".join(f"{m} {n}" for m, n in best.items())
+        + "."
+    )
+
+
+def figure(table: pd.DataFrame) -> matplotlib.figure.Figure:
+    """Coverage by method, one panel per ICC, with the 93-97% band (seaborn)."""
+    data = table.assign(
+        cell=[f"p={p:g}, d={d:g}" for p, d in zip(table.prevalence, table.difference, strict=True)],
+        method=table["method"].where(~table["primary"], table["method"] + " (primary)"),
+    )
+    grid = sns.catplot(
+        data=data,
+        x="coverage",
+        y="method",
+        hue="cell",
+        col="icc",
+        kind="point",
+        linestyle="none",
+        dodge=0.5,
+        height=3.2,
+        aspect=1.0,
+    )
+    for ax in grid.axes.flat:
+        ax.axvspan(LOW, HIGH, color="0.9", zorder=0)
+        ax.axvline(100 * CONF, color="0.5", lw=0.8)
+    grid.set_axis_labels("coverage of the 95% interval (%)", "")
+    grid.figure.suptitle(SIMULATED, y=1.02, fontsize=8)
+    return grid.figure
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m ccanalysis.coverage``: the study on the run's clinics; writes the table to
+    ``tables/`` and ``COMMITTED``, the figure to ``figures/coverage.png`` and ``.svg``."""
+    ap = argparse.ArgumentParser(
+        prog="python -m ccanalysis.coverage", description=__doc__.split("\n")[0]
+    )
+    ap.add_argument("--datasets", type=int, default=DATASETS)
+    ap.add_argument("--replicates", type=int, default=REPLICATES)
+    args = ap.parse_args(argv)
+    paths = Paths.of()
+    m = design(pd.read_parquet(paths.processed / "clinics.parquet"))
+    table = study(m, datasets=args.datasets, replicates=args.replicates)
+    for out in (paths.tables / "coverage.csv", paths.root / COMMITTED):
+        write_csv(table, out)
+    fig = figure(table)
+    for ext in ("png", "svg"):
+        fig.savefig(
+            paths.figures / f"coverage.{ext}", dpi=200, bbox_inches="tight", metadata=_META[ext]
+        )
+    print(choice(table))
+    return 0
+
+
+_META = {"png": {"Software": None}, "svg": {"Date": None}}
+
+if __name__ == "__main__":
+    raise SystemExit(main())
