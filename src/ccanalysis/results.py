@@ -28,6 +28,7 @@ from ccanalysis.io import write_bytes, write_text
 from ccanalysis.printing import format_p, round_half_up
 from ccanalysis.privacy import is_small
 from ccanalysis.spec import Spec, read_spec
+from ccanalysis.tables.grid import TEST_TEXT
 from ccanalysis.tables.paper import PCT_DECIMALS
 from ccanalysis.tables.read import read_long
 
@@ -41,9 +42,14 @@ METHODS = {
     "pct": "percentage of the answers given",
     "mean": "mean of the answers given",
     "sd": "standard deviation",
-    "p": "two-sided p: Fisher's exact test (categorical), Student's t or ANOVA (means)",
     "q": "Benjamini-Hochberg q across the table's tests",
-    "diff": "difference ISW - MN (percentage points or the item's unit), Newcombe or t 95% CI",
+}
+#: The difference's estimand and interval, by the measure it is a difference of (a mean's
+#: interval is Welch's where the item's test is).
+DIFF_METHODS = {
+    "pct": "difference of percentages (percentage points), Newcombe's hybrid score 95% CI",
+    "mean": "difference of means, Student's t 95% CI",
+    "mean welch_t": "difference of means, Welch's t 95% CI",
 }
 WITHHELD = "[withheld]"
 #: Number markers of the plain edition (the docx and the sentence finder): key, then text.
@@ -125,9 +131,20 @@ class Row:
             _fmt(value, measure, PCT_DECIMALS.get(self.table, 1)),
             (self.table, self.item, level, group, measure),
             self._anchor(level),
-            METHODS[measure.split("_")[0]],
+            self._method(measure, hit[0]["measure"]),
             bool(small) and measure not in ("p", "q"),
         )
+
+    def _method(self, measure: str, of: str) -> str:
+        """What the number is, with the row's own test or interval (``of``: the measure a
+        difference is of)."""
+        test = next((r["test"] for r in self.records if r["measure"] == "p"), "")
+        if measure == "p":
+            return f"p: {TEST_TEXT.get(test, test)}"
+        if measure.startswith("diff"):
+            of = "mean" if of in ("mean", "sd") else "pct"
+            return DIFF_METHODS.get(f"{of} {test}", DIFF_METHODS[of])
+        return METHODS[measure]
 
     def _level(self) -> str:
         if self.level or not self.levels:
