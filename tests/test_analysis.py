@@ -66,7 +66,10 @@ ITEMS = ["svc_social_needs", "hours_cc_week", "panel_judgement"]
 
 @pytest.fixture(scope="module")
 def urban() -> cc.Summary:
-    s = cc.summarize(small_clinics(), ITEMS, by="urban", labels={True: "Urban", False: "Rural"})
+    full = {"svc_social_needs": "full"}  # both answers (a yes/no item shows yes by default)
+    s = cc.summarize(
+        small_clinics(), ITEMS, by="urban", labels={True: "Urban", False: "Rural"}, show=full
+    )
     return s.add_p().add_difference().add_q()
 
 
@@ -299,7 +302,7 @@ def test_add_q_needs_p_and_add_p_checks_its_items() -> None:
         s.add_q()
     with pytest.raises(ValueError, match=r"tests for \['panel_size'\]"):
         s.add_p({"panel_size": "chisq"})
-    with pytest.raises(ValueError, match="unknown test override"):
+    with pytest.raises(ValueError, match="unknown test 'wilcoxon'; the tests: anova, chisq"):
         s.add_p("wilcoxon")
 
 
@@ -315,7 +318,7 @@ def test_each_step_returns_a_new_summary() -> None:
     assert s is not t and t is not u
     assert s.tests is None and not (s.long["measure"] == "p").any()
     assert (t.long["measure"] == "p").sum() == 3 and t.long["diff"].isna().all()
-    assert u.long["diff"].notna().sum() == 6 and u.long["q"].isna().all()
+    assert u.long["diff"].notna().sum() == 5 and u.long["q"].isna().all()  # yes, mean, 3 levels
     with pytest.raises(AttributeError):
         s.by = "system_size"  # type: ignore[misc]
 

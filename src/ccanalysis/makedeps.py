@@ -96,6 +96,7 @@ STAGES: dict[str, Stage] = {
 #: Files of the package that modules read (module -> globs relative to the project).
 MODULE_DATA: dict[str, tuple[str, ...]] = {
     "ccanalysis.spec": ("src/ccanalysis/specs/tables.csv",),
+    "ccanalysis.classify": ("src/ccanalysis/specs/definitions.csv",),
     "ccanalysis.report.notebooks": ("src/ccanalysis/report/templates/*",),
 }
 
