@@ -191,7 +191,14 @@ def item_rows(
                 raise ValueError(f"summarize: {item!r} is numeric (a mean): show does not apply")
             text = f"{label} – mean (SD)"
             rows.append(
-                replace(base, label=text, stat="mean_sd", shown="mean_sd", test="student_t")
+                replace(
+                    base,
+                    label=text,
+                    stat="mean_sd",
+                    shown="mean_sd",
+                    test="student_t",
+                    unit=f.unit if f is not None else "",
+                )
             )
         elif how == "full":
             rows += [
@@ -431,10 +438,16 @@ def mark_uncalibrated(s: Summary, export_dir: str | Path | None = None) -> Summa
     """``s`` with a footnote on its items the synthetic stand-in in ``export_dir`` (default the
     project's) drew without a printed number to meet (``uncalibrated_items.csv``)."""
     folder = Paths.of().export.parent if export_dir is None else Path(export_dir)
-    flagged = read_uncalibrated(folder).set_index("item")["distribution"]
+    table = read_uncalibrated(folder).set_index("item")
+    flagged = table["distribution"]
     items = [b.item for b in s.blocks if b.item in flagged.index]
     drawn = "; ".join(f"{i}: {flagged[i]}" if flagged[i] else i for i in items)
     note = f"Synthetic answers not calibrated to a printed number ({drawn})."
+    if any(table.loc[i, "field"] not in ("", i) for i in items):  # a box of a checkbox question
+        note += (
+            " A check-all-that-apply question with no box checked counts as unanswered: a box's "
+            "percentage is of those who checked at least one box, its declared probability of all."
+        )
     return s.footnote(items, note) if items else s
 
 
