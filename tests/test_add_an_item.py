@@ -79,7 +79,9 @@ def copy_checkout(project: Path) -> Path:
 
 def add_the_items(project: Path) -> None:
     """Steps 1 and 2 of the README: a row per field in the dictionary, rows in the spec."""
-    with open(project / "data/raw/cc_survey_dictionary.csv", "a", newline="", encoding="utf-8") as f:
+    with open(
+        project / "data/raw/cc_survey_dictionary.csv", "a", newline="", encoding="utf-8"
+    ) as f:
         csv.writer(f, lineterminator="\n").writerows(DICTIONARY_ROWS)
     with open(project / "src/ccanalysis/specs/tables.csv", "a", encoding="utf-8") as f:
         f.write(SPEC_ROWS)
