@@ -32,9 +32,12 @@ STRATA: tuple[str, ...] = tuple(f"{r}/{s}" for r in ("urban", "rural") for s in 
 
 
 def unit_of(row: SpecRow) -> str:
-    """``pp`` (percentage points) for a level row, the item's unit for a mean row (its
-    ``@CC-UNIT`` in the data dictionary)."""
-    return (row.unit or f"units of {row.item}") if row.continuous else "pp"
+    """``pp`` (percentage points) for a level row, the item's unit for a mean row: its
+    ``@CC-UNIT`` in the data dictionary (the run's, else the project's)."""
+    if not row.continuous:
+        return "pp"
+    field = default_instrument().analysis_items().get(row.item)
+    return row.unit or (field.unit if field is not None else "") or f"units of {row.item}"
 
 
 def analysis_rows(
