@@ -418,7 +418,7 @@ def check_answers(frame: pd.DataFrame, rows: Sequence[SpecRow], where: str) -> N
             line = f" (specification line {r.line})" if r.line else ""
             hint = did_you_mean(item, list(frame.columns))
             raise KeyError(f"{where}: the frame has no column {item!r}{line}{hint}")
-        values = frame[item].dropna().astype("object")
+        values = pd.Series(pd.unique(frame[item].dropna().astype("object")), dtype="object")
         if r.continuous:
             bad, expected = values[pd.to_numeric(values, errors="coerce").isna()], "numbers"
         elif r.item_levels:
@@ -427,8 +427,9 @@ def check_answers(frame: pd.DataFrame, rows: Sequence[SpecRow], where: str) -> N
             continue
         if len(bad):
             found = sorted({str(v) for v in bad})
+            n = int(frame[item].astype("object").isin(list(bad)).sum())
             raise ValueError(
-                f"summarize: {item!r} has {len(bad)} values outside its coded answers: "
+                f"summarize: {item!r} has {n} values outside its coded answers: "
                 f"{found[:5]}{' ...' if len(found) > 5 else ''}; expected {expected} (the data "
                 "dictionary's; read the export with ccanalysis.instrument, or map the values back)"
             )
