@@ -197,8 +197,16 @@ def definition_of(frame: pd.DataFrame) -> Definition:
         return DEFINITIONS[d.id] if DEFINITIONS.get(d.id) == d else d
     if "definition" not in frame.columns or frame.empty:
         return DEFINITIONS[DEFAULT_DEFINITION]
-    label = frame["definition"].iloc[0]
-    return next(d for d in DEFINITIONS.values() if d.label == label)
+    label = str(frame["definition"].iloc[0])
+    if found := [d for d in DEFINITIONS.values() if d.label == label]:
+        return found[0]
+    for prefix, level in (
+        ("Clinics integrated when ", ""),
+        ("Care systems integrated when ", "system: "),
+    ):
+        if label.startswith(prefix):  # a rule's label (frame.attrs lost, by a merge or concat)
+            return get_definition(level + label.removeprefix(prefix))
+    raise ValueError(f"the frame's care model definition {label!r} is unknown: classify it again")
 
 
 def describe(d: Definition) -> str:
