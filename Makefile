@@ -38,8 +38,11 @@ else
 $(error DATA must be synthetic or redcap, not '$(DATA)')
 endif
 MIN_CELL   ?= 11
-# The care model definition (an id of ccanalysis.classify.DEFINITIONS: paper, sw_on_team, sw_roles,
-# mncares, system); outputs under another definition say so.
+# The care model definition: an id of src/ccanalysis/specs/definitions.csv (paper, sw_on_team,
+# sw_roles, mncares, system), a rule over the four criteria with and, or, not, at_least(k, a, b, ...)
+# ('sw_on_team and at_least(2, sw_responsible, sw_interacts_patients, sw_interacts_clinicians)';
+# 'system: ...' for whole care systems), or path/to/file.csv:id (a file of the same columns, a
+# prerequisite of 02_classify); outputs under another definition say so.
 DEFINITION ?= paper
 # How 01_clean reads the export: a value outside its field's min/max is kept (REDCap's soft check),
 # made missing or stops the run; REDCap's missing-data codes (comma-separated) become missing in any
@@ -93,9 +96,13 @@ FORCE:
 PAPERMILL = $(PY) -m ccanalysis.pipeline run $< $@ -k $(KERNEL) \
   -p data_mode $(DATA) -p seed $(SEED) -p scale $(SCALE) -p export $(call q,$(EXPORT)) \
   -p dictionary $(call q,$(DICTIONARY)) -p frame $(call q,$(FRAME)) -p privacy $(PRIVACY) \
-  -p min_cell $(MIN_CELL) -p definition $(DEFINITION)
+  -p min_cell $(MIN_CELL) -p definition $(call q,$(DEFINITION))
 # The reading parameters go to 01_clean only: the other notebooks do not read the export (papermill
 # warns of a parameter a notebook does not have).
+# A definition read from a file (DEFINITION=path/to/file.csv:id): the file is 02_classify's input.
+ifneq ($(findstring .csv:,$(DEFINITION)),)
+reports/02_classify.ipynb: $(firstword $(subst .csv:,.csv ,$(DEFINITION)))
+endif
 reports/01_clean.ipynb: private PAPERMILL += -p out_of_range $(call q,$(OUT_OF_RANGE)) \
   -p missing_codes $(call q,$(MISSING_CODES)) -p labels $(call q,$(LABELS)) -p event $(call q,$(EVENT))
 

@@ -66,7 +66,10 @@ ITEMS = ["svc_social_needs", "hours_cc_week", "panel_judgement"]
 
 @pytest.fixture(scope="module")
 def urban() -> cc.Summary:
-    s = cc.summarize(small_clinics(), ITEMS, by="urban", labels={True: "Urban", False: "Rural"})
+    full = {"svc_social_needs": "full"}  # both answers (a yes/no item shows yes by default)
+    s = cc.summarize(
+        small_clinics(), ITEMS, by="urban", labels={True: "Urban", False: "Rural"}, show=full
+    )
     return s.add_p().add_difference().add_q()
 
 
@@ -299,7 +302,7 @@ def test_add_q_needs_p_and_add_p_checks_its_items() -> None:
         s.add_q()
     with pytest.raises(ValueError, match=r"tests for \['panel_size'\]"):
         s.add_p({"panel_size": "chisq"})
-    with pytest.raises(ValueError, match="unknown test override"):
+    with pytest.raises(ValueError, match="unknown test 'wilcoxon'; the tests: anova, chisq"):
         s.add_p("wilcoxon")
 
 
@@ -315,7 +318,7 @@ def test_each_step_returns_a_new_summary() -> None:
     assert s is not t and t is not u
     assert s.tests is None and not (s.long["measure"] == "p").any()
     assert (t.long["measure"] == "p").sum() == 3 and t.long["diff"].isna().all()
-    assert u.long["diff"].notna().sum() == 6 and u.long["q"].isna().all()
+    assert u.long["diff"].notna().sum() == 5 and u.long["q"].isna().all()  # yes, mean, 3 levels
     with pytest.raises(AttributeError):
         s.by = "system_size"  # type: ignore[misc]
 
@@ -454,3 +457,87 @@ def test_q_across_a_family_of_tables_agrees_with_r() -> None:
     )
     with pytest.raises(ValueError, match="b has no p-values"):
         cc.add_q_across(a, cc.summarize(small_clinics(), ITEMS, by="urban", table="b"))
+
+
+# ---------------------------------------------------------------------------------------------
+# Inputs checked against the dictionary; the defaults a student expects; the table's context
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("change", "call", "message"),
+    [
+        # a yes/no item recoded to 0/1: the values, and the codes expected
+        (lambda f: f.assign(svc_social_needs=f["svc_social_needs"].map({"yes": 1, "no": 0})),
+         {}, r"'svc_social_needs' has 14 values outside its coded answers: \['0', '1'\]; "
+             r"expected \['yes', 'no'\]"),
+        (lambda f: f.assign(hours_cc_week=f["hours_cc_week"].astype(object).fillna("n/a")),
+         {}, r"'hours_cc_week' has 1 values outside its coded answers: \['n/a'\]; expected numbers"),
+        (lambda f: f.rename(columns={"hours_cc_week": "hours"}), {},
+         r"the frame has no column 'hours_cc_week'"),
+        (lambda f: f, {"items": ["svc_social_need"]},
+         r"not an analysis item .* \(did you mean 'svc_social_needs'"),
+        (lambda f: f, {"by": "urbn"}, r"no column 'urbn' to group by \(did you mean 'urban'\?\)"),
+        # a numeric by, or more than ten groups: group it first, or raise max_groups
+        (lambda f: f, {"by": "hours_cc_week", "items": ["svc_social_needs"]},
+         r"by='hours_cc_week' is a numeric column of 13 distinct values; .*pd.cut.*max_groups=13"),
+        (lambda f: f, {"by": "clinic_id"}, r"by='clinic_id' is a column of 15 distinct values"),
+    ],
+)  # fmt: skip
+def test_wrong_inputs_stop_with_what_was_expected(change, call, message) -> None:
+    kwargs = {"items": ITEMS, "by": "urban"} | call
+    with pytest.raises((ValueError, KeyError), match=message):
+        cc.summarize(change(small_clinics()), **kwargs)
+
+
+def test_max_groups_lets_a_grouping_of_many_values_through() -> None:
+    s = cc.summarize(small_clinics(), ["svc_social_needs"], by="clinic_id", max_groups=15)
+    assert len(s.groups) == 15
+
+
+@pytest.mark.parametrize(
+    ("test", "message"),
+    [
+        ({"hours_cc_week": "fisher"}, r"'fisher' does not fit 'hours_cc_week', a numeric item "
+         r"\(a mean\); the tests that do: anova, student_t, welch_anova, welch_t"),
+        ({"svc_social_needs": "student_t"}, r"'student_t' does not fit 'svc_social_needs', a "
+         r"categorical item \(counts\); the tests that do: chisq, chisq_yates, fisher"),
+        ("fishr", r"unknown test 'fishr' \(did you mean 'fisher'\?\); the tests: anova, chisq"),
+        ({"svc_social_need": "chisq"}, r"not items of the table \(did you mean 'svc_social_needs'"),
+    ],
+)  # fmt: skip
+def test_a_test_that_does_not_fit_names_those_that_do(test, message) -> None:
+    with pytest.raises(ValueError, match=message):
+        cc.summarize(small_clinics(), ITEMS, by="urban").add_p(test)
+    only_counts = cc.summarize(small_clinics(), ["svc_social_needs"], by="urban")
+    with pytest.raises(ValueError, match="'welch_t' is a test of numeric items .* has none"):
+        only_counts.add_p("welch_t")
+
+
+def test_defaults_one_row_for_yes_no_items_and_a_title_naming_the_groups() -> None:
+    s = cc.summarize(small_clinics(), ITEMS, by="urban", labels={True: "Urban", False: "Rural"})
+    rows = s.long.query("item == 'svc_social_needs' and measure == 'pct'")
+    assert set(rows["level"]) == {"yes"}  # the No row mirrors it: shown only when asked for
+    assert s.title == "Rural vs Urban"
+    plain = cc.summarize(small_clinics(), ITEMS, by="urban", population="clinics of 2024")
+    assert plain.title == "urban: False vs True – clinics of 2024"
+    assert "clinics of 2024" in plain.render("md")
+    assert dir(cc) == sorted(cc.__all__)  # the API only, no imports or annotations
+
+
+def test_the_uncalibrated_dagger_and_the_checkbox_rule_survive_summarize(tmp_path) -> None:
+    (tmp_path / "uncalibrated_items.csv").write_text(
+        "item,field,unit,distribution,source\n"
+        "svc_social_needs,services,clinic,1=0.6,@CC-SYNTH\nhours_cc_week,hours_cc_week,clinic,,\n",
+        encoding="utf-8",
+    )
+    s = cc.summarize(small_clinics(), ITEMS, by="urban", synthetic=True, export_dir=tmp_path)
+    md = s.render("md")
+    assert "Synthetic answers not calibrated to a printed number (svc_social_needs: 1=0.6; " in md
+    assert "no box checked counts as unanswered" in md and "†" in md
+    assert "†" not in cc.summarize(small_clinics(), ITEMS, by="urban").render("md")
+
+
+def test_add_q_names_its_family() -> None:
+    s = cc.summarize(small_clinics(), ITEMS, by="urban").add_p().add_q(family="urban_all")
+    assert "across the 3 tests of the pre-specified family 'urban_all' (summary)" in s.render("md")

@@ -305,3 +305,85 @@ def test_run_under_an_alternative_definition(tmp_path: Path) -> None:
     default = classify.run(paths, Params())
     assert "definition" not in pd.read_parquet(default["clinics"]).columns
     assert list(pd.read_csv(default["log"]).columns) == ["criterion", "answer", "clinics"]
+
+
+# ----------------------------------------------------------------------------------------------
+# Definitions as data: rules over the criteria
+
+
+def test_built_in_rules_classify_as_all_their_criteria_yes() -> None:
+    """Each row of specs/definitions.csv gives the classification of the criteria it names, all
+    answered yes (the definitions before they were rules), on all 81 answer patterns."""
+    named = {"paper": CRITERIA, "sw_on_team": CRITERIA[:1], "sw_roles": CRITERIA[:2]}
+    named |= {"mncares": CRITERIA, "system": CRITERIA}
+    assert list(DEFINITIONS) == list(named) and DEFINITIONS["system"].level == "system"
+    for d, criteria in named.items():
+        all_yes = EVERY[list(criteria)].astype(object).eq("yes").all(axis=1)
+        assert DEFINITIONS[d].integrated(EVERY).equals(all_yes), d
+        assert DEFINITIONS[d].criteria == criteria
+
+
+@pytest.mark.parametrize(
+    ("rule", "integrated_of_81", "integrated_of_16"),
+    # at_least(2, three criteria): 2 yes of 3 answers (C(3,2) x 2 ways for the third) + 3 yes = 7
+    # of the 27 patterns with criterion 1 yes; of the 8 yes/no ones, C(3,2) + 1 = 4
+    [
+        ("sw_on_team and at_least(2, sw_responsible, sw_interacts_patients, "
+         "sw_interacts_clinicians)", 7, 4),
+        ("not sw_on_team", 54, 8),  # no or missing: 2 x 27
+        ("sw_on_team or sw_responsible", 45, 12),  # 81 - 2 x 2 x 9
+        ("at_least(1, sw_on_team, sw_responsible) and not (sw_interacts_patients)", 30, 6),
+    ],
+)  # fmt: skip
+def test_a_rule_of_ones_own(rule: str, integrated_of_81: int, integrated_of_16: int) -> None:
+    out = classify_clinics(EVERY, rule)
+    assert int(out["care_model"].eq("integrated_sw").sum()) == integrated_of_81
+    assert int(out.loc[ONLY_YES_NO.index, "group"].eq("isw").sum()) == integrated_of_16
+    d = definition_of(out)
+    assert d.rule == rule and d.level == "clinic" and out.attrs["definition"]["rule"] == rule
+    assert out["definition"].eq(f"Clinics integrated when {rule}").all()
+    assert definition_of(pd.concat([out, out.iloc[:0]]).drop_duplicates()) == d  # attrs or label
+    system = classify_clinics(SYSTEMS, f"system: {rule}")
+    assert definition_of(system).level == "system" and "system_model" in system.columns
+
+
+@pytest.mark.parametrize(
+    ("rule", "message"),
+    [
+        ("sw_on_team and sw_resposible", "unknown criterion 'sw_resposible' at column 16"),
+        ("sw_on_team and", "invalid syntax at column 15"),
+        ("__import__('os').system('ls')", "is not allowed at column 1"),
+        ("sw_on_team == 'yes'", "is not allowed at column 1"),
+        ("at_least(3, sw_on_team, sw_responsible)", "needs a whole k from 1 to the number"),
+        ("at_least(1.5, sw_on_team, sw_responsible)", "needs a whole k"),
+    ],
+)
+def test_a_bad_rule_stops_with_its_position_and_the_criteria(rule: str, message: str) -> None:
+    with pytest.raises(classify.RuleError, match=message) as err:
+        get_definition(rule)
+    assert "the criteria: sw_on_team, sw_responsible, sw_interacts_patients" in str(err.value)
+    with pytest.raises(ValueError, match=r"unknown care model definition 'sw_roels' \(did you "):
+        get_definition("sw_roels")
+
+
+def test_a_definition_from_a_file_and_in_the_stage(tmp_path: Path) -> None:
+    mine = tmp_path / "mine.csv"
+    mine.write_text(
+        "id,level,rule,label\nteam2,clinic,"
+        '"sw_on_team and at_least(2, sw_responsible, sw_interacts_patients)",Team and two roles\n',
+        encoding="utf-8",
+    )
+    d = get_definition(f"{mine}:team2")
+    assert (d.id, d.label, d.level) == ("team2", "Team and two roles", "clinic")
+    with pytest.raises(ValueError, match="no care model definition 'team3' \\(ids: team2\\)"):
+        get_definition(f"{mine}:team3")
+    bad = tmp_path / "bad.csv"
+    bad.write_text("id,level,rule,label\nx,clinic,sw_on_team +,X\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="(?s)invalid syntax at column 13.*record line 2"):
+        get_definition(f"{bad}:x")
+    # a table built on clinics so classified says which definition it uses
+    from ccanalysis import analysis as cc
+
+    clinics = classify_clinics(EVERY, d).assign(urban=[i % 2 == 0 for i in range(81)])
+    md = cc.summarize(clinics, ["isw_model"], by="urban").render("md")
+    assert "Care models by an alternative definition (team2): Team and two roles." in md

@@ -17,7 +17,7 @@ from ccanalysis import sensitivity as sens
 from ccanalysis.paths import Paths
 from ccanalysis.sensitivity import inputs
 from ccanalysis.sensitivity import standardization as std
-from ccanalysis.spec import from_frame, read_spec
+from ccanalysis.spec import default_instrument, from_frame, read_spec
 from ccanalysis.stage import Params
 from ccanalysis.stats import newcombe_diff
 from ccanalysis.vocab import SYNTHETIC_LABEL
@@ -623,10 +623,12 @@ def test_one_scale_and_units(result: sens.Sensitivity) -> None:
     res = result.results
     level = res["level"] != ""
     assert (res.loc[level, "unit"] == "pp").all()
-    assert set(res.loc[~level, "unit"]) == {
-        "hours/week",
-        "clinicians per FTE coordinator",
-        "patients per coordinator",
+    # the units of the dictionary's @CC-UNIT tags, of every numeric item of Tables 3 and 4
+    units = {f.name: f.unit for f in default_instrument().fields}
+    means = {r.item for r in read_spec().of("table3", "table4") if r.continuous}
+    assert set(res.loc[~level, "unit"]) == {units[i] for i in means}
+    assert {"hours/week", "clinicians per FTE coordinator", "patients per coordinator"} <= {
+        units[i] for i in means
     }
     est = res.loc[level, ["estimate", "ci_low", "ci_high"]].to_numpy()
     assert np.nanmax(np.abs(est)) <= 100

@@ -579,8 +579,14 @@ def test_q_values_across_the_pre_specified_family(spec, paper_size, paper_tables
     p3, p4 = (paper_tables[t].long.query("measure == 'p'") for t in ("table3", "table4"))
     q = stats.bh_qvalues(np.concatenate([p3["value"], p4["value"]]))
     assert np.concatenate([p3["q"], p4["q"]]) == pytest.approx(q, rel=1e-15)
-    alone = from_spec(spec, data, "table3").long.query("measure == 'p'")
+    alone = from_spec(spec, data, "table3", family="table").long.query("measure == 'p'")
     assert alone["q"].to_numpy() == pytest.approx(stats.bh_qvalues(alone["value"]), rel=1e-15)
+    # from_spec's default is the pipeline's family, by the spec (or by its name)
+    for family in ("spec", "tables_3_4"):
+        t4 = from_spec(spec, data, "table4", family=family)
+        assert t4.long.query("measure == 'p'")["q"].to_numpy() == pytest.approx(p4["q"], rel=1e-15)
+    with pytest.raises(ValueError, match="takes 'spec' or 'tables_3_4'"):
+        from_spec(spec, data, "table3", family="table_3")
     pd.testing.assert_frame_equal(paper_tables["table1"].long, from_spec(spec, data, "table1").long)
     n = len(p3) + len(p4)
     note = f"across the {n} tests of the pre-specified family 'tables_3_4' (Table 3 and Table 4)."

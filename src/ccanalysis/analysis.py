@@ -17,9 +17,11 @@
 :func:`from_spec` summarizes a table of ``specs/tables.csv``, as the paper's Tables 1-4 are built.
 """
 
-from __future__ import annotations
-
 from ccanalysis.tables.paper import from_spec
 from ccanalysis.tables.summary import Summary, add_q_across, grouping, item_rows, summarize
 
 __all__ = ["Summary", "add_q_across", "from_spec", "grouping", "item_rows", "summarize"]
+
+
+def __dir__() -> list[str]:  # dir(cc): the API only, not the modules' imports
+    return list(__all__)

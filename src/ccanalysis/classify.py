@@ -8,15 +8,20 @@ deck's charts). The outputs of an alternative (:data:`DEFINITIONS`) carry its la
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import ast
+import difflib
+import functools
+import operator
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from ccanalysis.errors import ValidationError
 from ccanalysis.instrument import CARE_SYSTEM_ID
 from ccanalysis.io import write_csv, write_parquet
-from ccanalysis.paths import Paths
+from ccanalysis.paths import Paths, project_root
 from ccanalysis.privacy import suppress_small
 from ccanalysis.stage import Artifacts, Params
 from ccanalysis.vocab import (
@@ -36,72 +41,179 @@ SYSTEM_MODELS: tuple[str, ...] = (*CARE_MODELS, "mixed")
 CLASS_COLUMNS: tuple[str, ...] = ("isw_model", "care_model", "group", "system_model", "definition")
 #: How a clinic with no care model (a clinic of a mixed care system) is counted.
 UNCLASSIFIED = "unclassified"
+#: The built-in definitions, one row each: ``id, level, rule, label``.
+DEFINITIONS_FILE = Path(__file__).resolve().parent / "specs" / "definitions.csv"
+LEVELS = ("clinic", "system")
+
+
+class RuleError(ValueError):
+    """A care model rule that does not parse: the rule, the column and the valid criteria."""
+
+
+def _rule_error(rule: str, column: int, problem: str) -> RuleError:
+    return RuleError(
+        f"care model rule {rule!r}: {problem} at column {column + 1}\n  {rule}\n  "
+        f"{' ' * column}^\nthe criteria: {', '.join(CRITERIA)}, combined with and, or, not, "
+        "at_least(k, a, b, ...) and parentheses"
+    )
+
+
+def parse_rule(rule: str) -> ast.expr:
+    """The syntax tree of ``rule``, checked against a whitelist (Python's own parser: ``ast``, never
+    ``eval``): criteria names, ``and``, ``or``, ``not``, parentheses and ``at_least(k, a, b, ...)``
+    with a whole number ``k``; anything else raises :class:`RuleError` at its column."""
+    text = rule.strip()
+    try:
+        tree = ast.parse(text, mode="eval").body
+    except SyntaxError as e:
+        column = e.offset - 1 if e.offset else len(text)  # 0: at the end of the rule
+        raise _rule_error(text, column, e.msg) from None
+
+    def check(node: ast.expr) -> None:
+        terms: list[ast.expr] = []
+        if isinstance(node, ast.BoolOp):  # and, or (the only boolean operators)
+            terms = node.values
+        elif isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+            terms = [node.operand]
+        elif isinstance(node, ast.Name) and node.id not in CRITERIA:
+            raise _rule_error(text, node.col_offset, f"unknown criterion {node.id!r}")
+        elif isinstance(node, ast.Call) and getattr(node.func, "id", "") == "at_least":
+            k, *terms = node.args or [node]
+            if node.keywords or not (
+                isinstance(k, ast.Constant) and type(k.value) is int and 0 < k.value <= len(terms)
+            ):
+                problem = "at_least(k, a, b, ...) needs a whole k from 1 to the number of terms"
+                raise _rule_error(text, node.col_offset, problem)
+        elif not isinstance(node, ast.Name):
+            raise _rule_error(text, node.col_offset, f"{ast.unparse(node)!r} is not allowed")
+        for t in terms:
+            check(t)
+
+    check(tree)
+    return tree
+
+
+def _evaluate(node: ast.expr, yes: pd.DataFrame) -> pd.Series:
+    """``node`` over ``yes`` (a column per criterion: answered yes)."""
+    if isinstance(node, ast.BoolOp):
+        parts = [_evaluate(v, yes) for v in node.values]
+        return functools.reduce(
+            operator.and_ if isinstance(node.op, ast.And) else operator.or_, parts
+        )
+    if isinstance(node, ast.UnaryOp):
+        return ~_evaluate(node.operand, yes)
+    if isinstance(node, ast.Call):
+        k = node.args[0].value  # type: ignore[attr-defined]
+        return sum(_evaluate(t, yes).astype(int) for t in node.args[1:]) >= k
+    return yes[node.id]  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)
 class Definition:
-    """A care model definition: integrated when every one of ``criteria`` is answered yes, clinic
-    by clinic or (``level="system"``) care system by care system."""
+    """A care model definition: a clinic (``level="clinic"``) or every clinic of a care system
+    (``"system"``) is integrated when ``rule`` holds, a rule over the criteria of Table 2, each
+    true when answered yes (a missing answer is not yes): ``and``, ``or``, ``not``,
+    ``at_least(k, a, b, ...)``."""
 
     id: str
     label: str
-    criteria: tuple[str, ...]
+    rule: str
     level: str = "clinic"
 
+    def __post_init__(self) -> None:
+        if self.level not in LEVELS:
+            raise ValueError(
+                f"definition {self.id!r}: level must be clinic or system, not {self.level!r}"
+            )
+        parse_rule(self.rule)
 
-#: The care model definitions by id; the first, the paper's, is the default.
-DEFINITIONS: dict[str, Definition] = {
-    d.id: d
-    for d in (
-        Definition(
-            DEFAULT_DEFINITION, "The paper's four criteria (Table 2), all answered yes", CRITERIA
-        ),
-        Definition(
-            "sw_on_team",
-            "A social worker on the care coordination team (criterion 1 only)",
-            CRITERIA[:1],
-        ),
-        Definition(
-            "sw_roles",
-            "A social worker on the team who assesses and coordinates social services "
-            "(criteria 1 and 2)",
-            CRITERIA[:2],
-        ),
-        # the deck's third condition, "interacts with both patients and clinicians", is the
-        # paper's criteria 3 and 4 together: the same clinics as the paper's definition
-        Definition(
-            "mncares",
-            "MNCARES study update: a social worker on the team, responsible for social services, "
-            "interacting with both patients and clinicians (three conditions)",
-            CRITERIA,
-        ),
-        Definition(
-            "system",
-            "Care systems all integrated, all medical/nursing or mixed by the paper's criteria "
-            "(clinics of mixed systems in neither group)",
-            CRITERIA,
-            level="system",
-        ),
-    )
-}
+    @property
+    def criteria(self) -> tuple[str, ...]:
+        """The criteria the rule names, in the paper's order."""
+        names = {n.id for n in ast.walk(parse_rule(self.rule)) if isinstance(n, ast.Name)}
+        return tuple(c for c in CRITERIA if c in names)
+
+    def integrated(self, clinics: pd.DataFrame) -> pd.Series:
+        """Whether each clinic's answers meet the rule (before any system-level view)."""
+        yes = clinics[list(CRITERIA)].astype(object).eq("yes")
+        return _evaluate(parse_rule(self.rule), yes).astype(bool)
+
+
+def read_definitions(path: str | Path) -> dict[str, Definition]:
+    """The definitions of a CSV file with the columns ``id, level, rule, label``, by id."""
+    table = pd.read_csv(path, dtype=str, keep_default_na=False)
+    if missing := sorted({"id", "level", "rule", "label"} - set(table.columns)):
+        raise ValidationError(str(path), None, "columns", ", ".join(missing), "missing columns")
+    out = {}
+    for i, row in enumerate(table.itertuples(index=False), start=2):
+        try:
+            out[row.id] = Definition(row.id, row.label or row.rule, row.rule, row.level or "clinic")
+        except ValueError as e:
+            raise ValidationError(str(path), f"line {i}", "rule", row.rule, str(e)) from None
+    return out
+
+
+#: The care model definitions by id (``specs/definitions.csv``); the first, the paper's, is the default.
+DEFINITIONS: dict[str, Definition] = read_definitions(DEFINITIONS_FILE)
 
 
 def get_definition(definition: str | Definition) -> Definition:
-    """The definition of an id of :data:`DEFINITIONS` (a :class:`Definition` is returned as is)."""
+    """A definition from an id of :data:`DEFINITIONS`, ``path/to/file.csv:id`` (a file of the same
+    columns; a relative path from the project's root), or a rule (``system:`` before it: at care
+    system level); a :class:`Definition` is returned as is."""
     if isinstance(definition, Definition):
         return definition
-    if definition not in DEFINITIONS:
-        known = ", ".join(DEFINITIONS)
-        raise ValueError(f"unknown care model definition {definition!r} (known: {known})")
-    return DEFINITIONS[definition]
+    text = str(definition).strip()
+    if text in DEFINITIONS:
+        return DEFINITIONS[text]
+    if ".csv:" in text:
+        file, _, key = text.rpartition(":")
+        path = Path(file) if Path(file).is_absolute() else project_root() / file
+        if not path.is_file():
+            raise ValueError(f"care model definition {text!r}: no such file {path}")
+        found = read_definitions(path)
+        if key not in found:
+            raise ValueError(f"{path}: no care model definition {key!r} (ids: {', '.join(found)})")
+        return found[key]
+    if text.isidentifier() and text not in CRITERIA:
+        close = difflib.get_close_matches(text, dict.fromkeys([*DEFINITIONS, *CRITERIA]), n=3)
+        raise ValueError(
+            f"unknown care model definition {text!r}"
+            + (f" (did you mean {', '.join(close)}?)" if close else "")
+            + f"; the definitions: {', '.join(DEFINITIONS)}; or a rule over the criteria "
+            f"{', '.join(CRITERIA)} with and, or, not, at_least(k, a, b, ...)"
+        )
+    level = "system" if text.startswith("system:") else "clinic"
+    rule = text.removeprefix("system:").strip()
+    label = f"{'Care systems' if level == 'system' else 'Clinics'} integrated when {rule}"
+    return Definition(text, label, rule, level)
 
 
 def definition_of(frame: pd.DataFrame) -> Definition:
-    """The definition a classified frame was built with: its ``definition`` label, else the paper's."""
+    """The definition a classified frame carries (``attrs["definition"]``; else its ``definition``
+    label, else the paper's)."""
+    if "definition" in frame.attrs:
+        d = Definition(**frame.attrs["definition"])
+        return DEFINITIONS[d.id] if DEFINITIONS.get(d.id) == d else d
     if "definition" not in frame.columns or frame.empty:
         return DEFINITIONS[DEFAULT_DEFINITION]
-    label = frame["definition"].iloc[0]
-    return next(d for d in DEFINITIONS.values() if d.label == label)
+    label = str(frame["definition"].iloc[0])
+    if found := [d for d in DEFINITIONS.values() if d.label == label]:
+        return found[0]
+    for prefix, level in (
+        ("Clinics integrated when ", ""),
+        ("Care systems integrated when ", "system: "),
+    ):
+        if label.startswith(prefix):  # a rule's label (frame.attrs lost, by a merge or concat)
+            return get_definition(level + label.removeprefix(prefix))
+    raise ValueError(f"the frame's care model definition {label!r} is unknown: classify it again")
+
+
+def describe(d: Definition) -> str:
+    """The note a table built on frames classified by ``d`` carries (the paper's: none needed)."""
+    if d.id not in DEFINITIONS and d.rule in d.id:  # a rule given as such: its label says it all
+        return f"Care models by an alternative definition: {d.label}."
+    return f"Care models by an alternative definition ({d.id}): {d.label}."
 
 
 def _categorical(values: object, categories: tuple[str, ...]) -> pd.Categorical:
@@ -114,7 +226,7 @@ def classify_clinics(
     """Add ``isw_model`` (yes/no), ``care_model`` and ``group`` (mn/isw) under ``definition``
     (a system-level one also ``system_model``; an alternative its label as ``definition``)."""
     d = get_definition(definition)
-    integrated = clinics[list(d.criteria)].astype(object).eq("yes").all(axis=1)
+    integrated = d.integrated(clinics)
     model = integrated.map({True: "integrated_sw", False: "medical_nursing"})
     out = clinics.drop(columns=[c for c in CLASS_COLUMNS if c in clinics.columns])
     if d.level == "system":
@@ -128,6 +240,7 @@ def classify_clinics(
         out["system_model"] = _categorical(system, SYSTEM_MODELS)
     if d.id != DEFAULT_DEFINITION:
         out["definition"] = d.label
+    out.attrs["definition"] = asdict(d)
     return out
 
 
@@ -167,6 +280,7 @@ def coordinator_groups(clinics: pd.DataFrame, coordinators: pd.DataFrame) -> pd.
     )
     if "definition" in clinics.columns:
         out["definition"] = definition_of(clinics).label
+    out.attrs["definition"] = asdict(definition_of(clinics))
     return out
 
 
@@ -251,5 +365,10 @@ def run(paths: Paths, params: Params) -> Artifacts:
         definition=definition,
         criteria=suppress_small(criteria_table(log), small),
         counts=suppress_small(model_counts(clinics, coordinators), small),
-        definitions=suppress_small(compare_definitions(clean).set_index("definition"), small),
+        definitions=suppress_small(
+            compare_definitions(clean, DEFINITIONS | {definition.id: definition}).set_index(
+                "definition"
+            ),
+            small,
+        ),
     )

@@ -103,6 +103,7 @@ STAGES: dict[str, Stage] = {
 MODULE_DATA: dict[str, tuple[str, ...]] = {
     "ccanalysis.spec": ("src/ccanalysis/specs/tables.csv",),
     "ccanalysis.results": ("src/ccanalysis/specs/results.md",),
+    "ccanalysis.classify": ("src/ccanalysis/specs/definitions.csv",),
     "ccanalysis.report.notebooks": ("src/ccanalysis/report/templates/*",),
 }
 

@@ -60,6 +60,8 @@ class SpecRow:
     footnote: str
     item_levels: tuple[str, ...] = ()
     family: str = ""
+    #: A numeric item's unit (the dictionary's ``@CC-UNIT``; empty without one).
+    unit: str = ""
 
     @property
     def q_family(self) -> str:
@@ -212,7 +214,9 @@ def from_records(
         problems += [
             f"line {i + 2} ({v['table']}, {v['item']}): {msg}" for bad, msg in rules if bad
         ]
-        rows.append(SpecRow(line=i + 2, **v | {"combine": combine}, item_levels=item_levels))
+        field = instrument.analysis_items().get(v["item"]) if instrument is not None else None
+        unit = field.unit if field is not None else ""
+        rows.append(SpecRow(i + 2, **v | {"combine": combine}, item_levels=item_levels, unit=unit))
     # a blank family is the one the table's other rows name, else the table itself
     declared: dict[str, set[str]] = {}
     for r in rows:

@@ -2,7 +2,8 @@
 tags in ``Field Annotation``: ``@CC-LEVELS="1=always 2=mostly ..."`` (the analysis id of each answer
 code), ``@CC-ITEMS="1=svc_disease_mgmt ..."`` (a checkbox question whose every box is a yes/no
 item), ``@CC-SINGLE="msw_bsw msn_bsn ..."`` (a checkbox question analysed as its first checked
-level), ``@CC-SYNTH="..."`` (how the synthetic stand-in answers an uncalibrated item).
+level), ``@CC-SYNTH="..."`` (how the synthetic stand-in answers an uncalibrated item),
+``@CC-UNIT="patients"`` (a numeric item's unit, as differences of its mean are reported).
 """
 
 from __future__ import annotations
@@ -54,7 +55,7 @@ COMPLETE_CHOICES: dict[str, str] = {"0": "Incomplete", "1": "Unverified", "2": "
 DATE_ORDERS: dict[str, str] = {"ymd": "%Y-%m-%d", "mdy": "%m-%d-%Y", "dmy": "%d-%m-%Y"}
 TIME_FORMATS: dict[str, str] = {"date": "", "datetime": " %H:%M", "datetime_seconds": " %H:%M:%S"}
 
-_TAG = re.compile(r'@(CC-LEVELS|CC-ITEMS|CC-SINGLE|CC-SYNTH)\s*=\s*"([^"]*)"')
+_TAG = re.compile(r'@(CC-LEVELS|CC-ITEMS|CC-SINGLE|CC-SYNTH|CC-UNIT)\s*=\s*"([^"]*)"')
 
 
 def parse_choices(text: str) -> dict[str, str]:
@@ -138,6 +139,8 @@ class Field:
     identifier: bool = False
     #: The ``@CC-SYNTH`` text (empty: the stand-in answers uniformly).
     synth: str = ""
+    #: A numeric item's unit, ``@CC-UNIT="patients"`` (empty: none declared).
+    unit: str = ""
 
     @property
     def is_numeric(self) -> bool:
@@ -262,6 +265,7 @@ def _field(row: pd.Series, source: str, where: str) -> Field:
         required=row["required_field"].lower() == "y",
         identifier=row["identifier"].lower() == "y",
         synth=_tag(annotation, "CC-SYNTH"),
+        unit=_tag(annotation, "CC-UNIT"),
     )
 
 

@@ -21,6 +21,7 @@ from ccanalysis.classify import (
     Definition,
     classify_clinics,
     compare_definitions,
+    get_definition,
 )
 from ccanalysis.io import write_csv, write_text
 from ccanalysis.sensitivity.inputs import TABLES
@@ -55,7 +56,7 @@ def _rows_of(clinics: pd.DataFrame, spec: Spec, definition: Definition, seed: in
     comparison, reference = CLINIC_COMPARISON
     out = []
     for table in (t for t in TABLES if spec.of(t)):
-        long = from_spec(spec, {"clinics": classified}, table, seed=seed).long
+        long = from_spec(spec, {"clinics": classified}, table, seed=seed, family="table").long
         p = long[long["measure"] == "p"].set_index("item")["value"]
         n = long[(long["item"] == "n") & (long["measure"] == "n")].set_index("group")["value"]
         rows = long[long["group"].eq(comparison) & long["measure"].isin(["pct", "mean"])]
@@ -94,7 +95,8 @@ def definition_sensitivity(
     differ at 0.05 (``rows_differ``), whose conclusion changes (``rows_changed``) and their
     ``table item[=level]`` ids (``changed_rows``); ``rows``: :data:`ROW_COLUMNS`."""
     base = clinics.drop(columns=[c for c in CLASS_COLUMNS if c in clinics.columns])
-    chosen = {reference: DEFINITIONS[reference]} | dict(definitions)
+    reference = (ref_definition := get_definition(reference)).id  # an id, a file's row or a rule
+    chosen = {reference: ref_definition} | dict(definitions)
     rows = pd.DataFrame(
         [r for d in chosen.values() for r in _rows_of(base, spec, d, seed)],
         columns=[c for c in ROW_COLUMNS if c != "changed"],

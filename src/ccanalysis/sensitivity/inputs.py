@@ -29,17 +29,15 @@ from ccanalysis.vocab import (
 TABLES: tuple[str, ...] = ("table3", "table4")
 #: The 6 strata, in code order: urban small/medium/large, then rural small/medium/large.
 STRATA: tuple[str, ...] = tuple(f"{r}/{s}" for r in ("urban", "rural") for s in SYSTEM_SIZES)
-#: The units of the numeric items of Tables 3 and 4 (the data dictionary has none).
-UNITS: dict[str, str] = {
-    "hours_cc_week": "hours/week",
-    "clinicians_per_fte": "clinicians per FTE coordinator",
-    "panel_size": "patients per coordinator",
-}
 
 
 def unit_of(row: SpecRow) -> str:
-    """``pp`` (percentage points) for a level row, the item's unit for a mean row."""
-    return UNITS.get(row.item, f"units of {row.item}") if row.continuous else "pp"
+    """``pp`` (percentage points) for a level row, the item's unit for a mean row: its
+    ``@CC-UNIT`` in the data dictionary (the run's, else the project's)."""
+    if not row.continuous:
+        return "pp"
+    field = default_instrument().analysis_items().get(row.item)
+    return row.unit or (field.unit if field is not None else "") or f"units of {row.item}"
 
 
 def analysis_rows(

@@ -8,35 +8,22 @@ from pathlib import Path
 
 import pandas as pd
 
-from ccanalysis.classify import DEFAULT_DEFINITION, definition_of
 from ccanalysis.instrument import read_dictionary
-from ccanalysis.io import read_uncalibrated
 from ccanalysis.paths import Paths
 from ccanalysis.spec import read_spec
 from ccanalysis.stage import Artifacts, Params
 from ccanalysis.tables.facts import text_facts
 from ccanalysis.tables.paper import add_q_families, from_spec
 from ccanalysis.tables.render import long_csv
-from ccanalysis.tables.summary import Summary
+from ccanalysis.tables.summary import Summary, mark_uncalibrated
 
 __all__ = ["add_q_families", "annotate", "from_spec", "long_csv", "run", "text_facts"]
 
 
 def annotate(s: Summary, clinics: pd.DataFrame, params: Params, export_dir: Path) -> Summary:
-    """A run's notes: the care model definition when not the paper's, and on the synthetic
-    stand-in a footnote on the items drawn without a printed number to meet."""
-    definition = definition_of(clinics)
-    if definition.id != DEFAULT_DEFINITION:  # say which care models the columns compare
-        s = s.note(
-            f"Care models by an alternative definition ({definition.id}): {definition.label}."
-        )
-    if not params.synthetic:
-        return s
-    flagged = read_uncalibrated(export_dir).set_index("item")["distribution"]
-    items = [b.item for b in s.blocks if b.item in flagged.index]
-    drawn = "; ".join(f"{i}: {flagged[i]}" if flagged[i] else i for i in items)
-    note = f"Synthetic answers not calibrated to a printed number ({drawn})."
-    return s.footnote(items, note) if items else s
+    """A run's notes: on the synthetic stand-in a footnote on the items drawn without a printed
+    number to meet (the care model definition's note is :func:`from_spec`'s own)."""
+    return mark_uncalibrated(s, export_dir) if params.synthetic else s
 
 
 def run(paths: Paths, params: Params) -> Artifacts:
@@ -47,7 +34,15 @@ def run(paths: Paths, params: Params) -> Artifacts:
     coordinators = pd.read_parquet(paths.processed / "coordinators.parquet")
     data = {"clinics": clinics, "coordinators": coordinators}
     summaries = {
-        t: from_spec(spec, data, t, seed=params.seed, synthetic=params.synthetic)
+        t: from_spec(
+            spec,
+            data,
+            t,
+            seed=params.seed,
+            synthetic=params.synthetic,
+            family="table",
+            export_dir=paths.export.parent,
+        )
         for t in spec.tables
     }
     summaries = add_q_families(spec, summaries)

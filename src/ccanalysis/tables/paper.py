@@ -6,6 +6,7 @@ titled by its id, with one decimal."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 
 import pandas as pd
 
@@ -35,6 +36,8 @@ def summary(
     by: str = "group",
     labels: Mapping[object, str] | None = None,
     synthetic: bool = False,
+    population: str | None = None,
+    export_dir: str | Path | None = None,
 ) -> Summary:
     """One table of the specification summarized, untested, by the paper's groups (``by="group"``)
     or any other column. ``data``: the table's units (coordinators for Table 1, clinics otherwise)
@@ -53,6 +56,8 @@ def summary(
         by,
         table=table_id,
         title=TITLES.get(table_id, table_id),
+        population=population,
+        export_dir=export_dir,
         decimals=PCT_DECIMALS.get(table_id, 1),
         notes=(PCT_NOTE,) if table_id in ("table3", "table4") else (),
         synthetic=synthetic,
@@ -78,16 +83,46 @@ def from_spec(
     test_override: str | Mapping[str, str] | None = None,
     seed: int | None = DEFAULT_SEED,
     synthetic: bool = False,
+    family: str = "spec",
+    population: str | None = None,
+    export_dir: str | Path | None = None,
 ) -> Summary:
     """:func:`summary` then ``add_p(test_override, seed=seed)``, ``add_difference`` (the paper's
-    comparison, or the other group of two) and ``add_q`` (across the table's own tests)."""
-    s = summary(spec, data, table_id, by=by, labels=labels, synthetic=synthetic)
-    s = s.add_p(test_override, seed=seed)
-    if by == "group":
-        s = s.add_difference(compared(table_id)[0])
-    elif len(s.groups) == 2:
-        s = s.add_difference()
-    return s.add_q()
+    comparison, or the other group of two) and the q-values across ``family``: ``"spec"`` (the
+    default) the specification's family of the table, as the pipeline's (Tables 3 and 4 together:
+    ``"tables_3_4"``, its name, says the same; the family's other tables are built from ``data``
+    alike), or ``"table"``, the table's own tests."""
+    spec = as_spec(spec)
+    own = spec.of(table_id)[0].q_family if spec.of(table_id) else table_id
+    if family not in ("spec", "table", own):
+        raise ValueError(
+            f"from_spec: family={family!r}; {table_id} takes 'spec' or {own!r} (the "
+            "specification's family) or 'table' (its own tests)"
+        )
+    tables = [t for t in spec.tables if spec.of(t)[0].q_family == own]
+    if family == "table" or tables == [table_id]:
+        tables = [table_id]
+
+    def tested(t: str) -> Summary:
+        s = summary(
+            spec,
+            data,
+            t,
+            by=by,
+            labels=labels,
+            synthetic=synthetic,
+            population=population,
+            export_dir=export_dir,
+        )
+        s = s.add_p(test_override, seed=seed)
+        if by == "group":
+            return s.add_difference(compared(t)[0])
+        return s.add_difference() if len(s.groups) == 2 else s
+
+    if len(tables) == 1:
+        return tested(table_id).add_q()
+    family_q = add_q_across(*(tested(t) for t in tables), family=own)
+    return family_q[tables.index(table_id)]
 
 
 def add_q_families(spec: Spec | pd.DataFrame, summaries: dict[str, Summary]) -> dict[str, Summary]:

@@ -4,6 +4,7 @@ paper's tables are built through it too, :mod:`ccanalysis.tables.paper`)."""
 
 from __future__ import annotations
 
+import difflib
 import functools
 import re
 from collections.abc import Mapping, Sequence
@@ -14,9 +15,19 @@ import numpy as np
 import pandas as pd
 
 from ccanalysis import stats
+from ccanalysis.classify import DEFAULT_DEFINITION, definition_of, describe
 from ccanalysis.instrument import Instrument
-from ccanalysis.io import write_bytes, write_text
-from ccanalysis.spec import SpecRow, as_instrument, levels_of, parse_combine
+from ccanalysis.io import read_uncalibrated, write_bytes, write_text
+from ccanalysis.paths import Paths
+from ccanalysis.spec import (
+    CATEGORICAL_TESTS,
+    CONTINUOUS_TESTS,
+    TESTS,
+    SpecRow,
+    as_instrument,
+    levels_of,
+    parse_combine,
+)
 from ccanalysis.tables import render as formats
 from ccanalysis.tables.counts import (
     ALL,
@@ -30,6 +41,15 @@ from ccanalysis.tables.counts import (
 )
 from ccanalysis.tables.grid import grid
 from ccanalysis.vocab import DEFAULT_SEED, GROUP_LABELS, SHORT_LABELS, TOTAL
+
+#: The most groups a ``by`` column may make unless the caller raises ``max_groups``.
+MAX_GROUPS = 10
+
+
+def did_you_mean(name: str, known: Sequence[str]) -> str:
+    """`` (did you mean 'a', 'b'?)`` for a misspelled ``name`` among ``known``, else empty."""
+    close = difflib.get_close_matches(str(name), [str(k) for k in known], n=3, cutoff=0.6)
+    return f" (did you mean {', '.join(map(repr, close))}?)" if close else ""
 
 
 def group_text(value: object) -> str:
@@ -71,13 +91,29 @@ def grouping(
     labels: Mapping[object, str] | None = None,
     reference: object | None = None,
     instrument: Instrument | None = None,
+    max_groups: int | None = None,
 ) -> Grouping:
     """Split ``frame`` by its column ``by``. ``groups``: the groups in order (default: every value
     present; rows outside them are left out); ``labels``: ``{value: label}`` (default: the
-    dictionary's, the study's, else the value); ``reference``: default the first group."""
+    dictionary's, the study's, else the value); ``reference``: default the first group. Without
+    ``groups``, a ``by`` of more than ``max_groups`` groups (default 10) or a numeric one of more
+    than two values stops, unless ``max_groups`` is given: cut it into groups first."""
     if by not in frame.columns:
-        raise KeyError(f"summarize: the frame has no column {by!r} to group by")
+        raise KeyError(
+            f"summarize: the frame has no column {by!r} to group by{did_you_mean(by, frame.columns)}"
+        )
     found = [group_text(g) for g in groups] if groups is not None else groups_in(frame[by])
+    numeric = pd.api.types.is_numeric_dtype(frame[by]) and not pd.api.types.is_bool_dtype(frame[by])
+    limit = MAX_GROUPS if max_groups is None else max_groups
+    if groups is None and (
+        len(found) > limit or (numeric and len(found) > 2 and max_groups is None)
+    ):
+        kind = "a numeric column" if numeric else "a column"
+        raise ValueError(
+            f"summarize: by={by!r} is {kind} of {len(found)} distinct values; group it first, e.g. "
+            f"frame.assign(band=pd.cut(frame[{by!r}], bins=[...])) and by='band', or pass "
+            f"max_groups={len(found)} to compare every value"
+        )
     if len(found) < 2:
         raise ValueError(
             f"summarize: by={by!r} has {len(found)} group(s) {found}; a comparison needs 2 or more"
@@ -115,8 +151,9 @@ def item_rows(
 ) -> tuple[SpecRow, ...]:
     """The printed rows of ``items``, as specification rows labelled from the dictionary: a mean
     (SD) row of a numeric item; of a categorical one, by ``show[item]``, a row per level
-    (``"full"``, the default), ``"binary"`` (``yes``), a level, ``"a+b"`` (levels added up) or a
-    list of these. ``stat``: ``n_pct`` or ``pct``."""
+    (``"full"``), ``"binary"`` (``yes``), a level, ``"a+b"`` (levels added up) or a
+    list of these (default: ``"binary"`` for a yes/no item, else ``"full"``). ``stat``: ``n_pct``
+    or ``pct``."""
     show = dict(show or {})
     if not items:
         raise ValueError("summarize: no items")
@@ -133,7 +170,7 @@ def item_rows(
         if found is None:
             raise ValueError(
                 f"summarize: {item!r} is not an analysis item of the data dictionary "
-                f"({instrument.source})"
+                f"({instrument.source}){did_you_mean(item, list(fields))}"
             )
         levels, numeric = found
         f = fields.get(item)
@@ -148,13 +185,20 @@ def item_rows(
         base = SpecRow(
             0, table, "", item, "", label, stat, "full", (), "fisher", "answered", "", levels
         )
-        how = show.get(item, "full")
+        how = show.get(item, "binary" if set(levels) == {"yes", "no"} else "full")
         if numeric:
             if item in show:
                 raise ValueError(f"summarize: {item!r} is numeric (a mean): show does not apply")
             text = f"{label} – mean (SD)"
             rows.append(
-                replace(base, label=text, stat="mean_sd", shown="mean_sd", test="student_t")
+                replace(
+                    base,
+                    label=text,
+                    stat="mean_sd",
+                    shown="mean_sd",
+                    test="student_t",
+                    unit=f.unit if f is not None else "",
+                )
             )
         elif how == "full":
             rows += [
@@ -180,6 +224,35 @@ def item_rows(
                 else:
                     rows.append(replace(one, section=label, label=text))
     return tuple(rows)
+
+
+def check_tests(test: str | Mapping[str, str] | None, blocks: Sequence[ItemBlock]) -> None:
+    """Stop on a test ``add_p`` cannot run as asked: an unknown name (the valid ones listed), an
+    item not in the table, a test of the other kind (the tests that fit named)."""
+    numeric = {b.item: b.rows[0].continuous for b in blocks}
+    given = dict(test) if isinstance(test, Mapping) else {} if test is None else {None: test}
+    if stray := sorted(set(given) - set(numeric) - {None}):
+        hint = did_you_mean(stray[0], list(numeric))
+        raise ValueError(f"add_p: tests for {stray}, which are not items of the table{hint}")
+    for item, t in given.items():
+        if t not in TESTS:
+            valid = sorted(TESTS)
+            raise ValueError(
+                f"add_p: unknown test {t!r}{did_you_mean(t, valid)}; the tests: {', '.join(valid)}"
+            )
+        of_means = t in CONTINUOUS_TESTS
+        if t == "none" or (item is None and of_means in numeric.values()):
+            continue
+        if item is None:
+            kind = "numeric items (means)" if of_means else "categorical items (counts)"
+            raise ValueError(f"add_p: {t!r} is a test of {kind}, and the table has none")
+        if of_means != numeric[item]:
+            kind = "a numeric item (a mean)" if numeric[item] else "a categorical item (counts)"
+            fits = sorted(CONTINUOUS_TESTS if numeric[item] else CATEGORICAL_TESTS)
+            raise ValueError(
+                f"add_p: {t!r} does not fit {item!r}, {kind}; the tests that do: "
+                f"{', '.join(fits)} (or 'none')"
+            )
 
 
 @dataclass(frozen=True, eq=False)
@@ -248,9 +321,7 @@ class Summary:
         or one-way ANOVA), and each printed level of an item of more than two answers against its
         other answers (``p_level``). ``test``: a test id replacing those of its kind (``chisq``,
         ``welch_t`` ...) or ``{item: test}``; ``seed``: a Monte Carlo p-value's."""
-        if isinstance(test, Mapping):
-            if stray := sorted(set(test) - {b.item for b in self.blocks}):
-                raise ValueError(f"add_p: tests for {stray}, which are not items of the table")
+        check_tests(test, self.blocks)
         n = len(self.groups)
         ids = [resolve_test(b.rows[0], n, test) for b in self.blocks]
         tests = tuple(b.test(t, seed) for b, t in zip(self.blocks, ids, strict=True))
@@ -269,18 +340,22 @@ class Summary:
             )
         return replace(self, comparison=comp)
 
-    def add_q(self) -> Summary:
-        """Benjamini-Hochberg q-values across this table's tests (see :func:`add_q_across`)."""
-        return add_q_across(self)[0]
+    def add_q(self, family: str | None = None) -> Summary:
+        """Benjamini-Hochberg q-values across this table's tests, named ``family`` in the note
+        when given (across several tables: :func:`add_q_across`; the pipeline's family of Tables 3
+        and 4: ``from_spec(..., family="tables_3_4")``)."""
+        return add_q_across(self, family=family)[0]
 
     def footnote(self, items: Sequence[str], text: str) -> Summary:
         """Mark the rows of ``items`` (those in the table) with a sign and ``text`` below it."""
         own = tuple(i for i in items if i in {b.item for b in self.blocks})
-        return replace(self, row_notes=(*self.row_notes, (own, text))) if own else self
+        if not own or (own, text) in self.row_notes:
+            return self
+        return replace(self, row_notes=(*self.row_notes, (own, text)))
 
     def note(self, text: str) -> Summary:
-        """Add a note below the table (after its own notes)."""
-        return replace(self, notes=(*self.notes, text))
+        """Add a note below the table (after its own notes; once)."""
+        return self if text in self.notes else replace(self, notes=(*self.notes, text))
 
     def render(
         self, fmt: str = "html", *, extras: bool | None = None, suppress_below: int | None = None
@@ -335,28 +410,84 @@ def add_q_across(*summaries: Summary, family: str | None = None) -> tuple[Summar
     )
 
 
+def check_answers(frame: pd.DataFrame, rows: Sequence[SpecRow], where: str) -> None:
+    """Stop on an item ``frame`` lacks (the closest columns named), on a value outside a categorical
+    item's coded answers (the dictionary's levels) or a numeric item's value that is no number."""
+    for item, r in {r.item: r for r in rows}.items():
+        if item not in frame.columns:
+            line = f" (specification line {r.line})" if r.line else ""
+            hint = did_you_mean(item, list(frame.columns))
+            raise KeyError(f"{where}: the frame has no column {item!r}{line}{hint}")
+        values = pd.Series(pd.unique(frame[item].dropna().astype("object")), dtype="object")
+        if r.continuous:
+            bad, expected = values[pd.to_numeric(values, errors="coerce").isna()], "numbers"
+        elif r.item_levels:
+            bad, expected = values[~values.map(str).isin(r.item_levels)], list(r.item_levels)
+        else:
+            continue
+        if len(bad):
+            found = sorted({str(v) for v in bad})
+            n = int(frame[item].astype("object").isin(list(bad)).sum())
+            raise ValueError(
+                f"summarize: {item!r} has {n} values outside its coded answers: "
+                f"{found[:5]}{' ...' if len(found) > 5 else ''}; expected {expected} (the data "
+                "dictionary's; read the export with ccanalysis.instrument, or map the values back)"
+            )
+
+
+def mark_uncalibrated(s: Summary, export_dir: str | Path | None = None) -> Summary:
+    """``s`` with a footnote on its items the synthetic stand-in in ``export_dir`` (default the
+    project's) drew without a printed number to meet (``uncalibrated_items.csv``)."""
+    folder = Paths.of().export.parent if export_dir is None else Path(export_dir)
+    table = read_uncalibrated(folder).set_index("item")
+    flagged = table["distribution"]
+    items = [b.item for b in s.blocks if b.item in flagged.index]
+    drawn = "; ".join(f"{i}: {flagged[i]}" if flagged[i] else i for i in items)
+    note = f"Synthetic answers not calibrated to a printed number ({drawn})."
+    if any(table.loc[i, "field"] not in ("", i) for i in items):  # a box of a checkbox question
+        note += (
+            " A check-all-that-apply question with no box checked counts as unanswered: a box's "
+            "percentage is of those who checked at least one box, its declared probability of all."
+        )
+    return s.footnote(items, note) if items else s
+
+
 def from_rows(
     frame: pd.DataFrame,
     rows: Sequence[SpecRow],
     by: str,
     *,
     table: str,
-    title: str,
+    title: str | None = None,
+    population: str | None = None,
     decimals: int = 1,
     notes: Sequence[str] = (),
     synthetic: bool = False,
+    export_dir: str | Path | None = None,
     **split: object,
 ) -> Summary:
-    """A summary of ``frame`` by ``by`` printing specification ``rows`` (``split``: to grouping)."""
+    """A summary of ``frame`` by ``by`` printing specification ``rows`` (``split``: to grouping),
+    titled ``title`` (default: the groups compared) and ``population`` (``"rural clinics"``);
+    noted with the care model definition of a reclassified frame, and on synthetic data the
+    uncalibrated items of the stand-in in ``export_dir`` (:func:`mark_uncalibrated`)."""
     if by in {r.item for r in rows}:
         raise ValueError(f"summarize: {by!r} is both an item and the column to group by")
     g = grouping(frame, by, **split)  # type: ignore[arg-type]
+    check_answers(frame, rows, table)
     kept = frame.loc[g.codes >= 0].reset_index(drop=True) if g.left_out else frame
     by_item: dict[str, list[SpecRow]] = {}
     for r in rows:
         by_item.setdefault(r.item, []).append(r)
     blocks = tuple(item_block(kept, g.units, rs, table) for rs in by_item.values())
-    return Summary(table, by, g, blocks, title, decimals, tuple(notes), synthetic)
+    if title is None:
+        names = [g.labels[x] for x in g.units.groups]
+        title = ("" if names != list(g.units.groups) else f"{by}: ") + " vs ".join(names)
+    title = f"{title} – {population}" if population else title
+    definition = definition_of(frame)
+    if definition.id != DEFAULT_DEFINITION:  # say which care models the rows and columns are
+        notes = (*notes, describe(definition))
+    s = Summary(table, by, g, blocks, title, decimals, tuple(notes), synthetic)
+    return mark_uncalibrated(s, export_dir) if synthetic else s
 
 
 def summarize(
@@ -370,16 +501,30 @@ def summarize(
     stat: str = "n_pct",
     instrument: Instrument | str | Path | None = None,
     table: str = "summary",
+    title: str | None = None,
+    population: str | None = None,
+    max_groups: int | None = None,
     synthetic: bool = False,
+    export_dir: str | Path | None = None,
 ) -> Summary:
     """Summarize ``items`` (analysis items of the data dictionary) of ``frame`` by its column
-    ``by`` (:mod:`ccanalysis.analysis` has an example). ``labels``, ``reference``: as
-    :func:`grouping`; ``show``, ``stat``: as :func:`item_rows`; ``instrument``: the data
-    dictionary (default the project's); ``table``: the long format's ``table`` column;
-    ``synthetic``: the synthetic-data label on the rendered table."""
+    ``by`` (:mod:`ccanalysis.analysis` has an example). ``labels``, ``reference``,
+    ``max_groups``: as :func:`grouping`; ``show``, ``stat``: as :func:`item_rows`;
+    ``instrument``: the data dictionary (default the project's); ``table``: the long format's
+    ``table`` column; ``title`` (default: the groups), ``population`` (a subset, as
+    ``"rural clinics only"``): the title; ``synthetic``: the synthetic-data label and the
+    uncalibrated items' footnote (of the stand-in in ``export_dir``, default the project's)."""
     inst = as_instrument(instrument)
     rows = item_rows(items, show=show, stat=stat, table=table, instrument=inst)
-    split = dict(labels=labels, reference=reference, instrument=inst)
+    split = dict(labels=labels, reference=reference, instrument=inst, max_groups=max_groups)
     return from_rows(
-        frame, rows, by, table=table, title=f"Summary by {by}", synthetic=synthetic, **split
+        frame,
+        rows,
+        by,
+        table=table,
+        title=title,
+        population=population,
+        synthetic=synthetic,
+        export_dir=export_dir,
+        **split,
     )
