@@ -1125,3 +1125,36 @@ def test_analysis_is_byte_reproducible(clinics: pd.DataFrame, tmp_path: Path) ->
         outs.append(sens.write(res.results, tmp_path / name, tables, res.notes))
     for k in ("csv", "html", "markdown"):
         assert Path(outs[0][k]).read_bytes() == Path(outs[1][k]).read_bytes()
+
+
+def test_q_values_are_bh_over_each_analysis_rows_of_tables_3_and_4(
+    result: sens.Sensitivity,
+) -> None:
+    res = result.results
+    for _, sub in res.groupby("analysis"):
+        p = sub["p"].to_numpy()
+        ok = np.isfinite(p)
+        # BH by hand: q_(i) = min_{j >= i} p_(j) m / j over the m finite p-values
+        order = np.argsort(p[ok])
+        m = ok.sum()
+        q = np.minimum.accumulate((p[ok][order] * m / np.arange(1, m + 1))[::-1])[::-1]
+        np.testing.assert_allclose(sub["q"].to_numpy()[ok][order], np.minimum(q, 1), rtol=1e-12)
+        assert sub.loc[~ok, "q"].isna().all()
+
+
+def test_the_page_shows_the_p_tables_3_and_4_give_each_row(result: sens.Sensitivity) -> None:
+    from ccanalysis.printing import format_p
+    from ccanalysis.stats import fisher_exact
+
+    tab = result.tables["clustering"].set_index("Item")
+    res = result.results[result.results["analysis"] == "unadjusted"]
+    for _, r in res.iterrows():
+        shown = tab.loc[result.labels[(r["table"], r["item"], r["level"])], "Tables 3-4 P"]
+        if r["unit"] != "pp":  # Student's t: the crude p itself
+            assert shown == format_p(r["p"])
+            continue
+        k1, k0 = round(r["value_isw"] * r["n_isw"] / 100), round(r["value_mn"] * r["n_mn"] / 100)
+        table = [[k1, k0], [r["n_isw"] - k1, r["n_mn"] - k0]]
+        assert shown == format_p(fisher_exact(table).p)
+    rho = tab["rho"]
+    assert rho.str.fullmatch(r"0\.\d\d|0 \(truncated\)|indep\.").all()

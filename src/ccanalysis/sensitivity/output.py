@@ -226,7 +226,13 @@ def comparison_tables(
                     rec["K"] = "" if r is None or r["clusters"] is pd.NA else str(r["clusters"])
                 if a == "gee_care_system_exchangeable":
                     rho = math.nan if r is None else r["rho"]
-                    rec["rho"] = f"{rho:.2f}" if math.isfinite(rho) else "indep."
+                    rec["rho"] = (
+                        "indep."
+                        if not math.isfinite(rho)
+                        else "0 (truncated)"
+                        if rho == 0
+                        else f"{rho:.2f}"
+                    )
                 if r is not None and r["note"]:
                     notes.append(f"{name}: {r['note']}")
             if part == "clustering" and "gee_care_system" in by and "unadjusted" in by:
