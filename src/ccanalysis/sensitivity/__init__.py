@@ -146,14 +146,14 @@ def analyze(
 def _check_strata(data: Clinics, grp: Groups, strat: Stratification) -> None:
     """Raise ``ValueError`` when the grouping is confounded with ``strat`` (from the data: a
     stratum holding one group only), naming why and the stratifications that would work."""
-    size = data.system_size[data.system]
-    stratum = np.where((data.urban < 2) & (size >= 0), data.urban * 3 + size, 6)
+    size, urban = data.system_size[data.system], np.where(data.urban < 2, data.urban, -1)
+    stratum = np.where((urban >= 0) & (size >= 0), urban * 3 + size, 6)  # 6: unknown
     why = confounding(data.group, stratum, strat)
     if not why:
         return
     ok, g = data.group >= 0, data.group
-    for col, values in (("urban", data.urban), ("system_size", size)):
-        known = ok & (values >= 0) & (values < 2 if col == "urban" else True)
+    for col, values in (("urban", urban), ("system_size", size)):
+        known = ok & (values >= 0)
         if len(np.unique(values[known])) > 1 and all(
             len(np.unique(g[known & (values == v)])) == 1 for v in np.unique(values[known])
         ):

@@ -1,8 +1,9 @@
 """Direct standardization by rurality x care-system size, with a cluster bootstrap by care system.
 
-The isw - mn difference over the 6 strata urban/rural x small/medium/large care system (a
-grouping by one of the two: the other alone), the reference clinics reweighted to the comparison
-clinics' strata (``target="isw"``, the paper's) or both to all answering clinics' (``"total"``).
+The isw - mn difference over the 6 strata urban/rural x small/medium/large care system (or one
+of the two, :func:`stratification`; a grouping confounded with them: :func:`confounding`), the
+reference clinics reweighted to the comparison clinics' strata (``target="isw"``, the paper's) or
+both to all answering clinics' (``"total"``).
 Whole care systems are resampled (:mod:`ccanalysis.stats.bootstrap`); a row whose call could flip
 gets more replicates, up to ``max_boot``. Strata with fewer than ``min_stratum`` answers of a
 reweighted group are merged with their nearest neighbour (``empty="collapse"``) or dropped
