@@ -235,7 +235,7 @@ def sensitivity_frame(rows: list[tuple], groups: dict | None = None) -> pd.DataF
     frame = pd.DataFrame(rows, columns=[*cols, "note"])
     return frame.assign(
         method="", label="", **(groups or GROUP_VALUES), clusters=42, rho=np.nan, replicates=pd.NA
-    )
+    ).assign(df=np.nan, q=np.nan, flag="")
 
 
 def make_sensitivity() -> pd.DataFrame:
@@ -575,7 +575,8 @@ def test_difference_plot_legend_clears_the_panels_with_many_analyses() -> None:
     with F.style():
         fig.draw_without_rendering()
         (legend,) = fig.legends
-        assert [t.get_text() for t in legend.get_texts()] == [n for _, n in ANALYSIS_NAMES.values()]
+        drawn = [n for a, (_, n) in ANALYSIS_NAMES.items() if a in F.differences.STYLES]
+        assert [t.get_text() for t in legend.get_texts()] == drawn
         bottom = legend.get_window_extent().y0
         titles = [t for t in fig.findobj(mpl.text.Text) if t.get_text().startswith("Table 3")]
         assert len(titles) == 1
@@ -903,7 +904,15 @@ def test_difference_plot_draws_the_groups_of_a_sensitivity_analysis() -> None:
             ("table3", "Services:", "svc_social_needs", "yes", "Social needs", "pct", "binary"),
         ]
     )
-    u = sens.analyze(urban_rural(), spec, by="urban", labels=URBAN_LABELS, n_boot=50, min_stratum=1)
+    u = sens.analyze(
+        urban_rural(),
+        spec,
+        by="urban",
+        labels=URBAN_LABELS,
+        n_boot=50,
+        min_stratum=1,
+        strata=["system_size"],
+    )
     fig = F.difference_plot(u, spec, synthetic=False)
     text = figure_texts(fig)
     assert "Urban - Rural, percentage points" in text and "Urban - Rural, hours/week" in text

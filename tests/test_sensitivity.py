@@ -20,6 +20,7 @@ from ccanalysis.sensitivity import standardization as std
 from ccanalysis.spec import default_instrument, from_frame, read_spec
 from ccanalysis.stage import Params
 from ccanalysis.stats import newcombe_diff
+from ccanalysis.stats.clustered import gee_difference
 from ccanalysis.vocab import SYNTHETIC_LABEL
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -255,7 +256,7 @@ def test_standardization_matches_hand_calculation() -> None:
     assert h_un["estimate"] == pytest.approx(27.5 - 80 / 3)
     assert _row(res, "hours_cc_week", "standardized_isw")["estimate"] == pytest.approx(5.0)
     assert _row(res, "hours_cc_week", "standardized_total")["estimate"] == pytest.approx(10.0)
-    assert (res["n_mn"].tolist(), res["n_isw"].tolist()) == ([6] * 8, [4] * 8)
+    assert (res["n_mn"].tolist(), res["n_isw"].tolist()) == ([6] * 10, [4] * 10)
 
 
 def test_missing_answers_are_left_out_of_shares_and_weights() -> None:
@@ -297,8 +298,8 @@ def test_bootstrap_is_reproducible_and_covers_the_estimate(clinics: pd.DataFrame
     b = _std(clinics, SPEC, n_boot=300, seed=42)
     c = _std(clinics, SPEC, n_boot=300, seed=43)
     pd.testing.assert_frame_equal(a, b)
-    boot = a[a["analysis"].str.startswith("standardized")]
-    other = c[c["analysis"].str.startswith("standardized")]
+    boot = a[a["analysis"].str.startswith("standardized") & (a["flag"] != "sparse")]
+    other = c[c["analysis"].str.startswith("standardized") & (c["flag"] != "sparse")]
     assert not np.allclose(boot["ci_low"], other["ci_low"], equal_nan=True)
     assert len(boot.dropna(subset=["estimate", "ci_low", "ci_high"])) == len(boot)
     assert ((boot["ci_low"] <= boot["estimate"]) & (boot["estimate"] <= boot["ci_high"])).all()
@@ -311,12 +312,13 @@ def test_cluster_bootstrap_width_matches_the_clustered_standard_error(
     clinics: pd.DataFrame,
 ) -> None:
     # one stratum: the bootstrap resamples care systems, so its interval of the crude difference
-    # is about the cluster-robust one (GEE independence, Mancl-DeRouen)
+    # is about the cluster-robust one (GEE independence, CR2 with Satterthwaite df)
     one = clinics.assign(
         urban=True, system_size=pd.Categorical(["medium"] * len(clinics), dtype=SIZE_CAT)
     )
     spec = SPEC.of("table3")
     res = sens.analyze(one, spec, seed=3, n_boot=4000, exchangeable=False).results
+    res = res[res["flag"] != "sparse"]  # no bootstrap or sandwich interval
     width = {
         a: (
             res.loc[res["analysis"] == a, "ci_high"] - res.loc[res["analysis"] == a, "ci_low"]
@@ -464,11 +466,10 @@ def test_standardization_removes_confounding(clinics: pd.DataFrame) -> None:
 
 
 def test_empty_stratum_is_collapsed_or_dropped_with_a_note() -> None:
-    # mn has no clinic in rural/large, isw has one there
-    frame = pd.concat(
-        [HAND, tiny([("isw", False, "large", "yes", 10.0), ("mn", False, "medium", "no", 30.0)])],
-        ignore_index=True,
-    )
+    # mn has no answer in rural/large, isw has one there (and none in rural/medium)
+    more = [("isw", False, "large", "yes", 10.0), ("mn", False, "medium", "no", 30.0)]
+    more += [("mn", False, "large", None, np.nan), ("isw", False, "medium", None, np.nan)]
+    frame = pd.concat([HAND, tiny(more)], ignore_index=True)
     col = _std(frame, empty="collapse", min_stratum=1)
     row = _row(col, "svc_social_needs", "standardized_isw")
     assert "collapsed" in row["note"] and "merged rural/large with rural/medium" in row["note"]
@@ -596,9 +597,13 @@ def test_primary_clustered_estimate_is_the_crude_difference(
         gee[["value_mn", "value_isw"]], crude[["value_mn", "value_isw"]], rtol=1e-12
     )
     assert (gee["clusters"] >= 40).all() and (gee["clusters"] <= 42).all()
+    assert gee["method"].str.contains("CR2 robust SE; t with Satterthwaite df", regex=False).all()
+    assert (gee["df"] < gee["clusters"] - 2).all()  # unequal systems: fewer df than K - 2
+    gee = res[res["analysis"] == "gee_care_system_md"].set_index(["table", "item", "level"])
     assert gee["method"].str.contains("Mancl-DeRouen robust SE; t(K - 2)", regex=False).all()
+    assert (gee["df"] == gee["clusters"] - 2).all()
     # the Mancl-DeRouen correction widens the plain sandwich (statsmodels' "robust") interval of
-    # every row, a little
+    # every row with an interval (sparse rows have none), a little
     data = inputs.prepare(clinics, ROWS34)
     keep = data.group >= 0
     cr0 = []
@@ -616,7 +621,8 @@ def test_primary_clustered_estimate_is_the_crude_difference(
     md = (gee["ci_high"] - gee["estimate"]).to_numpy() / stdtrit(
         gee["clusters"].to_numpy(float) - 2, 0.975
     )
-    assert (md / np.array(cr0) > 1.0).all() and (md / np.array(cr0) < 1.3).all()
+    ratio = (md / np.array(cr0))[(gee["flag"] != "sparse").to_numpy()]
+    assert (ratio > 1.0).all() and (ratio < 1.3).all()
 
 
 def test_one_scale_and_units(result: sens.Sensitivity) -> None:
@@ -641,6 +647,7 @@ def test_one_scale_and_units(result: sens.Sensitivity) -> None:
     assert set(res["analysis"]) == {
         "unadjusted",
         "gee_care_system",
+        "gee_care_system_md",
         "gee_care_system_exchangeable",
         "standardized_isw",
         "standardized_total",
@@ -660,10 +667,15 @@ def test_exchangeable_is_labelled_and_differs_from_the_crude(result: sens.Sensit
     ex = res[res["analysis"] == "gee_care_system_exchangeable"]
     fitted = ex[ex["method"].str.startswith("GEE, exchangeable")]
     assert len(fitted) > 0.8 * len(ex)
-    assert fitted["method"].str.contains("cluster-weighted estimand").all()
-    assert ((fitted["rho"] > -0.2) & (fitted["rho"] < 1)).all()
+    assert fitted["method"].str.contains("cluster-weighted: a clinic of a system of m weighs").all()
+    assert ((fitted["rho"] > 0) & (fitted["rho"] < 1)).all()
     fell = ex[~ex.index.isin(fitted.index)]
-    assert fell["rho"].isna().all() and fell["note"].str.contains("independence").all()
+    assert (
+        fell["method"].str.startswith("GEE, independence weights (exchangeable rho truncated").all()
+    )
+    truncated = fell["note"].str.contains(r"exchangeable rho -0\.\d+ truncated at 0")
+    assert (fell.loc[truncated, "rho"] == 0).all() and fell.loc[~truncated, "rho"].isna().all()
+    assert fell["note"].str.contains("independence").all()
     crude = res[res["analysis"] == "unadjusted"].set_index(["item", "level"])["estimate"]
     moved = (fitted.set_index(["item", "level"])["estimate"] - crude).dropna().abs()
     assert (moved > 0.1).mean() > 0.5  # a different estimand
@@ -686,15 +698,42 @@ def test_coordinators_are_reported_only_when_they_cross_care_systems(clinics: pd
     assert sens.coordinator_crossing(inputs.prepare(crossing, spec)) == (1, n_coord)
 
 
-def test_degenerate_item_is_estimable_on_the_difference_scale(result: sens.Sensitivity) -> None:
-    # 0% of mn clinics answer always/mostly: no odds ratio, but the difference and its intervals
-    # exist under every analysis
+def test_sparse_rows_are_flagged_and_keep_the_crude_interval_only(
+    result: sens.Sensitivity,
+) -> None:
+    # 0% of mn clinics answer always/mostly: the difference exists under every analysis, but a
+    # sandwich or bootstrap interval from no events means nothing; only Newcombe's is shown
     res = result.results
     for item in DEGENERATE:
         for analysis in ("unadjusted", "gee_care_system", "standardized_isw"):
-            r = _row(res, item, analysis)
+            r = _row(res, item, analysis, "always_mostly")
+            assert r["flag"] == "sparse" and math.isfinite(r["estimate"])
             assert r["value_mn"] == 0 or analysis == "standardized_isw"
-            assert math.isfinite(r["estimate"]) and math.isfinite(r["ci_low"]), (item, analysis)
+            crude = analysis == "unadjusted"
+            assert math.isfinite(r["ci_low"]) == crude and math.isfinite(r["p"]) == crude
+            assert crude or "0 events among MN clinics" in r["note"]
+    assert (res.loc[res["flag"] != "sparse", "flag"] == "").all()
+
+
+def test_sparse_rows_by_the_rule() -> None:
+    # HAND: isw 3 yes / 1 no, mn 2 yes / 4 no; the yes answers in systems Ssmall0 and Ssmall1
+    cells = inputs.cell_sums(inputs.prepare(HAND, TINY_SPEC.rows))
+    why = inputs.sparse_rows(cells, TINY_SPEC.rows)
+    assert why == {
+        ("table3", "svc_social_needs", "yes"): "2 events among MN clinics, events in 2 care "
+        "systems, 1 non-events among ISW clinics"
+    }
+    # 3 events and 3 non-events per group, the events in 2 care systems: still sparse
+    rows = [(g, True, "small", a, 1.0) for g in ("mn", "isw") for a in ("yes", "no") for _ in "123"]
+    frame = tiny(rows).assign(care_system_id=["S0", "S1", "S0", "S0", "S1", "S2"] * 2)
+    cells = inputs.cell_sums(inputs.prepare(frame, TINY_SPEC.rows))
+    key = ("table3", "svc_social_needs", "yes")
+    assert inputs.sparse_rows(cells, TINY_SPEC.rows) == {key: "events in 2 care systems"}
+    frame.loc[0, "care_system_id"] = "S2"  # events in 3 systems: not sparse
+    assert (
+        inputs.sparse_rows(inputs.cell_sums(inputs.prepare(frame, TINY_SPEC.rows)), TINY_SPEC.rows)
+        == {}
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -766,7 +805,9 @@ def _by_hand_md_se(frame: pd.DataFrame, y: np.ndarray, urban: np.ndarray) -> flo
 
 def test_by_urban_crude_and_clustered_rows_by_hand() -> None:
     frame = urban_frame()
-    res = sens.analyze(frame, TINY_SPEC, by="urban", labels=URBAN_LABELS, n_boot=50).results
+    res = sens.analyze(
+        frame, TINY_SPEC, by="urban", labels=URBAN_LABELS, n_boot=50, strata=["system_size"]
+    ).results
     assert list(res.columns[12:16]) == ["value_False", "value_True", "n_False", "n_True"]
     crude = _row(res, "svc_social_needs", "unadjusted")
     assert (crude["estimate"], crude["ci_low"], crude["ci_high"]) == pytest.approx(
@@ -774,14 +815,23 @@ def test_by_urban_crude_and_clustered_rows_by_hand() -> None:
     )
     assert (crude["value_False"], crude["value_True"]) == pytest.approx((100 / 3, 200 / 3))
     assert (crude["n_False"], crude["n_True"]) == (6, 6)
-    gee = _row(res, "svc_social_needs", "gee_care_system")
+    gee = _row(res, "svc_social_needs", "gee_care_system_md")
     assert gee["estimate"] == pytest.approx(crude["estimate"], rel=1e-12)
+    # a sparse row (2 events among rural clinics): no interval in the output, so by the function
+    assert gee["flag"] == "sparse" and math.isnan(gee["ci_low"])
+    yes = (frame["svc_social_needs"] == "yes").to_numpy(float)
+    gee = gee_difference(yes, frame["urban"].to_numpy(int), frame["care_system_id"])
+    gee = {
+        "estimate": 100 * gee.estimate,
+        "ci_low": 100 * gee.ci_low,
+        "ci_high": 100 * gee.ci_high,
+        "clusters": gee.clusters,
+    }
     assert gee["clusters"] == 4
     q = stdtrit(2, 0.975)
     assert q == pytest.approx(4.302653, abs=1e-6)
     se = math.sqrt(415 / 3600)
     urban = frame["urban"].to_numpy()
-    yes = (frame["svc_social_needs"] == "yes").to_numpy(float)
     assert _by_hand_md_se(frame, yes, urban) == pytest.approx(se, rel=1e-12)
     assert (gee["ci_low"], gee["ci_high"]) == pytest.approx(
         (100 / 3 - 100 * q * se, 100 / 3 + 100 * q * se), rel=1e-10
@@ -789,7 +839,7 @@ def test_by_urban_crude_and_clustered_rows_by_hand() -> None:
     # the mean row: the crude difference 25 - 85/6, its clustered SE by the same hand formula
     hours = frame["hours_cc_week"].to_numpy()
     h_crude = _row(res, "hours_cc_week", "unadjusted")
-    h_gee = _row(res, "hours_cc_week", "gee_care_system")
+    h_gee = _row(res, "hours_cc_week", "gee_care_system_md")
     assert h_crude["estimate"] == h_gee["estimate"] == pytest.approx(25 - 85 / 6)
     h_se = _by_hand_md_se(frame, hours, urban)
     assert h_gee["ci_high"] - h_gee["estimate"] == pytest.approx(q * h_se, rel=1e-10)
@@ -797,7 +847,13 @@ def test_by_urban_crude_and_clustered_rows_by_hand() -> None:
 
 def test_by_urban_standardizes_by_system_size_only() -> None:
     u = sens.analyze(
-        urban_frame(), TINY_SPEC, by="urban", labels=URBAN_LABELS, n_boot=200, min_stratum=1
+        urban_frame(),
+        TINY_SPEC,
+        by="urban",
+        labels=URBAN_LABELS,
+        n_boot=200,
+        min_stratum=1,
+        strata=("system_size",),
     )
     res = u.results
     si = _row(res, "svc_social_needs", "standardized_isw")
@@ -808,12 +864,9 @@ def test_by_urban_standardizes_by_system_size_only() -> None:
     assert (st["value_False"], st["value_True"]) == pytest.approx((100 * 5 / 18, 100 * 31 / 48))
     assert _row(res, "hours_cc_week", "standardized_isw")["estimate"] == pytest.approx(100 / 9)
     assert _row(res, "hours_cc_week", "standardized_total")["estimate"] == pytest.approx(350 / 36)
-    assert si["note"] == "strata: care-system size only (the grouping, urban, is not stratified on)"
+    assert si["note"].startswith("strata: care-system size only; sparse (2 events among Rural")
     assert si["method"].startswith("direct standardization to the Urban clinics' strata (system")
-    assert (
-        "Standardized by care-system size only: the grouping (urban) is one of the stratifying "
-        "variables and is never stratified on."
-    ) in u.notes
+    assert "Standardized by care-system size only (strata=('system_size',))." in u.notes
     # the groups' names and labels: in the comparison tables and the legends
     assert u.groups.compare == ("True", "False") and u.groups.labels["True"] == "Urban"
     assert {"Rural", "Urban", "Rural std. to urban"} <= set(u.tables["clustering"].columns) | set(
@@ -829,20 +882,41 @@ def test_by_system_size_standardizes_by_rurality_only() -> None:
     # medium (comparison) - small (reference): crude 3/7 - 3/5; the small clinics reweighted to
     # the medium clinics' rurality (urban 4/7, rural 3/7): 4/7 * 1/2 + 3/7 * 2/3 = 4/7, so -1/7
     res = sens.analyze(
-        urban_frame(), TINY_SPEC, by="system_size", n_boot=200, min_stratum=1
+        urban_frame(), TINY_SPEC, by="system_size", n_boot=200, min_stratum=1, strata=["urban"]
     ).results
     assert _row(res, "svc_social_needs", "unadjusted")["estimate"] == pytest.approx(-600 / 35)
     si = _row(res, "svc_social_needs", "standardized_isw")
     assert si["estimate"] == pytest.approx(-100 / 7)
     assert (si["value_small"], si["value_medium"]) == pytest.approx((400 / 7, 300 / 7))
-    assert si["note"].startswith("strata: rurality only (the grouping, system_size,")
+    assert si["note"].startswith("strata: rurality only; ")
+
+
+def test_a_grouping_confounded_with_the_strata_stops_and_names_strata_that_work() -> None:
+    # a function of a stratifying column: every stratum holds one group
+    with pytest.raises(
+        ValueError,
+        match=r"\(the grouping urban is a function of urban\).*"
+        r"strata that would work: strata=\('system_size',\)$",
+    ):
+        sens.analyze(urban_frame(), TINY_SPEC, by="urban", n_boot=20)
+    large = urban_frame().assign(medium=lambda f: f["system_size"] == "medium")
+    with pytest.raises(ValueError, match=r"function of system_size.*strata=\('urban',\)$"):
+        sens.analyze(large, TINY_SPEC, by="medium", n_boot=20)
+    # one stratum (rural/medium) of one group only, detected from the data, not the column name
+    one = HAND.copy()
+    one.loc[9, ["system_size", "care_system_id"]] = ("medium", "Smedium0")
+    with pytest.raises(ValueError, match=r"strata rural/medium hold clinics of one group only, so"):
+        sens.analyze(one, TINY_SPEC, n_boot=20)
+    assert sens.analyze(one, TINY_SPEC, n_boot=20, targets=()).results["estimate"].notna().all()
+    with pytest.raises(ValueError, match=r"strata=\('ruca',\): the standardization stratifies"):
+        sens.analyze(HAND, TINY_SPEC, strata=["ruca"])
 
 
 def test_by_leaves_out_missing_values_and_default_is_the_care_models() -> None:
     frame = pd.concat(
         [urban_frame(), urban_frame([("A", "small", None, "yes", 99.0)])], ignore_index=True
     )
-    u = sens.analyze(frame, TINY_SPEC, by="urban", n_boot=20, min_stratum=1)
+    u = sens.analyze(frame, TINY_SPEC, by="urban", n_boot=20, min_stratum=1, strata=["system_size"])
     assert "1 clinic with no urban value left out." in u.notes
     crude = _row(u.results, "svc_social_needs", "unadjusted")
     assert (crude["n_False"], crude["n_True"], crude["estimate"]) == pytest.approx((6, 6, 100 / 3))
@@ -860,7 +934,9 @@ def test_by_leaves_out_missing_values_and_default_is_the_care_models() -> None:
     three = urban_frame().assign(region=["n", "s", "e"] * 4)
     with pytest.raises(ValueError, match=r"3 groups \['e', 'n', 's'\]: name the two"):
         sens.analyze(three, TINY_SPEC, by="region")
-    two = sens.analyze(three, TINY_SPEC, by="region", groups=("s", "n"), n_boot=20, min_stratum=1)
+    two = sens.analyze(
+        three, TINY_SPEC, by="region", groups=("s", "n"), n_boot=20, min_stratum=1, targets=()
+    )
     assert "4 clinics in other groups of region than s and n left out." in two.notes
     assert list(two.results.columns[12:16]) == ["value_n", "value_s", "n_n", "n_s"]
 
@@ -973,7 +1049,7 @@ def test_a_bound_p_is_flagged_whatever_b(clinics: pd.DataFrame) -> None:
     assert bound["note"].str.contains("p < 1/B: no replicate on the other side of 0").all()
     assert not res.loc[res["analysis"] != "standardized_isw", "p_bound"].any()
     # every other p is at least 2/B
-    assert (boot.loc[~boot["p_bound"], "p"] >= 2 / 49).all()
+    assert (boot.loc[~boot["p_bound"], "p"].dropna() >= 2 / 49).all()
     shown = out.tables["standardization"].set_index("Item")["Std. to ISW p"]
     labels = [
         out.labels[k] for k in zip(bound["table"], bound["item"], bound["level"], strict=True)
@@ -1023,7 +1099,9 @@ def test_analysis_rows_from_a_spec_a_frame_or_typed_rows() -> None:
 
 
 def test_the_tables_find_the_group_columns_by_the_groups_not_by_position() -> None:
-    u = sens.analyze(urban_frame(), TINY_SPEC, by="urban", n_boot=20, min_stratum=1)
+    u = sens.analyze(
+        urban_frame(), TINY_SPEC, by="urban", n_boot=20, min_stratum=1, strata=["system_size"]
+    )
     assert list(u.results.columns[:-1]) == list(sens.columns(u.groups))
     assert list(u.results.columns[12:16]) == ["value_False", "value_True", "n_False", "n_True"]
     # the results' columns in another order: the same tables
@@ -1035,7 +1113,7 @@ def test_the_tables_find_the_group_columns_by_the_groups_not_by_position() -> No
 def test_tiny_frame_runs_end_to_end() -> None:
     out = sens.analyze(HAND, TINY_SPEC, seed=1, n_boot=20)
     # tiny frame: 3 care systems (K - 2 = 1 degree of freedom) are fitted, never an exception
-    assert len(out.results) == 2 * 5
+    assert len(out.results) == 2 * 6
 
 
 def test_analysis_is_byte_reproducible(clinics: pd.DataFrame, tmp_path: Path) -> None:
@@ -1049,3 +1127,36 @@ def test_analysis_is_byte_reproducible(clinics: pd.DataFrame, tmp_path: Path) ->
         outs.append(sens.write(res.results, tmp_path / name, tables, res.notes))
     for k in ("csv", "html", "markdown"):
         assert Path(outs[0][k]).read_bytes() == Path(outs[1][k]).read_bytes()
+
+
+def test_q_values_are_bh_over_each_analysis_rows_of_tables_3_and_4(
+    result: sens.Sensitivity,
+) -> None:
+    res = result.results
+    for _, sub in res.groupby("analysis"):
+        p = sub["p"].to_numpy()
+        ok = np.isfinite(p)
+        # BH by hand: q_(i) = min_{j >= i} p_(j) m / j over the m finite p-values
+        order = np.argsort(p[ok])
+        m = ok.sum()
+        q = np.minimum.accumulate((p[ok][order] * m / np.arange(1, m + 1))[::-1])[::-1]
+        np.testing.assert_allclose(sub["q"].to_numpy()[ok][order], np.minimum(q, 1), rtol=1e-12)
+        assert sub.loc[~ok, "q"].isna().all()
+
+
+def test_the_page_shows_the_p_tables_3_and_4_give_each_row(result: sens.Sensitivity) -> None:
+    from ccanalysis.printing import format_p
+    from ccanalysis.stats import fisher_exact
+
+    tab = result.tables["clustering"].set_index("Item")
+    res = result.results[result.results["analysis"] == "unadjusted"]
+    for _, r in res.iterrows():
+        shown = tab.loc[result.labels[(r["table"], r["item"], r["level"])], "Tables 3-4 P"]
+        if r["unit"] != "pp":  # Student's t: the crude p itself
+            assert shown == format_p(r["p"])
+            continue
+        k1, k0 = round(r["value_isw"] * r["n_isw"] / 100), round(r["value_mn"] * r["n_mn"] / 100)
+        table = [[k1, k0], [r["n_isw"] - k1, r["n_mn"] - k0]]
+        assert shown == format_p(fisher_exact(table).p)
+    rho = tab["rho"]
+    assert rho.str.fullmatch(r"0\.\d\d|0 \(truncated\)|indep\.").all()

@@ -150,6 +150,7 @@ def difference_plot(
     names = analysis_names(short[0], "strata") if compare != CLINIC_COMPARISON else ANALYSIS_NAMES
     names = sensitivity.names if isinstance(sensitivity, Sensitivity) else names
     data = difference_data(sensitivity, spec, compare=compare)
+    data = data[data["analysis"].isin(STYLES)]  # the secondary Mancl-DeRouen row: not drawn
     if data.empty:
         raise ValueError("the sensitivity table has no rows of Tables 3 and 4 to draw")
     diff_name = " - ".join(short)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from ccanalysis.paths import Paths
@@ -21,11 +22,13 @@ from ccanalysis.sensitivity.crude import unadjusted
 from ccanalysis.sensitivity.inputs import (
     CARE_MODEL_GROUPS,
     TABLES,
+    Clinics,
     Groups,
     analysis_rows,
     cell_sums,
     grouping_of,
     prepare,
+    sparse_rows,
 )
 from ccanalysis.sensitivity.output import (
     ANALYSIS_NAMES,
@@ -39,7 +42,10 @@ from ccanalysis.sensitivity.output import (
 from ccanalysis.sensitivity.standardization import (
     FULL,
     N_BOOT,
+    STRATA_COLUMNS,
     TARGETS,
+    Stratification,
+    confounding,
     standardize,
     stratification,
 )
@@ -50,6 +56,7 @@ from ccanalysis.vocab import CRITERIA, DEFAULT_SEED
 
 # the public calls, in the order of the stage (and of the notebook), then the rest
 __all__ = ["analysis_rows", "prepare", "cell_sums", "unadjusted", "clustered", "standardize"]
+__all__ += ["sparse_rows"]
 __all__ += ["collect", "changes", "changed_rows", "comparison_tables", "write"]
 __all__ += ["definitions", "run", "analyze", "Sensitivity", "coordinator_crossing"]
 __all__ += ["COLUMNS", "columns"]
@@ -86,16 +93,22 @@ def analyze(
     by: str | None = None,
     groups: Sequence[object] | None = None,
     labels: Mapping[object, str] | None = None,
+    strata: Sequence[str] = ("urban", "system_size"),
 ) -> Sensitivity:
     """Every analysis of every row of ``tables``, as :func:`run` does, for the groups ``by``,
     ``groups=(comparison, reference)``, ``labels`` (:func:`~.inputs.grouping_of`; default the
-    care models, isw - mn); a ``by`` that is a stratifier is standardized over the other only."""
+    care models, isw - mn), standardized by the clinic columns ``strata`` (default the paper's,
+    rurality x care-system size; :func:`~.standardization.stratification`). A grouping
+    confounded with the strata (a stratum holding one group only) raises ``ValueError`` saying
+    why and which strata would work."""
     rows = analysis_rows(spec, tables)
     if by is not None and by in {r.item for r in rows}:
         raise ValueError(f"by={by!r} is both an analysed item and the column to group by")
     codes, grp = grouping_of(clinics, by, groups, labels)
-    strat = stratification(grp.by)
+    strat = stratification(strata)
     data = prepare(clinics, rows, codes)
+    if targets:
+        _check_strata(data, grp, strat)
     cells = cell_sums(data)
     records = unadjusted(data, cells, rows, grp)
     gee, notes = clustered(data, cells, rows, exchangeable=exchangeable, coordinator=coordinator)
@@ -114,11 +127,8 @@ def analyze(
             strata=strat,  # type: ignore[arg-type]
         )
     if strat != FULL:
-        notes.append(
-            f"Standardized by {strat.long_text} only: the grouping ({grp.by}) is one of the "
-            "stratifying variables and is never stratified on."
-        )
-    results = collect(records, rows, grp)
+        notes.append(f"Standardized by {strat.long_text} only (strata={tuple(strata)!r}).")
+    results = collect(records, rows, grp, sparse_rows(cells, rows, grp))
     row_labels = {r.key: r.row_label for r in rows}
     names = analysis_names(grp.short[grp.comparison], strat.text)
     changed = changes(results)
@@ -130,6 +140,35 @@ def analyze(
         labels=row_labels,
         groups=grp,
         names=names,
+    )
+
+
+def _check_strata(data: Clinics, grp: Groups, strat: Stratification) -> None:
+    """Raise ``ValueError`` when the grouping is confounded with ``strat`` (from the data: a
+    stratum holding one group only), naming why and the stratifications that would work."""
+    size, urban = data.system_size[data.system], np.where(data.urban < 2, data.urban, -1)
+    stratum = np.where((urban >= 0) & (size >= 0), urban * 3 + size, 6)  # 6: unknown
+    why = confounding(data.group, stratum, strat)
+    if not why:
+        return
+    ok, g = data.group >= 0, data.group
+    for col, values in (("urban", urban), ("system_size", size)):
+        known = ok & (values >= 0)
+        if len(np.unique(values[known])) > 1 and all(
+            len(np.unique(g[known & (values == v)])) == 1 for v in np.unique(values[known])
+        ):
+            why += f" (the grouping {grp.by or 'care model'} is a function of {col})"
+    works = [c for c, st in STRATA_COLUMNS.items() if not confounding(g, stratum, st)]
+    fix = (
+        "strata that would work: " + ", ".join(f"strata={c!r}" for c in works)
+        if works
+        else "no stratification by rurality or care-system size would; pass targets=() to skip "
+        "the standardization"
+    )
+    raise ValueError(
+        f"cannot standardize {' - '.join(grp.short[x] for x in grp.compare)} by "
+        f"{strat.long_text}: {why}, so "
+        f"the groups cannot be compared within them; {fix}"
     )
 
 
@@ -146,7 +185,7 @@ def run(paths: Paths, params: Params, *, n_boot: int = N_BOOT) -> Artifacts:
     crude = unadjusted(data, cells, rows)
     gee, notes = clustered(data, cells, rows)
     std = standardize(cells, rows, seed=params.seed, n_boot=n_boot)
-    results = collect(crude + gee + std, rows)
+    results = collect(crude + gee + std, rows, sparse=sparse_rows(cells, rows))
     changed = changes(results)
     labels = {r.key: r.row_label for r in rows}
     per_comparison = changed_rows(changed, labels)

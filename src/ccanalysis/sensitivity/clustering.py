@@ -1,7 +1,9 @@
-"""The clustered comparisons, comparison - reference by GEE (:func:`ccanalysis.stats.clustered.
-gee_difference`): ``gee_care_system`` (independence, the crude estimand), the secondary
-``gee_care_system_exchangeable`` (cluster-weighted; falls back to independence with a note) and
-``gee_coordinator``, only when coordinators work in more than one care system.
+"""The clustered comparisons, comparison - reference: ``gee_care_system`` (primary: the crude
+estimand, the independence GEE / OLS difference, CR2 SE with Satterthwaite df,
+:func:`ccanalysis.stats.clustered.cr2_difference`), the secondary ``gee_care_system_md``
+(Mancl-DeRouen SE, t(K - 2)) and ``gee_care_system_exchangeable`` (cluster-weighted, rho truncated
+at 0; falls back to independence with a note; :func:`~ccanalysis.stats.clustered.gee_difference`),
+and ``gee_coordinator`` (CR2), only when coordinators work in more than one care system.
 """
 
 from __future__ import annotations
@@ -15,20 +17,23 @@ from numpy.typing import NDArray
 from ccanalysis.sensitivity.crude import record
 from ccanalysis.sensitivity.inputs import CellSums, Clinics
 from ccanalysis.spec import SpecRow
-from ccanalysis.stats.clustered import gee_difference
+from ccanalysis.stats.clustered import cr2_difference, gee_difference
 
 _MD = "Mancl-DeRouen robust SE; t(K - 2)"
+_CR2 = "CR2 robust SE; t with Satterthwaite df"
+_IND = "GEE, independence working correlation (the crude difference), clustered by"
 METHODS: dict[str, str] = {
-    "gee_care_system": f"GEE, independence working correlation, clustered by care system; {_MD}",
+    "gee_care_system": f"{_IND} care system; {_CR2}",
+    "gee_care_system_md": f"{_IND} care system; {_MD}",
     "gee_care_system_exchangeable": (
-        "GEE, exchangeable working correlation within care systems (cluster-weighted estimand); "
-        f"{_MD}"
+        "GEE, exchangeable working correlation within care systems, rho > 0 (cluster-weighted: "
+        f"a clinic of a system of m weighs 1/(1 + (m - 1) rho)); {_MD}"
     ),
     "gee_care_system_exchangeable/fallback": (
-        "GEE, independence working correlation (exchangeable fell back, see note), clustered "
-        f"by care system; {_MD}"
+        "GEE, independence weights (exchangeable rho truncated at 0 or not estimable, see "
+        f"note), clustered by care system; {_MD}"
     ),
-    "gee_coordinator": f"GEE, independence working correlation, clustered by coordinator; {_MD}",
+    "gee_coordinator": f"{_IND} coordinator; {_CR2}",
 }
 
 
@@ -58,7 +63,10 @@ def _records(
     for j, row in enumerate(rows):
         scale = 1.0 if row.continuous else 100.0
         y = np.where(data.valid[:, j] & pd.notna(clusters), data.y[:, j], np.nan)
-        fit = gee_difference(y, data.group, clusters, working=working)
+        if analysis in ("gee_care_system", "gee_coordinator"):
+            fit = cr2_difference(y, data.group, clusters)
+        else:
+            fit = gee_difference(y, data.group, clusters, working=working)
         method = METHODS[analysis]
         if working == "exchangeable" and fit.working != "exchangeable":
             method = METHODS[f"{analysis}/fallback"]
@@ -70,6 +78,7 @@ def _records(
                 ci_low=fit.ci_low * scale,
                 ci_high=fit.ci_high * scale,
                 p=fit.p,
+                df=fit.df,
                 method=method,
                 note="; ".join(x for x in (fit.note, extra_note) if x),
                 value_ref=fit.mean0 * scale,
@@ -96,6 +105,7 @@ def clustered(
     n_model = cells.by_model[0]
     systems = data.system.astype(object)
     out = _records("gee_care_system", data, rows, systems, n_model)
+    out += _records("gee_care_system_md", data, rows, systems, n_model)
     if exchangeable:
         out += _records(
             "gee_care_system_exchangeable", data, rows, systems, n_model, working="exchangeable"

@@ -39,7 +39,7 @@ def unadjusted(
     for j, row in enumerate(rows):
         n0, n1 = int(n[0, j]), int(n[1, j])
         note = ""
-        est = lo = hi = p = v0 = v1 = math.nan
+        est = lo = hi = p = v0 = v1 = df = math.nan
         if n0 == 0 or n1 == 0:
             note = f"no answers in a {groups.kind}: not estimable"
         elif row.continuous:
@@ -50,7 +50,7 @@ def unadjusted(
                 est, note = v1 - v0, "not estimable: too few answers or no variation for a t test"
             else:
                 est, lo, hi = mean_diff_ci(x1, x0)
-                p = t_test(x1, x0).p
+                p, df = t_test(x1, x0).p, float(n0 + n1 - 2)
         else:
             k0, k1 = int(round(s[0, j])), int(round(s[1, j]))
             v0, v1 = 100.0 * k0 / n0, 100.0 * k1 / n1
@@ -64,6 +64,7 @@ def unadjusted(
                 ci_low=float(lo),
                 ci_high=float(hi),
                 p=float(p),
+                df=df,
                 method=METHOD_MEAN if row.continuous else METHOD_LEVEL,
                 note=note,
                 value_ref=v0,

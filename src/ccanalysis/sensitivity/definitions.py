@@ -146,10 +146,10 @@ TITLE = "Sensitivity to the care model definition: Tables 3 and 4 under every de
 METHOD = (
     "Each definition reclassifies the clinics (classify.DEFINITIONS); every row of Tables 3 and 4 "
     "is tested again as in the paper's tables (Fisher's exact test; Student's t for means). A "
-    "row's conclusion is its own p < 0.05 or not and the sign of its difference (isw - mn): the "
-    "test of the row's answer level (or the levels it adds up) against all other answers where "
-    "the item has more than two answers, else the item's test. It changes when it differs from "
-    "the conclusion under the reference definition ({reference})."
+    "row's conclusion is its own unadjusted p < 0.05 or not and the sign of its difference "
+    "(isw - mn): the test of the row's answer level (or the levels it adds up) against all other "
+    "answers where the item has more than two answers, else the item's test. It changes when it "
+    "differs from the conclusion under the reference definition ({reference})."
 )
 
 

@@ -265,3 +265,28 @@ def cell_sums(data: Clinics) -> CellSums:
     n = np.asarray(onehot @ data.valid.astype(float)).reshape(shape)
     s = np.asarray(onehot @ data.y).reshape(shape)
     return CellSums(n, s, data.system_size)
+
+
+def sparse_rows(
+    cells: CellSums, rows: Sequence[SpecRow], groups: Groups = CARE_MODEL_GROUPS
+) -> dict[tuple[str, str, str], str]:
+    """The level rows too sparse for a sandwich or bootstrap interval, and why: a group with at
+    most 2 events or at most 2 non-events, or the events (or non-events) of both groups in fewer
+    than 3 care systems."""
+    n, s = cells.n.sum(axis=1), cells.s.sum(axis=1)  # (K, 2, J)
+    out = {}
+    for j, row in enumerate(rows):
+        if row.continuous:
+            continue
+        why = []
+        for name, x in (("events", s[:, :, j]), ("non-events", n[:, :, j] - s[:, :, j])):
+            for g, label in enumerate(
+                groups.short[x] for x in (groups.reference, groups.comparison)
+            ):
+                if round(x[:, g].sum()) <= 2:
+                    why.append(f"{round(x[:, g].sum())} {name} among {label} clinics")
+            if (x.sum(axis=1) > 0).sum() < 3:
+                why.append(f"{name} in {(x.sum(axis=1) > 0).sum()} care systems")
+        if why:
+            out[row.key] = ", ".join(why)
+    return out

@@ -12,6 +12,7 @@ import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from ccanalysis.io import write_csv, write_text
@@ -19,6 +20,7 @@ from ccanalysis.printing import format_p
 from ccanalysis.sensitivity.inputs import CARE_MODEL_GROUPS, Groups
 from ccanalysis.sensitivity.verdicts import KEY
 from ccanalysis.spec import SpecRow
+from ccanalysis.stats import bh_qvalues, fisher_exact
 from ccanalysis.vocab import SYNTHETIC_LABEL
 
 
@@ -32,11 +34,16 @@ def analysis_names(
         "unadjusted": ("Crude", "Crude (Newcombe / Student t interval)"),
         "gee_care_system": (
             "Clustered",
+            "Clustered by care system (GEE, independence; CR2 SE, Satterthwaite df)",
+        ),
+        "gee_care_system_md": (
+            "Clustered (MD)",
             "Clustered by care system (GEE, independence; Mancl-DeRouen SE, t(K - 2))",
         ),
         "gee_care_system_exchangeable": (
             "Exchangeable",
-            "Clustered by care system, exchangeable correlation (cluster-weighted estimand)",
+            "Clustered by care system, exchangeable correlation, rho truncated at 0 "
+            "(cluster-weighted estimand)",
         ),
         "gee_coordinator": ("Coordinator", "Clustered by coordinator (GEE, independence)"),
         "standardized_isw": (
@@ -58,10 +65,12 @@ ANALYSES: tuple[str, ...] = tuple(ANALYSIS_NAMES)
 _SLOTS = ("value_ref", "value_cmp", "n_ref", "n_cmp")
 _RECORD_COLUMNS = (
     *("analysis", "item", "level", "estimate", "ci_low", "ci_high", "p", "unit", "method"),
-    *("note", "table", "label", *_SLOTS, "clusters", "rho", "replicates"),
+    *("note", "table", "label", *_SLOTS, "clusters", "rho", "replicates", "df", "q", "flag"),
 )
 P_BOUND = "p_bound"
-_FLOATS = ("estimate", "ci_low", "ci_high", "p", "value_ref", "value_cmp", "rho")
+#: The family of the q-values, the tables' pre-specified one.
+Q_FAMILY = ("table3", "table4")
+_FLOATS = ("estimate", "ci_low", "ci_high", "p", "value_ref", "value_cmp", "rho", "df", "q")
 _INTS = ("n_ref", "n_cmp", "clusters", "replicates")
 
 
@@ -84,7 +93,7 @@ def frame(
         out[c] = pd.to_numeric(out[c], errors="coerce").astype(float)
     for c in _INTS:
         out[c] = pd.to_numeric(out[c], errors="coerce").astype("Int64")
-    for c in ("analysis", "item", "level", "unit", "method", "note", "table", "label"):
+    for c in ("analysis", "item", "level", "unit", "method", "note", "table", "label", "flag"):
         out[c] = out[c].astype("object").where(out[c].notna(), "").astype(str)
     return out.rename(columns=groups.columns)
 
@@ -93,10 +102,24 @@ def collect(
     records: Sequence[Mapping[str, object]],
     rows: Sequence[SpecRow],
     groups: Groups = CARE_MODEL_GROUPS,
+    sparse: Mapping[tuple[str, str, str], str] | None = None,
 ) -> pd.DataFrame:
     """The analyses' records as one results frame (:func:`~.output.frame`), in the rows' printed
-    order and the analyses' order within a row."""
+    order and the analyses' order within a row. ``q``: Benjamini-Hochberg over each analysis'
+    rows of Tables 3 and 4 (:data:`Q_FAMILY`, the tables' family). ``sparse``
+    (:func:`~.inputs.sparse_rows`): those rows get ``flag`` ``sparse`` and keep only the crude
+    (Newcombe) interval: a sandwich or bootstrap interval from so few events means nothing."""
     out = frame(records, groups)
+    for key, why in (sparse or {}).items():
+        at = (out["table"] == key[0]) & (out["item"] == key[1]) & (out["level"] == key[2])
+        out.loc[at, "flag"] = "sparse"
+        drop = at & (out["analysis"] != "unadjusted")
+        out.loc[drop, ["ci_low", "ci_high", "p", P_BOUND]] = (np.nan, np.nan, np.nan, False)
+        note = f"sparse ({why}): interval and p not shown, see the crude row"
+        out.loc[drop, "note"] = [f"{n}; {note}" if n else note for n in out.loc[drop, "note"]]
+    family = out["table"].isin(Q_FAMILY)
+    for _, idx in out[family].groupby("analysis").groups.items():
+        out.loc[idx, "q"] = bh_qvalues(out.loc[idx, "p"])
     row_order = {r.key: i for i, r in enumerate(rows)}
     keys = zip(out["table"], out["item"], out["level"], strict=True)
     order = pd.DataFrame(
@@ -110,10 +133,20 @@ def collect(
     )
 
 
-def _p_text(r: Mapping) -> str:
-    if not math.isfinite(r["p"]):
+def _p_text(r: Mapping, col: str = "p") -> str:
+    if not math.isfinite(r[col]):
         return ""
-    return f"<{1 / int(r['replicates']):g}" if r[P_BOUND] else format_p(r["p"])
+    return f"<{1 / int(r['replicates']):g}" if r[P_BOUND] and col == "p" else format_p(r[col])
+
+
+def _table_p(r: Mapping, g: Mapping[str, str]) -> str:
+    """The p Tables 3 and 4 give the row: Student's t of a mean (the crude p), Fisher's exact
+    test of a level against the item's other answers (``p_level``; the P of a two-level item)."""
+    if r["unit"] != "pp" or not math.isfinite(r["p"]):
+        return _p_text(r)
+    n = [int(r[g[c]]) for c in ("n_cmp", "n_ref")]
+    k = [round(r[g[c]] * m / 100.0) for c, m in zip(("value_cmp", "value_ref"), n, strict=True)]
+    return format_p(fisher_exact([k, [m - x for m, x in zip(n, k, strict=True)]]).p)
 
 
 def _value(unit: str, v: float) -> str:
@@ -158,8 +191,8 @@ def comparison_tables(
     changed = {
         (c, tuple(k)) for c, *k in changes.loc[changes["changed"], ["comparison", *KEY]].to_numpy()
     }
-    clu = [a for a in ANALYSES[:4] if a in by]  # crude and the GEEs
-    std = [a for a in ANALYSES[4:] if a in by]  # the standardizations
+    std = [a for a in ANALYSES if a in by and a.startswith("standardized")]
+    clu = [a for a in ANALYSES if a in by and a not in std]  # crude and the GEEs
     out = {}
     for part, analyses in (("clustering", clu), ("standardization", std)):
         recs = []
@@ -185,11 +218,21 @@ def comparison_tables(
                         rec[f"{c_} {name.lower()}"] = _value(unit, r[g["value_cmp"]])
                 rec[f"{name} difference (95% CI)"] = _diff(r) if r is not None else ""
                 rec[f"{name} p"] = _p_text(r) if r is not None else ""
+                if a == "unadjusted":
+                    rec["Tables 3-4 P"] = _table_p(r, g)
                 if a == "gee_care_system":
+                    rec[f"{name} q"] = "" if r is None else _p_text(r, "q")
+                    rec["df"] = "" if r is None or not r["df"] >= 0 else f"{r['df']:.1f}"
                     rec["K"] = "" if r is None or r["clusters"] is pd.NA else str(r["clusters"])
                 if a == "gee_care_system_exchangeable":
                     rho = math.nan if r is None else r["rho"]
-                    rec["rho"] = f"{rho:.2f}" if math.isfinite(rho) else "indep."
+                    rec["rho"] = (
+                        "indep."
+                        if not math.isfinite(rho)
+                        else "0 (truncated)"
+                        if rho == 0
+                        else f"{rho:.2f}"
+                    )
                 if r is not None and r["note"]:
                     notes.append(f"{name}: {r['note']}")
             if part == "clustering" and "gee_care_system" in by and "unadjusted" in by:
@@ -238,12 +281,15 @@ def page(
     synthetic: bool = False,
     notes: Sequence[str] = (),
     footer: bool = False,
+    intro: str = "",
 ) -> str:
-    """An HTML or Markdown page: per section a heading, the table and its method note, then the
-    ``notes`` as a list; ``synthetic``: the label on top (and at the end with ``footer``)."""
+    """An HTML or Markdown page: the ``intro`` paragraph, per section a heading, the table and
+    its method note, then the ``notes`` as a list; ``synthetic``: the label on top (and at the
+    end with ``footer``)."""
     label = synthetic and SYNTHETIC_LABEL
     if fmt == "markdown":
         parts = [f"**{label}**"] if label else []
+        parts += [intro] if intro else []
         for heading, tab, note in sections:
             parts += [f"## {heading}", md_table(tab), note]
         if notes:
@@ -258,6 +304,7 @@ def page(
         "</title></head>\n<body>"
     ]
     parts += [f'<p class="synthetic-label"><strong>{e(label)}</strong></p>'] if label else []
+    parts += [f"<p>{e(intro)}</p>"] if intro else []
     for heading, tab, note in sections:
         parts += [f"<h2>{e(heading)}</h2>", html_table(tab), f"<p>{e(note)}</p>"]
     if notes:
@@ -278,18 +325,38 @@ TITLES = {
 METHODS = {
     "clustering": "Integrated social worker (ISW) minus medical/nursing (MN) clinics, in "
     "percentage points (shares among clinics answering) or the item's unit (means). Crude: "
-    "Newcombe hybrid score interval and the p inverting it (shares), Student t (means). "
-    "Clustered: GEE, independence working correlation (the crude estimate), by care system, "
-    "Mancl-DeRouen robust SE, t(K - 2). Exchangeable: exchangeable working correlation rho (a "
-    "cluster-weighted difference). Changes: the verdict differs from the crude one.",
+    "Newcombe hybrid score interval and the p inverting it (shares), Student t (means). Tables "
+    "3-4 P: the p Tables 3 and 4 give the row, Fisher's exact test of the level against the "
+    "item's other answers (printed as P for a two-level item; p_level, unadjusted, for a level of "
+    "a longer item, whose printed P tests all its levels) or Student's t (means); it tests "
+    "independence, the crude p the difference itself, so near 0.05 the two can fall on opposite "
+    "sides. Clustered (primary): GEE, independence working correlation (the crude estimate), by "
+    "care system, CR2 robust SE, t with the Satterthwaite df of each row (df; K: care systems "
+    "with answers); q: Benjamini-Hochberg over the rows of Tables 3 and 4. Clustered (MD): the "
+    "same estimate, Mancl-DeRouen SE, t(K - 2). Exchangeable: exchangeable working correlation "
+    "rho, truncated at 0 (a cluster-weighted difference; at rho 0 independence weights). Rows "
+    "flagged sparse (a group with at most 2 events or non-events, or the events or non-events in "
+    "fewer than 3 care systems) show the crude interval only. Changes: the verdict differs from "
+    "the crude one.",
     "standardization": "Direct standardization by rurality (RUCA 1-3 urban) x care-system size "
-    "(1-2, 3-9, >9 clinics) to the ISW clinics' strata or all clinics'. Cluster bootstrap by "
-    "care system, percentile interval, p its inversion ('<1/B': no replicate crosses 0). "
-    "Conclusion changes: the verdict differs from the clustered one.",
+    "(1-2, 3-9, >9 surveyed clinics of the system in the clinic frame) to the ISW clinics' "
+    "strata or all clinics'; strata with fewer than 5 answers of a model are merged with their "
+    "neighbour, and each row's method names the strata used. Cluster bootstrap by care system, "
+    "percentile interval, p its inversion ('<1/B': no replicate crosses 0). Conclusion changes: "
+    "the verdict differs from the clustered one.",
     "changes": "Verdict: higher or lower (95% interval above or below 0) or no difference. "
     "Each comparison changes one thing: the clustering, the standardization or the working "
     "correlation.",
 }
+#: What the page's results are: the paper's tests confirmatory, the rest exploratory.
+READING = (
+    "Confirmatory: the paper's own tests, Fisher's exact and Student's t per item of Tables 3 "
+    "and 4 (Tables 3-4 P here), with q-values over that pre-specified family in the tables. "
+    "Exploratory: everything else on this page (the crude differences and their intervals, the "
+    "clustered, exchangeable, coordinator and standardized analyses). Their p-values are "
+    "unadjusted, as is p_level in tables/table3.csv and table4.csv; the primary clustered "
+    "analysis has q-values over the rows of Tables 3 and 4 (q in sensitivity.csv)."
+)
 
 
 def write(
@@ -309,7 +376,13 @@ def write(
 
     def text(fmt: str) -> str:
         return page(
-            "Sensitivity analyses", sections, fmt=fmt, synthetic=synthetic, notes=notes, footer=True
+            "Sensitivity analyses",
+            sections,
+            fmt=fmt,
+            synthetic=synthetic,
+            notes=notes,
+            footer=True,
+            intro=READING,
         )
 
     table = results[list(COLUMNS)]  # pandas writes floats round-trip exact, NaN and <NA> empty

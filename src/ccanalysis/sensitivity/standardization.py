@@ -1,8 +1,9 @@
 """Direct standardization by rurality x care-system size, with a cluster bootstrap by care system.
 
-The isw - mn difference over the 6 strata urban/rural x small/medium/large care system (a
-grouping by one of the two: the other alone), the reference clinics reweighted to the comparison
-clinics' strata (``target="isw"``, the paper's) or both to all answering clinics' (``"total"``).
+The isw - mn difference over the 6 strata urban/rural x small/medium/large care system (or one
+of the two, :func:`stratification`; a grouping confounded with them: :func:`confounding`), the
+reference clinics reweighted to the comparison clinics' strata (``target="isw"``, the paper's) or
+both to all answering clinics' (``"total"``).
 Whole care systems are resampled (:mod:`ccanalysis.stats.bootstrap`); a row whose call could flip
 gets more replicates, up to ``max_boot``. Strata with fewer than ``min_stratum`` answers of a
 reweighted group are merged with their nearest neighbour (``empty="collapse"``) or dropped
@@ -57,10 +58,39 @@ _OTHER = {
 }
 
 
-def stratification(by: str | None) -> Stratification:
-    """The strata of a comparison grouped by ``by``: rurality x care-system size, or the other
-    variable when ``by`` is one of them."""
-    return _OTHER.get(by or "", FULL)
+#: The stratifying columns of each stratification, the paper's first.
+STRATA_COLUMNS: dict[tuple[str, ...], Stratification] = {
+    ("urban", "system_size"): FULL,
+    ("system_size",): _OTHER["urban"],
+    ("urban",): _OTHER["system_size"],
+}
+
+
+def stratification(strata: Sequence[str] = ("urban", "system_size")) -> Stratification:
+    """The :class:`Stratification` by the clinic columns ``strata``: ``urban`` (rurality),
+    ``system_size`` (care-system size), both (the paper's, the default) in either order."""
+    for cols, strat in STRATA_COLUMNS.items():
+        if sorted(cols) == sorted(strata):
+            return strat
+    raise ValueError(
+        f"strata={tuple(strata)!r}: the standardization stratifies by "
+        f"{' or '.join(repr(c) for c in STRATA_COLUMNS)}"
+    )
+
+
+def confounding(group: NDArray[np.int8], stratum: NDArray[np.int64], strat: Stratification) -> str:
+    """Why the grouping cannot be standardized by ``strat`` ("" when it can): a stratum of
+    clinics holding one group only (``group`` 0/1, -1 left out; ``stratum`` 0-5 of
+    :data:`STRATA`, 6 or more unknown)."""
+    ok = (group >= 0) & (stratum < _K)
+    block = {k: i for i, b in enumerate(strat.blocks) for k in b}
+    seen: dict[int, set[int]] = {}
+    for k, g in zip(stratum[ok], group[ok], strict=True):
+        seen.setdefault(block[int(k)], set()).add(int(g))
+    single = [strat.names[b] for b, gs in sorted(seen.items()) if len(gs) == 1]
+    if not single:
+        return ""
+    return f"the {strat.long_text} strata {', '.join(single)} hold clinics of one group only"
 
 
 Mode = Literal["collapse", "drop"]
@@ -133,6 +163,20 @@ def collapse(
     return block_of, keep, note
 
 
+def strata_used(block_of: NDArray[np.int64], keep: NDArray[np.bool_], strat: Stratification) -> str:
+    """The strata a row was standardized over, as :func:`collapse` left them: ``rurality x system
+    size (4 strata: urban/small+urban/medium, urban/large, ...)``, or its ``text`` when none
+    merged or dropped."""
+    start = {k: i for i, b in enumerate(strat.blocks) for k in b}
+    used = {}
+    for k in np.flatnonzero(keep):
+        used.setdefault(int(block_of[k]), set()).add(start[int(k)])
+    if len(used) == len(strat.blocks):
+        return strat.text
+    names = ["+".join(strat.names[i] for i in sorted(b)) for _, b in sorted(used.items())]
+    return f"{strat.text} ({len(names)} strata: {', '.join(names)})"
+
+
 @dataclass(frozen=True)
 class Plan:
     """The standardization of every row for one target: ``same`` (J, 6, 6) is 1 where two strata
@@ -143,6 +187,7 @@ class Plan:
     same: NDArray[np.float64]
     keep: NDArray[np.bool_]
     notes: tuple[str, ...]
+    strata: tuple[str, ...] = ()
 
 
 def make_plan(
@@ -157,12 +202,13 @@ def make_plan(
     n_rows = counts.shape[-1]
     same = np.zeros((n_rows, _K, _K))
     keep = np.empty((n_rows, _K), dtype=bool)
-    notes = []
+    notes, used = [], []
     for j in range(n_rows):
         block_of, keep[j], note = collapse(counts[:, :, j], target, mode, min_stratum, strata, word)
         same[j] = block_of[:, None] == block_of[None, :]
         notes.append(note)
-    return Plan(target, mode, same, keep, tuple(notes))
+        used.append(strata_used(block_of, keep[j], strata))
+    return Plan(target, mode, same, keep, tuple(notes), tuple(used))
 
 
 def replicate_strata(
@@ -305,11 +351,7 @@ def standardize(
     if n_boot < 1:
         raise ValueError("n_boot must be at least 1")
     max_boot = 8 * n_boot if max_boot is None else max(max_boot, n_boot)
-    only = (
-        ""
-        if strata == FULL
-        else f"strata: {strata.long_text} only (the grouping, {groups.by}, is not stratified on)"
-    )
+    only = "" if strata == FULL else f"strata: {strata.long_text} only"
     ones = np.ones((1, len(cells.system_size)))
     n_pt, s_pt = replicate_strata(ones, cells)
     word = groups.word
@@ -324,8 +366,8 @@ def standardize(
         whose = (
             "all clinics'" if t == "total" else f"the {groups.short[groups.comparison]} clinics'"
         )
-        method = f"direct standardization to {whose} " + _BOOT_TEXT.format(strata.text)
         for j, row in enumerate(rows):
+            method = f"direct standardization to {whose} " + _BOOT_TEXT.format(plan.strata[j])
             reps = boot[t][0][j]
             lo, hi = percentile_interval(reps[:, None], conf)
             p, bound, n_ok = bootstrap_p(reps[:, None])

@@ -5,8 +5,10 @@ Identity link, Gaussian working variance, cell-means coding ``mu0``, ``mu1``; th
 ``mu1 - mu0``. ``cov_type="bias_reduced"`` is Mancl-DeRouen (2001, Biometrics 57:126-134);
 statsmodels' normal reference is too liberal with few clusters (Li and Redden 2015, Stat Med
 34:281-296), so the t(K - 2) test and interval (K clusters with answers) are ours. Independence:
-the estimate is the crude difference. Exchangeable: a cluster-weighted difference; a rho outside
-``(-1/(m - 1), 1)`` (m the largest cluster) or no convergence falls back to independence.
+the estimate is the crude difference. Exchangeable: a cluster-weighted difference (a clinic of a
+system of m weighs 1/(1 + (m - 1) rho)); rho is truncated at 0 (independence weights, ``rho`` 0:
+a negative rho would weigh large systems more), and a rho outside ``(-1/(m - 1), 1)`` (m the
+largest cluster) or no convergence falls back to independence.
 
 :func:`cr2_difference`: the same independence estimate with the CR2 (bias-reduced linearization,
 Bell and McCaffrey 2002) SE and Satterthwaite degrees of freedom, as R's clubSandwich
@@ -117,6 +119,8 @@ def _exchangeable(y, x, codes, means) -> tuple[object | None, float, str]:  # no
         return None, _NAN, why
     res, converged = _fit(y, x, codes, means, "exchangeable")
     rho, low = float(res.model.cov_struct.dep_params), -1.0 / (largest - 1.0)
+    if low < rho <= 0.0:  # negative rho would weigh large systems' clinics more, not less
+        return None, 0.0, f"exchangeable rho {rho:.4f} truncated at 0"
     if not low < rho < 1.0:
         why = (
             f"exchangeable working correlation outside its valid range (rho {rho:.3f}; valid: "
@@ -165,7 +169,7 @@ def gee_difference(
         float(mu[1]),
         k,
         estimate=float(mu[1] - mu[0]),
-        rho=rho if used == "exchangeable" else _NAN,
+        rho=rho if used == "exchangeable" or rho == 0.0 else _NAN,
         working=used,
         note=note,
     )
