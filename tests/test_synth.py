@@ -264,6 +264,7 @@ def test_impossible_row_is_reported(calibration):
     assert any("IMPOSSIBLE" in n and "svc_spiritual" in n for n in calibration.notes)
 
 
+@pytest.mark.slow  # a calibration of its own: the stage's work
 def test_calibration_does_not_hang_on_rounding_error(instrument, targets, calibration, monkeypatch):
     """p-values that differ at rounding level (another implementation of the same test) give the
     same plans: the searches rank candidates on p to 12 decimals."""
@@ -597,6 +598,7 @@ def _within(share: float, p: float, n: int, sds: float = 4.5) -> bool:
     return abs(share - p) <= sds * math.sqrt(p * (1 - p) / n)
 
 
+@pytest.mark.slow  # a calibration of its own: the stage's work
 def test_new_items_are_uncalibrated_and_printed_plans_unchanged(extended, calibration):
     _, _, cal = extended
     assert not set(NEW_ITEMS) & (set(cal.cat) | set(cal.num))
@@ -608,6 +610,7 @@ def test_new_items_are_uncalibrated_and_printed_plans_unchanged(extended, calibr
     assert cal.notes == calibration.notes
 
 
+@pytest.mark.slow  # a calibration of its own: the stage's work
 def test_declared_choice_distribution(big):
     survey, clinics, _ = big
     n = len(clinics)
@@ -618,6 +621,7 @@ def test_declared_choice_distribution(big):
         assert _within(shares[level], p, n), (level, shares[level])
 
 
+@pytest.mark.slow  # a calibration of its own: the stage's work
 def test_uniform_without_a_declaration(big):
     _, clinics, _ = big
     n = len(clinics)
@@ -627,6 +631,7 @@ def test_uniform_without_a_declaration(big):
         assert _within(shares[level], 0.25, n), (level, shares[level])
 
 
+@pytest.mark.slow  # a calibration of its own: the stage's work
 def test_numeric_items_within_their_range_and_type(big):
     survey, clinics, _ = big
     minutes = pd.to_numeric(clinics["huddle_minutes"])
@@ -644,6 +649,7 @@ def test_numeric_items_within_their_range_and_type(big):
     assert abs(share.mean() - 50) < 4.5 * 28.9 / math.sqrt(len(share))
 
 
+@pytest.mark.slow  # a calibration of its own: the stage's work
 def test_coordinator_item_once_per_coordinator(big):
     survey, _, coords = big
     raw = survey.export
@@ -652,6 +658,7 @@ def test_coordinator_item_once_per_coordinator(big):
     assert _within(yes.mean(), 0.2, len(coords))
 
 
+@pytest.mark.slow  # a calibration of its own: the stage's work
 def test_box_added_to_a_calibrated_question(big):
     survey, clinics, _ = big
     raw = survey.export
@@ -662,6 +669,7 @@ def test_box_added_to_a_calibrated_question(big):
     assert _obj(clinics["svc_huddle"]).notna().sum() == answered.sum()
 
 
+@pytest.mark.slow  # a calibration of its own: the stage's work
 def test_other_columns_unchanged_and_same_seed_identical(extended, written):
     """New items draw from streams of their own: every other column is as without them."""
     instrument, targets, cal = extended
@@ -675,6 +683,7 @@ def test_other_columns_unchanged_and_same_seed_identical(extended, written):
     assert not other.export["team_huddle"].equals(survey.export["team_huddle"])
 
 
+@pytest.mark.slow  # a calibration of its own: the stage's work
 def test_uncalibrated_items_are_listed(extended, written, tmp_path):
     instrument, targets, cal = extended
     survey = synth.synthesize(instrument, targets, calibration=cal)
