@@ -12,6 +12,7 @@ from pathlib import Path
 from ccanalysis.io import write_bytes, write_text
 from ccanalysis.paths import project_root
 from ccanalysis.report import landing, notebooks
+from ccanalysis.tables.render import BACK
 
 #: What the snapshot owns in ``docs/`` (anything else there, like ARCHITECTURE.md, is left alone).
 OWNED = ("*.html", "tables/*", "figures/*")
@@ -51,7 +52,9 @@ def contents(root: Path) -> dict[str, bytes]:
     files["index.html"] = text.encode("utf-8")
     tables = [p for ext in landing.TABLE_FORMATS for p in (root / "tables").glob(f"[!.]*.{ext}")]
     for path in tables + list((root / "figures").glob("[!.]*.pdf")):
-        files[f"{path.parent.name}/{path.name}"] = path.read_bytes()
+        data = path.read_bytes()  # a table's link back: the landing page beside the folder
+        data = data.replace(BACK.encode(), b"../index.html") if path.suffix == ".html" else data
+        files[f"{path.parent.name}/{path.name}"] = data
     return files
 
 

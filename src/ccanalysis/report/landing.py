@@ -15,7 +15,7 @@ import pandas as pd
 
 from ccanalysis import vocab
 from ccanalysis.display import significant
-from ccanalysis.printing import format_p, round_half_up
+from ccanalysis.printing import format_p, round_half_up, signed
 from ccanalysis.replication.rows import TEST_NAMES
 from ccanalysis.report import notebooks
 from ccanalysis.tables.read import group_sizes, read_long
@@ -29,12 +29,8 @@ INCONSISTENT = {
     "inconsistent": "Printed rows that no count table fits",
     "disagree": "Numbers in the text that disagree with the tables",
 }
-#: The label as a table file prints it, alone in an element or before the caption: the page
-#: shows it once, in its banner.
-LABEL_REPEATS = re.compile(
-    rf"<(p|li)[^>]*>(?:<(strong|em)>)?{re.escape(vocab.SYNTHETIC_LABEL)}(?:</\2>)?</\1>\s*"
-    rf"|{re.escape(vocab.SYNTHETIC_LABEL)}<br>"
-)
+#: What a page of ``tables/`` marks as its embeddable part (the table and its notes, no label).
+EMBED = re.compile(r"<!-- table -->\s*(.*?)\s*<!-- /table -->", re.DOTALL)
 
 
 def _label(spec: Any, table: str, item: str, level: str = "") -> str:
@@ -46,11 +42,6 @@ def _label(spec: Any, table: str, item: str, level: str = "") -> str:
     if row is not None:
         return row.row_label
     return (rows[0].section.strip().rstrip(":") or rows[0].label) if rows else item
-
-
-def _signed(x: float) -> str:
-    text = round_half_up(x, 1)
-    return text if text.startswith("-") else f"+{text}"
 
 
 def headline(tables: dict[str, pd.DataFrame], spec: Any, count: int = 8) -> dict[str, Any]:
@@ -126,8 +117,7 @@ def _tables(tables_dir: Path, href: str) -> list[dict[str, Any]]:
     for path in sorted(tables_dir.glob("*.html"), key=lambda p: (p.stem[:5] != "table", p.stem)):
         text = path.read_text(encoding="utf-8")
         title = re.search(r"<title>(.*?)</title>", text, re.DOTALL)
-        body = re.search(r"<body[^>]*>(.*)</body>", text, re.DOTALL)
-        html = LABEL_REPEATS.sub("", body[1] if body else text).strip()
+        html = "\n".join(EMBED.findall(text))
         views.append(
             {"id": path.stem, "title": title[1].strip() if title else path.stem, "html": html}
             | {
@@ -188,7 +178,7 @@ def landing_page(root: Path, executed: list[Path], snapshot: bool) -> tuple[str,
         keep_trailing_newline=True,
         undefined=jinja2.StrictUndefined,
     )
-    env.filters.update(p=format_p, signed=_signed, round_half_up=round_half_up)
+    env.filters.update(p=format_p, signed=signed, round_half_up=round_half_up)
     page = env.get_template("landing.html.j2").render(
         css=notebooks.stylesheet(),
         card=notebooks.run_card(params),

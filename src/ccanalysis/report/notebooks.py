@@ -54,7 +54,9 @@ def describe(nb: dict, fallback: str) -> tuple[str, str]:
 @cache
 def stylesheet(code: bool = False) -> str:
     """The pages' CSS; with ``code``, Pygments' highlighting of nbconvert's code cells."""
-    css = (TEMPLATES / "style.css").read_text(encoding="utf-8")
+    from ccanalysis.tables.render import CSS  # the tables' own, as their standalone pages
+
+    css = "\n".join(p.read_text(encoding="utf-8") for p in (TEMPLATES / "style.css", CSS))
     if code:
         from pygments.formatters import HtmlFormatter
 
