@@ -17,6 +17,8 @@ from PIL import Image
 from ccanalysis.display import significant, table
 from ccanalysis.report import landing, notebooks
 from ccanalysis.report.__main__ import build, differences, write_docs
+from ccanalysis.tables import render
+from ccanalysis.tables.grid import Grid, GridRow
 from ccanalysis.tables.read import group_sizes, read_long
 from ccanalysis.vocab import SYNTHETIC_LABEL
 
@@ -32,18 +34,17 @@ PARAMS = {
     "privacy": False,
     "min_cell": 11,
 }
-#: A table file as the tables stage writes it: the label three times.
-TABLE_HTML = f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>Table 3. Activities by Care Model</title>
-<style>body {{ font-family: serif; }} th {{ text-align: right; }}</style></head>
-<body>
-<p class="synthetic">{LABEL}</p>
-<table id="table3"><caption>{LABEL}<br>Table 3. Activities by Care Model</caption>
-<thead><tr><th>Characteristic</th><th>Total</th><th>P</th></tr></thead>
-<tbody><tr><td>Telephone</td><td>89</td><td>0.008</td></tr></tbody></table>
-<ol class="notes"><li>{LABEL}</li><li>All numbers except N, P and mean (SD) are percentages.</li></ol>
-</body></html>
-"""
+#: A table file as the tables stage writes it (the label once, above the embeddable part).
+TABLE_HTML = render.html(
+    Grid(
+        "table3",
+        "Table 3. Activities by Care Model",
+        ["Characteristic", "Total", "P"],
+        [GridRow("row", "Telephone", 0, ["89", "0.008a"], "t3-pt_comm_phone", ["8/9", ""])],
+        [LABEL, "All numbers except N, P and mean (SD) are percentages."],
+        True,
+    )
+)
 
 
 # ---- display: how notebooks show a DataFrame ---------------------------------------------------
@@ -195,7 +196,7 @@ def test_the_reader_edition_has_no_code_no_parameter_cells_a_run_card_and_the_fi
     assert "Numbers below come from" in reader  # the notebook's own banner
     assert "<dt>seed</dt><dd>20240325</dd>" in reader
     assert "<dt>data_mode</dt><dd>synthetic</dd>" in reader
-    assert "Table 3. Activities by Care Model" in reader and "<td>Telephone</td>" in reader
+    assert "Table 3. Activities by Care Model" in reader and ">Telephone</th>" in reader
     assert "x = 1" not in reader
     # self-contained: styles inline, the figure embedded, nothing fetched
     assert 'src="data:image/png;base64,' in reader and "../figures" not in reader
@@ -405,12 +406,17 @@ def test_the_landing_page_reads_like_a_supplement_in_order(tmp_path) -> None:
         "<h1>Care Coordination",
         'class="synthetic-banner"',
         "A survey of 317 Minnesota primary care clinics",
-        'id="results"',
-        'id="replication"',
+        'id="reproduces"',
+        "A match by construction",
+        'id="paper"',
+        "True whatever the data",
+        'id="beyond"',
+        "Not the study's findings",
         'id="tables"',
         'id="figures"',
         'id="notebooks"',
         'id="downloads"',
+        'id="cite"',
     ]
     positions = [page.index(marker) for marker in order]
     assert positions == sorted(positions)
@@ -419,13 +425,16 @@ def test_the_landing_page_reads_like_a_supplement_in_order(tmp_path) -> None:
     assert "<b>2 of 3</b>" in page
     assert "<td>60</td><td>89</td><td>+29.1</td><td>+19.8 to +37.5</td><td>&lt;0.001</td>" in page
     # replication: cells per table, each finding with its reason linked to its explanation
-    assert "<td>Table 3</td><td>184</td><td>181</td><td>3</td>" in page
+    assert '<a href="#view-table3">Table 3</a></th><td>184</td><td>181</td><td>3</td>' in page
     assert '<a href="#finding-1">printed P = 0.007;' in page and 'id="finding-1"' in page
     assert 'id="finding-3"' in page and "Broad Approaches" in page
     # every table inline with title and footnotes, every figure with its caption, Figure 1 first
-    assert "Table 3. Activities by Care Model</caption>" in page
+    assert "Table 3. Activities by Care Model</caption>" in page and page.count(LABEL) == 1
+    assert '<tr class="row" id="t3-pt_comm_phone"><th scope="row">Telephone</th>' in page
     assert "are percentages.</li>" in page
-    assert page.index("<b>Figure 1. Participant flow.</b>") < page.index("<b>Services provided")
+    assert page.index("<b>Figure 1. Participant flow.</b>") < page.index("<b>Figure 2. Services")
+    # the codebook, the synthetic data, the citation (version and licence from the metadata)
+    assert 'href="codebook.html"' in page and "version 0.1.0" in page and "<dd>MIT (" in page
     assert '<a href="../figures/flow.pdf">PDF</a>' in page
     # the notebooks, one line each, both editions; the downloads
     assert '<a href="03_tables.html">reader' in page and '<a href="03_tables.code.html">' in page
@@ -463,6 +472,7 @@ def test_snapshot_holds_the_reader_pages_tables_and_figure_pdfs_and_nothing_else
     assert names == [
         "03_tables.html",
         "ARCHITECTURE.md",
+        "codebook.html",
         "figures/flow.pdf",
         "index.html",
         "tables/replication_consistency.csv",

@@ -15,7 +15,7 @@ from ccanalysis.report import landing, notebooks
 from ccanalysis.tables.render import BACK
 
 #: What the snapshot owns in ``docs/`` (anything else there, like ARCHITECTURE.md, is left alone).
-OWNED = ("*.html", "tables/*", "figures/*")
+OWNED = ("*.html", "tables/*", "figures/*", "synthetic/*")
 
 
 def build(executed: list[Path], root: Path) -> Path:
@@ -27,6 +27,8 @@ def build(executed: list[Path], root: Path) -> Path:
         pages = [nb.with_suffix(suffix) for suffix in notebooks.EDITIONS]
         if any(not p.exists() or p.stat().st_mtime < newest for p in pages):
             notebooks.render(nb)
+    if executed:
+        write_text(root / "reports" / "codebook.html", landing.codebook_page(root, executed))
     path = write_text(
         root / "reports" / "index.html", landing.landing_page(root, executed, False)[0]
     )
@@ -50,8 +52,12 @@ def contents(root: Path) -> dict[str, bytes]:
     if params.get("data_mode") != "synthetic":
         raise SystemExit("docs/ is the public snapshot of the synthetic stand-in only")
     files["index.html"] = text.encode("utf-8")
+    files["codebook.html"] = landing.codebook_page(root, executed).encode("utf-8")
+    for path in sorted((root / "data" / "raw" / "synthetic").glob("[!.]*")):
+        files[f"synthetic/{path.name}"] = path.read_bytes()  # the data the snapshot was run on
     tables = [p for ext in landing.TABLE_FORMATS for p in (root / "tables").glob(f"[!.]*.{ext}")]
-    for path in tables + list((root / "figures").glob("[!.]*.pdf")):
+    figures = [p for ext in ("pdf", "svg") for p in (root / "figures").glob(f"[!.]*.{ext}")]
+    for path in tables + figures:
         data = path.read_bytes()  # a table's link back: the landing page beside the folder
         data = data.replace(BACK.encode(), b"../index.html") if path.suffix == ".html" else data
         files[f"{path.parent.name}/{path.name}"] = data

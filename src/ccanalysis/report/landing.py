@@ -18,10 +18,15 @@ from ccanalysis.display import significant
 from ccanalysis.printing import format_p, round_half_up, signed
 from ccanalysis.replication.rows import TEST_NAMES
 from ccanalysis.report import notebooks
+from ccanalysis.tables.grid import anchor
 from ccanalysis.tables.read import group_sizes, read_long
 
 #: The downloads of a table, in the order the page lists them: (suffix, name shown).
 TABLE_FORMATS = {"csv": "CSV", "docx": "Word", "tex": "LaTeX", "md": "Markdown", "html": "HTML"}
+#: The paper's DOI, when known: the project's copy of the paper (an early online version) has none.
+PAPER_DOI = ""
+#: The stage that builds each table file (its notebook's number), by the file's stem.
+STAGE_OF = {"table": "03", "sensitivity": "04", "definitions": "04"}
 #: Significance level of the headline's "differ after correction" (q < Q_LEVEL).
 Q_LEVEL = 0.05
 #: Verdicts of the consistency check that mean a printed row cannot be right, with a heading.
@@ -54,7 +59,10 @@ def headline(tables: dict[str, pd.DataFrame], spec: Any, count: int = 8) -> dict
     for name, long in tables.items():
         p = long[(long["measure"] == "p") & long["q"].notna()] if "q" in long else long[:0]
         number, q = name.removeprefix("table"), p.set_index("item")["q"]
-        tested += [{"table": number, "label": _label(spec, name, i), "q": q[i]} for i in p["item"]]
+        tested += [
+            {"table": number, "label": _label(spec, name, i), "q": q[i], "anchor": anchor(name, i)}
+            for i in p["item"]
+        ]
         pct = long[(long["measure"] == "pct") & long["item"].isin(p["item"])]
         base = pct[pct["group"] == ref].set_index(["item", "level"])["value"]
         for r in pct[(pct["group"] == new) & pct["diff"].notna()].itertuples():
@@ -62,9 +70,15 @@ def headline(tables: dict[str, pd.DataFrame], spec: Any, count: int = 8) -> dict
                 r._asdict()
                 | {"table": number, "label": _label(spec, name, r.item, r.level), "q": q[r.item]}
                 | {"ref": base.get((r.item, r.level), float("nan"))}
+                | {"anchor": anchor(name, r.item, r.level if _rows(spec, name, r.item) > 1 else "")}
             )
     largest = sorted(largest, key=lambda r: -abs(r["diff"]))[:count]
     return {"sizes": sizes, "tested": tested, "largest": largest}
+
+
+def _rows(spec: Any, table: str, item: str) -> int:
+    """How many rows the table prints for an item (1 when the spec lacks it)."""
+    return len(spec.items(table).get(item, [])) if spec is not None else 1
 
 
 def _first_sentence(text: str, limit: int = 160) -> str:
@@ -118,10 +132,13 @@ def _tables(tables_dir: Path, href: str) -> list[dict[str, Any]]:
         text = path.read_text(encoding="utf-8")
         title = re.search(r"<title>(.*?)</title>", text, re.DOTALL)
         html = "\n".join(EMBED.findall(text))
+        stage = next((v for k, v in STAGE_OF.items() if path.stem.startswith(k)), "")
         views.append(
             {"id": path.stem, "title": title[1].strip() if title else path.stem, "html": html}
             | {
                 "long": html.count("<tr") > 80,
+                "rows": html.count("<tr") - html.count("<thead"),
+                "stage": stage,
                 "files": _linked(tables_dir, href, path.stem, TABLE_FORMATS),
             }
         )
@@ -132,25 +149,71 @@ def _figures(figures_dir: Path, href: str, formats: dict) -> list[dict[str, Any]
     """Every ``figures/*.png`` at screen size with its stored title and caption, Figure N first."""
     from PIL import Image
 
+    from ccanalysis.figures import title as numbered
     from ccanalysis.figures.theme import screen_png  # the notebooks' size too
 
     found = []
     for png in sorted(figures_dir.glob("*.png")):
         with Image.open(png) as im:
             info = dict(im.text)
-        title = info.get("Title") or png.stem.replace("_", " ").capitalize()
-        number = re.match(r"\s*Figure\s+(\d+)", title)
+        title = numbered(png.stem, info.get("Title") or png.stem.replace("_", " ").capitalize())
         found.append(
             {
-                "order": (int(number[1]) if number else 10**6, png.stem),
+                "order": (int(re.findall(r"\d+", title)[0]), png.stem),
                 "id": f"figure-{png.stem}",
                 "title": title,
                 "caption": info.get("Caption", ""),
+                "alt": info.get("Alt") or title,
                 "src": "data:image/png;base64," + base64.b64encode(screen_png(png)).decode(),
                 "files": _linked(figures_dir, href, png.stem, formats),
             }
         )
     return sorted(found, key=lambda f: f["order"])
+
+
+def codebook(instrument: Any) -> list[tuple[str, list[dict[str, str]]]]:
+    """The data dictionary as a codebook, per form: each analysis item's id, its question and its
+    answers (code = label, a number's range, or a box checked or not)."""
+    forms: dict[str, list[dict[str, str]]] = {}
+    for f in instrument.fields:
+        if f.identifier or f.field_type in {"descriptive", "file", "notes"}:
+            continue
+        if f.items:  # a checkbox question: one yes/no item per box
+            rows = [
+                {"item": item, "question": f"{f.label} — {f.choices.get(code, code)}"}
+                | {"answers": "yes (box checked) / no"}
+                for code, item in f.items.items()
+            ]
+        else:
+            answers = "; ".join(f"{code} = {label}" for code, label in f.choices.items())
+            if not answers:
+                bounds = [f"{v:g}" for v in (f.vmin, f.vmax) if isinstance(v, int | float)]
+                answers = f"{f.validation or f.field_type}" + (
+                    f", {' to '.join(bounds)}" * bool(bounds)
+                )
+            rows = [{"item": f.name, "question": f.label, "answers": answers}]
+        forms.setdefault(f.form.replace("_", " ").capitalize(), []).extend(rows)
+    return list(forms.items())
+
+
+def citation(root: Path) -> dict[str, str]:
+    """What the citation block says of this build: the package's version and licence (its
+    metadata), and the last commit of the code and data that built it (``git``; not ``docs/``,
+    so the snapshot's own commit leaves the date alone): a rebuild of one checkout prints the same
+    date, which the docs check needs."""
+    import subprocess
+    from importlib import metadata
+
+    meta = metadata.metadata("ccanalysis")
+    cmd = ["git", "-C", str(root), "log", "-1", "--format=%h %cs", "--", ".", ":(exclude)docs"]
+    try:
+        out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout.split()
+    except (OSError, subprocess.CalledProcessError):
+        out = []
+    commit, date = out if len(out) == 2 else ("", "")
+    return {"version": meta["Version"], "licence": meta.get("License") or "", "commit": commit} | {
+        "date": date
+    }
 
 
 def landing_page(root: Path, executed: list[Path], snapshot: bool) -> tuple[str, dict]:
@@ -164,6 +227,7 @@ def landing_page(root: Path, executed: list[Path], snapshot: bool) -> tuple[str,
     runs = {p: json.loads(p.read_text(encoding="utf-8")) for p in executed}
     params = notebooks.parameters(runs[executed[-1]]) if runs else {}
     tables_dir, spec, up = root / "tables", read_spec(), "" if snapshot else "../"
+    tested_rule = f"Benjamini–Hochberg q < {Q_LEVEL:g} over each table's family of tests (its q footnote)"
     tables = {p.stem: read_long(p) for p in sorted(tables_dir.glob("table*.csv"))}
     clinics = root / "data" / "processed" / "clinics.parquet"
     summary = tables_dir / "replication_summary.csv"
@@ -202,9 +266,34 @@ def landing_page(root: Path, executed: list[Path], snapshot: bool) -> tuple[str,
         figures=_figures(
             root / "figures",
             f"{up}figures",
-            {"pdf": "PDF"} if snapshot else {"pdf": "PDF", "png": "PNG"},
+            {"pdf": "PDF", "svg": "SVG"}
+            if snapshot
+            else {"pdf": "PDF", "svg": "SVG", "png": "PNG"},
         ),
+        cite=citation(root),
+        synthetic_files=[
+            (p.name, f"{up}{'' if snapshot else 'data/raw/'}synthetic/{p.name}")
+            for p in sorted((root / "data" / "raw" / "synthetic").glob("[!.]*"))
+            if p.is_file()
+        ],
         notebooks=[(p.stem, *notebooks.describe(nb, p.stem)) for p, nb in runs.items()],
         snapshot=snapshot,
+        tested_rule=tested_rule,
+        paper_doi=PAPER_DOI,
     )
     return page, params
+
+
+def codebook_page(root: Path, executed: list[Path]) -> str:
+    """``codebook.html``: every analysis item of the data dictionary with its question and answers."""
+    import jinja2
+
+    from ccanalysis.spec import as_instrument
+
+    params = notebooks.parameters(json.loads(executed[-1].read_text(encoding="utf-8")))
+    path = root / str(params.get("dictionary", ""))  # the run's, else the project's
+    instrument = as_instrument(path if path.is_file() else None)
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(notebooks.TEMPLATES), autoescape=True)
+    return env.get_template("codebook.html.j2").render(
+        css=notebooks.stylesheet(), forms=codebook(instrument), source=Path(instrument.source).name
+    )

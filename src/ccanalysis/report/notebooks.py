@@ -92,9 +92,17 @@ def render(executed: Path) -> None:
 
     nb = nbformat.read(executed, as_version=4)
     title, _ = describe(nb, executed.stem)
+    pages = sorted(executed.parent.glob("[0-9][0-9]_*.ipynb"))  # the pipeline's order
+    here = pages.index(executed) if executed in pages else -1
+    near = {  # (stem, title) of the notebooks before and after, for the pager
+        k: (p.stem, describe(nbformat.read(p, as_version=4), p.stem)[0])
+        for k, i in (("prev", here - 1), ("next", here + 1))
+        if here >= 0 and 0 <= i < len(pages) and (p := pages[i])
+    }
     for suffix, (code, name) in EDITIONS.items():
         other = (f"{executed.stem}.html", EDITIONS[".html"][1]) if code else None
         page = {"title": title, "edition": name, "other": other, "css": stylesheet(code)}
+        page |= {"prev": near.get("prev"), "next": near.get("next")}
         page["card"] = run_card(parameters(nb))
         resources = {"metadata": {"path": str(executed.parent)}, "page": page}
         body, _ = exporter(code).from_notebook_node(nb, resources=resources)
