@@ -33,7 +33,7 @@ STAGE_RANK: dict[str, int] = {
 TOOLS = {"pipeline", "makedeps", "report"}
 MAX_LINES = 600
 #: The whole library (src/ccanalysis/**/*.py): small, on scipy.stats, statsmodels and seaborn.
-MAX_LIBRARY_LINES = 11_000
+MAX_LIBRARY_LINES = 11_400  # issue 20: +400 (the lead sets the final cap)
 
 
 def _top(module: str) -> str:

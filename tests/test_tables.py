@@ -6,9 +6,9 @@ Reference values: hand counts (in the comments), and R 4.2.2 for every p-value a
 
 from __future__ import annotations
 
-import re
 import io
 import math
+import re
 import zipfile
 from pathlib import Path
 

@@ -227,7 +227,9 @@ def landing_page(root: Path, executed: list[Path], snapshot: bool) -> tuple[str,
     runs = {p: json.loads(p.read_text(encoding="utf-8")) for p in executed}
     params = notebooks.parameters(runs[executed[-1]]) if runs else {}
     tables_dir, spec, up = root / "tables", read_spec(), "" if snapshot else "../"
-    tested_rule = f"Benjamini–Hochberg q < {Q_LEVEL:g} over each table's family of tests (its q footnote)"
+    tested_rule = (
+        f"Benjamini–Hochberg q < {Q_LEVEL:g} over each table's family of tests (its q footnote)"
+    )
     tables = {p.stem: read_long(p) for p in sorted(tables_dir.glob("table*.csv"))}
     clinics = root / "data" / "processed" / "clinics.parquet"
     summary = tables_dir / "replication_summary.csv"
