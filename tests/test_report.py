@@ -71,10 +71,10 @@ def test_table_formats_p_values_and_percentages_and_drops_row_numbers() -> None:
         index=[53, 189, 394],  # what is left of 0..n-1 after filtering: row numbers, not data
     )
     shown = table(frame)
-    assert list(shown.text.columns) == ["item", "p", "pct_equal", "difference", "n"]
-    assert list(shown.text["p"]) == ["<0.001", "0.054", ">0.9"]
-    assert list(shown.text["pct_equal"]) == ["98.4", "100.0", "41.3"]
-    assert list(shown.text["difference"]) == ["-0.007", "0.113", "4.64"]
+    assert list(shown.text.columns) == ["Item", "P", "% equal", "Difference", "n"]  # words
+    assert list(shown.text["P"]) == ["<0.001", "0.054", ">0.9"]
+    assert list(shown.text["% equal"]) == ["98.4", "100.0", "41.3"]
+    assert list(shown.text["Difference"]) == ["-0.007", "0.113", "4.64"]
     assert list(shown.text["n"]) == ["139", "178", "317"]
     assert "189" not in repr(shown)  # no row numbers
     assert repr(shown).splitlines()[1].split() == [
@@ -92,8 +92,8 @@ def test_table_keeps_a_meaningful_index_as_columns_and_hides_the_synthetic_colum
         index=pd.Index(["small", "large"], name="system_size"),
     )
     shown = table(cross)
-    assert list(shown.text.columns) == ["system_size", "rural", "urban"]
-    assert list(shown.text["system_size"]) == ["small", "large"]
+    assert list(shown.text.columns) == ["System size", "Rural", "Urban"]
+    assert list(shown.text["System size"]) == ["small", "large"]
     assert LABEL not in shown._repr_html_()
 
 
@@ -483,7 +483,10 @@ def test_snapshot_holds_the_reader_pages_tables_and_figure_pdfs_and_nothing_else
         "tables/table3.tex",
     ]
     reader = (tmp_path / "reports" / "03_tables.html").read_bytes()
-    assert (docs / "03_tables.html").read_bytes() == reader
+    assert b'href="../reports/index.html#view-table3"' in reader  # the table's link back
+    assert (docs / "03_tables.html").read_bytes() == reader.replace(
+        b"../reports/index.html", b"index.html"
+    )
     index = (docs / "index.html").read_text()
     assert 'href="tables/table3.csv"' in index and 'href="figures/flow.pdf"' in index
     assert 'href="03_tables.code.html"' not in index and ">PNG</a>" not in index
@@ -524,3 +527,8 @@ def test_the_committed_snapshot_links_only_files_it_holds() -> None:
     for anchor in re.findall(r'href="#([^"]+)"', index):
         assert f'id="{anchor}"' in index, anchor
     assert not list((DOCS / "figures").glob("*.png"))  # the pages embed them; the files are PDFs
+
+
+def test_table_shows_an_empty_frame_as_a_line_not_an_empty_grid() -> None:
+    empty = table(pd.DataFrame({"item": [], "p": []}))
+    assert empty._repr_html_() == '<p class="muted">(no rows)</p>' and repr(empty) == "(no rows)"

@@ -47,7 +47,8 @@ def contents(root: Path) -> dict[str, bytes]:
         page = nb.with_suffix(".html")
         if not page.is_file() or page.stat().st_mtime < nb.stat().st_mtime:
             raise SystemExit(f"docs/: {page} is missing or older than its notebook: `make all`")
-        files[page.name] = page.read_bytes()
+        # a table shown in the page links back to the landing page beside it in docs/
+        files[page.name] = page.read_bytes().replace(BACK.encode(), b"index.html")
     text, params = landing.landing_page(root, executed, snapshot=True)
     if params.get("data_mode") != "synthetic":
         raise SystemExit("docs/ is the public snapshot of the synthetic stand-in only")
