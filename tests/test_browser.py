@@ -236,6 +236,7 @@ def test_a_table_3_number_is_traced_in_one_click(snapshot, tmp_path) -> None:
         )
         browser.screenshot(SCREENSHOT.with_name("traced-t3.png"))
         ids = _evaluate(browser, '[...document.querySelectorAll("[id^=t]")].map(e => e.id)')
+        s_ids = _evaluate(browser, '[...document.querySelectorAll("tr[id^=s-]")].map(e => e.id)')
         figures = _evaluate(
             browser,
             '[...document.querySelectorAll("figure img")].map(i => [i.alt, '
@@ -249,6 +250,7 @@ def test_a_table_3_number_is_traced_in_one_click(snapshot, tmp_path) -> None:
     assert all(re.fullmatch(r"\d+/\d+", t) for t in row["titles"]) and len(row["titles"]) == 3
     assert row["mark"] in "abcdefgh" and row["mark"]
     assert len(ids) == len(set(ids)) and {"t1-n", "t2-n", "t4-n"} <= set(ids)
+    assert "s-svc_social_needs" in s_ids and "s-panel_judgement-too_many" in s_ids  # sensitivity
     # every figure numbered, captioned with n, interval and the label, with alt text; shown once
     assert len(figures) == 6 and in_05 == 0
     for n, (alt, caption) in enumerate(figures, 1):

@@ -1,7 +1,7 @@
 """How a notebook shows a DataFrame: ``table(frame)``, without row numbers, p- and q-values as the
 paper prints them, percentages to one decimal, other numbers to three significant digits, labels
-left- and numbers right-aligned; a column repeating the synthetic label is left out (the banner
-shows it)."""
+left- and numbers right-aligned; a column repeating the synthetic label, or named ``_...`` (a key
+such as a row's anchor), is left out."""
 
 from __future__ import annotations
 
@@ -112,6 +112,7 @@ def table(frame: pd.DataFrame) -> Table:
     if isinstance(data.columns, pd.MultiIndex):
         data.columns = [" ".join(str(c) for c in col if str(c)).strip() for col in data.columns]
     data.columns = [str(c) for c in data.columns]
+    data = data[[c for c in data.columns if not c.startswith("_")]]  # keys such as "_id"
     if len(data):
         labelled = [c for c in data if (data[c].astype(str) == SYNTHETIC_LABEL).all()]
         data = data.drop(columns=labelled)

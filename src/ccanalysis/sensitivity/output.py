@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import math
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -149,6 +150,7 @@ def comparison_tables(
         for a, sub in results.groupby("analysis", sort=False)
     }
     keys = list(dict.fromkeys(zip(*(results[c] for c in KEY), strict=True)))
+    rows_of = Counter(k[1] for k in keys)  # an item's rows: its levels or the item alone
     changed = {
         (c, tuple(k)) for c, *k in changes.loc[changes["changed"], ["comparison", *KEY]].to_numpy()
     }
@@ -161,6 +163,8 @@ def comparison_tables(
             base = by[analyses[0]][key]
             unit = base["unit"]
             rec = {
+                "_id": "-".join(["s", key[1], *[key[2]] * (rows_of[key[1]] > 1 and bool(key[2]))])
+                * (part == "clustering"),  # the row's anchor, as the tables' (t3-item[-level])
                 "Table": key[0].replace("table", ""),
                 "Item": labels.get(key) or f"{key[1]} {key[2]}".strip(),
                 "Unit": unit,
@@ -205,7 +209,7 @@ def html_table(tab: pd.DataFrame) -> str:
     column as row headers, text columns left and wrapping, a long ``Note`` as a numbered
     footnote under the table (each distinct note once)."""
     e, notes = html.escape, list(dict.fromkeys(n for n in tab.get("Note", []) if n))
-    cols = [c for c in tab.columns if not (c == "Note" and notes)]
+    cols = [c for c in tab.columns if not (c == "Note" and notes) and not c.startswith("_")]
     text = {"Item", "Definition", "Description", "Those rows", "Table", "Rule"}
 
     def cell(c: str, v: object, row: Mapping) -> str:
@@ -219,7 +223,9 @@ def html_table(tab: pd.DataFrame) -> str:
 
     head = "".join(f'<th scope="col"{klass(c)}>{e(str(c))}</th>' for c in cols)
     body = "\n".join(
-        "<tr>" + "".join(cell(c, row[c], row) for c in cols) + "</tr>"
+        (f'<tr id="{e(row["_id"])}">' if row.get("_id") else "<tr>")  # the row's anchor (s-item)
+        + "".join(cell(c, row[c], row) for c in cols)
+        + "</tr>"
         for row in tab.to_dict("records")
     )
     foot = "".join(f"<li>{e(n)}</li>" for n in notes)
@@ -237,6 +243,7 @@ def md_table(tab: pd.DataFrame) -> str:
             "| " + " | ".join(str(v).replace("|", "\\|").replace("\n", " ") for v in cells) + " |"
         )
 
+    tab = tab[[c for c in tab.columns if not str(c).startswith("_")]]  # keys, not for reading
     rows = [line(list(row)) for row in tab.itertuples(index=False)]
     return "\n".join(
         [line(list(tab.columns)), "|" + "|".join("---" for _ in tab.columns) + "|", *rows]
