@@ -165,7 +165,7 @@ def test_left_out_rows_are_footnoted_and_labels_printed(urban) -> None:
     assert "| N | 14 | 6 | 8 |" in md
     # a full item: its question as section header with P, its levels indented below
     assert (
-        "| **Does the patient panel seem about right, too many or too few?** |  |  |  | 0.51a |"
+        "| **Does the patient panel seem about right, too many or too few?** |  |  |  | 0.51<sup>a</sup> |"
         in md
     )
     assert (
@@ -433,7 +433,7 @@ def test_the_row_p_is_rendered_with_what_it_tests() -> None:
     # P of the whole distribution, the difference 1/7 - 3/6 (R, Newcombe from Wilson intervals:
     # -35.714285714285715 -69.078059904305789 12.729904153580579), the level's own Fisher p
     # (0.26573426573426573), q of the table's one test
-    assert row.endswith("| 0.51a | -35.7 (-69.1 to +12.7) | 0.27 | 0.51 |")
+    assert row.endswith("| 0.51<sup>a</sup> | -35.7 (-69.1 to +12.7) | 0.27 | 0.51 |")
     assert "P (row): Fisher's exact test of the row's answer level" in md
     assert "P tests the whole answer distribution of the item" in md
 

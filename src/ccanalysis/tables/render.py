@@ -72,7 +72,7 @@ def _html_template() -> jinja2.Template:
 
     env = jinja2.Environment(autoescape=True, keep_trailing_newline=True)
     env.filters["mark"] = lambda c: markupsafe.Markup(  # P's test marker raised
-        re.sub(r"(?<=\d)([a-h])$", r"<sup>\1</sup>", str(markupsafe.escape(c)))
+        MARK.sub(r"<sup>\1</sup>", str(markupsafe.escape(c)))
     )
     return env.from_string(_HTML)
 
@@ -90,6 +90,10 @@ def html(g: Grid, *, page: bool = True) -> str:
     )
 
 
+#: A P cell's test marker (``0.38a``), raised in each format.
+MARK = re.compile(r"(?<=\d)([a-h])$")
+
+
 def _label(r: GridRow, text: str, bold: str, indent: str) -> str:
     """A row's (escaped) label: a section header in ``bold``, an indented row after ``indent``."""
     return bold.format(text) if r.kind == "section" else indent * r.indent + text
@@ -103,7 +107,8 @@ def markdown(g: Grid) -> str:
     lines.append("|" + "|".join([":---"] + ["---:"] * (len(g.header) - 1)) + "|")
     for r in g.rows:
         label = _label(r, esc(r.label), "**{}**", "\u2003")
-        lines.append("| " + " | ".join([label, *map(esc, r.cells)]) + " |")
+        cells = (MARK.sub(r"<sup>\1</sup>", esc(c)) for c in r.cells)
+        lines.append("| " + " | ".join([label, *cells]) + " |")
     lines += ["", *(f"{i}. {esc(n)}" for i, n in enumerate(g.notes, start=1))]
     return "\n".join(lines) + "\n"
 
@@ -129,7 +134,8 @@ def latex(g: Grid) -> str:
     lines += [" & ".join(h.translate(TEX) for h in g.header) + " \\\\", "\\midrule"]
     for r in g.rows:
         label = _label(r, r.label.translate(TEX), "\\textbf{{{}}}", "\\quad ")
-        lines.append(" & ".join([label] + [c.translate(TEX) for c in r.cells]) + " \\\\")
+        cells = [MARK.sub(r"\\textsuperscript{\1}", c.translate(TEX)) for c in r.cells]
+        lines.append(" & ".join([label, *cells]) + " \\\\")
         if r.kind == "n":
             lines.append("\\midrule")
     lines += ["\\bottomrule", "\\end{tabular}", "", "\\smallskip", "\\footnotesize"]
