@@ -76,7 +76,8 @@ def test_no_console_error_or_failed_load(visits) -> None:
 def test_no_broken_image(visits) -> None:
     assert {name: v.broken_images for name, v in visits.items() if v.broken_images} == {}
     assert visits["index.html"].images >= 5  # every figure, inline
-    assert visits["05_figures.html"].images >= 5
+    assert visits["05_figures.html"].images == 0  # each figure embedded once: 05 links to it
+    assert sum("index.html#figure-" in h for h in visits["05_figures.html"].links) == 6
 
 
 def test_no_broken_link(visits) -> None:
@@ -104,7 +105,7 @@ def test_a_reviewer_sees_the_title_the_label_and_the_study_first(visits) -> None
     assert "Care Coordination: How Is It Implemented" in first
     assert SYNTHETIC_LABEL in first
     assert "A survey of 317 Minnesota primary care clinics" in first
-    assert "What the code reproduces" in first
+    assert "A match by construction" in first  # what the synthetic run proves, first
 
 
 def test_the_landing_page_screenshot_is_kept(visits) -> None:
@@ -232,7 +233,8 @@ def test_a_table_3_number_is_traced_in_one_click(snapshot, tmp_path) -> None:
             const top = r.getBoundingClientRect().top;
             return {label: r.querySelector("th[scope=row]").textContent, top: top,
                     titles: [...r.querySelectorAll("td[title]")].map(c => c.title),
-                    mark: (r.querySelector("sup") || {}).textContent || ""}; })()""",
+                    mark: (r.querySelector("sup") || {}).textContent || "",
+                    marks: [...r.querySelectorAll(".ok, .ne")].map(m => m.textContent)}; })()""",
         )
         browser.screenshot(SCREENSHOT.with_name("traced-t3.png"))
         ids = _evaluate(browser, '[...document.querySelectorAll("[id^=t]")].map(e => e.id)')
@@ -247,7 +249,9 @@ def test_a_table_3_number_is_traced_in_one_click(snapshot, tmp_path) -> None:
     finally:
         browser.close()
     assert "Social needs" in row["label"] and -2 <= row["top"] < 900  # scrolled to it
-    assert all(re.fullmatch(r"\d+/\d+", t) for t in row["titles"]) and len(row["titles"]) == 3
+    # each cell: its counts, then the printed and reproduced numbers, with its check mark
+    assert all(re.match(r"\d+/\d+; pct: printed \d+, here ", t) for t in row["titles"][:3])
+    assert len(row["titles"]) == 4 and row["marks"] == ["✓"] * 4  # three groups and P
     assert row["mark"] in "abcdefgh" and row["mark"]
     assert len(ids) == len(set(ids)) and {"t1-n", "t2-n", "t4-n"} <= set(ids)
     assert "s-svc_social_needs" in s_ids and "s-panel_judgement-too_many" in s_ids  # sensitivity

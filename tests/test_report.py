@@ -532,3 +532,33 @@ def test_the_committed_snapshot_links_only_files_it_holds() -> None:
 def test_table_shows_an_empty_frame_as_a_line_not_an_empty_grid() -> None:
     empty = table(pd.DataFrame({"item": [], "p": []}))
     assert empty._repr_html_() == '<p class="muted">(no rows)</p>' and repr(empty) == "(no rows)"
+
+
+def test_each_reproduced_cell_is_marked_against_the_printed_value() -> None:
+    """✓ where every number of the cell is as printed, ≠ (linked to the replication report)
+    where one is not; the printed and reproduced numbers join the counts on hover."""
+    grid = Grid(
+        "table3",
+        "Table 3",
+        ["Characteristic", "Total", "P"],
+        [GridRow("row", "Telephone", 0, ["89", "0.008a"], "t3-pt_comm_phone", ["8/9", ""])],
+        [],
+        False,
+        ["", "total", "p"],
+    )
+    checked = pd.DataFrame(
+        {
+            "table": ["table3", "table3"],
+            "item": ["pt_comm_phone", "pt_comm_phone"],
+            "level": ["always_mostly", ""],
+            "group": ["total", "all"],
+            "measure": ["pct", "p"],
+            "published": ["89", "0.007"],
+            "reproduced": ["88.88888", "0.0081234"],
+            "verdict": ["equal", "different"],
+        }
+    )
+    html = landing._marked(render.html(grid, page=False), "table3", checked, "06_replication.html")
+    assert '<td title="8/9; pct: printed 89, here 88.89">89<span class="ok">✓</span></td>' in html
+    assert 'title="p: printed 0.007, here 0.008123">0.008<sup>a</sup>' in html
+    assert '<a class="ne" href="06_replication.html">≠</a>' in html

@@ -438,10 +438,15 @@ def test_markdown_layout(hand_table, hand_long) -> None:
     assert lines[header + 2] == "| N | 8 | 4 | 4 |  |"
     # section header of a full item carries its p; levels indented, whole percent
     pj = format_p(float(p_row(hand_long, "panel_judgement")["value"]))
-    assert f"| **Patient panel seems:** |  |  |  | {pj}<sup>b</sup> |" in lines  # b: its test's footnote
+    assert (
+        f"| **Patient panel seems:** |  |  |  | {pj}<sup>b</sup> |" in lines
+    )  # b: its test's footnote
     assert "| \u2003about right | 43 | 67 | 25 |  |" in lines
     assert "| \u2003Telephone | 71 | 50 | 100 | >0.9<sup>b</sup> |" in lines
-    assert "| Hours/week – Mean (SD) | 28.6 (13.5) | 20.0 (10.0) | 35.0 (12.9) | 0.16<sup>a</sup> |" in lines
+    assert (
+        "| Hours/week – Mean (SD) | 28.6 (13.5) | 20.0 (10.0) | 35.0 (12.9) | 0.16<sup>a</sup> |"
+        in lines
+    )
     assert "Fisher's exact test" in md and "Student's t-test" in md
     assert "Hours/week – Mean (SD): 7 answers" in md and "Patient panel seems: 7 answers" in md
 

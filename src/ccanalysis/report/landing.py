@@ -125,13 +125,65 @@ def _linked(folder: Path, href: str, stem: str, formats: dict) -> list[tuple[str
     ]
 
 
-def _tables(tables_dir: Path, href: str) -> list[dict[str, Any]]:
-    """Every ``tables/*.html`` (Tables 1-4 first): its body without the label, its downloads."""
+def _num(text: str) -> str:
+    """A reproduced number as the check shows it: four significant digits."""
+    try:
+        return significant(float(text), 4)
+    except ValueError:
+        return text
+
+
+def _marked(html: str, table: str, replication: pd.DataFrame, report: str) -> str:
+    """The table's reproduced cells marked against the printed value (``replication.csv``): ✓ (all
+    its numbers as printed) or ≠ (linked to the replication report), the printed and reproduced
+    numbers on hover. Columns by their ``data-k`` (group or ``p``), rows by their anchors."""
+    keys = re.findall(r'<th scope="col" data-k="([^"]*)"', html)[1:]
+    found: dict[tuple[str, str, str], list[dict]] = {}
+    for r in replication[replication["table"] == table].to_dict("records"):
+        found.setdefault((r["item"], r["level"], r["group"]), []).append(r)
+        found.setdefault((r["item"], "*", r["group"]), []).append(r)  # an item's only row
+
+    def row(m: re.Match) -> str:
+        item, _, level = m[2].partition("-")
+        cells = iter(keys)
+
+        def cell(c: re.Match) -> str:
+            key = next(cells, "")
+            rows = found.get((item, "", "all") if key == "p" else (item, level or "*", key), [])
+            several = key != "p" and not level and len({r["level"] for r in rows}) > 1
+            if not rows or several or not c[2].strip():  # nothing printed here, or not one row
+                return c[0]
+            counts = re.search(r'title="([^"]*)"', c[1])
+            seen = [counts[1]] if counts else []
+            seen += [
+                f"{r['measure']}: printed {r['published']}, here {_num(r['reproduced'])}"
+                for r in rows
+            ]
+            ok = all(r["verdict"] == "equal" for r in rows)
+            mark = '<span class="ok">✓</span>' if ok else f'<a class="ne" href="{report}">≠</a>'
+            return f'<td title="{"; ".join(seen)}">{c[2]}{mark}</td>'
+
+        return m[1] + re.sub(r"<td([^>]*)>(.*?)</td>", cell, m[3]) + "</tr>"
+
+    return re.sub(
+        r'(<tr class="(?:row|section)" id="t\d+-([^"]+)">)(.*?)</tr>', row, html, flags=re.S
+    )
+
+
+def _tables(tables_dir: Path, href: str, report: str = "") -> list[dict[str, Any]]:
+    """Every ``tables/*.html`` (Tables 1-4 first): its marked part (no label), each reproduced cell
+    checked against the paper (:func:`_marked`, when ``replication.csv`` is there), its downloads."""
+    checked = tables_dir / "replication.csv"
+    replication = (
+        pd.read_csv(checked, keep_default_na=False, dtype=str) if checked.is_file() else None
+    )
     views = []
     for path in sorted(tables_dir.glob("*.html"), key=lambda p: (p.stem[:5] != "table", p.stem)):
         text = path.read_text(encoding="utf-8")
         title = re.search(r"<title>(.*?)</title>", text, re.DOTALL)
         html = "\n".join(EMBED.findall(text))
+        if replication is not None and path.stem.startswith("table"):
+            html = _marked(html, path.stem, replication, report)
         stage = next((v for k, v in STAGE_OF.items() if path.stem.startswith(k)), "")
         views.append(
             {"id": path.stem, "title": title[1].strip() if title else path.stem, "html": html}
@@ -235,7 +287,8 @@ def landing_page(root: Path, executed: list[Path], snapshot: bool) -> tuple[str,
     summary = tables_dir / "replication_summary.csv"
     consistency = tables_dir / "replication_consistency.csv"
     found = findings(consistency, spec) if consistency.is_file() else []
-    views = _tables(tables_dir, f"{up}tables")
+    report = next((f"{p.stem}.html" for p in executed if "replication" in p.stem), "")
+    views = _tables(tables_dir, f"{up}tables", report)
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(notebooks.TEMPLATES),
         autoescape=True,

@@ -65,6 +65,7 @@ class Grid:
     rows: list[GridRow]
     notes: list[str]
     synthetic: bool
+    keys: list[str] = field(default_factory=list)  # each column's group, "p", or an extra's name
 
 
 def anchor(table: str, item: str, level: str = "") -> str:
@@ -230,7 +231,8 @@ def grid(s: Summary, *, extras: bool | None = None, suppress_below: int | None =
             f"<{k}: a count from 1 to {k - 1} (or a mean of fewer than {k} answers), "
             f"withheld to protect respondents' privacy{none}"
         )
-    return Grid(s.table, s.title, header, rows, notes, s.synthetic)
+    keys = ["", *columns, *["p"] * has_p, *["diff", "p_row", "q"][:n_extras]]
+    return Grid(s.table, s.title, header, rows, notes, s.synthetic, keys)
 
 
 def extras_notes(s: Summary, comp: str, level_tests: list[str]) -> list[str]:

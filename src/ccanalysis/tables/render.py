@@ -47,7 +47,7 @@ body { font-family: system-ui, sans-serif; margin: 1rem auto; padding: 0 1rem; m
 <table id="{{ g.table }}">
 <caption>{{ g.title }}</caption>
 <thead>
-<tr>{% for h in g.header %}<th scope="col">{{ h }}</th>{% endfor %}</tr>
+<tr>{% for h in g.header %}<th scope="col"{% if g.keys %} data-k="{{ g.keys[loop.index0] }}"{% endif %}>{{ h }}</th>{% endfor %}</tr>
 </thead>
 <tbody>
 {% for r in g.rows %}<tr class="{{ r.kind }}"{% if r.anchor %} id="{{ r.anchor }}"{% endif %}>\
