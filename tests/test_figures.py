@@ -767,18 +767,27 @@ def test_format_helpers() -> None:
     assert T.format_p(0.40) == "P=0.4"
 
 
-def test_show_embeds_the_saved_png_at_screen_size(tmp_path) -> None:  # noqa: ANN001
-    """The notebook shows the very figure saved, at half its 200 dpi, with alt text."""
+def test_the_pages_show_the_saved_png_at_screen_size_and_05_lists_each_figure(tmp_path) -> None:  # noqa: ANN001
+    """The landing page embeds the very figure saved, at half its 200 dpi; 05 lists it, numbered,
+    with its caption, linked to where the landing page shows it (each figure embedded once)."""
     from PIL import Image
 
-    fig = Figure(figsize=(2, 1), dpi=200)
-    fig.add_subplot().plot([0, 1])
-    png = tmp_path / "flow_chart.png"
-    fig.savefig(png, dpi=200)
-    shown = F.show([png, tmp_path / "flow_chart.pdf"])
-    with Image.open(io.BytesIO(shown.data)) as small, Image.open(png) as full:
-        assert small.size == (full.size[0] // 2, full.size[1] // 2) == (200, 100)
-    assert shown._repr_png_() is not None and shown.alt == "flow chart"
+    fig = F.flow_diagram(
+        FACTS, make_clinics(), pd.DataFrame({"coordinator_id": ["K1"]}), synthetic=True
+    )
+    saved = F.save(fig, "flow", tmp_path)
+    with Image.open(io.BytesIO(T.screen_png(saved[0]))) as small, Image.open(saved[0]) as full:
+        assert small.size == (full.size[0] // 2, full.size[1] // 2)
+        assert (
+            full.text["Alt"].startswith("Flow diagram")
+            and "Synthetic data." in full.text["Caption"]
+        )
+    listed = F.listing({"flow": saved}).data
+    assert (
+        '<a href="index.html#figure-flow">Figure 1. Care coordinator survey participant flow</a>'
+        in listed
+    )
+    assert "no intervals. Synthetic data.</li>" in listed
 
 
 def test_privacy_mode_hides_small_counts_in_the_figures_drawn_from_records() -> None:
@@ -1077,7 +1086,7 @@ def test_run_draws_and_saves_every_figure_from_the_run_paths(tmp_path) -> None:
     pcts = _write_project(tmp_path, read_spec(instrument=dictionary), clinics)
     paths = Paths.of(tmp_path, dictionary=dictionary)
     artifacts = F.run(paths, Params(privacy=True, min_cell=11))
-    assert sorted(artifacts) == sorted(f"{s}.{e}" for s in F.FIGURES for e in ("png", "pdf"))
+    assert sorted(artifacts) == sorted(f"{s}.{e}" for s in F.FIGURES for e in ("png", "svg", "pdf"))
     assert all(p == tmp_path / "figures" / name for name, p in artifacts.items())
     assert tuple(artifacts.results) == F.FIGURES
     for stem, fig in artifacts.results.items():

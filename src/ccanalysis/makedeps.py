@@ -97,7 +97,7 @@ STAGES: dict[str, Stage] = {
 MODULE_DATA: dict[str, tuple[str, ...]] = {
     "ccanalysis.spec": ("src/ccanalysis/specs/tables.csv",),
     "ccanalysis.report.notebooks": ("src/ccanalysis/report/templates/*",),
-    "ccanalysis.tables.render": ("src/ccanalysis/tables/table.css",),
+    "ccanalysis.tables.render": ("src/ccanalysis/tables/table.*",),
 }
 
 

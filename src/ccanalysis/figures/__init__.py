@@ -15,7 +15,7 @@ from ccanalysis.figures.criteria import criteria_chart
 from ccanalysis.figures.differences import difference_plot
 from ccanalysis.figures.flow import flow_diagram, read_recruitment_flow
 from ccanalysis.figures.services import services_by_model
-from ccanalysis.figures.theme import save, show, style
+from ccanalysis.figures.theme import save, style
 from ccanalysis.paths import Paths
 from ccanalysis.spec import read_spec
 from ccanalysis.stage import Artifacts, Params
@@ -100,7 +100,6 @@ __all__ = [
     "run",
     "save",
     "services_by_model",
-    "show",
     "style",
     "title",
 ]

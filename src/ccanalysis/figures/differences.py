@@ -266,16 +266,8 @@ def difference_plot(
                 ax.set_xlabel(xlabel, fontsize=8)
         fig.legend(
             handles=[
-                Line2D(
-                    [],
-                    [],
-                    color=color,
-                    marker=marker,
-                    markersize=5,
-                    label=name,
-                    mfc=color if filled else "white",
-                )
-                for name, color, marker, filled in styles.values()
+                Line2D([], [], color=c, marker=m, ms=5, mfc=c if f else "white", label=name)
+                for name, c, m, f in styles.values()
             ],
             loc="outside upper left",
             ncols=3,

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from contextlib import AbstractContextManager
 from pathlib import Path
 
@@ -160,14 +160,3 @@ def screen_png(png: str | Path) -> bytes:
     data = io.BytesIO()
     small.save(data, "PNG", optimize=True)
     return data.getvalue()
-
-
-def show(saved: Sequence[Path]) -> object:
-    """A saved figure for a notebook: its PNG at screen size (:func:`screen_png`), embedded."""
-    from IPython.display import Image
-    from PIL import Image as Pillow
-
-    png = next(Path(p) for p in saved if Path(p).suffix == ".png")
-    with Pillow.open(png) as im:
-        alt = im.text.get("Alt") or png.stem.replace("_", " ")
-    return Image(data=screen_png(png), format="png", alt=alt)

@@ -16,6 +16,7 @@ import pandas as pd
 from ccanalysis import vocab
 from ccanalysis.display import significant
 from ccanalysis.printing import format_p, round_half_up, signed
+from ccanalysis.replication.compare import COMPARISON_COLUMNS
 from ccanalysis.replication.rows import TEST_NAMES
 from ccanalysis.report import notebooks
 from ccanalysis.tables.grid import anchor
@@ -59,6 +60,7 @@ def headline(tables: dict[str, pd.DataFrame], spec: Any, count: int = 8) -> dict
     for name, long in tables.items():
         p = long[(long["measure"] == "p") & long["q"].notna()] if "q" in long else long[:0]
         number, q = name.removeprefix("table"), p.set_index("item")["q"]
+        printed = spec.items(name) if spec is not None else {}  # an item's rows: its levels
         tested += [
             {"table": number, "label": _label(spec, name, i), "q": q[i], "anchor": anchor(name, i)}
             for i in p["item"]
@@ -66,19 +68,15 @@ def headline(tables: dict[str, pd.DataFrame], spec: Any, count: int = 8) -> dict
         pct = long[(long["measure"] == "pct") & long["item"].isin(p["item"])]
         base = pct[pct["group"] == ref].set_index(["item", "level"])["value"]
         for r in pct[(pct["group"] == new) & pct["diff"].notna()].itertuples():
+            level = r.level if len(printed.get(r.item, [])) > 1 else ""  # the row's anchor
             largest.append(
                 r._asdict()
                 | {"table": number, "label": _label(spec, name, r.item, r.level), "q": q[r.item]}
                 | {"ref": base.get((r.item, r.level), float("nan"))}
-                | {"anchor": anchor(name, r.item, r.level if _rows(spec, name, r.item) > 1 else "")}
+                | {"anchor": anchor(name, r.item, level)}
             )
     largest = sorted(largest, key=lambda r: -abs(r["diff"]))[:count]
     return {"sizes": sizes, "tested": tested, "largest": largest}
-
-
-def _rows(spec: Any, table: str, item: str) -> int:
-    """How many rows the table prints for an item (1 when the spec lacks it)."""
-    return len(spec.items(table).get(item, [])) if spec is not None else 1
 
 
 def _first_sentence(text: str, limit: int = 160) -> str:
@@ -125,12 +123,14 @@ def _linked(folder: Path, href: str, stem: str, formats: dict) -> list[tuple[str
     ]
 
 
+#: The replication's names of a cell's printed and reproduced numbers (``replication.csv``).
+REPRODUCED = "reproduced"
+PRINTED = COMPARISON_COLUMNS[COMPARISON_COLUMNS.index(REPRODUCED) - 1]  # the column before it
+
+
 def _num(text: str) -> str:
     """A reproduced number as the check shows it: four significant digits."""
-    try:
-        return significant(float(text), 4)
-    except ValueError:
-        return text
+    return significant(float(text), 4) if re.fullmatch(r"-?[\d.]+(e-?\d+)?", text) else text
 
 
 def _marked(html: str, table: str, replication: pd.DataFrame, report: str) -> str:
@@ -156,8 +156,7 @@ def _marked(html: str, table: str, replication: pd.DataFrame, report: str) -> st
             counts = re.search(r'title="([^"]*)"', c[1])
             seen = [counts[1]] if counts else []
             seen += [
-                f"{r['measure']}: printed {r['published']}, here {_num(r['reproduced'])}"
-                for r in rows
+                f"{r['measure']}: printed {r[PRINTED]}, here {_num(r[REPRODUCED])}" for r in rows
             ]
             ok = all(r["verdict"] == "equal" for r in rows)
             mark = '<span class="ok">✓</span>' if ok else f'<a class="ne" href="{report}">≠</a>'
@@ -223,31 +222,6 @@ def _figures(figures_dir: Path, href: str, formats: dict) -> list[dict[str, Any]
     return sorted(found, key=lambda f: f["order"])
 
 
-def codebook(instrument: Any) -> list[tuple[str, list[dict[str, str]]]]:
-    """The data dictionary as a codebook, per form: each analysis item's id, its question and its
-    answers (code = label, a number's range, or a box checked or not)."""
-    forms: dict[str, list[dict[str, str]]] = {}
-    for f in instrument.fields:
-        if f.identifier or f.field_type in {"descriptive", "file", "notes"}:
-            continue
-        if f.items:  # a checkbox question: one yes/no item per box
-            rows = [
-                {"item": item, "question": f"{f.label} — {f.choices.get(code, code)}"}
-                | {"answers": "yes (box checked) / no"}
-                for code, item in f.items.items()
-            ]
-        else:
-            answers = "; ".join(f"{code} = {label}" for code, label in f.choices.items())
-            if not answers:
-                bounds = [f"{v:g}" for v in (f.vmin, f.vmax) if isinstance(v, int | float)]
-                answers = f"{f.validation or f.field_type}" + (
-                    f", {' to '.join(bounds)}" * bool(bounds)
-                )
-            rows = [{"item": f.name, "question": f.label, "answers": answers}]
-        forms.setdefault(f.form.replace("_", " ").capitalize(), []).extend(rows)
-    return list(forms.items())
-
-
 def citation(root: Path) -> dict[str, str]:
     """What the citation block says of this build: the package's version and licence (its
     metadata), and the last commit of the code and data that built it (``git``; not ``docs/``,
@@ -262,10 +236,8 @@ def citation(root: Path) -> dict[str, str]:
         out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout.split()
     except (OSError, subprocess.CalledProcessError):
         out = []
-    commit, date = out if len(out) == 2 else ("", "")
-    return {"version": meta["Version"], "licence": meta.get("License") or "", "commit": commit} | {
-        "date": date
-    }
+    run = dict(zip(("commit", "date"), out if len(out) == 2 else ("", ""), strict=True))
+    return run | {"version": meta["Version"], "licence": meta.get("License") or ""}
 
 
 def landing_page(root: Path, executed: list[Path], snapshot: bool) -> tuple[str, dict]:
@@ -340,7 +312,9 @@ def landing_page(root: Path, executed: list[Path], snapshot: bool) -> tuple[str,
 
 
 def codebook_page(root: Path, executed: list[Path]) -> str:
-    """``codebook.html``: every analysis item of the data dictionary with its question and answers."""
+    """``codebook.html``, the data dictionary of the run as a codebook (the template lists, per
+    form, each analysis item's id, question and answers: code = label, a number's range, or a box
+    checked or not)."""
     import jinja2
 
     from ccanalysis.spec import as_instrument
@@ -348,7 +322,9 @@ def codebook_page(root: Path, executed: list[Path]) -> str:
     params = notebooks.parameters(json.loads(executed[-1].read_text(encoding="utf-8")))
     path = root / str(params.get("dictionary", ""))  # the run's, else the project's
     instrument = as_instrument(path if path.is_file() else None)
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(notebooks.TEMPLATES), autoescape=True)
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(notebooks.TEMPLATES), autoescape=True, trim_blocks=True
+    )
     return env.get_template("codebook.html.j2").render(
-        css=notebooks.stylesheet(), forms=codebook(instrument), source=Path(instrument.source).name
+        css=notebooks.stylesheet(), instrument=instrument, source=Path(instrument.source).name
     )

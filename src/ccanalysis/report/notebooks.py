@@ -19,7 +19,6 @@ TEMPLATES = Path(__file__).resolve().parent / "templates"
 PARAMETER_TAGS = {"parameters", "injected-parameters"}
 #: The packages whose versions a run card lists (the full pins are in requirements.lock).
 PACKAGES = ("pandas", "numpy", "scipy", "statsmodels", "matplotlib")
-#: An output that is only a saved figure by its path (``figures.show``).
 #: The editions of a notebook, by file suffix: whether it shows the code, and its name.
 EDITIONS = {".html": (False, "reader's edition"), ".code.html": (True, "edition with code")}
 

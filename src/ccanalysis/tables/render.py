@@ -24,45 +24,11 @@ if TYPE_CHECKING:
 #: Fixed date written into Word files (their core properties and zip entries).
 FIXED_DATE = datetime(2024, 1, 1, tzinfo=UTC)
 
-#: The tables' stylesheet, inlined into each standalone page and into every page embedding one.
+#: The tables' stylesheet, inlined into each standalone page and into every page embedding one,
+#: and the page's template (``table.html.j2``) beside it.
 CSS = Path(__file__).with_name("table.css")
 #: Where a standalone table (``tables/x.html``) links back to: the landing page of the run.
 BACK = "../reports/index.html"
-
-_HTML = """{% if page %}<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{{ g.title }}</title>
-<style>
-body { font-family: system-ui, sans-serif; margin: 1rem auto; padding: 0 1rem; max-width: 72rem; }
-{{ css }}</style>
-</head>
-<body>
-<p><a href="{{ back }}#view-{{ g.table }}">← All tables and figures</a></p>
-{% if g.synthetic %}<p class="synthetic">{{ label }}</p>
-{% endif %}{% endif %}<!-- table -->
-<div class="table-wrap" tabindex="0">
-<table id="{{ g.table }}">
-<caption>{{ g.title }}</caption>
-<thead>
-<tr>{% for h in g.header %}<th scope="col"{% if g.keys %} data-k="{{ g.keys[loop.index0] }}"{% endif %}>{{ h }}</th>{% endfor %}</tr>
-</thead>
-<tbody>
-{% for r in g.rows %}<tr class="{{ r.kind }}"{% if r.anchor %} id="{{ r.anchor }}"{% endif %}>\
-<th scope="row"{% if r.indent %} class="indent"{% endif %}>{{ r.label }}</th>\
-{% for c in r.cells %}<td{% if r.counts[loop.index0] %} title="{{ r.counts[loop.index0] }}"{% endif %}>{{ c | mark }}</td>{% endfor %}</tr>
-{% endfor %}</tbody>
-</table>
-</div>
-<ol class="notes">
-{% for n in notes %}<li>{{ n }}</li>
-{% endfor %}</ol>
-<!-- /table -->
-{% if page %}</body>
-</html>
-{% endif %}"""
 
 
 @functools.cache
@@ -74,7 +40,7 @@ def _html_template() -> jinja2.Template:
     env.filters["mark"] = lambda c: markupsafe.Markup(  # P's test marker raised
         MARK.sub(r"<sup>\1</sup>", str(markupsafe.escape(c)))
     )
-    return env.from_string(_HTML)
+    return env.from_string(CSS.with_name("table.html.j2").read_text(encoding="utf-8"))
 
 
 def html(g: Grid, *, page: bool = True) -> str:
