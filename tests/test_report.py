@@ -449,6 +449,8 @@ def test_landing_page_on_a_real_export_has_no_synthetic_label(tmp_path) -> None:
     _outputs(tmp_path, {**PARAMS, "data_mode": "redcap", "privacy": True})
     page = build([tmp_path / "reports" / "03_tables.ipynb"], tmp_path).read_text()
     assert "SYNTHETIC" not in page and 'class="synthetic-banner"' not in page
+    assert "Evidence from the study" in page and "A match by construction" not in page
+    assert "Not the study" not in page  # the synthesizer's caveat is for synthetic data only
     assert "Table 3. Activities by Care Model" in page
 
 
