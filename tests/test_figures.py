@@ -10,6 +10,7 @@ import io
 import re
 
 import matplotlib as mpl
+import matplotlib.text
 import numpy as np
 import pandas as pd
 import pytest
@@ -387,15 +388,76 @@ def test_every_figure_runs_and_saves_png_and_pdf(saved) -> None:
     for stem in STEMS:
         assert isinstance(saved["figures"]["synthetic"][stem], Figure)
         assert isinstance(saved["figures"]["plain"][stem], Figure)
-        png, pdf = saved["a"][stem]
-        assert (png.name, pdf.name) == (f"{stem}.png", f"{stem}.pdf")
+        png, svg, pdf = saved["a"][stem]
+        assert (png.name, svg.name, pdf.name) == (f"{stem}.png", f"{stem}.svg", f"{stem}.pdf")
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        assert b"<svg" in svg.read_bytes()[:400]
         assert pdf.read_bytes()[:5] == b"%PDF-"
         with Image.open(png) as im:
             assert round(im.info["dpi"][0]) == T.DPI
     assert sorted(p.name for p in (saved["root"] / "a").iterdir()) == sorted(
-        f"{s}.{e}" for s in STEMS for e in ("png", "pdf")
+        f"{s}.{e}" for s in STEMS for e in ("png", "svg", "pdf")
     )
+
+
+def test_no_text_is_clipped(saved) -> None:
+    """Every text artist (titles, ticks, legends, labels, the synthetic label) lies inside the
+    figure, in every figure and in a difference plot of an ad-hoc summary."""
+    from test_analysis import small_clinics
+
+    from ccanalysis import analysis as cc
+
+    items = ["svc_social_needs", "hours_cc_week", "panel_judgement"]
+    s = cc.summarize(small_clinics(), items, by="urban").add_difference()
+    figs = dict(saved["figures"]["synthetic"]) | {
+        "summary": F.difference_plot(s, synthetic=True, items=items[:2])
+    }
+    for stem, fig in figs.items():
+        with F.style():
+            fig.draw_without_rendering()
+        box = fig.bbox
+        axes = [a for ax in fig.get_axes() for a in (ax.xaxis, ax.yaxis)]
+        ticks = {
+            id(t)
+            for a in axes
+            for tick in a.get_major_ticks() + a.get_minor_ticks()
+            for t in (tick.label1, tick.label2)
+        }
+        drawn = {  # the tick labels drawn: in the view, of a visible axis
+            id(t)
+            for ax in fig.get_axes()
+            if ax.axison
+            for a in (ax.xaxis, ax.yaxis)
+            if a.get_visible()
+            for tick in a._update_ticks()
+            for t in (tick.label1, tick.label2)
+        }
+        texts = [
+            t
+            for t in fig.findobj(matplotlib.text.Text)
+            if t.get_visible() and t.get_text() and (id(t) not in ticks or id(t) in drawn)
+        ]
+        assert texts, stem
+        for t in texts:
+            ext = t.get_window_extent()
+            inside = ext.x0 >= box.x0 - 1 and ext.y0 >= box.y0 - 1
+            inside &= ext.x1 <= box.x1 + 1 and ext.y1 <= box.y1 + 1
+            assert inside, (stem, t.get_text()[:40], ext.bounds, box.bounds)
+
+
+def test_a_summary_gives_the_difference_plot_its_groups_and_items() -> None:
+    from test_analysis import small_clinics
+
+    from ccanalysis import analysis as cc
+
+    labels = {True: "Urban", False: "Rural"}
+    s = cc.summarize(small_clinics(), ["svc_social_needs"], by="urban", labels=labels)
+    fig = F.difference_plot(s.add_difference(), synthetic=False)
+    text = " ".join(figure_texts(fig))
+    assert "Urban - Rural, percentage points" in text and "True" not in text
+    assert "n = 8 urban and 6 rural clinics." in fig.caption  # small_clinics' groups
+    with pytest.raises(ValueError, match="svc_nothing"):
+        F.difference_plot(s.add_difference(), synthetic=False, items=["svc_nothing"])
 
 
 def test_synthetic_label_visible_and_in_metadata_only_when_synthetic(saved) -> None:
@@ -407,7 +469,7 @@ def test_synthetic_label_visible_and_in_metadata_only_when_synthetic(saved) -> N
             assert has_synthetic_label(fig) is synthetic, stem
             assert (T.SYNTHETIC_TEXT in figure_texts(fig)) is synthetic, stem
     for synthetic, key in ((True, "a"), (False, "plain")):
-        for stem, (png, pdf) in saved[key].items():
+        for stem, (png, _, pdf) in saved[key].items():
             with Image.open(png) as im:
                 assert (im.info.get("Description") == SYNTHETIC_LABEL) is synthetic, stem
                 assert "Software" not in im.info
@@ -706,18 +768,27 @@ def test_format_helpers() -> None:
     assert T.format_p(0.40) == "P=0.4"
 
 
-def test_show_embeds_the_saved_png_at_screen_size(tmp_path) -> None:  # noqa: ANN001
-    """The notebook shows the very figure saved, at half its 200 dpi, with alt text."""
+def test_the_pages_show_the_saved_png_at_screen_size_and_05_lists_each_figure(tmp_path) -> None:  # noqa: ANN001
+    """The landing page embeds the very figure saved, at half its 200 dpi; 05 lists it, numbered,
+    with its caption, linked to where the landing page shows it (each figure embedded once)."""
     from PIL import Image
 
-    fig = Figure(figsize=(2, 1), dpi=200)
-    fig.add_subplot().plot([0, 1])
-    png = tmp_path / "flow_chart.png"
-    fig.savefig(png, dpi=200)
-    shown = F.show([png, tmp_path / "flow_chart.pdf"])
-    with Image.open(io.BytesIO(shown.data)) as small, Image.open(png) as full:
-        assert small.size == (full.size[0] // 2, full.size[1] // 2) == (200, 100)
-    assert shown._repr_png_() is not None and shown.alt == "flow chart"
+    fig = F.flow_diagram(
+        FACTS, make_clinics(), pd.DataFrame({"coordinator_id": ["K1"]}), synthetic=True
+    )
+    saved = F.save(fig, "flow", tmp_path)
+    with Image.open(io.BytesIO(T.screen_png(saved[0]))) as small, Image.open(saved[0]) as full:
+        assert small.size == (full.size[0] // 2, full.size[1] // 2)
+        assert (
+            full.text["Alt"].startswith("Flow diagram")
+            and "Synthetic data." in full.text["Caption"]
+        )
+    listed = F.listing({"flow": saved}).data
+    assert (
+        '<a href="index.html#figure-flow">Figure 1. Care coordinator survey participant flow</a>'
+        in listed
+    )
+    assert "no intervals. Synthetic data.</li>" in listed
 
 
 def test_privacy_mode_hides_small_counts_in_the_figures_drawn_from_records() -> None:
@@ -815,10 +886,8 @@ def test_difference_data_reads_the_file_itself_and_names_the_groups(
     text = figure_texts(fig)
     assert "ISW - MN, percentage points" in text
     assert "ISW - MN, hours/week" in text
-    assert (
-        "Difference between the integrated social worker model and the medical/nursing model "
-        "(ISW - MN), estimate and 95% interval"
-    ) in text
+    assert "ISW - MN: estimate and 95% interval, by analysis" in text
+    assert "the integrated social worker model minus the medical/nursing model" in fig.caption
     fig = F.difference_plot(
         sensitivity_long, SPEC, synthetic=False, compare=("mn", "isw"), labels=GROUP_LABELS
     )
@@ -916,15 +985,12 @@ def test_difference_plot_draws_the_groups_of_a_sensitivity_analysis() -> None:
     fig = F.difference_plot(u, spec, synthetic=False)
     text = figure_texts(fig)
     assert "Urban - Rural, percentage points" in text and "Urban - Rural, hours/week" in text
-    assert (
-        "Difference between urban clinics and rural clinics (Urban - Rural), estimate and 95% "
-        "interval"
-    ) in text
+    assert "Urban - Rural: estimate and 95% interval, by analysis" in text
+    assert "urban clinics minus rural clinics (Urban - Rural)" in fig.caption
     assert any(t.startswith("Positive: more common (or larger) with urban clinics.") for t in text)
     (legend,) = fig.legends
-    assert "Standardized to the Urban clinics' system size (cluster bootstrap)" in [
-        x.get_text() for x in legend.get_texts()
-    ]
+    assert "Std. to Urban" in [x.get_text() for x in legend.get_texts()]
+    assert "Standardized to the Urban clinics' system size (cluster bootstrap)" in fig.caption
     # the crude interval drawn is the result's: 4/6 - 2/6 with Newcombe's interval
     crude = u.results[(u.results["analysis"] == "unadjusted") & (u.results["unit"] == "pp")]
     (drawn,) = [
@@ -1029,7 +1095,7 @@ def test_run_draws_and_saves_every_figure_from_the_run_paths(tmp_path) -> None:
     pcts = _write_project(tmp_path, read_spec(instrument=dictionary), clinics)
     paths = Paths.of(tmp_path, dictionary=dictionary)
     artifacts = F.run(paths, Params(privacy=True, min_cell=11))
-    assert sorted(artifacts) == sorted(f"{s}.{e}" for s in F.FIGURES for e in ("png", "pdf"))
+    assert sorted(artifacts) == sorted(f"{s}.{e}" for s in F.FIGURES for e in ("png", "svg", "pdf"))
     assert all(p == tmp_path / "figures" / name for name, p in artifacts.items())
     assert tuple(artifacts.results) == F.FIGURES
     for stem, fig in artifacts.results.items():

@@ -17,6 +17,8 @@ from PIL import Image
 from ccanalysis.display import significant, table
 from ccanalysis.report import landing, notebooks
 from ccanalysis.report.__main__ import build, differences, write_docs
+from ccanalysis.tables import render
+from ccanalysis.tables.grid import Grid, GridRow
 from ccanalysis.tables.read import group_sizes, read_long
 from ccanalysis.vocab import SYNTHETIC_LABEL
 
@@ -32,18 +34,17 @@ PARAMS = {
     "privacy": False,
     "min_cell": 11,
 }
-#: A table file as the tables stage writes it: the label three times.
-TABLE_HTML = f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>Table 3. Activities by Care Model</title>
-<style>body {{ font-family: serif; }} th {{ text-align: right; }}</style></head>
-<body>
-<p class="synthetic">{LABEL}</p>
-<table id="table3"><caption>{LABEL}<br>Table 3. Activities by Care Model</caption>
-<thead><tr><th>Characteristic</th><th>Total</th><th>P</th></tr></thead>
-<tbody><tr><td>Telephone</td><td>89</td><td>0.008</td></tr></tbody></table>
-<ol class="notes"><li>{LABEL}</li><li>All numbers except N, P and mean (SD) are percentages.</li></ol>
-</body></html>
-"""
+#: A table file as the tables stage writes it (the label once, above the embeddable part).
+TABLE_HTML = render.html(
+    Grid(
+        "table3",
+        "Table 3. Activities by Care Model",
+        ["Characteristic", "Total", "P"],
+        [GridRow("row", "Telephone", 0, ["89", "0.008a"], "t3-pt_comm_phone", ["8/9", ""])],
+        [LABEL, "All numbers except N, P and mean (SD) are percentages."],
+        True,
+    )
+)
 
 
 # ---- display: how notebooks show a DataFrame ---------------------------------------------------
@@ -70,10 +71,10 @@ def test_table_formats_p_values_and_percentages_and_drops_row_numbers() -> None:
         index=[53, 189, 394],  # what is left of 0..n-1 after filtering: row numbers, not data
     )
     shown = table(frame)
-    assert list(shown.text.columns) == ["item", "p", "pct_equal", "difference", "n"]
-    assert list(shown.text["p"]) == ["<0.001", "0.054", ">0.9"]
-    assert list(shown.text["pct_equal"]) == ["98.4", "100.0", "41.3"]
-    assert list(shown.text["difference"]) == ["-0.007", "0.113", "4.64"]
+    assert list(shown.text.columns) == ["Item", "P", "% equal", "Difference", "n"]  # words
+    assert list(shown.text["P"]) == ["<0.001", "0.054", ">0.9"]
+    assert list(shown.text["% equal"]) == ["98.4", "100.0", "41.3"]
+    assert list(shown.text["Difference"]) == ["-0.007", "0.113", "4.64"]
     assert list(shown.text["n"]) == ["139", "178", "317"]
     assert "189" not in repr(shown)  # no row numbers
     assert repr(shown).splitlines()[1].split() == [
@@ -91,8 +92,8 @@ def test_table_keeps_a_meaningful_index_as_columns_and_hides_the_synthetic_colum
         index=pd.Index(["small", "large"], name="system_size"),
     )
     shown = table(cross)
-    assert list(shown.text.columns) == ["system_size", "rural", "urban"]
-    assert list(shown.text["system_size"]) == ["small", "large"]
+    assert list(shown.text.columns) == ["System size", "Rural", "Urban"]
+    assert list(shown.text["System size"]) == ["small", "large"]
     assert LABEL not in shown._repr_html_()
 
 
@@ -195,7 +196,7 @@ def test_the_reader_edition_has_no_code_no_parameter_cells_a_run_card_and_the_fi
     assert "Numbers below come from" in reader  # the notebook's own banner
     assert "<dt>seed</dt><dd>20240325</dd>" in reader
     assert "<dt>data_mode</dt><dd>synthetic</dd>" in reader
-    assert "Table 3. Activities by Care Model" in reader and "<td>Telephone</td>" in reader
+    assert "Table 3. Activities by Care Model" in reader and ">Telephone</th>" in reader
     assert "x = 1" not in reader
     # self-contained: styles inline, the figure embedded, nothing fetched
     assert 'src="data:image/png;base64,' in reader and "../figures" not in reader
@@ -405,12 +406,17 @@ def test_the_landing_page_reads_like_a_supplement_in_order(tmp_path) -> None:
         "<h1>Care Coordination",
         'class="synthetic-banner"',
         "A survey of 317 Minnesota primary care clinics",
-        'id="results"',
-        'id="replication"',
+        'id="reproduces"',
+        "A match by construction",
+        'id="paper"',
+        "True whatever the data",
+        'id="beyond"',
+        "Not the study's findings",
         'id="tables"',
         'id="figures"',
         'id="notebooks"',
         'id="downloads"',
+        'id="cite"',
     ]
     positions = [page.index(marker) for marker in order]
     assert positions == sorted(positions)
@@ -419,13 +425,16 @@ def test_the_landing_page_reads_like_a_supplement_in_order(tmp_path) -> None:
     assert "<b>2 of 3</b>" in page
     assert "<td>60</td><td>89</td><td>+29.1</td><td>+19.8 to +37.5</td><td>&lt;0.001</td>" in page
     # replication: cells per table, each finding with its reason linked to its explanation
-    assert "<td>Table 3</td><td>184</td><td>181</td><td>3</td>" in page
+    assert '<a href="#view-table3">Table 3</a></th><td>184</td><td>181</td><td>3</td>' in page
     assert '<a href="#finding-1">printed P = 0.007;' in page and 'id="finding-1"' in page
     assert 'id="finding-3"' in page and "Broad Approaches" in page
     # every table inline with title and footnotes, every figure with its caption, Figure 1 first
-    assert "Table 3. Activities by Care Model</caption>" in page
+    assert "Table 3. Activities by Care Model</caption>" in page and page.count(LABEL) == 1
+    assert '<tr class="row" id="t3-pt_comm_phone"><th scope="row">Telephone</th>' in page
     assert "are percentages.</li>" in page
-    assert page.index("<b>Figure 1. Participant flow.</b>") < page.index("<b>Services provided")
+    assert page.index("<b>Figure 1. Participant flow.</b>") < page.index("<b>Figure 2. Services")
+    # the codebook, the synthetic data, the citation (version and licence from the metadata)
+    assert 'href="codebook.html"' in page and "version 0.1.0" in page and "<dd>MIT (" in page
     assert '<a href="../figures/flow.pdf">PDF</a>' in page
     # the notebooks, one line each, both editions; the downloads
     assert '<a href="03_tables.html">reader' in page and '<a href="03_tables.code.html">' in page
@@ -440,6 +449,8 @@ def test_landing_page_on_a_real_export_has_no_synthetic_label(tmp_path) -> None:
     _outputs(tmp_path, {**PARAMS, "data_mode": "redcap", "privacy": True})
     page = build([tmp_path / "reports" / "03_tables.ipynb"], tmp_path).read_text()
     assert "SYNTHETIC" not in page and 'class="synthetic-banner"' not in page
+    assert "Evidence from the study" in page and "A match by construction" not in page
+    assert "Not the study" not in page  # the synthesizer's caveat is for synthetic data only
     assert "Table 3. Activities by Care Model" in page
 
 
@@ -463,6 +474,7 @@ def test_snapshot_holds_the_reader_pages_tables_and_figure_pdfs_and_nothing_else
     assert names == [
         "03_tables.html",
         "ARCHITECTURE.md",
+        "codebook.html",
         "figures/flow.pdf",
         "index.html",
         "tables/replication_consistency.csv",
@@ -473,7 +485,10 @@ def test_snapshot_holds_the_reader_pages_tables_and_figure_pdfs_and_nothing_else
         "tables/table3.tex",
     ]
     reader = (tmp_path / "reports" / "03_tables.html").read_bytes()
-    assert (docs / "03_tables.html").read_bytes() == reader
+    assert b'href="../reports/index.html#view-table3"' in reader  # the table's link back
+    assert (docs / "03_tables.html").read_bytes() == reader.replace(
+        b"../reports/index.html", b"index.html"
+    )
     index = (docs / "index.html").read_text()
     assert 'href="tables/table3.csv"' in index and 'href="figures/flow.pdf"' in index
     assert 'href="03_tables.code.html"' not in index and ">PNG</a>" not in index
@@ -514,3 +529,38 @@ def test_the_committed_snapshot_links_only_files_it_holds() -> None:
     for anchor in re.findall(r'href="#([^"]+)"', index):
         assert f'id="{anchor}"' in index, anchor
     assert not list((DOCS / "figures").glob("*.png"))  # the pages embed them; the files are PDFs
+
+
+def test_table_shows_an_empty_frame_as_a_line_not_an_empty_grid() -> None:
+    empty = table(pd.DataFrame({"item": [], "p": []}))
+    assert empty._repr_html_() == '<p class="muted">(no rows)</p>' and repr(empty) == "(no rows)"
+
+
+def test_each_reproduced_cell_is_marked_against_the_printed_value() -> None:
+    """✓ where every number of the cell is as printed, ≠ (linked to the replication report)
+    where one is not; the printed and reproduced numbers join the counts on hover."""
+    grid = Grid(
+        "table3",
+        "Table 3",
+        ["Characteristic", "Total", "P"],
+        [GridRow("row", "Telephone", 0, ["89", "0.008a"], "t3-pt_comm_phone", ["8/9", ""])],
+        [],
+        False,
+        ["", "total", "p"],
+    )
+    checked = pd.DataFrame(
+        {
+            "table": ["table3", "table3"],
+            "item": ["pt_comm_phone", "pt_comm_phone"],
+            "level": ["always_mostly", ""],
+            "group": ["total", "all"],
+            "measure": ["pct", "p"],
+            "published": ["89", "0.007"],
+            "reproduced": ["88.88888", "0.0081234"],
+            "verdict": ["equal", "different"],
+        }
+    )
+    html = landing._marked(render.html(grid, page=False), "table3", checked, "06_replication.html")
+    assert '<td title="8/9; pct: printed 89, here 88.89">89<span class="ok">✓</span></td>' in html
+    assert 'title="p: printed 0.007, here 0.008123">0.008<sup>a</sup>' in html
+    assert '<a class="ne" href="06_replication.html">≠</a>' in html

@@ -1006,7 +1006,7 @@ def test_run_writes_the_interface(stage) -> None:  # noqa: ANN001
         assert SYNTHETIC_LABEL in text
         assert "Std. to ISW" in text and "Clustered difference (95% CI)" in text
         assert "Rows whose verdict changes" in text and "Mancl-DeRouen" in text
-        assert "## Notes" in text or "<h2>Notes</h2>" in text
+        assert "## Notes" in text or "<h3>Conclusions</h3>" in text
     assert Path(art["html"]).read_text(encoding="utf-8").count("<table>") == 3
     md = Path(art["markdown"]).read_text(encoding="utf-8")
     assert sum(line.startswith("|---|") for line in md.splitlines()) == 3

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import math
+import re
 import zipfile
 from pathlib import Path
 
@@ -437,19 +438,24 @@ def test_markdown_layout(hand_table, hand_long) -> None:
     assert lines[header + 2] == "| N | 8 | 4 | 4 |  |"
     # section header of a full item carries its p; levels indented, whole percent
     pj = format_p(float(p_row(hand_long, "panel_judgement")["value"]))
-    assert f"| **Patient panel seems:** |  |  |  | {pj} |" in lines
+    assert (
+        f"| **Patient panel seems:** |  |  |  | {pj}<sup>b</sup> |" in lines
+    )  # b: its test's footnote
     assert "| \u2003about right | 43 | 67 | 25 |  |" in lines
-    assert "| \u2003Telephone | 71 | 50 | 100 | >0.9 |" in lines
-    assert "| Hours/week – Mean (SD) | 28.6 (13.5) | 20.0 (10.0) | 35.0 (12.9) | 0.16 |" in lines
+    assert "| \u2003Telephone | 71 | 50 | 100 | >0.9<sup>b</sup> |" in lines
+    assert (
+        "| Hours/week – Mean (SD) | 28.6 (13.5) | 20.0 (10.0) | 35.0 (12.9) | 0.16<sup>a</sup> |"
+        in lines
+    )
     assert "Fisher's exact test" in md and "Student's t-test" in md
-    assert "hours_cc_week: 7 answers" in md and "panel_judgement: 7 answers" in md
+    assert "Hours/week – Mean (SD): 7 answers" in md and "Patient panel seems: 7 answers" in md
 
 
 def test_html_latex_and_docx_carry_label_footnotes_and_rules(hand_table) -> None:
     import docx
 
     html = hand_table.render("html", extras=False)
-    assert html.count(SYNTHETIC_LABEL) >= 3  # first line, caption, notes
+    assert html.count(SYNTHETIC_LABEL) == 1  # once, above the table
     assert "<caption>" in html and "full answer distribution" in html
     assert SYNTHETIC_LABEL not in from_spec(HAND_SPEC, hand_clinics(), "table3").render("html")
     tex = hand_table.render("tex", extras=False)
@@ -477,7 +483,7 @@ def test_latex_escapes() -> None:
 def test_extras_columns(hand_table) -> None:
     md = hand_table.render("md")
     assert "Difference ISW – MN (95% CI)" in md and "| q |" in md
-    assert "50.0 pp (-13.5 to 78.9)" in md  # social needs 75% - 25%, Newcombe (R above)
+    assert "+50.0 (-13.5 to +78.9)" in md  # social needs 75% - 25%, Newcombe (R above)
     assert "Newcombe" in md and "Benjamini-Hochberg" in md
 
 
@@ -639,7 +645,7 @@ def test_an_item_nobody_answered_keeps_a_visible_row() -> None:
     assert "| Hours/week – Mean (SD) | no answers | – | – |  |" in md
     assert (
         "No answers in these data (the row is kept, with no percentage and no test): "
-        "hours_cc_week, specification line 2; pt_comm_phone, specification line 6." in md
+        "Hours/week – Mean (SD); Telephone." in md
     )
     assert "pt_comm_phone: 0 answers" not in md
     # the q-values adjust across the tests that ran (panel 0.657..., social needs 0.486...: BH)
@@ -689,3 +695,16 @@ def test_run_footnotes_uncalibrated_synthetic_items(tmp_path, paper_size) -> Non
     assert files["table3.csv"].read_bytes() == plain["table3.csv"].read_bytes()
     real = run(*context(root=tmp_path, dictionary=dictionary, data_mode="redcap"))
     assert "†" not in real["table3.md"].read_text()
+
+
+def test_html_rows_carry_anchors_row_headers_counts_and_test_marks(hand_table) -> None:
+    """Each row has its stable id (t3-item, t3-item-level), its label is a row header, a count
+    cell says n/N on hover and P carries the marker of its test's footnote."""
+    html = hand_table.render("html", extras=False)
+    assert 'id="t3-n"' in html and 'id="t3-svc_social_needs"' in html
+    assert 'id="t3-panel_judgement"' in html and 'id="t3-panel_judgement-too_few"' in html
+    assert '<th scope="row">N</th>' in html and 'name="viewport"' in html
+    assert re.search(r'<td title="\d+/\d+">\d+</td>', html)  # a percentage, its n/N
+    assert "<li>b P: Fisher" in html and 'href="../reports/index.html#view-table3"' in html
+    ids = re.findall(r' id="(t3-[^"]+)"', html)
+    assert len(ids) == len(set(ids))

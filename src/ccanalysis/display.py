@@ -1,7 +1,7 @@
 """How a notebook shows a DataFrame: ``table(frame)``, without row numbers, p- and q-values as the
 paper prints them, percentages to one decimal, other numbers to three significant digits, labels
-left- and numbers right-aligned; a column repeating the synthetic label is left out (the banner
-shows it)."""
+left- and numbers right-aligned; a column repeating the synthetic label, or named ``_...`` (a key
+such as a row's anchor), is left out."""
 
 from __future__ import annotations
 
@@ -59,6 +59,8 @@ class Table:
         return "min-width: 28em;" if longest > 100 else "min-width: 16em;" if longest > 40 else ""
 
     def _repr_html_(self) -> str:
+        if self.text.empty:  # nothing to show: a line, not an empty grid
+            return '<p class="muted">(no rows)</p>'
         # an id from the content: pandas' default is random, and nbval compares the HTML
         uid = hashlib.sha256(self.text.to_json().encode()).hexdigest()[:10]
         styles = [{"selector": s, "props": "text-align: left;"} for s in ("th", "td")]
@@ -75,6 +77,32 @@ class Table:
         return self.text.to_string(index=False)
 
 
+#: The words of a snake_case column name that a header writes otherwise.
+WORDS = {
+    "p": "P",
+    "q": "q",
+    "pct": "%",
+    "n": "n",
+    "sd": "SD",
+    "ci": "CI",
+    "lo": "low",
+    "hi": "high",
+}
+
+
+def header(name: str) -> str:
+    """A column name as a header: ``p_min`` -> ``P min``, ``pct_equal`` -> ``% equal``,
+    ``care_model`` -> ``Care model``; a name that is not snake_case is kept."""
+    if not re.fullmatch(r"[a-z][a-z0-9_]*", name):
+        return name
+    words = [WORDS.get(w, w) for w in name.split("_") if w]
+    return (
+        " ".join(words)[:1].upper() + " ".join(words)[1:]
+        if words[0] not in WORDS
+        else " ".join(words)
+    )
+
+
 def table(frame: pd.DataFrame) -> Table:
     """``frame`` as a formatted table; p-value and percentage columns are known by their names
     (:data:`P_COLUMN`, :data:`PCT_COLUMN`)."""
@@ -84,6 +112,7 @@ def table(frame: pd.DataFrame) -> Table:
     if isinstance(data.columns, pd.MultiIndex):
         data.columns = [" ".join(str(c) for c in col if str(c)).strip() for col in data.columns]
     data.columns = [str(c) for c in data.columns]
+    data = data[[c for c in data.columns if not c.startswith("_")]]  # keys such as "_id"
     if len(data):
         labelled = [c for c in data if (data[c].astype(str) == SYNTHETIC_LABEL).all()]
         data = data.drop(columns=labelled)
@@ -93,4 +122,5 @@ def table(frame: pd.DataFrame) -> Table:
         text[col] = [_shown(x, kind) for x in data[col].tolist()]
         if pd.api.types.is_numeric_dtype(data[col]) and not pd.api.types.is_bool_dtype(data[col]):
             numeric.append(col)
-    return Table(text, numeric)
+    words = {c: header(c) for c in text.columns}
+    return Table(text.rename(columns=words), [words[c] for c in numeric])

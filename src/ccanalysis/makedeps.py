@@ -105,6 +105,7 @@ MODULE_DATA: dict[str, tuple[str, ...]] = {
     "ccanalysis.results": ("src/ccanalysis/specs/results.md",),
     "ccanalysis.classify": ("src/ccanalysis/specs/definitions.csv",),
     "ccanalysis.report.notebooks": ("src/ccanalysis/report/templates/*",),
+    "ccanalysis.tables.render": ("src/ccanalysis/tables/table.*",),
 }
 
 

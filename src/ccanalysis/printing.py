@@ -49,6 +49,15 @@ def format_p(p: float | None) -> str:
     return text
 
 
+def signed(x: float, digits: int = 1, missing: str = "") -> str:
+    """A difference as every page prints it: ``+12.3``, ``-4.0``, rounded half up; one that rounds
+    to zero unsigned (``0.0``, never ``-0.0``); ``missing`` for NaN or infinity."""
+    if not math.isfinite(x):
+        return missing
+    text = round_half_up(x, digits)
+    return text if text.startswith("-") or float(text) == 0 else f"+{text}"
+
+
 @dataclass(frozen=True)
 class Printed:
     """A printed number and the interval of true values it stands for (``kind``: ``"value"``,

@@ -1,8 +1,11 @@
 """Stage 05, the figures: :func:`run` draws each from the earlier stages' outputs and saves it as
-``figures/<stem>.png`` and ``.pdf``. seaborn styles them and draws the bars, matplotlib what
+``figures/<stem>.png``, ``.svg`` and ``.pdf``, numbered in :data:`FIGURES`' order. seaborn styles them and draws the bars, matplotlib what
 seaborn lacks; the artists carry gids (``bar:<group>:<item>`` ...) so a figure can be read back."""
 
 from __future__ import annotations
+
+import re
+from pathlib import Path
 
 import pandas as pd
 from matplotlib.figure import Figure
@@ -12,14 +15,21 @@ from ccanalysis.figures.criteria import criteria_chart
 from ccanalysis.figures.differences import difference_plot
 from ccanalysis.figures.flow import flow_diagram, read_recruitment_flow
 from ccanalysis.figures.services import services_by_model
-from ccanalysis.figures.theme import save, show, style
+from ccanalysis.figures.theme import save, style
 from ccanalysis.paths import Paths
 from ccanalysis.spec import read_spec
 from ccanalysis.stage import Artifacts, Params
 from ccanalysis.tables.read import read_long
 
 #: The figures :func:`run` draws, by file stem, in the notebook's order.
-FIGURES: tuple[str, ...] = ("flow", "services_by_model", "differences", "coordinators", "criteria")
+FIGURES: tuple[str, ...] = (
+    "flow",
+    "services_by_model",
+    "differences_table3",
+    "differences_table4",
+    "coordinators",
+    "criteria",
+)
 
 
 def draw(paths: Paths, params: Params) -> dict[str, Figure]:
@@ -36,10 +46,38 @@ def draw(paths: Paths, params: Params) -> dict[str, Figure]:
             recruitment, clinics, coordinators, synthetic=synthetic, min_cell=min_cell
         ),
         "services_by_model": services_by_model(table3, spec, synthetic=synthetic),
-        "differences": difference_plot(paths.tables / "sensitivity.csv", spec, synthetic=synthetic),
+        **{
+            f"differences_{t}": difference_plot(
+                paths.tables / "sensitivity.csv", spec, synthetic=synthetic, tables=(t,)
+            )
+            for t in ("table3", "table4")
+        },
         "coordinators": coordinator_characteristics(table1, spec, synthetic=synthetic),
         "criteria": criteria_chart(clinics, synthetic=synthetic, min_cell=min_cell),
     }
+
+
+def title(stem: str, label: str) -> str:
+    """A figure's numbered title, its number by its place in :data:`FIGURES` (after the others)."""
+    n = FIGURES.index(stem) + 1 if stem in FIGURES else len(FIGURES) + 1
+    return f"Figure {n}. " + re.sub(r"^Figure \d+\.\s*", "", label)
+
+
+def listing(saved: dict[str, list[Path]]) -> object:
+    """The saved figures as a numbered list for a notebook, each title with its caption, linked to
+    where the landing page shows it (``index.html#figure-<stem>``): a page embeds each figure once."""
+    from html import escape
+
+    from IPython.display import HTML
+    from PIL import Image
+
+    items = []
+    for stem, files in saved.items():
+        with Image.open(next(p for p in files if p.suffix == ".png")) as im:
+            label, caption = im.text.get("Title", stem), im.text.get("Caption", "")
+        link = f'<a href="index.html#figure-{stem}">{escape(title(stem, label))}</a>'
+        items.append(f"<li>{link}. {escape(caption)}</li>")
+    return HTML(f'<ul class="figure-list">{"".join(items)}</ul>')
 
 
 def run(paths: Paths, params: Params) -> Artifacts:
@@ -57,10 +95,11 @@ __all__ = [
     "difference_plot",
     "draw",
     "flow_diagram",
+    "listing",
     "read_recruitment_flow",
     "run",
     "save",
     "services_by_model",
-    "show",
     "style",
+    "title",
 ]

@@ -126,4 +126,12 @@ def coordinator_characteristics(
         "Care coordinator characteristics by group (Table 1)",
         title="Care coordinators by the care models of the clinics they report on (Table 1)",
         synthetic=synthetic,
+        caption="Table 1 by coordinator group ("
+        + ", ".join(
+            f"{group_label(g, mid_sentence=True)} n = {sizes[g]}" for g in compared if g in sizes
+        )
+        + "): the distribution of degrees (100% stacked), the share answering yes to each yes/no "
+        "item, and each mean with +-1 SD (dashed: all coordinators); no intervals.",
+        alt="Three panels comparing the coordinator groups: stacked bars of their degrees, grouped "
+        "bars of the yes/no items, and dots with SD whiskers for the hours and years.",
     )

@@ -122,4 +122,10 @@ def criteria_chart(
         title="Criteria of the integrated social worker model (Table 2)",
         note=note,
         synthetic=synthetic,
+        caption=f"The {len(clinics)} clinics by the combination of Table 2's four criteria they "
+        "meet, stacked by care model, over a dot matrix of the criteria in each combination, "
+        "beside the clinics meeting each criterion: counts; no intervals.",
+        alt="An UpSet-style chart: bars of clinics per combination of the four criteria, coloured "
+        "by care model, above dots marking each combination's criteria; the integrated model is "
+        "the combination with all four.",
     )

@@ -1,11 +1,12 @@
-"""The differences between two groups (default ISW - MN) with 95% intervals for every row of Tables
-3 and 4, by analysis: a forest plot from ``tables/sensitivity.csv`` or an ``analyze`` result."""
+"""The differences between two groups (default ISW - MN) with 95% intervals for every row of a
+table, by analysis: a forest plot per table (7 in wide at most, a journal's page) from
+``tables/sensitivity.csv``, an ``analyze`` result, or a summary's crude differences (any ``by``)."""
 
 from __future__ import annotations
 
 import math
 import textwrap
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -15,20 +16,24 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from ccanalysis.errors import ValidationError
-from ccanalysis.figures.theme import PALETTE, finish, group_label, strip_stat, style
+from ccanalysis.figures.theme import finish, group_label, strip_stat, style
 from ccanalysis.sensitivity import ANALYSIS_NAMES, Sensitivity, analysis_names
-from ccanalysis.spec import Spec
+from ccanalysis.sensitivity.inputs import Groups
+from ccanalysis.spec import Spec, read_spec
 from ccanalysis.tables.read import text
+from ccanalysis.tables.summary import Summary
 from ccanalysis.vocab import CLINIC_COMPARISON, GROUP_LABELS, SHORT_LABELS
 
-#: Colour and marker of each analysis (:data:`ccanalysis.sensitivity.ANALYSIS_NAMES`).
-STYLES: dict[str, tuple[str, str]] = {
-    "unadjusted": ("#000000", "o"),
-    "gee_care_system": (PALETTE[2], "D"),
-    "gee_care_system_exchangeable": (PALETTE[9], "v"),
-    "gee_coordinator": (PALETTE[4], "^"),
-    "standardized_isw": (PALETTE[3], "s"),
-    "standardized_total": (PALETTE[1], "P"),
+#: Colour, marker and fill of each analysis (:data:`ccanalysis.sensitivity.ANALYSIS_NAMES`):
+#: Okabe-Ito colours of distinct lightness, a shape each and the variant of a pair hollow, so
+#: that the analyses stay apart in greyscale and for colour-blind readers.
+STYLES: dict[str, tuple[str, str, bool]] = {
+    "unadjusted": ("#000000", "o", True),
+    "gee_care_system": ("#0072B2", "D", True),
+    "gee_care_system_exchangeable": ("#0072B2", "v", False),
+    "gee_coordinator": ("#009E73", "^", True),
+    "standardized_isw": ("#D55E00", "s", True),
+    "standardized_total": ("#D55E00", "P", False),
 }
 #: The tables drawn (left to right), with their titles.
 TABLE_TITLES: dict[str, str] = {
@@ -46,16 +51,57 @@ PANEL_TITLE = {"textcoords": "offset points", "fontsize": 9.5, "fontweight": "bo
 #: Inches per row of a panel (item or section heading), and the width of a table's column.
 ROW_IN, COLUMN_IN = 0.25, 6.45
 
-Source = str | Path | pd.DataFrame | Sensitivity
+Source = str | Path | pd.DataFrame | Sensitivity | Summary
+
+
+def _from_summary(s: Summary) -> tuple[pd.DataFrame, tuple[str, str]]:
+    """A summary's crude differences (``add_difference``) as sensitivity rows, and its groups."""
+    compare = (s.comparison or next(g for g in s.groups if g != s.reference), s.reference)
+    long = s.long
+    if "diff" not in long:
+        raise ValueError("the summary has no differences: call add_difference() first")
+    rows = long[(long["group"] == compare[0]) & long["measure"].isin(["pct", "mean"])]
+    rows = rows[rows["diff"].notna()]
+    n = long[(long["item"] == "n") & (long["measure"] == "n")].set_index("group")["value"]
+    return pd.DataFrame(
+        {
+            "table": s.table,
+            "item": rows["item"],
+            "level": rows["level"],
+            "analysis": "unadjusted",
+            "unit": np.where(rows["measure"] == "pct", "pp", "item's unit"),
+            "label": "",
+            "estimate": rows["diff"],
+            "ci_low": rows["diff_lo"],
+            "ci_high": rows["diff_hi"],
+        }
+        | {f"n_{g}": n.get(g, math.nan) for g in compare}
+    ), compare
 
 
 def difference_data(
-    sensitivity: Source, spec: Spec, *, compare: tuple[str, str] | None = None
+    sensitivity: Source,
+    spec: Spec | None = None,
+    *,
+    compare: tuple[str, str] | None = None,
+    tables: Sequence[str] | None = None,
+    items: Sequence[str] | None = None,
 ) -> pd.DataFrame:
-    """The rows of Tables 3 and 4 of the sensitivity output (its file, a frame of it with the
-    compared groups' ``value_<group>``, or an ``analyze`` result) in the specification's order, rows
-    it lacks last under "Other items"; ``panel``: ``pp`` (percentage points) or ``mean`` (``unit``)."""
-    if isinstance(sensitivity, Sensitivity):
+    """The rows of ``tables`` (default Tables 3 and 4; a summary's own table) of the sensitivity
+    output (its file, a frame of it with the compared groups' ``value_<group>``, or an ``analyze``
+    result) or of a summary's crude differences, only ``items`` if given, in the specification's
+    order (a summary's), rows it lacks last under "Other items"; ``panel``: ``pp`` (percentage
+    points) or ``mean`` (``unit``)."""
+    rows = {}
+    if isinstance(sensitivity, Summary):
+        rows = {(r.item, r.level): r for b in sensitivity.blocks for r in b.rows}
+        tables = tables or (sensitivity.table,)
+        sens, own = _from_summary(sensitivity)
+        if compare is not None and tuple(compare) != own:
+            raise ValueError(f"the summary compares {' - '.join(own)}, not {' - '.join(compare)}")
+        source, compare = "the summary", own
+        sens[[f"value_{g}" for g in compare]] = math.nan
+    elif isinstance(sensitivity, Sensitivity):
         if compare is not None and tuple(compare) != sensitivity.groups.compare:
             own, other = (" - ".join(g) for g in (sensitivity.groups.compare, compare))
             raise ValueError(f"the analysis compares {own}, not {other}")
@@ -73,9 +119,15 @@ def difference_data(
         raise ValidationError(source, None, values, None, why)
     keys = ["table", "item", "level", "analysis", "unit", "label"]
     sens[keys] = sens[keys].apply(text)
-    sens = sens[sens["table"].isin(TABLE_TITLES)]
+    tables = tables or tuple(TABLE_TITLES)
+    unknown = sorted(set(items or ()) - set(sens["item"]))
+    if unknown:
+        raise ValueError(
+            f"no differences of {unknown} in {source}; it has {sorted(set(sens['item']))}"
+        )
+    sens = sens[sens["table"].isin(tables) & (sens["item"].isin(items) if items else True)]
     sens = sens.assign(panel=np.where(sens["unit"] == "pp", "pp", "mean"), section="", order=0)
-    rows = {(r.item, r.level): r for r in spec.of(*TABLE_TITLES)}
+    rows = rows or {(r.item, r.level): r for r in (spec or read_spec()).of(*tables)}
     order = {key: i for i, key in enumerate(rows)}
     for i, r in sens.iterrows():
         row = rows.get((r["item"], r["level"]))
@@ -84,9 +136,16 @@ def difference_data(
         sens.loc[i, "section"] = row.section if row is not None else "Other items"
         sens.loc[i, "label"] = strip_stat(label) if r["panel"] == "mean" else label
         sens.loc[i, "order"] = order.setdefault((r["item"], r["level"]), len(order))
+    n = {
+        g: sens[f"n_{g}"].max()
+        for g in compare
+        if f"n_{g}" in sens and sens[f"n_{g}"].notna().any()
+    }
     sens["rank"] = sens["analysis"].map({a: i for i, a in enumerate(ANALYSIS_NAMES)})
     sens = sens.sort_values(["table", "panel", "order", "rank"], kind="stable")
-    return sens[list(DIFFERENCE_COLUMNS)].reset_index(drop=True)
+    out = sens[list(DIFFERENCE_COLUMNS)].reset_index(drop=True)
+    out.attrs["n"] = {g: int(v) for g, v in n.items()}  # the groups' clinics, when the source says
+    return out
 
 
 def _row_labels(rows: pd.DataFrame) -> tuple[list[str], set[int], dict[tuple[str, str], int]]:
@@ -113,11 +172,12 @@ def _draw_panel(ax: Axes, rows: pd.DataFrame, styles: dict, dodge: dict[str, flo
     ticks, headings, y_of = _row_labels(rows)
     y = [y_of[k] for k in zip(rows["item"], rows["level"], strict=True)]
     for a, r in rows.assign(y=y + rows["analysis"].map(dodge)).groupby("analysis"):
-        _, color, marker = styles[a]
+        _, color, marker, filled = styles[a]
         gid = f"{r['table'].iloc[0]}:{r['panel'].iloc[0]}:{a}"
         ci = r.dropna(subset=["ci_low", "ci_high"])
         ax.hlines(ci["y"], ci["ci_low"], ci["ci_high"], color=color, gid=f"ci:{gid}", **INTERVAL)
-        ax.plot(r["estimate"], r["y"], marker, color=color, gid=f"est:{gid}", **ESTIMATE)
+        look = ESTIMATE | ({} if filled else {"mfc": "white", "mec": color, "mew": 1.0})
+        ax.plot(r["estimate"], r["y"], marker, color=color, gid=f"est:{gid}", **look)
     for y in list(y_of.values())[1::2]:  # every second item on a grey band
         ax.axhspan(y - 0.5, y + 0.5, color="#F2F2F2", lw=0, zorder=0)
     ax.set_yticks(range(len(ticks)), ticks, fontsize=7.5)
@@ -134,27 +194,38 @@ def _draw_panel(ax: Axes, rows: pd.DataFrame, styles: dict, dodge: dict[str, flo
 
 def difference_plot(
     sensitivity: Source,
-    spec: Spec,
+    spec: Spec | None = None,
     *,
     synthetic: bool,
+    tables: Sequence[str] | None = None,
+    items: Sequence[str] | None = None,
     compare: tuple[str, str] | None = None,
     labels: Mapping[str, str] | None = None,
 ) -> Figure:
-    """Differences comparison - reference with their 95% intervals, by analysis: Tables 3 and 4 side
-    by side on one percentage-point axis, each table's mean differences under it, an axis per unit.
-    The groups, their ``labels`` and the analyses' names: an analyze() result's, else the tables'."""
-    own = sensitivity.groups if isinstance(sensitivity, Sensitivity) else None
+    """Differences comparison - reference with their 95% intervals, by analysis, for the rows of
+    ``tables`` (default Tables 3 and 4 side by side; one table: 6.45 in wide) or ``items``: on one
+    percentage-point axis, each table's mean differences under it, an axis per unit. Analyses told
+    apart by marker and colour (colour-blind and greyscale safe). The groups, their ``labels`` and
+    the analyses' names: a summary's or an analyze() result's, else the tables'."""
+    if isinstance(sensitivity, Summary):
+        g = sensitivity.grouping
+        own = Groups(*_from_summary(sensitivity)[1], g.labels, g.short)
+    else:
+        own = sensitivity.groups if isinstance(sensitivity, Sensitivity) else None
     compare = compare or (own.compare if own else CLINIC_COMPARISON)
     labels = labels or (own.labels if own else GROUP_LABELS)
     short = [(own.short if own else SHORT_LABELS).get(g, g) for g in compare]
     names = analysis_names(short[0], "strata") if compare != CLINIC_COMPARISON else ANALYSIS_NAMES
     names = sensitivity.names if isinstance(sensitivity, Sensitivity) else names
-    data = difference_data(sensitivity, spec, compare=compare)
+    titles = TABLE_TITLES | (
+        {sensitivity.table: sensitivity.title} if isinstance(sensitivity, Summary) else {}
+    )
+    data = difference_data(sensitivity, spec, compare=compare, tables=tables, items=items)
     data = data[data["analysis"].isin(STYLES)]  # the secondary Mancl-DeRouen row: not drawn
     if data.empty:
-        raise ValueError("the sensitivity table has no rows of Tables 3 and 4 to draw")
+        raise ValueError(f"no differences to draw in the tables {tables or list(TABLE_TITLES)}")
     diff_name = " - ".join(short)
-    styles = {a: (names[a][1], *STYLES[a]) for a in STYLES if a in set(data["analysis"])}
+    styles = {a: (names[a][0], *STYLES[a]) for a in STYLES if a in set(data["analysis"])}
     dodge = {a: (i - (len(styles) - 1) / 2) * 0.8 / len(styles) for i, a in enumerate(styles)}
     columns: dict[str, list[tuple[str, pd.DataFrame]]] = {}  # a table's panels, pp first
     pp_first = data.sort_values(["table", "panel"], ascending=[True, False], kind="stable")
@@ -162,7 +233,7 @@ def difference_plot(
         columns.setdefault(t, []).append((unit, rows))
     n_rows = {t: [max(len(_row_labels(p[1])[0]), 2) for p in ps] for t, ps in columns.items()}
     inches = {t: sum(n * ROW_IN + 0.8 for n in ns) for t, ns in n_rows.items()}  # of each column
-    height = 1.4 + 0.17 * math.ceil(len(styles) / 2) + max(inches.values())  # the legend's rows
+    height = 1.4 + 0.17 * math.ceil(len(styles) / 3) + max(inches.values())  # the legend's rows
     comparison_name, reference_name = (  # the integrated social worker model; urban clinics
         f"the {name}" if g in GROUP_LABELS else f"{name} clinics"
         for g, name in ((g, group_label(g, labels, mid_sentence=True)) for g in compare)
@@ -179,13 +250,13 @@ def difference_plot(
             for j, (n, (unit, rows)) in enumerate(zip(n_rows[t], panels, strict=True)):
                 ax = sub.add_subplot(grid[j])
                 if unit == "pp":  # the tables' percentage points on one scale
-                    title, xlabel = TABLE_TITLES[t], f"{diff_name}, percentage points"
+                    title, xlabel = titles.get(t, t), f"{diff_name}, percentage points"
                     if pp_axes:
                         ax.sharex(pp_axes[0])
                     pp_axes.append(ax)
                 else:  # an axis per unit, the first panel of means titled
                     first = all(p[0] == "pp" for p in panels[:j])
-                    title = f"{TABLE_TITLES[t].split('.')[0]}. Mean differences" if first else ""
+                    title = f"{titles.get(t, t).split('.')[0]}. Mean differences" if first else ""
                     xlabel = f"{diff_name}, {unit}"
                 _draw_panel(ax, rows, styles, dodge)
                 at = {
@@ -196,13 +267,12 @@ def difference_plot(
                 ax.set_xlabel(xlabel, fontsize=8)
         fig.legend(
             handles=[
-                Line2D([], [], color=color, marker=marker, markersize=5, label=name)
-                for name, color, marker in styles.values()
+                Line2D([], [], color=c, marker=m, ms=5, mfc=c if f else "white", label=name)
+                for name, c, m, f in styles.values()
             ],
             loc="outside upper left",
-            ncols=2,
-            title=f"Difference between {comparison_name} and {reference_name} ({diff_name}), "
-            "estimate and 95% interval",
+            ncols=3,
+            title=f"{diff_name}: estimate and 95% interval, by analysis",
             title_fontproperties={"size": 10.5, "weight": "bold"},
             alignment="left",
         )
@@ -211,5 +281,25 @@ def difference_plot(
         f"Positive: more common (or larger) with {comparison_name}. Mean differences in each "
         "item's unit, on an axis per unit."
     )
-    label = f"Differences {what}, Tables 3 and 4, by analysis"
-    return finish(fig, label, synthetic=synthetic, note=note)
+    drawn = list(columns)
+    where = " and ".join(titles.get(t, t).split(".")[0] for t in drawn)
+    label = f"Differences {what}, {where}, by analysis"
+    sizes = " and ".join(
+        f"{n} {group_label(g, labels, mid_sentence=True)}"
+        for g, n in data.attrs.get("n", {}).items()
+    )
+    head, _, rest = titles.get(drawn[0], drawn[0]).partition(". ")
+    what_rows = f"{where} ({rest})" if rest and len(drawn) == 1 else where
+    caption = (
+        f"Differences, {comparison_name} minus {reference_name} ({diff_name}), in every compared "
+        f"row of {what_rows}: percentage points for shares, each mean in its unit, with 95% "
+        "intervals, by analysis: "
+        + "; ".join(names[a][1] for a in styles)
+        + (f". n = {sizes} clinics." if sizes else ".")
+    )
+    alt = (
+        f"Forest plot of {len(set(zip(data['item'], data['level'], strict=True)))} rows of {where}: "
+        f"for each, {len(styles)} estimates with horizontal 95% intervals around a vertical line at "
+        f"zero; points right of it are higher with {comparison_name}."
+    )
+    return finish(fig, label, synthetic=synthetic, note=note, caption=caption, alt=alt)

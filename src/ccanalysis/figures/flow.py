@@ -141,4 +141,13 @@ def flow_diagram(
         "Figure 1. Care coordinator survey participant flow",
         title="Care coordinator survey: participant flow",
         synthetic=synthetic,
+        caption="From the state's primary care clinics to the {recruited} clinics recruited, "
+        "{surveys} surveys answered by {coordinators} care coordinators in {care_systems} care "
+        "systems, and the two care models: counts (percentages of the step before); no "
+        "intervals.".format(
+            **{k: f"{v:g}" if isinstance(v, float) else v for k, v in shown.items()}
+        ),
+        alt="Flow diagram, top to bottom: the state's clinics, the certified health care homes, "
+        "the eligible and the recruited clinics, the surveys and coordinators, then the clinics "
+        "split into the two care models, each box with its count.",
     )

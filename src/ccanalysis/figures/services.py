@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import math
 import textwrap
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import pandas as pd
 import seaborn as sns
@@ -55,11 +55,21 @@ def services_data(
     spec: Spec | None = None,
     *,
     compare: tuple[str, str] | None = None,
+    items: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """Percentages of the service items (``item, level, label, total``, the ``compare`` groups,
     ``p``), most common first; the total from the groups' ``n`` and ``denom`` if the table lacks it."""
     long, compare, _ = _source(table3_long, compare, None)
-    rows = [r for r in (spec or read_spec()).of("table3") if r.item.startswith("svc_")]
+    if isinstance(table3_long, Summary):  # the summary's own rows, its yes rows of yes/no items
+        rows = [r for b in table3_long.blocks for r in b.rows if r.level in ("yes", "")]
+    else:
+        rows = list((spec or read_spec()).of("table3"))
+    rows = [r for r in rows if (r.item in items if items else r.item.startswith("svc_"))]
+    missing = sorted(set(items or ()) - {r.item for r in rows})
+    if missing:
+        raise ValueError(
+            f"no rows of {missing} to draw; the source has {sorted({r.item for r in rows})}"
+        )
     look = lookup(long)
     out = []
     for r in rows:
@@ -81,11 +91,13 @@ def services_by_model(
     synthetic: bool,
     compare: tuple[str, str] | None = None,
     labels: Mapping[str, str] | None = None,
+    items: Sequence[str] | None = None,
 ) -> Figure:
     """Services by group, percent of clinics (reference above comparison; gids
-    ``bar:<group>:<item>``); ``labels``: the groups' names (default a summary's, else the tables')."""
+    ``bar:<group>:<item>``): Table 3's services or ``items`` (a summary's yes/no items);
+    ``labels``: the groups' names (default a summary's, else the tables')."""
+    data = services_data(table3_long, spec, compare=compare, items=items)
     long, compare, labels = _source(table3_long, compare, labels)
-    data = services_data(long, spec, compare=compare)
     sizes = group_sizes(as_long(long))
     comparison, reference = compare
     names = {
@@ -123,8 +135,8 @@ def services_by_model(
             at_right = blended_transform_factory(ax.transAxes, ax.transData)
             p_rows = long[(long["measure"] == "p") & long["item"].isin(data["item"])]
             tests = p_rows.get("test", pd.Series()).dropna()
-            names = dict.fromkeys(TEST_NAMES.get(t.split("_")[0], t) for t in tests if t)
-            heading = " / ".join(names) or "P"
+            named = dict.fromkeys(TEST_NAMES.get(t.split("_")[0], t) for t in tests if t)
+            heading = " / ".join(named) or "P"
             ax.text(1.0, -0.75, heading, transform=at_right, va="bottom", size=7, color=".35")
             for y, p in enumerate(data["p"]):
                 ax.text(1.0, y, format_p(p), transform=at_right, va="center", size=7, color=".35")
@@ -135,4 +147,14 @@ def services_by_model(
             title = f"{both[0]} and {both[1]} clinics"
             label = f"Services provided, {' and '.join(both)} (Table 3's services)"
     title = f"Services provided by care coordinators, {title}"
-    return finish(fig, label, title=title, synthetic=synthetic)
+    sized = " and ".join(names[g] for g in (comparison, reference))
+    caption = (
+        f"Percent of clinics ({sized}) whose care coordinators provide each service of Table 3, "
+        "most common first, among the clinics answering; P on the right: the table's test of the "
+        "item by group; no intervals."
+    )
+    alt = (
+        f"Horizontal grouped bars for {len(data)} services, two bars each ({sized}), with the "
+        "percentage at each bar's end and P at the right."
+    )
+    return finish(fig, label, title=title, synthetic=synthetic, caption=caption, alt=alt)

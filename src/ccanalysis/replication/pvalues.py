@@ -19,7 +19,6 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-import scipy.special
 import scipy.stats
 
 from ccanalysis import stats
@@ -100,37 +99,6 @@ def chisq_p(tabs: np.ndarray, correct: bool = False) -> tuple[np.ndarray, np.nda
     return res.statistic, np.where(df > 0, res.pvalue, math.nan)
 
 
-def _fisher_2x2_screen(tabs: np.ndarray) -> np.ndarray:
-    """Fisher's two-sided p of many 2 x 2 tables at once (the hypergeometric probabilities at most
-    the observed one times 1 + 1e-7, as R), to rank candidates: ``scipy.stats.fisher_exact`` takes
-    one table at a time (too slow for thousands) and counts near ties otherwise than R. The
-    log-probabilities are log-factorials (``scipy.special.gammaln``): ``scipy.stats.hypergeom``
-    gives the same numbers 30 times slower on a grid this size."""
-    r1, c1, n = tabs[:, 0, :].sum(axis=1), tabs[:, :, 0].sum(axis=1), tabs.sum(axis=(1, 2))
-    lo, hi = np.maximum(0, r1 + c1 - n), np.minimum(r1, c1)
-    lf = scipy.special.gammaln(np.arange(int(n.max()) + 2) + 1.0)  # log k!
-
-    def logpmf(x: np.ndarray, n: np.ndarray, r1: np.ndarray, c1: np.ndarray) -> np.ndarray:
-        x = np.clip(x, 0, np.minimum(r1, c1))
-        return (
-            lf[r1]
-            + lf[n - r1]
-            + lf[c1]
-            + lf[n - c1]
-            - lf[n]
-            - lf[x]
-            - lf[r1 - x]
-            - lf[c1 - x]
-            - lf[np.maximum(n - r1 - c1 + x, 0)]
-        )
-
-    x = lo[:, None] + np.arange(int((hi - lo).max()) + 1)[None, :]
-    logp = logpmf(x, n[:, None], r1[:, None], c1[:, None])
-    obs = logpmf(tabs[:, 0, 0], n, r1, c1)
-    keep = (x <= hi[:, None]) & (logp <= obs[:, None] + math.log1p(1e-7))
-    return np.where(keep, np.exp(logp), 0.0).sum(axis=1)
-
-
 @functools.cache
 def _fisher(table: tuple[tuple[int, ...], ...]) -> float:
     return stats.fisher_exact(np.array(table), seed=1).p
@@ -142,7 +110,7 @@ def _fisher_range(tabs: np.ndarray) -> tuple[float, float]:
     ``N_EXTREME`` by the Pearson statistic (an inner bound; the tests check it against all)."""
     if len(tabs) > MAX_EXACT:
         two = tabs.shape[1:] == (2, 2)
-        order = np.argsort(_fisher_2x2_screen(tabs) if two else chisq_p(tabs)[0], kind="stable")
+        order = np.argsort(stats.fisher_2x2_many(tabs) if two else chisq_p(tabs)[0], kind="stable")
         ends = 4 if two else N_EXTREME
         tabs = tabs[np.r_[order[:ends], order[-ends:]]]
     return _span([_fisher(tuple(map(tuple, t))) for t in tabs])

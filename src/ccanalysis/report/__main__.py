@@ -14,9 +14,10 @@ from ccanalysis import results
 from ccanalysis.io import write_bytes, write_text
 from ccanalysis.paths import project_root
 from ccanalysis.report import landing, notebooks
+from ccanalysis.tables.render import BACK
 
 #: What the snapshot owns in ``docs/`` (anything else there, like ARCHITECTURE.md, is left alone).
-OWNED = ("*.html", "tables/*", "figures/*")
+OWNED = ("*.html", "tables/*", "figures/*", "synthetic/*")
 
 
 def build(executed: list[Path], root: Path) -> Path:
@@ -28,6 +29,8 @@ def build(executed: list[Path], root: Path) -> Path:
         pages = [nb.with_suffix(suffix) for suffix in notebooks.EDITIONS]
         if any(not p.exists() or p.stat().st_mtime < newest for p in pages):
             notebooks.render(nb)
+    if executed:
+        write_text(root / "reports" / "codebook.html", landing.codebook_page(root, executed))
     page, params = landing.landing_page(root, executed, False)
     if context := _results(root, params):
         results.write(context, root / "reports", notebooks.stylesheet())
@@ -56,7 +59,8 @@ def contents(root: Path) -> dict[str, bytes]:
         page = nb.with_suffix(".html")
         if not page.is_file() or page.stat().st_mtime < nb.stat().st_mtime:
             raise SystemExit(f"docs/: {page} is missing or older than its notebook: `make all`")
-        files[page.name] = page.read_bytes()
+        # a table shown in the page links back to the landing page beside it in docs/
+        files[page.name] = page.read_bytes().replace(BACK.encode(), b"index.html")
     text, params = landing.landing_page(root, executed, snapshot=True)
     if params.get("data_mode") != "synthetic":
         raise SystemExit("docs/ is the public snapshot of the synthetic stand-in only")
@@ -64,9 +68,15 @@ def contents(root: Path) -> dict[str, bytes]:
     if context := _results(root, params):
         page = results.html_page(results.render(context, "html"), True, notebooks.stylesheet())
         files["results.html"] = page.encode("utf-8")
+    files["codebook.html"] = landing.codebook_page(root, executed).encode("utf-8")
+    for path in sorted((root / "data" / "raw" / "synthetic").glob("[!.]*")):
+        files[f"synthetic/{path.name}"] = path.read_bytes()  # the data the snapshot was run on
     tables = [p for ext in landing.TABLE_FORMATS for p in (root / "tables").glob(f"[!.]*.{ext}")]
-    for path in tables + list((root / "figures").glob("[!.]*.pdf")):
-        files[f"{path.parent.name}/{path.name}"] = path.read_bytes()
+    figures = [p for ext in ("pdf", "svg") for p in (root / "figures").glob(f"[!.]*.{ext}")]
+    for path in tables + figures:
+        data = path.read_bytes()  # a table's link back: the landing page beside the folder
+        data = data.replace(BACK.encode(), b"../index.html") if path.suffix == ".html" else data
+        files[f"{path.parent.name}/{path.name}"] = data
     return files
 
 

@@ -15,13 +15,19 @@ import pandas as pd
 
 from ccanalysis import vocab
 from ccanalysis.display import significant
-from ccanalysis.printing import format_p, round_half_up
+from ccanalysis.printing import format_p, round_half_up, signed
+from ccanalysis.replication.compare import COMPARISON_COLUMNS
 from ccanalysis.replication.rows import TEST_NAMES
 from ccanalysis.report import notebooks
+from ccanalysis.tables.grid import anchor
 from ccanalysis.tables.read import group_sizes, read_long
 
 #: The downloads of a table, in the order the page lists them: (suffix, name shown).
 TABLE_FORMATS = {"csv": "CSV", "docx": "Word", "tex": "LaTeX", "md": "Markdown", "html": "HTML"}
+#: The paper's DOI, when known: the project's copy of the paper (an early online version) has none.
+PAPER_DOI = ""
+#: The stage that builds each table file (its notebook's number), by the file's stem.
+STAGE_OF = {"table": "03", "sensitivity": "04", "definitions": "04"}
 #: Significance level of the headline's "differ after correction" (q < Q_LEVEL).
 Q_LEVEL = 0.05
 #: Verdicts of the consistency check that mean a printed row cannot be right, with a heading.
@@ -29,12 +35,8 @@ INCONSISTENT = {
     "inconsistent": "Printed rows that no count table fits",
     "disagree": "Numbers in the text that disagree with the tables",
 }
-#: The label as a table file prints it, alone in an element or before the caption: the page
-#: shows it once, in its banner.
-LABEL_REPEATS = re.compile(
-    rf"<(p|li)[^>]*>(?:<(strong|em)>)?{re.escape(vocab.SYNTHETIC_LABEL)}(?:</\2>)?</\1>\s*"
-    rf"|{re.escape(vocab.SYNTHETIC_LABEL)}<br>"
-)
+#: What a page of ``tables/`` marks as its embeddable part (the table and its notes, no label).
+EMBED = re.compile(r"<!-- table -->\s*(.*?)\s*<!-- /table -->", re.DOTALL)
 
 
 def _label(spec: Any, table: str, item: str, level: str = "") -> str:
@@ -48,11 +50,6 @@ def _label(spec: Any, table: str, item: str, level: str = "") -> str:
     return (rows[0].section.strip().rstrip(":") or rows[0].label) if rows else item
 
 
-def _signed(x: float) -> str:
-    text = round_half_up(x, 1)
-    return text if text.startswith("-") else f"+{text}"
-
-
 def headline(tables: dict[str, pd.DataFrame], spec: Any, count: int = 8) -> dict[str, Any]:
     """Clinics per model, the tested items (a p row with a q) and the ``count`` largest differences
     in percentage points (tested items only: Table 2's criteria define the models, their
@@ -63,14 +60,20 @@ def headline(tables: dict[str, pd.DataFrame], spec: Any, count: int = 8) -> dict
     for name, long in tables.items():
         p = long[(long["measure"] == "p") & long["q"].notna()] if "q" in long else long[:0]
         number, q = name.removeprefix("table"), p.set_index("item")["q"]
-        tested += [{"table": number, "label": _label(spec, name, i), "q": q[i]} for i in p["item"]]
+        printed = spec.items(name) if spec is not None else {}  # an item's rows: its levels
+        tested += [
+            {"table": number, "label": _label(spec, name, i), "q": q[i], "anchor": anchor(name, i)}
+            for i in p["item"]
+        ]
         pct = long[(long["measure"] == "pct") & long["item"].isin(p["item"])]
         base = pct[pct["group"] == ref].set_index(["item", "level"])["value"]
         for r in pct[(pct["group"] == new) & pct["diff"].notna()].itertuples():
+            level = r.level if len(printed.get(r.item, [])) > 1 else ""  # the row's anchor
             largest.append(
                 r._asdict()
                 | {"table": number, "label": _label(spec, name, r.item, r.level), "q": q[r.item]}
                 | {"ref": base.get((r.item, r.level), float("nan"))}
+                | {"anchor": anchor(name, r.item, level)}
             )
     largest = sorted(largest, key=lambda r: -abs(r["diff"]))[:count]
     return {"sizes": sizes, "tested": tested, "largest": largest}
@@ -120,18 +123,73 @@ def _linked(folder: Path, href: str, stem: str, formats: dict) -> list[tuple[str
     ]
 
 
-def _tables(tables_dir: Path, href: str) -> list[dict[str, Any]]:
-    """Every ``tables/*.html`` (Tables 1-4 first): its body without the label, its downloads."""
+#: The replication's names of a cell's printed and reproduced numbers (``replication.csv``).
+REPRODUCED = "reproduced"
+PRINTED = COMPARISON_COLUMNS[COMPARISON_COLUMNS.index(REPRODUCED) - 1]  # the column before it
+
+
+def _num(text: str) -> str:
+    """A reproduced number as the check shows it: four significant digits."""
+    return significant(float(text), 4) if re.fullmatch(r"-?[\d.]+(e-?\d+)?", text) else text
+
+
+def _marked(html: str, table: str, replication: pd.DataFrame, report: str) -> str:
+    """The table's reproduced cells marked against the printed value (``replication.csv``): ✓ (all
+    its numbers as printed) or ≠ (linked to the replication report), the printed and reproduced
+    numbers on hover. Columns by their ``data-k`` (group or ``p``), rows by their anchors."""
+    keys = re.findall(r'<th scope="col" data-k="([^"]*)"', html)[1:]
+    found: dict[tuple[str, str, str], list[dict]] = {}
+    for r in replication[replication["table"] == table].to_dict("records"):
+        found.setdefault((r["item"], r["level"], r["group"]), []).append(r)
+        found.setdefault((r["item"], "*", r["group"]), []).append(r)  # an item's only row
+
+    def row(m: re.Match) -> str:
+        item, _, level = m[2].partition("-")
+        cells = iter(keys)
+
+        def cell(c: re.Match) -> str:
+            key = next(cells, "")
+            rows = found.get((item, "", "all") if key == "p" else (item, level or "*", key), [])
+            several = key != "p" and not level and len({r["level"] for r in rows}) > 1
+            if not rows or several or not c[2].strip():  # nothing printed here, or not one row
+                return c[0]
+            counts = re.search(r'title="([^"]*)"', c[1])
+            seen = [counts[1]] if counts else []
+            seen += [
+                f"{r['measure']}: printed {r[PRINTED]}, here {_num(r[REPRODUCED])}" for r in rows
+            ]
+            ok = all(r["verdict"] == "equal" for r in rows)
+            mark = '<span class="ok">✓</span>' if ok else f'<a class="ne" href="{report}">≠</a>'
+            return f'<td title="{"; ".join(seen)}">{c[2]}{mark}</td>'
+
+        return m[1] + re.sub(r"<td([^>]*)>(.*?)</td>", cell, m[3]) + "</tr>"
+
+    return re.sub(
+        r'(<tr class="(?:row|section)" id="t\d+-([^"]+)">)(.*?)</tr>', row, html, flags=re.S
+    )
+
+
+def _tables(tables_dir: Path, href: str, report: str = "") -> list[dict[str, Any]]:
+    """Every ``tables/*.html`` (Tables 1-4 first): its marked part (no label), each reproduced cell
+    checked against the paper (:func:`_marked`, when ``replication.csv`` is there), its downloads."""
+    checked = tables_dir / "replication.csv"
+    replication = (
+        pd.read_csv(checked, keep_default_na=False, dtype=str) if checked.is_file() else None
+    )
     views = []
     for path in sorted(tables_dir.glob("*.html"), key=lambda p: (p.stem[:5] != "table", p.stem)):
         text = path.read_text(encoding="utf-8")
         title = re.search(r"<title>(.*?)</title>", text, re.DOTALL)
-        body = re.search(r"<body[^>]*>(.*)</body>", text, re.DOTALL)
-        html = LABEL_REPEATS.sub("", body[1] if body else text).strip()
+        html = "\n".join(EMBED.findall(text))
+        if replication is not None and path.stem.startswith("table"):
+            html = _marked(html, path.stem, replication, report)
+        stage = next((v for k, v in STAGE_OF.items() if path.stem.startswith(k)), "")
         views.append(
             {"id": path.stem, "title": title[1].strip() if title else path.stem, "html": html}
             | {
                 "long": html.count("<tr") > 80,
+                "rows": html.count("<tr") - html.count("<thead"),
+                "stage": stage,
                 "files": _linked(tables_dir, href, path.stem, TABLE_FORMATS),
             }
         )
@@ -142,25 +200,44 @@ def _figures(figures_dir: Path, href: str, formats: dict) -> list[dict[str, Any]
     """Every ``figures/*.png`` at screen size with its stored title and caption, Figure N first."""
     from PIL import Image
 
+    from ccanalysis.figures import title as numbered
     from ccanalysis.figures.theme import screen_png  # the notebooks' size too
 
     found = []
     for png in sorted(figures_dir.glob("*.png")):
         with Image.open(png) as im:
             info = dict(im.text)
-        title = info.get("Title") or png.stem.replace("_", " ").capitalize()
-        number = re.match(r"\s*Figure\s+(\d+)", title)
+        title = numbered(png.stem, info.get("Title") or png.stem.replace("_", " ").capitalize())
         found.append(
             {
-                "order": (int(number[1]) if number else 10**6, png.stem),
+                "order": (int(re.findall(r"\d+", title)[0]), png.stem),
                 "id": f"figure-{png.stem}",
                 "title": title,
                 "caption": info.get("Caption", ""),
+                "alt": info.get("Alt") or title,
                 "src": "data:image/png;base64," + base64.b64encode(screen_png(png)).decode(),
                 "files": _linked(figures_dir, href, png.stem, formats),
             }
         )
     return sorted(found, key=lambda f: f["order"])
+
+
+def citation(root: Path) -> dict[str, str]:
+    """What the citation block says of this build: the package's version and licence (its
+    metadata), and the last commit of the code and data that built it (``git``; not ``docs/``,
+    so the snapshot's own commit leaves the date alone): a rebuild of one checkout prints the same
+    date, which the docs check needs."""
+    import subprocess
+    from importlib import metadata
+
+    meta = metadata.metadata("ccanalysis")
+    cmd = ["git", "-C", str(root), "log", "-1", "--format=%h %cs", "--", ".", ":(exclude)docs"]
+    try:
+        out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout.split()
+    except (OSError, subprocess.CalledProcessError):
+        out = []
+    run = dict(zip(("commit", "date"), out if len(out) == 2 else ("", ""), strict=True))
+    return run | {"version": meta["Version"], "licence": meta.get("License") or ""}
 
 
 def landing_page(root: Path, executed: list[Path], snapshot: bool) -> tuple[str, dict]:
@@ -174,12 +251,16 @@ def landing_page(root: Path, executed: list[Path], snapshot: bool) -> tuple[str,
     runs = {p: json.loads(p.read_text(encoding="utf-8")) for p in executed}
     params = notebooks.parameters(runs[executed[-1]]) if runs else {}
     tables_dir, spec, up = root / "tables", read_spec(), "" if snapshot else "../"
+    tested_rule = (
+        f"Benjamini–Hochberg q < {Q_LEVEL:g} over each table's family of tests (its q footnote)"
+    )
     tables = {p.stem: read_long(p) for p in sorted(tables_dir.glob("table*.csv"))}
     clinics = root / "data" / "processed" / "clinics.parquet"
     summary = tables_dir / "replication_summary.csv"
     consistency = tables_dir / "replication_consistency.csv"
     found = findings(consistency, spec) if consistency.is_file() else []
-    views = _tables(tables_dir, f"{up}tables")
+    report = next((f"{p.stem}.html" for p in executed if "replication" in p.stem), "")
+    views = _tables(tables_dir, f"{up}tables", report)
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(notebooks.TEMPLATES),
         autoescape=True,
@@ -188,7 +269,7 @@ def landing_page(root: Path, executed: list[Path], snapshot: bool) -> tuple[str,
         keep_trailing_newline=True,
         undefined=jinja2.StrictUndefined,
     )
-    env.filters.update(p=format_p, signed=_signed, round_half_up=round_half_up)
+    env.filters.update(p=format_p, signed=signed, round_half_up=round_half_up)
     page = env.get_template("landing.html.j2").render(
         css=notebooks.stylesheet(),
         card=notebooks.run_card(params),
@@ -212,9 +293,38 @@ def landing_page(root: Path, executed: list[Path], snapshot: bool) -> tuple[str,
         figures=_figures(
             root / "figures",
             f"{up}figures",
-            {"pdf": "PDF"} if snapshot else {"pdf": "PDF", "png": "PNG"},
+            {"pdf": "PDF", "svg": "SVG"}
+            if snapshot
+            else {"pdf": "PDF", "svg": "SVG", "png": "PNG"},
         ),
+        cite=citation(root),
+        synthetic_files=[
+            (p.name, f"{up}{'' if snapshot else 'data/raw/'}synthetic/{p.name}")
+            for p in sorted((root / "data" / "raw" / "synthetic").glob("[!.]*"))
+            if p.is_file()
+        ],
         notebooks=[(p.stem, *notebooks.describe(nb, p.stem)) for p, nb in runs.items()],
         snapshot=snapshot,
+        tested_rule=tested_rule,
+        paper_doi=PAPER_DOI,
     )
     return page, params
+
+
+def codebook_page(root: Path, executed: list[Path]) -> str:
+    """``codebook.html``, the data dictionary of the run as a codebook (the template lists, per
+    form, each analysis item's id, question and answers: code = label, a number's range, or a box
+    checked or not)."""
+    import jinja2
+
+    from ccanalysis.spec import as_instrument
+
+    params = notebooks.parameters(json.loads(executed[-1].read_text(encoding="utf-8")))
+    path = root / str(params.get("dictionary", ""))  # the run's, else the project's
+    instrument = as_instrument(path if path.is_file() else None)
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(notebooks.TEMPLATES), autoescape=True, trim_blocks=True
+    )
+    return env.get_template("codebook.html.j2").render(
+        css=notebooks.stylesheet(), instrument=instrument, source=Path(instrument.source).name
+    )

@@ -19,7 +19,6 @@ TEMPLATES = Path(__file__).resolve().parent / "templates"
 PARAMETER_TAGS = {"parameters", "injected-parameters"}
 #: The packages whose versions a run card lists (the full pins are in requirements.lock).
 PACKAGES = ("pandas", "numpy", "scipy", "statsmodels", "matplotlib")
-#: An output that is only a saved figure by its path (``figures.show``).
 #: The editions of a notebook, by file suffix: whether it shows the code, and its name.
 EDITIONS = {".html": (False, "reader's edition"), ".code.html": (True, "edition with code")}
 
@@ -54,7 +53,9 @@ def describe(nb: dict, fallback: str) -> tuple[str, str]:
 @cache
 def stylesheet(code: bool = False) -> str:
     """The pages' CSS; with ``code``, Pygments' highlighting of nbconvert's code cells."""
-    css = (TEMPLATES / "style.css").read_text(encoding="utf-8")
+    from ccanalysis.tables.render import CSS  # the tables' own, as their standalone pages
+
+    css = "\n".join(p.read_text(encoding="utf-8") for p in (TEMPLATES / "style.css", CSS))
     if code:
         from pygments.formatters import HtmlFormatter
 
@@ -90,9 +91,17 @@ def render(executed: Path) -> None:
 
     nb = nbformat.read(executed, as_version=4)
     title, _ = describe(nb, executed.stem)
+    pages = sorted(executed.parent.glob("[0-9][0-9]_*.ipynb"))  # the pipeline's order
+    here = pages.index(executed) if executed in pages else -1
+    near = {  # (stem, title) of the notebooks before and after, for the pager
+        k: (p.stem, describe(nbformat.read(p, as_version=4), p.stem)[0])
+        for k, i in (("prev", here - 1), ("next", here + 1))
+        if here >= 0 and 0 <= i < len(pages) and (p := pages[i])
+    }
     for suffix, (code, name) in EDITIONS.items():
         other = (f"{executed.stem}.html", EDITIONS[".html"][1]) if code else None
         page = {"title": title, "edition": name, "other": other, "css": stylesheet(code)}
+        page |= {"prev": near.get("prev"), "next": near.get("next")}
         page["card"] = run_card(parameters(nb))
         resources = {"metadata": {"path": str(executed.parent)}, "page": page}
         body, _ = exporter(code).from_notebook_node(nb, resources=resources)

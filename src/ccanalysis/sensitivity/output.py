@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import math
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -16,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from ccanalysis.io import write_csv, write_text
-from ccanalysis.printing import format_p
+from ccanalysis.printing import format_p, signed
 from ccanalysis.sensitivity.inputs import CARE_MODEL_GROUPS, Groups
 from ccanalysis.sensitivity.verdicts import KEY
 from ccanalysis.spec import SpecRow
@@ -155,13 +156,6 @@ def _value(unit: str, v: float) -> str:
     return f"{v:.1f}%" if unit == "pp" else (f"{v:.1f}" if abs(v) >= 1 else f"{v:.2f}")
 
 
-def _signed(x: float, digits: int) -> str:
-    """``+12.3``: fixed decimals, signed; a value that rounds to 0 keeps its sign (``-0.0``)."""
-    if not math.isfinite(x):
-        return "NA"
-    return f"{x:+.{digits}f}" if x != 0 else f"{0:.{digits}f}"
-
-
 def _diff(r: Mapping) -> str:
     """``+12.3 pp (+4.5 to +20.1)``; a mean difference in its unit, 2 decimals when small."""
     unit, est, lo, hi = r["unit"], r["estimate"], r["ci_low"], r["ci_high"]
@@ -169,7 +163,8 @@ def _diff(r: Mapping) -> str:
         return "NA"
     small = max(abs(est), abs(lo), abs(hi)) < 1 if math.isfinite(lo) else abs(est) < 1
     d = 2 if unit != "pp" and small else 1
-    return f"{_signed(est, d)} {unit} ({_signed(lo, d)} to {_signed(hi, d)})"
+    est, lo, hi = (signed(x, d, "NA") for x in (est, lo, hi))
+    return f"{est} {unit} ({lo} to {hi})"
 
 
 def comparison_tables(
@@ -188,6 +183,7 @@ def comparison_tables(
         for a, sub in results.groupby("analysis", sort=False)
     }
     keys = list(dict.fromkeys(zip(*(results[c] for c in KEY), strict=True)))
+    rows_of = Counter(k[1] for k in keys)  # an item's rows: its levels or the item alone
     changed = {
         (c, tuple(k)) for c, *k in changes.loc[changes["changed"], ["comparison", *KEY]].to_numpy()
     }
@@ -200,6 +196,8 @@ def comparison_tables(
             base = by[analyses[0]][key]
             unit = base["unit"]
             rec = {
+                "_id": "-".join(["s", key[1], *[key[2]] * (rows_of[key[1]] > 1 and bool(key[2]))])
+                * (part == "clustering"),  # the row's anchor, as the tables' (t3-item[-level])
                 "Table": key[0].replace("table", ""),
                 "Item": labels.get(key) or f"{key[1]} {key[2]}".strip(),
                 "Unit": unit,
@@ -250,13 +248,34 @@ def comparison_tables(
 
 
 def html_table(tab: pd.DataFrame) -> str:
-    """A plain ``<table>`` of text cells (no index, no classes: the pages' own style)."""
-    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in tab.columns)
+    """A ``<table>`` of text cells in the tables' style (``tables.render.CSS``): the ``Item``
+    column as row headers, text columns left and wrapping, a long ``Note`` as a numbered
+    footnote under the table (each distinct note once)."""
+    e, notes = html.escape, list(dict.fromkeys(n for n in tab.get("Note", []) if n))
+    cols = [c for c in tab.columns if not (c == "Note" and notes) and not c.startswith("_")]
+    text = {"Item", "Definition", "Description", "Those rows", "Table", "Rule"}
+
+    def cell(c: str, v: object, row: Mapping) -> str:
+        mark = f" <sup>{notes.index(row['Note']) + 1}</sup>" if notes and row.get("Note") else ""
+        if c == "Item" or (c == cols[0] and "Item" not in cols):
+            return f'<th scope="row">{e(str(v))}{mark}</th>'
+        return f"<td{klass(c)}>{e(str(v))}</td>"
+
+    def klass(c: str) -> str:
+        return ' class="text"' if c in text else ""
+
+    head = "".join(f'<th scope="col"{klass(c)}>{e(str(c))}</th>' for c in cols)
     body = "\n".join(
-        "<tr>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in row) + "</tr>"
-        for row in tab.itertuples(index=False)
+        (f'<tr id="{e(row["_id"])}">' if row.get("_id") else "<tr>")  # the row's anchor (s-item)
+        + "".join(cell(c, row[c], row) for c in cols)
+        + "</tr>"
+        for row in tab.to_dict("records")
     )
-    return f"<table>\n<thead><tr>{head}</tr></thead>\n<tbody>\n{body}\n</tbody>\n</table>"
+    foot = "".join(f"<li>{e(n)}</li>" for n in notes)
+    return (
+        f'<div class="table-wrap" tabindex="0"><table>\n<thead><tr>{head}</tr></thead>\n<tbody>\n'
+        f"{body}\n</tbody>\n</table></div>" + (f'\n<ol class="notes">{foot}</ol>' if notes else "")
+    )
 
 
 def md_table(tab: pd.DataFrame) -> str:
@@ -267,6 +286,7 @@ def md_table(tab: pd.DataFrame) -> str:
             "| " + " | ".join(str(v).replace("|", "\\|").replace("\n", " ") for v in cells) + " |"
         )
 
+    tab = tab[[c for c in tab.columns if not str(c).startswith("_")]]  # keys, not for reading
     rows = [line(list(row)) for row in tab.itertuples(index=False)]
     return "\n".join(
         [line(list(tab.columns)), "|" + "|".join("---" for _ in tab.columns) + "|", *rows]
@@ -299,19 +319,25 @@ def page(
     if fmt != "html":
         raise ValueError("fmt must be 'html' or 'markdown'")
     e = html.escape
+    from ccanalysis.tables.render import BACK, CSS
+
+    stem = "definitions" if title == "Definitions" else "sensitivity"
     parts = [
-        f'<!DOCTYPE html>\n<html lang="en">\n<head><meta charset="utf-8"><title>{e(title)}'
-        "</title></head>\n<body>"
+        f'<!DOCTYPE html>\n<html lang="en">\n<head><meta charset="utf-8">\n<meta name="viewport" '
+        f'content="width=device-width, initial-scale=1"><title>{e(title)}</title>\n<style>\nbody '
+        "{ font-family: system-ui, sans-serif; margin: 1rem auto; padding: 0 1rem; max-width: "
+        f"72rem; }}\n{CSS.read_text(encoding='utf-8')}</style></head>\n<body>\n"
+        f'<p><a href="{BACK}#view-{stem}">← All tables and figures</a></p>'
     ]
-    parts += [f'<p class="synthetic-label"><strong>{e(label)}</strong></p>'] if label else []
+    parts += [f'<p class="synthetic">{e(label)}</p>'] if label else []
+    parts += [f"<h1>{e(title)}</h1>\n<!-- table -->"]
     parts += [f"<p>{e(intro)}</p>"] if intro else []
     for heading, tab, note in sections:
-        parts += [f"<h2>{e(heading)}</h2>", html_table(tab), f"<p>{e(note)}</p>"]
+        parts += [f"<h3>{e(heading)}</h3>", html_table(tab), f'<p class="notes">{e(note)}</p>']
     if notes:
         items = "\n".join(f"<li>{e(s)}</li>" for s in notes)
-        parts.append(f"<h2>Notes</h2>\n<ul>\n{items}\n</ul>")
-    parts += [f"<p><em>{e(label)}</em></p>"] if label and footer else []
-    return "\n".join([*parts, "</body>\n</html>"]) + "\n"
+        parts.append(f"<h3>Conclusions</h3>\n<ul>\n{items}\n</ul>")
+    return "\n".join([*parts, "<!-- /table -->\n</body>\n</html>"]) + "\n"
 
 
 #: The headings and method notes of the stage's page (the care models' comparison).

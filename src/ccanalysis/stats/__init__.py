@@ -5,7 +5,7 @@ method: :mod:`.fisher` (exact r x c), :mod:`.bootstrap` (by clusters), Newcombe'
 
 from __future__ import annotations
 
-from ccanalysis.stats.fisher import fisher_exact
+from ccanalysis.stats.fisher import fisher_2x2_many, fisher_exact
 from ccanalysis.stats.intervals import mean_diff_ci, newcombe_diff
 from ccanalysis.stats.result import FISHER_MC_NAME, FISHER_NAME, ExactTestBudgetError, TestResult
 from ccanalysis.stats.tests import (
@@ -29,6 +29,7 @@ __all__ = [
     "anova_from_summary",
     "bh_qvalues",
     "chisq",
+    "fisher_2x2_many",
     "fisher_exact",
     "mean_diff_ci",
     "newcombe_diff",

@@ -36,6 +36,9 @@ _MAX_CODE = 2**62
 _CHUNK = 256  # nodes expanded together: memory grows with the budget charged, not the table
 _BLOCK = 65_536  # nodes bounded together
 
+#: R's relative tolerance of a tie with the observed table's probability (``fisher.test``).
+REL_TOL = 1e-7
+
 
 def _compositions(
     total: int, caps: NDArray[np.int64], room: int
@@ -272,11 +275,43 @@ def _monte_carlo(
     return TestResult("fisher_mc", FISHER_MC_NAME, None, None, p, int(t.sum()), mc_samples, se)
 
 
+def fisher_2x2_many(tabs: NDArray[np.int64], rel_tol: float = REL_TOL) -> NDArray[np.float64]:
+    """Fisher's two-sided p of many 2 x 2 tables (shape (k, 2, 2)) at once, by the rule of
+    :func:`fisher_exact` (the hypergeometric probabilities at most the observed one times 1 +
+    ``rel_tol``, as R): ``scipy.stats.fisher_exact`` takes one table at a time (too slow for the
+    thousands of candidate tables the replication ranks) and counts near ties otherwise than R. The
+    log-probabilities are log-factorials (``scipy.special.gammaln``): ``scipy.stats.hypergeom``
+    gives the same numbers 30 times slower on a grid this size."""
+    r1, c1, n = tabs[:, 0, :].sum(axis=1), tabs[:, :, 0].sum(axis=1), tabs.sum(axis=(1, 2))
+    lo, hi = np.maximum(0, r1 + c1 - n), np.minimum(r1, c1)
+    lf = gammaln(np.arange(int(n.max()) + 2) + 1.0)  # log k!
+
+    def logpmf(x: np.ndarray, n: np.ndarray, r1: np.ndarray, c1: np.ndarray) -> np.ndarray:
+        x = np.clip(x, 0, np.minimum(r1, c1))
+        return (
+            lf[r1]
+            + lf[n - r1]
+            + lf[c1]
+            + lf[n - c1]
+            - lf[n]
+            - lf[x]
+            - lf[r1 - x]
+            - lf[c1 - x]
+            - lf[np.maximum(n - r1 - c1 + x, 0)]
+        )
+
+    x = lo[:, None] + np.arange(int((hi - lo).max()) + 1)[None, :]
+    logp = logpmf(x, n[:, None], r1[:, None], c1[:, None])
+    obs = logpmf(tabs[:, 0, 0], n, r1, c1)
+    keep = (x <= hi[:, None]) & (logp <= obs[:, None] + math.log1p(rel_tol))
+    return np.where(keep, np.exp(logp), 0.0).sum(axis=1)
+
+
 def fisher_exact(
     table: ArrayLike,
     *,
     method: Literal["auto", "exact", "monte_carlo"] = "auto",
-    rel_tol: float = 1e-7,
+    rel_tol: float = REL_TOL,
     max_nodes: int = 8_000_000,
     mc_samples: int = 100_000,
     seed: int | np.random.Generator | None = None,

@@ -6,11 +6,12 @@ up; in privacy mode (``suppress_below=k``) counts of 1 to k - 1 print as ``<k``.
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from ccanalysis.printing import format_p, round_half_up
+from ccanalysis.printing import format_p, round_half_up, signed
 from ccanalysis.privacy import is_small
 from ccanalysis.tables.counts import ALL
 from ccanalysis.vocab import SYNTHETIC_LABEL, TOTAL
@@ -37,18 +38,21 @@ TEST_TEXT: dict[str, str] = {
 #: four at most).
 MARKS = ("†", "‡", "§", "¶")
 #: The columns after P (``extras``).
-EXTRA_HEADERS = ("Difference {comp} – {ref} (95% CI)", "P (row)", "q")
+EXTRA_HEADERS = ("Difference {comp} – {ref} (95% CI), pp or mean", "P (row)", "q")
 
 
 @dataclass
 class GridRow:
-    """One printed row: ``kind`` (``n``, ``section`` or ``row``), its label, its indent and the
-    cells after the label (the groups, P where the table has one, the extras)."""
+    """One printed row: ``kind`` (``n``, ``section`` or ``row``), its label, its indent, the
+    cells after the label (the groups, P where the table has one, the extras), its ``anchor``
+    (``t3-item`` or ``t3-item-level``, :func:`anchor`) and each cell's counts (``n/N``, or empty)."""
 
     kind: str
     label: str
     indent: int
     cells: list[str]
+    anchor: str = ""
+    counts: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -61,6 +65,17 @@ class Grid:
     rows: list[GridRow]
     notes: list[str]
     synthetic: bool
+    keys: list[str] = field(default_factory=list)  # each column's group, "p", or an extra's name
+
+
+def anchor(table: str, item: str, level: str = "") -> str:
+    """The id of a table's row: ``t3-svc_social_needs`` (an item's row), ``t3-item-level`` (one of
+    its levels); the pages link to it (``index.html#t3-svc_social_needs``)."""
+    return "-".join([re.sub(r"^table(?=\d)", "t", table), item] + [level] * bool(level))
+
+
+#: The markers of the P column's tests in a table's footnotes, in their order.
+TEST_MARKS = "abcdefgh"
 
 
 def format_n_pct(n: float, pct: float, decimals: int) -> str:
@@ -101,6 +116,12 @@ def grid(s: Summary, *, extras: bool | None = None, suppress_below: int | None =
             return True
         return False
 
+    def counts(r: SpecRow) -> list[str]:
+        """``n/N`` of each group's cell (empty for a mean or a withheld count)."""
+        ns = [(val(r.item, r.level, c, "n"), val(r.item, r.level, c, "denom")) for c in columns]
+        hidden = r.continuous or k is not None
+        return ["" if hidden or math.isnan(n) else f"{int(n)}/{int(d)}" for n, d in ns]
+
     def group_cells(r: SpecRow, unanswered: bool) -> list[str]:
         if unanswered:
             return ["no answers" if c == TOTAL else "–" for c in columns]
@@ -122,9 +143,8 @@ def grid(s: Summary, *, extras: bool | None = None, suppress_below: int | None =
         row = cell.get((r.item, r.level, comp, "mean" if r.continuous else "pct"))
         if row is None or math.isnan(row.diff):
             return ""
-        unit = "" if r.continuous else " pp"
-        d, lo, hi = (round_half_up(x, 1) for x in (row.diff, row.diff_lo, row.diff_hi))
-        return f"{d}{unit} ({lo} to {hi})"
+        d, lo, hi = (signed(x) for x in (row.diff, row.diff_lo, row.diff_hi))
+        return f"{d} ({lo} to {hi})"
 
     has_p = bool((long["measure"] == "p").any())
     header = ["Characteristic"] + [g.labels.get(c, c) for c in columns] + ["P"] * has_p
@@ -133,6 +153,7 @@ def grid(s: Summary, *, extras: bool | None = None, suppress_below: int | None =
     n_extras = len(EXTRA_HEADERS) * extras
     ns = [val("n", "", c, "n") for c in columns]
     rows = [GridRow("n", "N", 0, [f"<{k}" if small(n) else str(int(n)) for n in ns])]
+    rows[0].anchor = anchor(s.table, "n")
     rows[0].cells += [""] * (has_p + n_extras)
     marks = {item: MARKS[i] for i, (items, _) in enumerate(s.row_notes) for item in items}
     tests, level_tests, missing, empties, footnotes = [], [], [], [], []
@@ -142,10 +163,12 @@ def grid(s: Summary, *, extras: bool | None = None, suppress_below: int | None =
     for b in s.blocks:
         first, item = b.rows[0], b.item
         prow = cell.get((item, "", ALL, "p"))
-        p_text = format_p(float(prow.value)) if prow is not None else ""
         q_text = format_p(float(prow.q)) if prow is not None and extras else ""
         if prow is not None and prow.test not in ("", *tests):
             tests.append(prow.test)
+        p_text = format_p(float(prow.value)) if prow is not None else ""
+        if p_text and prow.test:  # the test's marker, its footnote's
+            p_text += TEST_MARKS[tests.index(prow.test)]
         own_section = bool(first.section) and items_in[first.section] == 1 and len(b.rows) > 1
         mark = marks.get(item, "")
         if first.section != section_now:
@@ -154,7 +177,8 @@ def grid(s: Summary, *, extras: bool | None = None, suppress_below: int | None =
                 label = section_now + (mark if own_section else "")
                 head = ["" for _ in columns] + [p_text if own_section else ""] * has_p
                 head += ["", "", q_text if own_section else ""][:n_extras]
-                rows.append(GridRow("section", label, 0, head))
+                own = anchor(s.table, item) if own_section else ""
+                rows.append(GridRow("section", label, 0, head, own))
         if first.footnote and first.footnote not in footnotes:
             footnotes.append(first.footnote)
         for j, r in enumerate(b.rows):
@@ -168,19 +192,23 @@ def grid(s: Summary, *, extras: bool | None = None, suppress_below: int | None =
                 level_text = "" if math.isnan(p_level) else format_p(p_level)
                 cells += [difference(r), level_text, q_text if first_row else ""]
             label = r.label + ("" if own_section else mark)
-            rows.append(GridRow("row", label, 1 if first.section else 0, cells))
+            level = r.level if len(b.rows) > 1 else ""
+            indent = 1 if first.section else 0
+            rows.append(GridRow("row", label, indent, cells, anchor(s.table, item, level)))
+            rows[-1].counts = counts(r)
         d = val(item, first.level, TOTAL, "denom")
+        name = (first.section if own_section else first.label).rstrip(":")  # words, not the id
         if b.answers == 0:
-            empties.append(f"{item}, specification line {first.line}" if first.line else item)
+            empties.append(name)
         elif not first.all_denominator and not math.isnan(d) and d < n_total:
-            missing.append(f"{item}: {int(d)} answers")
+            missing.append(f"{name}: {int(d)} answers")
     notes = [SYNTHETIC_LABEL] if s.synthetic else []
     notes += s.notes
     if g.left_out:
         notes.append(
             f"{g.left_out} {'row' if g.left_out == 1 else 'rows'} with no {s.by} value left out."
         )
-    notes += [f"P: {TEST_TEXT.get(t, t)}." for t in tests]
+    notes += [f"{TEST_MARKS[i]} P: {TEST_TEXT.get(t, t)}." for i, t in enumerate(tests)]
     every = any(b.rows[0].all_denominator for b in s.blocks)  # an item's rows agree on it
     notes.append(
         "Percentages are of the answers given (missing answers left out item by item)"
@@ -203,7 +231,8 @@ def grid(s: Summary, *, extras: bool | None = None, suppress_below: int | None =
             f"<{k}: a count from 1 to {k - 1} (or a mean of fewer than {k} answers), "
             f"withheld to protect respondents' privacy{none}"
         )
-    return Grid(s.table, s.title, header, rows, notes, s.synthetic)
+    keys = ["", *columns, *["p"] * has_p, *["diff", "p_row", "q"][:n_extras]]
+    return Grid(s.table, s.title, header, rows, notes, s.synthetic, keys)
 
 
 def extras_notes(s: Summary, comp: str, level_tests: list[str]) -> list[str]:

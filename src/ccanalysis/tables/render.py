@@ -7,8 +7,10 @@ import functools
 import io
 import math
 import operator
+import re
 import zipfile
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pandas as pd
@@ -22,54 +24,40 @@ if TYPE_CHECKING:
 #: Fixed date written into Word files (their core properties and zip entries).
 FIXED_DATE = datetime(2024, 1, 1, tzinfo=UTC)
 
-_HTML = """<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<title>{{ g.title }}</title>
-<style>
-body { font-family: sans-serif; }
-table { border-collapse: collapse; }
-caption { text-align: left; font-weight: bold; padding-bottom: 0.5em; }
-th, td { padding: 2px 8px; text-align: right; vertical-align: top; }
-th:first-child, td:first-child { text-align: left; }
-thead th { border-top: 2px solid black; border-bottom: 1px solid black; }
-tbody tr:last-child td { border-bottom: 2px solid black; }
-td.section { font-weight: bold; }
-td.indent { padding-left: 2em; }
-p.synthetic { color: #b00; font-weight: bold; }
-ol.notes { font-size: small; }
-</style>
-</head>
-<body>
-{% if g.synthetic %}<p class="synthetic">{{ label }}</p>
-{% endif %}<table id="{{ g.table }}">
-<caption>{% if g.synthetic %}{{ label }}<br>{% endif %}{{ g.title }}</caption>
-<thead>
-<tr>{% for h in g.header %}<th>{{ h }}</th>{% endfor %}</tr>
-</thead>
-<tbody>
-{% for r in g.rows %}<tr class="{{ r.kind }}"><td class="{{ 'section' if r.kind == 'section' else ('indent' if r.indent else '') }}">{{ r.label }}</td>{% for c in r.cells %}<td>{{ c }}</td>{% endfor %}</tr>
-{% endfor %}</tbody>
-</table>
-<ol class="notes">
-{% for n in g.notes %}<li>{{ n }}</li>
-{% endfor %}</ol>
-</body>
-</html>
-"""
+#: The tables' stylesheet, inlined into each standalone page and into every page embedding one,
+#: and the page's template (``table.html.j2``) beside it.
+CSS = Path(__file__).with_name("table.css")
+#: Where a standalone table (``tables/x.html``) links back to: the landing page of the run.
+BACK = "../reports/index.html"
 
 
 @functools.cache
 def _html_template() -> jinja2.Template:
     import jinja2  # imported when a table is rendered: compiling takes longer than rendering
+    import markupsafe
 
-    return jinja2.Environment(autoescape=True, keep_trailing_newline=True).from_string(_HTML)
+    env = jinja2.Environment(autoescape=True, keep_trailing_newline=True)
+    env.filters["mark"] = lambda c: markupsafe.Markup(  # P's test marker raised
+        MARK.sub(r"<sup>\1</sup>", str(markupsafe.escape(c)))
+    )
+    return env.from_string(CSS.with_name("table.html.j2").read_text(encoding="utf-8"))
 
 
-def html(g: Grid) -> str:
-    """A standalone HTML page of the grid."""
-    return _html_template().render(g=g, label=SYNTHETIC_LABEL)
+def html(g: Grid, *, page: bool = True) -> str:
+    """A standalone HTML page of the grid (viewport, the tables' stylesheet, the synthetic label
+    once, a link back to the landing page); ``page=False``: the table and its notes alone, for a
+    page that carries the label and the stylesheet itself. Rows carry their anchors
+    (:func:`~ccanalysis.tables.grid.anchor`), row labels are ``<th scope="row">``, a percentage's
+    cell its counts (``n/N``) as a tooltip."""
+    notes = [n for n in g.notes if n != SYNTHETIC_LABEL]
+    css = CSS.read_text(encoding="utf-8") if page else ""
+    return _html_template().render(
+        g=g, label=SYNTHETIC_LABEL, page=page, notes=notes, css=css, back=BACK
+    )
+
+
+#: A P cell's test marker (``0.38a``), raised in each format.
+MARK = re.compile(r"(?<=\d)([a-h])$")
 
 
 def _label(r: GridRow, text: str, bold: str, indent: str) -> str:
@@ -85,7 +73,8 @@ def markdown(g: Grid) -> str:
     lines.append("|" + "|".join([":---"] + ["---:"] * (len(g.header) - 1)) + "|")
     for r in g.rows:
         label = _label(r, esc(r.label), "**{}**", "\u2003")
-        lines.append("| " + " | ".join([label, *map(esc, r.cells)]) + " |")
+        cells = (MARK.sub(r"<sup>\1</sup>", esc(c)) for c in r.cells)
+        lines.append("| " + " | ".join([label, *cells]) + " |")
     lines += ["", *(f"{i}. {esc(n)}" for i, n in enumerate(g.notes, start=1))]
     return "\n".join(lines) + "\n"
 
@@ -111,7 +100,8 @@ def latex(g: Grid) -> str:
     lines += [" & ".join(h.translate(TEX) for h in g.header) + " \\\\", "\\midrule"]
     for r in g.rows:
         label = _label(r, r.label.translate(TEX), "\\textbf{{{}}}", "\\quad ")
-        lines.append(" & ".join([label] + [c.translate(TEX) for c in r.cells]) + " \\\\")
+        cells = [MARK.sub(r"\\textsuperscript{\1}", c.translate(TEX)) for c in r.cells]
+        lines.append(" & ".join([label, *cells]) + " \\\\")
         if r.kind == "n":
             lines.append("\\midrule")
     lines += ["\\bottomrule", "\\end{tabular}", "", "\\smallskip", "\\footnotesize"]
