@@ -8,7 +8,7 @@ import pytest
 
 from ccanalysis import coverage
 from ccanalysis.stats.bootstrap import percentile_interval, resample
-from ccanalysis.stats.clustered import cr2_difference, gee_difference
+from ccanalysis.stats.clustered import cr2_difference, gee_difference, newcombe_cr2
 from ccanalysis.stats.intervals import newcombe_diff
 
 #: Clinics per model (rows: medical/nursing, integrated) and care system: pure systems of both
@@ -57,6 +57,34 @@ def test_intervals_use_k_minus_2_and_satterthwaite(data) -> None:
         ):
             lo, hi = found[method]
             assert (lo[i], hi[i]) == pytest.approx((fit.ci_low, fit.ci_high), abs=1e-10)
+
+
+def test_newcombe_cr2_equals_the_one_data_set_function(data) -> None:
+    lo, hi = coverage.intervals(data, M, 19, 3)["newcombe_cr2"]
+    for i, s in enumerate(data):
+        fit = newcombe_cr2(*_clinics(s, M))
+        assert (lo[i], hi[i]) == pytest.approx((fit.ci_low, fit.ci_high), abs=1e-10)
+
+
+def test_choice_says_which_cells_fail_by_how_much_and_the_nearest() -> None:
+    cells = [(0.0, 0.05, 0.0), (0.2, 0.05, 0.1)]
+    cov = {"cr2_satterthwaite": (99.0, 90.9), "newcombe_cr2": (97.5, 94.0), "newcombe": (80, 70)}
+    table = pd.DataFrame(
+        [
+            {"method": m, "icc": i, "prevalence": p, "difference": d, "datasets": 2000,
+             "coverage": c[k], "mc_se": 0.5, "primary": m == coverage.PRIMARY}
+            for m, c in cov.items()
+            for k, (i, p, d) in enumerate(cells)
+        ]
+    )  # fmt: skip
+    text = coverage.choice(table)
+    assert "within 93-97% in 0 of 2 cells" in text
+    assert "ICC 0, prevalence 5%, difference 0 points: 99.00% (2.00 above 97)" in text
+    assert "ICC 0.2, prevalence 5%, difference 10 points: 90.90% (2.10 below 93)" in text
+    assert text.endswith(
+        "No interval holds in every cell. Nearest the band: newcombe_cr2, 94.00-97.50%, outside: "
+        "ICC 0, prevalence 5%, difference 0 points: 97.50% (0.50 above 97)."
+    )
 
 
 def test_newcombe_equals_the_one_data_set_function(data) -> None:

@@ -637,7 +637,7 @@ def test_difference_plot_legend_clears_the_panels_with_many_analyses() -> None:
     with F.style():
         fig.draw_without_rendering()
         (legend,) = fig.legends
-        drawn = [n for a, (_, n) in ANALYSIS_NAMES.items() if a in F.differences.STYLES]
+        drawn = [n for a, (n, _) in ANALYSIS_NAMES.items() if a in F.differences.STYLES]
         assert [t.get_text() for t in legend.get_texts()] == drawn
         bottom = legend.get_window_extent().y0
         titles = [t for t in fig.findobj(mpl.text.Text) if t.get_text().startswith("Table 3")]

@@ -14,7 +14,13 @@ import pytest
 import statsmodels.api as sm
 from scipy import stats
 
-from ccanalysis.stats.clustered import cr2_difference, gee_difference
+from ccanalysis.stats.clustered import (
+    cr2_difference,
+    design_effects,
+    gee_difference,
+    newcombe_cr2,
+)
+from ccanalysis.stats.intervals import newcombe_bounds
 
 R = pd.read_csv(Path(__file__).parent / "reference" / "stats_results.csv").set_index("name")[
     "value"
@@ -96,3 +102,38 @@ def test_cr2_degenerate_outcomes_give_nan_and_a_note() -> None:
     assert "one cluster holds every answer of a group" in one.note
     flat = cr2_difference([1, 0, 1, 0, 1, 0], [0, 1] * 3, list("aabbcc"))
     assert flat.estimate == -1 and math.isnan(flat.p) and "no variation" in flat.note
+
+
+def test_newcombe_cr2_against_the_published_formulas_in_r() -> None:
+    """``tests/reference/newcombe_cr2.R``: clubSandwich's CR2 variance of each group's proportion
+    over p (1 - p) / n, Wilson's interval of the adjusted counts at qt(0.975, Satterthwaite df),
+    Newcombe's square-and-add, written out in R."""
+    fit = newcombe_cr2(Y, G, CL)
+    codes, g, y = np.array(CL) - 1, np.array(G), np.array(Y, dtype=float)
+    m = np.stack([np.bincount(codes[g == v], minlength=9) for v in (0, 1)])
+    s = np.stack([np.bincount(codes[g == v], y[g == v], minlength=9) for v in (0, 1)])
+    assert design_effects(s, m) == pytest.approx([2.588344988344987, 1.117172015004833], rel=1e-12)
+    assert fit.df == pytest.approx(5.839236519059182, rel=1e-12)
+    assert fit.estimate == pytest.approx(0.2, abs=1e-15)
+    assert fit.ci_low == pytest.approx(-0.263000811393332, abs=1e-12)
+    assert fit.ci_high == pytest.approx(0.608122012193955, abs=1e-12)
+    assert fit.se == cr2_difference(Y, G, CL).se
+    # p inverts the interval: at level 1 - p the lower bound touches 0
+    deff = design_effects(s, m)
+    e, n = s.sum(axis=1) / deff, m.sum(axis=1) / deff
+    alpha = 2 * stats.norm.sf(stats.t.isf(fit.p / 2, fit.df))
+    assert newcombe_bounds(e[1], n[1], e[0], n[0], alpha)[0] == pytest.approx(0.0, abs=1e-9)
+
+
+def test_newcombe_cr2_design_effect_one_without_clustering_signal_and_its_limits() -> None:
+    # a proportion of 0 or 1 has design effect 1; a non-0/1 outcome is refused
+    assert design_effects(
+        np.array([[0.0, 0.0], [2.0, 3.0]]), np.array([[2, 3], [2, 3]])
+    ).tolist() == [
+        1.0,
+        1.0,
+    ]
+    with pytest.raises(ValueError, match="0/1"):
+        newcombe_cr2([0.5, 1, 0, 1, 0, 1], [0, 0, 0, 1, 1, 1], [1, 2, 3, 1, 2, 3])
+    one = newcombe_cr2([1, 0, 1, 0], [0, 0, 1, 1], [1, 1, 2, 2])
+    assert math.isnan(one.p) and "one cluster" in one.note

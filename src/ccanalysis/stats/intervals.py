@@ -6,6 +6,8 @@ unique and found by root bracketing (``scipy.optimize.brentq``; p = 2 Phi(-z*)).
 
 from __future__ import annotations
 
+import math
+
 from numpy.typing import ArrayLike
 from scipy import optimize, special, stats
 from statsmodels.stats.proportion import confint_proportions_2indep
@@ -22,9 +24,12 @@ def newcombe_diff(
     return (k1 / n1 - k2 / n2, *newcombe_bounds(k1, n1, k2, n2, 1.0 - conf))
 
 
-def newcombe_bounds(k1: int, n1: int, k2: int, n2: int, alpha: float) -> tuple[float, float]:
+def newcombe_bounds(
+    k1: float, n1: float, k2: float, n2: float, alpha: float
+) -> tuple[float, float]:
     """The bounds of :func:`newcombe_diff` at level ``1 - alpha`` (``alpha`` given as such: the
-    p that inverts the interval may be far below 1e-16)."""
+    p that inverts the interval may be far below 1e-16). Counts may be fractional (effective
+    counts, :func:`ccanalysis.stats.clustered.newcombe_cr2`)."""
     if n1 <= 0 or n2 <= 0 or not (0 <= k1 <= n1) or not (0 <= k2 <= n2):
         raise ValueError("need 0 <= k <= n and n > 0")
     lo, hi = confint_proportions_2indep(
@@ -46,9 +51,13 @@ def mean_diff_ci(
 _Z_MAX = 37.0  # 2 Phi(-37) is 1e-299: beyond it the p-value is 0 in floating point
 
 
-def newcombe_p(k1: int, n1: int, k2: int, n2: int, null: float = 0.0) -> float:
+def newcombe_p(
+    k1: float, n1: float, k2: float, n2: float, null: float = 0.0, df: float = math.inf
+) -> float:
     """Two-sided p of ``p1 - p2 = null`` matching Newcombe's hybrid score interval: the
-    interval at level ``1 - alpha`` excludes ``null`` exactly when this p is below ``alpha``."""
+    interval at level ``1 - alpha`` excludes ``null`` exactly when this p is below ``alpha``.
+    With ``df`` finite, the interval whose Wilson intervals use the t(df) quantile in place of
+    z (:func:`ccanalysis.stats.clustered.newcombe_cr2`): p = 2 P(T_df > z*)."""
     newcombe_bounds(k1, n1, k2, n2, 0.05)  # checks the counts
     d = k1 / n1 - k2 / n2
     if d == null:
@@ -64,4 +73,4 @@ def newcombe_p(k1: int, n1: int, k2: int, n2: int, null: float = 0.0) -> float:
     if gap(_Z_MAX) > 0:
         return 0.0
     z = optimize.brentq(gap, 1e-12, _Z_MAX, xtol=1e-13, rtol=4 * 2.220446049250313e-16)
-    return float(min(1.0, 2.0 * special.ndtr(-z)))
+    return float(min(1.0, 2.0 * (special.ndtr(-z) if math.isinf(df) else stats.t.sf(z, df))))
