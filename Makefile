@@ -252,18 +252,19 @@ output-sums:
 
 # `make test` is one make, so that its jobs fill the cores without a barrier between phases: the
 # unit suite (which needs no output of the pipeline) in four parts (every fourth test file), the
-# real-export run in a copy of the checkout (e2e-copy: one process, its make at -j1) and the bench's
-# quick run (it cannot rot unseen) take the job slots the stages leave free; once the pipeline is
-# built, what it wrote is recorded, then come the docs/ check, nbval on the executed notebooks (in
-# two parts) and the tutorials; the end-to-end tests that work in this checkout come last. The unit
-# suite includes the browser tests (tests/test_browser.py: headless Chromium loads every page of
-# docs/; they skip, saying why, where Chromium is missing).
+# real-export run and the README's "add an item" in copies of the checkout (e2e-copy and
+# e2e-copy-item: one process each, their make at -j1) and the bench's quick run (it cannot rot
+# unseen) take the job slots the stages leave free; once the pipeline is built, what it wrote is
+# recorded, then come the docs/ check, nbval on the executed notebooks (in two parts) and the
+# tutorials; the end-to-end tests that work in this checkout come last. The unit suite includes the
+# browser tests (tests/test_browser.py: headless Chromium loads every page of docs/; they skip,
+# saying why, where Chromium is missing).
 UNIT_FILES := $(filter-out tests/test_e2e.py,$(sort $(wildcard tests/test_*.py)))
 every_fourth = $(foreach i,$(shell seq $(1) 4 $(words $(2))),$(word $(i),$(2)))
 UNIT_PARTS := unit-part-1 unit-part-2 unit-part-3 unit-part-4
 .PHONY: $(UNIT_PARTS) outputs-before-nbval docs-check nbval-part-1 nbval-part-2 tutorials-run
-.PHONY: bench-quick e2e-here e2e-copy test-e2e-here
-test: reports/index.html $(UNIT_PARTS) e2e-copy bench-quick test-e2e-here
+.PHONY: bench-quick e2e-here e2e-copy e2e-copy-item test-e2e-here
+test: reports/index.html $(UNIT_PARTS) e2e-copy e2e-copy-item bench-quick test-e2e-here
 $(UNIT_PARTS): unit-part-%: $(READY)
 	$(PYTEST) -p no:nbval -q $(call every_fourth,$*,$(UNIT_FILES)) -m "not e2e"
 outputs-before-nbval: reports/index.html
@@ -290,11 +291,15 @@ nbval: reports/index.html
 	$(call TUTORIAL_TESTS,-n $(JOBS))
 
 E2E_HERE = $(PYTEST) -q tests -m "e2e and not own_checkout"
-e2e: e2e-here e2e-copy
+e2e: e2e-here e2e-copy e2e-copy-item
 e2e-here: reports/index.html
 	$(E2E_HERE)
+# In two jobs: the real export (tests/test_e2e*.py) and the README's "add an item"
+# (tests/test_add_an_item.py), each in a copy of its own.
 e2e-copy: $(READY)
-	$(PYTEST) -q tests -m "e2e and own_checkout"
+	$(PYTEST) -q tests -m "e2e and own_checkout" --ignore tests/test_add_an_item.py
+e2e-copy-item: $(READY)
+	$(PYTEST) -q tests/test_add_an_item.py
 
 lint: $(READY)
 	$(VENV)/bin/ruff check src tests benchmarks
