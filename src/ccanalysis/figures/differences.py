@@ -62,6 +62,7 @@ def _from_summary(s: Summary) -> tuple[pd.DataFrame, tuple[str, str]]:
         raise ValueError("the summary has no differences: call add_difference() first")
     rows = long[(long["group"] == compare[0]) & long["measure"].isin(["pct", "mean"])]
     rows = rows[rows["diff"].notna()]
+    units = {r.item: r.unit for b in s.blocks for r in b.rows if r.unit}  # the dictionary's
     n = long[(long["item"] == "n") & (long["measure"] == "n")].set_index("group")["value"]
     return pd.DataFrame(
         {
@@ -69,7 +70,9 @@ def _from_summary(s: Summary) -> tuple[pd.DataFrame, tuple[str, str]]:
             "item": rows["item"],
             "level": rows["level"],
             "analysis": "unadjusted",
-            "unit": np.where(rows["measure"] == "pct", "pp", "item's unit"),
+            "unit": np.where(
+                rows["measure"] == "pct", "pp", rows["item"].map(units).fillna("item's unit")
+            ),
             "label": "",
             "estimate": rows["diff"],
             "ci_low": rows["diff_lo"],
@@ -222,6 +225,10 @@ def difference_plot(
     )
     data = difference_data(sensitivity, spec, compare=compare, tables=tables, items=items)
     data = data[data["analysis"].isin(STYLES)]  # the secondary Mancl-DeRouen row: not drawn
+    if data.empty and isinstance(sensitivity, Summary):
+        raise ValueError(
+            "difference_plot: the summary has no differences; add them first (.add_difference())"
+        )
     if data.empty:
         raise ValueError(f"no differences to draw in the tables {tables or list(TABLE_TITLES)}")
     diff_name = " - ".join(short)
@@ -263,7 +270,7 @@ def difference_plot(
                     "xycoords": (sub.transSubfigure, ax.transAxes),
                     "xytext": (0, 22 if n > 25 else 6),
                 }
-                ax.annotate(title, (0.02, 1), **at, **PANEL_TITLE)
+                ax.annotate(textwrap.fill(title, 72), (0.02, 1), **at, **PANEL_TITLE)
                 ax.set_xlabel(xlabel, fontsize=8)
         fig.legend(
             handles=[

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import re
+import textwrap
 from collections.abc import Mapping
 from contextlib import AbstractContextManager
 from pathlib import Path
@@ -89,7 +90,7 @@ def lookup(table_long: pd.DataFrame) -> dict[tuple[str, str, str, str], float]:
 
 def strip_stat(label: str) -> str:
     """A mean row's label without its statistic: ``"Hours/week – Mean (SD)"`` -> ``"Hours/week"``."""
-    return re.sub(r"( [–-] Mean| mean)? \(SD\)$", "", label)
+    return re.sub(r"( [–-] [Mm]ean| mean)? \(SD\)$", "", label)
 
 
 def finish(
@@ -112,7 +113,8 @@ def finish(
     with style():
         if title:
             fig.suptitle(title, x=0.01, ha="left")
-        if note:
+        if note:  # wrapped to the figure's width (about 17 characters an inch at 7.5 pt)
+            note = textwrap.fill(note, int(fig.get_figwidth() * 17))
             fig.supxlabel(note, x=0.01, ha="left", fontsize=7.5, color=".27")
         if fig.get_layout_engine() is not None:
             fig.get_layout_engine().execute(fig)

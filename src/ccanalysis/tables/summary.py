@@ -40,7 +40,7 @@ from ccanalysis.tables.counts import (
     resolve_test,
 )
 from ccanalysis.tables.grid import grid
-from ccanalysis.vocab import DEFAULT_SEED, GROUP_LABELS, SHORT_LABELS, TOTAL
+from ccanalysis.vocab import DEFAULT_SEED, GROUP_LABELS, MODEL_GROUP, SHORT_LABELS, TOTAL
 
 #: The most groups a ``by`` column may make unless the caller raises ``max_groups``.
 MAX_GROUPS = 10
@@ -129,8 +129,9 @@ def grouping(
     choice = {}
     if field is not None and not field.items:  # a categorical item: by answer code and level id
         choice = dict(field.choices) | {field.levels[c]: lb for c, lb in field.choices.items()}
-    long = {g: given.get(g) or choice.get(g) or GROUP_LABELS.get(g, g) for g in found}
-    short = {g: given.get(g) or choice.get(g) or SHORT_LABELS.get(g, g) for g in found}
+    study = {g: MODEL_GROUP.get(g, g) for g in found}  # a care model's value: its group's labels
+    long = {g: given.get(g) or choice.get(g) or GROUP_LABELS.get(study[g], g) for g in found}
+    short = {g: given.get(g) or choice.get(g) or SHORT_LABELS.get(study[g], g) for g in found}
     long[TOTAL], short[TOTAL] = GROUP_LABELS[TOTAL], SHORT_LABELS[TOTAL]
     ref = found[0] if reference is None else group_text(reference)
     if ref not in found:
