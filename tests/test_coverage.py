@@ -78,12 +78,21 @@ def test_choice_says_which_cells_fail_by_how_much_and_the_nearest() -> None:
         ]
     )  # fmt: skip
     text = coverage.choice(table)
-    assert "within 93-97% in 0 of 2 cells" in text
-    assert "ICC 0, prevalence 5%, difference 0 points: 99.00% (2.00 above 97)" in text
-    assert "ICC 0.2, prevalence 5%, difference 10 points: 90.90% (2.10 below 93)" in text
+    assert "within 93-97% in 1 of 2 cells" in text
+    assert "ICC 0, prevalence 5%, difference 0 points: 97.50% (0.50 above 97)" in text
+    assert "newcombe_cr2 for a proportion" in text
+    assert (
+        "No interval holds 93-97% in every cell; the primary, newcombe_cr2, is within the band in "
+        "1 of 2 cells and its misses over-cover by at most 0.50 points. No other interval departs "
+        "less from the band (next: cr2_satterthwaite, up to 2.10 points)." in text
+    )
     assert text.endswith(
-        "No interval holds in every cell. Nearest the band: newcombe_cr2, 94.00-97.50%, outside: "
-        "ICC 0, prevalence 5%, difference 0 points: 97.50% (0.50 above 97)."
+        "Cells within, by interval: newcombe_cr2 1, cr2_satterthwaite 0, newcombe 0."
+    )
+    other = coverage.choice(table.assign(primary=table["method"] == "cr2_satterthwaite"))
+    assert (
+        "misses over-cover by at most 2.00 points and under-cover by at most 2.10 points. Nearer "
+        "the band: newcombe_cr2 (up to 0.50 points outside)." in other
     )
 
 

@@ -10,9 +10,8 @@ Bernoulli. The true difference is ``isw - mn``; ``prevalence`` is the medical/nu
 
 Intervals (95%): Newcombe's hybrid score (statsmodels, vectorised), and the same on the counts
 divided by each group's design effect at the t quantile with the CR2 Satterthwaite df
-(``newcombe_cr2``: ``stats.clustered.newcombe_cr2``, a candidate the analysis does not print); the
-independence GEE
-difference with the Mancl-DeRouen (CR3) SE and t(K - 2) (``stats.clustered.gee_difference``) and
+(``newcombe_cr2``: ``stats.clustered.newcombe_cr2``, the primary clustered interval of a
+proportion); the independence GEE difference with the Mancl-DeRouen (CR3) SE and t(K - 2) (``stats.clustered.gee_difference``) and
 with the CR2 SE and Satterthwaite df (``stats.clustered.cr2_difference``); the cluster bootstrap
 percentile interval (``stats.bootstrap``) and the bootstrap-t (replicates studentized by their CR2
 SE). The sandwich terms are computed over all data sets at once from per-system sums, in closed
@@ -61,8 +60,8 @@ METHODS = (
     "bootstrap_percentile",
     "bootstrap_t",
 )
-#: The interval the clustered analysis uses (``primary`` in the table).
-PRIMARY = "cr2_satterthwaite"
+#: The interval the clustered analysis uses for a proportion (``primary`` in the table).
+PRIMARY = "newcombe_cr2"
 LOW, HIGH = 93.0, 97.0
 CONF = 0.95
 SIMULATED = (
@@ -259,34 +258,46 @@ def _outside(rows: pd.DataFrame) -> str:
 
 def choice(table: pd.DataFrame) -> str:
     """What the table says of the primary interval: its coverage, the cells outside
-    ``LOW``-``HIGH`` and by how much, the intervals within it most often, and, when the primary
-    fails a cell, the interval whose largest departure from the band is smallest."""
+    ``LOW``-``HIGH`` and by how much, whether any interval holds in every cell, how far the
+    primary's misses go, and the interval whose largest departure from the band is smallest."""
     within = table["coverage"].between(LOW, HIGH).groupby(table["method"]).sum()
     prim = table[table["primary"]]
-    n_in = int(prim["coverage"].between(LOW, HIGH).sum())
-    best = within.sort_values(ascending=False, kind="stable")
+    name, n_in = prim["method"].iloc[0], int(prim["coverage"].between(LOW, HIGH).sum())
     text = (
-        f"The clustered analysis uses {prim['method'].iloc[0]}: its 95% interval covered the true "
+        f"The clustered analysis uses {name} for a proportion: its 95% interval covered the true "
         f"difference in {prim['coverage'].min():.1f}-{prim['coverage'].max():.1f}% of at least "
         f"{prim['datasets'].min()} simulated data sets per cell (Monte Carlo SE at most "
         f"{prim['mc_se'].max():.1f} points), within {LOW:.0f}-{HIGH:.0f}% in {n_in} of "
-        f"{len(prim)} cells"
-        + (f"; outside: {_outside(prim)}." if n_in < len(prim) else ".")
-        + " Cells within, by interval: "
-        + ", ".join(f"{m} {n}" for m, n in best.items())
-        + "."
+        f"{len(prim)} cells" + (f"; outside: {_outside(prim)}." if n_in < len(prim) else ".")
     )
+    best = within.sort_values(ascending=False, kind="stable")
+    cells = " Cells within, by interval: " + ", ".join(f"{m} {n}" for m, n in best.items()) + "."
     if n_in == len(prim):
-        return text
+        return text + cells
+    holds = list(within[within == len(prim)].index)
+    misses = [
+        f"{word} by at most {gap:.2f} points"
+        for word, gap in (
+            ("over-cover", (prim["coverage"] - HIGH).max()),
+            ("under-cover", (LOW - prim["coverage"]).max()),
+        )
+        if gap > 0
+    ]
     gap = np.maximum(table["coverage"] - HIGH, LOW - table["coverage"]).clip(lower=0)
-    worst = gap.groupby(table["method"]).max().drop(prim["method"].iloc[0]).sort_values()
-    near = table[table["method"] == worst.index[0]]
-    holds = "No interval" if (within < len(prim)).all() else f"{best.index[0]}"
+    worst = gap.groupby(table["method"]).max().sort_values(kind="stable")
+    other = worst.drop(name)
+    nearest = (
+        f"No other interval departs less from the band (next: {other.index[0]}, up to "
+        f"{other.iloc[0]:.2f} points)."
+        if worst[name] <= other.iloc[0]
+        else f"Nearer the band: {other.index[0]} (up to {other.iloc[0]:.2f} points outside)."
+    )
     return (
         text
-        + f" {holds} holds in every cell. Nearest the band: {worst.index[0]}, "
-        + f"{near['coverage'].min():.2f}-{near['coverage'].max():.2f}%"
-        + (f", outside: {_outside(near)}." if worst.iloc[0] > 0 else ".")
+        + f" {' and '.join(holds) if holds else 'No interval'} holds {LOW:.0f}-{HIGH:.0f}% in "
+        + f"every cell; the primary, {name}, is within the band in {n_in} of {len(prim)} cells "
+        + f"and its misses {' and '.join(misses)}. {nearest}"
+        + cells
     )
 
 

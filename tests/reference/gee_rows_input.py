@@ -1,8 +1,9 @@
 """Write gee_rows_input.csv: the outcome of every row of Tables 3 and 4 for each clinic of the
 synthetic run (0/1 for a level, the answer for a mean, empty where not answered), with its care
 system and care model group (0 medical/nursing, 1 integrated social worker, as the 04 stage codes
-them). gee_rows.R fits each column with lm + clubSandwich; tests/test_gee_rows_against_r.py checks
-ccanalysis.stats.gee_difference against it.
+them). gee_rows.R fits each column with lm + clubSandwich (and the design-effect Newcombe interval
+of each 0/1 column); tests/test_gee_rows_against_r.py checks ccanalysis.stats.clustered and the
+pipeline's gee_care_system rows against it.
 
 Run after `make all` on the synthetic stand-in: python tests/reference/gee_rows_input.py
 """

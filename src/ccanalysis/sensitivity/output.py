@@ -35,7 +35,8 @@ def analysis_names(
         "unadjusted": ("Crude", "Crude (Newcombe / Student t interval)"),
         "gee_care_system": (
             "Clustered",
-            "Clustered by care system (GEE, independence; CR2 SE, Satterthwaite df)",
+            "Clustered by care system (crude difference; Newcombe on design-effect-adjusted "
+            "counts for a share, CR2 SE for a mean; t with Satterthwaite df)",
         ),
         "gee_care_system_md": (
             "Clustered (MD)",
@@ -356,10 +357,13 @@ METHODS = {
     "item's other answers (printed as P for a two-level item; p_level, unadjusted, for a level of "
     "a longer item, whose printed P tests all its levels) or Student's t (means); it tests "
     "independence, the crude p the difference itself, so near 0.05 the two can fall on opposite "
-    "sides. Clustered (primary): GEE, independence working correlation (the crude estimate), by "
-    "care system, CR2 robust SE, t with the Satterthwaite df of each row (df; K: care systems "
-    "with answers); q: Benjamini-Hochberg over the rows of Tables 3 and 4. Clustered (MD): the "
-    "same estimate, Mancl-DeRouen SE, t(K - 2). Exchangeable: exchangeable working correlation "
+    "sides. Clustered (primary): the crude difference, clinics clustered by care system; for a "
+    "share, Newcombe's hybrid score interval on design-effect-adjusted counts (each model's "
+    "clinics and events divided by its CR2 design effect, Wilson limits at the t quantile with "
+    "the Satterthwaite df) and the p inverting it; for a mean, the CR2 robust SE and t with the "
+    "Satterthwaite df (df: each row's; K: care systems with answers); q: Benjamini-Hochberg over "
+    "the rows of Tables 3 and 4. Clustered (MD): the same estimate, Mancl-DeRouen SE, t(K - 2). "
+    "Exchangeable: exchangeable working correlation "
     "rho, truncated at 0 (a cluster-weighted difference; at rho 0 independence weights). Rows "
     "flagged sparse (a group with at most 2 events or non-events, or the events or non-events in "
     "fewer than 3 care systems) show the crude interval only. Changes: the verdict differs from "

@@ -243,7 +243,9 @@ def newcombe_cr2(
     Newcombe's hybrid score interval on design-effect-adjusted counts (:func:`design_effects`),
     its Wilson intervals at the t quantile with :func:`cr2_difference`'s Satterthwaite df; p
     inverts the interval (:func:`~ccanalysis.stats.intervals.newcombe_p`). ``se`` is the CR2 SE.
-    NaN with a note where :func:`cr2_difference` is not estimable."""
+    NaN with a note where :func:`cr2_difference` is not estimable. Each group's design effect is
+    its own: the covariance of the two proportions in a cluster holding both groups is left out,
+    so with many such clusters (positively correlated) the interval is wider than CR2's."""
     fit = cr2_difference(y, isw, cluster, conf=conf)
     if not np.isfinite(fit.p):
         return fit
