@@ -27,8 +27,9 @@ from ccanalysis.tables.render import long_csv
 ROOT = project_root()
 SNAPSHOT = ROOT / "docs" / "tables"
 LINK = re.compile(
-    r'<a href="index.html#([^"]+)" title="[^"]*" data-cell="([^"]*)">([^<]*)</a>', re.S
+    r'<a href="(?:[\w./]+\.html)#([^"]+)" title="[^"]*" data-cell="([^"]*)">([^<]*)</a>', re.S
 )
+HREF = re.compile(r'<a href="([\w./]+\.html)#([^"]+)" title="[^"]*" data-cell=')
 
 
 @pytest.fixture(scope="module")
@@ -53,8 +54,10 @@ def cell_value(tables: Path, anchor: str, key: list[str]) -> float:
         return float(defs.loc[rest, key[2]])
     if kind == "s":
         source, analysis, item, level, measure = key
-        assert source == "sensitivity" and rest == "-".join(p for p in (item, level) if p)
+        assert source == "sensitivity"
         s = _csv(tables / "sensitivity.csv")
+        one = s.loc[s["item"] == item, "level"].nunique() == 1  # one row: anchored by the item
+        assert rest == "-".join(p for p in (item, "" if one else level) if p), (anchor, key)
         row = s[(s["analysis"] == analysis) & (s["item"] == item) & (s["level"] == level)]
         assert len(row) == 1, key
         return float(row[measure].iloc[0])
@@ -96,8 +99,9 @@ def test_every_number_links_to_a_cell_of_equal_value(context) -> None:
 
 @pytest.mark.slow
 def test_the_built_results_link_to_their_cells() -> None:
-    """What `make all` wrote: reports/results.html against tables/; and, where the landing page
-    has row anchors (issue 20), that every link's target exists there."""
+    """What `make all` wrote: reports/results.html against tables/, the landing page linking it,
+    and every link's target row on its page (the landing page's tables, the sensitivity and
+    definitions table pages)."""
     page = ROOT / "reports" / "results.html"
     if not page.is_file():
         pytest.skip("reports/results.html: run `make all` first")
@@ -105,10 +109,11 @@ def test_the_built_results_link_to_their_cells() -> None:
     check_links(text, ROOT / "tables")
     landing = (ROOT / "reports" / "index.html").read_text("utf-8")
     assert 'href="results.html"' in landing
-    ids = set(re.findall(r'id="([^"]+)"', landing))
-    if not any(re.match(r"t\d-", i) for i in ids):
-        pytest.skip("reports/index.html has no row anchors yet (issue 20 adds them)")
-    assert not {a for a, _, _ in LINK.findall(text)} - ids
+    missing = []
+    for target, anchor in set(HREF.findall(text)):
+        found = (page.parent / target).read_text("utf-8")
+        missing += [] if f'id="{anchor}"' in found else [f"{target}#{anchor}"]
+    assert not missing, missing
 
 
 def flipped(context: results.Context, item: str, q: float) -> results.Context:
@@ -200,7 +205,7 @@ def test_three_editions_with_the_same_numbers(context, tmp_path) -> None:
     number = re.compile(r"<?-?\d+(?:\.\d+)?%?")
     assert number.findall(" ".join(paragraphs)) == number.findall(body)
     assert len(linked) > 100 and set(linked) <= set(number.findall(body))
-    md_numbers = re.findall(r"\[([^\]]+)\]\(index\.html#", md.read_text(encoding="utf-8"))
+    md_numbers = re.findall(r"\[([^\]]+)\]\([\w./]+\.html#", md.read_text(encoding="utf-8"))
     assert md_numbers == linked
 
 

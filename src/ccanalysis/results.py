@@ -249,7 +249,9 @@ class Lookup:
             raise ResultsError(f"{self.kind} {'.'.join(self.path)} has no {name!r}")
         value, row = float(rows[name].iloc[0]), rows.iloc[0]
         if self.kind == "s":
-            anchor = "s-" + "-".join(p for p in (row["item"], row["level"]) if p)
+            rows_of = self.ctx.sensitivity[self.ctx.sensitivity["item"] == row["item"]]
+            one = rows_of["level"].nunique() == 1  # one row shown: anchored by the item
+            anchor = "s-" + "-".join(p for p in (row["item"], "" if one else row["level"]) if p)
             key = ("sensitivity", row["analysis"], row["item"], row["level"], name)
             method = str(row["method"])
             try:  # withheld with the table row's difference
@@ -331,7 +333,18 @@ def read_context(
     return Context(cells, *frames, spec, min_cell, synthetic)
 
 
-def _finalize(kind: str):
+#: The page holding each kind of row anchor: the landing page embeds Tables 1-4; the sensitivity
+#: and definitions rows are on their table pages (``tables`` is the tables' folder as seen from
+#: the Results page: ``../tables/`` in reports/, ``tables/`` in docs/).
+PAGES = {"t": "index.html", "s": "{tables}sensitivity.html", "d": "{tables}definitions.html"}
+
+
+def href(anchor: str, tables: str = "../tables/") -> str:
+    """The link to a row anchor (``t3-svc_social_needs``, ``s-...``, ``d-...``)."""
+    return PAGES[anchor[0]].format(tables=tables) + "#" + anchor
+
+
+def _finalize(kind: str, tables: str):
     """How a rendered value is written in the edition ``kind`` (md, html or plain)."""
 
     def show(value):
@@ -342,10 +355,10 @@ def _finalize(kind: str):
             return f"\x02{'|'.join(value.key)}\x03{text}\x04"
         if kind == "md":
             title = value.method.replace('"', "'")
-            return f'[{text}](index.html#{value.anchor} "{title}")'
+            return f'[{text}]({href(value.anchor, tables)} "{title}")'
         cell = html.escape("|".join(value.key))
         return (
-            f'<a href="index.html#{value.anchor}" title="{html.escape(value.method)}" '
+            f'<a href="{href(value.anchor, tables)}" title="{html.escape(value.method)}" '
             f'data-cell="{cell}">{html.escape(text)}</a>'
         )
 
@@ -353,24 +366,27 @@ def _finalize(kind: str):
 
 
 @functools.lru_cache
-def _environment(kind: str, folder: Path) -> jinja2.Environment:
+def _environment(kind: str, folder: Path, tables: str) -> jinja2.Environment:
     """Jinja's environment of an edition (cached: it keeps the compiled template, reloading it
     when the file changes)."""
     return jinja2.Environment(
         loader=jinja2.FileSystemLoader(folder),
         undefined=jinja2.StrictUndefined,
-        finalize=_finalize(kind),
+        finalize=_finalize(kind, tables),
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
 
 
-def render(ctx: Context, kind: str = "md", template: Path = TEMPLATE) -> str:
+def render(
+    ctx: Context, kind: str = "md", template: Path = TEMPLATE, tables: str = "../tables/"
+) -> str:
     """The template rendered in the edition ``kind``: ``md`` (Markdown links), ``html`` (Markdown
-    with HTML links), ``plain`` (numbers marked for :func:`sentences`). A reference to nothing
-    raises :class:`ResultsError` naming the template's file and line."""
-    env = _environment(kind, template.parent)
+    with HTML links), ``plain`` (numbers marked for :func:`sentences`); ``tables``: see
+    :data:`PAGES`. A reference to nothing raises :class:`ResultsError` naming the template's file
+    and line."""
+    env = _environment(kind, template.parent, tables)
     try:
         text = env.get_template(template.name).render(ctx.namespace())
     except (jinja2.UndefinedError, ResultsError, TypeError) as e:

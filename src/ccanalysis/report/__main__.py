@@ -66,7 +66,8 @@ def contents(root: Path) -> dict[str, bytes]:
         raise SystemExit("docs/ is the public snapshot of the synthetic stand-in only")
     files["index.html"] = text.encode("utf-8")
     if context := _results(root, params):
-        page = results.html_page(results.render(context, "html"), True, notebooks.stylesheet())
+        text = results.render(context, "html", tables="tables/")  # docs/tables beside it
+        page = results.html_page(text, True, notebooks.stylesheet())
         files["results.html"] = page.encode("utf-8")
     files["codebook.html"] = landing.codebook_page(root, executed).encode("utf-8")
     for path in sorted((root / "data" / "raw" / "synthetic").glob("[!.]*")):
