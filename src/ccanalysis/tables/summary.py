@@ -256,7 +256,7 @@ def check_tests(test: str | Mapping[str, str] | None, blocks: Sequence[ItemBlock
             )
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class Summary:
     """Items summarized by group (immutable: each step returns a new summary); ``long``: the long
     format of ``tables/tableN.csv``; :mod:`ccanalysis.analysis` has an example."""
@@ -388,6 +388,9 @@ class Summary:
 
     def _repr_html_(self) -> str:
         return str(self.render("html"))
+
+    def __repr__(self) -> str:  # in a terminal: what it is, not its arrays
+        return f"<Summary {self.title!r}: {len(self.blocks)} items by {self.by!r}>"
 
 
 def add_q_across(*summaries: Summary, family: str | None = None) -> tuple[Summary, ...]:
