@@ -232,6 +232,15 @@ def grid(s: Summary, *, extras: bool | None = None, suppress_below: int | None =
             f"withheld to protect respondents' privacy{none}"
         )
     keys = ["", *columns, *["p"] * has_p, *["diff", "p_row", "q"][:n_extras]]
+    if extras:  # a column no row fills (P (row) of two-answer items, q before add_q) left out
+        empty = {
+            i
+            for i in range(len(keys) - n_extras, len(keys))
+            if not any(r.cells[i - 1] for r in rows)
+        }
+        for r in rows:
+            r.cells = [c for i, c in enumerate(r.cells, 1) if i not in empty]
+        header, keys = ([x for i, x in enumerate(xs) if i not in empty] for xs in (header, keys))
     return Grid(s.table, s.title, header, rows, notes, s.synthetic, keys)
 
 
@@ -258,5 +267,6 @@ def extras_notes(s: Summary, comp: str, level_tests: list[str]) -> list[str]:
             "distribution of the item. P (row) is blank where the item has two answers (P is then "
             "that test) or is a mean."
         )
-    notes.append(s.q_note or "q: Benjamini-Hochberg q-value across the tests of this table.")
+    if s.q is not None:
+        notes.append(s.q_note or "q: Benjamini-Hochberg q-value across the tests of this table.")
     return notes
