@@ -461,7 +461,7 @@ def test_the_landing_page_is_rebuilt_even_when_its_bytes_do_not_change(tmp_path)
     assert build([tmp_path / "reports" / "03_tables.ipynb"], tmp_path).stat().st_mtime > 1_000_000
 
 
-def test_snapshot_holds_the_reader_pages_tables_and_figure_pdfs_and_nothing_else(tmp_path) -> None:
+def test_snapshot_holds_both_editions_tables_and_figure_pdfs_and_nothing_else(tmp_path) -> None:
     _outputs(tmp_path)
     build([tmp_path / "reports" / "03_tables.ipynb"], tmp_path)
     docs = tmp_path / "docs"
@@ -472,6 +472,7 @@ def test_snapshot_holds_the_reader_pages_tables_and_figure_pdfs_and_nothing_else
     assert "index.html: missing" in changed and "99_gone.html: not produced any more" in changed
     names = sorted(p.relative_to(docs).as_posix() for p in docs.rglob("*") if p.is_file())
     assert names == [
+        "03_tables.code.html",
         "03_tables.html",
         "ARCHITECTURE.md",
         "codebook.html",
@@ -491,7 +492,8 @@ def test_snapshot_holds_the_reader_pages_tables_and_figure_pdfs_and_nothing_else
     )
     index = (docs / "index.html").read_text()
     assert 'href="tables/table3.csv"' in index and 'href="figures/flow.pdf"' in index
-    assert 'href="03_tables.code.html"' not in index and ">PNG</a>" not in index
+    assert 'href="03_tables.code.html#Every-table,-and-the-family-of-tests"' in index  # built
+    assert ">PNG</a>" not in index
     assert differences(tmp_path) == []
     (docs / "tables" / "table3.csv").write_text("edited")
     (docs / "figures" / "flow.pdf").unlink()
@@ -537,8 +539,8 @@ def test_table_shows_an_empty_frame_as_a_line_not_an_empty_grid() -> None:
 
 
 def test_each_reproduced_cell_is_marked_against_the_printed_value() -> None:
-    """✓ where every number of the cell is as printed, ≠ (linked to the replication report)
-    where one is not; the printed and reproduced numbers join the counts on hover."""
+    """✓ where every number of the cell is as printed, ≠ (linked to its row of the replication
+    report) where one is not; the printed and reproduced numbers join the counts on hover."""
     grid = Grid(
         "table3",
         "Table 3",
@@ -563,4 +565,4 @@ def test_each_reproduced_cell_is_marked_against_the_printed_value() -> None:
     html = landing._marked(render.html(grid, page=False), "table3", checked, "06_replication.html")
     assert '<td title="8/9; pct: printed 89, here 88.89">89<span class="ok">✓</span></td>' in html
     assert 'title="p: printed 0.007, here 0.008123">0.008<sup>a</sup>' in html
-    assert '<a class="ne" href="06_replication.html">≠</a>' in html
+    assert '<a class="ne" href="06_replication.html#r-t3-pt_comm_phone-all-p">≠</a>' in html

@@ -9,6 +9,7 @@ when the item has more than two, else the item's test) and the sign of isw - mn:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -137,9 +138,22 @@ SUMMARY_COLUMNS = {
 }
 
 
-def summary_table(summary: pd.DataFrame) -> pd.DataFrame:
-    """The summary to read: one row per definition, its columns named for a reader."""
-    return summary[list(SUMMARY_COLUMNS)].rename(columns=SUMMARY_COLUMNS)
+def summary_table(
+    summary: pd.DataFrame, labels: Mapping[tuple[str, str, str], str] | None = None
+) -> pd.DataFrame:
+    """The summary to read: one row per definition (its anchor ``_id``: ``d-{definition}``), its
+    columns named for a reader; ``labels`` (row key -> label, as the tables print it) name the
+    rows whose conclusion changes (``T3 item=level`` in ``changed_rows``) by their labels."""
+
+    def named(ids: str) -> str:
+        keys = [re.match(r"T(\d+) ([^=]+)=?(.*)", s).groups() for s in ids.split("; ") if s]
+        return "; ".join(
+            f"Table {n}: {(labels or {}).get((f'table{n}', i, lv)) or f'{i} {lv}'.strip()}"
+            for n, i, lv in keys
+        )
+
+    out = summary[list(SUMMARY_COLUMNS)].assign(changed_rows=summary["changed_rows"].map(named))
+    return out.rename(columns=SUMMARY_COLUMNS).assign(_id="d-" + summary["definition"])
 
 
 TITLE = "Sensitivity to the care model definition: Tables 3 and 4 under every definition"
@@ -160,12 +174,14 @@ def write(
     *,
     reference: str = DEFAULT_DEFINITION,
     synthetic: bool = False,
+    labels: Mapping[tuple[str, str, str], str] | None = None,
 ) -> dict[str, Path]:
     """Write ``definitions.csv`` (the summary), ``definitions_rows.csv`` (every row under every
     definition) and ``definitions.md`` / ``.html`` (the summary to read), atomically; with
-    ``synthetic`` the CSVs get a ``synthetic`` column and the documents the label."""
+    ``synthetic`` the CSVs get a ``synthetic`` column and the documents the label; ``labels``:
+    :func:`summary_table`'s."""
     label = {"synthetic": SYNTHETIC_LABEL} if synthetic else {}
-    sections = [(TITLE, summary_table(summary), METHOD.format(reference=reference))]
+    sections = [(TITLE, summary_table(summary, labels), METHOD.format(reference=reference))]
 
     def text(fmt: str) -> str:
         return page("Definitions", sections, fmt=fmt, synthetic=synthetic)

@@ -137,7 +137,9 @@ def collect(
 def _p_text(r: Mapping, col: str = "p") -> str:
     if not math.isfinite(r[col]):
         return ""
-    return f"<{1 / int(r['replicates']):g}" if r[P_BOUND] and col == "p" else format_p(r[col])
+    if r[P_BOUND] and col == "p":  # below the bound 1/B: "<0.001" as every p below it prints
+        return "<" + format_p(1 / int(r["replicates"])).lstrip("<")
+    return format_p(r[col])
 
 
 def _table_p(r: Mapping, g: Mapping[str, str]) -> str:
@@ -254,6 +256,7 @@ def html_table(tab: pd.DataFrame) -> str:
     e, notes = html.escape, list(dict.fromkeys(n for n in tab.get("Note", []) if n))
     cols = [c for c in tab.columns if not (c == "Note" and notes) and not c.startswith("_")]
     text = {"Item", "Definition", "Description", "Those rows", "Table", "Rule"}
+    text |= {c for c in cols if tab[c].astype(str).str.len().max() > 40}  # prose wraps, left
 
     def cell(c: str, v: object, row: Mapping) -> str:
         mark = f" <sup>{notes.index(row['Note']) + 1}</sup>" if notes and row.get("Note") else ""
@@ -368,7 +371,8 @@ METHODS = {
     "(1-2, 3-9, >9 surveyed clinics of the system in the clinic frame) to the ISW clinics' "
     "strata or all clinics'; strata with fewer than 5 answers of a model are merged with their "
     "neighbour, and each row's method names the strata used. Cluster bootstrap by care system, "
-    "percentile interval, p its inversion ('<1/B': no replicate crosses 0). Conclusion changes: "
+    "percentile interval, p its inversion (below 1/B when no replicate crosses 0: '<0.001' for "
+    "B of 1,000 or more). Conclusion changes: "
     "the verdict differs from the clustered one.",
     "changes": "Verdict: higher or lower (95% interval above or below 0) or no difference. "
     "Each comparison changes one thing: the clustering, the standardization or the working "
