@@ -516,7 +516,8 @@ STAMP = re.compile(r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}|\b\d+(\.\d+)? ?(s|ms|secon
 
 def test_the_committed_snapshot_names_no_time_duration_or_absolute_path() -> None:
     pages = sorted(DOCS.glob("*.html"))
-    assert [p.name for p in pages][0] == "00_synthesize.html" and DOCS / "index.html" in pages
+    names = [p.name for p in pages]
+    assert {"00_synthesize.html", "00_synthesize.code.html", "index.html"} <= set(names)
     for page in pages:
         text = page.read_text()
         assert not STAMP.search(re.sub(r"data:image/png;base64,[^\"]+", "", text)), page.name
@@ -527,7 +528,9 @@ def test_the_committed_snapshot_names_no_time_duration_or_absolute_path() -> Non
 def test_the_committed_snapshot_links_only_files_it_holds() -> None:
     index = (DOCS / "index.html").read_text()
     for href in re.findall(r'href="([^"#][^"]*)"', index):
-        assert (DOCS / href).is_file(), href
+        path, _, anchor = href.partition("#")  # a section of another page: its heading's id
+        assert (DOCS / path).is_file(), href
+        assert not anchor or f'id="{anchor}"' in (DOCS / path).read_text(), href
     for anchor in re.findall(r'href="#([^"]+)"', index):
         assert f'id="{anchor}"' in index, anchor
     assert not list((DOCS / "figures").glob("*.png"))  # the pages embed them; the files are PDFs
@@ -566,3 +569,127 @@ def test_each_reproduced_cell_is_marked_against_the_printed_value() -> None:
     assert '<td title="8/9; pct: printed 89, here 88.89">89<span class="ok">✓</span></td>' in html
     assert 'title="p: printed 0.007, here 0.008123">0.008<sup>a</sup>' in html
     assert '<a class="ne" href="06_replication.html#r-t3-pt_comm_phone-all-p">≠</a>' in html
+
+
+# ---- one number per fact: what the committed pages print against the files they come from ------
+
+
+def _soup(name: str):
+    from bs4 import BeautifulSoup  # nbconvert's own dependency
+
+    return BeautifulSoup((DOCS / name).read_text(encoding="utf-8"), "html.parser")
+
+
+def _texts(row) -> list[str]:
+    return [c.get_text(" ", strip=True) for c in row.find_all(["th", "td"])]
+
+
+@pytest.fixture(scope="module")
+def source() -> dict[str, pd.DataFrame]:
+    """The files the committed pages print from: docs/tables/ (the snapshot's own copies)."""
+    files = {p.stem: read_long(p) for p in sorted((DOCS / "tables").glob("table?.csv"))}
+    for name in ("replication", "replication_consistency"):
+        files[name] = pd.read_csv(DOCS / "tables" / f"{name}.csv", keep_default_na=False, dtype=str)
+    return files
+
+
+def _cell(long: pd.DataFrame, item: str, level: str, group: str, measure: str) -> pd.Series:
+    sel = long[(long["item"] == item) & (long["group"] == group) & (long["measure"] == measure)]
+    return sel[sel["level"] == level].iloc[0] if level else sel.iloc[0]
+
+
+def test_the_landing_page_prints_the_numbers_of_its_files(source) -> None:
+    """The clinics per model, the count of items that differ (q < 0.05), the largest differences
+    and every checked cell of Tables 1-4, each as its file holds it at the printed precision."""
+    from ccanalysis.printing import format_p, round_half_up, signed
+    from ccanalysis.vocab import CLINIC_COMPARISON
+
+    page = _soup("index.html")
+    tables = {k: v for k, v in source.items() if k.startswith("table")}
+    stats = [s.get_text(" ", strip=True) for s in page.select("#beyond .stat")]
+    sizes = group_sizes(tables["table3"])
+    new, ref = CLINIC_COMPARISON
+    assert stats[0].startswith(f"{sizes[new]} clinics") and stats[1].startswith(f"{sizes[ref]} ")
+    tested = pd.concat([t[(t["measure"] == "p") & t["q"].notna()] for t in tables.values()])
+    assert stats[2].startswith(f"{(tested['q'] < 0.05).sum()} of {len(tested)} tested items")
+    rows = page.select("#beyond table tbody tr")
+    assert len(rows) == 8
+    for row in rows:
+        table, item, *level = row.th.a["href"].removeprefix("#t").split("-")
+        long, level = tables[f"table{table}"], level[0] if level else ""
+        cells = _texts(row)[1:]
+        at = _cell(long, item, level, new, "pct")
+        p = _cell(long, item, "", "all", "p")
+        assert cells == [
+            table,
+            round_half_up(_cell(long, item, level, ref, "pct")["value"], 0),
+            round_half_up(at["value"], 0),
+            signed(at["diff"]),
+            f"{signed(at['diff_lo'])} to {signed(at['diff_hi'])}",
+            format_p(p["q"]),
+        ], item
+    checked = source["replication"].set_index(["table", "item", "level", "group", "measure"])
+    marked = page.select("article td[title]")
+    assert len(marked) > 300
+    for td in marked:
+        table = td.find_parent("article")["id"].removeprefix("view-")
+        for measure, printed, here in re.findall(
+            r"(\w+): printed ([^,]+), here ([^;]+)", td["title"]
+        ):
+            rows = checked.loc[table].xs(measure, level="measure")
+            rows = rows[rows["published"] == printed]
+            assert here in {significant(float(x), 4) for x in rows["reproduced"]}, td["title"]
+        ok = td.select_one(".ok") is not None
+        assert ok != (td.select_one(".ne") is not None)
+
+
+def test_the_paper_s_p_ranges_are_one_computation_on_every_page(source) -> None:
+    """The range of P the printed percentages allow comes from the replication's check alone: the
+    landing page prints it (two significant digits), 06 (four), and 00 prints none of its own."""
+    from ccanalysis.replication.rows import fmt_range
+
+    checks = source["replication_consistency"]
+    flagged = checks[checks["verdict"].isin(landing.INCONSISTENT)]
+    items = _soup("index.html").select("ol.findings li")
+    assert len(items) == len(flagged)
+    for li, (_, row) in zip(items, flagged.iterrows(), strict=True):
+        if row["check"] == "p" and row["p_min"]:
+            lo, hi = (significant(float(row[k]), 2) for k in ("p_min", "p_max"))
+            assert f"allow P = {lo if lo == hi else f'{lo}–{hi}'} " in li.get_text(), li
+    report = _soup("06_replication.html").get_text(" ")
+    for _, row in flagged[flagged["p_min"] != ""].iterrows():
+        shown = fmt_range(float(row["p_min"]), float(row["p_max"]))
+        assert f"Fisher's exact p {shown}" in report, row["item"]
+    synthesize = _soup("00_synthesize.html").get_text(" ")
+    assert " lies in " not in synthesize and "Fisher's exact p" not in synthesize
+
+
+def test_what_the_stand_in_cannot_meet_is_what_the_replication_finds_different(source) -> None:
+    """00's table of the printed numbers the stand-in misses and 06's cells that differ are the
+    same cells, with the same numbers (the P as the tables print it; a total to one decimal),
+    and each ≠ of the landing page links to its row of 06."""
+    from ccanalysis.printing import format_p, round_half_up
+    from ccanalysis.spec import read_spec
+
+    spec, diff = read_spec(), source["replication"]
+    diff = diff[diff["verdict"] != "equal"]
+    expected = set()
+    for _, r in diff.iterrows():
+        row = (f"Table {r['table'][5:]}", landing._label(spec, r["table"], r["item"], r["level"]))
+        x = float(r["reproduced"])
+        shown = f"P {format_p(x)}" if r["measure"] == "p" else f"Total {round_half_up(x, 1)}%"
+        printed = f"{'P' if r['measure'] == 'p' else 'Total'} {r['published']}"
+        expected.add((*row, printed + ("%" if r["measure"] == "pct" else ""), shown))
+    page = _soup("00_synthesize.html")
+    unmet = next(t for t in page.find_all("table") if "Stand-in" in t.get_text())
+    shown = {tuple(_texts(tr)[:4]) for tr in unmet.tbody.find_all("tr")}
+    assert shown == expected
+    report = _soup("06_replication.html")
+    ids = {tr["id"] for tr in report.select("tr[id^=r-]")}
+    links = {a["href"].split("#")[1] for a in _soup("index.html").select("a.ne")}
+    assert links == ids and len(ids) == len(diff)
+    for tr in report.select("tr[id^=r-]"):
+        t, item, level, group, measure, published, reproduced = _texts(tr)[:7]
+        at = (diff["table"] == t) & (diff["item"] == item) & (diff["level"] == level)
+        r = diff[at & (diff["group"] == group) & (diff["measure"] == measure)].iloc[0]
+        assert published == r["published"] and reproduced == significant(float(r["reproduced"]))

@@ -329,7 +329,7 @@ def test_impossible_p_values_are_documented(calibration):
             noted.add((parts[1], parts[2]))
     assert noted == IMPOSSIBLE_P
     # the same, one record each, for the 00 notebook's table (the P as the tables print it)
-    assert {u["_key"][:2] for u in calibration.unmet if u["printed"][:2] == "P "} == (IMPOSSIBLE_P)
+    assert {u["_key"][:2] for u in calibration.unmet if u["Printed"][:2] == "P "} == (IMPOSSIBLE_P)
 
 
 def test_missingness_is_minimal_and_documented(calibration, frames):

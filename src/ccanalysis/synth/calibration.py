@@ -40,7 +40,8 @@ class Calibration:
     cat: dict[str, CatPlan]
     num: dict[str, NumPlan]
     notes: list[str] = field(default_factory=list)
-    #: The printed numbers met only as closely as possible, one record each, to read in a table.
+    #: The printed numbers met only as closely as possible, one record each, to read in a table
+    #: (Table, Row, Printed, Stand-in: its value as the tables print it, Why; ``_key``).
     unmet: list[dict[str, str]] = field(default_factory=list)
 
 
@@ -137,8 +138,8 @@ def _fit_question(
         if p_text is not None and not fit.ok:
             cal.notes.append(p_note(table, item, cells, fit, p_text))
             why = "no count table that rounds to the printed percentages gives it (Fisher's test)"
-            unmet = _unmet(targets, table, item, "") | {"printed": f"P {p_text}"}
-            cal.unmet.append(unmet | {"stand_in": f"P {format_p(fit.p)}", "why": why})
+            unmet = _unmet(targets, table, item, "") | {"Printed": f"P {p_text}"}
+            cal.unmet.append(unmet | {"Stand-in": f"P {format_p(fit.p)}", "Why": why})
         plan = cal.cat[item] = CatPlan(table, levels, dict(sizes), fit.counts)
         for j, cell in enumerate(cells):
             if cell.relax_total and TOTAL in cell.pct:
@@ -151,8 +152,8 @@ def _fit_question(
                 )
                 why = "the Total column cannot be met together with the groups' (met)"
                 unmet = _unmet(targets, table, item, "+".join(cell.levels))
-                unmet |= {"printed": f"Total {cell.pct[TOTAL]:g}%", "stand_in": f"Total {got:.1f}%"}
-                cal.unmet.append(unmet | {"why": why})
+                unmet |= {"Printed": f"Total {cell.pct[TOTAL]:g}%", "Stand-in": f"Total {got:.1f}%"}
+                cal.unmet.append(unmet | {"Why": why})
         if any(plan.missing.values()):
             cal.notes.append(
                 f"{item}: {plan.missing} missing answers needed for the printed percentages"
@@ -166,4 +167,4 @@ def _unmet(targets: Targets, table: str, item: str, level: str) -> dict:
     rows = targets.spec.items(table).get(item, [])
     row = next((r for r in rows if r.level == level), rows[0] if len(rows) == 1 else None)
     label = row.row_label if row else rows[0].section.strip().rstrip(":") or rows[0].label
-    return {"_key": (table, item, level), "table": f"Table {table[5:]}", "row": label}
+    return {"_key": (table, item, level), "Table": f"Table {table[5:]}", "Row": label}
