@@ -693,3 +693,51 @@ def test_what_the_stand_in_cannot_meet_is_what_the_replication_finds_different(s
         at = (diff["table"] == t) & (diff["item"] == item) & (diff["level"] == level)
         r = diff[at & (diff["group"] == group) & (diff["measure"] == measure)].iloc[0]
         assert published == r["published"] and reproduced == significant(float(r["reproduced"]))
+
+
+def test_a_definition_row_has_its_anchor_and_names_its_changed_rows_by_their_labels() -> None:
+    """``d-{definition}`` on each summary row (the page has no per-row content), the changed rows
+    by their labels, each linked to its table row (its level only where the item has several)."""
+    from ccanalysis.sensitivity.definitions import summary_table
+    from ccanalysis.sensitivity.output import html_table
+
+    summary = pd.DataFrame(
+        {
+            "definition": ["sw_on_team"],
+            "label": ["A social worker on the team"],
+            **dict.fromkeys(["integrated_sw", "medical_nursing", "unclassified", "changed"], [1]),
+            **dict.fromkeys(["rows_differ", "rows_changed"], [2]),
+            "changed_rows": ["T3 panel_judgement=too_few; T4 support_space=yes"],
+        }
+    )
+    labels = {
+        ("table3", "panel_judgement", "too_few"): "Patient panel seems: too few",
+        ("table3", "panel_judgement", "too_many"): "Patient panel seems: too many",
+        ("table4", "support_space", "yes"): "Clinic supports for CC: Dedicated space",
+    }
+    shown = summary_table(summary, labels)
+    assert shown["Those rows"].iloc[0] == (
+        "Table 3: Patient panel seems: too few; Table 4: Clinic supports for CC: Dedicated space"
+    )
+    page = html_table(shown)
+    assert '<tr id="d-sw_on_team"><th scope="row" class="key">sw_on_team</th>' in page
+    assert f'<a href="{render.BACK}#t3-panel_judgement-too_few">Table 3: Patient' in page
+    assert f'<a href="{render.BACK}#t4-support_space">Table 4: Clinic' in page
+    assert "_id" not in repr(table(shown)) and "Those rows" in repr(table(shown))
+
+
+def test_a_bootstrap_p_below_its_bound_prints_as_every_small_p() -> None:
+    """One p format: a bootstrap p below 1/B is ``<0.001`` for B of 10,000 (not ``<0.0001``),
+    ``<0.005`` for B = 200."""
+    from ccanalysis.sensitivity.output import P_BOUND, _p_text
+
+    assert _p_text({"p": 1e-4, P_BOUND: True, "replicates": 10_000}) == "<0.001"
+    assert _p_text({"p": 0.005, P_BOUND: True, "replicates": 200}) == "<0.005"
+    assert _p_text({"p": 0.0123, P_BOUND: False, "replicates": 200}) == "0.012"
+
+
+def test_a_frame_s_anchor_column_gives_its_rows_ids() -> None:
+    """``_id`` is not shown: it becomes each row's ``id``, for a link to the row (06's cells)."""
+    shown = table(pd.DataFrame({"item": ["a", "b"], "p": [0.5, 0.01], "_id": ["r-a", "r-b"]}))
+    html = shown._repr_html_()
+    assert html.count('<tr id="r-') == 2 and '<tr id="r-b">' in html and "_id" not in html

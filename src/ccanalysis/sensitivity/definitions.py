@@ -29,7 +29,9 @@ from ccanalysis.sensitivity.inputs import TABLES
 from ccanalysis.sensitivity.output import page
 from ccanalysis.sensitivity.verdicts import KEY
 from ccanalysis.spec import Spec
+from ccanalysis.tables.grid import anchor
 from ccanalysis.tables.paper import from_spec
+from ccanalysis.tables.render import BACK
 from ccanalysis.vocab import (
     CLINIC_COMPARISON,
     DEFAULT_DEFINITION,
@@ -143,17 +145,30 @@ def summary_table(
 ) -> pd.DataFrame:
     """The summary to read: one row per definition (its anchor ``_id``: ``d-{definition}``), its
     columns named for a reader; ``labels`` (row key -> label, as the tables print it) name the
-    rows whose conclusion changes (``T3 item=level`` in ``changed_rows``) by their labels."""
+    rows whose conclusion changes (``T3 item=level`` in ``changed_rows``) by their labels, and
+    ``_Those rows`` holds each with the link to its table row (the HTML page's list)."""
 
-    def named(ids: str) -> str:
-        keys = [re.match(r"T(\d+) ([^=]+)=?(.*)", s).groups() for s in ids.split("; ") if s]
-        return "; ".join(
-            f"Table {n}: {(labels or {}).get((f'table{n}', i, lv)) or f'{i} {lv}'.strip()}"
-            for n, i, lv in keys
-        )
+    labels = labels or {}
 
-    out = summary[list(SUMMARY_COLUMNS)].assign(changed_rows=summary["changed_rows"].map(named))
-    return out.rename(columns=SUMMARY_COLUMNS).assign(_id="d-" + summary["definition"])
+    def linked(ids: str) -> list[tuple[str, str]]:
+        """(label, link to the table's row) of each row; the link's page is the tables' BACK."""
+        out = []
+        for s in filter(None, ids.split("; ")):
+            n, item, level = re.match(r"T(\d+) ([^=]+)=?(.*)", s).groups()
+            several = sum(k[:2] == (f"table{n}", item) for k in labels) > 1
+            label = labels.get((f"table{n}", item, level)) or f"{item} {level}".strip()
+            row = anchor(f"table{n}", item, level if several else "")
+            out.append((f"Table {n}: {label}", f"{BACK}#{row}"))
+        return out
+
+    rows = summary["changed_rows"].map(linked)
+    out = summary[list(SUMMARY_COLUMNS)].assign(
+        changed_rows=rows.map(lambda r: "; ".join(text for text, _ in r)),
+        _id="d-" + summary["definition"],
+    )
+    return out.rename(columns=SUMMARY_COLUMNS).assign(
+        **{f"_{SUMMARY_COLUMNS['changed_rows']}": rows}
+    )
 
 
 TITLE = "Sensitivity to the care model definition: Tables 3 and 4 under every definition"
