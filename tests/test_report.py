@@ -727,8 +727,8 @@ def test_a_definition_row_has_its_anchor_and_names_its_changed_rows_by_their_lab
 
 
 def test_a_bootstrap_p_below_its_bound_prints_as_every_small_p() -> None:
-    """One p format: a bootstrap p below 1/B is ``<0.001`` for B of 10,000 (not ``<0.0001``),
-    ``<0.005`` for B = 200."""
+    """One p format: a bootstrap p below 1/B is ``<0.001`` for B of 10,000 (not ``<0.0001``); a
+    larger bound is printed as it is (``<0.005``), never rounded down into a claim it cannot make."""
     from ccanalysis.sensitivity.output import P_BOUND, _p_text
 
     assert _p_text({"p": 1e-4, P_BOUND: True, "replicates": 10_000}) == "<0.001"

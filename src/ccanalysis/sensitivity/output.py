@@ -138,7 +138,8 @@ def _p_text(r: Mapping, col: str = "p") -> str:
     if not math.isfinite(r[col]):
         return ""
     if r[P_BOUND] and col == "p":  # below the bound 1/B: "<0.001" as every p below it prints
-        return "<" + format_p(1 / int(r["replicates"])).lstrip("<")
+        bound = 1 / int(r["replicates"])
+        return "<0.001" if bound <= 0.001 else f"<{bound:g}"
     return format_p(r[col])
 
 
