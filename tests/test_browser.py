@@ -148,7 +148,8 @@ _LAYOUT = """(() => {
     return c.textContent.trim() && r.width > 0 && (r.left < -1 || r.right > width + 1);
   });
   const label = document.querySelector(".table-wrap th[scope=row]");
-  return {scroll: doc.scrollWidth, width: width, cells: cells.length,
+  const texts = cells.map(c => c.innerText.trim()).filter(t => t);
+  return {scroll: doc.scrollWidth, width: width, cells: cells.length, texts: texts,
           hidden: hidden.slice(0, 5).map(c => c.textContent.trim()), hiddenCount: hidden.length,
           outside: outside.slice(0, 5).map(c => c.textContent.trim()), outsideCount: outside.length,
           sticky: label ? getComputedStyle(label).position : ""};
@@ -204,7 +205,8 @@ def test_no_page_scrolls_sideways_on_a_phone_and_tables_scroll_in_their_box(
 
 def test_print_opens_everything_and_clips_no_table_cell(snapshot, tmp_path) -> None:
     """In print (A4 width, print media), every table cell's text is laid out on the page: the
-    collapsed details open, the wide tables wrap; the PDF Chromium prints has pages."""
+    collapsed details open, the wide tables wrap; the PDF Chromium prints (``printToPDF``, as
+    ``--print-to-pdf``) has pages and holds the text of every table cell."""
     browser = Chromium(_browser_or_skip(), tmp_path / "chromium", width=794, height=1123)
     try:
         browser.visit((snapshot / "index.html").as_uri())
@@ -220,6 +222,35 @@ def test_print_opens_everything_and_clips_no_table_cell(snapshot, tmp_path) -> N
 
     pages = base64.b64decode(pdf["data"]).count(b"/Type /Page\n") or None
     assert pdf["data"] and (pages is None or pages > 1)
+    # what the PDF holds: every table cell's text (poppler's pdftotext; words compared without
+    # the spaces and line breaks a wrapped cell gets)
+    printed = _pdf_text(base64.b64decode(pdf["data"]), tmp_path)
+    lines = [s for c in layout["texts"] for s in c.splitlines() if s.strip()]  # a list's items
+    missing = [s for s in lines if re.sub(r"\s+", "", s) not in printed]
+    assert len(layout["texts"]) > 1000 and missing == []
+
+
+def _pdf_text(pdf: bytes, tmp_path: Path) -> str:
+    """The text of a PDF without whitespace (``pdftotext``, Debian's poppler-utils: .ci/run installs
+    it; skipped with the reason where missing, failed under CCANALYSIS_REQUIRE_BROWSER)."""
+    import shutil
+    import subprocess
+
+    if shutil.which("pdftotext") is None:
+        reason = "pdftotext not found (Debian: apt-get install poppler-utils)"
+        if os.environ.get("CCANALYSIS_REQUIRE_BROWSER"):
+            pytest.fail(reason + "; CCANALYSIS_REQUIRE_BROWSER is set")
+        pytest.skip(reason)
+    (tmp_path / "index.pdf").write_bytes(pdf)
+    out = subprocess.run(
+        # -raw: in the order Chromium draws the text, a wrapped cell's lines together (the default
+        # layout mode interleaves the lines of neighbouring cells)
+        ["pdftotext", "-raw", "-enc", "UTF-8", str(tmp_path / "index.pdf"), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return re.sub(r"\s+", "", out)
 
 
 def test_a_table_3_number_is_traced_in_one_click(snapshot, tmp_path) -> None:

@@ -1115,3 +1115,16 @@ def test_run_draws_and_saves_every_figure_from_the_run_paths(tmp_path) -> None:
     plain = F.draw(paths, Params(data_mode="redcap"))
     assert not has_synthetic_label(plain["flow"])
     assert "6 clinics (38%)" in "\n".join(figure_texts(plain["flow"]))
+
+
+def test_a_figure_of_clinics_by_another_definition_names_it() -> None:
+    """Issue 19: classified by another care model definition than the paper's, the criteria chart
+    names it in its caption and on the figure (``classify.describe``), as the tables do."""
+    from ccanalysis.classify import classify_clinics
+
+    clinics = make_clinics(n_isw=6, n_mn=10, n_coordinators=4)
+    paper = F.criteria_chart(classify_clinics(clinics, "paper"), synthetic=False)
+    other = F.criteria_chart(classify_clinics(clinics, "sw_on_team"), synthetic=False)
+    assert "definition" not in paper.caption
+    assert "alternative definition (sw_on_team)" in other.caption
+    assert any("(sw_on_team)" in t.get_text() for t in other.texts + [other._supxlabel])

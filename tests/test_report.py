@@ -461,7 +461,7 @@ def test_the_landing_page_is_rebuilt_even_when_its_bytes_do_not_change(tmp_path)
     assert build([tmp_path / "reports" / "03_tables.ipynb"], tmp_path).stat().st_mtime > 1_000_000
 
 
-def test_snapshot_holds_the_reader_pages_tables_and_figure_pdfs_and_nothing_else(tmp_path) -> None:
+def test_snapshot_holds_both_editions_tables_and_figure_pdfs_and_nothing_else(tmp_path) -> None:
     _outputs(tmp_path)
     build([tmp_path / "reports" / "03_tables.ipynb"], tmp_path)
     docs = tmp_path / "docs"
@@ -472,6 +472,7 @@ def test_snapshot_holds_the_reader_pages_tables_and_figure_pdfs_and_nothing_else
     assert "index.html: missing" in changed and "99_gone.html: not produced any more" in changed
     names = sorted(p.relative_to(docs).as_posix() for p in docs.rglob("*") if p.is_file())
     assert names == [
+        "03_tables.code.html",
         "03_tables.html",
         "ARCHITECTURE.md",
         "codebook.html",
@@ -491,7 +492,8 @@ def test_snapshot_holds_the_reader_pages_tables_and_figure_pdfs_and_nothing_else
     )
     index = (docs / "index.html").read_text()
     assert 'href="tables/table3.csv"' in index and 'href="figures/flow.pdf"' in index
-    assert 'href="03_tables.code.html"' not in index and ">PNG</a>" not in index
+    assert 'href="03_tables.code.html#Every-table,-and-the-family-of-tests"' in index  # built
+    assert ">PNG</a>" not in index
     assert differences(tmp_path) == []
     (docs / "tables" / "table3.csv").write_text("edited")
     (docs / "figures" / "flow.pdf").unlink()
@@ -514,7 +516,8 @@ STAMP = re.compile(r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}|\b\d+(\.\d+)? ?(s|ms|secon
 
 def test_the_committed_snapshot_names_no_time_duration_or_absolute_path() -> None:
     pages = sorted(DOCS.glob("*.html"))
-    assert [p.name for p in pages][0] == "00_synthesize.html" and DOCS / "index.html" in pages
+    names = [p.name for p in pages]
+    assert {"00_synthesize.html", "00_synthesize.code.html", "index.html"} <= set(names)
     for page in pages:
         text = page.read_text()
         assert not STAMP.search(re.sub(r"data:image/png;base64,[^\"]+", "", text)), page.name
@@ -525,7 +528,9 @@ def test_the_committed_snapshot_names_no_time_duration_or_absolute_path() -> Non
 def test_the_committed_snapshot_links_only_files_it_holds() -> None:
     index = (DOCS / "index.html").read_text()
     for href in re.findall(r'href="([^"#][^"]*)"', index):
-        assert (DOCS / href).is_file(), href
+        path, _, anchor = href.partition("#")  # a section of another page: its heading's id
+        assert (DOCS / path).is_file(), href
+        assert not anchor or f'id="{anchor}"' in (DOCS / path).read_text(), href
     for anchor in re.findall(r'href="#([^"]+)"', index):
         assert f'id="{anchor}"' in index, anchor
     assert not list((DOCS / "figures").glob("*.png"))  # the pages embed them; the files are PDFs
@@ -537,8 +542,8 @@ def test_table_shows_an_empty_frame_as_a_line_not_an_empty_grid() -> None:
 
 
 def test_each_reproduced_cell_is_marked_against_the_printed_value() -> None:
-    """✓ where every number of the cell is as printed, ≠ (linked to the replication report)
-    where one is not; the printed and reproduced numbers join the counts on hover."""
+    """✓ where every number of the cell is as printed, ≠ (linked to its row of the replication
+    report) where one is not; the printed and reproduced numbers join the counts on hover."""
     grid = Grid(
         "table3",
         "Table 3",
@@ -563,4 +568,176 @@ def test_each_reproduced_cell_is_marked_against_the_printed_value() -> None:
     html = landing._marked(render.html(grid, page=False), "table3", checked, "06_replication.html")
     assert '<td title="8/9; pct: printed 89, here 88.89">89<span class="ok">✓</span></td>' in html
     assert 'title="p: printed 0.007, here 0.008123">0.008<sup>a</sup>' in html
-    assert '<a class="ne" href="06_replication.html">≠</a>' in html
+    assert '<a class="ne" href="06_replication.html#r-t3-pt_comm_phone-all-p">≠</a>' in html
+
+
+# ---- one number per fact: what the committed pages print against the files they come from ------
+
+
+def _soup(name: str):
+    from bs4 import BeautifulSoup  # nbconvert's own dependency
+
+    return BeautifulSoup((DOCS / name).read_text(encoding="utf-8"), "html.parser")
+
+
+def _texts(row) -> list[str]:
+    return [c.get_text(" ", strip=True) for c in row.find_all(["th", "td"])]
+
+
+@pytest.fixture(scope="module")
+def source() -> dict[str, pd.DataFrame]:
+    """The files the committed pages print from: docs/tables/ (the snapshot's own copies)."""
+    files = {p.stem: read_long(p) for p in sorted((DOCS / "tables").glob("table?.csv"))}
+    for name in ("replication", "replication_consistency"):
+        files[name] = pd.read_csv(DOCS / "tables" / f"{name}.csv", keep_default_na=False, dtype=str)
+    return files
+
+
+def _cell(long: pd.DataFrame, item: str, level: str, group: str, measure: str) -> pd.Series:
+    sel = long[(long["item"] == item) & (long["group"] == group) & (long["measure"] == measure)]
+    return sel[sel["level"] == level].iloc[0] if level else sel.iloc[0]
+
+
+def test_the_landing_page_prints_the_numbers_of_its_files(source) -> None:
+    """The clinics per model, the count of items that differ (q < 0.05), the largest differences
+    and every checked cell of Tables 1-4, each as its file holds it at the printed precision."""
+    from ccanalysis.printing import format_p, round_half_up, signed
+    from ccanalysis.vocab import CLINIC_COMPARISON
+
+    page = _soup("index.html")
+    tables = {k: v for k, v in source.items() if k.startswith("table")}
+    stats = [s.get_text(" ", strip=True) for s in page.select("#beyond .stat")]
+    sizes = group_sizes(tables["table3"])
+    new, ref = CLINIC_COMPARISON
+    assert stats[0].startswith(f"{sizes[new]} clinics") and stats[1].startswith(f"{sizes[ref]} ")
+    tested = pd.concat([t[(t["measure"] == "p") & t["q"].notna()] for t in tables.values()])
+    assert stats[2].startswith(f"{(tested['q'] < 0.05).sum()} of {len(tested)} tested items")
+    rows = page.select("#beyond table tbody tr")
+    assert len(rows) == 8
+    for row in rows:
+        table, item, *level = row.th.a["href"].removeprefix("#t").split("-")
+        long, level = tables[f"table{table}"], level[0] if level else ""
+        cells = _texts(row)[1:]
+        at = _cell(long, item, level, new, "pct")
+        p = _cell(long, item, "", "all", "p")
+        assert cells == [
+            table,
+            round_half_up(_cell(long, item, level, ref, "pct")["value"], 0),
+            round_half_up(at["value"], 0),
+            signed(at["diff"]),
+            f"{signed(at['diff_lo'])} to {signed(at['diff_hi'])}",
+            format_p(p["q"]),
+        ], item
+    checked = source["replication"].set_index(["table", "item", "level", "group", "measure"])
+    marked = page.select("article td[title]")
+    assert len(marked) > 300
+    for td in marked:
+        table = td.find_parent("article")["id"].removeprefix("view-")
+        for measure, printed, here in re.findall(
+            r"(\w+): printed ([^,]+), here ([^;]+)", td["title"]
+        ):
+            rows = checked.loc[table].xs(measure, level="measure")
+            rows = rows[rows["published"] == printed]
+            assert here in {significant(float(x), 4) for x in rows["reproduced"]}, td["title"]
+        ok = td.select_one(".ok") is not None
+        assert ok != (td.select_one(".ne") is not None)
+
+
+def test_the_paper_s_p_ranges_are_one_computation_on_every_page(source) -> None:
+    """The range of P the printed percentages allow comes from the replication's check alone: the
+    landing page prints it (two significant digits), 06 (four), and 00 prints none of its own."""
+    from ccanalysis.replication.rows import fmt_range
+
+    checks = source["replication_consistency"]
+    flagged = checks[checks["verdict"].isin(landing.INCONSISTENT)]
+    items = _soup("index.html").select("ol.findings li")
+    assert len(items) == len(flagged)
+    for li, (_, row) in zip(items, flagged.iterrows(), strict=True):
+        if row["check"] == "p" and row["p_min"]:
+            lo, hi = (significant(float(row[k]), 2) for k in ("p_min", "p_max"))
+            assert f"allow P = {lo if lo == hi else f'{lo}–{hi}'} " in li.get_text(), li
+    report = _soup("06_replication.html").get_text(" ")
+    for _, row in flagged[flagged["p_min"] != ""].iterrows():
+        shown = fmt_range(float(row["p_min"]), float(row["p_max"]))
+        assert f"Fisher's exact p {shown}" in report, row["item"]
+    synthesize = _soup("00_synthesize.html").get_text(" ")
+    assert " lies in " not in synthesize and "Fisher's exact p" not in synthesize
+
+
+def test_what_the_stand_in_cannot_meet_is_what_the_replication_finds_different(source) -> None:
+    """00's table of the printed numbers the stand-in misses and 06's cells that differ are the
+    same cells, with the same numbers (the P as the tables print it; a total to one decimal),
+    and each ≠ of the landing page links to its row of 06."""
+    from ccanalysis.printing import format_p, round_half_up
+    from ccanalysis.spec import read_spec
+
+    spec, diff = read_spec(), source["replication"]
+    diff = diff[diff["verdict"] != "equal"]
+    expected = set()
+    for _, r in diff.iterrows():
+        row = (f"Table {r['table'][5:]}", landing._label(spec, r["table"], r["item"], r["level"]))
+        x = float(r["reproduced"])
+        shown = f"P {format_p(x)}" if r["measure"] == "p" else f"Total {round_half_up(x, 1)}%"
+        printed = f"{'P' if r['measure'] == 'p' else 'Total'} {r['published']}"
+        expected.add((*row, printed + ("%" if r["measure"] == "pct" else ""), shown))
+    page = _soup("00_synthesize.html")
+    unmet = next(t for t in page.find_all("table") if "Stand-in" in t.get_text())
+    shown = {tuple(_texts(tr)[:4]) for tr in unmet.tbody.find_all("tr")}
+    assert shown == expected
+    report = _soup("06_replication.html")
+    ids = {tr["id"] for tr in report.select("tr[id^=r-]")}
+    links = {a["href"].split("#")[1] for a in _soup("index.html").select("a.ne")}
+    assert links == ids and len(ids) == len(diff)
+    for tr in report.select("tr[id^=r-]"):
+        t, item, level, group, measure, published, reproduced = _texts(tr)[:7]
+        at = (diff["table"] == t) & (diff["item"] == item) & (diff["level"] == level)
+        r = diff[at & (diff["group"] == group) & (diff["measure"] == measure)].iloc[0]
+        assert published == r["published"] and reproduced == significant(float(r["reproduced"]))
+
+
+def test_a_definition_row_has_its_anchor_and_names_its_changed_rows_by_their_labels() -> None:
+    """``d-{definition}`` on each summary row (the page has no per-row content), the changed rows
+    by their labels, each linked to its table row (its level only where the item has several)."""
+    from ccanalysis.sensitivity.definitions import summary_table
+    from ccanalysis.sensitivity.output import html_table
+
+    summary = pd.DataFrame(
+        {
+            "definition": ["sw_on_team"],
+            "label": ["A social worker on the team"],
+            **dict.fromkeys(["integrated_sw", "medical_nursing", "unclassified", "changed"], [1]),
+            **dict.fromkeys(["rows_differ", "rows_changed"], [2]),
+            "changed_rows": ["T3 panel_judgement=too_few; T4 support_space=yes"],
+        }
+    )
+    labels = {
+        ("table3", "panel_judgement", "too_few"): "Patient panel seems: too few",
+        ("table3", "panel_judgement", "too_many"): "Patient panel seems: too many",
+        ("table4", "support_space", "yes"): "Clinic supports for CC: Dedicated space",
+    }
+    shown = summary_table(summary, labels)
+    assert shown["Those rows"].iloc[0] == (
+        "Table 3: Patient panel seems: too few; Table 4: Clinic supports for CC: Dedicated space"
+    )
+    page = html_table(shown)
+    assert '<tr id="d-sw_on_team"><th scope="row" class="key">sw_on_team</th>' in page
+    assert f'<a href="{render.BACK}#t3-panel_judgement-too_few">Table 3: Patient' in page
+    assert f'<a href="{render.BACK}#t4-support_space">Table 4: Clinic' in page
+    assert "_id" not in repr(table(shown)) and "Those rows" in repr(table(shown))
+
+
+def test_a_bootstrap_p_below_its_bound_prints_as_every_small_p() -> None:
+    """One p format: a bootstrap p below 1/B is ``<0.001`` for B of 10,000 (not ``<0.0001``); a
+    larger bound is printed as it is (``<0.005``), never rounded down into a claim it cannot make."""
+    from ccanalysis.sensitivity.output import P_BOUND, _p_text
+
+    assert _p_text({"p": 1e-4, P_BOUND: True, "replicates": 10_000}) == "<0.001"
+    assert _p_text({"p": 0.005, P_BOUND: True, "replicates": 200}) == "<0.005"
+    assert _p_text({"p": 0.0123, P_BOUND: False, "replicates": 200}) == "0.012"
+
+
+def test_a_frame_s_anchor_column_gives_its_rows_ids() -> None:
+    """``_id`` is not shown: it becomes each row's ``id``, for a link to the row (06's cells)."""
+    shown = table(pd.DataFrame({"item": ["a", "b"], "p": [0.5, 0.01], "_id": ["r-a", "r-b"]}))
+    html = shown._repr_html_()
+    assert html.count('<tr id="r-') == 2 and '<tr id="r-b">' in html and "_id" not in html

@@ -1,7 +1,7 @@
 """How a notebook shows a DataFrame: ``table(frame)``, without row numbers, p- and q-values as the
 paper prints them, percentages to one decimal, other numbers to three significant digits, labels
-left- and numbers right-aligned; a column repeating the synthetic label, or named ``_...`` (a key
-such as a row's anchor), is left out."""
+left- and numbers right-aligned; a column repeating the synthetic label, or named ``_...`` (a key)
+is left out; ``_id`` gives the rows their anchors (``<tr id>``)."""
 
 from __future__ import annotations
 
@@ -49,6 +49,7 @@ class Table:
 
     text: pd.DataFrame
     numeric: list[str]
+    ids: tuple[str, ...] = ()  # the rows' anchors (a column ``_id``), for links to a row
 
     def _style(self, column: str) -> str:
         """Numbers right-aligned on one line; long text given room (a page squeezes a wide
@@ -69,7 +70,12 @@ class Table:
                 styles.append({"selector": f".col{i}", "props": style})
         styler = self.text.style.format(escape="html").format_index(escape="html", axis=1)
         styler = styler.hide(axis="index").set_uuid(uid).set_table_styles(styles)
-        return styler.set_table_attributes('class="cc-table"').to_html()
+        page = styler.set_table_attributes('class="cc-table"').to_html()
+        if not self.ids:
+            return page
+        head, body = page.split("<tbody>", 1)
+        ids = iter(self.ids)
+        return head + "<tbody>" + re.sub("<tr>", lambda _: f'<tr id="{next(ids)}">', body)
 
     def __repr__(self) -> str:
         if self.text.empty:
@@ -112,6 +118,7 @@ def table(frame: pd.DataFrame) -> Table:
     if isinstance(data.columns, pd.MultiIndex):
         data.columns = [" ".join(str(c) for c in col if str(c)).strip() for col in data.columns]
     data.columns = [str(c) for c in data.columns]
+    ids = tuple(data["_id"].astype(str)) if "_id" in data else ()
     data = data[[c for c in data.columns if not c.startswith("_")]]  # keys such as "_id"
     if len(data):
         labelled = [c for c in data if (data[c].astype(str) == SYNTHETIC_LABEL).all()]
@@ -123,4 +130,4 @@ def table(frame: pd.DataFrame) -> Table:
         if pd.api.types.is_numeric_dtype(data[col]) and not pd.api.types.is_bool_dtype(data[col]):
             numeric.append(col)
     words = {c: header(c) for c in text.columns}
-    return Table(text.rename(columns=words), [words[c] for c in numeric])
+    return Table(text.rename(columns=words), [words[c] for c in numeric], ids)

@@ -418,6 +418,7 @@ def html_page(markdown_text: str, synthetic: bool, css: str = "") -> str:
     banner = f'<p class="synthetic"><b>{vocab.SYNTHETIC_LABEL}</b></p>\n' if synthetic else ""
     return (
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         "<title>Results</title>\n"
         f"<style>{css}</style>\n</head>\n<body>\n<main>\n"
         f'<nav class="topnav"><a href="index.html">← Supplement</a></nav>\n{banner}{body}'

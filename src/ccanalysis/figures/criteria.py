@@ -128,4 +128,5 @@ def criteria_chart(
         alt="An UpSet-style chart: bars of clinics per combination of the four criteria, coloured "
         "by care model, above dots marking each combination's criteria; the integrated model is "
         "the combination with all four.",
+        classified=clinics,
     )

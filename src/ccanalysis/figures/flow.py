@@ -150,4 +150,5 @@ def flow_diagram(
         alt="Flow diagram, top to bottom: the state's clinics, the certified health care homes, "
         "the eligible and the recruited clinics, the surveys and coordinators, then the clinics "
         "split into the two care models, each box with its count.",
+        classified=clinics,
     )

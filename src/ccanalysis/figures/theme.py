@@ -18,6 +18,7 @@ from matplotlib.figure import Figure
 from matplotlib.transforms import offset_copy
 
 from ccanalysis import printing
+from ccanalysis.classify import DEFAULT_DEFINITION, definition_of, describe
 from ccanalysis.io import write_with
 from ccanalysis.tables.read import as_long
 from ccanalysis.vocab import GROUP_LABELS, MODEL_GROUP, SYNTHETIC_LABEL
@@ -102,11 +103,17 @@ def finish(
     note: str | None = None,
     caption: str = "",
     alt: str = "",
+    classified: pd.DataFrame | None = None,
 ) -> Figure:
     """Title the figure, name it (``label``: the files' title), put its ``note`` under it, add the
     synthetic-data label and freeze its layout (recomputed at every draw it could move a pixel
     between two saves). ``caption`` (what is shown, n, the interval method; "Synthetic data."
-    added) and ``alt`` (what a reader who cannot see it needs) go into the saved files."""
+    added) and ``alt`` (what a reader who cannot see it needs) go into the saved files. Drawn from
+    ``classified`` clinics of another care model definition than the paper's, the caption and
+    the note name it (``classify.describe``), as the tables' notes do."""
+    definition = definition_of(classified) if classified is not None else None
+    if definition is not None and definition.id != DEFAULT_DEFINITION:
+        caption, note = (f"{s} {describe(definition)}".strip() for s in (caption, note or ""))
     fig.set_label(label)
     fig.caption = caption + (" Synthetic data." if synthetic and caption else "")  # type: ignore[attr-defined]
     fig.alt = alt or label  # type: ignore[attr-defined]

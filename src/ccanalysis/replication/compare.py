@@ -17,6 +17,7 @@ from ccanalysis.io import read_as_printed
 from ccanalysis.paths import PUBLISHED_TABLES, STUDY_FACTS
 from ccanalysis.printing import parse_printed
 from ccanalysis.tables import read
+from ccanalysis.tables.grid import anchor as read_anchor
 
 #: The key of a cell in the long tables: a printed cell and its reproduction share it.
 KEYS = list(read.KEYS)
@@ -76,7 +77,15 @@ def summary(comparison: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def cell_anchor(table: str, item: str, level: str, group: str, measure: str) -> str:
+    """The id of a compared cell's row in the replication report (``r-t3-item[-level]-group-
+    measure``); the tables' checked cells link to it."""
+    return "-".join(["r", read_anchor(table, item, level), group, measure])
+
+
 def differences(comparison: pd.DataFrame) -> pd.DataFrame:
-    """The cells whose reproduction does not print as the paper (different or missing)."""
+    """The cells whose reproduction does not print as the paper (different or missing), with
+    their anchors (``_id``, :func:`cell_anchor`)."""
     cols = ["table", "item", "level", "group", "measure", "published", "reproduced", "difference"]
-    return comparison.loc[comparison["verdict"] != "equal", cols]
+    out = comparison.loc[comparison["verdict"] != "equal", cols]
+    return out.assign(_id=[cell_anchor(*k) for k in out[KEYS].itertuples(index=False)])

@@ -49,14 +49,13 @@ def _results(root: Path, params: dict) -> results.Context | None:
 
 
 def contents(root: Path) -> dict[str, bytes]:
-    """The snapshot (path in ``docs/`` -> bytes): the reader's editions, the landing page, the
-    tables' files and the figures as PDF; exits when this run cannot give it."""
+    """The snapshot (path in ``docs/`` -> bytes): both editions of every notebook, the landing
+    page, the tables' files and the figures as PDF and SVG; exits when this run cannot give it."""
     executed = sorted((root / "reports").glob("[0-9][0-9]_*.ipynb"))
     if not executed:
         raise SystemExit("docs/: no executed notebooks in reports/: run `make all` first")
     files = {}
-    for nb in executed:
-        page = nb.with_suffix(".html")
+    for nb, page in ((nb, nb.with_suffix(s)) for nb in executed for s in notebooks.EDITIONS):
         if not page.is_file() or page.stat().st_mtime < nb.stat().st_mtime:
             raise SystemExit(f"docs/: {page} is missing or older than its notebook: `make all`")
         # a table shown in the page links back to the landing page beside it in docs/

@@ -16,18 +16,25 @@ import pandas as pd
 from ccanalysis import vocab
 from ccanalysis.display import significant
 from ccanalysis.printing import format_p, round_half_up, signed
-from ccanalysis.replication.compare import COMPARISON_COLUMNS
+from ccanalysis.replication.compare import COMPARISON_COLUMNS, KEYS, cell_anchor
 from ccanalysis.replication.rows import TEST_NAMES
 from ccanalysis.report import notebooks
 from ccanalysis.tables.grid import anchor
 from ccanalysis.tables.read import group_sizes, read_long
+from ccanalysis.tables.render import BACK
 
 #: The downloads of a table, in the order the page lists them: (suffix, name shown).
 TABLE_FORMATS = {"csv": "CSV", "docx": "Word", "tex": "LaTeX", "md": "Markdown", "html": "HTML"}
-#: The paper's DOI, when known: the project's copy of the paper (an early online version) has none.
-PAPER_DOI = ""
-#: The stage that builds each table file (its notebook's number), by the file's stem.
-STAGE_OF = {"table": "03", "sensitivity": "04", "definitions": "04"}
+#: The paper's DOI: the project's copy (an early online version) prints none; the journal's page of
+#: the article (jabfm.org, published online January 2025) gives it.
+PAPER_DOI = "10.3122/jabfm.2024.240010R1"
+#: Where each table file is built, by the file's stem: its notebook's number and the heading of
+#: the section that builds it (the table's section links there in the edition with code).
+STAGE_OF = {
+    "table": ("03", "Every table, and the family of tests"),
+    "sensitivity": ("04", "Crude, clustered by care system, and exchangeable"),
+    "definitions": ("04", "The care model definition"),
+}
 #: Significance level of the headline's "differ after correction" (q < Q_LEVEL).
 Q_LEVEL = 0.05
 #: Verdicts of the consistency check that mean a printed row cannot be right, with a heading.
@@ -135,7 +142,7 @@ def _num(text: str) -> str:
 
 def _marked(html: str, table: str, replication: pd.DataFrame, report: str) -> str:
     """The table's reproduced cells marked against the printed value (``replication.csv``): ✓ (all
-    its numbers as printed) or ≠ (linked to the replication report), the printed and reproduced
+    its numbers as printed) or ≠ (linked to its row in the replication report), the printed and reproduced
     numbers on hover. Columns by their ``data-k`` (group or ``p``), rows by their anchors."""
     keys = re.findall(r'<th scope="col" data-k="([^"]*)"', html)[1:]
     found: dict[tuple[str, str, str], list[dict]] = {}
@@ -158,8 +165,9 @@ def _marked(html: str, table: str, replication: pd.DataFrame, report: str) -> st
             seen += [
                 f"{r['measure']}: printed {r[PRINTED]}, here {_num(r[REPRODUCED])}" for r in rows
             ]
-            ok = all(r["verdict"] == "equal" for r in rows)
-            mark = '<span class="ok">✓</span>' if ok else f'<a class="ne" href="{report}">≠</a>'
+            off = [cell_anchor(*(r[k] for k in KEYS)) for r in rows if r["verdict"] != "equal"]
+            ok = '<span class="ok">✓</span>'
+            mark = f'<a class="ne" href="{report}#{off[0]}">≠</a>' if off else ok
             return f'<td title="{"; ".join(seen)}">{c[2]}{mark}</td>'
 
         return m[1] + re.sub(r"<td([^>]*)>(.*?)</td>", cell, m[3]) + "</tr>"
@@ -183,13 +191,15 @@ def _tables(tables_dir: Path, href: str, report: str = "") -> list[dict[str, Any
         html = "\n".join(EMBED.findall(text))
         if replication is not None and path.stem.startswith("table"):
             html = _marked(html, path.stem, replication, report)
-        stage = next((v for k, v in STAGE_OF.items() if path.stem.startswith(k)), "")
+        stage, heading = next((v for k, v in STAGE_OF.items() if path.stem.startswith(k)), "  ")
+        html = html.replace(BACK, "")  # a link to the landing page's own rows: #t3-item
         views.append(
             {"id": path.stem, "title": title[1].strip() if title else path.stem, "html": html}
             | {
                 "long": html.count("<tr") > 80,
                 "rows": html.count("<tr") - html.count("<thead"),
                 "stage": stage,
+                "built": notebooks.heading_id(heading),
                 "files": _linked(tables_dir, href, path.stem, TABLE_FORMATS),
             }
         )

@@ -50,6 +50,14 @@ def describe(nb: dict, fallback: str) -> tuple[str, str]:
     return fallback, ""
 
 
+def heading_id(text: str) -> str:
+    """The id nbconvert gives a Markdown heading (its ``add_anchor`` filter's rule), for a link
+    into a notebook's page."""
+    from urllib.parse import quote
+
+    return quote(text.replace(" ", "-"), safe="?/:@!$&'()*+,;=")
+
+
 @cache
 def stylesheet(code: bool = False) -> str:
     """The pages' CSS; with ``code``, Pygments' highlighting of nbconvert's code cells."""
@@ -85,8 +93,8 @@ def exporter(code: bool) -> Any:
 
 
 def render(executed: Path) -> None:
-    """Write both editions of ``executed`` beside it (``NN_x.html``, ``NN_x.code.html``); only the
-    edition with code links the other (``docs/`` holds the reader's)."""
+    """Write both editions of ``executed`` beside it (``NN_x.html``, ``NN_x.code.html``), each
+    linking the other."""
     import nbformat
 
     nb = nbformat.read(executed, as_version=4)
@@ -99,8 +107,9 @@ def render(executed: Path) -> None:
         if here >= 0 and 0 <= i < len(pages) and (p := pages[i])
     }
     for suffix, (code, name) in EDITIONS.items():
-        other = (f"{executed.stem}.html", EDITIONS[".html"][1]) if code else None
+        other = next((executed.stem + s, n) for s, (c, n) in EDITIONS.items() if c != code)
         page = {"title": title, "edition": name, "other": other, "css": stylesheet(code)}
+        page["suffix"] = suffix  # the pager's links stay in this edition
         page |= {"prev": near.get("prev"), "next": near.get("next")}
         page["card"] = run_card(parameters(nb))
         resources = {"metadata": {"path": str(executed.parent)}, "page": page}

@@ -198,7 +198,12 @@ def run(paths: Paths, params: Params, *, n_boot: int = N_BOOT) -> Artifacts:
             clinics, spec, reference=params.definition, seed=params.seed
         )
         files |= definitions.write(
-            summary, def_rows, paths.tables, reference=params.definition, synthetic=params.synthetic
+            summary,
+            def_rows,
+            paths.tables,
+            reference=params.definition,
+            synthetic=params.synthetic,
+            labels=labels,
         )
     return Artifacts(
         files,

@@ -9,6 +9,7 @@ when the item has more than two, else the item's test) and the sign of isw - mn:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -28,7 +29,9 @@ from ccanalysis.sensitivity.inputs import TABLES
 from ccanalysis.sensitivity.output import page
 from ccanalysis.sensitivity.verdicts import KEY
 from ccanalysis.spec import Spec
+from ccanalysis.tables.grid import anchor
 from ccanalysis.tables.paper import from_spec
+from ccanalysis.tables.render import BACK
 from ccanalysis.vocab import (
     CLINIC_COMPARISON,
     DEFAULT_DEFINITION,
@@ -137,9 +140,35 @@ SUMMARY_COLUMNS = {
 }
 
 
-def summary_table(summary: pd.DataFrame) -> pd.DataFrame:
-    """The summary to read: one row per definition, its columns named for a reader."""
-    return summary[list(SUMMARY_COLUMNS)].rename(columns=SUMMARY_COLUMNS)
+def summary_table(
+    summary: pd.DataFrame, labels: Mapping[tuple[str, str, str], str] | None = None
+) -> pd.DataFrame:
+    """The summary to read: one row per definition (its anchor ``_id``: ``d-{definition}``), its
+    columns named for a reader; ``labels`` (row key -> label, as the tables print it) name the
+    rows whose conclusion changes (``T3 item=level`` in ``changed_rows``) by their labels, and
+    ``_Those rows`` holds each with the link to its table row (the HTML page's list)."""
+
+    labels = labels or {}
+
+    def linked(ids: str) -> list[tuple[str, str]]:
+        """(label, link to the table's row) of each row; the link's page is the tables' BACK."""
+        out = []
+        for s in filter(None, ids.split("; ")):
+            n, item, level = re.match(r"T(\d+) ([^=]+)=?(.*)", s).groups()
+            several = sum(k[:2] == (f"table{n}", item) for k in labels) > 1
+            label = labels.get((f"table{n}", item, level)) or f"{item} {level}".strip()
+            row = anchor(f"table{n}", item, level if several else "")
+            out.append((f"Table {n}: {label}", f"{BACK}#{row}"))
+        return out
+
+    rows = summary["changed_rows"].map(linked)
+    out = summary[list(SUMMARY_COLUMNS)].assign(
+        changed_rows=rows.map(lambda r: "; ".join(text for text, _ in r)),
+        _id="d-" + summary["definition"],
+    )
+    return out.rename(columns=SUMMARY_COLUMNS).assign(
+        **{f"_{SUMMARY_COLUMNS['changed_rows']}": rows}
+    )
 
 
 TITLE = "Sensitivity to the care model definition: Tables 3 and 4 under every definition"
@@ -160,12 +189,14 @@ def write(
     *,
     reference: str = DEFAULT_DEFINITION,
     synthetic: bool = False,
+    labels: Mapping[tuple[str, str, str], str] | None = None,
 ) -> dict[str, Path]:
     """Write ``definitions.csv`` (the summary), ``definitions_rows.csv`` (every row under every
     definition) and ``definitions.md`` / ``.html`` (the summary to read), atomically; with
-    ``synthetic`` the CSVs get a ``synthetic`` column and the documents the label."""
+    ``synthetic`` the CSVs get a ``synthetic`` column and the documents the label; ``labels``:
+    :func:`summary_table`'s."""
     label = {"synthetic": SYNTHETIC_LABEL} if synthetic else {}
-    sections = [(TITLE, summary_table(summary), METHOD.format(reference=reference))]
+    sections = [(TITLE, summary_table(summary, labels), METHOD.format(reference=reference))]
 
     def text(fmt: str) -> str:
         return page("Definitions", sections, fmt=fmt, synthetic=synthetic)

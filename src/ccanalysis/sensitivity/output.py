@@ -138,7 +138,10 @@ def collect(
 def _p_text(r: Mapping, col: str = "p") -> str:
     if not math.isfinite(r[col]):
         return ""
-    return f"<{1 / int(r['replicates']):g}" if r[P_BOUND] and col == "p" else format_p(r[col])
+    if r[P_BOUND] and col == "p":  # below the bound 1/B: "<0.001" as every p below it prints
+        bound = 1 / int(r["replicates"])
+        return "<0.001" if bound <= 0.001 else f"<{bound:g}"
+    return format_p(r[col])
 
 
 def _table_p(r: Mapping, g: Mapping[str, str]) -> str:
@@ -251,15 +254,22 @@ def comparison_tables(
 def html_table(tab: pd.DataFrame) -> str:
     """A ``<table>`` of text cells in the tables' style (``tables.render.CSS``): the ``Item``
     column as row headers, text columns left and wrapping, a long ``Note`` as a numbered
-    footnote under the table (each distinct note once)."""
+    footnote under the table (each distinct note once); a column ``_X`` of (text, href) pairs
+    shows X's cells as lists of links."""
     e, notes = html.escape, list(dict.fromkeys(n for n in tab.get("Note", []) if n))
     cols = [c for c in tab.columns if not (c == "Note" and notes) and not c.startswith("_")]
-    text = {"Item", "Definition", "Description", "Those rows", "Table", "Rule"}
+    text = {"Item", "Description", "Those rows", "Table", "Rule"}
+    text |= {c for c in cols if tab[c].astype(str).str.len().max() > 40}  # prose wraps, left
+    first = "Item" if "Item" in cols else cols[0]  # short names as row headers: no label's width
+    key = ' class="key"' if tab[first].astype(str).str.len().max() < 24 else ""
 
     def cell(c: str, v: object, row: Mapping) -> str:
         mark = f" <sup>{notes.index(row['Note']) + 1}</sup>" if notes and row.get("Note") else ""
         if c == "Item" or (c == cols[0] and "Item" not in cols):
-            return f'<th scope="row">{e(str(v))}{mark}</th>'
+            return f'<th scope="row"{key}>{e(str(v))}{mark}</th>'
+        if links := row.get(f"_{c}"):  # the cell as a list of links: (text, href) pairs
+            items = "".join(f'<li><a href="{e(h)}">{e(x)}</a></li>' for x, h in links)
+            return f'<td{klass(c)}><ul class="rows">{items}</ul></td>'
         return f"<td{klass(c)}>{e(str(v))}</td>"
 
     def klass(c: str) -> str:
@@ -372,7 +382,8 @@ METHODS = {
     "(1-2, 3-9, >9 surveyed clinics of the system in the clinic frame) to the ISW clinics' "
     "strata or all clinics'; strata with fewer than 5 answers of a model are merged with their "
     "neighbour, and each row's method names the strata used. Cluster bootstrap by care system, "
-    "percentile interval, p its inversion ('<1/B': no replicate crosses 0). Conclusion changes: "
+    "percentile interval, p its inversion (below 1/B when no replicate crosses 0: '<0.001' for "
+    "B of 1,000 or more). Conclusion changes: "
     "the verdict differs from the clustered one.",
     "changes": "Verdict: higher or lower (95% interval above or below 0) or no difference. "
     "Each comparison changes one thing: the clustering, the standardization or the working "

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from ccanalysis.instrument import Field, Instrument
+from ccanalysis.printing import format_p
 from ccanalysis.synth.categorical import (
     MAX_MISSING,
     MISSING_FRAC,
@@ -39,6 +40,9 @@ class Calibration:
     cat: dict[str, CatPlan]
     num: dict[str, NumPlan]
     notes: list[str] = field(default_factory=list)
+    #: The printed numbers met only as closely as possible, one record each, to read in a table
+    #: (Table, Row, Printed, Stand-in: its value as the tables print it, Why; ``_key``).
+    unmet: list[dict[str, str]] = field(default_factory=list)
 
 
 def missing_answers(cal: Calibration) -> pd.DataFrame:
@@ -133,6 +137,9 @@ def _fit_question(
                 fit.n_tables = sum(t.n_tables for t in tried)
         if p_text is not None and not fit.ok:
             cal.notes.append(p_note(table, item, cells, fit, p_text))
+            why = "no count table that rounds to the printed percentages gives it (Fisher's test)"
+            unmet = _unmet(targets, table, item, "") | {"Printed": f"P {p_text}"}
+            cal.unmet.append(unmet | {"Stand-in": f"P {format_p(fit.p)}", "Why": why})
         plan = cal.cat[item] = CatPlan(table, levels, dict(sizes), fit.counts)
         for j, cell in enumerate(cells):
             if cell.relax_total and TOTAL in cell.pct:
@@ -143,8 +150,21 @@ def _fit_question(
                     + ", ".join(f"{g} {cell.pct[g]:g}" for g in groups)
                     + " met)"
                 )
+                why = "the Total column cannot be met together with the groups' (met)"
+                unmet = _unmet(targets, table, item, "+".join(cell.levels))
+                unmet |= {"Printed": f"Total {cell.pct[TOTAL]:g}%", "Stand-in": f"Total {got:.1f}%"}
+                cal.unmet.append(unmet | {"Why": why})
         if any(plan.missing.values()):
             cal.notes.append(
                 f"{item}: {plan.missing} missing answers needed for the printed percentages"
                 + (" and p-value" if d != d_fewest else "")
             )
+
+
+def _unmet(targets: Targets, table: str, item: str, level: str) -> dict:
+    """The start of an unmet record: the table and the row as the table prints it (``_key``: the
+    row's table, item and level)."""
+    rows = targets.spec.items(table).get(item, [])
+    row = next((r for r in rows if r.level == level), rows[0] if len(rows) == 1 else None)
+    label = row.row_label if row else rows[0].section.strip().rstrip(":") or rows[0].label
+    return {"_key": (table, item, level), "Table": f"Table {table[5:]}", "Row": label}

@@ -361,8 +361,9 @@ def p_note(table: str, item: str, cells: list[Cell], fit: Fit, p_text: str) -> s
         else ""
     )
     return (
-        f"IMPOSSIBLE {table} {item} p: Fisher's exact p of every count table that rounds to the "
-        f"printed percentages ({pcts}, total column included; {fit.n_tables} tables with up to "
-        f"{MISSING_FRAC:.0%} missing answers per group) lies in {lo:.2g}-{hi:.2g}; printed "
+        f"IMPOSSIBLE {table} {item} p: Fisher's exact p of the {fit.n_tables} count tables the "
+        f"calibration tried that round to the printed percentages ({pcts}, total column "
+        f"included; up to {MISSING_FRAC:.0%} missing answers per group) lies in {lo:.2g}-{hi:.2g} "
+        "(the range over every such table is the replication's check, 06); printed "
         f"{p_text}; reproduced {fit.p:.3g} (the closest, fewest missing answers){other}"
     )
