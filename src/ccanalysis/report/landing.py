@@ -234,14 +234,16 @@ def _figures(figures_dir: Path, href: str, formats: dict) -> list[dict[str, Any]
 
 def citation(root: Path) -> dict[str, str]:
     """What the citation block says of this build: the package's version and licence (its
-    metadata), and the last commit of the code and data that built it (``git``; not ``docs/``,
-    so the snapshot's own commit leaves the date alone): a rebuild of one checkout prints the same
-    date, which the docs check needs."""
+    metadata), and the last commit of what builds the outputs (``git``: the package, the
+    notebooks, the data; not ``docs/``, tests or prose, so neither the snapshot's own commit nor a
+    test's moves it): a rebuild of one checkout prints the same date, which the docs check needs.
+    Commit such a change first, then ``make docs``."""
     import subprocess
     from importlib import metadata
 
     meta = metadata.metadata("ccanalysis")
-    cmd = ["git", "-C", str(root), "log", "-1", "--format=%h %cs", "--", ".", ":(exclude)docs"]
+    built_by = ["src", "notebooks", "data", "pyproject.toml"]
+    cmd = ["git", "-C", str(root), "log", "-1", "--format=%h %cs", "--", *built_by]
     try:
         out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout.split()
     except (OSError, subprocess.CalledProcessError):
