@@ -71,7 +71,7 @@ def _from_summary(s: Summary) -> tuple[pd.DataFrame, tuple[str, str]]:
             "level": rows["level"],
             "analysis": "unadjusted",
             "unit": np.where(
-                rows["measure"] == "pct", "pp", rows["item"].map(units).fillna("item's unit")
+                rows["measure"] == "pct", "pp", [units.get(i, "item's unit") for i in rows["item"]]
             ),
             "label": "",
             "estimate": rows["diff"],
