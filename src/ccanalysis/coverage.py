@@ -60,25 +60,21 @@ _CHUNK = 100  # data sets per bootstrap block (memory: CHUNK x REPLICATES x syst
 
 def design(clinics: pd.DataFrame) -> NDArray[np.int64]:
     """Clinics per care model and system, ``m`` (2 x K: medical/nursing, integrated)."""
-    ok = clinics["care_model"].notna()
-    codes = pd.factorize(clinics.loc[ok, "care_system_id"], sort=True)[0]
-    isw = clinics.loc[ok, "care_model"].eq("integrated_sw").to_numpy()
-    k = codes.max() + 1
-    m = np.stack([np.bincount(codes[~isw], minlength=k), np.bincount(codes[isw], minlength=k)])
-    return m.astype(np.int64)
+    ok = clinics[clinics["care_model"].notna()]
+    m = pd.crosstab(ok["care_model"].eq("integrated_sw"), ok["care_system_id"])
+    return m.reindex([False, True], fill_value=0).to_numpy(np.int64)
 
 
 def simulate(
     rng: np.random.Generator, m: NDArray[np.int64], icc: float, p: Sequence[float], n: int
 ) -> NDArray[np.float64]:
     """Events per data set, model and system, (n, 2, K): beta-binomial by system (see above)."""
-    k = m.shape[1]
-    if icc == 0:
-        return rng.binomial(np.broadcast_to(m, (n, 2, k)), np.array(p)[None, :, None]).astype(float)
-    u = rng.random((n, 1, k))
-    a = np.array(p)[None, :, None] * (1 - icc) / icc
-    b = (1 - np.array(p)[None, :, None]) * (1 - icc) / icc
-    return rng.binomial(np.broadcast_to(m, (n, 2, k)), stats.beta.ppf(u, a, b)).astype(float)
+    k, prob = m.shape[1], np.array(p)[None, :, None]
+    if icc > 0:  # one uniform per system, its beta quantile in each model
+        prob = stats.beta.ppf(
+            rng.random((n, 1, k)), prob * (1 - icc) / icc, (1 - prob) * (1 - icc) / icc
+        )
+    return rng.binomial(np.broadcast_to(m, (n, 2, k)), prob).astype(float)
 
 
 def sandwich(
