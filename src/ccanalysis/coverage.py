@@ -1,30 +1,18 @@
-"""How often the printed intervals of a difference in proportions cover the truth, by simulation on
-the study's design (SYNTHETIC: simulated data). A tool, not a stage: ``make coverage`` runs
-``python -m ccanalysis.coverage``; no library module imports it.
+"""Coverage of the printed 95% intervals of a difference in proportions, simulated on the
+study's design (SYNTHETIC). A tool (``make coverage``), imported by no library module.
 
-Design: the care systems and care models of the run's clinics (``clinics.parquet``: the same
-system sizes, mixed systems included). Outcome: beta-binomial by care system; a system draws one
-uniform, and its probability in each model is the beta quantile there (mean the model's proportion,
-intraclass correlation ``icc``), so the models of a mixed system move together; clinics are
-Bernoulli. The true difference is ``isw - mn``; ``prevalence`` is the medical/nursing proportion.
-
-Intervals (95%): Newcombe's hybrid score (statsmodels, vectorised), and the same on the counts
-divided by each group's design effect at the t quantile with the CR2 Satterthwaite df
-(``newcombe_cr2``: ``stats.clustered.newcombe_cr2``, the primary clustered interval of a
-proportion); the independence GEE difference with the Mancl-DeRouen (CR3) SE and t(K - 2) (``stats.clustered.gee_difference``) and
-with the CR2 SE and Satterthwaite df (``stats.clustered.cr2_difference``); the cluster bootstrap
-percentile interval (``stats.bootstrap``) and the bootstrap-t (replicates studentized by their CR2
-SE). The sandwich terms are computed over all data sets at once from per-system sums, in closed
-form for the two-group design (statsmodels fits one data set at a time; tests check the two agree):
-a system's residual sum in group g, ``r = s - m p``, is scaled by ``(1 - m / n_g)^(-1/2)`` (CR2) or
-``(1 - m / n_g)^(-1)`` (CR3). Data sets the analysis flags sparse (``sparse``) show Newcombe's
-interval only, so the other intervals' coverage is over the data sets not flagged (drawn until
-there are ``DATASETS``); ``datasets`` counts the data sets of each row.
+Design: the care systems and models of the run's ``clinics.parquet``. Outcome: beta-binomial by
+care system (one uniform per system, the beta quantile in each model, so the models of a mixed
+system move together). Intervals: Newcombe, Newcombe on design-effect-adjusted counts at t(CR2
+Satterthwaite df) (the primary), GEE with Mancl-DeRouen SE at t(K - 2), CR2 with Satterthwaite df,
+cluster bootstrap percentile and bootstrap-t; sandwich terms in closed form over all data sets at
+once (tests check them against ``stats.clustered``). Data sets flagged sparse get Newcombe only.
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import math
 from collections.abc import Sequence
 from pathlib import Path
@@ -49,8 +37,7 @@ ICCS = (0.0, 0.05, 0.2)
 PREVALENCES = (0.05, 0.3, 0.5)
 DIFFERENCES = (0.0, 0.1)
 DATASETS = 2000
-#: Bootstrap replicates per data set: few (Monte Carlo error of each interval's ends), as the
-#: coverage of 2,000 data sets averages over it; the analysis itself uses more.
+#: Bootstrap replicates per data set: few, as 2,000 data sets average their error out.
 REPLICATES = 199
 METHODS = (
     "newcombe",
@@ -72,35 +59,28 @@ _CHUNK = 100  # data sets per bootstrap block (memory: CHUNK x REPLICATES x syst
 
 
 def design(clinics: pd.DataFrame) -> NDArray[np.int64]:
-    """Clinics per care model and system, ``m`` (2 x K: medical/nursing, integrated), of the
-    clinics with a care model in ``clinics.parquet``."""
-    ok = clinics["care_model"].notna()
-    codes = pd.factorize(clinics.loc[ok, "care_system_id"], sort=True)[0]
-    isw = clinics.loc[ok, "care_model"].eq("integrated_sw").to_numpy()
-    k = codes.max() + 1
-    m = np.stack([np.bincount(codes[~isw], minlength=k), np.bincount(codes[isw], minlength=k)])
-    return m.astype(np.int64)
+    """Clinics per care model and system, ``m`` (2 x K: medical/nursing, integrated)."""
+    ok = clinics[clinics["care_model"].notna()]
+    m = pd.crosstab(ok["care_model"].eq("integrated_sw"), ok["care_system_id"])
+    return m.reindex([False, True], fill_value=0).to_numpy(np.int64)
 
 
 def simulate(
     rng: np.random.Generator, m: NDArray[np.int64], icc: float, p: Sequence[float], n: int
 ) -> NDArray[np.float64]:
     """Events per data set, model and system, (n, 2, K): beta-binomial by system (see above)."""
-    k = m.shape[1]
-    if icc == 0:
-        return rng.binomial(np.broadcast_to(m, (n, 2, k)), np.array(p)[None, :, None]).astype(float)
-    u = rng.random((n, 1, k))
-    a = np.array(p)[None, :, None] * (1 - icc) / icc
-    b = (1 - np.array(p)[None, :, None]) * (1 - icc) / icc
-    return rng.binomial(np.broadcast_to(m, (n, 2, k)), stats.beta.ppf(u, a, b)).astype(float)
+    k, prob = m.shape[1], np.array(p)[None, :, None]
+    if icc > 0:  # one uniform per system, its beta quantile in each model
+        prob = stats.beta.ppf(
+            rng.random((n, 1, k)), prob * (1 - icc) / icc, (1 - prob) * (1 - icc) / icc
+        )
+    return rng.binomial(np.broadcast_to(m, (n, 2, k)), prob).astype(float)
 
 
 def sandwich(
     s: NDArray, m: NDArray, kind: str, w: NDArray | float = 1.0
 ) -> tuple[NDArray, NDArray]:
-    """The difference ``isw - mn`` and its CR2 (``kind="cr2"``) or Mancl-DeRouen (``"cr3"``) SE,
-    from the events ``s`` and clinics ``m`` per model and system (..., 2, K), each system taken
-    ``w`` times (a bootstrap replicate; ``m`` 0 where ``w`` is)."""
+    """``isw - mn`` and its CR2 or CR3 SE from events ``s``, clinics ``m``, weights ``w``."""
     n = (w * m).sum(axis=-1, keepdims=True)
     with np.errstate(divide="ignore", invalid="ignore"):
         mean = (w * s).sum(axis=-1, keepdims=True) / n
@@ -111,10 +91,7 @@ def sandwich(
 
 
 def satterthwaite_df(m: NDArray[np.int64]) -> float:
-    """Bell-McCaffrey / Satterthwaite df of the CR2 variance of the difference (clubSandwich's
-    ``tr(P)^2 / ||P||_F^2``; here ``P = diag(d) - sum_g v_g v_g' / n_g`` depends on the design
-    only: ``v_gk = m_gk beta_gk``, ``d_k = sum_g m_gk beta_gk^2``, ``beta_gk = +-1 / (n_g sqrt(1 -
-    m_gk / n_g))``)."""
+    """Satterthwaite df of the CR2 variance (clubSandwich's ``tr(P)^2 / ||P||_F^2``)."""
     n = m.sum(axis=1, keepdims=True).astype(float)
     with np.errstate(divide="ignore", invalid="ignore"):
         beta = np.where(m > 0, 1.0 / (n * np.sqrt(1.0 - m / n)), 0.0)
@@ -124,9 +101,7 @@ def satterthwaite_df(m: NDArray[np.int64]) -> float:
 
 
 def newcombe(s: NDArray, m: NDArray, df: float = math.inf) -> tuple[NDArray, NDArray]:
-    """Newcombe's hybrid score interval of every data set (statsmodels, vectorised); with ``df``
-    finite, on the design-effect-adjusted counts at the t(df) quantile
-    (``stats.clustered.newcombe_cr2``)."""
+    """Newcombe's interval per data set; with ``df`` finite, ``stats.clustered.newcombe_cr2``."""
     deff = np.ones(s.shape[:-1]) if math.isinf(df) else design_effects(s, m)
     e, n = s.sum(axis=-1) / deff, m.sum(axis=-1) / deff
     alpha = 2 * stats.norm.sf(stats.t.isf((1 - CONF) / 2, df))
@@ -137,9 +112,8 @@ def newcombe(s: NDArray, m: NDArray, df: float = math.inf) -> tuple[NDArray, NDA
 
 
 def sparse(s: NDArray, m: NDArray) -> NDArray[np.bool_]:
-    """Data sets the analysis flags sparse (``sensitivity.inputs.sparse_rows``' rule): a group
-    with at most 2 events or non-events, or the events or non-events of both groups in fewer than
-    3 care systems."""
+    """Data sets ``sensitivity.inputs.sparse_rows`` flags: a group with at most 2 events or
+    non-events, or either in fewer than 3 care systems."""
     few = lambda x: (x.sum(axis=-1) <= 2).any(axis=-1) | ((x.sum(axis=-2) > 0).sum(axis=-1) < 3)  # noqa: E731
     return few(s) | few(m - s)
 
@@ -147,8 +121,7 @@ def sparse(s: NDArray, m: NDArray) -> NDArray[np.bool_]:
 def bootstrap(
     s: NDArray, m: NDArray, replicates: int, seed: int
 ) -> tuple[tuple[NDArray, NDArray], tuple[NDArray, NDArray]]:
-    """Percentile and bootstrap-t intervals of every data set, resampling care systems
-    (``stats.bootstrap.resample``: a replicate is each system's multiplicity)."""
+    """Percentile and bootstrap-t intervals per data set, resampling care systems."""
     n_sets, _, k = s.shape
     d, se = sandwich(s, m, "cr2")
     reps, tstat = np.empty((n_sets, replicates)), np.empty((n_sets, replicates))
@@ -226,14 +199,10 @@ def study(
     m: NDArray[np.int64], *, datasets: int = DATASETS, replicates: int = REPLICATES
 ) -> pd.DataFrame:
     """Every cell of ``ICCS`` x ``PREVALENCES`` x ``DIFFERENCES`` (the coverage table)."""
-    rows = [
-        row
-        for icc in ICCS
-        for prevalence in PREVALENCES
-        for difference in DIFFERENCES
-        for row in cell(m, icc, prevalence, difference, datasets=datasets, replicates=replicates)
-    ]
-    return pd.DataFrame(rows)
+    grid = itertools.product(ICCS, PREVALENCES, DIFFERENCES)
+    return pd.DataFrame(
+        [row for c in grid for row in cell(m, *c, datasets=datasets, replicates=replicates)]
+    )
 
 
 def wide(table: pd.DataFrame) -> pd.DataFrame:
@@ -257,9 +226,7 @@ def _outside(rows: pd.DataFrame) -> str:
 
 
 def choice(table: pd.DataFrame) -> str:
-    """What the table says of the primary interval: its coverage, the cells outside
-    ``LOW``-``HIGH`` and by how much, whether any interval holds in every cell, how far the
-    primary's misses go, and the interval whose largest departure from the band is smallest."""
+    """The primary interval's coverage, its cells outside the band, and the interval nearest it."""
     within = table["coverage"].between(LOW, HIGH).groupby(table["method"]).sum()
     prim = table[table["primary"]]
     name, n_in = prim["method"].iloc[0], int(prim["coverage"].between(LOW, HIGH).sum())
@@ -328,8 +295,7 @@ def figure(table: pd.DataFrame) -> matplotlib.figure.Figure:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m ccanalysis.coverage``: the study on the run's clinics; writes the table to
-    ``tables/`` and ``COMMITTED``, the figure to ``figures/coverage.png`` and ``.svg``."""
+    """``python -m ccanalysis.coverage``: the table, ``COMMITTED`` and the figure."""
     ap = argparse.ArgumentParser(
         prog="python -m ccanalysis.coverage", description=__doc__.split("\n")[0]
     )

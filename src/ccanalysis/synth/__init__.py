@@ -1,9 +1,7 @@
 """A calibrated synthetic stand-in for the confidential care coordinator survey (SYNTHETIC DATA).
 
-A REDCap raw export with the study's structure on which every number printed in Tables 1-4 of
-Solberg et al. 2024 comes out as printed where the numbers allow it (by construction, not a
-finding). :func:`calibrate` solves the plans, :func:`synthesize` draws the records from one seed,
-:func:`write` writes them. ``scale`` multiplies the study's size (printed digits exact at 1).
+A REDCap export on which Tables 1-4 of Solberg et al. 2024 come out as printed where they can (by
+construction, not a finding): :func:`calibrate`, :func:`synthesize` (one seed), :func:`write`.
 """
 
 from __future__ import annotations

@@ -1,11 +1,9 @@
-"""Which record gives which answer of the solved plans.
+"""Which record gives which answer: a Gaussian copula with the plans' exact marginals.
 
-Each record has a Gaussian latent per item, ``sqrt(RHO) u[coordinator, item] + sqrt(1 - RHO) e``
-(``u`` partly a factor of a block of items, ``BLOCKS``, or of one question's boxes, and for the
-clinic items partly ``SYSTEM_SHARE`` of a care-system effect built alike); each group's
-counts go by rank of the latent (a Gaussian copula with exact marginals). Missing answers fall on
-the highest propensity (shared by a coordinator) plus Gumbel noise. Continuous values are gamma
-shaped on the item's grid, nudged to the exact group sum and the SD closest to its target.
+Latent per record and item: ``sqrt(RHO) u[coordinator] + sqrt(1 - RHO) e``, ``u`` partly a block
+factor (``BLOCKS``) and, for clinics, ``SYSTEM_SHARE`` care system; counts go by rank. Missing
+answers: highest propensity plus Gumbel noise. Continuous values: gamma shaped, on the grid, at the
+exact group sum and the SD closest to its target.
 """
 
 from __future__ import annotations
@@ -20,9 +18,8 @@ from ccanalysis.synth.structure import Structure
 
 #: Correlation of the latents of two records of one coordinator (same item).
 RHO = 0.9
-#: Share of a coordinator's item latent common to its care system (latents of clinics of two
-#: coordinators of one system correlate RHO * SYSTEM_SHARE): the sources print no within-system
-#: correlation, so a modest one is assumed, inside the range of the coverage study (ICC 0 to 0.2).
+#: Share of a coordinator's latent common to its care system: assumed (no source prints one),
+#: modest and inside the coverage study's ICC range.
 SYSTEM_SHARE = 0.1
 #: Share of a coordinator's item latent that comes from the block factor.
 BLOCK_LOADING = 0.5
@@ -60,8 +57,7 @@ BLOCKS: dict[str, tuple[str, ...]] = {
     "experience": ("years_cc_role", "years_study_clinics", "certified_cc"),
     "presence": ("hours_week_study_clinics", "work_onsite"),
 }
-#: Items matched to records by (almost) the same ranks as another item and bounded above by it
-#: (years in the study clinic(s) never exceed years as a coordinator).
+#: Items ranked (almost) as another item and bounded above by it.
 PAIRED: dict[str, str] = {"years_study_clinics": "years_cc_role"}
 
 
@@ -72,8 +68,7 @@ def scaled_counts(plan: CatPlan, g: str, n: int) -> np.ndarray:
 
 
 class Latent:
-    """Gaussian latents with a coordinator effect, block factors and (``system``: each owner's care
-    system) a care-system share ``SYSTEM_SHARE`` of the coordinator's (see the module docstring)."""
+    """Gaussian latents: coordinator effect, block factors, care-system share (``system``)."""
 
     def __init__(
         self,
@@ -87,7 +82,6 @@ class Latent:
         self.block_of = {item: b for b, its in BLOCKS.items() for item in its}
 
     def _effect(self, b: str | None, n: int) -> np.ndarray:
-        """One effect per unit of ``n`` for an item of block ``b`` (its factor and its own)."""
         u = self.rng.standard_normal(n)
         if b is None:
             return u
@@ -96,7 +90,7 @@ class Latent:
         return math.sqrt(BLOCK_LOADING) * self.block[b, n] + math.sqrt(1 - BLOCK_LOADING) * u
 
     def draw(self, item: str, extra_block: str | None = None, rho: float = RHO) -> np.ndarray:
-        """One latent per record for ``item`` (its block, else ``extra_block``, else none)."""
+        """One latent per record for ``item`` (its block, else ``extra_block``)."""
         b = self.block_of.get(item, extra_block)
         u = self._effect(b, self.n_owner)
         if self.system is not None:
@@ -117,7 +111,7 @@ def rank_assign(z: np.ndarray, members: np.ndarray, counts: np.ndarray) -> np.nd
 def _answering(
     rng: np.random.Generator, propensity: np.ndarray, members: np.ndarray, k: int
 ) -> np.ndarray:
-    """The members who answer: all but the ``k`` most prone to skip (propensity + Gumbel noise)."""
+    """All members but the ``k`` most prone to skip (propensity + Gumbel noise)."""
     if k <= 0:
         return members
     keys = propensity[members] + 0.5 * rng.gumbel(size=len(members))
@@ -180,7 +174,7 @@ def _fix_grid(
     target_ss = (n - 1) * sd_units**2 + total**2 / n
     for _ in range(20 * n + 200):
         need = target_ss - float((x.astype(float) ** 2).sum())
-        # move: x_i += 1, x_j -= 1 changes the sum of squares by 2 (x_i - x_j) + 2
+        # x_i += 1, x_j -= 1 adds 2 (x_i - x_j) + 2 to the sum of squares
         up, down = np.unique(x[x < hi_arr]), np.unique(x[x > lo])
         moves = []  # (the gap left, x_i, x_j)
         for vj in down:
@@ -278,7 +272,7 @@ def checkbox_question(
         for item in others:
             k = min(int(scaled_counts(plans[item], g, len(members))[0]), len(pool))
             box[item][pool[np.argsort(-lat_z[item][pool], kind="stable")[:k]]] = True
-        # every answered record has a box: move boxes from records with several
+        # every answered record has a box: moved from records with several
         for _ in range(len(others) * 3):
             for item in sorted(others, key=lambda i: -int(box[i].sum())):
                 nbox = sum(box[i].astype(int) for i in others)

@@ -1,7 +1,6 @@
 """The plans of every printed item of Tables 1, 3 and 4, solved once at scale 1, without randomness.
 
-A printed number no data can meet with the rest of its row is met as closely as possible, and
-``Calibration.notes`` say so (``IMPOSSIBLE`` in ``SYNTHETIC.md``) and list the missing answers.
+Numbers no data can meet are met as closely as possible (``IMPOSSIBLE`` in ``Calibration.notes``).
 """
 
 from __future__ import annotations
@@ -40,8 +39,7 @@ class Calibration:
     cat: dict[str, CatPlan]
     num: dict[str, NumPlan]
     notes: list[str] = field(default_factory=list)
-    #: The printed numbers met only as closely as possible, one record each, to read in a table
-    #: (Table, Row, Printed, Stand-in: its value as the tables print it, Why; ``_key``).
+    #: The printed numbers met only as closely as possible (Table, Row, Printed, Stand-in, Why).
     unmet: list[dict[str, str]] = field(default_factory=list)
 
 
@@ -120,8 +118,7 @@ def _fit_question(
         p_text = targets.p_text(table, item)
         fit = fit_item(item_choices(cells, full, d, dec), idx, len(levels), d, p_text)
         if not fit.ok and len(its) == 1:
-            # a single question: more missing answers than the percentages need (fewest first, at
-            # most MISSING_FRAC of a group) where they allow the printed p
+            # a single question: more missing answers (up to MISSING_FRAC) for the printed p
             caps = [math.floor(MISSING_FRAC * sizes[g] + 1e-9) for g in groups]
             first = sum(sizes[g] - d[g] for g in groups)
             tried = [fit]
@@ -162,8 +159,7 @@ def _fit_question(
 
 
 def _unmet(targets: Targets, table: str, item: str, level: str) -> dict:
-    """The start of an unmet record: the table and the row as the table prints it (``_key``: the
-    row's table, item and level)."""
+    """The start of an unmet record: its ``_key``, table and row label."""
     rows = targets.spec.items(table).get(item, [])
     row = next((r for r in rows if r.level == level), rows[0] if len(rows) == 1 else None)
     label = row.row_label if row else rows[0].section.strip().rstrip(":") or rows[0].label

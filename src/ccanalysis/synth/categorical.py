@@ -1,10 +1,9 @@
 """Answer counts of a categorical item that print as the paper's percentages and p-value.
 
-Every printed percentage is met strictly (any rounding rule prints it), with the fewest missing
-answers; one question's boxes share a denominator. Collapsed and unshown levels split by an
-ordered-probit rule: thresholds ``spacing`` latent SDs apart, each group at the pooled location plus
-``shift`` times its own offset. The printed p is aimed at under Fisher's exact test (chi-square only
-ranks candidates), by the rule's members, then a greedy local search; else the closest is kept.
+Percentages met strictly, with the fewest missing answers (a question's boxes share a denominator).
+Collapsed and unshown levels split by an ordered probit (thresholds ``spacing`` apart, each group
+at the pooled location plus ``shift`` times its offset). The printed p is aimed at under Fisher's
+test (chi-square ranks candidates): the rule's members, then a local search; else the closest.
 """
 
 from __future__ import annotations
@@ -25,13 +24,12 @@ from ccanalysis.vocab import DEFAULT_SEED, TOTAL
 #: Spacings and shifts of the ordered-probit rule, in the order tried.
 SPACINGS = (0.6, 0.8, 1.0, 1.3, 0.45, 1.7)
 SHIFTS = (1.0, 0.0, 2.0, 0.5, 1.5, -0.5, 3.0)
-#: Search limits: count choices with the rule, members tested with Fisher (closest chi-square
-#: first), count choices with the local search, and its steps.
+#: Search limits: choices with the rule, members tested with Fisher, choices searched, steps.
 FAMILY_CHOICES = 6
 FAMILY_FISHER = 8
 SEARCH_CHOICES = 3
 LOCAL_STEPS = 80
-#: Missing answers tried for the printed p (share of a group); the most of an item, all groups.
+#: Missing answers tried for the printed p (share of a group); the most per item.
 MISSING_FRAC = 0.10
 MAX_MISSING = 24
 #: Relative margin by which a calibrated p-value must print as the printed one.
@@ -52,7 +50,7 @@ def apportion(total: int, weights: np.ndarray) -> np.ndarray:
 
 
 def fisher_p(counts: dict[str, np.ndarray]) -> float:
-    """Fisher's exact p of the levels x groups table of ``counts``, as the tables compute it."""
+    """Fisher's exact p of the levels x groups table, as the tables compute it."""
     t = np.array(list(counts.values()), dtype=np.int64).T
     return _fisher_p(t.shape, tuple(t.ravel().tolist()))
 
@@ -64,25 +62,25 @@ def _fisher_p(shape: tuple[int, int], cells: tuple[int, ...]) -> float:
 
 
 def chisq_p(counts: dict[str, np.ndarray]) -> float:
-    """Pearson's chi-square p (no correction) of ``counts`` by group; 1 with one answered level."""
+    """Pearson's chi-square p (no correction); 1 with one answered level."""
     t = np.array(list(counts.values()), dtype=np.int64)
     return _chisq_p(t.shape, tuple(t.ravel().tolist()))
 
 
 @functools.cache
-def _chisq_p(shape: tuple[int, int], cells: tuple[int, ...]) -> float:  # the searches repeat tables
+def _chisq_p(shape: tuple[int, int], cells: tuple[int, ...]) -> float:
     t = np.array(cells, dtype=np.int64).reshape(shape)
     t = t[:, t.sum(axis=0) > 0]
     return 1.0 if t.shape[1] < 2 else stats.chisq(t).p
 
 
 def p_holds(text: str, p: float) -> bool:
-    """Does p print as ``text``, with a relative safety margin of P_MARGIN?"""
+    """Does p print as ``text``, within a relative margin ``P_MARGIN``?"""
     return all(printed_holds(text, p * f) for f in (1 - P_MARGIN, 1.0, 1 + P_MARGIN))
 
 
 def p_center(text: str) -> float:
-    """A representative true value of a printed p (the log-scale aim of the searches)."""
+    """The searches' aim for a printed p."""
     pr = parse_printed(text)
     if pr.kind == "lt":
         return pr.value / 3
@@ -104,7 +102,7 @@ def p_dist(text: str, p: float) -> float:
 
 @dataclass
 class CatPlan:
-    """Counts per level of one categorical item by group (``n``: answers and missing answers)."""
+    """Counts per level of one item by group (``n``: with the missing answers)."""
 
     table: str
     levels: list[str]
@@ -118,12 +116,12 @@ class CatPlan:
 
 @dataclass
 class Cell:
-    """A printed row: the levels it counts, its printed percentages and counts by group."""
+    """A printed row: its levels, percentages and counts by group."""
 
     levels: list[str]
     pct: dict[str, float]
     n: dict[str, int]
-    relax_total: bool = False  # the printed total cannot be met: aim for it, do not require it
+    relax_total: bool = False  # aim for the printed total, do not require it
 
 
 @functools.cache
@@ -148,7 +146,7 @@ Choice = tuple[tuple[int, ...], ...]  # per group, the count of each printed row
 def item_choices(
     cells: list[Cell], full: bool, d: dict[str, int], dec: int
 ) -> list[tuple[float, Choice]]:
-    """The per-group row counts meeting the printed rows at denominators ``d``, closest first."""
+    """Per-group row counts meeting the printed rows at denominators ``d``, closest first."""
     dtot = sum(d.values())
     per_group: list[list[tuple[int, ...]]] = []
     for g in d:
@@ -188,7 +186,7 @@ def item_choices(
 def solve_cells(
     items: dict[str, tuple[list[Cell], bool]], sizes: dict[str, int], dec: int
 ) -> dict[str, int]:
-    """The closest denominators with the fewest missing answers meeting every row of ``items``."""
+    """Denominators meeting every row of ``items``: fewest missing answers, then closest."""
     for _, ds in denominators(sizes, list(sizes.values())):
         met: list[tuple[float, dict[str, int]]] = []
         for d in ds:
@@ -206,7 +204,7 @@ def solve_cells(
 
 
 def _probit_mu(top_share: float) -> float:
-    """Location of the normal latent whose share above 0 (the top levels) is ``top_share``."""
+    """Location of the normal latent with ``top_share`` above 0."""
     return norm.ppf(min(max(top_share, 1e-4), 1 - 1e-4))
 
 
@@ -220,14 +218,14 @@ def _family(
     d: dict[str, int],
     rules: list[tuple[float, float]] = RULES,
 ) -> list[dict[str, np.ndarray]]:
-    """The counts of every level by each (spacing, shift) of the ordered-probit rule."""
+    """The counts of every level by each (spacing, shift) of the rule."""
     top_n = {g: sum(ch) for g, ch in zip(d, choice, strict=True)}
     mu_pool = _probit_mu(sum(top_n.values()) / sum(d.values()))
     mu = {g: _probit_mu(top_n[g] / d[g]) for g in d}
     covered = sorted(i for lv in idx for i in lv)
     rest = [i for i in range(k) if i not in covered]
     top = max(covered) + 1 if covered else 0
-    # thresholds measured downwards from the top, the first ``top`` levels above 0; N(mu, 1)
+    # thresholds downwards from the top, the first ``top`` levels above 0; N(mu, 1)
     edges = np.array(
         [
             np.concatenate(([np.inf], -(np.arange(1, k) - top) * spacing, [-np.inf]))
@@ -255,7 +253,7 @@ def _family(
 
 @dataclass
 class Fit:
-    """The counts kept for one item, their p, whether it prints; p range and tables tried."""
+    """The counts kept, their p, whether it prints; p range and tables tried."""
 
     counts: dict[str, np.ndarray]
     p: float
@@ -265,14 +263,14 @@ class Fit:
 
 
 def _off(p: float, aim: float) -> float:
-    """log10 distance of p from the aim, to 12 decimals (rounding error between tests ties)."""
+    """log10 distance of p from the aim, to 12 decimals (ties across tests)."""
     return round(abs(math.log10(max(p, 1e-300)) - aim), 12)
 
 
 def _local_search(
     start: dict[str, np.ndarray], blocks: list[list[int]], text: str
 ) -> tuple[dict[str, np.ndarray], float]:
-    """Greedy moves within level blocks towards the printed p (chi-square ranks, Fisher decides)."""
+    """Greedy moves within level blocks towards the printed p."""
     aim = math.log10(p_center(text))
     cur = {g: c.copy() for g, c in start.items()}
     p_cur = fisher_p(cur)
@@ -310,7 +308,7 @@ def fit_item(
     d: dict[str, int],
     text: str | None,
 ) -> Fit:
-    """Counts meeting the printed rows (level indices ``idx``) and, if possible, the p ``text``."""
+    """Counts meeting the printed rows (levels ``idx``) and, if possible, the p ``text``."""
     covered = sorted(i for lv in idx for i in lv)
     determined = covered == list(range(k)) and all(len(lv) == 1 for lv in idx)
     if text is None:  # no test printed: the plainest rule
@@ -348,7 +346,7 @@ def fit_item(
 
 
 def p_note(table: str, item: str, cells: list[Cell], fit: Fit, p_text: str) -> str:
-    """The IMPOSSIBLE note of a printed p-value that no candidate table reproduces."""
+    """The IMPOSSIBLE note of a printed p no candidate reproduces."""
     pcts = " vs ".join(
         f"{g} " + "/".join(f"{c.pct[g]:g}" for c in cells if g in c.pct) + "%" for g in fit.counts
     )

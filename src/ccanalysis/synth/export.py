@@ -1,7 +1,5 @@
-"""The files of the stand-in: the REDCap raw export (REDCap's columns and order; codes as
-nullable integers, blanks where not answered or not asked; coordinator-form answers on each of the
-coordinator's records), the clinic frame, ``SYNTHETIC.md`` and ``uncalibrated_items.csv``.
-"""
+"""The files of the stand-in: the REDCap raw export, the clinic frame, ``SYNTHETIC.md`` and
+``uncalibrated_items.csv``."""
 
 from __future__ import annotations
 
@@ -22,8 +20,7 @@ from ccanalysis.vocab import SYNTHETIC_LABEL, URBAN_MAX_RUCA
 
 @dataclass
 class SyntheticSurvey:
-    """A generated survey: the raw ``export``, the clinic ``frame``, the ``truth`` (care model by
-    clinic: never exported), the ``meta`` data and the ``uncalibrated`` items' table."""
+    """A generated survey; ``truth`` (care model by clinic) is never exported."""
 
     export: pd.DataFrame
     frame: pd.DataFrame
@@ -63,9 +60,7 @@ def export_frame(
     also_checked: dict[str, dict[int, np.ndarray]],
     values: dict[str, np.ndarray],
 ) -> pd.DataFrame:
-    """The raw export: ``fixed`` ids and codes, ``level_index`` choice indices (box: 0 checked),
-    ``also_checked`` boxes besides, ``values`` (-1, NaN: blank); ``coordinator_form`` answers by
-    ``coord_of``."""
+    """The raw export: ``fixed`` ids and codes, choice indices, boxes, values (-1, NaN: blank)."""
     n = len(coord_of)
     data: dict[str, object] = dict.fromkeys(instrument.export_columns())
     for f in instrument.fields:

@@ -1,8 +1,7 @@
 """Group sizes, sums and SDs of a continuous item that print as the paper's means, SDs and p.
 
-Candidates: the fewest missing answers (up to ``EXTRA_MISSING`` more for the p), group sums and
-target SDs printing as printed (pooled too). The closest is kept whose one-way ANOVA p (Student's t
-with two groups) prints as printed for every SD within ``SD_TOL`` of the targets.
+The closest candidate (fewest missing answers, up to ``EXTRA_MISSING`` more for the p) whose
+one-way ANOVA p prints as printed for every SD within ``SD_TOL`` of the targets.
 """
 
 from __future__ import annotations
@@ -21,8 +20,7 @@ from ccanalysis.vocab import TOTAL
 
 #: Means and SDs print with one decimal: half of their last digit.
 HALF = 0.05
-#: Room between a target SD and its rounding interval's end, the SD grid, the SD tolerance within
-#: which the printed p must hold, and the extra missing answers tried for it.
+#: SD margin from the rounding interval's ends, SD grid, SD tolerance of the p, extra missing.
 SD_MARGIN = 0.012
 SD_GRID = 11
 SD_TOL = 0.004

@@ -1,11 +1,9 @@
 """The study's structure: coordinators (group, clinics, social work degree), care systems, clinics.
 
-Care models follow the care systems: ``MIXED_SYSTEMS`` large systems hold ``MIXED_SHARE`` of the
-clinics, of both models (the coordinators reporting on both among them); every other system is all
-integrated or all medical/nursing, small ones more often the latter. Coordinators are packed whole
-into the places of their model, several-clinic ones first. Rural clinics (RUCA 4-10,
-the printed share) are drawn with higher odds for medical/nursing clinics, small and medium systems
-and a care-system random effect; codes within urban and rural follow ``RUCA_URBAN``/``RUCA_RURAL``.
+``MIXED_SYSTEMS`` large systems hold ``MIXED_SHARE`` of the clinics, of both models; every other
+system is of one model, small ones more often medical/nursing. Coordinators are packed whole, the
+several-clinic ones first. Rural clinics (the printed share) are likelier medical/nursing, in small
+and medium systems, with a care-system random effect.
 """
 
 from __future__ import annotations
@@ -20,13 +18,10 @@ from ccanalysis.vocab import MEDIUM_MAX, SMALL_MAX
 #: RUCA codes of urban and of rural clinics, with the share of each (a modelling assumption).
 RUCA_URBAN = ((1, 2, 3), (0.80, 0.12, 0.08))
 RUCA_RURAL = ((4, 5, 6, 7, 8, 9, 10), (0.30, 0.07, 0.05, 0.25, 0.06, 0.05, 0.22))
-#: Care systems holding clinics of both models, and their share of the clinics: the MNCARES
-#: organizational survey (2 of 43 organizations, 48 of 322 clinics, 15%), the one source on how care
-#: models sit in care systems. Every other system is all integrated or all medical/nursing.
+#: Care systems of both models and their share of the clinics (MNCARES: 2 of 43, 48 of 322 clinics).
 MIXED_SYSTEMS = 2
 MIXED_SHARE = 0.15
-#: Log-odds of an all-integrated care system by size (small, medium, large), an assumption after the
-#: paper: "clinics in small care systems ... are much more likely to use the medical/nursing model".
+#: Log-odds of an all-integrated care system by size (small, medium, large): assumed, after the text.
 ISW_SYSTEM_LOGIT = (-1.0, 0.0, 0.5)
 
 
@@ -75,8 +70,7 @@ def _multi_sizes(rng: np.random.Generator, m: int, total: int, max_size: int) ->
 def _sw_degrees(
     rng: np.random.Generator, group: np.ndarray, size: np.ndarray, counts: list[int]
 ) -> np.ndarray:
-    """Social work degrees: ``counts`` 'both' and 'isw_only' coordinators reporting on ``counts[2]``
-    clinics, random choices retried until the total is exact (else the closest)."""
+    """Social work degrees of ``counts`` (both, isw_only, their clinics), retried until exact."""
     k_both, k_isw, clinics = counts
     both_idx = np.flatnonzero(group == 2)
     isw_single = np.flatnonzero((group == 1) & (size == 1))
@@ -139,8 +133,7 @@ def build_structure(st: dict[str, float], scale: float, rng: np.random.Generator
     sys_size = _system_sizes(rng, n_cl, n_small, n_medium, n_sys - n_small - n_medium, n_mixed)
     sys_cat = np.repeat(np.arange(3), [n_small, n_medium, n_sys - n_small - n_medium])
     mixed = np.arange(n_sys) >= n_sys - n_mixed  # the last systems: large ones
-    # clinics of each model each system holds: pure systems by a draw favouring integrated large
-    # ones, filled up to the integrated clinics that the mixed systems do not hold
+    # pure systems integrated by a draw favouring large ones, up to the integrated clinics left
     isw_in_mixed = round(sys_size[mixed].sum() * n_isw / n_cl)
     logit = np.array(ISW_SYSTEM_LOGIT)[sys_cat] + rng.gumbel(size=n_sys)
     pure_isw, left = np.zeros(n_sys, bool), n_isw - isw_in_mixed
@@ -189,8 +182,7 @@ def build_structure(st: dict[str, float], scale: float, rng: np.random.Generator
 def _system_sizes(
     rng: np.random.Generator, n_cl: int, n_small: int, n_medium: int, n_large: int, n_mixed: int
 ) -> np.ndarray:
-    """Clinics per care system: small 1-2, medium 3-9, large over 9 from lognormal shares, the last
-    ``n_mixed`` large ones holding ``MIXED_SHARE`` of the clinics between them."""
+    """Clinics per care system by size class; the last ``n_mixed`` hold ``MIXED_SHARE``."""
     small = rng.integers(1, SMALL_MAX + 1, size=n_small)
     medium = rng.integers(SMALL_MAX + 1, MEDIUM_MAX + 1, size=n_medium)
     in_mixed = max(round(MIXED_SHARE * n_cl), (MEDIUM_MAX + 1) * n_mixed)
@@ -210,9 +202,7 @@ def _pack(
     cap: np.ndarray,
     system: np.ndarray,
 ) -> np.ndarray:
-    """``system`` with the coordinators ``coords`` placed whole into the care systems' free places
-    ``cap`` of their model: those of several clinics first, each where most places are left, then
-    the single-clinic ones into every place left."""
+    """``system`` with ``coords`` placed whole into the free places ``cap``, most room first."""
     cap, system = cap.copy(), system.copy()
     multi = coords[size[coords] > 1]
     for i in multi[np.argsort(-size[multi] - rng.random(len(multi)), kind="stable")]:

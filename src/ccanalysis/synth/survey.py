@@ -1,10 +1,8 @@
-"""The survey drawn from one seeded generator in a fixed order: structure, ids, care model,
-nonresponse propensities, the coordinator form (Table 1), the clinic items (Tables 3 and 4).
+"""The survey drawn from one seeded generator in a fixed order.
 
-Care model (Table 2): integrated clinics answer yes to all four criteria; the printed numbers of
-medical/nursing clinics have a social worker on the team (more often in large systems) and say yes
-to each later criterion on overlapping, never identical subsets (none meets all four). The ease of
-engaging the social worker splits as the paper's text gives, the rest as ``ENGAGE_*`` (assumed).
+Care model (Table 2): integrated clinics meet all four criteria; medical/nursing ones meet the
+printed numbers of each on overlapping subsets, never all four. The ease of engaging the social
+worker splits as the text gives, the rest as ``ENGAGE_*`` (assumed).
 """
 
 from __future__ import annotations
@@ -35,9 +33,8 @@ from ccanalysis.vocab import CARE_MODELS, CRITERIA, DEFAULT_SEED, SYNTHETIC_LABE
 #: The care-model question asked where a social worker is on the team (counts in the text only).
 ENGAGE_ITEM = "sw_engage_ease"
 ENGAGE_LADDER = ("very_easy", "somewhat_easy", "somewhat_difficult", "very_difficult")
-#: Medical/nursing clinics with a social worker not finding it somewhat difficult to engage one:
-#: very easy : somewhat easy : very difficult. Integrated clinics: share of very easy among "easy",
-#: of somewhat difficult among "difficult".
+#: Medical/nursing very easy : somewhat easy : very difficult; integrated: very easy among easy,
+#: somewhat difficult among difficult.
 ENGAGE_MN_REST = (2, 4, 3)
 ENGAGE_ISW_VERY_EASY = 0.55
 ENGAGE_ISW_SOMEWHAT_DIFFICULT = 0.8

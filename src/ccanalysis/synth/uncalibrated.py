@@ -3,10 +3,8 @@
 The ``Field Annotation`` declares the distribution: ``@CC-SYNTH="1=0.5 2=0.3 3=0.2"`` (a weight per
 choice code; for a box of a ``@CC-ITEMS`` question, the probability it is checked, default 0.5),
 ``@CC-SYNTH="normal(20, 8)"`` or ``"uniform(0, 60)"`` (numeric: clipped to the validation range,
-on the field's grid). Without it, uniform (a numeric field then needs a minimum and a maximum).
-Records draw independently (a coordinator-form item once per coordinator), without missing
-answers, each item from its own stream (seed and name): adding an item changes no other column.
-Branching logic ``[field] = 'code'`` blanks the answer where it fails; other logic is only noted.
+on the field's grid). Without it, uniform. Each item from its own stream (seed and name), so
+adding an item changes no other column; branching ``[field] = 'code'`` is applied.
 """
 
 from __future__ import annotations
@@ -37,8 +35,7 @@ _BRANCH = re.compile(r"^\[(\w+)\]\s*=\s*(['\"]?)(-?\w+)\2$")
 
 @dataclass(frozen=True)
 class Draw:
-    """How one uncalibrated item is answered: ``choice`` (``weights`` per choice), ``box``
-    (``weights``: (probability checked,)), ``normal`` or ``uniform`` (``params``, field's unit)."""
+    """How one item is drawn: ``choice``, ``box`` (``weights``), ``normal``, ``uniform``."""
 
     field: Field
     kind: str
