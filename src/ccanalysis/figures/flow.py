@@ -33,8 +33,7 @@ ARROW = {"arrowstyle": "-|>", "color": ".2", "lw": 1.2, "shrinkA": 0, "shrinkB":
 
 
 def read_recruitment_flow(path: str | Path) -> dict[str, float]:
-    """The recruitment file (columns ``key, value``, optionally ``source``) as ``key -> value``;
-    a value that is not a number, a missing column or a key given twice stops, naming them."""
+    """The recruitment file (``key, value``) as a dict; a bad value, column or key stops."""
     try:
         rows = pd.read_csv(path, usecols=["key", "value"], dtype=str, keep_default_na=False)
     except ValueError as e:  # a column missing
@@ -50,9 +49,8 @@ def read_recruitment_flow(path: str | Path) -> dict[str, float]:
 def flow_counts(
     recruitment: Mapping[str, float], clinics: pd.DataFrame, coordinators: pd.DataFrame | int
 ) -> dict[str, float]:
-    """The numbers of the diagram: the state's, certified and ineligible clinics from
-    ``recruitment`` (the eligible computed, checked against the file's if given); the clinics
-    recruited and surveyed, coordinators, care systems and each care model's clinics from the data."""
+    """The diagram's numbers: the steps before the survey from ``recruitment`` (eligible computed
+    and checked), the rest from the data."""
     certified = float(recruitment["mn_certified_clinics_2020"])
     ineligible = float(recruitment["ineligible_clinics"])
     eligible = certified - ineligible
@@ -92,9 +90,7 @@ def flow_diagram(
     synthetic: bool,
     min_cell: int | None = None,
 ) -> Figure:
-    """Figure 1, from the state's clinics to the two care models (:func:`flow_counts`; gids
-    ``box:<step>``). ``min_cell=k`` (privacy mode): a count of the data of 1 to k - 1 shown as
-    ``<k``, without its percentage (which would give it away)."""
+    """Figure 1 (gids ``box:<step>``); ``min_cell=k``: a count under k as ``<k``, no percentage."""
     c = flow_counts(recruitment, clinics, coordinators)
     shown = suppress_small(pd.DataFrame([c]), min_cell).to_dict("records")[0]
 
