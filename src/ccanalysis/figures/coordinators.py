@@ -97,7 +97,6 @@ def coordinator_characteristics(
             ax.set_ylabel("")
             ax.xaxis.set_major_formatter("{x:.0f}%")
             ax.tick_params(axis="y", length=0)
-        # mean +- 1 SD of each group, one panel per item
         axes = np.atleast_1d(bottom.subplots(1, len(means), sharey=True))
         for ax, r in zip(axes, means, strict=True):
             for y, g in enumerate(compared):

@@ -53,7 +53,6 @@ def criteria_chart(
         ax_dot = fig.add_subplot(grid[1, 1], sharex=ax_bar)
         ax_set = fig.add_subplot(grid[1, 0], sharey=ax_dot)
         ax_legend = fig.add_subplot(grid[0, 0])
-        # clinics per combination, stacked by care model
         bottom = np.zeros(k)
         for g in CLINIC_GROUPS:
             n = data[g].to_numpy(dtype=float)

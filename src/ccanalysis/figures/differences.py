@@ -23,8 +23,7 @@ from ccanalysis.tables.read import text
 from ccanalysis.tables.summary import Summary
 from ccanalysis.vocab import CLINIC_COMPARISON, GROUP_LABELS, SHORT_LABELS
 
-#: Colour, marker, filled of each analysis: Okabe-Ito, a shape each, a pair's variant hollow
-#: (apart in greyscale and for colour-blind readers).
+#: Colour, marker, filled of each analysis: apart in greyscale and for colour-blind readers.
 STYLES: dict[str, tuple[str, str, bool]] = {
     "unadjusted": ("#000000", "o", True),
     "gee_care_system": ("#0072B2", "D", True),
@@ -33,12 +32,10 @@ STYLES: dict[str, tuple[str, str, bool]] = {
     "standardized_isw": ("#D55E00", "s", True),
     "standardized_total": ("#D55E00", "P", False),
 }
-#: The tables drawn (left to right), with their titles.
 TABLE_TITLES: dict[str, str] = {
     "table3": "Table 3. Care coordination activities",
     "table4": "Table 4. Broad approaches supporting care coordination",
 }
-#: The columns :func:`difference_data` returns.
 DIFFERENCE_COLUMNS: tuple[str, ...] = tuple(
     "table section item level label order panel unit analysis estimate ci_low ci_high".split()
 )

@@ -20,14 +20,11 @@ INELIGIBLE_REASONS = (
     "served only children, had <10 care coordination patients, or closed or discontinued care "
     "coordination"
 )
-#: The boxes and arrows of the diagram.
 BOX = {"boxstyle": "round,pad=0.9", "facecolor": "white", "edgecolor": ".2", "linewidth": 1.3}
-#: Where each box is centred (percent of the axes): the steps, then the care models (the
-#: comparison group left).
+#: Where each box is centred (percent of the axes); the comparison group left.
 AT = {"clinics": (40, 92), "certified": (40, 77), "eligible": (40, 58), "recruited": (40, 43)}
 AT |= {"surveys": (40, 27), "ineligible": (82, 67.5)}
 AT |= dict(zip(CLINIC_COMPARISON, ((20, 9), (62, 9)), strict=True))
-#: The arrows (from, to): down the steps, then from the surveys to each care model.
 ARROWS = [*pairwise([*AT][:5]), *(("surveys", g) for g in CLINIC_COMPARISON)]
 ARROW = {"arrowstyle": "-|>", "color": ".2", "lw": 1.2, "shrinkA": 0, "shrinkB": 0}
 

@@ -21,11 +21,9 @@ from ccanalysis.replication.compare import KEYS
 from ccanalysis.replication.rows import CONSISTENCY_COLUMNS, EPS, check_row, interval_text
 from ccanalysis.vocab import CLINIC_COMPARISON
 
-#: Equal within tolerance; p intervals meet; all > 0; within 'a-b' (or +- tolerance); above;
-#: at or below the printed number.
+#: Equal within tolerance; p intervals meet; all > 0; within 'a-b' (or +- tolerance); > ; <=.
 COMPARES = ("value", "p", "direction", "range", "above", "below")
-#: An expression's functions and parameters: printed cells, ``diff`` (isw - mn pct), ``p`` (text,
-#: compare p only), ``fact`` (``study_facts.csv``).
+#: An expression's functions and parameters; ``diff``: isw - mn pct; ``p``: text (compare p).
 FUNCTIONS = {
     "cell": ("table", "item", "level", "group", "measure"),
     "n": ("table", "item", "level", "group"),

@@ -82,12 +82,10 @@ def _count_rows(it: Item, lv: str, frac: float, cap: int | None) -> list[dict[st
         "missing_needed": (it.n["total"] - common[0]) if common else pd.NA,
     }
     printed, reference = it.pct[(lv, "total")], ";".join(map(str, common[:3]))
-    return [
-        *rows,
-        grim_row(
-            it, "denominators_add_up", common, "total", printed, reference, level=lv, **values
-        ),
-    ]
+    rows.append(
+        grim_row(it, "denominators_add_up", common, "total", printed, reference, level=lv, **values)
+    )
+    return rows
 
 
 def _mean_rows(it: Item, g: str) -> list[dict[str, object]]:
