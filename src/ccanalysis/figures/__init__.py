@@ -1,6 +1,5 @@
-"""Stage 05, the figures: :func:`run` draws each from the earlier stages' outputs and saves it as
-``figures/<stem>.png``, ``.svg`` and ``.pdf``, numbered in :data:`FIGURES`' order. seaborn styles them and draws the bars, matplotlib what
-seaborn lacks; the artists carry gids (``bar:<group>:<item>`` ...) so a figure can be read back."""
+"""Stage 05, the figures: ``figures/<stem>.png``, ``.svg``, ``.pdf``, numbered in :data:`FIGURES`'
+order; seaborn's bars, matplotlib the rest; artists carry gids (``bar:<group>:<item>``) to read back."""
 
 from __future__ import annotations
 
@@ -33,8 +32,7 @@ FIGURES: tuple[str, ...] = (
 
 
 def draw(paths: Paths, params: Params) -> dict[str, Figure]:
-    """Every figure of :data:`FIGURES` from the run's inputs, labelled when ``params.synthetic``,
-    small counts of the records hidden in privacy mode (``params.suppress_below``)."""
+    """Every figure of :data:`FIGURES`: labelled if synthetic, small counts hidden in privacy mode."""
     spec = read_spec(paths.spec, instrument=paths.dictionary)
     clinics = pd.read_parquet(paths.processed / "clinics.parquet")
     coordinators = pd.read_parquet(paths.processed / "coordinators.parquet")
@@ -64,8 +62,7 @@ def title(stem: str, label: str) -> str:
 
 
 def listing(saved: dict[str, list[Path]]) -> object:
-    """The saved figures as a numbered list for a notebook, each title with its caption, linked to
-    where the landing page shows it (``index.html#figure-<stem>``): a page embeds each figure once."""
+    """The saved figures as a numbered list, linked to the landing page's (each embedded once)."""
     from html import escape
 
     from IPython.display import HTML
@@ -81,8 +78,7 @@ def listing(saved: dict[str, list[Path]]) -> object:
 
 
 def run(paths: Paths, params: Params) -> Artifacts:
-    """Draw (:func:`draw`) and save (:func:`save`) every figure: the files by name, the figures by
-    stem in ``.results``."""
+    """Draw and save every figure: the files by name, the figures by stem in ``.results``."""
     figures = draw(paths, params)
     files = {p.name: p for stem, fig in figures.items() for p in save(fig, stem, paths.figures)}
     return Artifacts(files, **figures)

@@ -1,6 +1,5 @@
-"""Care coordinator characteristics (Table 1) by coordinator group, as small multiples: the first
-item the specification shows in full as stacked bars, its yes/no rows as grouped bars, each mean
-(SD) row as a panel."""
+"""Table 1 by coordinator group as small multiples: the first full item stacked, the yes/no rows
+grouped, a panel per mean (SD) row."""
 
 from __future__ import annotations
 
@@ -34,9 +33,8 @@ LEVEL_COLORS: tuple[str, ...] = (PALETTE[4], PALETTE[9], PALETTE[5], PALETTE[8],
 def coordinator_characteristics(
     table1_long: pd.DataFrame, spec: Spec, *, synthetic: bool
 ) -> Figure:
-    """Table 1 by coordinator group (after the total, if the table has it), a cell privacy mode
-    withheld left out: gids ``degree:<group>:<level>`` (100% stacked), ``pct:<item>:<group>``
-    (yes/no), ``mean:`` and ``sd:<item>:<group>`` (each mean with +-1 SD)."""
+    """Table 1 by group, withheld cells left out: gids ``degree:<group>:<level>``,
+    ``pct:<item>:<group>``, ``mean:`` and ``sd:<item>:<group>``."""
     rows = spec.of("table1")
     look = lookup(table1_long)
     sizes = group_sizes(as_long(table1_long))
@@ -99,7 +97,6 @@ def coordinator_characteristics(
             ax.set_ylabel("")
             ax.xaxis.set_major_formatter("{x:.0f}%")
             ax.tick_params(axis="y", length=0)
-        # mean +- 1 SD of each group, one panel per item
         axes = np.atleast_1d(bottom.subplots(1, len(means), sharey=True))
         for ax, r in zip(axes, means, strict=True):
             for y, g in enumerate(compared):

@@ -1,6 +1,5 @@
-"""The four criteria of the integrated social worker model (Table 2) as an UpSet-style chart, by
-the clinics' ``care_model``. A missing answer counts as not met, as in Table 2 (criteria 2-4 are
-asked only where a social worker is on the team)."""
+"""Table 2's four criteria as an UpSet-style chart by ``care_model``; a missing answer is not met,
+as in Table 2."""
 
 from __future__ import annotations
 
@@ -39,10 +38,8 @@ def criteria_data(clinics: pd.DataFrame) -> pd.DataFrame:
 def criteria_chart(
     clinics: pd.DataFrame, *, synthetic: bool, min_cell: int | None = None
 ) -> Figure:
-    """Clinics per combination of criteria met, stacked by care model (gids ``combo:<group>:<k>``,
-    the k-th of :func:`criteria_data`), over its dot matrix, beside the clinics meeting each
-    criterion (``criterion:<name>``). ``min_cell=k`` (privacy mode) leaves out the combinations of
-    1 to k - 1 clinics in a care model, and shows a criterion's 1 to k - 1 clinics as ``<k``."""
+    """Clinics per combination met by model (gids ``combo:<group>:<k>``) over its dot matrix, by
+    each criterion's (``criterion:<name>``); ``min_cell=k``: counts under k hidden or ``<k``."""
     comparison = CLINIC_COMPARISON[0]  # the model the criteria define
     data = criteria_data(clinics)
     small = data[["n", *CLINIC_GROUPS]].map(lambda v: is_small(float(v), min_cell)).any(axis=1)
@@ -56,7 +53,6 @@ def criteria_chart(
         ax_dot = fig.add_subplot(grid[1, 1], sharex=ax_bar)
         ax_set = fig.add_subplot(grid[1, 0], sharey=ax_dot)
         ax_legend = fig.add_subplot(grid[0, 0])
-        # clinics per combination, stacked by care model
         bottom = np.zeros(k)
         for g in CLINIC_GROUPS:
             n = data[g].to_numpy(dtype=float)

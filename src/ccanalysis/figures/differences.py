@@ -1,6 +1,5 @@
-"""The differences between two groups (default ISW - MN) with 95% intervals for every row of a
-table, by analysis: a forest plot per table (7 in wide at most, a journal's page) from
-``tables/sensitivity.csv``, an ``analyze`` result, or a summary's crude differences (any ``by``)."""
+"""Forest plots of group differences (default ISW - MN) with 95% intervals by analysis, per table,
+from ``tables/sensitivity.csv``, an ``analyze`` result or a summary's crude differences."""
 
 from __future__ import annotations
 
@@ -24,9 +23,7 @@ from ccanalysis.tables.read import text
 from ccanalysis.tables.summary import Summary
 from ccanalysis.vocab import CLINIC_COMPARISON, GROUP_LABELS, SHORT_LABELS
 
-#: Colour, marker and fill of each analysis (:data:`ccanalysis.sensitivity.ANALYSIS_NAMES`):
-#: Okabe-Ito colours of distinct lightness, a shape each and the variant of a pair hollow, so
-#: that the analyses stay apart in greyscale and for colour-blind readers.
+#: Colour, marker, filled of each analysis: apart in greyscale and for colour-blind readers.
 STYLES: dict[str, tuple[str, str, bool]] = {
     "unadjusted": ("#000000", "o", True),
     "gee_care_system": ("#0072B2", "D", True),
@@ -35,16 +32,14 @@ STYLES: dict[str, tuple[str, str, bool]] = {
     "standardized_isw": ("#D55E00", "s", True),
     "standardized_total": ("#D55E00", "P", False),
 }
-#: The tables drawn (left to right), with their titles.
 TABLE_TITLES: dict[str, str] = {
     "table3": "Table 3. Care coordination activities",
     "table4": "Table 4. Broad approaches supporting care coordination",
 }
-#: The columns :func:`difference_data` returns.
 DIFFERENCE_COLUMNS: tuple[str, ...] = tuple(
     "table section item level label order panel unit analysis estimate ci_low ci_high".split()
 )
-#: The look of the intervals, of the estimates and of the panels' titles (over the tick labels).
+#: The look of the intervals, the estimates and the panels' titles.
 INTERVAL = {"linewidth": 1.1, "zorder": 2}
 ESTIMATE = {"ms": 3.6, "mec": "white", "mew": 0.4, "zorder": 3}
 PANEL_TITLE = {"textcoords": "offset points", "fontsize": 9.5, "fontweight": "bold"}
@@ -90,11 +85,8 @@ def difference_data(
     tables: Sequence[str] | None = None,
     items: Sequence[str] | None = None,
 ) -> pd.DataFrame:
-    """The rows of ``tables`` (default Tables 3 and 4; a summary's own table) of the sensitivity
-    output (its file, a frame of it with the compared groups' ``value_<group>``, or an ``analyze``
-    result) or of a summary's crude differences, only ``items`` if given, in the specification's
-    order (a summary's), rows it lacks last under "Other items"; ``panel``: ``pp`` (percentage
-    points) or ``mean`` (``unit``)."""
+    """The differences of ``tables`` (default 3 and 4) or ``items``, in the specification's order
+    (rows it lacks last, "Other items"); ``panel``: ``pp`` or ``mean`` (in ``unit``)."""
     rows = {}
     if isinstance(sensitivity, Summary):
         rows = {(r.item, r.level): r for b in sensitivity.blocks for r in b.rows}
@@ -152,8 +144,7 @@ def difference_data(
 
 
 def _row_labels(rows: pd.DataFrame) -> tuple[list[str], set[int], dict[tuple[str, str], int]]:
-    """The y tick labels of a panel (section headings before their items), the y of the headings
-    and of each item."""
+    """A panel's y tick labels (headings before items), the headings' y and each item's y."""
     ticks: list[str] = []
     headings: set[int] = set()
     y_of: dict[tuple[str, str], int] = {}
@@ -170,8 +161,7 @@ def _row_labels(rows: pd.DataFrame) -> tuple[list[str], set[int], dict[tuple[str
 
 
 def _draw_panel(ax: Axes, rows: pd.DataFrame, styles: dict, dodge: dict[str, float]) -> None:
-    """Each analysis's intervals (gid ``ci:<table>:<panel>:<analysis>``) and estimates (``est:``),
-    dodged about the row; an estimate without an interval drawn alone."""
+    """Each analysis's intervals (gid ``ci:<table>:<panel>:<analysis>``), estimates (``est:``)."""
     ticks, headings, y_of = _row_labels(rows)
     y = [y_of[k] for k in zip(rows["item"], rows["level"], strict=True)]
     for a, r in rows.assign(y=y + rows["analysis"].map(dodge)).groupby("analysis"):
@@ -205,11 +195,9 @@ def difference_plot(
     compare: tuple[str, str] | None = None,
     labels: Mapping[str, str] | None = None,
 ) -> Figure:
-    """Differences comparison - reference with their 95% intervals, by analysis, for the rows of
-    ``tables`` (default Tables 3 and 4 side by side; one table: 6.45 in wide) or ``items``: on one
-    percentage-point axis, each table's mean differences under it, an axis per unit. Analyses told
-    apart by marker and colour (colour-blind and greyscale safe). The groups, their ``labels`` and
-    the analyses' names: a summary's or an analyze() result's, else the tables'."""
+    """Differences comparison - reference, 95% intervals by analysis, for ``tables`` (a column
+    each) or ``items``: percentage points on one axis, means an axis per unit. Groups, ``labels``
+    and analyses' names: a summary's or an analyze() result's, else the tables'."""
     if isinstance(sensitivity, Summary):
         g = sensitivity.grouping
         own = Groups(*_from_summary(sensitivity)[1], g.labels, g.short)

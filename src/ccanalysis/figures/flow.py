@@ -20,21 +20,17 @@ INELIGIBLE_REASONS = (
     "served only children, had <10 care coordination patients, or closed or discontinued care "
     "coordination"
 )
-#: The boxes and arrows of the diagram.
 BOX = {"boxstyle": "round,pad=0.9", "facecolor": "white", "edgecolor": ".2", "linewidth": 1.3}
-#: Where each box is centred (percent of the axes): the steps, then the care models (the
-#: comparison group left).
+#: Where each box is centred (percent of the axes); the comparison group left.
 AT = {"clinics": (40, 92), "certified": (40, 77), "eligible": (40, 58), "recruited": (40, 43)}
 AT |= {"surveys": (40, 27), "ineligible": (82, 67.5)}
 AT |= dict(zip(CLINIC_COMPARISON, ((20, 9), (62, 9)), strict=True))
-#: The arrows (from, to): down the steps, then from the surveys to each care model.
 ARROWS = [*pairwise([*AT][:5]), *(("surveys", g) for g in CLINIC_COMPARISON)]
 ARROW = {"arrowstyle": "-|>", "color": ".2", "lw": 1.2, "shrinkA": 0, "shrinkB": 0}
 
 
 def read_recruitment_flow(path: str | Path) -> dict[str, float]:
-    """The recruitment file (columns ``key, value``, optionally ``source``) as ``key -> value``;
-    a value that is not a number, a missing column or a key given twice stops, naming them."""
+    """The recruitment file (``key, value``) as a dict; a bad value, column or key stops."""
     try:
         rows = pd.read_csv(path, usecols=["key", "value"], dtype=str, keep_default_na=False)
     except ValueError as e:  # a column missing
@@ -50,9 +46,8 @@ def read_recruitment_flow(path: str | Path) -> dict[str, float]:
 def flow_counts(
     recruitment: Mapping[str, float], clinics: pd.DataFrame, coordinators: pd.DataFrame | int
 ) -> dict[str, float]:
-    """The numbers of the diagram: the state's, certified and ineligible clinics from
-    ``recruitment`` (the eligible computed, checked against the file's if given); the clinics
-    recruited and surveyed, coordinators, care systems and each care model's clinics from the data."""
+    """The diagram's numbers: the steps before the survey from ``recruitment`` (eligible computed
+    and checked), the rest from the data."""
     certified = float(recruitment["mn_certified_clinics_2020"])
     ineligible = float(recruitment["ineligible_clinics"])
     eligible = certified - ineligible
@@ -92,9 +87,7 @@ def flow_diagram(
     synthetic: bool,
     min_cell: int | None = None,
 ) -> Figure:
-    """Figure 1, from the state's clinics to the two care models (:func:`flow_counts`; gids
-    ``box:<step>``). ``min_cell=k`` (privacy mode): a count of the data of 1 to k - 1 shown as
-    ``<k``, without its percentage (which would give it away)."""
+    """Figure 1 (gids ``box:<step>``); ``min_cell=k``: a count under k as ``<k``, no percentage."""
     c = flow_counts(recruitment, clinics, coordinators)
     shown = suppress_small(pd.DataFrame([c]), min_cell).to_dict("records")[0]
 

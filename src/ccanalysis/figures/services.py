@@ -1,6 +1,5 @@
-"""Services provided by care coordinators by group: Table 3's service items as seaborn bars,
-sorted by the share of all clinics, with the table's p-values; from Table 3 or from a
-:func:`ccanalysis.analysis.summarize` summary (any ``by``: its two groups and labels)."""
+"""Table 3's services by group as seaborn bars, most common first, with the p-values; from Table 3
+or a summary (its two groups and labels)."""
 
 from __future__ import annotations
 
@@ -35,8 +34,7 @@ TEST_NAMES: dict[str, str] = {"fisher": "Fisher's test", "chisq": "Chi-squared t
 def _source(
     table: pd.DataFrame | Summary, compare: tuple[str, str] | None, labels: Mapping | None
 ) -> tuple[pd.DataFrame, tuple[str, str], Mapping[str, str]]:
-    """The long table, compared groups and labels: a summary's (``compare``, ``labels`` override
-    them), else the care models' and the tables'."""
+    """The long table, compared groups and labels (a summary's, else the tables')."""
     if isinstance(table, pd.DataFrame):
         return table, compare or CLINIC_COMPARISON, labels or GROUP_LABELS
     if compare is None:
@@ -57,8 +55,7 @@ def services_data(
     compare: tuple[str, str] | None = None,
     items: Sequence[str] | None = None,
 ) -> pd.DataFrame:
-    """Percentages of the service items (``item, level, label, total``, the ``compare`` groups,
-    ``p``), most common first; the total from the groups' ``n`` and ``denom`` if the table lacks it."""
+    """The services' percentages by group and total (computed if missing) and p, most common first."""
     long, compare, _ = _source(table3_long, compare, None)
     if isinstance(table3_long, Summary):  # the summary's own rows, its yes rows of yes/no items
         rows = [r for b in table3_long.blocks for r in b.rows if r.level in ("yes", "")]
@@ -93,9 +90,7 @@ def services_by_model(
     labels: Mapping[str, str] | None = None,
     items: Sequence[str] | None = None,
 ) -> Figure:
-    """Services by group, percent of clinics (reference above comparison; gids
-    ``bar:<group>:<item>``): Table 3's services or ``items`` (a summary's yes/no items);
-    ``labels``: the groups' names (default a summary's, else the tables')."""
+    """Services (or ``items``) by group, percent of clinics; gids ``bar:<group>:<item>``."""
     data = services_data(table3_long, spec, compare=compare, items=items)
     long, compare, labels = _source(table3_long, compare, labels)
     sizes = group_sizes(as_long(long))

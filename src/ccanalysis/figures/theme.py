@@ -1,6 +1,5 @@
-"""What the figures share: seaborn's style (applied only while a figure is drawn or saved), the
-groups' colours and names, number formats, the long tables as lookups, the synthetic label and
-deterministic saving. Figures are made without ``pyplot``: the caller owns them."""
+"""What the figures share: style, colours, group names, number formats, lookups, the synthetic
+label, deterministic saving. No ``pyplot``: the caller owns the figures."""
 
 from __future__ import annotations
 
@@ -64,8 +63,7 @@ def style() -> AbstractContextManager[None]:
 def group_label(
     group: str, labels: Mapping[str, str] = GROUP_LABELS, *, mid_sentence: bool = False
 ) -> str:
-    """A group's label (default the tables') in sentence case (``mid_sentence``: lower case);
-    words in capitals (``ISW``) keep them."""
+    """A group's label in sentence case (``mid_sentence``: lower case); ``ISW`` stays capitals."""
     text = labels.get(group, group)
     first = 0 if mid_sentence else 1  # the first word keeps its capital in a title
     return re.sub(r"\b[A-Z][a-z]+\b", lambda m: m[0] if m.start() < first else m[0].lower(), text)
@@ -105,12 +103,9 @@ def finish(
     alt: str = "",
     classified: pd.DataFrame | None = None,
 ) -> Figure:
-    """Title the figure, name it (``label``: the files' title), put its ``note`` under it, add the
-    synthetic-data label and freeze its layout (recomputed at every draw it could move a pixel
-    between two saves). ``caption`` (what is shown, n, the interval method; "Synthetic data."
-    added) and ``alt`` (what a reader who cannot see it needs) go into the saved files. Drawn from
-    ``classified`` clinics of another care model definition than the paper's, the caption and
-    the note name it (``classify.describe``), as the tables' notes do."""
+    """Title, name (``label``), note, synthetic label; the layout frozen (so two saves agree).
+    ``caption`` and ``alt`` go into the files; ``classified`` by another definition than the
+    paper's: caption and note name it (``classify.describe``)."""
     definition = definition_of(classified) if classified is not None else None
     if definition is not None and definition.id != DEFAULT_DEFINITION:
         caption, note = (f"{s} {describe(definition)}".strip() for s in (caption, note or ""))
@@ -135,9 +130,8 @@ def finish(
 
 
 def save(fig: Figure, stem: str, outdir: str | Path) -> list[Path]:
-    """Write ``outdir/stem.png`` (200 dpi), ``.svg`` and ``.pdf`` atomically, with fixed metadata
-    (no dates or versions; the caption and alt text of :func:`finish`; the synthetic label if the
-    figure has it): a rerun writes identical bytes."""
+    """Write ``outdir/stem.png`` (200 dpi), ``.svg``, ``.pdf`` atomically with fixed metadata (no
+    dates or versions; caption, alt, synthetic label): a rerun writes identical bytes."""
     title = fig.get_label() or stem
     caption, alt = getattr(fig, "caption", ""), getattr(fig, "alt", title)
     metadata = {
@@ -160,8 +154,7 @@ def save(fig: Figure, stem: str, outdir: str | Path) -> list[Path]:
 
 
 def screen_png(png: str | Path) -> bytes:
-    """A saved figure as pages show it: half its resolution (the files' 200 dpi to a screen's 100)
-    in 256 colours, a sixth of the file's bytes (the pages link the full-size file and the PDF)."""
+    """A saved figure as pages show it: half its 200 dpi, 256 colours (a sixth of the bytes)."""
     from PIL import Image
 
     with Image.open(png) as im:

@@ -1,7 +1,5 @@
-"""Replication report (stage 06): every printed number of Solberg et al. 2024 beside the reproduced
-one (``replication.csv``, ``replication_summary.csv``), and the printed tables checked against
-themselves and the text's numbers, independent of any data (``replication_consistency.csv``).
-"""
+"""Stage 06: every printed number of Solberg et al. 2024 beside the reproduced one, and the printed
+tables checked against themselves and the text, without data (``replication_consistency.csv``)."""
 
 from __future__ import annotations
 
@@ -43,8 +41,7 @@ __all__ = [
     "write_outputs",
 ]
 
-#: Verdicts a reader should look at: no test explains the printed p, only another test does, or
-#: the text and the tables disagree.
+#: Verdicts to look at: no test (or only another) explains the p; the text disagrees.
 FLAGGED = ("inconsistent", "consistent_other_test", "disagree")
 
 
@@ -58,10 +55,8 @@ def check_published(
     max_missing: int | None = None,
     integer_items: Iterable[tuple[str, str]] = INTEGER_ITEMS,
 ) -> pd.DataFrame:
-    """The consistency of the printed tables, a row per check: section ``pvalue`` (the p-values the
-    printed numbers allow), ``grim`` (can whole answers give them) and ``text`` (the text's numbers
-    against the tables). ``max_missing_frac``, ``max_missing``: item nonresponse allowed per group
-    (floor(frac * N), capped by ``max_missing``); ``integer_items``: answered in whole numbers."""
+    """A row per check of the printed tables, sections ``pvalue``, ``grim`` and ``text``; item
+    nonresponse allowed per group: floor(``max_missing_frac`` * N), capped by ``max_missing``."""
     pvalue, grim, pct_grim = [], [], []
     for it in items(published_long, spec):
         grim += check_grim(it, max_missing_frac, max_missing, integer_items)
@@ -85,9 +80,7 @@ def write_outputs(
     outdir: str | Path,
     claims: pd.DataFrame | None = None,
 ) -> list[Path]:
-    """``replication.csv`` (the comparison), ``replication_summary.csv`` (:func:`summary` of it),
-    ``replication_consistency.csv`` and (given) ``replication_claims.csv`` (the text's claims
-    beside the generated Results, :func:`beside_results`) in ``outdir``; returns the paths."""
+    """Write ``replication.csv``, ``_summary``, ``_consistency`` and (given) ``_claims``."""
     outdir, checks = Path(outdir), consistency[CONSISTENCY_COLUMNS]
     extra = [] if claims is None else [write_csv(claims, outdir / "replication_claims.csv")]
     return extra + [
@@ -98,8 +91,7 @@ def write_outputs(
 
 
 def run(paths: Paths, params: Params) -> Artifacts:
-    """Compare the reproduced tables with the printed ones, check the printed tables, set the
-    text's claims beside the generated Results (``params``: their privacy), write them."""
+    """Compare, check the printed tables, set the claims beside the Results, write them."""
     published = read_published(paths.published)
     comparison = compare(published, load_reproduced(paths.tables))
     spec = read_spec(paths.spec, instrument=paths.dictionary)

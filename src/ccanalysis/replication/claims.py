@@ -1,13 +1,9 @@
-"""The numbers the paper's text quotes, checked against its printed tables (section ``text``).
+"""The text's quoted numbers checked against the printed tables (section ``text``).
 
-``data/published/text_claims.csv``, a row per quoted number: ``id``, ``section``, ``quote``;
-``printed`` (or empty: ``study_facts.csv`` holds it under the id); ``expression`` (the table side);
-``compare`` (:data:`COMPARES`); ``tolerance`` (default half a unit of the last printed digit);
-``label`` (default :func:`derivation`); ``note``. An expression is Python arithmetic (numbers,
-``+ - * /``, unary minus, parentheses, a comma-separated list) over calls of :data:`FUNCTIONS` with
-quoted arguments, parsed with :mod:`ast`, every node checked, then evaluated with those functions
-as the only names.
-"""
+``text_claims.csv``: ``id``, ``section``, ``quote``, ``printed`` (empty: in ``study_facts.csv``),
+``expression``, ``compare``, ``tolerance`` (default half the last digit), ``label``, ``note``. An
+expression: arithmetic (``+ - * /``, unary minus, a comma list) over :data:`FUNCTIONS` with string
+arguments, every :mod:`ast` node checked, evaluated with those functions as the only names."""
 
 from __future__ import annotations
 
@@ -25,13 +21,9 @@ from ccanalysis.replication.compare import KEYS
 from ccanalysis.replication.rows import CONSISTENCY_COLUMNS, EPS, check_row, interval_text
 from ccanalysis.vocab import CLINIC_COMPARISON
 
-#: How the text's number is compared with the expression's value(s): equal within the tolerance;
-#: printed p-values whose intervals meet; every value > 0 (the stated direction); within the range
-#: 'a-b' (or printed +- tolerance); above; at or below the printed number.
+#: Equal within tolerance; p intervals meet; all > 0; within 'a-b' (or +- tolerance); > ; <=.
 COMPARES = ("value", "p", "direction", "range", "above", "below")
-#: The functions an expression may call, with their parameters: a printed cell (``cell``, ``n``,
-#: ``pct``, ``mean``, ``sd``), pct of isw - pct of mn (``diff``), a printed p as text (``p``, compare
-#: p only), a number of ``study_facts.csv`` (``fact``).
+#: An expression's functions and parameters; ``diff``: isw - mn pct; ``p``: text (compare p).
 FUNCTIONS = {
     "cell": ("table", "item", "level", "group", "measure"),
     "n": ("table", "item", "level", "group"),
@@ -47,8 +39,7 @@ _NODES += (ast.Constant, ast.Call, ast.Name, ast.Load)
 
 
 def parse_expression(text: str, claim: str) -> ast.Expression:
-    """The expression of claim ``claim``, checked: a ValueError names the claim and the part of it
-    that the grammar (module docstring) does not allow."""
+    """A claim's expression, checked: a ValueError names the claim and the part not allowed."""
     try:
         tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError:
@@ -122,8 +113,7 @@ def evaluate(
 
 
 def derivation(expression: str, published_long: pd.DataFrame, facts: pd.DataFrame) -> str:
-    """The expression with every cell and fact replaced by its printed text (``diff`` by
-    ``isw - mn``), the parts of a list joined with ``"; "``: the arithmetic to redo by hand."""
+    """The expression with the printed texts in place of cells and facts: to redo by hand."""
     text = _reader(published_long, facts)
 
     class Substitute(ast.NodeTransformer):
@@ -179,8 +169,7 @@ def _judge(claim: pd.Series, text: str, vals: list[float | str]) -> tuple[bool, 
 def check_text(
     published_long: pd.DataFrame, facts: pd.DataFrame, claims: pd.DataFrame
 ) -> pd.DataFrame:
-    """The text's numbers against the tables (section ``text``; verdict agree/disagree), a row per
-    claim: ``test`` its label or derivation, ``reference`` the table side."""
+    """A ``text`` row per claim (agree/disagree): ``test`` its label, ``reference`` the tables'."""
     known = dict(zip(facts["key"], facts["value"], strict=True))
     rows = []
     for c in claims.itertuples():
@@ -204,8 +193,7 @@ def check_text(
 
 
 def claim_cells(expression: str) -> set[tuple[str, ...]]:
-    """The printed cells (table, item, level, group, measure) a claim's expression reads
-    (``diff``: both compared shares; ``fact``: ``("fact", key)``, which no table row states)."""
+    """The printed cells a claim reads (``diff``: both shares; ``fact``: ``("fact", key)``)."""
     cells: set[tuple[str, ...]] = set()
     for node in ast.walk(parse_expression(expression, "")):
         if isinstance(node, ast.Call):
@@ -220,10 +208,8 @@ def claim_cells(expression: str) -> set[tuple[str, ...]]:
 
 
 def beside_results(claims: pd.DataFrame, sentences: list[dict]) -> pd.DataFrame:
-    """Each claim of the text beside the first sentence of the generated Results
-    (``results.sentences``) that states every cell the claim reads (a stated difference states
-    both compared groups' cells); ``sentence`` empty where none does: the claims the template
-    does not cover yet."""
+    """Each claim beside the first Results sentence stating every cell it reads (a difference
+    states both groups'); ``sentence`` empty where none does."""
     stated = []
     for s in sentences:
         keys = set(s["cells"])

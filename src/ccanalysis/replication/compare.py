@@ -1,10 +1,6 @@
-"""Published vs reproduced: every printed cell beside the reproduced value, with a verdict.
-
-A printed text stands for the interval of true values that print so
-(:func:`ccanalysis.printing.parse_printed`: ``"15.8"`` for [15.75, 15.85], both ends, either
-half-rounding convention; ``"<x"`` for [0, x); ``">x"`` for (x, inf)). A reproduced value is
-``equal`` inside it, else ``different``; ``missing`` without one.
-"""
+"""Every printed cell beside the reproduced value: ``equal`` inside the interval the printed text
+stands for (``parse_printed``: ``"15.8"`` is [15.75, 15.85], ``"<x"`` [0, x)), else ``different``;
+``missing`` without one."""
 
 from __future__ import annotations
 
@@ -36,8 +32,7 @@ def read_study_facts(published_dir: str | Path) -> pd.DataFrame:
 
 
 def load_reproduced(tables_dir: str | Path) -> pd.DataFrame:
-    """The reproduced ``table1.csv`` ... ``table4.csv`` of ``tables_dir`` (``read.read_long``),
-    concatenated; a missing table is skipped (its cells are then ``missing``)."""
+    """The reproduced ``table1.csv`` ... ``table4.csv``, concatenated; a missing one skipped."""
     paths = [Path(tables_dir) / f"table{i}.csv" for i in range(1, 5)]
     frames = [read.read_long(p) for p in paths if p.is_file()]
     return (
@@ -46,9 +41,8 @@ def load_reproduced(tables_dir: str | Path) -> pd.DataFrame:
 
 
 def compare(published_long: pd.DataFrame, reproduced_long: pd.DataFrame) -> pd.DataFrame:
-    """Every printed cell (values as printed text) beside the reproduced value (long, unrounded),
-    with its ``verdict``, ``difference`` (reproduced - printed; 0 when a ``<x``/``>x`` bound
-    holds) and the printed interval ``printed_low``, ``printed_high``."""
+    """Every printed cell beside the reproduced value: ``verdict``, ``difference`` (reproduced -
+    printed; 0 when a bound holds), the printed interval ``printed_low``, ``printed_high``."""
     rep = read.as_long(reproduced_long[[*KEYS, "value"]]).drop_duplicates(KEYS)
     out = published_long[KEYS].assign(published=published_long["value"].astype(str))
     out = out.merge(rep.rename(columns={"value": "reproduced"}), on=KEYS, how="left")
@@ -64,8 +58,7 @@ def compare(published_long: pd.DataFrame, reproduced_long: pd.DataFrame) -> pd.D
 
 
 def summary(comparison: pd.DataFrame) -> pd.DataFrame:
-    """Cells compared and matched, per table and in all (last row ``table == "all"``): cells,
-    compared (a reproduced value exists), equal, different, missing, pct_equal (of compared)."""
+    """Cells, compared, equal, different, missing and pct_equal per table, then ``"all"``."""
     rows = []
     for name, grp in [*comparison.groupby("table", sort=True), ("all", comparison)]:
         n = {v: int((grp["verdict"] == v).sum()) for v in ("equal", "different", "missing")}
@@ -78,14 +71,12 @@ def summary(comparison: pd.DataFrame) -> pd.DataFrame:
 
 
 def cell_anchor(table: str, item: str, level: str, group: str, measure: str) -> str:
-    """The id of a compared cell's row in the replication report (``r-t3-item[-level]-group-
-    measure``); the tables' checked cells link to it."""
+    """The id of a cell's row in the replication report: ``r-t3-item[-level]-group-measure``."""
     return "-".join(["r", read_anchor(table, item, level), group, measure])
 
 
 def differences(comparison: pd.DataFrame) -> pd.DataFrame:
-    """The cells whose reproduction does not print as the paper (different or missing), with
-    their anchors (``_id``, :func:`cell_anchor`)."""
+    """The cells not reproduced as printed, with their anchors (``_id``)."""
     cols = ["table", "item", "level", "group", "measure", "published", "reproduced", "difference"]
     out = comparison.loc[comparison["verdict"] != "equal", cols]
     return out.assign(_id=[cell_anchor(*k) for k in out[KEYS].itertuples(index=False)])

@@ -1,8 +1,5 @@
-"""GRIM-type checks of the printed tables (section ``grim``): can whole answers give the printed
-numbers? Percentages against counts and denominators (Table 1), counts against N, GRIM and GRIMMER
-for the means and SDs of integer items, the Total mean and SD against the groups'. The percentage
-distributions of Tables 3 and 4 are checked in :mod:`~ccanalysis.replication.pvalues`.
-"""
+"""GRIM-type checks (section ``grim``): percentages against counts (Table 1), counts against N,
+GRIM/GRIMMER of integer items, the Total mean and SD against the groups' (distributions: pvalues)."""
 
 from __future__ import annotations
 
@@ -40,11 +37,7 @@ def grim_mean_ok(mean: str, n: int) -> bool:
 
 
 def grimmer_sd_ok(mean: str, sd: str, n: int) -> bool:
-    """GRIMMER (parity and range): can n whole-number answers have this printed mean and SD?
-
-    For an integer sum S compatible with the mean, the sum of squares Q is an integer with
-    Q = (n - 1) SD^2 + S^2 / n and Q = S (mod 2) (x^2 and x have the same parity).
-    """
+    """GRIMMER: an integer sum S fitting the mean, Q = (n - 1) SD^2 + S^2 / n, Q = S (mod 2)."""
     ps = parse_printed(sd)
     for s in _sums(mean, n):
         q = math.ceil((n - 1) * max(ps.low, 0) ** 2 + s * s / n - 1e-9)
@@ -89,12 +82,10 @@ def _count_rows(it: Item, lv: str, frac: float, cap: int | None) -> list[dict[st
         "missing_needed": (it.n["total"] - common[0]) if common else pd.NA,
     }
     printed, reference = it.pct[(lv, "total")], ";".join(map(str, common[:3]))
-    return [
-        *rows,
-        grim_row(
-            it, "denominators_add_up", common, "total", printed, reference, level=lv, **values
-        ),
-    ]
+    rows.append(
+        grim_row(it, "denominators_add_up", common, "total", printed, reference, level=lv, **values)
+    )
+    return rows
 
 
 def _mean_rows(it: Item, g: str) -> list[dict[str, object]]:
@@ -137,8 +128,7 @@ def _total_rows(it: Item) -> list[dict[str, object]]:
 def check_grim(
     it: Item, frac: float, cap: int | None, integer_items: Iterable[tuple[str, str]] = INTEGER_ITEMS
 ) -> list[dict[str, object]]:
-    """The ``grim`` rows of one item but of its percentage distribution (item nonresponse allowed:
-    :func:`~ccanalysis.replication.rows.limit` of ``frac`` and ``cap``)."""
+    """The ``grim`` rows of one item but its percentage distribution (``limit(frac, cap)``)."""
     rows = []
     for lv in it.levels if it.count else []:
         rows += _count_rows(it, lv, frac, cap)

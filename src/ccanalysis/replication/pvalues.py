@@ -1,14 +1,9 @@
 """The range of p-values the printed numbers allow (section ``pvalue``).
 
-Categorical rows: every count table whose cells round to the printed percentages, for each group's
-denominator from N down to N - :func:`~ccanalysis.replication.rows.limit` (item nonresponse), the
-Total column rounding to its printed values too; Fisher's p (the paper's test) and chi-square's
-(with Yates for 2 x 2) over them, reported over all denominators (``p_min``, ``p_max``: the verdict)
-and over those needing the fewest missing answers. Mean (SD) rows: Student's t / one-way ANOVA (the
-paper) and Welch's over the box of true means and SDs (each +- 0.05). Verdicts: ``consistent``,
-``consistent_other_test`` (only a test in ``other_tests`` explains the p), ``inconsistent``,
-``not_checkable`` (printed collapsed: the p is of a distribution the paper does not print).
-"""
+Categorical: every count table rounding to the printed percentages (each denominator N down to N -
+``limit``, the Total fitting too), Fisher's and chi-square's p (Yates for 2 x 2) over all and over
+the fewest missing. Means: Student's t / ANOVA and Welch's over the box of means and SDs (+- 0.05).
+Verdicts: ``consistent``, ``consistent_other_test``, ``inconsistent``, ``not_checkable``."""
 
 from __future__ import annotations
 
@@ -50,9 +45,8 @@ WORDING = {
 def group_candidates(
     pcts: Sequence[str], n_max: int, limit: int = 0, *, counts: list[int] | None = None, full=False
 ) -> np.ndarray:
-    """Count vectors of one group that print as its percentages, for n from n_max to n_max - limit:
-    rows (counts..., n). ``full``: the levels are the whole distribution, else ``[k, n - k]``;
-    ``counts`` (Table 1): printed counts, only the denominator unknown."""
+    """Rows (counts..., n) printing as ``pcts``, n from n_max down by ``limit``; ``full``: the
+    whole distribution, else ``[k, n - k]``; ``counts``: printed, the denominator unknown."""
     prs = [parse_printed(p) for p in pcts]
     if full and counts is not None:
         return np.array([[*counts, sum(counts)]], dtype=np.int64)
@@ -70,8 +64,7 @@ def group_candidates(
 def _joint(
     cands: list[np.ndarray], total: Sequence[Printed] | None
 ) -> tuple[np.ndarray, np.ndarray, bool]:
-    """The combinations of the groups' candidates (tables (m, G, L), denominators (m, G)) whose
-    Total prints as ``total``, and True; all of them and False when none does."""
+    """The groups' candidates combined whose Total prints as ``total``, True; else all, False."""
     idx = [g.ravel() for g in np.meshgrid(*[np.arange(len(c)) for c in cands], indexing="ij")]
     tabs = np.stack([c[i, :-1] for c, i in zip(cands, idx, strict=True)], axis=1)
     ns = np.stack([c[i, -1] for c, i in zip(cands, idx, strict=True)], axis=1)
@@ -84,9 +77,8 @@ def _joint(
 
 
 def chisq_p(tabs: np.ndarray, correct: bool = False) -> tuple[np.ndarray, np.ndarray]:
-    """Pearson's statistic and p of many tables at once, as R's ``chisq.test`` (empty rows and
-    columns dropped, Yates for 2 x 2): ``scipy.stats.chisquare`` against the expected counts with
-    (r - 1)(c - 1) degrees of freedom (``chi2_contingency`` takes one table at a time)."""
+    """Pearson's statistic and p of many tables at once as R's ``chisq.test`` (empty margins
+    dropped): ``chisquare`` on (r - 1)(c - 1) df (``chi2_contingency`` takes one table)."""
     t = tabs.astype(float)
     rows, cols = t.sum(axis=2), t.sum(axis=1)
     e = rows[:, :, None] * cols[:, None, :] / rows.sum(axis=1)[:, None, None]
@@ -105,9 +97,8 @@ def _fisher(table: tuple[tuple[int, ...], ...]) -> float:
 
 
 def _fisher_range(tabs: np.ndarray) -> tuple[float, float]:
-    """Fisher's p range over the candidate tables (``stats.fisher_exact``): of all when at most
-    ``MAX_EXACT``, else of both ends of a ranking: 4 by the screen's exact p for 2 x 2, for r x c
-    ``N_EXTREME`` by the Pearson statistic (an inner bound; the tests check it against all)."""
+    """Fisher's p range over the tables: all up to ``MAX_EXACT``, else both ends of a ranking
+    (2 x 2: 4 by exact p; r x c: ``N_EXTREME`` by Pearson's statistic, an inner bound)."""
     if len(tabs) > MAX_EXACT:
         two = tabs.shape[1:] == (2, 2)
         order = np.argsort(stats.fisher_2x2_many(tabs) if two else chisq_p(tabs)[0], kind="stable")
@@ -123,8 +114,7 @@ def _span(ps: Sequence[float]) -> tuple[float, float]:
 
 
 def _describe_group(it: Item, g: str, cands: np.ndarray, full: bool) -> str:
-    """The counts of group ``g`` that fit its printed percentages at the largest denominator that
-    fits (``a 45% of n=20: k = 9 (45.00%)``)."""
+    """The counts of ``g`` that fit at the largest fitting denominator (``45% of n=20: k = 9``)."""
     if len(cands) == 0:
         return f"{g}: no counts fit"
     nmax = int(cands[:, -1].max())
@@ -205,8 +195,7 @@ def _categorical_row(it: Item, frac: float, cap: int | None, full: bool) -> tupl
 def _pvalue_row(
     it: Item, stated: str, ranges: dict[str, tuple[float, float]], text: str, **kw: object
 ) -> dict[str, object]:
-    """The ``pvalue`` row of ``it``: the ``stated`` test's range of p, the verdict on the printed p
-    (the tests whose range meets it), explained by ``text`` then every test's range."""
+    """The ``pvalue`` row: the ``stated`` test's range, the verdict, ``text`` and every range."""
     lo, hi = ranges[stated]
     row = check_row("pvalue", it, group="all", check="p", test=stated, printed=it.p or "", **kw)
     row |= {"p_min": lo, "p_max": hi}
@@ -230,9 +219,8 @@ def _pvalue_row(
 def mean_pvalue_range(
     means: Sequence[float], sds: Sequence[float], ns: Sequence[int], *, half: float = 0.05
 ) -> dict[str, tuple[float, float]]:
-    """Range of p over true means and SDs each within +- half of the printed ones (means at
-    :func:`~ccanalysis.replication.rows.mean_box`, SDs at the corners of their box): Student's t
-    and Welch's for two groups, one-way ANOVA and Welch's for more (the paper's test first)."""
+    """Range of p over true means (``mean_box``) and SDs (box corners) within +- half: Student's
+    t and Welch's, or ANOVA and Welch's (the paper's test first)."""
     s = np.asarray(sds, float)
     sd_box = [np.maximum(c, 1e-9) for c in itertools.product(*zip(s - half, s + half, strict=True))]
     ps = pd.DataFrame([_summary_tests(m, sd, ns) for m in mean_box(means, half) for sd in sd_box])
@@ -260,8 +248,7 @@ def _mean_row(it: Item) -> dict[str, object]:
 
 
 def check_pvalue(it: Item, frac: float, cap: int | None) -> tuple[dict, list[dict]]:
-    """The ``pvalue`` row of a tested item and the ``grim`` row of its percentage distribution (none
-    for means, nor for Table 1's counts: ``check_grim`` checks them cell by cell)."""
+    """The ``pvalue`` row of a tested item and the ``grim`` row of its distribution (if any)."""
     if it.mean:
         return _mean_row(it), []
     full = it.shown == "full" and len(it.levels) > 1

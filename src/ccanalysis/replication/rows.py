@@ -1,6 +1,4 @@
-"""The printed tables read item by item (:class:`Item`), and the rows of the consistency report:
-its columns, row makers and wording, shared by the three sections.
-"""
+"""The printed tables item by item (:class:`Item`); the consistency report's columns and rows."""
 
 from __future__ import annotations
 
@@ -30,8 +28,7 @@ TEST_NAMES = {
     "anova": "one-way ANOVA",
     "welch_anova": "Welch's ANOVA",
 }
-#: The explanation of each ``grim`` check: (stem, ending when it holds, ending when not), filled in
-#: by :func:`grim_row`.
+#: The explanation of each ``grim`` check: (stem, ending when it holds, ending when not).
 WORDING = {
     "pct_vs_count": (
         "printed {k} ({pct}%) of N={n}: {k}/{n} = {reference}%",
@@ -77,8 +74,7 @@ EPS = 1e-9
 
 @dataclass
 class Item:
-    """The printed cells of one item, as printed text: percentages and counts by (level, group),
-    means and SDs by group, the p-value; ``groups`` are the tested groups (total excluded)."""
+    """The printed cells of one item as text; ``groups``: the tested ones (no total)."""
 
     table: str
     item: str
@@ -96,8 +92,7 @@ class Item:
 
 
 def items(published_long: pd.DataFrame, spec: Spec) -> list[Item]:
-    """Every printed item but the group sizes, in printed order; one the specification does not
-    list is a binary row tested with Fisher's test, or a mean row without levels (as the paper)."""
+    """Every printed item but N, in order; unlisted in the spec: binary with Fisher's, or mean."""
     spec_by = {(r.table, r.item): r for r in spec}
     pub = published_long.sort_values("table", kind="stable")
     out = []
@@ -135,16 +130,15 @@ def limit(n: int, max_missing_frac: float, max_missing: int | None) -> int:
 
 
 def mean_box(means: Sequence[float], half: float) -> list[np.ndarray]:
-    """True means of printed ones (each +- half): every corner of their box, and each mean clamped
-    to a common value c on a grid over the box (the means as close together as the box allows)."""
+    """True means of printed ones (+- half): the box's corners, and the means clamped to a grid
+    of common values (as close together as the box allows)."""
     lo, hi = np.asarray(means, float) - half, np.asarray(means, float) + half
     corners = [np.array(c) for c in itertools.product(*zip(lo, hi, strict=True))]
     return corners + [np.clip(c, lo, hi) for c in np.linspace(lo.min(), hi.max(), 41)]
 
 
 def check_row(section: str, it: Item | None = None, **kw: object) -> dict[str, object]:
-    """A consistency row of ``section`` (about the printed item ``it``): every column empty (NaN
-    p-values, NA counts) except those given."""
+    """A consistency row of ``section`` about ``it``: empty (NaN p, NA counts) but ``kw``."""
     row: dict[str, object] = dict.fromkeys(CONSISTENCY_COLUMNS, "")
     row.update(dict.fromkeys(CONSISTENCY_COLUMNS[9:13], math.nan))
     row |= {"section": section, "missing_needed": pd.NA, "candidates": pd.NA}
@@ -154,9 +148,7 @@ def check_row(section: str, it: Item | None = None, **kw: object) -> dict[str, o
 def grim_row(
     it: Item, check: str, ok: object, group: str, printed: object, reference: object, **kw: object
 ) -> dict[str, object]:
-    """A ``grim`` row about ``it``, ``consistent`` when ``ok``, explained by :data:`WORDING` of
-    ``check`` filled in with the row's values and ``kw`` (``level``, ``missing_needed`` and
-    ``candidates`` of them also fill their column)."""
+    """A ``grim`` row, ``consistent`` when ``ok``, explained by ``WORDING[check]`` with ``kw``."""
     stem, holds, fails = WORDING[check]
     cells = {"group": group, "printed": str(printed), "reference": str(reference)}
     cells |= {k: kw[k] for k in ("level", "missing_needed", "candidates") if k in kw}

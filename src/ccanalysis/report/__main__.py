@@ -1,7 +1,5 @@
-"""``python -m ccanalysis.report``: ``build NB...`` renders the pages older than their notebook or
-than this package and writes ``reports/index.html`` and the Results in words
-(``reports/results.{md,html,docx}``, :mod:`ccanalysis.results`); ``docs [--check]`` writes (or
-compares) ``docs/``, the committed reader's edition of the synthetic run."""
+"""``python -m ccanalysis.report``: ``build NB...`` (the pages, ``reports/index.html``, the Results
+in words); ``docs [--check]`` writes (or compares) ``docs/``, the synthetic run's snapshot."""
 
 from __future__ import annotations
 
@@ -49,8 +47,7 @@ def _results(root: Path, params: dict) -> results.Context | None:
 
 
 def contents(root: Path) -> dict[str, bytes]:
-    """The snapshot (path in ``docs/`` -> bytes): both editions of every notebook, the landing
-    page, the tables' files and the figures as PDF and SVG; exits when this run cannot give it."""
+    """The snapshot (path in ``docs/`` -> bytes); exits when this run cannot give it."""
     executed = sorted((root / "reports").glob("[0-9][0-9]_*.ipynb"))
     if not executed:
         raise SystemExit("docs/: no executed notebooks in reports/: run `make all` first")

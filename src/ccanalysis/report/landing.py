@@ -1,7 +1,5 @@
-"""The landing page ``reports/index.html``, the study's supplement, from what the stages wrote:
-headline results, the replication, every table and figure, the notebooks, the downloads. Each
-reader of a file names the columns it uses, so that a stage may add others.
-"""
+"""The landing page ``reports/index.html`` from what the stages wrote; each reader of a file names
+the columns it uses, so that a stage may add others."""
 
 from __future__ import annotations
 
@@ -25,11 +23,9 @@ from ccanalysis.tables.render import BACK
 
 #: The downloads of a table, in the order the page lists them: (suffix, name shown).
 TABLE_FORMATS = {"csv": "CSV", "docx": "Word", "tex": "LaTeX", "md": "Markdown", "html": "HTML"}
-#: The paper's DOI: the project's copy (an early online version) prints none; the journal's page of
-#: the article (jabfm.org, published online January 2025) gives it.
+#: The paper's DOI (the project's early copy prints none; the journal's page gives it).
 PAPER_DOI = "10.3122/jabfm.2024.240010R1"
-#: Where each table file is built, by the file's stem: its notebook's number and the heading of
-#: the section that builds it (the table's section links there in the edition with code).
+#: Where each table file is built, by stem: its notebook and the heading of the section.
 STAGE_OF = {
     "table": ("03", "Every table, and the family of tests"),
     "sensitivity": ("04", "Crude, clustered by care system, and exchangeable"),
@@ -58,9 +54,8 @@ def _label(spec: Any, table: str, item: str, level: str = "") -> str:
 
 
 def headline(tables: dict[str, pd.DataFrame], spec: Any, count: int = 8) -> dict[str, Any]:
-    """Clinics per model, the tested items (a p row with a q) and the ``count`` largest differences
-    in percentage points (tested items only: Table 2's criteria define the models, their
-    differences are no result); the page formats the numbers."""
+    """Clinics per model, the tested items (with a q) and their ``count`` largest differences in
+    percentage points (Table 2's criteria define the models: no result)."""
     new, ref = vocab.CLINIC_COMPARISON
     sizes = next((s for t in tables.values() if {new, ref} <= set(s := group_sizes(t))), {})
     tested, largest = [], []
@@ -104,8 +99,7 @@ def _reason(row: dict[str, str]) -> str:
 
 
 def findings(path: Path, spec: Any = None) -> list[dict[str, str]]:
-    """The rows of ``replication_consistency.csv`` whose verdict is in :data:`INCONSISTENT`: a
-    sentence of the text by its quotation and section, a table row by its table and label."""
+    """The rows of ``replication_consistency.csv`` with a verdict in :data:`INCONSISTENT`."""
     frame = pd.read_csv(path, keep_default_na=False, dtype=str)
     out = []
     for i, row in enumerate(frame[frame["verdict"].isin(INCONSISTENT)].to_dict("records"), 1):
@@ -141,9 +135,8 @@ def _num(text: str) -> str:
 
 
 def _marked(html: str, table: str, replication: pd.DataFrame, report: str) -> str:
-    """The table's reproduced cells marked against the printed value (``replication.csv``): ✓ (all
-    its numbers as printed) or ≠ (linked to its row in the replication report), the printed and reproduced
-    numbers on hover. Columns by their ``data-k`` (group or ``p``), rows by their anchors."""
+    """Each reproduced cell marked ✓ (as printed) or ≠ (linked to its row of the replication
+    report), both numbers on hover; columns by ``data-k``, rows by their anchors."""
     keys = re.findall(r'<th scope="col" data-k="([^"]*)"', html)[1:]
     found: dict[tuple[str, str, str], list[dict]] = {}
     for r in replication[replication["table"] == table].to_dict("records"):
@@ -178,8 +171,7 @@ def _marked(html: str, table: str, replication: pd.DataFrame, report: str) -> st
 
 
 def _tables(tables_dir: Path, href: str, report: str = "") -> list[dict[str, Any]]:
-    """Every ``tables/*.html`` (Tables 1-4 first): its marked part (no label), each reproduced cell
-    checked against the paper (:func:`_marked`, when ``replication.csv`` is there), its downloads."""
+    """Every ``tables/*.html`` (Tables 1-4 first): its marked part, checked cells, downloads."""
     checked = tables_dir / "replication.csv"
     replication = (
         pd.read_csv(checked, keep_default_na=False, dtype=str) if checked.is_file() else None
@@ -233,11 +225,8 @@ def _figures(figures_dir: Path, href: str, formats: dict) -> list[dict[str, Any]
 
 
 def citation(root: Path) -> dict[str, str]:
-    """What the citation block says of this build: the package's version and licence (its
-    metadata), and the last commit of what builds the outputs (``git``: the package, the
-    notebooks, the data; not ``docs/``, tests or prose, so neither the snapshot's own commit nor a
-    test's moves it): a rebuild of one checkout prints the same date, which the docs check needs.
-    Commit such a change first, then ``make docs``."""
+    """Version and licence (metadata) and the last commit of what builds the outputs (not docs,
+    tests or prose: the docs check needs a stable date; commit such a change, then ``make docs``)."""
     import subprocess
     from importlib import metadata
 
@@ -253,9 +242,7 @@ def citation(root: Path) -> dict[str, str]:
 
 
 def landing_page(root: Path, executed: list[Path], snapshot: bool) -> tuple[str, dict]:
-    """The landing page of the executed notebooks from the outputs under ``root``, and the
-    parameters of their run. ``snapshot``: the page of ``docs/``, which links its own copies of the
-    tables and figures (PDF only) and no edition with code."""
+    """The landing page and the run's parameters; ``snapshot``: ``docs/``'s, linking its copies."""
     import jinja2
 
     from ccanalysis.spec import read_spec
@@ -263,6 +250,7 @@ def landing_page(root: Path, executed: list[Path], snapshot: bool) -> tuple[str,
     runs = {p: json.loads(p.read_text(encoding="utf-8")) for p in executed}
     params = notebooks.parameters(runs[executed[-1]]) if runs else {}
     tables_dir, spec, up = root / "tables", read_spec(), "" if snapshot else "../"
+    figure_formats = {"pdf": "PDF", "svg": "SVG"} | ({} if snapshot else {"png": "PNG"})
     tested_rule = (
         f"Benjamini–Hochberg q < {Q_LEVEL:g} over each table's family of tests (its q footnote)"
     )
@@ -302,13 +290,7 @@ def landing_page(root: Path, executed: list[Path], snapshot: bool) -> tuple[str,
             for p in sorted(tables_dir.glob("*.csv"))
             if p.stem not in {v["id"] for v in views}
         ],
-        figures=_figures(
-            root / "figures",
-            f"{up}figures",
-            {"pdf": "PDF", "svg": "SVG"}
-            if snapshot
-            else {"pdf": "PDF", "svg": "SVG", "png": "PNG"},
-        ),
+        figures=_figures(root / "figures", f"{up}figures", figure_formats),
         cite=citation(root),
         synthetic_files=[
             (p.name, f"{up}{'' if snapshot else 'data/raw/'}synthetic/{p.name}")
@@ -324,9 +306,7 @@ def landing_page(root: Path, executed: list[Path], snapshot: bool) -> tuple[str,
 
 
 def codebook_page(root: Path, executed: list[Path]) -> str:
-    """``codebook.html``, the data dictionary of the run as a codebook (the template lists, per
-    form, each analysis item's id, question and answers: code = label, a number's range, or a box
-    checked or not)."""
+    """``codebook.html``: the run's data dictionary as a codebook."""
     import jinja2
 
     from ccanalysis.spec import as_instrument

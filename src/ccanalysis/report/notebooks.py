@@ -1,6 +1,4 @@
-"""The two editions of an executed notebook by nbconvert's ``HTMLExporter``: the reader's (no code)
-and the one with code, each one self-contained file with a run card instead of the parameter cells.
-"""
+"""The two self-contained editions of an executed notebook (reader's, with code), with a run card."""
 
 from __future__ import annotations
 
@@ -29,8 +27,7 @@ def parameters(nb: dict) -> dict[str, Any]:
 
 
 def run_card(params: dict[str, Any]) -> list[tuple[str, str]]:
-    """(label, value) lines of a run: the parameters (a path outside the project by its file name
-    only), then Python (by minor version) and the versions of the stack."""
+    """(label, value) lines: the parameters (outside paths by name), Python and the stack."""
     shown = [(k, Path(v).name if str(v).startswith("/") else str(v)) for k, v in params.items()]
     versions = [f"Python {sys.version_info.major}.{sys.version_info.minor}"]
     versions += [f"{name} {metadata.version(name)}" for name in PACKAGES]
@@ -38,8 +35,7 @@ def run_card(params: dict[str, Any]) -> list[tuple[str, str]]:
 
 
 def describe(nb: dict, fallback: str) -> tuple[str, str]:
-    """The notebook's title (its first ``#`` heading) and the first sentence after it, as text
-    (no emphasis marks, backticks or link targets)."""
+    """The notebook's first ``#`` heading and the sentence after it, as plain text."""
     for cell in nb["cells"]:
         text = "".join(cell["source"]) if cell["cell_type"] == "markdown" else ""
         heading = re.search(r"^#\s+(.+)$", text, re.MULTILINE)
@@ -51,8 +47,7 @@ def describe(nb: dict, fallback: str) -> tuple[str, str]:
 
 
 def heading_id(text: str) -> str:
-    """The id nbconvert gives a Markdown heading (its ``add_anchor`` filter's rule), for a link
-    into a notebook's page."""
+    """The id nbconvert gives a Markdown heading (its ``add_anchor`` filter's rule)."""
     from urllib.parse import quote
 
     return quote(text.replace(" ", "-"), safe="?/:@!$&'()*+,;=")
@@ -93,8 +88,7 @@ def exporter(code: bool) -> Any:
 
 
 def render(executed: Path) -> None:
-    """Write both editions of ``executed`` beside it (``NN_x.html``, ``NN_x.code.html``), each
-    linking the other."""
+    """Write both editions beside ``executed`` (``NN_x.html``, ``NN_x.code.html``)."""
     import nbformat
 
     nb = nbformat.read(executed, as_version=4)
