@@ -89,7 +89,7 @@ def definition_sensitivity(
     seed: int | None = DEFAULT_SEED,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """``(summary, rows)``: per definition, :func:`ccanalysis.classify.compare_definitions` and
-    the rows differing at 0.05, changing conclusion and their ids; every row (:data:`ROW_COLUMNS`)."""
+    the rows differing at 0.05, changing conclusion and their ids; the rows' :data:`ROW_COLUMNS`."""
     base = clinics.drop(columns=[c for c in CLASS_COLUMNS if c in clinics.columns])
     reference = (ref_definition := get_definition(reference)).id  # an id, a file's row or a rule
     chosen = {reference: ref_definition} | dict(definitions)
