@@ -105,17 +105,11 @@ def definition_sensitivity(
     summary = compare_definitions(base, dict(definitions), reference)
     ids = rows["item"] + np.where(rows["level"].astype(str) != "", "=" + rows["level"], "")
     rows_ids = rows["table"].str.replace("table", "T", regex=False) + " " + ids
-    summary["rows_differ"] = [
-        int((rows["definition"].eq(d) & rows["conclusion"].isin(["higher", "lower"])).sum())
-        for d in summary["definition"]
-    ]
-    summary["rows_changed"] = [
-        int((rows["definition"].eq(d) & rows["changed"]).sum()) for d in summary["definition"]
-    ]
-    summary["changed_rows"] = [
-        "; ".join(rows_ids[rows["definition"].eq(d) & rows["changed"]])
-        for d in summary["definition"]
-    ]
+    of = [rows["definition"].eq(d) for d in summary["definition"]]
+    differ = rows["conclusion"].isin(["higher", "lower"])
+    summary["rows_differ"] = [int((at & differ).sum()) for at in of]
+    summary["rows_changed"] = [int((at & rows["changed"]).sum()) for at in of]
+    summary["changed_rows"] = ["; ".join(rows_ids[at & rows["changed"]]) for at in of]
     return summary, rows[list(ROW_COLUMNS)]
 
 

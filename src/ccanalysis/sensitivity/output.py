@@ -81,10 +81,16 @@ def columns(groups: Groups = CARE_MODEL_GROUPS) -> tuple[str, ...]:
 COLUMNS: tuple[str, ...] = columns()
 
 
-def frame(
-    records: Sequence[Mapping[str, object]], groups: Groups = CARE_MODEL_GROUPS
+def collect(
+    records: Sequence[Mapping[str, object]],
+    rows: Sequence[SpecRow],
+    groups: Groups = CARE_MODEL_GROUPS,
+    sparse: Mapping[tuple[str, str, str], str] | None = None,
 ) -> pd.DataFrame:
-    """The typed results frame (:func:`columns`, then ``p_bound``)."""
+    """The records as one typed frame (:func:`columns`, then ``p_bound``) in printed row and
+    analysis order. ``q``: Benjamini-Hochberg per analysis over Tables 3 and 4. ``sparse`` rows
+    (:func:`~.inputs.sparse_rows`) keep only the crude interval: a sandwich or bootstrap interval
+    from so few events means nothing."""
     out = pd.DataFrame.from_records(list(records), columns=[*_RECORD_COLUMNS, P_BOUND])
     out[P_BOUND] = out[P_BOUND].eq(True)  # only bootstrap records carry it
     for c in _FLOATS:
@@ -93,19 +99,7 @@ def frame(
         out[c] = pd.to_numeric(out[c], errors="coerce").astype("Int64")
     for c in ("analysis", "item", "level", "unit", "method", "note", "table", "label", "flag"):
         out[c] = out[c].astype("object").where(out[c].notna(), "").astype(str)
-    return out.rename(columns=groups.columns)
-
-
-def collect(
-    records: Sequence[Mapping[str, object]],
-    rows: Sequence[SpecRow],
-    groups: Groups = CARE_MODEL_GROUPS,
-    sparse: Mapping[tuple[str, str, str], str] | None = None,
-) -> pd.DataFrame:
-    """The records as one frame in printed row and analysis order. ``q``: Benjamini-Hochberg per
-    analysis over Tables 3 and 4. ``sparse`` rows (:func:`~.inputs.sparse_rows`) keep only the
-    crude interval: a sandwich or bootstrap interval from so few events means nothing."""
-    out = frame(records, groups)
+    out = out.rename(columns=groups.columns)
     for key, why in (sparse or {}).items():
         at = (out["table"] == key[0]) & (out["item"] == key[1]) & (out["level"] == key[2])
         out.loc[at, "flag"] = "sparse"

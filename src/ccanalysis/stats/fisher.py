@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Callable
 from typing import Literal
 
 import numpy as np
@@ -66,20 +65,6 @@ def _queries(qstart: NDArray[np.intp], qsize: NDArray[np.intp]) -> tuple[NDArray
     """(group, query index) of every query: group g's are ``qstart[g] : qstart[g] + qsize[g]``."""
     grp = np.repeat(np.arange(len(qsize)), qsize)
     return grp, qstart[grp] + (np.arange(len(grp)) - (np.cumsum(qsize) - qsize)[grp])
-
-
-def _bisect(
-    pred: Callable[[NDArray[np.int64]], NDArray[np.bool_]],
-    left: NDArray[np.int64],
-    right: NDArray[np.int64],
-) -> NDArray[np.int64]:
-    """Largest y in (left, right) with pred(y) true, pred true-then-false; else left."""
-    left, right = left.copy(), right.copy()
-    while np.any(act := right - left > 1):
-        mid = np.where(act, (left + right) // 2, left)
-        ok = pred(np.maximum(mid, 0))
-        left, right = np.where(act & ok, mid, left), np.where(act & ~ok, mid, right)
-    return left
 
 
 @functools.lru_cache(maxsize=8)
@@ -197,9 +182,11 @@ class _Network:
             row, q = _queries(qstart[g], qsize[g])
             self._charge(len(q))
             lim = self.thr - past[q]
-            k = _bisect(
-                lambda k, m=mat, r=row, x=lim: m[r, k] <= x, np.full(len(row), -1), size[row]
-            )
+            k, right = np.full(len(row), -1), size[row]  # bisect: the last k with mat <= lim
+            while np.any(act := right - k > 1):
+                mid = np.where(act, (k + right) // 2, k)
+                ok = mat[row, np.maximum(mid, 0)] <= lim
+                k, right = np.where(act & ok, mid, k), np.where(act & ~ok, mid, right)
             ok = k >= 0
             self.terms.append(
                 count[q[ok]] * np.exp(self.const + past[q[ok]] + top[row[ok]]) * cum[row, k][ok]
