@@ -163,8 +163,7 @@ def _check_strata(data: Clinics, grp: Groups, strat: Stratification) -> None:
 
 
 def run(paths: Paths, params: Params, *, n_boot: int = N_BOOT) -> Artifacts:
-    """The 04_sensitivity stage, as the notebook: ``tables/sensitivity.*`` and, when the clinics
-    have the criteria, ``tables/definitions*``."""
+    """The 04_sensitivity stage, as the notebook: ``tables/sensitivity.*``, ``definitions*``."""
     clinics = pd.read_parquet(paths.processed / "clinics.parquet")
     spec = read_spec(paths.spec, instrument=paths.dictionary)
     rows = analysis_rows(spec)

@@ -1,9 +1,7 @@
-"""The clustered comparisons (:mod:`ccanalysis.stats.clustered`): ``gee_care_system`` (primary:
-the crude difference; a proportion's interval ``newcombe_cr2``, the one the coverage study keeps
-nearest 93-97%; a mean's ``cr2_difference``), ``gee_care_system_md`` (Mancl-DeRouen, t(K - 2)),
-``gee_care_system_exchangeable`` (rho truncated at 0) and ``gee_coordinator`` (CR2), the last
-only when coordinators work in more than one care system.
-"""
+"""The clustered comparisons: ``gee_care_system`` (primary, the crude difference; a share's
+interval ``newcombe_cr2``, nearest 93-97% in the coverage study; a mean's ``cr2_difference``),
+``gee_care_system_md``, ``gee_care_system_exchangeable`` and ``gee_coordinator`` (when
+coordinators work in more than one care system)."""
 
 from __future__ import annotations
 

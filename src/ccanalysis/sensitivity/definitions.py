@@ -175,8 +175,7 @@ def write(
     synthetic: bool = False,
     labels: Mapping[tuple[str, str, str], str] | None = None,
 ) -> dict[str, Path]:
-    """Write ``definitions.csv``, ``definitions_rows.csv``, ``.md`` and ``.html`` atomically;
-    ``synthetic``: the label in every file."""
+    """Write the summary, every row and the page atomically; ``synthetic``: the label in each."""
     label = {"synthetic": SYNTHETIC_LABEL} if synthetic else {}
     sections = [(TITLE, summary_table(summary, labels), METHOD.format(reference=reference))]
 

@@ -225,8 +225,7 @@ def prepare(
 
 @dataclass(frozen=True)
 class CellSums:
-    """Answers ``n`` and sums ``s`` per care system, rurality state, group and row (K, 3, 2, J),
-    and each system's size class (K,)."""
+    """Answers ``n`` and sums ``s`` per system, rurality, group and row (K, 3, 2, J); sizes (K,)."""
 
     n: NDArray[np.float64]
     s: NDArray[np.float64]

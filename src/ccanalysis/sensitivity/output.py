@@ -25,8 +25,7 @@ from ccanalysis.vocab import SYNTHETIC_LABEL
 def analysis_names(
     comparison: str = "ISW", strata: str = "rurality x system size"
 ) -> dict[str, tuple[str, str]]:
-    """Analysis id -> (table header, figure legend), in table order; ``comparison``: the group
-    ``standardized_isw`` standardizes to."""
+    """Analysis id -> (table header, figure legend); ``comparison``: ``standardized_isw``'s."""
     return {
         "unadjusted": ("Crude", "Crude (Newcombe / Student t interval)"),
         "gee_care_system": (
@@ -87,10 +86,9 @@ def collect(
     groups: Groups = CARE_MODEL_GROUPS,
     sparse: Mapping[tuple[str, str, str], str] | None = None,
 ) -> pd.DataFrame:
-    """The records as one typed frame (:func:`columns`, then ``p_bound``) in printed row and
-    analysis order. ``q``: Benjamini-Hochberg per analysis over Tables 3 and 4. ``sparse`` rows
-    (:func:`~.inputs.sparse_rows`) keep only the crude interval: a sandwich or bootstrap interval
-    from so few events means nothing."""
+    """The records as one typed frame (:func:`columns`, ``p_bound``) in printed order; ``q``:
+    Benjamini-Hochberg per analysis over Tables 3 and 4; ``sparse`` rows keep only the crude
+    interval (a sandwich or bootstrap interval from so few events means nothing)."""
     out = pd.DataFrame.from_records(list(records), columns=[*_RECORD_COLUMNS, P_BOUND])
     out[P_BOUND] = out[P_BOUND].eq(True)  # only bootstrap records carry it
     for c in _FLOATS:
@@ -246,6 +244,7 @@ def html_table(tab: pd.DataFrame) -> str:
     text |= {c for c in cols if tab[c].astype(str).str.len().max() > 40}  # prose wraps, left
     first = "Item" if "Item" in cols else cols[0]  # short names as row headers: no label's width
     key = ' class="key"' if tab[first].astype(str).str.len().max() < 24 else ""
+    klass = {c: ' class="text"' if c in text else "" for c in cols}
 
     def cell(c: str, v: object, row: Mapping) -> str:
         mark = f" <sup>{notes.index(row['Note']) + 1}</sup>" if notes and row.get("Note") else ""
@@ -253,13 +252,10 @@ def html_table(tab: pd.DataFrame) -> str:
             return f'<th scope="row"{key}>{e(str(v))}{mark}</th>'
         if links := row.get(f"_{c}"):  # the cell as a list of links: (text, href) pairs
             items = "".join(f'<li><a href="{e(h)}">{e(x)}</a></li>' for x, h in links)
-            return f'<td{klass(c)}><ul class="rows">{items}</ul></td>'
-        return f"<td{klass(c)}>{e(str(v))}</td>"
+            return f'<td{klass[c]}><ul class="rows">{items}</ul></td>'
+        return f"<td{klass[c]}>{e(str(v))}</td>"
 
-    def klass(c: str) -> str:
-        return ' class="text"' if c in text else ""
-
-    head = "".join(f'<th scope="col"{klass(c)}>{e(str(c))}</th>' for c in cols)
+    head = "".join(f'<th scope="col"{klass[c]}>{e(str(c))}</th>' for c in cols)
     body = "\n".join(
         (f'<tr id="{e(row["_id"])}">' if row.get("_id") else "<tr>")  # the row's anchor (s-item)
         + "".join(cell(c, row[c], row) for c in cols)
@@ -390,8 +386,7 @@ def write(
     *,
     synthetic: bool = False,
 ) -> dict[str, Path]:
-    """Write ``sensitivity.csv`` (``synthetic``: a column holds the label), ``.html`` and
-    ``.md`` (the ``tables`` and ``notes``) atomically."""
+    """Write ``sensitivity.csv``, ``.html`` and ``.md`` atomically; ``synthetic``: the label."""
     outdir = Path(outdir)
     sections = [(TITLES[k], tables[k], METHODS[k]) for k in TITLES if k in tables]
 

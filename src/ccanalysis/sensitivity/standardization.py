@@ -1,12 +1,10 @@
 """Direct standardization by rurality x care-system size, with a cluster bootstrap by care system.
 
-The isw - mn difference over the 6 strata (or one variable's, :func:`stratification`), reweighted
-to the comparison clinics' strata (``target="isw"``, the paper's) or all clinics' (``"total"``).
-A row whose call could flip gets more replicates, up to ``max_boot``. Strata with fewer than
+The isw - mn difference over the 6 strata, reweighted to the comparison clinics' strata
+(``target="isw"``, the paper's) or all clinics' (``"total"``). Strata with fewer than
 ``min_stratum`` answers of a reweighted group are merged with their nearest neighbour
 (``empty="collapse"``) or dropped (``"drop"``); a replicate missing a weighted cell borrows the
-group's mean over the cell's rurality (or leaves it out under ``"drop"``).
-"""
+group's mean over the cell's rurality (or leaves it out under ``"drop"``)."""
 
 from __future__ import annotations
 
@@ -76,9 +74,6 @@ def confounding(group: NDArray[np.int8], stratum: NDArray[np.int64], strat: Stra
     if not single:
         return ""
     return f"the {strat.long_text} strata {', '.join(single)} hold clinics of one group only"
-
-
-Mode = Literal["collapse", "drop"]
 
 
 def _sparse_text(min_stratum: int, word: str = "model") -> str:
@@ -217,8 +212,7 @@ def replicate_strata(
 def standardized_values(
     n_str: NDArray[np.float64], s_str: NDArray[np.float64], plan: Plan
 ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.bool_]]:
-    """Both models' standardized values (b, J) and the replicates that patched a weighted
-    stratum without answers (see the module notes)."""
+    """Both models' standardized values (b, J) and which replicates patched an empty stratum."""
     n_blk, s_blk = n_str, s_str
     merged = np.flatnonzero((plan.same != np.eye(_K)[None]).any(axis=(1, 2)))
     if len(merged):  # block totals for the rows whose strata were merged (the others: as is)
@@ -314,7 +308,7 @@ def standardize(
     n_boot: int = N_BOOT,
     max_boot: int | None = None,
     seed: int | None = DEFAULT_SEED,
-    empty: Mode = "collapse",
+    empty: Literal["collapse", "drop"] = "collapse",
     min_stratum: int = 5,
     conf: float = 0.95,
     groups: Groups = CARE_MODEL_GROUPS,

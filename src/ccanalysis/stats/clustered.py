@@ -1,15 +1,11 @@
 """Two-group differences ``mu1 - mu0`` with clustered units (identity link, cell-means coding).
 
 :func:`gee_difference`: statsmodels' GEE, ``cov_type="bias_reduced"`` (Mancl-DeRouen 2001), with
-our t(K - 2) reference (statsmodels' normal one is too liberal with few clusters; Li and Redden
-2015). Independence gives the crude difference; exchangeable a cluster-weighted one (a clinic of
-a system of m weighs 1/(1 + (m - 1) rho)), rho truncated at 0, falling back to independence
-outside ``(-1/(m - 1), 1)`` or without convergence.
-:func:`cr2_difference`: CR2 SE and Satterthwaite df as R's clubSandwich ``coef_test(lm_fit,
-vcov = "CR2", test = "Satterthwaite")`` (Pustejovsky and Tipton 2018); statsmodels has neither.
-:func:`newcombe_cr2`: Newcombe's interval on design-effect-adjusted counts (Rao and Scott 1992),
-its Wilson intervals at the t quantile with the CR2 Satterthwaite df (Saha, Miller and Wang
-2016; Zou and Donner 2008); statsmodels has no clustered score interval.
+our t(K - 2) reference (the normal one is too liberal with few clusters; Li and Redden 2015);
+exchangeable: a clinic of a system of m weighs 1/(1 + (m - 1) rho), rho truncated at 0, else
+independence. :func:`cr2_difference`: CR2 SE and Satterthwaite df as R's clubSandwich
+(Pustejovsky and Tipton 2018). :func:`newcombe_cr2`: Newcombe's interval on design-effect-adjusted
+counts (Rao and Scott 1992), Wilson at the t(CR2 df) quantile. statsmodels has neither of these.
 """
 
 from __future__ import annotations
@@ -38,8 +34,7 @@ _NAN = float("nan")
 
 @dataclass(frozen=True)
 class DifferenceFit:
-    """One outcome's fit; ``rho`` NaN under independence, ``note`` why a value is NaN or
-    exchangeable fell back."""
+    """One outcome's fit; ``note``: why a value is NaN or exchangeable fell back."""
 
     mean0: float
     mean1: float
@@ -196,9 +191,8 @@ def cr2_difference(
 
 
 def design_effects(events: NDArray, clinics: NDArray) -> NDArray:
-    """Each group's design effect (..., 2) from events and clinics per system (..., 2, K): the CR2
-    variance ``sum_k r_k^2 / (1 - m_k / n) / n^2`` over ``p (1 - p) / n``; 1 where p is 0 or 1.
-    Not floored at 1: a floor widens the interval when the clinics are independent."""
+    """Each group's design effect (..., 2) from events and clinics per system (..., 2, K): CR2
+    variance ``sum_k r_k^2 / (1 - m_k / n) / n^2`` over ``p (1 - p) / n``, not floored at 1."""
     n = clinics.sum(axis=-1, keepdims=True)
     p = events.sum(axis=-1, keepdims=True) / n
     with np.errstate(divide="ignore", invalid="ignore"):

@@ -1,10 +1,7 @@
-"""Fisher's exact test for r x c tables, as R's ``fisher.test`` computes it.
-
-``scipy.stats.fisher_exact`` is exact for 2 x 2 only and counts ties to P(observed) (1 + 1e-14),
-R to (1 + 1e-7) ([[20, 38], [40, 106]]: scipy 0.3136, R 0.3944). The network algorithm of Mehta &
-Patel (1983, 1986) in log space: a node is the sorted remaining row sums with its paths' past
-values; bounds settle whole sub-trees; the last two columns are enumerated. Beyond a node budget
-the p is R's ``simulate.p.value`` one (``test == "fisher_mc"``).
+"""Fisher's exact test for r x c tables, as R's ``fisher.test``: scipy's is exact for 2 x 2 only
+and counts ties to P(observed) (1 + 1e-14), R to (1 + 1e-7) ([[20, 38], [40, 106]]: scipy 0.3136,
+R 0.3944). The network algorithm of Mehta & Patel (1983, 1986) in log space; beyond a node budget
+R's ``simulate.p.value`` (``test == "fisher_mc"``).
 """
 
 from __future__ import annotations
@@ -39,8 +36,7 @@ REL_TOL = 1e-7
 def _compositions(
     total: int, caps: NDArray[np.int64], room: int
 ) -> tuple[NDArray[np.intp], NDArray[np.int64]]:
-    """``(owner, x)``: every x with sum(x) == total and 0 <= x <= caps[owner]; raises before
-    building more than ``room`` of them."""
+    """``(owner, x)``: every x with sum(x) == total, 0 <= x <= caps[owner]; at most ``room``."""
     nb, r = caps.shape
     tail = np.concatenate(
         [np.cumsum(caps[:, ::-1], axis=1)[:, ::-1][:, 1:], np.zeros((nb, 1), np.int64)], axis=1
@@ -202,8 +198,7 @@ class _Network:
         return node[o[grp]], past[o[grp]], np.add.reduceat(count[o], grp)
 
     def _expand(self, node, past, count, rm, c: int) -> tuple[NDArray, ...]:  # noqa: ANN001
-        """Distribute column total ``c`` over every node's rows: (child, past) pairs, unmerged,
-        and the children's row sums."""
+        """Column total ``c`` over every node's rows: (child, past) pairs and child row sums."""
         past, count, un, qstart, qsize = self._groups(node, past, count)
         codes, items, vals, cnts, n_comp = [], [], [], [], 0
         for c0 in range(0, len(un), _CHUNK):
@@ -280,10 +275,8 @@ def fisher_exact(
     mc_samples: int = 100_000,
     seed: int | np.random.Generator | None = None,
 ) -> TestResult:
-    """Two-sided Fisher's exact test, as R's ``fisher.test``: the probability of the tables with
-    the observed margins and P <= P(observed) (1 + ``rel_tol``). ``method``: "exact" (raises
-    :class:`ExactTestBudgetError` beyond ``max_nodes``; the paper's tables need 1.1 million),
-    "monte_carlo" or "auto" (exact, else Monte Carlo)."""
+    """Two-sided p: the tables with the observed margins and P <= P(observed) (1 + ``rel_tol``).
+    ``method`` "exact" raises beyond ``max_nodes`` (the paper's tables need 1.1 million)."""
     if method not in ("auto", "exact", "monte_carlo"):
         raise ValueError(f"unknown method {method!r}")
     t = count_table(table)

@@ -23,8 +23,7 @@ def newcombe_diff(
 def newcombe_bounds(
     k1: float, n1: float, k2: float, n2: float, alpha: float
 ) -> tuple[float, float]:
-    """The bounds of :func:`newcombe_diff` at level ``1 - alpha`` (``alpha`` may be far below
-    1e-16); counts may be fractional."""
+    """:func:`newcombe_diff`'s bounds at ``1 - alpha`` (alpha may be < 1e-16), counts fractional."""
     if n1 <= 0 or n2 <= 0 or not (0 <= k1 <= n1) or not (0 <= k2 <= n2):
         raise ValueError("need 0 <= k <= n and n > 0")
     lo, hi = confint_proportions_2indep(
