@@ -255,15 +255,14 @@ def sparse_rows(
     """The level rows too sparse for a sandwich or bootstrap interval, and why: a group with at
     most 2 events or non-events, or the events or non-events in fewer than 3 care systems."""
     n, s = cells.n.sum(axis=1), cells.s.sum(axis=1)  # (K, 2, J)
+    labels = [groups.short[x] for x in (groups.reference, groups.comparison)]
     out = {}
     for j, row in enumerate(rows):
         if row.continuous:
             continue
         why = []
         for name, x in (("events", s[:, :, j]), ("non-events", n[:, :, j] - s[:, :, j])):
-            for g, label in enumerate(
-                groups.short[x] for x in (groups.reference, groups.comparison)
-            ):
+            for g, label in enumerate(labels):
                 if round(x[:, g].sum()) <= 2:
                     why.append(f"{round(x[:, g].sum())} {name} among {label} clinics")
             if (x.sum(axis=1) > 0).sum() < 3:
