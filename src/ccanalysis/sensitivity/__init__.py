@@ -1,11 +1,7 @@
-"""Sensitivity analyses of the care model comparison (Tables 3 and 4 of Solberg et al. 2024).
-
-Every row of Tables 3 and 4 by every analysis (:data:`.output.ANALYSES`: :mod:`.crude`,
-:mod:`.clustering`, :mod:`.standardization`), isw - mn in percentage points (level rows) or the
-item's unit (mean rows), each p inverting its 95% interval; :mod:`.verdicts` compares the
-analyses, :mod:`.output` writes them, :mod:`.definitions` reruns Tables 3 and 4 under every care
-model definition. :func:`run` is the stage; :func:`analyze` the same steps for any two groups.
-"""
+"""Sensitivity analyses of Tables 3 and 4 (Solberg et al. 2024): isw - mn per row by every
+analysis (:mod:`.crude`, :mod:`.clustering`, :mod:`.standardization`), in percentage points or
+the item's unit, each p inverting its 95% interval. :func:`run` is the stage; :func:`analyze`
+the same steps for any two groups."""
 
 from __future__ import annotations
 
@@ -64,9 +60,7 @@ __all__ += ["COLUMNS", "columns"]
 
 @dataclass
 class Sensitivity:
-    """What :func:`analyze` computed: the long ``results``, the two comparison ``tables``, the
-    ``changes`` of verdict, the ``notes``, the rows' ``labels``, the compared ``groups`` and the
-    analyses' ``names`` (headers, legends)."""
+    """What :func:`analyze` computed; ``names``: the analyses' headers and legends."""
 
     results: pd.DataFrame
     tables: dict[str, pd.DataFrame]
@@ -95,12 +89,9 @@ def analyze(
     labels: Mapping[object, str] | None = None,
     strata: Sequence[str] = ("urban", "system_size"),
 ) -> Sensitivity:
-    """Every analysis of every row of ``tables``, as :func:`run` does, for the groups ``by``,
-    ``groups=(comparison, reference)``, ``labels`` (:func:`~.inputs.grouping_of`; default the
-    care models, isw - mn), standardized by the clinic columns ``strata`` (default the paper's,
-    rurality x care-system size; :func:`~.standardization.stratification`). A grouping
-    confounded with the strata (a stratum holding one group only) raises ``ValueError`` saying
-    why and which strata would work."""
+    """Every analysis of every row of ``tables``, as :func:`run`, for the groups ``by``,
+    ``groups``, ``labels`` (:func:`~.inputs.grouping_of`), standardized by the clinic columns
+    ``strata``. Raises ``ValueError`` when a stratum holds one group only."""
     rows = analysis_rows(spec, tables)
     if by is not None and by in {r.item for r in rows}:
         raise ValueError(f"by={by!r} is both an analysed item and the column to group by")
@@ -144,8 +135,7 @@ def analyze(
 
 
 def _check_strata(data: Clinics, grp: Groups, strat: Stratification) -> None:
-    """Raise ``ValueError`` when the grouping is confounded with ``strat`` (from the data: a
-    stratum holding one group only), naming why and the stratifications that would work."""
+    """Raise ``ValueError`` naming why and the strata that would work when confounded."""
     size, urban = data.system_size[data.system], np.where(data.urban < 2, data.urban, -1)
     stratum = np.where((urban >= 0) & (size >= 0), urban * 3 + size, 6)  # 6: unknown
     why = confounding(data.group, stratum, strat)
@@ -173,10 +163,7 @@ def _check_strata(data: Clinics, grp: Groups, strat: Stratification) -> None:
 
 
 def run(paths: Paths, params: Params, *, n_boot: int = N_BOOT) -> Artifacts:
-    """The 04_sensitivity stage, the steps the notebook shows: every analysis of Tables 3 and 4
-    of ``clinics.parquet``, the comparison tables and the rows whose verdict changes
-    (``tables/sensitivity.*``), and the care model definitions (``tables/definitions*``, when the
-    clinics have the criteria)."""
+    """The 04_sensitivity stage, as the notebook: ``tables/sensitivity.*``, ``definitions*``."""
     clinics = pd.read_parquet(paths.processed / "clinics.parquet")
     spec = read_spec(paths.spec, instrument=paths.dictionary)
     rows = analysis_rows(spec)

@@ -1,12 +1,7 @@
-"""The clustered comparisons, comparison - reference: ``gee_care_system`` (primary: the crude
-estimand, the independence GEE / OLS difference; a proportion's interval is Newcombe's on
-design-effect-adjusted counts, :func:`ccanalysis.stats.clustered.newcombe_cr2`, the interval the
-coverage study keeps nearest 93-97%; a mean's the CR2 SE with Satterthwaite df,
-:func:`ccanalysis.stats.clustered.cr2_difference`), the secondary ``gee_care_system_md``
-(Mancl-DeRouen SE, t(K - 2)) and ``gee_care_system_exchangeable`` (cluster-weighted, rho truncated
-at 0; falls back to independence with a note; :func:`~ccanalysis.stats.clustered.gee_difference`),
-and ``gee_coordinator`` (CR2), only when coordinators work in more than one care system.
-"""
+"""The clustered comparisons: ``gee_care_system`` (primary, the crude difference; a share's
+interval ``newcombe_cr2``, nearest 93-97% in the coverage study; a mean's ``cr2_difference``),
+``gee_care_system_md``, ``gee_care_system_exchangeable`` and ``gee_coordinator`` (when
+coordinators work in more than one care system)."""
 
 from __future__ import annotations
 
@@ -62,8 +57,7 @@ def _records(
     working: str = "independence",
     extra_note: str = "",
 ) -> list[dict[str, object]]:
-    """One record per row: the GEE difference (comparison - reference) of the clinics with an
-    answer and a cluster, clustered by ``clusters``."""
+    """One record per row: the difference of the clinics with an answer, by ``clusters``."""
     out: list[dict[str, object]] = []
     for j, row in enumerate(rows):
         scale = 1.0 if row.continuous else 100.0
@@ -108,8 +102,8 @@ def clustered(
     exchangeable: bool = True,
     coordinator: bool | None = None,
 ) -> tuple[list[dict[str, object]], list[str]]:
-    """The GEE records of every row and the analysis' notes; ``coordinator``: force the
-    coordinator clustering on or off (default: when coordinators cross care systems)."""
+    """The GEE records of every row and the notes; ``coordinator``: force the coordinator
+    clustering on or off (default: when coordinators cross care systems)."""
     n_model = cells.by_model[0]
     systems = data.system.astype(object)
     out = _records("gee_care_system", data, rows, systems, n_model)

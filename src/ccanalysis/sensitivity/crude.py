@@ -1,6 +1,5 @@
-"""The crude comparison (isw - mn), clinics taken as independent: the difference of shares with
-Newcombe's hybrid score interval and the p inverting it (a test of the row's own estimand), or of
-means with Student's t interval and test."""
+"""The crude comparison (isw - mn), clinics independent: shares by Newcombe's hybrid score
+interval and the p inverting it, means by Student's t."""
 
 from __future__ import annotations
 
@@ -14,14 +13,12 @@ from ccanalysis.spec import SpecRow
 from ccanalysis.stats import mean_diff_ci, newcombe_diff, t_test
 from ccanalysis.stats.intervals import newcombe_p
 
-__all__ = ["METHOD_LEVEL", "METHOD_MEAN", "record", "unadjusted"]
-
 METHOD_LEVEL = "crude difference; Newcombe hybrid score interval; p by inverting it"
 METHOD_MEAN = "crude mean difference; Student t interval and test"
 
 
 def record(row: SpecRow, analysis: str, **values: object) -> dict[str, object]:
-    """A result record of ``row`` by ``analysis``: the row's keys, label and unit, ``values``."""
+    """A result record of ``row`` by ``analysis``."""
     keys = {"table": row.table, "item": row.item, "level": row.level, "label": row.label}
     return {**keys, "analysis": analysis, "unit": unit_of(row), **values}
 
@@ -32,8 +29,7 @@ def unadjusted(
     rows: Sequence[SpecRow],
     groups: Groups = CARE_MODEL_GROUPS,
 ) -> list[dict[str, object]]:
-    """One ``unadjusted`` record per row; the groups' values and answers in the slots
-    ``value_ref, value_cmp, n_ref, n_cmp`` (:attr:`Groups.columns`)."""
+    """One ``unadjusted`` record per row."""
     n, s = cells.by_model
     out: list[dict[str, object]] = []
     for j, row in enumerate(rows):

@@ -1,10 +1,7 @@
-"""Which findings depend on how the care model is defined: Tables 3 and 4 under every definition.
-
-Each definition of ``ccanalysis.classify.DEFINITIONS`` reclassifies the clinics, and every row of
-Tables 3 and 4 is tested again as the paper's tables are (:func:`ccanalysis.tables.paper.
-from_spec`). A row's *conclusion* is its own test at 0.05 (its level against all other answers
-when the item has more than two, else the item's test) and the sign of isw - mn: ``higher``,
-``lower`` or ``no difference``; it *changes* when it differs from the reference definition's.
+"""Tables 3 and 4 under every care model definition (``classify.DEFINITIONS``), tested as the
+paper's tables. A row's *conclusion* is its own test at 0.05 (its level against all other answers
+when the item has more than two) and the sign of isw - mn; it *changes* when it differs from the
+reference definition's.
 """
 
 from __future__ import annotations
@@ -45,8 +42,7 @@ ROW_COLUMNS = ("definition", *KEY, "n_mn", "n_isw", "estimate", "p", "conclusion
 
 
 def conclusion(p: float, estimate: float, alpha: float = ALPHA) -> str:
-    """``higher`` / ``lower`` (isw vs mn) when the row's p is below ``alpha``, else
-    ``no difference``; ``not tested`` when there is no p."""
+    """``higher`` / ``lower`` when p < ``alpha``, else ``no difference``; or ``not tested``."""
     if not np.isfinite(p):
         return "not tested"
     if p >= alpha or not np.isfinite(estimate) or estimate == 0:
@@ -92,11 +88,8 @@ def definition_sensitivity(
     reference: str = DEFAULT_DEFINITION,
     seed: int | None = DEFAULT_SEED,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Tables 3 and 4 under every definition against the ``reference`` one, from the clinics
-    with the four criteria: ``(summary, rows)``. ``summary``, per definition: the clinics per
-    model and changing class (:func:`ccanalysis.classify.compare_definitions`), the rows that
-    differ at 0.05 (``rows_differ``), whose conclusion changes (``rows_changed``) and their
-    ``table item[=level]`` ids (``changed_rows``); ``rows``: :data:`ROW_COLUMNS`."""
+    """``(summary, rows)``: per definition, :func:`ccanalysis.classify.compare_definitions` and
+    the rows differing at 0.05, changing conclusion and their ids; the rows' :data:`ROW_COLUMNS`."""
     base = clinics.drop(columns=[c for c in CLASS_COLUMNS if c in clinics.columns])
     reference = (ref_definition := get_definition(reference)).id  # an id, a file's row or a rule
     chosen = {reference: ref_definition} | dict(definitions)
@@ -112,17 +105,11 @@ def definition_sensitivity(
     summary = compare_definitions(base, dict(definitions), reference)
     ids = rows["item"] + np.where(rows["level"].astype(str) != "", "=" + rows["level"], "")
     rows_ids = rows["table"].str.replace("table", "T", regex=False) + " " + ids
-    summary["rows_differ"] = [
-        int((rows["definition"].eq(d) & rows["conclusion"].isin(["higher", "lower"])).sum())
-        for d in summary["definition"]
-    ]
-    summary["rows_changed"] = [
-        int((rows["definition"].eq(d) & rows["changed"]).sum()) for d in summary["definition"]
-    ]
-    summary["changed_rows"] = [
-        "; ".join(rows_ids[rows["definition"].eq(d) & rows["changed"]])
-        for d in summary["definition"]
-    ]
+    of = [rows["definition"].eq(d) for d in summary["definition"]]
+    differ = rows["conclusion"].isin(["higher", "lower"])
+    summary["rows_differ"] = [int((at & differ).sum()) for at in of]
+    summary["rows_changed"] = [int((at & rows["changed"]).sum()) for at in of]
+    summary["changed_rows"] = ["; ".join(rows_ids[at & rows["changed"]]) for at in of]
     return summary, rows[list(ROW_COLUMNS)]
 
 
@@ -143,15 +130,12 @@ SUMMARY_COLUMNS = {
 def summary_table(
     summary: pd.DataFrame, labels: Mapping[tuple[str, str, str], str] | None = None
 ) -> pd.DataFrame:
-    """The summary to read: one row per definition (its anchor ``_id``: ``d-{definition}``), its
-    columns named for a reader; ``labels`` (row key -> label, as the tables print it) name the
-    rows whose conclusion changes (``T3 item=level`` in ``changed_rows``) by their labels, and
-    ``_Those rows`` holds each with the link to its table row (the HTML page's list)."""
+    """The summary to read (anchors ``d-{definition}``), the changed rows named by ``labels`` and
+    linked to their table rows (``_Those rows``)."""
 
     labels = labels or {}
 
     def linked(ids: str) -> list[tuple[str, str]]:
-        """(label, link to the table's row) of each row; the link's page is the tables' BACK."""
         out = []
         for s in filter(None, ids.split("; ")):
             n, item, level = re.match(r"T(\d+) ([^=]+)=?(.*)", s).groups()
@@ -191,10 +175,7 @@ def write(
     synthetic: bool = False,
     labels: Mapping[tuple[str, str, str], str] | None = None,
 ) -> dict[str, Path]:
-    """Write ``definitions.csv`` (the summary), ``definitions_rows.csv`` (every row under every
-    definition) and ``definitions.md`` / ``.html`` (the summary to read), atomically; with
-    ``synthetic`` the CSVs get a ``synthetic`` column and the documents the label; ``labels``:
-    :func:`summary_table`'s."""
+    """Write the summary, every row and the page atomically; ``synthetic``: the label in each."""
     label = {"synthetic": SYNTHETIC_LABEL} if synthetic else {}
     sections = [(TITLE, summary_table(summary, labels), METHOD.format(reference=reference))]
 

@@ -1,7 +1,5 @@
 """What the sensitivity analyses read: the rows of Tables 3 and 4, each clinic's group, stratum
-and care system, and every row's answers and sums per care system, rurality and group
-(:class:`CellSums`, read once: the bootstrap costs in care systems, not clinics).
-"""
+and care system, and each row's sums per care system, rurality and group (:class:`CellSums`)."""
 
 from __future__ import annotations
 
@@ -32,8 +30,7 @@ STRATA: tuple[str, ...] = tuple(f"{r}/{s}" for r in ("urban", "rural") for s in 
 
 
 def unit_of(row: SpecRow) -> str:
-    """``pp`` (percentage points) for a level row, the item's unit for a mean row: its
-    ``@CC-UNIT`` in the data dictionary (the run's, else the project's)."""
+    """``pp`` for a level row, else the item's ``@CC-UNIT`` (the run's dictionary, else ours)."""
     if not row.continuous:
         return "pp"
     field = default_instrument().analysis_items().get(row.item)
@@ -43,8 +40,7 @@ def unit_of(row: SpecRow) -> str:
 def analysis_rows(
     spec: Spec | pd.DataFrame | Iterable[SpecRow] | None = None, tables: Sequence[str] = TABLES
 ) -> tuple[SpecRow, ...]:
-    """The rows of ``tables`` in printed order, from a :class:`Spec`, a frame with the
-    specification's columns, typed rows, or (``None``) the package's spec."""
+    """The rows of ``tables`` in printed order, from a spec, its frame, rows or the package's."""
     if spec is None:
         spec = read_spec()
     elif isinstance(spec, pd.DataFrame):
@@ -66,9 +62,8 @@ def groups_of_models(clinics: pd.DataFrame) -> NDArray[np.int8]:
 
 @dataclass(frozen=True)
 class Groups:
-    """The compared groups ``comparison`` - ``reference`` as a summary names them, their labels,
-    the column ``by`` (``None``: the care models), the clinics left out (no ``by`` value, another
-    group) and what the rows' notes call a group (``kind``, ``word``)."""
+    """The compared groups ``comparison`` - ``reference``, their labels, the column ``by``
+    (``None``: the care models), the clinics left out and what the notes call a group."""
 
     comparison: str
     reference: str
@@ -82,24 +77,16 @@ class Groups:
 
     @property
     def compare(self) -> tuple[str, str]:
-        """(comparison, reference)."""
         return (self.comparison, self.reference)
 
     @property
     def columns(self) -> dict[str, str]:
-        """The records' group slots -> the output's columns, reference first (``value_mn,
-        value_isw, n_mn, n_isw`` for the care models)."""
-        r, c = self.reference, self.comparison
-        return {
-            "value_ref": f"value_{r}",
-            "value_cmp": f"value_{c}",
-            "n_ref": f"n_{r}",
-            "n_cmp": f"n_{c}",
-        }
+        """The records' group slots -> the output's columns (``value_ref`` -> ``value_mn``)."""
+        pairs = (("ref", self.reference), ("cmp", self.comparison))
+        return {f"{v}_{slot}": f"{v}_{g}" for v in ("value", "n") for slot, g in pairs}
 
     @property
     def notes(self) -> list[str]:
-        """The clinics the grouping left out, for the stage's notes."""
         out = []
         if self.missing:
             s = "s" if self.missing > 1 else ""
@@ -129,9 +116,8 @@ def grouping_of(
     groups: Sequence[object] | None = None,
     labels: Mapping[object, str] | None = None,
 ) -> tuple[NDArray[np.int8], Groups]:
-    """Each clinic's group code (0 reference, 1 comparison, -1 left out) and the :class:`Groups`:
-    ``by`` split as :func:`ccanalysis.analysis.summarize` splits it (its first group the
-    reference); ``groups=(comparison, reference)`` picks two; default the care models."""
+    """Each clinic's group code (0 reference, 1 comparison, -1 left out) and the :class:`Groups`
+    of ``by`` (``groups=(comparison, reference)``); default the care models."""
     if by is None:
         if groups is None and labels is None:
             return groups_of_models(clinics), CARE_MODEL_GROUPS
@@ -172,9 +158,8 @@ def _column(clinics: pd.DataFrame, name: str) -> pd.Series:
 
 @dataclass(frozen=True)
 class Clinics:
-    """The clinics as the analyses need them: rows x clinics values and answered flags, the
-    group (0 reference, 1 comparison, -1 left out), rurality state (0/1/2), care system (codes
-    into ``systems``), each care system's size class (-1 unknown) and the coordinator ids."""
+    """The clinics as the analyses need them; ``urban`` 0 urban, 1 rural, 2 unknown; -1: unknown
+    size class or group left out."""
 
     y: NDArray[np.float64]  # (n, J): 0/1 indicator or numeric answer, 0 where not answered
     valid: NDArray[np.bool_]  # (n, J)
@@ -187,7 +172,7 @@ class Clinics:
 
 
 def _item_values(clinics: pd.DataFrame, row: SpecRow) -> tuple[NDArray, NDArray]:
-    """A row's values (its level's 0/1 indicator, or the numeric answer) and answered flags."""
+    """A row's values (0/1 indicator or numeric answer) and answered flags."""
     if row.item not in clinics.columns:
         raise KeyError(f"the clinic frame lacks the item {row.item!r} ({row.table})")
     col = clinics[row.item]
@@ -204,9 +189,8 @@ def _item_values(clinics: pd.DataFrame, row: SpecRow) -> tuple[NDArray, NDArray]
 def prepare(
     clinics: pd.DataFrame, rows: Sequence[SpecRow], group: NDArray[np.int8] | None = None
 ) -> Clinics:
-    """:class:`Clinics` from the clinic frame and the analysed rows; ``group``: each clinic's
-    group code (:func:`grouping_of`; default the care models). Raises ``KeyError`` naming a
-    missing column, ``ValueError`` naming a care system whose clinics disagree on its size."""
+    """:class:`Clinics` of the analysed rows; ``group``: :func:`grouping_of`'s codes. Raises on a
+    missing column or a care system whose clinics disagree on its size."""
     if "care_system_id" not in clinics.columns:
         raise KeyError("the clinic frame lacks 'care_system_id'")
     ids = clinics["care_system_id"].astype("object")
@@ -241,9 +225,7 @@ def prepare(
 
 @dataclass(frozen=True)
 class CellSums:
-    """Per care system (K), rurality state (3: urban, rural, unknown), group (2: reference and
-    comparison) and row (J): answers ``n`` and sums ``s``, each (K, 3, 2, J); and each system's
-    size class (K,)."""
+    """Answers ``n`` and sums ``s`` per system, rurality, group and row (K, 3, 2, J); sizes (K,)."""
 
     n: NDArray[np.float64]
     s: NDArray[np.float64]
@@ -271,18 +253,16 @@ def sparse_rows(
     cells: CellSums, rows: Sequence[SpecRow], groups: Groups = CARE_MODEL_GROUPS
 ) -> dict[tuple[str, str, str], str]:
     """The level rows too sparse for a sandwich or bootstrap interval, and why: a group with at
-    most 2 events or at most 2 non-events, or the events (or non-events) of both groups in fewer
-    than 3 care systems."""
+    most 2 events or non-events, or the events or non-events in fewer than 3 care systems."""
     n, s = cells.n.sum(axis=1), cells.s.sum(axis=1)  # (K, 2, J)
+    labels = [groups.short[x] for x in (groups.reference, groups.comparison)]
     out = {}
     for j, row in enumerate(rows):
         if row.continuous:
             continue
         why = []
         for name, x in (("events", s[:, :, j]), ("non-events", n[:, :, j] - s[:, :, j])):
-            for g, label in enumerate(
-                groups.short[x] for x in (groups.reference, groups.comparison)
-            ):
+            for g, label in enumerate(labels):
                 if round(x[:, g].sum()) <= 2:
                     why.append(f"{round(x[:, g].sum())} {name} among {label} clinics")
             if (x.sum(axis=1) > 0).sum() < 3:

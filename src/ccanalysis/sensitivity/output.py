@@ -1,9 +1,6 @@
-"""The stage's outputs: the analyses' names, the long results (``tables/sensitivity.csv``,
-:data:`COLUMNS`: ``analysis, item, level, estimate, ci_low, ci_high, p, unit, method, note,
-table, label``, the groups' values and answers, clusters, ``rho``, replicates; the frame adds
-``p_bound``, a bootstrap p at its bound 1/B), the two comparison tables (text cells) and the page
-showing them with the rows whose verdict changes (``tables/sensitivity.{html,md}``).
-"""
+"""The stage's outputs: the long results (``tables/sensitivity.csv``, :data:`COLUMNS`; the frame
+adds ``p_bound``, a bootstrap p at its bound 1/B), the two comparison tables (text cells) and
+their page (``tables/sensitivity.{html,md}``)."""
 
 from __future__ import annotations
 
@@ -28,9 +25,7 @@ from ccanalysis.vocab import SYNTHETIC_LABEL
 def analysis_names(
     comparison: str = "ISW", strata: str = "rurality x system size"
 ) -> dict[str, tuple[str, str]]:
-    """Analysis id -> (column header of the comparison tables, legend text of a figure), in
-    table order; ``comparison``: the short name of the group whose strata ``standardized_isw``
-    standardizes to; ``strata``: what the strata are."""
+    """Analysis id -> (table header, figure legend); ``comparison``: ``standardized_isw``'s."""
     return {
         "unadjusted": ("Crude", "Crude (Newcombe / Student t interval)"),
         "gee_care_system": (
@@ -77,27 +72,12 @@ _INTS = ("n_ref", "n_cmp", "clusters", "replicates")
 
 
 def columns(groups: Groups = CARE_MODEL_GROUPS) -> tuple[str, ...]:
-    """The output's columns for the compared ``groups`` (:data:`COLUMNS` for the care models)."""
+    """The output's columns for the compared ``groups``."""
     return tuple(groups.columns.get(c, c) for c in _RECORD_COLUMNS)
 
 
 #: The columns of ``tables/sensitivity.csv`` (the care models' comparison).
 COLUMNS: tuple[str, ...] = columns()
-
-
-def frame(
-    records: Sequence[Mapping[str, object]], groups: Groups = CARE_MODEL_GROUPS
-) -> pd.DataFrame:
-    """The typed results frame (:func:`columns`, then ``p_bound``) from the analyses' records."""
-    out = pd.DataFrame.from_records(list(records), columns=[*_RECORD_COLUMNS, P_BOUND])
-    out[P_BOUND] = out[P_BOUND].eq(True)  # only bootstrap records carry it
-    for c in _FLOATS:
-        out[c] = pd.to_numeric(out[c], errors="coerce").astype(float)
-    for c in _INTS:
-        out[c] = pd.to_numeric(out[c], errors="coerce").astype("Int64")
-    for c in ("analysis", "item", "level", "unit", "method", "note", "table", "label", "flag"):
-        out[c] = out[c].astype("object").where(out[c].notna(), "").astype(str)
-    return out.rename(columns=groups.columns)
 
 
 def collect(
@@ -106,12 +86,18 @@ def collect(
     groups: Groups = CARE_MODEL_GROUPS,
     sparse: Mapping[tuple[str, str, str], str] | None = None,
 ) -> pd.DataFrame:
-    """The analyses' records as one results frame (:func:`~.output.frame`), in the rows' printed
-    order and the analyses' order within a row. ``q``: Benjamini-Hochberg over each analysis'
-    rows of Tables 3 and 4 (:data:`Q_FAMILY`, the tables' family). ``sparse``
-    (:func:`~.inputs.sparse_rows`): those rows get ``flag`` ``sparse`` and keep only the crude
-    (Newcombe) interval: a sandwich or bootstrap interval from so few events means nothing."""
-    out = frame(records, groups)
+    """The records as one typed frame (:func:`columns`, ``p_bound``) in printed order; ``q``:
+    Benjamini-Hochberg per analysis over Tables 3 and 4; ``sparse`` rows keep only the crude
+    interval (a sandwich or bootstrap interval from so few events means nothing)."""
+    out = pd.DataFrame.from_records(list(records), columns=[*_RECORD_COLUMNS, P_BOUND])
+    out[P_BOUND] = out[P_BOUND].eq(True)  # only bootstrap records carry it
+    for c in _FLOATS:
+        out[c] = pd.to_numeric(out[c], errors="coerce").astype(float)
+    for c in _INTS:
+        out[c] = pd.to_numeric(out[c], errors="coerce").astype("Int64")
+    for c in ("analysis", "item", "level", "unit", "method", "note", "table", "label", "flag"):
+        out[c] = out[c].astype("object").where(out[c].notna(), "").astype(str)
+    out = out.rename(columns=groups.columns)
     for key, why in (sparse or {}).items():
         at = (out["table"] == key[0]) & (out["item"] == key[1]) & (out["level"] == key[2])
         out.loc[at, "flag"] = "sparse"
@@ -145,8 +131,7 @@ def _p_text(r: Mapping, col: str = "p") -> str:
 
 
 def _table_p(r: Mapping, g: Mapping[str, str]) -> str:
-    """The p Tables 3 and 4 give the row: Student's t of a mean (the crude p), Fisher's exact
-    test of a level against the item's other answers (``p_level``; the P of a two-level item)."""
+    """The p of Tables 3 and 4: Student's t (the crude p) or Fisher's exact test of the level."""
     if r["unit"] != "pp" or not math.isfinite(r["p"]):
         return _p_text(r)
     n = [int(r[g[c]]) for c in ("n_cmp", "n_ref")]
@@ -178,9 +163,8 @@ def comparison_tables(
     groups: Groups = CARE_MODEL_GROUPS,
     names: Mapping[str, tuple[str, str]] = ANALYSIS_NAMES,
 ) -> dict[str, pd.DataFrame]:
-    """The two tables to read (all cells text): ``clustering`` (crude, clustered, exchangeable,
-    coordinator, those present; ``Changes``: crude -> clustered) and ``standardization``
-    (``Conclusion changes``: clustered -> standardized); ``changes``: :func:`.verdicts.changes`."""
+    """The tables ``clustering`` (``Changes``: crude -> clustered) and ``standardization``
+    (``Conclusion changes``: clustered -> standardized), all cells text."""
     g, r_, c_ = groups.columns, groups.short[groups.reference], groups.short[groups.comparison]
     by = {
         a: {tuple(k): row for k, row in sub.set_index(KEY, drop=False).iterrows()}
@@ -252,16 +236,15 @@ def comparison_tables(
 
 
 def html_table(tab: pd.DataFrame) -> str:
-    """A ``<table>`` of text cells in the tables' style (``tables.render.CSS``): the ``Item``
-    column as row headers, text columns left and wrapping, a long ``Note`` as a numbered
-    footnote under the table (each distinct note once); a column ``_X`` of (text, href) pairs
-    shows X's cells as lists of links."""
+    """A ``<table>`` of text cells: ``Item`` as row headers, ``Note`` as numbered footnotes, a
+    column ``_X`` of (text, href) pairs shows X's cells as lists of links."""
     e, notes = html.escape, list(dict.fromkeys(n for n in tab.get("Note", []) if n))
     cols = [c for c in tab.columns if not (c == "Note" and notes) and not c.startswith("_")]
     text = {"Item", "Description", "Those rows", "Table", "Rule"}
     text |= {c for c in cols if tab[c].astype(str).str.len().max() > 40}  # prose wraps, left
     first = "Item" if "Item" in cols else cols[0]  # short names as row headers: no label's width
     key = ' class="key"' if tab[first].astype(str).str.len().max() < 24 else ""
+    klass = {c: ' class="text"' if c in text else "" for c in cols}
 
     def cell(c: str, v: object, row: Mapping) -> str:
         mark = f" <sup>{notes.index(row['Note']) + 1}</sup>" if notes and row.get("Note") else ""
@@ -269,13 +252,10 @@ def html_table(tab: pd.DataFrame) -> str:
             return f'<th scope="row"{key}>{e(str(v))}{mark}</th>'
         if links := row.get(f"_{c}"):  # the cell as a list of links: (text, href) pairs
             items = "".join(f'<li><a href="{e(h)}">{e(x)}</a></li>' for x, h in links)
-            return f'<td{klass(c)}><ul class="rows">{items}</ul></td>'
-        return f"<td{klass(c)}>{e(str(v))}</td>"
+            return f'<td{klass[c]}><ul class="rows">{items}</ul></td>'
+        return f"<td{klass[c]}>{e(str(v))}</td>"
 
-    def klass(c: str) -> str:
-        return ' class="text"' if c in text else ""
-
-    head = "".join(f'<th scope="col"{klass(c)}>{e(str(c))}</th>' for c in cols)
+    head = "".join(f'<th scope="col"{klass[c]}>{e(str(c))}</th>' for c in cols)
     body = "\n".join(
         (f'<tr id="{e(row["_id"])}">' if row.get("_id") else "<tr>")  # the row's anchor (s-item)
         + "".join(cell(c, row[c], row) for c in cols)
@@ -293,9 +273,8 @@ def md_table(tab: pd.DataFrame) -> str:
     """A pipe table of text cells (``|`` escaped)."""
 
     def line(cells: Sequence[object]) -> str:
-        return (
-            "| " + " | ".join(str(v).replace("|", "\\|").replace("\n", " ") for v in cells) + " |"
-        )
+        text = (str(v).replace("|", "\\|").replace("\n", " ") for v in cells)
+        return "| " + " | ".join(text) + " |"
 
     tab = tab[[c for c in tab.columns if not str(c).startswith("_")]]  # keys, not for reading
     rows = [line(list(row)) for row in tab.itertuples(index=False)]
@@ -314,9 +293,8 @@ def page(
     footer: bool = False,
     intro: str = "",
 ) -> str:
-    """An HTML or Markdown page: the ``intro`` paragraph, per section a heading, the table and
-    its method note, then the ``notes`` as a list; ``synthetic``: the label on top (and at the
-    end with ``footer``)."""
+    """An HTML or Markdown page: ``intro``, per section heading, table and note, then ``notes``;
+    ``synthetic``: the label on top (and at the end with ``footer``)."""
     label = synthetic and SYNTHETIC_LABEL
     if fmt == "markdown":
         parts = [f"**{label}**"] if label else []
@@ -408,10 +386,7 @@ def write(
     *,
     synthetic: bool = False,
 ) -> dict[str, Path]:
-    """Write ``sensitivity.csv`` (the care models' results; with ``synthetic`` a ``synthetic``
-    column holds the label), ``sensitivity.html`` and ``sensitivity.md`` (the ``tables``:
-    :func:`comparison_tables` and ``changes``, :func:`.verdicts.changed_rows`; the stage's
-    ``notes``) atomically."""
+    """Write ``sensitivity.csv``, ``.html`` and ``.md`` atomically; ``synthetic``: the label."""
     outdir = Path(outdir)
     sections = [(TITLES[k], tables[k], METHODS[k]) for k in TITLES if k in tables]
 

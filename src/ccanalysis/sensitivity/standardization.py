@@ -1,15 +1,10 @@
 """Direct standardization by rurality x care-system size, with a cluster bootstrap by care system.
 
-The isw - mn difference over the 6 strata urban/rural x small/medium/large care system (or one
-of the two, :func:`stratification`; a grouping confounded with them: :func:`confounding`), the
-reference clinics reweighted to the comparison clinics' strata (``target="isw"``, the paper's) or
-both to all answering clinics' (``"total"``).
-Whole care systems are resampled (:mod:`ccanalysis.stats.bootstrap`); a row whose call could flip
-gets more replicates, up to ``max_boot``. Strata with fewer than ``min_stratum`` answers of a
-reweighted group are merged with their nearest neighbour (``empty="collapse"``) or dropped
-(``"drop"``); a replicate missing a weighted cell borrows the group's mean over the cell's
-rurality (or leaves it out under ``"drop"``).
-"""
+The isw - mn difference over the 6 strata, reweighted to the comparison clinics' strata
+(``target="isw"``, the paper's) or all clinics' (``"total"``). Strata with fewer than
+``min_stratum`` answers of a reweighted group are merged with their nearest neighbour
+(``empty="collapse"``) or dropped (``"drop"``); a replicate missing a weighted cell borrows the
+group's mean over the cell's rurality (or leaves it out under ``"drop"``)."""
 
 from __future__ import annotations
 
@@ -34,9 +29,7 @@ _K = len(STRATA)
 
 @dataclass(frozen=True)
 class Stratification:
-    """The strata of a standardization: their ``text`` and ``long_text``, the starting
-    ``blocks`` of the 6 :data:`STRATA` (one variable alone: ``urban/small+rural/small`` is
-    ``small``) and the blocks' ``names``."""
+    """The strata of a standardization: ``blocks`` of the 6 :data:`STRATA` and their ``names``."""
 
     text: str
     long_text: str
@@ -48,27 +41,18 @@ class Stratification:
 FULL = Stratification(
     "rurality x system size", "rurality x care-system size", tuple((k,) for k in range(_K)), STRATA
 )
-_OTHER = {
-    "urban": Stratification(
-        "system size", "care-system size", ((0, 3), (1, 4), (2, 5)), tuple(SYSTEM_SIZES)
-    ),
-    "system_size": Stratification(
-        "rurality", "rurality", ((0, 1, 2), (3, 4, 5)), ("urban", "rural")
-    ),
-}
-
-
 #: The stratifying columns of each stratification, the paper's first.
 STRATA_COLUMNS: dict[tuple[str, ...], Stratification] = {
     ("urban", "system_size"): FULL,
-    ("system_size",): _OTHER["urban"],
-    ("urban",): _OTHER["system_size"],
+    ("system_size",): Stratification(
+        "system size", "care-system size", ((0, 3), (1, 4), (2, 5)), tuple(SYSTEM_SIZES)
+    ),
+    ("urban",): Stratification("rurality", "rurality", ((0, 1, 2), (3, 4, 5)), ("urban", "rural")),
 }
 
 
 def stratification(strata: Sequence[str] = ("urban", "system_size")) -> Stratification:
-    """The :class:`Stratification` by the clinic columns ``strata``: ``urban`` (rurality),
-    ``system_size`` (care-system size), both (the paper's, the default) in either order."""
+    """The :class:`Stratification` by the clinic columns ``strata`` (either order)."""
     for cols, strat in STRATA_COLUMNS.items():
         if sorted(cols) == sorted(strata):
             return strat
@@ -79,9 +63,8 @@ def stratification(strata: Sequence[str] = ("urban", "system_size")) -> Stratifi
 
 
 def confounding(group: NDArray[np.int8], stratum: NDArray[np.int64], strat: Stratification) -> str:
-    """Why the grouping cannot be standardized by ``strat`` ("" when it can): a stratum of
-    clinics holding one group only (``group`` 0/1, -1 left out; ``stratum`` 0-5 of
-    :data:`STRATA`, 6 or more unknown)."""
+    """Why the grouping cannot be standardized by ``strat`` ("" when it can): a stratum holding
+    one group only (``stratum`` 0-5 of :data:`STRATA`, 6 or more unknown)."""
     ok = (group >= 0) & (stratum < _K)
     block = {k: i for i, b in enumerate(strat.blocks) for k in b}
     seen: dict[int, set[int]] = {}
@@ -91,9 +74,6 @@ def confounding(group: NDArray[np.int8], stratum: NDArray[np.int64], strat: Stra
     if not single:
         return ""
     return f"the {strat.long_text} strata {', '.join(single)} hold clinics of one group only"
-
-
-Mode = Literal["collapse", "drop"]
 
 
 def _sparse_text(min_stratum: int, word: str = "model") -> str:
@@ -110,8 +90,7 @@ def collapse(
     strata: Stratification = FULL,
     word: str = "model",
 ) -> tuple[NDArray[np.int64], NDArray[np.bool_], str]:
-    """Blocks of strata for one row from its answers per group and stratum ``cnt`` (2, 6):
-    (block id per stratum, kept strata, note); ``word``: what the notes call a group."""
+    """(block id per stratum, kept strata, note) of one row from its answers ``cnt`` (2, 6)."""
     tot = cnt.sum(axis=0)
     need = (cnt[1] if target == "isw" else tot) > 0
     short_models = (0,) if target == "isw" else (0, 1)
@@ -164,9 +143,8 @@ def collapse(
 
 
 def strata_used(block_of: NDArray[np.int64], keep: NDArray[np.bool_], strat: Stratification) -> str:
-    """The strata a row was standardized over, as :func:`collapse` left them: ``rurality x system
-    size (4 strata: urban/small+urban/medium, urban/large, ...)``, or its ``text`` when none
-    merged or dropped."""
+    """The strata :func:`collapse` left, ``rurality x system size (4 strata: urban/small+urban/
+    medium, ...)``, or ``strat.text`` when none merged or dropped."""
     start = {k: i for i, b in enumerate(strat.blocks) for k in b}
     used = {}
     for k in np.flatnonzero(keep):
@@ -179,8 +157,8 @@ def strata_used(block_of: NDArray[np.int64], keep: NDArray[np.bool_], strat: Str
 
 @dataclass(frozen=True)
 class Plan:
-    """The standardization of every row for one target: ``same`` (J, 6, 6) is 1 where two strata
-    share a block, ``keep`` (J, 6) the strata kept, ``notes`` one per row."""
+    """Every row's standardization for one target: ``same`` (J, 6, 6) 1 where two strata share a
+    block, ``keep`` (J, 6) the strata kept."""
 
     target: str
     mode: str
@@ -214,8 +192,7 @@ def make_plan(
 def replicate_strata(
     weights: NDArray[np.floating], cells: CellSums, cols: NDArray[np.int64] | None = None
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Answers and sums per replicate, model, stratum and row, (b, 2, 6, J) each, for the system
-    multiplicities ``weights`` (b, K); ``cols`` restricts the rows."""
+    """Answers and sums (b, 2, 6, J) for the system multiplicities ``weights`` (b, K)."""
     rows = slice(None) if cols is None else np.asarray(cols)
     n, s = cells.n[:, :2][..., rows], cells.s[:, :2][..., rows]  # unknown rurality left out
     b, j = len(weights), n.shape[-1]
@@ -235,9 +212,7 @@ def replicate_strata(
 def standardized_values(
     n_str: NDArray[np.float64], s_str: NDArray[np.float64], plan: Plan
 ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.bool_]]:
-    """Standardized values of both models, (b, J) each, from answers and sums per replicate,
-    model, stratum and row (b, 2, 6, J); and which replicates had to patch a weighted stratum
-    without answers of a model (see the module notes)."""
+    """Both models' standardized values (b, J) and which replicates patched an empty stratum."""
     n_blk, s_blk = n_str, s_str
     merged = np.flatnonzero((plan.same != np.eye(_K)[None]).any(axis=(1, 2)))
     if len(merged):  # block totals for the rows whose strata were merged (the others: as is)
@@ -282,8 +257,7 @@ def standardized_values(
 def _replicates(
     cells: CellSums, plans: dict[str, Plan], cols: NDArray[np.int64], n: int, seed: int | None
 ) -> dict[str, tuple[NDArray[np.float64], NDArray[np.int64]]]:
-    """The first ``n`` bootstrap replicates of the difference of the rows ``cols``, per target,
-    and per row the replicates that patched a stratum."""
+    """Per target, the first ``n`` replicates of the rows ``cols`` and their patched counts."""
     out: dict[str, tuple[list, NDArray[np.int64]]] = {
         t: ([], np.zeros(len(cols), dtype=np.int64)) for t in plans
     }
@@ -306,9 +280,8 @@ def _bootstrap(
     seed: int | None,
     conf: float,
 ) -> dict[str, tuple[list[NDArray[np.float64]], NDArray[np.int64]]]:
-    """Per target, every row's replicates and patched count: ``n_boot`` of them, doubled for
-    the rows whose call could still flip (up to ``max_boot``); a row's replicates are the
-    stream's first ones whatever their number."""
+    """Per target, every row's replicates and patched count: ``n_boot``, doubled while the call
+    could flip (up to ``max_boot``); always the stream's first ones."""
     every = np.arange(cells.n.shape[-1])
     first = _replicates(cells, plans, every, n_boot, seed)
     boot = {t: ([d[:, j] for j in every], p) for t, (d, p) in first.items()}
@@ -335,16 +308,14 @@ def standardize(
     n_boot: int = N_BOOT,
     max_boot: int | None = None,
     seed: int | None = DEFAULT_SEED,
-    empty: Mode = "collapse",
+    empty: Literal["collapse", "drop"] = "collapse",
     min_stratum: int = 5,
     conf: float = 0.95,
     groups: Groups = CARE_MODEL_GROUPS,
     strata: Stratification = FULL,
 ) -> list[dict[str, object]]:
-    """One ``standardized_<target>`` record per target and row: the standardized difference,
-    its interval and p (``p_bound``: the bound 1/B), the standardized values, the care systems
-    resampled and the replicates used. ``max_boot`` (default 8 x ``n_boot``): the most
-    replicates a row near the line gets; ``strata``: :func:`stratification`."""
+    """One ``standardized_<target>`` record per target and row (``p_bound``: p at 1/B).
+    ``max_boot`` (default 8 x ``n_boot``): the most replicates a row near the line gets."""
     for t in targets:
         if t not in TARGETS:
             raise ValueError(f"target must be one of {TARGETS}, not {t!r}")

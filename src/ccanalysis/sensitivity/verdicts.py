@@ -1,9 +1,6 @@
-"""Each row's verdict under each analysis, and where it changes between two analyses.
-
-A verdict: ``higher`` (95% interval above 0), ``lower`` (below 0), ``no difference`` (it covers
-0) or ``not estimable``; each p inverts its interval, so it agrees with ``p < 0.05``. Each pair of
-:data:`PAIRS` changes one thing: the clustering, the standardization or the working correlation.
-"""
+"""Each row's verdict under each analysis: ``higher`` (95% interval above 0), ``lower``,
+``no difference`` or ``not estimable`` (each p inverts its interval, so it agrees with
+``p < 0.05``), and where it changes between the two analyses of a pair of :data:`PAIRS`."""
 
 from __future__ import annotations
 
@@ -23,7 +20,7 @@ PAIRS: tuple[tuple[str, str], ...] = (
 
 
 def verdicts(results: pd.DataFrame) -> pd.Series:
-    """The verdict of every row of the results (``estimate``, ``ci_low``, ``ci_high``)."""
+    """The verdict of every row of the results."""
     est, lo, hi = (results[c].to_numpy(float) for c in ("estimate", "ci_low", "ci_high"))
     finite = np.isfinite(est) & np.isfinite(lo) & np.isfinite(hi)
     return pd.Series(
@@ -33,9 +30,8 @@ def verdicts(results: pd.DataFrame) -> pd.Series:
 
 
 def changes(results: pd.DataFrame, pairs: Sequence[tuple[str, str]] = PAIRS) -> pd.DataFrame:
-    """Per pair (default :data:`PAIRS`) present and row in both analyses: ``comparison`` (``a -> b``),
-    the verdicts ``before`` and ``after``, and ``changed`` (they differ; a row not estimable in
-    either is never a change)."""
+    """Per pair present and row in both: ``comparison``, verdicts ``before`` and ``after``,
+    ``changed`` (never for a row not estimable in either)."""
     v = results[["analysis", *KEY]].assign(verdict=verdicts(results))
     parts = []
     for a, b in pairs:
@@ -52,8 +48,7 @@ def changes(results: pd.DataFrame, pairs: Sequence[tuple[str, str]] = PAIRS) -> 
 
 
 def changed_rows(changes: pd.DataFrame, labels: dict[tuple[str, str, str], str]) -> pd.DataFrame:
-    """Per comparison: the rows compared, how many change verdict and which (their labels, the
-    verdicts before -> after)."""
+    """Per comparison: the rows compared, how many change verdict and which."""
     keyed = changes[[*KEY, "before", "after"]].to_numpy()
     named = changes.assign(row=[f"{labels.get(tuple(k), k[1])} ({b} -> {a})" for *k, b, a in keyed])
     out = named.groupby("comparison", sort=False).agg(

@@ -1,7 +1,5 @@
-"""The statistics of the study as R computes them (the paper used R 4.1.3), from scipy.stats and
-statsmodels: :mod:`.tests`, :mod:`.intervals`, :mod:`.clustered`; our own where they lack the
-method: :mod:`.fisher` (exact r x c), :mod:`.bootstrap` (by clusters), Newcombe's inverted p.
-"""
+"""The study's statistics as R computes them, from scipy.stats and statsmodels; our own where they
+lack the method (:mod:`.fisher`, :mod:`.bootstrap`, Newcombe's inverted p)."""
 
 from __future__ import annotations
 

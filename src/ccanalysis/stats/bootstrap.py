@@ -1,10 +1,7 @@
-"""Bootstrap by clusters: the resampling stream, the percentile interval and its p-value.
-
-A replicate is each cluster's multiplicity, so a statistic of per-cluster sums is a matrix product
-away; ``scipy.stats.bootstrap`` resamples observations, not clusters, so this stays ours. The
-percentile interval ``(x_(k), x_(B + 1 - k))``, ``k = ceil(B (1 - conf) / 2)`` (R's quantile type
-1) excludes 0 exactly when :func:`bootstrap_p` ``= min(1, 2 min(#(d <= 0), #(d >= 0)) / B)`` is
-below 1 - conf; with no replicate beyond 0 the p is reported as the bound ``1/B``, never 0.
+"""Bootstrap by clusters (``scipy.stats.bootstrap`` resamples observations): a replicate is each
+cluster's multiplicity. The percentile interval ``(x_(k), x_(B + 1 - k))``, ``k = ceil(B (1 -
+conf) / 2)``, excludes 0 exactly when :func:`bootstrap_p` ``= min(1, 2 min(#(d <= 0), #(d >= 0))
+/ B)`` is below 1 - conf; with no replicate beyond 0 the p is the bound ``1/B``.
 """
 
 from __future__ import annotations
@@ -22,8 +19,7 @@ BLOCK = 100
 
 
 def resample(n_units: int, n: int, seed: int | None, chunk: int = 10) -> Iterator[NDArray]:
-    """The first ``n`` replicates' multiplicities of ``n_units`` clusters, (b, n_units) floats
-    summing to ``n_units`` per row, in chunks of ``chunk`` blocks (memory stays bounded)."""
+    """The first ``n`` replicates' multiplicities (b, n_units), in chunks of ``chunk`` blocks."""
     rng = np.random.default_rng(seed)
     offsets = (np.arange(BLOCK) * n_units)[:, None]
     for start in range(0, n, chunk * BLOCK):
@@ -63,8 +59,7 @@ def _tail(boot: NDArray[np.float64]) -> tuple[NDArray[np.int64], NDArray[np.int6
 def bootstrap_p(
     boot: NDArray[np.float64],
 ) -> tuple[NDArray[np.float64], NDArray[np.bool_], NDArray[np.int64]]:
-    """Two-sided p of every column against 0, ``(p, bound, n)``: ``bound`` marks the columns
-    whose p is the bound ``1/B`` (no replicate beyond 0), ``n`` the finite replicates B."""
+    """Two-sided p of every column against 0, ``(p, bound, n)``: ``bound`` where p is ``1/B``."""
     c, n = _tail(boot)
     with np.errstate(invalid="ignore", divide="ignore"):
         bound = (c == 0) & (n > 0)
@@ -75,8 +70,7 @@ def bootstrap_p(
 def uncertain(
     boot: NDArray[np.float64], alpha: float = 0.05, z: float = 2.576
 ) -> NDArray[np.bool_]:
-    """Columns whose call ``p < alpha`` is within ``z`` Monte Carlo standard errors of flipping:
-    the tail count within ``z sqrt(B q (1 - q))`` of ``q B``, ``q = alpha / 2``."""
+    """Columns whose call ``p < alpha`` is within ``z`` Monte Carlo SEs of flipping."""
     c, n = _tail(boot)
     q = alpha / 2.0
     return (n > 0) & (np.abs(c - q * n) < z * np.sqrt(n * q * (1.0 - q)))

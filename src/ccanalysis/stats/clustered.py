@@ -1,28 +1,11 @@
-"""Two-group differences with clustered units: statsmodels' GEE on the difference scale, robust
-SE with the Mancl-DeRouen small-sample correction, t reference with K - 2 degrees of freedom.
+"""Two-group differences ``mu1 - mu0`` with clustered units (identity link, cell-means coding).
 
-Identity link, Gaussian working variance, cell-means coding ``mu0``, ``mu1``; the estimand is
-``mu1 - mu0``. ``cov_type="bias_reduced"`` is Mancl-DeRouen (2001, Biometrics 57:126-134);
-statsmodels' normal reference is too liberal with few clusters (Li and Redden 2015, Stat Med
-34:281-296), so the t(K - 2) test and interval (K clusters with answers) are ours. Independence:
-the estimate is the crude difference. Exchangeable: a cluster-weighted difference (a clinic of a
-system of m weighs 1/(1 + (m - 1) rho)); rho is truncated at 0 (independence weights, ``rho`` 0:
-a negative rho would weigh large systems more), and a rho outside ``(-1/(m - 1), 1)`` (m the
-largest cluster) or no convergence falls back to independence.
-
-:func:`cr2_difference`: the same independence estimate with the CR2 (bias-reduced linearization,
-Bell and McCaffrey 2002) SE and Satterthwaite degrees of freedom, as R's clubSandwich
-``coef_test(lm_fit, vcov = "CR2", test = "Satterthwaite")`` computes them (Pustejovsky and Tipton
-2018, JBES 36:672-683). statsmodels has neither CR2 nor Satterthwaite df, hence our own.
-
-:func:`newcombe_cr2`: for a 0/1 outcome, Newcombe's hybrid score interval of the same difference
-on effective counts (Rao and Scott 1992, Biometrics 48:577-585: each group's clinics and events
-divided by its design effect, :func:`design_effects`; Donner and Klar 1993, J Clin Epidemiol
-46:123-131), its Wilson intervals taken at the t quantile with the CR2 Satterthwaite df. Wilson on
-design-effect-adjusted counts holds its coverage for a clustered proportion (Saha, Miller and
-Wang 2016, Int J Biostat 12:20150024), and the square-and-add combination keeps the skewness a
-symmetric sandwich interval misses (Zou and Donner 2008, Stat Med 27:1693-1702). statsmodels has
-no clustered score interval, hence the assembly here from its Newcombe interval.
+:func:`gee_difference`: statsmodels' GEE, ``cov_type="bias_reduced"`` (Mancl-DeRouen 2001), with
+our t(K - 2) reference (the normal one is too liberal with few clusters; Li and Redden 2015);
+exchangeable: a clinic of a system of m weighs 1/(1 + (m - 1) rho), rho truncated at 0, else
+independence. :func:`cr2_difference`: CR2 SE and Satterthwaite df as R's clubSandwich
+(Pustejovsky and Tipton 2018). :func:`newcombe_cr2`: Newcombe's interval on design-effect-adjusted
+counts (Rao and Scott 1992), Wilson at the t(CR2 df) quantile. statsmodels has neither of these.
 """
 
 from __future__ import annotations
@@ -43,8 +26,7 @@ from ccanalysis.stats.intervals import newcombe_bounds, newcombe_p
 __all__ = ["DifferenceFit", "cr2_difference", "design_effects", "gee_difference", "newcombe_cr2"]
 
 WORKING = ("independence", "exchangeable")
-# statsmodels stops when the score's L2 norm is below ctol, in the outcome's units: 1e-13 per
-# unit of the largest |y| converges rho to ~1e-13 (the default 1e-6 leaves it ~1e-7)
+# the score's tolerance per unit of the largest |y|: rho to ~1e-13 (the default leaves ~1e-7)
 _CTOL = 1e-13
 _MAXITER = 200
 _NAN = float("nan")
@@ -52,9 +34,7 @@ _NAN = float("nan")
 
 @dataclass(frozen=True)
 class DifferenceFit:
-    """One outcome's fit: the group means, their difference with its robust SE, t interval and
-    p, the degrees of freedom, the clusters with answers, the working correlation used and its
-    ``rho`` (NaN under independence), and a note (why a value is NaN, why exchangeable fell back)."""
+    """One outcome's fit; ``note``: why a value is NaN or exchangeable fell back."""
 
     mean0: float
     mean1: float
@@ -71,8 +51,7 @@ class DifferenceFit:
 
 
 def _answers(y: ArrayLike, group: ArrayLike, clusters: ArrayLike) -> tuple:
-    """Outcomes and groups of the units in group 0 or 1 with an outcome, their cluster codes
-    0..K-1, K, and the two group means."""
+    """Outcomes, groups, cluster codes, K and group means of the units with an outcome."""
     y, g = np.asarray(y, dtype=float), np.asarray(group)
     keep = np.isfinite(y) & ((g == 0) | (g == 1))
     y, g = y[keep], g[keep].astype(float)
@@ -93,8 +72,7 @@ def _t_inference(fit: DifferenceFit, se: float, df: float, conf: float) -> Diffe
 
 
 def _fit(y, x, codes, means, working: str) -> tuple[object, bool]:  # noqa: ANN001
-    """The statsmodels fit started at the group ``means`` and whether it converged. Under
-    independence the means are the estimate: one step, no correlation to update."""
+    """The statsmodels fit started at the group ``means`` and whether it converged."""
     independence = working == "independence"
     cov = cov_struct.Independence() if independence else cov_struct.Exchangeable()
     model = GEE(y, x, groups=codes, cov_struct=cov, update_dep=not independence)
@@ -139,11 +117,8 @@ def _exchangeable(y, x, codes, means) -> tuple[object | None, float, str]:  # no
         )
         return None, rho, why
     if not converged:
-        return (
-            None,
-            rho,
-            f"exchangeable working correlation did not converge in {_MAXITER} iterations",
-        )
+        why = f"exchangeable working correlation did not converge in {_MAXITER} iterations"
+        return None, rho, why
     return res, rho, ""
 
 
@@ -156,10 +131,8 @@ def gee_difference(
     df_adjust: int = 2,
     conf: float = 0.95,
 ) -> DifferenceFit:
-    """GEE estimate of ``mu1 - mu0`` from the units' outcomes ``y``, ``group`` (0 reference, 1
-    comparison; other groups and NaN outcomes left out) and cluster ids, with its Mancl-DeRouen
-    SE and t(K - ``df_adjust``) interval. What cannot be estimated (a group without answers, too
-    few clusters, one cluster holding a group's every answer, no variation) gets NaN and a note."""
+    """GEE estimate of ``mu1 - mu0`` (``group`` 0 and 1; others and NaN left out) with its
+    Mancl-DeRouen SE and t(K - ``df_adjust``) interval; NaN and a note where not estimable."""
     if working not in WORKING:
         raise ValueError(f"working must be one of {WORKING}, not {working!r}")
     y, g, codes, k, means = _answers(y, group, clusters)
@@ -191,14 +164,10 @@ def gee_difference(
 def cr2_difference(
     y: ArrayLike, isw: ArrayLike, cluster: ArrayLike, *, conf: float = 0.95
 ) -> DifferenceFit:
-    """The difference of group means ``mu1 - mu0`` (``isw`` 1 vs 0; the OLS / independence GEE
-    estimate) with its CR2 SE and Satterthwaite df, p and interval from t(df), as clubSandwich
-    computes them for ``lm(y ~ isw)`` (working model: independence, equal variances).
+    """``mu1 - mu0`` with its CR2 SE and Satterthwaite df, as clubSandwich for ``lm(y ~ isw)``.
 
-    CR2: residuals of cluster j premultiplied by ``A_j = (I - H_jj)^(-1/2)``; ``H_jj`` has rank
-    at most 2 here, so ``A_j`` comes from the SVD of ``X_j M^(1/2)`` (M the bread) and needs no
-    n_j x n_j matrix. Satterthwaite: ``df = tr(P)^2 / ||P||_F^2``, ``P_ij = u_i'(I - H)_ij u_j``,
-    ``u_j = A_j X_j M c``. NaN with a note where not estimable, as :func:`gee_difference`."""
+    ``A_j = (I - H_jj)^(-1/2)`` from the SVD of ``X_j M^(1/2)`` (M the bread; H_jj has rank 2);
+    ``df = tr(P)^2 / ||P||_F^2``, ``P_ij = u_i'(I - H)_ij u_j``, ``u_j = A_j X_j M c``."""
     y, g, codes, k, means = _answers(y, isw, cluster)
     fit = DifferenceFit(*means, k, estimate=means[1] - means[0])
     note = _not_estimable(g, codes, k, 0)
@@ -222,11 +191,8 @@ def cr2_difference(
 
 
 def design_effects(events: NDArray, clinics: NDArray) -> NDArray:
-    """Each group's design effect (..., 2) from its events and clinics per care system (..., 2,
-    K): the CR2 variance of the group's proportion, ``sum_k r_k^2 / (1 - m_k / n) / n^2`` (``r_k``
-    a system's residual sum; :func:`cr2_difference`'s terms), over the binomial ``p (1 - p) / n``;
-    1 where p is 0 or 1. Not floored at 1 (Rao and Scott 1992): a floor widens the interval
-    when the clinics are independent."""
+    """Each group's design effect (..., 2) from events and clinics per system (..., 2, K): CR2
+    variance ``sum_k r_k^2 / (1 - m_k / n) / n^2`` over ``p (1 - p) / n``, not floored at 1."""
     n = clinics.sum(axis=-1, keepdims=True)
     p = events.sum(axis=-1, keepdims=True) / n
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -239,13 +205,9 @@ def design_effects(events: NDArray, clinics: NDArray) -> NDArray:
 def newcombe_cr2(
     y: ArrayLike, isw: ArrayLike, cluster: ArrayLike, *, conf: float = 0.95
 ) -> DifferenceFit:
-    """The difference of proportions ``p1 - p0`` of a 0/1 outcome (the crude difference) with
-    Newcombe's hybrid score interval on design-effect-adjusted counts (:func:`design_effects`),
-    its Wilson intervals at the t quantile with :func:`cr2_difference`'s Satterthwaite df; p
-    inverts the interval (:func:`~ccanalysis.stats.intervals.newcombe_p`). ``se`` is the CR2 SE.
-    NaN with a note where :func:`cr2_difference` is not estimable. Each group's design effect is
-    its own: the covariance of the two proportions in a cluster holding both groups is left out,
-    so with many such clusters (positively correlated) the interval is wider than CR2's."""
+    """``p1 - p0`` of a 0/1 outcome with Newcombe's interval on design-effect-adjusted counts at
+    the t(:func:`cr2_difference` df) quantile, p inverting it; ``se`` the CR2 SE. The two groups'
+    covariance within a cluster is left out: with many mixed clusters the interval is wider."""
     fit = cr2_difference(y, isw, cluster, conf=conf)
     if not np.isfinite(fit.p):
         return fit

@@ -1,20 +1,13 @@
-"""Fisher's exact test for r x c tables, as R's ``fisher.test`` computes it.
-
-Ours because scipy lacks it: ``scipy.stats.fisher_exact`` is exact for 2 x 2 only, and its
-two-sided rule counts tables with P <= P(observed) (1 + 1e-14), R's (1 + 1e-7), so a near tie
-splits them ([[20, 38], [40, 106]]: scipy 0.3136, R 0.3944). The network algorithm of Mehta &
-Patel (1983, 1986), in log space: columns filled one at a time, a node the sorted remaining row
-sums carrying its paths' past values; bounds of a node's completions settle whole sub-trees; the
-last two columns are enumerated and summed from the small end. Beyond a node budget
-(``method="auto"``) the p is R's ``simulate.p.value`` Monte Carlo one (``scipy.stats.
-random_table``), flagged ``test == "fisher_mc"``.
+"""Fisher's exact test for r x c tables, as R's ``fisher.test``: scipy's is exact for 2 x 2 only
+and counts ties to P(observed) (1 + 1e-14), R to (1 + 1e-7) ([[20, 38], [40, 106]]: scipy 0.3136,
+R 0.3944). The network algorithm of Mehta & Patel (1983, 1986) in log space; beyond a node budget
+R's ``simulate.p.value`` (``test == "fisher_mc"``).
 """
 
 from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Callable
 from typing import Literal
 
 import numpy as np
@@ -43,9 +36,7 @@ REL_TOL = 1e-7
 def _compositions(
     total: int, caps: NDArray[np.int64], room: int
 ) -> tuple[NDArray[np.intp], NDArray[np.int64]]:
-    """All x with sum(x) == total and 0 <= x <= caps[k], for every row k of ``caps``:
-    ``(owner, x)``, ``x[m]`` a composition for ``caps[owner[m]]``. Raises before building more
-    than ``room`` of them (every partial one has a completion: no level holds more)."""
+    """``(owner, x)``: every x with sum(x) == total, 0 <= x <= caps[owner]; at most ``room``."""
     nb, r = caps.shape
     tail = np.concatenate(
         [np.cumsum(caps[:, ::-1], axis=1)[:, ::-1][:, 1:], np.zeros((nb, 1), np.int64)], axis=1
@@ -72,24 +63,9 @@ def _queries(qstart: NDArray[np.intp], qsize: NDArray[np.intp]) -> tuple[NDArray
     return grp, qstart[grp] + (np.arange(len(grp)) - (np.cumsum(qsize) - qsize)[grp])
 
 
-def _bisect(
-    pred: Callable[[NDArray[np.int64]], NDArray[np.bool_]],
-    left: NDArray[np.int64],
-    right: NDArray[np.int64],
-) -> NDArray[np.int64]:
-    """Largest y in (left, right) with pred(y) true, pred true-then-false; else left."""
-    left, right = left.copy(), right.copy()
-    while np.any(act := right - left > 1):
-        mid = np.where(act, (left + right) // 2, left)
-        ok = pred(np.maximum(mid, 0))
-        left, right = np.where(act & ok, mid, left), np.where(act & ~ok, mid, right)
-    return left
-
-
 @functools.lru_cache(maxsize=8)
 def _vertices(r: int) -> tuple[NDArray[np.intp], NDArray[np.int64]]:
-    """Vertices of the two-column polytope for r rows: free coordinate f of each and the
-    indicators of the coordinates set at their bound r_i."""
+    """Vertices of the two-column polytope: free coordinate and the coordinates at their bound."""
     fs, us = [], []
     for f in range(r):
         others = [i for i in range(r) if i != f]
@@ -125,15 +101,13 @@ class _Network:
             raise ExactTestBudgetError(f"exact enumeration exceeds max_nodes={self.max_nodes}")
 
     def _bounds(self, rm: NDArray[np.int64], cs: NDArray[np.int64]) -> tuple[NDArray, ...]:
-        """Per node (remaining row sums ``rm``, nodes x R; column sums ``cs``): log total mass,
-        an upper bound of the largest and a lower bound of the smallest completion value."""
+        """Per node (row sums ``rm``): log mass, bounds of the largest and least completions."""
         lf, k, r = self.lf, len(cs), self.R
         m_tot = int(cs.sum())
         log_total = lf[m_tot] - lf[rm].sum(axis=1) - lf[cs].sum()
         rf, cf = rm.astype(float), cs.astype(float)
-        # Largest: Lagrangian dual. For any multipliers a_i, b_j the maximum is at most
-        # sum a_i r_i + sum b_j c_j + sum_ij max_n (-log n! - (a_i + b_j) n), the inner max at
-        # n = floor(exp(-(a_i + b_j))); u = exp(-a), v = exp(-b) from a few IPF steps.
+        # Largest: Lagrangian dual, inner max at n = floor(exp(-(a_i + b_j))), u = exp(-a),
+        # v = exp(-b) from a few IPF steps.
         cap = np.minimum(rm[:, :, None], cs[None, None, :])
         v = np.broadcast_to(cf / max(m_tot, 1), (len(rm), k)).copy()
         best = np.full(len(rm), np.inf)
@@ -145,8 +119,7 @@ class _Network:
             inner = (-lf[nstar] + np.log(mu) * nstar).sum(axis=(1, 2))
             bound = inner - (np.log(u) * rf).sum(axis=1) - (np.log(v) * cf[None, :]).sum(axis=1)
             best = np.minimum(best, bound)
-        # Smallest: relax to the rows only (or the columns only); filling the largest caps first
-        # maximises the convex sum log n! (that vector majorises every feasible one).
+        # Smallest: rows (or columns) only; filling the largest caps first maximises sum log n!
         cdesc = np.sort(cs)[::-1]
         fill = np.clip(rm[:, :, None] - (np.cumsum(cdesc) - cdesc), 0, cdesc)
         row_relax = -lf[fill].sum(axis=(1, 2))
@@ -184,9 +157,8 @@ class _Network:
         return past, count, node[starts], starts, np.diff(np.r_[starts, len(node)])
 
     def _finish(self, node, past, count, rm) -> None:  # noqa: ANN001
-        """Two columns left: every node's completions (fixed by the first column, x) sorted
-        in a padded matrix, summed from the small end; each past value p adds the mass of the
-        completions at or below ``thr - p`` (found by bisection)."""
+        """Two columns left: each past value p adds the mass of its node's completions at or
+        below ``thr - p`` (sorted, cumulated from the small end, found by bisection)."""
         lf, ca = self.lf, int(self.cols[-2])
         past, count, un, qstart, qsize = self._groups(node, past, count)
         for c0 in range(0, len(un), _CHUNK):
@@ -206,9 +178,11 @@ class _Network:
             row, q = _queries(qstart[g], qsize[g])
             self._charge(len(q))
             lim = self.thr - past[q]
-            k = _bisect(
-                lambda k, m=mat, r=row, x=lim: m[r, k] <= x, np.full(len(row), -1), size[row]
-            )
+            k, right = np.full(len(row), -1), size[row]  # bisect: the last k with mat <= lim
+            while np.any(act := right - k > 1):
+                mid = np.where(act, (k + right) // 2, k)
+                ok = mat[row, np.maximum(mid, 0)] <= lim
+                k, right = np.where(act & ok, mid, k), np.where(act & ~ok, mid, right)
             ok = k >= 0
             self.terms.append(
                 count[q[ok]] * np.exp(self.const + past[q[ok]] + top[row[ok]]) * cum[row, k][ok]
@@ -216,8 +190,7 @@ class _Network:
 
     @staticmethod
     def _merge(node, past, count) -> tuple[NDArray, ...]:  # noqa: ANN001
-        """Merge the entries of one node whose past values agree to ~1e-9 (permuted paths),
-        summing their multiplicities."""
+        """Merge a node's entries whose past values agree to ~1e-9, summing their counts."""
         vkey = np.rint(past * _MERGE_SCALE).astype(np.int64)
         o = np.lexsort((vkey, node))
         nd, vk = node[o], vkey[o]
@@ -225,8 +198,7 @@ class _Network:
         return node[o[grp]], past[o[grp]], np.add.reduceat(count[o], grp)
 
     def _expand(self, node, past, count, rm, c: int) -> tuple[NDArray, ...]:  # noqa: ANN001
-        """Distribute column total ``c`` over the rows of every node: the (child, past) pairs,
-        unmerged (most are settled by the next stage's bounds), and the children's row sums."""
+        """Column total ``c`` over every node's rows: (child, past) pairs and child row sums."""
         past, count, un, qstart, qsize = self._groups(node, past, count)
         codes, items, vals, cnts, n_comp = [], [], [], [], 0
         for c0 in range(0, len(un), _CHUNK):
@@ -276,29 +248,16 @@ def _monte_carlo(
 
 
 def fisher_2x2_many(tabs: NDArray[np.int64], rel_tol: float = REL_TOL) -> NDArray[np.float64]:
-    """Fisher's two-sided p of many 2 x 2 tables (shape (k, 2, 2)) at once, by the rule of
-    :func:`fisher_exact` (the hypergeometric probabilities at most the observed one times 1 +
-    ``rel_tol``, as R): ``scipy.stats.fisher_exact`` takes one table at a time (too slow for the
-    thousands of candidate tables the replication ranks) and counts near ties otherwise than R. The
-    log-probabilities are log-factorials (``scipy.special.gammaln``): ``scipy.stats.hypergeom``
-    gives the same numbers 30 times slower on a grid this size."""
+    """Fisher's two-sided p of many 2 x 2 tables (k, 2, 2) by :func:`fisher_exact`'s rule (scipy
+    takes one table at a time and ties otherwise; ``scipy.stats.hypergeom`` is 30 times slower)."""
     r1, c1, n = tabs[:, 0, :].sum(axis=1), tabs[:, :, 0].sum(axis=1), tabs.sum(axis=(1, 2))
     lo, hi = np.maximum(0, r1 + c1 - n), np.minimum(r1, c1)
     lf = gammaln(np.arange(int(n.max()) + 2) + 1.0)  # log k!
 
     def logpmf(x: np.ndarray, n: np.ndarray, r1: np.ndarray, c1: np.ndarray) -> np.ndarray:
         x = np.clip(x, 0, np.minimum(r1, c1))
-        return (
-            lf[r1]
-            + lf[n - r1]
-            + lf[c1]
-            + lf[n - c1]
-            - lf[n]
-            - lf[x]
-            - lf[r1 - x]
-            - lf[c1 - x]
-            - lf[np.maximum(n - r1 - c1 + x, 0)]
-        )
+        margins = lf[r1] + lf[n - r1] + lf[c1] + lf[n - c1] - lf[n]
+        return margins - lf[x] - lf[r1 - x] - lf[c1 - x] - lf[np.maximum(n - r1 - c1 + x, 0)]
 
     x = lo[:, None] + np.arange(int((hi - lo).max()) + 1)[None, :]
     logp = logpmf(x, n[:, None], r1[:, None], c1[:, None])
@@ -316,12 +275,8 @@ def fisher_exact(
     mc_samples: int = 100_000,
     seed: int | np.random.Generator | None = None,
 ) -> TestResult:
-    """Two-sided Fisher's exact test of an r x c table of counts, as R's ``fisher.test``: the
-    probability of the tables with the observed margins and P <= P(observed) (1 + ``rel_tol``).
-    ``method``: "exact" (raises :class:`ExactTestBudgetError` beyond ``max_nodes``: the paper's
-    tables need at most 1.1 million, a 3 x 3 table of 317 clinics up to 5.1 million; at 100,000
-    clinics the budget ends in the Monte Carlo p within 1.5 GB), "monte_carlo" (``mc_samples``,
-    ``seed``) or "auto" (both)."""
+    """Two-sided p: the tables with the observed margins and P <= P(observed) (1 + ``rel_tol``).
+    ``method`` "exact" raises beyond ``max_nodes`` (the paper's tables need 1.1 million)."""
     if method not in ("auto", "exact", "monte_carlo"):
         raise ValueError(f"unknown method {method!r}")
     t = count_table(table)

@@ -1,8 +1,6 @@
-"""Confidence intervals of a difference between two groups: Newcombe's hybrid score interval for
-proportions (statsmodels) and the t interval for means (scipy.stats); and the p that inverts
-Newcombe's interval, which statsmodels lacks: the level ``alpha*`` at which the bound nearest the
-null touches it. The bound moves monotonically in ``z = Phi^-1(1 - alpha / 2)``, so ``z*`` is
-unique and found by root bracketing (``scipy.optimize.brentq``; p = 2 Phi(-z*))."""
+"""Intervals of a two-group difference: Newcombe's (statsmodels), t (scipy.stats); and the p that
+inverts Newcombe's interval, which statsmodels lacks: the bound nearest the null moves
+monotonically in ``z``, so ``z*`` touching it is found by ``brentq`` (p = 2 Phi(-z*))."""
 
 from __future__ import annotations
 
@@ -18,18 +16,14 @@ from ccanalysis.stats.tests import _clean
 def newcombe_diff(
     k1: int, n1: int, k2: int, n2: int, conf: float = 0.95
 ) -> tuple[float, float, float]:
-    """Difference p1 - p2 with Newcombe's hybrid score interval (Newcombe 1998, Stat Med
-    17:873-890, method 10: the Wilson intervals of both proportions combined, no continuity
-    correction), statsmodels' ``confint_proportions_2indep(method="newcomb")``."""
+    """p1 - p2 with Newcombe's hybrid score interval (Newcombe 1998, method 10)."""
     return (k1 / n1 - k2 / n2, *newcombe_bounds(k1, n1, k2, n2, 1.0 - conf))
 
 
 def newcombe_bounds(
     k1: float, n1: float, k2: float, n2: float, alpha: float
 ) -> tuple[float, float]:
-    """The bounds of :func:`newcombe_diff` at level ``1 - alpha`` (``alpha`` given as such: the
-    p that inverts the interval may be far below 1e-16). Counts may be fractional (effective
-    counts, :func:`ccanalysis.stats.clustered.newcombe_cr2`)."""
+    """:func:`newcombe_diff`'s bounds at ``1 - alpha`` (alpha may be < 1e-16), counts fractional."""
     if n1 <= 0 or n2 <= 0 or not (0 <= k1 <= n1) or not (0 <= k2 <= n2):
         raise ValueError("need 0 <= k <= n and n > 0")
     lo, hi = confint_proportions_2indep(
@@ -41,8 +35,7 @@ def newcombe_bounds(
 def mean_diff_ci(
     x: ArrayLike, y: ArrayLike, conf: float = 0.95, equal_var: bool = True
 ) -> tuple[float, float, float]:
-    """Mean difference mean(x) - mean(y) with its t confidence interval (NaN dropped): Student's
-    pooled interval by default, Welch's otherwise; R's ``t.test(x, y, var.equal=...)$conf.int``."""
+    """mean(x) - mean(y) with R's ``t.test(x, y, var.equal=...)$conf.int``, NaN dropped."""
     a, b = _clean(x), _clean(y)
     ci = stats.ttest_ind(a, b, equal_var=equal_var).confidence_interval(conf)
     return float(a.mean() - b.mean()), float(ci.low), float(ci.high)
@@ -54,10 +47,8 @@ _Z_MAX = 37.0  # 2 Phi(-37) is 1e-299: beyond it the p-value is 0 in floating po
 def newcombe_p(
     k1: float, n1: float, k2: float, n2: float, null: float = 0.0, df: float = math.inf
 ) -> float:
-    """Two-sided p of ``p1 - p2 = null`` matching Newcombe's hybrid score interval: the
-    interval at level ``1 - alpha`` excludes ``null`` exactly when this p is below ``alpha``.
-    With ``df`` finite, the interval whose Wilson intervals use the t(df) quantile in place of
-    z (:func:`ccanalysis.stats.clustered.newcombe_cr2`): p = 2 P(T_df > z*)."""
+    """Two-sided p of ``p1 - p2 = null``, below ``alpha`` exactly when Newcombe's interval
+    excludes ``null``; ``df`` finite: Wilson at the t(df) quantile, p = 2 P(T_df > z*)."""
     newcombe_bounds(k1, n1, k2, n2, 0.05)  # checks the counts
     d = k1 / n1 - k2 / n2
     if d == null:

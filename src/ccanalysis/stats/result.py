@@ -1,5 +1,4 @@
-"""What every test returns, the table of counts the table tests take, and the exception of an
-exact test over its budget."""
+"""What every test returns, the count table the table tests take, the exact test's budget error."""
 
 from __future__ import annotations
 
@@ -14,9 +13,8 @@ FISHER_MC_NAME = "Fisher's exact test (Monte Carlo p-value)"
 
 @dataclass(frozen=True)
 class TestResult:
-    """Result of a hypothesis test: its id (``fisher``, ``student_t``, ...) and readable name,
-    statistic (None for Fisher's), df (numerator df of F tests; ``df2`` the denominator's), p,
-    the observations used, and a Monte Carlo p-value's tables and standard error."""
+    """A test's id, name, statistic (None for Fisher's), df (``df2``: an F test's denominator),
+    p, observations, and a Monte Carlo p-value's tables and SE."""
 
     __test__ = False  # not a pytest test class despite the name
 

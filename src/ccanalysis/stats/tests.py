@@ -1,6 +1,5 @@
-"""Tests that compare groups, from scipy.stats and statsmodels, as R computes them: chi-squared,
-Student and Welch t, one-way ANOVA (Fisher and Welch), Benjamini-Hochberg q-values;
-:func:`run_test`, a test by its id (the one dispatch)."""
+"""Tests that compare groups, from scipy.stats and statsmodels, as R computes them;
+:func:`run_test`, a test by its id."""
 
 from __future__ import annotations
 
@@ -16,9 +15,7 @@ from ccanalysis.stats.result import TestResult, count_table
 
 
 def chisq(table: ArrayLike, *, correct: bool = False) -> TestResult:
-    """Pearson's chi-squared test of independence, R's ``chisq.test`` (``scipy.stats.
-    chi2_contingency``); all-zero rows and columns dropped. Yates' correction (``correct``)
-    applies to 2 x 2 tables only, as in R."""
+    """Pearson's chi-squared test, R's ``chisq.test``; Yates' correction on 2 x 2 tables only."""
     t = count_table(table)
     if t.shape[0] < 2 or t.shape[1] < 2:
         raise ValueError("chi-squared test needs at least 2 non-empty rows and columns")
@@ -40,8 +37,7 @@ def _clean(x: ArrayLike) -> NDArray[np.float64]:
 def t_test_from_summary(
     m1: float, s1: float, n1: int, m2: float, s2: float, n2: int, *, equal_var: bool = True
 ) -> TestResult:
-    """Two-sample t test of mean 1 - mean 2 from means, SDs and sizes (Student by default, else
-    Welch; ``scipy.stats.ttest_ind_from_stats``), for tables that print only summaries."""
+    """Two-sample t test (Student, else Welch) from means, SDs and sizes."""
     if n1 < 2 or n2 < 2:
         raise ValueError("each group needs at least two observations")
     res = stats.ttest_ind_from_stats(m1, s1, n1, m2, s2, n2, equal_var=equal_var)
@@ -55,8 +51,7 @@ def t_test_from_summary(
 
 
 def t_test(x: ArrayLike, y: ArrayLike, *, equal_var: bool = True) -> TestResult:
-    """Two-sample t test of mean(x) - mean(y), R's ``t.test(x, y, var.equal=equal_var)``
-    (``scipy.stats.ttest_ind``), NaN dropped."""
+    """Two-sample t test, R's ``t.test(x, y, var.equal=equal_var)``, NaN dropped."""
     a, b = _clean(x), _clean(y)
     if len(a) < 2 or len(b) < 2:
         raise ValueError("each group needs at least two observations")
@@ -68,10 +63,8 @@ def t_test(x: ArrayLike, y: ArrayLike, *, equal_var: bool = True) -> TestResult:
 
 
 def anova_from_summary(means: ArrayLike, sds: ArrayLike, ns: ArrayLike) -> TestResult:
-    """One-way ANOVA F test from group means, SDs and sizes: F = (B / (k - 1)) / (W / (N - k)),
-    B and W the between- and within-group sums of squares. ``sds`` may stack candidate SDs
-    (shape ``(..., k)``); statistic and p are then arrays of that stack (the synthesizer's search
-    tests thousands: statsmodels' ``anova_generic`` takes one table at a time)."""
+    """One-way ANOVA F test from group means, SDs and sizes; ``sds`` may stack candidate SDs
+    (``(..., k)``, the synthesizer's search: ``anova_generic`` takes one table at a time)."""
     m, s, n = (np.asarray(a, dtype=float) for a in (means, sds, ns))
     k, total = n.size, n.sum()
     if k < 2 or total <= k:
@@ -85,8 +78,7 @@ def anova_from_summary(means: ArrayLike, sds: ArrayLike, ns: ArrayLike) -> TestR
 
 
 def anova(*groups: ArrayLike) -> TestResult:
-    """One-way ANOVA F test (equal variances), R's ``oneway.test(var.equal=TRUE)``
-    (``scipy.stats.f_oneway``), NaN and empty groups dropped."""
+    """One-way ANOVA, R's ``oneway.test(var.equal=TRUE)``, NaN and empty groups dropped."""
     gs = [g for g in map(_clean, groups) if len(g)]
     n = sum(len(g) for g in gs)
     if len(gs) < 2 or n <= len(gs):
@@ -106,8 +98,7 @@ def anova(*groups: ArrayLike) -> TestResult:
 def welch_anova_from_moments(
     means: Sequence[float], variances: Sequence[float], ns: Sequence[int]
 ) -> TestResult:
-    """Welch's one-way ANOVA from group means, variances (ddof=1) and sizes (statsmodels'
-    ``anova_generic(use_var="unequal")``), for callers that reuse each group's moments."""
+    """Welch's one-way ANOVA from group means, variances (ddof=1) and sizes."""
     n = np.asarray(ns, dtype=float)
     if len(n) < 2 or np.any(n < 2):
         raise ValueError("Welch ANOVA needs at least two groups of size >= 2")
@@ -135,8 +126,7 @@ def welch_anova(*groups: ArrayLike) -> TestResult:
 
 
 def bh_qvalues(p: ArrayLike) -> NDArray[np.float64]:
-    """Benjamini-Hochberg adjusted p-values, R's ``p.adjust(p, "BH")``
-    (``scipy.stats.false_discovery_control``); NaN stays NaN and is not counted as a test."""
+    """Benjamini-Hochberg q-values, R's ``p.adjust(p, "BH")``; NaN is not counted as a test."""
     arr = np.asarray(p, dtype=float).ravel()
     out = np.full(arr.shape, np.nan)
     ok = ~np.isnan(arr)
@@ -157,9 +147,7 @@ def run_test(
     samples: Sequence[ArrayLike] | None = None,
     seed: int | None = None,
 ) -> TestResult:
-    """Run the test named ``test`` on a count ``table`` (levels x groups: ``fisher``, ``chisq``,
-    ``chisq_yates``) or on the ``samples`` of the groups (``student_t``, ``welch_t``: two;
-    ``anova``, ``welch_anova``); ``seed``: a Monte Carlo Fisher p-value's."""
+    """Run ``test`` on a count ``table`` (levels x groups) or on the groups' ``samples``."""
     if test in TABLE_TESTS:
         if table is None:
             raise ValueError(f"{test} needs a count table")
