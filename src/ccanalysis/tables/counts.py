@@ -182,9 +182,6 @@ def item_block(frame: pd.DataFrame, units: Units, rows: Sequence[SpecRow], where
     """Count (or collect) one item's answers by column for its printed ``rows``."""
     first = rows[0]
     item = first.item
-    if item not in frame.columns:
-        line = f" (specification line {first.line})" if first.line else ""
-        raise KeyError(f"{where}: the frame has no column {item!r}{line}")
     col = frame[item]
     if first.continuous:
         x = pd.to_numeric(col.astype("object"), errors="coerce").to_numpy(dtype=float)

@@ -109,9 +109,26 @@ def latex(g: Grid) -> str:
     return "\n".join([*lines, "\\end{table}"]) + "\n"
 
 
-def _fixed_zip(data: bytes) -> bytes:
-    """Rewrite a zip (docx) with every entry dated :data:`FIXED_DATE` (byte-reproducible)."""
-    src = zipfile.ZipFile(io.BytesIO(data))
+def word_document(title: str, synthetic: bool):
+    """A new Word document with fixed core properties and, on synthetic data, the label."""
+    import docx as word
+
+    doc = word.Document()
+    props = doc.core_properties
+    props.created = props.modified = props.last_printed = FIXED_DATE.replace(tzinfo=None)
+    props.author = props.last_modified_by = "ccanalysis"
+    props.revision, props.title = 1, title
+    props.comments = SYNTHETIC_LABEL if synthetic else ""
+    if synthetic:
+        doc.add_paragraph().add_run(SYNTHETIC_LABEL).bold = True
+    return doc
+
+
+def word_bytes(doc) -> bytes:
+    """``doc`` saved with every zip entry dated :data:`FIXED_DATE` (byte-reproducible)."""
+    data = io.BytesIO()
+    doc.save(data)
+    src = zipfile.ZipFile(data)
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as dst:
         for info in src.infolist():
@@ -124,18 +141,10 @@ def _fixed_zip(data: bytes) -> bytes:
 
 def docx(g: Grid) -> bytes:
     """A Word document: the title, the table (header bold, numbers right-aligned), the notes."""
-    import docx as word
     from docx.enum.text import WD_ALIGN_PARAGRAPH
     from docx.shared import Pt
 
-    doc = word.Document()
-    props, date = doc.core_properties, FIXED_DATE.replace(tzinfo=None)
-    props.created = props.modified = props.last_printed = date
-    props.author = props.last_modified_by = "ccanalysis"
-    props.revision, props.title = 1, g.title
-    props.comments = SYNTHETIC_LABEL if g.synthetic else ""
-    if g.synthetic:
-        doc.add_paragraph().add_run(SYNTHETIC_LABEL).bold = True
+    doc = word_document(g.title, g.synthetic)
     doc.add_paragraph().add_run(g.title).bold = True
     table = doc.add_table(rows=1 + len(g.rows), cols=len(g.header))
     table.style = "Table Grid"
@@ -158,9 +167,7 @@ def docx(g: Grid) -> bytes:
                 para.alignment = WD_ALIGN_PARAGRAPH.RIGHT
     for i, n in enumerate(g.notes, start=1):
         doc.add_paragraph(f"{i}. {n}").runs[0].font.size = Pt(8)
-    buf = io.BytesIO()
-    doc.save(buf)
-    return _fixed_zip(buf.getvalue())
+    return word_bytes(doc)
 
 
 #: The entry point of each format, by file extension.
