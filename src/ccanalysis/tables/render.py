@@ -24,8 +24,7 @@ if TYPE_CHECKING:
 #: Fixed date written into Word files (their core properties and zip entries).
 FIXED_DATE = datetime(2024, 1, 1, tzinfo=UTC)
 
-#: The tables' stylesheet, inlined into each standalone page and into every page embedding one,
-#: and the page's template (``table.html.j2``) beside it.
+#: The tables' stylesheet, inlined into every page showing one; ``table.html.j2`` beside it.
 CSS = Path(__file__).with_name("table.css")
 #: Where a standalone table (``tables/x.html``) links back to: the landing page of the run.
 BACK = "../reports/index.html"
@@ -44,11 +43,8 @@ def _html_template() -> jinja2.Template:
 
 
 def html(g: Grid, *, page: bool = True) -> str:
-    """A standalone HTML page of the grid (viewport, the tables' stylesheet, the synthetic label
-    once, a link back to the landing page); ``page=False``: the table and its notes alone, for a
-    page that carries the label and the stylesheet itself. Rows carry their anchors
-    (:func:`~ccanalysis.tables.grid.anchor`), row labels are ``<th scope="row">``, a percentage's
-    cell its counts (``n/N``) as a tooltip."""
+    """A standalone HTML page of the grid (stylesheet, synthetic label, link back); ``page=False``:
+    the table and its notes alone, for a page carrying the label and stylesheet itself."""
     notes = [n for n in g.notes if n != SYNTHETIC_LABEL]
     css = CSS.read_text(encoding="utf-8") if page else ""
     return _html_template().render(
@@ -182,8 +178,8 @@ def _csv_value(v: float) -> str:
 
 
 def long_csv(long: pd.DataFrame, suppress_below: int | None = None) -> str:
-    """The long table as CSV text. With ``suppress_below=k`` a count of 1 to k - 1 and what it
-    reveals (its percentage, difference, a mean of fewer than k answers) are blanked, noted ``<k``."""
+    """The long table as CSV text; ``suppress_below=k``: a count below k and what it reveals
+    (percentage, difference, a mean of fewer than k answers) blanked, noted ``<k``."""
     frame = long.copy()
     if (k := suppress_below) is not None:
         small = frame["value"].between(1, k - 1)
