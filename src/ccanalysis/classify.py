@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import ast
 import difflib
-import functools
-import operator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -93,10 +91,8 @@ def parse_rule(rule: str) -> ast.expr:
 def _evaluate(node: ast.expr, yes: pd.DataFrame) -> pd.Series:
     """``node`` over ``yes`` (a column per criterion: answered yes)."""
     if isinstance(node, ast.BoolOp):
-        parts = [_evaluate(v, yes) for v in node.values]
-        return functools.reduce(
-            operator.and_ if isinstance(node.op, ast.And) else operator.or_, parts
-        )
+        parts = pd.concat([_evaluate(v, yes) for v in node.values], axis=1)
+        return parts.all(axis=1) if isinstance(node.op, ast.And) else parts.any(axis=1)
     if isinstance(node, ast.UnaryOp):
         return ~_evaluate(node.operand, yes)
     if isinstance(node, ast.Call):

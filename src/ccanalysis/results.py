@@ -22,7 +22,7 @@ from ccanalysis.io import write_bytes, write_text
 from ccanalysis.printing import format_p, round_half_up
 from ccanalysis.privacy import is_small
 from ccanalysis.spec import Spec, read_spec
-from ccanalysis.tables.grid import TEST_TEXT
+from ccanalysis.tables.grid import TEST_TEXT, anchor
 from ccanalysis.tables.paper import PCT_DECIMALS
 from ccanalysis.tables.read import read_long
 
@@ -87,10 +87,6 @@ class Row:
         self.records = ctx.records[(table, item)]
         self.levels = sorted({r["level"] for r in self.records} - {""})
 
-    def _anchor(self, level: str) -> str:
-        level = level if len(self.levels) > 1 else ""
-        return f"t{self.table[-1]}-{self.item}" + (f"-{level}" if level else "")
-
     def _find(self, level: str, column: str) -> list[dict]:
         """The records of ``level`` with a number in ``column``."""
         return [r for r in self.records if r["level"] == level and not math.isnan(r[column])]
@@ -119,7 +115,7 @@ class Row:
             value,
             _fmt(value, measure, PCT_DECIMALS.get(self.table, 1)),
             (self.table, self.item, level, group, measure),
-            self._anchor(level),
+            anchor(self.table, self.item, level if len(self.levels) > 1 else ""),
             self._method(measure, hit[0]["measure"]),
             bool(small) and measure not in ("p", "q"),
         )

@@ -345,10 +345,6 @@ class Summary:
             return self
         return replace(self, row_notes=(*self.row_notes, (own, text)))
 
-    def note(self, text: str) -> Summary:
-        """Add a note below the table (after its own notes; once)."""
-        return self if text in self.notes else replace(self, notes=(*self.notes, text))
-
     def render(
         self, fmt: str = "html", *, extras: bool | None = None, suppress_below: int | None = None
     ) -> str | bytes:
