@@ -322,8 +322,10 @@ def href(anchor: str, tables: str = "../tables/") -> str:
     return PAGES[anchor[0]].format(tables=tables) + "#" + anchor
 
 
-def _finalize(kind: str, tables: str):
-    """How a rendered value is written in the edition ``kind`` (md, html or plain)."""
+@functools.lru_cache
+def _environment(kind: str, folder: Path, tables: str) -> jinja2.Environment:
+    """Jinja's environment of an edition (cached: it keeps the compiled template); ``show``: how
+    a number is written in it."""
 
     def show(value):
         if not isinstance(value, Number):
@@ -340,16 +342,10 @@ def _finalize(kind: str, tables: str):
             f'data-cell="{cell}">{html.escape(text)}</a>'
         )
 
-    return show
-
-
-@functools.lru_cache
-def _environment(kind: str, folder: Path, tables: str) -> jinja2.Environment:
-    """Jinja's environment of an edition (cached: it keeps the compiled template)."""
     return jinja2.Environment(
         loader=jinja2.FileSystemLoader(folder),
         undefined=jinja2.StrictUndefined,
-        finalize=_finalize(kind, tables),
+        finalize=show,
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
