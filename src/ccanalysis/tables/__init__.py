@@ -1,6 +1,5 @@
-"""Tables 1-4 from the processed frames, laid out by ``specs/tables.csv`` and built by the summary
-API (:mod:`ccanalysis.analysis`); :func:`run` makes the calls ``notebooks/03_tables.ipynb`` shows.
-"""
+"""Tables 1-4 from the processed frames by ``specs/tables.csv`` and the summary API; :func:`run`
+makes the calls ``notebooks/03_tables.ipynb`` shows."""
 
 from __future__ import annotations
 

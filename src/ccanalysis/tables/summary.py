@@ -185,11 +185,10 @@ def item_rows(
         if numeric:
             if item in show:
                 raise ValueError(f"summarize: {item!r} is numeric (a mean): show does not apply")
-            text = f"{label} – mean (SD)"
             rows.append(
                 replace(
                     base,
-                    label=text,
+                    label=f"{label} – mean (SD)",
                     stat="mean_sd",
                     shown="mean_sd",
                     test="student_t",
