@@ -1,17 +1,13 @@
-"""Care model classification (the paper's Table 2), under the paper's definition or an alternative.
-
-A clinic uses the integrated social worker model when every criterion of its definition is answered
-yes (a missing answer is not yes), else the medical/nursing model. A system-level definition
-classifies care systems (all integrated, none, or ``mixed``: clinics in neither group, as in the
-deck's charts). The outputs of an alternative (:data:`DEFINITIONS`) carry its label.
+"""Care model classification (the paper's Table 2) under the paper's definition or an alternative
+(:data:`DEFINITIONS`, whose outputs carry its label): integrated social worker when the rule holds
+(a missing answer is not yes), else medical/nursing; a system-level definition classifies care
+systems (all integrated, none, or ``mixed``: clinics in neither group).
 """
 
 from __future__ import annotations
 
 import ast
 import difflib
-import functools
-import operator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -59,9 +55,8 @@ def _rule_error(rule: str, column: int, problem: str) -> RuleError:
 
 
 def parse_rule(rule: str) -> ast.expr:
-    """The syntax tree of ``rule``, checked against a whitelist (Python's own parser: ``ast``, never
-    ``eval``): criteria names, ``and``, ``or``, ``not``, parentheses and ``at_least(k, a, b, ...)``
-    with a whole number ``k``; anything else raises :class:`RuleError` at its column."""
+    """The syntax tree of ``rule`` (by ``ast``, never ``eval``), checked against a whitelist:
+    criteria, ``and``, ``or``, ``not``, parentheses, ``at_least(k, a, b, ...)``."""
     text = rule.strip()
     try:
         tree = ast.parse(text, mode="eval").body
@@ -96,10 +91,8 @@ def parse_rule(rule: str) -> ast.expr:
 def _evaluate(node: ast.expr, yes: pd.DataFrame) -> pd.Series:
     """``node`` over ``yes`` (a column per criterion: answered yes)."""
     if isinstance(node, ast.BoolOp):
-        parts = [_evaluate(v, yes) for v in node.values]
-        return functools.reduce(
-            operator.and_ if isinstance(node.op, ast.And) else operator.or_, parts
-        )
+        parts = pd.concat([_evaluate(v, yes) for v in node.values], axis=1)
+        return parts.all(axis=1) if isinstance(node.op, ast.And) else parts.any(axis=1)
     if isinstance(node, ast.UnaryOp):
         return ~_evaluate(node.operand, yes)
     if isinstance(node, ast.Call):
@@ -110,10 +103,8 @@ def _evaluate(node: ast.expr, yes: pd.DataFrame) -> pd.Series:
 
 @dataclass(frozen=True)
 class Definition:
-    """A care model definition: a clinic (``level="clinic"``) or every clinic of a care system
-    (``"system"``) is integrated when ``rule`` holds, a rule over the criteria of Table 2, each
-    true when answered yes (a missing answer is not yes): ``and``, ``or``, ``not``,
-    ``at_least(k, a, b, ...)``."""
+    """A care model definition: a clinic (or every clinic of a care system, ``level="system"``) is
+    integrated when ``rule``, over the criteria of Table 2 answered yes, holds."""
 
     id: str
     label: str
@@ -158,9 +149,8 @@ DEFINITIONS: dict[str, Definition] = read_definitions(DEFINITIONS_FILE)
 
 
 def get_definition(definition: str | Definition) -> Definition:
-    """A definition from an id of :data:`DEFINITIONS`, ``path/to/file.csv:id`` (a file of the same
-    columns; a relative path from the project's root), or a rule (``system:`` before it: at care
-    system level); a :class:`Definition` is returned as is."""
+    """A definition from an id of :data:`DEFINITIONS`, ``path/to/file.csv:id`` (relative to the
+    project's root) or a rule (``system:`` before it: at care system level)."""
     if isinstance(definition, Definition):
         return definition
     text = str(definition).strip()
@@ -190,8 +180,7 @@ def get_definition(definition: str | Definition) -> Definition:
 
 
 def definition_of(frame: pd.DataFrame) -> Definition:
-    """The definition a classified frame carries (``attrs["definition"]``; else its ``definition``
-    label, else the paper's)."""
+    """The definition a classified frame carries (its attrs, else its label, else the paper's)."""
     if "definition" in frame.attrs:
         d = Definition(**frame.attrs["definition"])
         return DEFINITIONS[d.id] if DEFINITIONS.get(d.id) == d else d
@@ -210,7 +199,7 @@ def definition_of(frame: pd.DataFrame) -> Definition:
 
 
 def describe(d: Definition) -> str:
-    """The note a table built on frames classified by ``d`` carries (the paper's: none needed)."""
+    """The note of a table built on frames classified by ``d``."""
     if d.id not in DEFINITIONS and d.rule in d.id:  # a rule given as such: its label says it all
         return f"Care models by an alternative definition: {d.label}."
     return f"Care models by an alternative definition ({d.id}): {d.label}."
@@ -223,8 +212,7 @@ def _categorical(values: object, categories: tuple[str, ...]) -> pd.Categorical:
 def classify_clinics(
     clinics: pd.DataFrame, definition: str | Definition = DEFAULT_DEFINITION
 ) -> pd.DataFrame:
-    """Add ``isw_model`` (yes/no), ``care_model`` and ``group`` (mn/isw) under ``definition``
-    (a system-level one also ``system_model``; an alternative its label as ``definition``)."""
+    """Add ``isw_model``, ``care_model``, ``group`` (and ``system_model``, ``definition``)."""
     d = get_definition(definition)
     integrated = d.integrated(clinics)
     model = integrated.map({True: "integrated_sw", False: "medical_nursing"})
@@ -245,8 +233,7 @@ def classify_clinics(
 
 
 def classification_log(clinics: pd.DataFrame) -> pd.DataFrame:
-    """Counts behind the classification: answers per criterion (missing ones counted as not yes),
-    and the clinics by their care system's model under a system-level definition."""
+    """Answers per criterion (and clinics by their care system's model, at system level)."""
     answers = clinics[list(CRITERIA)].astype(object)
     counts = pd.DataFrame(
         {
@@ -266,8 +253,7 @@ def classification_log(clinics: pd.DataFrame) -> pd.DataFrame:
 
 
 def coordinator_groups(clinics: pd.DataFrame, coordinators: pd.DataFrame) -> pd.DataFrame:
-    """Add ``group`` (mn_only / isw_only / both; none if no clinic has a model) and clinic counts
-    per model to the coordinator frame."""
+    """Add ``group`` (mn_only, isw_only, both) and clinics per model to the coordinators."""
     counts = pd.crosstab(clinics["coordinator_id"], clinics["care_model"].astype(object))
     counts = counts.reindex(index=coordinators["coordinator_id"], columns=list(CARE_MODELS))
     n_mn, n_isw = (counts[m].fillna(0).to_numpy(dtype="int64") for m in CARE_MODELS)
@@ -302,8 +288,7 @@ def compare_definitions(
     definitions: dict[str, Definition] = DEFINITIONS,
     reference: str = DEFAULT_DEFINITION,
 ) -> pd.DataFrame:
-    """Per definition: clinics per model (``unclassified``: no model) and the clinics that change
-    class compared with the ``reference`` definition."""
+    """Per definition: clinics per model and those changing class from ``reference``'s."""
 
     def models(d: str | Definition) -> pd.Series:
         return classify_clinics(clinics, d)["care_model"].astype(object).fillna(UNCLASSIFIED)
@@ -329,7 +314,7 @@ def compare_definitions(
 
 
 def criteria_table(log: pd.DataFrame) -> pd.DataFrame:
-    """The answers to the criteria, wide: one row per criterion (paper's order), one per answer."""
+    """The answers to the criteria, a row per criterion, a column per answer."""
     answers = log[log["criterion"].isin(CRITERIA)]
     return answers.pivot(index="criterion", columns="answer", values="clinics").loc[list(CRITERIA)]
 
@@ -337,7 +322,7 @@ def criteria_table(log: pd.DataFrame) -> pd.DataFrame:
 def write_outputs(
     clinics: pd.DataFrame, coordinators: pd.DataFrame, log: pd.DataFrame, outdir: Path
 ) -> dict[str, Path]:
-    """Write the classified frames and the log into ``outdir`` (each file atomically)."""
+    """Write the classified frames and the log into ``outdir``."""
     return {
         "clinics": write_parquet(clinics, outdir / "clinics.parquet"),
         "coordinators": write_parquet(coordinators, outdir / "coordinators.parquet"),
@@ -346,8 +331,7 @@ def write_outputs(
 
 
 def run(paths: Paths, params: Params) -> Artifacts:
-    """Stage 02: classify the cleaned clinics under ``params.definition`` and group the
-    coordinators; ``results`` holds the frames, the definition and the displays."""
+    """Stage 02: classify the clinics under ``params.definition``, group the coordinators."""
     definition = get_definition(params.definition)
     clean = pd.read_parquet(paths.processed / "clinics_clean.parquet")
     clinics = classify_clinics(clean, definition)

@@ -1,13 +1,7 @@
-"""The Results in words, rebuilt from the stages' outputs (issue 23).
-
-The wording is data: ``specs/results.md``, Markdown with Jinja2 references to table cells
-(``{{ t3.svc_social_needs.isw.pct }}``), the sensitivity analyses (``{{ s.gee_care_system.
-svc_social_needs.estimate }}``) and the care model definitions (``{{ d.sw_on_team.changed }}``),
-and Jinja's own conditions and loops. A reference that resolves to nothing stops the build naming
-the template's line (``StrictUndefined``, the line from Jinja's traceback). Every number is printed
-at its table's precision and becomes a link to its row (``index.html#t3-svc_social_needs``, the
-anchors of the landing page's tables) with the method on hover; in privacy mode a number resting
-on a count of 1 to ``min_cell - 1`` is written without its number (``privacy.is_small``).
+"""The Results in words from the stages' outputs (issue 23): ``specs/results.md``, Markdown with
+Jinja2 references (``{{ t3.svc_social_needs.isw.pct }}``, ``s.ANALYSIS.ITEM.estimate``,
+``d.DEFINITION.changed``). Each number is printed at its table's precision, linked to its row with
+its method on hover, and withheld in privacy mode when it rests on a small count.
 """
 
 from __future__ import annotations
@@ -28,14 +22,14 @@ from ccanalysis.io import write_bytes, write_text
 from ccanalysis.printing import format_p, round_half_up
 from ccanalysis.privacy import is_small
 from ccanalysis.spec import Spec, read_spec
-from ccanalysis.tables.grid import TEST_TEXT
+from ccanalysis.tables.grid import TEST_TEXT, anchor
 from ccanalysis.tables.paper import PCT_DECIMALS
 from ccanalysis.tables.read import read_long
 
 TEMPLATE = Path(__file__).parent / "specs" / "results.md"
 #: The stated rule: two groups "differ" when the Benjamini-Hochberg q of the item is below it.
 Q_LEVEL = 0.05
-#: What a number stands for, shown on hover (by measure; a sensitivity row shows its method).
+#: What a number stands for, shown on hover, by measure.
 METHODS = {
     "n": "count of clinics (coordinators in Table 1)",
     "denom": "answers counted in the percentage",
@@ -44,17 +38,16 @@ METHODS = {
     "sd": "standard deviation",
     "q": "Benjamini-Hochberg q across the table's tests",
 }
-#: The difference's estimand and interval, by the measure it is a difference of (a mean's
-#: interval is Welch's where the item's test is).
+#: The difference's estimand and interval, by the measure it is a difference of.
 DIFF_METHODS = {
     "pct": "difference of percentages (percentage points), Newcombe's hybrid score 95% CI",
     "mean": "difference of means, Student's t 95% CI",
     "mean welch_t": "difference of means, Welch's t 95% CI",
 }
 WITHHELD = "[withheld]"
-#: Number markers of the plain edition (the docx and the sentence finder): key, then text.
 SENSITIVITY_COLUMNS = ("analysis", "table", "item", "level", "estimate", "ci_low", "ci_high", "p")
 DEFINITIONS = ("definition", "label")
+#: Number markers of the plain edition (the docx and the sentence finder): key, then text.
 _MARK = re.compile("\x02([^\x03]*)\x03([^\x04]*)\x04")
 
 
@@ -64,9 +57,7 @@ class ResultsError(ValueError):
 
 @dataclass(frozen=True)
 class Number:
-    """A printed number: its value, its text at print precision, the cell it comes from (``key``:
-    table, item, level, group, measure), its row's anchor and its method; ``withheld`` in privacy
-    mode when it rests on a small count."""
+    """A printed number: value, text, cell ``key``, row anchor, method, ``withheld``."""
 
     value: float
     text: str
@@ -86,10 +77,8 @@ def _fmt(value: float, measure: str, decimals: int) -> str:
 
 
 class Row:
-    """An item (``level`` "") or one of its answers in a long table; attributes: a level, a group
-    (then ``.pct``, ``.n`` ...), ``p``, ``q``, ``diff``, ``diff_lo``, ``diff_hi``, ``label``,
-    ``differs`` (q < :data:`Q_LEVEL`), ``more`` (ISW above MN), ``often`` ("more often" or "less
-    often"), ``higher`` ("higher" or "lower")."""
+    """An item or one of its levels in a long table; attributes: a level, a group (then ``.pct``,
+    ``.n`` ...), ``p``, ``q``, ``diff``, ``diff_lo``, ``diff_hi``, ``label``, ``differs``."""
 
     def __init__(self, ctx: Context, table: str, item: str, level: str = "", group: str = ""):
         self.ctx, self.table, self.item, self.level, self.group = ctx, table, item, level, group
@@ -97,10 +86,6 @@ class Row:
             raise ResultsError(f"{table} has no item {item!r}")
         self.records = ctx.records[(table, item)]
         self.levels = sorted({r["level"] for r in self.records} - {""})
-
-    def _anchor(self, level: str) -> str:
-        level = level if len(self.levels) > 1 else ""
-        return f"t{self.table[-1]}-{self.item}" + (f"-{level}" if level else "")
 
     def _find(self, level: str, column: str) -> list[dict]:
         """The records of ``level`` with a number in ``column``."""
@@ -130,14 +115,13 @@ class Row:
             value,
             _fmt(value, measure, PCT_DECIMALS.get(self.table, 1)),
             (self.table, self.item, level, group, measure),
-            self._anchor(level),
+            anchor(self.table, self.item, level if len(self.levels) > 1 else ""),
             self._method(measure, hit[0]["measure"]),
             bool(small) and measure not in ("p", "q"),
         )
 
     def _method(self, measure: str, of: str) -> str:
-        """What the number is, with the row's own test or interval (``of``: the measure a
-        difference is of)."""
+        """What the number is (``of``: the measure a difference is of)."""
         test = next((r["test"] for r in self.records if r["measure"] == "p"), "")
         if measure == "p":
             return f"p: {TEST_TEXT.get(test, test)}"
@@ -230,8 +214,7 @@ class Table:
 
 
 class Lookup:
-    """A frame's rows by successive names (``s.analysis.item.level``, ``d.definition``), a number
-    of a numeric column at the end."""
+    """A frame's rows by successive names (``s.analysis.item.level``), then a numeric column."""
 
     def __init__(self, ctx: Context, kind: str, frame: pd.DataFrame, keys: tuple[str, ...]):
         self.ctx, self.kind, self.frame, self.keys, self.path = ctx, kind, frame, keys, ()
@@ -271,8 +254,8 @@ class Lookup:
 
 @dataclass
 class Context:
-    """The cells the template reads (all tables' long rows), the sensitivity and definitions
-    frames, the spec (labels) and the privacy threshold (``None``: nothing withheld)."""
+    """What the template reads: the tables' long rows, the sensitivity and definitions frames,
+    the spec (labels) and the privacy threshold (``None``: nothing withheld)."""
 
     cells: pd.DataFrame
     sensitivity: pd.DataFrame
@@ -296,8 +279,7 @@ class Context:
         return ns
 
     def largest(self, *tables: Table, count: int = 3, differ: bool = True) -> list[Row]:
-        """The rows (shares in points) of ``tables`` with the largest differences, largest first;
-        ``differ``: only items that differ by the stated rule."""
+        """The ``count`` rows of ``tables`` with the largest differences (``differ``: q < 0.05)."""
         rows = []
         for r in (r for t in tables for r in t.tested() if r.differs or not differ):
             levels = dict.fromkeys(x["level"] for x in r.records if x["measure"] == "pct")
@@ -305,8 +287,7 @@ class Context:
         return sorted(rows, key=lambda r: -abs(r.diff.value))[:count]
 
     def changed(self, analysis: str, reference: str = "unadjusted") -> list[str]:
-        """The rows whose verdict (``sensitivity.verdicts``) changes from ``reference`` to
-        ``analysis``: their labels, with the verdicts before and after."""
+        """Labels of the rows whose verdict changes from ``reference`` to ``analysis``."""
         from ccanalysis.sensitivity.verdicts import KEY, changes
 
         found = changes(self.sensitivity, [(reference, analysis)])
@@ -315,15 +296,14 @@ class Context:
 
 
 def complete(tables_dir: Path) -> bool:
-    """Has the run written the four tables the template reads (a partial run has no Results)?"""
+    """Has the run written the four tables the template reads?"""
     return all((tables_dir / f"table{i}.csv").is_file() for i in range(1, 5))
 
 
 def read_context(
     tables_dir: Path, spec: Spec | None = None, min_cell: int | None = None, synthetic=False
 ) -> Context:
-    """The context of the template from ``tables_dir`` (``table?.csv``, ``sensitivity.csv``,
-    ``definitions.csv``; the last two may be absent)."""
+    """The context from ``tables_dir`` (``sensitivity.csv``, ``definitions.csv`` may be absent)."""
     cells = pd.concat([read_long(p) for p in sorted(tables_dir.glob("table?.csv"))])
     frames = []
     for name, columns in (("sensitivity", SENSITIVITY_COLUMNS), ("definitions", DEFINITIONS)):
@@ -333,9 +313,7 @@ def read_context(
     return Context(cells, *frames, spec, min_cell, synthetic)
 
 
-#: The page holding each kind of row anchor: the landing page embeds Tables 1-4; the sensitivity
-#: and definitions rows are on their table pages (``tables`` is the tables' folder as seen from
-#: the Results page: ``../tables/`` in reports/, ``tables/`` in docs/).
+#: The page holding each kind of row anchor (``tables``: the tables' folder from the page).
 PAGES = {"t": "index.html", "s": "{tables}sensitivity.html", "d": "{tables}definitions.html"}
 
 
@@ -344,8 +322,10 @@ def href(anchor: str, tables: str = "../tables/") -> str:
     return PAGES[anchor[0]].format(tables=tables) + "#" + anchor
 
 
-def _finalize(kind: str, tables: str):
-    """How a rendered value is written in the edition ``kind`` (md, html or plain)."""
+@functools.lru_cache
+def _environment(kind: str, folder: Path, tables: str) -> jinja2.Environment:
+    """Jinja's environment of an edition (cached: it keeps the compiled template); ``show``: how
+    a number is written in it."""
 
     def show(value):
         if not isinstance(value, Number):
@@ -362,17 +342,10 @@ def _finalize(kind: str, tables: str):
             f'data-cell="{cell}">{html.escape(text)}</a>'
         )
 
-    return show
-
-
-@functools.lru_cache
-def _environment(kind: str, folder: Path, tables: str) -> jinja2.Environment:
-    """Jinja's environment of an edition (cached: it keeps the compiled template, reloading it
-    when the file changes)."""
     return jinja2.Environment(
         loader=jinja2.FileSystemLoader(folder),
         undefined=jinja2.StrictUndefined,
-        finalize=_finalize(kind, tables),
+        finalize=show,
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
@@ -382,10 +355,8 @@ def _environment(kind: str, folder: Path, tables: str) -> jinja2.Environment:
 def render(
     ctx: Context, kind: str = "md", template: Path = TEMPLATE, tables: str = "../tables/"
 ) -> str:
-    """The template rendered in the edition ``kind``: ``md`` (Markdown links), ``html`` (Markdown
-    with HTML links), ``plain`` (numbers marked for :func:`sentences`); ``tables``: see
-    :data:`PAGES`. A reference to nothing raises :class:`ResultsError` naming the template's file
-    and line."""
+    """The template in the edition ``kind``: ``md``, ``html`` (HTML links) or ``plain`` (numbers
+    marked); a reference to nothing raises :class:`ResultsError` naming the template's line."""
     env = _environment(kind, template.parent, tables)
     try:
         text = env.get_template(template.name).render(ctx.namespace())
@@ -411,7 +382,7 @@ def sentences(plain: str) -> list[dict]:
 
 
 def html_page(markdown_text: str, synthetic: bool, css: str = "") -> str:
-    """The HTML edition: the Markdown (its links raw HTML) by mistune, in a page of its own."""
+    """The HTML edition: the Markdown by mistune, in a page of its own."""
     import mistune
 
     body = mistune.html(markdown_text)
@@ -428,20 +399,9 @@ def html_page(markdown_text: str, synthetic: bool, css: str = "") -> str:
 
 def docx_bytes(plain: str, synthetic: bool) -> bytes:
     """The Word edition: headings and paragraphs of the plain edition (numbers as text)."""
-    import io
+    from ccanalysis.tables.render import word_bytes, word_document
 
-    import docx as word
-
-    from ccanalysis.tables.render import FIXED_DATE, _fixed_zip
-
-    doc = word.Document()
-    props = doc.core_properties
-    props.created = props.modified = props.last_printed = FIXED_DATE.replace(tzinfo=None)
-    props.author = props.last_modified_by = "ccanalysis"
-    props.revision, props.title = 1, "Results"
-    props.comments = vocab.SYNTHETIC_LABEL if synthetic else ""
-    if synthetic:
-        doc.add_paragraph().add_run(vocab.SYNTHETIC_LABEL).bold = True
+    doc = word_document("Results", synthetic)
     for block in _MARK.sub(r"\2", plain).split("\n\n"):
         level = len(block) - len(block.lstrip("#"))
         text = re.sub(r"\*\*?([^*]+)\*\*?", r"\1", block.lstrip("#").strip().replace("\n", " "))
@@ -449,9 +409,7 @@ def docx_bytes(plain: str, synthetic: bool) -> bytes:
             doc.add_heading(text, level=min(level, 3))
         elif text:
             doc.add_paragraph(text)
-    buf = io.BytesIO()
-    doc.save(buf)
-    return _fixed_zip(buf.getvalue())
+    return word_bytes(doc)
 
 
 def write(ctx: Context, outdir: Path, css: str = "", template: Path = TEMPLATE) -> list[Path]:

@@ -1,8 +1,5 @@
-"""The table specification (``specs/tables.csv``), read and validated once, as typed rows.
-
-One row per printed row of Tables 1-4: its item and level, label, statistic, how it is shown, the
-levels a collapsed row adds up (``combine``), the test, the denominator (``answered``, or ``all``:
-a missing answer counts as not the level), a footnote and the family of its q-value.
+"""The table specification (``specs/tables.csv``), read and validated once, as typed rows: one per
+printed row of Tables 1-4; denominator ``all``: a missing answer counts as not the level.
 """
 
 from __future__ import annotations
@@ -43,8 +40,7 @@ def parse_combine(text: str) -> tuple[str, ...]:
 
 @dataclass(frozen=True)
 class SpecRow:
-    """One printed row of a table; ``item_levels``: the item's answers (empty for a numeric item or
-    without an instrument); ``family``: of the q-value's tests (empty: the table's)."""
+    """One printed row of a table; ``item_levels``: the item's answers (empty for a numeric item)."""
 
     line: int
     table: str
@@ -90,7 +86,7 @@ class SpecRow:
 
     @property
     def row_label(self) -> str:
-        """The row's label with its section header: ``"Communication with CC patients: EMR"``."""
+        """The row's label after its section header."""
         section = self.section.strip().rstrip(":").strip()
         return f"{section}: {self.label}" if section else self.label
 
@@ -162,8 +158,7 @@ def from_records(
     instrument: Instrument | None = None,
     source: str = "<specification>",
 ) -> Spec:
-    """Validate rows given as mappings into a :class:`Spec` (with ``instrument``, items and levels
-    against the dictionary); raises ``ValueError`` listing every problem."""
+    """Rows given as mappings validated into a :class:`Spec`; ``ValueError`` lists every problem."""
     rows: list[SpecRow] = []
     problems: list[str] = []
     for i, rec in enumerate(records):
@@ -246,7 +241,7 @@ def from_records(
 def from_frame(
     frame: pd.DataFrame, *, instrument: Instrument | None = None, source: str = "<frame>"
 ) -> Spec:
-    """A :class:`Spec` from a frame with the specification's columns (tests, students' tables)."""
+    """A :class:`Spec` from a frame with the specification's columns."""
     return from_records(frame.to_dict("records"), instrument=instrument, source=source)
 
 
@@ -275,8 +270,7 @@ def as_instrument(instrument: Instrument | str | Path | None) -> Instrument:
 def read_spec(
     path: str | Path | None = None, *, instrument: Instrument | str | Path | None = None
 ) -> Spec:
-    """Read and validate the specification (default: the package's) against ``instrument`` (see
-    :func:`as_instrument`), which gives each row its ``item_levels``."""
+    """Read and validate the specification (default: the package's) against ``instrument``."""
     import csv
 
     p = Path(path) if path is not None else SPEC_FILE

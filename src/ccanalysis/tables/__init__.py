@@ -1,6 +1,5 @@
-"""Tables 1-4 from the processed frames, laid out by ``specs/tables.csv`` and built by the summary
-API (:mod:`ccanalysis.analysis`); :func:`run` makes the calls ``notebooks/03_tables.ipynb`` shows.
-"""
+"""Tables 1-4 from the processed frames by ``specs/tables.csv`` and the summary API; :func:`run`
+makes the calls ``notebooks/03_tables.ipynb`` shows."""
 
 from __future__ import annotations
 
@@ -15,15 +14,8 @@ from ccanalysis.stage import Artifacts, Params
 from ccanalysis.tables.facts import text_facts
 from ccanalysis.tables.paper import add_q_families, from_spec
 from ccanalysis.tables.render import long_csv
-from ccanalysis.tables.summary import Summary, mark_uncalibrated
 
-__all__ = ["add_q_families", "annotate", "from_spec", "long_csv", "run", "text_facts"]
-
-
-def annotate(s: Summary, clinics: pd.DataFrame, params: Params, export_dir: Path) -> Summary:
-    """A run's notes: on the synthetic stand-in a footnote on the items drawn without a printed
-    number to meet (the care model definition's note is :func:`from_spec`'s own)."""
-    return mark_uncalibrated(s, export_dir) if params.synthetic else s
+__all__ = ["add_q_families", "from_spec", "long_csv", "run", "text_facts"]
 
 
 def run(paths: Paths, params: Params) -> Artifacts:
@@ -46,7 +38,6 @@ def run(paths: Paths, params: Params) -> Artifacts:
         for t in spec.tables
     }
     summaries = add_q_families(spec, summaries)
-    summaries = {t: annotate(s, clinics, params, paths.export.parent) for t, s in summaries.items()}
     files: dict[str, Path] = {}
     for name, s in summaries.items():
         written = s.write(paths.tables, name, extras=False, suppress_below=params.suppress_below)

@@ -7,10 +7,8 @@ import pandas as pd
 
 
 def text_facts(clinics: pd.DataFrame, coordinators: pd.DataFrame) -> pd.Series:
-    """Each fact by the id the study facts give it: the care systems by size, the urban share,
-    the most clinics of one coordinator, the clinics of social work coordinators, minutes per
-    week per patient (mean hours x 60 / mean panel size), and how easily clinics engage a social
-    worker. Percentages 0-100 of the answers given, unrounded."""
+    """Each fact by its id in the study facts, unrounded (percentages 0-100 of the answers given;
+    minutes per week per patient: mean hours x 60 / mean panel size)."""
     systems = clinics.groupby("care_system_id")["system_size"].first().astype("object")
     urban = clinics["urban"].astype("boolean")
     hours, panel = (pd.to_numeric(clinics[c]) for c in ("hours_cc_week", "panel_size"))

@@ -1,7 +1,6 @@
-"""The printed grid of a summary, as the paper lays a table out, which every format prints: N row,
-sections, P on an item's first row (on its section header when the section is that item), with
-``extras`` the difference, P (row) and q columns, then the footnotes. Numbers are rounded half
-up; in privacy mode (``suppress_below=k``) counts of 1 to k - 1 print as ``<k``."""
+"""The printed grid of a summary as the paper lays a table out, which every format prints: N row,
+sections, P on an item's first row, with ``extras`` the difference, P (row) and q columns, then
+the footnotes. Numbers are rounded half up; with ``suppress_below=k`` counts below k print ``<k``."""
 
 from __future__ import annotations
 
@@ -34,8 +33,7 @@ TEST_TEXT: dict[str, str] = {
     "anova": "one-way ANOVA (F test)",
     "welch_anova": "Welch's one-way ANOVA",
 }
-#: The signs of a summary's footnoted rows (:meth:`~ccanalysis.tables.summary.Summary.footnote`:
-#: four at most).
+#: The signs of a summary's footnoted rows (four at most).
 MARKS = ("†", "‡", "§", "¶")
 #: The columns after P (``extras``).
 EXTRA_HEADERS = ("Difference {comp} – {ref} (95% CI), pp or mean", "P (row)", "q")
@@ -43,9 +41,8 @@ EXTRA_HEADERS = ("Difference {comp} – {ref} (95% CI), pp or mean", "P (row)", 
 
 @dataclass
 class GridRow:
-    """One printed row: ``kind`` (``n``, ``section`` or ``row``), its label, its indent, the
-    cells after the label (the groups, P where the table has one, the extras), its ``anchor``
-    (``t3-item`` or ``t3-item-level``, :func:`anchor`) and each cell's counts (``n/N``, or empty)."""
+    """One printed row: ``kind`` (``n``, ``section`` or ``row``), label, indent, the cells after
+    the label, its :func:`anchor` and each cell's counts (``n/N``, or empty)."""
 
     kind: str
     label: str
@@ -69,8 +66,7 @@ class Grid:
 
 
 def anchor(table: str, item: str, level: str = "") -> str:
-    """The id of a table's row: ``t3-svc_social_needs`` (an item's row), ``t3-item-level`` (one of
-    its levels); the pages link to it (``index.html#t3-svc_social_needs``)."""
+    """The id of a table's row: ``t3-svc_social_needs`` (an item), ``t3-item-level`` (a level)."""
     return "-".join([re.sub(r"^table(?=\d)", "t", table), item] + [level] * bool(level))
 
 

@@ -1,7 +1,5 @@
 """The paper's tables from the specification through the summary API: Table 1 the coordinators in
-three groups (by the care models of their clinics), Tables 2-4 the clinics by care model; the
-difference is integrated social worker minus medical/nursing. Another table id is a clinic table
-titled by its id, with one decimal."""
+three groups, Tables 2-4 the clinics by care model; the difference is ISW minus MN."""
 
 from __future__ import annotations
 
@@ -39,10 +37,9 @@ def summary(
     population: str | None = None,
     export_dir: str | Path | None = None,
 ) -> Summary:
-    """One table of the specification summarized, untested, by the paper's groups (``by="group"``)
-    or any other column. ``data``: the table's units (coordinators for Table 1, clinics otherwise)
-    or ``{"clinics": ..., "coordinators": ...}``; the other keywords as
-    :func:`~ccanalysis.tables.summary.summarize`'s."""
+    """One table of the specification, untested, by the paper's groups or another column ``by``.
+    ``data``: the table's units or ``{"clinics": ..., "coordinators": ...}``; the other keywords
+    as :func:`~ccanalysis.tables.summary.summarize`'s."""
     rows = as_spec(spec).of(table_id)
     if not rows:
         raise ValueError(f"the specification has no rows for {table_id!r}")
@@ -87,11 +84,9 @@ def from_spec(
     population: str | None = None,
     export_dir: str | Path | None = None,
 ) -> Summary:
-    """:func:`summary` then ``add_p(test_override, seed=seed)``, ``add_difference`` (the paper's
-    comparison, or the other group of two) and the q-values across ``family``: ``"spec"`` (the
-    default) the specification's family of the table, as the pipeline's (Tables 3 and 4 together:
-    ``"tables_3_4"``, its name, says the same; the family's other tables are built from ``data``
-    alike), or ``"table"``, the table's own tests."""
+    """:func:`summary` then ``add_p``, ``add_difference`` and the q-values across ``family``:
+    ``"spec"`` (or its name) the specification's family of the table (Tables 3 and 4, built from
+    ``data`` alike), or ``"table"``, the table's own tests."""
     spec = as_spec(spec)
     own = spec.of(table_id)[0].q_family if spec.of(table_id) else table_id
     if family not in ("spec", "table", own):
@@ -126,8 +121,7 @@ def from_spec(
 
 
 def add_q_families(spec: Spec | pd.DataFrame, summaries: dict[str, Summary]) -> dict[str, Summary]:
-    """The tables again with q-values across the specification's pre-specified families of
-    tests (its ``family`` column: Tables 3 and 4 together; a table is its own family otherwise)."""
+    """The tables again with q-values across the specification's families of tests."""
     spec, out = as_spec(spec), dict(summaries)
     families: dict[str, list[str]] = {}
     for t in summaries:

@@ -1,6 +1,5 @@
-"""The one reader of the long tables (``tables/tableN.csv``), so that a cell means the same to
-the figures, the replication and the pages: keys as text (empty ``""``, a level ``NA`` stays
-``NA``), numbers as floats (empty or ``<11`` missing); :func:`as_long`: the same rules in memory.
+"""The one reader of the long tables (``tables/tableN.csv``): keys as text (a level ``NA`` stays
+``NA``), numbers as floats (empty or ``<11`` missing); :func:`as_long`: the same in memory.
 """
 
 from __future__ import annotations

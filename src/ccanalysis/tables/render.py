@@ -24,8 +24,7 @@ if TYPE_CHECKING:
 #: Fixed date written into Word files (their core properties and zip entries).
 FIXED_DATE = datetime(2024, 1, 1, tzinfo=UTC)
 
-#: The tables' stylesheet, inlined into each standalone page and into every page embedding one,
-#: and the page's template (``table.html.j2``) beside it.
+#: The tables' stylesheet, inlined into every page showing one; ``table.html.j2`` beside it.
 CSS = Path(__file__).with_name("table.css")
 #: Where a standalone table (``tables/x.html``) links back to: the landing page of the run.
 BACK = "../reports/index.html"
@@ -44,11 +43,8 @@ def _html_template() -> jinja2.Template:
 
 
 def html(g: Grid, *, page: bool = True) -> str:
-    """A standalone HTML page of the grid (viewport, the tables' stylesheet, the synthetic label
-    once, a link back to the landing page); ``page=False``: the table and its notes alone, for a
-    page that carries the label and the stylesheet itself. Rows carry their anchors
-    (:func:`~ccanalysis.tables.grid.anchor`), row labels are ``<th scope="row">``, a percentage's
-    cell its counts (``n/N``) as a tooltip."""
+    """A standalone HTML page of the grid (stylesheet, synthetic label, link back); ``page=False``:
+    the table and its notes alone, for a page carrying the label and stylesheet itself."""
     notes = [n for n in g.notes if n != SYNTHETIC_LABEL]
     css = CSS.read_text(encoding="utf-8") if page else ""
     return _html_template().render(
@@ -109,9 +105,26 @@ def latex(g: Grid) -> str:
     return "\n".join([*lines, "\\end{table}"]) + "\n"
 
 
-def _fixed_zip(data: bytes) -> bytes:
-    """Rewrite a zip (docx) with every entry dated :data:`FIXED_DATE` (byte-reproducible)."""
-    src = zipfile.ZipFile(io.BytesIO(data))
+def word_document(title: str, synthetic: bool):
+    """A new Word document with fixed core properties and, on synthetic data, the label."""
+    import docx as word
+
+    doc = word.Document()
+    props = doc.core_properties
+    props.created = props.modified = props.last_printed = FIXED_DATE.replace(tzinfo=None)
+    props.author = props.last_modified_by = "ccanalysis"
+    props.revision, props.title = 1, title
+    props.comments = SYNTHETIC_LABEL if synthetic else ""
+    if synthetic:
+        doc.add_paragraph().add_run(SYNTHETIC_LABEL).bold = True
+    return doc
+
+
+def word_bytes(doc) -> bytes:
+    """``doc`` saved with every zip entry dated :data:`FIXED_DATE` (byte-reproducible)."""
+    data = io.BytesIO()
+    doc.save(data)
+    src = zipfile.ZipFile(data)
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as dst:
         for info in src.infolist():
@@ -124,18 +137,10 @@ def _fixed_zip(data: bytes) -> bytes:
 
 def docx(g: Grid) -> bytes:
     """A Word document: the title, the table (header bold, numbers right-aligned), the notes."""
-    import docx as word
     from docx.enum.text import WD_ALIGN_PARAGRAPH
     from docx.shared import Pt
 
-    doc = word.Document()
-    props, date = doc.core_properties, FIXED_DATE.replace(tzinfo=None)
-    props.created = props.modified = props.last_printed = date
-    props.author = props.last_modified_by = "ccanalysis"
-    props.revision, props.title = 1, g.title
-    props.comments = SYNTHETIC_LABEL if g.synthetic else ""
-    if g.synthetic:
-        doc.add_paragraph().add_run(SYNTHETIC_LABEL).bold = True
+    doc = word_document(g.title, g.synthetic)
     doc.add_paragraph().add_run(g.title).bold = True
     table = doc.add_table(rows=1 + len(g.rows), cols=len(g.header))
     table.style = "Table Grid"
@@ -158,9 +163,7 @@ def docx(g: Grid) -> bytes:
                 para.alignment = WD_ALIGN_PARAGRAPH.RIGHT
     for i, n in enumerate(g.notes, start=1):
         doc.add_paragraph(f"{i}. {n}").runs[0].font.size = Pt(8)
-    buf = io.BytesIO()
-    doc.save(buf)
-    return _fixed_zip(buf.getvalue())
+    return word_bytes(doc)
 
 
 #: The entry point of each format, by file extension.
@@ -175,8 +178,8 @@ def _csv_value(v: float) -> str:
 
 
 def long_csv(long: pd.DataFrame, suppress_below: int | None = None) -> str:
-    """The long table as CSV text. With ``suppress_below=k`` a count of 1 to k - 1 and what it
-    reveals (its percentage, difference, a mean of fewer than k answers) are blanked, noted ``<k``."""
+    """The long table as CSV text; ``suppress_below=k``: a count below k and what it reveals
+    (percentage, difference, a mean of fewer than k answers) blanked, noted ``<k``."""
     frame = long.copy()
     if (k := suppress_below) is not None:
         small = frame["value"].between(1, k - 1)

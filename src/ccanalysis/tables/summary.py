@@ -1,6 +1,5 @@
 """The immutable :class:`Summary`: ``summarize(frame, items, by)`` then ``add_p``,
-``add_difference``, ``add_q``, ``render``, ``write`` (public as :mod:`ccanalysis.analysis`; the
-paper's tables are built through it too, :mod:`ccanalysis.tables.paper`)."""
+``add_difference``, ``add_q``, ``render``, ``write`` (public as :mod:`ccanalysis.analysis`)."""
 
 from __future__ import annotations
 
@@ -62,8 +61,7 @@ def group_text(value: object) -> str:
 
 
 def groups_in(values: pd.Series) -> list[str]:
-    """The groups of a ``by`` column in display order: a category's order, False before True,
-    numbers ascending, text sorted."""
+    """The groups of a ``by`` column in display order (a category's, else sorted)."""
     present = values.dropna().astype("object").unique()
     if isinstance(values.dtype, pd.CategoricalDtype):
         return [group_text(c) for c in values.cat.categories if c in set(present)]
@@ -72,8 +70,7 @@ def groups_in(values: pd.Series) -> list[str]:
 
 @dataclass(frozen=True)
 class Grouping:
-    """The ``units`` of the rows kept, group ``labels`` (and ``short``), the ``reference``, the rows
-    ``left_out``, and ``codes``: each row's position in ``units.groups`` (-1: left out)."""
+    """A frame split by group; ``codes``: each row's position in ``units.groups`` (-1: left out)."""
 
     units: Units
     labels: Mapping[str, str]
@@ -93,11 +90,10 @@ def grouping(
     instrument: Instrument | None = None,
     max_groups: int | None = None,
 ) -> Grouping:
-    """Split ``frame`` by its column ``by``. ``groups``: the groups in order (default: every value
-    present; rows outside them are left out); ``labels``: ``{value: label}`` (default: the
-    dictionary's, the study's, else the value); ``reference``: default the first group. Without
-    ``groups``, a ``by`` of more than ``max_groups`` groups (default 10) or a numeric one of more
-    than two values stops, unless ``max_groups`` is given: cut it into groups first."""
+    """Split ``frame`` by its column ``by``: ``groups`` in order (default: every value present),
+    ``labels`` (default: the dictionary's, the study's, else the value), ``reference`` (default
+    the first group). Without ``groups``, more than ``max_groups`` groups (default 10), or a
+    numeric ``by`` of more than two values without ``max_groups``, stops."""
     if by not in frame.columns:
         raise KeyError(
             f"summarize: the frame has no column {by!r} to group by{did_you_mean(by, frame.columns)}"
@@ -150,11 +146,10 @@ def item_rows(
     table: str = "summary",
     instrument: Instrument,
 ) -> tuple[SpecRow, ...]:
-    """The printed rows of ``items``, as specification rows labelled from the dictionary: a mean
-    (SD) row of a numeric item; of a categorical one, by ``show[item]``, a row per level
-    (``"full"``), ``"binary"`` (``yes``), a level, ``"a+b"`` (levels added up) or a
-    list of these (default: ``"binary"`` for a yes/no item, else ``"full"``). ``stat``: ``n_pct``
-    or ``pct``."""
+    """The printed rows of ``items`` as specification rows labelled from the dictionary: a mean
+    (SD) row of a numeric item; of a categorical one, by ``show[item]``: ``"full"`` (a row per
+    level), ``"binary"`` (``yes``), a level, ``"a+b"`` (levels added up) or a list of these
+    (default: ``"binary"`` for a yes/no item, else ``"full"``). ``stat``: ``n_pct`` or ``pct``."""
     show = dict(show or {})
     if not items:
         raise ValueError("summarize: no items")
@@ -190,11 +185,10 @@ def item_rows(
         if numeric:
             if item in show:
                 raise ValueError(f"summarize: {item!r} is numeric (a mean): show does not apply")
-            text = f"{label} – mean (SD)"
             rows.append(
                 replace(
                     base,
-                    label=text,
+                    label=f"{label} – mean (SD)",
                     stat="mean_sd",
                     shown="mean_sd",
                     test="student_t",
@@ -228,8 +222,7 @@ def item_rows(
 
 
 def check_tests(test: str | Mapping[str, str] | None, blocks: Sequence[ItemBlock]) -> None:
-    """Stop on a test ``add_p`` cannot run as asked: an unknown name (the valid ones listed), an
-    item not in the table, a test of the other kind (the tests that fit named)."""
+    """Stop on an unknown test, an item not in the table or a test of the other kind."""
     numeric = {b.item: b.rows[0].continuous for b in blocks}
     given = dict(test) if isinstance(test, Mapping) else {} if test is None else {None: test}
     if stray := sorted(set(given) - set(numeric) - {None}):
@@ -258,8 +251,7 @@ def check_tests(test: str | Mapping[str, str] | None, blocks: Sequence[ItemBlock
 
 @dataclass(frozen=True, eq=False, repr=False)
 class Summary:
-    """Items summarized by group (immutable: each step returns a new summary); ``long``: the long
-    format of ``tables/tableN.csv``; :mod:`ccanalysis.analysis` has an example."""
+    """Items summarized by group (each step returns a new summary); ``long``: the long format."""
 
     table: str
     by: str
@@ -278,7 +270,7 @@ class Summary:
 
     @property
     def groups(self) -> tuple[str, ...]:
-        """The groups compared, in column order (the ``group`` values of :attr:`long`)."""
+        """The groups compared, in column order."""
         return self.grouping.units.groups
 
     @property
@@ -287,7 +279,7 @@ class Summary:
 
     @property
     def level_groups(self) -> tuple[str, ...]:
-        """The groups a row's own test compares (among three or more, the difference's two)."""
+        """The groups a row's own test compares (of three or more: the difference's two)."""
         if self.comparison is None or len(self.groups) <= 2:
             return self.groups
         return tuple(g for g in self.groups if g in (self.comparison, self.reference))
@@ -318,10 +310,10 @@ class Summary:
     def add_p(
         self, test: str | Mapping[str, str] | None = None, *, seed: int | None = DEFAULT_SEED
     ) -> Summary:
-        """Test each item's whole answer distribution by group (Fisher's exact r x c; Student's t
-        or one-way ANOVA), and each printed level of an item of more than two answers against its
-        other answers (``p_level``). ``test``: a test id replacing those of its kind (``chisq``,
-        ``welch_t`` ...) or ``{item: test}``; ``seed``: a Monte Carlo p-value's."""
+        """Test each item's answer distribution by group (Fisher's exact r x c; Student's t or
+        one-way ANOVA) and each printed level of an item of more than two answers against its
+        other answers (``p_level``). ``test``: a test id replacing those of its kind or
+        ``{item: test}``; ``seed``: a Monte Carlo p-value's."""
         check_tests(test, self.blocks)
         n = len(self.groups)
         ids = [resolve_test(b.rows[0], n, test) for b in self.blocks]
@@ -329,9 +321,9 @@ class Summary:
         return replace(self, tests=tests, seed=seed, q=None, q_note="")
 
     def add_difference(self, group: object | None = None) -> Summary:
-        """``group`` (needed among three groups or more) minus the reference on every row:
-        percentage points with Newcombe's hybrid score 95% interval, or the mean difference with
-        Student's t interval (Welch's where the item's test is Welch's)."""
+        """``group`` (needed among three or more) minus the reference on every row: points with
+        Newcombe's hybrid score 95% CI, or the mean difference with the t interval (Welch's where
+        the item's test is)."""
         others = [g for g in self.groups if g != self.reference]
         comp = others[0] if group is None and len(others) == 1 else group_text(group)
         if comp not in others:
@@ -342,28 +334,22 @@ class Summary:
         return replace(self, comparison=comp)
 
     def add_q(self, family: str | None = None) -> Summary:
-        """Benjamini-Hochberg q-values across this table's tests, named ``family`` in the note
-        when given (across several tables: :func:`add_q_across`; the pipeline's family of Tables 3
-        and 4: ``from_spec(..., family="tables_3_4")``)."""
+        """Benjamini-Hochberg q-values across this table's tests (``family``: named in the note)."""
         return add_q_across(self, family=family)[0]
 
     def footnote(self, items: Sequence[str], text: str) -> Summary:
-        """Mark the rows of ``items`` (those in the table) with a sign and ``text`` below it."""
+        """Mark the rows of ``items`` with a sign and ``text`` below the table."""
         own = tuple(i for i in items if i in {b.item for b in self.blocks})
         if not own or (own, text) in self.row_notes:
             return self
         return replace(self, row_notes=(*self.row_notes, (own, text)))
 
-    def note(self, text: str) -> Summary:
-        """Add a note below the table (after its own notes; once)."""
-        return self if text in self.notes else replace(self, notes=(*self.notes, text))
-
     def render(
         self, fmt: str = "html", *, extras: bool | None = None, suppress_below: int | None = None
     ) -> str | bytes:
-        """The table as ``html``, ``md``, ``tex`` (text) or ``docx`` (bytes); ``extras``: the
-        difference, P (row) and q columns (default: when added); ``suppress_below=k``: counts of 1
-        to k - 1 withheld (privacy mode)."""
+        """The table as ``html``, ``md``, ``tex`` or ``docx`` (bytes); ``extras``: the difference,
+        P (row) and q columns (default: when added); ``suppress_below=k``: counts below k
+        withheld."""
         if fmt not in formats.FORMATS:
             raise ValueError(f"unknown format {fmt!r} ({', '.join(formats.FORMATS)})")
         return formats.FORMATS[fmt](grid(self, extras=extras, suppress_below=suppress_below))
@@ -376,8 +362,7 @@ class Summary:
         extras: bool | None = None,
         suppress_below: int | None = None,
     ) -> dict[str, Path]:
-        """Write ``<name>.csv`` (long), ``.html``, ``.md``, ``.tex``, ``.docx`` into ``outdir``,
-        each atomically; the paths by extension."""
+        """Write ``<name>.csv`` (long) and every format into ``outdir``; the paths by extension."""
         g = grid(self, extras=extras, suppress_below=suppress_below)
         csv = write_text(Path(outdir) / f"{name}.csv", formats.long_csv(self.long, suppress_below))
         files = {"csv": csv}
@@ -394,8 +379,7 @@ class Summary:
 
 
 def add_q_across(*summaries: Summary, family: str | None = None) -> tuple[Summary, ...]:
-    """The summaries again with Benjamini-Hochberg q-values across all their tests, a
-    pre-specified ``family`` (without one, a table's own tests); each needs its p-values."""
+    """The summaries with Benjamini-Hochberg q-values across all their tests, a ``family``."""
     for s in summaries:
         if s.tests is None:
             raise ValueError(f"add_q: {s.table} has no p-values to adjust; call add_p() first")
@@ -415,8 +399,7 @@ def add_q_across(*summaries: Summary, family: str | None = None) -> tuple[Summar
 
 
 def check_answers(frame: pd.DataFrame, rows: Sequence[SpecRow], where: str) -> None:
-    """Stop on an item ``frame`` lacks (the closest columns named), on a value outside a categorical
-    item's coded answers (the dictionary's levels) or a numeric item's value that is no number."""
+    """Stop on an item ``frame`` lacks or a value outside an item's coded answers (or no number)."""
     for item, r in {r.item: r for r in rows}.items():
         if item not in frame.columns:
             line = f" (specification line {r.line})" if r.line else ""
@@ -440,8 +423,7 @@ def check_answers(frame: pd.DataFrame, rows: Sequence[SpecRow], where: str) -> N
 
 
 def mark_uncalibrated(s: Summary, export_dir: str | Path | None = None) -> Summary:
-    """``s`` with a footnote on its items the synthetic stand-in in ``export_dir`` (default the
-    project's) drew without a printed number to meet (``uncalibrated_items.csv``)."""
+    """``s`` with a footnote on its items the synthetic stand-in drew without a printed number."""
     folder = Paths.of().export.parent if export_dir is None else Path(export_dir)
     table = read_uncalibrated(folder).set_index("item")
     flagged = table["distribution"]
@@ -470,10 +452,9 @@ def from_rows(
     export_dir: str | Path | None = None,
     **split: object,
 ) -> Summary:
-    """A summary of ``frame`` by ``by`` printing specification ``rows`` (``split``: to grouping),
-    titled ``title`` (default: the groups compared) and ``population`` (``"rural clinics"``);
-    noted with the care model definition of a reclassified frame, and on synthetic data the
-    uncalibrated items of the stand-in in ``export_dir`` (:func:`mark_uncalibrated`)."""
+    """A summary of ``frame`` by ``by`` printing specification ``rows`` (``split``: to
+    :func:`grouping`), noted with an alternative care model definition and, on synthetic data,
+    the uncalibrated items (:func:`mark_uncalibrated`)."""
     if by in {r.item for r in rows}:
         raise ValueError(f"summarize: {by!r} is both an item and the column to group by")
     g = grouping(frame, by, **split)  # type: ignore[arg-type]
@@ -512,12 +493,10 @@ def summarize(
     export_dir: str | Path | None = None,
 ) -> Summary:
     """Summarize ``items`` (analysis items of the data dictionary) of ``frame`` by its column
-    ``by`` (:mod:`ccanalysis.analysis` has an example). ``labels``, ``reference``,
-    ``max_groups``: as :func:`grouping`; ``show``, ``stat``: as :func:`item_rows`;
-    ``instrument``: the data dictionary (default the project's); ``table``: the long format's
-    ``table`` column; ``title`` (default: the groups), ``population`` (a subset, as
-    ``"rural clinics only"``): the title; ``synthetic``: the synthetic-data label and the
-    uncalibrated items' footnote (of the stand-in in ``export_dir``, default the project's)."""
+    ``by``. ``labels``, ``reference``, ``max_groups``: as :func:`grouping`; ``show``, ``stat``:
+    as :func:`item_rows`; ``instrument``: default the project's; ``title`` (default: the
+    groups) and ``population`` (``"rural clinics"``) title it; ``synthetic``: the label and
+    footnote."""
     inst = as_instrument(instrument)
     rows = item_rows(items, show=show, stat=stat, table=table, instrument=inst)
     split = dict(labels=labels, reference=reference, instrument=inst, max_groups=max_groups)
