@@ -59,8 +59,8 @@ def worker(stages: list[str], work: Path, scale: int) -> list[dict[str, float]]:
     paths = Paths.of(work, dictionary=ROOT / "data" / "raw" / "cc_survey_dictionary.csv")
     if "synth" in stages:
         paths.raw.mkdir(parents=True, exist_ok=True)
-        if not paths.published.exists():
-            paths.published.symlink_to(ROOT / "data" / "published")
+        if not (paths.root / "data" / "published").exists():  # the synthesizer's targets
+            (paths.root / "data" / "published").symlink_to(ROOT / "data" / "published")
         _scaled_recruitment(Paths.of(ROOT).recruitment_flow, paths.recruitment_flow, scale)
     rows = []
     for stage in stages:

@@ -27,7 +27,7 @@ from ccanalysis.replication.rows import CONSISTENCY_COLUMNS
 from ccanalysis.spec import Spec, from_records, read_spec
 from ccanalysis.stage import Params
 
-PUBLISHED = Paths.of().published
+PUBLISHED = Paths.of().root / rp.PUBLISHED
 #: tests/reference/replication.R (R 4.2: fisher.test, chisq.test, t.test, oneway.test)
 R = {
     "fisher_30_100_vs_50_100": 0.00593734116601552,
@@ -509,7 +509,7 @@ def test_write_outputs(tmp_path, real: pd.DataFrame) -> None:
 
 
 def test_run_end_to_end(tmp_path) -> None:
-    """run() reads paths.published and paths.tables and writes into paths.tables."""
+    """run() reads the printed numbers and paths.tables and writes into paths.tables."""
     (tmp_path / "data").mkdir()
     (tmp_path / "data" / "published").symlink_to(PUBLISHED)
     paths = Paths.of(tmp_path, dictionary=Paths.of().dictionary)

@@ -15,8 +15,9 @@ from ccanalysis.paths import Paths
 from ccanalysis.printing import round_half_up
 from ccanalysis.replication import claims as rc
 from ccanalysis.replication.compare import KEYS, read_published, read_study_facts
+from ccanalysis.replication.compare import PUBLISHED as PRINTED_DIR
 
-PUBLISHED = Paths.of().published
+PUBLISHED = Paths.of().root / PRINTED_DIR
 
 # a printed table and study facts small enough to redo every expression by hand
 PUB = pd.DataFrame(
@@ -77,7 +78,11 @@ def cells(expression: str) -> list[tuple[str, ...]]:
 
 @pytest.fixture(scope="module")
 def real() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    return rc.load_text_claims(PUBLISHED), read_published(PUBLISHED), read_study_facts(PUBLISHED)
+    return (
+        rc.load_text_claims(PUBLISHED),
+        read_published(PUBLISHED),
+        read_study_facts(PUBLISHED),
+    )
 
 
 # ---------------------------------------------------------------------------

@@ -473,8 +473,8 @@ def test_cli(tmp_path):
 def _project(root: Path) -> Paths:
     """A project-shaped folder: the printed tables linked in, the stand-in written under it."""
     paths = Paths.of(root, dictionary=DICTIONARY)
-    paths.published.parent.mkdir(parents=True)
-    paths.published.symlink_to(PUBLISHED)
+    (paths.root / synth.PUBLISHED).parent.mkdir(parents=True)
+    (paths.root / synth.PUBLISHED).symlink_to(PUBLISHED)
     return paths
 
 

@@ -16,8 +16,6 @@ SYNTHETIC_DIR = Path("data/raw/synthetic")
 DEFAULT_EXPORT = SYNTHETIC_DIR / "cc_survey_export.csv"
 DEFAULT_FRAME = SYNTHETIC_DIR / "clinic_frame.csv"
 DEFAULT_DICTIONARY = Path("data/raw/cc_survey_dictionary.csv")
-#: The files of ``Paths.published``: every number the tables print, and the facts of the text.
-PUBLISHED_TABLES, STUDY_FACTS = "published_long.csv", "study_facts.csv"
 
 
 def project_root(start: str | Path | None = None) -> Path:
@@ -76,12 +74,6 @@ class Paths:
     @property
     def processed(self) -> Path:
         return self.root / "data" / "processed"
-
-    @property
-    def published(self) -> Path:
-        """The paper's printed tables: read only by the synthesizer and the replication step
-        (:data:`PUBLISHED_TABLES`, :data:`STUDY_FACTS`)."""
-        return self.root / "data" / "published"
 
     @property
     def tables(self) -> Path:

@@ -14,6 +14,7 @@ from ccanalysis.paths import Paths
 from ccanalysis.replication.claims import beside_results, check_text, load_text_claims
 from ccanalysis.replication.compare import (
     COMPARISON_COLUMNS,
+    PUBLISHED,
     compare,
     differences,
     load_reproduced,
@@ -28,6 +29,7 @@ from ccanalysis.spec import Spec, read_spec
 from ccanalysis.stage import Artifacts, Params
 
 __all__ = [
+    "PUBLISHED",
     "beside_results",
     "check_published",
     "check_text",
@@ -92,10 +94,11 @@ def write_outputs(
 
 def run(paths: Paths, params: Params) -> Artifacts:
     """Compare, check the printed tables, set the claims beside the Results, write them."""
-    published = read_published(paths.published)
+    published = read_published(paths.root / PUBLISHED)
     comparison = compare(published, load_reproduced(paths.tables))
     spec = read_spec(paths.spec, instrument=paths.dictionary)
-    facts, claims = read_study_facts(paths.published), load_text_claims(paths.published)
+    facts = read_study_facts(paths.root / PUBLISHED)
+    claims = load_text_claims(paths.root / PUBLISHED)
     consistency = check_published(published, spec, facts, claims)
     stated = None  # a partial run (a table missing) has no Results to set the claims beside
     if results.complete(paths.tables):

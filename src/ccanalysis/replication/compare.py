@@ -10,11 +10,14 @@ from pathlib import Path
 import pandas as pd
 
 from ccanalysis.io import read_as_printed
-from ccanalysis.paths import PUBLISHED_TABLES, STUDY_FACTS
 from ccanalysis.printing import parse_printed
 from ccanalysis.tables import read
 from ccanalysis.tables.grid import anchor as read_anchor
 
+#: The paper's printed numbers under the project root, and their files (named here and in
+#: ``synth.targets``, the other reader: neither may import the other).
+PUBLISHED = Path("data") / "published"
+PUBLISHED_TABLES, STUDY_FACTS = "published_long.csv", "study_facts.csv"
 #: The key of a cell in the long tables: a printed cell and its reproduction share it.
 KEYS = list(read.KEYS)
 COMPARISON_COLUMNS = [*KEYS, "published", "reproduced", "verdict", "difference"]

@@ -17,10 +17,11 @@ from ccanalysis.stage import Artifacts, Params
 from ccanalysis.synth.calibration import Calibration, calibrate, missing_answers
 from ccanalysis.synth.export import summary, write
 from ccanalysis.synth.survey import synthesize
-from ccanalysis.synth.targets import Targets, load_targets
+from ccanalysis.synth.targets import PUBLISHED, Targets, load_targets
 from ccanalysis.vocab import DEFAULT_SEED
 
 __all__ = [
+    "PUBLISHED",
     "Calibration",
     "Targets",
     "calibrate",
@@ -41,7 +42,7 @@ def run(paths: Paths, params: Params, *, out: str | Path | None = None) -> Artif
             f"the synthesizer runs in synthetic mode only, not with data_mode={params.data_mode!r}"
         )
     instrument = read_dictionary(paths.dictionary)
-    targets = load_targets(paths.published, read_spec(paths.spec, instrument=instrument))
+    targets = load_targets(paths.root / PUBLISHED, read_spec(paths.spec, instrument=instrument))
     calibration = calibrate(instrument, targets)
     survey = synthesize(
         instrument, targets, seed=params.seed, scale=params.scale, calibration=calibration

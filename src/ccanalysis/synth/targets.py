@@ -9,9 +9,14 @@ from pathlib import Path
 import pandas as pd
 
 from ccanalysis.io import read_as_printed
-from ccanalysis.paths import PUBLISHED_TABLES, STUDY_FACTS
 from ccanalysis.spec import Spec, read_spec
 from ccanalysis.vocab import TOTAL
+
+#: The paper's printed numbers, under the project root, and their files. Only the synthesizer
+#: (its targets) and the replication (its reference) read them, each naming them itself: neither
+#: may import the other, and no analysis module may know where they are.
+PUBLISHED = Path("data") / "published"
+PUBLISHED_TABLES, STUDY_FACTS = "published_long.csv", "study_facts.csv"
 
 
 @dataclass(frozen=True)
