@@ -15,21 +15,15 @@ other e2e tests do not depend on which items there are; running them again would
 from __future__ import annotations
 
 import csv
-import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
-
-from ccanalysis.paths import project_root
+from test_e2e import CLEAN_ENV, copy_checkout
 
 pytestmark = [pytest.mark.e2e, pytest.mark.own_checkout]
-ROOT = project_root()
-#: make as a user runs it: not as a sub-make of `make test` (no inherited flags or jobserver).
-CLEAN_ENV = {k: v for k, v in os.environ.items() if k not in {"MAKEFLAGS", "MFLAGS", "MAKELEVEL"}}
 
 #: The unit tests that read the dictionary, the specification or the fixture exports.
 ITEM_TESTS = (
@@ -61,20 +55,6 @@ table3,Huddle topics:,huddle_gaps,yes,Care gaps,pct,binary,,fisher,answered,,tab
 table3,Huddle topics:,huddle_transitions,yes,Transitions of care,pct,binary,,fisher,answered,,tables_3_4
 table3,Huddle topics:,huddle_social,yes,Social needs,pct,binary,,fisher,answered,,tables_3_4
 """
-
-
-def copy_checkout(project: Path) -> Path:
-    """The files git tracks (no outputs) in ``project``, sharing this checkout's venv."""
-    names = subprocess.run(
-        ["git", "ls-files", "-co", "--exclude-standard"],
-        cwd=ROOT, capture_output=True, text=True, check=True,
-    ).stdout.splitlines()  # fmt: skip
-    for name in names:
-        if (ROOT / name).is_file() and not name.startswith(("reports/", "tables/", "figures/")):
-            (project / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(ROOT / name, project / name)  # keeps times: the venv stays up to date
-    (project / ".venv").symlink_to(ROOT / ".venv")
-    return project
 
 
 def add_the_items(project: Path) -> None:

@@ -175,14 +175,10 @@ def _fingerprint() -> dict[str, str]:
     }
 
 
-@pytest.fixture(scope="module")
-def spaced_checkout(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A copy of this checkout (the files git tracks, no outputs) in a folder whose path has
-    spaces, as an author's laptop has ("Box Sync", "OneDrive - University"), sharing the venv."""
+def copy_checkout(project: Path) -> Path:
+    """The files git tracks (no outputs) in ``project``, sharing this checkout's venv."""
     import shutil
 
-    base = tmp_path_factory.mktemp("e2e") / "OneDrive - University"
-    project = base / "my checkout"
     files = subprocess.run(
         ["git", "ls-files", "-co", "--exclude-standard"],
         cwd=ROOT,
@@ -196,6 +192,13 @@ def spaced_checkout(tmp_path_factory: pytest.TempPathFactory) -> Path:
             shutil.copy2(ROOT / name, project / name)  # keeps times: the venv stays up to date
     (project / ".venv").symlink_to(ROOT / ".venv")
     return project
+
+
+@pytest.fixture(scope="module")
+def spaced_checkout(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of this checkout in a folder whose path has spaces, as an author's laptop has
+    ("Box Sync", "OneDrive - University")."""
+    return copy_checkout(tmp_path_factory.mktemp("e2e") / "OneDrive - University" / "my checkout")
 
 
 def test_reexecuting_every_notebook_rewrites_identical_outputs() -> None:
