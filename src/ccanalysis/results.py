@@ -21,6 +21,7 @@ from ccanalysis import vocab
 from ccanalysis.io import write_bytes, write_text
 from ccanalysis.printing import format_p, round_half_up
 from ccanalysis.privacy import is_small
+from ccanalysis.sensitivity.output import row_anchor
 from ccanalysis.spec import Spec, read_spec
 from ccanalysis.tables.grid import TEST_TEXT, anchor
 from ccanalysis.tables.paper import PCT_DECIMALS
@@ -232,9 +233,8 @@ class Lookup:
             raise ResultsError(f"{self.kind} {'.'.join(self.path)} has no {name!r}")
         value, row = float(rows[name].iloc[0]), rows.iloc[0]
         if self.kind == "s":
-            rows_of = self.ctx.sensitivity[self.ctx.sensitivity["item"] == row["item"]]
-            one = rows_of["level"].nunique() == 1  # one row shown: anchored by the item
-            anchor = "s-" + "-".join(p for p in (row["item"], "" if one else row["level"]) if p)
+            rows_of = self.ctx.sensitivity.loc[self.ctx.sensitivity["item"] == row["item"], "level"]
+            anchor = row_anchor(row["item"], row["level"], rows_of.nunique())
             key = ("sensitivity", row["analysis"], row["item"], row["level"], name)
             method = str(row["method"])
             try:  # withheld with the table row's difference

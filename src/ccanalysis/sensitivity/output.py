@@ -19,6 +19,7 @@ from ccanalysis.sensitivity.inputs import CARE_MODEL_GROUPS, Groups
 from ccanalysis.sensitivity.verdicts import KEY
 from ccanalysis.spec import SpecRow
 from ccanalysis.stats import bh_qvalues, fisher_exact
+from ccanalysis.tables.grid import anchor
 from ccanalysis.vocab import SYNTHETIC_LABEL
 
 
@@ -156,6 +157,12 @@ def _diff(r: Mapping) -> str:
     return f"{est} {unit} ({lo} to {hi})"
 
 
+def row_anchor(item: str, level: str, rows: int) -> str:
+    """A sensitivity row's anchor, as the tables' (``t3-item[-level]``): ``s-item``, with its
+    level where the item shows ``rows`` > 1 rows."""
+    return anchor("s", item, level if rows > 1 else "")
+
+
 def comparison_tables(
     results: pd.DataFrame,
     labels: Mapping[tuple[str, str, str], str],
@@ -184,8 +191,7 @@ def comparison_tables(
             base = by[analyses[0]][key]
             unit = base["unit"]
             rec = {
-                "_id": "-".join(["s", key[1], *[key[2]] * (rows_of[key[1]] > 1 and bool(key[2]))])
-                * (part == "clustering"),  # the row's anchor, as the tables' (t3-item[-level])
+                "_id": row_anchor(key[1], key[2], rows_of[key[1]]) * (part == "clustering"),
                 "Table": key[0].replace("table", ""),
                 "Item": labels.get(key) or f"{key[1]} {key[2]}".strip(),
                 "Unit": unit,
