@@ -255,18 +255,22 @@ output-sums:
 # real-export run and the README's "add an item" in copies of the checkout (e2e-copy and
 # e2e-copy-item: one process each, their make at -j1) and the bench's quick run (it cannot rot
 # unseen) take the job slots the stages leave free; once the pipeline is built, what it wrote is
-# recorded, then come the docs/ check, nbval on the executed notebooks (in two parts) and the
-# tutorials; the end-to-end tests that work in this checkout come last. The unit suite includes the
-# browser tests (tests/test_browser.py: headless Chromium loads every page of docs/; they skip,
-# saying why, where Chromium is missing).
+# recorded, then come the docs/ check, nbval on the executed notebooks (in two parts), the
+# tutorials and the unit tests that read the pipeline's outputs (marked built: the browser's look at
+# this run's snapshot, the Results' links); the end-to-end tests that work in this checkout come
+# last. The browser tests (tests/test_browser.py: headless Chromium loads every page of docs/) skip,
+# saying why, where Chromium is missing.
 UNIT_FILES := $(filter-out tests/test_e2e.py,$(sort $(wildcard tests/test_*.py)))
 every_fourth = $(foreach i,$(shell seq $(1) 4 $(words $(2))),$(word $(i),$(2)))
 UNIT_PARTS := unit-part-1 unit-part-2 unit-part-3 unit-part-4
-.PHONY: $(UNIT_PARTS) outputs-before-nbval docs-check nbval-part-1 nbval-part-2 tutorials-run
+.PHONY: $(UNIT_PARTS) built-run outputs-before-nbval docs-check nbval-part-1 nbval-part-2 tutorials-run
 .PHONY: bench-quick e2e-here e2e-copy e2e-copy-item test-e2e-here
 test: reports/index.html $(UNIT_PARTS) e2e-copy e2e-copy-item bench-quick test-e2e-here
 $(UNIT_PARTS): unit-part-%: $(READY)
-	$(PYTEST) -p no:nbval -q $(call every_fourth,$*,$(UNIT_FILES)) -m "not e2e"
+	$(PYTEST) -p no:nbval -q $(call every_fourth,$*,$(UNIT_FILES)) -m "not e2e and not built"
+# The unit tests that read what the pipeline wrote (marked built): after it, never beside it.
+built-run: reports/index.html
+	$(PYTEST) -p no:nbval -q tests -m "built and not e2e"
 outputs-before-nbval: reports/index.html
 	@$(OUTPUT_SUMS) > .make/outputs-before-nbval.sha256
 docs-check: reports/index.html
@@ -280,7 +284,7 @@ tutorials-run:
 	$(TUTORIAL_TESTS)
 bench-quick: $(READY)
 	$(PY) benchmarks/bench.py --quick
-test-e2e-here: docs-check nbval-part-1 nbval-part-2 tutorials-run
+test-e2e-here: docs-check nbval-part-1 nbval-part-2 tutorials-run built-run
 	$(E2E_HERE)
 
 unit: $(READY)

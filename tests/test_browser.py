@@ -182,6 +182,7 @@ def _evaluate(browser: Chromium, expression: str) -> object:
     )["result"]["value"]
 
 
+@pytest.mark.built  # the snapshot of this run's outputs
 def test_no_page_scrolls_sideways_on_a_phone_and_tables_scroll_in_their_box(
     snapshot, tmp_path
 ) -> None:
@@ -210,6 +211,7 @@ def test_no_page_scrolls_sideways_on_a_phone_and_tables_scroll_in_their_box(
     assert sticky["index.html"] == "sticky"  # the label column stays while the numbers scroll
 
 
+@pytest.mark.built  # the snapshot of this run's outputs
 def test_print_opens_everything_and_clips_no_table_cell(snapshot, tmp_path) -> None:
     """In print (A4 width, print media), every table cell's text is laid out on the page: the
     collapsed details open, the wide tables wrap; the PDF Chromium prints (``printToPDF``, as
@@ -260,6 +262,7 @@ def _pdf_text(pdf: bytes, tmp_path: Path) -> str:
     return re.sub(r"\s+", "", out)
 
 
+@pytest.mark.built  # the snapshot of this run's outputs
 def test_a_table_3_number_is_traced_in_one_click(snapshot, tmp_path) -> None:
     """index.html#t3-svc_social_needs: the row, its counts on hover, the test's footnote marker."""
     browser = Chromium(_browser_or_skip(), tmp_path / "chromium", width=1400, height=900)

@@ -98,13 +98,14 @@ def test_every_number_links_to_a_cell_of_equal_value(context) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.built
 def test_the_built_results_link_to_their_cells() -> None:
     """What `make all` wrote: reports/results.html against tables/, the landing page linking it,
     and every link's target row on its page (the landing page's tables, the sensitivity and
     definitions table pages)."""
     page = ROOT / "reports" / "results.html"
     if not page.is_file():
-        pytest.skip("reports/results.html: run `make all` first")
+        pytest.fail("reports/results.html is missing: run `make all` first")
     text = page.read_text(encoding="utf-8")
     check_links(text, ROOT / "tables")
     landing = (ROOT / "reports" / "index.html").read_text("utf-8")
