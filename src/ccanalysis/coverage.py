@@ -1,17 +1,16 @@
 """Coverage of the printed 95% intervals of a difference in proportions, simulated on the
-study's design (SYNTHETIC). A tool (``make coverage``), imported by no library module.
+study's design (SYNTHETIC); a tool (``make coverage``), imported by no library module.
 
-Design: the care systems and models of the run's ``clinics.parquet``. Outcome: beta-binomial by
-care system (one uniform per system, the beta quantile in each model, so the models of a mixed
-system move together). Intervals: Newcombe, Newcombe on design-effect-adjusted counts at t(CR2
-Satterthwaite df) (the primary), GEE with Mancl-DeRouen SE at t(K - 2), CR2 with Satterthwaite df,
-cluster bootstrap percentile and bootstrap-t; sandwich terms in closed form over all data sets at
-once (tests check them against ``stats.clustered``). Data sets flagged sparse get Newcombe only.
+Outcome beta-binomial by care system (one uniform per system, its beta quantile in each model, so
+the models of a mixed system move together). Intervals: Newcombe; Newcombe on design-effect-adjusted
+counts at t(CR2 Satterthwaite df) (the primary); Mancl-DeRouen SE at t(K - 2); CR2 at Satterthwaite
+df; cluster bootstrap percentile and bootstrap-t. Sandwich terms in closed form over all data sets
+at once: millions of fits otherwise (tests check them against ``stats.clustered``). Data sets
+flagged sparse get Newcombe only.
 """
 
 from __future__ import annotations
 
-import argparse
 import itertools
 import math
 from collections.abc import Sequence
@@ -156,25 +155,16 @@ def intervals(
     }
 
 
-def cell(
-    m: NDArray[np.int64],
-    icc: float,
-    prevalence: float,
-    difference: float,
-    *,
-    datasets: int = DATASETS,
-    replicates: int = REPLICATES,
-    seed: int = DEFAULT_SEED,
-) -> list[dict[str, object]]:
-    """The coverage rows of one cell: data sets drawn until ``datasets`` are not sparse."""
+def cell(m: NDArray[np.int64], icc: float, prevalence: float, difference: float) -> list[dict]:
+    """The coverage rows of one cell: data sets drawn until ``DATASETS`` are not sparse."""
     key = [round(1000 * x) for x in (icc, prevalence, difference)]
-    rng = np.random.default_rng([seed, *key])
+    rng = np.random.default_rng([DEFAULT_SEED, *key])
     p = (prevalence, prevalence + difference)
-    drawn = simulate(rng, m, icc, p, datasets)
-    while (~sparse(drawn, m)).sum() < datasets and len(drawn) < 20 * datasets:
-        drawn = np.concatenate([drawn, simulate(rng, m, icc, p, datasets)])
-    kept = drawn[~sparse(drawn, m)][:datasets]
-    found = {**intervals(kept, m, replicates, seed), "newcombe": newcombe(drawn, m)}
+    drawn = simulate(rng, m, icc, p, DATASETS)
+    while (~sparse(drawn, m)).sum() < DATASETS and len(drawn) < 20 * DATASETS:
+        drawn = np.concatenate([drawn, simulate(rng, m, icc, p, DATASETS)])
+    kept = drawn[~sparse(drawn, m)][:DATASETS]
+    found = {**intervals(kept, m, REPLICATES, DEFAULT_SEED), "newcombe": newcombe(drawn, m)}
     rows = []
     for method in METHODS:
         lo, hi = found[method]
@@ -195,14 +185,10 @@ def cell(
     return rows
 
 
-def study(
-    m: NDArray[np.int64], *, datasets: int = DATASETS, replicates: int = REPLICATES
-) -> pd.DataFrame:
+def study(m: NDArray[np.int64]) -> pd.DataFrame:
     """Every cell of ``ICCS`` x ``PREVALENCES`` x ``DIFFERENCES`` (the coverage table)."""
     grid = itertools.product(ICCS, PREVALENCES, DIFFERENCES)
-    return pd.DataFrame(
-        [row for c in grid for row in cell(m, *c, datasets=datasets, replicates=replicates)]
-    )
+    return pd.DataFrame([row for c in grid for row in cell(m, *c)])
 
 
 def wide(table: pd.DataFrame) -> pd.DataFrame:
@@ -294,17 +280,10 @@ def figure(table: pd.DataFrame) -> matplotlib.figure.Figure:
     return grid.figure
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main() -> int:
     """``python -m ccanalysis.coverage``: the table, ``COMMITTED`` and the figure."""
-    ap = argparse.ArgumentParser(
-        prog="python -m ccanalysis.coverage", description=__doc__.split("\n")[0]
-    )
-    ap.add_argument("--datasets", type=int, default=DATASETS)
-    ap.add_argument("--replicates", type=int, default=REPLICATES)
-    args = ap.parse_args(argv)
     paths = Paths.of()
-    m = design(pd.read_parquet(paths.processed / "clinics.parquet"))
-    table = study(m, datasets=args.datasets, replicates=args.replicates)
+    table = study(design(pd.read_parquet(paths.processed / "clinics.parquet")))
     for out in (paths.tables / "coverage.csv", paths.root / COMMITTED):
         write_csv(table, out)
     fig = figure(table)
