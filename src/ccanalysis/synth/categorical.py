@@ -51,25 +51,20 @@ def apportion(total: int, weights: np.ndarray) -> np.ndarray:
 
 def fisher_p(counts: dict[str, np.ndarray]) -> float:
     """Fisher's exact p of the levels x groups table, as the tables compute it."""
-    t = np.array(list(counts.values()), dtype=np.int64).T
-    return _fisher_p(t.shape, tuple(t.ravel().tolist()))
-
-
-@functools.cache
-def _fisher_p(shape: tuple[int, int], cells: tuple[int, ...]) -> float:
-    table = np.array(cells, dtype=np.int64).reshape(shape)
-    return float(stats.run_test("fisher", table=table, seed=DEFAULT_SEED).p)
+    return _p("fisher", tuple(tuple(c.tolist()) for c in counts.values()))
 
 
 def chisq_p(counts: dict[str, np.ndarray]) -> float:
     """Pearson's chi-square p (no correction); 1 with one answered level."""
-    t = np.array(list(counts.values()), dtype=np.int64)
-    return _chisq_p(t.shape, tuple(t.ravel().tolist()))
+    return _p("chisq", tuple(tuple(c.tolist()) for c in counts.values()))
 
 
 @functools.cache
-def _chisq_p(shape: tuple[int, int], cells: tuple[int, ...]) -> float:
-    t = np.array(cells, dtype=np.int64).reshape(shape)
+def _p(test: str, rows: tuple[tuple[int, ...], ...]) -> float:
+    """``test``'s p of the groups x levels counts ``rows`` (cached: the searches revisit tables)."""
+    t = np.array(rows, dtype=np.int64)
+    if test == "fisher":
+        return float(stats.run_test("fisher", table=t.T.copy(), seed=DEFAULT_SEED).p)
     t = t[:, t.sum(axis=0) > 0]
     return 1.0 if t.shape[1] < 2 else stats.chisq(t).p
 
@@ -203,11 +198,6 @@ def solve_cells(
     raise ValueError(f"no counts reproduce the printed rows of {list(items)}")
 
 
-def _probit_mu(top_share: float) -> float:
-    """Location of the normal latent with ``top_share`` above 0."""
-    return norm.ppf(min(max(top_share, 1e-4), 1 - 1e-4))
-
-
 RULES = list(itertools.product(SPACINGS, SHIFTS))
 
 
@@ -220,8 +210,9 @@ def _family(
 ) -> list[dict[str, np.ndarray]]:
     """The counts of every level by each (spacing, shift) of the rule."""
     top_n = {g: sum(ch) for g, ch in zip(d, choice, strict=True)}
-    mu_pool = _probit_mu(sum(top_n.values()) / sum(d.values()))
-    mu = {g: _probit_mu(top_n[g] / d[g]) for g in d}
+    top_share = [sum(top_n.values()) / sum(d.values()), *(top_n[g] / d[g] for g in d)]
+    mu_pool, *mu_g = norm.ppf(np.clip(top_share, 1e-4, 1 - 1e-4))  # N(mu, 1) with that share > 0
+    mu = dict(zip(d, mu_g, strict=True))
     covered = sorted(i for lv in idx for i in lv)
     rest = [i for i in range(k) if i not in covered]
     top = max(covered) + 1 if covered else 0
