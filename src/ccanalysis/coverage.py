@@ -199,18 +199,6 @@ def wide(table: pd.DataFrame) -> pd.DataFrame:
     return out[[m for m in METHODS if m in out]].reset_index()
 
 
-def _outside(rows: pd.DataFrame) -> str:
-    """The cells of ``rows`` outside ``LOW``-``HIGH``: coverage and the points beyond the band."""
-    return "; ".join(
-        f"ICC {r.icc:g}, prevalence {100 * r.prevalence:g}%, difference {100 * r.difference:g} "
-        f"points: {r.coverage:.2f}% ("
-        + (f"{r.coverage - HIGH:.2f} above {HIGH:.0f}" if r.coverage > HIGH else "")
-        + (f"{LOW - r.coverage:.2f} below {LOW:.0f}" if r.coverage < LOW else "")
-        + ")"
-        for r in rows[~rows["coverage"].between(LOW, HIGH)].itertuples()
-    )
-
-
 def choice(table: pd.DataFrame) -> str:
     """The primary interval's coverage, its cells outside the band, and the interval nearest it."""
     within = table["coverage"].between(LOW, HIGH).groupby(table["method"]).sum()
@@ -221,8 +209,17 @@ def choice(table: pd.DataFrame) -> str:
         f"difference in {prim['coverage'].min():.1f}-{prim['coverage'].max():.1f}% of at least "
         f"{prim['datasets'].min()} simulated data sets per cell (Monte Carlo SE at most "
         f"{prim['mc_se'].max():.1f} points), within {LOW:.0f}-{HIGH:.0f}% in {n_in} of "
-        f"{len(prim)} cells" + (f"; outside: {_outside(prim)}." if n_in < len(prim) else ".")
+        f"{len(prim)} cells"
     )
+    outside = "; ".join(
+        f"ICC {r.icc:g}, prevalence {100 * r.prevalence:g}%, difference {100 * r.difference:g} "
+        f"points: {r.coverage:.2f}% ("
+        + (f"{r.coverage - HIGH:.2f} above {HIGH:.0f}" if r.coverage > HIGH else "")
+        + (f"{LOW - r.coverage:.2f} below {LOW:.0f}" if r.coverage < LOW else "")
+        + ")"
+        for r in prim[~prim["coverage"].between(LOW, HIGH)].itertuples()
+    )
+    text += f"; outside: {outside}." if n_in < len(prim) else "."
     best = within.sort_values(ascending=False, kind="stable")
     cells = " Cells within, by interval: " + ", ".join(f"{m} {n}" for m, n in best.items()) + "."
     if n_in == len(prim):
