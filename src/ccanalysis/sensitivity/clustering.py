@@ -100,10 +100,9 @@ def clustered(
     rows: Sequence[SpecRow],
     *,
     exchangeable: bool = True,
-    coordinator: bool | None = None,
 ) -> tuple[list[dict[str, object]], list[str]]:
-    """The GEE records of every row and the notes; ``coordinator``: force the coordinator
-    clustering on or off (default: when coordinators cross care systems)."""
+    """The GEE records of every row and the notes; by coordinator too when coordinators cross
+    care systems."""
     n_model = cells.by_model[0]
     systems = data.system.astype(object)
     out = _records("gee_care_system", data, rows, systems, n_model)
@@ -119,13 +118,7 @@ def clustered(
         else f"Coordinators working in more than one care system: {crossing} of {n_coord} "
         "(any: clustered by coordinator too, gee_coordinator)."
     ]
-    if coordinator or (coordinator is None and crossing):
-        if data.coordinator is None:
-            raise KeyError("the clinic frame lacks 'coordinator_id'")
-        extra = (
-            f"{crossing} coordinators work in more than one care system"
-            if crossing
-            else "coordinators nested in care systems (shown on request)"
-        )
+    if crossing:
+        extra = f"{crossing} coordinators work in more than one care system"
         out += _records("gee_coordinator", data, rows, data.coordinator, n_model, extra_note=extra)
     return out, notes

@@ -38,16 +38,16 @@ def unit_of(row: SpecRow) -> str:
 
 
 def analysis_rows(
-    spec: Spec | pd.DataFrame | Iterable[SpecRow] | None = None, tables: Sequence[str] = TABLES
+    spec: Spec | pd.DataFrame | Iterable[SpecRow] | None = None,
 ) -> tuple[SpecRow, ...]:
-    """The rows of ``tables`` in printed order, from a spec, its frame, rows or the package's."""
+    """The rows of Tables 3 and 4 in printed order, from a spec, its frame, rows or the package's."""
     if spec is None:
         spec = read_spec()
     elif isinstance(spec, pd.DataFrame):
         spec = from_frame(spec)
-    rows = tuple(r for r in spec if r.table in set(tables))
+    rows = tuple(r for r in spec if r.table in TABLES)
     if not rows:
-        raise ValueError(f"the specification has no rows of {list(tables)}")
+        raise ValueError(f"the specification has no rows of {list(TABLES)}")
     return rows
 
 
