@@ -109,17 +109,10 @@ def collect(
     family = out["table"].isin(Q_FAMILY)
     for _, idx in out[family].groupby("analysis").groups.items():
         out.loc[idx, "q"] = bh_qvalues(out.loc[idx, "p"])
-    row_order = {r.key: i for i, r in enumerate(rows)}
-    keys = zip(out["table"], out["item"], out["level"], strict=True)
-    order = pd.DataFrame(
-        {
-            "row": [row_order.get(k, len(row_order)) for k in keys],
-            "analysis": out["analysis"].map({a: i for i, a in enumerate(ANALYSES)}),
-        }
-    )
-    return out.loc[order.sort_values(["row", "analysis"], kind="stable").index].reset_index(
-        drop=True
-    )
+    rank = {r.key: i for i, r in enumerate(rows)}
+    row = [rank.get(k, len(rank)) for k in zip(*(out[c] for c in KEY), strict=True)]
+    analysis = out["analysis"].map({a: i for i, a in enumerate(ANALYSES)})
+    return out.iloc[np.lexsort((analysis, row))].reset_index(drop=True)
 
 
 def _p_text(r: Mapping, col: str = "p") -> str:
