@@ -438,9 +438,9 @@ def test_cluster_bootstrap_replicates_equal_r_for_a_fixed_plan() -> None:
     n_pt, _ = std.replicate_strata(np.ones((1, 6)), design)
     n_str, s_str = std.replicate_strata(np.array(BOOT_PLAN, dtype=float), design)
     for target in ("isw", "total"):
-        plan = std.make_plan(n_pt[0], target, 1)
-        assert plan.notes == ("", "")  # every weighted stratum has both models: no collapsing
-        v0, v1, patched = std.standardized_values(n_str, s_str, plan)
+        same, notes, _ = std.make_plan(n_pt[0], target, 1)
+        assert notes == ["", ""]  # every weighted stratum has both models: no collapsing
+        v0, v1, patched = std.standardized_values(n_str, s_str, target, same)
         for j, item in enumerate(("hours_cc_week", "svc_social_needs")):
             scale = 100.0 if item == "svc_social_needs" else 1.0
             np.testing.assert_allclose((v1 - v0)[:, j] * scale, BOOT_R[(target, item)], rtol=1e-13)
@@ -482,9 +482,8 @@ def test_empty_stratum_is_collapsed_with_a_note() -> None:
     assert row["estimate"] == pytest.approx(100 * (0.8 - 0.35))
 
 
-def _identity_plan(target: str, n_rows: int = 1) -> std.Plan:
-    same = np.broadcast_to(np.eye(6), (n_rows, 6, 6)).copy()
-    return std.Plan(target, same, ("",) * n_rows)
+def _identity_plan(target: str, n_rows: int = 1) -> tuple[str, np.ndarray]:
+    return target, np.broadcast_to(np.eye(6), (n_rows, 6, 6)).copy()
 
 
 def test_empty_cell_in_a_replicate_borrows_its_rurality_mean() -> None:
@@ -495,7 +494,7 @@ def test_empty_cell_in_a_replicate_borrows_its_rurality_mean() -> None:
     #   mn* = (0.5 + 0.8 + 0.5)/3 = 0.6; isw* = (1 + 0 + 1)/3 = 2/3
     n_str = np.array([[[2.0, 0, 3, 4, 0, 0], [1.0, 1, 0, 1, 0, 0]]])[..., None]
     s_str = np.array([[[1.0, 0, 3, 2, 0, 0], [1.0, 0, 0, 1, 0, 0]]])[..., None]
-    mn, isw, patched = std.standardized_values(n_str, s_str, _identity_plan("isw"))
+    mn, isw, patched = std.standardized_values(n_str, s_str, *_identity_plan("isw"))
     assert (mn[0, 0], isw[0, 0], patched[0, 0]) == pytest.approx((0.6, 2 / 3, True))
     # no urban mn answer at all: both urban cells borrow the mn overall mean; mn answers
     # 0, 0, 0 | 4, 2, 0 with 2, 2 at the level: overall 4/6, rural/small 1/2
@@ -504,7 +503,7 @@ def test_empty_cell_in_a_replicate_borrows_its_rurality_mean() -> None:
     s0 = s_str.copy()
     n0[0, 0, :, 0] = [0.0, 0, 0, 4, 2, 0]
     s0[0, 0, :, 0] = [0.0, 0, 0, 2, 2, 0]
-    mn, _, _ = std.standardized_values(n0, s0, _identity_plan("isw"))
+    mn, _, _ = std.standardized_values(n0, s0, *_identity_plan("isw"))
     assert mn[0, 0] == pytest.approx(11 / 18)
 
 

@@ -73,7 +73,6 @@ class Groups:
     missing: int = 0
     other: int = 0
     kind: str = "group"
-    word: str = "group"
 
     @property
     def compare(self) -> tuple[str, str]:
@@ -106,7 +105,6 @@ CARE_MODEL_GROUPS = Groups(
     labels=MappingProxyType({g: GROUP_LABELS[g] for g in CLINIC_COMPARISON}),
     short=MappingProxyType({g: SHORT_LABELS[g] for g in CLINIC_COMPARISON}),
     kind="care model",
-    word="model",
 )
 
 

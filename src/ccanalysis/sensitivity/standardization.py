@@ -8,7 +8,7 @@ missing a weighted cell borrows the group's mean over the cell's rurality."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -144,25 +144,15 @@ def collapse(
     return block_of, note, used
 
 
-@dataclass(frozen=True)
-class Plan:
-    """Every row's standardization for one target: ``same`` (J, 6, 6) 1 where two strata share a
-    block."""
-
-    target: str
-    same: NDArray[np.float64]
-    notes: tuple[str, ...]
-    strata: tuple[str, ...] = ()
-
-
 def make_plan(
     counts: NDArray[np.float64],
     target: str,
     min_stratum: int,
     strata: Stratification = FULL,
     word: str = "model",
-) -> Plan:
-    """:class:`Plan` from the answers per group, stratum and row, shape (2, 6, J)."""
+) -> tuple[NDArray[np.float64], list[str], list[str]]:
+    """Every row's standardization for one target from the answers per group, stratum and row
+    (2, 6, J): ``same`` (J, 6, 6), 1 where two strata share a block; notes; strata used."""
     n_rows = counts.shape[-1]
     same = np.zeros((n_rows, _K, _K))
     notes, used = [], []
@@ -171,7 +161,7 @@ def make_plan(
         same[j] = block_of[:, None] == block_of[None, :]
         notes.append(note)
         used.append(strata_used)
-    return Plan(target, same, tuple(notes), tuple(used))
+    return same, notes, used
 
 
 def replicate_strata(
@@ -195,22 +185,22 @@ def replicate_strata(
 
 
 def standardized_values(
-    n_str: NDArray[np.float64], s_str: NDArray[np.float64], plan: Plan
+    n_str: NDArray[np.float64], s_str: NDArray[np.float64], target: str, same: NDArray[np.float64]
 ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.bool_]]:
     """Both models' standardized values (b, J) and which replicates patched an empty stratum."""
     n_blk, s_blk = n_str, s_str
-    merged = np.flatnonzero((plan.same != np.eye(_K)[None]).any(axis=(1, 2)))
+    merged = np.flatnonzero((same != np.eye(_K)[None]).any(axis=(1, 2)))
     if len(merged):  # block totals for the rows whose strata were merged (the others: as is)
-        same = plan.same[merged]  # (Jm, 6, 6)
+        block = same[merged]  # (Jm, 6, 6)
         n_blk, s_blk = n_str.copy(), s_str.copy()
         b = len(n_str)
         for full, blk in ((n_str, n_blk), (s_str, s_blk)):
             x = np.moveaxis(full[..., merged], -1, 0).reshape(len(merged), b * 2, _K)
-            blk[..., merged] = np.moveaxis(np.matmul(x, same).reshape(-1, b, 2, _K), 0, -1)
-    w = n_str[:, 1] if plan.target == "isw" else n_str[:, 0] + n_str[:, 1]
+            blk[..., merged] = np.moveaxis(np.matmul(x, block).reshape(-1, b, 2, _K), 0, -1)
+    w = n_str[:, 1] if target == "isw" else n_str[:, 0] + n_str[:, 1]
     w_pos = w > 0
     out = []
-    patched = np.zeros((len(n_str), plan.same.shape[0]), dtype=bool)
+    patched = np.zeros((len(n_str), same.shape[0]), dtype=bool)
     with np.errstate(invalid="ignore", divide="ignore"):
         for g in (0, 1):
             nb = n_blk[:, g]
@@ -234,7 +224,7 @@ def standardized_values(
 
 
 def _replicates(
-    cells: CellSums, plans: dict[str, Plan], cols: NDArray[np.int64], n: int, seed: int | None
+    cells: CellSums, plans: dict[str, tuple], cols: NDArray[np.int64], n: int, seed: int | None
 ) -> dict[str, tuple[NDArray[np.float64], NDArray[np.int64]]]:
     """Per target, the first ``n`` replicates of the rows ``cols`` and their patched counts."""
     out: dict[str, tuple[list, NDArray[np.int64]]] = {
@@ -242,8 +232,8 @@ def _replicates(
     }
     for w in resample(len(cells.system_size), n, seed):
         n_str, s_str = replicate_strata(w, cells, cols)
-        for t, plan in plans.items():
-            v0, v1, patched = standardized_values(n_str, s_str, replace(plan, same=plan.same[cols]))
+        for t, (same, _, _) in plans.items():
+            v0, v1, patched = standardized_values(n_str, s_str, t, same[cols])
             out[t][0].append(v1 - v0)
             out[t][1][:] += patched.sum(axis=0)
     return {t: (np.concatenate(d), p) for t, (d, p) in out.items()}
@@ -251,7 +241,7 @@ def _replicates(
 
 def _bootstrap(
     cells: CellSums,
-    plans: dict[str, Plan],
+    plans: dict[str, tuple],
     n_boot: int,
     max_boot: int,
     seed: int | None,
@@ -299,21 +289,21 @@ def standardize(
     only = "" if strata == FULL else f"strata: {strata.long_text} only"
     ones = np.ones((1, len(cells.system_size)))
     n_pt, s_pt = replicate_strata(ones, cells)
-    word = groups.word
+    word = groups.kind.split()[-1]  # "model" of the care models
     plans = {t: make_plan(n_pt[0], t, min_stratum, strata, word) for t in targets}
     boot = _bootstrap(cells, plans, n_boot, max_boot, seed)
     n_model = cells.by_model[0]  # answers per model and row, all clinics
     outside = n_model - n_pt[0].sum(axis=1)  # answering clinics without a stratum
     systems = int((cells.n.sum(axis=(1, 2, 3)) > 0).sum())
     out: list[dict[str, object]] = []
-    for t, plan in plans.items():
-        v0, v1, _ = standardized_values(n_pt, s_pt, plan)
+    for t, (same, plan_notes, used) in plans.items():
+        v0, v1, _ = standardized_values(n_pt, s_pt, t, same)
         whose = (
             "all clinics'" if t == "total" else f"the {groups.short[groups.comparison]} clinics'"
         )
         for j, row in enumerate(rows):
             method = (
-                f"direct standardization to {whose} strata ({plan.strata[j]}); cluster bootstrap "
+                f"direct standardization to {whose} strata ({used[j]}); cluster bootstrap "
                 "by care system, percentile interval; p inverting it"
             )
             reps = boot[t][0][j]
@@ -321,7 +311,7 @@ def standardize(
             p, bound, n_ok = bootstrap_p(reps[:, None])
             scale = 1.0 if row.continuous else 100.0
             b_row = len(reps)
-            notes = [x for x in (only, plan.notes[j]) if x]
+            notes = [x for x in (only, plan_notes[j]) if x]
             if outside[:, j].sum():
                 notes.append(
                     f"{int(outside[:, j].sum())} answering clinics without rurality or "
