@@ -22,6 +22,7 @@ from ccanalysis.io import write_bytes, write_text
 from ccanalysis.printing import format_p, round_half_up
 from ccanalysis.privacy import is_small
 from ccanalysis.sensitivity.output import row_anchor
+from ccanalysis.sensitivity.verdicts import KEY, changes
 from ccanalysis.spec import Spec, read_spec
 from ccanalysis.tables.grid import TEST_TEXT, anchor
 from ccanalysis.tables.paper import PCT_DECIMALS
@@ -205,17 +206,16 @@ class Table:
 class Lookup:
     """A frame's rows by successive names (``s.analysis.item.level``), then a numeric column."""
 
-    def __init__(self, ctx: Context, kind: str, frame: pd.DataFrame, keys: tuple[str, ...]):
-        self.ctx, self.kind, self.frame, self.keys, self.path = ctx, kind, frame, keys, ()
+    def __init__(self, ctx: Context, kind: str, frame: pd.DataFrame, keys: tuple, path: tuple = ()):
+        self.ctx, self.kind, self.frame, self.keys, self.path = ctx, kind, frame, keys, path
 
     def __getattr__(self, name: str):
         if name.startswith("_"):
             raise AttributeError(name)
         f, depth = self.frame, len(self.path)
         if depth < len(self.keys) and name in set(f[self.keys[depth]]):
-            out = Lookup(self.ctx, self.kind, f[f[self.keys[depth]] == name], self.keys)
-            out.path = (*self.path, name)
-            return out
+            at = f[self.keys[depth]] == name
+            return Lookup(self.ctx, self.kind, f[at], self.keys, (*self.path, name))
         rows = f[f[self.keys[depth]] == ""] if depth < len(self.keys) else f
         if len(rows) != 1 or name not in rows or not pd.api.types.is_numeric_dtype(rows[name]):
             raise ResultsError(f"{self.kind} {'.'.join(self.path)} has no {name!r}")
@@ -278,8 +278,6 @@ class Context:
 
     def changed(self, analysis: str, reference: str = "unadjusted") -> list[str]:
         """Labels of the rows whose verdict changes from ``reference`` to ``analysis``."""
-        from ccanalysis.sensitivity.verdicts import KEY, changes
-
         found = changes(self.sensitivity, [(reference, analysis)])
         rows = found.loc[found["changed"], [*KEY, "before", "after"]].to_numpy()
         return [f"{Row(self, t, i, lv).label} ({b} to {a})" for t, i, lv, b, a in rows]

@@ -148,12 +148,6 @@ def grouping_of(
     return codes, Groups(*pair, MappingProxyType(labels_of), MappingProxyType(short), **left_out)
 
 
-def _column(clinics: pd.DataFrame, name: str) -> pd.Series:
-    if name not in clinics.columns:
-        raise KeyError(f"the clinic frame lacks {name!r} (derived by ccanalysis.clean)")
-    return clinics[name].astype("object")
-
-
 @dataclass(frozen=True)
 class Clinics:
     """The clinics as the analyses need them; ``urban`` 0 urban, 1 rural, 2 unknown; -1: unknown
@@ -189,15 +183,18 @@ def prepare(
 ) -> Clinics:
     """:class:`Clinics` of the analysed rows; ``group``: :func:`grouping_of`'s codes. Raises on a
     missing column or a care system whose clinics disagree on its size."""
-    if "care_system_id" not in clinics.columns:
-        raise KeyError("the clinic frame lacks 'care_system_id'")
+    for name in ("care_system_id", "system_size", "urban"):
+        if name not in clinics.columns:
+            raise KeyError(f"the clinic frame lacks {name!r} (made by ccanalysis.clean)")
     ids = clinics["care_system_id"].astype("object")
     if ids.isna().any():
         raise ValueError(f"clinic row {int(np.flatnonzero(ids.isna())[0])} has no care_system_id")
     values = [_item_values(clinics, row) for row in rows]
     system, systems = pd.factorize(ids, sort=True)
     size_of = {s: i for i, s in enumerate(SYSTEM_SIZES)}
-    size = _column(clinics, "system_size").map(size_of).fillna(-1).to_numpy(np.int64)  # -1 unknown
+    size = (
+        clinics["system_size"].astype("object").map(size_of).fillna(-1).to_numpy(np.int64)
+    )  # -1 unknown
     per_system = pd.Series(size).groupby(system).agg(["min", "max"])
     for k in np.flatnonzero(per_system["min"] != per_system["max"]):
         found = sorted({SYSTEM_SIZES[s] if s >= 0 else "missing" for s in size[system == k]})
@@ -206,7 +203,7 @@ def prepare(
             "system size is an attribute of the care system"
         )
     coordinator = clinics.get("coordinator_id")
-    u = _column(clinics, "urban")
+    u = clinics["urban"].astype("object")
     urban = np.select([u.isna(), u.fillna(False).astype(bool)], [2, 0], 1)  # rural 1, unknown 2
     n = len(clinics)
     return Clinics(
