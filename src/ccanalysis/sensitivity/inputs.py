@@ -86,17 +86,9 @@ class Groups:
 
     @property
     def notes(self) -> list[str]:
-        out = []
-        if self.missing:
-            s = "s" if self.missing > 1 else ""
-            out.append(f"{self.missing} clinic{s} with no {self.by} value left out.")
-        if self.other:
-            s = "s" if self.other > 1 else ""
-            out.append(
-                f"{self.other} clinic{s} in other groups of {self.by} than "
-                f"{self.comparison} and {self.reference} left out."
-            )
-        return out
+        other = f"in other groups of {self.by} than {self.comparison} and {self.reference}"
+        left_out = ((self.missing, f"with no {self.by} value"), (self.other, other))
+        return [f"{n} clinic{'s' * (n > 1)} {why} left out." for n, why in left_out if n]
 
 
 #: The paper's comparison: integrated social worker minus medical/nursing clinics.

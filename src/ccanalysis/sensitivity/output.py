@@ -92,12 +92,9 @@ def collect(
     interval (a sandwich or bootstrap interval from so few events means nothing)."""
     out = pd.DataFrame.from_records(list(records), columns=[*_RECORD_COLUMNS, P_BOUND])
     out[P_BOUND] = out[P_BOUND].eq(True)  # only bootstrap records carry it
-    for c in _FLOATS:
-        out[c] = pd.to_numeric(out[c], errors="coerce").astype(float)
-    for c in _INTS:
-        out[c] = pd.to_numeric(out[c], errors="coerce").astype("Int64")
-    for c in ("analysis", "item", "level", "unit", "method", "note", "table", "label", "flag"):
-        out[c] = out[c].astype("object").where(out[c].notna(), "").astype(str)
+    text = [c for c in _RECORD_COLUMNS if c not in _FLOATS + _INTS]
+    out[text] = out[text].astype("object").where(out[text].notna(), "").astype(str)
+    out = out.astype(dict.fromkeys(_FLOATS, float) | dict.fromkeys(_INTS, "Int64"))
     out = out.rename(columns=groups.columns)
     for key, why in (sparse or {}).items():
         at = (out["table"] == key[0]) & (out["item"] == key[1]) & (out["level"] == key[2])
