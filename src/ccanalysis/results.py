@@ -381,13 +381,13 @@ def html_page(markdown_text: str, synthetic: bool, css: str = "") -> str:
     )
 
 
-def write(ctx: Context, outdir: Path, css: str = "", template: Path = TEMPLATE) -> list[Path]:
+def write(ctx: Context, outdir: Path, css: str = "") -> list[Path]:
     """``results.md``, ``results.html`` and ``results.docx`` (headings and paragraphs of the plain
     edition, numbers as text) in ``outdir``; returns their paths."""
     from ccanalysis.tables.render import word_bytes, word_document
 
     banner = f"**{vocab.SYNTHETIC_LABEL}**\n\n" if ctx.synthetic else ""
-    text = {kind: render(ctx, kind, template) for kind in ("md", "html", "plain")}
+    text = {kind: render(ctx, kind) for kind in ("md", "html", "plain")}
     doc = word_document("Results", ctx.synthetic)
     for block in _MARK.sub(r"\2", text["plain"]).split("\n\n"):
         level = len(block) - len(block.lstrip("#"))

@@ -176,8 +176,10 @@ def comparison_tables(
     clu = [a for a in ANALYSES if a in by and a not in std]  # crude and the GEEs
     out = {}
     for part, analyses in (("clustering", clu), ("standardization", std)):
+        if not analyses:
+            continue
         recs = []
-        for key in (k for k in keys if analyses and k in by[analyses[0]]):
+        for key in keys:
             base = by[analyses[0]][key]
             unit = base["unit"]
             rec = {
@@ -193,21 +195,21 @@ def comparison_tables(
                 }
             notes = []
             for a in analyses:
-                name, r = names[a][0], by[a].get(key)
+                name, r = names[a][0], by[a][key]  # every analysis has every row
                 if part == "standardization":
                     rec[f"{r_} {name.lower()}"] = _value(unit, r[g["value_ref"]])
                     if a == "standardized_total":
                         rec[f"{c_} {name.lower()}"] = _value(unit, r[g["value_cmp"]])
-                rec[f"{name} difference (95% CI)"] = _diff(r) if r is not None else ""
-                rec[f"{name} p"] = _p_text(r) if r is not None else ""
+                rec[f"{name} difference (95% CI)"] = _diff(r)
+                rec[f"{name} p"] = _p_text(r)
                 if a == "unadjusted":
                     rec["Tables 3-4 P"] = _table_p(r, g)
                 if a == "gee_care_system":
-                    rec[f"{name} q"] = "" if r is None else _p_text(r, "q")
-                    rec["df"] = "" if r is None or not r["df"] >= 0 else f"{r['df']:.1f}"
-                    rec["K"] = "" if r is None or r["clusters"] is pd.NA else str(r["clusters"])
+                    rec[f"{name} q"] = _p_text(r, "q")
+                    rec["df"] = "" if not r["df"] >= 0 else f"{r['df']:.1f}"
+                    rec["K"] = "" if r["clusters"] is pd.NA else str(r["clusters"])
                 if a == "gee_care_system_exchangeable":
-                    rho = math.nan if r is None else r["rho"]
+                    rho = r["rho"]
                     rec["rho"] = (
                         "indep."
                         if not math.isfinite(rho)
@@ -215,7 +217,7 @@ def comparison_tables(
                         if rho == 0
                         else f"{rho:.2f}"
                     )
-                if r is not None and r["note"]:
+                if r["note"]:
                     notes.append(f"{name}: {r['note']}")
             if part == "clustering" and "gee_care_system" in by and "unadjusted" in by:
                 rec["Changes"] = "yes" if ("unadjusted -> gee_care_system", key) in changed else ""
@@ -226,8 +228,7 @@ def comparison_tables(
                     if (f"gee_care_system -> {a}", key) in changed
                 )
             recs.append(rec | {"Note": "; ".join(notes)})
-        if analyses:
-            out[part] = pd.DataFrame(recs)
+        out[part] = pd.DataFrame(recs)
     return out
 
 
