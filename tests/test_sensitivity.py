@@ -438,9 +438,9 @@ def test_cluster_bootstrap_replicates_equal_r_for_a_fixed_plan() -> None:
     n_pt, _ = std.replicate_strata(np.ones((1, 6)), design)
     n_str, s_str = std.replicate_strata(np.array(BOOT_PLAN, dtype=float), design)
     for target in ("isw", "total"):
-        plan = std.make_plan(n_pt[0], target, "collapse", 1)
-        assert plan.notes == ("", "")  # every weighted stratum has both models: no collapsing
-        v0, v1, patched = std.standardized_values(n_str, s_str, plan)
+        same, notes, _ = std.make_plan(n_pt[0], target, 1)
+        assert notes == ["", ""]  # every weighted stratum has both models: no collapsing
+        v0, v1, patched = std.standardized_values(n_str, s_str, target, same)
         for j, item in enumerate(("hours_cc_week", "svc_social_needs")):
             scale = 100.0 if item == "svc_social_needs" else 1.0
             np.testing.assert_allclose((v1 - v0)[:, j] * scale, BOOT_R[(target, item)], rtol=1e-13)
@@ -468,28 +468,22 @@ def test_standardization_removes_confounding(clinics: pd.DataFrame) -> None:
     assert ch.set_index("item").loc["resource_chw", "changed"]
 
 
-def test_empty_stratum_is_collapsed_or_dropped_with_a_note() -> None:
+def test_empty_stratum_is_collapsed_with_a_note() -> None:
     # mn has no answer in rural/large, isw has one there (and none in rural/medium)
     more = [("isw", False, "large", "yes", 10.0), ("mn", False, "medium", "no", 30.0)]
     more += [("mn", False, "large", None, np.nan), ("isw", False, "medium", None, np.nan)]
     frame = pd.concat([HAND, tiny(more)], ignore_index=True)
-    col = _std(frame, empty="collapse", min_stratum=1)
+    col = _std(frame, min_stratum=1)
     row = _row(col, "svc_social_needs", "standardized_isw")
     assert "collapsed" in row["note"] and "merged rural/large with rural/medium" in row["note"]
     assert math.isfinite(row["estimate"])
     # by hand: rural/large merges with rural/medium (its neighbour); mn there 0/1, isw weight 1/5
     #   mn* = 3/5 * 1/2 (urban/small) + 1/5 * 1/4 (rural/small) + 1/5 * 0 = 0.35; isw* = 4/5
     assert row["estimate"] == pytest.approx(100 * (0.8 - 0.35))
-    drop = _std(frame, empty="drop", min_stratum=1)
-    row = _row(drop, "svc_social_needs", "standardized_isw")
-    assert row["note"].startswith("dropped stratum rural/large (without answers of a model; 20.0%")
-    # weights A 3/4, B 1/4 again over the kept strata; isw* over them too: 3/4 and 7/16
-    assert row["estimate"] == pytest.approx(31.25)
 
 
-def _identity_plan(target: str, mode: str, n_rows: int = 1) -> std.Plan:
-    same = np.broadcast_to(np.eye(6), (n_rows, 6, 6)).copy()
-    return std.Plan(target, mode, same, np.ones((n_rows, 6), dtype=bool), ("",) * n_rows)
+def _identity_plan(target: str, n_rows: int = 1) -> tuple[str, np.ndarray]:
+    return target, np.broadcast_to(np.eye(6), (n_rows, 6, 6)).copy()
 
 
 def test_empty_cell_in_a_replicate_borrows_its_rurality_mean() -> None:
@@ -497,14 +491,11 @@ def test_empty_cell_in_a_replicate_borrows_its_rurality_mean() -> None:
     # isw answers 1, 1, 0 | 1, 0, 0 -> target weights 1/3 on urban/small, urban/medium, rural/small
     # mn answers 2, 0, 3 | 4, 0, 0 with 1, 0, 3 | 2, 0, 0 at the level: means 0.5, -, 1.0 | 0.5
     # urban/medium has no mn answer: it borrows the urban mn mean (1 + 3)/(2 + 3) = 0.8, so
-    #   mn* = (0.5 + 0.8 + 0.5)/3 = 0.6 (collapse); dropping it: (0.5 + 0.5)/2 = 0.5
-    # isw* = (1 + 0 + 1)/3 = 2/3 either way
+    #   mn* = (0.5 + 0.8 + 0.5)/3 = 0.6; isw* = (1 + 0 + 1)/3 = 2/3
     n_str = np.array([[[2.0, 0, 3, 4, 0, 0], [1.0, 1, 0, 1, 0, 0]]])[..., None]
     s_str = np.array([[[1.0, 0, 3, 2, 0, 0], [1.0, 0, 0, 1, 0, 0]]])[..., None]
-    mn, isw, patched = std.standardized_values(n_str, s_str, _identity_plan("isw", "collapse"))
+    mn, isw, patched = std.standardized_values(n_str, s_str, *_identity_plan("isw"))
     assert (mn[0, 0], isw[0, 0], patched[0, 0]) == pytest.approx((0.6, 2 / 3, True))
-    mn, isw, patched = std.standardized_values(n_str, s_str, _identity_plan("isw", "drop"))
-    assert (mn[0, 0], isw[0, 0], patched[0, 0]) == pytest.approx((0.5, 2 / 3, True))
     # no urban mn answer at all: both urban cells borrow the mn overall mean; mn answers
     # 0, 0, 0 | 4, 2, 0 with 2, 2 at the level: overall 4/6, rural/small 1/2
     #   mn* = (2/3 + 2/3 + 1/2)/3 = 11/18
@@ -512,7 +503,7 @@ def test_empty_cell_in_a_replicate_borrows_its_rurality_mean() -> None:
     s0 = s_str.copy()
     n0[0, 0, :, 0] = [0.0, 0, 0, 4, 2, 0]
     s0[0, 0, :, 0] = [0.0, 0, 0, 2, 2, 0]
-    mn, _, _ = std.standardized_values(n0, s0, _identity_plan("isw", "collapse"))
+    mn, _, _ = std.standardized_values(n0, s0, *_identity_plan("isw"))
     assert mn[0, 0] == pytest.approx(11 / 18)
 
 
@@ -523,8 +514,7 @@ def test_collapse_prefers_the_adjacent_size_then_the_other_rurality() -> None:
             [3, 2, 1, 0, 0, 1],
         ]
     )  # isw answers
-    block_of, keep, note = std.collapse(cnt, "isw", "collapse", 1)
-    assert keep.all()
+    block_of, note, _ = std.collapse(cnt, "isw", 1)
     assert block_of[1] in (block_of[0], block_of[2])  # urban/medium joins a neighbour
     # rural has no mn answers at all: it is merged into an urban block
     assert block_of[5] in set(block_of[:3])

@@ -22,6 +22,7 @@ from ccanalysis.io import write_bytes, write_text
 from ccanalysis.printing import format_p, round_half_up
 from ccanalysis.privacy import is_small
 from ccanalysis.sensitivity.output import row_anchor
+from ccanalysis.sensitivity.verdicts import KEY, changes
 from ccanalysis.spec import Spec, read_spec
 from ccanalysis.tables.grid import TEST_TEXT, anchor
 from ccanalysis.tables.paper import PCT_DECIMALS
@@ -68,15 +69,6 @@ class Number:
     withheld: bool = False
 
 
-def _fmt(value: float, measure: str, decimals: int) -> str:
-    if measure in ("p", "q"):
-        return format_p(value)
-    if measure in ("n", "denom") and not math.isnan(value):
-        return str(int(value))
-    text = round_half_up(value, decimals if measure == "pct" else 1)  # NaN: ""
-    return text + "%" if measure == "pct" and text else text
-
-
 class Row:
     """An item or one of its levels in a long table; attributes: a level, a group (then ``.pct``,
     ``.n`` ...), ``p``, ``q``, ``diff``, ``diff_lo``, ``diff_hi``, ``label``, ``differs``."""
@@ -112,9 +104,16 @@ class Row:
         small = min_cell is not None and (
             math.isnan(value) or any(is_small(v, min_cell) or math.isnan(v) for v in counts)
         )
+        if measure in ("p", "q"):
+            text = format_p(value)
+        elif measure in ("n", "denom") and not math.isnan(value):
+            text = str(int(value))
+        else:  # NaN: ""
+            text = round_half_up(value, PCT_DECIMALS.get(self.table, 1) if measure == "pct" else 1)
+            text += "%" if measure == "pct" and text else ""
         return Number(
             value,
-            _fmt(value, measure, PCT_DECIMALS.get(self.table, 1)),
+            text,
             (self.table, self.item, level, group, measure),
             anchor(self.table, self.item, level if len(self.levels) > 1 else ""),
             self._method(measure, hit[0]["measure"]),
@@ -131,13 +130,6 @@ class Row:
             return DIFF_METHODS.get(f"{of} {test}", DIFF_METHODS[of])
         return METHODS[measure]
 
-    def _level(self) -> str:
-        if self.level or not self.levels:
-            return self.level
-        if len(self.levels) > 1:
-            raise ResultsError(f"{self.table} {self.item} has levels {self.levels}: name one")
-        return self.levels[0]
-
     def __getattr__(self, name: str):
         if name.startswith("_"):
             raise AttributeError(name)
@@ -145,7 +137,9 @@ class Row:
             return self._number("", "all", "p", "value" if name == "p" else "q")
         if name in self.levels and not self.level:
             return Row(self.ctx, self.table, self.item, name)
-        level = self._level()
+        level = self.level or (self.levels[0] if self.levels else "")
+        if len(self.levels) > 1 and not self.level:
+            raise ResultsError(f"{self.table} {self.item} has levels {self.levels}: name one")
         if self.group:
             return self._number(level, self.group, name)
         if name in ("diff", "diff_lo", "diff_hi"):
@@ -208,26 +202,20 @@ class Table:
             raise AttributeError(item)
         return Row(self.ctx, self.table, item)
 
-    def tested(self) -> list[Row]:
-        """The table's items with a q-value, in table order."""
-        rows = [Row(self.ctx, t, i) for t, i in self.ctx.records if t == self.table]
-        return [r for r in rows if r._find("", "q")]
-
 
 class Lookup:
     """A frame's rows by successive names (``s.analysis.item.level``), then a numeric column."""
 
-    def __init__(self, ctx: Context, kind: str, frame: pd.DataFrame, keys: tuple[str, ...]):
-        self.ctx, self.kind, self.frame, self.keys, self.path = ctx, kind, frame, keys, ()
+    def __init__(self, ctx: Context, kind: str, frame: pd.DataFrame, keys: tuple, path: tuple = ()):
+        self.ctx, self.kind, self.frame, self.keys, self.path = ctx, kind, frame, keys, path
 
     def __getattr__(self, name: str):
         if name.startswith("_"):
             raise AttributeError(name)
         f, depth = self.frame, len(self.path)
         if depth < len(self.keys) and name in set(f[self.keys[depth]]):
-            out = Lookup(self.ctx, self.kind, f[f[self.keys[depth]] == name], self.keys)
-            out.path = (*self.path, name)
-            return out
+            at = f[self.keys[depth]] == name
+            return Lookup(self.ctx, self.kind, f[at], self.keys, (*self.path, name))
         rows = f[f[self.keys[depth]] == ""] if depth < len(self.keys) else f
         if len(rows) != 1 or name not in rows or not pd.api.types.is_numeric_dtype(rows[name]):
             raise ResultsError(f"{self.kind} {'.'.join(self.path)} has no {name!r}")
@@ -279,17 +267,17 @@ class Context:
         return ns
 
     def largest(self, *tables: Table, count: int = 3, differ: bool = True) -> list[Row]:
-        """The ``count`` rows of ``tables`` with the largest differences (``differ``: q < 0.05)."""
+        """The ``count`` rows of ``tables`` with the largest differences (``differ``: q < 0.05),
+        among the items with a q-value."""
+        items = [Row(self, t, i) for x in tables for t, i in self.records if t == x.table]
         rows = []
-        for r in (r for t in tables for r in t.tested() if r.differs or not differ):
+        for r in (r for r in items if r._find("", "q") and (r.differs or not differ)):
             levels = dict.fromkeys(x["level"] for x in r.records if x["measure"] == "pct")
             rows += [Row(self, r.table, r.item, lv) for lv in levels if r._find(lv, "diff")]
         return sorted(rows, key=lambda r: -abs(r.diff.value))[:count]
 
     def changed(self, analysis: str, reference: str = "unadjusted") -> list[str]:
         """Labels of the rows whose verdict changes from ``reference`` to ``analysis``."""
-        from ccanalysis.sensitivity.verdicts import KEY, changes
-
         found = changes(self.sensitivity, [(reference, analysis)])
         rows = found.loc[found["changed"], [*KEY, "before", "after"]].to_numpy()
         return [f"{Row(self, t, i, lv).label} ({b} to {a})" for t, i, lv, b, a in rows]
@@ -317,11 +305,6 @@ def read_context(
 PAGES = {"t": "index.html", "s": "{tables}sensitivity.html", "d": "{tables}definitions.html"}
 
 
-def href(anchor: str, tables: str = "../tables/") -> str:
-    """The link to a row anchor (``t3-svc_social_needs``, ``s-...``, ``d-...``)."""
-    return PAGES[anchor[0]].format(tables=tables) + "#" + anchor
-
-
 @functools.lru_cache
 def _environment(kind: str, folder: Path, tables: str) -> jinja2.Environment:
     """Jinja's environment of an edition (cached: it keeps the compiled template); ``show``: how
@@ -333,12 +316,13 @@ def _environment(kind: str, folder: Path, tables: str) -> jinja2.Environment:
         text = WITHHELD if value.withheld else value.text
         if kind == "plain":
             return f"\x02{'|'.join(value.key)}\x03{text}\x04"
+        link = PAGES[value.anchor[0]].format(tables=tables) + "#" + value.anchor
         if kind == "md":
             title = value.method.replace('"', "'")
-            return f'[{text}]({href(value.anchor, tables)} "{title}")'
+            return f'[{text}]({link} "{title}")'
         cell = html.escape("|".join(value.key))
         return (
-            f'<a href="{href(value.anchor, tables)}" title="{html.escape(value.method)}" '
+            f'<a href="{link}" title="{html.escape(value.method)}" '
             f'data-cell="{cell}">{html.escape(text)}</a>'
         )
 
@@ -397,27 +381,23 @@ def html_page(markdown_text: str, synthetic: bool, css: str = "") -> str:
     )
 
 
-def docx_bytes(plain: str, synthetic: bool) -> bytes:
-    """The Word edition: headings and paragraphs of the plain edition (numbers as text)."""
+def write(ctx: Context, outdir: Path, css: str = "") -> list[Path]:
+    """``results.md``, ``results.html`` and ``results.docx`` (headings and paragraphs of the plain
+    edition, numbers as text) in ``outdir``; returns their paths."""
     from ccanalysis.tables.render import word_bytes, word_document
 
-    doc = word_document("Results", synthetic)
-    for block in _MARK.sub(r"\2", plain).split("\n\n"):
-        level = len(block) - len(block.lstrip("#"))
-        text = re.sub(r"\*\*?([^*]+)\*\*?", r"\1", block.lstrip("#").strip().replace("\n", " "))
-        if level:
-            doc.add_heading(text, level=min(level, 3))
-        elif text:
-            doc.add_paragraph(text)
-    return word_bytes(doc)
-
-
-def write(ctx: Context, outdir: Path, css: str = "", template: Path = TEMPLATE) -> list[Path]:
-    """``results.md``, ``results.html`` and ``results.docx`` in ``outdir``; returns their paths."""
     banner = f"**{vocab.SYNTHETIC_LABEL}**\n\n" if ctx.synthetic else ""
-    text = {kind: render(ctx, kind, template) for kind in ("md", "html", "plain")}
+    text = {kind: render(ctx, kind) for kind in ("md", "html", "plain")}
+    doc = word_document("Results", ctx.synthetic)
+    for block in _MARK.sub(r"\2", text["plain"]).split("\n\n"):
+        level = len(block) - len(block.lstrip("#"))
+        line = re.sub(r"\*\*?([^*]+)\*\*?", r"\1", block.lstrip("#").strip().replace("\n", " "))
+        if level:
+            doc.add_heading(line, level=min(level, 3))
+        elif line:
+            doc.add_paragraph(line)
     return [
         write_text(outdir / "results.md", banner + text["md"]),
         write_text(outdir / "results.html", html_page(text["html"], ctx.synthetic, css)),
-        write_bytes(outdir / "results.docx", docx_bytes(text["plain"], ctx.synthetic)),
+        write_bytes(outdir / "results.docx", word_bytes(doc)),
     ]

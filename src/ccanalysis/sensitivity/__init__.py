@@ -8,7 +8,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-import numpy as np
 import pandas as pd
 
 from ccanalysis.paths import Paths
@@ -17,8 +16,6 @@ from ccanalysis.sensitivity.clustering import clustered, coordinator_crossing
 from ccanalysis.sensitivity.crude import unadjusted
 from ccanalysis.sensitivity.inputs import (
     CARE_MODEL_GROUPS,
-    TABLES,
-    Clinics,
     Groups,
     analysis_rows,
     cell_sums,
@@ -38,10 +35,8 @@ from ccanalysis.sensitivity.output import (
 from ccanalysis.sensitivity.standardization import (
     FULL,
     N_BOOT,
-    STRATA_COLUMNS,
     TARGETS,
-    Stratification,
-    confounding,
+    check_strata,
     standardize,
     stratification,
 )
@@ -79,30 +74,27 @@ def analyze(
     n_boot: int = N_BOOT,
     max_boot: int | None = None,
     targets: Sequence[str] = TARGETS,
-    empty: str = "collapse",
     min_stratum: int = 5,
     exchangeable: bool = True,
-    coordinator: bool | None = None,
-    tables: Sequence[str] = TABLES,
     by: str | None = None,
     groups: Sequence[object] | None = None,
     labels: Mapping[object, str] | None = None,
     strata: Sequence[str] = ("urban", "system_size"),
 ) -> Sensitivity:
-    """Every analysis of every row of ``tables``, as :func:`run`, for the groups ``by``,
+    """Every analysis of every row of Tables 3 and 4, as :func:`run`, for the groups ``by``,
     ``groups``, ``labels`` (:func:`~.inputs.grouping_of`), standardized by the clinic columns
     ``strata``. Raises ``ValueError`` when a stratum holds one group only."""
-    rows = analysis_rows(spec, tables)
+    rows = analysis_rows(spec)
     if by is not None and by in {r.item for r in rows}:
         raise ValueError(f"by={by!r} is both an analysed item and the column to group by")
     codes, grp = grouping_of(clinics, by, groups, labels)
     strat = stratification(strata)
     data = prepare(clinics, rows, codes)
     if targets:
-        _check_strata(data, grp, strat)
+        check_strata(data, grp, strat)
     cells = cell_sums(data)
     records = unadjusted(data, cells, rows, grp)
-    gee, notes = clustered(data, cells, rows, exchangeable=exchangeable, coordinator=coordinator)
+    gee, notes = clustered(data, cells, rows, exchangeable=exchangeable)
     records += gee
     if targets:
         records += standardize(
@@ -112,7 +104,6 @@ def analyze(
             n_boot=n_boot,
             max_boot=max_boot,
             seed=seed,
-            empty=empty,
             min_stratum=min_stratum,
             groups=grp,
             strata=strat,  # type: ignore[arg-type]
@@ -131,34 +122,6 @@ def analyze(
         labels=row_labels,
         groups=grp,
         names=names,
-    )
-
-
-def _check_strata(data: Clinics, grp: Groups, strat: Stratification) -> None:
-    """Raise ``ValueError`` naming why and the strata that would work when confounded."""
-    size, urban = data.system_size[data.system], np.where(data.urban < 2, data.urban, -1)
-    stratum = np.where((urban >= 0) & (size >= 0), urban * 3 + size, 6)  # 6: unknown
-    why = confounding(data.group, stratum, strat)
-    if not why:
-        return
-    ok, g = data.group >= 0, data.group
-    for col, values in (("urban", urban), ("system_size", size)):
-        known = ok & (values >= 0)
-        if len(np.unique(values[known])) > 1 and all(
-            len(np.unique(g[known & (values == v)])) == 1 for v in np.unique(values[known])
-        ):
-            why += f" (the grouping {grp.by or 'care model'} is a function of {col})"
-    works = [c for c, st in STRATA_COLUMNS.items() if not confounding(g, stratum, st)]
-    fix = (
-        "strata that would work: " + ", ".join(f"strata={c!r}" for c in works)
-        if works
-        else "no stratification by rurality or care-system size would; pass targets=() to skip "
-        "the standardization"
-    )
-    raise ValueError(
-        f"cannot standardize {' - '.join(grp.short[x] for x in grp.compare)} by "
-        f"{strat.long_text}: {why}, so "
-        f"the groups cannot be compared within them; {fix}"
     )
 
 

@@ -42,8 +42,7 @@ def coordinator_crossing(data: Clinics) -> tuple[int, int]:
     if data.coordinator is None:
         return 0, 0
     ok = pd.notna(data.coordinator) & (data.group >= 0)
-    pairs = pd.DataFrame({"c": data.coordinator[ok], "s": data.system[ok]}).drop_duplicates()
-    per = pairs.groupby("c", sort=False)["s"].size()
+    per = pd.Series(data.system[ok]).groupby(data.coordinator[ok]).nunique()
     return int((per > 1).sum()), int(len(per))
 
 
@@ -53,11 +52,10 @@ def _records(
     rows: Sequence[SpecRow],
     clusters: NDArray[np.object_],
     n_model: NDArray[np.float64],
-    *,
-    working: str = "independence",
     extra_note: str = "",
 ) -> list[dict[str, object]]:
     """One record per row: the difference of the clinics with an answer, by ``clusters``."""
+    working = "exchangeable" if analysis.endswith("exchangeable") else "independence"
     out: list[dict[str, object]] = []
     for j, row in enumerate(rows):
         scale = 1.0 if row.continuous else 100.0
@@ -100,18 +98,15 @@ def clustered(
     rows: Sequence[SpecRow],
     *,
     exchangeable: bool = True,
-    coordinator: bool | None = None,
 ) -> tuple[list[dict[str, object]], list[str]]:
-    """The GEE records of every row and the notes; ``coordinator``: force the coordinator
-    clustering on or off (default: when coordinators cross care systems)."""
+    """The GEE records of every row and the notes; by coordinator too when coordinators cross
+    care systems."""
     n_model = cells.by_model[0]
     systems = data.system.astype(object)
     out = _records("gee_care_system", data, rows, systems, n_model)
     out += _records("gee_care_system_md", data, rows, systems, n_model)
     if exchangeable:
-        out += _records(
-            "gee_care_system_exchangeable", data, rows, systems, n_model, working="exchangeable"
-        )
+        out += _records("gee_care_system_exchangeable", data, rows, systems, n_model)
     crossing, n_coord = coordinator_crossing(data)
     notes = [
         "The clinic frame has no coordinator ids: no coordinator clustering."
@@ -119,13 +114,7 @@ def clustered(
         else f"Coordinators working in more than one care system: {crossing} of {n_coord} "
         "(any: clustered by coordinator too, gee_coordinator)."
     ]
-    if coordinator or (coordinator is None and crossing):
-        if data.coordinator is None:
-            raise KeyError("the clinic frame lacks 'coordinator_id'")
-        extra = (
-            f"{crossing} coordinators work in more than one care system"
-            if crossing
-            else "coordinators nested in care systems (shown on request)"
-        )
-        out += _records("gee_coordinator", data, rows, data.coordinator, n_model, extra_note=extra)
+    if crossing:
+        extra = f"{crossing} coordinators work in more than one care system"
+        out += _records("gee_coordinator", data, rows, data.coordinator, n_model, extra)
     return out, notes

@@ -61,22 +61,10 @@ def _rows_of(clinics: pd.DataFrame, spec: Spec, definition: Definition, seed: in
         rows = long[long["group"].eq(comparison) & long["measure"].isin(["pct", "mean"])]
         for r in rows.itertuples(index=False):
             # the level's own test where it ran (an item of more than two answers), else the item's
-            own = bool(r.test_level)
-            pv = float(r.p_level) if own else float(p.get(r.item, np.nan))
-            est = float(r.diff)
-            out.append(
-                {
-                    "definition": definition.id,
-                    "table": table,
-                    "item": r.item,
-                    "level": r.level,
-                    "n_mn": int(n.get(reference, 0)),
-                    "n_isw": int(n.get(comparison, 0)),
-                    "estimate": est,
-                    "p": pv,
-                    "conclusion": conclusion(pv, est),
-                }
-            )
+            pv = float(r.p_level) if r.test_level else float(p.get(r.item, np.nan))
+            n_mn, n_isw = int(n.get(reference, 0)), int(n.get(comparison, 0))
+            keys = (definition.id, table, r.item, r.level, n_mn, n_isw, float(r.diff), pv)
+            out.append([*keys, conclusion(pv, float(r.diff))])
     return out
 
 

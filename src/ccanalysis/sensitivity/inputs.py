@@ -38,16 +38,16 @@ def unit_of(row: SpecRow) -> str:
 
 
 def analysis_rows(
-    spec: Spec | pd.DataFrame | Iterable[SpecRow] | None = None, tables: Sequence[str] = TABLES
+    spec: Spec | pd.DataFrame | Iterable[SpecRow] | None = None,
 ) -> tuple[SpecRow, ...]:
-    """The rows of ``tables`` in printed order, from a spec, its frame, rows or the package's."""
+    """The rows of Tables 3 and 4 in printed order, from a spec, its frame, rows or the package's."""
     if spec is None:
         spec = read_spec()
     elif isinstance(spec, pd.DataFrame):
         spec = from_frame(spec)
-    rows = tuple(r for r in spec if r.table in set(tables))
+    rows = tuple(r for r in spec if r.table in TABLES)
     if not rows:
-        raise ValueError(f"the specification has no rows of {list(tables)}")
+        raise ValueError(f"the specification has no rows of {list(TABLES)}")
     return rows
 
 
@@ -73,7 +73,6 @@ class Groups:
     missing: int = 0
     other: int = 0
     kind: str = "group"
-    word: str = "group"
 
     @property
     def compare(self) -> tuple[str, str]:
@@ -87,17 +86,9 @@ class Groups:
 
     @property
     def notes(self) -> list[str]:
-        out = []
-        if self.missing:
-            s = "s" if self.missing > 1 else ""
-            out.append(f"{self.missing} clinic{s} with no {self.by} value left out.")
-        if self.other:
-            s = "s" if self.other > 1 else ""
-            out.append(
-                f"{self.other} clinic{s} in other groups of {self.by} than "
-                f"{self.comparison} and {self.reference} left out."
-            )
-        return out
+        other = f"in other groups of {self.by} than {self.comparison} and {self.reference}"
+        left_out = ((self.missing, f"with no {self.by} value"), (self.other, other))
+        return [f"{n} clinic{'s' * (n > 1)} {why} left out." for n, why in left_out if n]
 
 
 #: The paper's comparison: integrated social worker minus medical/nursing clinics.
@@ -106,7 +97,6 @@ CARE_MODEL_GROUPS = Groups(
     labels=MappingProxyType({g: GROUP_LABELS[g] for g in CLINIC_COMPARISON}),
     short=MappingProxyType({g: SHORT_LABELS[g] for g in CLINIC_COMPARISON}),
     kind="care model",
-    word="model",
 )
 
 
@@ -150,12 +140,6 @@ def grouping_of(
     return codes, Groups(*pair, MappingProxyType(labels_of), MappingProxyType(short), **left_out)
 
 
-def _column(clinics: pd.DataFrame, name: str) -> pd.Series:
-    if name not in clinics.columns:
-        raise KeyError(f"the clinic frame lacks {name!r} (derived by ccanalysis.clean)")
-    return clinics[name].astype("object")
-
-
 @dataclass(frozen=True)
 class Clinics:
     """The clinics as the analyses need them; ``urban`` 0 urban, 1 rural, 2 unknown; -1: unknown
@@ -191,15 +175,18 @@ def prepare(
 ) -> Clinics:
     """:class:`Clinics` of the analysed rows; ``group``: :func:`grouping_of`'s codes. Raises on a
     missing column or a care system whose clinics disagree on its size."""
-    if "care_system_id" not in clinics.columns:
-        raise KeyError("the clinic frame lacks 'care_system_id'")
+    for name in ("care_system_id", "system_size", "urban"):
+        if name not in clinics.columns:
+            raise KeyError(f"the clinic frame lacks {name!r} (made by ccanalysis.clean)")
     ids = clinics["care_system_id"].astype("object")
     if ids.isna().any():
         raise ValueError(f"clinic row {int(np.flatnonzero(ids.isna())[0])} has no care_system_id")
     values = [_item_values(clinics, row) for row in rows]
     system, systems = pd.factorize(ids, sort=True)
     size_of = {s: i for i, s in enumerate(SYSTEM_SIZES)}
-    size = _column(clinics, "system_size").map(size_of).fillna(-1).to_numpy(np.int64)  # -1 unknown
+    size = (
+        clinics["system_size"].astype("object").map(size_of).fillna(-1).to_numpy(np.int64)
+    )  # -1 unknown
     per_system = pd.Series(size).groupby(system).agg(["min", "max"])
     for k in np.flatnonzero(per_system["min"] != per_system["max"]):
         found = sorted({SYSTEM_SIZES[s] if s >= 0 else "missing" for s in size[system == k]})
@@ -208,7 +195,7 @@ def prepare(
             "system size is an attribute of the care system"
         )
     coordinator = clinics.get("coordinator_id")
-    u = _column(clinics, "urban")
+    u = clinics["urban"].astype("object")
     urban = np.select([u.isna(), u.fillna(False).astype(bool)], [2, 0], 1)  # rural 1, unknown 2
     n = len(clinics)
     return Clinics(

@@ -92,12 +92,9 @@ def collect(
     interval (a sandwich or bootstrap interval from so few events means nothing)."""
     out = pd.DataFrame.from_records(list(records), columns=[*_RECORD_COLUMNS, P_BOUND])
     out[P_BOUND] = out[P_BOUND].eq(True)  # only bootstrap records carry it
-    for c in _FLOATS:
-        out[c] = pd.to_numeric(out[c], errors="coerce").astype(float)
-    for c in _INTS:
-        out[c] = pd.to_numeric(out[c], errors="coerce").astype("Int64")
-    for c in ("analysis", "item", "level", "unit", "method", "note", "table", "label", "flag"):
-        out[c] = out[c].astype("object").where(out[c].notna(), "").astype(str)
+    text = [c for c in _RECORD_COLUMNS if c not in _FLOATS + _INTS]
+    out[text] = out[text].astype("object").where(out[text].notna(), "").astype(str)
+    out = out.astype(dict.fromkeys(_FLOATS, float) | dict.fromkeys(_INTS, "Int64"))
     out = out.rename(columns=groups.columns)
     for key, why in (sparse or {}).items():
         at = (out["table"] == key[0]) & (out["item"] == key[1]) & (out["level"] == key[2])
@@ -109,17 +106,10 @@ def collect(
     family = out["table"].isin(Q_FAMILY)
     for _, idx in out[family].groupby("analysis").groups.items():
         out.loc[idx, "q"] = bh_qvalues(out.loc[idx, "p"])
-    row_order = {r.key: i for i, r in enumerate(rows)}
-    keys = zip(out["table"], out["item"], out["level"], strict=True)
-    order = pd.DataFrame(
-        {
-            "row": [row_order.get(k, len(row_order)) for k in keys],
-            "analysis": out["analysis"].map({a: i for i, a in enumerate(ANALYSES)}),
-        }
-    )
-    return out.loc[order.sort_values(["row", "analysis"], kind="stable").index].reset_index(
-        drop=True
-    )
+    rank = {r.key: i for i, r in enumerate(rows)}
+    row = [rank.get(k, len(rank)) for k in zip(*(out[c] for c in KEY), strict=True)]
+    analysis = out["analysis"].map({a: i for i, a in enumerate(ANALYSES)})
+    return out.iloc[np.lexsort((analysis, row))].reset_index(drop=True)
 
 
 def _p_text(r: Mapping, col: str = "p") -> str:
@@ -186,8 +176,10 @@ def comparison_tables(
     clu = [a for a in ANALYSES if a in by and a not in std]  # crude and the GEEs
     out = {}
     for part, analyses in (("clustering", clu), ("standardization", std)):
+        if not analyses:
+            continue
         recs = []
-        for key in (k for k in keys if analyses and k in by[analyses[0]]):
+        for key in keys:
             base = by[analyses[0]][key]
             unit = base["unit"]
             rec = {
@@ -203,21 +195,21 @@ def comparison_tables(
                 }
             notes = []
             for a in analyses:
-                name, r = names[a][0], by[a].get(key)
+                name, r = names[a][0], by[a][key]  # every analysis has every row
                 if part == "standardization":
                     rec[f"{r_} {name.lower()}"] = _value(unit, r[g["value_ref"]])
                     if a == "standardized_total":
                         rec[f"{c_} {name.lower()}"] = _value(unit, r[g["value_cmp"]])
-                rec[f"{name} difference (95% CI)"] = _diff(r) if r is not None else ""
-                rec[f"{name} p"] = _p_text(r) if r is not None else ""
+                rec[f"{name} difference (95% CI)"] = _diff(r)
+                rec[f"{name} p"] = _p_text(r)
                 if a == "unadjusted":
                     rec["Tables 3-4 P"] = _table_p(r, g)
                 if a == "gee_care_system":
-                    rec[f"{name} q"] = "" if r is None else _p_text(r, "q")
-                    rec["df"] = "" if r is None or not r["df"] >= 0 else f"{r['df']:.1f}"
-                    rec["K"] = "" if r is None or r["clusters"] is pd.NA else str(r["clusters"])
+                    rec[f"{name} q"] = _p_text(r, "q")
+                    rec["df"] = "" if not r["df"] >= 0 else f"{r['df']:.1f}"
+                    rec["K"] = "" if r["clusters"] is pd.NA else str(r["clusters"])
                 if a == "gee_care_system_exchangeable":
-                    rho = math.nan if r is None else r["rho"]
+                    rho = r["rho"]
                     rec["rho"] = (
                         "indep."
                         if not math.isfinite(rho)
@@ -225,7 +217,7 @@ def comparison_tables(
                         if rho == 0
                         else f"{rho:.2f}"
                     )
-                if r is not None and r["note"]:
+                if r["note"]:
                     notes.append(f"{name}: {r['note']}")
             if part == "clustering" and "gee_care_system" in by and "unadjusted" in by:
                 rec["Changes"] = "yes" if ("unadjusted -> gee_care_system", key) in changed else ""
@@ -236,8 +228,7 @@ def comparison_tables(
                     if (f"gee_care_system -> {a}", key) in changed
                 )
             recs.append(rec | {"Note": "; ".join(notes)})
-        if analyses:
-            out[part] = pd.DataFrame(recs)
+        out[part] = pd.DataFrame(recs)
     return out
 
 

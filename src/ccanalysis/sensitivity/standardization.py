@@ -2,28 +2,26 @@
 
 The isw - mn difference over the 6 strata, reweighted to the comparison clinics' strata
 (``target="isw"``, the paper's) or all clinics' (``"total"``). Strata with fewer than
-``min_stratum`` answers of a reweighted group are merged with their nearest neighbour
-(``empty="collapse"``) or dropped (``"drop"``); a replicate missing a weighted cell borrows the
-group's mean over the cell's rurality (or leaves it out under ``"drop"``)."""
+``min_stratum`` answers of a reweighted group are merged with their nearest neighbour; a replicate
+missing a weighted cell borrows the group's mean over the cell's rurality."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
-from typing import Literal
+from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 from numpy.typing import NDArray
 
 from ccanalysis.sensitivity.crude import record
-from ccanalysis.sensitivity.inputs import CARE_MODEL_GROUPS, STRATA, CellSums, Groups
+from ccanalysis.sensitivity.inputs import CARE_MODEL_GROUPS, STRATA, CellSums, Clinics, Groups
 from ccanalysis.spec import SpecRow
 from ccanalysis.stats.bootstrap import bootstrap_p, percentile_interval, resample, uncertain
 from ccanalysis.vocab import DEFAULT_SEED, SYSTEM_SIZES
 
 N_BOOT = 10_000
 TARGETS: tuple[str, ...] = ("isw", "total")
-_BOOT_TEXT = "strata ({}); cluster bootstrap by care system, percentile interval; p inverting it"
 _K = len(STRATA)
 
 
@@ -62,37 +60,51 @@ def stratification(strata: Sequence[str] = ("urban", "system_size")) -> Stratifi
     )
 
 
-def confounding(group: NDArray[np.int8], stratum: NDArray[np.int64], strat: Stratification) -> str:
-    """Why the grouping cannot be standardized by ``strat`` ("" when it can): a stratum holding
-    one group only (``stratum`` 0-5 of :data:`STRATA`, 6 or more unknown)."""
-    ok = (group >= 0) & (stratum < _K)
-    block = {k: i for i, b in enumerate(strat.blocks) for k in b}
-    seen: dict[int, set[int]] = {}
-    for k, g in zip(stratum[ok], group[ok], strict=True):
-        seen.setdefault(block[int(k)], set()).add(int(g))
-    single = [strat.names[b] for b, gs in sorted(seen.items()) if len(gs) == 1]
-    if not single:
-        return ""
-    return f"the {strat.long_text} strata {', '.join(single)} hold clinics of one group only"
+def check_strata(data: Clinics, grp: Groups, strat: Stratification) -> None:
+    """Raise ``ValueError`` when a stratum of ``strat`` holds clinics of one group only, naming
+    why and the strata that would work."""
+    size, urban = data.system_size[data.system], np.where(data.urban < 2, data.urban, -1)
+    known = (data.group >= 0) & (urban >= 0) & (size >= 0)
+    group, stratum = pd.Series(data.group[known]), (urban * 3 + size)[known]
 
+    def single(st: Stratification) -> list[str]:
+        block = np.empty(_K, dtype=np.int64)
+        for i, b in enumerate(st.blocks):
+            block[list(b)] = i
+        n = group.groupby(block[stratum]).nunique()
+        return [st.names[b] for b in n.index[n == 1]]
 
-def _sparse_text(min_stratum: int, word: str = "model") -> str:
-    if min_stratum <= 1:
-        return f"without answers of a {word}"
-    return f"with fewer than {min_stratum} answers of a {word}"
+    if not (names := single(strat)):
+        return
+    why = f"the {strat.long_text} strata {', '.join(names)} hold clinics of one group only"
+    for col, values in (("urban", urban), ("system_size", size)):
+        ok = (data.group >= 0) & (values >= 0)
+        n = pd.Series(data.group[ok]).groupby(values[ok]).nunique()
+        if len(n) > 1 and (n == 1).all():
+            why += f" (the grouping {grp.by or 'care model'} is a function of {col})"
+    works = [c for c, st in STRATA_COLUMNS.items() if not single(st)]
+    fix = (
+        "strata that would work: " + ", ".join(f"strata={c!r}" for c in works)
+        if works
+        else "no stratification by rurality or care-system size would; pass targets=() to skip "
+        "the standardization"
+    )
+    raise ValueError(
+        f"cannot standardize {' - '.join(grp.short[x] for x in grp.compare)} by "
+        f"{strat.long_text}: {why}, so the groups cannot be compared within them; {fix}"
+    )
 
 
 def collapse(
     cnt: NDArray[np.float64],
     target: str,
-    mode: str,
     min_stratum: int,
     strata: Stratification = FULL,
     word: str = "model",
-) -> tuple[NDArray[np.int64], NDArray[np.bool_], str]:
-    """(block id per stratum, kept strata, note) of one row from its answers ``cnt`` (2, 6)."""
-    tot = cnt.sum(axis=0)
-    need = (cnt[1] if target == "isw" else tot) > 0
+) -> tuple[NDArray[np.int64], str, str]:
+    """(block id per stratum, note, strata used) of one row from its answers ``cnt`` (2, 6); the
+    strata used: ``strata.text``, with the blocks' names when some merged."""
+    need = (cnt[1] if target == "isw" else cnt.sum(axis=0)) > 0
     short_models = (0,) if target == "isw" else (0, 1)
     blocks = [list(b) for b in strata.blocks]
     start = {k: i for i, b in enumerate(blocks) for k in b}
@@ -103,21 +115,8 @@ def collapse(
     def name(b: list[int]) -> str:
         return "+".join(strata.names[i] for i in sorted({start[k] for k in b}))
 
-    if mode not in ("collapse", "drop"):
-        raise ValueError(f"empty must be 'collapse' or 'drop', not {mode!r}")
-    keep, note, merges = np.ones(_K, dtype=bool), "", []
-    dropped = [b for b in blocks if deficient(b)] if mode == "drop" else []
-    if dropped:
-        gone = [k for b in dropped for k in b]
-        keep[gone] = False
-        base = cnt[1] if target == "isw" else tot
-        share = 100.0 * base[gone].sum() / max(base.sum(), 1)
-        note = (
-            f"dropped stratum {', '.join(name(b) for b in dropped)} "
-            f"({_sparse_text(min_stratum, word)}; {share:.1f}% of the target weight), "
-            "weights renormalized"
-        )
-    while mode == "collapse" and len(blocks) > 1:
+    note, used, merges = "", strata.text, []
+    while len(blocks) > 1:
         bad = [b for b in blocks if deficient(b)]
         if not bad:
             break
@@ -135,58 +134,34 @@ def collapse(
         merges.append(f"merged {name(b)} with {name(other)}")
         blocks = [o for o in blocks if o is not b and o is not other] + [sorted(b + other)]
     if merges:
-        note = f"strata {_sparse_text(min_stratum, word)} collapsed: " + "; ".join(merges)
+        fewer = "without" if min_stratum <= 1 else f"with fewer than {min_stratum}"
+        note = f"strata {fewer} answers of a {word} collapsed: " + "; ".join(merges)
+        names = [name(b) for b in sorted(blocks, key=min)]
+        used = f"{strata.text} ({len(names)} strata: {', '.join(names)})"
     block_of = np.empty(_K, dtype=np.int64)
     for b in blocks:
         block_of[b] = min(b)
-    return block_of, keep, note
-
-
-def strata_used(block_of: NDArray[np.int64], keep: NDArray[np.bool_], strat: Stratification) -> str:
-    """The strata :func:`collapse` left, ``rurality x system size (4 strata: urban/small+urban/
-    medium, ...)``, or ``strat.text`` when none merged or dropped."""
-    start = {k: i for i, b in enumerate(strat.blocks) for k in b}
-    used = {}
-    for k in np.flatnonzero(keep):
-        used.setdefault(int(block_of[k]), set()).add(start[int(k)])
-    if len(used) == len(strat.blocks):
-        return strat.text
-    names = ["+".join(strat.names[i] for i in sorted(b)) for _, b in sorted(used.items())]
-    return f"{strat.text} ({len(names)} strata: {', '.join(names)})"
-
-
-@dataclass(frozen=True)
-class Plan:
-    """Every row's standardization for one target: ``same`` (J, 6, 6) 1 where two strata share a
-    block, ``keep`` (J, 6) the strata kept."""
-
-    target: str
-    mode: str
-    same: NDArray[np.float64]
-    keep: NDArray[np.bool_]
-    notes: tuple[str, ...]
-    strata: tuple[str, ...] = ()
+    return block_of, note, used
 
 
 def make_plan(
     counts: NDArray[np.float64],
     target: str,
-    mode: str,
     min_stratum: int,
     strata: Stratification = FULL,
     word: str = "model",
-) -> Plan:
-    """:class:`Plan` from the answers per group, stratum and row, shape (2, 6, J)."""
+) -> tuple[NDArray[np.float64], list[str], list[str]]:
+    """Every row's standardization for one target from the answers per group, stratum and row
+    (2, 6, J): ``same`` (J, 6, 6), 1 where two strata share a block; notes; strata used."""
     n_rows = counts.shape[-1]
     same = np.zeros((n_rows, _K, _K))
-    keep = np.empty((n_rows, _K), dtype=bool)
     notes, used = [], []
     for j in range(n_rows):
-        block_of, keep[j], note = collapse(counts[:, :, j], target, mode, min_stratum, strata, word)
+        block_of, note, strata_used = collapse(counts[:, :, j], target, min_stratum, strata, word)
         same[j] = block_of[:, None] == block_of[None, :]
         notes.append(note)
-        used.append(strata_used(block_of, keep[j], strata))
-    return Plan(target, mode, same, keep, tuple(notes), tuple(used))
+        used.append(strata_used)
+    return same, notes, used
 
 
 def replicate_strata(
@@ -210,34 +185,28 @@ def replicate_strata(
 
 
 def standardized_values(
-    n_str: NDArray[np.float64], s_str: NDArray[np.float64], plan: Plan
+    n_str: NDArray[np.float64], s_str: NDArray[np.float64], target: str, same: NDArray[np.float64]
 ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.bool_]]:
     """Both models' standardized values (b, J) and which replicates patched an empty stratum."""
     n_blk, s_blk = n_str, s_str
-    merged = np.flatnonzero((plan.same != np.eye(_K)[None]).any(axis=(1, 2)))
+    merged = np.flatnonzero((same != np.eye(_K)[None]).any(axis=(1, 2)))
     if len(merged):  # block totals for the rows whose strata were merged (the others: as is)
-        same = plan.same[merged]  # (Jm, 6, 6)
+        block = same[merged]  # (Jm, 6, 6)
         n_blk, s_blk = n_str.copy(), s_str.copy()
         b = len(n_str)
         for full, blk in ((n_str, n_blk), (s_str, s_blk)):
             x = np.moveaxis(full[..., merged], -1, 0).reshape(len(merged), b * 2, _K)
-            blk[..., merged] = np.moveaxis(np.matmul(x, same).reshape(-1, b, 2, _K), 0, -1)
-    base = n_str[:, 1] if plan.target == "isw" else n_str[:, 0] + n_str[:, 1]
-    w = base * plan.keep.T[None]
+            blk[..., merged] = np.moveaxis(np.matmul(x, block).reshape(-1, b, 2, _K), 0, -1)
+    w = n_str[:, 1] if target == "isw" else n_str[:, 0] + n_str[:, 1]
     w_pos = w > 0
     out = []
-    patched = np.zeros((len(n_str), plan.same.shape[0]), dtype=bool)
+    patched = np.zeros((len(n_str), same.shape[0]), dtype=bool)
     with np.errstate(invalid="ignore", divide="ignore"):
         for g in (0, 1):
             nb = n_blk[:, g]
             has = nb > 0
             mean = s_blk[:, g] / nb  # NaN (0/0) where the block has no answers
             empty = w_pos & ~has
-            if plan.mode == "drop":
-                wg = np.where(has, w, 0.0)
-                out.append(np.nansum(wg * mean, axis=1) / wg.sum(axis=1))
-                patched |= empty.any(axis=1)
-                continue
             if empty.any():
                 # a cell without answers borrows the model's mean over its rurality, else overall
                 patched |= empty.any(axis=1)
@@ -255,7 +224,7 @@ def standardized_values(
 
 
 def _replicates(
-    cells: CellSums, plans: dict[str, Plan], cols: NDArray[np.int64], n: int, seed: int | None
+    cells: CellSums, plans: dict[str, tuple], cols: NDArray[np.int64], n: int, seed: int | None
 ) -> dict[str, tuple[NDArray[np.float64], NDArray[np.int64]]]:
     """Per target, the first ``n`` replicates of the rows ``cols`` and their patched counts."""
     out: dict[str, tuple[list, NDArray[np.int64]]] = {
@@ -263,10 +232,8 @@ def _replicates(
     }
     for w in resample(len(cells.system_size), n, seed):
         n_str, s_str = replicate_strata(w, cells, cols)
-        for t, plan in plans.items():
-            v0, v1, patched = standardized_values(
-                n_str, s_str, replace(plan, same=plan.same[cols], keep=plan.keep[cols])
-            )
+        for t, (same, _, _) in plans.items():
+            v0, v1, patched = standardized_values(n_str, s_str, t, same[cols])
             out[t][0].append(v1 - v0)
             out[t][1][:] += patched.sum(axis=0)
     return {t: (np.concatenate(d), p) for t, (d, p) in out.items()}
@@ -274,18 +241,17 @@ def _replicates(
 
 def _bootstrap(
     cells: CellSums,
-    plans: dict[str, Plan],
+    plans: dict[str, tuple],
     n_boot: int,
     max_boot: int,
     seed: int | None,
-    conf: float,
 ) -> dict[str, tuple[list[NDArray[np.float64]], NDArray[np.int64]]]:
     """Per target, every row's replicates and patched count: ``n_boot``, doubled while the call
     could flip (up to ``max_boot``); always the stream's first ones."""
     every = np.arange(cells.n.shape[-1])
     first = _replicates(cells, plans, every, n_boot, seed)
     boot = {t: ([d[:, j] for j in every], p) for t, (d, p) in first.items()}
-    wanted = {t: every[uncertain(d, 1.0 - conf)] for t, (d, _) in first.items()}
+    wanted = {t: every[uncertain(d)] for t, (d, _) in first.items()}
     total = n_boot
     while total < max_boot and any(len(w) for w in wanted.values()):
         total = min(2 * total, max_boot)
@@ -295,7 +261,7 @@ def _bootstrap(
             for i in np.flatnonzero(np.isin(cols, wanted[t])):
                 boot[t][0][cols[i]], boot[t][1][cols[i]] = d[:, i], p[i]
             wanted[t] = np.array(
-                [j for j in wanted[t] if uncertain(boot[t][0][j], 1.0 - conf)[0]], dtype=np.int64
+                [j for j in wanted[t] if uncertain(boot[t][0][j])[0]], dtype=np.int64
             )
     return boot
 
@@ -308,9 +274,7 @@ def standardize(
     n_boot: int = N_BOOT,
     max_boot: int | None = None,
     seed: int | None = DEFAULT_SEED,
-    empty: Literal["collapse", "drop"] = "collapse",
     min_stratum: int = 5,
-    conf: float = 0.95,
     groups: Groups = CARE_MODEL_GROUPS,
     strata: Stratification = FULL,
 ) -> list[dict[str, object]]:
@@ -325,40 +289,38 @@ def standardize(
     only = "" if strata == FULL else f"strata: {strata.long_text} only"
     ones = np.ones((1, len(cells.system_size)))
     n_pt, s_pt = replicate_strata(ones, cells)
-    word = groups.word
-    plans = {t: make_plan(n_pt[0], t, empty, min_stratum, strata, word) for t in targets}
-    boot = _bootstrap(cells, plans, n_boot, max_boot, seed, conf)
+    word = groups.kind.split()[-1]  # "model" of the care models
+    plans = {t: make_plan(n_pt[0], t, min_stratum, strata, word) for t in targets}
+    boot = _bootstrap(cells, plans, n_boot, max_boot, seed)
     n_model = cells.by_model[0]  # answers per model and row, all clinics
     outside = n_model - n_pt[0].sum(axis=1)  # answering clinics without a stratum
     systems = int((cells.n.sum(axis=(1, 2, 3)) > 0).sum())
     out: list[dict[str, object]] = []
-    for t, plan in plans.items():
-        v0, v1, _ = standardized_values(n_pt, s_pt, plan)
+    for t, (same, plan_notes, used) in plans.items():
+        v0, v1, _ = standardized_values(n_pt, s_pt, t, same)
         whose = (
             "all clinics'" if t == "total" else f"the {groups.short[groups.comparison]} clinics'"
         )
         for j, row in enumerate(rows):
-            method = f"direct standardization to {whose} " + _BOOT_TEXT.format(plan.strata[j])
+            method = (
+                f"direct standardization to {whose} strata ({used[j]}); cluster bootstrap "
+                "by care system, percentile interval; p inverting it"
+            )
             reps = boot[t][0][j]
-            lo, hi = percentile_interval(reps[:, None], conf)
+            lo, hi = percentile_interval(reps[:, None])
             p, bound, n_ok = bootstrap_p(reps[:, None])
             scale = 1.0 if row.continuous else 100.0
             b_row = len(reps)
-            notes = [x for x in (only, plan.notes[j]) if x]
+            notes = [x for x in (only, plan_notes[j]) if x]
             if outside[:, j].sum():
                 notes.append(
                     f"{int(outside[:, j].sum())} answering clinics without rurality or "
                     "system size left out"
                 )
             if boot[t][1][j]:
-                how = (
-                    "its weight renormalized"
-                    if empty == "drop"
-                    else f"it borrowed the {word}'s mean over its rurality"
-                )
                 notes.append(
-                    f"{boot[t][1][j]} of {b_row} bootstrap replicates had a stratum "
-                    f"without answers of a {word} ({how})"
+                    f"{boot[t][1][j]} of {b_row} bootstrap replicates had a stratum without "
+                    f"answers of a {word} (it borrowed the {word}'s mean over its rurality)"
                 )
             if n_model[0, j] == 0 or n_model[1, j] == 0:
                 notes.append(f"no answers in a {groups.kind}: not estimable")
@@ -368,7 +330,7 @@ def standardize(
                     f"{word} (left out of the interval)"
                 )
             if b_row > n_boot:
-                notes.append(f"p near {1 - conf:g}: {b_row:,} replicates")
+                notes.append(f"p near 0.05: {b_row:,} replicates")
             if bound[0]:
                 notes.append(f"p < 1/B: no replicate on the other side of 0 (B = {int(n_ok[0]):,})")
             est = float(v1[0, j] - v0[0, j])

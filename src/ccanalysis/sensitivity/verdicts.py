@@ -19,20 +19,15 @@ PAIRS: tuple[tuple[str, str], ...] = (
 )
 
 
-def verdicts(results: pd.DataFrame) -> pd.Series:
-    """The verdict of every row of the results."""
-    est, lo, hi = (results[c].to_numpy(float) for c in ("estimate", "ci_low", "ci_high"))
-    finite = np.isfinite(est) & np.isfinite(lo) & np.isfinite(hi)
-    return pd.Series(
-        np.select([~finite, lo > 0, hi < 0], ["not estimable", "higher", "lower"], "no difference"),
-        index=results.index,
-    )
-
-
 def changes(results: pd.DataFrame, pairs: Sequence[tuple[str, str]] = PAIRS) -> pd.DataFrame:
     """Per pair present and row in both: ``comparison``, verdicts ``before`` and ``after``,
     ``changed`` (never for a row not estimable in either)."""
-    v = results[["analysis", *KEY]].assign(verdict=verdicts(results))
+    est, lo, hi = (results[c].to_numpy(float) for c in ("estimate", "ci_low", "ci_high"))
+    finite = np.isfinite(est) & np.isfinite(lo) & np.isfinite(hi)
+    verdict = np.select(
+        [~finite, lo > 0, hi < 0], ["not estimable", "higher", "lower"], "no difference"
+    )
+    v = results[["analysis", *KEY]].assign(verdict=verdict)
     parts = []
     for a, b in pairs:
         before = v[v["analysis"] == a].drop(columns="analysis")
