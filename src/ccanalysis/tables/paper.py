@@ -26,6 +26,48 @@ PCT_DECIMALS: dict[str, int] = {"table1": 1, "table2": 1, "table3": 0, "table4":
 PCT_NOTE = "All numbers except N, P and mean (SD) are percentages."
 
 
+def summary(
+    spec: Spec | pd.DataFrame,
+    data: pd.DataFrame | Mapping[str, pd.DataFrame],
+    table_id: str,
+    *,
+    by: str = "group",
+    labels: Mapping[object, str] | None = None,
+    synthetic: bool = False,
+    export_dir: str | Path | None = None,
+) -> Summary:
+    """One table of the specification, untested, by the paper's groups or another column ``by``.
+    ``data``: the table's units or ``{"clinics": ..., "coordinators": ...}``; the other keywords
+    as :func:`~ccanalysis.tables.summary.summarize`'s."""
+    rows = as_spec(spec).of(table_id)
+    if not rows:
+        raise ValueError(f"the specification has no rows for {table_id!r}")
+    if not isinstance(data, pd.DataFrame):
+        data = data["coordinators" if table_id == "table1" else "clinics"]
+    own = by == "group"
+    groups = vocab.COORDINATOR_GROUPS if table_id == "table1" else vocab.CLINIC_GROUPS
+    return from_rows(
+        data,
+        rows,
+        by,
+        table=table_id,
+        title=TITLES.get(table_id, table_id),
+        export_dir=export_dir,
+        decimals=PCT_DECIMALS.get(table_id, 1),
+        notes=(PCT_NOTE,) if table_id in ("table3", "table4") else (),
+        synthetic=synthetic,
+        groups=groups if own else None,
+        labels=labels,
+        reference=compared(table_id)[1] if own else None,
+        instrument=None if own else default_instrument(),
+    )
+
+
+def compared(table_id: str) -> tuple[str, str]:
+    """The (comparison, reference) groups of a paper's table: ISW - MN (Table 1: the only's)."""
+    return vocab.COORDINATOR_COMPARISON if table_id == "table1" else vocab.CLINIC_COMPARISON
+
+
 def from_spec(
     spec: Spec | pd.DataFrame,
     data: pd.DataFrame | Mapping[str, pd.DataFrame],
@@ -39,15 +81,11 @@ def from_spec(
     family: str = "spec",
     export_dir: str | Path | None = None,
 ) -> Summary:
-    """One table of the specification by the paper's groups (ISW - MN; Table 1: the only's) or
-    another column ``by``, tested, with the difference and the q-values across ``family``:
+    """:func:`summary` then ``add_p``, ``add_difference`` and the q-values across ``family``:
     ``"spec"`` (or its name) the specification's family of the table (Tables 3 and 4, built from
-    ``data`` alike), or ``"table"``, the table's own tests. ``data``: the table's units or
-    ``{"clinics": ..., "coordinators": ...}``."""
+    ``data`` alike), or ``"table"``, the table's own tests."""
     spec = as_spec(spec)
-    if not spec.of(table_id):
-        raise ValueError(f"the specification has no rows for {table_id!r}")
-    own = spec.of(table_id)[0].q_family
+    own = spec.of(table_id)[0].q_family if spec.of(table_id) else table_id
     if family not in ("spec", "table", own):
         raise ValueError(
             f"from_spec: family={family!r}; {table_id} takes 'spec' or {own!r} (the "
@@ -58,28 +96,10 @@ def from_spec(
         tables = [table_id]
 
     def tested(t: str) -> Summary:
-        paper = by == "group"
-        table1 = t == "table1"
-        compare = vocab.COORDINATOR_COMPARISON if table1 else vocab.CLINIC_COMPARISON
-        s = from_rows(
-            data
-            if isinstance(data, pd.DataFrame)
-            else data["coordinators" if table1 else "clinics"],
-            spec.of(t),
-            by,
-            table=t,
-            title=TITLES.get(t, t),
-            export_dir=export_dir,
-            decimals=PCT_DECIMALS.get(t, 1),
-            notes=(PCT_NOTE,) if t in ("table3", "table4") else (),
-            synthetic=synthetic,
-            groups=(vocab.COORDINATOR_GROUPS if table1 else vocab.CLINIC_GROUPS) if paper else None,
-            labels=labels,
-            reference=compare[1] if paper else None,
-            instrument=None if paper else default_instrument(),
-        ).add_p(test_override, seed=seed)
-        if paper:
-            return s.add_difference(compare[0])
+        s = summary(spec, data, t, by=by, labels=labels, synthetic=synthetic, export_dir=export_dir)
+        s = s.add_p(test_override, seed=seed)
+        if by == "group":
+            return s.add_difference(compared(t)[0])
         return s.add_difference() if len(s.groups) == 2 else s
 
     if len(tables) == 1:
