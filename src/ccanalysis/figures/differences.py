@@ -53,8 +53,6 @@ def _from_summary(s: Summary) -> tuple[pd.DataFrame, tuple[str, str]]:
     """A summary's crude differences (``add_difference``) as sensitivity rows, and its groups."""
     compare = (s.comparison or next(g for g in s.groups if g != s.reference), s.reference)
     long = s.long
-    if "diff" not in long:
-        raise ValueError("the summary has no differences: call add_difference() first")
     rows = long[(long["group"] == compare[0]) & long["measure"].isin(["pct", "mean"])]
     rows = rows[rows["diff"].notna()]
     units = {r.item: r.unit for b in s.blocks for r in b.rows if r.unit}  # the dictionary's
