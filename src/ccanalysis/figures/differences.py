@@ -216,10 +216,10 @@ def difference_plot(
     diff_name = " - ".join(short)
     styles = {a: (names[a][0], *STYLES[a]) for a in STYLES if a in set(data["analysis"])}
     dodge = {a: (i - (len(styles) - 1) / 2) * 0.8 / len(styles) for i, a in enumerate(styles)}
-    columns: dict[str, list[tuple[str, pd.DataFrame]]] = {}  # a table's panels, pp first
     pp_first = data.sort_values(["table", "panel"], ascending=[True, False], kind="stable")
-    for (t, unit), rows in pp_first.groupby(["table", "unit"], sort=False):
-        columns.setdefault(t, []).append((unit, rows))
+    columns = {  # a table's panels (unit, rows), pp first
+        t: list(rows.groupby("unit", sort=False)) for t, rows in pp_first.groupby("table")
+    }
     n_rows = {t: [max(len(_row_labels(p[1])[0]), 2) for p in ps] for t, ps in columns.items()}
     inches = {t: sum(n * ROW_IN + 0.8 for n in ns) for t, ns in n_rows.items()}  # of each column
     height = 1.4 + 0.17 * math.ceil(len(styles) / 3) + max(inches.values())  # the legend's rows
