@@ -262,5 +262,5 @@ def extras_notes(s: Summary, comp: str, level_tests: list[str]) -> list[str]:
             "that test) or is a mean."
         )
     if s.q is not None:
-        notes.append(s.q_note or "q: Benjamini-Hochberg q-value across the tests of this table.")
+        notes.append(s.q_note)
     return notes
