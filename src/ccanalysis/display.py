@@ -102,11 +102,8 @@ def header(name: str) -> str:
     if not re.fullmatch(r"[a-z][a-z0-9_]*", name):
         return name
     words = [WORDS.get(w, w) for w in name.split("_") if w]
-    return (
-        " ".join(words)[:1].upper() + " ".join(words)[1:]
-        if words[0] not in WORDS
-        else " ".join(words)
-    )
+    text = " ".join(words)
+    return text if words[0] in WORDS else text[:1].upper() + text[1:]
 
 
 def table(frame: pd.DataFrame) -> Table:

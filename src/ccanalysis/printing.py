@@ -40,13 +40,8 @@ def format_p(p: float | None) -> str:
         return "<0.001"
     if p > 0.9:
         return ">0.9"
-    d = Decimal(repr(p))
-    places = min(3, 1 - d.adjusted())
-    q = d.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
-    text = f"{q:f}"
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return text
+    text = round_half_up(p, min(3, 1 - Decimal(repr(p)).adjusted()))  # two significant digits
+    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def signed(x: float, digits: int = 1, missing: str = "") -> str:

@@ -53,8 +53,6 @@ def _from_summary(s: Summary) -> tuple[pd.DataFrame, tuple[str, str]]:
     """A summary's crude differences (``add_difference``) as sensitivity rows, and its groups."""
     compare = (s.comparison or next(g for g in s.groups if g != s.reference), s.reference)
     long = s.long
-    if "diff" not in long:
-        raise ValueError("the summary has no differences: call add_difference() first")
     rows = long[(long["group"] == compare[0]) & long["measure"].isin(["pct", "mean"])]
     rows = rows[rows["diff"].notna()]
     units = {r.item: r.unit for b in s.blocks for r in b.rows if r.unit}  # the dictionary's
@@ -87,27 +85,24 @@ def difference_data(
 ) -> pd.DataFrame:
     """The differences of ``tables`` (default 3 and 4) or ``items``, in the specification's order
     (rows it lacks last, "Other items"); ``panel``: ``pp`` or ``mean`` (in ``unit``)."""
-    rows = {}
+    rows, own = {}, None  # a summary's or an analysis's own rows and groups
     if isinstance(sensitivity, Summary):
         rows = {(r.item, r.level): r for b in sensitivity.blocks for r in b.rows}
         tables = tables or (sensitivity.table,)
-        sens, own = _from_summary(sensitivity)
-        if compare is not None and tuple(compare) != own:
-            raise ValueError(f"the summary compares {' - '.join(own)}, not {' - '.join(compare)}")
-        source, compare = "the summary", own
-        sens[[f"value_{g}" for g in compare]] = math.nan
+        source, (sens, own) = "the summary", _from_summary(sensitivity)
+        sens[[f"value_{g}" for g in own]] = math.nan
     elif isinstance(sensitivity, Sensitivity):
-        if compare is not None and tuple(compare) != sensitivity.groups.compare:
-            own, other = (" - ".join(g) for g in (sensitivity.groups.compare, compare))
-            raise ValueError(f"the analysis compares {own}, not {other}")
         source, sens = "the sensitivity analysis", sensitivity.results.copy()
-        compare = sensitivity.groups.compare
+        own = sensitivity.groups.compare
     elif isinstance(sensitivity, pd.DataFrame):
         source, sens = "the sensitivity table", sensitivity.copy()
     else:
         source = str(sensitivity)
         sens = pd.read_csv(sensitivity, keep_default_na=False, na_values=[""])
-    compare = compare or CLINIC_COMPARISON
+    if own is not None and compare is not None and tuple(compare) != tuple(own):
+        what = source.split()[-1]  # the summary, the analysis
+        raise ValueError(f"the {what} compares {' - '.join(own)}, not {' - '.join(compare)}")
+    compare = own or compare or CLINIC_COMPARISON
     if not {f"value_{g}" for g in compare} <= set(sens.columns):
         values = ", ".join(str(c) for c in sens.columns if str(c).startswith("value_"))
         why = f"the file compares other groups than {' - '.join(compare)}"
@@ -131,15 +126,14 @@ def difference_data(
         sens.loc[i, "section"] = row.section if row is not None else "Other items"
         sens.loc[i, "label"] = strip_stat(label) if r["panel"] == "mean" else label
         sens.loc[i, "order"] = order.setdefault((r["item"], r["level"]), len(order))
-    n = {
-        g: sens[f"n_{g}"].max()
-        for g in compare
-        if f"n_{g}" in sens and sens[f"n_{g}"].notna().any()
-    }
     sens["rank"] = sens["analysis"].map({a: i for i, a in enumerate(ANALYSIS_NAMES)})
     sens = sens.sort_values(["table", "panel", "order", "rank"], kind="stable")
     out = sens[list(DIFFERENCE_COLUMNS)].reset_index(drop=True)
-    out.attrs["n"] = {g: int(v) for g, v in n.items()}  # the groups' clinics, when the source says
+    out.attrs["n"] = {  # the groups' clinics, when the source says
+        g: int(sens[f"n_{g}"].max())
+        for g in compare
+        if f"n_{g}" in sens and sens[f"n_{g}"].notna().any()
+    }
     return out
 
 
@@ -222,10 +216,10 @@ def difference_plot(
     diff_name = " - ".join(short)
     styles = {a: (names[a][0], *STYLES[a]) for a in STYLES if a in set(data["analysis"])}
     dodge = {a: (i - (len(styles) - 1) / 2) * 0.8 / len(styles) for i, a in enumerate(styles)}
-    columns: dict[str, list[tuple[str, pd.DataFrame]]] = {}  # a table's panels, pp first
     pp_first = data.sort_values(["table", "panel"], ascending=[True, False], kind="stable")
-    for (t, unit), rows in pp_first.groupby(["table", "unit"], sort=False):
-        columns.setdefault(t, []).append((unit, rows))
+    columns = {  # a table's panels (unit, rows), pp first
+        t: list(rows.groupby("unit", sort=False)) for t, rows in pp_first.groupby("table")
+    }
     n_rows = {t: [max(len(_row_labels(p[1])[0]), 2) for p in ps] for t, ps in columns.items()}
     inches = {t: sum(n * ROW_IN + 0.8 for n in ns) for t, ns in n_rows.items()}  # of each column
     height = 1.4 + 0.17 * math.ceil(len(styles) / 3) + max(inches.values())  # the legend's rows

@@ -82,9 +82,7 @@ def format_p(p: float) -> str:
 
 def lookup(table_long: pd.DataFrame) -> dict[tuple[str, str, str, str], float]:
     """``(item, level, group, measure) -> value`` of a long table (read as ``tables.read`` reads)."""
-    long = as_long(table_long)
-    keys = zip(long["item"], long["level"], long["group"], long["measure"], strict=True)
-    return dict(zip(keys, long["value"], strict=True))
+    return as_long(table_long).set_index(["item", "level", "group", "measure"])["value"].to_dict()
 
 
 def strip_stat(label: str) -> str:

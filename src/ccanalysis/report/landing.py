@@ -241,10 +241,24 @@ def citation(root: Path) -> dict[str, str]:
     return run | {"version": meta["Version"], "licence": meta.get("License") or ""}
 
 
-def landing_page(root: Path, executed: list[Path], snapshot: bool) -> tuple[str, dict]:
-    """The landing page and the run's parameters; ``snapshot``: ``docs/``'s, linking its copies."""
+def _template(name: str) -> Any:
+    """A page's template, the number formats as filters."""
     import jinja2
 
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(notebooks.TEMPLATES),
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    env.filters.update(p=format_p, signed=signed, round_half_up=round_half_up)
+    return env.get_template(name)
+
+
+def landing_page(root: Path, executed: list[Path], snapshot: bool) -> tuple[str, dict]:
+    """The landing page and the run's parameters; ``snapshot``: ``docs/``'s, linking its copies."""
     from ccanalysis.spec import read_spec
 
     runs = {p: json.loads(p.read_text(encoding="utf-8")) for p in executed}
@@ -261,16 +275,7 @@ def landing_page(root: Path, executed: list[Path], snapshot: bool) -> tuple[str,
     found = findings(consistency, spec) if consistency.is_file() else []
     report = next((f"{p.stem}.html" for p in executed if "replication" in p.stem), "")
     views = _tables(tables_dir, f"{up}tables", report)
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(notebooks.TEMPLATES),
-        autoescape=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-        undefined=jinja2.StrictUndefined,
-    )
-    env.filters.update(p=format_p, signed=signed, round_half_up=round_half_up)
-    page = env.get_template("landing.html.j2").render(
+    page = _template("landing.html.j2").render(
         css=notebooks.stylesheet(),
         card=notebooks.run_card(params),
         synthetic=params.get("data_mode") == "synthetic",
@@ -307,16 +312,11 @@ def landing_page(root: Path, executed: list[Path], snapshot: bool) -> tuple[str,
 
 def codebook_page(root: Path, executed: list[Path]) -> str:
     """``codebook.html``: the run's data dictionary as a codebook."""
-    import jinja2
-
     from ccanalysis.spec import as_instrument
 
     params = notebooks.parameters(json.loads(executed[-1].read_text(encoding="utf-8")))
     path = root / str(params.get("dictionary", ""))  # the run's, else the project's
     instrument = as_instrument(path if path.is_file() else None)
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(notebooks.TEMPLATES), autoescape=True, trim_blocks=True
-    )
-    return env.get_template("codebook.html.j2").render(
+    return _template("codebook.html.j2").render(
         css=notebooks.stylesheet(), instrument=instrument, source=Path(instrument.source).name
     )

@@ -37,11 +37,9 @@ def resolve_test(row: SpecRow, n_groups: int, override: str | Mapping[str, str] 
         test = override.get(row.item, test)
     elif override in (CONTINUOUS_TESTS if continuous else CATEGORICAL_TESTS) and test != "none":
         test = override
-    if continuous and n_groups > 2:
-        return BY_GROUPS.get(test, test)
-    if continuous:
-        return {v: k for k, v in BY_GROUPS.items()}.get(test, test)
-    return test
+    if not continuous:
+        return test
+    return (BY_GROUPS if n_groups > 2 else {v: k for k, v in BY_GROUPS.items()}).get(test, test)
 
 
 def tested(test: str, seed: int | None, *, table=None, samples=None) -> Record:

@@ -106,11 +106,9 @@ def grid(s: Summary, *, extras: bool | None = None, suppress_below: int | None =
         r = cell.get((item, level, group, measure))
         return math.nan if r is None else float(r.value)
 
-    def small(n: float) -> bool:
-        if is_small(n, k):
-            suppressed.append(n)
-            return True
-        return False
+    def small(n: float) -> bool:  # noted, for the footnote on withheld counts
+        suppressed.append(is_small(n, k))
+        return suppressed[-1]
 
     def counts(r: SpecRow) -> list[str]:
         """``n/N`` of each group's cell (empty for a mean or a withheld count)."""
@@ -222,7 +220,7 @@ def grid(s: Summary, *, extras: bool | None = None, suppress_below: int | None =
     if extras:
         notes += extras_notes(s, comp, level_tests)
     if k is not None:
-        none = "." if suppressed else "; none in this table."
+        none = "." if any(suppressed) else "; none in this table."
         notes.append(
             f"<{k}: a count from 1 to {k - 1} (or a mean of fewer than {k} answers), "
             f"withheld to protect respondents' privacy{none}"
@@ -264,5 +262,5 @@ def extras_notes(s: Summary, comp: str, level_tests: list[str]) -> list[str]:
             "that test) or is a mean."
         )
     if s.q is not None:
-        notes.append(s.q_note or "q: Benjamini-Hochberg q-value across the tests of this table.")
+        notes.append(s.q_note)
     return notes

@@ -60,14 +60,6 @@ def group_text(value: object) -> str:
     return str(value)
 
 
-def groups_in(values: pd.Series) -> list[str]:
-    """The groups of a ``by`` column in display order (a category's, else sorted)."""
-    present = values.dropna().astype("object").unique()
-    if isinstance(values.dtype, pd.CategoricalDtype):
-        return [group_text(c) for c in values.cat.categories if c in set(present)]
-    return [group_text(v) for v in sorted(present)]
-
-
 @dataclass(frozen=True)
 class Grouping:
     """A frame split by group; ``codes``: each row's position in ``units.groups`` (-1: left out)."""
@@ -98,7 +90,11 @@ def grouping(
         raise KeyError(
             f"summarize: the frame has no column {by!r} to group by{did_you_mean(by, frame.columns)}"
         )
-    found = [group_text(g) for g in groups] if groups is not None else groups_in(frame[by])
+    found = [group_text(g) for g in groups] if groups is not None else []
+    if groups is None:  # the values present, in a category's order, else sorted
+        present = set(frame[by].dropna().astype("object"))
+        cats = frame[by].cat.categories if frame[by].dtype == "category" else sorted(present)
+        found = [group_text(v) for v in cats if v in present]
     numeric = pd.api.types.is_numeric_dtype(frame[by]) and not pd.api.types.is_bool_dtype(frame[by])
     limit = MAX_GROUPS if max_groups is None else max_groups
     if groups is None and (
@@ -337,13 +333,6 @@ class Summary:
         """Benjamini-Hochberg q-values across this table's tests (``family``: named in the note)."""
         return add_q_across(self, family=family)[0]
 
-    def footnote(self, items: Sequence[str], text: str) -> Summary:
-        """Mark the rows of ``items`` with a sign and ``text`` below the table."""
-        own = tuple(i for i in items if i in {b.item for b in self.blocks})
-        if not own or (own, text) in self.row_notes:
-            return self
-        return replace(self, row_notes=(*self.row_notes, (own, text)))
-
     def render(
         self, fmt: str = "html", *, extras: bool | None = None, suppress_below: int | None = None
     ) -> str | bytes:
@@ -423,7 +412,8 @@ def check_answers(frame: pd.DataFrame, rows: Sequence[SpecRow], where: str) -> N
 
 
 def mark_uncalibrated(s: Summary, export_dir: str | Path | None = None) -> Summary:
-    """``s`` with a footnote on its items the synthetic stand-in drew without a printed number."""
+    """``s`` with a footnote (a sign on their rows) on its items the synthetic stand-in drew
+    without a printed number."""
     folder = Paths.of().export.parent if export_dir is None else Path(export_dir)
     table = read_uncalibrated(folder).set_index("item")
     flagged = table["distribution"]
@@ -435,7 +425,7 @@ def mark_uncalibrated(s: Summary, export_dir: str | Path | None = None) -> Summa
             " A check-all-that-apply question with no box checked counts as unanswered: a box's "
             "percentage is of those who checked at least one box, its declared probability of all."
         )
-    return s.footnote(items, note) if items else s
+    return replace(s, row_notes=((tuple(items), note),)) if items else s
 
 
 def from_rows(
