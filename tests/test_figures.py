@@ -384,6 +384,7 @@ def saved(tmp_path_factory):
 # ---------------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow  # every figure drawn twice and saved: a whole stage
 def test_every_figure_runs_and_saves_png_and_pdf(saved) -> None:
     for stem in STEMS:
         assert isinstance(saved["figures"]["synthetic"][stem], Figure)
@@ -400,6 +401,7 @@ def test_every_figure_runs_and_saves_png_and_pdf(saved) -> None:
     )
 
 
+@pytest.mark.slow  # every figure drawn twice and saved: a whole stage
 def test_no_text_is_clipped(saved) -> None:
     """Every text artist (titles, ticks, legends, labels, the synthetic label) lies inside the
     figure, in every figure and in a difference plot of an ad-hoc summary."""
@@ -460,6 +462,7 @@ def test_a_summary_gives_the_difference_plot_its_groups_and_items() -> None:
         F.difference_plot(s.add_difference(), synthetic=False, items=["svc_nothing"])
 
 
+@pytest.mark.slow  # every figure drawn twice and saved: a whole stage
 def test_synthetic_label_visible_and_in_metadata_only_when_synthetic(saved) -> None:
     for synthetic, figs in (
         (True, saved["figures"]["synthetic"]),
@@ -477,6 +480,7 @@ def test_synthetic_label_visible_and_in_metadata_only_when_synthetic(saved) -> N
             assert (b"SYNTHETIC DATA" in pdf.read_bytes()) is synthetic, stem
 
 
+@pytest.mark.slow  # every figure drawn twice and saved: a whole stage
 def test_saves_are_byte_identical_and_undated(saved) -> None:
     for stem in STEMS:
         for pa, pb in zip(saved["a"][stem], saved["b"][stem], strict=True):

@@ -1009,6 +1009,7 @@ def test_run_writes_the_interface(stage) -> None:  # noqa: ANN001
     assert {"results", "clustering", "standardization", "changes", "notes"} <= set(art.results)
 
 
+@pytest.mark.slow  # the whole stage
 def test_written_files_are_what_write_gives(stage, tmp_path: Path) -> None:  # noqa: ANN001
     _, art = stage
     res, notes = art.results["results"], art.results["notes"]

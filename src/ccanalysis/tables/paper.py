@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 
@@ -35,6 +34,7 @@ def summary(
     by: str = "group",
     labels: Mapping[object, str] | None = None,
     synthetic: bool = False,
+    population: str | None = None,
     export_dir: str | Path | None = None,
 ) -> Summary:
     """One table of the specification, untested, by the paper's groups or another column ``by``.
@@ -53,6 +53,7 @@ def summary(
         by,
         table=table_id,
         title=TITLES.get(table_id, table_id),
+        population=population,
         export_dir=export_dir,
         decimals=PCT_DECIMALS.get(table_id, 1),
         notes=(PCT_NOTE,) if table_id in ("table3", "table4") else (),
@@ -75,15 +76,17 @@ def from_spec(
     table_id: str,
     *,
     by: str = "group",
+    labels: Mapping[object, str] | None = None,
     test_override: str | Mapping[str, str] | None = None,
     seed: int | None = DEFAULT_SEED,
+    synthetic: bool = False,
     family: str = "spec",
-    **options: Any,
+    population: str | None = None,
+    export_dir: str | Path | None = None,
 ) -> Summary:
-    """:func:`summary` (``options``: its ``labels``, ``synthetic``, ``export_dir``) then ``add_p``,
-    ``add_difference`` and the q-values across ``family``: ``"spec"`` (or its name) the
-    specification's family of the table (Tables 3 and 4, built from ``data`` alike), or
-    ``"table"``, the table's own tests."""
+    """:func:`summary` then ``add_p``, ``add_difference`` and the q-values across ``family``:
+    ``"spec"`` (or its name) the specification's family of the table (Tables 3 and 4, built from
+    ``data`` alike), or ``"table"``, the table's own tests."""
     spec = as_spec(spec)
     own = spec.of(table_id)[0].q_family if spec.of(table_id) else table_id
     if family not in ("spec", "table", own):
@@ -96,7 +99,17 @@ def from_spec(
         tables = [table_id]
 
     def tested(t: str) -> Summary:
-        s = summary(spec, data, t, by=by, **options).add_p(test_override, seed=seed)
+        s = summary(
+            spec,
+            data,
+            t,
+            by=by,
+            labels=labels,
+            synthetic=synthetic,
+            population=population,
+            export_dir=export_dir,
+        )
+        s = s.add_p(test_override, seed=seed)
         if by == "group":
             return s.add_difference(compared(t)[0])
         return s.add_difference() if len(s.groups) == 2 else s
