@@ -6,7 +6,6 @@ R's ``simulate.p.value`` (``test == "fisher_mc"``).
 
 from __future__ import annotations
 
-import functools
 import math
 from typing import Literal
 
@@ -63,20 +62,6 @@ def _queries(qstart: NDArray[np.intp], qsize: NDArray[np.intp]) -> tuple[NDArray
     return grp, qstart[grp] + (np.arange(len(grp)) - (np.cumsum(qsize) - qsize)[grp])
 
 
-@functools.lru_cache(maxsize=8)
-def _vertices(r: int) -> tuple[NDArray[np.intp], NDArray[np.int64]]:
-    """Vertices of the two-column polytope: free coordinate and the coordinates at their bound."""
-    fs, us = [], []
-    for f in range(r):
-        others = [i for i in range(r) if i != f]
-        for mask in range(2 ** (r - 1)):
-            u = np.zeros(r, dtype=np.int64)
-            u[others] = [(mask >> b) & 1 for b in range(r - 1)]
-            fs.append(f)
-            us.append(u)
-    return np.array(fs), np.array(us)
-
-
 class _Network:
     """Exact two-sided Fisher p-value of an r x c table (rows <= columns)."""
 
@@ -127,14 +112,6 @@ class _Network:
         rprev = np.cumsum(rdesc, axis=1) - rdesc
         fill = np.clip(cs[None, :, None] - rprev[:, None, :], 0, rdesc[:, None, :])
         least = np.maximum(row_relax, -lf[fill].sum(axis=(1, 2)))
-        if k == 2 and r <= 8:  # exact: the concave value is least at a vertex
-            fs, us = _vertices(r)
-            x = us[None, :, :] * rm[:, None, :]
-            xf = int(cs[0]) - x.sum(axis=2)
-            valid = (xf >= 0) & (xf <= rm[:, fs])
-            x[:, np.arange(len(fs)), fs] = np.clip(xf, 0, rm[:, fs])
-            vals = -(lf[x] + lf[rm[:, None, :] - x]).sum(axis=2)
-            least = np.maximum(least, np.where(valid, vals, np.inf).min(axis=1))
         return log_total, best, least
 
     def _settle(self, node, past, count, rm, cs) -> NDArray[np.bool_]:  # noqa: ANN001
