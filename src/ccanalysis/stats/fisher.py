@@ -104,14 +104,10 @@ class _Network:
             inner = (-lf[nstar] + np.log(mu) * nstar).sum(axis=(1, 2))
             bound = inner - (np.log(u) * rf).sum(axis=1) - (np.log(v) * cf[None, :]).sum(axis=1)
             best = np.minimum(best, bound)
-        # Smallest: rows (or columns) only; filling the largest caps first maximises sum log n!
+        # Smallest: the rows relaxed; filling the largest caps first maximises sum log n!
         cdesc = np.sort(cs)[::-1]
         fill = np.clip(rm[:, :, None] - (np.cumsum(cdesc) - cdesc), 0, cdesc)
-        row_relax = -lf[fill].sum(axis=(1, 2))
-        rdesc = -np.sort(-rm, axis=1)
-        rprev = np.cumsum(rdesc, axis=1) - rdesc
-        fill = np.clip(cs[None, :, None] - rprev[:, None, :], 0, rdesc[:, None, :])
-        least = np.maximum(row_relax, -lf[fill].sum(axis=(1, 2)))
+        least = -lf[fill].sum(axis=(1, 2))
         return log_total, best, least
 
     def _settle(self, node, past, count, rm, cs) -> NDArray[np.bool_]:  # noqa: ANN001
