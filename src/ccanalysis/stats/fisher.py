@@ -86,7 +86,7 @@ class _Network:
             raise ExactTestBudgetError(f"exact enumeration exceeds max_nodes={self.max_nodes}")
 
     def _bounds(self, rm: NDArray[np.int64], cs: NDArray[np.int64]) -> tuple[NDArray, ...]:
-        """Per node (row sums ``rm``): log mass, bounds of the largest and least completions."""
+        """Per node (row sums ``rm``): log mass, and a bound of its largest completion's value."""
         lf, k, r = self.lf, len(cs), self.R
         m_tot = int(cs.sum())
         log_total = lf[m_tot] - lf[rm].sum(axis=1) - lf[cs].sum()
@@ -104,22 +104,17 @@ class _Network:
             inner = (-lf[nstar] + np.log(mu) * nstar).sum(axis=(1, 2))
             bound = inner - (np.log(u) * rf).sum(axis=1) - (np.log(v) * cf[None, :]).sum(axis=1)
             best = np.minimum(best, bound)
-        # Smallest: the rows relaxed; filling the largest caps first maximises sum log n!
-        cdesc = np.sort(cs)[::-1]
-        fill = np.clip(rm[:, :, None] - (np.cumsum(cdesc) - cdesc), 0, cdesc)
-        least = -lf[fill].sum(axis=(1, 2))
-        return log_total, best, least
+        return log_total, best
 
     def _settle(self, node, past, count, rm, cs) -> NDArray[np.bool_]:  # noqa: ANN001
-        """Add the sub-trees entirely at or below the threshold; the undecided entries."""
+        """Add the sub-trees entirely at or below the threshold; the entries left."""
         # in blocks of nodes: the bounds' work arrays are (nodes x rows x columns) wide
         parts = [self._bounds(rm[i : i + _BLOCK], cs) for i in range(0, len(rm), _BLOCK)]
-        log_total, most, least = (np.concatenate(a) for a in zip(*parts, strict=True))
+        log_total, most = (np.concatenate(a) for a in zip(*parts, strict=True))
         lim = self.thr - past
         below = most[node] <= lim - _SAFETY
-        none = least[node] > lim + _SAFETY
         self.terms.append(count[below] * np.exp(self.const + past[below] + log_total[node[below]]))
-        return ~(below | none)
+        return ~below
 
     @staticmethod
     def _groups(node, past, count) -> tuple[NDArray, ...]:  # noqa: ANN001
