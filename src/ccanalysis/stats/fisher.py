@@ -118,9 +118,8 @@ class _Network:
 
     @staticmethod
     def _groups(node, past, count) -> tuple[NDArray, ...]:  # noqa: ANN001
-        """Entries sorted by node: past, count, the nodes, their first entry and entries."""
-        order = np.argsort(node, kind="stable")
-        node, past, count = node[order], past[order], count[order]
+        """Entries (sorted by node, as :meth:`_merge` leaves them): past, count, the nodes, their
+        first entry and entries."""
         starts = np.flatnonzero(np.r_[True, node[1:] != node[:-1]])
         return past, count, node[starts], starts, np.diff(np.r_[starts, len(node)])
 
