@@ -30,6 +30,7 @@ _BLOCK = 65_536  # nodes bounded together
 
 #: R's relative tolerance of a tie with the observed table's probability (``fisher.test``).
 REL_TOL = 1e-7
+_LOG_TOL = math.log1p(REL_TOL)
 
 
 def _compositions(
@@ -65,7 +66,7 @@ def _queries(qstart: NDArray[np.intp], qsize: NDArray[np.intp]) -> tuple[NDArray
 class _Network:
     """Exact two-sided Fisher p-value of an r x c table (rows <= columns)."""
 
-    def __init__(self, t: NDArray[np.int64], log_tol: float, max_nodes: int) -> None:
+    def __init__(self, t: NDArray[np.int64], max_nodes: int) -> None:
         t = t.T if t.shape[0] > t.shape[1] else t
         self.t = t[:, np.argsort(t.sum(axis=0), kind="stable")]
         self.rows, self.cols = self.t.sum(axis=1), self.t.sum(axis=0)
@@ -77,7 +78,7 @@ class _Network:
         self.lf = lf = gammaln(np.arange(self.n + 2, dtype=float) + 1.0)  # log k!
         # a table's path value is -sum log n_ij!; P(table) = exp(const + value)
         self.const = float(lf[self.rows].sum() + lf[self.cols].sum() - lf[self.n])
-        self.thr = float(-lf[self.t].sum()) + log_tol
+        self.thr = float(-lf[self.t].sum()) + _LOG_TOL
         self.terms: list[NDArray[np.float64]] = []
 
     def _charge(self, k: int) -> None:
@@ -200,21 +201,19 @@ class _Network:
         return float(np.sum(np.concatenate(self.terms)))
 
 
-def _monte_carlo(
-    t: NDArray[np.int64], log_tol: float, mc_samples: int, seed: int | np.random.Generator | None
-) -> TestResult:
+def _monte_carlo(t: NDArray[np.int64], mc_samples: int, seed: int | None) -> TestResult:
     """R's ``fisher.test(simulate.p.value=TRUE)``: random tables with the observed margins
-    (``scipy.stats.random_table``), p = (1 + #{P(table) <= P(obs)(1 + rel_tol)}) / (B + 1)."""
+    (``scipy.stats.random_table``), p = (1 + #{P(table) <= P(obs)(1 + REL_TOL)}) / (B + 1)."""
     sims = stats.random_table(t.sum(axis=1), t.sum(axis=0), seed=np.random.default_rng(seed))
     sim_stat = -gammaln(sims.rvs(size=mc_samples) + 1.0).sum(axis=(1, 2))
-    hits = int(np.count_nonzero(sim_stat <= -gammaln(t + 1.0).sum() + log_tol))
+    hits = int(np.count_nonzero(sim_stat <= -gammaln(t + 1.0).sum() + _LOG_TOL))
     phat = hits / mc_samples
     se = math.sqrt(max(phat * (1 - phat), 1.0 / mc_samples) / mc_samples)
     p = (1 + hits) / (mc_samples + 1)
     return TestResult("fisher_mc", FISHER_MC_NAME, None, None, p, int(t.sum()), mc_samples, se)
 
 
-def fisher_2x2_many(tabs: NDArray[np.int64], rel_tol: float = REL_TOL) -> NDArray[np.float64]:
+def fisher_2x2_many(tabs: NDArray[np.int64]) -> NDArray[np.float64]:
     """Fisher's two-sided p of many 2 x 2 tables (k, 2, 2) by :func:`fisher_exact`'s rule (scipy
     takes one table at a time and ties otherwise; ``scipy.stats.hypergeom`` is 30 times slower)."""
     r1, c1, n = tabs[:, 0, :].sum(axis=1), tabs[:, :, 0].sum(axis=1), tabs.sum(axis=(1, 2))
@@ -229,7 +228,7 @@ def fisher_2x2_many(tabs: NDArray[np.int64], rel_tol: float = REL_TOL) -> NDArra
     x = lo[:, None] + np.arange(int((hi - lo).max()) + 1)[None, :]
     logp = logpmf(x, n[:, None], r1[:, None], c1[:, None])
     obs = logpmf(tabs[:, 0, 0], n, r1, c1)
-    keep = (x <= hi[:, None]) & (logp <= obs[:, None] + math.log1p(rel_tol))
+    keep = (x <= hi[:, None]) & (logp <= obs[:, None] + _LOG_TOL)
     return np.where(keep, np.exp(logp), 0.0).sum(axis=1)
 
 
@@ -237,23 +236,22 @@ def fisher_exact(
     table: ArrayLike,
     *,
     method: Literal["auto", "exact"] = "auto",
-    rel_tol: float = REL_TOL,
     max_nodes: int = 8_000_000,
     mc_samples: int = 100_000,
-    seed: int | np.random.Generator | None = None,
+    seed: int | None = None,
 ) -> TestResult:
-    """Two-sided p: the tables with the observed margins and P <= P(observed) (1 + ``rel_tol``).
+    """Two-sided p: the tables with the observed margins and P <= P(observed) (1 + ``REL_TOL``).
     ``method`` "exact" raises beyond ``max_nodes`` (the paper's tables need 1.1 million)."""
     if method not in ("auto", "exact"):
         raise ValueError(f"unknown method {method!r}")
     t = count_table(table)
-    n, log_tol = int(t.sum()), math.log1p(rel_tol)
+    n = int(t.sum())
     if t.shape[0] < 2 or t.shape[1] < 2:
         return TestResult("fisher", FISHER_NAME, None, None, 1.0, n)
     try:
-        p = _Network(t, log_tol, max_nodes).pvalue()
+        p = _Network(t, max_nodes).pvalue()
     except ExactTestBudgetError:
         if method == "exact":
             raise
-        return _monte_carlo(t, log_tol, mc_samples, seed)
+        return _monte_carlo(t, mc_samples, seed)
     return TestResult("fisher", FISHER_NAME, None, None, min(1.0, max(0.0, p)), n)
