@@ -14,13 +14,7 @@ from numpy.typing import ArrayLike, NDArray
 from scipy import stats
 from scipy.special import gammaln
 
-from ccanalysis.stats.result import (
-    FISHER_MC_NAME,
-    FISHER_NAME,
-    ExactTestBudgetError,
-    TestResult,
-    count_table,
-)
+from ccanalysis.stats.result import ExactTestBudgetError, TestResult, count_table
 
 _MERGE_SCALE = 1e9  # past values equal to ~1e-9 (log scale) are merged
 _SAFETY = 1e-9  # margin (log scale) before a bound settles a whole sub-tree
@@ -28,6 +22,8 @@ _MAX_CODE = 2**62
 _CHUNK = 256  # nodes expanded together: memory grows with the budget charged, not the table
 _BLOCK = 65_536  # nodes bounded together
 
+FISHER_NAME = "Fisher's exact test"
+FISHER_MC_NAME = "Fisher's exact test (Monte Carlo p-value)"
 #: R's relative tolerance of a tie with the observed table's probability (``fisher.test``).
 REL_TOL = 1e-7
 _LOG_TOL = math.log1p(REL_TOL)
