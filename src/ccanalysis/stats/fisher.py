@@ -19,7 +19,7 @@ from ccanalysis.stats.result import ExactTestBudgetError, TestResult, count_tabl
 _MERGE_SCALE = 1e9  # past values equal to ~1e-9 (log scale) are merged
 _SAFETY = 1e-9  # margin (log scale) before a bound settles a whole sub-tree
 _MAX_CODE = 2**62
-_CHUNK = 256  # nodes expanded together: memory grows with the budget charged, not the table
+_CHUNK = 256  # nodes completed together: the padded matrix of their completions stays small
 _BLOCK = 65_536  # nodes bounded together
 
 FISHER_NAME = "Fisher's exact test"
@@ -164,22 +164,14 @@ class _Network:
     def _expand(self, node, past, count, rm, c: int) -> tuple[NDArray, ...]:  # noqa: ANN001
         """Column total ``c`` over every node's rows: (child, past) pairs and child row sums."""
         past, count, un, qstart, qsize = self._groups(node, past, count)
-        codes, items, vals, cnts, n_comp = [], [], [], [], 0
-        for c0 in range(0, len(un), _CHUNK):
-            g = slice(c0, c0 + _CHUNK)
-            r = rm[un[g]]
-            owner, x = _compositions(c, r, self.max_nodes - self.used)
-            self._charge(int(qsize[g][owner].sum()))
-            codes.append(np.sort(r[owner] - x, axis=1) @ self.powers)
-            item, q = _queries(qstart[g][owner], qsize[g][owner])
-            items.append(item + n_comp)
-            n_comp += len(owner)
-            vals.append(-self.lf[x].sum(axis=1)[item] + past[q])
-            cnts.append(count[q])
-        ucodes, child = np.unique(np.concatenate(codes), return_inverse=True)
+        r = rm[un]
+        owner, x = _compositions(c, r, self.max_nodes - self.used)
+        self._charge(int(qsize[owner].sum()))
+        item, q = _queries(qstart[owner], qsize[owner])
+        ucodes, child = np.unique(np.sort(r[owner] - x, axis=1) @ self.powers, return_inverse=True)
         rows = (ucodes[:, None] // self.powers[None, :]) % (self.n + 1)
-        node = child.ravel().astype(np.intp)[np.concatenate(items)]
-        return node, np.concatenate(vals), np.concatenate(cnts), rows
+        node = child.ravel().astype(np.intp)[item]
+        return node, -self.lf[x].sum(axis=1)[item] + past[q], count[q], rows
 
     def pvalue(self) -> float:
         """Walk the network column by column: settle, merge, expand; the sum of all terms."""
