@@ -36,6 +36,7 @@ from ccanalysis.instrument import (
     read_dictionary,
     read_export_with_stats,
 )
+from ccanalysis.instrument.decode import coordinator_items
 from ccanalysis.paths import Paths, project_root
 from ccanalysis.stage import Params, context
 
@@ -214,7 +215,7 @@ def test_coordinator_frame(cleaned: clean_mod.Cleaned, inst: Instrument) -> None
         "coordinator_id",
         "care_system_id",
         "n_clinics",
-        *inst.items_of_form("coordinator"),
+        *coordinator_items(inst),
     ]
     assert k["coordinator_id"].tolist() == ["C01", "NA", "C03", "C04"]
     assert k["n_clinics"].tolist() == [2, 1, 1, 1]

@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 
 from ccanalysis.errors import ValidationError
+from ccanalysis.instrument.decode import coordinator_items
 from ccanalysis.instrument.dictionary import (
     API_COLUMNS,
     DICTIONARY_COLUMNS,
@@ -69,7 +70,7 @@ def test_shipped_instrument_export_columns_and_items() -> None:
     assert inst["hours_cc_week"].is_numeric and inst["hours_cc_week"].vmax == 80
     assert inst["degree"].single_order[0] == "msw_bsw"
     assert inst["sw_responsible"].branching == "[sw_on_team] = '1'"
-    assert set(inst.items_of_form("coordinator")) == {
+    assert set(coordinator_items(inst)) == {
         "degree",
         "certified_cc",
         "years_cc_role",

@@ -25,7 +25,11 @@ from ccanalysis.instrument import (
     read_export_with_stats,
     split_frames,
 )
-from ccanalysis.instrument.decode import decode_checkbox_items, decode_checkbox_single
+from ccanalysis.instrument.decode import (
+    coordinator_items,
+    decode_checkbox_items,
+    decode_checkbox_single,
+)
 from ccanalysis.instrument.dictionary import parse_dictionary as parse_dictionary_text
 from ccanalysis.instrument.redcap import detect_delimiter
 from ccanalysis.paths import project_root
@@ -348,7 +352,7 @@ def test_split_frames(records: pd.DataFrame, inst: Instrument) -> None:
     clinics, coordinators = split_frames(records, inst)
     assert list(clinics.columns[:3]) == ["record_id", "coordinator_id", "care_system_id"]
     assert "sw_on_team" in clinics and "degree" not in clinics
-    assert set(inst.items_of_form("coordinator")).isdisjoint(clinics.columns)
+    assert set(coordinator_items(inst)).isdisjoint(clinics.columns)
     assert coordinators["coordinator_id"].tolist() == ["C01", "NA", "C03", "C04"]
     assert coordinators["n_clinics"].tolist() == [2, 1, 1, 1]
     assert coordinators["n_clinics"].dtype == np.int64

@@ -72,7 +72,7 @@ def cells(expression: str) -> list[tuple[str, ...]]:
         if name == "diff":
             out += [(*args, g, "pct") for g in ("isw", "mn")]
         elif name != "fact":
-            out.append(rc._cell(name, args))
+            out += rc._cells(name, args)
     return out
 
 

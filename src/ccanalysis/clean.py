@@ -98,56 +98,6 @@ def size_category(n_clinics: pd.Series) -> pd.Series:
     return pd.cut(n_clinics, bins, labels=list(SYSTEM_SIZES), ordered=True)
 
 
-def attach_frame(
-    clinics: pd.DataFrame,
-    frame: pd.DataFrame,
-    instrument: Instrument,
-    *,
-    export_name: str = "<export>",
-    frame_name: str = "<frame>",
-) -> pd.DataFrame:
-    """The cleaned clinic frame: ids, ruca, urban, system_size (of the care system's clinics in the
-    frame), then the clinic items; every record must be a clinic of the frame, in its care system."""
-    rid = instrument.record_id
-    of_frame = frame.set_index("clinic_id").reindex(clinics[rid])
-    system = of_frame["care_system_id"].to_numpy()
-    unknown = of_frame["ruca"].isna().to_numpy()
-    checks = {rid: unknown, CARE_SYSTEM_ID: ~unknown & (system != clinics[CARE_SYSTEM_ID])}
-    for field, bad in checks.items():
-        if bad.any():
-            row = int(bad.argmax())
-            problem = (
-                f"the clinic is not in the clinic frame {frame_name}"
-                if field == rid
-                else f"the care system disagrees with the clinic frame {frame_name}, which gives "
-                f"{system[row]!r}"
-            )
-            raise ValidationError(
-                export_name,
-                clinics[rid].iat[row],
-                field,
-                clinics[field].iat[row],
-                problem + others(int(bad.sum()) - 1, "record"),
-            )
-    sizes = size_category(frame.groupby("care_system_id").size())
-    ruca = of_frame["ruca"].to_numpy(dtype="int64")
-    out = pd.DataFrame(
-        {
-            "clinic_id": clinics[rid],
-            COORDINATOR_ID: clinics[COORDINATOR_ID],
-            CARE_SYSTEM_ID: clinics[CARE_SYSTEM_ID],
-            "ruca": ruca,
-            "urban": urban_from_ruca(pd.Series(ruca)),
-            "system_size": pd.Categorical(
-                clinics[CARE_SYSTEM_ID].map(sizes.astype(object)),
-                categories=list(SYSTEM_SIZES),
-                ordered=True,
-            ),
-        }
-    )
-    return pd.concat([out, clinics[clinic_items(instrument)]], axis=1)
-
-
 def cleaning_log(
     records: pd.DataFrame,
     clinics: pd.DataFrame,
@@ -220,12 +170,49 @@ def clean(
     frame_name: str = "<frame>",
     stats: ReadStats,
 ) -> Cleaned:
-    """Join decoded export records with the clinic frame: the clinics, the coordinators and the
-    log (with what the reader's ``stats`` saw); raises ``ValidationError``."""
-    clinic_part, coordinators = split_frames(records, instrument)
-    clinics = attach_frame(
-        clinic_part, frame, instrument, export_name=export_name, frame_name=frame_name
+    """Join decoded export records with the clinic frame: the clinics (ids, ruca, urban,
+    system_size of the care system's clinics in the frame, then the clinic items), the coordinators
+    and the log (with what the reader's ``stats`` saw). Every record must be a clinic of the frame,
+    in its care system; raises ``ValidationError``."""
+    clinics, coordinators = split_frames(records, instrument)
+    rid = instrument.record_id
+    of_frame = frame.set_index("clinic_id").reindex(clinics[rid])
+    system = of_frame["care_system_id"].to_numpy()
+    unknown = of_frame["ruca"].isna().to_numpy()
+    checks = {rid: unknown, CARE_SYSTEM_ID: ~unknown & (system != clinics[CARE_SYSTEM_ID])}
+    for field, bad in checks.items():
+        if bad.any():
+            row = int(bad.argmax())
+            problem = (
+                f"the clinic is not in the clinic frame {frame_name}"
+                if field == rid
+                else f"the care system disagrees with the clinic frame {frame_name}, which gives "
+                f"{system[row]!r}"
+            )
+            raise ValidationError(
+                export_name,
+                clinics[rid].iat[row],
+                field,
+                clinics[field].iat[row],
+                problem + others(int(bad.sum()) - 1, "record"),
+            )
+    sizes = size_category(frame.groupby("care_system_id").size())
+    ruca = of_frame["ruca"].to_numpy(dtype="int64")
+    out = pd.DataFrame(
+        {
+            "clinic_id": clinics[rid],
+            COORDINATOR_ID: clinics[COORDINATOR_ID],
+            CARE_SYSTEM_ID: clinics[CARE_SYSTEM_ID],
+            "ruca": ruca,
+            "urban": urban_from_ruca(pd.Series(ruca)),
+            "system_size": pd.Categorical(
+                clinics[CARE_SYSTEM_ID].map(sizes.astype(object)),
+                categories=list(SYSTEM_SIZES),
+                ordered=True,
+            ),
+        }
     )
+    clinics = pd.concat([out, clinics[clinic_items(instrument)]], axis=1)
     log = cleaning_log(records, clinics, coordinators, frame, instrument, stats=stats)
     return Cleaned(clinics, coordinators, log)
 

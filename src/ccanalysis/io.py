@@ -11,10 +11,10 @@ import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:  # pandas is not imported at run time: the pipeline driver uses this module too
-    import pandas as pd
+import pandas as pd
+
+from ccanalysis.errors import ValidationError
 
 
 @contextmanager
@@ -76,10 +76,6 @@ UNCALIBRATED_COLUMNS = ("item", "field", "unit", "distribution", "source")
 def read_uncalibrated(folder: str | Path) -> pd.DataFrame:
     """``uncalibrated_items.csv`` of a stand-in in ``folder`` (no rows if none), as text, with
     :data:`UNCALIBRATED_COLUMNS` (``item`` required)."""
-    import pandas as pd
-
-    from ccanalysis.errors import ValidationError
-
     path = Path(folder) / UNCALIBRATED_FILE
     if not path.exists():
         return pd.DataFrame(columns=list(UNCALIBRATED_COLUMNS))
@@ -92,6 +88,4 @@ def read_uncalibrated(folder: str | Path) -> pd.DataFrame:
 def read_as_printed(path: str | Path) -> pd.DataFrame:
     """A CSV with every cell kept as its text (no NaN, no number): ``"25.0"`` stays ``"25.0"``,
     since a printed number's decimals are part of what it means."""
-    import pandas as pd
-
     return pd.read_csv(path, dtype=str, keep_default_na=False).astype(object)

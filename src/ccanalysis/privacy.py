@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import re
 import sys
+import zipfile
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -26,8 +27,6 @@ def checkable_ids(ids: Iterable[str], min_length: int = 3) -> list[str]:
 
 def _texts(path: Path) -> Iterable[str]:
     if path.suffix == ".docx":
-        import zipfile
-
         with zipfile.ZipFile(path) as z:
             for name in z.namelist():
                 if name.endswith(".xml"):

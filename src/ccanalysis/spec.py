@@ -4,21 +4,19 @@ printed row of Tables 1-4; denominator ``all``: a missing answer counts as not t
 
 from __future__ import annotations
 
+import csv
 import functools
 import io
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
 
+import pandas as pd
+
+from ccanalysis.instrument import Instrument, read_dictionary
 from ccanalysis.paths import DEFAULT_DICTIONARY, SPEC_FILE, project_root
 from ccanalysis.vocab import DERIVED_ITEMS
-
-if TYPE_CHECKING:
-    import pandas as pd
-
-    from ccanalysis.instrument import Instrument
 
 #: The columns every specification has, in order, and the optional ones with their defaults.
 COLUMNS: tuple[str, ...] = tuple("table section item level label stat shown combine test".split())
@@ -127,8 +125,6 @@ class Spec:
     @functools.cached_property
     def frame(self) -> pd.DataFrame:
         """The specification as a frame of text columns (``combine`` joined with ``+``)."""
-        import pandas as pd
-
         frame = pd.DataFrame([vars(r) for r in self.rows], columns=[*COLUMNS, *OPTIONAL])
         return frame.assign(
             combine=frame["combine"].map("+".join), family=[r.q_family for r in self.rows]
@@ -253,15 +249,11 @@ def as_spec(spec: Spec | pd.DataFrame) -> Spec:
 @functools.cache
 def default_instrument() -> Instrument:
     """The project's data dictionary (``data/raw/cc_survey_dictionary.csv``), read once."""
-    from ccanalysis.instrument import read_dictionary
-
     return read_dictionary(project_root() / DEFAULT_DICTIONARY)
 
 
 def as_instrument(instrument: Instrument | str | Path | None) -> Instrument:
     """``instrument`` itself, the dictionary at a path, or (``None``) :func:`default_instrument`."""
-    from ccanalysis.instrument import Instrument, read_dictionary
-
     if instrument is None:
         return default_instrument()
     return instrument if isinstance(instrument, Instrument) else read_dictionary(instrument)
@@ -271,8 +263,6 @@ def read_spec(
     path: str | Path | None = None, *, instrument: Instrument | str | Path | None = None
 ) -> Spec:
     """Read and validate the specification (default: the package's) against ``instrument``."""
-    import csv
-
     p = Path(path) if path is not None else SPEC_FILE
     records = list(csv.DictReader(io.StringIO(p.read_text(encoding="utf-8"))))
     return from_records(records, instrument=as_instrument(instrument), source=str(p))

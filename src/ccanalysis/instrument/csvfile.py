@@ -24,16 +24,15 @@ DELIMITERS: dict[str, str] = {
 }
 
 
-def first_record(text: str, delimiter: str) -> list[str]:
-    try:
-        return next(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), [])
-    except csv.Error:  # e.g. a NUL byte
-        return []
-
-
 def best_delimiter(text: str, score: Callable[[list[str]], int]) -> tuple[str, int]:
     """The delimiter whose split header scores highest (a tie: the comma), with its score."""
-    found = {d: score([h.strip() for h in first_record(text, d)]) for d in DELIMITERS}
+    found = {}
+    for d in DELIMITERS:
+        try:
+            header = next(csv.reader(io.StringIO(text, newline=""), delimiter=d), [])
+        except csv.Error:  # e.g. a NUL byte
+            header = []
+        found[d] = score([h.strip() for h in header])
     best = max(found, key=found.__getitem__)
     return best, found[best]
 

@@ -78,7 +78,7 @@ def decode_codes(raw: pd.DataFrame, instrument: Instrument) -> pd.DataFrame:
 
 def coordinator_items(instrument: Instrument) -> list[str]:
     """The analysis items of the coordinator form, in dictionary order."""
-    return instrument.items_of_form(COORDINATOR_FORM)
+    return [i for i, f in instrument.analysis_items().items() if f.form == COORDINATOR_FORM]
 
 
 def clinic_items(instrument: Instrument) -> list[str]:

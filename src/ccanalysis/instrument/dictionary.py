@@ -207,9 +207,6 @@ class Instrument:
             out |= dict.fromkeys(f.items.values() if f.items else [f.name], f)
         return out
 
-    def items_of_form(self, form: str) -> list[str]:
-        return [i for i, f in self.analysis_items().items() if f.form == form]
-
 
 def _field(row: pd.Series, source: str, where: str) -> Field:
     """One dictionary row (API column names) as a :class:`Field`; raises on a bad row."""

@@ -32,7 +32,6 @@ __all__ = [
     "PUBLISHED",
     "beside_results",
     "check_published",
-    "check_text",
     "compare",
     "differences",
     "flagged",

@@ -74,24 +74,28 @@ def load_text_claims(published_dir: str | Path) -> pd.DataFrame:
     return claims
 
 
-def _cell(name: str, args: tuple[str, ...]) -> tuple[str, ...]:
-    """The (table, item, level, group, measure) of a printed cell a call reads."""
+def _cells(name: str, args: tuple[str, ...]) -> list[tuple[str, ...]]:
+    """The (table, item, level, group, measure) of each printed cell a call reads: ``diff`` the
+    isw and mn percentages, ``fact`` ``("fact", key)``."""
+    if name == "diff":
+        return [(*args, g, "pct") for g in CLINIC_COMPARISON]
     if name in ("mean", "sd"):
-        return (args[0], args[1], "", args[2], name)
-    return {"cell": args, "p": (*args, "", "all", "p")}.get(name, (*args, name))
+        return [(args[0], args[1], "", args[2], name)]
+    special = {"cell": args, "p": (*args, "", "all", "p"), "fact": ("fact", *args)}
+    return [special.get(name, (*args, name))]
 
 
-def _reader(published_long: pd.DataFrame, facts: pd.DataFrame) -> Callable[[str, tuple], str]:
-    """The printed text a call (of anything but ``diff``) reads: ``text(name, args)``."""
+def _reader(published_long: pd.DataFrame, facts: pd.DataFrame) -> Callable[[str, tuple], list[str]]:
+    """The printed texts a call reads: ``text(name, args)``."""
     cells = {tuple(r[:5]): r[5] for r in published_long[[*KEYS, "value"]].itertuples(index=False)}
-    known = dict(zip(facts["key"], facts["value"], strict=True))
+    cells |= {("fact", k): v for k, v in zip(facts["key"], facts["value"], strict=True)}
 
-    def text(name: str, args: tuple[str, ...]) -> str:
-        if name == "fact" and args[0] not in known:
-            raise ValueError(f"study_facts.csv has no key {args[0]!r}")
-        if name != "fact" and _cell(name, args) not in cells:
-            raise ValueError(f"no printed cell {'/'.join(_cell(name, args))} in the tables")
-        return known[args[0]] if name == "fact" else cells[_cell(name, args)]
+    def text(name: str, args: tuple[str, ...]) -> list[str]:
+        for key in _cells(name, args):
+            if key not in cells:
+                what = f"study_facts.csv has no key {key[1]!r}" if name == "fact" else None
+                raise ValueError(what or f"no printed cell {'/'.join(key)} in the tables")
+        return [cells[key] for key in _cells(name, args)]
 
     return text
 
@@ -99,11 +103,16 @@ def _reader(published_long: pd.DataFrame, facts: pd.DataFrame) -> Callable[[str,
 def evaluate(
     expression: str, published_long: pd.DataFrame, facts: pd.DataFrame, claim: str = ""
 ) -> list[float | str]:
-    """The table side of a claim: one value per element of its expression."""
-    text, (isw, mn) = _reader(published_long, facts), CLINIC_COMPARISON
-    namespace = {f: functools.partial(lambda f, *a: float(text(f, a)), f) for f in FUNCTIONS}
-    namespace["p"] = lambda *a: text("p", a)
-    namespace["diff"] = lambda *a: float(text("pct", (*a, isw))) - float(text("pct", (*a, mn)))
+    """The table side of a claim: one value per element of its expression (``p``: its text)."""
+    text = _reader(published_long, facts)
+
+    def call(name: str, *args: str) -> float | str:
+        if name == "p":
+            return text(name, args)[0]
+        values = [float(t) for t in text(name, args)]
+        return values[0] - values[1] if name == "diff" else values[0]
+
+    namespace = {f: functools.partial(call, f) for f in FUNCTIONS}
     code = compile(parse_expression(expression, claim), "<claim>", "eval")
     try:
         value = eval(code, {"__builtins__": {}}, namespace)  # noqa: S307 (checked: parse_expression)
@@ -118,11 +127,8 @@ def derivation(expression: str, published_long: pd.DataFrame, facts: pd.DataFram
 
     class Substitute(ast.NodeTransformer):
         def visit_Call(self, node: ast.Call) -> ast.expr:
-            name, args = node.func.id, tuple(a.value for a in node.args)
-            if name == "diff":
-                isw, mn = (ast.Name(text("pct", (*args, g))) for g in CLINIC_COMPARISON)
-                return ast.BinOp(isw, ast.Sub(), mn)
-            return ast.Name(text(name, args))
+            names = [ast.Name(t) for t in text(node.func.id, tuple(a.value for a in node.args))]
+            return ast.BinOp(names[0], ast.Sub(), names[1]) if len(names) == 2 else names[0]
 
     tree = Substitute().visit(ast.parse(expression.strip(), mode="eval")).body
     return "; ".join(ast.unparse(p) for p in (tree.elts if isinstance(tree, ast.Tuple) else [tree]))
@@ -194,17 +200,8 @@ def check_text(
 
 def claim_cells(expression: str) -> set[tuple[str, ...]]:
     """The printed cells a claim reads (``diff``: both shares; ``fact``: ``("fact", key)``)."""
-    cells: set[tuple[str, ...]] = set()
-    for node in ast.walk(parse_expression(expression, "")):
-        if isinstance(node, ast.Call):
-            args = tuple(a.value for a in node.args)
-            if node.func.id == "fact":
-                cells.add(("fact", *args))
-            elif node.func.id == "diff":
-                cells |= {(*args, g, "pct") for g in CLINIC_COMPARISON}
-            else:
-                cells.add(_cell(node.func.id, args))
-    return cells
+    calls = [n for n in ast.walk(parse_expression(expression, "")) if isinstance(n, ast.Call)]
+    return {k for c in calls for k in _cells(c.func.id, tuple(a.value for a in c.args))}
 
 
 def beside_results(claims: pd.DataFrame, sentences: list[dict]) -> pd.DataFrame:

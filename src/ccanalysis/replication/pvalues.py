@@ -7,7 +7,6 @@ Verdicts: ``consistent``, ``consistent_other_test``, ``inconsistent``, ``not_che
 
 from __future__ import annotations
 
-import functools
 import itertools
 import math
 from collections.abc import Sequence
@@ -91,11 +90,6 @@ def chisq_p(tabs: np.ndarray, correct: bool = False) -> tuple[np.ndarray, np.nda
     return res.statistic, np.where(df > 0, res.pvalue, math.nan)
 
 
-@functools.cache
-def _fisher(table: tuple[tuple[int, ...], ...]) -> float:
-    return stats.fisher_exact(np.array(table), seed=1).p
-
-
 def _fisher_range(tabs: np.ndarray) -> tuple[float, float]:
     """Fisher's p range over the tables: all up to ``MAX_EXACT``, else both ends of a ranking
     (2 x 2: 4 by exact p; r x c: ``N_EXTREME`` by Pearson's statistic, an inner bound)."""
@@ -104,7 +98,7 @@ def _fisher_range(tabs: np.ndarray) -> tuple[float, float]:
         order = np.argsort(stats.fisher_2x2_many(tabs) if two else chisq_p(tabs)[0], kind="stable")
         ends = 4 if two else N_EXTREME
         tabs = tabs[np.r_[order[:ends], order[-ends:]]]
-    return _span([_fisher(tuple(map(tuple, t))) for t in tabs])
+    return _span([stats.fisher_exact(t, seed=1).p for t in tabs])
 
 
 def _span(ps: Sequence[float]) -> tuple[float, float]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from ccanalysis.stats.fisher import fisher_2x2_many, fisher_exact
 from ccanalysis.stats.intervals import mean_diff_ci, newcombe_diff
-from ccanalysis.stats.result import FISHER_MC_NAME, FISHER_NAME, ExactTestBudgetError, TestResult
+from ccanalysis.stats.result import ExactTestBudgetError
 from ccanalysis.stats.tests import (
     anova,
     anova_from_summary,
@@ -19,10 +19,7 @@ from ccanalysis.stats.tests import (
 )
 
 __all__ = [
-    "FISHER_MC_NAME",
-    "FISHER_NAME",
     "ExactTestBudgetError",
-    "TestResult",
     "anova",
     "anova_from_summary",
     "bh_qvalues",

@@ -128,15 +128,14 @@ def gee_difference(
     clusters: ArrayLike,
     *,
     working: str = "independence",
-    df_adjust: int = 2,
     conf: float = 0.95,
 ) -> DifferenceFit:
     """GEE estimate of ``mu1 - mu0`` (``group`` 0 and 1; others and NaN left out) with its
-    Mancl-DeRouen SE and t(K - ``df_adjust``) interval; NaN and a note where not estimable."""
+    Mancl-DeRouen SE and t(K - 2) interval; NaN and a note where not estimable."""
     if working not in WORKING:
         raise ValueError(f"working must be one of {WORKING}, not {working!r}")
     y, g, codes, k, means = _answers(y, group, clusters)
-    note = _not_estimable(g, codes, k, df_adjust)
+    note = _not_estimable(g, codes, k, 2)
     if note:
         return DifferenceFit(*means, k, estimate=means[1] - means[0], note=note)
     x = np.column_stack([1.0 - g, g])
@@ -158,7 +157,7 @@ def gee_difference(
         note=note,
     )
     se = float(np.sqrt(c @ np.asarray(res.cov_params()) @ c))
-    return _t_inference(fit, se, float(k - df_adjust), conf)
+    return _t_inference(fit, se, float(k - 2), conf)
 
 
 def cr2_difference(

@@ -6,7 +6,6 @@ R's ``simulate.p.value`` (``test == "fisher_mc"``).
 
 from __future__ import annotations
 
-import functools
 import math
 from typing import Literal
 
@@ -15,22 +14,19 @@ from numpy.typing import ArrayLike, NDArray
 from scipy import stats
 from scipy.special import gammaln
 
-from ccanalysis.stats.result import (
-    FISHER_MC_NAME,
-    FISHER_NAME,
-    ExactTestBudgetError,
-    TestResult,
-    count_table,
-)
+from ccanalysis.stats.result import ExactTestBudgetError, TestResult, count_table
 
 _MERGE_SCALE = 1e9  # past values equal to ~1e-9 (log scale) are merged
 _SAFETY = 1e-9  # margin (log scale) before a bound settles a whole sub-tree
 _MAX_CODE = 2**62
-_CHUNK = 256  # nodes expanded together: memory grows with the budget charged, not the table
+_CHUNK = 256  # nodes completed together: the padded matrix of their completions stays small
 _BLOCK = 65_536  # nodes bounded together
 
+FISHER_NAME = "Fisher's exact test"
+FISHER_MC_NAME = "Fisher's exact test (Monte Carlo p-value)"
 #: R's relative tolerance of a tie with the observed table's probability (``fisher.test``).
 REL_TOL = 1e-7
+_LOG_TOL = math.log1p(REL_TOL)
 
 
 def _compositions(
@@ -63,24 +59,10 @@ def _queries(qstart: NDArray[np.intp], qsize: NDArray[np.intp]) -> tuple[NDArray
     return grp, qstart[grp] + (np.arange(len(grp)) - (np.cumsum(qsize) - qsize)[grp])
 
 
-@functools.lru_cache(maxsize=8)
-def _vertices(r: int) -> tuple[NDArray[np.intp], NDArray[np.int64]]:
-    """Vertices of the two-column polytope: free coordinate and the coordinates at their bound."""
-    fs, us = [], []
-    for f in range(r):
-        others = [i for i in range(r) if i != f]
-        for mask in range(2 ** (r - 1)):
-            u = np.zeros(r, dtype=np.int64)
-            u[others] = [(mask >> b) & 1 for b in range(r - 1)]
-            fs.append(f)
-            us.append(u)
-    return np.array(fs), np.array(us)
-
-
 class _Network:
     """Exact two-sided Fisher p-value of an r x c table (rows <= columns)."""
 
-    def __init__(self, t: NDArray[np.int64], log_tol: float, max_nodes: int) -> None:
+    def __init__(self, t: NDArray[np.int64], max_nodes: int) -> None:
         t = t.T if t.shape[0] > t.shape[1] else t
         self.t = t[:, np.argsort(t.sum(axis=0), kind="stable")]
         self.rows, self.cols = self.t.sum(axis=1), self.t.sum(axis=0)
@@ -92,7 +74,7 @@ class _Network:
         self.lf = lf = gammaln(np.arange(self.n + 2, dtype=float) + 1.0)  # log k!
         # a table's path value is -sum log n_ij!; P(table) = exp(const + value)
         self.const = float(lf[self.rows].sum() + lf[self.cols].sum() - lf[self.n])
-        self.thr = float(-lf[self.t].sum()) + log_tol
+        self.thr = float(-lf[self.t].sum()) + _LOG_TOL
         self.terms: list[NDArray[np.float64]] = []
 
     def _charge(self, k: int) -> None:
@@ -101,7 +83,7 @@ class _Network:
             raise ExactTestBudgetError(f"exact enumeration exceeds max_nodes={self.max_nodes}")
 
     def _bounds(self, rm: NDArray[np.int64], cs: NDArray[np.int64]) -> tuple[NDArray, ...]:
-        """Per node (row sums ``rm``): log mass, bounds of the largest and least completions."""
+        """Per node (row sums ``rm``): log mass, and a bound of its largest completion's value."""
         lf, k, r = self.lf, len(cs), self.R
         m_tot = int(cs.sum())
         log_total = lf[m_tot] - lf[rm].sum(axis=1) - lf[cs].sum()
@@ -119,40 +101,22 @@ class _Network:
             inner = (-lf[nstar] + np.log(mu) * nstar).sum(axis=(1, 2))
             bound = inner - (np.log(u) * rf).sum(axis=1) - (np.log(v) * cf[None, :]).sum(axis=1)
             best = np.minimum(best, bound)
-        # Smallest: rows (or columns) only; filling the largest caps first maximises sum log n!
-        cdesc = np.sort(cs)[::-1]
-        fill = np.clip(rm[:, :, None] - (np.cumsum(cdesc) - cdesc), 0, cdesc)
-        row_relax = -lf[fill].sum(axis=(1, 2))
-        rdesc = -np.sort(-rm, axis=1)
-        rprev = np.cumsum(rdesc, axis=1) - rdesc
-        fill = np.clip(cs[None, :, None] - rprev[:, None, :], 0, rdesc[:, None, :])
-        least = np.maximum(row_relax, -lf[fill].sum(axis=(1, 2)))
-        if k == 2 and r <= 8:  # exact: the concave value is least at a vertex
-            fs, us = _vertices(r)
-            x = us[None, :, :] * rm[:, None, :]
-            xf = int(cs[0]) - x.sum(axis=2)
-            valid = (xf >= 0) & (xf <= rm[:, fs])
-            x[:, np.arange(len(fs)), fs] = np.clip(xf, 0, rm[:, fs])
-            vals = -(lf[x] + lf[rm[:, None, :] - x]).sum(axis=2)
-            least = np.maximum(least, np.where(valid, vals, np.inf).min(axis=1))
-        return log_total, best, least
+        return log_total, best
 
     def _settle(self, node, past, count, rm, cs) -> NDArray[np.bool_]:  # noqa: ANN001
-        """Add the sub-trees entirely at or below the threshold; the undecided entries."""
+        """Add the sub-trees entirely at or below the threshold; the entries left."""
         # in blocks of nodes: the bounds' work arrays are (nodes x rows x columns) wide
         parts = [self._bounds(rm[i : i + _BLOCK], cs) for i in range(0, len(rm), _BLOCK)]
-        log_total, most, least = (np.concatenate(a) for a in zip(*parts, strict=True))
+        log_total, most = (np.concatenate(a) for a in zip(*parts, strict=True))
         lim = self.thr - past
         below = most[node] <= lim - _SAFETY
-        none = least[node] > lim + _SAFETY
         self.terms.append(count[below] * np.exp(self.const + past[below] + log_total[node[below]]))
-        return ~(below | none)
+        return ~below
 
     @staticmethod
     def _groups(node, past, count) -> tuple[NDArray, ...]:  # noqa: ANN001
-        """Entries sorted by node: past, count, the nodes, their first entry and entries."""
-        order = np.argsort(node, kind="stable")
-        node, past, count = node[order], past[order], count[order]
+        """Entries (sorted by node, as :meth:`_merge` leaves them): past, count, the nodes, their
+        first entry and entries."""
         starts = np.flatnonzero(np.r_[True, node[1:] != node[:-1]])
         return past, count, node[starts], starts, np.diff(np.r_[starts, len(node)])
 
@@ -200,22 +164,14 @@ class _Network:
     def _expand(self, node, past, count, rm, c: int) -> tuple[NDArray, ...]:  # noqa: ANN001
         """Column total ``c`` over every node's rows: (child, past) pairs and child row sums."""
         past, count, un, qstart, qsize = self._groups(node, past, count)
-        codes, items, vals, cnts, n_comp = [], [], [], [], 0
-        for c0 in range(0, len(un), _CHUNK):
-            g = slice(c0, c0 + _CHUNK)
-            r = rm[un[g]]
-            owner, x = _compositions(c, r, self.max_nodes - self.used)
-            self._charge(int(qsize[g][owner].sum()))
-            codes.append(np.sort(r[owner] - x, axis=1) @ self.powers)
-            item, q = _queries(qstart[g][owner], qsize[g][owner])
-            items.append(item + n_comp)
-            n_comp += len(owner)
-            vals.append(-self.lf[x].sum(axis=1)[item] + past[q])
-            cnts.append(count[q])
-        ucodes, child = np.unique(np.concatenate(codes), return_inverse=True)
+        r = rm[un]
+        owner, x = _compositions(c, r, self.max_nodes - self.used)
+        self._charge(int(qsize[owner].sum()))
+        item, q = _queries(qstart[owner], qsize[owner])
+        ucodes, child = np.unique(np.sort(r[owner] - x, axis=1) @ self.powers, return_inverse=True)
         rows = (ucodes[:, None] // self.powers[None, :]) % (self.n + 1)
-        node = child.ravel().astype(np.intp)[np.concatenate(items)]
-        return node, np.concatenate(vals), np.concatenate(cnts), rows
+        node = child.ravel().astype(np.intp)[item]
+        return node, -self.lf[x].sum(axis=1)[item] + past[q], count[q], rows
 
     def pvalue(self) -> float:
         """Walk the network column by column: settle, merge, expand; the sum of all terms."""
@@ -233,21 +189,19 @@ class _Network:
         return float(np.sum(np.concatenate(self.terms)))
 
 
-def _monte_carlo(
-    t: NDArray[np.int64], log_tol: float, mc_samples: int, seed: int | np.random.Generator | None
-) -> TestResult:
+def _monte_carlo(t: NDArray[np.int64], mc_samples: int, seed: int | None) -> TestResult:
     """R's ``fisher.test(simulate.p.value=TRUE)``: random tables with the observed margins
-    (``scipy.stats.random_table``), p = (1 + #{P(table) <= P(obs)(1 + rel_tol)}) / (B + 1)."""
+    (``scipy.stats.random_table``), p = (1 + #{P(table) <= P(obs)(1 + REL_TOL)}) / (B + 1)."""
     sims = stats.random_table(t.sum(axis=1), t.sum(axis=0), seed=np.random.default_rng(seed))
     sim_stat = -gammaln(sims.rvs(size=mc_samples) + 1.0).sum(axis=(1, 2))
-    hits = int(np.count_nonzero(sim_stat <= -gammaln(t + 1.0).sum() + log_tol))
+    hits = int(np.count_nonzero(sim_stat <= -gammaln(t + 1.0).sum() + _LOG_TOL))
     phat = hits / mc_samples
     se = math.sqrt(max(phat * (1 - phat), 1.0 / mc_samples) / mc_samples)
     p = (1 + hits) / (mc_samples + 1)
     return TestResult("fisher_mc", FISHER_MC_NAME, None, None, p, int(t.sum()), mc_samples, se)
 
 
-def fisher_2x2_many(tabs: NDArray[np.int64], rel_tol: float = REL_TOL) -> NDArray[np.float64]:
+def fisher_2x2_many(tabs: NDArray[np.int64]) -> NDArray[np.float64]:
     """Fisher's two-sided p of many 2 x 2 tables (k, 2, 2) by :func:`fisher_exact`'s rule (scipy
     takes one table at a time and ties otherwise; ``scipy.stats.hypergeom`` is 30 times slower)."""
     r1, c1, n = tabs[:, 0, :].sum(axis=1), tabs[:, :, 0].sum(axis=1), tabs.sum(axis=(1, 2))
@@ -262,33 +216,30 @@ def fisher_2x2_many(tabs: NDArray[np.int64], rel_tol: float = REL_TOL) -> NDArra
     x = lo[:, None] + np.arange(int((hi - lo).max()) + 1)[None, :]
     logp = logpmf(x, n[:, None], r1[:, None], c1[:, None])
     obs = logpmf(tabs[:, 0, 0], n, r1, c1)
-    keep = (x <= hi[:, None]) & (logp <= obs[:, None] + math.log1p(rel_tol))
+    keep = (x <= hi[:, None]) & (logp <= obs[:, None] + _LOG_TOL)
     return np.where(keep, np.exp(logp), 0.0).sum(axis=1)
 
 
 def fisher_exact(
     table: ArrayLike,
     *,
-    method: Literal["auto", "exact", "monte_carlo"] = "auto",
-    rel_tol: float = REL_TOL,
+    method: Literal["auto", "exact"] = "auto",
     max_nodes: int = 8_000_000,
     mc_samples: int = 100_000,
-    seed: int | np.random.Generator | None = None,
+    seed: int | None = None,
 ) -> TestResult:
-    """Two-sided p: the tables with the observed margins and P <= P(observed) (1 + ``rel_tol``).
+    """Two-sided p: the tables with the observed margins and P <= P(observed) (1 + ``REL_TOL``).
     ``method`` "exact" raises beyond ``max_nodes`` (the paper's tables need 1.1 million)."""
-    if method not in ("auto", "exact", "monte_carlo"):
+    if method not in ("auto", "exact"):
         raise ValueError(f"unknown method {method!r}")
     t = count_table(table)
-    n, log_tol = int(t.sum()), math.log1p(rel_tol)
+    n = int(t.sum())
     if t.shape[0] < 2 or t.shape[1] < 2:
         return TestResult("fisher", FISHER_NAME, None, None, 1.0, n)
-    if method == "monte_carlo":
-        return _monte_carlo(t, log_tol, mc_samples, seed)
     try:
-        p = _Network(t, log_tol, max_nodes).pvalue()
+        p = _Network(t, max_nodes).pvalue()
     except ExactTestBudgetError:
         if method == "exact":
             raise
-        return _monte_carlo(t, log_tol, mc_samples, seed)
+        return _monte_carlo(t, mc_samples, seed)
     return TestResult("fisher", FISHER_NAME, None, None, min(1.0, max(0.0, p)), n)

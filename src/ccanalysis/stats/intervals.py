@@ -44,20 +44,18 @@ def mean_diff_ci(
 _Z_MAX = 37.0  # 2 Phi(-37) is 1e-299: beyond it the p-value is 0 in floating point
 
 
-def newcombe_p(
-    k1: float, n1: float, k2: float, n2: float, null: float = 0.0, df: float = math.inf
-) -> float:
-    """Two-sided p of ``p1 - p2 = null``, below ``alpha`` exactly when Newcombe's interval
-    excludes ``null``; ``df`` finite: Wilson at the t(df) quantile, p = 2 P(T_df > z*)."""
+def newcombe_p(k1: float, n1: float, k2: float, n2: float, df: float = math.inf) -> float:
+    """Two-sided p of ``p1 = p2``, below ``alpha`` exactly when Newcombe's interval excludes 0;
+    ``df`` finite: Wilson at the t(df) quantile, p = 2 P(T_df > z*)."""
     newcombe_bounds(k1, n1, k2, n2, 0.05)  # checks the counts
     d = k1 / n1 - k2 / n2
-    if d == null:
+    if d == 0:
         return 1.0
-    side = 1 if d > null else 2  # the bound that approaches the null: lower (1) or upper (2)
+    side = 0 if d > 0 else 1  # the bound that approaches 0: the lower or the upper
 
     def gap(z: float) -> float:
-        b = newcombe_bounds(k1, n1, k2, n2, 2.0 * special.ndtr(-z))[side - 1]
-        return (b - null) if side == 1 else (null - b)
+        b = newcombe_bounds(k1, n1, k2, n2, 2.0 * special.ndtr(-z))[side]
+        return b if side == 0 else -b
 
     if gap(1e-12) <= 0:
         return 1.0

@@ -7,9 +7,6 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-FISHER_NAME = "Fisher's exact test"
-FISHER_MC_NAME = "Fisher's exact test (Monte Carlo p-value)"
-
 
 @dataclass(frozen=True)
 class TestResult:
