@@ -55,8 +55,10 @@ def t_test(x: ArrayLike, y: ArrayLike, *, equal_var: bool = True) -> TestResult:
     a, b = _clean(x), _clean(y)
     if len(a) < 2 or len(b) < 2:
         raise ValueError("each group needs at least two observations")
-    return t_test_from_summary(
-        a.mean(), a.std(ddof=1), len(a), b.mean(), b.std(ddof=1), len(b), equal_var=equal_var
+    res = stats.ttest_ind(a, b, equal_var=equal_var)
+    test, name = ("student_t", "Student's t-test") if equal_var else ("welch_t", "Welch's t-test")
+    return TestResult(
+        test, name, float(res.statistic), float(res.df), float(res.pvalue), len(a) + len(b)
     )
 
 
@@ -78,8 +80,19 @@ def anova_from_summary(means: ArrayLike, sds: ArrayLike, ns: ArrayLike) -> TestR
 def anova(*groups: ArrayLike) -> TestResult:
     """One-way ANOVA, R's ``oneway.test(var.equal=TRUE)``, NaN and empty groups dropped."""
     gs = [g for g in map(_clean, groups) if len(g)]
-    sds = [g.std(ddof=1) if len(g) > 1 else 0.0 for g in gs]
-    return anova_from_summary([g.mean() for g in gs], sds, [len(g) for g in gs])
+    n = sum(len(g) for g in gs)
+    if len(gs) < 2 or n <= len(gs):
+        raise ValueError("ANOVA needs at least two groups and N > k")
+    res = stats.f_oneway(*gs)
+    return TestResult(
+        "anova",
+        "One-way ANOVA",
+        float(res.statistic),
+        len(gs) - 1.0,
+        float(res.pvalue),
+        n,
+        df2=float(n - len(gs)),
+    )
 
 
 def welch_anova_from_moments(
