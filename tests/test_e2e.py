@@ -223,12 +223,12 @@ def test_reexecuting_every_notebook_rewrites_identical_outputs() -> None:
 
 
 def test_a_run_killed_in_a_stage_leaves_outputs_intact_and_recovers() -> None:
-    """Kill make as soon as it says 05_figures (the longest stage) runs: every output stays whole,
-    the stage's own included; the next run finishes and leaves the same bytes."""
+    """Kill make as soon as it says 06_replication runs (a stage that writes several files): every
+    output stays whole, the stage's own included; the next run finishes and leaves the same bytes."""
     import signal
 
     before = _fingerprint()
-    os.utime(ROOT / "notebooks/05_figures.ipynb")  # 05_figures and the pages are now due
+    os.utime(ROOT / "notebooks/06_replication.ipynb")  # 06_replication and the pages are now due
     proc = subprocess.Popen(
         ["make", "all"],
         cwd=ROOT,
@@ -241,7 +241,7 @@ def test_a_run_killed_in_a_stage_leaves_outputs_intact_and_recovers() -> None:
     log = []
     for line in proc.stdout:  # the event itself: the runner's line, read as make writes it
         log.append(line)
-        if line.startswith("[05_figures] running"):
+        if line.startswith("[06_replication] running"):
             break
     assert proc.poll() is None, "".join(log)[-2000:]
     os.killpg(proc.pid, signal.SIGKILL)
