@@ -8,7 +8,13 @@ import pytest
 
 from ccanalysis import coverage
 from ccanalysis.stats.bootstrap import percentile_interval, resample
-from ccanalysis.stats.clustered import cr2_difference, gee_difference, newcombe_cr2
+from ccanalysis.stats.clustered import (
+    cr2_difference,
+    gee_difference,
+    newcombe_cr2,
+    sandwich,
+    satterthwaite_df,
+)
 from ccanalysis.stats.intervals import newcombe_diff
 
 #: Clinics per model (rows: medical/nursing, integrated) and care system: pure systems of both
@@ -35,9 +41,11 @@ def data() -> np.ndarray:
 
 
 def test_sandwich_equals_statsmodels_md_and_clubsandwich_cr2(data) -> None:
-    d3, se3 = coverage.sandwich(data, M, "cr3")
-    d2, se2 = coverage.sandwich(data, M, "cr2")
-    df = coverage.satterthwaite_df(M)
+    """The closed form over data sets against statsmodels' bias-reduced GEE (CR3) and the
+    per-clinic path of cr2_difference (checked against clubSandwich in test_gee_rows_against_r)."""
+    d3, se3 = sandwich(data, M, "cr3")
+    d2, se2 = sandwich(data, M, "cr2")
+    df = satterthwaite_df(M)
     for i, s in enumerate(data):
         y, g, c = _clinics(s, M)
         md, cr2 = gee_difference(y, g, c), cr2_difference(y, g, c)

@@ -4,9 +4,8 @@ study's design (SYNTHETIC); a tool (``make coverage``), imported by no library m
 Outcome beta-binomial by care system (one uniform per system, its beta quantile in each model, so
 the models of a mixed system move together). Intervals: Newcombe; Newcombe on design-effect-adjusted
 counts at t(CR2 Satterthwaite df) (the primary); Mancl-DeRouen SE at t(K - 2); CR2 at Satterthwaite
-df; cluster bootstrap percentile and bootstrap-t. Sandwich terms in closed form over all data sets
-at once: millions of fits otherwise (tests check them against ``stats.clustered``). Data sets
-flagged sparse get Newcombe only.
+df; cluster bootstrap percentile and bootstrap-t. The sandwich terms are ``stats.clustered``'s
+closed form, over all data sets at once. Data sets flagged sparse get Newcombe only.
 """
 
 from __future__ import annotations
@@ -27,7 +26,7 @@ from statsmodels.stats.proportion import confint_proportions_2indep
 from ccanalysis.io import write_csv
 from ccanalysis.paths import Paths
 from ccanalysis.stats.bootstrap import percentile_interval, resample
-from ccanalysis.stats.clustered import design_effects
+from ccanalysis.stats.clustered import design_effects, sandwich, satterthwaite_df
 from ccanalysis.vocab import DEFAULT_SEED
 
 #: The committed result (``tables/`` is output, ignored by git); the 04 notebook shows it.
@@ -74,29 +73,6 @@ def simulate(
             rng.random((n, 1, k)), prob * (1 - icc) / icc, (1 - prob) * (1 - icc) / icc
         )
     return rng.binomial(np.broadcast_to(m, (n, 2, k)), prob).astype(float)
-
-
-def sandwich(
-    s: NDArray, m: NDArray, kind: str, w: NDArray | float = 1.0
-) -> tuple[NDArray, NDArray]:
-    """``isw - mn`` and its CR2 or CR3 SE from events ``s``, clinics ``m``, weights ``w``."""
-    n = (w * m).sum(axis=-1, keepdims=True)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        mean = (w * s).sum(axis=-1, keepdims=True) / n
-        scale = np.where(m > 0, (1.0 - m / n) ** -{"cr2": 0.5, "cr3": 1.0}[kind], 0.0)
-        t = (s - m * mean) * scale / n
-    se = np.sqrt((w * (t[..., 1:, :] - t[..., :1, :]) ** 2).sum(axis=-1))[..., 0]
-    return mean[..., 1, 0] - mean[..., 0, 0], se
-
-
-def satterthwaite_df(m: NDArray[np.int64]) -> float:
-    """Satterthwaite df of the CR2 variance (clubSandwich's ``tr(P)^2 / ||P||_F^2``)."""
-    n = m.sum(axis=1, keepdims=True).astype(float)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        beta = np.where(m > 0, 1.0 / (n * np.sqrt(1.0 - m / n)), 0.0)
-    v = m * beta
-    p = np.diag((m * beta**2).sum(axis=0)) - (v[:, :, None] * v[:, None, :] / n[:, :, None]).sum(0)
-    return float(np.trace(p) ** 2 / (p * p).sum())
 
 
 def newcombe(s: NDArray, m: NDArray, df: float = math.inf) -> tuple[NDArray, NDArray]:
