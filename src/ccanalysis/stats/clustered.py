@@ -187,14 +187,16 @@ def sandwich(
 
 def satterthwaite_df(units: NDArray) -> float:
     """Satterthwaite df of the CR2 variance from the units per group and cluster (2, K), as
-    clubSandwich: ``tr(P)^2 / ||P||_F^2``, ``P_ij = u_i'(I - H)_ij u_j``, ``u_j = A_j X_j M c``."""
+    clubSandwich: ``tr(P)^2 / ||P||_F^2``, ``P_ij = u_i'(I - H)_ij u_j``, ``u_j = A_j X_j M c``.
+    ``P = D - W'W`` (D diagonal, W 2 x K), so both norms are O(K): no K x K matrix."""
     n = units.sum(axis=1, keepdims=True).astype(float)
     with np.errstate(divide="ignore", invalid="ignore"):
         beta = np.where(units > 0, 1.0 / (n * np.sqrt(1.0 - units / n)), 0.0)
-    v = units * beta
-    p = np.diag((units * beta**2).sum(axis=0))
-    p -= (v[:, :, None] * v[:, None, :] / n[:, :, None]).sum(axis=0)
-    return float(np.trace(p) ** 2 / (p * p).sum())
+    w, d = units * beta / np.sqrt(n), (units * beta**2).sum(axis=0)
+    gram = w @ w.T
+    trace = d.sum() - np.trace(gram)
+    frobenius = (d**2).sum() - 2.0 * (d * (w**2).sum(axis=0)).sum() + (gram**2).sum()
+    return float(trace**2 / frobenius)
 
 
 def _cluster_sums(y: NDArray, g: NDArray, codes: NDArray, k: int) -> tuple[NDArray, NDArray]:
