@@ -301,7 +301,8 @@ def fit_item(
 ) -> Fit:
     """Counts meeting the printed rows (levels ``idx``) and, if possible, the p ``text``."""
     covered = sorted(i for lv in idx for i in lv)
-    determined = covered == list(range(k)) and all(len(lv) == 1 for lv in idx)
+    rest = [i for i in range(k) if i not in covered]
+    blocks = [lv for lv in idx if len(lv) > 1] + ([rest] if len(rest) > 1 else [])
     if text is None:  # no test printed: the plainest rule
         counts = _family(choices[0][1], idx, k, d, RULES[:1])[0]
         return Fit(counts, math.nan, True, (0, 0), 1)
@@ -311,26 +312,19 @@ def fit_item(
         tried.append((p_dist(text, p), counts, p))
         return tried[-1][0] == 0.0
 
-    if determined:
-        for _, choice in choices:
-            counts = _family(choice, idx, k, d, RULES[:1])[0]  # the rows are the levels
-            if consider(counts, fisher_p(counts)):
-                break
-    else:
-        aim = math.log10(p_center(text))
-        rest = [i for i in range(k) if i not in covered]
-        blocks = [lv for lv in idx if len(lv) > 1] + ([rest] if len(rest) > 1 else [])
-        for _, choice in choices[:FAMILY_CHOICES]:
+    aim = math.log10(p_center(text))
+    # rows that are the levels: one member of the rule, every choice; else the rule's closest
+    rules, n_choices = (RULES[:1], None) if not (rest or blocks) else (RULES, FAMILY_CHOICES)
+    for _, choice in choices[:n_choices]:
+        fam = sorted(_family(choice, idx, k, d, rules), key=lambda c: _off(chisq_p(c), aim))
+        if any(consider(c, fisher_p(c)) for c in fam[:FAMILY_FISHER]):
+            break
+    if blocks and tried[-1][0] > 0:  # no member of the rule prints as printed
+        for _, choice in choices[:SEARCH_CHOICES]:
             fam = _family(choice, idx, k, d)
-            fam.sort(key=lambda c: _off(chisq_p(c), aim))
-            if any(consider(c, fisher_p(c)) for c in fam[:FAMILY_FISHER]):
+            start = min(fam, key=lambda c: p_dist(text, fisher_p(c)))
+            if consider(*_local_search(start, blocks, text)):
                 break
-        if blocks and tried[-1][0] > 0:  # no member of the rule prints as printed
-            for _, choice in choices[:SEARCH_CHOICES]:
-                fam = _family(choice, idx, k, d)
-                start = min(fam, key=lambda c: p_dist(text, fisher_p(c)))
-                if consider(*_local_search(start, blocks, text)):
-                    break
     _, counts, p = min(tried, key=lambda t: t[0])
     ps = [t[2] for t in tried]
     return Fit(counts, p, p_holds(text, p), (min(ps), max(ps)), len(ps))

@@ -7,6 +7,8 @@ worker splits as the text gives, the rest as ``ENGAGE_*`` (assumed).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 
@@ -16,10 +18,10 @@ from ccanalysis.synth import uncalibrated
 from ccanalysis.synth.answers import (
     PAIRED,
     SYSTEM_SHARE,
-    Latent,
     assign_by_group,
     checkbox_question,
     degree_answers,
+    latent,
     numeric_item,
     rank_assign,
 )
@@ -66,8 +68,9 @@ def synthesize(
     # propensities to skip items (shared by a coordinator's records)
     coord_prop = rng.standard_normal(nc)
     clin_prop = 0.8 * coord_prop[st.clinic_coord] + 0.6 * rng.standard_normal(n_cl)
-    level_index, also_checked, values = _coordinator_answers(rng, cal, st, coord_prop)
-    clinic_levels, clinic_values = _clinic_answers(rng, cal, st, items, lat_clin, clin_prop)
+    lat_coord = latent(rng, np.arange(nc), nc, rho=1.0)
+    level_index, also_checked, values = _answers(rng, cal, st, items, True, lat_coord, coord_prop)
+    clinic_levels, _, clinic_values = _answers(rng, cal, st, items, False, lat_clin, clin_prop)
     level_index |= {ENGAGE_ITEM: ease, **clinic_levels}
     values |= clinic_values
     # the form answered once per coordinator: Table 1's
@@ -125,7 +128,7 @@ def synthesize(
 
 def _care_model(
     rng: np.random.Generator, st: Structure, s: dict[str, float], items: dict[str, Field]
-) -> tuple[dict[str, np.ndarray], np.ndarray, Latent]:
+) -> tuple[dict[str, np.ndarray], np.ndarray, Callable[..., np.ndarray]]:
     """The criteria (codes, -1: blank), the ease (level indices) and the clinics' latents."""
     isw = st.clinic_isw
     r1 = lambda x: int(round(x * int((~isw).sum()) / (s["clinics"] - s["isw_clinics"])))  # noqa: E731
@@ -160,69 +163,51 @@ def _care_model(
     sdiff = int(round(ENGAGE_ISW_SOMEWHAT_DIFFICULT * (n_isw - n_easy)))
     isw_counts = np.zeros(len(lv), np.int64)
     isw_counts[ladder] = [ve, n_easy - ve, sdiff, n_isw - n_easy - sdiff]
-    lat_clin = Latent(rng, st.clinic_coord, len(st.coord_group), st.coord_system)
-    ease[isw_idx] = rank_assign(lat_clin.draw(ENGAGE_ITEM), isw_idx, isw_counts)
+    lat_clin = latent(rng, st.clinic_coord, len(st.coord_group), st.coord_system)
+    ease[isw_idx] = rank_assign(lat_clin(ENGAGE_ITEM), isw_idx, isw_counts)
     return crit, ease, lat_clin
 
 
-def _coordinator_answers(
-    rng: np.random.Generator, cal: Calibration, st: Structure, prop: np.ndarray
-) -> tuple[dict[str, np.ndarray], dict[str, dict[int, np.ndarray]], dict[str, np.ndarray]]:
-    """Table 1, one answer per coordinator: level indices, boxes checked besides, values."""
-    level_index: dict[str, np.ndarray] = {}
-    also_checked: dict[str, dict[int, np.ndarray]] = {}
-    values: dict[str, np.ndarray] = {}
-    nc = len(st.coord_group)
-    lat = Latent(rng, np.arange(nc), nc)
-    coord_z: dict[str, np.ndarray] = {}
-    for item, plan in cal.num.items():
-        if plan.table == "table1":
-            partner = PAIRED.get(item)
-            if partner in coord_z:
-                coord_z[item] = coord_z[partner] + 0.05 * rng.standard_normal(nc)
-            else:
-                coord_z[item] = lat.draw(item, rho=1.0)
-            upper = values.get(partner) if partner else None
-            values[item] = numeric_item(rng, plan, coord_z[item], st.coord_group, prop, upper)
-    for item, cplan in cal.cat.items():
-        if cplan.table != "table1":
-            continue
-        if item == "degree":  # a nursing bachelor/master sometimes also checks RN
-            idx = degree_answers(rng, cplan, st)
-            j_bsn, j_rn = cplan.levels.index("msn_bsn"), cplan.levels.index("rn")
-            also_checked[item] = {j_rn: (idx == j_bsn) & (rng.random(nc) < P_BSN_ALSO_RN)}
-        elif item == "multi_clinic":
-            idx = np.where(st.coord_size > 1, cplan.levels.index("yes"), cplan.levels.index("no"))
-        else:
-            z = lat.draw(item, rho=1.0)
-            idx = assign_by_group(rng, cplan, z, st.coord_group, prop)
-        level_index[item] = idx
-    return level_index, also_checked, values
-
-
-def _clinic_answers(
+def _answers(
     rng: np.random.Generator,
     cal: Calibration,
     st: Structure,
     items: dict[str, Field],
-    lat: Latent,
+    coordinators: bool,
+    lat: Callable[..., np.ndarray],
     prop: np.ndarray,
-) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
-    """Tables 3 and 4, one answer per clinic: the level indices and the values."""
+) -> tuple[dict[str, np.ndarray], dict[str, dict[int, np.ndarray]], dict[str, np.ndarray]]:
+    """Table 1's items, one answer per coordinator, or (not ``coordinators``) those of Tables 3
+    and 4, one per clinic: level indices, boxes checked besides, values."""
     level_index: dict[str, np.ndarray] = {}
+    also_checked: dict[str, dict[int, np.ndarray]] = {}
     values: dict[str, np.ndarray] = {}
-    group = st.clinic_isw.astype(np.int64)  # 0 mn, 1 isw
+    group = st.coord_group if coordinators else st.clinic_isw.astype(np.int64)  # 0 mn, 1 isw
+    z: dict[str, np.ndarray] = {}
     for item, plan in cal.num.items():
-        if plan.table != "table1":
-            values[item] = numeric_item(rng, plan, lat.draw(item), group, prop)
+        if (plan.table == "table1") == coordinators:
+            partner = PAIRED.get(item)
+            if partner in z:
+                z[item] = z[partner] + 0.05 * rng.standard_normal(len(group))
+            else:
+                z[item] = lat(item)
+            upper = values.get(partner) if partner else None
+            values[item] = numeric_item(rng, plan, z[item], group, prop, upper)
     for item, cplan in cal.cat.items():
-        if cplan.table == "table1" or item in level_index:
+        if (cplan.table == "table1") != coordinators or item in level_index:
             continue
         f = items[item]
-        if f.field_type == "checkbox" and f.items:
+        if item == "degree":  # a nursing bachelor/master sometimes also checks RN
+            idx = degree_answers(rng, cplan, st)
+            j_bsn, j_rn = cplan.levels.index("msn_bsn"), cplan.levels.index("rn")
+            also_checked[item] = {j_rn: (idx == j_bsn) & (rng.random(len(idx)) < P_BSN_ALSO_RN)}
+        elif item == "multi_clinic":
+            idx = np.where(st.coord_size > 1, cplan.levels.index("yes"), cplan.levels.index("no"))
+        elif f.field_type == "checkbox" and f.items:
             plans = {i: cal.cat[i] for i in f.items.values() if i in cal.cat}
             level_index.update(checkbox_question(rng, plans, lat, group, prop, f.name))
+            continue
         else:
-            z = lat.draw(item)
-            level_index[item] = assign_by_group(rng, cplan, z, group, prop)
-    return level_index, values
+            idx = assign_by_group(rng, cplan, lat(item), group, prop)
+        level_index[item] = idx
+    return level_index, also_checked, values
