@@ -297,15 +297,12 @@ def fit_item(
     idx: list[list[int]],
     k: int,
     d: dict[str, int],
-    text: str | None,
+    text: str,
 ) -> Fit:
     """Counts meeting the printed rows (levels ``idx``) and, if possible, the p ``text``."""
     covered = sorted(i for lv in idx for i in lv)
     rest = [i for i in range(k) if i not in covered]
     blocks = [lv for lv in idx if len(lv) > 1] + ([rest] if len(rest) > 1 else [])
-    if text is None:  # no test printed: the plainest rule
-        counts = _family(choices[0][1], idx, k, d, RULES[:1])[0]
-        return Fit(counts, math.nan, True, (0, 0), 1)
     tried: list[tuple[float, dict[str, np.ndarray], float]] = []  # distance, counts, p
 
     def consider(counts: dict[str, np.ndarray], p: float) -> bool:
