@@ -154,7 +154,7 @@ def build_structure(st: dict[str, float], scale: float, rng: np.random.Generator
         system[i] = np.flatnonzero(fits)[np.argmax(cap.sum(axis=0)[fits])]
         cap[:, system[i]] -= both_clinics[:, i]
     for m in (0, 1):
-        system = _pack(rng, np.flatnonzero(group == m), size, cap[m], system)
+        _pack(rng, np.flatnonzero(group == m), size, cap[m], system)
     sys_model = np.where(mixed, 2, pure_isw.astype(np.int64))
 
     # clinics: each coordinator's first isw_count clinics are integrated
@@ -201,9 +201,8 @@ def _pack(
     size: np.ndarray,
     cap: np.ndarray,
     system: np.ndarray,
-) -> np.ndarray:
-    """``system`` with ``coords`` placed whole into the free places ``cap``, most room first."""
-    cap, system = cap.copy(), system.copy()
+) -> None:
+    """``coords`` placed whole into the free places ``cap`` (``system``, in place), most room first."""
     multi = coords[size[coords] > 1]
     for i in multi[np.argsort(-size[multi] - rng.random(len(multi)), kind="stable")]:
         j = int(np.argmax(cap + rng.random(len(cap))))
@@ -214,4 +213,3 @@ def _pack(
     if len(singles) != cap.sum():
         raise ValueError(f"{len(singles)} single-clinic coordinators for {cap.sum()} places")
     system[singles] = np.repeat(np.arange(len(cap)), cap)
-    return system
