@@ -29,7 +29,7 @@ from ccanalysis.synth.calibration import Calibration
 from ccanalysis.synth.categorical import apportion, counts_printing_as
 from ccanalysis.synth.export import SyntheticSurvey, export_frame, ids
 from ccanalysis.synth.structure import Structure, build_structure, gumbel_top
-from ccanalysis.synth.targets import Targets, structure_targets
+from ccanalysis.synth.targets import Targets
 from ccanalysis.vocab import CARE_MODELS, CRITERIA, DEFAULT_SEED, SYNTHETIC_LABEL
 
 #: The care-model question asked where a social worker is on the team (counts in the text only).
@@ -55,8 +55,7 @@ def synthesize(
     """The survey of ``calibration``, drawn with ``seed`` at ``scale`` times the study's size."""
     cal = calibration
     rng = np.random.default_rng(seed)
-    counts = structure_targets(targets)
-    st = build_structure(counts, scale, rng)
+    st = build_structure(targets, scale, rng)
     n_cl, nc, n_sys = len(st.clinic_coord), len(st.coord_group), len(st.system_cat)
     items = instrument.analysis_items()
     # ids: random numbering so that ids carry no structure
@@ -64,7 +63,7 @@ def synthesize(
     coord_id = ids("K", nc, 3)[rng.permutation(nc)]
     clinic_id = ids("C", n_cl, 4)[rng.permutation(n_cl)]
 
-    crit, ease, lat_clin = _care_model(rng, st, counts, items)
+    crit, ease, lat_clin = _care_model(rng, st, targets, items)
     # propensities to skip items (shared by a coordinator's records)
     coord_prop = rng.standard_normal(nc)
     clin_prop = 0.8 * coord_prop[st.clinic_coord] + 0.6 * rng.standard_normal(n_cl)
@@ -127,19 +126,21 @@ def synthesize(
 
 
 def _care_model(
-    rng: np.random.Generator, st: Structure, s: dict[str, float], items: dict[str, Field]
+    rng: np.random.Generator, st: Structure, t: Targets, items: dict[str, Field]
 ) -> tuple[dict[str, np.ndarray], np.ndarray, Callable[..., np.ndarray]]:
     """The criteria (codes, -1: blank), the ease (level indices) and the clinics' latents."""
     isw = st.clinic_isw
-    r1 = lambda x: int(round(x * int((~isw).sum()) / (s["clinics"] - s["isw_clinics"])))  # noqa: E731
+    n_mn = t.get("table2", "n", "", "mn", "n")
+    r1 = lambda x: int(round(x * int((~isw).sum()) / n_mn))  # noqa: E731
+    mn = lambda item: r1(t.get("table2", item, "yes", "mn", "n"))  # noqa: E731
     gate, *gated = [c for c in CRITERIA if c in items]
     mn_idx = np.flatnonzero(~isw)
     large = st.system_cat[st.clinic_system] == 2
-    mn_sw = rng.permutation(mn_idx[gumbel_top(rng, 0.7 * large[mn_idx], r1(s[f"mn_{gate}"]))])
+    mn_sw = rng.permutation(mn_idx[gumbel_top(rng, 0.7 * large[mn_idx], mn(gate))])
     crit = {c: np.full(len(isw), -1, np.int64) for c in (gate, *gated)}  # -1: blank (branching)
     crit[gate][:] = 0
     crit[gate][isw] = crit[gate][mn_sw] = 1
-    k = [r1(s[f"mn_{c}"]) for c in gated]
+    k = [mn(c) for c in gated]
     for c, start, kk in zip(gated, [0, 0, k[0]], k, strict=True):
         crit[c][isw] = 1
         crit[c][mn_sw] = 0
@@ -147,14 +148,14 @@ def _care_model(
     lv = items[ENGAGE_ITEM].level_order()
     ladder = [lv.index(x) for x in ENGAGE_LADDER]
     ease = np.full(len(isw), -1, np.int64)
-    n_diff = r1(s["mn_engage_difficult"])
+    n_diff = r1(float(t.facts["mn_sw_on_team_difficult_to_engage"]))
     rest = apportion(len(mn_sw) - n_diff, np.array(ENGAGE_MN_REST, float))
     mn_counts = np.zeros(len(lv), np.int64)
     mn_counts[ladder] = [rest[0], rest[1], n_diff, rest[2]]
     easy_key = sum((crit[c][mn_sw] == 1).astype(int) for c in crit) + rng.random(len(mn_sw))
     ease[mn_sw[np.argsort(-easy_key, kind="stable")]] = np.repeat(np.arange(len(lv)), mn_counts)
     isw_idx = np.flatnonzero(isw)
-    n_isw, pct_easy = len(isw_idx), s["isw_engage_easy_pct"]
+    n_isw, pct_easy = len(isw_idx), float(t.facts["isw_easy_to_engage_sw_pct"])
     n_easy = min(
         counts_printing_as(n_isw, pct_easy, 0) or [round(pct_easy * n_isw / 100)],
         key=lambda c: abs(c - pct_easy * n_isw / 100),
