@@ -244,13 +244,12 @@ def _family(
 
 @dataclass
 class Fit:
-    """The counts kept, their p, whether it prints; p range and tables tried."""
+    """The counts kept, their p, whether it prints; the p of every table tried."""
 
     counts: dict[str, np.ndarray]
     p: float
     ok: bool
-    p_range: tuple[float, float]
-    n_tables: int
+    ps: list[float]
 
 
 def _off(p: float, aim: float) -> float:
@@ -323,8 +322,7 @@ def fit_item(
             if consider(*_local_search(start, blocks, text)):
                 break
     _, counts, p = min(tried, key=lambda t: t[0])
-    ps = [t[2] for t in tried]
-    return Fit(counts, p, p_holds(text, p), (min(ps), max(ps)), len(ps))
+    return Fit(counts, p, p_holds(text, p), [t[2] for t in tried])
 
 
 def p_note(table: str, item: str, cells: list[Cell], fit: Fit, p_text: str) -> str:
@@ -332,7 +330,7 @@ def p_note(table: str, item: str, cells: list[Cell], fit: Fit, p_text: str) -> s
     pcts = " vs ".join(
         f"{g} " + "/".join(f"{c.pct[g]:g}" for c in cells if g in c.pct) + "%" for g in fit.counts
     )
-    lo, hi = fit.p_range
+    lo, hi = min(fit.ps), max(fit.ps)
     chi = chisq_p(fit.counts)
     other = (
         f"; a chi-square test without correction of the same counts gives {chi:.3g}, which "
@@ -341,7 +339,7 @@ def p_note(table: str, item: str, cells: list[Cell], fit: Fit, p_text: str) -> s
         else ""
     )
     return (
-        f"IMPOSSIBLE {table} {item} p: Fisher's exact p of the {fit.n_tables} count tables the "
+        f"IMPOSSIBLE {table} {item} p: Fisher's exact p of the {len(fit.ps)} count tables the "
         f"calibration tried that round to the printed percentages ({pcts}, total column "
         f"included; up to {MISSING_FRAC:.0%} missing answers per group) lies in {lo:.2g}-{hi:.2g} "
         "(the range over every such table is the replication's check, 06); printed "

@@ -207,7 +207,7 @@ def _pack(
     cap: np.ndarray,
     system: np.ndarray,
 ) -> None:
-    """``coords`` placed whole into the free places ``cap`` (``system``, in place), most room first."""
+    """``coords`` placed whole into the free places ``cap`` (in place), most room first."""
     multi = coords[size[coords] > 1]
     for i in multi[np.argsort(-size[multi] - rng.random(len(multi)), kind="stable")]:
         j = int(np.argmax(cap + rng.random(len(cap))))
