@@ -9,6 +9,7 @@ exact group sum and the SD closest to its target.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 
@@ -57,6 +58,7 @@ BLOCKS: dict[str, tuple[str, ...]] = {
     "experience": ("years_cc_role", "years_study_clinics", "certified_cc"),
     "presence": ("hours_week_study_clinics", "work_onsite"),
 }
+BLOCK_OF = {item: b for b, its in BLOCKS.items() for item in its}
 #: Items ranked (almost) as another item and bounded above by it.
 PAIRED: dict[str, str] = {"years_study_clinics": "years_cc_role"}
 
@@ -67,37 +69,35 @@ def scaled_counts(plan: CatPlan, g: str, n: int) -> np.ndarray:
     return apportion(n - missing, plan.counts[g].astype(float))
 
 
-class Latent:
+def latent(
+    rng: np.random.Generator,
+    owner: np.ndarray,
+    n_owner: int,
+    system: np.ndarray | None = None,
+    rho: float = RHO,
+) -> Callable[..., np.ndarray]:
     """Gaussian latents: coordinator effect, block factors, care-system share (``system``)."""
+    blocks: dict[tuple[str, int], np.ndarray] = {}
 
-    def __init__(
-        self,
-        rng: np.random.Generator,
-        owner: np.ndarray,
-        n_owner: int,
-        system: np.ndarray | None = None,
-    ) -> None:
-        self.rng, self.owner, self.n_owner, self.system = rng, owner, n_owner, system
-        self.block: dict[tuple[str, int], np.ndarray] = {}
-        self.block_of = {item: b for b, its in BLOCKS.items() for item in its}
-
-    def _effect(self, b: str | None, n: int) -> np.ndarray:
-        u = self.rng.standard_normal(n)
+    def effect(b: str | None, n: int) -> np.ndarray:
+        u = rng.standard_normal(n)
         if b is None:
             return u
-        if (b, n) not in self.block:
-            self.block[b, n] = self.rng.standard_normal(n)
-        return math.sqrt(BLOCK_LOADING) * self.block[b, n] + math.sqrt(1 - BLOCK_LOADING) * u
+        if (b, n) not in blocks:
+            blocks[b, n] = rng.standard_normal(n)
+        return math.sqrt(BLOCK_LOADING) * blocks[b, n] + math.sqrt(1 - BLOCK_LOADING) * u
 
-    def draw(self, item: str, extra_block: str | None = None, rho: float = RHO) -> np.ndarray:
+    def draw(item: str, extra_block: str | None = None) -> np.ndarray:
         """One latent per record for ``item`` (its block, else ``extra_block``)."""
-        b = self.block_of.get(item, extra_block)
-        u = self._effect(b, self.n_owner)
-        if self.system is not None:
-            s = self._effect(b, int(self.system.max()) + 1)[self.system]
+        b = BLOCK_OF.get(item, extra_block)
+        u = effect(b, n_owner)
+        if system is not None:
+            s = effect(b, int(system.max()) + 1)[system]
             u = math.sqrt(SYSTEM_SHARE) * s + math.sqrt(1 - SYSTEM_SHARE) * u
-        e = self.rng.standard_normal(len(self.owner))
-        return math.sqrt(rho) * u[self.owner] + math.sqrt(1 - rho) * e
+        e = rng.standard_normal(len(owner))
+        return math.sqrt(rho) * u[owner] + math.sqrt(1 - rho) * e
+
+    return draw
 
 
 def rank_assign(z: np.ndarray, members: np.ndarray, counts: np.ndarray) -> np.ndarray:
@@ -248,7 +248,7 @@ def degree_answers(rng: np.random.Generator, plan: CatPlan, st: Structure) -> np
 def checkbox_question(
     rng: np.random.Generator,
     plans: dict[str, CatPlan],
-    lat: Latent,
+    lat: Callable[..., np.ndarray],
     group: np.ndarray,
     prop: np.ndarray,
     block: str,
@@ -259,7 +259,7 @@ def checkbox_question(
     out = {i: np.full(n, -1, np.int64) for i in q_items}
     nones = [i for i in q_items if i.endswith("_none")]
     others = [i for i in q_items if i not in nones]
-    lat_z = {i: lat.draw(i, extra_block=block) for i in q_items}
+    lat_z = {i: lat(i, extra_block=block) for i in q_items}
     for gi, g in enumerate(plans[q_items[0]].n):
         members = np.flatnonzero(group == gi)
         answered = int(scaled_counts(plans[q_items[0]], g, len(members)).sum())

@@ -130,9 +130,8 @@ def _fit_question(
                         fit, d = tried[-1], m
                         break
             else:
-                fit.p_range = (min(t.p_range[0] for t in tried), max(t.p_range[1] for t in tried))
-                fit.n_tables = sum(t.n_tables for t in tried)
-        if p_text is not None and not fit.ok:
+                fit.ps = [p for t in tried for p in t.ps]
+        if not fit.ok:
             cal.notes.append(p_note(table, item, cells, fit, p_text))
             why = "no count table that rounds to the printed percentages gives it (Fisher's test)"
             unmet = _unmet(targets, table, item, "") | {"Printed": f"P {p_text}"}

@@ -244,13 +244,12 @@ def _family(
 
 @dataclass
 class Fit:
-    """The counts kept, their p, whether it prints; p range and tables tried."""
+    """The counts kept, their p, whether it prints; the p of every table tried."""
 
     counts: dict[str, np.ndarray]
     p: float
     ok: bool
-    p_range: tuple[float, float]
-    n_tables: int
+    ps: list[float]
 
 
 def _off(p: float, aim: float) -> float:
@@ -297,43 +296,33 @@ def fit_item(
     idx: list[list[int]],
     k: int,
     d: dict[str, int],
-    text: str | None,
+    text: str,
 ) -> Fit:
     """Counts meeting the printed rows (levels ``idx``) and, if possible, the p ``text``."""
     covered = sorted(i for lv in idx for i in lv)
-    determined = covered == list(range(k)) and all(len(lv) == 1 for lv in idx)
-    if text is None:  # no test printed: the plainest rule
-        counts = _family(choices[0][1], idx, k, d, RULES[:1])[0]
-        return Fit(counts, math.nan, True, (0, 0), 1)
+    rest = [i for i in range(k) if i not in covered]
+    blocks = [lv for lv in idx if len(lv) > 1] + ([rest] if len(rest) > 1 else [])
     tried: list[tuple[float, dict[str, np.ndarray], float]] = []  # distance, counts, p
 
     def consider(counts: dict[str, np.ndarray], p: float) -> bool:
         tried.append((p_dist(text, p), counts, p))
         return tried[-1][0] == 0.0
 
-    if determined:
-        for _, choice in choices:
-            counts = _family(choice, idx, k, d, RULES[:1])[0]  # the rows are the levels
-            if consider(counts, fisher_p(counts)):
-                break
-    else:
-        aim = math.log10(p_center(text))
-        rest = [i for i in range(k) if i not in covered]
-        blocks = [lv for lv in idx if len(lv) > 1] + ([rest] if len(rest) > 1 else [])
-        for _, choice in choices[:FAMILY_CHOICES]:
+    aim = math.log10(p_center(text))
+    # rows that are the levels: one member of the rule, every choice; else the rule's closest
+    rules, n_choices = (RULES[:1], None) if not (rest or blocks) else (RULES, FAMILY_CHOICES)
+    for _, choice in choices[:n_choices]:
+        fam = sorted(_family(choice, idx, k, d, rules), key=lambda c: _off(chisq_p(c), aim))
+        if any(consider(c, fisher_p(c)) for c in fam[:FAMILY_FISHER]):
+            break
+    if blocks and tried[-1][0] > 0:  # no member of the rule prints as printed
+        for _, choice in choices[:SEARCH_CHOICES]:
             fam = _family(choice, idx, k, d)
-            fam.sort(key=lambda c: _off(chisq_p(c), aim))
-            if any(consider(c, fisher_p(c)) for c in fam[:FAMILY_FISHER]):
+            start = min(fam, key=lambda c: p_dist(text, fisher_p(c)))
+            if consider(*_local_search(start, blocks, text)):
                 break
-        if blocks and tried[-1][0] > 0:  # no member of the rule prints as printed
-            for _, choice in choices[:SEARCH_CHOICES]:
-                fam = _family(choice, idx, k, d)
-                start = min(fam, key=lambda c: p_dist(text, fisher_p(c)))
-                if consider(*_local_search(start, blocks, text)):
-                    break
     _, counts, p = min(tried, key=lambda t: t[0])
-    ps = [t[2] for t in tried]
-    return Fit(counts, p, p_holds(text, p), (min(ps), max(ps)), len(ps))
+    return Fit(counts, p, p_holds(text, p), [t[2] for t in tried])
 
 
 def p_note(table: str, item: str, cells: list[Cell], fit: Fit, p_text: str) -> str:
@@ -341,7 +330,7 @@ def p_note(table: str, item: str, cells: list[Cell], fit: Fit, p_text: str) -> s
     pcts = " vs ".join(
         f"{g} " + "/".join(f"{c.pct[g]:g}" for c in cells if g in c.pct) + "%" for g in fit.counts
     )
-    lo, hi = fit.p_range
+    lo, hi = min(fit.ps), max(fit.ps)
     chi = chisq_p(fit.counts)
     other = (
         f"; a chi-square test without correction of the same counts gives {chi:.3g}, which "
@@ -350,7 +339,7 @@ def p_note(table: str, item: str, cells: list[Cell], fit: Fit, p_text: str) -> s
         else ""
     )
     return (
-        f"IMPOSSIBLE {table} {item} p: Fisher's exact p of the {fit.n_tables} count tables the "
+        f"IMPOSSIBLE {table} {item} p: Fisher's exact p of the {len(fit.ps)} count tables the "
         f"calibration tried that round to the printed percentages ({pcts}, total column "
         f"included; up to {MISSING_FRAC:.0%} missing answers per group) lies in {lo:.2g}-{hi:.2g} "
         "(the range over every such table is the replication's check, 06); printed "

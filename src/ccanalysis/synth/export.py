@@ -35,11 +35,6 @@ def ids(prefix: str, n: int, min_width: int) -> np.ndarray:
     return np.char.add(prefix, digits).astype(object)
 
 
-def _nullable(codes: np.ndarray) -> pd.arrays.IntegerArray:
-    codes = np.asarray(codes, dtype=np.int64)
-    return pd.arrays.IntegerArray(codes, codes < 0)
-
-
 def _text(v: np.ndarray, dec: int) -> np.ndarray:
     """Numbers as REDCap exports them (``dec`` decimals), blank where NaN."""
     out = np.full(len(v), "", dtype=object)
@@ -66,31 +61,33 @@ def export_frame(
     for f in instrument.fields:
         take = coord_of if f.form == coordinator_form else slice(None)
         li = level_index[f.name][take] if f.name in level_index else None
-        if f.name in fixed:  # ids as text, codes as nullable integers
-            v = fixed[f.name]
-            data[f.name] = _nullable(v) if v.dtype.kind == "i" else v
+        if f.name in fixed:  # ids as text, codes
+            data[f.name] = fixed[f.name]
         elif f.field_type == "checkbox" and f.items:
             for code, item in f.items.items():
                 col = f.export_columns()[list(f.choices).index(code)]
                 box = level_index[item][take] == 0 if item in level_index else np.zeros(n, bool)
-                data[col] = _nullable(box.astype(np.int64))  # blank: unchecked
+                data[col] = box.astype(np.int64)  # blank: unchecked
         elif f.field_type == "checkbox":
             also = also_checked.get(f.name, {})
             for j, col in enumerate(f.export_columns()):
                 v = np.zeros(n, bool) if li is None else (li == j)
-                data[col] = _nullable((v | also[j][take] if j in also else v).astype(np.int64))
+                data[col] = (v | also[j][take] if j in also else v).astype(np.int64)
         elif f.is_numeric:
             v = values[f.name][take] if f.name in values else np.full(n, np.nan)
             data[f.name] = _text(v, grid_of(f)[1])
         elif f.field_type in {"radio", "dropdown", "yesno", "truefalse"}:
             codes = np.array([int(c) for c in f.choices], dtype=np.int64)
             li = np.full(n, -1, np.int64) if li is None else li
-            data[f.name] = _nullable(np.where(li >= 0, codes[np.maximum(li, 0)], -1))
+            data[f.name] = np.where(li >= 0, codes[np.maximum(li, 0)], -1)
         else:
             data[f.name] = np.full(n, "", dtype=object)
     for form in instrument.forms:
-        data[f"{form}_complete"] = _nullable(np.full(n, 2, np.int64))
-    return pd.DataFrame(data, columns=instrument.export_columns())
+        data[f"{form}_complete"] = np.full(n, 2, np.int64)
+    export = pd.DataFrame(data, columns=instrument.export_columns())
+    codes = export.select_dtypes("int64").columns  # as nullable integers, -1 blank
+    export[codes] = export[codes].mask(export[codes] < 0).astype("Int64")
+    return export
 
 
 def write(survey: SyntheticSurvey, outdir: str | Path) -> dict[str, Path]:

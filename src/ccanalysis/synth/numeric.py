@@ -73,9 +73,9 @@ def solve_numeric(
     sizes: dict[str, int],
     mean: dict[str, float],
     sd: dict[str, float],
-    p_text: str | None,
+    p_text: str,
 ) -> NumPlan:
-    """The plan meeting the printed means and SDs, and ``p_text`` where some candidate allows it."""
+    """The plan meeting the printed means, SDs and p-value ``p_text``."""
     step, groups = grid_of(f)[0], list(sizes)
     grid = np.linspace(-HALF + SD_MARGIN, HALF - SD_MARGIN, SD_GRID)
     sd_rows = np.array(list(itertools.product(*[[sd[g] + x for x in grid] for g in groups])))
@@ -120,42 +120,27 @@ def solve_numeric(
                 f.vmin if f.vmin is not None else 0.0,
                 f.vmax if f.vmax is not None else 1e9,
             )
-    if p_text is not None:
-        return solve_numeric(table, f, sizes, mean, sd, None)
-    raise ValueError(f"no group sizes reproduce the printed mean/SD of {f.name}")
+    raise ValueError(f"no group sizes reproduce the printed mean/SD and p-value of {f.name}")
 
 
-def _closest_meeting_p(
-    blocks: list, sd_rows: np.ndarray, p_text: str | None
-) -> tuple[int, int] | None:
+def _closest_meeting_p(blocks: list, sd_rows: np.ndarray, p_text: str) -> tuple[int, int] | None:
     """(block, SD row) of the closest candidate whose p prints as ``p_text``."""
     if not blocks:
         return None
     closeness = np.concatenate([b[0] for b in blocks])
     block = np.repeat(np.arange(len(blocks)), [len(b[0]) for b in blocks])
     row = np.concatenate([b[4] for b in blocks])
-    if p_text is None:
-        i = int(np.argmin(closeness))
-        return int(block[i]), int(row[i])
     printed = parse_printed(p_text)
     aim = math.log10(p_center(p_text))
     best: tuple[float, int] | None = None
-    block_p: dict[int, np.ndarray | None] = {}  # p at every SD row -/0/+ SD_TOL; None: unreachable
+    block_p: dict[int, np.ndarray] = {}  # p at every SD row -/0/+ SD_TOL
     for i in np.argsort(closeness, kind="stable"):
         if best is not None and closeness[i] > best[0]:
             break
         _, ns, _, means, _ = blocks[block[i]]
-        if block[i] not in block_p:  # p grows with every SD: the block's range of p-values
-            lo, hi = stats.anova_from_summary(
-                means, np.stack([sd_rows[0] - SD_TOL, sd_rows[-1] + SD_TOL]), ns
-            ).p
+        if block[i] not in block_p:
             shifted = sd_rows + np.array([-SD_TOL, 0.0, SD_TOL])[:, None, None]
-            reachable = printed.meets(lo, hi)
-            block_p[block[i]] = (
-                stats.anova_from_summary(means, shifted, ns).p if reachable else None
-            )
-        if block_p[block[i]] is None:
-            continue
+            block_p[block[i]] = stats.anova_from_summary(means, shifted, ns).p
         ps = block_p[block[i]][:, row[i]]
         if all(printed.holds(p) for p in ps):
             score = closeness[i] + 1e-3 * round(abs(math.log10(ps[1]) - aim), 12)

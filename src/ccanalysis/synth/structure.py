@@ -13,7 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ccanalysis.synth.categorical import apportion
-from ccanalysis.vocab import MEDIUM_MAX, SMALL_MAX
+from ccanalysis.synth.targets import Targets
+from ccanalysis.vocab import COORDINATOR_GROUPS, MEDIUM_MAX, SMALL_MAX, TOTAL
 
 #: RUCA codes of urban and of rural clinics, with the share of each (a modelling assumption).
 RUCA_URBAN = ((1, 2, 3), (0.80, 0.12, 0.08))
@@ -103,13 +104,15 @@ def _sw_degrees(
     return min(tries, key=lambda t: t[0])[1]
 
 
-def build_structure(st: dict[str, float], scale: float, rng: np.random.Generator) -> Structure:
-    """Coordinators, care systems and clinics for the counts ``st`` times ``scale``."""
+def build_structure(t: Targets, scale: float, rng: np.random.Generator) -> Structure:
+    """Coordinators, care systems and clinics for the printed counts of ``t`` times ``scale``."""
     r = lambda x: int(round(x * scale))  # noqa: E731
-    n_cl, n_isw = r(st["clinics"]), r(st["isw_clinics"])
-    n_mn_only, n_isw_only, nb = r(st["coord_mn_only"]), r(st["coord_isw_only"]), r(st["coord_both"])
-    multi_mn, multi_isw = r(st["multi_mn_only"]), r(st["multi_isw_only"])
-    max_size = int(st["max_clinics"])
+    n = lambda table, item, level, g: r(t.get(table, item, level, g, "n"))  # noqa: E731
+    fact = lambda key: float(t.facts[key])  # noqa: E731
+    n_cl, n_isw = n("table2", "n", "", TOTAL), n("table2", "n", "", "isw")
+    n_mn_only, n_isw_only, nb = (n("table1", "n", "", g) for g in COORDINATOR_GROUPS)
+    multi_mn, multi_isw = (n("table1", "multi_clinic", "yes", g) for g in COORDINATOR_GROUPS[:2])
+    max_size = int(fact("coordinators_max_clinics"))
     # coordinators reporting on both models: 2..5 clinics, at least one of each model
     b_size = rng.choice(
         np.arange(2, max_size + 1), size=nb, p=_shares(0.6 ** np.arange(max_size - 1))
@@ -124,11 +127,13 @@ def build_structure(st: dict[str, float], scale: float, rng: np.random.Generator
     ones = lambda n: np.ones(n, np.int64)  # noqa: E731
     size = np.concatenate([ones(single_mn), mn_sizes, ones(single_isw), isw_sizes, b_size])
     isw_count = np.concatenate([np.zeros(n_mn_only, np.int64), ones(single_isw), isw_sizes, b_isw])
-    sw_counts = [r(st[f"sw_degree_{k}"]) for k in ("both", "isw_only", "clinics")]
-    sw = _sw_degrees(rng, group, size, sw_counts)
+    sw_counts = [n("table1", "degree", "msw_bsw", g) for g in ("both", "isw_only")]
+    sw_clinics = r(fact("clinics_reported_by_sw_degree_coordinators"))
+    sw = _sw_degrees(rng, group, size, [*sw_counts, sw_clinics])
 
-    n_small, n_medium = r(st["systems_small"]), r(st["systems_medium"])
-    n_sys = r(st["systems_small"] + st["systems_medium"] + st["systems_large"])
+    small, medium = fact("care_systems_small_1_2_clinics"), fact("care_systems_medium_3_9_clinics")
+    n_small, n_medium = r(small), r(medium)
+    n_sys = r(small + medium + fact("care_systems_large_over_9_clinics"))
     n_mixed = r(MIXED_SYSTEMS)
     sys_size = _system_sizes(rng, n_cl, n_small, n_medium, n_sys - n_small - n_medium, n_mixed)
     sys_cat = np.repeat(np.arange(3), [n_small, n_medium, n_sys - n_small - n_medium])
@@ -154,7 +159,7 @@ def build_structure(st: dict[str, float], scale: float, rng: np.random.Generator
         system[i] = np.flatnonzero(fits)[np.argmax(cap.sum(axis=0)[fits])]
         cap[:, system[i]] -= both_clinics[:, i]
     for m in (0, 1):
-        system = _pack(rng, np.flatnonzero(group == m), size, cap[m], system)
+        _pack(rng, np.flatnonzero(group == m), size, cap[m], system)
     sys_model = np.where(mixed, 2, pure_isw.astype(np.int64))
 
     # clinics: each coordinator's first isw_count clinics are integrated
@@ -163,7 +168,7 @@ def build_structure(st: dict[str, float], scale: float, rng: np.random.Generator
     clinic_isw = np.arange(len(clinic_coord)) - first[clinic_coord] < isw_count[clinic_coord]
     clinic_system = system[clinic_coord]
     # rurality: more often medical/nursing, small and medium systems; care-system random effect
-    n_urban = int(round(st["urban_pct"] / 100 * n_cl))
+    n_urban = int(round(fact("urban_pct_ruca_1_3") / 100 * n_cl))
     sys_effect = rng.normal(0.0, 0.8, size=n_sys)
     by_size = np.array([1.0, 0.5, 0.0])[sys_cat[clinic_system]]  # small, medium, large
     logit = 0.9 * (~clinic_isw) + by_size + sys_effect[clinic_system]
@@ -201,9 +206,8 @@ def _pack(
     size: np.ndarray,
     cap: np.ndarray,
     system: np.ndarray,
-) -> np.ndarray:
-    """``system`` with ``coords`` placed whole into the free places ``cap``, most room first."""
-    cap, system = cap.copy(), system.copy()
+) -> None:
+    """``coords`` placed whole into the free places ``cap`` (in place), most room first."""
     multi = coords[size[coords] > 1]
     for i in multi[np.argsort(-size[multi] - rng.random(len(multi)), kind="stable")]:
         j = int(np.argmax(cap + rng.random(len(cap))))
@@ -214,4 +218,3 @@ def _pack(
     if len(singles) != cap.sum():
         raise ValueError(f"{len(singles)} single-clinic coordinators for {cap.sum()} places")
     system[singles] = np.repeat(np.arange(len(cap)), cap)
-    return system

@@ -7,6 +7,8 @@ worker splits as the text gives, the rest as ``ENGAGE_*`` (assumed).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 
@@ -16,10 +18,10 @@ from ccanalysis.synth import uncalibrated
 from ccanalysis.synth.answers import (
     PAIRED,
     SYSTEM_SHARE,
-    Latent,
     assign_by_group,
     checkbox_question,
     degree_answers,
+    latent,
     numeric_item,
     rank_assign,
 )
@@ -27,7 +29,7 @@ from ccanalysis.synth.calibration import Calibration
 from ccanalysis.synth.categorical import apportion, counts_printing_as
 from ccanalysis.synth.export import SyntheticSurvey, export_frame, ids
 from ccanalysis.synth.structure import Structure, build_structure, gumbel_top
-from ccanalysis.synth.targets import Targets, structure_targets
+from ccanalysis.synth.targets import Targets
 from ccanalysis.vocab import CARE_MODELS, CRITERIA, DEFAULT_SEED, SYNTHETIC_LABEL
 
 #: The care-model question asked where a social worker is on the team (counts in the text only).
@@ -53,8 +55,7 @@ def synthesize(
     """The survey of ``calibration``, drawn with ``seed`` at ``scale`` times the study's size."""
     cal = calibration
     rng = np.random.default_rng(seed)
-    counts = structure_targets(targets)
-    st = build_structure(counts, scale, rng)
+    st = build_structure(targets, scale, rng)
     n_cl, nc, n_sys = len(st.clinic_coord), len(st.coord_group), len(st.system_cat)
     items = instrument.analysis_items()
     # ids: random numbering so that ids carry no structure
@@ -62,12 +63,13 @@ def synthesize(
     coord_id = ids("K", nc, 3)[rng.permutation(nc)]
     clinic_id = ids("C", n_cl, 4)[rng.permutation(n_cl)]
 
-    crit, ease, lat_clin = _care_model(rng, st, counts, items)
+    crit, ease, lat_clin = _care_model(rng, st, targets, items)
     # propensities to skip items (shared by a coordinator's records)
     coord_prop = rng.standard_normal(nc)
     clin_prop = 0.8 * coord_prop[st.clinic_coord] + 0.6 * rng.standard_normal(n_cl)
-    level_index, also_checked, values = _coordinator_answers(rng, cal, st, coord_prop)
-    clinic_levels, clinic_values = _clinic_answers(rng, cal, st, items, lat_clin, clin_prop)
+    lat_coord = latent(rng, np.arange(nc), nc, rho=1.0)
+    level_index, also_checked, values = _answers(rng, cal, st, items, True, lat_coord, coord_prop)
+    clinic_levels, _, clinic_values = _answers(rng, cal, st, items, False, lat_clin, clin_prop)
     level_index |= {ENGAGE_ITEM: ease, **clinic_levels}
     values |= clinic_values
     # the form answered once per coordinator: Table 1's
@@ -124,19 +126,21 @@ def synthesize(
 
 
 def _care_model(
-    rng: np.random.Generator, st: Structure, s: dict[str, float], items: dict[str, Field]
-) -> tuple[dict[str, np.ndarray], np.ndarray, Latent]:
+    rng: np.random.Generator, st: Structure, t: Targets, items: dict[str, Field]
+) -> tuple[dict[str, np.ndarray], np.ndarray, Callable[..., np.ndarray]]:
     """The criteria (codes, -1: blank), the ease (level indices) and the clinics' latents."""
     isw = st.clinic_isw
-    r1 = lambda x: int(round(x * int((~isw).sum()) / (s["clinics"] - s["isw_clinics"])))  # noqa: E731
+    n_mn = t.get("table2", "n", "", "mn", "n")
+    r1 = lambda x: int(round(x * int((~isw).sum()) / n_mn))  # noqa: E731
+    mn = lambda item: r1(t.get("table2", item, "yes", "mn", "n"))  # noqa: E731
     gate, *gated = [c for c in CRITERIA if c in items]
     mn_idx = np.flatnonzero(~isw)
     large = st.system_cat[st.clinic_system] == 2
-    mn_sw = rng.permutation(mn_idx[gumbel_top(rng, 0.7 * large[mn_idx], r1(s[f"mn_{gate}"]))])
+    mn_sw = rng.permutation(mn_idx[gumbel_top(rng, 0.7 * large[mn_idx], mn(gate))])
     crit = {c: np.full(len(isw), -1, np.int64) for c in (gate, *gated)}  # -1: blank (branching)
     crit[gate][:] = 0
     crit[gate][isw] = crit[gate][mn_sw] = 1
-    k = [r1(s[f"mn_{c}"]) for c in gated]
+    k = [mn(c) for c in gated]
     for c, start, kk in zip(gated, [0, 0, k[0]], k, strict=True):
         crit[c][isw] = 1
         crit[c][mn_sw] = 0
@@ -144,14 +148,14 @@ def _care_model(
     lv = items[ENGAGE_ITEM].level_order()
     ladder = [lv.index(x) for x in ENGAGE_LADDER]
     ease = np.full(len(isw), -1, np.int64)
-    n_diff = r1(s["mn_engage_difficult"])
+    n_diff = r1(float(t.facts["mn_sw_on_team_difficult_to_engage"]))
     rest = apportion(len(mn_sw) - n_diff, np.array(ENGAGE_MN_REST, float))
     mn_counts = np.zeros(len(lv), np.int64)
     mn_counts[ladder] = [rest[0], rest[1], n_diff, rest[2]]
     easy_key = sum((crit[c][mn_sw] == 1).astype(int) for c in crit) + rng.random(len(mn_sw))
     ease[mn_sw[np.argsort(-easy_key, kind="stable")]] = np.repeat(np.arange(len(lv)), mn_counts)
     isw_idx = np.flatnonzero(isw)
-    n_isw, pct_easy = len(isw_idx), s["isw_engage_easy_pct"]
+    n_isw, pct_easy = len(isw_idx), float(t.facts["isw_easy_to_engage_sw_pct"])
     n_easy = min(
         counts_printing_as(n_isw, pct_easy, 0) or [round(pct_easy * n_isw / 100)],
         key=lambda c: abs(c - pct_easy * n_isw / 100),
@@ -160,69 +164,51 @@ def _care_model(
     sdiff = int(round(ENGAGE_ISW_SOMEWHAT_DIFFICULT * (n_isw - n_easy)))
     isw_counts = np.zeros(len(lv), np.int64)
     isw_counts[ladder] = [ve, n_easy - ve, sdiff, n_isw - n_easy - sdiff]
-    lat_clin = Latent(rng, st.clinic_coord, len(st.coord_group), st.coord_system)
-    ease[isw_idx] = rank_assign(lat_clin.draw(ENGAGE_ITEM), isw_idx, isw_counts)
+    lat_clin = latent(rng, st.clinic_coord, len(st.coord_group), st.coord_system)
+    ease[isw_idx] = rank_assign(lat_clin(ENGAGE_ITEM), isw_idx, isw_counts)
     return crit, ease, lat_clin
 
 
-def _coordinator_answers(
-    rng: np.random.Generator, cal: Calibration, st: Structure, prop: np.ndarray
-) -> tuple[dict[str, np.ndarray], dict[str, dict[int, np.ndarray]], dict[str, np.ndarray]]:
-    """Table 1, one answer per coordinator: level indices, boxes checked besides, values."""
-    level_index: dict[str, np.ndarray] = {}
-    also_checked: dict[str, dict[int, np.ndarray]] = {}
-    values: dict[str, np.ndarray] = {}
-    nc = len(st.coord_group)
-    lat = Latent(rng, np.arange(nc), nc)
-    coord_z: dict[str, np.ndarray] = {}
-    for item, plan in cal.num.items():
-        if plan.table == "table1":
-            partner = PAIRED.get(item)
-            if partner in coord_z:
-                coord_z[item] = coord_z[partner] + 0.05 * rng.standard_normal(nc)
-            else:
-                coord_z[item] = lat.draw(item, rho=1.0)
-            upper = values.get(partner) if partner else None
-            values[item] = numeric_item(rng, plan, coord_z[item], st.coord_group, prop, upper)
-    for item, cplan in cal.cat.items():
-        if cplan.table != "table1":
-            continue
-        if item == "degree":  # a nursing bachelor/master sometimes also checks RN
-            idx = degree_answers(rng, cplan, st)
-            j_bsn, j_rn = cplan.levels.index("msn_bsn"), cplan.levels.index("rn")
-            also_checked[item] = {j_rn: (idx == j_bsn) & (rng.random(nc) < P_BSN_ALSO_RN)}
-        elif item == "multi_clinic":
-            idx = np.where(st.coord_size > 1, cplan.levels.index("yes"), cplan.levels.index("no"))
-        else:
-            z = lat.draw(item, rho=1.0)
-            idx = assign_by_group(rng, cplan, z, st.coord_group, prop)
-        level_index[item] = idx
-    return level_index, also_checked, values
-
-
-def _clinic_answers(
+def _answers(
     rng: np.random.Generator,
     cal: Calibration,
     st: Structure,
     items: dict[str, Field],
-    lat: Latent,
+    coordinators: bool,
+    lat: Callable[..., np.ndarray],
     prop: np.ndarray,
-) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
-    """Tables 3 and 4, one answer per clinic: the level indices and the values."""
+) -> tuple[dict[str, np.ndarray], dict[str, dict[int, np.ndarray]], dict[str, np.ndarray]]:
+    """Table 1's items, one answer per coordinator, or (not ``coordinators``) those of Tables 3
+    and 4, one per clinic: level indices, boxes checked besides, values."""
     level_index: dict[str, np.ndarray] = {}
+    also_checked: dict[str, dict[int, np.ndarray]] = {}
     values: dict[str, np.ndarray] = {}
-    group = st.clinic_isw.astype(np.int64)  # 0 mn, 1 isw
+    group = st.coord_group if coordinators else st.clinic_isw.astype(np.int64)  # 0 mn, 1 isw
+    z: dict[str, np.ndarray] = {}
     for item, plan in cal.num.items():
-        if plan.table != "table1":
-            values[item] = numeric_item(rng, plan, lat.draw(item), group, prop)
+        if (plan.table == "table1") == coordinators:
+            partner = PAIRED.get(item)
+            if partner in z:
+                z[item] = z[partner] + 0.05 * rng.standard_normal(len(group))
+            else:
+                z[item] = lat(item)
+            upper = values.get(partner) if partner else None
+            values[item] = numeric_item(rng, plan, z[item], group, prop, upper)
     for item, cplan in cal.cat.items():
-        if cplan.table == "table1" or item in level_index:
+        if (cplan.table == "table1") != coordinators or item in level_index:
             continue
         f = items[item]
-        if f.field_type == "checkbox" and f.items:
+        if item == "degree":  # a nursing bachelor/master sometimes also checks RN
+            idx = degree_answers(rng, cplan, st)
+            j_bsn, j_rn = cplan.levels.index("msn_bsn"), cplan.levels.index("rn")
+            also_checked[item] = {j_rn: (idx == j_bsn) & (rng.random(len(idx)) < P_BSN_ALSO_RN)}
+        elif item == "multi_clinic":
+            idx = np.where(st.coord_size > 1, cplan.levels.index("yes"), cplan.levels.index("no"))
+        elif f.field_type == "checkbox" and f.items:
             plans = {i: cal.cat[i] for i in f.items.values() if i in cal.cat}
             level_index.update(checkbox_question(rng, plans, lat, group, prop, f.name))
+            continue
         else:
-            z = lat.draw(item)
-            level_index[item] = assign_by_group(rng, cplan, z, group, prop)
-    return level_index, values
+            idx = assign_by_group(rng, cplan, lat(item), group, prop)
+        level_index[item] = idx
+    return level_index, also_checked, values

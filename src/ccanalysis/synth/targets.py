@@ -10,7 +10,6 @@ import pandas as pd
 
 from ccanalysis.io import read_as_printed
 from ccanalysis.spec import Spec, read_spec
-from ccanalysis.vocab import TOTAL
 
 #: The paper's printed numbers, under the project root, and their files. Only the synthesizer
 #: (its targets) and the replication (its reference) read them, each naming them itself: neither
@@ -56,33 +55,3 @@ def load_targets(published_dir: str | Path, spec: Spec | None = None) -> Targets
         spec if spec is not None else read_spec(),
         dict(zip(facts["key"], facts["value"], strict=True)),
     )
-
-
-def structure_targets(t: Targets) -> dict[str, float]:
-    """The printed counts the structure is built to; ``mn_<criterion>``: medical/nursing yes."""
-    g = t.get
-    fact = lambda key: float(t.facts[key])  # noqa: E731
-    return {
-        "clinics": g("table2", "n", "", TOTAL, "n"),
-        "isw_clinics": g("table2", "n", "", "isw", "n"),
-        "coord_mn_only": g("table1", "n", "", "mn_only", "n"),
-        "coord_isw_only": g("table1", "n", "", "isw_only", "n"),
-        "coord_both": g("table1", "n", "", "both", "n"),
-        "multi_mn_only": g("table1", "multi_clinic", "yes", "mn_only", "n"),
-        "multi_isw_only": g("table1", "multi_clinic", "yes", "isw_only", "n"),
-        "sw_degree_isw_only": g("table1", "degree", "msw_bsw", "isw_only", "n"),
-        "sw_degree_both": g("table1", "degree", "msw_bsw", "both", "n"),
-        "sw_degree_clinics": fact("clinics_reported_by_sw_degree_coordinators"),
-        "max_clinics": fact("coordinators_max_clinics"),
-        "systems_small": fact("care_systems_small_1_2_clinics"),
-        "systems_medium": fact("care_systems_medium_3_9_clinics"),
-        "systems_large": fact("care_systems_large_over_9_clinics"),
-        "urban_pct": fact("urban_pct_ruca_1_3"),
-        **{
-            f"mn_{item}": g("table2", item, "yes", "mn", "n")
-            for item in t.spec.items("table2")
-            if g("table2", item, "yes", "mn", "n") is not None
-        },
-        "mn_engage_difficult": fact("mn_sw_on_team_difficult_to_engage"),
-        "isw_engage_easy_pct": fact("isw_easy_to_engage_sw_pct"),
-    }
