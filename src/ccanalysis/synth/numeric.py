@@ -133,14 +133,22 @@ def _closest_meeting_p(blocks: list, sd_rows: np.ndarray, p_text: str) -> tuple[
     printed = parse_printed(p_text)
     aim = math.log10(p_center(p_text))
     best: tuple[float, int] | None = None
-    block_p: dict[int, np.ndarray] = {}  # p at every SD row -/0/+ SD_TOL
+    block_p: dict[int, np.ndarray | None] = {}  # p at every SD row -/0/+ SD_TOL; None: unreachable
     for i in np.argsort(closeness, kind="stable"):
         if best is not None and closeness[i] > best[0]:
             break
         _, ns, _, means, _ = blocks[block[i]]
-        if block[i] not in block_p:
+        if block[i] not in block_p:  # p grows with every SD: the block's range of p-values
+            lo, hi = stats.anova_from_summary(
+                means, np.stack([sd_rows[0] - SD_TOL, sd_rows[-1] + SD_TOL]), ns
+            ).p
             shifted = sd_rows + np.array([-SD_TOL, 0.0, SD_TOL])[:, None, None]
-            block_p[block[i]] = stats.anova_from_summary(means, shifted, ns).p
+            reachable = printed.meets(lo, hi)
+            block_p[block[i]] = (
+                stats.anova_from_summary(means, shifted, ns).p if reachable else None
+            )
+        if block_p[block[i]] is None:
+            continue
         ps = block_p[block[i]][:, row[i]]
         if all(printed.holds(p) for p in ps):
             score = closeness[i] + 1e-3 * round(abs(math.log10(ps[1]) - aim), 12)
