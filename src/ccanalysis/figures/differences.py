@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 import textwrap
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -76,15 +76,10 @@ def _from_summary(s: Summary) -> tuple[pd.DataFrame, tuple[str, str]]:
 
 
 def difference_data(
-    sensitivity: Source,
-    spec: Spec | None = None,
-    *,
-    compare: tuple[str, str] | None = None,
-    tables: Sequence[str] | None = None,
-    items: Sequence[str] | None = None,
+    sensitivity: Source, spec: Spec | None = None, *, tables: Sequence[str] | None = None
 ) -> pd.DataFrame:
-    """The differences of ``tables`` (default 3 and 4) or ``items``, in the specification's order
-    (rows it lacks last, "Other items"); ``panel``: ``pp`` or ``mean`` (in ``unit``)."""
+    """The differences of ``tables`` (default 3 and 4), in the specification's order (rows it
+    lacks last, "Other items"); ``panel``: ``pp`` or ``mean`` (in ``unit``)."""
     rows, own = {}, None  # a summary's or an analysis's own rows and groups
     if isinstance(sensitivity, Summary):
         rows = {(r.item, r.level): r for b in sensitivity.blocks for r in b.rows}
@@ -99,10 +94,7 @@ def difference_data(
     else:
         source = str(sensitivity)
         sens = pd.read_csv(sensitivity, keep_default_na=False, na_values=[""])
-    if own is not None and compare is not None and tuple(compare) != tuple(own):
-        what = source.split()[-1]  # the summary, the analysis
-        raise ValueError(f"the {what} compares {' - '.join(own)}, not {' - '.join(compare)}")
-    compare = own or compare or CLINIC_COMPARISON
+    compare = own or CLINIC_COMPARISON
     if not {f"value_{g}" for g in compare} <= set(sens.columns):
         values = ", ".join(str(c) for c in sens.columns if str(c).startswith("value_"))
         why = f"the file compares other groups than {' - '.join(compare)}"
@@ -110,12 +102,7 @@ def difference_data(
     keys = ["table", "item", "level", "analysis", "unit", "label"]
     sens[keys] = sens[keys].apply(text)
     tables = tables or tuple(TABLE_TITLES)
-    unknown = sorted(set(items or ()) - set(sens["item"]))
-    if unknown:
-        raise ValueError(
-            f"no differences of {unknown} in {source}; it has {sorted(set(sens['item']))}"
-        )
-    sens = sens[sens["table"].isin(tables) & (sens["item"].isin(items) if items else True)]
+    sens = sens[sens["table"].isin(tables)]
     sens = sens.assign(panel=np.where(sens["unit"] == "pp", "pp", "mean"), section="", order=0)
     rows = rows or {(r.item, r.level): r for r in (spec or read_spec()).of(*tables)}
     order = {key: i for i, key in enumerate(rows)}
@@ -185,27 +172,24 @@ def difference_plot(
     *,
     synthetic: bool,
     tables: Sequence[str] | None = None,
-    items: Sequence[str] | None = None,
-    compare: tuple[str, str] | None = None,
-    labels: Mapping[str, str] | None = None,
 ) -> Figure:
     """Differences comparison - reference, 95% intervals by analysis, for ``tables`` (a column
-    each) or ``items``: percentage points on one axis, means an axis per unit. Groups, ``labels``
-    and analyses' names: a summary's or an analyze() result's, else the tables'."""
+    each): percentage points on one axis, means an axis per unit. Groups, labels and analyses'
+    names: a summary's or an analyze() result's, else the tables'."""
+    own = Groups(*CLINIC_COMPARISON, GROUP_LABELS, SHORT_LABELS)
     if isinstance(sensitivity, Summary):
         g = sensitivity.grouping
         own = Groups(*_from_summary(sensitivity)[1], g.labels, g.short)
-    else:
-        own = sensitivity.groups if isinstance(sensitivity, Sensitivity) else None
-    compare = compare or (own.compare if own else CLINIC_COMPARISON)
-    labels = labels or (own.labels if own else GROUP_LABELS)
-    short = [(own.short if own else SHORT_LABELS).get(g, g) for g in compare]
+    elif isinstance(sensitivity, Sensitivity):
+        own = sensitivity.groups
+    compare, labels = own.compare, own.labels
+    short = [own.short.get(g, g) for g in compare]
     names = analysis_names(short[0], "strata") if compare != CLINIC_COMPARISON else ANALYSIS_NAMES
     names = sensitivity.names if isinstance(sensitivity, Sensitivity) else names
     titles = TABLE_TITLES | (
         {sensitivity.table: sensitivity.title} if isinstance(sensitivity, Summary) else {}
     )
-    data = difference_data(sensitivity, spec, compare=compare, tables=tables, items=items)
+    data = difference_data(sensitivity, spec, tables=tables)
     data = data[data["analysis"].isin(STYLES)]  # the secondary Mancl-DeRouen row: not drawn
     if data.empty and isinstance(sensitivity, Summary):
         raise ValueError(
