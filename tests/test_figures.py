@@ -413,7 +413,7 @@ def test_no_text_is_clipped(saved) -> None:
     s = cc.summarize(small_clinics(), items[:2], by="urban").add_difference()
     figs = dict(saved["figures"]["synthetic"]) | {"summary": F.difference_plot(s, synthetic=True)}
     for stem, fig in figs.items():
-        with F.style():
+        with T.style():
             fig.draw_without_rendering()
         box = fig.bbox
         axes = [a for ax in fig.get_axes() for a in (ax.xaxis, ax.yaxis)]
@@ -626,7 +626,7 @@ def test_difference_plot_legend_clears_the_panels_with_many_analyses() -> None:
         ]
     )
     fig = F.difference_plot(sens, spec, synthetic=True)
-    with F.style():
+    with T.style():
         fig.draw_without_rendering()
         (legend,) = fig.legends
         drawn = [n for a, (n, _) in ANALYSIS_NAMES.items() if a in F.differences.STYLES]

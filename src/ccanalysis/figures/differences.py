@@ -49,9 +49,18 @@ ROW_IN, COLUMN_IN = 0.25, 6.45
 Source = str | Path | pd.DataFrame | Sensitivity | Summary
 
 
-def _from_summary(s: Summary) -> tuple[pd.DataFrame, tuple[str, str]]:
-    """A summary's crude differences (``add_difference``) as sensitivity rows, and its groups."""
-    compare = (s.comparison or next(g for g in s.groups if g != s.reference), s.reference)
+def _groups(source: Source) -> Groups:
+    """The groups a summary or an analysis compares, else the care models."""
+    if isinstance(source, Sensitivity):
+        return source.groups
+    if isinstance(source, Summary):
+        other = source.comparison or next(g for g in source.groups if g != source.reference)
+        return Groups(other, source.reference, source.grouping.labels, source.grouping.short)
+    return Groups(*CLINIC_COMPARISON, GROUP_LABELS, SHORT_LABELS)
+
+
+def _from_summary(s: Summary, compare: tuple[str, str]) -> pd.DataFrame:
+    """A summary's crude differences (``add_difference``) as sensitivity rows."""
     long = s.long
     rows = long[(long["group"] == compare[0]) & long["measure"].isin(["pct", "mean"])]
     rows = rows[rows["diff"].notna()]
@@ -72,7 +81,8 @@ def _from_summary(s: Summary) -> tuple[pd.DataFrame, tuple[str, str]]:
             "ci_high": rows["diff_hi"],
         }
         | {f"n_{g}": n.get(g, math.nan) for g in compare}
-    ), compare
+        | {f"value_{g}": math.nan for g in compare}
+    )
 
 
 def difference_data(
@@ -80,21 +90,18 @@ def difference_data(
 ) -> pd.DataFrame:
     """The differences of ``tables`` (default 3 and 4), in the specification's order (rows it
     lacks last, "Other items"); ``panel``: ``pp`` or ``mean`` (in ``unit``)."""
-    rows, own = {}, None  # a summary's or an analysis's own rows and groups
+    compare, rows = _groups(sensitivity).compare, {}  # a summary's own rows
     if isinstance(sensitivity, Summary):
         rows = {(r.item, r.level): r for b in sensitivity.blocks for r in b.rows}
         tables = tables or (sensitivity.table,)
-        source, (sens, own) = "the summary", _from_summary(sensitivity)
-        sens[[f"value_{g}" for g in own]] = math.nan
+        source, sens = "the summary", _from_summary(sensitivity, compare)
     elif isinstance(sensitivity, Sensitivity):
         source, sens = "the sensitivity analysis", sensitivity.results.copy()
-        own = sensitivity.groups.compare
     elif isinstance(sensitivity, pd.DataFrame):
         source, sens = "the sensitivity table", sensitivity.copy()
     else:
         source = str(sensitivity)
         sens = pd.read_csv(sensitivity, keep_default_na=False, na_values=[""])
-    compare = own or CLINIC_COMPARISON
     if not {f"value_{g}" for g in compare} <= set(sens.columns):
         values = ", ".join(str(c) for c in sens.columns if str(c).startswith("value_"))
         why = f"the file compares other groups than {' - '.join(compare)}"
@@ -176,12 +183,7 @@ def difference_plot(
     """Differences comparison - reference, 95% intervals by analysis, for ``tables`` (a column
     each): percentage points on one axis, means an axis per unit. Groups, labels and analyses'
     names: a summary's or an analyze() result's, else the tables'."""
-    own = Groups(*CLINIC_COMPARISON, GROUP_LABELS, SHORT_LABELS)
-    if isinstance(sensitivity, Summary):
-        g = sensitivity.grouping
-        own = Groups(*_from_summary(sensitivity)[1], g.labels, g.short)
-    elif isinstance(sensitivity, Sensitivity):
-        own = sensitivity.groups
+    own = _groups(sensitivity)
     compare, labels = own.compare, own.labels
     short = [own.short.get(g, g) for g in compare]
     names = analysis_names(short[0], "strata") if compare != CLINIC_COMPARISON else ANALYSIS_NAMES

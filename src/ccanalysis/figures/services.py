@@ -17,8 +17,8 @@ from ccanalysis.figures.theme import (
     PALETTE,
     finish,
     format_p,
-    format_pct,
     group_label,
+    grouped_bars,
     lookup,
     style,
 )
@@ -73,27 +73,15 @@ def services_by_model(
     names = {
         g: group_label(g, labels) + (f" (n={sizes[g]})" if g in sizes else "") for g in compare
     }
-    bars = data.melt(id_vars="item", value_vars=[reference, comparison], var_name="group")
     with style():
         fig = Figure(figsize=(8.0, 1.4 + 0.4 * len(data)), layout="constrained")
         ax = fig.add_subplot()
-        sns.barplot(  # a value privacy mode withheld: no bar, no label
-            bars.assign(group=bars["group"].map(names), value=bars["value"].fillna(0)),
-            x="value",
-            y="item",
-            hue="group",
-            order=data["item"],
-            hue_order=[names[reference], names[comparison]],
-            palette={names[g]: GROUP_COLORS.get(g, PALETTE[i]) for i, g in enumerate(compare)},
-            saturation=1,
-            width=0.76,
-            ax=ax,
+        colors = {g: GROUP_COLORS.get(g, PALETTE[i]) for i, g in enumerate(compare)}
+        drawn = {g: names[g] for g in (reference, comparison)}
+        items = data["item"]
+        grouped_bars(
+            ax, data.set_index("item"), drawn, colors, "bar:{g}:{key}", items, 7, width=0.76
         )
-        for container, g in zip(ax.containers, (reference, comparison), strict=True):
-            for bar, item in zip(container, data["item"], strict=True):
-                bar.set_gid(f"bar:{g}:{item}")
-            texts = ["" if math.isnan(v) else format_pct(v) for v in data[g]]
-            ax.bar_label(container, texts, padding=2, fontsize=7)
         ax.set_yticks(range(len(data)), [textwrap.fill(s, 40) for s in data["label"]])
         ax.set(xlim=(0, 108), xticks=range(0, 101, 10), ylabel="")
         ax.set_xlabel("Percent of clinics whose care coordinators provide the service")
