@@ -16,7 +16,7 @@ from matplotlib.lines import Line2D
 
 from ccanalysis.errors import ValidationError
 from ccanalysis.figures.theme import finish, group_label, strip_stat, style
-from ccanalysis.sensitivity import ANALYSIS_NAMES, Sensitivity, analysis_names
+from ccanalysis.sensitivity import ANALYSIS_NAMES, Sensitivity
 from ccanalysis.sensitivity.inputs import Groups
 from ccanalysis.spec import Spec, read_spec
 from ccanalysis.tables.read import text
@@ -186,8 +186,8 @@ def difference_plot(
     own = _groups(sensitivity)
     compare, labels = own.compare, own.labels
     short = [own.short.get(g, g) for g in compare]
-    names = analysis_names(short[0], "strata") if compare != CLINIC_COMPARISON else ANALYSIS_NAMES
-    names = sensitivity.names if isinstance(sensitivity, Sensitivity) else names
+    # an analysis's names (its own standardization's), else the crude difference's (the tables')
+    names = sensitivity.names if isinstance(sensitivity, Sensitivity) else ANALYSIS_NAMES
     titles = TABLE_TITLES | (
         {sensitivity.table: sensitivity.title} if isinstance(sensitivity, Summary) else {}
     )
@@ -263,7 +263,7 @@ def difference_plot(
         f"{n} {group_label(g, labels, mid_sentence=True)}"
         for g, n in data.attrs.get("n", {}).items()
     )
-    head, _, rest = titles.get(drawn[0], drawn[0]).partition(". ")
+    rest = titles.get(drawn[0], drawn[0]).partition(". ")[2]
     what_rows = f"{where} ({rest})" if rest and len(drawn) == 1 else where
     caption = (
         f"Differences, {comparison_name} minus {reference_name} ({diff_name}), in every compared "
