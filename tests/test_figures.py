@@ -26,7 +26,7 @@ from ccanalysis.figures.flow import flow_counts
 from ccanalysis.figures.services import services_data
 from ccanalysis.sensitivity import ANALYSIS_NAMES
 from ccanalysis.spec import Spec, from_records
-from ccanalysis.vocab import GROUP_LABELS, SYNTHETIC_LABEL
+from ccanalysis.vocab import SYNTHETIC_LABEL
 
 
 def figure_texts(fig: Figure) -> list[str]:
@@ -410,12 +410,10 @@ def test_no_text_is_clipped(saved) -> None:
     from ccanalysis import analysis as cc
 
     items = ["svc_social_needs", "hours_cc_week", "panel_judgement"]
-    s = cc.summarize(small_clinics(), items, by="urban").add_difference()
-    figs = dict(saved["figures"]["synthetic"]) | {
-        "summary": F.difference_plot(s, synthetic=True, items=items[:2])
-    }
+    s = cc.summarize(small_clinics(), items[:2], by="urban").add_difference()
+    figs = dict(saved["figures"]["synthetic"]) | {"summary": F.difference_plot(s, synthetic=True)}
     for stem, fig in figs.items():
-        with F.style():
+        with T.style():
             fig.draw_without_rendering()
         box = fig.bbox
         axes = [a for ax in fig.get_axes() for a in (ax.xaxis, ax.yaxis)]
@@ -458,8 +456,6 @@ def test_a_summary_gives_the_difference_plot_its_groups_and_items() -> None:
     text = " ".join(figure_texts(fig))
     assert "Urban - Rural, percentage points" in text and "True" not in text
     assert "n = 8 urban and 6 rural clinics." in fig.caption  # small_clinics' groups
-    with pytest.raises(ValueError, match="svc_nothing"):
-        F.difference_plot(s.add_difference(), synthetic=False, items=["svc_nothing"])
 
 
 @pytest.mark.slow  # every figure drawn twice and saved: a whole stage
@@ -559,14 +555,6 @@ def test_services_bars_are_the_percentages_sorted_by_total(table3_long) -> None:
     assert "Medical/nursing model (n=178)" in [t.get_text() for t in ax.get_legend().get_texts()]
 
 
-def test_services_total_is_computed_when_the_table_has_none(table3_long) -> None:
-    no_total = table3_long[table3_long["group"] != "total"]
-    data = services_data(no_total, SPEC)
-    # n and denom: (70.2 + 95.1) / 200 > (78.5 + 82.0) / 200 > (30.3 + 52.6) / 200
-    assert list(data["item"]) == ["svc_social_needs", "svc_disease_mgmt", "svc_spiritual"]
-    assert data["total"].iloc[0] == pytest.approx((70.2 + 95.1) / 2)
-
-
 def _intervals(fig: Figure, prefix: str = "ci:") -> list[tuple]:
     """(table, panel, analysis, low, high, y) of every interval drawn."""
     out = []
@@ -638,7 +626,7 @@ def test_difference_plot_legend_clears_the_panels_with_many_analyses() -> None:
         ]
     )
     fig = F.difference_plot(sens, spec, synthetic=True)
-    with F.style():
+    with T.style():
         fig.draw_without_rendering()
         (legend,) = fig.legends
         drawn = [n for a, (n, _) in ANALYSIS_NAMES.items() if a in F.differences.STYLES]
@@ -847,29 +835,6 @@ def test_group_names_are_the_vocabulary_labels_in_sentence_case(clinics, coordin
     assert "Only work in medical/nursing clinics" in ticks  # the legend
 
 
-def test_services_compare_any_two_groups_of_the_table(table3_long) -> None:
-    """compare=(comparison, reference) and labels name the bars; nothing assumes mn and isw."""
-    renamed = table3_long.assign(group=table3_long["group"].replace({"mn": "a", "isw": "b"}))
-    labels = {"a": "Group Alpha", "b": "Group Beta"}
-    data = services_data(renamed, SPEC, compare=("b", "a"))
-    assert list(data.columns) == ["item", "level", "label", "total", "b", "a", "p"]
-    fig = F.services_by_model(renamed, SPEC, synthetic=False, compare=("b", "a"), labels=labels)
-    for g, col in (("a", 1), ("b", 2)):
-        bars = sorted(artists_with_gid(fig, f"bar:{g}:"), key=lambda b: b.get_y())
-        assert [b.get_width() for b in bars] == pytest.approx(
-            [SERVICES[i][col] for i in data["item"]]
-        )
-        assert bars[0].get_facecolor()[:3] == pytest.approx(
-            mpl.colors.to_rgb({"b": T.PALETTE[0], "a": T.PALETTE[1]}[g])
-        )
-    # the reference group's bar above the comparison group's
-    (a0,) = artists_with_gid(fig, "bar:a:svc_social_needs")
-    (b0,) = artists_with_gid(fig, "bar:b:svc_social_needs")
-    assert a0.get_y() < b0.get_y()
-    legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
-    assert legend == ["Group alpha (n=178)", "Group beta (n=139)"]
-
-
 def test_difference_data_reads_the_file_itself_and_names_the_groups(
     sensitivity_long, tmp_path
 ) -> None:
@@ -892,10 +857,6 @@ def test_difference_data_reads_the_file_itself_and_names_the_groups(
     assert "ISW - MN, hours/week" in text
     assert "ISW - MN: estimate and 95% interval, by analysis" in text
     assert "the integrated social worker model minus the medical/nursing model" in fig.caption
-    fig = F.difference_plot(
-        sensitivity_long, SPEC, synthetic=False, compare=("mn", "isw"), labels=GROUP_LABELS
-    )
-    assert "MN - ISW, percentage points" in figure_texts(fig)
 
 
 # Urban and rural clinics: 4 care systems, 6 urban and 6 rural clinics (system, size, urban,
@@ -957,15 +918,12 @@ def test_services_figure_draws_the_groups_of_a_summary() -> None:
     legend = [x.get_text() for x in fig.axes[0].get_legend().get_texts()]
     assert legend == ["Rural (n=6)", "Urban (n=6)"]
     assert "Services provided by care coordinators, urban and rural clinics" in figure_texts(fig)
-    # three groups: the two drawn must be named
+    # three groups: a two-group figure draws none of them
     three = urban_rural()
     three.loc[:3, "system_size"] = "large"
     by_size = cc.summarize(three, items=items, by="system_size")
-    with pytest.raises(ValueError, match="name the two to draw"):
+    with pytest.raises(ValueError, match="summarize the two to draw"):
         F.services_by_model(by_size, SPEC, synthetic=False)
-    fig = F.services_by_model(by_size, SPEC, synthetic=False, compare=("large", "small"))
-    (bar,) = artists_with_gid(fig, "bar:large:svc_disease_mgmt")
-    assert bar.get_width() == pytest.approx(75.0)  # clinics 0-3: yes, yes, no, yes
 
 
 def test_difference_plot_draws_the_groups_of_a_sensitivity_analysis() -> None:
@@ -1005,11 +963,6 @@ def test_difference_plot_draws_the_groups_of_a_sensitivity_analysis() -> None:
     # the frame alone does not say which groups it compares: the care models are assumed
     with pytest.raises(ValidationError, match="compares other groups than isw - mn"):
         difference_data(u.results, spec)
-    pd.testing.assert_frame_equal(
-        difference_data(u.results, spec, compare=("True", "False")), difference_data(u, spec)
-    )
-    with pytest.raises(ValueError, match="the analysis compares True - False, not False - True"):
-        F.difference_plot(u, spec, synthetic=False, compare=("False", "True"))
 
 
 def test_read_recruitment_flow_reads_numbers_once(tmp_path) -> None:

@@ -10,7 +10,7 @@ import pytest
 
 from ccanalysis.stats import newcombe_diff
 from ccanalysis.stats.bootstrap import BLOCK, bootstrap_p, percentile_interval, resample, uncertain
-from ccanalysis.stats.intervals import newcombe_p
+from ccanalysis.stats.intervals import newcombe_bounds, newcombe_p
 
 
 def _draw(n_units: int, n: int, seed: int, chunk: int = 10) -> np.ndarray:
@@ -88,7 +88,7 @@ def test_newcombe_p_inverts_the_interval(k1: int, n1: int, k2: int, n2: int) -> 
         assert p == 1.0
         return
     # at the confidence level 1 - p the interval's bound nearest 0 is exactly 0
-    _, lo, hi = newcombe_diff(k1, n1, k2, n2, conf=1 - p)
+    lo, hi = newcombe_bounds(k1, n1, k2, n2, p)
     assert (lo if d > 0 else hi) == pytest.approx(0.0, abs=1e-12)
     # and the 95% interval excludes 0 exactly when p < 0.05
     _, lo95, hi95 = newcombe_diff(k1, n1, k2, n2)
@@ -100,7 +100,7 @@ def test_newcombe_p_agrees_with_its_interval_everywhere() -> None:
         for k2 in range(0, 41, 4):
             p = newcombe_p(k1, 30, k2, 40)
             for conf in (0.9, 0.95, 0.99):
-                _, lo, hi = newcombe_diff(k1, 30, k2, 40, conf=conf)
+                lo, hi = newcombe_bounds(k1, 30, k2, 40, 1 - conf)
                 if abs(p - (1 - conf)) > 1e-9:
                     assert (lo > 0 or hi < 0) == (p < 1 - conf), (k1, k2, conf)
     with pytest.raises(ValueError):

@@ -14,7 +14,7 @@ from ccanalysis.figures.criteria import criteria_chart
 from ccanalysis.figures.differences import difference_plot
 from ccanalysis.figures.flow import flow_diagram, read_recruitment_flow
 from ccanalysis.figures.services import services_by_model
-from ccanalysis.figures.theme import save, style
+from ccanalysis.figures.theme import save
 from ccanalysis.paths import Paths
 from ccanalysis.spec import read_spec
 from ccanalysis.stage import Artifacts, Params
@@ -82,20 +82,3 @@ def run(paths: Paths, params: Params) -> Artifacts:
     figures = draw(paths, params)
     files = {p.name: p for stem, fig in figures.items() for p in save(fig, stem, paths.figures)}
     return Artifacts(files, **figures)
-
-
-__all__ = [
-    "FIGURES",
-    "coordinator_characteristics",
-    "criteria_chart",
-    "difference_plot",
-    "draw",
-    "flow_diagram",
-    "listing",
-    "read_recruitment_flow",
-    "run",
-    "save",
-    "services_by_model",
-    "style",
-    "title",
-]

@@ -17,6 +17,7 @@ from ccanalysis.figures.theme import (
     finish,
     format_pct,
     group_label,
+    grouped_bars,
     lookup,
     strip_stat,
     style,
@@ -66,30 +67,16 @@ def coordinator_characteristics(
         ax_dist.invert_yaxis()
         ax_dist.set_title(f"{levels[0].section or levels[0].item} (first checked)")
         ax_dist.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncols=3, fontsize=7.5)
-        keys = [(r, g) for g in compared for r in yes_no]
         yes = pd.DataFrame(
             {
-                "item": [textwrap.fill(r.label.replace(", yes", ""), 24) for r, _ in keys],
-                "group": [group_label(g) for _, g in keys],
-                "pct": [look.get((r.item, r.level, g, "pct"), math.nan) for r, g in keys],
-            }
+                g: [look.get((r.item, r.level, g, "pct"), math.nan) for r in yes_no]
+                for g in compared
+            },
+            index=[textwrap.fill(r.label.replace(", yes", ""), 24) for r in yes_no],
         )
-        sns.barplot(  # a value withheld: no bar, no label
-            yes.fillna({"pct": 0}),
-            x="pct",
-            y="item",
-            hue="group",
-            hue_order=[group_label(g) for g in compared],
-            palette=[GROUP_COLORS[g] for g in compared],
-            saturation=1,
-            ax=ax_yes,
-        )
-        for container, g in zip(ax_yes.containers, compared, strict=True):
-            for bar, r in zip(container, yes_no, strict=True):
-                bar.set_gid(f"pct:{r.item}:{g}")
-            pcts = yes.loc[yes["group"] == group_label(g), "pct"]
-            texts = ["" if math.isnan(p) else format_pct(p) for p in pcts]
-            ax_yes.bar_label(container, texts, padding=2, fontsize=6.5)
+        names = {g: group_label(g) for g in compared}
+        items = [r.item for r in yes_no]
+        grouped_bars(ax_yes, yes, names, GROUP_COLORS, "pct:{key}:{g}", items, 6.5)
         ax_yes.set_title("Yes / usually or always")
         sns.move_legend(ax_yes, "upper center", bbox_to_anchor=(0.4, -0.2), title=None)
         for ax, right in ((ax_dist, 100), (ax_yes, 115)):

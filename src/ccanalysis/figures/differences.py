@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 import textwrap
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +16,7 @@ from matplotlib.lines import Line2D
 
 from ccanalysis.errors import ValidationError
 from ccanalysis.figures.theme import finish, group_label, strip_stat, style
-from ccanalysis.sensitivity import ANALYSIS_NAMES, Sensitivity, analysis_names
+from ccanalysis.sensitivity import ANALYSIS_NAMES, Sensitivity
 from ccanalysis.sensitivity.inputs import Groups
 from ccanalysis.spec import Spec, read_spec
 from ccanalysis.tables.read import text
@@ -49,9 +49,18 @@ ROW_IN, COLUMN_IN = 0.25, 6.45
 Source = str | Path | pd.DataFrame | Sensitivity | Summary
 
 
-def _from_summary(s: Summary) -> tuple[pd.DataFrame, tuple[str, str]]:
-    """A summary's crude differences (``add_difference``) as sensitivity rows, and its groups."""
-    compare = (s.comparison or next(g for g in s.groups if g != s.reference), s.reference)
+def _groups(source: Source) -> Groups:
+    """The groups a summary or an analysis compares, else the care models."""
+    if isinstance(source, Sensitivity):
+        return source.groups
+    if isinstance(source, Summary):
+        other = source.comparison or next(g for g in source.groups if g != source.reference)
+        return Groups(other, source.reference, source.grouping.labels, source.grouping.short)
+    return Groups(*CLINIC_COMPARISON, GROUP_LABELS, SHORT_LABELS)
+
+
+def _from_summary(s: Summary, compare: tuple[str, str]) -> pd.DataFrame:
+    """A summary's crude differences (``add_difference``) as sensitivity rows."""
     long = s.long
     rows = long[(long["group"] == compare[0]) & long["measure"].isin(["pct", "mean"])]
     rows = rows[rows["diff"].notna()]
@@ -72,37 +81,27 @@ def _from_summary(s: Summary) -> tuple[pd.DataFrame, tuple[str, str]]:
             "ci_high": rows["diff_hi"],
         }
         | {f"n_{g}": n.get(g, math.nan) for g in compare}
-    ), compare
+        | {f"value_{g}": math.nan for g in compare}
+    )
 
 
 def difference_data(
-    sensitivity: Source,
-    spec: Spec | None = None,
-    *,
-    compare: tuple[str, str] | None = None,
-    tables: Sequence[str] | None = None,
-    items: Sequence[str] | None = None,
+    sensitivity: Source, spec: Spec | None = None, *, tables: Sequence[str] | None = None
 ) -> pd.DataFrame:
-    """The differences of ``tables`` (default 3 and 4) or ``items``, in the specification's order
-    (rows it lacks last, "Other items"); ``panel``: ``pp`` or ``mean`` (in ``unit``)."""
-    rows, own = {}, None  # a summary's or an analysis's own rows and groups
+    """The differences of ``tables`` (default 3 and 4), in the specification's order (rows it
+    lacks last, "Other items"); ``panel``: ``pp`` or ``mean`` (in ``unit``)."""
+    compare, rows = _groups(sensitivity).compare, {}  # a summary's own rows
     if isinstance(sensitivity, Summary):
         rows = {(r.item, r.level): r for b in sensitivity.blocks for r in b.rows}
         tables = tables or (sensitivity.table,)
-        source, (sens, own) = "the summary", _from_summary(sensitivity)
-        sens[[f"value_{g}" for g in own]] = math.nan
+        source, sens = "the summary", _from_summary(sensitivity, compare)
     elif isinstance(sensitivity, Sensitivity):
         source, sens = "the sensitivity analysis", sensitivity.results.copy()
-        own = sensitivity.groups.compare
     elif isinstance(sensitivity, pd.DataFrame):
         source, sens = "the sensitivity table", sensitivity.copy()
     else:
         source = str(sensitivity)
         sens = pd.read_csv(sensitivity, keep_default_na=False, na_values=[""])
-    if own is not None and compare is not None and tuple(compare) != tuple(own):
-        what = source.split()[-1]  # the summary, the analysis
-        raise ValueError(f"the {what} compares {' - '.join(own)}, not {' - '.join(compare)}")
-    compare = own or compare or CLINIC_COMPARISON
     if not {f"value_{g}" for g in compare} <= set(sens.columns):
         values = ", ".join(str(c) for c in sens.columns if str(c).startswith("value_"))
         why = f"the file compares other groups than {' - '.join(compare)}"
@@ -110,12 +109,7 @@ def difference_data(
     keys = ["table", "item", "level", "analysis", "unit", "label"]
     sens[keys] = sens[keys].apply(text)
     tables = tables or tuple(TABLE_TITLES)
-    unknown = sorted(set(items or ()) - set(sens["item"]))
-    if unknown:
-        raise ValueError(
-            f"no differences of {unknown} in {source}; it has {sorted(set(sens['item']))}"
-        )
-    sens = sens[sens["table"].isin(tables) & (sens["item"].isin(items) if items else True)]
+    sens = sens[sens["table"].isin(tables)]
     sens = sens.assign(panel=np.where(sens["unit"] == "pp", "pp", "mean"), section="", order=0)
     rows = rows or {(r.item, r.level): r for r in (spec or read_spec()).of(*tables)}
     order = {key: i for i, key in enumerate(rows)}
@@ -185,27 +179,19 @@ def difference_plot(
     *,
     synthetic: bool,
     tables: Sequence[str] | None = None,
-    items: Sequence[str] | None = None,
-    compare: tuple[str, str] | None = None,
-    labels: Mapping[str, str] | None = None,
 ) -> Figure:
     """Differences comparison - reference, 95% intervals by analysis, for ``tables`` (a column
-    each) or ``items``: percentage points on one axis, means an axis per unit. Groups, ``labels``
-    and analyses' names: a summary's or an analyze() result's, else the tables'."""
-    if isinstance(sensitivity, Summary):
-        g = sensitivity.grouping
-        own = Groups(*_from_summary(sensitivity)[1], g.labels, g.short)
-    else:
-        own = sensitivity.groups if isinstance(sensitivity, Sensitivity) else None
-    compare = compare or (own.compare if own else CLINIC_COMPARISON)
-    labels = labels or (own.labels if own else GROUP_LABELS)
-    short = [(own.short if own else SHORT_LABELS).get(g, g) for g in compare]
-    names = analysis_names(short[0], "strata") if compare != CLINIC_COMPARISON else ANALYSIS_NAMES
-    names = sensitivity.names if isinstance(sensitivity, Sensitivity) else names
+    each): percentage points on one axis, means an axis per unit. Groups, labels and analyses'
+    names: a summary's or an analyze() result's, else the tables'."""
+    own = _groups(sensitivity)
+    compare, labels = own.compare, own.labels
+    short = [own.short.get(g, g) for g in compare]
+    # an analysis's names (its own standardization's), else the crude difference's (the tables')
+    names = sensitivity.names if isinstance(sensitivity, Sensitivity) else ANALYSIS_NAMES
     titles = TABLE_TITLES | (
         {sensitivity.table: sensitivity.title} if isinstance(sensitivity, Summary) else {}
     )
-    data = difference_data(sensitivity, spec, compare=compare, tables=tables, items=items)
+    data = difference_data(sensitivity, spec, tables=tables)
     data = data[data["analysis"].isin(STYLES)]  # the secondary Mancl-DeRouen row: not drawn
     if data.empty and isinstance(sensitivity, Summary):
         raise ValueError(
@@ -277,7 +263,7 @@ def difference_plot(
         f"{n} {group_label(g, labels, mid_sentence=True)}"
         for g, n in data.attrs.get("n", {}).items()
     )
-    head, _, rest = titles.get(drawn[0], drawn[0]).partition(". ")
+    rest = titles.get(drawn[0], drawn[0]).partition(". ")[2]
     what_rows = f"{where} ({rest})" if rest and len(drawn) == 1 else where
     caption = (
         f"Differences, {comparison_name} minus {reference_name} ({diff_name}), in every compared "

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 import textwrap
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 
 import pandas as pd
 import seaborn as sns
@@ -17,8 +17,8 @@ from ccanalysis.figures.theme import (
     PALETTE,
     finish,
     format_p,
-    format_pct,
     group_label,
+    grouped_bars,
     lookup,
     style,
 )
@@ -31,50 +31,31 @@ from ccanalysis.vocab import CLINIC_COMPARISON, GROUP_LABELS, TOTAL
 TEST_NAMES: dict[str, str] = {"fisher": "Fisher's test", "chisq": "Chi-squared test"}
 
 
-def _source(
-    table: pd.DataFrame | Summary, compare: tuple[str, str] | None, labels: Mapping | None
-) -> tuple[pd.DataFrame, tuple[str, str], Mapping[str, str]]:
+def _source(table: pd.DataFrame | Summary) -> tuple[pd.DataFrame, tuple[str, str], Mapping]:
     """The long table, compared groups and labels (a summary's, else the tables')."""
     if isinstance(table, pd.DataFrame):
-        return table, compare or CLINIC_COMPARISON, labels or GROUP_LABELS
-    if compare is None:
-        others = [g for g in table.groups if g != table.reference]
-        if table.comparison is None and len(others) != 1:
-            raise ValueError(
-                f"the summary has {len(table.groups)} groups {list(table.groups)}: name the two "
-                "to draw with compare=(comparison, reference)"
-            )
-        compare = (table.comparison or others[0], table.reference)
-    return table.long, compare, labels or table.grouping.labels
+        return table, CLINIC_COMPARISON, GROUP_LABELS
+    others = [g for g in table.groups if g != table.reference]
+    if table.comparison is None and len(others) != 1:
+        raise ValueError(
+            f"the summary has {len(table.groups)} groups {list(table.groups)}: summarize the two "
+            "to draw"
+        )
+    return table.long, (table.comparison or others[0], table.reference), table.grouping.labels
 
 
-def services_data(
-    table3_long: pd.DataFrame | Summary,
-    spec: Spec | None = None,
-    *,
-    compare: tuple[str, str] | None = None,
-    items: Sequence[str] | None = None,
-) -> pd.DataFrame:
-    """The services' percentages by group and total (computed if missing) and p, most common first."""
-    long, compare, _ = _source(table3_long, compare, None)
+def services_data(table3_long: pd.DataFrame | Summary, spec: Spec | None = None) -> pd.DataFrame:
+    """The services' percentages by group and total, and p, most common first."""
+    long, compare, _ = _source(table3_long)
     if isinstance(table3_long, Summary):  # the summary's own rows, its yes rows of yes/no items
         rows = [r for b in table3_long.blocks for r in b.rows if r.level in ("yes", "")]
     else:
         rows = list((spec or read_spec()).of("table3"))
-    rows = [r for r in rows if (r.item in items if items else r.item.startswith("svc_"))]
-    missing = sorted(set(items or ()) - {r.item for r in rows})
-    if missing:
-        raise ValueError(
-            f"no rows of {missing} to draw; the source has {sorted({r.item for r in rows})}"
-        )
+    rows = [r for r in rows if r.item.startswith("svc_")]
     look = lookup(long)
     out = []
     for r in rows:
         vals = {g: look.get((r.item, r.level, g, "pct"), math.nan) for g in (TOTAL, *compare)}
-        if math.isnan(vals[TOTAL]):
-            n = sum(look.get((r.item, r.level, g, "n"), math.nan) for g in compare)
-            d = sum(look.get((r.item, r.level, g, "denom"), math.nan) for g in compare)
-            vals[TOTAL] = 100.0 * n / d if d else math.nan
         p = look.get((r.item, "", "all", "p"), math.nan)
         out.append({"item": r.item, "level": r.level, "label": r.label, **vals, "p": p})
     frame = pd.DataFrame(out)
@@ -82,43 +63,25 @@ def services_data(
 
 
 def services_by_model(
-    table3_long: pd.DataFrame | Summary,
-    spec: Spec | None = None,
-    *,
-    synthetic: bool,
-    compare: tuple[str, str] | None = None,
-    labels: Mapping[str, str] | None = None,
-    items: Sequence[str] | None = None,
+    table3_long: pd.DataFrame | Summary, spec: Spec | None = None, *, synthetic: bool
 ) -> Figure:
-    """Services (or ``items``) by group, percent of clinics; gids ``bar:<group>:<item>``."""
-    data = services_data(table3_long, spec, compare=compare, items=items)
-    long, compare, labels = _source(table3_long, compare, labels)
+    """Services by group, percent of clinics; gids ``bar:<group>:<item>``."""
+    data = services_data(table3_long, spec)
+    long, compare, labels = _source(table3_long)
     sizes = group_sizes(as_long(long))
     comparison, reference = compare
     names = {
         g: group_label(g, labels) + (f" (n={sizes[g]})" if g in sizes else "") for g in compare
     }
-    bars = data.melt(id_vars="item", value_vars=[reference, comparison], var_name="group")
     with style():
         fig = Figure(figsize=(8.0, 1.4 + 0.4 * len(data)), layout="constrained")
         ax = fig.add_subplot()
-        sns.barplot(  # a value privacy mode withheld: no bar, no label
-            bars.assign(group=bars["group"].map(names), value=bars["value"].fillna(0)),
-            x="value",
-            y="item",
-            hue="group",
-            order=data["item"],
-            hue_order=[names[reference], names[comparison]],
-            palette={names[g]: GROUP_COLORS.get(g, PALETTE[i]) for i, g in enumerate(compare)},
-            saturation=1,
-            width=0.76,
-            ax=ax,
+        colors = {g: GROUP_COLORS.get(g, PALETTE[i]) for i, g in enumerate(compare)}
+        drawn = {g: names[g] for g in (reference, comparison)}
+        items = data["item"]
+        grouped_bars(
+            ax, data.set_index("item"), drawn, colors, "bar:{g}:{key}", items, 7, width=0.76
         )
-        for container, g in zip(ax.containers, (reference, comparison), strict=True):
-            for bar, item in zip(container, data["item"], strict=True):
-                bar.set_gid(f"bar:{g}:{item}")
-            texts = ["" if math.isnan(v) else format_pct(v) for v in data[g]]
-            ax.bar_label(container, texts, padding=2, fontsize=7)
         ax.set_yticks(range(len(data)), [textwrap.fill(s, 40) for s in data["label"]])
         ax.set(xlim=(0, 108), xticks=range(0, 101, 10), ylabel="")
         ax.set_xlabel("Percent of clinics whose care coordinators provide the service")

@@ -4,15 +4,17 @@ label, deterministic saving. No ``pyplot``: the caller owns the figures."""
 from __future__ import annotations
 
 import io
+import math
 import re
 import textwrap
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
 
 import matplotlib as mpl
 import pandas as pd
 import seaborn as sns
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.transforms import offset_copy
 
@@ -88,6 +90,39 @@ def lookup(table_long: pd.DataFrame) -> dict[tuple[str, str, str, str], float]:
 def strip_stat(label: str) -> str:
     """A mean row's label without its statistic: ``"Hours/week – Mean (SD)"`` -> ``"Hours/week"``."""
     return re.sub(r"( [–-] [Mm]ean| mean)? \(SD\)$", "", label)
+
+
+def grouped_bars(
+    ax: Axes,
+    shares: pd.DataFrame,
+    names: Mapping[str, str],
+    colors: Mapping[str, str],
+    gid: str,
+    keys: Sequence[str],
+    fontsize: float,
+    **kw: object,
+) -> None:
+    """Seaborn's horizontal bars of the percentages ``shares`` (a row per y value, its index; a
+    column per group, drawn in ``names``' order under its name), each bar's percentage at its end
+    and gid ``gid`` formatted with its group ``g`` and its row's ``key``; withheld (NaN): no bar,
+    no label."""
+    bars = shares[list(names)].rename(columns=names).melt(ignore_index=False, var_name="group")
+    sns.barplot(
+        bars.reset_index(names="y").fillna({"value": 0}),
+        x="value",
+        y="y",
+        hue="group",
+        hue_order=list(names.values()),
+        palette={names[g]: colors[g] for g in names},
+        saturation=1,
+        ax=ax,
+        **kw,
+    )
+    for container, g in zip(ax.containers, names, strict=True):
+        for bar, key in zip(container, keys, strict=True):
+            bar.set_gid(gid.format(g=g, key=key))
+        texts = ["" if math.isnan(v) else format_pct(v) for v in shares[g]]
+        ax.bar_label(container, texts, padding=2, fontsize=fontsize)
 
 
 def finish(

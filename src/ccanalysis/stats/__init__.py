@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from ccanalysis.stats.fisher import fisher_2x2_many, fisher_exact
 from ccanalysis.stats.intervals import mean_diff_ci, newcombe_diff
-from ccanalysis.stats.result import ExactTestBudgetError
 from ccanalysis.stats.tests import (
     anova,
     anova_from_summary,
@@ -19,7 +18,6 @@ from ccanalysis.stats.tests import (
 )
 
 __all__ = [
-    "ExactTestBudgetError",
     "anova",
     "anova_from_summary",
     "bh_qvalues",

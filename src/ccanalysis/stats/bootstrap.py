@@ -37,14 +37,14 @@ def _finite(boot: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.
 
 
 def percentile_interval(
-    boot: NDArray[np.float64], conf: float = 0.95
+    boot: NDArray[np.float64],
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Percentile interval of every column of ``boot`` (replicates x columns), NaN left out."""
+    """95% percentile interval of every column of ``boot`` (replicates x columns), NaN left out."""
     boot, finite = _finite(boot)
     lo, hi = np.full(boot.shape[1], np.nan), np.full(boot.shape[1], np.nan)
     for j in np.flatnonzero(finite.any(axis=0)):
         x = np.sort(boot[finite[:, j], j])
-        k = max(1, math.ceil(len(x) * (1.0 - conf) / 2.0 - 1e-9))
+        k = max(1, math.ceil(len(x) * (1.0 - 0.95) / 2.0 - 1e-9))
         lo[j], hi[j] = x[k - 1], x[len(x) - k]
     return lo, hi
 
@@ -67,10 +67,8 @@ def bootstrap_p(
     return np.where(n > 0, p, np.nan), bound, n.astype(np.int64)
 
 
-def uncertain(
-    boot: NDArray[np.float64], alpha: float = 0.05, z: float = 2.576
-) -> NDArray[np.bool_]:
-    """Columns whose call ``p < alpha`` is within ``z`` Monte Carlo SEs of flipping."""
+def uncertain(boot: NDArray[np.float64]) -> NDArray[np.bool_]:
+    """Columns whose call ``p < 0.05`` is within 2.576 Monte Carlo SEs of flipping."""
     c, n = _tail(boot)
-    q = alpha / 2.0
-    return (n > 0) & (np.abs(c - q * n) < z * np.sqrt(n * q * (1.0 - q)))
+    q = 0.05 / 2.0
+    return (n > 0) & (np.abs(c - q * n) < 2.576 * np.sqrt(n * q * (1.0 - q)))

@@ -34,7 +34,6 @@ __all__ = [
     "satterthwaite_df",
 ]
 
-WORKING = ("independence", "exchangeable")
 # the score's tolerance per unit of the largest |y|: rho to ~1e-13 (the default leaves ~1e-7)
 _CTOL = 1e-13
 _MAXITER = 200
@@ -69,12 +68,12 @@ def _answers(y: ArrayLike, group: ArrayLike, clusters: ArrayLike) -> tuple:
     return y, g, codes, len(np.unique(codes)), means
 
 
-def _t_inference(fit: DifferenceFit, se: float, df: float, conf: float) -> DifferenceFit:
-    """``fit`` with its SE, df, two-sided t(df) p and interval; NaN and a note when the SE is 0."""
+def _t_inference(fit: DifferenceFit, se: float, df: float) -> DifferenceFit:
+    """``fit`` with its SE, df, two-sided t(df) p and 95% interval; NaN and a note when SE is 0."""
     if not se > 0:
         why = "not estimable: no variation around the group means (robust SE 0)"
         return replace(fit, note="; ".join(x for x in (fit.note, why) if x))
-    q = stats.t.ppf(1.0 - (1.0 - conf) / 2.0, df)
+    q = stats.t.ppf(0.975, df)
     p = float(min(1.0, 2.0 * stats.t.sf(abs(fit.estimate / se), df)))
     lo, hi = fit.estimate - q * se, fit.estimate + q * se
     return replace(fit, se=se, df=df, ci_low=lo, ci_high=hi, p=p)
@@ -132,17 +131,10 @@ def _exchangeable(y, x, codes, means) -> tuple[object | None, float, str]:  # no
 
 
 def gee_difference(
-    y: ArrayLike,
-    group: ArrayLike,
-    clusters: ArrayLike,
-    *,
-    working: str = "independence",
-    conf: float = 0.95,
+    y: ArrayLike, group: ArrayLike, clusters: ArrayLike, *, working: str = "independence"
 ) -> DifferenceFit:
     """GEE estimate of ``mu1 - mu0`` (``group`` 0 and 1; others and NaN left out) with its
     Mancl-DeRouen SE and t(K - 2) interval; NaN and a note where not estimable."""
-    if working not in WORKING:
-        raise ValueError(f"working must be one of {WORKING}, not {working!r}")
     y, g, codes, k, means = _answers(y, group, clusters)
     note = _not_estimable(g, codes, k, 2)
     if note:
@@ -166,7 +158,7 @@ def gee_difference(
         note=note,
     )
     se = float(np.sqrt(c @ np.asarray(res.cov_params()) @ c))
-    return _t_inference(fit, se, float(k - 2), conf)
+    return _t_inference(fit, se, float(k - 2))
 
 
 def sandwich(
@@ -206,9 +198,7 @@ def _cluster_sums(y: NDArray, g: NDArray, codes: NDArray, k: int) -> tuple[NDArr
     return sums, units
 
 
-def cr2_difference(
-    y: ArrayLike, isw: ArrayLike, cluster: ArrayLike, *, conf: float = 0.95
-) -> DifferenceFit:
+def cr2_difference(y: ArrayLike, isw: ArrayLike, cluster: ArrayLike) -> DifferenceFit:
     """``mu1 - mu0`` with its CR2 SE and Satterthwaite df, as clubSandwich for ``lm(y ~ isw)``
     (:func:`sandwich`, :func:`satterthwaite_df`)."""
     y, g, codes, k, means = _answers(y, isw, cluster)
@@ -217,7 +207,7 @@ def cr2_difference(
     if note:
         return replace(fit, note=note)
     sums, units = _cluster_sums(y, g, codes, k)
-    return _t_inference(fit, float(sandwich(sums, units)[1]), satterthwaite_df(units), conf)
+    return _t_inference(fit, float(sandwich(sums, units)[1]), satterthwaite_df(units))
 
 
 def design_effects(events: NDArray, clinics: NDArray) -> NDArray:
@@ -232,13 +222,11 @@ def design_effects(events: NDArray, clinics: NDArray) -> NDArray:
     return np.where((p[..., 0] > 0) & (p[..., 0] < 1), deff, 1.0)
 
 
-def newcombe_cr2(
-    y: ArrayLike, isw: ArrayLike, cluster: ArrayLike, *, conf: float = 0.95
-) -> DifferenceFit:
+def newcombe_cr2(y: ArrayLike, isw: ArrayLike, cluster: ArrayLike) -> DifferenceFit:
     """``p1 - p0`` of a 0/1 outcome with Newcombe's interval on design-effect-adjusted counts at
     the t(:func:`cr2_difference` df) quantile, p inverting it; ``se`` the CR2 SE. The two groups'
     covariance within a cluster is left out: with many mixed clusters the interval is wider."""
-    fit = cr2_difference(y, isw, cluster, conf=conf)
+    fit = cr2_difference(y, isw, cluster)
     if not np.isfinite(fit.p):
         return fit
     y, g, codes, k, _ = _answers(y, isw, cluster)
@@ -249,6 +237,6 @@ def newcombe_cr2(
     if not (deff > 0).all():
         return replace(fit, note="not estimable: a group's design effect is 0")
     n, e = m.sum(axis=1) / deff, s.sum(axis=1) / deff
-    alpha = 2.0 * special.ndtr(-stats.t.ppf(1.0 - (1.0 - conf) / 2.0, fit.df))
+    alpha = 2.0 * special.ndtr(-stats.t.ppf(0.975, fit.df))
     lo, hi = newcombe_bounds(e[1], n[1], e[0], n[0], alpha)
     return replace(fit, ci_low=lo, ci_high=hi, p=newcombe_p(e[1], n[1], e[0], n[0], df=fit.df))

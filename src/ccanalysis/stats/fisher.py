@@ -7,26 +7,61 @@ R's ``simulate.p.value`` (``test == "fisher_mc"``).
 from __future__ import annotations
 
 import math
-from typing import Literal
+from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import stats
 from scipy.special import gammaln
 
-from ccanalysis.stats.result import ExactTestBudgetError, TestResult, count_table
-
 _MERGE_SCALE = 1e9  # past values equal to ~1e-9 (log scale) are merged
 _SAFETY = 1e-9  # margin (log scale) before a bound settles a whole sub-tree
 _MAX_CODE = 2**62
 _CHUNK = 256  # nodes completed together: the padded matrix of their completions stays small
 _BLOCK = 65_536  # nodes bounded together
+#: Nodes the exact enumeration may visit before the Monte Carlo p (of so many tables) takes over.
+MAX_NODES = 8_000_000
+MC_SAMPLES = 100_000
 
 FISHER_NAME = "Fisher's exact test"
 FISHER_MC_NAME = "Fisher's exact test (Monte Carlo p-value)"
 #: R's relative tolerance of a tie with the observed table's probability (``fisher.test``).
 REL_TOL = 1e-7
 _LOG_TOL = math.log1p(REL_TOL)
+
+
+@dataclass(frozen=True)
+class TestResult:
+    """A test's id, name, statistic (None for Fisher's), df (``df2``: an F test's denominator),
+    p, observations, and a Monte Carlo p-value's tables and SE."""
+
+    test: str
+    name: str
+    statistic: float | None
+    df: float | None
+    p: float
+    n: int
+    mc_samples: int | None = None
+    mc_se: float | None = None
+    df2: float | None = None
+
+
+class ExactTestBudgetError(RuntimeError):
+    """Raised when exact enumeration would exceed its node budget."""
+
+
+def count_table(table: ArrayLike) -> NDArray[np.int64]:
+    """A 2-D table of non-negative integer counts as int64, all-zero rows and columns dropped."""
+    arr = np.asarray(table)
+    if arr.ndim != 2:
+        raise ValueError("table must be two-dimensional")
+    f = arr.astype(float)
+    if not np.all(np.isfinite(f)) or np.any(f < 0):
+        raise ValueError("table must contain non-negative finite counts")
+    if np.any(f != np.round(f)):
+        raise ValueError("table must contain integer counts")
+    t = arr.astype(np.int64)[f.sum(axis=1) > 0]
+    return t[:, t.sum(axis=0) > 0] if t.size else t
 
 
 def _compositions(
@@ -62,12 +97,12 @@ def _queries(qstart: NDArray[np.intp], qsize: NDArray[np.intp]) -> tuple[NDArray
 class _Network:
     """Exact two-sided Fisher p-value of an r x c table (rows <= columns)."""
 
-    def __init__(self, t: NDArray[np.int64], max_nodes: int) -> None:
+    def __init__(self, t: NDArray[np.int64]) -> None:
         t = t.T if t.shape[0] > t.shape[1] else t
         self.t = t[:, np.argsort(t.sum(axis=0), kind="stable")]
         self.rows, self.cols = self.t.sum(axis=1), self.t.sum(axis=0)
         self.n, self.R = int(self.rows.sum()), self.t.shape[0]
-        self.max_nodes, self.used = max_nodes, 0
+        self.max_nodes, self.used = MAX_NODES, 0
         if (self.n + 1) ** self.R >= _MAX_CODE:
             raise ExactTestBudgetError("table too large for the exact network algorithm")
         self.powers = (self.n + 1) ** np.arange(self.R, dtype=np.int64)
@@ -189,16 +224,16 @@ class _Network:
         return float(np.sum(np.concatenate(self.terms)))
 
 
-def _monte_carlo(t: NDArray[np.int64], mc_samples: int, seed: int | None) -> TestResult:
+def _monte_carlo(t: NDArray[np.int64], seed: int | None) -> TestResult:
     """R's ``fisher.test(simulate.p.value=TRUE)``: random tables with the observed margins
     (``scipy.stats.random_table``), p = (1 + #{P(table) <= P(obs)(1 + REL_TOL)}) / (B + 1)."""
     sims = stats.random_table(t.sum(axis=1), t.sum(axis=0), seed=np.random.default_rng(seed))
-    sim_stat = -gammaln(sims.rvs(size=mc_samples) + 1.0).sum(axis=(1, 2))
+    sim_stat = -gammaln(sims.rvs(size=MC_SAMPLES) + 1.0).sum(axis=(1, 2))
     hits = int(np.count_nonzero(sim_stat <= -gammaln(t + 1.0).sum() + _LOG_TOL))
-    phat = hits / mc_samples
-    se = math.sqrt(max(phat * (1 - phat), 1.0 / mc_samples) / mc_samples)
-    p = (1 + hits) / (mc_samples + 1)
-    return TestResult("fisher_mc", FISHER_MC_NAME, None, None, p, int(t.sum()), mc_samples, se)
+    phat = hits / MC_SAMPLES
+    se = math.sqrt(max(phat * (1 - phat), 1.0 / MC_SAMPLES) / MC_SAMPLES)
+    p = (1 + hits) / (MC_SAMPLES + 1)
+    return TestResult("fisher_mc", FISHER_MC_NAME, None, None, p, int(t.sum()), MC_SAMPLES, se)
 
 
 def fisher_2x2_many(tabs: NDArray[np.int64]) -> NDArray[np.float64]:
@@ -220,26 +255,15 @@ def fisher_2x2_many(tabs: NDArray[np.int64]) -> NDArray[np.float64]:
     return np.where(keep, np.exp(logp), 0.0).sum(axis=1)
 
 
-def fisher_exact(
-    table: ArrayLike,
-    *,
-    method: Literal["auto", "exact"] = "auto",
-    max_nodes: int = 8_000_000,
-    mc_samples: int = 100_000,
-    seed: int | None = None,
-) -> TestResult:
-    """Two-sided p: the tables with the observed margins and P <= P(observed) (1 + ``REL_TOL``).
-    ``method`` "exact" raises beyond ``max_nodes`` (the paper's tables need 1.1 million)."""
-    if method not in ("auto", "exact"):
-        raise ValueError(f"unknown method {method!r}")
+def fisher_exact(table: ArrayLike, *, seed: int | None = None) -> TestResult:
+    """Two-sided p: the tables with the observed margins and P <= P(observed) (1 + ``REL_TOL``);
+    beyond :data:`MAX_NODES` (the paper's tables need 1.1 million) a Monte Carlo p."""
     t = count_table(table)
     n = int(t.sum())
     if t.shape[0] < 2 or t.shape[1] < 2:
         return TestResult("fisher", FISHER_NAME, None, None, 1.0, n)
     try:
-        p = _Network(t, max_nodes).pvalue()
+        p = _Network(t).pvalue()
     except ExactTestBudgetError:
-        if method == "exact":
-            raise
-        return _monte_carlo(t, mc_samples, seed)
+        return _monte_carlo(t, seed)
     return TestResult("fisher", FISHER_NAME, None, None, min(1.0, max(0.0, p)), n)

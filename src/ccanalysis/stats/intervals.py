@@ -13,11 +13,9 @@ from statsmodels.stats.proportion import confint_proportions_2indep
 from ccanalysis.stats.tests import _clean
 
 
-def newcombe_diff(
-    k1: int, n1: int, k2: int, n2: int, conf: float = 0.95
-) -> tuple[float, float, float]:
-    """p1 - p2 with Newcombe's hybrid score interval (Newcombe 1998, method 10)."""
-    return (k1 / n1 - k2 / n2, *newcombe_bounds(k1, n1, k2, n2, 1.0 - conf))
+def newcombe_diff(k1: int, n1: int, k2: int, n2: int) -> tuple[float, float, float]:
+    """p1 - p2 with Newcombe's hybrid score 95% interval (Newcombe 1998, method 10)."""
+    return (k1 / n1 - k2 / n2, *newcombe_bounds(k1, n1, k2, n2, 1.0 - 0.95))
 
 
 def newcombe_bounds(
@@ -32,12 +30,10 @@ def newcombe_bounds(
     return float(lo), float(hi)
 
 
-def mean_diff_ci(
-    x: ArrayLike, y: ArrayLike, conf: float = 0.95, equal_var: bool = True
-) -> tuple[float, float, float]:
-    """mean(x) - mean(y) with R's ``t.test(x, y, var.equal=...)$conf.int``, NaN dropped."""
+def mean_diff_ci(x: ArrayLike, y: ArrayLike, equal_var: bool = True) -> tuple[float, float, float]:
+    """mean(x) - mean(y) with R's ``t.test(x, y, var.equal=...)$conf.int`` (95%), NaN dropped."""
     a, b = _clean(x), _clean(y)
-    ci = stats.ttest_ind(a, b, equal_var=equal_var).confidence_interval(conf)
+    ci = stats.ttest_ind(a, b, equal_var=equal_var).confidence_interval(0.95)
     return float(a.mean() - b.mean()), float(ci.low), float(ci.high)
 
 

@@ -10,8 +10,7 @@ from numpy.typing import ArrayLike, NDArray
 from scipy import stats
 from statsmodels.stats.oneway import anova_generic
 
-from ccanalysis.stats.fisher import fisher_exact
-from ccanalysis.stats.result import TestResult, count_table
+from ccanalysis.stats.fisher import TestResult, count_table, fisher_exact
 
 
 def chisq(table: ArrayLike, *, correct: bool = False) -> TestResult:
@@ -34,6 +33,13 @@ def _clean(x: ArrayLike) -> NDArray[np.float64]:
     return arr[~np.isnan(arr)]
 
 
+def _moments(groups: Sequence[ArrayLike], keep_empty: bool = False) -> tuple[list, list, list]:
+    """Means, SDs (0 for fewer than two) and sizes of the groups, NaN dropped."""
+    gs = [g for g in map(_clean, groups) if len(g) or keep_empty]
+    sds = [g.std(ddof=1) if len(g) > 1 else 0.0 for g in gs]
+    return [g.mean() if len(g) else np.nan for g in gs], sds, [len(g) for g in gs]
+
+
 def t_test_from_summary(
     m1: float, s1: float, n1: int, m2: float, s2: float, n2: int, *, equal_var: bool = True
 ) -> TestResult:
@@ -52,14 +58,8 @@ def t_test_from_summary(
 
 def t_test(x: ArrayLike, y: ArrayLike, *, equal_var: bool = True) -> TestResult:
     """Two-sample t test, R's ``t.test(x, y, var.equal=equal_var)``, NaN dropped."""
-    a, b = _clean(x), _clean(y)
-    if len(a) < 2 or len(b) < 2:
-        raise ValueError("each group needs at least two observations")
-    res = stats.ttest_ind(a, b, equal_var=equal_var)
-    test, name = ("student_t", "Student's t-test") if equal_var else ("welch_t", "Welch's t-test")
-    return TestResult(
-        test, name, float(res.statistic), float(res.df), float(res.pvalue), len(a) + len(b)
-    )
+    (m1, m2), (s1, s2), (n1, n2) = _moments([x, y], keep_empty=True)
+    return t_test_from_summary(m1, s1, n1, m2, s2, n2, equal_var=equal_var)
 
 
 def anova_from_summary(means: ArrayLike, sds: ArrayLike, ns: ArrayLike) -> TestResult:
@@ -79,20 +79,7 @@ def anova_from_summary(means: ArrayLike, sds: ArrayLike, ns: ArrayLike) -> TestR
 
 def anova(*groups: ArrayLike) -> TestResult:
     """One-way ANOVA, R's ``oneway.test(var.equal=TRUE)``, NaN and empty groups dropped."""
-    gs = [g for g in map(_clean, groups) if len(g)]
-    n = sum(len(g) for g in gs)
-    if len(gs) < 2 or n <= len(gs):
-        raise ValueError("ANOVA needs at least two groups and N > k")
-    res = stats.f_oneway(*gs)
-    return TestResult(
-        "anova",
-        "One-way ANOVA",
-        float(res.statistic),
-        len(gs) - 1.0,
-        float(res.pvalue),
-        n,
-        df2=float(n - len(gs)),
-    )
+    return anova_from_summary(*_moments(groups))
 
 
 def welch_anova_from_moments(
@@ -117,12 +104,8 @@ def welch_anova_from_moments(
 
 def welch_anova(*groups: ArrayLike) -> TestResult:
     """Welch's heteroscedastic one-way ANOVA, R's ``oneway.test(var.equal=FALSE)``."""
-    gs = [g for g in map(_clean, groups) if len(g)]
-    return welch_anova_from_moments(
-        [g.mean() for g in gs],
-        [g.var(ddof=1) if len(g) > 1 else 0.0 for g in gs],
-        [len(g) for g in gs],
-    )
+    means, sds, ns = _moments(groups)
+    return welch_anova_from_moments(means, np.square(sds), ns)
 
 
 def bh_qvalues(p: ArrayLike) -> NDArray[np.float64]:
@@ -135,11 +118,6 @@ def bh_qvalues(p: ArrayLike) -> NDArray[np.float64]:
     return out
 
 
-#: Tests of a count table (levels x groups) and of the samples of groups, by id.
-TABLE_TESTS = ("fisher", "chisq", "chisq_yates")
-SAMPLE_TESTS = ("student_t", "welch_t", "anova", "welch_anova")
-
-
 def run_test(
     test: str,
     *,
@@ -147,17 +125,12 @@ def run_test(
     samples: Sequence[ArrayLike] | None = None,
     seed: int | None = None,
 ) -> TestResult:
-    """Run ``test`` on a count ``table`` (levels x groups) or on the groups' ``samples``."""
-    if test in TABLE_TESTS:
-        if table is None:
-            raise ValueError(f"{test} needs a count table")
-        if test == "fisher":
-            return fisher_exact(table, seed=seed)
+    """Run ``test`` (an id the spec checked) on a count ``table`` (levels x groups) or on the
+    groups' ``samples``."""
+    if test == "fisher":
+        return fisher_exact(table, seed=seed)
+    if test in ("chisq", "chisq_yates"):
         return chisq(table, correct=test == "chisq_yates")
-    if test not in SAMPLE_TESTS:
-        raise ValueError(f"unknown test {test!r}")
-    if samples is None:
-        raise ValueError(f"{test} needs the samples of the groups")
     if test in ("student_t", "welch_t"):
         if len(samples) != 2:
             raise ValueError("a t test needs exactly two groups")
