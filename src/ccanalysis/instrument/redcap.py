@@ -26,7 +26,6 @@ from ccanalysis.instrument.dictionary import (
     COMPLETE_CHOICES,
     Field,
     Instrument,
-    checkbox_column,
     date_formats,
     parse_dates,
 )
@@ -71,21 +70,14 @@ PROBLEMS: dict[str, str] = {
 
 @dataclass(frozen=True)
 class Column:
-    """One export column: its kind (see :func:`_kind`), field (none for a form status) and
-    labels-export header."""
+    """One export column: its kind (see :func:`_kind`), field (none for a form status),
+    labels-export header and ``{code: label}`` (of a choice, checkbox or form status)."""
 
     name: str
     kind: str
-    field: Field | None = None
-    label: str = ""
-
-    def choices(self) -> dict[str, str]:
-        """``{code: label}`` of a coded column (choice, checkbox, form status); else empty."""
-        if self.kind == "checkbox":
-            return CHECKBOX_CHOICES
-        if self.kind == "complete":
-            return COMPLETE_CHOICES
-        return self.field.choices if self.kind == "choice" and self.field else {}
+    field: Field | None
+    label: str
+    choices: dict[str, str]
 
 
 def _norm(text: str) -> str:
@@ -96,6 +88,8 @@ def _norm(text: str) -> str:
 def _kind(f: Field, instrument: Instrument) -> str:
     if f.name == instrument.record_id:
         return "record_id"
+    if f.field_type == "checkbox":
+        return "checkbox"
     if date_formats(f.validation):
         return "date"
     if f.identifier:
@@ -110,16 +104,15 @@ def export_layout(instrument: Instrument) -> list[Column]:
     cols: list[Column] = []
     for form in instrument.forms:
         for f in instrument.form_fields(form):
-            if f.field_type == "checkbox":
-                cols += [
-                    Column(
-                        checkbox_column(f.name, c), "checkbox", f, _norm(f"{f.label} (choice={x})")
-                    )
-                    for c, x in f.choices.items()
-                ]
-            elif f.field_type != "descriptive":
-                cols.append(Column(f.name, _kind(f, instrument), f, _norm(f.label)))
-        cols.append(Column(f"{form}_complete", "complete", None, COMPLETE_LABEL))
+            kind = _kind(f, instrument)
+            checkbox = kind == "checkbox"
+            labels = (
+                [f"{f.label} (choice={x})" for x in f.choices.values()] if checkbox else [f.label]
+            )
+            choices = CHECKBOX_CHOICES if checkbox else f.choices if kind == "choice" else {}
+            for name, label in zip(f.export_columns(), labels, strict=False):
+                cols.append(Column(name, kind, f, _norm(label), choices))
+        cols.append(Column(f"{form}_complete", "complete", None, COMPLETE_LABEL, COMPLETE_CHOICES))
     return cols
 
 
@@ -134,26 +127,6 @@ def _matches(header: Sequence[str], instrument: Instrument) -> tuple[int, int]:
     names = {c.name for c in layout} | allowed_extra_columns(instrument)
     labels = {c.label for c in layout} | set(REDCAP_EXTRA_COLUMNS.values()) | {TIMESTAMP_LABEL}
     return sum(h.strip() in names for h in header), sum(_norm(h) in labels for h in header)
-
-
-def detect_delimiter(text: str, instrument: Instrument, source: str = "<export>") -> str:
-    """The delimiter under which most header cells are the dictionary's columns; raises below
-    :data:`MATCH_THRESHOLD`."""
-    delimiter, found = best_delimiter(text, lambda h: max(_matches(h, instrument)))
-    expected = len(export_layout(instrument))
-    head = text.split("\n", 1)[0].rstrip("\r")
-    if found < MATCH_THRESHOLD * expected:
-        raise ValidationError(
-            source,
-            None,
-            "header",
-            head if len(head) <= 60 else head[:60] + "...",
-            f"the export does not match the dictionary {instrument.source}: split by any of "
-            f"REDCap's delimiters ({', '.join(DELIMITERS.values())}), its header holds at most "
-            f"{found} of the dictionary's {expected} columns "
-            "(wrong dictionary, project or delimiter?)",
-        )
-    return delimiter
 
 
 def map_label_header(header: Sequence[str], instrument: Instrument) -> list[str]:
@@ -217,7 +190,19 @@ def read_cells(path: str | Path, instrument: Instrument) -> tuple[pd.DataFrame, 
         raise ValidationError(source, None, None, None, "the file is empty")
     if bad_line == 1:
         raise not_utf8(pd.DataFrame(), [], 1, source)
-    delimiter = detect_delimiter(text, instrument, source)
+    delimiter, found = best_delimiter(text, lambda h: max(_matches(h, instrument)))
+    expected, head = len(export_layout(instrument)), text.split("\n", 1)[0].rstrip("\r")
+    if found < MATCH_THRESHOLD * expected:  # the header is of another instrument
+        raise ValidationError(
+            source,
+            None,
+            "header",
+            head if len(head) <= 60 else head[:60] + "...",
+            f"the export does not match the dictionary {instrument.source}: split by any of "
+            f"REDCap's delimiters ({', '.join(DELIMITERS.values())}), its header holds at most "
+            f"{found} of the dictionary's {expected} columns "
+            "(wrong dictionary, project or delimiter?)",
+        )
     header, rows = parse_rows(text, source, delimiter)
     if bad_line is not None:
         raise not_utf8(rows, header, bad_line, source)
@@ -271,7 +256,7 @@ def _bound_text(bound: object, default: str) -> str:
 def column_problems(values: pd.Series, col: Column, labels: bool) -> pd.Series:
     """The :data:`PROBLEMS` key of every cell of one column (``None``: fine)."""
     out = pd.Series(None, index=values.index, dtype=object)
-    allowed, f, filled = col.choices(), col.field, values.ne("")
+    allowed, f, filled = col.choices, col.field, values.ne("")
     if allowed:
         ok = values.isin(list(allowed.values()) if labels else list(allowed))
         out[filled & ~ok] = "code" if col.kind == "choice" else col.kind
@@ -308,7 +293,7 @@ def check_values(
     if bad.any():
         row, pos = np.argwhere(bad)[0]
         key, line, col = keys[row, pos], int(raw.index[row]), layout[cols[pos]]
-        f, allowed = col.field or Field(col.name, "", "", ""), col.choices()
+        f, allowed = col.field or Field(col.name, "", "", ""), col.choices
         text = PROBLEMS[key].format(
             what="label" if labels else "code",
             ftype=f.field_type,
@@ -340,8 +325,8 @@ def detect_labels(raw: pd.DataFrame, instrument: Instrument, source: str) -> boo
     """Whether the coded columns hold labels rather than codes: the reading under which more
     answers are known; raises when every answer is both."""
     counts = np.zeros(3, dtype="int64")  # filled, codes, labels
-    for col in (c for c in export_layout(instrument) if c.choices() and c.name in raw.columns):
-        values, choices = raw[col.name], col.choices()
+    for col in (c for c in export_layout(instrument) if c.choices and c.name in raw.columns):
+        values, choices = raw[col.name], col.choices
         known = [values.isin(list(choices)).sum(), values.isin(list(choices.values())).sum()]
         counts += [values.ne("").sum(), *known]
     filled, codes, labels = counts
@@ -430,8 +415,8 @@ def read_export_with_stats(
     for col in layout:
         if col.kind == "numeric":
             raw[col.name] = decimal_point(raw[col.name])
-        elif col.choices() and labels:
-            raw[col.name] = raw[col.name].map({x: c for c, x in col.choices().items()}).fillna("")
+        elif col.choices and labels:
+            raw[col.name] = raw[col.name].map({x: c for c, x in col.choices.items()}).fillna("")
     stats = ReadStats(
         len(coded),
         labels,
