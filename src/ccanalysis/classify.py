@@ -161,7 +161,8 @@ def get_definition(definition: str | Definition) -> Definition:
 
 
 def definition_of(frame: pd.DataFrame) -> Definition:
-    """The definition a classified frame carries (its attrs, else its label, else the paper's)."""
+    """The definition a classified frame carries (its attrs, which pandas keeps through parquet,
+    merges and concatenations; else a built-in definition's label; unclassified: the paper's)."""
     if "definition" in frame.attrs:
         d = Definition(**frame.attrs["definition"])
         return DEFINITIONS[d.id] if DEFINITIONS.get(d.id) == d else d
@@ -170,12 +171,6 @@ def definition_of(frame: pd.DataFrame) -> Definition:
     label = str(frame["definition"].iloc[0])
     if found := [d for d in DEFINITIONS.values() if d.label == label]:
         return found[0]
-    for prefix, level in (
-        ("Clinics integrated when ", ""),
-        ("Care systems integrated when ", "system: "),
-    ):
-        if label.startswith(prefix):  # a rule's label (frame.attrs lost, by a merge or concat)
-            return get_definition(level + label.removeprefix(prefix))
     raise ValueError(f"the frame's care model definition {label!r} is unknown: classify it again")
 
 

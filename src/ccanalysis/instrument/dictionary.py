@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from ccanalysis.errors import ValidationError
-from ccanalysis.instrument.csvfile import best_delimiter, not_utf8, parse_rows, read_text
+from ccanalysis.instrument.csvfile import best_delimiter, parse_rows, read_text
 
 #: The 18 columns of a data dictionary: the web download's header -> the API metadata's name.
 COLUMN_NAMES: dict[str, str] = {
@@ -275,9 +275,7 @@ def parse_dictionary(
         raise ValidationError(source, None, None, None, "the data dictionary is empty")
     known = set(DICTIONARY_COLUMNS) | set(API_COLUMNS)
     delimiter, _ = best_delimiter(text, lambda h: sum(c in known for c in h))
-    header, rows = parse_rows(text.removeprefix("\ufeff"), source, delimiter)
-    if bad_line is not None:
-        raise not_utf8(rows, header, bad_line, source)
+    header, rows = parse_rows(text.removeprefix("\ufeff"), source, delimiter, bad_line)
     if tuple(header[: len(API_COLUMNS)]) not in (DICTIONARY_COLUMNS, API_COLUMNS):
         missing = [h for h in DICTIONARY_COLUMNS if h not in header]
         raise ValidationError(
