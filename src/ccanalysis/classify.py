@@ -29,8 +29,6 @@ from ccanalysis.vocab import (
     MODEL_GROUP,
 )
 
-ISW_MODEL = {"integrated_sw": "yes", "medical_nursing": "no"}
-
 #: A care system's model in the system-level view (``system_model``).
 SYSTEM_MODELS: tuple[str, ...] = (*CARE_MODELS, "mixed")
 #: Columns a classification adds to the clinic frame (replaced when a frame is classified again).
@@ -197,7 +195,8 @@ def classify_clinics(
         share = integrated.groupby(clinics[CARE_SYSTEM_ID]).transform("mean")
         system = share.map({1.0: "integrated_sw", 0.0: "medical_nursing"}).fillna("mixed")
         model = model.where(system.ne("mixed"), None)
-    out["isw_model"] = _categorical(model.map(ISW_MODEL), ("yes", "no"))
+    isw = model.map({"integrated_sw": "yes", "medical_nursing": "no"})
+    out["isw_model"] = _categorical(isw, ("yes", "no"))
     out["care_model"] = _categorical(model, CARE_MODELS)
     out["group"] = _categorical(model.map(MODEL_GROUP), CLINIC_GROUPS)
     if d.level == "system":

@@ -88,11 +88,6 @@ def read_frame(path: str | Path) -> pd.DataFrame:
     return frame.assign(ruca=ruca.astype("int64"))
 
 
-def urban_from_ruca(ruca: pd.Series) -> pd.Series:
-    """Urban (metropolitan) is RUCA 1-3; 4-10 is rural."""
-    return ruca.le(URBAN_MAX_RUCA)
-
-
 def size_category(n_clinics: pd.Series) -> pd.Series:
     """Care-system size from its number of clinics: small 1-2, medium 3-9, large >9."""
     bins = [0, SMALL_MAX, MEDIUM_MAX, float("inf")]
@@ -191,12 +186,8 @@ def clean(
             COORDINATOR_ID: clinics[COORDINATOR_ID],
             CARE_SYSTEM_ID: clinics[CARE_SYSTEM_ID],
             "ruca": ruca,
-            "urban": urban_from_ruca(pd.Series(ruca)),
-            "system_size": pd.Categorical(
-                clinics[CARE_SYSTEM_ID].map(sizes.astype(object)),
-                categories=list(SYSTEM_SIZES),
-                ordered=True,
-            ),
+            "urban": ruca <= URBAN_MAX_RUCA,  # metropolitan: RUCA 1-3
+            "system_size": sizes.reindex(clinics[CARE_SYSTEM_ID]).array,
         }
     )
     clinics = pd.concat([out, clinics[clinic_items(instrument)]], axis=1)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import cached_property
 from pathlib import Path
 
 import pandas as pd
@@ -169,12 +168,8 @@ class Instrument:
     fields: tuple[Field, ...]
     source: str = "<dictionary>"
 
-    @cached_property
-    def by_name(self) -> dict[str, Field]:
-        return {f.name: f for f in self.fields}
-
     def __getitem__(self, name: str) -> Field:
-        return self.by_name[name]
+        return {f.name: f for f in self.fields}[name]
 
     @property
     def record_id(self) -> str:

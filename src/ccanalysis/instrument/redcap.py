@@ -146,16 +146,12 @@ def check_columns(columns: Sequence[str], instrument: Instrument, source: str) -
     expected = [c.name for c in export_layout(instrument)]
     allowed = set(expected) | allowed_extra_columns(instrument)
     rid, index = instrument.record_id, pd.Index(columns)
-    if columns[-1] == "":
-        raise ValidationError(
-            source,
-            None,
-            f"(column {len(columns)}, no name)",
-            None,
+    checks = [
+        (
+            [f"(column {len(columns)}, no name)"] if columns[-1] == "" else [],
             "an empty last column: a delimiter at the end of every line, as Excel leaves it; "
             "export the file again from REDCap (or delete that column)",
-        )
-    checks = [
+        ),
         (list(index[index.duplicated()]), "the column appears twice in the header"),
         ([c for c in columns if c not in allowed], "unexpected column: not in the dictionary"),
         ([c for c in expected if c not in set(columns)], "expected column missing from the export"),
@@ -166,7 +162,7 @@ def check_columns(columns: Sequence[str], instrument: Instrument, source: str) -
     ]
     for names, problem in checks:
         if names:
-            value = None if problem.startswith("expected") else names[0]
+            value = None if problem.startswith(("an empty", "expected")) else names[0]
             raise ValidationError(
                 source, None, names[0], value, problem + others(len(names) - 1, "column")
             )
@@ -315,8 +311,6 @@ def select_event(rows: pd.DataFrame, event: str, source: str) -> tuple[pd.DataFr
     """The rows of ``event`` and the rows per other event left out; raises, naming them, on events
     with none chosen and on repeating instances."""
     found = [c for c in EVENT_COLUMNS if c in rows.columns]
-    if not found and not event:
-        return rows, pd.Series(dtype="int64")
     cols = rows.reindex(columns=list(EVENT_COLUMNS), fill_value="")
     events = cols["redcap_event_name"].value_counts(sort=False).drop("", errors="ignore")
     if event in events.index:
