@@ -35,9 +35,6 @@ SYSTEM_MODELS: tuple[str, ...] = (*CARE_MODELS, "mixed")
 CLASS_COLUMNS: tuple[str, ...] = ("isw_model", "care_model", "group", "system_model", "definition")
 #: How a clinic with no care model (a clinic of a mixed care system) is counted.
 UNCLASSIFIED = "unclassified"
-#: The built-in definitions, one row each: ``id, level, rule, label``.
-DEFINITIONS_FILE = Path(__file__).resolve().parent / "specs" / "definitions.csv"
-LEVELS = ("clinic", "system")
 
 
 class RuleError(ValueError):
@@ -97,7 +94,7 @@ class Definition:
     level: str = "clinic"
 
     def __post_init__(self) -> None:
-        if self.level not in LEVELS:
+        if self.level not in ("clinic", "system"):
             raise ValueError(
                 f"definition {self.id!r}: level must be clinic or system, not {self.level!r}"
             )
@@ -124,7 +121,9 @@ def read_definitions(path: str | Path) -> dict[str, Definition]:
 
 
 #: The care model definitions by id (``specs/definitions.csv``); the first, the paper's, is the default.
-DEFINITIONS: dict[str, Definition] = read_definitions(DEFINITIONS_FILE)
+DEFINITIONS: dict[str, Definition] = read_definitions(
+    Path(__file__).parent / "specs" / "definitions.csv"
+)
 
 
 def get_definition(definition: str | Definition) -> Definition:
