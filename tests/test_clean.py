@@ -27,7 +27,6 @@ from ccanalysis.clean import (
     read_frame,
     run,
     size_category,
-    urban_from_ruca,
 )
 from ccanalysis.errors import ValidationError
 from ccanalysis.instrument import (
@@ -156,16 +155,11 @@ def test_frame_empty_file(tmp_path: Path) -> None:
 # Derivations
 
 
-def test_urban_boundary_ruca_3_vs_4() -> None:
-    ruca = pd.Series([1, 2, 3, 4, 5, 10])
-    assert urban_from_ruca(ruca).tolist() == [True, True, True, False, False, False]
-    assert urban_from_ruca(ruca).dtype == bool
-
-
 def test_urban_in_clean_output(cleaned: clean_mod.Cleaned) -> None:
     c = cleaned.clinics.set_index("clinic_id")
     assert c.at["002", "ruca"] == 3 and bool(c.at["002", "urban"]) is True
-    assert c.at["007", "ruca"] == 4 and bool(c.at["007", "urban"]) is False
+    assert c.at["007", "ruca"] == 4 and bool(c.at["007", "urban"]) is False  # urban: RUCA 1-3
+    assert c["urban"].dtype == bool
 
 
 def test_size_category_boundaries() -> None:

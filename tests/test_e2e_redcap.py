@@ -28,10 +28,10 @@ def labels_export(out: Path) -> tuple[str, str]:
     rows = list(csv.reader(io.StringIO(text)))
     header = rows[0]
     for col in export_layout(inst):
-        if col.choices():
+        if col.choices:
             pos = header.index(col.name)
             for row in rows[1:]:
-                row[pos] = col.choices().get(row[pos], row[pos])
+                row[pos] = col.choices.get(row[pos], row[pos])
     rows[5][header.index("panel_size")] = "1600"
     rows[9][header.index("years_cc_role")] = "UNK"
     buffer = io.StringIO()

@@ -31,7 +31,7 @@ from ccanalysis.instrument.decode import (
     decode_checkbox_single,
 )
 from ccanalysis.instrument.dictionary import parse_dictionary as parse_dictionary_text
-from ccanalysis.instrument.redcap import detect_delimiter
+from ccanalysis.instrument.redcap import read_cells
 from ccanalysis.paths import project_root
 
 RAW = FIXTURES / "export_raw.csv"
@@ -570,7 +570,7 @@ def test_delimiter_found_from_the_dictionary_not_from_counts(tmp_path: Path) -> 
     header = "Record;Age, in years, at the visit;Sex, as recorded, at birth;Complete?"
     assert header.count(",") > header.count(";")
     export = write(tmp_path, header + "\nA;40,5;F;Complete\nB;;M;Incomplete\n")
-    assert detect_delimiter(export.read_text(encoding="utf-8"), small) == ";"
+    assert read_cells(export, small)[1] == ";"
     out = read_export(export, small)
     assert out["age"].tolist()[0] == 40.5 and pd.isna(out["age"].tolist()[1])
     assert out["sex"].tolist() == ["F", "M"]

@@ -29,17 +29,12 @@ from ccanalysis.vocab import (
     MODEL_GROUP,
 )
 
-ISW_MODEL = {"integrated_sw": "yes", "medical_nursing": "no"}
-
 #: A care system's model in the system-level view (``system_model``).
 SYSTEM_MODELS: tuple[str, ...] = (*CARE_MODELS, "mixed")
 #: Columns a classification adds to the clinic frame (replaced when a frame is classified again).
 CLASS_COLUMNS: tuple[str, ...] = ("isw_model", "care_model", "group", "system_model", "definition")
 #: How a clinic with no care model (a clinic of a mixed care system) is counted.
 UNCLASSIFIED = "unclassified"
-#: The built-in definitions, one row each: ``id, level, rule, label``.
-DEFINITIONS_FILE = Path(__file__).resolve().parent / "specs" / "definitions.csv"
-LEVELS = ("clinic", "system")
 
 
 class RuleError(ValueError):
@@ -54,9 +49,10 @@ def _rule_error(rule: str, column: int, problem: str) -> RuleError:
     )
 
 
-def parse_rule(rule: str) -> ast.expr:
-    """The syntax tree of ``rule`` (by ``ast``, never ``eval``), checked against a whitelist:
-    criteria, ``and``, ``or``, ``not``, parentheses, ``at_least(k, a, b, ...)``."""
+def evaluate(rule: str, yes: pd.DataFrame) -> pd.Series:
+    """``rule`` over ``yes`` (a column per criterion: answered yes), read by ``ast`` (never
+    ``eval``) on a whitelist: criteria, ``and``, ``or``, ``not``, parentheses,
+    ``at_least(k, a, b, ...)``; anything else raises :class:`RuleError`."""
     text = rule.strip()
     try:
         tree = ast.parse(text, mode="eval").body
@@ -64,41 +60,27 @@ def parse_rule(rule: str) -> ast.expr:
         column = e.offset - 1 if e.offset else len(text)  # 0: at the end of the rule
         raise _rule_error(text, column, e.msg) from None
 
-    def check(node: ast.expr) -> None:
-        terms: list[ast.expr] = []
+    def value(node: ast.expr) -> pd.Series:
         if isinstance(node, ast.BoolOp):  # and, or (the only boolean operators)
-            terms = node.values
-        elif isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
-            terms = [node.operand]
-        elif isinstance(node, ast.Name) and node.id not in CRITERIA:
+            parts = pd.concat([value(v) for v in node.values], axis=1)
+            return parts.all(axis=1) if isinstance(node.op, ast.And) else parts.any(axis=1)
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+            return ~value(node.operand)
+        if isinstance(node, ast.Name) and node.id in CRITERIA:
+            return yes[node.id]
+        if isinstance(node, ast.Name):
             raise _rule_error(text, node.col_offset, f"unknown criterion {node.id!r}")
-        elif isinstance(node, ast.Call) and getattr(node.func, "id", "") == "at_least":
+        if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "at_least":
             k, *terms = node.args or [node]
             if node.keywords or not (
                 isinstance(k, ast.Constant) and type(k.value) is int and 0 < k.value <= len(terms)
             ):
                 problem = "at_least(k, a, b, ...) needs a whole k from 1 to the number of terms"
                 raise _rule_error(text, node.col_offset, problem)
-        elif not isinstance(node, ast.Name):
-            raise _rule_error(text, node.col_offset, f"{ast.unparse(node)!r} is not allowed")
-        for t in terms:
-            check(t)
+            return sum(value(t).astype(int) for t in terms) >= k.value
+        raise _rule_error(text, node.col_offset, f"{ast.unparse(node)!r} is not allowed")
 
-    check(tree)
-    return tree
-
-
-def _evaluate(node: ast.expr, yes: pd.DataFrame) -> pd.Series:
-    """``node`` over ``yes`` (a column per criterion: answered yes)."""
-    if isinstance(node, ast.BoolOp):
-        parts = pd.concat([_evaluate(v, yes) for v in node.values], axis=1)
-        return parts.all(axis=1) if isinstance(node.op, ast.And) else parts.any(axis=1)
-    if isinstance(node, ast.UnaryOp):
-        return ~_evaluate(node.operand, yes)
-    if isinstance(node, ast.Call):
-        k = node.args[0].value  # type: ignore[attr-defined]
-        return sum(_evaluate(t, yes).astype(int) for t in node.args[1:]) >= k
-    return yes[node.id]  # type: ignore[attr-defined]
+    return value(tree)
 
 
 @dataclass(frozen=True)
@@ -112,22 +94,16 @@ class Definition:
     level: str = "clinic"
 
     def __post_init__(self) -> None:
-        if self.level not in LEVELS:
+        if self.level not in ("clinic", "system"):
             raise ValueError(
                 f"definition {self.id!r}: level must be clinic or system, not {self.level!r}"
             )
-        parse_rule(self.rule)
-
-    @property
-    def criteria(self) -> tuple[str, ...]:
-        """The criteria the rule names, in the paper's order."""
-        names = {n.id for n in ast.walk(parse_rule(self.rule)) if isinstance(n, ast.Name)}
-        return tuple(c for c in CRITERIA if c in names)
+        self.integrated(pd.DataFrame(columns=list(CRITERIA)))  # raises on a bad rule
 
     def integrated(self, clinics: pd.DataFrame) -> pd.Series:
         """Whether each clinic's answers meet the rule (before any system-level view)."""
         yes = clinics[list(CRITERIA)].astype(object).eq("yes")
-        return _evaluate(parse_rule(self.rule), yes).astype(bool)
+        return evaluate(self.rule, yes).astype(bool)
 
 
 def read_definitions(path: str | Path) -> dict[str, Definition]:
@@ -145,7 +121,9 @@ def read_definitions(path: str | Path) -> dict[str, Definition]:
 
 
 #: The care model definitions by id (``specs/definitions.csv``); the first, the paper's, is the default.
-DEFINITIONS: dict[str, Definition] = read_definitions(DEFINITIONS_FILE)
+DEFINITIONS: dict[str, Definition] = read_definitions(
+    Path(__file__).parent / "specs" / "definitions.csv"
+)
 
 
 def get_definition(definition: str | Definition) -> Definition:
@@ -180,7 +158,8 @@ def get_definition(definition: str | Definition) -> Definition:
 
 
 def definition_of(frame: pd.DataFrame) -> Definition:
-    """The definition a classified frame carries (its attrs, else its label, else the paper's)."""
+    """The definition a classified frame carries (its attrs, which pandas keeps through parquet,
+    merges and concatenations; else a built-in definition's label; unclassified: the paper's)."""
     if "definition" in frame.attrs:
         d = Definition(**frame.attrs["definition"])
         return DEFINITIONS[d.id] if DEFINITIONS.get(d.id) == d else d
@@ -189,12 +168,6 @@ def definition_of(frame: pd.DataFrame) -> Definition:
     label = str(frame["definition"].iloc[0])
     if found := [d for d in DEFINITIONS.values() if d.label == label]:
         return found[0]
-    for prefix, level in (
-        ("Clinics integrated when ", ""),
-        ("Care systems integrated when ", "system: "),
-    ):
-        if label.startswith(prefix):  # a rule's label (frame.attrs lost, by a merge or concat)
-            return get_definition(level + label.removeprefix(prefix))
     raise ValueError(f"the frame's care model definition {label!r} is unknown: classify it again")
 
 
@@ -221,7 +194,8 @@ def classify_clinics(
         share = integrated.groupby(clinics[CARE_SYSTEM_ID]).transform("mean")
         system = share.map({1.0: "integrated_sw", 0.0: "medical_nursing"}).fillna("mixed")
         model = model.where(system.ne("mixed"), None)
-    out["isw_model"] = _categorical(model.map(ISW_MODEL), ("yes", "no"))
+    isw = model.map({"integrated_sw": "yes", "medical_nursing": "no"})
+    out["isw_model"] = _categorical(isw, ("yes", "no"))
     out["care_model"] = _categorical(model, CARE_MODELS)
     out["group"] = _categorical(model.map(MODEL_GROUP), CLINIC_GROUPS)
     if d.level == "system":
@@ -258,11 +232,9 @@ def coordinator_groups(clinics: pd.DataFrame, coordinators: pd.DataFrame) -> pd.
     counts = counts.reindex(index=coordinators["coordinator_id"], columns=list(CARE_MODELS))
     n_mn, n_isw = (counts[m].fillna(0).to_numpy(dtype="int64") for m in CARE_MODELS)
     both, mn_only, isw_only = (n_mn > 0) & (n_isw > 0), n_mn > 0, n_isw > 0
-    group = np.select([both, mn_only, isw_only], ["both", "mn_only", "isw_only"], "")
+    group = np.select([both, mn_only, isw_only], ["both", "mn_only", "isw_only"], None)
     out = coordinators.assign(
-        n_clinics_mn=n_mn,
-        n_clinics_isw=n_isw,
-        group=_categorical(np.where(group == "", None, group), COORDINATOR_GROUPS),
+        n_clinics_mn=n_mn, n_clinics_isw=n_isw, group=_categorical(group, COORDINATOR_GROUPS)
     )
     if "definition" in clinics.columns:
         out["definition"] = definition_of(clinics).label
@@ -294,23 +266,18 @@ def compare_definitions(
         return classify_clinics(clinics, d)["care_model"].astype(object).fillna(UNCLASSIFIED)
 
     ref = models(reference)
-    rows = []
+    rows = {}
     for d in definitions.values():
         m = models(d)
-        rows.append(
-            {
-                "definition": d.id,
-                "label": d.label,
-                "integrated_sw": int(m.eq("integrated_sw").sum()),
-                "medical_nursing": int(m.eq("medical_nursing").sum()),
-                UNCLASSIFIED: int(m.eq(UNCLASSIFIED).sum()),
-                "changed": int(m.ne(ref).sum()),
-                "mn_to_isw": int((ref.eq("medical_nursing") & m.eq("integrated_sw")).sum()),
-                "isw_to_mn": int((ref.eq("integrated_sw") & m.eq("medical_nursing")).sum()),
-                "to_unclassified": int((ref.ne(UNCLASSIFIED) & m.eq(UNCLASSIFIED)).sum()),
-            }
-        )
-    return pd.DataFrame(rows)
+        rows[d.id] = {
+            "label": d.label,
+            **{k: int(m.eq(k).sum()) for k in ("integrated_sw", "medical_nursing", UNCLASSIFIED)},
+            "changed": int(m.ne(ref).sum()),
+            "mn_to_isw": int((ref.eq("medical_nursing") & m.eq("integrated_sw")).sum()),
+            "isw_to_mn": int((ref.eq("integrated_sw") & m.eq("medical_nursing")).sum()),
+            "to_unclassified": int((ref.ne(UNCLASSIFIED) & m.eq(UNCLASSIFIED)).sum()),
+        }
+    return pd.DataFrame.from_dict(rows, orient="index").rename_axis("definition").reset_index()
 
 
 def criteria_table(log: pd.DataFrame) -> pd.DataFrame:

@@ -29,6 +29,7 @@ from ccanalysis.stage import Artifacts, Params
 from ccanalysis.vocab import MEDIUM_MAX, RUCA_MAX, RUCA_MIN, SMALL_MAX, SYSTEM_SIZES, URBAN_MAX_RUCA
 
 FRAME_COLUMNS: tuple[str, ...] = ("clinic_id", "care_system_id", "ruca")
+LOG_COLUMNS = ("section", "item", "measure", "value")
 OUTPUT_FILES: dict[str, str] = {
     "clinics": "clinics_clean.parquet",
     "coordinators": "coordinators_clean.parquet",
@@ -87,11 +88,6 @@ def read_frame(path: str | Path) -> pd.DataFrame:
     return frame.assign(ruca=ruca.astype("int64"))
 
 
-def urban_from_ruca(ruca: pd.Series) -> pd.Series:
-    """Urban (metropolitan) is RUCA 1-3; 4-10 is rural."""
-    return ruca.le(URBAN_MAX_RUCA)
-
-
 def size_category(n_clinics: pd.Series) -> pd.Series:
     """Care-system size from its number of clinics: small 1-2, medium 3-9, large >9."""
     bins = [0, SMALL_MAX, MEDIUM_MAX, float("inf")]
@@ -118,47 +114,33 @@ def cleaning_log(
         "frame_clinics": len(frame),
         "frame_care_systems": frame["care_system_id"].nunique(),
     }
-    missing = pd.concat([clinics.isna().sum(), coordinators.isna().sum()])
+    items = list(instrument.analysis_items())
+    missing = pd.concat([clinics.isna().sum(), coordinators.isna().sum()])[items]
     blank = {
         f.name: records[list(f.items.values()) or [f.name]].isna().all(axis=1).sum()
         for f in instrument.fields
         if f.field_type == "checkbox"
     }
     disagreements = coordinator_disagreements(records, instrument)
-    sections = [
-        ("counts", "", pd.Series(counts)),
-        ("missing_answers", "missing", missing[list(instrument.analysis_items())]),
-        ("checkbox_blank", "records", pd.Series(blank, dtype="int64")),
-        ("coordinator_disagreement", "coordinators", disagreements),
-        ("validation", "values_rejected", pd.Series({"": 0})),
-        ("validation", "missing_codes_read_as_missing", pd.Series({"": stats.missing_codes})),
-    ]
-    if len(stats.other_events):
-        sections.append(("event_left_out", "rows", stats.other_events))
-    out = stats.out_of_range
+    out, codes, events = stats.out_of_range, stats.codes, stats.other_events
     where = out["action"] + ": record " + out["record"] + ", line " + out["line"].astype(str)
-    columns = ["section", "item", "measure", "value"]
-    extra = [
-        stats.codes.set_axis(columns[1:], axis=1).assign(section="missing_code")[columns],
-        out.assign(
-            section="out_of_range", item=out["field"], measure=where + ", value " + out["value"]
-        ).assign(value=1)[columns],
+    sections = [  # section, item, measure, value
+        ("counts", "", list(counts), list(counts.values())),
+        ("missing_answers", items, "missing", missing.to_numpy()),
+        ("checkbox_blank", list(blank), "records", list(blank.values())),
+        ("coordinator_disagreement", disagreements.index, "coordinators", disagreements),
+        (
+            "validation",
+            "",
+            ["values_rejected", "missing_codes_read_as_missing"],
+            [0, stats.missing_codes],
+        ),
+        ("event_left_out", events.index, "rows", events),
+        ("missing_code", codes["field"], codes["code"], codes["n"]),
+        ("out_of_range", out["field"], where + ", value " + out["value"], 1),
     ]
-    return pd.concat(
-        [
-            pd.DataFrame(
-                {
-                    "section": section,
-                    "item": values.index if measure else "",
-                    "measure": measure or values.index,
-                    "value": values.to_numpy(dtype="int64"),
-                }
-            )
-            for section, measure, values in sections
-        ]
-        + [part for part in extra if len(part)],
-        ignore_index=True,
-    )
+    parts = [pd.DataFrame(dict(zip(LOG_COLUMNS, section, strict=True))) for section in sections]
+    return pd.concat([part for part in parts if len(part)], ignore_index=True)
 
 
 def clean(
@@ -204,12 +186,8 @@ def clean(
             COORDINATOR_ID: clinics[COORDINATOR_ID],
             CARE_SYSTEM_ID: clinics[CARE_SYSTEM_ID],
             "ruca": ruca,
-            "urban": urban_from_ruca(pd.Series(ruca)),
-            "system_size": pd.Categorical(
-                clinics[CARE_SYSTEM_ID].map(sizes.astype(object)),
-                categories=list(SYSTEM_SIZES),
-                ordered=True,
-            ),
+            "urban": ruca <= URBAN_MAX_RUCA,  # metropolitan: RUCA 1-3
+            "system_size": sizes.reindex(clinics[CARE_SYSTEM_ID]).array,
         }
     )
     clinics = pd.concat([out, clinics[clinic_items(instrument)]], axis=1)

@@ -93,9 +93,11 @@ def _ragged(
     )
 
 
-def parse_rows(text: str, source: str, delimiter: str = ",") -> tuple[list[str], pd.DataFrame]:
+def parse_rows(
+    text: str, source: str, delimiter: str, bad_line: int | None
+) -> tuple[list[str], pd.DataFrame]:
     """The header and a frame of ``str`` cells indexed by the line on which each record starts
-    (a quoted value may span lines); blank lines skipped."""
+    (a quoted value may span lines); blank lines skipped; raises on a ``bad_line`` (not UTF-8)."""
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     rows: list[list[str]] = []
     lines: list[int] = []
@@ -114,4 +116,7 @@ def parse_rows(text: str, source: str, delimiter: str = ",") -> tuple[list[str],
             source, None, None, None, f"not a readable CSV file (line {reader.line_num}): {exc}"
         ) from None
     frame = pd.DataFrame(rows, columns=range(len(header)), dtype=object)
-    return header, frame.set_axis(pd.Index(lines, name="line"))
+    frame = frame.set_axis(pd.Index(lines, name="line"))
+    if bad_line is not None:
+        raise not_utf8(frame, header, bad_line, source)
+    return header, frame

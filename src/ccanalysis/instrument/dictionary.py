@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import cached_property
 from pathlib import Path
 
 import pandas as pd
 
 from ccanalysis.errors import ValidationError
-from ccanalysis.instrument.csvfile import best_delimiter, not_utf8, parse_rows, read_text
+from ccanalysis.instrument.csvfile import best_delimiter, parse_rows, read_text
 
 #: The 18 columns of a data dictionary: the web download's header -> the API metadata's name.
 COLUMN_NAMES: dict[str, str] = {
@@ -169,12 +168,8 @@ class Instrument:
     fields: tuple[Field, ...]
     source: str = "<dictionary>"
 
-    @cached_property
-    def by_name(self) -> dict[str, Field]:
-        return {f.name: f for f in self.fields}
-
     def __getitem__(self, name: str) -> Field:
-        return self.by_name[name]
+        return {f.name: f for f in self.fields}[name]
 
     @property
     def record_id(self) -> str:
@@ -275,9 +270,7 @@ def parse_dictionary(
         raise ValidationError(source, None, None, None, "the data dictionary is empty")
     known = set(DICTIONARY_COLUMNS) | set(API_COLUMNS)
     delimiter, _ = best_delimiter(text, lambda h: sum(c in known for c in h))
-    header, rows = parse_rows(text.removeprefix("\ufeff"), source, delimiter)
-    if bad_line is not None:
-        raise not_utf8(rows, header, bad_line, source)
+    header, rows = parse_rows(text.removeprefix("\ufeff"), source, delimiter, bad_line)
     if tuple(header[: len(API_COLUMNS)]) not in (DICTIONARY_COLUMNS, API_COLUMNS):
         missing = [h for h in DICTIONARY_COLUMNS if h not in header]
         raise ValidationError(

@@ -26,7 +26,6 @@ from ccanalysis.instrument.dictionary import (
     COMPLETE_CHOICES,
     Field,
     Instrument,
-    checkbox_column,
     date_formats,
     parse_dates,
 )
@@ -54,38 +53,22 @@ _INTEGER = re.compile(r"^[+-]?\d+$")
 #: A date written in each accepted format shows the user what a date field expects.
 EXAMPLE_TIME = pd.Timestamp("1991-05-13 14:30:59")
 
-PROBLEMS: dict[str, str] = {
-    "code": "unknown answer {what} for a {ftype} field (allowed: {allowed})",
-    "checkbox": "checkbox value must be {allowed}",
-    "complete": "form status must be {allowed}",
-    "number": "text in a number field",
-    "integer": "not an integer in an integer field",
-    "date": "a date re-formatted (by Excel?), export it again from REDCap: not a {validation} "
-    "value, written like {formats}",
-    "range": "value outside the dictionary's range {lo} to {hi} (OUT_OF_RANGE=stop)",
-    "required": "empty value in a required identifier field",
-    "ambiguous": "every answer in the export is both a code and a label of its field (choices like "
-    "'1, 1 | 2, 2'): say whether it holds codes or labels with LABELS=no or LABELS=yes",
-}
+AMBIGUOUS = (
+    "every answer in the export is both a code and a label of its field (choices like "
+    "'1, 1 | 2, 2'): say whether it holds codes or labels with LABELS=no or LABELS=yes"
+)
 
 
 @dataclass(frozen=True)
 class Column:
-    """One export column: its kind (see :func:`_kind`), field (none for a form status) and
-    labels-export header."""
+    """One export column: its kind (see :func:`_kind`), field (none for a form status),
+    labels-export header and ``{code: label}`` (of a choice, checkbox or form status)."""
 
     name: str
     kind: str
-    field: Field | None = None
-    label: str = ""
-
-    def choices(self) -> dict[str, str]:
-        """``{code: label}`` of a coded column (choice, checkbox, form status); else empty."""
-        if self.kind == "checkbox":
-            return CHECKBOX_CHOICES
-        if self.kind == "complete":
-            return COMPLETE_CHOICES
-        return self.field.choices if self.kind == "choice" and self.field else {}
+    field: Field | None
+    label: str
+    choices: dict[str, str]
 
 
 def _norm(text: str) -> str:
@@ -96,6 +79,8 @@ def _norm(text: str) -> str:
 def _kind(f: Field, instrument: Instrument) -> str:
     if f.name == instrument.record_id:
         return "record_id"
+    if f.field_type == "checkbox":
+        return "checkbox"
     if date_formats(f.validation):
         return "date"
     if f.identifier:
@@ -110,16 +95,15 @@ def export_layout(instrument: Instrument) -> list[Column]:
     cols: list[Column] = []
     for form in instrument.forms:
         for f in instrument.form_fields(form):
-            if f.field_type == "checkbox":
-                cols += [
-                    Column(
-                        checkbox_column(f.name, c), "checkbox", f, _norm(f"{f.label} (choice={x})")
-                    )
-                    for c, x in f.choices.items()
-                ]
-            elif f.field_type != "descriptive":
-                cols.append(Column(f.name, _kind(f, instrument), f, _norm(f.label)))
-        cols.append(Column(f"{form}_complete", "complete", None, COMPLETE_LABEL))
+            kind = _kind(f, instrument)
+            checkbox = kind == "checkbox"
+            labels = (
+                [f"{f.label} (choice={x})" for x in f.choices.values()] if checkbox else [f.label]
+            )
+            choices = CHECKBOX_CHOICES if checkbox else f.choices if kind == "choice" else {}
+            for name, label in zip(f.export_columns(), labels, strict=False):
+                cols.append(Column(name, kind, f, _norm(label), choices))
+        cols.append(Column(f"{form}_complete", "complete", None, COMPLETE_LABEL, COMPLETE_CHOICES))
     return cols
 
 
@@ -134,26 +118,6 @@ def _matches(header: Sequence[str], instrument: Instrument) -> tuple[int, int]:
     names = {c.name for c in layout} | allowed_extra_columns(instrument)
     labels = {c.label for c in layout} | set(REDCAP_EXTRA_COLUMNS.values()) | {TIMESTAMP_LABEL}
     return sum(h.strip() in names for h in header), sum(_norm(h) in labels for h in header)
-
-
-def detect_delimiter(text: str, instrument: Instrument, source: str = "<export>") -> str:
-    """The delimiter under which most header cells are the dictionary's columns; raises below
-    :data:`MATCH_THRESHOLD`."""
-    delimiter, found = best_delimiter(text, lambda h: max(_matches(h, instrument)))
-    expected = len(export_layout(instrument))
-    head = text.split("\n", 1)[0].rstrip("\r")
-    if found < MATCH_THRESHOLD * expected:
-        raise ValidationError(
-            source,
-            None,
-            "header",
-            head if len(head) <= 60 else head[:60] + "...",
-            f"the export does not match the dictionary {instrument.source}: split by any of "
-            f"REDCap's delimiters ({', '.join(DELIMITERS.values())}), its header holds at most "
-            f"{found} of the dictionary's {expected} columns "
-            "(wrong dictionary, project or delimiter?)",
-        )
-    return delimiter
 
 
 def map_label_header(header: Sequence[str], instrument: Instrument) -> list[str]:
@@ -182,16 +146,12 @@ def check_columns(columns: Sequence[str], instrument: Instrument, source: str) -
     expected = [c.name for c in export_layout(instrument)]
     allowed = set(expected) | allowed_extra_columns(instrument)
     rid, index = instrument.record_id, pd.Index(columns)
-    if columns[-1] == "":
-        raise ValidationError(
-            source,
-            None,
-            f"(column {len(columns)}, no name)",
-            None,
+    checks = [
+        (
+            [f"(column {len(columns)}, no name)"] if columns[-1] == "" else [],
             "an empty last column: a delimiter at the end of every line, as Excel leaves it; "
             "export the file again from REDCap (or delete that column)",
-        )
-    checks = [
+        ),
         (list(index[index.duplicated()]), "the column appears twice in the header"),
         ([c for c in columns if c not in allowed], "unexpected column: not in the dictionary"),
         ([c for c in expected if c not in set(columns)], "expected column missing from the export"),
@@ -202,52 +162,38 @@ def check_columns(columns: Sequence[str], instrument: Instrument, source: str) -
     ]
     for names, problem in checks:
         if names:
-            value = None if problem.startswith("expected") else names[0]
+            value = None if problem.startswith(("an empty", "expected")) else names[0]
             raise ValidationError(
                 source, None, names[0], value, problem + others(len(names) - 1, "column")
             )
 
 
-def read_cells(path: str | Path, instrument: Instrument) -> tuple[pd.DataFrame, str, bool]:
-    """An export's cells (text, raw column names), its delimiter and whether its header is of
-    labels; only the file's form is checked."""
+def read_cells(path: str | Path, instrument: Instrument) -> tuple[pd.DataFrame, str]:
+    """An export's cells (text; raw column names, a labels header mapped) and its delimiter; only
+    the file's form is checked."""
     source = str(path)
     text, bad_line = read_text(path)
     if not text.strip():
         raise ValidationError(source, None, None, None, "the file is empty")
     if bad_line == 1:
         raise not_utf8(pd.DataFrame(), [], 1, source)
-    delimiter = detect_delimiter(text, instrument, source)
-    header, rows = parse_rows(text, source, delimiter)
-    if bad_line is not None:
-        raise not_utf8(rows, header, bad_line, source)
+    delimiter, found = best_delimiter(text, lambda h: max(_matches(h, instrument)))
+    expected, head = len(export_layout(instrument)), text.split("\n", 1)[0].rstrip("\r")
+    if found < MATCH_THRESHOLD * expected:  # the header is of another instrument
+        raise ValidationError(
+            source,
+            None,
+            "header",
+            head if len(head) <= 60 else head[:60] + "...",
+            f"the export does not match the dictionary {instrument.source}: split by any of "
+            f"REDCap's delimiters ({', '.join(DELIMITERS.values())}), its header holds at most "
+            f"{found} of the dictionary's {expected} columns "
+            "(wrong dictionary, project or delimiter?)",
+        )
+    header, rows = parse_rows(text, source, delimiter, bad_line)
     n_names, n_labels = _matches(header, instrument)
-    labels = n_labels > n_names
-    rows.columns = map_label_header(header, instrument) if labels else header
-    return rows, delimiter, labels
-
-
-def check_record_ids(raw: pd.DataFrame, instrument: Instrument, source: str) -> None:
-    """Raise on the first empty or repeated record id (the export has one row per record)."""
-    rid = instrument.record_id
-    if raw.empty:
-        raise ValidationError(source, None, None, None, "the export has a header but no records")
-    ids = raw[rid]
-    for bad, problem in (
-        (ids.eq(""), "empty record id"),
-        (ids.duplicated(), "duplicate record id"),
-    ):
-        if bad.any():
-            line = int(ids.index[bad.to_numpy()][0])
-            value = ids.at[line]
-            first = f" (first on line {ids.index[ids.eq(value).to_numpy()][0]})" if value else ""
-            raise ValidationError(
-                source,
-                value or f"(no id, line {line})",
-                rid,
-                value,
-                f"{problem} on line {line}{first}" + others(int(bad.sum()) - 1, "record"),
-            )
+    rows.columns = map_label_header(header, instrument) if n_labels > n_names else header
+    return rows, delimiter
 
 
 def decimal_point(values: pd.Series) -> pd.Series:
@@ -268,64 +214,75 @@ def _bound_text(bound: object, default: str) -> str:
     return f"{bound:g}" if isinstance(bound, float) else str(bound).removesuffix(" 00:00:00")
 
 
-def column_problems(values: pd.Series, col: Column, labels: bool) -> pd.Series:
-    """The :data:`PROBLEMS` key of every cell of one column (``None``: fine)."""
+def column_problems(
+    values: pd.Series, col: Column, labels: bool, stop: bool
+) -> tuple[pd.Series, pd.Series]:
+    """The problem of every cell of one column (``None``: fine; outside the field's min/max only
+    when that ``stop``s the run) and whether it is outside min/max."""
     out = pd.Series(None, index=values.index, dtype=object)
-    allowed, f, filled = col.choices(), col.field, values.ne("")
-    if allowed:
-        ok = values.isin(list(allowed.values()) if labels else list(allowed))
-        out[filled & ~ok] = "code" if col.kind == "choice" else col.kind
+    outside = pd.Series(False, index=values.index)
+    f, filled = col.field, values.ne("")
+    if col.kind == "record_id":
+        first = values.index.to_series().groupby(values.to_numpy()).transform("first")
+        out[filled & values.duplicated()] = (
+            "duplicate record id (first on line " + first.astype(str) + ")"
+        )
+        out[~filled] = "empty record id"
+    elif col.choices:
+        known = list(col.choices.values() if labels else col.choices)
+        problem = {"checkbox": "checkbox value must be", "complete": "form status must be"}
+        out[filled & ~values.isin(known)] = (
+            f"{problem[col.kind]} {', '.join(known)}"
+            if col.kind in problem
+            else f"unknown answer {'label' if labels else 'code'} for a {f.field_type} field "
+            f"(allowed: {', '.join(known)})"
+        )
     elif col.kind == "numeric":
         values = decimal_point(values)
         is_num = values.str.fullmatch(_NUMBER)
-        out[filled & ~is_num] = "number"
+        out[filled & ~is_num] = "text in a number field"
         if f.validation == "integer":
-            out[filled & is_num & ~values.str.fullmatch(_INTEGER)] = "integer"
-        out[out.isna() & _outside(pd.to_numeric(values.where(is_num), errors="coerce"), f)] = (
-            "range"
-        )
+            out[filled & is_num & ~values.str.fullmatch(_INTEGER)] = (
+                "not an integer in an integer field"
+            )
+        outside = out.isna() & _outside(pd.to_numeric(values.where(is_num), errors="coerce"), f)
     elif col.kind == "date":
         when = parse_dates(values, date_formats(f.validation))
-        out[filled & when.isna()] = "date"
-        out[out.isna() & _outside(when, f)] = "range"
+        formats = " or ".join(EXAMPLE_TIME.strftime(x) for x in date_formats(f.validation))
+        out[filled & when.isna()] = (
+            "a date re-formatted (by Excel?), export it again from REDCap: not a "
+            f"{f.validation} value, written like {formats}"
+        )
+        outside = out.isna() & _outside(when, f)
     elif col.kind == "identifier" and f.required:
-        out[values.eq("")] = "required"
-    return out
+        out[~filled] = "empty value in a required identifier field"
+    if stop and outside.any():
+        lo, hi = _bound_text(f.vmin, "-inf"), _bound_text(f.vmax, "inf")
+        out[outside] = f"value outside the dictionary's range {lo} to {hi} (OUT_OF_RANGE=stop)"
+    return out, outside
 
 
 def check_values(
-    raw: pd.DataFrame, instrument: Instrument, source: str, labels: bool, out_of_range: str = "stop"
+    raw: pd.DataFrame, instrument: Instrument, source: str, labels: bool, out_of_range: str
 ) -> pd.DataFrame:
-    """Raise on the first bad cell in file order (counting the others with its problem); return
-    the values outside their field's min/max (``line, record, field, value``) unless they stop."""
+    """Raise on the first bad cell in file order (counting the others); return the values outside
+    their field's min/max (``line, record, field, value``) unless they stop the run."""
     layout = {c.name: c for c in export_layout(instrument)}
     cols = [c for c in raw.columns if c in layout]
-    keys = np.column_stack([column_problems(raw[c], layout[c], labels) for c in cols])
-    outside = keys == "range"
-    if out_of_range != "stop":
-        keys[outside] = None
-    bad = pd.notna(keys)
+    found = [column_problems(raw[c], layout[c], labels, out_of_range == "stop") for c in cols]
+    problems = np.column_stack([problem for problem, _ in found])
+    bad = pd.notna(problems)
     if bad.any():
         row, pos = np.argwhere(bad)[0]
-        key, line, col = keys[row, pos], int(raw.index[row]), layout[cols[pos]]
-        f, allowed = col.field or Field(col.name, "", "", ""), col.choices()
-        text = PROBLEMS[key].format(
-            what="label" if labels else "code",
-            ftype=f.field_type,
-            allowed=", ".join(allowed.values() if labels else allowed),
-            validation=f.validation,
-            formats=" or ".join(EXAMPLE_TIME.strftime(x) for x in date_formats(f.validation)),
-            lo=_bound_text(f.vmin, "-inf"),
-            hi=_bound_text(f.vmax, "inf"),
-        )
+        line, value = int(raw.index[row]), raw[cols[pos]].iat[row]
         raise ValidationError(
             source,
             raw.iat[row, 0] or f"(no id, line {line})",
-            col.name,
-            raw.iat[row, raw.columns.get_loc(col.name)],
-            f"{text} on line {line}" + others(int((keys == key).sum()) - 1, "bad cell"),
+            cols[pos],
+            value,
+            f"{problems[row, pos]} on line {line}" + others(int(bad.sum()) - 1, "bad cell"),
         )
-    rows, pos = np.nonzero(outside)
+    rows, pos = np.nonzero(np.column_stack([outside for _, outside in found]))
     return pd.DataFrame(
         {
             "line": raw.index[rows],
@@ -340,13 +297,13 @@ def detect_labels(raw: pd.DataFrame, instrument: Instrument, source: str) -> boo
     """Whether the coded columns hold labels rather than codes: the reading under which more
     answers are known; raises when every answer is both."""
     counts = np.zeros(3, dtype="int64")  # filled, codes, labels
-    for col in (c for c in export_layout(instrument) if c.choices() and c.name in raw.columns):
-        values, choices = raw[col.name], col.choices()
+    for col in (c for c in export_layout(instrument) if c.choices and c.name in raw.columns):
+        values, choices = raw[col.name], col.choices
         known = [values.isin(list(choices)).sum(), values.isin(list(choices.values())).sum()]
         counts += [values.ne("").sum(), *known]
     filled, codes, labels = counts
     if filled and codes == labels == filled:
-        raise ValidationError(source, None, None, None, PROBLEMS["ambiguous"])
+        raise ValidationError(source, None, None, None, AMBIGUOUS)
     return bool(labels > codes)
 
 
@@ -354,8 +311,6 @@ def select_event(rows: pd.DataFrame, event: str, source: str) -> tuple[pd.DataFr
     """The rows of ``event`` and the rows per other event left out; raises, naming them, on events
     with none chosen and on repeating instances."""
     found = [c for c in EVENT_COLUMNS if c in rows.columns]
-    if not found and not event:
-        return rows, pd.Series(dtype="int64")
     cols = rows.reindex(columns=list(EVENT_COLUMNS), fill_value="")
     events = cols["redcap_event_name"].value_counts(sort=False).drop("", errors="ignore")
     if event in events.index:
@@ -410,7 +365,7 @@ def read_export_with_stats(
     if out_of_range not in OUT_OF_RANGE:
         raise ValueError(f"out_of_range must be one of {OUT_OF_RANGE}, not {out_of_range!r}")
     source = str(path)
-    rows, delimiter, _ = read_cells(path, instrument)
+    rows, delimiter = read_cells(path, instrument)
     check_columns(list(rows.columns), instrument, source)
     rows, other_events = select_event(rows, event, source)
     layout = export_layout(instrument)
@@ -421,7 +376,8 @@ def read_export_with_stats(
     line, pos = np.nonzero(is_code.to_numpy())
     coded = pd.DataFrame({"field": raw.columns[pos], "code": raw.to_numpy()[line, pos]})
     raw = raw.mask(is_code, "")
-    check_record_ids(raw, instrument, source)
+    if raw.empty:
+        raise ValidationError(source, None, None, None, "the export has a header but no records")
     labels = detect_labels(raw, instrument, source) if labels is None else labels
     outside = check_values(raw, instrument, source, labels, out_of_range)
     if out_of_range == "missing":
@@ -430,8 +386,8 @@ def read_export_with_stats(
     for col in layout:
         if col.kind == "numeric":
             raw[col.name] = decimal_point(raw[col.name])
-        elif col.choices() and labels:
-            raw[col.name] = raw[col.name].map({x: c for c, x in col.choices().items()}).fillna("")
+        elif col.choices and labels:
+            raw[col.name] = raw[col.name].map({x: c for c, x in col.choices.items()}).fillna("")
     stats = ReadStats(
         len(coded),
         labels,
