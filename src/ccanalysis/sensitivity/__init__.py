@@ -68,7 +68,7 @@ class Sensitivity:
 
 def analyze(
     clinics: pd.DataFrame,
-    spec: Spec | pd.DataFrame | Iterable[SpecRow] | None = None,
+    spec: Spec | Iterable[SpecRow],
     *,
     seed: int | None = DEFAULT_SEED,
     n_boot: int = N_BOOT,

@@ -64,22 +64,21 @@ def check_strata(data: Clinics, grp: Groups, strat: Stratification) -> None:
     """Raise ``ValueError`` when a stratum of ``strat`` holds clinics of one group only, naming
     why and the strata that would work."""
     size, urban = data.system_size[data.system], np.where(data.urban < 2, data.urban, -1)
-    known = (data.group >= 0) & (urban >= 0) & (size >= 0)
-    group, stratum = pd.Series(data.group[known]), (urban * 3 + size)[known]
+    grouped = pd.DataFrame({"group": data.group, "urban": urban, "system_size": size})
+    grouped = grouped[grouped["group"] >= 0]
+    known = grouped[(grouped[["urban", "system_size"]] >= 0).all(axis=1)]
+    stratum = known["urban"] * 3 + known["system_size"]
 
     def single(st: Stratification) -> list[str]:
-        block = np.empty(_K, dtype=np.int64)
-        for i, b in enumerate(st.blocks):
-            block[list(b)] = i
-        n = group.groupby(block[stratum]).nunique()
+        block = {k: i for i, b in enumerate(st.blocks) for k in b}
+        n = known.groupby(stratum.map(block))["group"].nunique()
         return [st.names[b] for b in n.index[n == 1]]
 
     if not (names := single(strat)):
         return
     why = f"the {strat.long_text} strata {', '.join(names)} hold clinics of one group only"
-    for col, values in (("urban", urban), ("system_size", size)):
-        ok = (data.group >= 0) & (values >= 0)
-        n = pd.Series(data.group[ok]).groupby(values[ok]).nunique()
+    for col in ("urban", "system_size"):
+        n = grouped[grouped[col] >= 0].groupby(col)["group"].nunique()
         if len(n) > 1 and (n == 1).all():
             why += f" (the grouping {grp.by or 'care model'} is a function of {col})"
     works = [c for c, st in STRATA_COLUMNS.items() if not single(st)]
@@ -116,11 +115,7 @@ def collapse(
         return "+".join(strata.names[i] for i in sorted({start[k] for k in b}))
 
     note, used, merges = "", strata.text, []
-    while len(blocks) > 1:
-        bad = [b for b in blocks if deficient(b)]
-        if not bad:
-            break
-        b = bad[0]
+    while len(blocks) > 1 and (b := next((o for o in blocks if deficient(o)), None)) is not None:
         rural = {k // 3 for k in b}
         same = [o for o in blocks if o is not b and {k // 3 for k in o} == rural]
         pool = same if same else [o for o in blocks if o is not b]
@@ -138,9 +133,7 @@ def collapse(
         note = f"strata {fewer} answers of a {word} collapsed: " + "; ".join(merges)
         names = [name(b) for b in sorted(blocks, key=min)]
         used = f"{strata.text} ({len(names)} strata: {', '.join(names)})"
-    block_of = np.empty(_K, dtype=np.int64)
-    for b in blocks:
-        block_of[b] = min(b)
+    block_of = np.array([min(b) for k in range(_K) for b in blocks if k in b], dtype=np.int64)
     return block_of, note, used
 
 
@@ -153,15 +146,9 @@ def make_plan(
 ) -> tuple[NDArray[np.float64], list[str], list[str]]:
     """Every row's standardization for one target from the answers per group, stratum and row
     (2, 6, J): ``same`` (J, 6, 6), 1 where two strata share a block; notes; strata used."""
-    n_rows = counts.shape[-1]
-    same = np.zeros((n_rows, _K, _K))
-    notes, used = [], []
-    for j in range(n_rows):
-        block_of, note, strata_used = collapse(counts[:, :, j], target, min_stratum, strata, word)
-        same[j] = block_of[:, None] == block_of[None, :]
-        notes.append(note)
-        used.append(strata_used)
-    return same, notes, used
+    plans = [collapse(c, target, min_stratum, strata, word) for c in np.moveaxis(counts, -1, 0)]
+    same = np.array([b[:, None] == b[None, :] for b, _, _ in plans], dtype=float)
+    return same, [note for _, note, _ in plans], [used for _, _, used in plans]
 
 
 def replicate_strata(
@@ -169,34 +156,20 @@ def replicate_strata(
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Answers and sums (b, 2, 6, J) for the system multiplicities ``weights`` (b, K)."""
     rows = slice(None) if cols is None else np.asarray(cols)
-    n, s = cells.n[:, :2][..., rows], cells.s[:, :2][..., rows]  # unknown rurality left out
-    b, j = len(weights), n.shape[-1]
-    n_str, s_str = np.zeros((b, 2, _K, j)), np.zeros((b, 2, _K, j))
-    for size in range(len(SYSTEM_SIZES)):
-        idx = np.flatnonzero(cells.system_size == size)
-        if not len(idx):
-            continue
-        for a, out in ((n, n_str), (s, s_str)):
-            prod = np.einsum("bk,kc->bc", weights[:, idx], a[idx].reshape(len(idx), -1))
-            prod = prod.reshape(b, 2, 2, j)  # replicate, rurality, model, row
-            for u in (0, 1):
-                out[:, :, u * 3 + size] = prod[:, u]
-    return n_str, s_str
+    size = np.eye(len(SYSTEM_SIZES))[cells.system_size] * (cells.system_size >= 0)[:, None]
+    out = []
+    for a in (cells.n, cells.s):  # unknown rurality and size left out
+        by_size = np.einsum("ks,kugj->kgusj", size, a[:, :2][..., rows])
+        out.append((weights @ by_size.reshape(len(size), -1)).reshape(len(weights), 2, _K, -1))
+    return out[0], out[1]
 
 
 def standardized_values(
     n_str: NDArray[np.float64], s_str: NDArray[np.float64], target: str, same: NDArray[np.float64]
 ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.bool_]]:
     """Both models' standardized values (b, J) and which replicates patched an empty stratum."""
-    n_blk, s_blk = n_str, s_str
-    merged = np.flatnonzero((same != np.eye(_K)[None]).any(axis=(1, 2)))
-    if len(merged):  # block totals for the rows whose strata were merged (the others: as is)
-        block = same[merged]  # (Jm, 6, 6)
-        n_blk, s_blk = n_str.copy(), s_str.copy()
-        b = len(n_str)
-        for full, blk in ((n_str, n_blk), (s_str, s_blk)):
-            x = np.moveaxis(full[..., merged], -1, 0).reshape(len(merged), b * 2, _K)
-            blk[..., merged] = np.moveaxis(np.matmul(x, block).reshape(-1, b, 2, _K), 0, -1)
+    # block totals: a stratum merged with others takes its block's (``same`` is 1 in a block)
+    n_blk, s_blk = (np.einsum("bgkj,jkl->bglj", x, same) for x in (n_str, s_str))
     w = n_str[:, 1] if target == "isw" else n_str[:, 0] + n_str[:, 1]
     w_pos = w > 0
     out = []
@@ -292,7 +265,7 @@ def standardize(
     word = groups.kind.split()[-1]  # "model" of the care models
     plans = {t: make_plan(n_pt[0], t, min_stratum, strata, word) for t in targets}
     boot = _bootstrap(cells, plans, n_boot, max_boot, seed)
-    n_model = cells.by_model[0]  # answers per model and row, all clinics
+    n_model = cells.n.sum(axis=(0, 1))  # answers per model and row, all clinics
     outside = n_model - n_pt[0].sum(axis=1)  # answering clinics without a stratum
     systems = int((cells.n.sum(axis=(1, 2, 3)) > 0).sum())
     out: list[dict[str, object]] = []
