@@ -125,9 +125,8 @@ def grouping_of(
     pair = (comparison, g.reference)
     if pair == CARE_MODEL_GROUPS.compare:  # the care models however selected: the study's words
         return codes, replace(CARE_MODEL_GROUPS, **left_out)
-    labels_of = {x: g.labels[x] for x in pair}
-    short = {x: g.short[x] for x in pair}
-    return codes, Groups(*pair, MappingProxyType(labels_of), MappingProxyType(short), **left_out)
+    named = (MappingProxyType({x: names[x] for x in pair}) for names in (g.labels, g.short))
+    return codes, Groups(*pair, *named, **left_out)
 
 
 @dataclass(frozen=True)
@@ -173,10 +172,7 @@ def prepare(
         raise ValueError(f"clinic row {int(np.flatnonzero(ids.isna())[0])} has no care_system_id")
     values = [_item_values(clinics, row) for row in rows]
     system, systems = pd.factorize(ids, sort=True)
-    size_of = {s: i for i, s in enumerate(SYSTEM_SIZES)}
-    size = (
-        clinics["system_size"].astype("object").map(size_of).fillna(-1).to_numpy(np.int64)
-    )  # -1 unknown
+    size = pd.Index(SYSTEM_SIZES).get_indexer(clinics["system_size"].astype("object"))  # -1: NA
     per_system = pd.Series(size).groupby(system).agg(["min", "max"])
     for k in np.flatnonzero(per_system["min"] != per_system["max"]):
         found = sorted({SYSTEM_SIZES[s] if s >= 0 else "missing" for s in size[system == k]})

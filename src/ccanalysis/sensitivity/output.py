@@ -105,8 +105,7 @@ def collect(
         note = f"sparse ({why}): interval and p not shown, see the crude row"
         out.loc[drop, "note"] = [f"{n}; {note}" if n else note for n in out.loc[drop, "note"]]
     family = out["table"].isin(Q_FAMILY)
-    for _, idx in out[family].groupby("analysis").groups.items():
-        out.loc[idx, "q"] = bh_qvalues(out.loc[idx, "p"])
+    out.loc[family, "q"] = out[family].groupby("analysis")["p"].transform(bh_qvalues)
     rank = {r.key: i for i, r in enumerate(rows)}
     row = [rank.get(k, len(rank)) for k in zip(*(out[c] for c in KEY), strict=True)]
     analysis = out["analysis"].map({a: i for i, a in enumerate(ANALYSES)})

@@ -176,40 +176,16 @@ def standardized_values(
     patched = np.zeros((len(n_str), same.shape[0]), dtype=bool)
     with np.errstate(invalid="ignore", divide="ignore"):
         for g in (0, 1):
-            nb = n_blk[:, g]
-            has = nb > 0
-            mean = s_blk[:, g] / nb  # NaN (0/0) where the block has no answers
-            empty = w_pos & ~has
-            if empty.any():
-                # a cell without answers borrows the model's mean over its rurality, else overall
-                patched |= empty.any(axis=1)
-                rb, rk, rj = np.nonzero(empty)
-                shape = (len(n_str), 2, 3, n_str.shape[-1])
-                c_r = n_str[:, g].reshape(shape).sum(axis=2)
-                s_r = s_str[:, g].reshape(shape).sum(axis=2)
-                c_e, s_e = c_r[rb, rk // 3, rj], s_r[rb, rk // 3, rj]
-                c_a = c_r[rb, 0, rj] + c_r[rb, 1, rj]
-                s_a = s_r[rb, 0, rj] + s_r[rb, 1, rj]
-                mean[rb, rk, rj] = np.where(c_e > 0, s_e / np.where(c_e > 0, c_e, 1.0), s_a / c_a)
+            mean = s_blk[:, g] / n_blk[:, g]  # NaN (0/0) where the block has no answers
+            empty = w_pos & ~(n_blk[:, g] > 0)
+            # a cell without answers borrows the model's mean over its rurality, else overall
+            c_r, s_r = (x[:, g].reshape(len(x), 2, 3, -1).sum(axis=2) for x in (n_str, s_str))
+            borrow = np.where(c_r > 0, s_r / c_r, (s_r.sum(axis=1) / c_r.sum(axis=1))[:, None])
+            mean = np.where(empty, np.repeat(borrow, 3, axis=1), mean)
+            patched |= empty.any(axis=1)
             mean = np.where(w_pos, mean, 0.0)  # unweighted strata (possibly empty) add nothing
             out.append((w * mean).sum(axis=1) / w.sum(axis=1))
     return out[0], out[1], patched
-
-
-def _replicates(
-    cells: CellSums, plans: dict[str, tuple], cols: NDArray[np.int64], n: int, seed: int | None
-) -> dict[str, tuple[NDArray[np.float64], NDArray[np.int64]]]:
-    """Per target, the first ``n`` replicates of the rows ``cols`` and their patched counts."""
-    out: dict[str, tuple[list, NDArray[np.int64]]] = {
-        t: ([], np.zeros(len(cols), dtype=np.int64)) for t in plans
-    }
-    for w in resample(len(cells.system_size), n, seed):
-        n_str, s_str = replicate_strata(w, cells, cols)
-        for t, (same, _, _) in plans.items():
-            v0, v1, patched = standardized_values(n_str, s_str, t, same[cols])
-            out[t][0].append(v1 - v0)
-            out[t][1][:] += patched.sum(axis=0)
-    return {t: (np.concatenate(d), p) for t, (d, p) in out.items()}
 
 
 def _bootstrap(
@@ -221,22 +197,27 @@ def _bootstrap(
 ) -> dict[str, tuple[list[NDArray[np.float64]], NDArray[np.int64]]]:
     """Per target, every row's replicates and patched count: ``n_boot``, doubled while the call
     could flip (up to ``max_boot``); always the stream's first ones."""
-    every = np.arange(cells.n.shape[-1])
-    first = _replicates(cells, plans, every, n_boot, seed)
-    boot = {t: ([d[:, j] for j in every], p) for t, (d, p) in first.items()}
-    wanted = {t: every[uncertain(d)] for t, (d, _) in first.items()}
-    total = n_boot
-    while total < max_boot and any(len(w) for w in wanted.values()):
-        total = min(2 * total, max_boot)
+    n_rows, total = cells.n.shape[-1], n_boot
+    boot = {t: ([np.empty(0)] * n_rows, np.zeros(n_rows, dtype=np.int64)) for t in plans}
+    wanted = dict.fromkeys(plans, np.arange(n_rows))
+    while True:
         cols = np.unique(np.concatenate(list(wanted.values())))
-        more = _replicates(cells, plans, cols, total, seed)
-        for t, (d, p) in more.items():
+        reps = {t: [] for t in plans}
+        patched = {t: np.zeros(len(cols), dtype=np.int64) for t in plans}
+        for w in resample(len(cells.system_size), total, seed):
+            n_str, s_str = replicate_strata(w, cells, cols)
+            for t, (same, _, _) in plans.items():
+                v0, v1, patch = standardized_values(n_str, s_str, t, same[cols])
+                reps[t].append(v1 - v0)
+                patched[t] += patch.sum(axis=0)
+        for t, d in reps.items():
+            d = np.concatenate(d)
             for i in np.flatnonzero(np.isin(cols, wanted[t])):
-                boot[t][0][cols[i]], boot[t][1][cols[i]] = d[:, i], p[i]
-            wanted[t] = np.array(
-                [j for j in wanted[t] if uncertain(boot[t][0][j])[0]], dtype=np.int64
-            )
-    return boot
+                boot[t][0][cols[i]], boot[t][1][cols[i]] = d[:, i], patched[t][i]
+            wanted[t] = np.array([j for j in wanted[t] if uncertain(boot[t][0][j])[0]], int)
+        if total >= max_boot or not any(len(w) for w in wanted.values()):
+            return boot
+        total = min(2 * total, max_boot)
 
 
 def standardize(
