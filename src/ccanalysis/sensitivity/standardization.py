@@ -137,20 +137,6 @@ def collapse(
     return block_of, note, used
 
 
-def make_plan(
-    counts: NDArray[np.float64],
-    target: str,
-    min_stratum: int,
-    strata: Stratification = FULL,
-    word: str = "model",
-) -> tuple[NDArray[np.float64], list[str], list[str]]:
-    """Every row's standardization for one target from the answers per group, stratum and row
-    (2, 6, J): ``same`` (J, 6, 6), 1 where two strata share a block; notes; strata used."""
-    plans = [collapse(c, target, min_stratum, strata, word) for c in np.moveaxis(counts, -1, 0)]
-    same = np.array([b[:, None] == b[None, :] for b, _, _ in plans], dtype=float)
-    return same, [note for _, note, _ in plans], [used for _, _, used in plans]
-
-
 def replicate_strata(
     weights: NDArray[np.floating], cells: CellSums, cols: NDArray[np.int64] | None = None
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
@@ -192,11 +178,10 @@ def _bootstrap(
     cells: CellSums,
     plans: dict[str, tuple],
     n_boot: int,
-    max_boot: int,
     seed: int | None,
 ) -> dict[str, tuple[list[NDArray[np.float64]], NDArray[np.int64]]]:
     """Per target, every row's replicates and patched count: ``n_boot``, doubled while the call
-    could flip (up to ``max_boot``); always the stream's first ones."""
+    could flip (up to 8 x ``n_boot``); always the stream's first ones."""
     n_rows, total = cells.n.shape[-1], n_boot
     boot = {t: ([np.empty(0)] * n_rows, np.zeros(n_rows, dtype=np.int64)) for t in plans}
     wanted = dict.fromkeys(plans, np.arange(n_rows))
@@ -206,7 +191,7 @@ def _bootstrap(
         patched = {t: np.zeros(len(cols), dtype=np.int64) for t in plans}
         for w in resample(len(cells.system_size), total, seed):
             n_str, s_str = replicate_strata(w, cells, cols)
-            for t, (same, _, _) in plans.items():
+            for t, (same, _) in plans.items():
                 v0, v1, patch = standardized_values(n_str, s_str, t, same[cols])
                 reps[t].append(v1 - v0)
                 patched[t] += patch.sum(axis=0)
@@ -215,9 +200,9 @@ def _bootstrap(
             for i in np.flatnonzero(np.isin(cols, wanted[t])):
                 boot[t][0][cols[i]], boot[t][1][cols[i]] = d[:, i], patched[t][i]
             wanted[t] = np.array([j for j in wanted[t] if uncertain(boot[t][0][j])[0]], int)
-        if total >= max_boot or not any(len(w) for w in wanted.values()):
+        if total >= 8 * n_boot or not any(len(w) for w in wanted.values()):
             return boot
-        total = min(2 * total, max_boot)
+        total = min(2 * total, 8 * n_boot)
 
 
 def standardize(
@@ -226,38 +211,38 @@ def standardize(
     *,
     targets: Sequence[str] = TARGETS,
     n_boot: int = N_BOOT,
-    max_boot: int | None = None,
     seed: int | None = DEFAULT_SEED,
     min_stratum: int = 5,
     groups: Groups = CARE_MODEL_GROUPS,
     strata: Stratification = FULL,
 ) -> list[dict[str, object]]:
-    """One ``standardized_<target>`` record per target and row (``p_bound``: p at 1/B).
-    ``max_boot`` (default 8 x ``n_boot``): the most replicates a row near the line gets."""
+    """One ``standardized_<target>`` record per target and row (``p_bound``: p at 1/B); a row
+    near the 0.05 line gets up to 8 x ``n_boot`` replicates."""
     for t in targets:
         if t not in TARGETS:
             raise ValueError(f"target must be one of {TARGETS}, not {t!r}")
     if n_boot < 1:
         raise ValueError("n_boot must be at least 1")
-    max_boot = 8 * n_boot if max_boot is None else max(max_boot, n_boot)
     only = "" if strata == FULL else f"strata: {strata.long_text} only"
-    ones = np.ones((1, len(cells.system_size)))
-    n_pt, s_pt = replicate_strata(ones, cells)
+    n_pt, s_pt = replicate_strata(np.ones((1, len(cells.system_size))), cells)  # every system once
     word = groups.kind.split()[-1]  # "model" of the care models
-    plans = {t: make_plan(n_pt[0], t, min_stratum, strata, word) for t in targets}
-    boot = _bootstrap(cells, plans, n_boot, max_boot, seed)
+    plans = {}
+    for t in targets:  # per row (block of each stratum, note, strata used); same (J, 6, 6)
+        plan = [collapse(c, t, min_stratum, strata, word) for c in np.moveaxis(n_pt[0], -1, 0)]
+        plans[t] = np.array([b[:, None] == b[None, :] for b, _, _ in plan], dtype=float), plan
+    boot = _bootstrap(cells, plans, n_boot, seed)
     n_model = cells.n.sum(axis=(0, 1))  # answers per model and row, all clinics
     outside = n_model - n_pt[0].sum(axis=1)  # answering clinics without a stratum
     systems = int((cells.n.sum(axis=(1, 2, 3)) > 0).sum())
     out: list[dict[str, object]] = []
-    for t, (same, plan_notes, used) in plans.items():
+    for t, (same, plan) in plans.items():
         v0, v1, _ = standardized_values(n_pt, s_pt, t, same)
         whose = (
             "all clinics'" if t == "total" else f"the {groups.short[groups.comparison]} clinics'"
         )
         for j, row in enumerate(rows):
             method = (
-                f"direct standardization to {whose} strata ({used[j]}); cluster bootstrap "
+                f"direct standardization to {whose} strata ({plan[j][2]}); cluster bootstrap "
                 "by care system, percentile interval; p inverting it"
             )
             reps = boot[t][0][j]
@@ -265,7 +250,7 @@ def standardize(
             p, bound, n_ok = bootstrap_p(reps[:, None])
             scale = 1.0 if row.continuous else 100.0
             b_row = len(reps)
-            notes = [x for x in (only, plan_notes[j]) if x]
+            notes = [x for x in (only, plan[j][1]) if x]
             if outside[:, j].sum():
                 notes.append(
                     f"{int(outside[:, j].sum())} answering clinics without rurality or "
