@@ -225,15 +225,15 @@ def sparse_rows(
     labels = [groups.short[x] for x in (groups.reference, groups.comparison)]
     out = {}
     for j, row in enumerate(rows):
-        if row.continuous:
-            continue
         why = []
         for name, x in (("events", s[:, :, j]), ("non-events", n[:, :, j] - s[:, :, j])):
-            for g, label in enumerate(labels):
-                if round(x[:, g].sum()) <= 2:
-                    why.append(f"{round(x[:, g].sum())} {name} among {label} clinics")
-            if (x.sum(axis=1) > 0).sum() < 3:
-                why.append(f"{name} in {(x.sum(axis=1) > 0).sum()} care systems")
-        if why:
+            total, systems = np.round(x.sum(axis=0)).astype(int), int((x.sum(axis=1) > 0).sum())
+            why += [
+                f"{k} {name} among {label} clinics"
+                for k, label in zip(total, labels, strict=True)
+                if k <= 2
+            ]
+            why += [f"{name} in {systems} care systems"] if systems < 3 else []
+        if why and not row.continuous:
             out[row.key] = ", ".join(why)
     return out

@@ -61,14 +61,12 @@ ANALYSIS_NAMES: dict[str, tuple[str, str]] = analysis_names()
 #: Analysis ids, in table order.
 ANALYSES: tuple[str, ...] = tuple(ANALYSIS_NAMES)
 
-_SLOTS = ("value_ref", "value_cmp", "n_ref", "n_cmp")
 _RECORD_COLUMNS = (
     *("analysis", "item", "level", "estimate", "ci_low", "ci_high", "p", "unit", "method"),
-    *("note", "table", "label", *_SLOTS, "clusters", "rho", "replicates", "df", "q", "flag"),
+    *("note", "table", "label", "value_ref", "value_cmp", "n_ref", "n_cmp", "clusters", "rho"),
+    *("replicates", "df", "q", "flag"),
 )
 P_BOUND = "p_bound"
-#: The family of the q-values, the tables' pre-specified one.
-Q_FAMILY = ("table3", "table4")
 _FLOATS = ("estimate", "ci_low", "ci_high", "p", "value_ref", "value_cmp", "rho", "df", "q")
 _INTS = ("n_ref", "n_cmp", "clusters", "replicates")
 
@@ -104,8 +102,7 @@ def collect(
         out.loc[drop, ["ci_low", "ci_high", "p", P_BOUND]] = (np.nan, np.nan, np.nan, False)
         note = f"sparse ({why}): interval and p not shown, see the crude row"
         out.loc[drop, "note"] = [f"{n}; {note}" if n else note for n in out.loc[drop, "note"]]
-    family = out["table"].isin(Q_FAMILY)
-    out.loc[family, "q"] = out[family].groupby("analysis")["p"].transform(bh_qvalues)
+    out["q"] = out.groupby("analysis")["p"].transform(bh_qvalues)  # every row: Tables 3-4's
     rank = {r.key: i for i, r in enumerate(rows)}
     row = [rank.get(k, len(rank)) for k in zip(*(out[c] for c in KEY), strict=True)]
     analysis = out["analysis"].map({a: i for i, a in enumerate(ANALYSES)})
