@@ -161,12 +161,6 @@ def cell(m: NDArray[np.int64], icc: float, prevalence: float, difference: float)
     return rows
 
 
-def study(m: NDArray[np.int64]) -> pd.DataFrame:
-    """Every cell of ``ICCS`` x ``PREVALENCES`` x ``DIFFERENCES`` (the coverage table)."""
-    grid = itertools.product(ICCS, PREVALENCES, DIFFERENCES)
-    return pd.DataFrame([row for c in grid for row in cell(m, *c)])
-
-
 def wide(table: pd.DataFrame) -> pd.DataFrame:
     """Coverage (%) by cell (rows) and method (columns, ``METHODS`` order), as a notebook shows it."""
     out = table.pivot_table(
@@ -254,21 +248,20 @@ def figure(table: pd.DataFrame) -> matplotlib.figure.Figure:
 
 
 def main() -> int:
-    """``python -m ccanalysis.coverage``: the table, ``COMMITTED`` and the figure."""
+    """``python -m ccanalysis.coverage``: every cell of ``ICCS`` x ``PREVALENCES`` x ``DIFFERENCES``
+    (the coverage table) to ``COMMITTED``, the figure."""
     paths = Paths.of()
-    table = study(design(pd.read_parquet(paths.processed / "clinics.parquet")))
+    m = design(pd.read_parquet(paths.processed / "clinics.parquet"))
+    grid = itertools.product(ICCS, PREVALENCES, DIFFERENCES)
+    table = pd.DataFrame([row for c in grid for row in cell(m, *c)])
     for out in (paths.tables / "coverage.csv", paths.root / COMMITTED):
         write_csv(table, out)
     fig = figure(table)
-    for ext in ("png", "svg"):
-        fig.savefig(
-            paths.figures / f"coverage.{ext}", dpi=200, bbox_inches="tight", metadata=_META[ext]
-        )
+    for ext, meta in (("png", {"Software": None}), ("svg", {"Date": None})):
+        fig.savefig(paths.figures / f"coverage.{ext}", dpi=200, bbox_inches="tight", metadata=meta)
     print(choice(table))
     return 0
 
-
-_META = {"png": {"Software": None}, "svg": {"Date": None}}
 
 if __name__ == "__main__":
     raise SystemExit(main())

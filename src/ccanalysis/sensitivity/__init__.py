@@ -68,11 +68,10 @@ class Sensitivity:
 
 def analyze(
     clinics: pd.DataFrame,
-    spec: Spec | pd.DataFrame | Iterable[SpecRow] | None = None,
+    spec: Spec | Iterable[SpecRow],
     *,
     seed: int | None = DEFAULT_SEED,
     n_boot: int = N_BOOT,
-    max_boot: int | None = None,
     targets: Sequence[str] = TARGETS,
     min_stratum: int = 5,
     exchangeable: bool = True,
@@ -102,7 +101,6 @@ def analyze(
             rows,
             targets=targets,
             n_boot=n_boot,
-            max_boot=max_boot,
             seed=seed,
             min_stratum=min_stratum,
             groups=grp,

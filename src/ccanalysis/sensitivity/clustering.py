@@ -101,7 +101,7 @@ def clustered(
 ) -> tuple[list[dict[str, object]], list[str]]:
     """The GEE records of every row and the notes; by coordinator too when coordinators cross
     care systems."""
-    n_model = cells.by_model[0]
+    n_model = cells.n.sum(axis=(0, 1))
     systems = data.system.astype(object)
     out = _records("gee_care_system", data, rows, systems, n_model)
     out += _records("gee_care_system_md", data, rows, systems, n_model)

@@ -30,7 +30,7 @@ def unadjusted(
     groups: Groups = CARE_MODEL_GROUPS,
 ) -> list[dict[str, object]]:
     """One ``unadjusted`` record per row."""
-    n, s = cells.by_model
+    n, s = cells.n.sum(axis=(0, 1)), cells.s.sum(axis=(0, 1))  # (2, J) each
     out: list[dict[str, object]] = []
     for j, row in enumerate(rows):
         n0, n1 = int(n[0, j]), int(n[1, j])

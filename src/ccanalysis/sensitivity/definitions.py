@@ -166,13 +166,10 @@ def write(
     """Write the summary, every row and the page atomically; ``synthetic``: the label in each."""
     label = {"synthetic": SYNTHETIC_LABEL} if synthetic else {}
     sections = [(TITLE, summary_table(summary, labels), METHOD.format(reference=reference))]
-
-    def text(fmt: str) -> str:
-        return page("Definitions", sections, fmt=fmt, synthetic=synthetic)
-
+    text = page("Definitions", sections, synthetic=synthetic)
     return {
         "definitions_csv": write_csv(summary.assign(**label), outdir / "definitions.csv"),
         "definitions_rows_csv": write_csv(rows.assign(**label), outdir / "definitions_rows.csv"),
-        "definitions_md": write_text(outdir / "definitions.md", text("markdown")),
-        "definitions_html": write_text(outdir / "definitions.html", text("html")),
+        "definitions_md": write_text(outdir / "definitions.md", text["markdown"]),
+        "definitions_html": write_text(outdir / "definitions.html", text["html"]),
     }

@@ -3,7 +3,6 @@ and care system, and each row's sums per care system, rurality and group (:class
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from types import MappingProxyType
@@ -13,10 +12,9 @@ import pandas as pd
 from numpy.typing import NDArray
 from scipy import sparse
 
-from ccanalysis.spec import Spec, SpecRow, default_instrument, from_frame, read_spec
+from ccanalysis.spec import Spec, SpecRow, default_instrument
 from ccanalysis.tables.summary import grouping
 from ccanalysis.vocab import (
-    CARE_MODELS,
     CLINIC_COMPARISON,
     CLINIC_GROUPS,
     GROUP_LABELS,
@@ -37,14 +35,8 @@ def unit_of(row: SpecRow) -> str:
     return row.unit or (field.unit if field is not None else "") or f"units of {row.item}"
 
 
-def analysis_rows(
-    spec: Spec | pd.DataFrame | Iterable[SpecRow] | None = None,
-) -> tuple[SpecRow, ...]:
-    """The rows of Tables 3 and 4 in printed order, from a spec, its frame, rows or the package's."""
-    if spec is None:
-        spec = read_spec()
-    elif isinstance(spec, pd.DataFrame):
-        spec = from_frame(spec)
+def analysis_rows(spec: Spec | Iterable[SpecRow]) -> tuple[SpecRow, ...]:
+    """The rows of Tables 3 and 4 in printed order, from a spec or its rows."""
     rows = tuple(r for r in spec if r.table in TABLES)
     if not rows:
         raise ValueError(f"the specification has no rows of {list(TABLES)}")
@@ -52,12 +44,10 @@ def analysis_rows(
 
 
 def groups_of_models(clinics: pd.DataFrame) -> NDArray[np.int8]:
-    """0 = mn, 1 = isw, -1 = neither (left out), from ``group`` or else ``care_model``."""
-    for col, names in (("group", CLINIC_GROUPS), ("care_model", CARE_MODELS)):
-        if col in clinics.columns:
-            codes = {name: i for i, name in enumerate(names)}
-            return np.array([codes.get(v, -1) for v in clinics[col].astype("object")], np.int8)
-    raise KeyError("the clinic frame has neither 'group' nor 'care_model' (run classify first)")
+    """0 = mn, 1 = isw, -1 = neither (left out), from ``group`` (made by classify)."""
+    if "group" not in clinics.columns:
+        raise KeyError("the clinic frame has no 'group' (run classify first)")
+    return pd.Index(CLINIC_GROUPS).get_indexer(clinics["group"].astype("object")).astype(np.int8)
 
 
 @dataclass(frozen=True)
@@ -135,9 +125,8 @@ def grouping_of(
     pair = (comparison, g.reference)
     if pair == CARE_MODEL_GROUPS.compare:  # the care models however selected: the study's words
         return codes, replace(CARE_MODEL_GROUPS, **left_out)
-    labels_of = {x: g.labels[x] for x in pair}
-    short = {x: g.short[x] for x in pair}
-    return codes, Groups(*pair, MappingProxyType(labels_of), MappingProxyType(short), **left_out)
+    named = (MappingProxyType({x: names[x] for x in pair}) for names in (g.labels, g.short))
+    return codes, Groups(*pair, *named, **left_out)
 
 
 @dataclass(frozen=True)
@@ -183,10 +172,7 @@ def prepare(
         raise ValueError(f"clinic row {int(np.flatnonzero(ids.isna())[0])} has no care_system_id")
     values = [_item_values(clinics, row) for row in rows]
     system, systems = pd.factorize(ids, sort=True)
-    size_of = {s: i for i, s in enumerate(SYSTEM_SIZES)}
-    size = (
-        clinics["system_size"].astype("object").map(size_of).fillna(-1).to_numpy(np.int64)
-    )  # -1 unknown
+    size = pd.Index(SYSTEM_SIZES).get_indexer(clinics["system_size"].astype("object"))  # -1: NA
     per_system = pd.Series(size).groupby(system).agg(["min", "max"])
     for k in np.flatnonzero(per_system["min"] != per_system["max"]):
         found = sorted({SYSTEM_SIZES[s] if s >= 0 else "missing" for s in size[system == k]})
@@ -197,10 +183,9 @@ def prepare(
     coordinator = clinics.get("coordinator_id")
     u = clinics["urban"].astype("object")
     urban = np.select([u.isna(), u.fillna(False).astype(bool)], [2, 0], 1)  # rural 1, unknown 2
-    n = len(clinics)
     return Clinics(
-        y=np.column_stack([v[0] for v in values]) if values else np.empty((n, 0)),
-        valid=np.column_stack([v[1] for v in values]) if values else np.empty((n, 0), bool),
+        y=np.column_stack([v[0] for v in values]),
+        valid=np.column_stack([v[1] for v in values]),
         group=groups_of_models(clinics) if group is None else np.asarray(group, dtype=np.int8),
         urban=urban.astype(np.int64),
         system=system.astype(np.int64),
@@ -217,11 +202,6 @@ class CellSums:
     n: NDArray[np.float64]
     s: NDArray[np.float64]
     system_size: NDArray[np.int64]
-
-    @functools.cached_property
-    def by_model(self) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-        """(n, s) summed over systems and rurality: (2, J) each."""
-        return self.n.sum(axis=(0, 1)), self.s.sum(axis=(0, 1))
 
 
 def cell_sums(data: Clinics) -> CellSums:
@@ -245,15 +225,15 @@ def sparse_rows(
     labels = [groups.short[x] for x in (groups.reference, groups.comparison)]
     out = {}
     for j, row in enumerate(rows):
-        if row.continuous:
-            continue
         why = []
         for name, x in (("events", s[:, :, j]), ("non-events", n[:, :, j] - s[:, :, j])):
-            for g, label in enumerate(labels):
-                if round(x[:, g].sum()) <= 2:
-                    why.append(f"{round(x[:, g].sum())} {name} among {label} clinics")
-            if (x.sum(axis=1) > 0).sum() < 3:
-                why.append(f"{name} in {(x.sum(axis=1) > 0).sum()} care systems")
-        if why:
+            total, systems = np.round(x.sum(axis=0)).astype(int), int((x.sum(axis=1) > 0).sum())
+            why += [
+                f"{k} {name} among {label} clinics"
+                for k, label in zip(total, labels, strict=True)
+                if k <= 2
+            ]
+            why += [f"{name} in {systems} care systems"] if systems < 3 else []
+        if why and not row.continuous:
             out[row.key] = ", ".join(why)
     return out

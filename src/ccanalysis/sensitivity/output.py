@@ -20,6 +20,7 @@ from ccanalysis.sensitivity.verdicts import KEY
 from ccanalysis.spec import SpecRow
 from ccanalysis.stats import bh_qvalues, fisher_exact
 from ccanalysis.tables.grid import anchor
+from ccanalysis.tables.render import BACK, CSS
 from ccanalysis.vocab import SYNTHETIC_LABEL
 
 
@@ -60,14 +61,12 @@ ANALYSIS_NAMES: dict[str, tuple[str, str]] = analysis_names()
 #: Analysis ids, in table order.
 ANALYSES: tuple[str, ...] = tuple(ANALYSIS_NAMES)
 
-_SLOTS = ("value_ref", "value_cmp", "n_ref", "n_cmp")
 _RECORD_COLUMNS = (
     *("analysis", "item", "level", "estimate", "ci_low", "ci_high", "p", "unit", "method"),
-    *("note", "table", "label", *_SLOTS, "clusters", "rho", "replicates", "df", "q", "flag"),
+    *("note", "table", "label", "value_ref", "value_cmp", "n_ref", "n_cmp", "clusters", "rho"),
+    *("replicates", "df", "q", "flag"),
 )
 P_BOUND = "p_bound"
-#: The family of the q-values, the tables' pre-specified one.
-Q_FAMILY = ("table3", "table4")
 _FLOATS = ("estimate", "ci_low", "ci_high", "p", "value_ref", "value_cmp", "rho", "df", "q")
 _INTS = ("n_ref", "n_cmp", "clusters", "replicates")
 
@@ -103,9 +102,7 @@ def collect(
         out.loc[drop, ["ci_low", "ci_high", "p", P_BOUND]] = (np.nan, np.nan, np.nan, False)
         note = f"sparse ({why}): interval and p not shown, see the crude row"
         out.loc[drop, "note"] = [f"{n}; {note}" if n else note for n in out.loc[drop, "note"]]
-    family = out["table"].isin(Q_FAMILY)
-    for _, idx in out[family].groupby("analysis").groups.items():
-        out.loc[idx, "q"] = bh_qvalues(out.loc[idx, "p"])
+    out["q"] = out.groupby("analysis")["p"].transform(bh_qvalues)  # every row: Tables 3-4's
     rank = {r.key: i for i, r in enumerate(rows)}
     row = [rank.get(k, len(rank)) for k in zip(*(out[c] for c in KEY), strict=True)]
     analysis = out["analysis"].map({a: i for i, a in enumerate(ANALYSES)})
@@ -210,13 +207,8 @@ def comparison_tables(
                     rec["K"] = "" if r["clusters"] is pd.NA else str(r["clusters"])
                 if a == "gee_care_system_exchangeable":
                     rho = r["rho"]
-                    rec["rho"] = (
-                        "indep."
-                        if not math.isfinite(rho)
-                        else "0 (truncated)"
-                        if rho == 0
-                        else f"{rho:.2f}"
-                    )
+                    text = f"{rho:.2f}" if rho != 0 else "0 (truncated)"
+                    rec["rho"] = text if math.isfinite(rho) else "indep."
                 if r["note"]:
                     notes.append(f"{name}: {r['note']}")
             if part == "clustering" and "gee_care_system" in by and "unadjusted" in by:
@@ -284,29 +276,21 @@ def page(
     title: str,
     sections: Sequence[tuple[str, pd.DataFrame, str]],
     *,
-    fmt: str,
     synthetic: bool = False,
     notes: Sequence[str] = (),
     footer: bool = False,
     intro: str = "",
-) -> str:
-    """An HTML or Markdown page: ``intro``, per section heading, table and note, then ``notes``;
-    ``synthetic``: the label on top (and at the end with ``footer``)."""
-    label = synthetic and SYNTHETIC_LABEL
-    if fmt == "markdown":
-        parts = [f"**{label}**"] if label else []
-        parts += [intro] if intro else []
-        for heading, tab, note in sections:
-            parts += [f"## {heading}", md_table(tab), note]
-        if notes:
-            parts.append("## Notes\n\n" + "\n".join(f"- {s}" for s in notes))
-        parts += [f"*{label}*"] if label and footer else []
-        return "\n\n".join(parts) + "\n"
-    if fmt != "html":
-        raise ValueError("fmt must be 'html' or 'markdown'")
-    e = html.escape
-    from ccanalysis.tables.render import BACK, CSS
-
+) -> dict[str, str]:
+    """The page in ``html`` and ``markdown``: ``intro``, per section heading, table and note, then
+    ``notes``; ``synthetic``: the label on top (and at the end with ``footer``)."""
+    label, e = synthetic and SYNTHETIC_LABEL, html.escape
+    md = [f"**{label}**"] if label else []
+    md += [intro] if intro else []
+    for heading, tab, note in sections:
+        md += [f"## {heading}", md_table(tab), note]
+    if notes:
+        md.append("## Notes\n\n" + "\n".join(f"- {s}" for s in notes))
+    md += [f"*{label}*"] if label and footer else []
     stem = "definitions" if title == "Definitions" else "sensitivity"
     parts = [
         f'<!DOCTYPE html>\n<html lang="en">\n<head><meta charset="utf-8">\n<meta name="viewport" '
@@ -323,7 +307,8 @@ def page(
     if notes:
         items = "\n".join(f"<li>{e(s)}</li>" for s in notes)
         parts.append(f"<h3>Conclusions</h3>\n<ul>\n{items}\n</ul>")
-    return "\n".join([*parts, "<!-- /table -->\n</body>\n</html>"]) + "\n"
+    parts.append("<!-- /table -->\n</body>\n</html>")
+    return {"html": "\n".join(parts) + "\n", "markdown": "\n\n".join(md) + "\n"}
 
 
 #: The headings and method notes of the stage's page (the care models' comparison).
@@ -386,24 +371,20 @@ def write(
     """Write ``sensitivity.csv``, ``.html`` and ``.md`` atomically; ``synthetic``: the label."""
     outdir = Path(outdir)
     sections = [(TITLES[k], tables[k], METHODS[k]) for k in TITLES if k in tables]
-
-    def text(fmt: str) -> str:
-        return page(
-            "Sensitivity analyses",
-            sections,
-            fmt=fmt,
-            synthetic=synthetic,
-            notes=notes,
-            footer=True,
-            intro=READING,
-        )
-
+    text = page(
+        "Sensitivity analyses",
+        sections,
+        synthetic=synthetic,
+        notes=notes,
+        footer=True,
+        intro=READING,
+    )
     table = results[list(COLUMNS)]  # pandas writes floats round-trip exact, NaN and <NA> empty
     return {
         "csv": write_csv(
             table.assign(synthetic=SYNTHETIC_LABEL) if synthetic else table,
             outdir / "sensitivity.csv",
         ),
-        "html": write_text(outdir / "sensitivity.html", text("html")),
-        "markdown": write_text(outdir / "sensitivity.md", text("markdown")),
+        "html": write_text(outdir / "sensitivity.html", text["html"]),
+        "markdown": write_text(outdir / "sensitivity.md", text["markdown"]),
     }

@@ -64,22 +64,21 @@ def check_strata(data: Clinics, grp: Groups, strat: Stratification) -> None:
     """Raise ``ValueError`` when a stratum of ``strat`` holds clinics of one group only, naming
     why and the strata that would work."""
     size, urban = data.system_size[data.system], np.where(data.urban < 2, data.urban, -1)
-    known = (data.group >= 0) & (urban >= 0) & (size >= 0)
-    group, stratum = pd.Series(data.group[known]), (urban * 3 + size)[known]
+    grouped = pd.DataFrame({"group": data.group, "urban": urban, "system_size": size})
+    grouped = grouped[grouped["group"] >= 0]
+    known = grouped[(grouped[["urban", "system_size"]] >= 0).all(axis=1)]
+    stratum = known["urban"] * 3 + known["system_size"]
 
     def single(st: Stratification) -> list[str]:
-        block = np.empty(_K, dtype=np.int64)
-        for i, b in enumerate(st.blocks):
-            block[list(b)] = i
-        n = group.groupby(block[stratum]).nunique()
+        block = {k: i for i, b in enumerate(st.blocks) for k in b}
+        n = known.groupby(stratum.map(block))["group"].nunique()
         return [st.names[b] for b in n.index[n == 1]]
 
     if not (names := single(strat)):
         return
     why = f"the {strat.long_text} strata {', '.join(names)} hold clinics of one group only"
-    for col, values in (("urban", urban), ("system_size", size)):
-        ok = (data.group >= 0) & (values >= 0)
-        n = pd.Series(data.group[ok]).groupby(values[ok]).nunique()
+    for col in ("urban", "system_size"):
+        n = grouped[grouped[col] >= 0].groupby(col)["group"].nunique()
         if len(n) > 1 and (n == 1).all():
             why += f" (the grouping {grp.by or 'care model'} is a function of {col})"
     works = [c for c, st in STRATA_COLUMNS.items() if not single(st)]
@@ -116,11 +115,7 @@ def collapse(
         return "+".join(strata.names[i] for i in sorted({start[k] for k in b}))
 
     note, used, merges = "", strata.text, []
-    while len(blocks) > 1:
-        bad = [b for b in blocks if deficient(b)]
-        if not bad:
-            break
-        b = bad[0]
+    while len(blocks) > 1 and (b := next((o for o in blocks if deficient(o)), None)) is not None:
         rural = {k // 3 for k in b}
         same = [o for o in blocks if o is not b and {k // 3 for k in o} == rural]
         pool = same if same else [o for o in blocks if o is not b]
@@ -138,30 +133,8 @@ def collapse(
         note = f"strata {fewer} answers of a {word} collapsed: " + "; ".join(merges)
         names = [name(b) for b in sorted(blocks, key=min)]
         used = f"{strata.text} ({len(names)} strata: {', '.join(names)})"
-    block_of = np.empty(_K, dtype=np.int64)
-    for b in blocks:
-        block_of[b] = min(b)
+    block_of = np.array([min(b) for k in range(_K) for b in blocks if k in b], dtype=np.int64)
     return block_of, note, used
-
-
-def make_plan(
-    counts: NDArray[np.float64],
-    target: str,
-    min_stratum: int,
-    strata: Stratification = FULL,
-    word: str = "model",
-) -> tuple[NDArray[np.float64], list[str], list[str]]:
-    """Every row's standardization for one target from the answers per group, stratum and row
-    (2, 6, J): ``same`` (J, 6, 6), 1 where two strata share a block; notes; strata used."""
-    n_rows = counts.shape[-1]
-    same = np.zeros((n_rows, _K, _K))
-    notes, used = [], []
-    for j in range(n_rows):
-        block_of, note, strata_used = collapse(counts[:, :, j], target, min_stratum, strata, word)
-        same[j] = block_of[:, None] == block_of[None, :]
-        notes.append(note)
-        used.append(strata_used)
-    return same, notes, used
 
 
 def replicate_strata(
@@ -169,101 +142,67 @@ def replicate_strata(
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Answers and sums (b, 2, 6, J) for the system multiplicities ``weights`` (b, K)."""
     rows = slice(None) if cols is None else np.asarray(cols)
-    n, s = cells.n[:, :2][..., rows], cells.s[:, :2][..., rows]  # unknown rurality left out
-    b, j = len(weights), n.shape[-1]
-    n_str, s_str = np.zeros((b, 2, _K, j)), np.zeros((b, 2, _K, j))
-    for size in range(len(SYSTEM_SIZES)):
-        idx = np.flatnonzero(cells.system_size == size)
-        if not len(idx):
-            continue
-        for a, out in ((n, n_str), (s, s_str)):
-            prod = np.einsum("bk,kc->bc", weights[:, idx], a[idx].reshape(len(idx), -1))
-            prod = prod.reshape(b, 2, 2, j)  # replicate, rurality, model, row
-            for u in (0, 1):
-                out[:, :, u * 3 + size] = prod[:, u]
-    return n_str, s_str
+    size = np.eye(len(SYSTEM_SIZES))[cells.system_size] * (cells.system_size >= 0)[:, None]
+    out = []
+    for a in (cells.n, cells.s):  # unknown rurality and size left out
+        by_size = np.einsum("ks,kugj->kgusj", size, a[:, :2][..., rows])
+        out.append((weights @ by_size.reshape(len(size), -1)).reshape(len(weights), 2, _K, -1))
+    return out[0], out[1]
 
 
 def standardized_values(
     n_str: NDArray[np.float64], s_str: NDArray[np.float64], target: str, same: NDArray[np.float64]
 ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.bool_]]:
     """Both models' standardized values (b, J) and which replicates patched an empty stratum."""
-    n_blk, s_blk = n_str, s_str
-    merged = np.flatnonzero((same != np.eye(_K)[None]).any(axis=(1, 2)))
-    if len(merged):  # block totals for the rows whose strata were merged (the others: as is)
-        block = same[merged]  # (Jm, 6, 6)
-        n_blk, s_blk = n_str.copy(), s_str.copy()
-        b = len(n_str)
-        for full, blk in ((n_str, n_blk), (s_str, s_blk)):
-            x = np.moveaxis(full[..., merged], -1, 0).reshape(len(merged), b * 2, _K)
-            blk[..., merged] = np.moveaxis(np.matmul(x, block).reshape(-1, b, 2, _K), 0, -1)
+    # block totals: a stratum merged with others takes its block's (``same`` is 1 in a block)
+    n_blk, s_blk = (np.einsum("bgkj,jkl->bglj", x, same) for x in (n_str, s_str))
     w = n_str[:, 1] if target == "isw" else n_str[:, 0] + n_str[:, 1]
     w_pos = w > 0
     out = []
     patched = np.zeros((len(n_str), same.shape[0]), dtype=bool)
     with np.errstate(invalid="ignore", divide="ignore"):
         for g in (0, 1):
-            nb = n_blk[:, g]
-            has = nb > 0
-            mean = s_blk[:, g] / nb  # NaN (0/0) where the block has no answers
-            empty = w_pos & ~has
-            if empty.any():
-                # a cell without answers borrows the model's mean over its rurality, else overall
-                patched |= empty.any(axis=1)
-                rb, rk, rj = np.nonzero(empty)
-                shape = (len(n_str), 2, 3, n_str.shape[-1])
-                c_r = n_str[:, g].reshape(shape).sum(axis=2)
-                s_r = s_str[:, g].reshape(shape).sum(axis=2)
-                c_e, s_e = c_r[rb, rk // 3, rj], s_r[rb, rk // 3, rj]
-                c_a = c_r[rb, 0, rj] + c_r[rb, 1, rj]
-                s_a = s_r[rb, 0, rj] + s_r[rb, 1, rj]
-                mean[rb, rk, rj] = np.where(c_e > 0, s_e / np.where(c_e > 0, c_e, 1.0), s_a / c_a)
+            mean = s_blk[:, g] / n_blk[:, g]  # NaN (0/0) where the block has no answers
+            empty = w_pos & ~(n_blk[:, g] > 0)
+            # a cell without answers borrows the model's mean over its rurality, else overall
+            c_r, s_r = (x[:, g].reshape(len(x), 2, 3, -1).sum(axis=2) for x in (n_str, s_str))
+            borrow = np.where(c_r > 0, s_r / c_r, (s_r.sum(axis=1) / c_r.sum(axis=1))[:, None])
+            mean = np.where(empty, np.repeat(borrow, 3, axis=1), mean)
+            patched |= empty.any(axis=1)
             mean = np.where(w_pos, mean, 0.0)  # unweighted strata (possibly empty) add nothing
             out.append((w * mean).sum(axis=1) / w.sum(axis=1))
     return out[0], out[1], patched
-
-
-def _replicates(
-    cells: CellSums, plans: dict[str, tuple], cols: NDArray[np.int64], n: int, seed: int | None
-) -> dict[str, tuple[NDArray[np.float64], NDArray[np.int64]]]:
-    """Per target, the first ``n`` replicates of the rows ``cols`` and their patched counts."""
-    out: dict[str, tuple[list, NDArray[np.int64]]] = {
-        t: ([], np.zeros(len(cols), dtype=np.int64)) for t in plans
-    }
-    for w in resample(len(cells.system_size), n, seed):
-        n_str, s_str = replicate_strata(w, cells, cols)
-        for t, (same, _, _) in plans.items():
-            v0, v1, patched = standardized_values(n_str, s_str, t, same[cols])
-            out[t][0].append(v1 - v0)
-            out[t][1][:] += patched.sum(axis=0)
-    return {t: (np.concatenate(d), p) for t, (d, p) in out.items()}
 
 
 def _bootstrap(
     cells: CellSums,
     plans: dict[str, tuple],
     n_boot: int,
-    max_boot: int,
     seed: int | None,
 ) -> dict[str, tuple[list[NDArray[np.float64]], NDArray[np.int64]]]:
     """Per target, every row's replicates and patched count: ``n_boot``, doubled while the call
-    could flip (up to ``max_boot``); always the stream's first ones."""
-    every = np.arange(cells.n.shape[-1])
-    first = _replicates(cells, plans, every, n_boot, seed)
-    boot = {t: ([d[:, j] for j in every], p) for t, (d, p) in first.items()}
-    wanted = {t: every[uncertain(d)] for t, (d, _) in first.items()}
-    total = n_boot
-    while total < max_boot and any(len(w) for w in wanted.values()):
-        total = min(2 * total, max_boot)
+    could flip (up to 8 x ``n_boot``); always the stream's first ones."""
+    n_rows, total = cells.n.shape[-1], n_boot
+    boot = {t: ([np.empty(0)] * n_rows, np.zeros(n_rows, dtype=np.int64)) for t in plans}
+    wanted = dict.fromkeys(plans, np.arange(n_rows))
+    while True:
         cols = np.unique(np.concatenate(list(wanted.values())))
-        more = _replicates(cells, plans, cols, total, seed)
-        for t, (d, p) in more.items():
+        reps = {t: [] for t in plans}
+        patched = {t: np.zeros(len(cols), dtype=np.int64) for t in plans}
+        for w in resample(len(cells.system_size), total, seed):
+            n_str, s_str = replicate_strata(w, cells, cols)
+            for t, (same, _) in plans.items():
+                v0, v1, patch = standardized_values(n_str, s_str, t, same[cols])
+                reps[t].append(v1 - v0)
+                patched[t] += patch.sum(axis=0)
+        for t, d in reps.items():
+            d = np.concatenate(d)
             for i in np.flatnonzero(np.isin(cols, wanted[t])):
-                boot[t][0][cols[i]], boot[t][1][cols[i]] = d[:, i], p[i]
-            wanted[t] = np.array(
-                [j for j in wanted[t] if uncertain(boot[t][0][j])[0]], dtype=np.int64
-            )
-    return boot
+                boot[t][0][cols[i]], boot[t][1][cols[i]] = d[:, i], patched[t][i]
+            wanted[t] = np.array([j for j in wanted[t] if uncertain(boot[t][0][j])[0]], int)
+        if total >= 8 * n_boot or not any(len(w) for w in wanted.values()):
+            return boot
+        total = min(2 * total, 8 * n_boot)
 
 
 def standardize(
@@ -272,38 +211,38 @@ def standardize(
     *,
     targets: Sequence[str] = TARGETS,
     n_boot: int = N_BOOT,
-    max_boot: int | None = None,
     seed: int | None = DEFAULT_SEED,
     min_stratum: int = 5,
     groups: Groups = CARE_MODEL_GROUPS,
     strata: Stratification = FULL,
 ) -> list[dict[str, object]]:
-    """One ``standardized_<target>`` record per target and row (``p_bound``: p at 1/B).
-    ``max_boot`` (default 8 x ``n_boot``): the most replicates a row near the line gets."""
+    """One ``standardized_<target>`` record per target and row (``p_bound``: p at 1/B); a row
+    near the 0.05 line gets up to 8 x ``n_boot`` replicates."""
     for t in targets:
         if t not in TARGETS:
             raise ValueError(f"target must be one of {TARGETS}, not {t!r}")
     if n_boot < 1:
         raise ValueError("n_boot must be at least 1")
-    max_boot = 8 * n_boot if max_boot is None else max(max_boot, n_boot)
     only = "" if strata == FULL else f"strata: {strata.long_text} only"
-    ones = np.ones((1, len(cells.system_size)))
-    n_pt, s_pt = replicate_strata(ones, cells)
+    n_pt, s_pt = replicate_strata(np.ones((1, len(cells.system_size))), cells)  # every system once
     word = groups.kind.split()[-1]  # "model" of the care models
-    plans = {t: make_plan(n_pt[0], t, min_stratum, strata, word) for t in targets}
-    boot = _bootstrap(cells, plans, n_boot, max_boot, seed)
-    n_model = cells.by_model[0]  # answers per model and row, all clinics
+    plans = {}
+    for t in targets:  # per row (block of each stratum, note, strata used); same (J, 6, 6)
+        plan = [collapse(c, t, min_stratum, strata, word) for c in np.moveaxis(n_pt[0], -1, 0)]
+        plans[t] = np.array([b[:, None] == b[None, :] for b, _, _ in plan], dtype=float), plan
+    boot = _bootstrap(cells, plans, n_boot, seed)
+    n_model = cells.n.sum(axis=(0, 1))  # answers per model and row, all clinics
     outside = n_model - n_pt[0].sum(axis=1)  # answering clinics without a stratum
     systems = int((cells.n.sum(axis=(1, 2, 3)) > 0).sum())
     out: list[dict[str, object]] = []
-    for t, (same, plan_notes, used) in plans.items():
+    for t, (same, plan) in plans.items():
         v0, v1, _ = standardized_values(n_pt, s_pt, t, same)
         whose = (
             "all clinics'" if t == "total" else f"the {groups.short[groups.comparison]} clinics'"
         )
         for j, row in enumerate(rows):
             method = (
-                f"direct standardization to {whose} strata ({used[j]}); cluster bootstrap "
+                f"direct standardization to {whose} strata ({plan[j][2]}); cluster bootstrap "
                 "by care system, percentile interval; p inverting it"
             )
             reps = boot[t][0][j]
@@ -311,7 +250,7 @@ def standardize(
             p, bound, n_ok = bootstrap_p(reps[:, None])
             scale = 1.0 if row.continuous else 100.0
             b_row = len(reps)
-            notes = [x for x in (only, plan_notes[j]) if x]
+            notes = [x for x in (only, plan[j][1]) if x]
             if outside[:, j].sum():
                 notes.append(
                     f"{int(outside[:, j].sum())} answering clinics without rurality or "
