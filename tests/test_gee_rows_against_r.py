@@ -44,6 +44,7 @@ def test_every_row_of_tables_3_and_4_equals_clubsandwich_cr2_satterthwaite() -> 
     pd.testing.assert_frame_equal(ours, r, rtol=1e-9, atol=1e-12)
 
 
+@pytest.mark.slow  # 89 rows, each interval inverted for its p: a stage's worth of fits
 def test_every_primary_row_equals_the_design_effect_newcombe_interval_in_r() -> None:
     data = pd.read_csv(REF / "gee_rows_input.csv", dtype={"system": str})
     r = _r_results("gee_rows_primary_results.csv")
@@ -57,6 +58,7 @@ def test_every_primary_row_equals_the_design_effect_newcombe_interval_in_r() -> 
     assert (r["ci_low"] != cr2["ci_low"])[~mean].all()  # not the CR2-Wald interval
 
 
+@pytest.mark.slow  # 89 statsmodels GEE fits: a stage's worth
 def test_every_row_of_tables_3_and_4_equals_clubsandwich_cr3() -> None:
     data = pd.read_csv(REF / "gee_rows_input.csv", dtype={"system": str})
     r = _r_results()
