@@ -46,13 +46,13 @@ def grimmer_sd_ok(mean: str, sd: str, n: int) -> bool:
     return False
 
 
-def _count_rows(it: Item, lv: str, frac: float, cap: int | None) -> list[dict[str, object]]:
+def _count_rows(it: Item, lv: str, cap: int | None) -> list[dict[str, object]]:
     """Percent vs printed count of each group, count additivity, and denominators adding up."""
     rows, dens = [], {}
     groups = [g for g in ["total", *it.groups] if (lv, g) in it.count]
     for g in groups:
         k, pr, n = int(it.count[(lv, g)]), parse_printed(it.pct[(lv, g)]), it.n[g]
-        lim = limit(n, frac, cap)
+        lim = limit(n, cap)
         dens[g] = group_candidates([pr.text], n, lim, counts=[k])[:, -1].tolist()
         fit = ", ".join(f"{k}/{d} = {100 * k / d:.2f}%" for d in dens[g][:4])
         fits = f" does not round to {pr.text}; denominators that fit (at most {lim} missing): {fit}"
@@ -140,12 +140,12 @@ def _total_rows(it: Item) -> list[dict[str, object]]:
 
 
 def check_grim(
-    it: Item, frac: float, cap: int | None, integer_items: Iterable[tuple[str, str]] = INTEGER_ITEMS
+    it: Item, cap: int | None, integer_items: Iterable[tuple[str, str]] = INTEGER_ITEMS
 ) -> list[dict[str, object]]:
-    """The ``grim`` rows of one item but its percentage distribution (``limit(frac, cap)``)."""
+    """The ``grim`` rows of one item but its percentage distribution (``limit(n, cap)``)."""
     rows = []
     for lv in it.levels if it.count else []:
-        rows += _count_rows(it, lv, frac, cap)
+        rows += _count_rows(it, lv, cap)
     if it.count and it.shown == "full" and len(it.levels) > 1:
         for g in ["total", *it.groups]:
             ks = [int(it.count[(lv, g)]) for lv in it.levels]

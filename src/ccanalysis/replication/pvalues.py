@@ -133,14 +133,14 @@ def _implied_by_total(it: Item, level: str) -> str:
     return f"{total} imply {'; '.join(parts)}." if parts else ""
 
 
-def _categorical_row(it: Item, frac: float, cap: int | None, full: bool) -> tuple[dict, dict]:
+def _categorical_row(it: Item, cap: int | None, full: bool) -> tuple[dict, dict]:
     """The p-value row of a categorical item and its percentage-feasibility (grim) row."""
     levels = it.levels if full else it.levels[:1]
     cands = [
         group_candidates(
             [it.pct[(lv, g)] for lv in levels],
             it.n[g],
-            limit(it.n[g], frac, cap),
+            limit(it.n[g], cap),
             counts=[int(it.count[(lv, g)]) for lv in levels] if it.count else None,
             full=full,
         )
@@ -160,7 +160,7 @@ def _categorical_row(it: Item, frac: float, cap: int | None, full: bool) -> tupl
     )
     dist = f"the whole printed distribution ({', '.join(levels)})"
     dist = dist if full else f"'{levels[0]}' vs the rest"
-    lims = ", ".join(f"{g} {it.n[g]}-{it.n[g] - limit(it.n[g], frac, cap)}" for g in it.groups)
+    lims = ", ".join(f"{g} {it.n[g]}-{it.n[g] - limit(it.n[g], cap)}" for g in it.groups)
     tot_txt = " No combination makes the Total column round to its printed value(s); the range is taken over the groups' candidates without that constraint."
     tot_txt = "" if total_ok else tot_txt + ("" if full else _implied_by_total(it, levels[0]))
     level, counts = "+".join(levels), {"missing_needed": need, "candidates": len(tabs)}
@@ -235,12 +235,12 @@ def _mean_row(it: Item) -> dict[str, object]:
     return _pvalue_row(it, stated, ranges, text)
 
 
-def check_pvalue(it: Item, frac: float, cap: int | None) -> tuple[dict, list[dict]]:
+def check_pvalue(it: Item, cap: int | None) -> tuple[dict, list[dict]]:
     """The ``pvalue`` row of a tested item and the ``grim`` row of its distribution (if any)."""
     if it.mean:
         return _mean_row(it), []
     full = it.shown == "full" and len(it.levels) > 1
-    row, grim = _categorical_row(it, frac, cap, full)
+    row, grim = _categorical_row(it, cap, full)
     if it.shown == "collapsed":
         shown = f"'{it.levels[0]}' ({it.combine or 'top levels'})"
         explanation = f"Printed collapsed: only {shown} of a longer answer scale is shown, and the p-value refers to the full distribution, which the paper does not print. For information, {TEST_NAMES['fisher']} on the collapsed yes/no table gives p {fmt_range(row['p_min'], row['p_max'])}; printed {it.p}."

@@ -83,9 +83,9 @@ def items(published_long: pd.DataFrame, spec: Spec) -> list[Item]:
     return out
 
 
-def limit(n: int, max_missing_frac: float, max_missing: int | None) -> int:
-    """Item nonresponse allowed in a group of N = n: floor(frac * n), capped by max_missing."""
-    lim = math.floor(max_missing_frac * n + 1e-9)
+def limit(n: int, max_missing: int | None) -> int:
+    """Item nonresponse allowed in a group of N = n: a tenth of n (floor), capped by max_missing."""
+    lim = math.floor(0.10 * n + 1e-9)
     return lim if max_missing is None else min(lim, max_missing)
 
 
