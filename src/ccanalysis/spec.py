@@ -94,7 +94,6 @@ class Spec:
     """The rows of a specification, in printed order."""
 
     rows: tuple[SpecRow, ...]
-    source: str = ""
 
     def __iter__(self) -> Iterator[SpecRow]:
         return iter(self.rows)
@@ -231,7 +230,7 @@ def from_records(
             problems.append(f"{table}, {item}: a binary item has one row")
     if problems:
         raise ValueError(f"invalid table specification {source}:\n  " + "\n  ".join(problems))
-    return Spec(tuple(rows), source)
+    return Spec(tuple(rows))
 
 
 def from_frame(
