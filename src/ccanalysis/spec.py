@@ -164,6 +164,7 @@ def from_records(
         v["denominator"] = v["denominator"] or OPTIONAL["denominator"]
         continuous, collapsed = v["stat"] == "mean_sd", v["shown"] == "collapsed"
         combine = parse_combine(v["combine"])
+        fields = instrument.analysis_items() if instrument is not None else {}
         found = levels_of(v["item"], instrument) if instrument is not None else ((), continuous)
         item_levels, numeric = found or ((), continuous)
         choices = {"stat": STATS, "shown": SHOWN, "test": TESTS, "denominator": DENOMINATORS}
@@ -204,8 +205,7 @@ def from_records(
         problems += [
             f"line {i + 2} ({v['table']}, {v['item']}): {msg}" for bad, msg in rules if bad
         ]
-        field = instrument.analysis_items().get(v["item"]) if instrument is not None else None
-        unit = field.unit if field is not None else ""
+        unit = fields[v["item"]].unit if v["item"] in fields else ""
         rows.append(SpecRow(i + 2, **v | {"combine": combine}, item_levels=item_levels, unit=unit))
     # a blank family is the one the table's other rows name, else the table itself
     declared: dict[str, set[str]] = {}

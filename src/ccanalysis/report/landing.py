@@ -14,7 +14,7 @@ import pandas as pd
 from ccanalysis import vocab
 from ccanalysis.display import significant
 from ccanalysis.printing import format_p, round_half_up, signed
-from ccanalysis.replication.compare import KEYS, cell_anchor
+from ccanalysis.replication.compare import COMPARISON_COLUMNS, KEYS, cell_anchor
 from ccanalysis.replication.rows import TEST_NAMES
 from ccanalysis.report import notebooks
 from ccanalysis.tables.grid import anchor
@@ -124,6 +124,11 @@ def _linked(folder: Path, href: str, stem: str, formats: dict) -> list[tuple[str
     ]
 
 
+#: The replication's names of a cell's printed and reproduced numbers (``replication.csv``).
+REPRODUCED = "reproduced"
+PRINTED = COMPARISON_COLUMNS[COMPARISON_COLUMNS.index(REPRODUCED) - 1]  # the column before it
+
+
 def _num(text: str) -> str:
     """A reproduced number as the check shows it: four significant digits."""
     return significant(float(text), 4) if re.fullmatch(r"-?[\d.]+(e-?\d+)?", text) else text
@@ -151,8 +156,7 @@ def _marked(html: str, table: str, replication: pd.DataFrame, report: str) -> st
             counts = re.search(r'title="([^"]*)"', c[1])
             seen = [counts[1]] if counts else []
             seen += [
-                f"{r['measure']}: printed {r['published']}, here {_num(r['reproduced'])}"
-                for r in rows
+                f"{r['measure']}: printed {r[PRINTED]}, here {_num(r[REPRODUCED])}" for r in rows
             ]
             off = [cell_anchor(*(r[k] for k in KEYS)) for r in rows if r["verdict"] != "equal"]
             ok = '<span class="ok">✓</span>'
