@@ -207,26 +207,21 @@ def from_records(
         ]
         unit = fields[v["item"]].unit if v["item"] in fields else ""
         rows.append(SpecRow(i + 2, **v | {"combine": combine}, item_levels=item_levels, unit=unit))
+    frame = pd.DataFrame([vars(r) for r in rows], columns=[*COLUMNS, *OPTIONAL])
     # a blank family is the one the table's other rows name, else the table itself
-    declared: dict[str, set[str]] = {}
-    for r in rows:
-        declared.setdefault(r.table, set()).update({r.family} - {""})
+    named = frame[frame["family"] != ""].groupby("table", sort=False)["family"].unique()
     problems += [
-        f"{table}: rows of one table disagree on family {sorted(fams)}"
-        for table, fams in declared.items()
-        if len(fams) > 1
+        f"{t}: rows of one table disagree on family {sorted(f)}"
+        for t, f in named.items()
+        if len(f) > 1
     ]
-    rows = [r if r.family else replace(r, family=min(declared[r.table] or {r.table})) for r in rows]
-    groups: dict[tuple[str, str], list[SpecRow]] = {}
-    for r in rows:
-        groups.setdefault((r.table, r.item), []).append(r)
-    for (table, item), rs in groups.items():
-        for col in ("stat", "shown", "test", "denominator"):
-            if len({getattr(r, col) for r in rs}) > 1:
-                problems.append(f"{table}, {item}: rows of one item disagree on {col}")
-        if len({r.level for r in rs}) < len(rs):
+    rows = [r if r.family else replace(r, family=min(named.get(r.table, [r.table]))) for r in rows]
+    for (table, item), rs in frame.groupby(["table", "item"], sort=False):
+        cols = [c for c in ("stat", "shown", "test", "denominator") if rs[c].nunique() > 1]
+        problems += [f"{table}, {item}: rows of one item disagree on {c}" for c in cols]
+        if rs["level"].duplicated().any():
             problems.append(f"{table}, {item}: a level is printed twice")
-        if any(r.shown == "binary" for r in rs) and len(rs) > 1:
+        if (rs["shown"] == "binary").any() and len(rs) > 1:
             problems.append(f"{table}, {item}: a binary item has one row")
     if problems:
         raise ValueError(f"invalid table specification {source}:\n  " + "\n  ".join(problems))
