@@ -8,7 +8,7 @@ import csv
 import functools
 import io
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -89,26 +89,21 @@ class SpecRow:
         return f"{section}: {self.label}" if section else self.label
 
 
-@dataclass(frozen=True)
-class Spec:
+class Spec(tuple[SpecRow, ...]):
     """The rows of a specification, in printed order."""
 
-    rows: tuple[SpecRow, ...]
-
-    def __iter__(self) -> Iterator[SpecRow]:
-        return iter(self.rows)
-
-    def __len__(self) -> int:
-        return len(self.rows)
+    @property
+    def rows(self) -> tuple[SpecRow, ...]:
+        return tuple(self)
 
     @property
     def tables(self) -> tuple[str, ...]:
         """The tables, in order of first appearance."""
-        return tuple(dict.fromkeys(r.table for r in self.rows))
+        return tuple(dict.fromkeys(r.table for r in self))
 
     def of(self, *tables: str) -> tuple[SpecRow, ...]:
         """The rows of ``tables``, in printed order."""
-        return tuple(r for r in self.rows if r.table in tables)
+        return tuple(r for r in self if r.table in tables)
 
     def items(self, table: str) -> dict[str, list[SpecRow]]:
         """The rows of one table by item, items in order of first appearance."""
@@ -119,14 +114,14 @@ class Spec:
 
     def row(self, table: str, item: str, level: str = "") -> SpecRow | None:
         """The row printing ``level`` of ``item`` in ``table`` (``None`` if none does)."""
-        return next((r for r in self.rows if r.key == (table, item, level)), None)
+        return next((r for r in self if r.key == (table, item, level)), None)
 
     @functools.cached_property
     def frame(self) -> pd.DataFrame:
         """The specification as a frame of text columns (``combine`` joined with ``+``)."""
-        frame = pd.DataFrame([vars(r) for r in self.rows], columns=[*COLUMNS, *OPTIONAL])
+        frame = pd.DataFrame([vars(r) for r in self], columns=[*COLUMNS, *OPTIONAL])
         return frame.assign(
-            combine=frame["combine"].map("+".join), family=[r.q_family for r in self.rows]
+            combine=frame["combine"].map("+".join), family=[r.q_family for r in self]
         )
 
 
@@ -225,7 +220,7 @@ def from_records(
             problems.append(f"{table}, {item}: a binary item has one row")
     if problems:
         raise ValueError(f"invalid table specification {source}:\n  " + "\n  ".join(problems))
-    return Spec(tuple(rows))
+    return Spec(rows)
 
 
 def from_frame(
