@@ -15,13 +15,8 @@ class ValidationError(ValueError):
         self.field = field
         self.value = value
         self.problem = problem
-        parts = [f"file {file}"]
-        if record is not None:
-            parts.append(f"record {record}")
-        if field is not None:
-            parts.append(f"field {field}")
-        if value is not None:
-            parts.append(f"value {value!r}")
+        named = {"record": record, "field": field, "value": None if value is None else repr(value)}
+        parts = [f"file {file}"] + [f"{k} {v}" for k, v in named.items() if v is not None]
         super().__init__(f"{problem} ({', '.join(parts)})")
 
 

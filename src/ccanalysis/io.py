@@ -57,9 +57,7 @@ def write_bytes(path: str | Path, data: bytes) -> Path:
 
 def write_csv(frame: pd.DataFrame, path: str | Path, **kwargs: object) -> Path:
     """Write a CSV atomically, without the index, with ``\\n`` line ends (byte-reproducible)."""
-    kwargs.setdefault("index", False)
-    kwargs.setdefault("lineterminator", "\n")
-    return write_text(path, frame.to_csv(**kwargs))
+    return write_text(path, frame.to_csv(**{"index": False, "lineterminator": "\n", **kwargs}))
 
 
 def write_parquet(frame: pd.DataFrame, path: str | Path) -> Path:

@@ -176,8 +176,7 @@ def notebook_code(path: Path) -> str:
 
 def stage_modules(root: Path, graph=None) -> dict[str, set[str]]:
     """Stage -> every module of the package its notebook and the runner execute."""
-    known = modules(root / "src")
-    graph = import_graph(root / "src") if graph is None else graph
+    known, graph = modules(root / "src"), graph or import_graph(root / "src")
     code = {s: notebook_code(root / "notebooks" / f"{s}.ipynb") for s in STAGES}
     return {s: closure({RUNNER} | imports(c, "__main__", known), graph) for s, c in code.items()}
 

@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,16 +17,13 @@ DEFAULT_FRAME = SYNTHETIC_DIR / "clinic_frame.csv"
 DEFAULT_DICTIONARY = Path("data/raw/cc_survey_dictionary.csv")
 
 
-def project_root(start: str | Path | None = None) -> Path:
-    """The nearest ancestor holding ``pyproject.toml`` and ``src/ccanalysis`` (nbval runs from
-    ``reports/``, papermill from the root), else ``CCANALYSIS_ROOT``."""
-    here = Path(start or Path.cwd()).resolve()
+def project_root() -> Path:
+    """The nearest ancestor of the working folder holding ``pyproject.toml`` and ``src/ccanalysis``
+    (nbval runs from ``reports/``, papermill from the root)."""
+    here = Path.cwd().resolve()
     for d in (here, *here.parents):
         if (d / "pyproject.toml").is_file() and (d / "src" / "ccanalysis").is_dir():
             return d
-    env = os.environ.get("CCANALYSIS_ROOT")
-    if env:
-        return Path(env)
     raise FileNotFoundError(f"no ccanalysis project above {here}")
 
 

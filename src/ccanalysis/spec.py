@@ -8,7 +8,7 @@ import csv
 import functools
 import io
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -89,27 +89,21 @@ class SpecRow:
         return f"{section}: {self.label}" if section else self.label
 
 
-@dataclass(frozen=True)
-class Spec:
+class Spec(tuple[SpecRow, ...]):
     """The rows of a specification, in printed order."""
 
-    rows: tuple[SpecRow, ...]
-    source: str = ""
-
-    def __iter__(self) -> Iterator[SpecRow]:
-        return iter(self.rows)
-
-    def __len__(self) -> int:
-        return len(self.rows)
+    @property
+    def rows(self) -> tuple[SpecRow, ...]:
+        return tuple(self)
 
     @property
     def tables(self) -> tuple[str, ...]:
         """The tables, in order of first appearance."""
-        return tuple(dict.fromkeys(r.table for r in self.rows))
+        return tuple(dict.fromkeys(r.table for r in self))
 
     def of(self, *tables: str) -> tuple[SpecRow, ...]:
         """The rows of ``tables``, in printed order."""
-        return tuple(r for r in self.rows if r.table in tables)
+        return tuple(r for r in self if r.table in tables)
 
     def items(self, table: str) -> dict[str, list[SpecRow]]:
         """The rows of one table by item, items in order of first appearance."""
@@ -120,14 +114,14 @@ class Spec:
 
     def row(self, table: str, item: str, level: str = "") -> SpecRow | None:
         """The row printing ``level`` of ``item`` in ``table`` (``None`` if none does)."""
-        return next((r for r in self.rows if r.key == (table, item, level)), None)
+        return next((r for r in self if r.key == (table, item, level)), None)
 
     @functools.cached_property
     def frame(self) -> pd.DataFrame:
         """The specification as a frame of text columns (``combine`` joined with ``+``)."""
-        frame = pd.DataFrame([vars(r) for r in self.rows], columns=[*COLUMNS, *OPTIONAL])
+        frame = pd.DataFrame([vars(r) for r in self], columns=[*COLUMNS, *OPTIONAL])
         return frame.assign(
-            combine=frame["combine"].map("+".join), family=[r.q_family for r in self.rows]
+            combine=frame["combine"].map("+".join), family=[r.q_family for r in self]
         )
 
 
@@ -165,6 +159,7 @@ def from_records(
         v["denominator"] = v["denominator"] or OPTIONAL["denominator"]
         continuous, collapsed = v["stat"] == "mean_sd", v["shown"] == "collapsed"
         combine = parse_combine(v["combine"])
+        fields = instrument.analysis_items() if instrument is not None else {}
         found = levels_of(v["item"], instrument) if instrument is not None else ((), continuous)
         item_levels, numeric = found or ((), continuous)
         choices = {"stat": STATS, "shown": SHOWN, "test": TESTS, "denominator": DENOMINATORS}
@@ -205,33 +200,27 @@ def from_records(
         problems += [
             f"line {i + 2} ({v['table']}, {v['item']}): {msg}" for bad, msg in rules if bad
         ]
-        field = instrument.analysis_items().get(v["item"]) if instrument is not None else None
-        unit = field.unit if field is not None else ""
+        unit = fields[v["item"]].unit if v["item"] in fields else ""
         rows.append(SpecRow(i + 2, **v | {"combine": combine}, item_levels=item_levels, unit=unit))
+    frame = pd.DataFrame([vars(r) for r in rows], columns=[*COLUMNS, *OPTIONAL])
     # a blank family is the one the table's other rows name, else the table itself
-    declared: dict[str, set[str]] = {}
-    for r in rows:
-        declared.setdefault(r.table, set()).update({r.family} - {""})
+    named = frame[frame["family"] != ""].groupby("table", sort=False)["family"].unique()
     problems += [
-        f"{table}: rows of one table disagree on family {sorted(fams)}"
-        for table, fams in declared.items()
-        if len(fams) > 1
+        f"{t}: rows of one table disagree on family {sorted(f)}"
+        for t, f in named.items()
+        if len(f) > 1
     ]
-    rows = [r if r.family else replace(r, family=min(declared[r.table] or {r.table})) for r in rows]
-    groups: dict[tuple[str, str], list[SpecRow]] = {}
-    for r in rows:
-        groups.setdefault((r.table, r.item), []).append(r)
-    for (table, item), rs in groups.items():
-        for col in ("stat", "shown", "test", "denominator"):
-            if len({getattr(r, col) for r in rs}) > 1:
-                problems.append(f"{table}, {item}: rows of one item disagree on {col}")
-        if len({r.level for r in rs}) < len(rs):
+    rows = [r if r.family else replace(r, family=min(named.get(r.table, [r.table]))) for r in rows]
+    for (table, item), rs in frame.groupby(["table", "item"], sort=False):
+        cols = [c for c in ("stat", "shown", "test", "denominator") if rs[c].nunique() > 1]
+        problems += [f"{table}, {item}: rows of one item disagree on {c}" for c in cols]
+        if rs["level"].duplicated().any():
             problems.append(f"{table}, {item}: a level is printed twice")
-        if any(r.shown == "binary" for r in rs) and len(rs) > 1:
+        if (rs["shown"] == "binary").any() and len(rs) > 1:
             problems.append(f"{table}, {item}: a binary item has one row")
     if problems:
         raise ValueError(f"invalid table specification {source}:\n  " + "\n  ".join(problems))
-    return Spec(tuple(rows), source)
+    return Spec(rows)
 
 
 def from_frame(

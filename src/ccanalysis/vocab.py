@@ -17,22 +17,17 @@ TOTAL = "total"
 CLINIC_COMPARISON: tuple[str, str] = ("isw", "mn")
 COORDINATOR_COMPARISON: tuple[str, str] = ("isw_only", "mn_only")
 
-GROUP_LABELS: dict[str, str] = {
-    "total": "Total",
-    "mn": "Medical/Nursing Model",
-    "isw": "Integrated Social Worker Model",
-    "mn_only": "Only Work in Medical/Nursing Clinics",
-    "isw_only": "Only Work in Integrated Social Worker Clinics",
-    "both": "Work in Both Clinic Models",
+#: Each group's label and short label.
+_LABELS: dict[str, tuple[str, str]] = {
+    "total": ("Total", "Total"),
+    "mn": ("Medical/Nursing Model", "MN"),
+    "isw": ("Integrated Social Worker Model", "ISW"),
+    "mn_only": ("Only Work in Medical/Nursing Clinics", "MN only"),
+    "isw_only": ("Only Work in Integrated Social Worker Clinics", "ISW only"),
+    "both": ("Work in Both Clinic Models", "both"),
 }
-SHORT_LABELS: dict[str, str] = {
-    "total": "Total",
-    "mn": "MN",
-    "isw": "ISW",
-    "mn_only": "MN only",
-    "isw_only": "ISW only",
-    "both": "both",
-}
+GROUP_LABELS: dict[str, str] = {group: long for group, (long, _) in _LABELS.items()}
+SHORT_LABELS: dict[str, str] = {group: short for group, (_, short) in _LABELS.items()}
 
 #: The four criteria of the integrated social worker model (Table 2), in the paper's order.
 CRITERIA: tuple[str, ...] = (

@@ -52,17 +52,16 @@ def check_published(
     facts: pd.DataFrame,
     claims: pd.DataFrame,
     *,
-    max_missing_frac: float = 0.10,
     max_missing: int | None = None,
     integer_items: Iterable[tuple[str, str]] = INTEGER_ITEMS,
 ) -> pd.DataFrame:
     """A row per check of the printed tables, sections ``pvalue``, ``grim`` and ``text``; item
-    nonresponse allowed per group: floor(``max_missing_frac`` * N), capped by ``max_missing``."""
+    nonresponse allowed per group: :func:`~ccanalysis.replication.rows.limit`, capped by ``max_missing``."""
     pvalue, grim, pct_grim = [], [], []
     for it in items(published_long, spec):
-        grim += check_grim(it, max_missing_frac, max_missing, integer_items)
+        grim += check_grim(it, max_missing, integer_items)
         if it.test != "none":
-            row, rows = check_pvalue(it, max_missing_frac, max_missing)
+            row, rows = check_pvalue(it, max_missing)
             pvalue.append(row)
             pct_grim += rows
     frames = [pd.DataFrame(r, columns=CONSISTENCY_COLUMNS) for r in (pvalue, grim, pct_grim)]

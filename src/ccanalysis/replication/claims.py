@@ -8,7 +8,6 @@ arguments, every :mod:`ast` node checked, evaluated with those functions as the 
 from __future__ import annotations
 
 import ast
-import functools
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -100,22 +99,28 @@ def _reader(published_long: pd.DataFrame, facts: pd.DataFrame) -> Callable[[str,
     return text
 
 
+def _substitute(tree: ast.Expression, text: Callable, leaf: Callable) -> ast.expr:
+    """A checked expression with each call replaced by what it reads (``text``), each printed text
+    as ``leaf(function, text)`` makes it; ``diff`` as isw - mn."""
+
+    class Substitute(ast.NodeTransformer):
+        def visit_Call(self, node: ast.Call) -> ast.expr:
+            texts = text(node.func.id, tuple(a.value for a in node.args))
+            parts = [leaf(node.func.id, t) for t in texts]
+            return ast.BinOp(parts[0], ast.Sub(), parts[1]) if len(parts) == 2 else parts[0]
+
+    return Substitute().visit(tree).body
+
+
 def evaluate(
     expression: str, published_long: pd.DataFrame, facts: pd.DataFrame, claim: str = ""
 ) -> list[float | str]:
     """The table side of a claim: one value per element of its expression (``p``: its text)."""
-    text = _reader(published_long, facts)
-
-    def call(name: str, *args: str) -> float | str:
-        if name == "p":
-            return text(name, args)[0]
-        values = [float(t) for t in text(name, args)]
-        return values[0] - values[1] if name == "diff" else values[0]
-
-    namespace = {f: functools.partial(call, f) for f in FUNCTIONS}
-    code = compile(parse_expression(expression, claim), "<claim>", "eval")
+    tree, text = parse_expression(expression, claim), _reader(published_long, facts)
     try:
-        value = eval(code, {"__builtins__": {}}, namespace)  # noqa: S307 (checked: parse_expression)
+        body = _substitute(tree, text, lambda f, t: ast.Constant(t if f == "p" else float(t)))
+        code = compile(ast.fix_missing_locations(ast.Expression(body)), "<claim>", "eval")
+        value = eval(code, {"__builtins__": {}})  # noqa: S307 (numbers and + - * / only)
     except (ValueError, TypeError, ZeroDivisionError) as e:
         raise ValueError(f"text claim {claim}: {e}") from None
     return list(value) if isinstance(value, tuple) else [value]
@@ -123,14 +128,8 @@ def evaluate(
 
 def derivation(expression: str, published_long: pd.DataFrame, facts: pd.DataFrame) -> str:
     """The expression with the printed texts in place of cells and facts: to redo by hand."""
-    text = _reader(published_long, facts)
-
-    class Substitute(ast.NodeTransformer):
-        def visit_Call(self, node: ast.Call) -> ast.expr:
-            names = [ast.Name(t) for t in text(node.func.id, tuple(a.value for a in node.args))]
-            return ast.BinOp(names[0], ast.Sub(), names[1]) if len(names) == 2 else names[0]
-
-    tree = Substitute().visit(ast.parse(expression.strip(), mode="eval")).body
+    tree, text = parse_expression(expression, ""), _reader(published_long, facts)
+    tree = _substitute(tree, text, lambda f, t: ast.Name(t))
     return "; ".join(ast.unparse(p) for p in (tree.elts if isinstance(tree, ast.Tuple) else [tree]))
 
 

@@ -32,13 +32,6 @@ from ccanalysis.replication.rows import (
 
 MAX_EXACT = 64
 N_EXTREME = 16
-#: The explanations of the ``pvalue`` rows, filled in by the row makers (then every test's range).
-WORDING = {
-    "categorical": "{name} test on {dist}, groups {groups} (denominators {lims}). {descr}. {candidates} candidate tables (fewest missing answers needed: {need}).{without_total} ",
-    "without_total": " No combination makes the Total column round to its printed value(s); the range is taken over the groups' candidates without that constraint.",
-    "mean": "{name} from printed mean (SD) and N: {groups}; means and SDs +-0.05 (rounding). ",
-    "collapsed": "Printed collapsed: only '{level}' ({combine}) of a longer answer scale is shown, and the p-value refers to the full distribution, which the paper does not print. For information, {name} on the collapsed yes/no table gives p {range}; printed {p}.",
-}
 
 
 def group_candidates(
@@ -140,14 +133,14 @@ def _implied_by_total(it: Item, level: str) -> str:
     return f"{total} imply {'; '.join(parts)}." if parts else ""
 
 
-def _categorical_row(it: Item, frac: float, cap: int | None, full: bool) -> tuple[dict, dict]:
+def _categorical_row(it: Item, cap: int | None, full: bool) -> tuple[dict, dict]:
     """The p-value row of a categorical item and its percentage-feasibility (grim) row."""
     levels = it.levels if full else it.levels[:1]
     cands = [
         group_candidates(
             [it.pct[(lv, g)] for lv in levels],
             it.n[g],
-            limit(it.n[g], frac, cap),
+            limit(it.n[g], cap),
             counts=[int(it.count[(lv, g)]) for lv in levels] if it.count else None,
             full=full,
         )
@@ -167,21 +160,22 @@ def _categorical_row(it: Item, frac: float, cap: int | None, full: bool) -> tupl
     )
     dist = f"the whole printed distribution ({', '.join(levels)})"
     dist = dist if full else f"'{levels[0]}' vs the rest"
-    lims = ", ".join(f"{g} {it.n[g]}-{it.n[g] - limit(it.n[g], frac, cap)}" for g in it.groups)
-    tot_txt = WORDING["without_total"] + ("" if full else _implied_by_total(it, levels[0]))
-    tot_txt = "" if total_ok else tot_txt
+    lims = ", ".join(f"{g} {it.n[g]}-{it.n[g] - limit(it.n[g], cap)}" for g in it.groups)
+    tot_txt = " No combination makes the Total column round to its printed value(s); the range is taken over the groups' candidates without that constraint."
+    tot_txt = "" if total_ok else tot_txt + ("" if full else _implied_by_total(it, levels[0]))
     level, counts = "+".join(levels), {"missing_needed": need, "candidates": len(tabs)}
     printed = "; ".join(
         f"{g}: " + "/".join(it.pct[(lv, g)] for lv in levels)
         for g in ["total", *it.groups]
         if all((lv, g) in it.pct for lv in levels)
     )
-    words = {"descr": descr, "without_total": tot_txt, "dist": dist, "lims": lims, "need": need}
-    words |= {"name": TEST_NAMES["fisher"], "groups": ", ".join(it.groups)}
-    grim = grim_row(
-        it, "pct_distribution", total_ok, "", printed, "", level=level, **counts, **words
+    why = (
+        f"Printed percentages are possible with {need} missing answer(s) in all ({len(tabs)} count tables fit every group and the Total). {descr}."
+        if total_ok
+        else f"No count table with at most the allowed missing answers rounds to the printed percentages of every group and the Total. {descr}.{tot_txt}"
     )
-    explanation = WORDING["categorical"].format(**counts, **words)
+    grim = grim_row(it, "pct_distribution", total_ok, "", printed, "", why, level=level, **counts)
+    explanation = f"{TEST_NAMES['fisher']} test on {dist}, groups {', '.join(it.groups)} (denominators {lims}). {descr}. {len(tabs)} candidate tables (fewest missing answers needed: {need}).{tot_txt} "
     fewest = dict(zip(CONSISTENCY_COLUMNS[11:13], fewest, strict=True))
     return _pvalue_row(it, "fisher", ranges, explanation, level=level, **fewest, **counts), grim
 
@@ -237,19 +231,19 @@ def _mean_row(it: Item) -> dict[str, object]:
     ranges = mean_pvalue_range(means, sds, [it.n[g] for g in it.groups])
     stated = next(iter(ranges))
     desc = ", ".join(f"{g} {it.mean[g]} ({it.sd[g]}) n={it.n[g]}" for g in it.groups)
-    text = WORDING["mean"].format(name=TEST_NAMES[stated], groups=desc)
+    text = f"{TEST_NAMES[stated]} from printed mean (SD) and N: {desc}; means and SDs +-0.05 (rounding). "
     return _pvalue_row(it, stated, ranges, text)
 
 
-def check_pvalue(it: Item, frac: float, cap: int | None) -> tuple[dict, list[dict]]:
+def check_pvalue(it: Item, cap: int | None) -> tuple[dict, list[dict]]:
     """The ``pvalue`` row of a tested item and the ``grim`` row of its distribution (if any)."""
     if it.mean:
         return _mean_row(it), []
     full = it.shown == "full" and len(it.levels) > 1
-    row, grim = _categorical_row(it, frac, cap, full)
+    row, grim = _categorical_row(it, cap, full)
     if it.shown == "collapsed":
-        words = {"level": it.levels[0], "combine": it.combine or "top levels", "p": it.p}
-        words |= {"name": TEST_NAMES["fisher"], "range": fmt_range(row["p_min"], row["p_max"])}
+        shown = f"'{it.levels[0]}' ({it.combine or 'top levels'})"
+        explanation = f"Printed collapsed: only {shown} of a longer answer scale is shown, and the p-value refers to the full distribution, which the paper does not print. For information, {TEST_NAMES['fisher']} on the collapsed yes/no table gives p {fmt_range(row['p_min'], row['p_max'])}; printed {it.p}."
         row.update(dict.fromkeys(CONSISTENCY_COLUMNS[9:13], math.nan), verdict="not_checkable")
-        row.update(other_tests="", explanation=WORDING["collapsed"].format(**words))
+        row.update(other_tests="", explanation=explanation)
     return row, [] if it.count else [grim]

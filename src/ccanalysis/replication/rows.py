@@ -28,46 +28,6 @@ TEST_NAMES = {
     "anova": "one-way ANOVA",
     "welch_anova": "Welch's ANOVA",
 }
-#: The explanation of each ``grim`` check: (stem, ending when it holds, ending when not).
-WORDING = {
-    "pct_vs_count": (
-        "printed {k} ({pct}%) of N={n}: {k}/{n} = {reference}%",
-        "{fits}.",
-        " does not round to {pct}, and no denominator from {n} down to {lowest} does.",
-    ),
-    "count_additivity": ("Total {printed} vs sum of groups {parts} = {reference}.", "", ""),
-    "denominators_add_up": (
-        "",
-        "Group denominators that fit the printed percentages {dens} add up to a Total denominator that fits ({common}).",
-        "No choice of fitting group denominators adds up to a Total denominator that fits the printed Total % ({total_dens}).",
-    ),
-    "counts_sum_to_n": ("Counts {counts} = {reference} vs N = {printed}.", "", ""),
-    "pct_distribution": (
-        "",
-        "Printed percentages are possible with {missing_needed} missing answer(s) in all ({candidates} count tables fit every group and the Total). {descr}.",
-        "No count table with at most the allowed missing answers rounds to the printed percentages of every group and the Total. {descr}.{without_total}",
-    ),
-    "grim_mean": (
-        "Whole-number answers, n={n}: mean {printed} needs a sum in [{low:.2f}, {high:.2f}]",
-        "; e.g. {sum}/{n} = {example:.3f}.",
-        "; no integer lies there.",
-    ),
-    "grimmer_sd": (
-        "Whole-number answers, n={n}, mean {mean}, SD {sd}: ",
-        "some integer sum of squares of the right parity fits.",
-        "no integer sum S and sum of squares Q (Q = (n-1)SD^2 + S^2/n, Q = S mod 2) fits.",
-    ),
-    "total_mean": (
-        "N-weighted mean of the group means (each +-0.05){note}: {reference}; printed Total {printed} (",
-        "fits).",
-        "does not fit).",
-    ),
-    "total_sd": (
-        "Total SD from the group means, SDs (each +-0.05) and N{note}: sqrt((sum (n-1)SD^2 + sum n (mean - grand mean)^2) / (N-1)) = {reference}; printed Total SD {printed} (",
-        "fits).",
-        "does not fit: the groups' answers would have to have different N than printed (item nonresponse) or the Total was computed otherwise).",
-    ),
-}
 #: Slack when a computed number is compared with a closed end of an interval.
 EPS = 1e-9
 
@@ -123,9 +83,9 @@ def items(published_long: pd.DataFrame, spec: Spec) -> list[Item]:
     return out
 
 
-def limit(n: int, max_missing_frac: float, max_missing: int | None) -> int:
-    """Item nonresponse allowed in a group of N = n: floor(frac * n), capped by max_missing."""
-    lim = math.floor(max_missing_frac * n + 1e-9)
+def limit(n: int, max_missing: int | None) -> int:
+    """Item nonresponse allowed in a group of N = n: a tenth of n (floor), capped by max_missing."""
+    lim = math.floor(0.10 * n + 1e-9)
     return lim if max_missing is None else min(lim, max_missing)
 
 
@@ -146,15 +106,24 @@ def check_row(section: str, it: Item | None = None, **kw: object) -> dict[str, o
 
 
 def grim_row(
-    it: Item, check: str, ok: object, group: str, printed: object, reference: object, **kw: object
+    it: Item,
+    check: str,
+    ok: object,
+    group: str,
+    printed: object,
+    reference: object,
+    why: str,
+    **kw: object,
 ) -> dict[str, object]:
-    """A ``grim`` row, ``consistent`` when ``ok``, explained by ``WORDING[check]`` with ``kw``."""
-    stem, holds, fails = WORDING[check]
-    cells = {"group": group, "printed": str(printed), "reference": str(reference)}
-    cells |= {k: kw[k] for k in ("level", "missing_needed", "candidates") if k in kw}
-    explanation = (stem + (holds if ok else fails)).format(**(kw | cells))
+    """A ``grim`` row, ``consistent`` when ``ok``, explained by ``why``; ``kw``: other cells."""
+    cells = {
+        "group": group,
+        "printed": str(printed),
+        "reference": str(reference),
+        "explanation": why,
+    }
     verdict = "consistent" if ok else "inconsistent"
-    return check_row("grim", it, check=check, verdict=verdict, explanation=explanation, **cells)
+    return check_row("grim", it, check=check, verdict=verdict, **cells, **kw)
 
 
 def fmt_range(lo: float, hi: float) -> str:

@@ -212,7 +212,6 @@ def _figures(figures_dir: Path, href: str, formats: dict) -> list[dict[str, Any]
         title = numbered(png.stem, info.get("Title") or png.stem.replace("_", " ").capitalize())
         found.append(
             {
-                "order": (int(re.findall(r"\d+", title)[0]), png.stem),
                 "id": f"figure-{png.stem}",
                 "title": title,
                 "caption": info.get("Caption", ""),
@@ -221,7 +220,7 @@ def _figures(figures_dir: Path, href: str, formats: dict) -> list[dict[str, Any]
                 "files": _linked(figures_dir, href, png.stem, formats),
             }
         )
-    return sorted(found, key=lambda f: f["order"])
+    return sorted(found, key=lambda f: (int(re.findall(r"\d+", f["title"])[0]), f["id"]))
 
 
 def citation(root: Path) -> dict[str, str]:
