@@ -97,7 +97,7 @@ def grid(s: Summary, *, extras: bool | None = None, suppress_below: int | None =
         raise ValueError("suppress_below must be at least 2")
     long, g = s.long, s.grouping
     cell = {(r.item, r.level, r.group, r.measure): r for r in long.itertuples(index=False)}
-    columns = g.units.columns
+    columns = g.columns
     ref = g.reference
     comp = s.comparison or next(x for x in s.groups if x != ref)
     suppressed = []
@@ -146,9 +146,8 @@ def grid(s: Summary, *, extras: bool | None = None, suppress_below: int | None =
         header += [h.format(comp=g.short[comp], ref=g.short[ref]) for h in EXTRA_HEADERS]
     n_extras = len(EXTRA_HEADERS) * extras
     ns = [val("n", "", c, "n") for c in columns]
-    rows = [GridRow("n", "N", 0, [f"<{k}" if small(n) else str(int(n)) for n in ns])]
-    rows[0].anchor = anchor(s.table, "n")
-    rows[0].cells += [""] * (has_p + n_extras)
+    n_cells = [f"<{k}" if small(n) else str(int(n)) for n in ns] + [""] * (has_p + n_extras)
+    rows = [GridRow("n", "N", 0, n_cells, anchor(s.table, "n"))]
     marks = {item: MARKS[i] for i, (items, _) in enumerate(s.row_notes) for item in items}
     tests, level_tests, missing, empties, footnotes = [], [], [], [], []
     n_total = ns[0]
@@ -188,8 +187,9 @@ def grid(s: Summary, *, extras: bool | None = None, suppress_below: int | None =
             label = r.label + ("" if own_section else mark)
             level = r.level if len(b.rows) > 1 else ""
             indent = 1 if first.section else 0
-            rows.append(GridRow("row", label, indent, cells, anchor(s.table, item, level)))
-            rows[-1].counts = counts(r)
+            rows.append(
+                GridRow("row", label, indent, cells, anchor(s.table, item, level), counts(r))
+            )
         d = val(item, first.level, TOTAL, "denom")
         name = (first.section if own_section else first.label).rstrip(":")  # words, not the id
         if b.answers == 0:
