@@ -21,7 +21,7 @@ from ccanalysis.classify import classify_clinics, coordinator_groups
 from ccanalysis.instrument import read_dictionary
 from ccanalysis.printing import format_p, round_half_up
 from ccanalysis.spec import Spec, from_frame, read_spec
-from ccanalysis.tables import add_q_families, from_spec, long_csv, run, text_facts
+from ccanalysis.tables import from_spec, long_csv, run, text_facts
 from ccanalysis.tables.grid import format_mean_sd, format_n_pct, grid
 from ccanalysis.tables.paper import summary
 from ccanalysis.tables.render import FIXED_DATE
@@ -144,7 +144,7 @@ def long_of(spec, data, table: str, **kw) -> pd.DataFrame:  # noqa: ANN001
 def all_tables(spec: Spec, clinics: pd.DataFrame, coordinators: pd.DataFrame) -> dict:
     """Every table as the stage builds it: from_spec, then q-values across the spec's families."""
     data = {"clinics": clinics, "coordinators": coordinators}
-    return add_q_families(spec, {t: from_spec(spec, data, t) for t in spec.tables})
+    return {t: from_spec(spec, data, t) for t in spec.tables}
 
 
 @pytest.fixture(scope="module")

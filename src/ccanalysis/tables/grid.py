@@ -101,6 +101,11 @@ def grid(s: Summary, *, extras: bool | None = None, suppress_below: int | None =
     ref = g.reference
     comp = s.comparison or next(x for x in s.groups if x != ref)
     suppressed = []
+    # the extra columns a row fills (no P (row) of two-answer items, no q before add_q)
+    shown = [extras and bool(long[c].notna().any()) for c in ("diff", "p_level", "q")]
+
+    def extra(*cells: str) -> list[str]:
+        return [c for c, on in zip(cells, shown, strict=True) if on]
 
     def val(item: str, level: str, group: str, measure: str) -> float:
         r = cell.get((item, level, group, measure))
@@ -142,11 +147,9 @@ def grid(s: Summary, *, extras: bool | None = None, suppress_below: int | None =
 
     has_p = bool((long["measure"] == "p").any())
     header = ["Characteristic"] + [g.labels.get(c, c) for c in columns] + ["P"] * has_p
-    if extras:
-        header += [h.format(comp=g.short[comp], ref=g.short[ref]) for h in EXTRA_HEADERS]
-    n_extras = len(EXTRA_HEADERS) * extras
+    header += extra(*(h.format(comp=g.short[comp], ref=g.short[ref]) for h in EXTRA_HEADERS))
     ns = [val("n", "", c, "n") for c in columns]
-    n_cells = [f"<{k}" if small(n) else str(int(n)) for n in ns] + [""] * (has_p + n_extras)
+    n_cells = [f"<{k}" if small(n) else str(int(n)) for n in ns] + [""] * has_p + extra("", "", "")
     rows = [GridRow("n", "N", 0, n_cells, anchor(s.table, "n"))]
     marks = {item: MARKS[i] for i, (items, _) in enumerate(s.row_notes) for item in items}
     tests, level_tests, missing, empties, footnotes = [], [], [], [], []
@@ -169,7 +172,7 @@ def grid(s: Summary, *, extras: bool | None = None, suppress_below: int | None =
             if section_now:
                 label = section_now + (mark if own_section else "")
                 head = ["" for _ in columns] + [p_text if own_section else ""] * has_p
-                head += ["", "", q_text if own_section else ""][:n_extras]
+                head += extra("", "", q_text if own_section else "")
                 own = anchor(s.table, item) if own_section else ""
                 rows.append(GridRow("section", label, 0, head, own))
         if first.footnote and first.footnote not in footnotes:
@@ -183,7 +186,7 @@ def grid(s: Summary, *, extras: bool | None = None, suppress_below: int | None =
                 if not math.isnan(p_level) and tr.test_level not in level_tests:
                     level_tests.append(tr.test_level)
                 level_text = "" if math.isnan(p_level) else format_p(p_level)
-                cells += [difference(r), level_text, q_text if first_row else ""]
+                cells += extra(difference(r), level_text, q_text if first_row else "")
             label = r.label + ("" if own_section else mark)
             level = r.level if len(b.rows) > 1 else ""
             indent = 1 if first.section else 0
@@ -225,16 +228,7 @@ def grid(s: Summary, *, extras: bool | None = None, suppress_below: int | None =
             f"<{k}: a count from 1 to {k - 1} (or a mean of fewer than {k} answers), "
             f"withheld to protect respondents' privacy{none}"
         )
-    keys = ["", *columns, *["p"] * has_p, *["diff", "p_row", "q"][:n_extras]]
-    if extras:  # a column no row fills (P (row) of two-answer items, q before add_q) left out
-        empty = {
-            i
-            for i in range(len(keys) - n_extras, len(keys))
-            if not any(r.cells[i - 1] for r in rows)
-        }
-        for r in rows:
-            r.cells = [c for i, c in enumerate(r.cells, 1) if i not in empty]
-        header, keys = ([x for i, x in enumerate(xs) if i not in empty] for xs in (header, keys))
+    keys = ["", *columns, *["p"] * has_p, *extra("diff", "p_row", "q")]
     return Grid(s.table, s.title, header, rows, notes, s.synthetic, keys)
 
 

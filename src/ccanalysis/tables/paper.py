@@ -94,16 +94,3 @@ def from_spec(
         return tested(table_id).add_q()
     family_q = add_q_across(*(tested(t) for t in tables), family=own)
     return family_q[tables.index(table_id)]
-
-
-def add_q_families(spec: Spec | pd.DataFrame, summaries: dict[str, Summary]) -> dict[str, Summary]:
-    """The tables again with q-values across the specification's families of tests."""
-    spec, out = as_spec(spec), dict(summaries)
-    families: dict[str, list[str]] = {}
-    for t in summaries:
-        families.setdefault(spec.of(t)[0].q_family, []).append(t)
-    for name, tables in families.items():
-        if tables != [name]:  # a table's own tests: add_q's note already says "this table"
-            again = add_q_across(*(out[t] for t in tables), family=name)
-            out.update(zip(tables, again, strict=True))
-    return out
