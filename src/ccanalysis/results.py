@@ -256,16 +256,14 @@ class Context:
         ns["q_level"] = format_p(Q_LEVEL)
         return ns
 
-    def largest(self, *tables: dict[str, Row], count: int = 3, differ: bool = True) -> list[Row]:
-        """The ``count`` rows of ``tables`` (``t3``: rows by item) with the largest differences
-        (``differ``: q < 0.05), among the items with a q-value."""
+    def largest(self, *tables: dict[str, Row]) -> list[Row]:
+        """The three rows of ``tables`` (``t3``: rows by item) with the largest differences among
+        the items that differ (q < 0.05)."""
         rows = []
-        for r in (r for t in tables for r in t.values() if r._find("", "q")):
-            if differ and not r.differs:
-                continue
+        for r in (r for t in tables for r in t.values() if r._find("", "q") and r.differs):
             levels = dict.fromkeys(x["level"] for x in r.records if x["measure"] == "pct")
             rows += [Row(self, r.table, r.item, lv) for lv in levels if r._find(lv, "diff")]
-        return sorted(rows, key=lambda r: -abs(r.diff.value))[:count]
+        return sorted(rows, key=lambda r: -abs(r.diff.value))[:3]
 
     def changed(self, analysis: str, reference: str = "unadjusted") -> list[str]:
         """Labels of the rows whose verdict changes from ``reference`` to ``analysis``."""

@@ -131,28 +131,26 @@ class ItemBlock:
         item, out = self.item, []
         none = {"note": NO_ANSWERS} if self.answers == 0 else {}
         p = [] if p_row is None else [record(table, item, "", ALL, "p", **p_row)]
-        if self.continuous:
-            level = self.rows[0].level
-            for g, v in zip(self.columns, self.samples, strict=True):
-                diff = diffs[0] if diffs and g == comparison else {}
-                mean = v.mean() if len(v) else math.nan
-                out.append(record(table, item, level, g, "mean", mean, **diff, **none))
-                sd = v.std(ddof=1) if len(v) > 1 else math.nan
-                out.append(record(table, item, level, g, "sd", sd, **none))
-                out.append(record(table, item, level, g, "denom", len(v), **none))
-            return out + p
         for i, r in enumerate(self.rows):
             own = level_p[i] if level_p else {}
             for j, g in enumerate(self.columns):
-                n, denom = self.n[i, j], self.denom[i, j]
-                pct = 100.0 * n / denom if denom else math.nan
                 diff = diffs[i] if diffs and g == comparison else {}
-                out.append(record(table, item, r.level, g, "n", n, **none))
-                out.append(record(table, item, r.level, g, "denom", denom, **none))
-                out.append(record(table, item, r.level, g, "pct", pct, **diff, **own, **none))
+                for measure, value, extra in self.cell(i, j, diff | own):
+                    out.append(record(table, item, r.level, g, measure, value, **extra, **none))
             if i == 0:
                 out += p
         return out
+
+    def cell(self, i: int, j: int, extra: Record) -> list[tuple[str, float, Record]]:
+        """The numbers of row ``i`` in column ``j`` (``extra``: on its mean or percentage)."""
+        if self.continuous:
+            v = self.samples[j]
+            mean = v.mean() if len(v) else math.nan
+            sd = v.std(ddof=1) if len(v) > 1 else math.nan
+            return [("mean", mean, extra), ("sd", sd, {}), ("denom", len(v), {})]
+        n, denom = self.n[i, j], self.denom[i, j]
+        pct = 100.0 * n / denom if denom else math.nan
+        return [("n", n, {}), ("denom", denom, {}), ("pct", pct, extra)]
 
 
 def item_block(
