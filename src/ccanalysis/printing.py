@@ -93,9 +93,7 @@ class Printed:
         """reproduced - printed (plain numbers); 0 or the excess over the bound for ``<x``/``>x``."""
         if x is None or not np.isfinite(x):
             return math.nan
-        if self.kind == "value":
-            return float(x - self.value)
-        return 0.0 if self.holds(x) else float(x - self.value)
+        return 0.0 if self.kind != "value" and self.holds(x) else float(x - self.value)
 
 
 def parse_printed(text: object) -> Printed:

@@ -9,14 +9,13 @@ import math
 import operator
 import re
 import zipfile
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from ccanalysis.tables.grid import Grid
+from ccanalysis.tables.grid import Grid, GridRow
 from ccanalysis.vocab import SYNTHETIC_LABEL
 
 if TYPE_CHECKING:
@@ -54,16 +53,9 @@ def html(g: Grid) -> str:
 MARK = re.compile(r"(?<=\d)([a-h])$")
 
 
-def _rows(g: Grid, esc: Callable[[str], str], bold: str, indent: str, sup: str, sep: str) -> list:
-    """Each row's label (a section header in ``bold``, an indented row after ``indent``) and cells
-    (P's test marker as ``sup``), escaped by ``esc``, joined by ``sep``."""
-    return [
-        sep.join(
-            [bold.format(esc(r.label)) if r.kind == "section" else indent * r.indent + esc(r.label)]
-            + [MARK.sub(sup, esc(c)) for c in r.cells]
-        )
-        for r in g.rows
-    ]
+def _label(r: GridRow, text: str, bold: str, indent: str) -> str:
+    """A row's (escaped) label: a section header in ``bold``, an indented row after ``indent``."""
+    return bold.format(text) if r.kind == "section" else indent * r.indent + text
 
 
 def markdown(g: Grid) -> str:
@@ -72,8 +64,10 @@ def markdown(g: Grid) -> str:
     lines = [f"**{SYNTHETIC_LABEL}**", ""] if g.synthetic else []
     lines += [f"**{esc(g.title)}**", "", "| " + " | ".join(map(esc, g.header)) + " |"]
     lines.append("|" + "|".join([":---"] + ["---:"] * (len(g.header) - 1)) + "|")
-    body = _rows(g, esc, "**{}**", "\u2003", r"<sup>\1</sup>", " | ")
-    lines += [f"| {line} |" for line in body]
+    for r in g.rows:
+        label = _label(r, esc(r.label), "**{}**", "\u2003")
+        cells = (MARK.sub(r"<sup>\1</sup>", esc(c)) for c in r.cells)
+        lines.append("| " + " | ".join([label, *cells]) + " |")
     lines += ["", *(f"{i}. {esc(n)}" for i, n in enumerate(g.notes, start=1))]
     return "\n".join(lines) + "\n"
 
@@ -97,10 +91,12 @@ def latex(g: Grid) -> str:
     lines += [f"\\caption{{{caption}}}", f"\\label{{tab:{g.table}}}", "\\small"]
     lines += ["\\begin{tabular}{l" + "r" * (len(g.header) - 1) + "}", "\\toprule"]
     lines += [" & ".join(h.translate(TEX) for h in g.header) + " \\\\", "\\midrule"]
-    esc = operator.methodcaller("translate", TEX)
-    body = _rows(g, esc, "\\textbf{{{}}}", "\\quad ", r"\\textsuperscript{\1}", " & ")
-    for r, line in zip(g.rows, body, strict=True):
-        lines += [line + " \\\\"] + ["\\midrule"] * (r.kind == "n")
+    for r in g.rows:
+        label = _label(r, r.label.translate(TEX), "\\textbf{{{}}}", "\\quad ")
+        cells = [MARK.sub(r"\\textsuperscript{\1}", c.translate(TEX)) for c in r.cells]
+        lines.append(" & ".join([label, *cells]) + " \\\\")
+        if r.kind == "n":
+            lines.append("\\midrule")
     lines += ["\\bottomrule", "\\end{tabular}", "", "\\smallskip", "\\footnotesize"]
     lines += [f"{i}. {n.translate(TEX)}\\par" for i, n in enumerate(g.notes, start=1)]
     return "\n".join([*lines, "\\end{table}"]) + "\n"
