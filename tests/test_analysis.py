@@ -12,12 +12,11 @@ import io
 import numpy as np
 import pandas as pd
 import pytest
-from test_tables import HAND_SPEC, cat, cell, hand_clinics, random_frames
+from test_tables import HAND_SPEC, cat, cell, hand_clinics
 from test_tables import p_row as p_of
 from test_tables import value as v
 
 from ccanalysis import analysis as cc
-from ccanalysis.spec import read_spec
 from ccanalysis.vocab import SYNTHETIC_LABEL
 
 YN = ["yes", "no"]
@@ -250,7 +249,7 @@ def test_display_rules_are_options() -> None:
     assert set(long.loc[long["item"] == "svc_social_needs", "level"]) == {"yes"}
     assert v(long, "panel_judgement", "about_right_too_many", "True", "n") == 6
     assert v(long, "panel_judgement", "about_right_too_many", "False", "pct") == 50
-    md = cc.summarize(frame, ITEMS, by="urban", show=show, stat="pct").add_p().render("md")
+    md = cc.summarize(frame, ITEMS, by="urban", show=show).add_p().render("md")
     assert (
         "| Does the patient panel seem about right, too many or too few?: About right or Too many |"
         in md
@@ -274,7 +273,6 @@ def test_display_rules_are_options() -> None:
         ({"show": {"panel_judgement": "binary"}}, ValueError, "no level 'yes'"),
         ({"labels": {"rural": "Rural"}}, ValueError, r"labels for groups \['rural'\]"),
         ({"reference": "suburban"}, ValueError, "reference 'suburban' is not a group"),
-        ({"stat": "median"}, ValueError, "stat must be"),
     ],
 )
 def test_clear_errors(kwargs, error, message) -> None:
@@ -355,25 +353,6 @@ def test_render_uses_the_tables_renderers_and_the_synthetic_label(tmp_path) -> N
 def test_a_paper_table_compares_the_care_models() -> None:
     paper = cc.from_spec(HAND_SPEC, hand_clinics(), "table3")
     assert paper.groups == ("mn", "isw") and paper.comparison == "isw"
-
-
-def test_a_paper_table_by_another_column() -> None:
-    """Table 3 of the specification by urban vs rural: the same rows, new groups."""
-    clinics, _ = random_frames(n_clinics=120, n_coord=80, seed=3)
-    s = cc.from_spec(
-        read_spec(), clinics, "table3", by="urban", labels={True: "Urban", False: "Rural"}
-    )
-    long = s.long
-    assert s.groups == ("False", "True") and s.comparison == "True"
-    n = long[long["item"] == "n"].set_index("group")["value"]
-    assert n["True"] == (clinics["ruca"] <= 3).sum() and n["total"] == 120
-    yes = clinics["svc_social_needs"] == "yes"
-    urban = clinics["urban"]
-    ok = clinics["svc_social_needs"].notna()
-    assert v(long, "svc_social_needs", "yes", "True", "pct") == pytest.approx(
-        100 * (yes & urban).sum() / (ok & urban).sum()
-    )
-    assert "Difference Urban – Rural (95% CI)" in s.render("md")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -565,7 +565,7 @@ def test_each_reproduced_cell_is_marked_against_the_printed_value() -> None:
             "verdict": ["equal", "different"],
         }
     )
-    html = landing._marked(render.html(grid, page=False), "table3", checked, "06_replication.html")
+    html = landing._marked(render.html(grid), "table3", checked, "06_replication.html")
     assert '<td title="8/9; pct: printed 89, here 88.89">89<span class="ok">✓</span></td>' in html
     assert 'title="p: printed 0.007, here 0.008123">0.008<sup>a</sup>' in html
     assert '<a class="ne" href="06_replication.html#r-t3-pt_comm_phone-all-p">≠</a>' in html

@@ -156,12 +156,10 @@ def test_the_wording_flips_when_the_difference_does(context) -> None:
 
 
 def test_the_ranking_is_computed(context) -> None:
-    top = context.largest(Table3 := results.Table(context, "table3"), count=3)
+    top = context.largest(context.namespace()["t3"])
     diffs = [abs(r.diff.value) for r in top]
     assert diffs == sorted(diffs, reverse=True) and all(r.differs for r in top)
     assert len({(r.item, r.level) for r in top}) == 3
-    every = [abs(r.diff.value) for r in context.largest(Table3, count=100, differ=False)]
-    assert max(every) >= diffs[0]
 
 
 def test_privacy_mode_writes_a_small_finding_without_its_number(context, tmp_path) -> None:

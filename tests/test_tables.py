@@ -21,8 +21,9 @@ from ccanalysis.classify import classify_clinics, coordinator_groups
 from ccanalysis.instrument import read_dictionary
 from ccanalysis.printing import format_p, round_half_up
 from ccanalysis.spec import Spec, from_frame, read_spec
-from ccanalysis.tables import add_q_families, from_spec, long_csv, run, text_facts
+from ccanalysis.tables import from_spec, long_csv, run, text_facts
 from ccanalysis.tables.grid import format_mean_sd, format_n_pct, grid
+from ccanalysis.tables.paper import summary
 from ccanalysis.tables.render import FIXED_DATE
 from ccanalysis.vocab import SYNTHETIC_LABEL
 
@@ -143,7 +144,7 @@ def long_of(spec, data, table: str, **kw) -> pd.DataFrame:  # noqa: ANN001
 def all_tables(spec: Spec, clinics: pd.DataFrame, coordinators: pd.DataFrame) -> dict:
     """Every table as the stage builds it: from_spec, then q-values across the spec's families."""
     data = {"clinics": clinics, "coordinators": coordinators}
-    return add_q_families(spec, {t: from_spec(spec, data, t) for t in spec.tables})
+    return {t: from_spec(spec, data, t) for t in spec.tables}
 
 
 @pytest.fixture(scope="module")
@@ -342,11 +343,12 @@ def test_mapping_input_and_missing_group_column() -> None:
 
 
 def test_test_override() -> None:
-    long = long_of(HAND_SPEC, hand_clinics(), "table3", test_override="welch_t")
+    t3 = summary(HAND_SPEC, hand_clinics(), "table3")
+    long = t3.add_p("welch_t").long
     assert p_row(long, "hours_cc_week")["test"] == "welch_t"
     assert p_row(long, "pt_comm_phone")["test"] == "fisher"
     assert p_row(long, "hours_cc_week")["value"] == pytest.approx(0.14429304308394356, rel=1e-12)
-    long = long_of(HAND_SPEC, hand_clinics(), "table3", test_override={"svc_social_needs": "chisq"})
+    long = t3.add_p({"svc_social_needs": "chisq"}).long
     assert p_row(long, "svc_social_needs")["test"] == "chisq"
     assert p_row(long, "svc_social_needs")["value"] == pytest.approx(0.15729920705028447, rel=1e-12)
 

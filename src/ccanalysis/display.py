@@ -64,12 +64,11 @@ class Table:
             return '<p class="muted">(no rows)</p>'
         # an id from the content: pandas' default is random, and nbval compares the HTML
         uid = hashlib.sha256(self.text.to_json().encode()).hexdigest()[:10]
-        styles = [{"selector": s, "props": "text-align: left;"} for s in ("th", "td")]
-        for i, c in enumerate(self.text.columns):
-            if style := self._style(c):
-                styles.append({"selector": f".col{i}", "props": style})
+        left = [{"selector": s, "props": "text-align: left;"} for s in ("th", "td")]
+        by_column = {c: [{"selector": "", "props": s}] for c in self.text if (s := self._style(c))}
         styler = self.text.style.format(escape="html").format_index(escape="html", axis=1)
-        styler = styler.hide(axis="index").set_uuid(uid).set_table_styles(styles)
+        styler = styler.hide(axis="index").set_uuid(uid).set_table_styles(left)
+        styler = styler.set_table_styles(by_column, overwrite=False)  # a column's: .colN
         page = styler.set_table_attributes('class="cc-table"').to_html()
         if not self.ids:
             return page

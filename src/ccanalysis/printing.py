@@ -69,11 +69,7 @@ class Printed:
 
     def holds(self, x: float | None) -> bool:
         """Does the true value ``x`` print as this text?"""
-        if x is None or not np.isfinite(x):
-            return False
-        lo_ok = x > self.low if self.low_open else x >= self.low - _EPS
-        hi_ok = x < self.high if self.high_open else x <= self.high + _EPS
-        return bool(lo_ok and hi_ok)
+        return x is not None and self.meets(x, x)
 
     def meets(self, lo: float, hi: float) -> bool:
         """Does the closed range [lo, hi] of possible true values meet this interval?"""
@@ -97,9 +93,7 @@ class Printed:
         """reproduced - printed (plain numbers); 0 or the excess over the bound for ``<x``/``>x``."""
         if x is None or not np.isfinite(x):
             return math.nan
-        if self.kind == "value":
-            return float(x - self.value)
-        return 0.0 if self.holds(x) else float(x - self.value)
+        return 0.0 if self.kind != "value" and self.holds(x) else float(x - self.value)
 
 
 def parse_printed(text: object) -> Printed:

@@ -191,18 +191,6 @@ class Row:
         return {True: "higher", False: "lower"}.get(self.more, "different")
 
 
-class Table:
-    """``t1`` ... ``t4`` of the template: its items by name."""
-
-    def __init__(self, ctx: Context, table: str):
-        self.ctx, self.table = ctx, table
-
-    def __getattr__(self, item: str) -> Row:
-        if item.startswith("_"):
-            raise AttributeError(item)
-        return Row(self.ctx, self.table, item)
-
-
 class Lookup:
     """A frame's rows by successive names (``s.analysis.item.level``), then a numeric column."""
 
@@ -259,22 +247,23 @@ class Context:
         self.records = {key: rows.to_dict("records") for key, rows in groups}
 
     def namespace(self) -> dict:
-        ns = {f"t{t[-1]}": Table(self, t) for t in sorted(set(self.cells["table"]))}
+        ns = {f"t{t[-1]}": {} for t in sorted(set(self.cells["table"]))}  # t3: its rows by item
+        for t, item in self.records:
+            ns[f"t{t[-1]}"][item] = Row(self, t, item)
         ns["s"] = Lookup(self, "s", self.sensitivity, ("analysis", "item", "level"))
         ns["d"] = Lookup(self, "d", self.definitions, ("definition",))
         ns.update(largest=self.largest, changed=self.changed, synthetic=self.synthetic)
         ns["q_level"] = format_p(Q_LEVEL)
         return ns
 
-    def largest(self, *tables: Table, count: int = 3, differ: bool = True) -> list[Row]:
-        """The ``count`` rows of ``tables`` with the largest differences (``differ``: q < 0.05),
-        among the items with a q-value."""
-        items = [Row(self, t, i) for x in tables for t, i in self.records if t == x.table]
+    def largest(self, *tables: dict[str, Row]) -> list[Row]:
+        """The three rows of ``tables`` (``t3``: rows by item) with the largest differences among
+        the items that differ (q < 0.05)."""
         rows = []
-        for r in (r for r in items if r._find("", "q") and (r.differs or not differ)):
+        for r in (r for t in tables for r in t.values() if r._find("", "q") and r.differs):
             levels = dict.fromkeys(x["level"] for x in r.records if x["measure"] == "pct")
             rows += [Row(self, r.table, r.item, lv) for lv in levels if r._find(lv, "diff")]
-        return sorted(rows, key=lambda r: -abs(r.diff.value))[:count]
+        return sorted(rows, key=lambda r: -abs(r.diff.value))[:3]
 
     def changed(self, analysis: str, reference: str = "unadjusted") -> list[str]:
         """Labels of the rows whose verdict changes from ``reference`` to ``analysis``."""

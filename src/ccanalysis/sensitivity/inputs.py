@@ -111,7 +111,7 @@ def grouping_of(
     g = grouping(
         clinics, by, groups=chosen, labels=labels, reference=ref, instrument=default_instrument()
     )
-    found = list(g.units.groups)
+    found = list(g.columns[1:])
     if len(found) != 2:
         raise ValueError(
             f"by={by!r} has {len(found)} groups {found}: name the two to compare with "

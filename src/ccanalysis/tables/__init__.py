@@ -12,10 +12,10 @@ from ccanalysis.paths import Paths
 from ccanalysis.spec import read_spec
 from ccanalysis.stage import Artifacts, Params
 from ccanalysis.tables.facts import text_facts
-from ccanalysis.tables.paper import add_q_families, from_spec
+from ccanalysis.tables.paper import from_spec
 from ccanalysis.tables.render import long_csv
 
-__all__ = ["add_q_families", "from_spec", "long_csv", "run", "text_facts"]
+__all__ = ["from_spec", "long_csv", "run", "text_facts"]
 
 
 def run(paths: Paths, params: Params) -> Artifacts:
@@ -32,12 +32,10 @@ def run(paths: Paths, params: Params) -> Artifacts:
             t,
             seed=params.seed,
             synthetic=params.synthetic,
-            family="table",
             export_dir=paths.export.parent,
         )
         for t in spec.tables
     }
-    summaries = add_q_families(spec, summaries)
     files: dict[str, Path] = {}
     for name, s in summaries.items():
         written = s.write(paths.tables, name, extras=False, suppress_below=params.suppress_below)

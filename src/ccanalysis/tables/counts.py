@@ -59,18 +59,6 @@ def record(table: str, item: str, level: str, group: str, measure: str, value: f
 
 
 @dataclass(frozen=True)
-class Units:
-    """The units of a table: ``columns`` (the total, then the groups), a mask of rows for each."""
-
-    columns: tuple[str, ...]
-    masks: tuple[np.ndarray, ...]
-
-    @property
-    def groups(self) -> tuple[str, ...]:
-        return self.columns[1:]
-
-
-@dataclass(frozen=True)
 class ItemBlock:
     """One item's numbers by column (total, then groups): answer ``counts`` (levels x columns),
     ``n`` and ``denom`` per printed row (rows x columns), or a numeric item's ``samples``."""
@@ -143,39 +131,43 @@ class ItemBlock:
         item, out = self.item, []
         none = {"note": NO_ANSWERS} if self.answers == 0 else {}
         p = [] if p_row is None else [record(table, item, "", ALL, "p", **p_row)]
-        if self.continuous:
-            level = self.rows[0].level
-            for g, v in zip(self.columns, self.samples, strict=True):
-                diff = diffs[0] if diffs and g == comparison else {}
-                mean = v.mean() if len(v) else math.nan
-                out.append(record(table, item, level, g, "mean", mean, **diff, **none))
-                sd = v.std(ddof=1) if len(v) > 1 else math.nan
-                out.append(record(table, item, level, g, "sd", sd, **none))
-                out.append(record(table, item, level, g, "denom", len(v), **none))
-            return out + p
         for i, r in enumerate(self.rows):
             own = level_p[i] if level_p else {}
             for j, g in enumerate(self.columns):
-                n, denom = self.n[i, j], self.denom[i, j]
-                pct = 100.0 * n / denom if denom else math.nan
                 diff = diffs[i] if diffs and g == comparison else {}
-                out.append(record(table, item, r.level, g, "n", n, **none))
-                out.append(record(table, item, r.level, g, "denom", denom, **none))
-                out.append(record(table, item, r.level, g, "pct", pct, **diff, **own, **none))
+                for measure, value, extra in self.cell(i, j, diff | own):
+                    out.append(record(table, item, r.level, g, measure, value, **extra, **none))
             if i == 0:
                 out += p
         return out
 
+    def cell(self, i: int, j: int, extra: Record) -> list[tuple[str, float, Record]]:
+        """The numbers of row ``i`` in column ``j`` (``extra``: on its mean or percentage)."""
+        if self.continuous:
+            v = self.samples[j]
+            mean = v.mean() if len(v) else math.nan
+            sd = v.std(ddof=1) if len(v) > 1 else math.nan
+            return [("mean", mean, extra), ("sd", sd, {}), ("denom", len(v), {})]
+        n, denom = self.n[i, j], self.denom[i, j]
+        pct = 100.0 * n / denom if denom else math.nan
+        return [("n", n, {}), ("denom", denom, {}), ("pct", pct, extra)]
 
-def item_block(frame: pd.DataFrame, units: Units, rows: Sequence[SpecRow], where: str) -> ItemBlock:
-    """Count (or collect) one item's answers by column for its printed ``rows``."""
+
+def item_block(
+    frame: pd.DataFrame,
+    columns: tuple[str, ...],
+    masks: Sequence[np.ndarray],
+    rows: Sequence[SpecRow],
+    where: str,
+) -> ItemBlock:
+    """Count (or collect) one item's answers by column (``masks``: its rows) for ``rows``."""
     first = rows[0]
     item = first.item
     col = frame[item]
     if first.continuous:
         x = pd.to_numeric(col.astype("object"), errors="coerce").to_numpy(dtype=float)
-        samples = tuple(x[m & ~np.isnan(x)] for m in units.masks)
-        return ItemBlock(item, tuple(rows), units.columns, samples=samples)
+        samples = tuple(x[m & ~np.isnan(x)] for m in masks)
+        return ItemBlock(item, tuple(rows), columns, samples=samples)
     wanted = [lv for r in rows for lv in r.levels]
     col = col.astype("category")  # the answers of a decoded item are its levels, in order
     levels = [str(c) for c in col.cat.categories]
@@ -184,12 +176,12 @@ def item_block(frame: pd.DataFrame, units: Units, rows: Sequence[SpecRow], where
         raise KeyError(f"{where}, {item}: levels {unknown} are not answers in the data ({levels})")
     codes = col.cat.codes.to_numpy(dtype=np.int64)
     counts = np.stack(
-        [np.bincount(codes[m & (codes >= 0)], minlength=len(levels)) for m in units.masks], axis=1
+        [np.bincount(codes[m & (codes >= 0)], minlength=len(levels)) for m in masks], axis=1
     )
-    sizes = np.array([m.sum() for m in units.masks])
+    sizes = np.array([m.sum() for m in masks])
     n = np.stack([counts[[levels.index(lv) for lv in r.levels]].sum(axis=0) for r in rows])
     denom = np.stack([sizes if first.all_denominator else counts.sum(axis=0) for _ in rows])
-    return ItemBlock(item, tuple(rows), units.columns, counts, n, denom)
+    return ItemBlock(item, tuple(rows), columns, counts, n, denom)
 
 
 def long_frame(records: Sequence[Record]) -> pd.DataFrame:

@@ -97,10 +97,15 @@ def grid(s: Summary, *, extras: bool | None = None, suppress_below: int | None =
         raise ValueError("suppress_below must be at least 2")
     long, g = s.long, s.grouping
     cell = {(r.item, r.level, r.group, r.measure): r for r in long.itertuples(index=False)}
-    columns = g.units.columns
+    columns = g.columns
     ref = g.reference
     comp = s.comparison or next(x for x in s.groups if x != ref)
     suppressed = []
+    # the extra columns a row fills (no P (row) of two-answer items, no q before add_q)
+    shown = [extras and bool(long[c].notna().any()) for c in ("diff", "p_level", "q")]
+
+    def extra(*cells: str) -> list[str]:
+        return [c for c, on in zip(cells, shown, strict=True) if on]
 
     def val(item: str, level: str, group: str, measure: str) -> float:
         r = cell.get((item, level, group, measure))
@@ -140,26 +145,23 @@ def grid(s: Summary, *, extras: bool | None = None, suppress_below: int | None =
         d, lo, hi = (signed(x) for x in (row.diff, row.diff_lo, row.diff_hi))
         return f"{d} ({lo} to {hi})"
 
-    has_p = bool((long["measure"] == "p").any())
+    is_p = long["measure"] == "p"
+    has_p = bool(is_p.any())
+    tests = list(dict.fromkeys(long.loc[is_p & (long["test"] != ""), "test"]))  # marked a, b ...
     header = ["Characteristic"] + [g.labels.get(c, c) for c in columns] + ["P"] * has_p
-    if extras:
-        header += [h.format(comp=g.short[comp], ref=g.short[ref]) for h in EXTRA_HEADERS]
-    n_extras = len(EXTRA_HEADERS) * extras
+    header += extra(*(h.format(comp=g.short[comp], ref=g.short[ref]) for h in EXTRA_HEADERS))
     ns = [val("n", "", c, "n") for c in columns]
-    rows = [GridRow("n", "N", 0, [f"<{k}" if small(n) else str(int(n)) for n in ns])]
-    rows[0].anchor = anchor(s.table, "n")
-    rows[0].cells += [""] * (has_p + n_extras)
+    n_cells = [f"<{k}" if small(n) else str(int(n)) for n in ns] + [""] * has_p + extra("", "", "")
+    rows = [GridRow("n", "N", 0, n_cells, anchor(s.table, "n"))]
     marks = {item: MARKS[i] for i, (items, _) in enumerate(s.row_notes) for item in items}
-    tests, level_tests, missing, empties, footnotes = [], [], [], [], []
+    missing, empties, footnotes = [], [], []
     n_total = ns[0]
     items_in = Counter(b.rows[0].section for b in s.blocks)
     section_now = None
     for b in s.blocks:
         first, item = b.rows[0], b.item
         prow = cell.get((item, "", ALL, "p"))
-        q_text = format_p(float(prow.q)) if prow is not None and extras else ""
-        if prow is not None and prow.test not in ("", *tests):
-            tests.append(prow.test)
+        q_text = format_p(float(prow.q)) if prow is not None else ""
         p_text = format_p(float(prow.value)) if prow is not None else ""
         if p_text and prow.test:  # the test's marker, its footnote's
             p_text += TEST_MARKS[tests.index(prow.test)]
@@ -170,7 +172,7 @@ def grid(s: Summary, *, extras: bool | None = None, suppress_below: int | None =
             if section_now:
                 label = section_now + (mark if own_section else "")
                 head = ["" for _ in columns] + [p_text if own_section else ""] * has_p
-                head += ["", "", q_text if own_section else ""][:n_extras]
+                head += extra("", "", q_text if own_section else "")
                 own = anchor(s.table, item) if own_section else ""
                 rows.append(GridRow("section", label, 0, head, own))
         if first.footnote and first.footnote not in footnotes:
@@ -178,18 +180,15 @@ def grid(s: Summary, *, extras: bool | None = None, suppress_below: int | None =
         for j, r in enumerate(b.rows):
             first_row = j == 0 and not own_section
             cells = group_cells(r, b.answers == 0) + [p_text if first_row else ""] * has_p
-            if extras:
-                tr = None if r.continuous else cell.get((r.item, r.level, TOTAL, "pct"))
-                p_level = math.nan if tr is None else float(tr.p_level)
-                if not math.isnan(p_level) and tr.test_level not in level_tests:
-                    level_tests.append(tr.test_level)
-                level_text = "" if math.isnan(p_level) else format_p(p_level)
-                cells += [difference(r), level_text, q_text if first_row else ""]
+            tr = None if r.continuous else cell.get((r.item, r.level, TOTAL, "pct"))
+            level_text = "" if tr is None else format_p(float(tr.p_level))
+            cells += extra(difference(r), level_text, q_text if first_row else "")
             label = r.label + ("" if own_section else mark)
             level = r.level if len(b.rows) > 1 else ""
             indent = 1 if first.section else 0
-            rows.append(GridRow("row", label, indent, cells, anchor(s.table, item, level)))
-            rows[-1].counts = counts(r)
+            rows.append(
+                GridRow("row", label, indent, cells, anchor(s.table, item, level), counts(r))
+            )
         d = val(item, first.level, TOTAL, "denom")
         name = (first.section if own_section else first.label).rstrip(":")  # words, not the id
         if b.answers == 0:
@@ -218,29 +217,21 @@ def grid(s: Summary, *, extras: bool | None = None, suppress_below: int | None =
     notes += footnotes
     notes += [f"{marks[items[0]]} {text}" for items, text in s.row_notes]
     if extras:
-        notes += extras_notes(s, comp, level_tests)
+        notes += extras_notes(s, comp)
     if k is not None:
         none = "." if any(suppressed) else "; none in this table."
         notes.append(
             f"<{k}: a count from 1 to {k - 1} (or a mean of fewer than {k} answers), "
             f"withheld to protect respondents' privacy{none}"
         )
-    keys = ["", *columns, *["p"] * has_p, *["diff", "p_row", "q"][:n_extras]]
-    if extras:  # a column no row fills (P (row) of two-answer items, q before add_q) left out
-        empty = {
-            i
-            for i in range(len(keys) - n_extras, len(keys))
-            if not any(r.cells[i - 1] for r in rows)
-        }
-        for r in rows:
-            r.cells = [c for i, c in enumerate(r.cells, 1) if i not in empty]
-        header, keys = ([x for i, x in enumerate(xs) if i not in empty] for xs in (header, keys))
+    keys = ["", *columns, *["p"] * has_p, *extra("diff", "p_row", "q")]
     return Grid(s.table, s.title, header, rows, notes, s.synthetic, keys)
 
 
-def extras_notes(s: Summary, comp: str, level_tests: list[str]) -> list[str]:
+def extras_notes(s: Summary, comp: str) -> list[str]:
     """What the difference, P (row) and q columns hold."""
     g, ref = s.grouping, s.reference
+    level_tests = dict.fromkeys(s.long.loc[s.long["p_level"].notna(), "test_level"])
     notes = [
         f"Difference {g.short[comp]} – {g.short[ref]}: {g.labels[comp]} minus {g.labels[ref]}; "
         "percentage points (pp) with Newcombe's hybrid score 95% CI, or mean difference with the "

@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from ccanalysis import vocab
-from ccanalysis.spec import Spec, as_spec, default_instrument
+from ccanalysis.spec import Spec, as_spec
 from ccanalysis.tables.summary import Summary, add_q_across, from_rows
 from ccanalysis.vocab import DEFAULT_SEED
 
@@ -31,37 +31,29 @@ def summary(
     data: pd.DataFrame | Mapping[str, pd.DataFrame],
     table_id: str,
     *,
-    by: str = "group",
-    labels: Mapping[object, str] | None = None,
     synthetic: bool = False,
-    population: str | None = None,
     export_dir: str | Path | None = None,
 ) -> Summary:
-    """One table of the specification, untested, by the paper's groups or another column ``by``.
-    ``data``: the table's units or ``{"clinics": ..., "coordinators": ...}``; the other keywords
-    as :func:`~ccanalysis.tables.summary.summarize`'s."""
+    """One table of the specification by the paper's groups, untested. ``data``: the table's units
+    or ``{"clinics": ..., "coordinators": ...}``; the other keywords as
+    :func:`~ccanalysis.tables.summary.summarize`'s."""
     rows = as_spec(spec).of(table_id)
     if not rows:
         raise ValueError(f"the specification has no rows for {table_id!r}")
     if not isinstance(data, pd.DataFrame):
         data = data["coordinators" if table_id == "table1" else "clinics"]
-    own = by == "group"
-    groups = vocab.COORDINATOR_GROUPS if table_id == "table1" else vocab.CLINIC_GROUPS
     return from_rows(
         data,
         rows,
-        by,
+        "group",
         table=table_id,
         title=TITLES.get(table_id, table_id),
-        population=population,
         export_dir=export_dir,
         decimals=PCT_DECIMALS.get(table_id, 1),
         notes=(PCT_NOTE,) if table_id in ("table3", "table4") else (),
         synthetic=synthetic,
-        groups=groups if own else None,
-        labels=labels,
-        reference=compared(table_id)[1] if own else None,
-        instrument=None if own else default_instrument(),
+        groups=vocab.COORDINATOR_GROUPS if table_id == "table1" else vocab.CLINIC_GROUPS,
+        reference=compared(table_id)[1],
     )
 
 
@@ -75,13 +67,9 @@ def from_spec(
     data: pd.DataFrame | Mapping[str, pd.DataFrame],
     table_id: str,
     *,
-    by: str = "group",
-    labels: Mapping[object, str] | None = None,
-    test_override: str | Mapping[str, str] | None = None,
     seed: int | None = DEFAULT_SEED,
     synthetic: bool = False,
     family: str = "spec",
-    population: str | None = None,
     export_dir: str | Path | None = None,
 ) -> Summary:
     """:func:`summary` then ``add_p``, ``add_difference`` and the q-values across ``family``:
@@ -99,35 +87,10 @@ def from_spec(
         tables = [table_id]
 
     def tested(t: str) -> Summary:
-        s = summary(
-            spec,
-            data,
-            t,
-            by=by,
-            labels=labels,
-            synthetic=synthetic,
-            population=population,
-            export_dir=export_dir,
-        )
-        s = s.add_p(test_override, seed=seed)
-        if by == "group":
-            return s.add_difference(compared(t)[0])
-        return s.add_difference() if len(s.groups) == 2 else s
+        s = summary(spec, data, t, synthetic=synthetic, export_dir=export_dir)
+        return s.add_p(seed=seed).add_difference(compared(t)[0])
 
     if len(tables) == 1:
         return tested(table_id).add_q()
     family_q = add_q_across(*(tested(t) for t in tables), family=own)
     return family_q[tables.index(table_id)]
-
-
-def add_q_families(spec: Spec | pd.DataFrame, summaries: dict[str, Summary]) -> dict[str, Summary]:
-    """The tables again with q-values across the specification's families of tests."""
-    spec, out = as_spec(spec), dict(summaries)
-    families: dict[str, list[str]] = {}
-    for t in summaries:
-        families.setdefault(spec.of(t)[0].q_family, []).append(t)
-    for name, tables in families.items():
-        if tables != [name]:  # a table's own tests: add_q's note already says "this table"
-            again = add_q_across(*(out[t] for t in tables), family=name)
-            out.update(zip(tables, again, strict=True))
-    return out

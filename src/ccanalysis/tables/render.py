@@ -42,14 +42,11 @@ def _html_template() -> jinja2.Template:
     return env.from_string(CSS.with_name("table.html.j2").read_text(encoding="utf-8"))
 
 
-def html(g: Grid, *, page: bool = True) -> str:
-    """A standalone HTML page of the grid (stylesheet, synthetic label, link back); ``page=False``:
-    the table and its notes alone, for a page carrying the label and stylesheet itself."""
+def html(g: Grid) -> str:
+    """A standalone HTML page of the grid (stylesheet, synthetic label, link back)."""
     notes = [n for n in g.notes if n != SYNTHETIC_LABEL]
-    css = CSS.read_text(encoding="utf-8") if page else ""
-    return _html_template().render(
-        g=g, label=SYNTHETIC_LABEL, page=page, notes=notes, css=css, back=BACK
-    )
+    css = CSS.read_text(encoding="utf-8")
+    return _html_template().render(g=g, label=SYNTHETIC_LABEL, notes=notes, css=css, back=BACK)
 
 
 #: A P cell's test marker (``0.38a``), raised in each format.

@@ -23,7 +23,7 @@ from ccanalysis.spec import (
     CONTINUOUS_TESTS,
     TESTS,
     SpecRow,
-    as_instrument,
+    default_instrument,
     levels_of,
     parse_combine,
 )
@@ -32,7 +32,6 @@ from ccanalysis.tables.counts import (
     ALL,
     ItemBlock,
     Record,
-    Units,
     item_block,
     long_frame,
     record,
@@ -62,9 +61,11 @@ def group_text(value: object) -> str:
 
 @dataclass(frozen=True)
 class Grouping:
-    """A frame split by group; ``codes``: each row's position in ``units.groups`` (-1: left out)."""
+    """A frame split by group: ``columns`` (the total, then the groups), a mask of rows for each;
+    ``codes``: each row's position in the groups (-1: left out)."""
 
-    units: Units
+    columns: tuple[str, ...]
+    masks: tuple[np.ndarray, ...]
     labels: Mapping[str, str]
     short: Mapping[str, str]
     reference: str
@@ -130,22 +131,20 @@ def grouping(
         raise ValueError(f"summarize: reference {reference!r} is not a group of {by!r} {found}")
     keep = codes >= 0
     masks = (keep[keep], *(codes[keep] == k for k in range(len(found))))
-    units = Units((TOTAL, *found), masks)
-    return Grouping(units, long, short, ref, int((~keep).sum()), codes)
+    return Grouping((TOTAL, *found), masks, long, short, ref, int((~keep).sum()), codes)
 
 
 def item_rows(
     items: Sequence[str],
     *,
     show: Mapping[str, str | Sequence[str]] | None = None,
-    stat: str = "n_pct",
     table: str = "summary",
     instrument: Instrument,
 ) -> tuple[SpecRow, ...]:
     """The printed rows of ``items`` as specification rows labelled from the dictionary: a mean
     (SD) row of a numeric item; of a categorical one, by ``show[item]``: ``"full"`` (a row per
     level), ``"binary"`` (``yes``), a level, ``"a+b"`` (levels added up) or a list of these
-    (default: ``"binary"`` for a yes/no item, else ``"full"``). ``stat``: ``n_pct`` or ``pct``."""
+    (default: ``"binary"`` for a yes/no item, else ``"full"``)."""
     show = dict(show or {})
     if not items:
         raise ValueError("summarize: no items")
@@ -153,8 +152,6 @@ def item_rows(
         raise ValueError(f"summarize: items {dupes} are given twice")
     if stray := sorted(set(show) - set(items)):
         raise ValueError(f"summarize: show names {stray}, which are not among the items")
-    if stat not in ("n_pct", "pct"):
-        raise ValueError(f"summarize: stat must be 'n_pct' or 'pct', not {stat!r}")
     fields = instrument.analysis_items()
     rows: list[SpecRow] = []
     for item in items:
@@ -175,7 +172,7 @@ def item_rows(
             label = f.label
             level_labels = {f.levels[c]: lb for c, lb in f.choices.items() if c in f.levels}
         base = SpecRow(
-            0, table, "", item, "", label, stat, "full", (), "fisher", "answered", "", levels
+            0, table, "", item, "", label, "n_pct", "full", (), "fisher", "answered", "", levels
         )
         how = show.get(item, "binary" if set(levels) == {"yes", "no"} else "full")
         if numeric:
@@ -267,7 +264,7 @@ class Summary:
     @property
     def groups(self) -> tuple[str, ...]:
         """The groups compared, in column order."""
-        return self.grouping.units.groups
+        return self.grouping.columns[1:]
 
     @property
     def reference(self) -> str:
@@ -283,10 +280,10 @@ class Summary:
     @functools.cached_property
     def long(self) -> pd.DataFrame:
         """The long format (:mod:`ccanalysis.tables.counts`)."""
-        units = self.grouping.units
+        g = self.grouping
         out = [
-            record(self.table, "n", "", g, "n", m.sum())
-            for g, m in zip(units.columns, units.masks, strict=True)
+            record(self.table, "n", "", c, "n", m.sum())
+            for c, m in zip(g.columns, g.masks, strict=True)
         ]
         for i, b in enumerate(self.blocks):
             p_row = level_p = diffs = None
@@ -453,10 +450,10 @@ def from_rows(
     by_item: dict[str, list[SpecRow]] = {}
     for r in rows:
         by_item.setdefault(r.item, []).append(r)
-    blocks = tuple(item_block(kept, g.units, rs, table) for rs in by_item.values())
+    blocks = tuple(item_block(kept, g.columns, g.masks, rs, table) for rs in by_item.values())
     if title is None:
-        names = [g.labels[x] for x in g.units.groups]
-        title = ("" if names != list(g.units.groups) else f"{by}: ") + " vs ".join(names)
+        names = [g.labels[x] for x in g.columns[1:]]
+        title = ("" if names != list(g.columns[1:]) else f"{by}: ") + " vs ".join(names)
     title = f"{title} – {population}" if population else title
     definition = definition_of(frame)
     if definition.id != DEFAULT_DEFINITION:  # say which care models the rows and columns are
@@ -473,29 +470,24 @@ def summarize(
     labels: Mapping[object, str] | None = None,
     reference: object | None = None,
     show: Mapping[str, str | Sequence[str]] | None = None,
-    stat: str = "n_pct",
-    instrument: Instrument | str | Path | None = None,
     table: str = "summary",
-    title: str | None = None,
     population: str | None = None,
     max_groups: int | None = None,
     synthetic: bool = False,
     export_dir: str | Path | None = None,
 ) -> Summary:
     """Summarize ``items`` (analysis items of the data dictionary) of ``frame`` by its column
-    ``by``. ``labels``, ``reference``, ``max_groups``: as :func:`grouping`; ``show``, ``stat``:
-    as :func:`item_rows`; ``instrument``: default the project's; ``title`` (default: the
-    groups) and ``population`` (``"rural clinics"``) title it; ``synthetic``: the label and
-    footnote."""
-    inst = as_instrument(instrument)
-    rows = item_rows(items, show=show, stat=stat, table=table, instrument=inst)
+    ``by``. ``labels``, ``reference``, ``max_groups``: as :func:`grouping`; ``show``: as
+    :func:`item_rows`; the groups and ``population`` (``"rural clinics"``) title it;
+    ``synthetic``: the label and footnote."""
+    inst = default_instrument()
+    rows = item_rows(items, show=show, table=table, instrument=inst)
     split = dict(labels=labels, reference=reference, instrument=inst, max_groups=max_groups)
     return from_rows(
         frame,
         rows,
         by,
         table=table,
-        title=title,
         population=population,
         synthetic=synthetic,
         export_dir=export_dir,
