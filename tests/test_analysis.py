@@ -12,11 +12,12 @@ import io
 import numpy as np
 import pandas as pd
 import pytest
-from test_tables import HAND_SPEC, cat, cell, hand_clinics
+from test_tables import HAND_SPEC, cat, cell, hand_clinics, random_frames
 from test_tables import p_row as p_of
 from test_tables import value as v
 
 from ccanalysis import analysis as cc
+from ccanalysis.spec import read_spec
 from ccanalysis.vocab import SYNTHETIC_LABEL
 
 YN = ["yes", "no"]
@@ -353,6 +354,25 @@ def test_render_uses_the_tables_renderers_and_the_synthetic_label(tmp_path) -> N
 def test_a_paper_table_compares_the_care_models() -> None:
     paper = cc.from_spec(HAND_SPEC, hand_clinics(), "table3")
     assert paper.groups == ("mn", "isw") and paper.comparison == "isw"
+
+
+def test_a_paper_table_by_another_column() -> None:
+    """Table 3 of the specification by urban vs rural: the same rows, new groups."""
+    clinics, _ = random_frames(n_clinics=120, n_coord=80, seed=3)
+    s = cc.from_spec(
+        read_spec(), clinics, "table3", by="urban", labels={True: "Urban", False: "Rural"}
+    )
+    long = s.long
+    assert s.groups == ("False", "True") and s.comparison == "True"
+    n = long[long["item"] == "n"].set_index("group")["value"]
+    assert n["True"] == (clinics["ruca"] <= 3).sum() and n["total"] == 120
+    yes = clinics["svc_social_needs"] == "yes"
+    urban = clinics["urban"]
+    ok = clinics["svc_social_needs"].notna()
+    assert v(long, "svc_social_needs", "yes", "True", "pct") == pytest.approx(
+        100 * (yes & urban).sum() / (ok & urban).sum()
+    )
+    assert "Difference Urban – Rural (95% CI)" in s.render("md")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from ccanalysis import vocab
-from ccanalysis.spec import Spec, as_spec
+from ccanalysis.spec import Spec, as_spec, default_instrument
 from ccanalysis.tables.summary import Summary, add_q_across, from_rows
 from ccanalysis.vocab import DEFAULT_SEED
 
@@ -31,29 +31,37 @@ def summary(
     data: pd.DataFrame | Mapping[str, pd.DataFrame],
     table_id: str,
     *,
+    by: str = "group",
+    labels: Mapping[object, str] | None = None,
     synthetic: bool = False,
+    population: str | None = None,
     export_dir: str | Path | None = None,
 ) -> Summary:
-    """One table of the specification by the paper's groups, untested. ``data``: the table's units
-    or ``{"clinics": ..., "coordinators": ...}``; the other keywords as
-    :func:`~ccanalysis.tables.summary.summarize`'s."""
+    """One table of the specification, untested, by the paper's groups or another column ``by``.
+    ``data``: the table's units or ``{"clinics": ..., "coordinators": ...}``; the other keywords
+    as :func:`~ccanalysis.tables.summary.summarize`'s."""
     rows = as_spec(spec).of(table_id)
     if not rows:
         raise ValueError(f"the specification has no rows for {table_id!r}")
     if not isinstance(data, pd.DataFrame):
         data = data["coordinators" if table_id == "table1" else "clinics"]
+    own = by == "group"
+    groups = vocab.COORDINATOR_GROUPS if table_id == "table1" else vocab.CLINIC_GROUPS
     return from_rows(
         data,
         rows,
-        "group",
+        by,
         table=table_id,
         title=TITLES.get(table_id, table_id),
+        population=population,
         export_dir=export_dir,
         decimals=PCT_DECIMALS.get(table_id, 1),
         notes=(PCT_NOTE,) if table_id in ("table3", "table4") else (),
         synthetic=synthetic,
-        groups=vocab.COORDINATOR_GROUPS if table_id == "table1" else vocab.CLINIC_GROUPS,
-        reference=compared(table_id)[1],
+        groups=groups if own else None,
+        labels=labels,
+        reference=compared(table_id)[1] if own else None,
+        instrument=None if own else default_instrument(),
     )
 
 
@@ -67,12 +75,16 @@ def from_spec(
     data: pd.DataFrame | Mapping[str, pd.DataFrame],
     table_id: str,
     *,
+    by: str = "group",
+    labels: Mapping[object, str] | None = None,
     seed: int | None = DEFAULT_SEED,
     synthetic: bool = False,
     family: str = "spec",
+    population: str | None = None,
     export_dir: str | Path | None = None,
 ) -> Summary:
-    """:func:`summary` then ``add_p``, ``add_difference`` and the q-values across ``family``:
+    """:func:`summary` (by the paper's groups or ``by``) then ``add_p``, ``add_difference`` and the
+    q-values across ``family``:
     ``"spec"`` (or its name) the specification's family of the table (Tables 3 and 4, built from
     ``data`` alike), or ``"table"``, the table's own tests."""
     spec = as_spec(spec)
@@ -87,8 +99,13 @@ def from_spec(
         tables = [table_id]
 
     def tested(t: str) -> Summary:
-        s = summary(spec, data, t, synthetic=synthetic, export_dir=export_dir)
-        return s.add_p(seed=seed).add_difference(compared(t)[0])
+        s = summary(
+            spec, data, t, by=by, labels=labels, synthetic=synthetic, population=population,
+            export_dir=export_dir,
+        ).add_p(seed=seed)  # fmt: skip
+        if by == "group":
+            return s.add_difference(compared(t)[0])
+        return s.add_difference() if len(s.groups) == 2 else s
 
     if len(tables) == 1:
         return tested(table_id).add_q()
