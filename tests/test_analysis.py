@@ -356,6 +356,21 @@ def test_a_paper_table_compares_the_care_models() -> None:
     assert paper.groups == ("mn", "isw") and paper.comparison == "isw"
 
 
+def test_a_title_and_a_dictionary_of_ones_own(tmp_path) -> None:  # noqa: ANN001
+    """``title=`` replaces the groups' title; ``instrument=`` a dictionary at a path: its items
+    are the ones summarize accepts (here a copy without ``hours_cc_week``)."""
+    from ccanalysis.paths import project_root
+
+    frame = hand_clinics()
+    s = cc.summarize(frame, ["svc_social_needs"], by="group", title="Social needs by model")
+    assert s.title == "Social needs by model"
+    lines = (project_root() / "data/raw/cc_survey_dictionary.csv").read_text().splitlines(True)
+    mine = tmp_path / "dictionary.csv"
+    mine.write_text("".join(x for x in lines if not x.startswith("hours_cc_week,")))
+    with pytest.raises(ValueError, match="not an analysis item"):
+        cc.summarize(frame, ["hours_cc_week"], by="group", instrument=mine)
+
+
 def test_a_paper_table_by_another_column() -> None:
     """Table 3 of the specification by urban vs rural: the same rows, new groups."""
     clinics, _ = random_frames(n_clinics=120, n_coord=80, seed=3)

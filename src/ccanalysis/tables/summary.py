@@ -23,7 +23,7 @@ from ccanalysis.spec import (
     CONTINUOUS_TESTS,
     TESTS,
     SpecRow,
-    default_instrument,
+    as_instrument,
     levels_of,
     parse_combine,
 )
@@ -470,17 +470,19 @@ def summarize(
     labels: Mapping[object, str] | None = None,
     reference: object | None = None,
     show: Mapping[str, str | Sequence[str]] | None = None,
+    instrument: Instrument | str | Path | None = None,
     table: str = "summary",
+    title: str | None = None,
     population: str | None = None,
     max_groups: int | None = None,
     synthetic: bool = False,
     export_dir: str | Path | None = None,
 ) -> Summary:
-    """Summarize ``items`` (analysis items of the data dictionary) of ``frame`` by its column
-    ``by``. ``labels``, ``reference``, ``max_groups``: as :func:`grouping`; ``show``: as
-    :func:`item_rows`; the groups and ``population`` (``"rural clinics"``) title it;
-    ``synthetic``: the label and footnote."""
-    inst = default_instrument()
+    """Summarize ``items`` (analysis items of the data dictionary, ``instrument``: the project's
+    by default) of ``frame`` by its column ``by``. ``labels``, ``reference``, ``max_groups``: as
+    :func:`grouping`; ``show``: as :func:`item_rows`; ``title``, else the groups, and
+    ``population`` (``"rural clinics"``) title it; ``synthetic``: the label and footnote."""
+    inst = as_instrument(instrument)
     rows = item_rows(items, show=show, table=table, instrument=inst)
     split = dict(labels=labels, reference=reference, instrument=inst, max_groups=max_groups)
     return from_rows(
@@ -488,6 +490,7 @@ def summarize(
         rows,
         by,
         table=table,
+        title=title,
         population=population,
         synthetic=synthetic,
         export_dir=export_dir,
