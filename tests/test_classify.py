@@ -365,6 +365,7 @@ def test_a_bad_rule_stops_with_its_position_and_the_criteria(rule: str, message:
         get_definition("sw_roels")
 
 
+@pytest.mark.slow  # the stage
 def test_a_definition_from_a_file_and_in_the_stage(tmp_path: Path) -> None:
     mine = tmp_path / "mine.csv"
     mine.write_text(

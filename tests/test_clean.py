@@ -318,6 +318,7 @@ def test_run_with_labels_export_and_missing_codes(tmp_path: Path) -> None:
     assert _log_value(result.log, "validation", "", "missing_codes_read_as_missing") == 1
 
 
+@pytest.mark.slow  # the stage, twice
 def test_run_logs_what_reading_changed_and_shows_aggregates_in_privacy_mode(
     tmp_path: Path,
 ) -> None:

@@ -508,6 +508,7 @@ def test_write_outputs(tmp_path, real: pd.DataFrame) -> None:
     assert list(cons.columns) == CONSISTENCY_COLUMNS
 
 
+@pytest.mark.slow  # the whole stage
 def test_run_end_to_end(tmp_path) -> None:
     """run() reads the printed numbers and paths.tables and writes into paths.tables."""
     (tmp_path / "data").mkdir()

@@ -410,6 +410,7 @@ def test_same_seed_byte_identical(instrument, targets, calibration, tmp_path):
         assert a[key].read_bytes() == b[key].read_bytes(), key
 
 
+@pytest.mark.slow  # a synthesis of its own: the stage's work
 def test_other_seed_other_records_same_marginals(
     instrument, targets, calibration, written, tmp_path
 ):
