@@ -34,9 +34,9 @@ STAGE_RANK: dict[str, int] = {
 TOOLS = {"pipeline", "makedeps", "report", "coverage"}
 MAX_LINES = 600
 #: The whole library (src/ccanalysis/**/*.py): small, on scipy.stats, statsmodels and seaborn.
-#: Issue 18 asks for 11,000; issues 19, 20, 21 and 23 added their capabilities (12,256 lines after two
+#: Issue 18 asks for 11,000; issues 19, 20, 21 and 23 added their capabilities (11,751 lines after three
 #: trimming passes): this cap stops the library growing while issue 18's target is still open.
-MAX_LIBRARY_LINES = 12_300
+MAX_LIBRARY_LINES = 11_800
 
 
 def _top(module: str) -> str:
