@@ -34,8 +34,11 @@ __all__ = [
     "satterthwaite_df",
 ]
 
-# the score's tolerance per unit of the largest |y|: rho to ~1e-13 (the default leaves ~1e-7)
-_CTOL = 1e-13
+# statsmodels stops when the score, a sum over the n units, is below ctol: ours is per unit (and
+# per unit of the largest |y|), 1e-13 over the study's 317 clinics (rho to ~1e-13; the default
+# leaves ~1e-7). A fixed ctol is below the rounding of a sum of 100,000 units: every fit ran to
+# the iteration limit there and fell back to independence.
+_CTOL_PER_UNIT = 1e-13 / 317
 _MAXITER = 200
 _NAN = float("nan")
 
@@ -84,7 +87,8 @@ def _fit(y, x, codes, means, working: str) -> tuple[object, bool]:  # noqa: ANN0
     independence = working == "independence"
     cov = cov_struct.Independence() if independence else cov_struct.Exchangeable()
     model = GEE(y, x, groups=codes, cov_struct=cov, update_dep=not independence)
-    tol = {} if independence else {"ctol": _CTOL * max(1.0, float(np.abs(y).max()))}
+    scale = len(y) * max(1.0, float(np.abs(y).max()))
+    tol = {} if independence else {"ctol": _CTOL_PER_UNIT * scale}
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         res = model.fit(cov_type="bias_reduced", start_params=means, maxiter=_MAXITER, **tol)
