@@ -202,16 +202,21 @@ def _cluster_sums(y: NDArray, g: NDArray, codes: NDArray, k: int) -> tuple[NDArr
     return sums, units
 
 
-def cr2_difference(y: ArrayLike, isw: ArrayLike, cluster: ArrayLike) -> DifferenceFit:
-    """``mu1 - mu0`` with its CR2 SE and Satterthwaite df, as clubSandwich for ``lm(y ~ isw)``
-    (:func:`sandwich`, :func:`satterthwaite_df`)."""
-    y, g, codes, k, means = _answers(y, isw, cluster)
+def _cr2(y: NDArray, g: NDArray, codes: NDArray, k: int, means: list) -> tuple:
+    """The CR2 fit of answers :func:`_answers` read, and the cluster sums and units it used."""
     fit = DifferenceFit(*means, k, estimate=means[1] - means[0])
     note = _not_estimable(g, codes, k, 0)
     if note:
-        return replace(fit, note=note)
+        return replace(fit, note=note), None, None
     sums, units = _cluster_sums(y, g, codes, k)
-    return _t_inference(fit, float(sandwich(sums, units)[1]), satterthwaite_df(units))
+    fit = _t_inference(fit, float(sandwich(sums, units)[1]), satterthwaite_df(units))
+    return fit, sums, units
+
+
+def cr2_difference(y: ArrayLike, isw: ArrayLike, cluster: ArrayLike) -> DifferenceFit:
+    """``mu1 - mu0`` with its CR2 SE and Satterthwaite df, as clubSandwich for ``lm(y ~ isw)``
+    (:func:`sandwich`, :func:`satterthwaite_df`)."""
+    return _cr2(*_answers(y, isw, cluster))[0]
 
 
 def design_effects(events: NDArray, clinics: NDArray) -> NDArray:
@@ -230,13 +235,12 @@ def newcombe_cr2(y: ArrayLike, isw: ArrayLike, cluster: ArrayLike) -> Difference
     """``p1 - p0`` of a 0/1 outcome with Newcombe's interval on design-effect-adjusted counts at
     the t(:func:`cr2_difference` df) quantile, p inverting it; ``se`` the CR2 SE. The two groups'
     covariance within a cluster is left out: with many mixed clusters the interval is wider."""
-    fit = cr2_difference(y, isw, cluster)
+    y, g, codes, k, means = _answers(y, isw, cluster)
+    fit, s, m = _cr2(y, g, codes, k, means)  # the answers read and summed once for both
     if not np.isfinite(fit.p):
         return fit
-    y, g, codes, k, _ = _answers(y, isw, cluster)
     if not np.isin(y, (0.0, 1.0)).all():
         raise ValueError("newcombe_cr2 needs a 0/1 outcome")
-    s, m = _cluster_sums(y, g, codes, k)
     deff = design_effects(s, m)
     if not (deff > 0).all():
         return replace(fit, note="not estimable: a group's design effect is 0")
